@@ -1,0 +1,15 @@
+//! Pure domain of Choucha (产品质量监督抽查): validated values, roles and permissions, the working-day
+//! calendar, the enterprise registry's value types and the audit chain's hash. No I/O, no async, no
+//! database: everything here is tested with plain `cargo test` in milliseconds.
+
+pub mod audit;
+pub mod calendar;
+pub mod division;
+pub mod enterprise;
+pub mod error;
+pub mod ids;
+pub mod organisation;
+pub mod role;
+pub mod uscc;
+
+pub use error::RuleViolation;

@@ -1,0 +1,156 @@
+//! Roles of DESIGN.md ("Who uses it") and the pure permission predicates the service layer checks.
+//! One person may hold several roles; separation of duties is checked per sample elsewhere.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+use crate::RuleViolation;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// 管理员
+    Admin,
+    /// 监管人员 (organising bureau)
+    Regulator,
+    /// 县局人员 (county / district bureau, branch bureau)
+    LocalRegulator,
+    /// 抽样人员
+    Sampler,
+    /// 样品管理员
+    SampleCustodian,
+    /// 检验人员
+    Tester,
+    /// 审核/批准人
+    ReportApprover,
+    /// 企业用户
+    Enterprise,
+}
+
+impl Role {
+    pub const ALL: [Role; 8] = [
+        Role::Admin,
+        Role::Regulator,
+        Role::LocalRegulator,
+        Role::Sampler,
+        Role::SampleCustodian,
+        Role::Tester,
+        Role::ReportApprover,
+        Role::Enterprise,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Regulator => "regulator",
+            Role::LocalRegulator => "local_regulator",
+            Role::Sampler => "sampler",
+            Role::SampleCustodian => "sample_custodian",
+            Role::Tester => "tester",
+            Role::ReportApprover => "report_approver",
+            Role::Enterprise => "enterprise",
+        }
+    }
+
+    /// The Chinese name shown in the UI.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "管理员",
+            Role::Regulator => "监管人员",
+            Role::LocalRegulator => "县局人员",
+            Role::Sampler => "抽样人员",
+            Role::SampleCustodian => "样品管理员",
+            Role::Tester => "检验人员",
+            Role::ReportApprover => "审核/批准人",
+            Role::Enterprise => "企业用户",
+        }
+    }
+
+    /// Which kind of organisation a holder of this role belongs to.
+    pub fn fits_org(self, kind: crate::organisation::OrgKind) -> bool {
+        use crate::organisation::OrgKind as K;
+        match self {
+            Role::Admin => true,
+            Role::Regulator => matches!(kind, K::ProvinceBureau | K::CityBureau),
+            Role::LocalRegulator => matches!(kind, K::LocalBureau),
+            Role::Sampler | Role::SampleCustodian | Role::Tester | Role::ReportApprover => {
+                matches!(kind, K::Institution)
+            }
+            Role::Enterprise => false,
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = RuleViolation;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s.trim() || r.label() == s.trim())
+            .ok_or_else(|| {
+                RuleViolation::new("invalid_role", format!("未知角色“{s}”")).on_field("role")
+            })
+    }
+}
+
+/// What a user may do with the foundation's objects. Later issues add their own predicates here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    ManageUsers,
+    ManageOrganisations,
+    ManageCalendar,
+    ViewAudit,
+    /// Read the enterprise registry (search, view, export).
+    ViewRegistry,
+    /// Create, edit and import registry entries.
+    EditRegistry,
+}
+
+/// The pure permission predicate: does any of `roles` grant `perm`?
+pub fn permits(roles: &[Role], perm: Permission) -> bool {
+    roles.iter().any(|r| role_permits(*r, perm))
+}
+
+fn role_permits(role: Role, perm: Permission) -> bool {
+    use Permission as P;
+    match role {
+        Role::Admin => true,
+        Role::Regulator => matches!(perm, P::ViewRegistry | P::EditRegistry | P::ViewAudit),
+        Role::LocalRegulator => matches!(perm, P::ViewRegistry | P::EditRegistry),
+        // Samplers need the registry on site (the enterprise's USCC, licences); testers never see
+        // who was sampled (rule 13), so the registry is closed to them.
+        Role::Sampler | Role::SampleCustodian => matches!(perm, P::ViewRegistry),
+        Role::Tester | Role::ReportApprover | Role::Enterprise => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_round_trip_by_code_and_label() {
+        for r in Role::ALL {
+            assert_eq!(r.as_str().parse::<Role>(), Ok(r));
+            assert_eq!(r.label().parse::<Role>(), Ok(r));
+        }
+        assert!("boss".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn tester_cannot_read_registry_but_sampler_can() {
+        assert!(!permits(&[Role::Tester], Permission::ViewRegistry));
+        assert!(permits(&[Role::Sampler], Permission::ViewRegistry));
+        assert!(!permits(&[Role::Sampler], Permission::EditRegistry));
+        assert!(permits(&[Role::Tester, Role::Admin], Permission::ManageUsers));
+        assert!(!permits(&[Role::Regulator], Permission::ManageUsers));
+    }
+}

@@ -1,0 +1,189 @@
+//! Persistence for Choucha on SQLite and PostgreSQL from one codebase (sea-orm): connection set-up,
+//! migrations, write transactions that carry their audit record, and one module of queries per
+//! domain object. Nothing above this crate writes SQL.
+
+pub mod audit;
+pub mod calendar;
+pub mod enterprises;
+pub mod entity;
+pub mod error;
+pub mod migration;
+pub mod organisations;
+pub mod sessions;
+pub mod testing;
+pub mod tokens;
+pub mod users;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, TransactionTrait};
+use sea_orm_migration::MigratorTrait;
+
+pub use error::StoreError;
+pub use sea_orm::DbBackend as Backend;
+
+/// A page of rows with the cursor of the next page (keyset pagination).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Opaque cursor for the next page; `None` on the last page.
+    pub next: Option<String>,
+}
+
+/// The database: a read pool and a write pool. On SQLite the write pool has one connection (SQLite
+/// has one writer at a time; queuing in the pool is cheaper than busy retries); on PostgreSQL both
+/// are the same pool.
+#[derive(Clone, Debug)]
+pub struct Store {
+    read: DatabaseConnection,
+    write: DatabaseConnection,
+}
+
+/// Connection settings beyond the URL.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectSettings {
+    /// PostgreSQL schema to use (tests isolate themselves in a schema each).
+    pub pg_schema: Option<String>,
+    pub max_connections: Option<u32>,
+}
+
+impl Store {
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        Self::connect_with(url, ConnectSettings::default()).await
+    }
+
+    pub async fn connect_with(url: &str, settings: ConnectSettings) -> Result<Store, StoreError> {
+        if url.starts_with("sqlite:") {
+            let read = Database::connect(sqlite_options(url, settings.max_connections.unwrap_or(8))).await?;
+            let write = Database::connect(sqlite_options(url, 1)).await?;
+            Ok(Store { read, write })
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let mut opts = ConnectOptions::new(url.to_string());
+            opts.max_connections(settings.max_connections.unwrap_or(16))
+                .min_connections(0)
+                .acquire_timeout(Duration::from_secs(10))
+                .sqlx_logging(false);
+            if let Some(schema) = settings.pg_schema {
+                opts.set_schema_search_path(schema);
+            }
+            let db = Database::connect(opts).await?;
+            Ok(Store { read: db.clone(), write: db })
+        } else {
+            Err(StoreError::Config(format!(
+                "不支持的数据库地址“{}”：应以 sqlite: 或 postgres:// 开头",
+                redact_url(url)
+            )))
+        }
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.read.get_database_backend()
+    }
+
+    /// The connection for reads outside a transaction.
+    pub fn reader(&self) -> &DatabaseConnection {
+        &self.read
+    }
+
+    /// Apply pending migrations.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        migration::Migrator::up(&self.write, None).await?;
+        Ok(())
+    }
+
+    /// Whether the database answers (`/healthz`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.read.ping().await?;
+        Ok(())
+    }
+
+    /// Begin a write transaction. It commits only if an audit record was appended to it.
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        let inner = self.write.begin().await?;
+        Ok(Tx { inner, audited: AtomicBool::new(false) })
+    }
+
+    pub async fn close(self) -> Result<(), StoreError> {
+        self.read.close().await?;
+        self.write.close().await?;
+        Ok(())
+    }
+}
+
+fn sqlite_options(url: &str, max: u32) -> ConnectOptions {
+    let mut opts = ConnectOptions::new(url.to_string());
+    opts.max_connections(max)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(30))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|o| {
+            use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+            o.create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+                .pragma("mmap_size", "268435456")
+        });
+    opts
+}
+
+/// A URL with its password hidden, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// A write transaction. Every write of Choucha goes with its audit record in the same transaction
+/// (DESIGN.md, Architecture): `commit` refuses a transaction to which no audit record was appended.
+pub struct Tx {
+    inner: DatabaseTransaction,
+    audited: AtomicBool,
+}
+
+impl std::ops::Deref for Tx {
+    type Target = DatabaseTransaction;
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.inner
+    }
+}
+
+impl Tx {
+    pub(crate) fn mark_audited(&self) {
+        self.audited.store(true, Ordering::Relaxed);
+    }
+
+    pub async fn commit(self) -> Result<(), StoreError> {
+        if !self.audited.load(Ordering::Relaxed) {
+            self.inner.rollback().await?;
+            return Err(StoreError::Unaudited);
+        }
+        self.inner.commit().await?;
+        Ok(())
+    }
+
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        self.inner.rollback().await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact_url("sqlite:data/x.db"), "sqlite:data/x.db");
+    }
+}

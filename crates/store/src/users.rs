@@ -1,0 +1,155 @@
+//! Users and their roles.
+
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+
+use crate::entity::{user, user_role};
+use crate::{Page, StoreError, Tx};
+
+pub type UserRow = user::Model;
+
+#[derive(Clone, Default)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub org_id: Option<i64>,
+    pub enterprise_id: Option<i64>,
+    pub phone: String,
+    pub id_card_no: String,
+}
+
+impl std::fmt::Debug for NewUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewUser").field("username", &self.username).finish_non_exhaustive()
+    }
+}
+
+pub async fn insert(tx: &Tx, u: NewUser, roles: &[String]) -> Result<UserRow, StoreError> {
+    let now = Utc::now();
+    let row = user::ActiveModel {
+        username: Set(u.username),
+        display_name: Set(u.display_name),
+        password_hash: Set(u.password_hash),
+        org_id: Set(u.org_id),
+        enterprise_id: Set(u.enterprise_id),
+        phone: Set(u.phone),
+        id_card_no: Set(u.id_card_no),
+        active: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&**tx)
+    .await?;
+    set_roles(tx, row.id, roles).await?;
+    Ok(row)
+}
+
+/// Profile fields an admin edits.
+#[derive(Debug, Clone)]
+pub struct UserPatch {
+    pub display_name: String,
+    pub org_id: Option<i64>,
+    pub enterprise_id: Option<i64>,
+    pub phone: String,
+    pub id_card_no: String,
+    pub active: bool,
+}
+
+pub async fn update(tx: &Tx, id: i64, p: UserPatch) -> Result<UserRow, StoreError> {
+    Ok(user::ActiveModel {
+        id: Set(id),
+        display_name: Set(p.display_name),
+        org_id: Set(p.org_id),
+        enterprise_id: Set(p.enterprise_id),
+        phone: Set(p.phone),
+        id_card_no: Set(p.id_card_no),
+        active: Set(p.active),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .update(&**tx)
+    .await?)
+}
+
+pub async fn set_password_hash(tx: &Tx, id: i64, hash: String) -> Result<(), StoreError> {
+    user::ActiveModel { id: Set(id), password_hash: Set(hash), updated_at: Set(Utc::now()), ..Default::default() }
+        .update(&**tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_roles(tx: &Tx, user_id: i64, roles: &[String]) -> Result<(), StoreError> {
+    user_role::Entity::delete_many().filter(user_role::Column::UserId.eq(user_id)).exec(&**tx).await?;
+    let mut seen = std::collections::BTreeSet::new();
+    for r in roles {
+        if seen.insert(r.clone()) {
+            user_role::ActiveModel { user_id: Set(user_id), role: Set(r.clone()) }.insert(&**tx).await?;
+        }
+    }
+    Ok(())
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<UserRow, StoreError> {
+    user::Entity::find_by_id(id).one(db).await?.ok_or(StoreError::NotFound)
+}
+
+pub async fn find_by_username(db: &impl ConnectionTrait, username: &str) -> Result<Option<UserRow>, StoreError> {
+    Ok(user::Entity::find().filter(user::Column::Username.eq(username)).one(db).await?)
+}
+
+pub async fn roles_of(db: &impl ConnectionTrait, user_id: i64) -> Result<Vec<String>, StoreError> {
+    Ok(user_role::Entity::find()
+        .filter(user_role::Column::UserId.eq(user_id))
+        .order_by_asc(user_role::Column::Role)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| r.role)
+        .collect())
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    pub org_id: Option<i64>,
+    pub role: Option<String>,
+    /// Username or display name contains.
+    pub q: Option<String>,
+}
+
+pub async fn list(db: &impl ConnectionTrait, f: &UserFilter, after: Option<i64>, limit: u64) -> Result<Page<UserRow>, StoreError> {
+    let mut q = user::Entity::find();
+    if let Some(o) = f.org_id {
+        q = q.filter(user::Column::OrgId.eq(o));
+    }
+    if let Some(r) = f.role.as_deref().filter(|s| !s.is_empty()) {
+        let ids: Vec<i64> = user_role::Entity::find()
+            .filter(user_role::Column::Role.eq(r))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|x| x.user_id)
+            .collect();
+        q = q.filter(user::Column::Id.is_in(ids));
+    }
+    if let Some(t) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        q = q.filter(Condition::any().add(user::Column::Username.contains(t)).add(user::Column::DisplayName.contains(t)));
+    }
+    if let Some(a) = after {
+        q = q.filter(user::Column::Id.gt(a));
+    }
+    let mut items = q.order_by_asc(user::Column::Id).limit(limit + 1).all(db).await?;
+    let next = if items.len() as u64 > limit {
+        items.truncate(limit as usize);
+        items.last().map(|r| r.id.to_string())
+    } else {
+        None
+    };
+    Ok(Page { items, next })
+}
+
+pub async fn count(db: &impl ConnectionTrait) -> Result<u64, StoreError> {
+    use sea_orm::PaginatorTrait;
+    Ok(user::Entity::find().count(db).await?)
+}
