@@ -1,0 +1,34 @@
+//! Choucha's documents: the official forms as PDF (typst, Chinese fonts from the machine) and
+//! tables in and out as XLSX/CSV.
+//!
+//! Everything here is synchronous and CPU- or disk-bound; callers on an async runtime run it in
+//! `spawn_blocking` or a bounded pool.
+//!
+//! - [`Fonts`] finds fonts once at start-up; [`Renderer`] (cheap to clone, `Send + Sync`) renders a
+//!   [`Template`] with JSON data to PDF bytes. Data reaches the template as a virtual JSON file,
+//!   never as markup, so user text cannot inject typst code.
+//! - [`improvement_letter_pdf`] renders the 产品质量改进建议书 from a typed [`ImprovementLetter`].
+//! - [`read_table`] reads the first sheet of an upload into a [`Table`] of trimmed strings with the
+//!   spreadsheet's own row numbers; [`write_table`] writes rows of [`CellValue`]s to an XLSX file
+//!   with text kept as text.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), choucha_documents::DocumentError> {
+//! use choucha_documents::{Renderer, improvement_letter_pdf};
+//! # let letter: choucha_documents::ImprovementLetter = todo!();
+//! let renderer = Renderer::load(&["/etc/choucha/fonts".into()])?;
+//! let pdf: Vec<u8> = improvement_letter_pdf(&renderer, &letter)?;
+//! # Ok(()) }
+//! ```
+
+mod error;
+mod fonts;
+mod improvement_letter;
+mod pdf;
+mod xlsx;
+
+pub use error::DocumentError;
+pub use fonts::{Fonts, SYSTEM_FONT_DIRS};
+pub use improvement_letter::{ImprovementLetter, improvement_letter_pdf};
+pub use pdf::{Renderer, Template};
+pub use xlsx::{CellValue, Table, TableFormat, read_table, write_table};

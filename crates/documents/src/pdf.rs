@@ -1,0 +1,338 @@
+//! PDF rendering with typst: owns the typst `World`, the embedded templates and the shared page
+//! style of official forms.
+//!
+//! A render sees exactly three virtual files, all at fixed paths so the global `FileId` interner
+//! (capped at 65,535 ids) never grows per request:
+//! - the template itself (`/<template>.typ`, embedded with `include_str!` from `templates/`),
+//! - `/official.typ`, the shared style (A4, GB/T 9704 margins, 仿宋-like body, 黑体-like titles),
+//! - `/data.json`, the document's data, which the template reads with `json("/data.json")`.
+//!
+//! Data never becomes markup: the template shows JSON strings as text values, so `#`, `*`, `$` or
+//! `[` in a company name are printed, not evaluated. Fonts chosen at start-up are passed through
+//! `sys.inputs` (`body-fonts`, `title-fonts`), never spliced into source text.
+//!
+//! `World::today` returns nothing: a template that needs a date gets it from its data, which keeps
+//! output deterministic (the PDF's creation date is the document's own date). After each render
+//! the memo cache is evicted down to recent entries so a long-running server does not grow.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use typst::diag::{FileError, FileResult, SourceDiagnostic};
+use typst::foundations::{Array, Bytes, Datetime, Dict, Duration, Smart, Value};
+use typst::syntax::{FileId, RootedPath, Source, VirtualPath, VirtualRoot};
+use typst::text::{Font, FontBook};
+use typst::utils::LazyHash;
+use typst::{Library, LibraryExt, World, WorldExt};
+use typst_layout::PagedDocument;
+
+use crate::{DocumentError, Fonts};
+
+/// Memo-cache entries unused for this many renders are dropped (typst's own watcher uses 10).
+const EVICT_MAX_AGE: usize = 10;
+
+const STYLE_PATH: &str = "/official.typ";
+const STYLE_SOURCE: &str = include_str!("../templates/official.typ");
+const DATA_PATH: &str = "/data.json";
+
+/// Body text: 仿宋 is the GB/T 9704 face for official documents; Noto Serif CJK (宋体-like) is the
+/// fallback every Debian machine can install.
+const BODY_FONT_PREFERENCE: &[&str] = &[
+    "FangSong_GB2312",
+    "FangSong",
+    "FandolFang R",
+    "STFangsong",
+    "Noto Serif CJK SC",
+    "Source Han Serif SC",
+    "SimSun",
+    "FandolSong",
+];
+
+/// Titles and labels: 黑体-like faces with a bold weight where possible.
+const TITLE_FONT_PREFERENCE: &[&str] = &[
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "SimHei",
+    "FandolHei",
+    "WenQuanYi Micro Hei",
+    "Droid Sans Fallback",
+];
+
+/// The documents this crate can render.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Template {
+    /// 产品质量改进建议书 (Annex 2 of the spot-check notices).
+    ImprovementLetter,
+}
+
+impl Template {
+    /// Every template, for start-up checks.
+    pub const ALL: [Template; 1] = [Template::ImprovementLetter];
+
+    /// The document's Chinese name, used in errors and logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Template::ImprovementLetter => "产品质量改进建议书",
+        }
+    }
+
+    fn path(self) -> &'static str {
+        match self {
+            Template::ImprovementLetter => "/improvement_letter.typ",
+        }
+    }
+
+    fn source_text(self) -> &'static str {
+        match self {
+            Template::ImprovementLetter => include_str!("../templates/improvement_letter.typ"),
+        }
+    }
+}
+
+/// Renders templates to PDF. Cheap to clone and share between threads (one `Arc`). Rendering is
+/// synchronous and CPU-bound: call it from `spawn_blocking` or a worker pool.
+#[derive(Clone)]
+pub struct Renderer {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    library: LazyHash<Library>,
+    fonts: Fonts,
+    data_id: FileId,
+    style: Source,
+    templates: Vec<(Template, Source)>,
+}
+
+impl Renderer {
+    /// Finds fonts (see [`Fonts::load`]) and prepares the templates.
+    ///
+    /// # Errors
+    /// [`DocumentError::NoChineseFont`] when no Chinese font is installed.
+    pub fn load(extra_font_dirs: &[PathBuf]) -> Result<Renderer, DocumentError> {
+        Renderer::new(Fonts::load(extra_font_dirs)?)
+    }
+
+    /// Prepares the templates with these fonts. The body and title font lists are the preferred
+    /// families present in `fonts`, falling back to the first family that covers Chinese.
+    ///
+    /// # Errors
+    /// Only if a built-in virtual path were invalid (a bug caught by every test).
+    pub fn new(fonts: Fonts) -> Result<Renderer, DocumentError> {
+        let body_fonts = available_families(&fonts, BODY_FONT_PREFERENCE);
+        let title_fonts = available_families(&fonts, TITLE_FONT_PREFERENCE);
+        tracing::info!(?body_fonts, ?title_fonts, "PDF fonts chosen");
+
+        let inputs: Dict = [
+            ("body-fonts".into(), font_list_value(&body_fonts)),
+            ("title-fonts".into(), font_list_value(&title_fonts)),
+        ]
+        .into_iter()
+        .collect();
+        let library = Library::builder().with_inputs(inputs).build();
+
+        let templates = Template::ALL
+            .iter()
+            .map(|&template| {
+                let id = virtual_file_id(template.path())?;
+                Ok((template, Source::new(id, template.source_text().to_owned())))
+            })
+            .collect::<Result<_, DocumentError>>()?;
+
+        Ok(Renderer {
+            inner: Arc::new(Inner {
+                library: LazyHash::new(library),
+                fonts,
+                data_id: virtual_file_id(DATA_PATH)?,
+                style: Source::new(virtual_file_id(STYLE_PATH)?, STYLE_SOURCE.to_owned()),
+                templates,
+            }),
+        })
+    }
+
+    /// The fonts this renderer uses.
+    pub fn fonts(&self) -> &Fonts {
+        &self.inner.fonts
+    }
+
+    /// Renders `template` with `data` (read by the template as `/data.json`) to PDF bytes.
+    ///
+    /// # Errors
+    /// [`DocumentError::Template`] when typst cannot lay the document out (e.g. a field the
+    /// template needs is missing from `data`), [`DocumentError::Pdf`] when the PDF cannot be
+    /// written.
+    #[tracing::instrument(skip_all, fields(template = template.name()))]
+    pub fn render_pdf(
+        &self,
+        template: Template,
+        data: &serde_json::Value,
+    ) -> Result<Vec<u8>, DocumentError> {
+        let started = std::time::Instant::now();
+        let main = self
+            .inner
+            .templates
+            .iter()
+            .find(|(known, _)| *known == template)
+            .map(|(_, source)| source.clone())
+            .ok_or_else(|| DocumentError::Template {
+                template: template.name(),
+                message: "模板未注册".to_owned(),
+            })?;
+        let world = RenderWorld {
+            inner: &self.inner,
+            main,
+            data: Bytes::new(serde_json::to_vec(data)?),
+        };
+
+        let compiled = typst::compile::<PagedDocument>(&world);
+        for warning in &compiled.warnings {
+            tracing::warn!(warning = %describe(&world, std::slice::from_ref(warning)), "typst warning");
+        }
+        let result = compiled
+            .output
+            .map_err(|errors| DocumentError::Template {
+                template: template.name(),
+                message: describe(&world, &errors),
+            })
+            .and_then(|document| {
+                let options = typst_pdf::PdfOptions {
+                    creator: Smart::Custom(Some("Choucha".to_owned())),
+                    ..typst_pdf::PdfOptions::default()
+                };
+                typst_pdf::pdf(&document, &options).map_err(|errors| DocumentError::Pdf {
+                    template: template.name(),
+                    message: describe(&world, &errors),
+                })
+            });
+        typst::comemo::evict(EVICT_MAX_AGE);
+
+        tracing::debug!(
+            elapsed_ms = started.elapsed().as_millis(),
+            ok = result.is_ok(),
+            "rendered"
+        );
+        result
+    }
+}
+
+impl std::fmt::Debug for Renderer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Renderer")
+            .field("fonts", &self.inner.fonts)
+            .finish()
+    }
+}
+
+/// The world of one render: the shared library and fonts plus this request's template and data.
+struct RenderWorld<'a> {
+    inner: &'a Inner,
+    main: Source,
+    data: Bytes,
+}
+
+impl World for RenderWorld<'_> {
+    fn library(&self) -> &LazyHash<Library> {
+        &self.inner.library
+    }
+
+    fn book(&self) -> &LazyHash<FontBook> {
+        self.inner.fonts.book()
+    }
+
+    fn main(&self) -> FileId {
+        self.main.id()
+    }
+
+    fn source(&self, id: FileId) -> FileResult<Source> {
+        if id == self.main.id() {
+            Ok(self.main.clone())
+        } else if id == self.inner.style.id() {
+            Ok(self.inner.style.clone())
+        } else if id == self.inner.data_id {
+            Err(FileError::NotSource)
+        } else {
+            Err(not_found(id))
+        }
+    }
+
+    fn file(&self, id: FileId) -> FileResult<Bytes> {
+        if id == self.inner.data_id {
+            Ok(self.data.clone())
+        } else {
+            self.source(id).map(Bytes::from_string)
+        }
+    }
+
+    fn font(&self, index: usize) -> Option<Font> {
+        self.inner.fonts.font(index)
+    }
+
+    fn today(&self, _offset: Option<Duration>) -> Option<Datetime> {
+        None
+    }
+}
+
+fn not_found(id: FileId) -> FileError {
+    FileError::NotFound(PathBuf::from(id.vpath().get_with_slash()))
+}
+
+/// The id of a fixed virtual path; the same path always yields the same interned id.
+fn virtual_file_id(path: &'static str) -> Result<FileId, DocumentError> {
+    let vpath = VirtualPath::new(path).map_err(|err| DocumentError::Template {
+        template: "（内部）",
+        message: format!("虚拟路径 {path} 无效：{err}"),
+    })?;
+    Ok(RootedPath::new(VirtualRoot::Project, vpath).intern())
+}
+
+fn available_families(fonts: &Fonts, preference: &[&str]) -> Vec<String> {
+    let mut families: Vec<String> = preference
+        .iter()
+        .filter(|family| fonts.has_family(family))
+        .map(|family| (*family).to_owned())
+        .collect();
+    if families.is_empty()
+        && let Some(family) = fonts.chinese_family()
+    {
+        families.push(family.to_owned());
+    }
+    families
+}
+
+fn font_list_value(families: &[String]) -> Value {
+    Value::Array(
+        families
+            .iter()
+            .map(|family| Value::Str(family.as_str().into()))
+            .collect::<Array>(),
+    )
+}
+
+/// Typst diagnostics as text: message, template line and hints, one diagnostic per line.
+fn describe(world: &RenderWorld<'_>, diagnostics: &[SourceDiagnostic]) -> String {
+    diagnostics
+        .iter()
+        .map(|diagnostic| {
+            let mut text = diagnostic.message.to_string();
+            if let Some(id) = diagnostic.span.id()
+                && let Some(range) = world.range(diagnostic.span)
+            {
+                let path = id.vpath().get_with_slash().to_owned();
+                let line = world
+                    .source(id)
+                    .ok()
+                    .and_then(|source| source.lines().byte_to_line(range.start))
+                    .map_or_else(String::new, |line| format!(":{}", line + 1));
+                text = format!("{path}{line}: {text}");
+            }
+            for hint in &diagnostic.hints {
+                text.push_str("（提示：");
+                text.push_str(&hint.v);
+                text.push('）');
+            }
+            text
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}

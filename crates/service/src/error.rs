@@ -1,0 +1,78 @@
+//! The service's error: what the web layer maps once to HTTP status, `{code, message}` JSON and
+//! page messages. Internal errors are logged with an id; their text never reaches a user.
+
+use choucha_domain::RuleViolation;
+use choucha_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("请先登录")]
+    Unauthenticated,
+    #[error("用户名或密码错误")]
+    BadCredentials,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}不存在")]
+    NotFound(&'static str),
+    /// Input that fails validation: every problem, with the field it concerns.
+    #[error("{}", .0.first().map(|v| v.message.as_str()).unwrap_or("输入有误"))]
+    Invalid(Vec<RuleViolation>),
+    /// A rule of DESIGN.md refuses the action.
+    #[error("{0}")]
+    Rule(RuleViolation),
+    #[error("{0}")]
+    Duplicate(String),
+    #[error("数据已被他人修改，请刷新后重试")]
+    Conflict,
+    #[error("服务器内部错误（错误编号 {0}），请联系管理员")]
+    Internal(String),
+}
+
+impl ServiceError {
+    pub fn forbidden() -> Self {
+        ServiceError::Forbidden("无权执行此操作".into())
+    }
+
+    pub fn invalid(v: RuleViolation) -> Self {
+        ServiceError::Invalid(vec![v])
+    }
+
+    /// Stable, machine-readable code for the API.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ServiceError::Unauthenticated => "unauthenticated",
+            ServiceError::BadCredentials => "bad_credentials",
+            ServiceError::Forbidden(_) => "forbidden",
+            ServiceError::NotFound(_) => "not_found",
+            ServiceError::Invalid(v) => v.first().map(|v| v.code).unwrap_or("invalid"),
+            ServiceError::Rule(v) => v.code,
+            ServiceError::Duplicate(_) => "duplicate",
+            ServiceError::Conflict => "conflict",
+            ServiceError::Internal(_) => "internal",
+        }
+    }
+
+    /// An internal error: logged with a short id that the user can quote.
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        let id = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
+        tracing::error!(error_id = %id, "internal error: {detail}");
+        ServiceError::Internal(id)
+    }
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ServiceError::NotFound("记录"),
+            StoreError::Duplicate(_) => ServiceError::Duplicate("记录已存在（重复）".into()),
+            StoreError::Conflict => ServiceError::Conflict,
+            other => ServiceError::internal(other),
+        }
+    }
+}
+
+impl From<RuleViolation> for ServiceError {
+    fn from(v: RuleViolation) -> Self {
+        if v.field.is_some() { ServiceError::Invalid(vec![v]) } else { ServiceError::Rule(v) }
+    }
+}

@@ -1,0 +1,116 @@
+#![allow(clippy::expect_used)]
+//! Fixtures for tests of this crate and the crates above it: a small bureau tree, an institution and
+//! a user of each role, created through the use cases themselves (so they are audited like any data).
+
+use choucha_domain::enterprise::EnterpriseDraft;
+use choucha_domain::uscc::Uscc;
+use choucha_store::testing::TestDb;
+
+use crate::organisations::{OrgInput, OrgView};
+use crate::users::NewUserInput;
+use crate::{Actor, Services, auth, organisations, users};
+
+/// The password of every fixture user.
+pub const PASSWORD: &str = "test-pass-2025";
+
+pub struct Fixture {
+    pub db: TestDb,
+    pub services: Services,
+    pub province: OrgView,
+    pub city: OrgView,
+    pub county: OrgView,
+    pub other_county: OrgView,
+    pub institution: OrgView,
+    /// Unscoped system administrator.
+    pub admin: Actor,
+}
+
+fn org(code: &str, name: &str, kind: &str, parent: Option<&str>, division: Option<&str>) -> OrgInput {
+    OrgInput {
+        code: code.into(),
+        name: name.into(),
+        kind: kind.into(),
+        parent_code: parent.map(str::to_string),
+        division_code: division.map(str::to_string),
+        active: true,
+        ..Default::default()
+    }
+}
+
+impl Fixture {
+    pub async fn new() -> Fixture {
+        let db = TestDb::new().await.expect("test database");
+        let services = Services::new(db.store.clone(), std::env::temp_dir());
+        let s = &services;
+        let province = organisations::create_as_system(s, "test", org("sx", "山西省市场监督管理局", "province_bureau", None, Some("140000")))
+            .await
+            .expect("province");
+        let city = organisations::create_as_system(s, "test", org("dt", "大同市市场监督管理局", "city_bureau", Some("sx"), Some("140200")))
+            .await
+            .expect("city");
+        let county =
+            organisations::create_as_system(s, "test", org("dt-pc", "大同市平城区市场监督管理局", "local_bureau", Some("dt"), Some("140213")))
+                .await
+                .expect("county");
+        let other_county =
+            organisations::create_as_system(s, "test", org("dt-yg", "大同市阳高县市场监督管理局", "local_bureau", Some("dt"), Some("140221")))
+                .await
+                .expect("county");
+        let mut inst = org("lab", "山西省检验检测中心", "institution", None, Some("140000"));
+        inst.cap_sampling = true;
+        inst.cap_testing = true;
+        inst.qualification_no = Some("CMA 160412345678".into());
+        let institution = organisations::create_as_system(s, "test", inst).await.expect("institution");
+        let admin = Self::make_user(s, "admin", "系统管理员", &["admin"], None, None).await;
+        Fixture { db, services, province, city, county, other_county, institution, admin }
+    }
+
+    /// Create a user through the bootstrap use case and return it as an actor.
+    pub async fn make_user(
+        s: &Services,
+        username: &str,
+        name: &str,
+        roles: &[&str],
+        org_code: Option<&str>,
+        enterprise_uscc: Option<&str>,
+    ) -> Actor {
+        let u = users::create_as_system(
+            s,
+            "test",
+            NewUserInput {
+                username: username.into(),
+                display_name: name.into(),
+                password: PASSWORD.into(),
+                roles: roles.iter().map(|r| r.to_string()).collect(),
+                org_code: org_code.map(str::to_string),
+                enterprise_uscc: enterprise_uscc.map(str::to_string),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("fixture user");
+        auth::actor_for_user(s, u.id).await.expect("actor")
+    }
+
+    pub async fn user(&self, username: &str, roles: &[&str], org_code: Option<&str>) -> Actor {
+        Self::make_user(&self.services, username, username, roles, org_code, None).await
+    }
+
+    /// A registry entry in `division` (a valid USCC is derived from `n`).
+    pub async fn enterprise(&self, name: &str, division: &str, kinds: &str, n: u32) -> crate::registry::EnterpriseView {
+        let draft = EnterpriseDraft {
+            name: name.into(),
+            uscc: test_uscc(division, n).to_string(),
+            division_code: division.into(),
+            address: format!("{division}某路{n}号"),
+            kinds: kinds.into(),
+            ..Default::default()
+        };
+        crate::registry::create(&self.services, &self.admin, draft).await.expect("enterprise")
+    }
+}
+
+/// A valid USCC registered in `division`, distinct for each `n`.
+pub fn test_uscc(division: &str, n: u32) -> Uscc {
+    Uscc::from_first17(&format!("91{division}MA{n:07}")).expect("valid test uscc")
+}

@@ -1,0 +1,86 @@
+//! `POST /api/v1/auth/token`, `DELETE /api/v1/auth/token`, `GET /api/v1/me`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use choucha_service::{Actor, auth};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::auth::ApiActor;
+use crate::error::{ApiJson, ApiResult, ErrorBody};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(issue_token, revoke_token)).routes(routes!(me))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct TokenRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenResponse {
+    pub token: String,
+    pub token_type: String,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Exchange username and password for a bearer token.
+#[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = TokenRequest,
+    responses((status = 200, body = TokenResponse), (status = 401, body = ErrorBody)))]
+async fn issue_token(State(state): State<AppState>, ApiJson(req): ApiJson<TokenRequest>) -> ApiResult<Json<TokenResponse>> {
+    let t = auth::issue_token(&state.services, &req.username, &req.password).await?;
+    Ok(Json(TokenResponse { token: t.token, token_type: t.token_type.into(), expires_at: t.expires_at }))
+}
+
+/// Revoke the token used for this request.
+#[utoipa::path(delete, path = "/api/v1/auth/token", tag = "auth", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = ErrorBody)))]
+async fn revoke_token(State(state): State<AppState>, ApiActor(actor): ApiActor, headers: HeaderMap) -> ApiResult<StatusCode> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    auth::revoke_token(&state.services, &actor, &token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    pub user_id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub roles: Vec<String>,
+    pub org_id: Option<i64>,
+    pub org_name: Option<String>,
+    pub enterprise_id: Option<i64>,
+}
+
+impl From<Actor> for Me {
+    fn from(a: Actor) -> Self {
+        Me {
+            user_id: a.user_id,
+            username: a.username,
+            display_name: a.display_name,
+            roles: a.roles.iter().map(|r| r.as_str().to_string()).collect(),
+            org_id: a.org_id,
+            org_name: a.org_name,
+            enterprise_id: a.enterprise_id,
+        }
+    }
+}
+
+/// The caller.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
+async fn me(ApiActor(actor): ApiActor) -> Json<Me> {
+    Json(actor.into())
+}

@@ -1,0 +1,31 @@
+//! The JSON API under `/api/v1`. Every route is registered through `utoipa_axum::routes!`, so
+//! `/api/openapi.json` documents all of them.
+
+pub mod auth;
+
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "抽查 Choucha API", version = "1", description = "产品质量监督抽查系统接口。错误统一返回 {code, message}。"),
+    modifiers(&BearerAuth),
+    components(schemas(crate::error::ErrorBody, crate::error::FieldError))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(auth::router())
+}

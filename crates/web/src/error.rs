@@ -1,0 +1,198 @@
+//! The one place where errors become HTTP: `ApiError` answers `{code, message}` JSON (with field
+//! errors for invalid input), `PageError` answers a Chinese HTML page. Internal details never leave
+//! the server (the service logs them under an id the user can quote).
+
+use askama::Template;
+use axum::Json;
+use axum::extract::rejection::{FormRejection, JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, Uri};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use choucha_service::ServiceError;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// One field problem of invalid input.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    pub field: Option<String>,
+    pub code: String,
+    pub message: String,
+}
+
+/// The error body of every API answer that is not 2xx.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Stable machine-readable code, e.g. `invalid_uscc`, `forbidden`.
+    pub code: String,
+    /// Chinese message for people.
+    pub message: String,
+    /// Every problem of invalid input.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+pub fn status_of(e: &ServiceError) -> StatusCode {
+    match e {
+        ServiceError::Unauthenticated | ServiceError::BadCredentials => StatusCode::UNAUTHORIZED,
+        ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
+        ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
+        ServiceError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        ServiceError::Rule(_) | ServiceError::Duplicate(_) | ServiceError::Conflict => StatusCode::CONFLICT,
+        ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+pub fn body_of(e: &ServiceError) -> ErrorBody {
+    let errors = match e {
+        ServiceError::Invalid(v) => v
+            .iter()
+            .map(|v| FieldError { field: v.field.map(str::to_string), code: v.code.to_string(), message: v.message.clone() })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let message = match e {
+        ServiceError::Invalid(v) if v.len() > 1 => {
+            v.iter().map(|v| v.message.as_str()).collect::<Vec<_>>().join("；")
+        }
+        other => other.to_string(),
+    };
+    ErrorBody { code: e.code().to_string(), message, errors }
+}
+
+/// An error answered as JSON.
+#[derive(Debug)]
+pub struct ApiError(pub ServiceError);
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        ApiError(e)
+    }
+}
+
+impl ApiError {
+    pub fn bad_request(code: &str, message: impl Into<String>) -> Response {
+        (StatusCode::BAD_REQUEST, Json(ErrorBody { code: code.into(), message: message.into(), errors: Vec::new() }))
+            .into_response()
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut r = (status_of(&self.0), Json(body_of(&self.0))).into_response();
+        if matches!(self.0, ServiceError::Unauthenticated) {
+            r.headers_mut().insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
+        }
+        r
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// JSON body extractor whose rejections answer `{code, message}` in Chinese.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = Response;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(ApiJson(v)),
+            Err(JsonRejection::MissingJsonContentType(_)) => {
+                Err(ApiError::bad_request("bad_content_type", "请求须为 JSON（Content-Type: application/json）"))
+            }
+            Err(e) => Err(ApiError::bad_request("bad_json", format!("请求内容格式错误：{}", e.body_text()))),
+        }
+    }
+}
+
+/// Query-string extractor whose rejections answer `{code, message}` in Chinese.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
+            Err(e @ QueryRejection::FailedToDeserializeQueryString(_)) => {
+                Err(ApiError::bad_request("bad_query", format!("查询参数错误：{}", e.body_text())))
+            }
+            Err(e) => Err(ApiError::bad_request("bad_query", format!("查询参数错误：{}", e.body_text()))),
+        }
+    }
+}
+
+/// The minimal page used for errors (no navigation: the error may be that nobody is signed in).
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub status: u16,
+    pub title: String,
+    pub message: String,
+}
+
+pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
+    let page = ErrorPage { status: status.as_u16(), title: title.to_string(), message: message.to_string() };
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(_) => (status, message.to_string()).into_response(),
+    }
+}
+
+/// An error answered as a page. Not signed in: to the sign-in page.
+#[derive(Debug)]
+pub struct PageError(pub ServiceError);
+
+impl From<ServiceError> for PageError {
+    fn from(e: ServiceError) -> Self {
+        PageError(e)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let status = status_of(&self.0);
+        let title = match status {
+            StatusCode::UNAUTHORIZED => return Redirect::to("/login").into_response(),
+            StatusCode::FORBIDDEN => "无权访问",
+            StatusCode::NOT_FOUND => "未找到",
+            StatusCode::UNPROCESSABLE_ENTITY => "输入有误",
+            StatusCode::CONFLICT => "操作未执行",
+            _ => "出错了",
+        };
+        error_page(status, title, &body_of(&self.0).message)
+    }
+}
+
+pub type PageResult<T> = Result<T, PageError>;
+
+/// Form extractor for pages whose rejection is a Chinese error page.
+pub struct PageForm<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for PageForm<T> {
+    type Rejection = Response;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Form::<T>::from_request(req, state).await {
+            Ok(axum::Form(v)) => Ok(PageForm(v)),
+            Err(e @ FormRejection::FailedToDeserializeForm(_)) => Err(error_page(
+                StatusCode::BAD_REQUEST,
+                "表单内容有误",
+                &format!("表单内容有误：{}", e.body_text()),
+            )),
+            Err(e) => Err(error_page(StatusCode::BAD_REQUEST, "表单内容有误", &e.body_text())),
+        }
+    }
+}
+
+/// Unknown paths: JSON under /api, a page elsewhere.
+pub async fn fallback(uri: Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        (
+            StatusCode::NOT_FOUND,
+            Json(ErrorBody { code: "not_found".into(), message: format!("接口“{}”不存在", uri.path()), errors: Vec::new() }),
+        )
+            .into_response()
+    } else {
+        error_page(StatusCode::NOT_FOUND, "未找到", "您访问的页面不存在")
+    }
+}

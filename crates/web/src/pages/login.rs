@@ -1,0 +1,85 @@
+//! Sign-in and sign-out of the pages.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use choucha_service::{ServiceError, auth};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use crate::AppState;
+use crate::auth::{SESSION_CSRF, SESSION_USER};
+use crate::error::{PageError, PageForm};
+use crate::pages::{Chrome, chrome};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/login", get(login_page).post(login_submit)).route("/logout", post(logout))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    pub chrome: Chrome,
+    pub next: String,
+    pub username: String,
+    pub error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    #[serde(default)]
+    next: Option<String>,
+}
+
+/// Only local paths are followed after sign-in (no open redirect).
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/".to_string(),
+    }
+}
+
+async fn login_page(session: Session, Query(q): Query<NextQuery>) -> LoginPage {
+    LoginPage { chrome: chrome(&session, None, "login").await, next: safe_next(q.next.as_deref()), username: String::new(), error: None }
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+async fn login_submit(State(state): State<AppState>, session: Session, PageForm(f): PageForm<LoginForm>) -> Response {
+    let next = safe_next(f.next.as_deref());
+    match auth::login(&state.services, &f.username, &f.password).await {
+        Ok(actor) => {
+            // A new session id at sign-in (no fixation), with a new CSRF token.
+            let _ = session.cycle_id().await;
+            let _ = session.remove::<String>(SESSION_CSRF).await;
+            if session.insert(SESSION_USER, actor.user_id).await.is_err() {
+                return PageError(ServiceError::internal("session insert failed")).into_response();
+            }
+            Redirect::to(&next).into_response()
+        }
+        Err(e @ (ServiceError::BadCredentials | ServiceError::Forbidden(_))) => {
+            let page = LoginPage { chrome: chrome(&session, None, "login").await, next, username: f.username, error: Some(e.to_string()) };
+            (axum::http::StatusCode::UNAUTHORIZED, page).into_response()
+        }
+        Err(e) => PageError(e).into_response(),
+    }
+}
+
+async fn logout(State(state): State<AppState>, session: Session) -> Response {
+    if let Ok(Some(uid)) = session.get::<i64>(SESSION_USER).await {
+        if let Ok(a) = auth::actor_for_user(&state.services, uid).await {
+            let _ = auth::logout(&state.services, &a).await;
+        }
+    }
+    let _ = session.flush().await;
+    Redirect::to("/login").into_response()
+}

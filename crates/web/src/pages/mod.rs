@@ -1,0 +1,88 @@
+//! HTML pages. Each page is an askama template struct holding a `Chrome` (the signed-in user, the
+//! navigation and the CSRF token) and its own data; handlers call the same use cases as the API.
+
+pub mod home;
+pub mod login;
+
+use axum::Router;
+use choucha_domain::role::{Permission, Role};
+use choucha_service::Actor;
+use tower_sessions::Session;
+
+use crate::AppState;
+use crate::auth::csrf_token;
+
+pub fn router() -> Router<AppState> {
+    Router::new().merge(login::router()).merge(home::router())
+}
+
+/// The signed-in user as shown in the header.
+pub struct UserChip {
+    pub display_name: String,
+    pub role_labels: String,
+    pub org_name: Option<String>,
+}
+
+pub struct NavItem {
+    pub key: &'static str,
+    pub href: &'static str,
+    pub label: &'static str,
+}
+
+/// What every page around its content needs.
+pub struct Chrome {
+    pub user: Option<UserChip>,
+    pub csrf: String,
+    pub nav: Vec<NavItem>,
+    /// The navigation entry of this page.
+    pub active: &'static str,
+    /// A one-time message (e.g. "已保存").
+    pub flash: Option<String>,
+}
+
+const FLASH: &str = "flash";
+
+/// Keep a message for the next page (after a redirect).
+pub async fn set_flash(session: &Session, message: &str) {
+    let _ = session.insert(FLASH, message).await;
+}
+
+/// The navigation a user sees: only what their roles may open.
+pub fn nav_for(actor: &Actor) -> Vec<NavItem> {
+    let mut nav = vec![NavItem { key: "home", href: "/", label: "首页" }];
+    if actor.can(Permission::ViewRegistry) {
+        nav.push(NavItem { key: "registry", href: "/registry", label: "企业名录库" });
+    }
+    nav.push(NavItem { key: "calendar", href: "/calendar", label: "工作日历" });
+    if actor.can(Permission::ManageUsers) {
+        nav.push(NavItem { key: "users", href: "/admin/users", label: "用户管理" });
+    }
+    if actor.can(Permission::ManageOrganisations) {
+        nav.push(NavItem { key: "orgs", href: "/admin/orgs", label: "机构管理" });
+    }
+    if actor.can(Permission::ViewAudit) {
+        nav.push(NavItem { key: "audit", href: "/admin/audit", label: "审计日志" });
+    }
+    nav.push(NavItem { key: "account", href: "/account/password", label: "修改密码" });
+    nav
+}
+
+pub async fn chrome(session: &Session, actor: Option<&Actor>, active: &'static str) -> Chrome {
+    let flash = session.remove::<String>(FLASH).await.ok().flatten();
+    Chrome {
+        user: actor.map(|a| UserChip {
+            display_name: a.display_name.clone(),
+            role_labels: a.roles.iter().map(|r| r.label()).collect::<Vec<_>>().join("、"),
+            org_name: a.org_name.clone(),
+        }),
+        csrf: csrf_token(session).await,
+        nav: actor.map(nav_for).unwrap_or_default(),
+        active,
+        flash,
+    }
+}
+
+/// Role codes of an actor, for templates.
+pub fn has_role(actor: &Actor, code: &str) -> bool {
+    actor.roles.iter().any(|r: &Role| r.as_str() == code)
+}

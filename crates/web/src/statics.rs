@@ -1,0 +1,30 @@
+//! Static assets, embedded in the binary (the app needs no internet and no CDN).
+
+use axum::Router;
+use axum::extract::Path;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use crate::AppState;
+
+const FILES: &[(&str, &str, &[u8])] = &[
+    ("htmx.min.js", "text/javascript; charset=utf-8", include_bytes!("../static/htmx.min.js")),
+    ("app.css", "text/css; charset=utf-8", include_bytes!("../static/app.css")),
+    ("app.js", "text/javascript; charset=utf-8", include_bytes!("../static/app.js")),
+];
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/{file}", get(asset))
+}
+
+async fn asset(Path(file): Path<String>) -> Response {
+    match FILES.iter().find(|(name, _, _)| *name == file) {
+        Some((_, mime, bytes)) => (
+            [(header::CONTENT_TYPE, *mime), (header::CACHE_CONTROL, "public, max-age=3600")],
+            *bytes,
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, "not found").into_response(),
+    }
+}

@@ -1,0 +1,140 @@
+//! HTTP test harness: the real router on a real socket (port 0) over a fresh test database
+//! (SQLite, or PostgreSQL with CHOUCHA_TEST_DATABASE_URL), with a shutdown channel.
+#![allow(dead_code, clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+use choucha_service::testing::{Fixture, PASSWORD};
+use choucha_web::AppState;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+pub struct TestServer {
+    pub base: String,
+    pub fx: Fixture,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        let fx = Fixture::new().await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (tx, rx) = oneshot::channel::<()>();
+        let state = AppState::new(fx.services.clone());
+        tokio::spawn(async move {
+            choucha_web::serve(listener, state, async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("serve");
+        });
+        TestServer { base: format!("http://{addr}"), fx, shutdown: Some(tx) }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A bearer token for a fixture user (password `PASSWORD`).
+    pub async fn token(&self, username: &str) -> String {
+        let r = reqwest::Client::new()
+            .post(self.url("/api/v1/auth/token"))
+            .json(&json!({"username": username, "password": PASSWORD}))
+            .send()
+            .await
+            .expect("token request");
+        assert_eq!(r.status(), StatusCode::OK, "token for {username}");
+        r.json::<Value>().await.expect("json")["token"].as_str().expect("token").to_string()
+    }
+
+    /// An API client that sends `token` on every request.
+    pub async fn api(&self, username: &str) -> Api {
+        Api { base: self.base.clone(), token: self.token(username).await, client: reqwest::Client::new() }
+    }
+
+    /// A browser-like client (cookie jar) signed in to the pages as `username`.
+    pub async fn browser(&self, username: &str) -> Browser {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let b = Browser { base: self.base.clone(), client };
+        let csrf = b.csrf_of("/login").await;
+        let r = b.post_form("/login", &[("csrf", csrf.as_str()), ("username", username), ("password", PASSWORD), ("next", "/")]).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "sign-in of {username}");
+        b
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+pub struct Api {
+    pub base: String,
+    pub token: String,
+    pub client: reqwest::Client,
+}
+
+impl Api {
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let r = self.client.get(format!("{}{}", self.base, path)).bearer_auth(&self.token).send().await.expect("get");
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn send(&self, method: reqwest::Method, path: &str, body: Value) -> (StatusCode, Value) {
+        let r = self
+            .client
+            .request(method, format!("{}{}", self.base, path))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .expect("send");
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(reqwest::Method::POST, path, body).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(reqwest::Method::PUT, path, body).await
+    }
+}
+
+pub struct Browser {
+    pub base: String,
+    pub client: reqwest::Client,
+}
+
+impl Browser {
+    pub async fn get(&self, path: &str) -> (StatusCode, String) {
+        let r = self.client.get(format!("{}{}", self.base, path)).send().await.expect("get");
+        let status = r.status();
+        (status, r.text().await.unwrap_or_default())
+    }
+
+    /// The CSRF token of a page (from its `<meta name="csrf-token">` or a `csrf` hidden field).
+    pub async fn csrf_of(&self, path: &str) -> String {
+        let (_, html) = self.get(path).await;
+        let key = "name=\"csrf\" value=\"";
+        let at = html.find(key).map(|i| i + key.len()).or_else(|| {
+            let k = "name=\"csrf-token\" content=\"";
+            html.find(k).map(|i| i + k.len())
+        });
+        let at = at.unwrap_or_else(|| panic!("no csrf token on {path}"));
+        html[at..].split('"').next().unwrap_or_default().to_string()
+    }
+
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client.post(format!("{}{}", self.base, path)).form(form).send().await.expect("post")
+    }
+}
