@@ -14,6 +14,7 @@ pub mod testing;
 pub mod users;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 pub use actor::Actor;
 pub use error::ServiceError;
@@ -22,16 +23,46 @@ use choucha_store::Store;
 
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
 
-/// Everything a use case needs: the database and the data folder (evidence, generated files).
-#[derive(Clone, Debug)]
+/// Everything a use case needs: the database, the data folder (evidence, generated files) and the
+/// document renderer (loaded on first use: finding fonts takes ~100 ms).
+#[derive(Clone)]
 pub struct Services {
     pub store: Store,
     pub data_dir: PathBuf,
+    /// Extra folders searched for fonts before the system's.
+    pub font_dirs: Vec<PathBuf>,
+    renderer: Arc<tokio::sync::OnceCell<choucha_documents::Renderer>>,
+}
+
+impl std::fmt::Debug for Services {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Services").field("data_dir", &self.data_dir).finish_non_exhaustive()
+    }
 }
 
 impl Services {
     pub fn new(store: Store, data_dir: PathBuf) -> Self {
-        Self { store, data_dir }
+        Self { store, data_dir, font_dirs: Vec::new(), renderer: Arc::default() }
+    }
+
+    pub fn with_font_dirs(mut self, dirs: Vec<PathBuf>) -> Self {
+        self.font_dirs = dirs;
+        self
+    }
+
+    /// The PDF renderer, loaded once (off the async runtime).
+    pub async fn renderer(&self) -> Result<choucha_documents::Renderer> {
+        let dirs = self.font_dirs.clone();
+        let r = self
+            .renderer
+            .get_or_try_init(|| async move {
+                tokio::task::spawn_blocking(move || choucha_documents::Renderer::load(&dirs))
+                    .await
+                    .map_err(ServiceError::internal)?
+                    .map_err(|e| ServiceError::internal(format!("PDF renderer: {e}")))
+            })
+            .await?;
+        Ok(r.clone())
     }
 }
 
