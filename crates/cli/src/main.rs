@@ -1,1 +1,213 @@
-fn main() {}
+//! The `choucha` binary: serve the web application, migrate the database, load the demo data,
+//! create users from the server's shell, verify the audit chain. Messages are in Chinese; logs go
+//! to standard error (RUST_LOG), results to standard output.
+
+mod commands;
+mod config;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use crate::config::FlagOverrides;
+
+#[derive(Parser, Debug)]
+#[command(name = "choucha", version, about = "抽查：产品质量监督抽查系统", long_about = None)]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Debug)]
+struct GlobalArgs {
+    /// 配置文件（TOML）
+    #[arg(long, global = true, value_name = "FILE", env = "CHOUCHA_CONFIG")]
+    config: Option<PathBuf>,
+    /// 数据目录（SQLite 数据库、证据文件），默认 ./data [环境变量 CHOUCHA_DATA_DIR]
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// 数据库地址：sqlite:<文件> 或 postgres://用户:密码@主机/库 [环境变量 CHOUCHA_DATABASE_URL]
+    #[arg(long, global = true, value_name = "URL")]
+    database_url: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// 启动 Web 服务（自动迁移数据库）
+    Serve(ServeArgs),
+    /// 将数据库迁移到最新版本
+    Migrate,
+    /// 载入演示数据（机构、用户、企业名录）并显示演示账号；可重复执行
+    Demo,
+    /// 用户管理
+    #[command(subcommand)]
+    User(UserCommand),
+    /// 审计日志
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// 随机抽取（双随机）
+    #[command(subcommand)]
+    Draw(DrawCommand),
+    /// 显示生效的配置（密码已隐藏）
+    Config,
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    /// 监听地址，默认 127.0.0.1:8080 [环境变量 CHOUCHA_LISTEN]
+    #[arg(long, value_name = "IP:PORT")]
+    listen: Option<String>,
+    /// 字体目录（生成 PDF 时优先查找） [环境变量 CHOUCHA_FONT_DIR]
+    #[arg(long, value_name = "DIR")]
+    font_dir: Option<PathBuf>,
+    /// 启动前载入演示数据（已载入则跳过）
+    #[arg(long)]
+    demo: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum UserCommand {
+    /// 创建用户；密码从标准输入的第一行读取
+    Create(UserCreateArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct UserCreateArgs {
+    /// 用户名（3至32位字母、数字、“_”“.”或“-”）
+    pub username: String,
+    /// 角色，可多次指定：admin、regulator、local_regulator、sampler、sample_custodian、tester、report_approver、enterprise
+    #[arg(long = "role", value_name = "ROLE", required = true)]
+    pub roles: Vec<String>,
+    /// 所属机构代码
+    #[arg(long, value_name = "ORG_CODE")]
+    pub org: Option<String>,
+    /// 姓名（默认为用户名）
+    #[arg(long, value_name = "显示名")]
+    pub name: Option<String>,
+    /// 企业用户绑定的企业（统一社会信用代码）
+    #[arg(long, value_name = "USCC")]
+    pub enterprise: Option<String>,
+    /// 联系电话
+    #[arg(long)]
+    pub phone: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+enum DrawCommand {
+    /// 按记录的种子与候选名单重新抽取，核对结果是否与原抽取一致
+    Verify {
+        /// 抽取记录编号
+        id: i64,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCommand {
+    /// 校验审计链（哈希链）是否完整
+    Verify,
+}
+
+fn init_logging(default: &str) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // Long-running commands log at info; one-shot commands keep their output to the result.
+    init_logging(match cli.command {
+        Command::Serve(_) | Command::Migrate => "info",
+        _ => "warn",
+    });
+    let mut flags = FlagOverrides {
+        data_dir: cli.global.data_dir.clone(),
+        database_url: cli.global.database_url.clone(),
+        ..Default::default()
+    };
+    if let Command::Serve(a) = &cli.command {
+        flags.listen = a.listen.clone();
+        flags.font_dir = a.font_dir.clone();
+    }
+    let settings = match config::load(cli.global.config.as_deref(), &flags) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("配置错误：\n{e}");
+            return ExitCode::from(2);
+        }
+    };
+    tracing::debug!(?settings, "configuration");
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("错误：无法启动运行时：{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(a) => serve::run(&settings, a.demo).await,
+            Command::Migrate => commands::migrate(&settings).await,
+            Command::Demo => commands::demo(&settings).await,
+            Command::User(UserCommand::Create(a)) => commands::user_create(&settings, a).await,
+            Command::Audit(AuditCommand::Verify) => commands::audit_verify(&settings).await,
+            Command::Draw(DrawCommand::Verify { id }) => commands::draw_verify(&settings, id).await,
+            Command::Config => {
+                print!("{}", settings.to_toml());
+                Ok(ExitCode::SUCCESS)
+            }
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("错误：{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn user_create_takes_several_roles() {
+        let cli = Cli::try_parse_from([
+            "choucha",
+            "user",
+            "create",
+            "lab1",
+            "--role",
+            "tester",
+            "--role",
+            "report_approver",
+            "--org",
+            "tfb",
+        ])
+        .expect("parses");
+        match cli.command {
+            Command::User(UserCommand::Create(a)) => {
+                assert_eq!(a.roles, vec!["tester", "report_approver"]);
+                assert_eq!(a.org.as_deref(), Some("tfb"));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

@@ -21,14 +21,16 @@
 //! # Ok(()) }
 //! ```
 
+mod annex1;
 mod error;
 mod fonts;
 mod improvement_letter;
 mod pdf;
 mod xlsx;
 
+pub use annex1::{Annex1, Annex1Error, Annex1Row, read_annex1, write_annex1};
 pub use error::DocumentError;
 pub use fonts::{Fonts, SYSTEM_FONT_DIRS};
 pub use improvement_letter::{ImprovementLetter, improvement_letter_pdf};
 pub use pdf::{Renderer, Template};
-pub use xlsx::{CellValue, Table, TableFormat, read_table, write_table};
+pub use xlsx::{CellValue, Table, TableFormat, read_rows, read_table, write_table};

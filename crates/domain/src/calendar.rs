@@ -137,8 +137,10 @@ fn d(y: i32, m: u32, day: u32) -> NaiveDate {
 /// 2025 and 2026 as in DESIGN.md's calendar facts.
 pub fn official_days() -> Vec<SpecialDay> {
     // (name, holiday ranges inclusive, make-up workdays)
-    type Span = ((i32, u32, u32), (i32, u32, u32));
-    let table: &[(&str, &[Span], &[(i32, u32, u32)])] = &[
+    type Ymd = (i32, u32, u32);
+    type Span = (Ymd, Ymd);
+    type Festival<'a> = (&'a str, &'a [Span], &'a [Ymd]);
+    let table: &[Festival] = &[
         // 2022
         ("元旦", &[((2022, 1, 1), (2022, 1, 3))], &[]),
         ("春节", &[((2022, 1, 31), (2022, 2, 6))], &[(2022, 1, 29), (2022, 1, 30)]),

@@ -227,7 +227,7 @@ fn opt(s: &str) -> Option<String> {
 
 /// Split a product-line list (、,，;； or new lines).
 pub fn split_product_lines(s: &str) -> Vec<String> {
-    s.split(|c: char| matches!(c, '、' | ',' | '，' | ';' | '；' | '\n'))
+    s.split(['、', ',', '，', ';', '；', '\n'])
         .map(str::trim)
         .filter(|p| !p.is_empty())
         .map(str::to_string)

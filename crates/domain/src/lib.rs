@@ -5,11 +5,14 @@
 pub mod audit;
 pub mod calendar;
 pub mod division;
+pub mod draw;
 pub mod enterprise;
 pub mod error;
 pub mod ids;
 pub mod organisation;
+pub mod plan;
 pub mod role;
+pub mod rules;
 pub mod uscc;
 
 pub use error::RuleViolation;

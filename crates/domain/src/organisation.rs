@@ -48,13 +48,13 @@ impl OrgKind {
 
     /// The kind of parent an organisation of this kind may have (`None`: a root).
     pub fn parent_allowed(self, parent: Option<OrgKind>) -> Result<(), RuleViolation> {
-        let ok = match (self, parent) {
-            (OrgKind::ProvinceBureau, None) => true,
-            (OrgKind::CityBureau, Some(OrgKind::ProvinceBureau) | None) => true,
-            (OrgKind::LocalBureau, Some(OrgKind::CityBureau | OrgKind::ProvinceBureau)) => true,
-            (OrgKind::Institution, _) => true,
-            _ => false,
-        };
+        let ok = matches!(
+            (self, parent),
+            (OrgKind::ProvinceBureau, None)
+                | (OrgKind::CityBureau, Some(OrgKind::ProvinceBureau) | None)
+                | (OrgKind::LocalBureau, Some(OrgKind::CityBureau | OrgKind::ProvinceBureau))
+                | (OrgKind::Institution, _)
+        );
         if ok {
             Ok(())
         } else {

@@ -112,6 +112,10 @@ pub enum Permission {
     ViewRegistry,
     /// Create, edit and import registry entries.
     EditRegistry,
+    /// Create, edit, issue and close plans; draw; approve and publish implementation rules.
+    ManagePlans,
+    /// Read plans and their items (bureaus and institutions).
+    ViewPlans,
 }
 
 /// The pure permission predicate: does any of `roles` grant `perm`?
@@ -123,12 +127,13 @@ fn role_permits(role: Role, perm: Permission) -> bool {
     use Permission as P;
     match role {
         Role::Admin => true,
-        Role::Regulator => matches!(perm, P::ViewRegistry | P::EditRegistry | P::ViewAudit),
-        Role::LocalRegulator => matches!(perm, P::ViewRegistry | P::EditRegistry),
+        Role::Regulator => matches!(perm, P::ViewRegistry | P::EditRegistry | P::ViewAudit | P::ManagePlans | P::ViewPlans),
+        Role::LocalRegulator => matches!(perm, P::ViewRegistry | P::EditRegistry | P::ViewPlans),
         // Samplers need the registry on site (the enterprise's USCC, licences); testers never see
         // who was sampled (rule 13), so the registry is closed to them.
-        Role::Sampler | Role::SampleCustodian => matches!(perm, P::ViewRegistry),
-        Role::Tester | Role::ReportApprover | Role::Enterprise => false,
+        Role::Sampler | Role::SampleCustodian => matches!(perm, P::ViewRegistry | P::ViewPlans),
+        Role::Tester | Role::ReportApprover => matches!(perm, P::ViewPlans),
+        Role::Enterprise => false,
     }
 }
 

@@ -23,7 +23,7 @@ pub fn check_password_policy(pw: &str) -> std::result::Result<(), RuleViolation>
     let n = pw.chars().count();
     let has_letter = pw.chars().any(|c| c.is_alphabetic());
     let has_digit = pw.chars().any(|c| c.is_ascii_digit());
-    if n < 8 || n > 128 || !has_letter || !has_digit {
+    if !(8..=128).contains(&n) || !has_letter || !has_digit {
         return Err(RuleViolation::new("weak_password", "密码须为8至128位，且同时包含字母和数字").on_field("password"));
     }
     Ok(())

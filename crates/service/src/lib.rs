@@ -7,9 +7,16 @@ pub mod actor;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
+pub mod demo;
+pub mod demo_plans;
+pub mod documents;
+pub mod draws;
 pub mod error;
+pub mod implementation_rules;
 pub mod organisations;
+pub mod plans;
 pub mod registry;
+pub mod registry_import;
 pub mod testing;
 pub mod users;
 

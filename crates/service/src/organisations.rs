@@ -127,8 +127,10 @@ async fn validate(s: &Services, input: &OrgInput, editing: Option<i64>) -> Resul
     if let Some(k) = kind {
         let parent_kind = parent.as_ref().and_then(|p| p.kind.parse::<OrgKind>().ok());
         if let Err(e) = k.parent_allowed(parent_kind) {
-            if !(input.parent_code.is_some() && parent.is_none()) {
-                errs.push(e);
+            // An unknown parent code is reported above; the form's field is `parent_code`.
+            let parent_unknown = parent.is_none() && input.parent_code.as_deref().is_some_and(|c| !c.trim().is_empty());
+            if !parent_unknown {
+                errs.push(RuleViolation { field: Some("parent_code"), ..e });
             }
         }
     }
@@ -148,10 +150,10 @@ async fn validate(s: &Services, input: &OrgInput, editing: Option<i64>) -> Resul
             errs.push(RuleViolation::new("required", "承担检验的机构须填写资质认定（CMA）证书编号").on_field("qualification_no"));
         }
     }
-    if let (Some(id), Some(p)) = (editing, parent.as_ref()) {
-        if store_orgs::is_ancestor(s.store.reader(), id, p.id).await? {
-            errs.push(RuleViolation::new("cycle", "上级机构不能是本机构或其下级").on_field("parent_code"));
-        }
+    if let (Some(id), Some(p)) = (editing, parent.as_ref())
+        && store_orgs::is_ancestor(s.store.reader(), id, p.id).await?
+    {
+        errs.push(RuleViolation::new("cycle", "上级机构不能是本机构或其下级").on_field("parent_code"));
     }
     if !errs.is_empty() {
         return Err(ServiceError::Invalid(errs));

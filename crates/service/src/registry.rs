@@ -3,11 +3,15 @@
 //! never read the registry (a tester must not learn who was sampled, rule 13).
 
 use choucha_domain::RuleViolation;
-use choucha_domain::enterprise::{EnterpriseDraft, EnterpriseKind, EnterpriseStatus, KindSet, SizeClass};
+use choucha_domain::enterprise::{
+    EnterpriseData, EnterpriseDraft, EnterpriseKind, EnterpriseStatus, KindSet, SizeClass,
+};
 use choucha_domain::role::Permission;
 use choucha_store::Page;
 use choucha_store::audit::{self, AuditEntry};
-use choucha_store::enterprises::{self as store_ent, EnterpriseCursor, EnterpriseFilter, EnterpriseRow};
+use choucha_store::enterprises::{
+    self as store_ent, EnterpriseCursor, EnterpriseFilter, EnterpriseRow,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -37,14 +41,22 @@ impl From<EnterpriseRow> for EnterpriseView {
     fn from(r: EnterpriseRow) -> Self {
         let ks = KindSet(r.kinds);
         let size: Option<SizeClass> = r.size_class.as_deref().and_then(|s| s.parse().ok());
-        let status_label = r.status.parse::<EnterpriseStatus>().map(|s| s.label().to_string()).unwrap_or_else(|_| r.status.clone());
+        let status_label = r
+            .status
+            .parse::<EnterpriseStatus>()
+            .map(|s| s.label().to_string())
+            .unwrap_or_else(|_| r.status.clone());
         EnterpriseView {
             id: r.id,
             uscc: r.uscc,
             name: r.name,
             division_code: r.division_code,
             address: r.address,
-            kinds: ks.kinds().into_iter().map(|k| k.as_str().to_string()).collect(),
+            kinds: ks
+                .kinds()
+                .into_iter()
+                .map(|k| k.as_str().to_string())
+                .collect(),
             kind_labels: ks.labels(),
             size_class: size.map(|s| s.as_str().to_string()),
             size_class_label: size.map(|s| s.label().to_string()),
@@ -70,7 +82,10 @@ impl EnterpriseView {
             size_class: self.size_class_label.clone().unwrap_or_default(),
             product_lines: self.product_lines.join("；"),
             licence_no: self.licence_no.clone().unwrap_or_default(),
-            licence_valid_until: self.licence_valid_until.map(|d| d.to_string()).unwrap_or_default(),
+            licence_valid_until: self
+                .licence_valid_until
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
             ccc_cert_no: self.ccc_cert_no.clone().unwrap_or_default(),
             status: self.status_label.clone(),
         }
@@ -102,10 +117,10 @@ pub struct RegistryQuery {
 fn division_prefix(d: &str) -> String {
     let d = d.trim();
     // A full code of a city or province selects everything under it.
-    if d.len() == 6 {
-        if let Ok(code) = choucha_domain::division::DivisionCode::parse(d) {
-            return code.scope_prefix().to_string();
-        }
+    if d.len() == 6
+        && let Ok(code) = choucha_domain::division::DivisionCode::parse(d)
+    {
+        return code.scope_prefix().to_string();
     }
     d.to_string()
 }
@@ -121,9 +136,17 @@ pub(crate) fn filter_for(actor: &Actor, q: &RegistryQuery) -> Result<EnterpriseF
             f.name_prefix = Some(text.to_string());
         }
     }
-    if let Some(d) = q.division.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    if let Some(d) = q
+        .division
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         if !d.bytes().all(|b| b.is_ascii_digit()) || d.len() > 6 {
-            return Err(ServiceError::invalid(RuleViolation::new("invalid_division", "行政区划代码应为1至6位数字").on_field("division")));
+            return Err(ServiceError::invalid(
+                RuleViolation::new("invalid_division", "行政区划代码应为1至6位数字")
+                    .on_field("division"),
+            ));
         }
         f.division_prefix = Some(division_prefix(d));
     }
@@ -137,35 +160,56 @@ pub(crate) fn filter_for(actor: &Actor, q: &RegistryQuery) -> Result<EnterpriseF
         }
     }
     if let Some(k) = q.kind.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        f.kind_bit = Some(k.parse::<EnterpriseKind>().map_err(ServiceError::from)?.bit());
+        f.kind_bit = Some(
+            k.parse::<EnterpriseKind>()
+                .map_err(ServiceError::from)?
+                .bit(),
+        );
     }
     if let Some(st) = q.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        f.status = Some(st.parse::<EnterpriseStatus>().map_err(ServiceError::from)?.as_str().to_string());
+        f.status = Some(
+            st.parse::<EnterpriseStatus>()
+                .map_err(ServiceError::from)?
+                .as_str()
+                .to_string(),
+        );
     }
     Ok(f)
 }
 
-pub async fn search(s: &Services, actor: &Actor, q: &RegistryQuery) -> Result<Page<EnterpriseView>> {
+pub async fn search(
+    s: &Services,
+    actor: &Actor,
+    q: &RegistryQuery,
+) -> Result<Page<EnterpriseView>> {
     actor.require(Permission::ViewRegistry)?;
     let f = filter_for(actor, q)?;
     let cursor = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
-        Some(c) => Some(
-            EnterpriseCursor::decode(c)
-                .ok_or_else(|| ServiceError::invalid(RuleViolation::new("invalid_cursor", "分页参数无效").on_field("cursor")))?,
-        ),
+        Some(c) => Some(EnterpriseCursor::decode(c).ok_or_else(|| {
+            ServiceError::invalid(
+                RuleViolation::new("invalid_cursor", "分页参数无效").on_field("cursor"),
+            )
+        })?),
         None => None,
     };
     let p = store_ent::search(s.store.reader(), &f, cursor.as_ref(), clamp_limit(q.limit)).await?;
-    Ok(Page { items: p.items.into_iter().map(EnterpriseView::from).collect(), next: p.next })
+    Ok(Page {
+        items: p.items.into_iter().map(EnterpriseView::from).collect(),
+        next: p.next,
+    })
 }
 
-fn in_scope(actor: &Actor, division: &str) -> bool {
-    actor.registry_scope().is_none_or(|scope| division.starts_with(&scope))
+pub(crate) fn in_scope(actor: &Actor, division: &str) -> bool {
+    actor
+        .registry_scope()
+        .is_none_or(|scope| division.starts_with(&scope))
 }
 
 pub async fn get(s: &Services, actor: &Actor, id: i64) -> Result<EnterpriseView> {
     actor.require(Permission::ViewRegistry)?;
-    let row = store_ent::get(s.store.reader(), id).await.map_err(|_| ServiceError::NotFound("企业"))?;
+    let row = store_ent::get(s.store.reader(), id)
+        .await
+        .map_err(|_| ServiceError::NotFound("企业"))?;
     if !in_scope(actor, &row.division_code) {
         // Out of the actor's area: not told apart from a missing entry.
         return Err(ServiceError::NotFound("企业"));
@@ -173,19 +217,53 @@ pub async fn get(s: &Services, actor: &Actor, id: i64) -> Result<EnterpriseView>
     Ok(row.into())
 }
 
-fn validate(actor: &Actor, draft: &EnterpriseDraft) -> Result<choucha_domain::enterprise::EnterpriseData> {
-    let data = draft.validate().map_err(ServiceError::Invalid)?;
-    if !in_scope(actor, data.division_code.as_str()) {
-        return Err(ServiceError::Invalid(vec![
-            RuleViolation::new("out_of_area", format!("行政区划“{}”不在本辖区内", data.division_code)).on_field("division_code"),
-        ]));
+/// Every problem of an entry: the domain's rules, the database's column bounds, and the actor's
+/// area (a bureau registers enterprises of its own area only). Shared by the form and the import.
+pub(crate) fn check_entry(
+    actor: &Actor,
+    draft: &EnterpriseDraft,
+) -> std::result::Result<EnterpriseData, Vec<RuleViolation>> {
+    let mut errs = Vec::new();
+    for (field, label, value) in [
+        ("licence_no", "生产许可证编号", &draft.licence_no),
+        ("ccc_cert_no", "CCC证书编号", &draft.ccc_cert_no),
+    ] {
+        if value.trim().chars().count() > 64 {
+            errs.push(
+                RuleViolation::new("too_long", format!("{label}不能超过64个字符")).on_field(field),
+            );
+        }
     }
-    Ok(data)
+    match draft.validate() {
+        Ok(data) if errs.is_empty() => {
+            if in_scope(actor, data.division_code.as_str()) {
+                Ok(data)
+            } else {
+                Err(vec![
+                    RuleViolation::new(
+                        "out_of_area",
+                        format!("行政区划“{}”不在本辖区内，无权登记", data.division_code),
+                    )
+                    .on_field("division_code"),
+                ])
+            }
+        }
+        Ok(_) => Err(errs),
+        Err(mut v) => {
+            v.extend(errs);
+            Err(v)
+        }
+    }
+}
+
+fn validate(actor: &Actor, draft: &EnterpriseDraft) -> Result<EnterpriseData> {
+    check_entry(actor, draft).map_err(ServiceError::Invalid)
 }
 
 fn duplicate_uscc(uscc: &str) -> ServiceError {
     ServiceError::Invalid(vec![
-        RuleViolation::new("duplicate", format!("统一社会信用代码“{uscc}”已在名录库中")).on_field("uscc"),
+        RuleViolation::new("duplicate", format!("统一社会信用代码“{uscc}”已在名录库中"))
+            .on_field("uscc"),
     ])
 }
 
@@ -193,7 +271,10 @@ fn duplicate_uscc(uscc: &str) -> ServiceError {
 pub async fn create(s: &Services, actor: &Actor, draft: EnterpriseDraft) -> Result<EnterpriseView> {
     actor.require(Permission::EditRegistry)?;
     let data = validate(actor, &draft)?;
-    if store_ent::find_by_uscc(s.store.reader(), data.uscc.as_str()).await?.is_some() {
+    if store_ent::find_by_uscc(s.store.reader(), data.uscc.as_str())
+        .await?
+        .is_some()
+    {
         return Err(duplicate_uscc(data.uscc.as_str()));
     }
     let tx = s.store.begin().await?;
@@ -202,29 +283,53 @@ pub async fn create(s: &Services, actor: &Actor, draft: EnterpriseDraft) -> Resu
         other => other.into(),
     })?;
     let view = EnterpriseView::from(row);
-    audit::append(&tx, &actor.audit_actor(), AuditEntry::new("enterprise.create", "enterprise", view.id, json!(null), json!(view)))
-        .await?;
+    audit::append(
+        &tx,
+        &actor.audit_actor(),
+        AuditEntry::new(
+            "enterprise.create",
+            "enterprise",
+            view.id,
+            json!(null),
+            json!(view),
+        ),
+    )
+    .await?;
     tx.commit().await?;
     Ok(view)
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn update(s: &Services, actor: &Actor, id: i64, draft: EnterpriseDraft) -> Result<EnterpriseView> {
+pub async fn update(
+    s: &Services,
+    actor: &Actor,
+    id: i64,
+    draft: EnterpriseDraft,
+) -> Result<EnterpriseView> {
     actor.require(Permission::EditRegistry)?;
     let before = get(s, actor, id).await?;
     let data = validate(actor, &draft)?;
-    if data.uscc.as_str() != before.uscc {
-        if let Some(other) = store_ent::find_by_uscc(s.store.reader(), data.uscc.as_str()).await? {
-            if other.id != id {
-                return Err(duplicate_uscc(data.uscc.as_str()));
-            }
-        }
+    if data.uscc.as_str() != before.uscc
+        && let Some(other) = store_ent::find_by_uscc(s.store.reader(), data.uscc.as_str()).await?
+        && other.id != id
+    {
+        return Err(duplicate_uscc(data.uscc.as_str()));
     }
     let tx = s.store.begin().await?;
     let row = store_ent::update(&tx, id, &data).await?;
     let view = EnterpriseView::from(row);
-    audit::append(&tx, &actor.audit_actor(), AuditEntry::new("enterprise.update", "enterprise", id, json!(before), json!(view)))
-        .await?;
+    audit::append(
+        &tx,
+        &actor.audit_actor(),
+        AuditEntry::new(
+            "enterprise.update",
+            "enterprise",
+            id,
+            json!(before),
+            json!(view),
+        ),
+    )
+    .await?;
     tx.commit().await?;
     Ok(view)
 }
@@ -235,4 +340,69 @@ pub async fn own_enterprise(s: &Services, actor: &Actor) -> Result<Option<Enterp
         Some(id) => Ok(Some(store_ent::get(s.store.reader(), id).await?.into())),
         None => Ok(None),
     }
+}
+
+/// Entries matching the query, counted no further than `cap` (the list shows "more than …").
+pub async fn count_up_to(s: &Services, actor: &Actor, q: &RegistryQuery, cap: u64) -> Result<u64> {
+    actor.require(Permission::ViewRegistry)?;
+    let f = filter_for(actor, q)?;
+    Ok(store_ent::count_up_to(s.store.reader(), &f, cap).await?)
+}
+
+/// Excel's last row is 1,048,576; one is the header.
+pub const EXPORT_MAX_ROWS: u64 = 1_048_575;
+
+/// Rows fetched per keyset page while exporting.
+const EXPORT_PAGE: u64 = 2000;
+
+/// The current search (same filters, same area) as an XLSX file in the import layout, so an
+/// exported file can be edited and imported back. Rows stream from keyset pages into the writer,
+/// which runs off the async runtime. More than `max_rows` matches is refused with a message.
+#[tracing::instrument(skip_all)]
+pub async fn export_xlsx(
+    s: &Services,
+    actor: &Actor,
+    q: &RegistryQuery,
+    max_rows: u64,
+) -> Result<Vec<u8>> {
+    actor.require(Permission::ViewRegistry)?;
+    let f = filter_for(actor, q)?;
+    let reader = s.store.reader();
+    let n = store_ent::count_up_to(reader, &f, max_rows + 1).await?;
+    if n > max_rows {
+        return Err(ServiceError::invalid(RuleViolation::new(
+            "export_too_large",
+            format!(
+                "符合条件的企业超过{max_rows}家（Excel 单个工作表的上限），请按行政区划、类型或状态缩小范围后分批导出"
+            ),
+        )));
+    }
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Vec<choucha_documents::CellValue>>>(4);
+    let writer = tokio::task::spawn_blocking(move || {
+        let headers = crate::registry_import::headers();
+        let rows = std::iter::from_fn(move || rx.blocking_recv()).flatten();
+        choucha_documents::write_table("企业名录", None, &headers, rows)
+    });
+    let mut cursor: Option<EnterpriseCursor> = None;
+    loop {
+        let page = store_ent::search(reader, &f, cursor.as_ref(), EXPORT_PAGE).await?;
+        let next = page.next.as_deref().and_then(EnterpriseCursor::decode);
+        if tx
+            .send(crate::registry_import::export_rows(page.items))
+            .await
+            .is_err()
+        {
+            // The writer stopped early; its error is reported below.
+            break;
+        }
+        match next {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    drop(tx);
+    writer
+        .await
+        .map_err(ServiceError::internal)?
+        .map_err(|e| ServiceError::internal(format!("registry export: {e}")))
 }

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use choucha_domain::RuleViolation;
 use choucha_domain::organisation::OrgKind;
 use choucha_domain::role::{Permission, Role};
+use choucha_domain::uscc::Uscc;
 use choucha_store::audit::{self, AuditActor, AuditEntry};
 use choucha_store::users::{self as store_users, NewUser, UserFilter, UserPatch, UserRow};
 use choucha_store::{Page, StoreError, enterprises, organisations, tokens};
@@ -68,7 +69,11 @@ pub struct UserView {
     pub org_name: Option<String>,
     pub enterprise_id: Option<i64>,
     pub enterprise_name: Option<String>,
+    /// USCC of the registry entry an enterprise user acts for (needed to edit the user).
+    pub enterprise_uscc: Option<String>,
     pub phone: String,
+    /// Identity document number (shown to admins, who edit it).
+    pub id_card_no: String,
     pub active: bool,
     pub created_at: DateTime<Utc>,
 }
@@ -95,8 +100,10 @@ async fn view(s: &Services, u: UserRow) -> Result<UserView> {
         org_code: org.as_ref().map(|o| o.code.clone()),
         org_name: org.map(|o| o.name),
         enterprise_id: u.enterprise_id,
+        enterprise_uscc: ent.as_ref().map(|e| e.uscc.clone()),
         enterprise_name: ent.map(|e| e.name),
         phone: u.phone,
+        id_card_no: u.id_card_no,
         active: u.active,
         created_at: u.created_at,
     })
@@ -144,8 +151,15 @@ async fn resolve_membership(
     let ent = match enterprise_uscc.map(str::trim).filter(|c| !c.is_empty()) {
         None => None,
         Some(u) => {
-            let e = enterprises::find_by_uscc(db, &u.to_uppercase()).await?;
-            if e.is_none() {
+            // A mistyped code gets the check-character message (GB 32100), not just "not found".
+            let e = match Uscc::parse(u) {
+                Ok(code) => enterprises::find_by_uscc(db, code.as_str()).await?,
+                Err(v) => {
+                    errs.push(RuleViolation { field: Some("enterprise_uscc"), ..v });
+                    None
+                }
+            };
+            if e.is_none() && errs.iter().all(|v| v.field != Some("enterprise_uscc")) {
                 errs.push(RuleViolation::new("unknown_enterprise", format!("名录库中没有统一社会信用代码为“{u}”的企业")).on_field("enterprise_uscc"));
             }
             e
@@ -321,7 +335,10 @@ pub async fn change_own_password(s: &Services, actor: &Actor, old: &str, new: &s
     if !verify_password(old, &u.password_hash).await? {
         return Err(ServiceError::Invalid(vec![RuleViolation::new("bad_password", "原密码不正确").on_field("old_password")]));
     }
-    check_password_policy(new)?;
+    check_password_policy(new).map_err(|v| RuleViolation { field: Some("new_password"), ..v })?;
+    if old == new {
+        return Err(ServiceError::invalid(RuleViolation::new("same_password", "新密码不能与原密码相同").on_field("new_password")));
+    }
     let hash = hash_password(new).await?;
     let tx = s.store.begin().await?;
     store_users::set_password_hash(&tx, actor.user_id, hash).await?;

@@ -2,10 +2,13 @@
 //! millions of rows. Names, division codes and USCCs compare by code point on both backends (see the
 //! migration), so a prefix is a range over an index.
 
-use chrono::Utc;
 use choucha_domain::enterprise::EnterpriseData;
+use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select, Set,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::entity::enterprise;
@@ -38,11 +41,17 @@ pub async fn insert(tx: &Tx, e: &EnterpriseData) -> Result<EnterpriseRow, StoreE
 }
 
 /// Insert many entries in batches (one statement per batch) inside `tx`.
-pub async fn insert_many(tx: &Tx, rows: &[EnterpriseData], mut progress: impl FnMut(usize)) -> Result<usize, StoreError> {
+pub async fn insert_many(
+    tx: &Tx,
+    rows: &[EnterpriseData],
+    mut progress: impl FnMut(usize),
+) -> Result<usize, StoreError> {
     let mut done = 0;
     // 14 columns a row; stay under SQLite's 32,766 bound parameters.
     for chunk in rows.chunks(1000) {
-        enterprise::Entity::insert_many(chunk.iter().map(active_model)).exec(&**tx).await?;
+        enterprise::Entity::insert_many(chunk.iter().map(active_model))
+            .exec(&**tx)
+            .await?;
         done += chunk.len();
         progress(done);
     }
@@ -57,27 +66,95 @@ pub async fn update(tx: &Tx, id: i64, e: &EnterpriseData) -> Result<EnterpriseRo
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<EnterpriseRow, StoreError> {
-    enterprise::Entity::find_by_id(id).one(db).await?.ok_or(StoreError::NotFound)
+    enterprise::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound)
 }
 
-pub async fn find_by_uscc(db: &impl ConnectionTrait, uscc: &str) -> Result<Option<EnterpriseRow>, StoreError> {
-    Ok(enterprise::Entity::find().filter(enterprise::Column::Uscc.eq(uscc)).one(db).await?)
+pub async fn find_by_uscc(
+    db: &impl ConnectionTrait,
+    uscc: &str,
+) -> Result<Option<EnterpriseRow>, StoreError> {
+    Ok(enterprise::Entity::find()
+        .filter(enterprise::Column::Uscc.eq(uscc))
+        .one(db)
+        .await?)
 }
 
 /// Which of these USCCs are already in the registry.
-pub async fn existing_usccs(db: &impl ConnectionTrait, usccs: &[String]) -> Result<Vec<String>, StoreError> {
+pub async fn existing_usccs(
+    db: &impl ConnectionTrait,
+    usccs: &[String],
+) -> Result<Vec<String>, StoreError> {
+    Ok(existing_by_uscc(db, usccs)
+        .await?
+        .into_iter()
+        .map(|e| e.uscc)
+        .collect())
+}
+
+/// An entry already in the registry, as an import needs to know it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExistingEnterprise {
+    pub id: i64,
+    pub uscc: String,
+    pub division_code: String,
+}
+
+/// The entries among these USCCs that are already in the registry (looked up by the unique index,
+/// a few hundred at a time).
+pub async fn existing_by_uscc(
+    db: &impl ConnectionTrait,
+    usccs: &[String],
+) -> Result<Vec<ExistingEnterprise>, StoreError> {
     let mut out = Vec::new();
     for chunk in usccs.chunks(500) {
         let rows = enterprise::Entity::find()
             .select_only()
+            .column(enterprise::Column::Id)
             .column(enterprise::Column::Uscc)
+            .column(enterprise::Column::DivisionCode)
             .filter(enterprise::Column::Uscc.is_in(chunk.to_vec()))
-            .into_tuple::<String>()
+            .into_tuple::<(i64, String, String)>()
             .all(db)
             .await?;
-        out.extend(rows);
+        out.extend(
+            rows.into_iter()
+                .map(|(id, uscc, division_code)| ExistingEnterprise {
+                    id,
+                    uscc,
+                    division_code,
+                }),
+        );
     }
     Ok(out)
+}
+
+/// Overwrite existing entries (by id) inside `tx`; `progress` gets the number done so far.
+pub async fn update_many(
+    tx: &Tx,
+    rows: &[(i64, EnterpriseData)],
+    mut progress: impl FnMut(usize),
+) -> Result<usize, StoreError> {
+    for (done, (id, e)) in rows.iter().enumerate() {
+        let mut am = active_model(e);
+        am.id = Set(*id);
+        am.created_at = sea_orm::ActiveValue::NotSet;
+        let r = enterprise::Entity::update_many()
+            .set(am)
+            .filter(enterprise::Column::Id.eq(*id))
+            .exec(&**tx)
+            .await?;
+        if r.rows_affected != 1 {
+            return Err(StoreError::Conflict);
+        }
+        if (done + 1) % 500 == 0 {
+            progress(done + 1);
+        }
+    }
+    progress(rows.len());
+    Ok(rows.len())
 }
 
 /// Search filters. Every filter is served by an index.
@@ -94,10 +171,13 @@ pub struct EnterpriseFilter {
     pub status: Option<String>,
 }
 
-/// Where a page ends: by id, or by (name, id) when searching by name.
+/// Where a page ends, in the page's own order: by (name, id) when searching by name, by
+/// (division code, id) when limited to an area, else by id.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct EnterpriseCursor {
     pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub division: Option<String>,
     pub id: i64,
 }
 
@@ -115,6 +195,57 @@ fn prefix_upper(p: &str) -> String {
     format!("{p}\u{10FFFF}")
 }
 
+/// The order a search pages in. Each is one index (see the migration), so a page is a range scan
+/// that stops after `limit` rows however deep the page is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SearchOrder {
+    /// `ix_enterprises_name (name, id)`
+    Name,
+    /// `ix_enterprises_division (division_code, id)`
+    Division,
+    /// The primary key.
+    Id,
+}
+
+fn clean(s: Option<&str>) -> Option<&str> {
+    s.map(str::trim).filter(|s| !s.is_empty())
+}
+
+impl EnterpriseFilter {
+    fn order(&self) -> SearchOrder {
+        if clean(self.name_prefix.as_deref()).is_some() {
+            SearchOrder::Name
+        } else if clean(self.division_prefix.as_deref()).is_some() {
+            SearchOrder::Division
+        } else {
+            SearchOrder::Id
+        }
+    }
+
+    fn select(&self) -> Select<enterprise::Entity> {
+        use enterprise::Column as C;
+        let mut q = enterprise::Entity::find();
+        if let Some(u) = clean(self.uscc.as_deref()) {
+            q = q.filter(C::Uscc.eq(u.to_uppercase()));
+        }
+        if let Some(d) = clean(self.division_prefix.as_deref()) {
+            q = q
+                .filter(C::DivisionCode.gte(d))
+                .filter(C::DivisionCode.lt(prefix_upper(d)));
+        }
+        if let Some(bit) = self.kind_bit {
+            q = q.filter(Expr::col(C::Kinds).bit_and(bit).ne(0));
+        }
+        if let Some(s) = clean(self.status.as_deref()) {
+            q = q.filter(C::Status.eq(s));
+        }
+        if let Some(p) = clean(self.name_prefix.as_deref()) {
+            q = q.filter(C::Name.gte(p)).filter(C::Name.lt(prefix_upper(p)));
+        }
+        q
+    }
+}
+
 pub async fn search(
     db: &impl ConnectionTrait,
     f: &EnterpriseFilter,
@@ -122,39 +253,70 @@ pub async fn search(
     limit: u64,
 ) -> Result<Page<EnterpriseRow>, StoreError> {
     use enterprise::Column as C;
-    let mut q = enterprise::Entity::find();
-    if let Some(u) = f.uscc.as_deref().filter(|s| !s.is_empty()) {
-        q = q.filter(C::Uscc.eq(u.trim().to_uppercase()));
-    }
-    if let Some(d) = f.division_prefix.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        q = q.filter(C::DivisionCode.gte(d)).filter(C::DivisionCode.lt(prefix_upper(d)));
-    }
-    if let Some(bit) = f.kind_bit {
-        q = q.filter(Expr::col(C::Kinds).bit_and(bit).ne(0));
-    }
-    if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
-        q = q.filter(C::Status.eq(s));
-    }
-    let by_name = f.name_prefix.as_deref().map(str::trim).filter(|s| !s.is_empty());
-    if let Some(p) = by_name {
-        q = q.filter(C::Name.gte(p)).filter(C::Name.lt(prefix_upper(p)));
-        if let Some(c) = after {
-            let n = c.name.clone().unwrap_or_default();
-            q = q.filter(Condition::any().add(C::Name.gt(n.clone())).add(Condition::all().add(C::Name.eq(n)).add(C::Id.gt(c.id))));
+    let order = f.order();
+    let mut q = f.select();
+    // Keyset: a row-value comparison, which both backends turn into an index bound.
+    let tuple_after = |col: C, key: String, id: i64| {
+        Expr::tuple([Expr::col(col), Expr::col(C::Id)])
+            .gt(Expr::tuple([Expr::val(key), Expr::val(id)]))
+    };
+    match order {
+        SearchOrder::Name => {
+            if let Some(c) = after {
+                q = q.filter(tuple_after(
+                    C::Name,
+                    c.name.clone().unwrap_or_default(),
+                    c.id,
+                ));
+            }
+            q = q.order_by_asc(C::Name).order_by_asc(C::Id);
         }
-        q = q.order_by_asc(C::Name).order_by_asc(C::Id);
-    } else {
-        if let Some(c) = after {
-            q = q.filter(C::Id.gt(c.id));
+        SearchOrder::Division => {
+            if let Some(c) = after {
+                q = q.filter(tuple_after(
+                    C::DivisionCode,
+                    c.division.clone().unwrap_or_default(),
+                    c.id,
+                ));
+            }
+            q = q.order_by_asc(C::DivisionCode).order_by_asc(C::Id);
         }
-        q = q.order_by_asc(C::Id);
+        SearchOrder::Id => {
+            if let Some(c) = after {
+                q = q.filter(C::Id.gt(c.id));
+            }
+            q = q.order_by_asc(C::Id);
+        }
     }
     let mut items = q.limit(limit + 1).all(db).await?;
     let next = if items.len() as u64 > limit {
         items.truncate(limit as usize);
-        items.last().map(|r| EnterpriseCursor { name: by_name.map(|_| r.name.clone()), id: r.id }.encode())
+        items.last().map(|r| {
+            EnterpriseCursor {
+                name: (order == SearchOrder::Name).then(|| r.name.clone()),
+                division: (order == SearchOrder::Division).then(|| r.division_code.clone()),
+                id: r.id,
+            }
+            .encode()
+        })
     } else {
         None
     };
     Ok(Page { items, next })
+}
+
+/// How many entries match, counting no further than `cap` (so the answer stays cheap on a registry
+/// of millions: "more than `cap`" is all a caller needs to know).
+pub async fn count_up_to(
+    db: &impl ConnectionTrait,
+    f: &EnterpriseFilter,
+    cap: u64,
+) -> Result<u64, StoreError> {
+    use enterprise::Column as C;
+    Ok(f.select()
+        .select_only()
+        .column(C::Id)
+        .limit(cap)
+        .count(db)
+        .await?)
 }

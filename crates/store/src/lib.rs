@@ -4,11 +4,14 @@
 
 pub mod audit;
 pub mod calendar;
+pub mod draws;
 pub mod enterprises;
 pub mod entity;
 pub mod error;
 pub mod migration;
 pub mod organisations;
+pub mod plans;
+pub mod rules;
 pub mod sessions;
 pub mod testing;
 pub mod tokens;

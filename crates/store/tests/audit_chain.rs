@@ -1,3 +1,4 @@
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 //! The audit chain on a real database (SQLite, or PostgreSQL with CHOUCHA_TEST_DATABASE_URL).
 
 use choucha_store::audit::{self, AuditActor, AuditEntry, Verification};

@@ -1,3 +1,4 @@
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 //! Sign-in over HTTP: bearer tokens for the API, cookie sessions with CSRF for the pages.
 
 mod common;

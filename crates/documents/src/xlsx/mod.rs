@@ -11,7 +11,7 @@
 mod read;
 mod write;
 
-pub use read::{TableFormat, read_table};
+pub use read::{TableFormat, read_rows, read_table};
 pub use write::{CellValue, write_table};
 
 /// A table read from the first sheet of a spreadsheet or from a CSV file: a header row and the

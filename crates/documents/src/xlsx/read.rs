@@ -51,6 +51,44 @@ pub fn read_table(bytes: &[u8], format: TableFormat) -> Result<Table, DocumentEr
     }
 }
 
+/// Every non-blank row of the first sheet (or of a CSV), with its 1-based sheet row number, cells as
+/// [`read_table`] reads them; for layouts that are not one header over rows (e.g. Annex 1 tables
+/// with a title, merged cells and a 合计 row).
+///
+/// # Errors
+/// As [`read_table`].
+pub fn read_rows(bytes: &[u8], format: TableFormat) -> Result<Vec<(u32, Vec<String>)>, DocumentError> {
+    let table = match format {
+        TableFormat::Xlsx => read_workbook_rows(bytes)?,
+        TableFormat::Csv => {
+            let t = read_csv(bytes)?;
+            let mut rows = vec![(t.header_row(), t.headers().to_vec())];
+            rows.extend(t.numbered_rows().map(|(n, r)| (n, r.to_vec())));
+            rows
+        }
+    };
+    Ok(table.into_iter().filter(|(_, cells)| cells.iter().any(|c| !c.is_empty())).collect())
+}
+
+fn read_workbook_rows(bytes: &[u8]) -> Result<Vec<(u32, Vec<String>)>, DocumentError> {
+    let mut workbook = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|err| {
+        DocumentError::Spreadsheet(format!("文件已损坏或不是 Excel 格式（{err}）"))
+    })?;
+    let range = workbook
+        .worksheet_range_at(0)
+        .ok_or(DocumentError::EmptyTable)?
+        .map_err(|err| DocumentError::Spreadsheet(format!("第一个工作表无法读取（{err}）")))?;
+    let first_row = range.start().map_or(0, |(row, _)| row);
+    Ok(range
+        .rows()
+        .enumerate()
+        .map(|(index, cells)| {
+            let number = u32::try_from(index).map_or(u32::MAX, |index| first_row.saturating_add(index).saturating_add(1));
+            (number, cells.iter().map(cell_text).collect())
+        })
+        .collect())
+}
+
 fn read_workbook(bytes: &[u8]) -> Result<Table, DocumentError> {
     let mut workbook = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|err| {
         DocumentError::Spreadsheet(format!("文件已损坏或不是 Excel 格式（{err}）"))

@@ -1,7 +1,15 @@
 //! The JSON API under `/api/v1`. Every route is registered through `utoipa_axum::routes!`, so
 //! `/api/openapi.json` documents all of them.
 
+pub mod audit;
 pub mod auth;
+pub mod draws;
+pub mod plans;
+pub mod calendar;
+pub mod documents;
+pub mod organisations;
+pub mod registry;
+pub mod users;
 
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -28,4 +36,12 @@ impl utoipa::Modify for BearerAuth {
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(auth::router())
+        .merge(users::router())
+        .merge(organisations::router())
+        .merge(audit::router())
+        .merge(calendar::router())
+        .merge(documents::router())
+        .merge(registry::router())
+        .merge(plans::router())
+        .merge(draws::router())
 }

@@ -75,10 +75,10 @@ async fn login_submit(State(state): State<AppState>, session: Session, PageForm(
 }
 
 async fn logout(State(state): State<AppState>, session: Session) -> Response {
-    if let Ok(Some(uid)) = session.get::<i64>(SESSION_USER).await {
-        if let Ok(a) = auth::actor_for_user(&state.services, uid).await {
-            let _ = auth::logout(&state.services, &a).await;
-        }
+    if let Ok(Some(uid)) = session.get::<i64>(SESSION_USER).await
+        && let Ok(a) = auth::actor_for_user(&state.services, uid).await
+    {
+        let _ = auth::logout(&state.services, &a).await;
     }
     let _ = session.flush().await;
     Redirect::to("/login").into_response()

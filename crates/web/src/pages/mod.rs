@@ -1,8 +1,20 @@
 //! HTML pages. Each page is an askama template struct holding a `Chrome` (the signed-in user, the
 //! navigation and the CSRF token) and its own data; handlers call the same use cases as the API.
 
+pub mod account;
+pub mod audit;
+pub mod calendar;
+pub mod documents;
+pub mod draws;
 pub mod home;
 pub mod login;
+pub mod organisations;
+pub mod plans;
+pub mod public;
+pub mod registry;
+pub mod rules;
+pub mod tasks;
+pub mod users;
 
 use axum::Router;
 use choucha_domain::role::{Permission, Role};
@@ -14,6 +26,18 @@ use crate::auth::csrf_token;
 
 pub fn router() -> Router<AppState> {
     Router::new().merge(login::router()).merge(home::router())
+        .merge(users::router())
+        .merge(organisations::router())
+        .merge(audit::router())
+        .merge(calendar::router())
+        .merge(account::router())
+        .merge(documents::router())
+        .merge(registry::router())
+        .merge(plans::router())
+        .merge(rules::router())
+        .merge(draws::router())
+        .merge(tasks::router())
+        .merge(public::router())
 }
 
 /// The signed-in user as shown in the header.
@@ -53,6 +77,12 @@ pub fn nav_for(actor: &Actor) -> Vec<NavItem> {
     if actor.can(Permission::ViewRegistry) {
         nav.push(NavItem { key: "registry", href: "/registry", label: "企业名录库" });
     }
+    if actor.can(Permission::ViewPlans) {
+        nav.push(NavItem { key: "plans", href: "/plans", label: "抽查计划" });
+    }
+    if actor.has(Role::Sampler) {
+        nav.push(NavItem { key: "tasks", href: "/tasks", label: "抽样任务" });
+    }
     nav.push(NavItem { key: "calendar", href: "/calendar", label: "工作日历" });
     if actor.can(Permission::ManageUsers) {
         nav.push(NavItem { key: "users", href: "/admin/users", label: "用户管理" });
@@ -62,6 +92,9 @@ pub fn nav_for(actor: &Actor) -> Vec<NavItem> {
     }
     if actor.can(Permission::ViewAudit) {
         nav.push(NavItem { key: "audit", href: "/admin/audit", label: "审计日志" });
+    }
+    if choucha_service::documents::may_write_letters(actor) {
+        nav.push(NavItem { key: "documents", href: "/documents/improvement-letter", label: "改进建议书" });
     }
     nav.push(NavItem { key: "account", href: "/account/password", label: "修改密码" });
     nav

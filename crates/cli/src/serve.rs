@@ -1,0 +1,89 @@
+//! `choucha serve`: open (and migrate) the database, optionally load the demo, serve the web
+//! application until SIGINT or SIGTERM, then finish the requests in flight and close the database.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use choucha_web::AppState;
+use tokio::sync::watch;
+
+use crate::commands::{load_demo, open, print_demo};
+use crate::config::Settings;
+
+/// How long requests in flight may take after a stop signal.
+const DRAIN: Duration = Duration::from_secs(10);
+
+pub async fn run(settings: &Settings, demo: bool) -> anyhow::Result<ExitCode> {
+    tracing::info!(?settings, "starting");
+    let services = open(settings).await?;
+    if demo {
+        let summary = load_demo(&services).await?;
+        print_demo(&summary);
+    }
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("无法监听 {}", settings.listen))?;
+    let addr = listener.local_addr()?;
+    // Standard output: tests and scripts read the address from here (port 0 picks a free port).
+    println!("抽查系统已启动：http://{addr}");
+    let _ = std::io::stdout().flush();
+    tracing::info!(%addr, "listening");
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    tokio::spawn(async move {
+        stop_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    let mut graceful_rx = stop_rx.clone();
+    let graceful = async move {
+        let _ = graceful_rx.wait_for(|stop| *stop).await;
+        tracing::info!("stop signal received, finishing requests in flight");
+    };
+    let mut deadline_rx = stop_rx;
+    let deadline = async move {
+        let _ = deadline_rx.wait_for(|stop| *stop).await;
+        tokio::time::sleep(DRAIN).await;
+    };
+    let state = AppState {
+        services: services.clone(),
+        secure_cookies: settings.secure_cookies,
+    };
+    tokio::select! {
+        r = choucha_web::serve(listener, state, graceful) => r.context("服务异常退出")?,
+        () = deadline => tracing::warn!("requests still running after {DRAIN:?}; stopping anyway"),
+    }
+    services.store.close().await?;
+    println!("抽查系统已停止");
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// SIGINT (Ctrl-C) or SIGTERM.
+async fn stop_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!("cannot listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

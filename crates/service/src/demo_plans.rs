@@ -1,0 +1,169 @@
+//! The two notices' plans for the demo, exactly as printed in their Annex 1 tables, with the
+//! institutions each notice assigns; Datong's 车用柴油 also gets published implementation rules so
+//! the draw and on-site sampling can be tried at once.
+
+use choucha_domain::rules::Limit;
+
+use crate::demo::{CITY_ORG, GUOHAI_ORG, PASSWORD, PROVINCE_ORG, SHANXI_CENTRE_ORG, TIANFANGBIAO_ORG, TIANJIN51_ORG, WEINUO_ORG};
+use crate::implementation_rules::{self, RulesBody, TestItemInput};
+use crate::plans::{self, ItemInput, PlanDraft, PlanInput};
+use crate::users::{self, NewUserInput};
+use crate::{Result, Services};
+
+const WHO: &str = "demo";
+
+/// Samplers of 山西国海 (it samples Datong's 车用柴油).
+pub const GUOHAI_SAMPLERS: [(&str, &str); 2] = [("gh_sampler1", "郭海峰"), ("gh_sampler2", "韩晓燕")];
+
+/// The institutions of an item: sampling, testing, screening.
+type Assigned<'a> = (&'a str, &'a str, Option<&'a str>);
+
+fn item(n: &str, cat: &str, product: &str, quota: Option<u32>, scopes: &str, (sampling, testing, screening): Assigned) -> ItemInput {
+    ItemInput {
+        number: n.into(),
+        category: cat.into(),
+        product: product.into(),
+        quota,
+        scopes: scopes.into(),
+        sampling_org_code: Some(sampling.into()),
+        testing_org_code: Some(testing.into()),
+        screening_org_code: screening.map(str::to_string),
+    }
+}
+
+/// 大同市市场监督管理局, 2025-09-28: 5 products, 190 batches (电冰箱 + 家用电动洗衣机 share 60,
+/// 羊绒针织衫 + 羽绒服装 share 60).
+pub fn datong_2025() -> PlanDraft {
+    let tj = TIANJIN51_ORG;
+    PlanDraft {
+        plan: PlanInput {
+            year: 2025,
+            title: "2025年车用柴油、家电产品、羊绒衫、羽绒服等产品质量监督抽查".into(),
+            organising_org_code: Some(CITY_ORG.into()),
+            doc_no: String::new(),
+            domains: "生产领域、流通领域".into(),
+            deadline_delivery: Some("2025-11-15".into()),
+            deadline_data_entry: Some("2025-11-20".into()),
+            deadline_summary: Some("2025-11-20".into()),
+            unqualified_report_days: None,
+            budget_yuan: None,
+            notes: "天津五十一站质量检验中心有限公司牵头负责抽（检）样工作；山西国海质检技术服务有限公司负责车用柴油监督抽样；江苏威诺检测技术有限公司承接家电产品快速筛查；天纺标检测认证股份有限公司承接羊绒衫、羽绒服检验。".into(),
+        },
+        items: vec![
+            item("1", "机械及安防", "车用柴油", Some(70), "生产者、销售者", (GUOHAI_ORG, tj, None)),
+            item("2", "电子电器", "电冰箱", Some(60), "生产者、销售者", (tj, tj, Some(WEINUO_ORG))),
+            item("3", "电子电器", "家用电动洗衣机", None, "生产者、销售者", (tj, tj, Some(WEINUO_ORG))),
+            item("4", "日用及纺织品", "羊绒针织衫", Some(60), "生产者、销售者", (tj, TIANFANGBIAO_ORG, None)),
+            item("5", "日用及纺织品", "羽绒服装", None, "生产者、销售者", (tj, TIANFANGBIAO_ORG, None)),
+        ],
+    }
+}
+
+/// 山西省市场监督管理局, 晋市监函〔2022〕279号: 21 numbered products (22 items: 食品接触用纸制品
+/// and 塑料制品 both under 6), 745 batches, all by 山西省检验检测中心.
+pub fn shanxi_2022_batch4() -> PlanDraft {
+    let c = SHANXI_CENTRE_ORG;
+    let rows: [(&str, &str, &str, u32, &str); 22] = [
+        ("1", "家用电器及电器附件", "电池（储能电池、原电池）", 5, "生产者、销售者"),
+        ("2", "家用电器及电器附件", "储热式电热暖手器", 25, "销售者"),
+        ("3", "家用电器及电器附件", "室内加热器", 25, "生产者、销售者"),
+        ("4", "家用电器及电器附件", "加湿器", 10, "生产者、销售者"),
+        ("5", "家用电器及电器附件", "灯串", 30, "生产者、销售者"),
+        ("6", "食品相关产品", "食品接触用纸制品", 10, "生产者、销售者"),
+        ("6", "食品相关产品", "食品接触用塑料制品", 10, "生产者、销售者"),
+        ("7", "日用杂品", "眼镜（配装眼镜）", 40, "生产者、销售者"),
+        ("8", "日用杂品", "眼镜镜片", 30, "生产者、销售者"),
+        ("9", "日用杂品", "眼镜架", 30, "生产者、销售者"),
+        ("10", "交通用具及相关产品", "车用柴油", 200, "加油站"),
+        ("11", "交通用具及相关产品", "车用汽油", 100, "加油站"),
+        ("12", "交通用具及相关产品", "车用尿素水溶液", 50, "生产者、加油站"),
+        ("13", "工业生产资料", "氯碱", 5, "生产者"),
+        ("14", "工业生产资料", "轴承", 25, "生产者、销售者"),
+        ("15", "服装鞋帽及家用纺织品", "围巾披肩", 5, "销售者"),
+        ("16", "服装鞋帽及家用纺织品", "冲锋衣", 20, "销售者"),
+        ("17", "服装鞋帽及家用纺织品", "棉服装", 30, "生产者、销售者"),
+        ("18", "服装鞋帽及家用纺织品", "羽绒服装", 30, "销售者"),
+        ("19", "服装鞋帽及家用纺织品", "化纤被", 30, "生产者、销售者"),
+        ("20", "服装鞋帽及家用纺织品", "安全帽", 5, "生产者、销售者"),
+        ("21", "服装鞋帽及家用纺织品", "运动服装", 30, "生产者、销售者"),
+    ];
+    PlanDraft {
+        plan: PlanInput {
+            year: 2022,
+            title: "2022年第四批产品质量监督抽查".into(),
+            organising_org_code: Some(PROVINCE_ORG.into()),
+            doc_no: "晋市监函〔2022〕279号".into(),
+            domains: "生产领域、流通领域（实体店抽查）".into(),
+            deadline_delivery: Some("2022-12-20".into()),
+            deadline_data_entry: Some("2022-12-23".into()),
+            deadline_summary: Some("2022-12-20".into()),
+            unqualified_report_days: Some(7),
+            budget_yuan: None,
+            notes: "山西省检验检测中心承担21种产品的监督抽检任务；对抽检发现的不合格产品开具《产品质量改进建议书》。".into(),
+        },
+        items: rows.iter().map(|(n, cat, p, q, sc)| item(n, cat, p, Some(*q), sc, (c, c, None))).collect(),
+    }
+}
+
+/// 车用柴油 rules after GB 19147-2016 (the main items of the standard's table).
+pub fn diesel_rules() -> RulesBody {
+    let t = |name: &str, method: &str, limit: Limit, unit: &str| TestItemInput { name: name.into(), method: method.into(), limit, unit: unit.into(), class: None };
+    RulesBody {
+        standards: vec!["GB 19147-2016《车用柴油》".into()],
+        test_items: vec![
+            t("硫含量", "SH/T 0689", Limit::Max { max: 10.0, inclusive: true }, "mg/kg"),
+            t("闪点（闭口）", "GB/T 261", Limit::Min { min: 60.0, inclusive: true }, "℃"),
+            t("十六烷值", "GB/T 386", Limit::Min { min: 51.0, inclusive: true }, ""),
+            t("多环芳烃含量（质量分数）", "SH/T 0806", Limit::Max { max: 7.0, inclusive: true }, "%"),
+            t("密度（20℃）", "GB/T 1884、GB/T 1885", Limit::Range { min: 810.0, max: 845.0 }, "kg/m³"),
+            t("水含量", "GB/T 260", Limit::EqualsText { text: "痕迹".into() }, ""),
+        ],
+        test_portion: "2L（1L×2瓶）".into(),
+        backup_portion: "2L（1L×2瓶）".into(),
+        min_base: "不少于200L".into(),
+        judgement_principle: "依据GB 19147-2016判定，所检项目全部符合标准要求的，判定为所检项目未发现不合格；有一项及以上不符合的，判定为不合格。".into(),
+        retest_terms: "复检在备用样品上进行，仅检验异议项目。".into(),
+        licence: implementation_rules::LicenceRequirement::None,
+    }
+}
+
+/// Load both plans (issued), two samplers of 山西国海, and Datong's 车用柴油 rules (published).
+/// Creates only what is missing; returns the ids of the plans it created.
+pub async fn load_plans(s: &Services) -> Result<Vec<i64>> {
+    for (username, name) in GUOHAI_SAMPLERS {
+        if choucha_store::users::find_by_username(s.store.reader(), username).await?.is_none() {
+            users::create_as_system(
+                s,
+                WHO,
+                NewUserInput {
+                    username: username.into(),
+                    display_name: name.into(),
+                    password: PASSWORD.into(),
+                    roles: vec!["sampler".into()],
+                    org_code: Some(GUOHAI_ORG.into()),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        }
+    }
+    let mut ids = Vec::new();
+    for (i, draft) in [datong_2025(), shanxi_2022_batch4()].into_iter().enumerate() {
+        let org = crate::organisations::get_by_code(s, draft.plan.organising_org_code.as_deref().unwrap_or_default())
+            .await?
+            .ok_or(crate::ServiceError::NotFound("演示机构"))?;
+        if choucha_store::plans::find_by_title(s.store.reader(), org.id, &draft.plan.title).await?.is_some() {
+            continue;
+        }
+        let id = plans::create_as_system(s, WHO, draft).await?;
+        plans::issue_as_system(s, WHO, id).await?;
+        if i == 0 {
+            let datong = plans::get_public(s, id).await?;
+            if let Some(diesel) = datong.items.iter().find(|i| i.product == "车用柴油") {
+                implementation_rules::publish_as_system(s, WHO, diesel.id, diesel_rules()).await?;
+            }
+        }
+        ids.push(id);
+    }
+    Ok(ids)
+}

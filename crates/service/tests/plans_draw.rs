@@ -1,0 +1,309 @@
+//! Plans, implementation rules and the draw through the service layer, on SQLite or PostgreSQL.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+use choucha_domain::rules::{Limit, RulesAction};
+use choucha_service::draws::{self, DrawFilters, DrawRequest, RedrawRequest};
+use choucha_service::implementation_rules::{self as irules, RulesBody, TestItemInput};
+use choucha_service::plans::{self, AmendmentInput, ItemInput, PlanDraft, PlanInput, QuotaChange};
+use choucha_service::testing::Fixture;
+use choucha_service::{Actor, ServiceError, Services};
+
+fn item(number: &str, category: &str, product: &str, quota: Option<u32>, scopes: &str) -> ItemInput {
+    ItemInput {
+        number: number.into(),
+        category: category.into(),
+        product: product.into(),
+        quota,
+        scopes: scopes.into(),
+        sampling_org_code: Some("lab".into()),
+        testing_org_code: Some("lab".into()),
+        screening_org_code: None,
+    }
+}
+
+/// Datong 2025 as printed in Annex 1 (institutions simplified to the fixture's one lab).
+fn datong() -> PlanDraft {
+    PlanDraft {
+        plan: PlanInput {
+            year: 2025,
+            title: "2025年车用柴油、家电产品、羊绒衫、羽绒服等质量监督抽查".into(),
+            organising_org_code: Some("dt".into()),
+            doc_no: String::new(),
+            domains: "生产领域、流通领域".into(),
+            deadline_delivery: Some("2025-11-15".into()),
+            deadline_data_entry: Some("2025-11-20".into()),
+            deadline_summary: Some("2025-11-20".into()),
+            ..Default::default()
+        },
+        items: vec![
+            item("1", "机械及安防", "车用柴油", Some(70), "生产者、销售者"),
+            item("2", "电子电器", "电冰箱", Some(60), "生产者、销售者"),
+            item("3", "电子电器", "家用电动洗衣机", None, "生产者、销售者"),
+            item("4", "日用及纺织品", "羊绒针织衫", Some(60), "生产者、销售者"),
+            item("5", "日用及纺织品", "羽绒服装", None, "生产者、销售者"),
+        ],
+    }
+}
+
+struct World {
+    fx: Fixture,
+    regulator: Actor,
+    tester: Actor,
+    sampler_a: Actor,
+}
+
+async fn world() -> World {
+    let fx = Fixture::new().await;
+    let regulator = fx.user("dt_reg", &["regulator"], Some("dt")).await;
+    let tester = fx.user("lab_tester", &["tester"], Some("lab")).await;
+    let sampler_a = fx.user("lab_s1", &["sampler"], Some("lab")).await;
+    fx.user("lab_s2", &["sampler"], Some("lab")).await;
+    fx.user("lab_s3", &["sampler"], Some("lab")).await;
+    World { fx, regulator, tester, sampler_a }
+}
+
+fn s(w: &World) -> &Services {
+    &w.fx.services
+}
+
+fn body() -> RulesBody {
+    RulesBody {
+        standards: vec!["GB 19147-2016 车用柴油".into()],
+        test_items: vec![
+            TestItemInput { name: "硫含量".into(), method: "SH/T 0689".into(), limit: Limit::Max { max: 10.0, inclusive: true }, unit: "mg/kg".into(), class: None },
+            TestItemInput { name: "闪点（闭口）".into(), method: "GB/T 261".into(), limit: Limit::Min { min: 60.0, inclusive: true }, unit: "℃".into(), class: None },
+        ],
+        test_portion: "1L×2瓶".into(),
+        backup_portion: "1L×2瓶".into(),
+        min_base: "不少于200L".into(),
+        judgement_principle: "所检项目全部符合标准要求判定为合格，有一项不符合即判定为不合格".into(),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn datong_plan_keeps_shared_quotas_and_totals_190() {
+    let w = world().await;
+    let v = plans::create(s(&w), &w.regulator, datong()).await.expect("create");
+    assert_eq!(v.items.len(), 5);
+    assert_eq!(v.total_quota, 190);
+    let fridge = &v.items[1];
+    let washer = &v.items[2];
+    assert_eq!(fridge.group_id, washer.group_id, "电冰箱 and 洗衣机 share one quota");
+    assert_eq!((fridge.group_first, washer.group_first, fridge.group_rows), (true, false, 2));
+    assert_eq!(washer.group_quota, 60);
+    assert_eq!(v.state, "draft");
+}
+
+#[tokio::test]
+async fn plan_validation_and_who_may_create() {
+    let w = world().await;
+    let mut bad = datong();
+    bad.items[0].quota = None;
+    bad.items[1].scopes = "批发商".into();
+    bad.items[2].testing_org_code = Some("dt".into());
+    match plans::create(s(&w), &w.regulator, bad).await {
+        Err(ServiceError::Invalid(v)) => {
+            let text: Vec<_> = v.iter().map(|e| e.message.clone()).collect();
+            assert!(text.iter().any(|m| m.contains("第1个产品")), "{text:?}");
+            assert!(text.iter().any(|m| m.contains("批发商")), "{text:?}");
+            assert!(text.iter().any(|m| m.contains("不具备检验职能")), "{text:?}");
+        }
+        other => panic!("expected invalid, got {other:?}"),
+    }
+    // A tester cannot plan; a county bureau cannot plan in the city's name.
+    assert!(matches!(plans::create(s(&w), &w.tester, datong()).await, Err(ServiceError::Forbidden(_))));
+}
+
+#[tokio::test]
+async fn issued_plan_changes_quota_only_by_amendment() {
+    let w = world().await;
+    let v = plans::create(s(&w), &w.regulator, datong()).await.expect("create");
+    let v = plans::issue(s(&w), &w.regulator, v.id).await.expect("issue");
+    assert_eq!(v.state, "issued");
+    assert!(matches!(plans::update_draft(s(&w), &w.regulator, v.id, datong()).await, Err(ServiceError::Rule(r)) if r.code == "plan_state"));
+    let no_reason = AmendmentInput { reason: " ".into(), changes: vec![QuotaChange { item_id: v.items[2].id, quota: 70 }] };
+    assert!(plans::amend(s(&w), &w.regulator, v.id, no_reason).await.is_err());
+    let ok = AmendmentInput { reason: "补充抽查洗衣机10批".into(), changes: vec![QuotaChange { item_id: v.items[2].id, quota: 70 }] };
+    let v = plans::amend(s(&w), &w.regulator, v.id, ok).await.expect("amend");
+    assert_eq!(v.total_quota, 200);
+    assert_eq!(v.items[1].group_quota, 70);
+    assert_eq!(v.amendments.len(), 1);
+    assert_eq!(v.amendments[0].reason, "补充抽查洗衣机10批");
+}
+
+#[tokio::test]
+async fn rules_lifecycle_needs_the_right_party_and_publication_is_public() {
+    let w = world().await;
+    let v = plans::create(s(&w), &w.regulator, datong()).await.expect("create");
+    let diesel = v.items[0].id;
+    // The bureau does not write the rules; the testing institution does.
+    assert!(matches!(irules::create_draft(s(&w), &w.regulator, diesel, body()).await, Err(ServiceError::Rule(r)) if r.code == "rule3_wrong_party"));
+    let r = irules::create_draft(s(&w), &w.tester, diesel, body()).await.expect("draft");
+    let r = irules::step(s(&w), &w.tester, r.id, RulesAction::Submit, None).await.expect("submit");
+    assert_eq!(r.state, "submitted");
+    // The institution cannot approve its own rules.
+    assert!(irules::step(s(&w), &w.tester, r.id, RulesAction::Approve, None).await.is_err());
+    irules::step(s(&w), &w.regulator, r.id, RulesAction::Approve, None).await.expect("approve");
+    // Not before the plan is issued.
+    assert!(irules::step(s(&w), &w.regulator, r.id, RulesAction::Publish, None).await.is_err());
+    plans::issue(s(&w), &w.regulator, v.id).await.expect("issue");
+    assert!(irules::get_published(s(&w), diesel).await.is_err());
+    irules::step(s(&w), &w.regulator, r.id, RulesAction::Publish, None).await.expect("publish");
+    let public = irules::get_published(s(&w), diesel).await.expect("public");
+    assert_eq!(public.version, 1);
+    assert_eq!(public.body.test_items[0].name, "硫含量");
+    // A new version supersedes on publication.
+    let r2 = irules::create_draft(s(&w), &w.tester, diesel, body()).await.expect("v2");
+    assert_eq!(r2.version, 2);
+    irules::step(s(&w), &w.tester, r2.id, RulesAction::Submit, None).await.unwrap();
+    irules::step(s(&w), &w.regulator, r2.id, RulesAction::Approve, None).await.unwrap();
+    irules::step(s(&w), &w.regulator, r2.id, RulesAction::Publish, None).await.unwrap();
+    assert_eq!(irules::get_published(s(&w), diesel).await.unwrap().version, 2);
+    let versions = irules::versions(s(&w), &w.tester, diesel).await.unwrap();
+    assert_eq!(versions.iter().map(|v| v.state.as_str()).collect::<Vec<_>>(), ["published", "superseded"]);
+}
+
+async fn issued_datong_with_registry(w: &World, n: u32) -> plans::PlanView {
+    for i in 0..n {
+        let division = if i % 2 == 0 { "140213" } else { "140221" };
+        w.fx.enterprise(&format!("大同市示例加油站{i:03}有限公司"), division, "销售者、加油站", i + 1).await;
+    }
+    // Outside Datong: never a candidate of the city's plan.
+    w.fx.enterprise("太原市示例石化销售有限公司", "140105", "销售者", 999).await;
+    let v = plans::create(s(w), &w.regulator, datong()).await.expect("create");
+    plans::issue(s(w), &w.regulator, v.id).await.expect("issue")
+}
+
+fn req(item_id: i64, quota: u32, seed: &str) -> DrawRequest {
+    DrawRequest { item_id, quota, seed: seed.into(), stratified: false, team_size: None, filters: DrawFilters::default() }
+}
+
+#[tokio::test]
+async fn draw_picks_from_the_area_with_teams_and_reverifies_after_restart() {
+    let w = world().await;
+    let plan = issued_datong_with_registry(&w, 12).await;
+    let diesel = plan.items[0].id;
+    let d = draws::run(s(&w), &w.regulator, req(diesel, 5, "2025-10-08 公开摇号 481516")).await.expect("draw");
+    assert_eq!(d.drawn.len(), 5);
+    assert_eq!(d.candidate_count, 12, "only Datong's enterprises are candidates");
+    for e in &d.drawn {
+        assert!(e.team.len() >= 2);
+        assert!(e.uscc.starts_with("91140"));
+        assert_eq!(e.task_state.as_deref(), Some("assigned"));
+    }
+    assert!(draws::verify(s(&w), d.id).await.unwrap().verified);
+    // A new connection to the same database (a restart) verifies the same draw.
+    let again = choucha_store::Store::connect_with(
+        &w.fx.db.url,
+        choucha_store::ConnectSettings { pg_schema: w.fx.db.pg_schema.clone(), max_connections: Some(2) },
+    )
+    .await
+    .unwrap();
+    let s2 = Services::new(again, std::env::temp_dir());
+    assert!(draws::verify(&s2, d.id).await.unwrap().verified);
+    // Tasks show in a team member's list.
+    let mine = draws::my_tasks(s(&w), &w.sampler_a, None, None).await.unwrap();
+    assert!(mine.items.iter().all(|t| t.team.len() >= 2));
+}
+
+#[tokio::test]
+async fn draw_excludes_rule5_and_respects_shared_quota() {
+    let w = world().await;
+    let plan = issued_datong_with_registry(&w, 6).await;
+    let diesel = plan.items[0].id;
+    let fridge = plan.items[1].id;
+    let washer = plan.items[2].id;
+    let first = draws::run(s(&w), &w.regulator, req(diesel, 6, "a")).await.expect("draw all six");
+    assert_eq!(first.drawn.len(), 6);
+    // Same product again: every enterprise already gives a batch of 车用柴油.
+    let again = draws::preview(s(&w), &w.regulator, diesel, &DrawFilters::default()).await.unwrap();
+    assert_eq!(again.candidate_count, 0);
+    assert!(again.exclusions.iter().all(|e| e.rule == "rule5_same_product"));
+    // A second product: allowed (2 batches in all).
+    draws::run(s(&w), &w.regulator, req(fridge, 6, "b")).await.expect("second product");
+    // A third product: nobody may give a third batch.
+    let third = draws::preview(s(&w), &w.regulator, washer, &DrawFilters::default()).await.unwrap();
+    assert_eq!(third.candidate_count, 0);
+    assert!(third.exclusions.iter().all(|e| e.rule == "rule5_two_batches"), "{:?}", third.exclusions);
+    // 电冰箱 + 洗衣机 share 60: 54 left for the washer.
+    assert_eq!(third.remaining_quota, 54);
+    assert!(matches!(draws::run(s(&w), &w.regulator, req(washer, 55, "c")).await, Err(ServiceError::Invalid(_))));
+}
+
+#[tokio::test]
+async fn sampling_is_refused_until_rules_are_published() {
+    let w = world().await;
+    let plan = issued_datong_with_registry(&w, 4).await;
+    let diesel = plan.items[0].id;
+    let d = draws::run(s(&w), &w.regulator, req(diesel, 4, "seed")).await.expect("draw");
+    let task = d.drawn[0].task_id.unwrap();
+    let members = draws::get_task(s(&w), &w.regulator, task).await.unwrap().team;
+    let username = if members.contains(&"lab_s1".to_string()) { "lab_s1" } else if members.contains(&"lab_s2".to_string()) { "lab_s2" } else { "lab_s3" };
+    let sampler = choucha_service::auth::login(s(&w), username, choucha_service::testing::PASSWORD).await.unwrap();
+    match draws::start_task(s(&w), &sampler, task).await {
+        Err(ServiceError::Rule(r)) => assert_eq!(r.code, "rule3_rules_unpublished"),
+        other => panic!("expected rule 3 refusal, got {other:?}"),
+    }
+    let r = irules::create_draft(s(&w), &w.tester, diesel, body()).await.unwrap();
+    irules::step(s(&w), &w.tester, r.id, RulesAction::Submit, None).await.unwrap();
+    irules::step(s(&w), &w.regulator, r.id, RulesAction::Approve, None).await.unwrap();
+    irules::step(s(&w), &w.regulator, r.id, RulesAction::Publish, None).await.unwrap();
+    let t = draws::start_task(s(&w), &sampler, task).await.expect("start");
+    assert_eq!(t.state, "in_progress");
+}
+
+#[tokio::test]
+async fn redraw_replaces_a_closed_enterprise_with_a_recorded_reason() {
+    let w = world().await;
+    let plan = issued_datong_with_registry(&w, 5).await;
+    let diesel = plan.items[0].id;
+    let d = draws::run(s(&w), &w.regulator, req(diesel, 2, "seed")).await.expect("draw");
+    let task = d.drawn[0].task_id.unwrap();
+    let bad = RedrawRequest { task_id: task, reason: "".into(), seed: "x".into() };
+    assert!(draws::redraw(s(&w), &w.regulator, bad).await.is_err());
+    let r = draws::redraw(s(&w), &w.regulator, RedrawRequest { task_id: task, reason: "企业已停业".into(), seed: "redraw-1".into() }).await.expect("redraw");
+    assert_eq!(r.drawn.len(), 1);
+    assert_eq!(r.reason, "企业已停业");
+    assert_eq!(r.replaces_draw_id, Some(d.id));
+    assert_ne!(r.drawn[0].uscc, d.drawn[0].uscc);
+    assert_ne!(r.drawn[0].uscc, d.drawn[1].uscc, "an enterprise with a live batch of the product is excluded");
+    assert!(draws::verify(s(&w), r.id).await.unwrap().verified);
+    let old = draws::get_task(s(&w), &w.regulator, task).await.unwrap();
+    assert_eq!(old.state, "not_sampled");
+}
+
+#[tokio::test]
+async fn only_the_organising_bureau_draws_and_publishes() {
+    let w = world().await;
+    let plan = issued_datong_with_registry(&w, 3).await;
+    let diesel = plan.items[0].id;
+    assert!(matches!(draws::run(s(&w), &w.tester, req(diesel, 1, "s")).await, Err(ServiceError::Forbidden(_))));
+    let county = w.fx.user("pc_reg", &["local_regulator"], Some("dt-pc")).await;
+    assert!(draws::run(s(&w), &county, req(diesel, 1, "s")).await.is_err());
+    let d = draws::run(s(&w), &w.regulator, req(diesel, 2, "s")).await.unwrap();
+    assert!(draws::get_published(s(&w), d.id).await.is_err());
+    draws::publish(s(&w), &w.regulator, d.id).await.unwrap();
+    let public = draws::get_published(s(&w), d.id).await.unwrap();
+    assert_eq!(public.drawn.len(), 2);
+    assert!(public.drawn.iter().all(|e| e.team.is_empty()), "teams are not published");
+}
+
+#[tokio::test]
+async fn rule22_excludes_a_product_checked_within_six_months_by_the_same_or_a_higher_bureau() {
+    let w = world().await;
+    let first = issued_datong_with_registry(&w, 4).await;
+    let d = draws::run(s(&w), &w.regulator, req(first.items[0].id, 2, "first")).await.expect("draw");
+    let drawn: Vec<String> = d.drawn.iter().map(|e| e.uscc.clone()).collect();
+    // The same bureau's next plan of 车用柴油: those two are excluded under rule 22.
+    let second = plans::create(s(&w), &w.regulator, datong()).await.unwrap();
+    let second = plans::issue(s(&w), &w.regulator, second.id).await.unwrap();
+    let p = draws::preview(s(&w), &w.regulator, second.items[0].id, &DrawFilters::default()).await.unwrap();
+    assert_eq!(p.candidate_count, 2);
+    let excluded: Vec<_> = p.exclusions.iter().filter(|e| e.rule == "rule22_repeat").map(|e| e.uscc.clone()).collect();
+    assert_eq!(excluded.len(), 2);
+    assert!(drawn.iter().all(|u| excluded.contains(u)));
+    // Another product of the same enterprises is not a repeat.
+    let p = draws::preview(s(&w), &w.regulator, second.items[3].id, &DrawFilters::default()).await.unwrap();
+    assert_eq!(p.candidate_count, 4);
+}

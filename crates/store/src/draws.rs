@@ -1,0 +1,373 @@
+//! Draws (immutable once made), the sampling tasks they create with their teams, batch allowances
+//! (the rule 5 exception) and samplers' declared conflicts (回避).
+
+use chrono::{NaiveDate, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+
+use crate::entity::{batch_allowance, draw, sampler_conflict, sampling_task, sampling_task_member};
+use crate::{Page, StoreError, Tx};
+
+pub type DrawRow = draw::Model;
+pub type TaskRow = sampling_task::Model;
+pub type AllowanceRow = batch_allowance::Model;
+
+#[derive(Debug, Clone, Default)]
+pub struct NewDraw {
+    pub plan_id: i64,
+    pub item_id: i64,
+    pub quota: i32,
+    pub seed: String,
+    pub stratified: bool,
+    pub team_size: i32,
+    pub algorithm: String,
+    pub filters_json: String,
+    pub candidate_count: i32,
+    pub candidate_hash: String,
+    pub candidates_json: String,
+    pub exclusions_json: String,
+    pub samplers_json: String,
+    pub result_json: String,
+    pub reason: String,
+    pub replaces_draw_id: Option<i64>,
+    pub replaces_enterprise_id: Option<i64>,
+    pub created_by: i64,
+}
+
+pub async fn insert(tx: &Tx, d: NewDraw) -> Result<DrawRow, StoreError> {
+    Ok(draw::ActiveModel {
+        plan_id: Set(d.plan_id),
+        item_id: Set(d.item_id),
+        quota: Set(d.quota),
+        seed: Set(d.seed),
+        stratified: Set(d.stratified),
+        team_size: Set(d.team_size),
+        algorithm: Set(d.algorithm),
+        filters_json: Set(d.filters_json),
+        candidate_count: Set(d.candidate_count),
+        candidate_hash: Set(d.candidate_hash),
+        candidates_json: Set(d.candidates_json),
+        exclusions_json: Set(d.exclusions_json),
+        samplers_json: Set(d.samplers_json),
+        result_json: Set(d.result_json),
+        reason: Set(d.reason),
+        replaces_draw_id: Set(d.replaces_draw_id),
+        replaces_enterprise_id: Set(d.replaces_enterprise_id),
+        published: Set(false),
+        created_by: Set(d.created_by),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&**tx)
+    .await?)
+}
+
+/// Publishing is the only change a draw ever gets.
+pub async fn set_published(tx: &Tx, id: i64) -> Result<(), StoreError> {
+    let r = draw::Entity::update_many()
+        .col_expr(draw::Column::Published, true.into())
+        .filter(draw::Column::Id.eq(id))
+        .filter(draw::Column::Published.eq(false))
+        .exec(&**tx)
+        .await?;
+    if r.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<DrawRow, StoreError> {
+    draw::Entity::find_by_id(id).one(db).await?.ok_or(StoreError::NotFound)
+}
+
+pub async fn of_plan(db: &impl ConnectionTrait, plan_id: i64) -> Result<Vec<DrawRow>, StoreError> {
+    Ok(draw::Entity::find().filter(draw::Column::PlanId.eq(plan_id)).order_by_asc(draw::Column::Id).all(db).await?)
+}
+
+pub async fn insert_task(tx: &Tx, plan_id: i64, item_id: i64, draw_id: i64, enterprise_id: i64, due: Option<NaiveDate>, team: &[i64]) -> Result<TaskRow, StoreError> {
+    let now = Utc::now();
+    let t = sampling_task::ActiveModel {
+        plan_id: Set(plan_id),
+        item_id: Set(item_id),
+        draw_id: Set(draw_id),
+        enterprise_id: Set(enterprise_id),
+        state: Set("assigned".into()),
+        due_date: Set(due),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&**tx)
+    .await?;
+    for u in team {
+        sampling_task_member::ActiveModel { task_id: Set(t.id), user_id: Set(*u) }.insert(&**tx).await?;
+    }
+    Ok(t)
+}
+
+/// Change a task's state (`UPDATE … WHERE state = from`).
+pub async fn set_task_state(tx: &Tx, id: i64, from: &str, to: &str) -> Result<(), StoreError> {
+    let r = sampling_task::Entity::update_many()
+        .col_expr(sampling_task::Column::State, to.into())
+        .col_expr(sampling_task::Column::UpdatedAt, Utc::now().into())
+        .filter(sampling_task::Column::Id.eq(id))
+        .filter(sampling_task::Column::State.eq(from))
+        .exec(&**tx)
+        .await?;
+    if r.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }
+}
+
+pub async fn get_task(db: &impl ConnectionTrait, id: i64) -> Result<TaskRow, StoreError> {
+    sampling_task::Entity::find_by_id(id).one(db).await?.ok_or(StoreError::NotFound)
+}
+
+pub async fn team_of(db: &impl ConnectionTrait, task_id: i64) -> Result<Vec<i64>, StoreError> {
+    Ok(sampling_task_member::Entity::find()
+        .filter(sampling_task_member::Column::TaskId.eq(task_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| m.user_id)
+        .collect())
+}
+
+/// Tasks that count against quotas and rule 5 (everything but cancelled ones).
+const LIVE: [&str; 4] = ["assigned", "in_progress", "sampled", "refused"];
+
+/// Item ids of the live tasks an enterprise has in a plan, one entry a batch (rule 5).
+pub async fn batches_in_plan(db: &impl ConnectionTrait, plan_id: i64, enterprise_id: i64) -> Result<Vec<i64>, StoreError> {
+    Ok(sampling_task::Entity::find()
+        .select_only()
+        .column(sampling_task::Column::ItemId)
+        .filter(sampling_task::Column::PlanId.eq(plan_id))
+        .filter(sampling_task::Column::EnterpriseId.eq(enterprise_id))
+        .filter(sampling_task::Column::State.is_in(LIVE))
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// (enterprise id, item id) of every live task of a plan: the draw's rule 5 exclusions in one query.
+pub async fn plan_batches(db: &impl ConnectionTrait, plan_id: i64) -> Result<Vec<(i64, i64)>, StoreError> {
+    Ok(sampling_task::Entity::find()
+        .select_only()
+        .column(sampling_task::Column::EnterpriseId)
+        .column(sampling_task::Column::ItemId)
+        .filter(sampling_task::Column::PlanId.eq(plan_id))
+        .filter(sampling_task::Column::State.is_in(LIVE))
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// Live tasks per item of a plan (progress against quotas).
+pub async fn task_counts(db: &impl ConnectionTrait, plan_id: i64) -> Result<Vec<(i64, i64)>, StoreError> {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    Ok(sampling_task::Entity::find()
+        .select_only()
+        .column(sampling_task::Column::ItemId)
+        .column_as(Expr::col(sampling_task::Column::Id).count(), "n")
+        .filter(sampling_task::Column::PlanId.eq(plan_id))
+        .filter(sampling_task::Column::State.is_in(LIVE))
+        .group_by(sampling_task::Column::ItemId)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// A sampler's tasks, newest first, keyset paginated.
+pub async fn tasks_of_user(db: &impl ConnectionTrait, user_id: i64, before: Option<i64>, limit: u64) -> Result<Page<TaskRow>, StoreError> {
+    let ids: Vec<i64> = sampling_task_member::Entity::find()
+        .select_only()
+        .column(sampling_task_member::Column::TaskId)
+        .filter(sampling_task_member::Column::UserId.eq(user_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut q = sampling_task::Entity::find().filter(sampling_task::Column::Id.is_in(ids));
+    if let Some(b) = before {
+        q = q.filter(sampling_task::Column::Id.lt(b));
+    }
+    let mut items = q.order_by_desc(sampling_task::Column::Id).limit(limit + 1).all(db).await?;
+    let next = if items.len() as u64 > limit {
+        items.truncate(limit as usize);
+        items.last().map(|r| r.id.to_string())
+    } else {
+        None
+    };
+    Ok(Page { items, next })
+}
+
+pub async fn tasks_of_draw(db: &impl ConnectionTrait, draw_id: i64) -> Result<Vec<TaskRow>, StoreError> {
+    Ok(sampling_task::Entity::find().filter(sampling_task::Column::DrawId.eq(draw_id)).order_by_asc(sampling_task::Column::Id).all(db).await?)
+}
+
+pub async fn upsert_allowance(tx: &Tx, a: AllowanceRow) -> Result<(), StoreError> {
+    use sea_orm::sea_query::OnConflict;
+    batch_allowance::Entity::insert(batch_allowance::ActiveModel {
+        plan_id: Set(a.plan_id),
+        enterprise_id: Set(a.enterprise_id),
+        max_total: Set(a.max_total),
+        max_per_product: Set(a.max_per_product),
+        reason: Set(a.reason),
+        granted_by: Set(a.granted_by),
+        created_at: Set(a.created_at),
+    })
+    .on_conflict(
+        OnConflict::columns([batch_allowance::Column::PlanId, batch_allowance::Column::EnterpriseId])
+            .update_columns([
+                batch_allowance::Column::MaxTotal,
+                batch_allowance::Column::MaxPerProduct,
+                batch_allowance::Column::Reason,
+                batch_allowance::Column::GrantedBy,
+            ])
+            .to_owned(),
+    )
+    .exec(&**tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn allowances_of(db: &impl ConnectionTrait, plan_id: i64) -> Result<Vec<AllowanceRow>, StoreError> {
+    Ok(batch_allowance::Entity::find().filter(batch_allowance::Column::PlanId.eq(plan_id)).all(db).await?)
+}
+
+pub async fn insert_conflict(tx: &Tx, user_id: i64, enterprise_id: i64, reason: &str) -> Result<(), StoreError> {
+    sampler_conflict::ActiveModel {
+        user_id: Set(user_id),
+        enterprise_id: Set(enterprise_id),
+        reason: Set(reason.to_string()),
+        created_at: Set(Utc::now()),
+    }
+    .insert(&**tx)
+    .await?;
+    Ok(())
+}
+
+/// (user id, enterprise id) of the declared conflicts of these users.
+pub async fn conflicts_of(db: &impl ConnectionTrait, user_ids: &[i64]) -> Result<Vec<(i64, i64)>, StoreError> {
+    if user_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(sampler_conflict::Entity::find()
+        .select_only()
+        .column(sampler_conflict::Column::UserId)
+        .column(sampler_conflict::Column::EnterpriseId)
+        .filter(sampler_conflict::Column::UserId.is_in(user_ids.to_vec()))
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// A registry row as a draw sees it.
+#[derive(Debug, Clone)]
+pub struct CandidateRow {
+    pub id: i64,
+    pub uscc: String,
+    pub name: String,
+    pub division_code: String,
+    pub product_lines: String,
+}
+
+/// Registry filters of a draw (every filter index-served but the product line, matched in memory).
+#[derive(Debug, Clone, Default)]
+pub struct CandidateFilter {
+    pub division_prefix: Option<String>,
+    /// Any of these kind bits.
+    pub kind_mask: i32,
+    pub status: Option<String>,
+    pub size_class: Option<String>,
+}
+
+/// Every registry row matching the filter, read in keyset batches (never the whole table at once).
+pub async fn candidates(db: &impl ConnectionTrait, f: &CandidateFilter) -> Result<Vec<CandidateRow>, StoreError> {
+    use crate::entity::enterprise::{Column as C, Entity as E};
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    let mut out = Vec::new();
+    let mut after = 0i64;
+    loop {
+        let mut q = E::find().select_only().columns([C::Id, C::Uscc, C::Name, C::DivisionCode, C::ProductLines]).filter(C::Id.gt(after));
+        if let Some(d) = f.division_prefix.as_deref().filter(|d| !d.is_empty()) {
+            q = q.filter(C::DivisionCode.gte(d)).filter(C::DivisionCode.lt(format!("{d}\u{10FFFF}")));
+        }
+        if f.kind_mask != 0 {
+            q = q.filter(Expr::col(C::Kinds).bit_and(f.kind_mask).ne(0));
+        }
+        if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
+            q = q.filter(C::Status.eq(s));
+        }
+        if let Some(s) = f.size_class.as_deref().filter(|s| !s.is_empty()) {
+            q = q.filter(C::SizeClass.eq(s));
+        }
+        let rows: Vec<(i64, String, String, String, String)> = q.order_by_asc(C::Id).limit(10_000).into_tuple().all(db).await?;
+        let Some(last) = rows.last() else { break };
+        after = last.0;
+        let n = rows.len();
+        out.extend(rows.into_iter().map(|(id, uscc, name, division_code, product_lines)| CandidateRow { id, uscc, name, division_code, product_lines }));
+        if n < 10_000 {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// Earlier live tasks of a product (by name) since a time, outside `except_plan`:
+/// (enterprise id, organising bureau id, when).
+pub async fn past_tasks_of_product(
+    db: &impl ConnectionTrait,
+    product: &str,
+    since: chrono::DateTime<Utc>,
+    except_plan: i64,
+) -> Result<Vec<(i64, i64, chrono::DateTime<Utc>)>, StoreError> {
+    use crate::entity::{plan, plan_item};
+    let items: Vec<(i64, i64)> = plan_item::Entity::find()
+        .select_only()
+        .column(plan_item::Column::Id)
+        .column(plan_item::Column::PlanId)
+        .filter(plan_item::Column::Product.eq(product))
+        .filter(plan_item::Column::PlanId.ne(except_plan))
+        .into_tuple()
+        .all(db)
+        .await?;
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    let plan_ids: Vec<i64> = items.iter().map(|(_, p)| *p).collect();
+    let plan_org: std::collections::BTreeMap<i64, i64> = plan::Entity::find()
+        .filter(plan::Column::Id.is_in(plan_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.organising_org_id))
+        .collect();
+    let rows: Vec<(i64, i64, chrono::DateTime<Utc>)> = sampling_task::Entity::find()
+        .select_only()
+        .column(sampling_task::Column::EnterpriseId)
+        .column(sampling_task::Column::PlanId)
+        .column(sampling_task::Column::CreatedAt)
+        .filter(sampling_task::Column::ItemId.is_in(items.iter().map(|(i, _)| *i).collect::<Vec<_>>()))
+        .filter(sampling_task::Column::CreatedAt.gte(since))
+        .filter(sampling_task::Column::State.is_in(LIVE))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|(e, p, at)| (e, plan_org.get(&p).copied().unwrap_or_default(), at)).collect())
+}
+
+/// Active users holding `role` in an organisation: (id, username, display name).
+pub async fn users_with_role(db: &impl ConnectionTrait, org_id: i64, role: &str) -> Result<Vec<(i64, String, String)>, StoreError> {
+    use crate::entity::{user, user_role};
+    let ids: Vec<i64> = user_role::Entity::find()
+        .select_only()
+        .column(user_role::Column::UserId)
+        .filter(user_role::Column::Role.eq(role))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(user::Entity::find()
+        .select_only()
+        .columns([user::Column::Id, user::Column::Username, user::Column::DisplayName])
+        .filter(user::Column::Id.is_in(ids))
+        .filter(user::Column::OrgId.eq(org_id))
+        .filter(user::Column::Active.eq(true))
+        .order_by_asc(user::Column::Username)
+        .into_tuple()
+        .all(db)
+        .await?)
+}

@@ -1,0 +1,291 @@
+//! The audit log over the API: `GET /api/v1/audit` (newest first, keyset by sequence number),
+//! `GET /api/v1/audit/{seq}` and `POST /api/v1/audit/verify`. The record and filter shapes here are
+//! shared with the audit pages.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use choucha_domain::RuleViolation;
+use choucha_domain::audit::ChainBreak;
+use choucha_domain::enterprise::parse_date;
+use choucha_service::{ServiceError, audit};
+use choucha_store::audit::{AuditFilter, AuditRow, Verification};
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::auth::ApiActor;
+use crate::error::{ApiQuery, ApiResult, ErrorBody};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_audit))
+        .routes(routes!(get_audit))
+        .routes(routes!(verify_audit))
+}
+
+/// Filters of the audit log. Dates are days in Beijing time (UTC+8); `until` is inclusive.
+/// Every value is text so that the empty fields of a page's filter form mean "any".
+#[derive(Debug, Clone, Default, Deserialize, Serialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// An action (`user.create`) or a prefix ending in '.' (`user.`).
+    pub action: Option<String>,
+    /// Object type, e.g. `user`, `organisation`, `calendar_day`.
+    pub object_type: Option<String>,
+    pub object_id: Option<String>,
+    /// User id of the actor.
+    pub actor_id: Option<String>,
+    /// First day, YYYY-MM-DD.
+    pub from: Option<String>,
+    /// Last day, YYYY-MM-DD.
+    pub until: Option<String>,
+    /// Cursor: `next` of the previous page (records older than this sequence number).
+    pub before: Option<String>,
+    /// Page size, 1–200 (default 50).
+    pub limit: Option<u64>,
+}
+
+fn non_empty(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// Midnight at the start of `day` in Beijing, as the log stores times (RFC 3339, UTC, microseconds).
+fn beijing_midnight(day: NaiveDate) -> String {
+    let local = day.and_time(NaiveTime::MIN) - Duration::hours(8);
+    DateTime::<Utc>::from_naive_utc_and_offset(local, Utc)
+        .to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+impl AuditQuery {
+    /// The store's filter and the cursor, or the fields that are wrong.
+    pub fn to_filter(&self) -> Result<(AuditFilter, Option<i64>), ServiceError> {
+        let mut errs = Vec::new();
+        let mut day = |v: &Option<String>, field: &'static str| -> Option<NaiveDate> {
+            let t = non_empty(v)?;
+            let d = parse_date(&t);
+            if d.is_none() {
+                errs.push(
+                    RuleViolation::new(
+                        "invalid_date",
+                        format!("日期“{t}”无效（格式：2025-10-01）"),
+                    )
+                    .on_field(field),
+                );
+            }
+            d
+        };
+        let from = day(&self.from, "from");
+        let until = day(&self.until, "until");
+        let mut number = |v: &Option<String>, field: &'static str, label: &str| -> Option<i64> {
+            let t = non_empty(v)?;
+            let n = t.parse::<i64>().ok();
+            if n.is_none() {
+                errs.push(
+                    RuleViolation::new("invalid_number", format!("{label}应为数字"))
+                        .on_field(field),
+                );
+            }
+            n
+        };
+        let actor_id = number(&self.actor_id, "actor_id", "操作人编号");
+        let before = number(&self.before, "before", "分页位置");
+        if let (Some(f), Some(u)) = (from, until)
+            && f > u
+        {
+            errs.push(
+                RuleViolation::new("invalid_range", "起始日期不能晚于结束日期").on_field("until"),
+            );
+        }
+        if !errs.is_empty() {
+            return Err(ServiceError::Invalid(errs));
+        }
+        let filter = AuditFilter {
+            actor_id,
+            action: non_empty(&self.action),
+            object_type: non_empty(&self.object_type),
+            object_id: non_empty(&self.object_id),
+            from: from.map(beijing_midnight),
+            until: until.map(|u| beijing_midnight(u + Duration::days(1))),
+        };
+        Ok((filter, before))
+    }
+}
+
+/// One audit record: who, when, what, before and after, and its place in the hash chain.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AuditRecordView {
+    pub seq: i64,
+    /// RFC 3339, UTC.
+    pub at: String,
+    /// The time in Beijing, for people: 2025-10-01 08:30:00.
+    pub at_local: String,
+    pub actor_id: Option<i64>,
+    pub actor_name: String,
+    pub action: String,
+    /// Chinese name of the action, when known.
+    pub action_label: String,
+    pub object_type: String,
+    pub object_id: String,
+    /// The object before the change (`null` for a creation).
+    #[schema(value_type = Object)]
+    pub before: Value,
+    /// The object after the change (`null` for a deletion).
+    #[schema(value_type = Object)]
+    pub after: Value,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// The Chinese name of an action code (the code itself when unknown).
+pub fn action_label(action: &str) -> String {
+    let known = match action {
+        "user.create" => "新建用户",
+        "user.update" => "修改用户",
+        "user.password_reset" => "重置密码",
+        "user.password_change" => "修改本人密码",
+        "organisation.create" => "新建机构",
+        "organisation.update" => "修改机构",
+        "calendar.set" => "设置节假日/调休",
+        "calendar.delete" => "删除节假日/调休",
+        "auth.login" => "登录",
+        "auth.logout" => "退出登录",
+        "auth.token_issue" => "签发API令牌",
+        "auth.token_revoke" => "注销API令牌",
+        "enterprise.create" => "新增名录企业",
+        "enterprise.update" => "修改名录企业",
+        "enterprise.import" => "导入名录",
+        _ => "",
+    };
+    if known.is_empty() {
+        action.to_string()
+    } else {
+        known.to_string()
+    }
+}
+
+/// A stored time shown in Beijing time.
+pub fn beijing_time(at: &str) -> String {
+    match DateTime::parse_from_rfc3339(at) {
+        Ok(t) => match FixedOffset::east_opt(8 * 3600) {
+            Some(cn) => t.with_timezone(&cn).format("%Y-%m-%d %H:%M:%S").to_string(),
+            None => at.to_string(),
+        },
+        Err(_) => at.to_string(),
+    }
+}
+
+impl From<AuditRow> for AuditRecordView {
+    fn from(r: AuditRow) -> Self {
+        let parse = |s: &str| {
+            serde_json::from_str::<Value>(s).unwrap_or_else(|_| Value::String(s.to_string()))
+        };
+        AuditRecordView {
+            seq: r.seq,
+            at_local: beijing_time(&r.at),
+            at: r.at,
+            actor_id: r.actor_id,
+            actor_name: r.actor_name,
+            action_label: action_label(&r.action),
+            action: r.action,
+            object_type: r.object_type,
+            object_id: r.object_id,
+            before: parse(&r.before_json),
+            after: parse(&r.after_json),
+            prev_hash: r.prev_hash,
+            hash: r.hash,
+        }
+    }
+}
+
+/// One page of audit records, newest first.
+#[derive(Serialize, ToSchema)]
+pub struct AuditPage {
+    pub items: Vec<AuditRecordView>,
+    /// Cursor of the next (older) page (`before`), absent on the last page.
+    pub next: Option<String>,
+}
+
+/// The outcome of verifying the hash chain.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VerifyView {
+    pub intact: bool,
+    /// Records checked (when intact).
+    pub records: Option<i64>,
+    /// The first bad record (when broken).
+    pub first_bad_seq: Option<i64>,
+    /// Chinese explanation.
+    pub message: String,
+}
+
+impl From<Verification> for VerifyView {
+    fn from(v: Verification) -> Self {
+        match v {
+            Verification::Intact { records } => VerifyView {
+                intact: true,
+                records: Some(records),
+                first_bad_seq: None,
+                message: format!(
+                    "审计链完整：共 {records} 条记录，哈希逐条衔接，未发现篡改或删除。"
+                ),
+            },
+            Verification::Broken(b) => {
+                let seq = match b {
+                    ChainBreak::Altered { seq } | ChainBreak::Unlinked { seq } => seq,
+                    ChainBreak::Gap { expected, .. } => expected,
+                    ChainBreak::Truncated { last_seq, .. } => last_seq + 1,
+                };
+                VerifyView {
+                    intact: false,
+                    records: None,
+                    first_bad_seq: Some(seq),
+                    message: b.to_string(),
+                }
+            }
+        }
+    }
+}
+
+/// Audit records, newest first (admins and regulators).
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", security(("bearer" = [])), params(AuditQuery),
+    responses((status = 200, body = AuditPage), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn list_audit(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> ApiResult<Json<AuditPage>> {
+    let (filter, before) = q.to_filter()?;
+    let page = audit::list(&state.services, &actor, &filter, before, q.limit).await?;
+    Ok(Json(AuditPage {
+        items: page.items.into_iter().map(AuditRecordView::from).collect(),
+        next: page.next,
+    }))
+}
+
+/// One audit record.
+#[utoipa::path(get, path = "/api/v1/audit/{seq}", tag = "audit", security(("bearer" = [])),
+    params(("seq" = i64, Path, description = "审计记录序号")),
+    responses((status = 200, body = AuditRecordView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_audit(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(seq): Path<i64>,
+) -> ApiResult<Json<AuditRecordView>> {
+    Ok(Json(audit::get(&state.services, &actor, seq).await?.into()))
+}
+
+/// Verify the whole hash chain and name the first bad record, if any.
+#[utoipa::path(post, path = "/api/v1/audit/verify", tag = "audit", security(("bearer" = [])),
+    responses((status = 200, body = VerifyView), (status = 403, body = ErrorBody)))]
+async fn verify_audit(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> ApiResult<Json<VerifyView>> {
+    Ok(Json(audit::verify(&state.services, &actor).await?.into()))
+}

@@ -1,0 +1,176 @@
+//! Users over the API: `GET/POST /api/v1/users`, `GET/PUT /api/v1/users/{id}`,
+//! `POST /api/v1/users/{id}/password` (admin reset) and `POST /api/v1/me/password` (own password).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use choucha_domain::RuleViolation;
+use choucha_service::users::{self, NewUserInput, UserUpdateInput, UserView};
+use choucha_service::{ServiceError, organisations};
+use choucha_store::users::UserFilter;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::auth::ApiActor;
+use crate::error::{ApiJson, ApiQuery, ApiResult, ErrorBody};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(get_user, update_user))
+        .routes(routes!(reset_password))
+        .routes(routes!(change_own_password))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UserListQuery {
+    /// Username or name contains.
+    pub q: Option<String>,
+    /// Role code, e.g. `tester`.
+    pub role: Option<String>,
+    /// Organisation code.
+    pub org_code: Option<String>,
+    /// Organisation id.
+    pub org_id: Option<i64>,
+    /// Cursor: `next` of the previous page.
+    pub after: Option<i64>,
+    /// Page size, 1–200 (default 50).
+    pub limit: Option<u64>,
+}
+
+/// One page of users.
+#[derive(Serialize, ToSchema)]
+pub struct UserPage {
+    pub items: Vec<UserView>,
+    /// Cursor of the next page (`after`), absent on the last page.
+    pub next: Option<String>,
+}
+
+/// Users, in creation order, keyset paginated (admins).
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", security(("bearer" = [])), params(UserListQuery),
+    responses((status = 200, body = UserPage), (status = 403, body = ErrorBody)))]
+async fn list_users(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(q): ApiQuery<UserListQuery>,
+) -> ApiResult<Json<UserPage>> {
+    let s = &state.services;
+    let org_id = match (
+        q.org_id,
+        q.org_code
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty()),
+    ) {
+        (Some(id), _) => Some(id),
+        (None, Some(code)) => match organisations::get_by_code(s, code).await? {
+            Some(o) => Some(o.id),
+            None => {
+                return Err(ServiceError::invalid(
+                    RuleViolation::new("unknown_org", format!("机构“{code}”不存在"))
+                        .on_field("org_code"),
+                )
+                .into());
+            }
+        },
+        (None, None) => None,
+    };
+    let filter = UserFilter {
+        org_id,
+        role: q.role,
+        q: q.q,
+    };
+    let page = users::list(s, &actor, &filter, q.after, q.limit).await?;
+    Ok(Json(UserPage {
+        items: page.items,
+        next: page.next,
+    }))
+}
+
+/// Create a user (admins). Several roles may be given; each must fit the organisation.
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", security(("bearer" = [])), request_body = NewUserInput,
+    responses((status = 201, body = UserView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_user(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(input): ApiJson<NewUserInput>,
+) -> ApiResult<(StatusCode, Json<UserView>)> {
+    let u = users::create(&state.services, &actor, input).await?;
+    Ok((StatusCode::CREATED, Json(u)))
+}
+
+/// One user (admins; any user may read their own).
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "用户编号")),
+    responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_user(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<UserView>> {
+    Ok(Json(users::get(&state.services, &actor, id).await?))
+}
+
+/// Edit a user's name, roles, organisation and whether the account is active (admins).
+/// Deactivating a user revokes their API tokens.
+#[utoipa::path(put, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "用户编号")), request_body = UserUpdateInput,
+    responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update_user(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<UserUpdateInput>,
+) -> ApiResult<Json<UserView>> {
+    Ok(Json(
+        users::update(&state.services, &actor, id, input).await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PasswordReset {
+    /// The new password (8–128 characters, letters and digits).
+    pub password: String,
+}
+
+/// Set a new password for a user (admins). The user's API tokens stop working.
+#[utoipa::path(post, path = "/api/v1/users/{id}/password", tag = "users", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "用户编号")), request_body = PasswordReset,
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn reset_password(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<PasswordReset>,
+) -> ApiResult<StatusCode> {
+    users::reset_password(&state.services, &actor, id, &body.password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct OwnPasswordChange {
+    pub old_password: String,
+    pub new_password: String,
+}
+
+/// Change the caller's own password.
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "users", security(("bearer" = [])), request_body = OwnPasswordChange,
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn change_own_password(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(body): ApiJson<OwnPasswordChange>,
+) -> ApiResult<StatusCode> {
+    users::change_own_password(
+        &state.services,
+        &actor,
+        &body.old_password,
+        &body.new_password,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,468 @@
+//! Random draw pages (双随机, DESIGN.md rule 4): the organising bureau's draw page of an item at
+//! `/items/{id}/draw` (registry filters, preview with candidates and the exclusions of rules 5 and
+//! 22, seed shown before drawing, quota, strata, team size) and the draw record at `/draws/{id}`
+//! (seed, algorithm, candidate count and hash, exclusions, drawn enterprises with their teams and
+//! tasks, 复核, 公开, and 重新抽取 of an enterprise that cannot be sampled). The draw itself is
+//! `choucha_service::draws`.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use choucha_domain::enterprise::{EnterpriseKind, EnterpriseStatus, SizeClass};
+use choucha_service::draws::{self, DrawFilters, DrawPreview, DrawRequest, DrawVerification, DrawView, Exclusion, RedrawRequest};
+use choucha_service::plans::ItemView;
+use choucha_service::{Actor, ServiceError};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use crate::AppState;
+use crate::auth::PageActor;
+use crate::error::{PageForm, PageResult, body_of, status_of};
+use crate::pages::plans::{china_time, id_of, item_in_plan, manages, shown_on_page};
+use crate::pages::users::{FieldErrors, FormData};
+use crate::pages::{Chrome, chrome, set_flash};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/items/{id}/draw", get(draw_page).post(run))
+        .route("/draws/{id}", get(record))
+        .route("/draws/{id}/publish", post(publish))
+        .route("/draws/{id}/redraw", post(redraw))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared with the public page
+
+/// The rule an exclusion names, in Chinese.
+pub fn exclusion_rule(code: &str) -> &'static str {
+    if code.starts_with("rule5") {
+        "规则5：每家企业批次限制"
+    } else if code.starts_with("rule22") {
+        "规则22：不重复抽查"
+    } else {
+        "其他"
+    }
+}
+
+pub struct ExclusionLine {
+    pub uscc: String,
+    pub name: String,
+    pub rule: &'static str,
+    pub reason: String,
+}
+
+pub fn exclusion_lines(ex: &[Exclusion]) -> Vec<ExclusionLine> {
+    ex.iter()
+        .map(|e| ExclusionLine { uscc: e.uscc.clone(), name: e.name.clone(), rule: exclusion_rule(&e.rule), reason: e.reason.clone() })
+        .collect()
+}
+
+/// A recorded filter of a draw, in Chinese.
+pub struct FilterLine {
+    pub label: &'static str,
+    pub value: String,
+}
+
+pub fn filter_lines(f: &serde_json::Value) -> Vec<FilterLine> {
+    let mut out = Vec::new();
+    let text = |k: &str| f[k].as_str().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    if let Some(d) = text("division") {
+        out.push(FilterLine { label: "行政区划代码（前缀）", value: d });
+    }
+    if let Some(kinds) = f["kinds"].as_array() {
+        let labels: Vec<&str> = kinds
+            .iter()
+            .filter_map(|k| k.as_str())
+            .map(|k| EnterpriseKind::ALL.into_iter().find(|e| e.as_str() == k).map(|e| e.label()).unwrap_or(k))
+            .collect();
+        out.push(FilterLine { label: "企业类型", value: labels.join("、") });
+    }
+    if let Some(s) = text("status") {
+        out.push(FilterLine { label: "经营状态", value: s.parse::<EnterpriseStatus>().map(|s| s.label().to_string()).unwrap_or(s) });
+    }
+    if let Some(s) = text("size_class") {
+        out.push(FilterLine { label: "企业规模", value: s.parse::<SizeClass>().map(|s| s.label().to_string()).unwrap_or(s) });
+    }
+    if let Some(p) = text("product_line") {
+        out.push(FilterLine { label: "生产/经营产品包含", value: p });
+    }
+    out
+}
+
+pub fn task_state_label(s: &str) -> &'static str {
+    match s {
+        "assigned" => "待抽样",
+        "in_progress" => "抽样中",
+        "sampled" => "已抽样",
+        "refused" => "拒检",
+        "problem" => "问题报送",
+        "not_sampled" => "未抽样",
+        _ => "—",
+    }
+}
+
+pub fn task_badge(s: &str) -> &'static str {
+    match s {
+        "sampled" => "ok",
+        "refused" | "problem" | "not_sampled" => "bad",
+        "in_progress" => "warn",
+        _ => "",
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The draw page of an item
+
+/// A value of a select.
+pub struct Choice {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub selected: bool,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct FilterValues {
+    #[serde(default)]
+    pub division: String,
+    #[serde(default)]
+    pub product_line: String,
+    #[serde(default)]
+    pub size_class: String,
+    #[serde(default)]
+    pub status: String,
+}
+
+impl FilterValues {
+    fn filters(&self) -> DrawFilters {
+        let opt = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+        DrawFilters {
+            division: opt(&self.division),
+            product_line: opt(&self.product_line),
+            size_class: opt(&self.size_class),
+            status: opt(&self.status),
+            scopes: None,
+        }
+    }
+
+    fn of(f: &FormData) -> FilterValues {
+        FilterValues { division: f.get("division"), product_line: f.get("product_line"), size_class: f.get("size_class"), status: f.get("status") }
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct DrawValues {
+    pub quota: String,
+    pub seed: String,
+    pub stratified: bool,
+    pub team_size: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "draws/draw.html")]
+pub struct DrawPage {
+    pub chrome: Chrome,
+    pub plan_id: i64,
+    pub plan_title: String,
+    pub item: ItemView,
+    pub f: FilterValues,
+    pub sizes: Vec<Choice>,
+    pub statuses: Vec<Choice>,
+    pub preview: Option<DrawPreview>,
+    pub exclusions: Vec<ExclusionLine>,
+    pub preview_error: Option<String>,
+    pub v: DrawValues,
+    pub errors: FieldErrors,
+}
+
+async fn render_draw(
+    state: &AppState,
+    session: &Session,
+    actor: &Actor,
+    item_id: i64,
+    f: FilterValues,
+    v: Option<DrawValues>,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> PageResult<Response> {
+    let s = &state.services;
+    // The preview checks that the caller organises the plan: everyone else stops here.
+    let (preview, preview_error) = match draws::preview(s, actor, item_id, &f.filters()).await {
+        Ok(p) => (Some(p), None),
+        Err(e) if shown_on_page(&e) => (None, Some(body_of(&e).message)),
+        Err(e) => return Err(e.into()),
+    };
+    let (plan, item) = item_in_plan(s, actor, item_id).await?;
+    let v = v.unwrap_or_else(|| {
+        let quota = preview.as_ref().map(|p| p.remaining_quota.min(p.candidate_count as i64)).filter(|q| *q > 0);
+        DrawValues {
+            quota: quota.map(|q| q.to_string()).unwrap_or_default(),
+            seed: preview.as_ref().map(|p| p.proposed_seed.clone()).unwrap_or_else(draws::propose_seed),
+            stratified: false,
+            team_size: draws_min_team().to_string(),
+        }
+    });
+    let page = DrawPage {
+        plan_id: plan.id,
+        plan_title: plan.title,
+        sizes: SizeClass::ALL.into_iter().map(|c| Choice { value: c.as_str(), label: c.label(), selected: f.size_class == c.as_str() }).collect(),
+        statuses: EnterpriseStatus::ALL
+            .into_iter()
+            .map(|c| Choice { value: c.as_str(), label: c.label(), selected: f.status == c.as_str() })
+            .collect(),
+        exclusions: preview.as_ref().map(|p| exclusion_lines(&p.exclusions)).unwrap_or_default(),
+        preview,
+        preview_error,
+        item,
+        f,
+        v,
+        errors,
+        chrome: chrome(session, Some(actor), "plans").await,
+    };
+    Ok((status, page).into_response())
+}
+
+/// Samplers per team at least (DESIGN.md rule 2).
+fn draws_min_team() -> usize {
+    choucha_domain::draw::MIN_TEAM
+}
+
+async fn draw_page(
+    State(state): State<AppState>,
+    session: Session,
+    PageActor(actor): PageActor,
+    Path(id): Path<String>,
+    Query(f): Query<FilterValues>,
+) -> PageResult<Response> {
+    let id = id_of(&id, "计划条目")?;
+    render_draw(&state, &session, &actor, id, f, None, FieldErrors::default(), StatusCode::OK).await
+}
+
+async fn run(
+    State(state): State<AppState>,
+    session: Session,
+    PageActor(actor): PageActor,
+    Path(id): Path<String>,
+    PageForm(pairs): PageForm<Vec<(String, String)>>,
+) -> PageResult<Response> {
+    let item_id = id_of(&id, "计划条目")?;
+    let form = FormData(pairs);
+    let f = FilterValues::of(&form);
+    let v = DrawValues {
+        quota: form.get("quota").trim().to_string(),
+        seed: form.get("seed"),
+        stratified: form.checked("stratified"),
+        team_size: form.get("team_size").trim().to_string(),
+    };
+    let mut errors = FieldErrors::default();
+    let quota = v.quota.parse::<u32>().ok();
+    if quota.is_none() {
+        errors.add("quota", &format!("抽取数量“{}”应为正整数", v.quota));
+    }
+    let team_size = if v.team_size.is_empty() { Some(draws_min_team() as u32) } else { v.team_size.parse::<u32>().ok() };
+    if team_size.is_none() {
+        errors.add("team_size", &format!("每组抽样人员数“{}”应为整数（不少于2人）", v.team_size));
+    }
+    let mut status = StatusCode::UNPROCESSABLE_ENTITY;
+    if let (Some(quota), Some(team_size)) = (quota, team_size) {
+        let req = DrawRequest { item_id, quota, seed: v.seed.clone(), stratified: v.stratified, team_size: Some(team_size), filters: f.filters() };
+        match draws::run(&state.services, &actor, req).await {
+            Ok(d) => {
+                set_flash(&session, &format!("随机抽取完成：从{}家候选企业中抽中{}家，已生成抽样任务", d.candidate_count, d.drawn.len())).await;
+                return Ok(Redirect::to(&format!("/draws/{}", d.id)).into_response());
+            }
+            Err(e) => {
+                status = status_of(&e);
+                match FieldErrors::from_service(e) {
+                    Ok(fe) => errors = fe,
+                    Err(e) if shown_on_page(&e) => errors.add("", &body_of(&e).message),
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+    }
+    render_draw(&state, &session, &actor, item_id, f, Some(v), errors, status).await
+}
+
+// ---------------------------------------------------------------------------------------------
+// The draw record
+
+pub struct DrawnLine {
+    pub uscc: String,
+    pub name: String,
+    pub division_code: String,
+    pub team: String,
+    pub task_id: Option<i64>,
+    pub state: String,
+    pub state_label: &'static str,
+    pub badge: &'static str,
+    /// A redraw is possible only before sampling started.
+    pub can_redraw: bool,
+}
+
+pub fn drawn_lines(d: &DrawView) -> Vec<DrawnLine> {
+    d.drawn
+        .iter()
+        .map(|e| {
+            let state = e.task_state.clone().unwrap_or_default();
+            DrawnLine {
+                uscc: e.uscc.clone(),
+                name: e.name.clone(),
+                division_code: e.division_code.clone(),
+                team: e.team.join("、"),
+                task_id: e.task_id,
+                state_label: task_state_label(&state),
+                badge: task_badge(&state),
+                can_redraw: e.task_id.is_some() && state == "assigned",
+                state,
+            }
+        })
+        .collect()
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct RedrawValues {
+    pub task_id: String,
+    pub reason: String,
+    pub seed: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "draws/record.html")]
+pub struct RecordPage {
+    pub chrome: Chrome,
+    pub d: DrawView,
+    pub at: String,
+    pub filters: Vec<FilterLine>,
+    pub exclusions: Vec<ExclusionLine>,
+    pub drawn: Vec<DrawnLine>,
+    pub can_manage: bool,
+    pub plan_open: bool,
+    pub verification: Option<DrawVerification>,
+    pub error: Option<String>,
+    /// The seed offered for a redraw (shown before drawing, like the first).
+    pub redraw: RedrawValues,
+    pub redraw_errors: FieldErrors,
+}
+
+impl RecordPage {
+    /// Whether the redraw form of this task holds the values typed before a refusal.
+    pub fn redraw_for(&self, task_id: &Option<i64>) -> bool {
+        task_id.is_some_and(|t| self.redraw.task_id == t.to_string())
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RecordQuery {
+    #[serde(default)]
+    verify: Option<String>,
+}
+
+struct RecordExtras {
+    verify: bool,
+    error: Option<String>,
+    redraw: RedrawValues,
+    redraw_errors: FieldErrors,
+}
+
+async fn render_record(state: &AppState, session: &Session, actor: &Actor, id: i64, x: RecordExtras, status: StatusCode) -> PageResult<Response> {
+    let s = &state.services;
+    let d = draws::get(s, actor, id).await?;
+    let verification = if x.verify { Some(draws::verify(s, id).await?) } else { None };
+    let plan = choucha_service::plans::get(s, actor, d.plan_id).await.ok();
+    let can_manage = plan.as_ref().is_some_and(|p| manages(actor, p.organising_org_id));
+    let plan_open = plan.as_ref().is_some_and(|p| p.state == "issued");
+    let mut redraw = x.redraw;
+    if redraw.seed.trim().is_empty() {
+        redraw.seed = draws::propose_seed();
+    }
+    let page = RecordPage {
+        at: china_time(&d.created_at),
+        filters: filter_lines(&d.filters),
+        exclusions: exclusion_lines(&d.exclusions),
+        drawn: drawn_lines(&d),
+        d,
+        can_manage,
+        plan_open,
+        verification,
+        error: x.error,
+        redraw,
+        redraw_errors: x.redraw_errors,
+        chrome: chrome(session, Some(actor), "plans").await,
+    };
+    Ok((status, page).into_response())
+}
+
+async fn record(
+    State(state): State<AppState>,
+    session: Session,
+    PageActor(actor): PageActor,
+    Path(id): Path<String>,
+    Query(q): Query<RecordQuery>,
+) -> PageResult<Response> {
+    let id = id_of(&id, "抽取记录")?;
+    let x = RecordExtras {
+        verify: q.verify.is_some_and(|v| !v.is_empty()),
+        error: None,
+        redraw: RedrawValues::default(),
+        redraw_errors: FieldErrors::default(),
+    };
+    render_record(&state, &session, &actor, id, x, StatusCode::OK).await
+}
+
+async fn publish(State(state): State<AppState>, session: Session, PageActor(actor): PageActor, Path(id): Path<String>) -> PageResult<Response> {
+    let id = id_of(&id, "抽取记录")?;
+    match draws::publish(&state.services, &actor, id).await {
+        Ok(_) => {
+            set_flash(&session, "抽取结果已向社会公开").await;
+            Ok(Redirect::to(&format!("/draws/{id}")).into_response())
+        }
+        Err(e) if shown_on_page(&e) => {
+            let x = RecordExtras {
+                verify: false,
+                error: Some(format!("未能公开：{}", body_of(&e).message)),
+                redraw: RedrawValues::default(),
+                redraw_errors: FieldErrors::default(),
+            };
+            render_record(&state, &session, &actor, id, x, status_of(&e)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn redraw(
+    State(state): State<AppState>,
+    session: Session,
+    PageActor(actor): PageActor,
+    Path(id): Path<String>,
+    PageForm(pairs): PageForm<Vec<(String, String)>>,
+) -> PageResult<Response> {
+    let id = id_of(&id, "抽取记录")?;
+    let f = FormData(pairs);
+    let values = RedrawValues { task_id: f.get("task_id").trim().to_string(), reason: f.get("reason"), seed: f.get("seed") };
+    let Ok(task_id) = values.task_id.parse::<i64>() else {
+        return Err(ServiceError::NotFound("抽样任务").into());
+    };
+    let req = RedrawRequest { task_id, reason: values.reason.clone(), seed: values.seed.clone() };
+    match draws::redraw(&state.services, &actor, req).await {
+        Ok(d) => {
+            let who = d.drawn.first().map(|e| e.name.clone()).unwrap_or_default();
+            set_flash(&session, &format!("已重新抽取，新抽中企业：{who}")).await;
+            Ok(Redirect::to(&format!("/draws/{}", d.id)).into_response())
+        }
+        Err(e) => {
+            let status = status_of(&e);
+            let mut errors = FieldErrors::default();
+            match FieldErrors::from_service(e) {
+                Ok(fe) => errors = fe,
+                Err(e) if shown_on_page(&e) => errors.add("", &body_of(&e).message),
+                Err(e) => return Err(e.into()),
+            }
+            let x = RecordExtras { verify: false, error: None, redraw: values, redraw_errors: errors };
+            render_record(&state, &session, &actor, id, x, status).await
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! Public pages, no sign-in (一公开): issued plans with their Annex 1 table, published implementation
+//! rules, and published draws with a 复核 button that re-runs the draw from its record. Drafts,
+//! unpublished rules and unpublished draws are "not found" here. No session is created for a
+//! visitor: these pages carry no form that changes anything.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::routing::get;
+use choucha_service::draws::{self, DrawVerification, DrawView};
+use choucha_service::implementation_rules::{self as irules, RulesView};
+use choucha_service::plans::{self, PlanSummary, PlanView};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::error::PageResult;
+use crate::pages::Chrome;
+use crate::pages::draws::{ExclusionLine, FilterLine, exclusion_lines, filter_lines};
+use crate::pages::plans::{Annex1Line, annex1_lines, china_time, id_of, plan_badge};
+use crate::pages::rules::BodyDisplay;
+use crate::pages::users::query_string;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/public", get(index))
+        .route("/public/plans/{id}", get(plan))
+        .route("/public/rules/{item_id}", get(rules))
+        .route("/public/draws/{id}", get(draw))
+}
+
+/// The page frame of a visitor: no user, no navigation, no session.
+fn public_chrome() -> Chrome {
+    Chrome { user: None, csrf: String::new(), nav: Vec::new(), active: "public", flash: None }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CursorQuery {
+    #[serde(default)]
+    cursor: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "public/index.html")]
+pub struct IndexPage {
+    pub chrome: Chrome,
+    pub plans: Vec<PlanSummary>,
+    pub next_href: Option<String>,
+    pub first_href: Option<String>,
+}
+
+async fn index(State(state): State<AppState>, Query(q): Query<CursorQuery>) -> PageResult<IndexPage> {
+    let cursor = q.cursor.as_deref().and_then(|c| c.trim().parse::<i64>().ok());
+    let page = plans::list_public(&state.services, cursor, Some(50)).await?;
+    Ok(IndexPage {
+        plans: page.items,
+        next_href: page.next.map(|c| format!("/public{}", query_string(&[("cursor", Some(c.as_str()))]))),
+        first_href: cursor.map(|_| "/public".to_string()),
+        chrome: public_chrome(),
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "public/plan.html")]
+pub struct PlanPage {
+    pub chrome: Chrome,
+    pub plan: PlanView,
+    pub lines: Vec<Annex1Line>,
+    pub badge: &'static str,
+}
+
+async fn plan(State(state): State<AppState>, Path(id): Path<String>) -> PageResult<PlanPage> {
+    let plan = plans::get_public(&state.services, id_of(&id, "计划")?).await?;
+    Ok(PlanPage { lines: annex1_lines(&plan.items), badge: plan_badge(&plan.state), plan, chrome: public_chrome() })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "public/rules.html")]
+pub struct RulesPage {
+    pub chrome: Chrome,
+    pub r: RulesView,
+    pub b: BodyDisplay,
+    pub published_at: String,
+}
+
+async fn rules(State(state): State<AppState>, Path(item_id): Path<String>) -> PageResult<RulesPage> {
+    let r = irules::get_published(&state.services, id_of(&item_id, "已公开的实施细则")?).await?;
+    Ok(RulesPage {
+        b: BodyDisplay::of(&r.body),
+        published_at: r.published_at.as_ref().map(china_time).unwrap_or_default(),
+        r,
+        chrome: public_chrome(),
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct VerifyQuery {
+    #[serde(default)]
+    verify: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "public/draw.html")]
+pub struct DrawPage {
+    pub chrome: Chrome,
+    pub d: DrawView,
+    pub at: String,
+    pub filters: Vec<FilterLine>,
+    pub exclusions: Vec<ExclusionLine>,
+    pub verification: Option<DrawVerification>,
+}
+
+/// A published draw; `?verify=1` re-runs it from its record (reading only, so a plain link).
+async fn draw(State(state): State<AppState>, Path(id): Path<String>, Query(q): Query<VerifyQuery>) -> PageResult<DrawPage> {
+    let s = &state.services;
+    let id = id_of(&id, "抽取记录")?;
+    let d = draws::get_published(s, id).await?;
+    let verification = if q.verify.is_some_and(|v| !v.is_empty()) { Some(draws::verify(s, id).await?) } else { None };
+    Ok(DrawPage {
+        at: china_time(&d.created_at),
+        filters: filter_lines(&d.filters),
+        exclusions: exclusion_lines(&d.exclusions),
+        d,
+        verification,
+        chrome: public_chrome(),
+    })
+}

@@ -1,0 +1,555 @@
+//! User administration pages: the list with search and filters (`/admin/users`), creation
+//! (`/admin/users/new`), editing and password reset (`/admin/users/{id}`).
+//!
+//! Also home of the small form helpers the other admin pages share: [`FormData`] (urlencoded
+//! pairs, so repeated keys such as several role checkboxes survive) and [`FieldErrors`] (the
+//! per-field Chinese messages of a 422, shown next to each input and summarised at the top).
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use choucha_domain::role::{Permission, Role};
+use choucha_service::organisations;
+use choucha_service::users::{self, NewUserInput, UserUpdateInput, UserView};
+use choucha_service::{Actor, ServiceError, Services};
+use choucha_store::organisations::OrgFilter;
+use choucha_store::users::UserFilter;
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+use crate::AppState;
+use crate::auth::PageActor;
+use crate::error::{PageError, PageForm, PageResult};
+use crate::pages::{Chrome, chrome, set_flash};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/users", get(list_page))
+        .route("/admin/users/new", get(new_page).post(create_submit))
+        .route("/admin/users/{id}", get(edit_page).post(update_submit))
+        .route("/admin/users/{id}/password", post(reset_submit))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Form helpers shared by the admin, account, calendar and document pages.
+
+/// A submitted urlencoded form as its pairs, in order.
+pub struct FormData(pub Vec<(String, String)>);
+
+impl FormData {
+    /// The first value of `key`, trimmed of nothing (an absent key is empty).
+    pub fn get(&self, key: &str) -> String {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+
+    /// The value of `key`, `None` when absent or blank.
+    pub fn opt(&self, key: &str) -> Option<String> {
+        let v = self.get(key);
+        if v.trim().is_empty() { None } else { Some(v) }
+    }
+
+    /// Every value of a repeated key (checkboxes).
+    pub fn all(&self, key: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    /// Whether a checkbox was ticked.
+    pub fn checked(&self, key: &str) -> bool {
+        self.0
+            .iter()
+            .any(|(k, v)| k == key && !v.is_empty() && v != "false")
+    }
+}
+
+/// The problems of invalid input, by field, for a form to show.
+#[derive(Debug, Default)]
+pub struct FieldErrors {
+    by_field: Vec<(String, String)>,
+    /// Every message, for the summary at the top of the form.
+    pub all: Vec<String>,
+}
+
+impl FieldErrors {
+    /// The field errors of `e`, or `e` itself when it is not invalid input (the page shows an
+    /// error page then).
+    pub fn from_service(e: ServiceError) -> Result<FieldErrors, ServiceError> {
+        match e {
+            ServiceError::Invalid(v) => {
+                let mut f = FieldErrors::default();
+                for x in v {
+                    f.add(x.field.unwrap_or(""), &x.message);
+                }
+                Ok(f)
+            }
+            other => Err(other),
+        }
+    }
+
+    pub fn add(&mut self, field: &str, message: &str) {
+        self.by_field.push((field.to_string(), message.to_string()));
+        self.all.push(message.to_string());
+    }
+
+    /// Move the messages of field `from` to field `to` (a service field named differently on a form).
+    pub fn rename(mut self, from: &str, to: &str) -> Self {
+        for (f, _) in &mut self.by_field {
+            if f == from {
+                *f = to.to_string();
+            }
+        }
+        self
+    }
+
+    /// The messages of one field, joined.
+    pub fn get(&self, field: &str) -> Option<String> {
+        let msgs: Vec<&str> = self
+            .by_field
+            .iter()
+            .filter(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+            .collect();
+        if msgs.is_empty() {
+            None
+        } else {
+            Some(msgs.join("；"))
+        }
+    }
+
+    pub fn has(&self, field: &str) -> bool {
+        self.by_field.iter().any(|(f, _)| f == field)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.all.is_empty()
+    }
+}
+
+/// A checkbox or option of a form.
+pub struct Choice {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub checked: bool,
+}
+
+/// An organisation offered in a form's list (datalist).
+pub struct OrgOption {
+    pub code: String,
+    pub name: String,
+}
+
+/// The first page of organisations for a form's suggestions; longer lists are typed by code.
+pub async fn org_options(s: &Services, actor: &Actor) -> Vec<OrgOption> {
+    match organisations::list(s, actor, &OrgFilter::default(), None, Some(200)).await {
+        Ok(p) => p
+            .items
+            .into_iter()
+            .map(|o| OrgOption {
+                code: o.code,
+                name: o.name,
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// A query string (`?a=1&b=2`) of the non-empty pairs.
+pub fn query_string(pairs: &[(&str, Option<&str>)]) -> String {
+    let kept: Vec<(&str, &str)> = pairs
+        .iter()
+        .filter_map(|(k, v)| v.map(str::trim).filter(|v| !v.is_empty()).map(|v| (*k, v)))
+        .collect();
+    match serde_urlencoded::to_string(&kept) {
+        Ok(q) if !q.is_empty() => format!("?{q}"),
+        _ => String::new(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The list.
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    q: Option<String>,
+    #[serde(default)]
+    role: Option<String>,
+    #[serde(default)]
+    org: Option<String>,
+    #[serde(default)]
+    after: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/users.html")]
+pub struct UsersPage {
+    pub chrome: Chrome,
+    pub users: Vec<UserView>,
+    pub q: String,
+    pub org: String,
+    pub roles: Vec<Choice>,
+    pub orgs: Vec<OrgOption>,
+    pub errors: FieldErrors,
+    pub next_href: Option<String>,
+    pub first_href: Option<String>,
+}
+
+fn role_choices(selected: &[String]) -> Vec<Choice> {
+    Role::ALL
+        .into_iter()
+        .map(|r| Choice {
+            value: r.as_str(),
+            label: r.label(),
+            checked: selected.iter().any(|s| s == r.as_str()),
+        })
+        .collect()
+}
+
+async fn list_page(
+    State(state): State<AppState>,
+    session: Session,
+    PageActor(actor): PageActor,
+    Query(q): Query<ListQuery>,
+) -> PageResult<UsersPage> {
+    let s = &state.services;
+    let mut errors = FieldErrors::default();
+    let org_code = q.org.as_deref().map(str::trim).filter(|c| !c.is_empty());
+    let org_id = match org_code {
+        None => None,
+        Some(code) => match organisations::get_by_code(s, code).await? {
+            Some(o) => Some(o.id),
+            None => {
+                errors.add("org", &format!("机构“{code}”不存在"));
+                None
+            }
+        },
+    };
+    let after = q
+        .after
+        .as_deref()
+        .and_then(|a| a.trim().parse::<i64>().ok());
+    let filter = UserFilter {
+        org_id,
+        role: q.role.clone(),
+        q: q.q.clone(),
+    };
+    let (users, next) = if errors.is_empty() {
+        let page = users::list(s, &actor, &filter, after, None).await?;
+        (page.items, page.next)
+    } else {
+        // Still refuse non-admins before saying anything about organisations.
+        actor.require(Permission::ManageUsers)?;
+        (Vec::new(), None)
+    };
+    let base = [
+        ("q", q.q.as_deref()),
+        ("role", q.role.as_deref()),
+        ("org", org_code),
+    ];
+    let next_href = next.map(|n| {
+        let mut pairs = base.to_vec();
+        pairs.push(("after", Some(n.as_str())));
+        format!("/admin/users{}", query_string(&pairs))
+    });
+    let first_href = after.map(|_| format!("/admin/users{}", query_string(&base)));
+    Ok(UsersPage {
+        users,
+        q: q.q.unwrap_or_default(),
+        org: org_code.unwrap_or_default().to_string(),
+        roles: role_choices(q.role.as_slice()),
+        orgs: org_options(s, &actor).await,
+        errors,
+        next_href,
+        first_href,
+        chrome: chrome(&session, Some(&actor), "users").await,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Create and edit.
+
+/// What the user form holds, as typed.
+#[derive(Debug, Default)]
+pub struct UserFormValues {
+    pub username: String,
+    pub display_name: String,
+    pub org_code: String,
+    pub enterprise_uscc: String,
+    pub phone: String,
+    pub id_card_no: String,
+    pub active: bool,
+    pub roles: Vec<String>,
+}
+
+impl UserFormValues {
+    fn from_form(f: &FormData) -> Self {
+        UserFormValues {
+            username: f.get("username"),
+            display_name: f.get("display_name"),
+            org_code: f.get("org_code"),
+            enterprise_uscc: f.get("enterprise_uscc"),
+            phone: f.get("phone"),
+            id_card_no: f.get("id_card_no"),
+            active: f.checked("active"),
+            roles: f.all("roles"),
+        }
+    }
+
+    fn from_view(u: &UserView) -> Self {
+        UserFormValues {
+            username: u.username.clone(),
+            display_name: u.display_name.clone(),
+            org_code: u.org_code.clone().unwrap_or_default(),
+            enterprise_uscc: u.enterprise_uscc.clone().unwrap_or_default(),
+            phone: u.phone.clone(),
+            id_card_no: u.id_card_no.clone(),
+            active: u.active,
+            roles: u.roles.clone(),
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/user_form.html")]
+pub struct UserFormPage {
+    pub chrome: Chrome,
+    /// The user being edited; `None` on the creation form.
+    pub editing: Option<UserView>,
+    pub v: UserFormValues,
+    pub roles: Vec<Choice>,
+    pub orgs: Vec<OrgOption>,
+    pub errors: FieldErrors,
+    /// Errors of the password reset form (edit page only).
+    pub reset_errors: FieldErrors,
+}
+
+impl UserFormPage {
+    pub fn action(&self) -> String {
+        match &self.editing {
+            Some(u) => format!("/admin/users/{}", u.id),
+            None => "/admin/users/new".to_string(),
+        }
+    }
+}
+
+async fn form_page(
+    s: &Services,
+    session: &Session,
+    actor: &Actor,
+    editing: Option<UserView>,
+    v: UserFormValues,
+    errors: FieldErrors,
+    reset_errors: FieldErrors,
+) -> UserFormPage {
+    UserFormPage {
+        roles: role_choices(&v.roles),
+        v,
+        editing,
+        orgs: org_options(s, actor).await,
+        errors,
+        reset_errors,
+        chrome: chrome(session, Some(actor), "users").await,
+    }
+}
+
+async fn new_page(
+    State(state): State<AppState>,
+    session: Session,
+    PageActor(actor): PageActor,
+) -> PageResult<UserFormPage> {
+    actor.require(Permission::ManageUsers)?;
+    let v = UserFormValues {
+        active: true,
+        ..Default::default()
+    };
+    Ok(form_page(
+        &state.services,
+        &session,
+        &actor,
+        None,
+        v,
+        FieldErrors::default(),
+        FieldErrors::default(),
+    )
+    .await)
+}
+
+async fn create_submit(
+    State(state): State<AppState>,
+    session: Session,
+    PageActor(actor): PageActor,
+    PageForm(pairs): PageForm<Vec<(String, String)>>,
+) -> Response {
+    let s = &state.services;
+    let f = FormData(pairs);
+    let input = NewUserInput {
+        username: f.get("username"),
+        display_name: f.get("display_name"),
+        password: f.get("password"),
+        roles: f.all("roles"),
+        org_code: f.opt("org_code"),
+        enterprise_uscc: f.opt("enterprise_uscc"),
+        phone: f.get("phone"),
+        id_card_no: f.get("id_card_no"),
+    };
+    match users::create(s, &actor, input).await {
+        Ok(u) => {
+            set_flash(
+                &session,
+                &format!("已新建用户“{}”（{}）", u.display_name, u.username),
+            )
+            .await;
+            Redirect::to("/admin/users").into_response()
+        }
+        Err(e) => match FieldErrors::from_service(e) {
+            Ok(errors) => {
+                let v = UserFormValues {
+                    active: true,
+                    ..UserFormValues::from_form(&f)
+                };
+                let page =
+                    form_page(s, &session, &actor, None, v, errors, FieldErrors::default()).await;
+                (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
+            }
+            Err(e) => PageError(e).into_response(),
+        },
+    }
+}
+
+async fn edit_page(
+    State(state): State<AppState>,
+    session: Session,
+    PageActor(actor): PageActor,
+    Path(id): Path<i64>,
+) -> PageResult<UserFormPage> {
+    let s = &state.services;
+    let u = users::get(s, &actor, id).await?;
+    // A user may read their own record through the use case, but only admins edit.
+    actor.require(Permission::ManageUsers)?;
+    let v = UserFormValues::from_view(&u);
+    Ok(form_page(
+        s,
+        &session,
+        &actor,
+        Some(u),
+        v,
+        FieldErrors::default(),
+        FieldErrors::default(),
+    )
+    .await)
+}
+
+async fn update_submit(
+    State(state): State<AppState>,
+    session: Session,
+    PageActor(actor): PageActor,
+    Path(id): Path<i64>,
+    PageForm(pairs): PageForm<Vec<(String, String)>>,
+) -> Response {
+    let s = &state.services;
+    let f = FormData(pairs);
+    let input = UserUpdateInput {
+        display_name: f.get("display_name"),
+        roles: f.all("roles"),
+        org_code: f.opt("org_code"),
+        enterprise_uscc: f.opt("enterprise_uscc"),
+        phone: f.get("phone"),
+        id_card_no: f.get("id_card_no"),
+        active: f.checked("active"),
+    };
+    match users::update(s, &actor, id, input).await {
+        Ok(u) => {
+            set_flash(
+                &session,
+                &format!("已保存用户“{}”（{}）", u.display_name, u.username),
+            )
+            .await;
+            Redirect::to(&format!("/admin/users/{id}")).into_response()
+        }
+        Err(e) => match FieldErrors::from_service(e) {
+            Ok(errors) => match users::get(s, &actor, id).await {
+                Ok(current) => {
+                    let v = UserFormValues {
+                        username: current.username.clone(),
+                        ..UserFormValues::from_form(&f)
+                    };
+                    let page = form_page(
+                        s,
+                        &session,
+                        &actor,
+                        Some(current),
+                        v,
+                        errors,
+                        FieldErrors::default(),
+                    )
+                    .await;
+                    (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
+                }
+                Err(e) => PageError(e).into_response(),
+            },
+            Err(e) => PageError(e).into_response(),
+        },
+    }
+}
+
+async fn reset_submit(
+    State(state): State<AppState>,
+    session: Session,
+    PageActor(actor): PageActor,
+    Path(id): Path<i64>,
+    PageForm(pairs): PageForm<Vec<(String, String)>>,
+) -> Response {
+    let s = &state.services;
+    let f = FormData(pairs);
+    let password = f.get("password");
+    let confirm = f.get("password_confirm");
+    let result = if password != confirm {
+        Err(ServiceError::invalid(
+            choucha_domain::RuleViolation::new("mismatch", "两次输入的新密码不一致")
+                .on_field("password_confirm"),
+        ))
+    } else {
+        users::reset_password(s, &actor, id, &password).await
+    };
+    match result {
+        Ok(()) => {
+            set_flash(
+                &session,
+                "密码已重置，该用户的 API 令牌已全部失效。请将新密码当面或通过安全渠道告知本人。",
+            )
+            .await;
+            Redirect::to(&format!("/admin/users/{id}")).into_response()
+        }
+        Err(e) => match FieldErrors::from_service(e) {
+            Ok(reset_errors) => match users::get(s, &actor, id).await {
+                Ok(current) => {
+                    let v = UserFormValues::from_view(&current);
+                    let page = form_page(
+                        s,
+                        &session,
+                        &actor,
+                        Some(current),
+                        v,
+                        FieldErrors::default(),
+                        reset_errors,
+                    )
+                    .await;
+                    (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
+                }
+                Err(e) => PageError(e).into_response(),
+            },
+            Err(e) => PageError(e).into_response(),
+        },
+    }
+}
