@@ -706,3 +706,33 @@ pub async fn start_task(s: &Services, actor: &Actor, id: i64) -> Result<TaskView
     tx.commit().await?;
     get_task(s, actor, id).await
 }
+
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct ConflictInput {
+    /// USCC of the enterprise the sampler must not visit.
+    pub enterprise_uscc: String,
+    /// e.g. 近亲属在该企业任职
+    pub reason: String,
+}
+
+/// A sampler declares a conflict of interest (回避) with an enterprise; draws never send them there.
+pub async fn declare_conflict(s: &Services, actor: &Actor, input: ConflictInput) -> Result<()> {
+    if !actor.has(Role::Sampler) {
+        return Err(ServiceError::Forbidden("只有抽样人员需要申报回避".into()));
+    }
+    if input.reason.trim().is_empty() {
+        return Err(ServiceError::invalid(RuleViolation::new("required", "请说明回避理由").on_field("reason")));
+    }
+    let ent = enterprises::find_by_uscc(s.store.reader(), &input.enterprise_uscc.trim().to_uppercase())
+        .await?
+        .ok_or_else(|| ServiceError::invalid(RuleViolation::new("unknown_enterprise", "名录库中没有该企业").on_field("enterprise_uscc")))?;
+    let tx = s.store.begin().await?;
+    store_draws::insert_conflict(&tx, actor.user_id, ent.id, input.reason.trim()).await.map_err(|e| match e {
+        choucha_store::StoreError::Duplicate(_) => ServiceError::invalid(RuleViolation::new("duplicate", "已申报过对该企业的回避").on_field("enterprise_uscc")),
+        other => other.into(),
+    })?;
+    audit::append(&tx, &actor.audit_actor(), AuditEntry::new("sampler.conflict", "user", actor.user_id, json!(null), json!({"enterprise_id": ent.id, "reason": input.reason.trim()})))
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -307,3 +307,18 @@ async fn rule22_excludes_a_product_checked_within_six_months_by_the_same_or_a_hi
     let p = draws::preview(s(&w), &w.regulator, second.items[3].id, &DrawFilters::default()).await.unwrap();
     assert_eq!(p.candidate_count, 4);
 }
+
+#[tokio::test]
+async fn a_sampler_who_declared_a_conflict_is_never_sent_there() {
+    let w = world().await;
+    let plan = issued_datong_with_registry(&w, 6).await;
+    let target = choucha_service::testing::test_uscc("140213", 1).to_string();
+    let bad = draws::ConflictInput { enterprise_uscc: target.clone(), reason: " ".into() };
+    assert!(draws::declare_conflict(s(&w), &w.sampler_a, bad).await.is_err());
+    assert!(draws::declare_conflict(s(&w), &w.tester, draws::ConflictInput { enterprise_uscc: target.clone(), reason: "x".into() }).await.is_err());
+    draws::declare_conflict(s(&w), &w.sampler_a, draws::ConflictInput { enterprise_uscc: target.clone(), reason: "近亲属在该企业任职".into() }).await.unwrap();
+    let d = draws::run(s(&w), &w.regulator, req(plan.items[0].id, 6, "all six")).await.unwrap();
+    let there = d.drawn.iter().find(|e| e.uscc == target).expect("drawn");
+    assert!(!there.team.contains(&"lab_s1".to_string()), "{:?}", there.team);
+    assert_eq!(there.team.len(), 2);
+}

@@ -59,7 +59,8 @@ async fn plan_json_via_api(srv: &TestServer, body: Value, issue: bool) -> (i64, 
 /// A draw of three enterprises through the API.
 async fn draw_via_api(srv: &TestServer, item_id: i64) -> i64 {
     let reg = srv.api("dt_reg").await;
-    let (status, draw) = reg.post("/api/v1/draws", json!({"item_id": item_id, "quota": 3, "seed": "公开摇号 2025-10-08"})).await;
+    let (status, draw) =
+        reg.post("/api/v1/draws", json!({"item_id": item_id, "quota": 3, "seed": "公开摇号 2025-10-08"})).await;
     assert_eq!(status, StatusCode::CREATED, "{draw}");
     draw["id"].as_i64().unwrap()
 }
@@ -162,7 +163,12 @@ async fn plan_form_refuses_an_empty_product_and_keeps_what_was_typed() {
             ("screening_org_code", ""),
         ]
     };
-    let mut fields = vec![("year", "2025"), ("title", "2025年页面新建计划"), ("organising_org_code", "dt"), ("deadline_delivery", "2025-11-15")];
+    let mut fields = vec![
+        ("year", "2025"),
+        ("title", "2025年页面新建计划"),
+        ("organising_org_code", "dt"),
+        ("deadline_delivery", "2025-11-15"),
+    ];
     fields.extend(row(""));
     let (status, _, html) = post(&b, "/plans/new", "/plans/new", &fields).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -173,7 +179,12 @@ async fn plan_form_refuses_an_empty_product_and_keeps_what_was_typed() {
     assert!(html.contains("value=\"2025-11-15\""));
     assert!(html.contains("<option value=\"lab\" selected>"));
 
-    let mut fields = vec![("year", "2025"), ("title", "2025年页面新建计划"), ("organising_org_code", "dt"), ("deadline_delivery", "2025-11-15")];
+    let mut fields = vec![
+        ("year", "2025"),
+        ("title", "2025年页面新建计划"),
+        ("organising_org_code", "dt"),
+        ("deadline_delivery", "2025-11-15"),
+    ];
     fields.extend(row("车用柴油"));
     let (status, loc, _) = post(&b, "/plans/new", "/plans/new", &fields).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
@@ -214,11 +225,18 @@ async fn issuing_closing_and_amending_from_the_plan_page() {
 
     // An amendment needs its reason; then it is recorded.
     let fridge_s = plan["items"][1]["id"].as_i64().unwrap().to_string();
-    let (status, _, html) = post(&b, &page, &format!("{page}/amend"), &[("item_id", &fridge_s), ("quota", "80"), ("reason", "")]).await;
+    let (status, _, html) =
+        post(&b, &page, &format!("{page}/amend"), &[("item_id", &fridge_s), ("quota", "80"), ("reason", "")]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("说明理由"), "{html}");
     assert!(html.contains("value=\"80\""));
-    let (status, _, _) = post(&b, &page, &format!("{page}/amend"), &[("item_id", &fridge_s), ("quota", "80"), ("reason", "补充抽查加油站")]).await;
+    let (status, _, _) = post(
+        &b,
+        &page,
+        &format!("{page}/amend"),
+        &[("item_id", &fridge_s), ("quota", "80"), ("reason", "补充抽查加油站")],
+    )
+    .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (_, html) = b.get(&page).await;
     assert!(html.contains("补充抽查加油站"));
@@ -243,7 +261,15 @@ async fn draw_page_previews_draws_lists_teams_and_verifies() {
     assert!(html.contains("抽取前"), "the seed is shown before drawing");
 
     let form = |quota: &'static str| {
-        vec![("division", ""), ("product_line", ""), ("size_class", ""), ("status", ""), ("quota", quota), ("seed", "公开摇号 2025-10-08"), ("team_size", "2")]
+        vec![
+            ("division", ""),
+            ("product_line", ""),
+            ("size_class", ""),
+            ("status", ""),
+            ("quota", quota),
+            ("seed", "公开摇号 2025-10-08"),
+            ("team_size", "2"),
+        ]
     };
     // More than the quota left: refused with the service's message, values kept.
     let (status, _, html) = post(&b, &page, &page, &form("999")).await;
@@ -444,4 +470,40 @@ async fn tester_cannot_open_the_draw_page_or_a_draw() {
     let (_, html) = tester.get(&format!("/plans/{plan}")).await;
     assert!(!html.contains("/draw\""));
     assert!(html.contains(&format!("/items/{diesel}/rules")));
+}
+
+#[tokio::test]
+async fn annex1_import_page_lists_row_errors_or_opens_the_new_draft() {
+    let srv = setup().await;
+    let b = srv.browser("dt_reg").await;
+    let (status, html) = b.get("/plans/import").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("value=\"dt\""), "the caller's bureau is proposed");
+    let csrf = b.csrf_of("/plans/import").await;
+    let upload = |csv: &'static str| {
+        reqwest::multipart::Form::new()
+            .text("year", "2025")
+            .text("organising_org_code", "dt")
+            .text("title", "2025年家电产品质量监督抽查")
+            .part("file", reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("附件1.csv"))
+    };
+    let bad = "序号,产品分类,产品名称,抽查批次,抽查范围\n1,电子电器,电冰箱,六十,生产者\n合计,,,60,\n";
+    let r = b.client.post(srv.url(&format!("/plans/import?csrf={csrf}"))).multipart(upload(bad)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("data-row=\"2\""), "{html}");
+    assert!(html.contains("抽查批次“六十”应为正整数"));
+    assert!(html.contains("未创建计划"));
+
+    let good = "序号,产品分类,产品名称,抽查批次,抽查范围\n1,电子电器,电冰箱,60,生产者、销售者\n2,电子电器,家用电动洗衣机,,生产者、销售者\n合计,,,60,\n";
+    let r = b.client.post(srv.url(&format!("/plans/import?csrf={csrf}"))).multipart(upload(good)).send().await.unwrap();
+    let status = r.status();
+    if status != StatusCode::SEE_OTHER {
+        panic!("{status}: {}", r.text().await.unwrap());
+    }
+    let loc = location(&r);
+    let (_, html) = b.get(&loc).await;
+    assert!(html.contains("已从附件1创建计划草稿"), "{html}");
+    assert!(html.contains("data-testid=\"quota\" rowspan=\"2\">60</td>"));
+    assert!(html.contains("未指定"), "institutions are assigned afterwards");
 }

@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use choucha_domain::rules::RulesAction;
-use choucha_service::draws::{self, DrawFilters, DrawPreview, DrawRequest, DrawVerification, DrawView, RedrawRequest, TaskView};
+use choucha_service::draws::{self, ConflictInput, DrawFilters, DrawPreview, DrawRequest, DrawVerification, DrawView, RedrawRequest, TaskView};
 use choucha_service::implementation_rules::{self as irules, RulesBody, RulesView};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -34,6 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(my_tasks))
         .routes(routes!(get_task))
         .routes(routes!(start_task))
+        .routes(routes!(declare_conflict))
 }
 
 /// All versions of an item's implementation rules the caller may see.
@@ -213,4 +214,12 @@ async fn get_task(State(st): State<AppState>, ApiActor(a): ApiActor, Path(id): P
     responses((status = 200, body = TaskView), (status = 409, body = ErrorBody)))]
 async fn start_task(State(st): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<i64>) -> ApiResult<Json<TaskView>> {
     Ok(Json(draws::start_task(&st.services, &a, id).await?))
+}
+
+/// A sampler declares a conflict of interest (回避) with an enterprise; later draws respect it.
+#[utoipa::path(post, path = "/api/v1/me/conflicts", tag = "tasks", request_body = ConflictInput, security(("bearer" = [])),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn declare_conflict(State(st): State<AppState>, ApiActor(a): ApiActor, ApiJson(i): ApiJson<ConflictInput>) -> ApiResult<StatusCode> {
+    draws::declare_conflict(&st.services, &a, i).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

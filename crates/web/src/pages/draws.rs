@@ -13,7 +13,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use choucha_domain::enterprise::{EnterpriseKind, EnterpriseStatus, SizeClass};
-use choucha_service::draws::{self, DrawFilters, DrawPreview, DrawRequest, DrawVerification, DrawView, Exclusion, RedrawRequest};
+use choucha_service::draws::{
+    self, DrawFilters, DrawPreview, DrawRequest, DrawVerification, DrawView, Exclusion, RedrawRequest,
+};
 use choucha_service::plans::ItemView;
 use choucha_service::{Actor, ServiceError};
 use serde::Deserialize;
@@ -57,7 +59,12 @@ pub struct ExclusionLine {
 
 pub fn exclusion_lines(ex: &[Exclusion]) -> Vec<ExclusionLine> {
     ex.iter()
-        .map(|e| ExclusionLine { uscc: e.uscc.clone(), name: e.name.clone(), rule: exclusion_rule(&e.rule), reason: e.reason.clone() })
+        .map(|e| ExclusionLine {
+            uscc: e.uscc.clone(),
+            name: e.name.clone(),
+            rule: exclusion_rule(&e.rule),
+            reason: e.reason.clone(),
+        })
         .collect()
 }
 
@@ -82,10 +89,16 @@ pub fn filter_lines(f: &serde_json::Value) -> Vec<FilterLine> {
         out.push(FilterLine { label: "企业类型", value: labels.join("、") });
     }
     if let Some(s) = text("status") {
-        out.push(FilterLine { label: "经营状态", value: s.parse::<EnterpriseStatus>().map(|s| s.label().to_string()).unwrap_or(s) });
+        out.push(FilterLine {
+            label: "经营状态",
+            value: s.parse::<EnterpriseStatus>().map(|s| s.label().to_string()).unwrap_or(s),
+        });
     }
     if let Some(s) = text("size_class") {
-        out.push(FilterLine { label: "企业规模", value: s.parse::<SizeClass>().map(|s| s.label().to_string()).unwrap_or(s) });
+        out.push(FilterLine {
+            label: "企业规模",
+            value: s.parse::<SizeClass>().map(|s| s.label().to_string()).unwrap_or(s),
+        });
     }
     if let Some(p) = text("product_line") {
         out.push(FilterLine { label: "生产/经营产品包含", value: p });
@@ -149,7 +162,12 @@ impl FilterValues {
     }
 
     fn of(f: &FormData) -> FilterValues {
-        FilterValues { division: f.get("division"), product_line: f.get("product_line"), size_class: f.get("size_class"), status: f.get("status") }
+        FilterValues {
+            division: f.get("division"),
+            product_line: f.get("product_line"),
+            size_class: f.get("size_class"),
+            status: f.get("status"),
+        }
     }
 }
 
@@ -208,7 +226,10 @@ async fn render_draw(
     let page = DrawPage {
         plan_id: plan.id,
         plan_title: plan.title,
-        sizes: SizeClass::ALL.into_iter().map(|c| Choice { value: c.as_str(), label: c.label(), selected: f.size_class == c.as_str() }).collect(),
+        sizes: SizeClass::ALL
+            .into_iter()
+            .map(|c| Choice { value: c.as_str(), label: c.label(), selected: f.size_class == c.as_str() })
+            .collect(),
         statuses: EnterpriseStatus::ALL
             .into_iter()
             .map(|c| Choice { value: c.as_str(), label: c.label(), selected: f.status == c.as_str() })
@@ -262,16 +283,32 @@ async fn run(
     if quota.is_none() {
         errors.add("quota", &format!("抽取数量“{}”应为正整数", v.quota));
     }
-    let team_size = if v.team_size.is_empty() { Some(draws_min_team() as u32) } else { v.team_size.parse::<u32>().ok() };
+    let team_size =
+        if v.team_size.is_empty() { Some(draws_min_team() as u32) } else { v.team_size.parse::<u32>().ok() };
     if team_size.is_none() {
         errors.add("team_size", &format!("每组抽样人员数“{}”应为整数（不少于2人）", v.team_size));
     }
     let mut status = StatusCode::UNPROCESSABLE_ENTITY;
     if let (Some(quota), Some(team_size)) = (quota, team_size) {
-        let req = DrawRequest { item_id, quota, seed: v.seed.clone(), stratified: v.stratified, team_size: Some(team_size), filters: f.filters() };
+        let req = DrawRequest {
+            item_id,
+            quota,
+            seed: v.seed.clone(),
+            stratified: v.stratified,
+            team_size: Some(team_size),
+            filters: f.filters(),
+        };
         match draws::run(&state.services, &actor, req).await {
             Ok(d) => {
-                set_flash(&session, &format!("随机抽取完成：从{}家候选企业中抽中{}家，已生成抽样任务", d.candidate_count, d.drawn.len())).await;
+                set_flash(
+                    &session,
+                    &format!(
+                        "随机抽取完成：从{}家候选企业中抽中{}家，已生成抽样任务",
+                        d.candidate_count,
+                        d.drawn.len()
+                    ),
+                )
+                .await;
                 return Ok(Redirect::to(&format!("/draws/{}", d.id)).into_response());
             }
             Err(e) => {
@@ -368,7 +405,14 @@ struct RecordExtras {
     redraw_errors: FieldErrors,
 }
 
-async fn render_record(state: &AppState, session: &Session, actor: &Actor, id: i64, x: RecordExtras, status: StatusCode) -> PageResult<Response> {
+async fn render_record(
+    state: &AppState,
+    session: &Session,
+    actor: &Actor,
+    id: i64,
+    x: RecordExtras,
+    status: StatusCode,
+) -> PageResult<Response> {
     let s = &state.services;
     let d = draws::get(s, actor, id).await?;
     let verification = if x.verify { Some(draws::verify(s, id).await?) } else { None };
@@ -413,7 +457,12 @@ async fn record(
     render_record(&state, &session, &actor, id, x, StatusCode::OK).await
 }
 
-async fn publish(State(state): State<AppState>, session: Session, PageActor(actor): PageActor, Path(id): Path<String>) -> PageResult<Response> {
+async fn publish(
+    State(state): State<AppState>,
+    session: Session,
+    PageActor(actor): PageActor,
+    Path(id): Path<String>,
+) -> PageResult<Response> {
     let id = id_of(&id, "抽取记录")?;
     match draws::publish(&state.services, &actor, id).await {
         Ok(_) => {
@@ -442,7 +491,8 @@ async fn redraw(
 ) -> PageResult<Response> {
     let id = id_of(&id, "抽取记录")?;
     let f = FormData(pairs);
-    let values = RedrawValues { task_id: f.get("task_id").trim().to_string(), reason: f.get("reason"), seed: f.get("seed") };
+    let values =
+        RedrawValues { task_id: f.get("task_id").trim().to_string(), reason: f.get("reason"), seed: f.get("seed") };
     let Ok(task_id) = values.task_id.parse::<i64>() else {
         return Err(ServiceError::NotFound("抽样任务").into());
     };

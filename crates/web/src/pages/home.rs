@@ -41,19 +41,33 @@ pub struct HomePage {
     pub enterprise: Option<EnterpriseView>,
 }
 
-const REGISTRY: Link = Link { href: "/registry", label: "企业名录库", desc: "检查对象名录库：查询、新增、导入与导出" };
-const CALENDAR: Link = Link { href: "/calendar", label: "工作日历", desc: "法定节假日与调休安排，期限计算" };
-const PLANS: Link = Link { href: "/plans", label: "抽查计划", desc: "附件1产品表、承担机构、实施细则与随机抽取" };
-const PLAN_RULES: Link = Link { href: "/plans", label: "抽查计划（实施细则）", desc: "承担的产品：起草、提交实施细则，查看备案与公开状态" };
-const TASKS: Link = Link { href: "/tasks", label: "我的抽样任务", desc: "随机抽取分配的企业、抽样组与期限，现场开始抽样" };
-const AUDIT: Link = Link { href: "/admin/audit", label: "审计日志", desc: "所有操作的留痕记录（哈希链防篡改）" };
+const REGISTRY: Link = Link {
+    href: "/registry", label: "企业名录库", desc: "检查对象名录库：查询、新增、导入与导出"
+};
+const CALENDAR: Link =
+    Link { href: "/calendar", label: "工作日历", desc: "法定节假日与调休安排，期限计算" };
+const PLANS: Link = Link {
+    href: "/plans", label: "抽查计划", desc: "附件1产品表、承担机构、实施细则与随机抽取"
+};
+const PLAN_RULES: Link =
+    Link {
+        href: "/plans", label: "抽查计划（实施细则）", desc: "承担的产品：起草、提交实施细则，查看备案与公开状态"
+    };
+const TASKS: Link =
+    Link {
+        href: "/tasks", label: "我的抽样任务", desc: "随机抽取分配的企业、抽样组与期限，现场开始抽样"
+    };
+const AUDIT: Link =
+    Link { href: "/admin/audit", label: "审计日志", desc: "所有操作的留痕记录（哈希链防篡改）" };
 
 fn section(role: Role) -> RoleSection {
     let (duties, links): (&'static str, Vec<Link>) = match role {
         Role::Admin => (
             "管理用户、机构、工作日历等系统设置。",
             vec![
-                Link { href: "/admin/users", label: "用户管理", desc: "新建用户、分配角色、重置密码" },
+                Link {
+                    href: "/admin/users", label: "用户管理", desc: "新建用户、分配角色、重置密码"
+                },
                 Link { href: "/admin/orgs", label: "机构管理", desc: "市场监管局与检验检测机构" },
                 AUDIT,
                 CALENDAR,
@@ -66,28 +80,38 @@ fn section(role: Role) -> RoleSection {
         ),
         Role::LocalRegulator => (
             "协助本辖区抽样，会同认定拒检，负责本辖区企业不合格产品的后处理。",
-            vec![PLANS, Link { href: "/registry", label: "本辖区企业名录", desc: "查询与维护本辖区的检查对象" }, CALENDAR],
+            vec![
+                PLANS,
+                Link {
+                    href: "/registry", label: "本辖区企业名录", desc: "查询与维护本辖区的检查对象"
+                },
+                CALENDAR,
+            ],
         ),
         Role::Sampler => (
             "按随机抽取结果到企业现场抽样，记录抽样单、证据、封样与付费信息（抽样人员不少于2人）。",
             vec![TASKS, REGISTRY, CALENDAR],
         ),
-        Role::SampleCustodian => ("接收样品并核对封条与抽样单，编制盲样编号，保管备用样品，处置样品。", vec![PLAN_RULES, CALENDAR]),
+        Role::SampleCustodian => {
+            ("接收样品并核对封条与抽样单，编制盲样编号，保管备用样品，处置样品。", vec![PLAN_RULES, CALENDAR])
+        }
         Role::Tester => (
             "按实施细则检验盲样并录入结果。检验人员只看到盲样编号，看不到被抽样企业（盲样检验）。",
             vec![PLAN_RULES, CALENDAR],
         ),
-        Role::ReportApprover => ("审核、批准检验报告（编制、审核、批准须为三个不同的人）。", vec![PLAN_RULES, CALENDAR]),
-        Role::Enterprise => (
-            "查看本企业的抽查通知与检验报告，在收到结果之日起15日内提出异议或复检申请，上传整改报告。",
-            vec![CALENDAR],
-        ),
+        Role::ReportApprover => {
+            ("审核、批准检验报告（编制、审核、批准须为三个不同的人）。", vec![PLAN_RULES, CALENDAR])
+        }
+        Role::Enterprise => {
+            ("查看本企业的抽查通知与检验报告，在收到结果之日起15日内提出异议或复检申请，上传整改报告。", vec![CALENDAR])
+        }
     };
     RoleSection { code: role.as_str(), title: format!("{}工作台", role.label()), duties, links }
 }
 
 async fn home(State(state): State<AppState>, session: Session, PageActor(actor): PageActor) -> PageResult<HomePage> {
-    let enterprise = if actor.has(Role::Enterprise) { registry::own_enterprise(&state.services, &actor).await? } else { None };
+    let enterprise =
+        if actor.has(Role::Enterprise) { registry::own_enterprise(&state.services, &actor).await? } else { None };
     Ok(HomePage {
         greeting: format!("{}，您好", actor.display_name),
         sections: actor.roles.iter().copied().map(section).collect(),

@@ -18,7 +18,9 @@ use choucha_domain::RuleViolation;
 use choucha_domain::plan::PlanState;
 use choucha_domain::role::{Permission, Role};
 use choucha_service::draws::{self, DrawView};
-use choucha_service::plans::{self, AmendmentInput, ItemInput, ItemView, PlanDraft, PlanInput, PlanQuery, PlanSummary, PlanView, QuotaChange};
+use choucha_service::plans::{
+    self, AmendmentInput, ItemInput, ItemView, PlanDraft, PlanInput, PlanQuery, PlanSummary, PlanView, QuotaChange,
+};
 use choucha_service::{Actor, ServiceError, Services, organisations};
 use choucha_store::organisations::OrgFilter;
 use serde::Deserialize;
@@ -61,7 +63,9 @@ pub fn manages(actor: &Actor, organising_org_id: i64) -> bool {
 /// The plan and item of an item id, as the caller may see them (the plan's own visibility rules).
 pub async fn item_in_plan(s: &Services, actor: &Actor, item_id: i64) -> Result<(PlanView, ItemView), ServiceError> {
     // Only the plan id is read here; what the caller may see is decided by `plans::get`.
-    let row = choucha_store::plans::get_item(s.store.reader(), item_id).await.map_err(|_| ServiceError::NotFound("计划条目"))?;
+    let row = choucha_store::plans::get_item(s.store.reader(), item_id)
+        .await
+        .map_err(|_| ServiceError::NotFound("计划条目"))?;
     let plan = plans::get(s, actor, row.plan_id).await?;
     let item = plan.items.iter().find(|i| i.id == item_id).cloned().ok_or(ServiceError::NotFound("计划条目"))?;
     Ok((plan, item))
@@ -87,7 +91,12 @@ pub fn annex1_lines(items: &[ItemView]) -> Vec<Annex1Line> {
             j += 1;
         }
         for (k, item) in items[i..j].iter().enumerate() {
-            out.push(Annex1Line { item: item.clone(), number_first: k == 0, number_rows: j - i, rules_label: rules_state_label(&item.rules_state) });
+            out.push(Annex1Line {
+                item: item.clone(),
+                number_first: k == 0,
+                number_rows: j - i,
+                rules_label: rules_state_label(&item.rules_state),
+            });
         }
         i = j;
     }
@@ -107,7 +116,10 @@ pub fn plan_badge(state: &str) -> &'static str {
 pub fn rules_state_label(state: &Option<String>) -> String {
     match state.as_deref() {
         None => "未提交".to_string(),
-        Some(s) => s.parse::<choucha_domain::rules::RulesState>().map(|s| s.label().to_string()).unwrap_or_else(|_| s.to_string()),
+        Some(s) => s
+            .parse::<choucha_domain::rules::RulesState>()
+            .map(|s| s.label().to_string())
+            .unwrap_or_else(|_| s.to_string()),
     }
 }
 
@@ -174,7 +186,12 @@ async fn list(
     };
     let cursor = q.cursor.as_deref().and_then(|c| c.trim().parse::<i64>().ok());
     let (plans, next) = if error.is_none() {
-        let page = plans::list(&state.services, &actor, &PlanQuery { year, state: state_code.clone(), cursor, limit: Some(50) }).await?;
+        let page = plans::list(
+            &state.services,
+            &actor,
+            &PlanQuery { year, state: state_code.clone(), cursor, limit: Some(50) },
+        )
+        .await?;
         (page.items, page.next)
     } else {
         (Vec::new(), None)
@@ -188,7 +205,11 @@ async fn list(
     let page = ListPage {
         states: [PlanState::Draft, PlanState::Issued, PlanState::Closed]
             .into_iter()
-            .map(|s| StateChoice { value: s.as_str(), label: s.label(), selected: state_code.as_deref() == Some(s.as_str()) })
+            .map(|s| StateChoice {
+                value: s.as_str(),
+                label: s.label(),
+                selected: state_code.as_deref() == Some(s.as_str()),
+            })
             .collect(),
         year: year_text.clone(),
         plans,
@@ -217,7 +238,11 @@ async fn org_choices(s: &Services, actor: &Actor, filter: OrgFilter) -> Result<V
     Ok(page
         .items
         .into_iter()
-        .map(|o| OrgChoice { id: o.id, name: if o.active { o.name } else { format!("{}（已停用）", o.name) }, code: o.code })
+        .map(|o| OrgChoice {
+            id: o.id,
+            name: if o.active { o.name } else { format!("{}（已停用）", o.name) },
+            code: o.code,
+        })
         .collect())
 }
 
@@ -337,13 +362,22 @@ fn parse_form(f: &FormData) -> (PlanValues, Vec<ItemValues>) {
         budget_yuan: f.get("budget_yuan").trim().to_string(),
         notes: f.get("notes"),
     };
-    let cols: Vec<Vec<String>> =
-        ["number", "category", "product", "quota", "scopes", "sampling_org_code", "testing_org_code", "screening_org_code"]
-            .iter()
-            .map(|k| f.all(k))
-            .collect();
+    let cols: Vec<Vec<String>> = [
+        "number",
+        "category",
+        "product",
+        "quota",
+        "scopes",
+        "sampling_org_code",
+        "testing_org_code",
+        "screening_org_code",
+    ]
+    .iter()
+    .map(|k| f.all(k))
+    .collect();
     let n = cols.iter().map(Vec::len).max().unwrap_or(0);
-    let at = |c: usize, i: usize| cols.get(c).and_then(|col| col.get(i)).map(|s| s.trim().to_string()).unwrap_or_default();
+    let at =
+        |c: usize, i: usize| cols.get(c).and_then(|col| col.get(i)).map(|s| s.trim().to_string()).unwrap_or_default();
     let rows = (0..n)
         .map(|i| ItemValues {
             number: at(0, i),
@@ -506,7 +540,11 @@ fn edit_labels(id: i64, title: &str) -> (String, String, String) {
     (format!("编辑计划草稿：{title}"), format!("/plans/{id}/edit"), format!("/plans/{id}"))
 }
 
-async fn new_form(State(state): State<AppState>, session: Session, PageActor(actor): PageActor) -> PageResult<Response> {
+async fn new_form(
+    State(state): State<AppState>,
+    session: Session,
+    PageActor(actor): PageActor,
+) -> PageResult<Response> {
     actor.require(Permission::ManagePlans)?;
     let s = &state.services;
     let own_code = match actor.org_id {
@@ -546,7 +584,12 @@ async fn create(
     FormPage::render(s, &session, &actor, new_labels(), v, rows, errors, StatusCode::UNPROCESSABLE_ENTITY).await
 }
 
-async fn edit_form(State(state): State<AppState>, session: Session, PageActor(actor): PageActor, Path(id): Path<String>) -> PageResult<Response> {
+async fn edit_form(
+    State(state): State<AppState>,
+    session: Session,
+    PageActor(actor): PageActor,
+    Path(id): Path<String>,
+) -> PageResult<Response> {
     let s = &state.services;
     let view = plans::get(s, &actor, id_of(&id, "计划")?).await?;
     if !manages(&actor, view.organising_org_id) {
@@ -560,7 +603,17 @@ async fn edit_form(State(state): State<AppState>, session: Session, PageActor(ac
         codes.insert(o.id, o.code);
     }
     let (v, rows) = values_of(&plans::to_draft(&view, &codes));
-    FormPage::render(s, &session, &actor, edit_labels(view.id, &view.title), v, rows, FieldErrors::default(), StatusCode::OK).await
+    FormPage::render(
+        s,
+        &session,
+        &actor,
+        edit_labels(view.id, &view.title),
+        v,
+        rows,
+        FieldErrors::default(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 async fn update(
@@ -585,7 +638,8 @@ async fn update(
         }
     }
     let title = if v.title.trim().is_empty() { "计划".to_string() } else { v.title.clone() };
-    FormPage::render(s, &session, &actor, edit_labels(id, &title), v, rows, errors, StatusCode::UNPROCESSABLE_ENTITY).await
+    FormPage::render(s, &session, &actor, edit_labels(id, &title), v, rows, errors, StatusCode::UNPROCESSABLE_ENTITY)
+        .await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -705,11 +759,18 @@ async fn render_detail(
         .iter()
         .filter(|i| i.group_first)
         .map(|first| {
-            let products: Vec<&str> = plan.items.iter().filter(|i| i.group_id == first.group_id).map(|i| i.product.as_str()).collect();
+            let products: Vec<&str> =
+                plan.items.iter().filter(|i| i.group_id == first.group_id).map(|i| i.product.as_str()).collect();
             let shared = if products.len() > 1 { "共用" } else { "" };
             GroupChoice {
                 item_id: first.id,
-                label: format!("{}（{}{} 批次，已抽取 {}）", products.join("、"), shared, first.group_quota, first.group_tasks),
+                label: format!(
+                    "{}（{}{} 批次，已抽取 {}）",
+                    products.join("、"),
+                    shared,
+                    first.group_quota,
+                    first.group_tasks
+                ),
                 selected: amend.item_id == first.id.to_string(),
             }
         })
@@ -729,12 +790,23 @@ async fn render_detail(
     Ok((status, page).into_response())
 }
 
-async fn detail(State(state): State<AppState>, session: Session, PageActor(actor): PageActor, Path(id): Path<String>) -> PageResult<Response> {
+async fn detail(
+    State(state): State<AppState>,
+    session: Session,
+    PageActor(actor): PageActor,
+    Path(id): Path<String>,
+) -> PageResult<Response> {
     let id = id_of(&id, "计划")?;
-    render_detail(&state, &session, &actor, id, None, AmendValues::default(), FieldErrors::default(), StatusCode::OK).await
+    render_detail(&state, &session, &actor, id, None, AmendValues::default(), FieldErrors::default(), StatusCode::OK)
+        .await
 }
 
-async fn issue(State(state): State<AppState>, session: Session, PageActor(actor): PageActor, Path(id): Path<String>) -> PageResult<Response> {
+async fn issue(
+    State(state): State<AppState>,
+    session: Session,
+    PageActor(actor): PageActor,
+    Path(id): Path<String>,
+) -> PageResult<Response> {
     let id = id_of(&id, "计划")?;
     match plans::issue(&state.services, &actor, id).await {
         Ok(v) => {
@@ -743,13 +815,28 @@ async fn issue(State(state): State<AppState>, session: Session, PageActor(actor)
         }
         Err(e) if shown_on_page(&e) => {
             let msg = format!("未能下达：{}", body_of(&e).message);
-            render_detail(&state, &session, &actor, id, Some(msg), AmendValues::default(), FieldErrors::default(), status_of(&e)).await
+            render_detail(
+                &state,
+                &session,
+                &actor,
+                id,
+                Some(msg),
+                AmendValues::default(),
+                FieldErrors::default(),
+                status_of(&e),
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
 }
 
-async fn close(State(state): State<AppState>, session: Session, PageActor(actor): PageActor, Path(id): Path<String>) -> PageResult<Response> {
+async fn close(
+    State(state): State<AppState>,
+    session: Session,
+    PageActor(actor): PageActor,
+    Path(id): Path<String>,
+) -> PageResult<Response> {
     let id = id_of(&id, "计划")?;
     match plans::close(&state.services, &actor, id).await {
         Ok(v) => {
@@ -758,7 +845,17 @@ async fn close(State(state): State<AppState>, session: Session, PageActor(actor)
         }
         Err(e) if shown_on_page(&e) => {
             let msg = format!("未能结束：{}", body_of(&e).message);
-            render_detail(&state, &session, &actor, id, Some(msg), AmendValues::default(), FieldErrors::default(), status_of(&e)).await
+            render_detail(
+                &state,
+                &session,
+                &actor,
+                id,
+                Some(msg),
+                AmendValues::default(),
+                FieldErrors::default(),
+                status_of(&e),
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -773,7 +870,11 @@ async fn amend(
 ) -> PageResult<Response> {
     let id = id_of(&id, "计划")?;
     let f = FormData(pairs);
-    let values = AmendValues { item_id: f.get("item_id").trim().to_string(), quota: f.get("quota").trim().to_string(), reason: f.get("reason") };
+    let values = AmendValues {
+        item_id: f.get("item_id").trim().to_string(),
+        quota: f.get("quota").trim().to_string(),
+        reason: f.get("reason"),
+    };
     let mut errors = FieldErrors::default();
     let item_id = values.item_id.parse::<i64>().ok();
     if item_id.is_none() {
@@ -807,7 +908,11 @@ async fn amend(
     render_detail(&state, &session, &actor, id, None, values, errors, status).await
 }
 
-async fn export(State(state): State<AppState>, PageActor(actor): PageActor, Path(id): Path<String>) -> PageResult<Response> {
+async fn export(
+    State(state): State<AppState>,
+    PageActor(actor): PageActor,
+    Path(id): Path<String>,
+) -> PageResult<Response> {
     let v = plans::get(&state.services, &actor, id_of(&id, "计划")?).await?;
     let bytes = annex1_xlsx(&state.services, &v).await?;
     Ok(xlsx_response(bytes, &format!("{}-附件1.xlsx", v.title)))
@@ -843,11 +948,21 @@ async fn render_import(
     problems: Vec<Annex1Problem>,
     status: StatusCode,
 ) -> PageResult<Response> {
-    let page = ImportPage { bureaus: OrgLists::load(s, actor).await?.bureaus, v, errors, problems, chrome: chrome(session, Some(actor), "plans").await };
+    let page = ImportPage {
+        bureaus: OrgLists::load(s, actor).await?.bureaus,
+        v,
+        errors,
+        problems,
+        chrome: chrome(session, Some(actor), "plans").await,
+    };
     Ok((status, page).into_response())
 }
 
-async fn import_page(State(state): State<AppState>, session: Session, PageActor(actor): PageActor) -> PageResult<Response> {
+async fn import_page(
+    State(state): State<AppState>,
+    session: Session,
+    PageActor(actor): PageActor,
+) -> PageResult<Response> {
     actor.require(Permission::ManagePlans)?;
     let s = &state.services;
     let own_code = match actor.org_id {
@@ -918,7 +1033,16 @@ async fn import_upload(
         Ok(p) => p,
         Err(e) => {
             let fe = FieldErrors::from_service(e)?;
-            return render_import(s, &session, &actor, v, fe.rename("", "file"), Vec::new(), StatusCode::UNPROCESSABLE_ENTITY).await;
+            return render_import(
+                s,
+                &session,
+                &actor,
+                v,
+                fe.rename("", "file"),
+                Vec::new(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
         }
     };
     match parsed {
@@ -939,7 +1063,16 @@ async fn import_upload(
             };
             match plans::create(s, &actor, draft).await {
                 Ok(view) => {
-                    set_flash(&session, &format!("已从附件1创建计划草稿“{}”（{} 个产品，{} 批次）。请编辑草稿指定抽样、检验机构后再下达。", view.title, view.items.len(), view.total_quota)).await;
+                    set_flash(
+                        &session,
+                        &format!(
+                            "已从附件1创建计划草稿“{}”（{} 个产品，{} 批次）。请编辑草稿指定抽样、检验机构后再下达。",
+                            view.title,
+                            view.items.len(),
+                            view.total_quota
+                        ),
+                    )
+                    .await;
                     Ok(Redirect::to(&format!("/plans/{}", view.id)).into_response())
                 }
                 Err(e) => {

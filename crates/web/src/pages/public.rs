@@ -111,7 +111,11 @@ pub struct DrawPage {
 }
 
 /// A published draw; `?verify=1` re-runs it from its record (reading only, so a plain link).
-async fn draw(State(state): State<AppState>, Path(id): Path<String>, Query(q): Query<VerifyQuery>) -> PageResult<DrawPage> {
+async fn draw(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<VerifyQuery>,
+) -> PageResult<DrawPage> {
     let s = &state.services;
     let id = id_of(&id, "抽取记录")?;
     let d = draws::get_published(s, id).await?;

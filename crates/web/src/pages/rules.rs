@@ -13,9 +13,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use choucha_domain::role::Role;
 use choucha_domain::rules::{Limit, RulesAction};
+use choucha_service::Actor;
 use choucha_service::implementation_rules::{self as irules, LicenceRequirement, RulesBody, RulesView, TestItemInput};
 use choucha_service::plans::ItemView;
-use choucha_service::Actor;
 use serde::Deserialize;
 use tower_sessions::Session;
 
@@ -28,9 +28,7 @@ use crate::pages::users::{FieldErrors, FormData};
 use crate::pages::{Chrome, chrome, set_flash};
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/items/{id}/rules", get(page).post(save))
-        .route("/items/{id}/rules/{rid}/step", post(step))
+    Router::new().route("/items/{id}/rules", get(page).post(save)).route("/items/{id}/rules/{rid}/step", post(step))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -178,7 +176,10 @@ impl TestValues {
             match t.parse::<f64>() {
                 Ok(v) if v.is_finite() => v,
                 _ => {
-                    errors.add("test_items", &format!("第{n}个检验项目“{}”：{what}“{raw}”不是有效数字", self.name.trim()));
+                    errors.add(
+                        "test_items",
+                        &format!("第{n}个检验项目“{}”：{what}“{raw}”不是有效数字", self.name.trim()),
+                    );
                     0.0
                 }
             }
@@ -234,15 +235,27 @@ impl RulesValues {
     }
 
     fn parse(f: &FormData) -> RulesValues {
-        let cols: Vec<Vec<String>> =
-            ["ti_name", "ti_method", "ti_kind", "ti_a", "ti_b", "ti_unit", "ti_class"].iter().map(|k| f.all(k)).collect();
+        let cols: Vec<Vec<String>> = ["ti_name", "ti_method", "ti_kind", "ti_a", "ti_b", "ti_unit", "ti_class"]
+            .iter()
+            .map(|k| f.all(k))
+            .collect();
         let n = cols.iter().map(Vec::len).max().unwrap_or(0);
-        let at = |c: usize, i: usize| cols.get(c).and_then(|col| col.get(i)).map(|s| s.trim().to_string()).unwrap_or_default();
+        let at = |c: usize, i: usize| {
+            cols.get(c).and_then(|col| col.get(i)).map(|s| s.trim().to_string()).unwrap_or_default()
+        };
         RulesValues {
             rules_id: f.get("rules_id").trim().to_string(),
             standards: f.get("standards"),
             tests: (0..n)
-                .map(|i| TestValues { name: at(0, i), method: at(1, i), kind: at(2, i), a: at(3, i), b: at(4, i), unit: at(5, i), class: at(6, i) })
+                .map(|i| TestValues {
+                    name: at(0, i),
+                    method: at(1, i),
+                    kind: at(2, i),
+                    a: at(3, i),
+                    b: at(4, i),
+                    unit: at(5, i),
+                    class: at(6, i),
+                })
                 .filter(|t| !t.is_blank())
                 .collect(),
             test_portion: f.get("test_portion"),
@@ -348,7 +361,14 @@ struct Shown {
     error: Option<String>,
 }
 
-async fn render(state: &AppState, session: &Session, actor: &Actor, item_id: i64, shown: Shown, status: StatusCode) -> PageResult<Response> {
+async fn render(
+    state: &AppState,
+    session: &Session,
+    actor: &Actor,
+    item_id: i64,
+    shown: Shown,
+    status: StatusCode,
+) -> PageResult<Response> {
     let s = &state.services;
     let (plan, item) = item_in_plan(s, actor, item_id).await?;
     let versions: Vec<RulesView> = irules::versions(s, actor, item_id).await?;
@@ -369,10 +389,20 @@ async fn render(state: &AppState, session: &Session, actor: &Actor, item_id: i64
     let newest_state = newest.map(|v| v.state.as_str()).unwrap_or("");
     let mut steps = Vec::new();
     if institution && newest_state == "draft" {
-        steps.push(StepButton { action: "submit", label: "提交备案", confirm: "提交后草稿不能再修改，确定提交组织部门备案？", danger: false });
+        steps.push(StepButton {
+            action: "submit",
+            label: "提交备案",
+            confirm: "提交后草稿不能再修改，确定提交组织部门备案？",
+            danger: false,
+        });
     }
     if bureau && newest_state == "submitted" {
-        steps.push(StepButton { action: "approve", label: "备案通过", confirm: "确定该版实施细则备案通过？", danger: false });
+        steps.push(StepButton {
+            action: "approve",
+            label: "备案通过",
+            confirm: "确定该版实施细则备案通过？",
+            danger: false,
+        });
     }
     if bureau && newest_state == "approved" {
         steps.push(StepButton {
@@ -383,14 +413,20 @@ async fn render(state: &AppState, session: &Session, actor: &Actor, item_id: i64
         });
     }
     // The institution edits the open draft, or starts a new version after the last publication.
-    let editable = institution && plan.state != "closed" && matches!(newest_state, "" | "draft" | "published" | "superseded");
+    let editable =
+        institution && plan.state != "closed" && matches!(newest_state, "" | "draft" | "published" | "superseded");
     let (form, form_heading) = if editable {
         let next = newest.map(|v| v.version + 1).unwrap_or(1);
         let (values, heading) = match newest {
-            Some(v) if v.state == "draft" => (RulesValues::of(Some(v.id), &v.body), format!("修改第{}版草稿", v.version)),
+            Some(v) if v.state == "draft" => {
+                (RulesValues::of(Some(v.id), &v.body), format!("修改第{}版草稿", v.version))
+            }
             Some(v) => (RulesValues::of(None, &v.body), format!("起草第{next}版（在已公开版本基础上修改）")),
             None => (
-                RulesValues { tests: vec![TestValues::default(), TestValues::default(), TestValues::default()], ..Default::default() },
+                RulesValues {
+                    tests: vec![TestValues::default(), TestValues::default(), TestValues::default()],
+                    ..Default::default()
+                },
                 "起草第1版".to_string(),
             ),
         };
@@ -504,7 +540,12 @@ async fn step(
         }
         Err(e) if shown_on_page(&e) => {
             let status = status_of(&e);
-            let shown = Shown { selected: None, form: None, errors: FieldErrors::default(), error: Some(format!("操作未执行：{}", body_of(&e).message)) };
+            let shown = Shown {
+                selected: None,
+                form: None,
+                errors: FieldErrors::default(),
+                error: Some(format!("操作未执行：{}", body_of(&e).message)),
+            };
             render(&state, &session, &actor, item_id, shown, status).await
         }
         Err(e) => Err(e.into()),

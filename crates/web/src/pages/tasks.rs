@@ -54,7 +54,12 @@ pub struct ListPage {
     pub first_href: Option<String>,
 }
 
-async fn list(State(state): State<AppState>, session: Session, PageActor(actor): PageActor, Query(q): Query<ListQuery>) -> PageResult<ListPage> {
+async fn list(
+    State(state): State<AppState>,
+    session: Session,
+    PageActor(actor): PageActor,
+    Query(q): Query<ListQuery>,
+) -> PageResult<ListPage> {
     let cursor = q.cursor.as_deref().and_then(|c| c.trim().parse::<i64>().ok());
     let page = draws::my_tasks(&state.services, &actor, cursor, Some(30)).await?;
     Ok(ListPage {
@@ -75,7 +80,14 @@ pub struct DetailPage {
     pub error: Option<String>,
 }
 
-async fn render(state: &AppState, session: &Session, actor: &Actor, id: i64, error: Option<String>, status: StatusCode) -> PageResult<Response> {
+async fn render(
+    state: &AppState,
+    session: &Session,
+    actor: &Actor,
+    id: i64,
+    error: Option<String>,
+    status: StatusCode,
+) -> PageResult<Response> {
     let t = draws::get_task(&state.services, actor, id).await?;
     let page = DetailPage {
         is_sampler: actor.has(Role::Sampler),
@@ -86,12 +98,22 @@ async fn render(state: &AppState, session: &Session, actor: &Actor, id: i64, err
     Ok((status, page).into_response())
 }
 
-async fn detail(State(state): State<AppState>, session: Session, PageActor(actor): PageActor, Path(id): Path<String>) -> PageResult<Response> {
+async fn detail(
+    State(state): State<AppState>,
+    session: Session,
+    PageActor(actor): PageActor,
+    Path(id): Path<String>,
+) -> PageResult<Response> {
     let id = id_of(&id, "抽样任务")?;
     render(&state, &session, &actor, id, None, StatusCode::OK).await
 }
 
-async fn start(State(state): State<AppState>, session: Session, PageActor(actor): PageActor, Path(id): Path<String>) -> PageResult<Response> {
+async fn start(
+    State(state): State<AppState>,
+    session: Session,
+    PageActor(actor): PageActor,
+    Path(id): Path<String>,
+) -> PageResult<Response> {
     let id = id_of(&id, "抽样任务")?;
     match draws::start_task(&state.services, &actor, id).await {
         Ok(t) => {

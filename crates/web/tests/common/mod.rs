@@ -61,7 +61,12 @@ impl TestServer {
             .expect("client");
         let b = Browser { base: self.base.clone(), client };
         let csrf = b.csrf_of("/login").await;
-        let r = b.post_form("/login", &[("csrf", csrf.as_str()), ("username", username), ("password", PASSWORD), ("next", "/")]).await;
+        let r = b
+            .post_form(
+                "/login",
+                &[("csrf", csrf.as_str()), ("username", username), ("password", PASSWORD), ("next", "/")],
+            )
+            .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "sign-in of {username}");
         b
     }
