@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::{Actor, Result, ServiceError, Services, clamp_limit, implementation_rules};
 
 /// Registry filters of a draw.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema, utoipa::IntoParams)]
 pub struct DrawFilters {
     /// Division code or prefix; defaults to the organising bureau's area.
     #[serde(default)]

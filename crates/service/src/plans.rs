@@ -649,13 +649,18 @@ pub async fn list(s: &Services, actor: &Actor, q: &PlanQuery) -> Result<Page<Pla
             f.not_draft = true;
         }
     }
-    let page = store_plans::list_plans(db, &f, q.cursor, clamp_limit(q.limit)).await?;
+    let mut page = store_plans::list_plans(db, &f, q.cursor, clamp_limit(q.limit)).await?;
+    page.items.retain(|p| actor.has(Role::Admin) || p.state != "draft" || Some(p.organising_org_id) == actor.org_id);
+    summaries(s, page).await
+}
+
+async fn summaries(s: &Services, page: Page<PlanRow>) -> Result<Page<PlanSummary>> {
     let ids: Vec<i64> = page.items.iter().map(|p| p.organising_org_id).collect();
-    let orgs: BTreeMap<i64, String> = organisations::get_many(db, &ids).await?.into_iter().map(|o| (o.id, o.name)).collect();
+    let orgs: BTreeMap<i64, String> =
+        organisations::get_many(s.store.reader(), &ids).await?.into_iter().map(|o| (o.id, o.name)).collect();
     let items = page
         .items
         .into_iter()
-        .filter(|p| actor.has(Role::Admin) || p.state != "draft" || Some(p.organising_org_id) == actor.org_id)
         .map(|p| PlanSummary {
             state_label: p.state.parse::<PlanState>().map(|s| s.label().to_string()).unwrap_or_default(),
             id: p.id,
@@ -671,27 +676,9 @@ pub async fn list(s: &Services, actor: &Actor, q: &PlanQuery) -> Result<Page<Pla
 
 /// Issued plans for the public pages.
 pub async fn list_public(s: &Services, cursor: Option<i64>, limit: Option<u64>) -> Result<Page<PlanSummary>> {
-    let db = s.store.reader();
     let f = PlanFilter { not_draft: true, ..Default::default() };
-    let page = store_plans::list_plans(db, &f, cursor, clamp_limit(limit)).await?;
-    let ids: Vec<i64> = page.items.iter().map(|p| p.organising_org_id).collect();
-    let orgs: BTreeMap<i64, String> = organisations::get_many(db, &ids).await?.into_iter().map(|o| (o.id, o.name)).collect();
-    Ok(Page {
-        items: page
-            .items
-            .into_iter()
-            .map(|p| PlanSummary {
-                state_label: p.state.parse::<PlanState>().map(|s| s.label().to_string()).unwrap_or_default(),
-                id: p.id,
-                year: p.year,
-                title: p.title,
-                doc_no: p.doc_no,
-                organising_org: orgs.get(&p.organising_org_id).cloned().unwrap_or_default(),
-                state: p.state,
-            })
-            .collect(),
-        next: page.next,
-    })
+    let page = store_plans::list_plans(s.store.reader(), &f, cursor, clamp_limit(limit)).await?;
+    summaries(s, page).await
 }
 
 /// The plan back as an Annex 1 draft (for the XLSX export and for editing).

@@ -198,14 +198,8 @@ pub async fn list(
     if let Some(b) = before_seq {
         q = q.filter(audit_log::Column::Seq.lt(b));
     }
-    let mut items = q.order_by_desc(audit_log::Column::Seq).limit(limit + 1).all(db).await?;
-    let next = if items.len() as u64 > limit {
-        items.truncate(limit as usize);
-        items.last().map(|r| r.seq.to_string())
-    } else {
-        None
-    };
-    Ok(Page { items, next })
+    let items = q.order_by_desc(audit_log::Column::Seq).limit(limit + 1).all(db).await?;
+    Ok(Page::cut(items, limit, |r| r.seq.to_string()))
 }
 
 pub async fn get(db: &impl ConnectionTrait, seq: i64) -> Result<AuditRow, StoreError> {

@@ -184,14 +184,8 @@ pub async fn tasks_of_user(db: &impl ConnectionTrait, user_id: i64, before: Opti
     if let Some(b) = before {
         q = q.filter(sampling_task::Column::Id.lt(b));
     }
-    let mut items = q.order_by_desc(sampling_task::Column::Id).limit(limit + 1).all(db).await?;
-    let next = if items.len() as u64 > limit {
-        items.truncate(limit as usize);
-        items.last().map(|r| r.id.to_string())
-    } else {
-        None
-    };
-    Ok(Page { items, next })
+    let items = q.order_by_desc(sampling_task::Column::Id).limit(limit + 1).all(db).await?;
+    Ok(Page::cut(items, limit, |r| r.id.to_string()))
 }
 
 pub async fn tasks_of_draw(db: &impl ConnectionTrait, draw_id: i64) -> Result<Vec<TaskRow>, StoreError> {

@@ -288,21 +288,15 @@ pub async fn search(
             q = q.order_by_asc(C::Id);
         }
     }
-    let mut items = q.limit(limit + 1).all(db).await?;
-    let next = if items.len() as u64 > limit {
-        items.truncate(limit as usize);
-        items.last().map(|r| {
-            EnterpriseCursor {
-                name: (order == SearchOrder::Name).then(|| r.name.clone()),
-                division: (order == SearchOrder::Division).then(|| r.division_code.clone()),
-                id: r.id,
-            }
-            .encode()
-        })
-    } else {
-        None
-    };
-    Ok(Page { items, next })
+    let items = q.limit(limit + 1).all(db).await?;
+    Ok(Page::cut(items, limit, |r| {
+        EnterpriseCursor {
+            name: (order == SearchOrder::Name).then(|| r.name.clone()),
+            division: (order == SearchOrder::Division).then(|| r.division_code.clone()),
+            id: r.id,
+        }
+        .encode()
+    }))
 }
 
 /// How many entries match, counting no further than `cap` (so the answer stays cheap on a registry

@@ -34,6 +34,20 @@ pub struct Page<T> {
     pub next: Option<String>,
 }
 
+impl<T> Page<T> {
+    /// Cut a page from `limit + 1` fetched rows: the extra row only says there is a next page, whose
+    /// cursor is the key of the last row kept.
+    pub fn cut(mut items: Vec<T>, limit: u64, key: impl Fn(&T) -> String) -> Page<T> {
+        let next = if items.len() as u64 > limit {
+            items.truncate(limit as usize);
+            items.last().map(key)
+        } else {
+            None
+        };
+        Page { items, next }
+    }
+}
+
 /// The database: a read pool and a write pool. On SQLite the write pool has one connection (SQLite
 /// has one writer at a time; queuing in the pool is cheaper than busy retries); on PostgreSQL both
 /// are the same pool.

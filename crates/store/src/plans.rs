@@ -142,14 +142,8 @@ pub async fn list_plans(db: &impl ConnectionTrait, f: &PlanFilter, before: Optio
     if let Some(b) = before {
         q = q.filter(plan::Column::Id.lt(b));
     }
-    let mut items = q.order_by_desc(plan::Column::Id).limit(limit + 1).all(db).await?;
-    let next = if items.len() as u64 > limit {
-        items.truncate(limit as usize);
-        items.last().map(|r| r.id.to_string())
-    } else {
-        None
-    };
-    Ok(Page { items, next })
+    let items = q.order_by_desc(plan::Column::Id).limit(limit + 1).all(db).await?;
+    Ok(Page::cut(items, limit, |r| r.id.to_string()))
 }
 
 pub async fn insert_group(tx: &Tx, plan_id: i64, quota: i32) -> Result<GroupRow, StoreError> {

@@ -139,14 +139,8 @@ pub async fn list(db: &impl ConnectionTrait, f: &UserFilter, after: Option<i64>,
     if let Some(a) = after {
         q = q.filter(user::Column::Id.gt(a));
     }
-    let mut items = q.order_by_asc(user::Column::Id).limit(limit + 1).all(db).await?;
-    let next = if items.len() as u64 > limit {
-        items.truncate(limit as usize);
-        items.last().map(|r| r.id.to_string())
-    } else {
-        None
-    };
-    Ok(Page { items, next })
+    let items = q.order_by_asc(user::Column::Id).limit(limit + 1).all(db).await?;
+    Ok(Page::cut(items, limit, |r| r.id.to_string()))
 }
 
 pub async fn count(db: &impl ConnectionTrait) -> Result<u64, StoreError> {

@@ -6,6 +6,16 @@ use sea_orm_migration::prelude::*;
 mod m0001_foundation;
 mod m0002_plans;
 
+/// A plain index over `cols` of `table`.
+fn idx(name: &str, table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
+    let mut i = Index::create();
+    i.name(name).table(table).if_not_exists();
+    for c in cols {
+        i.col(*c);
+    }
+    i.take()
+}
+
 pub struct Migrator;
 
 #[async_trait::async_trait]

@@ -100,30 +100,10 @@ async fn public_rules(State(st): State<AppState>, Path(id): Path<i64>) -> ApiRes
 }
 
 /// Candidates and exclusions of a draw before drawing, with a proposed seed to show.
-#[utoipa::path(get, path = "/api/v1/items/{id}/draw-preview", tag = "draws", params(DrawFiltersQuery), security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/items/{id}/draw-preview", tag = "draws", params(DrawFilters), security(("bearer" = [])),
     responses((status = 200, body = DrawPreview), (status = 403, body = ErrorBody)))]
-async fn draw_preview(State(st): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<i64>, ApiQuery(f): ApiQuery<DrawFiltersQuery>) -> ApiResult<Json<DrawPreview>> {
-    Ok(Json(draws::preview(&st.services, &a, id, &f.into()).await?))
-}
-
-#[derive(Deserialize, utoipa::IntoParams)]
-pub struct DrawFiltersQuery {
-    #[serde(default)]
-    pub division: Option<String>,
-    #[serde(default)]
-    pub product_line: Option<String>,
-    #[serde(default)]
-    pub size_class: Option<String>,
-    #[serde(default)]
-    pub status: Option<String>,
-    #[serde(default)]
-    pub scopes: Option<String>,
-}
-
-impl From<DrawFiltersQuery> for DrawFilters {
-    fn from(q: DrawFiltersQuery) -> Self {
-        DrawFilters { division: q.division, product_line: q.product_line, size_class: q.size_class, status: q.status, scopes: q.scopes }
-    }
+async fn draw_preview(State(st): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<i64>, ApiQuery(f): ApiQuery<DrawFilters>) -> ApiResult<Json<DrawPreview>> {
+    Ok(Json(draws::preview(&st.services, &a, id, &f).await?))
 }
 
 /// Draw enterprises and sampler teams for an item; creates the sampling tasks.
