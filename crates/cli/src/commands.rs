@@ -23,25 +23,16 @@ pub async fn open(settings: &Settings) -> anyhow::Result<Services> {
     std::fs::create_dir_all(settings.evidence_dir())
         .with_context(|| format!("无法创建数据目录“{}”", settings.data_dir.display()))?;
     let url = redact_url(&settings.database_url);
-    let store = Store::connect(&settings.database_url)
-        .await
-        .with_context(|| format!("无法连接数据库“{url}”"))?;
-    store
-        .migrate()
-        .await
-        .with_context(|| format!("数据库“{url}”迁移失败"))?;
+    let store = Store::connect(&settings.database_url).await.with_context(|| format!("无法连接数据库“{url}”"))?;
+    store.migrate().await.with_context(|| format!("数据库“{url}”迁移失败"))?;
     tracing::info!(database = %url, "database ready");
-    Ok(Services::new(store, settings.data_dir.clone())
-        .with_font_dirs(settings.font_dir.iter().cloned().collect()))
+    Ok(Services::new(store, settings.data_dir.clone()).with_font_dirs(settings.font_dir.iter().cloned().collect()))
 }
 
 pub async fn migrate(settings: &Settings) -> anyhow::Result<ExitCode> {
     let s = open(settings).await?;
     s.store.close().await?;
-    println!(
-        "数据库已迁移到最新版本：{}",
-        redact_url(&settings.database_url)
-    );
+    println!("数据库已迁移到最新版本：{}", redact_url(&settings.database_url));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -82,20 +73,10 @@ pub fn print_demo(summary: &DemoSummary) {
     }
     println!("演示账号（密码均为 {}）：", summary.password);
     for a in &summary.accounts {
-        let belongs = a
-            .belongs_to
-            .as_deref()
-            .map(|b| format!("，{b}"))
-            .unwrap_or_default();
-        let note = if a.created || summary.already_loaded {
-            ""
-        } else {
-            "（账号此前已存在，密码未改动）"
-        };
-        println!(
-            "  {:<18} {}（{}{}）{}",
-            a.username, a.role_labels, a.display_name, belongs, note
-        );
+        let belongs = a.belongs_to.as_deref().map(|b| format!("，{b}")).unwrap_or_default();
+        let note =
+            if a.created || summary.already_loaded { "" } else { "（账号此前已存在，密码未改动）" };
+        println!("  {:<18} {}（{}{}）{}", a.username, a.role_labels, a.display_name, belongs, note);
     }
 }
 
@@ -103,12 +84,7 @@ pub fn print_demo(summary: &DemoSummary) {
 fn service_error(e: ServiceError) -> anyhow::Error {
     match e {
         ServiceError::Invalid(vs) if vs.len() > 1 => {
-            anyhow::anyhow!(
-                "{}",
-                vs.iter()
-                    .map(|v| format!("\n  - {}", v.message))
-                    .collect::<String>()
-            )
+            anyhow::anyhow!("{}", vs.iter().map(|v| format!("\n  - {}", v.message)).collect::<String>())
         }
         other => anyhow::anyhow!("{other}"),
     }
@@ -122,10 +98,7 @@ fn read_password() -> anyhow::Result<String> {
         let _ = std::io::stderr().flush();
     }
     let mut line = String::new();
-    stdin
-        .lock()
-        .read_line(&mut line)
-        .context("无法从标准输入读取密码")?;
+    stdin.lock().read_line(&mut line).context("无法从标准输入读取密码")?;
     let pw = line.trim_end_matches(['\n', '\r']).to_string();
     if pw.is_empty() {
         anyhow::bail!("未从标准输入读到密码（请在第一行输入密码）");
@@ -150,11 +123,7 @@ pub async fn user_create(settings: &Settings, a: UserCreateArgs) -> anyhow::Resu
     s.store.close().await?;
     match result {
         Ok(u) => {
-            let belongs = u
-                .org_name
-                .or(u.enterprise_name)
-                .map(|o| format!("，{o}"))
-                .unwrap_or_default();
+            let belongs = u.org_name.or(u.enterprise_name).map(|o| format!("，{o}")).unwrap_or_default();
             println!("已创建用户 {}（{}{}）", u.username, u.role_labels, belongs);
             Ok(ExitCode::SUCCESS)
         }

@@ -11,13 +11,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 /// Environment variables read (after the `CHOUCHA_` prefix, case-insensitive).
-const ENV_KEYS: [&str; 5] = [
-    "listen",
-    "data_dir",
-    "database_url",
-    "font_dir",
-    "secure_cookies",
-];
+const ENV_KEYS: [&str; 5] = ["listen", "data_dir", "database_url", "font_dir", "secure_cookies"];
 
 /// The configuration as written in a file, the environment or flags.
 #[derive(Clone, Serialize, Deserialize)]
@@ -118,8 +112,7 @@ pub fn figment(file: Option<&Path>, flags: &FlagOverrides) -> Figment {
     if let Some(path) = file {
         f = f.merge(Toml::file_exact(path));
     }
-    f.merge(Env::prefixed("CHOUCHA_").only(&ENV_KEYS))
-        .merge(Serialized::defaults(flags))
+    f.merge(Env::prefixed("CHOUCHA_").only(&ENV_KEYS)).merge(Serialized::defaults(flags))
 }
 
 /// Read and validate the configuration.
@@ -127,37 +120,20 @@ pub fn load(file: Option<&Path>, flags: &FlagOverrides) -> Result<Settings, Conf
     if let Some(path) = file
         && !path.is_file()
     {
-        return Err(ConfigError(format!(
-            "配置文件“{}”不存在或不是文件",
-            path.display()
-        )));
+        return Err(ConfigError(format!("配置文件“{}”不存在或不是文件", path.display())));
     }
-    let raw: RawConfig = figment(file, flags)
-        .extract()
-        .map_err(|e| ConfigError(describe(e)))?;
+    let raw: RawConfig = figment(file, flags).extract().map_err(|e| ConfigError(describe(e)))?;
     validate(raw)
 }
 
 fn describe(e: figment::Error) -> String {
     let mut lines = Vec::new();
     for err in e {
-        let key = if err.path.is_empty() {
-            String::new()
-        } else {
-            format!("“{}”", err.path.join("."))
-        };
-        let source = err
-            .metadata
-            .as_ref()
-            .map(|m| format!("（来自{}）", m.name))
-            .unwrap_or_default();
+        let key = if err.path.is_empty() { String::new() } else { format!("“{}”", err.path.join(".")) };
+        let source = err.metadata.as_ref().map(|m| format!("（来自{}）", m.name)).unwrap_or_default();
         lines.push(format!("配置项{key}有误{source}：{}", err.kind));
     }
-    if lines.is_empty() {
-        "配置有误".into()
-    } else {
-        lines.join("\n")
-    }
+    if lines.is_empty() { "配置有误".into() } else { lines.join("\n") }
 }
 
 pub fn validate(raw: RawConfig) -> Result<Settings, ConfigError> {
@@ -166,31 +142,18 @@ pub fn validate(raw: RawConfig) -> Result<Settings, ConfigError> {
         .listen
         .trim()
         .parse::<SocketAddr>()
-        .map_err(|_| {
-            errs.push(format!(
-                "监听地址“{}”无效：应为“IP:端口”，例如 127.0.0.1:8080",
-                raw.listen
-            ))
-        })
+        .map_err(|_| errs.push(format!("监听地址“{}”无效：应为“IP:端口”，例如 127.0.0.1:8080", raw.listen)))
         .ok();
     if raw.data_dir.as_os_str().is_empty() {
         errs.push("数据目录不能为空".to_string());
     }
-    let database_url = match raw
-        .database_url
-        .as_deref()
-        .map(str::trim)
-        .filter(|u| !u.is_empty())
-    {
+    let database_url = match raw.database_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
         Some(u) => u.to_string(),
         None => format!("sqlite:{}", raw.data_dir.join("choucha.db").display()),
     };
     let known = ["sqlite:", "postgres://", "postgresql://"];
     if !known.iter().any(|p| database_url.starts_with(p)) {
-        errs.push(format!(
-            "数据库地址“{}”无效：应以 sqlite: 或 postgres:// 开头",
-            redact_url(&database_url)
-        ));
+        errs.push(format!("数据库地址“{}”无效：应以 sqlite: 或 postgres:// 开头", redact_url(&database_url)));
     }
     if let Some(d) = &raw.font_dir
         && !d.is_dir()
@@ -251,15 +214,8 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("choucha-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("dir");
         let file = dir.join("choucha.toml");
-        std::fs::write(
-            &file,
-            "listen = \"127.0.0.1:9001\"\ndata_dir = \"/srv/choucha\"\n",
-        )
-        .expect("write");
-        let flags = FlagOverrides {
-            listen: Some("127.0.0.1:9002".into()),
-            ..Default::default()
-        };
+        std::fs::write(&file, "listen = \"127.0.0.1:9001\"\ndata_dir = \"/srv/choucha\"\n").expect("write");
+        let flags = FlagOverrides { listen: Some("127.0.0.1:9002".into()), ..Default::default() };
         let s = load(Some(&file), &flags).expect("valid");
         assert_eq!(s.listen.to_string(), "127.0.0.1:9002");
         assert_eq!(s.data_dir, PathBuf::from("/srv/choucha"));
@@ -268,8 +224,7 @@ mod tests {
 
     #[test]
     fn unknown_keys_in_the_file_are_refused() {
-        let dir =
-            std::env::temp_dir().join(format!("choucha-config-unknown-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("choucha-config-unknown-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("dir");
         let file = dir.join("choucha.toml");
         std::fs::write(&file, "listn = \"127.0.0.1:9001\"\n").expect("write");

@@ -46,10 +46,7 @@ pub async fn run(settings: &Settings, demo: bool) -> anyhow::Result<ExitCode> {
         let _ = deadline_rx.wait_for(|stop| *stop).await;
         tokio::time::sleep(DRAIN).await;
     };
-    let state = AppState {
-        services: services.clone(),
-        secure_cookies: settings.secure_cookies,
-    };
+    let state = AppState { services: services.clone(), secure_cookies: settings.secure_cookies };
     tokio::select! {
         r = choucha_web::serve(listener, state, graceful) => r.context("服务异常退出")?,
         () = deadline => tracing::warn!("requests still running after {DRAIN:?}; stopping anyway"),

@@ -22,10 +22,7 @@ struct TempDir(PathBuf);
 impl TempDir {
     fn new() -> TempDir {
         static N: AtomicU32 = AtomicU32::new(0);
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
+        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
         let p = std::env::temp_dir().join(format!(
             "choucha-cli-{}-{}-{nanos}",
             std::process::id(),
@@ -70,10 +67,7 @@ fn choucha(cwd: &Path) -> Command {
 
 fn run(cwd: &Path, args: &[&str], stdin: Option<&str>) -> Output {
     let mut cmd = choucha(cwd);
-    cmd.args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    cmd.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("spawn choucha");
     {
         let mut input = child.stdin.take().expect("stdin");
@@ -93,13 +87,7 @@ fn stderr(o: &Output) -> String {
 }
 
 fn assert_ok(o: &Output, what: &str) {
-    assert!(
-        o.status.success(),
-        "{what} failed ({:?})\nstdout:\n{}\nstderr:\n{}",
-        o.status,
-        stdout(o),
-        stderr(o)
-    );
+    assert!(o.status.success(), "{what} failed ({:?})\nstdout:\n{}\nstderr:\n{}", o.status, stdout(o), stderr(o));
 }
 
 fn data_args(t: &TempDir) -> Vec<String> {
@@ -123,12 +111,8 @@ impl Server {
     /// Start `serve` on a free port (port 0) and wait until /healthz answers.
     async fn start(cwd: &Path, extra: &[&str]) -> Server {
         let mut cmd = choucha(cwd);
-        cmd.arg("serve")
-            .args(["--listen", "127.0.0.1:0"])
-            .args(extra);
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+        cmd.arg("serve").args(["--listen", "127.0.0.1:0"]).args(extra);
+        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit());
         let mut child = cmd.spawn().expect("spawn serve");
         let out = child.stdout.take().expect("stdout");
         let (tx, rx) = mpsc::channel::<String>();
@@ -151,23 +135,12 @@ impl Server {
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
                     let status = child.wait().expect("wait");
-                    panic!(
-                        "serve exited early ({status:?}); stdout:\n{}",
-                        seen.join("\n")
-                    );
+                    panic!("serve exited early ({status:?}); stdout:\n{}", seen.join("\n"));
                 }
             }
-            assert!(
-                started.elapsed() < Duration::from_secs(120),
-                "serve did not start; stdout:\n{}",
-                seen.join("\n")
-            );
+            assert!(started.elapsed() < Duration::from_secs(120), "serve did not start; stdout:\n{}", seen.join("\n"));
         };
-        let server = Server {
-            child,
-            base,
-            output: rx,
-        };
+        let server = Server { child, base, output: rx };
         server.wait_healthy().await;
         server
     }
@@ -189,20 +162,14 @@ impl Server {
     /// Send SIGTERM and wait for a clean exit.
     fn stop(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
-        let sent = Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .expect("kill");
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
         assert!(sent.success(), "kill -TERM {pid}");
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
                 return status;
             }
-            assert!(
-                Instant::now() < deadline,
-                "serve did not stop within 30 s of SIGTERM"
-            );
+            assert!(Instant::now() < deadline, "serve did not stop within 30 s of SIGTERM");
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -237,11 +204,7 @@ fn migrate_demo_and_audit_verify_pass() {
     let d = data_args(&t);
     let o = run(t.path(), &args(&d, &["migrate"]), None);
     assert_ok(&o, "migrate");
-    assert!(
-        stdout(&o).contains("数据库已迁移到最新版本"),
-        "{}",
-        stdout(&o)
-    );
+    assert!(stdout(&o).contains("数据库已迁移到最新版本"), "{}", stdout(&o));
     assert!(t.data().join("choucha.db").is_file());
     assert!(t.data().join("evidence").is_dir());
 
@@ -261,11 +224,7 @@ fn migrate_demo_and_audit_verify_pass() {
         "report_approver",
         "enterprise",
     ] {
-        assert!(
-            out.lines()
-                .any(|l| l.trim_start().starts_with(&format!("{user} "))),
-            "account {user} listed:\n{out}"
-        );
+        assert!(out.lines().any(|l| l.trim_start().starts_with(&format!("{user} "))), "account {user} listed:\n{out}");
     }
 
     let again = run(t.path(), &args(&d, &["demo"]), None);
@@ -276,12 +235,7 @@ fn migrate_demo_and_audit_verify_pass() {
     assert_ok(&v, "audit verify");
     let line = stdout(&v);
     assert!(line.starts_with("审计链完整：共 "), "{line}");
-    let n: i64 = line
-        .trim()
-        .trim_start_matches("审计链完整：共 ")
-        .trim_end_matches(" 条记录")
-        .parse()
-        .expect("count");
+    let n: i64 = line.trim().trim_start_matches("审计链完整：共 ").trim_end_matches(" 条记录").parse().expect("count");
     assert!(n > 30, "{n} records");
 }
 
@@ -292,32 +246,18 @@ async fn audit_verify_names_the_tampered_record() {
     assert_ok(&run(t.path(), &args(&d, &["demo"]), None), "demo");
 
     let url = format!("sqlite:{}", t.data().join("choucha.db").display());
-    let store = choucha_store::Store::connect(&url)
-        .await
-        .expect("open the database");
+    let store = choucha_store::Store::connect(&url).await.expect("open the database");
     let r = store
         .reader()
-        .execute_unprepared(
-            r#"UPDATE audit_log SET after_json = '{"name":"篡改后的名称"}' WHERE seq = 7"#,
-        )
+        .execute_unprepared(r#"UPDATE audit_log SET after_json = '{"name":"篡改后的名称"}' WHERE seq = 7"#)
         .await
         .expect("tamper");
     assert_eq!(r.rows_affected(), 1);
     store.close().await.expect("close");
 
     let v = run(t.path(), &args(&d, &["audit", "verify"]), None);
-    assert_eq!(
-        v.status.code(),
-        Some(1),
-        "stdout:\n{}\nstderr:\n{}",
-        stdout(&v),
-        stderr(&v)
-    );
-    assert!(
-        stdout(&v).contains("#7"),
-        "names the record: {}",
-        stdout(&v)
-    );
+    assert_eq!(v.status.code(), Some(1), "stdout:\n{}\nstderr:\n{}", stdout(&v), stderr(&v));
+    assert!(stdout(&v).contains("#7"), "names the record: {}", stdout(&v));
     assert!(stdout(&v).contains("篡改"), "{}", stdout(&v));
 }
 
@@ -347,16 +287,8 @@ async fn created_user_signs_in_for_an_api_token_and_serve_stops_on_sigterm() {
         Some("Lab2025secret\nsecond line is ignored\n"),
     );
     assert_ok(&o, "user create");
-    assert!(
-        stdout(&o).contains("已创建用户 lab.zhang"),
-        "{}",
-        stdout(&o)
-    );
-    assert!(
-        stdout(&o).contains("天纺标检测认证股份有限公司"),
-        "{}",
-        stdout(&o)
-    );
+    assert!(stdout(&o).contains("已创建用户 lab.zhang"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("天纺标检测认证股份有限公司"), "{}", stdout(&o));
 
     let server = Server::start(t.path(), &args(&d, &[])).await;
     let r = token(&server.base, "lab.zhang", "Lab2025secret").await;
@@ -378,10 +310,7 @@ async fn created_user_signs_in_for_an_api_token_and_serve_stops_on_sigterm() {
     assert_eq!(wrong.status(), reqwest::StatusCode::UNAUTHORIZED);
 
     let status = server.stop();
-    assert!(
-        status.success(),
-        "serve exits cleanly on SIGTERM: {status:?}"
-    );
+    assert!(status.success(), "serve exits cleanly on SIGTERM: {status:?}");
 }
 
 #[test]
@@ -390,31 +319,13 @@ fn user_create_refuses_bad_input_in_chinese() {
     let d = data_args(&t);
     assert_ok(&run(t.path(), &args(&d, &["demo"]), None), "demo");
 
-    let weak = run(
-        t.path(),
-        &args(
-            &d,
-            &[
-                "user", "create", "weakling", "--role", "tester", "--org", "tfb",
-            ],
-        ),
-        Some("short\n"),
-    );
+    let weak =
+        run(t.path(), &args(&d, &["user", "create", "weakling", "--role", "tester", "--org", "tfb"]), Some("short\n"));
     assert!(!weak.status.success());
-    assert!(
-        stderr(&weak).contains("密码须为8至128位"),
-        "{}",
-        stderr(&weak)
-    );
+    assert!(stderr(&weak).contains("密码须为8至128位"), "{}", stderr(&weak));
 
-    let several = run(
-        t.path(),
-        &args(
-            &d,
-            &["user", "create", "x", "--role", "boss", "--org", "nowhere"],
-        ),
-        Some("Password123\n"),
-    );
+    let several =
+        run(t.path(), &args(&d, &["user", "create", "x", "--role", "boss", "--org", "nowhere"]), Some("Password123\n"));
     assert!(!several.status.success());
     let e = stderr(&several);
     assert!(e.contains("用户名须为3至32位"), "{e}");
@@ -423,44 +334,17 @@ fn user_create_refuses_bad_input_in_chinese() {
 
     let mismatch = run(
         t.path(),
-        &args(
-            &d,
-            &[
-                "user",
-                "create",
-                "wrongplace",
-                "--role",
-                "tester",
-                "--org",
-                "dt-amr",
-            ],
-        ),
+        &args(&d, &["user", "create", "wrongplace", "--role", "tester", "--org", "dt-amr"]),
         Some("Password123\n"),
     );
     assert!(!mismatch.status.success());
-    assert!(
-        stderr(&mismatch).contains("不能属于"),
-        "{}",
-        stderr(&mismatch)
-    );
+    assert!(stderr(&mismatch).contains("不能属于"), "{}", stderr(&mismatch));
 
-    let empty = run(
-        t.path(),
-        &args(&d, &["user", "create", "nopass", "--role", "admin"]),
-        Some(""),
-    );
+    let empty = run(t.path(), &args(&d, &["user", "create", "nopass", "--role", "admin"]), Some(""));
     assert!(!empty.status.success());
-    assert!(
-        stderr(&empty).contains("未从标准输入读到密码"),
-        "{}",
-        stderr(&empty)
-    );
+    assert!(stderr(&empty).contains("未从标准输入读到密码"), "{}", stderr(&empty));
 
-    let dup = run(
-        t.path(),
-        &args(&d, &["user", "create", "admin", "--role", "admin"]),
-        Some("Password123\n"),
-    );
+    let dup = run(t.path(), &args(&d, &["user", "create", "admin", "--role", "admin"]), Some("Password123\n"));
     assert!(!dup.status.success());
     assert!(stderr(&dup).contains("已被使用"), "{}", stderr(&dup));
 }
@@ -495,16 +379,8 @@ fn configuration_layers_file_then_environment_then_flags() {
     assert!(out.contains("data_dir = \"from-env\""), "{out}");
 
     let mut cmd = choucha(t.path());
-    cmd.args([
-        "config",
-        "--config",
-        &file_arg,
-        "--data-dir",
-        "from-flag",
-        "--database-url",
-        "sqlite:flag.db",
-    ])
-    .env("CHOUCHA_DATA_DIR", "from-env");
+    cmd.args(["config", "--config", &file_arg, "--data-dir", "from-flag", "--database-url", "sqlite:flag.db"])
+        .env("CHOUCHA_DATA_DIR", "from-env");
     let o = cmd.output().unwrap();
     assert_ok(&o, "config with flags");
     let out = stdout(&o);
@@ -514,32 +390,14 @@ fn configuration_layers_file_then_environment_then_flags() {
     // Defaults: SQLite under ./data.
     let o = run(t.path(), &["config"], None);
     assert_ok(&o, "defaults");
-    assert!(
-        stdout(&o).contains("database_url = \"sqlite:./data/choucha.db\""),
-        "{}",
-        stdout(&o)
-    );
-    assert!(
-        stdout(&o).contains("listen = \"127.0.0.1:8080\""),
-        "{}",
-        stdout(&o)
-    );
+    assert!(stdout(&o).contains("database_url = \"sqlite:./data/choucha.db\""), "{}", stdout(&o));
+    assert!(stdout(&o).contains("listen = \"127.0.0.1:8080\""), "{}", stdout(&o));
 }
 
 #[test]
 fn invalid_configuration_is_refused_at_start_in_chinese() {
     let t = TempDir::new();
-    let o = run(
-        t.path(),
-        &[
-            "serve",
-            "--listen",
-            "localhost",
-            "--database-url",
-            "mysql://root:pw@h/db",
-        ],
-        None,
-    );
+    let o = run(t.path(), &["serve", "--listen", "localhost", "--database-url", "mysql://root:pw@h/db"], None);
     assert_eq!(o.status.code(), Some(2));
     let e = stderr(&o);
     assert!(e.contains("监听地址“localhost”无效"), "{e}");
@@ -548,11 +406,7 @@ fn invalid_configuration_is_refused_at_start_in_chinese() {
 
     let o = run(t.path(), &["migrate", "--config", "missing.toml"], None);
     assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("配置文件“missing.toml”不存在"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("配置文件“missing.toml”不存在"), "{}", stderr(&o));
 }
 
 #[tokio::test]
@@ -561,80 +415,42 @@ async fn serve_with_no_configuration_keeps_its_data_under_dot_data() {
     // Only the port is chosen (8080 may be taken on a developer's machine).
     let server = Server::start(t.path(), &["--demo"]).await;
     assert!(t.path().join("data/choucha.db").is_file());
-    assert!(
-        t.path().join("data/choucha.db-wal").is_file(),
-        "SQLite runs in WAL mode"
-    );
+    assert!(t.path().join("data/choucha.db-wal").is_file(), "SQLite runs in WAL mode");
     assert!(t.path().join("data/evidence").is_dir());
-    assert_eq!(
-        token(&server.base, "regulator", DEMO_PASSWORD)
-            .await
-            .status(),
-        reqwest::StatusCode::OK
-    );
+    assert_eq!(token(&server.base, "regulator", DEMO_PASSWORD).await.status(), reqwest::StatusCode::OK);
     let status = server.stop();
     assert!(status.success(), "{status:?}");
 }
 
 #[tokio::test]
 async fn serves_on_postgresql_when_configured() {
-    let Some(base_url) = std::env::var("CHOUCHA_TEST_DATABASE_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-    else {
+    let Some(base_url) = std::env::var("CHOUCHA_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) else {
         eprintln!("CHOUCHA_TEST_DATABASE_URL not set: PostgreSQL test skipped");
         return;
     };
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     // "t_" like the store's test schemas, so leftover schemas are swept by the same cleanup.
     let schema = format!("t_cli_{}_{}", std::process::id(), nanos % 1_000_000_000);
-    let admin = choucha_store::Store::connect(&base_url)
-        .await
-        .expect("connect to PostgreSQL");
-    admin
-        .reader()
-        .execute_unprepared(&format!("CREATE SCHEMA {schema}"))
-        .await
-        .expect("create schema");
+    let admin = choucha_store::Store::connect(&base_url).await.expect("connect to PostgreSQL");
+    admin.reader().execute_unprepared(&format!("CREATE SCHEMA {schema}")).await.expect("create schema");
     let sep = if base_url.contains('?') { '&' } else { '?' };
     let url = format!("{base_url}{sep}options=-c%20search_path%3D{schema}");
 
     let t = TempDir::new();
-    let server = Server::start(
-        t.path(),
-        &[
-            "--demo",
-            "--database-url",
-            &url,
-            "--data-dir",
-            &t.data().display().to_string(),
-        ],
-    )
-    .await;
+    let server =
+        Server::start(t.path(), &["--demo", "--database-url", &url, "--data-dir", &t.data().display().to_string()])
+            .await;
     let printed = server.printed();
     let r = token(&server.base, "report_approver", DEMO_PASSWORD).await;
     assert_eq!(r.status(), reqwest::StatusCode::OK);
-    assert!(
-        !t.data().join("choucha.db").exists(),
-        "no SQLite file when PostgreSQL is configured"
-    );
+    assert!(!t.data().join("choucha.db").exists(), "no SQLite file when PostgreSQL is configured");
     let status = server.stop();
     assert!(status.success(), "{status:?} {printed:?}");
 
     // The demo landed in the test's own schema, and its audit chain verifies.
     let v = run(
         t.path(),
-        &[
-            "audit",
-            "verify",
-            "--database-url",
-            &url,
-            "--data-dir",
-            &t.data().display().to_string(),
-        ],
+        &["audit", "verify", "--database-url", &url, "--data-dir", &t.data().display().to_string()],
         None,
     );
     assert_ok(&v, "audit verify on PostgreSQL");
@@ -649,10 +465,6 @@ async fn serves_on_postgresql_when_configured() {
         .expect("row");
     let n: i64 = row.try_get("", "n").expect("n");
     assert_eq!(n, 3000);
-    admin
-        .reader()
-        .execute_unprepared(&format!("DROP SCHEMA {schema} CASCADE"))
-        .await
-        .expect("drop schema");
+    admin.reader().execute_unprepared(&format!("DROP SCHEMA {schema} CASCADE")).await.expect("drop schema");
     admin.close().await.expect("close");
 }

@@ -41,7 +41,14 @@ async fn scenario(url: String, data_dir: PathBuf) {
     let d = draws::run(
         &s,
         &regulator,
-        DrawRequest { item_id: diesel.id, quota: 5, seed: "大同市局公开摇号 2025-10-09 第1轮".into(), stratified: true, team_size: None, filters: DrawFilters::default() },
+        DrawRequest {
+            item_id: diesel.id,
+            quota: 5,
+            seed: "大同市局公开摇号 2025-10-09 第1轮".into(),
+            stratified: true,
+            team_size: None,
+            filters: DrawFilters::default(),
+        },
     )
     .await
     .expect("draw");
@@ -57,7 +64,11 @@ async fn scenario(url: String, data_dir: PathBuf) {
 
     // An edited record is caught.
     let store = choucha_store::Store::connect(&url).await.expect("connect");
-    store.reader().execute_unprepared(&format!("UPDATE draws SET seed = 'another seed' WHERE id = {id}")).await.expect("tamper");
+    store
+        .reader()
+        .execute_unprepared(&format!("UPDATE draws SET seed = 'another seed' WHERE id = {id}"))
+        .await
+        .expect("tamper");
     store.close().await.expect("close");
     let o = choucha(&[&["draw", "verify", id.as_str()][..], &base[..]].concat());
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));

@@ -54,9 +54,17 @@ pub fn write_annex1(a: &Annex1) -> Result<Vec<u8>, DocumentError> {
     let mut wb = Workbook::new();
     let sheet = wb.add_worksheet();
     sheet.set_name("附件1").map_err(xlsx_err)?;
-    let border = Format::new().set_border(FormatBorder::Thin).set_align(FormatAlign::Center).set_align(FormatAlign::VerticalCenter).set_text_wrap();
+    let border = Format::new()
+        .set_border(FormatBorder::Thin)
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter)
+        .set_text_wrap();
     let header = border.clone().set_bold().set_background_color("#F0F4F8");
-    let title = Format::new().set_bold().set_font_size(16).set_align(FormatAlign::Center).set_align(FormatAlign::VerticalCenter);
+    let title = Format::new()
+        .set_bold()
+        .set_font_size(16)
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter);
     let text = border.clone().set_num_format("@");
     sheet.merge_range(0, 0, 0, 4, &a.title, &title).map_err(xlsx_err)?;
     sheet.set_row_height(0, 32).map_err(xlsx_err)?;
@@ -103,7 +111,14 @@ pub fn write_annex1(a: &Annex1) -> Result<Vec<u8>, DocumentError> {
     wb.save_to_buffer().map_err(xlsx_err)
 }
 
-fn merge_or_write(sheet: &mut rust_xlsxwriter::Worksheet, r1: u32, r2: u32, col: u16, value: &str, f: &Format) -> Result<(), DocumentError> {
+fn merge_or_write(
+    sheet: &mut rust_xlsxwriter::Worksheet,
+    r1: u32,
+    r2: u32,
+    col: u16,
+    value: &str,
+    f: &Format,
+) -> Result<(), DocumentError> {
     if r2 > r1 {
         sheet.merge_range(r1, col, r2, col, value, f).map_err(xlsx_err)?;
     } else {
@@ -117,7 +132,11 @@ pub fn read_annex1(bytes: &[u8], format: TableFormat) -> Result<Result<Annex1, V
     let rows = read_rows(bytes, format)?;
     let mut errs = Vec::new();
     let Some(hpos) = rows.iter().position(|(_, cells)| cells.iter().any(|c| c == "产品名称")) else {
-        return Ok(Err(vec![Annex1Error { row: 1, column: String::new(), message: "未找到表头（须含“序号、产品分类、产品名称、抽查批次、抽查范围”）".into() }]));
+        return Ok(Err(vec![Annex1Error {
+            row: 1,
+            column: String::new(),
+            message: "未找到表头（须含“序号、产品分类、产品名称、抽查批次、抽查范围”）".into(),
+        }]));
     };
     let (hrow, hcells) = &rows[hpos];
     let col = |name: &str| hcells.iter().position(|c| c.replace(char::is_whitespace, "") == name);
@@ -163,33 +182,47 @@ pub fn read_annex1(bytes: &[u8], format: TableFormat) -> Result<Result<Annex1, V
         }
         let product = get(cells, 2);
         if product.is_empty() {
-            errs.push(Annex1Error { row: *number, column: "产品名称".into(), message: "产品名称不能为空".into() });
+            errs.push(Annex1Error {
+                row: *number, column: "产品名称".into(), message: "产品名称不能为空".into()
+            });
         }
         let mut category = get(cells, 1);
         if category.is_empty() {
             category = out.last().map(|r| r.category.clone()).unwrap_or_default();
         }
         if category.is_empty() {
-            errs.push(Annex1Error { row: *number, column: "产品分类".into(), message: "产品分类不能为空".into() });
+            errs.push(Annex1Error {
+                row: *number, column: "产品分类".into(), message: "产品分类不能为空".into()
+            });
         }
         let q = get(cells, 3);
         let quota = if q.is_empty() {
             if out.is_empty() {
-                errs.push(Annex1Error { row: *number, column: "抽查批次".into(), message: "第一个产品须填写抽查批次".into() });
+                errs.push(Annex1Error {
+                    row: *number,
+                    column: "抽查批次".into(),
+                    message: "第一个产品须填写抽查批次".into(),
+                });
             }
             None
         } else {
             match q.trim_end_matches("批次").trim().parse::<u32>() {
                 Ok(v) if v > 0 => Some(v),
                 _ => {
-                    errs.push(Annex1Error { row: *number, column: "抽查批次".into(), message: format!("抽查批次“{q}”应为正整数") });
+                    errs.push(Annex1Error {
+                        row: *number,
+                        column: "抽查批次".into(),
+                        message: format!("抽查批次“{q}”应为正整数"),
+                    });
                     None
                 }
             }
         };
         let scopes = get(cells, 4);
         if scopes.is_empty() {
-            errs.push(Annex1Error { row: *number, column: "抽查范围".into(), message: "抽查范围不能为空".into() });
+            errs.push(Annex1Error {
+                row: *number, column: "抽查范围".into(), message: "抽查范围不能为空".into()
+            });
         }
         out.push(Annex1Row { number: num, category, product, quota, scopes });
     }
@@ -202,7 +235,11 @@ pub fn read_annex1(bytes: &[u8], format: TableFormat) -> Result<Result<Annex1, V
         if let Ok(t) = digits.parse::<u32>()
             && t != a.total()
         {
-            errs.push(Annex1Error { row: r, column: "合计".into(), message: format!("合计{t}与各产品批次之和{}不符", a.total()) });
+            errs.push(Annex1Error {
+                row: r,
+                column: "合计".into(),
+                message: format!("合计{t}与各产品批次之和{}不符", a.total()),
+            });
         }
     }
     Ok(if errs.is_empty() { Ok(a) } else { Err(errs) })
@@ -247,7 +284,8 @@ mod tests {
             total_text: "60".into(),
             remark: String::new(),
         };
-        let back = read_annex1(&write_annex1(&shanxi).expect("write"), TableFormat::Xlsx).expect("read").expect("valid");
+        let back =
+            read_annex1(&write_annex1(&shanxi).expect("write"), TableFormat::Xlsx).expect("read").expect("valid");
         assert_eq!(back, shanxi);
     }
 

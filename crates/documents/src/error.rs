@@ -71,8 +71,5 @@ fn display_dirs(dirs: &[PathBuf]) -> String {
     if dirs.is_empty() {
         return "（无）".to_owned();
     }
-    dirs.iter()
-        .map(|dir| dir.display().to_string())
-        .collect::<Vec<_>>()
-        .join("、")
+    dirs.iter().map(|dir| dir.display().to_string()).collect::<Vec<_>>().join("、")
 }

@@ -102,11 +102,7 @@ impl Fonts {
             for index in 0..collection_size {
                 if let Some(info) = FontInfo::new(&data, index) {
                     book.push(info);
-                    faces.push(Face {
-                        file,
-                        index,
-                        font: OnceLock::new(),
-                    });
+                    faces.push(Face { file, index, font: OnceLock::new() });
                     count += 1;
                 }
             }
@@ -114,23 +110,12 @@ impl Fonts {
                 tracing::debug!(path = %path.display(), "no usable face in font file, skipped");
                 continue;
             }
-            files.push(FontFile {
-                path,
-                data: OnceLock::new(),
-            });
+            files.push(FontFile { path, data: OnceLock::new() });
         }
 
-        let fonts = Fonts {
-            inner: Arc::new(Inner {
-                book: LazyHash::new(book),
-                faces,
-                files,
-            }),
-        };
+        let fonts = Fonts { inner: Arc::new(Inner { book: LazyHash::new(book), faces, files }) };
         let Some(chinese) = fonts.chinese_family() else {
-            return Err(DocumentError::NoChineseFont {
-                searched: dirs.to_vec(),
-            });
+            return Err(DocumentError::NoChineseFont { searched: dirs.to_vec() });
         };
         tracing::info!(
             faces = fonts.inner.faces.len(),
@@ -191,10 +176,7 @@ impl Fonts {
 
 impl std::fmt::Debug for Fonts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Fonts")
-            .field("faces", &self.inner.faces.len())
-            .field("files", &self.inner.files.len())
-            .finish()
+        f.debug_struct("Fonts").field("faces", &self.inner.faces.len()).field("files", &self.inner.files.len()).finish()
     }
 }
 
@@ -212,21 +194,12 @@ fn typst_face_count(data: &[u8]) -> u32 {
 fn is_font_file(path: &Path) -> bool {
     path.extension()
         .and_then(|ext| ext.to_str())
-        .is_some_and(|ext| {
-            ["ttf", "otf", "ttc"]
-                .iter()
-                .any(|known| ext.eq_ignore_ascii_case(known))
-        })
+        .is_some_and(|ext| ["ttf", "otf", "ttc"].iter().any(|known| ext.eq_ignore_ascii_case(known)))
 }
 
 /// Appends the font files under `dir` in a stable (sorted) order, following symlinks but visiting
 /// each real file or folder once.
-fn collect_font_files(
-    dir: &Path,
-    depth: usize,
-    seen: &mut HashSet<PathBuf>,
-    out: &mut Vec<PathBuf>,
-) {
+fn collect_font_files(dir: &Path, depth: usize, seen: &mut HashSet<PathBuf>, out: &mut Vec<PathBuf>) {
     if depth > MAX_DEPTH {
         return;
     }
@@ -239,9 +212,7 @@ fn collect_font_files(
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
-    let mut entries: Vec<PathBuf> = entries
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .collect();
+    let mut entries: Vec<PathBuf> = entries.filter_map(|entry| entry.ok().map(|e| e.path())).collect();
     entries.sort();
     for path in entries {
         let Ok(meta) = fs::metadata(&path) else {
@@ -284,8 +255,7 @@ mod tests {
     #[test]
     fn refuses_a_folder_without_chinese_fonts() {
         let empty = std::env::temp_dir().join(format!("choucha-no-fonts-{}", std::process::id()));
-        let result =
-            fs::create_dir_all(&empty).map(|()| Fonts::load_only(std::slice::from_ref(&empty)));
+        let result = fs::create_dir_all(&empty).map(|()| Fonts::load_only(std::slice::from_ref(&empty)));
         let _ = fs::remove_dir(&empty);
         match result {
             Ok(Err(err @ DocumentError::NoChineseFont { .. })) => {

@@ -39,10 +39,7 @@ pub struct ImprovementLetter {
 ///
 /// # Errors
 /// See [`Renderer::render_pdf`].
-pub fn improvement_letter_pdf(
-    renderer: &Renderer,
-    letter: &ImprovementLetter,
-) -> Result<Vec<u8>, DocumentError> {
+pub fn improvement_letter_pdf(renderer: &Renderer, letter: &ImprovementLetter) -> Result<Vec<u8>, DocumentError> {
     let data = serde_json::to_value(letter)?;
     renderer.render_pdf(Template::ImprovementLetter, &data)
 }

@@ -49,14 +49,8 @@ const BODY_FONT_PREFERENCE: &[&str] = &[
 ];
 
 /// Titles and labels: 黑体-like faces with a bold weight where possible.
-const TITLE_FONT_PREFERENCE: &[&str] = &[
-    "Noto Sans CJK SC",
-    "Source Han Sans SC",
-    "SimHei",
-    "FandolHei",
-    "WenQuanYi Micro Hei",
-    "Droid Sans Fallback",
-];
+const TITLE_FONT_PREFERENCE: &[&str] =
+    &["Noto Sans CJK SC", "Source Han Sans SC", "SimHei", "FandolHei", "WenQuanYi Micro Hei", "Droid Sans Fallback"];
 
 /// The documents this crate can render.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -163,11 +157,7 @@ impl Renderer {
     /// template needs is missing from `data`), [`DocumentError::Pdf`] when the PDF cannot be
     /// written.
     #[tracing::instrument(skip_all, fields(template = template.name()))]
-    pub fn render_pdf(
-        &self,
-        template: Template,
-        data: &serde_json::Value,
-    ) -> Result<Vec<u8>, DocumentError> {
+    pub fn render_pdf(&self, template: Template, data: &serde_json::Value) -> Result<Vec<u8>, DocumentError> {
         let started = std::time::Instant::now();
         let main = self
             .inner
@@ -176,14 +166,9 @@ impl Renderer {
             .find(|(known, _)| *known == template)
             .map(|(_, source)| source.clone())
             .ok_or_else(|| DocumentError::Template {
-                template: template.name(),
-                message: "模板未注册".to_owned(),
+                template: template.name(), message: "模板未注册".to_owned()
             })?;
-        let world = RenderWorld {
-            inner: &self.inner,
-            main,
-            data: Bytes::new(serde_json::to_vec(data)?),
-        };
+        let world = RenderWorld { inner: &self.inner, main, data: Bytes::new(serde_json::to_vec(data)?) };
 
         let compiled = typst::compile::<PagedDocument>(&world);
         for warning in &compiled.warnings {
@@ -191,10 +176,7 @@ impl Renderer {
         }
         let result = compiled
             .output
-            .map_err(|errors| DocumentError::Template {
-                template: template.name(),
-                message: describe(&world, &errors),
-            })
+            .map_err(|errors| DocumentError::Template { template: template.name(), message: describe(&world, &errors) })
             .and_then(|document| {
                 let options = typst_pdf::PdfOptions {
                     creator: Smart::Custom(Some("Choucha".to_owned())),
@@ -207,20 +189,14 @@ impl Renderer {
             });
         typst::comemo::evict(EVICT_MAX_AGE);
 
-        tracing::debug!(
-            elapsed_ms = started.elapsed().as_millis(),
-            ok = result.is_ok(),
-            "rendered"
-        );
+        tracing::debug!(elapsed_ms = started.elapsed().as_millis(), ok = result.is_ok(), "rendered");
         result
     }
 }
 
 impl std::fmt::Debug for Renderer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Renderer")
-            .field("fonts", &self.inner.fonts)
-            .finish()
+        f.debug_struct("Renderer").field("fonts", &self.inner.fonts).finish()
     }
 }
 
@@ -257,11 +233,7 @@ impl World for RenderWorld<'_> {
     }
 
     fn file(&self, id: FileId) -> FileResult<Bytes> {
-        if id == self.inner.data_id {
-            Ok(self.data.clone())
-        } else {
-            self.source(id).map(Bytes::from_string)
-        }
+        if id == self.inner.data_id { Ok(self.data.clone()) } else { self.source(id).map(Bytes::from_string) }
     }
 
     fn font(&self, index: usize) -> Option<Font> {
@@ -287,11 +259,8 @@ fn virtual_file_id(path: &'static str) -> Result<FileId, DocumentError> {
 }
 
 fn available_families(fonts: &Fonts, preference: &[&str]) -> Vec<String> {
-    let mut families: Vec<String> = preference
-        .iter()
-        .filter(|family| fonts.has_family(family))
-        .map(|family| (*family).to_owned())
-        .collect();
+    let mut families: Vec<String> =
+        preference.iter().filter(|family| fonts.has_family(family)).map(|family| (*family).to_owned()).collect();
     if families.is_empty()
         && let Some(family) = fonts.chinese_family()
     {
@@ -301,12 +270,7 @@ fn available_families(fonts: &Fonts, preference: &[&str]) -> Vec<String> {
 }
 
 fn font_list_value(families: &[String]) -> Value {
-    Value::Array(
-        families
-            .iter()
-            .map(|family| Value::Str(family.as_str().into()))
-            .collect::<Array>(),
-    )
+    Value::Array(families.iter().map(|family| Value::Str(family.as_str().into())).collect::<Array>())
 }
 
 /// Typst diagnostics as text: message, template line and hints, one diagnostic per line.

@@ -8,9 +8,7 @@ use std::process::Command;
 use std::sync::LazyLock;
 use std::time::Instant;
 
-use choucha_documents::{
-    DocumentError, ImprovementLetter, Renderer, Template, improvement_letter_pdf,
-};
+use choucha_documents::{DocumentError, ImprovementLetter, Renderer, Template, improvement_letter_pdf};
 use chrono::NaiveDate;
 
 static RENDERER: LazyLock<Renderer> = LazyLock::new(|| match Renderer::load(&[]) {
@@ -60,8 +58,7 @@ fn refrigerator_letter() -> ImprovementLetter {
 /// Keeps the PDF for a look when `CHOUCHA_PDF_OUT` names a folder.
 fn keep(name: &str, pdf: &[u8]) {
     if let Some(dir) = std::env::var_os("CHOUCHA_PDF_OUT") {
-        std::fs::write(std::path::Path::new(&dir).join(name), pdf)
-            .expect("write PDF for inspection");
+        std::fs::write(std::path::Path::new(&dir).join(name), pdf).expect("write PDF for inspection");
     }
 }
 
@@ -74,28 +71,18 @@ fn pdf_text(pdf: &[u8]) -> Option<String> {
         std::thread::current().id()
     ));
     std::fs::write(&path, pdf).expect("write temporary PDF");
-    let output = Command::new("pdftotext")
-        .args(["-raw", "-enc", "UTF-8"])
-        .arg(&path)
-        .arg("-")
-        .output();
+    let output = Command::new("pdftotext").args(["-raw", "-enc", "UTF-8"]).arg(&path).arg("-").output();
     let _ = std::fs::remove_file(&path);
     match output {
         Ok(output) => {
-            assert!(
-                output.status.success(),
-                "pdftotext failed: {}",
-                String::from_utf8_lossy(&output.stderr)
-            );
+            assert!(output.status.success(), "pdftotext failed: {}", String::from_utf8_lossy(&output.stderr));
             Some(String::from_utf8(output.stdout).expect("pdftotext writes UTF-8"))
         }
         Err(err) if std::env::var("CI").as_deref() == Ok("true") => {
             panic!("pdftotext (poppler-utils) is required under CI: {err}")
         }
         Err(err) => {
-            eprintln!(
-                "SKIPPED: pdftotext (poppler-utils) not found ({err}); install it to check PDF text"
-            );
+            eprintln!("SKIPPED: pdftotext (poppler-utils) not found ({err}); install it to check PDF text");
             None
         }
     }
@@ -107,10 +94,7 @@ fn squeeze(text: &str) -> String {
 
 fn assert_contains(haystack: &str, needle: &str) {
     let needle = squeeze(needle);
-    assert!(
-        haystack.contains(&needle),
-        "PDF text lacks {needle:?}; text was:\n{haystack}"
-    );
+    assert!(haystack.contains(&needle), "PDF text lacks {needle:?}; text was:\n{haystack}");
 }
 
 #[test]
@@ -172,22 +156,14 @@ fn prints_markup_characters_in_data_literally() {
     letter.product_name = r#"#set page(width: 1cm) *粗体* $x^2$"#.to_owned();
     letter.model = r#"[链接] "引号" \ 反斜杠"#.to_owned();
     letter.producer = r#"#panic("注入") #import "/data.json""#.to_owned();
-    letter.failing_items = vec![
-        "#(1 + 1)".to_owned(),
-        "_下划线_ `代码` @引用 <标签>".to_owned(),
-    ];
+    letter.failing_items = vec!["#(1 + 1)".to_owned(), "_下划线_ `代码` @引用 <标签>".to_owned()];
     letter.remarks = "// 不是注释 /* 也不是 */ = 不是标题".to_owned();
     let pdf = improvement_letter_pdf(&RENDERER, &letter).expect("render");
     keep("improvement_letter_markup.pdf", &pdf);
 
     let Some(text) = pdf_text(&pdf) else { return };
     let text = squeeze(&text);
-    for field in [
-        &letter.product_name,
-        &letter.model,
-        &letter.producer,
-        &letter.remarks,
-    ] {
+    for field in [&letter.product_name, &letter.model, &letter.producer, &letter.remarks] {
         assert_contains(&text, field);
     }
     for item in &letter.failing_items {
@@ -198,12 +174,8 @@ fn prints_markup_characters_in_data_literally() {
 #[test]
 fn breaks_long_texts_across_pages() {
     let mut letter = refrigerator_letter();
-    let paragraph =
-        "经对比同类产品设计资料与生产过程记录，压缩机、冷凝器与保温层的匹配存在不足，需系统复核。";
-    letter.cause_analysis = (1..=40)
-        .map(|n| format!("{n}. {paragraph}"))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let paragraph = "经对比同类产品设计资料与生产过程记录，压缩机、冷凝器与保温层的匹配存在不足，需系统复核。";
+    letter.cause_analysis = (1..=40).map(|n| format!("{n}. {paragraph}")).collect::<Vec<_>>().join("\n");
     letter.suggestions = format!("{}最后一条建议。", "请企业逐项整改并保存记录。".repeat(60));
     let pdf = improvement_letter_pdf(&RENDERER, &letter).expect("render");
     keep("improvement_letter_long.pdf", &pdf);
@@ -220,10 +192,7 @@ fn breaks_long_texts_across_pages() {
 
 #[test]
 fn reports_data_the_template_cannot_use() {
-    let result = RENDERER.render_pdf(
-        Template::ImprovementLetter,
-        &serde_json::json!({ "report_no": 1 }),
-    );
+    let result = RENDERER.render_pdf(Template::ImprovementLetter, &serde_json::json!({ "report_no": 1 }));
     match result {
         Err(err @ DocumentError::Template { .. }) => {
             let message = err.to_string();

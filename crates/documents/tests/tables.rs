@@ -28,46 +28,21 @@ fn enterprise_rows() -> Vec<Vec<CellValue>> {
     ]
 }
 
-const HEADERS: [&str; 7] = [
-    "企业名称",
-    "统一社会信用代码",
-    "区划代码",
-    "编号",
-    "批次",
-    "金额",
-    "抽样日期",
-];
+const HEADERS: [&str; 7] = ["企业名称", "统一社会信用代码", "区划代码", "编号", "批次", "金额", "抽样日期"];
 
 #[test]
 fn reads_back_what_it_writes() {
-    let bytes =
-        write_table("企业名录", None, &HEADERS, enterprise_rows().into_iter()).expect("write");
+    let bytes = write_table("企业名录", None, &HEADERS, enterprise_rows().into_iter()).expect("write");
     let table = read_table(&bytes, TableFormat::Xlsx).expect("read");
     assert_eq!(table.headers(), HEADERS);
     assert_eq!(table.header_row(), 1);
     assert_eq!(
         table.rows()[0],
-        [
-            "某某电器股份有限公司",
-            "91140213MA0K123456",
-            "140213",
-            "0012",
-            "3",
-            "12.5",
-            "2025-10-20"
-        ]
+        ["某某电器股份有限公司", "91140213MA0K123456", "140213", "0012", "3", "12.5", "2025-10-20"]
     );
     assert_eq!(
         table.rows()[1],
-        [
-            "大同市平城区某某家电商场",
-            "92140202MA0H00000X",
-            "140202",
-            "1234567890123456789",
-            "",
-            "-0.5",
-            ""
-        ]
+        ["大同市平城区某某家电商场", "92140202MA0H00000X", "140202", "1234567890123456789", "", "-0.5", ""]
     );
     assert_eq!(table.sheet_row(0), 2);
     assert_eq!(table.sheet_row(1), 3);
@@ -75,22 +50,14 @@ fn reads_back_what_it_writes() {
 
 #[test]
 fn skips_its_own_title_row_when_reading_back() {
-    let bytes = write_table(
-        "抽检结果",
-        Some("2025年电冰箱产品质量监督抽查结果"),
-        &HEADERS,
-        enterprise_rows().into_iter(),
-    )
-    .expect("write");
+    let bytes =
+        write_table("抽检结果", Some("2025年电冰箱产品质量监督抽查结果"), &HEADERS, enterprise_rows().into_iter())
+            .expect("write");
     let table = read_table(&bytes, TableFormat::Xlsx).expect("read");
     assert_eq!(table.header_row(), 2);
     assert_eq!(table.headers(), HEADERS);
     assert_eq!(table.len(), 2);
-    assert_eq!(
-        table.sheet_row(0),
-        3,
-        "the first data row is sheet row 3 under a title"
-    );
+    assert_eq!(table.sheet_row(0), 3, "the first data row is sheet row 3 under a title");
     assert_eq!(table.column("区划代码"), Some(2));
     assert_eq!(table.rows()[1][2], "140202");
 }
@@ -101,30 +68,10 @@ fn keeps_number_like_text_exact_in_csv() {
                某某电器股份有限公司,91140213MA0K123456,140213,03512345678\r\n\
                \"某某家电商场, 平城区\",911402000000000001,0140,\r\n";
     let table = read_table(csv.as_bytes(), TableFormat::Csv).expect("read");
-    assert_eq!(
-        table.headers(),
-        ["企业名称", "统一社会信用代码", "区划代码", "联系电话"]
-    );
-    assert_eq!(
-        table.rows()[0],
-        [
-            "某某电器股份有限公司",
-            "91140213MA0K123456",
-            "140213",
-            "03512345678"
-        ]
-    );
-    assert_eq!(
-        table.rows()[1],
-        ["某某家电商场, 平城区", "911402000000000001", "0140", ""]
-    );
-    assert_eq!(
-        table
-            .numbered_rows()
-            .map(|(row, _)| row)
-            .collect::<Vec<_>>(),
-        [2, 3]
-    );
+    assert_eq!(table.headers(), ["企业名称", "统一社会信用代码", "区划代码", "联系电话"]);
+    assert_eq!(table.rows()[0], ["某某电器股份有限公司", "91140213MA0K123456", "140213", "03512345678"]);
+    assert_eq!(table.rows()[1], ["某某家电商场, 平城区", "911402000000000001", "0140", ""]);
+    assert_eq!(table.numbered_rows().map(|(row, _)| row).collect::<Vec<_>>(), [2, 3]);
 }
 
 #[test]

@@ -156,10 +156,16 @@ pub fn run(input: &DrawInput) -> Result<DrawResult, RuleViolation> {
         return Err(RuleViolation::new("draw_quota", "抽取数量须大于0").on_field("quota"));
     }
     if input.seed.trim().is_empty() {
-        return Err(RuleViolation::new("draw_seed", "随机种子不能为空（公开摇号时由组织部门当场录入，或由系统生成并先行公示）").on_field("seed"));
+        return Err(RuleViolation::new(
+            "draw_seed",
+            "随机种子不能为空（公开摇号时由组织部门当场录入，或由系统生成并先行公示）",
+        )
+        .on_field("seed"));
     }
     if input.team_size < MIN_TEAM {
-        return Err(RuleViolation::new("rule2_min_samplers", "每个抽样组不得少于2名抽样人员（规则2）").on_field("team_size"));
+        return Err(
+            RuleViolation::new("rule2_min_samplers", "每个抽样组不得少于2名抽样人员（规则2）").on_field("team_size")
+        );
     }
     let mut candidates = input.candidates.clone();
     candidates.sort_by(|a, b| a.uscc.cmp(&b.uscc));
@@ -235,7 +241,14 @@ mod tests {
     }
 
     fn input(seed: &str, n: usize, quota: usize) -> DrawInput {
-        DrawInput { seed: seed.into(), candidates: cands(n), quota, stratified: false, samplers: samplers(6), team_size: 2 }
+        DrawInput {
+            seed: seed.into(),
+            candidates: cands(n),
+            quota,
+            stratified: false,
+            samplers: samplers(6),
+            team_size: 2,
+        }
     }
 
     #[test]
@@ -276,14 +289,18 @@ mod tests {
         i.samplers[0].conflicts.insert(target.clone());
         let r = run(&i).expect("draw");
         let d = r.drawn.iter().find(|d| d.uscc == target).expect("drawn");
-        assert!(!d.team.contains(&"s00".to_string()), "a sampler never visits an enterprise they declared a conflict with");
+        assert!(
+            !d.team.contains(&"s00".to_string()),
+            "a sampler never visits an enterprise they declared a conflict with"
+        );
         i.samplers[1].conflicts.insert(target);
         assert_eq!(run(&i).unwrap_err().code, "rule2_min_samplers");
     }
 
     #[test]
     fn stratified_allocation_is_proportional() {
-        let sizes: BTreeMap<String, usize> = [("140213".to_string(), 60), ("140221".to_string(), 30), ("140222".to_string(), 10)].into();
+        let sizes: BTreeMap<String, usize> =
+            [("140213".to_string(), 60), ("140221".to_string(), 30), ("140222".to_string(), 10)].into();
         let a = allocate(&sizes, 10);
         assert_eq!(a["140213"], 6);
         assert_eq!(a["140221"], 3);

@@ -178,9 +178,15 @@ impl FromStr for EnterpriseStatus {
         let t = s.trim();
         EnterpriseStatus::ALL
             .into_iter()
-            .find(|k| k.as_str() == t || k.label() == t || (t == "开业" && *k == EnterpriseStatus::Operating) || (t == "歇业" && *k == EnterpriseStatus::Suspended))
+            .find(|k| {
+                k.as_str() == t
+                    || k.label() == t
+                    || (t == "开业" && *k == EnterpriseStatus::Operating)
+                    || (t == "歇业" && *k == EnterpriseStatus::Suspended)
+            })
             .ok_or_else(|| {
-                RuleViolation::new("invalid_status", format!("未知经营状态“{t}”（应为在营、停业或注销）")).on_field("status")
+                RuleViolation::new("invalid_status", format!("未知经营状态“{t}”（应为在营、停业或注销）"))
+                    .on_field("status")
             })
     }
 }
@@ -227,11 +233,7 @@ fn opt(s: &str) -> Option<String> {
 
 /// Split a product-line list (、,，;； or new lines).
 pub fn split_product_lines(s: &str) -> Vec<String> {
-    s.split(['、', ',', '，', ';', '；', '\n'])
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(str::to_string)
-        .collect()
+    s.split(['、', ',', '，', ';', '；', '\n']).map(str::trim).filter(|p| !p.is_empty()).map(str::to_string).collect()
 }
 
 impl EnterpriseDraft {
@@ -268,15 +270,20 @@ impl EnterpriseDraft {
             Some(s) => parse_date(&s)
                 .ok_or_else(|| {
                     errs.push(
-                        RuleViolation::new("invalid_date", format!("许可证有效期“{s}”不是有效日期（格式：2026-12-31）"))
-                            .on_field("licence_valid_until"),
+                        RuleViolation::new(
+                            "invalid_date",
+                            format!("许可证有效期“{s}”不是有效日期（格式：2026-12-31）"),
+                        )
+                        .on_field("licence_valid_until"),
                     )
                 })
                 .ok(),
         };
         let licence_no = opt(&self.licence_no);
         if licence_valid_until.is_some() && licence_no.is_none() {
-            errs.push(RuleViolation::new("required", "填写了许可证有效期，但未填写生产许可证编号").on_field("licence_no"));
+            errs.push(
+                RuleViolation::new("required", "填写了许可证有效期，但未填写生产许可证编号").on_field("licence_no"),
+            );
         }
         let status = match opt(&self.status) {
             None => Some(EnterpriseStatus::Operating),

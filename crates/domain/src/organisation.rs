@@ -60,11 +60,7 @@ impl OrgKind {
         } else {
             Err(RuleViolation::new(
                 "invalid_parent",
-                format!(
-                    "{}的上级机构不能是{}",
-                    self.label(),
-                    parent.map(OrgKind::label).unwrap_or("空（顶级）")
-                ),
+                format!("{}的上级机构不能是{}", self.label(), parent.map(OrgKind::label).unwrap_or("空（顶级）")),
             )
             .on_field("parent"))
         }
@@ -109,11 +105,7 @@ impl Capabilities {
 pub fn validate_org_code(code: &str) -> Result<String, RuleViolation> {
     let c = code.trim();
     if c.len() < 2 || c.len() > 40 || !c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_') {
-        return Err(RuleViolation::new(
-            "invalid_org_code",
-            "机构代码须为2至40位字母、数字、“-”或“_”",
-        )
-        .on_field("code"));
+        return Err(RuleViolation::new("invalid_org_code", "机构代码须为2至40位字母、数字、“-”或“_”").on_field("code"));
     }
     Ok(c.to_string())
 }

@@ -90,7 +90,10 @@ pub fn check_quota_change(state: PlanState, amendment_reason: Option<&str>) -> R
     match state {
         PlanState::Draft => Ok(()),
         PlanState::Issued if amendment_reason.is_some_and(|r| !r.trim().is_empty()) => Ok(()),
-        PlanState::Issued => Err(RuleViolation::new("plan_amendment_required", "计划已下达，调整抽查批次须以变更记录方式进行并说明理由").on_field("reason")),
+        PlanState::Issued => {
+            Err(RuleViolation::new("plan_amendment_required", "计划已下达，调整抽查批次须以变更记录方式进行并说明理由")
+                .on_field("reason"))
+        }
         PlanState::Closed => Err(RuleViolation::new("plan_state", "计划已结束，不能修改")),
     }
 }
@@ -137,7 +140,10 @@ pub fn parse_scopes(s: &str) -> Result<BTreeSet<Scope>, RuleViolation> {
         let scope = [Scope::Producer, Scope::Seller, Scope::FuelStation]
             .into_iter()
             .find(|k| k.as_str() == part || k.label() == part)
-            .ok_or_else(|| RuleViolation::new("invalid_scope", format!("未知的抽查范围“{part}”（应为生产者、销售者或加油站）")).on_field("scope"))?;
+            .ok_or_else(|| {
+                RuleViolation::new("invalid_scope", format!("未知的抽查范围“{part}”（应为生产者、销售者或加油站）"))
+                    .on_field("scope")
+            })?;
         out.insert(scope);
     }
     if out.is_empty() {
@@ -164,7 +170,11 @@ pub const MAX_BATCHES_PER_ENTERPRISE: u32 = 2;
 
 /// DESIGN.md rule 5: may this enterprise give one more batch of `product` in this plan?
 /// `existing` lists the products (plan item ids) it already gives in this plan, one entry a batch.
-pub fn check_batch_limits(existing: &[i64], product: i64, allowance: Option<&BatchAllowance>) -> Result<(), RuleViolation> {
+pub fn check_batch_limits(
+    existing: &[i64],
+    product: i64,
+    allowance: Option<&BatchAllowance>,
+) -> Result<(), RuleViolation> {
     let (per_product, total) = allowance
         .map(|a| (a.max_per_product, a.max_total))
         .unwrap_or((MAX_BATCHES_PER_PRODUCT, MAX_BATCHES_PER_ENTERPRISE));
@@ -315,13 +325,26 @@ mod tests {
 
     #[test]
     fn rule22_no_repeat_within_six_months() {
-        let key = ProductKey { producer: "91140213MA0000001X".into(), product: "车用柴油".into(), ..Default::default() };
-        let past = vec![PastCheck { bureau_id: 2, bureau_name: "大同市市场监督管理局".into(), level: BureauLevel::City, key: key.clone(), sampled_on: d(2025, 5, 10) }];
+        let key =
+            ProductKey { producer: "91140213MA0000001X".into(), product: "车用柴油".into(), ..Default::default() };
+        let past = vec![PastCheck {
+            bureau_id: 2,
+            bureau_name: "大同市市场监督管理局".into(),
+            level: BureauLevel::City,
+            key: key.clone(),
+            sampled_on: d(2025, 5, 10),
+        }];
         // Same bureau, 5 months later: refused; 7 months later: allowed.
-        assert_eq!(check_repeat(&past, 2, BureauLevel::City, &key, d(2025, 10, 9), false).unwrap_err().code, "rule22_repeat");
+        assert_eq!(
+            check_repeat(&past, 2, BureauLevel::City, &key, d(2025, 10, 9), false).unwrap_err().code,
+            "rule22_repeat"
+        );
         assert!(check_repeat(&past, 2, BureauLevel::City, &key, d(2025, 12, 11), false).is_ok());
         // A county bureau does not repeat the city's check; the province may.
-        assert_eq!(check_repeat(&past, 7, BureauLevel::County, &key, d(2025, 8, 1), false).unwrap_err().code, "rule22_higher_level");
+        assert_eq!(
+            check_repeat(&past, 7, BureauLevel::County, &key, d(2025, 8, 1), false).unwrap_err().code,
+            "rule22_higher_level"
+        );
         assert!(check_repeat(&past, 1, BureauLevel::Province, &key, d(2025, 8, 1), false).is_ok());
         // Follow-up and emergency checks are exempt.
         assert!(check_repeat(&past, 2, BureauLevel::City, &key, d(2025, 6, 1), true).is_ok());

@@ -95,9 +95,7 @@ impl FromStr for Role {
         Role::ALL
             .into_iter()
             .find(|r| r.as_str() == s.trim() || r.label() == s.trim())
-            .ok_or_else(|| {
-                RuleViolation::new("invalid_role", format!("未知角色“{s}”")).on_field("role")
-            })
+            .ok_or_else(|| RuleViolation::new("invalid_role", format!("未知角色“{s}”")).on_field("role"))
     }
 }
 
@@ -127,7 +125,9 @@ fn role_permits(role: Role, perm: Permission) -> bool {
     use Permission as P;
     match role {
         Role::Admin => true,
-        Role::Regulator => matches!(perm, P::ViewRegistry | P::EditRegistry | P::ViewAudit | P::ManagePlans | P::ViewPlans),
+        Role::Regulator => {
+            matches!(perm, P::ViewRegistry | P::EditRegistry | P::ViewAudit | P::ManagePlans | P::ViewPlans)
+        }
         Role::LocalRegulator => matches!(perm, P::ViewRegistry | P::EditRegistry | P::ViewPlans),
         // Samplers need the registry on site (the enterprise's USCC, licences); testers never see
         // who was sampled (rule 13), so the registry is closed to them.

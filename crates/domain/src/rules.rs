@@ -102,7 +102,10 @@ pub fn transition(state: RulesState, action: RulesAction, actor: RulesActor) -> 
             A::Edit | A::Submit => "承担检验任务的检验机构",
             _ => "组织监督抽查的部门",
         };
-        return Err(RuleViolation::new("rule3_wrong_party", format!("实施细则的“{}”只能由{}进行（规则3）", action.label(), who)));
+        return Err(RuleViolation::new(
+            "rule3_wrong_party",
+            format!("实施细则的“{}”只能由{}进行（规则3）", action.label(), who),
+        ));
     }
     let next = match (state, action) {
         (S::Draft, A::Edit) => Some(S::Draft),
@@ -113,10 +116,7 @@ pub fn transition(state: RulesState, action: RulesAction, actor: RulesActor) -> 
         _ => None,
     };
     next.ok_or_else(|| {
-        RuleViolation::new(
-            "rules_state",
-            format!("实施细则当前为“{}”，不能{}", state.label(), action.label()),
-        )
+        RuleViolation::new("rules_state", format!("实施细则当前为“{}”，不能{}", state.label(), action.label()))
     })
 }
 
@@ -169,7 +169,8 @@ impl Limit {
             Limit::PassFail => false,
         };
         if bad {
-            Err(RuleViolation::new("invalid_limit", "检验项目的限量值无效（范围下限须不大于上限，数值须为有限数）").on_field("limit"))
+            Err(RuleViolation::new("invalid_limit", "检验项目的限量值无效（范围下限须不大于上限，数值须为有限数）")
+                .on_field("limit"))
         } else {
             Ok(())
         }
@@ -211,13 +212,26 @@ impl ItemJudgement {
 /// The item judgement computed from the limit; a result of the wrong kind is refused.
 pub fn judge(limit: &Limit, measured: &Measured) -> Result<ItemJudgement, RuleViolation> {
     let ok = match (limit, measured) {
-        (Limit::Max { max, inclusive }, Measured::Number(v)) => if *inclusive { v <= max } else { v < max },
-        (Limit::Min { min, inclusive }, Measured::Number(v)) => if *inclusive { v >= min } else { v > min },
+        (Limit::Max { max, inclusive }, Measured::Number(v)) => {
+            if *inclusive {
+                v <= max
+            } else {
+                v < max
+            }
+        }
+        (Limit::Min { min, inclusive }, Measured::Number(v)) => {
+            if *inclusive {
+                v >= min
+            } else {
+                v > min
+            }
+        }
         (Limit::Range { min, max }, Measured::Number(v)) => v >= min && v <= max,
         (Limit::EqualsText { text }, Measured::Text(t)) => t.trim() == text.trim(),
         (Limit::PassFail, Measured::Pass(p)) => *p,
         _ => {
-            return Err(RuleViolation::new("result_kind", "检验结果的类型与该项目的要求不符（数值/文字/符合与否）").on_field("result"));
+            return Err(RuleViolation::new("result_kind", "检验结果的类型与该项目的要求不符（数值/文字/符合与否）")
+                .on_field("result"));
         }
     };
     if let Measured::Number(v) = measured

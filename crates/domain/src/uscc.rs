@@ -43,11 +43,7 @@ impl Uscc {
             return Err(err(format!("统一社会信用代码应为18位，“{}”为{}位", input.trim(), n)));
         }
         if let Some((pos, c)) = s.chars().enumerate().find(|(_, c)| value_of(*c).is_none()) {
-            return Err(err(format!(
-                "统一社会信用代码第{}位“{}”不是合法字符（不使用I、O、S、V、Z）",
-                pos + 1,
-                c
-            )));
+            return Err(err(format!("统一社会信用代码第{}位“{}”不是合法字符（不使用I、O、S、V、Z）", pos + 1, c)));
         }
         let division = &s[2..8];
         if DivisionCode::parse(division).is_err() {
@@ -56,9 +52,7 @@ impl Uscc {
         let expected = check_char(&s[..17]).ok_or_else(|| err("统一社会信用代码格式错误".into()))?;
         let actual = s.chars().nth(17).unwrap_or('?');
         if expected != actual {
-            return Err(err(format!(
-                "统一社会信用代码校验位错误：第18位应为“{expected}”，实为“{actual}”（GB 32100）"
-            )));
+            return Err(err(format!("统一社会信用代码校验位错误：第18位应为“{expected}”，实为“{actual}”（GB 32100）")));
         }
         Ok(Uscc(s))
     }

@@ -6,7 +6,13 @@ use choucha_store::audit::{self as store_audit, AuditFilter, AuditRow, Verificat
 
 use crate::{Actor, Result, Services, clamp_limit};
 
-pub async fn list(s: &Services, actor: &Actor, f: &AuditFilter, before_seq: Option<i64>, limit: Option<u64>) -> Result<Page<AuditRow>> {
+pub async fn list(
+    s: &Services,
+    actor: &Actor,
+    f: &AuditFilter,
+    before_seq: Option<i64>,
+    limit: Option<u64>,
+) -> Result<Page<AuditRow>> {
     actor.require(Permission::ViewAudit)?;
     Ok(store_audit::list(s.store.reader(), f, before_seq, clamp_limit(limit)).await?)
 }

@@ -4,11 +4,11 @@
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use chrono::{DateTime, Duration, Utc};
 use choucha_domain::RuleViolation;
 use choucha_domain::role::Role;
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::{organisations, tokens, users};
+use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -96,15 +96,24 @@ pub async fn login(s: &Services, username: &str, password: &str) -> Result<Actor
     let id = check_credentials(s, username, password).await?;
     let actor = actor_for_user(s, id).await?;
     let tx = s.store.begin().await?;
-    audit::append(&tx, &actor.audit_actor(), AuditEntry::new("auth.login", "user", id, json!(null), json!({"via": "page"}))).await?;
+    audit::append(
+        &tx,
+        &actor.audit_actor(),
+        AuditEntry::new("auth.login", "user", id, json!(null), json!({"via": "page"})),
+    )
+    .await?;
     tx.commit().await?;
     Ok(actor)
 }
 
 pub async fn logout(s: &Services, actor: &Actor) -> Result<()> {
     let tx = s.store.begin().await?;
-    audit::append(&tx, &actor.audit_actor(), AuditEntry::new("auth.logout", "user", actor.user_id, json!(null), json!(null)))
-        .await?;
+    audit::append(
+        &tx,
+        &actor.audit_actor(),
+        AuditEntry::new("auth.logout", "user", actor.user_id, json!(null), json!(null)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -131,7 +140,13 @@ pub async fn issue_token(s: &Services, username: &str, password: &str) -> Result
     audit::append(
         &tx,
         &actor.audit_actor(),
-        AuditEntry::new("auth.token_issue", "api_token", token_id, json!(null), json!({"user_id": id, "expires_at": expires_at})),
+        AuditEntry::new(
+            "auth.token_issue",
+            "api_token",
+            token_id,
+            json!(null),
+            json!({"user_id": id, "expires_at": expires_at}),
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -140,15 +155,21 @@ pub async fn issue_token(s: &Services, username: &str, password: &str) -> Result
 
 /// The acting user of a bearer token.
 pub async fn actor_from_token(s: &Services, token: &str) -> Result<Actor> {
-    let uid = tokens::user_of(s.store.reader(), &token_hash(token), Utc::now()).await?.ok_or(ServiceError::Unauthenticated)?;
+    let uid = tokens::user_of(s.store.reader(), &token_hash(token), Utc::now())
+        .await?
+        .ok_or(ServiceError::Unauthenticated)?;
     actor_for_user(s, uid).await
 }
 
 pub async fn revoke_token(s: &Services, actor: &Actor, token: &str) -> Result<()> {
     let tx = s.store.begin().await?;
     tokens::delete(&tx, &token_hash(token)).await?;
-    audit::append(&tx, &actor.audit_actor(), AuditEntry::new("auth.token_revoke", "user", actor.user_id, json!(null), json!(null)))
-        .await?;
+    audit::append(
+        &tx,
+        &actor.audit_actor(),
+        AuditEntry::new("auth.token_revoke", "user", actor.user_id, json!(null), json!(null)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -1,13 +1,13 @@
 //! The working-day calendar: every signed-in user reads it and computes deadlines; admins edit the
 //! special days when the State Council publishes the next year's arrangement.
 
-use chrono::NaiveDate;
 use choucha_domain::RuleViolation;
 use choucha_domain::calendar::{DayKind, TimeLimit, WorkCalendar};
 use choucha_domain::enterprise::parse_date;
 use choucha_domain::role::Permission;
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::calendar::{self as store_cal, DayRow};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -32,7 +32,8 @@ pub struct DayView {
 
 fn weekday_cn(d: NaiveDate) -> String {
     use chrono::Datelike;
-    ["星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"][d.weekday().num_days_from_monday() as usize].to_string()
+    ["星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"][d.weekday().num_days_from_monday() as usize]
+        .to_string()
 }
 
 impl From<DayRow> for DayView {
@@ -44,7 +45,9 @@ impl From<DayRow> for DayView {
 
 pub async fn year(s: &Services, _actor: &Actor, year: i32) -> Result<YearView> {
     if !(2000..=2100).contains(&year) {
-        return Err(ServiceError::invalid(RuleViolation::new("invalid_year", "年份应在2000至2100之间").on_field("year")));
+        return Err(ServiceError::invalid(
+            RuleViolation::new("invalid_year", "年份应在2000至2100之间").on_field("year"),
+        ));
     }
     let db = s.store.reader();
     let days = store_cal::list_year(db, year).await?.into_iter().map(DayView::from).collect();
@@ -62,7 +65,9 @@ pub struct DayInput {
 }
 
 fn parse_day(s: &str) -> std::result::Result<NaiveDate, RuleViolation> {
-    parse_date(s).ok_or_else(|| RuleViolation::new("invalid_date", format!("日期“{s}”无效（格式：2026-10-01）")).on_field("date"))
+    parse_date(s).ok_or_else(|| {
+        RuleViolation::new("invalid_date", format!("日期“{s}”无效（格式：2026-10-01）")).on_field("date")
+    })
 }
 
 pub async fn set_day(s: &Services, actor: &Actor, input: DayInput) -> Result<DayView> {
@@ -84,7 +89,13 @@ pub async fn set_day(s: &Services, actor: &Actor, input: DayInput) -> Result<Day
     audit::append(
         &tx,
         &actor.audit_actor(),
-        AuditEntry::new("calendar.set", "calendar_day", date, json!(before), json!({"day": date, "kind": kind.as_str(), "name": name})),
+        AuditEntry::new(
+            "calendar.set",
+            "calendar_day",
+            date,
+            json!(before),
+            json!({"day": date, "kind": kind.as_str(), "name": name}),
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -97,8 +108,12 @@ pub async fn delete_day(s: &Services, actor: &Actor, date: &str) -> Result<()> {
     let before = store_cal::get(s.store.reader(), date).await?.ok_or(ServiceError::NotFound("该日期的节假日安排"))?;
     let tx = s.store.begin().await?;
     store_cal::delete(&tx, date).await?;
-    audit::append(&tx, &actor.audit_actor(), AuditEntry::new("calendar.delete", "calendar_day", date, json!(before), json!(null)))
-        .await?;
+    audit::append(
+        &tx,
+        &actor.audit_actor(),
+        AuditEntry::new("calendar.delete", "calendar_day", date, json!(before), json!(null)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

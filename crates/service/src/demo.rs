@@ -11,9 +11,7 @@
 use std::collections::HashSet;
 
 use choucha_domain::division::DivisionCode;
-use choucha_domain::enterprise::{
-    EnterpriseData, EnterpriseKind, EnterpriseStatus, KindSet, SizeClass,
-};
+use choucha_domain::enterprise::{EnterpriseData, EnterpriseKind, EnterpriseStatus, KindSet, SizeClass};
 use choucha_domain::role::Role;
 use choucha_domain::uscc::{ALPHABET, Uscc};
 use choucha_store::audit::{self, AuditActor, AuditEntry};
@@ -146,16 +144,7 @@ const fn bureau(
     division: &'static str,
     address: &'static str,
 ) -> DemoOrg {
-    DemoOrg {
-        code,
-        name,
-        kind,
-        parent,
-        division,
-        qualification: None,
-        caps: (false, false, false),
-        address,
-    }
+    DemoOrg { code, name, kind, parent, division, qualification: None, caps: (false, false, false), address }
 }
 
 const PB: &str = "province_bureau";
@@ -164,182 +153,28 @@ const LB: &str = "local_bureau";
 
 /// Parents come before their children.
 const ORGS: &[DemoOrg] = &[
-    bureau(
-        PROVINCE_ORG,
-        "山西省市场监督管理局",
-        PB,
-        None,
-        "140000",
-        "山西省太原市",
-    ),
-    bureau(
-        "ty-amr",
-        "太原市市场监督管理局",
-        CB,
-        Some(PROVINCE_ORG),
-        "140100",
-        "山西省太原市",
-    ),
-    bureau(
-        CITY_ORG,
-        "大同市市场监督管理局",
-        CB,
-        Some(PROVINCE_ORG),
-        "140200",
-        "山西省大同市平城区",
-    ),
-    bureau(
-        "yq-amr",
-        "阳泉市市场监督管理局",
-        CB,
-        Some(PROVINCE_ORG),
-        "140300",
-        "山西省阳泉市",
-    ),
-    bureau(
-        "cz-amr",
-        "长治市市场监督管理局",
-        CB,
-        Some(PROVINCE_ORG),
-        "140400",
-        "山西省长治市",
-    ),
-    bureau(
-        "jc-amr",
-        "晋城市市场监督管理局",
-        CB,
-        Some(PROVINCE_ORG),
-        "140500",
-        "山西省晋城市",
-    ),
-    bureau(
-        "sz-amr",
-        "朔州市市场监督管理局",
-        CB,
-        Some(PROVINCE_ORG),
-        "140600",
-        "山西省朔州市",
-    ),
-    bureau(
-        "jz-amr",
-        "晋中市市场监督管理局",
-        CB,
-        Some(PROVINCE_ORG),
-        "140700",
-        "山西省晋中市",
-    ),
-    bureau(
-        "yc-amr",
-        "运城市市场监督管理局",
-        CB,
-        Some(PROVINCE_ORG),
-        "140800",
-        "山西省运城市",
-    ),
-    bureau(
-        "xz-amr",
-        "忻州市市场监督管理局",
-        CB,
-        Some(PROVINCE_ORG),
-        "140900",
-        "山西省忻州市",
-    ),
-    bureau(
-        "lf-amr",
-        "临汾市市场监督管理局",
-        CB,
-        Some(PROVINCE_ORG),
-        "141000",
-        "山西省临汾市",
-    ),
-    bureau(
-        "ll-amr",
-        "吕梁市市场监督管理局",
-        CB,
-        Some(PROVINCE_ORG),
-        "141100",
-        "山西省吕梁市",
-    ),
-    bureau(
-        "dt-xinrong",
-        "大同市新荣区市场监督管理局",
-        LB,
-        Some(CITY_ORG),
-        "140212",
-        "山西省大同市新荣区",
-    ),
-    bureau(
-        LOCAL_ORG,
-        "大同市平城区市场监督管理局",
-        LB,
-        Some(CITY_ORG),
-        "140213",
-        "山西省大同市平城区",
-    ),
-    bureau(
-        "dt-yungang",
-        "大同市云冈区市场监督管理局",
-        LB,
-        Some(CITY_ORG),
-        "140214",
-        "山西省大同市云冈区",
-    ),
-    bureau(
-        "dt-yunzhou",
-        "大同市云州区市场监督管理局",
-        LB,
-        Some(CITY_ORG),
-        "140215",
-        "山西省大同市云州区",
-    ),
-    bureau(
-        "dt-yanggao",
-        "大同市阳高县市场监督管理局",
-        LB,
-        Some(CITY_ORG),
-        "140221",
-        "山西省大同市阳高县",
-    ),
-    bureau(
-        "dt-tianzhen",
-        "大同市天镇县市场监督管理局",
-        LB,
-        Some(CITY_ORG),
-        "140222",
-        "山西省大同市天镇县",
-    ),
-    bureau(
-        "dt-guangling",
-        "大同市广灵县市场监督管理局",
-        LB,
-        Some(CITY_ORG),
-        "140223",
-        "山西省大同市广灵县",
-    ),
-    bureau(
-        "dt-lingqiu",
-        "大同市灵丘县市场监督管理局",
-        LB,
-        Some(CITY_ORG),
-        "140224",
-        "山西省大同市灵丘县",
-    ),
-    bureau(
-        "dt-hunyuan",
-        "大同市浑源县市场监督管理局",
-        LB,
-        Some(CITY_ORG),
-        "140225",
-        "山西省大同市浑源县",
-    ),
-    bureau(
-        "dt-zuoyun",
-        "大同市左云县市场监督管理局",
-        LB,
-        Some(CITY_ORG),
-        "140226",
-        "山西省大同市左云县",
-    ),
+    bureau(PROVINCE_ORG, "山西省市场监督管理局", PB, None, "140000", "山西省太原市"),
+    bureau("ty-amr", "太原市市场监督管理局", CB, Some(PROVINCE_ORG), "140100", "山西省太原市"),
+    bureau(CITY_ORG, "大同市市场监督管理局", CB, Some(PROVINCE_ORG), "140200", "山西省大同市平城区"),
+    bureau("yq-amr", "阳泉市市场监督管理局", CB, Some(PROVINCE_ORG), "140300", "山西省阳泉市"),
+    bureau("cz-amr", "长治市市场监督管理局", CB, Some(PROVINCE_ORG), "140400", "山西省长治市"),
+    bureau("jc-amr", "晋城市市场监督管理局", CB, Some(PROVINCE_ORG), "140500", "山西省晋城市"),
+    bureau("sz-amr", "朔州市市场监督管理局", CB, Some(PROVINCE_ORG), "140600", "山西省朔州市"),
+    bureau("jz-amr", "晋中市市场监督管理局", CB, Some(PROVINCE_ORG), "140700", "山西省晋中市"),
+    bureau("yc-amr", "运城市市场监督管理局", CB, Some(PROVINCE_ORG), "140800", "山西省运城市"),
+    bureau("xz-amr", "忻州市市场监督管理局", CB, Some(PROVINCE_ORG), "140900", "山西省忻州市"),
+    bureau("lf-amr", "临汾市市场监督管理局", CB, Some(PROVINCE_ORG), "141000", "山西省临汾市"),
+    bureau("ll-amr", "吕梁市市场监督管理局", CB, Some(PROVINCE_ORG), "141100", "山西省吕梁市"),
+    bureau("dt-xinrong", "大同市新荣区市场监督管理局", LB, Some(CITY_ORG), "140212", "山西省大同市新荣区"),
+    bureau(LOCAL_ORG, "大同市平城区市场监督管理局", LB, Some(CITY_ORG), "140213", "山西省大同市平城区"),
+    bureau("dt-yungang", "大同市云冈区市场监督管理局", LB, Some(CITY_ORG), "140214", "山西省大同市云冈区"),
+    bureau("dt-yunzhou", "大同市云州区市场监督管理局", LB, Some(CITY_ORG), "140215", "山西省大同市云州区"),
+    bureau("dt-yanggao", "大同市阳高县市场监督管理局", LB, Some(CITY_ORG), "140221", "山西省大同市阳高县"),
+    bureau("dt-tianzhen", "大同市天镇县市场监督管理局", LB, Some(CITY_ORG), "140222", "山西省大同市天镇县"),
+    bureau("dt-guangling", "大同市广灵县市场监督管理局", LB, Some(CITY_ORG), "140223", "山西省大同市广灵县"),
+    bureau("dt-lingqiu", "大同市灵丘县市场监督管理局", LB, Some(CITY_ORG), "140224", "山西省大同市灵丘县"),
+    bureau("dt-hunyuan", "大同市浑源县市场监督管理局", LB, Some(CITY_ORG), "140225", "山西省大同市浑源县"),
+    bureau("dt-zuoyun", "大同市左云县市场监督管理局", LB, Some(CITY_ORG), "140226", "山西省大同市左云县"),
     bureau(
         "dt-kfq",
         "大同市市场监督管理局经济技术开发区分局",
@@ -400,10 +235,7 @@ const ORGS: &[DemoOrg] = &[
     },
 ];
 
-async fn load_organisations(
-    s: &Services,
-    progress: &mut impl FnMut(DemoProgress),
-) -> Result<usize> {
+async fn load_organisations(s: &Services, progress: &mut impl FnMut(DemoProgress)) -> Result<usize> {
     let mut created = 0;
     for (i, o) in ORGS.iter().enumerate() {
         if organisations::get_by_code(s, o.code).await?.is_none() {
@@ -424,10 +256,7 @@ async fn load_organisations(
             organisations::create_as_system(s, AUDIT_NAME, input).await?;
             created += 1;
         }
-        progress(DemoProgress::Organisations {
-            done: i + 1,
-            total: ORGS.len(),
-        });
+        progress(DemoProgress::Organisations { done: i + 1, total: ORGS.len() });
     }
     Ok(created)
 }
@@ -493,26 +322,13 @@ struct Area {
 
 const AREAS: &[Area] = &[
     Area {
-        division: "140212",
-        name: "新荣区",
-        weight: 5,
-        streets: &["新荣街", "长城路", "堡子湾路", "郭家窑路"],
+        division: "140212", name: "新荣区", weight: 5, streets: &["新荣街", "长城路", "堡子湾路", "郭家窑路"]
     },
     Area {
         division: "140213",
         name: "平城区",
         weight: 26,
-        streets: &[
-            "魏都大道",
-            "御河西路",
-            "永泰南路",
-            "迎宾街",
-            "文兴路",
-            "大庆路",
-            "新建北路",
-            "鼓楼东街",
-            "柳航街",
-        ],
+        streets: &["魏都大道", "御河西路", "永泰南路", "迎宾街", "文兴路", "大庆路", "新建北路", "鼓楼东街", "柳航街"],
     },
     Area {
         division: "140214",
@@ -521,47 +337,16 @@ const AREAS: &[Area] = &[
         streets: &["云冈路", "新平旺街", "同煤快线", "口泉路", "和瑞街"],
     },
     Area {
-        division: "140215",
-        name: "云州区",
-        weight: 7,
-        streets: &["西坪路", "吉家庄路", "云州街", "峰峪街"],
+        division: "140215", name: "云州区", weight: 7, streets: &["西坪路", "吉家庄路", "云州街", "峰峪街"]
     },
     Area {
-        division: "140221",
-        name: "阳高县",
-        weight: 7,
-        streets: &["振华街", "龙泉路", "古城路", "东大街"],
+        division: "140221", name: "阳高县", weight: 7, streets: &["振华街", "龙泉路", "古城路", "东大街"]
     },
-    Area {
-        division: "140222",
-        name: "天镇县",
-        weight: 5,
-        streets: &["新平路", "玉泉路", "南河街"],
-    },
-    Area {
-        division: "140223",
-        name: "广灵县",
-        weight: 5,
-        streets: &["壶泉路", "东关街", "文化路"],
-    },
-    Area {
-        division: "140224",
-        name: "灵丘县",
-        weight: 6,
-        streets: &["武灵路", "平型关路", "城关街"],
-    },
-    Area {
-        division: "140225",
-        name: "浑源县",
-        weight: 7,
-        streets: &["恒山路", "永安街", "神溪路"],
-    },
-    Area {
-        division: "140226",
-        name: "左云县",
-        weight: 5,
-        streets: &["云兴路", "北关街", "长城街"],
-    },
+    Area { division: "140222", name: "天镇县", weight: 5, streets: &["新平路", "玉泉路", "南河街"] },
+    Area { division: "140223", name: "广灵县", weight: 5, streets: &["壶泉路", "东关街", "文化路"] },
+    Area { division: "140224", name: "灵丘县", weight: 6, streets: &["武灵路", "平型关路", "城关街"] },
+    Area { division: "140225", name: "浑源县", weight: 7, streets: &["恒山路", "永安街", "神溪路"] },
+    Area { division: "140226", name: "左云县", weight: 5, streets: &["云兴路", "北关街", "长城街"] },
     Area {
         division: DEV_ZONE_DIVISION,
         name: "经济技术开发区",
@@ -572,10 +357,10 @@ const AREAS: &[Area] = &[
 
 /// Characters of trade names (字号); two distinct ones form a name.
 const TRADE_CHARS: &[char] = &[
-    '鑫', '恒', '盛', '泰', '华', '瑞', '隆', '昌', '祥', '宏', '远', '达', '兴', '旺', '嘉', '和',
-    '金', '鼎', '福', '源', '诚', '信', '永', '丰', '顺', '通', '佳', '益', '德', '利', '凯', '晋',
-    '云', '同', '魏', '平', '安', '康', '博', '润', '辉', '明', '正', '天', '宇', '新', '海', '峰',
-    '杰', '创', '捷', '汇', '聚', '荣', '乐', '美', '优', '锦', '翔', '赢',
+    '鑫', '恒', '盛', '泰', '华', '瑞', '隆', '昌', '祥', '宏', '远', '达', '兴', '旺', '嘉', '和', '金', '鼎', '福',
+    '源', '诚', '信', '永', '丰', '顺', '通', '佳', '益', '德', '利', '凯', '晋', '云', '同', '魏', '平', '安', '康',
+    '博', '润', '辉', '明', '正', '天', '宇', '新', '海', '峰', '杰', '创', '捷', '汇', '聚', '荣', '乐', '美', '优',
+    '锦', '翔', '赢',
 ];
 
 use EnterpriseKind::{ECommerce as EC, FuelStation as FS, Producer as PR, Seller as SE};
@@ -632,13 +417,7 @@ const TRADES: &[Trade] = &[
         weight: 13,
         suffixes: &["家电商场", "家用电器销售有限公司", "电器商行", "家电经营部"],
         kinds: &[SE],
-        products: &[
-            "电冰箱",
-            "家用电动洗衣机",
-            "室内加热器",
-            "加湿器",
-            "储热式电热暖手器",
-        ],
+        products: &["电冰箱", "家用电动洗衣机", "室内加热器", "加湿器", "储热式电热暖手器"],
         sizes: &[(Micro, 45), (Small, 40), (Medium, 13), (Large, 2)],
         licence: None,
         ccc: None,
@@ -647,13 +426,7 @@ const TRADES: &[Trade] = &[
         weight: 4,
         suffixes: &["电子商务有限公司", "网络科技有限公司"],
         kinds: &[EC, SE],
-        products: &[
-            "家用电动洗衣机",
-            "电冰箱",
-            "加湿器",
-            "灯串",
-            "电池（储能电池、原电池）",
-        ],
+        products: &["家用电动洗衣机", "电冰箱", "加湿器", "灯串", "电池（储能电池、原电池）"],
         sizes: &[(Micro, 70), (Small, 30)],
         licence: None,
         ccc: None,
@@ -698,14 +471,7 @@ const TRADES: &[Trade] = &[
         weight: 11,
         suffixes: &["服装店", "服饰商行", "服装销售有限公司", "羽绒服专卖店"],
         kinds: &[SE],
-        products: &[
-            "羽绒服装",
-            "棉服装",
-            "冲锋衣",
-            "运动服装",
-            "羊绒针织衫",
-            "围巾披肩",
-        ],
+        products: &["羽绒服装", "棉服装", "冲锋衣", "运动服装", "羊绒针织衫", "围巾披肩"],
         sizes: SMALL_SHOP,
         licence: None,
         ccc: None,
@@ -785,12 +551,7 @@ const TRADES: &[Trade] = &[
         weight: 4,
         suffixes: &["五金电器商行", "灯饰商行", "五金交电经营部"],
         kinds: &[SE],
-        products: &[
-            "灯串",
-            "电池（储能电池、原电池）",
-            "室内加热器",
-            "储热式电热暖手器",
-        ],
+        products: &["灯串", "电池（储能电池、原电池）", "室内加热器", "储热式电热暖手器"],
         sizes: SMALL_SHOP,
         licence: None,
         ccc: None,
@@ -816,10 +577,7 @@ const TRADES: &[Trade] = &[
 ];
 
 /// USCC of the enterprise the demo enterprise user acts for (the registry's first entry).
-#[expect(
-    clippy::expect_used,
-    reason = "a constant, valid USCC (checked by a test)"
-)]
+#[expect(clippy::expect_used, reason = "a constant, valid USCC (checked by a test)")]
 pub fn demo_enterprise_uscc() -> Uscc {
     Uscc::from_first17("91140213MA0DT0001").expect("valid demo USCC")
 }
@@ -880,14 +638,10 @@ pub fn generate_registry(count: usize) -> Vec<EnterpriseData> {
             continue;
         }
         // 91: enterprise (company); 92: individual business (个体工商户).
-        let company =
-            suffix.contains("公司") || suffix.ends_with("加油站") || suffix.ends_with("制衣厂");
-        let org_code: String = std::iter::once("MA0".to_string())
-            .chain((0..6).map(|_| rng.pick(&alphabet).to_string()))
-            .collect();
-        let Some(uscc) =
-            generated_uscc(if company { "91" } else { "92" }, area.division, &org_code)
-        else {
+        let company = suffix.contains("公司") || suffix.ends_with("加油站") || suffix.ends_with("制衣厂");
+        let org_code: String =
+            std::iter::once("MA0".to_string()).chain((0..6).map(|_| rng.pick(&alphabet).to_string())).collect();
+        let Some(uscc) = generated_uscc(if company { "91" } else { "92" }, area.division, &org_code) else {
             continue;
         };
         if !usccs.insert(uscc.clone()) {
@@ -904,19 +658,13 @@ pub fn generate_registry(count: usize) -> Vec<EnterpriseData> {
             Some(prefix) if producer && rng.percent(85) => {
                 let no = format!("{prefix}-{:05}", 10000 + rng.below(90000));
                 // Valid until 2024-07 … 2030-12: about one in ten has lapsed by the 2025 checks.
-                let day = NaiveDate::from_ymd_opt(2024, 7, 1)
-                    .map(|d| d + chrono::Days::new(rng.below(2375)));
+                let day = NaiveDate::from_ymd_opt(2024, 7, 1).map(|d| d + chrono::Days::new(rng.below(2375)));
                 (Some(no), day)
             }
             _ => (None, None),
         };
         let ccc_cert_no = match trade.ccc {
-            Some(cat) if producer => Some(format!(
-                "{}{}{:08}",
-                2019 + rng.below(7),
-                cat,
-                rng.below(100_000_000)
-            )),
+            Some(cat) if producer => Some(format!("{}{}{:08}", 2019 + rng.below(7), cat, rng.below(100_000_000))),
             _ => None,
         };
         let status = match rng.below(100) {
@@ -925,12 +673,7 @@ pub fn generate_registry(count: usize) -> Vec<EnterpriseData> {
             _ => EnterpriseStatus::Operating,
         };
         let street = *rng.pick(area.streets);
-        let address = format!(
-            "山西省大同市{}{}{}号",
-            area.name,
-            street,
-            1 + rng.below(398)
-        );
+        let address = format!("山西省大同市{}{}{}号", area.name, street, 1 + rng.below(398));
         out.push(EnterpriseData {
             name,
             division_code: DivisionCode::parse(area.division).unwrap_or_else(|_| uscc.division()),
@@ -951,27 +694,15 @@ pub fn generate_registry(count: usize) -> Vec<EnterpriseData> {
 async fn load_registry(s: &Services, progress: &mut impl FnMut(DemoProgress)) -> Result<usize> {
     let all = generate_registry(ENTERPRISE_COUNT);
     let keys: Vec<String> = all.iter().map(|e| e.uscc.to_string()).collect();
-    let existing: HashSet<String> = enterprises::existing_usccs(s.store.reader(), &keys)
-        .await?
-        .into_iter()
-        .collect();
-    let missing: Vec<EnterpriseData> = all
-        .into_iter()
-        .filter(|e| !existing.contains(e.uscc.as_str()))
-        .collect();
+    let existing: HashSet<String> = enterprises::existing_usccs(s.store.reader(), &keys).await?.into_iter().collect();
+    let missing: Vec<EnterpriseData> = all.into_iter().filter(|e| !existing.contains(e.uscc.as_str())).collect();
     let total = missing.len();
     if total == 0 {
-        progress(DemoProgress::Enterprises {
-            done: ENTERPRISE_COUNT,
-            total: ENTERPRISE_COUNT,
-        });
+        progress(DemoProgress::Enterprises { done: ENTERPRISE_COUNT, total: ENTERPRISE_COUNT });
         return Ok(0);
     }
     let tx = s.store.begin().await?;
-    let n = enterprises::insert_many(&tx, &missing, |done| {
-        progress(DemoProgress::Enterprises { done, total })
-    })
-    .await?;
+    let n = enterprises::insert_many(&tx, &missing, |done| progress(DemoProgress::Enterprises { done, total })).await?;
     audit::append(
         &tx,
         &AuditActor::system(AUDIT_NAME),
@@ -1007,12 +738,7 @@ struct DemoUser {
 /// Samplers and testers work for different institutions (抽检分离, rule 1).
 const USERS: &[DemoUser] = &[
     DemoUser {
-        username: "admin",
-        display_name: "系统管理员",
-        role: Role::Admin,
-        org: None,
-        phone: "",
-        id_card: None,
+        username: "admin", display_name: "系统管理员", role: Role::Admin, org: None, phone: "", id_card: None
     },
     DemoUser {
         username: "regulator",
@@ -1090,26 +816,17 @@ fn id_card_no(region: &str, birth: &str, seq: &str) -> String {
     const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
     const CHECK: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
     let body = format!("{region}{birth}{seq}");
-    let sum: u32 = body
-        .chars()
-        .zip(WEIGHTS)
-        .map(|(c, w)| c.to_digit(10).unwrap_or(0) * w)
-        .sum();
+    let sum: u32 = body.chars().zip(WEIGHTS).map(|(c, w)| c.to_digit(10).unwrap_or(0) * w).sum();
     format!("{body}{}", CHECK[(sum % 11) as usize])
 }
 
-async fn load_users(
-    s: &Services,
-    progress: &mut impl FnMut(DemoProgress),
-) -> Result<(usize, Vec<DemoAccount>)> {
+async fn load_users(s: &Services, progress: &mut impl FnMut(DemoProgress)) -> Result<(usize, Vec<DemoAccount>)> {
     let enterprise_uscc = demo_enterprise_uscc().to_string();
     let enterprise_name = demo_enterprise().name;
     let mut created = 0;
     let mut accounts = Vec::with_capacity(USERS.len());
     for (i, u) in USERS.iter().enumerate() {
-        let exists = store_users::find_by_username(s.store.reader(), u.username)
-            .await?
-            .is_some();
+        let exists = store_users::find_by_username(s.store.reader(), u.username).await?.is_some();
         if !exists {
             let input = NewUserInput {
                 username: u.username.into(),
@@ -1119,19 +836,13 @@ async fn load_users(
                 org_code: u.org.map(str::to_string),
                 enterprise_uscc: (u.role == Role::Enterprise).then(|| enterprise_uscc.clone()),
                 phone: u.phone.into(),
-                id_card_no: u
-                    .id_card
-                    .map(|(r, b, q)| id_card_no(r, b, q))
-                    .unwrap_or_default(),
+                id_card_no: u.id_card.map(|(r, b, q)| id_card_no(r, b, q)).unwrap_or_default(),
             };
             users::create_as_system(s, AUDIT_NAME, input).await?;
             created += 1;
         }
         let belongs_to = match (u.org, u.role) {
-            (Some(code), _) => ORGS
-                .iter()
-                .find(|o| o.code == code)
-                .map(|o| o.name.to_string()),
+            (Some(code), _) => ORGS.iter().find(|o| o.code == code).map(|o| o.name.to_string()),
             (None, Role::Enterprise) => Some(enterprise_name.clone()),
             (None, _) => None,
         };
@@ -1143,10 +854,7 @@ async fn load_users(
             belongs_to,
             created: !exists,
         });
-        progress(DemoProgress::Users {
-            done: i + 1,
-            total: USERS.len(),
-        });
+        progress(DemoProgress::Users { done: i + 1, total: USERS.len() });
     }
     Ok((created, accounts))
 }
@@ -1170,38 +878,19 @@ mod tests {
         for e in &a {
             assert!(Uscc::parse(e.uscc.as_str()).is_ok());
             assert_eq!(e.uscc.division(), e.division_code, "{}", e.name);
-            assert!(
-                e.division_code.as_str().starts_with("1402"),
-                "{}",
-                e.division_code
-            );
+            assert!(e.division_code.as_str().starts_with("1402"), "{}", e.division_code);
             assert!(!e.product_lines.is_empty());
         }
         let count = |k: EnterpriseKind| a.iter().filter(|e| e.kinds.contains(k)).count();
         assert!(count(FS) > 200, "fuel stations for 车用柴油");
         assert!(count(PR) > 200);
         assert!(count(EC) > 50);
-        assert!(
-            a.iter()
-                .any(|e| e.licence_no.is_some() && e.licence_valid_until.is_some())
-        );
+        assert!(a.iter().any(|e| e.licence_no.is_some() && e.licence_valid_until.is_some()));
         assert!(a.iter().any(|e| e.ccc_cert_no.is_some()));
         assert!(a.iter().any(|e| e.status == EnterpriseStatus::Suspended));
         assert!(a.iter().any(|e| e.status == EnterpriseStatus::Deregistered));
-        for p in [
-            "车用柴油",
-            "电冰箱",
-            "家用电动洗衣机",
-            "羊绒针织衫",
-            "羽绒服装",
-        ] {
-            assert!(
-                a.iter()
-                    .filter(|e| e.product_lines.iter().any(|l| l == p))
-                    .count()
-                    > 30,
-                "{p}"
-            );
+        for p in ["车用柴油", "电冰箱", "家用电动洗衣机", "羊绒针织衫", "羽绒服装"] {
+            assert!(a.iter().filter(|e| e.product_lines.iter().any(|l| l == p)).count() > 30, "{p}");
         }
         assert_eq!(a[0].uscc, demo_enterprise_uscc());
     }
@@ -1209,10 +898,7 @@ mod tests {
     #[test]
     fn sampler_identity_numbers_have_valid_check_characters() {
         // The GB 11643 example number.
-        assert_eq!(
-            id_card_no("110105", "19491231", "002"),
-            "11010519491231002X"
-        );
+        assert_eq!(id_card_no("110105", "19491231", "002"), "11010519491231002X");
     }
 
     #[tokio::test]
@@ -1227,13 +913,7 @@ mod tests {
         assert_eq!(first.users_created, USERS.len());
         assert!(steps > 0);
         for role in Role::ALL {
-            assert!(
-                first
-                    .accounts
-                    .iter()
-                    .any(|a| a.roles == vec![role.as_str().to_string()]),
-                "{role}"
-            );
+            assert!(first.accounts.iter().any(|a| a.roles == vec![role.as_str().to_string()]), "{role}");
         }
         assert_eq!(first.plans_created, 2);
         let admin = crate::auth::login(&s, "admin", PASSWORD).await.expect("admin");
@@ -1252,10 +932,7 @@ mod tests {
         assert_eq!(second.plans_created, 0);
         assert_eq!(second.enterprises_created, 0);
         assert!(second.accounts.iter().all(|a| !a.created));
-        match choucha_store::audit::verify(&s.store, |_| {})
-            .await
-            .expect("verify")
-        {
+        match choucha_store::audit::verify(&s.store, |_| {}).await.expect("verify") {
             // Plus the plans (2 samplers of 山西国海, 2 plans created and issued, 1 rules published)
             // and the admin's audited sign-in above.
             Verification::Intact { records } => {
@@ -1263,17 +940,10 @@ mod tests {
             }
             other => panic!("chain broken: {other:?}"),
         }
-        let who = crate::auth::login(&s, "enterprise", PASSWORD)
-            .await
-            .expect("enterprise signs in");
-        let own = crate::registry::own_enterprise(&s, &who)
-            .await
-            .expect("own")
-            .expect("bound");
+        let who = crate::auth::login(&s, "enterprise", PASSWORD).await.expect("enterprise signs in");
+        let own = crate::registry::own_enterprise(&s, &who).await.expect("own").expect("bound");
         assert_eq!(own.uscc, demo_enterprise_uscc().to_string());
-        let local = crate::auth::login(&s, "local_regulator", PASSWORD)
-            .await
-            .expect("local signs in");
+        let local = crate::auth::login(&s, "local_regulator", PASSWORD).await.expect("local signs in");
         assert_eq!(local.registry_scope().as_deref(), Some("140213"));
     }
 }

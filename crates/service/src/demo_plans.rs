@@ -4,7 +4,9 @@
 
 use choucha_domain::rules::Limit;
 
-use crate::demo::{CITY_ORG, GUOHAI_ORG, PASSWORD, PROVINCE_ORG, SHANXI_CENTRE_ORG, TIANFANGBIAO_ORG, TIANJIN51_ORG, WEINUO_ORG};
+use crate::demo::{
+    CITY_ORG, GUOHAI_ORG, PASSWORD, PROVINCE_ORG, SHANXI_CENTRE_ORG, TIANFANGBIAO_ORG, TIANJIN51_ORG, WEINUO_ORG,
+};
 use crate::implementation_rules::{self, RulesBody, TestItemInput};
 use crate::plans::{self, ItemInput, PlanDraft, PlanInput};
 use crate::users::{self, NewUserInput};
@@ -18,7 +20,14 @@ pub const GUOHAI_SAMPLERS: [(&str, &str); 2] = [("gh_sampler1", "郭海峰"), ("
 /// The institutions of an item: sampling, testing, screening.
 type Assigned<'a> = (&'a str, &'a str, Option<&'a str>);
 
-fn item(n: &str, cat: &str, product: &str, quota: Option<u32>, scopes: &str, (sampling, testing, screening): Assigned) -> ItemInput {
+fn item(
+    n: &str,
+    cat: &str,
+    product: &str,
+    quota: Option<u32>,
+    scopes: &str,
+    (sampling, testing, screening): Assigned,
+) -> ItemInput {
     ItemInput {
         number: n.into(),
         category: cat.into(),
@@ -99,7 +108,8 @@ pub fn shanxi_2022_batch4() -> PlanDraft {
             deadline_summary: Some("2022-12-20".into()),
             unqualified_report_days: Some(7),
             budget_yuan: None,
-            notes: "山西省检验检测中心承担21种产品的监督抽检任务；对抽检发现的不合格产品开具《产品质量改进建议书》。".into(),
+            notes: "山西省检验检测中心承担21种产品的监督抽检任务；对抽检发现的不合格产品开具《产品质量改进建议书》。"
+                .into(),
         },
         items: rows.iter().map(|(n, cat, p, q, sc)| item(n, cat, p, Some(*q), sc, (c, c, None))).collect(),
     }
@@ -107,7 +117,13 @@ pub fn shanxi_2022_batch4() -> PlanDraft {
 
 /// 车用柴油 rules after GB 19147-2016 (the main items of the standard's table).
 pub fn diesel_rules() -> RulesBody {
-    let t = |name: &str, method: &str, limit: Limit, unit: &str| TestItemInput { name: name.into(), method: method.into(), limit, unit: unit.into(), class: None };
+    let t = |name: &str, method: &str, limit: Limit, unit: &str| TestItemInput {
+        name: name.into(),
+        method: method.into(),
+        limit,
+        unit: unit.into(),
+        class: None,
+    };
     RulesBody {
         standards: vec!["GB 19147-2016《车用柴油》".into()],
         test_items: vec![

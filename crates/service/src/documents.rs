@@ -14,13 +14,8 @@ use crate::{Actor, Result, ServiceError, Services};
 
 /// Roles that may write an improvement letter: the testing institution's staff who handle results
 /// and the organising bureau.
-const LETTER_ROLES: [Role; 5] = [
-    Role::Admin,
-    Role::Regulator,
-    Role::Tester,
-    Role::ReportApprover,
-    Role::SampleCustodian,
-];
+const LETTER_ROLES: [Role; 5] =
+    [Role::Admin, Role::Regulator, Role::Tester, Role::ReportApprover, Role::SampleCustodian];
 
 /// Whether `actor` may write improvement letters (pages use it to offer the form).
 pub fn may_write_letters(actor: &Actor) -> bool {
@@ -32,9 +27,7 @@ pub fn require_letter_writer(actor: &Actor) -> Result<()> {
     if may_write_letters(actor) {
         Ok(())
     } else {
-        Err(ServiceError::Forbidden(
-            "只有检验机构和监管部门人员可以出具产品质量改进建议书".into(),
-        ))
+        Err(ServiceError::Forbidden("只有检验机构和监管部门人员可以出具产品质量改进建议书".into()))
     }
 }
 
@@ -81,36 +74,20 @@ pub fn today_in_china() -> NaiveDate {
     (Utc::now() + Duration::hours(8)).date_naive()
 }
 
-fn required(
-    value: &str,
-    field: &'static str,
-    label: &str,
-    max: usize,
-    errs: &mut Vec<RuleViolation>,
-) -> String {
+fn required(value: &str, field: &'static str, label: &str, max: usize, errs: &mut Vec<RuleViolation>) -> String {
     let v = value.trim().to_string();
     if v.is_empty() {
         errs.push(RuleViolation::new("required", format!("请填写{label}")).on_field(field));
     } else if v.chars().count() > max {
-        errs.push(
-            RuleViolation::new("too_long", format!("{label}不能超过{max}字")).on_field(field),
-        );
+        errs.push(RuleViolation::new("too_long", format!("{label}不能超过{max}字")).on_field(field));
     }
     v
 }
 
-fn optional(
-    value: &str,
-    field: &'static str,
-    label: &str,
-    max: usize,
-    errs: &mut Vec<RuleViolation>,
-) -> String {
+fn optional(value: &str, field: &'static str, label: &str, max: usize, errs: &mut Vec<RuleViolation>) -> String {
     let v = value.trim().to_string();
     if v.chars().count() > max {
-        errs.push(
-            RuleViolation::new("too_long", format!("{label}不能超过{max}字")).on_field(field),
-        );
+        errs.push(RuleViolation::new("too_long", format!("{label}不能超过{max}字")).on_field(field));
     }
     v
 }
@@ -119,84 +96,30 @@ fn optional(
 pub fn validate_letter(input: &ImprovementLetterInput) -> Result<ImprovementLetter> {
     let mut errs = Vec::new();
     let report_no = required(&input.report_no, "report_no", "报告编号", 100, &mut errs);
-    let product_name = required(
-        &input.product_name,
-        "product_name",
-        "产品名称",
-        200,
-        &mut errs,
-    );
+    let product_name = required(&input.product_name, "product_name", "产品名称", 200, &mut errs);
     let model = optional(&input.model, "model", "规格型号", 200, &mut errs);
-    let inspected_unit = required(
-        &input.inspected_unit,
-        "inspected_unit",
-        "受检单位",
-        200,
-        &mut errs,
-    );
+    let inspected_unit = required(&input.inspected_unit, "inspected_unit", "受检单位", 200, &mut errs);
     let producer = optional(&input.producer, "producer", "生产单位", 200, &mut errs);
-    let institution = required(
-        &input.institution,
-        "institution",
-        "检验机构",
-        200,
-        &mut errs,
-    );
-    let failing_items: Vec<String> = input
-        .failing_items
-        .iter()
-        .map(|i| i.trim().to_string())
-        .filter(|i| !i.is_empty())
-        .collect();
+    let institution = required(&input.institution, "institution", "检验机构", 200, &mut errs);
+    let failing_items: Vec<String> =
+        input.failing_items.iter().map(|i| i.trim().to_string()).filter(|i| !i.is_empty()).collect();
     if failing_items.is_empty() {
-        errs.push(
-            RuleViolation::new("required", "请至少填写一个不合格项目").on_field("failing_items"),
-        );
+        errs.push(RuleViolation::new("required", "请至少填写一个不合格项目").on_field("failing_items"));
     } else if failing_items.len() > 100 || failing_items.iter().any(|i| i.chars().count() > 200) {
-        errs.push(
-            RuleViolation::new("too_long", "不合格项目最多100项，每项不超过200字")
-                .on_field("failing_items"),
-        );
+        errs.push(RuleViolation::new("too_long", "不合格项目最多100项，每项不超过200字").on_field("failing_items"));
     }
-    let problem_description = optional(
-        &input.problem_description,
-        "problem_description",
-        "质量问题描述",
-        5000,
-        &mut errs,
-    );
-    let cause_analysis = optional(
-        &input.cause_analysis,
-        "cause_analysis",
-        "原因分析",
-        5000,
-        &mut errs,
-    );
-    let suggestions = optional(
-        &input.suggestions,
-        "suggestions",
-        "改进建议",
-        5000,
-        &mut errs,
-    );
+    let problem_description =
+        optional(&input.problem_description, "problem_description", "质量问题描述", 5000, &mut errs);
+    let cause_analysis = optional(&input.cause_analysis, "cause_analysis", "原因分析", 5000, &mut errs);
+    let suggestions = optional(&input.suggestions, "suggestions", "改进建议", 5000, &mut errs);
     let remarks = optional(&input.remarks, "remarks", "备注", 2000, &mut errs);
-    let date = match input
-        .date
-        .as_deref()
-        .map(str::trim)
-        .filter(|d| !d.is_empty())
-    {
+    let date = match input.date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
         None => Some(today_in_china()),
         Some(d) => {
-            let parsed =
-                parse_date(d).filter(|x| (2000..=2100).contains(&chrono::Datelike::year(x)));
+            let parsed = parse_date(d).filter(|x| (2000..=2100).contains(&chrono::Datelike::year(x)));
             if parsed.is_none() {
                 errs.push(
-                    RuleViolation::new(
-                        "invalid_date",
-                        format!("日期“{d}”无效（格式：2025-10-20）"),
-                    )
-                    .on_field("date"),
+                    RuleViolation::new("invalid_date", format!("日期“{d}”无效（格式：2025-10-20）")).on_field("date"),
                 );
             }
             parsed
@@ -223,37 +146,32 @@ pub fn validate_letter(input: &ImprovementLetterInput) -> Result<ImprovementLett
 
 /// The PDF of an improvement letter.
 #[tracing::instrument(skip_all)]
-pub async fn improvement_letter_pdf(
-    s: &Services,
-    actor: &Actor,
-    input: ImprovementLetterInput,
-) -> Result<Vec<u8>> {
+pub async fn improvement_letter_pdf(s: &Services, actor: &Actor, input: ImprovementLetterInput) -> Result<Vec<u8>> {
     require_letter_writer(actor)?;
     let letter = validate_letter(&input)?;
     let renderer = s.renderer().await?;
-    tokio::task::spawn_blocking(move || {
-        choucha_documents::improvement_letter_pdf(&renderer, &letter)
-    })
-    .await
-    .map_err(ServiceError::internal)?
-    .map_err(|e| ServiceError::internal(format!("improvement letter: {e}")))
+    tokio::task::spawn_blocking(move || choucha_documents::improvement_letter_pdf(&renderer, &letter))
+        .await
+        .map_err(ServiceError::internal)?
+        .map_err(|e| ServiceError::internal(format!("improvement letter: {e}")))
 }
 
 /// The download name of a letter's PDF: `产品质量改进建议书-<报告编号>.pdf`, with characters that
 /// file systems refuse replaced.
 pub fn letter_file_name(report_no: &str) -> String {
-    let safe: String = report_no
-        .trim()
-        .chars()
-        .map(|c| {
-            if c.is_control() || matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') {
-                '_'
-            } else {
-                c
-            }
-        })
-        .take(80)
-        .collect();
+    let safe: String =
+        report_no
+            .trim()
+            .chars()
+            .map(|c| {
+                if c.is_control() || matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') {
+                    '_'
+                } else {
+                    c
+                }
+            })
+            .take(80)
+            .collect();
     if safe.is_empty() {
         "产品质量改进建议书.pdf".to_string()
     } else {

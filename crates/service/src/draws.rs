@@ -6,17 +6,19 @@
 //! The draw itself is `choucha_domain::draw::run`; its record (seed, ordered candidates, samplers,
 //! algorithm) is stored whole, never edited or deleted, so anyone can re-run it.
 
-use chrono::{Months, Utc};
 use choucha_domain::RuleViolation;
 use choucha_domain::draw::{self, Candidate, DrawInput, DrawResult, SamplerCandidate};
 use choucha_domain::enterprise::{EnterpriseKind, EnterpriseStatus};
 use choucha_domain::organisation::OrgKind;
-use choucha_domain::plan::{self as plan_rules, BatchAllowance, BureauLevel, PastCheck, ProductKey, Scope, parse_scopes};
+use choucha_domain::plan::{
+    self as plan_rules, BatchAllowance, BureauLevel, PastCheck, ProductKey, Scope, parse_scopes,
+};
 use choucha_domain::role::{Permission, Role};
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::draws::{self as store_draws, CandidateFilter, DrawRow, NewDraw};
 use choucha_store::plans::{self as store_plans, ItemRow, PlanRow};
 use choucha_store::{Page, enterprises, organisations, users};
+use chrono::{Months, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
@@ -152,13 +154,21 @@ struct Pool {
     filters: serde_json::Value,
 }
 
-async fn pool(s: &Services, plan: &PlanRow, item: &ItemRow, f: &DrawFilters, also_exclude: &BTreeSet<i64>) -> Result<Pool> {
+async fn pool(
+    s: &Services,
+    plan: &PlanRow,
+    item: &ItemRow,
+    f: &DrawFilters,
+    also_exclude: &BTreeSet<i64>,
+) -> Result<Pool> {
     let db = s.store.reader();
     let organiser = organisations::get(db, plan.organising_org_id).await?;
     let division = match f.division.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
         Some(d) => {
             if !d.bytes().all(|b| b.is_ascii_digit()) || d.len() > 6 {
-                return Err(ServiceError::invalid(RuleViolation::new("invalid_division", "行政区划代码应为1至6位数字").on_field("division")));
+                return Err(ServiceError::invalid(
+                    RuleViolation::new("invalid_division", "行政区划代码应为1至6位数字").on_field("division"),
+                ));
             }
             Some(d.to_string())
         }
@@ -178,7 +188,16 @@ async fn pool(s: &Services, plan: &PlanRow, item: &ItemRow, f: &DrawFilters, als
         Some(sc) => Some(sc.parse::<choucha_domain::enterprise::SizeClass>()?.as_str().to_string()),
         None => None,
     };
-    let rows = store_draws::candidates(db, &CandidateFilter { division_prefix: division.clone(), kind_mask, status: Some(status.clone()), size_class: size_class.clone() }).await?;
+    let rows = store_draws::candidates(
+        db,
+        &CandidateFilter {
+            division_prefix: division.clone(),
+            kind_mask,
+            status: Some(status.clone()),
+            size_class: size_class.clone(),
+        },
+    )
+    .await?;
     let product_line = f.product_line.as_deref().map(str::trim).filter(|p| !p.is_empty());
     let rows: Vec<_> = rows.into_iter().filter(|r| product_line.is_none_or(|p| r.product_lines.contains(p))).collect();
 
@@ -190,7 +209,16 @@ async fn pool(s: &Services, plan: &PlanRow, item: &ItemRow, f: &DrawFilters, als
     let allowances: BTreeMap<i64, BatchAllowance> = store_draws::allowances_of(db, plan.id)
         .await?
         .into_iter()
-        .map(|a| (a.enterprise_id, BatchAllowance { max_total: a.max_total as u32, max_per_product: a.max_per_product as u32, reason: a.reason }))
+        .map(|a| {
+            (
+                a.enterprise_id,
+                BatchAllowance {
+                    max_total: a.max_total as u32,
+                    max_per_product: a.max_per_product as u32,
+                    reason: a.reason,
+                },
+            )
+        })
         .collect();
     // Rule 22: the same product checked within six months by this bureau or a higher one.
     let today = Utc::now();
@@ -202,7 +230,13 @@ async fn pool(s: &Services, plan: &PlanRow, item: &ItemRow, f: &DrawFilters, als
     let mut past: BTreeMap<i64, Vec<PastCheck>> = BTreeMap::new();
     for (e, o, at) in past_rows {
         let (name, kind) = orgs.get(&o).cloned().unwrap_or_default();
-        past.entry(e).or_default().push(PastCheck { bureau_id: o, bureau_name: name, level: bureau_level(&kind), key: ProductKey::default(), sampled_on: at.date_naive() });
+        past.entry(e).or_default().push(PastCheck {
+            bureau_id: o,
+            bureau_name: name,
+            level: bureau_level(&kind),
+            key: ProductKey::default(),
+            sampled_on: at.date_naive(),
+        });
     }
     let level = bureau_level(&organiser.kind);
     let mut candidates = Vec::new();
@@ -215,14 +249,22 @@ async fn pool(s: &Services, plan: &PlanRow, item: &ItemRow, f: &DrawFilters, als
         let existing = batches.get(&r.id).cloned().unwrap_or_default();
         let refusal = plan_rules::check_batch_limits(&existing, item.id, allowances.get(&r.id)).err().or_else(|| {
             let key = ProductKey { producer: r.uscc.clone(), product: item.product.clone(), ..Default::default() };
-            let checks: Vec<PastCheck> = past.get(&r.id).cloned().unwrap_or_default().into_iter().map(|mut p| {
-                p.key = key.clone();
-                p
-            }).collect();
+            let checks: Vec<PastCheck> = past
+                .get(&r.id)
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|mut p| {
+                    p.key = key.clone();
+                    p
+                })
+                .collect();
             plan_rules::check_repeat(&checks, plan.organising_org_id, level, &key, today.date_naive(), false).err()
         });
         match refusal {
-            Some(v) => exclusions.push(Exclusion { uscc: r.uscc, name: r.name, rule: v.code.to_string(), reason: v.message }),
+            Some(v) => {
+                exclusions.push(Exclusion { uscc: r.uscc, name: r.name, rule: v.code.to_string(), reason: v.message })
+            }
             None => {
                 by_uscc.insert(r.uscc.clone(), (r.id, r.name));
                 candidates.push(Candidate { uscc: r.uscc, division_code: r.division_code });
@@ -242,7 +284,9 @@ async fn pool(s: &Services, plan: &PlanRow, item: &ItemRow, f: &DrawFilters, als
 
 async fn sampler_pool(s: &Services, item: &ItemRow) -> Result<(Vec<SamplerCandidate>, BTreeMap<String, i64>)> {
     let db = s.store.reader();
-    let org = item.sampling_org_id.ok_or_else(|| ServiceError::Rule(RuleViolation::new("plan_unassigned", "该产品尚未指定抽样机构")))?;
+    let org = item
+        .sampling_org_id
+        .ok_or_else(|| ServiceError::Rule(RuleViolation::new("plan_unassigned", "该产品尚未指定抽样机构")))?;
     let samplers = store_draws::users_with_role(db, org, Role::Sampler.as_str()).await?;
     let ids: Vec<i64> = samplers.iter().map(|(id, _, _)| *id).collect();
     let conflicts = store_draws::conflicts_of(db, &ids).await?;
@@ -259,7 +303,11 @@ async fn sampler_pool(s: &Services, item: &ItemRow) -> Result<(Vec<SamplerCandid
         .map(|(id, username, _)| {
             by_name.insert(username.clone(), id);
             SamplerCandidate {
-                conflicts: conflicts.iter().filter(|(u, _)| *u == id).filter_map(|(_, e)| uscc_of.get(e).cloned()).collect(),
+                conflicts: conflicts
+                    .iter()
+                    .filter(|(u, _)| *u == id)
+                    .filter_map(|(_, e)| uscc_of.get(e).cloned())
+                    .collect(),
                 username,
             }
         })
@@ -281,8 +329,18 @@ async fn remaining_quota(s: &Services, plan: &PlanRow, item: &ItemRow) -> Result
     let db = s.store.reader();
     let groups = store_plans::groups_of(db, plan.id).await?;
     let quota = groups.iter().find(|g| g.id == item.group_id).map(|g| i64::from(g.quota)).unwrap_or(0);
-    let group_items: BTreeSet<i64> = store_plans::items_of(db, plan.id).await?.into_iter().filter(|i| i.group_id == item.group_id).map(|i| i.id).collect();
-    let used: i64 = store_draws::task_counts(db, plan.id).await?.into_iter().filter(|(i, _)| group_items.contains(i)).map(|(_, n)| n).sum();
+    let group_items: BTreeSet<i64> = store_plans::items_of(db, plan.id)
+        .await?
+        .into_iter()
+        .filter(|i| i.group_id == item.group_id)
+        .map(|i| i.id)
+        .collect();
+    let used: i64 = store_draws::task_counts(db, plan.id)
+        .await?
+        .into_iter()
+        .filter(|(i, _)| group_items.contains(i))
+        .map(|(_, n)| n)
+        .sum();
     Ok(quota - used)
 }
 
@@ -318,13 +376,20 @@ async fn run_inner(s: &Services, actor: &Actor, req: DrawRequest, redraw: Option
     let (item, plan) = load(s, req.item_id).await?;
     check_organiser(actor, &plan)?;
     if plan.state != "issued" {
-        return Err(ServiceError::Rule(RuleViolation::new("plan_state", "计划下达后才能进行随机抽取，结束后不能再抽取")));
+        return Err(ServiceError::Rule(RuleViolation::new(
+            "plan_state",
+            "计划下达后才能进行随机抽取，结束后不能再抽取",
+        )));
     }
     // A redraw's transaction closes the replaced task, so its place counts as free.
     let remaining = remaining_quota(s, &plan, &item).await? + i64::from(redraw.is_some());
     if req.quota == 0 || i64::from(req.quota) > remaining {
         return Err(ServiceError::invalid(
-            RuleViolation::new("draw_quota", format!("抽取数量须在1至剩余批次{remaining}之间（共用批次的产品合并计算）")).on_field("quota"),
+            RuleViolation::new(
+                "draw_quota",
+                format!("抽取数量须在1至剩余批次{remaining}之间（共用批次的产品合并计算）"),
+            )
+            .on_field("quota"),
         ));
     }
     let mut exclude = BTreeSet::new();
@@ -371,7 +436,8 @@ async fn run_inner(s: &Services, actor: &Actor, req: DrawRequest, redraw: Option
         store_draws::set_task_state(&tx, r.replaces_task_id, "assigned", "not_sampled").await?;
     }
     for d in &result.drawn {
-        let (eid, _) = p.by_uscc.get(&d.uscc).cloned().ok_or_else(|| ServiceError::internal("drawn enterprise not in pool"))?;
+        let (eid, _) =
+            p.by_uscc.get(&d.uscc).cloned().ok_or_else(|| ServiceError::internal("drawn enterprise not in pool"))?;
         let team: Vec<i64> = d.team.iter().filter_map(|u| sampler_ids.get(u).copied()).collect();
         store_draws::insert_task(&tx, plan.id, item.id, row.id, eid, plan.deadline_delivery, &team).await?;
     }
@@ -409,7 +475,9 @@ pub async fn redraw(s: &Services, actor: &Actor, req: RedrawRequest) -> Result<D
         return Err(ServiceError::Rule(RuleViolation::new("task_state", "只有尚未开始抽样的任务可以重新抽取")));
     }
     if req.reason.trim().is_empty() {
-        return Err(ServiceError::invalid(RuleViolation::new("required", "请说明重新抽取的原因（如停业、查无此企业）").on_field("reason")));
+        return Err(ServiceError::invalid(
+            RuleViolation::new("required", "请说明重新抽取的原因（如停业、查无此企业）").on_field("reason"),
+        ));
     }
     let old = store_draws::get(db, task.draw_id).await?;
     let filters: DrawFilters = serde_json::from_str::<serde_json::Value>(&old.filters_json)
@@ -422,13 +490,31 @@ pub async fn redraw(s: &Services, actor: &Actor, req: RedrawRequest) -> Result<D
             scopes: None,
         })
         .unwrap_or_default();
-    let redraw = Redraw { replaces_draw_id: old.id, replaces_task_id: task.id, replaces_enterprise_id: task.enterprise_id, reason: req.reason.trim().to_string() };
-    let req2 = DrawRequest { item_id: task.item_id, quota: 1, seed: req.seed, stratified: false, team_size: Some(old.team_size as u32), filters };
+    let redraw = Redraw {
+        replaces_draw_id: old.id,
+        replaces_task_id: task.id,
+        replaces_enterprise_id: task.enterprise_id,
+        reason: req.reason.trim().to_string(),
+    };
+    let req2 = DrawRequest {
+        item_id: task.item_id,
+        quota: 1,
+        seed: req.seed,
+        stratified: false,
+        team_size: Some(old.team_size as u32),
+        filters,
+    };
     let id = run_inner(s, actor, req2, Some(redraw)).await?;
     get(s, actor, id).await
 }
 
-fn drawn_views(result: &DrawResult, names: &BTreeMap<String, (i64, String)>, tasks: &BTreeMap<i64, (i64, String)>, team_names: &BTreeMap<String, String>, with_team: bool) -> Vec<DrawnView> {
+fn drawn_views(
+    result: &DrawResult,
+    names: &BTreeMap<String, (i64, String)>,
+    tasks: &BTreeMap<i64, (i64, String)>,
+    team_names: &BTreeMap<String, String>,
+    with_team: bool,
+) -> Vec<DrawnView> {
     result
         .drawn
         .iter()
@@ -440,7 +526,11 @@ fn drawn_views(result: &DrawResult, names: &BTreeMap<String, (i64, String)>, tas
                 uscc: d.uscc.clone(),
                 name,
                 division_code: d.division_code.clone(),
-                team: if with_team { d.team.iter().map(|u| team_names.get(u).cloned().unwrap_or_else(|| u.clone())).collect() } else { Vec::new() },
+                team: if with_team {
+                    d.team.iter().map(|u| team_names.get(u).cloned().unwrap_or_else(|| u.clone())).collect()
+                } else {
+                    Vec::new()
+                },
                 task_id: task.as_ref().map(|t| t.0),
                 task_state: task.map(|t| t.1),
             }
@@ -458,7 +548,8 @@ async fn build_view(s: &Services, row: DrawRow, with_team: bool) -> Result<DrawV
             names.insert(d.uscc.clone(), (e.id, e.name));
         }
     }
-    let tasks: BTreeMap<i64, (i64, String)> = store_draws::tasks_of_draw(db, row.id).await?.into_iter().map(|t| (t.enterprise_id, (t.id, t.state))).collect();
+    let tasks: BTreeMap<i64, (i64, String)> =
+        store_draws::tasks_of_draw(db, row.id).await?.into_iter().map(|t| (t.enterprise_id, (t.id, t.state))).collect();
     let mut team_names = BTreeMap::new();
     if with_team {
         for u in result.drawn.iter().flat_map(|d| d.team.iter()) {
@@ -526,16 +617,32 @@ pub async fn list_for_plan(s: &Services, actor: &Actor, plan_id: i64) -> Result<
     Ok(out)
 }
 
+/// The published draws of an issued plan, for everyone (teams are not published).
+pub async fn published_for_plan(s: &Services, plan_id: i64) -> Result<Vec<DrawView>> {
+    let mut out = Vec::new();
+    for row in store_draws::of_plan(s.store.reader(), plan_id).await?.into_iter().filter(|d| d.published) {
+        out.push(build_view(s, row, false).await?);
+    }
+    Ok(out)
+}
+
 pub async fn publish(s: &Services, actor: &Actor, id: i64) -> Result<DrawView> {
     let row = store_draws::get(s.store.reader(), id).await.map_err(|_| ServiceError::NotFound("抽取记录"))?;
     let (_, plan) = load(s, row.item_id).await?;
     check_organiser(actor, &plan)?;
     let tx = s.store.begin().await?;
     store_draws::set_published(&tx, id).await.map_err(|e| match e {
-        choucha_store::StoreError::Conflict => ServiceError::Rule(RuleViolation::new("draw_published", "该抽取结果已公开")),
+        choucha_store::StoreError::Conflict => {
+            ServiceError::Rule(RuleViolation::new("draw_published", "该抽取结果已公开"))
+        }
         other => other.into(),
     })?;
-    audit::append(&tx, &actor.audit_actor(), AuditEntry::new("draw.publish", "draw", id, json!({"published": false}), json!({"published": true}))).await?;
+    audit::append(
+        &tx,
+        &actor.audit_actor(),
+        AuditEntry::new("draw.publish", "draw", id, json!({"published": false}), json!({"published": true})),
+    )
+    .await?;
     tx.commit().await?;
     get(s, actor, id).await
 }
@@ -547,7 +654,14 @@ pub async fn verify(s: &Services, id: i64) -> Result<DrawVerification> {
     let candidates: Vec<Candidate> = serde_json::from_str(&row.candidates_json).map_err(ServiceError::internal)?;
     let samplers: Vec<SamplerCandidate> = serde_json::from_str(&row.samplers_json).map_err(ServiceError::internal)?;
     let recorded: DrawResult = serde_json::from_str(&row.result_json).map_err(ServiceError::internal)?;
-    let input = DrawInput { seed: row.seed.clone(), candidates, quota: row.quota as usize, stratified: row.stratified, samplers, team_size: row.team_size as usize };
+    let input = DrawInput {
+        seed: row.seed.clone(),
+        candidates,
+        quota: row.quota as usize,
+        stratified: row.stratified,
+        samplers,
+        team_size: row.team_size as usize,
+    };
     let hash_ok = draw::candidate_hash(&input.candidates) == row.candidate_hash;
     let verified = hash_ok && draw::verify(&input, &recorded)?;
     let message = if verified {
@@ -557,7 +671,13 @@ pub async fn verify(s: &Services, id: i64) -> Result<DrawVerification> {
     } else {
         "复核不一致：重新抽取的结果与记录不同".to_string()
     };
-    Ok(DrawVerification { draw_id: id, algorithm: row.algorithm, candidate_hash: row.candidate_hash, verified, message })
+    Ok(DrawVerification {
+        draw_id: id,
+        algorithm: row.algorithm,
+        candidate_hash: row.candidate_hash,
+        verified,
+        message,
+    })
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
@@ -575,17 +695,30 @@ pub async fn grant_allowance(s: &Services, actor: &Actor, input: AllowanceInput)
     let db = s.store.reader();
     let plan = store_plans::get_plan(db, input.plan_id).await.map_err(|_| ServiceError::NotFound("计划"))?;
     check_organiser(actor, &plan)?;
-    let ent = enterprises::find_by_uscc(db, &input.enterprise_uscc.trim().to_uppercase())
-        .await?
-        .ok_or_else(|| ServiceError::invalid(RuleViolation::new("unknown_enterprise", "名录库中没有该企业").on_field("enterprise_uscc")))?;
+    let ent = enterprises::find_by_uscc(db, &input.enterprise_uscc.trim().to_uppercase()).await?.ok_or_else(|| {
+        ServiceError::invalid(
+            RuleViolation::new("unknown_enterprise", "名录库中没有该企业").on_field("enterprise_uscc"),
+        )
+    })?;
     if input.reason.trim().is_empty() {
-        return Err(ServiceError::invalid(RuleViolation::new("required", "请说明理由（如大型商场、超市）").on_field("reason")));
+        return Err(ServiceError::invalid(
+            RuleViolation::new("required", "请说明理由（如大型商场、超市）").on_field("reason"),
+        ));
     }
-    if input.max_total < plan_rules::MAX_BATCHES_PER_ENTERPRISE || input.max_per_product < 1 || input.max_per_product > input.max_total {
-        return Err(ServiceError::invalid(RuleViolation::new("invalid_allowance", "放宽后的批次数须不少于2批，且同一产品批次数不超过总批次数").on_field("max_total")));
+    if input.max_total < plan_rules::MAX_BATCHES_PER_ENTERPRISE
+        || input.max_per_product < 1
+        || input.max_per_product > input.max_total
+    {
+        return Err(ServiceError::invalid(
+            RuleViolation::new("invalid_allowance", "放宽后的批次数须不少于2批，且同一产品批次数不超过总批次数")
+                .on_field("max_total"),
+        ));
     }
     if ent.kinds & EnterpriseKind::Seller.bit() == 0 {
-        return Err(ServiceError::Rule(RuleViolation::new("rule5_allowance_seller", "放宽批次限制只适用于大型商场、超市等销售者（规则5）")));
+        return Err(ServiceError::Rule(RuleViolation::new(
+            "rule5_allowance_seller",
+            "放宽批次限制只适用于大型商场、超市等销售者（规则5）",
+        )));
     }
     let tx = s.store.begin().await?;
     store_draws::upsert_allowance(
@@ -601,7 +734,12 @@ pub async fn grant_allowance(s: &Services, actor: &Actor, input: AllowanceInput)
         },
     )
     .await?;
-    audit::append(&tx, &actor.audit_actor(), AuditEntry::new("plan.batch_allowance", "plan", plan.id, json!(null), json!(input))).await?;
+    audit::append(
+        &tx,
+        &actor.audit_actor(),
+        AuditEntry::new("plan.batch_allowance", "plan", plan.id, json!(null), json!(input)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -696,13 +834,26 @@ pub async fn start_task(s: &Services, actor: &Actor, id: i64) -> Result<TaskView
         return Err(ServiceError::Forbidden("只有该任务抽样组的成员可以开始抽样".into()));
     }
     if t.state != "assigned" {
-        return Err(ServiceError::Rule(RuleViolation::new("task_state", format!("任务当前为“{}”，不能开始抽样", task_state_label(&t.state)))));
+        return Err(ServiceError::Rule(RuleViolation::new(
+            "task_state",
+            format!("任务当前为“{}”，不能开始抽样", task_state_label(&t.state)),
+        )));
     }
     let rules = implementation_rules::require_published(s, t.item_id).await?;
     let tx = s.store.begin().await?;
     store_draws::set_task_state(&tx, id, "assigned", "in_progress").await?;
-    audit::append(&tx, &actor.audit_actor(), AuditEntry::new("task.start", "sampling_task", id, json!({"state": "assigned"}), json!({"state": "in_progress", "rules_version": rules.version})))
-        .await?;
+    audit::append(
+        &tx,
+        &actor.audit_actor(),
+        AuditEntry::new(
+            "task.start",
+            "sampling_task",
+            id,
+            json!({"state": "assigned"}),
+            json!({"state": "in_progress", "rules_version": rules.version}),
+        ),
+    )
+    .await?;
     tx.commit().await?;
     get_task(s, actor, id).await
 }
@@ -725,14 +876,30 @@ pub async fn declare_conflict(s: &Services, actor: &Actor, input: ConflictInput)
     }
     let ent = enterprises::find_by_uscc(s.store.reader(), &input.enterprise_uscc.trim().to_uppercase())
         .await?
-        .ok_or_else(|| ServiceError::invalid(RuleViolation::new("unknown_enterprise", "名录库中没有该企业").on_field("enterprise_uscc")))?;
+        .ok_or_else(|| {
+            ServiceError::invalid(
+                RuleViolation::new("unknown_enterprise", "名录库中没有该企业").on_field("enterprise_uscc"),
+            )
+        })?;
     let tx = s.store.begin().await?;
     store_draws::insert_conflict(&tx, actor.user_id, ent.id, input.reason.trim()).await.map_err(|e| match e {
-        choucha_store::StoreError::Duplicate(_) => ServiceError::invalid(RuleViolation::new("duplicate", "已申报过对该企业的回避").on_field("enterprise_uscc")),
+        choucha_store::StoreError::Duplicate(_) => {
+            ServiceError::invalid(RuleViolation::new("duplicate", "已申报过对该企业的回避").on_field("enterprise_uscc"))
+        }
         other => other.into(),
     })?;
-    audit::append(&tx, &actor.audit_actor(), AuditEntry::new("sampler.conflict", "user", actor.user_id, json!(null), json!({"enterprise_id": ent.id, "reason": input.reason.trim()})))
-        .await?;
+    audit::append(
+        &tx,
+        &actor.audit_actor(),
+        AuditEntry::new(
+            "sampler.conflict",
+            "user",
+            actor.user_id,
+            json!(null),
+            json!({"enterprise_id": ent.id, "reason": input.reason.trim()}),
+        ),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

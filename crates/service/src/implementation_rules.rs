@@ -76,10 +76,16 @@ impl RulesBody {
         }
         for (i, t) in self.test_items.iter().enumerate() {
             if t.name.trim().is_empty() {
-                errs.push(RuleViolation::new("required", format!("第{}个检验项目：名称不能为空", i + 1)).on_field("test_items"));
+                errs.push(
+                    RuleViolation::new("required", format!("第{}个检验项目：名称不能为空", i + 1))
+                        .on_field("test_items"),
+                );
             }
             if let Err(e) = t.limit.validate() {
-                errs.push(RuleViolation::new(e.code, format!("第{}个检验项目“{}”：{}", i + 1, t.name, e.message)).on_field("test_items"));
+                errs.push(
+                    RuleViolation::new(e.code, format!("第{}个检验项目“{}”：{}", i + 1, t.name, e.message))
+                        .on_field("test_items"),
+                );
             }
         }
         if self.test_portion.trim().is_empty() || self.backup_portion.trim().is_empty() {
@@ -139,7 +145,8 @@ async fn load_item(s: &Services, item_id: i64) -> Result<(ItemRow, PlanRow)> {
 /// The caller's part in an item's rules.
 fn party(actor: &Actor, item: &ItemRow, plan: &PlanRow) -> RulesActor {
     let institution_roles = [Role::Tester, Role::ReportApprover, Role::SampleCustodian];
-    if actor.org_id.is_some() && actor.org_id == item.testing_org_id && institution_roles.iter().any(|r| actor.has(*r)) {
+    if actor.org_id.is_some() && actor.org_id == item.testing_org_id && institution_roles.iter().any(|r| actor.has(*r))
+    {
         RulesActor::TestingInstitution
     } else if actor.org_id == Some(plan.organising_org_id) && actor.has(Role::Regulator) {
         RulesActor::OrganisingBureau
@@ -160,14 +167,29 @@ pub async fn create_draft(s: &Services, actor: &Actor, item_id: i64, body: Rules
     if let Some(open) = versions.iter().find(|v| matches!(v.state.as_str(), "draft" | "submitted" | "approved")) {
         return Err(ServiceError::Rule(RuleViolation::new(
             "rules_open_version",
-            format!("该产品已有未公开的第{}版实施细则（{}），请在该版本上修改", open.version, open.state.parse::<RulesState>().map(|s| s.label()).unwrap_or("")),
+            format!(
+                "该产品已有未公开的第{}版实施细则（{}），请在该版本上修改",
+                open.version,
+                open.state.parse::<RulesState>().map(|s| s.label()).unwrap_or("")
+            ),
         )));
     }
     let version = versions.first().map(|v| v.version + 1).unwrap_or(1);
     let tx = s.store.begin().await?;
-    let row = store_rules::insert(&tx, item_id, version, serde_json::to_string(&body).map_err(ServiceError::internal)?).await?;
-    audit::append(&tx, &actor.audit_actor(), AuditEntry::new("rules.create", "rules_version", row.id, json!(null), json!({"item_id": item_id, "version": version, "body": body})))
+    let row = store_rules::insert(&tx, item_id, version, serde_json::to_string(&body).map_err(ServiceError::internal)?)
         .await?;
+    audit::append(
+        &tx,
+        &actor.audit_actor(),
+        AuditEntry::new(
+            "rules.create",
+            "rules_version",
+            row.id,
+            json!(null),
+            json!({"item_id": item_id, "version": version, "body": body}),
+        ),
+    )
+    .await?;
     tx.commit().await?;
     view(row, &item, &plan)
 }
@@ -180,14 +202,30 @@ pub async fn update_draft(s: &Services, actor: &Actor, id: i64, body: RulesBody)
     body.validate().map_err(ServiceError::Invalid)?;
     let tx = s.store.begin().await?;
     store_rules::update_body(&tx, id, serde_json::to_string(&body).map_err(ServiceError::internal)?).await?;
-    audit::append(&tx, &actor.audit_actor(), AuditEntry::new("rules.update", "rules_version", id, json!({"body": serde_json::from_str::<serde_json::Value>(&row.body_json).unwrap_or_default()}), json!({"body": body})))
-        .await?;
+    audit::append(
+        &tx,
+        &actor.audit_actor(),
+        AuditEntry::new(
+            "rules.update",
+            "rules_version",
+            id,
+            json!({"body": serde_json::from_str::<serde_json::Value>(&row.body_json).unwrap_or_default()}),
+            json!({"body": body}),
+        ),
+    )
+    .await?;
     tx.commit().await?;
     get(s, actor, id).await
 }
 
 /// One lifecycle step: submit, return (with reason), approve or publish.
-pub async fn step(s: &Services, actor: &Actor, id: i64, action: RulesAction, reason: Option<&str>) -> Result<RulesView> {
+pub async fn step(
+    s: &Services,
+    actor: &Actor,
+    id: i64,
+    action: RulesAction,
+    reason: Option<&str>,
+) -> Result<RulesView> {
     let row = store_rules::get(s.store.reader(), id).await.map_err(|_| ServiceError::NotFound("实施细则"))?;
     let (item, plan) = load_item(s, row.item_id).await?;
     let from: RulesState = row.state.parse()?;
@@ -212,8 +250,18 @@ pub async fn step(s: &Services, actor: &Actor, id: i64, action: RulesAction, rea
         RulesAction::Publish => "rules.publish",
         RulesAction::Edit => "rules.update",
     };
-    audit::append(&tx, &actor.audit_actor(), AuditEntry::new(action_name, "rules_version", id, json!({"state": from.as_str()}), json!({"state": to.as_str(), "reason": reason})))
-        .await?;
+    audit::append(
+        &tx,
+        &actor.audit_actor(),
+        AuditEntry::new(
+            action_name,
+            "rules_version",
+            id,
+            json!({"state": from.as_str()}),
+            json!({"state": to.as_str(), "reason": reason}),
+        ),
+    )
+    .await?;
     tx.commit().await?;
     get(s, actor, id).await
 }
@@ -233,12 +281,23 @@ pub async fn publish_as_system(s: &Services, who: &str, item_id: i64, body: Rule
     let versions = store_rules::versions_of(s.store.reader(), item.id).await?;
     let version = versions.first().map(|v| v.version + 1).unwrap_or(1);
     let tx = s.store.begin().await?;
-    let row = store_rules::insert(&tx, item.id, version, serde_json::to_string(&body).map_err(ServiceError::internal)?).await?;
+    let row = store_rules::insert(&tx, item.id, version, serde_json::to_string(&body).map_err(ServiceError::internal)?)
+        .await?;
     for (from, to) in [("draft", "submitted"), ("submitted", "approved"), ("approved", state.as_str())] {
         store_rules::set_state(&tx, row.id, from, to, 0, None).await?;
     }
-    audit::append(&tx, &AuditActor::system(who), AuditEntry::new("rules.publish", "rules_version", row.id, json!(null), json!({"item_id": item.id, "version": version})))
-        .await?;
+    audit::append(
+        &tx,
+        &AuditActor::system(who),
+        AuditEntry::new(
+            "rules.publish",
+            "rules_version",
+            row.id,
+            json!(null),
+            json!({"item_id": item.id, "version": version}),
+        ),
+    )
+    .await?;
     tx.commit().await?;
     Ok(row.id)
 }
@@ -270,7 +329,9 @@ pub async fn versions(s: &Services, actor: &Actor, item_id: i64) -> Result<Vec<R
 /// The published rules of an item, for everyone (public page).
 pub async fn get_published(s: &Services, item_id: i64) -> Result<RulesView> {
     let (item, plan) = load_item(s, item_id).await?;
-    let row = store_rules::published_of(s.store.reader(), item_id).await?.ok_or(ServiceError::NotFound("已公开的实施细则"))?;
+    let row = store_rules::published_of(s.store.reader(), item_id)
+        .await?
+        .ok_or(ServiceError::NotFound("已公开的实施细则"))?;
     view(row, &item, &plan)
 }
 

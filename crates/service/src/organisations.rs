@@ -138,16 +138,26 @@ async fn validate(s: &Services, input: &OrgInput, editing: Option<i64>) -> Resul
         None => None,
         Some(d) => DivisionCode::parse(d).map_err(|e| errs.push(e)).ok().map(|d| d.to_string()),
     };
-    if kind.is_some_and(OrgKind::is_bureau) && division_code.is_none() && input.division_code.as_deref().unwrap_or("").trim().is_empty() {
+    if kind.is_some_and(OrgKind::is_bureau)
+        && division_code.is_none()
+        && input.division_code.as_deref().unwrap_or("").trim().is_empty()
+    {
         errs.push(RuleViolation::new("required", "市场监管局须填写行政区划代码").on_field("division_code"));
     }
-    let qualification_no = input.qualification_no.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(str::to_string);
+    let qualification_no =
+        input.qualification_no.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(str::to_string);
     if kind == Some(OrgKind::Institution) {
         if !(input.cap_sampling || input.cap_testing || input.cap_screening) {
-            errs.push(RuleViolation::new("required", "检验检测机构须至少具备抽样、检验或快速筛查之一").on_field("capabilities"));
+            errs.push(
+                RuleViolation::new("required", "检验检测机构须至少具备抽样、检验或快速筛查之一")
+                    .on_field("capabilities"),
+            );
         }
         if input.cap_testing && qualification_no.is_none() {
-            errs.push(RuleViolation::new("required", "承担检验的机构须填写资质认定（CMA）证书编号").on_field("qualification_no"));
+            errs.push(
+                RuleViolation::new("required", "承担检验的机构须填写资质认定（CMA）证书编号")
+                    .on_field("qualification_no"),
+            );
         }
     }
     if let (Some(id), Some(p)) = (editing, parent.as_ref())
@@ -196,8 +206,12 @@ pub async fn create(s: &Services, actor: &Actor, input: OrgInput) -> Result<OrgV
     let code = fields.code.clone();
     let row = store_orgs::insert(&tx, fields).await.map_err(|e| dup(e, &code))?;
     let view = OrgView::from(row);
-    audit::append(&tx, &actor.audit_actor(), AuditEntry::new("organisation.create", "organisation", view.id, json!(null), json!(view)))
-        .await?;
+    audit::append(
+        &tx,
+        &actor.audit_actor(),
+        AuditEntry::new("organisation.create", "organisation", view.id, json!(null), json!(view)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(view)
 }
@@ -222,15 +236,20 @@ pub async fn create_as_system(s: &Services, who: &str, input: OrgInput) -> Resul
 #[tracing::instrument(skip_all)]
 pub async fn update(s: &Services, actor: &Actor, id: i64, input: OrgInput) -> Result<OrgView> {
     actor.require(Permission::ManageOrganisations)?;
-    let before = OrgView::from(store_orgs::get(s.store.reader(), id).await.map_err(|_| ServiceError::NotFound("机构"))?);
+    let before =
+        OrgView::from(store_orgs::get(s.store.reader(), id).await.map_err(|_| ServiceError::NotFound("机构"))?);
     check_admin_scope(s, actor, Some(id)).await?;
     let fields = validate(s, &input, Some(id)).await?;
     let tx = s.store.begin().await?;
     let code = fields.code.clone();
     let row = store_orgs::update(&tx, id, fields).await.map_err(|e| dup(e, &code))?;
     let view = OrgView::from(row);
-    audit::append(&tx, &actor.audit_actor(), AuditEntry::new("organisation.update", "organisation", id, json!(before), json!(view)))
-        .await?;
+    audit::append(
+        &tx,
+        &actor.audit_actor(),
+        AuditEntry::new("organisation.update", "organisation", id, json!(before), json!(view)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(view)
 }
@@ -248,7 +267,13 @@ pub async fn get_by_code(s: &Services, code: &str) -> Result<Option<OrgView>> {
     Ok(store_orgs::find_by_code(s.store.reader(), code).await?.map(OrgView::from))
 }
 
-pub async fn list(s: &Services, actor: &Actor, f: &OrgFilter, after: Option<i64>, limit: Option<u64>) -> Result<Page<OrgView>> {
+pub async fn list(
+    s: &Services,
+    actor: &Actor,
+    f: &OrgFilter,
+    after: Option<i64>,
+    limit: Option<u64>,
+) -> Result<Page<OrgView>> {
     if actor.has(Role::Enterprise) && actor.roles.len() == 1 {
         return Err(ServiceError::forbidden());
     }

@@ -3,7 +3,6 @@
 //! an item whose quota is left blank joins the group of the item above it, as in the notices'
 //! Annex 1 tables where the quota cell is merged.
 
-use chrono::NaiveDate;
 use choucha_domain::RuleViolation;
 use choucha_domain::enterprise::parse_date;
 use choucha_domain::organisation::OrgKind;
@@ -12,6 +11,7 @@ use choucha_domain::role::{Permission, Role};
 use choucha_store::audit::{self, AuditActor, AuditEntry};
 use choucha_store::plans::{self as store_plans, ItemFields, PlanFields, PlanFilter, PlanRow};
 use choucha_store::{Page, Tx, draws as store_draws, organisations, rules as store_rules};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -153,7 +153,10 @@ fn opt_date(s: &Option<String>, field: &'static str, label: &str, errs: &mut Vec
     match s.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
         Some(v) => parse_date(v).or_else(|| {
-            errs.push(RuleViolation::new("invalid_date", format!("{label}“{v}”不是有效日期（格式：2025-11-15）")).on_field(field));
+            errs.push(
+                RuleViolation::new("invalid_date", format!("{label}“{v}”不是有效日期（格式：2025-11-15）"))
+                    .on_field(field),
+            );
             None
         }),
     }
@@ -165,7 +168,9 @@ fn parse_budget(s: &Option<String>, errs: &mut Vec<RuleViolation>) -> Option<i64
     match clean.parse::<f64>() {
         Ok(y) if (0.0..1e13).contains(&y) => Some((y * 100.0).round() as i64),
         _ => {
-            errs.push(RuleViolation::new("invalid_budget", format!("预算“{v}”不是有效金额（元）")).on_field("budget_yuan"));
+            errs.push(
+                RuleViolation::new("invalid_budget", format!("预算“{v}”不是有效金额（元）")).on_field("budget_yuan"),
+            );
             None
         }
     }
@@ -175,7 +180,13 @@ fn yuan(cents: i64) -> String {
     if cents % 100 == 0 { format!("{}", cents / 100) } else { format!("{}.{:02}", cents / 100, cents % 100) }
 }
 
-async fn org_id_of(s: &Services, code: &Option<String>, field: &'static str, want: &str, errs: &mut Vec<RuleViolation>) -> Result<Option<i64>> {
+async fn org_id_of(
+    s: &Services,
+    code: &Option<String>,
+    field: &'static str,
+    want: &str,
+    errs: &mut Vec<RuleViolation>,
+) -> Result<Option<i64>> {
     let Some(c) = code.as_deref().map(str::trim).filter(|c| !c.is_empty()) else { return Ok(None) };
     match organisations::find_by_code(s.store.reader(), c).await? {
         None => {
@@ -196,7 +207,9 @@ async fn org_id_of(s: &Services, code: &Option<String>, field: &'static str, wan
                     "screening" => "快速筛查",
                     _ => "组织监督抽查（省局或市局）",
                 };
-                errs.push(RuleViolation::new("org_capability", format!("“{}”不具备{}职能", o.name, what)).on_field(field));
+                errs.push(
+                    RuleViolation::new("org_capability", format!("“{}”不具备{}职能", o.name, what)).on_field(field),
+                );
             }
             Ok(Some(o.id))
         }
@@ -220,7 +233,9 @@ async fn plan_fields(s: &Services, actor: &Actor, p: &PlanInput, errs: &mut Vec<
     }
     let days = p.unqualified_report_days;
     if days.is_some_and(|d| !(1..=365).contains(&d)) {
-        errs.push(RuleViolation::new("invalid_days", "不合格报告报送期限应为1至365日").on_field("unqualified_report_days"));
+        errs.push(
+            RuleViolation::new("invalid_days", "不合格报告报送期限应为1至365日").on_field("unqualified_report_days"),
+        );
     }
     Ok(PlanFields {
         year: p.year,
@@ -251,11 +266,13 @@ async fn check_items(s: &Services, items: &[ItemInput], errs: &mut Vec<RuleViola
         let mut item_errs = Vec::new();
         let product = it.product.trim().to_string();
         if product.is_empty() {
-            item_errs.push(RuleViolation::new("required", format!("第{row}个产品：产品名称不能为空")).on_field("product"));
+            item_errs
+                .push(RuleViolation::new("required", format!("第{row}个产品：产品名称不能为空")).on_field("product"));
         }
         let category = it.category.trim().to_string();
         if category.is_empty() {
-            item_errs.push(RuleViolation::new("required", format!("第{row}个产品：产品分类不能为空")).on_field("category"));
+            item_errs
+                .push(RuleViolation::new("required", format!("第{row}个产品：产品分类不能为空")).on_field("category"));
         }
         let scopes = match parse_scopes(&it.scopes) {
             Ok(sc) => sc.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","),
@@ -266,7 +283,9 @@ async fn check_items(s: &Services, items: &[ItemInput], errs: &mut Vec<RuleViola
         };
         let group = match it.quota {
             Some(0) => {
-                item_errs.push(RuleViolation::new("invalid_quota", format!("第{row}个产品：抽查批次须大于0")).on_field("quota"));
+                item_errs.push(
+                    RuleViolation::new("invalid_quota", format!("第{row}个产品：抽查批次须大于0")).on_field("quota"),
+                );
                 0
             }
             Some(q) => {
@@ -275,7 +294,11 @@ async fn check_items(s: &Services, items: &[ItemInput], errs: &mut Vec<RuleViola
             }
             None if group_quotas.is_empty() => {
                 item_errs.push(
-                    RuleViolation::new("invalid_quota", format!("第{row}个产品：第一个产品须填写抽查批次（空白表示与上一产品共用批次）")).on_field("quota"),
+                    RuleViolation::new(
+                        "invalid_quota",
+                        format!("第{row}个产品：第一个产品须填写抽查批次（空白表示与上一产品共用批次）"),
+                    )
+                    .on_field("quota"),
                 );
                 0
             }
@@ -324,7 +347,9 @@ fn check_manage(actor: &Actor, plan: Option<&PlanRow>) -> Result<()> {
         return Ok(());
     }
     match plan {
-        Some(p) if Some(p.organising_org_id) != actor.org_id => Err(ServiceError::Forbidden("只有组织该抽查的部门可以管理此计划".into())),
+        Some(p) if Some(p.organising_org_id) != actor.org_id => {
+            Err(ServiceError::Forbidden("只有组织该抽查的部门可以管理此计划".into()))
+        }
         _ => Ok(()),
     }
 }
@@ -373,7 +398,12 @@ async fn create_inner(s: &Services, who: &AuditActor, actor: Option<&Actor>, dra
     let tx = s.store.begin().await?;
     let plan = store_plans::insert_plan(&tx, fields).await?;
     write_items(&tx, plan.id, checked).await?;
-    audit::append(&tx, who, AuditEntry::new("plan.create", "plan", plan.id, json!(null), json!({"plan": draft.plan, "items": draft.items}))).await?;
+    audit::append(
+        &tx,
+        who,
+        AuditEntry::new("plan.create", "plan", plan.id, json!(null), json!({"plan": draft.plan, "items": draft.items})),
+    )
+    .await?;
     tx.commit().await?;
     Ok(plan.id)
 }
@@ -414,7 +444,8 @@ pub async fn update_draft(s: &Services, actor: &Actor, id: i64, draft: PlanDraft
         store_plans::delete_group(&tx, g.id).await?;
     }
     write_items(&tx, id, checked).await?;
-    audit::append(&tx, &actor.audit_actor(), AuditEntry::new("plan.update", "plan", id, json!(before), json!(draft))).await?;
+    audit::append(&tx, &actor.audit_actor(), AuditEntry::new("plan.update", "plan", id, json!(before), json!(draft)))
+        .await?;
     tx.commit().await?;
     get(s, actor, id).await
 }
@@ -422,8 +453,18 @@ pub async fn update_draft(s: &Services, actor: &Actor, id: i64, draft: PlanDraft
 fn readiness(view: &PlanView) -> PlanReadiness {
     PlanReadiness {
         items: view.items.len(),
-        items_without_testing: view.items.iter().filter(|i| i.testing_org_id.is_none()).map(|i| i.product.clone()).collect(),
-        items_without_sampling: view.items.iter().filter(|i| i.sampling_org_id.is_none()).map(|i| i.product.clone()).collect(),
+        items_without_testing: view
+            .items
+            .iter()
+            .filter(|i| i.testing_org_id.is_none())
+            .map(|i| i.product.clone())
+            .collect(),
+        items_without_sampling: view
+            .items
+            .iter()
+            .filter(|i| i.sampling_org_id.is_none())
+            .map(|i| i.product.clone())
+            .collect(),
         total_quota: view.total_quota as u32,
     }
 }
@@ -436,8 +477,12 @@ pub async fn issue(s: &Services, actor: &Actor, id: i64) -> Result<PlanView> {
     let next = rules::issue(plan.state.parse()?, &readiness(&view))?;
     let tx = s.store.begin().await?;
     store_plans::set_state(&tx, id, &plan.state, next.as_str()).await?;
-    audit::append(&tx, &actor.audit_actor(), AuditEntry::new("plan.issue", "plan", id, json!({"state": plan.state}), json!({"state": next.as_str()})))
-        .await?;
+    audit::append(
+        &tx,
+        &actor.audit_actor(),
+        AuditEntry::new("plan.issue", "plan", id, json!({"state": plan.state}), json!({"state": next.as_str()})),
+    )
+    .await?;
     tx.commit().await?;
     get(s, actor, id).await
 }
@@ -448,8 +493,12 @@ pub async fn close(s: &Services, actor: &Actor, id: i64) -> Result<PlanView> {
     let next = rules::close(plan.state.parse()?)?;
     let tx = s.store.begin().await?;
     store_plans::set_state(&tx, id, &plan.state, next.as_str()).await?;
-    audit::append(&tx, &actor.audit_actor(), AuditEntry::new("plan.close", "plan", id, json!({"state": plan.state}), json!({"state": next.as_str()})))
-        .await?;
+    audit::append(
+        &tx,
+        &actor.audit_actor(),
+        AuditEntry::new("plan.close", "plan", id, json!({"state": plan.state}), json!({"state": next.as_str()})),
+    )
+    .await?;
     tx.commit().await?;
     get(s, actor, id).await
 }
@@ -483,7 +532,11 @@ pub async fn amend(s: &Services, actor: &Actor, id: i64, input: AmendmentInput) 
         let item = before.items.iter().find(|i| i.id == c.item_id).ok_or(ServiceError::NotFound("计划条目"))?;
         if c.quota == 0 || (c.quota as i64) < item.group_tasks {
             return Err(ServiceError::invalid(
-                RuleViolation::new("invalid_quota", format!("“{}”的批次不能少于已下达的抽样任务数（{}）", item.product, item.group_tasks)).on_field("quota"),
+                RuleViolation::new(
+                    "invalid_quota",
+                    format!("“{}”的批次不能少于已下达的抽样任务数（{}）", item.product, item.group_tasks),
+                )
+                .on_field("quota"),
             ));
         }
         changes.push((item.group_id, item.product.clone(), item.group_quota, c.quota));
@@ -497,9 +550,27 @@ pub async fn amend(s: &Services, actor: &Actor, id: i64, input: AmendmentInput) 
     }
     let before_j = json!(changes.iter().map(|(_, p, old, _)| json!({"product": p, "quota": old})).collect::<Vec<_>>());
     let after_j = json!(changes.iter().map(|(_, p, _, new)| json!({"product": p, "quota": new})).collect::<Vec<_>>());
-    let a = store_plans::insert_amendment(&tx, id, input.reason.trim(), before_j.to_string(), after_j.to_string(), actor.user_id).await?;
-    audit::append(&tx, &actor.audit_actor(), AuditEntry::new("plan.amend", "plan", id, before_j, json!({"amendment_id": a.id, "reason": input.reason, "changes": after_j})))
-        .await?;
+    let a = store_plans::insert_amendment(
+        &tx,
+        id,
+        input.reason.trim(),
+        before_j.to_string(),
+        after_j.to_string(),
+        actor.user_id,
+    )
+    .await?;
+    audit::append(
+        &tx,
+        &actor.audit_actor(),
+        AuditEntry::new(
+            "plan.amend",
+            "plan",
+            id,
+            before_j,
+            json!({"amendment_id": a.id, "reason": input.reason, "changes": after_j}),
+        ),
+    )
+    .await?;
     tx.commit().await?;
     get(s, actor, id).await
 }
@@ -517,7 +588,9 @@ async fn check_view(s: &Services, actor: &Actor, plan: &PlanRow, items: &[store_
     }
     let is_bureau = actor.org_kind.as_deref().and_then(|k| k.parse::<OrgKind>().ok()).is_some_and(OrgKind::is_bureau);
     let assigned = actor.org_id.is_some_and(|o| {
-        items.iter().any(|i| i.testing_org_id == Some(o) || i.sampling_org_id == Some(o) || i.screening_org_id == Some(o))
+        items
+            .iter()
+            .any(|i| i.testing_org_id == Some(o) || i.sampling_org_id == Some(o) || i.screening_org_id == Some(o))
     });
     if is_bureau || assigned { Ok(()) } else { Err(ServiceError::NotFound("计划")) }
 }
@@ -528,6 +601,14 @@ pub async fn get(s: &Services, actor: &Actor, id: i64) -> Result<PlanView> {
     let items = store_plans::items_of(db, id).await?;
     check_view(s, actor, &plan, &items).await?;
     build_view(s, plan, items).await
+}
+
+/// A plan item with its plan, for whoever may read the plan.
+pub async fn get_item(s: &Services, actor: &Actor, item_id: i64) -> Result<(PlanView, ItemView)> {
+    let row = store_plans::get_item(s.store.reader(), item_id).await.map_err(|_| ServiceError::NotFound("计划条目"))?;
+    let plan = get(s, actor, row.plan_id).await?;
+    let item = plan.items.iter().find(|i| i.id == item_id).cloned().ok_or(ServiceError::NotFound("计划条目"))?;
+    Ok((plan, item))
 }
 
 /// The plan as anyone may read it once issued (the notice is public).
@@ -543,13 +624,16 @@ pub async fn get_public(s: &Services, id: i64) -> Result<PlanView> {
 
 async fn build_view(s: &Services, plan: PlanRow, items: Vec<store_plans::ItemRow>) -> Result<PlanView> {
     let db = s.store.reader();
-    let groups: BTreeMap<i64, i32> = store_plans::groups_of(db, plan.id).await?.into_iter().map(|g| (g.id, g.quota)).collect();
+    let groups: BTreeMap<i64, i32> =
+        store_plans::groups_of(db, plan.id).await?.into_iter().map(|g| (g.id, g.quota)).collect();
     let counts: BTreeMap<i64, i64> = store_draws::task_counts(db, plan.id).await?.into_iter().collect();
-    let mut org_ids: Vec<i64> = items.iter().flat_map(|i| [i.sampling_org_id, i.testing_org_id, i.screening_org_id]).flatten().collect();
+    let mut org_ids: Vec<i64> =
+        items.iter().flat_map(|i| [i.sampling_org_id, i.testing_org_id, i.screening_org_id]).flatten().collect();
     org_ids.push(plan.organising_org_id);
     org_ids.sort();
     org_ids.dedup();
-    let orgs: BTreeMap<i64, String> = organisations::get_many(db, &org_ids).await?.into_iter().map(|o| (o.id, o.name)).collect();
+    let orgs: BTreeMap<i64, String> =
+        organisations::get_many(db, &org_ids).await?.into_iter().map(|o| (o.id, o.name)).collect();
     let name = |id: Option<i64>| id.and_then(|i| orgs.get(&i).cloned());
     let mut group_rows: BTreeMap<i64, usize> = BTreeMap::new();
     let mut group_tasks: BTreeMap<i64, i64> = BTreeMap::new();
@@ -723,8 +807,12 @@ pub async fn issue_as_system(s: &Services, who: &str, id: i64) -> Result<()> {
     let next = rules::issue(plan.state.parse()?, &readiness(&view))?;
     let tx = s.store.begin().await?;
     store_plans::set_state(&tx, id, &plan.state, next.as_str()).await?;
-    audit::append(&tx, &AuditActor::system(who), AuditEntry::new("plan.issue", "plan", id, json!({"state": plan.state}), json!({"state": next.as_str()})))
-        .await?;
+    audit::append(
+        &tx,
+        &AuditActor::system(who),
+        AuditEntry::new("plan.issue", "plan", id, json!({"state": plan.state}), json!({"state": next.as_str()})),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

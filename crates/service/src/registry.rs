@@ -9,9 +9,7 @@ use choucha_domain::enterprise::{
 use choucha_domain::role::Permission;
 use choucha_store::Page;
 use choucha_store::audit::{self, AuditEntry};
-use choucha_store::enterprises::{
-    self as store_ent, EnterpriseCursor, EnterpriseFilter, EnterpriseRow,
-};
+use choucha_store::enterprises::{self as store_ent, EnterpriseCursor, EnterpriseFilter, EnterpriseRow};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -41,22 +39,15 @@ impl From<EnterpriseRow> for EnterpriseView {
     fn from(r: EnterpriseRow) -> Self {
         let ks = KindSet(r.kinds);
         let size: Option<SizeClass> = r.size_class.as_deref().and_then(|s| s.parse().ok());
-        let status_label = r
-            .status
-            .parse::<EnterpriseStatus>()
-            .map(|s| s.label().to_string())
-            .unwrap_or_else(|_| r.status.clone());
+        let status_label =
+            r.status.parse::<EnterpriseStatus>().map(|s| s.label().to_string()).unwrap_or_else(|_| r.status.clone());
         EnterpriseView {
             id: r.id,
             uscc: r.uscc,
             name: r.name,
             division_code: r.division_code,
             address: r.address,
-            kinds: ks
-                .kinds()
-                .into_iter()
-                .map(|k| k.as_str().to_string())
-                .collect(),
+            kinds: ks.kinds().into_iter().map(|k| k.as_str().to_string()).collect(),
             kind_labels: ks.labels(),
             size_class: size.map(|s| s.as_str().to_string()),
             size_class_label: size.map(|s| s.label().to_string()),
@@ -82,10 +73,7 @@ impl EnterpriseView {
             size_class: self.size_class_label.clone().unwrap_or_default(),
             product_lines: self.product_lines.join("；"),
             licence_no: self.licence_no.clone().unwrap_or_default(),
-            licence_valid_until: self
-                .licence_valid_until
-                .map(|d| d.to_string())
-                .unwrap_or_default(),
+            licence_valid_until: self.licence_valid_until.map(|d| d.to_string()).unwrap_or_default(),
             ccc_cert_no: self.ccc_cert_no.clone().unwrap_or_default(),
             status: self.status_label.clone(),
         }
@@ -136,16 +124,10 @@ pub(crate) fn filter_for(actor: &Actor, q: &RegistryQuery) -> Result<EnterpriseF
             f.name_prefix = Some(text.to_string());
         }
     }
-    if let Some(d) = q
-        .division
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
+    if let Some(d) = q.division.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         if !d.bytes().all(|b| b.is_ascii_digit()) || d.len() > 6 {
             return Err(ServiceError::invalid(
-                RuleViolation::new("invalid_division", "行政区划代码应为1至6位数字")
-                    .on_field("division"),
+                RuleViolation::new("invalid_division", "行政区划代码应为1至6位数字").on_field("division"),
             ));
         }
         f.division_prefix = Some(division_prefix(d));
@@ -160,56 +142,34 @@ pub(crate) fn filter_for(actor: &Actor, q: &RegistryQuery) -> Result<EnterpriseF
         }
     }
     if let Some(k) = q.kind.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        f.kind_bit = Some(
-            k.parse::<EnterpriseKind>()
-                .map_err(ServiceError::from)?
-                .bit(),
-        );
+        f.kind_bit = Some(k.parse::<EnterpriseKind>().map_err(ServiceError::from)?.bit());
     }
     if let Some(st) = q.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        f.status = Some(
-            st.parse::<EnterpriseStatus>()
-                .map_err(ServiceError::from)?
-                .as_str()
-                .to_string(),
-        );
+        f.status = Some(st.parse::<EnterpriseStatus>().map_err(ServiceError::from)?.as_str().to_string());
     }
     Ok(f)
 }
 
-pub async fn search(
-    s: &Services,
-    actor: &Actor,
-    q: &RegistryQuery,
-) -> Result<Page<EnterpriseView>> {
+pub async fn search(s: &Services, actor: &Actor, q: &RegistryQuery) -> Result<Page<EnterpriseView>> {
     actor.require(Permission::ViewRegistry)?;
     let f = filter_for(actor, q)?;
     let cursor = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
         Some(c) => Some(EnterpriseCursor::decode(c).ok_or_else(|| {
-            ServiceError::invalid(
-                RuleViolation::new("invalid_cursor", "分页参数无效").on_field("cursor"),
-            )
+            ServiceError::invalid(RuleViolation::new("invalid_cursor", "分页参数无效").on_field("cursor"))
         })?),
         None => None,
     };
     let p = store_ent::search(s.store.reader(), &f, cursor.as_ref(), clamp_limit(q.limit)).await?;
-    Ok(Page {
-        items: p.items.into_iter().map(EnterpriseView::from).collect(),
-        next: p.next,
-    })
+    Ok(Page { items: p.items.into_iter().map(EnterpriseView::from).collect(), next: p.next })
 }
 
 pub(crate) fn in_scope(actor: &Actor, division: &str) -> bool {
-    actor
-        .registry_scope()
-        .is_none_or(|scope| division.starts_with(&scope))
+    actor.registry_scope().is_none_or(|scope| division.starts_with(&scope))
 }
 
 pub async fn get(s: &Services, actor: &Actor, id: i64) -> Result<EnterpriseView> {
     actor.require(Permission::ViewRegistry)?;
-    let row = store_ent::get(s.store.reader(), id)
-        .await
-        .map_err(|_| ServiceError::NotFound("企业"))?;
+    let row = store_ent::get(s.store.reader(), id).await.map_err(|_| ServiceError::NotFound("企业"))?;
     if !in_scope(actor, &row.division_code) {
         // Out of the actor's area: not told apart from a missing entry.
         return Err(ServiceError::NotFound("企业"));
@@ -224,14 +184,11 @@ pub(crate) fn check_entry(
     draft: &EnterpriseDraft,
 ) -> std::result::Result<EnterpriseData, Vec<RuleViolation>> {
     let mut errs = Vec::new();
-    for (field, label, value) in [
-        ("licence_no", "生产许可证编号", &draft.licence_no),
-        ("ccc_cert_no", "CCC证书编号", &draft.ccc_cert_no),
-    ] {
+    for (field, label, value) in
+        [("licence_no", "生产许可证编号", &draft.licence_no), ("ccc_cert_no", "CCC证书编号", &draft.ccc_cert_no)]
+    {
         if value.trim().chars().count() > 64 {
-            errs.push(
-                RuleViolation::new("too_long", format!("{label}不能超过64个字符")).on_field(field),
-            );
+            errs.push(RuleViolation::new("too_long", format!("{label}不能超过64个字符")).on_field(field));
         }
     }
     match draft.validate() {
@@ -262,8 +219,7 @@ fn validate(actor: &Actor, draft: &EnterpriseDraft) -> Result<EnterpriseData> {
 
 fn duplicate_uscc(uscc: &str) -> ServiceError {
     ServiceError::Invalid(vec![
-        RuleViolation::new("duplicate", format!("统一社会信用代码“{uscc}”已在名录库中"))
-            .on_field("uscc"),
+        RuleViolation::new("duplicate", format!("统一社会信用代码“{uscc}”已在名录库中")).on_field("uscc"),
     ])
 }
 
@@ -271,10 +227,7 @@ fn duplicate_uscc(uscc: &str) -> ServiceError {
 pub async fn create(s: &Services, actor: &Actor, draft: EnterpriseDraft) -> Result<EnterpriseView> {
     actor.require(Permission::EditRegistry)?;
     let data = validate(actor, &draft)?;
-    if store_ent::find_by_uscc(s.store.reader(), data.uscc.as_str())
-        .await?
-        .is_some()
-    {
+    if store_ent::find_by_uscc(s.store.reader(), data.uscc.as_str()).await?.is_some() {
         return Err(duplicate_uscc(data.uscc.as_str()));
     }
     let tx = s.store.begin().await?;
@@ -286,13 +239,7 @@ pub async fn create(s: &Services, actor: &Actor, draft: EnterpriseDraft) -> Resu
     audit::append(
         &tx,
         &actor.audit_actor(),
-        AuditEntry::new(
-            "enterprise.create",
-            "enterprise",
-            view.id,
-            json!(null),
-            json!(view),
-        ),
+        AuditEntry::new("enterprise.create", "enterprise", view.id, json!(null), json!(view)),
     )
     .await?;
     tx.commit().await?;
@@ -300,12 +247,7 @@ pub async fn create(s: &Services, actor: &Actor, draft: EnterpriseDraft) -> Resu
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn update(
-    s: &Services,
-    actor: &Actor,
-    id: i64,
-    draft: EnterpriseDraft,
-) -> Result<EnterpriseView> {
+pub async fn update(s: &Services, actor: &Actor, id: i64, draft: EnterpriseDraft) -> Result<EnterpriseView> {
     actor.require(Permission::EditRegistry)?;
     let before = get(s, actor, id).await?;
     let data = validate(actor, &draft)?;
@@ -321,13 +263,7 @@ pub async fn update(
     audit::append(
         &tx,
         &actor.audit_actor(),
-        AuditEntry::new(
-            "enterprise.update",
-            "enterprise",
-            id,
-            json!(before),
-            json!(view),
-        ),
+        AuditEntry::new("enterprise.update", "enterprise", id, json!(before), json!(view)),
     )
     .await?;
     tx.commit().await?;
@@ -359,12 +295,7 @@ const EXPORT_PAGE: u64 = 2000;
 /// exported file can be edited and imported back. Rows stream from keyset pages into the writer,
 /// which runs off the async runtime. More than `max_rows` matches is refused with a message.
 #[tracing::instrument(skip_all)]
-pub async fn export_xlsx(
-    s: &Services,
-    actor: &Actor,
-    q: &RegistryQuery,
-    max_rows: u64,
-) -> Result<Vec<u8>> {
+pub async fn export_xlsx(s: &Services, actor: &Actor, q: &RegistryQuery, max_rows: u64) -> Result<Vec<u8>> {
     actor.require(Permission::ViewRegistry)?;
     let f = filter_for(actor, q)?;
     let reader = s.store.reader();
@@ -387,11 +318,7 @@ pub async fn export_xlsx(
     loop {
         let page = store_ent::search(reader, &f, cursor.as_ref(), EXPORT_PAGE).await?;
         let next = page.next.as_deref().and_then(EnterpriseCursor::decode);
-        if tx
-            .send(crate::registry_import::export_rows(page.items))
-            .await
-            .is_err()
-        {
+        if tx.send(crate::registry_import::export_rows(page.items)).await.is_err() {
             // The writer stopped early; its error is reported below.
             break;
         }
@@ -401,8 +328,5 @@ pub async fn export_xlsx(
         }
     }
     drop(tx);
-    writer
-        .await
-        .map_err(ServiceError::internal)?
-        .map_err(|e| ServiceError::internal(format!("registry export: {e}")))
+    writer.await.map_err(ServiceError::internal)?.map_err(|e| ServiceError::internal(format!("registry export: {e}")))
 }

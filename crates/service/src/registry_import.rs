@@ -73,10 +73,7 @@ impl Field {
 
     /// The canonical Chinese header.
     pub fn header(self) -> &'static str {
-        COLUMNS
-            .iter()
-            .find(|c| c.field == self)
-            .map_or("", |c| c.header)
+        COLUMNS.iter().find(|c| c.field == self).map_or("", |c| c.header)
     }
 }
 
@@ -96,14 +93,7 @@ pub const COLUMNS: [ColumnSpec; 11] = [
     ColumnSpec {
         field: Field::Name,
         header: "企业名称",
-        aliases: &[
-            "名称",
-            "单位名称",
-            "企业（单位）名称",
-            "市场主体名称",
-            "被抽样单位名称",
-            "检查对象名称",
-        ],
+        aliases: &["名称", "单位名称", "企业（单位）名称", "市场主体名称", "被抽样单位名称", "检查对象名称"],
         required: true,
     },
     ColumnSpec {
@@ -115,26 +105,13 @@ pub const COLUMNS: [ColumnSpec; 11] = [
     ColumnSpec {
         field: Field::Division,
         header: "行政区划代码",
-        aliases: &[
-            "行政区划",
-            "区划代码",
-            "所在地行政区划代码",
-            "所属行政区划代码",
-        ],
+        aliases: &["行政区划", "区划代码", "所在地行政区划代码", "所属行政区划代码"],
         required: false,
     },
     ColumnSpec {
         field: Field::Address,
         header: "地址",
-        aliases: &[
-            "企业地址",
-            "住所",
-            "经营场所",
-            "住所（经营场所）",
-            "生产地址",
-            "经营地址",
-            "详细地址",
-        ],
+        aliases: &["企业地址", "住所", "经营场所", "住所（经营场所）", "生产地址", "经营地址", "详细地址"],
         required: false,
     },
     ColumnSpec {
@@ -143,24 +120,11 @@ pub const COLUMNS: [ColumnSpec; 11] = [
         aliases: &["类型", "主体类型", "检查对象类型", "对象类型", "抽查范围"],
         required: true,
     },
-    ColumnSpec {
-        field: Field::SizeClass,
-        header: "企业规模",
-        aliases: &["规模"],
-        required: false,
-    },
+    ColumnSpec { field: Field::SizeClass, header: "企业规模", aliases: &["规模"], required: false },
     ColumnSpec {
         field: Field::ProductLines,
         header: "生产/经营产品",
-        aliases: &[
-            "生产经营产品",
-            "生产/销售产品",
-            "主要产品",
-            "产品",
-            "经营产品",
-            "生产产品",
-            "产品名称",
-        ],
+        aliases: &["生产经营产品", "生产/销售产品", "主要产品", "产品", "经营产品", "生产产品", "产品名称"],
         required: false,
     },
     ColumnSpec {
@@ -172,25 +136,13 @@ pub const COLUMNS: [ColumnSpec; 11] = [
     ColumnSpec {
         field: Field::LicenceValidUntil,
         header: "许可证有效期至",
-        aliases: &[
-            "许可证有效期",
-            "生产许可证有效期",
-            "生产许可证有效期至",
-            "有效期至",
-            "有效期",
-        ],
+        aliases: &["许可证有效期", "生产许可证有效期", "生产许可证有效期至", "有效期至", "有效期"],
         required: false,
     },
     ColumnSpec {
         field: Field::CccCertNo,
         header: "CCC证书编号",
-        aliases: &[
-            "CCC证书",
-            "CCC证书号",
-            "3C证书编号",
-            "CCC认证证书编号",
-            "强制性产品认证证书编号",
-        ],
+        aliases: &["CCC证书", "CCC证书号", "3C证书编号", "CCC认证证书编号", "强制性产品认证证书编号"],
         required: false,
     },
     ColumnSpec {
@@ -251,17 +203,13 @@ fn column_for_header(h: &str) -> Option<&'static ColumnSpec> {
     if n.is_empty() {
         return None;
     }
-    COLUMNS.iter().find(|c| {
-        normalise_header(c.header) == n || c.aliases.iter().any(|a| normalise_header(a) == n)
-    })
+    COLUMNS.iter().find(|c| normalise_header(c.header) == n || c.aliases.iter().any(|a| normalise_header(a) == n))
 }
 
 /// The downloadable template: the headers and one example row.
 pub fn template_xlsx(actor: &Actor) -> Result<Vec<u8>> {
     actor.require(Permission::ViewRegistry)?;
-    let example_uscc = Uscc::from_first17("91140213MA0K12345")
-        .map(|u| u.to_string())
-        .unwrap_or_default();
+    let example_uscc = Uscc::from_first17("91140213MA0K12345").map(|u| u.to_string()).unwrap_or_default();
     let example: Vec<CellValue> = COLUMNS
         .iter()
         .map(|c| match c.field {
@@ -422,10 +370,7 @@ pub struct ImportProgress {
 
 impl ImportProgress {
     pub fn percent(&self) -> usize {
-        self.done
-            .saturating_mul(100)
-            .checked_div(self.total)
-            .unwrap_or(0)
+        self.done.saturating_mul(100).checked_div(self.total).unwrap_or(0)
     }
 }
 
@@ -469,19 +414,12 @@ struct Layout {
 
 impl Layout {
     fn cell<'a>(&self, row: &'a [String], f: Field) -> &'a str {
-        self.index
-            .get(&f)
-            .and_then(|&i| row.get(i))
-            .map_or("", String::as_str)
+        self.index.get(&f).and_then(|&i| row.get(i)).map_or("", String::as_str)
     }
 
     /// The header as the user wrote it, or the canonical one when the file lacks the column.
     fn header(&self, f: Field) -> String {
-        self.index
-            .get(&f)
-            .and_then(|&i| self.headers.get(i))
-            .cloned()
-            .unwrap_or_else(|| f.header().to_string())
+        self.index.get(&f).and_then(|&i| self.headers.get(i)).cloned().unwrap_or_else(|| f.header().to_string())
     }
 
     fn draft(&self, row: &[String]) -> EnterpriseDraft {
@@ -516,32 +454,17 @@ fn layout_of(table: &Table, errors: &mut Errors) -> Layout {
                 header_row,
                 h,
                 h,
-                format!(
-                    "列“{h}”与列“{}”都表示“{}”，只能保留一列",
-                    table.headers()[first],
-                    spec.header
-                ),
+                format!("列“{h}”与列“{}”都表示“{}”，只能保留一列", table.headers()[first], spec.header),
             ),
             None => {
                 index.insert(spec.field, i);
             }
         }
     }
-    for spec in COLUMNS
-        .iter()
-        .filter(|c| c.required && !index.contains_key(&c.field))
-    {
-        errors.push(
-            header_row,
-            spec.header,
-            "",
-            format!("缺少必填列“{}”（表头应在第{header_row}行）", spec.header),
-        );
+    for spec in COLUMNS.iter().filter(|c| c.required && !index.contains_key(&c.field)) {
+        errors.push(header_row, spec.header, "", format!("缺少必填列“{}”（表头应在第{header_row}行）", spec.header));
     }
-    Layout {
-        index,
-        headers: table.headers().to_vec(),
-    }
+    Layout { index, headers: table.headers().to_vec() }
 }
 
 /// Import `bytes` (an XLSX or CSV file) into the registry, or only validate it (`dry_run`).
@@ -558,11 +481,7 @@ pub async fn import(
     mut progress: impl FnMut(ImportProgress) + Send,
 ) -> Result<ImportReport> {
     actor.require(Permission::EditRegistry)?;
-    progress(ImportProgress {
-        phase: ImportPhase::Reading,
-        done: 0,
-        total: 0,
-    });
+    progress(ImportProgress { phase: ImportPhase::Reading, done: 0, total: 0 });
     let format = detect_format(&opts.file_name, &bytes);
     // Reading a large workbook and hashing it are CPU-bound: off the async runtime.
     let (table, sha256) = tokio::task::spawn_blocking(move || {
@@ -571,9 +490,8 @@ pub async fn import(
     })
     .await
     .map_err(ServiceError::internal)?;
-    let table = table.map_err(|e| {
-        ServiceError::invalid(RuleViolation::new("unreadable_file", e.to_string()).on_field("file"))
-    })?;
+    let table = table
+        .map_err(|e| ServiceError::invalid(RuleViolation::new("unreadable_file", e.to_string()).on_field("file")))?;
     let total = table.len();
     let mut report = ImportReport {
         file_name: opts.file_name.clone(),
@@ -591,12 +509,7 @@ pub async fn import(
     let mut errors = Errors::default();
     let layout = layout_of(&table, &mut errors);
     if errors.count == 0 && total == 0 {
-        errors.push(
-            table.header_row() + 1,
-            "",
-            "",
-            "文件中只有表头，没有企业数据",
-        );
+        errors.push(table.header_row() + 1, "", "", "文件中只有表头，没有企业数据");
     }
     if errors.count > 0 {
         report.error_count = errors.count;
@@ -619,11 +532,7 @@ pub async fn import(
     };
     let mut existing = HashMap::new();
     for (i, chunk) in usccs.chunks(PROGRESS_EVERY).enumerate() {
-        progress(ImportProgress {
-            phase: ImportPhase::Checking,
-            done: i * PROGRESS_EVERY,
-            total: usccs.len(),
-        });
+        progress(ImportProgress { phase: ImportPhase::Checking, done: i * PROGRESS_EVERY, total: usccs.len() });
         for e in store_ent::existing_by_uscc(s.store.reader(), chunk).await? {
             existing.insert(e.uscc.clone(), e);
         }
@@ -634,11 +543,7 @@ pub async fn import(
     let mut updates: Vec<(i64, EnterpriseData)> = Vec::new();
     for (i, (row_no, row)) in table.numbered_rows().enumerate() {
         if i % PROGRESS_EVERY == 0 {
-            progress(ImportProgress {
-                phase: ImportPhase::Validating,
-                done: i,
-                total,
-            });
+            progress(ImportProgress { phase: ImportPhase::Validating, done: i, total });
             // Validation is quick but a file may hold a million rows: let other requests run.
             tokio::task::yield_now().await;
         }
@@ -657,9 +562,7 @@ pub async fn import(
                 };
                 if field == Some(Field::Division) && value.is_empty() {
                     // The division came from the USCC (characters 3–8).
-                    value = Uscc::parse(uscc_cell)
-                        .map(|u| u.division().to_string())
-                        .unwrap_or_default();
+                    value = Uscc::parse(uscc_cell).map(|u| u.division().to_string()).unwrap_or_default();
                 }
                 errors.push(row_no, &column, &value, v.message.clone());
             }
@@ -699,10 +602,7 @@ pub async fn import(
                     row_no,
                     &uscc_header,
                     uscc_cell,
-                    format!(
-                        "该企业已在名录库中，属于其他辖区（行政区划代码{}），无权更新",
-                        e.division_code
-                    ),
+                    format!("该企业已在名录库中，属于其他辖区（行政区划代码{}），无权更新", e.division_code),
                 );
                 row_ok = false;
             }
@@ -716,11 +616,7 @@ pub async fn import(
             }
         }
     }
-    progress(ImportProgress {
-        phase: ImportPhase::Validating,
-        done: total,
-        total,
-    });
+    progress(ImportProgress { phase: ImportPhase::Validating, done: total, total });
     report.inserted = inserts.len();
     report.updated = updates.len();
     if errors.count > 0 {
@@ -748,36 +644,20 @@ async fn write(
     progress: &mut (impl FnMut(ImportProgress) + Send),
 ) -> Result<()> {
     let total = inserts.len() + updates.len();
-    progress(ImportProgress {
-        phase: ImportPhase::Writing,
-        done: 0,
-        total,
-    });
-    let changed_meanwhile = |e: StoreError| {
-        match e {
+    progress(ImportProgress { phase: ImportPhase::Writing, done: 0, total });
+    let changed_meanwhile = |e: StoreError| match e {
         StoreError::Duplicate(_) | StoreError::Conflict => ServiceError::Duplicate(
             "导入期间名录库已被他人修改（统一社会信用代码重复或企业已变更），未写入任何数据，请重新导入".into(),
         ),
         other => other.into(),
-    }
     };
     let tx = s.store.begin().await?;
-    store_ent::insert_many(&tx, inserts, |done| {
-        progress(ImportProgress {
-            phase: ImportPhase::Writing,
-            done,
-            total,
-        })
-    })
-    .await
-    .map_err(changed_meanwhile)?;
+    store_ent::insert_many(&tx, inserts, |done| progress(ImportProgress { phase: ImportPhase::Writing, done, total }))
+        .await
+        .map_err(changed_meanwhile)?;
     let base = inserts.len();
     store_ent::update_many(&tx, updates, |done| {
-        progress(ImportProgress {
-            phase: ImportPhase::Writing,
-            done: base + done,
-            total,
-        })
+        progress(ImportProgress { phase: ImportPhase::Writing, done: base + done, total })
     })
     .await
     .map_err(changed_meanwhile)?;
@@ -793,22 +673,12 @@ async fn write(
     audit::append(
         &tx,
         &actor.audit_actor(),
-        AuditEntry::new(
-            "enterprise.import",
-            "enterprise",
-            &report.sha256,
-            json!(null),
-            after,
-        ),
+        AuditEntry::new("enterprise.import", "enterprise", &report.sha256, json!(null), after),
     )
     .await?;
     tx.commit().await?;
     report.imported = total;
-    progress(ImportProgress {
-        phase: ImportPhase::Writing,
-        done: total,
-        total,
-    });
+    progress(ImportProgress { phase: ImportPhase::Writing, done: total, total });
     Ok(())
 }
 
@@ -868,22 +738,13 @@ impl ImportJobs {
     }
 
     /// Start importing in the background; returns the job's id. Permission is checked at once.
-    pub fn start(
-        &self,
-        s: &Services,
-        actor: &Actor,
-        bytes: Vec<u8>,
-        opts: ImportOptions,
-    ) -> Result<String> {
+    pub fn start(&self, s: &Services, actor: &Actor, bytes: Vec<u8>, opts: ImportOptions) -> Result<String> {
         actor.require(Permission::EditRegistry)?;
         let id = uuid::Uuid::new_v4().simple().to_string();
         {
             let mut jobs = self.lock();
             jobs.retain(|_, j| j.finished.is_none_or(|t| t.elapsed() < KEEP_FINISHED));
-            if jobs
-                .values()
-                .any(|j| j.owner == actor.user_id && j.finished.is_none())
-            {
+            if jobs.values().any(|j| j.owner == actor.user_id && j.finished.is_none()) {
                 return Err(ServiceError::Rule(RuleViolation::new(
                     "import_running",
                     "您已有一个导入正在进行，请等它完成后再上传",
@@ -897,11 +758,7 @@ impl ImportJobs {
                     dry_run: opts.dry_run,
                     started: Instant::now(),
                     finished: None,
-                    state: ImportJobState::Running(ImportProgress {
-                        phase: ImportPhase::Reading,
-                        done: 0,
-                        total: 0,
-                    }),
+                    state: ImportJobState::Running(ImportProgress { phase: ImportPhase::Reading, done: 0, total: 0 }),
                 },
             );
         }
@@ -910,19 +767,12 @@ impl ImportJobs {
             let reporter = jobs.clone();
             let rid = job_id.clone();
             let work = tokio::spawn(async move {
-                import(&s, &actor, bytes, &opts, move |p| {
-                    reporter.set(&rid, ImportJobState::Running(p), false)
-                })
-                .await
+                import(&s, &actor, bytes, &opts, move |p| reporter.set(&rid, ImportJobState::Running(p), false)).await
             });
             let state = match work.await {
                 Ok(Ok(report)) => ImportJobState::Finished(report),
-                Ok(Err(e)) => ImportJobState::Failed {
-                    message: e.to_string(),
-                },
-                Err(e) => ImportJobState::Failed {
-                    message: ServiceError::internal(e).to_string(),
-                },
+                Ok(Err(e)) => ImportJobState::Failed { message: e.to_string() },
+                Err(e) => ImportJobState::Failed { message: ServiceError::internal(e).to_string() },
             };
             jobs.set(&job_id, state, true);
         });
@@ -941,29 +791,20 @@ impl ImportJobs {
     /// A job of the actor's (another user's job is not found).
     pub fn get(&self, actor: &Actor, id: &str) -> Result<ImportJobView> {
         let jobs = self.lock();
-        let j = jobs
-            .get(id)
-            .filter(|j| j.owner == actor.user_id)
-            .ok_or(ServiceError::NotFound("导入任务"))?;
+        let j = jobs.get(id).filter(|j| j.owner == actor.user_id).ok_or(ServiceError::NotFound("导入任务"))?;
         Ok(ImportJobView {
             id: id.to_string(),
             file_name: j.file_name.clone(),
             dry_run: j.dry_run,
             state: j.state.clone(),
-            elapsed_secs: j
-                .finished
-                .unwrap_or_else(Instant::now)
-                .duration_since(j.started)
-                .as_secs(),
+            elapsed_secs: j.finished.unwrap_or_else(Instant::now).duration_since(j.started).as_secs(),
         })
     }
 }
 
 /// The rows of an export: entries to text cells (kept here with the layout).
 pub(crate) fn export_rows(rows: Vec<EnterpriseRow>) -> Vec<Vec<CellValue>> {
-    rows.into_iter()
-        .map(|r| row_cells(&EnterpriseView::from(r)))
-        .collect()
+    rows.into_iter().map(|r| row_cells(&EnterpriseView::from(r))).collect()
 }
 
 #[cfg(test)]
@@ -972,26 +813,11 @@ mod tests {
 
     #[test]
     fn headers_match_with_aliases_marks_and_width_variants() {
-        assert_eq!(
-            column_for_header("*企业名称").map(|c| c.field),
-            Some(Field::Name)
-        );
-        assert_eq!(
-            column_for_header(" 统一社会信用代码（必填）").map(|c| c.field),
-            Some(Field::Uscc)
-        );
-        assert_eq!(
-            column_for_header("住所(经营场所)").map(|c| c.field),
-            Some(Field::Address)
-        );
-        assert_eq!(
-            column_for_header("ccc证书编号").map(|c| c.field),
-            Some(Field::CccCertNo)
-        );
-        assert_eq!(
-            column_for_header("生产／经营产品").map(|c| c.field),
-            Some(Field::ProductLines)
-        );
+        assert_eq!(column_for_header("*企业名称").map(|c| c.field), Some(Field::Name));
+        assert_eq!(column_for_header(" 统一社会信用代码（必填）").map(|c| c.field), Some(Field::Uscc));
+        assert_eq!(column_for_header("住所(经营场所)").map(|c| c.field), Some(Field::Address));
+        assert_eq!(column_for_header("ccc证书编号").map(|c| c.field), Some(Field::CccCertNo));
+        assert_eq!(column_for_header("生产／经营产品").map(|c| c.field), Some(Field::ProductLines));
         assert_eq!(column_for_header("备注").map(|c| c.field), None);
     }
 
@@ -1005,13 +831,7 @@ mod tests {
     #[test]
     fn format_from_name_then_content() {
         assert_eq!(detect_format("名录.CSV", b"PK\x03\x04"), TableFormat::Csv);
-        assert_eq!(
-            detect_format("upload", b"PK\x03\x04rest"),
-            TableFormat::Xlsx
-        );
-        assert_eq!(
-            detect_format("upload", "企业名称,统一社会信用代码".as_bytes()),
-            TableFormat::Csv
-        );
+        assert_eq!(detect_format("upload", b"PK\x03\x04rest"), TableFormat::Xlsx);
+        assert_eq!(detect_format("upload", "企业名称,统一社会信用代码".as_bytes()), TableFormat::Csv);
     }
 }

@@ -42,20 +42,34 @@ impl Fixture {
         let db = TestDb::new().await.expect("test database");
         let services = Services::new(db.store.clone(), std::env::temp_dir());
         let s = &services;
-        let province = organisations::create_as_system(s, "test", org("sx", "山西省市场监督管理局", "province_bureau", None, Some("140000")))
-            .await
-            .expect("province");
-        let city = organisations::create_as_system(s, "test", org("dt", "大同市市场监督管理局", "city_bureau", Some("sx"), Some("140200")))
-            .await
-            .expect("city");
-        let county =
-            organisations::create_as_system(s, "test", org("dt-pc", "大同市平城区市场监督管理局", "local_bureau", Some("dt"), Some("140213")))
-                .await
-                .expect("county");
-        let other_county =
-            organisations::create_as_system(s, "test", org("dt-yg", "大同市阳高县市场监督管理局", "local_bureau", Some("dt"), Some("140221")))
-                .await
-                .expect("county");
+        let province = organisations::create_as_system(
+            s,
+            "test",
+            org("sx", "山西省市场监督管理局", "province_bureau", None, Some("140000")),
+        )
+        .await
+        .expect("province");
+        let city = organisations::create_as_system(
+            s,
+            "test",
+            org("dt", "大同市市场监督管理局", "city_bureau", Some("sx"), Some("140200")),
+        )
+        .await
+        .expect("city");
+        let county = organisations::create_as_system(
+            s,
+            "test",
+            org("dt-pc", "大同市平城区市场监督管理局", "local_bureau", Some("dt"), Some("140213")),
+        )
+        .await
+        .expect("county");
+        let other_county = organisations::create_as_system(
+            s,
+            "test",
+            org("dt-yg", "大同市阳高县市场监督管理局", "local_bureau", Some("dt"), Some("140221")),
+        )
+        .await
+        .expect("county");
         let mut inst = org("lab", "山西省检验检测中心", "institution", None, Some("140000"));
         inst.cap_sampling = true;
         inst.cap_testing = true;

@@ -1,7 +1,6 @@
 //! Users and their roles. A role must fit the user's organisation (a tester belongs to an
 //! institution, a local regulator to a county bureau, an enterprise user to a registry entry).
 
-use chrono::{DateTime, Utc};
 use choucha_domain::RuleViolation;
 use choucha_domain::organisation::OrgKind;
 use choucha_domain::role::{Permission, Role};
@@ -9,6 +8,7 @@ use choucha_domain::uscc::Uscc;
 use choucha_store::audit::{self, AuditActor, AuditEntry};
 use choucha_store::users::{self as store_users, NewUser, UserFilter, UserPatch, UserRow};
 use choucha_store::{Page, StoreError, enterprises, organisations, tokens};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -38,7 +38,10 @@ pub struct NewUserInput {
 
 impl std::fmt::Debug for NewUserInput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NewUserInput").field("username", &self.username).field("roles", &self.roles).finish_non_exhaustive()
+        f.debug_struct("NewUserInput")
+            .field("username", &self.username)
+            .field("roles", &self.roles)
+            .finish_non_exhaustive()
     }
 }
 
@@ -89,7 +92,8 @@ async fn view(s: &Services, u: UserRow) -> Result<UserView> {
         Some(id) => Some(enterprises::get(db, id).await?),
         None => None,
     };
-    let role_labels = roles.iter().filter_map(|r| r.parse::<Role>().ok()).map(Role::label).collect::<Vec<_>>().join("、");
+    let role_labels =
+        roles.iter().filter_map(|r| r.parse::<Role>().ok()).map(Role::label).collect::<Vec<_>>().join("、");
     Ok(UserView {
         id: u.id,
         username: u.username,
@@ -112,7 +116,9 @@ async fn view(s: &Services, u: UserRow) -> Result<UserView> {
 fn validate_username(name: &str) -> std::result::Result<String, RuleViolation> {
     let n = name.trim();
     if n.len() < 3 || n.len() > 32 || !n.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')) {
-        return Err(RuleViolation::new("invalid_username", "用户名须为3至32位字母、数字、“_”“.”或“-”").on_field("username"));
+        return Err(
+            RuleViolation::new("invalid_username", "用户名须为3至32位字母、数字、“_”“.”或“-”").on_field("username")
+        );
     }
     Ok(n.to_string())
 }
@@ -160,7 +166,10 @@ async fn resolve_membership(
                 }
             };
             if e.is_none() && errs.iter().all(|v| v.field != Some("enterprise_uscc")) {
-                errs.push(RuleViolation::new("unknown_enterprise", format!("名录库中没有统一社会信用代码为“{u}”的企业")).on_field("enterprise_uscc"));
+                errs.push(
+                    RuleViolation::new("unknown_enterprise", format!("名录库中没有统一社会信用代码为“{u}”的企业"))
+                        .on_field("enterprise_uscc"),
+                );
             }
             e
         }
@@ -170,20 +179,27 @@ async fn resolve_membership(
         match r {
             Role::Enterprise => {
                 if ent.is_none() && enterprise_uscc.unwrap_or("").trim().is_empty() {
-                    errs.push(RuleViolation::new("required", "企业用户须绑定名录库中的企业（统一社会信用代码）").on_field("enterprise_uscc"));
+                    errs.push(
+                        RuleViolation::new("required", "企业用户须绑定名录库中的企业（统一社会信用代码）")
+                            .on_field("enterprise_uscc"),
+                    );
                 }
                 if parsed.len() > 1 {
-                    errs.push(RuleViolation::new("role_mix", "企业用户不能同时拥有监管或检验机构的角色").on_field("roles"));
+                    errs.push(
+                        RuleViolation::new("role_mix", "企业用户不能同时拥有监管或检验机构的角色").on_field("roles"),
+                    );
                 }
             }
             Role::Admin => {}
             other => match org_kind {
                 Some(k) if other.fits_org(k) => {}
                 Some(k) => errs.push(
-                    RuleViolation::new("role_org_mismatch", format!("角色“{}”不能属于{}", other.label(), k.label())).on_field("roles"),
+                    RuleViolation::new("role_org_mismatch", format!("角色“{}”不能属于{}", other.label(), k.label()))
+                        .on_field("roles"),
                 ),
                 None if org_code.unwrap_or("").trim().is_empty() => errs.push(
-                    RuleViolation::new("required", format!("角色“{}”须指定所属机构", other.label())).on_field("org_code"),
+                    RuleViolation::new("required", format!("角色“{}”须指定所属机构", other.label()))
+                        .on_field("org_code"),
                 ),
                 None => {}
             },
@@ -210,7 +226,8 @@ async fn insert_user(s: &Services, who: &AuditActor, input: NewUserInput, scope:
         errs.push(e);
     }
     let (roles, org_id, enterprise_id) =
-        resolve_membership(s, &input.roles, input.org_code.as_deref(), input.enterprise_uscc.as_deref(), &mut errs).await?;
+        resolve_membership(s, &input.roles, input.org_code.as_deref(), input.enterprise_uscc.as_deref(), &mut errs)
+            .await?;
     if !errs.is_empty() {
         return Err(ServiceError::Invalid(errs));
     }
@@ -277,7 +294,8 @@ pub async fn update(s: &Services, actor: &Actor, id: i64, input: UserUpdateInput
         errs.push(RuleViolation::new("required", "姓名不能为空且不超过50字").on_field("display_name"));
     }
     let (roles, org_id, enterprise_id) =
-        resolve_membership(s, &input.roles, input.org_code.as_deref(), input.enterprise_uscc.as_deref(), &mut errs).await?;
+        resolve_membership(s, &input.roles, input.org_code.as_deref(), input.enterprise_uscc.as_deref(), &mut errs)
+            .await?;
     if id == actor.user_id && (!input.active || !roles.contains(&Role::Admin)) {
         errs.push(RuleViolation::new("self_lockout", "不能停用自己的账号或取消自己的管理员角色").on_field("roles"));
     }
@@ -324,7 +342,12 @@ pub async fn reset_password(s: &Services, actor: &Actor, id: i64, new_password: 
     let tx = s.store.begin().await?;
     store_users::set_password_hash(&tx, id, hash).await?;
     tokens::delete_for_user(&tx, id).await?;
-    audit::append(&tx, &actor.audit_actor(), AuditEntry::new("user.password_reset", "user", id, json!(null), json!(null))).await?;
+    audit::append(
+        &tx,
+        &actor.audit_actor(),
+        AuditEntry::new("user.password_reset", "user", id, json!(null), json!(null)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -333,17 +356,25 @@ pub async fn reset_password(s: &Services, actor: &Actor, id: i64, new_password: 
 pub async fn change_own_password(s: &Services, actor: &Actor, old: &str, new: &str) -> Result<()> {
     let u = store_users::get(s.store.reader(), actor.user_id).await?;
     if !verify_password(old, &u.password_hash).await? {
-        return Err(ServiceError::Invalid(vec![RuleViolation::new("bad_password", "原密码不正确").on_field("old_password")]));
+        return Err(ServiceError::Invalid(vec![
+            RuleViolation::new("bad_password", "原密码不正确").on_field("old_password"),
+        ]));
     }
     check_password_policy(new).map_err(|v| RuleViolation { field: Some("new_password"), ..v })?;
     if old == new {
-        return Err(ServiceError::invalid(RuleViolation::new("same_password", "新密码不能与原密码相同").on_field("new_password")));
+        return Err(ServiceError::invalid(
+            RuleViolation::new("same_password", "新密码不能与原密码相同").on_field("new_password"),
+        ));
     }
     let hash = hash_password(new).await?;
     let tx = s.store.begin().await?;
     store_users::set_password_hash(&tx, actor.user_id, hash).await?;
-    audit::append(&tx, &actor.audit_actor(), AuditEntry::new("user.password_change", "user", actor.user_id, json!(null), json!(null)))
-        .await?;
+    audit::append(
+        &tx,
+        &actor.audit_actor(),
+        AuditEntry::new("user.password_change", "user", actor.user_id, json!(null), json!(null)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -359,7 +390,13 @@ pub async fn get(s: &Services, actor: &Actor, id: i64) -> Result<UserView> {
     view(s, u).await
 }
 
-pub async fn list(s: &Services, actor: &Actor, f: &UserFilter, after: Option<i64>, limit: Option<u64>) -> Result<Page<UserView>> {
+pub async fn list(
+    s: &Services,
+    actor: &Actor,
+    f: &UserFilter,
+    after: Option<i64>,
+    limit: Option<u64>,
+) -> Result<Page<UserView>> {
     actor.require(Permission::ManageUsers)?;
     let mut filter = f.clone();
     // A scoped admin lists its own organisation's users.

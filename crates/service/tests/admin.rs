@@ -34,11 +34,7 @@ fn fields(e: &ServiceError) -> Vec<&'static str> {
 
 fn messages(e: &ServiceError) -> String {
     match e {
-        ServiceError::Invalid(v) => v
-            .iter()
-            .map(|v| v.message.clone())
-            .collect::<Vec<_>>()
-            .join("；"),
+        ServiceError::Invalid(v) => v.iter().map(|v| v.message.clone()).collect::<Vec<_>>().join("；"),
         other => other.to_string(),
     }
 }
@@ -47,13 +43,8 @@ fn messages(e: &ServiceError) -> String {
 async fn admin_creates_a_user_with_two_roles_who_can_then_sign_in() {
     let fx = Fixture::new().await;
     let s = &fx.services;
-    let u = users::create(
-        s,
-        &fx.admin,
-        new_user("wang.jc", &["tester", "sample_custodian"], Some("lab")),
-    )
-    .await
-    .unwrap();
+    let u =
+        users::create(s, &fx.admin, new_user("wang.jc", &["tester", "sample_custodian"], Some("lab"))).await.unwrap();
     assert_eq!(u.roles, vec!["sample_custodian", "tester"]);
     assert_eq!(u.org_code.as_deref(), Some("lab"));
     assert!(u.role_labels.contains("检验人员") && u.role_labels.contains("样品管理员"));
@@ -66,68 +57,35 @@ async fn only_admins_manage_users() {
     let fx = Fixture::new().await;
     let s = &fx.services;
     let regulator = fx.user("reg", &["regulator"], Some("dt")).await;
-    let e = users::create(s, &regulator, new_user("someone", &["tester"], Some("lab")))
-        .await
-        .unwrap_err();
+    let e = users::create(s, &regulator, new_user("someone", &["tester"], Some("lab"))).await.unwrap_err();
     assert!(matches!(e, ServiceError::Forbidden(_)), "{e:?}");
     assert!(matches!(
         users::list(s, &regulator, &UserFilter::default(), None, None).await,
         Err(ServiceError::Forbidden(_))
     ));
-    assert!(matches!(
-        users::get(s, &regulator, fx.admin.user_id).await,
-        Err(ServiceError::Forbidden(_))
-    ));
+    assert!(matches!(users::get(s, &regulator, fx.admin.user_id).await, Err(ServiceError::Forbidden(_))));
     // Anyone reads their own record.
-    assert_eq!(
-        users::get(s, &regulator, regulator.user_id)
-            .await
-            .unwrap()
-            .username,
-        "reg"
-    );
+    assert_eq!(users::get(s, &regulator, regulator.user_id).await.unwrap().username, "reg");
 }
 
 #[tokio::test]
 async fn a_role_that_does_not_fit_the_organisation_is_refused_on_roles() {
     let fx = Fixture::new().await;
     let s = &fx.services;
-    let e = users::create(
-        s,
-        &fx.admin,
-        new_user("tester-in-county", &["tester"], Some("dt-pc")),
-    )
-    .await
-    .unwrap_err();
+    let e = users::create(s, &fx.admin, new_user("tester-in-county", &["tester"], Some("dt-pc"))).await.unwrap_err();
     assert_eq!(fields(&e), vec!["roles"]);
     assert!(messages(&e).contains("检验人员"), "{}", messages(&e));
     // The same role at an institution is fine; a local regulator fits the county bureau.
-    users::create(
-        s,
-        &fx.admin,
-        new_user("tester-in-lab", &["tester"], Some("lab")),
-    )
-    .await
-    .unwrap();
-    users::create(
-        s,
-        &fx.admin,
-        new_user("county-staff", &["local_regulator"], Some("dt-pc")),
-    )
-    .await
-    .unwrap();
+    users::create(s, &fx.admin, new_user("tester-in-lab", &["tester"], Some("lab"))).await.unwrap();
+    users::create(s, &fx.admin, new_user("county-staff", &["local_regulator"], Some("dt-pc"))).await.unwrap();
 }
 
 #[tokio::test]
 async fn duplicate_usernames_and_weak_passwords_are_refused() {
     let fx = Fixture::new().await;
     let s = &fx.services;
-    users::create(s, &fx.admin, new_user("li.si", &["sampler"], Some("lab")))
-        .await
-        .unwrap();
-    let e = users::create(s, &fx.admin, new_user("li.si", &["sampler"], Some("lab")))
-        .await
-        .unwrap_err();
+    users::create(s, &fx.admin, new_user("li.si", &["sampler"], Some("lab"))).await.unwrap();
+    let e = users::create(s, &fx.admin, new_user("li.si", &["sampler"], Some("lab"))).await.unwrap_err();
     assert_eq!(fields(&e), vec!["username"]);
     assert!(messages(&e).contains("已被使用"));
 
@@ -141,9 +99,7 @@ async fn duplicate_usernames_and_weak_passwords_are_refused() {
 async fn enterprise_users_need_a_valid_registered_uscc() {
     let fx = Fixture::new().await;
     let s = &fx.services;
-    let ent = fx
-        .enterprise("大同市某某电器有限公司", "140213", "生产者", 7)
-        .await;
+    let ent = fx.enterprise("大同市某某电器有限公司", "140213", "生产者", 7).await;
     let mut bad = new_user("ent-bad", &["enterprise"], None);
     let mut wrong = ent.uscc.clone();
     let last = wrong.pop().unwrap();
@@ -169,12 +125,8 @@ async fn enterprise_users_need_a_valid_registered_uscc() {
 async fn deactivating_a_user_stops_sign_in_and_revokes_tokens() {
     let fx = Fixture::new().await;
     let s = &fx.services;
-    let u = users::create(s, &fx.admin, new_user("leaver", &["sampler"], Some("lab")))
-        .await
-        .unwrap();
-    let token = auth::issue_token(s, "leaver", "good-pass-2025")
-        .await
-        .unwrap();
+    let u = users::create(s, &fx.admin, new_user("leaver", &["sampler"], Some("lab"))).await.unwrap();
+    let token = auth::issue_token(s, "leaver", "good-pass-2025").await.unwrap();
     let update = UserUpdateInput {
         display_name: u.display_name.clone(),
         roles: u.roles.clone(),
@@ -185,10 +137,7 @@ async fn deactivating_a_user_stops_sign_in_and_revokes_tokens() {
     let after = users::update(s, &fx.admin, u.id, update).await.unwrap();
     assert!(!after.active);
     assert!(auth::actor_from_token(s, &token.token).await.is_err());
-    assert!(matches!(
-        auth::issue_token(s, "leaver", "good-pass-2025").await,
-        Err(ServiceError::Forbidden(_))
-    ));
+    assert!(matches!(auth::issue_token(s, "leaver", "good-pass-2025").await, Err(ServiceError::Forbidden(_))));
 }
 
 #[tokio::test]
@@ -196,15 +145,9 @@ async fn an_admin_cannot_lock_themselves_out() {
     let fx = Fixture::new().await;
     let s = &fx.services;
     let me = users::get(s, &fx.admin, fx.admin.user_id).await.unwrap();
-    let update = UserUpdateInput {
-        display_name: me.display_name,
-        roles: me.roles,
-        active: false,
-        ..Default::default()
-    };
-    let e = users::update(s, &fx.admin, me.id, update)
-        .await
-        .unwrap_err();
+    let update =
+        UserUpdateInput { display_name: me.display_name, roles: me.roles, active: false, ..Default::default() };
+    let e = users::update(s, &fx.admin, me.id, update).await.unwrap_err();
     assert!(messages(&e).contains("不能停用自己"), "{}", messages(&e));
 }
 
@@ -214,30 +157,17 @@ async fn password_reset_revokes_tokens_and_own_change_checks_the_old_password() 
     let s = &fx.services;
     let u = fx.user("forgetful", &["sampler"], Some("lab")).await;
     let token = auth::issue_token(s, "forgetful", PASSWORD).await.unwrap();
-    let e = users::reset_password(s, &fx.admin, u.user_id, "short")
-        .await
-        .unwrap_err();
+    let e = users::reset_password(s, &fx.admin, u.user_id, "short").await.unwrap_err();
     assert_eq!(fields(&e), vec!["password"]);
-    users::reset_password(s, &fx.admin, u.user_id, "new-pass-2025")
-        .await
-        .unwrap();
-    assert!(
-        auth::actor_from_token(s, &token.token).await.is_err(),
-        "old token must stop working"
-    );
+    users::reset_password(s, &fx.admin, u.user_id, "new-pass-2025").await.unwrap();
+    assert!(auth::actor_from_token(s, &token.token).await.is_err(), "old token must stop working");
     assert!(auth::login(s, "forgetful", PASSWORD).await.is_err());
 
-    let e = users::change_own_password(s, &u, "wrong-old-1", "another-pass-1")
-        .await
-        .unwrap_err();
+    let e = users::change_own_password(s, &u, "wrong-old-1", "another-pass-1").await.unwrap_err();
     assert_eq!(fields(&e), vec!["old_password"]);
-    let e = users::change_own_password(s, &u, "new-pass-2025", "weak")
-        .await
-        .unwrap_err();
+    let e = users::change_own_password(s, &u, "new-pass-2025", "weak").await.unwrap_err();
     assert_eq!(fields(&e), vec!["new_password"]);
-    users::change_own_password(s, &u, "new-pass-2025", "another-pass-1")
-        .await
-        .unwrap();
+    users::change_own_password(s, &u, "new-pass-2025", "another-pass-1").await.unwrap();
     auth::login(s, "forgetful", "another-pass-1").await.unwrap();
 }
 
@@ -257,52 +187,30 @@ fn org(code: &str, kind: &str, parent: Option<&str>, division: Option<&str>) -> 
 async fn organisations_refuse_bad_division_codes_and_orphan_local_bureaus() {
     let fx = Fixture::new().await;
     let s = &fx.services;
-    let e = organisations::create(
-        s,
-        &fx.admin,
-        org("dt-xx", "local_bureau", Some("dt"), Some("99021")),
-    )
-    .await
-    .unwrap_err();
+    let e =
+        organisations::create(s, &fx.admin, org("dt-xx", "local_bureau", Some("dt"), Some("99021"))).await.unwrap_err();
     assert_eq!(fields(&e), vec!["division_code"]);
     assert!(messages(&e).contains("6位数字"));
-    let e = organisations::create(
-        s,
-        &fx.admin,
-        org("dt-xx", "local_bureau", Some("dt"), Some("990212")),
-    )
-    .await
-    .unwrap_err();
+    let e = organisations::create(s, &fx.admin, org("dt-xx", "local_bureau", Some("dt"), Some("990212")))
+        .await
+        .unwrap_err();
     assert!(messages(&e).contains("省级代码"), "{}", messages(&e));
 
     // Without a parent, and with the empty parent a form sends.
     for parent in [None, Some("")] {
-        let e = organisations::create(
-            s,
-            &fx.admin,
-            org("dt-xr", "local_bureau", parent, Some("140212")),
-        )
-        .await
-        .unwrap_err();
+        let e = organisations::create(s, &fx.admin, org("dt-xr", "local_bureau", parent, Some("140212")))
+            .await
+            .unwrap_err();
         assert_eq!(fields(&e), vec!["parent_code"], "parent {parent:?}");
     }
-    let ok = organisations::create(
-        s,
-        &fx.admin,
-        org("dt-xr", "local_bureau", Some("dt"), Some("140212")),
-    )
-    .await
-    .unwrap();
+    let ok =
+        organisations::create(s, &fx.admin, org("dt-xr", "local_bureau", Some("dt"), Some("140212"))).await.unwrap();
     assert_eq!(ok.parent_id, Some(fx.city.id));
 
     let regulator = fx.user("reg", &["regulator"], Some("dt")).await;
-    let e = organisations::create(
-        s,
-        &regulator,
-        org("dt-tz", "local_bureau", Some("dt"), Some("140222")),
-    )
-    .await
-    .unwrap_err();
+    let e = organisations::create(s, &regulator, org("dt-tz", "local_bureau", Some("dt"), Some("140222")))
+        .await
+        .unwrap_err();
     assert!(matches!(e, ServiceError::Forbidden(_)));
 }
 
@@ -313,9 +221,7 @@ async fn institutions_testing_need_a_qualification_number() {
     let mut lab = org("lab-2", "institution", None, None);
     lab.name = "大同市产品质量检验所".into();
     lab.cap_testing = true;
-    let e = organisations::create(s, &fx.admin, lab.clone())
-        .await
-        .unwrap_err();
+    let e = organisations::create(s, &fx.admin, lab.clone()).await.unwrap_err();
     assert_eq!(fields(&e), vec!["qualification_no"]);
     lab.qualification_no = Some("CMA 170412000001".into());
     let v = organisations::create(s, &fx.admin, lab).await.unwrap();
@@ -326,33 +232,18 @@ async fn institutions_testing_need_a_qualification_number() {
 async fn the_audit_log_records_user_creation_and_the_chain_verifies() {
     let fx = Fixture::new().await;
     let s = &fx.services;
-    let u = users::create(s, &fx.admin, new_user("audited", &["sampler"], Some("lab")))
-        .await
-        .unwrap();
-    let f = AuditFilter {
-        action: Some("user.".into()),
-        object_id: Some(u.id.to_string()),
-        ..Default::default()
-    };
+    let u = users::create(s, &fx.admin, new_user("audited", &["sampler"], Some("lab"))).await.unwrap();
+    let f = AuditFilter { action: Some("user.".into()), object_id: Some(u.id.to_string()), ..Default::default() };
     let page = audit::list(s, &fx.admin, &f, None, None).await.unwrap();
     let rec = page.items.first().expect("a user.create record");
     assert_eq!(rec.action, "user.create");
     assert_eq!(rec.actor_id, Some(fx.admin.user_id));
     assert!(rec.after_json.contains("\"audited\""));
-    assert_eq!(
-        audit::verify(s, &fx.admin).await.unwrap(),
-        Verification::Intact { records: rec.seq }
-    );
+    assert_eq!(audit::verify(s, &fx.admin).await.unwrap(), Verification::Intact { records: rec.seq });
 
     let tester = fx.user("tester1", &["tester"], Some("lab")).await;
-    assert!(matches!(
-        audit::list(s, &tester, &f, None, None).await,
-        Err(ServiceError::Forbidden(_))
-    ));
-    assert!(matches!(
-        audit::verify(s, &tester).await,
-        Err(ServiceError::Forbidden(_))
-    ));
+    assert!(matches!(audit::list(s, &tester, &f, None, None).await, Err(ServiceError::Forbidden(_))));
+    assert!(matches!(audit::verify(s, &tester).await, Err(ServiceError::Forbidden(_))));
 }
 
 #[tokio::test]
@@ -361,52 +252,28 @@ async fn only_admins_edit_the_calendar_and_deadlines_follow_it() {
     let s = &fx.services;
     let tester = fx.user("tester1", &["tester"], Some("lab")).await;
     // Across national day 2025: Thu 10-09, Fri 10-10, Sat 10-11 (make-up workday).
-    let d = calendar::deadline(s, &tester, "2025-09-30", 3, true)
-        .await
-        .unwrap();
+    let d = calendar::deadline(s, &tester, "2025-09-30", 3, true).await.unwrap();
     assert_eq!(d.deadline.to_string(), "2025-10-11");
     assert!(d.calendar_covers);
     assert_eq!(d.weekday, "星期六");
 
-    let day = DayInput {
-        date: "2025-10-08".into(),
-        kind: "workday".into(),
-        name: "测试调休".into(),
-    };
-    assert!(matches!(
-        calendar::set_day(s, &tester, day.clone()).await,
-        Err(ServiceError::Forbidden(_))
-    ));
+    let day = DayInput { date: "2025-10-08".into(), kind: "workday".into(), name: "测试调休".into() };
+    assert!(matches!(calendar::set_day(s, &tester, day.clone()).await, Err(ServiceError::Forbidden(_))));
     calendar::set_day(s, &fx.admin, day).await.unwrap();
-    let d = calendar::deadline(s, &tester, "2025-09-30", 3, true)
-        .await
-        .unwrap();
+    let d = calendar::deadline(s, &tester, "2025-09-30", 3, true).await.unwrap();
     assert_eq!(d.deadline.to_string(), "2025-10-10");
 
-    assert!(matches!(
-        calendar::delete_day(s, &tester, "2025-10-08").await,
-        Err(ServiceError::Forbidden(_))
-    ));
-    calendar::delete_day(s, &fx.admin, "2025-10-08")
-        .await
-        .unwrap();
+    assert!(matches!(calendar::delete_day(s, &tester, "2025-10-08").await, Err(ServiceError::Forbidden(_))));
+    calendar::delete_day(s, &fx.admin, "2025-10-08").await.unwrap();
     // 10-08 is now a plain Wednesday: a working day.
-    let d = calendar::deadline(s, &tester, "2025-09-30", 1, true)
-        .await
-        .unwrap();
+    let d = calendar::deadline(s, &tester, "2025-09-30", 1, true).await.unwrap();
     assert_eq!(d.deadline.to_string(), "2025-10-08");
 
-    let bad = DayInput {
-        date: "2025-13-01".into(),
-        kind: "rest".into(),
-        name: String::new(),
-    };
+    let bad = DayInput { date: "2025-13-01".into(), kind: "rest".into(), name: String::new() };
     let e = calendar::set_day(s, &fx.admin, bad).await.unwrap_err();
     assert_eq!(fields(&e), vec!["date", "kind", "name"]);
 
-    let far = calendar::deadline(s, &tester, "2031-03-01", 5, true)
-        .await
-        .unwrap();
+    let far = calendar::deadline(s, &tester, "2031-03-01", 5, true).await.unwrap();
     assert!(!far.calendar_covers, "no data for 2031");
 }
 
@@ -426,52 +293,22 @@ fn letter() -> ImprovementLetterInput {
 async fn improvement_letters_need_their_fields_and_a_staff_role() {
     let fx = Fixture::new().await;
     let s = &fx.services;
-    let ent = fx
-        .enterprise("大同市某某电器有限公司", "140213", "生产者", 3)
-        .await;
-    let ent_user = Fixture::make_user(
-        s,
-        "ent-user",
-        "企业",
-        &["enterprise"],
-        None,
-        Some(&ent.uscc),
-    )
-    .await;
-    let e = documents::improvement_letter_pdf(s, &ent_user, letter())
-        .await
-        .unwrap_err();
+    let ent = fx.enterprise("大同市某某电器有限公司", "140213", "生产者", 3).await;
+    let ent_user = Fixture::make_user(s, "ent-user", "企业", &["enterprise"], None, Some(&ent.uscc)).await;
+    let e = documents::improvement_letter_pdf(s, &ent_user, letter()).await.unwrap_err();
     assert!(matches!(e, ServiceError::Forbidden(_)), "{e:?}");
     let sampler = fx.user("sampler1", &["sampler"], Some("lab")).await;
     assert!(!documents::may_write_letters(&sampler));
     let tester = fx.user("tester1", &["tester"], Some("lab")).await;
     assert!(documents::may_write_letters(&tester));
 
-    let empty = ImprovementLetterInput {
-        failing_items: vec!["  ".into()],
-        date: Some("明天".into()),
-        ..Default::default()
-    };
-    let e = documents::improvement_letter_pdf(s, &tester, empty)
-        .await
-        .unwrap_err();
-    assert_eq!(
-        fields(&e),
-        vec![
-            "report_no",
-            "product_name",
-            "inspected_unit",
-            "institution",
-            "failing_items",
-            "date"
-        ]
-    );
+    let empty =
+        ImprovementLetterInput { failing_items: vec!["  ".into()], date: Some("明天".into()), ..Default::default() };
+    let e = documents::improvement_letter_pdf(s, &tester, empty).await.unwrap_err();
+    assert_eq!(fields(&e), vec!["report_no", "product_name", "inspected_unit", "institution", "failing_items", "date"]);
     assert!(messages(&e).contains("请填写报告编号"));
 
     let ok = documents::validate_letter(&letter()).unwrap();
     assert_eq!(ok.failing_items, vec!["能效等级"]);
-    assert_eq!(
-        documents::letter_file_name("A/B"),
-        "产品质量改进建议书-A_B.pdf"
-    );
+    assert_eq!(documents::letter_file_name("A/B"), "产品质量改进建议书-A_B.pdf");
 }

@@ -70,8 +70,20 @@ fn body() -> RulesBody {
     RulesBody {
         standards: vec!["GB 19147-2016 车用柴油".into()],
         test_items: vec![
-            TestItemInput { name: "硫含量".into(), method: "SH/T 0689".into(), limit: Limit::Max { max: 10.0, inclusive: true }, unit: "mg/kg".into(), class: None },
-            TestItemInput { name: "闪点（闭口）".into(), method: "GB/T 261".into(), limit: Limit::Min { min: 60.0, inclusive: true }, unit: "℃".into(), class: None },
+            TestItemInput {
+                name: "硫含量".into(),
+                method: "SH/T 0689".into(),
+                limit: Limit::Max { max: 10.0, inclusive: true },
+                unit: "mg/kg".into(),
+                class: None,
+            },
+            TestItemInput {
+                name: "闪点（闭口）".into(),
+                method: "GB/T 261".into(),
+                limit: Limit::Min { min: 60.0, inclusive: true },
+                unit: "℃".into(),
+                class: None,
+            },
         ],
         test_portion: "1L×2瓶".into(),
         backup_portion: "1L×2瓶".into(),
@@ -121,10 +133,16 @@ async fn issued_plan_changes_quota_only_by_amendment() {
     let v = plans::create(s(&w), &w.regulator, datong()).await.expect("create");
     let v = plans::issue(s(&w), &w.regulator, v.id).await.expect("issue");
     assert_eq!(v.state, "issued");
-    assert!(matches!(plans::update_draft(s(&w), &w.regulator, v.id, datong()).await, Err(ServiceError::Rule(r)) if r.code == "plan_state"));
-    let no_reason = AmendmentInput { reason: " ".into(), changes: vec![QuotaChange { item_id: v.items[2].id, quota: 70 }] };
+    assert!(
+        matches!(plans::update_draft(s(&w), &w.regulator, v.id, datong()).await, Err(ServiceError::Rule(r)) if r.code == "plan_state")
+    );
+    let no_reason =
+        AmendmentInput { reason: " ".into(), changes: vec![QuotaChange { item_id: v.items[2].id, quota: 70 }] };
     assert!(plans::amend(s(&w), &w.regulator, v.id, no_reason).await.is_err());
-    let ok = AmendmentInput { reason: "补充抽查洗衣机10批".into(), changes: vec![QuotaChange { item_id: v.items[2].id, quota: 70 }] };
+    let ok = AmendmentInput {
+        reason: "补充抽查洗衣机10批".into(),
+        changes: vec![QuotaChange { item_id: v.items[2].id, quota: 70 }],
+    };
     let v = plans::amend(s(&w), &w.regulator, v.id, ok).await.expect("amend");
     assert_eq!(v.total_quota, 200);
     assert_eq!(v.items[1].group_quota, 70);
@@ -138,7 +156,9 @@ async fn rules_lifecycle_needs_the_right_party_and_publication_is_public() {
     let v = plans::create(s(&w), &w.regulator, datong()).await.expect("create");
     let diesel = v.items[0].id;
     // The bureau does not write the rules; the testing institution does.
-    assert!(matches!(irules::create_draft(s(&w), &w.regulator, diesel, body()).await, Err(ServiceError::Rule(r)) if r.code == "rule3_wrong_party"));
+    assert!(
+        matches!(irules::create_draft(s(&w), &w.regulator, diesel, body()).await, Err(ServiceError::Rule(r)) if r.code == "rule3_wrong_party")
+    );
     let r = irules::create_draft(s(&w), &w.tester, diesel, body()).await.expect("draft");
     let r = irules::step(s(&w), &w.tester, r.id, RulesAction::Submit, None).await.expect("submit");
     assert_eq!(r.state, "submitted");
@@ -176,7 +196,14 @@ async fn issued_datong_with_registry(w: &World, n: u32) -> plans::PlanView {
 }
 
 fn req(item_id: i64, quota: u32, seed: &str) -> DrawRequest {
-    DrawRequest { item_id, quota, seed: seed.into(), stratified: false, team_size: None, filters: DrawFilters::default() }
+    DrawRequest {
+        item_id,
+        quota,
+        seed: seed.into(),
+        stratified: false,
+        team_size: None,
+        filters: DrawFilters::default(),
+    }
 }
 
 #[tokio::test]
@@ -239,7 +266,13 @@ async fn sampling_is_refused_until_rules_are_published() {
     let d = draws::run(s(&w), &w.regulator, req(diesel, 4, "seed")).await.expect("draw");
     let task = d.drawn[0].task_id.unwrap();
     let members = draws::get_task(s(&w), &w.regulator, task).await.unwrap().team;
-    let username = if members.contains(&"lab_s1".to_string()) { "lab_s1" } else if members.contains(&"lab_s2".to_string()) { "lab_s2" } else { "lab_s3" };
+    let username = if members.contains(&"lab_s1".to_string()) {
+        "lab_s1"
+    } else if members.contains(&"lab_s2".to_string()) {
+        "lab_s2"
+    } else {
+        "lab_s3"
+    };
     let sampler = choucha_service::auth::login(s(&w), username, choucha_service::testing::PASSWORD).await.unwrap();
     match draws::start_task(s(&w), &sampler, task).await {
         Err(ServiceError::Rule(r)) => assert_eq!(r.code, "rule3_rules_unpublished"),
@@ -262,7 +295,13 @@ async fn redraw_replaces_a_closed_enterprise_with_a_recorded_reason() {
     let task = d.drawn[0].task_id.unwrap();
     let bad = RedrawRequest { task_id: task, reason: "".into(), seed: "x".into() };
     assert!(draws::redraw(s(&w), &w.regulator, bad).await.is_err());
-    let r = draws::redraw(s(&w), &w.regulator, RedrawRequest { task_id: task, reason: "企业已停业".into(), seed: "redraw-1".into() }).await.expect("redraw");
+    let r = draws::redraw(
+        s(&w),
+        &w.regulator,
+        RedrawRequest { task_id: task, reason: "企业已停业".into(), seed: "redraw-1".into() },
+    )
+    .await
+    .expect("redraw");
     assert_eq!(r.drawn.len(), 1);
     assert_eq!(r.reason, "企业已停业");
     assert_eq!(r.replaces_draw_id, Some(d.id));
@@ -315,8 +354,22 @@ async fn a_sampler_who_declared_a_conflict_is_never_sent_there() {
     let target = choucha_service::testing::test_uscc("140213", 1).to_string();
     let bad = draws::ConflictInput { enterprise_uscc: target.clone(), reason: " ".into() };
     assert!(draws::declare_conflict(s(&w), &w.sampler_a, bad).await.is_err());
-    assert!(draws::declare_conflict(s(&w), &w.tester, draws::ConflictInput { enterprise_uscc: target.clone(), reason: "x".into() }).await.is_err());
-    draws::declare_conflict(s(&w), &w.sampler_a, draws::ConflictInput { enterprise_uscc: target.clone(), reason: "近亲属在该企业任职".into() }).await.unwrap();
+    assert!(
+        draws::declare_conflict(
+            s(&w),
+            &w.tester,
+            draws::ConflictInput { enterprise_uscc: target.clone(), reason: "x".into() }
+        )
+        .await
+        .is_err()
+    );
+    draws::declare_conflict(
+        s(&w),
+        &w.sampler_a,
+        draws::ConflictInput { enterprise_uscc: target.clone(), reason: "近亲属在该企业任职".into() },
+    )
+    .await
+    .unwrap();
     let d = draws::run(s(&w), &w.regulator, req(plan.items[0].id, 6, "all six")).await.unwrap();
     let there = d.drawn.iter().find(|e| e.uscc == target).expect("drawn");
     assert!(!there.team.contains(&"lab_s1".to_string()), "{:?}", there.team);

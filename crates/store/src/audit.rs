@@ -2,11 +2,9 @@
 //! (`choucha_domain::audit`). Appending locks the single head row, so records are strictly ordered
 //! and the previous hash is read from the head, never by scanning.
 
-use chrono::{SecondsFormat, Utc};
 use choucha_domain::audit::{AuditContent, ChainBreak, ChainVerifier, StoredAudit, chain_hash};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
+use chrono::{SecondsFormat, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde_json::Value;
 
 use crate::entity::{audit_head, audit_log};
@@ -142,10 +140,8 @@ pub async fn verify(store: &Store, mut progress: impl FnMut(i64)) -> Result<Veri
         }
         progress(v.count());
     }
-    let head = audit_head::Entity::find_by_id(1)
-        .one(db)
-        .await?
-        .ok_or_else(|| StoreError::Corrupt("审计链头缺失".into()))?;
+    let head =
+        audit_head::Entity::find_by_id(1).one(db).await?.ok_or_else(|| StoreError::Corrupt("审计链头缺失".into()))?;
     Ok(match v.finish(head.seq, &head.hash) {
         Ok(n) => Verification::Intact { records: n },
         Err(b) => Verification::Broken(b),
@@ -208,6 +204,7 @@ pub async fn get(db: &impl ConnectionTrait, seq: i64) -> Result<AuditRow, StoreE
 
 /// The head of the chain: (last sequence number, its hash).
 pub async fn head(db: &impl ConnectionTrait) -> Result<(i64, String), StoreError> {
-    let h = audit_head::Entity::find_by_id(1).one(db).await?.ok_or_else(|| StoreError::Corrupt("审计链头缺失".into()))?;
+    let h =
+        audit_head::Entity::find_by_id(1).one(db).await?.ok_or_else(|| StoreError::Corrupt("审计链头缺失".into()))?;
     Ok((h.seq, h.hash))
 }

@@ -1,7 +1,7 @@
 //! The working-day calendar's special days.
 
-use chrono::NaiveDate;
 use choucha_domain::calendar::{DayKind, WorkCalendar};
+use chrono::NaiveDate;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 

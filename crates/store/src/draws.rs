@@ -80,7 +80,15 @@ pub async fn of_plan(db: &impl ConnectionTrait, plan_id: i64) -> Result<Vec<Draw
     Ok(draw::Entity::find().filter(draw::Column::PlanId.eq(plan_id)).order_by_asc(draw::Column::Id).all(db).await?)
 }
 
-pub async fn insert_task(tx: &Tx, plan_id: i64, item_id: i64, draw_id: i64, enterprise_id: i64, due: Option<NaiveDate>, team: &[i64]) -> Result<TaskRow, StoreError> {
+pub async fn insert_task(
+    tx: &Tx,
+    plan_id: i64,
+    item_id: i64,
+    draw_id: i64,
+    enterprise_id: i64,
+    due: Option<NaiveDate>,
+    team: &[i64],
+) -> Result<TaskRow, StoreError> {
     let now = Utc::now();
     let t = sampling_task::ActiveModel {
         plan_id: Set(plan_id),
@@ -131,7 +139,11 @@ pub async fn team_of(db: &impl ConnectionTrait, task_id: i64) -> Result<Vec<i64>
 const LIVE: [&str; 4] = ["assigned", "in_progress", "sampled", "refused"];
 
 /// Item ids of the live tasks an enterprise has in a plan, one entry a batch (rule 5).
-pub async fn batches_in_plan(db: &impl ConnectionTrait, plan_id: i64, enterprise_id: i64) -> Result<Vec<i64>, StoreError> {
+pub async fn batches_in_plan(
+    db: &impl ConnectionTrait,
+    plan_id: i64,
+    enterprise_id: i64,
+) -> Result<Vec<i64>, StoreError> {
     Ok(sampling_task::Entity::find()
         .select_only()
         .column(sampling_task::Column::ItemId)
@@ -172,7 +184,12 @@ pub async fn task_counts(db: &impl ConnectionTrait, plan_id: i64) -> Result<Vec<
 }
 
 /// A sampler's tasks, newest first, keyset paginated.
-pub async fn tasks_of_user(db: &impl ConnectionTrait, user_id: i64, before: Option<i64>, limit: u64) -> Result<Page<TaskRow>, StoreError> {
+pub async fn tasks_of_user(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    before: Option<i64>,
+    limit: u64,
+) -> Result<Page<TaskRow>, StoreError> {
     let ids: Vec<i64> = sampling_task_member::Entity::find()
         .select_only()
         .column(sampling_task_member::Column::TaskId)
@@ -189,7 +206,11 @@ pub async fn tasks_of_user(db: &impl ConnectionTrait, user_id: i64, before: Opti
 }
 
 pub async fn tasks_of_draw(db: &impl ConnectionTrait, draw_id: i64) -> Result<Vec<TaskRow>, StoreError> {
-    Ok(sampling_task::Entity::find().filter(sampling_task::Column::DrawId.eq(draw_id)).order_by_asc(sampling_task::Column::Id).all(db).await?)
+    Ok(sampling_task::Entity::find()
+        .filter(sampling_task::Column::DrawId.eq(draw_id))
+        .order_by_asc(sampling_task::Column::Id)
+        .all(db)
+        .await?)
 }
 
 pub async fn upsert_allowance(tx: &Tx, a: AllowanceRow) -> Result<(), StoreError> {
@@ -276,7 +297,10 @@ pub async fn candidates(db: &impl ConnectionTrait, f: &CandidateFilter) -> Resul
     let mut out = Vec::new();
     let mut after = 0i64;
     loop {
-        let mut q = E::find().select_only().columns([C::Id, C::Uscc, C::Name, C::DivisionCode, C::ProductLines]).filter(C::Id.gt(after));
+        let mut q = E::find()
+            .select_only()
+            .columns([C::Id, C::Uscc, C::Name, C::DivisionCode, C::ProductLines])
+            .filter(C::Id.gt(after));
         if let Some(d) = f.division_prefix.as_deref().filter(|d| !d.is_empty()) {
             q = q.filter(C::DivisionCode.gte(d)).filter(C::DivisionCode.lt(format!("{d}\u{10FFFF}")));
         }
@@ -289,11 +313,18 @@ pub async fn candidates(db: &impl ConnectionTrait, f: &CandidateFilter) -> Resul
         if let Some(s) = f.size_class.as_deref().filter(|s| !s.is_empty()) {
             q = q.filter(C::SizeClass.eq(s));
         }
-        let rows: Vec<(i64, String, String, String, String)> = q.order_by_asc(C::Id).limit(10_000).into_tuple().all(db).await?;
+        let rows: Vec<(i64, String, String, String, String)> =
+            q.order_by_asc(C::Id).limit(10_000).into_tuple().all(db).await?;
         let Some(last) = rows.last() else { break };
         after = last.0;
         let n = rows.len();
-        out.extend(rows.into_iter().map(|(id, uscc, name, division_code, product_lines)| CandidateRow { id, uscc, name, division_code, product_lines }));
+        out.extend(rows.into_iter().map(|(id, uscc, name, division_code, product_lines)| CandidateRow {
+            id,
+            uscc,
+            name,
+            division_code,
+            product_lines,
+        }));
         if n < 10_000 {
             break;
         }
@@ -345,7 +376,11 @@ pub async fn past_tasks_of_product(
 }
 
 /// Active users holding `role` in an organisation: (id, username, display name).
-pub async fn users_with_role(db: &impl ConnectionTrait, org_id: i64, role: &str) -> Result<Vec<(i64, String, String)>, StoreError> {
+pub async fn users_with_role(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    role: &str,
+) -> Result<Vec<(i64, String, String)>, StoreError> {
     use crate::entity::{user, user_role};
     let ids: Vec<i64> = user_role::Entity::find()
         .select_only()

@@ -6,8 +6,8 @@ use choucha_domain::enterprise::EnterpriseData;
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Select, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select, Set,
 };
 use serde::{Deserialize, Serialize};
 
@@ -49,9 +49,7 @@ pub async fn insert_many(
     let mut done = 0;
     // 14 columns a row; stay under SQLite's 32,766 bound parameters.
     for chunk in rows.chunks(1000) {
-        enterprise::Entity::insert_many(chunk.iter().map(active_model))
-            .exec(&**tx)
-            .await?;
+        enterprise::Entity::insert_many(chunk.iter().map(active_model)).exec(&**tx).await?;
         done += chunk.len();
         progress(done);
     }
@@ -66,32 +64,16 @@ pub async fn update(tx: &Tx, id: i64, e: &EnterpriseData) -> Result<EnterpriseRo
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<EnterpriseRow, StoreError> {
-    enterprise::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(StoreError::NotFound)
+    enterprise::Entity::find_by_id(id).one(db).await?.ok_or(StoreError::NotFound)
 }
 
-pub async fn find_by_uscc(
-    db: &impl ConnectionTrait,
-    uscc: &str,
-) -> Result<Option<EnterpriseRow>, StoreError> {
-    Ok(enterprise::Entity::find()
-        .filter(enterprise::Column::Uscc.eq(uscc))
-        .one(db)
-        .await?)
+pub async fn find_by_uscc(db: &impl ConnectionTrait, uscc: &str) -> Result<Option<EnterpriseRow>, StoreError> {
+    Ok(enterprise::Entity::find().filter(enterprise::Column::Uscc.eq(uscc)).one(db).await?)
 }
 
 /// Which of these USCCs are already in the registry.
-pub async fn existing_usccs(
-    db: &impl ConnectionTrait,
-    usccs: &[String],
-) -> Result<Vec<String>, StoreError> {
-    Ok(existing_by_uscc(db, usccs)
-        .await?
-        .into_iter()
-        .map(|e| e.uscc)
-        .collect())
+pub async fn existing_usccs(db: &impl ConnectionTrait, usccs: &[String]) -> Result<Vec<String>, StoreError> {
+    Ok(existing_by_uscc(db, usccs).await?.into_iter().map(|e| e.uscc).collect())
 }
 
 /// An entry already in the registry, as an import needs to know it.
@@ -119,14 +101,7 @@ pub async fn existing_by_uscc(
             .into_tuple::<(i64, String, String)>()
             .all(db)
             .await?;
-        out.extend(
-            rows.into_iter()
-                .map(|(id, uscc, division_code)| ExistingEnterprise {
-                    id,
-                    uscc,
-                    division_code,
-                }),
-        );
+        out.extend(rows.into_iter().map(|(id, uscc, division_code)| ExistingEnterprise { id, uscc, division_code }));
     }
     Ok(out)
 }
@@ -141,11 +116,7 @@ pub async fn update_many(
         let mut am = active_model(e);
         am.id = Set(*id);
         am.created_at = sea_orm::ActiveValue::NotSet;
-        let r = enterprise::Entity::update_many()
-            .set(am)
-            .filter(enterprise::Column::Id.eq(*id))
-            .exec(&**tx)
-            .await?;
+        let r = enterprise::Entity::update_many().set(am).filter(enterprise::Column::Id.eq(*id)).exec(&**tx).await?;
         if r.rows_affected != 1 {
             return Err(StoreError::Conflict);
         }
@@ -229,9 +200,7 @@ impl EnterpriseFilter {
             q = q.filter(C::Uscc.eq(u.to_uppercase()));
         }
         if let Some(d) = clean(self.division_prefix.as_deref()) {
-            q = q
-                .filter(C::DivisionCode.gte(d))
-                .filter(C::DivisionCode.lt(prefix_upper(d)));
+            q = q.filter(C::DivisionCode.gte(d)).filter(C::DivisionCode.lt(prefix_upper(d)));
         }
         if let Some(bit) = self.kind_bit {
             q = q.filter(Expr::col(C::Kinds).bit_and(bit).ne(0));
@@ -257,27 +226,18 @@ pub async fn search(
     let mut q = f.select();
     // Keyset: a row-value comparison, which both backends turn into an index bound.
     let tuple_after = |col: C, key: String, id: i64| {
-        Expr::tuple([Expr::col(col), Expr::col(C::Id)])
-            .gt(Expr::tuple([Expr::val(key), Expr::val(id)]))
+        Expr::tuple([Expr::col(col), Expr::col(C::Id)]).gt(Expr::tuple([Expr::val(key), Expr::val(id)]))
     };
     match order {
         SearchOrder::Name => {
             if let Some(c) = after {
-                q = q.filter(tuple_after(
-                    C::Name,
-                    c.name.clone().unwrap_or_default(),
-                    c.id,
-                ));
+                q = q.filter(tuple_after(C::Name, c.name.clone().unwrap_or_default(), c.id));
             }
             q = q.order_by_asc(C::Name).order_by_asc(C::Id);
         }
         SearchOrder::Division => {
             if let Some(c) = after {
-                q = q.filter(tuple_after(
-                    C::DivisionCode,
-                    c.division.clone().unwrap_or_default(),
-                    c.id,
-                ));
+                q = q.filter(tuple_after(C::DivisionCode, c.division.clone().unwrap_or_default(), c.id));
             }
             q = q.order_by_asc(C::DivisionCode).order_by_asc(C::Id);
         }
@@ -301,16 +261,7 @@ pub async fn search(
 
 /// How many entries match, counting no further than `cap` (so the answer stays cheap on a registry
 /// of millions: "more than `cap`" is all a caller needs to know).
-pub async fn count_up_to(
-    db: &impl ConnectionTrait,
-    f: &EnterpriseFilter,
-    cap: u64,
-) -> Result<u64, StoreError> {
+pub async fn count_up_to(db: &impl ConnectionTrait, f: &EnterpriseFilter, cap: u64) -> Result<u64, StoreError> {
     use enterprise::Column as C;
-    Ok(f.select()
-        .select_only()
-        .column(C::Id)
-        .limit(cap)
-        .count(db)
-        .await?)
+    Ok(f.select().select_only().column(C::Id).limit(cap).count(db).await?)
 }

@@ -1,7 +1,9 @@
 //! Organisations: bureaus and institutions.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 
 use crate::entity::organisation;
 use crate::{Page, StoreError, Tx};
@@ -97,7 +99,12 @@ pub struct OrgFilter {
 }
 
 /// Organisations ordered by id, keyset paginated.
-pub async fn list(db: &impl ConnectionTrait, f: &OrgFilter, after: Option<i64>, limit: u64) -> Result<Page<OrgRow>, StoreError> {
+pub async fn list(
+    db: &impl ConnectionTrait,
+    f: &OrgFilter,
+    after: Option<i64>,
+    limit: u64,
+) -> Result<Page<OrgRow>, StoreError> {
     let mut q = organisation::Entity::find();
     if let Some(k) = f.kind.as_deref().filter(|s| !s.is_empty()) {
         q = q.filter(organisation::Column::Kind.eq(k));
@@ -107,9 +114,7 @@ pub async fn list(db: &impl ConnectionTrait, f: &OrgFilter, after: Option<i64>, 
     }
     if let Some(t) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         q = q.filter(
-            Condition::any()
-                .add(organisation::Column::Name.contains(t))
-                .add(organisation::Column::Code.contains(t)),
+            Condition::any().add(organisation::Column::Name.contains(t)).add(organisation::Column::Code.contains(t)),
         );
     }
     match f.capability.as_deref() {

@@ -109,7 +109,12 @@ pub struct PlanFilter {
 }
 
 /// Newest first (by id), keyset paginated.
-pub async fn list_plans(db: &impl ConnectionTrait, f: &PlanFilter, before: Option<i64>, limit: u64) -> Result<Page<PlanRow>, StoreError> {
+pub async fn list_plans(
+    db: &impl ConnectionTrait,
+    f: &PlanFilter,
+    before: Option<i64>,
+    limit: u64,
+) -> Result<Page<PlanRow>, StoreError> {
     let mut q = plan::Entity::find();
     if let Some(ids) = &f.organising_org_ids {
         q = q.filter(plan::Column::OrganisingOrgId.is_in(ids.clone()));
@@ -147,7 +152,9 @@ pub async fn list_plans(db: &impl ConnectionTrait, f: &PlanFilter, before: Optio
 }
 
 pub async fn insert_group(tx: &Tx, plan_id: i64, quota: i32) -> Result<GroupRow, StoreError> {
-    Ok(quota_group::ActiveModel { plan_id: Set(plan_id), quota: Set(quota), ..Default::default() }.insert(&**tx).await?)
+    Ok(quota_group::ActiveModel { plan_id: Set(plan_id), quota: Set(quota), ..Default::default() }
+        .insert(&**tx)
+        .await?)
 }
 
 pub async fn set_group_quota(tx: &Tx, group_id: i64, quota: i32) -> Result<(), StoreError> {
@@ -161,7 +168,11 @@ pub async fn delete_group(tx: &Tx, group_id: i64) -> Result<(), StoreError> {
 }
 
 pub async fn groups_of(db: &impl ConnectionTrait, plan_id: i64) -> Result<Vec<GroupRow>, StoreError> {
-    Ok(quota_group::Entity::find().filter(quota_group::Column::PlanId.eq(plan_id)).order_by_asc(quota_group::Column::Id).all(db).await?)
+    Ok(quota_group::Entity::find()
+        .filter(quota_group::Column::PlanId.eq(plan_id))
+        .order_by_asc(quota_group::Column::Id)
+        .all(db)
+        .await?)
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -233,7 +244,14 @@ pub async fn items_of(db: &impl ConnectionTrait, plan_id: i64) -> Result<Vec<Ite
         .await?)
 }
 
-pub async fn insert_amendment(tx: &Tx, plan_id: i64, reason: &str, before: String, after: String, by: i64) -> Result<AmendmentRow, StoreError> {
+pub async fn insert_amendment(
+    tx: &Tx,
+    plan_id: i64,
+    reason: &str,
+    before: String,
+    after: String,
+    by: i64,
+) -> Result<AmendmentRow, StoreError> {
     Ok(plan_amendment::ActiveModel {
         plan_id: Set(plan_id),
         reason: Set(reason.to_string()),

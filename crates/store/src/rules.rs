@@ -41,7 +41,14 @@ pub async fn update_body(tx: &Tx, id: i64, body_json: String) -> Result<(), Stor
 }
 
 /// Move a version between states (`UPDATE … WHERE state = from`), stamping the time of the step.
-pub async fn set_state(tx: &Tx, id: i64, from: &str, to: &str, by: i64, returned_reason: Option<&str>) -> Result<(), StoreError> {
+pub async fn set_state(
+    tx: &Tx,
+    id: i64,
+    from: &str,
+    to: &str,
+    by: i64,
+    returned_reason: Option<&str>,
+) -> Result<(), StoreError> {
     let now = Utc::now();
     let mut q = rules_version::Entity::update_many()
         .col_expr(rules_version::Column::State, to.into())
@@ -59,7 +66,8 @@ pub async fn set_state(tx: &Tx, id: i64, from: &str, to: &str, by: i64, returned
     if let Some(r) = returned_reason {
         q = q.col_expr(rules_version::Column::ReturnedReason, r.into());
     }
-    let r = q.filter(rules_version::Column::Id.eq(id)).filter(rules_version::Column::State.eq(from)).exec(&**tx).await?;
+    let r =
+        q.filter(rules_version::Column::Id.eq(id)).filter(rules_version::Column::State.eq(from)).exec(&**tx).await?;
     if r.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }
 }
 

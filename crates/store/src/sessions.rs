@@ -11,14 +11,18 @@ use crate::{Store, StoreError};
 
 impl Store {
     pub async fn session_save(&self, id: &str, data: String, expires_at: DateTime<Utc>) -> Result<(), StoreError> {
-        session::Entity::insert(session::ActiveModel { id: Set(id.to_string()), data: Set(data), expires_at: Set(expires_at) })
-            .on_conflict(
-                OnConflict::column(session::Column::Id)
-                    .update_columns([session::Column::Data, session::Column::ExpiresAt])
-                    .to_owned(),
-            )
-            .exec(&self.write)
-            .await?;
+        session::Entity::insert(session::ActiveModel {
+            id: Set(id.to_string()),
+            data: Set(data),
+            expires_at: Set(expires_at),
+        })
+        .on_conflict(
+            OnConflict::column(session::Column::Id)
+                .update_columns([session::Column::Data, session::Column::ExpiresAt])
+                .to_owned(),
+        )
+        .exec(&self.write)
+        .await?;
         Ok(())
     }
 
@@ -41,6 +45,10 @@ impl Store {
     }
 
     pub async fn session_delete_expired(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
-        Ok(session::Entity::delete_many().filter(session::Column::ExpiresAt.lte(now)).exec(&self.write).await?.rows_affected)
+        Ok(session::Entity::delete_many()
+            .filter(session::Column::ExpiresAt.lte(now))
+            .exec(&self.write)
+            .await?
+            .rows_affected)
     }
 }

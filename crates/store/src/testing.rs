@@ -20,7 +20,9 @@ impl TestDb {
         match std::env::var(TEST_DATABASE_URL).ok().filter(|s| !s.is_empty()) {
             Some(url) => {
                 let schema = format!("t_{}", &id[..16]);
-                let admin = Store::connect_with(&url, ConnectSettings { max_connections: Some(1), ..Default::default() }).await?;
+                let admin =
+                    Store::connect_with(&url, ConnectSettings { max_connections: Some(1), ..Default::default() })
+                        .await?;
                 use sea_orm::ConnectionTrait;
                 admin.reader().execute_unprepared(&format!("CREATE SCHEMA {schema}")).await?;
                 admin.close().await?;

@@ -6,7 +6,13 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use crate::entity::api_token;
 use crate::{StoreError, Tx};
 
-pub async fn insert(tx: &Tx, user_id: i64, token_hash: String, name: String, expires_at: DateTime<Utc>) -> Result<i64, StoreError> {
+pub async fn insert(
+    tx: &Tx,
+    user_id: i64,
+    token_hash: String,
+    name: String,
+    expires_at: DateTime<Utc>,
+) -> Result<i64, StoreError> {
     let row = api_token::ActiveModel {
         user_id: Set(user_id),
         token_hash: Set(token_hash),
@@ -21,7 +27,11 @@ pub async fn insert(tx: &Tx, user_id: i64, token_hash: String, name: String, exp
 }
 
 /// The user of a token that has not expired.
-pub async fn user_of(db: &impl ConnectionTrait, token_hash: &str, now: DateTime<Utc>) -> Result<Option<i64>, StoreError> {
+pub async fn user_of(
+    db: &impl ConnectionTrait,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, StoreError> {
     Ok(api_token::Entity::find()
         .filter(api_token::Column::TokenHash.eq(token_hash))
         .filter(api_token::Column::ExpiresAt.gt(now))

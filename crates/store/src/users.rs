@@ -1,7 +1,9 @@
 //! Users and their roles.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 
 use crate::entity::{user, user_role};
 use crate::{Page, StoreError, Tx};
@@ -118,7 +120,12 @@ pub struct UserFilter {
     pub q: Option<String>,
 }
 
-pub async fn list(db: &impl ConnectionTrait, f: &UserFilter, after: Option<i64>, limit: u64) -> Result<Page<UserRow>, StoreError> {
+pub async fn list(
+    db: &impl ConnectionTrait,
+    f: &UserFilter,
+    after: Option<i64>,
+    limit: u64,
+) -> Result<Page<UserRow>, StoreError> {
     let mut q = user::Entity::find();
     if let Some(o) = f.org_id {
         q = q.filter(user::Column::OrgId.eq(o));
@@ -134,7 +141,9 @@ pub async fn list(db: &impl ConnectionTrait, f: &UserFilter, after: Option<i64>,
         q = q.filter(user::Column::Id.is_in(ids));
     }
     if let Some(t) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        q = q.filter(Condition::any().add(user::Column::Username.contains(t)).add(user::Column::DisplayName.contains(t)));
+        q = q.filter(
+            Condition::any().add(user::Column::Username.contains(t)).add(user::Column::DisplayName.contains(t)),
+        );
     }
     if let Some(a) = after {
         q = q.filter(user::Column::Id.gt(a));

@@ -1,9 +1,9 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 //! The audit chain on a real database (SQLite, or PostgreSQL with CHOUCHA_TEST_DATABASE_URL).
 
+use choucha_store::StoreError;
 use choucha_store::audit::{self, AuditActor, AuditEntry, Verification};
 use choucha_store::testing::TestDb;
-use choucha_store::StoreError;
 use sea_orm::ConnectionTrait;
 use serde_json::json;
 
@@ -63,9 +63,13 @@ async fn concurrent_writers_keep_one_chain() {
         handles.push(tokio::spawn(async move {
             for i in 0..10 {
                 let tx = store.begin().await.expect("begin");
-                audit::append(&tx, &AuditActor::system("t"), AuditEntry::new("t", "w", format!("{w}-{i}"), json!(null), json!(i)))
-                    .await
-                    .expect("append");
+                audit::append(
+                    &tx,
+                    &AuditActor::system("t"),
+                    AuditEntry::new("t", "w", format!("{w}-{i}"), json!(null), json!(i)),
+                )
+                .await
+                .expect("append");
                 tx.commit().await.expect("commit");
             }
         }));

@@ -96,7 +96,8 @@ pub async fn csrf_guard(req: Request, next: Next) -> Response {
     if !unsafe_method || req.uri().path().starts_with("/api/") {
         return next.run(req).await;
     }
-    let forbidden = || error_page(StatusCode::FORBIDDEN, "请求已过期", "页面已过期或请求来源不可信，请刷新页面后重试。");
+    let forbidden =
+        || error_page(StatusCode::FORBIDDEN, "请求已过期", "页面已过期或请求来源不可信，请刷新页面后重试。");
     let Some(session) = req.extensions().get::<Session>().cloned() else { return forbidden() };
     let Ok(Some(expected)) = session.get::<String>(SESSION_CSRF).await else { return forbidden() };
     if let Some(h) = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()) {
@@ -125,5 +126,9 @@ pub async fn csrf_guard(req: Request, next: Next) -> Response {
 }
 
 fn form_urlencoded_value(body: &[u8], key: &str) -> Option<String> {
-    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body).ok()?.into_iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+        .ok()?
+        .into_iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v)
 }

@@ -48,14 +48,16 @@ pub fn body_of(e: &ServiceError) -> ErrorBody {
     let errors = match e {
         ServiceError::Invalid(v) => v
             .iter()
-            .map(|v| FieldError { field: v.field.map(str::to_string), code: v.code.to_string(), message: v.message.clone() })
+            .map(|v| FieldError {
+                field: v.field.map(str::to_string),
+                code: v.code.to_string(),
+                message: v.message.clone(),
+            })
             .collect(),
         _ => Vec::new(),
     };
     let message = match e {
-        ServiceError::Invalid(v) if v.len() > 1 => {
-            v.iter().map(|v| v.message.as_str()).collect::<Vec<_>>().join("；")
-        }
+        ServiceError::Invalid(v) if v.len() > 1 => v.iter().map(|v| v.message.as_str()).collect::<Vec<_>>().join("；"),
         other => other.to_string(),
     };
     ErrorBody { code: e.code().to_string(), message, errors }
@@ -82,7 +84,8 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut r = (status_of(&self.0), Json(body_of(&self.0))).into_response();
         if matches!(self.0, ServiceError::Unauthenticated) {
-            r.headers_mut().insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
+            r.headers_mut()
+                .insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
         }
         r
     }
@@ -174,11 +177,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for PageForm<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Form::<T>::from_request(req, state).await {
             Ok(axum::Form(v)) => Ok(PageForm(v)),
-            Err(e @ FormRejection::FailedToDeserializeForm(_)) => Err(error_page(
-                StatusCode::BAD_REQUEST,
-                "表单内容有误",
-                &format!("表单内容有误：{}", e.body_text()),
-            )),
+            Err(e @ FormRejection::FailedToDeserializeForm(_)) => {
+                Err(error_page(StatusCode::BAD_REQUEST, "表单内容有误", &format!("表单内容有误：{}", e.body_text())))
+            }
             Err(e) => Err(error_page(StatusCode::BAD_REQUEST, "表单内容有误", &e.body_text())),
         }
     }
@@ -189,7 +190,11 @@ pub async fn fallback(uri: Uri) -> Response {
     if uri.path().starts_with("/api/") {
         (
             StatusCode::NOT_FOUND,
-            Json(ErrorBody { code: "not_found".into(), message: format!("接口“{}”不存在", uri.path()), errors: Vec::new() }),
+            Json(ErrorBody {
+                code: "not_found".into(),
+                message: format!("接口“{}”不存在", uri.path()),
+                errors: Vec::new(),
+            }),
         )
             .into_response()
     } else {

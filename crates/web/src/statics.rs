@@ -20,11 +20,9 @@ pub fn router() -> Router<AppState> {
 
 async fn asset(Path(file): Path<String>) -> Response {
     match FILES.iter().find(|(name, _, _)| *name == file) {
-        Some((_, mime, bytes)) => (
-            [(header::CONTENT_TYPE, *mime), (header::CACHE_CONTROL, "public, max-age=3600")],
-            *bytes,
-        )
-            .into_response(),
+        Some((_, mime, bytes)) => {
+            ([(header::CONTENT_TYPE, *mime), (header::CACHE_CONTROL, "public, max-age=3600")], *bytes).into_response()
+        }
         None => (StatusCode::NOT_FOUND, "not found").into_response(),
     }
 }

@@ -11,7 +11,12 @@ use serde_json::json;
 async fn token_is_issued_for_good_credentials_and_refused_for_bad_ones() {
     let srv = TestServer::start().await;
     let c = reqwest::Client::new();
-    let r = c.post(srv.url("/api/v1/auth/token")).json(&json!({"username": "admin", "password": "wrong-pass-1"})).send().await.unwrap();
+    let r = c
+        .post(srv.url("/api/v1/auth/token"))
+        .json(&json!({"username": "admin", "password": "wrong-pass-1"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["code"], "bad_credentials");

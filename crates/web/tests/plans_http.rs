@@ -41,7 +41,13 @@ async fn annex1_exports_and_imports_back_to_an_equal_plan() {
     assert_eq!(status, StatusCode::CREATED, "{plan}");
     assert_eq!(plan["total_quota"], 190);
     let id = plan["id"].as_i64().unwrap();
-    let r = reg.client.get(srv.url(&format!("/api/v1/plans/{id}/annex1.xlsx"))).bearer_auth(&reg.token).send().await.unwrap();
+    let r = reg
+        .client
+        .get(srv.url(&format!("/api/v1/plans/{id}/annex1.xlsx")))
+        .bearer_auth(&reg.token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let bytes = r.bytes().await.unwrap().to_vec();
     let annex = choucha_documents::read_annex1(&bytes, choucha_documents::TableFormat::Xlsx).unwrap().unwrap();
@@ -53,16 +59,35 @@ async fn annex1_exports_and_imports_back_to_an_equal_plan() {
         .text("year", "2025")
         .text("organising_org_code", "dt")
         .part("file", reqwest::multipart::Part::bytes(bytes).file_name("annex1.xlsx"));
-    let r = reg.client.post(srv.url("/api/v1/plans/import")).bearer_auth(&reg.token).multipart(form).send().await.unwrap();
+    let r =
+        reg.client.post(srv.url("/api/v1/plans/import")).bearer_auth(&reg.token).multipart(form).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
     let copy: Value = r.json().await.unwrap();
     assert_eq!(copy["total_quota"], 190);
-    let strip = |v: &Value| v["items"].as_array().unwrap().iter().map(|i| (i["number"].clone(), i["product"].clone(), i["group_quota"].clone(), i["group_first"].clone(), i["scopes_label"].clone())).collect::<Vec<_>>();
+    let strip = |v: &Value| {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                (
+                    i["number"].clone(),
+                    i["product"].clone(),
+                    i["group_quota"].clone(),
+                    i["group_first"].clone(),
+                    i["scopes_label"].clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
     assert_eq!(strip(&copy), strip(&plan));
 
     let bad = "序号,产品分类,产品名称,抽查批次,抽查范围\n1,电子电器,电冰箱,六十,生产者\n合计,,,60,\n";
-    let form = reqwest::multipart::Form::new().text("year", "2025").part("file", reqwest::multipart::Part::bytes(bad.as_bytes().to_vec()).file_name("a.csv"));
-    let r = reg.client.post(srv.url("/api/v1/plans/import")).bearer_auth(&reg.token).multipart(form).send().await.unwrap();
+    let form = reqwest::multipart::Form::new()
+        .text("year", "2025")
+        .part("file", reqwest::multipart::Part::bytes(bad.as_bytes().to_vec()).file_name("a.csv"));
+    let r =
+        reg.client.post(srv.url("/api/v1/plans/import")).bearer_auth(&reg.token).multipart(form).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["errors"][0]["row"], 2);
@@ -77,13 +102,15 @@ async fn draw_over_http_verifies_and_sampling_waits_for_published_rules() {
     let id = plan["id"].as_i64().unwrap();
     let diesel = plan["items"][0]["id"].as_i64().unwrap();
     // Not before the plan is issued: the rule code comes back.
-    let (status, body) = reg.post("/api/v1/draws", json!({"item_id": diesel, "quota": 3, "seed": "公开摇号 2025-10-08"})).await;
+    let (status, body) =
+        reg.post("/api/v1/draws", json!({"item_id": diesel, "quota": 3, "seed": "公开摇号 2025-10-08"})).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(body["code"], "plan_state");
     assert_eq!(reg.post(&format!("/api/v1/plans/{id}/issue"), json!({})).await.0, StatusCode::OK);
     let (_, preview) = reg.get(&format!("/api/v1/items/{diesel}/draw-preview")).await;
     assert_eq!(preview["candidate_count"], 8);
-    let (status, draw) = reg.post("/api/v1/draws", json!({"item_id": diesel, "quota": 3, "seed": "公开摇号 2025-10-08"})).await;
+    let (status, draw) =
+        reg.post("/api/v1/draws", json!({"item_id": diesel, "quota": 3, "seed": "公开摇号 2025-10-08"})).await;
     assert_eq!(status, StatusCode::CREATED, "{draw}");
     assert_eq!(draw["drawn"].as_array().unwrap().len(), 3);
     let draw_id = draw["id"].as_i64().unwrap();
@@ -92,11 +119,22 @@ async fn draw_over_http_verifies_and_sampling_waits_for_published_rules() {
 
     // The public sees nothing until the draw is published; then sees it and can verify it.
     let anon = reqwest::Client::new();
-    assert_eq!(anon.get(srv.url(&format!("/api/v1/public/draws/{draw_id}"))).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        anon.get(srv.url(&format!("/api/v1/public/draws/{draw_id}"))).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
     reg.post(&format!("/api/v1/draws/{draw_id}/publish"), json!({})).await;
-    let public: Value = anon.get(srv.url(&format!("/api/v1/public/draws/{draw_id}"))).send().await.unwrap().json().await.unwrap();
+    let public: Value =
+        anon.get(srv.url(&format!("/api/v1/public/draws/{draw_id}"))).send().await.unwrap().json().await.unwrap();
     assert_eq!(public["drawn"].as_array().unwrap().len(), 3);
-    let pv: Value = anon.post(srv.url(&format!("/api/v1/public/draws/{draw_id}/verify"))).send().await.unwrap().json().await.unwrap();
+    let pv: Value = anon
+        .post(srv.url(&format!("/api/v1/public/draws/{draw_id}/verify")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(pv["verified"], true);
 
     // A sampler sees the task; starting it is refused with rule 3 until the rules are published.
@@ -124,7 +162,8 @@ async fn draw_over_http_verifies_and_sampling_waits_for_published_rules() {
     reg.post(&format!("/api/v1/rules/{rid}/steps"), json!({"action": "approve"})).await;
     let (status, _) = reg.post(&format!("/api/v1/rules/{rid}/steps"), json!({"action": "publish"})).await;
     assert_eq!(status, StatusCode::OK);
-    let public: Value = anon.get(srv.url(&format!("/api/v1/public/items/{diesel}/rules"))).send().await.unwrap().json().await.unwrap();
+    let public: Value =
+        anon.get(srv.url(&format!("/api/v1/public/items/{diesel}/rules"))).send().await.unwrap().json().await.unwrap();
     assert_eq!(public["body"]["test_items"][0]["name"], "硫含量");
     let (status, t) = s1.post(&format!("/api/v1/tasks/{task}/start"), json!({})).await;
     assert_eq!(status, StatusCode::OK, "{t}");
@@ -147,7 +186,10 @@ async fn plans_refuse_the_wrong_people() {
     // A draft is invisible to the public and to institutions.
     let (_, plan) = reg.post("/api/v1/plans", datong_json()).await;
     let id = plan["id"].as_i64().unwrap();
-    assert_eq!(reqwest::get(srv.url(&format!("/api/v1/public/plans/{id}"))).await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        reqwest::get(srv.url(&format!("/api/v1/public/plans/{id}"))).await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(tester.get(&format!("/api/v1/plans/{id}")).await.0, StatusCode::NOT_FOUND);
     reg.post(&format!("/api/v1/plans/{id}/issue"), json!({})).await;
     assert_eq!(reqwest::get(srv.url(&format!("/api/v1/public/plans/{id}"))).await.unwrap().status(), StatusCode::OK);

@@ -447,6 +447,9 @@ async fn public_pages_need_no_sign_in_and_hide_drafts_and_unpublished_draws() {
     assert!(html.contains("公开摇号 2025-10-08"));
     let (_, _, html) = get(format!("/public/draws/{draw}?verify=1")).await;
     assert!(html.contains("复核一致"), "{html}");
+    // The plan's public page lists the published draw.
+    let (_, _, html) = get(format!("/public/plans/{issued}")).await;
+    assert!(html.contains(&format!("/public/draws/{draw}")), "{html}");
     // The sign-in page points visitors here.
     let (_, _, html) = get("/login".into()).await;
     assert!(html.contains("href=\"/public\""));

@@ -40,8 +40,7 @@ fn multipart(file_name: &str, bytes: &[u8], fields: &[(&str, &str)]) -> Vec<u8> 
     let mut body = Vec::new();
     for (k, v) in fields {
         body.extend_from_slice(
-            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
-                .as_bytes(),
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes(),
         );
     }
     body.extend_from_slice(
@@ -59,12 +58,7 @@ fn multipart_type() -> String {
     format!("multipart/form-data; boundary={BOUNDARY}")
 }
 
-async fn api_import(
-    api: &Api,
-    file_name: &str,
-    bytes: &[u8],
-    fields: &[(&str, &str)],
-) -> (StatusCode, Value) {
+async fn api_import(api: &Api, file_name: &str, bytes: &[u8], fields: &[(&str, &str)]) -> (StatusCode, Value) {
     let r = api
         .client
         .post(format!("{}/api/v1/enterprises/import", api.base))
@@ -79,42 +73,19 @@ async fn api_import(
 }
 
 async fn api_bytes(api: &Api, path: &str) -> (StatusCode, String, Vec<u8>) {
-    let r = api
-        .client
-        .get(format!("{}{}", api.base, path))
-        .bearer_auth(&api.token)
-        .send()
-        .await
-        .unwrap();
+    let r = api.client.get(format!("{}{}", api.base, path)).bearer_auth(&api.token).send().await.unwrap();
     let status = r.status();
-    let ct = r
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default();
+    let ct = r.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
     (status, ct, r.bytes().await.unwrap().to_vec())
 }
 
 async fn registry_count(srv: &TestServer) -> u64 {
-    store_ent::count_up_to(
-        srv.fx.services.store.reader(),
-        &EnterpriseFilter::default(),
-        1_000_000,
-    )
-    .await
-    .unwrap()
+    store_ent::count_up_to(srv.fx.services.store.reader(), &EnterpriseFilter::default(), 1_000_000).await.unwrap()
 }
 
 async fn import_audit_count(srv: &TestServer) -> usize {
-    let f = AuditFilter {
-        action: Some("enterprise.import".into()),
-        ..Default::default()
-    };
-    store_audit::list(srv.fx.services.store.reader(), &f, None, 100)
-        .await
-        .unwrap()
-        .items
-        .len()
+    let f = AuditFilter { action: Some("enterprise.import".into()), ..Default::default() };
+    store_audit::list(srv.fx.services.store.reader(), &f, None, 100).await.unwrap().items.len()
 }
 
 fn with_wrong_check_char(uscc: &str) -> String {
@@ -140,10 +111,7 @@ async fn import_with_one_wrong_uscc_is_refused_with_its_row_and_reason_and_regis
     assert_eq!(e["column"], "统一社会信用代码");
     assert_eq!(e["value"], bad.as_str());
     let message = e["message"].as_str().unwrap();
-    assert!(
-        message.contains("校验位") && message.contains("GB 32100"),
-        "{message}"
-    );
+    assert!(message.contains("校验位") && message.contains("GB 32100"), "{message}");
 
     assert_eq!(registry_count(&srv).await, 0, "registry unchanged");
     assert_eq!(import_audit_count(&srv).await, 0);
@@ -159,11 +127,7 @@ async fn good_csv_and_xlsx_files_import_every_row_with_one_audit_record_each() {
     let (status, report) = api_import(&api, "名录.csv", &csv(&rows), &[]).await;
     assert_eq!(status, StatusCode::OK, "{report}");
     assert_eq!(
-        (
-            report["total_rows"].as_u64(),
-            report["inserted"].as_u64(),
-            report["imported"].as_u64()
-        ),
+        (report["total_rows"].as_u64(), report["inserted"].as_u64(), report["imported"].as_u64()),
         (Some(20), Some(20), Some(20))
     );
     assert_eq!(import_audit_count(&srv).await, 1);
@@ -186,15 +150,9 @@ async fn good_csv_and_xlsx_files_import_every_row_with_one_audit_record_each() {
     assert_eq!(status, StatusCode::OK, "{report}");
     assert_eq!(report["imported"], 15);
     assert_eq!(registry_count(&srv).await, 35);
-    assert_eq!(
-        import_audit_count(&srv).await,
-        2,
-        "one summary record per file"
-    );
+    assert_eq!(import_audit_count(&srv).await, 2, "one summary record per file");
 
-    let (_, found) = api
-        .get("/api/v1/enterprises?kind=fuel_station&status=suspended")
-        .await;
+    let (_, found) = api.get("/api/v1/enterprises?kind=fuel_station&status=suspended").await;
     assert_eq!(found["items"].as_array().unwrap().len(), 1);
     assert_eq!(found["items"][0]["division_code"], "140214");
 }
@@ -215,40 +173,24 @@ async fn duplicate_rows_dry_run_and_existing_entries_over_the_api() {
     let (status, report) = api_import(&api, "dry.csv", &csv(&rows), &[("dry_run", "true")]).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
-        (
-            report["dry_run"].as_bool(),
-            report["inserted"].as_u64(),
-            report["imported"].as_u64()
-        ),
+        (report["dry_run"].as_bool(), report["inserted"].as_u64(), report["imported"].as_u64()),
         (Some(true), Some(4), Some(0))
     );
     assert_eq!(registry_count(&srv).await, 0, "a dry run writes nothing");
 
-    assert_eq!(
-        api_import(&api, "a.csv", &csv(&rows[..2]), &[]).await.0,
-        StatusCode::OK
-    );
+    assert_eq!(api_import(&api, "a.csv", &csv(&rows[..2]), &[]).await.0, StatusCode::OK);
     let (status, report) = api_import(&api, "b.csv", &csv(&rows), &[]).await;
-    assert_eq!(
-        status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "existing entries are an error by default"
-    );
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "existing entries are an error by default");
     assert_eq!(report["error_count"], 2);
     let (status, report) = api_import(&api, "b.csv", &csv(&rows), &[("on_existing", "skip")]).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(
-        (report["inserted"].as_u64(), report["skipped"].as_u64()),
-        (Some(2), Some(2))
-    );
-    let (status, report) =
-        api_import(&api, "b.csv", &csv(&rows), &[("on_existing", "update")]).await;
+    assert_eq!((report["inserted"].as_u64(), report["skipped"].as_u64()), (Some(2), Some(2)));
+    let (status, report) = api_import(&api, "b.csv", &csv(&rows), &[("on_existing", "update")]).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(report["updated"], 4);
     assert_eq!(registry_count(&srv).await, 4);
 
-    let (status, body) =
-        api_import(&api, "b.csv", &csv(&rows), &[("on_existing", "replace")]).await;
+    let (status, body) = api_import(&api, "b.csv", &csv(&rows), &[("on_existing", "replace")]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["code"], "invalid_on_existing");
 }
@@ -265,12 +207,7 @@ async fn create_get_and_update_an_entry_over_the_api() {
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    let fields: Vec<&str> = body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     for f in ["name", "uscc", "kinds", "licence_valid_until"] {
         assert!(fields.contains(&f), "{f} in {fields:?}");
     }
@@ -288,41 +225,31 @@ async fn create_get_and_update_an_entry_over_the_api() {
     assert_eq!(created["kind_labels"], "销售者、电商");
     let id = created["id"].as_i64().unwrap();
 
-    let (status, again) = api
-        .post(
-            "/api/v1/enterprises",
-            json!({"name": "重复", "uscc": uscc, "kinds": "销售者"}),
-        )
-        .await;
+    let (status, again) =
+        api.post("/api/v1/enterprises", json!({"name": "重复", "uscc": uscc, "kinds": "销售者"})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(again["errors"][0]["field"], "uscc");
 
     let (status, updated) = api
-        .put(&format!("/api/v1/enterprises/{id}"), json!({"name": "大同市平城区华兴家电商场", "uscc": uscc, "kinds": "销售者", "status": "停业"}))
+        .put(
+            &format!("/api/v1/enterprises/{id}"),
+            json!({"name": "大同市平城区华兴家电商场", "uscc": uscc, "kinds": "销售者", "status": "停业"}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{updated}");
     let (status, got) = api.get(&format!("/api/v1/enterprises/{id}")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(got["status"], "suspended");
     assert_eq!(got["kinds"], json!(["seller"]));
-    assert_eq!(
-        api.get("/api/v1/enterprises/999999").await.0,
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        api.get("/api/v1/enterprises/abc").await.0,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(api.get("/api/v1/enterprises/999999").await.0, StatusCode::NOT_FOUND);
+    assert_eq!(api.get("/api/v1/enterprises/abc").await.0, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
 async fn tester_gets_403_on_the_registry_api() {
     let srv = TestServer::start().await;
     srv.fx.user("tester1", &["tester"], Some("lab")).await;
-    let e = srv
-        .fx
-        .enterprise("大同市某某电器有限公司", "140213", "生产者", 1)
-        .await;
+    let e = srv.fx.enterprise("大同市某某电器有限公司", "140213", "生产者", 1).await;
     let api = srv.api("tester1").await;
     for path in [
         "/api/v1/enterprises".to_string(),
@@ -349,42 +276,26 @@ async fn tester_gets_403_on_the_registry_api() {
 #[tokio::test]
 async fn county_bureau_user_is_limited_to_its_division() {
     let srv = TestServer::start().await;
-    srv.fx
-        .user("pc-staff", &["local_regulator"], Some("dt-pc"))
-        .await;
-    let mine = srv
-        .fx
-        .enterprise("平城区某某超市", "140213", "销售者", 1)
-        .await;
-    srv.fx
-        .enterprise("阳高县某某超市", "140221", "销售者", 2)
-        .await;
+    srv.fx.user("pc-staff", &["local_regulator"], Some("dt-pc")).await;
+    let mine = srv.fx.enterprise("平城区某某超市", "140213", "销售者", 1).await;
+    srv.fx.enterprise("阳高县某某超市", "140221", "销售者", 2).await;
     let api = srv.api("pc-staff").await;
 
     let (_, list) = api.get("/api/v1/enterprises").await;
-    let ids: Vec<i64> = list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["id"].as_i64().unwrap())
-        .collect();
+    let ids: Vec<i64> = list["items"].as_array().unwrap().iter().map(|e| e["id"].as_i64().unwrap()).collect();
     assert_eq!(ids, [mine.id]);
-    assert_eq!(
-        api.get("/api/v1/enterprises?division=140221").await.0,
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(api.get("/api/v1/enterprises?division=140221").await.0, StatusCode::FORBIDDEN);
 
-    let (status, body) = api.post("/api/v1/enterprises", json!({"name": "阳高县某某五金店", "uscc": test_uscc("140221", 3).to_string(), "kinds": "销售者"})).await;
+    let (status, body) = api
+        .post(
+            "/api/v1/enterprises",
+            json!({"name": "阳高县某某五金店", "uscc": test_uscc("140221", 3).to_string(), "kinds": "销售者"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["errors"][0]["field"], "division_code");
 
-    let (status, report) = api_import(
-        &api,
-        "x.csv",
-        &csv(&[good_row("140213", 4), good_row("140221", 5)]),
-        &[],
-    )
-    .await;
+    let (status, report) = api_import(&api, "x.csv", &csv(&[good_row("140213", 4), good_row("140221", 5)]), &[]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(report["errors"][0]["row"], 3);
     assert_eq!(report["errors"][0]["column"], "行政区划代码");
@@ -398,13 +309,8 @@ async fn county_bureau_user_is_limited_to_its_division() {
 async fn search_filters_and_keyset_pages_over_the_api() {
     let srv = TestServer::start().await;
     let api = srv.api("admin").await;
-    let rows: Vec<String> = (1..=120)
-        .map(|n| good_row(if n <= 80 { "140213" } else { "140221" }, n))
-        .collect();
-    assert_eq!(
-        api_import(&api, "120.csv", &csv(&rows), &[]).await.0,
-        StatusCode::OK
-    );
+    let rows: Vec<String> = (1..=120).map(|n| good_row(if n <= 80 { "140213" } else { "140221" }, n)).collect();
+    assert_eq!(api_import(&api, "120.csv", &csv(&rows), &[]).await.0, StatusCode::OK);
 
     for base in [
         "/api/v1/enterprises?limit=50",
@@ -418,13 +324,7 @@ async fn search_filters_and_keyset_pages_over_the_api() {
             let (status, page) = api.get(&path).await;
             assert_eq!(status, StatusCode::OK, "{path}: {page}");
             pages += 1;
-            ids.extend(
-                page["items"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|e| e["id"].as_i64().unwrap()),
-            );
+            ids.extend(page["items"].as_array().unwrap().iter().map(|e| e["id"].as_i64().unwrap()));
             match page["next"].as_str() {
                 Some(next) => path = format!("{base}&cursor={next}"),
                 None => break,
@@ -436,32 +336,16 @@ async fn search_filters_and_keyset_pages_over_the_api() {
         assert_eq!((pages, ids.len(), unique.len()), (3, 120, 120), "{base}");
     }
 
-    let (_, by_division) = api
-        .get("/api/v1/enterprises?division=140221&limit=200")
-        .await;
+    let (_, by_division) = api.get("/api/v1/enterprises?division=140221&limit=200").await;
     assert_eq!(by_division["items"].as_array().unwrap().len(), 40);
     let uscc = test_uscc("140221", 99).to_string();
     let (_, by_uscc) = api.get(&format!("/api/v1/enterprises?q={uscc}")).await;
     assert_eq!(by_uscc["items"][0]["uscc"], uscc.as_str());
     assert_eq!(by_uscc["items"].as_array().unwrap().len(), 1);
     let prefix = "大同市云冈商贸有限公司01"; // n % 6 == 2: 0104, 0110, 0116
-    let (_, by_name) = api
-        .get(&format!("/api/v1/enterprises?q={}", urlencode(prefix)))
-        .await;
-    let names: Vec<&str> = by_name["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        names,
-        [
-            "大同市云冈商贸有限公司0104",
-            "大同市云冈商贸有限公司0110",
-            "大同市云冈商贸有限公司0116"
-        ]
-    );
+    let (_, by_name) = api.get(&format!("/api/v1/enterprises?q={}", urlencode(prefix))).await;
+    let names: Vec<&str> = by_name["items"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["大同市云冈商贸有限公司0104", "大同市云冈商贸有限公司0110", "大同市云冈商贸有限公司0116"]);
     let (_, producers) = api.get("/api/v1/enterprises?kind=producer").await;
     assert_eq!(producers["items"], json!([]));
     let (status, bad) = api.get("/api/v1/enterprises?division=14x").await;
@@ -470,40 +354,24 @@ async fn search_filters_and_keyset_pages_over_the_api() {
 }
 
 fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
 
 #[tokio::test]
 async fn export_and_template_are_xlsx_files_in_the_import_layout() {
     let srv = TestServer::start().await;
     let api = srv.api("admin").await;
-    let rows: Vec<String> = (1..=30)
-        .map(|n| good_row(if n % 2 == 0 { "140213" } else { "140221" }, n))
-        .collect();
+    let rows: Vec<String> = (1..=30).map(|n| good_row(if n % 2 == 0 { "140213" } else { "140221" }, n)).collect();
     api_import(&api, "30.csv", &csv(&rows), &[]).await;
 
-    let (status, ct, bytes) =
-        api_bytes(&api, "/api/v1/enterprises/export.xlsx?division=140213").await;
+    let (status, ct, bytes) = api_bytes(&api, "/api/v1/enterprises/export.xlsx?division=140213").await;
     assert_eq!(status, StatusCode::OK);
     assert!(ct.contains("spreadsheetml"), "{ct}");
     let table = read_table(&bytes, TableFormat::Xlsx).unwrap();
     assert_eq!(table.len(), 15);
     let uscc = table.column("统一社会信用代码").unwrap();
     let division = table.column("行政区划代码").unwrap();
-    assert!(
-        table
-            .rows()
-            .iter()
-            .all(|r| r[division] == "140213" && r[uscc].len() == 18)
-    );
+    assert!(table.rows().iter().all(|r| r[division] == "140213" && r[uscc].len() == 18));
     assert_eq!(table.rows()[0][uscc], test_uscc("140213", 2).to_string());
 
     let (status, _, template) = api_bytes(&api, "/api/v1/enterprises/import-template.xlsx").await;
@@ -516,12 +384,7 @@ async fn export_and_template_are_xlsx_files_in_the_import_layout() {
 #[tokio::test]
 async fn openapi_documents_the_registry_routes() {
     let srv = TestServer::start().await;
-    let doc: Value = reqwest::get(srv.url("/api/openapi.json"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = reqwest::get(srv.url("/api/openapi.json")).await.unwrap().json().await.unwrap();
     let paths = doc["paths"].as_object().unwrap();
     for p in [
         "/api/v1/enterprises",
@@ -540,12 +403,7 @@ async fn openapi_documents_the_registry_routes() {
 // ------------------------------------------------------------------------------------------------
 // Pages
 
-async fn upload(
-    b: &Browser,
-    file_name: &str,
-    bytes: &[u8],
-    fields: &[(&str, &str)],
-) -> reqwest::Response {
+async fn upload(b: &Browser, file_name: &str, bytes: &[u8], fields: &[(&str, &str)]) -> reqwest::Response {
     let csrf = b.csrf_of("/registry/import").await;
     b.client
         .post(format!("{}/registry/import?csrf={csrf}", b.base))
@@ -558,12 +416,7 @@ async fn upload(
 
 /// Follow an upload to its job page and poll the status fragment (as htmx does) until it is done.
 async fn finished_job_html(b: &Browser, r: reqwest::Response) -> String {
-    assert_eq!(
-        r.status(),
-        StatusCode::SEE_OTHER,
-        "{}",
-        r.text().await.unwrap()
-    );
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
     let job_page = r.headers()["location"].to_str().unwrap().to_string();
     poll_job(b, &job_page).await
 }
@@ -606,28 +459,19 @@ async fn upload_page_shows_the_bad_rows_or_the_summary() {
     assert_eq!(registry_count(&srv).await, 0);
 
     rows[2] = good_row("140213", 3);
-    let html = finished_job_html(
-        &b,
-        upload(&b, "名录.csv", &csv(&rows), &[("dry_run", "true")]).await,
-    )
-    .await;
+    let html = finished_job_html(&b, upload(&b, "名录.csv", &csv(&rows), &[("dry_run", "true")]).await).await;
     assert!(html.contains("data-state=\"validated\""), "{html}");
     assert_eq!(registry_count(&srv).await, 0);
 
-    let html = finished_job_html(
-        &b,
-        upload(&b, "名录.csv", &csv(&rows), &[("on_existing", "error")]).await,
-    )
-    .await;
+    let html = finished_job_html(&b, upload(&b, "名录.csv", &csv(&rows), &[("on_existing", "error")]).await).await;
     assert!(html.contains("data-state=\"imported\""), "{html}");
     assert!(html.contains("新增 6 家"));
     assert_eq!(registry_count(&srv).await, 6);
 
     // No file: the upload page again, with the reason.
     let csrf = b.csrf_of("/registry/import").await;
-    let body = format!(
-        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"dry_run\"\r\n\r\ntrue\r\n--{BOUNDARY}--\r\n"
-    );
+    let body =
+        format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"dry_run\"\r\n\r\ntrue\r\n--{BOUNDARY}--\r\n");
     let r = b
         .client
         .post(format!("{}/registry/import?csrf={csrf}", b.base))
@@ -645,10 +489,7 @@ async fn upload_page_shows_the_bad_rows_or_the_summary() {
     let r = upload(&b, "名录.csv", &csv(&rows), &[("on_existing", "skip")]).await;
     let job_page = r.headers()["location"].to_str().unwrap().to_string();
     assert_eq!(other.get(&job_page).await.0, StatusCode::NOT_FOUND);
-    assert_eq!(
-        other.get(&format!("{job_page}/status")).await.0,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(other.get(&format!("{job_page}/status")).await.0, StatusCode::NOT_FOUND);
     let html = poll_job(&b, &job_page).await;
     assert!(html.contains("跳过 6 家"), "{html}");
 }
@@ -658,10 +499,7 @@ async fn list_page_searches_and_pages_with_next_and_first_links() {
     let srv = TestServer::start().await;
     let api = srv.api("admin").await;
     let rows: Vec<String> = (1..=60).map(|n| good_row("140213", n)).collect();
-    assert_eq!(
-        api_import(&api, "60.csv", &csv(&rows), &[]).await.0,
-        StatusCode::OK
-    );
+    assert_eq!(api_import(&api, "60.csv", &csv(&rows), &[]).await.0, StatusCode::OK);
     let b = srv.browser("admin").await;
 
     let (status, html) = b.get("/registry").await;
@@ -676,12 +514,7 @@ async fn list_page_searches_and_pages_with_next_and_first_links() {
     assert!(page2.contains("返回第一页"));
     assert!(!page2.contains("data-testid=\"next-page\""));
 
-    let (_, found) = b
-        .get(&format!(
-            "/registry?q={}&kind=seller&division=140213",
-            urlencode("大同市恒泰")
-        ))
-        .await;
+    let (_, found) = b.get(&format!("/registry?q={}&kind=seller&division=140213", urlencode("大同市恒泰"))).await;
     assert!(found.contains("共 10 家"), "{found}");
     assert!(found.contains("大同市恒泰商贸有限公司0004"));
     let (_, none) = b.get("/registry?kind=producer").await;
@@ -689,25 +522,10 @@ async fn list_page_searches_and_pages_with_next_and_first_links() {
     let (_, bad) = b.get("/registry?division=abc").await;
     assert!(bad.contains("data-testid=\"search-error\""));
 
-    let r = b
-        .client
-        .get(format!("{}/registry/export.xlsx?division=140213", b.base))
-        .send()
-        .await
-        .unwrap();
+    let r = b.client.get(format!("{}/registry/export.xlsx?division=140213", b.base)).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    assert!(
-        r.headers()["content-disposition"]
-            .to_str()
-            .unwrap()
-            .contains("filename*=UTF-8''")
-    );
-    assert_eq!(
-        read_table(&r.bytes().await.unwrap(), TableFormat::Xlsx)
-            .unwrap()
-            .len(),
-        60
-    );
+    assert!(r.headers()["content-disposition"].to_str().unwrap().contains("filename*=UTF-8''"));
+    assert_eq!(read_table(&r.bytes().await.unwrap(), TableFormat::Xlsx).unwrap().len(), 60);
 }
 
 /// The href of the link carrying `marker`.
@@ -741,28 +559,14 @@ async fn form_keeps_typed_values_and_shows_each_fields_error_then_saves() {
     let html = r.text().await.unwrap();
     assert!(html.contains("data-field=\"uscc\""), "{html}");
     assert!(html.contains("GB 32100"));
-    assert!(
-        html.contains("value=\"大同市平城区御河五金商店\""),
-        "typed name kept"
-    );
-    assert!(
-        html.contains(&format!("value=\"{bad}\"")),
-        "typed USCC kept"
-    );
-    assert!(
-        html.contains("name=\"kind_seller\" checked"),
-        "checked kind kept"
-    );
+    assert!(html.contains("value=\"大同市平城区御河五金商店\""), "typed name kept");
+    assert!(html.contains(&format!("value=\"{bad}\"")), "typed USCC kept");
+    assert!(html.contains("name=\"kind_seller\" checked"), "checked kind kept");
 
     let r = b
         .post_form(
             "/registry/new",
-            &[
-                ("csrf", &csrf),
-                ("name", "大同市平城区御河五金商店"),
-                ("uscc", &uscc),
-                ("kind_seller", "on"),
-            ],
+            &[("csrf", &csrf), ("name", "大同市平城区御河五金商店"), ("uscc", &uscc), ("kind_seller", "on")],
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
@@ -777,19 +581,10 @@ async fn form_keeps_typed_values_and_shows_each_fields_error_then_saves() {
     let r = b
         .post_form(
             &format!("{location}/edit"),
-            &[
-                ("csrf", &csrf),
-                ("name", "大同市平城区御河五金商店"),
-                ("uscc", &uscc),
-                ("status", "suspended"),
-            ],
+            &[("csrf", &csrf), ("name", "大同市平城区御河五金商店"), ("uscc", &uscc), ("status", "suspended")],
         )
         .await;
-    assert_eq!(
-        r.status(),
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "no kind chosen"
-    );
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "no kind chosen");
     assert!(r.text().await.unwrap().contains("data-field=\"kinds\""));
     let r = b
         .post_form(
@@ -812,42 +607,25 @@ async fn form_keeps_typed_values_and_shows_each_fields_error_then_saves() {
 async fn only_editors_see_edit_and_import_buttons() {
     let srv = TestServer::start().await;
     srv.fx.user("sampler1", &["sampler"], Some("lab")).await;
-    srv.fx
-        .user("pc-staff", &["local_regulator"], Some("dt-pc"))
-        .await;
+    srv.fx.user("pc-staff", &["local_regulator"], Some("dt-pc")).await;
     srv.fx.user("tester1", &["tester"], Some("lab")).await;
-    let e = srv
-        .fx
-        .enterprise("平城区某某超市", "140213", "销售者", 1)
-        .await;
+    let e = srv.fx.enterprise("平城区某某超市", "140213", "销售者", 1).await;
 
     let sampler = srv.browser("sampler1").await;
     let (status, html) = sampler.get("/registry").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("平城区某某超市"));
-    assert!(
-        !html.contains("data-testid=\"new-enterprise\"")
-            && !html.contains("data-testid=\"import-link\"")
-    );
+    assert!(!html.contains("data-testid=\"new-enterprise\"") && !html.contains("data-testid=\"import-link\""));
     let (_, detail) = sampler.get(&format!("/registry/{}", e.id)).await;
     assert!(!detail.contains("data-testid=\"edit-link\""));
-    assert_eq!(
-        sampler.get("/registry/import").await.0,
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(sampler.get("/registry/import").await.0, StatusCode::FORBIDDEN);
     assert_eq!(sampler.get("/registry/new").await.0, StatusCode::FORBIDDEN);
 
     let county = srv.browser("pc-staff").await;
     let (_, html) = county.get("/registry").await;
-    assert!(
-        html.contains("data-testid=\"new-enterprise\"")
-            && html.contains("data-testid=\"import-link\"")
-    );
+    assert!(html.contains("data-testid=\"new-enterprise\"") && html.contains("data-testid=\"import-link\""));
 
     let tester = srv.browser("tester1").await;
     assert_eq!(tester.get("/registry").await.0, StatusCode::FORBIDDEN);
-    assert_eq!(
-        tester.get(&format!("/registry/{}", e.id)).await.0,
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(tester.get(&format!("/registry/{}", e.id)).await.0, StatusCode::FORBIDDEN);
 }

@@ -30,10 +30,7 @@ impl Table {
     /// A table whose header is sheet row 1 and whose rows are sheet rows 2, 3, … (for tests and
     /// for callers that build tables themselves). Rows are padded to a common width.
     pub fn new(headers: Vec<String>, rows: Vec<Vec<String>>) -> Table {
-        let numbered = rows
-            .into_iter()
-            .enumerate()
-            .map(|(index, row)| (row_number_after(1, index), row));
+        let numbered = rows.into_iter().enumerate().map(|(index, row)| (row_number_after(1, index), row));
         Table::from_numbered(1, headers, numbered)
     }
 
@@ -43,22 +40,12 @@ impl Table {
         numbered: impl Iterator<Item = (u32, Vec<String>)>,
     ) -> Table {
         let (row_numbers, mut rows): (Vec<u32>, Vec<Vec<String>>) = numbered.unzip();
-        let width = rows
-            .iter()
-            .map(Vec::len)
-            .chain([headers.len()])
-            .max()
-            .unwrap_or(0);
+        let width = rows.iter().map(Vec::len).chain([headers.len()]).max().unwrap_or(0);
         headers.resize(width, String::new());
         for row in &mut rows {
             row.resize(width, String::new());
         }
-        Table {
-            headers,
-            rows,
-            row_numbers,
-            header_row,
-        }
+        Table { headers, rows, row_numbers, header_row }
     }
 
     /// The header cells, trimmed; empty strings for columns without a header.
@@ -100,10 +87,7 @@ impl Table {
 
     /// The data rows with their sheet row numbers.
     pub fn numbered_rows(&self) -> impl Iterator<Item = (u32, &[String])> + '_ {
-        self.row_numbers
-            .iter()
-            .copied()
-            .zip(self.rows.iter().map(Vec::as_slice))
+        self.row_numbers.iter().copied().zip(self.rows.iter().map(Vec::as_slice))
     }
 
     /// The index of the first column whose header equals `header` (both trimmed).

@@ -71,9 +71,8 @@ pub fn read_rows(bytes: &[u8], format: TableFormat) -> Result<Vec<(u32, Vec<Stri
 }
 
 fn read_workbook_rows(bytes: &[u8]) -> Result<Vec<(u32, Vec<String>)>, DocumentError> {
-    let mut workbook = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|err| {
-        DocumentError::Spreadsheet(format!("文件已损坏或不是 Excel 格式（{err}）"))
-    })?;
+    let mut workbook = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
+        .map_err(|err| DocumentError::Spreadsheet(format!("文件已损坏或不是 Excel 格式（{err}）")))?;
     let range = workbook
         .worksheet_range_at(0)
         .ok_or(DocumentError::EmptyTable)?
@@ -83,16 +82,16 @@ fn read_workbook_rows(bytes: &[u8]) -> Result<Vec<(u32, Vec<String>)>, DocumentE
         .rows()
         .enumerate()
         .map(|(index, cells)| {
-            let number = u32::try_from(index).map_or(u32::MAX, |index| first_row.saturating_add(index).saturating_add(1));
+            let number =
+                u32::try_from(index).map_or(u32::MAX, |index| first_row.saturating_add(index).saturating_add(1));
             (number, cells.iter().map(cell_text).collect())
         })
         .collect())
 }
 
 fn read_workbook(bytes: &[u8]) -> Result<Table, DocumentError> {
-    let mut workbook = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|err| {
-        DocumentError::Spreadsheet(format!("文件已损坏或不是 Excel 格式（{err}）"))
-    })?;
+    let mut workbook = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
+        .map_err(|err| DocumentError::Spreadsheet(format!("文件已损坏或不是 Excel 格式（{err}）")))?;
     let range = workbook
         .worksheet_range_at(0)
         .ok_or(DocumentError::EmptyTable)?
@@ -100,9 +99,7 @@ fn read_workbook(bytes: &[u8]) -> Result<Table, DocumentError> {
     // The range covers only the used cells; `start` is its 0-based (row, column) in the sheet.
     let first_row = range.start().map_or(0, |(row, _)| row);
     let rows = range.rows().enumerate().map(|(index, cells)| {
-        let number = u32::try_from(index).map_or(u32::MAX, |index| {
-            first_row.saturating_add(index).saturating_add(1)
-        });
+        let number = u32::try_from(index).map_or(u32::MAX, |index| first_row.saturating_add(index).saturating_add(1));
         (number, cells.iter().map(cell_text).collect())
     });
     build_table(rows)
@@ -110,30 +107,17 @@ fn read_workbook(bytes: &[u8]) -> Result<Table, DocumentError> {
 
 fn read_csv(bytes: &[u8]) -> Result<Table, DocumentError> {
     let text = decode_csv(bytes)?;
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
     let mut lines = LineCounter::new(&text);
     let mut rows = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|err| DocumentError::Csv {
-            row: err
-                .position()
-                .map_or(1, |position| lines.sheet_row(position.byte())),
+            row: err.position().map_or(1, |position| lines.sheet_row(position.byte())),
             message: csv_error_message(&err),
         })?;
-        let row = record
-            .position()
-            .map_or(1, |position| lines.sheet_row(position.byte()));
-        lines.newlines_in_cells += record
-            .iter()
-            .map(|cell| cell.matches('\n').count())
-            .sum::<usize>();
-        rows.push((
-            row,
-            record.iter().map(|cell| cell.trim().to_owned()).collect(),
-        ));
+        let row = record.position().map_or(1, |position| lines.sheet_row(position.byte()));
+        lines.newlines_in_cells += record.iter().map(|cell| cell.matches('\n').count()).sum::<usize>();
+        rows.push((row, record.iter().map(|cell| cell.trim().to_owned()).collect()));
     }
     build_table(rows.into_iter())
 }
@@ -150,36 +134,21 @@ struct LineCounter<'a> {
 
 impl<'a> LineCounter<'a> {
     fn new(text: &'a str) -> Self {
-        LineCounter {
-            text,
-            counted_to: 0,
-            newlines_before: 0,
-            newlines_in_cells: 0,
-        }
+        LineCounter { text, counted_to: 0, newlines_before: 0, newlines_in_cells: 0 }
     }
 
     /// Offsets must not decrease between calls.
     fn sheet_row(&mut self, record_offset: u64) -> u32 {
         let bytes = self.text.as_bytes();
-        let offset = usize::try_from(record_offset)
-            .unwrap_or(usize::MAX)
-            .min(bytes.len());
+        let offset = usize::try_from(record_offset).unwrap_or(usize::MAX).min(bytes.len());
         // The reported offset is where the reader started, before the blank lines it skipped.
-        let skipped = bytes[offset..]
-            .iter()
-            .take_while(|&&byte| byte == b'\r' || byte == b'\n')
-            .count();
+        let skipped = bytes[offset..].iter().take_while(|&&byte| byte == b'\r' || byte == b'\n').count();
         let start = offset + skipped;
         if start > self.counted_to {
-            self.newlines_before += bytes[self.counted_to..start]
-                .iter()
-                .filter(|&&byte| byte == b'\n')
-                .count();
+            self.newlines_before += bytes[self.counted_to..start].iter().filter(|&&byte| byte == b'\n').count();
             self.counted_to = start;
         }
-        let row = (self.newlines_before + 1)
-            .saturating_sub(self.newlines_in_cells)
-            .max(1);
+        let row = (self.newlines_before + 1).saturating_sub(self.newlines_in_cells).max(1);
         u32::try_from(row).unwrap_or(u32::MAX)
     }
 }
@@ -198,9 +167,7 @@ fn decode_csv(bytes: &[u8]) -> Result<Cow<'_, str>, DocumentError> {
     if let Ok(text) = std::str::from_utf8(bytes) {
         return Ok(Cow::Borrowed(text));
     }
-    encoding_rs::GB18030
-        .decode_without_bom_handling_and_without_replacement(bytes)
-        .ok_or(DocumentError::CsvEncoding)
+    encoding_rs::GB18030.decode_without_bom_handling_and_without_replacement(bytes).ok_or(DocumentError::CsvEncoding)
 }
 
 /// Finds the header among numbered rows and collects the non-blank rows below it.
@@ -208,10 +175,7 @@ fn build_table(rows: impl Iterator<Item = (u32, Vec<String>)>) -> Result<Table, 
     let mut rows = rows
         .filter(|(_, cells)| cells.iter().any(|cell| !cell.is_empty()))
         .map(|(number, mut cells)| {
-            let filled = cells
-                .iter()
-                .rposition(|cell| !cell.is_empty())
-                .map_or(0, |last| last + 1);
+            let filled = cells.iter().rposition(|cell| !cell.is_empty()).map_or(0, |last| last + 1);
             cells.truncate(filled);
             (number, cells)
         })
@@ -251,9 +215,7 @@ fn cell_text(cell: &Data) -> String {
         }
         Data::DateTimeIso(text) => {
             let text = text.trim();
-            text.strip_suffix("T00:00:00")
-                .unwrap_or(text)
-                .replace('T', " ")
+            text.strip_suffix("T00:00:00").unwrap_or(text).replace('T', " ")
         }
         Data::DurationIso(text) => text.trim().to_owned(),
         Data::Error(error) => error.to_string(),
@@ -266,11 +228,7 @@ fn number_text(number: f64) -> String {
         return number.to_string();
     }
     let rounded: f64 = format!("{number:.14e}").parse().unwrap_or(number);
-    if rounded == 0.0 {
-        "0".to_owned()
-    } else {
-        rounded.to_string()
-    }
+    if rounded == 0.0 { "0".to_owned() } else { rounded.to_string() }
 }
 
 #[cfg(test)]
@@ -289,48 +247,33 @@ mod tests {
 
     #[test]
     fn recognises_formats_by_file_name() {
-        assert_eq!(
-            TableFormat::from_file_name("抽样单.XLSX"),
-            Some(TableFormat::Xlsx)
-        );
-        assert_eq!(
-            TableFormat::from_file_name("企业名录.csv"),
-            Some(TableFormat::Csv)
-        );
+        assert_eq!(TableFormat::from_file_name("抽样单.XLSX"), Some(TableFormat::Xlsx));
+        assert_eq!(TableFormat::from_file_name("企业名录.csv"), Some(TableFormat::Csv));
         assert_eq!(TableFormat::from_file_name("说明.docx"), None);
         assert_eq!(TableFormat::from_file_name("无扩展名"), None);
     }
 
     #[test]
     fn reads_gbk_csv() {
-        let (bytes, _, _) = encoding_rs::GBK
-            .encode("企业名称,统一社会信用代码\n某某电器股份有限公司,91140213MA0K123456\n");
+        let (bytes, _, _) =
+            encoding_rs::GBK.encode("企业名称,统一社会信用代码\n某某电器股份有限公司,91140213MA0K123456\n");
         let table = read_table(&bytes, TableFormat::Csv).expect("GBK CSV");
         assert_eq!(table.headers(), ["企业名称", "统一社会信用代码"]);
-        assert_eq!(
-            table.rows()[0],
-            ["某某电器股份有限公司", "91140213MA0K123456"]
-        );
+        assert_eq!(table.rows()[0], ["某某电器股份有限公司", "91140213MA0K123456"]);
     }
 
     #[test]
     fn refuses_csv_in_unknown_encoding() {
         // 0x80 alone is invalid in UTF-8, and 0xFF is never valid in GB18030.
         let result = read_table(b"a,b\n\x80\xFF,1\n", TableFormat::Csv);
-        assert!(
-            matches!(result, Err(DocumentError::CsvEncoding)),
-            "{result:?}"
-        );
+        assert!(matches!(result, Err(DocumentError::CsvEncoding)), "{result:?}");
     }
 
     #[test]
     fn numbers_csv_rows_as_a_spreadsheet_shows_them() {
         let csv = "名称,说明\n甲,\"第一行\r\n第二行\"\n\n乙,x\n,,\n丙,y\r\n\r\n丁\r\n";
         let table = read_table(csv.as_bytes(), TableFormat::Csv).expect("CSV");
-        let numbered: Vec<(u32, &str)> = table
-            .numbered_rows()
-            .map(|(row, cells)| (row, cells[0].as_str()))
-            .collect();
+        let numbered: Vec<(u32, &str)> = table.numbered_rows().map(|(row, cells)| (row, cells[0].as_str())).collect();
         // Row 3 is the blank line (skipped), row 5 the empty record ",,".
         assert_eq!(numbered, [(2, "甲"), (4, "乙"), (6, "丙"), (8, "丁")]);
         assert_eq!(table.sheet_row(1), 4);
@@ -354,22 +297,13 @@ mod tests {
 
     #[test]
     fn refuses_an_empty_file() {
-        assert!(matches!(
-            read_table(b"", TableFormat::Csv),
-            Err(DocumentError::EmptyTable)
-        ));
-        assert!(matches!(
-            read_table(b"\xEF\xBB\xBF\n,,\n", TableFormat::Csv),
-            Err(DocumentError::EmptyTable)
-        ));
+        assert!(matches!(read_table(b"", TableFormat::Csv), Err(DocumentError::EmptyTable)));
+        assert!(matches!(read_table(b"\xEF\xBB\xBF\n,,\n", TableFormat::Csv), Err(DocumentError::EmptyTable)));
     }
 
     #[test]
     fn refuses_a_file_that_is_not_a_workbook() {
         let result = read_table(b"not a workbook", TableFormat::Xlsx);
-        assert!(
-            matches!(result, Err(DocumentError::Spreadsheet(_))),
-            "{result:?}"
-        );
+        assert!(matches!(result, Err(DocumentError::Spreadsheet(_))), "{result:?}");
     }
 }

@@ -81,9 +81,7 @@ struct Formats {
 
 impl Formats {
     fn new() -> Formats {
-        let cell = Format::new()
-            .set_border(FormatBorder::Thin)
-            .set_align(FormatAlign::VerticalCenter);
+        let cell = Format::new().set_border(FormatBorder::Thin).set_align(FormatAlign::VerticalCenter);
         Formats {
             title: Format::new()
                 .set_bold()
@@ -121,17 +119,13 @@ pub fn write_table(
     let formats = Formats::new();
     let mut workbook = Workbook::new();
     let sheet = workbook.add_worksheet();
-    sheet
-        .set_name(safe_sheet_name(sheet_name))
-        .map_err(xlsx_error)?;
+    sheet.set_name(safe_sheet_name(sheet_name)).map_err(xlsx_error)?;
 
     let mut widths: Vec<usize> = headers.iter().map(|header| display_width(header)).collect();
     let header_row: u32 = if title.is_some() { 1 } else { 0 };
 
     for (column, header) in headers.iter().enumerate() {
-        sheet
-            .write_string_with_format(header_row, to_column(column)?, *header, &formats.header)
-            .map_err(xlsx_error)?;
+        sheet.write_string_with_format(header_row, to_column(column)?, *header, &formats.header).map_err(xlsx_error)?;
     }
 
     let mut last_row = header_row;
@@ -149,43 +143,27 @@ pub fn write_table(
         let mut cells = row.into_iter();
         for (column, width) in widths.iter_mut().enumerate().take(width) {
             let cell = cells.next().unwrap_or(CellValue::Empty);
-            *width = (*width).max(write_cell(
-                sheet,
-                &formats,
-                sheet_row,
-                to_column(column)?,
-                cell,
-            )?);
+            *width = (*width).max(write_cell(sheet, &formats, sheet_row, to_column(column)?, cell)?);
         }
     }
 
     let last_column = to_column(widths.len().saturating_sub(1))?;
     if let Some(title) = title {
         if last_column > 0 {
-            sheet
-                .merge_range(0, 0, 0, last_column, title, &formats.title)
-                .map_err(xlsx_error)?;
+            sheet.merge_range(0, 0, 0, last_column, title, &formats.title).map_err(xlsx_error)?;
         } else {
-            sheet
-                .write_string_with_format(0, 0, title, &formats.title)
-                .map_err(xlsx_error)?;
+            sheet.write_string_with_format(0, 0, title, &formats.title).map_err(xlsx_error)?;
         }
         sheet.set_row_height(0, 28).map_err(xlsx_error)?;
     }
     for (column, width) in widths.iter().enumerate() {
         let width = (width + 2).clamp(MIN_COLUMN_WIDTH, MAX_COLUMN_WIDTH);
         // Widths are small integers, exactly representable.
-        sheet
-            .set_column_width(to_column(column)?, width as f64)
-            .map_err(xlsx_error)?;
+        sheet.set_column_width(to_column(column)?, width as f64).map_err(xlsx_error)?;
     }
     if !headers.is_empty() {
-        sheet
-            .set_freeze_panes(header_row + 1, 0)
-            .map_err(xlsx_error)?;
-        sheet
-            .autofilter(header_row, 0, last_row, last_column)
-            .map_err(xlsx_error)?;
+        sheet.set_freeze_panes(header_row + 1, 0).map_err(xlsx_error)?;
+        sheet.autofilter(header_row, 0, last_row, last_column).map_err(xlsx_error)?;
     }
 
     workbook.save_to_buffer().map_err(xlsx_error)
@@ -208,41 +186,31 @@ fn write_cell(
                     column + 1
                 )));
             }
-            sheet
-                .write_string_with_format(row, column, &text, &formats.text)
-                .map_err(xlsx_error)?;
+            sheet.write_string_with_format(row, column, &text, &formats.text).map_err(xlsx_error)?;
             Ok(text.lines().map(display_width).max().unwrap_or(0))
         }
         CellValue::Number(number) if number.is_finite() => {
-            sheet
-                .write_number_with_format(row, column, number, &formats.number)
-                .map_err(xlsx_error)?;
+            sheet.write_number_with_format(row, column, number, &formats.number).map_err(xlsx_error)?;
             Ok(number.to_string().len())
         }
         CellValue::Date(date) => {
-            let excel_date = u16::try_from(date.year()).ok().and_then(|year| {
-                ExcelDateTime::from_ymd(year, date.month() as u8, date.day() as u8).ok()
-            });
+            let excel_date = u16::try_from(date.year())
+                .ok()
+                .and_then(|year| ExcelDateTime::from_ymd(year, date.month() as u8, date.day() as u8).ok());
             match excel_date {
                 Some(excel_date) => {
-                    sheet
-                        .write_datetime_with_format(row, column, &excel_date, &formats.date)
-                        .map_err(xlsx_error)?;
+                    sheet.write_datetime_with_format(row, column, &excel_date, &formats.date).map_err(xlsx_error)?;
                 }
                 // Outside Excel's calendar (before 1900): keep the date readable as text.
                 None => {
                     let text = date.format("%Y-%m-%d").to_string();
-                    sheet
-                        .write_string_with_format(row, column, &text, &formats.text)
-                        .map_err(xlsx_error)?;
+                    sheet.write_string_with_format(row, column, &text, &formats.text).map_err(xlsx_error)?;
                 }
             }
             Ok(10)
         }
         CellValue::Number(_) | CellValue::Empty => {
-            sheet
-                .write_blank(row, column, &formats.text)
-                .map_err(xlsx_error)?;
+            sheet.write_blank(row, column, &formats.text).map_err(xlsx_error)?;
             Ok(0)
         }
     }
@@ -273,21 +241,11 @@ fn is_wide(c: char) -> bool {
 fn safe_sheet_name(name: &str) -> String {
     let cleaned: String = name
         .chars()
-        .map(|c| {
-            if matches!(c, '[' | ']' | ':' | '*' | '?' | '/' | '\\') {
-                '_'
-            } else {
-                c
-            }
-        })
+        .map(|c| if matches!(c, '[' | ']' | ':' | '*' | '?' | '/' | '\\') { '_' } else { c })
         .take(31)
         .collect();
     let cleaned = cleaned.trim_matches('\'').trim();
-    if cleaned.is_empty() {
-        "Sheet1".to_owned()
-    } else {
-        cleaned.to_owned()
-    }
+    if cleaned.is_empty() { "Sheet1".to_owned() } else { cleaned.to_owned() }
 }
 
 fn xlsx_error(err: rust_xlsxwriter::XlsxError) -> DocumentError {

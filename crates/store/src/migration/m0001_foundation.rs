@@ -102,9 +102,14 @@ impl MigrationTrait for Migration {
                 .col(boolean("active").default(true))
                 .col(timestamp_with_time_zone("created_at"))
                 .col(timestamp_with_time_zone("updated_at"))
-                .foreign_key(ForeignKey::create().name("fk_users_org").from("users", "org_id").to("organisations", "id"))
                 .foreign_key(
-                    ForeignKey::create().name("fk_users_enterprise").from("users", "enterprise_id").to("enterprises", "id"),
+                    ForeignKey::create().name("fk_users_org").from("users", "org_id").to("organisations", "id"),
+                )
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_users_enterprise")
+                        .from("users", "enterprise_id")
+                        .to("enterprises", "id"),
                 )
                 .take(),
         )

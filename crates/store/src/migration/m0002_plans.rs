@@ -126,8 +126,17 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(Index::create().name("ux_rules_versions_item_version").table("rules_versions").col("item_id").col("version").unique().if_not_exists().take())
-            .await?;
+        m.create_index(
+            Index::create()
+                .name("ux_rules_versions_item_version")
+                .table("rules_versions")
+                .col("item_id")
+                .col("version")
+                .unique()
+                .if_not_exists()
+                .take(),
+        )
+        .await?;
         m.create_index(idx("ix_rules_versions_state", "rules_versions", &["state", "item_id"])).await?;
 
         m.create_table(
@@ -183,7 +192,8 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(idx("ix_sampling_tasks_plan_enterprise", "sampling_tasks", &["plan_id", "enterprise_id"])).await?;
+        m.create_index(idx("ix_sampling_tasks_plan_enterprise", "sampling_tasks", &["plan_id", "enterprise_id"]))
+            .await?;
         m.create_index(idx("ix_sampling_tasks_item", "sampling_tasks", &["item_id", "id"])).await?;
         m.create_index(idx("ix_sampling_tasks_enterprise", "sampling_tasks", &["enterprise_id", "id"])).await?;
 
@@ -214,7 +224,12 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone("created_at"))
                 .primary_key(Index::create().col("plan_id").col("enterprise_id"))
                 .foreign_key(&mut fk("fk_batch_allowances_plan", "batch_allowances", "plan_id", "plans"))
-                .foreign_key(&mut fk("fk_batch_allowances_enterprise", "batch_allowances", "enterprise_id", "enterprises"))
+                .foreign_key(&mut fk(
+                    "fk_batch_allowances_enterprise",
+                    "batch_allowances",
+                    "enterprise_id",
+                    "enterprises",
+                ))
                 .take(),
         )
         .await?;
@@ -229,7 +244,12 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone("created_at"))
                 .primary_key(Index::create().col("user_id").col("enterprise_id"))
                 .foreign_key(&mut fk("fk_sampler_conflicts_user", "sampler_conflicts", "user_id", "users"))
-                .foreign_key(&mut fk("fk_sampler_conflicts_enterprise", "sampler_conflicts", "enterprise_id", "enterprises"))
+                .foreign_key(&mut fk(
+                    "fk_sampler_conflicts_enterprise",
+                    "sampler_conflicts",
+                    "enterprise_id",
+                    "enterprises",
+                ))
                 .take(),
         )
         .await?;

@@ -21,10 +21,7 @@ use crate::auth::ApiActor;
 use crate::error::{ApiQuery, ApiResult, ErrorBody};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_audit))
-        .routes(routes!(get_audit))
-        .routes(routes!(verify_audit))
+    OpenApiRouter::new().routes(routes!(list_audit)).routes(routes!(get_audit)).routes(routes!(verify_audit))
 }
 
 /// Filters of the audit log. Dates are days in Beijing time (UTC+8); `until` is inclusive.
@@ -50,17 +47,13 @@ pub struct AuditQuery {
 }
 
 fn non_empty(v: &Option<String>) -> Option<String> {
-    v.as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
 }
 
 /// Midnight at the start of `day` in Beijing, as the log stores times (RFC 3339, UTC, microseconds).
 fn beijing_midnight(day: NaiveDate) -> String {
     let local = day.and_time(NaiveTime::MIN) - Duration::hours(8);
-    DateTime::<Utc>::from_naive_utc_and_offset(local, Utc)
-        .to_rfc3339_opts(SecondsFormat::Micros, true)
+    DateTime::<Utc>::from_naive_utc_and_offset(local, Utc).to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
 impl AuditQuery {
@@ -72,11 +65,7 @@ impl AuditQuery {
             let d = parse_date(&t);
             if d.is_none() {
                 errs.push(
-                    RuleViolation::new(
-                        "invalid_date",
-                        format!("日期“{t}”无效（格式：2025-10-01）"),
-                    )
-                    .on_field(field),
+                    RuleViolation::new("invalid_date", format!("日期“{t}”无效（格式：2025-10-01）")).on_field(field),
                 );
             }
             d
@@ -87,10 +76,7 @@ impl AuditQuery {
             let t = non_empty(v)?;
             let n = t.parse::<i64>().ok();
             if n.is_none() {
-                errs.push(
-                    RuleViolation::new("invalid_number", format!("{label}应为数字"))
-                        .on_field(field),
-                );
+                errs.push(RuleViolation::new("invalid_number", format!("{label}应为数字")).on_field(field));
             }
             n
         };
@@ -99,9 +85,7 @@ impl AuditQuery {
         if let (Some(f), Some(u)) = (from, until)
             && f > u
         {
-            errs.push(
-                RuleViolation::new("invalid_range", "起始日期不能晚于结束日期").on_field("until"),
-            );
+            errs.push(RuleViolation::new("invalid_range", "起始日期不能晚于结束日期").on_field("until"));
         }
         if !errs.is_empty() {
             return Err(ServiceError::Invalid(errs));
@@ -163,11 +147,7 @@ pub fn action_label(action: &str) -> String {
         "enterprise.import" => "导入名录",
         _ => "",
     };
-    if known.is_empty() {
-        action.to_string()
-    } else {
-        known.to_string()
-    }
+    if known.is_empty() { action.to_string() } else { known.to_string() }
 }
 
 /// A stored time shown in Beijing time.
@@ -183,9 +163,7 @@ pub fn beijing_time(at: &str) -> String {
 
 impl From<AuditRow> for AuditRecordView {
     fn from(r: AuditRow) -> Self {
-        let parse = |s: &str| {
-            serde_json::from_str::<Value>(s).unwrap_or_else(|_| Value::String(s.to_string()))
-        };
+        let parse = |s: &str| serde_json::from_str::<Value>(s).unwrap_or_else(|_| Value::String(s.to_string()));
         AuditRecordView {
             seq: r.seq,
             at_local: beijing_time(&r.at),
@@ -231,9 +209,7 @@ impl From<Verification> for VerifyView {
                 intact: true,
                 records: Some(records),
                 first_bad_seq: None,
-                message: format!(
-                    "审计链完整：共 {records} 条记录，哈希逐条衔接，未发现篡改或删除。"
-                ),
+                message: format!("审计链完整：共 {records} 条记录，哈希逐条衔接，未发现篡改或删除。"),
             },
             Verification::Broken(b) => {
                 let seq = match b {
@@ -241,12 +217,7 @@ impl From<Verification> for VerifyView {
                     ChainBreak::Gap { expected, .. } => expected,
                     ChainBreak::Truncated { last_seq, .. } => last_seq + 1,
                 };
-                VerifyView {
-                    intact: false,
-                    records: None,
-                    first_bad_seq: Some(seq),
-                    message: b.to_string(),
-                }
+                VerifyView { intact: false, records: None, first_bad_seq: Some(seq), message: b.to_string() }
             }
         }
     }
@@ -262,10 +233,7 @@ async fn list_audit(
 ) -> ApiResult<Json<AuditPage>> {
     let (filter, before) = q.to_filter()?;
     let page = audit::list(&state.services, &actor, &filter, before, q.limit).await?;
-    Ok(Json(AuditPage {
-        items: page.items.into_iter().map(AuditRecordView::from).collect(),
-        next: page.next,
-    }))
+    Ok(Json(AuditPage { items: page.items.into_iter().map(AuditRecordView::from).collect(), next: page.next }))
 }
 
 /// One audit record.
@@ -283,9 +251,6 @@ async fn get_audit(
 /// Verify the whole hash chain and name the first bad record, if any.
 #[utoipa::path(post, path = "/api/v1/audit/verify", tag = "audit", security(("bearer" = [])),
     responses((status = 200, body = VerifyView), (status = 403, body = ErrorBody)))]
-async fn verify_audit(
-    State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
-) -> ApiResult<Json<VerifyView>> {
+async fn verify_audit(State(state): State<AppState>, ApiActor(actor): ApiActor) -> ApiResult<Json<VerifyView>> {
     Ok(Json(audit::verify(&state.services, &actor).await?.into()))
 }

@@ -33,7 +33,10 @@ pub struct TokenResponse {
 /// Exchange username and password for a bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = TokenRequest,
     responses((status = 200, body = TokenResponse), (status = 401, body = ErrorBody)))]
-async fn issue_token(State(state): State<AppState>, ApiJson(req): ApiJson<TokenRequest>) -> ApiResult<Json<TokenResponse>> {
+async fn issue_token(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<TokenRequest>,
+) -> ApiResult<Json<TokenResponse>> {
     let t = auth::issue_token(&state.services, &req.username, &req.password).await?;
     Ok(Json(TokenResponse { token: t.token, token_type: t.token_type.into(), expires_at: t.expires_at }))
 }
@@ -41,7 +44,11 @@ async fn issue_token(State(state): State<AppState>, ApiJson(req): ApiJson<TokenR
 /// Revoke the token used for this request.
 #[utoipa::path(delete, path = "/api/v1/auth/token", tag = "auth", security(("bearer" = [])),
     responses((status = 204), (status = 401, body = ErrorBody)))]
-async fn revoke_token(State(state): State<AppState>, ApiActor(actor): ApiActor, headers: HeaderMap) -> ApiResult<StatusCode> {
+async fn revoke_token(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    headers: HeaderMap,
+) -> ApiResult<StatusCode> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

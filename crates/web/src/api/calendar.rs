@@ -34,9 +34,7 @@ async fn year(
     Path(year): Path<String>,
 ) -> ApiResult<Json<YearView>> {
     let year = year.trim().parse::<i32>().map_err(|_| {
-        ServiceError::invalid(
-            RuleViolation::new("invalid_year", format!("年份“{year}”无效")).on_field("year"),
-        )
+        ServiceError::invalid(RuleViolation::new("invalid_year", format!("年份“{year}”无效")).on_field("year"))
     })?;
     Ok(Json(calendar::year(&state.services, &actor, year).await?))
 }
@@ -49,9 +47,7 @@ async fn set_day(
     ApiActor(actor): ApiActor,
     ApiJson(input): ApiJson<DayInput>,
 ) -> ApiResult<Json<DayView>> {
-    Ok(Json(
-        calendar::set_day(&state.services, &actor, input).await?,
-    ))
+    Ok(Json(calendar::set_day(&state.services, &actor, input).await?))
 }
 
 /// Remove a special day (admins): the date then follows its weekday.
@@ -91,7 +87,5 @@ async fn deadline(
     ApiActor(actor): ApiActor,
     ApiQuery(q): ApiQuery<DeadlineQuery>,
 ) -> ApiResult<Json<DeadlineView>> {
-    Ok(Json(
-        calendar::deadline(&state.services, &actor, &q.start, q.days, q.working).await?,
-    ))
+    Ok(Json(calendar::deadline(&state.services, &actor, &q.start, q.days, q.working).await?))
 }

@@ -35,14 +35,8 @@ pub fn attachment(file_name: &str, ascii_fallback: &str) -> HeaderValue {
 pub fn pdf_download(pdf: Vec<u8>, file_name: &str, ascii_fallback: &str) -> Response {
     (
         [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/pdf"),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                attachment(file_name, ascii_fallback),
-            ),
+            (header::CONTENT_TYPE, HeaderValue::from_static("application/pdf")),
+            (header::CONTENT_DISPOSITION, attachment(file_name, ascii_fallback)),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
         ],
         Body::from(pdf),

@@ -5,7 +5,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use choucha_domain::rules::RulesAction;
-use choucha_service::draws::{self, ConflictInput, DrawFilters, DrawPreview, DrawRequest, DrawVerification, DrawView, RedrawRequest, TaskView};
+use choucha_service::draws::{
+    self, ConflictInput, DrawFilters, DrawPreview, DrawRequest, DrawVerification, DrawView, RedrawRequest, TaskView,
+};
 use choucha_service::implementation_rules::{self as irules, RulesBody, RulesView};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -40,26 +42,44 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// All versions of an item's implementation rules the caller may see.
 #[utoipa::path(get, path = "/api/v1/items/{id}/rules", tag = "rules", security(("bearer" = [])),
     responses((status = 200, body = Vec<RulesView>), (status = 404, body = ErrorBody)))]
-async fn item_rules(State(st): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<i64>) -> ApiResult<Json<Vec<RulesView>>> {
+async fn item_rules(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<RulesView>>> {
     Ok(Json(irules::versions(&st.services, &a, id).await?))
 }
 
 /// The testing institution starts a new draft version.
 #[utoipa::path(post, path = "/api/v1/items/{id}/rules", tag = "rules", request_body = RulesBody, security(("bearer" = [])),
     responses((status = 201, body = RulesView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn create_rules(State(st): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<i64>, ApiJson(b): ApiJson<RulesBody>) -> ApiResult<(StatusCode, Json<RulesView>)> {
+async fn create_rules(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<RulesBody>,
+) -> ApiResult<(StatusCode, Json<RulesView>)> {
     Ok((StatusCode::CREATED, Json(irules::create_draft(&st.services, &a, id, b).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/rules/{id}", tag = "rules", security(("bearer" = [])),
     responses((status = 200, body = RulesView), (status = 404, body = ErrorBody)))]
-async fn get_rules(State(st): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<i64>) -> ApiResult<Json<RulesView>> {
+async fn get_rules(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<RulesView>> {
     Ok(Json(irules::get(&st.services, &a, id).await?))
 }
 
 #[utoipa::path(put, path = "/api/v1/rules/{id}", tag = "rules", request_body = RulesBody, security(("bearer" = [])),
     responses((status = 200, body = RulesView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn update_rules(State(st): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<i64>, ApiJson(b): ApiJson<RulesBody>) -> ApiResult<Json<RulesView>> {
+async fn update_rules(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<RulesBody>,
+) -> ApiResult<Json<RulesView>> {
     Ok(Json(irules::update_draft(&st.services, &a, id, b).await?))
 }
 
@@ -75,7 +95,12 @@ pub struct StepInput {
 /// One lifecycle step: the institution submits; the organising bureau returns, approves (备案) or publishes.
 #[utoipa::path(post, path = "/api/v1/rules/{id}/steps", tag = "rules", request_body = StepInput, security(("bearer" = [])),
     responses((status = 200, body = RulesView), (status = 409, body = ErrorBody)))]
-async fn rules_step(State(st): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<i64>, ApiJson(i): ApiJson<StepInput>) -> ApiResult<Json<RulesView>> {
+async fn rules_step(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(i): ApiJson<StepInput>,
+) -> ApiResult<Json<RulesView>> {
     let action = parse_action(&i.action)?;
     Ok(Json(irules::step(&st.services, &a, id, action, i.reason.as_deref()).await?))
 }
@@ -87,7 +112,11 @@ pub fn parse_action(s: &str) -> Result<RulesAction, choucha_service::ServiceErro
         "approve" => Ok(RulesAction::Approve),
         "publish" => Ok(RulesAction::Publish),
         other => Err(choucha_service::ServiceError::invalid(
-            choucha_domain::RuleViolation::new("invalid_action", format!("未知操作“{other}”（应为 submit、return、approve 或 publish）")).on_field("action"),
+            choucha_domain::RuleViolation::new(
+                "invalid_action",
+                format!("未知操作“{other}”（应为 submit、return、approve 或 publish）"),
+            )
+            .on_field("action"),
         )),
     }
 }
@@ -102,14 +131,23 @@ async fn public_rules(State(st): State<AppState>, Path(id): Path<i64>) -> ApiRes
 /// Candidates and exclusions of a draw before drawing, with a proposed seed to show.
 #[utoipa::path(get, path = "/api/v1/items/{id}/draw-preview", tag = "draws", params(DrawFilters), security(("bearer" = [])),
     responses((status = 200, body = DrawPreview), (status = 403, body = ErrorBody)))]
-async fn draw_preview(State(st): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<i64>, ApiQuery(f): ApiQuery<DrawFilters>) -> ApiResult<Json<DrawPreview>> {
+async fn draw_preview(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    ApiQuery(f): ApiQuery<DrawFilters>,
+) -> ApiResult<Json<DrawPreview>> {
     Ok(Json(draws::preview(&st.services, &a, id, &f).await?))
 }
 
 /// Draw enterprises and sampler teams for an item; creates the sampling tasks.
 #[utoipa::path(post, path = "/api/v1/draws", tag = "draws", request_body = DrawRequest, security(("bearer" = [])),
     responses((status = 201, body = DrawView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn run_draw(State(st): State<AppState>, ApiActor(a): ApiActor, ApiJson(r): ApiJson<DrawRequest>) -> ApiResult<(StatusCode, Json<DrawView>)> {
+async fn run_draw(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiJson(r): ApiJson<DrawRequest>,
+) -> ApiResult<(StatusCode, Json<DrawView>)> {
     Ok((StatusCode::CREATED, Json(draws::run(&st.services, &a, r).await?)))
 }
 
@@ -122,27 +160,43 @@ async fn get_draw(State(st): State<AppState>, ApiActor(a): ApiActor, Path(id): P
 /// Re-run the draw from its record and compare with the stored result.
 #[utoipa::path(post, path = "/api/v1/draws/{id}/verify", tag = "draws", security(("bearer" = [])),
     responses((status = 200, body = DrawVerification), (status = 404, body = ErrorBody)))]
-async fn verify_draw(State(st): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<i64>) -> ApiResult<Json<DrawVerification>> {
+async fn verify_draw(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<DrawVerification>> {
     draws::get(&st.services, &a, id).await?;
     Ok(Json(draws::verify(&st.services, id).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/draws/{id}/publish", tag = "draws", security(("bearer" = [])),
     responses((status = 200, body = DrawView), (status = 409, body = ErrorBody)))]
-async fn publish_draw(State(st): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<i64>) -> ApiResult<Json<DrawView>> {
+async fn publish_draw(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<DrawView>> {
     Ok(Json(draws::publish(&st.services, &a, id).await?))
 }
 
 /// Replace an enterprise that cannot be sampled (停业, not found) by a new recorded draw.
 #[utoipa::path(post, path = "/api/v1/redraws", tag = "draws", request_body = RedrawRequest, security(("bearer" = [])),
     responses((status = 201, body = DrawView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn redraw(State(st): State<AppState>, ApiActor(a): ApiActor, ApiJson(r): ApiJson<RedrawRequest>) -> ApiResult<(StatusCode, Json<DrawView>)> {
+async fn redraw(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiJson(r): ApiJson<RedrawRequest>,
+) -> ApiResult<(StatusCode, Json<DrawView>)> {
     Ok((StatusCode::CREATED, Json(draws::redraw(&st.services, &a, r).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/plans/{id}/draws", tag = "draws", security(("bearer" = [])),
     responses((status = 200, body = Vec<DrawView>), (status = 404, body = ErrorBody)))]
-async fn plan_draws(State(st): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<i64>) -> ApiResult<Json<Vec<DrawView>>> {
+async fn plan_draws(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<DrawView>>> {
     Ok(Json(draws::list_for_plan(&st.services, &a, id).await?))
 }
 
@@ -178,7 +232,11 @@ pub struct TaskQuery {
 /// The caller's sampling tasks (samplers).
 #[utoipa::path(get, path = "/api/v1/tasks", tag = "tasks", params(TaskQuery), security(("bearer" = [])),
     responses((status = 200, body = TaskPage), (status = 403, body = ErrorBody)))]
-async fn my_tasks(State(st): State<AppState>, ApiActor(a): ApiActor, ApiQuery(q): ApiQuery<TaskQuery>) -> ApiResult<Json<TaskPage>> {
+async fn my_tasks(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiQuery(q): ApiQuery<TaskQuery>,
+) -> ApiResult<Json<TaskPage>> {
     let p = draws::my_tasks(&st.services, &a, q.cursor, q.limit).await?;
     Ok(Json(TaskPage { items: p.items, next: p.next }))
 }
@@ -192,14 +250,22 @@ async fn get_task(State(st): State<AppState>, ApiActor(a): ApiActor, Path(id): P
 /// A team member starts sampling on site; refused while the item's rules are unpublished (rule 3).
 #[utoipa::path(post, path = "/api/v1/tasks/{id}/start", tag = "tasks", security(("bearer" = [])),
     responses((status = 200, body = TaskView), (status = 409, body = ErrorBody)))]
-async fn start_task(State(st): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<i64>) -> ApiResult<Json<TaskView>> {
+async fn start_task(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<TaskView>> {
     Ok(Json(draws::start_task(&st.services, &a, id).await?))
 }
 
 /// A sampler declares a conflict of interest (回避) with an enterprise; later draws respect it.
 #[utoipa::path(post, path = "/api/v1/me/conflicts", tag = "tasks", request_body = ConflictInput, security(("bearer" = [])),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn declare_conflict(State(st): State<AppState>, ApiActor(a): ApiActor, ApiJson(i): ApiJson<ConflictInput>) -> ApiResult<StatusCode> {
+async fn declare_conflict(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiJson(i): ApiJson<ConflictInput>,
+) -> ApiResult<StatusCode> {
     draws::declare_conflict(&st.services, &a, i).await?;
     Ok(StatusCode::NO_CONTENT)
 }

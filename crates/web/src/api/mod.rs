@@ -3,11 +3,11 @@
 
 pub mod audit;
 pub mod auth;
-pub mod draws;
-pub mod plans;
 pub mod calendar;
 pub mod documents;
+pub mod draws;
 pub mod organisations;
+pub mod plans;
 pub mod registry;
 pub mod users;
 
@@ -30,12 +30,16 @@ struct BearerAuth;
 impl utoipa::Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(auth::router())
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(auth::router())
         .merge(users::router())
         .merge(organisations::router())
         .merge(audit::router())

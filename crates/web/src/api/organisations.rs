@@ -17,9 +17,7 @@ use crate::auth::ApiActor;
 use crate::error::{ApiJson, ApiQuery, ApiResult, ErrorBody};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_orgs, create_org))
-        .routes(routes!(get_org, update_org))
+    OpenApiRouter::new().routes(routes!(list_orgs, create_org)).routes(routes!(get_org, update_org))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -56,35 +54,21 @@ async fn list_orgs(
     ApiQuery(q): ApiQuery<OrgListQuery>,
 ) -> ApiResult<Json<OrgPage>> {
     let s = &state.services;
-    let parent_id = match q
-        .parent_code
-        .as_deref()
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-    {
+    let parent_id = match q.parent_code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
         None => None,
         Some(code) => match organisations::get_by_code(s, code).await? {
             Some(o) => Some(o.id),
             None => {
                 return Err(ServiceError::invalid(
-                    RuleViolation::new("unknown_parent", format!("上级机构“{code}”不存在"))
-                        .on_field("parent_code"),
+                    RuleViolation::new("unknown_parent", format!("上级机构“{code}”不存在")).on_field("parent_code"),
                 )
                 .into());
             }
         },
     };
-    let filter = OrgFilter {
-        kind: q.kind,
-        parent_id,
-        q: q.q,
-        capability: q.capability,
-    };
+    let filter = OrgFilter { kind: q.kind, parent_id, q: q.q, capability: q.capability };
     let page = organisations::list(s, &actor, &filter, q.after, q.limit).await?;
-    Ok(Json(OrgPage {
-        items: page.items,
-        next: page.next,
-    }))
+    Ok(Json(OrgPage { items: page.items, next: page.next }))
 }
 
 /// Create an organisation (admins).
@@ -121,7 +105,5 @@ async fn update_org(
     Path(id): Path<i64>,
     ApiJson(input): ApiJson<OrgInput>,
 ) -> ApiResult<Json<OrgView>> {
-    Ok(Json(
-        organisations::update(&state.services, &actor, id, input).await?,
-    ))
+    Ok(Json(organisations::update(&state.services, &actor, id, input).await?))
 }

@@ -47,14 +47,22 @@ impl From<Page<PlanSummary>> for PlanPage {
 /// Plans the caller may see, newest first.
 #[utoipa::path(get, path = "/api/v1/plans", tag = "plans", params(PlanQuery), security(("bearer" = [])),
     responses((status = 200, body = PlanPage), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn list_plans(State(st): State<AppState>, ApiActor(a): ApiActor, ApiQuery(q): ApiQuery<PlanQuery>) -> ApiResult<Json<PlanPage>> {
+async fn list_plans(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiQuery(q): ApiQuery<PlanQuery>,
+) -> ApiResult<Json<PlanPage>> {
     Ok(Json(plans::list(&st.services, &a, &q).await?.into()))
 }
 
 /// Create a plan with its items (Annex 1). An item with `quota: null` shares the quota of the item above.
 #[utoipa::path(post, path = "/api/v1/plans", tag = "plans", request_body = PlanDraft, security(("bearer" = [])),
     responses((status = 201, body = PlanView), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn create_plan(State(st): State<AppState>, ApiActor(a): ApiActor, ApiJson(d): ApiJson<PlanDraft>) -> ApiResult<(StatusCode, Json<PlanView>)> {
+async fn create_plan(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiJson(d): ApiJson<PlanDraft>,
+) -> ApiResult<(StatusCode, Json<PlanView>)> {
     Ok((StatusCode::CREATED, Json(plans::create(&st.services, &a, d).await?)))
 }
 
@@ -67,33 +75,56 @@ async fn get_plan(State(st): State<AppState>, ApiActor(a): ApiActor, Path(id): P
 /// Replace a draft plan's header and items.
 #[utoipa::path(put, path = "/api/v1/plans/{id}", tag = "plans", request_body = PlanDraft, security(("bearer" = [])),
     responses((status = 200, body = PlanView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn update_plan(State(st): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<i64>, ApiJson(d): ApiJson<PlanDraft>) -> ApiResult<Json<PlanView>> {
+async fn update_plan(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(d): ApiJson<PlanDraft>,
+) -> ApiResult<Json<PlanView>> {
     Ok(Json(plans::update_draft(&st.services, &a, id, d).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/plans/{id}/issue", tag = "plans", security(("bearer" = [])),
     responses((status = 200, body = PlanView), (status = 409, body = ErrorBody)))]
-async fn issue_plan(State(st): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<i64>) -> ApiResult<Json<PlanView>> {
+async fn issue_plan(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<PlanView>> {
     Ok(Json(plans::issue(&st.services, &a, id).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/plans/{id}/close", tag = "plans", security(("bearer" = [])),
     responses((status = 200, body = PlanView), (status = 409, body = ErrorBody)))]
-async fn close_plan(State(st): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<i64>) -> ApiResult<Json<PlanView>> {
+async fn close_plan(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<PlanView>> {
     Ok(Json(plans::close(&st.services, &a, id).await?))
 }
 
 /// Change quotas of an issued plan: a recorded amendment with its reason.
 #[utoipa::path(post, path = "/api/v1/plans/{id}/amendments", tag = "plans", request_body = AmendmentInput, security(("bearer" = [])),
     responses((status = 200, body = PlanView), (status = 422, body = ErrorBody)))]
-async fn amend_plan(State(st): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<i64>, ApiJson(i): ApiJson<AmendmentInput>) -> ApiResult<Json<PlanView>> {
+async fn amend_plan(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(i): ApiJson<AmendmentInput>,
+) -> ApiResult<Json<PlanView>> {
     Ok(Json(plans::amend(&st.services, &a, id, i).await?))
 }
 
 /// Rule 5's exception for a large shopping centre or supermarket (more batches, with the reason).
 #[utoipa::path(post, path = "/api/v1/plans/{id}/batch-allowances", tag = "plans", request_body = AllowanceInput, security(("bearer" = [])),
     responses((status = 204), (status = 422, body = ErrorBody)))]
-async fn grant_allowance(State(st): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<i64>, ApiJson(mut i): ApiJson<AllowanceInput>) -> ApiResult<StatusCode> {
+async fn grant_allowance(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(mut i): ApiJson<AllowanceInput>,
+) -> ApiResult<StatusCode> {
     i.plan_id = id;
     draws::grant_allowance(&st.services, &a, i).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -129,7 +160,10 @@ pub async fn annex1_xlsx(services: &Services, v: &PlanView) -> Result<Vec<u8>, S
 }
 
 pub fn xlsx_response(bytes: Vec<u8>, file_name: &str) -> Response {
-    let encoded: String = file_name.bytes().map(|b| if b.is_ascii_alphanumeric() || b == b'.' { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
+    let encoded: String = file_name
+        .bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b == b'.' { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect();
     (
         [
             (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
@@ -143,7 +177,11 @@ pub fn xlsx_response(bytes: Vec<u8>, file_name: &str) -> Response {
 /// Annex 1 of the plan as XLSX (the notices' layout, merged cells for shared quotas, 合计 row).
 #[utoipa::path(get, path = "/api/v1/plans/{id}/annex1.xlsx", tag = "plans", security(("bearer" = [])),
     responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 404, body = ErrorBody)))]
-async fn export_annex1(State(st): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<i64>) -> Result<Response, ApiError> {
+async fn export_annex1(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
     let v = plans::get(&st.services, &a, id).await?;
     let bytes = annex1_xlsx(&st.services, &v).await?;
     Ok(xlsx_response(bytes, &format!("{}-附件1.xlsx", v.title)))
@@ -169,16 +207,27 @@ pub type Annex1Upload = Result<(String, Vec<ItemInput>), Vec<Annex1Problem>>;
 /// Read an uploaded Annex 1 into plan items (shared by the API and the pages).
 pub fn annex1_items(bytes: &[u8], file_name: &str) -> Result<Annex1Upload, ServiceError> {
     let format = TableFormat::from_file_name(file_name).unwrap_or(TableFormat::Xlsx);
-    let parsed = choucha_documents::read_annex1(bytes, format).map_err(|e| ServiceError::invalid(choucha_domain::RuleViolation::new("bad_file", e.to_string()).on_field("file")))?;
+    let parsed = choucha_documents::read_annex1(bytes, format).map_err(|e| {
+        ServiceError::invalid(choucha_domain::RuleViolation::new("bad_file", e.to_string()).on_field("file"))
+    })?;
     Ok(match parsed {
         Ok(a) => Ok((
             a.title.trim_end_matches("计划").to_string(),
             a.rows
                 .into_iter()
-                .map(|r| ItemInput { number: r.number, category: r.category, product: r.product, quota: r.quota, scopes: r.scopes, ..Default::default() })
+                .map(|r| ItemInput {
+                    number: r.number,
+                    category: r.category,
+                    product: r.product,
+                    quota: r.quota,
+                    scopes: r.scopes,
+                    ..Default::default()
+                })
                 .collect(),
         )),
-        Err(errs) => Err(errs.into_iter().map(|e| Annex1Problem { row: e.row, column: e.column, message: e.message }).collect()),
+        Err(errs) => {
+            Err(errs.into_iter().map(|e| Annex1Problem { row: e.row, column: e.column, message: e.message }).collect())
+        }
     })
 }
 
@@ -186,7 +235,11 @@ pub fn annex1_items(bytes: &[u8], file_name: &str) -> Result<Annex1Upload, Servi
 /// `organising_org_code`). Institutions are assigned afterwards. Bad rows: 422 with each row's problem.
 #[utoipa::path(post, path = "/api/v1/plans/import", tag = "plans", security(("bearer" = [])),
     responses((status = 201, body = PlanView), (status = 422, body = Annex1Rejected)))]
-async fn import_annex1(State(st): State<AppState>, ApiActor(a): ApiActor, mut mp: Multipart) -> Result<Response, ApiError> {
+async fn import_annex1(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    mut mp: Multipart,
+) -> Result<Response, ApiError> {
     let mut file: Option<(String, Vec<u8>)> = None;
     let mut year: Option<i32> = None;
     let mut title = String::new();
@@ -196,7 +249,11 @@ async fn import_annex1(State(st): State<AppState>, ApiActor(a): ApiActor, mut mp
         let name = field.name().unwrap_or_default().to_string();
         if name == "file" {
             let fname = field.file_name().unwrap_or("annex1.xlsx").to_string();
-            let bytes = field.bytes().await.map_err(|_| ApiError(ServiceError::invalid(choucha_domain::RuleViolation::new("bad_file", "文件上传失败").on_field("file"))))?;
+            let bytes = field.bytes().await.map_err(|_| {
+                ApiError(ServiceError::invalid(
+                    choucha_domain::RuleViolation::new("bad_file", "文件上传失败").on_field("file"),
+                ))
+            })?;
             file = Some((fname, bytes.to_vec()));
         } else {
             let v = field.text().await.unwrap_or_default();
@@ -210,12 +267,18 @@ async fn import_annex1(State(st): State<AppState>, ApiActor(a): ApiActor, mut mp
         }
     }
     let Some((fname, bytes)) = file else {
-        return Err(ApiError(ServiceError::invalid(choucha_domain::RuleViolation::new("required", "请上传附件1表格（XLSX或CSV）").on_field("file"))));
+        return Err(ApiError(ServiceError::invalid(
+            choucha_domain::RuleViolation::new("required", "请上传附件1表格（XLSX或CSV）").on_field("file"),
+        )));
     };
     match annex1_items(&bytes, &fname)? {
         Err(errors) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
-            Json(Annex1Rejected { code: "invalid_annex1".into(), message: format!("表格有{}处错误，未创建计划", errors.len()), errors }),
+            Json(Annex1Rejected {
+                code: "invalid_annex1".into(),
+                message: format!("表格有{}处错误，未创建计划", errors.len()),
+                errors,
+            }),
         )
             .into_response()),
         Ok((sheet_title, items)) => {

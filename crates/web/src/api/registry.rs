@@ -29,11 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(export))
         .routes(routes!(template))
         // Uploads may be large (the whole application caps bodies at 200 MB).
-        .merge(
-            OpenApiRouter::new()
-                .routes(routes!(import))
-                .layer(DefaultBodyLimit::disable()),
-        )
+        .merge(OpenApiRouter::new().routes(routes!(import)).layer(DefaultBodyLimit::disable()))
 }
 
 /// A page of the registry.
@@ -115,8 +111,7 @@ impl From<EnterpriseInput> for EnterpriseDraft {
 }
 
 fn parse_id(id: &str) -> Result<i64, ApiError> {
-    id.parse()
-        .map_err(|_| ApiError(ServiceError::NotFound("企业")))
+    id.parse().map_err(|_| ApiError(ServiceError::NotFound("企业")))
 }
 
 /// Search the registry: `q` is a name prefix or a whole USCC; bureau staff see their own area.
@@ -129,10 +124,7 @@ async fn list(
     ApiQuery(q): ApiQuery<RegistryQuery>,
 ) -> ApiResult<Json<EnterpriseList>> {
     let p = registry::search(&state.services, &actor, &q).await?;
-    Ok(Json(EnterpriseList {
-        items: p.items,
-        next: p.next,
-    }))
+    Ok(Json(EnterpriseList { items: p.items, next: p.next }))
 }
 
 /// One registry entry.
@@ -144,9 +136,7 @@ async fn get_one(
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
 ) -> ApiResult<Json<EnterpriseView>> {
-    Ok(Json(
-        registry::get(&state.services, &actor, parse_id(&id)?).await?,
-    ))
+    Ok(Json(registry::get(&state.services, &actor, parse_id(&id)?).await?))
 }
 
 /// Add an entry to the registry.
@@ -174,9 +164,7 @@ async fn update(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<EnterpriseInput>,
 ) -> ApiResult<Json<EnterpriseView>> {
-    Ok(Json(
-        registry::update(&state.services, &actor, parse_id(&id)?, input.into()).await?,
-    ))
+    Ok(Json(registry::update(&state.services, &actor, parse_id(&id)?, input.into()).await?))
 }
 
 /// The multipart form of an import.
@@ -203,43 +191,28 @@ fn upload_error(message: impl Into<String>) -> ServiceError {
 }
 
 fn truthy(s: &str) -> bool {
-    matches!(
-        s.trim().to_ascii_lowercase().as_str(),
-        "1" | "true" | "on" | "yes" | "是"
-    )
+    matches!(s.trim().to_ascii_lowercase().as_str(), "1" | "true" | "on" | "yes" | "是")
 }
 
 /// Read the fields `file`, `dry_run` and `on_existing` of an import form.
-pub(crate) async fn read_upload(
-    multipart: Result<Multipart, MultipartRejection>,
-) -> Result<Upload, ServiceError> {
-    let mut multipart =
-        multipart.map_err(|e| upload_error(format!("上传内容无法读取：{}", e.body_text())))?;
+pub(crate) async fn read_upload(multipart: Result<Multipart, MultipartRejection>) -> Result<Upload, ServiceError> {
+    let mut multipart = multipart.map_err(|e| upload_error(format!("上传内容无法读取：{}", e.body_text())))?;
     let mut file: Option<(String, Vec<u8>)> = None;
     let mut options = ImportOptions::default();
     loop {
-        let field = multipart
-            .next_field()
-            .await
-            .map_err(|e| upload_error(format!("上传中断或格式错误：{}", e.body_text())))?;
+        let field =
+            multipart.next_field().await.map_err(|e| upload_error(format!("上传中断或格式错误：{}", e.body_text())))?;
         let Some(field) = field else { break };
         match field.name().unwrap_or_default() {
             "file" => {
                 let name = field.file_name().unwrap_or("upload").to_string();
-                let bytes = field
-                    .bytes()
-                    .await
-                    .map_err(|e| upload_error(format!("文件上传失败：{}", e.body_text())))?;
+                let bytes =
+                    field.bytes().await.map_err(|e| upload_error(format!("文件上传失败：{}", e.body_text())))?;
                 file = Some((name, bytes.to_vec()));
             }
             "dry_run" => options.dry_run = truthy(&field.text().await.unwrap_or_default()),
             "on_existing" => {
-                options.on_existing = field
-                    .text()
-                    .await
-                    .unwrap_or_default()
-                    .parse()
-                    .map_err(ServiceError::from)?;
+                options.on_existing = field.text().await.unwrap_or_default().parse().map_err(ServiceError::from)?;
             }
             _ => {}
         }
@@ -269,19 +242,8 @@ async fn import(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<Response> {
     let upload = read_upload(multipart).await?;
-    let report = registry_import::import(
-        &state.services,
-        &actor,
-        upload.bytes,
-        &upload.options,
-        |_| {},
-    )
-    .await?;
-    let status = if report.is_refused() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let report = registry_import::import(&state.services, &actor, upload.bytes, &upload.options, |_| {}).await?;
+    let status = if report.is_refused() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     Ok((status, Json(report)).into_response())
 }
 
@@ -295,14 +257,9 @@ async fn export(
     ApiActor(actor): ApiActor,
     ApiQuery(q): ApiQuery<RegistryQuery>,
 ) -> ApiResult<Response> {
-    let bytes =
-        registry::export_xlsx(&state.services, &actor, &q, registry::EXPORT_MAX_ROWS).await?;
+    let bytes = registry::export_xlsx(&state.services, &actor, &q, registry::EXPORT_MAX_ROWS).await?;
     let date = chrono::Local::now().format("%Y%m%d");
-    Ok(xlsx_download(
-        bytes,
-        &format!("企业名录-{date}.xlsx"),
-        &format!("enterprises-{date}.xlsx"),
-    ))
+    Ok(xlsx_download(bytes, &format!("企业名录-{date}.xlsx"), &format!("enterprises-{date}.xlsx")))
 }
 
 /// The import template: the headers and one example row.
@@ -311,11 +268,7 @@ async fn export(
         (status = 403, body = ErrorBody)))]
 async fn template(ApiActor(actor): ApiActor) -> ApiResult<Response> {
     let bytes = registry_import::template_xlsx(&actor)?;
-    Ok(xlsx_download(
-        bytes,
-        "企业名录导入模板.xlsx",
-        "enterprise-import-template.xlsx",
-    ))
+    Ok(xlsx_download(bytes, "企业名录导入模板.xlsx", "enterprise-import-template.xlsx"))
 }
 
 /// An XLSX answer to download, named `file_name` (RFC 5987) with an ASCII fallback.
@@ -328,17 +281,14 @@ pub(crate) fn xlsx_download(bytes: Vec<u8>, file_name: &str, ascii_fallback: &st
             encoded.push_str(&format!("%{b:02X}"));
         }
     }
-    let disposition = HeaderValue::from_str(&format!(
-        "attachment; filename=\"{ascii_fallback}\"; filename*=UTF-8''{encoded}"
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
+    let disposition =
+        HeaderValue::from_str(&format!("attachment; filename=\"{ascii_fallback}\"; filename*=UTF-8''{encoded}"))
+            .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
     (
         [
             (
                 header::CONTENT_TYPE,
-                HeaderValue::from_static(
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                ),
+                HeaderValue::from_static("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
             ),
             (header::CONTENT_DISPOSITION, disposition),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),

@@ -59,36 +59,22 @@ async fn list_users(
     ApiQuery(q): ApiQuery<UserListQuery>,
 ) -> ApiResult<Json<UserPage>> {
     let s = &state.services;
-    let org_id = match (
-        q.org_id,
-        q.org_code
-            .as_deref()
-            .map(str::trim)
-            .filter(|c| !c.is_empty()),
-    ) {
+    let org_id = match (q.org_id, q.org_code.as_deref().map(str::trim).filter(|c| !c.is_empty())) {
         (Some(id), _) => Some(id),
         (None, Some(code)) => match organisations::get_by_code(s, code).await? {
             Some(o) => Some(o.id),
             None => {
                 return Err(ServiceError::invalid(
-                    RuleViolation::new("unknown_org", format!("机构“{code}”不存在"))
-                        .on_field("org_code"),
+                    RuleViolation::new("unknown_org", format!("机构“{code}”不存在")).on_field("org_code"),
                 )
                 .into());
             }
         },
         (None, None) => None,
     };
-    let filter = UserFilter {
-        org_id,
-        role: q.role,
-        q: q.q,
-    };
+    let filter = UserFilter { org_id, role: q.role, q: q.q };
     let page = users::list(s, &actor, &filter, q.after, q.limit).await?;
-    Ok(Json(UserPage {
-        items: page.items,
-        next: page.next,
-    }))
+    Ok(Json(UserPage { items: page.items, next: page.next }))
 }
 
 /// Create a user (admins). Several roles may be given; each must fit the organisation.
@@ -126,9 +112,7 @@ async fn update_user(
     Path(id): Path<i64>,
     ApiJson(input): ApiJson<UserUpdateInput>,
 ) -> ApiResult<Json<UserView>> {
-    Ok(Json(
-        users::update(&state.services, &actor, id, input).await?,
-    ))
+    Ok(Json(users::update(&state.services, &actor, id, input).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -165,12 +149,6 @@ async fn change_own_password(
     ApiActor(actor): ApiActor,
     ApiJson(body): ApiJson<OwnPasswordChange>,
 ) -> ApiResult<StatusCode> {
-    users::change_own_password(
-        &state.services,
-        &actor,
-        &body.old_password,
-        &body.new_password,
-    )
-    .await?;
+    users::change_own_password(&state.services, &actor, &body.old_password, &body.new_password).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -44,15 +44,10 @@ async fn submit(
     PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> Response {
     let f = FormData(pairs);
-    let (old, new, confirm) = (
-        f.get("old_password"),
-        f.get("new_password"),
-        f.get("new_password_confirm"),
-    );
+    let (old, new, confirm) = (f.get("old_password"), f.get("new_password"), f.get("new_password_confirm"));
     let result = if new != confirm {
         Err(ServiceError::invalid(
-            RuleViolation::new("mismatch", "两次输入的新密码不一致")
-                .on_field("new_password_confirm"),
+            RuleViolation::new("mismatch", "两次输入的新密码不一致").on_field("new_password_confirm"),
         ))
     } else {
         users::change_own_password(&state.services, &actor, &old, &new).await

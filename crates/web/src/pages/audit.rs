@@ -58,11 +58,7 @@ async fn render_list(
     let (records, next, errors) = match q.to_filter() {
         Ok((filter, before)) => {
             let page = audit::list(s, actor, &filter, before, q.limit).await?;
-            (
-                page.items.into_iter().map(AuditRecordView::from).collect(),
-                page.next,
-                FieldErrors::default(),
-            )
+            (page.items.into_iter().map(AuditRecordView::from).collect(), page.next, FieldErrors::default())
         }
         Err(e) => {
             actor.require(Permission::ViewAudit)?;
@@ -82,16 +78,9 @@ async fn render_list(
         pairs.push(("before", Some(n.as_str())));
         format!("/admin/audit{}", query_string(&pairs))
     });
-    let newest_href = q
-        .before
-        .as_deref()
-        .filter(|b| !b.trim().is_empty())
-        .map(|_| format!("/admin/audit{}", query_string(&base)));
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let newest_href =
+        q.before.as_deref().filter(|b| !b.trim().is_empty()).map(|_| format!("/admin/audit{}", query_string(&base)));
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = AuditPage {
         records,
         q,
@@ -110,26 +99,14 @@ async fn list_page(
     PageActor(actor): PageActor,
     Query(q): Query<AuditQuery>,
 ) -> Response {
-    render_list(&state, &session, &actor, q, None)
-        .await
-        .unwrap_or_else(|e| PageError(e).into_response())
+    render_list(&state, &session, &actor, q, None).await.unwrap_or_else(|e| PageError(e).into_response())
 }
 
-async fn verify(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
-) -> Response {
+async fn verify(State(state): State<AppState>, session: Session, PageActor(actor): PageActor) -> Response {
     match audit::verify(&state.services, &actor).await {
-        Ok(v) => render_list(
-            &state,
-            &session,
-            &actor,
-            AuditQuery::default(),
-            Some(v.into()),
-        )
-        .await
-        .unwrap_or_else(|e| PageError(e).into_response()),
+        Ok(v) => render_list(&state, &session, &actor, AuditQuery::default(), Some(v.into()))
+            .await
+            .unwrap_or_else(|e| PageError(e).into_response()),
         Err(e) => PageError(e).into_response(),
     }
 }
@@ -161,11 +138,7 @@ async fn detail_page(
     let s = &state.services;
     let r: AuditRecordView = audit::get(s, &actor, seq).await?.into();
     let newer_seq = audit::get(s, &actor, seq + 1).await.ok().map(|x| x.seq);
-    let older_seq = if seq > 1 {
-        audit::get(s, &actor, seq - 1).await.ok().map(|x| x.seq)
-    } else {
-        None
-    };
+    let older_seq = if seq > 1 { audit::get(s, &actor, seq - 1).await.ok().map(|x| x.seq) } else { None };
     Ok(AuditDetailPage {
         before_json: pretty(&r.before),
         after_json: pretty(&r.after),

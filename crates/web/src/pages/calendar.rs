@@ -84,11 +84,7 @@ pub struct CalendarPage {
 fn kind_choices(selected: &str) -> Vec<Choice> {
     [DayKind::Holiday, DayKind::Workday]
         .into_iter()
-        .map(|k| Choice {
-            value: k.as_str(),
-            label: k.label(),
-            checked: k.as_str() == selected,
-        })
+        .map(|k| Choice { value: k.as_str(), label: k.label(), checked: k.as_str() == selected })
         .collect()
 }
 
@@ -101,23 +97,14 @@ struct Rendered {
     calc_errors: FieldErrors,
 }
 
-async fn render(
-    state: &AppState,
-    session: &Session,
-    actor: &Actor,
-    r: Rendered,
-) -> Result<CalendarPage, ServiceError> {
+async fn render(state: &AppState, session: &Session, actor: &Actor, r: Rendered) -> Result<CalendarPage, ServiceError> {
     let view = calendar::year(&state.services, actor, r.year).await?;
     let this_year = today_in_china().year();
     let mut years = view.years.clone();
     years.extend([this_year - 1, this_year, this_year + 1, r.year]);
     years.sort_unstable();
     years.dedup();
-    let holidays = view
-        .days
-        .iter()
-        .filter(|d| d.kind == DayKind::Holiday.as_str())
-        .count();
+    let holidays = view.days.iter().filter(|d| d.kind == DayKind::Holiday.as_str()).count();
     let workdays = view.days.len() - holidays;
     Ok(CalendarPage {
         year: r.year,
@@ -143,24 +130,13 @@ async fn page(
     Query(q): Query<CalendarQuery>,
 ) -> Response {
     let s = &state.services;
-    let year = q
-        .year
-        .as_deref()
-        .and_then(|y| y.trim().parse::<i32>().ok())
-        .unwrap_or_else(|| today_in_china().year());
-    let mut form = DayFormValues {
-        kind: DayKind::Holiday.as_str().into(),
-        ..Default::default()
-    };
+    let year = q.year.as_deref().and_then(|y| y.trim().parse::<i32>().ok()).unwrap_or_else(|| today_in_china().year());
+    let mut form = DayFormValues { kind: DayKind::Holiday.as_str().into(), ..Default::default() };
     if let Some(edit) = q.edit.as_deref().filter(|e| !e.trim().is_empty())
         && let Ok(view) = calendar::year(s, &actor, year).await
         && let Some(d) = view.days.iter().find(|d| d.date.to_string() == edit.trim())
     {
-        form = DayFormValues {
-            date: d.date.to_string(),
-            kind: d.kind.clone(),
-            name: d.name.clone(),
-        };
+        form = DayFormValues { date: d.date.to_string(), kind: d.kind.clone(), name: d.name.clone() };
     }
     // The calculator runs when a start date was given.
     let mut calc_errors = FieldErrors::default();
@@ -191,19 +167,8 @@ async fn page(
             }
         }
     }
-    let status = if calc_errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    let r = Rendered {
-        year,
-        form,
-        errors: FieldErrors::default(),
-        calc,
-        result,
-        calc_errors,
-    };
+    let status = if calc_errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let r = Rendered { year, form, errors: FieldErrors::default(), calc, result, calc_errors };
     match render(&state, &session, &actor, r).await {
         Ok(p) => (status, p).into_response(),
         Err(e) => PageError(e).into_response(),
@@ -221,26 +186,11 @@ async fn set_day(
     PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> Response {
     let f = FormData(pairs);
-    let form = DayFormValues {
-        date: f.get("date"),
-        kind: f.get("kind"),
-        name: f.get("name"),
-    };
-    let input = DayInput {
-        date: form.date.clone(),
-        kind: form.kind.clone(),
-        name: form.name.clone(),
-    };
+    let form = DayFormValues { date: f.get("date"), kind: f.get("kind"), name: f.get("name") };
+    let input = DayInput { date: form.date.clone(), kind: form.kind.clone(), name: form.name.clone() };
     match calendar::set_day(&state.services, &actor, input).await {
         Ok(d) => {
-            set_flash(
-                &session,
-                &format!(
-                    "已保存：{} {}（{}，{}）",
-                    d.date, d.weekday, d.kind_label, d.name
-                ),
-            )
-            .await;
+            set_flash(&session, &format!("已保存：{} {}（{}，{}）", d.date, d.weekday, d.kind_label, d.name)).await;
             Redirect::to(&format!("/calendar?year={}", d.date.year())).into_response()
         }
         Err(e) => match FieldErrors::from_service(e) {
@@ -250,10 +200,7 @@ async fn set_day(
                     year,
                     form,
                     errors,
-                    calc: CalcValues {
-                        working: true,
-                        ..Default::default()
-                    },
+                    calc: CalcValues { working: true, ..Default::default() },
                     result: None,
                     calc_errors: FieldErrors::default(),
                 };
@@ -275,11 +222,7 @@ async fn delete_day(
 ) -> Response {
     match calendar::delete_day(&state.services, &actor, &date).await {
         Ok(()) => {
-            set_flash(
-                &session,
-                &format!("已删除 {date} 的节假日安排，该日恢复按星期计算"),
-            )
-            .await;
+            set_flash(&session, &format!("已删除 {date} 的节假日安排，该日恢复按星期计算")).await;
             let year = year_of(&date).unwrap_or_else(|| today_in_china().year());
             Redirect::to(&format!("/calendar?year={year}")).into_response()
         }

@@ -86,21 +86,13 @@ pub struct LetterPage {
 async fn page(session: Session, PageActor(actor): PageActor) -> PageResult<LetterPage> {
     documents::require_letter_writer(&actor)?;
     // An institution's staff write letters in its name.
-    let institution = if actor.org_kind.as_deref() == Some("institution") {
-        actor.org_name.clone()
-    } else {
-        None
-    };
+    let institution = if actor.org_kind.as_deref() == Some("institution") { actor.org_name.clone() } else { None };
     let v = LetterValues {
         institution: institution.unwrap_or_default(),
         date: today_in_china().to_string(),
         ..Default::default()
     };
-    Ok(LetterPage {
-        v,
-        errors: FieldErrors::default(),
-        chrome: chrome(&session, Some(&actor), "documents").await,
-    })
+    Ok(LetterPage { v, errors: FieldErrors::default(), chrome: chrome(&session, Some(&actor), "documents").await })
 }
 
 async fn submit(
@@ -115,11 +107,7 @@ async fn submit(
         Ok(pdf) => pdf_download(pdf, &name, "improvement-letter.pdf"),
         Err(e) => match FieldErrors::from_service(e) {
             Ok(errors) => {
-                let page = LetterPage {
-                    v,
-                    errors,
-                    chrome: chrome(&session, Some(&actor), "documents").await,
-                };
+                let page = LetterPage { v, errors, chrome: chrome(&session, Some(&actor), "documents").await };
                 (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
             }
             Err(e) => PageError(e).into_response(),

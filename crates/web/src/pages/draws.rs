@@ -24,7 +24,7 @@ use tower_sessions::Session;
 use crate::AppState;
 use crate::auth::PageActor;
 use crate::error::{PageForm, PageResult, body_of, status_of};
-use crate::pages::plans::{china_time, id_of, item_in_plan, manages, shown_on_page};
+use crate::pages::plans::{china_time, id_of, manages, shown_on_page};
 use crate::pages::users::{FieldErrors, FormData};
 use crate::pages::{Chrome, chrome, set_flash};
 
@@ -196,14 +196,19 @@ pub struct DrawPage {
     pub errors: FieldErrors,
 }
 
+/// The draw form as typed (`v: None` proposes values from the preview) and its problems.
+pub struct DrawForm {
+    pub f: FilterValues,
+    pub v: Option<DrawValues>,
+    pub errors: FieldErrors,
+}
+
 async fn render_draw(
     state: &AppState,
     session: &Session,
     actor: &Actor,
     item_id: i64,
-    f: FilterValues,
-    v: Option<DrawValues>,
-    errors: FieldErrors,
+    DrawForm { f, v, errors }: DrawForm,
     status: StatusCode,
 ) -> PageResult<Response> {
     let s = &state.services;
@@ -213,7 +218,7 @@ async fn render_draw(
         Err(e) if shown_on_page(&e) => (None, Some(body_of(&e).message)),
         Err(e) => return Err(e.into()),
     };
-    let (plan, item) = item_in_plan(s, actor, item_id).await?;
+    let (plan, item) = choucha_service::plans::get_item(s, actor, item_id).await?;
     let v = v.unwrap_or_else(|| {
         let quota = preview.as_ref().map(|p| p.remaining_quota.min(p.candidate_count as i64)).filter(|q| *q > 0);
         DrawValues {
@@ -259,7 +264,8 @@ async fn draw_page(
     Query(f): Query<FilterValues>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "计划条目")?;
-    render_draw(&state, &session, &actor, id, f, None, FieldErrors::default(), StatusCode::OK).await
+    let form = DrawForm { f, v: None, errors: FieldErrors::default() };
+    render_draw(&state, &session, &actor, id, form, StatusCode::OK).await
 }
 
 async fn run(
@@ -321,7 +327,7 @@ async fn run(
             }
         }
     }
-    render_draw(&state, &session, &actor, item_id, f, Some(v), errors, status).await
+    render_draw(&state, &session, &actor, item_id, DrawForm { f, v: Some(v), errors }, status).await
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,10 +2,10 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use choucha_service::{ServiceError, auth};
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -43,7 +43,12 @@ fn safe_next(next: Option<&str>) -> String {
 }
 
 async fn login_page(session: Session, Query(q): Query<NextQuery>) -> LoginPage {
-    LoginPage { chrome: chrome(&session, None, "login").await, next: safe_next(q.next.as_deref()), username: String::new(), error: None }
+    LoginPage {
+        chrome: chrome(&session, None, "login").await,
+        next: safe_next(q.next.as_deref()),
+        username: String::new(),
+        error: None,
+    }
 }
 
 #[derive(Deserialize)]
@@ -67,7 +72,12 @@ async fn login_submit(State(state): State<AppState>, session: Session, PageForm(
             Redirect::to(&next).into_response()
         }
         Err(e @ (ServiceError::BadCredentials | ServiceError::Forbidden(_))) => {
-            let page = LoginPage { chrome: chrome(&session, None, "login").await, next, username: f.username, error: Some(e.to_string()) };
+            let page = LoginPage {
+                chrome: chrome(&session, None, "login").await,
+                next,
+                username: f.username,
+                error: Some(e.to_string()),
+            };
             (axum::http::StatusCode::UNAUTHORIZED, page).into_response()
         }
         Err(e) => PageError(e).into_response(),

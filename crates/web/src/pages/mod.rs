@@ -25,7 +25,9 @@ use crate::AppState;
 use crate::auth::csrf_token;
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(login::router()).merge(home::router())
+    Router::new()
+        .merge(login::router())
+        .merge(home::router())
         .merge(users::router())
         .merge(organisations::router())
         .merge(audit::router())

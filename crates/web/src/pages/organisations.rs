@@ -76,27 +76,15 @@ pub struct OrgsPage {
 fn kind_choices(selected: &str) -> Vec<Choice> {
     OrgKind::ALL
         .into_iter()
-        .map(|k| Choice {
-            value: k.as_str(),
-            label: k.label(),
-            checked: k.as_str() == selected,
-        })
+        .map(|k| Choice { value: k.as_str(), label: k.label(), checked: k.as_str() == selected })
         .collect()
 }
 
 fn capability_choices(selected: &str) -> Vec<Choice> {
-    [
-        ("sampling", "抽样"),
-        ("testing", "检验"),
-        ("screening", "快速筛查"),
-    ]
-    .into_iter()
-    .map(|(v, l)| Choice {
-        value: v,
-        label: l,
-        checked: v == selected,
-    })
-    .collect()
+    [("sampling", "抽样"), ("testing", "检验"), ("screening", "快速筛查")]
+        .into_iter()
+        .map(|(v, l)| Choice { value: v, label: l, checked: v == selected })
+        .collect()
 }
 
 fn indent_of(kind: &str) -> u8 {
@@ -120,10 +108,7 @@ async fn rows_of(s: &Services, actor: &Actor, items: Vec<OrgView>) -> Vec<OrgRow
     items
         .into_iter()
         .map(|o| {
-            let (parent_name, parent_code) = o
-                .parent_id
-                .and_then(|id| parents.get(&id).cloned())
-                .unwrap_or_default();
+            let (parent_name, parent_code) = o.parent_id.and_then(|id| parents.get(&id).cloned()).unwrap_or_default();
             let mut capabilities = Vec::new();
             if o.cap_sampling {
                 capabilities.push("抽样");
@@ -134,13 +119,7 @@ async fn rows_of(s: &Services, actor: &Actor, items: Vec<OrgView>) -> Vec<OrgRow
             if o.cap_screening {
                 capabilities.push("快速筛查");
             }
-            OrgRow {
-                indent: indent_of(&o.kind),
-                o,
-                parent_name,
-                parent_code,
-                capabilities,
-            }
+            OrgRow { indent: indent_of(&o.kind), o, parent_name, parent_code, capabilities }
         })
         .collect()
 }
@@ -164,10 +143,7 @@ async fn list_page(
             p
         }
     };
-    let after = q
-        .after
-        .as_deref()
-        .and_then(|a| a.trim().parse::<i64>().ok());
+    let after = q.after.as_deref().and_then(|a| a.trim().parse::<i64>().ok());
     let filter = OrgFilter {
         kind: q.kind.clone(),
         parent_id: parent.as_ref().map(|p| p.id),
@@ -246,11 +222,7 @@ impl OrgFormValues {
 
     fn input(&self) -> OrgInput {
         let opt = |s: &str| {
-            if s.trim().is_empty() {
-                None
-            } else {
-                Some(s.to_string())
-            }
+            if s.trim().is_empty() { None } else { Some(s.to_string()) }
         };
         OrgInput {
             code: self.code.clone(),
@@ -270,10 +242,7 @@ impl OrgFormValues {
 
     async fn from_view(s: &Services, actor: &Actor, o: &OrgView) -> Self {
         let parent_code = match o.parent_id {
-            Some(id) => organisations::get(s, actor, id)
-                .await
-                .map(|p| p.code)
-                .unwrap_or_default(),
+            Some(id) => organisations::get(s, actor, id).await.map(|p| p.code).unwrap_or_default(),
             None => String::new(),
         };
         OrgFormValues {
@@ -337,19 +306,8 @@ async fn new_page(
     PageActor(actor): PageActor,
 ) -> PageResult<OrgFormPage> {
     actor.require(Permission::ManageOrganisations)?;
-    let v = OrgFormValues {
-        active: true,
-        ..Default::default()
-    };
-    Ok(form_page(
-        &state.services,
-        &session,
-        &actor,
-        None,
-        v,
-        FieldErrors::default(),
-    )
-    .await)
+    let v = OrgFormValues { active: true, ..Default::default() };
+    Ok(form_page(&state.services, &session, &actor, None, v, FieldErrors::default()).await)
 }
 
 async fn create_submit(
@@ -366,10 +324,7 @@ async fn create_submit(
             Redirect::to("/admin/orgs").into_response()
         }
         Err(e) => match FieldErrors::from_service(e) {
-            Ok(errors) => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                form_page(s, &session, &actor, None, v, errors).await,
-            )
+            Ok(errors) => (StatusCode::UNPROCESSABLE_ENTITY, form_page(s, &session, &actor, None, v, errors).await)
                 .into_response(),
             Err(e) => PageError(e).into_response(),
         },
@@ -405,11 +360,10 @@ async fn update_submit(
         }
         Err(e) => match FieldErrors::from_service(e) {
             Ok(errors) => match organisations::get(s, &actor, id).await {
-                Ok(current) => (
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    form_page(s, &session, &actor, Some(current), v, errors).await,
-                )
-                    .into_response(),
+                Ok(current) => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, form_page(s, &session, &actor, Some(current), v, errors).await)
+                        .into_response()
+                }
                 Err(e) => PageError(e).into_response(),
             },
             Err(e) => PageError(e).into_response(),

@@ -60,17 +60,6 @@ pub fn manages(actor: &Actor, organising_org_id: i64) -> bool {
     actor.can(Permission::ManagePlans) && (actor.has(Role::Admin) || actor.org_id == Some(organising_org_id))
 }
 
-/// The plan and item of an item id, as the caller may see them (the plan's own visibility rules).
-pub async fn item_in_plan(s: &Services, actor: &Actor, item_id: i64) -> Result<(PlanView, ItemView), ServiceError> {
-    // Only the plan id is read here; what the caller may see is decided by `plans::get`.
-    let row = choucha_store::plans::get_item(s.store.reader(), item_id)
-        .await
-        .map_err(|_| ServiceError::NotFound("计划条目"))?;
-    let plan = plans::get(s, actor, row.plan_id).await?;
-    let item = plan.items.iter().find(|i| i.id == item_id).cloned().ok_or(ServiceError::NotFound("计划条目"))?;
-    Ok((plan, item))
-}
-
 /// One row of the Annex 1 table with the height of its merged 序号 cell (two products may share a
 /// number, as 食品接触用纸制品/塑料制品 under 6 in the Shanxi notice). The 抽查批次 cell uses the
 /// item's own `group_first` / `group_rows`.
@@ -502,16 +491,20 @@ pub struct FormPage {
     pub errors: FieldErrors,
 }
 
+/// What the form shows: the values as typed (or stored) and their problems.
+pub struct Typed {
+    pub v: PlanValues,
+    pub rows: Vec<ItemValues>,
+    pub errors: FieldErrors,
+}
+
 impl FormPage {
-    #[allow(clippy::too_many_arguments)]
     async fn render(
         s: &Services,
         session: &Session,
         actor: &Actor,
         (heading, action, cancel_href): (String, String, String),
-        v: PlanValues,
-        mut rows: Vec<ItemValues>,
-        errors: FieldErrors,
+        Typed { v, mut rows, errors }: Typed,
         status: StatusCode,
     ) -> PageResult<Response> {
         if rows.is_empty() {
@@ -553,7 +546,8 @@ async fn new_form(
     };
     let v = PlanValues { year: this_year().to_string(), organising_org_code: own_code, ..Default::default() };
     let rows = vec![ItemValues::default(), ItemValues::default(), ItemValues::default()];
-    FormPage::render(s, &session, &actor, new_labels(), v, rows, FieldErrors::default(), StatusCode::OK).await
+    let typed = Typed { v, rows, errors: FieldErrors::default() };
+    FormPage::render(s, &session, &actor, new_labels(), typed, StatusCode::OK).await
 }
 
 /// The current year in China (UTC+8).
@@ -581,7 +575,8 @@ async fn create(
             Err(e) => place_errors(e, &mut rows, &mut errors)?,
         }
     }
-    FormPage::render(s, &session, &actor, new_labels(), v, rows, errors, StatusCode::UNPROCESSABLE_ENTITY).await
+    let typed = Typed { v, rows, errors };
+    FormPage::render(s, &session, &actor, new_labels(), typed, StatusCode::UNPROCESSABLE_ENTITY).await
 }
 
 async fn edit_form(
@@ -603,17 +598,8 @@ async fn edit_form(
         codes.insert(o.id, o.code);
     }
     let (v, rows) = values_of(&plans::to_draft(&view, &codes));
-    FormPage::render(
-        s,
-        &session,
-        &actor,
-        edit_labels(view.id, &view.title),
-        v,
-        rows,
-        FieldErrors::default(),
-        StatusCode::OK,
-    )
-    .await
+    let typed = Typed { v, rows, errors: FieldErrors::default() };
+    FormPage::render(s, &session, &actor, edit_labels(view.id, &view.title), typed, StatusCode::OK).await
 }
 
 async fn update(
@@ -638,8 +624,8 @@ async fn update(
         }
     }
     let title = if v.title.trim().is_empty() { "计划".to_string() } else { v.title.clone() };
-    FormPage::render(s, &session, &actor, edit_labels(id, &title), v, rows, errors, StatusCode::UNPROCESSABLE_ENTITY)
-        .await
+    let typed = Typed { v, rows, errors };
+    FormPage::render(s, &session, &actor, edit_labels(id, &title), typed, StatusCode::UNPROCESSABLE_ENTITY).await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -736,14 +722,26 @@ impl DetailPage {
     }
 }
 
+/// What the plan page shows besides the plan: a refused action, the amendment form as typed.
+#[derive(Default)]
+pub struct DetailExtras {
+    pub error: Option<String>,
+    pub amend: AmendValues,
+    pub amend_errors: FieldErrors,
+}
+
+impl DetailExtras {
+    fn refused(what: &str, e: &ServiceError) -> DetailExtras {
+        DetailExtras { error: Some(format!("{what}：{}", body_of(e).message)), ..Default::default() }
+    }
+}
+
 async fn render_detail(
     state: &AppState,
     session: &Session,
     actor: &Actor,
     id: i64,
-    error: Option<String>,
-    amend: AmendValues,
-    amend_errors: FieldErrors,
+    DetailExtras { error, amend, amend_errors }: DetailExtras,
     status: StatusCode,
 ) -> PageResult<Response> {
     let s = &state.services;
@@ -797,8 +795,7 @@ async fn detail(
     Path(id): Path<String>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "计划")?;
-    render_detail(&state, &session, &actor, id, None, AmendValues::default(), FieldErrors::default(), StatusCode::OK)
-        .await
+    render_detail(&state, &session, &actor, id, DetailExtras::default(), StatusCode::OK).await
 }
 
 async fn issue(
@@ -814,18 +811,7 @@ async fn issue(
             Ok(Redirect::to(&format!("/plans/{id}")).into_response())
         }
         Err(e) if shown_on_page(&e) => {
-            let msg = format!("未能下达：{}", body_of(&e).message);
-            render_detail(
-                &state,
-                &session,
-                &actor,
-                id,
-                Some(msg),
-                AmendValues::default(),
-                FieldErrors::default(),
-                status_of(&e),
-            )
-            .await
+            render_detail(&state, &session, &actor, id, DetailExtras::refused("未能下达", &e), status_of(&e)).await
         }
         Err(e) => Err(e.into()),
     }
@@ -844,18 +830,7 @@ async fn close(
             Ok(Redirect::to(&format!("/plans/{id}")).into_response())
         }
         Err(e) if shown_on_page(&e) => {
-            let msg = format!("未能结束：{}", body_of(&e).message);
-            render_detail(
-                &state,
-                &session,
-                &actor,
-                id,
-                Some(msg),
-                AmendValues::default(),
-                FieldErrors::default(),
-                status_of(&e),
-            )
-            .await
+            render_detail(&state, &session, &actor, id, DetailExtras::refused("未能结束", &e), status_of(&e)).await
         }
         Err(e) => Err(e.into()),
     }
@@ -905,7 +880,8 @@ async fn amend(
         }
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     };
-    render_detail(&state, &session, &actor, id, None, values, errors, status).await
+    let extras = DetailExtras { error: None, amend: values, amend_errors: errors };
+    render_detail(&state, &session, &actor, id, extras, status).await
 }
 
 async fn export(

@@ -67,11 +67,20 @@ pub struct PlanPage {
     pub plan: PlanView,
     pub lines: Vec<Annex1Line>,
     pub badge: &'static str,
+    /// The plan's published draws (一公开).
+    pub draws: Vec<choucha_service::draws::DrawView>,
 }
 
 async fn plan(State(state): State<AppState>, Path(id): Path<String>) -> PageResult<PlanPage> {
     let plan = plans::get_public(&state.services, id_of(&id, "计划")?).await?;
-    Ok(PlanPage { lines: annex1_lines(&plan.items), badge: plan_badge(&plan.state), plan, chrome: public_chrome() })
+    let draws = choucha_service::draws::published_for_plan(&state.services, plan.id).await?;
+    Ok(PlanPage {
+        lines: annex1_lines(&plan.items),
+        badge: plan_badge(&plan.state),
+        plan,
+        draws,
+        chrome: public_chrome(),
+    })
 }
 
 #[derive(Template, WebTemplate)]

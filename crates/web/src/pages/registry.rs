@@ -11,9 +11,7 @@ use axum::extract::{DefaultBodyLimit, Extension, Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use choucha_domain::enterprise::{
-    EnterpriseDraft, EnterpriseKind, EnterpriseStatus, KindSet, SizeClass,
-};
+use choucha_domain::enterprise::{EnterpriseDraft, EnterpriseKind, EnterpriseStatus, KindSet, SizeClass};
 use choucha_domain::role::Permission;
 use choucha_service::registry::{self, EnterpriseView, RegistryQuery};
 use choucha_service::registry_import::{
@@ -35,12 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/registry/export.xlsx", get(export))
         .route("/registry/import-template.xlsx", get(template))
         .route("/registry/new", get(new_form).post(create))
-        .route(
-            "/registry/import",
-            get(import_page)
-                .post(import_upload)
-                .layer(DefaultBodyLimit::disable()),
-        )
+        .route("/registry/import", get(import_page).post(import_upload).layer(DefaultBodyLimit::disable()))
         .route("/registry/import/{job}", get(import_job))
         .route("/registry/import/{job}/status", get(import_status))
         .route("/registry/{id}", get(detail))
@@ -59,49 +52,31 @@ pub struct Choice {
 fn kind_choices(selected: &[String]) -> Vec<Choice> {
     EnterpriseKind::ALL
         .into_iter()
-        .map(|k| Choice {
-            value: k.as_str(),
-            label: k.label(),
-            selected: selected.iter().any(|s| s == k.as_str()),
-        })
+        .map(|k| Choice { value: k.as_str(), label: k.label(), selected: selected.iter().any(|s| s == k.as_str()) })
         .collect()
 }
 
 fn size_choices(selected: &str) -> Vec<Choice> {
     SizeClass::ALL
         .into_iter()
-        .map(|s| Choice {
-            value: s.as_str(),
-            label: s.label(),
-            selected: s.as_str() == selected,
-        })
+        .map(|s| Choice { value: s.as_str(), label: s.label(), selected: s.as_str() == selected })
         .collect()
 }
 
 fn status_choices(selected: &str) -> Vec<Choice> {
     EnterpriseStatus::ALL
         .into_iter()
-        .map(|s| Choice {
-            value: s.as_str(),
-            label: s.label(),
-            selected: s.as_str() == selected,
-        })
+        .map(|s| Choice { value: s.as_str(), label: s.label(), selected: s.as_str() == selected })
         .collect()
 }
 
 fn id_of(id: &str) -> Result<i64, PageError> {
-    id.parse()
-        .map_err(|_| PageError(ServiceError::NotFound("企业")))
+    id.parse().map_err(|_| PageError(ServiceError::NotFound("企业")))
 }
 
 fn encode_query(q: &RegistryQuery, cursor: Option<&str>) -> String {
     let mut pairs: Vec<(&str, &str)> = Vec::new();
-    for (k, v) in [
-        ("q", &q.q),
-        ("division", &q.division),
-        ("kind", &q.kind),
-        ("status", &q.status),
-    ] {
+    for (k, v) in [("q", &q.q), ("division", &q.division), ("kind", &q.kind), ("status", &q.status)] {
         if let Some(v) = v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
             pairs.push((k, v));
         }
@@ -113,11 +88,7 @@ fn encode_query(q: &RegistryQuery, cursor: Option<&str>) -> String {
 }
 
 fn with_query(path: &str, query: &str) -> String {
-    if query.is_empty() {
-        path.to_string()
-    } else {
-        format!("{path}?{query}")
-    }
+    if query.is_empty() { path.to_string() } else { format!("{path}?{query}") }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -152,11 +123,7 @@ async fn list(
     query: Result<Query<RegistryQuery>, QueryRejection>,
 ) -> PageResult<Response> {
     let Ok(Query(mut q)) = query else {
-        return Ok(error_page(
-            StatusCode::BAD_REQUEST,
-            "查询条件有误",
-            "查询条件格式错误，请返回名录库重新查询。",
-        ));
+        return Ok(error_page(StatusCode::BAD_REQUEST, "查询条件有误", "查询条件格式错误，请返回名录库重新查询。"));
     };
     q.limit = Some(50);
     let s = &state.services;
@@ -166,9 +133,7 @@ async fn list(
             Ok((page, n))
         }
         // A bad filter is shown on the list itself; no permission at all is a 403 page.
-        Err(e @ (ServiceError::Invalid(_) | ServiceError::Forbidden(_)))
-            if actor.can(Permission::ViewRegistry) =>
-        {
+        Err(e @ (ServiceError::Invalid(_) | ServiceError::Forbidden(_))) if actor.can(Permission::ViewRegistry) => {
             Err(e)
         }
         Err(e) => return Err(e.into()),
@@ -176,15 +141,8 @@ async fn list(
     let filters = encode_query(&q, None);
     let (items, count_label, error, next_href) = match result {
         Ok((page, n)) => {
-            let label = if n > COUNT_CAP {
-                format!("超过 {COUNT_CAP} 家")
-            } else {
-                format!("共 {n} 家")
-            };
-            let next = page
-                .next
-                .as_deref()
-                .map(|c| with_query("/registry", &encode_query(&q, Some(c))));
+            let label = if n > COUNT_CAP { format!("超过 {COUNT_CAP} 家") } else { format!("共 {n} 家") };
+            let next = page.next.as_deref().map(|c| with_query("/registry", &encode_query(&q, Some(c))));
             (page.items, label, None, next)
         }
         Err(e) => (Vec::new(), String::new(), Some(body_of(&e).message), None),
@@ -195,11 +153,7 @@ async fn list(
         division: q.division.clone().unwrap_or_default(),
         kinds: EnterpriseKind::ALL
             .into_iter()
-            .map(|k| Choice {
-                value: k.as_str(),
-                label: k.label(),
-                selected: q.kind.as_deref() == Some(k.as_str()),
-            })
+            .map(|k| Choice { value: k.as_str(), label: k.label(), selected: q.kind.as_deref() == Some(k.as_str()) })
             .collect(),
         statuses: status_choices(q.status.as_deref().unwrap_or_default()),
         items,
@@ -220,29 +174,16 @@ async fn export(
     query: Result<Query<RegistryQuery>, QueryRejection>,
 ) -> PageResult<Response> {
     let Ok(Query(q)) = query else {
-        return Ok(error_page(
-            StatusCode::BAD_REQUEST,
-            "查询条件有误",
-            "查询条件格式错误，请返回名录库重新查询。",
-        ));
+        return Ok(error_page(StatusCode::BAD_REQUEST, "查询条件有误", "查询条件格式错误，请返回名录库重新查询。"));
     };
-    let bytes =
-        registry::export_xlsx(&state.services, &actor, &q, registry::EXPORT_MAX_ROWS).await?;
+    let bytes = registry::export_xlsx(&state.services, &actor, &q, registry::EXPORT_MAX_ROWS).await?;
     let date = chrono::Local::now().format("%Y%m%d");
-    Ok(xlsx_download(
-        bytes,
-        &format!("企业名录-{date}.xlsx"),
-        &format!("enterprises-{date}.xlsx"),
-    ))
+    Ok(xlsx_download(bytes, &format!("企业名录-{date}.xlsx"), &format!("enterprises-{date}.xlsx")))
 }
 
 async fn template(PageActor(actor): PageActor) -> PageResult<Response> {
     let bytes = registry_import::template_xlsx(&actor)?;
-    Ok(xlsx_download(
-        bytes,
-        "企业名录导入模板.xlsx",
-        "enterprise-import-template.xlsx",
-    ))
+    Ok(xlsx_download(bytes, "企业名录导入模板.xlsx", "enterprise-import-template.xlsx"))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -445,11 +386,7 @@ impl FormPage {
             },
             kinds: kind_choices(&form.kind_codes()),
             sizes: size_choices(&form.size_class),
-            statuses: status_choices(if form.status.is_empty() {
-                "operating"
-            } else {
-                &form.status
-            }),
+            statuses: status_choices(if form.status.is_empty() { "operating" } else { &form.status }),
             errors,
             chrome: chrome(session, Some(actor), "registry").await,
         }
@@ -480,19 +417,11 @@ fn form_of(e: &EnterpriseView) -> EnterpriseForm {
 }
 
 fn new_labels() -> (String, String, String) {
-    (
-        "新增企业".into(),
-        "/registry/new".into(),
-        "/registry".into(),
-    )
+    ("新增企业".into(), "/registry/new".into(), "/registry".into())
 }
 
 fn edit_labels(id: i64, name: &str) -> (String, String, String) {
-    (
-        format!("编辑：{name}"),
-        format!("/registry/{id}/edit"),
-        format!("/registry/{id}"),
-    )
+    (format!("编辑：{name}"), format!("/registry/{id}/edit"), format!("/registry/{id}"))
 }
 
 fn require_edit(actor: &Actor) -> Result<(), PageError> {
@@ -501,18 +430,8 @@ fn require_edit(actor: &Actor) -> Result<(), PageError> {
 
 async fn new_form(session: Session, PageActor(actor): PageActor) -> PageResult<FormPage> {
     require_edit(&actor)?;
-    let form = EnterpriseForm {
-        status: "operating".into(),
-        ..Default::default()
-    };
-    Ok(FormPage::new(
-        &session,
-        &actor,
-        new_labels(),
-        &form,
-        FieldErrors::default(),
-    )
-    .await)
+    let form = EnterpriseForm { status: "operating".into(), ..Default::default() };
+    Ok(FormPage::new(&session, &actor, new_labels(), &form, FieldErrors::default()).await)
 }
 
 /// A refused form comes back with the typed values and each field's problem.
@@ -555,14 +474,7 @@ async fn edit_form(
     require_edit(&actor)?;
     let e = registry::get(&state.services, &actor, id_of(&id)?).await?;
     let form = form_of(&e);
-    Ok(FormPage::new(
-        &session,
-        &actor,
-        edit_labels(e.id, &e.name),
-        &form,
-        FieldErrors::default(),
-    )
-    .await)
+    Ok(FormPage::new(&session, &actor, edit_labels(e.id, &e.name), &form, FieldErrors::default()).await)
 }
 
 async fn update(
@@ -579,11 +491,7 @@ async fn update(
             Ok(Redirect::to(&format!("/registry/{id}")).into_response())
         }
         Err(e @ (ServiceError::Invalid(_) | ServiceError::Duplicate(_))) => {
-            let name = if form.name.trim().is_empty() {
-                "企业".to_string()
-            } else {
-                form.name.clone()
-            };
+            let name = if form.name.trim().is_empty() { "企业".to_string() } else { form.name.clone() };
             Ok(refused(&session, &actor, edit_labels(id, &name), &form, e).await)
         }
         Err(e) => Err(e.into()),
@@ -621,19 +529,11 @@ impl ImportPage {
         ImportPage {
             columns: COLUMNS
                 .iter()
-                .map(|c| ColumnHelp {
-                    header: c.header,
-                    required: c.required,
-                    aliases: c.aliases.join("、"),
-                })
+                .map(|c| ColumnHelp { header: c.header, required: c.required, aliases: c.aliases.join("、") })
                 .collect(),
             modes: OnExisting::ALL
                 .into_iter()
-                .map(|m| Choice {
-                    value: m.as_str(),
-                    label: m.label(),
-                    selected: m == on_existing,
-                })
+                .map(|m| Choice { value: m.as_str(), label: m.label(), selected: m == on_existing })
                 .collect(),
             dry_run,
             error,
@@ -659,8 +559,7 @@ async fn import_upload(
     let started = match read_upload(multipart).await {
         Ok(upload) => {
             let (mode, dry) = (upload.options.on_existing, upload.options.dry_run);
-            jobs.start(&state.services, &actor, upload.bytes, upload.options)
-                .map_err(|e| (e, mode, dry))
+            jobs.start(&state.services, &actor, upload.bytes, upload.options).map_err(|e| (e, mode, dry))
         }
         Err(e) => Err((e, OnExisting::default(), false)),
     };
@@ -668,8 +567,7 @@ async fn import_upload(
         Ok(id) => Ok(Redirect::to(&format!("/registry/import/{id}")).into_response()),
         Err((e @ (ServiceError::Invalid(_) | ServiceError::Rule(_)), mode, dry)) => {
             let status = status_of(&e);
-            let page =
-                ImportPage::new(&session, &actor, mode, dry, Some(body_of(&e).message)).await;
+            let page = ImportPage::new(&session, &actor, mode, dry, Some(body_of(&e).message)).await;
             Ok((status, page).into_response())
         }
         Err((e, _, _)) => Err(e.into()),
@@ -754,10 +652,7 @@ async fn import_job(
     Path(job): Path<String>,
 ) -> PageResult<ImportJobPage> {
     let job = jobs.get(&actor, &job)?.into();
-    Ok(ImportJobPage {
-        job,
-        chrome: chrome(&session, Some(&actor), "registry").await,
-    })
+    Ok(ImportJobPage { job, chrome: chrome(&session, Some(&actor), "registry").await })
 }
 
 async fn import_status(
@@ -765,7 +660,5 @@ async fn import_status(
     PageActor(actor): PageActor,
     Path(job): Path<String>,
 ) -> PageResult<ImportStatusFragment> {
-    Ok(ImportStatusFragment {
-        job: jobs.get(&actor, &job)?.into(),
-    })
+    Ok(ImportStatusFragment { job: jobs.get(&actor, &job)?.into() })
 }

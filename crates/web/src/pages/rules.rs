@@ -23,7 +23,7 @@ use crate::AppState;
 use crate::api::draws::parse_action;
 use crate::auth::PageActor;
 use crate::error::{PageForm, PageResult, body_of, status_of};
-use crate::pages::plans::{china_time, id_of, item_in_plan, shown_on_page};
+use crate::pages::plans::{china_time, id_of, shown_on_page};
 use crate::pages::users::{FieldErrors, FormData};
 use crate::pages::{Chrome, chrome, set_flash};
 
@@ -370,7 +370,7 @@ async fn render(
     status: StatusCode,
 ) -> PageResult<Response> {
     let s = &state.services;
-    let (plan, item) = item_in_plan(s, actor, item_id).await?;
+    let (plan, item) = choucha_service::plans::get_item(s, actor, item_id).await?;
     let versions: Vec<RulesView> = irules::versions(s, actor, item_id).await?;
     let (institution, bureau) = parties(actor, &item, plan.organising_org_id);
     let newest = versions.first();

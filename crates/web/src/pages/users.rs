@@ -43,11 +43,7 @@ pub struct FormData(pub Vec<(String, String)>);
 impl FormData {
     /// The first value of `key`, trimmed of nothing (an absent key is empty).
     pub fn get(&self, key: &str) -> String {
-        self.0
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or_default()
     }
 
     /// The value of `key`, `None` when absent or blank.
@@ -58,18 +54,12 @@ impl FormData {
 
     /// Every value of a repeated key (checkboxes).
     pub fn all(&self, key: &str) -> Vec<String> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-            .collect()
+        self.0.iter().filter(|(k, _)| k == key).map(|(_, v)| v.clone()).collect()
     }
 
     /// Whether a checkbox was ticked.
     pub fn checked(&self, key: &str) -> bool {
-        self.0
-            .iter()
-            .any(|(k, v)| k == key && !v.is_empty() && v != "false")
+        self.0.iter().any(|(k, v)| k == key && !v.is_empty() && v != "false")
     }
 }
 
@@ -114,17 +104,8 @@ impl FieldErrors {
 
     /// The messages of one field, joined.
     pub fn get(&self, field: &str) -> Option<String> {
-        let msgs: Vec<&str> = self
-            .by_field
-            .iter()
-            .filter(|(f, _)| f == field)
-            .map(|(_, m)| m.as_str())
-            .collect();
-        if msgs.is_empty() {
-            None
-        } else {
-            Some(msgs.join("；"))
-        }
+        let msgs: Vec<&str> = self.by_field.iter().filter(|(f, _)| f == field).map(|(_, m)| m.as_str()).collect();
+        if msgs.is_empty() { None } else { Some(msgs.join("；")) }
     }
 
     pub fn has(&self, field: &str) -> bool {
@@ -152,24 +133,15 @@ pub struct OrgOption {
 /// The first page of organisations for a form's suggestions; longer lists are typed by code.
 pub async fn org_options(s: &Services, actor: &Actor) -> Vec<OrgOption> {
     match organisations::list(s, actor, &OrgFilter::default(), None, Some(200)).await {
-        Ok(p) => p
-            .items
-            .into_iter()
-            .map(|o| OrgOption {
-                code: o.code,
-                name: o.name,
-            })
-            .collect(),
+        Ok(p) => p.items.into_iter().map(|o| OrgOption { code: o.code, name: o.name }).collect(),
         Err(_) => Vec::new(),
     }
 }
 
 /// A query string (`?a=1&b=2`) of the non-empty pairs.
 pub fn query_string(pairs: &[(&str, Option<&str>)]) -> String {
-    let kept: Vec<(&str, &str)> = pairs
-        .iter()
-        .filter_map(|(k, v)| v.map(str::trim).filter(|v| !v.is_empty()).map(|v| (*k, v)))
-        .collect();
+    let kept: Vec<(&str, &str)> =
+        pairs.iter().filter_map(|(k, v)| v.map(str::trim).filter(|v| !v.is_empty()).map(|v| (*k, v))).collect();
     match serde_urlencoded::to_string(&kept) {
         Ok(q) if !q.is_empty() => format!("?{q}"),
         _ => String::new(),
@@ -208,11 +180,7 @@ pub struct UsersPage {
 fn role_choices(selected: &[String]) -> Vec<Choice> {
     Role::ALL
         .into_iter()
-        .map(|r| Choice {
-            value: r.as_str(),
-            label: r.label(),
-            checked: selected.iter().any(|s| s == r.as_str()),
-        })
+        .map(|r| Choice { value: r.as_str(), label: r.label(), checked: selected.iter().any(|s| s == r.as_str()) })
         .collect()
 }
 
@@ -235,15 +203,8 @@ async fn list_page(
             }
         },
     };
-    let after = q
-        .after
-        .as_deref()
-        .and_then(|a| a.trim().parse::<i64>().ok());
-    let filter = UserFilter {
-        org_id,
-        role: q.role.clone(),
-        q: q.q.clone(),
-    };
+    let after = q.after.as_deref().and_then(|a| a.trim().parse::<i64>().ok());
+    let filter = UserFilter { org_id, role: q.role.clone(), q: q.q.clone() };
     let (users, next) = if errors.is_empty() {
         let page = users::list(s, &actor, &filter, after, None).await?;
         (page.items, page.next)
@@ -252,11 +213,7 @@ async fn list_page(
         actor.require(Permission::ManageUsers)?;
         (Vec::new(), None)
     };
-    let base = [
-        ("q", q.q.as_deref()),
-        ("role", q.role.as_deref()),
-        ("org", org_code),
-    ];
+    let base = [("q", q.q.as_deref()), ("role", q.role.as_deref()), ("org", org_code)];
     let next_href = next.map(|n| {
         let mut pairs = base.to_vec();
         pairs.push(("after", Some(n.as_str())));
@@ -369,20 +326,8 @@ async fn new_page(
     PageActor(actor): PageActor,
 ) -> PageResult<UserFormPage> {
     actor.require(Permission::ManageUsers)?;
-    let v = UserFormValues {
-        active: true,
-        ..Default::default()
-    };
-    Ok(form_page(
-        &state.services,
-        &session,
-        &actor,
-        None,
-        v,
-        FieldErrors::default(),
-        FieldErrors::default(),
-    )
-    .await)
+    let v = UserFormValues { active: true, ..Default::default() };
+    Ok(form_page(&state.services, &session, &actor, None, v, FieldErrors::default(), FieldErrors::default()).await)
 }
 
 async fn create_submit(
@@ -405,21 +350,13 @@ async fn create_submit(
     };
     match users::create(s, &actor, input).await {
         Ok(u) => {
-            set_flash(
-                &session,
-                &format!("已新建用户“{}”（{}）", u.display_name, u.username),
-            )
-            .await;
+            set_flash(&session, &format!("已新建用户“{}”（{}）", u.display_name, u.username)).await;
             Redirect::to("/admin/users").into_response()
         }
         Err(e) => match FieldErrors::from_service(e) {
             Ok(errors) => {
-                let v = UserFormValues {
-                    active: true,
-                    ..UserFormValues::from_form(&f)
-                };
-                let page =
-                    form_page(s, &session, &actor, None, v, errors, FieldErrors::default()).await;
+                let v = UserFormValues { active: true, ..UserFormValues::from_form(&f) };
+                let page = form_page(s, &session, &actor, None, v, errors, FieldErrors::default()).await;
                 (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
             }
             Err(e) => PageError(e).into_response(),
@@ -438,16 +375,7 @@ async fn edit_page(
     // A user may read their own record through the use case, but only admins edit.
     actor.require(Permission::ManageUsers)?;
     let v = UserFormValues::from_view(&u);
-    Ok(form_page(
-        s,
-        &session,
-        &actor,
-        Some(u),
-        v,
-        FieldErrors::default(),
-        FieldErrors::default(),
-    )
-    .await)
+    Ok(form_page(s, &session, &actor, Some(u), v, FieldErrors::default(), FieldErrors::default()).await)
 }
 
 async fn update_submit(
@@ -470,30 +398,14 @@ async fn update_submit(
     };
     match users::update(s, &actor, id, input).await {
         Ok(u) => {
-            set_flash(
-                &session,
-                &format!("已保存用户“{}”（{}）", u.display_name, u.username),
-            )
-            .await;
+            set_flash(&session, &format!("已保存用户“{}”（{}）", u.display_name, u.username)).await;
             Redirect::to(&format!("/admin/users/{id}")).into_response()
         }
         Err(e) => match FieldErrors::from_service(e) {
             Ok(errors) => match users::get(s, &actor, id).await {
                 Ok(current) => {
-                    let v = UserFormValues {
-                        username: current.username.clone(),
-                        ..UserFormValues::from_form(&f)
-                    };
-                    let page = form_page(
-                        s,
-                        &session,
-                        &actor,
-                        Some(current),
-                        v,
-                        errors,
-                        FieldErrors::default(),
-                    )
-                    .await;
+                    let v = UserFormValues { username: current.username.clone(), ..UserFormValues::from_form(&f) };
+                    let page = form_page(s, &session, &actor, Some(current), v, errors, FieldErrors::default()).await;
                     (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
                 }
                 Err(e) => PageError(e).into_response(),
@@ -516,35 +428,23 @@ async fn reset_submit(
     let confirm = f.get("password_confirm");
     let result = if password != confirm {
         Err(ServiceError::invalid(
-            choucha_domain::RuleViolation::new("mismatch", "两次输入的新密码不一致")
-                .on_field("password_confirm"),
+            choucha_domain::RuleViolation::new("mismatch", "两次输入的新密码不一致").on_field("password_confirm"),
         ))
     } else {
         users::reset_password(s, &actor, id, &password).await
     };
     match result {
         Ok(()) => {
-            set_flash(
-                &session,
-                "密码已重置，该用户的 API 令牌已全部失效。请将新密码当面或通过安全渠道告知本人。",
-            )
-            .await;
+            set_flash(&session, "密码已重置，该用户的 API 令牌已全部失效。请将新密码当面或通过安全渠道告知本人。")
+                .await;
             Redirect::to(&format!("/admin/users/{id}")).into_response()
         }
         Err(e) => match FieldErrors::from_service(e) {
             Ok(reset_errors) => match users::get(s, &actor, id).await {
                 Ok(current) => {
                     let v = UserFormValues::from_view(&current);
-                    let page = form_page(
-                        s,
-                        &session,
-                        &actor,
-                        Some(current),
-                        v,
-                        FieldErrors::default(),
-                        reset_errors,
-                    )
-                    .await;
+                    let page =
+                        form_page(s, &session, &actor, Some(current), v, FieldErrors::default(), reset_errors).await;
                     (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
                 }
                 Err(e) => PageError(e).into_response(),
