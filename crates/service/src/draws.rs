@@ -31,7 +31,8 @@ pub struct DrawFilters {
     /// Division code or prefix; defaults to the organising bureau's area.
     #[serde(default)]
     pub division: Option<String>,
-    /// Only enterprises whose product lines mention this (e.g. 柴油).
+    /// Only enterprises whose product lines mention this (e.g. 柴油). Left out, it is the item's
+    /// product; an empty string draws from every product line.
     #[serde(default)]
     pub product_line: Option<String>,
     /// large | medium | small | micro
@@ -198,7 +199,11 @@ async fn pool(
         },
     )
     .await?;
-    let product_line = f.product_line.as_deref().map(str::trim).filter(|p| !p.is_empty());
+    let product_line = match f.product_line.as_deref().map(str::trim) {
+        None => Some(item.product.as_str()),
+        Some("") => None,
+        Some(p) => Some(p),
+    };
     let rows: Vec<_> = rows.into_iter().filter(|r| product_line.is_none_or(|p| r.product_lines.contains(p))).collect();
 
     // Rule 5: batches already given in this plan, with the bureau's exceptions.
@@ -484,7 +489,8 @@ pub async fn redraw(s: &Services, actor: &Actor, req: RedrawRequest) -> Result<D
         .ok()
         .map(|v| DrawFilters {
             division: v["division"].as_str().map(str::to_string),
-            product_line: v["product_line"].as_str().map(str::to_string),
+            // Recorded null: the draw took every product line.
+            product_line: Some(v["product_line"].as_str().unwrap_or_default().to_string()),
             size_class: v["size_class"].as_str().map(str::to_string),
             status: v["status"].as_str().map(str::to_string),
             scopes: None,

@@ -118,11 +118,16 @@ impl Fixture {
             division_code: division.into(),
             address: format!("{division}某路{n}号"),
             kinds: kinds.into(),
+            product_lines: FIXTURE_PRODUCTS.into(),
             ..Default::default()
         };
         crate::registry::create(&self.services, &self.admin, draft).await.expect("enterprise")
     }
 }
+
+/// What fixture enterprises make or sell: the products of the Datong 2025 notice, so every test plan
+/// item finds them by product line.
+pub const FIXTURE_PRODUCTS: &str = "车用柴油；电冰箱；家用电动洗衣机；羊绒针织衫；羽绒服装";
 
 /// A valid USCC registered in `division`, distinct for each `n`.
 pub fn test_uscc(division: &str, n: u32) -> Uscc {

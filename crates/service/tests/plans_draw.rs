@@ -375,3 +375,27 @@ async fn a_sampler_who_declared_a_conflict_is_never_sent_there() {
     assert!(!there.team.contains(&"lab_s1".to_string()), "{:?}", there.team);
     assert_eq!(there.team.len(), 2);
 }
+
+#[tokio::test]
+async fn candidates_default_to_enterprises_dealing_in_the_product() {
+    let w = world().await;
+    let plan = issued_datong_with_registry(&w, 3).await;
+    let draft = choucha_domain::enterprise::EnterpriseDraft {
+        name: "大同市平城区鼎顺羊绒服饰商行".into(),
+        uscc: choucha_service::testing::test_uscc("140213", 500).to_string(),
+        kinds: "销售者".into(),
+        product_lines: "羊绒针织衫；羽绒服装".into(),
+        ..Default::default()
+    };
+    choucha_service::registry::create(s(&w), &w.fx.admin, draft).await.unwrap();
+    let diesel = plan.items[0].id;
+    let p = draws::preview(s(&w), &w.regulator, diesel, &DrawFilters::default()).await.unwrap();
+    assert_eq!(p.candidate_count, 3, "a cashmere shop is no candidate for 车用柴油");
+    let every = DrawFilters { product_line: Some(String::new()), ..Default::default() };
+    assert_eq!(draws::preview(s(&w), &w.regulator, diesel, &every).await.unwrap().candidate_count, 4);
+    let cashmere = plan.items[3].id;
+    assert_eq!(
+        draws::preview(s(&w), &w.regulator, cashmere, &DrawFilters::default()).await.unwrap().candidate_count,
+        4
+    );
+}

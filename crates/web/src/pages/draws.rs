@@ -141,8 +141,9 @@ pub struct Choice {
 pub struct FilterValues {
     #[serde(default)]
     pub division: String,
+    /// Absent on a first visit (the item's product is then shown and used); empty: every product line.
     #[serde(default)]
-    pub product_line: String,
+    pub product_line: Option<String>,
     #[serde(default)]
     pub size_class: String,
     #[serde(default)]
@@ -150,11 +151,15 @@ pub struct FilterValues {
 }
 
 impl FilterValues {
+    pub fn product_line_value(&self) -> &str {
+        self.product_line.as_deref().unwrap_or_default()
+    }
+
     fn filters(&self) -> DrawFilters {
         let opt = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
         DrawFilters {
             division: opt(&self.division),
-            product_line: opt(&self.product_line),
+            product_line: self.product_line.as_ref().map(|s| s.trim().to_string()),
             size_class: opt(&self.size_class),
             status: opt(&self.status),
             scopes: None,
@@ -164,7 +169,7 @@ impl FilterValues {
     fn of(f: &FormData) -> FilterValues {
         FilterValues {
             division: f.get("division"),
-            product_line: f.get("product_line"),
+            product_line: Some(f.get("product_line")),
             size_class: f.get("size_class"),
             status: f.get("status"),
         }
@@ -208,7 +213,7 @@ async fn render_draw(
     session: &Session,
     actor: &Actor,
     item_id: i64,
-    DrawForm { f, v, errors }: DrawForm,
+    DrawForm { mut f, v, errors }: DrawForm,
     status: StatusCode,
 ) -> PageResult<Response> {
     let s = &state.services;
@@ -219,6 +224,9 @@ async fn render_draw(
         Err(e) => return Err(e.into()),
     };
     let (plan, item) = choucha_service::plans::get_item(s, actor, item_id).await?;
+    if f.product_line.is_none() {
+        f.product_line = Some(item.product.clone());
+    }
     let v = v.unwrap_or_else(|| {
         let quota = preview.as_ref().map(|p| p.remaining_quota.min(p.candidate_count as i64)).filter(|q| *q > 0);
         DrawValues {
