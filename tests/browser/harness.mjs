@@ -1,0 +1,110 @@
+// Shared set-up of the browser tests: the real binary (`choucha serve --demo` on a fresh data
+// folder and a free port) and Debian's Chromium with the flags this machine needs.
+//
+// Environment:
+//   CHOUCHA_BIN          the binary (default: <repo>/target/debug/choucha)
+//   CHROMIUM_PATH        the browser (default: /usr/bin/chromium, Debian's package)
+//   CHOUCHA_SCREENSHOTS  where screenshots go (default: <repo>/target/browser-screenshots)
+//   CI=true              a missing Chromium fails the run instead of skipping it
+
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const BIN = process.env.CHOUCHA_BIN || path.join(ROOT, 'target/debug/choucha');
+export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+export const SHOTS = process.env.CHOUCHA_SCREENSHOTS || path.join(ROOT, 'target/browser-screenshots');
+const CI = process.env.CI === 'true';
+export const PASSWORD = 'Choucha2025';
+
+export const VIEWPORTS = {
+  desktop: { viewport: { width: 1280, height: 800 } },
+  phone: { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 },
+};
+
+// The flags this machine needs (no network but loopback); Playwright adds a fresh profile folder.
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+const chromiumMissing = !existsSync(CHROMIUM);
+if (chromiumMissing && CI) {
+  throw new Error(`Chromium 未安装（${CHROMIUM}）：CI 中浏览器测试不能跳过。请运行 apt-get install -y chromium`);
+}
+export const skip = chromiumMissing ? `Chromium 未安装（${CHROMIUM}），跳过浏览器测试` : false;
+
+/** A demo server and a browser; `close()` stops both and returns the server's exit code. */
+export async function startDemo() {
+  if (!existsSync(BIN)) {
+    throw new Error(`找不到 ${BIN}：请先运行 cargo build -p choucha`);
+  }
+  mkdirSync(SHOTS, { recursive: true });
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'choucha-browser-'));
+  const server = spawn(BIN, ['serve', '--demo', '--data-dir', dataDir, '--listen', '127.0.0.1:0'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
+  });
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('服务 120 秒内未启动')), 120_000);
+    server.once('exit', (code) => reject(new Error(`服务提前退出，退出码 ${code}`)));
+    createInterface({ input: server.stdout }).on('line', (line) => {
+      const m = line.match(/http:\/\/\S+/);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[0]);
+      }
+    });
+  });
+  let up = false;
+  for (let i = 0; i < 100 && !up; i++) {
+    try {
+      const r = await fetch(`${url}/healthz`);
+      up = r.ok && (await r.text()) === 'ok';
+    } catch {
+      // not up yet
+    }
+    if (!up) await new Promise((r) => setTimeout(r, 100));
+  }
+  if (!up) throw new Error(`${url}/healthz 没有响应`);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+
+  /** SIGTERM, and the exit code (the server stops cleanly with 0). */
+  const stop = () =>
+    new Promise((resolve) => {
+      if (server.exitCode !== null) return resolve(server.exitCode);
+      const killer = setTimeout(() => server.kill('SIGKILL'), 30_000);
+      server.once('exit', (code, signal) => {
+        clearTimeout(killer);
+        resolve(code ?? signal);
+      });
+      server.kill('SIGTERM');
+    });
+  return {
+    base: url,
+    browser,
+    async close() {
+      await browser.close();
+      const code = await stop();
+      rmSync(dataDir, { recursive: true, force: true });
+      return code;
+    },
+  };
+}
+
+export async function signIn(page, base, username, password = PASSWORD) {
+  await page.goto(`${base}/login`);
+  await page.locator('#username').fill(username);
+  await page.locator('#password').fill(password);
+  await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: '登录' }).click()]);
+}
