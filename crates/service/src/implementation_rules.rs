@@ -63,6 +63,10 @@ pub struct RulesBody {
     pub retest_terms: String,
     #[serde(default)]
     pub licence: LicenceRequirement,
+    /// 实施方案: how the institution organises sampling and testing of the item. Filed and approved
+    /// with the rules (rule 3) but, unlike them, not published.
+    #[serde(default)]
+    pub scheme: String,
 }
 
 impl RulesBody {
@@ -308,10 +312,12 @@ pub async fn get(s: &Services, actor: &Actor, id: i64) -> Result<RulesView> {
     let row = store_rules::get(s.store.reader(), id).await.map_err(|_| ServiceError::NotFound("实施细则"))?;
     let (item, plan) = load_item(s, row.item_id).await?;
     let public = matches!(row.state.as_str(), "published" | "superseded");
-    if !public && party(actor, &item, &plan) == RulesActor::Other && !actor.has(Role::Admin) {
+    let insider = party(actor, &item, &plan) != RulesActor::Other || actor.has(Role::Admin);
+    if !public && !insider {
         return Err(ServiceError::NotFound("实施细则"));
     }
-    view(row, &item, &plan)
+    let v = view(row, &item, &plan)?;
+    Ok(if insider { v } else { without_scheme(v) })
 }
 
 /// All versions of an item the caller may see, newest first.
@@ -322,17 +328,22 @@ pub async fn versions(s: &Services, actor: &Actor, item_id: i64) -> Result<Vec<R
         .await?
         .into_iter()
         .filter(|r| insider || matches!(r.state.as_str(), "published" | "superseded"))
-        .map(|r| view(r, &item, &plan))
+        .map(|r| view(r, &item, &plan).map(|v| if insider { v } else { without_scheme(v) }))
         .collect()
 }
 
-/// The published rules of an item, for everyone (public page).
+/// The published rules of an item, for everyone (public page); the 实施方案 is not published.
 pub async fn get_published(s: &Services, item_id: i64) -> Result<RulesView> {
     let (item, plan) = load_item(s, item_id).await?;
     let row = store_rules::published_of(s.store.reader(), item_id)
         .await?
         .ok_or(ServiceError::NotFound("已公开的实施细则"))?;
-    view(row, &item, &plan)
+    Ok(without_scheme(view(row, &item, &plan)?))
+}
+
+fn without_scheme(mut v: RulesView) -> RulesView {
+    v.body.scheme.clear();
+    v
 }
 
 /// DESIGN.md rule 3, for the sampling use cases: the published version sampling goes by.

@@ -399,3 +399,23 @@ async fn candidates_default_to_enterprises_dealing_in_the_product() {
         4
     );
 }
+
+#[tokio::test]
+async fn the_implementation_scheme_is_filed_with_the_rules_but_not_published() {
+    let w = world().await;
+    let v = plans::create(s(&w), &w.regulator, datong()).await.unwrap();
+    plans::issue(s(&w), &w.regulator, v.id).await.unwrap();
+    let diesel = v.items[0].id;
+    let mut b = body();
+    b.scheme = "每组2人，当日送样".into();
+    let r = irules::create_draft(s(&w), &w.tester, diesel, b).await.unwrap();
+    for (who, action) in
+        [(&w.tester, RulesAction::Submit), (&w.regulator, RulesAction::Approve), (&w.regulator, RulesAction::Publish)]
+    {
+        irules::step(s(&w), who, r.id, action, None).await.unwrap();
+    }
+    assert_eq!(irules::get(s(&w), &w.regulator, r.id).await.unwrap().body.scheme, "每组2人，当日送样");
+    assert_eq!(irules::get_published(s(&w), diesel).await.unwrap().body.scheme, "", "the public sees the rules only");
+    assert_eq!(irules::get(s(&w), &w.sampler_a, r.id).await.unwrap().body.scheme, "");
+    assert_eq!(irules::get_published(s(&w), diesel).await.unwrap().body.test_items.len(), 2);
+}

@@ -51,6 +51,8 @@ pub struct BodyDisplay {
     pub min_base: String,
     pub judgement_principle: String,
     pub retest_terms: String,
+    /// 实施方案 (empty where it is not shown: the public sees only the rules).
+    pub scheme: String,
     pub licence: &'static str,
 }
 
@@ -81,6 +83,7 @@ impl BodyDisplay {
             min_base: b.min_base.clone(),
             judgement_principle: b.judgement_principle.clone(),
             retest_terms: b.retest_terms.clone(),
+            scheme: b.scheme.clone(),
             licence: licence_label(b.licence),
         }
     }
@@ -208,6 +211,7 @@ pub struct RulesValues {
     pub min_base: String,
     pub judgement_principle: String,
     pub retest_terms: String,
+    pub scheme: String,
     pub licence: String,
 }
 
@@ -230,6 +234,7 @@ impl RulesValues {
             min_base: b.min_base.clone(),
             judgement_principle: b.judgement_principle.clone(),
             retest_terms: b.retest_terms.clone(),
+            scheme: b.scheme.clone(),
             licence: licence_code(b.licence).to_string(),
         }
     }
@@ -263,6 +268,7 @@ impl RulesValues {
             min_base: f.get("min_base"),
             judgement_principle: f.get("judgement_principle"),
             retest_terms: f.get("retest_terms"),
+            scheme: f.get("scheme"),
             licence: f.get("licence"),
         }
     }
@@ -287,6 +293,7 @@ impl RulesValues {
             min_base: self.min_base.trim().to_string(),
             judgement_principle: self.judgement_principle.trim().to_string(),
             retest_terms: self.retest_terms.trim().to_string(),
+            scheme: self.scheme.trim().to_string(),
             licence: match self.licence.as_str() {
                 "production_licence" => LicenceRequirement::ProductionLicence,
                 "ccc" => LicenceRequirement::Ccc,
