@@ -8,6 +8,12 @@
 //!   [`Template`] with JSON data to PDF bytes. Data reaches the template as a virtual JSON file,
 //!   never as markup, so user text cannot inject typst code.
 //! - [`improvement_letter_pdf`] renders the 产品质量改进建议书 from a typed [`ImprovementLetter`].
+//! - The forms of on-site sampling, each a typed struct rendered by its own function:
+//!   [`spot_check_notice_pdf`] (抽查通知书), [`sampling_record_pdf`] (抽样单, with optional PNG
+//!   signatures), [`sample_payment_form_pdf`] (样品付费单, with the total in capital numerals, see
+//!   [`Amount`]), [`backup_sealing_notice_pdf`] (封存和处置告知单), [`refusal_determination_pdf`]
+//!   (拒检认定表), [`problem_report_pdf`] (问题报送单) and [`conduct_feedback_form_pdf`]
+//!   (工作质量及工作纪律反馈单).
 //! - [`read_table`] reads the first sheet of an upload into a [`Table`] of trimmed strings with the
 //!   spreadsheet's own row numbers; [`write_table`] writes rows of [`CellValue`]s to an XLSX file
 //!   with text kept as text.
@@ -21,16 +27,26 @@
 //! # Ok(()) }
 //! ```
 
+mod amount;
 mod annex1;
 mod error;
 mod fonts;
 mod improvement_letter;
 mod pdf;
+mod sampling;
 mod xlsx;
 
+pub use amount::Amount;
 pub use annex1::{Annex1, Annex1Error, Annex1Row, read_annex1, write_annex1};
 pub use error::DocumentError;
 pub use fonts::{Fonts, SYSTEM_FONT_DIRS};
 pub use improvement_letter::{ImprovementLetter, improvement_letter_pdf};
 pub use pdf::{Renderer, Template};
+pub use sampling::{
+    BackupSealingNotice, ConductAnswers, ConductFeedbackForm, Correction, Enterprise, EnterpriseSignature,
+    NominalProducer, PriceBasis, ProblemReport, RefusalDetermination, SamplePaymentForm, Sampler, SamplingDomain,
+    SamplingKind, SamplingRecord, Satisfaction, Signature, SpotCheckNotice, backup_sealing_notice_pdf,
+    conduct_feedback_form_pdf, problem_report_pdf, refusal_determination_pdf, sample_payment_form_pdf,
+    sampling_record_pdf, spot_check_notice_pdf,
+};
 pub use xlsx::{CellValue, Table, TableFormat, read_rows, read_table, write_table};

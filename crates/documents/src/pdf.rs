@@ -1,11 +1,13 @@
 //! PDF rendering with typst: owns the typst `World`, the embedded templates and the shared page
 //! style of official forms.
 //!
-//! A render sees exactly three virtual files, all at fixed paths so the global `FileId` interner
-//! (capped at 65,535 ids) never grows per request:
+//! A render sees only virtual files at fixed paths, so the global `FileId` interner (capped at
+//! 65,535 ids) never grows per request:
 //! - the template itself (`/<template>.typ`, embedded with `include_str!` from `templates/`),
 //! - `/official.typ`, the shared style (A4, GB/T 9704 margins, 仿宋-like body, 黑体-like titles),
-//! - `/data.json`, the document's data, which the template reads with `json("/data.json")`.
+//! - `/data.json`, the document's data, which the template reads with `json("/data.json")`,
+//! - `/sig0.png` … `/sig15.png`, the PNG images of one render (handwritten signatures), passed with
+//!   [`Renderer::render_pdf_with_images`]; slot `n` is the `n`-th image, unused slots are missing.
 //!
 //! Data never becomes markup: the template shows JSON strings as text values, so `#`, `*`, `$` or
 //! `[` in a company name are printed, not evaluated. Fonts chosen at start-up are passed through
@@ -35,6 +37,32 @@ const STYLE_PATH: &str = "/official.typ";
 const STYLE_SOURCE: &str = include_str!("../templates/official.typ");
 const DATA_PATH: &str = "/data.json";
 
+/// How many images one render can use (`/sig0.png` … `/sig15.png`).
+pub(crate) const IMAGE_SLOTS: usize = 16;
+const IMAGE_PATHS: [&str; IMAGE_SLOTS] = [
+    "/sig0.png",
+    "/sig1.png",
+    "/sig2.png",
+    "/sig3.png",
+    "/sig4.png",
+    "/sig5.png",
+    "/sig6.png",
+    "/sig7.png",
+    "/sig8.png",
+    "/sig9.png",
+    "/sig10.png",
+    "/sig11.png",
+    "/sig12.png",
+    "/sig13.png",
+    "/sig14.png",
+    "/sig15.png",
+];
+
+/// The virtual path of image slot `slot` (see [`Renderer::render_pdf_with_images`]).
+pub(crate) fn image_path(slot: usize) -> Option<&'static str> {
+    IMAGE_PATHS.get(slot).copied()
+}
+
 /// Body text: 仿宋 is the GB/T 9704 face for official documents; Noto Serif CJK (宋体-like) is the
 /// fallback every Debian machine can install.
 const BODY_FONT_PREFERENCE: &[&str] = &[
@@ -58,28 +86,72 @@ const TITLE_FONT_PREFERENCE: &[&str] =
 pub enum Template {
     /// 产品质量改进建议书 (Annex 2 of the spot-check notices).
     ImprovementLetter,
+    /// 产品质量监督抽查通知书, shown to the enterprise before sampling.
+    SpotCheckNotice,
+    /// 产品质量监督抽查/复查抽样单.
+    SamplingRecord,
+    /// 产品质量监督抽查样品付费单.
+    SamplePaymentForm,
+    /// 产品质量监督抽查样品封存和处置告知单.
+    BackupSealingNotice,
+    /// 产品质量监督抽查拒检认定表.
+    RefusalDetermination,
+    /// 产品质量监督抽查样品问题报送单.
+    ProblemReport,
+    /// 产品质量监督抽查工作质量及工作纪律反馈单.
+    ConductFeedbackForm,
 }
 
 impl Template {
     /// Every template, for start-up checks.
-    pub const ALL: [Template; 1] = [Template::ImprovementLetter];
+    pub const ALL: [Template; 8] = [
+        Template::ImprovementLetter,
+        Template::SpotCheckNotice,
+        Template::SamplingRecord,
+        Template::SamplePaymentForm,
+        Template::BackupSealingNotice,
+        Template::RefusalDetermination,
+        Template::ProblemReport,
+        Template::ConductFeedbackForm,
+    ];
 
     /// The document's Chinese name, used in errors and logs.
     pub fn name(self) -> &'static str {
         match self {
             Template::ImprovementLetter => "产品质量改进建议书",
+            Template::SpotCheckNotice => "产品质量监督抽查通知书",
+            Template::SamplingRecord => "产品质量监督抽查/复查抽样单",
+            Template::SamplePaymentForm => "产品质量监督抽查样品付费单",
+            Template::BackupSealingNotice => "产品质量监督抽查样品封存和处置告知单",
+            Template::RefusalDetermination => "产品质量监督抽查拒检认定表",
+            Template::ProblemReport => "产品质量监督抽查样品问题报送单",
+            Template::ConductFeedbackForm => "产品质量监督抽查工作质量及工作纪律反馈单",
         }
     }
 
     fn path(self) -> &'static str {
         match self {
             Template::ImprovementLetter => "/improvement_letter.typ",
+            Template::SpotCheckNotice => "/spot_check_notice.typ",
+            Template::SamplingRecord => "/sampling_record.typ",
+            Template::SamplePaymentForm => "/sample_payment_form.typ",
+            Template::BackupSealingNotice => "/backup_sealing_notice.typ",
+            Template::RefusalDetermination => "/refusal_determination.typ",
+            Template::ProblemReport => "/problem_report.typ",
+            Template::ConductFeedbackForm => "/conduct_feedback_form.typ",
         }
     }
 
     fn source_text(self) -> &'static str {
         match self {
             Template::ImprovementLetter => include_str!("../templates/improvement_letter.typ"),
+            Template::SpotCheckNotice => include_str!("../templates/spot_check_notice.typ"),
+            Template::SamplingRecord => include_str!("../templates/sampling_record.typ"),
+            Template::SamplePaymentForm => include_str!("../templates/sample_payment_form.typ"),
+            Template::BackupSealingNotice => include_str!("../templates/backup_sealing_notice.typ"),
+            Template::RefusalDetermination => include_str!("../templates/refusal_determination.typ"),
+            Template::ProblemReport => include_str!("../templates/problem_report.typ"),
+            Template::ConductFeedbackForm => include_str!("../templates/conduct_feedback_form.typ"),
         }
     }
 }
@@ -95,6 +167,7 @@ struct Inner {
     library: LazyHash<Library>,
     fonts: Fonts,
     data_id: FileId,
+    image_ids: Vec<FileId>,
     style: Source,
     templates: Vec<(Template, Source)>,
 }
@@ -139,6 +212,7 @@ impl Renderer {
                 library: LazyHash::new(library),
                 fonts,
                 data_id: virtual_file_id(DATA_PATH)?,
+                image_ids: IMAGE_PATHS.iter().map(|path| virtual_file_id(path)).collect::<Result<_, _>>()?,
                 style: Source::new(virtual_file_id(STYLE_PATH)?, STYLE_SOURCE.to_owned()),
                 templates,
             }),
@@ -156,8 +230,29 @@ impl Renderer {
     /// [`DocumentError::Template`] when typst cannot lay the document out (e.g. a field the
     /// template needs is missing from `data`), [`DocumentError::Pdf`] when the PDF cannot be
     /// written.
-    #[tracing::instrument(skip_all, fields(template = template.name()))]
     pub fn render_pdf(&self, template: Template, data: &serde_json::Value) -> Result<Vec<u8>, DocumentError> {
+        self.render_pdf_with_images(template, data, &[])
+    }
+
+    /// Renders `template` with `data` and images: `images[n]` is the file `/sig{n}.png` (PNG
+    /// bytes), which the template shows with `image("/sig0.png")`. At most 16 images.
+    ///
+    /// # Errors
+    /// As [`Renderer::render_pdf`]; [`DocumentError::Template`] also when there are more than 16
+    /// images or an image the template shows cannot be decoded.
+    #[tracing::instrument(skip_all, fields(template = template.name(), images = images.len()))]
+    pub fn render_pdf_with_images(
+        &self,
+        template: Template,
+        data: &serde_json::Value,
+        images: &[&[u8]],
+    ) -> Result<Vec<u8>, DocumentError> {
+        if images.len() > IMAGE_SLOTS {
+            return Err(DocumentError::Template {
+                template: template.name(),
+                message: format!("图片过多：{} 张，最多 {IMAGE_SLOTS} 张", images.len()),
+            });
+        }
         let started = std::time::Instant::now();
         let main = self
             .inner
@@ -168,7 +263,12 @@ impl Renderer {
             .ok_or_else(|| DocumentError::Template {
                 template: template.name(), message: "模板未注册".to_owned()
             })?;
-        let world = RenderWorld { inner: &self.inner, main, data: Bytes::new(serde_json::to_vec(data)?) };
+        let world = RenderWorld {
+            inner: &self.inner,
+            main,
+            data: Bytes::new(serde_json::to_vec(data)?),
+            images: images.iter().map(|image| Bytes::new(image.to_vec())).collect(),
+        };
 
         let compiled = typst::compile::<PagedDocument>(&world);
         for warning in &compiled.warnings {
@@ -205,6 +305,7 @@ struct RenderWorld<'a> {
     inner: &'a Inner,
     main: Source,
     data: Bytes,
+    images: Vec<Bytes>,
 }
 
 impl World for RenderWorld<'_> {
@@ -233,7 +334,13 @@ impl World for RenderWorld<'_> {
     }
 
     fn file(&self, id: FileId) -> FileResult<Bytes> {
-        if id == self.inner.data_id { Ok(self.data.clone()) } else { self.source(id).map(Bytes::from_string) }
+        if id == self.inner.data_id {
+            return Ok(self.data.clone());
+        }
+        if let Some(slot) = self.inner.image_ids.iter().position(|known| *known == id) {
+            return self.images.get(slot).cloned().ok_or_else(|| not_found(id));
+        }
+        self.source(id).map(Bytes::from_string)
     }
 
     fn font(&self, index: usize) -> Option<Font> {

@@ -13,6 +13,7 @@ pub mod organisation;
 pub mod plan;
 pub mod role;
 pub mod rules;
+pub mod sampling;
 pub mod uscc;
 
 pub use error::RuleViolation;

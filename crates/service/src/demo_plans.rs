@@ -140,6 +140,10 @@ pub fn diesel_rules() -> RulesBody {
         judgement_principle: "依据GB 19147-2016判定，所检项目全部符合标准要求的，判定为所检项目未发现不合格；有一项及以上不符合的，判定为不合格。".into(),
         retest_terms: "复检在备用样品上进行，仅检验异议项目。".into(),
         licence: implementation_rules::LicenceRequirement::None,
+        test_quantity: Some(2.0),
+        backup_quantity: Some(2.0),
+        min_base_quantity: Some(200.0),
+        quantity_unit: "L".into(),
         scheme: "山西国海质检技术服务有限公司按随机抽取结果组织抽样，每组2人；样品由抽样人员当日送至天津五十一站质量检验中心有限公司，\
                  检验样品与备用样品分别封样，备用样品由检验机构保存至异议期满。"
             .into(),

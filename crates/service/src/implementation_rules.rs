@@ -63,6 +63,16 @@ pub struct RulesBody {
     pub retest_terms: String,
     #[serde(default)]
     pub licence: LicenceRequirement,
+    /// Test portion in `quantity_unit`, when the rules give a number (checked at sampling).
+    #[serde(default)]
+    pub test_quantity: Option<f64>,
+    #[serde(default)]
+    pub backup_quantity: Option<f64>,
+    /// Minimum stock (sampling base) in `quantity_unit`.
+    #[serde(default)]
+    pub min_base_quantity: Option<f64>,
+    #[serde(default)]
+    pub quantity_unit: String,
     /// 实施方案: how the institution organises sampling and testing of the item. Filed and approved
     /// with the rules (rule 3) but, unlike them, not published.
     #[serde(default)]

@@ -12,11 +12,13 @@ pub mod demo_plans;
 pub mod documents;
 pub mod draws;
 pub mod error;
+pub mod evidence;
 pub mod implementation_rules;
 pub mod organisations;
 pub mod plans;
 pub mod registry;
 pub mod registry_import;
+pub mod sampling;
 pub mod testing;
 pub mod users;
 

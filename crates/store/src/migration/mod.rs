@@ -5,6 +5,8 @@ use sea_orm_migration::prelude::*;
 
 mod m0001_foundation;
 mod m0002_plans;
+mod m0003_sampling;
+mod m0004_evidence;
 
 /// A plain index over `cols` of `table`.
 fn idx(name: &str, table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
@@ -21,6 +23,11 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_foundation::Migration), Box::new(m0002_plans::Migration)]
+        vec![
+            Box::new(m0001_foundation::Migration),
+            Box::new(m0002_plans::Migration),
+            Box::new(m0003_sampling::Migration),
+            Box::new(m0004_evidence::Migration),
+        ]
     }
 }

@@ -6,9 +6,11 @@ pub mod auth;
 pub mod calendar;
 pub mod documents;
 pub mod draws;
+pub mod evidence;
 pub mod organisations;
 pub mod plans;
 pub mod registry;
+pub mod sampling;
 pub mod users;
 
 use utoipa::OpenApi;
@@ -48,4 +50,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(registry::router())
         .merge(plans::router())
         .merge(draws::router())
+        .merge(sampling::router())
+        .merge(evidence::router())
 }

@@ -213,6 +213,25 @@ pub struct RulesValues {
     pub retest_terms: String,
     pub scheme: String,
     pub licence: String,
+    pub test_quantity: String,
+    pub backup_quantity: String,
+    pub min_base_quantity: String,
+    pub quantity_unit: String,
+}
+
+/// An optional non-negative number typed in a form.
+fn number(v: &str, field: &str, label: &str, errors: &mut FieldErrors) -> Option<f64> {
+    let t = v.trim();
+    if t.is_empty() {
+        return None;
+    }
+    match t.parse::<f64>() {
+        Ok(n) if n.is_finite() && n >= 0.0 => Some(n),
+        _ => {
+            errors.add(field, &format!("{label}“{t}”应为不小于0的数"));
+            None
+        }
+    }
 }
 
 fn licence_code(l: LicenceRequirement) -> &'static str {
@@ -235,6 +254,10 @@ impl RulesValues {
             judgement_principle: b.judgement_principle.clone(),
             retest_terms: b.retest_terms.clone(),
             scheme: b.scheme.clone(),
+            test_quantity: b.test_quantity.map(|n| n.to_string()).unwrap_or_default(),
+            backup_quantity: b.backup_quantity.map(|n| n.to_string()).unwrap_or_default(),
+            min_base_quantity: b.min_base_quantity.map(|n| n.to_string()).unwrap_or_default(),
+            quantity_unit: b.quantity_unit.clone(),
             licence: licence_code(b.licence).to_string(),
         }
     }
@@ -269,6 +292,10 @@ impl RulesValues {
             judgement_principle: f.get("judgement_principle"),
             retest_terms: f.get("retest_terms"),
             scheme: f.get("scheme"),
+            test_quantity: f.get("test_quantity"),
+            backup_quantity: f.get("backup_quantity"),
+            min_base_quantity: f.get("min_base_quantity"),
+            quantity_unit: f.get("quantity_unit"),
             licence: f.get("licence"),
         }
     }
@@ -293,6 +320,10 @@ impl RulesValues {
             min_base: self.min_base.trim().to_string(),
             judgement_principle: self.judgement_principle.trim().to_string(),
             retest_terms: self.retest_terms.trim().to_string(),
+            test_quantity: number(&self.test_quantity, "test_quantity", "检验样品数量", errors),
+            backup_quantity: number(&self.backup_quantity, "backup_quantity", "备用样品数量", errors),
+            min_base_quantity: number(&self.min_base_quantity, "min_base_quantity", "最低抽样基数", errors),
+            quantity_unit: self.quantity_unit.trim().to_string(),
             scheme: self.scheme.trim().to_string(),
             licence: match self.licence.as_str() {
                 "production_licence" => LicenceRequirement::ProductionLicence,

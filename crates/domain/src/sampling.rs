@@ -1,0 +1,420 @@
+//! On-site sampling (DESIGN.md rules 2, 6, 8, 10, 11): the sampling task's state machine, the
+//! sampling record (抽样单) checked against the published implementation rules, its signatures and
+//! corrections.
+//!
+//! Task states: assigned → in_progress → sampled (record signed and locked) | refusal_pending →
+//! refused (co-signed by the enterprise's local bureau, rule 11) | problem (sampling stopped and
+//! reported, rule 10) | not_sampled (停业, not found…: the place goes back to the quota).
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use crate::RuleViolation;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskState {
+    Assigned,
+    InProgress,
+    Sampled,
+    RefusalPending,
+    Refused,
+    Problem,
+    NotSampled,
+}
+
+impl TaskState {
+    pub const ALL: [TaskState; 7] = [
+        TaskState::Assigned,
+        TaskState::InProgress,
+        TaskState::Sampled,
+        TaskState::RefusalPending,
+        TaskState::Refused,
+        TaskState::Problem,
+        TaskState::NotSampled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskState::Assigned => "assigned",
+            TaskState::InProgress => "in_progress",
+            TaskState::Sampled => "sampled",
+            TaskState::RefusalPending => "refusal_pending",
+            TaskState::Refused => "refused",
+            TaskState::Problem => "problem",
+            TaskState::NotSampled => "not_sampled",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            TaskState::Assigned => "待抽样",
+            TaskState::InProgress => "抽样中",
+            TaskState::Sampled => "已抽样",
+            TaskState::RefusalPending => "拒检待认定",
+            TaskState::Refused => "拒检",
+            TaskState::Problem => "问题报送",
+            TaskState::NotSampled => "未抽样",
+        }
+    }
+}
+
+impl FromStr for TaskState {
+    type Err = RuleViolation;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        TaskState::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| RuleViolation::new("invalid_state", format!("未知的抽样任务状态“{s}”")))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskAction {
+    Start,
+    /// The record is signed by all and locked.
+    CompleteRecord,
+    Refuse,
+    CosignRefusal,
+    ReportProblem,
+    MarkNotSampled,
+}
+
+impl TaskAction {
+    fn label(self) -> &'static str {
+        match self {
+            TaskAction::Start => "开始抽样",
+            TaskAction::CompleteRecord => "完成抽样单",
+            TaskAction::Refuse => "记录拒检",
+            TaskAction::CosignRefusal => "会同认定拒检",
+            TaskAction::ReportProblem => "报送问题并终止抽样",
+            TaskAction::MarkNotSampled => "记为未抽样",
+        }
+    }
+}
+
+/// The one transition function of a sampling task.
+pub fn transition(state: TaskState, action: TaskAction) -> Result<TaskState, RuleViolation> {
+    use TaskAction as A;
+    use TaskState as S;
+    let next = match (state, action) {
+        (S::Assigned, A::Start) => Some(S::InProgress),
+        (S::InProgress, A::CompleteRecord) => Some(S::Sampled),
+        (S::InProgress, A::Refuse) => Some(S::RefusalPending),
+        (S::RefusalPending, A::CosignRefusal) => Some(S::Refused),
+        (S::Assigned | S::InProgress, A::ReportProblem) => Some(S::Problem),
+        (S::Assigned | S::InProgress, A::MarkNotSampled) => Some(S::NotSampled),
+        _ => None,
+    };
+    next.ok_or_else(|| {
+        RuleViolation::new("task_state", format!("任务当前为“{}”，不能{}", state.label(), action.label()))
+    })
+}
+
+/// Quantities the published rules require (when they give numbers).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RecordRequirements {
+    pub min_test_quantity: Option<f64>,
+    pub min_backup_quantity: Option<f64>,
+    pub min_base: Option<f64>,
+    pub unit: String,
+}
+
+/// How the price of the test portion was set (rule 8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PriceBasis {
+    /// 标价
+    #[default]
+    Marked,
+    /// 无标价，按同类产品市场价
+    Market,
+}
+
+/// The sampling record as typed on site.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RecordFields {
+    pub product_name: String,
+    #[serde(default)]
+    pub brand: String,
+    #[serde(default)]
+    pub model: String,
+    /// Batch number or production date.
+    #[serde(default)]
+    pub batch: String,
+    #[serde(default)]
+    pub standard: String,
+    #[serde(default)]
+    pub grade: String,
+    /// Nominal producer (for samples taken from sellers).
+    #[serde(default)]
+    pub producer_name: String,
+    #[serde(default)]
+    pub producer_address: String,
+    #[serde(default)]
+    pub producer_uscc: String,
+    /// Stock on hand (sampling base), in `unit`.
+    pub sampling_base: f64,
+    pub test_quantity: f64,
+    pub backup_quantity: f64,
+    pub unit: String,
+    /// Price of one unit of the test portion, yuan.
+    pub unit_price: f64,
+    #[serde(default)]
+    pub price_basis: PriceBasis,
+    pub place: String,
+    /// production | circulation | e_commerce
+    pub domain: String,
+    /// RFC 3339 or "YYYY-MM-DD HH:MM".
+    pub sampled_at: String,
+    #[serde(default)]
+    pub test_seals: Vec<String>,
+    #[serde(default)]
+    pub backup_seals: Vec<String>,
+    #[serde(default)]
+    pub remarks: String,
+}
+
+impl RecordFields {
+    /// Total paid for the test portion (rule 8; the backup portion is free), in fen.
+    pub fn total_paid_fen(&self) -> i64 {
+        (self.test_quantity * self.unit_price * 100.0).round() as i64
+    }
+
+    /// Check the record against the rules it was taken under (DESIGN.md rules 2 and 8, and the
+    /// published quantities). Returns every problem.
+    pub fn validate(&self, req: &RecordRequirements, samplers: usize) -> Result<(), Vec<RuleViolation>> {
+        let mut e = Vec::new();
+        let mut need = |ok: bool, code: &'static str, field: &'static str, msg: String| {
+            if !ok {
+                e.push(RuleViolation::new(code, msg).on_field(field));
+            }
+        };
+        need(
+            samplers >= crate::draw::MIN_TEAM,
+            "rule2_min_samplers",
+            "samplers",
+            format!("抽样人员不得少于2人，本次只有{samplers}人（规则2）"),
+        );
+        need(!self.product_name.trim().is_empty(), "required", "product_name", "请填写产品名称".into());
+        need(!self.place.trim().is_empty(), "required", "place", "请填写抽样地点".into());
+        need(!self.unit.trim().is_empty(), "required", "unit", "请填写数量单位".into());
+        need(
+            matches!(self.domain.as_str(), "production" | "circulation" | "e_commerce"),
+            "invalid_domain",
+            "domain",
+            "抽样领域应为生产、流通或电商".into(),
+        );
+        for (v, field, label) in [
+            (self.sampling_base, "sampling_base", "抽样基数"),
+            (self.test_quantity, "test_quantity", "检验样品数量"),
+            (self.backup_quantity, "backup_quantity", "备用样品数量"),
+            (self.unit_price, "unit_price", "单价"),
+        ] {
+            need(v.is_finite() && v >= 0.0, "invalid_number", field, format!("{label}应为不小于0的数"));
+        }
+        need(self.test_quantity > 0.0, "invalid_number", "test_quantity", "检验样品数量须大于0".into());
+        need(
+            self.unit_price > 0.0,
+            "rule8_price",
+            "unit_price",
+            "检验样品须购买，请填写标价（无标价的填同类产品市场价）（规则8）".into(),
+        );
+        let u = &req.unit;
+        if let Some(m) = req.min_test_quantity {
+            need(
+                self.test_quantity >= m,
+                "rules_quantity",
+                "test_quantity",
+                format!("检验样品数量不得少于实施细则规定的{m}{u}"),
+            );
+        }
+        if let Some(m) = req.min_backup_quantity {
+            need(
+                self.backup_quantity >= m,
+                "rules_quantity",
+                "backup_quantity",
+                format!("备用样品数量不得少于实施细则规定的{m}{u}"),
+            );
+        }
+        if let Some(m) = req.min_base {
+            need(
+                self.sampling_base >= m,
+                "rules_min_base",
+                "sampling_base",
+                format!("抽样基数不足实施细则规定的{m}{u}，不能抽样"),
+            );
+        }
+        need(
+            self.sampling_base >= self.test_quantity + self.backup_quantity,
+            "rules_min_base",
+            "sampling_base",
+            "抽样基数（库存）少于检验样品与备用样品之和".into(),
+        );
+        let seal = |v: &Vec<String>| v.iter().any(|s| !s.trim().is_empty());
+        need(
+            seal(&self.test_seals),
+            "rule8_seals",
+            "test_seals",
+            "请填写检验样品的封条编号（检验样品与备用样品分别封样，规则8）".into(),
+        );
+        if self.backup_quantity > 0.0 {
+            need(
+                seal(&self.backup_seals),
+                "rule8_seals",
+                "backup_seals",
+                "请填写备用样品的封条编号（分别封样，规则8）".into(),
+            );
+            let shared: Vec<&String> =
+                self.test_seals.iter().filter(|s| !s.trim().is_empty() && self.backup_seals.contains(s)).collect();
+            need(
+                shared.is_empty(),
+                "rule8_seals",
+                "backup_seals",
+                "检验样品与备用样品须分别封样，封条编号不能相同（规则8）".into(),
+            );
+        }
+        if e.is_empty() { Ok(()) } else { Err(e) }
+    }
+}
+
+/// One changed field of a correction: (field, old, new), for the enterprise to confirm (rule 6).
+pub fn diff(old: &RecordFields, new: &RecordFields) -> Vec<(String, String, String)> {
+    let a = serde_json::to_value(old).unwrap_or_default();
+    let b = serde_json::to_value(new).unwrap_or_default();
+    let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else { return Vec::new() };
+    let mut out = Vec::new();
+    for (k, va) in a {
+        let vb = b.get(k).cloned().unwrap_or_default();
+        if *va != vb {
+            out.push((k.clone(), show(va), show(&vb)));
+        }
+    }
+    out
+}
+
+fn show(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Who signs a record.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Signer {
+    Sampler(i64),
+    Enterprise,
+}
+
+/// A record is complete when every sampler of the team signed, and the enterprise signed or its
+/// refusal to sign is noted (rule 6). Returns what is still missing.
+pub fn missing_signatures(team: &[i64], signed: &BTreeMap<Signer, bool>) -> Vec<Signer> {
+    let mut out: Vec<Signer> = team.iter().map(|u| Signer::Sampler(*u)).filter(|s| !signed.contains_key(s)).collect();
+    if !signed.contains_key(&Signer::Enterprise) {
+        out.push(Signer::Enterprise);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn diesel() -> RecordFields {
+        RecordFields {
+            product_name: "车用柴油".into(),
+            model: "0号".into(),
+            standard: "GB 19147-2016".into(),
+            sampling_base: 12000.0,
+            test_quantity: 2.0,
+            backup_quantity: 2.0,
+            unit: "L".into(),
+            unit_price: 7.35,
+            place: "大同市平城区某加油站加油机3号枪".into(),
+            domain: "circulation".into(),
+            sampled_at: "2025-10-10 10:30".into(),
+            test_seals: vec!["SXGH-000123".into()],
+            backup_seals: vec!["SXGH-000124".into()],
+            ..Default::default()
+        }
+    }
+
+    fn req() -> RecordRequirements {
+        RecordRequirements {
+            min_test_quantity: Some(2.0),
+            min_backup_quantity: Some(2.0),
+            min_base: Some(200.0),
+            unit: "L".into(),
+        }
+    }
+
+    #[test]
+    fn task_transitions_table() {
+        use TaskAction as A;
+        use TaskState as S;
+        for (from, a, to) in [
+            (S::Assigned, A::Start, S::InProgress),
+            (S::InProgress, A::CompleteRecord, S::Sampled),
+            (S::InProgress, A::Refuse, S::RefusalPending),
+            (S::RefusalPending, A::CosignRefusal, S::Refused),
+            (S::InProgress, A::ReportProblem, S::Problem),
+            (S::Assigned, A::MarkNotSampled, S::NotSampled),
+        ] {
+            assert_eq!(transition(from, a), Ok(to));
+        }
+        assert!(transition(S::Assigned, A::CompleteRecord).is_err());
+        assert!(
+            transition(S::InProgress, A::CosignRefusal).is_err(),
+            "a refusal is co-signed only after it is recorded"
+        );
+        assert!(transition(S::Sampled, A::Refuse).is_err());
+        assert!(transition(S::Refused, A::Start).is_err());
+    }
+
+    #[test]
+    fn record_follows_the_rules_quantities_and_rule8() {
+        assert!(diesel().validate(&req(), 2).is_ok());
+        assert_eq!(diesel().total_paid_fen(), 1470);
+        let codes = |r: RecordFields, n: usize| -> Vec<&'static str> {
+            r.validate(&req(), n).unwrap_err().iter().map(|e| e.code).collect()
+        };
+        assert_eq!(codes(diesel(), 1), ["rule2_min_samplers"]);
+        let mut few = diesel();
+        few.test_quantity = 1.0;
+        assert_eq!(codes(few, 2), ["rules_quantity"]);
+        let mut base = diesel();
+        base.sampling_base = 150.0;
+        assert_eq!(codes(base, 2), ["rules_min_base"]);
+        let mut free = diesel();
+        free.unit_price = 0.0;
+        assert_eq!(codes(free, 2), ["rule8_price"]);
+        let mut same = diesel();
+        same.backup_seals = same.test_seals.clone();
+        assert_eq!(codes(same, 2), ["rule8_seals"]);
+    }
+
+    #[test]
+    fn corrections_list_what_changed() {
+        let old = diesel();
+        let mut new = diesel();
+        new.batch = "20251008".into();
+        new.unit_price = 7.45;
+        let d = diff(&old, &new);
+        assert_eq!(d.len(), 2);
+        assert!(d.iter().any(|(f, o, n)| f == "batch" && o.is_empty() && n == "20251008"));
+        assert!(d.iter().any(|(f, o, n)| f == "unit_price" && o == "7.35" && n == "7.45"));
+    }
+
+    #[test]
+    fn a_record_needs_every_sampler_and_the_enterprise() {
+        let mut signed = BTreeMap::new();
+        assert_eq!(missing_signatures(&[7, 9], &signed).len(), 3);
+        signed.insert(Signer::Sampler(7), true);
+        signed.insert(Signer::Enterprise, false); // refused to sign, noted
+        assert_eq!(missing_signatures(&[7, 9], &signed), vec![Signer::Sampler(9)]);
+        signed.insert(Signer::Sampler(9), true);
+        assert!(missing_signatures(&[7, 9], &signed).is_empty());
+    }
+}

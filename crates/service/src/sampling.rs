@@ -1,0 +1,746 @@
+//! On-site sampling use cases: the sampling record (抽样单) checked against the published rules and
+//! DESIGN.md rules 2, 5, 8 and 22 at record time; signatures by every sampler and the enterprise (or
+//! its noted refusal to sign) that lock the record; corrections as new versions confirmed by the
+//! enterprise (rule 6); refusals co-signed by the enterprise's local bureau (rule 11); problem
+//! reports that stop sampling and reach both bureaus at once (rule 10).
+
+use choucha_domain::RuleViolation;
+use choucha_domain::organisation::OrgKind;
+use choucha_domain::plan::{self as plan_rules, BureauLevel, PastCheck, ProductKey};
+use choucha_domain::role::Role;
+use choucha_domain::sampling::{self as rules, RecordFields, RecordRequirements, Signer, TaskAction, TaskState};
+use choucha_store::audit::{self, AuditEntry};
+use choucha_store::draws::{self as store_draws, TaskRow};
+use choucha_store::sampling::{self as store, NewRecord, NewSignature, RecordRow};
+use choucha_store::{Page, enterprises, organisations, plans as store_plans};
+use chrono::{Months, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+use crate::implementation_rules::{self, RulesBody};
+use crate::{Actor, Result, ServiceError, Services, clamp_limit};
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SignatureView {
+    /// "sampler:<user id>" or "enterprise"
+    pub signer: String,
+    pub signer_name: String,
+    pub refused: bool,
+    pub refusal_reason: String,
+    pub witness_name: String,
+    pub image_sha256: String,
+    pub record_hash: String,
+    pub signed_at: chrono::DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RecordView {
+    pub id: i64,
+    pub task_id: i64,
+    pub version: i32,
+    /// draft | pending_confirmation | signed | superseded
+    pub state: String,
+    #[schema(value_type = Object)]
+    pub fields: RecordFields,
+    pub total_paid_yuan: String,
+    pub record_hash: String,
+    /// Changes of a correction: [field, old, new].
+    pub changes: Vec<(String, String, String)>,
+    pub correction_reason: String,
+    pub signatures: Vec<SignatureView>,
+    /// Who still has to sign.
+    pub missing: Vec<String>,
+}
+
+fn record_hash(task_id: i64, version: i32, fields_json: &str) -> String {
+    hex::encode(Sha256::digest(format!("{task_id}\n{version}\n{fields_json}").as_bytes()))
+}
+
+fn signer_key(s: &Signer) -> String {
+    match s {
+        Signer::Sampler(u) => format!("sampler:{u}"),
+        Signer::Enterprise => "enterprise".into(),
+    }
+}
+
+struct Ctx {
+    task: TaskRow,
+    team: Vec<i64>,
+    plan: store_plans::PlanRow,
+    item: store_plans::ItemRow,
+}
+
+async fn load(s: &Services, actor: &Actor, task_id: i64, must_be_member: bool) -> Result<Ctx> {
+    let db = s.store.reader();
+    let task = store_draws::get_task(db, task_id).await.map_err(|_| ServiceError::NotFound("抽样任务"))?;
+    let team = store_draws::team_of(db, task_id).await?;
+    let item = store_plans::get_item(db, task.item_id).await?;
+    let plan = store_plans::get_plan(db, item.plan_id).await?;
+    let member = team.contains(&actor.user_id) && actor.has(Role::Sampler);
+    if must_be_member && !member {
+        return Err(ServiceError::Forbidden("只有该任务抽样组的抽样人员可以填写和签署抽样文书".into()));
+    }
+    if !member && !actor.has(Role::Admin) && actor.org_id != Some(plan.organising_org_id) {
+        return Err(ServiceError::NotFound("抽样任务"));
+    }
+    Ok(Ctx { task, team, plan, item })
+}
+
+fn requirements(body: &RulesBody) -> RecordRequirements {
+    RecordRequirements {
+        min_test_quantity: body.test_quantity,
+        min_backup_quantity: body.backup_quantity,
+        min_base: body.min_base_quantity,
+        unit: body.quantity_unit.clone(),
+    }
+}
+
+fn level_of(kind: &str) -> BureauLevel {
+    match kind.parse::<OrgKind>() {
+        Ok(OrgKind::ProvinceBureau) => BureauLevel::Province,
+        Ok(OrgKind::CityBureau) => BureauLevel::City,
+        _ => BureauLevel::County,
+    }
+}
+
+/// Rules 5 and 22 again at record time, now that brand, standard and model are known.
+async fn recheck_limits(s: &Services, c: &Ctx, f: &RecordFields) -> Result<()> {
+    let db = s.store.reader();
+    let mut others = store_draws::batches_in_plan(db, c.plan.id, c.task.enterprise_id).await?;
+    if let Some(pos) = others.iter().position(|i| *i == c.item.id) {
+        others.remove(pos); // this task's own batch
+    }
+    let allowance = store_draws::allowances_of(db, c.plan.id)
+        .await?
+        .into_iter()
+        .find(|a| a.enterprise_id == c.task.enterprise_id)
+        .map(|a| plan_rules::BatchAllowance {
+            max_total: a.max_total as u32,
+            max_per_product: a.max_per_product as u32,
+            reason: a.reason,
+        });
+    plan_rules::check_batch_limits(&others, c.item.id, allowance.as_ref())?;
+
+    let ent = enterprises::get(db, c.task.enterprise_id).await?;
+    let producer =
+        if f.producer_uscc.trim().is_empty() { ent.uscc.clone() } else { f.producer_uscc.trim().to_uppercase() };
+    let opt = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
+    let key = ProductKey {
+        producer,
+        product: c.item.product.clone(),
+        standard: opt(&f.standard),
+        trademark: opt(&f.brand),
+        model: opt(&f.model),
+    };
+    let today = Utc::now();
+    let since = today.checked_sub_months(Months::new(plan_rules::REPEAT_WINDOW_MONTHS)).unwrap_or(today);
+    let organiser = organisations::get(db, c.plan.organising_org_id).await?;
+    let mut past = Vec::new();
+    for (rec_key, org_id, at) in past_records(s, &c.item.product, since, c.plan.id).await? {
+        let org = organisations::get(db, org_id).await?;
+        past.push(PastCheck {
+            bureau_id: org_id,
+            level: level_of(&org.kind),
+            bureau_name: org.name,
+            key: rec_key,
+            sampled_on: at.date_naive(),
+        });
+    }
+    plan_rules::check_repeat(
+        &past,
+        c.plan.organising_org_id,
+        level_of(&organiser.kind),
+        &key,
+        today.date_naive(),
+        false,
+    )?;
+    Ok(())
+}
+
+/// Product identities of signed records of `product` in other plans since `since`, with the
+/// organising bureau of their plan.
+async fn past_records(
+    s: &Services,
+    product: &str,
+    since: chrono::DateTime<Utc>,
+    except_plan: i64,
+) -> Result<Vec<(ProductKey, i64, chrono::DateTime<Utc>)>> {
+    let db = s.store.reader();
+    let tasks = store_draws::past_task_ids_of_product(db, product, since, except_plan).await?;
+    let ids: Vec<i64> = tasks.iter().map(|(t, ..)| *t).collect();
+    let by_task: BTreeMap<i64, (i64, i64)> = tasks.into_iter().map(|(t, e, o)| (t, (e, o))).collect();
+    let mut out = Vec::new();
+    for r in store::signed_records_of_tasks(db, &ids).await? {
+        let Ok(f) = serde_json::from_str::<RecordFields>(&r.fields_json) else { continue };
+        let Some((enterprise_id, org_id)) = by_task.get(&r.task_id).copied() else { continue };
+        let producer = if f.producer_uscc.trim().is_empty() {
+            enterprises::get(db, enterprise_id).await?.uscc
+        } else {
+            f.producer_uscc.trim().to_uppercase()
+        };
+        let opt = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
+        let key = ProductKey {
+            producer,
+            product: product.to_string(),
+            standard: opt(&f.standard),
+            trademark: opt(&f.brand),
+            model: opt(&f.model),
+        };
+        out.push((key, org_id, r.locked_at.unwrap_or(r.created_at)));
+    }
+    Ok(out)
+}
+
+async fn view(s: &Services, r: RecordRow, team: &[i64]) -> Result<RecordView> {
+    let sigs = store::signatures_of(s.store.reader(), r.id).await?;
+    let fields: RecordFields = serde_json::from_str(&r.fields_json).map_err(ServiceError::internal)?;
+    let signed: BTreeMap<Signer, bool> = sigs
+        .iter()
+        .filter_map(|g| {
+            let who = if g.signer == "enterprise" {
+                Signer::Enterprise
+            } else {
+                Signer::Sampler(g.signer.strip_prefix("sampler:")?.parse().ok()?)
+            };
+            Some((who, !g.refused))
+        })
+        .collect();
+    // A correction is confirmed by the enterprise alone.
+    let missing = if r.state == "pending_confirmation" {
+        if signed.contains_key(&Signer::Enterprise) { vec![] } else { vec!["enterprise".to_string()] }
+    } else {
+        rules::missing_signatures(team, &signed).iter().map(signer_key).collect()
+    };
+    let fen = fields.total_paid_fen();
+    Ok(RecordView {
+        id: r.id,
+        task_id: r.task_id,
+        version: r.version,
+        state: r.state,
+        total_paid_yuan: format!("{}.{:02}", fen / 100, fen % 100),
+        fields,
+        record_hash: r.record_hash,
+        changes: serde_json::from_str(&r.diff_json).unwrap_or_default(),
+        correction_reason: r.correction_reason,
+        signatures: sigs
+            .into_iter()
+            .map(|g| SignatureView {
+                signer: g.signer,
+                signer_name: g.signer_name,
+                refused: g.refused,
+                refusal_reason: g.refusal_reason,
+                witness_name: g.witness_name,
+                image_sha256: g.image_sha256,
+                record_hash: g.record_hash,
+                signed_at: g.signed_at,
+            })
+            .collect(),
+        missing,
+    })
+}
+
+/// Fill in (or change, until anyone signs) the sampling record of a task in progress.
+#[tracing::instrument(skip_all, fields(task_id))]
+pub async fn save_record(s: &Services, actor: &Actor, task_id: i64, fields: RecordFields) -> Result<RecordView> {
+    let c = load(s, actor, task_id, true).await?;
+    let versions = store::records_of_task(s.store.reader(), task_id).await?;
+    if versions.first().is_some_and(|v| v.state != "draft") {
+        return Err(ServiceError::Rule(RuleViolation::new(
+            "rule6_locked",
+            "抽样单已签字锁定；更正须作为新版本并经企业确认（规则6）",
+        )));
+    }
+    if c.task.state != TaskState::InProgress.as_str() {
+        return Err(ServiceError::Rule(RuleViolation::new(
+            "task_state",
+            "任务须先“开始抽样”（实施细则已公开）才能填写抽样单",
+        )));
+    }
+    let published = implementation_rules::require_published(s, c.item.id).await?;
+    let body: RulesBody = serde_json::from_str(&published.body_json).map_err(ServiceError::internal)?;
+    fields.validate(&requirements(&body), c.team.len()).map_err(ServiceError::Invalid)?;
+    recheck_limits(s, &c, &fields).await?;
+    let fields_json = serde_json::to_string(&fields).map_err(ServiceError::internal)?;
+    let tx = s.store.begin().await?;
+    let id = match versions.first() {
+        Some(v) if v.state == "draft" => {
+            if !store::signatures_of(&*tx, v.id).await?.is_empty() {
+                return Err(ServiceError::Rule(RuleViolation::new(
+                    "rule6_signed",
+                    "抽样单已有人签字，不能再修改；如需更正请提出更正（规则6）",
+                )));
+            }
+            store::update_draft(&tx, v.id, fields_json.clone(), record_hash(task_id, v.version, &fields_json)).await?;
+            v.id
+        }
+        Some(_) => {
+            return Err(ServiceError::Rule(RuleViolation::new(
+                "rule6_locked",
+                "抽样单已签字锁定；更正须作为新版本并经企业确认（规则6）",
+            )));
+        }
+        None => {
+            store::insert_record(
+                &tx,
+                NewRecord {
+                    task_id,
+                    version: 1,
+                    state: "draft".into(),
+                    record_hash: record_hash(task_id, 1, &fields_json),
+                    fields_json: fields_json.clone(),
+                    diff_json: "[]".into(),
+                    correction_reason: String::new(),
+                    created_by: actor.user_id,
+                },
+            )
+            .await?
+            .id
+        }
+    };
+    audit::append(
+        &tx,
+        &actor.audit_actor(),
+        AuditEntry::new(
+            "record.save",
+            "sampling_record",
+            id,
+            json!(null),
+            json!({"task_id": task_id, "fields": fields}),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    get_record(s, actor, task_id).await
+}
+
+/// A signature on the screen (PNG, base64) or a refusal to sign.
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct SignInput {
+    /// "self" (the signing sampler) or "enterprise" (its representative, on the sampler's device).
+    pub signer: String,
+    /// The representative's name (enterprise).
+    #[serde(default)]
+    pub name: String,
+    /// PNG image, base64.
+    #[serde(default)]
+    pub image_png_base64: String,
+    /// The enterprise refuses to sign (rule 6): the reason is noted, a witness may sign.
+    #[serde(default)]
+    pub refused: bool,
+    #[serde(default)]
+    pub refusal_reason: String,
+    #[serde(default)]
+    pub witness_name: String,
+    #[serde(default)]
+    pub witness_image_png_base64: String,
+}
+
+fn png_sha(b64: &str) -> std::result::Result<String, RuleViolation> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(b64.trim()).map_err(|_| {
+        RuleViolation::new("invalid_signature", "签名图片不是有效的 base64 数据").on_field("image_png_base64")
+    })?;
+    if bytes.len() < 8 || &bytes[..8] != b"\x89PNG\r\n\x1a\n" {
+        return Err(RuleViolation::new("invalid_signature", "签名须为 PNG 图片").on_field("image_png_base64"));
+    }
+    Ok(hex::encode(Sha256::digest(&bytes)))
+}
+
+/// Sign the current version. When everyone has signed (or the enterprise's refusal is noted) the
+/// record is locked and the task is sampled; a correction becomes valid on the enterprise's signature.
+pub async fn sign(s: &Services, actor: &Actor, task_id: i64, input: SignInput) -> Result<RecordView> {
+    let c = load(s, actor, task_id, true).await?;
+    let current = store::records_of_task(s.store.reader(), task_id)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(ServiceError::NotFound("抽样单"))?;
+    if !matches!(current.state.as_str(), "draft" | "pending_confirmation") {
+        return Err(ServiceError::Rule(RuleViolation::new("rule6_locked", "抽样单已签字锁定")));
+    }
+    let (signer, user_id, name) = match input.signer.as_str() {
+        "self" => {
+            if current.state == "pending_confirmation" {
+                return Err(ServiceError::Rule(RuleViolation::new(
+                    "rule6_confirmation",
+                    "更正须由被抽样企业签字确认（规则6）",
+                )));
+            }
+            (Signer::Sampler(actor.user_id), Some(actor.user_id), actor.display_name.clone())
+        }
+        "enterprise" => {
+            if input.name.trim().is_empty() {
+                return Err(ServiceError::invalid(
+                    RuleViolation::new("required", "请填写企业签字人姓名").on_field("name"),
+                ));
+            }
+            (Signer::Enterprise, None, input.name.trim().to_string())
+        }
+        other => {
+            return Err(ServiceError::invalid(
+                RuleViolation::new("invalid_signer", format!("未知签字人“{other}”（应为 self 或 enterprise）"))
+                    .on_field("signer"),
+            ));
+        }
+    };
+    let mut errs = Vec::new();
+    let (image_sha256, refused) = if input.refused {
+        if signer != Signer::Enterprise {
+            errs.push(RuleViolation::new("invalid_signer", "只有被抽样企业可以拒绝签字").on_field("refused"));
+        }
+        if current.state == "pending_confirmation" {
+            errs.push(
+                RuleViolation::new("rule6_confirmation", "更正须经企业签字确认，拒绝确认的更正不生效（规则6）")
+                    .on_field("refused"),
+            );
+        }
+        if input.refusal_reason.trim().is_empty() {
+            errs.push(RuleViolation::new("required", "请注明企业拒绝签字的情况（规则6）").on_field("refusal_reason"));
+        }
+        if !input.witness_image_png_base64.trim().is_empty()
+            && let Err(e) = png_sha(&input.witness_image_png_base64)
+        {
+            errs.push(e);
+        }
+        (String::new(), true)
+    } else {
+        match png_sha(&input.image_png_base64) {
+            Ok(h) => (h, false),
+            Err(e) => {
+                errs.push(e);
+                (String::new(), false)
+            }
+        }
+    };
+    if !errs.is_empty() {
+        return Err(ServiceError::Invalid(errs));
+    }
+    let key = signer_key(&signer);
+    let tx = s.store.begin().await?;
+    store::insert_signature(
+        &tx,
+        NewSignature {
+            record_id: current.id,
+            signer: key.clone(),
+            user_id,
+            signer_name: name,
+            image_b64: input.image_png_base64.trim().to_string(),
+            image_sha256,
+            refused,
+            refusal_reason: input.refusal_reason.trim().to_string(),
+            witness_name: input.witness_name.trim().to_string(),
+            witness_image_b64: input.witness_image_png_base64.trim().to_string(),
+            record_hash: current.record_hash.clone(),
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        choucha_store::StoreError::Duplicate(_) => {
+            ServiceError::Rule(RuleViolation::new("already_signed", "该签字人已签署此版本"))
+        }
+        other => other.into(),
+    })?;
+    let v = view(s, store::get_record(&*tx, current.id).await?, &c.team).await;
+    // The view above read outside the transaction: count this signature in.
+    let mut missing: Vec<String> = v.map(|v| v.missing).unwrap_or_default();
+    missing.retain(|m| *m != key);
+    let mut after = json!({"signer": key, "refused": refused, "record_hash": current.record_hash});
+    if missing.is_empty() {
+        store::set_record_state(&tx, current.id, &current.state, "signed").await?;
+        if current.state == "pending_confirmation" {
+            // The confirmed correction replaces the version it corrects.
+            if let Some(prev) =
+                store::records_of_task(&*tx, task_id).await?.into_iter().find(|r| r.version == current.version - 1)
+            {
+                store::set_record_state(&tx, prev.id, "signed", "superseded").await?;
+            }
+        } else {
+            let next = rules::transition(c.task.state.parse()?, TaskAction::CompleteRecord)?;
+            store_draws::set_task_state(&tx, task_id, &c.task.state, next.as_str()).await?;
+        }
+        after["locked"] = json!(true);
+    }
+    audit::append(
+        &tx,
+        &actor.audit_actor(),
+        AuditEntry::new("record.sign", "sampling_record", current.id, json!(null), after),
+    )
+    .await?;
+    tx.commit().await?;
+    get_record(s, actor, task_id).await
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct CorrectionInput {
+    #[schema(value_type = Object)]
+    pub fields: RecordFields,
+    pub reason: String,
+}
+
+/// Correct a signed record: a new version showing what changed, valid once the enterprise signs it.
+pub async fn correct(s: &Services, actor: &Actor, task_id: i64, input: CorrectionInput) -> Result<RecordView> {
+    let c = load(s, actor, task_id, true).await?;
+    let versions = store::records_of_task(s.store.reader(), task_id).await?;
+    let Some(current) = versions.first().filter(|v| v.state == "signed") else {
+        return Err(ServiceError::Rule(RuleViolation::new(
+            "rule6_not_signed",
+            "只有已签字锁定的抽样单需要更正；未签字的可直接修改",
+        )));
+    };
+    if input.reason.trim().is_empty() {
+        return Err(ServiceError::invalid(RuleViolation::new("required", "请说明更正或补充的理由").on_field("reason")));
+    }
+    let rules_row = implementation_rules::require_published(s, c.item.id).await?;
+    let body: RulesBody = serde_json::from_str(&rules_row.body_json).map_err(ServiceError::internal)?;
+    input.fields.validate(&requirements(&body), c.team.len()).map_err(ServiceError::Invalid)?;
+    let old: RecordFields = serde_json::from_str(&current.fields_json).map_err(ServiceError::internal)?;
+    let changes = rules::diff(&old, &input.fields);
+    if changes.is_empty() {
+        return Err(ServiceError::invalid(
+            RuleViolation::new("no_change", "更正内容与原抽样单相同").on_field("fields"),
+        ));
+    }
+    let fields_json = serde_json::to_string(&input.fields).map_err(ServiceError::internal)?;
+    let version = current.version + 1;
+    let tx = s.store.begin().await?;
+    let row = store::insert_record(
+        &tx,
+        NewRecord {
+            task_id,
+            version,
+            state: "pending_confirmation".into(),
+            record_hash: record_hash(task_id, version, &fields_json),
+            fields_json,
+            diff_json: serde_json::to_string(&changes).map_err(ServiceError::internal)?,
+            correction_reason: input.reason.trim().to_string(),
+            created_by: actor.user_id,
+        },
+    )
+    .await?;
+    audit::append(
+        &tx,
+        &actor.audit_actor(),
+        AuditEntry::new(
+            "record.correct",
+            "sampling_record",
+            row.id,
+            json!({"version": current.version}),
+            json!({"version": version, "changes": changes, "reason": input.reason}),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    get_record(s, actor, task_id).await
+}
+
+/// The task's record, newest version (the team, the organising bureau, admins).
+pub async fn get_record(s: &Services, actor: &Actor, task_id: i64) -> Result<RecordView> {
+    let c = load(s, actor, task_id, false).await?;
+    let r = store::records_of_task(s.store.reader(), task_id)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(ServiceError::NotFound("抽样单"))?;
+    view(s, r, &c.team).await
+}
+
+/// Every version of the task's record, newest first.
+pub async fn record_versions(s: &Services, actor: &Actor, task_id: i64) -> Result<Vec<RecordView>> {
+    let c = load(s, actor, task_id, false).await?;
+    let mut out = Vec::new();
+    for r in store::records_of_task(s.store.reader(), task_id).await? {
+        out.push(view(s, r, &c.team).await?);
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct RefusalInput {
+    /// What happened (e.g. 以明显不合理的样品价格阻碍抽样).
+    pub facts: String,
+}
+
+async fn notify_bureaus(
+    s: &Services,
+    tx: &choucha_store::Tx,
+    c: &Ctx,
+    kind: &str,
+    title: &str,
+    ref_id: i64,
+) -> Result<()> {
+    let ent = enterprises::get(s.store.reader(), c.task.enterprise_id).await?;
+    store::insert_inbox(tx, c.plan.organising_org_id, kind, title, "sampling_task", ref_id).await?;
+    if let Some(local) = store::local_bureau_of(s.store.reader(), &ent.division_code).await?
+        && local != c.plan.organising_org_id
+    {
+        store::insert_inbox(tx, local, kind, title, "sampling_task", ref_id).await?;
+    }
+    Ok(())
+}
+
+/// The enterprise refuses sampling (拒检): recorded by the team, final only when the enterprise's
+/// local bureau co-signs (rule 11).
+pub async fn refuse(s: &Services, actor: &Actor, task_id: i64, input: RefusalInput) -> Result<TaskState> {
+    let c = load(s, actor, task_id, true).await?;
+    let next = rules::transition(c.task.state.parse()?, TaskAction::Refuse)?;
+    if input.facts.trim().is_empty() {
+        return Err(ServiceError::invalid(RuleViolation::new("required", "请如实记录拒检情况").on_field("facts")));
+    }
+    let ent = enterprises::get(s.store.reader(), c.task.enterprise_id).await?;
+    let tx = s.store.begin().await?;
+    let o =
+        store::insert_outcome(&tx, task_id, "refusal", json!({"facts": input.facts.trim()}).to_string(), actor.user_id)
+            .await?;
+    store_draws::set_task_state(&tx, task_id, &c.task.state, next.as_str()).await?;
+    notify_bureaus(s, &tx, &c, "refusal", &format!("拒检待认定：{}（{}）", ent.name, c.item.product), task_id).await?;
+    audit::append(
+        &tx,
+        &actor.audit_actor(),
+        AuditEntry::new(
+            "task.refuse",
+            "sampling_task",
+            task_id,
+            json!({"state": c.task.state}),
+            json!({"state": next.as_str(), "outcome_id": o.id}),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(next)
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct CosignInput {
+    pub opinion: String,
+}
+
+/// The enterprise's local bureau co-signs the refusal determination (拒检认定表); the task is then
+/// a final refusal, published as 拒检.
+pub async fn cosign_refusal(s: &Services, actor: &Actor, task_id: i64, input: CosignInput) -> Result<TaskState> {
+    let db = s.store.reader();
+    let task = store_draws::get_task(db, task_id).await.map_err(|_| ServiceError::NotFound("抽样任务"))?;
+    let ent = enterprises::get(db, task.enterprise_id).await?;
+    let local = store::local_bureau_of(db, &ent.division_code).await?;
+    if !(actor.has(Role::LocalRegulator) && actor.org_id.is_some() && actor.org_id == local) {
+        return Err(ServiceError::Forbidden("拒检须由被抽样企业所在地县级市场监管部门会同认定（规则11）".into()));
+    }
+    let next = rules::transition(task.state.parse()?, TaskAction::CosignRefusal)?;
+    if input.opinion.trim().is_empty() {
+        return Err(ServiceError::invalid(RuleViolation::new("required", "请填写认定意见").on_field("opinion")));
+    }
+    let outcome = store::outcomes_of(db, task_id)
+        .await?
+        .into_iter()
+        .rev()
+        .find(|o| o.kind == "refusal")
+        .ok_or(ServiceError::NotFound("拒检记录"))?;
+    let tx = s.store.begin().await?;
+    store::cosign_outcome(&tx, outcome.id, actor.user_id, input.opinion.trim()).await?;
+    store_draws::set_task_state(&tx, task_id, &task.state, next.as_str()).await?;
+    audit::append(
+        &tx,
+        &actor.audit_actor(),
+        AuditEntry::new(
+            "task.refusal_cosign",
+            "sampling_task",
+            task_id,
+            json!({"state": task.state}),
+            json!({"state": next.as_str(), "opinion": input.opinion.trim()}),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(next)
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct ProblemInput {
+    /// e.g. 无证无照
+    pub violation: String,
+    pub facts: String,
+}
+
+/// A violation found on site (无证无照…) stops sampling and reaches the organising bureau and the
+/// enterprise's local bureau at once (rule 10).
+pub async fn report_problem(s: &Services, actor: &Actor, task_id: i64, input: ProblemInput) -> Result<TaskState> {
+    let c = load(s, actor, task_id, true).await?;
+    let next = rules::transition(c.task.state.parse()?, TaskAction::ReportProblem)?;
+    let mut errs = Vec::new();
+    if input.violation.trim().is_empty() {
+        errs.push(RuleViolation::new("required", "请填写涉嫌违法情形（如无证无照）").on_field("violation"));
+    }
+    if input.facts.trim().is_empty() {
+        errs.push(RuleViolation::new("required", "请如实记录发现的情况").on_field("facts"));
+    }
+    if !errs.is_empty() {
+        return Err(ServiceError::Invalid(errs));
+    }
+    let ent = enterprises::get(s.store.reader(), c.task.enterprise_id).await?;
+    let tx = s.store.begin().await?;
+    let o = store::insert_outcome(
+        &tx,
+        task_id,
+        "problem",
+        json!({"violation": input.violation.trim(), "facts": input.facts.trim()}).to_string(),
+        actor.user_id,
+    )
+    .await?;
+    store_draws::set_task_state(&tx, task_id, &c.task.state, next.as_str()).await?;
+    notify_bureaus(
+        s,
+        &tx,
+        &c,
+        "problem",
+        &format!("问题报送：{}涉嫌{}（{}）", ent.name, input.violation.trim(), c.item.product),
+        task_id,
+    )
+    .await?;
+    audit::append(
+        &tx,
+        &actor.audit_actor(),
+        AuditEntry::new(
+            "task.problem",
+            "sampling_task",
+            task_id,
+            json!({"state": c.task.state}),
+            json!({"state": next.as_str(), "outcome_id": o.id}),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(next)
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct InboxView {
+    pub id: i64,
+    pub kind: String,
+    pub title: String,
+    pub ref_type: String,
+    pub ref_id: i64,
+    pub created_at: chrono::DateTime<Utc>,
+}
+
+/// The caller's bureau's inbox (problem reports, refusals awaiting co-signature…), newest first.
+pub async fn inbox(s: &Services, actor: &Actor, before: Option<i64>, limit: Option<u64>) -> Result<Page<InboxView>> {
+    let is_bureau = actor.org_kind.as_deref().and_then(|k| k.parse::<OrgKind>().ok()).is_some_and(OrgKind::is_bureau);
+    let (Some(org), true) = (actor.org_id, is_bureau) else { return Err(ServiceError::forbidden()) };
+    let p = store::inbox_of(s.store.reader(), org, before, clamp_limit(limit)).await?;
+    Ok(Page {
+        items: p
+            .items
+            .into_iter()
+            .map(|i| InboxView {
+                id: i.id,
+                kind: i.kind,
+                title: i.title,
+                ref_type: i.ref_type,
+                ref_id: i.ref_id,
+                created_at: i.created_at,
+            })
+            .collect(),
+        next: p.next,
+    })
+}

@@ -1,0 +1,255 @@
+//! On-site sampling through the service layer: the record against the published rules, signatures
+//! that lock it, corrections confirmed by the enterprise, refusals co-signed by the local bureau and
+//! problem reports reaching both bureaus.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+use choucha_domain::rules::{Limit, RulesAction};
+use choucha_domain::sampling::RecordFields;
+use choucha_service::draws::{self, DrawFilters, DrawRequest};
+use choucha_service::implementation_rules::{self as irules, RulesBody, TestItemInput};
+use choucha_service::plans::{self, ItemInput, PlanDraft, PlanInput};
+use choucha_service::sampling::{self, CorrectionInput, CosignInput, ProblemInput, RefusalInput, SignInput};
+use choucha_service::testing::{Fixture, PASSWORD};
+use choucha_service::{Actor, ServiceError, Services, auth};
+
+const PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
+
+struct World {
+    fx: Fixture,
+    regulator: Actor,
+    s1: Actor,
+    s2: Actor,
+    task: i64,
+}
+
+fn s(w: &World) -> &Services {
+    &w.fx.services
+}
+
+async fn world() -> World {
+    let fx = Fixture::new().await;
+    let regulator = fx.user("dt_reg", &["regulator"], Some("dt")).await;
+    let tester = fx.user("lab_tester", &["tester"], Some("lab")).await;
+    fx.user("lab_s1", &["sampler"], Some("lab")).await;
+    fx.user("lab_s2", &["sampler"], Some("lab")).await;
+    for i in 0..3 {
+        fx.enterprise(&format!("大同市平城区示例加油站{i}"), "140213", "销售者、加油站", i + 1).await;
+    }
+    let svc = &fx.services;
+    let item = |p: &str, q: Option<u32>| ItemInput {
+        number: "1".into(),
+        category: "机械及安防".into(),
+        product: p.into(),
+        quota: q,
+        scopes: "销售者".into(),
+        sampling_org_code: Some("lab".into()),
+        testing_org_code: Some("lab".into()),
+        screening_org_code: None,
+    };
+    let draft = PlanDraft {
+        plan: PlanInput {
+            year: 2025,
+            title: "2025年车用柴油监督抽查".into(),
+            organising_org_code: Some("dt".into()),
+            ..Default::default()
+        },
+        items: vec![item("车用柴油", Some(10))],
+    };
+    let plan = plans::create(svc, &regulator, draft).await.unwrap();
+    plans::issue(svc, &regulator, plan.id).await.unwrap();
+    let diesel = plan.items[0].id;
+    let body = RulesBody {
+        standards: vec!["GB 19147-2016".into()],
+        test_items: vec![TestItemInput {
+            name: "硫含量".into(),
+            method: "SH/T 0689".into(),
+            limit: Limit::Max { max: 10.0, inclusive: true },
+            unit: "mg/kg".into(),
+            class: None,
+        }],
+        test_portion: "2L".into(),
+        backup_portion: "2L".into(),
+        judgement_principle: "全部符合为合格".into(),
+        test_quantity: Some(2.0),
+        backup_quantity: Some(2.0),
+        min_base_quantity: Some(200.0),
+        quantity_unit: "L".into(),
+        ..Default::default()
+    };
+    let r = irules::create_draft(svc, &tester, diesel, body).await.unwrap();
+    irules::step(svc, &tester, r.id, RulesAction::Submit, None).await.unwrap();
+    irules::step(svc, &regulator, r.id, RulesAction::Approve, None).await.unwrap();
+    irules::step(svc, &regulator, r.id, RulesAction::Publish, None).await.unwrap();
+    let d = draws::run(
+        svc,
+        &regulator,
+        DrawRequest {
+            item_id: diesel,
+            quota: 1,
+            seed: "s".into(),
+            stratified: false,
+            team_size: None,
+            filters: DrawFilters::default(),
+        },
+    )
+    .await
+    .unwrap();
+    let task = d.drawn[0].task_id.unwrap();
+    let s1 = auth::login(svc, "lab_s1", PASSWORD).await.unwrap();
+    let s2 = auth::login(svc, "lab_s2", PASSWORD).await.unwrap();
+    draws::start_task(svc, &s1, task).await.unwrap();
+    World { fx, regulator, s1, s2, task }
+}
+
+fn record() -> RecordFields {
+    RecordFields {
+        product_name: "车用柴油".into(),
+        brand: "中国石化".into(),
+        model: "0号".into(),
+        batch: "20251008".into(),
+        standard: "GB 19147-2016".into(),
+        sampling_base: 12000.0,
+        test_quantity: 2.0,
+        backup_quantity: 2.0,
+        unit: "L".into(),
+        unit_price: 7.35,
+        place: "加油机3号枪".into(),
+        domain: "circulation".into(),
+        sampled_at: "2025-10-10 10:30".into(),
+        test_seals: vec!["SXGH-000123".into()],
+        backup_seals: vec!["SXGH-000124".into()],
+        ..Default::default()
+    }
+}
+
+fn sign(signer: &str) -> SignInput {
+    SignInput {
+        signer: signer.into(),
+        name: if signer == "enterprise" { "王站长".into() } else { String::new() },
+        image_png_base64: PNG.into(),
+        refused: false,
+        refusal_reason: String::new(),
+        witness_name: String::new(),
+        witness_image_png_base64: String::new(),
+    }
+}
+
+#[tokio::test]
+async fn record_is_checked_against_the_rules_signed_by_all_then_locked() {
+    let w = world().await;
+    let mut few = record();
+    few.test_quantity = 1.0;
+    few.sampling_base = 100.0;
+    match sampling::save_record(s(&w), &w.s1, w.task, few).await {
+        Err(ServiceError::Invalid(v)) => {
+            let codes: Vec<_> = v.iter().map(|e| e.code).collect();
+            assert!(codes.contains(&"rules_quantity") && codes.contains(&"rules_min_base"), "{codes:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Someone outside the team may not fill it.
+    let outsider = w.fx.user("lab_s3", &["sampler"], Some("lab")).await;
+    assert!(matches!(sampling::save_record(s(&w), &outsider, w.task, record()).await, Err(ServiceError::Forbidden(_))));
+
+    let r = sampling::save_record(s(&w), &w.s1, w.task, record()).await.unwrap();
+    assert_eq!(r.total_paid_yuan, "14.70");
+    assert_eq!(r.missing.len(), 3);
+    let r = sampling::sign(s(&w), &w.s1, w.task, sign("self")).await.unwrap();
+    assert_eq!(r.missing.len(), 2);
+    // Once someone signed, the draft is no longer changed silently.
+    assert!(sampling::save_record(s(&w), &w.s1, w.task, record()).await.is_err());
+    sampling::sign(s(&w), &w.s2, w.task, sign("self")).await.unwrap();
+    let bad = SignInput { image_png_base64: "bm90IGEgcG5n".into(), ..sign("enterprise") };
+    assert!(matches!(sampling::sign(s(&w), &w.s2, w.task, bad).await, Err(ServiceError::Invalid(_))));
+    let r = sampling::sign(s(&w), &w.s2, w.task, sign("enterprise")).await.unwrap();
+    assert_eq!(r.state, "signed");
+    assert!(r.missing.is_empty());
+    assert!(r.signatures.iter().all(|g| g.record_hash == r.record_hash));
+    assert_eq!(draws::get_task(s(&w), &w.s1, w.task).await.unwrap().state, "sampled");
+    assert!(matches!(sampling::save_record(s(&w), &w.s1, w.task, record()).await, Err(ServiceError::Rule(_))));
+
+    // A correction is a new version showing the change, valid only on the enterprise's signature.
+    let mut fixed = record();
+    fixed.batch = "20251009".into();
+    let none = CorrectionInput { fields: fixed.clone(), reason: " ".into() };
+    assert!(sampling::correct(s(&w), &w.s1, w.task, none).await.is_err());
+    let c = sampling::correct(s(&w), &w.s1, w.task, CorrectionInput { fields: fixed, reason: "批号抄写错误".into() })
+        .await
+        .unwrap();
+    assert_eq!(c.state, "pending_confirmation");
+    assert_eq!(c.changes, vec![("batch".to_string(), "20251008".to_string(), "20251009".to_string())]);
+    assert!(sampling::sign(s(&w), &w.s1, w.task, sign("self")).await.is_err(), "a sampler cannot confirm it");
+    let refused = SignInput { refused: true, refusal_reason: "不同意".into(), ..sign("enterprise") };
+    assert!(
+        sampling::sign(s(&w), &w.s1, w.task, refused).await.is_err(),
+        "a refused confirmation does not make it valid"
+    );
+    let c = sampling::sign(s(&w), &w.s1, w.task, sign("enterprise")).await.unwrap();
+    assert_eq!((c.version, c.state.as_str()), (2, "signed"));
+    let versions = sampling::record_versions(s(&w), &w.regulator, w.task).await.unwrap();
+    assert_eq!(versions.iter().map(|v| v.state.as_str()).collect::<Vec<_>>(), ["signed", "superseded"]);
+}
+
+#[tokio::test]
+async fn an_enterprise_refusing_to_sign_is_noted_with_reason_and_witness() {
+    let w = world().await;
+    sampling::save_record(s(&w), &w.s1, w.task, record()).await.unwrap();
+    sampling::sign(s(&w), &w.s1, w.task, sign("self")).await.unwrap();
+    sampling::sign(s(&w), &w.s2, w.task, sign("self")).await.unwrap();
+    let no_reason = SignInput { refused: true, ..sign("enterprise") };
+    assert!(matches!(sampling::sign(s(&w), &w.s1, w.task, no_reason).await, Err(ServiceError::Invalid(_))));
+    let noted = SignInput {
+        refused: true,
+        refusal_reason: "负责人拒绝签字".into(),
+        witness_name: "李某（加油站员工）".into(),
+        witness_image_png_base64: PNG.into(),
+        ..sign("enterprise")
+    };
+    let r = sampling::sign(s(&w), &w.s1, w.task, noted).await.unwrap();
+    assert_eq!(r.state, "signed");
+    assert!(r.signatures.iter().any(|g| g.refused && g.witness_name.starts_with("李某")));
+}
+
+#[tokio::test]
+async fn a_refusal_is_final_only_when_the_enterprises_county_bureau_cosigns() {
+    let w = world().await;
+    assert!(sampling::refuse(s(&w), &w.s1, w.task, RefusalInput { facts: "".into() }).await.is_err());
+    sampling::refuse(s(&w), &w.s1, w.task, RefusalInput { facts: "以明显不合理的价格阻碍抽样".into() }).await.unwrap();
+    assert_eq!(draws::get_task(s(&w), &w.s1, w.task).await.unwrap().state, "refusal_pending");
+    let other_county = w.fx.user("yg_reg", &["local_regulator"], Some("dt-yg")).await;
+    assert!(matches!(
+        sampling::cosign_refusal(s(&w), &other_county, w.task, CosignInput { opinion: "同意".into() }).await,
+        Err(ServiceError::Forbidden(_))
+    ));
+    assert!(
+        sampling::cosign_refusal(s(&w), &w.regulator, w.task, CosignInput { opinion: "同意".into() }).await.is_err()
+    );
+    let county = w.fx.user("pc_reg", &["local_regulator"], Some("dt-pc")).await;
+    let inbox = sampling::inbox(s(&w), &county, None, None).await.unwrap();
+    assert!(inbox.items.iter().any(|i| i.kind == "refusal" && i.ref_id == w.task));
+    sampling::cosign_refusal(s(&w), &county, w.task, CosignInput { opinion: "经核实，认定为拒检".into() })
+        .await
+        .unwrap();
+    assert_eq!(draws::get_task(s(&w), &w.s1, w.task).await.unwrap().state, "refused");
+    assert!(sampling::cosign_refusal(s(&w), &county, w.task, CosignInput { opinion: "again".into() }).await.is_err());
+}
+
+#[tokio::test]
+async fn a_problem_stops_sampling_and_reaches_both_bureaus() {
+    let w = world().await;
+    let empty = ProblemInput { violation: "".into(), facts: "".into() };
+    match sampling::report_problem(s(&w), &w.s1, w.task, empty).await {
+        Err(ServiceError::Invalid(v)) => assert_eq!(v.len(), 2),
+        other => panic!("{other:?}"),
+    }
+    let p = ProblemInput { violation: "无证无照".into(), facts: "现场未能出示营业执照".into() };
+    sampling::report_problem(s(&w), &w.s1, w.task, p).await.unwrap();
+    let county = w.fx.user("pc_reg", &["local_regulator"], Some("dt-pc")).await;
+    for who in [&w.regulator, &county] {
+        let inbox = sampling::inbox(s(&w), who, None, None).await.unwrap();
+        assert!(inbox.items.iter().any(|i| i.kind == "problem" && i.title.contains("无证无照")), "{:?}", inbox.items);
+    }
+    // Sampling stopped.
+    assert!(sampling::save_record(s(&w), &w.s1, w.task, record()).await.is_err());
+    assert!(sampling::inbox(s(&w), &w.s1, None, None).await.is_err(), "samplers have no bureau inbox");
+}

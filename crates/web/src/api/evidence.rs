@@ -1,0 +1,207 @@
+//! Evidence of sampling tasks (DESIGN.md rule 7): one-request uploads of small files, resumable
+//! chunked uploads of large videos (`/api/v1/tasks/{id}/uploads`, `/api/v1/uploads/{id}`), the list
+//! with its checklist, and the stored files.
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::http::{HeaderMap, HeaderValue, Request, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use choucha_domain::RuleViolation;
+use choucha_service::ServiceError;
+use choucha_service::evidence::{
+    self, ChunkOutcome, EvidenceInput, EvidenceList, EvidenceView, UploadStart, UploadView,
+};
+use serde::{Deserialize, Serialize};
+use tower::ServiceExt;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::auth::ApiActor;
+use crate::error::{ApiError, ApiJson, ApiQuery, ApiResult, ErrorBody};
+
+/// Largest body of one request here: a one-request upload or one chunk. Larger files go in chunks.
+const CHUNK_LIMIT: usize = 64 * 1024 * 1024;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_evidence, add_evidence))
+        .routes(routes!(start_upload))
+        .routes(routes!(upload_status, put_chunk))
+        .routes(routes!(evidence_content))
+        .layer(DefaultBodyLimit::max(CHUNK_LIMIT))
+}
+
+/// A task's evidence and the checklist of the seven categories (which still have nothing).
+#[utoipa::path(get, path = "/api/v1/tasks/{id}/evidence", tag = "evidence", security(("bearer" = [])),
+    responses((status = 200, body = EvidenceList), (status = 404, body = ErrorBody)))]
+async fn list_evidence(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<EvidenceList>> {
+    Ok(Json(evidence::list(&st.services, &a, id).await?))
+}
+
+/// The multipart form of a one-request upload.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct EvidenceForm {
+    /// site | storage | labels | stock | process | seals | documents
+    category: String,
+    /// The photo or video (image/*, video/*), with its file name and content type.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+fn invalid(code: &'static str, message: &str, field: &'static str) -> ApiError {
+    ApiError(ServiceError::invalid(RuleViolation::new(code, message).on_field(field)))
+}
+
+/// Upload a small photo or video in one request (multipart `category` + `file`).
+#[utoipa::path(post, path = "/api/v1/tasks/{id}/evidence", tag = "evidence", security(("bearer" = [])),
+    request_body(content = EvidenceForm, content_type = "multipart/form-data"),
+    responses((status = 201, body = EvidenceView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn add_evidence(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    mut mp: Multipart,
+) -> ApiResult<(StatusCode, Json<EvidenceView>)> {
+    let mut category = String::new();
+    let mut file: Option<(String, String, Bytes)> = None;
+    loop {
+        let field = match mp.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(_) => {
+                return Err(invalid("bad_file", "文件上传失败（内容不完整或超过64MB，大文件请分片上传）", "file"));
+            }
+        };
+        match field.name().unwrap_or_default() {
+            "file" => {
+                let name = field.file_name().unwrap_or_default().to_string();
+                let ct = field.content_type().unwrap_or_default().to_string();
+                let bytes = field.bytes().await.map_err(|_| {
+                    invalid("bad_file", "文件上传失败（内容不完整或超过64MB，大文件请分片上传）", "file")
+                })?;
+                file = Some((name, ct, bytes));
+            }
+            "category" => category = field.text().await.unwrap_or_default(),
+            _ => {}
+        }
+    }
+    let Some((file_name, content_type, bytes)) = file else {
+        return Err(invalid("required", "请选择要上传的照片或视频", "file"));
+    };
+    let input = EvidenceInput { category, file_name, content_type };
+    Ok((StatusCode::CREATED, Json(evidence::add(&st.services, &a, id, input, &bytes).await?)))
+}
+
+/// Start a resumable upload (large videos); send the bytes with `PUT /api/v1/uploads/{id}?offset=N`.
+#[utoipa::path(post, path = "/api/v1/tasks/{id}/uploads", tag = "evidence", request_body = UploadStart,
+    security(("bearer" = [])),
+    responses((status = 201, body = UploadView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn start_upload(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<UploadStart>,
+) -> ApiResult<(StatusCode, Json<UploadView>)> {
+    Ok((StatusCode::CREATED, Json(evidence::start_upload(&st.services, &a, id, input).await?)))
+}
+
+/// How many bytes of an upload arrived (the offset to resume from), and its evidence once complete.
+#[utoipa::path(get, path = "/api/v1/uploads/{upload_id}", tag = "evidence", security(("bearer" = [])),
+    responses((status = 200, body = UploadView), (status = 404, body = ErrorBody)))]
+async fn upload_status(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(upload_id): Path<String>,
+) -> ApiResult<Json<UploadView>> {
+    Ok(Json(evidence::upload_status(&st.services, &a, &upload_id).await?))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct OffsetQuery {
+    /// Where this chunk starts: must equal the bytes received so far.
+    pub offset: u64,
+}
+
+/// The answer to a chunk sent at the wrong offset: resume from `offset`.
+#[derive(Serialize, ToSchema)]
+pub struct OffsetMismatch {
+    pub code: String,
+    pub message: String,
+    /// Bytes received so far: the offset of the next chunk.
+    pub offset: u64,
+}
+
+/// Send a chunk (raw bytes). The last chunk verifies the SHA-256 and records the evidence.
+#[utoipa::path(put, path = "/api/v1/uploads/{upload_id}", tag = "evidence", params(OffsetQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"), security(("bearer" = [])),
+    responses((status = 200, body = UploadView), (status = 409, body = OffsetMismatch), (status = 422, body = ErrorBody)))]
+async fn put_chunk(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(upload_id): Path<String>,
+    ApiQuery(q): ApiQuery<OffsetQuery>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    match evidence::put_chunk(&st.services, &a, &upload_id, q.offset, &body).await? {
+        ChunkOutcome::Accepted(v) => {
+            let mut r = Json(&v).into_response();
+            r.headers_mut().insert("upload-offset", HeaderValue::from(v.received));
+            Ok(r)
+        }
+        ChunkOutcome::WrongOffset { received } => {
+            let body = OffsetMismatch {
+                code: "upload_offset".into(),
+                message: format!("分片位置不对：已收到{received}字节，请从第{received}字节继续上传"),
+                offset: received,
+            };
+            let mut r = (StatusCode::CONFLICT, Json(body)).into_response();
+            r.headers_mut().insert("upload-offset", HeaderValue::from(received));
+            Ok(r)
+        }
+    }
+}
+
+/// The stored file, byte for byte, with its content type (ranges supported, for videos).
+#[utoipa::path(get, path = "/api/v1/evidence/{id}/content", tag = "evidence", security(("bearer" = [])),
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 404, body = ErrorBody)))]
+async fn evidence_content(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let c = evidence::content(&st.services, &a, id).await?;
+    let mut req = Request::new(Body::empty());
+    for h in [header::RANGE, header::IF_MODIFIED_SINCE, header::IF_UNMODIFIED_SINCE] {
+        if let Some(v) = headers.get(&h) {
+            req.headers_mut().insert(h, v.clone());
+        }
+    }
+    let served = tower_http::services::ServeFile::new(&c.path)
+        .oneshot(req)
+        .await
+        .map_err(|e| ApiError(ServiceError::internal(e)))?;
+    let mut r = served.map(Body::new);
+    let h = r.headers_mut();
+    if let Ok(ct) = HeaderValue::from_str(&c.evidence.content_type) {
+        h.insert(header::CONTENT_TYPE, ct);
+    }
+    if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", c.evidence.sha256)) {
+        h.insert(header::ETAG, etag);
+    }
+    if let Ok(sha) = HeaderValue::from_str(&c.evidence.sha256) {
+        h.insert("x-content-sha256", sha);
+    }
+    // Uploaded content from users: never sniffed, never run as a page of this origin (SVG may script).
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'"));
+    Ok(r)
+}

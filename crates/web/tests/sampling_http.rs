@@ -1,0 +1,89 @@
+//! On-site sampling over HTTP: rule codes come back with the refusal, the record locks when signed.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use common::TestServer;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
+
+async fn task_in_progress(srv: &TestServer) -> (common::Api, common::Api, i64) {
+    srv.fx.user("dt_reg", &["regulator"], Some("dt")).await;
+    srv.fx.user("lab_tester", &["tester"], Some("lab")).await;
+    srv.fx.user("lab_s1", &["sampler"], Some("lab")).await;
+    srv.fx.user("lab_s2", &["sampler"], Some("lab")).await;
+    srv.fx.enterprise("大同市平城区示例加油站", "140213", "销售者、加油站", 1).await;
+    let reg = srv.api("dt_reg").await;
+    let (_, plan) = reg
+        .post(
+            "/api/v1/plans",
+            json!({"plan": {"year": 2025, "title": "2025年车用柴油抽查", "organising_org_code": "dt"},
+                   "items": [{"number": "1", "category": "机械及安防", "product": "车用柴油", "quota": 5, "scopes": "销售者", "sampling_org_code": "lab", "testing_org_code": "lab"}]}),
+        )
+        .await;
+    let (id, item) = (plan["id"].as_i64().unwrap(), plan["items"][0]["id"].as_i64().unwrap());
+    reg.post(&format!("/api/v1/plans/{id}/issue"), json!({})).await;
+    let tester = srv.api("lab_tester").await;
+    let (_, r) = tester
+        .post(
+            &format!("/api/v1/items/{item}/rules"),
+            json!({"standards": ["GB 19147-2016"], "test_items": [{"name": "硫含量", "limit": {"kind": "max", "max": 10.0, "inclusive": true}, "unit": "mg/kg"}],
+                   "test_portion": "2L", "backup_portion": "2L", "judgement_principle": "全部符合为合格", "test_quantity": 2.0, "backup_quantity": 2.0, "min_base_quantity": 200.0, "quantity_unit": "L"}),
+        )
+        .await;
+    let rid = r["id"].as_i64().unwrap();
+    tester.post(&format!("/api/v1/rules/{rid}/steps"), json!({"action": "submit"})).await;
+    reg.post(&format!("/api/v1/rules/{rid}/steps"), json!({"action": "approve"})).await;
+    reg.post(&format!("/api/v1/rules/{rid}/steps"), json!({"action": "publish"})).await;
+    let (_, d) = reg.post("/api/v1/draws", json!({"item_id": item, "quota": 1, "seed": "s"})).await;
+    let task = d["drawn"][0]["task_id"].as_i64().unwrap();
+    let s1 = srv.api("lab_s1").await;
+    let s2 = srv.api("lab_s2").await;
+    assert_eq!(s1.post(&format!("/api/v1/tasks/{task}/start"), json!({})).await.0, StatusCode::OK);
+    (s1, s2, task)
+}
+
+fn record(test_quantity: f64) -> Value {
+    json!({"product_name": "车用柴油", "brand": "中国石化", "model": "0号", "sampling_base": 12000.0, "test_quantity": test_quantity,
+           "backup_quantity": 2.0, "unit": "L", "unit_price": 7.35, "place": "3号枪", "domain": "circulation",
+           "sampled_at": "2025-10-10 10:30", "test_seals": ["SXGH-000123"], "backup_seals": ["SXGH-000124"]})
+}
+
+#[tokio::test]
+async fn the_record_is_refused_with_the_rule_then_signed_and_locked() {
+    let srv = TestServer::start().await;
+    let (s1, s2, task) = task_in_progress(&srv).await;
+    let (status, body) = s1.put(&format!("/api/v1/tasks/{task}/record"), record(1.0)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["code"], "rules_quantity");
+    assert_eq!(body["errors"][0]["field"], "test_quantity");
+    let (status, r) = s1.put(&format!("/api/v1/tasks/{task}/record"), record(2.0)).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(r["total_paid_yuan"], "14.70");
+    let path = format!("/api/v1/tasks/{task}/record/signatures");
+    s1.post(&path, json!({"signer": "self", "image_png_base64": PNG})).await;
+    s2.post(&path, json!({"signer": "self", "image_png_base64": PNG})).await;
+    let (status, r) = s2.post(&path, json!({"signer": "enterprise", "name": "王站长", "image_png_base64": PNG})).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(r["state"], "signed");
+    let (status, body) = s1.put(&format!("/api/v1/tasks/{task}/record"), record(2.0)).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body["code"], "rule6_locked");
+}
+
+#[tokio::test]
+async fn a_problem_report_reaches_the_organising_bureaus_inbox() {
+    let srv = TestServer::start().await;
+    let (s1, _, task) = task_in_progress(&srv).await;
+    let (status, body) = s1
+        .post(&format!("/api/v1/tasks/{task}/problem"), json!({"violation": "无证无照", "facts": "未能出示营业执照"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["state"], "problem");
+    let reg = srv.api("dt_reg").await;
+    let (_, inbox) = reg.get("/api/v1/inbox").await;
+    assert!(inbox["items"].as_array().unwrap().iter().any(|i| i["kind"] == "problem"), "{inbox}");
+    assert_eq!(s1.get("/api/v1/inbox").await.0, StatusCode::FORBIDDEN);
+}
