@@ -71,6 +71,43 @@ async fn the_record_is_refused_with_the_rule_then_signed_and_locked() {
     let (status, body) = s1.put(&format!("/api/v1/tasks/{task}/record"), record(2.0)).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(body["code"], "rule6_locked");
+
+    // The paper form as PDF, with every field and the signatures placed.
+    let r = s1
+        .client
+        .get(srv.url(&format!("/api/v1/tasks/{task}/record.pdf")))
+        .bearer_auth(&s1.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let pdf = r.bytes().await.unwrap().to_vec();
+    let raw = String::from_utf8_lossy(&pdf);
+    let images = raw.matches("/Subtype /Image").count() + raw.matches("/Subtype/Image").count();
+    assert!(images >= 1, "signature images are embedded");
+    let dir = std::env::temp_dir().join(format!("choucha-record-{task}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("record.pdf");
+    std::fs::write(&file, &pdf).unwrap();
+    match std::process::Command::new("pdftotext").arg(&file).arg("-").output() {
+        Ok(out) => {
+            let text: String = String::from_utf8_lossy(&out.stdout).split_whitespace().collect();
+            for want in [
+                "车用柴油",
+                "中国石化",
+                "SXGH-000123",
+                "SXGH-000124",
+                "大同市平城区示例加油站",
+                "王站长",
+                "14.70",
+                "2025年车用柴油抽查",
+            ] {
+                assert!(text.contains(want), "{want} missing from the sampling record PDF");
+            }
+        }
+        Err(_) => assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "pdftotext is required under CI"),
+    }
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[tokio::test]

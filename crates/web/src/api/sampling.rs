@@ -26,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cosign_refusal))
         .routes(routes!(report_problem))
         .routes(routes!(inbox))
+        .routes(routes!(record_pdf))
 }
 
 /// The task's sampling record (newest version).
@@ -157,4 +158,24 @@ async fn inbox(
 ) -> ApiResult<Json<InboxPage>> {
     let p = sampling::inbox(&st.services, &a, q.before, q.limit).await?;
     Ok(Json(InboxPage { items: p.items, next: p.next }))
+}
+
+/// The sampling record as the paper form, with the signatures placed (PDF).
+#[utoipa::path(get, path = "/api/v1/tasks/{id}/record.pdf", tag = "sampling", security(("bearer" = [])),
+    responses((status = 200, content_type = "application/pdf"), (status = 404, body = ErrorBody)))]
+async fn record_pdf(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<axum::response::Response, crate::error::ApiError> {
+    use axum::response::IntoResponse;
+    let pdf = sampling::record_pdf(&st.services, &a, id).await?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/pdf".to_string()),
+            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"sampling-record-{id}.pdf\"")),
+        ],
+        pdf,
+    )
+        .into_response())
 }
