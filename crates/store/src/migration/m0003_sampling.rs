@@ -4,7 +4,7 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
-use super::idx;
+use super::{fk, idx};
 
 pub struct Migration;
 
@@ -12,10 +12,6 @@ impl MigrationName for Migration {
     fn name(&self) -> &str {
         "m0003_sampling"
     }
-}
-
-fn fk(name: &str, from: &'static str, col: &'static str, to: &'static str) -> ForeignKeyCreateStatement {
-    ForeignKey::create().name(name).from(from, col).to(to, "id").take()
 }
 
 #[async_trait::async_trait]

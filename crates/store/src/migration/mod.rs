@@ -18,6 +18,11 @@ fn idx(name: &str, table: &'static str, cols: &[&'static str]) -> IndexCreateSta
     i.take()
 }
 
+/// A foreign key from `from.col` to `to.id`.
+fn fk(name: &str, from: &'static str, col: &'static str, to: &'static str) -> ForeignKeyCreateStatement {
+    ForeignKey::create().name(name).from(from, col).to(to, "id").take()
+}
+
 pub struct Migrator;
 
 #[async_trait::async_trait]
