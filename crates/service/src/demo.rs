@@ -87,6 +87,17 @@ pub async fn load(s: &Services, mut progress: impl FnMut(DemoProgress)) -> Resul
     let enterprises_created = load_registry(s, &mut progress).await?;
     let (users_created, accounts) = load_users(s, &mut progress).await?;
     let plans_created = crate::demo_plans::load_plans(s).await?.len();
+    let mut accounts = accounts;
+    for (username, name) in crate::demo_plans::GUOHAI_SAMPLERS {
+        accounts.push(DemoAccount {
+            username: username.into(),
+            display_name: name.into(),
+            roles: vec![Role::Sampler.as_str().into()],
+            role_labels: Role::Sampler.label().into(),
+            belongs_to: Some("山西国海质检技术服务有限公司（车用柴油抽样）".into()),
+            created: plans_created > 0,
+        });
+    }
     Ok(DemoSummary {
         already_loaded: organisations_created + enterprises_created + users_created + plans_created == 0,
         organisations_created,

@@ -17,6 +17,9 @@ const WHO: &str = "demo";
 /// Samplers of 山西国海 (it samples Datong's 车用柴油).
 pub const GUOHAI_SAMPLERS: [(&str, &str); 2] = [("gh_sampler1", "郭海峰"), ("gh_sampler2", "韩晓燕")];
 
+/// Synthetic identity numbers of those samplers (shown on the sampling record).
+const GUOHAI_SAMPLER_IDS: [&str; 2] = ["140211198706153318", "140203199002284526"];
+
 /// The institutions of an item: sampling, testing, screening.
 type Assigned<'a> = (&'a str, &'a str, Option<&'a str>);
 
@@ -153,7 +156,7 @@ pub fn diesel_rules() -> RulesBody {
 /// Load both plans (issued), two samplers of 山西国海, and Datong's 车用柴油 rules (published).
 /// Creates only what is missing; returns the ids of the plans it created.
 pub async fn load_plans(s: &Services) -> Result<Vec<i64>> {
-    for (username, name) in GUOHAI_SAMPLERS {
+    for ((username, name), id_card_no) in GUOHAI_SAMPLERS.into_iter().zip(GUOHAI_SAMPLER_IDS) {
         if choucha_store::users::find_by_username(s.store.reader(), username).await?.is_none() {
             users::create_as_system(
                 s,
@@ -164,6 +167,7 @@ pub async fn load_plans(s: &Services) -> Result<Vec<i64>> {
                     password: PASSWORD.into(),
                     roles: vec!["sampler".into()],
                     org_code: Some(GUOHAI_ORG.into()),
+                    id_card_no: id_card_no.into(),
                     ..Default::default()
                 },
             )

@@ -371,12 +371,14 @@ pub async fn sign(s: &Services, actor: &Actor, task_id: i64, input: SignInput) -
             (Signer::Sampler(actor.user_id), Some(actor.user_id), actor.display_name.clone())
         }
         "enterprise" => {
-            if input.name.trim().is_empty() {
+            // Whoever refuses to sign may not give a name either; the refusal is noted as the enterprise's.
+            let name = input.name.trim();
+            if name.is_empty() && !input.refused {
                 return Err(ServiceError::invalid(
                     RuleViolation::new("required", "请填写企业签字人姓名").on_field("name"),
                 ));
             }
-            (Signer::Enterprise, None, input.name.trim().to_string())
+            (Signer::Enterprise, None, if name.is_empty() { "被抽样单位".to_string() } else { name.to_string() })
         }
         other => {
             return Err(ServiceError::invalid(

@@ -198,7 +198,9 @@ async fn an_enterprise_refusing_to_sign_is_noted_with_reason_and_witness() {
     sampling::sign(s(&w), &w.s2, w.task, sign("self")).await.unwrap();
     let no_reason = SignInput { refused: true, ..sign("enterprise") };
     assert!(matches!(sampling::sign(s(&w), &w.s1, w.task, no_reason).await, Err(ServiceError::Invalid(_))));
+    // Nobody gives a name when refusing: the refusal is the enterprise's.
     let noted = SignInput {
+        name: String::new(),
         refused: true,
         refusal_reason: "负责人拒绝签字".into(),
         witness_name: "李某（加油站员工）".into(),
