@@ -204,6 +204,23 @@ pub enum BureauLevel {
     County,
 }
 
+impl BureauLevel {
+    /// The level of a bureau of this kind (institutions and local bureaus count as county level).
+    pub fn of(kind: crate::organisation::OrgKind) -> BureauLevel {
+        use crate::organisation::OrgKind as K;
+        match kind {
+            K::ProvinceBureau => BureauLevel::Province,
+            K::CityBureau => BureauLevel::City,
+            K::LocalBureau | K::Institution => BureauLevel::County,
+        }
+    }
+
+    /// The level of a bureau given its stored kind code.
+    pub fn of_code(kind: &str) -> BureauLevel {
+        kind.parse().map(BureauLevel::of).unwrap_or(BureauLevel::County)
+    }
+}
+
 /// The identity of a product for rule 22: the same producer, standard, trademark and
 /// specification/model. Unknown parts (at draw time only the producer and product are known) do not
 /// tell two products apart.
@@ -321,6 +338,14 @@ mod tests {
         let mall = BatchAllowance { max_total: 6, max_per_product: 2, reason: "大型超市，销售品牌多".into() };
         assert!(check_batch_limits(&[1, 2, 3], 1, Some(&mall)).is_ok());
         assert!(check_batch_limits(&[1, 1], 1, Some(&mall)).is_err());
+    }
+
+    #[test]
+    fn bureau_levels_follow_the_organisation_kind() {
+        assert_eq!(BureauLevel::of_code("province_bureau"), BureauLevel::Province);
+        assert_eq!(BureauLevel::of_code("city_bureau"), BureauLevel::City);
+        assert_eq!(BureauLevel::of_code("local_bureau"), BureauLevel::County);
+        assert!(BureauLevel::Province < BureauLevel::County, "a lower level compares greater");
     }
 
     #[test]

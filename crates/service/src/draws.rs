@@ -9,11 +9,11 @@
 use choucha_domain::RuleViolation;
 use choucha_domain::draw::{self, Candidate, DrawInput, DrawResult, SamplerCandidate};
 use choucha_domain::enterprise::{EnterpriseKind, EnterpriseStatus};
-use choucha_domain::organisation::OrgKind;
 use choucha_domain::plan::{
     self as plan_rules, BatchAllowance, BureauLevel, PastCheck, ProductKey, Scope, parse_scopes,
 };
 use choucha_domain::role::{Permission, Role};
+use choucha_domain::sampling::{self as task_rules, TaskAction, TaskState};
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::draws::{self as store_draws, CandidateFilter, DrawRow, NewDraw};
 use choucha_store::plans::{self as store_plans, ItemRow, PlanRow};
@@ -123,14 +123,6 @@ pub fn propose_seed() -> String {
     format!("{}-{}", Utc::now().format("%Y%m%d"), uuid::Uuid::new_v4().simple())
 }
 
-fn bureau_level(kind: &str) -> BureauLevel {
-    match kind.parse::<OrgKind>() {
-        Ok(OrgKind::ProvinceBureau) => BureauLevel::Province,
-        Ok(OrgKind::CityBureau) => BureauLevel::City,
-        _ => BureauLevel::County,
-    }
-}
-
 async fn load(s: &Services, item_id: i64) -> Result<(ItemRow, PlanRow)> {
     let db = s.store.reader();
     let item = store_plans::get_item(db, item_id).await.map_err(|_| ServiceError::NotFound("计划条目"))?;
@@ -229,21 +221,21 @@ async fn pool(
     let today = Utc::now();
     let since = today.checked_sub_months(Months::new(plan_rules::REPEAT_WINDOW_MONTHS)).unwrap_or(today);
     let past_rows = store_draws::past_tasks_of_product(db, &item.product, since, plan.id).await?;
-    let past_orgs: Vec<i64> = past_rows.iter().map(|(_, o, _)| *o).collect();
+    let past_orgs: Vec<i64> = past_rows.iter().map(|(_, _, o, _)| *o).collect();
     let orgs: BTreeMap<i64, (String, String)> =
         organisations::get_many(db, &past_orgs).await?.into_iter().map(|o| (o.id, (o.name, o.kind))).collect();
     let mut past: BTreeMap<i64, Vec<PastCheck>> = BTreeMap::new();
-    for (e, o, at) in past_rows {
+    for (_, e, o, at) in past_rows {
         let (name, kind) = orgs.get(&o).cloned().unwrap_or_default();
         past.entry(e).or_default().push(PastCheck {
             bureau_id: o,
             bureau_name: name,
-            level: bureau_level(&kind),
+            level: BureauLevel::of_code(&kind),
             key: ProductKey::default(),
             sampled_on: at.date_naive(),
         });
     }
-    let level = bureau_level(&organiser.kind);
+    let level = BureauLevel::of_code(&organiser.kind);
     let mut candidates = Vec::new();
     let mut by_uscc = BTreeMap::new();
     let mut exclusions = Vec::new();
@@ -438,7 +430,8 @@ async fn run_inner(s: &Services, actor: &Actor, req: DrawRequest, redraw: Option
     )
     .await?;
     if let Some(r) = &redraw {
-        store_draws::set_task_state(&tx, r.replaces_task_id, "assigned", "not_sampled").await?;
+        let next = task_rules::transition(TaskState::Assigned, TaskAction::MarkNotSampled)?;
+        store_draws::set_task_state(&tx, r.replaces_task_id, TaskState::Assigned.as_str(), next.as_str()).await?;
     }
     for d in &result.drawn {
         let (eid, _) =
@@ -770,15 +763,7 @@ pub struct TaskView {
 }
 
 fn task_state_label(s: &str) -> &'static str {
-    match s {
-        "assigned" => "待抽样",
-        "in_progress" => "抽样中",
-        "sampled" => "已抽样",
-        "refused" => "拒检",
-        "problem" => "问题报送",
-        "not_sampled" => "未抽样",
-        _ => "未知",
-    }
+    s.parse::<TaskState>().map(TaskState::label).unwrap_or("未知")
 }
 
 async fn task_view(s: &Services, t: choucha_store::draws::TaskRow) -> Result<TaskView> {
@@ -839,15 +824,10 @@ pub async fn start_task(s: &Services, actor: &Actor, id: i64) -> Result<TaskView
     if !store_draws::team_of(db, id).await?.contains(&actor.user_id) {
         return Err(ServiceError::Forbidden("只有该任务抽样组的成员可以开始抽样".into()));
     }
-    if t.state != "assigned" {
-        return Err(ServiceError::Rule(RuleViolation::new(
-            "task_state",
-            format!("任务当前为“{}”，不能开始抽样", task_state_label(&t.state)),
-        )));
-    }
+    let next = task_rules::transition(t.state.parse()?, TaskAction::Start)?;
     let rules = implementation_rules::require_published(s, t.item_id).await?;
     let tx = s.store.begin().await?;
-    store_draws::set_task_state(&tx, id, "assigned", "in_progress").await?;
+    store_draws::set_task_state(&tx, id, &t.state, next.as_str()).await?;
     audit::append(
         &tx,
         &actor.audit_actor(),

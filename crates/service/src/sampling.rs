@@ -97,14 +97,6 @@ fn requirements(body: &RulesBody) -> RecordRequirements {
     }
 }
 
-fn level_of(kind: &str) -> BureauLevel {
-    match kind.parse::<OrgKind>() {
-        Ok(OrgKind::ProvinceBureau) => BureauLevel::Province,
-        Ok(OrgKind::CityBureau) => BureauLevel::City,
-        _ => BureauLevel::County,
-    }
-}
-
 /// Rules 5 and 22 again at record time, now that brand, standard and model are known.
 async fn recheck_limits(s: &Services, c: &Ctx, f: &RecordFields) -> Result<()> {
     let db = s.store.reader();
@@ -142,7 +134,7 @@ async fn recheck_limits(s: &Services, c: &Ctx, f: &RecordFields) -> Result<()> {
         let org = organisations::get(db, org_id).await?;
         past.push(PastCheck {
             bureau_id: org_id,
-            level: level_of(&org.kind),
+            level: BureauLevel::of_code(&org.kind),
             bureau_name: org.name,
             key: rec_key,
             sampled_on: at.date_naive(),
@@ -151,7 +143,7 @@ async fn recheck_limits(s: &Services, c: &Ctx, f: &RecordFields) -> Result<()> {
     plan_rules::check_repeat(
         &past,
         c.plan.organising_org_id,
-        level_of(&organiser.kind),
+        BureauLevel::of_code(&organiser.kind),
         &key,
         today.date_naive(),
         false,
@@ -168,9 +160,9 @@ async fn past_records(
     except_plan: i64,
 ) -> Result<Vec<(ProductKey, i64, chrono::DateTime<Utc>)>> {
     let db = s.store.reader();
-    let tasks = store_draws::past_task_ids_of_product(db, product, since, except_plan).await?;
+    let tasks = store_draws::past_tasks_of_product(db, product, since, except_plan).await?;
     let ids: Vec<i64> = tasks.iter().map(|(t, ..)| *t).collect();
-    let by_task: BTreeMap<i64, (i64, i64)> = tasks.into_iter().map(|(t, e, o)| (t, (e, o))).collect();
+    let by_task: BTreeMap<i64, (i64, i64)> = tasks.into_iter().map(|(t, e, o, _)| (t, (e, o))).collect();
     let mut out = Vec::new();
     for r in store::signed_records_of_tasks(db, &ids).await? {
         let Ok(f) = serde_json::from_str::<RecordFields>(&r.fields_json) else { continue };

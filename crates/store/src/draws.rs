@@ -332,57 +332,14 @@ pub async fn candidates(db: &impl ConnectionTrait, f: &CandidateFilter) -> Resul
     Ok(out)
 }
 
-/// Earlier live tasks of a product (by name) since a time, outside `except_plan`:
-/// (enterprise id, organising bureau id, when).
+/// Earlier live tasks of a product (by name) since a time, outside `except_plan`: the history of
+/// rule 22, as (task id, enterprise id, organising bureau id, when).
 pub async fn past_tasks_of_product(
     db: &impl ConnectionTrait,
     product: &str,
     since: chrono::DateTime<Utc>,
     except_plan: i64,
-) -> Result<Vec<(i64, i64, chrono::DateTime<Utc>)>, StoreError> {
-    use crate::entity::{plan, plan_item};
-    let items: Vec<(i64, i64)> = plan_item::Entity::find()
-        .select_only()
-        .column(plan_item::Column::Id)
-        .column(plan_item::Column::PlanId)
-        .filter(plan_item::Column::Product.eq(product))
-        .filter(plan_item::Column::PlanId.ne(except_plan))
-        .into_tuple()
-        .all(db)
-        .await?;
-    if items.is_empty() {
-        return Ok(Vec::new());
-    }
-    let plan_ids: Vec<i64> = items.iter().map(|(_, p)| *p).collect();
-    let plan_org: std::collections::BTreeMap<i64, i64> = plan::Entity::find()
-        .filter(plan::Column::Id.is_in(plan_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p.organising_org_id))
-        .collect();
-    let rows: Vec<(i64, i64, chrono::DateTime<Utc>)> = sampling_task::Entity::find()
-        .select_only()
-        .column(sampling_task::Column::EnterpriseId)
-        .column(sampling_task::Column::PlanId)
-        .column(sampling_task::Column::CreatedAt)
-        .filter(sampling_task::Column::ItemId.is_in(items.iter().map(|(i, _)| *i).collect::<Vec<_>>()))
-        .filter(sampling_task::Column::CreatedAt.gte(since))
-        .filter(sampling_task::Column::State.is_in(LIVE))
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().map(|(e, p, at)| (e, plan_org.get(&p).copied().unwrap_or_default(), at)).collect())
-}
-
-/// Live tasks of a product (by name) since a time, outside `except_plan`: (task id, enterprise id,
-/// organising bureau id) — the history rule 22 compares signed records against.
-pub async fn past_task_ids_of_product(
-    db: &impl ConnectionTrait,
-    product: &str,
-    since: chrono::DateTime<Utc>,
-    except_plan: i64,
-) -> Result<Vec<(i64, i64, i64)>, StoreError> {
+) -> Result<Vec<(i64, i64, i64, chrono::DateTime<Utc>)>, StoreError> {
     use crate::entity::{plan, plan_item};
     let items: Vec<(i64, i64)> = plan_item::Entity::find()
         .select_only()
@@ -403,18 +360,19 @@ pub async fn past_task_ids_of_product(
         .into_iter()
         .map(|p| (p.id, p.organising_org_id))
         .collect();
-    let rows: Vec<(i64, i64, i64)> = sampling_task::Entity::find()
+    let rows: Vec<(i64, i64, i64, chrono::DateTime<Utc>)> = sampling_task::Entity::find()
         .select_only()
         .column(sampling_task::Column::Id)
         .column(sampling_task::Column::EnterpriseId)
         .column(sampling_task::Column::PlanId)
+        .column(sampling_task::Column::CreatedAt)
         .filter(sampling_task::Column::ItemId.is_in(items.iter().map(|(i, _)| *i).collect::<Vec<_>>()))
         .filter(sampling_task::Column::CreatedAt.gte(since))
         .filter(sampling_task::Column::State.is_in(LIVE))
         .into_tuple()
         .all(db)
         .await?;
-    Ok(rows.into_iter().map(|(t, e, p)| (t, e, plan_org.get(&p).copied().unwrap_or_default())).collect())
+    Ok(rows.into_iter().map(|(t, e, p, at)| (t, e, plan_org.get(&p).copied().unwrap_or_default(), at)).collect())
 }
 
 /// Active users holding `role` in an organisation: (id, username, display name).

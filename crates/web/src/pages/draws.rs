@@ -107,22 +107,14 @@ pub fn filter_lines(f: &serde_json::Value) -> Vec<FilterLine> {
 }
 
 pub fn task_state_label(s: &str) -> &'static str {
-    match s {
-        "assigned" => "待抽样",
-        "in_progress" => "抽样中",
-        "sampled" => "已抽样",
-        "refused" => "拒检",
-        "problem" => "问题报送",
-        "not_sampled" => "未抽样",
-        _ => "—",
-    }
+    s.parse::<choucha_domain::sampling::TaskState>().map(|t| t.label()).unwrap_or("—")
 }
 
 pub fn task_badge(s: &str) -> &'static str {
     match s {
         "sampled" => "ok",
         "refused" | "problem" | "not_sampled" => "bad",
-        "in_progress" => "warn",
+        "in_progress" | "refusal_pending" => "warn",
         _ => "",
     }
 }
