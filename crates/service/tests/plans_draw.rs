@@ -419,3 +419,39 @@ async fn the_implementation_scheme_is_filed_with_the_rules_but_not_published() {
     assert_eq!(irules::get(s(&w), &w.sampler_a, r.id).await.unwrap().body.scheme, "");
     assert_eq!(irules::get_published(s(&w), diesel).await.unwrap().body.test_items.len(), 2);
 }
+
+#[tokio::test]
+async fn a_supermarket_exception_lets_an_enterprise_give_more_batches_with_its_reason() {
+    let w = world().await;
+    let plan = issued_datong_with_registry(&w, 2).await;
+    let (diesel, fridge, washer) = (plan.items[0].id, plan.items[1].id, plan.items[2].id);
+    draws::run(s(&w), &w.regulator, req(diesel, 2, "a")).await.unwrap();
+    draws::run(s(&w), &w.regulator, req(fridge, 2, "b")).await.unwrap();
+    assert_eq!(draws::preview(s(&w), &w.regulator, washer, &DrawFilters::default()).await.unwrap().candidate_count, 0);
+    let uscc = choucha_service::testing::test_uscc("140213", 1).to_string();
+    let input = |reason: &str, total: u32| draws::AllowanceInput {
+        plan_id: plan.id,
+        enterprise_uscc: uscc.clone(),
+        max_total: total,
+        max_per_product: 1,
+        reason: reason.into(),
+    };
+    assert!(matches!(draws::grant_allowance(s(&w), &w.regulator, input(" ", 4)).await, Err(ServiceError::Invalid(_))));
+    assert!(matches!(
+        draws::grant_allowance(s(&w), &w.regulator, input("大型超市", 1)).await,
+        Err(ServiceError::Invalid(_))
+    ));
+    assert!(draws::grant_allowance(s(&w), &w.tester, input("大型超市", 4)).await.is_err());
+    // A producer only is no shopping centre.
+    w.fx.enterprise("大同市示例炼油厂", "140213", "生产者", 77).await;
+    let producer = draws::AllowanceInput {
+        enterprise_uscc: choucha_service::testing::test_uscc("140213", 77).to_string(),
+        ..input("大型超市", 4)
+    };
+    assert!(matches!(draws::grant_allowance(s(&w), &w.regulator, producer).await, Err(ServiceError::Rule(_))));
+    draws::grant_allowance(s(&w), &w.regulator, input("大型商场，经营品牌多", 4)).await.unwrap();
+    let p = draws::preview(s(&w), &w.regulator, washer, &DrawFilters::default()).await.unwrap();
+    let other = choucha_service::testing::test_uscc("140221", 2).to_string();
+    assert!(!p.exclusions.iter().any(|e| e.uscc == uscc), "the enterprise with the exception may give a third batch");
+    assert!(p.exclusions.iter().any(|e| e.uscc == other && e.rule == "rule5_two_batches"), "{:?}", p.exclusions);
+}
