@@ -9,6 +9,7 @@ pub mod draw;
 pub mod enterprise;
 pub mod error;
 pub mod ids;
+pub mod lab;
 pub mod organisation;
 pub mod plan;
 pub mod role;

@@ -4,11 +4,14 @@
 
 pub mod audit;
 pub mod calendar;
+pub mod custody;
 pub mod draws;
 pub mod enterprises;
 pub mod entity;
 pub mod error;
 pub mod evidence;
+pub mod handover;
+pub mod lab;
 pub mod migration;
 pub mod organisations;
 pub mod plans;

@@ -6,6 +6,7 @@ pub mod audit_head;
 pub mod audit_log;
 pub mod batch_allowance;
 pub mod calendar_day;
+pub mod custody_event;
 pub mod draw;
 pub mod enterprise;
 pub mod evidence;

@@ -7,6 +7,9 @@ mod m0001_foundation;
 mod m0002_plans;
 mod m0003_sampling;
 mod m0004_evidence;
+mod m0005_custody;
+mod m0006_lab;
+mod m0007_handover;
 
 /// A plain index over `cols` of `table`.
 fn idx(name: &str, table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
@@ -33,6 +36,9 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_plans::Migration),
             Box::new(m0003_sampling::Migration),
             Box::new(m0004_evidence::Migration),
+            Box::new(m0005_custody::Migration),
+            Box::new(m0006_lab::Migration),
+            Box::new(m0007_handover::Migration),
         ]
     }
 }

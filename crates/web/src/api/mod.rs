@@ -7,6 +7,8 @@ pub mod calendar;
 pub mod documents;
 pub mod draws;
 pub mod evidence;
+pub mod handover;
+pub mod lab;
 pub mod organisations;
 pub mod plans;
 pub mod registry;
@@ -52,4 +54,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(draws::router())
         .merge(sampling::router())
         .merge(evidence::router())
+        .merge(handover::router())
+        .merge(lab::router())
 }

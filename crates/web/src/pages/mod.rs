@@ -7,6 +7,8 @@ pub mod calendar;
 pub mod documents;
 pub mod draws;
 pub mod home;
+pub mod inbox;
+pub mod lab;
 pub mod login;
 pub mod organisations;
 pub mod plans;
@@ -39,6 +41,8 @@ pub fn router() -> Router<AppState> {
         .merge(rules::router())
         .merge(draws::router())
         .merge(tasks::router())
+        .merge(inbox::router())
+        .merge(lab::router())
         .merge(public::router())
 }
 

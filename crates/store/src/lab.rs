@@ -1,0 +1,1 @@
+//! The laboratory: receipt, blind codes, licence checks, test results and reports.
