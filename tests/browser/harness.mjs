@@ -51,32 +51,11 @@ export async function startDemo() {
   }
   mkdirSync(SHOTS, { recursive: true });
   const dataDir = mkdtempSync(path.join(tmpdir(), 'choucha-browser-'));
-  const server = spawn(BIN, ['serve', '--demo', '--data-dir', dataDir, '--listen', '127.0.0.1:0'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
-  });
+  let server;
   const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('服务 120 秒内未启动')), 120_000);
-    server.once('exit', (code) => reject(new Error(`服务提前退出，退出码 ${code}`)));
-    createInterface({ input: server.stdout }).on('line', (line) => {
-      const m = line.match(/http:\/\/\S+/);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[0]);
-      }
-    });
+    server = launch(dataDir, '127.0.0.1:0', resolve, reject);
   });
-  let up = false;
-  for (let i = 0; i < 100 && !up; i++) {
-    try {
-      const r = await fetch(`${url}/healthz`);
-      up = r.ok && (await r.text()) === 'ok';
-    } catch {
-      // not up yet
-    }
-    if (!up) await new Promise((r) => setTimeout(r, 100));
-  }
-  if (!up) throw new Error(`${url}/healthz 没有响应`);
+  await healthy(url);
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
 
   /** SIGTERM, and the exit code (the server stops cleanly with 0). */
@@ -93,6 +72,23 @@ export async function startDemo() {
   return {
     base: url,
     browser,
+    dataDir,
+    /** Kill the server at once (SIGKILL, as a crash or a power cut would). */
+    async kill() {
+      if (server.exitCode !== null || server.signalCode !== null) return;
+      await new Promise((resolve) => {
+        server.once('exit', resolve);
+        server.kill('SIGKILL');
+      });
+    },
+    /** Start the server again on the same data folder and port. */
+    async restart() {
+      const listen = new URL(url).host;
+      await new Promise((resolve, reject) => {
+        server = launch(dataDir, listen, resolve, reject);
+      });
+      await healthy(url);
+    },
     async close() {
       await browser.close();
       const code = await stop();
@@ -100,6 +96,40 @@ export async function startDemo() {
       return code;
     },
   };
+}
+
+/** Start `choucha serve --demo` on `dataDir`; `resolve` gets the URL it prints. */
+function launch(dataDir, listen, resolve, reject) {
+  const server = spawn(BIN, ['serve', '--demo', '--data-dir', dataDir, '--listen', listen], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
+  });
+  const timer = setTimeout(() => reject(new Error('服务 120 秒内未启动')), 120_000);
+  const early = (code) => reject(new Error(`服务提前退出，退出码 ${code}`));
+  server.once('exit', early);
+  createInterface({ input: server.stdout }).on('line', (line) => {
+    const m = line.match(/http:\/\/\S+/);
+    if (m) {
+      clearTimeout(timer);
+      server.off('exit', early);
+      resolve(m[0]);
+    }
+  });
+  return server;
+}
+
+async function healthy(url) {
+  let up = false;
+  for (let i = 0; i < 100 && !up; i++) {
+    try {
+      const r = await fetch(`${url}/healthz`);
+      up = r.ok && (await r.text()) === 'ok';
+    } catch {
+      // not up yet
+    }
+    if (!up) await new Promise((r) => setTimeout(r, 100));
+  }
+  if (!up) throw new Error(`${url}/healthz 没有响应`);
 }
 
 export async function signIn(page, base, username, password = PASSWORD) {

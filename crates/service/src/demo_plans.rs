@@ -1,12 +1,14 @@
 //! The two notices' plans for the demo, exactly as printed in their Annex 1 tables, with the
 //! institutions each notice assigns; Datong's 车用柴油 also gets published implementation rules so
-//! the draw and on-site sampling can be tried at once.
+//! the draw and on-site sampling can be tried at once: a published draw of 车用柴油 at fuel stations
+//! of 平城区 (fixed seed) gives the two 山西国海 samplers their tasks when the demo starts.
 
 use choucha_domain::rules::Limit;
 
 use crate::demo::{
     CITY_ORG, GUOHAI_ORG, PASSWORD, PROVINCE_ORG, SHANXI_CENTRE_ORG, TIANFANGBIAO_ORG, TIANJIN51_ORG, WEINUO_ORG,
 };
+use crate::draws::{self, DrawFilters, DrawRequest};
 use crate::implementation_rules::{self, RulesBody, TestItemInput};
 use crate::plans::{self, ItemInput, PlanDraft, PlanInput};
 use crate::users::{self, NewUserInput};
@@ -153,7 +155,47 @@ pub fn diesel_rules() -> RulesBody {
     }
 }
 
-/// Load both plans (issued), two samplers of 山西国海, and Datong's 车用柴油 rules (published).
+/// Seed of the demo's draw of Datong's 车用柴油: fixed, so every demo has the same tasks.
+pub const DIESEL_DRAW_SEED: &str = "demo-2025-datong-diesel";
+
+/// The district of the demo's local bureau (大同市平城区), where the demo's fuel stations are drawn.
+const PINGCHENG: &str = "140213";
+
+/// Fuel stations drawn for 车用柴油 in the demo.
+pub const DIESEL_DRAW_QUOTA: u32 = 6;
+
+/// The organising bureau's regulator draws fuel stations for Datong's 车用柴油 and publishes the
+/// draw, through the draws use cases (recorded and audited like any draw). Skipped when the demo's
+/// regulator account does not exist.
+async fn draw_diesel(s: &Services, item_id: i64) -> Result<()> {
+    let Some(regulator) = choucha_store::users::find_by_username(s.store.reader(), "regulator").await? else {
+        return Ok(());
+    };
+    let actor = crate::auth::actor_for_user(s, regulator.id).await?;
+    let drawn = draws::run(
+        s,
+        &actor,
+        DrawRequest {
+            item_id,
+            quota: DIESEL_DRAW_QUOTA,
+            seed: DIESEL_DRAW_SEED.into(),
+            stratified: false,
+            team_size: Some(2),
+            // Pingcheng: the demo's local bureau co-signs refusals and receives problem reports there.
+            filters: DrawFilters {
+                division: Some(PINGCHENG.into()),
+                scopes: Some("加油站".into()),
+                ..Default::default()
+            },
+        },
+    )
+    .await?;
+    draws::publish(s, &actor, drawn.id).await?;
+    Ok(())
+}
+
+/// Load both plans (issued), two samplers of 山西国海, Datong's 车用柴油 rules (published) and
+/// its published draw at fuel stations.
 /// Creates only what is missing; returns the ids of the plans it created.
 pub async fn load_plans(s: &Services) -> Result<Vec<i64>> {
     for ((username, name), id_card_no) in GUOHAI_SAMPLERS.into_iter().zip(GUOHAI_SAMPLER_IDS) {
@@ -188,6 +230,7 @@ pub async fn load_plans(s: &Services) -> Result<Vec<i64>> {
             let datong = plans::get_public(s, id).await?;
             if let Some(diesel) = datong.items.iter().find(|i| i.product == "车用柴油") {
                 implementation_rules::publish_as_system(s, WHO, diesel.id, diesel_rules()).await?;
+                draw_diesel(s, diesel.id).await?;
             }
         }
         ids.push(id);

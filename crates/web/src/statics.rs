@@ -12,6 +12,8 @@ const FILES: &[(&str, &str, &[u8])] = &[
     ("htmx.min.js", "text/javascript; charset=utf-8", include_bytes!("../static/htmx.min.js")),
     ("app.css", "text/css; charset=utf-8", include_bytes!("../static/app.css")),
     ("app.js", "text/javascript; charset=utf-8", include_bytes!("../static/app.js")),
+    ("sampling.js", "text/javascript; charset=utf-8", include_bytes!("../static/sampling.js")),
+    ("sampling.css", "text/css; charset=utf-8", include_bytes!("../static/sampling.css")),
 ];
 
 pub fn router() -> Router<AppState> {

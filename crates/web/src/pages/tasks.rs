@@ -1,31 +1,56 @@
 //! The sampler's pages, phone first: `/tasks` lists the caller's sampling tasks as cards (who, where,
-//! what, team, due date, whether the item's implementation rules are published) and
-//! `/tasks/{id}` starts sampling on site — refused with rule 3's message until the rules are
-//! published (`choucha_service::draws::start_task`).
+//! what, team, due date, whether the item's implementation rules are published) and `/tasks/{id}`
+//! is the whole on-site work of a task: starting it (refused with rule 3's message until the rules
+//! are published), the sampling record (pre-filled from the registry, the plan item and the
+//! published rules), the signatures on the screen, the evidence with its checklist and resumable
+//! uploads, and the outcomes (拒检, problem report).
+//!
+//! The page's writes go through small JSON endpoints under `/tasks/{id}/…` that take the session
+//! (not a bearer token) and the CSRF token in the `X-CSRF-Token` header (`static/sampling.js`
+//! sends it), and call the same service functions as `/api/v1/tasks/{id}/…`: the rules, the role
+//! and organisation checks all stay in `choucha_service`.
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
 use choucha_domain::role::Role;
-use choucha_service::Actor;
+use choucha_domain::sampling::{PriceBasis, RecordFields};
 use choucha_service::draws::{self, TaskView};
+use choucha_service::evidence::{self, ChunkOutcome, EvidenceList, UploadStart, UploadView};
+use choucha_service::registry::{self, EnterpriseView};
+use choucha_service::sampling::{self, CorrectionInput, ProblemInput, RecordView, RefusalInput, SignInput};
+use choucha_service::{Actor, ServiceError, implementation_rules};
 use serde::Deserialize;
+use serde_json::json;
 use tower_sessions::Session;
 
 use crate::AppState;
 use crate::auth::PageActor;
-use crate::error::{PageResult, body_of, status_of};
+use crate::error::{ApiError, ApiJson, ApiResult, PageResult, body_of, status_of};
 use crate::pages::draws::task_badge;
 use crate::pages::plans::{id_of, shown_on_page};
 use crate::pages::users::query_string;
 use crate::pages::{Chrome, chrome, set_flash};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/tasks", get(list)).route("/tasks/{id}", get(detail)).route("/tasks/{id}/start", post(start))
+    Router::new()
+        .route("/tasks", get(list))
+        .route("/tasks/{id}", get(detail))
+        .route("/tasks/{id}/start", post(start))
+        .route("/tasks/{id}/record", put(save_record))
+        .route("/tasks/{id}/record.pdf", get(record_pdf))
+        .route("/tasks/{id}/record/signatures", post(sign))
+        .route("/tasks/{id}/record/corrections", post(correct))
+        .route("/tasks/{id}/refusal", post(refuse))
+        .route("/tasks/{id}/problem", post(report_problem))
+        .route("/tasks/{id}/evidence", get(evidence_list))
+        .route("/tasks/{id}/uploads", post(start_upload))
+        .route("/tasks/{id}/uploads/{upload_id}", get(upload_status).put(put_chunk))
 }
 
 /// A task as its card shows it.
@@ -70,6 +95,218 @@ async fn list(
     })
 }
 
+// ---------------------------------------------------------------------------------------------
+// The task page
+
+/// The record's fields as the form's inputs show them.
+pub struct FormValues {
+    pub product_name: String,
+    pub brand: String,
+    pub model: String,
+    pub batch: String,
+    pub standard: String,
+    pub grade: String,
+    pub producer_name: String,
+    pub producer_address: String,
+    pub producer_uscc: String,
+    pub sampling_base: String,
+    pub test_quantity: String,
+    pub backup_quantity: String,
+    pub unit: String,
+    pub unit_price: String,
+    pub price_basis: &'static str,
+    pub place: String,
+    pub domain: String,
+    pub sampled_at: String,
+    pub test_seals: String,
+    pub backup_seals: String,
+    pub remarks: String,
+}
+
+fn number(v: f64) -> String {
+    if v == 0.0 { String::new() } else { format!("{v}") }
+}
+
+fn price_basis_code(p: PriceBasis) -> &'static str {
+    match p {
+        PriceBasis::Marked => "marked",
+        PriceBasis::Market => "market",
+    }
+}
+
+impl FormValues {
+    fn of(f: &RecordFields) -> FormValues {
+        FormValues {
+            product_name: f.product_name.clone(),
+            brand: f.brand.clone(),
+            model: f.model.clone(),
+            batch: f.batch.clone(),
+            standard: f.standard.clone(),
+            grade: f.grade.clone(),
+            producer_name: f.producer_name.clone(),
+            producer_address: f.producer_address.clone(),
+            producer_uscc: f.producer_uscc.clone(),
+            sampling_base: number(f.sampling_base),
+            test_quantity: number(f.test_quantity),
+            backup_quantity: number(f.backup_quantity),
+            unit: f.unit.clone(),
+            unit_price: number(f.unit_price),
+            price_basis: price_basis_code(f.price_basis),
+            place: f.place.clone(),
+            domain: f.domain.clone(),
+            sampled_at: f.sampled_at.trim().replacen(' ', "T", 1),
+            test_seals: f.test_seals.join("、"),
+            backup_seals: f.backup_seals.join("、"),
+            remarks: f.remarks.clone(),
+        }
+    }
+
+    /// What the system knows before anything is typed: the product of the plan item, the standard
+    /// and quantities of the published rules, the enterprise (as producer when it produces), its
+    /// address as the place, the kind of business as the domain, and now (Beijing time).
+    fn prefilled(t: &TaskView, ent: Option<&EnterpriseView>, rules: Option<&implementation_rules::RulesBody>) -> Self {
+        let producer = ent.filter(|e| e.kinds.iter().any(|k| k == "producer"));
+        let domain = match ent {
+            Some(e) if e.kinds.iter().any(|k| k == "producer") => "production",
+            Some(e) if e.kinds.len() == 1 && e.kinds[0] == "e_commerce" => "e_commerce",
+            _ => "circulation",
+        };
+        let now = chrono::Utc::now() + chrono::Duration::hours(8);
+        FormValues {
+            product_name: t.product.clone(),
+            brand: String::new(),
+            model: String::new(),
+            batch: String::new(),
+            standard: rules.and_then(|r| r.standards.first().cloned()).unwrap_or_default(),
+            grade: String::new(),
+            producer_name: producer.map(|e| e.name.clone()).unwrap_or_default(),
+            producer_address: producer.map(|e| e.address.clone()).unwrap_or_default(),
+            producer_uscc: producer.map(|e| e.uscc.clone()).unwrap_or_default(),
+            sampling_base: String::new(),
+            test_quantity: rules.and_then(|r| r.test_quantity).map(number).unwrap_or_default(),
+            backup_quantity: rules.and_then(|r| r.backup_quantity).map(number).unwrap_or_default(),
+            unit: rules.map(|r| r.quantity_unit.clone()).unwrap_or_default(),
+            unit_price: String::new(),
+            price_basis: "marked",
+            place: t.enterprise_address.clone(),
+            domain: domain.into(),
+            sampled_at: now.format("%Y-%m-%dT%H:%M").to_string(),
+            test_seals: String::new(),
+            backup_seals: String::new(),
+            remarks: String::new(),
+        }
+    }
+}
+
+/// One row of the record's read-only view.
+pub struct Shown {
+    pub label: &'static str,
+    pub value: String,
+}
+
+fn domain_label(d: &str) -> &'static str {
+    match d {
+        "production" => "生产领域",
+        "e_commerce" => "电子商务",
+        _ => "流通领域",
+    }
+}
+
+/// The record as a list of labelled values (read-only view).
+fn shown(f: &RecordFields, total_paid_yuan: &str) -> Vec<Shown> {
+    let u = &f.unit;
+    let rows: Vec<(&'static str, String)> = vec![
+        ("产品名称", f.product_name.clone()),
+        ("商标", f.brand.clone()),
+        ("规格型号", f.model.clone()),
+        ("生产日期/批号", f.batch.clone()),
+        ("执行标准", f.standard.clone()),
+        ("质量等级", f.grade.clone()),
+        ("标称生产者", f.producer_name.clone()),
+        ("生产者地址", f.producer_address.clone()),
+        ("生产者统一社会信用代码", f.producer_uscc.clone()),
+        ("抽样基数", format!("{}{u}", f.sampling_base)),
+        ("检验样品数量", format!("{}{u}", f.test_quantity)),
+        ("备用样品数量", format!("{}{u}", f.backup_quantity)),
+        (
+            "单价",
+            format!(
+                "{}元（{}）",
+                f.unit_price,
+                if f.price_basis == PriceBasis::Market { "同类产品市场价" } else { "标价" }
+            ),
+        ),
+        ("样品费用合计", format!("{total_paid_yuan}元（备用样品无偿提供）")),
+        ("抽样地点", f.place.clone()),
+        ("抽样领域", domain_label(&f.domain).to_string()),
+        ("抽样时间", f.sampled_at.replacen('T', " ", 1)),
+        ("检验样品封条编号", f.test_seals.join("、")),
+        ("备用样品封条编号", f.backup_seals.join("、")),
+        ("备注", f.remarks.clone()),
+    ];
+    rows.into_iter().map(|(label, value)| Shown { label, value }).collect()
+}
+
+/// The Chinese name of a record field (for a correction's changes).
+pub fn field_label(key: &str) -> &str {
+    match key {
+        "product_name" => "产品名称",
+        "brand" => "商标",
+        "model" => "规格型号",
+        "batch" => "生产日期/批号",
+        "standard" => "执行标准",
+        "grade" => "质量等级",
+        "producer_name" => "标称生产者",
+        "producer_address" => "生产者地址",
+        "producer_uscc" => "生产者统一社会信用代码",
+        "sampling_base" => "抽样基数",
+        "test_quantity" => "检验样品数量",
+        "backup_quantity" => "备用样品数量",
+        "unit" => "单位",
+        "unit_price" => "单价",
+        "price_basis" => "价格依据",
+        "place" => "抽样地点",
+        "domain" => "抽样领域",
+        "sampled_at" => "抽样时间",
+        "test_seals" => "检验样品封条编号",
+        "backup_seals" => "备用样品封条编号",
+        "remarks" => "备注",
+        other => other,
+    }
+}
+
+/// A changed field of a correction, labelled.
+pub struct Change {
+    pub label: String,
+    pub old: String,
+    pub new: String,
+}
+
+/// One evidence category of the checklist.
+pub struct CategoryRow {
+    pub code: &'static str,
+    pub label: &'static str,
+    pub count: usize,
+    pub done: bool,
+}
+
+/// A signature as the page lists it.
+pub struct SignedBy {
+    pub who: String,
+    pub what: String,
+    pub at: String,
+}
+
+fn record_state_label(s: &str) -> &'static str {
+    match s {
+        "draft" => "待签字",
+        "pending_confirmation" => "更正待企业签字确认",
+        "signed" => "已签字锁定",
+        "superseded" => "已被更正",
+        _ => "未知",
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "tasks/detail.html")]
 pub struct DetailPage {
@@ -77,7 +314,26 @@ pub struct DetailPage {
     pub c: TaskCard,
     /// Samplers see the start button; the service checks team membership.
     pub is_sampler: bool,
+    /// A sampler of this task's team: may fill, sign and upload.
+    pub is_member: bool,
     pub error: Option<String>,
+    pub enterprise: Option<EnterpriseView>,
+    pub rules_note: Option<String>,
+    pub record: Option<RecordView>,
+    pub record_state_label: &'static str,
+    pub form: FormValues,
+    /// The record can still be changed (nobody signed yet).
+    pub editable: bool,
+    pub shown: Vec<Shown>,
+    pub changes: Vec<Change>,
+    pub signed: Vec<SignedBy>,
+    /// Team members who have not signed the current version.
+    pub pending_samplers: Vec<String>,
+    pub i_must_sign: bool,
+    pub enterprise_must_sign: bool,
+    pub evidence: Option<EvidenceList>,
+    pub categories: Vec<CategoryRow>,
+    pub missing_categories: String,
 }
 
 async fn render(
@@ -88,11 +344,100 @@ async fn render(
     error: Option<String>,
     status: StatusCode,
 ) -> PageResult<Response> {
-    let t = draws::get_task(&state.services, actor, id).await?;
+    let s = &state.services;
+    let t = draws::get_task(s, actor, id).await?;
+    // Only which buttons to show: the service checks membership by user id on every write.
+    let is_member = actor.has(Role::Sampler) && t.team.contains(&actor.display_name);
+    let enterprise = registry::get(s, actor, t.enterprise_id).await.ok();
+    let rules = implementation_rules::get_published(s, t.item_id).await.ok().map(|r| r.body);
+    let record = match sampling::get_record(s, actor, id).await {
+        Ok(r) => Some(r),
+        Err(ServiceError::NotFound(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let evidence = if t.state == "assigned" { None } else { evidence::list(s, actor, id).await.ok() };
+    let me = format!("sampler:{}", actor.user_id);
+    let form = match &record {
+        Some(r) => FormValues::of(&r.fields),
+        None => FormValues::prefilled(&t, enterprise.as_ref(), rules.as_ref()),
+    };
+    let editable = is_member
+        && t.state == "in_progress"
+        && record.as_ref().is_none_or(|r| r.state == "draft" && r.signatures.is_empty());
+    let signed: Vec<SignedBy> = record
+        .iter()
+        .flat_map(|r| r.signatures.iter())
+        .map(|g| SignedBy {
+            who: if g.signer == "enterprise" { format!("被抽样单位：{}", g.signer_name) } else { g.signer_name.clone() },
+            what: if g.refused {
+                format!(
+                    "拒绝签字（{}）{}",
+                    g.refusal_reason,
+                    if g.witness_name.is_empty() { String::new() } else { format!("，见证人：{}", g.witness_name) }
+                )
+            } else {
+                "已签字".into()
+            },
+            at: (g.signed_at + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M").to_string(),
+        })
+        .collect();
+    let signed_names: Vec<&str> = record
+        .iter()
+        .flat_map(|r| r.signatures.iter())
+        .filter(|g| g.signer != "enterprise")
+        .map(|g| g.signer_name.as_str())
+        .collect();
+    let pending_samplers = match &record {
+        Some(r) if r.state == "draft" => {
+            t.team.iter().filter(|n| !signed_names.contains(&n.as_str())).cloned().collect()
+        }
+        _ => Vec::new(),
+    };
+    let missing = record.as_ref().map(|r| r.missing.clone()).unwrap_or_default();
+    let changes = record
+        .iter()
+        .flat_map(|r| r.changes.iter())
+        .map(|(k, o, n)| Change { label: field_label(k).to_string(), old: o.clone(), new: n.clone() })
+        .collect();
+    let categories = evidence::EvidenceCategory::ALL
+        .into_iter()
+        .map(|c| {
+            let n = evidence.as_ref().map(|e| e.items.iter().filter(|i| i.category == c).count()).unwrap_or(0);
+            CategoryRow { code: c.as_str(), label: c.label(), count: n, done: n > 0 }
+        })
+        .collect();
+    let missing_categories = evidence
+        .as_ref()
+        .map(|e| e.missing.iter().map(|c| c.label()).collect::<Vec<_>>().join("、"))
+        .unwrap_or_default();
+    let rules_note = rules.as_ref().map(|r| {
+        format!(
+            "实施细则：检验样品{}，备用样品{}，抽样基数{}",
+            r.test_portion.trim(),
+            r.backup_portion.trim(),
+            r.min_base.trim()
+        )
+    });
     let page = DetailPage {
         is_sampler: actor.has(Role::Sampler),
-        c: card(t),
+        is_member,
         error,
+        record_state_label: record.as_ref().map(|r| record_state_label(&r.state)).unwrap_or(""),
+        shown: record.as_ref().map(|r| shown(&r.fields, &r.total_paid_yuan)).unwrap_or_default(),
+        i_must_sign: is_member && missing.contains(&me),
+        enterprise_must_sign: is_member && missing.iter().any(|m| m == "enterprise"),
+        changes,
+        signed,
+        pending_samplers,
+        form,
+        editable,
+        record,
+        enterprise,
+        rules_note,
+        evidence,
+        categories,
+        missing_categories,
+        c: card(t),
         chrome: chrome(session, Some(actor), "tasks").await,
     };
     Ok((status, page).into_response())
@@ -125,5 +470,142 @@ async fn start(
             render(&state, &session, &actor, id, Some(msg), status_of(&e)).await
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The page's JSON endpoints (session + X-CSRF-Token), over the same service functions as the API
+
+fn task_id(raw: &str) -> Result<i64, ApiError> {
+    raw.parse().map_err(|_| ApiError(ServiceError::NotFound("抽样任务")))
+}
+
+async fn save_record(
+    State(st): State<AppState>,
+    PageActor(a): PageActor,
+    Path(id): Path<String>,
+    ApiJson(f): ApiJson<RecordFields>,
+) -> ApiResult<Json<RecordView>> {
+    Ok(Json(sampling::save_record(&st.services, &a, task_id(&id)?, f).await?))
+}
+
+async fn sign(
+    State(st): State<AppState>,
+    PageActor(a): PageActor,
+    Path(id): Path<String>,
+    ApiJson(i): ApiJson<SignInput>,
+) -> ApiResult<Json<RecordView>> {
+    Ok(Json(sampling::sign(&st.services, &a, task_id(&id)?, i).await?))
+}
+
+async fn correct(
+    State(st): State<AppState>,
+    PageActor(a): PageActor,
+    Path(id): Path<String>,
+    ApiJson(i): ApiJson<CorrectionInput>,
+) -> ApiResult<Json<RecordView>> {
+    Ok(Json(sampling::correct(&st.services, &a, task_id(&id)?, i).await?))
+}
+
+async fn refuse(
+    State(st): State<AppState>,
+    PageActor(a): PageActor,
+    Path(id): Path<String>,
+    ApiJson(i): ApiJson<RefusalInput>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let s = sampling::refuse(&st.services, &a, task_id(&id)?, i).await?;
+    Ok(Json(json!({"state": s.as_str(), "state_label": s.label()})))
+}
+
+async fn report_problem(
+    State(st): State<AppState>,
+    PageActor(a): PageActor,
+    Path(id): Path<String>,
+    ApiJson(i): ApiJson<ProblemInput>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let s = sampling::report_problem(&st.services, &a, task_id(&id)?, i).await?;
+    Ok(Json(json!({"state": s.as_str(), "state_label": s.label()})))
+}
+
+async fn record_pdf(
+    State(st): State<AppState>,
+    PageActor(a): PageActor,
+    Path(id): Path<String>,
+) -> PageResult<Response> {
+    let id = id_of(&id, "抽样任务")?;
+    let pdf = sampling::record_pdf(&st.services, &a, id).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (header::CONTENT_DISPOSITION, format!("inline; filename=\"sampling-record-{id}.pdf\"")),
+        ],
+        pdf,
+    )
+        .into_response())
+}
+
+async fn evidence_list(
+    State(st): State<AppState>,
+    PageActor(a): PageActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<EvidenceList>> {
+    Ok(Json(evidence::list(&st.services, &a, task_id(&id)?).await?))
+}
+
+async fn start_upload(
+    State(st): State<AppState>,
+    PageActor(a): PageActor,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<UploadStart>,
+) -> ApiResult<(StatusCode, Json<UploadView>)> {
+    Ok((StatusCode::CREATED, Json(evidence::start_upload(&st.services, &a, task_id(&id)?, input).await?)))
+}
+
+/// An upload of this task (an upload id of another task is not found here).
+async fn own_upload(st: &AppState, a: &Actor, id: i64, upload_id: &str) -> Result<UploadView, ApiError> {
+    let u = evidence::upload_status(&st.services, a, upload_id).await?;
+    if u.task_id != id {
+        return Err(ApiError(ServiceError::NotFound("上传")));
+    }
+    Ok(u)
+}
+
+async fn upload_status(
+    State(st): State<AppState>,
+    PageActor(a): PageActor,
+    Path((id, upload_id)): Path<(String, String)>,
+) -> ApiResult<Json<UploadView>> {
+    Ok(Json(own_upload(&st, &a, task_id(&id)?, &upload_id).await?))
+}
+
+#[derive(Deserialize)]
+pub struct OffsetQuery {
+    pub offset: u64,
+}
+
+async fn put_chunk(
+    State(st): State<AppState>,
+    PageActor(a): PageActor,
+    Path((id, upload_id)): Path<(String, String)>,
+    Query(q): Query<OffsetQuery>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    own_upload(&st, &a, task_id(&id)?, &upload_id).await?;
+    match evidence::put_chunk(&st.services, &a, &upload_id, q.offset, &body).await? {
+        ChunkOutcome::Accepted(v) => {
+            let mut r = Json(&v).into_response();
+            r.headers_mut().insert("upload-offset", HeaderValue::from(v.received));
+            Ok(r)
+        }
+        ChunkOutcome::WrongOffset { received } => {
+            let body = json!({
+                "code": "upload_offset",
+                "message": format!("分片位置不对：已收到{received}字节，请从第{received}字节继续上传"),
+                "offset": received,
+            });
+            let mut r = (StatusCode::CONFLICT, Json(body)).into_response();
+            r.headers_mut().insert("upload-offset", HeaderValue::from(received));
+            Ok(r)
+        }
     }
 }

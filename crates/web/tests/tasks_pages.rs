@@ -1,0 +1,258 @@
+//! The sampler's task page and its JSON endpoints over HTTP, with the session cookie: the team's
+//! samplers work there; another institution's sampler, a tester and an enterprise cannot open it;
+//! every write needs the CSRF token; the rules come back by name next to their fields.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use choucha_service::organisations::{self, OrgInput};
+use common::{Browser, TestServer};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
+
+/// A published 车用柴油 item and a drawn task for two samplers of "lab" (not started).
+async fn drawn_task(srv: &TestServer) -> i64 {
+    srv.fx.user("dt_reg", &["regulator"], Some("dt")).await;
+    srv.fx.user("lab_tester", &["tester"], Some("lab")).await;
+    srv.fx.user("lab_s1", &["sampler"], Some("lab")).await;
+    srv.fx.user("lab_s2", &["sampler"], Some("lab")).await;
+    srv.fx.enterprise("大同市平城区示例加油站", "140213", "销售者、加油站", 1).await;
+    let reg = srv.api("dt_reg").await;
+    let (_, plan) = reg
+        .post(
+            "/api/v1/plans",
+            json!({"plan": {"year": 2025, "title": "2025年车用柴油抽查", "organising_org_code": "dt"},
+                   "items": [{"number": "1", "category": "机械及安防", "product": "车用柴油", "quota": 5, "scopes": "销售者", "sampling_org_code": "lab", "testing_org_code": "lab"}]}),
+        )
+        .await;
+    let (id, item) = (plan["id"].as_i64().unwrap(), plan["items"][0]["id"].as_i64().unwrap());
+    reg.post(&format!("/api/v1/plans/{id}/issue"), json!({})).await;
+    let tester = srv.api("lab_tester").await;
+    let (_, r) = tester
+        .post(
+            &format!("/api/v1/items/{item}/rules"),
+            json!({"standards": ["GB 19147-2016《车用柴油》"], "test_items": [{"name": "硫含量", "limit": {"kind": "max", "max": 10.0, "inclusive": true}, "unit": "mg/kg"}],
+                   "test_portion": "2L", "backup_portion": "2L", "min_base": "不少于200L", "judgement_principle": "全部符合为合格", "test_quantity": 2.0, "backup_quantity": 2.0, "min_base_quantity": 200.0, "quantity_unit": "L"}),
+        )
+        .await;
+    let rid = r["id"].as_i64().unwrap();
+    tester.post(&format!("/api/v1/rules/{rid}/steps"), json!({"action": "submit"})).await;
+    reg.post(&format!("/api/v1/rules/{rid}/steps"), json!({"action": "approve"})).await;
+    reg.post(&format!("/api/v1/rules/{rid}/steps"), json!({"action": "publish"})).await;
+    let (_, d) = reg.post("/api/v1/draws", json!({"item_id": item, "quota": 1, "seed": "s"})).await;
+    d["drawn"][0]["task_id"].as_i64().unwrap()
+}
+
+fn record(test_quantity: f64) -> Value {
+    json!({"product_name": "车用柴油", "brand": "中国石化", "model": "0号", "batch": "20251008", "standard": "GB 19147-2016",
+           "sampling_base": 12000.0, "test_quantity": test_quantity, "backup_quantity": 2.0, "unit": "L", "unit_price": 7.35,
+           "place": "3号枪", "domain": "circulation", "sampled_at": "2025-10-10T10:30",
+           "test_seals": ["SXGH-000123"], "backup_seals": ["SXGH-000124"]})
+}
+
+/// A page write the way `static/sampling.js` sends it: JSON with the session's CSRF token in a header.
+async fn send(b: &Browser, csrf: Option<&str>, method: reqwest::Method, path: &str, body: Value) -> (StatusCode, Value) {
+    let mut rq = b.client.request(method, format!("{}{}", b.base, path)).json(&body);
+    if let Some(t) = csrf {
+        rq = rq.header("X-CSRF-Token", t);
+    }
+    let r = rq.send().await.unwrap();
+    let status = r.status();
+    let text = r.text().await.unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+async fn start(b: &Browser, task: i64) {
+    let csrf = b.csrf_of(&format!("/tasks/{task}")).await;
+    let r = b.post_form(&format!("/tasks/{task}/start"), &[("csrf", csrf.as_str())]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn only_the_team_and_the_organiser_open_the_task_page() {
+    let srv = TestServer::start().await;
+    let task = drawn_task(&srv).await;
+    let mut other = OrgInput {
+        code: "lab2".into(),
+        name: "天津五十一站质量检验中心有限公司".into(),
+        kind: "institution".into(),
+        division_code: Some("120000".into()),
+        active: true,
+        ..Default::default()
+    };
+    other.cap_sampling = true;
+    organisations::create_as_system(&srv.fx.services, "test", other).await.unwrap();
+    srv.fx.user("lab2_s", &["sampler"], Some("lab2")).await;
+    // The sampled enterprise's own account.
+    let uscc = choucha_service::testing::test_uscc("140213", 1).to_string();
+    choucha_service::testing::Fixture::make_user(&srv.fx.services, "ent", "企业", &["enterprise"], None, Some(&uscc))
+        .await;
+
+    let s1 = srv.browser("lab_s1").await;
+    let (status, html) = s1.get(&format!("/tasks/{task}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("data-testid=\"start\""), "the team's sampler may start");
+    let reg = srv.browser("dt_reg").await;
+    assert_eq!(reg.get(&format!("/tasks/{task}")).await.0, StatusCode::OK, "the organising bureau sees it");
+
+    for who in ["lab2_s", "lab_tester", "ent"] {
+        let b = srv.browser(who).await;
+        let (status, html) = b.get(&format!("/tasks/{task}")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{who} cannot open the task page");
+        assert!(!html.contains("示例加油站"), "{who} does not learn who is sampled");
+        assert_eq!(b.get(&format!("/tasks/{task}/evidence")).await.0, StatusCode::NOT_FOUND, "{who}: evidence");
+        let csrf = b.csrf_of("/").await;
+        let (status, _) = send(&b, Some(&csrf), reqwest::Method::PUT, &format!("/tasks/{task}/record"), record(2.0)).await;
+        assert!(matches!(status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND), "{who} cannot write the record");
+    }
+}
+
+#[tokio::test]
+async fn page_writes_need_the_csrf_token() {
+    let srv = TestServer::start().await;
+    let task = drawn_task(&srv).await;
+    let s1 = srv.browser("lab_s1").await;
+    // Starting without the token: refused, the task stays assigned.
+    let r = s1.post_form(&format!("/tasks/{task}/start"), &[("csrf", "wrong")]).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(s1.get(&format!("/tasks/{task}")).await.1.contains("data-testid=\"start\""));
+    start(&s1, task).await;
+
+    let path = format!("/tasks/{task}/record");
+    let (status, _) = send(&s1, None, reqwest::Method::PUT, &path, record(2.0)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "no token");
+    let (status, _) = send(&s1, Some("0123456789abcdef"), reqwest::Method::PUT, &path, record(2.0)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "another token");
+    let (status, _) = send(&s1, None, reqwest::Method::POST, &format!("/tasks/{task}/problem"), json!({})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(!s1.get(&format!("/tasks/{task}")).await.1.contains("data-testid=\"record-state\""), "nothing written");
+
+    let csrf = s1.csrf_of(&format!("/tasks/{task}")).await;
+    let (status, body) = send(&s1, Some(&csrf), reqwest::Method::PUT, &path, record(2.0)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["state"], "draft");
+}
+
+#[tokio::test]
+async fn the_record_page_prefills_refuses_by_rule_and_locks_after_every_signature() {
+    let srv = TestServer::start().await;
+    let task = drawn_task(&srv).await;
+    let s1 = srv.browser("lab_s1").await;
+    let s2 = srv.browser("lab_s2").await;
+    start(&s1, task).await;
+    let (_, html) = s1.get(&format!("/tasks/{task}")).await;
+    for prefilled in [
+        "name=\"product_name\" type=\"text\" value=\"车用柴油\"",
+        "name=\"unit\" type=\"text\" value=\"L\"",
+        "name=\"test_quantity\" type=\"text\" value=\"2\"",
+        "GB 19147-2016《车用柴油》",
+        "实施细则：检验样品2L",
+    ] {
+        assert!(html.contains(prefilled), "pre-filled: {prefilled}");
+    }
+
+    let csrf1 = s1.csrf_of(&format!("/tasks/{task}")).await;
+    let path = format!("/tasks/{task}/record");
+    let (status, body) = send(&s1, Some(&csrf1), reqwest::Method::PUT, &path, record(1.0)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["errors"][0]["field"], "test_quantity", "the error names its field");
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("实施细则规定的2L"));
+    assert!(!s1.get(&format!("/tasks/{task}")).await.1.contains("data-testid=\"record-state\""), "nothing written");
+
+    assert_eq!(send(&s1, Some(&csrf1), reqwest::Method::PUT, &path, record(2.0)).await.0, StatusCode::OK);
+    let sig = format!("/tasks/{task}/record/signatures");
+    let (status, body) =
+        send(&s1, Some(&csrf1), reqwest::Method::POST, &sig, json!({"signer": "self", "image_png_base64": PNG})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = send(
+        &s1,
+        Some(&csrf1),
+        reqwest::Method::POST,
+        &sig,
+        json!({"signer": "enterprise", "name": "王站长", "image_png_base64": PNG}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, html) = s1.get(&format!("/tasks/{task}")).await;
+    assert!(html.contains("待签字的抽样人员"), "the other sampler still has to sign");
+    assert!(!html.contains("id=\"record-form\""), "signed by someone: the record is read-only");
+
+    // The second sampler signs in her own session: the record locks, the PDF is there.
+    let csrf2 = s2.csrf_of(&format!("/tasks/{task}")).await;
+    let (status, body) =
+        send(&s2, Some(&csrf2), reqwest::Method::POST, &sig, json!({"signer": "self", "image_png_base64": PNG})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["state"], "signed");
+    let (_, html) = s2.get(&format!("/tasks/{task}")).await;
+    assert!(html.contains("data-testid=\"all-signed\"") && html.contains("已抽样"));
+    let pdf = s2.client.get(srv.url(&format!("/tasks/{task}/record.pdf"))).send().await.unwrap();
+    assert_eq!(pdf.status(), StatusCode::OK);
+    assert!(pdf.bytes().await.unwrap().starts_with(b"%PDF"));
+
+    // A correction: the changes are listed and only the enterprise confirms.
+    let mut fixed = record(2.0);
+    fixed["batch"] = json!("20251009");
+    let (status, body) = send(
+        &s1,
+        Some(&csrf1),
+        reqwest::Method::POST,
+        &format!("/tasks/{task}/record/corrections"),
+        json!({"fields": fixed, "reason": "批号抄错"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, html) = s1.get(&format!("/tasks/{task}")).await;
+    assert!(html.contains("更正待企业签字确认") && html.contains("<del>20251008</del>") && html.contains("<ins>20251009</ins>"));
+    assert!(!html.contains("data-testid=\"sign-self\"") && html.contains("data-testid=\"sign-enterprise\""));
+}
+
+#[tokio::test]
+async fn uploads_from_the_page_resume_at_the_servers_offset() {
+    let srv = TestServer::start().await;
+    let task = drawn_task(&srv).await;
+    let s1 = srv.browser("lab_s1").await;
+    start(&s1, task).await;
+    let csrf = s1.csrf_of(&format!("/tasks/{task}")).await;
+    let bytes: Vec<u8> = (0..50_000u32).map(|i| (i % 251) as u8).collect();
+    let (status, up) = send(
+        &s1,
+        Some(&csrf),
+        reqwest::Method::POST,
+        &format!("/tasks/{task}/uploads"),
+        json!({"category": "process", "file_name": "v.mp4", "content_type": "video/mp4", "total_size": bytes.len()}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{up}");
+    let url = srv.url(&format!("/tasks/{task}/uploads/{}", up["id"].as_str().unwrap()));
+    let put = |offset: usize, chunk: Vec<u8>| {
+        s1.client.put(format!("{url}?offset={offset}")).header("X-CSRF-Token", csrf.clone()).body(chunk).send()
+    };
+    assert_eq!(put(0, bytes[..20_000].to_vec()).await.unwrap().status(), StatusCode::OK);
+    // A chunk sent again after a lost answer: told where to resume.
+    let r = put(0, bytes[..20_000].to_vec()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert_eq!(r.json::<Value>().await.unwrap()["offset"], 20_000);
+    let (_, status) = s1.get(&format!("/tasks/{task}/uploads/{}", up["id"].as_str().unwrap())).await;
+    assert!(status.contains("\"received\":20000"));
+    let r = put(20_000, bytes[20_000..].to_vec()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let done = r.json::<Value>().await.unwrap();
+    assert_eq!(done["state"], "complete");
+    assert_eq!(done["evidence"]["sha256"], sha256sum(&bytes));
+    let (_, list) = s1.get(&format!("/tasks/{task}/evidence")).await;
+    assert!(list.contains("\"file_name\":\"v.mp4\""));
+    // Without the token, no chunk is taken.
+    let r = s1.client.put(format!("{url}?offset=50000")).body(Vec::new()).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+/// SHA-256 by another implementation than the server's (coreutils).
+fn sha256sum(bytes: &[u8]) -> String {
+    let path = std::env::temp_dir().join(format!("choucha-tasks-sha-{}", std::process::id()));
+    std::fs::write(&path, bytes).unwrap();
+    let out = std::process::Command::new("sha256sum").arg(&path).output().expect("sha256sum");
+    let _ = std::fs::remove_file(&path);
+    String::from_utf8(out.stdout).unwrap().split_whitespace().next().unwrap().to_string()
+}

@@ -1,0 +1,362 @@
+// On-site sampling as a new sampler does it, on a phone-sized Chromium (issue 4, "Done means"): the
+// demo's 山西国海 samplers open a drawn 车用柴油 task at a fuel station, start it, fill the record
+// (what is typed survives a reload), add photos of every evidence category, both samplers and the
+// enterprise sign, the seals are on the record, the record PDF holds every field; a correction shows
+// what changed and waits for the enterprise; a refusal is pending until the local bureau co-signs; a
+// problem report reaches both bureaus; the rules are refused by name with nothing written; and an
+// upload survives the server being killed and restarted, ending with the same SHA-256.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PASSWORD, SHOTS, VIEWPORTS, signIn, skip, startDemo } from './harness.mjs';
+
+let demo;
+
+async function phone(username) {
+  const ctx = await demo.browser.newContext({ ...VIEWPORTS.phone, locale: 'zh-CN' });
+  const page = await ctx.newPage();
+  page.on('dialog', (d) => d.accept());
+  await signIn(page, demo.base, username);
+  return { ctx, page };
+}
+
+async function api(username) {
+  const r = await fetch(`${demo.base}/api/v1/auth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password: PASSWORD }),
+  });
+  assert.equal(r.status, 200, `token of ${username}`);
+  const { token } = await r.json();
+  const call = async (method, p, body) => {
+    const res = await fetch(`${demo.base}${p}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  };
+  return { get: (p) => call('GET', p), post: (p, b) => call('POST', p, b), put: (p, b) => call('PUT', p, b) };
+}
+
+/** The ids of the caller's tasks in state `state`, from the task list page. */
+async function taskIds(page, label) {
+  await page.goto(`${demo.base}/tasks`);
+  const cards = page.locator('article[data-task]', { hasText: label });
+  const ids = [];
+  for (let i = 0; i < (await cards.count()); i++) ids.push(await cards.nth(i).getAttribute('data-task'));
+  return ids;
+}
+
+/** Draw a short stroke on a signature pad. */
+async function scribble(page, testid) {
+  const pad = page.locator(`[data-testid=${testid}]`);
+  await pad.scrollIntoViewIfNeeded();
+  const b = await pad.boundingBox();
+  await page.mouse.move(b.x + 20, b.y + 30);
+  await page.mouse.down();
+  for (let i = 1; i <= 8; i++) await page.mouse.move(b.x + 20 + i * 25, b.y + 30 + (i % 2) * 50);
+  await page.mouse.up();
+}
+
+async function openTask(page, id) {
+  await page.goto(`${demo.base}/tasks/${id}`);
+  await page.locator('[data-testid=task-state]').waitFor();
+}
+
+async function start(page, id) {
+  await openTask(page, id);
+  await Promise.all([page.waitForLoadState('load'), page.locator('[data-testid=start]').click()]);
+  await page.locator('#record-form').waitFor();
+}
+
+const FIELDS = {
+  brand: '昆仑',
+  model: '0号',
+  batch: '20251008',
+  grade: '国六',
+  producer_name: '中国石油天然气股份有限公司大连石化分公司',
+  producer_address: '辽宁省大连市甘井子区工兴路1号',
+  producer_uscc: '91210200MA0QCY5X8K',
+  sampling_base: '12000',
+  test_quantity: '2',
+  backup_quantity: '2',
+  unit_price: '7.35',
+  place: '山西省大同市平城区某加油站3号加油机',
+  sampled_at: '2025-10-10T10:30',
+  test_seals: 'SXGH-000123',
+  backup_seals: 'SXGH-000124',
+  remarks: '样品为1L×2瓶，现场从加油机抽取',
+};
+
+async function fillRecord(page, values) {
+  for (const [k, v] of Object.entries(values)) await page.locator(`#record-form [name=${k}]`).fill(v);
+}
+
+const jpeg = (n) => Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), randomBytes(n)]);
+
+describe('on-site sampling on a phone', { skip }, () => {
+  before(async () => {
+    demo = await startDemo();
+  });
+
+  after(async () => {
+    const code = await demo?.close();
+    assert.equal(code, 0, 'the server stops cleanly on SIGTERM');
+  });
+
+  test('a demo sampler samples 车用柴油: record, photos, three signatures, PDF, correction', async () => {
+    const a = await phone('gh_sampler1');
+    const b = await phone('gh_sampler2');
+    const tmp = mkdtempSync(path.join(tmpdir(), 'choucha-pdf-'));
+    try {
+      const { page } = a;
+      const ids = await taskIds(page, '待抽样');
+      assert.ok(ids.length >= 3, `the demo draws fuel stations for 车用柴油 (${ids.length} tasks)`);
+      assert.match(await page.locator(`article[data-task="${ids[0]}"]`).innerText(), /车用柴油[\s\S]*郭海峰/);
+      const id = ids[0];
+      await start(page, id);
+
+      // Pre-filled from the plan item, the published rules and the registry.
+      const form = page.locator('#record-form');
+      assert.equal(await form.locator('[name=product_name]').inputValue(), '车用柴油');
+      assert.equal(await form.locator('[name=unit]').inputValue(), 'L');
+      assert.equal(await form.locator('[name=test_quantity]').inputValue(), '2');
+      assert.match(await form.locator('[name=standard]').inputValue(), /GB 19147-2016/);
+      assert.match(await form.locator('[name=place]').inputValue(), /平城区/);
+      assert.match(await form.locator('[data-testid=samplers]').innerText(), /郭海峰[\s\S]*韩晓燕/);
+
+      // Too little for the rules: refused next to the field, the rule's quantity named.
+      await fillRecord(page, { ...FIELDS, test_quantity: '1' });
+      await page.locator('[data-testid=save-record]').click();
+      const err = form.locator('[data-error-for=test_quantity]');
+      await err.filter({ hasText: '实施细则' }).waitFor();
+      assert.match(await err.innerText(), /不得少于实施细则规定的2L/);
+      assert.match(await form.locator('[data-testid=save-state]').innerText(), /本机/);
+      await page.screenshot({ path: path.join(SHOTS, 'sampling-record-error.png'), fullPage: true });
+
+      // Nothing typed is lost: a reload restores the local draft and says it is not on the server.
+      await form.locator('[name=test_quantity]').fill('2');
+      await page.reload();
+      await form.waitFor();
+      assert.equal(await form.locator('[name=brand]').inputValue(), '昆仑');
+      assert.equal(await form.locator('[name=test_quantity]').inputValue(), '2');
+      assert.match(await form.locator('[data-testid=save-state]').innerText(), /本机.*尚未提交/);
+
+      await Promise.all([page.waitForEvent('load'), page.locator('[data-testid=save-record]').click()]);
+      await page.locator('[data-testid=record-state]').filter({ hasText: '待签字' }).waitFor();
+      assert.match(await page.locator('[data-testid=save-state]').innerText(), /已保存到服务器/);
+
+      // Photos of every category; the checklist shows what is missing until all are there.
+      assert.match(await page.locator('[data-testid=evidence-missing]').innerText(), /抽样场所/);
+      const cats = ['site', 'storage', 'labels', 'stock', 'process', 'seals', 'documents'];
+      for (const c of cats) {
+        await page.locator(`[data-testid=upload-${c}]`).setInputFiles({
+          name: `${c}.jpg`,
+          mimeType: 'image/jpeg',
+          buffer: jpeg(2000),
+        });
+      }
+      await page.locator('[data-testid=upload-row][data-done="1"]').nth(cats.length - 1).waitFor();
+      await page.locator('[data-testid=evidence-missing]', { hasText: '七类证据均已上传' }).waitFor();
+      assert.match(await page.locator('[data-testid=upload-sha]').first().innerText(), /SHA-256 [0-9a-f]{64}/);
+
+      // The first sampler signs, then the enterprise's representative on the same phone.
+      await scribble(page, 'pad-self');
+      await Promise.all([page.waitForEvent('load'), page.locator('[data-testid=sign-self-submit]').click()]);
+      await page.locator('[data-testid=pending-samplers]', { hasText: '韩晓燕' }).waitFor();
+      assert.equal(await page.locator('#record-form').count(), 0, 'signed: the record can no longer be changed');
+      await page.locator('#f-ent-name').fill('王站长');
+      await scribble(page, 'pad-enterprise');
+      await Promise.all([page.waitForEvent('load'), page.locator('[data-testid=sign-enterprise-submit]').click()]);
+      assert.match(await page.locator('[data-testid=signed]').innerText(), /被抽样单位：王站长/);
+      assert.match(await page.locator('[data-testid=task-state]').innerText(), /抽样中/, 'not complete without 韩晓燕');
+
+      // The second sampler signs on her own phone; the record locks and the task is sampled.
+      await openTask(b.page, id);
+      await scribble(b.page, 'pad-self');
+      await Promise.all([b.page.waitForEvent('load'), b.page.locator('[data-testid=sign-self-submit]').click()]);
+      await b.page.locator('[data-testid=all-signed]').waitFor();
+      assert.match(await b.page.locator('[data-testid=task-state]').innerText(), /已抽样/);
+      await b.page.screenshot({ path: path.join(SHOTS, 'sampling-signed.png'), fullPage: true });
+      const width = await b.page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(width <= 390, `no horizontal scrolling on a phone (${width}px)`);
+
+      // The record PDF holds every field, the seals, the samplers and the enterprise's signer.
+      const pdf = await page.request.get(`${demo.base}/tasks/${id}/record.pdf`);
+      assert.equal(pdf.status(), 200);
+      assert.equal(pdf.headers()['content-type'], 'application/pdf');
+      const file = path.join(tmp, 'record.pdf');
+      writeFileSync(file, await pdf.body());
+      const text = execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' }).replace(/\s+/g, '');
+      for (const v of [
+        '车用柴油',
+        ...Object.entries(FIELDS)
+          .filter(([k]) => !['sampled_at', 'place', 'remarks', 'producer_name', 'producer_address'].includes(k))
+          .map(([, v]) => v),
+        '14.70',
+        '郭海峰',
+        '韩晓燕',
+        '王站长',
+        'GB19147-2016',
+        '2025',
+      ]) {
+        assert.ok(text.includes(v.replace(/\s+/g, '')), `the record PDF shows “${v}”`);
+      }
+      for (const v of [FIELDS.place, FIELDS.producer_name, FIELDS.producer_address, FIELDS.remarks]) {
+        assert.ok(text.includes(v.slice(0, 8)), `the record PDF shows “${v}”`);
+      }
+
+      // A correction after signing: a new version with its changes, waiting for the enterprise.
+      await openTask(page, id);
+      await page.locator('[data-testid=correction] summary').click();
+      const cf = page.locator('#correction-form');
+      await cf.locator('[name=batch]').fill('20251009');
+      await cf.locator('[name=reason]').fill('批号抄写错误，按标签更正');
+      await Promise.all([page.waitForEvent('load'), page.locator('[data-testid=submit-correction]').click()]);
+      await page.locator('[data-testid=record-state]', { hasText: '更正待企业签字确认' }).waitFor();
+      const changes = await page.locator('[data-testid=changes]').innerText();
+      assert.match(changes, /生产日期\/批号\s+20251008\s+20251009/);
+      assert.equal(await page.locator('[data-testid=sign-self]').count(), 0, 'only the enterprise confirms');
+      await page.locator('#f-ent-name').fill('王站长');
+      await scribble(page, 'pad-enterprise');
+      await Promise.all([page.waitForEvent('load'), page.locator('[data-testid=sign-enterprise-submit]').click()]);
+      await page.locator('[data-testid=record-state]', { hasText: '第2版 · 已签字锁定' }).waitFor();
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+      await a.ctx.close();
+      await b.ctx.close();
+    }
+  });
+
+  test('the rules are refused by name and nothing is written', async () => {
+    const reg = await api('regulator');
+    const sampler = await api('gh_sampler1');
+    const tasks = (await sampler.get('/api/v1/tasks?limit=100')).body.items;
+    const sampled = tasks.find((t) => t.state === 'sampled');
+    assert.ok(sampled, 'the first test sampled a task');
+    const item = sampled.item_id;
+    const before = (await reg.get(`/api/v1/plans/${sampled.plan_id}/draws`)).body.length;
+
+    // One sampler alone: a team of one is refused (rule 2), no draw recorded.
+    const alone = await reg.post('/api/v1/draws', { item_id: item, quota: 1, seed: 'alone', team_size: 1 });
+    assert.ok([409, 422].includes(alone.status), `refused (${alone.status})`);
+    assert.match(JSON.stringify(alone.body), /rule2_min_samplers/);
+    assert.match(alone.body.message, /不得少于2名抽样人员（规则2）/);
+    assert.equal((await reg.get(`/api/v1/plans/${sampled.plan_id}/draws`)).body.length, before, 'nothing written');
+
+    // A second batch of the same product at a fuel station that has one: excluded by rule 5, named.
+    const preview = await reg.get(`/api/v1/items/${item}/draw-preview?division=140213&scopes=加油站`);
+    assert.equal(preview.status, 200);
+    const excluded = preview.body.exclusions.find((e) => e.name === sampled.enterprise_name);
+    assert.ok(excluded, `${sampled.enterprise_name} is excluded from another 车用柴油 batch`);
+    assert.match(excluded.rule, /^rule5/);
+    assert.match(excluded.reason, /规则5/);
+
+    // The signed record cannot be overwritten: rule 6 by name, the record unchanged.
+    const rec = (await sampler.get(`/api/v1/tasks/${sampled.id}/record`)).body;
+    const again = await sampler.put(`/api/v1/tasks/${sampled.id}/record`, { ...rec.fields, batch: 'X' });
+    assert.equal(again.status, 409);
+    assert.equal(again.body.code, 'rule6_locked');
+    assert.equal((await sampler.get(`/api/v1/tasks/${sampled.id}/record`)).body.fields.batch, rec.fields.batch);
+  });
+
+  test('a refusal is pending until the local bureau co-signs; a problem report reaches both bureaus', async () => {
+    const a = await phone('gh_sampler1');
+    try {
+      const { page } = a;
+      const ids = await taskIds(page, '待抽样');
+      assert.ok(ids.length >= 2);
+      const [refusalTask, problemTask] = ids;
+
+      // 拒检: the determination is recorded on site, then pending until the county bureau co-signs.
+      await start(page, refusalTask);
+      await page.locator('[data-testid=refusal] summary').click();
+      await page.locator('[data-testid=refusal] [name=facts]').fill('加油站负责人以样品价格明显不合理为由拒绝抽样');
+      await Promise.all([page.waitForEvent('load'), page.locator('[data-testid=submit-refusal]').click()]);
+      assert.match(await page.locator('[data-testid=task-state]').innerText(), /拒检待认定/);
+      assert.match(await page.locator('[data-testid=refusal-pending]').innerText(), /待县局会同认定/);
+
+      const city = await api('regulator');
+      const cosignByCity = await city.post(`/api/v1/tasks/${refusalTask}/refusal/cosign`, { opinion: '同意' });
+      assert.equal(cosignByCity.status, 403, 'the organising city bureau cannot co-sign (rule 11)');
+      const local = await api('local_regulator');
+      const inbox = (await local.get('/api/v1/inbox')).body.items;
+      assert.ok(inbox.some((i) => i.kind === 'refusal' && i.ref_id === Number(refusalTask)), 'in the local inbox');
+      const cosign = await local.post(`/api/v1/tasks/${refusalTask}/refusal/cosign`, { opinion: '经核实，确属拒检' });
+      assert.equal(cosign.status, 200);
+      await openTask(page, refusalTask);
+      assert.match(await page.locator('[data-testid=task-state]').innerText(), /^拒检$/);
+
+      // A problem found before sampling stops it and reaches both bureaus.
+      await openTask(page, problemTask);
+      await page.locator('[data-testid=problem] summary').click();
+      await page.locator('[data-testid=problem] [name=violation]').fill('无证无照');
+      await page.locator('[data-testid=problem] [name=facts]').fill('现场未能出示营业执照和成品油零售经营批准证书');
+      await Promise.all([page.waitForEvent('load'), page.locator('[data-testid=submit-problem]').click()]);
+      assert.match(await page.locator('[data-testid=task-state]').innerText(), /问题报送/);
+      for (const who of ['regulator', 'local_regulator']) {
+        const items = (await (await api(who)).get('/api/v1/inbox')).body.items;
+        assert.ok(
+          items.some((i) => i.kind === 'problem' && i.ref_id === Number(problemTask) && /无证无照/.test(i.title)),
+          `the problem report is in ${who}'s inbox`,
+        );
+      }
+    } finally {
+      await a.ctx.close();
+    }
+  });
+
+  test('an upload resumes after the server is killed and restarted, with the same SHA-256', async () => {
+    const a = await phone('gh_sampler1');
+    try {
+      const { page } = a;
+      const [id] = await taskIds(page, '待抽样');
+      await start(page, id);
+      const video = randomBytes(3 * 1024 * 1024 + 12345);
+      const sha = createHash('sha256').update(video).digest('hex');
+
+      // Let four chunks through, then kill the server while the fifth is on its way.
+      let chunks = 0;
+      let killed = null;
+      const chunk = (url) => url.pathname.includes('/uploads/') && url.searchParams.has('offset');
+      await page.route(chunk, async (route) => {
+        chunks += 1;
+        if (chunks === 5 && !killed) {
+          killed = demo.kill();
+          await killed;
+          return route.abort('connectionreset');
+        }
+        return route.continue();
+      });
+      await page.locator('[data-testid=upload-process]').setInputFiles({
+        name: 'process.mp4',
+        mimeType: 'video/mp4',
+        buffer: video,
+      });
+      const status = page.locator('[data-testid=upload-status]').first();
+      await status.filter({ hasText: '连接中断' }).waitFor({ timeout: 30_000 });
+      assert.ok(killed, 'the server was killed mid-upload');
+      await page.screenshot({ path: path.join(SHOTS, 'sampling-upload-interrupted.png'), fullPage: true });
+      await page.unroute(chunk);
+
+      await demo.restart();
+      await page.locator('[data-testid=upload-row][data-done="1"]').waitFor({ timeout: 60_000 });
+      assert.equal(await page.locator('[data-testid=upload-sha]').first().innerText(), `SHA-256 ${sha}`);
+
+      // The server holds the file, byte for byte.
+      const ev = await (await api('gh_sampler1')).get(`/api/v1/tasks/${id}/evidence`);
+      const item = ev.body.items.find((i) => i.file_name === 'process.mp4');
+      assert.equal(item.sha256, sha);
+      assert.equal(item.size, video.length);
+    } finally {
+      await a.ctx.close();
+    }
+  });
+});
