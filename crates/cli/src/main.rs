@@ -2,6 +2,7 @@
 //! create users from the server's shell, verify the audit chain. Messages are in Chinese; logs go
 //! to standard error (RUST_LOG), results to standard output.
 
+mod bench;
 mod commands;
 mod config;
 mod serve;
@@ -55,6 +56,48 @@ enum Command {
     Draw(DrawCommand),
     /// 显示生效的配置（密码已隐藏）
     Config,
+    /// 生成基准测试数据（合成的全国规模部署：企业名录、计划、各状态的抽样任务）
+    BenchData(BenchDataArgs),
+    /// 在基准数据上测量性能，并与无服务层的基线对比（p50/p95/p99）
+    Bench(BenchArgs),
+}
+
+#[derive(Args, Debug)]
+struct BenchDataArgs {
+    /// 企业数
+    #[arg(long, default_value_t = 1_000_000)]
+    enterprises: u64,
+    /// 抽样任务（样品）数
+    #[arg(long, default_value_t = 100_000)]
+    samples: u64,
+    /// 随机种子（同一种子、同一基准日生成相同的数据）
+    #[arg(long, default_value = "choucha")]
+    seed: String,
+    /// 基准日（YYYY-MM-DD），时间戳由此向前推算；默认今天（UTC）
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<chrono::NaiveDate>,
+}
+
+#[derive(Args, Debug)]
+struct BenchArgs {
+    /// 每项测量次数（随机抽取和 PDF 为其五分之一）
+    #[arg(long, default_value_t = 100)]
+    iterations: usize,
+    /// 每项预热次数
+    #[arg(long, default_value_t = 5)]
+    warmup: usize,
+    /// HTTP 压测时长（秒）
+    #[arg(long, default_value_t = 10)]
+    http_seconds: u64,
+    /// HTTP 并发连接数
+    #[arg(long, default_value_t = 32)]
+    connections: u32,
+    /// 结果另存为 JSON
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// 只测量名称含这些词的项目（逗号分隔：search, worklist, dashboard, summary, draw, record, pdf, http）
+    #[arg(long)]
+    only: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -122,6 +165,7 @@ fn main() -> ExitCode {
     // Long-running commands log at info; one-shot commands keep their output to the result.
     init_logging(match cli.command {
         Command::Serve(_) | Command::Migrate => "info",
+        Command::Bench(_) | Command::BenchData(_) => "error",
         _ => "warn",
     });
     let mut flags = FlagOverrides {
@@ -156,6 +200,32 @@ fn main() -> ExitCode {
             Command::User(UserCommand::Create(a)) => commands::user_create(&settings, a).await,
             Command::Audit(AuditCommand::Verify) => commands::audit_verify(&settings).await,
             Command::Draw(DrawCommand::Verify { id }) => commands::draw_verify(&settings, id).await,
+            Command::BenchData(a) => {
+                bench::data::run(
+                    &settings,
+                    bench::data::DataArgs {
+                        enterprises: a.enterprises,
+                        samples: a.samples,
+                        seed: a.seed,
+                        as_of: a.as_of,
+                    },
+                )
+                .await
+            }
+            Command::Bench(a) => {
+                bench::run::run(
+                    &settings,
+                    bench::run::BenchArgs {
+                        iterations: a.iterations,
+                        warmup: a.warmup,
+                        http_seconds: a.http_seconds,
+                        connections: a.connections,
+                        json: a.json,
+                        only: a.only,
+                    },
+                )
+                .await
+            }
             Command::Config => {
                 print!("{}", settings.to_toml());
                 Ok(ExitCode::SUCCESS)

@@ -190,14 +190,14 @@ pub async fn tasks_of_user(
     before: Option<i64>,
     limit: u64,
 ) -> Result<Page<TaskRow>, StoreError> {
-    let ids: Vec<i64> = sampling_task_member::Entity::find()
-        .select_only()
+    use sea_orm::sea_query::Query;
+    // A subquery, not the ids: a sampler of a national deployment has thousands of tasks.
+    let mine = Query::select()
         .column(sampling_task_member::Column::TaskId)
-        .filter(sampling_task_member::Column::UserId.eq(user_id))
-        .into_tuple()
-        .all(db)
-        .await?;
-    let mut q = sampling_task::Entity::find().filter(sampling_task::Column::Id.is_in(ids));
+        .from(sampling_task_member::Entity)
+        .and_where(sampling_task_member::Column::UserId.eq(user_id))
+        .to_owned();
+    let mut q = sampling_task::Entity::find().filter(sampling_task::Column::Id.in_subquery(mine));
     if let Some(b) = before {
         q = q.filter(sampling_task::Column::Id.lt(b));
     }
@@ -290,19 +290,20 @@ pub struct CandidateFilter {
     pub size_class: Option<String>,
 }
 
-/// Every registry row matching the filter, read in keyset batches (never the whole table at once).
+/// Every registry row matching the filter. Limited to an area, one range scan of the division index;
+/// otherwise read in keyset batches by id (never the whole table in one statement).
 pub async fn candidates(db: &impl ConnectionTrait, f: &CandidateFilter) -> Result<Vec<CandidateRow>, StoreError> {
     use crate::entity::enterprise::{Column as C, Entity as E};
     use sea_orm::sea_query::{Expr, ExprTrait};
+    let division = f.division_prefix.as_deref().filter(|d| !d.is_empty());
     let mut out = Vec::new();
     let mut after = 0i64;
     loop {
-        let mut q = E::find()
-            .select_only()
-            .columns([C::Id, C::Uscc, C::Name, C::DivisionCode, C::ProductLines])
-            .filter(C::Id.gt(after));
-        if let Some(d) = f.division_prefix.as_deref().filter(|d| !d.is_empty()) {
+        let mut q = E::find().select_only().columns([C::Id, C::Uscc, C::Name, C::DivisionCode, C::ProductLines]);
+        if let Some(d) = division {
             q = q.filter(C::DivisionCode.gte(d)).filter(C::DivisionCode.lt(format!("{d}\u{10FFFF}")));
+        } else {
+            q = q.filter(C::Id.gt(after)).order_by_asc(C::Id).limit(10_000);
         }
         if f.kind_mask != 0 {
             q = q.filter(Expr::col(C::Kinds).bit_and(f.kind_mask).ne(0));
@@ -313,11 +314,11 @@ pub async fn candidates(db: &impl ConnectionTrait, f: &CandidateFilter) -> Resul
         if let Some(s) = f.size_class.as_deref().filter(|s| !s.is_empty()) {
             q = q.filter(C::SizeClass.eq(s));
         }
-        let rows: Vec<(i64, String, String, String, String)> =
-            q.order_by_asc(C::Id).limit(10_000).into_tuple().all(db).await?;
-        let Some(last) = rows.last() else { break };
-        after = last.0;
+        let rows: Vec<(i64, String, String, String, String)> = q.into_tuple().all(db).await?;
         let n = rows.len();
+        if let Some(last) = rows.last() {
+            after = last.0;
+        }
         out.extend(rows.into_iter().map(|(id, uscc, name, division_code, product_lines)| CandidateRow {
             id,
             uscc,
@@ -325,7 +326,7 @@ pub async fn candidates(db: &impl ConnectionTrait, f: &CandidateFilter) -> Resul
             division_code,
             product_lines,
         }));
-        if n < 10_000 {
+        if division.is_some() || n < 10_000 {
             break;
         }
     }

@@ -87,11 +87,19 @@ pub async fn signed_records_of_tasks(
     if task_ids.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(sampling_record::Entity::find()
-        .filter(sampling_record::Column::TaskId.is_in(task_ids.to_vec()))
-        .filter(sampling_record::Column::State.eq("signed"))
-        .all(db)
-        .await?)
+    // In chunks: a product's earlier tasks run to tens of thousands at national scale, beyond the
+    // bound-parameter limits (SQLite 32,766; PostgreSQL 65,535).
+    let mut out = Vec::new();
+    for chunk in task_ids.chunks(5_000) {
+        out.extend(
+            sampling_record::Entity::find()
+                .filter(sampling_record::Column::TaskId.is_in(chunk.to_vec()))
+                .filter(sampling_record::Column::State.eq("signed"))
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(out)
 }
 
 pub struct NewSignature {

@@ -10,6 +10,7 @@ mod m0004_evidence;
 mod m0005_custody;
 mod m0006_lab;
 mod m0007_handover;
+mod m0008_perf;
 
 /// A plain index over `cols` of `table`.
 fn idx(name: &str, table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_custody::Migration),
             Box::new(m0006_lab::Migration),
             Box::new(m0007_handover::Migration),
+            Box::new(m0008_perf::Migration),
         ]
     }
 }

@@ -1,0 +1,340 @@
+//! The baseline: the same queries written by hand on sqlx, with no service layer (no actor, no
+//! authorisation, no sea-orm, no views), and a bare axum server answering the list endpoint with one
+//! token lookup and one query. Every figure of `choucha bench` is shown beside its baseline.
+
+use std::collections::HashMap;
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::get;
+use axum::{Json, Router};
+use choucha_domain::audit::{AuditContent, chain_hash};
+use chrono::{SecondsFormat, Utc};
+use sea_orm::sqlx::{self, AssertSqlSafe, PgPool, Row, SqlitePool};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+#[derive(Clone)]
+pub enum Bare {
+    Pg(PgPool),
+    Lite(SqlitePool),
+}
+
+/// Run the same code on either pool (the row types differ, so the body is expanded twice).
+macro_rules! on_pool {
+    ($self:expr, $p:ident => $body:expr) => {
+        match $self {
+            Bare::Pg($p) => $body,
+            Bare::Lite($p) => $body,
+        }
+    };
+}
+
+/// A registry row as the bare handler returns it.
+#[derive(Debug, Serialize)]
+pub struct EntRow {
+    pub id: i64,
+    pub uscc: String,
+    pub name: String,
+    pub division_code: String,
+    pub address: String,
+    pub kinds: i32,
+    pub size_class: Option<String>,
+    pub product_lines: String,
+    pub status: String,
+}
+
+const ENT_COLS: &str = "id, uscc, name, division_code, address, kinds, size_class, product_lines, status";
+
+pub fn prefix_upper(p: &str) -> String {
+    format!("{p}\u{10FFFF}")
+}
+
+/// `$n` placeholders as the backend writes them (`?n` on SQLite).
+fn sql(b: &Bare, s: &str) -> String {
+    match b {
+        Bare::Pg(_) => s.to_string(),
+        Bare::Lite(_) => s.replace('$', "?"),
+    }
+}
+
+macro_rules! ent_rows {
+    ($rows:expr) => {
+        $rows
+            .into_iter()
+            .map(|r| {
+                Ok(EntRow {
+                    id: r.try_get("id")?,
+                    uscc: r.try_get("uscc")?,
+                    name: r.try_get("name")?,
+                    division_code: r.try_get("division_code")?,
+                    address: r.try_get("address")?,
+                    kinds: r.try_get("kinds")?,
+                    size_class: r.try_get("size_class")?,
+                    product_lines: r.try_get("product_lines")?,
+                    status: r.try_get("status")?,
+                })
+            })
+            .collect::<Result<Vec<EntRow>, sqlx::Error>>()
+    };
+}
+
+impl Bare {
+    /// A name-prefix page within a division prefix, in (name, id) order.
+    pub async fn search_name(&self, division: &str, prefix: &str, limit: i64) -> anyhow::Result<Vec<EntRow>> {
+        let q = sql(
+            self,
+            &format!(
+                "SELECT {ENT_COLS} FROM enterprises WHERE division_code >= $1 AND division_code < $2 \
+                 AND name >= $3 AND name < $4 ORDER BY name, id LIMIT $5"
+            ),
+        );
+        Ok(on_pool!(self, p => {
+            let rows = sqlx::query(AssertSqlSafe(q.clone()))
+                .bind(division)
+                .bind(prefix_upper(division))
+                .bind(prefix)
+                .bind(prefix_upper(prefix))
+                .bind(limit)
+                .fetch_all(p)
+                .await?;
+            ent_rows!(rows)?
+        }))
+    }
+
+    /// A USCC within a division prefix.
+    pub async fn search_uscc(&self, division: &str, uscc: &str) -> anyhow::Result<Vec<EntRow>> {
+        let q = sql(
+            self,
+            &format!(
+                "SELECT {ENT_COLS} FROM enterprises WHERE uscc = $1 AND division_code >= $2 AND division_code < $3 \
+                 ORDER BY division_code, id LIMIT 51"
+            ),
+        );
+        Ok(on_pool!(self, p => {
+            let rows = sqlx::query(AssertSqlSafe(q.clone())).bind(uscc).bind(division).bind(prefix_upper(division)).fetch_all(p).await?;
+            ent_rows!(rows)?
+        }))
+    }
+
+    /// The draw's candidates in one query: (uscc, division) of operating enterprises of an area with
+    /// any of the kinds whose product lines mention the product.
+    pub async fn candidates(
+        &self,
+        division: &str,
+        kind_mask: i32,
+        product: &str,
+    ) -> anyhow::Result<Vec<(String, String)>> {
+        let q = sql(
+            self,
+            "SELECT uscc, division_code, product_lines FROM enterprises WHERE division_code >= $1 AND division_code < $2 \
+             AND (kinds & $3) <> 0 AND status = 'operating'",
+        );
+        let rows: Vec<(String, String, String)> = on_pool!(self, p => {
+            sqlx::query(AssertSqlSafe(q.clone()))
+                .bind(division)
+                .bind(prefix_upper(division))
+                .bind(kind_mask)
+                .fetch_all(p)
+                .await?
+                .into_iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+                .collect::<Result<Vec<_>, sqlx::Error>>()?
+        });
+        let mut out: Vec<(String, String)> =
+            rows.into_iter().filter(|(_, _, pl)| pl.contains(product)).map(|(u, d, _)| (u, d)).collect();
+        out.sort();
+        Ok(out)
+    }
+
+    /// A sampler's tasks, newest first.
+    pub async fn worklist(&self, user_id: i64) -> anyhow::Result<Vec<(i64, i64, String)>> {
+        let q = sql(
+            self,
+            "SELECT t.id, t.enterprise_id, t.state FROM sampling_tasks t JOIN sampling_task_members m \
+             ON m.task_id = t.id WHERE m.user_id = $1 ORDER BY t.id DESC LIMIT 51",
+        );
+        Ok(on_pool!(self, p => {
+            sqlx::query(AssertSqlSafe(q.clone()))
+                .bind(user_id)
+                .fetch_all(p)
+                .await?
+                .into_iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+                .collect::<Result<Vec<_>, sqlx::Error>>()?
+        }))
+    }
+
+    /// The plan dashboard's numbers: its items and live tasks per item.
+    pub async fn dashboard(&self, plan_id: i64) -> anyhow::Result<(usize, Vec<(i64, i64)>)> {
+        let qi = sql(self, "SELECT id, product, group_id FROM plan_items WHERE plan_id = $1 ORDER BY position");
+        let qc = sql(
+            self,
+            "SELECT item_id, COUNT(*) FROM sampling_tasks WHERE plan_id = $1 \
+             AND state IN ('assigned', 'in_progress', 'sampled', 'refusal_pending', 'refused') GROUP BY item_id",
+        );
+        Ok(on_pool!(self, p => {
+            let items = sqlx::query(AssertSqlSafe(qi.clone())).bind(plan_id).fetch_all(p).await?.len();
+            let counts = sqlx::query(AssertSqlSafe(qc.clone()))
+                .bind(plan_id)
+                .fetch_all(p)
+                .await?
+                .into_iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<Vec<_>, sqlx::Error>>()?;
+            (items, counts)
+        }))
+    }
+
+    /// The summary a plan's results table needs: samples per item and state, with signed records.
+    pub const SUMMARY_SQL: &'static str = "SELECT t.item_id, t.state, COUNT(*) AS n, COUNT(r.id) AS signed \
+         FROM sampling_tasks t LEFT JOIN sampling_records r ON r.task_id = t.id AND r.state = 'signed' \
+         WHERE t.plan_id = $1 GROUP BY t.item_id, t.state ORDER BY t.item_id, t.state";
+
+    pub async fn summary(&self, plan_id: i64) -> anyhow::Result<Vec<(i64, String, i64, i64)>> {
+        let q = sql(self, Self::SUMMARY_SQL);
+        Ok(on_pool!(self, p => {
+            sqlx::query(AssertSqlSafe(q.clone()))
+                .bind(plan_id)
+                .fetch_all(p)
+                .await?
+                .into_iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+                .collect::<Result<Vec<_>, sqlx::Error>>()?
+        }))
+    }
+
+    /// A sampling record and its hash-chained audit record in one transaction.
+    pub async fn create_record(&self, task_id: i64, user_id: i64, fields_json: &str) -> anyhow::Result<()> {
+        let now = Utc::now();
+        let hash = hex::encode(Sha256::digest(format!("{task_id}\n1\n{fields_json}").as_bytes()));
+        let head = match self {
+            Bare::Pg(_) => "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE",
+            Bare::Lite(_) => "SELECT seq, hash FROM audit_head WHERE id = 1",
+        };
+        let ins = sql(
+            self,
+            "INSERT INTO sampling_records (task_id, version, state, fields_json, record_hash, diff_json, \
+             correction_reason, created_by, created_at) VALUES ($1, 1, 'draft', $2, $3, '[]', '', $4, $5) RETURNING id",
+        );
+        let audit = sql(
+            self,
+            "INSERT INTO audit_log (seq, at, actor_id, actor_name, action, object_type, object_id, before_json, \
+             after_json, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        );
+        let upd = sql(self, "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1 AND seq = $3");
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let id: i64 = sqlx::query(AssertSqlSafe(ins.clone()))
+                .bind(task_id)
+                .bind(fields_json)
+                .bind(&hash)
+                .bind(user_id)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get(0)?;
+            let h = sqlx::query(head).fetch_one(&mut *tx).await?;
+            let (seq, prev): (i64, String) = (h.try_get(0)?, h.try_get(1)?);
+            let c = AuditContent {
+                seq: seq + 1,
+                at: now.to_rfc3339_opts(SecondsFormat::Micros, true),
+                actor_id: Some(user_id),
+                actor_name: "bench-baseline".into(),
+                action: "record.save".into(),
+                object_type: "sampling_record".into(),
+                object_id: id.to_string(),
+                before: "null".into(),
+                after: format!("{{\"task_id\":{task_id}}}"),
+            };
+            let new_hash = chain_hash(&prev, &c);
+            sqlx::query(AssertSqlSafe(audit.clone()))
+                .bind(c.seq)
+                .bind(&c.at)
+                .bind(c.actor_id)
+                .bind(&c.actor_name)
+                .bind(&c.action)
+                .bind(&c.object_type)
+                .bind(&c.object_id)
+                .bind(&c.before)
+                .bind(&c.after)
+                .bind(&prev)
+                .bind(&new_hash)
+                .execute(&mut *tx)
+                .await?;
+            let r = sqlx::query(AssertSqlSafe(upd.clone())).bind(c.seq).bind(&new_hash).bind(seq).execute(&mut *tx).await?;
+            anyhow::ensure!(r.rows_affected() == 1, "audit head moved");
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// The user of a live bearer token (what any authenticated handler needs).
+    pub async fn token_user(&self, token: &str) -> anyhow::Result<Option<i64>> {
+        let h = hex::encode(Sha256::digest(token.as_bytes()));
+        let q = sql(self, "SELECT user_id FROM api_tokens WHERE token_hash = $1 AND expires_at > $2");
+        Ok(on_pool!(self, p => {
+            match sqlx::query(AssertSqlSafe(q.clone())).bind(h).bind(Utc::now()).fetch_optional(p).await? {
+                Some(r) => Some(r.try_get::<i64, _>(0)?),
+                None => None,
+            }
+        }))
+    }
+
+    /// A list of rows for the bench to pick its inputs from (one column of i64 or text).
+    pub async fn ids(&self, q: &str) -> anyhow::Result<Vec<i64>> {
+        Ok(on_pool!(self, p => {
+            sqlx::query(AssertSqlSafe(q.to_string()))
+                .fetch_all(p)
+                .await?
+                .into_iter()
+                .map(|r| r.try_get::<i64, _>(0))
+                .collect::<Result<Vec<_>, sqlx::Error>>()?
+        }))
+    }
+
+    pub async fn pairs(&self, q: &str) -> anyhow::Result<Vec<(i64, i64)>> {
+        Ok(on_pool!(self, p => {
+            sqlx::query(AssertSqlSafe(q.to_string()))
+                .fetch_all(p)
+                .await?
+                .into_iter()
+                .map(|r| Ok((r.try_get::<i64, _>(0)?, r.try_get::<i64, _>(1)?)))
+                .collect::<Result<Vec<_>, sqlx::Error>>()?
+        }))
+    }
+
+    pub async fn texts(&self, q: &str) -> anyhow::Result<Vec<String>> {
+        Ok(on_pool!(self, p => {
+            sqlx::query(AssertSqlSafe(q.to_string()))
+                .fetch_all(p)
+                .await?
+                .into_iter()
+                .map(|r| r.try_get::<String, _>(0))
+                .collect::<Result<Vec<_>, sqlx::Error>>()?
+        }))
+    }
+}
+
+/// The bare list endpoint: `GET /bare/enterprises?q=<name prefix>&division=<prefix>` with a bearer
+/// token, answering the same page as `GET /api/v1/enterprises` in JSON.
+pub fn router(bare: Bare) -> Router {
+    Router::new().route("/bare/enterprises", get(list)).with_state(bare)
+}
+
+async fn list(
+    State(bare): State<Bare>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<serde_json::Value>, StatusCode> {
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or(StatusCode::UNAUTHORIZED)?;
+    bare.token_user(token).await.map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?.ok_or(StatusCode::UNAUTHORIZED)?;
+    let prefix = q.get("q").cloned().unwrap_or_default();
+    let division = q.get("division").cloned().unwrap_or_default();
+    let rows = bare.search_name(&division, &prefix, 51).await.map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+    Ok(Json(serde_json::json!({ "items": rows })))
+}
