@@ -294,6 +294,7 @@ async fn receipt_needs_a_dispatched_sample_and_the_testing_institutions_custodia
         ..Default::default()
     };
     o.cap_testing = true;
+    o.qualification_no = Some("CMA 120000000001".into());
     organisations::create_as_system(s(&w), "test", o).await.unwrap();
     let other = w.fx.user("tj_keeper", &["sample_custodian"], Some("tj")).await;
     assert_eq!(code(&lab::receive(s(&w), &other, w.task, accept()).await.unwrap_err()), "forbidden");
@@ -380,6 +381,7 @@ async fn testers_see_the_blind_code_only_and_the_custodian_and_bureau_see_the_li
         ..Default::default()
     };
     o.cap_testing = true;
+    o.qualification_no = Some("CMA 120000000001".into());
     organisations::create_as_system(s(&w), "test", o).await.unwrap();
     let other = w.fx.user("other_tester", &["tester"], Some("tj")).await;
     assert_eq!(code(&lab::sample(s(&w), &other, &bc).await.unwrap_err()), "not_found");
