@@ -32,7 +32,9 @@ mod annex1;
 mod error;
 mod fonts;
 mod improvement_letter;
+mod label;
 mod pdf;
+mod report;
 mod sampling;
 mod xlsx;
 
@@ -41,7 +43,9 @@ pub use annex1::{Annex1, Annex1Error, Annex1Row, read_annex1, write_annex1};
 pub use error::DocumentError;
 pub use fonts::{Fonts, SYSTEM_FONT_DIRS};
 pub use improvement_letter::{ImprovementLetter, improvement_letter_pdf};
+pub use label::{SampleLabel, qr_matrix, sample_label_pdf};
 pub use pdf::{Renderer, Template};
+pub use report::{ReportLine, TestReport, test_report_pdf};
 pub use sampling::{
     BackupSealingNotice, ConductAnswers, ConductFeedbackForm, Correction, Enterprise, EnterpriseSignature,
     NominalProducer, PriceBasis, ProblemReport, RefusalDetermination, SamplePaymentForm, Sampler, SamplingDomain,

@@ -100,11 +100,15 @@ pub enum Template {
     ProblemReport,
     /// 产品质量监督抽查工作质量及工作纪律反馈单.
     ConductFeedbackForm,
+    /// 检验报告.
+    TestReport,
+    /// 盲样标签.
+    SampleLabel,
 }
 
 impl Template {
     /// Every template, for start-up checks.
-    pub const ALL: [Template; 8] = [
+    pub const ALL: [Template; 10] = [
         Template::ImprovementLetter,
         Template::SpotCheckNotice,
         Template::SamplingRecord,
@@ -113,6 +117,8 @@ impl Template {
         Template::RefusalDetermination,
         Template::ProblemReport,
         Template::ConductFeedbackForm,
+        Template::TestReport,
+        Template::SampleLabel,
     ];
 
     /// The document's Chinese name, used in errors and logs.
@@ -126,6 +132,8 @@ impl Template {
             Template::RefusalDetermination => "产品质量监督抽查拒检认定表",
             Template::ProblemReport => "产品质量监督抽查样品问题报送单",
             Template::ConductFeedbackForm => "产品质量监督抽查工作质量及工作纪律反馈单",
+            Template::TestReport => "检验报告",
+            Template::SampleLabel => "盲样标签",
         }
     }
 
@@ -139,6 +147,8 @@ impl Template {
             Template::RefusalDetermination => "/refusal_determination.typ",
             Template::ProblemReport => "/problem_report.typ",
             Template::ConductFeedbackForm => "/conduct_feedback_form.typ",
+            Template::TestReport => "/test_report.typ",
+            Template::SampleLabel => "/sample_label.typ",
         }
     }
 
@@ -152,6 +162,8 @@ impl Template {
             Template::RefusalDetermination => include_str!("../templates/refusal_determination.typ"),
             Template::ProblemReport => include_str!("../templates/problem_report.typ"),
             Template::ConductFeedbackForm => include_str!("../templates/conduct_feedback_form.typ"),
+            Template::TestReport => include_str!("../templates/test_report.typ"),
+            Template::SampleLabel => include_str!("../templates/sample_label.typ"),
         }
     }
 }

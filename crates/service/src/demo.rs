@@ -807,6 +807,48 @@ const USERS: &[DemoUser] = &[
         phone: "13800000005",
         id_card: None,
     },
+    // The laboratory of 天津五十一站, which tests Datong's 车用柴油: a custodian, two testers and two
+    // reviewers/approvers, so a report can be prepared, reviewed and approved by three people (rule 15).
+    DemoUser {
+        username: "tj_custodian",
+        display_name: "马丽",
+        role: Role::SampleCustodian,
+        org: Some(TIANJIN51_ORG),
+        phone: "13800000011",
+        id_card: None,
+    },
+    DemoUser {
+        username: "tj_tester",
+        display_name: "高强",
+        role: Role::Tester,
+        org: Some(TIANJIN51_ORG),
+        phone: "13800000012",
+        id_card: None,
+    },
+    DemoUser {
+        username: "tj_tester2",
+        display_name: "林芳",
+        role: Role::Tester,
+        org: Some(TIANJIN51_ORG),
+        phone: "13800000013",
+        id_card: None,
+    },
+    DemoUser {
+        username: "tj_reviewer",
+        display_name: "郭明",
+        role: Role::ReportApprover,
+        org: Some(TIANJIN51_ORG),
+        phone: "13800000014",
+        id_card: None,
+    },
+    DemoUser {
+        username: "tj_approver",
+        display_name: "何平",
+        role: Role::ReportApprover,
+        org: Some(TIANJIN51_ORG),
+        phone: "13800000015",
+        id_card: None,
+    },
     DemoUser {
         username: "enterprise",
         display_name: "周涛",

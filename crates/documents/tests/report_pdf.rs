@@ -1,0 +1,149 @@
+//! Renders the 检验报告 and the blind-code label with the machine's fonts and reads the PDF back
+//! with `pdftotext` (poppler-utils; skipped when missing, except under `CI=true`).
+
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+use std::process::Command;
+use std::sync::LazyLock;
+
+use choucha_documents::{Renderer, ReportLine, SampleLabel, TestReport, qr_matrix, sample_label_pdf, test_report_pdf};
+use chrono::NaiveDate;
+
+static RENDERER: LazyLock<Renderer> = LazyLock::new(|| match Renderer::load(&[]) {
+    Ok(renderer) => renderer,
+    Err(err) => panic!("{err}"),
+});
+
+fn pdf_text(pdf: &[u8]) -> Option<String> {
+    let path = std::env::temp_dir().join(format!(
+        "choucha-report-{}-{:?}.pdf",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::write(&path, pdf).expect("write temporary PDF");
+    let output = Command::new("pdftotext").args(["-raw", "-enc", "UTF-8"]).arg(&path).arg("-").output();
+    let _ = std::fs::remove_file(&path);
+    match output {
+        Ok(o) => Some(String::from_utf8(o.stdout).expect("utf-8").chars().filter(|c| !c.is_whitespace()).collect()),
+        Err(err) if std::env::var("CI").as_deref() == Ok("true") => panic!("pdftotext is required under CI: {err}"),
+        Err(err) => {
+            eprintln!("SKIPPED: pdftotext not found ({err})");
+            None
+        }
+    }
+}
+
+fn line(name: &str, unit: &str, req: &str, result: &str, j: &str) -> ReportLine {
+    ReportLine {
+        name: name.into(),
+        unit: unit.into(),
+        requirement: req.into(),
+        result: result.into(),
+        judgement: j.into(),
+        method: "GB/T 0000".into(),
+    }
+}
+
+fn diesel_report() -> TestReport {
+    TestReport {
+        report_no: "TJ51-2025-000017".into(),
+        institution: "天津五十一站质量检验中心有限公司".into(),
+        qualification_no: "CMA 120012345678".into(),
+        institution_address: "天津市某区某路1号".into(),
+        institution_phone: "022-00000000".into(),
+        product: "车用柴油".into(),
+        sample_code: "M2025-7KQ4X9PA".into(),
+        test_kind: "监督抽查".into(),
+        task_source: "2025年车用柴油监督抽查（大同市市场监督管理局）".into(),
+        inspected_unit: "大同市平城区示例加油站".into(),
+        producer: "某石化有限公司 #[evil]".into(),
+        brand: "示例牌".into(),
+        model: "0号".into(),
+        batch: "20251008".into(),
+        sampled_on: "2025-10-10".into(),
+        received_on: "2025-10-11".into(),
+        tested_period: "2025-10-12 至 2025-10-14".into(),
+        test_portion: "2L".into(),
+        standards: vec!["GB 19147-2016".into()],
+        items: vec![
+            line("硫含量", "mg/kg", "≤10mg/kg", "12.5mg/kg", "不符合"),
+            line("闪点（闭口）", "℃", "≥60℃", "65℃", "符合"),
+            line("外观", "", "清澈透明", "清澈透明", "符合"),
+        ],
+        qualified: false,
+        conclusion: "经抽样检验，硫含量项目不符合GB 19147-2016的要求，检验结论为不合格。".into(),
+        prepared_by: "高强".into(),
+        reviewed_by: "郭明".into(),
+        approved_by: "何平".into(),
+        issued_on: NaiveDate::from_ymd_opt(2025, 10, 16).unwrap(),
+        supersedes: None,
+        correction_reason: String::new(),
+    }
+}
+
+#[test]
+fn the_report_shows_cover_conclusion_every_item_and_three_signers() {
+    let report = diesel_report();
+    let pdf = test_report_pdf(&RENDERER, &report).expect("render");
+    assert!(pdf.starts_with(b"%PDF"));
+    let Some(text) = pdf_text(&pdf) else { return };
+    for needle in [
+        "检验报告",
+        "TJ51-2025-000017",
+        "资质认定证书编号",
+        "CMA120012345678",
+        "M2025-7KQ4X9PA",
+        "大同市平城区示例加油站",
+        "硫含量",
+        "闪点（闭口）",
+        "外观",
+        "≤10mg/kg",
+        "12.5mg/kg",
+        "不符合",
+        "检验结论为不合格",
+        "编制",
+        "高强",
+        "审核",
+        "郭明",
+        "批准",
+        "何平",
+        "#[evil]",
+        "2025年10月16日",
+    ] {
+        assert!(text.contains(needle), "report lacks {needle:?}:\n{text}");
+    }
+    assert!(!text.contains("更正报告"));
+}
+
+#[test]
+fn a_correction_names_the_report_it_replaces() {
+    let mut report = diesel_report();
+    report.report_no = "TJ51-2025-000018".into();
+    report.supersedes = Some("TJ51-2025-000017".into());
+    report.correction_reason = "硫含量数据复核更正".into();
+    let pdf = test_report_pdf(&RENDERER, &report).expect("render");
+    let Some(text) = pdf_text(&pdf) else { return };
+    assert!(
+        text.contains("更正报告") && text.contains("TJ51-2025-000017") && text.contains("硫含量数据复核更正"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_label_carries_the_blind_code_and_a_qr_code_of_it() {
+    let m = qr_matrix("M2025-7KQ4X9PA").unwrap();
+    assert!(m.len() >= 21 && m.iter().all(|r| r.len() == m.len()));
+    // The finder pattern's corner module is dark.
+    assert!(m[0][0] && m[0][m.len() - 1]);
+    let label = SampleLabel {
+        blind_code: "M2025-7KQ4X9PA".into(),
+        product: "车用柴油".into(),
+        portion: "检验样品 2瓶×1L".into(),
+        institution: "天津五十一站质量检验中心有限公司".into(),
+        received_on: NaiveDate::from_ymd_opt(2025, 10, 11).unwrap(),
+    };
+    let pdf = sample_label_pdf(&RENDERER, &[label.clone(), SampleLabel { portion: "备用样品 2瓶×1L".into(), ..label }])
+        .unwrap();
+    let Some(text) = pdf_text(&pdf) else { return };
+    assert!(text.contains("M2025-7KQ4X9PA") && text.contains("检验样品") && text.contains("备用样品"), "{text}");
+}

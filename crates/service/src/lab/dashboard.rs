@@ -1,0 +1,144 @@
+//! Lab dashboards: incoming samples, samples awaiting test / review / approval, overdue results,
+//! per tester and per institution. Counts are `GROUP BY` over the (institution, state, id) and
+//! (tester, state, id) indexes; nothing loads a table.
+
+use choucha_domain::lab::SampleState;
+use choucha_domain::role::Role;
+use choucha_store::lab as store;
+use choucha_store::organisations;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+use super::{today_cn, user_name};
+use crate::{Actor, Result, ServiceError, Services};
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct StateCount {
+    pub state: String,
+    pub label: String,
+    pub count: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct InstitutionCounts {
+    pub org_id: i64,
+    pub org_name: String,
+    pub states: Vec<StateCount>,
+    pub total: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TesterCounts {
+    pub tester: String,
+    pub accepted: i64,
+    pub testing: i64,
+    pub tested: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Dashboard {
+    /// Dispatched to the institution and not yet received (custodians; first page only).
+    pub incoming: Option<usize>,
+    pub awaiting_test: i64,
+    pub awaiting_review: i64,
+    pub awaiting_approval: i64,
+    pub overdue: u64,
+    pub institutions: Vec<InstitutionCounts>,
+    pub testers: Vec<TesterCounts>,
+}
+
+fn label(state: &str) -> String {
+    state.parse::<SampleState>().map(|s| s.label().to_string()).unwrap_or_else(|_| state.to_string())
+}
+
+/// The dashboard of the caller: their institution (lab staff), the plans they organise (bureau),
+/// everything (admin).
+pub async fn dashboard(s: &Services, actor: &Actor) -> Result<Dashboard> {
+    let db = s.store.reader();
+    let lab_staff = actor.has(Role::SampleCustodian) || actor.has(Role::Tester) || actor.has(Role::ReportApprover);
+    let (testing_org, organising_org) = if actor.has(Role::Admin) {
+        (None, None)
+    } else if lab_staff && actor.org_id.is_some() {
+        (actor.org_id, None)
+    } else if actor.has(Role::Regulator) && actor.org_id.is_some() {
+        (None, actor.org_id)
+    } else {
+        return Err(ServiceError::forbidden());
+    };
+    let rows = store::count_by_org_state(db, testing_org, organising_org).await?;
+    let mut by_org: BTreeMap<i64, Vec<(String, i64)>> = BTreeMap::new();
+    for (org, state, n) in rows {
+        by_org.entry(org).or_default().push((state, n));
+    }
+    let names: BTreeMap<i64, String> = organisations::get_many(db, &by_org.keys().copied().collect::<Vec<_>>())
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
+    let mut institutions = Vec::new();
+    let mut awaiting_test = 0;
+    for (org, states) in by_org {
+        let total = states.iter().map(|(_, n)| n).sum();
+        awaiting_test += states.iter().filter(|(s, _)| s == "accepted" || s == "testing").map(|(_, n)| n).sum::<i64>();
+        institutions.push(InstitutionCounts {
+            org_id: org,
+            org_name: names.get(&org).cloned().unwrap_or_default(),
+            states: states.into_iter().map(|(s, count)| StateCount { label: label(&s), state: s, count }).collect(),
+            total,
+        });
+    }
+    let (mut awaiting_review, mut awaiting_approval) = (0, 0);
+    let mut testers = Vec::new();
+    if let Some(org) = testing_org {
+        for (state, n) in store::count_reports(db, org).await? {
+            match state.as_str() {
+                "prepared" => awaiting_review = n,
+                "reviewed" => awaiting_approval = n,
+                _ => {}
+            }
+        }
+        let mut per: BTreeMap<i64, TesterCounts> = BTreeMap::new();
+        for (tester, state, n) in store::count_by_tester(db, org).await? {
+            let e = per.entry(tester).or_insert_with(|| TesterCounts {
+                tester: String::new(),
+                accepted: 0,
+                testing: 0,
+                tested: 0,
+            });
+            match state.as_str() {
+                "accepted" => e.accepted = n,
+                "testing" => e.testing = n,
+                "tested" => e.tested = n,
+                _ => {}
+            }
+        }
+        for (id, mut c) in per {
+            c.tester = user_name(s, id).await;
+            testers.push(c);
+        }
+    }
+    let overdue = if organising_org.is_some() {
+        // A bureau's overdue count runs over its plans' samples.
+        store::list_samples(
+            db,
+            &store::SampleFilter {
+                organising_org_id: organising_org,
+                states: vec!["testing".into()],
+                due_before: Some(today_cn()),
+                ..Default::default()
+            },
+            None,
+            200,
+        )
+        .await?
+        .items
+        .len() as u64
+    } else {
+        store::count_overdue(db, testing_org, today_cn()).await?
+    };
+    let incoming = match (actor.has(Role::SampleCustodian), actor.org_id) {
+        (true, Some(org)) => Some(store::incoming(db, org, None, 200).await?.items.len()),
+        _ => None,
+    };
+    Ok(Dashboard { incoming, awaiting_test, awaiting_review, awaiting_approval, overdue, institutions, testers })
+}

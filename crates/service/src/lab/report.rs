@@ -1,0 +1,426 @@
+//! The test report (rule 15): prepared by a tester, reviewed by a second person, approved by a
+//! third; on approval it gets its number, its content is frozen and its PDF is stored with its
+//! SHA-256, which `verify_report` checks against the stored file. A correction is a new report
+//! that supersedes the old one; both are kept. Also the blind-code label PDF.
+
+use choucha_domain::RuleViolation;
+use choucha_domain::lab::{self as rules, LabDuty, SampleAction};
+use choucha_domain::role::Role;
+use choucha_store::audit::{self, AuditEntry};
+use choucha_store::lab::{self as store, NewReport, ReportRow, SamplePatch, SampleRow};
+use choucha_store::{Page, draws as store_draws, enterprises, organisations};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::path::PathBuf;
+
+use super::{
+    ReportContent, ReportItem, ReportView, Standing, by_code, ctx_of, is_custodian_of, is_lab_staff_of, report_view,
+    samplers_of, signed_record, standing, user_name,
+};
+use crate::{Actor, Result, ServiceError, Services, clamp_limit};
+
+fn reports_dir(s: &Services) -> PathBuf {
+    s.data_dir.join("reports")
+}
+
+async fn content_of(s: &Services, sample: &SampleRow) -> Result<ReportContent> {
+    let c = ctx_of(s, sample).await?;
+    let results = store::results_of(s.store.reader(), sample.id).await?;
+    let from = results.iter().map(|r| r.tested_on).min();
+    let to = results.iter().map(|r| r.tested_on).max();
+    let test_portion = match signed_record(s, sample.task_id).await? {
+        Some((f, _)) => format!("{}{}", f.test_quantity, f.unit),
+        None => c.body.test_portion.clone(),
+    };
+    Ok(ReportContent {
+        blind_code: sample.blind_code.clone().unwrap_or_default(),
+        product: c.item.product.clone(),
+        standards: c.body.standards.clone(),
+        rules_version: c.rules_version,
+        test_portion,
+        received_on: (sample.received_at + chrono::Duration::hours(8)).date_naive().to_string(),
+        tested_from: from.map(|d| d.to_string()).unwrap_or_default(),
+        tested_to: to.map(|d| d.to_string()).unwrap_or_default(),
+        items: results
+            .iter()
+            .map(|r| ReportItem {
+                name: r.item_name.clone(),
+                unit: r.unit.clone(),
+                requirement: r.requirement.clone(),
+                result: r.display.clone(),
+                judgement: if r.judgement == "conforming" { "符合" } else { "不符合" }.into(),
+                method: r.method.clone(),
+            })
+            .collect(),
+        qualified: sample.qualified.unwrap_or(false),
+        conclusion: sample.conclusion.clone(),
+        judgement_principle: c.body.judgement_principle.clone(),
+    })
+}
+
+/// A tester prepares the report of a tested sample (its results complete).
+pub async fn prepare_report(s: &Services, actor: &Actor, code: &str) -> Result<ReportView> {
+    let (sample, st) = by_code(s, actor, code).await?;
+    if !(st == Standing::Blind && actor.has(Role::Tester)) {
+        return Err(ServiceError::Forbidden("检验报告由承检机构的检验人员编制".into()));
+    }
+    rules::check_not_sampler(actor.user_id, &samplers_of(s, &sample).await?, LabDuty::PrepareReport)?;
+    if sample.state != "tested" {
+        return Err(ServiceError::Rule(RuleViolation::new(
+            "sample_state",
+            "检验结果尚未全部录入并得出结论，不能编制报告；快速筛查结果不作为检验报告出具（规则24）",
+        )));
+    }
+    let existing = store::reports_of(s.store.reader(), sample.id).await?;
+    if existing.iter().any(|r| matches!(r.state.as_str(), "prepared" | "reviewed")) {
+        return Err(ServiceError::Rule(RuleViolation::new("report_open", "该样品已有待审核或待批准的报告")));
+    }
+    let superseded = existing.iter().find(|r| r.state == "approved");
+    let content = content_of(s, &sample).await?;
+    let tx = s.store.begin().await?;
+    let row = store::insert_report(
+        &tx,
+        NewReport {
+            sample_id: sample.id,
+            testing_org_id: sample.testing_org_id,
+            version: existing.first().map(|r| r.version + 1).unwrap_or(1),
+            content_json: serde_json::to_string(&content).map_err(ServiceError::internal)?,
+            prepared_by: actor.user_id,
+            supersedes_id: superseded.map(|r| r.id),
+            correction_reason: if superseded.is_some() { sample.pending_correction.clone() } else { String::new() },
+        },
+    )
+    .await?;
+    audit::append(
+        &tx,
+        &actor.audit_actor(),
+        AuditEntry::new(
+            "report.prepare",
+            "lab_report",
+            row.id,
+            json!(null),
+            json!({"sample_id": sample.id, "version": row.version}),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    report_view(s, &row).await
+}
+
+async fn load_report(s: &Services, actor: &Actor, report_id: i64) -> Result<(ReportRow, SampleRow, Standing)> {
+    let db = s.store.reader();
+    let r = store::get_report(db, report_id).await.map_err(|_| ServiceError::NotFound("检验报告"))?;
+    let sample = store::get_sample(db, r.sample_id).await?;
+    let st = standing(s, actor, &sample).await?;
+    Ok((r, sample, st))
+}
+
+fn require_approver(actor: &Actor, sample: &SampleRow, what: &str) -> Result<()> {
+    if actor.has(Role::ReportApprover) && is_lab_staff_of(actor, sample.testing_org_id) {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden(format!("检验报告由承检机构的审核/批准人{what}")))
+    }
+}
+
+/// A second person reviews the prepared report (rules 1 and 15).
+pub async fn review_report(s: &Services, actor: &Actor, report_id: i64) -> Result<ReportView> {
+    let (r, sample, _) = load_report(s, actor, report_id).await?;
+    require_approver(actor, &sample, "审核")?;
+    rules::check_report_signer(actor.user_id, r.prepared_by, None, LabDuty::Review)?;
+    rules::check_not_sampler(actor.user_id, &samplers_of(s, &sample).await?, LabDuty::Review)?;
+    if r.state != "prepared" {
+        return Err(ServiceError::Rule(RuleViolation::new("report_state", "该报告当前不是待审核状态")));
+    }
+    let tx = s.store.begin().await?;
+    store::set_reviewed(&tx, r.id, actor.user_id).await?;
+    audit::append(
+        &tx,
+        &actor.audit_actor(),
+        AuditEntry::new(
+            "report.review",
+            "lab_report",
+            r.id,
+            json!({"state": "prepared"}),
+            json!({"state": "reviewed"}),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    report_view(s, &store::get_report(s.store.reader(), r.id).await?).await
+}
+
+/// The issue data of the PDF: the report content with the sample's link, the institution and the signers.
+async fn pdf_data(
+    s: &Services,
+    r: &ReportRow,
+    sample: &SampleRow,
+    report_no: &str,
+    approver: i64,
+) -> Result<choucha_documents::TestReport> {
+    let db = s.store.reader();
+    let content: ReportContent = serde_json::from_str(&r.content_json).map_err(ServiceError::internal)?;
+    let c = ctx_of(s, sample).await?;
+    let org = organisations::get(db, sample.testing_org_id).await?;
+    let organiser = organisations::get(db, c.plan.organising_org_id).await?;
+    let task = store_draws::get_task(db, sample.task_id).await?;
+    let ent = enterprises::get(db, task.enterprise_id).await?;
+    let rec = signed_record(s, sample.task_id).await?.map(|(f, _)| f).unwrap_or_default();
+    let supersedes = match r.supersedes_id {
+        Some(id) => store::get_report(db, id).await?.report_no,
+        None => None,
+    };
+    let period = if content.tested_from == content.tested_to {
+        content.tested_from.clone()
+    } else {
+        format!("{} 至 {}", content.tested_from, content.tested_to)
+    };
+    Ok(choucha_documents::TestReport {
+        report_no: report_no.to_string(),
+        institution: org.name,
+        qualification_no: org.qualification_no.unwrap_or_default(),
+        institution_address: org.address,
+        institution_phone: org.phone,
+        product: content.product.clone(),
+        sample_code: content.blind_code.clone(),
+        test_kind: "监督抽查".into(),
+        task_source: format!("{}（{}）", c.plan.title, organiser.name),
+        inspected_unit: ent.name.clone(),
+        producer: if rec.producer_name.trim().is_empty() { ent.name } else { rec.producer_name.clone() },
+        brand: rec.brand,
+        model: rec.model,
+        batch: rec.batch,
+        sampled_on: rec.sampled_at.get(..10).unwrap_or_default().to_string(),
+        received_on: content.received_on.clone(),
+        tested_period: period,
+        test_portion: content.test_portion.clone(),
+        standards: content.standards.clone(),
+        items: content
+            .items
+            .iter()
+            .map(|i| choucha_documents::ReportLine {
+                name: i.name.clone(),
+                unit: i.unit.clone(),
+                requirement: i.requirement.clone(),
+                result: i.result.clone(),
+                judgement: i.judgement.clone(),
+                method: i.method.clone(),
+            })
+            .collect(),
+        qualified: content.qualified,
+        conclusion: content.conclusion.clone(),
+        prepared_by: user_name(s, r.prepared_by).await,
+        reviewed_by: match r.reviewed_by {
+            Some(u) => user_name(s, u).await,
+            None => String::new(),
+        },
+        approved_by: user_name(s, approver).await,
+        issued_on: super::today_cn(),
+        supersedes,
+        correction_reason: r.correction_reason.clone(),
+    })
+}
+
+/// A third person approves: the report gets its number, is frozen, and its PDF is stored with its SHA-256.
+pub async fn approve_report(s: &Services, actor: &Actor, report_id: i64) -> Result<ReportView> {
+    let (r, sample, _) = load_report(s, actor, report_id).await?;
+    require_approver(actor, &sample, "批准")?;
+    rules::check_report_signer(actor.user_id, r.prepared_by, r.reviewed_by, LabDuty::Approve)?;
+    rules::check_not_sampler(actor.user_id, &samplers_of(s, &sample).await?, LabDuty::Approve)?;
+    if r.state != "reviewed" {
+        return Err(ServiceError::Rule(RuleViolation::new("report_state", "报告须先经审核才能批准（规则15）")));
+    }
+    let org = organisations::get(s.store.reader(), sample.testing_org_id).await?;
+    let year = super::today_cn().format("%Y").to_string();
+    let report_no = format!("{}-{year}-{:06}", org.code.to_uppercase(), r.id);
+    let data = pdf_data(s, &r, &sample, &report_no, actor.user_id).await?;
+    let renderer = s.renderer().await?;
+    let pdf = tokio::task::spawn_blocking(move || choucha_documents::test_report_pdf(&renderer, &data))
+        .await
+        .map_err(ServiceError::internal)?
+        .map_err(|e| ServiceError::internal(format!("test report PDF: {e}")))?;
+    let sha = hex::encode(Sha256::digest(&pdf));
+    // A fresh name per issue: a stored report is never overwritten.
+    let rel = format!("reports/{}-v{}-{}.pdf", r.sample_id, r.version, uuid::Uuid::new_v4().simple());
+    let dir = reports_dir(s);
+    tokio::fs::create_dir_all(&dir).await.map_err(ServiceError::internal)?;
+    tokio::fs::write(s.data_dir.join(&rel), &pdf).await.map_err(ServiceError::internal)?;
+    let mut content: serde_json::Value = serde_json::from_str(&r.content_json).map_err(ServiceError::internal)?;
+    content["report_no"] = json!(report_no);
+    let next_sample = rules::transition(sample.state.parse()?, SampleAction::Report)?;
+    let tx = s.store.begin().await?;
+    store::set_approved(&tx, r.id, actor.user_id, &report_no, content.to_string(), &rel, &sha).await?;
+    if let Some(old) = r.supersedes_id {
+        store::set_superseded(&tx, old).await?;
+    }
+    store::update_sample(
+        &tx,
+        sample.id,
+        &sample.state,
+        SamplePatch { state: Some(next_sample.as_str().into()), ..Default::default() },
+    )
+    .await?;
+    audit::append(
+        &tx,
+        &actor.audit_actor(),
+        AuditEntry::new(
+            "report.approve",
+            "lab_report",
+            r.id,
+            json!({"state": "reviewed"}),
+            json!({"state": "approved", "report_no": report_no, "pdf_sha256": sha, "supersedes": r.supersedes_id}),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    report_view(s, &store::get_report(s.store.reader(), r.id).await?).await
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct CorrectionInput {
+    pub reason: String,
+}
+
+/// Start a correction of an issued report (rule 15): the results reopen; the next report prepared
+/// supersedes this one, which is kept.
+pub async fn correct_report(s: &Services, actor: &Actor, report_id: i64, input: CorrectionInput) -> Result<ReportView> {
+    let (r, sample, st) = load_report(s, actor, report_id).await?;
+    if !(st == Standing::Blind && actor.has(Role::Tester)) {
+        return Err(ServiceError::Forbidden("更正报告由承检机构的检验人员提出".into()));
+    }
+    rules::check_not_sampler(actor.user_id, &samplers_of(s, &sample).await?, LabDuty::Test)?;
+    if r.state != "approved" {
+        return Err(ServiceError::Rule(RuleViolation::new("report_state", "只有已签发的报告可以更正")));
+    }
+    if input.reason.trim().is_empty() {
+        return Err(ServiceError::invalid(RuleViolation::new("required", "请说明更正原因").on_field("reason")));
+    }
+    let next = rules::transition(sample.state.parse()?, SampleAction::Correct)?;
+    let tx = s.store.begin().await?;
+    store::update_sample(
+        &tx,
+        sample.id,
+        &sample.state,
+        SamplePatch {
+            state: Some(next.as_str().into()),
+            results_completed_at: Some(None),
+            qualified: Some(None),
+            conclusion: Some(String::new()),
+            pending_correction: Some(input.reason.trim().to_string()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    audit::append(
+        &tx,
+        &actor.audit_actor(),
+        AuditEntry::new("report.correct", "lab_report", r.id, json!(null), json!({"reason": input.reason.trim()})),
+    )
+    .await?;
+    tx.commit().await?;
+    report_view(s, &r).await
+}
+
+/// Reports awaiting the caller (review or approval) in their institution.
+pub async fn report_worklist(
+    s: &Services,
+    actor: &Actor,
+    state: &str,
+    before: Option<i64>,
+    limit: Option<u64>,
+) -> Result<Page<(String, ReportView)>> {
+    let Some(org) = actor.org_id else { return Err(ServiceError::forbidden()) };
+    if !(actor.has(Role::ReportApprover) || actor.has(Role::Tester) || actor.has(Role::SampleCustodian)) {
+        return Err(ServiceError::forbidden());
+    }
+    if !matches!(state, "prepared" | "reviewed" | "approved" | "superseded") {
+        return Err(ServiceError::invalid(RuleViolation::new("invalid_state", "未知的报告状态").on_field("state")));
+    }
+    let p = store::list_reports(s.store.reader(), org, state, before, clamp_limit(limit)).await?;
+    let mut items = Vec::with_capacity(p.items.len());
+    for r in &p.items {
+        let sample = store::get_sample(s.store.reader(), r.sample_id).await?;
+        items.push((sample.blind_code.unwrap_or_default(), report_view(s, r).await?));
+    }
+    Ok(Page { items, next: p.next })
+}
+
+/// The stored PDF of an issued report. It names the enterprise, so only the link holders (the
+/// custodian who issues it, the organising bureau, admins) may fetch it.
+pub async fn report_pdf(s: &Services, actor: &Actor, report_id: i64) -> Result<(String, Vec<u8>)> {
+    let (r, _, st) = load_report(s, actor, report_id).await?;
+    if st != Standing::Link {
+        return Err(ServiceError::Forbidden("检验报告正本由样品管理员签发送达；检验人员按盲样编号查看报告内容".into()));
+    }
+    if r.pdf_path.is_empty() {
+        return Err(ServiceError::NotFound("已签发的报告文件"));
+    }
+    let bytes = tokio::fs::read(s.data_dir.join(&r.pdf_path)).await.map_err(ServiceError::internal)?;
+    Ok((r.report_no.unwrap_or_default(), bytes))
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReportVerification {
+    pub report_id: i64,
+    pub report_no: Option<String>,
+    /// The stored file still has the hash recorded at approval.
+    pub intact: bool,
+    pub recorded_sha256: String,
+    pub actual_sha256: String,
+}
+
+/// Check the stored PDF against the SHA-256 recorded at approval: any alteration is detected.
+pub async fn verify_report(s: &Services, actor: &Actor, report_id: i64) -> Result<ReportVerification> {
+    let (r, _, _) = load_report(s, actor, report_id).await?;
+    if r.pdf_path.is_empty() {
+        return Err(ServiceError::NotFound("已签发的报告文件"));
+    }
+    let actual = match tokio::fs::read(s.data_dir.join(&r.pdf_path)).await {
+        Ok(bytes) => hex::encode(Sha256::digest(&bytes)),
+        Err(_) => String::new(),
+    };
+    Ok(ReportVerification {
+        report_id: r.id,
+        report_no: r.report_no,
+        intact: actual == r.pdf_sha256,
+        recorded_sha256: r.pdf_sha256,
+        actual_sha256: actual,
+    })
+}
+
+/// Where a report's PDF is stored (for tests and the admin's checks).
+pub async fn report_file(s: &Services, report_id: i64) -> Result<PathBuf> {
+    let r = store::get_report(s.store.reader(), report_id).await?;
+    Ok(s.data_dir.join(r.pdf_path))
+}
+
+/// The blind-code labels (test and backup portions) as PDF, for the custodian to print.
+pub async fn label_pdf(s: &Services, actor: &Actor, sample_id: i64) -> Result<Vec<u8>> {
+    let sample = store::get_sample(s.store.reader(), sample_id).await.map_err(|_| ServiceError::NotFound("样品"))?;
+    if !is_custodian_of(actor, sample.testing_org_id) {
+        return Err(ServiceError::Forbidden("盲样标签由本机构的样品管理员打印".into()));
+    }
+    let Some(code) = sample.blind_code.clone() else {
+        return Err(ServiceError::Rule(RuleViolation::new("rule12_rejected", "拒收的样品没有盲样编号（规则12）")));
+    };
+    let c = ctx_of(s, &sample).await?;
+    let org = organisations::get(s.store.reader(), sample.testing_org_id).await?;
+    let received_on = (sample.received_at + chrono::Duration::hours(8)).date_naive();
+    let labels: Vec<choucha_documents::SampleLabel> =
+        [("检验样品", &c.body.test_portion), ("备用样品", &c.body.backup_portion)]
+            .into_iter()
+            .map(|(what, qty)| choucha_documents::SampleLabel {
+                blind_code: code.clone(),
+                product: c.item.product.clone(),
+                portion: format!("{what} {qty}"),
+                institution: org.name.clone(),
+                received_on,
+            })
+            .collect();
+    let renderer = s.renderer().await?;
+    tokio::task::spawn_blocking(move || choucha_documents::sample_label_pdf(&renderer, &labels))
+        .await
+        .map_err(ServiceError::internal)?
+        .map_err(|e| ServiceError::internal(format!("label PDF: {e}")))
+}

@@ -1,0 +1,589 @@
+//! Testing by blind code: worklists, results with the item judgement from the typed limit, the
+//! conclusion, XLSX import, the results deadline (rule 16) and screening (rule 24).
+
+use choucha_domain::RuleViolation;
+use choucha_domain::lab::{self as rules, LabDuty, SampleAction, SampleState};
+use choucha_domain::role::Role;
+use choucha_domain::rules::{ItemJudgement, Limit, Measured, judge};
+use choucha_store::audit::{self, AuditEntry};
+use choucha_store::lab::{self as store, NewResult, SampleFilter, SamplePatch, SampleRow};
+use choucha_store::{Page, calendar as store_cal, plans as store_plans};
+use chrono::{NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::collections::HashMap;
+
+use super::{
+    BlindSampleSummary, BlindSampleView, Standing, blind_view, by_code, ctx_of, display_of, samplers_of, summary_of,
+    today_cn,
+};
+use crate::{Actor, Result, ServiceError, Services, clamp_limit};
+
+/// Which worklist (testers and approvers of the institution; screeners of the screening institution).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::IntoParams, utoipa::ToSchema)]
+pub struct WorklistQuery {
+    /// A sample state (accepted, testing, tested, reported…); all when empty.
+    #[serde(default)]
+    pub state: Option<String>,
+    /// Only the caller's own samples.
+    #[serde(default)]
+    pub mine: Option<bool>,
+    /// Only samples whose results are overdue (rule 16).
+    #[serde(default)]
+    pub overdue: Option<bool>,
+    /// Blind code prefix.
+    #[serde(default)]
+    pub q: Option<String>,
+    #[serde(default)]
+    pub cursor: Option<String>,
+    #[serde(default)]
+    pub limit: Option<u64>,
+}
+
+/// The caller's worklist by blind code, newest first.
+pub async fn worklist(s: &Services, actor: &Actor, q: WorklistQuery) -> Result<Page<BlindSampleSummary>> {
+    let Some(org) = actor.org_id else { return Err(ServiceError::forbidden()) };
+    let lab_role = actor.has(Role::Tester) || actor.has(Role::ReportApprover) || actor.has(Role::SampleCustodian);
+    if !lab_role {
+        return Err(ServiceError::forbidden());
+    }
+    let db = s.store.reader();
+    let org_row = choucha_store::organisations::get(db, org).await?;
+    let mut f = SampleFilter {
+        states: q.state.iter().filter(|s| !s.trim().is_empty()).cloned().collect(),
+        blind_code_prefix: q.q.clone(),
+        ..Default::default()
+    };
+    // A screening-only institution sees the samples it screens; a testing institution its own.
+    if org_row.cap_screening && !org_row.cap_testing {
+        f.screening_org_id = Some(org);
+    } else {
+        f.testing_org_id = Some(org);
+        // Rejected samples have no blind code and are the custodian's business.
+        if f.states.is_empty() {
+            f.states = SampleState::ALL
+                .iter()
+                .filter(|s| **s != SampleState::Rejected)
+                .map(|s| s.as_str().to_string())
+                .collect();
+        }
+    }
+    if q.mine.unwrap_or(false) {
+        f.tester_id = Some(actor.user_id);
+    }
+    if q.overdue.unwrap_or(false) {
+        f.due_before = Some(today_cn());
+        f.states = vec!["testing".into()];
+    }
+    let before = q.cursor.as_deref().and_then(|c| c.trim().parse::<i64>().ok());
+    let p = store::list_samples(db, &f, before, clamp_limit(q.limit)).await?;
+    let mut products: HashMap<i64, String> = HashMap::new();
+    let mut items = Vec::with_capacity(p.items.len());
+    for r in &p.items {
+        let product = match products.get(&r.item_id) {
+            Some(p) => p.clone(),
+            None => {
+                let p = store_plans::get_item(db, r.item_id).await?.product;
+                products.insert(r.item_id, p.clone());
+                p
+            }
+        };
+        items.push(summary_of(s, r, product).await);
+    }
+    Ok(Page { items, next: p.next })
+}
+
+/// One sample by blind code (blind callers; the custodian and the bureau too).
+pub async fn sample(s: &Services, actor: &Actor, code: &str) -> Result<BlindSampleView> {
+    let (sample, _) = by_code(s, actor, code).await?;
+    blind_view(s, &sample).await
+}
+
+/// One result as entered: exactly one of `value`, `text`, `pass`, matching the item's requirement.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct ResultInput {
+    /// The test item's position in the rules (0-based), or its name.
+    #[serde(default)]
+    pub item_index: Option<i32>,
+    #[serde(default)]
+    pub item_name: Option<String>,
+    #[serde(default)]
+    pub value: Option<f64>,
+    #[serde(default)]
+    pub text: Option<String>,
+    #[serde(default)]
+    pub pass: Option<bool>,
+    #[serde(default)]
+    pub method: String,
+    #[serde(default)]
+    pub instrument: String,
+    /// The day the item was tested; today when empty.
+    #[serde(default)]
+    pub tested_on: Option<NaiveDate>,
+}
+
+/// Whether the caller may test this sample: a tester of the testing institution, not one of its
+/// samplers (rule 1), and the assigned tester once one is assigned.
+async fn check_tester(s: &Services, actor: &Actor, sample: &SampleRow, st: Standing) -> Result<()> {
+    if !(st == Standing::Blind && actor.has(Role::Tester)) {
+        return Err(ServiceError::Forbidden("只有承检机构的检验人员可以录入检验结果".into()));
+    }
+    rules::check_not_sampler(actor.user_id, &samplers_of(s, sample).await?, LabDuty::Test)?;
+    if sample.tester_id.is_some_and(|t| t != actor.user_id) {
+        return Err(ServiceError::Forbidden("该样品已分配给其他检验人员".into()));
+    }
+    Ok(())
+}
+
+/// The gate before any result (rules 12, 14, 24).
+fn check_testable(sample: &SampleRow) -> Result<SampleState> {
+    let state: SampleState = sample.state.parse()?;
+    let next = rules::transition(state, SampleAction::EnterResult)?;
+    if sample.licence_state == "pending" {
+        return Err(ServiceError::Rule(RuleViolation::new(
+            "rule14_licence_unchecked",
+            "该产品实行生产许可/强制性认证管理，检验前须先核查生产者的许可证（规则14）",
+        )));
+    }
+    if sample.licence_state == "failed" {
+        return Err(ServiceError::Rule(RuleViolation::new(
+            "rule14_stopped",
+            "生产者未通过许可证核查，检验已终止（规则14）",
+        )));
+    }
+    Ok(next)
+}
+
+struct Checked {
+    index: i32,
+    name: String,
+    unit: String,
+    requirement: String,
+    limit: Limit,
+    measured: Measured,
+    judgement: ItemJudgement,
+    method: String,
+    instrument: String,
+    tested_on: NaiveDate,
+}
+
+fn check_result(
+    body: &crate::implementation_rules::RulesBody,
+    input: &ResultInput,
+) -> std::result::Result<Checked, RuleViolation> {
+    let found = match (&input.item_index, &input.item_name) {
+        (Some(i), _) => body.test_items.get(*i as usize).map(|t| (*i, t)),
+        (None, Some(n)) => {
+            body.test_items.iter().enumerate().find(|(_, t)| t.name.trim() == n.trim()).map(|(i, t)| (i as i32, t))
+        }
+        _ => None,
+    };
+    let Some((index, item)) = found else {
+        return Err(RuleViolation::new("unknown_item", "实施细则中没有该检验项目").on_field("item_index"));
+    };
+    let measured = match (input.value, input.text.as_deref().map(str::trim).filter(|t| !t.is_empty()), input.pass) {
+        (Some(v), None, None) => Measured::Number(v),
+        (None, Some(t), None) => Measured::Text(t.to_string()),
+        (None, None, Some(p)) => Measured::Pass(p),
+        _ => {
+            return Err(RuleViolation::new(
+                "result_kind",
+                format!("“{}”：请填写一个检验结果（数值、文字或符合与否）", item.name),
+            )
+            .on_field("value"));
+        }
+    };
+    let judgement = judge(&item.limit, &measured)
+        .map_err(|e| RuleViolation::new(e.code, format!("“{}”：{}", item.name, e.message)).on_field("value"))?;
+    let tested_on = input.tested_on.unwrap_or_else(today_cn);
+    if tested_on > today_cn() {
+        return Err(RuleViolation::new("future_date", "检验日期不能晚于今天").on_field("tested_on"));
+    }
+    Ok(Checked {
+        index,
+        name: item.name.clone(),
+        unit: item.unit.clone(),
+        requirement: item.limit.display(&item.unit),
+        limit: item.limit.clone(),
+        measured,
+        judgement,
+        method: if input.method.trim().is_empty() { item.method.clone() } else { input.method.trim().to_string() },
+        instrument: input.instrument.trim().to_string(),
+        tested_on,
+    })
+}
+
+/// Write checked results and move the sample on; the deadline of rule 16 follows the last day tested.
+async fn write_results(
+    s: &Services,
+    tx: &choucha_store::Tx,
+    actor: &Actor,
+    sample: &SampleRow,
+    next: SampleState,
+    results: &[Checked],
+) -> Result<()> {
+    for c in results {
+        store::put_result(
+            tx,
+            NewResult {
+                sample_id: sample.id,
+                item_index: c.index,
+                item_name: c.name.clone(),
+                unit: c.unit.clone(),
+                requirement: c.requirement.clone(),
+                limit_json: serde_json::to_string(&c.limit).map_err(ServiceError::internal)?,
+                measured_json: serde_json::to_string(&c.measured).map_err(ServiceError::internal)?,
+                display: display_of(&c.measured, &c.unit),
+                method: c.method.clone(),
+                instrument: c.instrument.clone(),
+                judgement: match c.judgement {
+                    ItemJudgement::Conforming => "conforming".into(),
+                    ItemJudgement::NonConforming => "non_conforming".into(),
+                },
+                tested_on: c.tested_on,
+                entered_by: actor.user_id,
+            },
+        )
+        .await?;
+    }
+    let ended = store::results_of(&**tx, sample.id).await?.iter().map(|r| r.tested_on).max();
+    let cal = store_cal::load(s.store.reader()).await?;
+    store::update_sample(
+        tx,
+        sample.id,
+        &sample.state,
+        SamplePatch {
+            state: Some(next.as_str().into()),
+            tester_id: Some(Some(sample.tester_id.unwrap_or(actor.user_id))),
+            testing_ended_on: Some(ended),
+            results_due: Some(ended.map(|d| rules::results_due(&cal, d))),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Enter (or correct, until the results are completed) one test item's result.
+pub async fn enter_result(s: &Services, actor: &Actor, code: &str, input: ResultInput) -> Result<BlindSampleView> {
+    let (sample, st) = by_code(s, actor, code).await?;
+    check_tester(s, actor, &sample, st).await?;
+    let next = check_testable(&sample)?;
+    let c = ctx_of(s, &sample).await?;
+    let checked = check_result(&c.body, &input).map_err(|e| ServiceError::Invalid(vec![e]))?;
+    let tx = s.store.begin().await?;
+    write_results(s, &tx, actor, &sample, next, std::slice::from_ref(&checked)).await?;
+    audit::append(
+        &tx,
+        &actor.audit_actor(),
+        AuditEntry::new(
+            "lab.result",
+            "lab_sample",
+            sample.id,
+            json!(null),
+            json!({"item": checked.name, "result": display_of(&checked.measured, &checked.unit),
+                   "judgement": checked.judgement.label()}),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    let fresh = store::get_sample(s.store.reader(), sample.id).await?;
+    blind_view(s, &fresh).await
+}
+
+/// All results in: the conclusion per the rules' judgement principle; results entered after their
+/// due day are flagged and reported to the organising bureau (rule 16).
+pub async fn complete_results(s: &Services, actor: &Actor, code: &str) -> Result<BlindSampleView> {
+    let (sample, st) = by_code(s, actor, code).await?;
+    check_tester(s, actor, &sample, st).await?;
+    let next = rules::transition(sample.state.parse()?, SampleAction::CompleteResults)?;
+    let c = ctx_of(s, &sample).await?;
+    let results = store::results_of(s.store.reader(), sample.id).await?;
+    let missing: Vec<String> = c
+        .body
+        .test_items
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !results.iter().any(|r| r.item_index == *i as i32))
+        .map(|(_, t)| t.name.clone())
+        .collect();
+    if !missing.is_empty() {
+        return Err(ServiceError::Rule(RuleViolation::new(
+            "results_incomplete",
+            format!("还有检验项目未录入结果：{}", missing.join("、")),
+        )));
+    }
+    let judgements: Vec<(String, ItemJudgement)> = results
+        .iter()
+        .map(|r| {
+            let j = if r.judgement == "conforming" { ItemJudgement::Conforming } else { ItemJudgement::NonConforming };
+            (r.item_name.clone(), j)
+        })
+        .collect();
+    let conclusion = rules::conclude(&judgements, &c.body.standards);
+    let today = today_cn();
+    let late = sample.results_due.is_some_and(|d| today > d);
+    let tx = s.store.begin().await?;
+    store::update_sample(
+        &tx,
+        sample.id,
+        &sample.state,
+        SamplePatch {
+            state: Some(next.as_str().into()),
+            results_completed_at: Some(Some(Utc::now())),
+            results_late: Some(late),
+            qualified: Some(Some(conclusion.qualified)),
+            conclusion: Some(conclusion.text.clone()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    if late {
+        choucha_store::sampling::insert_inbox(
+            &tx,
+            c.plan.organising_org_id,
+            "lab_results_late",
+            &format!(
+                "检验结果录入超期：样品{}（{}）应于{}前录入（规则16）",
+                sample.blind_code.clone().unwrap_or_default(),
+                c.item.product,
+                sample.results_due.map(|d| d.to_string()).unwrap_or_default()
+            ),
+            "sampling_task",
+            sample.task_id,
+        )
+        .await?;
+    }
+    audit::append(
+        &tx,
+        &actor.audit_actor(),
+        AuditEntry::new(
+            "lab.complete",
+            "lab_sample",
+            sample.id,
+            json!({"state": sample.state}),
+            json!({"state": next.as_str(), "qualified": conclusion.qualified, "late": late}),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    let fresh = store::get_sample(s.store.reader(), sample.id).await?;
+    blind_view(s, &fresh).await
+}
+
+/// What an import did: rows written, or every problem with its row (nothing written then).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ImportOutcome {
+    pub written: usize,
+    pub samples: Vec<String>,
+    pub errors: Vec<ImportError>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ImportError {
+    pub row: u32,
+    pub message: String,
+}
+
+fn parse_pass(s: &str) -> Option<bool> {
+    match s.trim() {
+        "符合" | "合格" | "是" | "通过" | "pass" | "PASS" | "Y" | "y" => Some(true),
+        "不符合" | "不合格" | "否" | "不通过" | "fail" | "FAIL" | "N" | "n" => Some(false),
+        _ => None,
+    }
+}
+
+/// Import results from a sheet keyed by blind code: columns 盲样编号, 检验项目, 检验结果, and optionally
+/// 检验方法, 仪器设备, 检验日期. Every row is checked first; if any is wrong nothing is written.
+pub async fn import_results(s: &Services, actor: &Actor, file_name: &str, bytes: Vec<u8>) -> Result<ImportOutcome> {
+    use choucha_documents::{TableFormat, read_table};
+    if !actor.has(Role::Tester) {
+        return Err(ServiceError::Forbidden("只有检验人员可以导入检验结果".into()));
+    }
+    let format = TableFormat::from_file_name(file_name).ok_or_else(|| {
+        ServiceError::invalid(RuleViolation::new("bad_file", "请上传 .xlsx 或 .csv 文件").on_field("file"))
+    })?;
+    let table = tokio::task::spawn_blocking(move || read_table(&bytes, format))
+        .await
+        .map_err(ServiceError::internal)?
+        .map_err(|e| {
+            ServiceError::invalid(RuleViolation::new("bad_file", format!("无法读取表格：{e}")).on_field("file"))
+        })?;
+    let col = |names: &[&str]| names.iter().find_map(|n| table.column(n));
+    let (Some(c_code), Some(c_item), Some(c_result)) =
+        (col(&["盲样编号", "样品编号"]), col(&["检验项目"]), col(&["检验结果", "结果"]))
+    else {
+        return Err(ServiceError::invalid(
+            RuleViolation::new("bad_header", "表头须包含“盲样编号”“检验项目”“检验结果”三列").on_field("file"),
+        ));
+    };
+    let c_method = col(&["检验方法"]);
+    let c_instrument = col(&["仪器设备", "仪器"]);
+    let c_date = col(&["检验日期"]);
+    let mut errors = Vec::new();
+    let mut by_sample: Vec<(SampleRow, SampleState, Vec<Checked>)> = Vec::new();
+    let mut cache: HashMap<String, std::result::Result<(usize, crate::implementation_rules::RulesBody), String>> =
+        HashMap::new();
+    for (row, cells) in table.numbered_rows() {
+        let get = |c: Option<usize>| c.and_then(|c| cells.get(c)).map(|v| v.trim().to_string()).unwrap_or_default();
+        let code = get(Some(c_code)).to_uppercase();
+        if !cache.contains_key(&code) {
+            let loaded = match by_code(s, actor, &code).await {
+                Ok((sample, st)) => {
+                    match check_tester(s, actor, &sample, st).await.and_then(|_| check_testable(&sample)) {
+                        Ok(next) => match ctx_of(s, &sample).await {
+                            Ok(c) => {
+                                by_sample.push((sample, next, Vec::new()));
+                                Ok((by_sample.len() - 1, c.body))
+                            }
+                            Err(e) => Err(crate::error::ServiceError::to_string(&e)),
+                        },
+                        Err(e) => Err(format!("样品{code}：{e}")),
+                    }
+                }
+                Err(_) => Err(format!("没有盲样编号为“{code}”的样品")),
+            };
+            cache.insert(code.clone(), loaded);
+        }
+        let (slot, body) = match cache.get(&code) {
+            Some(Ok((slot, body))) => (*slot, body),
+            Some(Err(m)) => {
+                errors.push(ImportError { row, message: m.clone() });
+                continue;
+            }
+            None => continue,
+        };
+        let item_name = get(Some(c_item));
+        let raw = get(Some(c_result));
+        let Some(item) = body.test_items.iter().find(|t| t.name.trim() == item_name) else {
+            errors.push(ImportError { row, message: format!("实施细则中没有检验项目“{item_name}”") });
+            continue;
+        };
+        let mut input = ResultInput {
+            item_name: Some(item_name.clone()),
+            method: get(c_method),
+            instrument: get(c_instrument),
+            ..Default::default()
+        };
+        match super::result_kind(&item.limit) {
+            "number" => match raw.trim_end_matches(item.unit.as_str()).trim().parse::<f64>() {
+                Ok(v) => input.value = Some(v),
+                Err(_) => {
+                    errors.push(ImportError {
+                        row, message: format!("“{item_name}”的结果“{raw}”不是数值")
+                    });
+                    continue;
+                }
+            },
+            "text" => input.text = Some(raw.clone()),
+            _ => match parse_pass(&raw) {
+                Some(p) => input.pass = Some(p),
+                None => {
+                    errors.push(ImportError {
+                        row, message: format!("“{item_name}”的结果应为“符合”或“不符合”")
+                    });
+                    continue;
+                }
+            },
+        }
+        let date = get(c_date);
+        if !date.is_empty() {
+            match choucha_domain::enterprise::parse_date(&date) {
+                Some(d) => input.tested_on = Some(d),
+                None => {
+                    errors.push(ImportError { row, message: format!("检验日期“{date}”无法识别") });
+                    continue;
+                }
+            }
+        }
+        match check_result(body, &input) {
+            Ok(c) => {
+                if let Some(entry) = by_sample.get_mut(slot) {
+                    entry.2.push(c);
+                }
+            }
+            Err(e) => errors.push(ImportError { row, message: e.message }),
+        }
+    }
+    if table.is_empty() {
+        errors.push(ImportError { row: table.header_row(), message: "表格中没有数据行".into() });
+    }
+    if !errors.is_empty() {
+        return Ok(ImportOutcome { written: 0, samples: Vec::new(), errors });
+    }
+    let tx = s.store.begin().await?;
+    let mut written = 0;
+    let mut samples = Vec::new();
+    for (sample, next, results) in &by_sample {
+        write_results(s, &tx, actor, sample, *next, results).await?;
+        written += results.len();
+        samples.push(sample.blind_code.clone().unwrap_or_default());
+    }
+    audit::append(
+        &tx,
+        &actor.audit_actor(),
+        AuditEntry::new(
+            "lab.import",
+            "lab_results",
+            0,
+            json!(null),
+            json!({"file": file_name, "rows": written, "samples": samples}),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ImportOutcome { written, samples, errors })
+}
+
+/// A quick-screening result (rule 24).
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct ScreeningInput {
+    /// flagged (goes on to full testing) | cleared
+    pub result: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// The screening institution records its quick result by blind code; a flagged sample goes on to
+/// full testing by the testing institution. A screening result is never a report.
+pub async fn screen(s: &Services, actor: &Actor, code: &str, input: ScreeningInput) -> Result<BlindSampleView> {
+    let (sample, st) = by_code(s, actor, code).await?;
+    if st != Standing::Screener {
+        return Err(ServiceError::Forbidden("只有承担快速筛查的机构可以录入筛查结果（规则24）".into()));
+    }
+    let action = match input.result.as_str() {
+        "flagged" => SampleAction::ScreeningFlagged,
+        "cleared" => SampleAction::ScreeningCleared,
+        _ => {
+            return Err(ServiceError::invalid(
+                RuleViolation::new("invalid_result", "筛查结果应为“发现问题”或“未见异常”").on_field("result"),
+            ));
+        }
+    };
+    let next = rules::transition(sample.state.parse()?, action)?;
+    let org = actor.org_id.ok_or_else(ServiceError::forbidden)?;
+    let tx = s.store.begin().await?;
+    store::insert_screening(&tx, sample.id, org, &input.result, input.note.trim(), actor.user_id).await?;
+    store::update_sample(
+        &tx,
+        sample.id,
+        &sample.state,
+        SamplePatch { state: Some(next.as_str().into()), ..Default::default() },
+    )
+    .await?;
+    audit::append(
+        &tx,
+        &actor.audit_actor(),
+        AuditEntry::new(
+            "lab.screen",
+            "lab_sample",
+            sample.id,
+            json!({"state": sample.state}),
+            json!({"state": next.as_str(), "result": input.result}),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    let fresh = store::get_sample(s.store.reader(), sample.id).await?;
+    blind_view(s, &fresh).await
+}

@@ -1,0 +1,687 @@
+//! The laboratory through the service layer: receipt against the sampling record (rule 12), blind
+//! codes (rule 13), separation of duties (rule 1), licence check (rule 14), results with the item
+//! judgement and conclusion, the three-person report with its stored, hashed PDF (rule 15), the
+//! results deadline across a holiday (rule 16), XLSX import and screening (rule 24).
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+use choucha_domain::lab::{ObservedSample, ReceiptDecision};
+use choucha_domain::rules::{Limit, RulesAction};
+use choucha_domain::sampling::RecordFields;
+use choucha_service::draws::{self, DrawFilters, DrawRequest};
+use choucha_service::implementation_rules::{self as irules, LicenceRequirement, RulesBody, TestItemInput};
+use choucha_service::lab::{
+    self, AssignInput, CorrectionInput, ReceiptInput, ResultInput, ScreeningInput, WorklistQuery,
+};
+use choucha_service::organisations::{self, OrgInput};
+use choucha_service::plans::{self, ItemInput, PlanDraft, PlanInput};
+use choucha_service::sampling::{self, SignInput};
+use choucha_service::testing::{Fixture, PASSWORD, test_uscc};
+use choucha_service::{Actor, ServiceError, Services, auth};
+use choucha_store::audit::{self, AuditActor, AuditEntry};
+use choucha_store::custody::{self, NewCustodyEvent};
+use chrono::NaiveDate;
+
+const PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
+const ENTERPRISE: &str = "大同市平城区示例加油站0";
+
+pub struct World {
+    pub fx: Fixture,
+    pub regulator: Actor,
+    pub custodian: Actor,
+    pub t1: Actor,
+    pub t2: Actor,
+    pub a1: Actor,
+    pub a2: Actor,
+    /// Samplers of the task who also hold lab roles.
+    pub s1: Actor,
+    pub s2: Actor,
+    pub task: i64,
+    pub uscc: String,
+}
+
+fn s(w: &World) -> &Services {
+    &w.fx.services
+}
+
+fn code(e: &ServiceError) -> &str {
+    e.code()
+}
+
+#[derive(Clone, Copy, Default)]
+struct Options {
+    licence: LicenceRequirement,
+    /// The sampled enterprise holds a valid production licence in the registry.
+    licensed: bool,
+    screening: bool,
+}
+
+async fn world_with(opt: Options) -> World {
+    let fx = Fixture::new().await;
+    let regulator = fx.user("dt_reg", &["regulator"], Some("dt")).await;
+    let custodian = fx.user("lab_keeper", &["sample_custodian"], Some("lab")).await;
+    let t1 = fx.user("lab_t1", &["tester"], Some("lab")).await;
+    let t2 = fx.user("lab_t2", &["tester"], Some("lab")).await;
+    let a1 = fx.user("lab_a1", &["report_approver"], Some("lab")).await;
+    let a2 = fx.user("lab_a2", &["report_approver"], Some("lab")).await;
+    fx.user("lab_s1", &["sampler", "tester"], Some("lab")).await;
+    fx.user("lab_s2", &["sampler", "report_approver"], Some("lab")).await;
+    if opt.screening {
+        let mut o = OrgInput {
+            code: "wn".into(),
+            name: "江苏威诺检测技术有限公司".into(),
+            kind: "institution".into(),
+            active: true,
+            ..Default::default()
+        };
+        o.cap_screening = true;
+        organisations::create_as_system(&fx.services, "test", o).await.unwrap();
+        fx.user("wn_screener", &["tester"], Some("wn")).await;
+    }
+    let e = if opt.licensed {
+        let draft = choucha_domain::enterprise::EnterpriseDraft {
+            name: ENTERPRISE.into(),
+            uscc: test_uscc("140213", 1).to_string(),
+            division_code: "140213".into(),
+            address: "大同市平城区某路1号".into(),
+            kinds: "生产者、销售者、加油站".into(),
+            product_lines: choucha_service::testing::FIXTURE_PRODUCTS.into(),
+            licence_no: "XK05-001-00123".into(),
+            licence_valid_until: "2030-12-31".into(),
+            ..Default::default()
+        };
+        choucha_service::registry::create(&fx.services, &fx.admin, draft).await.unwrap()
+    } else {
+        fx.enterprise(ENTERPRISE, "140213", "销售者、加油站", 1).await
+    };
+    let svc = &fx.services;
+    let draft = PlanDraft {
+        plan: PlanInput {
+            year: 2025,
+            title: "2025年车用柴油监督抽查".into(),
+            organising_org_code: Some("dt".into()),
+            ..Default::default()
+        },
+        items: vec![ItemInput {
+            number: "1".into(),
+            category: "机械及安防".into(),
+            product: "车用柴油".into(),
+            quota: Some(10),
+            scopes: "销售者".into(),
+            sampling_org_code: Some("lab".into()),
+            testing_org_code: Some("lab".into()),
+            screening_org_code: opt.screening.then(|| "wn".to_string()),
+        }],
+    };
+    let plan = plans::create(svc, &regulator, draft).await.unwrap();
+    plans::issue(svc, &regulator, plan.id).await.unwrap();
+    let diesel = plan.items[0].id;
+    let item = |name: &str, limit: Limit, unit: &str| TestItemInput {
+        name: name.into(),
+        method: "GB/T 0000".into(),
+        limit,
+        unit: unit.into(),
+        class: None,
+    };
+    let body = RulesBody {
+        standards: vec!["GB 19147-2016".into()],
+        test_items: vec![
+            item("硫含量", Limit::Max { max: 10.0, inclusive: true }, "mg/kg"),
+            item("闪点（闭口）", Limit::Min { min: 60.0, inclusive: true }, "℃"),
+            item("外观", Limit::EqualsText { text: "清澈透明".into() }, ""),
+        ],
+        test_portion: "2瓶×1L".into(),
+        backup_portion: "2瓶×1L".into(),
+        judgement_principle: "所检项目全部符合标准要求的，判定为合格；有一项不符合的，判定为不合格".into(),
+        licence: opt.licence,
+        test_quantity: Some(2.0),
+        backup_quantity: Some(2.0),
+        min_base_quantity: Some(200.0),
+        quantity_unit: "L".into(),
+        ..Default::default()
+    };
+    let r = irules::create_draft(svc, &t1, diesel, body).await.unwrap();
+    irules::step(svc, &t1, r.id, RulesAction::Submit, None).await.unwrap();
+    irules::step(svc, &regulator, r.id, RulesAction::Approve, None).await.unwrap();
+    irules::step(svc, &regulator, r.id, RulesAction::Publish, None).await.unwrap();
+    let d = draws::run(
+        svc,
+        &regulator,
+        DrawRequest {
+            item_id: diesel,
+            quota: 1,
+            seed: "s".into(),
+            stratified: false,
+            team_size: None,
+            filters: DrawFilters::default(),
+        },
+    )
+    .await
+    .unwrap();
+    let task = d.drawn[0].task_id.unwrap();
+    let s1 = auth::login(svc, "lab_s1", PASSWORD).await.unwrap();
+    let s2 = auth::login(svc, "lab_s2", PASSWORD).await.unwrap();
+    draws::start_task(svc, &s1, task).await.unwrap();
+    sampling::save_record(svc, &s1, task, record()).await.unwrap();
+    for (who, signer) in [(&s1, "self"), (&s2, "self"), (&s1, "enterprise")] {
+        sampling::sign(svc, who, task, sign(signer)).await.unwrap();
+    }
+    World { fx, regulator, custodian, t1, t2, a1, a2, s1, s2, task, uscc: e.uscc }
+}
+
+async fn world() -> World {
+    world_with(Options::default()).await
+}
+
+fn record() -> RecordFields {
+    RecordFields {
+        product_name: "车用柴油".into(),
+        brand: "示例牌".into(),
+        model: "0号".into(),
+        batch: "20251008".into(),
+        standard: "GB 19147-2016".into(),
+        sampling_base: 12000.0,
+        test_quantity: 2.0,
+        backup_quantity: 2.0,
+        unit: "L".into(),
+        unit_price: 7.35,
+        place: "加油机3号枪".into(),
+        domain: "circulation".into(),
+        sampled_at: "2025-10-10 10:30".into(),
+        test_seals: vec!["SXGH-000123".into()],
+        backup_seals: vec!["SXGH-000124".into()],
+        ..Default::default()
+    }
+}
+
+fn sign(signer: &str) -> SignInput {
+    SignInput {
+        signer: signer.into(),
+        name: if signer == "enterprise" { "王站长".into() } else { String::new() },
+        image_png_base64: PNG.into(),
+        refused: false,
+        refusal_reason: String::new(),
+        witness_name: String::new(),
+        witness_image_png_base64: String::new(),
+    }
+}
+
+/// The sampling side's hand-over: the portions are dispatched to the testing institution.
+pub async fn dispatch(s: &Services, task: i64) {
+    let tx = s.store.begin().await.unwrap();
+    custody::insert(
+        &tx,
+        NewCustodyEvent {
+            task_id: task,
+            portion: "all".into(),
+            kind: "dispatched".into(),
+            seal_state: "intact".into(),
+            mode: "shipped".into(),
+            carrier: "EMS".into(),
+            tracking_no: "EA123456789CN".into(),
+            actor_name: "test".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    audit::append(
+        &tx,
+        &AuditActor::system("test"),
+        AuditEntry::new("custody.dispatch", "sampling_task", task, serde_json::json!(null), serde_json::json!(null)),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+}
+
+fn observed() -> ObservedSample {
+    ObservedSample {
+        test_seals: vec!["SXGH-000123".into()],
+        backup_seals: vec!["SXGH-000124".into()],
+        test_quantity: 2.0,
+        backup_quantity: 2.0,
+        seals_intact: true,
+        labels_match: true,
+        appearance: "封条完好，瓶身无渗漏".into(),
+    }
+}
+
+fn accept() -> ReceiptInput {
+    ReceiptInput {
+        arrived_at: None,
+        delivered_by: "EMS快递员".into(),
+        carrier: "EMS".into(),
+        tracking_no: "EA123456789CN".into(),
+        observed: observed(),
+        decision: ReceiptDecision::Accept,
+        reason: String::new(),
+        backup_location: "样品库A区3架2层".into(),
+        photos: vec![],
+    }
+}
+
+/// Accept the world's sample; its blind code.
+async fn accepted(w: &World) -> String {
+    dispatch(s(w), w.task).await;
+    lab::receive(s(w), &w.custodian, w.task, accept()).await.unwrap().blind_code.unwrap()
+}
+
+fn number(item: i32, v: f64) -> ResultInput {
+    ResultInput { item_index: Some(item), value: Some(v), instrument: "XRF-01".into(), ..Default::default() }
+}
+
+async fn enter_all(w: &World, code: &str, sulfur: f64) {
+    lab::enter_result(s(w), &w.t1, code, number(0, sulfur)).await.unwrap();
+    lab::enter_result(s(w), &w.t1, code, number(1, 65.0)).await.unwrap();
+    let text = ResultInput { item_index: Some(2), text: Some("清澈透明".into()), ..Default::default() };
+    lab::enter_result(s(w), &w.t1, code, text).await.unwrap();
+}
+
+#[tokio::test]
+async fn receipt_needs_a_dispatched_sample_and_the_testing_institutions_custodian() {
+    let w = world().await;
+    // Not yet dispatched.
+    let e = lab::receive(s(&w), &w.custodian, w.task, accept()).await.unwrap_err();
+    assert_eq!(code(&e), "not_dispatched");
+    dispatch(s(&w), w.task).await;
+    // A tester, or a custodian of another institution, may not receive it.
+    assert_eq!(code(&lab::receive(s(&w), &w.t1, w.task, accept()).await.unwrap_err()), "forbidden");
+    let mut o = OrgInput {
+        code: "tj".into(),
+        name: "天津某检验中心".into(),
+        kind: "institution".into(),
+        active: true,
+        ..Default::default()
+    };
+    o.cap_testing = true;
+    o.qualification_no = Some("CMA 120000000001".into());
+    organisations::create_as_system(s(&w), "test", o).await.unwrap();
+    let other = w.fx.user("tj_keeper", &["sample_custodian"], Some("tj")).await;
+    assert_eq!(code(&lab::receive(s(&w), &other, w.task, accept()).await.unwrap_err()), "forbidden");
+    let incoming = lab::incoming(s(&w), &w.custodian, None, None).await.unwrap();
+    assert_eq!(incoming.items.len(), 1);
+    assert_eq!(incoming.items[0].test_seals, vec!["SXGH-000123".to_string()]);
+    assert!(lab::incoming(s(&w), &other, None, None).await.unwrap().items.is_empty());
+    let out = lab::receive(s(&w), &w.custodian, w.task, accept()).await.unwrap();
+    assert_eq!(out.state, "accepted");
+    assert!(lab::incoming(s(&w), &w.custodian, None, None).await.unwrap().items.is_empty());
+    // Once only.
+    assert_eq!(code(&lab::receive(s(&w), &w.custodian, w.task, accept()).await.unwrap_err()), "already_received");
+    // Custody: received, backup stored with its location.
+    let link = lab::link(s(&w), &w.custodian, out.sample_id).await.unwrap();
+    let kinds: Vec<_> = link.custody.iter().map(|c| (c.kind.as_str(), c.portion.as_str())).collect();
+    assert!(kinds.contains(&("received", "all")) && kinds.contains(&("stored", "backup")), "{kinds:?}");
+    assert!(link.custody.iter().any(|c| c.location == "样品库A区3架2层"));
+}
+
+#[tokio::test]
+async fn a_sample_that_does_not_match_its_record_is_rejected_with_reason_to_the_bureau_inbox() {
+    let w = world().await;
+    dispatch(s(&w), w.task).await;
+    let mut bad = accept();
+    bad.observed.test_seals = vec!["SXGH-999999".into()];
+    bad.observed.seals_intact = false;
+    // Accepting a mismatching sample is refused, naming rule 12 and the differences.
+    let e = lab::receive(s(&w), &w.custodian, w.task, bad.clone()).await.unwrap_err();
+    assert_eq!(code(&e), "rule12_mismatch");
+    assert!(e.to_string().contains("SXGH-999999") && e.to_string().contains("封条有破损"), "{e}");
+    // A rejection needs its written reason.
+    bad.decision = ReceiptDecision::Reject;
+    assert_eq!(
+        code(&lab::receive(s(&w), &w.custodian, w.task, bad.clone()).await.unwrap_err()),
+        "rule12_reason_required"
+    );
+    bad.reason = "检验样品封条破损且编号与抽样单不符".into();
+    let out = lab::receive(s(&w), &w.custodian, w.task, bad).await.unwrap();
+    assert_eq!(out.state, "rejected");
+    assert!(out.blind_code.is_none());
+    assert_eq!(out.mismatches.len(), 2);
+    let inbox = sampling::inbox(s(&w), &w.regulator, None, None).await.unwrap();
+    let item = inbox.items.iter().find(|i| i.kind == "lab_rejected").expect("rejection in the bureau's inbox");
+    assert!(item.title.contains("检验样品封条破损且编号与抽样单不符"), "{}", item.title);
+    assert_eq!(item.ref_id, w.task);
+    let link = lab::link(s(&w), &w.regulator, out.sample_id).await.unwrap();
+    assert!(link.custody.iter().any(|c| c.kind == "rejected"));
+    // Nothing of a rejected sample reaches the testers' worklist.
+    let list = lab::worklist(s(&w), &w.t1, WorklistQuery::default()).await.unwrap();
+    assert!(list.items.is_empty());
+}
+
+#[tokio::test]
+async fn testers_see_the_blind_code_only_and_the_custodian_and_bureau_see_the_link() {
+    let w = world().await;
+    let bc = accepted(&w).await;
+    assert!(choucha_domain::lab::BlindCode::parse(&bc).is_ok(), "{bc}");
+    assert!(!bc.contains(&w.task.to_string()) || bc.len() == 14);
+    let view = lab::sample(s(&w), &w.t1, &bc).await.unwrap();
+    assert_eq!(view.product, "车用柴油");
+    assert_eq!(view.items.len(), 3);
+    let json = serde_json::to_string(&view).unwrap()
+        + &serde_json::to_string(&lab::worklist(s(&w), &w.t1, WorklistQuery::default()).await.unwrap()).unwrap()
+        + &serde_json::to_string(&lab::worklist(s(&w), &w.a1, WorklistQuery::default()).await.unwrap()).unwrap();
+    for secret in [ENTERPRISE, w.uscc.as_str(), "加油机3号枪", "lab_s1", "示例牌"] {
+        assert!(!json.contains(secret), "tester view reveals {secret}");
+    }
+    // The link is the custodian's and the bureau's, never a tester's.
+    let sample_id = lab::worklist(s(&w), &w.custodian, WorklistQuery::default()).await.unwrap().items.len();
+    assert_eq!(sample_id, 1);
+    let received = lab::received(s(&w), &w.custodian, None, None, None).await.unwrap();
+    let link = &received.items[0];
+    assert_eq!(link.enterprise_name, ENTERPRISE);
+    assert_eq!(link.blind_code.as_deref(), Some(bc.as_str()));
+    assert!(lab::link(s(&w), &w.regulator, link.sample_id).await.is_ok());
+    assert_eq!(code(&lab::link(s(&w), &w.t1, link.sample_id).await.unwrap_err()), "not_found");
+    assert_eq!(code(&lab::link(s(&w), &w.a1, link.sample_id).await.unwrap_err()), "not_found");
+    // Staff of another institution do not find the sample at all.
+    let mut o = OrgInput {
+        code: "tj".into(),
+        name: "天津某检验中心".into(),
+        kind: "institution".into(),
+        active: true,
+        ..Default::default()
+    };
+    o.cap_testing = true;
+    o.qualification_no = Some("CMA 120000000001".into());
+    organisations::create_as_system(s(&w), "test", o).await.unwrap();
+    let other = w.fx.user("other_tester", &["tester"], Some("tj")).await;
+    assert_eq!(code(&lab::sample(s(&w), &other, &bc).await.unwrap_err()), "not_found");
+}
+
+#[tokio::test]
+async fn a_sampler_of_the_sample_can_never_test_review_or_approve_it() {
+    let w = world().await;
+    let bc = accepted(&w).await;
+    let sample_id = lab::received(s(&w), &w.custodian, None, None, None).await.unwrap().items[0].sample_id;
+    // s1 sampled it and is also a tester: refused, naming rule 1.
+    let e = lab::enter_result(s(&w), &w.s1, &bc, number(0, 5.0)).await.unwrap_err();
+    assert_eq!(code(&e), "rule1_sampler_conflict");
+    assert!(e.to_string().contains("规则1"));
+    let e =
+        lab::assign_tester(s(&w), &w.custodian, sample_id, AssignInput { tester_id: w.s1.user_id }).await.unwrap_err();
+    assert_eq!(code(&e), "rule1_sampler_conflict");
+    lab::assign_tester(s(&w), &w.custodian, sample_id, AssignInput { tester_id: w.t1.user_id }).await.unwrap();
+    // Another tester than the assigned one may not enter results.
+    assert_eq!(code(&lab::enter_result(s(&w), &w.t2, &bc, number(0, 5.0)).await.unwrap_err()), "forbidden");
+    enter_all(&w, &bc, 5.0).await;
+    lab::complete_results(s(&w), &w.t1, &bc).await.unwrap();
+    let r = lab::prepare_report(s(&w), &w.t1, &bc).await.unwrap();
+    // s2 sampled it and is a report approver: may neither review nor approve.
+    let e = lab::review_report(s(&w), &w.s2, r.id).await.unwrap_err();
+    assert_eq!(code(&e), "rule1_sampler_conflict");
+    lab::review_report(s(&w), &w.a1, r.id).await.unwrap();
+    assert_eq!(code(&lab::approve_report(s(&w), &w.s2, r.id).await.unwrap_err()), "rule1_sampler_conflict");
+}
+
+#[tokio::test]
+async fn sulfur_above_the_limit_fails_the_item_and_the_sample_and_three_people_sign_the_report() {
+    let w = world().await;
+    let bc = accepted(&w).await;
+    // Results are refused until…: a text result for a number item is refused.
+    let wrong = ResultInput { item_index: Some(0), text: Some("12".into()), ..Default::default() };
+    assert_eq!(code(&lab::enter_result(s(&w), &w.t1, &bc, wrong).await.unwrap_err()), "result_kind");
+    let v = lab::enter_result(s(&w), &w.t1, &bc, number(0, 12.5)).await.unwrap();
+    let sulfur = v.items[0].result.as_ref().unwrap();
+    assert_eq!((sulfur.judgement_label.as_str(), sulfur.display.as_str()), ("不符合", "12.5mg/kg"));
+    assert_eq!(v.items[0].requirement, "≤10mg/kg");
+    // Completing before every item has a result is refused.
+    assert_eq!(code(&lab::complete_results(s(&w), &w.t1, &bc).await.unwrap_err()), "results_incomplete");
+    enter_all(&w, &bc, 12.5).await;
+    let done = lab::complete_results(s(&w), &w.t1, &bc).await.unwrap();
+    assert_eq!(done.qualified, Some(false));
+    assert!(done.conclusion.contains("硫含量") && done.conclusion.contains("不合格"), "{}", done.conclusion);
+    assert!(!done.conclusion.contains("闪点"));
+
+    // Prepared by t3 (a tester who is also a reviewer): t3 may not review or approve it (rule 15);
+    // a1 reviews; a1 may not approve too; a2 approves. A plain tester may not review at all.
+    let t3 = w.fx.user("lab_t3", &["tester", "report_approver"], Some("lab")).await;
+    let r = lab::prepare_report(s(&w), &t3, &bc).await.unwrap();
+    assert_eq!(code(&lab::prepare_report(s(&w), &w.t1, &bc).await.unwrap_err()), "report_open");
+    assert_eq!(code(&lab::review_report(s(&w), &w.t1, r.id).await.unwrap_err()), "forbidden");
+    let e = lab::review_report(s(&w), &t3, r.id).await.unwrap_err();
+    assert_eq!(code(&e), "rule15_same_person");
+    assert!(e.to_string().contains("规则15"));
+    let e = lab::approve_report(s(&w), &w.a2, r.id).await.unwrap_err();
+    assert_eq!(code(&e), "report_state", "approval before review");
+    lab::review_report(s(&w), &w.a1, r.id).await.unwrap();
+    assert_eq!(code(&lab::approve_report(s(&w), &w.a1, r.id).await.unwrap_err()), "rule15_same_person");
+    assert_eq!(code(&lab::approve_report(s(&w), &t3, r.id).await.unwrap_err()), "rule15_same_person");
+    let issued = lab::approve_report(s(&w), &w.a2, r.id).await.unwrap();
+    assert_eq!(issued.state, "approved");
+    let no = issued.report_no.clone().unwrap();
+    assert!(no.starts_with("LAB-"), "{no}");
+    assert_eq!(issued.pdf_sha256.len(), 64);
+    assert_eq!(
+        (issued.prepared_by.as_str(), issued.reviewed_by.as_deref(), issued.approved_by.as_deref()),
+        ("lab_t3", Some("lab_a1"), Some("lab_a2"))
+    );
+    assert_eq!(lab::sample(s(&w), &w.t1, &bc).await.unwrap().state, "reported");
+
+    // The PDF holds every item, the conclusion and three signatures.
+    let (_, pdf) = lab::report_pdf(s(&w), &w.custodian, r.id).await.unwrap();
+    assert!(pdf.starts_with(b"%PDF"));
+    assert_eq!(code(&lab::report_pdf(s(&w), &w.t1, r.id).await.unwrap_err()), "forbidden");
+    // Verified intact, then altered on disk: detected.
+    let v = lab::verify_report(s(&w), &w.a2, r.id).await.unwrap();
+    assert!(v.intact);
+    let path = lab::report_file(s(&w), r.id).await.unwrap();
+    let mut bytes = std::fs::read(&path).unwrap();
+    let last = bytes.len() - 10;
+    bytes[last] ^= 0x55;
+    std::fs::write(&path, &bytes).unwrap();
+    let v = lab::verify_report(s(&w), &w.custodian, r.id).await.unwrap();
+    assert!(!v.intact);
+    assert_ne!(v.actual_sha256, v.recorded_sha256);
+
+    // A correction: a new report superseding the old one; both kept.
+    let e = lab::correct_report(s(&w), &w.t1, r.id, CorrectionInput { reason: " ".into() }).await.unwrap_err();
+    assert_eq!(code(&e), "required");
+    lab::correct_report(s(&w), &w.t1, r.id, CorrectionInput { reason: "硫含量复核后数据更正".into() }).await.unwrap();
+    lab::enter_result(s(&w), &w.t1, &bc, number(0, 9.0)).await.unwrap();
+    let again = lab::complete_results(s(&w), &w.t1, &bc).await.unwrap();
+    assert_eq!(again.qualified, Some(true));
+    assert_eq!(again.conclusion, "经抽样检验，所检项目未发现不合格。");
+    let r2 = lab::prepare_report(s(&w), &w.t1, &bc).await.unwrap();
+    assert_eq!((r2.version, r2.supersedes_id), (2, Some(r.id)));
+    assert_eq!(r2.correction_reason, "硫含量复核后数据更正");
+    lab::review_report(s(&w), &w.a1, r2.id).await.unwrap();
+    let issued2 = lab::approve_report(s(&w), &w.a2, r2.id).await.unwrap();
+    assert_ne!(issued2.report_no, issued.report_no);
+    let reports = lab::sample(s(&w), &w.t1, &bc).await.unwrap().reports;
+    let states: Vec<_> = reports.iter().map(|r| (r.version, r.state.as_str())).collect();
+    assert_eq!(states, vec![(2, "approved"), (1, "superseded")]);
+}
+
+#[tokio::test]
+async fn pdf_text_has_items_conclusion_and_signers() {
+    let w = world().await;
+    let bc = accepted(&w).await;
+    enter_all(&w, &bc, 12.5).await;
+    lab::complete_results(s(&w), &w.t1, &bc).await.unwrap();
+    let r = lab::prepare_report(s(&w), &w.t1, &bc).await.unwrap();
+    lab::review_report(s(&w), &w.a1, r.id).await.unwrap();
+    lab::approve_report(s(&w), &w.a2, r.id).await.unwrap();
+    let path = lab::report_file(s(&w), r.id).await.unwrap();
+    let Ok(out) = std::process::Command::new("pdftotext").args(["-raw", "-enc", "UTF-8"]).arg(&path).arg("-").output()
+    else {
+        eprintln!("pdftotext not installed; text check skipped");
+        return;
+    };
+    let text: String = String::from_utf8_lossy(&out.stdout).chars().filter(|c| !c.is_whitespace()).collect();
+    for needle in [
+        "检验报告",
+        "硫含量",
+        "闪点",
+        "外观",
+        "12.5",
+        "不符合",
+        "不合格",
+        "lab_t1",
+        "lab_a1",
+        "lab_a2",
+        "CMA160412345678",
+        &bc,
+    ] {
+        assert!(text.contains(needle), "report PDF lacks {needle}:\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn licence_check_stops_testing_of_an_unlicensed_producer_and_reports_it() {
+    let w = world_with(Options { licence: LicenceRequirement::ProductionLicence, ..Default::default() }).await;
+    let bc = accepted(&w).await;
+    let e = lab::enter_result(s(&w), &w.t1, &bc, number(0, 5.0)).await.unwrap_err();
+    assert_eq!(code(&e), "rule14_licence_unchecked");
+    // The tester runs the yes/no check: the fixture producer has no licence in the registry.
+    let c = lab::check_licence(s(&w), &w.t1, &bc).await.unwrap();
+    assert_eq!(c.state, "failed");
+    assert!(!serde_json::to_string(&c).unwrap().contains(ENTERPRISE));
+    let e = lab::enter_result(s(&w), &w.t1, &bc, number(0, 5.0)).await.unwrap_err();
+    assert_eq!(code(&e), "rule14_stopped");
+    assert_eq!(lab::sample(s(&w), &w.t1, &bc).await.unwrap().state, "stopped");
+    let inbox = sampling::inbox(s(&w), &w.regulator, None, None).await.unwrap();
+    assert!(inbox.items.iter().any(|i| i.kind == "lab_unlicensed" && i.title.contains(&bc)));
+}
+
+#[tokio::test]
+async fn licence_check_passes_for_a_licensed_producer() {
+    let w =
+        world_with(Options { licence: LicenceRequirement::ProductionLicence, licensed: true, screening: false }).await;
+    let bc = accepted(&w).await;
+    assert_eq!(lab::check_licence(s(&w), &w.custodian, &bc).await.unwrap().state, "confirmed");
+    lab::enter_result(s(&w), &w.t1, &bc, number(0, 5.0)).await.unwrap();
+}
+
+#[tokio::test]
+async fn results_are_due_three_working_days_after_testing_across_national_day() {
+    let w = world().await;
+    let bc = accepted(&w).await;
+    let ended = NaiveDate::from_ymd_opt(2026, 9, 30).unwrap();
+    for i in 0..2 {
+        let mut r = number(i, if i == 0 { 5.0 } else { 65.0 });
+        r.tested_on = Some(ended);
+        lab::enter_result(s(&w), &w.t1, &bc, r).await.unwrap();
+    }
+    let text = ResultInput {
+        item_index: Some(2),
+        text: Some("清澈透明".into()),
+        tested_on: Some(ended),
+        ..Default::default()
+    };
+    let v = lab::enter_result(s(&w), &w.t1, &bc, text).await.unwrap();
+    // 10-01..10-07 are holidays; Thu 10-08, Fri 10-09 and the make-up workday Sat 10-10 count.
+    assert_eq!(v.results_due, Some(NaiveDate::from_ymd_opt(2026, 10, 10).unwrap()));
+    let today = lab::today_cn();
+    assert_eq!(v.overdue, today > NaiveDate::from_ymd_opt(2026, 10, 10).unwrap());
+    if v.overdue {
+        let overdue =
+            lab::worklist(s(&w), &w.t1, WorklistQuery { overdue: Some(true), ..Default::default() }).await.unwrap();
+        assert_eq!(overdue.items.len(), 1);
+        assert!(lab::dashboard(s(&w), &w.custodian).await.unwrap().overdue >= 1);
+        let done = lab::complete_results(s(&w), &w.t1, &bc).await.unwrap();
+        assert!(done.results_late);
+        let inbox = sampling::inbox(s(&w), &w.regulator, None, None).await.unwrap();
+        assert!(inbox.items.iter().any(|i| i.kind == "lab_results_late"));
+    }
+    // Results tested today are not overdue.
+    let w2 = world().await;
+    let bc2 = accepted(&w2).await;
+    let v = lab::enter_result(s(&w2), &w2.t1, &bc2, number(0, 5.0)).await.unwrap();
+    assert!(!v.overdue);
+    assert!(v.results_due.unwrap() > today);
+}
+
+fn xlsx(rows: &[[&str; 4]]) -> Vec<u8> {
+    use choucha_documents::CellValue;
+    choucha_documents::write_table(
+        "结果",
+        None,
+        &["盲样编号", "检验项目", "检验结果", "仪器设备"],
+        rows.iter().map(|r| r.iter().map(|c| CellValue::Text(c.to_string())).collect()),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn xlsx_import_by_blind_code_writes_nothing_when_any_row_is_wrong() {
+    let w = world().await;
+    let bc = accepted(&w).await;
+    let bad = xlsx(&[
+        [&bc, "硫含量", "12.5", "XRF-01"],
+        [&bc, "闪点（闭口）", "六十五", ""],
+        ["M2025-ZZZZZZZZ", "硫含量", "1", ""],
+        [&bc, "密度", "830", ""],
+    ]);
+    let out = lab::import_results(s(&w), &w.t1, "结果.xlsx", bad).await.unwrap();
+    assert_eq!(out.written, 0);
+    let rows: Vec<u32> = out.errors.iter().map(|e| e.row).collect();
+    assert_eq!(rows, vec![3, 4, 5], "{:?}", out.errors);
+    assert!(lab::sample(s(&w), &w.t1, &bc).await.unwrap().items.iter().all(|i| i.result.is_none()));
+    // The error about an unknown code does not say whose sample anything is.
+    assert!(!serde_json::to_string(&out).unwrap().contains(ENTERPRISE));
+    let good =
+        xlsx(&[[&bc, "硫含量", "12.5", "XRF-01"], [&bc, "闪点（闭口）", "65", ""], [&bc, "外观", "清澈透明", ""]]);
+    let out = lab::import_results(s(&w), &w.t1, "结果.xlsx", good).await.unwrap();
+    assert!(out.errors.is_empty(), "{:?}", out.errors);
+    assert_eq!(out.written, 3);
+    let v = lab::complete_results(s(&w), &w.t1, &bc).await.unwrap();
+    assert_eq!(v.qualified, Some(false));
+    // A sampler of the sample may not import its results either.
+    let again = xlsx(&[[&bc, "硫含量", "1", ""]]);
+    let out = lab::import_results(s(&w), &w.s1, "r.xlsx", again).await.unwrap();
+    assert_eq!(out.written, 0);
+    assert!(out.errors[0].message.contains("规则1"), "{:?}", out.errors);
+}
+
+#[tokio::test]
+async fn screening_flags_a_sample_for_full_testing_and_is_never_a_report() {
+    let w = world_with(Options { screening: true, ..Default::default() }).await;
+    let bc = accepted(&w).await;
+    let screener = auth::login(s(&w), "wn_screener", PASSWORD).await.unwrap();
+    assert_eq!(lab::sample(s(&w), &w.t1, &bc).await.unwrap().state, "screening");
+    let e = lab::enter_result(s(&w), &w.t1, &bc, number(0, 5.0)).await.unwrap_err();
+    assert_eq!(code(&e), "rule24_screening_pending");
+    // The testing institution's testers may not record the screening.
+    let flag = ScreeningInput { result: "flagged".into(), note: "硫含量快筛偏高".into() };
+    assert_eq!(code(&lab::screen(s(&w), &w.t1, &bc, flag.clone()).await.unwrap_err()), "forbidden");
+    let list = lab::worklist(s(&w), &screener, WorklistQuery::default()).await.unwrap();
+    assert_eq!(list.items.len(), 1);
+    let json = serde_json::to_string(&list).unwrap();
+    assert!(!json.contains(ENTERPRISE) && !json.contains(&w.uscc));
+    let v = lab::screen(s(&w), &screener, &bc, flag).await.unwrap();
+    assert_eq!(v.state, "accepted");
+    // The screener cannot prepare a report; testing goes on at the testing institution.
+    assert_eq!(code(&lab::prepare_report(s(&w), &screener, &bc).await.unwrap_err()), "forbidden");
+    lab::enter_result(s(&w), &w.t1, &bc, number(0, 5.0)).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_cleared_screening_ends_without_testing_or_report() {
+    let w = world_with(Options { screening: true, ..Default::default() }).await;
+    let bc = accepted(&w).await;
+    let screener = auth::login(s(&w), "wn_screener", PASSWORD).await.unwrap();
+    let v = lab::screen(s(&w), &screener, &bc, ScreeningInput { result: "cleared".into(), note: String::new() })
+        .await
+        .unwrap();
+    assert_eq!(v.state, "cleared");
+    assert_eq!(code(&lab::enter_result(s(&w), &w.t1, &bc, number(0, 5.0)).await.unwrap_err()), "rule24_cleared");
+    assert_eq!(code(&lab::prepare_report(s(&w), &w.t1, &bc).await.unwrap_err()), "sample_state");
+}
+
+#[tokio::test]
+async fn dashboards_count_per_state_tester_and_institution() {
+    let w = world().await;
+    let bc = accepted(&w).await;
+    let d = lab::dashboard(s(&w), &w.custodian).await.unwrap();
+    assert_eq!(d.awaiting_test, 1);
+    assert_eq!(d.incoming, Some(0));
+    lab::enter_result(s(&w), &w.t1, &bc, number(0, 5.0)).await.unwrap();
+    let d = lab::dashboard(s(&w), &w.a1).await.unwrap();
+    assert_eq!(d.testers.len(), 1);
+    assert_eq!((d.testers[0].tester.as_str(), d.testers[0].testing), ("lab_t1", 1));
+    let d = lab::dashboard(s(&w), &w.regulator).await.unwrap();
+    assert_eq!(d.institutions.len(), 1);
+    assert_eq!(d.institutions[0].org_name, "山西省检验检测中心");
+    assert_eq!(d.institutions[0].total, 1);
+    let sampler = w.fx.user("plain_sampler", &["sampler"], Some("lab")).await;
+    assert_eq!(code(&lab::dashboard(s(&w), &sampler).await.unwrap_err()), "forbidden");
+}

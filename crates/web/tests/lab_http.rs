@@ -1,0 +1,218 @@
+//! The laboratory over HTTP: receipt, blind coding checked by searching every response a tester
+//! gets (API and pages) for the enterprise's name and USCC, rule codes of refusals (rules 1, 12,
+//! 15), the automatic judgement, the three-person report and its hash check.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use common::TestServer;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+include!("common/lab_world.rs");
+
+fn receipt(decision: &str, test_seal: &str) -> Value {
+    json!({"delivered_by": "EMS快递员", "carrier": "EMS", "tracking_no": "EA123456789CN",
+           "observed": {"test_seals": [test_seal], "backup_seals": ["SXGH-000124"], "test_quantity": 2.0, "backup_quantity": 2.0,
+                        "seals_intact": true, "labels_match": true, "appearance": "完好"},
+           "decision": decision, "reason": if decision == "reject" { "封条编号与抽样单不符" } else { "" },
+           "backup_location": "样品库A区"})
+}
+
+#[tokio::test]
+async fn a_tester_never_sees_the_enterprise_in_any_answer_and_the_report_is_signed_by_three() {
+    let srv = TestServer::start().await;
+    let (task, uscc) = dispatched_task(&srv).await;
+    let keeper = srv.api("lab_keeper").await;
+    let tester = srv.api("lab_t1").await;
+    let a1 = srv.api("lab_a1").await;
+    let a2 = srv.api("lab_a2").await;
+
+    // The custodian sees what is coming, with the enterprise, and receives it.
+    let (st, inc) = keeper.get("/api/v1/lab/incoming").await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(inc["items"][0]["enterprise_name"], ENTERPRISE);
+    let (st, b) = tester.post(&format!("/api/v1/lab/incoming/{task}/receipt"), receipt("accept", "SXGH-000123")).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")));
+    let (st, b) = keeper.post(&format!("/api/v1/lab/incoming/{task}/receipt"), receipt("accept", "SXGH-999")).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::CONFLICT, Some("rule12_mismatch")), "{b}");
+    let (st, out) =
+        keeper.post(&format!("/api/v1/lab/incoming/{task}/receipt"), receipt("accept", "SXGH-000123")).await;
+    assert_eq!(st, StatusCode::OK, "{out}");
+    let code = out["blind_code"].as_str().unwrap().to_string();
+    let sample_id = out["sample_id"].as_i64().unwrap();
+    let (_, link) = keeper.get(&format!("/api/v1/lab/received/{sample_id}")).await;
+    assert_eq!(link["enterprise_uscc"], uscc.as_str());
+    let (st, pdf) = {
+        let r = keeper
+            .client
+            .get(srv.url(&format!("/api/v1/lab/received/{sample_id}/label.pdf")))
+            .bearer_auth(&keeper.token)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.bytes().await.unwrap())
+    };
+    assert_eq!(st, StatusCode::OK);
+    assert!(pdf.starts_with(b"%PDF"));
+
+    // Everything the tester gets, collected and searched.
+    let mut seen = String::new();
+    let mut keep = |v: &Value| seen.push_str(&v.to_string());
+    let (st, b) = tester.get("/api/v1/lab/samples").await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(b["items"][0]["blind_code"], code.as_str());
+    keep(&b);
+    keep(&tester.get(&format!("/api/v1/lab/samples?q={}", &code[..7])).await.1);
+    keep(&tester.get("/api/v1/lab/dashboard").await.1);
+    // Errors: the link, the label, another's receipt, a sampler's refusal.
+    let (st, b) = tester.get(&format!("/api/v1/lab/received/{sample_id}")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    keep(&b);
+    keep(&tester.get(&format!("/api/v1/lab/received/{sample_id}/label.pdf")).await.1);
+    keep(&tester.get("/api/v1/lab/incoming").await.1);
+    keep(&tester.get("/api/v1/lab/received").await.1);
+    let s1 = srv.api("lab_s1").await;
+    let (st, b) = s1.put(&format!("/api/v1/lab/samples/{code}/results"), json!({"item_index": 0, "value": 5.0})).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::CONFLICT, Some("rule1_sampler_conflict")));
+    keep(&b);
+    // Results: sulfur above the limit fails the item and the sample.
+    let (st, b) = tester
+        .put(
+            &format!("/api/v1/lab/samples/{code}/results"),
+            json!({"item_index": 0, "value": 12.5, "instrument": "XRF-01"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!(b["items"][0]["result"]["judgement"], "non_conforming");
+    keep(&b);
+    let (st, b) =
+        tester.put(&format!("/api/v1/lab/samples/{code}/results"), json!({"item_index": 1, "text": "高"})).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("result_kind")));
+    keep(&b);
+    keep(&tester.put(&format!("/api/v1/lab/samples/{code}/results"), json!({"item_index": 1, "value": 52.0})).await.1);
+    let (st, b) = tester.post(&format!("/api/v1/lab/samples/{code}/complete"), json!({})).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(b["qualified"], false);
+    assert!(b["conclusion"].as_str().unwrap().contains("硫含量"));
+    keep(&b);
+    let (st, rep) = tester.post(&format!("/api/v1/lab/samples/{code}/reports"), json!({})).await;
+    assert_eq!(st, StatusCode::OK, "{rep}");
+    keep(&rep);
+    let rid = rep["id"].as_i64().unwrap();
+    // Rule 15 over the API: the same approver may not review and approve.
+    assert_eq!(a1.post(&format!("/api/v1/lab/reports/{rid}/review"), json!({})).await.0, StatusCode::OK);
+    let (st, b) = a1.post(&format!("/api/v1/lab/reports/{rid}/approve"), json!({})).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::CONFLICT, Some("rule15_same_person")));
+    let (st, issued) = a2.post(&format!("/api/v1/lab/reports/{rid}/approve"), json!({})).await;
+    assert_eq!(st, StatusCode::OK, "{issued}");
+    assert!(issued["report_no"].as_str().is_some());
+    keep(&tester.get(&format!("/api/v1/lab/samples/{code}")).await.1);
+    keep(&tester.get("/api/v1/lab/reports?state=approved").await.1);
+    let (st, b) = tester.get(&format!("/api/v1/lab/reports/{rid}/report.pdf")).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    keep(&b);
+    let (st, v) = tester.get(&format!("/api/v1/lab/reports/{rid}/verify")).await;
+    assert_eq!((st, v["intact"].as_bool()), (StatusCode::OK, Some(true)));
+    keep(&v);
+    // Approvers' answers too.
+    keep(&a1.get("/api/v1/lab/reports?state=approved").await.1);
+    keep(&a2.get(&format!("/api/v1/lab/samples/{code}")).await.1);
+
+    // And every page the tester opens.
+    let browser = srv.browser("lab_t1").await;
+    for path in [
+        "/lab".to_string(),
+        "/lab/samples".into(),
+        format!("/lab/samples/{code}"),
+        "/lab/reports?state=approved".into(),
+        format!("/lab/received/{sample_id}"),
+        "/lab/incoming".into(),
+        "/lab/received".into(),
+        format!("/lab/samples?q={code}"),
+        format!("/lab/reports/{rid}/report.pdf"),
+        format!("/lab/received/{sample_id}/label.pdf"),
+    ] {
+        let (_, html) = browser.get(&path).await;
+        seen.push_str(&html);
+    }
+    let (_, page) = browser.get(&format!("/lab/samples/{code}")).await;
+    assert!(page.contains(&code) && page.contains("不符合"), "{page}");
+    for secret in [ENTERPRISE, uscc.as_str(), "加油机3号枪", "示例牌"] {
+        assert!(!seen.contains(secret), "a tester's response reveals {secret}");
+    }
+
+    // The custodian gets the stored PDF; altering the file is detected by its hash.
+    let r = keeper
+        .client
+        .get(srv.url(&format!("/api/v1/lab/reports/{rid}/report.pdf")))
+        .bearer_auth(&keeper.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let stored = r.bytes().await.unwrap();
+    assert!(stored.starts_with(b"%PDF"));
+    let path = choucha_service::lab::report_file(&srv.fx.services, rid).await.unwrap();
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes.extend_from_slice(b"%tampered");
+    std::fs::write(&path, &bytes).unwrap();
+    let (_, v) = keeper.get(&format!("/api/v1/lab/reports/{rid}/verify")).await;
+    assert_eq!(v["intact"], false);
+}
+
+#[tokio::test]
+async fn a_rejected_sample_reaches_the_bureau_inbox_with_its_reason() {
+    let srv = TestServer::start().await;
+    let (task, _) = dispatched_task(&srv).await;
+    let keeper = srv.api("lab_keeper").await;
+    let mut bad = receipt("reject", "SXGH-999");
+    bad["reason"] = json!("");
+    let (st, b) = keeper.post(&format!("/api/v1/lab/incoming/{task}/receipt"), bad.clone()).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("rule12_reason_required")));
+    let (st, out) = keeper.post(&format!("/api/v1/lab/incoming/{task}/receipt"), receipt("reject", "SXGH-999")).await;
+    assert_eq!(st, StatusCode::OK, "{out}");
+    assert_eq!(out["state"], "rejected");
+    let reg = srv.api("dt_reg").await;
+    let (_, inbox) = reg.get("/api/v1/inbox").await;
+    let items = inbox["items"].as_array().unwrap();
+    assert!(
+        items
+            .iter()
+            .any(|i| i["kind"] == "lab_rejected" && i["title"].as_str().unwrap().contains("封条编号与抽样单不符")),
+        "{inbox}"
+    );
+    let (st, d) = reg.get("/api/v1/lab/dashboard").await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(d["institutions"][0]["states"][0]["state"], "rejected");
+}
+
+#[tokio::test]
+async fn results_import_by_blind_code_over_http() {
+    let srv = TestServer::start().await;
+    let (task, _) = dispatched_task(&srv).await;
+    let keeper = srv.api("lab_keeper").await;
+    let (_, out) = keeper.post(&format!("/api/v1/lab/incoming/{task}/receipt"), receipt("accept", "SXGH-000123")).await;
+    let code = out["blind_code"].as_str().unwrap().to_string();
+    let tester = srv.api("lab_t1").await;
+    let csv = format!("盲样编号,检验项目,检验结果\n{code},硫含量,8.1\n{code},十六烷值,abc\n");
+    let send = |body: String| {
+        tester
+            .client
+            .post(srv.url("/api/v1/lab/results/import?file_name=r.csv"))
+            .bearer_auth(&tester.token)
+            .body(body)
+            .send()
+    };
+    let r = send(csv).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let b: Value = r.json().await.unwrap();
+    assert_eq!(b["written"], 0);
+    assert_eq!(b["errors"][0]["row"], 3);
+    let (_, v) = tester.get(&format!("/api/v1/lab/samples/{code}")).await;
+    assert!(v["items"][0]["result"].is_null(), "nothing written");
+    let r = send(format!("盲样编号,检验项目,检验结果\n{code},硫含量,8.1\n{code},十六烷值,52\n")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let (_, v) = tester.get(&format!("/api/v1/lab/samples/{code}")).await;
+    assert_eq!(v["items"][1]["result"]["judgement"], "conforming");
+}

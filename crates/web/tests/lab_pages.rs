@@ -1,0 +1,101 @@
+//! The laboratory's pages as their users click through them: the custodian receives a sample with
+//! the form and prints its label; the tester enters a result by blind code and sees the judgement;
+//! a refused action comes back with its rule; the lab roles get a navigation entry.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use common::TestServer;
+use reqwest::StatusCode;
+use serde_json::json;
+
+include!("common/lab_world.rs");
+
+fn location(r: &reqwest::Response) -> String {
+    r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+}
+
+#[tokio::test]
+async fn custodian_receives_by_form_and_tester_enters_results_by_blind_code() {
+    let srv = TestServer::start().await;
+    let (task, _) = dispatched_task(&srv).await;
+    let keeper = srv.browser("lab_keeper").await;
+    let (st, home) = keeper.get("/").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(home.contains("href=\"/lab\""), "lab nav entry for the custodian");
+    let (_, list) = keeper.get("/lab/incoming").await;
+    assert!(list.contains(&format!("/lab/incoming/{task}")), "{list}");
+    let csrf = keeper.csrf_of(&format!("/lab/incoming/{task}")).await;
+    // A wrong seal number with "accept" is refused with rule 12's message, nothing received.
+    let form = |seal: &'static str, decision: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("delivered_by", "张三".to_string()),
+            ("carrier", "EMS".to_string()),
+            ("tracking_no", "EA1".to_string()),
+            ("test_seals", seal.to_string()),
+            ("backup_seals", "SXGH-000124".to_string()),
+            ("test_quantity", "2".to_string()),
+            ("backup_quantity", "2".to_string()),
+            ("seals_intact", "on".to_string()),
+            ("labels_match", "on".to_string()),
+            ("decision", decision.to_string()),
+            ("backup_location", "样品库A区".to_string()),
+        ]
+    };
+    let pairs = form("SXGH-0", "accept");
+    let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = keeper.post_form(&format!("/lab/incoming/{task}"), &refs).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), format!("/lab/incoming/{task}"));
+    let (_, again) = keeper.get(&format!("/lab/incoming/{task}")).await;
+    assert!(again.contains("规则12"), "{again}");
+    let pairs = form("SXGH-000123", "accept");
+    let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = keeper.post_form(&format!("/lab/incoming/{task}"), &refs).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = location(&r);
+    assert!(to.starts_with("/lab/received/"), "{to}");
+    let (_, page) = keeper.get(&to).await;
+    let key = "data-testid=\"blind-code\">";
+    let at = page.find(key).expect("blind code shown") + key.len();
+    let code = page[at..].split('<').next().unwrap().to_string();
+    assert!(page.contains("打印盲样标签") && page.contains(&format!("{to}/label.pdf")));
+    let r = keeper.client.get(srv.url(&format!("{to}/label.pdf"))).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.bytes().await.unwrap().starts_with(b"%PDF"));
+
+    // The tester works by blind code.
+    let tester = srv.browser("lab_t1").await;
+    let (_, work) = tester.get("/lab/samples").await;
+    assert!(work.contains(&code), "{work}");
+    let csrf = tester.csrf_of(&format!("/lab/samples/{code}")).await;
+    let r = tester
+        .post_form(
+            &format!("/lab/samples/{code}/results"),
+            &[
+                ("csrf", &csrf),
+                ("item_index", "0"),
+                ("kind", "number"),
+                ("value", "12.5"),
+                ("instrument", "XRF"),
+                ("tested_on", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, detail) = tester.get(&format!("/lab/samples/{code}")).await;
+    assert!(detail.contains("12.5mg/kg") && detail.contains("data-testid=\"judgement-0\">不符合"), "{detail}");
+    // Preparing a report before the results are complete is refused, with its reason on the page.
+    let r = tester.post_form(&format!("/lab/samples/{code}/reports"), &[("csrf", &csrf)]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, detail) = tester.get(&format!("/lab/samples/{code}")).await;
+    assert!(detail.contains("未执行"), "{detail}");
+
+    // A sampler has no lab entry; a tester's link to the custodian's page is not found.
+    let sampler = srv.browser("lab_s2").await;
+    let (_, home) = sampler.get("/").await;
+    assert!(!home.contains("href=\"/lab\""));
+    let (st, _) = tester.get(&to).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+}
