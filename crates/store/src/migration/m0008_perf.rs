@@ -24,7 +24,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.drop_index(
-            Index::drop().name("ix_sampling_tasks_plan_item_state").table("sampling_tasks").if_exists().take(),
+            Index::drop().name("ix_sampling_tasks_plan_item_state").table("sampling_tasks").if_exists().to_owned(),
         )
         .await?;
         Ok(())
