@@ -53,7 +53,13 @@ fn record(test_quantity: f64) -> Value {
 }
 
 /// A page write the way `static/sampling.js` sends it: JSON with the session's CSRF token in a header.
-async fn send(b: &Browser, csrf: Option<&str>, method: reqwest::Method, path: &str, body: Value) -> (StatusCode, Value) {
+async fn send(
+    b: &Browser,
+    csrf: Option<&str>,
+    method: reqwest::Method,
+    path: &str,
+    body: Value,
+) -> (StatusCode, Value) {
     let mut rq = b.client.request(method, format!("{}{}", b.base, path)).json(&body);
     if let Some(t) = csrf {
         rq = rq.header("X-CSRF-Token", t);
@@ -104,7 +110,8 @@ async fn only_the_team_and_the_organiser_open_the_task_page() {
         assert!(!html.contains("示例加油站"), "{who} does not learn who is sampled");
         assert_eq!(b.get(&format!("/tasks/{task}/evidence")).await.0, StatusCode::NOT_FOUND, "{who}: evidence");
         let csrf = b.csrf_of("/").await;
-        let (status, _) = send(&b, Some(&csrf), reqwest::Method::PUT, &format!("/tasks/{task}/record"), record(2.0)).await;
+        let (status, _) =
+            send(&b, Some(&csrf), reqwest::Method::PUT, &format!("/tasks/{task}/record"), record(2.0)).await;
         assert!(matches!(status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND), "{who} cannot write the record");
     }
 }
@@ -204,7 +211,11 @@ async fn the_record_page_prefills_refuses_by_rule_and_locks_after_every_signatur
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (_, html) = s1.get(&format!("/tasks/{task}")).await;
-    assert!(html.contains("更正待企业签字确认") && html.contains("<del>20251008</del>") && html.contains("<ins>20251009</ins>"));
+    assert!(
+        html.contains("更正待企业签字确认")
+            && html.contains("<del>20251008</del>")
+            && html.contains("<ins>20251009</ins>")
+    );
     assert!(!html.contains("data-testid=\"sign-self\"") && html.contains("data-testid=\"sign-enterprise\""));
 }
 

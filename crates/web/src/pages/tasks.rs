@@ -368,12 +368,20 @@ async fn render(
         .iter()
         .flat_map(|r| r.signatures.iter())
         .map(|g| SignedBy {
-            who: if g.signer == "enterprise" { format!("被抽样单位：{}", g.signer_name) } else { g.signer_name.clone() },
+            who: if g.signer == "enterprise" {
+                format!("被抽样单位：{}", g.signer_name)
+            } else {
+                g.signer_name.clone()
+            },
             what: if g.refused {
                 format!(
                     "拒绝签字（{}）{}",
                     g.refusal_reason,
-                    if g.witness_name.is_empty() { String::new() } else { format!("，见证人：{}", g.witness_name) }
+                    if g.witness_name.is_empty() {
+                        String::new()
+                    } else {
+                        format!("，见证人：{}", g.witness_name)
+                    }
                 )
             } else {
                 "已签字".into()
