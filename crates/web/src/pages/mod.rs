@@ -89,6 +89,9 @@ pub fn nav_for(actor: &Actor) -> Vec<NavItem> {
     if actor.has(Role::Sampler) {
         nav.push(NavItem { key: "tasks", href: "/tasks", label: "抽样任务" });
     }
+    if inbox::has_inbox(actor) {
+        nav.push(NavItem { key: "inbox", href: "/inbox", label: "待办事项" });
+    }
     nav.push(NavItem { key: "calendar", href: "/calendar", label: "工作日历" });
     if actor.can(Permission::ManageUsers) {
         nav.push(NavItem { key: "users", href: "/admin/users", label: "用户管理" });
