@@ -771,11 +771,11 @@ async fn entry_flags_in(s: &Services, scope: EntryScope, now: DateTime<Utc>) -> 
         if !(st.late || st.overdue) {
             continue;
         }
-        if !names.contains_key(&t.enterprise_id) {
-            names.insert(t.enterprise_id, enterprises::get(db, t.enterprise_id).await?.name);
+        if let std::collections::btree_map::Entry::Vacant(v) = names.entry(t.enterprise_id) {
+            v.insert(enterprises::get(db, t.enterprise_id).await?.name);
         }
-        if !products.contains_key(&t.item_id) {
-            products.insert(t.item_id, store_plans::get_item(db, t.item_id).await?.product);
+        if let std::collections::btree_map::Entry::Vacant(v) = products.entry(t.item_id) {
+            v.insert(store_plans::get_item(db, t.item_id).await?.product);
         }
         let flag = EntryFlag {
             task_id: t.id,
