@@ -318,6 +318,119 @@ pub fn missing_signatures(team: &[i64], signed: &BTreeMap<Signer, bool>) -> Vec<
     out
 }
 
+/// China's civil time (UTC+8, no daylight saving): day boundaries of rule 16 deadlines.
+pub const CHINA_OFFSET_SECS: i32 = 8 * 3600;
+
+/// A time as typed on site (RFC 3339, or "YYYY-MM-DD HH:MM" in China's time), as China's local time.
+pub fn parse_local_time(s: &str) -> Option<chrono::NaiveDateTime> {
+    let t = s.trim();
+    chrono::DateTime::parse_from_rfc3339(t)
+        .ok()
+        .map(|d| utc_to_local(d.with_timezone(&chrono::Utc)))
+        .or_else(|| chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M").ok())
+        .or_else(|| chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M").ok())
+        .or_else(|| chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S").ok())
+}
+
+/// A local (China) time as UTC.
+pub fn local_to_utc(t: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
+    (t - chrono::Duration::seconds(i64::from(CHINA_OFFSET_SECS))).and_utc()
+}
+
+/// A UTC instant as China's local time.
+pub fn utc_to_local(t: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
+    t.naive_utc() + chrono::Duration::seconds(i64::from(CHINA_OFFSET_SECS))
+}
+
+/// Rule 16: sampling information is entered by the end of the calendar day after sampling, in
+/// China's time — the deadline is midnight (00:00 +08:00) two days after the sampling date.
+pub fn entry_deadline(sampled_at_local: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
+    let day_after_next = sampled_at_local.date() + chrono::Days::new(2);
+    local_to_utc(day_after_next.and_time(chrono::NaiveTime::MIN))
+}
+
+/// Where a task stands against its rule 16 entry deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntryStatus {
+    pub deadline: chrono::DateTime<chrono::Utc>,
+    /// The record was locked after the deadline.
+    pub late: bool,
+    /// The deadline passed and the record is not locked yet.
+    pub overdue: bool,
+}
+
+pub fn entry_status(
+    sampled_at_local: chrono::NaiveDateTime,
+    locked_at: Option<chrono::DateTime<chrono::Utc>>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> EntryStatus {
+    let deadline = entry_deadline(sampled_at_local);
+    EntryStatus {
+        deadline,
+        late: locked_at.is_some_and(|l| l >= deadline),
+        overdue: locked_at.is_none() && now >= deadline,
+    }
+}
+
+/// Why a drawn enterprise was not sampled; the place goes back to the quota for a redraw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotSampledReason {
+    /// 停业
+    Closed,
+    /// 查无此企业
+    NotFound,
+    /// 无符合最低基数的库存
+    NoStock,
+    /// 非销售产品
+    NotForSale,
+    /// 其他 (a note is required)
+    Other,
+}
+
+impl NotSampledReason {
+    pub const ALL: [NotSampledReason; 5] = [
+        NotSampledReason::Closed,
+        NotSampledReason::NotFound,
+        NotSampledReason::NoStock,
+        NotSampledReason::NotForSale,
+        NotSampledReason::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotSampledReason::Closed => "closed",
+            NotSampledReason::NotFound => "not_found",
+            NotSampledReason::NoStock => "no_stock",
+            NotSampledReason::NotForSale => "not_for_sale",
+            NotSampledReason::Other => "other",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            NotSampledReason::Closed => "停业",
+            NotSampledReason::NotFound => "查无此企业",
+            NotSampledReason::NoStock => "无符合最低基数的库存",
+            NotSampledReason::NotForSale => "非销售产品",
+            NotSampledReason::Other => "其他",
+        }
+    }
+}
+
+impl FromStr for NotSampledReason {
+    type Err = RuleViolation;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        NotSampledReason::ALL.into_iter().find(|k| k.as_str() == s || k.label() == s).ok_or_else(|| {
+            RuleViolation::new(
+                "invalid_reason",
+                format!("未抽样原因“{s}”应为停业、查无此企业、无符合最低基数的库存、非销售产品或其他"),
+            )
+            .on_field("reason_kind")
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -416,5 +529,33 @@ mod tests {
         assert_eq!(missing_signatures(&[7, 9], &signed), vec![Signer::Sampler(9)]);
         signed.insert(Signer::Sampler(9), true);
         assert!(missing_signatures(&[7, 9], &signed).is_empty());
+    }
+
+    #[test]
+    fn entry_deadline_is_the_end_of_the_next_day_in_china() {
+        let t = |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
+        let utc = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&chrono::Utc);
+        // Sampled at 23:30 on 10 October (China): due by 12 October 00:00 China = 11 October 16:00 UTC.
+        let d = entry_deadline(t("2025-10-10 23:30"));
+        assert_eq!(d, utc("2025-10-11T16:00:00Z"));
+        // Sampled at 00:30 China on 11 October is still 10 October in UTC, yet its deadline is a day later.
+        assert_eq!(entry_deadline(t("2025-10-11 00:30")), utc("2025-10-12T16:00:00Z"));
+        // RFC 3339 times are read in China's time.
+        assert_eq!(parse_local_time("2025-10-10T16:30:00Z"), Some(t("2025-10-11 00:30")));
+        let s = entry_status(t("2025-10-10 10:00"), Some(utc("2025-10-11T15:59:00Z")), utc("2025-10-20T00:00:00Z"));
+        assert!(!s.late && !s.overdue, "locked 23:59 on the next day is in time");
+        let s = entry_status(t("2025-10-10 10:00"), Some(utc("2025-10-11T16:01:00Z")), utc("2025-10-20T00:00:00Z"));
+        assert!(s.late && !s.overdue, "locked 00:01 two days later is late");
+        let s = entry_status(t("2025-10-10 10:00"), None, utc("2025-10-11T15:00:00Z"));
+        assert!(!s.late && !s.overdue, "not locked, deadline not passed");
+        let s = entry_status(t("2025-10-10 10:00"), None, utc("2025-10-11T16:00:00Z"));
+        assert!(s.overdue, "not locked when the deadline passed");
+    }
+
+    #[test]
+    fn not_sampled_reasons_parse_by_code_or_label() {
+        assert_eq!("停业".parse::<NotSampledReason>(), Ok(NotSampledReason::Closed));
+        assert_eq!("no_stock".parse::<NotSampledReason>(), Ok(NotSampledReason::NoStock));
+        assert!("倒闭了".parse::<NotSampledReason>().is_err());
     }
 }

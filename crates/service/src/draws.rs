@@ -360,6 +360,8 @@ struct Redraw {
     replaces_task_id: i64,
     replaces_enterprise_id: i64,
     reason: String,
+    /// The replaced task is still assigned: the redraw closes it as not sampled.
+    closes_task: bool,
 }
 
 /// Draw enterprises and teams for an item and create their sampling tasks.
@@ -379,7 +381,7 @@ async fn run_inner(s: &Services, actor: &Actor, req: DrawRequest, redraw: Option
         )));
     }
     // A redraw's transaction closes the replaced task, so its place counts as free.
-    let remaining = remaining_quota(s, &plan, &item).await? + i64::from(redraw.is_some());
+    let remaining = remaining_quota(s, &plan, &item).await? + i64::from(redraw.as_ref().is_some_and(|r| r.closes_task));
     if req.quota == 0 || i64::from(req.quota) > remaining {
         return Err(ServiceError::invalid(
             RuleViolation::new(
@@ -429,7 +431,7 @@ async fn run_inner(s: &Services, actor: &Actor, req: DrawRequest, redraw: Option
         },
     )
     .await?;
-    if let Some(r) = &redraw {
+    if let Some(r) = redraw.as_ref().filter(|r| r.closes_task) {
         let next = task_rules::transition(TaskState::Assigned, TaskAction::MarkNotSampled)?;
         store_draws::set_task_state(&tx, r.replaces_task_id, TaskState::Assigned.as_str(), next.as_str()).await?;
     }
@@ -469,8 +471,18 @@ pub struct RedrawRequest {
 pub async fn redraw(s: &Services, actor: &Actor, req: RedrawRequest) -> Result<DrawView> {
     let db = s.store.reader();
     let task = store_draws::get_task(db, req.task_id).await.map_err(|_| ServiceError::NotFound("抽样任务"))?;
-    if task.state != "assigned" {
-        return Err(ServiceError::Rule(RuleViolation::new("task_state", "只有尚未开始抽样的任务可以重新抽取")));
+    // A task not yet started, or one recorded as not sampled (its place is already free).
+    if !matches!(task.state.as_str(), "assigned" | "not_sampled") {
+        return Err(ServiceError::Rule(RuleViolation::new(
+            "task_state",
+            "只有尚未开始抽样或已记为未抽样的任务可以重新抽取",
+        )));
+    }
+    let already = store_draws::of_plan(db, task.plan_id).await?.into_iter().any(|d| {
+        d.item_id == task.item_id && d.replaces_enterprise_id == Some(task.enterprise_id) && !d.reason.is_empty()
+    });
+    if already {
+        return Err(ServiceError::Rule(RuleViolation::new("already_redrawn", "该企业已经重新抽取过替补企业")));
     }
     if req.reason.trim().is_empty() {
         return Err(ServiceError::invalid(
@@ -494,6 +506,7 @@ pub async fn redraw(s: &Services, actor: &Actor, req: RedrawRequest) -> Result<D
         replaces_task_id: task.id,
         replaces_enterprise_id: task.enterprise_id,
         reason: req.reason.trim().to_string(),
+        closes_task: task.state == "assigned",
     };
     let req2 = DrawRequest {
         item_id: task.item_id,
@@ -760,6 +773,12 @@ pub struct TaskView {
     pub due_date: Option<chrono::NaiveDate>,
     /// Whether the item's implementation rules are published (sampling may start).
     pub rules_published: bool,
+    /// Rule 16: sampling information is due by the end of the day after sampling (China's time).
+    pub entry_deadline: Option<chrono::DateTime<Utc>>,
+    /// The record was locked after the deadline.
+    pub entry_late: bool,
+    /// The deadline passed and the record is not locked yet.
+    pub entry_overdue: bool,
 }
 
 fn task_state_label(s: &str) -> &'static str {
@@ -775,6 +794,7 @@ async fn task_view(s: &Services, t: choucha_store::draws::TaskRow) -> Result<Tas
         team.push(users::get(db, u).await?.display_name);
     }
     let rules_published = choucha_store::rules::published_of(db, item.id).await?.is_some();
+    let entry = crate::handover::entry_of_task(s, &t, Utc::now()).await?;
     Ok(TaskView {
         id: t.id,
         plan_id: plan.id,
@@ -790,6 +810,9 @@ async fn task_view(s: &Services, t: choucha_store::draws::TaskRow) -> Result<Tas
         state: t.state,
         due_date: t.due_date,
         rules_published,
+        entry_deadline: entry.map(|e| e.deadline),
+        entry_late: entry.is_some_and(|e| e.late),
+        entry_overdue: entry.is_some_and(|e| e.overdue),
     })
 }
 

@@ -72,12 +72,17 @@ struct Ctx {
     item: store_plans::ItemRow,
 }
 
-async fn load(s: &Services, actor: &Actor, task_id: i64, must_be_member: bool) -> Result<Ctx> {
+async fn load_unchecked(s: &Services, task_id: i64) -> Result<Ctx> {
     let db = s.store.reader();
     let task = store_draws::get_task(db, task_id).await.map_err(|_| ServiceError::NotFound("抽样任务"))?;
     let team = store_draws::team_of(db, task_id).await?;
     let item = store_plans::get_item(db, task.item_id).await?;
     let plan = store_plans::get_plan(db, item.plan_id).await?;
+    Ok(Ctx { task, team, plan, item })
+}
+
+async fn load(s: &Services, actor: &Actor, task_id: i64, must_be_member: bool) -> Result<Ctx> {
+    let Ctx { task, team, plan, item } = load_unchecked(s, task_id).await?;
     let member = team.contains(&actor.user_id) && actor.has(Role::Sampler);
     if must_be_member && !member {
         return Err(ServiceError::Forbidden("只有该任务抽样组的抽样人员可以填写和签署抽样文书".into()));
@@ -453,6 +458,8 @@ pub async fn sign(s: &Services, actor: &Actor, task_id: i64, input: SignInput) -
         } else {
             let next = rules::transition(c.task.state.parse()?, TaskAction::CompleteRecord)?;
             store_draws::set_task_state(&tx, task_id, &c.task.state, next.as_str()).await?;
+            // The portions are sealed with the locked record: the custody chain starts (rule 8).
+            crate::handover::write_seals(&tx, actor, task_id, &current.fields_json).await?;
         }
         after["locked"] = json!(true);
     }
@@ -715,6 +722,7 @@ pub struct InboxView {
     pub ref_type: String,
     pub ref_id: i64,
     pub created_at: chrono::DateTime<Utc>,
+    pub read: bool,
 }
 
 /// The caller's bureau's inbox (problem reports, refusals awaiting co-signature…), newest first.
@@ -733,6 +741,7 @@ pub async fn inbox(s: &Services, actor: &Actor, before: Option<i64>, limit: Opti
                 ref_type: i.ref_type,
                 ref_id: i.ref_id,
                 created_at: i.created_at,
+                read: i.read_at.is_some(),
             })
             .collect(),
         next: p.next,
@@ -781,9 +790,16 @@ fn png_of(b64: &str) -> Option<Vec<u8>> {
 }
 
 /// The sampling record as the paper form (抽样单), with the signatures placed, as PDF.
+/// Like the task's other documents: the team, the organising bureau and the enterprise's local bureau.
 pub async fn record_pdf(s: &Services, actor: &Actor, task_id: i64) -> Result<Vec<u8>> {
+    crate::handover::task_brief(s, actor, task_id).await?;
+    record_pdf_unchecked(s, task_id).await
+}
+
+/// The record PDF, once the caller's access is checked.
+async fn record_pdf_unchecked(s: &Services, task_id: i64) -> Result<Vec<u8>> {
     use choucha_documents as docs;
-    let c = load(s, actor, task_id, false).await?;
+    let c = load_unchecked(s, task_id).await?;
     let db = s.store.reader();
     let versions = store::records_of_task(db, task_id).await?;
     // The version in force: the newest signed one, else the newest.
@@ -898,7 +914,7 @@ pub async fn record_pdf(s: &Services, actor: &Actor, task_id: i64) -> Result<Vec
         sampled_at: parse_time(&f.sampled_at).unwrap_or_else(|| current.created_at.naive_utc()),
         test_seal_numbers: f.test_seals.clone(),
         backup_seal_numbers: f.backup_seals.clone(),
-        backup_kept_at: "检验机构".into(),
+        backup_kept_at: crate::handover::backup_kept_at(s, task_id).await?,
         sampling_institution: institution,
         samplers,
         remarks: f.remarks.clone(),

@@ -4,6 +4,7 @@
 pub mod api_token;
 pub mod audit_head;
 pub mod audit_log;
+pub mod backup_request;
 pub mod batch_allowance;
 pub mod calendar_day;
 pub mod custody_event;
@@ -27,6 +28,7 @@ pub mod sampling_record;
 pub mod sampling_task;
 pub mod sampling_task_member;
 pub mod session;
+pub mod task_arrival;
 pub mod task_outcome;
 pub mod upload;
 pub mod user;

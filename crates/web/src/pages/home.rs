@@ -7,6 +7,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 use choucha_domain::role::Role;
+use choucha_service::handover::{self, EntryFlag, EntryFlags};
 use choucha_service::registry::{self, EnterpriseView};
 use tower_sessions::Session;
 
@@ -30,6 +31,49 @@ pub struct RoleSection {
     pub title: String,
     pub duties: &'static str,
     pub links: Vec<Link>,
+    /// Rule 16 entry deadlines (samplers: their own tasks; regulators: their bureau's plans).
+    pub entry: Option<EntryPanel>,
+    /// Unread items of the bureau's inbox.
+    pub unread: Option<u64>,
+}
+
+impl RoleSection {
+    pub fn unread_count(&self) -> u64 {
+        self.unread.unwrap_or(0)
+    }
+}
+
+/// One task flagged by rule 16, as the dashboard lists it.
+pub struct FlagLine {
+    pub href: String,
+    pub text: String,
+    /// Deadline in China's time.
+    pub deadline: String,
+}
+
+pub struct EntryPanel {
+    pub overdue: Vec<FlagLine>,
+    pub late: Vec<FlagLine>,
+}
+
+const FLAGS_SHOWN: usize = 10;
+
+fn panel(f: EntryFlags) -> EntryPanel {
+    let line = |x: &EntryFlag| FlagLine {
+        href: format!("/tasks/{}", x.task_id),
+        text: format!("{}（{}）", x.enterprise_name, x.product),
+        deadline: choucha_domain::sampling::utc_to_local(x.deadline).format("%Y-%m-%d %H:%M").to_string(),
+    };
+    EntryPanel { overdue: f.overdue.iter().map(line).collect(), late: f.late.iter().map(line).collect() }
+}
+
+impl EntryPanel {
+    pub fn overdue_shown(&self) -> &[FlagLine] {
+        &self.overdue[..self.overdue.len().min(FLAGS_SHOWN)]
+    }
+    pub fn late_shown(&self) -> &[FlagLine] {
+        &self.late[..self.late.len().min(FLAGS_SHOWN)]
+    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -106,15 +150,44 @@ fn section(role: Role) -> RoleSection {
             ("查看本企业的抽查通知与检验报告，在收到结果之日起15日内提出异议或复检申请，上传整改报告。", vec![CALENDAR])
         }
     };
-    RoleSection { code: role.as_str(), title: format!("{}工作台", role.label()), duties, links }
+    RoleSection {
+        code: role.as_str(),
+        title: format!("{}工作台", role.label()),
+        duties,
+        links,
+        entry: None,
+        unread: None,
+    }
 }
+
+const INBOX: Link =
+    Link {
+        href: "/inbox", label: "待办事项", desc: "问题报送、拒检认定、备用样品封存申请与未抽样任务"
+    };
 
 async fn home(State(state): State<AppState>, session: Session, PageActor(actor): PageActor) -> PageResult<HomePage> {
     let enterprise =
         if actor.has(Role::Enterprise) { registry::own_enterprise(&state.services, &actor).await? } else { None };
+    let s = &state.services;
+    let mut sections = Vec::new();
+    for role in actor.roles.iter().copied() {
+        let mut sec = section(role);
+        match role {
+            Role::Sampler => sec.entry = Some(panel(handover::entry_flags_of_sampler(s, &actor).await?)),
+            Role::Regulator if actor.org_id.is_some() => {
+                sec.entry = Some(panel(handover::entry_flags_of_bureau(s, &actor).await?));
+            }
+            _ => {}
+        }
+        if matches!(role, Role::Regulator | Role::LocalRegulator) && crate::pages::inbox::has_inbox(&actor) {
+            sec.unread = Some(handover::unread_inbox(s, &actor).await?);
+            sec.links.insert(0, INBOX);
+        }
+        sections.push(sec);
+    }
     Ok(HomePage {
         greeting: format!("{}，您好", actor.display_name),
-        sections: actor.roles.iter().copied().map(section).collect(),
+        sections,
         enterprise,
         chrome: chrome(&session, Some(&actor), "home").await,
     })

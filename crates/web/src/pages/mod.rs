@@ -92,6 +92,9 @@ pub fn nav_for(actor: &Actor) -> Vec<NavItem> {
     if lab::is_lab(actor) {
         nav.push(NavItem { key: "lab", href: "/lab", label: "检验工作台" });
     }
+    if inbox::has_inbox(actor) {
+        nav.push(NavItem { key: "inbox", href: "/inbox", label: "待办事项" });
+    }
     nav.push(NavItem { key: "calendar", href: "/calendar", label: "工作日历" });
     if actor.can(Permission::ManageUsers) {
         nav.push(NavItem { key: "users", href: "/admin/users", label: "用户管理" });

@@ -714,6 +714,8 @@ pub struct DetailPage {
     pub amend_errors: FieldErrors,
     /// A refusal of the last action.
     pub error: Option<String>,
+    /// Test portions paid against the budget (rule 21), for the organising bureau.
+    pub costs: Option<choucha_service::handover::PlanCosts>,
 }
 
 impl DetailPage {
@@ -773,7 +775,9 @@ async fn render_detail(
             }
         })
         .collect();
+    let costs = choucha_service::handover::plan_costs(&state.services, actor, plan.id).await.ok();
     let page = DetailPage {
+        costs,
         lines: annex1_lines(&plan.items),
         amendments: amendment_lines(&plan),
         can_manage,
