@@ -676,6 +676,9 @@ pub async fn run(settings: &Settings, args: DataArgs) -> anyhow::Result<ExitCode
     Ok(ExitCode::SUCCESS)
 }
 
+/// (samples, items, area, organiser id, created, state) of a generated plan.
+type PlanSpec = (u64, u64, String, i64, DateTime<Utc>, &'static str);
+
 struct ItemPlan {
     id: i64,
     plan_id: i64,
@@ -824,7 +827,7 @@ async fn load(sink: &Sink, args: &DataArgs, as_of: NaiveDate) -> anyhow::Result<
     let mut item_plans: Vec<ItemPlan> = Vec::new();
     let n_plans = sizes.len() as i64;
     // The draw plan of Datong: one item per product, quotas left open, no tasks of its own.
-    let mut all_plans: Vec<(u64, u64, String, i64, DateTime<Utc>, &str)> = Vec::new();
+    let mut all_plans: Vec<PlanSpec> = Vec::new();
     let mut titles = Vec::new();
     for (k, (samples, n_items)) in sizes.iter().enumerate() {
         let age = (k as i64 * 360) / n_plans.max(1);

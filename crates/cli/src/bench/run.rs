@@ -592,6 +592,6 @@ mod tests {
 
     #[test]
     fn prefix_range_is_above_the_prefix() {
-        assert!(super::super::bare::prefix_upper("大同") > "大同市华".to_string());
+        assert!(super::super::bare::prefix_upper("大同").as_str() > "大同市华");
     }
 }
