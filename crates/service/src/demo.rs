@@ -987,9 +987,9 @@ mod tests {
         assert!(second.accounts.iter().all(|a| !a.created));
         match choucha_store::audit::verify(&s.store, |_| {}).await.expect("verify") {
             // Plus the plans (2 samplers of 山西国海, 2 plans created and issued, 1 rules published)
-            // and the admin's audited sign-in above.
+            // the 车用柴油 draw run and published, and the admin's audited sign-in above.
             Verification::Intact { records } => {
-                assert_eq!(records as usize, ORGS.len() + 1 + USERS.len() + 2 + 4 + 1 + 1)
+                assert_eq!(records as usize, ORGS.len() + 1 + USERS.len() + 2 + 4 + 1 + 2 + 1)
             }
             other => panic!("chain broken: {other:?}"),
         }

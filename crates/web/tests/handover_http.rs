@@ -267,7 +267,7 @@ async fn not_sampled_and_entry_flags_over_http() {
         .await;
     assert_eq!((status, body["state"].as_str()), (StatusCode::OK, Some("not_sampled")), "{body}");
     let (status, d) = w.reg.post("/api/v1/redraws", json!({"task_id": t, "reason": "查无此企业", "seed": "r"})).await;
-    assert_eq!(status, StatusCode::OK, "{d}");
+    assert_eq!(status, StatusCode::CREATED, "{d}");
     let new_task = d["drawn"][0]["task_id"].as_i64().unwrap();
 
     // The replacement is sampled three days ago and not entered: overdue for both dashboards.
