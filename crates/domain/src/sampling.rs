@@ -431,6 +431,34 @@ impl FromStr for NotSampledReason {
     }
 }
 
+/// The Chinese name of a sampling-record field (a correction's changes, in pages and PDFs).
+pub fn field_label(key: &str) -> &str {
+    match key {
+        "product_name" => "产品名称",
+        "brand" => "商标",
+        "model" => "规格型号",
+        "batch" => "生产日期/批号",
+        "standard" => "执行标准",
+        "grade" => "质量等级",
+        "producer_name" => "标称生产者",
+        "producer_address" => "生产者地址",
+        "producer_uscc" => "生产者统一社会信用代码",
+        "sampling_base" => "抽样基数",
+        "test_quantity" => "检验样品数量",
+        "backup_quantity" => "备用样品数量",
+        "unit" => "单位",
+        "unit_price" => "单价",
+        "price_basis" => "价格依据",
+        "place" => "抽样地点",
+        "domain" => "抽样领域",
+        "sampled_at" => "抽样时间",
+        "test_seals" => "检验样品封条编号",
+        "backup_seals" => "备用样品封条编号",
+        "remarks" => "备注",
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

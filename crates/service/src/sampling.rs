@@ -748,33 +748,6 @@ pub async fn inbox(s: &Services, actor: &Actor, before: Option<i64>, limit: Opti
     })
 }
 
-fn field_label(key: &str) -> &str {
-    match key {
-        "product_name" => "产品名称",
-        "brand" => "商标",
-        "model" => "规格型号",
-        "batch" => "生产日期/批号",
-        "standard" => "执行标准",
-        "grade" => "质量等级",
-        "producer_name" => "标称生产者",
-        "producer_address" => "生产者地址",
-        "producer_uscc" => "生产者统一社会信用代码",
-        "sampling_base" => "抽样基数",
-        "test_quantity" => "检验样品数量",
-        "backup_quantity" => "备用样品数量",
-        "unit" => "单位",
-        "unit_price" => "单价",
-        "price_basis" => "价格依据",
-        "place" => "抽样地点",
-        "domain" => "抽样领域",
-        "sampled_at" => "抽样时间",
-        "test_seals" => "检验样品封条编号",
-        "backup_seals" => "备用样品封条编号",
-        "remarks" => "备注",
-        other => other,
-    }
-}
-
 fn parse_time(s: &str) -> Option<chrono::NaiveDateTime> {
     let t = s.trim();
     chrono::DateTime::parse_from_rfc3339(t)
@@ -865,7 +838,7 @@ async fn record_pdf_unchecked(s: &Services, task_id: i64) -> Result<Vec<u8>> {
                 changes
                     .into_iter()
                     .map(|(k, o, n)| docs::Correction {
-                        field: field_label(&k).to_string(),
+                        field: choucha_domain::sampling::field_label(&k).to_string(),
                         old_value: o,
                         new_value: n,
                     })

@@ -247,34 +247,6 @@ fn shown(f: &RecordFields, total_paid_yuan: &str) -> Vec<Shown> {
     rows.into_iter().map(|(label, value)| Shown { label, value }).collect()
 }
 
-/// The Chinese name of a record field (for a correction's changes).
-pub fn field_label(key: &str) -> &str {
-    match key {
-        "product_name" => "产品名称",
-        "brand" => "商标",
-        "model" => "规格型号",
-        "batch" => "生产日期/批号",
-        "standard" => "执行标准",
-        "grade" => "质量等级",
-        "producer_name" => "标称生产者",
-        "producer_address" => "生产者地址",
-        "producer_uscc" => "生产者统一社会信用代码",
-        "sampling_base" => "抽样基数",
-        "test_quantity" => "检验样品数量",
-        "backup_quantity" => "备用样品数量",
-        "unit" => "单位",
-        "unit_price" => "单价",
-        "price_basis" => "价格依据",
-        "place" => "抽样地点",
-        "domain" => "抽样领域",
-        "sampled_at" => "抽样时间",
-        "test_seals" => "检验样品封条编号",
-        "backup_seals" => "备用样品封条编号",
-        "remarks" => "备注",
-        other => other,
-    }
-}
-
 /// A changed field of a correction, labelled.
 pub struct Change {
     pub label: String,
@@ -405,7 +377,11 @@ async fn render(
     let changes = record
         .iter()
         .flat_map(|r| r.changes.iter())
-        .map(|(k, o, n)| Change { label: field_label(k).to_string(), old: o.clone(), new: n.clone() })
+        .map(|(k, o, n)| Change {
+            label: choucha_domain::sampling::field_label(k).to_string(),
+            old: o.clone(),
+            new: n.clone(),
+        })
         .collect();
     let categories = evidence::EvidenceCategory::ALL
         .into_iter()
