@@ -83,10 +83,15 @@ pub async fn find_by_code(db: &impl ConnectionTrait, code: &str) -> Result<Optio
 }
 
 pub async fn get_many(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<OrgRow>, StoreError> {
+    // Callers pass one id per row they hold (e.g. every earlier task of a product); the distinct
+    // organisations are few, and SQLite refuses more than 32,766 bound variables.
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(organisation::Entity::find().filter(organisation::Column::Id.is_in(ids.to_vec())).all(db).await?)
+    Ok(organisation::Entity::find().filter(organisation::Column::Id.is_in(ids)).all(db).await?)
 }
 
 #[derive(Debug, Clone, Default)]
