@@ -16,6 +16,8 @@ import path from 'node:path';
 import { PASSWORD, SHOTS, VIEWPORTS, signIn, skip, startDemo } from './harness.mjs';
 
 let demo;
+/** The 车用柴油 task sampled and dispatched by the first test; the laboratory test receives it. */
+let sampledTask;
 
 async function phone(username) {
   const ctx = await demo.browser.newContext({ ...VIEWPORTS.phone, locale: 'zh-CN' });
@@ -123,6 +125,23 @@ describe('on-site sampling on a phone', { skip }, () => {
       const id = ids[0];
       await start(page, id);
 
+      // Arrival: the notice, identity and authorisation letter are shown, and the notice printed.
+      const arrival = page.locator('[data-testid=arrival-form]');
+      await arrival.locator('[name=notice_shown]').check();
+      await arrival.locator('[name=identity_shown]').check();
+      await page.locator('[data-testid=submit-arrival]').click();
+      await arrival.locator('[data-error-for=authorisation_shown]', { hasText: '授权委托书' }).waitFor();
+      await arrival.locator('[name=authorisation_shown]').check();
+      await Promise.all([page.waitForEvent('load'), page.locator('[data-testid=submit-arrival]').click()]);
+      await page.locator('[data-testid=arrival-recorded]').waitFor();
+      const notice = await page.request.get(
+        `${demo.base}${await page.locator('[data-doc=notice]').getAttribute('href')}`,
+      );
+      assert.equal(notice.status(), 200);
+      writeFileSync(path.join(tmp, 'notice.pdf'), await notice.body());
+      const noticeText = execFileSync('pdftotext', [path.join(tmp, 'notice.pdf'), '-'], { encoding: 'utf8' });
+      assert.match(noticeText.replace(/\s+/g, ''), /监督抽查通知书/);
+
       // Pre-filled from the plan item, the published rules and the registry.
       const form = page.locator('#record-form');
       assert.equal(await form.locator('[name=product_name]').inputValue(), '车用柴油');
@@ -228,10 +247,148 @@ describe('on-site sampling on a phone', { skip }, () => {
       await scribble(page, 'pad-enterprise');
       await Promise.all([page.waitForEvent('load'), page.locator('[data-testid=sign-enterprise-submit]').click()]);
       await page.locator('[data-testid=record-state]', { hasText: '第2版 · 已签字锁定' }).waitFor();
+
+      // Hand-over: the documents left with the enterprise, then the dispatch to the laboratory.
+      const docs = await page.locator('[data-testid=documents]').innerText();
+      for (const name of ['监督抽查通知书', '抽样单', '样品付费单', '反馈单']) assert.match(docs, new RegExp(name));
+      const feedback = await page.request.get(`${demo.base}/tasks/${id}/documents/feedback_form`);
+      assert.equal(feedback.status(), 200);
+      const dispatch = page.locator('[data-testid=dispatch]');
+      await dispatch.locator('input[value=shipped]').check();
+      await dispatch.locator('[name=carrier]').fill('中国邮政EMS');
+      await page.locator('[data-testid=submit-dispatch]').click();
+      await dispatch.locator('[data-error-for=tracking_no]', { hasText: '单号' }).waitFor();
+      await dispatch.locator('[name=tracking_no]').fill('1190012345678');
+      await Promise.all([page.waitForEvent('load'), page.locator('[data-testid=submit-dispatch]').click()]);
+      await page.locator('[data-testid=custody]', { hasText: '1190012345678' }).waitFor();
+      assert.equal(await page.locator('[data-testid=dispatch]').count(), 0, 'dispatched once');
+      await page.screenshot({ path: path.join(SHOTS, 'sampling-dispatched.png'), fullPage: true });
+      sampledTask = id;
     } finally {
       rmSync(tmp, { recursive: true, force: true });
       await a.ctx.close();
       await b.ctx.close();
+    }
+  });
+
+  test('the laboratory receives that sample, tests it blind, and three people sign the report', async () => {
+    assert.ok(sampledTask, 'the first test sampled and dispatched a task');
+    const { body: task } = await (await api('gh_sampler1')).get(`/api/v1/tasks/${sampledTask}`);
+    const secrets = [task.enterprise_name, task.enterprise_uscc];
+    assert.ok(secrets.every((x) => x && x.length > 5), 'the enterprise is known');
+    const desk = async (username) => {
+      const ctx = await demo.browser.newContext({ ...VIEWPORTS.desktop, locale: 'zh-CN' });
+      const page = await ctx.newPage();
+      page.on('dialog', (d) => d.accept());
+      await signIn(page, demo.base, username);
+      return { ctx, page };
+    };
+    const tmp = mkdtempSync(path.join(tmpdir(), 'choucha-lab-'));
+    const pdfText = async (page, url, name) => {
+      const r = await page.request.get(url);
+      assert.equal(r.status(), 200, url);
+      const file = path.join(tmp, name);
+      writeFileSync(file, await r.body());
+      return { file, text: execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' }).replace(/\s+/g, '') };
+    };
+    const custodian = await desk('tj_custodian');
+    const tester = await desk('tj_tester');
+    const reviewer = await desk('tj_reviewer');
+    const approver = await desk('tj_approver');
+    try {
+      // Receipt: the custodian sees where it comes from, photographs it and accepts it.
+      let page = custodian.page;
+      await page.goto(`${demo.base}/lab/incoming`);
+      await page.locator(`a[href="/lab/incoming/${sampledTask}"]`).first().click();
+      await page.locator('[data-testid=receipt-form]').waitFor();
+      assert.match(await page.locator('body').innerText(), new RegExp(task.enterprise_name));
+      await page.locator('[name=delivered_by]').fill('EMS快递员');
+      await page.locator('[name=appearance]').fill('两瓶完好，封条无破损，标签清晰');
+      await page.locator('[name=backup_location]').fill('样品库A区3架2层');
+      await page.locator('[data-testid=receipt-photos]').setInputFiles([
+        { name: 'seals.jpg', mimeType: 'image/jpeg', buffer: jpeg(3000) },
+        { name: 'appearance.jpg', mimeType: 'image/jpeg', buffer: jpeg(4000) },
+      ]);
+      await Promise.all([page.waitForURL(/\/lab\/received\/\d+$/), page.locator('[data-testid=receive]').click()]);
+      const code = (await page.locator('[data-testid=blind-code]').innerText()).trim();
+      const sampleId = page.url().split('/').pop();
+      assert.match(code, /^M\d{4}-[0-9A-Z]{8}$/);
+      assert.equal(await page.locator('[data-testid=receipt-photos] img').count(), 2, 'both photos stored and shown');
+      const label = await pdfText(page, `${demo.base}${await page.locator('[data-testid=print-label]').getAttribute('href')}`, 'label.pdf');
+      assert.ok(label.text.includes(code), 'the label carries the blind code');
+      await page.locator('select[name=tester_id]').selectOption({ label: '高强' });
+      await Promise.all([page.waitForEvent('load'), page.locator('form[action$="/tester"] button').click()]);
+
+      // The tester works by blind code only: no page or API answer names the enterprise.
+      page = tester.page;
+      const seen = [];
+      await page.goto(`${demo.base}/lab/samples`);
+      seen.push(await page.content());
+      await page.locator(`a[href="/lab/samples/${code}"]`).first().click();
+      await page.locator('[data-testid=items]').waitFor();
+      const results = ['15.2', '65', '52', '3.1', '830', '痕迹'];
+      for (let i = 0; i < results.length; i++) {
+        const row = page.locator(`tr[data-item="${i}"]`);
+        await row.locator('[name=value]').fill(results[i]);
+        await row.locator('[name=instrument]').fill(`仪器-${i + 1}`);
+        await Promise.all([page.waitForEvent('load'), row.locator('button[type=submit]').click()]);
+      }
+      assert.equal(await page.locator('[data-testid=judgement-0]').innerText(), '不符合');
+      assert.equal(await page.locator('[data-testid=judgement-1]').innerText(), '符合');
+      await Promise.all([page.waitForEvent('load'), page.locator('[data-testid=complete]').click()]);
+      assert.match(await page.locator('[data-testid=conclusion]').innerText(), /不合格[\s\S]*硫含量/);
+      // Preparing without a signature is stopped on the page; with one, the report is prepared.
+      await page.locator('[data-testid=prepare]').click();
+      await page.locator('[data-pad-error]', { hasText: '签名' }).waitFor();
+      await scribble(page, 'signoff-pad');
+      await Promise.all([page.waitForEvent('load'), page.locator('[data-testid=prepare]').click()]);
+      assert.match(await page.locator('body').innerText(), /已编制，待审核/);
+      seen.push(await page.content());
+      const testerApi = await api('tj_tester');
+      for (const p of ['/api/v1/lab/samples', `/api/v1/lab/samples/${code}`, '/api/v1/lab/reports?state=prepared']) {
+        const r = await testerApi.get(p);
+        assert.equal(r.status, 200, p);
+        seen.push(JSON.stringify(r.body));
+      }
+      // The custodian's link page and its API answer are not found for the tester, naming nobody.
+      const linkPage = await page.request.get(`${demo.base}/lab/received/${sampleId}`);
+      assert.equal(linkPage.status(), 404);
+      seen.push(await linkPage.text());
+      const link = await testerApi.get(`/api/v1/lab/received/${sampleId}`);
+      assert.equal(link.status, 404);
+      seen.push(JSON.stringify(link.body));
+      for (const body of seen) for (const secret of secrets) assert.ok(!body.includes(secret), `a tester's answer names “${secret}”`);
+
+      // Review by a second person, approval by a third; the reviewer may not approve too (rule 15).
+      page = reviewer.page;
+      await page.goto(`${demo.base}/lab/reports?state=prepared`);
+      const card = page.locator('article[data-report]', { hasText: code });
+      await scribble(page, 'signoff-pad');
+      await Promise.all([page.waitForEvent('load'), card.locator('[data-testid=review]').click()]);
+      await page.goto(`${demo.base}/lab/reports?state=reviewed`);
+      await scribble(page, 'signoff-pad');
+      await Promise.all([page.waitForEvent('load'), page.locator('article[data-report]', { hasText: code }).locator('[data-testid=approve]').click()]);
+      assert.match(await page.locator('body').innerText(), /规则15/);
+      page = approver.page;
+      await page.goto(`${demo.base}/lab/reports?state=reviewed`);
+      await scribble(page, 'signoff-pad');
+      await Promise.all([page.waitForEvent('load'), page.locator('article[data-report]', { hasText: code }).locator('[data-testid=approve]').click()]);
+      assert.match(await page.locator('body').innerText(), /已批准签发，报告编号/);
+      await page.screenshot({ path: path.join(SHOTS, 'lab-approved.png'), fullPage: true });
+
+      // The custodian downloads the issued report: every item, the conclusion, three signatures.
+      page = custodian.page;
+      await page.goto(`${demo.base}/lab/reports?state=approved`);
+      const href = await page.locator('article[data-report]', { hasText: code }).locator('a', { hasText: '下载报告' }).getAttribute('href');
+      const report = await pdfText(page, `${demo.base}${href}`, 'report.pdf');
+      for (const v of ['硫含量', '闪点', '十六烷值', '多环芳烃', '密度', '水含量', '15.2', '不合格', code, '高强', '郭明', '何平']) {
+        assert.ok(report.text.includes(v), `the report PDF shows “${v}”`);
+      }
+      const images = execFileSync('pdfimages', ['-list', report.file], { encoding: 'utf8' }).trim().split('\n').slice(2);
+      assert.equal(images.length, 3, 'three handwritten signatures');
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+      for (const x of [custodian, tester, reviewer, approver]) await x.ctx.close();
     }
   });
 

@@ -6,7 +6,8 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::{DocumentError, Renderer, Template};
+use crate::sampling::Images;
+use crate::{DocumentError, Renderer, Signature, Template};
 
 /// The data of a test report, in the order the report shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -48,10 +49,10 @@ pub struct TestReport {
     pub qualified: bool,
     /// The conclusion as printed.
     pub conclusion: String,
-    /// 编制 / 审核 / 批准.
-    pub prepared_by: String,
-    pub reviewed_by: String,
-    pub approved_by: String,
+    /// 编制 / 审核 / 批准: each name with its signature on the screen (when given) and time.
+    pub prepared_by: Signature,
+    pub reviewed_by: Signature,
+    pub approved_by: Signature,
     /// 签发日期.
     pub issued_on: NaiveDate,
     /// Set on a correction: the number of the report it replaces and why.
@@ -76,6 +77,10 @@ pub struct ReportLine {
 /// # Errors
 /// See [`Renderer::render_pdf`].
 pub fn test_report_pdf(renderer: &Renderer, report: &TestReport) -> Result<Vec<u8>, DocumentError> {
-    let data = serde_json::to_value(report)?;
-    renderer.render_pdf(Template::TestReport, &data)
+    let mut data = serde_json::to_value(report)?;
+    let mut images = Images::new();
+    images.attach(&mut data, "/prepared_by", Some(&report.prepared_by));
+    images.attach(&mut data, "/reviewed_by", Some(&report.reviewed_by));
+    images.attach(&mut data, "/approved_by", Some(&report.approved_by));
+    images.render(renderer, Template::TestReport, &data)
 }

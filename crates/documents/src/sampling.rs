@@ -421,18 +421,18 @@ pub struct ConductFeedbackForm {
 }
 
 /// Collects the signature images of one render and names their virtual files in the data.
-struct Images<'a> {
+pub(crate) struct Images<'a> {
     list: Vec<&'a [u8]>,
 }
 
 impl<'a> Images<'a> {
-    fn new() -> Images<'a> {
+    pub(crate) fn new() -> Images<'a> {
         Images { list: Vec::new() }
     }
 
     /// Gives `signature`'s image (if any) the next slot and writes its path as `image` into the
     /// JSON object at `pointer`.
-    fn attach(&mut self, data: &mut Value, pointer: &str, signature: Option<&'a Signature>) {
+    pub(crate) fn attach(&mut self, data: &mut Value, pointer: &str, signature: Option<&'a Signature>) {
         let Some(image) = signature.and_then(|signature| signature.image.as_deref()) else { return };
         let path = image_path(self.list.len());
         self.list.push(image);
@@ -456,7 +456,12 @@ impl<'a> Images<'a> {
         }
     }
 
-    fn render(self, renderer: &Renderer, template: Template, data: &Value) -> Result<Vec<u8>, DocumentError> {
+    pub(crate) fn render(
+        self,
+        renderer: &Renderer,
+        template: Template,
+        data: &Value,
+    ) -> Result<Vec<u8>, DocumentError> {
         renderer.render_pdf_with_images(template, data, &self.list)
     }
 }

@@ -6,13 +6,38 @@
 use std::process::Command;
 use std::sync::LazyLock;
 
-use choucha_documents::{Renderer, ReportLine, SampleLabel, TestReport, qr_matrix, sample_label_pdf, test_report_pdf};
+use choucha_documents::{
+    Renderer, ReportLine, SampleLabel, Signature, TestReport, qr_matrix, sample_label_pdf, test_report_pdf,
+};
 use chrono::NaiveDate;
 
 static RENDERER: LazyLock<Renderer> = LazyLock::new(|| match Renderer::load(&[]) {
     Ok(renderer) => renderer,
     Err(err) => panic!("{err}"),
 });
+
+/// Three different signatures, as the signature pads send them.
+const SIGNATURES: [&[u8]; 3] =
+    [include_bytes!("fixtures/sig1.png"), include_bytes!("fixtures/sig2.png"), include_bytes!("fixtures/sig3.png")];
+
+fn signed(name: &str, day: u32) -> Signature {
+    Signature {
+        signer: name.into(),
+        image: Some(SIGNATURES[(day % 3) as usize].to_vec()),
+        signed_at: NaiveDate::from_ymd_opt(2025, 10, day).and_then(|d| d.and_hms_opt(9, 30, 0)),
+    }
+}
+
+/// How many images the PDF embeds (`pdfimages -list`), when poppler-utils is installed.
+fn image_count(pdf: &[u8]) -> Option<usize> {
+    let path = std::env::temp_dir().join(format!("choucha-report-img-{}.pdf", std::process::id()));
+    std::fs::write(&path, pdf).expect("write temporary PDF");
+    let output = Command::new("pdfimages").arg("-list").arg(&path).output();
+    let _ = std::fs::remove_file(&path);
+    let o = output.ok()?;
+    // Two header lines, then one line per image.
+    Some(String::from_utf8_lossy(&o.stdout).lines().skip(2).filter(|l| !l.trim().is_empty()).count())
+}
 
 fn pdf_text(pdf: &[u8]) -> Option<String> {
     let path = std::env::temp_dir().join(format!(
@@ -72,9 +97,9 @@ fn diesel_report() -> TestReport {
         ],
         qualified: false,
         conclusion: "经抽样检验，硫含量项目不符合GB 19147-2016的要求，检验结论为不合格。".into(),
-        prepared_by: "高强".into(),
-        reviewed_by: "郭明".into(),
-        approved_by: "何平".into(),
+        prepared_by: signed("高强", 14),
+        reviewed_by: signed("郭明", 15),
+        approved_by: signed("何平", 16),
         issued_on: NaiveDate::from_ymd_opt(2025, 10, 16).unwrap(),
         supersedes: None,
         correction_reason: String::new(),
@@ -113,6 +138,8 @@ fn the_report_shows_cover_conclusion_every_item_and_three_signers() {
         assert!(text.contains(needle), "report lacks {needle:?}:\n{text}");
     }
     assert!(!text.contains("更正报告"));
+    assert!(text.contains("2025年10月14日") && text.contains("2025年10月15日"), "signing dates: {text}");
+    assert_eq!(image_count(&pdf), Some(3), "the three handwritten signatures are placed");
 }
 
 #[test]

@@ -108,6 +108,8 @@ pub enum SampleAction {
     Report,
     /// A correction of the issued report reopens the results (rule 15).
     Correct,
+    /// The reviewer or approver sent the report back: the results reopen.
+    SendBack,
 }
 
 /// The one transition function of a sample: the new state, or the rule that refuses.
@@ -122,6 +124,7 @@ pub fn transition(state: SampleState, action: SampleAction) -> Result<SampleStat
         (S::Accepted | S::Testing, A::StopUnlicensed) => Some(S::Stopped),
         (S::Tested, A::Report) => Some(S::Reported),
         (S::Reported, A::Correct) => Some(S::Testing),
+        (S::Tested, A::SendBack) => Some(S::Testing),
         _ => None,
     };
     next.ok_or_else(|| match (state, action) {
@@ -379,6 +382,7 @@ mod tests {
             (S::Accepted, A::StopUnlicensed, S::Stopped),
             (S::Tested, A::Report, S::Reported),
             (S::Reported, A::Correct, S::Testing),
+            (S::Tested, A::SendBack, S::Testing),
         ];
         for (from, a, to) in allowed {
             assert_eq!(transition(from, a), Ok(to), "{from:?} {a:?}");

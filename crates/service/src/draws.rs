@@ -768,6 +768,8 @@ pub struct TaskView {
     pub enterprise_uscc: String,
     pub enterprise_address: String,
     pub team: Vec<String>,
+    /// The team's user ids, in the order of `team`.
+    pub team_ids: Vec<i64>,
     pub state: String,
     pub state_label: String,
     pub due_date: Option<chrono::NaiveDate>,
@@ -789,9 +791,10 @@ async fn task_view(s: &Services, t: choucha_store::draws::TaskRow) -> Result<Tas
     let db = s.store.reader();
     let (item, plan) = load(s, t.item_id).await?;
     let e = enterprises::get(db, t.enterprise_id).await?;
+    let team_ids = store_draws::team_of(db, t.id).await?;
     let mut team = Vec::new();
-    for u in store_draws::team_of(db, t.id).await? {
-        team.push(users::get(db, u).await?.display_name);
+    for u in &team_ids {
+        team.push(users::get(db, *u).await?.display_name);
     }
     let rules_published = choucha_store::rules::published_of(db, item.id).await?.is_some();
     let entry = crate::handover::entry_of_task(s, &t, Utc::now()).await?;
@@ -806,6 +809,7 @@ async fn task_view(s: &Services, t: choucha_store::draws::TaskRow) -> Result<Tas
         enterprise_uscc: e.uscc,
         enterprise_address: e.address,
         team,
+        team_ids,
         state_label: task_state_label(&t.state).to_string(),
         state: t.state,
         due_date: t.due_date,

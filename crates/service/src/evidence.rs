@@ -371,6 +371,26 @@ async fn place(s: &Services, staged: &Path, sha256: &str) -> Result<()> {
     }
 }
 
+/// Store bytes at their content address (as evidence files are), for files that belong to another
+/// record than a task's evidence (the laboratory's receipt photos). Returns (SHA-256, size).
+pub(crate) async fn store_bytes(s: &Services, bytes: &[u8]) -> Result<(String, u64)> {
+    let dir = uploads_dir(s);
+    tokio::fs::create_dir_all(&dir).await.map_err(io_error)?;
+    let staged = dir.join(format!("{}.one", uuid::Uuid::new_v4().simple()));
+    let result = async {
+        let mut f = tokio::fs::File::create(&staged).await.map_err(io_error)?;
+        f.write_all(bytes).await.map_err(io_error)?;
+        f.sync_all().await.map_err(io_error)?;
+        drop(f);
+        let (sha256, size) = hash_file(staged.clone()).await?;
+        place(s, &staged, &sha256).await?;
+        Ok((sha256, size))
+    }
+    .await;
+    let _ = tokio::fs::remove_file(&staged).await;
+    result
+}
+
 /// Record a placed file with its audit record ("evidence.add"), closing its upload if there is one.
 async fn record(s: &Services, actor: &Actor, new: NewEvidence, upload_id: Option<&str>) -> Result<EvidenceRow> {
     let tx = s.store.begin().await?;

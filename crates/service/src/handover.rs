@@ -640,6 +640,21 @@ pub async fn record_arrival(s: &Services, actor: &Actor, task_id: i64, input: Ar
     })
 }
 
+/// What the team recorded on arrival, if anything: for the team and the organising bureau.
+pub async fn arrival(s: &Services, actor: &Actor, task_id: i64) -> Result<Option<ArrivalView>> {
+    let c = ctx(s, task_id).await?;
+    if !(c.is_team(actor) || c.is_organiser(actor) || actor.has(Role::Admin)) {
+        return Err(ServiceError::NotFound("抽样任务"));
+    }
+    Ok(store::arrival_of(s.store.reader(), task_id).await?.map(|row| ArrivalView {
+        task_id,
+        notice_shown: row.notice_shown,
+        identity_shown: row.identity_shown,
+        authorisation_shown: row.authorisation_shown,
+        arrived_at: row.arrived_at,
+    }))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Not sampled
 

@@ -334,7 +334,7 @@ pub struct SignInput {
     pub witness_image_png_base64: String,
 }
 
-fn png_sha(b64: &str) -> std::result::Result<String, RuleViolation> {
+pub(crate) fn png_sha(b64: &str) -> std::result::Result<String, RuleViolation> {
     use base64::Engine;
     let bytes = base64::engine::general_purpose::STANDARD.decode(b64.trim()).map_err(|_| {
         RuleViolation::new("invalid_signature", "签名图片不是有效的 base64 数据").on_field("image_png_base64")

@@ -10,7 +10,8 @@ use choucha_domain::sampling::RecordFields;
 use choucha_service::draws::{self, DrawFilters, DrawRequest};
 use choucha_service::implementation_rules::{self as irules, LicenceRequirement, RulesBody, TestItemInput};
 use choucha_service::lab::{
-    self, AssignInput, CorrectionInput, ReceiptInput, ResultInput, ScreeningInput, WorklistQuery,
+    self, AssignInput, CorrectionInput, ReceiptInput, ReceiptPhotoInput, ResultInput, ScreeningInput, SendBackInput,
+    SignOffInput, WorklistQuery,
 };
 use choucha_service::organisations::{self, OrgInput};
 use choucha_service::plans::{self, ItemInput, PlanDraft, PlanInput};
@@ -193,6 +194,11 @@ fn record() -> RecordFields {
     }
 }
 
+/// A signature drawn on a pad, for the report's prepare / review / approve.
+fn sig() -> SignOffInput {
+    SignOffInput { signature_png_base64: PNG.into() }
+}
+
 fn sign(signer: &str) -> SignInput {
     SignInput {
         signer: signer.into(),
@@ -256,7 +262,11 @@ fn accept() -> ReceiptInput {
         decision: ReceiptDecision::Accept,
         reason: String::new(),
         backup_location: "样品库A区3架2层".into(),
-        photos: vec![],
+        photos: vec![ReceiptPhotoInput {
+            file_name: "seals.png".into(),
+            content_type: "image/png".into(),
+            data_base64: PNG.into(),
+        }],
     }
 }
 
@@ -404,12 +414,12 @@ async fn a_sampler_of_the_sample_can_never_test_review_or_approve_it() {
     assert_eq!(code(&lab::enter_result(s(&w), &w.t2, &bc, number(0, 5.0)).await.unwrap_err()), "forbidden");
     enter_all(&w, &bc, 5.0).await;
     lab::complete_results(s(&w), &w.t1, &bc).await.unwrap();
-    let r = lab::prepare_report(s(&w), &w.t1, &bc).await.unwrap();
+    let r = lab::prepare_report(s(&w), &w.t1, &bc, sig()).await.unwrap();
     // s2 sampled it and is a report approver: may neither review nor approve.
-    let e = lab::review_report(s(&w), &w.s2, r.id).await.unwrap_err();
+    let e = lab::review_report(s(&w), &w.s2, r.id, sig()).await.unwrap_err();
     assert_eq!(code(&e), "rule1_sampler_conflict");
-    lab::review_report(s(&w), &w.a1, r.id).await.unwrap();
-    assert_eq!(code(&lab::approve_report(s(&w), &w.s2, r.id).await.unwrap_err()), "rule1_sampler_conflict");
+    lab::review_report(s(&w), &w.a1, r.id, sig()).await.unwrap();
+    assert_eq!(code(&lab::approve_report(s(&w), &w.s2, r.id, sig()).await.unwrap_err()), "rule1_sampler_conflict");
 }
 
 #[tokio::test]
@@ -434,18 +444,18 @@ async fn sulfur_above_the_limit_fails_the_item_and_the_sample_and_three_people_s
     // Prepared by t3 (a tester who is also a reviewer): t3 may not review or approve it (rule 15);
     // a1 reviews; a1 may not approve too; a2 approves. A plain tester may not review at all.
     let t3 = w.fx.user("lab_t3", &["tester", "report_approver"], Some("lab")).await;
-    let r = lab::prepare_report(s(&w), &t3, &bc).await.unwrap();
-    assert_eq!(code(&lab::prepare_report(s(&w), &w.t1, &bc).await.unwrap_err()), "report_open");
-    assert_eq!(code(&lab::review_report(s(&w), &w.t1, r.id).await.unwrap_err()), "forbidden");
-    let e = lab::review_report(s(&w), &t3, r.id).await.unwrap_err();
+    let r = lab::prepare_report(s(&w), &t3, &bc, sig()).await.unwrap();
+    assert_eq!(code(&lab::prepare_report(s(&w), &w.t1, &bc, sig()).await.unwrap_err()), "report_open");
+    assert_eq!(code(&lab::review_report(s(&w), &w.t1, r.id, sig()).await.unwrap_err()), "forbidden");
+    let e = lab::review_report(s(&w), &t3, r.id, sig()).await.unwrap_err();
     assert_eq!(code(&e), "rule15_same_person");
     assert!(e.to_string().contains("规则15"));
-    let e = lab::approve_report(s(&w), &w.a2, r.id).await.unwrap_err();
+    let e = lab::approve_report(s(&w), &w.a2, r.id, sig()).await.unwrap_err();
     assert_eq!(code(&e), "report_state", "approval before review");
-    lab::review_report(s(&w), &w.a1, r.id).await.unwrap();
-    assert_eq!(code(&lab::approve_report(s(&w), &w.a1, r.id).await.unwrap_err()), "rule15_same_person");
-    assert_eq!(code(&lab::approve_report(s(&w), &t3, r.id).await.unwrap_err()), "rule15_same_person");
-    let issued = lab::approve_report(s(&w), &w.a2, r.id).await.unwrap();
+    lab::review_report(s(&w), &w.a1, r.id, sig()).await.unwrap();
+    assert_eq!(code(&lab::approve_report(s(&w), &w.a1, r.id, sig()).await.unwrap_err()), "rule15_same_person");
+    assert_eq!(code(&lab::approve_report(s(&w), &t3, r.id, sig()).await.unwrap_err()), "rule15_same_person");
+    let issued = lab::approve_report(s(&w), &w.a2, r.id, sig()).await.unwrap();
     assert_eq!(issued.state, "approved");
     let no = issued.report_no.clone().unwrap();
     assert!(no.starts_with("LAB-"), "{no}");
@@ -454,6 +464,7 @@ async fn sulfur_above_the_limit_fails_the_item_and_the_sample_and_three_people_s
         (issued.prepared_by.as_str(), issued.reviewed_by.as_deref(), issued.approved_by.as_deref()),
         ("lab_t3", Some("lab_a1"), Some("lab_a2"))
     );
+    assert_eq!(issued.signed, ["prepare", "review", "approve"], "each step signed on the screen");
     assert_eq!(lab::sample(s(&w), &w.t1, &bc).await.unwrap().state, "reported");
 
     // The PDF holds every item, the conclusion and three signatures.
@@ -480,11 +491,11 @@ async fn sulfur_above_the_limit_fails_the_item_and_the_sample_and_three_people_s
     let again = lab::complete_results(s(&w), &w.t1, &bc).await.unwrap();
     assert_eq!(again.qualified, Some(true));
     assert_eq!(again.conclusion, "经抽样检验，所检项目未发现不合格。");
-    let r2 = lab::prepare_report(s(&w), &w.t1, &bc).await.unwrap();
+    let r2 = lab::prepare_report(s(&w), &w.t1, &bc, sig()).await.unwrap();
     assert_eq!((r2.version, r2.supersedes_id), (2, Some(r.id)));
     assert_eq!(r2.correction_reason, "硫含量复核后数据更正");
-    lab::review_report(s(&w), &w.a1, r2.id).await.unwrap();
-    let issued2 = lab::approve_report(s(&w), &w.a2, r2.id).await.unwrap();
+    lab::review_report(s(&w), &w.a1, r2.id, sig()).await.unwrap();
+    let issued2 = lab::approve_report(s(&w), &w.a2, r2.id, sig()).await.unwrap();
     assert_ne!(issued2.report_no, issued.report_no);
     let reports = lab::sample(s(&w), &w.t1, &bc).await.unwrap().reports;
     let states: Vec<_> = reports.iter().map(|r| (r.version, r.state.as_str())).collect();
@@ -497,9 +508,9 @@ async fn pdf_text_has_items_conclusion_and_signers() {
     let bc = accepted(&w).await;
     enter_all(&w, &bc, 12.5).await;
     lab::complete_results(s(&w), &w.t1, &bc).await.unwrap();
-    let r = lab::prepare_report(s(&w), &w.t1, &bc).await.unwrap();
-    lab::review_report(s(&w), &w.a1, r.id).await.unwrap();
-    lab::approve_report(s(&w), &w.a2, r.id).await.unwrap();
+    let r = lab::prepare_report(s(&w), &w.t1, &bc, sig()).await.unwrap();
+    lab::review_report(s(&w), &w.a1, r.id, sig()).await.unwrap();
+    lab::approve_report(s(&w), &w.a2, r.id, sig()).await.unwrap();
     let path = lab::report_file(s(&w), r.id).await.unwrap();
     let Ok(out) = std::process::Command::new("pdftotext").args(["-raw", "-enc", "UTF-8"]).arg(&path).arg("-").output()
     else {
@@ -650,7 +661,7 @@ async fn screening_flags_a_sample_for_full_testing_and_is_never_a_report() {
     let v = lab::screen(s(&w), &screener, &bc, flag).await.unwrap();
     assert_eq!(v.state, "accepted");
     // The screener cannot prepare a report; testing goes on at the testing institution.
-    assert_eq!(code(&lab::prepare_report(s(&w), &screener, &bc).await.unwrap_err()), "forbidden");
+    assert_eq!(code(&lab::prepare_report(s(&w), &screener, &bc, sig()).await.unwrap_err()), "forbidden");
     lab::enter_result(s(&w), &w.t1, &bc, number(0, 5.0)).await.unwrap();
 }
 
@@ -664,7 +675,7 @@ async fn a_cleared_screening_ends_without_testing_or_report() {
         .unwrap();
     assert_eq!(v.state, "cleared");
     assert_eq!(code(&lab::enter_result(s(&w), &w.t1, &bc, number(0, 5.0)).await.unwrap_err()), "rule24_cleared");
-    assert_eq!(code(&lab::prepare_report(s(&w), &w.t1, &bc).await.unwrap_err()), "sample_state");
+    assert_eq!(code(&lab::prepare_report(s(&w), &w.t1, &bc, sig()).await.unwrap_err()), "sample_state");
 }
 
 #[tokio::test]
@@ -684,4 +695,48 @@ async fn dashboards_count_per_state_tester_and_institution() {
     assert_eq!(d.institutions[0].total, 1);
     let sampler = w.fx.user("plain_sampler", &["sampler"], Some("lab")).await;
     assert_eq!(code(&lab::dashboard(s(&w), &sampler).await.unwrap_err()), "forbidden");
+}
+
+#[tokio::test]
+async fn every_step_of_the_report_needs_a_signature_and_a_reviewer_or_approver_can_send_it_back() {
+    let w = world().await;
+    let bc = accepted(&w).await;
+    enter_all(&w, &bc, 12.5).await;
+    lab::complete_results(s(&w), &w.t1, &bc).await.unwrap();
+
+    // No signature, or something that is not a PNG: refused on the field, nothing written.
+    let e = lab::prepare_report(s(&w), &w.t1, &bc, SignOffInput::default()).await.unwrap_err();
+    assert_eq!(code(&e), "required");
+    let not_png = SignOffInput { signature_png_base64: "aGVsbG8=".into() };
+    assert_eq!(code(&lab::prepare_report(s(&w), &w.t1, &bc, not_png).await.unwrap_err()), "invalid_signature");
+    assert!(lab::sample(s(&w), &w.t1, &bc).await.unwrap().reports.is_empty(), "nothing written");
+
+    let r = lab::prepare_report(s(&w), &w.t1, &bc, sig()).await.unwrap();
+    assert_eq!(code(&lab::review_report(s(&w), &w.a1, r.id, SignOffInput::default()).await.unwrap_err()), "required");
+
+    // The preparer cannot send back their own report; a reason is required; a second person can.
+    let why = |t: &str| SendBackInput { reason: t.into() };
+    let t3 = w.fx.user("lab_t3b", &["tester", "report_approver"], Some("lab")).await;
+    assert_eq!(code(&lab::send_back_report(s(&w), &w.t1, r.id, why("x")).await.unwrap_err()), "forbidden");
+    assert_eq!(code(&lab::send_back_report(s(&w), &w.a1, r.id, why(" ")).await.unwrap_err()), "required");
+    let back = lab::send_back_report(s(&w), &w.a1, r.id, why("硫含量仪器未填写，请补全")).await.unwrap();
+    assert_eq!((back.state.as_str(), back.returned_reason.as_str()), ("returned", "硫含量仪器未填写，请补全"));
+    assert_eq!(back.returned_by.as_deref(), Some("lab_a1"));
+    // The results reopen: the tester corrects, completes and prepares version 2.
+    let v = lab::sample(s(&w), &w.t1, &bc).await.unwrap();
+    assert_eq!(v.state, "testing");
+    assert_eq!(code(&lab::review_report(s(&w), &w.a1, r.id, sig()).await.unwrap_err()), "report_state");
+    enter_all(&w, &bc, 8.0).await;
+    lab::complete_results(s(&w), &w.t1, &bc).await.unwrap();
+    let r2 = lab::prepare_report(s(&w), &w.t1, &bc, sig()).await.unwrap();
+    assert_eq!(r2.version, 2);
+
+    // After review only a third person (the approver) can send it back.
+    lab::review_report(s(&w), &w.a1, r2.id, sig()).await.unwrap();
+    assert_eq!(code(&lab::send_back_report(s(&w), &w.a1, r2.id, why("x")).await.unwrap_err()), "rule15_same_person");
+    let back2 = lab::send_back_report(s(&w), &t3, r2.id, why("结论表述需按判定原则修改")).await.unwrap();
+    assert_eq!(back2.state, "returned");
+    let f = audit::AuditFilter { action: Some("report.send_back".into()), ..Default::default() };
+    let trail = audit::list(s(&w).store.reader(), &f, None, 50).await.unwrap();
+    assert_eq!(trail.items.len(), 2, "each send-back audited");
 }

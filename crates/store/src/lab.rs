@@ -378,6 +378,7 @@ pub struct NewReport {
     pub prepared_by: i64,
     pub supersedes_id: Option<i64>,
     pub correction_reason: String,
+    pub prepared_sig_b64: String,
 }
 
 pub async fn insert_report(tx: &Tx, r: NewReport) -> Result<ReportRow, StoreError> {
@@ -398,6 +399,7 @@ pub async fn insert_report(tx: &Tx, r: NewReport) -> Result<ReportRow, StoreErro
         pdf_sha256: Set(String::new()),
         supersedes_id: Set(r.supersedes_id),
         correction_reason: Set(r.correction_reason),
+        prepared_sig_b64: Set(r.prepared_sig_b64),
         ..Default::default()
     }
     .insert(&**tx)
@@ -417,10 +419,11 @@ pub async fn reports_of(db: &impl ConnectionTrait, sample_id: i64) -> Result<Vec
         .await?)
 }
 
-pub async fn set_reviewed(tx: &Tx, id: i64, by: i64) -> Result<(), StoreError> {
+pub async fn set_reviewed(tx: &Tx, id: i64, by: i64, sig_b64: &str) -> Result<(), StoreError> {
     use lab_report::Column as C;
     let r = lab_report::Entity::update_many()
         .col_expr(C::State, "reviewed".into())
+        .col_expr(C::ReviewedSigB64, sig_b64.into())
         .col_expr(C::ReviewedBy, Some(by).into())
         .col_expr(C::ReviewedAt, Some(Utc::now()).into())
         .filter(C::Id.eq(id))
@@ -438,10 +441,12 @@ pub async fn set_approved(
     content_json: String,
     pdf_path: &str,
     pdf_sha256: &str,
+    sig_b64: &str,
 ) -> Result<(), StoreError> {
     use lab_report::Column as C;
     let r = lab_report::Entity::update_many()
         .col_expr(C::State, "approved".into())
+        .col_expr(C::ApprovedSigB64, sig_b64.into())
         .col_expr(C::ApprovedBy, Some(by).into())
         .col_expr(C::ApprovedAt, Some(Utc::now()).into())
         .col_expr(C::ReportNo, Some(report_no.to_string()).into())
@@ -450,6 +455,21 @@ pub async fn set_approved(
         .col_expr(C::PdfSha256, pdf_sha256.into())
         .filter(C::Id.eq(id))
         .filter(C::State.eq("reviewed"))
+        .exec(&**tx)
+        .await?;
+    if r.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }
+}
+
+/// A report sent back by its reviewer (from `prepared`) or approver (from `reviewed`), with the reason.
+pub async fn set_returned(tx: &Tx, id: i64, from: &str, by: i64, reason: &str) -> Result<(), StoreError> {
+    use lab_report::Column as C;
+    let r = lab_report::Entity::update_many()
+        .col_expr(C::State, "returned".into())
+        .col_expr(C::ReturnedBy, Some(by).into())
+        .col_expr(C::ReturnedAt, Some(Utc::now()).into())
+        .col_expr(C::ReturnedReason, reason.into())
+        .filter(C::Id.eq(id))
+        .filter(C::State.eq(from))
         .exec(&**tx)
         .await?;
     if r.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }

@@ -14,6 +14,7 @@ const FILES: &[(&str, &str, &[u8])] = &[
     ("app.js", "text/javascript; charset=utf-8", include_bytes!("../static/app.js")),
     ("sampling.js", "text/javascript; charset=utf-8", include_bytes!("../static/sampling.js")),
     ("sampling.css", "text/css; charset=utf-8", include_bytes!("../static/sampling.css")),
+    ("signoff.js", "text/javascript; charset=utf-8", include_bytes!("../static/signoff.js")),
 ];
 
 pub fn router() -> Router<AppState> {

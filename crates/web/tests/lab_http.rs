@@ -16,7 +16,8 @@ fn receipt(decision: &str, test_seal: &str) -> Value {
            "observed": {"test_seals": [test_seal], "backup_seals": ["SXGH-000124"], "test_quantity": 2.0, "backup_quantity": 2.0,
                         "seals_intact": true, "labels_match": true, "appearance": "完好"},
            "decision": decision, "reason": if decision == "reject" { "封条编号与抽样单不符" } else { "" },
-           "backup_location": "样品库A区"})
+           "backup_location": "样品库A区",
+           "photos": [{"file_name": "seals.png", "content_type": "image/png", "data_base64": PNG}]})
 }
 
 #[tokio::test]
@@ -96,15 +97,22 @@ async fn a_tester_never_sees_the_enterprise_in_any_answer_and_the_report_is_sign
     assert_eq!(b["qualified"], false);
     assert!(b["conclusion"].as_str().unwrap().contains("硫含量"));
     keep(&b);
-    let (st, rep) = tester.post(&format!("/api/v1/lab/samples/{code}/reports"), json!({})).await;
+    let signed = json!({"signature_png_base64": PNG});
+    let (st, b) = tester.post(&format!("/api/v1/lab/samples/{code}/reports"), json!({})).await;
+    assert_eq!(
+        (st, b["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("signature_png_base64"))
+    );
+    keep(&b);
+    let (st, rep) = tester.post(&format!("/api/v1/lab/samples/{code}/reports"), signed.clone()).await;
     assert_eq!(st, StatusCode::OK, "{rep}");
     keep(&rep);
     let rid = rep["id"].as_i64().unwrap();
     // Rule 15 over the API: the same approver may not review and approve.
-    assert_eq!(a1.post(&format!("/api/v1/lab/reports/{rid}/review"), json!({})).await.0, StatusCode::OK);
-    let (st, b) = a1.post(&format!("/api/v1/lab/reports/{rid}/approve"), json!({})).await;
+    assert_eq!(a1.post(&format!("/api/v1/lab/reports/{rid}/review"), signed.clone()).await.0, StatusCode::OK);
+    let (st, b) = a1.post(&format!("/api/v1/lab/reports/{rid}/approve"), signed.clone()).await;
     assert_eq!((st, b["code"].as_str()), (StatusCode::CONFLICT, Some("rule15_same_person")));
-    let (st, issued) = a2.post(&format!("/api/v1/lab/reports/{rid}/approve"), json!({})).await;
+    let (st, issued) = a2.post(&format!("/api/v1/lab/reports/{rid}/approve"), signed.clone()).await;
     assert_eq!(st, StatusCode::OK, "{issued}");
     assert!(issued["report_no"].as_str().is_some());
     keep(&tester.get(&format!("/api/v1/lab/samples/{code}")).await.1);

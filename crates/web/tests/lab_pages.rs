@@ -3,6 +3,8 @@
 //! a refused action comes back with its rule; the lab roles get a navigation entry.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+use base64::Engine as _;
+
 mod common;
 
 use common::TestServer;
@@ -43,20 +45,44 @@ async fn custodian_receives_by_form_and_tester_enters_results_by_blind_code() {
             ("backup_location", "样品库A区".to_string()),
         ]
     };
-    let pairs = form("SXGH-0", "accept");
-    let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let r = keeper.post_form(&format!("/lab/incoming/{task}"), &refs).await;
+    // The form goes as the browser sends it: multipart, with the photos, the CSRF token in the URL.
+    let png = base64::engine::general_purpose::STANDARD.decode(PNG).unwrap();
+    let send = |pairs: Vec<(&'static str, String)>, photo: Option<&[u8]>| {
+        let mut mp = reqwest::multipart::Form::new();
+        for (k, v) in pairs {
+            if k != "csrf" {
+                mp = mp.text(k, v);
+            }
+        }
+        if let Some(bytes) = photo {
+            let part =
+                reqwest::multipart::Part::bytes(bytes.to_vec()).file_name("seals.png").mime_str("image/png").unwrap();
+            mp = mp.part("photos", part);
+        }
+        keeper.client.post(srv.url(&format!("/lab/incoming/{task}?csrf={csrf}"))).multipart(mp).send()
+    };
+    let r = send(form("SXGH-0", "accept"), Some(&png)).await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&r), format!("/lab/incoming/{task}"));
     let (_, again) = keeper.get(&format!("/lab/incoming/{task}")).await;
     assert!(again.contains("规则12"), "{again}");
-    let pairs = form("SXGH-000123", "accept");
-    let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let r = keeper.post_form(&format!("/lab/incoming/{task}"), &refs).await;
+    // Without a photo: refused, the rule named.
+    let r = send(form("SXGH-000123", "accept"), None).await.unwrap();
+    assert_eq!(location(&r), format!("/lab/incoming/{task}"));
+    let (_, again) = keeper.get(&format!("/lab/incoming/{task}")).await;
+    assert!(again.contains("拍照记录"), "{again}");
+    let r = send(form("SXGH-000123", "accept"), Some(&png)).await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let to = location(&r);
     assert!(to.starts_with("/lab/received/"), "{to}");
     let (_, page) = keeper.get(&to).await;
+    // The photo is stored unaltered and shown to the custodian.
+    let key = "/photos/";
+    let at = page.find(key).expect("receipt photo shown") + key.len();
+    let sha = page[at..].split('"').next().unwrap().to_string();
+    let img = keeper.client.get(srv.url(&format!("{to}/photos/{sha}"))).send().await.unwrap();
+    assert_eq!(img.headers()["content-type"], "image/png");
+    assert_eq!(&img.bytes().await.unwrap()[..], &png[..]);
     let key = "data-testid=\"blind-code\">";
     let at = page.find(key).expect("blind code shown") + key.len();
     let code = page[at..].split('<').next().unwrap().to_string();

@@ -267,3 +267,154 @@ fn sha256sum(bytes: &[u8]) -> String {
     let _ = std::fs::remove_file(&path);
     String::from_utf8(out.stdout).unwrap().split_whitespace().next().unwrap().to_string()
 }
+
+#[tokio::test]
+async fn the_page_records_arrival_hand_over_and_dispatch_with_the_forms_as_pdf() {
+    let srv = TestServer::start().await;
+    let task = drawn_task(&srv).await;
+    let s1 = srv.browser("lab_s1").await;
+    let s2 = srv.browser("lab_s2").await;
+    start(&s1, task).await;
+    let csrf1 = s1.csrf_of(&format!("/tasks/{task}")).await;
+    let post = |b: &'static str| format!("/tasks/{task}/{b}");
+
+    // Arrival: every document must have been shown; nothing is written until all are.
+    let (status, body) = send(
+        &s1,
+        Some(&csrf1),
+        reqwest::Method::POST,
+        &post("arrival"),
+        json!({"notice_shown": true, "identity_shown": true, "authorisation_shown": false}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["errors"][0]["field"], "authorisation_shown");
+    assert!(s1.get(&format!("/tasks/{task}")).await.1.contains("data-testid=\"arrival-form\""));
+    let (status, _) = send(
+        &s1,
+        Some(&csrf1),
+        reqwest::Method::POST,
+        &post("arrival"),
+        json!({"notice_shown": true, "identity_shown": true, "authorisation_shown": true}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, html) = s1.get(&format!("/tasks/{task}")).await;
+    assert!(html.contains("data-testid=\"arrival-recorded\"") && !html.contains("data-testid=\"arrival-form\""));
+
+    // The notice is there to print as soon as the task is started.
+    assert!(html.contains(&format!("href=\"/tasks/{task}/documents/notice\"")));
+    let pdf = s1.client.get(srv.url(&format!("/tasks/{task}/documents/notice"))).send().await.unwrap();
+    assert_eq!(pdf.status(), StatusCode::OK);
+    assert!(pdf.bytes().await.unwrap().starts_with(b"%PDF"));
+    let nope = s1.client.get(srv.url(&format!("/tasks/{task}/documents/nonsense"))).send().await.unwrap();
+    assert_eq!(nope.status(), StatusCode::NOT_FOUND);
+
+    // Record, three signatures: sampled; the dispatch form appears with the record and payment form.
+    assert_eq!(send(&s1, Some(&csrf1), reqwest::Method::PUT, &post("record"), record(2.0)).await.0, StatusCode::OK);
+    let sig = post("record/signatures");
+    send(&s1, Some(&csrf1), reqwest::Method::POST, &sig, json!({"signer": "self", "image_png_base64": PNG})).await;
+    send(
+        &s1,
+        Some(&csrf1),
+        reqwest::Method::POST,
+        &sig,
+        json!({"signer": "enterprise", "name": "王站长", "image_png_base64": PNG}),
+    )
+    .await;
+    let csrf2 = s2.csrf_of(&format!("/tasks/{task}")).await;
+    let (_, body) =
+        send(&s2, Some(&csrf2), reqwest::Method::POST, &sig, json!({"signer": "self", "image_png_base64": PNG})).await;
+    assert_eq!(body["state"], "signed");
+    let (_, html) = s1.get(&format!("/tasks/{task}")).await;
+    for kind in ["record", "payment_form", "feedback_form"] {
+        assert!(html.contains(&format!("/tasks/{task}/documents/{kind}\"")), "{kind} listed");
+        let r = s1.client.get(srv.url(&format!("/tasks/{task}/documents/{kind}"))).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{kind}");
+    }
+    assert!(html.contains("data-testid=\"dispatch\"") && html.contains("data-testid=\"backup-request\""));
+    assert!(html.contains("封样"), "the seals are the first custody events");
+
+    // Keeping the backup at the enterprise: asked from the page, dispatch waits for the bureau.
+    let (status, req) = send(
+        &s1,
+        Some(&csrf1),
+        reqwest::Method::POST,
+        &post("backup-request"),
+        json!({"reason": "油品易燃，不宜运输", "storage_place": "站内油品仓库", "storage_conditions": "阴凉通风"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{req}");
+    let (status, body) = send(
+        &s1,
+        Some(&csrf1),
+        reqwest::Method::POST,
+        &post("dispatch"),
+        json!({"mode": "carried", "carrier": "抽样人员"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["code"], "rule9_pending");
+    let reg = srv.api("dt_reg").await;
+    let (status, _) = reg
+        .post(&format!("/api/v1/backup-requests/{}/decision", req["id"]), json!({"approve": true, "opinion": "同意"}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(s1.get(&format!("/tasks/{task}")).await.1.contains("/documents/sealing_notice\""));
+
+    // Shipping needs a tracking number; then the dispatch is recorded once.
+    let (status, body) = send(
+        &s1,
+        Some(&csrf1),
+        reqwest::Method::POST,
+        &post("dispatch"),
+        json!({"mode": "shipped", "carrier": "中国邮政EMS", "tracking_no": ""}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["errors"][0]["field"], "tracking_no");
+    let (status, body) = send(
+        &s1,
+        Some(&csrf1),
+        reqwest::Method::POST,
+        &post("dispatch"),
+        json!({"mode": "shipped", "carrier": "中国邮政EMS", "tracking_no": "1190012345678"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, html) = s1.get(&format!("/tasks/{task}")).await;
+    assert!(html.contains("1190012345678") && !html.contains("data-testid=\"dispatch\""));
+    let (status, body) = send(
+        &s1,
+        Some(&csrf1),
+        reqwest::Method::POST,
+        &post("dispatch"),
+        json!({"mode": "carried", "carrier": "抽样人员"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body["code"], "already_dispatched");
+}
+
+#[tokio::test]
+async fn a_task_not_sampled_from_the_page_needs_a_reason_and_frees_its_place() {
+    let srv = TestServer::start().await;
+    let task = drawn_task(&srv).await;
+    let s1 = srv.browser("lab_s1").await;
+    let csrf = s1.csrf_of(&format!("/tasks/{task}")).await;
+    assert!(s1.get(&format!("/tasks/{task}")).await.1.contains("data-testid=\"not-sampled\""));
+    let path = format!("/tasks/{task}/not-sampled");
+    let (status, body) =
+        send(&s1, Some(&csrf), reqwest::Method::POST, &path, json!({"reason_kind": "other", "note": " "})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["errors"][0]["field"], "note");
+    assert!(s1.get(&format!("/tasks/{task}")).await.1.contains("data-testid=\"not-sampled\""), "nothing written");
+    let (status, body) = send(&s1, Some(&csrf), reqwest::Method::POST, &path, json!({"reason_kind": "closed"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["state"], "not_sampled");
+    let (_, html) = s1.get(&format!("/tasks/{task}")).await;
+    assert!(html.contains("未抽样") && !html.contains("data-testid=\"not-sampled\""));
+    // The organising bureau hears of it in its inbox.
+    let reg = srv.browser("dt_reg").await;
+    assert!(reg.get("/inbox").await.1.contains("未抽样（停业）"));
+}

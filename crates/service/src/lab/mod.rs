@@ -132,6 +132,7 @@ pub(crate) fn report_state_label(state: &str) -> &'static str {
         "reviewed" => "已审核，待批准",
         "approved" => "已批准签发",
         "superseded" => "已被更正报告替代",
+        "returned" => "已退回，待重新编制",
         _ => "",
     }
 }
@@ -213,6 +214,11 @@ pub struct ReportView {
     pub correction_reason: String,
     pub qualified: bool,
     pub conclusion: String,
+    /// Why the reviewer or approver sent it back (state `returned`).
+    pub returned_reason: String,
+    pub returned_by: Option<String>,
+    /// Who has signed on the screen so far: prepare, review, approve.
+    pub signed: Vec<String>,
 }
 
 pub(crate) async fn user_name(s: &Services, id: i64) -> String {
@@ -242,6 +248,16 @@ pub(crate) async fn report_view(s: &Services, r: &ReportRow) -> Result<ReportVie
         correction_reason: r.correction_reason.clone(),
         qualified: content.qualified,
         conclusion: content.conclusion,
+        returned_reason: r.returned_reason.clone(),
+        returned_by: match r.returned_by {
+            Some(u) => Some(user_name(s, u).await),
+            None => None,
+        },
+        signed: [("prepare", &r.prepared_sig_b64), ("review", &r.reviewed_sig_b64), ("approve", &r.approved_sig_b64)]
+            .into_iter()
+            .filter(|(_, b)| !b.is_empty())
+            .map(|(d, _)| d.to_string())
+            .collect(),
     })
 }
 

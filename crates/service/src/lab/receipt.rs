@@ -11,6 +11,7 @@ use choucha_store::{Page, draws as store_draws, enterprises, plans as store_plan
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use std::path::PathBuf;
 
 use super::{Standing, is_custodian_of, signed_record, standing, today_cn};
 use crate::implementation_rules::{LicenceRequirement, RulesBody};
@@ -115,9 +116,69 @@ pub struct ReceiptInput {
     /// Where the backup portion is stored (accepted samples).
     #[serde(default)]
     pub backup_location: String,
-    /// Photo evidence references (file names or hashes of the custodian's photos).
+    /// The custodian's photos of the sample's appearance, state and seals (at least one; rule 12).
     #[serde(default)]
-    pub photos: Vec<String>,
+    pub photos: Vec<ReceiptPhotoInput>,
+}
+
+/// A receipt photo as sent: the image's bytes, base64 (the pages send the file itself).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct ReceiptPhotoInput {
+    pub file_name: String,
+    /// image/jpeg, image/png, …
+    pub content_type: String,
+    pub data_base64: String,
+}
+
+/// A stored receipt photo: unaltered, at its SHA-256.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct ReceiptPhoto {
+    pub file_name: String,
+    pub content_type: String,
+    pub size: u64,
+    pub sha256: String,
+}
+
+/// The largest receipt photo accepted (a phone photo is a few MB).
+pub const RECEIPT_PHOTO_MAX: usize = 20 * 1024 * 1024;
+
+/// Checks and decodes the photos; nothing is stored until all are valid.
+fn decode_photos(photos: &[ReceiptPhotoInput]) -> Result<Vec<(ReceiptPhoto, Vec<u8>)>> {
+    use base64::Engine;
+    if photos.is_empty() {
+        return Err(ServiceError::invalid(
+            RuleViolation::new("rule12_photos", "请拍照记录样品的外观、状态和封条（规则12）").on_field("photos"),
+        ));
+    }
+    let mut out = Vec::with_capacity(photos.len());
+    for p in photos {
+        let name = p.file_name.rsplit(['/', '\\']).next().unwrap_or_default().trim().to_string();
+        let ct = p.content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+        if !ct.starts_with("image/") || ct.len() > 100 {
+            return Err(ServiceError::invalid(
+                RuleViolation::new("photo_content_type", format!("接收照片须为图片，“{name}”不是图片"))
+                    .on_field("photos"),
+            ));
+        }
+        let bytes = base64::engine::general_purpose::STANDARD.decode(p.data_base64.trim()).map_err(|_| {
+            ServiceError::invalid(
+                RuleViolation::new("invalid_photo", format!("照片“{name}”的数据无效")).on_field("photos"),
+            )
+        })?;
+        if bytes.is_empty() || bytes.len() > RECEIPT_PHOTO_MAX {
+            return Err(ServiceError::invalid(
+                RuleViolation::new("invalid_photo", format!("照片“{name}”为空或超过20MB")).on_field("photos"),
+            ));
+        }
+        let photo = ReceiptPhoto {
+            file_name: if name.is_empty() { "photo".into() } else { name.chars().take(255).collect() },
+            content_type: ct,
+            size: bytes.len() as u64,
+            sha256: String::new(),
+        };
+        out.push((photo, bytes));
+    }
+    Ok(out)
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -185,6 +246,7 @@ pub async fn receive(s: &Services, actor: &Actor, task_id: i64, input: ReceiptIn
             RuleViolation::new("required", "请填写备用样品的存放位置").on_field("backup_location"),
         ));
     }
+    let photos = decode_photos(&input.photos)?;
     let rules_row = rules_version_at(s, item.id, locked_at).await?;
     let body: RulesBody = serde_json::from_str(&rules_row.body_json).map_err(ServiceError::internal)?;
     let licence_required = match body.licence {
@@ -199,10 +261,19 @@ pub async fn receive(s: &Services, actor: &Actor, task_id: i64, input: ReceiptIn
     } else {
         "accepted"
     };
+    // The photos go to the content-addressed store first (a file without a receipt is harmless; a
+    // receipt without its files would not be).
+    let mut stored = Vec::with_capacity(photos.len());
+    for (mut photo, bytes) in photos {
+        let (sha, size) = crate::evidence::store_bytes(s, &bytes).await?;
+        photo.sha256 = sha;
+        photo.size = size;
+        stored.push(photo);
+    }
     let receipt_json = json!({
         "observed": input.observed,
         "mismatches": mismatches,
-        "photos": input.photos,
+        "photos": stored,
     })
     .to_string();
     let year = (Utc::now() + chrono::Duration::hours(8)).date_naive().format("%Y").to_string();
@@ -319,6 +390,8 @@ pub struct LinkView {
     pub reject_reason: String,
     pub licence_state: String,
     pub custody: Vec<CustodyView>,
+    /// The receipt photos (appearance, state, seals).
+    pub photos: Vec<ReceiptPhoto>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -353,6 +426,7 @@ pub async fn link(s: &Services, actor: &Actor, sample_id: i64) -> Result<LinkVie
     }
     let receipt: serde_json::Value = serde_json::from_str(&sample.receipt_json).unwrap_or_default();
     let mismatches = serde_json::from_value(receipt["mismatches"].clone()).unwrap_or_default();
+    let photos = serde_json::from_value(receipt["photos"].clone()).unwrap_or_default();
     let custody = custody::of_task(db, sample.task_id)
         .await?
         .into_iter()
@@ -387,7 +461,21 @@ pub async fn link(s: &Services, actor: &Actor, sample_id: i64) -> Result<LinkVie
         reject_reason: sample.reject_reason.clone(),
         licence_state: sample.licence_state.clone(),
         custody,
+        photos,
     })
+}
+
+/// A receipt photo's file, for those who see the sample's link (custodian, bureau).
+pub async fn receipt_photo(
+    s: &Services,
+    actor: &Actor,
+    sample_id: i64,
+    sha256: &str,
+) -> Result<(ReceiptPhoto, PathBuf)> {
+    let l = link(s, actor, sample_id).await?;
+    let p = l.photos.into_iter().find(|p| p.sha256 == sha256).ok_or(ServiceError::NotFound("照片"))?;
+    let path = crate::evidence::stored_path(s, &p.sha256);
+    Ok((p, path))
 }
 
 /// The institution's received samples with their links (custodian), newest first.

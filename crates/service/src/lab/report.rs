@@ -3,9 +3,11 @@
 //! SHA-256, which `verify_report` checks against the stored file. A correction is a new report
 //! that supersedes the old one; both are kept. Also the blind-code label PDF.
 
+use choucha_documents as docs;
 use choucha_domain::RuleViolation;
 use choucha_domain::lab::{self as rules, LabDuty, SampleAction};
 use choucha_domain::role::Role;
+use choucha_domain::sampling as rules_time;
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::lab::{self as store, NewReport, ReportRow, SamplePatch, SampleRow};
 use choucha_store::{Page, draws as store_draws, enterprises, organisations};
@@ -59,8 +61,36 @@ async fn content_of(s: &Services, sample: &SampleRow) -> Result<ReportContent> {
     })
 }
 
-/// A tester prepares the report of a tested sample (its results complete).
-pub async fn prepare_report(s: &Services, actor: &Actor, code: &str) -> Result<ReportView> {
+/// A signature on the screen with a step of the report (prepare, review, approve).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct SignOffInput {
+    /// PNG image, base64.
+    #[serde(default)]
+    pub signature_png_base64: String,
+}
+
+/// The signature's PNG, checked; its base64 as stored.
+fn signature_of(input: &SignOffInput) -> Result<String> {
+    let b64 = input.signature_png_base64.trim();
+    if b64.is_empty() {
+        return Err(ServiceError::invalid(
+            RuleViolation::new("required", "请在签名框内签名后再提交").on_field("signature_png_base64"),
+        ));
+    }
+    crate::sampling::png_sha(b64).map_err(|v| ServiceError::invalid(v.on_field("signature_png_base64")))?;
+    Ok(b64.to_string())
+}
+
+fn signature_png(b64: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    if b64.is_empty() {
+        return None;
+    }
+    base64::engine::general_purpose::STANDARD.decode(b64).ok()
+}
+
+/// A tester prepares the report of a tested sample (its results complete) and signs it.
+pub async fn prepare_report(s: &Services, actor: &Actor, code: &str, sign: SignOffInput) -> Result<ReportView> {
     let (sample, st) = by_code(s, actor, code).await?;
     if !(st == Standing::Blind && actor.has(Role::Tester)) {
         return Err(ServiceError::Forbidden("检验报告由承检机构的检验人员编制".into()));
@@ -77,6 +107,7 @@ pub async fn prepare_report(s: &Services, actor: &Actor, code: &str) -> Result<R
         return Err(ServiceError::Rule(RuleViolation::new("report_open", "该样品已有待审核或待批准的报告")));
     }
     let superseded = existing.iter().find(|r| r.state == "approved");
+    let sig = signature_of(&sign)?;
     let content = content_of(s, &sample).await?;
     let tx = s.store.begin().await?;
     let row = store::insert_report(
@@ -89,6 +120,7 @@ pub async fn prepare_report(s: &Services, actor: &Actor, code: &str) -> Result<R
             prepared_by: actor.user_id,
             supersedes_id: superseded.map(|r| r.id),
             correction_reason: if superseded.is_some() { sample.pending_correction.clone() } else { String::new() },
+            prepared_sig_b64: sig,
         },
     )
     .await?;
@@ -124,8 +156,8 @@ fn require_approver(actor: &Actor, sample: &SampleRow, what: &str) -> Result<()>
     }
 }
 
-/// A second person reviews the prepared report (rules 1 and 15).
-pub async fn review_report(s: &Services, actor: &Actor, report_id: i64) -> Result<ReportView> {
+/// A second person reviews the prepared report and signs it (rules 1 and 15).
+pub async fn review_report(s: &Services, actor: &Actor, report_id: i64, sign: SignOffInput) -> Result<ReportView> {
     let (r, sample, _) = load_report(s, actor, report_id).await?;
     require_approver(actor, &sample, "审核")?;
     rules::check_report_signer(actor.user_id, r.prepared_by, None, LabDuty::Review)?;
@@ -133,8 +165,9 @@ pub async fn review_report(s: &Services, actor: &Actor, report_id: i64) -> Resul
     if r.state != "prepared" {
         return Err(ServiceError::Rule(RuleViolation::new("report_state", "该报告当前不是待审核状态")));
     }
+    let sig = signature_of(&sign)?;
     let tx = s.store.begin().await?;
-    store::set_reviewed(&tx, r.id, actor.user_id).await?;
+    store::set_reviewed(&tx, r.id, actor.user_id, &sig).await?;
     audit::append(
         &tx,
         &actor.audit_actor(),
@@ -158,6 +191,7 @@ async fn pdf_data(
     sample: &SampleRow,
     report_no: &str,
     approver: i64,
+    approver_sig: &str,
 ) -> Result<choucha_documents::TestReport> {
     let db = s.store.reader();
     let content: ReportContent = serde_json::from_str(&r.content_json).map_err(ServiceError::internal)?;
@@ -210,20 +244,33 @@ async fn pdf_data(
             .collect(),
         qualified: content.qualified,
         conclusion: content.conclusion.clone(),
-        prepared_by: user_name(s, r.prepared_by).await,
-        reviewed_by: match r.reviewed_by {
-            Some(u) => user_name(s, u).await,
-            None => String::new(),
+        prepared_by: docs::Signature {
+            signer: user_name(s, r.prepared_by).await,
+            image: signature_png(&r.prepared_sig_b64),
+            signed_at: Some(rules_time::utc_to_local(r.prepared_at)),
         },
-        approved_by: user_name(s, approver).await,
+        reviewed_by: docs::Signature {
+            signer: match r.reviewed_by {
+                Some(u) => user_name(s, u).await,
+                None => String::new(),
+            },
+            image: signature_png(&r.reviewed_sig_b64),
+            signed_at: r.reviewed_at.map(rules_time::utc_to_local),
+        },
+        approved_by: docs::Signature {
+            signer: user_name(s, approver).await,
+            image: signature_png(approver_sig),
+            signed_at: Some(rules_time::utc_to_local(chrono::Utc::now())),
+        },
         issued_on: super::today_cn(),
         supersedes,
         correction_reason: r.correction_reason.clone(),
     })
 }
 
-/// A third person approves: the report gets its number, is frozen, and its PDF is stored with its SHA-256.
-pub async fn approve_report(s: &Services, actor: &Actor, report_id: i64) -> Result<ReportView> {
+/// A third person approves and signs: the report gets its number, is frozen, and its PDF (with the
+/// three signatures) is stored with its SHA-256.
+pub async fn approve_report(s: &Services, actor: &Actor, report_id: i64, sign: SignOffInput) -> Result<ReportView> {
     let (r, sample, _) = load_report(s, actor, report_id).await?;
     require_approver(actor, &sample, "批准")?;
     rules::check_report_signer(actor.user_id, r.prepared_by, r.reviewed_by, LabDuty::Approve)?;
@@ -231,10 +278,11 @@ pub async fn approve_report(s: &Services, actor: &Actor, report_id: i64) -> Resu
     if r.state != "reviewed" {
         return Err(ServiceError::Rule(RuleViolation::new("report_state", "报告须先经审核才能批准（规则15）")));
     }
+    let sig = signature_of(&sign)?;
     let org = organisations::get(s.store.reader(), sample.testing_org_id).await?;
     let year = super::today_cn().format("%Y").to_string();
     let report_no = format!("{}-{year}-{:06}", org.code.to_uppercase(), r.id);
-    let data = pdf_data(s, &r, &sample, &report_no, actor.user_id).await?;
+    let data = pdf_data(s, &r, &sample, &report_no, actor.user_id, &sig).await?;
     let renderer = s.renderer().await?;
     let pdf = tokio::task::spawn_blocking(move || choucha_documents::test_report_pdf(&renderer, &data))
         .await
@@ -250,7 +298,7 @@ pub async fn approve_report(s: &Services, actor: &Actor, report_id: i64) -> Resu
     content["report_no"] = json!(report_no);
     let next_sample = rules::transition(sample.state.parse()?, SampleAction::Report)?;
     let tx = s.store.begin().await?;
-    store::set_approved(&tx, r.id, actor.user_id, &report_no, content.to_string(), &rel, &sha).await?;
+    store::set_approved(&tx, r.id, actor.user_id, &report_no, content.to_string(), &rel, &sha, &sig).await?;
     if let Some(old) = r.supersedes_id {
         store::set_superseded(&tx, old).await?;
     }
@@ -270,6 +318,61 @@ pub async fn approve_report(s: &Services, actor: &Actor, report_id: i64) -> Resu
             r.id,
             json!({"state": "reviewed"}),
             json!({"state": "approved", "report_no": report_no, "pdf_sha256": sha, "supersedes": r.supersedes_id}),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    report_view(s, &store::get_report(s.store.reader(), r.id).await?).await
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct SendBackInput {
+    /// What is wrong (shown to the tester who prepares it again).
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// The reviewer (a prepared report) or the approver (a reviewed one) sends the report back with a
+/// reason instead of passing it: the report is kept as returned, the sample's results reopen, and
+/// a tester prepares a new version once they are complete again.
+pub async fn send_back_report(s: &Services, actor: &Actor, report_id: i64, input: SendBackInput) -> Result<ReportView> {
+    let (r, sample, _) = load_report(s, actor, report_id).await?;
+    require_approver(actor, &sample, "退回")?;
+    let duty = if r.state == "reviewed" { LabDuty::Approve } else { LabDuty::Review };
+    rules::check_report_signer(actor.user_id, r.prepared_by, r.reviewed_by.filter(|_| r.state == "reviewed"), duty)?;
+    rules::check_not_sampler(actor.user_id, &samplers_of(s, &sample).await?, duty)?;
+    if !matches!(r.state.as_str(), "prepared" | "reviewed") {
+        return Err(ServiceError::Rule(RuleViolation::new("report_state", "只有待审核或待批准的报告可以退回")));
+    }
+    let reason = input.reason.trim();
+    if reason.is_empty() {
+        return Err(ServiceError::invalid(RuleViolation::new("required", "请说明退回原因").on_field("reason")));
+    }
+    let next = rules::transition(sample.state.parse()?, SampleAction::SendBack)?;
+    let tx = s.store.begin().await?;
+    store::set_returned(&tx, r.id, &r.state, actor.user_id, reason).await?;
+    store::update_sample(
+        &tx,
+        sample.id,
+        &sample.state,
+        SamplePatch {
+            state: Some(next.as_str().into()),
+            results_completed_at: Some(None),
+            qualified: Some(None),
+            conclusion: Some(String::new()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    audit::append(
+        &tx,
+        &actor.audit_actor(),
+        AuditEntry::new(
+            "report.send_back",
+            "lab_report",
+            r.id,
+            json!({"state": r.state}),
+            json!({"state": "returned", "reason": reason}),
         ),
     )
     .await?;

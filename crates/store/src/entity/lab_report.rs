@@ -21,6 +21,14 @@ pub struct Model {
     pub pdf_sha256: String,
     pub supersedes_id: Option<i64>,
     pub correction_reason: String,
+    /// Signatures on the screen (PNG, base64) of the preparer, the reviewer and the approver.
+    pub prepared_sig_b64: String,
+    pub reviewed_sig_b64: String,
+    pub approved_sig_b64: String,
+    /// Sent back by the reviewer or approver: why, by whom, when.
+    pub returned_reason: String,
+    pub returned_by: Option<i64>,
+    pub returned_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

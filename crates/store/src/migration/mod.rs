@@ -11,6 +11,7 @@ mod m0005_custody;
 mod m0006_lab;
 mod m0007_handover;
 mod m0008_perf;
+mod m0009_report_signoff;
 
 /// A plain index over `cols` of `table`.
 fn idx(name: &str, table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_lab::Migration),
             Box::new(m0007_handover::Migration),
             Box::new(m0008_perf::Migration),
+            Box::new(m0009_report_signoff::Migration),
         ]
     }
 }

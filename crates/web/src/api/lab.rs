@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use choucha_service::lab::{
     self, AssignInput, BlindSampleSummary, BlindSampleView, CorrectionInput, Dashboard, ImportOutcome, IncomingView,
     LicenceCheckView, LinkView, MovementInput, ReceiptInput, ReceiptOutcome, ReportVerification, ReportView,
-    ResultInput, ScreeningInput, WorklistQuery,
+    ResultInput, ScreeningInput, SendBackInput, SignOffInput, WorklistQuery,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -42,6 +42,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(reports))
         .routes(routes!(review))
         .routes(routes!(approve))
+        .routes(routes!(send_back))
         .routes(routes!(correct))
         .routes(routes!(report_pdf))
         .routes(routes!(verify))
@@ -252,15 +253,16 @@ async fn screen(
     Ok(Json(lab::screen(&st.services, &a, &code, i).await?))
 }
 
-/// Prepare the report of a tested sample.
-#[utoipa::path(post, path = "/api/v1/lab/samples/{code}/reports", tag = "lab", security(("bearer" = [])),
-    responses((status = 200, body = ReportView), (status = 409, body = ErrorBody)))]
+/// Prepare the report of a tested sample, signed by the tester (a PNG from a signature pad).
+#[utoipa::path(post, path = "/api/v1/lab/samples/{code}/reports", tag = "lab", request_body = SignOffInput, security(("bearer" = [])),
+    responses((status = 200, body = ReportView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn prepare(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
     Path(code): Path<String>,
+    ApiJson(i): ApiJson<SignOffInput>,
 ) -> ApiResult<Json<ReportView>> {
-    Ok(Json(lab::prepare_report(&st.services, &a, &code).await?))
+    Ok(Json(lab::prepare_report(&st.services, &a, &code, i).await?))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -285,22 +287,40 @@ async fn reports(
     }))
 }
 
-/// Review (second person; rules 1, 15).
-#[utoipa::path(post, path = "/api/v1/lab/reports/{id}/review", tag = "lab", security(("bearer" = [])),
-    responses((status = 200, body = ReportView), (status = 409, body = ErrorBody)))]
-async fn review(State(st): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<i64>) -> ApiResult<Json<ReportView>> {
-    Ok(Json(lab::review_report(&st.services, &a, id).await?))
+/// Review and sign (second person; rules 1, 15).
+#[utoipa::path(post, path = "/api/v1/lab/reports/{id}/review", tag = "lab", request_body = SignOffInput, security(("bearer" = [])),
+    responses((status = 200, body = ReportView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn review(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(i): ApiJson<SignOffInput>,
+) -> ApiResult<Json<ReportView>> {
+    Ok(Json(lab::review_report(&st.services, &a, id, i).await?))
 }
 
-/// Approve (third person): number, frozen, PDF stored with SHA-256.
-#[utoipa::path(post, path = "/api/v1/lab/reports/{id}/approve", tag = "lab", security(("bearer" = [])),
-    responses((status = 200, body = ReportView), (status = 409, body = ErrorBody)))]
+/// Approve and sign (third person): number, frozen, PDF with the three signatures stored with SHA-256.
+#[utoipa::path(post, path = "/api/v1/lab/reports/{id}/approve", tag = "lab", request_body = SignOffInput, security(("bearer" = [])),
+    responses((status = 200, body = ReportView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn approve(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<i64>,
+    ApiJson(i): ApiJson<SignOffInput>,
 ) -> ApiResult<Json<ReportView>> {
-    Ok(Json(lab::approve_report(&st.services, &a, id).await?))
+    Ok(Json(lab::approve_report(&st.services, &a, id, i).await?))
+}
+
+/// Send a report back to the tester with a reason (the reviewer, or the approver after review).
+#[utoipa::path(post, path = "/api/v1/lab/reports/{id}/send-back", tag = "lab", request_body = SendBackInput, security(("bearer" = [])),
+    responses((status = 200, body = ReportView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn send_back(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(i): ApiJson<SendBackInput>,
+) -> ApiResult<Json<ReportView>> {
+    Ok(Json(lab::send_back_report(&st.services, &a, id, i).await?))
 }
 
 /// Start a correction: the next report prepared supersedes this one.

@@ -7,7 +7,8 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use choucha_domain::lab::{ObservedSample, ReceiptDecision};
@@ -16,6 +17,7 @@ use choucha_service::lab::{
     self, AssignInput, BlindSampleSummary, BlindSampleView, Dashboard, IncomingView, LinkView, ReceiptInput,
     ReportView, ResultInput, ScreeningInput, WorklistQuery,
 };
+use choucha_service::lab::{ReceiptPhotoInput, SendBackInput, SignOffInput};
 use choucha_service::{Actor, ServiceError};
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -31,7 +33,11 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/lab", get(dashboard))
         .route("/lab/incoming", get(incoming))
-        .route("/lab/incoming/{task_id}", get(receipt_form).post(receive))
+        .route(
+            "/lab/incoming/{task_id}",
+            get(receipt_form).post(receive).layer(DefaultBodyLimit::max(8 * lab::RECEIPT_PHOTO_MAX)),
+        )
+        .route("/lab/received/{id}/photos/{sha}", get(photo))
         .route("/lab/received", get(received))
         .route("/lab/received/{id}", get(link))
         .route("/lab/received/{id}/tester", post(assign))
@@ -46,6 +52,7 @@ pub fn router() -> Router<AppState> {
         .route("/lab/reports", get(reports))
         .route("/lab/reports/{id}/review", post(review))
         .route("/lab/reports/{id}/approve", post(approve))
+        .route("/lab/reports/{id}/send-back", post(send_back))
         .route("/lab/reports/{id}/report.pdf", get(report_pdf))
 }
 
@@ -173,15 +180,54 @@ fn split_list(s: &str) -> Vec<String> {
     s.split(['，', ',', '、', ' ', '\n']).map(str::trim).filter(|v| !v.is_empty()).map(str::to_string).collect()
 }
 
+/// The receipt form (multipart: its fields and the photos), read whole; a field that is not a
+/// photo is text.
+async fn read_receipt(mut mp: Multipart) -> Result<(ReceiptForm, Vec<ReceiptPhotoInput>), String> {
+    use base64::Engine;
+    let mut fields: Vec<(String, String)> = Vec::new();
+    let mut photos = Vec::new();
+    while let Some(field) = mp.next_field().await.map_err(|e| format!("表单读取失败：{e}"))? {
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "photos" {
+            let file_name = field.file_name().unwrap_or_default().to_string();
+            let content_type = field.content_type().unwrap_or_default().to_string();
+            let bytes = field.bytes().await.map_err(|e| format!("照片上传失败：{e}"))?;
+            if !bytes.is_empty() {
+                photos.push(ReceiptPhotoInput {
+                    file_name,
+                    content_type,
+                    data_base64: base64::engine::general_purpose::STANDARD.encode(&bytes),
+                });
+            }
+        } else {
+            fields.push((name, field.text().await.map_err(|e| format!("表单读取失败：{e}"))?));
+        }
+    }
+    let encoded = serde_urlencoded::to_string(&fields).map_err(|e| e.to_string())?;
+    let form = serde_urlencoded::from_str(&encoded).map_err(|e| format!("表单内容无效：{e}"))?;
+    Ok((form, photos))
+}
+
 async fn receive(
     State(st): State<AppState>,
     session: Session,
     PageActor(a): PageActor,
     Path(task_id): Path<String>,
-    PageForm(f): PageForm<ReceiptForm>,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> PageResult<Response> {
     let task_id = id_of(&task_id, "抽样任务")?;
     let back = format!("/lab/incoming/{task_id}");
+    let read = match multipart {
+        Ok(mp) => read_receipt(mp).await,
+        Err(e) => Err(format!("请使用页面上的表单提交：{e}")),
+    };
+    let (f, photos) = match read {
+        Ok(x) => x,
+        Err(msg) => {
+            set_flash(&session, &msg).await;
+            return Ok(Redirect::to(&back).into_response());
+        }
+    };
     let input = ReceiptInput {
         arrived_at: None,
         delivered_by: f.delivered_by,
@@ -199,7 +245,7 @@ async fn receive(
         decision: if f.decision == "reject" { ReceiptDecision::Reject } else { ReceiptDecision::Accept },
         reason: f.reason,
         backup_location: f.backup_location,
-        photos: Vec::new(),
+        photos,
     };
     match lab::receive(&st.services, &a, task_id, input).await {
         Ok(o) => {
@@ -493,9 +539,10 @@ async fn prepare(
     session: Session,
     PageActor(a): PageActor,
     Path(code): Path<String>,
+    PageForm(f): PageForm<SignOffInput>,
 ) -> PageResult<Response> {
     let back = sample_href(&code);
-    match lab::prepare_report(&st.services, &a, &code).await {
+    match lab::prepare_report(&st.services, &a, &code, f).await {
         Ok(_) => {
             set_flash(&session, "报告已编制，待审核").await;
             Ok(Redirect::to(&back).into_response())
@@ -543,9 +590,10 @@ async fn review(
     session: Session,
     PageActor(a): PageActor,
     Path(id): Path<String>,
+    PageForm(f): PageForm<SignOffInput>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "检验报告")?;
-    match lab::review_report(&st.services, &a, id).await {
+    match lab::review_report(&st.services, &a, id, f).await {
         Ok(_) => {
             set_flash(&session, "已审核，待批准").await;
             Ok(Redirect::to("/lab/reports?state=prepared").into_response())
@@ -559,15 +607,52 @@ async fn approve(
     session: Session,
     PageActor(a): PageActor,
     Path(id): Path<String>,
+    PageForm(f): PageForm<SignOffInput>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "检验报告")?;
-    match lab::approve_report(&st.services, &a, id).await {
+    match lab::approve_report(&st.services, &a, id, f).await {
         Ok(r) => {
             set_flash(&session, &format!("已批准签发，报告编号 {}", r.report_no.unwrap_or_default())).await;
             Ok(Redirect::to("/lab/reports?state=reviewed").into_response())
         }
         Err(e) => back_or_error(&session, e, "/lab/reports?state=reviewed").await,
     }
+}
+
+async fn send_back(
+    State(st): State<AppState>,
+    session: Session,
+    PageActor(a): PageActor,
+    Path(id): Path<String>,
+    PageForm(f): PageForm<SendBackInput>,
+) -> PageResult<Response> {
+    let id = id_of(&id, "检验报告")?;
+    match lab::send_back_report(&st.services, &a, id, f).await {
+        Ok(r) => {
+            set_flash(&session, &format!("已退回检验人员（第{}版）：{}", r.version, r.returned_reason)).await;
+            Ok(Redirect::to("/lab/reports").into_response())
+        }
+        Err(e) => back_or_error(&session, e, "/lab/reports").await,
+    }
+}
+
+/// A receipt photo, for the custodian and the bureau (who see the sample's link).
+async fn photo(
+    State(st): State<AppState>,
+    PageActor(a): PageActor,
+    Path((id, sha)): Path<(String, String)>,
+) -> PageResult<Response> {
+    let id = id_of(&id, "样品")?;
+    let (p, path) = lab::receipt_photo(&st.services, &a, id, &sha).await?;
+    let bytes = tokio::fs::read(&path).await.map_err(ServiceError::internal)?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, p.content_type),
+            (axum::http::header::CACHE_CONTROL, "private, max-age=3600".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 async fn report_pdf(

@@ -22,6 +22,10 @@ use choucha_domain::role::Role;
 use choucha_domain::sampling::{PriceBasis, RecordFields};
 use choucha_service::draws::{self, TaskView};
 use choucha_service::evidence::{self, ChunkOutcome, EvidenceList, UploadStart, UploadView};
+use choucha_service::handover::{
+    self, ArrivalInput, ArrivalView, BackupRequestInput, BackupRequestView, CustodyView, DispatchInput, DocumentEntry,
+    NotSampledInput,
+};
 use choucha_service::registry::{self, EnterpriseView};
 use choucha_service::sampling::{self, CorrectionInput, ProblemInput, RecordView, RefusalInput, SignInput};
 use choucha_service::{Actor, ServiceError, implementation_rules};
@@ -48,6 +52,11 @@ pub fn router() -> Router<AppState> {
         .route("/tasks/{id}/record/corrections", post(correct))
         .route("/tasks/{id}/refusal", post(refuse))
         .route("/tasks/{id}/problem", post(report_problem))
+        .route("/tasks/{id}/arrival", post(arrive))
+        .route("/tasks/{id}/not-sampled", post(not_sampled))
+        .route("/tasks/{id}/backup-request", post(request_backup))
+        .route("/tasks/{id}/dispatch", post(dispatch))
+        .route("/tasks/{id}/documents/{kind}", get(document))
         .route("/tasks/{id}/evidence", get(evidence_list))
         .route("/tasks/{id}/uploads", post(start_upload))
         .route("/tasks/{id}/uploads/{upload_id}", get(upload_status).put(put_chunk))
@@ -306,6 +315,15 @@ pub struct DetailPage {
     pub evidence: Option<EvidenceList>,
     pub categories: Vec<CategoryRow>,
     pub missing_categories: String,
+    /// What the team recorded on arrival (notice, identity, authorisation shown).
+    pub arrival: Option<ArrivalView>,
+    pub arrived_at: String,
+    /// The task's forms as PDFs (notice, record, payment form, feedback form…).
+    pub documents: Vec<DocumentEntry>,
+    pub custody: Vec<CustodyView>,
+    pub backup_requests: Vec<BackupRequestView>,
+    /// The sample has left for the testing institution.
+    pub dispatched: bool,
 }
 
 async fn render(
@@ -318,8 +336,8 @@ async fn render(
 ) -> PageResult<Response> {
     let s = &state.services;
     let t = draws::get_task(s, actor, id).await?;
-    // Only which buttons to show: the service checks membership by user id on every write.
-    let is_member = actor.has(Role::Sampler) && t.team.contains(&actor.display_name);
+    // Only which buttons to show: the service checks membership on every write.
+    let is_member = actor.has(Role::Sampler) && t.team_ids.contains(&actor.user_id);
     let enterprise = registry::get(s, actor, t.enterprise_id).await.ok();
     let rules = implementation_rules::get_published(s, t.item_id).await.ok().map(|r| r.body);
     let record = match sampling::get_record(s, actor, id).await {
@@ -361,19 +379,17 @@ async fn render(
             at: (g.signed_at + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M").to_string(),
         })
         .collect();
-    let signed_names: Vec<&str> = record
-        .iter()
-        .flat_map(|r| r.signatures.iter())
-        .filter(|g| g.signer != "enterprise")
-        .map(|g| g.signer_name.as_str())
-        .collect();
+    let missing = record.as_ref().map(|r| r.missing.clone()).unwrap_or_default();
     let pending_samplers = match &record {
-        Some(r) if r.state == "draft" => {
-            t.team.iter().filter(|n| !signed_names.contains(&n.as_str())).cloned().collect()
-        }
+        Some(r) if r.state == "draft" => t
+            .team_ids
+            .iter()
+            .zip(&t.team)
+            .filter(|(uid, _)| missing.contains(&format!("sampler:{uid}")))
+            .map(|(_, name)| name.clone())
+            .collect(),
         _ => Vec::new(),
     };
-    let missing = record.as_ref().map(|r| r.missing.clone()).unwrap_or_default();
     let changes = record
         .iter()
         .flat_map(|r| r.changes.iter())
@@ -402,7 +418,21 @@ async fn render(
             r.min_base.trim()
         )
     });
+    let started = t.state != "assigned";
+    let arrival = if started { handover::arrival(s, actor, id).await? } else { None };
+    let documents = if started { handover::documents(s, actor, id).await? } else { Vec::new() };
+    let custody = if started { handover::custody(s, actor, id).await? } else { Vec::new() };
+    let backup_requests = if started { handover::backup_requests(s, actor, id).await? } else { Vec::new() };
     let page = DetailPage {
+        arrived_at: arrival
+            .as_ref()
+            .map(|a| (a.arrived_at + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_default(),
+        arrival,
+        dispatched: custody.iter().any(|e| e.kind == "dispatched"),
+        documents,
+        custody,
+        backup_requests,
         is_sampler: actor.has(Role::Sampler),
         is_member,
         error,
@@ -509,6 +539,61 @@ async fn report_problem(
 ) -> ApiResult<Json<serde_json::Value>> {
     let s = sampling::report_problem(&st.services, &a, task_id(&id)?, i).await?;
     Ok(Json(json!({"state": s.as_str(), "state_label": s.label()})))
+}
+
+async fn arrive(
+    State(st): State<AppState>,
+    PageActor(a): PageActor,
+    Path(id): Path<String>,
+    ApiJson(i): ApiJson<ArrivalInput>,
+) -> ApiResult<Json<ArrivalView>> {
+    Ok(Json(handover::record_arrival(&st.services, &a, task_id(&id)?, i).await?))
+}
+
+async fn not_sampled(
+    State(st): State<AppState>,
+    PageActor(a): PageActor,
+    Path(id): Path<String>,
+    ApiJson(i): ApiJson<NotSampledInput>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let s = handover::mark_not_sampled(&st.services, &a, task_id(&id)?, i).await?;
+    Ok(Json(json!({"state": s.as_str(), "state_label": s.label()})))
+}
+
+async fn request_backup(
+    State(st): State<AppState>,
+    PageActor(a): PageActor,
+    Path(id): Path<String>,
+    ApiJson(i): ApiJson<BackupRequestInput>,
+) -> ApiResult<(StatusCode, Json<BackupRequestView>)> {
+    Ok((StatusCode::CREATED, Json(handover::request_backup(&st.services, &a, task_id(&id)?, i).await?)))
+}
+
+async fn dispatch(
+    State(st): State<AppState>,
+    PageActor(a): PageActor,
+    Path(id): Path<String>,
+    ApiJson(i): ApiJson<DispatchInput>,
+) -> ApiResult<Json<Vec<CustodyView>>> {
+    Ok(Json(handover::dispatch(&st.services, &a, task_id(&id)?, i).await?))
+}
+
+/// A task's form as a PDF, opened from the page (the same documents as the API's).
+async fn document(
+    State(st): State<AppState>,
+    PageActor(a): PageActor,
+    Path((id, kind)): Path<(String, String)>,
+) -> PageResult<Response> {
+    let id = id_of(&id, "抽样任务")?;
+    let (pdf, name) = handover::document_pdf(&st.services, &a, id, &kind).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (header::CONTENT_DISPOSITION, format!("inline; filename=\"{name}\"")),
+        ],
+        pdf,
+    )
+        .into_response())
 }
 
 async fn record_pdf(

@@ -1,0 +1,47 @@
+// Signature pads on plain forms (the report's prepare / review / approve): on submit the pad's
+// drawing goes into the form's hidden `signature_png_base64` as a PNG; an empty pad is refused on
+// the page (the service refuses it too). Works with a finger, a pen or a mouse.
+(function () {
+  "use strict";
+  document.querySelectorAll("form[data-signoff]").forEach(function (form) {
+    var canvas = form.querySelector("canvas[data-pad]");
+    var hidden = form.querySelector("input[name=signature_png_base64]");
+    var err = form.querySelector("[data-pad-error]");
+    if (!canvas || !hidden) return;
+    var ctx = canvas.getContext("2d");
+    var drawn = false, last = null, ready = false;
+    function size() {
+      var r = canvas.getBoundingClientRect();
+      if (!r.width) return;
+      ready = true;
+      var dpr = window.devicePixelRatio || 1;
+      canvas.width = Math.round(r.width * dpr); canvas.height = Math.round(r.height * dpr);
+      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+      ctx.lineWidth = 2.5; ctx.lineCap = "round"; ctx.lineJoin = "round"; ctx.strokeStyle = "#111";
+      drawn = false;
+    }
+    function at(e) { var r = canvas.getBoundingClientRect(); return { x: e.clientX - r.left, y: e.clientY - r.top }; }
+    canvas.addEventListener("pointerdown", function (e) {
+      if (!ready) size();
+      e.preventDefault(); if (canvas.setPointerCapture) canvas.setPointerCapture(e.pointerId);
+      last = at(e); ctx.beginPath(); ctx.arc(last.x, last.y, 1, 0, 2 * Math.PI); ctx.fill(); drawn = true;
+      if (err) err.hidden = true;
+    });
+    canvas.addEventListener("pointermove", function (e) {
+      if (!last) return;
+      var p = at(e); ctx.beginPath(); ctx.moveTo(last.x, last.y); ctx.lineTo(p.x, p.y); ctx.stroke(); last = p;
+    });
+    ["pointerup", "pointercancel", "pointerleave"].forEach(function (t) { canvas.addEventListener(t, function () { last = null; }); });
+    var clear = form.querySelector("[data-pad-clear]");
+    if (clear) clear.addEventListener("click", function () { size(); });
+    form.addEventListener("submit", function (ev) {
+      if (!drawn) {
+        ev.preventDefault();
+        if (err) { err.textContent = "请先在签名框内签名"; err.hidden = false; }
+        return;
+      }
+      hidden.value = canvas.toDataURL("image/png").split(",")[1];
+    });
+    size();
+  });
+})();
