@@ -433,26 +433,29 @@ pub async fn set_reviewed(tx: &Tx, id: i64, by: i64, sig_b64: &str) -> Result<()
     if r.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }
 }
 
-pub async fn set_approved(
-    tx: &Tx,
-    id: i64,
-    by: i64,
-    report_no: &str,
-    content_json: String,
-    pdf_path: &str,
-    pdf_sha256: &str,
-    sig_b64: &str,
-) -> Result<(), StoreError> {
+/// What an approval writes on a report (rule 15): the approver and their signature, the number,
+/// the frozen content and the stored PDF.
+#[derive(Debug, Clone)]
+pub struct Approval<'a> {
+    pub by: i64,
+    pub report_no: &'a str,
+    pub content_json: String,
+    pub pdf_path: &'a str,
+    pub pdf_sha256: &'a str,
+    pub sig_b64: &'a str,
+}
+
+pub async fn set_approved(tx: &Tx, id: i64, a: Approval<'_>) -> Result<(), StoreError> {
     use lab_report::Column as C;
     let r = lab_report::Entity::update_many()
         .col_expr(C::State, "approved".into())
-        .col_expr(C::ApprovedSigB64, sig_b64.into())
-        .col_expr(C::ApprovedBy, Some(by).into())
+        .col_expr(C::ApprovedSigB64, a.sig_b64.into())
+        .col_expr(C::ApprovedBy, Some(a.by).into())
         .col_expr(C::ApprovedAt, Some(Utc::now()).into())
-        .col_expr(C::ReportNo, Some(report_no.to_string()).into())
-        .col_expr(C::ContentJson, content_json.into())
-        .col_expr(C::PdfPath, pdf_path.into())
-        .col_expr(C::PdfSha256, pdf_sha256.into())
+        .col_expr(C::ReportNo, Some(a.report_no.to_string()).into())
+        .col_expr(C::ContentJson, a.content_json.into())
+        .col_expr(C::PdfPath, a.pdf_path.into())
+        .col_expr(C::PdfSha256, a.pdf_sha256.into())
         .filter(C::Id.eq(id))
         .filter(C::State.eq("reviewed"))
         .exec(&**tx)

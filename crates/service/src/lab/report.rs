@@ -298,7 +298,19 @@ pub async fn approve_report(s: &Services, actor: &Actor, report_id: i64, sign: S
     content["report_no"] = json!(report_no);
     let next_sample = rules::transition(sample.state.parse()?, SampleAction::Report)?;
     let tx = s.store.begin().await?;
-    store::set_approved(&tx, r.id, actor.user_id, &report_no, content.to_string(), &rel, &sha, &sig).await?;
+    store::set_approved(
+        &tx,
+        r.id,
+        store::Approval {
+            by: actor.user_id,
+            report_no: &report_no,
+            content_json: content.to_string(),
+            pdf_path: &rel,
+            pdf_sha256: &sha,
+            sig_b64: &sig,
+        },
+    )
+    .await?;
     if let Some(old) = r.supersedes_id {
         store::set_superseded(&tx, old).await?;
     }
