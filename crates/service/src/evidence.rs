@@ -371,11 +371,12 @@ async fn place(s: &Services, staged: &Path, sha256: &str) -> Result<()> {
     }
 }
 
-/// Store bytes at their content address (as evidence files are), for files that belong to another
-/// record than a task's evidence (the laboratory's receipt photos). Returns (SHA-256, size).
+/// Store bytes at their content address (evidence sent in one request, the laboratory's receipt
+/// photos). Returns (SHA-256, size).
 pub(crate) async fn store_bytes(s: &Services, bytes: &[u8]) -> Result<(String, u64)> {
     let dir = uploads_dir(s);
     tokio::fs::create_dir_all(&dir).await.map_err(io_error)?;
+    // A name no resumable upload can have (those are 32 hex digits).
     let staged = dir.join(format!("{}.one", uuid::Uuid::new_v4().simple()));
     let result = async {
         let mut f = tokio::fs::File::create(&staged).await.map_err(io_error)?;
@@ -434,31 +435,18 @@ pub async fn add(
     let task = load_task(s, task_id).await?;
     check_uploader(s, actor, &task).await?;
     let (cat, name, ct) = validate(&input.category, &input.file_name, &input.content_type, bytes.len() as u64)?;
-    let dir = uploads_dir(s);
-    tokio::fs::create_dir_all(&dir).await.map_err(io_error)?;
-    // A name no resumable upload can have (those are 32 hex digits).
-    let staged = dir.join(format!("{}.one", uuid::Uuid::new_v4().simple()));
-    let result = async {
-        let mut f = tokio::fs::File::create(&staged).await.map_err(io_error)?;
-        f.write_all(bytes).await.map_err(io_error)?;
-        f.sync_all().await.map_err(io_error)?;
-        drop(f);
-        let (sha256, size) = hash_file(staged.clone()).await?;
-        place(s, &staged, &sha256).await?;
-        let new = NewEvidence {
-            task_id,
-            category: cat.as_str().to_string(),
-            file_name: name,
-            content_type: ct,
-            size: size as i64,
-            sha256,
-            uploaded_by: actor.user_id,
-        };
-        record(s, actor, new, None).await
-    }
-    .await;
-    let _ = tokio::fs::remove_file(&staged).await;
-    view(s, result?, &mut BTreeMap::new()).await
+    let (sha256, size) = store_bytes(s, bytes).await?;
+    let new = NewEvidence {
+        task_id,
+        category: cat.as_str().to_string(),
+        file_name: name,
+        content_type: ct,
+        size: size as i64,
+        sha256,
+        uploaded_by: actor.user_id,
+    };
+    let row = record(s, actor, new, None).await?;
+    view(s, row, &mut BTreeMap::new()).await
 }
 
 /// Start a resumable upload; chunks follow with `put_chunk`.

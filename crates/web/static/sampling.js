@@ -193,38 +193,8 @@
   });
 
   // ---- signature pads ------------------------------------------------------------------------
-  function pad(canvas) {
-    var ctx = canvas.getContext("2d");
-    var drawn = false, last = null, ready = false;
-    function size() {
-      var r = canvas.getBoundingClientRect();
-      if (!r.width) return;
-      ready = true;
-      var dpr = window.devicePixelRatio || 1;
-      canvas.width = Math.round(r.width * dpr); canvas.height = Math.round(r.height * dpr);
-      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-      ctx.lineWidth = 2.5; ctx.lineCap = "round"; ctx.lineJoin = "round"; ctx.strokeStyle = "#111";
-      drawn = false;
-    }
-    function at(e) { var r = canvas.getBoundingClientRect(); return { x: e.clientX - r.left, y: e.clientY - r.top }; }
-    canvas.addEventListener("pointerdown", function (e) {
-      if (!ready) size();
-      e.preventDefault(); canvas.setPointerCapture && canvas.setPointerCapture(e.pointerId);
-      last = at(e); ctx.beginPath(); ctx.arc(last.x, last.y, 1, 0, 2 * Math.PI); ctx.fill(); drawn = true;
-    });
-    canvas.addEventListener("pointermove", function (e) {
-      if (!last) return;
-      var p = at(e); ctx.beginPath(); ctx.moveTo(last.x, last.y); ctx.lineTo(p.x, p.y); ctx.stroke(); last = p; drawn = true;
-    });
-    ["pointerup", "pointercancel", "pointerleave"].forEach(function (t) { canvas.addEventListener(t, function () { last = null; }); });
-    size();
-    return {
-      clear: size,
-      ready: function () { return ready; },
-      empty: function () { return !drawn; },
-      png: function () { return drawn ? canvas.toDataURL("image/png").split(",")[1] : ""; }
-    };
-  }
+  // The pads come from signoff.js (loaded first).
+  var pad = window.chouchaPad;
 
   document.querySelectorAll("form[data-sign]").forEach(function (form) {
     draftForm(form);

@@ -1,13 +1,11 @@
-// Signature pads on plain forms (the report's prepare / review / approve): on submit the pad's
-// drawing goes into the form's hidden `signature_png_base64` as a PNG; an empty pad is refused on
-// the page (the service refuses it too). Works with a finger, a pen or a mouse.
+// Signature pads. `window.chouchaPad(canvas)` turns a canvas into a pad (finger, pen or mouse) and
+// returns {clear, ready, empty, png}; the sampler's task page (sampling.js) uses it too. Plain forms
+// marked `data-signoff` (the report's prepare / review / approve) get their pad wired here: on
+// submit the drawing goes into the hidden `signature_png_base64` as a PNG, and an empty pad is
+// refused on the page (the service refuses it too).
 (function () {
   "use strict";
-  document.querySelectorAll("form[data-signoff]").forEach(function (form) {
-    var canvas = form.querySelector("canvas[data-pad]");
-    var hidden = form.querySelector("input[name=signature_png_base64]");
-    var err = form.querySelector("[data-pad-error]");
-    if (!canvas || !hidden) return;
+  function pad(canvas) {
     var ctx = canvas.getContext("2d");
     var drawn = false, last = null, ready = false;
     function size() {
@@ -25,23 +23,42 @@
       if (!ready) size();
       e.preventDefault(); if (canvas.setPointerCapture) canvas.setPointerCapture(e.pointerId);
       last = at(e); ctx.beginPath(); ctx.arc(last.x, last.y, 1, 0, 2 * Math.PI); ctx.fill(); drawn = true;
-      if (err) err.hidden = true;
+      canvas.dispatchEvent(new Event("pad:drawn"));
     });
     canvas.addEventListener("pointermove", function (e) {
       if (!last) return;
-      var p = at(e); ctx.beginPath(); ctx.moveTo(last.x, last.y); ctx.lineTo(p.x, p.y); ctx.stroke(); last = p;
+      var p = at(e); ctx.beginPath(); ctx.moveTo(last.x, last.y); ctx.lineTo(p.x, p.y); ctx.stroke(); last = p; drawn = true;
     });
     ["pointerup", "pointercancel", "pointerleave"].forEach(function (t) { canvas.addEventListener(t, function () { last = null; }); });
-    var clear = form.querySelector("[data-pad-clear]");
-    if (clear) clear.addEventListener("click", function () { size(); });
-    form.addEventListener("submit", function (ev) {
-      if (!drawn) {
-        ev.preventDefault();
-        if (err) { err.textContent = "请先在签名框内签名"; err.hidden = false; }
-        return;
-      }
-      hidden.value = canvas.toDataURL("image/png").split(",")[1];
-    });
     size();
-  });
+    return {
+      clear: size,
+      ready: function () { return ready; },
+      empty: function () { return !drawn; },
+      png: function () { return drawn ? canvas.toDataURL("image/png").split(",")[1] : ""; }
+    };
+  }
+  window.chouchaPad = pad;
+
+  function wire() {
+    document.querySelectorAll("form[data-signoff]").forEach(function (form) {
+      var canvas = form.querySelector("canvas[data-pad]");
+      var hidden = form.querySelector("input[name=signature_png_base64]");
+      var err = form.querySelector("[data-pad-error]");
+      if (!canvas || !hidden) return;
+      var p = pad(canvas);
+      canvas.addEventListener("pad:drawn", function () { if (err) err.hidden = true; });
+      var clear = form.querySelector("[data-pad-clear]");
+      if (clear) clear.addEventListener("click", function () { p.clear(); });
+      form.addEventListener("submit", function (ev) {
+        if (p.empty()) {
+          ev.preventDefault();
+          if (err) { err.textContent = "请先在签名框内签名"; err.hidden = false; }
+          return;
+        }
+        hidden.value = p.png();
+      });
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", wire); else wire();
 })();

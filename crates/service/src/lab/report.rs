@@ -363,19 +363,7 @@ pub async fn send_back_report(s: &Services, actor: &Actor, report_id: i64, input
     let next = rules::transition(sample.state.parse()?, SampleAction::SendBack)?;
     let tx = s.store.begin().await?;
     store::set_returned(&tx, r.id, &r.state, actor.user_id, reason).await?;
-    store::update_sample(
-        &tx,
-        sample.id,
-        &sample.state,
-        SamplePatch {
-            state: Some(next.as_str().into()),
-            results_completed_at: Some(None),
-            qualified: Some(None),
-            conclusion: Some(String::new()),
-            ..Default::default()
-        },
-    )
-    .await?;
+    reopen_results(&tx, &sample, next, None).await?;
     audit::append(
         &tx,
         &actor.audit_actor(),
@@ -390,6 +378,31 @@ pub async fn send_back_report(s: &Services, actor: &Actor, report_id: i64, input
     .await?;
     tx.commit().await?;
     report_view(s, &store::get_report(s.store.reader(), r.id).await?).await
+}
+
+/// The sample's results open again for entry (a send-back, a correction): no conclusion until they
+/// are completed again; a correction keeps its reason for the report that will supersede.
+async fn reopen_results(
+    tx: &choucha_store::Tx,
+    sample: &SampleRow,
+    next: rules::SampleState,
+    correction: Option<String>,
+) -> Result<()> {
+    store::update_sample(
+        tx,
+        sample.id,
+        &sample.state,
+        SamplePatch {
+            state: Some(next.as_str().into()),
+            results_completed_at: Some(None),
+            qualified: Some(None),
+            conclusion: Some(String::new()),
+            pending_correction: correction,
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
@@ -413,20 +426,7 @@ pub async fn correct_report(s: &Services, actor: &Actor, report_id: i64, input: 
     }
     let next = rules::transition(sample.state.parse()?, SampleAction::Correct)?;
     let tx = s.store.begin().await?;
-    store::update_sample(
-        &tx,
-        sample.id,
-        &sample.state,
-        SamplePatch {
-            state: Some(next.as_str().into()),
-            results_completed_at: Some(None),
-            qualified: Some(None),
-            conclusion: Some(String::new()),
-            pending_correction: Some(input.reason.trim().to_string()),
-            ..Default::default()
-        },
-    )
-    .await?;
+    reopen_results(&tx, &sample, next, Some(input.reason.trim().to_string())).await?;
     audit::append(
         &tx,
         &actor.audit_actor(),
