@@ -391,6 +391,20 @@ describe('on-site sampling on a phone', { skip }, () => {
         .slice(2)
         .filter((l) => l.trim().split(/\s+/)[2] === 'image');
       assert.equal(images.length, 3, 'three handwritten signatures');
+
+      // Delivery (rule 17): the enterprise gets the result notice and the rest; the bureau 3 copies.
+      await page.goto(`${demo.base}/results`);
+      const ent = page.locator('article[data-recipient=enterprise]', { hasText: task.enterprise_name });
+      assert.match(await ent.innerText(), /检验结果告知书[\s\S]*产品质量改进建议书[\s\S]*抽样单/);
+      assert.match(await page.locator('article[data-recipient=organising_bureau]').first().innerText(), /一式3份/);
+      const notice = await pdfText(page, `${demo.base}${await ent.locator('[data-testid=result-notice]').getAttribute('href')}`, 'notice.pdf');
+      for (const v of [task.enterprise_name, '硫含量', '15日内', '检验结果告知书']) {
+        assert.ok(notice.text.includes(v.replace(/\s+/g, '')), `the result notice shows “${v}”`);
+      }
+      await ent.locator('[data-testid=record-delivery] summary').click();
+      await ent.locator('[name=tracking_no]').fill('1190098765432');
+      await Promise.all([page.waitForEvent('load'), ent.locator('[data-testid=record-submit]').click()]);
+      await page.locator('article[data-recipient=enterprise] [data-testid=delivery-state]', { hasText: '已寄出' }).first().waitFor();
     } finally {
       rmSync(tmp, { recursive: true, force: true });
       for (const x of [custodian, tester, reviewer, approver]) await x.ctx.close();

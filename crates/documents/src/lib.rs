@@ -35,6 +35,7 @@ mod improvement_letter;
 mod label;
 mod pdf;
 mod report;
+mod result_notice;
 mod sampling;
 mod xlsx;
 
@@ -46,6 +47,7 @@ pub use improvement_letter::{ImprovementLetter, improvement_letter_pdf};
 pub use label::{SampleLabel, qr_matrix, sample_label_pdf};
 pub use pdf::{Renderer, Template};
 pub use report::{ReportLine, TestReport, test_report_pdf};
+pub use result_notice::{ResultNotice, result_notice_pdf};
 pub use sampling::{
     BackupSealingNotice, ConductAnswers, ConductFeedbackForm, Correction, Enterprise, EnterpriseSignature,
     NominalProducer, PriceBasis, ProblemReport, RefusalDetermination, SamplePaymentForm, Sampler, SamplingDomain,

@@ -104,11 +104,13 @@ pub enum Template {
     TestReport,
     /// 盲样标签.
     SampleLabel,
+    /// 检验结果告知书.
+    ResultNotice,
 }
 
 impl Template {
     /// Every template, for start-up checks.
-    pub const ALL: [Template; 10] = [
+    pub const ALL: [Template; 11] = [
         Template::ImprovementLetter,
         Template::SpotCheckNotice,
         Template::SamplingRecord,
@@ -119,6 +121,7 @@ impl Template {
         Template::ConductFeedbackForm,
         Template::TestReport,
         Template::SampleLabel,
+        Template::ResultNotice,
     ];
 
     /// The document's Chinese name, used in errors and logs.
@@ -134,6 +137,7 @@ impl Template {
             Template::ConductFeedbackForm => "产品质量监督抽查工作质量及工作纪律反馈单",
             Template::TestReport => "检验报告",
             Template::SampleLabel => "盲样标签",
+            Template::ResultNotice => "产品质量监督抽查检验结果告知书",
         }
     }
 
@@ -149,6 +153,7 @@ impl Template {
             Template::ConductFeedbackForm => "/conduct_feedback_form.typ",
             Template::TestReport => "/test_report.typ",
             Template::SampleLabel => "/sample_label.typ",
+            Template::ResultNotice => "/result_notice.typ",
         }
     }
 
@@ -164,6 +169,7 @@ impl Template {
             Template::ConductFeedbackForm => include_str!("../templates/conduct_feedback_form.typ"),
             Template::TestReport => include_str!("../templates/test_report.typ"),
             Template::SampleLabel => include_str!("../templates/sample_label.typ"),
+            Template::ResultNotice => include_str!("../templates/result_notice.typ"),
         }
     }
 }

@@ -7,7 +7,8 @@ use std::process::Command;
 use std::sync::LazyLock;
 
 use choucha_documents::{
-    Renderer, ReportLine, SampleLabel, Signature, TestReport, qr_matrix, sample_label_pdf, test_report_pdf,
+    Renderer, ReportLine, ResultNotice, SampleLabel, Signature, TestReport, qr_matrix, result_notice_pdf,
+    sample_label_pdf, test_report_pdf,
 };
 use chrono::NaiveDate;
 
@@ -173,4 +174,49 @@ fn the_label_carries_the_blind_code_and_a_qr_code_of_it() {
         .unwrap();
     let Some(text) = pdf_text(&pdf) else { return };
     assert!(text.contains("M2025-7KQ4X9PA") && text.contains("检验样品") && text.contains("备用样品"), "{text}");
+}
+
+#[test]
+fn the_result_notice_names_the_failing_items_and_the_fifteen_day_window() {
+    let notice = ResultNotice {
+        notice_no: "TJ51-2025-000017-GZ".into(),
+        addressee: "大同市平城区示例加油站".into(),
+        organising_bureau: "大同市市场监督管理局".into(),
+        plan_title: "2025年车用柴油监督抽查".into(),
+        institution: "天津五十一站质量检验中心有限公司".into(),
+        product: "车用柴油".into(),
+        brand: "示例牌".into(),
+        model: "0号".into(),
+        batch: "20251008".into(),
+        inspected_unit: "大同市平城区示例加油站".into(),
+        producer: "某石化有限公司 #[evil]".into(),
+        sampled_on: "2025-10-10".into(),
+        report_no: "TJ51-2025-000017".into(),
+        qualified: false,
+        conclusion: "经抽样检验，硫含量项目不符合GB 19147-2016的要求，检验结论为不合格。".into(),
+        failing_items: vec!["硫含量".into()],
+        objection_to: "大同市市场监督管理局".into(),
+        objection_days: 15,
+        issued_on: NaiveDate::from_ymd_opt(2025, 10, 16).unwrap(),
+    };
+    let pdf = result_notice_pdf(&RENDERER, &notice).expect("render");
+    let Some(text) = pdf_text(&pdf) else { return };
+    for needle in [
+        "检验结果告知书",
+        "大同市平城区示例加油站",
+        "TJ51-2025-000017",
+        "不合格项目",
+        "硫含量",
+        "15日内",
+        "#[evil]",
+        "停止生产、销售",
+    ] {
+        assert!(text.contains(needle), "notice lacks {needle:?}:\n{text}");
+    }
+    let qualified =
+        ResultNotice {
+            qualified: true, failing_items: vec![], conclusion: "所检项目未发现不合格".into(), ..notice
+        };
+    let text = pdf_text(&result_notice_pdf(&RENDERER, &qualified).expect("render")).unwrap_or_default();
+    assert!(!text.contains("不合格项目") && !text.contains("停止生产"), "{text}");
 }

@@ -12,6 +12,7 @@ pub mod ids;
 pub mod lab;
 pub mod organisation;
 pub mod plan;
+pub mod results;
 pub mod role;
 pub mod rules;
 pub mod sampling;

@@ -20,6 +20,7 @@ pub mod organisations;
 pub mod plans;
 pub mod registry;
 pub mod registry_import;
+pub mod results;
 pub mod sampling;
 pub mod testing;
 pub mod users;

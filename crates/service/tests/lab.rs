@@ -100,6 +100,7 @@ async fn world_with(opt: Options) -> World {
             year: 2025,
             title: "2025年车用柴油监督抽查".into(),
             organising_org_code: Some("dt".into()),
+            deadline_delivery: Some("2025-11-15".into()),
             ..Default::default()
         },
         items: vec![ItemInput {
@@ -308,6 +309,16 @@ async fn receipt_needs_a_dispatched_sample_and_the_testing_institutions_custodia
     organisations::create_as_system(s(&w), "test", o).await.unwrap();
     let other = w.fx.user("tj_keeper", &["sample_custodian"], Some("tj")).await;
     assert_eq!(code(&lab::receive(s(&w), &other, w.task, accept()).await.unwrap_err()), "forbidden");
+    // The arrival time is neither in the future nor before the dispatch; no photo, no receipt.
+    let mut future = accept();
+    future.arrived_at = Some(chrono::Utc::now() + chrono::Duration::hours(2));
+    assert_eq!(code(&lab::receive(s(&w), &w.custodian, w.task, future).await.unwrap_err()), "future_time");
+    let mut early = accept();
+    early.arrived_at = Some(chrono::Utc::now() - chrono::Duration::days(30));
+    assert_eq!(code(&lab::receive(s(&w), &w.custodian, w.task, early).await.unwrap_err()), "before_dispatch");
+    let mut no_photo = accept();
+    no_photo.photos.clear();
+    assert_eq!(code(&lab::receive(s(&w), &w.custodian, w.task, no_photo).await.unwrap_err()), "rule12_photos");
     let incoming = lab::incoming(s(&w), &w.custodian, None, None).await.unwrap();
     assert_eq!(incoming.items.len(), 1);
     assert_eq!(incoming.items[0].test_seals, vec!["SXGH-000123".to_string()]);
@@ -739,4 +750,86 @@ async fn every_step_of_the_report_needs_a_signature_and_a_reviewer_or_approver_c
     let f = audit::AuditFilter { action: Some("report.send_back".into()), ..Default::default() };
     let trail = audit::list(s(&w).store.reader(), &f, None, 50).await.unwrap();
     assert_eq!(trail.items.len(), 2, "each send-back audited");
+}
+
+#[tokio::test]
+async fn an_issued_report_opens_its_deliveries_and_each_is_recorded_by_its_method() {
+    use choucha_service::results::{self, DeliveryInput, DeliveryQuery};
+    let w = world().await;
+    let bc = accepted(&w).await;
+    enter_all(&w, &bc, 12.5).await;
+    lab::complete_results(s(&w), &w.t1, &bc).await.unwrap();
+    let r = lab::prepare_report(s(&w), &w.t1, &bc, sig()).await.unwrap();
+    lab::review_report(s(&w), &w.a1, r.id, sig()).await.unwrap();
+    assert!(results::of_report(s(&w), &w.custodian, r.id).await.unwrap().is_empty(), "nothing before issue");
+    lab::approve_report(s(&w), &w.a2, r.id, sig()).await.unwrap();
+
+    // Blind staff never see deliveries (rule 13); the custodian and the organising bureau do.
+    for blind in [&w.t1, &w.a1, &w.a2] {
+        assert_eq!(code(&results::of_report(s(&w), blind, r.id).await.unwrap_err()), "not_found");
+        assert_eq!(code(&results::result_notice_pdf(s(&w), blind, r.id, None).await.unwrap_err()), "not_found");
+    }
+    let ds = results::of_report(s(&w), &w.regulator, r.id).await.unwrap();
+    // Unqualified, sampled where no other producer is named: the enterprise with four documents,
+    // the organising bureau with 3 copies within 7 days (rules 16, 17).
+    assert_eq!(ds.iter().map(|d| d.recipient.as_str()).collect::<Vec<_>>(), ["enterprise", "organising_bureau"]);
+    assert_eq!(ds[0].documents, ["result_notice", "report", "improvement_letter", "sampling_record"]);
+    assert_eq!(ds[0].recipient_name, ENTERPRISE);
+    let today = lab::today_cn();
+    assert_eq!((ds[1].due_on, ds[1].copies), (Some(today + chrono::Duration::days(7)), 3));
+    // The enterprise's delivery was due by the plan's date (2025-11-15): overdue while pending.
+    assert_eq!(ds[0].due_on, NaiveDate::from_ymd_opt(2025, 11, 15));
+    assert!(ds[0].overdue && !ds[1].overdue);
+    let overdue =
+        results::list(s(&w), &w.custodian, DeliveryQuery { overdue: Some(true), ..Default::default() }).await.unwrap();
+    assert_eq!(overdue.items.iter().map(|d| d.id).collect::<Vec<_>>(), [ds[0].id]);
+
+    // EMS: the tracking number is required; sent, then received later; never twice.
+    let ems = DeliveryInput { method: "ems".into(), sent_on: Some(today), ..Default::default() };
+    let e = results::record_delivery(s(&w), &w.custodian, ds[0].id, ems.clone()).await.unwrap_err();
+    assert_eq!(code(&e), "required");
+    assert!(e.to_string().contains("邮件号"), "{e}");
+    let ems = DeliveryInput { tracking_no: "1190012345678".into(), ..ems };
+    let sent = results::record_delivery(s(&w), &w.custodian, ds[0].id, ems).await.unwrap();
+    assert_eq!((sent.state.as_str(), sent.overdue), ("sent", false));
+    let future = DeliveryInput { received_on: Some(today + chrono::Duration::days(1)), ..Default::default() };
+    assert_eq!(
+        code(&results::record_delivery(s(&w), &w.custodian, ds[0].id, future).await.unwrap_err()),
+        "future_date"
+    );
+    let got = DeliveryInput { received_on: Some(today), ..Default::default() };
+    let got = results::record_delivery(s(&w), &w.custodian, ds[0].id, got).await.unwrap();
+    assert_eq!(
+        (got.state.as_str(), got.method.as_str(), got.tracking_no.as_str()),
+        ("received", "ems", "1190012345678")
+    );
+    let again = DeliveryInput { received_on: Some(today), ..Default::default() };
+    assert_eq!(
+        code(&results::record_delivery(s(&w), &w.custodian, ds[0].id, again).await.unwrap_err()),
+        "already_delivered"
+    );
+
+    // In person: the receiver signs; a tester may not record (the delivery does not exist for them).
+    let hand = DeliveryInput {
+        method: "in_person".into(),
+        received_on: Some(today),
+        receiver_name: "张科长".into(),
+        ..Default::default()
+    };
+    assert_eq!(code(&results::record_delivery(s(&w), &w.t1, ds[1].id, hand.clone()).await.unwrap_err()), "not_found");
+    assert_eq!(
+        code(&results::record_delivery(s(&w), &w.regulator, ds[1].id, hand.clone()).await.unwrap_err()),
+        "required"
+    );
+    let hand = DeliveryInput { receiver_signature_png_base64: PNG.into(), ..hand };
+    let done = results::record_delivery(s(&w), &w.regulator, ds[1].id, hand).await.unwrap();
+    assert!(done.signed && done.state == "received");
+    let open = results::list(s(&w), &w.regulator, DeliveryQuery::default()).await.unwrap();
+    assert!(open.items.is_empty(), "both delivered");
+    let f = audit::AuditFilter { action: Some("delivery.record".into()), ..Default::default() };
+    assert_eq!(audit::list(s(&w).store.reader(), &f, None, 50).await.unwrap().items.len(), 3);
+
+    // The result notice names the enterprise, the failing item and the 15-day objection window.
+    let pdf = results::result_notice_pdf(s(&w), &w.custodian, r.id, None).await.unwrap();
+    assert!(pdf.starts_with(b"%PDF"));
 }

@@ -15,6 +15,7 @@ pub mod lab;
 pub mod migration;
 pub mod organisations;
 pub mod plans;
+pub mod results;
 pub mod rules;
 pub mod sampling;
 pub mod sessions;

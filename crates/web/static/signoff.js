@@ -41,6 +41,14 @@
   window.chouchaPad = pad;
 
   function wire() {
+    // Forms where a signature is optional (e.g. a delivery by post): the drawing is sent when there is one.
+    document.querySelectorAll("form[data-signoff-optional]").forEach(function (form) {
+      var canvas = form.querySelector("canvas[data-pad]");
+      var hidden = form.querySelector("input[type=hidden][name$=png_base64]");
+      if (!canvas || !hidden) return;
+      var p = pad(canvas);
+      form.addEventListener("submit", function () { hidden.value = p.png(); });
+    });
     document.querySelectorAll("form[data-signoff]").forEach(function (form) {
       var canvas = form.querySelector("canvas[data-pad]");
       var hidden = form.querySelector("input[name=signature_png_base64]");

@@ -123,6 +123,16 @@ async fn a_tester_never_sees_the_enterprise_in_any_answer_and_the_report_is_sign
     let (st, v) = tester.get(&format!("/api/v1/lab/reports/{rid}/verify")).await;
     assert_eq!((st, v["intact"].as_bool()), (StatusCode::OK, Some(true)));
     keep(&v);
+    // Deliveries and the result notice are not for blind staff: not found, naming nobody.
+    for path in [
+        format!("/api/v1/lab/reports/{rid}/deliveries"),
+        format!("/api/v1/lab/reports/{rid}/result-notice.pdf"),
+        "/api/v1/deliveries".to_string(),
+    ] {
+        let (st, b) = tester.get(&path).await;
+        assert!(matches!(st, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN), "{path}: {st}");
+        keep(&b);
+    }
     // Approvers' answers too.
     keep(&a1.get("/api/v1/lab/reports?state=approved").await.1);
     keep(&a2.get(&format!("/api/v1/lab/samples/{code}")).await.1);
@@ -140,6 +150,8 @@ async fn a_tester_never_sees_the_enterprise_in_any_answer_and_the_report_is_sign
         format!("/lab/samples?q={code}"),
         format!("/lab/reports/{rid}/report.pdf"),
         format!("/lab/received/{sample_id}/label.pdf"),
+        "/results".into(),
+        format!("/results/reports/{rid}/result-notice.pdf"),
     ] {
         let (_, html) = browser.get(&path).await;
         seen.push_str(&html);
@@ -167,6 +179,41 @@ async fn a_tester_never_sees_the_enterprise_in_any_answer_and_the_report_is_sign
     std::fs::write(&path, &bytes).unwrap();
     let (_, v) = keeper.get(&format!("/api/v1/lab/reports/{rid}/verify")).await;
     assert_eq!(v["intact"], false);
+
+    // Delivery (rule 17): the unqualified report goes to the enterprise and, 3 copies, to the bureau.
+    let (st, ds) = keeper.get(&format!("/api/v1/lab/reports/{rid}/deliveries")).await;
+    assert_eq!(st, StatusCode::OK, "{ds}");
+    let ds = ds.as_array().unwrap().clone();
+    assert_eq!(
+        ds.iter().map(|d| d["recipient"].as_str().unwrap()).collect::<Vec<_>>(),
+        ["enterprise", "organising_bureau"]
+    );
+    let id = ds[0]["id"].as_i64().unwrap();
+    let (st, b) = keeper.post(&format!("/api/v1/deliveries/{id}"), json!({"method": "ems"})).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert_eq!(b["errors"][0]["field"], "tracking_no");
+    let today = choucha_service::lab::today_cn().to_string();
+    let (st, d) = keeper
+        .post(
+            &format!("/api/v1/deliveries/{id}"),
+            json!({"method": "ems", "tracking_no": "1190012345678", "sent_on": today}),
+        )
+        .await;
+    assert_eq!((st, d["state"].as_str()), (StatusCode::OK, Some("sent")), "{d}");
+    let r = keeper
+        .client
+        .get(srv.url(&format!("/api/v1/lab/reports/{rid}/result-notice.pdf")))
+        .bearer_auth(&keeper.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.bytes().await.unwrap().starts_with(b"%PDF"));
+    // The bureau's list and the custodian's page show it sent.
+    let (_, open) = srv.api("dt_reg").await.get("/api/v1/deliveries").await;
+    assert_eq!(open["items"].as_array().unwrap().len(), 2, "{open}");
+    let (_, page) = srv.browser("lab_keeper").await.get("/results").await;
+    assert!(page.contains("已寄出，待签收") && page.contains("1190012345678") && page.contains(ENTERPRISE), "{page}");
 }
 
 #[tokio::test]

@@ -223,9 +223,21 @@ pub async fn receive(s: &Services, actor: &Actor, task_id: i64, input: ReceiptIn
     if task.state != "sampled" {
         return Err(ServiceError::Rule(RuleViolation::new("task_state", "该任务尚未完成抽样，不能接收样品")));
     }
-    let dispatched = custody::last_of_kind(db, task_id, "dispatched").await?;
-    if dispatched.is_none() {
+    let Some(dispatched) = custody::last_of_kind(db, task_id, "dispatched").await? else {
         return Err(ServiceError::Rule(RuleViolation::new("not_dispatched", "该任务的样品尚未寄送或送达检验机构")));
+    };
+    if let Some(at) = input.arrived_at {
+        if at > Utc::now() + chrono::Duration::minutes(5) {
+            return Err(ServiceError::invalid(
+                RuleViolation::new("future_time", "到样时间不能晚于现在").on_field("arrived_at"),
+            ));
+        }
+        // Pages send minutes: an arrival in the minute of the dispatch is not before it.
+        if at < dispatched.happened_at - chrono::Duration::minutes(1) {
+            return Err(ServiceError::invalid(
+                RuleViolation::new("before_dispatch", "到样时间不能早于样品寄出或带回的时间").on_field("arrived_at"),
+            ));
+        }
     }
     if store::sample_of_task(db, task_id).await?.is_some() {
         return Err(ServiceError::Rule(RuleViolation::new("already_received", "该样品已办理接收")));

@@ -314,6 +314,9 @@ pub async fn approve_report(s: &Services, actor: &Actor, report_id: i64, sign: S
     if let Some(old) = r.supersedes_id {
         store::set_superseded(&tx, old).await?;
     }
+    // Rule 17: the deliveries this report requires are opened with its issue.
+    let issued: ReportContent = serde_json::from_str(&r.content_json).map_err(ServiceError::internal)?;
+    crate::results::open_deliveries(s, &tx, &r, &sample, issued.qualified, super::today_cn()).await?;
     store::update_sample(
         &tx,
         sample.id,

@@ -8,6 +8,7 @@ pub mod backup_request;
 pub mod batch_allowance;
 pub mod calendar_day;
 pub mod custody_event;
+pub mod delivery;
 pub mod draw;
 pub mod enterprise;
 pub mod evidence;

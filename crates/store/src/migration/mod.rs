@@ -12,6 +12,7 @@ mod m0006_lab;
 mod m0007_handover;
 mod m0008_perf;
 mod m0009_report_signoff;
+mod m0011_deliveries;
 
 /// A plain index over `cols` of `table`.
 fn idx(name: &str, table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_handover::Migration),
             Box::new(m0008_perf::Migration),
             Box::new(m0009_report_signoff::Migration),
+            Box::new(m0011_deliveries::Migration),
         ]
     }
 }

@@ -12,6 +12,7 @@ pub mod lab;
 pub mod organisations;
 pub mod plans;
 pub mod registry;
+pub mod results;
 pub mod sampling;
 pub mod users;
 
@@ -56,4 +57,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(evidence::router())
         .merge(handover::router())
         .merge(lab::router())
+        .merge(results::router())
 }

@@ -35,11 +35,20 @@ pub struct RoleSection {
     pub entry: Option<EntryPanel>,
     /// Unread items of the bureau's inbox.
     pub unread: Option<u64>,
+    /// Deliveries of results past their due date (custodians, the organising bureau): the count
+    /// shown, and whether there are more.
+    pub overdue_deliveries: Option<(usize, bool)>,
 }
 
 impl RoleSection {
     pub fn unread_count(&self) -> u64 {
         self.unread.unwrap_or(0)
+    }
+    pub fn overdue_count(&self) -> usize {
+        self.overdue_deliveries.map(|(n, _)| n).unwrap_or(0)
+    }
+    pub fn overdue_more(&self) -> bool {
+        self.overdue_deliveries.is_some_and(|(_, more)| more)
     }
 }
 
@@ -157,6 +166,7 @@ fn section(role: Role) -> RoleSection {
         links,
         entry: None,
         unread: None,
+        overdue_deliveries: None,
     }
 }
 
@@ -178,6 +188,12 @@ async fn home(State(state): State<AppState>, session: Session, PageActor(actor):
                 sec.entry = Some(panel(handover::entry_flags_of_bureau(s, &actor).await?));
             }
             _ => {}
+        }
+        if matches!(role, Role::Regulator | Role::SampleCustodian) && actor.org_id.is_some() {
+            let q =
+                choucha_service::results::DeliveryQuery { overdue: Some(true), limit: Some(100), ..Default::default() };
+            let p = choucha_service::results::list(s, &actor, q).await?;
+            sec.overdue_deliveries = Some((p.items.len(), p.next.is_some()));
         }
         if matches!(role, Role::Regulator | Role::LocalRegulator) && crate::pages::inbox::has_inbox(&actor) {
             sec.unread = Some(handover::unread_inbox(s, &actor).await?);

@@ -57,7 +57,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// A refused action goes back to the page with its message; other errors are error pages.
-async fn back_or_error(session: &Session, e: ServiceError, to: &str) -> PageResult<Response> {
+pub(crate) async fn back_or_error(session: &Session, e: ServiceError, to: &str) -> PageResult<Response> {
     if shown_on_page(&e) || matches!(e, ServiceError::Forbidden(_)) {
         set_flash(session, &format!("未执行：{}", body_of(&e).message)).await;
         Ok(Redirect::to(to).into_response())
@@ -128,6 +128,8 @@ pub struct ReceiptPage {
     pub i: IncomingView,
     pub test_seals: String,
     pub backup_seals: String,
+    /// Now in China's time, the default of 到样时间.
+    pub now_local: String,
 }
 
 async fn receipt_form(
@@ -141,6 +143,7 @@ async fn receipt_form(
     Ok(ReceiptPage {
         test_seals: i.test_seals.join("，"),
         backup_seals: i.backup_seals.join("，"),
+        now_local: choucha_domain::sampling::utc_to_local(chrono::Utc::now()).format("%Y-%m-%dT%H:%M").to_string(),
         i,
         chrome: chrome(&session, Some(&a), "lab").await,
     })
@@ -148,6 +151,9 @@ async fn receipt_form(
 
 #[derive(Debug, Deserialize)]
 pub struct ReceiptForm {
+    /// 到样时间, China's time as the browser's datetime-local input sends it (empty: now).
+    #[serde(default)]
+    arrived_at: String,
     #[serde(default)]
     delivered_by: String,
     #[serde(default)]
@@ -228,8 +234,18 @@ async fn receive(
             return Ok(Redirect::to(&back).into_response());
         }
     };
+    let arrived_at = match f.arrived_at.trim() {
+        "" => None,
+        t => match choucha_domain::sampling::parse_local_time(t) {
+            Some(local) => Some(choucha_domain::sampling::local_to_utc(local)),
+            None => {
+                set_flash(&session, "到样时间格式不正确，请按“年-月-日 时:分”填写").await;
+                return Ok(Redirect::to(&back).into_response());
+            }
+        },
+    };
     let input = ReceiptInput {
-        arrived_at: None,
+        arrived_at,
         delivered_by: f.delivered_by,
         carrier: f.carrier,
         tracking_no: f.tracking_no,

@@ -14,6 +14,7 @@ pub mod organisations;
 pub mod plans;
 pub mod public;
 pub mod registry;
+pub mod results;
 pub mod rules;
 pub mod tasks;
 pub mod users;
@@ -43,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .merge(tasks::router())
         .merge(inbox::router())
         .merge(lab::router())
+        .merge(results::router())
         .merge(public::router())
 }
 
@@ -94,6 +96,9 @@ pub fn nav_for(actor: &Actor) -> Vec<NavItem> {
     }
     if inbox::has_inbox(actor) {
         nav.push(NavItem { key: "inbox", href: "/inbox", label: "待办事项" });
+    }
+    if results::has_results(actor) {
+        nav.push(NavItem { key: "results", href: "/results", label: "结果送达" });
     }
     nav.push(NavItem { key: "calendar", href: "/calendar", label: "工作日历" });
     if actor.can(Permission::ManageUsers) {

@@ -1,0 +1,305 @@
+//! Delivery of results (送达, rule 17): who must receive what once a report is issued, by when
+//! (rule 16: unqualified reports reach the organising bureau within 7 days; everything else by the
+//! plan's delivery date), and what a recorded delivery must say (in person with the receiver's
+//! signature, or by EMS with its tracking number and dates).
+
+use chrono::NaiveDate;
+
+use crate::RuleViolation;
+use crate::calendar::add_calendar_days;
+
+/// Who receives results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recipient {
+    /// 被抽样单位.
+    Enterprise,
+    /// 标称生产者 of a sample taken from a seller.
+    Producer,
+    /// The enterprise's county bureau.
+    LocalBureau,
+    /// 组织监督抽查的部门.
+    OrganisingBureau,
+}
+
+impl Recipient {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Recipient::Enterprise => "enterprise",
+            Recipient::Producer => "producer",
+            Recipient::LocalBureau => "local_bureau",
+            Recipient::OrganisingBureau => "organising_bureau",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Recipient::Enterprise => "被抽样单位",
+            Recipient::Producer => "标称生产者",
+            Recipient::LocalBureau => "被抽样单位所在地市场监管部门",
+            Recipient::OrganisingBureau => "组织监督抽查的部门",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Recipient> {
+        [Recipient::Enterprise, Recipient::Producer, Recipient::LocalBureau, Recipient::OrganisingBureau]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+    }
+}
+
+/// A document that goes with a delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveredDocument {
+    /// 检验结果告知书.
+    ResultNotice,
+    /// 检验报告.
+    Report,
+    /// 产品质量改进建议书.
+    ImprovementLetter,
+    /// 抽样单.
+    SamplingRecord,
+}
+
+impl DeliveredDocument {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveredDocument::ResultNotice => "result_notice",
+            DeliveredDocument::Report => "report",
+            DeliveredDocument::ImprovementLetter => "improvement_letter",
+            DeliveredDocument::SamplingRecord => "sampling_record",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            DeliveredDocument::ResultNotice => "检验结果告知书",
+            DeliveredDocument::Report => "检验报告",
+            DeliveredDocument::ImprovementLetter => "产品质量改进建议书",
+            DeliveredDocument::SamplingRecord => "抽样单",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DeliveredDocument> {
+        [
+            DeliveredDocument::ResultNotice,
+            DeliveredDocument::Report,
+            DeliveredDocument::ImprovementLetter,
+            DeliveredDocument::SamplingRecord,
+        ]
+        .into_iter()
+        .find(|d| d.as_str() == s)
+    }
+}
+
+/// One delivery a report requires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequiredDelivery {
+    pub recipient: Recipient,
+    pub documents: Vec<DeliveredDocument>,
+    pub copies: u32,
+}
+
+/// Rule 17. Qualified: the enterprise (result notice and report) and its local bureau (report).
+/// Unqualified: the enterprise, and the nominal producer when the sample was taken from a seller,
+/// each with the result notice, the report, the improvement letter and the sampling record; the
+/// organising bureau with 3 copies of the report.
+pub fn required_deliveries(qualified: bool, producer_elsewhere: bool) -> Vec<RequiredDelivery> {
+    use DeliveredDocument as D;
+    let one = |recipient, documents: &[DeliveredDocument], copies| RequiredDelivery {
+        recipient,
+        documents: documents.to_vec(),
+        copies,
+    };
+    if qualified {
+        return vec![
+            one(Recipient::Enterprise, &[D::ResultNotice, D::Report], 1),
+            one(Recipient::LocalBureau, &[D::Report], 1),
+        ];
+    }
+    let full = [D::ResultNotice, D::Report, D::ImprovementLetter, D::SamplingRecord];
+    let mut out = vec![one(Recipient::Enterprise, &full, 1)];
+    if producer_elsewhere {
+        out.push(one(Recipient::Producer, &full, 1));
+    }
+    out.push(one(Recipient::OrganisingBureau, &[D::Report], 3));
+    out
+}
+
+/// Unqualified reports reach the organising bureau within 7 days of issue (rule 16).
+pub const ORGANISING_BUREAU_DAYS: u32 = 7;
+
+/// When a delivery is due: 7 days after issue for the organising bureau, the plan's delivery date
+/// for everyone else (none when the plan sets none).
+pub fn delivery_due(recipient: Recipient, issued_on: NaiveDate, plan_deadline: Option<NaiveDate>) -> Option<NaiveDate> {
+    match recipient {
+        Recipient::OrganisingBureau => Some(add_calendar_days(issued_on, ORGANISING_BUREAU_DAYS)),
+        _ => plan_deadline,
+    }
+}
+
+/// How a delivery was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryMethod {
+    /// 直接送达, signed for by the receiver.
+    InPerson,
+    /// 邮寄 (EMS), with its tracking number.
+    Ems,
+}
+
+impl DeliveryMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryMethod::InPerson => "in_person",
+            DeliveryMethod::Ems => "ems",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            DeliveryMethod::InPerson => "直接送达",
+            DeliveryMethod::Ems => "EMS邮寄",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DeliveryMethod> {
+        match s.trim() {
+            "in_person" => Some(DeliveryMethod::InPerson),
+            "ems" => Some(DeliveryMethod::Ems),
+            _ => None,
+        }
+    }
+}
+
+/// What a recorded delivery says.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryFacts<'a> {
+    pub method: &'a str,
+    pub tracking_no: &'a str,
+    pub sent_on: Option<NaiveDate>,
+    pub received_on: Option<NaiveDate>,
+    pub receiver_name: &'a str,
+    pub has_signature: bool,
+}
+
+/// Checks a delivery against its method; `issued_on` is the report's issue date, `today` China's date.
+/// In person: handed over on a date (sent = received) to a named receiver who signs. EMS: a
+/// tracking number and the date sent; the date received when it is known (the objection window of
+/// rule 18 runs from it).
+pub fn check_delivery(
+    f: &DeliveryFacts<'_>,
+    issued_on: NaiveDate,
+    today: NaiveDate,
+) -> Result<DeliveryMethod, Vec<RuleViolation>> {
+    let mut errs = Vec::new();
+    let Some(method) = DeliveryMethod::parse(f.method) else {
+        return Err(vec![
+            RuleViolation::new("invalid_method", "送达方式应为直接送达（in_person）或EMS邮寄（ems）")
+                .on_field("method"),
+        ]);
+    };
+    let required = |field: &'static str, msg: &str| RuleViolation::new("required", msg).on_field(field);
+    match method {
+        DeliveryMethod::InPerson => {
+            if f.received_on.is_none() {
+                errs.push(required("received_on", "请填写送达日期"));
+            }
+            if f.receiver_name.trim().is_empty() {
+                errs.push(required("receiver_name", "请填写签收人姓名"));
+            }
+            if !f.has_signature {
+                errs.push(required("receiver_signature_png_base64", "直接送达须由签收人签字"));
+            }
+        }
+        DeliveryMethod::Ems => {
+            if f.tracking_no.trim().is_empty() {
+                errs.push(required("tracking_no", "EMS邮寄须填写邮件号"));
+            }
+            if f.sent_on.is_none() {
+                errs.push(required("sent_on", "请填写寄出日期"));
+            }
+        }
+    }
+    for (field, date) in [("sent_on", f.sent_on), ("received_on", f.received_on)] {
+        if let Some(d) = date {
+            if d > today {
+                errs.push(RuleViolation::new("future_date", "日期不能晚于今天").on_field(field));
+            } else if d < issued_on {
+                errs.push(RuleViolation::new("before_issue", "日期不能早于报告签发日期").on_field(field));
+            }
+        }
+    }
+    if let (Some(sent), Some(received)) = (f.sent_on, f.received_on)
+        && received < sent
+    {
+        errs.push(RuleViolation::new("received_before_sent", "签收日期不能早于寄出日期").on_field("received_on"));
+    }
+    if errs.is_empty() { Ok(method) } else { Err(errs) }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn qualified_results_go_to_the_enterprise_and_its_local_bureau() {
+        let r = required_deliveries(true, true);
+        assert_eq!(r.iter().map(|x| x.recipient).collect::<Vec<_>>(), [Recipient::Enterprise, Recipient::LocalBureau]);
+        assert_eq!(r[0].documents, [DeliveredDocument::ResultNotice, DeliveredDocument::Report]);
+    }
+
+    #[test]
+    fn unqualified_results_go_to_enterprise_producer_and_three_copies_to_the_organising_bureau() {
+        let r = required_deliveries(false, true);
+        assert_eq!(
+            r.iter().map(|x| x.recipient).collect::<Vec<_>>(),
+            [Recipient::Enterprise, Recipient::Producer, Recipient::OrganisingBureau]
+        );
+        assert_eq!(r[0].documents.len(), 4, "notice, report, improvement letter, sampling record");
+        assert!(r[1].documents.contains(&DeliveredDocument::ImprovementLetter));
+        assert_eq!((r[2].documents.as_slice(), r[2].copies), ([DeliveredDocument::Report].as_slice(), 3));
+        // Sampled at the producer itself: nobody else to tell.
+        assert_eq!(required_deliveries(false, false).len(), 2);
+    }
+
+    #[test]
+    fn the_organising_bureau_is_due_seven_days_after_issue_and_the_rest_by_the_plans_date() {
+        let plan = Some(d(2025, 11, 15));
+        assert_eq!(delivery_due(Recipient::OrganisingBureau, d(2025, 10, 28), plan), Some(d(2025, 11, 4)));
+        assert_eq!(delivery_due(Recipient::Enterprise, d(2025, 10, 28), plan), plan);
+        assert_eq!(delivery_due(Recipient::Producer, d(2025, 10, 28), None), None);
+    }
+
+    #[test]
+    fn a_delivery_is_checked_against_its_method_and_dates() {
+        let issued = d(2025, 10, 20);
+        let today = d(2025, 10, 25);
+        let ems = DeliveryFacts { method: "ems", sent_on: Some(d(2025, 10, 21)), ..Default::default() };
+        let e = check_delivery(&ems, issued, today).unwrap_err();
+        assert_eq!(e[0].field, Some("tracking_no"));
+        let ems = DeliveryFacts { tracking_no: "1190012345678", ..ems };
+        assert_eq!(check_delivery(&ems, issued, today), Ok(DeliveryMethod::Ems));
+        let late = DeliveryFacts { received_on: Some(d(2025, 10, 20)), ..ems.clone() };
+        assert_eq!(check_delivery(&late, issued, today).unwrap_err()[0].code, "received_before_sent");
+        let future = DeliveryFacts { received_on: Some(d(2025, 10, 26)), ..ems };
+        assert_eq!(check_delivery(&future, issued, today).unwrap_err()[0].code, "future_date");
+        let hand = DeliveryFacts { method: "in_person", received_on: Some(d(2025, 10, 22)), ..Default::default() };
+        let e = check_delivery(&hand, issued, today).unwrap_err();
+        assert_eq!(
+            e.iter().filter_map(|v| v.field).collect::<Vec<_>>(),
+            ["receiver_name", "receiver_signature_png_base64"]
+        );
+        let hand = DeliveryFacts { receiver_name: "王站长", has_signature: true, ..hand };
+        assert_eq!(check_delivery(&hand, issued, today), Ok(DeliveryMethod::InPerson));
+        let early = DeliveryFacts { received_on: Some(d(2025, 10, 19)), ..hand };
+        assert_eq!(check_delivery(&early, issued, today).unwrap_err()[0].code, "before_issue");
+        assert_eq!(
+            check_delivery(&DeliveryFacts { method: "fax", ..Default::default() }, issued, today).unwrap_err()[0].code,
+            "invalid_method"
+        );
+    }
+}

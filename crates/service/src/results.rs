@@ -1,0 +1,389 @@
+//! Delivery of results (送达, rules 16 and 17). When a report is issued, the deliveries it requires
+//! are opened in the same transaction: who receives what (the enterprise, the nominal producer of an
+//! unqualified sample taken from a seller, the local bureau, the organising bureau with 3 copies) and
+//! by when (the plan's delivery date; 7 days for the organising bureau). The testing institution's
+//! sample custodian or the organising bureau records each delivery, in person with the receiver's
+//! signature or by EMS with its tracking number; the date received starts the objection window
+//! (rule 18). The result notice (检验结果告知书) is generated from the issued report.
+//!
+//! Who sees deliveries: those who see a sample's link (the custodian of the testing institution,
+//! the organising bureau, admins). Testers, reviewers and approvers are blind (rule 13) and never
+//! see them.
+
+use choucha_domain::RuleViolation;
+use choucha_domain::results::{self as rules, DeliveredDocument, DeliveryFacts, Recipient};
+use choucha_domain::role::Role;
+use choucha_store::audit::{self, AuditEntry};
+use choucha_store::lab::{self as store_lab, ReportRow, SampleRow};
+use choucha_store::results::{self as store, DeliveryRecord, DeliveryRow, DeliveryScope, NewDelivery};
+use choucha_store::{Page, Tx, draws as store_draws, enterprises, organisations, plans as store_plans};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::lab::{ReportContent, Standing, signed_record, standing, today_cn};
+use crate::{Actor, Result, ServiceError, Services, clamp_limit};
+
+/// Days to object or ask for a re-test after receiving the result (产品质量法 art. 15, rule 18).
+pub const OBJECTION_DAYS: u32 = 15;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DeliveryView {
+    pub id: i64,
+    pub report_id: i64,
+    pub report_no: String,
+    pub product: String,
+    /// enterprise | producer | local_bureau | organising_bureau
+    pub recipient: String,
+    pub recipient_label: String,
+    pub recipient_name: String,
+    pub recipient_address: String,
+    pub documents: Vec<String>,
+    pub document_labels: Vec<String>,
+    pub copies: i32,
+    pub due_on: Option<NaiveDate>,
+    /// pending | sent | received
+    pub state: String,
+    pub state_label: String,
+    /// Not delivered and past its due date (China's date).
+    pub overdue: bool,
+    /// in_person | ems
+    pub method: String,
+    pub tracking_no: String,
+    pub sent_on: Option<NaiveDate>,
+    pub received_on: Option<NaiveDate>,
+    pub receiver_name: String,
+    pub signed: bool,
+    pub note: String,
+    pub recorded_by: String,
+    pub recorded_at: Option<DateTime<Utc>>,
+}
+
+fn state_label(s: &str) -> &'static str {
+    match s {
+        "pending" => "待送达",
+        "sent" => "已寄出，待签收",
+        "received" => "已送达",
+        _ => "",
+    }
+}
+
+async fn view(s: &Services, r: DeliveryRow) -> Result<DeliveryView> {
+    let db = s.store.reader();
+    let report = store_lab::get_report(db, r.report_id).await?;
+    let content: ReportContent = serde_json::from_str(&report.content_json).map_err(ServiceError::internal)?;
+    let docs: Vec<String> = r.documents.split(',').filter(|d| !d.is_empty()).map(str::to_string).collect();
+    let recorded_by = match r.recorded_by {
+        Some(u) => crate::lab::user_name(s, u).await,
+        None => String::new(),
+    };
+    Ok(DeliveryView {
+        id: r.id,
+        report_id: r.report_id,
+        report_no: report.report_no.unwrap_or_default(),
+        product: content.product,
+        recipient_label: Recipient::parse(&r.recipient).map(Recipient::label).unwrap_or_default().into(),
+        recipient: r.recipient,
+        recipient_name: r.recipient_name,
+        recipient_address: r.recipient_address,
+        document_labels: docs
+            .iter()
+            .filter_map(|d| DeliveredDocument::parse(d))
+            .map(|d| d.label().to_string())
+            .collect(),
+        documents: docs,
+        copies: r.copies,
+        due_on: r.due_on,
+        overdue: r.state == "pending" && r.due_on.is_some_and(|d| d < today_cn()),
+        state_label: state_label(&r.state).into(),
+        state: r.state,
+        method: r.method,
+        tracking_no: r.tracking_no,
+        sent_on: r.sent_on,
+        received_on: r.received_on,
+        receiver_name: r.receiver_name,
+        signed: !r.receiver_sig_b64.is_empty(),
+        note: r.note,
+        recorded_by,
+        recorded_at: r.recorded_at,
+    })
+}
+
+/// Opens the deliveries an issued report requires (rule 17), in the approval's transaction.
+pub(crate) async fn open_deliveries(
+    s: &Services,
+    tx: &Tx,
+    report: &ReportRow,
+    sample: &SampleRow,
+    qualified: bool,
+    issued_on: NaiveDate,
+) -> Result<()> {
+    let db = s.store.reader();
+    let task = store_draws::get_task(db, sample.task_id).await?;
+    let plan = store_plans::get_plan(db, sample.plan_id).await?;
+    let ent = enterprises::get(db, task.enterprise_id).await?;
+    let rec = signed_record(s, sample.task_id).await?.map(|(f, _)| f).unwrap_or_default();
+    let producer = rec.producer_name.trim();
+    let producer_elsewhere = rec.domain != "production" && !producer.is_empty() && producer != ent.name;
+    let organiser = organisations::get(db, plan.organising_org_id).await?;
+    let local = choucha_store::sampling::local_bureau_of(db, &ent.division_code).await?;
+    let local_name = match local {
+        Some(o) => organisations::get(db, o).await?.name,
+        None => "被抽样单位所在地县级市场监督管理部门".into(),
+    };
+    for need in rules::required_deliveries(qualified, producer_elsewhere) {
+        let (name, address) = match need.recipient {
+            Recipient::Enterprise => (ent.name.clone(), ent.address.clone()),
+            Recipient::Producer => (producer.to_string(), rec.producer_address.trim().to_string()),
+            Recipient::LocalBureau => (local_name.clone(), String::new()),
+            Recipient::OrganisingBureau => (organiser.name.clone(), organiser.address.clone()),
+        };
+        store::insert(
+            tx,
+            NewDelivery {
+                report_id: report.id,
+                sample_id: sample.id,
+                plan_id: plan.id,
+                testing_org_id: sample.testing_org_id,
+                organising_org_id: plan.organising_org_id,
+                recipient: need.recipient.as_str().into(),
+                recipient_name: name,
+                recipient_address: address,
+                documents: need.documents.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(","),
+                copies: need.copies as i32,
+                due_on: rules::delivery_due(need.recipient, issued_on, plan.deadline_delivery),
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+async fn sample_of_report(s: &Services, actor: &Actor, report_id: i64) -> Result<(ReportRow, SampleRow)> {
+    let db = s.store.reader();
+    let report = store_lab::get_report(db, report_id).await.map_err(|_| ServiceError::NotFound("检验报告"))?;
+    let sample = store_lab::get_sample(db, report.sample_id).await?;
+    // Testers, reviewers and approvers are blind: for them the deliveries do not exist.
+    if standing(s, actor, &sample).await? != Standing::Link {
+        return Err(ServiceError::NotFound("检验报告"));
+    }
+    Ok((report, sample))
+}
+
+/// The deliveries of an issued report.
+pub async fn of_report(s: &Services, actor: &Actor, report_id: i64) -> Result<Vec<DeliveryView>> {
+    sample_of_report(s, actor, report_id).await?;
+    let mut out = Vec::new();
+    for r in store::of_report(s.store.reader(), report_id).await? {
+        out.push(view(s, r).await?);
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct DeliveryInput {
+    /// in_person (直接送达) | ems (EMS邮寄)
+    pub method: String,
+    #[serde(default)]
+    pub tracking_no: String,
+    /// Date sent (EMS); an in-person delivery is sent and received the same day.
+    #[serde(default)]
+    pub sent_on: Option<NaiveDate>,
+    /// Date received (the objection window of rule 18 runs from it).
+    #[serde(default)]
+    pub received_on: Option<NaiveDate>,
+    #[serde(default)]
+    pub receiver_name: String,
+    /// The receiver's signature on the screen (PNG, base64): required in person.
+    #[serde(default)]
+    pub receiver_signature_png_base64: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Records a delivery (or, for one sent by EMS, its receipt later): the custodian of the testing
+/// institution or the organising bureau.
+pub async fn record_delivery(s: &Services, actor: &Actor, id: i64, input: DeliveryInput) -> Result<DeliveryView> {
+    let db = s.store.reader();
+    let d = store::get(db, id).await.map_err(|_| ServiceError::NotFound("送达记录"))?;
+    let (report, _) = sample_of_report(s, actor, d.report_id).await?;
+    if !(actor.has(Role::SampleCustodian) || actor.has(Role::Regulator) || actor.has(Role::Admin)) {
+        return Err(ServiceError::Forbidden("送达由检验机构的样品管理员或组织抽查的部门登记".into()));
+    }
+    if d.state == "received" {
+        return Err(ServiceError::Rule(RuleViolation::new("already_delivered", "该送达已登记签收，不能重复登记")));
+    }
+    let issued_on =
+        report.approved_at.map(|t| choucha_domain::sampling::utc_to_local(t).date()).unwrap_or_else(today_cn);
+    // An EMS delivery recorded as sent keeps its method and tracking number when its receipt follows.
+    let (method, tracking_no, sent_on) = if d.state == "sent" && input.method.trim().is_empty() {
+        (d.method.clone(), d.tracking_no.clone(), d.sent_on)
+    } else {
+        (input.method.trim().to_string(), input.tracking_no.trim().to_string(), input.sent_on)
+    };
+    let signature = input.receiver_signature_png_base64.trim();
+    if !signature.is_empty() {
+        crate::sampling::png_sha(signature)
+            .map_err(|v| ServiceError::invalid(v.on_field("receiver_signature_png_base64")))?;
+    }
+    let facts = DeliveryFacts {
+        method: &method,
+        tracking_no: &tracking_no,
+        sent_on: if method == "in_person" { input.received_on } else { sent_on },
+        received_on: input.received_on,
+        receiver_name: &input.receiver_name,
+        has_signature: !signature.is_empty(),
+    };
+    let m = rules::check_delivery(&facts, issued_on, today_cn()).map_err(ServiceError::Invalid)?;
+    let state = if facts.received_on.is_some() { "received" } else { "sent" };
+    let tx = s.store.begin().await?;
+    store::record(
+        &tx,
+        id,
+        DeliveryRecord {
+            state: state.into(),
+            method: m.as_str().into(),
+            tracking_no: tracking_no.clone(),
+            sent_on: facts.sent_on,
+            received_on: facts.received_on,
+            receiver_name: input.receiver_name.trim().into(),
+            receiver_sig_b64: signature.into(),
+            note: input.note.trim().into(),
+            recorded_by: actor.user_id,
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        choucha_store::StoreError::Conflict => {
+            ServiceError::Rule(RuleViolation::new("already_delivered", "该送达已登记签收，不能重复登记"))
+        }
+        other => other.into(),
+    })?;
+    audit::append(
+        &tx,
+        &actor.audit_actor(),
+        AuditEntry::new(
+            "delivery.record",
+            "delivery",
+            id,
+            json!({"state": d.state}),
+            json!({"state": state, "method": m.as_str(), "tracking_no": tracking_no, "sent_on": facts.sent_on, "received_on": facts.received_on, "receiver_name": input.receiver_name.trim()}),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    view(s, store::get(s.store.reader(), id).await?).await
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+pub struct DeliveryQuery {
+    /// open (pending or sent, the default) | pending | sent | received | all
+    #[serde(default)]
+    pub state: Option<String>,
+    /// Only those past their due date and not yet delivered.
+    #[serde(default)]
+    pub overdue: Option<bool>,
+    #[serde(default)]
+    pub cursor: Option<String>,
+    #[serde(default)]
+    pub limit: Option<u64>,
+}
+
+/// The caller's deliveries: the custodian's institution's, or the organising bureau's; newest first.
+pub async fn list(s: &Services, actor: &Actor, q: DeliveryQuery) -> Result<Page<DeliveryView>> {
+    let scope = if actor.has(Role::Admin) {
+        DeliveryScope::All
+    } else if actor.has(Role::SampleCustodian) && actor.org_id.is_some() {
+        DeliveryScope::Testing(actor.org_id.unwrap_or_default())
+    } else if actor.has(Role::Regulator) && actor.org_id.is_some() {
+        DeliveryScope::Organising(actor.org_id.unwrap_or_default())
+    } else {
+        return Err(ServiceError::forbidden());
+    };
+    let overdue = q.overdue.unwrap_or(false);
+    let states: &[&str] = if overdue {
+        &["pending"]
+    } else {
+        match q.state.as_deref().unwrap_or("open") {
+            "open" => &["pending", "sent"],
+            "pending" => &["pending"],
+            "sent" => &["sent"],
+            "received" => &["received"],
+            "all" => &[],
+            _ => {
+                return Err(ServiceError::invalid(
+                    RuleViolation::new("invalid_state", "状态应为 open、pending、sent、received 或 all")
+                        .on_field("state"),
+                ));
+            }
+        }
+    };
+    // Overdue: due before today.
+    let due_by = overdue.then(|| today_cn() - chrono::Duration::days(1));
+    let before = q.cursor.as_deref().and_then(|c| c.trim().parse::<i64>().ok());
+    let p = store::list(s.store.reader(), scope, states, due_by, before, clamp_limit(q.limit)).await?;
+    let mut items = Vec::with_capacity(p.items.len());
+    for r in p.items {
+        items.push(view(s, r).await?);
+    }
+    Ok(Page { items, next: p.next })
+}
+
+/// The result notice (检验结果告知书) of an issued report, addressed to `recipient` (enterprise or
+/// producer; the enterprise when absent).
+pub async fn result_notice_pdf(
+    s: &Services,
+    actor: &Actor,
+    report_id: i64,
+    recipient: Option<&str>,
+) -> Result<Vec<u8>> {
+    let (report, sample) = sample_of_report(s, actor, report_id).await?;
+    let Some(report_no) =
+        report.report_no.clone().filter(|_| matches!(report.state.as_str(), "approved" | "superseded"))
+    else {
+        return Err(ServiceError::Rule(RuleViolation::new("report_state", "报告签发后才能出具检验结果告知书")));
+    };
+    let db = s.store.reader();
+    let content: ReportContent = serde_json::from_str(&report.content_json).map_err(ServiceError::internal)?;
+    let task = store_draws::get_task(db, sample.task_id).await?;
+    let ent = enterprises::get(db, task.enterprise_id).await?;
+    let plan = store_plans::get_plan(db, sample.plan_id).await?;
+    let organiser = organisations::get(db, plan.organising_org_id).await?;
+    let institution = organisations::get(db, sample.testing_org_id).await?;
+    let rec = signed_record(s, sample.task_id).await?.map(|(f, _)| f).unwrap_or_default();
+    let producer = if rec.producer_name.trim().is_empty() { ent.name.clone() } else { rec.producer_name.clone() };
+    let addressee = match recipient.unwrap_or("enterprise") {
+        "enterprise" => ent.name.clone(),
+        "producer" => producer.clone(),
+        _ => return Err(ServiceError::NotFound("告知对象")),
+    };
+    let notice = choucha_documents::ResultNotice {
+        notice_no: format!("{report_no}-GZ"),
+        addressee,
+        organising_bureau: organiser.name.clone(),
+        plan_title: plan.title,
+        institution: institution.name,
+        product: content.product,
+        brand: rec.brand,
+        model: rec.model,
+        batch: rec.batch,
+        inspected_unit: ent.name,
+        producer,
+        sampled_on: rec.sampled_at.get(..10).unwrap_or_default().to_string(),
+        report_no,
+        qualified: content.qualified,
+        conclusion: content.conclusion,
+        failing_items: content.items.iter().filter(|i| i.judgement == "不符合").map(|i| i.name.clone()).collect(),
+        objection_to: organiser.name,
+        objection_days: OBJECTION_DAYS,
+        issued_on: report
+            .approved_at
+            .map(|t| choucha_domain::sampling::utc_to_local(t).date())
+            .unwrap_or_else(today_cn),
+    };
+    let renderer = s.renderer().await?;
+    tokio::task::spawn_blocking(move || choucha_documents::result_notice_pdf(&renderer, &notice))
+        .await
+        .map_err(ServiceError::internal)?
+        .map_err(|e| ServiceError::internal(format!("result notice PDF: {e}")))
+}

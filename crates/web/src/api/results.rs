@@ -1,0 +1,81 @@
+//! API: delivery of results (送达, rules 16 and 17) — an issued report's deliveries, recording a
+//! delivery, the caller's open or overdue deliveries, and the result notice PDF.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use choucha_service::results::{self, DeliveryInput, DeliveryQuery, DeliveryView};
+use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::api::lab::{Paged, pdf_response};
+use crate::auth::ApiActor;
+use crate::error::{ApiJson, ApiQuery, ApiResult, ErrorBody};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(of_report))
+        .routes(routes!(list))
+        .routes(routes!(record))
+        .routes(routes!(result_notice))
+}
+
+/// Who must receive an issued report, what, by when, and how it was delivered (the custodian of the
+/// testing institution, the organising bureau; testers are blind and get 404).
+#[utoipa::path(get, path = "/api/v1/lab/reports/{id}/deliveries", tag = "results", security(("bearer" = [])),
+    responses((status = 200, body = Vec<DeliveryView>), (status = 404, body = ErrorBody)))]
+async fn of_report(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<DeliveryView>>> {
+    Ok(Json(results::of_report(&st.services, &a, id).await?))
+}
+
+/// The caller's deliveries: `state` open (default) | pending | sent | received | all; `overdue=true`
+/// for those past their due date and not delivered.
+#[utoipa::path(get, path = "/api/v1/deliveries", tag = "results", params(DeliveryQuery), security(("bearer" = [])),
+    responses((status = 200, body = Paged<DeliveryView>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn list(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiQuery(q): ApiQuery<DeliveryQuery>,
+) -> ApiResult<Json<Paged<DeliveryView>>> {
+    let p = results::list(&st.services, &a, q).await?;
+    Ok(Json(Paged { items: p.items, next: p.next }))
+}
+
+/// Record a delivery: `in_person` (received_on, receiver_name and the receiver's signature) or
+/// `ems` (tracking_no, sent_on; received_on when known, or later in a second call).
+#[utoipa::path(post, path = "/api/v1/deliveries/{id}", tag = "results", request_body = DeliveryInput, security(("bearer" = [])),
+    responses((status = 200, body = DeliveryView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn record(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(i): ApiJson<DeliveryInput>,
+) -> ApiResult<Json<DeliveryView>> {
+    Ok(Json(results::record_delivery(&st.services, &a, id, i).await?))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct NoticeQuery {
+    /// enterprise (default) | producer
+    #[serde(default)]
+    pub to: Option<String>,
+}
+
+/// The result notice (检验结果告知书) of an issued report, to the enterprise or the nominal producer.
+#[utoipa::path(get, path = "/api/v1/lab/reports/{id}/result-notice.pdf", tag = "results", params(NoticeQuery), security(("bearer" = [])),
+    responses((status = 200, content_type = "application/pdf"), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn result_notice(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    ApiQuery(q): ApiQuery<NoticeQuery>,
+) -> ApiResult<Response> {
+    let pdf = results::result_notice_pdf(&st.services, &a, id, q.to.as_deref()).await?;
+    Ok(pdf_response(pdf, &format!("result-notice-{id}.pdf")))
+}

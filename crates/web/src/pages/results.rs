@@ -1,0 +1,169 @@
+//! 结果送达: the deliveries of issued reports (rules 16 and 17) for the testing institution's
+//! sample custodian and the organising bureau — what each recipient must receive and by when, the
+//! overdue ones first to hand, and a form to record a delivery (in person with the receiver's
+//! signature on the screen, or by EMS). Everything is checked in `choucha_service::results`.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use choucha_domain::role::Role;
+use choucha_service::Actor;
+use choucha_service::results::{self, DeliveryInput, DeliveryQuery, DeliveryView};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use crate::AppState;
+use crate::auth::PageActor;
+use crate::error::{PageForm, PageResult};
+use crate::pages::lab::back_or_error;
+use crate::pages::plans::id_of;
+use crate::pages::users::query_string;
+use crate::pages::{Chrome, chrome, set_flash};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/results", get(list))
+        .route("/results/{id}", post(record))
+        .route("/results/reports/{id}/result-notice.pdf", get(notice_pdf))
+}
+
+/// Who has the 结果送达 page: custodians and bureau staff.
+pub fn has_results(actor: &Actor) -> bool {
+    actor.has(Role::SampleCustodian) || actor.has(Role::Regulator) || actor.has(Role::Admin)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    state: Option<String>,
+    #[serde(default)]
+    overdue: Option<String>,
+    #[serde(default)]
+    cursor: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "results/list.html")]
+pub struct ListPage {
+    pub chrome: Chrome,
+    pub items: Vec<DeliveryView>,
+    /// open | pending | sent | received | all | overdue
+    pub filter: String,
+    pub today: String,
+    pub next_href: Option<String>,
+}
+
+async fn list(
+    State(st): State<AppState>,
+    session: Session,
+    PageActor(a): PageActor,
+    Query(q): Query<ListQuery>,
+) -> PageResult<ListPage> {
+    let overdue = q.overdue.as_deref() == Some("1");
+    let state = q.state.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "open".into());
+    let p = results::list(
+        &st.services,
+        &a,
+        DeliveryQuery { state: Some(state.clone()), overdue: Some(overdue), cursor: q.cursor.clone(), limit: Some(30) },
+    )
+    .await?;
+    let filter = if overdue { "overdue".to_string() } else { state.clone() };
+    Ok(ListPage {
+        next_href: p.next.map(|c| {
+            format!(
+                "/results{}",
+                query_string(&[
+                    ("state", Some(state.as_str())),
+                    ("overdue", overdue.then_some("1")),
+                    ("cursor", Some(c.as_str()))
+                ])
+            )
+        }),
+        items: p.items,
+        filter,
+        today: choucha_service::lab::today_cn().to_string(),
+        chrome: chrome(&session, Some(&a), "results").await,
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DeliveryForm {
+    #[serde(default)]
+    method: String,
+    #[serde(default)]
+    tracking_no: String,
+    #[serde(default)]
+    sent_on: String,
+    #[serde(default)]
+    received_on: String,
+    #[serde(default)]
+    receiver_name: String,
+    #[serde(default)]
+    receiver_signature_png_base64: String,
+    #[serde(default)]
+    note: String,
+}
+
+fn date(s: &str) -> Result<Option<NaiveDate>, String> {
+    match s.trim() {
+        "" => Ok(None),
+        t => NaiveDate::parse_from_str(t, "%Y-%m-%d").map(Some).map_err(|_| format!("日期“{t}”格式不正确")),
+    }
+}
+
+async fn record(
+    State(st): State<AppState>,
+    session: Session,
+    PageActor(a): PageActor,
+    Path(id): Path<String>,
+    PageForm(f): PageForm<DeliveryForm>,
+) -> PageResult<Response> {
+    let id = id_of(&id, "送达记录")?;
+    let back = "/results";
+    let (sent_on, received_on) = match (date(&f.sent_on), date(&f.received_on)) {
+        (Ok(s), Ok(r)) => (s, r),
+        (Err(m), _) | (_, Err(m)) => {
+            set_flash(&session, &format!("未执行：{m}")).await;
+            return Ok(Redirect::to(back).into_response());
+        }
+    };
+    let input = DeliveryInput {
+        method: f.method,
+        tracking_no: f.tracking_no,
+        sent_on,
+        received_on,
+        receiver_name: f.receiver_name,
+        receiver_signature_png_base64: f.receiver_signature_png_base64,
+        note: f.note,
+    };
+    match results::record_delivery(&st.services, &a, id, input).await {
+        Ok(d) => {
+            set_flash(&session, &format!("已登记：{}（{}）{}", d.recipient_name, d.recipient_label, d.state_label))
+                .await;
+            Ok(Redirect::to(back).into_response())
+        }
+        Err(e) => back_or_error(&session, e, back).await,
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct NoticeQuery {
+    #[serde(default)]
+    to: Option<String>,
+}
+
+/// The result notice of an issued report, to the enterprise or the nominal producer.
+async fn notice_pdf(
+    State(st): State<AppState>,
+    PageActor(a): PageActor,
+    Path(id): Path<String>,
+    Query(q): Query<NoticeQuery>,
+) -> PageResult<Response> {
+    let id = id_of(&id, "检验报告")?;
+    let pdf = results::result_notice_pdf(&st.services, &a, id, q.to.as_deref()).await?;
+    Ok(crate::api::lab::pdf_response(pdf, &format!("result-notice-{id}.pdf")))
+}
