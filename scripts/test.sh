@@ -107,8 +107,10 @@ fi
 # ---- Browser --------------------------------------------------------------------------------
 
 step "浏览器测试（tests/browser，Chromium 无头模式）"
-# The debug binary cargo test built; this only relinks if something changed since.
-cargo build -p choucha
+# The debug binary cargo test built. The same selection as `cargo test --workspace` (bins and
+# tests), so the features are the same and nothing is rebuilt; `-p choucha` alone would resolve
+# other features and compile many dependencies a second time.
+cargo build --workspace --bins --tests
 if ! command -v npm >/dev/null 2>&1; then
   [[ "$CI" == "true" ]] && fail "未找到 node/npm：CI 中必须运行浏览器测试"
   echo "未找到 node/npm，跳过浏览器测试"
