@@ -236,6 +236,35 @@ pub fn check_delivery(
     if errs.is_empty() { Ok(method) } else { Err(errs) }
 }
 
+/// Days to object or ask for a re-test after receiving the result (产品质量法 art. 15, rule 18).
+pub const OBJECTION_DAYS: u32 = 15;
+
+/// The last day an objection or re-test request may be filed: 15 days after the result was received.
+pub fn objection_deadline(received_on: NaiveDate) -> NaiveDate {
+    add_calendar_days(received_on, OBJECTION_DAYS)
+}
+
+/// An objection or re-test request filed `today` is in time when the result's receipt is recorded
+/// and today is no later than 15 days after it; a late one is refused with the day the window closed.
+pub fn check_objection_in_time(received_on: Option<NaiveDate>, today: NaiveDate) -> Result<NaiveDate, RuleViolation> {
+    let Some(received) = received_on else {
+        return Err(RuleViolation::new(
+            "result_not_received",
+            "检验结果尚未登记送达（签收日期），暂不能提出异议或复检申请；如已收到，请联系检验机构登记",
+        ));
+    };
+    let deadline = objection_deadline(received);
+    if today > deadline {
+        return Err(RuleViolation::new(
+            "rule18_objection_expired",
+            format!(
+                "异议和复检申请应在收到检验结果之日起15日内提出（规则18）：本结果于{received}收到，申请期限已于{deadline}届满"
+            ),
+        ));
+    }
+    Ok(deadline)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -272,6 +301,18 @@ mod tests {
         assert_eq!(delivery_due(Recipient::OrganisingBureau, d(2025, 10, 28), plan), Some(d(2025, 11, 4)));
         assert_eq!(delivery_due(Recipient::Enterprise, d(2025, 10, 28), plan), plan);
         assert_eq!(delivery_due(Recipient::Producer, d(2025, 10, 28), None), None);
+    }
+
+    #[test]
+    fn an_objection_on_day_15_after_receipt_is_in_time_and_on_day_16_refused_with_the_date() {
+        let received = d(2025, 10, 27);
+        assert_eq!(check_objection_in_time(Some(received), d(2025, 11, 11)), Ok(d(2025, 11, 11)));
+        let e = check_objection_in_time(Some(received), d(2025, 11, 12)).unwrap_err();
+        assert_eq!(e.code, "rule18_objection_expired");
+        assert!(e.message.contains("2025-11-11") && e.message.contains("规则18"), "{}", e.message);
+        // Across a month end and a holiday: calendar days, not working days.
+        assert_eq!(objection_deadline(d(2025, 9, 25)), d(2025, 10, 10));
+        assert_eq!(check_objection_in_time(None, d(2025, 11, 1)).unwrap_err().code, "result_not_received");
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod evidence;
 pub mod handover;
 pub mod implementation_rules;
 pub mod lab;
+pub mod objections;
 pub mod organisations;
 pub mod plans;
 pub mod registry;
@@ -44,6 +45,9 @@ pub struct Services {
     /// Extra folders searched for fonts before the system's.
     pub font_dirs: Vec<PathBuf>,
     renderer: Arc<tokio::sync::OnceCell<choucha_documents::Renderer>>,
+    /// Days added to the calendar date the deadlines of results use (0 in production; tests move
+    /// the date forward to reach day 15 and day 16 of an objection window).
+    day_offset: Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl std::fmt::Debug for Services {
@@ -54,7 +58,18 @@ impl std::fmt::Debug for Services {
 
 impl Services {
     pub fn new(store: Store, data_dir: PathBuf) -> Self {
-        Self { store, data_dir, font_dirs: Vec::new(), renderer: Arc::default() }
+        Self { store, data_dir, font_dirs: Vec::new(), renderer: Arc::default(), day_offset: Arc::default() }
+    }
+
+    /// Today's date in China, as the deadlines of results count it.
+    pub fn today(&self) -> chrono::NaiveDate {
+        let offset = self.day_offset.load(std::sync::atomic::Ordering::Relaxed);
+        (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive() + chrono::Duration::days(offset)
+    }
+
+    /// Moves `today()` forward (or back) by `days`, for every clone of these services (tests).
+    pub fn shift_today(&self, days: i64) {
+        self.day_offset.fetch_add(days, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub fn with_font_dirs(mut self, dirs: Vec<PathBuf>) -> Self {

@@ -24,8 +24,7 @@ use serde_json::json;
 use crate::lab::{ReportContent, Standing, signed_record, standing, today_cn};
 use crate::{Actor, Result, ServiceError, Services, clamp_limit};
 
-/// Days to object or ask for a re-test after receiving the result (产品质量法 art. 15, rule 18).
-pub const OBJECTION_DAYS: u32 = 15;
+pub use choucha_domain::results::OBJECTION_DAYS;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DeliveryView {
@@ -94,7 +93,7 @@ async fn view(s: &Services, r: DeliveryRow) -> Result<DeliveryView> {
         documents: docs,
         copies: r.copies,
         due_on: r.due_on,
-        overdue: r.state == "pending" && r.due_on.is_some_and(|d| d < today_cn()),
+        overdue: r.state == "pending" && r.due_on.is_some_and(|d| d < s.today()),
         state_label: state_label(&r.state).into(),
         state: r.state,
         method: r.method,
@@ -182,7 +181,9 @@ pub async fn of_report(s: &Services, actor: &Actor, report_id: i64) -> Result<Ve
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct DeliveryInput {
-    /// in_person (直接送达) | ems (EMS邮寄)
+    /// in_person (直接送达) | ems (EMS邮寄); may be left out when recording the receipt of a
+    /// delivery already sent by EMS.
+    #[serde(default)]
     pub method: String,
     #[serde(default)]
     pub tracking_no: String,
@@ -234,7 +235,7 @@ pub async fn record_delivery(s: &Services, actor: &Actor, id: i64, input: Delive
         receiver_name: &input.receiver_name,
         has_signature: !signature.is_empty(),
     };
-    let m = rules::check_delivery(&facts, issued_on, today_cn()).map_err(ServiceError::Invalid)?;
+    let m = rules::check_delivery(&facts, issued_on, s.today()).map_err(ServiceError::Invalid)?;
     let state = if facts.received_on.is_some() { "received" } else { "sent" };
     let tx = s.store.begin().await?;
     store::record(
@@ -319,7 +320,7 @@ pub async fn list(s: &Services, actor: &Actor, q: DeliveryQuery) -> Result<Page<
         }
     };
     // Overdue: due before today.
-    let due_by = overdue.then(|| today_cn() - chrono::Duration::days(1));
+    let due_by = overdue.then(|| s.today() - chrono::Duration::days(1));
     let before = q.cursor.as_deref().and_then(|c| c.trim().parse::<i64>().ok());
     let p = store::list(s.store.reader(), scope, states, due_by, before, clamp_limit(q.limit)).await?;
     let mut items = Vec::with_capacity(p.items.len());
@@ -338,6 +339,16 @@ pub async fn result_notice_pdf(
     recipient: Option<&str>,
 ) -> Result<Vec<u8>> {
     let (report, sample) = sample_of_report(s, actor, report_id).await?;
+    render_notice(s, &report, &sample, recipient).await
+}
+
+/// The result notice of `report` (the caller's right to it checked already).
+pub(crate) async fn render_notice(
+    s: &Services,
+    report: &ReportRow,
+    sample: &SampleRow,
+    recipient: Option<&str>,
+) -> Result<Vec<u8>> {
     let Some(report_no) =
         report.report_no.clone().filter(|_| matches!(report.state.as_str(), "approved" | "superseded"))
     else {

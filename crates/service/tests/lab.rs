@@ -833,3 +833,87 @@ async fn an_issued_report_opens_its_deliveries_and_each_is_recorded_by_its_metho
     let pdf = results::result_notice_pdf(s(&w), &w.custodian, r.id, None).await.unwrap();
     assert!(pdf.starts_with(b"%PDF"));
 }
+
+#[tokio::test]
+async fn the_enterprise_sees_only_its_own_results_and_objects_on_day_15_but_not_day_16() {
+    use choucha_service::objections::{self, DecisionInput, ObjectionInput};
+    use choucha_service::results::{self, DeliveryInput};
+    use choucha_service::testing::Fixture;
+    let w = world().await;
+    let bc = accepted(&w).await;
+    enter_all(&w, &bc, 12.5).await;
+    lab::complete_results(s(&w), &w.t1, &bc).await.unwrap();
+    let r = lab::prepare_report(s(&w), &w.t1, &bc, sig()).await.unwrap();
+    lab::review_report(s(&w), &w.a1, r.id, sig()).await.unwrap();
+    lab::approve_report(s(&w), &w.a2, r.id, sig()).await.unwrap();
+    let owner = Fixture::make_user(s(&w), "ent_user", "王站长", &["enterprise"], None, Some(w.uscc.as_str())).await;
+    let other_ent = w.fx.enterprise("大同市平城区另一加油站", "140213", "销售者、加油站", 7).await;
+    let stranger =
+        Fixture::make_user(s(&w), "ent_other", "李经理", &["enterprise"], None, Some(other_ent.uscc.as_str())).await;
+
+    // Not yet received: listed, but no objection yet.
+    let mine = objections::my_results(s(&w), &owner).await.unwrap();
+    assert_eq!(mine.len(), 1);
+    assert!(!mine[0].may_object && mine[0].received_on.is_none());
+    let retest =
+        || ObjectionInput {
+            kind: "retest".into(), items: vec!["硫含量".into()], reason: "对硫含量结果有异议".into()
+        };
+    assert_eq!(code(&objections::file(s(&w), &owner, r.id, retest()).await.unwrap_err()), "result_not_received");
+    // Another enterprise sees nothing of it.
+    assert!(objections::my_results(s(&w), &stranger).await.unwrap().is_empty());
+    assert_eq!(code(&objections::file(s(&w), &stranger, r.id, retest()).await.unwrap_err()), "not_found");
+    assert_eq!(code(&objections::my_report_pdf(s(&w), &stranger, r.id).await.unwrap_err()), "not_found");
+
+    // Received today (by EMS); the window closes 15 days later.
+    let d = results::of_report(s(&w), &w.custodian, r.id).await.unwrap()[0].id;
+    let received = s(&w).today();
+    let ems = DeliveryInput {
+        method: "ems".into(),
+        tracking_no: "1190012345678".into(),
+        sent_on: Some(received),
+        received_on: Some(received),
+        ..Default::default()
+    };
+    results::record_delivery(s(&w), &w.custodian, d, ems).await.unwrap();
+    assert!(objections::my_report_pdf(s(&w), &owner, r.id).await.unwrap().starts_with(b"%PDF"));
+
+    // Day 16: refused with the date the window closed; nothing written.
+    s(&w).shift_today(16);
+    let e = objections::file(s(&w), &owner, r.id, retest()).await.unwrap_err();
+    assert_eq!(code(&e), "rule18_objection_expired");
+    let closed = (received + chrono::Duration::days(15)).to_string();
+    assert!(e.to_string().contains(&closed), "{e}");
+    assert!(objections::my_results(s(&w), &owner).await.unwrap()[0].objections.is_empty());
+
+    // Day 15: accepted; the items must be the report's; one open request at a time.
+    s(&w).shift_today(-1);
+    let bad = ObjectionInput { items: vec!["辛烷值".into()], ..retest() };
+    assert_eq!(code(&objections::file(s(&w), &owner, r.id, bad).await.unwrap_err()), "unknown_item");
+    let o = objections::file(s(&w), &owner, r.id, retest()).await.unwrap();
+    assert_eq!(
+        (o.state.as_str(), o.received_on, o.items.as_slice()),
+        ("pending", received, ["硫含量".to_string()].as_slice())
+    );
+    assert_eq!(code(&objections::file(s(&w), &owner, r.id, retest()).await.unwrap_err()), "objection_open");
+
+    // The organising bureau decides; a rejection needs reasons; others cannot decide.
+    assert_eq!(
+        code(
+            &objections::decide(s(&w), &w.custodian, o.id, DecisionInput { accept: true, reason: String::new() })
+                .await
+                .unwrap_err()
+        ),
+        "not_found"
+    );
+    let reject = DecisionInput { accept: false, reason: String::new() };
+    assert_eq!(code(&objections::decide(s(&w), &w.regulator, o.id, reject).await.unwrap_err()), "required");
+    let pending = objections::of_bureau(s(&w), &w.regulator, Some("pending"), None, None).await.unwrap();
+    assert_eq!(pending.items.len(), 1);
+    let done =
+        objections::decide(s(&w), &w.regulator, o.id, DecisionInput { accept: true, reason: "受理，安排复检".into() })
+            .await
+            .unwrap();
+    assert_eq!(done.state, "accepted");
+    s(&w).shift_today(-15);
+}

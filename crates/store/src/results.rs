@@ -3,7 +3,7 @@
 use chrono::{NaiveDate, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
-use crate::entity::delivery;
+use crate::entity::{delivery, lab_sample, objection, sampling_task};
 use crate::{Page, StoreError, Tx};
 
 pub type DeliveryRow = delivery::Model;
@@ -131,4 +131,122 @@ pub async fn list(
     }
     let items = q.order_by_desc(C::Id).limit(limit + 1).all(db).await?;
     Ok(Page::cut(items, limit, |r| r.id.to_string()))
+}
+
+/// The deliveries to an enterprise (as the sampled unit) of the results of its samples, newest first.
+pub async fn to_enterprise(db: &impl ConnectionTrait, enterprise_id: i64) -> Result<Vec<DeliveryRow>, StoreError> {
+    let tasks: Vec<i64> = sampling_task::Entity::find()
+        .select_only()
+        .column(sampling_task::Column::Id)
+        .filter(sampling_task::Column::EnterpriseId.eq(enterprise_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut samples = Vec::new();
+    for chunk in tasks.chunks(5000) {
+        let ids: Vec<i64> = lab_sample::Entity::find()
+            .select_only()
+            .column(lab_sample::Column::Id)
+            .filter(lab_sample::Column::TaskId.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        samples.extend(ids);
+    }
+    let mut out = Vec::new();
+    for chunk in samples.chunks(5000) {
+        out.extend(
+            delivery::Entity::find()
+                .filter(delivery::Column::SampleId.is_in(chunk.iter().copied()))
+                .filter(delivery::Column::Recipient.eq("enterprise"))
+                .all(db)
+                .await?,
+        );
+    }
+    out.sort_by_key(|d| std::cmp::Reverse(d.id));
+    Ok(out)
+}
+
+pub type ObjectionRow = objection::Model;
+
+#[derive(Debug, Clone, Default)]
+pub struct NewObjection {
+    pub report_id: i64,
+    pub sample_id: i64,
+    pub enterprise_id: i64,
+    pub organising_org_id: i64,
+    pub kind: String,
+    pub items: String,
+    pub reason: String,
+    pub received_on: NaiveDate,
+    pub filed_on: NaiveDate,
+    pub filed_by: i64,
+}
+
+pub async fn insert_objection(tx: &Tx, o: NewObjection) -> Result<ObjectionRow, StoreError> {
+    Ok(objection::ActiveModel {
+        report_id: Set(o.report_id),
+        sample_id: Set(o.sample_id),
+        enterprise_id: Set(o.enterprise_id),
+        organising_org_id: Set(o.organising_org_id),
+        kind: Set(o.kind),
+        items: Set(o.items),
+        reason: Set(o.reason),
+        received_on: Set(o.received_on),
+        filed_on: Set(o.filed_on),
+        filed_by: Set(o.filed_by),
+        state: Set("pending".into()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&**tx)
+    .await?)
+}
+
+pub async fn get_objection(db: &impl ConnectionTrait, id: i64) -> Result<ObjectionRow, StoreError> {
+    objection::Entity::find_by_id(id).one(db).await?.ok_or(StoreError::NotFound)
+}
+
+/// A report's objections, oldest first.
+pub async fn objections_of_report(db: &impl ConnectionTrait, report_id: i64) -> Result<Vec<ObjectionRow>, StoreError> {
+    Ok(objection::Entity::find()
+        .filter(objection::Column::ReportId.eq(report_id))
+        .order_by_asc(objection::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// A bureau's objections in a state (all when `None`), newest first.
+pub async fn objections_of_bureau(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    state: Option<&str>,
+    before: Option<i64>,
+    limit: u64,
+) -> Result<Page<ObjectionRow>, StoreError> {
+    use objection::Column as C;
+    let mut q = objection::Entity::find().filter(C::OrganisingOrgId.eq(org_id));
+    if let Some(st) = state {
+        q = q.filter(C::State.eq(st));
+    }
+    if let Some(b) = before {
+        q = q.filter(C::Id.lt(b));
+    }
+    let items = q.order_by_desc(C::Id).limit(limit + 1).all(db).await?;
+    Ok(Page::cut(items, limit, |r| r.id.to_string()))
+}
+
+/// The bureau's decision on a pending objection.
+pub async fn decide_objection(tx: &Tx, id: i64, state: &str, by: i64, reason: &str) -> Result<(), StoreError> {
+    use objection::Column as C;
+    let r = objection::Entity::update_many()
+        .col_expr(C::State, state.into())
+        .col_expr(C::DecidedBy, Some(by).into())
+        .col_expr(C::DecidedAt, Some(Utc::now()).into())
+        .col_expr(C::DecisionReason, reason.into())
+        .filter(C::Id.eq(id))
+        .filter(C::State.eq("pending"))
+        .exec(&**tx)
+        .await?;
+    if r.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }
 }

@@ -214,6 +214,48 @@ async fn a_tester_never_sees_the_enterprise_in_any_answer_and_the_report_is_sign
     assert_eq!(open["items"].as_array().unwrap().len(), 2, "{open}");
     let (_, page) = srv.browser("lab_keeper").await.get("/results").await;
     assert!(page.contains("已寄出，待签收") && page.contains("1190012345678") && page.contains(ENTERPRISE), "{page}");
+
+    // Received today: the enterprise sees only its own result and may ask for a re-test (rule 18).
+    let (st, d) = keeper.post(&format!("/api/v1/deliveries/{id}"), json!({"received_on": today})).await;
+    assert_eq!((st, d["state"].as_str()), (StatusCode::OK, Some("received")), "{d}");
+    let s = &srv.fx.services;
+    choucha_service::testing::Fixture::make_user(s, "ent_user", "王站长", &["enterprise"], None, Some(uscc.as_str()))
+        .await;
+    let other = srv.fx.enterprise("大同市平城区另一加油站", "140213", "销售者、加油站", 9).await;
+    choucha_service::testing::Fixture::make_user(
+        s,
+        "ent_other",
+        "李经理",
+        &["enterprise"],
+        None,
+        Some(other.uscc.as_str()),
+    )
+    .await;
+    let owner = srv.api("ent_user").await;
+    let (_, mine) = owner.get("/api/v1/my/results").await;
+    assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
+    assert_eq!(mine[0]["may_object"], true);
+    let stranger = srv.api("ent_other").await;
+    let (_, theirs) = stranger.get("/api/v1/my/results").await;
+    assert_eq!(theirs, json!([]));
+    let retest = json!({"kind": "retest", "items": ["硫含量"], "reason": "对硫含量结果有异议"});
+    let (st, _) = stranger.post(&format!("/api/v1/my/results/{rid}/objections"), retest.clone()).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, o) = owner.post(&format!("/api/v1/my/results/{rid}/objections"), retest).await;
+    assert_eq!(st, StatusCode::CREATED, "{o}");
+    let (_, page) = srv.browser("ent_user").await.get("/my/results").await;
+    assert!(page.contains("复检申请") && page.contains("待组织抽查的部门处理"), "{page}");
+    let (_, page) = srv.browser("ent_other").await.get("/my/results").await;
+    assert!(!page.contains(issued["report_no"].as_str().unwrap()), "another enterprise's page");
+    let reg = srv.api("dt_reg").await;
+    let (_, list) = reg.get("/api/v1/objections?state=pending").await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+    let oid = o["id"].as_i64().unwrap();
+    let (st, b) = reg.post(&format!("/api/v1/objections/{oid}/decision"), json!({"accept": false})).await;
+    assert_eq!((st, b["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("reason")));
+    let (st, b) =
+        reg.post(&format!("/api/v1/objections/{oid}/decision"), json!({"accept": true, "reason": "受理"})).await;
+    assert_eq!((st, b["state"].as_str()), (StatusCode::OK, Some("accepted")));
 }
 
 #[tokio::test]

@@ -17,6 +17,7 @@ pub mod lab_report;
 pub mod lab_result;
 pub mod lab_sample;
 pub mod lab_screening;
+pub mod objection;
 pub mod organisation;
 pub mod plan;
 pub mod plan_amendment;

@@ -13,6 +13,7 @@ mod m0007_handover;
 mod m0008_perf;
 mod m0009_report_signoff;
 mod m0011_deliveries;
+mod m0012_objections;
 
 /// A plain index over `cols` of `table`.
 fn idx(name: &str, table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_perf::Migration),
             Box::new(m0009_report_signoff::Migration),
             Box::new(m0011_deliveries::Migration),
+            Box::new(m0012_objections::Migration),
         ]
     }
 }

@@ -3,7 +3,9 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::Response;
+use choucha_service::objections::{self, DecisionInput, ObjectionInput, ObjectionView, OwnResult};
 use choucha_service::results::{self, DeliveryInput, DeliveryQuery, DeliveryView};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -20,6 +22,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list))
         .routes(routes!(record))
         .routes(routes!(result_notice))
+        .routes(routes!(my_results))
+        .routes(routes!(file_objection))
+        .routes(routes!(bureau_objections))
+        .routes(routes!(decide_objection))
 }
 
 /// Who must receive an issued report, what, by when, and how it was delivered (the custodian of the
@@ -78,4 +84,62 @@ async fn result_notice(
 ) -> ApiResult<Response> {
     let pdf = results::result_notice_pdf(&st.services, &a, id, q.to.as_deref()).await?;
     Ok(pdf_response(pdf, &format!("result-notice-{id}.pdf")))
+}
+
+// ---- The enterprise's results and objections (rule 18) ----------------------------------------
+
+/// The enterprise user's own issued results, with the objection deadline and its requests.
+#[utoipa::path(get, path = "/api/v1/my/results", tag = "results", security(("bearer" = [])),
+    responses((status = 200, body = Vec<OwnResult>), (status = 403, body = ErrorBody)))]
+async fn my_results(State(st): State<AppState>, ApiActor(a): ApiActor) -> ApiResult<Json<Vec<OwnResult>>> {
+    Ok(Json(objections::my_results(&st.services, &a).await?))
+}
+
+/// File an objection or a re-test request on an own result, within 15 days of its receipt; a late
+/// one is refused (409 `rule18_objection_expired`) with the day the window closed.
+#[utoipa::path(post, path = "/api/v1/my/results/{report_id}/objections", tag = "results", request_body = ObjectionInput, security(("bearer" = [])),
+    responses((status = 201, body = ObjectionView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn file_objection(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(report_id): Path<i64>,
+    ApiJson(i): ApiJson<ObjectionInput>,
+) -> ApiResult<(StatusCode, Json<ObjectionView>)> {
+    Ok((StatusCode::CREATED, Json(objections::file(&st.services, &a, report_id, i).await?)))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct ObjectionQuery {
+    /// pending | accepted | rejected (all when absent)
+    #[serde(default)]
+    pub state: Option<String>,
+    #[serde(default)]
+    pub cursor: Option<String>,
+    #[serde(default)]
+    pub limit: Option<u64>,
+}
+
+/// The organising bureau's objections and re-test requests.
+#[utoipa::path(get, path = "/api/v1/objections", tag = "results", params(ObjectionQuery), security(("bearer" = [])),
+    responses((status = 200, body = Paged<ObjectionView>), (status = 403, body = ErrorBody)))]
+async fn bureau_objections(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiQuery(q): ApiQuery<ObjectionQuery>,
+) -> ApiResult<Json<Paged<ObjectionView>>> {
+    let before = q.cursor.as_deref().and_then(|c| c.parse().ok());
+    let p = objections::of_bureau(&st.services, &a, q.state.as_deref(), before, q.limit).await?;
+    Ok(Json(Paged { items: p.items, next: p.next }))
+}
+
+/// The organising bureau accepts or rejects (with reasons) an objection or re-test request.
+#[utoipa::path(post, path = "/api/v1/objections/{id}/decision", tag = "results", request_body = DecisionInput, security(("bearer" = [])),
+    responses((status = 200, body = ObjectionView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn decide_objection(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(i): ApiJson<DecisionInput>,
+) -> ApiResult<Json<ObjectionView>> {
+    Ok(Json(objections::decide(&st.services, &a, id, i).await?))
 }

@@ -71,6 +71,7 @@ fn kind_label(kind: &str) -> &'static str {
         "refusal" => "拒检待认定",
         "backup_request" => "备用样品封存申请",
         "not_sampled" => "未抽样",
+        "objection" => "异议/复检申请",
         _ => "通知",
     }
 }

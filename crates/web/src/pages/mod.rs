@@ -100,6 +100,9 @@ pub fn nav_for(actor: &Actor) -> Vec<NavItem> {
     if results::has_results(actor) {
         nav.push(NavItem { key: "results", href: "/results", label: "结果送达" });
     }
+    if actor.has(Role::Enterprise) && actor.enterprise_id.is_some() {
+        nav.push(NavItem { key: "my_results", href: "/my/results", label: "检验结果" });
+    }
     nav.push(NavItem { key: "calendar", href: "/calendar", label: "工作日历" });
     if actor.can(Permission::ManageUsers) {
         nav.push(NavItem { key: "users", href: "/admin/users", label: "用户管理" });

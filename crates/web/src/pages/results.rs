@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use choucha_domain::role::Role;
 use choucha_service::Actor;
+use choucha_service::objections::{self, DecisionInput, ObjectionInput, ObjectionView, OwnResult};
 use choucha_service::results::{self, DeliveryInput, DeliveryQuery, DeliveryView};
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -29,6 +30,11 @@ pub fn router() -> Router<AppState> {
         .route("/results", get(list))
         .route("/results/{id}", post(record))
         .route("/results/reports/{id}/result-notice.pdf", get(notice_pdf))
+        .route("/results/objections/{id}/decision", post(decide))
+        .route("/my/results", get(mine))
+        .route("/my/results/{id}/objections", post(object))
+        .route("/my/results/{id}/report.pdf", get(my_report))
+        .route("/my/results/{id}/result-notice.pdf", get(my_notice))
 }
 
 /// Who has the 结果送达 page: custodians and bureau staff.
@@ -55,6 +61,8 @@ pub struct ListPage {
     pub filter: String,
     pub today: String,
     pub next_href: Option<String>,
+    /// Objections and re-test requests awaiting the bureau (regulators).
+    pub objections: Vec<ObjectionView>,
 }
 
 async fn list(
@@ -72,6 +80,11 @@ async fn list(
     )
     .await?;
     let filter = if overdue { "overdue".to_string() } else { state.clone() };
+    let objections = if a.has(Role::Regulator) && a.org_id.is_some() {
+        objections::of_bureau(&st.services, &a, Some("pending"), None, Some(100)).await?.items
+    } else {
+        Vec::new()
+    };
     Ok(ListPage {
         next_href: p.next.map(|c| {
             format!(
@@ -84,6 +97,7 @@ async fn list(
             )
         }),
         items: p.items,
+        objections,
         filter,
         today: choucha_service::lab::today_cn().to_string(),
         chrome: chrome(&session, Some(&a), "results").await,
@@ -165,5 +179,93 @@ async fn notice_pdf(
 ) -> PageResult<Response> {
     let id = id_of(&id, "检验报告")?;
     let pdf = results::result_notice_pdf(&st.services, &a, id, q.to.as_deref()).await?;
+    Ok(crate::api::lab::pdf_response(pdf, &format!("result-notice-{id}.pdf")))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DecisionForm {
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn decide(
+    State(st): State<AppState>,
+    session: Session,
+    PageActor(a): PageActor,
+    Path(id): Path<String>,
+    PageForm(f): PageForm<DecisionForm>,
+) -> PageResult<Response> {
+    let id = id_of(&id, "申请")?;
+    let input = DecisionInput { accept: f.decision == "accept", reason: f.reason };
+    match objections::decide(&st.services, &a, id, input).await {
+        Ok(o) => {
+            set_flash(&session, &format!("{}：{}", o.kind_label, o.state_label)).await;
+            Ok(Redirect::to("/results").into_response())
+        }
+        Err(e) => back_or_error(&session, e, "/results").await,
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "results/mine.html")]
+pub struct MinePage {
+    pub chrome: Chrome,
+    pub results: Vec<OwnResult>,
+    pub today: String,
+}
+
+/// The enterprise's own results (only its own: the service finds them by the user's enterprise).
+async fn mine(State(st): State<AppState>, session: Session, PageActor(a): PageActor) -> PageResult<MinePage> {
+    let results = objections::my_results(&st.services, &a).await?;
+    Ok(MinePage {
+        results,
+        today: st.services.today().to_string(),
+        chrome: chrome(&session, Some(&a), "my_results").await,
+    })
+}
+
+/// The objection form: `kind`, one `items` field per ticked item, `reason`.
+async fn object(
+    State(st): State<AppState>,
+    session: Session,
+    PageActor(a): PageActor,
+    Path(id): Path<String>,
+    PageForm(pairs): PageForm<Vec<(String, String)>>,
+) -> PageResult<Response> {
+    let id = id_of(&id, "检验报告")?;
+    let value = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let input = ObjectionInput {
+        kind: value("kind"),
+        items: pairs.iter().filter(|(n, _)| n == "items").map(|(_, v)| v.clone()).collect(),
+        reason: value("reason"),
+    };
+    match objections::file(&st.services, &a, id, input).await {
+        Ok(o) => {
+            set_flash(&session, &format!("已提交{}，{}", o.kind_label, o.state_label)).await;
+            Ok(Redirect::to("/my/results").into_response())
+        }
+        Err(e) => back_or_error(&session, e, "/my/results").await,
+    }
+}
+
+async fn my_report(
+    State(st): State<AppState>,
+    PageActor(a): PageActor,
+    Path(id): Path<String>,
+) -> PageResult<Response> {
+    let id = id_of(&id, "检验报告")?;
+    let pdf = objections::my_report_pdf(&st.services, &a, id).await?;
+    Ok(crate::api::lab::pdf_response(pdf, &format!("report-{id}.pdf")))
+}
+
+async fn my_notice(
+    State(st): State<AppState>,
+    PageActor(a): PageActor,
+    Path(id): Path<String>,
+) -> PageResult<Response> {
+    let id = id_of(&id, "检验报告")?;
+    let pdf = objections::my_result_notice_pdf(&st.services, &a, id).await?;
     Ok(crate::api::lab::pdf_response(pdf, &format!("result-notice-{id}.pdf")))
 }

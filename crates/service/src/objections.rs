@@ -1,0 +1,316 @@
+//! The enterprise's results and its objections (rule 18). An enterprise user (bound to one
+//! enterprise by its USCC) sees only the issued reports of its own samples, with the result notice
+//! and the report, and files an objection or a re-test request within 15 days of the recorded
+//! receipt of the result; a late one is refused with the day the window closed. The organising
+//! bureau accepts or rejects each request with its reasons.
+
+use choucha_domain::RuleViolation;
+use choucha_domain::results::{check_objection_in_time, objection_deadline};
+use choucha_domain::role::Role;
+use choucha_store::audit::{self, AuditEntry};
+use choucha_store::lab::{self as store_lab, ReportRow, SampleRow};
+use choucha_store::results::{self as store, NewObjection, ObjectionRow};
+use choucha_store::{Page, draws as store_draws, plans as store_plans};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::lab::ReportContent;
+use crate::{Actor, Result, ServiceError, Services, clamp_limit};
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ObjectionView {
+    pub id: i64,
+    pub report_id: i64,
+    pub report_no: String,
+    pub product: String,
+    /// objection | retest
+    pub kind: String,
+    pub kind_label: String,
+    pub items: Vec<String>,
+    pub reason: String,
+    pub received_on: NaiveDate,
+    pub filed_on: NaiveDate,
+    /// pending | accepted | rejected
+    pub state: String,
+    pub state_label: String,
+    pub decision_reason: String,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+fn kind_label(k: &str) -> &'static str {
+    if k == "retest" { "复检申请" } else { "异议" }
+}
+
+fn state_label(s: &str) -> &'static str {
+    match s {
+        "pending" => "待组织抽查的部门处理",
+        "accepted" => "已受理",
+        "rejected" => "不予受理",
+        _ => "",
+    }
+}
+
+async fn view(s: &Services, o: ObjectionRow) -> Result<ObjectionView> {
+    let report = store_lab::get_report(s.store.reader(), o.report_id).await?;
+    let content: ReportContent = serde_json::from_str(&report.content_json).map_err(ServiceError::internal)?;
+    Ok(ObjectionView {
+        id: o.id,
+        report_id: o.report_id,
+        report_no: report.report_no.unwrap_or_default(),
+        product: content.product,
+        kind_label: kind_label(&o.kind).into(),
+        kind: o.kind,
+        items: o.items.lines().map(str::to_string).filter(|l| !l.is_empty()).collect(),
+        reason: o.reason,
+        received_on: o.received_on,
+        filed_on: o.filed_on,
+        state_label: state_label(&o.state).into(),
+        state: o.state,
+        decision_reason: o.decision_reason,
+        decided_at: o.decided_at,
+    })
+}
+
+/// One issued result of the enterprise's own samples.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OwnResult {
+    pub report_id: i64,
+    pub report_no: String,
+    pub product: String,
+    pub qualified: bool,
+    pub conclusion: String,
+    /// The items of the report (objections name some of them).
+    pub items: Vec<String>,
+    pub received_on: Option<NaiveDate>,
+    /// The last day to object or ask for a re-test (15 days after receipt).
+    pub objection_deadline: Option<NaiveDate>,
+    pub may_object: bool,
+    pub objections: Vec<ObjectionView>,
+}
+
+fn own_enterprise(actor: &Actor) -> Result<i64> {
+    match actor.enterprise_id {
+        Some(e) if actor.has(Role::Enterprise) => Ok(e),
+        _ => Err(ServiceError::Forbidden("只有绑定了企业的企业用户可以查看本企业的检验结果".into())),
+    }
+}
+
+/// The enterprise's own issued results, newest first.
+pub async fn my_results(s: &Services, actor: &Actor) -> Result<Vec<OwnResult>> {
+    let enterprise = own_enterprise(actor)?;
+    let db = s.store.reader();
+    let today = s.today();
+    let mut out = Vec::new();
+    for d in store::to_enterprise(db, enterprise).await? {
+        let report = store_lab::get_report(db, d.report_id).await?;
+        let content: ReportContent = serde_json::from_str(&report.content_json).map_err(ServiceError::internal)?;
+        let mut objections = Vec::new();
+        for o in store::objections_of_report(db, report.id).await? {
+            objections.push(view(s, o).await?);
+        }
+        let deadline = d.received_on.map(objection_deadline);
+        out.push(OwnResult {
+            report_id: report.id,
+            report_no: report.report_no.clone().unwrap_or_default(),
+            product: content.product,
+            qualified: content.qualified,
+            conclusion: content.conclusion,
+            items: content.items.iter().map(|i| i.name.clone()).collect(),
+            received_on: d.received_on,
+            objection_deadline: deadline,
+            may_object: deadline.is_some_and(|dl| today <= dl)
+                && report.state == "approved"
+                && !objections.iter().any(|o| o.state == "pending"),
+            objections,
+        });
+    }
+    Ok(out)
+}
+
+/// A report of the enterprise's own samples (issued), or not found.
+async fn own_report(s: &Services, actor: &Actor, report_id: i64) -> Result<(ReportRow, SampleRow, i64)> {
+    let enterprise = own_enterprise(actor)?;
+    let db = s.store.reader();
+    let report = store_lab::get_report(db, report_id).await.map_err(|_| ServiceError::NotFound("检验报告"))?;
+    let sample = store_lab::get_sample(db, report.sample_id).await?;
+    let task = store_draws::get_task(db, sample.task_id).await?;
+    if task.enterprise_id != enterprise || !matches!(report.state.as_str(), "approved" | "superseded") {
+        return Err(ServiceError::NotFound("检验报告"));
+    }
+    Ok((report, sample, enterprise))
+}
+
+/// The issued report's stored PDF, for the enterprise it is about.
+pub async fn my_report_pdf(s: &Services, actor: &Actor, report_id: i64) -> Result<Vec<u8>> {
+    own_report(s, actor, report_id).await?;
+    let path = crate::lab::report_file(s, report_id).await?;
+    tokio::fs::read(&path).await.map_err(ServiceError::internal)
+}
+
+/// The result notice addressed to the enterprise, for the enterprise.
+pub async fn my_result_notice_pdf(s: &Services, actor: &Actor, report_id: i64) -> Result<Vec<u8>> {
+    let (report, sample, _) = own_report(s, actor, report_id).await?;
+    crate::results::render_notice(s, &report, &sample, Some("enterprise")).await
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct ObjectionInput {
+    /// objection (异议) | retest (复检申请)
+    pub kind: String,
+    /// The test items objected to (names from the report); at least one.
+    #[serde(default)]
+    pub items: Vec<String>,
+    pub reason: String,
+}
+
+/// The enterprise files an objection or a re-test request on one of its results, within 15 days of
+/// the recorded receipt (rule 18). One open request at a time.
+pub async fn file(s: &Services, actor: &Actor, report_id: i64, input: ObjectionInput) -> Result<ObjectionView> {
+    let (report, sample, enterprise) = own_report(s, actor, report_id).await?;
+    if report.state != "approved" {
+        return Err(ServiceError::Rule(RuleViolation::new("report_state", "该报告已被更正报告替代，请对现行报告提出")));
+    }
+    let db = s.store.reader();
+    let delivery = store::of_report(db, report.id).await?.into_iter().find(|d| d.recipient == "enterprise");
+    let received = delivery.and_then(|d| d.received_on);
+    let today = s.today();
+    check_objection_in_time(received, today).map_err(ServiceError::Rule)?;
+    let content: ReportContent = serde_json::from_str(&report.content_json).map_err(ServiceError::internal)?;
+    let mut errs = Vec::new();
+    let kind = input.kind.trim();
+    if !matches!(kind, "objection" | "retest") {
+        errs.push(
+            RuleViolation::new("invalid_kind", "申请类型应为异议（objection）或复检申请（retest）").on_field("kind"),
+        );
+    }
+    let items: Vec<String> = input.items.iter().map(|i| i.trim().to_string()).filter(|i| !i.is_empty()).collect();
+    if items.is_empty() {
+        errs.push(RuleViolation::new("required", "请选择有异议的检验项目").on_field("items"));
+    }
+    for i in &items {
+        if !content.items.iter().any(|x| &x.name == i) {
+            errs.push(RuleViolation::new("unknown_item", format!("报告中没有检验项目“{i}”")).on_field("items"));
+        }
+    }
+    if input.reason.trim().is_empty() {
+        errs.push(RuleViolation::new("required", "请说明异议或复检的理由").on_field("reason"));
+    }
+    if !errs.is_empty() {
+        return Err(ServiceError::Invalid(errs));
+    }
+    if store::objections_of_report(db, report.id).await?.iter().any(|o| o.state == "pending") {
+        return Err(ServiceError::Rule(RuleViolation::new("objection_open", "该结果已有待处理的申请")));
+    }
+    let plan = store_plans::get_plan(db, sample.plan_id).await?;
+    let tx = s.store.begin().await?;
+    let row = store::insert_objection(
+        &tx,
+        NewObjection {
+            report_id: report.id,
+            sample_id: sample.id,
+            enterprise_id: enterprise,
+            organising_org_id: plan.organising_org_id,
+            kind: kind.into(),
+            items: items.join("\n"),
+            reason: input.reason.trim().into(),
+            received_on: received.unwrap_or(today),
+            filed_on: today,
+            filed_by: actor.user_id,
+        },
+    )
+    .await?;
+    choucha_store::sampling::insert_inbox(
+        &tx,
+        plan.organising_org_id,
+        "objection",
+        &format!("{}：{}（报告{}）", kind_label(kind), content.product, report.report_no.clone().unwrap_or_default()),
+        "objection",
+        row.id,
+    )
+    .await?;
+    audit::append(
+        &tx,
+        &actor.audit_actor(),
+        AuditEntry::new(
+            "objection.file",
+            "objection",
+            row.id,
+            json!(null),
+            json!({"report_id": report.id, "kind": kind, "items": items, "filed_on": today, "received_on": received}),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    view(s, row).await
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct DecisionInput {
+    pub accept: bool,
+    /// Required when rejecting; shown to the enterprise.
+    #[serde(default)]
+    pub reason: String,
+}
+
+fn require_bureau(actor: &Actor, o: &ObjectionRow) -> Result<()> {
+    if actor.has(Role::Admin) || (actor.has(Role::Regulator) && actor.org_id == Some(o.organising_org_id)) {
+        Ok(())
+    } else {
+        Err(ServiceError::NotFound("申请"))
+    }
+}
+
+/// The organising bureau accepts or rejects an objection or re-test request, with its reasons.
+pub async fn decide(s: &Services, actor: &Actor, id: i64, input: DecisionInput) -> Result<ObjectionView> {
+    let o = store::get_objection(s.store.reader(), id).await.map_err(|_| ServiceError::NotFound("申请"))?;
+    require_bureau(actor, &o)?;
+    if o.state != "pending" {
+        return Err(ServiceError::Rule(RuleViolation::new("already_decided", "该申请已处理")));
+    }
+    let reason = input.reason.trim();
+    if !input.accept && reason.is_empty() {
+        return Err(ServiceError::invalid(RuleViolation::new("required", "不予受理须说明理由").on_field("reason")));
+    }
+    let state = if input.accept { "accepted" } else { "rejected" };
+    let tx = s.store.begin().await?;
+    store::decide_objection(&tx, id, state, actor.user_id, reason).await.map_err(|e| match e {
+        choucha_store::StoreError::Conflict => {
+            ServiceError::Rule(RuleViolation::new("already_decided", "该申请已处理"))
+        }
+        other => other.into(),
+    })?;
+    audit::append(
+        &tx,
+        &actor.audit_actor(),
+        AuditEntry::new(
+            "objection.decide",
+            "objection",
+            id,
+            json!({"state": "pending"}),
+            json!({"state": state, "reason": reason}),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    view(s, store::get_objection(s.store.reader(), id).await?).await
+}
+
+/// The bureau's objections (`state` pending | accepted | rejected, all when absent), newest first.
+pub async fn of_bureau(
+    s: &Services,
+    actor: &Actor,
+    state: Option<&str>,
+    before: Option<i64>,
+    limit: Option<u64>,
+) -> Result<Page<ObjectionView>> {
+    let Some(org) = actor.org_id.filter(|_| actor.has(Role::Regulator)) else {
+        return Err(ServiceError::forbidden());
+    };
+    let p = store::objections_of_bureau(s.store.reader(), org, state, before, clamp_limit(limit)).await?;
+    let mut items = Vec::with_capacity(p.items.len());
+    for o in p.items {
+        items.push(view(s, o).await?);
+    }
+    Ok(Page { items, next: p.next })
+}

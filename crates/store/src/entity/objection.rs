@@ -1,0 +1,28 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
+#[sea_orm(table_name = "objections")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub report_id: i64,
+    pub sample_id: i64,
+    pub enterprise_id: i64,
+    pub organising_org_id: i64,
+    pub kind: String,
+    pub items: String,
+    pub reason: String,
+    pub received_on: Date,
+    pub filed_on: Date,
+    pub filed_by: i64,
+    pub state: String,
+    pub decision_reason: String,
+    pub decided_by: Option<i64>,
+    pub decided_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
