@@ -762,7 +762,8 @@ pub async fn run(settings: &Settings, args: DataArgs) -> anyhow::Result<ExitCode
     services.store.close().await?;
     println!(
         "基准数据已生成（种子“{}”，基准日 {as_of}，用时 {:.1} 秒）：企业 {} 家，抽样人员 {} 个，计划 {} 个（条目 {} 个），\
-         抽样任务 {} 个，抽样单 {} 份，签字 {} 个，拒检/问题 {} 条，流转记录 {} 条。",
+         抽样任务 {} 个，抽样单 {} 份，签字 {} 个，拒检/问题 {} 条，流转记录 {} 条，\
+         实验室样品 {} 个（检验结果 {} 条，检验报告 {} 份）。",
         args.seed,
         started.elapsed().as_secs_f64(),
         counts.enterprises,
@@ -773,7 +774,10 @@ pub async fn run(settings: &Settings, args: DataArgs) -> anyhow::Result<ExitCode
         counts.records,
         counts.signatures,
         counts.outcomes,
-        counts.custody_events
+        counts.custody_events,
+        counts.lab_samples,
+        counts.lab_results,
+        counts.lab_reports
     );
     Ok(ExitCode::SUCCESS)
 }
