@@ -1,6 +1,7 @@
 //! `choucha bench-data` as an operator runs it, with small numbers: the same seed gives the same
 //! deployment, another seed another; every generated USCC is valid; samples exist in every state with
-//! their records, signatures and custody events; the audit chain verifies after the load; a second
+//! their records, signatures and custody events, and the laboratory side (unique blind codes, results,
+//! reports); the audit chain verifies after the load; a second
 //! load into the same database is refused. On SQLite, and on PostgreSQL when
 //! `CHOUCHA_TEST_DATABASE_URL` is set. (No timing here: `choucha bench` is run by hand.)
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
@@ -9,6 +10,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use choucha_domain::lab::BlindCode;
 use choucha_domain::sampling::TaskState;
 use choucha_domain::uscc::Uscc;
 use choucha_store::Store;
@@ -147,6 +149,50 @@ async fn check_deployment(url: &str, data_dir: &str) {
         .await,
         0
     );
+    // The laboratory side: samples of sampled tasks only, unique valid blind codes for all but the
+    // rejected ones, their received/stored custody events, an issued report for each reported one.
+    let generated = "JOIN plans p ON p.id = s.plan_id WHERE p.doc_no LIKE '基准数据%'";
+    let labs = count(url, &format!("SELECT COUNT(*) FROM lab_samples s {generated}")).await;
+    assert!(labs > 0, "no laboratory samples");
+    assert_eq!(
+        count(url, &format!("SELECT COUNT(*) FROM lab_samples s JOIN sampling_tasks t ON t.id = s.task_id {generated} AND t.state <> 'sampled'"))
+            .await,
+        0
+    );
+    let rejected =
+        count(url, &format!("SELECT COUNT(*) FROM lab_samples s {generated} AND s.state = 'rejected'")).await;
+    let codes =
+        texts(url, &format!("SELECT s.blind_code FROM lab_samples s {generated} AND s.blind_code IS NOT NULL")).await;
+    assert_eq!(codes.len() as i64, labs - rejected, "a blind code for every accepted sample");
+    let distinct: std::collections::HashSet<&String> = codes.iter().collect();
+    assert_eq!(distinct.len(), codes.len(), "blind codes are unique");
+    for c in &codes {
+        BlindCode::parse(c).unwrap_or_else(|v| panic!("invalid blind code {c}: {v:?}"));
+    }
+    for kind in ["received", "stored"] {
+        assert_eq!(
+            count(url, &format!("SELECT COUNT(*) FROM custody_events e JOIN lab_samples s ON s.task_id = e.task_id {generated} AND e.kind = '{kind}'"))
+                .await,
+            labs - rejected,
+            "{kind} custody events"
+        );
+    }
+    for state in ["accepted", "testing", "tested", "reported"] {
+        assert!(
+            count(url, &format!("SELECT COUNT(*) FROM lab_samples s {generated} AND s.state = '{state}'")).await > 0,
+            "no laboratory sample {state}"
+        );
+    }
+    assert_eq!(
+        count(url, &format!("SELECT COUNT(*) FROM lab_reports r JOIN lab_samples s ON s.id = r.sample_id {generated} AND r.state = 'approved' AND r.report_no IS NOT NULL")).await,
+        count(url, &format!("SELECT COUNT(*) FROM lab_samples s {generated} AND s.state = 'reported'")).await,
+        "an issued report for every reported sample"
+    );
+    assert_eq!(
+        count(url, &format!("SELECT COUNT(*) FROM lab_results x JOIN lab_samples s ON s.id = x.sample_id {generated} AND s.state IN ('tested', 'reported')")).await,
+        count(url, &format!("SELECT COUNT(*) FROM lab_samples s {generated} AND s.state IN ('tested', 'reported')")).await,
+        "results of every tested sample"
+    );
     // One audit record for the load, and the chain verifies.
     assert_eq!(count(url, "SELECT COUNT(*) FROM audit_log WHERE action = 'bench_data.load'").await, 1);
     let v = choucha(&["audit", "verify", "--database-url", url, "--data-dir", data_dir]);
@@ -155,6 +201,20 @@ async fn check_deployment(url: &str, data_dir: &str) {
     let again = generate(url, data_dir, "other");
     assert!(!again.status.success(), "a second load must be refused");
     assert_eq!(count(url, "SELECT COUNT(*) FROM sampling_tasks").await, 3000 + demo_tasks(url).await);
+}
+
+async fn texts(url: &str, sql: &str) -> Vec<String> {
+    let store = Store::connect(url).await.expect("connect");
+    let rows = store
+        .reader()
+        .query_all_raw(Statement::from_string(store.backend(), sql.to_string()))
+        .await
+        .expect(sql)
+        .into_iter()
+        .map(|r| r.try_get_by_index::<String>(0).expect("text"))
+        .collect();
+    store.close().await.expect("close");
+    rows
 }
 
 async fn demo_members(url: &str) -> i64 {

@@ -727,19 +727,58 @@ pub(crate) async fn entry_of_task(s: &Services, task: &TaskRow, now: DateTime<Ut
     }
     let db = s.store.reader();
     let versions = store_sampling::records_of_task(db, task.id).await?;
+    let arrival = match versions.is_empty() {
+        true => store::arrival_of(db, task.id).await?,
+        false => None,
+    };
+    Ok(entry_from(&versions, arrival.as_ref(), now))
+}
+
+/// The rule 16 status of a page of tasks in two queries (their records, their arrivals), by task id;
+/// the same as `entry_of_task` of each.
+pub(crate) async fn entries_of_tasks(
+    s: &Services,
+    tasks: &[TaskRow],
+    now: DateTime<Utc>,
+) -> Result<BTreeMap<i64, EntryStatus>> {
+    let ids: Vec<i64> =
+        tasks.iter().filter(|t| matches!(t.state.as_str(), "in_progress" | "sampled")).map(|t| t.id).collect();
+    if ids.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let db = s.store.reader();
+    let mut versions: BTreeMap<i64, Vec<RecordRow>> = BTreeMap::new();
+    for r in store_sampling::records_of_tasks(db, &ids).await? {
+        versions.entry(r.task_id).or_default().push(r);
+    }
+    let without: Vec<i64> = ids.iter().copied().filter(|t| !versions.contains_key(t)).collect();
+    let arrivals: BTreeMap<i64, store::ArrivalRow> = if without.is_empty() {
+        BTreeMap::new()
+    } else {
+        store::arrivals_of(db, &without).await?.into_iter().map(|a| (a.task_id, a)).collect()
+    };
+    let mut out = BTreeMap::new();
+    for id in ids {
+        let v = versions.get(&id).map(Vec::as_slice).unwrap_or_default();
+        if let Some(st) = entry_from(v, arrivals.get(&id), now) {
+            out.insert(id, st);
+        }
+    }
+    Ok(out)
+}
+
+/// Rule 16 from a task's record versions (newest first) or, without a record, its arrival.
+fn entry_from(versions: &[RecordRow], arrival: Option<&store::ArrivalRow>, now: DateTime<Utc>) -> Option<EntryStatus> {
     let sampled_at = match versions.first() {
         Some(r) => serde_json::from_str::<RecordFields>(&r.fields_json)
             .ok()
             .and_then(|f| rules::parse_local_time(&f.sampled_at))
             .unwrap_or_else(|| rules::utc_to_local(r.created_at)),
-        None => match store::arrival_of(db, task.id).await? {
-            Some(a) => rules::utc_to_local(a.arrived_at),
-            None => return Ok(None),
-        },
+        None => rules::utc_to_local(arrival?.arrived_at),
     };
     // Entered = first locked (a later correction does not make the entry late).
     let locked = versions.iter().filter_map(|v| v.locked_at).min();
-    Ok(Some(rules::entry_status(sampled_at, locked, now)))
+    Some(rules::entry_status(sampled_at, locked, now))
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

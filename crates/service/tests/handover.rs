@@ -114,6 +114,14 @@ async fn started(quota: u32, budget: Option<&str>) -> World {
     w
 }
 
+/// The sampler's worklist (batched views) shows the task exactly as its own page does.
+async fn worklist_agrees(w: &World) {
+    let single = draws::get_task(s(w), &w.s1, w.task).await.unwrap();
+    let page = draws::my_tasks(s(w), &w.s1, None, None).await.unwrap();
+    let listed = page.items.iter().find(|t| t.id == w.task).expect("task in the worklist");
+    assert_eq!(serde_json::to_value(listed).unwrap(), serde_json::to_value(&single).unwrap());
+}
+
 /// Today in China, as typed on site.
 fn china_now() -> chrono::NaiveDateTime {
     chrono::Utc::now().naive_utc() + chrono::Duration::hours(8)
@@ -361,6 +369,7 @@ async fn arrival_records_that_the_notice_identity_and_authorisation_were_shown()
     assert_eq!(code(handover::record_arrival(s(&w), &w.tester, w.task, all.clone()).await.unwrap_err()), "forbidden");
     let a = handover::record_arrival(s(&w), &w.s1, w.task, all.clone()).await.unwrap();
     assert!(a.notice_shown && a.identity_shown && a.authorisation_shown);
+    worklist_agrees(&w).await;
     assert_eq!(code(handover::record_arrival(s(&w), &w.s2, w.task, all).await.unwrap_err()), "already_recorded");
 }
 
@@ -511,6 +520,7 @@ async fn sampling_entered_after_the_next_day_is_late_and_unentered_is_overdue() 
     sampling::save_record(s(&w), &w.s1, w.task, record_at(&three_days_ago)).await.unwrap();
     let t = draws::get_task(s(&w), &w.s1, w.task).await.unwrap();
     assert!(t.entry_overdue && !t.entry_late, "{t:?}");
+    worklist_agrees(&w).await;
     let mine = handover::entry_flags_of_sampler(s(&w), &w.s1).await.unwrap();
     assert_eq!(mine.overdue.iter().map(|f| f.task_id).collect::<Vec<_>>(), [w.task]);
     let bureau = handover::entry_flags_of_bureau(s(&w), &w.regulator).await.unwrap();
@@ -523,6 +533,7 @@ async fn sampling_entered_after_the_next_day_is_late_and_unentered_is_overdue() 
     lock(&w).await;
     let t = draws::get_task(s(&w), &w.s1, w.task).await.unwrap();
     assert!(t.entry_late && !t.entry_overdue, "{t:?}");
+    worklist_agrees(&w).await;
     let bureau = handover::entry_flags_of_bureau(s(&w), &w.regulator).await.unwrap();
     assert!(bureau.overdue.is_empty());
     assert_eq!(bureau.late.iter().map(|f| f.task_id).collect::<Vec<_>>(), [w.task]);

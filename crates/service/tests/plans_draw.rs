@@ -235,6 +235,28 @@ async fn draw_picks_from_the_area_with_teams_and_reverifies_after_restart() {
 }
 
 #[tokio::test]
+async fn worklist_views_match_the_single_task_view() {
+    let w = world().await;
+    let plan = issued_datong_with_registry(&w, 12).await;
+    let d = draws::run(s(&w), &w.regulator, req(plan.items[0].id, 6, "batched views")).await.expect("draw");
+    assert_eq!(d.drawn.len(), 6);
+    let page = draws::my_tasks(s(&w), &w.sampler_a, None, Some(3)).await.unwrap();
+    let mut all = page.items.clone();
+    let mut next = page.next.clone();
+    while let Some(c) = next {
+        let p = draws::my_tasks(s(&w), &w.sampler_a, Some(c.parse().unwrap()), Some(3)).await.unwrap();
+        all.extend(p.items);
+        next = p.next;
+    }
+    assert!(!all.is_empty());
+    for t in &all {
+        assert_eq!(t.team.len(), t.team_ids.len());
+        let single = draws::get_task(s(&w), &w.sampler_a, t.id).await.unwrap();
+        assert_eq!(serde_json::to_value(t).unwrap(), serde_json::to_value(&single).unwrap(), "task {}", t.id);
+    }
+}
+
+#[tokio::test]
 async fn draw_excludes_rule5_and_respects_shared_quota() {
     let w = world().await;
     let plan = issued_datong_with_registry(&w, 6).await;

@@ -109,6 +109,54 @@ pub async fn insert_task(
     Ok(t)
 }
 
+/// The tasks of a new draw, one per drawn enterprise with its team: multi-row statements (the tasks,
+/// their ids read back by draw in one query, then the members) instead of two statements per task.
+/// Returns the tasks in the order given.
+pub async fn insert_tasks(
+    tx: &Tx,
+    plan_id: i64,
+    item_id: i64,
+    draw_id: i64,
+    due: Option<NaiveDate>,
+    drawn: &[(i64, Vec<i64>)],
+) -> Result<Vec<TaskRow>, StoreError> {
+    if drawn.is_empty() {
+        return Ok(Vec::new());
+    }
+    let now = Utc::now();
+    // 8 bound variables a task, 2 a member: chunks stay far under SQLite's and PostgreSQL's limits.
+    for chunk in drawn.chunks(500) {
+        sampling_task::Entity::insert_many(chunk.iter().map(|(enterprise_id, _)| sampling_task::ActiveModel {
+            plan_id: Set(plan_id),
+            item_id: Set(item_id),
+            draw_id: Set(draw_id),
+            enterprise_id: Set(*enterprise_id),
+            state: Set("assigned".into()),
+            due_date: Set(due),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }))
+        .exec_without_returning(&**tx)
+        .await?;
+    }
+    // The draw is new in this transaction: its tasks are exactly these, one per drawn enterprise
+    // (portable: SQLite's INSERT … RETURNING is not enabled in sea-orm here).
+    let by_enterprise: std::collections::HashMap<i64, TaskRow> =
+        tasks_of_draw(&**tx, draw_id).await?.into_iter().map(|t| (t.enterprise_id, t)).collect();
+    let mut out = Vec::with_capacity(drawn.len());
+    let mut members = Vec::new();
+    for (enterprise_id, team) in drawn {
+        let t = by_enterprise.get(enterprise_id).cloned().ok_or(StoreError::NotFound)?;
+        members.extend(team.iter().map(|u| sampling_task_member::ActiveModel { task_id: Set(t.id), user_id: Set(*u) }));
+        out.push(t);
+    }
+    for chunk in members.chunks(1000) {
+        sampling_task_member::Entity::insert_many(chunk.to_vec()).exec_without_returning(&**tx).await?;
+    }
+    Ok(out)
+}
+
 /// Change a task's state (`UPDATE … WHERE state = from`).
 pub async fn set_task_state(tx: &Tx, id: i64, from: &str, to: &str) -> Result<(), StoreError> {
     let r = sampling_task::Entity::update_many()
@@ -125,14 +173,34 @@ pub async fn get_task(db: &impl ConnectionTrait, id: i64) -> Result<TaskRow, Sto
     sampling_task::Entity::find_by_id(id).one(db).await?.ok_or(StoreError::NotFound)
 }
 
+/// A task's team, by user id (the order every view of the team shows).
 pub async fn team_of(db: &impl ConnectionTrait, task_id: i64) -> Result<Vec<i64>, StoreError> {
     Ok(sampling_task_member::Entity::find()
         .filter(sampling_task_member::Column::TaskId.eq(task_id))
+        .order_by_asc(sampling_task_member::Column::UserId)
         .all(db)
         .await?
         .into_iter()
         .map(|m| m.user_id)
         .collect())
+}
+
+/// The teams of these tasks as (task id, user id), by task and then user id as `team_of` orders them.
+pub async fn teams_of(db: &impl ConnectionTrait, task_ids: &[i64]) -> Result<Vec<(i64, i64)>, StoreError> {
+    let mut out = Vec::new();
+    for chunk in crate::id_chunks(task_ids) {
+        out.extend(
+            sampling_task_member::Entity::find()
+                .filter(sampling_task_member::Column::TaskId.is_in(chunk))
+                .order_by_asc(sampling_task_member::Column::TaskId)
+                .order_by_asc(sampling_task_member::Column::UserId)
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|m| (m.task_id, m.user_id)),
+        );
+    }
+    Ok(out)
 }
 
 /// Tasks that count against quotas and rule 5 (everything but cancelled ones).
@@ -280,7 +348,7 @@ pub struct CandidateRow {
     pub product_lines: String,
 }
 
-/// Registry filters of a draw (every filter index-served but the product line, matched in memory).
+/// Registry filters of a draw (every filter index-served but the product line).
 #[derive(Debug, Clone, Default)]
 pub struct CandidateFilter {
     pub division_prefix: Option<String>,
@@ -288,13 +356,16 @@ pub struct CandidateFilter {
     pub kind_mask: i32,
     pub status: Option<String>,
     pub size_class: Option<String>,
+    /// Product lines containing this text (`LIKE`, in the database: only candidates cross the wire).
+    /// SQLite's `LIKE` ignores ASCII case, so callers match again in memory for the exact rule.
+    pub product_line: Option<String>,
 }
 
 /// Every registry row matching the filter. Limited to an area, one range scan of the division index;
 /// otherwise read in keyset batches by id (never the whole table in one statement).
 pub async fn candidates(db: &impl ConnectionTrait, f: &CandidateFilter) -> Result<Vec<CandidateRow>, StoreError> {
     use crate::entity::enterprise::{Column as C, Entity as E};
-    use sea_orm::sea_query::{Expr, ExprTrait};
+    use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
     let division = f.division_prefix.as_deref().filter(|d| !d.is_empty());
     let mut out = Vec::new();
     let mut after = 0i64;
@@ -313,6 +384,10 @@ pub async fn candidates(db: &impl ConnectionTrait, f: &CandidateFilter) -> Resul
         }
         if let Some(s) = f.size_class.as_deref().filter(|s| !s.is_empty()) {
             q = q.filter(C::SizeClass.eq(s));
+        }
+        if let Some(p) = f.product_line.as_deref().filter(|p| !p.is_empty()) {
+            let escaped = p.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            q = q.filter(Expr::col(C::ProductLines).like(LikeExpr::new(format!("%{escaped}%")).escape('\\')));
         }
         let rows: Vec<(i64, String, String, String, String)> = q.into_tuple().all(db).await?;
         let n = rows.len();

@@ -67,6 +67,27 @@ pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<EnterpriseRow, St
     enterprise::Entity::find_by_id(id).one(db).await?.ok_or(StoreError::NotFound)
 }
 
+/// Entries by id (a page's enterprises in one query); missing ids are left out.
+pub async fn get_many(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<EnterpriseRow>, StoreError> {
+    let mut out = Vec::new();
+    for chunk in crate::id_chunks(ids) {
+        out.extend(enterprise::Entity::find().filter(enterprise::Column::Id.is_in(chunk)).all(db).await?);
+    }
+    Ok(out)
+}
+
+/// Entries by USCC (a draw's drawn enterprises in one query); unknown USCCs are left out.
+pub async fn find_by_usccs(db: &impl ConnectionTrait, usccs: &[String]) -> Result<Vec<EnterpriseRow>, StoreError> {
+    let mut usccs = usccs.to_vec();
+    usccs.sort();
+    usccs.dedup();
+    let mut out = Vec::new();
+    for chunk in usccs.chunks(500) {
+        out.extend(enterprise::Entity::find().filter(enterprise::Column::Uscc.is_in(chunk.to_vec())).all(db).await?);
+    }
+    Ok(out)
+}
+
 pub async fn find_by_uscc(db: &impl ConnectionTrait, uscc: &str) -> Result<Option<EnterpriseRow>, StoreError> {
     Ok(enterprise::Entity::find().filter(enterprise::Column::Uscc.eq(uscc)).one(db).await?)
 }

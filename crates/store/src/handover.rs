@@ -101,6 +101,21 @@ pub async fn arrival_of(db: &impl ConnectionTrait, task_id: i64) -> Result<Optio
     Ok(task_arrival::Entity::find().filter(task_arrival::Column::TaskId.eq(task_id)).one(db).await?)
 }
 
+/// The arrivals of these tasks (a page of tasks).
+pub async fn arrivals_of(db: &impl ConnectionTrait, task_ids: &[i64]) -> Result<Vec<ArrivalRow>, StoreError> {
+    let mut out = Vec::new();
+    for chunk in crate::id_chunks(task_ids) {
+        out.extend(
+            task_arrival::Entity::find()
+                .filter(task_arrival::Column::TaskId.is_in(chunk))
+                .order_by_asc(task_arrival::Column::Id)
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(out)
+}
+
 /// Mark inbox items read: one item of `org_id`, or every item of `org_id` about (`ref_type`, `ref_id`).
 pub async fn mark_inbox_read(
     tx: &Tx,

@@ -54,6 +54,15 @@ impl<T> Page<T> {
     }
 }
 
+/// Distinct ids in chunks of 500: a batch lookup (`… WHERE id IN (…)`) of the rows a page holds, far
+/// under SQLite's and PostgreSQL's bound-variable limits whatever the caller passes.
+pub(crate) fn id_chunks(ids: &[i64]) -> Vec<Vec<i64>> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    ids.chunks(500).map(<[i64]>::to_vec).collect()
+}
+
 /// The database: a read pool and a write pool. On SQLite the write pool has one connection (SQLite
 /// has one writer at a time; queuing in the pool is cheaper than busy retries); on PostgreSQL both
 /// are the same pool.

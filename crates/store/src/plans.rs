@@ -235,6 +235,24 @@ pub async fn get_item(db: &impl ConnectionTrait, id: i64) -> Result<ItemRow, Sto
 }
 
 /// A plan's items in table order.
+/// Items by id (a page's items in one query); missing ids are left out.
+pub async fn get_items(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<ItemRow>, StoreError> {
+    let mut out = Vec::new();
+    for chunk in crate::id_chunks(ids) {
+        out.extend(plan_item::Entity::find().filter(plan_item::Column::Id.is_in(chunk)).all(db).await?);
+    }
+    Ok(out)
+}
+
+/// Plans by id (a page's plans in one query); missing ids are left out.
+pub async fn get_plans(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<PlanRow>, StoreError> {
+    let mut out = Vec::new();
+    for chunk in crate::id_chunks(ids) {
+        out.extend(plan::Entity::find().filter(plan::Column::Id.is_in(chunk)).all(db).await?);
+    }
+    Ok(out)
+}
+
 pub async fn items_of(db: &impl ConnectionTrait, plan_id: i64) -> Result<Vec<ItemRow>, StoreError> {
     Ok(plan_item::Entity::find()
         .filter(plan_item::Column::PlanId.eq(plan_id))

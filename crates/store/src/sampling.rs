@@ -79,6 +79,22 @@ pub async fn records_of_task(db: &impl ConnectionTrait, task_id: i64) -> Result<
         .await?)
 }
 
+/// Every version of the records of these tasks, by task and newest version first (a page of tasks).
+pub async fn records_of_tasks(db: &impl ConnectionTrait, task_ids: &[i64]) -> Result<Vec<RecordRow>, StoreError> {
+    let mut out = Vec::new();
+    for chunk in crate::id_chunks(task_ids) {
+        out.extend(
+            sampling_record::Entity::find()
+                .filter(sampling_record::Column::TaskId.is_in(chunk))
+                .order_by_asc(sampling_record::Column::TaskId)
+                .order_by_desc(sampling_record::Column::Version)
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(out)
+}
+
 /// Signed records of these tasks (rule 22's history).
 pub async fn signed_records_of_tasks(
     db: &impl ConnectionTrait,

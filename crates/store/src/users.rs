@@ -101,6 +101,27 @@ pub async fn find_by_username(db: &impl ConnectionTrait, username: &str) -> Resu
     Ok(user::Entity::find().filter(user::Column::Username.eq(username)).one(db).await?)
 }
 
+/// Users by id (a page's team members in one query); missing ids are left out.
+pub async fn get_many(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<UserRow>, StoreError> {
+    let mut out = Vec::new();
+    for chunk in crate::id_chunks(ids) {
+        out.extend(user::Entity::find().filter(user::Column::Id.is_in(chunk)).all(db).await?);
+    }
+    Ok(out)
+}
+
+/// Users by username (a draw's team members in one query); unknown names are left out.
+pub async fn find_by_usernames(db: &impl ConnectionTrait, usernames: &[String]) -> Result<Vec<UserRow>, StoreError> {
+    let mut names = usernames.to_vec();
+    names.sort();
+    names.dedup();
+    let mut out = Vec::new();
+    for chunk in names.chunks(500) {
+        out.extend(user::Entity::find().filter(user::Column::Username.is_in(chunk.to_vec())).all(db).await?);
+    }
+    Ok(out)
+}
+
 pub async fn roles_of(db: &impl ConnectionTrait, user_id: i64) -> Result<Vec<String>, StoreError> {
     Ok(user_role::Entity::find()
         .filter(user_role::Column::UserId.eq(user_id))

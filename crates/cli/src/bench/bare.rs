@@ -44,6 +44,9 @@ pub struct EntRow {
     pub status: String,
 }
 
+/// The states a lab worklist shows (all but rejected).
+const LAB_STATES: &str = "'screening', 'cleared', 'accepted', 'testing', 'tested', 'reported', 'stopped'";
+
 const ENT_COLS: &str = "id, uscc, name, division_code, address, kinds, size_class, product_lines, status";
 
 pub fn prefix_upper(p: &str) -> String {
@@ -118,7 +121,8 @@ impl Bare {
     }
 
     /// The draw's candidates in one query: (uscc, division) of operating enterprises of an area with
-    /// any of the kinds whose product lines mention the product.
+    /// any of the kinds whose product lines mention the product (`LIKE` in the database, as the
+    /// store does, then the exact match in memory).
     pub async fn candidates(
         &self,
         division: &str,
@@ -128,13 +132,14 @@ impl Bare {
         let q = sql(
             self,
             "SELECT uscc, division_code, product_lines FROM enterprises WHERE division_code >= $1 AND division_code < $2 \
-             AND (kinds & $3) <> 0 AND status = 'operating'",
+             AND (kinds & $3) <> 0 AND status = 'operating' AND product_lines LIKE $4",
         );
         let rows: Vec<(String, String, String)> = on_pool!(self, p => {
             sqlx::query(AssertSqlSafe(q.clone()))
                 .bind(division)
                 .bind(prefix_upper(division))
                 .bind(kind_mask)
+                .bind(format!("%{product}%"))
                 .fetch_all(p)
                 .await?
                 .into_iter()
@@ -161,6 +166,34 @@ impl Bare {
                 .await?
                 .into_iter()
                 .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+                .collect::<Result<Vec<_>, sqlx::Error>>()?
+        }))
+    }
+
+    /// A laboratory worklist page: blind code, product, state and tester's name of the samples of a
+    /// tester (`mine`) or of an institution, in the worklist's states, newest first.
+    pub async fn lab_worklist(
+        &self,
+        tester_id: Option<i64>,
+        org_id: i64,
+    ) -> anyhow::Result<Vec<(i64, Option<String>, String, String, Option<String>)>> {
+        let by = if tester_id.is_some() { "s.tester_id" } else { "s.testing_org_id" };
+        let q = sql(
+            self,
+            &format!(
+                "SELECT s.id, s.blind_code, i.product, s.state, u.display_name FROM lab_samples s \
+                 JOIN plan_items i ON i.id = s.item_id LEFT JOIN users u ON u.id = s.tester_id \
+                 WHERE {by} = $1 AND s.state IN ({LAB_STATES}) ORDER BY s.id DESC LIMIT 51"
+            ),
+        );
+        let key = tester_id.unwrap_or(org_id);
+        Ok(on_pool!(self, p => {
+            sqlx::query(AssertSqlSafe(q.clone()))
+                .bind(key)
+                .fetch_all(p)
+                .await?
+                .into_iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?)))
                 .collect::<Result<Vec<_>, sqlx::Error>>()?
         }))
     }

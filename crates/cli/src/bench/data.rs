@@ -11,23 +11,29 @@
 //!   its draw record; and a draw plan for Datong (quota left open) that `choucha bench` draws from;
 //! - `--samples` sampling tasks in every state with their teams; signed (locked) sampling records with
 //!   the signatures of both samplers and the enterprise, draft records of tasks in progress, refusals
-//!   (co-signed or pending) and problem reports, and the sealed and dispatched custody events.
+//!   (co-signed or pending) and problem reports, and the sealed and dispatched custody events; no
+//!   enterprise gets more than two batches of a plan or two of one item (rule 5);
+//! - 20 testers, 3 report approvers and a sample custodian per testing institution, and the
+//!   laboratory side of sampled tasks (`lab_samples` with unique random-looking blind codes, results,
+//!   prepared / reviewed / approved reports, and the received and stored custody events).
 //!
 //! The generated rows are a deployment snapshot, not user actions: the load writes ONE audit record
 //! (`bench_data.load`, with the seed and the counts), so the audit chain stays valid.
 //! Deterministic: the generator is ChaCha20 seeded from the seed text; timestamps count back from
 //! `--as-of` (default: today, UTC).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use choucha_domain::rules::Limit;
+use choucha_domain::lab::conclude;
+use choucha_domain::rules::{ItemJudgement, Limit, Measured};
 use choucha_domain::sampling::RecordFields;
 use choucha_domain::uscc::{ALPHABET, Uscc};
 use choucha_service::implementation_rules::{RulesBody, TestItemInput};
+use choucha_service::lab::{ReportContent, ReportItem};
 use choucha_store::audit::{self, AuditActor, AuditEntry};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -47,7 +53,12 @@ pub const DOC_PREFIX: &str = "基准数据";
 pub const DRAW_PLAN_TITLE: &str = "基准数据：大同市随机抽取计划";
 /// Prefix of the generated samplers' usernames.
 pub const SAMPLER_PREFIX: &str = "bench_s";
+/// Prefix of the generated testers' usernames (`bench_t0_00` …), approvers' (`bench_r0_0` …) and
+/// custodians' (`bench_c0` …).
+pub const TESTER_PREFIX: &str = "bench_t";
 const SAMPLERS_PER_ORG: usize = 60;
+const TESTERS_PER_ORG: usize = 20;
+const APPROVERS_PER_ORG: usize = 3;
 const BIG_PLAN_SAMPLES: u64 = 100_000;
 const PLAN_SAMPLES: u64 = 10_000;
 /// Rows a bulk batch carries.
@@ -76,6 +87,9 @@ pub struct Counts {
     pub signatures: u64,
     pub outcomes: u64,
     pub custody_events: u64,
+    pub lab_samples: u64,
+    pub lab_results: u64,
+    pub lab_reports: u64,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -463,6 +477,18 @@ pub fn record_fields(g: &mut Gen, product: usize, sampled_at: DateTime<Utc>, n: 
     }
 }
 
+/// The 40 random bits of the `n`-th generated blind code: a bijection of 0..2^40 (multiply by an
+/// odd constant, xor-shift, multiply again, all mod 2^40), so the codes of one year never collide
+/// and still look random, as the receipt's codes do (rule 13).
+pub fn blind_bits(n: u64, offset: u64) -> u64 {
+    const MASK: u64 = (1 << 40) - 1;
+    let mut x = (n.wrapping_mul(0x9E37_79B9_7F4B) + offset) & MASK;
+    x ^= x >> 21;
+    x = x.wrapping_mul(0x5851_F42D_4C95) & MASK;
+    x ^= x >> 17;
+    x
+}
+
 // ---------------------------------------------------------------------------------------------
 // Loading
 // ---------------------------------------------------------------------------------------------
@@ -542,8 +568,78 @@ const CUSTODY_COLS: [&str; 14] = [
     "created_at",
 ];
 
+// Only the columns of m0006_lab: later migrations add columns with defaults.
+const LAB_SAMPLE_COLS: [&str; 30] = [
+    "id",
+    "task_id",
+    "plan_id",
+    "item_id",
+    "testing_org_id",
+    "screening_org_id",
+    "rules_version_id",
+    "blind_code",
+    "state",
+    "received_at",
+    "received_by",
+    "delivered_by",
+    "carrier",
+    "tracking_no",
+    "receipt_json",
+    "reject_reason",
+    "backup_location",
+    "licence_required",
+    "licence_state",
+    "licence_note",
+    "tester_id",
+    "testing_ended_on",
+    "results_due",
+    "results_completed_at",
+    "results_late",
+    "qualified",
+    "conclusion",
+    "pending_correction",
+    "created_at",
+    "updated_at",
+];
+const LAB_RESULT_COLS: [&str; 15] = [
+    "id",
+    "sample_id",
+    "item_index",
+    "item_name",
+    "unit",
+    "requirement",
+    "limit_json",
+    "measured_json",
+    "display",
+    "method",
+    "instrument",
+    "judgement",
+    "tested_on",
+    "entered_by",
+    "entered_at",
+];
+const LAB_REPORT_COLS: [&str; 17] = [
+    "id",
+    "sample_id",
+    "testing_org_id",
+    "version",
+    "state",
+    "report_no",
+    "content_json",
+    "prepared_by",
+    "prepared_at",
+    "reviewed_by",
+    "reviewed_at",
+    "approved_by",
+    "approved_at",
+    "pdf_path",
+    "pdf_sha256",
+    "supersedes_id",
+    "correction_reason",
+];
+
 /// Tables whose secondary indexes are dropped during the load.
-const BULK_TABLES: [&str; 7] = [
+const BULK_TABLES: [&str; 10] = [
     "enterprises",
     "sampling_tasks",
     "sampling_task_members",
@@ -551,8 +647,11 @@ const BULK_TABLES: [&str; 7] = [
     "record_signatures",
     "task_outcomes",
     "custody_events",
+    "lab_samples",
+    "lab_results",
+    "lab_reports",
 ];
-const ID_TABLES: [&str; 13] = [
+const ID_TABLES: [&str; 16] = [
     "enterprises",
     "users",
     "plans",
@@ -566,6 +665,9 @@ const ID_TABLES: [&str; 13] = [
     "task_outcomes",
     "custody_events",
     "organisations",
+    "lab_samples",
+    "lab_results",
+    "lab_reports",
 ];
 
 struct Org {
@@ -660,7 +762,8 @@ pub async fn run(settings: &Settings, args: DataArgs) -> anyhow::Result<ExitCode
     services.store.close().await?;
     println!(
         "基准数据已生成（种子“{}”，基准日 {as_of}，用时 {:.1} 秒）：企业 {} 家，抽样人员 {} 个，计划 {} 个（条目 {} 个），\
-         抽样任务 {} 个，抽样单 {} 份，签字 {} 个，拒检/问题 {} 条，流转记录 {} 条。",
+         抽样任务 {} 个，抽样单 {} 份，签字 {} 个，拒检/问题 {} 条，流转记录 {} 条，\
+         实验室样品 {} 个（检验结果 {} 条，检验报告 {} 份）。",
         args.seed,
         started.elapsed().as_secs_f64(),
         counts.enterprises,
@@ -671,7 +774,10 @@ pub async fn run(settings: &Settings, args: DataArgs) -> anyhow::Result<ExitCode
         counts.records,
         counts.signatures,
         counts.outcomes,
-        counts.custody_events
+        counts.custody_events,
+        counts.lab_samples,
+        counts.lab_results,
+        counts.lab_reports
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -683,8 +789,12 @@ struct ItemPlan {
     id: i64,
     plan_id: i64,
     draw_id: i64,
+    /// The published implementation rules version.
+    rules_id: i64,
     product: usize,
     sampling_org: usize,
+    /// Index of the testing institution (in `testing_orgs`).
+    testing_org: usize,
     tasks: u64,
     created: DateTime<Utc>,
     /// Division prefix of the organiser's area ("14" or "14xx").
@@ -737,6 +847,39 @@ async fn load(sink: &Sink, args: &DataArgs, as_of: NaiveDate) -> anyhow::Result<
             ]);
             roles.push(vec![uid.into(), "sampler".into()]);
             samplers[k].push((uid, name));
+            uid += 1;
+        }
+    }
+    // Laboratory staff of the three testing institutions: testers, report approvers, a custodian.
+    let mut testers: Vec<Vec<(i64, String)>> = vec![Vec::new(); 3];
+    let mut approvers: Vec<Vec<(i64, String)>> = vec![Vec::new(); 3];
+    let mut custodians: Vec<(i64, String)> = Vec::new();
+    for (k, o) in testing_orgs.iter().enumerate() {
+        let staff = (0..TESTERS_PER_ORG)
+            .map(|n| (format!("{TESTER_PREFIX}{k}_{n:02}"), "tester"))
+            .chain((0..APPROVERS_PER_ORG).map(|n| (format!("bench_r{k}_{n}"), "report_approver")))
+            .chain(std::iter::once((format!("bench_c{k}"), "sample_custodian")));
+        for (username, role) in staff {
+            let name = format!("{}{}", g.chars(SURNAMES, 1), g.chars(NAME_CHARS, 2));
+            users.push(vec![
+                uid.into(),
+                username.into(),
+                name.clone().into(),
+                hash.clone().into(),
+                (*o).into(),
+                V::Null,
+                format!("138{:08}", g.below(100_000_000)).into(),
+                "".into(),
+                true.into(),
+                now.into(),
+                now.into(),
+            ]);
+            roles.push(vec![uid.into(), role.into()]);
+            match role {
+                "tester" => testers[k].push((uid, name)),
+                "report_approver" => approvers[k].push((uid, name)),
+                _ => custodians.push((uid, name)),
+            }
             uid += 1;
         }
     }
@@ -937,8 +1080,10 @@ async fn load(sink: &Sink, args: &DataArgs, as_of: NaiveDate) -> anyhow::Result<
                     id: item_id,
                     plan_id,
                     draw_id,
+                    rules_id,
                     product,
                     sampling_org: so,
+                    testing_org: (k + n as usize) % 3,
                     tasks,
                     created: *created,
                     area: area.clone(),
@@ -1055,8 +1200,27 @@ async fn load(sink: &Sink, args: &DataArgs, as_of: NaiveDate) -> anyhow::Result<
     let mut sig_id = sink.next_id("record_signatures").await?;
     let mut outcome_id = sink.next_id("task_outcomes").await?;
     let mut custody_id = sink.next_id("custody_events").await?;
-    let (mut tasks, mut members, mut records, mut sigs, mut outcomes, mut custody) =
-        (Batch::default(), Batch::default(), Batch::default(), Batch::default(), Batch::default(), Batch::default());
+    let mut lab = LabIds {
+        sample: sink.next_id("lab_samples").await?,
+        result: sink.next_id("lab_results").await?,
+        report: sink.next_id("lab_reports").await?,
+        blind_n: 0,
+        blind_offset: g.below(1 << 40),
+        sample_count: 0,
+        result_count: 0,
+        report_count: 0,
+    };
+    let staff = LabStaff {
+        orgs: testing_orgs,
+        testers: &testers,
+        approvers: &approvers,
+        custodians: &custodians,
+        codes: TESTING_CODES,
+    };
+    let mut rows = TaskRows::default();
+    // Rule 5: batches of each enterprise in the current plan (items of a plan come one after another).
+    let mut plan_batches: HashMap<i64, u8> = HashMap::new();
+    let mut batches_of_plan = 0i64;
     let all_shanxi: Vec<i64> = shanxi.iter().flatten().flatten().copied().collect();
     for ip in &item_plans {
         let trades = trades_of(PRODUCTS[ip.product].0);
@@ -1089,16 +1253,23 @@ async fn load(sink: &Sink, args: &DataArgs, as_of: NaiveDate) -> anyhow::Result<
             1
         };
         let mut used: HashSet<i64> = HashSet::new();
+        if batches_of_plan != ip.plan_id {
+            plan_batches.clear();
+            batches_of_plan = ip.plan_id;
+        }
         let age = (now - ip.created).num_days();
         let team_pool = &samplers[ip.sampling_org];
         for _ in 0..ip.tasks {
+            // One batch of an item and two of a plan per enterprise (rule 5), when the area allows.
             let mut enterprise_id = pick(&mut g);
-            for _ in 0..3 {
-                if used.insert(enterprise_id) {
+            for _ in 0..8 {
+                if !used.contains(&enterprise_id) && plan_batches.get(&enterprise_id).copied().unwrap_or(0) < 2 {
                     break;
                 }
                 enterprise_id = pick(&mut g);
             }
+            used.insert(enterprise_id);
+            *plan_batches.entry(enterprise_id).or_default() += 1;
             let roll = g.below(100);
             let state = if age < 60 {
                 match roll {
@@ -1120,7 +1291,7 @@ async fn load(sink: &Sink, args: &DataArgs, as_of: NaiveDate) -> anyhow::Result<
             };
             let created = ip.created + Duration::minutes(g.below(60 * 24 * 3) as i64);
             let updated = created + Duration::minutes(g.below(60 * 24 * 20.min(age.max(1) as u64)) as i64);
-            tasks.push(vec![
+            rows.tasks.push(vec![
                 task_id.into(),
                 ip.plan_id.into(),
                 ip.id.into(),
@@ -1135,14 +1306,14 @@ async fn load(sink: &Sink, args: &DataArgs, as_of: NaiveDate) -> anyhow::Result<
             let b = (a + 1 + g.below(team_pool.len() as u64 - 1) as usize) % team_pool.len();
             let team = [&team_pool[a], &team_pool[b]];
             for m in team {
-                members.push(vec![task_id.into(), m.0.into()]);
+                rows.members.push(vec![task_id.into(), m.0.into()]);
             }
             let draft = state == "in_progress" && g.percent(50);
             if state == "sampled" || draft {
                 let f = record_fields(&mut g, ip.product, updated, task_id);
                 let fields_json = serde_json::to_string(&f)?;
                 let hash = record_hash(task_id, 1, &fields_json);
-                records.push(vec![
+                rows.records.push(vec![
                     record_id.into(),
                     task_id.into(),
                     1i64.into(),
@@ -1162,7 +1333,7 @@ async fn load(sink: &Sink, args: &DataArgs, as_of: NaiveDate) -> anyhow::Result<
                         ("enterprise".to_string(), None, format!("{}{}", g.chars(SURNAMES, 1), g.chars(NAME_CHARS, 1))),
                     ];
                     for (signer, user, name) in signers {
-                        sigs.push(vec![
+                        rows.sigs.push(vec![
                             sig_id.into(),
                             record_id.into(),
                             signer.into(),
@@ -1181,7 +1352,7 @@ async fn load(sink: &Sink, args: &DataArgs, as_of: NaiveDate) -> anyhow::Result<
                         counts.signatures += 1;
                     }
                     for (portion, kind, mode) in [("all", "sealed", ""), ("test", "dispatched", "carried")] {
-                        custody.push(vec![
+                        rows.custody.push(vec![
                             custody_id.into(),
                             task_id.into(),
                             portion.into(),
@@ -1200,6 +1371,8 @@ async fn load(sink: &Sink, args: &DataArgs, as_of: NaiveDate) -> anyhow::Result<
                         custody_id += 1;
                         counts.custody_events += 1;
                     }
+                    let task = LabTask { id: task_id, ip, fields: &f, dispatched: updated, age };
+                    lab_side(&mut g, &mut rows, &mut lab, &staff, &task, now, &mut custody_id, &mut counts)?;
                 }
                 record_id += 1;
                 counts.records += 1;
@@ -1211,7 +1384,7 @@ async fn load(sink: &Sink, args: &DataArgs, as_of: NaiveDate) -> anyhow::Result<
                     ("refusal", json!({"facts": "企业负责人拒绝抽样，拒绝在文书上签字"}))
                 };
                 let cosigned = state == "refused";
-                outcomes.push(vec![
+                rows.outcomes.push(vec![
                     outcome_id.into(),
                     task_id.into(),
                     kind.into(),
@@ -1227,15 +1400,18 @@ async fn load(sink: &Sink, args: &DataArgs, as_of: NaiveDate) -> anyhow::Result<
             }
             task_id += 1;
             counts.tasks += 1;
-            if tasks.len() >= BATCH {
-                flush(sink, &mut tasks, &mut members, &mut records, &mut sigs, &mut outcomes, &mut custody).await?;
+            if rows.tasks.len() >= BATCH {
+                rows.flush(sink).await?;
                 progress.inc(BATCH);
             }
         }
     }
-    let n = tasks.len();
-    flush(sink, &mut tasks, &mut members, &mut records, &mut sigs, &mut outcomes, &mut custody).await?;
+    let n = rows.tasks.len();
+    rows.flush(sink).await?;
     progress.inc(n);
+    counts.lab_samples = lab.sample_count;
+    counts.lab_results = lab.result_count;
+    counts.lab_reports = lab.report_count;
     progress.stage("建立索引");
     sink.restore_indexes(&saved).await?;
     progress.stage("统计信息");
@@ -1246,23 +1422,302 @@ async fn load(sink: &Sink, args: &DataArgs, as_of: NaiveDate) -> anyhow::Result<
     Ok(counts)
 }
 
-async fn flush(
-    sink: &Sink,
-    tasks: &mut Batch,
-    members: &mut Batch,
-    records: &mut Batch,
-    sigs: &mut Batch,
-    outcomes: &mut Batch,
-    custody: &mut Batch,
+/// The rows of a batch of tasks, written in foreign-key order.
+#[derive(Default)]
+struct TaskRows {
+    tasks: Batch,
+    members: Batch,
+    records: Batch,
+    sigs: Batch,
+    outcomes: Batch,
+    custody: Batch,
+    labs: Batch,
+    results: Batch,
+    reports: Batch,
+}
+
+impl TaskRows {
+    async fn flush(&mut self, sink: &Sink) -> anyhow::Result<()> {
+        sink.write("sampling_tasks", &TASK_COLS, &self.tasks).await?;
+        sink.write("sampling_task_members", &MEMBER_COLS, &self.members).await?;
+        sink.write("sampling_records", &RECORD_COLS, &self.records).await?;
+        sink.write("record_signatures", &SIGNATURE_COLS, &self.sigs).await?;
+        sink.write("task_outcomes", &OUTCOME_COLS, &self.outcomes).await?;
+        sink.write("custody_events", &CUSTODY_COLS, &self.custody).await?;
+        sink.write("lab_samples", &LAB_SAMPLE_COLS, &self.labs).await?;
+        sink.write("lab_results", &LAB_RESULT_COLS, &self.results).await?;
+        sink.write("lab_reports", &LAB_REPORT_COLS, &self.reports).await?;
+        *self = TaskRows::default();
+        Ok(())
+    }
+}
+
+/// Codes of the testing institutions, in the order of `testing_orgs` (report numbers start with them).
+const TESTING_CODES: [&str; 3] = ["sxjc", "tj51", "tfb"];
+
+struct LabStaff<'a> {
+    /// The testing institutions' ids.
+    orgs: [i64; 3],
+    testers: &'a [Vec<(i64, String)>],
+    approvers: &'a [Vec<(i64, String)>],
+    custodians: &'a [(i64, String)],
+    codes: [&'static str; 3],
+}
+
+struct LabIds {
+    sample: i64,
+    result: i64,
+    report: i64,
+    /// Blind codes handed out so far, and the offset of their permutation.
+    blind_n: u64,
+    blind_offset: u64,
+    sample_count: u64,
+    result_count: u64,
+    report_count: u64,
+}
+
+/// A signed, dispatched task on its way to the testing institution.
+struct LabTask<'a> {
+    id: i64,
+    ip: &'a ItemPlan,
+    fields: &'a RecordFields,
+    dispatched: DateTime<Utc>,
+    /// Age of the plan in days.
+    age: i64,
+}
+
+/// The laboratory side of a dispatched sample: not yet received, rejected, or received with its blind
+/// code and a state that follows the plan's age (results, conclusion, reports prepared, reviewed or
+/// approved), with the received / stored (or rejected) custody events.
+#[allow(clippy::too_many_arguments)]
+fn lab_side(
+    g: &mut Gen,
+    rows: &mut TaskRows,
+    lab: &mut LabIds,
+    staff: &LabStaff<'_>,
+    t: &LabTask<'_>,
+    now: DateTime<Utc>,
+    custody_id: &mut i64,
+    counts: &mut Counts,
 ) -> anyhow::Result<()> {
-    sink.write("sampling_tasks", &TASK_COLS, tasks).await?;
-    sink.write("sampling_task_members", &MEMBER_COLS, members).await?;
-    sink.write("sampling_records", &RECORD_COLS, records).await?;
-    sink.write("record_signatures", &SIGNATURE_COLS, sigs).await?;
-    sink.write("task_outcomes", &OUTCOME_COLS, outcomes).await?;
-    sink.write("custody_events", &CUSTODY_COLS, custody).await?;
-    for b in [tasks, members, records, sigs, outcomes, custody] {
-        *b = Batch::default();
+    let received_at = t.dispatched + Duration::hours(20 + g.below(72) as i64);
+    let recent = t.age < 60;
+    if received_at >= now || g.percent(if recent { 12 } else { 1 }) {
+        return Ok(());
+    }
+    let roll = g.below(100);
+    let state = if recent {
+        match roll {
+            0..=1 => "rejected",
+            2 => "stopped",
+            3..=24 => "accepted",
+            25..=49 => "testing",
+            50..=69 => "tested",
+            _ => "reported",
+        }
+    } else {
+        match roll {
+            0..=1 => "rejected",
+            2 => "stopped",
+            3..=4 => "testing",
+            5..=7 => "tested",
+            _ => "reported",
+        }
+    };
+    let k = t.ip.testing_org;
+    let (custodian, custodian_name) = staff.custodians[k].clone();
+    let (_, _, _, standard, _, _) = PRODUCTS[t.ip.product];
+    let f = t.fields;
+    let local = |at: DateTime<Utc>| (at + Duration::hours(8)).date_naive();
+    let received_on = local(received_at);
+    let rejected = state == "rejected";
+    let blind_code = (!rejected).then(|| {
+        let year = received_on.format("%Y").to_string().parse::<i32>().unwrap_or(2025);
+        lab.blind_n += 1;
+        choucha_domain::lab::BlindCode::from_random(year, blind_bits(lab.blind_n, lab.blind_offset)).to_string()
+    });
+    let tester = match state {
+        "rejected" => None,
+        "accepted" if g.percent(50) => None,
+        _ => Some(g.pick(&staff.testers[k]).0),
+    };
+    let ended = received_on + Duration::days(3 + g.below(8) as i64);
+    let done = matches!(state, "tested" | "reported");
+    let qualified = done.then(|| !g.percent(8));
+    let conclusion = qualified.map(|q| {
+        let j = if q { ItemJudgement::Conforming } else { ItemJudgement::NonConforming };
+        conclude(&[("标志和说明".to_string(), j)], &[standard.to_string()]).text
+    });
+    let completed = done.then(|| midnight(ended) + Duration::hours(10 + g.below(20) as i64));
+    let stopped = state == "stopped";
+    let receipt = json!({
+        "observed": {
+            "test_seals": f.test_seals, "backup_seals": f.backup_seals,
+            "test_quantity": f.test_quantity, "backup_quantity": f.backup_quantity,
+            "seals_intact": !rejected, "labels_match": true, "appearance": "外观完好，封条完整",
+        },
+        "mismatches": if rejected { vec!["封条有破损"] } else { Vec::new() },
+        "photos": [],
+    });
+    let updated = completed.unwrap_or(received_at).min(now);
+    let sample_id = lab.sample;
+    rows.labs.push(vec![
+        sample_id.into(),
+        t.id.into(),
+        t.ip.plan_id.into(),
+        t.ip.id.into(),
+        staff.orgs[k].into(),
+        V::Null,
+        t.ip.rules_id.into(),
+        blind_code.clone().into(),
+        state.into(),
+        received_at.into(),
+        custodian.into(),
+        format!("{}（抽样人员）", g.chars(SURNAMES, 1)).into(),
+        "".into(),
+        "".into(),
+        receipt.to_string().into(),
+        (if rejected { "封条有破损，样品与抽样单不符" } else { "" }).into(),
+        (if rejected { String::new() } else { format!("备样库{}号柜", 1 + g.below(40)) }).into(),
+        (if stopped { "production_licence" } else { "none" }).into(),
+        (if stopped { "failed" } else { "not_required" }).into(),
+        (if stopped { "标称生产者未取得生产许可证" } else { "" }).into(),
+        tester.into(),
+        (if done { Some(ended) } else { None }).into(),
+        (if done || state == "testing" { Some(ended + Duration::days(5)) } else { None }).into(),
+        completed.into(),
+        false.into(),
+        qualified.into(),
+        conclusion.clone().unwrap_or_default().into(),
+        "".into(),
+        received_at.into(),
+        updated.into(),
+    ]);
+    lab.sample += 1;
+    lab.sample_count += 1;
+    // Custody at the institution (the receipt writes these).
+    let events: Vec<(&str, &str, String, String)> = if rejected {
+        vec![("all", "rejected", String::new(), "封条有破损，样品与抽样单不符".into())]
+    } else {
+        vec![
+            ("all", "received", String::new(), "送样人：抽样人员".into()),
+            ("backup", "stored", "备样库".into(), String::new()),
+        ]
+    };
+    for (portion, kind, location, note) in events {
+        rows.custody.push(vec![
+            (*custody_id).into(),
+            t.id.into(),
+            portion.into(),
+            kind.into(),
+            (if rejected { "broken" } else { "intact" }).into(),
+            location.into(),
+            "".into(),
+            "".into(),
+            "".into(),
+            note.into(),
+            custodian.into(),
+            custodian_name.clone().into(),
+            received_at.into(),
+            received_at.into(),
+        ]);
+        *custody_id += 1;
+        counts.custody_events += 1;
+    }
+    // One result (the rules have one test item) once testing started.
+    let has_result = done || (state == "testing" && g.percent(50));
+    if let (true, Some(tester)) = (has_result, tester) {
+        let pass = qualified.unwrap_or(true);
+        let display = if pass { "符合" } else { "不符合" };
+        rows.results.push(vec![
+            lab.result.into(),
+            sample_id.into(),
+            0i64.into(),
+            "标志和说明".into(),
+            "".into(),
+            Limit::PassFail.display("").into(),
+            serde_json::to_string(&Limit::PassFail)?.into(),
+            serde_json::to_string(&Measured::Pass(pass))?.into(),
+            display.into(),
+            standard.into(),
+            "".into(),
+            (if pass { "conforming" } else { "non_conforming" }).into(),
+            ended.into(),
+            tester.into(),
+            completed.unwrap_or(received_at).min(now).into(),
+        ]);
+        lab.result += 1;
+        lab.result_count += 1;
+    }
+    // Reports: the issued one of a reported sample; a tested sample's prepared or reviewed one.
+    let report_state = match state {
+        "reported" => Some("approved"),
+        "tested" => match g.below(10) {
+            0..=3 => Some("prepared"),
+            4..=6 => Some("reviewed"),
+            _ => None,
+        },
+        _ => None,
+    };
+    if let (Some(rs), Some(tester), Some(done_at), Some(q)) = (report_state, tester, completed, qualified) {
+        let approvers = &staff.approvers[k];
+        let reviewer = approvers[g.below(approvers.len() as u64) as usize].0;
+        let approver = approvers.iter().map(|a| a.0).find(|a| *a != reviewer).unwrap_or(reviewer);
+        let prepared_at = (done_at + Duration::hours(20)).min(now);
+        let reviewed_at = (prepared_at + Duration::hours(20)).min(now);
+        let approved_at = (reviewed_at + Duration::hours(20)).min(now);
+        let pass = if q { "符合" } else { "不符合" };
+        let content = ReportContent {
+            blind_code: blind_code.clone().unwrap_or_default(),
+            product: PRODUCTS[t.ip.product].0.into(),
+            standards: vec![standard.into()],
+            rules_version: 1,
+            test_portion: format!("{}{}", f.test_quantity, f.unit),
+            received_on: received_on.to_string(),
+            tested_from: ended.to_string(),
+            tested_to: ended.to_string(),
+            items: vec![ReportItem {
+                name: "标志和说明".into(),
+                unit: String::new(),
+                requirement: Limit::PassFail.display(""),
+                result: pass.into(),
+                judgement: pass.into(),
+                method: standard.into(),
+            }],
+            qualified: q,
+            conclusion: conclusion.clone().unwrap_or_default(),
+            judgement_principle: format!("{}全部检验项目符合{standard}要求的，判定为合格", PRODUCTS[t.ip.product].0),
+        };
+        let mut content = serde_json::to_value(&content)?;
+        let approved = rs == "approved";
+        let report_no = approved.then(|| {
+            format!("{}-{}-{:06}", staff.codes[k].to_uppercase(), local(approved_at).format("%Y"), lab.report)
+        });
+        if let Some(no) = &report_no {
+            content["report_no"] = json!(no);
+        }
+        let reviewed = rs != "prepared";
+        rows.reports.push(vec![
+            lab.report.into(),
+            sample_id.into(),
+            staff.orgs[k].into(),
+            1i64.into(),
+            rs.into(),
+            report_no.into(),
+            content.to_string().into(),
+            tester.into(),
+            prepared_at.into(),
+            (if reviewed { Some(reviewer) } else { None }).into(),
+            (if reviewed { Some(reviewed_at) } else { None }).into(),
+            (if approved { Some(approver) } else { None }).into(),
+            (if approved { Some(approved_at) } else { None }).into(),
+            "".into(),
+            "".into(),
+            V::Null,
+            "".into(),
+        ]);
+        lab.report += 1;
+        lab.report_count += 1;
     }
     Ok(())
 }

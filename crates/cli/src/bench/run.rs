@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use choucha_domain::draw::{self, Candidate, DrawInput, SamplerCandidate};
 use choucha_service::draws::{DrawFilters, DrawRequest};
+use choucha_service::lab::{self, WorklistQuery};
 use choucha_service::registry::RegistryQuery;
 use choucha_service::{Actor, Services, auth, demo, draws, plans, registry, sampling};
 use chrono::Utc;
@@ -96,6 +97,8 @@ struct Ctx {
     big_plan: i64,
     draw_item: i64,
     sampler: Actor,
+    /// The tester with the most samples, when the data has a laboratory side.
+    tester: Option<Actor>,
     prefixes: Vec<String>,
     usccs: Vec<String>,
 }
@@ -134,11 +137,22 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<ExitCod
     let regulator = svc(auth::actor_for_user(&s, *uid("regulator".into()).await?.first().context("regulator")?).await)?;
     let sampler =
         svc(auth::actor_for_user(&s, *uid(format!("{SAMPLER_PREFIX}0_00")).await?.first().context("sampler")?).await)?;
+    let tester = match bare
+        .ids(
+            "SELECT tester_id FROM lab_samples WHERE tester_id IS NOT NULL GROUP BY tester_id \
+             ORDER BY COUNT(*) DESC, tester_id LIMIT 1",
+        )
+        .await?
+        .first()
+    {
+        Some(id) => Some(svc(auth::actor_for_user(&s, *id).await)?),
+        None => None,
+    };
     let prefixes: Vec<String> = NAME_STARTS.chars().map(|c| format!("大同市{c}")).collect();
     let usccs = bare
         .texts("SELECT uscc FROM enterprises WHERE division_code >= '1402' AND division_code < '1403' LIMIT 500")
         .await?;
-    let cx = Ctx { s, bare, admin, regulator, big_plan, draw_item, sampler, prefixes, usccs };
+    let cx = Ctx { s, bare, admin, regulator, big_plan, draw_item, sampler, tester, prefixes, usccs };
     let n = args.iterations.max(1);
     let w = args.warmup;
     let wants = |name: &str| args.only.as_deref().is_none_or(|o| o.split(',').any(|x| name.contains(x.trim())));
@@ -201,6 +215,27 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<ExitCod
             Some(base),
             &format!("{} tasks of this sampler", count.first().copied().unwrap_or(0)),
         );
+    }
+
+    if let Some(tester) = cx.tester.as_ref().filter(|_| wants("lab-worklist")) {
+        let org = tester.org_id.context("tester org")?;
+        for (mine, label) in [(true, "tester's worklist, own samples (50)"), (false, "lab worklist, institution (50)")]
+        {
+            let ours = measure(w, n, |_| {
+                let cx = &cx;
+                let q = WorklistQuery { mine: Some(mine), limit: Some(50), ..Default::default() };
+                async move { svc(lab::worklist(&cx.s, tester, q).await).map(|p| p.items.len()) }
+            })
+            .await?;
+            let base = measure(w, n, |_| {
+                let cx = &cx;
+                async move { cx.bare.lab_worklist(mine.then_some(tester.user_id), org).await.map(|r| r.len()) }
+            })
+            .await?;
+            let by = if mine { format!("tester_id = {}", tester.user_id) } else { format!("testing_org_id = {org}") };
+            let count = cx.bare.ids(&format!("SELECT COUNT(*) FROM lab_samples WHERE {by}")).await?;
+            push(&mut lines, label, ours, Some(base), &format!("{} samples", count.first().copied().unwrap_or(0)));
+        }
     }
 
     if wants("dashboard") {
@@ -331,8 +366,14 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<ExitCod
             .pairs(&format!(
                 "SELECT t.id, MIN(m.user_id) FROM sampling_tasks t JOIN sampling_task_members m ON m.task_id = t.id \
                  WHERE t.state = 'in_progress' AND NOT EXISTS (SELECT 1 FROM sampling_records r WHERE r.task_id = t.id) \
+                 AND (SELECT COUNT(*) FROM sampling_tasks o WHERE o.plan_id = t.plan_id \
+                   AND o.enterprise_id = t.enterprise_id AND o.id <> t.id AND o.state IN ({live})) < 2 \
+                 AND NOT EXISTS (SELECT 1 FROM sampling_tasks o WHERE o.plan_id = t.plan_id \
+                   AND o.enterprise_id = t.enterprise_id AND o.id <> t.id AND o.item_id = t.item_id \
+                   AND o.state IN ({live})) \
                  GROUP BY t.id ORDER BY t.id DESC LIMIT {}",
-                2 * (m + w) + 50
+                2 * (m + w) + 50,
+                live = "'assigned', 'in_progress', 'sampled', 'refusal_pending', 'refused'"
             ))
             .await?;
         if pool.len() < 2 * (m + w) {
@@ -360,7 +401,8 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<ExitCod
                 actors.insert(*u, svc(auth::actor_for_user(&cx.s, *u).await)?);
             }
         }
-        // A task the generated data gives a third batch of a plan (rule 5) is refused: counted, not timed.
+        // The pool holds only tasks rule 5 allows (no other batch of the item, at most one other of
+        // the plan); a refusal all the same (rule 22) is counted, not timed.
         let mut d = Vec::with_capacity(m);
         let mut refused = 0usize;
         for (i, (task, user)) in pool.iter().enumerate().take(m + w) {
@@ -388,7 +430,7 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<ExitCod
             "create a sampling record + audit record",
             ours,
             Some(base),
-            &format!("{refused} of {} refused by rule 5 in the generated data, not timed", m + w),
+            &format!("{refused} of {} refused (not timed)", m + w),
         );
     }
 
@@ -408,6 +450,35 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<ExitCod
         })
         .await?;
         push(&mut lines, "sampling record PDF (抽样单)", ours, None, "typst render; no bare equivalent");
+    }
+
+    if wants("report-pdf") {
+        let reports = cx.bare.ids("SELECT id FROM lab_reports WHERE state = 'approved' ORDER BY id LIMIT 50").await?;
+        if reports.is_empty() {
+            eprintln!("没有已签发的检验报告：跳过检验报告 PDF");
+        } else {
+            let renderer = svc(cx.s.renderer().await)?;
+            let pn = (n / 5).max(5);
+            let ours = measure(w.min(2), pn, |i| {
+                let cx = &cx;
+                let renderer = renderer.clone();
+                let id = reports[i % reports.len()];
+                async move {
+                    let data = report_data(&cx.s, id).await?;
+                    let pdf = tokio::task::spawn_blocking(move || choucha_documents::test_report_pdf(&renderer, &data))
+                        .await??;
+                    Ok(pdf.len())
+                }
+            })
+            .await?;
+            push(
+                &mut lines,
+                "test report PDF (检验报告)",
+                ours,
+                None,
+                "its data from the store + typst render; no bare equivalent",
+            );
+        }
     }
 
     if wants("http") {
@@ -430,6 +501,81 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<ExitCod
     }
     cx.s.store.close().await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// What `lab::approve_report` renders, for an approved report: its frozen content, the institution,
+/// the plan and its organiser, the inspected enterprise and the sampling record, the three signers.
+async fn report_data(s: &Services, report_id: i64) -> anyhow::Result<choucha_documents::TestReport> {
+    use choucha_store::{draws as st_draws, enterprises, lab as st_lab, organisations, plans as st_plans, users};
+    let db = s.store.reader();
+    let r = st_lab::get_report(db, report_id).await?;
+    let sample = st_lab::get_sample(db, r.sample_id).await?;
+    let content: lab::ReportContent = serde_json::from_str(&r.content_json)?;
+    let plan = st_plans::get_plan(db, sample.plan_id).await?;
+    let org = organisations::get(db, sample.testing_org_id).await?;
+    let organiser = organisations::get(db, plan.organising_org_id).await?;
+    let task = st_draws::get_task(db, sample.task_id).await?;
+    let ent = enterprises::get(db, task.enterprise_id).await?;
+    let rec: choucha_domain::sampling::RecordFields = match choucha_store::sampling::records_of_task(db, sample.task_id)
+        .await?
+        .into_iter()
+        .find(|v| v.state == "signed")
+    {
+        Some(v) => serde_json::from_str(&v.fields_json)?,
+        None => Default::default(),
+    };
+    let name = |id: Option<i64>| async move {
+        match id {
+            Some(id) => users::get(db, id).await.map(|u| u.display_name).unwrap_or_default(),
+            None => String::new(),
+        }
+    };
+    let period = if content.tested_from == content.tested_to {
+        content.tested_from.clone()
+    } else {
+        format!("{} 至 {}", content.tested_from, content.tested_to)
+    };
+    Ok(choucha_documents::TestReport {
+        report_no: r.report_no.clone().unwrap_or_default(),
+        institution: org.name,
+        qualification_no: org.qualification_no.unwrap_or_default(),
+        institution_address: org.address,
+        institution_phone: org.phone,
+        product: content.product.clone(),
+        sample_code: content.blind_code.clone(),
+        test_kind: "监督抽查".into(),
+        task_source: format!("{}（{}）", plan.title, organiser.name),
+        inspected_unit: ent.name.clone(),
+        producer: if rec.producer_name.trim().is_empty() { ent.name } else { rec.producer_name.clone() },
+        brand: rec.brand,
+        model: rec.model,
+        batch: rec.batch,
+        sampled_on: rec.sampled_at.get(..10).unwrap_or_default().to_string(),
+        received_on: content.received_on.clone(),
+        tested_period: period,
+        test_portion: content.test_portion.clone(),
+        standards: content.standards.clone(),
+        items: content
+            .items
+            .iter()
+            .map(|i| choucha_documents::ReportLine {
+                name: i.name.clone(),
+                unit: i.unit.clone(),
+                requirement: i.requirement.clone(),
+                result: i.result.clone(),
+                judgement: i.judgement.clone(),
+                method: i.method.clone(),
+            })
+            .collect(),
+        qualified: content.qualified,
+        conclusion: content.conclusion.clone(),
+        prepared_by: name(Some(r.prepared_by)).await,
+        reviewed_by: name(r.reviewed_by).await,
+        approved_by: name(r.approved_by).await,
+        issued_on: r.approved_at.map(|t| (t + chrono::Duration::hours(8)).date_naive()).unwrap_or_default(),
+        supersedes: None,
+        correction_reason: r.correction_reason.clone(),
+    })
 }
 
 fn push(lines: &mut Vec<Line>, op: &str, ours: Stats, baseline: Option<Stats>, note: &str) {

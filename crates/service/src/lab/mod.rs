@@ -313,17 +313,15 @@ pub(crate) fn is_overdue(sample: &SampleRow, today: NaiveDate) -> bool {
     sample.results_completed_at.is_none() && sample.results_due.is_some_and(|d| d < today)
 }
 
-pub(crate) async fn summary_of(s: &Services, sample: &SampleRow, product: String) -> BlindSampleSummary {
+/// A worklist line; `tester` is the name of the sample's tester (looked up for the whole page).
+pub(crate) fn summary_of(sample: &SampleRow, product: String, tester: Option<String>) -> BlindSampleSummary {
     BlindSampleSummary {
         blind_code: sample.blind_code.clone().unwrap_or_default(),
         product,
         state_label: state_label(&sample.state),
         state: sample.state.clone(),
         licence_state: sample.licence_state.clone(),
-        tester: match sample.tester_id {
-            Some(t) => Some(user_name(s, t).await),
-            None => None,
-        },
+        tester: sample.tester_id.map(|_| tester.unwrap_or_default()),
         results_due: sample.results_due,
         overdue: is_overdue(sample, today_cn()),
         results_late: sample.results_late,

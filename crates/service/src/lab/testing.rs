@@ -77,18 +77,17 @@ pub async fn worklist(s: &Services, actor: &Actor, q: WorklistQuery) -> Result<P
     }
     let before = q.cursor.as_deref().and_then(|c| c.trim().parse::<i64>().ok());
     let p = store::list_samples(db, &f, before, clamp_limit(q.limit)).await?;
-    let mut products: HashMap<i64, String> = HashMap::new();
+    // The page's products and testers' names in one query each.
+    let item_ids: Vec<i64> = p.items.iter().map(|r| r.item_id).collect();
+    let products: HashMap<i64, String> =
+        store_plans::get_items(db, &item_ids).await?.into_iter().map(|i| (i.id, i.product)).collect();
+    let tester_ids: Vec<i64> = p.items.iter().filter_map(|r| r.tester_id).collect();
+    let testers: HashMap<i64, String> =
+        choucha_store::users::get_many(db, &tester_ids).await?.into_iter().map(|u| (u.id, u.display_name)).collect();
     let mut items = Vec::with_capacity(p.items.len());
     for r in &p.items {
-        let product = match products.get(&r.item_id) {
-            Some(p) => p.clone(),
-            None => {
-                let p = store_plans::get_item(db, r.item_id).await?.product;
-                products.insert(r.item_id, p.clone());
-                p
-            }
-        };
-        items.push(summary_of(s, r, product).await);
+        let product = products.get(&r.item_id).cloned().ok_or(choucha_store::StoreError::NotFound)?;
+        items.push(summary_of(r, product, r.tester_id.and_then(|t| testers.get(&t).cloned())));
     }
     Ok(Page { items, next: p.next })
 }
