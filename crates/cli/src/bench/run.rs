@@ -569,9 +569,10 @@ async fn report_data(s: &Services, report_id: i64) -> anyhow::Result<choucha_doc
             .collect(),
         qualified: content.qualified,
         conclusion: content.conclusion.clone(),
-        prepared_by: name(Some(r.prepared_by)).await,
-        reviewed_by: name(r.reviewed_by).await,
-        approved_by: name(r.approved_by).await,
+        // Generated reports carry no handwritten signature images; the names and times are printed.
+        prepared_by: signer(name(Some(r.prepared_by)).await, Some(r.prepared_at)),
+        reviewed_by: signer(name(r.reviewed_by).await, r.reviewed_at),
+        approved_by: signer(name(r.approved_by).await, r.approved_at),
         issued_on: r.approved_at.map(|t| (t + chrono::Duration::hours(8)).date_naive()).unwrap_or_default(),
         supersedes: None,
         correction_reason: r.correction_reason.clone(),
@@ -716,6 +717,14 @@ fn parse_ms(v: &str) -> Option<f64> {
         x.parse::<f64>().ok().map(|x| x * 1000.0)
     } else {
         None
+    }
+}
+
+fn signer(name: String, at: Option<chrono::DateTime<chrono::Utc>>) -> choucha_documents::Signature {
+    choucha_documents::Signature {
+        signer: name,
+        image: None,
+        signed_at: at.map(|t| (t + chrono::Duration::hours(8)).naive_utc()),
     }
 }
 
