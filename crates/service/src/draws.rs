@@ -785,36 +785,7 @@ fn task_state_label(s: &str) -> &'static str {
 }
 
 async fn task_view(s: &Services, t: choucha_store::draws::TaskRow) -> Result<TaskView> {
-    let db = s.store.reader();
-    let (item, plan) = load(s, t.item_id).await?;
-    let e = enterprises::get(db, t.enterprise_id).await?;
-    let team_ids = store_draws::team_of(db, t.id).await?;
-    let mut team = Vec::new();
-    for u in &team_ids {
-        team.push(users::get(db, *u).await?.display_name);
-    }
-    let rules_published = choucha_store::rules::published_of(db, item.id).await?.is_some();
-    let entry = crate::handover::entry_of_task(s, &t, Utc::now()).await?;
-    Ok(TaskView {
-        id: t.id,
-        plan_id: plan.id,
-        plan_title: plan.title,
-        item_id: item.id,
-        product: item.product,
-        enterprise_id: e.id,
-        enterprise_name: e.name,
-        enterprise_uscc: e.uscc,
-        enterprise_address: e.address,
-        team,
-        team_ids,
-        state_label: task_state_label(&t.state).to_string(),
-        state: t.state,
-        due_date: t.due_date,
-        rules_published,
-        entry_deadline: entry.map(|e| e.deadline),
-        entry_late: entry.is_some_and(|e| e.late),
-        entry_overdue: entry.is_some_and(|e| e.overdue),
-    })
+    task_views(s, vec![t]).await?.pop().ok_or(ServiceError::NotFound("抽样任务"))
 }
 
 /// The views of a page of tasks, the same as `task_view` of each, in one query per table (items,

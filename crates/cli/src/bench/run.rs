@@ -464,7 +464,7 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<ExitCod
                 let renderer = renderer.clone();
                 let id = reports[i % reports.len()];
                 async move {
-                    let data = report_data(&cx.s, id).await?;
+                    let data = lab::issued_report_data(&cx.s, id).await?;
                     let pdf = tokio::task::spawn_blocking(move || choucha_documents::test_report_pdf(&renderer, &data))
                         .await??;
                     Ok(pdf.len())
@@ -501,82 +501,6 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<ExitCod
     }
     cx.s.store.close().await?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// What `lab::approve_report` renders, for an approved report: its frozen content, the institution,
-/// the plan and its organiser, the inspected enterprise and the sampling record, the three signers.
-async fn report_data(s: &Services, report_id: i64) -> anyhow::Result<choucha_documents::TestReport> {
-    use choucha_store::{draws as st_draws, enterprises, lab as st_lab, organisations, plans as st_plans, users};
-    let db = s.store.reader();
-    let r = st_lab::get_report(db, report_id).await?;
-    let sample = st_lab::get_sample(db, r.sample_id).await?;
-    let content: lab::ReportContent = serde_json::from_str(&r.content_json)?;
-    let plan = st_plans::get_plan(db, sample.plan_id).await?;
-    let org = organisations::get(db, sample.testing_org_id).await?;
-    let organiser = organisations::get(db, plan.organising_org_id).await?;
-    let task = st_draws::get_task(db, sample.task_id).await?;
-    let ent = enterprises::get(db, task.enterprise_id).await?;
-    let rec: choucha_domain::sampling::RecordFields = match choucha_store::sampling::records_of_task(db, sample.task_id)
-        .await?
-        .into_iter()
-        .find(|v| v.state == "signed")
-    {
-        Some(v) => serde_json::from_str(&v.fields_json)?,
-        None => Default::default(),
-    };
-    let name = |id: Option<i64>| async move {
-        match id {
-            Some(id) => users::get(db, id).await.map(|u| u.display_name).unwrap_or_default(),
-            None => String::new(),
-        }
-    };
-    let period = if content.tested_from == content.tested_to {
-        content.tested_from.clone()
-    } else {
-        format!("{} 至 {}", content.tested_from, content.tested_to)
-    };
-    Ok(choucha_documents::TestReport {
-        report_no: r.report_no.clone().unwrap_or_default(),
-        institution: org.name,
-        qualification_no: org.qualification_no.unwrap_or_default(),
-        institution_address: org.address,
-        institution_phone: org.phone,
-        product: content.product.clone(),
-        sample_code: content.blind_code.clone(),
-        test_kind: "监督抽查".into(),
-        task_source: format!("{}（{}）", plan.title, organiser.name),
-        inspected_unit: ent.name.clone(),
-        producer: if rec.producer_name.trim().is_empty() { ent.name } else { rec.producer_name.clone() },
-        brand: rec.brand,
-        model: rec.model,
-        batch: rec.batch,
-        sampled_on: rec.sampled_at.get(..10).unwrap_or_default().to_string(),
-        received_on: content.received_on.clone(),
-        tested_period: period,
-        test_portion: content.test_portion.clone(),
-        standards: content.standards.clone(),
-        items: content
-            .items
-            .iter()
-            .map(|i| choucha_documents::ReportLine {
-                name: i.name.clone(),
-                unit: i.unit.clone(),
-                requirement: i.requirement.clone(),
-                result: i.result.clone(),
-                judgement: i.judgement.clone(),
-                method: i.method.clone(),
-            })
-            .collect(),
-        qualified: content.qualified,
-        conclusion: content.conclusion.clone(),
-        // Generated reports carry no handwritten signature images; the names and times are printed.
-        prepared_by: signer(name(Some(r.prepared_by)).await, Some(r.prepared_at)),
-        reviewed_by: signer(name(r.reviewed_by).await, r.reviewed_at),
-        approved_by: signer(name(r.approved_by).await, r.approved_at),
-        issued_on: r.approved_at.map(|t| (t + chrono::Duration::hours(8)).date_naive()).unwrap_or_default(),
-        supersedes: None,
-        correction_reason: r.correction_reason.clone(),
-    })
 }
 
 fn push(lines: &mut Vec<Line>, op: &str, ours: Stats, baseline: Option<Stats>, note: &str) {
@@ -717,14 +641,6 @@ fn parse_ms(v: &str) -> Option<f64> {
         x.parse::<f64>().ok().map(|x| x * 1000.0)
     } else {
         None
-    }
-}
-
-fn signer(name: String, at: Option<chrono::DateTime<chrono::Utc>>) -> choucha_documents::Signature {
-    choucha_documents::Signature {
-        signer: name,
-        image: None,
-        signed_at: at.map(|t| (t + chrono::Duration::hours(8)).naive_utc()),
     }
 }
 

@@ -192,6 +192,7 @@ async fn pdf_data(
     report_no: &str,
     approver: i64,
     approver_sig: &str,
+    approved_at: chrono::DateTime<chrono::Utc>,
 ) -> Result<choucha_documents::TestReport> {
     let db = s.store.reader();
     let content: ReportContent = serde_json::from_str(&r.content_json).map_err(ServiceError::internal)?;
@@ -260,12 +261,23 @@ async fn pdf_data(
         approved_by: docs::Signature {
             signer: user_name(s, approver).await,
             image: signature_png(approver_sig),
-            signed_at: Some(rules_time::utc_to_local(chrono::Utc::now())),
+            signed_at: Some(rules_time::utc_to_local(approved_at)),
         },
         issued_on: super::today_cn(),
         supersedes,
         correction_reason: r.correction_reason.clone(),
     })
+}
+
+/// The data of an issued report's PDF as its approval rendered it (benchmarks re-render it).
+pub async fn issued_report_data(s: &Services, report_id: i64) -> Result<choucha_documents::TestReport> {
+    let db = s.store.reader();
+    let r = store::get_report(db, report_id).await.map_err(|_| ServiceError::NotFound("检验报告"))?;
+    let (Some(report_no), Some(approver), Some(at)) = (r.report_no.clone(), r.approved_by, r.approved_at) else {
+        return Err(ServiceError::Rule(RuleViolation::new("report_state", "该报告尚未签发")));
+    };
+    let sample = store::get_sample(db, r.sample_id).await?;
+    pdf_data(s, &r, &sample, &report_no, approver, &r.approved_sig_b64, at).await
 }
 
 /// A third person approves and signs: the report gets its number, is frozen, and its PDF (with the
@@ -282,7 +294,7 @@ pub async fn approve_report(s: &Services, actor: &Actor, report_id: i64, sign: S
     let org = organisations::get(s.store.reader(), sample.testing_org_id).await?;
     let year = super::today_cn().format("%Y").to_string();
     let report_no = format!("{}-{year}-{:06}", org.code.to_uppercase(), r.id);
-    let data = pdf_data(s, &r, &sample, &report_no, actor.user_id, &sig).await?;
+    let data = pdf_data(s, &r, &sample, &report_no, actor.user_id, &sig, chrono::Utc::now()).await?;
     let renderer = s.renderer().await?;
     let pdf = tokio::task::spawn_blocking(move || choucha_documents::test_report_pdf(&renderer, &data))
         .await
