@@ -398,3 +398,59 @@ pub(crate) async fn render_notice(
         .map_err(ServiceError::internal)?
         .map_err(|e| ServiceError::internal(format!("result notice PDF: {e}")))
 }
+
+/// An improvement letter (产品质量改进建议书, Annex 2) pre-filled from an unqualified issued report:
+/// its number, product, model, inspected unit, producer, institution and failing items, and a
+/// description of each failure (requirement and result); the cause analysis and suggestions are
+/// left to the writer. For those who see the sample's link (testers are blind).
+pub async fn improvement_letter_prefill(
+    s: &Services,
+    actor: &Actor,
+    report_id: i64,
+) -> Result<crate::documents::ImprovementLetterInput> {
+    crate::documents::require_letter_writer(actor)?;
+    let (report, sample) = sample_of_report(s, actor, report_id).await?;
+    let Some(report_no) = report.report_no.clone().filter(|_| report.state == "approved") else {
+        return Err(ServiceError::Rule(RuleViolation::new("report_state", "报告签发后才能出具产品质量改进建议书")));
+    };
+    let content: ReportContent = serde_json::from_str(&report.content_json).map_err(ServiceError::internal)?;
+    if content.qualified {
+        return Err(ServiceError::Rule(RuleViolation::new(
+            "report_qualified",
+            "该报告结论为合格，无需出具产品质量改进建议书（规则17）",
+        )));
+    }
+    let db = s.store.reader();
+    let task = store_draws::get_task(db, sample.task_id).await?;
+    let ent = enterprises::get(db, task.enterprise_id).await?;
+    let institution = organisations::get(db, sample.testing_org_id).await?;
+    let rec = signed_record(s, sample.task_id).await?.map(|(f, _)| f).unwrap_or_default();
+    let failing: Vec<_> = content.items.iter().filter(|i| i.judgement == "不符合").collect();
+    let description = failing
+        .iter()
+        .map(|i| {
+            format!(
+                "{}：标准要求{}，实测{}，不符合{}的要求。",
+                i.name,
+                i.requirement,
+                i.result,
+                content.standards.join("、")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    Ok(crate::documents::ImprovementLetterInput {
+        report_no,
+        product_name: content.product,
+        model: rec.model,
+        inspected_unit: ent.name.clone(),
+        producer: if rec.producer_name.trim().is_empty() { ent.name } else { rec.producer_name },
+        institution: institution.name,
+        failing_items: failing.iter().map(|i| i.name.clone()).collect(),
+        problem_description: description,
+        cause_analysis: String::new(),
+        suggestions: String::new(),
+        remarks: String::new(),
+        date: Some(s.today().to_string()),
+    })
+}

@@ -832,6 +832,15 @@ async fn an_issued_report_opens_its_deliveries_and_each_is_recorded_by_its_metho
     // The result notice names the enterprise, the failing item and the 15-day objection window.
     let pdf = results::result_notice_pdf(s(&w), &w.custodian, r.id, None).await.unwrap();
     assert!(pdf.starts_with(b"%PDF"));
+
+    // The improvement letter is pre-filled from the report for the custodian; testers are blind.
+    let letter = results::improvement_letter_prefill(s(&w), &w.custodian, r.id).await.unwrap();
+    assert_eq!(
+        (letter.inspected_unit.as_str(), letter.failing_items.as_slice()),
+        (ENTERPRISE, ["硫含量".to_string()].as_slice())
+    );
+    assert!(letter.problem_description.contains("实测12.5mg/kg") && letter.problem_description.contains("≤10mg/kg"));
+    assert_eq!(code(&results::improvement_letter_prefill(s(&w), &w.t1, r.id).await.unwrap_err()), "not_found");
 }
 
 #[tokio::test]

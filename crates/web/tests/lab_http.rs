@@ -215,6 +215,14 @@ async fn a_tester_never_sees_the_enterprise_in_any_answer_and_the_report_is_sign
     let (_, page) = srv.browser("lab_keeper").await.get("/results").await;
     assert!(page.contains("已寄出，待签收") && page.contains("1190012345678") && page.contains(ENTERPRISE), "{page}");
 
+    // The improvement letter form comes pre-filled from the report; a tester gets not found.
+    let (st, form) = srv.browser("lab_keeper").await.get(&format!("/documents/improvement-letter?report={rid}")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(form.contains(ENTERPRISE) && form.contains("硫含量") && form.contains("实测"), "{form}");
+    let (st, form) = srv.browser("lab_t1").await.get(&format!("/documents/improvement-letter?report={rid}")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    assert!(!form.contains(ENTERPRISE));
+
     // Received today: the enterprise sees only its own result and may ask for a re-test (rule 18).
     let (st, d) = keeper.post(&format!("/api/v1/deliveries/{id}"), json!({"received_on": today})).await;
     assert_eq!((st, d["state"].as_str()), (StatusCode::OK, Some("received")), "{d}");

@@ -4,7 +4,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -83,8 +83,43 @@ pub struct LetterPage {
     pub errors: FieldErrors,
 }
 
-async fn page(session: Session, PageActor(actor): PageActor) -> PageResult<LetterPage> {
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct LetterQuery {
+    /// An unqualified issued report to pre-fill the letter from.
+    #[serde(default)]
+    report: Option<String>,
+}
+
+async fn page(
+    State(state): State<AppState>,
+    session: Session,
+    PageActor(actor): PageActor,
+    Query(q): Query<LetterQuery>,
+) -> PageResult<LetterPage> {
     documents::require_letter_writer(&actor)?;
+    if let Some(raw) = q.report.as_deref().filter(|r| !r.trim().is_empty()) {
+        let id = crate::pages::plans::id_of(raw, "检验报告")?;
+        let i = choucha_service::results::improvement_letter_prefill(&state.services, &actor, id).await?;
+        let v = LetterValues {
+            report_no: i.report_no,
+            product_name: i.product_name,
+            model: i.model,
+            inspected_unit: i.inspected_unit,
+            producer: i.producer,
+            institution: i.institution,
+            failing_items: i.failing_items.join("\n"),
+            problem_description: i.problem_description,
+            cause_analysis: i.cause_analysis,
+            suggestions: i.suggestions,
+            remarks: i.remarks,
+            date: i.date.unwrap_or_default(),
+        };
+        return Ok(LetterPage {
+            v,
+            errors: FieldErrors::default(),
+            chrome: chrome(&session, Some(&actor), "documents").await,
+        });
+    }
     // An institution's staff write letters in its name.
     let institution = if actor.org_kind.as_deref() == Some("institution") { actor.org_name.clone() } else { None };
     let v = LetterValues {
