@@ -13,6 +13,7 @@ pub mod lab;
 pub mod organisation;
 pub mod plan;
 pub mod results;
+pub mod retest;
 pub mod role;
 pub mod rules;
 pub mod sampling;

@@ -265,6 +265,133 @@ pub fn check_objection_in_time(received_on: Option<NaiveDate>, today: NaiveDate)
     Ok(deadline)
 }
 
+/// Where a delivery stands: opened with the report, sent (EMS on its way), received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryState {
+    Pending,
+    Sent,
+    Received,
+}
+
+impl DeliveryState {
+    pub const ALL: [DeliveryState; 3] = [DeliveryState::Pending, DeliveryState::Sent, DeliveryState::Received];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "pending",
+            DeliveryState::Sent => "sent",
+            DeliveryState::Received => "received",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "待送达",
+            DeliveryState::Sent => "已寄出",
+            DeliveryState::Received => "已签收",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<DeliveryState, RuleViolation> {
+        Self::ALL
+            .into_iter()
+            .find(|x| x.as_str() == s)
+            .ok_or_else(|| RuleViolation::new("invalid_state", format!("未知的送达状态“{s}”")))
+    }
+}
+
+/// What happens to a delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryAction {
+    /// Posted by EMS, receipt not yet known.
+    Send,
+    /// Received (in person, or the EMS receipt came back).
+    Receive,
+}
+
+/// The one transition function of a delivery: a received delivery is final.
+pub fn delivery_transition(state: DeliveryState, action: DeliveryAction) -> Result<DeliveryState, RuleViolation> {
+    use DeliveryAction as A;
+    use DeliveryState as S;
+    match (state, action) {
+        (S::Pending, A::Send) => Ok(S::Sent),
+        (S::Pending | S::Sent, A::Receive) => Ok(S::Received),
+        (S::Received, _) => Err(RuleViolation::new("already_delivered", "该送达已登记签收，不能重复登记")),
+        (S::Sent, A::Send) => Err(RuleViolation::new("already_sent", "该送达已登记寄出，请登记签收日期")),
+    }
+}
+
+/// Where an objection or re-test request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectionState {
+    /// Filed, waiting for the organising bureau.
+    Pending,
+    /// Accepted: handled by the bureau, by a re-test where one is arranged.
+    Accepted,
+    Rejected,
+    /// Its re-test is concluded (final, rule 18).
+    Concluded,
+}
+
+impl ObjectionState {
+    pub const ALL: [ObjectionState; 4] =
+        [ObjectionState::Pending, ObjectionState::Accepted, ObjectionState::Rejected, ObjectionState::Concluded];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObjectionState::Pending => "pending",
+            ObjectionState::Accepted => "accepted",
+            ObjectionState::Rejected => "rejected",
+            ObjectionState::Concluded => "concluded",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ObjectionState::Pending => "待组织抽查的部门处理",
+            ObjectionState::Accepted => "已受理",
+            ObjectionState::Rejected => "不予受理",
+            ObjectionState::Concluded => "复检已完成",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<ObjectionState, RuleViolation> {
+        Self::ALL
+            .into_iter()
+            .find(|x| x.as_str() == s)
+            .ok_or_else(|| RuleViolation::new("invalid_state", format!("未知的申请状态“{s}”")))
+    }
+
+    /// Still open: the sample's backup may yet be re-tested (disposal waits, rule 19).
+    pub fn is_open(self) -> bool {
+        matches!(self, ObjectionState::Pending | ObjectionState::Accepted)
+    }
+}
+
+/// What happens to an objection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectionAction {
+    Accept,
+    Reject,
+    /// Its re-test's report was approved.
+    ConcludeRetest,
+}
+
+/// The one transition function of an objection or re-test request.
+pub fn objection_transition(state: ObjectionState, action: ObjectionAction) -> Result<ObjectionState, RuleViolation> {
+    use ObjectionAction as A;
+    use ObjectionState as S;
+    match (state, action) {
+        (S::Pending, A::Accept) => Ok(S::Accepted),
+        (S::Pending, A::Reject) => Ok(S::Rejected),
+        (S::Accepted, A::ConcludeRetest) => Ok(S::Concluded),
+        (_, A::Accept | A::Reject) => Err(RuleViolation::new("already_decided", "该申请已处理")),
+        (_, A::ConcludeRetest) => {
+            Err(RuleViolation::new("objection_state", format!("申请当前为“{}”，不能完成复检", state.label())))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -342,5 +469,45 @@ mod tests {
             check_delivery(&DeliveryFacts { method: "fax", ..Default::default() }, issued, today).unwrap_err()[0].code,
             "invalid_method"
         );
+    }
+    #[test]
+    fn delivery_transitions_follow_the_table() {
+        use DeliveryAction as A;
+        use DeliveryState as S;
+        let table = [
+            (S::Pending, A::Send, Some(S::Sent)),
+            (S::Pending, A::Receive, Some(S::Received)),
+            (S::Sent, A::Send, None),
+            (S::Sent, A::Receive, Some(S::Received)),
+            (S::Received, A::Send, None),
+            (S::Received, A::Receive, None),
+        ];
+        for (from, action, to) in table {
+            assert_eq!(delivery_transition(from, action).ok(), to, "{from:?} {action:?}");
+        }
+        assert_eq!(delivery_transition(S::Received, A::Receive).unwrap_err().code, "already_delivered");
+        for st in S::ALL {
+            assert_eq!(S::parse(st.as_str()), Ok(st));
+        }
+    }
+
+    #[test]
+    fn objection_transitions_follow_the_table() {
+        use ObjectionAction as A;
+        use ObjectionState as S;
+        for from in S::ALL {
+            for action in [A::Accept, A::Reject, A::ConcludeRetest] {
+                let expected = match (from, action) {
+                    (S::Pending, A::Accept) => Some(S::Accepted),
+                    (S::Pending, A::Reject) => Some(S::Rejected),
+                    (S::Accepted, A::ConcludeRetest) => Some(S::Concluded),
+                    _ => None,
+                };
+                assert_eq!(objection_transition(from, action).ok(), expected, "{from:?} {action:?}");
+            }
+            assert_eq!(S::parse(from.as_str()), Ok(from));
+        }
+        assert_eq!(objection_transition(S::Rejected, A::Accept).unwrap_err().code, "already_decided");
+        assert!(S::Pending.is_open() && S::Accepted.is_open() && !S::Concluded.is_open() && !S::Rejected.is_open());
     }
 }

@@ -148,6 +148,11 @@ pub fn validate_letter(input: &ImprovementLetterInput) -> Result<ImprovementLett
 #[tracing::instrument(skip_all)]
 pub async fn improvement_letter_pdf(s: &Services, actor: &Actor, input: ImprovementLetterInput) -> Result<Vec<u8>> {
     require_letter_writer(actor)?;
+    render_letter(s, input).await
+}
+
+/// Renders a letter whose reader the caller has checked (the enterprise reads its own).
+pub(crate) async fn render_letter(s: &Services, input: ImprovementLetterInput) -> Result<Vec<u8>> {
     let letter = validate_letter(&input)?;
     let renderer = s.renderer().await?;
     tokio::task::spawn_blocking(move || choucha_documents::improvement_letter_pdf(&renderer, &letter))

@@ -5,7 +5,9 @@
 //! bureau accepts or rejects each request with its reasons.
 
 use choucha_domain::RuleViolation;
-use choucha_domain::results::{check_objection_in_time, objection_deadline};
+use choucha_domain::results::{
+    ObjectionAction, ObjectionState, check_objection_in_time, objection_deadline, objection_transition,
+};
 use choucha_domain::role::Role;
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::lab::{self as store_lab, ReportRow, SampleRow};
@@ -36,6 +38,8 @@ pub struct ObjectionView {
     pub state_label: String,
     pub decision_reason: String,
     pub decided_at: Option<DateTime<Utc>>,
+    /// The re-test arranged on it, if any (rule 18).
+    pub retest: Option<crate::retests::RetestView>,
 }
 
 fn kind_label(k: &str) -> &'static str {
@@ -43,12 +47,7 @@ fn kind_label(k: &str) -> &'static str {
 }
 
 fn state_label(s: &str) -> &'static str {
-    match s {
-        "pending" => "待组织抽查的部门处理",
-        "accepted" => "已受理",
-        "rejected" => "不予受理",
-        _ => "",
-    }
+    ObjectionState::parse(s).map(ObjectionState::label).unwrap_or_default()
 }
 
 async fn view(s: &Services, o: ObjectionRow) -> Result<ObjectionView> {
@@ -69,6 +68,7 @@ async fn view(s: &Services, o: ObjectionRow) -> Result<ObjectionView> {
         state: o.state,
         decision_reason: o.decision_reason,
         decided_at: o.decided_at,
+        retest: crate::retests::of_objection(s, o.id, false).await?,
     })
 }
 
@@ -121,7 +121,7 @@ pub async fn my_results(s: &Services, actor: &Actor) -> Result<Vec<OwnResult>> {
             objection_deadline: deadline,
             may_object: deadline.is_some_and(|dl| today <= dl)
                 && report.state == "approved"
-                && !objections.iter().any(|o| o.state == "pending"),
+                && !objections.iter().any(|o| ObjectionState::parse(&o.state).is_ok_and(ObjectionState::is_open)),
             objections,
         });
     }
@@ -152,6 +152,13 @@ pub async fn my_report_pdf(s: &Services, actor: &Actor, report_id: i64) -> Resul
 pub async fn my_result_notice_pdf(s: &Services, actor: &Actor, report_id: i64) -> Result<Vec<u8>> {
     let (report, sample, _) = own_report(s, actor, report_id).await?;
     crate::results::render_notice(s, &report, &sample, Some("enterprise")).await
+}
+
+/// The improvement letter of the enterprise's own unqualified result (rule 17).
+pub async fn my_improvement_letter_pdf(s: &Services, actor: &Actor, report_id: i64) -> Result<Vec<u8>> {
+    let (report, sample, _) = own_report(s, actor, report_id).await?;
+    let input = crate::results::letter_input_of(s, &report, &sample).await?;
+    crate::documents::render_letter(s, input).await
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -199,7 +206,11 @@ pub async fn file(s: &Services, actor: &Actor, report_id: i64, input: ObjectionI
     if !errs.is_empty() {
         return Err(ServiceError::Invalid(errs));
     }
-    if store::objections_of_report(db, report.id).await?.iter().any(|o| o.state == "pending") {
+    if store::objections_of_report(db, report.id)
+        .await?
+        .iter()
+        .any(|o| ObjectionState::parse(&o.state).is_ok_and(ObjectionState::is_open))
+    {
         return Err(ServiceError::Rule(RuleViolation::new("objection_open", "该结果已有待处理的申请")));
     }
     let plan = store_plans::get_plan(db, sample.plan_id).await?;
@@ -265,14 +276,13 @@ fn require_bureau(actor: &Actor, o: &ObjectionRow) -> Result<()> {
 pub async fn decide(s: &Services, actor: &Actor, id: i64, input: DecisionInput) -> Result<ObjectionView> {
     let o = store::get_objection(s.store.reader(), id).await.map_err(|_| ServiceError::NotFound("申请"))?;
     require_bureau(actor, &o)?;
-    if o.state != "pending" {
-        return Err(ServiceError::Rule(RuleViolation::new("already_decided", "该申请已处理")));
-    }
+    let action = if input.accept { ObjectionAction::Accept } else { ObjectionAction::Reject };
+    let next = objection_transition(ObjectionState::parse(&o.state)?, action)?;
     let reason = input.reason.trim();
     if !input.accept && reason.is_empty() {
         return Err(ServiceError::invalid(RuleViolation::new("required", "不予受理须说明理由").on_field("reason")));
     }
-    let state = if input.accept { "accepted" } else { "rejected" };
+    let state = next.as_str();
     let tx = s.store.begin().await?;
     store::decide_objection(&tx, id, state, actor.user_id, reason).await.map_err(|e| match e {
         choucha_store::StoreError::Conflict => {

@@ -11,7 +11,9 @@
 //! see them.
 
 use choucha_domain::RuleViolation;
-use choucha_domain::results::{self as rules, DeliveredDocument, DeliveryFacts, Recipient};
+use choucha_domain::results::{
+    self as rules, DeliveredDocument, DeliveryAction, DeliveryFacts, DeliveryState, Recipient, delivery_transition,
+};
 use choucha_domain::role::Role;
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::lab::{self as store_lab, ReportRow, SampleRow};
@@ -211,9 +213,8 @@ pub async fn record_delivery(s: &Services, actor: &Actor, id: i64, input: Delive
     if !(actor.has(Role::SampleCustodian) || actor.has(Role::Regulator) || actor.has(Role::Admin)) {
         return Err(ServiceError::Forbidden("送达由检验机构的样品管理员或组织抽查的部门登记".into()));
     }
-    if d.state == "received" {
-        return Err(ServiceError::Rule(RuleViolation::new("already_delivered", "该送达已登记签收，不能重复登记")));
-    }
+    let action = if input.received_on.is_some() { DeliveryAction::Receive } else { DeliveryAction::Send };
+    let next = delivery_transition(DeliveryState::parse(&d.state)?, action)?;
     let issued_on =
         report.approved_at.map(|t| choucha_domain::sampling::utc_to_local(t).date()).unwrap_or_else(today_cn);
     // An EMS delivery recorded as sent keeps its method and tracking number when its receipt follows.
@@ -236,7 +237,7 @@ pub async fn record_delivery(s: &Services, actor: &Actor, id: i64, input: Delive
         has_signature: !signature.is_empty(),
     };
     let m = rules::check_delivery(&facts, issued_on, s.today()).map_err(ServiceError::Invalid)?;
-    let state = if facts.received_on.is_some() { "received" } else { "sent" };
+    let state = next.as_str();
     let tx = s.store.begin().await?;
     store::record(
         &tx,
@@ -400,9 +401,10 @@ pub(crate) async fn render_notice(
 }
 
 /// An improvement letter (产品质量改进建议书, Annex 2) pre-filled from an unqualified issued report:
-/// its number, product, model, inspected unit, producer, institution and failing items, and a
-/// description of each failure (requirement and result); the cause analysis and suggestions are
-/// left to the writer. For those who see the sample's link (testers are blind).
+/// its number, product, model, inspected unit, producer, institution and failing items, with the
+/// description, cause analysis and suggestions the tester wrote on the sample (`write_letter`), or
+/// a description of each failure (requirement and result) when the tester has written none. For
+/// those who see the sample's link (testers are blind).
 pub async fn improvement_letter_prefill(
     s: &Services,
     actor: &Actor,
@@ -410,6 +412,15 @@ pub async fn improvement_letter_prefill(
 ) -> Result<crate::documents::ImprovementLetterInput> {
     crate::documents::require_letter_writer(actor)?;
     let (report, sample) = sample_of_report(s, actor, report_id).await?;
+    letter_input_of(s, &report, &sample).await
+}
+
+/// The pre-filled letter of an issued unqualified report, whoever asks (callers check access).
+pub(crate) async fn letter_input_of(
+    s: &Services,
+    report: &ReportRow,
+    sample: &SampleRow,
+) -> Result<crate::documents::ImprovementLetterInput> {
     let Some(report_no) = report.report_no.clone().filter(|_| report.state == "approved") else {
         return Err(ServiceError::Rule(RuleViolation::new("report_state", "报告签发后才能出具产品质量改进建议书")));
     };
@@ -426,6 +437,8 @@ pub async fn improvement_letter_prefill(
     let institution = organisations::get(db, sample.testing_org_id).await?;
     let rec = signed_record(s, sample.task_id).await?.map(|(f, _)| f).unwrap_or_default();
     let failing: Vec<_> = content.items.iter().filter(|i| i.judgement == "不符合").collect();
+    // The tester's own text, written blind on the sample, fills the parts it wrote.
+    let letter = choucha_store::retests::letter_of_sample(db, sample.id).await?;
     let description = failing
         .iter()
         .map(|i| {
@@ -447,10 +460,139 @@ pub async fn improvement_letter_prefill(
         producer: if rec.producer_name.trim().is_empty() { ent.name } else { rec.producer_name },
         institution: institution.name,
         failing_items: failing.iter().map(|i| i.name.clone()).collect(),
-        problem_description: description,
-        cause_analysis: String::new(),
-        suggestions: String::new(),
+        problem_description: match &letter {
+            Some(l) if !l.description.trim().is_empty() => l.description.clone(),
+            _ => description,
+        },
+        cause_analysis: letter.as_ref().map(|l| l.cause_analysis.clone()).unwrap_or_default(),
+        suggestions: letter.as_ref().map(|l| l.suggestions.clone()).unwrap_or_default(),
         remarks: String::new(),
         date: Some(s.today().to_string()),
     })
+}
+
+/// The tester's part of an improvement letter.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct LetterTextInput {
+    /// 本次抽检质量问题描述.
+    #[serde(default)]
+    pub description: String,
+    /// 原因分析.
+    pub cause_analysis: String,
+    /// 改进建议.
+    pub suggestions: String,
+}
+
+/// What the tester has written of a sample's improvement letter.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct LetterTextView {
+    pub blind_code: String,
+    pub description: String,
+    pub cause_analysis: String,
+    pub suggestions: String,
+    pub written_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Still editable: not yet delivered to anyone.
+    pub editable: bool,
+}
+
+async fn letter_sample(s: &Services, actor: &Actor, code: &str) -> Result<SampleRow> {
+    let (sample, st) = crate::lab::by_code(s, actor, code).await?;
+    if !(st == Standing::Blind && actor.has(Role::Tester)) {
+        return Err(ServiceError::Forbidden("产品质量改进建议书的问题描述、原因分析和改进建议由检验人员填写".into()));
+    }
+    Ok(sample)
+}
+
+async fn letter_delivered(s: &Services, sample_id: i64) -> Result<bool> {
+    let db = s.store.reader();
+    for r in store_lab::reports_of(db, sample_id).await? {
+        if store::of_report(db, r.id)
+            .await?
+            .iter()
+            .any(|d| d.documents.contains("improvement_letter") && d.state != "pending")
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// The tester's text of a sample's improvement letter (blind, by code).
+pub async fn letter_text(s: &Services, actor: &Actor, code: &str) -> Result<LetterTextView> {
+    let sample = letter_sample(s, actor, code).await?;
+    let l = choucha_store::retests::letter_of_sample(s.store.reader(), sample.id).await?;
+    Ok(LetterTextView {
+        blind_code: sample.blind_code.clone().unwrap_or_default(),
+        description: l.as_ref().map(|l| l.description.clone()).unwrap_or_default(),
+        cause_analysis: l.as_ref().map(|l| l.cause_analysis.clone()).unwrap_or_default(),
+        suggestions: l.as_ref().map(|l| l.suggestions.clone()).unwrap_or_default(),
+        written_at: l.map(|l| l.written_at),
+        editable: !letter_delivered(s, sample.id).await?,
+    })
+}
+
+/// A tester writes the description, cause analysis and suggestions of the improvement letter of an
+/// unqualified sample, by its blind code, until the letter has been delivered.
+pub async fn write_letter(s: &Services, actor: &Actor, code: &str, input: LetterTextInput) -> Result<LetterTextView> {
+    let sample = letter_sample(s, actor, code).await?;
+    if sample.qualified != Some(false) {
+        return Err(ServiceError::Rule(RuleViolation::new(
+            "report_qualified",
+            "只有检验结论为不合格的样品才需要填写产品质量改进建议书（规则17）",
+        )));
+    }
+    if letter_delivered(s, sample.id).await? {
+        return Err(ServiceError::Rule(RuleViolation::new("letter_delivered", "产品质量改进建议书已送达，不能再修改")));
+    }
+    let mut errs = Vec::new();
+    if input.cause_analysis.trim().is_empty() {
+        errs.push(RuleViolation::new("required", "请填写原因分析").on_field("cause_analysis"));
+    }
+    if input.suggestions.trim().is_empty() {
+        errs.push(RuleViolation::new("required", "请填写改进建议").on_field("suggestions"));
+    }
+    for (f, v) in [
+        ("description", &input.description),
+        ("cause_analysis", &input.cause_analysis),
+        ("suggestions", &input.suggestions),
+    ] {
+        if v.chars().count() > 5000 {
+            errs.push(RuleViolation::new("too_long", "每部分不超过5000字").on_field(f));
+        }
+    }
+    if !errs.is_empty() {
+        return Err(ServiceError::Invalid(errs));
+    }
+    let tx = s.store.begin().await?;
+    let row = choucha_store::retests::put_letter(
+        &tx,
+        sample.id,
+        input.description.trim(),
+        input.cause_analysis.trim(),
+        input.suggestions.trim(),
+        actor.user_id,
+    )
+    .await?;
+    audit::append(
+        &tx,
+        &actor.audit_actor(),
+        AuditEntry::new(
+            "letter.write",
+            "improvement_letter",
+            row.id,
+            json!(null),
+            json!({"sample_id": sample.id, "description": row.description, "cause_analysis": row.cause_analysis,
+                   "suggestions": row.suggestions}),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    letter_text(s, actor, code).await
+}
+
+/// The improvement letter of an unqualified issued report as a PDF, pre-filled from the report with
+/// the tester's text (for those who see the sample's link).
+pub async fn improvement_letter_of_report(s: &Services, actor: &Actor, report_id: i64) -> Result<Vec<u8>> {
+    let input = improvement_letter_prefill(s, actor, report_id).await?;
+    crate::documents::improvement_letter_pdf(s, actor, input).await
 }

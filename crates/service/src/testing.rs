@@ -133,3 +133,4 @@ pub const FIXTURE_PRODUCTS: &str = "车用柴油；电冰箱；家用电动洗�
 pub fn test_uscc(division: &str, n: u32) -> Uscc {
     Uscc::from_first17(&format!("91{division}MA{n:07}")).expect("valid test uscc")
 }
+pub mod lab_world;

@@ -16,6 +16,7 @@ pub mod migration;
 pub mod organisations;
 pub mod plans;
 pub mod results;
+pub mod retests;
 pub mod rules;
 pub mod sampling;
 pub mod sessions;

@@ -143,7 +143,7 @@ pub struct ReceiptPhoto {
 pub const RECEIPT_PHOTO_MAX: usize = 20 * 1024 * 1024;
 
 /// Checks and decodes the photos; nothing is stored until all are valid.
-fn decode_photos(photos: &[ReceiptPhotoInput]) -> Result<Vec<(ReceiptPhoto, Vec<u8>)>> {
+pub(crate) fn decode_photos(photos: &[ReceiptPhotoInput]) -> Result<Vec<(ReceiptPhoto, Vec<u8>)>> {
     use base64::Engine;
     if photos.is_empty() {
         return Err(ServiceError::invalid(
@@ -202,7 +202,7 @@ async fn rules_version_at(s: &Services, item_id: i64, at: DateTime<Utc>) -> Resu
     taken.ok_or(ServiceError::NotFound("实施细则"))
 }
 
-fn new_blind_code(year: i32) -> BlindCode {
+pub(crate) fn new_blind_code(year: i32) -> BlindCode {
     let r = uuid::Uuid::new_v4().as_u128();
     BlindCode::from_random(year, (r & 0xFF_FFFF_FFFF) as u64)
 }

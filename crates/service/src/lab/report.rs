@@ -70,7 +70,7 @@ pub struct SignOffInput {
 }
 
 /// The signature's PNG, checked; its base64 as stored.
-fn signature_of(input: &SignOffInput) -> Result<String> {
+pub(crate) fn signature_of(input: &SignOffInput) -> Result<String> {
     let b64 = input.signature_png_base64.trim();
     if b64.is_empty() {
         return Err(ServiceError::invalid(
@@ -81,7 +81,7 @@ fn signature_of(input: &SignOffInput) -> Result<String> {
     Ok(b64.to_string())
 }
 
-fn signature_png(b64: &str) -> Option<Vec<u8>> {
+pub(crate) fn signature_png(b64: &str) -> Option<Vec<u8>> {
     use base64::Engine;
     if b64.is_empty() {
         return None;
@@ -329,6 +329,8 @@ pub async fn approve_report(s: &Services, actor: &Actor, report_id: i64, sign: S
     // Rule 17: the deliveries this report requires are opened with its issue.
     let issued: ReportContent = serde_json::from_str(&r.content_json).map_err(ServiceError::internal)?;
     crate::results::open_deliveries(s, &tx, &r, &sample, issued.qualified, super::today_cn()).await?;
+    // Rule 23: a sample taken from a seller is confirmed by its nominal producer.
+    crate::confirmations::open_for_report(s, &tx, actor, &r, &sample, s.today()).await?;
     store::update_sample(
         &tx,
         sample.id,

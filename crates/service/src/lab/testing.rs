@@ -153,20 +153,20 @@ fn check_testable(sample: &SampleRow) -> Result<SampleState> {
     Ok(next)
 }
 
-struct Checked {
-    index: i32,
-    name: String,
-    unit: String,
-    requirement: String,
-    limit: Limit,
-    measured: Measured,
-    judgement: ItemJudgement,
-    method: String,
-    instrument: String,
-    tested_on: NaiveDate,
+pub(crate) struct Checked {
+    pub index: i32,
+    pub name: String,
+    pub unit: String,
+    pub requirement: String,
+    pub limit: Limit,
+    pub measured: Measured,
+    pub judgement: ItemJudgement,
+    pub method: String,
+    pub instrument: String,
+    pub tested_on: NaiveDate,
 }
 
-fn check_result(
+pub(crate) fn check_result(
     body: &crate::implementation_rules::RulesBody,
     input: &ResultInput,
 ) -> std::result::Result<Checked, RuleViolation> {

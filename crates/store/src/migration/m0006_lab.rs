@@ -8,7 +8,7 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
-use super::{fk, idx};
+use super::{fk, idx, unique};
 
 pub struct Migration;
 
@@ -16,12 +16,6 @@ impl MigrationName for Migration {
     fn name(&self) -> &str {
         "m0006_lab"
     }
-}
-
-fn unique(name: &str, table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
-    let mut i = idx(name, table, cols);
-    i.unique();
-    i
 }
 
 #[async_trait::async_trait]

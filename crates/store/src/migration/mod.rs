@@ -14,6 +14,7 @@ mod m0008_perf;
 mod m0009_report_signoff;
 mod m0011_deliveries;
 mod m0012_objections;
+mod m0015_retests;
 
 /// A plain index over `cols` of `table`.
 fn idx(name: &str, table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
@@ -23,6 +24,13 @@ fn idx(name: &str, table: &'static str, cols: &[&'static str]) -> IndexCreateSta
         i.col(*c);
     }
     i.take()
+}
+
+/// A unique index over `cols` of `table`.
+fn unique(name: &str, table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
+    let mut i = idx(name, table, cols);
+    i.unique();
+    i
 }
 
 /// A foreign key from `from.col` to `to.id`.
@@ -47,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_report_signoff::Migration),
             Box::new(m0011_deliveries::Migration),
             Box::new(m0012_objections::Migration),
+            Box::new(m0015_retests::Migration),
         ]
     }
 }

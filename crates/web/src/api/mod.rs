@@ -13,6 +13,7 @@ pub mod organisations;
 pub mod plans;
 pub mod registry;
 pub mod results;
+pub mod retests;
 pub mod sampling;
 pub mod users;
 
@@ -58,4 +59,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(handover::router())
         .merge(lab::router())
         .merge(results::router())
+        .merge(retests::router())
 }

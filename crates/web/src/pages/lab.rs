@@ -186,9 +186,11 @@ fn split_list(s: &str) -> Vec<String> {
     s.split(['，', ',', '、', ' ', '\n']).map(str::trim).filter(|v| !v.is_empty()).map(str::to_string).collect()
 }
 
-/// The receipt form (multipart: its fields and the photos), read whole; a field that is not a
+/// A form with photos (multipart: its fields and the `photos` files), read whole; a field that is not a
 /// photo is text.
-async fn read_receipt(mut mp: Multipart) -> Result<(ReceiptForm, Vec<ReceiptPhotoInput>), String> {
+pub(crate) async fn read_with_photos<F: serde::de::DeserializeOwned>(
+    mut mp: Multipart,
+) -> Result<(F, Vec<ReceiptPhotoInput>), String> {
     use base64::Engine;
     let mut fields: Vec<(String, String)> = Vec::new();
     let mut photos = Vec::new();
@@ -224,7 +226,7 @@ async fn receive(
     let task_id = id_of(&task_id, "抽样任务")?;
     let back = format!("/lab/incoming/{task_id}");
     let read = match multipart {
-        Ok(mp) => read_receipt(mp).await,
+        Ok(mp) => read_with_photos::<ReceiptForm>(mp).await,
         Err(e) => Err(format!("请使用页面上的表单提交：{e}")),
     };
     let (f, photos) = match read {

@@ -15,6 +15,7 @@ pub mod plans;
 pub mod public;
 pub mod registry;
 pub mod results;
+pub mod retests;
 pub mod rules;
 pub mod tasks;
 pub mod users;
@@ -45,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .merge(inbox::router())
         .merge(lab::router())
         .merge(results::router())
+        .merge(retests::router())
         .merge(public::router())
 }
 
@@ -99,6 +101,9 @@ pub fn nav_for(actor: &Actor) -> Vec<NavItem> {
     }
     if results::has_results(actor) {
         nav.push(NavItem { key: "results", href: "/results", label: "结果送达" });
+    }
+    if retests::has_retests(actor) {
+        nav.push(NavItem { key: "retests", href: "/retests", label: "复检与确认" });
     }
     if actor.has(Role::Enterprise) && actor.enterprise_id.is_some() {
         nav.push(NavItem { key: "my_results", href: "/my/results", label: "检验结果" });

@@ -716,6 +716,8 @@ pub struct DetailPage {
     pub error: Option<String>,
     /// Test portions paid against the budget (rule 21), for the organising bureau.
     pub costs: Option<choucha_service::handover::PlanCosts>,
+    /// The sample-confirmation period (rule 23), for the organising bureau to set.
+    pub confirmation: Option<choucha_service::confirmations::PeriodInput>,
 }
 
 impl DetailPage {
@@ -776,7 +778,9 @@ async fn render_detail(
         })
         .collect();
     let costs = choucha_service::handover::plan_costs(&state.services, actor, plan.id).await.ok();
+    let confirmation = if can_manage { choucha_service::confirmations::period(s, id).await.ok() } else { None };
     let page = DetailPage {
+        confirmation,
         costs,
         lines: annex1_lines(&plan.items),
         amendments: amendment_lines(&plan),

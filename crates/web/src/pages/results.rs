@@ -35,6 +35,8 @@ pub fn router() -> Router<AppState> {
         .route("/my/results/{id}/objections", post(object))
         .route("/my/results/{id}/report.pdf", get(my_report))
         .route("/my/results/{id}/result-notice.pdf", get(my_notice))
+        .route("/my/results/{id}/improvement-letter.pdf", get(my_letter))
+        .route("/my/retests/{id}/report.pdf", get(my_retest_report))
 }
 
 /// Who has the 结果送达 page: custodians and bureau staff.
@@ -213,14 +215,18 @@ async fn decide(
 pub struct MinePage {
     pub chrome: Chrome,
     pub results: Vec<OwnResult>,
+    /// Sample confirmations asked of this enterprise as a nominal producer (rule 23).
+    pub confirmations: Vec<choucha_service::confirmations::ConfirmationView>,
     pub today: String,
 }
 
 /// The enterprise's own results (only its own: the service finds them by the user's enterprise).
 async fn mine(State(st): State<AppState>, session: Session, PageActor(a): PageActor) -> PageResult<MinePage> {
     let results = objections::my_results(&st.services, &a).await?;
+    let confirmations = choucha_service::confirmations::list(&st.services, &a, &[], None, Some(50)).await?.items;
     Ok(MinePage {
         results,
+        confirmations,
         today: st.services.today().to_string(),
         chrome: chrome(&session, Some(&a), "my_results").await,
     })
@@ -268,4 +274,24 @@ async fn my_notice(
     let id = id_of(&id, "检验报告")?;
     let pdf = objections::my_result_notice_pdf(&st.services, &a, id).await?;
     Ok(crate::api::lab::pdf_response(pdf, &format!("result-notice-{id}.pdf")))
+}
+
+async fn my_letter(
+    State(st): State<AppState>,
+    PageActor(a): PageActor,
+    Path(id): Path<String>,
+) -> PageResult<Response> {
+    let id = id_of(&id, "检验报告")?;
+    let pdf = objections::my_improvement_letter_pdf(&st.services, &a, id).await?;
+    Ok(crate::api::lab::pdf_response(pdf, &format!("improvement-letter-{id}.pdf")))
+}
+
+async fn my_retest_report(
+    State(st): State<AppState>,
+    PageActor(a): PageActor,
+    Path(id): Path<String>,
+) -> PageResult<Response> {
+    let id = id_of(&id, "复检")?;
+    let (no, pdf) = choucha_service::retests::report_pdf(&st.services, &a, id).await?;
+    Ok(crate::api::lab::pdf_response(pdf, &format!("{no}.pdf")))
 }

@@ -61,29 +61,6 @@ pub async fn dispatched_task(srv: &TestServer) -> (i64, String) {
 }
 
 async fn dispatch(srv: &TestServer, task: i64) {
-    use choucha_store::audit::{self, AuditActor, AuditEntry};
-    use choucha_store::custody::{self, NewCustodyEvent};
-    let s = &srv.fx.services;
-    let tx = s.store.begin().await.unwrap();
-    custody::insert(
-        &tx,
-        NewCustodyEvent {
-            task_id: task,
-            portion: "all".into(),
-            kind: "dispatched".into(),
-            seal_state: "intact".into(),
-            mode: "shipped".into(),
-            carrier: "EMS".into(),
-            tracking_no: "EA123456789CN".into(),
-            actor_name: "test".into(),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    audit::append(&tx, &AuditActor::system("test"), AuditEntry::new("custody.dispatch", "sampling_task", task, json!(null), json!(null)))
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    choucha_service::testing::lab_world::dispatch(&srv.fx.services, task).await;
 }
 

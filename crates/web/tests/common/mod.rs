@@ -16,7 +16,11 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start() -> TestServer {
-        let fx = Fixture::new().await;
+        Self::start_with(Fixture::new().await).await
+    }
+
+    /// Serves a fixture already built (e.g. a `choucha_service::testing::lab_world` world's).
+    pub async fn start_with(fx: Fixture) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = oneshot::channel::<()>();

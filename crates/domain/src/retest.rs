@@ -1,0 +1,454 @@
+//! Re-tests (复检, rule 18) and sample confirmation (后置样品确认, rule 23).
+//!
+//! A re-test runs on the sealed backup portion at an institution other than the first where
+//! possible; its seal is photographed and checked before anything else; only the items objected to
+//! are tested; its report is prepared, reviewed and approved by three people (rule 15) and its
+//! conclusion is final. The applicant pays in advance and bears the cost when the re-test agrees
+//! with the first result, the organising bureau when it differs.
+//!
+//! Sample confirmation: after testing, the testing institution sends the result and the report to
+//! the nominal producer, who confirms (or denies) within a configured period that the sample is its
+//! product. A denial is investigated by the organising bureau before the result is final for that
+//! producer; no answer by the deadline is recorded as such.
+
+use chrono::NaiveDate;
+
+use crate::RuleViolation;
+use crate::calendar::{TimeLimit, WorkCalendar};
+use crate::rules::ItemJudgement;
+
+/// Where a re-test stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetestState {
+    /// Arranged by the bureau; the backup portion is on its way to the re-test institution.
+    Assigned,
+    /// The backup arrived with its seal intact (photographed): testing the objected items.
+    Testing,
+    /// The seal was found broken or not matching: the re-test can't go on (reported to the bureau).
+    SealBroken,
+    /// All objected items have results; the report is to be prepared.
+    Tested,
+    Prepared,
+    Reviewed,
+    /// The re-test report is approved: its conclusion is final.
+    Concluded,
+}
+
+impl RetestState {
+    pub const ALL: [RetestState; 7] = [
+        RetestState::Assigned,
+        RetestState::Testing,
+        RetestState::SealBroken,
+        RetestState::Tested,
+        RetestState::Prepared,
+        RetestState::Reviewed,
+        RetestState::Concluded,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RetestState::Assigned => "assigned",
+            RetestState::Testing => "testing",
+            RetestState::SealBroken => "seal_broken",
+            RetestState::Tested => "tested",
+            RetestState::Prepared => "prepared",
+            RetestState::Reviewed => "reviewed",
+            RetestState::Concluded => "concluded",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            RetestState::Assigned => "已安排，待接收备用样品",
+            RetestState::Testing => "复检中",
+            RetestState::SealBroken => "备用样品封条异常，复检中止",
+            RetestState::Tested => "已完成检验，待编制复检报告",
+            RetestState::Prepared => "复检报告已编制，待审核",
+            RetestState::Reviewed => "复检报告已审核，待批准",
+            RetestState::Concluded => "复检结论已出具",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<RetestState, RuleViolation> {
+        Self::ALL
+            .into_iter()
+            .find(|x| x.as_str() == s)
+            .ok_or_else(|| RuleViolation::new("invalid_state", format!("未知的复检状态“{s}”")))
+    }
+}
+
+/// What happens to a re-test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetestAction {
+    /// The backup portion received with its seal checked: intact or not.
+    Receive {
+        seal_intact: bool,
+    },
+    /// The objected items' results entered.
+    EnterResults,
+    Prepare,
+    Review,
+    Approve,
+}
+
+/// The one transition function of a re-test.
+pub fn retest_transition(state: RetestState, action: RetestAction) -> Result<RetestState, RuleViolation> {
+    use RetestAction as A;
+    use RetestState as S;
+    let next = match (state, action) {
+        (S::Assigned, A::Receive { seal_intact: true }) => Some(S::Testing),
+        (S::Assigned, A::Receive { seal_intact: false }) => Some(S::SealBroken),
+        (S::Testing | S::Tested, A::EnterResults) => Some(S::Tested),
+        (S::Tested, A::Prepare) => Some(S::Prepared),
+        (S::Prepared, A::Review) => Some(S::Reviewed),
+        (S::Reviewed, A::Approve) => Some(S::Concluded),
+        _ => None,
+    };
+    next.ok_or_else(|| match (state, action) {
+        (S::Assigned, _) => {
+            RuleViolation::new("rule18_seal_unchecked", "复检须先接收备用样品并拍照核查封条，才能检验（规则18）")
+        }
+        (S::SealBroken, _) => RuleViolation::new("rule18_seal_broken", "备用样品封条异常，不能用于复检（规则18）"),
+        (S::Concluded, _) => RuleViolation::new("rule18_final", "复检结论已出具，为最终结论，不能再更改（规则18）"),
+        _ => RuleViolation::new("retest_state", format!("复检当前为“{}”，不能执行此操作", state.label())),
+    })
+}
+
+/// Rule 18: the re-test goes to an institution other than the first where possible. Choosing the
+/// first while another testing institution exists needs a stated reason.
+pub fn check_retest_institution(
+    first_org: i64,
+    chosen_org: i64,
+    another_available: bool,
+    reason: &str,
+) -> Result<(), RuleViolation> {
+    if chosen_org == first_org && another_available && reason.trim().is_empty() {
+        return Err(RuleViolation::new(
+            "rule18_same_institution",
+            "复检应由原检验机构以外的检验机构承担；确需由原机构承担的，请说明理由（规则18）",
+        )
+        .on_field("same_institution_reason"));
+    }
+    Ok(())
+}
+
+/// Rule 18: the applicant pays the re-test fee in advance. Parses an amount in yuan (up to two
+/// decimals) into fen; it must be more than zero.
+pub fn parse_fee_advance(amount: &str) -> Result<i64, RuleViolation> {
+    let bad = || {
+        RuleViolation::new(
+            "rule18_fee_advance",
+            "复检费用由申请人预先支付：请填写已预付的金额（元，最多两位小数）（规则18）",
+        )
+        .on_field("fee_advance")
+    };
+    let t = amount.trim();
+    let (yuan, fen) = t.split_once('.').unwrap_or((t, ""));
+    if yuan.is_empty()
+        || !yuan.chars().all(|c| c.is_ascii_digit())
+        || fen.len() > 2
+        || !fen.chars().all(|c| c.is_ascii_digit())
+    {
+        return Err(bad());
+    }
+    let y: i64 = yuan.parse().map_err(|_| bad())?;
+    let f: i64 = if fen.is_empty() { 0 } else { format!("{fen:0<2}").parse().map_err(|_| bad())? };
+    let total = y.checked_mul(100).and_then(|v| v.checked_add(f)).ok_or_else(bad)?;
+    if total <= 0 {
+        return Err(bad());
+    }
+    Ok(total)
+}
+
+/// Fen as yuan, e.g. 120050 → "1200.50".
+pub fn yuan(fen: i64) -> String {
+    format!("{}.{:02}", fen / 100, fen % 100)
+}
+
+/// Who bears the re-test's cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeePayer {
+    /// The re-test agrees with the first result.
+    Applicant,
+    /// The re-test differs: the organising bureau bears it (the advance is refunded).
+    Bureau,
+}
+
+impl FeePayer {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeePayer::Applicant => "applicant",
+            FeePayer::Bureau => "bureau",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            FeePayer::Applicant => "复检结论与原结论一致，复检费用由申请人承担",
+            FeePayer::Bureau => "复检结论与原结论不一致，复检费用由组织监督抽查的部门承担",
+        }
+    }
+}
+
+/// The final result after a re-test.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetestOutcome {
+    /// The final conclusion: no failing item among the re-tested items and the items not objected to.
+    pub qualified: bool,
+    pub failing_items: Vec<String>,
+    /// Every re-tested item has the judgement the first test gave it.
+    pub agrees: bool,
+    pub fee_payer: FeePayer,
+    /// As printed on the re-test report.
+    pub text: String,
+}
+
+/// The outcome of a re-test: `first` are the first report's item judgements, `retest` the re-tested
+/// (objected) items' judgements. Items not re-tested keep their first judgement.
+pub fn retest_outcome(first: &[(String, ItemJudgement)], retest: &[(String, ItemJudgement)]) -> RetestOutcome {
+    let agrees = retest.iter().all(|(name, j)| first.iter().any(|(n, fj)| n == name && fj == j));
+    let failing: Vec<String> = first
+        .iter()
+        .map(|(name, j)| retest.iter().find(|(n, _)| n == name).map_or((name, *j), |(n, rj)| (n, *rj)))
+        .filter(|(_, j)| *j == ItemJudgement::NonConforming)
+        .map(|(n, _)| n.clone())
+        .collect();
+    let qualified = failing.is_empty();
+    let tested: Vec<&str> = retest.iter().map(|(n, _)| n.as_str()).collect();
+    let text = if qualified {
+        format!("经复检，{}项目符合要求，复检结论为合格。本结论为最终结论。", tested.join("、"))
+    } else {
+        format!("经复检，{}项目不符合要求，复检结论为不合格。本结论为最终结论。", failing.join("、"))
+    };
+    RetestOutcome {
+        qualified,
+        failing_items: failing,
+        agrees,
+        fee_payer: if agrees { FeePayer::Applicant } else { FeePayer::Bureau },
+        text,
+    }
+}
+
+/// Where a sample confirmation stands (rule 23).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfirmationState {
+    /// Sent to the nominal producer, waiting for its answer.
+    Awaiting,
+    /// The producer confirmed the sample is its product.
+    Confirmed,
+    /// The producer denied it: the bureau investigates.
+    Denied,
+    /// No answer by the deadline (recorded as such).
+    Lapsed,
+    /// The denial was investigated: the finding is recorded.
+    Investigated,
+}
+
+impl ConfirmationState {
+    pub const ALL: [ConfirmationState; 5] = [
+        ConfirmationState::Awaiting,
+        ConfirmationState::Confirmed,
+        ConfirmationState::Denied,
+        ConfirmationState::Lapsed,
+        ConfirmationState::Investigated,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConfirmationState::Awaiting => "awaiting",
+            ConfirmationState::Confirmed => "confirmed",
+            ConfirmationState::Denied => "denied",
+            ConfirmationState::Lapsed => "lapsed",
+            ConfirmationState::Investigated => "investigated",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ConfirmationState::Awaiting => "待标称生产者确认",
+            ConfirmationState::Confirmed => "标称生产者已确认",
+            ConfirmationState::Denied => "标称生产者否认，待调查核实",
+            ConfirmationState::Lapsed => "期限内未答复",
+            ConfirmationState::Investigated => "已调查核实",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<ConfirmationState, RuleViolation> {
+        Self::ALL
+            .into_iter()
+            .find(|x| x.as_str() == s)
+            .ok_or_else(|| RuleViolation::new("invalid_state", format!("未知的样品确认状态“{s}”")))
+    }
+
+    /// The result is final for the producer unless it is still awaited or a denial is being
+    /// investigated.
+    pub fn is_final_for_producer(self) -> bool {
+        !matches!(self, ConfirmationState::Awaiting | ConfirmationState::Denied)
+    }
+}
+
+/// What happens to a sample confirmation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfirmationAction {
+    Confirm,
+    Deny,
+    /// The deadline passed without an answer.
+    Lapse,
+    /// The bureau records its investigation's finding.
+    Investigate,
+}
+
+/// The one transition function of a sample confirmation; `today` against the deadline decides
+/// whether the producer may still answer.
+pub fn confirmation_transition(
+    state: ConfirmationState,
+    action: ConfirmationAction,
+    due_on: NaiveDate,
+    today: NaiveDate,
+) -> Result<ConfirmationState, RuleViolation> {
+    use ConfirmationAction as A;
+    use ConfirmationState as S;
+    match (state, action) {
+        (S::Awaiting, A::Confirm | A::Deny) if today > due_on => Err(RuleViolation::new(
+            "rule23_confirmation_expired",
+            format!("样品确认期限已于{due_on}届满，未答复已记录（规则23）"),
+        )),
+        (S::Awaiting, A::Confirm) => Ok(S::Confirmed),
+        (S::Awaiting, A::Deny) => Ok(S::Denied),
+        (S::Awaiting, A::Lapse) if today > due_on => Ok(S::Lapsed),
+        (S::Awaiting, A::Lapse) => {
+            Err(RuleViolation::new("rule23_not_due", format!("样品确认期限至{due_on}，尚未届满（规则23）")))
+        }
+        (S::Denied, A::Investigate) => Ok(S::Investigated),
+        (_, A::Investigate) => Err(RuleViolation::new(
+            "rule23_nothing_to_investigate",
+            "只有标称生产者否认的样品确认需要调查核实（规则23）",
+        )),
+        _ => Err(RuleViolation::new("confirmation_answered", format!("样品确认当前为“{}”，不能再答复", state.label()))),
+    }
+}
+
+/// The configured period of a sample confirmation, from the day it was sent.
+pub fn confirmation_due(cal: &WorkCalendar, sent_on: NaiveDate, days: u32, working_days: bool) -> NaiveDate {
+    let limit = if working_days { TimeLimit::WorkingDays(days) } else { TimeLimit::CalendarDays(days) };
+    cal.deadline(sent_on, limit)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use ItemJudgement::{Conforming as C, NonConforming as N};
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn retest_transitions_follow_the_table() {
+        use RetestAction as A;
+        use RetestState as S;
+        let actions = [
+            A::Receive { seal_intact: true },
+            A::Receive { seal_intact: false },
+            A::EnterResults,
+            A::Prepare,
+            A::Review,
+            A::Approve,
+        ];
+        for from in S::ALL {
+            for action in actions {
+                let expected = match (from, action) {
+                    (S::Assigned, A::Receive { seal_intact: true }) => Some(S::Testing),
+                    (S::Assigned, A::Receive { seal_intact: false }) => Some(S::SealBroken),
+                    (S::Testing | S::Tested, A::EnterResults) => Some(S::Tested),
+                    (S::Tested, A::Prepare) => Some(S::Prepared),
+                    (S::Prepared, A::Review) => Some(S::Reviewed),
+                    (S::Reviewed, A::Approve) => Some(S::Concluded),
+                    _ => None,
+                };
+                assert_eq!(retest_transition(from, action).ok(), expected, "{from:?} {action:?}");
+            }
+            assert_eq!(S::parse(from.as_str()), Ok(from));
+        }
+        assert_eq!(retest_transition(S::Assigned, A::EnterResults).unwrap_err().code, "rule18_seal_unchecked");
+        assert_eq!(retest_transition(S::SealBroken, A::EnterResults).unwrap_err().code, "rule18_seal_broken");
+        assert_eq!(retest_transition(S::Concluded, A::EnterResults).unwrap_err().code, "rule18_final");
+    }
+
+    #[test]
+    fn the_first_institution_needs_a_reason_only_when_another_exists() {
+        assert_eq!(check_retest_institution(1, 1, true, " ").unwrap_err().code, "rule18_same_institution");
+        assert!(check_retest_institution(1, 1, true, "仅该机构具备该项目资质").is_ok());
+        assert!(check_retest_institution(1, 1, false, "").is_ok());
+        assert!(check_retest_institution(1, 2, true, "").is_ok());
+    }
+
+    #[test]
+    fn the_fee_advance_is_a_positive_amount_in_yuan() {
+        assert_eq!(parse_fee_advance("1200"), Ok(120000));
+        assert_eq!(parse_fee_advance(" 1200.5 "), Ok(120050));
+        assert_eq!(parse_fee_advance("0.01"), Ok(1));
+        for bad in ["", "0", "0.00", "-5", "12.345", "abc", "1,200", ".5"] {
+            assert_eq!(parse_fee_advance(bad).unwrap_err().code, "rule18_fee_advance", "{bad:?}");
+        }
+        assert_eq!(yuan(120050), "1200.50");
+    }
+
+    #[test]
+    fn a_retest_that_differs_replaces_the_conclusion_and_the_bureau_pays() {
+        let first = vec![("硫含量".to_string(), N), ("十六烷值".to_string(), C)];
+        let o = retest_outcome(&first, &[("硫含量".into(), C)]);
+        assert!(o.qualified && !o.agrees);
+        assert_eq!(o.fee_payer, FeePayer::Bureau);
+        assert!(o.text.contains("合格") && o.text.contains("最终结论"), "{}", o.text);
+        // Agrees: the applicant pays; still unqualified.
+        let o = retest_outcome(&first, &[("硫含量".into(), N)]);
+        assert!(!o.qualified && o.agrees);
+        assert_eq!((o.fee_payer, o.failing_items), (FeePayer::Applicant, vec!["硫含量".to_string()]));
+        // An item failing at first and not objected to stays failing.
+        let first = vec![("硫含量".to_string(), N), ("闪点".to_string(), N)];
+        let o = retest_outcome(&first, &[("硫含量".into(), C)]);
+        assert!(!o.qualified && !o.agrees);
+        assert_eq!(o.failing_items, ["闪点"]);
+    }
+
+    #[test]
+    fn confirmation_transitions_respect_the_deadline() {
+        use ConfirmationAction as A;
+        use ConfirmationState as S;
+        let due = d(2025, 11, 7);
+        let (before, after) = (d(2025, 11, 7), d(2025, 11, 8));
+        assert_eq!(confirmation_transition(S::Awaiting, A::Confirm, due, before), Ok(S::Confirmed));
+        assert_eq!(confirmation_transition(S::Awaiting, A::Deny, due, before), Ok(S::Denied));
+        assert_eq!(
+            confirmation_transition(S::Awaiting, A::Deny, due, after).unwrap_err().code,
+            "rule23_confirmation_expired"
+        );
+        assert_eq!(confirmation_transition(S::Awaiting, A::Lapse, due, before).unwrap_err().code, "rule23_not_due");
+        assert_eq!(confirmation_transition(S::Awaiting, A::Lapse, due, after), Ok(S::Lapsed));
+        assert_eq!(confirmation_transition(S::Denied, A::Investigate, due, after), Ok(S::Investigated));
+        assert_eq!(
+            confirmation_transition(S::Confirmed, A::Investigate, due, after).unwrap_err().code,
+            "rule23_nothing_to_investigate"
+        );
+        assert_eq!(
+            confirmation_transition(S::Confirmed, A::Deny, due, before).unwrap_err().code,
+            "confirmation_answered"
+        );
+        assert!(!S::Denied.is_final_for_producer() && !S::Awaiting.is_final_for_producer());
+        assert!(S::Confirmed.is_final_for_producer() && S::Lapsed.is_final_for_producer());
+        for st in S::ALL {
+            assert_eq!(S::parse(st.as_str()), Ok(st));
+        }
+    }
+
+    #[test]
+    fn the_confirmation_period_counts_working_days_across_a_holiday() {
+        let cal = WorkCalendar::official();
+        // Sent on Tuesday 2025-09-30: the National Day holiday (10-01..10-08) doesn't count;
+        // 10-11 is a make-up workday.
+        assert_eq!(confirmation_due(&cal, d(2025, 9, 30), 5, true), d(2025, 10, 14));
+        assert_eq!(confirmation_due(&cal, d(2025, 9, 30), 5, false), d(2025, 10, 5));
+    }
+}

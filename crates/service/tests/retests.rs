@@ -1,0 +1,378 @@
+//! Re-tests (rule 18), sample confirmation by the nominal producer (rule 23) and the tester's text
+//! of the improvement letter, through the service layer.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+use choucha_service::Actor;
+use choucha_service::confirmations::{self, AnswerInput, InvestigationInput, PeriodInput};
+use choucha_service::lab::{self, ResultInput};
+use choucha_service::objections::{self, DecisionInput, ObjectionInput};
+use choucha_service::results::{self, DeliveryInput, LetterTextInput};
+use choucha_service::retests::{self, AssignRetestInput, RetestReceiptInput, RetestResultsInput, SignStep};
+use choucha_service::testing::Fixture;
+use choucha_service::testing::lab_world::*;
+use choucha_store::audit;
+
+/// The enterprise's user, the result received today by EMS.
+async fn received(w: &World, report_id: i64) -> Actor {
+    let owner = Fixture::make_user(s(w), "ent_user", "王站长", &["enterprise"], None, Some(w.uscc.as_str())).await;
+    let d = results::of_report(s(w), &w.custodian, report_id).await.unwrap()[0].id;
+    let today = s(w).today();
+    let ems = DeliveryInput {
+        method: "ems".into(),
+        tracking_no: "1190012345678".into(),
+        sent_on: Some(today),
+        received_on: Some(today),
+        ..Default::default()
+    };
+    results::record_delivery(s(w), &w.custodian, d, ems).await.unwrap();
+    owner
+}
+
+/// An accepted re-test request on 硫含量; the objection's id.
+async fn accepted_request(w: &World, owner: &Actor, report_id: i64) -> i64 {
+    let o = objections::file(
+        s(w),
+        owner,
+        report_id,
+        ObjectionInput {
+            kind: "retest".into(), items: vec!["硫含量".into()], reason: "对硫含量结果有异议".into()
+        },
+    )
+    .await
+    .unwrap();
+    objections::decide(s(w), &w.regulator, o.id, DecisionInput { accept: true, reason: "受理".into() }).await.unwrap();
+    o.id
+}
+
+fn assign_to(org: i64) -> AssignRetestInput {
+    AssignRetestInput { institution_id: org, same_institution_reason: String::new(), fee_advance: "1200".into() }
+}
+
+fn sulfur(v: f64) -> RetestResultsInput {
+    RetestResultsInput {
+        results: vec![ResultInput { item_name: Some("硫含量".into()), value: Some(v), ..Default::default() }],
+    }
+}
+
+fn intact() -> RetestReceiptInput {
+    RetestReceiptInput { seal_intact: true, seal_note: "封条SXGH-000124完好".into(), photos: vec![photo()] }
+}
+
+#[tokio::test]
+async fn a_retest_that_differs_replaces_the_conclusion_and_the_bureau_pays() {
+    let w = world().await;
+    let lab2 = second_lab(&w).await;
+    let r = issued(&w, 12.5).await;
+    let owner = received(&w, r.id).await;
+    let o = objections::file(
+        s(&w),
+        &owner,
+        r.id,
+        ObjectionInput {
+            kind: "retest".into(), items: vec!["硫含量".into()], reason: "对硫含量结果有异议".into()
+        },
+    )
+    .await
+    .unwrap();
+    // Not before the bureau accepts the request.
+    assert_eq!(
+        code(&retests::assign(s(&w), &w.regulator, o.id, assign_to(lab2.org_id)).await.unwrap_err()),
+        "objection_state"
+    );
+    objections::decide(s(&w), &w.regulator, o.id, DecisionInput { accept: true, reason: "受理".into() }).await.unwrap();
+
+    // Another institution where possible: the first only with a reason; the fee paid in advance.
+    let first_org = sample_of_report(&w, r.id).await.testing_org_id;
+    let choices = retests::institutions_for(s(&w), &w.regulator, o.id).await.unwrap();
+    assert!(choices.iter().any(|c| c.first && c.id == first_org) && choices.iter().any(|c| c.id == lab2.org_id));
+    let e = retests::assign(s(&w), &w.regulator, o.id, assign_to(first_org)).await.unwrap_err();
+    assert_eq!(code(&e), "rule18_same_institution");
+    let e = retests::assign(
+        s(&w),
+        &w.regulator,
+        o.id,
+        AssignRetestInput { fee_advance: "0".into(), ..assign_to(lab2.org_id) },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(code(&e), "rule18_fee_advance");
+    assert_eq!(
+        code(&retests::assign(s(&w), &w.custodian, o.id, assign_to(lab2.org_id)).await.unwrap_err()),
+        "not_found"
+    );
+    let rt = retests::assign(s(&w), &w.regulator, o.id, assign_to(lab2.org_id)).await.unwrap();
+    assert_eq!(
+        (rt.state.as_str(), rt.fee_advance.as_str(), rt.items.as_slice()),
+        ("assigned", "1200.00", ["硫含量".to_string()].as_slice())
+    );
+    assert_eq!(rt.enterprise.as_deref(), Some(ENTERPRISE), "the bureau sees whom it concerns");
+    assert_eq!(
+        code(&retests::assign(s(&w), &w.regulator, o.id, assign_to(lab2.org_id)).await.unwrap_err()),
+        "retest_exists"
+    );
+
+    // The seal is photographed and checked before any testing.
+    assert_eq!(
+        code(&retests::enter_results(s(&w), &lab2.tester, rt.id, sulfur(8.0)).await.unwrap_err()),
+        "rule18_seal_unchecked"
+    );
+    let no_photo = RetestReceiptInput { photos: vec![], ..intact() };
+    assert_eq!(
+        code(&retests::receive(s(&w), &lab2.custodian, rt.id, no_photo).await.unwrap_err()),
+        "rule18_seal_photo"
+    );
+    assert_eq!(code(&retests::receive(s(&w), &lab2.tester, rt.id, intact()).await.unwrap_err()), "forbidden");
+    // The first institution's custodian has nothing to do with it.
+    assert_eq!(code(&retests::receive(s(&w), &w.custodian, rt.id, intact()).await.unwrap_err()), "not_found");
+    let got = retests::receive(s(&w), &lab2.custodian, rt.id, intact()).await.unwrap();
+    assert_eq!((got.state.as_str(), got.seal_photos.len()), ("testing", 1));
+    assert!(got.enterprise.is_none(), "the re-test institution works blind");
+
+    // The tester sees the blind code, never the enterprise (rule 13).
+    let seen = retests::get(s(&w), &lab2.tester, rt.id).await.unwrap();
+    let json = serde_json::to_string(&seen).unwrap();
+    assert!(!json.contains(ENTERPRISE) && !json.contains(&w.uscc), "{json}");
+    assert!(seen.blind_code.starts_with("FJ-"));
+
+    // Only the objected items, all of them.
+    let mut both = sulfur(8.0);
+    both.results
+        .push(ResultInput { item_name: Some("闪点（闭口）".into()), value: Some(66.0), ..Default::default() });
+    assert_eq!(code(&retests::enter_results(s(&w), &lab2.tester, rt.id, both).await.unwrap_err()), "rule18_items_only");
+    let none = RetestResultsInput { results: vec![] };
+    assert_eq!(code(&retests::enter_results(s(&w), &lab2.tester, rt.id, none).await.unwrap_err()), "required");
+    assert_eq!(code(&retests::enter_results(s(&w), &lab2.a1, rt.id, sulfur(8.0)).await.unwrap_err()), "forbidden");
+    let tested = retests::enter_results(s(&w), &lab2.tester, rt.id, sulfur(8.0)).await.unwrap();
+    assert_eq!(tested.results[0].judgement, "conforming");
+    assert_eq!(tested.results[0].first_judgement, "不符合");
+
+    // Three people sign the re-test report (rule 15).
+    let sg = || lab::SignOffInput { signature_png_base64: PNG.into() };
+    assert_eq!(
+        code(&retests::sign(s(&w), &lab2.tester, rt.id, SignStep::Review, sg()).await.unwrap_err()),
+        "forbidden"
+    );
+    assert_eq!(
+        code(&retests::sign(s(&w), &lab2.tester, rt.id, SignStep::Prepare, Default::default()).await.unwrap_err()),
+        "required"
+    );
+    retests::sign(s(&w), &lab2.tester, rt.id, SignStep::Prepare, sg()).await.unwrap();
+    retests::sign(s(&w), &lab2.a1, rt.id, SignStep::Review, sg()).await.unwrap();
+    assert_eq!(
+        code(&retests::sign(s(&w), &lab2.a1, rt.id, SignStep::Approve, sg()).await.unwrap_err()),
+        "rule15_same_person"
+    );
+    let done = retests::sign(s(&w), &lab2.a2, rt.id, SignStep::Approve, sg()).await.unwrap();
+    assert_eq!((done.state.as_str(), done.qualified, done.agrees), ("concluded", Some(true), Some(false)));
+    assert_eq!(done.fee_payer, "bureau");
+    assert!(done.report_no.as_deref().unwrap().starts_with("FJ-LAB2-"));
+    // Final: nothing more.
+    assert_eq!(
+        code(&retests::enter_results(s(&w), &lab2.tester, rt.id, sulfur(12.0)).await.unwrap_err()),
+        "rule18_final"
+    );
+
+    // The re-test's conclusion replaces the first in the sample's result; the request is concluded.
+    let mine = objections::my_results(s(&w), &owner).await.unwrap();
+    let req = &mine[0].objections[0];
+    assert_eq!(req.state, "concluded");
+    let seen = req.retest.as_ref().unwrap();
+    assert_eq!((seen.qualified, seen.fee_payer.as_str()), (Some(true), "bureau"));
+    assert!(seen.fee_payer_label.contains("组织监督抽查的部门承担"));
+    let sample = sample_of_report(&w, r.id).await;
+    assert_eq!(sample.qualified, Some(true));
+    assert!(sample.conclusion.contains("复检") && sample.conclusion.contains("最终结论"), "{}", sample.conclusion);
+
+    // The re-test report PDF: for the applicant, not another enterprise.
+    let (_, pdf) = retests::report_pdf(s(&w), &owner, rt.id).await.unwrap();
+    if let Some(text) = pdf_text(&pdf) {
+        assert!(
+            text.contains("复检") && text.contains("硫含量") && text.contains(done.report_no.as_deref().unwrap()),
+            "{text}"
+        );
+    }
+    let other = w.fx.enterprise("大同市平城区另一加油站", "140213", "销售者、加油站", 7).await;
+    let stranger =
+        Fixture::make_user(s(&w), "ent_other", "李经理", &["enterprise"], None, Some(other.uscc.as_str())).await;
+    assert_eq!(code(&retests::report_pdf(s(&w), &stranger, rt.id).await.unwrap_err()), "not_found");
+    let f = audit::AuditFilter { action: Some("retest.approve".into()), ..Default::default() };
+    assert_eq!(audit::list(s(&w).store.reader(), &f, None, 10).await.unwrap().items.len(), 1);
+}
+
+#[tokio::test]
+async fn a_retest_that_agrees_keeps_the_result_and_the_applicant_pays_and_a_broken_seal_stops_one() {
+    let w = world().await;
+    let lab2 = second_lab(&w).await;
+    let r = issued(&w, 12.5).await;
+    let owner = received(&w, r.id).await;
+    let o = accepted_request(&w, &owner, r.id).await;
+    let rt = retests::assign(s(&w), &w.regulator, o, assign_to(lab2.org_id)).await.unwrap();
+    // A broken seal: the reason is required; the re-test stops and the bureau hears of it.
+    let broken = RetestReceiptInput { seal_intact: false, seal_note: String::new(), photos: vec![photo()] };
+    assert_eq!(code(&retests::receive(s(&w), &lab2.custodian, rt.id, broken.clone()).await.unwrap_err()), "required");
+    let broken = RetestReceiptInput { seal_note: "封条断裂".into(), ..broken };
+    let stopped = retests::receive(s(&w), &lab2.custodian, rt.id, broken).await.unwrap();
+    assert_eq!(stopped.state, "seal_broken");
+    assert_eq!(
+        code(&retests::enter_results(s(&w), &lab2.tester, rt.id, sulfur(8.0)).await.unwrap_err()),
+        "rule18_seal_broken"
+    );
+    let inbox = choucha_store::sampling::inbox_of(s(&w).store.reader(), rt_org(&w).await, None, 20).await.unwrap();
+    assert!(inbox.items.iter().any(|i| i.title.contains("封条异常")));
+}
+
+async fn rt_org(w: &World) -> i64 {
+    w.regulator.org_id.unwrap()
+}
+
+#[tokio::test]
+async fn an_agreeing_retest_keeps_the_failure_and_the_applicant_bears_the_fee() {
+    let w = world().await;
+    let lab2 = second_lab(&w).await;
+    let r = issued(&w, 12.5).await;
+    let owner = received(&w, r.id).await;
+    let o = accepted_request(&w, &owner, r.id).await;
+    let rt = retests::assign(s(&w), &w.regulator, o, assign_to(lab2.org_id)).await.unwrap();
+    retests::receive(s(&w), &lab2.custodian, rt.id, intact()).await.unwrap();
+    retests::enter_results(s(&w), &lab2.tester, rt.id, sulfur(11.8)).await.unwrap();
+    let sg = || lab::SignOffInput { signature_png_base64: PNG.into() };
+    retests::sign(s(&w), &lab2.tester, rt.id, SignStep::Prepare, sg()).await.unwrap();
+    retests::sign(s(&w), &lab2.a1, rt.id, SignStep::Review, sg()).await.unwrap();
+    let done = retests::sign(s(&w), &lab2.a2, rt.id, SignStep::Approve, sg()).await.unwrap();
+    assert_eq!((done.qualified, done.agrees, done.fee_payer.as_str()), (Some(false), Some(true), "applicant"));
+    assert_eq!(sample_of_report(&w, r.id).await.qualified, Some(false));
+}
+
+async fn producer_user(w: &World) -> Actor {
+    let p = w.fx.enterprise(PRODUCER, "140105", "生产者", 3).await;
+    Fixture::make_user(s(w), "producer_user", "赵厂长", &["enterprise"], None, Some(p.uscc.as_str())).await
+}
+
+#[tokio::test]
+async fn the_nominal_producer_confirms_or_denies_within_the_period_and_a_denial_is_investigated() {
+    let w = world_with(Options { producer: true, ..Default::default() }).await;
+    let plan = plan_of(&w).await;
+    // The bureau configures the period; others may not.
+    let p = PeriodInput { days: 3, working_days: true };
+    assert_eq!(code(&confirmations::set_period(s(&w), &w.custodian, plan, p.clone()).await.unwrap_err()), "not_found");
+    let zero = PeriodInput { days: 0, working_days: true };
+    assert_eq!(code(&confirmations::set_period(s(&w), &w.regulator, plan, zero).await.unwrap_err()), "invalid_days");
+    confirmations::set_period(s(&w), &w.regulator, plan, p).await.unwrap();
+
+    let r = issued(&w, 12.5).await;
+    let producer = producer_user(&w).await;
+    let list = confirmations::list(s(&w), &w.custodian, &[], None, None).await.unwrap();
+    assert_eq!(list.items.len(), 1);
+    let c = &list.items[0];
+    assert_eq!((c.state.as_str(), c.producer_name.as_str(), c.report_id), ("awaiting", PRODUCER, r.id));
+    let cal = choucha_store::calendar::load(s(&w).store.reader()).await.unwrap();
+    assert_eq!(c.due_on, choucha_domain::retest::confirmation_due(&cal, c.sent_on, 3, true));
+    assert!(!c.final_for_producer);
+    // Testers never see it; another enterprise finds nothing.
+    assert_eq!(code(&confirmations::list(s(&w), &w.t1, &[], None, None).await.unwrap_err()), "forbidden");
+    let owner = Fixture::make_user(s(&w), "ent_user", "王站长", &["enterprise"], None, Some(w.uscc.as_str())).await;
+    let deny = |note: &str| AnswerInput { confirmed: false, note: note.into() };
+    assert_eq!(code(&confirmations::answer(s(&w), &owner, c.id, deny("不是")).await.unwrap_err()), "not_found");
+    // Not due yet: no lapse.
+    assert_eq!(code(&confirmations::record_lapse(s(&w), &w.custodian, c.id).await.unwrap_err()), "rule23_not_due");
+    // The producer's own list; a denial needs its reasons.
+    assert_eq!(confirmations::list(s(&w), &producer, &[], None, None).await.unwrap().items.len(), 1);
+    assert_eq!(code(&confirmations::answer(s(&w), &producer, c.id, deny(" ")).await.unwrap_err()), "required");
+    let denied = confirmations::answer(s(&w), &producer, c.id, deny("该批次非本公司生产，包装为仿冒")).await.unwrap();
+    assert_eq!(denied.state, "denied");
+    assert!(!denied.final_for_producer);
+    let inbox =
+        choucha_store::sampling::inbox_of(s(&w).store.reader(), w.regulator.org_id.unwrap(), None, 20).await.unwrap();
+    assert!(inbox.items.iter().any(|i| i.title.contains("否认")));
+    // The bureau investigates (only it), with a finding.
+    let finding = |f: &str| InvestigationInput { finding: f.into() };
+    assert_eq!(
+        code(&confirmations::investigate(s(&w), &w.custodian, c.id, finding("x")).await.unwrap_err()),
+        "forbidden"
+    );
+    assert_eq!(
+        code(&confirmations::investigate(s(&w), &w.regulator, c.id, finding("")).await.unwrap_err()),
+        "required"
+    );
+    let done = confirmations::investigate(
+        s(&w),
+        &w.regulator,
+        c.id,
+        finding("经核查，样品确为仿冒产品，移交销售者所在地处理"),
+    )
+    .await
+    .unwrap();
+    assert!(done.state == "investigated" && done.final_for_producer);
+}
+
+#[tokio::test]
+async fn no_answer_by_the_deadline_is_recorded_and_a_late_answer_refused() {
+    let w = world_with(Options { producer: true, ..Default::default() }).await;
+    issued(&w, 12.5).await;
+    let producer = producer_user(&w).await;
+    let c = confirmations::list(s(&w), &w.regulator, &[], None, None).await.unwrap().items.remove(0);
+    s(&w).shift_today(30);
+    let e = confirmations::answer(s(&w), &producer, c.id, AnswerInput { confirmed: true, note: String::new() })
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "rule23_confirmation_expired");
+    assert!(e.to_string().contains(&c.due_on.to_string()), "{e}");
+    assert!(confirmations::get(s(&w), &w.custodian, c.id).await.unwrap().overdue);
+    let lapsed = confirmations::record_lapse(s(&w), &w.custodian, c.id).await.unwrap();
+    assert!(lapsed.state == "lapsed" && lapsed.final_for_producer);
+    s(&w).shift_today(-30);
+}
+
+#[tokio::test]
+async fn a_sample_taken_at_its_own_producer_needs_no_confirmation() {
+    let w = world().await;
+    issued(&w, 8.0).await;
+    assert!(confirmations::list(s(&w), &w.regulator, &[], None, None).await.unwrap().items.is_empty());
+}
+
+fn letter() -> LetterTextInput {
+    LetterTextInput {
+        description: String::new(),
+        cause_analysis: "原料油脱硫工艺控制不当".into(),
+        suggestions: "加强进货检验，完善脱硫工艺".into(),
+    }
+}
+
+#[tokio::test]
+async fn the_tester_writes_the_improvement_letter_blind_and_it_reaches_the_enterprise() {
+    let w = world().await;
+    let r = issued(&w, 12.5).await;
+    let bc = blind_code_of_report(&w, r.id).await;
+    // The custodian may not write it (only a tester of the sample, blind).
+    assert_eq!(code(&results::write_letter(s(&w), &w.custodian, &bc, letter()).await.unwrap_err()), "forbidden");
+    let empty = LetterTextInput { cause_analysis: " ".into(), ..letter() };
+    assert_eq!(code(&results::write_letter(s(&w), &w.t1, &bc, empty).await.unwrap_err()), "required");
+    let v = results::write_letter(s(&w), &w.t1, &bc, letter()).await.unwrap();
+    assert!(v.editable && v.cause_analysis.contains("脱硫"));
+    // The custodian's letter carries the tester's text with the report's facts.
+    let filled = results::improvement_letter_prefill(s(&w), &w.custodian, r.id).await.unwrap();
+    assert_eq!(filled.cause_analysis, "原料油脱硫工艺控制不当");
+    assert!(filled.problem_description.contains("硫含量"), "the description is generated when the tester wrote none");
+    assert_eq!(filled.inspected_unit, ENTERPRISE);
+    let pdf = results::improvement_letter_of_report(s(&w), &w.custodian, r.id).await.unwrap();
+    if let Some(text) = pdf_text(&pdf) {
+        assert!(text.contains("原料油脱硫工艺控制不当") && text.contains(ENTERPRISE), "{text}");
+    }
+    // Delivered: the enterprise reads it, and it can no longer change.
+    let owner = received(&w, r.id).await;
+    assert!(objections::my_improvement_letter_pdf(s(&w), &owner, r.id).await.unwrap().starts_with(b"%PDF"));
+    assert_eq!(code(&results::write_letter(s(&w), &w.t1, &bc, letter()).await.unwrap_err()), "letter_delivered");
+    assert!(!results::letter_text(s(&w), &w.t1, &bc).await.unwrap().editable);
+}
+
+#[tokio::test]
+async fn a_qualified_sample_has_no_improvement_letter() {
+    let w = world().await;
+    let r = issued(&w, 8.0).await;
+    let bc = blind_code_of_report(&w, r.id).await;
+    assert_eq!(code(&results::write_letter(s(&w), &w.t1, &bc, letter()).await.unwrap_err()), "report_qualified");
+    assert_eq!(
+        code(&results::improvement_letter_prefill(s(&w), &w.custodian, r.id).await.unwrap_err()),
+        "report_qualified"
+    );
+}

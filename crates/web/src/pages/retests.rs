@@ -1,0 +1,462 @@
+//! 复检与样品确认: the organising bureau arranges re-tests of accepted requests (rule 18) and
+//! investigates denied sample confirmations (rule 23); the re-test institution receives the backup
+//! portion with seal photos, tests the objected items blind and signs the re-test report; the
+//! testing institution's custodian records producers' answers and lapses; a tester writes the
+//! improvement letter's text of an unqualified sample. Every check is in the service layer.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use choucha_domain::role::Role;
+use choucha_service::confirmations::{self, AnswerInput, ConfirmationView, InvestigationInput, PeriodInput};
+use choucha_service::lab::{self, ResultInput, SignOffInput};
+use choucha_service::results::{self, LetterTextInput, LetterTextView};
+use choucha_service::retests::{
+    self, AssignRetestInput, InstitutionChoice, RetestReceiptInput, RetestResultsInput, RetestView, SignStep,
+};
+use choucha_service::{Actor, ServiceError};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use crate::AppState;
+use crate::auth::PageActor;
+use crate::error::{PageForm, PageResult};
+use crate::pages::lab::{back_or_error, read_with_photos};
+use crate::pages::plans::id_of;
+use crate::pages::{Chrome, chrome, set_flash};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/retests", get(list))
+        .route("/retests/{id}", get(detail))
+        .route("/retests/{id}/receipt", post(receive).layer(DefaultBodyLimit::max(8 * lab::RECEIPT_PHOTO_MAX)))
+        .route("/retests/{id}/results", post(enter_results))
+        .route("/retests/{id}/sign/{step}", post(sign))
+        .route("/retests/{id}/report.pdf", get(report_pdf))
+        .route("/retests/{id}/photos/{sha}", get(photo))
+        .route("/results/objections/{id}/retest", post(assign))
+        .route("/confirmations/{id}/answer", post(answer))
+        .route("/confirmations/{id}/lapse", post(lapse))
+        .route("/confirmations/{id}/investigation", post(investigate))
+        .route("/plans/{id}/confirmation-period", post(set_period))
+        .route("/lab/samples/{code}/improvement-letter", get(letter_form).post(letter_save))
+}
+
+/// Who has the 复检与样品确认 page: bureau staff, custodians, testers and approvers.
+pub fn has_retests(actor: &Actor) -> bool {
+    actor.has(Role::Regulator)
+        || actor.has(Role::Admin)
+        || actor.has(Role::SampleCustodian)
+        || actor.has(Role::Tester)
+        || actor.has(Role::ReportApprover)
+}
+
+/// An accepted request waiting for its re-test to be arranged, with the institutions to choose from.
+pub struct ToArrange {
+    pub objection: choucha_service::objections::ObjectionView,
+    pub institutions: Vec<InstitutionChoice>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "retests/list.html")]
+pub struct ListPage {
+    pub chrome: Chrome,
+    pub bureau: bool,
+    pub to_arrange: Vec<ToArrange>,
+    pub retests: Vec<RetestView>,
+    pub confirmations: Vec<ConfirmationView>,
+    /// The caller records producers' answers (custodian).
+    pub custodian: bool,
+    pub today: String,
+}
+
+async fn list(State(st): State<AppState>, session: Session, PageActor(a): PageActor) -> PageResult<ListPage> {
+    let s = &st.services;
+    let bureau = a.has(Role::Admin) || (a.has(Role::Regulator) && a.org_id.is_some());
+    let mut to_arrange = Vec::new();
+    if a.has(Role::Regulator) && a.org_id.is_some() {
+        for o in choucha_service::objections::of_bureau(s, &a, Some("accepted"), None, Some(100)).await?.items {
+            if o.retest.is_none() {
+                let institutions = retests::institutions_for(s, &a, o.id).await?;
+                to_arrange.push(ToArrange { objection: o, institutions });
+            }
+        }
+    }
+    let retests = retests::list(s, &a, &[], None, Some(100)).await?.items;
+    let custodian = a.has(Role::SampleCustodian);
+    let confirmations =
+        if bureau || custodian { confirmations::list(s, &a, &[], None, Some(100)).await?.items } else { Vec::new() };
+    Ok(ListPage {
+        bureau,
+        to_arrange,
+        retests,
+        confirmations,
+        custodian,
+        today: s.today().to_string(),
+        chrome: chrome(&session, Some(&a), "retests").await,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "retests/detail.html")]
+pub struct DetailPage {
+    pub chrome: Chrome,
+    pub r: RetestView,
+    pub custodian: bool,
+    pub tester: bool,
+    pub approver: bool,
+    pub today: String,
+}
+
+async fn detail(
+    State(st): State<AppState>,
+    session: Session,
+    PageActor(a): PageActor,
+    Path(id): Path<String>,
+) -> PageResult<DetailPage> {
+    let id = id_of(&id, "复检")?;
+    let r = retests::get(&st.services, &a, id).await?;
+    let own = a.org_id == Some(r.institution_id);
+    Ok(DetailPage {
+        custodian: own && a.has(Role::SampleCustodian),
+        tester: own && a.has(Role::Tester),
+        approver: own && a.has(Role::ReportApprover),
+        r,
+        today: st.services.today().to_string(),
+        chrome: chrome(&session, Some(&a), "retests").await,
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct AssignForm {
+    #[serde(default)]
+    institution_id: String,
+    #[serde(default)]
+    same_institution_reason: String,
+    #[serde(default)]
+    fee_advance: String,
+}
+
+async fn assign(
+    State(st): State<AppState>,
+    session: Session,
+    PageActor(a): PageActor,
+    Path(id): Path<String>,
+    PageForm(f): PageForm<AssignForm>,
+) -> PageResult<Response> {
+    let id = id_of(&id, "申请")?;
+    let input = AssignRetestInput {
+        institution_id: f.institution_id.trim().parse().unwrap_or(0),
+        same_institution_reason: f.same_institution_reason,
+        fee_advance: f.fee_advance,
+    };
+    match retests::assign(&st.services, &a, id, input).await {
+        Ok(r) => {
+            set_flash(&session, &format!("已安排复检：{}，复检编号 {}", r.institution, r.blind_code)).await;
+            Ok(Redirect::to(&format!("/retests/{}", r.id)).into_response())
+        }
+        Err(e) => back_or_error(&session, e, "/retests").await,
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ReceiptForm {
+    #[serde(default)]
+    seal: String,
+    #[serde(default)]
+    seal_note: String,
+}
+
+async fn receive(
+    State(st): State<AppState>,
+    session: Session,
+    PageActor(a): PageActor,
+    Path(id): Path<String>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> PageResult<Response> {
+    let id = id_of(&id, "复检")?;
+    let back = format!("/retests/{id}");
+    let read = match multipart {
+        Ok(mp) => read_with_photos::<ReceiptForm>(mp).await,
+        Err(e) => Err(format!("请使用页面上的表单提交：{e}")),
+    };
+    let (f, photos) = match read {
+        Ok(x) => x,
+        Err(msg) => {
+            set_flash(&session, &msg).await;
+            return Ok(Redirect::to(&back).into_response());
+        }
+    };
+    let input = RetestReceiptInput { seal_intact: f.seal == "intact", seal_note: f.seal_note, photos };
+    match retests::receive(&st.services, &a, id, input).await {
+        Ok(r) => {
+            set_flash(&session, &format!("已接收备用样品：{}", r.state_label)).await;
+            Ok(Redirect::to(&back).into_response())
+        }
+        Err(e) => back_or_error(&session, e, &back).await,
+    }
+}
+
+/// The results form: one `value_<item>` field per objected item (a number, or text for text
+/// items), with the shared instrument and test date.
+async fn enter_results(
+    State(st): State<AppState>,
+    session: Session,
+    PageActor(a): PageActor,
+    Path(id): Path<String>,
+    PageForm(pairs): PageForm<Vec<(String, String)>>,
+) -> PageResult<Response> {
+    let id = id_of(&id, "复检")?;
+    let back = format!("/retests/{id}");
+    let field = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_string()).unwrap_or_default();
+    let tested_on = match field("tested_on").as_str() {
+        "" => None,
+        t => match chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+            Ok(d) => Some(d),
+            Err(_) => {
+                set_flash(&session, &format!("未执行：日期“{t}”格式不正确")).await;
+                return Ok(Redirect::to(&back).into_response());
+            }
+        },
+    };
+    let mut results = Vec::new();
+    for (name, value) in &pairs {
+        let Some(item) = name.strip_prefix("value_") else { continue };
+        let v = value.trim();
+        if v.is_empty() {
+            continue;
+        }
+        let mut r = ResultInput {
+            item_name: Some(item.to_string()),
+            instrument: field("instrument"),
+            tested_on,
+            ..Default::default()
+        };
+        match v {
+            "符合" => r.pass = Some(true),
+            "不符合" => r.pass = Some(false),
+            _ => match v.parse::<f64>() {
+                Ok(n) => r.value = Some(n),
+                Err(_) => r.text = Some(v.to_string()),
+            },
+        }
+        results.push(r);
+    }
+    match retests::enter_results(&st.services, &a, id, RetestResultsInput { results }).await {
+        Ok(r) => {
+            set_flash(&session, &format!("已录入复检结果：{}", r.state_label)).await;
+            Ok(Redirect::to(&back).into_response())
+        }
+        Err(e) => back_or_error(&session, e, &back).await,
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SignForm {
+    #[serde(default)]
+    signature_png_base64: String,
+}
+
+async fn sign(
+    State(st): State<AppState>,
+    session: Session,
+    PageActor(a): PageActor,
+    Path((id, step)): Path<(String, String)>,
+    PageForm(f): PageForm<SignForm>,
+) -> PageResult<Response> {
+    let id = id_of(&id, "复检")?;
+    let back = format!("/retests/{id}");
+    let step = match step.as_str() {
+        "prepare" => SignStep::Prepare,
+        "review" => SignStep::Review,
+        "approve" => SignStep::Approve,
+        _ => return Err(ServiceError::NotFound("操作").into()),
+    };
+    let input = SignOffInput { signature_png_base64: f.signature_png_base64 };
+    match retests::sign(&st.services, &a, id, step, input).await {
+        Ok(r) => {
+            set_flash(&session, &format!("已签字：{}", r.state_label)).await;
+            Ok(Redirect::to(&back).into_response())
+        }
+        Err(e) => back_or_error(&session, e, &back).await,
+    }
+}
+
+async fn report_pdf(
+    State(st): State<AppState>,
+    PageActor(a): PageActor,
+    Path(id): Path<String>,
+) -> PageResult<Response> {
+    let id = id_of(&id, "复检")?;
+    let (no, pdf) = retests::report_pdf(&st.services, &a, id).await?;
+    Ok(crate::api::lab::pdf_response(pdf, &format!("{no}.pdf")))
+}
+
+async fn photo(
+    State(st): State<AppState>,
+    PageActor(a): PageActor,
+    Path((id, sha)): Path<(String, String)>,
+) -> PageResult<Response> {
+    let id = id_of(&id, "复检")?;
+    let (p, path) = retests::seal_photo(&st.services, &a, id, &sha).await?;
+    let bytes = tokio::fs::read(&path).await.map_err(ServiceError::internal)?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, p.content_type),
+            (axum::http::header::CACHE_CONTROL, "private, max-age=3600".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct AnswerForm {
+    #[serde(default)]
+    answer: String,
+    #[serde(default)]
+    note: String,
+    /// Where to go back to (the producer answers from its own results page).
+    #[serde(default)]
+    back: String,
+}
+
+fn back_to(b: &str, default: &str) -> String {
+    if b == "/my/results" { b.to_string() } else { default.to_string() }
+}
+
+async fn answer(
+    State(st): State<AppState>,
+    session: Session,
+    PageActor(a): PageActor,
+    Path(id): Path<String>,
+    PageForm(f): PageForm<AnswerForm>,
+) -> PageResult<Response> {
+    let id = id_of(&id, "样品确认")?;
+    let back = back_to(&f.back, "/retests");
+    let input = AnswerInput { confirmed: f.answer == "confirm", note: f.note };
+    match confirmations::answer(&st.services, &a, id, input).await {
+        Ok(c) => {
+            set_flash(&session, &format!("样品确认：{}", c.state_label)).await;
+            Ok(Redirect::to(&back).into_response())
+        }
+        Err(e) => back_or_error(&session, e, &back).await,
+    }
+}
+
+async fn lapse(
+    State(st): State<AppState>,
+    session: Session,
+    PageActor(a): PageActor,
+    Path(id): Path<String>,
+) -> PageResult<Response> {
+    let id = id_of(&id, "样品确认")?;
+    match confirmations::record_lapse(&st.services, &a, id).await {
+        Ok(c) => {
+            set_flash(&session, &format!("样品确认：{}", c.state_label)).await;
+            Ok(Redirect::to("/retests").into_response())
+        }
+        Err(e) => back_or_error(&session, e, "/retests").await,
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct InvestigationForm {
+    #[serde(default)]
+    finding: String,
+}
+
+async fn investigate(
+    State(st): State<AppState>,
+    session: Session,
+    PageActor(a): PageActor,
+    Path(id): Path<String>,
+    PageForm(f): PageForm<InvestigationForm>,
+) -> PageResult<Response> {
+    let id = id_of(&id, "样品确认")?;
+    match confirmations::investigate(&st.services, &a, id, InvestigationInput { finding: f.finding }).await {
+        Ok(c) => {
+            set_flash(&session, &format!("样品确认：{}", c.state_label)).await;
+            Ok(Redirect::to("/retests").into_response())
+        }
+        Err(e) => back_or_error(&session, e, "/retests").await,
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PeriodForm {
+    #[serde(default)]
+    days: String,
+    #[serde(default)]
+    unit: String,
+}
+
+async fn set_period(
+    State(st): State<AppState>,
+    session: Session,
+    PageActor(a): PageActor,
+    Path(id): Path<String>,
+    PageForm(f): PageForm<PeriodForm>,
+) -> PageResult<Response> {
+    let id = id_of(&id, "抽查计划")?;
+    let back = format!("/plans/{id}");
+    let input = PeriodInput { days: f.days.trim().parse().unwrap_or(0), working_days: f.unit != "calendar" };
+    match confirmations::set_period(&st.services, &a, id, input).await {
+        Ok(p) => {
+            let unit = if p.working_days { "个工作日" } else { "日" };
+            set_flash(&session, &format!("样品确认期限已设为{}{unit}", p.days)).await;
+            Ok(Redirect::to(&back).into_response())
+        }
+        Err(e) => back_or_error(&session, e, &back).await,
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "retests/letter.html")]
+pub struct LetterPage {
+    pub chrome: Chrome,
+    pub l: LetterTextView,
+}
+
+async fn letter_form(
+    State(st): State<AppState>,
+    session: Session,
+    PageActor(a): PageActor,
+    Path(code): Path<String>,
+) -> PageResult<LetterPage> {
+    let l = results::letter_text(&st.services, &a, &code).await?;
+    Ok(LetterPage { l, chrome: chrome(&session, Some(&a), "lab").await })
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct LetterForm {
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    cause_analysis: String,
+    #[serde(default)]
+    suggestions: String,
+}
+
+async fn letter_save(
+    State(st): State<AppState>,
+    session: Session,
+    PageActor(a): PageActor,
+    Path(code): Path<String>,
+    PageForm(f): PageForm<LetterForm>,
+) -> PageResult<Response> {
+    let back = format!("/lab/samples/{code}/improvement-letter");
+    let input =
+        LetterTextInput { description: f.description, cause_analysis: f.cause_analysis, suggestions: f.suggestions };
+    match results::write_letter(&st.services, &a, &code, input).await {
+        Ok(_) => {
+            set_flash(&session, "已保存产品质量改进建议书的内容").await;
+            Ok(Redirect::to(&back).into_response())
+        }
+        Err(e) => back_or_error(&session, e, &back).await,
+    }
+}
