@@ -849,6 +849,40 @@ const USERS: &[DemoUser] = &[
         phone: "13800000015",
         id_card: None,
     },
+    // The laboratory of 山西省检验检测中心, which takes re-tests of other institutions' samples
+    // (rule 18: another institution where possible).
+    DemoUser {
+        username: "sx_custodian",
+        display_name: "韩雪",
+        role: Role::SampleCustodian,
+        org: Some(SHANXI_CENTRE_ORG),
+        phone: "13800000021",
+        id_card: None,
+    },
+    DemoUser {
+        username: "sx_tester",
+        display_name: "冯涛",
+        role: Role::Tester,
+        org: Some(SHANXI_CENTRE_ORG),
+        phone: "13800000022",
+        id_card: None,
+    },
+    DemoUser {
+        username: "sx_reviewer",
+        display_name: "曹颖",
+        role: Role::ReportApprover,
+        org: Some(SHANXI_CENTRE_ORG),
+        phone: "13800000023",
+        id_card: None,
+    },
+    DemoUser {
+        username: "sx_approver",
+        display_name: "彭军",
+        role: Role::ReportApprover,
+        org: Some(SHANXI_CENTRE_ORG),
+        phone: "13800000024",
+        id_card: None,
+    },
     DemoUser {
         username: "enterprise",
         display_name: "周涛",

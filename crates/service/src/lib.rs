@@ -19,6 +19,7 @@ pub mod implementation_rules;
 pub mod lab;
 pub mod objections;
 pub mod organisations;
+pub mod overview;
 pub mod plans;
 pub mod registry;
 pub mod registry_import;

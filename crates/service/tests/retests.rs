@@ -376,3 +376,62 @@ async fn a_qualified_sample_has_no_improvement_letter() {
         "report_qualified"
     );
 }
+
+#[tokio::test]
+async fn the_plan_overview_lists_progress_results_and_every_overdue_duty_with_who_owes_it() {
+    use choucha_service::overview::plan_overview;
+    let w = world().await;
+    let plan = plan_of(&w).await;
+    let r = issued(&w, 12.5).await;
+    let o = plan_overview(s(&w), &w.regulator, plan).await.unwrap();
+    assert_eq!((o.total_quota, o.total_tasks), (10, 1));
+    assert_eq!((o.reported, o.qualified, o.unqualified), (1, 0, 1));
+    assert!(o.samples_by_state.iter().any(|c| c.state == "reported" && c.count == 1 && c.label == "已出具报告"));
+    assert!(o.tasks_by_state.iter().any(|c| c.state == "sampled" && c.count == 1));
+    // The enterprise's delivery was due by the plan's date (2025-11-15): overdue, owed by the
+    // testing institution; the organising bureau's copies are due in 7 days, not yet overdue.
+    let deliveries: Vec<_> = o.duties.iter().filter(|d| d.kind == "delivery").collect();
+    assert_eq!(deliveries.len(), 1, "{:?}", o.duties);
+    assert!(deliveries[0].what.contains(ENTERPRISE));
+    assert_eq!(deliveries[0].owed_by, w.fx.institution.name);
+    // An objection waiting for the bureau is the bureau's duty.
+    let owner = received(&w, r.id).await;
+    objections::file(
+        s(&w),
+        &owner,
+        r.id,
+        ObjectionInput { kind: "objection".into(), items: vec!["硫含量".into()], reason: "有异议".into() },
+    )
+    .await
+    .unwrap();
+    let o = plan_overview(s(&w), &w.regulator, plan).await.unwrap();
+    let pending: Vec<_> = o.duties.iter().filter(|d| d.kind == "objection").collect();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].owed_by, o.organising_org);
+    assert!(o.duties.iter().all(|d| d.kind != "delivery"), "the enterprise's delivery is now made");
+    // Only the organising bureau sees it.
+    assert_eq!(code(&plan_overview(s(&w), &w.custodian, plan).await.unwrap_err()), "forbidden");
+}
+
+#[tokio::test]
+async fn results_entered_late_show_as_the_testing_institutions_overdue_duty() {
+    use choucha_service::overview::plan_overview;
+    let w = world().await;
+    let plan = plan_of(&w).await;
+    let bc = accepted(&w).await;
+    // Tested on 2025-10-10 and still open: its results were due 3 working days later.
+    let old = ResultInput {
+        item_index: Some(0),
+        value: Some(8.0),
+        tested_on: chrono::NaiveDate::from_ymd_opt(2025, 10, 10),
+        ..Default::default()
+    };
+    lab::enter_result(s(&w), &w.t1, &bc, old).await.unwrap();
+    let o = plan_overview(s(&w), &w.regulator, plan).await.unwrap();
+    let testing: Vec<_> = o.duties.iter().filter(|d| d.kind == "testing").collect();
+    assert_eq!(testing.len(), 1, "{:?}", o.duties);
+    // Friday 10-10, then Saturday 10-11 (a make-up workday), Monday 10-13, Tuesday 10-14.
+    assert_eq!(testing[0].due, chrono::NaiveDate::from_ymd_opt(2025, 10, 14));
+    assert_eq!(testing[0].owed_by, w.fx.institution.name);
+    assert!(testing[0].what.contains(&bc));
+}

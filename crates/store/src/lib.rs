@@ -14,6 +14,7 @@ pub mod handover;
 pub mod lab;
 pub mod migration;
 pub mod organisations;
+pub mod overview;
 pub mod plans;
 pub mod results;
 pub mod retests;

@@ -376,3 +376,23 @@ async fn the_tester_writes_the_letter_and_reviewers_send_reports_back_over_http(
     let (st, b) = a1.post(&format!("/api/v1/lab/reports/{}/send-back", rep.id), json!({"reason": "硫含量复核"})).await;
     assert_eq!((st, b["state"].as_str()), (StatusCode::OK, Some("returned")), "{b}");
 }
+
+#[tokio::test]
+async fn the_plan_overview_is_the_organising_bureaus_page() {
+    let w = world().await;
+    let plan = plan_of(&w).await;
+    issued(&w, 12.5).await;
+    let srv = TestServer::start_with(w.fx).await;
+    let (st, o) = srv.api("dt_reg").await.get(&format!("/api/v1/plans/{plan}/overview")).await;
+    assert_eq!(st, StatusCode::OK, "{o}");
+    assert_eq!(o["unqualified"], 1);
+    assert!(o["duties"].as_array().unwrap().iter().any(|d| d["kind"] == "delivery"), "{o}");
+    let (st, _) = srv.api("lab_keeper").await.get(&format!("/api/v1/plans/{plan}/overview")).await;
+    assert!(st == StatusCode::FORBIDDEN || st == StatusCode::NOT_FOUND, "{st}");
+    let b = srv.browser("dt_reg").await;
+    let (_, detail) = b.get(&format!("/plans/{plan}")).await;
+    assert!(detail.contains(&format!("/plans/{plan}/overview")), "the plan page links its overview");
+    let (st, page) = b.get(&format!("/plans/{plan}/overview")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(page.contains("逾期事项") && page.contains("结果送达") && page.contains("山西省检验检测中心"), "{page}");
+}

@@ -117,6 +117,10 @@ impl MigrationTrait for Migration {
         ))
         .await?;
         m.create_index(idx("ix_confirmations_uscc", "sample_confirmations", &["producer_uscc", "id"])).await?;
+        m.create_index(idx("ix_confirmations_plan_due", "sample_confirmations", &["plan_id", "state", "due_on"]))
+            .await?;
+        // The plan overview's overdue deliveries.
+        m.create_index(idx("ix_deliveries_plan_due", "deliveries", &["plan_id", "state", "due_on"])).await?;
 
         m.create_table(
             Table::create()

@@ -10,6 +10,7 @@ pub mod evidence;
 pub mod handover;
 pub mod lab;
 pub mod organisations;
+pub mod overview;
 pub mod plans;
 pub mod registry;
 pub mod results;
@@ -60,4 +61,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(lab::router())
         .merge(results::router())
         .merge(retests::router())
+        .merge(overview::router())
 }

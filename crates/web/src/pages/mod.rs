@@ -11,6 +11,7 @@ pub mod inbox;
 pub mod lab;
 pub mod login;
 pub mod organisations;
+pub mod overview;
 pub mod plans;
 pub mod public;
 pub mod registry;
@@ -47,6 +48,7 @@ pub fn router() -> Router<AppState> {
         .merge(lab::router())
         .merge(results::router())
         .merge(retests::router())
+        .merge(overview::router())
         .merge(public::router())
 }
 

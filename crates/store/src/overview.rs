@@ -1,0 +1,119 @@
+//! The numbers of one plan for its organising bureau's overview: tasks and lab samples per state
+//! (GROUP BY over the plan's indexes) and the overdue duties of testing, delivery and sample
+//! confirmation, each list bounded.
+
+use chrono::NaiveDate;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use crate::StoreError;
+use crate::entity::{delivery, lab_sample, sample_confirmation, sampling_task};
+use crate::lab::SampleRow;
+use crate::results::DeliveryRow;
+use crate::retests::ConfirmationRow;
+
+/// (state, count) of the plan's sampling tasks.
+pub async fn tasks_by_state(db: &impl ConnectionTrait, plan_id: i64) -> Result<Vec<(String, i64)>, StoreError> {
+    use sampling_task::Column as C;
+    Ok(sampling_task::Entity::find()
+        .select_only()
+        .column(C::State)
+        .column_as(Expr::col(C::Id).count(), "n")
+        .filter(C::PlanId.eq(plan_id))
+        .group_by(C::State)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// (state, count) of the plan's lab samples.
+pub async fn samples_by_state(db: &impl ConnectionTrait, plan_id: i64) -> Result<Vec<(String, i64)>, StoreError> {
+    use lab_sample::Column as C;
+    Ok(lab_sample::Entity::find()
+        .select_only()
+        .column(C::State)
+        .column_as(Expr::col(C::Id).count(), "n")
+        .filter(C::PlanId.eq(plan_id))
+        .group_by(C::State)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// (qualified, count) of the plan's reported samples (the final result, after any re-test).
+pub async fn results_of_plan(db: &impl ConnectionTrait, plan_id: i64) -> Result<Vec<(Option<bool>, i64)>, StoreError> {
+    use lab_sample::Column as C;
+    Ok(lab_sample::Entity::find()
+        .select_only()
+        .column(C::Qualified)
+        .column_as(Expr::col(C::Id).count(), "n")
+        .filter(C::PlanId.eq(plan_id))
+        .filter(C::State.eq("reported"))
+        .group_by(C::Qualified)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// The plan's samples whose results were due before `today` and are still being tested.
+pub async fn overdue_testing(
+    db: &impl ConnectionTrait,
+    plan_id: i64,
+    today: NaiveDate,
+    limit: u64,
+) -> Result<Vec<SampleRow>, StoreError> {
+    use lab_sample::Column as C;
+    Ok(lab_sample::Entity::find()
+        .filter(C::PlanId.eq(plan_id))
+        .filter(C::State.is_in(["accepted", "testing"]))
+        .filter(C::ResultsDue.lt(today))
+        .order_by_asc(C::ResultsDue)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
+/// The plan's deliveries due before `today` and not yet made.
+pub async fn overdue_deliveries(
+    db: &impl ConnectionTrait,
+    plan_id: i64,
+    today: NaiveDate,
+    limit: u64,
+) -> Result<Vec<DeliveryRow>, StoreError> {
+    use delivery::Column as C;
+    Ok(delivery::Entity::find()
+        .filter(C::PlanId.eq(plan_id))
+        .filter(C::State.eq("pending"))
+        .filter(C::DueOn.lt(today))
+        .order_by_asc(C::DueOn)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
+/// The plan's sample confirmations awaited past their deadline (the lapse is to be recorded) or
+/// denied and awaiting the bureau's investigation.
+pub async fn open_confirmations(
+    db: &impl ConnectionTrait,
+    plan_id: i64,
+    today: NaiveDate,
+    limit: u64,
+) -> Result<Vec<ConfirmationRow>, StoreError> {
+    use sample_confirmation::Column as C;
+    let lapsed = sample_confirmation::Entity::find()
+        .filter(C::PlanId.eq(plan_id))
+        .filter(C::State.eq("awaiting"))
+        .filter(C::DueOn.lt(today))
+        .order_by_asc(C::DueOn)
+        .limit(limit)
+        .all(db)
+        .await?;
+    let denied = sample_confirmation::Entity::find()
+        .filter(C::PlanId.eq(plan_id))
+        .filter(C::State.eq("denied"))
+        .order_by_asc(C::DueOn)
+        .limit(limit)
+        .all(db)
+        .await?;
+    Ok(lapsed.into_iter().chain(denied).collect())
+}

@@ -1,0 +1,38 @@
+//! 抽查看板: one page per plan for its organising bureau — quota progress, states, results and
+//! every overdue duty with who owes it (`choucha_service::overview`).
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::routing::get;
+use choucha_service::overview::{self, PlanOverview};
+use tower_sessions::Session;
+
+use crate::AppState;
+use crate::auth::PageActor;
+use crate::error::PageResult;
+use crate::pages::plans::id_of;
+use crate::pages::{Chrome, chrome};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/plans/{id}/overview", get(page))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "plans/overview.html")]
+pub struct OverviewPage {
+    pub chrome: Chrome,
+    pub o: PlanOverview,
+}
+
+async fn page(
+    State(st): State<AppState>,
+    session: Session,
+    PageActor(a): PageActor,
+    Path(id): Path<String>,
+) -> PageResult<OverviewPage> {
+    let id = id_of(&id, "抽查计划")?;
+    let o = overview::plan_overview(&st.services, &a, id).await?;
+    Ok(OverviewPage { o, chrome: chrome(&session, Some(&a), "plans").await })
+}
