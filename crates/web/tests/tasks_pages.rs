@@ -335,7 +335,18 @@ async fn the_page_records_arrival_hand_over_and_dispatch_with_the_forms_as_pdf()
     assert!(html.contains("data-testid=\"dispatch\"") && html.contains("data-testid=\"backup-request\""));
     assert!(html.contains("封样"), "the seals are the first custody events");
 
-    // Keeping the backup at the enterprise: asked from the page, dispatch waits for the bureau.
+    // Keeping the backup at the enterprise: asked from the page with a reason, dispatch waits for
+    // the bureau; one open request at a time (rule 9).
+    let (status, body) = send(
+        &s1,
+        Some(&csrf1),
+        reqwest::Method::POST,
+        &post("backup-request"),
+        json!({"reason": " ", "storage_place": "站内油品仓库"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["errors"][0]["field"], "reason");
     let (status, req) = send(
         &s1,
         Some(&csrf1),
@@ -345,6 +356,15 @@ async fn the_page_records_arrival_hand_over_and_dispatch_with_the_forms_as_pdf()
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{req}");
+    let (status, body) = send(
+        &s1,
+        Some(&csrf1),
+        reqwest::Method::POST,
+        &post("backup-request"),
+        json!({"reason": "再次申请", "storage_place": "站内油品仓库"}),
+    )
+    .await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::CONFLICT, Some("rule9_open_request")), "{body}");
     let (status, body) = send(
         &s1,
         Some(&csrf1),
