@@ -376,6 +376,16 @@ describe('on-site sampling on a phone', { skip }, () => {
       assert.match(await page.locator('body').innerText(), /已批准签发，报告编号/);
       await page.screenshot({ path: path.join(SHOTS, 'lab-approved.png'), fullPage: true });
 
+      // The tester writes the improvement letter's own part, blind (by the sample's code).
+      page = tester.page;
+      await page.goto(`${demo.base}/lab/samples/${code}`);
+      await Promise.all([page.waitForEvent('load'), page.locator('[data-testid=letter-link]').click()]);
+      await page.locator('[name=cause_analysis]').fill('原料油脱硫工艺控制不当');
+      await page.locator('[name=suggestions]').fill('加强进货检验，完善脱硫工艺');
+      await Promise.all([page.waitForEvent('load'), page.locator('[data-testid=letter-save]').click()]);
+      assert.match(await page.locator('body').innerText(), /已保存产品质量改进建议书的内容/);
+      assert.ok(!(await page.content()).includes(task.enterprise_name), 'the tester never sees the enterprise');
+
       // The custodian downloads the issued report: every item, the conclusion, three signatures.
       page = custodian.page;
       await page.goto(`${demo.base}/lab/reports?state=approved`);
@@ -401,6 +411,10 @@ describe('on-site sampling on a phone', { skip }, () => {
       for (const v of [task.enterprise_name, '硫含量', '15日内', '检验结果告知书']) {
         assert.ok(notice.text.includes(v.replace(/\s+/g, '')), `the result notice shows “${v}”`);
       }
+      // The improvement letter comes pre-filled from the report, with the tester's text.
+      await page.goto(`${demo.base}${await ent.locator('[data-testid=improvement-letter]').getAttribute('href')}`);
+      assert.ok((await page.content()).includes('原料油脱硫工艺控制不当'), "the letter carries the tester's text");
+      await page.goto(`${demo.base}/results`);
       await ent.locator('[data-testid=record-delivery] summary').click();
       await ent.locator('[name=tracking_no]').fill('1190098765432');
       await Promise.all([page.waitForEvent('load'), ent.locator('[data-testid=record-submit]').click()]);
