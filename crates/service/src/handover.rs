@@ -871,6 +871,13 @@ pub struct PlanCosts {
     pub over_budget: bool,
     /// What the enterprises were charged: always nothing (rule 21).
     pub charged_to_enterprises_fen: i64,
+    /// Concluded re-tests that differed from the first result: their cost is the bureau's (rule 18),
+    /// counted in the total.
+    pub retest_bureau_fen: i64,
+    pub retest_bureau_yuan: String,
+    /// Concluded re-tests that agreed: borne by the applicants (not public funds, not in the total).
+    pub retest_applicant_fen: i64,
+    pub retest_applicant_yuan: String,
 }
 
 fn yuan(fen: i64) -> String {
@@ -908,7 +915,8 @@ pub async fn plan_costs(s: &Services, actor: &Actor, plan_id: i64) -> Result<Pla
             }
         })
         .collect();
-    let total: i64 = items.iter().map(|i| i.paid_fen).sum();
+    let (retest_bureau, retest_applicant) = choucha_store::retests::retest_fees_of_plan(db, plan_id).await?;
+    let total: i64 = items.iter().map(|i| i.paid_fen).sum::<i64>() + retest_bureau;
     let remaining = plan.budget_cents.map(|b| b - total);
     Ok(PlanCosts {
         plan_id,
@@ -921,6 +929,10 @@ pub async fn plan_costs(s: &Services, actor: &Actor, plan_id: i64) -> Result<Pla
         remaining_yuan: remaining.map(yuan),
         over_budget: remaining.is_some_and(|r| r < 0),
         charged_to_enterprises_fen: 0,
+        retest_bureau_fen: retest_bureau,
+        retest_bureau_yuan: yuan(retest_bureau),
+        retest_applicant_fen: retest_applicant,
+        retest_applicant_yuan: yuan(retest_applicant),
     })
 }
 

@@ -195,6 +195,10 @@ async fn a_retest_that_differs_replaces_the_conclusion_and_the_bureau_pays() {
     let stranger =
         Fixture::make_user(s(&w), "ent_other", "李经理", &["enterprise"], None, Some(other.uscc.as_str())).await;
     assert_eq!(code(&retests::report_pdf(s(&w), &stranger, rt.id).await.unwrap_err()), "not_found");
+    // The bureau's share is public funds, in the plan's costs (rules 18 and 21).
+    let costs = choucha_service::handover::plan_costs(s(&w), &w.regulator, plan_of(&w).await).await.unwrap();
+    assert_eq!((costs.retest_bureau_fen, costs.retest_applicant_fen, costs.charged_to_enterprises_fen), (120000, 0, 0));
+    assert_eq!(costs.total_paid_fen, costs.items.iter().map(|i| i.paid_fen).sum::<i64>() + 120000);
     let f = audit::AuditFilter { action: Some("retest.approve".into()), ..Default::default() };
     assert_eq!(audit::list(s(&w).store.reader(), &f, None, 10).await.unwrap().items.len(), 1);
 }
@@ -241,6 +245,8 @@ async fn an_agreeing_retest_keeps_the_failure_and_the_applicant_bears_the_fee() 
     let done = retests::sign(s(&w), &lab2.a2, rt.id, SignStep::Approve, sg()).await.unwrap();
     assert_eq!((done.qualified, done.agrees, done.fee_payer.as_str()), (Some(false), Some(true), "applicant"));
     assert_eq!(sample_of_report(&w, r.id).await.qualified, Some(false));
+    let costs = choucha_service::handover::plan_costs(s(&w), &w.regulator, plan_of(&w).await).await.unwrap();
+    assert_eq!((costs.retest_bureau_fen, costs.retest_applicant_fen), (0, 120000));
 }
 
 async fn producer_user(w: &World) -> Actor {

@@ -418,3 +418,19 @@ pub async fn set_confirmation_period(tx: &Tx, plan_id: i64, days: u32, working: 
         .await?;
     Ok(())
 }
+
+/// The fees of a plan's concluded re-tests (rule 18): (borne by the bureau, borne by applicants), in fen.
+pub async fn retest_fees_of_plan(db: &impl ConnectionTrait, plan_id: i64) -> Result<(i64, i64), StoreError> {
+    let rows: Vec<(String, i64)> = retest::Entity::find()
+        .select_only()
+        .column(retest::Column::FeePayer)
+        .column(retest::Column::FeeAdvanceFen)
+        .filter(retest::Column::PlanId.eq(plan_id))
+        .filter(retest::Column::State.eq("concluded"))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let bureau = rows.iter().filter(|(p, _)| p == "bureau").map(|(_, f)| f).sum();
+    let applicant = rows.iter().filter(|(p, _)| p == "applicant").map(|(_, f)| f).sum();
+    Ok((bureau, applicant))
+}
