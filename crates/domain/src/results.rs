@@ -351,7 +351,7 @@ impl ObjectionState {
             ObjectionState::Pending => "待组织抽查的部门处理",
             ObjectionState::Accepted => "已受理",
             ObjectionState::Rejected => "不予受理",
-            ObjectionState::Concluded => "复检已完成",
+            ObjectionState::Concluded => "已办结",
         }
     }
 
@@ -375,6 +375,9 @@ pub enum ObjectionAction {
     Reject,
     /// Its re-test's report was approved.
     ConcludeRetest,
+    /// The bureau answers an accepted request in writing without a re-test (or after a re-test
+    /// stopped at a broken seal).
+    Close,
 }
 
 /// The one transition function of an objection or re-test request.
@@ -384,9 +387,9 @@ pub fn objection_transition(state: ObjectionState, action: ObjectionAction) -> R
     match (state, action) {
         (S::Pending, A::Accept) => Ok(S::Accepted),
         (S::Pending, A::Reject) => Ok(S::Rejected),
-        (S::Accepted, A::ConcludeRetest) => Ok(S::Concluded),
+        (S::Accepted, A::ConcludeRetest | A::Close) => Ok(S::Concluded),
         (_, A::Accept | A::Reject) => Err(RuleViolation::new("already_decided", "该申请已处理")),
-        (_, A::ConcludeRetest) => {
+        (_, A::ConcludeRetest | A::Close) => {
             Err(RuleViolation::new("objection_state", format!("申请当前为“{}”，不能完成复检", state.label())))
         }
     }
@@ -496,11 +499,11 @@ mod tests {
         use ObjectionAction as A;
         use ObjectionState as S;
         for from in S::ALL {
-            for action in [A::Accept, A::Reject, A::ConcludeRetest] {
+            for action in [A::Accept, A::Reject, A::ConcludeRetest, A::Close] {
                 let expected = match (from, action) {
                     (S::Pending, A::Accept) => Some(S::Accepted),
                     (S::Pending, A::Reject) => Some(S::Rejected),
-                    (S::Accepted, A::ConcludeRetest) => Some(S::Concluded),
+                    (S::Accepted, A::ConcludeRetest | A::Close) => Some(S::Concluded),
                     _ => None,
                 };
                 assert_eq!(objection_transition(from, action).ok(), expected, "{from:?} {action:?}");

@@ -38,6 +38,8 @@ pub struct ObjectionView {
     pub state_label: String,
     pub decision_reason: String,
     pub decided_at: Option<DateTime<Utc>>,
+    /// The bureau's written answer when it closed the request.
+    pub answer: String,
     /// The re-test arranged on it, if any (rule 18).
     pub retest: Option<crate::retests::RetestView>,
 }
@@ -68,6 +70,7 @@ async fn view(s: &Services, o: ObjectionRow) -> Result<ObjectionView> {
         state: o.state,
         decision_reason: o.decision_reason,
         decided_at: o.decided_at,
+        answer: o.answer,
         retest: crate::retests::of_objection(s, o.id, false).await?,
     })
 }
@@ -299,6 +302,54 @@ pub async fn decide(s: &Services, actor: &Actor, id: i64, input: DecisionInput) 
             id,
             json!({"state": "pending"}),
             json!({"state": state, "reason": reason}),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    view(s, store::get_objection(s.store.reader(), id).await?).await
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct CloseInput {
+    /// The bureau's written answer to the applicant.
+    pub answer: String,
+}
+
+/// The organising bureau closes an accepted request with its written answer: an objection handled
+/// without a re-test, or one whose re-test stopped at a broken seal. A re-test under way, or one
+/// concluded, is not overridden.
+pub async fn close(s: &Services, actor: &Actor, id: i64, input: CloseInput) -> Result<ObjectionView> {
+    let o = store::get_objection(s.store.reader(), id).await.map_err(|_| ServiceError::NotFound("申请"))?;
+    require_bureau(actor, &o)?;
+    let next = objection_transition(ObjectionState::parse(&o.state)?, ObjectionAction::Close)?;
+    if let Some(r) = choucha_store::retests::retest_of_objection(s.store.reader(), o.id).await?
+        && r.state != "seal_broken"
+    {
+        return Err(ServiceError::Rule(RuleViolation::new(
+            "retest_in_progress",
+            "该申请的复检正在进行，复检结论为最终结论，不能另行办结（规则18）",
+        )));
+    }
+    let answer = input.answer.trim();
+    if answer.is_empty() {
+        return Err(ServiceError::invalid(RuleViolation::new("required", "请填写办结答复").on_field("answer")));
+    }
+    let tx = s.store.begin().await?;
+    choucha_store::retests::close_objection(&tx, id, answer).await.map_err(|e| match e {
+        choucha_store::StoreError::Conflict => {
+            ServiceError::Rule(RuleViolation::new("already_decided", "该申请已处理"))
+        }
+        other => other.into(),
+    })?;
+    audit::append(
+        &tx,
+        &actor.audit_actor(),
+        AuditEntry::new(
+            "objection.close",
+            "objection",
+            id,
+            json!({"state": o.state}),
+            json!({"state": next.as_str(), "answer": answer}),
         ),
     )
     .await?;

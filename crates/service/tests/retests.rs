@@ -5,7 +5,7 @@
 use choucha_service::Actor;
 use choucha_service::confirmations::{self, AnswerInput, InvestigationInput, PeriodInput};
 use choucha_service::lab::{self, ResultInput};
-use choucha_service::objections::{self, DecisionInput, ObjectionInput};
+use choucha_service::objections::{self, CloseInput, DecisionInput, ObjectionInput};
 use choucha_service::results::{self, DeliveryInput, LetterTextInput};
 use choucha_service::retests::{self, AssignRetestInput, RetestReceiptInput, RetestResultsInput, SignStep};
 use choucha_service::testing::Fixture;
@@ -223,6 +223,16 @@ async fn a_retest_that_agrees_keeps_the_result_and_the_applicant_pays_and_a_brok
     );
     let inbox = choucha_store::sampling::inbox_of(s(&w).store.reader(), rt_org(&w).await, None, 20).await.unwrap();
     assert!(inbox.items.iter().any(|i| i.title.contains("封条异常")));
+    // The bureau closes the request with its written answer; the applicant reads it.
+    let answer = |a: &str| CloseInput { answer: a.into() };
+    assert_eq!(code(&objections::close(s(&w), &w.custodian, o, answer("x")).await.unwrap_err()), "not_found");
+    assert_eq!(code(&objections::close(s(&w), &w.regulator, o, answer(" ")).await.unwrap_err()), "required");
+    let closed =
+        objections::close(s(&w), &w.regulator, o, answer("备用样品封条破损，无法复检，维持原检验结论")).await.unwrap();
+    assert_eq!(closed.state, "concluded");
+    let mine = objections::my_results(s(&w), &owner).await.unwrap();
+    assert!(mine[0].objections[0].answer.contains("维持原检验结论"));
+    assert_eq!(code(&objections::close(s(&w), &w.regulator, o, answer("再次")).await.unwrap_err()), "objection_state");
 }
 
 async fn rt_org(w: &World) -> i64 {

@@ -219,6 +219,18 @@ pub async fn set_objection_state(tx: &Tx, id: i64, from: &str, to: &str) -> Resu
     if res.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }
 }
 
+/// Closes an accepted objection with the bureau's written answer.
+pub async fn close_objection(tx: &Tx, id: i64, answer: &str) -> Result<(), StoreError> {
+    let res = objection::Entity::update_many()
+        .col_expr(objection::Column::State, "concluded".into())
+        .col_expr(objection::Column::Answer, answer.into())
+        .filter(objection::Column::Id.eq(id))
+        .filter(objection::Column::State.eq("accepted"))
+        .exec(&**tx)
+        .await?;
+    if res.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }
+}
+
 /// The final result of a sample after its re-test replaces the first (rule 18).
 pub async fn set_final_result(tx: &Tx, sample_id: i64, qualified: bool, conclusion: &str) -> Result<(), StoreError> {
     lab_sample::Entity::update_many()

@@ -19,6 +19,8 @@ pub struct Model {
     pub decision_reason: String,
     pub decided_by: Option<i64>,
     pub decided_at: Option<DateTimeUtc>,
+    /// The bureau's written answer when it closes an accepted request.
+    pub answer: String,
     pub created_at: DateTimeUtc,
 }
 

@@ -139,6 +139,14 @@ impl MigrationTrait for Migration {
         .await?;
         m.create_index(unique("ux_letters_sample", "improvement_letters", &["sample_id"])).await?;
 
+        // The bureau's written answer closing an accepted objection (with or without a re-test).
+        m.alter_table(
+            Table::alter()
+                .table("objections")
+                .add_column(ColumnDef::new("answer").text().not_null().default(""))
+                .take(),
+        )
+        .await?;
         // Rule 23's period, per plan: 5 working days unless the plan says otherwise.
         m.alter_table(
             Table::alter()

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use choucha_service::confirmations::{self, AnswerInput, ConfirmationView, InvestigationInput, PeriodInput};
 use choucha_service::lab::SignOffInput;
+use choucha_service::objections::{CloseInput, ObjectionView};
 use choucha_service::results::{self, LetterTextInput, LetterTextView};
 use choucha_service::retests::{
     self, AssignRetestInput, InstitutionChoice, RetestReceiptInput, RetestResultsInput, RetestView, SignStep,
@@ -23,6 +24,7 @@ use crate::error::{ApiJson, ApiQuery, ApiResult, ErrorBody};
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(institutions))
+        .routes(routes!(close_objection))
         .routes(routes!(assign))
         .routes(routes!(list))
         .routes(routes!(get_one))
@@ -72,6 +74,19 @@ async fn institutions(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Vec<InstitutionChoice>>> {
     Ok(Json(retests::institutions_for(&st.services, &a, id).await?))
+}
+
+/// The organising bureau closes an accepted request with its written answer (no re-test, or one
+/// stopped at a broken seal); 409 `retest_in_progress` while a re-test runs.
+#[utoipa::path(post, path = "/api/v1/objections/{id}/close", tag = "retests", request_body = CloseInput, security(("bearer" = [])),
+    responses((status = 200, body = ObjectionView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn close_objection(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(i): ApiJson<CloseInput>,
+) -> ApiResult<Json<ObjectionView>> {
+    Ok(Json(choucha_service::objections::close(&st.services, &a, id, i).await?))
 }
 
 /// The organising bureau arranges the re-test of an accepted request: another institution where

@@ -39,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .route("/retests/{id}/report.pdf", get(report_pdf))
         .route("/retests/{id}/photos/{sha}", get(photo))
         .route("/results/objections/{id}/retest", post(assign))
+        .route("/results/objections/{id}/close", post(close_objection))
         .route("/confirmations/{id}/answer", post(answer))
         .route("/confirmations/{id}/lapse", post(lapse))
         .route("/confirmations/{id}/investigation", post(investigate))
@@ -80,7 +81,7 @@ async fn list(State(st): State<AppState>, session: Session, PageActor(a): PageAc
     let mut to_arrange = Vec::new();
     if a.has(Role::Regulator) && a.org_id.is_some() {
         for o in choucha_service::objections::of_bureau(s, &a, Some("accepted"), None, Some(100)).await?.items {
-            if o.retest.is_none() {
+            if o.retest.as_ref().is_none_or(|r| r.state == "seal_broken") {
                 let institutions = retests::institutions_for(s, &a, o.id).await?;
                 to_arrange.push(ToArrange { objection: o, institutions });
             }
@@ -458,5 +459,29 @@ async fn letter_save(
             Ok(Redirect::to(&back).into_response())
         }
         Err(e) => back_or_error(&session, e, &back).await,
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CloseForm {
+    #[serde(default)]
+    answer: String,
+}
+
+async fn close_objection(
+    State(st): State<AppState>,
+    session: Session,
+    PageActor(a): PageActor,
+    Path(id): Path<String>,
+    PageForm(f): PageForm<CloseForm>,
+) -> PageResult<Response> {
+    let id = id_of(&id, "申请")?;
+    let input = choucha_service::objections::CloseInput { answer: f.answer };
+    match choucha_service::objections::close(&st.services, &a, id, input).await {
+        Ok(o) => {
+            set_flash(&session, &format!("{}：{}", o.kind_label, o.state_label)).await;
+            Ok(Redirect::to("/retests").into_response())
+        }
+        Err(e) => back_or_error(&session, e, "/retests").await,
     }
 }
