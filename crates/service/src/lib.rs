@@ -4,8 +4,10 @@
 //! same functions, so authorisation lives here once.
 
 pub mod actor;
+pub mod announcements;
 pub mod audit;
 pub mod auth;
+pub mod bound_volume;
 pub mod calendar;
 pub mod demo;
 pub mod demo_plans;
@@ -23,6 +25,7 @@ pub mod registry;
 pub mod registry_import;
 pub mod results;
 pub mod sampling;
+pub mod statistics;
 pub mod testing;
 pub mod users;
 

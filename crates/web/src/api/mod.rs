@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`. Every route is registered through `utoipa_axum::routes!`, so
 //! `/api/openapi.json` documents all of them.
 
+pub mod announcements;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
@@ -58,4 +59,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(handover::router())
         .merge(lab::router())
         .merge(results::router())
+        .merge(announcements::router())
 }
