@@ -1,5 +1,5 @@
 //! 质量分析报告, the quality analysis report of a plan: overall figures, qualification rates by
-//! product, division and enterprise size, failing items by frequency and a comparison with the
+//! product, sampling domain, division and enterprise size, failing items by frequency and a comparison with the
 //! bureau's earlier plans, with bar charts drawn in plain typst (`templates/quality_analysis.typ`,
 //! no packages: the machine is offline).
 //!
@@ -7,7 +7,7 @@
 //! serialisable value with the fields the template reads: `plan_title`, `organising_bureau`,
 //! `date` ("YYYY-MM-DD"), `figures` (`sampled`, `qualified`, `unqualified`, `refusals`, `rate`,
 //! `by_item[]` with `product`, `sampled`, `qualified`, `unqualified`, `refusals`, `rate`),
-//! `by_division[]` and `by_size[]` (`label`, `sampled`, `qualified`, `rate`), `failing_items[]`
+//! `by_domain[]`, `by_division[]` and `by_size[]` (`label`, `sampled`, `qualified`, `rate`), `failing_items[]`
 //! (`[name, count]`) and `earlier[]` (`product`, `plan_title`, `sampled`, `rate`, `current_rate`).
 
 use serde::Serialize;

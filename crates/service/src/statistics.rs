@@ -333,12 +333,23 @@ async fn division_label(s: &Services, code: &str) -> String {
     }
 }
 
+fn domain_label(key: &str) -> &'static str {
+    match key {
+        "production" => "生产领域",
+        "circulation" => "流通领域",
+        "e_commerce" => "电商领域",
+        _ => "未记录",
+    }
+}
+
 /// The quality analysis report's data.
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct QualityAnalysis {
     pub plan_title: String,
     pub organising_bureau: String,
     pub figures: PlanFigures,
+    /// By sampling domain (生产/流通/电商领域), from the signed sampling records.
+    pub by_domain: Vec<GroupFigure>,
     pub by_division: Vec<GroupFigure>,
     pub by_size: Vec<GroupFigure>,
     /// (test item, number of unqualified samples failing it), most frequent first.
@@ -377,6 +388,11 @@ pub async fn quality_analysis(s: &Services, actor: &Actor, plan_id: i64) -> Resu
             group(t.key.clone(), if label.is_empty() { "未登记".into() } else { label }, t)
         })
         .collect();
+    let by_domain = stats::by_domain(db, plan_id)
+        .await?
+        .iter()
+        .map(|t| group(t.key.clone(), domain_label(&t.key).into(), t))
+        .collect();
     let products: Vec<String> = figures.by_item.iter().map(|i| i.product.clone()).collect();
     let earlier = stats::earlier_plans(db, plan.organising_org_id, plan_id, &products, EARLIER_PLANS)
         .await?
@@ -394,6 +410,7 @@ pub async fn quality_analysis(s: &Services, actor: &Actor, plan_id: i64) -> Resu
         plan_title: plan.title,
         organising_bureau: organisations::get(db, plan.organising_org_id).await?.name,
         figures,
+        by_domain,
         by_division,
         by_size,
         failing_items: stats::failing_items(db, plan_id).await?,

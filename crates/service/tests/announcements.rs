@@ -410,6 +410,7 @@ async fn the_quality_analysis_report_has_its_charts() {
     assert!(a.by_division[0].label.contains("平城区"), "{:?}", a.by_division);
     assert_eq!((a.by_division[0].qualified, a.by_division[0].unqualified), (1, 1));
     assert_eq!(a.by_size[0].label, "未登记");
+    assert_eq!((a.by_domain.len(), a.by_domain[0].label.as_str(), a.by_domain[0].sampled), (1, "流通领域", 2));
     let text = pdf_text(&statistics::quality_analysis_pdf(s(&w), &w.reg, w.plan).await.unwrap());
     for needle in [
         "质量分析报告",

@@ -2,10 +2,11 @@
 //! samples: a sample counts once it has an issued report (an approved `lab_reports` row, probed
 //! through the (sample_id, version) index), with `lab_samples.qualified` as its final result (a
 //! re-test overwrites it). The per-item count reads the (plan_id, item_id, qualified) index of
-//! m0014; the division and size counts join each sample's task and enterprise by primary key.
+//! m0014; the division and size counts join each sample's task and enterprise by primary key; the
+//! domain count reads each sample's signed sampling record through its (task_id, version) index.
 
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, SelectStatement};
-use sea_orm::{ConnectionTrait, QueryResult};
+use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
 
 use crate::StoreError;
 use crate::entity::{enterprise, lab_report, lab_result, lab_sample, plan, plan_item, sampling_task};
@@ -135,6 +136,35 @@ pub async fn by_division(db: &impl ConnectionTrait, plan_id: i64) -> Result<Vec<
 /// Issued samples per size class of the sampled enterprise (empty key: unknown).
 pub async fn by_size(db: &impl ConnectionTrait, plan_id: i64) -> Result<Vec<Tally>, StoreError> {
     by_enterprise(db, plan_id, enterprise::Column::SizeClass).await
+}
+
+/// Issued samples per sampling domain (领域: production | circulation | e_commerce), which only the
+/// signed sampling record holds (in its JSON): the database extracts it, per sample, from the
+/// newest signed version found through the (task_id, version) index.
+pub async fn by_domain(db: &impl ConnectionTrait, plan_id: i64) -> Result<Vec<Tally>, StoreError> {
+    use lab_sample::Column as C;
+    // Divergent SQL, kept here: JSON extraction differs between SQLite and PostgreSQL.
+    let extract = match db.get_database_backend() {
+        DbBackend::Postgres => "(r.fields_json::json ->> 'domain')",
+        _ => "json_extract(r.fields_json, '$.domain')",
+    };
+    let domain = Expr::cust(format!(
+        "(SELECT {extract} FROM sampling_records r WHERE r.task_id = lab_samples.task_id \
+         AND r.state = 'signed' ORDER BY r.version DESC LIMIT 1)"
+    ));
+    let q = Query::select()
+        .expr_as(domain, "k")
+        .expr_as(Expr::col((lab_sample::Entity, C::Qualified)), "q")
+        .expr_as(count(), "n")
+        .from(lab_sample::Entity)
+        .and_where(Expr::col((lab_sample::Entity, C::PlanId)).eq(plan_id))
+        .and_where(Expr::col((lab_sample::Entity, C::Qualified)).is_not_null())
+        .and_where(issued())
+        .group_by_col(Alias::new("k"))
+        .group_by_col((lab_sample::Entity, C::Qualified))
+        .order_by(Alias::new("k"), Order::Asc)
+        .take();
+    Ok(fold(key_rows(rows(db, &q).await?)?))
 }
 
 /// Final refusals (拒检) per plan item: (item id, count).
