@@ -234,13 +234,24 @@ fn require_regulator(actor: &Actor, row_org: i64) -> Result<()> {
     }
 }
 
+/// "2025年车用柴油监督抽查" stays as it is; a plan titled by its products alone gets the name of
+/// the spot check appended.
+fn check_name(plan_title: &str) -> String {
+    if plan_title.ends_with("抽查") {
+        plan_title.to_string()
+    } else {
+        format!("{plan_title}产品质量监督抽查")
+    }
+}
+
 fn default_title(organiser: &str, plan_title: &str) -> String {
-    format!("{organiser}关于{plan_title}产品质量监督抽查结果的公告")
+    format!("{organiser}关于{}结果的公告", check_name(plan_title))
 }
 
 fn default_preface(organiser: &str, plan_title: &str) -> String {
     format!(
-        "根据《中华人民共和国产品质量法》《产品质量监督抽查管理暂行办法》等规定，{organiser}组织开展了{plan_title}产品质量监督抽查。现将抽查结果公告如下。\n对抽查发现的不合格产品及其生产、销售企业，以及拒绝接受监督抽查的企业，属地市场监督管理部门将依法进行后处理。"
+        "根据《中华人民共和国产品质量法》《产品质量监督抽查管理暂行办法》等规定，{organiser}组织开展了{}。现将抽查结果公告如下。\n对抽查发现的不合格产品及其生产、销售企业，以及拒绝接受监督抽查的企业，属地市场监督管理部门将依法进行后处理。",
+        check_name(plan_title)
     )
 }
 
