@@ -176,3 +176,45 @@ async fn the_bureau_downloads_the_results_and_testers_and_other_bureaus_are_refu
         assert_eq!(st, StatusCode::FORBIDDEN, "{who}");
     }
 }
+
+#[tokio::test]
+async fn the_pages_draft_edit_approve_and_publish_an_announcement() {
+    let srv = TestServer::start().await;
+    let plan = results_world(&srv).await;
+    let reg = srv.browser("dt_reg").await;
+    let csrf = reg.csrf_of(&format!("/plans/{plan}/results")).await;
+    let r = reg.post_form(&format!("/plans/{plan}/announcements"), &[("csrf", &csrf)]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    let id: i64 = to.rsplit('/').next().unwrap().parse().unwrap();
+    let (st, page) = reg.get(&to).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(page.contains(ENTERPRISE) && page.contains(REFUSING) && page.contains("不予公告原因"));
+    // Leave the refusal out, with a reason; the title is edited.
+    let key = page.split("name=\"reason:task:").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let field = format!("reason:task:{key}");
+    let title = "大同市市场监督管理局关于车用柴油抽查结果的公告";
+    let form =
+        [("csrf", csrf.as_str()), ("title", title), ("preface", "现公告如下。"), (field.as_str(), "认定文书待补正")];
+    assert_eq!(reg.post_form(&format!("/announcements/{id}"), &form).await.status(), StatusCode::SEE_OTHER);
+    let (_, page) = reg.get(&to).await;
+    assert!(page.contains("认定文书待补正"));
+    // The drafter's approval is refused with the rule's message; a second regulator approves.
+    reg.post_form(&format!("/announcements/{id}/approve"), &[("csrf", &csrf)]).await;
+    let (_, page) = reg.get(&to).await;
+    assert!(page.contains("草稿") && page.contains("另一名监管人员"), "the refusal is flashed");
+    let reg2 = srv.browser("dt_reg2").await;
+    let csrf2 = reg2.csrf_of(&to).await;
+    assert_eq!(
+        reg2.post_form(&format!("/announcements/{id}/approve"), &[("csrf", &csrf2)]).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        reg.post_form(&format!("/announcements/{id}/publish"), &[("csrf", &csrf)]).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let (st, public) = anonymous(&srv, &format!("/public/announcements/{id}")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(public.contains(title) && public.contains(ENTERPRISE));
+    assert!(!public.contains(REFUSING), "the refusal was left out");
+}
