@@ -6,7 +6,7 @@
 use choucha_documents::{BoundVolume, VolumeDocument};
 use choucha_store::{announcements as store, organisations};
 
-use crate::statistics::{require_organiser, result_lines};
+use crate::statistics::{lines_of_reports, require_organiser};
 use crate::{Actor, Result, ServiceError, Services};
 
 /// Reports per volume (each with its sampling record).
@@ -22,20 +22,24 @@ pub async fn volume_count(s: &Services, actor: &Actor, plan_id: i64) -> Result<u
 /// Volume `volume` (1-based) of the plan's bound volume, as PDF.
 pub async fn bound_volume_pdf(s: &Services, actor: &Actor, plan_id: i64, volume: usize) -> Result<Vec<u8>> {
     let plan = require_organiser(s, actor, plan_id).await?;
-    let lines = result_lines(s, plan_id).await?;
-    if lines.is_empty() {
+    let numbers = store::issued_report_numbers(s.store.reader(), plan_id).await?;
+    if numbers.is_empty() {
         return Err(ServiceError::Rule(choucha_domain::RuleViolation::new(
             "bound_volume_empty",
             "该计划尚无已签发的检验报告，不能生成合订本",
         )));
     }
-    let count = lines.len().div_ceil(REPORTS_PER_VOLUME);
+    let count = numbers.len().div_ceil(REPORTS_PER_VOLUME);
     if volume == 0 || volume > count {
         return Err(ServiceError::NotFound("合订本分册"));
     }
+    // Only this volume's rows are built.
+    let start = (volume - 1) * REPORTS_PER_VOLUME;
+    let end = (start + REPORTS_PER_VOLUME).min(numbers.len());
+    let lines = lines_of_reports(s, plan_id, &numbers[start..end]).await?;
     let db = s.store.reader();
     let mut documents = Vec::new();
-    for line in lines.iter().skip((volume - 1) * REPORTS_PER_VOLUME).take(REPORTS_PER_VOLUME) {
+    for line in &lines {
         let report = choucha_store::lab::get_report(db, line.report_id).await?;
         if report.pdf_path.is_empty() {
             return Err(ServiceError::NotFound("已签发的报告文件"));

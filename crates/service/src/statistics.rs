@@ -85,8 +85,13 @@ fn size_label(s: Option<&str>) -> String {
 
 /// The plan's issued samples in report-number order, built a chunk of reports at a time.
 pub(crate) async fn result_lines(s: &Services, plan_id: i64) -> Result<Vec<ResultLine>> {
+    let numbers = store::issued_report_numbers(s.store.reader(), plan_id).await?;
+    lines_of_reports(s, plan_id, &numbers).await
+}
+
+/// The rows of these issued reports (report id, report number) of the plan, in the given order.
+pub(crate) async fn lines_of_reports(s: &Services, plan_id: i64, numbers: &[(i64, String)]) -> Result<Vec<ResultLine>> {
     let db = s.store.reader();
-    let numbers = store::issued_report_numbers(db, plan_id).await?;
     let items: HashMap<i64, store_plans::ItemRow> =
         store_plans::items_of(db, plan_id).await?.into_iter().map(|i| (i.id, i)).collect();
     let mut org_names: HashMap<i64, String> = HashMap::new();
