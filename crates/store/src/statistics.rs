@@ -79,22 +79,27 @@ fn key_rows(rs: Vec<QueryResult>) -> Result<Vec<(String, bool, i64)>, StoreError
         .collect()
 }
 
-/// Issued samples per plan item: key = the item id.
-pub async fn by_item(db: &impl ConnectionTrait, plan_id: i64) -> Result<Vec<Tally>, StoreError> {
+/// (k, q, n) of the plan's issued samples with a final result, grouped by `key` and qualified: the
+/// caller adds its joins.
+fn tallied(plan_id: i64, key: Expr) -> SelectStatement {
     use lab_sample::Column as C;
-    let q = Query::select()
-        .expr_as(Expr::col((lab_sample::Entity, C::ItemId)).cast_as(Alias::new("text")), "k")
+    Query::select()
+        .expr_as(key.clone(), "k")
         .expr_as(Expr::col((lab_sample::Entity, C::Qualified)), "q")
         .expr_as(count(), "n")
         .from(lab_sample::Entity)
         .and_where(Expr::col((lab_sample::Entity, C::PlanId)).eq(plan_id))
         .and_where(Expr::col((lab_sample::Entity, C::Qualified)).is_not_null())
         .and_where(issued())
-        .group_by_col((lab_sample::Entity, C::ItemId))
-        .group_by_col((lab_sample::Entity, C::Qualified))
-        .order_by((lab_sample::Entity, C::ItemId), Order::Asc)
-        .take();
-    Ok(fold(key_rows(rows(db, &q).await?)?))
+        .add_group_by([key, Expr::col((lab_sample::Entity, C::Qualified))])
+        .order_by(Alias::new("k"), Order::Asc)
+        .take()
+}
+
+/// Issued samples per plan item: key = the item id.
+pub async fn by_item(db: &impl ConnectionTrait, plan_id: i64) -> Result<Vec<Tally>, StoreError> {
+    let key = Expr::col((lab_sample::Entity, lab_sample::Column::ItemId)).cast_as(Alias::new("text"));
+    Ok(fold(key_rows(rows(db, &tallied(plan_id, key)).await?)?))
 }
 
 /// Issued samples by a column of the sampled enterprise (its division code or size class).
@@ -103,28 +108,17 @@ async fn by_enterprise(
     plan_id: i64,
     col: enterprise::Column,
 ) -> Result<Vec<Tally>, StoreError> {
-    use lab_sample::Column as C;
-    let q = Query::select()
-        .expr_as(Expr::col((enterprise::Entity, col)), "k")
-        .expr_as(Expr::col((lab_sample::Entity, C::Qualified)), "q")
-        .expr_as(count(), "n")
-        .from(lab_sample::Entity)
-        .inner_join(
-            sampling_task::Entity,
-            Expr::col((sampling_task::Entity, sampling_task::Column::Id)).equals((lab_sample::Entity, C::TaskId)),
-        )
-        .inner_join(
-            enterprise::Entity,
-            Expr::col((enterprise::Entity, enterprise::Column::Id))
-                .equals((sampling_task::Entity, sampling_task::Column::EnterpriseId)),
-        )
-        .and_where(Expr::col((lab_sample::Entity, C::PlanId)).eq(plan_id))
-        .and_where(Expr::col((lab_sample::Entity, C::Qualified)).is_not_null())
-        .and_where(issued())
-        .group_by_col((enterprise::Entity, col))
-        .group_by_col((lab_sample::Entity, C::Qualified))
-        .order_by((enterprise::Entity, col), Order::Asc)
-        .take();
+    let mut q = tallied(plan_id, Expr::col((enterprise::Entity, col)));
+    q.inner_join(
+        sampling_task::Entity,
+        Expr::col((sampling_task::Entity, sampling_task::Column::Id))
+            .equals((lab_sample::Entity, lab_sample::Column::TaskId)),
+    )
+    .inner_join(
+        enterprise::Entity,
+        Expr::col((enterprise::Entity, enterprise::Column::Id))
+            .equals((sampling_task::Entity, sampling_task::Column::EnterpriseId)),
+    );
     Ok(fold(key_rows(rows(db, &q).await?)?))
 }
 
@@ -142,7 +136,6 @@ pub async fn by_size(db: &impl ConnectionTrait, plan_id: i64) -> Result<Vec<Tall
 /// signed sampling record holds (in its JSON): the database extracts it, per sample, from the
 /// newest signed version found through the (task_id, version) index.
 pub async fn by_domain(db: &impl ConnectionTrait, plan_id: i64) -> Result<Vec<Tally>, StoreError> {
-    use lab_sample::Column as C;
     // Divergent SQL, kept here: JSON extraction differs between SQLite and PostgreSQL.
     let extract = match db.get_database_backend() {
         DbBackend::Postgres => "(r.fields_json::json ->> 'domain')",
@@ -152,19 +145,7 @@ pub async fn by_domain(db: &impl ConnectionTrait, plan_id: i64) -> Result<Vec<Ta
         "(SELECT {extract} FROM sampling_records r WHERE r.task_id = lab_samples.task_id \
          AND r.state = 'signed' ORDER BY r.version DESC LIMIT 1)"
     ));
-    let q = Query::select()
-        .expr_as(domain, "k")
-        .expr_as(Expr::col((lab_sample::Entity, C::Qualified)), "q")
-        .expr_as(count(), "n")
-        .from(lab_sample::Entity)
-        .and_where(Expr::col((lab_sample::Entity, C::PlanId)).eq(plan_id))
-        .and_where(Expr::col((lab_sample::Entity, C::Qualified)).is_not_null())
-        .and_where(issued())
-        .group_by_col(Alias::new("k"))
-        .group_by_col((lab_sample::Entity, C::Qualified))
-        .order_by(Alias::new("k"), Order::Asc)
-        .take();
-    Ok(fold(key_rows(rows(db, &q).await?)?))
+    Ok(fold(key_rows(rows(db, &tallied(plan_id, domain)).await?)?))
 }
 
 /// Final refusals (拒检) per plan item: (item id, count).
