@@ -447,3 +447,73 @@ async fn the_bound_volume_has_every_report_in_order_with_a_table_of_contents() {
     assert!(text.rfind(&first).unwrap() < text.rfind(&second).unwrap(), "reports in report-number order");
     assert_eq!(code(bound_volume::bound_volume_pdf(s(&w), &w.reg, w.plan, 2).await.unwrap_err()), "not_found");
 }
+
+#[tokio::test]
+async fn a_plan_without_issued_reports_or_refusals_has_nothing_to_announce() {
+    let w = world().await;
+    let draft = PlanDraft {
+        plan: PlanInput {
+            year: 2025,
+            title: "2025年电冰箱监督抽查".into(),
+            organising_org_code: Some("dt".into()),
+            ..Default::default()
+        },
+        items: vec![ItemInput {
+            number: "1".into(),
+            category: "家用电器".into(),
+            product: "电冰箱".into(),
+            quota: Some(5),
+            scopes: "生产者".into(),
+            sampling_org_code: Some("lab".into()),
+            testing_org_code: Some("lab".into()),
+            screening_org_code: None,
+        }],
+    };
+    let plan = plans::create(s(&w), &w.reg, draft).await.unwrap();
+    plans::issue(s(&w), &w.reg, plan.id).await.unwrap();
+    assert_eq!(code(ann::draft(s(&w), &w.reg, plan.id).await.unwrap_err()), "announcement_no_results");
+    let f = statistics::plan_figures(s(&w), &w.reg, plan.id).await.unwrap();
+    assert_eq!((f.sampled, f.refusals, f.rate), (0, 0, 0.0));
+    assert_eq!(
+        code(bound_volume::bound_volume_pdf(s(&w), &w.reg, plan.id, 1).await.unwrap_err()),
+        "bound_volume_empty"
+    );
+    // The analysis report still renders (with "no data" sections), and compares with the diesel plan
+    // only for the same product: none here.
+    let a = statistics::quality_analysis(s(&w), &w.reg, plan.id).await.unwrap();
+    assert!(a.earlier.is_empty());
+    assert!(statistics::quality_analysis_pdf(s(&w), &w.reg, plan.id).await.unwrap().starts_with(b"%PDF"));
+}
+
+#[tokio::test]
+async fn a_later_plan_of_the_same_product_is_compared_with_the_earlier_one() {
+    let w = world().await;
+    let draft = PlanDraft {
+        plan: PlanInput {
+            year: 2026,
+            title: "2026年车用柴油监督抽查".into(),
+            organising_org_code: Some("dt".into()),
+            ..Default::default()
+        },
+        items: vec![ItemInput {
+            number: "1".into(),
+            category: "机械及安防".into(),
+            product: "车用柴油".into(),
+            quota: Some(5),
+            scopes: "销售者".into(),
+            sampling_org_code: Some("lab".into()),
+            testing_org_code: Some("lab".into()),
+            screening_org_code: None,
+        }],
+    };
+    let later = plans::create(s(&w), &w.reg, draft).await.unwrap();
+    let a = statistics::quality_analysis(s(&w), &w.reg, later.id).await.unwrap();
+    assert_eq!(a.earlier.len(), 1);
+    let e = &a.earlier[0];
+    assert_eq!(
+        (e.plan_title.as_str(), e.product.as_str(), e.sampled, e.rate),
+        ("2025年车用柴油监督抽查", "车用柴油", 2, 50.0)
+    );
+    let text = pdf_text(&statistics::quality_analysis_pdf(s(&w), &w.reg, later.id).await.unwrap());
+    assert!(text.contains("2025年车用柴油监督抽查") && text.contains("车用柴油（往期）"), "{text}");
+}

@@ -1,6 +1,6 @@
 //! A plan's results over HTTP (issue 6): the announcement drafted, approved by a second regulator
 //! and published is readable without signing in (page, JSON, PDF) with the failed and the refusing
-//! enterprises, while a draft is not; a withdrawal shows on the public page; the organising
+//! enterprises, while a draft is not; a correction and a withdrawal show on the public pages; the organising
 //! bureau downloads the summary table, the quality analysis report and the bound volume; testers
 //! and other bureaus are refused.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
@@ -120,11 +120,26 @@ async fn a_published_announcement_is_public_with_failures_and_refusals_and_a_wit
     // Published content is frozen; a withdrawal is recorded and shown.
     let (st, b) = reg.put(&format!("/api/v1/announcements/{id}"), json!({"title": "改", "preface": ""})).await;
     assert_eq!((st, b["code"].as_str()), (StatusCode::CONFLICT, Some("announcement_frozen")));
-    let (st, b) = reg.post(&format!("/api/v1/announcements/{id}/withdraw"), json!({"reason": ""})).await;
+    // A correction: the new announcement shows its note and links the earlier one, which shows it
+    // was corrected.
+    let (st, c) =
+        reg.post(&format!("/api/v1/announcements/{id}/corrections"), json!({"reason": "更正标称生产者"})).await;
+    assert_eq!(st, StatusCode::OK, "{c}");
+    let cid = c["id"].as_i64().unwrap();
+    assert_eq!(reg2.post(&format!("/api/v1/announcements/{cid}/approve"), json!({})).await.0, StatusCode::OK);
+    assert_eq!(reg2.post(&format!("/api/v1/announcements/{cid}/publish"), json!({})).await.0, StatusCode::OK);
+    let (_, page) = anonymous(&srv, &format!("/public/announcements/{cid}")).await;
+    assert!(page.contains("更正说明") && page.contains("更正标称生产者"));
+    assert!(page.contains(&format!("href=\"/public/announcements/{id}\"")));
+    let (_, page) = anonymous(&srv, &format!("/public/announcements/{id}")).await;
+    assert!(page.contains("本公告已被更正") && page.contains(&format!("href=\"/public/announcements/{cid}\"")));
+    // A withdrawal is recorded and shown.
+    let (st, b) = reg.post(&format!("/api/v1/announcements/{cid}/withdraw"), json!({"reason": ""})).await;
     assert_eq!((st, b["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("required")));
-    let (st, _) = reg2.post(&format!("/api/v1/announcements/{id}/withdraw"), json!({"reason": "检验数据需复核"})).await;
+    let (st, _) =
+        reg2.post(&format!("/api/v1/announcements/{cid}/withdraw"), json!({"reason": "检验数据需复核"})).await;
     assert_eq!(st, StatusCode::OK);
-    let (st, page) = anonymous(&srv, &format!("/public/announcements/{id}")).await;
+    let (st, page) = anonymous(&srv, &format!("/public/announcements/{cid}")).await;
     assert_eq!(st, StatusCode::OK);
     assert!(page.contains("已撤回") && page.contains("检验数据需复核"));
 }
