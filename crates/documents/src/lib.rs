@@ -28,7 +28,10 @@
 //! ```
 
 mod amount;
+mod analysis;
 mod annex1;
+mod announcement;
+mod bound_volume;
 mod error;
 mod fonts;
 mod improvement_letter;
@@ -37,15 +40,22 @@ mod pdf;
 mod report;
 mod result_notice;
 mod sampling;
+mod summary_table;
 mod xlsx;
 
 pub use amount::Amount;
+pub use analysis::quality_analysis_pdf;
 pub use annex1::{Annex1, Annex1Error, Annex1Row, read_annex1, write_annex1};
+pub use announcement::{
+    AnnouncementCorrection, AnnouncementDocument, AnnouncementRefusal, AnnouncementRow, AnnouncementTotals,
+    AnnouncementWithdrawal, announcement_pdf,
+};
+pub use bound_volume::{BoundVolume, VolumeDocument, bound_volume_pdf, pdf_page_count};
 pub use error::DocumentError;
 pub use fonts::{Fonts, SYSTEM_FONT_DIRS};
 pub use improvement_letter::{ImprovementLetter, improvement_letter_pdf};
 pub use label::{SampleLabel, qr_matrix, sample_label_pdf};
-pub use pdf::{Renderer, Template};
+pub use pdf::{DOCUMENT_SLOTS, Renderer, Template};
 pub use report::{ReportLine, TestReport, test_report_pdf};
 pub use result_notice::{ResultNotice, result_notice_pdf};
 pub use sampling::{
@@ -55,4 +65,5 @@ pub use sampling::{
     conduct_feedback_form_pdf, problem_report_pdf, refusal_determination_pdf, sample_payment_form_pdf,
     sampling_record_pdf, spot_check_notice_pdf,
 };
+pub use summary_table::{SUMMARY_HEADERS, SummaryRow, SummaryTable, summary_table_xlsx, summary_totals_text};
 pub use xlsx::{CellValue, Table, TableFormat, read_rows, read_table, write_table};

@@ -39,6 +39,9 @@ const DATA_PATH: &str = "/data.json";
 
 /// How many images one render can use (`/sig0.png` … `/sig15.png`).
 pub(crate) const IMAGE_SLOTS: usize = 16;
+/// How many PDF documents one render can embed (`/doc0.pdf` …); the paths are interned once.
+pub const DOCUMENT_SLOTS: usize = 512;
+
 const IMAGE_PATHS: [&str; IMAGE_SLOTS] = [
     "/sig0.png",
     "/sig1.png",
@@ -106,11 +109,17 @@ pub enum Template {
     SampleLabel,
     /// 检验结果告知书.
     ResultNotice,
+    /// 产品质量监督抽查结果公告.
+    Announcement,
+    /// 质量分析报告 (with charts).
+    QualityAnalysis,
+    /// 合订本: cover and table of contents, then the stored PDFs page by page.
+    BoundVolume,
 }
 
 impl Template {
     /// Every template, for start-up checks.
-    pub const ALL: [Template; 11] = [
+    pub const ALL: [Template; 14] = [
         Template::ImprovementLetter,
         Template::SpotCheckNotice,
         Template::SamplingRecord,
@@ -122,6 +131,9 @@ impl Template {
         Template::TestReport,
         Template::SampleLabel,
         Template::ResultNotice,
+        Template::Announcement,
+        Template::QualityAnalysis,
+        Template::BoundVolume,
     ];
 
     /// The document's Chinese name, used in errors and logs.
@@ -138,6 +150,9 @@ impl Template {
             Template::TestReport => "检验报告",
             Template::SampleLabel => "盲样标签",
             Template::ResultNotice => "产品质量监督抽查检验结果告知书",
+            Template::Announcement => "产品质量监督抽查结果公告",
+            Template::QualityAnalysis => "质量分析报告",
+            Template::BoundVolume => "合订本",
         }
     }
 
@@ -154,6 +169,9 @@ impl Template {
             Template::TestReport => "/test_report.typ",
             Template::SampleLabel => "/sample_label.typ",
             Template::ResultNotice => "/result_notice.typ",
+            Template::Announcement => "/announcement.typ",
+            Template::QualityAnalysis => "/quality_analysis.typ",
+            Template::BoundVolume => "/bound_volume.typ",
         }
     }
 
@@ -170,6 +188,9 @@ impl Template {
             Template::TestReport => include_str!("../templates/test_report.typ"),
             Template::SampleLabel => include_str!("../templates/sample_label.typ"),
             Template::ResultNotice => include_str!("../templates/result_notice.typ"),
+            Template::Announcement => include_str!("../templates/announcement.typ"),
+            Template::QualityAnalysis => include_str!("../templates/quality_analysis.typ"),
+            Template::BoundVolume => include_str!("../templates/bound_volume.typ"),
         }
     }
 }
@@ -186,6 +207,8 @@ struct Inner {
     fonts: Fonts,
     data_id: FileId,
     image_ids: Vec<FileId>,
+    /// `/doc0.pdf` … : the embedded PDF documents of one render (see [`Renderer::render_pdf_with_documents`]).
+    document_ids: Vec<FileId>,
     style: Source,
     templates: Vec<(Template, Source)>,
 }
@@ -231,6 +254,9 @@ impl Renderer {
                 fonts,
                 data_id: virtual_file_id(DATA_PATH)?,
                 image_ids: IMAGE_PATHS.iter().map(|path| virtual_file_id(path)).collect::<Result<_, _>>()?,
+                document_ids: (0..DOCUMENT_SLOTS)
+                    .map(|n| virtual_file_id(&format!("/doc{n}.pdf")))
+                    .collect::<Result<_, _>>()?,
                 style: Source::new(virtual_file_id(STYLE_PATH)?, STYLE_SOURCE.to_owned()),
                 templates,
             }),
@@ -265,6 +291,38 @@ impl Renderer {
         data: &serde_json::Value,
         images: &[&[u8]],
     ) -> Result<Vec<u8>, DocumentError> {
+        self.render(template, data, images, Vec::new())
+    }
+
+    /// Renders `template` with `data` and PDF documents: `documents[n]` is the file `/doc{n}.pdf`,
+    /// which the template shows page by page with `image("/doc0.pdf", page: 1)`. At most
+    /// [`DOCUMENT_SLOTS`] documents.
+    ///
+    /// # Errors
+    /// As [`Renderer::render_pdf`]; [`DocumentError::Template`] also when there are too many
+    /// documents or one cannot be read as PDF.
+    pub fn render_pdf_with_documents(
+        &self,
+        template: Template,
+        data: &serde_json::Value,
+        documents: Vec<Vec<u8>>,
+    ) -> Result<Vec<u8>, DocumentError> {
+        if documents.len() > DOCUMENT_SLOTS {
+            return Err(DocumentError::Template {
+                template: template.name(),
+                message: format!("文件过多：{} 份，最多 {DOCUMENT_SLOTS} 份", documents.len()),
+            });
+        }
+        self.render(template, data, &[], documents.into_iter().map(Bytes::new).collect())
+    }
+
+    fn render(
+        &self,
+        template: Template,
+        data: &serde_json::Value,
+        images: &[&[u8]],
+        documents: Vec<Bytes>,
+    ) -> Result<Vec<u8>, DocumentError> {
         if images.len() > IMAGE_SLOTS {
             return Err(DocumentError::Template {
                 template: template.name(),
@@ -286,6 +344,7 @@ impl Renderer {
             main,
             data: Bytes::new(serde_json::to_vec(data)?),
             images: images.iter().map(|image| Bytes::new(image.to_vec())).collect(),
+            documents,
         };
 
         let compiled = typst::compile::<PagedDocument>(&world);
@@ -324,6 +383,7 @@ struct RenderWorld<'a> {
     main: Source,
     data: Bytes,
     images: Vec<Bytes>,
+    documents: Vec<Bytes>,
 }
 
 impl World for RenderWorld<'_> {
@@ -358,6 +418,9 @@ impl World for RenderWorld<'_> {
         if let Some(slot) = self.inner.image_ids.iter().position(|known| *known == id) {
             return self.images.get(slot).cloned().ok_or_else(|| not_found(id));
         }
+        if let Some(slot) = self.inner.document_ids.iter().position(|known| *known == id) {
+            return self.documents.get(slot).cloned().ok_or_else(|| not_found(id));
+        }
         self.source(id).map(Bytes::from_string)
     }
 
@@ -375,7 +438,7 @@ fn not_found(id: FileId) -> FileError {
 }
 
 /// The id of a fixed virtual path; the same path always yields the same interned id.
-fn virtual_file_id(path: &'static str) -> Result<FileId, DocumentError> {
+fn virtual_file_id(path: &str) -> Result<FileId, DocumentError> {
     let vpath = VirtualPath::new(path).map_err(|err| DocumentError::Template {
         template: "（内部）",
         message: format!("虚拟路径 {path} 无效：{err}"),

@@ -2,6 +2,7 @@
 //! calendar, the enterprise registry's value types and the audit chain's hash. No I/O, no async, no
 //! database: everything here is tested with plain `cargo test` in milliseconds.
 
+pub mod announcement;
 pub mod audit;
 pub mod calendar;
 pub mod division;

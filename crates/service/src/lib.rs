@@ -4,8 +4,10 @@
 //! same functions, so authorisation lives here once.
 
 pub mod actor;
+pub mod announcements;
 pub mod audit;
 pub mod auth;
+pub mod bound_volume;
 pub mod calendar;
 pub mod confirmations;
 pub mod demo;
@@ -26,6 +28,7 @@ pub mod registry_import;
 pub mod results;
 pub mod retests;
 pub mod sampling;
+pub mod statistics;
 pub mod testing;
 pub mod users;
 

@@ -801,7 +801,7 @@ pub async fn record_pdf(s: &Services, actor: &Actor, task_id: i64) -> Result<Vec
 }
 
 /// The record PDF, once the caller's access is checked.
-async fn record_pdf_unchecked(s: &Services, task_id: i64) -> Result<Vec<u8>> {
+pub(crate) async fn record_pdf_unchecked(s: &Services, task_id: i64) -> Result<Vec<u8>> {
     use choucha_documents as docs;
     let c = load_unchecked(s, task_id).await?;
     let db = s.store.reader();

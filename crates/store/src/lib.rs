@@ -2,6 +2,7 @@
 //! migrations, write transactions that carry their audit record, and one module of queries per
 //! domain object. Nothing above this crate writes SQL.
 
+pub mod announcements;
 pub mod audit;
 pub mod calendar;
 pub mod custody;
@@ -21,6 +22,7 @@ pub mod retests;
 pub mod rules;
 pub mod sampling;
 pub mod sessions;
+pub mod statistics;
 pub mod testing;
 pub mod tokens;
 pub mod users;

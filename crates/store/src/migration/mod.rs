@@ -14,6 +14,7 @@ mod m0008_perf;
 mod m0009_report_signoff;
 mod m0011_deliveries;
 mod m0012_objections;
+mod m0014_announcements;
 mod m0015_retests;
 
 /// A plain index over `cols` of `table`.
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_report_signoff::Migration),
             Box::new(m0011_deliveries::Migration),
             Box::new(m0012_objections::Migration),
+            Box::new(m0014_announcements::Migration),
             Box::new(m0015_retests::Migration),
         ]
     }

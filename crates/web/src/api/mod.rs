@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`. Every route is registered through `utoipa_axum::routes!`, so
 //! `/api/openapi.json` documents all of them.
 
+pub mod announcements;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
@@ -62,4 +63,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(results::router())
         .merge(retests::router())
         .merge(overview::router())
+        .merge(announcements::router())
 }

@@ -2,6 +2,7 @@
 //! navigation and the CSRF token) and its own data; handlers call the same use cases as the API.
 
 pub mod account;
+pub mod announcements;
 pub mod audit;
 pub mod calendar;
 pub mod documents;
@@ -50,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .merge(retests::router())
         .merge(overview::router())
         .merge(public::router())
+        .merge(announcements::router())
 }
 
 /// The signed-in user as shown in the header.

@@ -27,6 +27,9 @@ pub fn router() -> Router<AppState> {
         .route("/public/plans/{id}", get(plan))
         .route("/public/rules/{item_id}", get(rules))
         .route("/public/draws/{id}", get(draw))
+        .route("/public/announcements", get(announcements))
+        .route("/public/announcements/{id}", get(announcement))
+        .route("/public/announcements/{id}/pdf", get(announcement_pdf))
 }
 
 /// The page frame of a visitor: no user, no navigation, no session.
@@ -137,4 +140,76 @@ async fn draw(
         verification,
         chrome: public_chrome(),
     })
+}
+
+pub struct AnnouncementLine {
+    pub id: i64,
+    pub title: String,
+    pub organising_bureau: String,
+    pub published: String,
+    pub state: String,
+    pub state_label: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "public/announcements.html")]
+pub struct AnnouncementsPage {
+    pub chrome: Chrome,
+    pub items: Vec<AnnouncementLine>,
+    pub next_href: Option<String>,
+    pub first_href: Option<String>,
+}
+
+/// Published result announcements (结果公告), newest first; corrected and withdrawn ones stay listed.
+async fn announcements(State(state): State<AppState>, Query(q): Query<CursorQuery>) -> PageResult<AnnouncementsPage> {
+    let cursor = q.cursor.as_deref().and_then(|c| c.trim().parse::<i64>().ok());
+    let page = choucha_service::announcements::list_public(&state.services, cursor, Some(50)).await?;
+    Ok(AnnouncementsPage {
+        items: page
+            .items
+            .into_iter()
+            .map(|a| AnnouncementLine {
+                id: a.id,
+                title: a.title,
+                organising_bureau: a.organising_bureau,
+                published: a.published_at.as_ref().map(china_time).unwrap_or_default(),
+                state: a.state,
+                state_label: a.state_label,
+            })
+            .collect(),
+        next_href: page.next.map(|c| format!("/public/announcements{}", query_string(&[("cursor", Some(c.as_str()))]))),
+        first_href: cursor.map(|_| "/public/announcements".to_string()),
+        chrome: public_chrome(),
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "public/announcement.html")]
+pub struct AnnouncementPage {
+    pub chrome: Chrome,
+    pub a: choucha_service::announcements::PublicAnnouncement,
+    pub paragraphs: Vec<String>,
+    pub published_at: String,
+    pub withdrawn_at: String,
+}
+
+/// A published announcement: its frozen content, and its withdrawal or correction if any.
+async fn announcement(State(state): State<AppState>, Path(id): Path<String>) -> PageResult<AnnouncementPage> {
+    let a = choucha_service::announcements::get_public(&state.services, id_of(&id, "公告")?).await?;
+    Ok(AnnouncementPage {
+        paragraphs: a.snapshot.preface.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect(),
+        published_at: a.published_at.as_ref().map(china_time).unwrap_or_default(),
+        withdrawn_at: a.withdrawn_at.as_ref().map(china_time).unwrap_or_default(),
+        a,
+        chrome: public_chrome(),
+    })
+}
+
+async fn announcement_pdf(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> PageResult<axum::response::Response> {
+    let id = id_of(&id, "公告")?;
+    let pdf = choucha_service::announcements::public_pdf(&state.services, id).await?;
+    Ok(crate::api::lab::pdf_response(pdf, &format!("announcement-{id}.pdf")))
 }

@@ -1,0 +1,689 @@
+//! The result announcement (结果公告) of a plan (issue 6): the organising bureau drafts it from the
+//! plan's issued reports and final refusals (rule 11: a co-signed refusal is published as 拒检),
+//! edits its title and preface and may leave rows out with a reason; a second regulator of the
+//! same bureau approves it (nobody approves what they drafted or last edited); it is then published
+//! as a frozen snapshot with its SHA-256, readable by the public without signing in. A published
+//! announcement is never edited: it is withdrawn (撤回) with a reason, or corrected (更正) by a new
+//! announcement that goes through the same approval and, when published, marks the earlier one
+//! corrected. Both stay public with who, when and why.
+//!
+//! Testers never see an announcement draft (rule 13: the rows name enterprises); only the
+//! organising bureau's regulators (and admins) reach drafts.
+
+use choucha_domain::RuleViolation;
+use choucha_domain::announcement::{self as rules, AnnouncementAction as Action, AnnouncementState};
+use choucha_domain::role::Role;
+use choucha_store::announcements::{self as store, AnnouncementRow, NewAnnouncement, StateChange};
+use choucha_store::audit::{self, AuditEntry};
+use choucha_store::{Page, organisations, plans as store_plans};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::statistics::{RefusalLine, ResultLine, refusal_lines, require_organiser, result_lines};
+use crate::{Actor, Result, ServiceError, Services, clamp_limit};
+
+/// A row of an announcement: an issued sample, and whether it is left out (with why).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ResultEntry {
+    #[serde(flatten)]
+    pub line: ResultLine,
+    #[serde(default)]
+    pub excluded: bool,
+    #[serde(default)]
+    pub exclusion_reason: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RefusalEntry {
+    #[serde(flatten)]
+    pub line: RefusalLine,
+    #[serde(default)]
+    pub excluded: bool,
+    #[serde(default)]
+    pub exclusion_reason: String,
+}
+
+/// The editable content of an announcement.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Content {
+    pub rows: Vec<ResultEntry>,
+    pub refusals: Vec<RefusalEntry>,
+}
+
+impl Content {
+    /// Row keys: `report:{id}` for a result, `task:{id}` for a refusal.
+    fn keys(&self) -> Vec<String> {
+        self.rows
+            .iter()
+            .map(|r| format!("report:{}", r.line.report_id))
+            .chain(self.refusals.iter().map(|r| format!("task:{}", r.line.task_id)))
+            .collect()
+    }
+
+    fn exclusions(&self) -> Vec<Exclusion> {
+        self.rows
+            .iter()
+            .filter(|r| r.excluded)
+            .map(|r| Exclusion { key: format!("report:{}", r.line.report_id), reason: r.exclusion_reason.clone() })
+            .chain(
+                self.refusals
+                    .iter()
+                    .filter(|r| r.excluded)
+                    .map(|r| Exclusion { key: format!("task:{}", r.line.task_id), reason: r.exclusion_reason.clone() }),
+            )
+            .collect()
+    }
+
+    /// Applies `exclusions` (all others are included again).
+    fn apply(&mut self, exclusions: &[Exclusion]) {
+        let reason = |key: String| exclusions.iter().find(|e| e.key == key).map(|e| e.reason.trim().to_string());
+        for r in &mut self.rows {
+            let why = reason(format!("report:{}", r.line.report_id));
+            r.excluded = why.is_some();
+            r.exclusion_reason = why.unwrap_or_default();
+        }
+        for r in &mut self.refusals {
+            let why = reason(format!("task:{}", r.line.task_id));
+            r.excluded = why.is_some();
+            r.exclusion_reason = why.unwrap_or_default();
+        }
+    }
+}
+
+/// A row left out of the announcement, and why.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Exclusion {
+    /// `report:{report id}` or `task:{task id}`
+    pub key: String,
+    pub reason: String,
+}
+
+/// What the public reads: frozen at publication.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Snapshot {
+    pub title: String,
+    pub preface: String,
+    pub plan_title: String,
+    pub organising_bureau: String,
+    pub published_on: NaiveDate,
+    pub rows: Vec<ResultLine>,
+    pub refusals: Vec<RefusalLine>,
+    pub sampled: i64,
+    pub qualified: i64,
+    pub unqualified: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AnnouncementView {
+    pub id: i64,
+    pub plan_id: i64,
+    pub plan_title: String,
+    pub organising_bureau: String,
+    pub state: String,
+    pub state_label: String,
+    pub title: String,
+    pub preface: String,
+    pub content: Content,
+    pub drafted_by: String,
+    pub drafted_at: DateTime<Utc>,
+    pub updated_by: String,
+    pub approved_by: String,
+    pub approved_at: Option<DateTime<Utc>>,
+    pub published_by: String,
+    pub published_at: Option<DateTime<Utc>>,
+    pub snapshot_sha256: String,
+    pub corrects_id: Option<i64>,
+    pub correction_reason: String,
+    pub corrected_by_id: Option<i64>,
+    pub withdrawn_by: String,
+    pub withdrawn_at: Option<DateTime<Utc>>,
+    pub withdrawal_reason: String,
+}
+
+/// A public announcement: the snapshot and what happened to it since.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PublicAnnouncement {
+    pub id: i64,
+    pub plan_id: i64,
+    pub state: String,
+    pub state_label: String,
+    pub snapshot: Snapshot,
+    pub snapshot_sha256: String,
+    pub published_at: Option<DateTime<Utc>>,
+    /// The earlier announcement this one corrects, its title and the correction note.
+    pub corrects_id: Option<i64>,
+    pub corrects_title: String,
+    pub correction_reason: String,
+    /// The correction that replaced this one.
+    pub corrected_by_id: Option<i64>,
+    pub withdrawn_at: Option<DateTime<Utc>>,
+    pub withdrawal_reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PublicSummary {
+    pub id: i64,
+    pub title: String,
+    pub organising_bureau: String,
+    pub state: String,
+    pub state_label: String,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+fn state_of(row: &AnnouncementRow) -> Result<AnnouncementState> {
+    row.state.parse::<AnnouncementState>().map_err(|_| ServiceError::internal("announcement state"))
+}
+
+fn label(state: &str) -> String {
+    state.parse::<AnnouncementState>().map(|s| s.label().to_string()).unwrap_or_default()
+}
+
+async fn name_of(s: &Services, id: Option<i64>) -> String {
+    match id {
+        Some(u) => crate::lab::user_name(s, u).await,
+        None => String::new(),
+    }
+}
+
+async fn view(s: &Services, r: AnnouncementRow) -> Result<AnnouncementView> {
+    let db = s.store.reader();
+    let plan = store_plans::get_plan(db, r.plan_id).await?;
+    let content: Content = serde_json::from_str(&r.content_json).map_err(ServiceError::internal)?;
+    Ok(AnnouncementView {
+        id: r.id,
+        plan_id: r.plan_id,
+        plan_title: plan.title,
+        organising_bureau: organisations::get(db, r.organising_org_id).await?.name,
+        state_label: label(&r.state),
+        state: r.state,
+        title: r.title,
+        preface: r.preface,
+        content,
+        drafted_by: name_of(s, Some(r.drafted_by)).await,
+        drafted_at: r.drafted_at,
+        updated_by: name_of(s, Some(r.updated_by)).await,
+        approved_by: name_of(s, r.approved_by).await,
+        approved_at: r.approved_at,
+        published_by: name_of(s, r.published_by).await,
+        published_at: r.published_at,
+        snapshot_sha256: r.snapshot_sha256,
+        corrects_id: r.corrects_id,
+        correction_reason: r.correction_reason,
+        corrected_by_id: r.corrected_by_id,
+        withdrawn_by: name_of(s, r.withdrawn_by).await,
+        withdrawn_at: r.withdrawn_at,
+        withdrawal_reason: r.withdrawal_reason,
+    })
+}
+
+/// The announcement, for its organising bureau.
+async fn load(s: &Services, actor: &Actor, id: i64) -> Result<AnnouncementRow> {
+    let row = store::get(s.store.reader(), id).await.map_err(|_| ServiceError::NotFound("公告"))?;
+    require_organiser(s, actor, row.plan_id).await?;
+    Ok(row)
+}
+
+/// Only the organising bureau's regulators write announcements (an admin reads them).
+fn require_regulator(actor: &Actor, row_org: i64) -> Result<()> {
+    if actor.has(Role::Regulator) && actor.org_id == Some(row_org) {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden("结果公告由组织抽查部门的监管人员起草、审核和发布".into()))
+    }
+}
+
+/// "2025年车用柴油监督抽查" stays as it is; a plan titled by its products alone gets the name of
+/// the spot check appended.
+fn check_name(plan_title: &str) -> String {
+    if plan_title.ends_with("抽查") {
+        plan_title.to_string()
+    } else {
+        format!("{plan_title}产品质量监督抽查")
+    }
+}
+
+fn default_title(organiser: &str, plan_title: &str) -> String {
+    format!("{organiser}关于{}结果的公告", check_name(plan_title))
+}
+
+fn default_preface(organiser: &str, plan_title: &str) -> String {
+    format!(
+        "根据《中华人民共和国产品质量法》《产品质量监督抽查管理暂行办法》等规定，{organiser}组织开展了{}。现将抽查结果公告如下。\n对抽查发现的不合格产品及其生产、销售企业，以及拒绝接受监督抽查的企业，属地市场监督管理部门将依法进行后处理。",
+        check_name(plan_title)
+    )
+}
+
+/// The plan's rows as they stand now.
+async fn fresh_content(s: &Services, plan_id: i64) -> Result<Content> {
+    Ok(Content {
+        rows: result_lines(s, plan_id)
+            .await?
+            .into_iter()
+            .map(|line| ResultEntry { line, excluded: false, exclusion_reason: String::new() })
+            .collect(),
+        refusals: refusal_lines(s, plan_id)
+            .await?
+            .into_iter()
+            .map(|line| RefusalEntry { line, excluded: false, exclusion_reason: String::new() })
+            .collect(),
+    })
+}
+
+fn to_json(v: &impl Serialize) -> Result<String> {
+    serde_json::to_string(v).map_err(ServiceError::internal)
+}
+
+/// Drafts the announcement of a plan from its issued reports and final refusals.
+#[tracing::instrument(skip_all, fields(plan_id))]
+pub async fn draft(s: &Services, actor: &Actor, plan_id: i64) -> Result<AnnouncementView> {
+    let plan = require_organiser(s, actor, plan_id).await?;
+    require_regulator(actor, plan.organising_org_id)?;
+    let content = fresh_content(s, plan_id).await?;
+    if content.rows.is_empty() && content.refusals.is_empty() {
+        return Err(ServiceError::Rule(RuleViolation::new(
+            "announcement_no_results",
+            "该计划尚无已签发的检验报告或认定的拒检，不能起草结果公告",
+        )));
+    }
+    let organiser = organisations::get(s.store.reader(), plan.organising_org_id).await?.name;
+    let n = NewAnnouncement {
+        plan_id,
+        organising_org_id: plan.organising_org_id,
+        title: default_title(&organiser, &plan.title),
+        preface: default_preface(&organiser, &plan.title),
+        content_json: to_json(&content)?,
+        corrects_id: None,
+        correction_reason: String::new(),
+        drafted_by: actor.user_id,
+    };
+    let after = json!({"plan_id": plan_id, "rows": content.rows.len(), "refusals": content.refusals.len()});
+    insert_audited(s, actor, n, "announcement.draft", after).await
+}
+
+/// Inserts a new draft with its audit record, in one transaction.
+async fn insert_audited(
+    s: &Services,
+    actor: &Actor,
+    n: NewAnnouncement,
+    action: &str,
+    after: serde_json::Value,
+) -> Result<AnnouncementView> {
+    let tx = s.store.begin().await?;
+    let row = store::insert(&tx, n).await?;
+    audit::append(&tx, &actor.audit_actor(), AuditEntry::new(action, "announcement", row.id, json!(null), after))
+        .await?;
+    tx.commit().await?;
+    view(s, row).await
+}
+
+/// A correction of a published announcement: a new draft with the plan's current rows (the
+/// earlier exclusions kept), the earlier title and preface, and the reason for the correction.
+pub async fn draft_correction(s: &Services, actor: &Actor, id: i64, reason: &str) -> Result<AnnouncementView> {
+    let earlier = load(s, actor, id).await?;
+    require_regulator(actor, earlier.organising_org_id)?;
+    // Only a published announcement can be corrected (checked as the transition it will cause).
+    rules::transition(state_of(&earlier)?, Action::Supersede).map_err(ServiceError::Rule)?;
+    if reason.trim().is_empty() {
+        return Err(ServiceError::invalid(RuleViolation::new("required", "请填写更正原因").on_field("reason")));
+    }
+    let old: Content = serde_json::from_str(&earlier.content_json).map_err(ServiceError::internal)?;
+    let mut content = fresh_content(s, earlier.plan_id).await?;
+    content.apply(&old.exclusions());
+    let n = NewAnnouncement {
+        plan_id: earlier.plan_id,
+        organising_org_id: earlier.organising_org_id,
+        title: earlier.title.clone(),
+        preface: earlier.preface.clone(),
+        content_json: to_json(&content)?,
+        corrects_id: Some(earlier.id),
+        correction_reason: reason.trim().to_string(),
+        drafted_by: actor.user_id,
+    };
+    let after = json!({"corrects_id": earlier.id, "reason": reason.trim()});
+    insert_audited(s, actor, n, "announcement.draft_correction", after).await
+}
+
+/// Changes to a draft.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct AnnouncementEdit {
+    pub title: String,
+    pub preface: String,
+    /// The rows left out, each with its reason; every other row is included.
+    #[serde(default)]
+    pub exclusions: Vec<Exclusion>,
+}
+
+pub async fn update(s: &Services, actor: &Actor, id: i64, edit: AnnouncementEdit) -> Result<AnnouncementView> {
+    let row = load(s, actor, id).await?;
+    require_regulator(actor, row.organising_org_id)?;
+    rules::transition(state_of(&row)?, Action::Edit).map_err(ServiceError::Rule)?;
+    let mut content: Content = serde_json::from_str(&row.content_json).map_err(ServiceError::internal)?;
+    let mut errs = Vec::new();
+    if edit.title.trim().is_empty() {
+        errs.push(RuleViolation::new("required", "请填写公告标题").on_field("title"));
+    }
+    if edit.title.chars().count() > 300 {
+        errs.push(RuleViolation::new("too_long", "公告标题不能超过300字").on_field("title"));
+    }
+    let keys = content.keys();
+    for e in &edit.exclusions {
+        if !keys.contains(&e.key) {
+            errs.push(RuleViolation::new("unknown_row", format!("公告中没有“{}”这一行", e.key)).on_field("exclusions"));
+        } else if e.reason.trim().is_empty() {
+            errs.push(RuleViolation::new("exclusion_reason", "不予公告的行须说明原因").on_field("exclusions"));
+        }
+    }
+    if !errs.is_empty() {
+        return Err(ServiceError::Invalid(errs));
+    }
+    let before = json!({"title": row.title, "preface": row.preface, "exclusions": content.exclusions()});
+    content.apply(&edit.exclusions);
+    let tx = s.store.begin().await?;
+    store::update_draft(&tx, id, edit.title.trim(), edit.preface.trim(), &to_json(&content)?, actor.user_id)
+        .await
+        .map_err(conflict)?;
+    audit::append(
+        &tx,
+        &actor.audit_actor(),
+        AuditEntry::new(
+            "announcement.update",
+            "announcement",
+            id,
+            before,
+            json!({"title": edit.title.trim(), "preface": edit.preface.trim(), "exclusions": content.exclusions()}),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    view(s, store::get(s.store.reader(), id).await?).await
+}
+
+fn conflict(e: choucha_store::StoreError) -> ServiceError {
+    match e {
+        choucha_store::StoreError::Conflict => ServiceError::Conflict,
+        other => other.into(),
+    }
+}
+
+/// A state change with its audit record, in one transaction.
+async fn change(
+    s: &Services,
+    actor: &Actor,
+    row: &AnnouncementRow,
+    action: Action,
+    c: StateChange,
+    audit_action: &str,
+    detail: serde_json::Value,
+) -> Result<AnnouncementState> {
+    let next = rules::transition(state_of(row)?, action).map_err(ServiceError::Rule)?;
+    let tx = s.store.begin().await?;
+    store::set_state(&tx, row.id, &row.state, next.as_str(), c).await.map_err(conflict)?;
+    audit::append(
+        &tx,
+        &actor.audit_actor(),
+        AuditEntry::new(audit_action, "announcement", row.id, json!({"state": row.state}), {
+            let mut after = json!({"state": next.as_str()});
+            if let (Some(a), Some(d)) = (after.as_object_mut(), detail.as_object()) {
+                a.extend(d.clone());
+            }
+            after
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(next)
+}
+
+/// A second regulator of the organising bureau approves the draft (never its drafter or last editor).
+pub async fn approve(s: &Services, actor: &Actor, id: i64) -> Result<AnnouncementView> {
+    let row = load(s, actor, id).await?;
+    require_regulator(actor, row.organising_org_id)?;
+    rules::check_approver(row.drafted_by, actor.user_id).map_err(ServiceError::Rule)?;
+    rules::check_approver(row.updated_by, actor.user_id).map_err(ServiceError::Rule)?;
+    let c = StateChange { approved_by: Some(Some(actor.user_id)), ..StateChange::default() };
+    change(s, actor, &row, Action::Approve, c, "announcement.approve", json!({})).await?;
+    view(s, store::get(s.store.reader(), id).await?).await
+}
+
+/// Sends an approved announcement back to draft (for changes before publication).
+pub async fn return_to_draft(s: &Services, actor: &Actor, id: i64) -> Result<AnnouncementView> {
+    let row = load(s, actor, id).await?;
+    require_regulator(actor, row.organising_org_id)?;
+    let c = StateChange { approved_by: Some(None), ..StateChange::default() };
+    change(s, actor, &row, Action::Return, c, "announcement.return", json!({})).await?;
+    view(s, store::get(s.store.reader(), id).await?).await
+}
+
+/// Publishes an approved announcement: the included rows are frozen into the snapshot, hashed; a
+/// correction marks the announcement it corrects as corrected, in the same transaction.
+pub async fn publish(s: &Services, actor: &Actor, id: i64) -> Result<AnnouncementView> {
+    let row = load(s, actor, id).await?;
+    require_regulator(actor, row.organising_org_id)?;
+    let next = rules::transition(state_of(&row)?, Action::Publish).map_err(ServiceError::Rule)?;
+    let earlier = match row.corrects_id {
+        Some(e) => Some(store::get(s.store.reader(), e).await?),
+        None => None,
+    };
+    if let Some(e) = &earlier {
+        rules::transition(state_of(e)?, Action::Supersede).map_err(ServiceError::Rule)?;
+    }
+    let db = s.store.reader();
+    let plan = store_plans::get_plan(db, row.plan_id).await?;
+    let content: Content = serde_json::from_str(&row.content_json).map_err(ServiceError::internal)?;
+    let rows: Vec<ResultLine> = content.rows.into_iter().filter(|r| !r.excluded).map(|r| r.line).collect();
+    let snapshot = Snapshot {
+        title: row.title.clone(),
+        preface: row.preface.clone(),
+        plan_title: plan.title,
+        organising_bureau: organisations::get(db, row.organising_org_id).await?.name,
+        published_on: s.today(),
+        sampled: rows.len() as i64,
+        qualified: rows.iter().filter(|r| r.qualified).count() as i64,
+        unqualified: rows.iter().filter(|r| !r.qualified).count() as i64,
+        rows,
+        refusals: content.refusals.into_iter().filter(|r| !r.excluded).map(|r| r.line).collect(),
+    };
+    let json_text = to_json(&snapshot)?;
+    let sha = hex::encode(Sha256::digest(json_text.as_bytes()));
+    let tx = s.store.begin().await?;
+    store::set_state(
+        &tx,
+        id,
+        &row.state,
+        next.as_str(),
+        StateChange {
+            published_by: Some(actor.user_id),
+            snapshot: Some((json_text, sha.clone())),
+            ..StateChange::default()
+        },
+    )
+    .await
+    .map_err(conflict)?;
+    audit::append(
+        &tx,
+        &actor.audit_actor(),
+        AuditEntry::new(
+            "announcement.publish",
+            "announcement",
+            id,
+            json!({"state": row.state}),
+            json!({"state": next.as_str(), "snapshot_sha256": sha, "rows": snapshot.rows.len(), "refusals": snapshot.refusals.len()}),
+        ),
+    )
+    .await?;
+    if let Some(e) = &earlier {
+        store::set_state(
+            &tx,
+            e.id,
+            &e.state,
+            AnnouncementState::Corrected.as_str(),
+            StateChange { corrected_by_id: Some(id), ..StateChange::default() },
+        )
+        .await
+        .map_err(conflict)?;
+        audit::append(
+            &tx,
+            &actor.audit_actor(),
+            AuditEntry::new(
+                "announcement.corrected",
+                "announcement",
+                e.id,
+                json!({"state": e.state}),
+                json!({"state": "corrected", "corrected_by_id": id, "reason": row.correction_reason}),
+            ),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    view(s, store::get(s.store.reader(), id).await?).await
+}
+
+/// Withdraws a published announcement, with the reason (shown on the public page).
+pub async fn withdraw(s: &Services, actor: &Actor, id: i64, reason: &str) -> Result<AnnouncementView> {
+    let row = load(s, actor, id).await?;
+    require_regulator(actor, row.organising_org_id)?;
+    if reason.trim().is_empty() {
+        return Err(ServiceError::invalid(RuleViolation::new("required", "请填写撤回原因").on_field("reason")));
+    }
+    let c = StateChange { withdrawn: Some((actor.user_id, reason.trim().to_string())), ..StateChange::default() };
+    change(s, actor, &row, Action::Withdraw, c, "announcement.withdraw", json!({"reason": reason.trim()})).await?;
+    view(s, store::get(s.store.reader(), id).await?).await
+}
+
+pub async fn get(s: &Services, actor: &Actor, id: i64) -> Result<AnnouncementView> {
+    let row = load(s, actor, id).await?;
+    view(s, row).await
+}
+
+/// A plan's announcements, newest first, for its organising bureau.
+pub async fn of_plan(s: &Services, actor: &Actor, plan_id: i64) -> Result<Vec<AnnouncementView>> {
+    require_organiser(s, actor, plan_id).await?;
+    let mut out = Vec::new();
+    for r in store::of_plan(s.store.reader(), plan_id).await? {
+        out.push(view(s, r).await?);
+    }
+    Ok(out)
+}
+
+/// A published (or since corrected or withdrawn) announcement, for anyone; drafts are not found.
+pub async fn get_public(s: &Services, id: i64) -> Result<PublicAnnouncement> {
+    let db = s.store.reader();
+    let row = store::get(db, id).await.map_err(|_| ServiceError::NotFound("公告"))?;
+    if !state_of(&row)?.is_public() {
+        return Err(ServiceError::NotFound("公告"));
+    }
+    let snapshot: Snapshot = serde_json::from_str(&row.snapshot_json).map_err(ServiceError::internal)?;
+    let corrects_title = match row.corrects_id {
+        Some(e) => store::get(db, e).await.map(|r| r.title).unwrap_or_default(),
+        None => String::new(),
+    };
+    Ok(PublicAnnouncement {
+        id: row.id,
+        plan_id: row.plan_id,
+        state_label: label(&row.state),
+        state: row.state,
+        snapshot,
+        snapshot_sha256: row.snapshot_sha256,
+        published_at: row.published_at,
+        corrects_id: row.corrects_id,
+        corrects_title,
+        correction_reason: row.correction_reason,
+        corrected_by_id: row.corrected_by_id,
+        withdrawn_at: row.withdrawn_at,
+        withdrawal_reason: row.withdrawal_reason,
+    })
+}
+
+/// Public announcements, newest first.
+pub async fn list_public(s: &Services, cursor: Option<i64>, limit: Option<u64>) -> Result<Page<PublicSummary>> {
+    let db = s.store.reader();
+    let page = store::list_public(db, cursor, clamp_limit(limit)).await?;
+    let org_ids: Vec<i64> = page.items.iter().map(|r| r.organising_org_id).collect();
+    let orgs = organisations::get_many(db, &org_ids).await?;
+    Ok(Page {
+        items: page
+            .items
+            .into_iter()
+            .map(|r| PublicSummary {
+                id: r.id,
+                organising_bureau: orgs
+                    .iter()
+                    .find(|o| o.id == r.organising_org_id)
+                    .map(|o| o.name.clone())
+                    .unwrap_or_default(),
+                title: r.title,
+                state_label: label(&r.state),
+                state: r.state,
+                published_at: r.published_at,
+            })
+            .collect(),
+        next: page.next,
+    })
+}
+
+fn china_date(t: DateTime<Utc>) -> NaiveDate {
+    choucha_domain::sampling::utc_to_local(t).date()
+}
+
+/// The public announcement as PDF (the frozen snapshot, with its withdrawal or correction note).
+pub async fn public_pdf(s: &Services, id: i64) -> Result<Vec<u8>> {
+    let a = get_public(s, id).await?;
+    let doc = document_of(&a);
+    let renderer = s.renderer().await?;
+    tokio::task::spawn_blocking(move || choucha_documents::announcement_pdf(&renderer, &doc))
+        .await
+        .map_err(ServiceError::internal)?
+        .map_err(|e| ServiceError::internal(format!("announcement PDF: {e}")))
+}
+
+fn document_of(a: &PublicAnnouncement) -> choucha_documents::AnnouncementDocument {
+    use choucha_documents as d;
+    let sn = &a.snapshot;
+    d::AnnouncementDocument {
+        title: sn.title.clone(),
+        organising_bureau: sn.organising_bureau.clone(),
+        date: sn.published_on,
+        preface: sn.preface.clone(),
+        rows: sn
+            .rows
+            .iter()
+            .map(|r| d::AnnouncementRow {
+                product: r.product.clone(),
+                enterprise: r.enterprise.clone(),
+                producer: r.producer.clone(),
+                brand: r.brand.clone(),
+                model: r.model.clone(),
+                batch: r.batch.clone(),
+                failing_items: r.failing_items.clone(),
+                institution: r.institution.clone(),
+                qualified: r.qualified,
+            })
+            .collect(),
+        refusals: sn
+            .refusals
+            .iter()
+            .map(|r| d::AnnouncementRefusal {
+                product: r.product.clone(),
+                enterprise: r.enterprise.clone(),
+                enterprise_address: r.enterprise_address.clone(),
+                determined_on: r.determined_on.clone(),
+            })
+            .collect(),
+        totals: d::AnnouncementTotals {
+            sampled: sn.sampled,
+            qualified: sn.qualified,
+            unqualified: sn.unqualified,
+            refusals: sn.refusals.len() as i64,
+        },
+        correction: a.corrects_id.map(|_| d::AnnouncementCorrection {
+            reason: a.correction_reason.clone(),
+            earlier_title: a.corrects_title.clone(),
+        }),
+        withdrawn: a.withdrawn_at.map(|t| d::AnnouncementWithdrawal {
+            at: china_date(t).format("%Y年%-m月%-d日").to_string(),
+            reason: a.withdrawal_reason.clone(),
+        }),
+    }
+}

@@ -1,0 +1,519 @@
+//! A plan's results through the service layer (issue 6): the result announcement drafted from the
+//! issued reports and final refusals, approved by a second regulator, published as a frozen public
+//! snapshot, withdrawn or corrected on the record; the summary table whose totals equal the plan's
+//! figures; the quality analysis report with its charts; the bound volume with every report in
+//! order and a table of contents. Testers and other bureaus are refused.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+use choucha_domain::lab::{ObservedSample, ReceiptDecision};
+use choucha_domain::rules::{Limit, RulesAction};
+use choucha_domain::sampling::RecordFields;
+use choucha_service::announcements::{self as ann, AnnouncementEdit, Exclusion};
+use choucha_service::draws::{self, DrawFilters, DrawRequest};
+use choucha_service::implementation_rules::{self as irules, RulesBody, TestItemInput};
+use choucha_service::lab::{self, ReceiptInput, ReceiptPhotoInput, ResultInput, SignOffInput};
+use choucha_service::plans::{self, ItemInput, PlanDraft, PlanInput};
+use choucha_service::sampling::{self, CosignInput, RefusalInput, SignInput};
+use choucha_service::testing::{Fixture, PASSWORD};
+use choucha_service::{Actor, ServiceError, Services, auth, bound_volume, statistics};
+use choucha_store::audit::{self, AuditActor, AuditEntry};
+use choucha_store::custody::{self, NewCustodyEvent};
+
+const PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
+
+struct World {
+    fx: Fixture,
+    reg: Actor,
+    reg2: Actor,
+    tester: Actor,
+    plan: i64,
+    /// (enterprise name, report number) of the qualified and the unqualified sample.
+    qualified: (String, String),
+    unqualified: (String, String),
+    refusing: String,
+}
+
+fn s(w: &World) -> &Services {
+    &w.fx.services
+}
+
+fn sig() -> SignOffInput {
+    SignOffInput { signature_png_base64: PNG.into() }
+}
+
+fn sign(signer: &str) -> SignInput {
+    SignInput {
+        signer: signer.into(),
+        name: if signer == "enterprise" { "王站长".into() } else { String::new() },
+        image_png_base64: PNG.into(),
+        refused: false,
+        refusal_reason: String::new(),
+        witness_name: String::new(),
+        witness_image_png_base64: String::new(),
+    }
+}
+
+fn seals(i: usize) -> (String, String) {
+    (format!("SXGH-00{i}1"), format!("SXGH-00{i}2"))
+}
+
+fn record(i: usize) -> RecordFields {
+    let (t, b) = seals(i);
+    RecordFields {
+        product_name: "车用柴油".into(),
+        brand: "示例牌".into(),
+        model: "0号".into(),
+        batch: format!("2025100{i}"),
+        standard: "GB 19147-2016".into(),
+        producer_name: format!("示例石化{i}厂"),
+        sampling_base: 12000.0,
+        test_quantity: 2.0,
+        backup_quantity: 2.0,
+        unit: "L".into(),
+        unit_price: 7.35,
+        place: "加油机3号枪".into(),
+        domain: "circulation".into(),
+        sampled_at: "2025-10-10 10:30".into(),
+        test_seals: vec![t],
+        backup_seals: vec![b],
+        ..Default::default()
+    }
+}
+
+async fn dispatch(s: &Services, task: i64) {
+    let tx = s.store.begin().await.unwrap();
+    custody::insert(
+        &tx,
+        NewCustodyEvent {
+            task_id: task,
+            portion: "all".into(),
+            kind: "dispatched".into(),
+            seal_state: "intact".into(),
+            mode: "shipped".into(),
+            carrier: "EMS".into(),
+            tracking_no: "EA123456789CN".into(),
+            actor_name: "test".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    audit::append(
+        &tx,
+        &AuditActor::system("test"),
+        AuditEntry::new("custody.dispatch", "sampling_task", task, serde_json::json!(null), serde_json::json!(null)),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+}
+
+fn receipt(i: usize) -> ReceiptInput {
+    let (t, b) = seals(i);
+    ReceiptInput {
+        arrived_at: None,
+        delivered_by: "EMS快递员".into(),
+        carrier: "EMS".into(),
+        tracking_no: "EA123456789CN".into(),
+        observed: ObservedSample {
+            test_seals: vec![t],
+            backup_seals: vec![b],
+            test_quantity: 2.0,
+            backup_quantity: 2.0,
+            seals_intact: true,
+            labels_match: true,
+            appearance: "完好".into(),
+        },
+        decision: ReceiptDecision::Accept,
+        reason: String::new(),
+        backup_location: "样品库A区".into(),
+        photos: vec![ReceiptPhotoInput {
+            file_name: "seals.png".into(),
+            content_type: "image/png".into(),
+            data_base64: PNG.into(),
+        }],
+    }
+}
+
+/// A diesel plan of the Datong bureau with three drawn enterprises: one qualified and one
+/// unqualified issued report, and one refusal co-signed by the county bureau.
+async fn world() -> World {
+    let fx = Fixture::new().await;
+    let reg = fx.user("dt_reg", &["regulator"], Some("dt")).await;
+    let reg2 = fx.user("dt_reg2", &["regulator"], Some("dt")).await;
+    let custodian = fx.user("lab_keeper", &["sample_custodian"], Some("lab")).await;
+    let tester = fx.user("lab_t1", &["tester"], Some("lab")).await;
+    let a1 = fx.user("lab_a1", &["report_approver"], Some("lab")).await;
+    let a2 = fx.user("lab_a2", &["report_approver"], Some("lab")).await;
+    let county = fx.user("pc_reg", &["local_regulator"], Some("dt-pc")).await;
+    fx.user("lab_s1", &["sampler"], Some("lab")).await;
+    fx.user("lab_s2", &["sampler"], Some("lab")).await;
+    for n in 1..=3 {
+        fx.enterprise(&format!("大同市平城区示例加油站{n}"), "140213", "销售者、加油站", n).await;
+    }
+    let svc = &fx.services;
+    let draft = PlanDraft {
+        plan: PlanInput {
+            year: 2025,
+            title: "2025年车用柴油监督抽查".into(),
+            organising_org_code: Some("dt".into()),
+            ..Default::default()
+        },
+        items: vec![ItemInput {
+            number: "1".into(),
+            category: "机械及安防".into(),
+            product: "车用柴油".into(),
+            quota: Some(10),
+            scopes: "销售者".into(),
+            sampling_org_code: Some("lab".into()),
+            testing_org_code: Some("lab".into()),
+            screening_org_code: None,
+        }],
+    };
+    let plan = plans::create(svc, &reg, draft).await.unwrap();
+    plans::issue(svc, &reg, plan.id).await.unwrap();
+    let item = plan.items[0].id;
+    let ti = |name: &str, limit: Limit, unit: &str| TestItemInput {
+        name: name.into(),
+        method: "GB/T 0000".into(),
+        limit,
+        unit: unit.into(),
+        class: None,
+    };
+    let body = RulesBody {
+        standards: vec!["GB 19147-2016".into()],
+        test_items: vec![
+            ti("硫含量", Limit::Max { max: 10.0, inclusive: true }, "mg/kg"),
+            ti("闪点（闭口）", Limit::Min { min: 60.0, inclusive: true }, "℃"),
+        ],
+        test_portion: "2瓶×1L".into(),
+        backup_portion: "2瓶×1L".into(),
+        judgement_principle: "所检项目全部符合标准要求的，判定为合格".into(),
+        test_quantity: Some(2.0),
+        backup_quantity: Some(2.0),
+        min_base_quantity: Some(200.0),
+        quantity_unit: "L".into(),
+        ..Default::default()
+    };
+    let r = irules::create_draft(svc, &tester, item, body).await.unwrap();
+    irules::step(svc, &tester, r.id, RulesAction::Submit, None).await.unwrap();
+    irules::step(svc, &reg, r.id, RulesAction::Approve, None).await.unwrap();
+    irules::step(svc, &reg, r.id, RulesAction::Publish, None).await.unwrap();
+    let req = DrawRequest {
+        item_id: item,
+        quota: 3,
+        seed: "s".into(),
+        stratified: false,
+        team_size: None,
+        filters: DrawFilters::default(),
+    };
+    let d = draws::run(svc, &reg, req).await.unwrap();
+    let s1 = auth::login(svc, "lab_s1", PASSWORD).await.unwrap();
+    let s2 = auth::login(svc, "lab_s2", PASSWORD).await.unwrap();
+    let mut issued = Vec::new();
+    for (i, sulfur) in [(0usize, 5.0), (1, 12.5)] {
+        let task = d.drawn[i].task_id.unwrap();
+        draws::start_task(svc, &s1, task).await.unwrap();
+        sampling::save_record(svc, &s1, task, record(i)).await.unwrap();
+        for (who, signer) in [(&s1, "self"), (&s2, "self"), (&s1, "enterprise")] {
+            sampling::sign(svc, who, task, sign(signer)).await.unwrap();
+        }
+        dispatch(svc, task).await;
+        let bc = lab::receive(svc, &custodian, task, receipt(i)).await.unwrap().blind_code.unwrap();
+        for (idx, v) in [(0, sulfur), (1, 65.0)] {
+            let input = ResultInput { item_index: Some(idx), value: Some(v), ..Default::default() };
+            lab::enter_result(svc, &tester, &bc, input).await.unwrap();
+        }
+        lab::complete_results(svc, &tester, &bc).await.unwrap();
+        let rep = lab::prepare_report(svc, &tester, &bc, sig()).await.unwrap();
+        lab::review_report(svc, &a1, rep.id, sig()).await.unwrap();
+        let done = lab::approve_report(svc, &a2, rep.id, sig()).await.unwrap();
+        issued.push((d.drawn[i].name.clone(), done.report_no.unwrap()));
+    }
+    let task = d.drawn[2].task_id.unwrap();
+    draws::start_task(svc, &s1, task).await.unwrap();
+    sampling::refuse(svc, &s1, task, RefusalInput { facts: "拒绝在抽样单上签字并阻碍抽样".into() }).await.unwrap();
+    sampling::cosign_refusal(svc, &county, task, CosignInput { opinion: "经核实，认定为拒检".into() }).await.unwrap();
+    World {
+        reg,
+        reg2,
+        tester,
+        plan: plan.id,
+        qualified: issued[0].clone(),
+        unqualified: issued[1].clone(),
+        refusing: d.drawn[2].name.clone(),
+        fx,
+    }
+}
+
+fn code(e: ServiceError) -> &'static str {
+    e.code()
+}
+
+fn pdf_text(pdf: &[u8]) -> String {
+    let dir = std::env::temp_dir().join(format!("choucha-ann-{}", uuid_like()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("x.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let out = std::process::Command::new("pdftotext").arg("-layout").arg(&path).arg("-").output().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    // pdftotext puts spaces between Chinese and Latin text: compare without white space.
+    String::from_utf8_lossy(&out.stdout).chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+fn uuid_like() -> String {
+    format!(
+        "{}-{:?}",
+        std::process::id(),
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+    )
+}
+
+#[tokio::test]
+async fn the_published_announcement_lists_failures_and_refusals_and_only_it_is_public() {
+    let w = world().await;
+    let a = ann::draft(s(&w), &w.reg, w.plan).await.unwrap();
+    assert_eq!(a.state, "draft");
+    assert_eq!((a.content.rows.len(), a.content.refusals.len()), (2, 1));
+    // A draft is not public.
+    assert_eq!(code(ann::get_public(s(&w), a.id).await.unwrap_err()), "not_found");
+    assert!(ann::list_public(s(&w), None, None).await.unwrap().items.is_empty());
+    // The drafter never approves; publishing needs the approval.
+    assert_eq!(code(ann::approve(s(&w), &w.reg, a.id).await.unwrap_err()), "announcement_same_person");
+    assert_eq!(code(ann::publish(s(&w), &w.reg, a.id).await.unwrap_err()), "announcement_not_approved");
+    ann::approve(s(&w), &w.reg2, a.id).await.unwrap();
+    let p = ann::publish(s(&w), &w.reg, a.id).await.unwrap();
+    assert_eq!(p.state, "published");
+    assert_eq!(p.snapshot_sha256.len(), 64);
+
+    let public = ann::get_public(s(&w), a.id).await.unwrap();
+    let failed = public.snapshot.rows.iter().find(|r| !r.qualified).unwrap();
+    assert_eq!(failed.enterprise, w.unqualified.0);
+    assert_eq!(failed.report_no, w.unqualified.1);
+    assert_eq!(failed.failing_items, vec!["硫含量".to_string()]);
+    assert_eq!(failed.producer, "示例石化1厂");
+    assert_eq!((failed.model.as_str(), failed.batch.as_str()), ("0号", "20251001"));
+    assert_eq!(failed.institution, "山西省检验检测中心");
+    assert!(public.snapshot.rows.iter().any(|r| r.qualified && r.enterprise == w.qualified.0));
+    assert_eq!(public.snapshot.refusals.len(), 1);
+    assert_eq!(public.snapshot.refusals[0].enterprise, w.refusing);
+    assert_eq!((public.snapshot.sampled, public.snapshot.qualified, public.snapshot.unqualified), (2, 1, 1));
+    assert_eq!(ann::list_public(s(&w), None, None).await.unwrap().items.len(), 1);
+    // Frozen: no edit after publication.
+    let edit = AnnouncementEdit { title: "改".into(), preface: String::new(), exclusions: vec![] };
+    assert_eq!(code(ann::update(s(&w), &w.reg, a.id, edit).await.unwrap_err()), "announcement_frozen");
+    let text = pdf_text(&ann::public_pdf(s(&w), a.id).await.unwrap());
+    // Table cells wrap long names, so the refusing enterprise (a wide column) is searched whole.
+    assert!(text.contains(&w.refusing) && text.contains("硫含量") && text.contains("不合格1批次"), "{text}");
+}
+
+#[tokio::test]
+async fn a_left_out_row_needs_a_reason_and_is_not_published() {
+    let w = world().await;
+    let a = ann::draft(s(&w), &w.reg, w.plan).await.unwrap();
+    let key = format!("report:{}", a.content.rows.iter().find(|r| r.line.qualified).unwrap().line.report_id);
+    let mut edit = AnnouncementEdit {
+        title: "大同市市场监督管理局关于车用柴油产品质量监督抽查结果的公告".into(),
+        preface: "现将结果公告如下。".into(),
+        exclusions: vec![Exclusion { key: key.clone(), reason: " ".into() }],
+    };
+    assert_eq!(code(ann::update(s(&w), &w.reg, a.id, edit.clone()).await.unwrap_err()), "exclusion_reason");
+    edit.exclusions[0].reason = "企业名称有误，待核实".into();
+    let v = ann::update(s(&w), &w.reg, a.id, edit).await.unwrap();
+    assert!(v.content.rows.iter().any(|r| r.excluded && r.exclusion_reason == "企业名称有误，待核实"));
+    ann::approve(s(&w), &w.reg2, a.id).await.unwrap();
+    ann::publish(s(&w), &w.reg2, a.id).await.unwrap();
+    let public = ann::get_public(s(&w), a.id).await.unwrap();
+    assert_eq!(public.snapshot.rows.len(), 1);
+    assert!(!public.snapshot.rows[0].qualified);
+    assert!(public.snapshot.title.starts_with("大同市市场监督管理局关于车用柴油"));
+}
+
+#[tokio::test]
+async fn withdrawal_and_correction_are_recorded_and_stay_public() {
+    let w = world().await;
+    let a = ann::draft(s(&w), &w.reg, w.plan).await.unwrap();
+    ann::approve(s(&w), &w.reg2, a.id).await.unwrap();
+    ann::publish(s(&w), &w.reg, a.id).await.unwrap();
+    // A correction: drafted, approved by another, published; the earlier one is marked corrected.
+    assert_eq!(code(ann::draft_correction(s(&w), &w.reg, a.id, "").await.unwrap_err()), "required");
+    let c = ann::draft_correction(s(&w), &w.reg2, a.id, "更正一家企业的名称").await.unwrap();
+    assert_eq!(c.corrects_id, Some(a.id));
+    assert_eq!(code(ann::approve(s(&w), &w.reg2, c.id).await.unwrap_err()), "announcement_same_person");
+    ann::approve(s(&w), &w.reg, c.id).await.unwrap();
+    ann::publish(s(&w), &w.reg, c.id).await.unwrap();
+    let earlier = ann::get_public(s(&w), a.id).await.unwrap();
+    assert_eq!((earlier.state.as_str(), earlier.corrected_by_id), ("corrected", Some(c.id)));
+    let corrected = ann::get_public(s(&w), c.id).await.unwrap();
+    assert_eq!((corrected.corrects_id, corrected.correction_reason.as_str()), (Some(a.id), "更正一家企业的名称"));
+    // A withdrawal, with its reason, on the record.
+    assert_eq!(code(ann::withdraw(s(&w), &w.reg, c.id, "  ").await.unwrap_err()), "required");
+    let v = ann::withdraw(s(&w), &w.reg, c.id, "数据需重新核对").await.unwrap();
+    assert_eq!((v.state.as_str(), v.withdrawn_by.as_str()), ("withdrawn", "dt_reg"));
+    let public = ann::get_public(s(&w), c.id).await.unwrap();
+    assert_eq!((public.state.as_str(), public.withdrawal_reason.as_str()), ("withdrawn", "数据需重新核对"));
+    assert!(public.withdrawn_at.is_some());
+    assert_eq!(code(ann::withdraw(s(&w), &w.reg, c.id, "再次").await.unwrap_err()), "announcement_state");
+    let text = pdf_text(&ann::public_pdf(s(&w), c.id).await.unwrap());
+    assert!(text.contains("撤回") && text.contains("数据需重新核对"), "{text}");
+}
+
+#[tokio::test]
+async fn testers_and_other_bureaus_are_refused() {
+    let w = world().await;
+    let a = ann::draft(s(&w), &w.reg, w.plan).await.unwrap();
+    let province = w.fx.user("sx_reg", &["regulator"], Some("sx")).await;
+    for who in [&w.tester, &province] {
+        assert_eq!(code(ann::draft(s(&w), who, w.plan).await.unwrap_err()), "forbidden");
+        assert_eq!(code(ann::get(s(&w), who, a.id).await.unwrap_err()), "forbidden");
+        assert_eq!(code(ann::approve(s(&w), who, a.id).await.unwrap_err()), "forbidden");
+        assert_eq!(code(statistics::summary_xlsx(s(&w), who, w.plan).await.unwrap_err()), "forbidden");
+        assert_eq!(code(statistics::quality_analysis_pdf(s(&w), who, w.plan).await.unwrap_err()), "forbidden");
+        assert_eq!(code(bound_volume::bound_volume_pdf(s(&w), who, w.plan, 1).await.unwrap_err()), "forbidden");
+    }
+}
+
+#[tokio::test]
+async fn the_summary_table_opens_and_its_totals_equal_the_plan_figures() {
+    let w = world().await;
+    let f = statistics::plan_figures(s(&w), &w.reg, w.plan).await.unwrap();
+    assert_eq!((f.sampled, f.qualified, f.unqualified, f.refusals), (2, 1, 1, 1));
+    assert_eq!(f.by_item[0].rate, 50.0);
+    let bytes = statistics::summary_xlsx(s(&w), &w.reg, w.plan).await.unwrap();
+    let rows = choucha_documents::read_rows(&bytes, choucha_documents::TableFormat::Xlsx).unwrap();
+    let cells: Vec<&Vec<String>> = rows.iter().map(|(_, r)| r).collect();
+    assert!(cells[0][0].contains("检验情况汇总表"));
+    assert_eq!(cells[1][..4], ["序号", "产品名称", "被抽样单位", "所在地"]);
+    let body: Vec<&&Vec<String>> = cells.iter().skip(2).filter(|r| r[0] != "合计").collect();
+    assert_eq!(body.len() as i64, f.sampled + f.refusals);
+    let count = |c: &str| body.iter().filter(|r| r[10] == c).count() as i64;
+    assert_eq!((count("合格"), count("不合格"), count("拒检")), (f.qualified, f.unqualified, f.refusals));
+    let failed = body.iter().find(|r| r[10] == "不合格").unwrap();
+    assert_eq!(
+        (failed[2].as_str(), failed[9].as_str(), failed[11].as_str()),
+        (w.unqualified.0.as_str(), w.unqualified.1.as_str(), "硫含量")
+    );
+    let totals = cells.last().unwrap();
+    assert_eq!(totals[0], "合计");
+    assert_eq!(
+        totals[10],
+        format!("检验{}批次，合格{}批次，不合格{}批次，拒检{}家", f.sampled, f.qualified, f.unqualified, f.refusals)
+    );
+}
+
+#[tokio::test]
+async fn the_quality_analysis_report_has_its_charts() {
+    let w = world().await;
+    let a = statistics::quality_analysis(s(&w), &w.reg, w.plan).await.unwrap();
+    assert_eq!(a.failing_items, vec![("硫含量".to_string(), 1)]);
+    assert_eq!(a.by_division.len(), 1);
+    assert!(a.by_division[0].label.contains("平城区"), "{:?}", a.by_division);
+    assert_eq!((a.by_division[0].qualified, a.by_division[0].unqualified), (1, 1));
+    assert_eq!(a.by_size[0].label, "未登记");
+    assert_eq!((a.by_domain.len(), a.by_domain[0].label.as_str(), a.by_domain[0].sampled), (1, "流通领域", 2));
+    let text = pdf_text(&statistics::quality_analysis_pdf(s(&w), &w.reg, w.plan).await.unwrap());
+    for needle in [
+        "质量分析报告",
+        "各产品合格率",
+        "车用柴油",
+        "50%（1/2）",
+        "不合格项目分布",
+        "硫含量",
+        "1批次",
+        "与往期抽查对比",
+    ] {
+        assert!(text.contains(needle), "{needle} missing from:\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn the_bound_volume_has_every_report_in_order_with_a_table_of_contents() {
+    let w = world().await;
+    assert_eq!(bound_volume::volume_count(s(&w), &w.reg, w.plan).await.unwrap(), 1);
+    let pdf = bound_volume::bound_volume_pdf(s(&w), &w.reg, w.plan, 1).await.unwrap();
+    let pages = choucha_documents::pdf_page_count(&pdf).unwrap();
+    assert!(pages >= 6, "cover, contents, two reports and two records: {pages} pages");
+    let text = pdf_text(&pdf);
+    assert!(text.contains("目") && text.contains("合订本"), "{text}");
+    let (mut first, mut second) = (w.qualified.1.clone(), w.unqualified.1.clone());
+    if first > second {
+        std::mem::swap(&mut first, &mut second);
+    }
+    let toc_a = text.find(&format!("检验报告{first}")).unwrap();
+    let toc_b = text.find(&format!("检验报告{second}")).unwrap();
+    assert!(toc_a < toc_b, "contents in report-number order");
+    // The reports' own pages follow, in the same order (each report prints its number).
+    assert!(text.rfind(&first).unwrap() > toc_b, "the first report's pages follow the contents");
+    assert!(text.rfind(&first).unwrap() < text.rfind(&second).unwrap(), "reports in report-number order");
+    assert_eq!(code(bound_volume::bound_volume_pdf(s(&w), &w.reg, w.plan, 2).await.unwrap_err()), "not_found");
+}
+
+#[tokio::test]
+async fn a_plan_without_issued_reports_or_refusals_has_nothing_to_announce() {
+    let w = world().await;
+    let draft = PlanDraft {
+        plan: PlanInput {
+            year: 2025,
+            title: "2025年电冰箱监督抽查".into(),
+            organising_org_code: Some("dt".into()),
+            ..Default::default()
+        },
+        items: vec![ItemInput {
+            number: "1".into(),
+            category: "家用电器".into(),
+            product: "电冰箱".into(),
+            quota: Some(5),
+            scopes: "生产者".into(),
+            sampling_org_code: Some("lab".into()),
+            testing_org_code: Some("lab".into()),
+            screening_org_code: None,
+        }],
+    };
+    let plan = plans::create(s(&w), &w.reg, draft).await.unwrap();
+    plans::issue(s(&w), &w.reg, plan.id).await.unwrap();
+    assert_eq!(code(ann::draft(s(&w), &w.reg, plan.id).await.unwrap_err()), "announcement_no_results");
+    let f = statistics::plan_figures(s(&w), &w.reg, plan.id).await.unwrap();
+    assert_eq!((f.sampled, f.refusals, f.rate), (0, 0, 0.0));
+    assert_eq!(
+        code(bound_volume::bound_volume_pdf(s(&w), &w.reg, plan.id, 1).await.unwrap_err()),
+        "bound_volume_empty"
+    );
+    // The analysis report still renders (with "no data" sections), and compares with the diesel plan
+    // only for the same product: none here.
+    let a = statistics::quality_analysis(s(&w), &w.reg, plan.id).await.unwrap();
+    assert!(a.earlier.is_empty());
+    assert!(statistics::quality_analysis_pdf(s(&w), &w.reg, plan.id).await.unwrap().starts_with(b"%PDF"));
+}
+
+#[tokio::test]
+async fn a_later_plan_of_the_same_product_is_compared_with_the_earlier_one() {
+    let w = world().await;
+    let draft = PlanDraft {
+        plan: PlanInput {
+            year: 2026,
+            title: "2026年车用柴油监督抽查".into(),
+            organising_org_code: Some("dt".into()),
+            ..Default::default()
+        },
+        items: vec![ItemInput {
+            number: "1".into(),
+            category: "机械及安防".into(),
+            product: "车用柴油".into(),
+            quota: Some(5),
+            scopes: "销售者".into(),
+            sampling_org_code: Some("lab".into()),
+            testing_org_code: Some("lab".into()),
+            screening_org_code: None,
+        }],
+    };
+    let later = plans::create(s(&w), &w.reg, draft).await.unwrap();
+    let a = statistics::quality_analysis(s(&w), &w.reg, later.id).await.unwrap();
+    assert_eq!(a.earlier.len(), 1);
+    let e = &a.earlier[0];
+    assert_eq!(
+        (e.plan_title.as_str(), e.product.as_str(), e.sampled, e.rate),
+        ("2025年车用柴油监督抽查", "车用柴油", 2, 50.0)
+    );
+    let text = pdf_text(&statistics::quality_analysis_pdf(s(&w), &w.reg, later.id).await.unwrap());
+    assert!(text.contains("2025年车用柴油监督抽查") && text.contains("车用柴油（往期）"), "{text}");
+}

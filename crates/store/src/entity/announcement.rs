@@ -1,0 +1,35 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
+#[sea_orm(table_name = "announcements")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub plan_id: i64,
+    pub organising_org_id: i64,
+    pub state: String,
+    pub title: String,
+    pub preface: String,
+    pub content_json: String,
+    pub snapshot_json: String,
+    pub snapshot_sha256: String,
+    pub corrects_id: Option<i64>,
+    pub correction_reason: String,
+    pub corrected_by_id: Option<i64>,
+    pub drafted_by: i64,
+    pub drafted_at: DateTimeUtc,
+    pub updated_by: i64,
+    pub updated_at: DateTimeUtc,
+    pub approved_by: Option<i64>,
+    pub approved_at: Option<DateTimeUtc>,
+    pub published_by: Option<i64>,
+    pub published_at: Option<DateTimeUtc>,
+    pub withdrawn_by: Option<i64>,
+    pub withdrawn_at: Option<DateTimeUtc>,
+    pub withdrawal_reason: String,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
