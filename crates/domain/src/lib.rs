@@ -4,6 +4,8 @@
 
 pub mod audit;
 pub mod calendar;
+pub mod cases;
+pub mod disposal;
 pub mod division;
 pub mod draw;
 pub mod enterprise;

@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod documents;
 pub mod draws;
 pub mod evidence;
+pub mod followup;
 pub mod handover;
 pub mod lab;
 pub mod organisations;
@@ -58,4 +59,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(handover::router())
         .merge(lab::router())
         .merge(results::router())
+        .merge(followup::router())
 }

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod calendar;
 pub mod documents;
 pub mod draws;
+pub mod followup;
 pub mod home;
 pub mod inbox;
 pub mod lab;
@@ -45,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .merge(inbox::router())
         .merge(lab::router())
         .merge(results::router())
+        .merge(followup::router())
         .merge(public::router())
 }
 
@@ -100,8 +102,17 @@ pub fn nav_for(actor: &Actor) -> Vec<NavItem> {
     if results::has_results(actor) {
         nav.push(NavItem { key: "results", href: "/results", label: "结果送达" });
     }
+    if followup::has_disposals(actor) {
+        nav.push(NavItem { key: "disposals", href: "/disposals", label: "处置" });
+    }
+    if followup::has_cases(actor) {
+        nav.push(NavItem { key: "cases", href: "/cases", label: "后处理" });
+    }
     if actor.has(Role::Enterprise) && actor.enterprise_id.is_some() {
         nav.push(NavItem { key: "my_results", href: "/my/results", label: "检验结果" });
+    }
+    if actor.has(Role::Enterprise) && actor.enterprise_id.is_some() {
+        nav.push(NavItem { key: "my_cases", href: "/my/cases", label: "后处理" });
     }
     nav.push(NavItem { key: "calendar", href: "/calendar", label: "工作日历" });
     if actor.can(Permission::ManageUsers) {
