@@ -55,6 +55,35 @@ async fn received_today(srv: &TestServer, rid: i64) {
     assert_eq!(st, StatusCode::OK, "{b}");
 }
 
+/// A page form sent as the browser sends it: multipart, with an optional file, the CSRF token in
+/// the URL; the page it redirects to.
+async fn send_form(
+    b: &common::Browser,
+    csrf_page: &str,
+    path: &str,
+    fields: &[(&str, &str)],
+    file: Option<&[u8]>,
+) -> String {
+    let csrf = b.csrf_of(csrf_page).await;
+    let mut mp = reqwest::multipart::Form::new();
+    for (k, v) in fields {
+        mp = mp.text(k.to_string(), v.to_string());
+    }
+    if let Some(bytes) = file {
+        let part =
+            reqwest::multipart::Part::bytes(bytes.to_vec()).file_name("proof.png").mime_str("image/png").unwrap();
+        mp = mp.part("file", part);
+    }
+    let r = b.client.post(format!("{}{path}?csrf={csrf}", b.base)).multipart(mp).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{path}");
+    r.headers()["location"].to_str().unwrap().to_string()
+}
+
+fn png() -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.decode(PNG).unwrap()
+}
+
 fn ids_by_portion(list: &Value) -> (i64, i64) {
     let items = list["items"].as_array().unwrap();
     let id = |p: &str| items.iter().find(|d| d["portion"] == p).unwrap()["id"].as_i64().unwrap();
@@ -111,6 +140,16 @@ async fn a_disposal_is_refused_before_the_window_closes_and_recorded_with_its_pr
     assert!(page.contains("移交市场监管部门") && page.contains(ENTERPRISE), "{page}");
     let (_, page) = srv.browser("lab_keeper").await.get("/disposals").await;
     assert!(page.contains("按规定处置（销毁）") && page.contains("登记处置"), "{page}");
+    // The paid test portion through the page form: without a proof refused, with one recorded.
+    let (test, _) = ids_by_portion(&open);
+    let b = srv.browser("lab_keeper").await;
+    let fields = [("method", "destroyed"), ("note", "按规定销毁"), ("disposed_on", "")];
+    let to = send_form(&b, "/disposals", &format!("/disposals/{test}"), &fields, None).await;
+    let (_, page) = b.get(&to).await;
+    assert!(page.contains("请上传处置凭证"), "{page}");
+    send_form(&b, "/disposals", &format!("/disposals/{test}"), &fields, Some(&png())).await;
+    let (_, page) = b.get("/disposals?filter=done").await;
+    assert!(page.contains("销毁") && page.contains(&format!("/disposals/{test}/proof")), "{page}");
     let (st, page) = srv.browser("lab_t1").await.get("/disposals").await;
     assert_eq!(st, StatusCode::FORBIDDEN);
     assert!(!page.contains(ENTERPRISE));
@@ -187,10 +226,26 @@ async fn a_case_is_run_by_the_local_bureau_and_the_enterprise_uploads_its_rectif
     assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
     assert_eq!(stranger.get("/api/v1/my/cases").await.1, json!([]));
     let upload = json!({"note": "已整改", "document": {"file_name": "report.pdf", "content_type": "application/pdf", "data_base64": "JVBERi0xLjQK"}});
-    let (st, _) = stranger.post(&format!("/api/v1/my/cases/{id}/rectification"), upload.clone()).await;
+    let (st, _) = stranger.post(&format!("/api/v1/my/cases/{id}/rectification"), upload).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
-    let (st, b) = owner.post(&format!("/api/v1/my/cases/{id}/rectification"), upload).await;
-    assert_eq!((st, b["case"]["state"].as_str()), (StatusCode::CREATED, Some("report_submitted")), "{b}");
+    // The enterprise's portal form (multipart, the report as a file).
+    let b = srv.browser("ent_user").await;
+    let (_, page) = b.get("/my/cases").await;
+    assert!(page.contains("提交整改报告"), "{page}");
+    let to =
+        send_form(&b, "/my/cases", &format!("/my/cases/{id}/rectification"), &[("note", "已整改")], Some(&png())).await;
+    assert_eq!(to, "/my/cases");
+    let (_, b) = owner.get(&format!("/api/v1/cases/{id}")).await;
+    assert_eq!(b["case"]["state"], "report_submitted", "{b}");
+    let step = b["steps"].as_array().unwrap().last().unwrap()["id"].as_i64().unwrap();
+    let r = owner
+        .client
+        .get(srv.url(&format!("/api/v1/cases/{id}/steps/{step}/document")))
+        .bearer_auth(&owner.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
 
     // The pages: the enterprise's portal, the bureau's case with its steps; testers have neither.
     let (st, page) = srv.browser("ent_user").await.get("/my/cases").await;
@@ -203,6 +258,8 @@ async fn a_case_is_run_by_the_local_bureau_and_the_enterprise_uploads_its_rectif
     assert!(page.contains("责令整改") && page.contains("平市监责改") && page.contains("复查不合格"), "{page}");
     let (_, page) = srv.browser("pc_reg").await.get("/cases").await;
     assert!(page.contains(ENTERPRISE), "{page}");
+    let (_, page) = srv.browser("pc_reg").await.get("/inbox").await;
+    assert!(page.contains(&format!("/cases/{id}")) && page.contains("后处理"), "{page}");
     for path in ["/cases".to_string(), format!("/cases/{id}"), "/my/cases".to_string()] {
         let (st, page) = srv.browser("lab_t1").await.get(&path).await;
         assert_eq!(st, StatusCode::FORBIDDEN, "{path}");
@@ -229,4 +286,15 @@ async fn a_case_is_run_by_the_local_bureau_and_the_enterprise_uploads_its_rectif
     assert_eq!(work[0]["owed_by"], "大同市平城区市场监督管理局", "{work}");
     let (_, over) = county.get("/api/v1/cases?filter=overdue").await;
     assert_eq!(over["items"].as_array().unwrap().len(), 1, "{over}");
+    // The 复查 through the bureau's page form closes the case.
+    let b = srv.browser("pc_reg").await;
+    let to =
+        send_form(&b, &format!("/cases/{id}"), &format!("/cases/{id}/steps"), &[("action", "recheck_passed")], None)
+            .await;
+    let (_, page) = b.get(&to).await;
+    assert!(page.contains("复查检验报告编号"), "{page}");
+    let fields = [("action", "recheck_passed"), ("report_no", "FC-2025-009"), ("happened_on", "")];
+    send_form(&b, &format!("/cases/{id}"), &format!("/cases/{id}/steps"), &fields, None).await;
+    let (_, c) = county.get(&format!("/api/v1/cases/{id}")).await;
+    assert_eq!(c["case"]["state"], "closed", "{c}");
 }

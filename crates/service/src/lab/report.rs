@@ -329,11 +329,6 @@ pub async fn approve_report(s: &Services, actor: &Actor, report_id: i64, sign: S
     // Rule 17: the deliveries this report requires are opened with its issue.
     let issued: ReportContent = serde_json::from_str(&r.content_json).map_err(ServiceError::internal)?;
     crate::results::open_deliveries(s, &tx, &r, &sample, issued.qualified, super::today_cn()).await?;
-    // Rules 19 and 20: the sample's disposals, and the post-processing case of an unqualified result.
-    crate::disposal::open_for_report(s, &tx, &r, &sample, issued.qualified).await?;
-    if !issued.qualified {
-        crate::cases::open_for_unqualified(s, &tx, actor, &r, &sample, &report_no).await?;
-    }
     store::update_sample(
         &tx,
         sample.id,
@@ -341,6 +336,11 @@ pub async fn approve_report(s: &Services, actor: &Actor, report_id: i64, sign: S
         SamplePatch { state: Some(next_sample.as_str().into()), ..Default::default() },
     )
     .await?;
+    // Rules 19 and 20: the sample's disposals, and the post-processing case of an unqualified result.
+    crate::disposal::open_for_report(s, &tx, &r, &sample, issued.qualified).await?;
+    if !issued.qualified {
+        crate::cases::open_for_unqualified(s, &tx, actor, &r, &sample, &report_no).await?;
+    }
     audit::append(
         &tx,
         &actor.audit_actor(),

@@ -54,10 +54,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(registry::router())
         .merge(plans::router())
         .merge(draws::router())
+        .merge(followup::router())
         .merge(sampling::router())
         .merge(evidence::router())
         .merge(handover::router())
         .merge(lab::router())
         .merge(results::router())
-        .merge(followup::router())
 }

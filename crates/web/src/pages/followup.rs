@@ -92,6 +92,17 @@ async fn read_multipart(
     Ok((fields, file))
 }
 
+/// Back to `to` with a message saying why nothing was done.
+async fn not_done(session: &Session, why: &str, to: &str) -> PageResult<Response> {
+    set_flash(session, &format!("未执行：{why}")).await;
+    Ok(Redirect::to(to).into_response())
+}
+
+/// The next page of a filtered list.
+fn next_of(base: &str, filter: &str, next: Option<String>) -> Option<String> {
+    next.map(|c| format!("{base}{}", query_string(&[("filter", Some(filter)), ("cursor", Some(c.as_str()))])))
+}
+
 fn field(fields: &[(String, String)], k: &str) -> String {
     fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_string()).unwrap_or_default()
 }
@@ -138,9 +149,7 @@ async fn disposals(
     )
     .await?;
     Ok(DisposalsPage {
-        next_href: p.next.map(|c| {
-            format!("/disposals{}", query_string(&[("filter", Some(filter.as_str())), ("cursor", Some(c.as_str()))]))
-        }),
+        next_href: next_of("/disposals", &filter, p.next),
         items: p.items,
         filter,
         today: st.services.today().to_string(),
@@ -160,17 +169,11 @@ async fn record_disposal(
     let back = "/disposals";
     let (fields, file) = match read_multipart(multipart).await {
         Ok(x) => x,
-        Err(m) => {
-            set_flash(&session, &format!("未执行：{m}")).await;
-            return Ok(Redirect::to(back).into_response());
-        }
+        Err(m) => return not_done(&session, &m, back).await,
     };
     let disposed_on = match date_field(&fields, "disposed_on") {
         Ok(d) => d,
-        Err(m) => {
-            set_flash(&session, &format!("未执行：{m}")).await;
-            return Ok(Redirect::to(back).into_response());
-        }
+        Err(m) => return not_done(&session, &m, back).await,
     };
     let input = DisposalInput {
         method: field(&fields, "method"),
@@ -228,9 +231,7 @@ async fn case_list(
     )
     .await?;
     Ok(CasesPage {
-        next_href: p.next.map(|c| {
-            format!("/cases{}", query_string(&[("filter", Some(filter.as_str())), ("cursor", Some(c.as_str()))]))
-        }),
+        next_href: next_of("/cases", &filter, p.next),
         items: p.items,
         filter,
         today: st.services.today().to_string(),
@@ -305,10 +306,7 @@ async fn case_step(
     });
     let input = match read {
         Ok(i) => i,
-        Err(m) => {
-            set_flash(&session, &format!("未执行：{m}")).await;
-            return Ok(Redirect::to(&back).into_response());
-        }
+        Err(m) => return not_done(&session, &m, &back).await,
     };
     match cases::step(&st.services, &a, id, input).await {
         Ok(d) => {
@@ -354,10 +352,7 @@ async fn my_rectification(
     let back = "/my/cases";
     let (fields, file) = match read_multipart(multipart).await {
         Ok(x) => x,
-        Err(m) => {
-            set_flash(&session, &format!("未执行：{m}")).await;
-            return Ok(Redirect::to(back).into_response());
-        }
+        Err(m) => return not_done(&session, &m, back).await,
     };
     let input = StepInput {
         action: CaseAction::RectificationReport.as_str().into(),
@@ -482,10 +477,7 @@ async fn add_rule_set(
 ) -> PageResult<Response> {
     let limits = match limits_of_form(&f) {
         Ok(l) => l,
-        Err(m) => {
-            set_flash(&session, &format!("未执行：{m}")).await;
-            return Ok(Redirect::to(RULES).into_response());
-        }
+        Err(m) => return not_done(&session, &m, RULES).await,
     };
     match cases::add_rule_set(&st.services, &a, RuleSetInput { name: f.name, note: f.note, limits }).await {
         Ok(r) => {

@@ -42,11 +42,11 @@ pub fn router() -> Router<AppState> {
         .merge(plans::router())
         .merge(rules::router())
         .merge(draws::router())
+        .merge(followup::router())
         .merge(tasks::router())
         .merge(inbox::router())
         .merge(lab::router())
         .merge(results::router())
-        .merge(followup::router())
         .merge(public::router())
 }
 
@@ -102,17 +102,17 @@ pub fn nav_for(actor: &Actor) -> Vec<NavItem> {
     if results::has_results(actor) {
         nav.push(NavItem { key: "results", href: "/results", label: "结果送达" });
     }
-    if followup::has_disposals(actor) {
-        nav.push(NavItem { key: "disposals", href: "/disposals", label: "处置" });
-    }
-    if followup::has_cases(actor) {
-        nav.push(NavItem { key: "cases", href: "/cases", label: "后处理" });
-    }
     if actor.has(Role::Enterprise) && actor.enterprise_id.is_some() {
         nav.push(NavItem { key: "my_results", href: "/my/results", label: "检验结果" });
     }
     if actor.has(Role::Enterprise) && actor.enterprise_id.is_some() {
         nav.push(NavItem { key: "my_cases", href: "/my/cases", label: "后处理" });
+    }
+    if followup::has_disposals(actor) {
+        nav.push(NavItem { key: "disposals", href: "/disposals", label: "处置" });
+    }
+    if followup::has_cases(actor) {
+        nav.push(NavItem { key: "cases", href: "/cases", label: "后处理" });
     }
     nav.push(NavItem { key: "calendar", href: "/calendar", label: "工作日历" });
     if actor.can(Permission::ManageUsers) {
