@@ -13,7 +13,7 @@
 //! the enterprise its own; admins all. Institution staff (testers above all, rule 13) never do.
 
 use choucha_domain::RuleViolation;
-use choucha_domain::calendar::TimeLimit;
+use choucha_domain::calendar::{TimeLimit, WorkCalendar};
 use choucha_domain::cases::{
     self as rules, CaseAction, CaseDates, CaseDeadlines, CaseKind, CaseLimits, CaseState, bureau_due,
 };
@@ -72,10 +72,9 @@ fn dates_of(c: &CaseRow) -> CaseDates {
 }
 
 /// The case's deadlines under its own rule set; a correction order's own (shorter) deadline wins.
-async fn deadlines_of(s: &Services, c: &CaseRow) -> Result<CaseDeadlines> {
+async fn deadlines_of(s: &Services, cal: &WorkCalendar, c: &CaseRow) -> Result<CaseDeadlines> {
     let set = store::get_rule_set(s.store.reader(), c.rule_set_id).await?;
-    let cal = crate::calendar::load(s).await?;
-    let mut dl = rules::deadlines(&limits_of(&set)?, &cal, dates_of(c));
+    let mut dl = rules::deadlines(&limits_of(&set)?, cal, dates_of(c));
     if c.rectify_due.is_some() {
         dl.rectify_due = c.rectify_due;
     }
@@ -370,9 +369,10 @@ async fn org_name(s: &Services, id: Option<i64>) -> Result<String> {
     })
 }
 
-async fn view(s: &Services, c: CaseRow) -> Result<CaseView> {
+/// A case as shown; `cal` is the working-day calendar (loaded once per list).
+async fn view(s: &Services, cal: &WorkCalendar, c: CaseRow) -> Result<CaseView> {
     let db = s.store.reader();
-    let dl = deadlines_of(s, &c).await?;
+    let dl = deadlines_of(s, cal, &c).await?;
     let set = store::get_rule_set(db, c.rule_set_id).await?;
     let plan = store_plans::get_plan(db, c.plan_id).await?;
     let ent = enterprises::get(db, c.enterprise_id).await?;
@@ -440,10 +440,20 @@ fn visible(scope: CaseScope, c: &CaseRow) -> bool {
 async fn load(s: &Services, actor: &Actor, id: i64) -> Result<CaseRow> {
     let scope = scope_of(actor)?;
     let c = store::get_case(s.store.reader(), id).await.map_err(|_| ServiceError::NotFound("后处理案件"))?;
-    if !visible(scope, &c) {
+    if !visible(scope, &c) && !province_sees(s, actor, &c).await? {
         return Err(ServiceError::NotFound("后处理案件"));
     }
     Ok(c)
+}
+
+/// The provincial bureau sees the cases of its province (a failed 复查 comes to it for announcement).
+async fn province_sees(s: &Services, actor: &Actor, c: &CaseRow) -> Result<bool> {
+    if actor.org_kind.as_deref() != Some(OrgKind::ProvinceBureau.as_str()) || !actor.has(Role::Regulator) {
+        return Ok(false);
+    }
+    let bureau = organisations::get(s.store.reader(), c.bureau_org_id).await?;
+    Ok(actor.org_division.is_some()
+        && province_of(bureau.division_code.as_deref()) == province_of(actor.org_division.as_deref()))
 }
 
 /// Whether the caller runs the case (the bureau it is assigned to).
@@ -486,7 +496,8 @@ pub async fn get(s: &Services, actor: &Actor, id: i64) -> Result<CaseDetail> {
             }
         })
         .collect();
-    Ok(CaseDetail { case: view(s, c).await?, steps, actions })
+    let cal = crate::calendar::load(s).await?;
+    Ok(CaseDetail { case: view(s, &cal, c).await?, steps, actions })
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
@@ -522,9 +533,10 @@ pub async fn list(s: &Services, actor: &Actor, q: CaseQuery) -> Result<Page<Case
     };
     let before = q.cursor.as_deref().and_then(|c| c.trim().parse::<i64>().ok());
     let p = store::list_cases(s.store.reader(), scope, f, before, clamp_limit(q.limit)).await?;
+    let cal = crate::calendar::load(s).await?;
     let mut items = Vec::with_capacity(p.items.len());
     for c in p.items {
-        items.push(view(s, c).await?);
+        items.push(view(s, &cal, c).await?);
     }
     Ok(Page { items, next: p.next })
 }
@@ -737,9 +749,10 @@ pub async fn my_cases(s: &Services, actor: &Actor) -> Result<Vec<CaseView>> {
         return Err(ServiceError::Forbidden("只有绑定了企业的企业用户可以查看本企业的后处理案件".into()));
     };
     let p = store::list_cases(s.store.reader(), CaseScope::Enterprise(e), CaseFilter::All, None, 200).await?;
+    let cal = crate::calendar::load(s).await?;
     let mut out = Vec::with_capacity(p.items.len());
     for c in p.items {
-        out.push(view(s, c).await?);
+        out.push(view(s, &cal, c).await?);
     }
     Ok(out)
 }
@@ -937,7 +950,8 @@ pub async fn select_rule_set(
     input: SelectionInput,
 ) -> Result<RuleSetsView> {
     let division = division.trim();
-    let own = actor.has(Role::Regulator) && actor.org_division.as_deref() == Some(division);
+    let own = (actor.has(Role::Regulator) || actor.has(Role::LocalRegulator))
+        && actor.org_division.as_deref() == Some(division);
     if !(actor.has(Role::Admin) || own) {
         return Err(ServiceError::Forbidden("只能由管理员或本级市场监管部门选择适用的后处理规则".into()));
     }

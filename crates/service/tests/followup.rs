@@ -455,6 +455,9 @@ async fn an_unqualified_result_opens_a_case_at_the_local_bureau_under_the_2019_m
     let province_inbox =
         choucha_store::sampling::inbox_of(s(&w).store.reader(), w.fx.province.id, None, 10).await.unwrap();
     assert!(province_inbox.items.iter().any(|i| i.kind == "case_escalated"));
+    // The provincial bureau opens the escalated case from its inbox.
+    let province = w.fx.user("sx_reg", &["regulator"], Some("sx")).await;
+    assert_eq!(cases::get(s(&w), &province, c.id).await.unwrap().case.state, "escalated");
     let second = StepInput { report_no: "FC-2025-002".into(), ..step("second_recheck_failed") };
     assert_eq!(
         code(&cases::step(s(&w), &w.county, c.id, second.clone()).await.unwrap_err()),

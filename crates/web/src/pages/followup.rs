@@ -389,7 +389,7 @@ async fn rules_page(State(st): State<AppState>, session: Session, PageActor(a): 
         sets,
         disposal_rules,
         admin: a.has(Role::Admin),
-        own_division: a.org_division.clone().filter(|_| a.has(Role::Regulator)),
+        own_division: a.org_division.clone().filter(|_| a.has(Role::Regulator) || a.has(Role::LocalRegulator)),
         chrome: chrome(&session, Some(&a), "cases").await,
     })
 }
