@@ -54,7 +54,9 @@ fn selection_divisions(division: Option<&str>) -> Vec<String> {
 async fn rule_set_for(s: &Services, bureau_division: Option<&str>) -> Result<RuleSetRow> {
     let db = s.store.reader();
     let sel = store::rule_selection_for(db, &selection_divisions(bureau_division)).await?;
-    let id = sel.map(|r| r.rule_set_id).unwrap_or(1);
+    let id = sel
+        .map(|r| r.rule_set_id)
+        .ok_or_else(|| ServiceError::internal("the national rule-set selection (000000) is missing"))?;
     Ok(store::get_rule_set(db, id).await?)
 }
 
@@ -229,9 +231,33 @@ pub(crate) async fn open_for_refusal(s: &Services, tx: &Tx, actor: &Actor, task_
 /// conclusion is final, so the unqualified result the case rests on no longer stands. Runs in the
 /// caller's transaction (which carries the caller's audit record as well).
 pub async fn close_on_retest_qualified(s: &Services, tx: &Tx, sample_id: i64, actor: &Actor) -> Result<()> {
+    close_for_sample(s, tx, sample_id, actor, "复检结论为合格，原检验结论不再作为后处理依据", "case.close_retest").await
+}
+
+/// Closes the open cases of a sample whose corrected report (rule 15) finds it qualified, in the
+/// approval's transaction.
+pub(crate) async fn close_on_corrected_qualified(s: &Services, tx: &Tx, sample_id: i64, actor: &Actor) -> Result<()> {
+    close_for_sample(
+        s,
+        tx,
+        sample_id,
+        actor,
+        "更正后的检验报告结论为合格，原检验结论不再作为后处理依据",
+        "case.close_corrected",
+    )
+    .await
+}
+
+async fn close_for_sample(
+    s: &Services,
+    tx: &Tx,
+    sample_id: i64,
+    actor: &Actor,
+    reason: &str,
+    audit_action: &'static str,
+) -> Result<()> {
     let today = s.today();
     for c in store::open_cases_of_sample(s.store.reader(), sample_id).await? {
-        let reason = "复检结论为合格，原检验结论不再作为后处理依据";
         store::update_case(
             tx,
             c.id,
@@ -257,7 +283,7 @@ pub async fn close_on_retest_qualified(s: &Services, tx: &Tx, sample_id: i64, ac
                 actor_id: actor.user_id,
                 actor_name: actor.display_name.clone(),
                 note: reason.into(),
-                data_json: json!({"retest_qualified": true}).to_string(),
+                data_json: json!({"reason": audit_action}).to_string(),
             },
         )
         .await?;
@@ -265,7 +291,7 @@ pub async fn close_on_retest_qualified(s: &Services, tx: &Tx, sample_id: i64, ac
             tx,
             &actor.audit_actor(),
             AuditEntry::new(
-                "case.close_retest",
+                audit_action,
                 "case",
                 c.id,
                 json!({"state": c.state}),

@@ -250,7 +250,12 @@ pub(crate) async fn received_by(s: &Services, overdue: bool) -> Result<ReceivedB
             .filter(|r| r.division_code != NATIONAL)
             .map(|r| (r.division_code.clone(), cutoff(r.overdue_days)))
             .collect(),
-        default: Some(cutoff(all.iter().find(|r| r.division_code == NATIONAL).map(|r| r.overdue_days).unwrap_or(30))),
+        default: Some(cutoff(
+            all.iter()
+                .find(|r| r.division_code == NATIONAL)
+                .map(|r| r.overdue_days)
+                .ok_or_else(|| ServiceError::internal("the national disposal rule (000000) is missing"))?,
+        )),
     })
 }
 

@@ -13,7 +13,7 @@ use choucha_service::cases::{self, CaseQuery, RectificationInput, RuleSetInput, 
 use choucha_service::disposal::{self, DisposalInput, DisposalQuery, DisposalRuleInput, FileInput};
 use choucha_service::draws::{self, DrawFilters, DrawRequest};
 use choucha_service::implementation_rules::{self as irules, RulesBody, TestItemInput};
-use choucha_service::lab::{self, ReceiptInput, ReceiptPhotoInput, ResultInput, SignOffInput};
+use choucha_service::lab::{self, CorrectionInput, ReceiptInput, ReceiptPhotoInput, ResultInput, SignOffInput};
 use choucha_service::objections::{self, DecisionInput, ObjectionInput};
 use choucha_service::plans::{self, ItemInput, PlanDraft, PlanInput};
 use choucha_service::results::{self, DeliveryInput};
@@ -160,9 +160,9 @@ fn sig() -> SignOffInput {
     SignOffInput { signature_png_base64: PNG.into() }
 }
 
-/// Sample, sign, dispatch, receive, test (sulfur `sulfur`) and issue the report; its id and the
-/// sample's.
-async fn issued(w: &World, sulfur: f64) -> (i64, i64) {
+/// Sample, sign, dispatch, receive, test (sulfur `sulfur`) and issue the report; its id, the
+/// sample's and its blind code.
+async fn issued(w: &World, sulfur: f64) -> (i64, i64, String) {
     let svc = s(w);
     sampling::save_record(svc, &w.s1, w.task, record()).await.unwrap();
     let s2 = auth::login(svc, "lab_s2", PASSWORD).await.unwrap();
@@ -227,7 +227,7 @@ async fn issued(w: &World, sulfur: f64) -> (i64, i64) {
     let r = lab::prepare_report(svc, &w.tester, &bc, sig()).await.unwrap();
     lab::review_report(svc, &w.a1, r.id, sig()).await.unwrap();
     lab::approve_report(svc, &w.a2, r.id, sig()).await.unwrap();
-    (r.id, out.sample_id)
+    (r.id, out.sample_id, bc)
 }
 
 /// The enterprise's receipt of the result, recorded as today.
@@ -256,7 +256,7 @@ fn due() -> DisposalQuery {
 #[tokio::test]
 async fn unpaid_unqualified_samples_go_to_the_bureau_after_the_window_and_never_back_to_the_enterprise() {
     let w = world().await;
-    let (report, _) = issued(&w, 12.5).await;
+    let (report, _, _) = issued(&w, 12.5).await;
     let all = disposal::list(s(&w), &w.custodian, DisposalQuery { filter: Some("open".into()), ..Default::default() })
         .await
         .unwrap();
@@ -336,7 +336,7 @@ async fn unpaid_unqualified_samples_go_to_the_bureau_after_the_window_and_never_
 #[tokio::test]
 async fn a_qualified_free_sample_is_returned_and_a_pending_objection_holds_it_back() {
     let w = world().await;
-    let (report, _) = issued(&w, 5.0).await;
+    let (report, _, _) = issued(&w, 5.0).await;
     received_today(&w, report).await;
     let open = disposal::list(s(&w), &w.custodian, DisposalQuery { filter: Some("open".into()), ..Default::default() })
         .await
@@ -378,7 +378,7 @@ fn step(action: &str) -> StepInput {
 #[tokio::test]
 async fn an_unqualified_result_opens_a_case_at_the_local_bureau_under_the_2019_measures() {
     let w = world().await;
-    let (report, sample) = issued(&w, 12.5).await;
+    let (report, sample, _) = issued(&w, 12.5).await;
     let today = s(&w).today();
     let list = cases::list(s(&w), &w.county, CaseQuery::default()).await.unwrap();
     assert_eq!(list.items.len(), 1);
@@ -534,7 +534,7 @@ async fn the_2015_rule_selected_for_the_province_counts_working_days_and_open_ca
 }
 
 #[tokio::test]
-async fn a_final_refusal_opens_a_case_and_a_qualified_retest_closes_an_unqualified_one() {
+async fn a_final_refusal_opens_a_case_and_a_qualified_retest_or_correction_closes_an_unqualified_one() {
     let w = world().await;
     sampling::refuse(s(&w), &w.s1, w.task, RefusalInput { facts: "拒绝抽样".into() }).await.unwrap();
     assert!(cases::list(s(&w), &w.county, CaseQuery::default()).await.unwrap().items.is_empty(), "not final yet");
@@ -545,7 +545,7 @@ async fn a_final_refusal_opens_a_case_and_a_qualified_retest_closes_an_unqualifi
 
     // A second world: an unqualified case closed by a qualified re-test (the re-test code calls this).
     let w2 = world().await;
-    let (_, sample) = issued(&w2, 12.5).await;
+    let (_, sample, _) = issued(&w2, 12.5).await;
     let tx = s(&w2).store.begin().await.unwrap();
     cases::close_on_retest_qualified(s(&w2), &tx, sample, &w2.regulator).await.unwrap();
     tx.commit().await.unwrap();
@@ -554,4 +554,30 @@ async fn a_final_refusal_opens_a_case_and_a_qualified_retest_closes_an_unqualifi
         .unwrap();
     assert_eq!(all.items.len(), 1);
     assert!(all.items[0].closed_reason.contains("复检"), "{}", all.items[0].closed_reason);
+
+    // A third: a corrected report (rule 15) that finds the sample qualified closes the case, and the
+    // free backup is now due back to the enterprise.
+    let w3 = world().await;
+    let (report, _, bc) = issued(&w3, 12.5).await;
+    lab::correct_report(s(&w3), &w3.tester, report, CorrectionInput { reason: "硫含量复核后数据更正".into() })
+        .await
+        .unwrap();
+    let result =
+        ResultInput { item_index: Some(0), value: Some(9.0), instrument: "XRF-01".into(), ..Default::default() };
+    lab::enter_result(s(&w3), &w3.tester, &bc, result).await.unwrap();
+    lab::complete_results(s(&w3), &w3.tester, &bc).await.unwrap();
+    let r2 = lab::prepare_report(s(&w3), &w3.tester, &bc, sig()).await.unwrap();
+    lab::review_report(s(&w3), &w3.a1, r2.id, sig()).await.unwrap();
+    lab::approve_report(s(&w3), &w3.a2, r2.id, sig()).await.unwrap();
+    let c = cases::list(s(&w3), &w3.county, CaseQuery { filter: Some("all".into()), ..Default::default() })
+        .await
+        .unwrap()
+        .items[0]
+        .clone();
+    assert_eq!(c.state, "closed");
+    assert!(c.closed_reason.contains("更正"), "{}", c.closed_reason);
+    let open = DisposalQuery { filter: Some("open".into()), ..Default::default() };
+    let ds = disposal::list(s(&w3), &w3.custodian, open).await.unwrap().items;
+    let backup = ds.iter().find(|x| x.portion == "backup").unwrap();
+    assert_eq!((ds.len(), backup.report_id, backup.required.as_str()), (2, r2.id, "return_to_enterprise"));
 }

@@ -340,6 +340,8 @@ pub async fn approve_report(s: &Services, actor: &Actor, report_id: i64, sign: S
     crate::disposal::open_for_report(s, &tx, &r, &sample, issued.qualified).await?;
     if !issued.qualified {
         crate::cases::open_for_unqualified(s, &tx, actor, &r, &sample, &report_no).await?;
+    } else if r.supersedes_id.is_some() {
+        crate::cases::close_on_corrected_qualified(s, &tx, sample.id, actor).await?;
     }
     audit::append(
         &tx,
