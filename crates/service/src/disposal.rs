@@ -431,9 +431,10 @@ pub struct DisposalRuleView {
     pub updated_at: DateTime<Utc>,
 }
 
-/// The disposal rules of every province (signed-in bureau and institution staff may read them).
+/// The disposal rules of every province: for admins, bureau staff and custodians (who dispose).
 pub async fn rules_list(s: &Services, actor: &Actor) -> Result<Vec<DisposalRuleView>> {
-    if actor.has(Role::Enterprise) && actor.roles.len() == 1 {
+    let may = [Role::Admin, Role::Regulator, Role::LocalRegulator, Role::SampleCustodian];
+    if !may.iter().any(|r| actor.has(*r)) {
         return Err(ServiceError::forbidden());
     }
     Ok(store::disposal_rules(s.store.reader())

@@ -169,6 +169,8 @@ async fn a_disposal_is_refused_before_the_window_closes_and_recorded_with_its_pr
     assert_eq!((st, b["overdue_days"].as_i64()), (StatusCode::OK, Some(20)), "{b}");
     let (_, rules) = keeper.get("/api/v1/disposal-rules").await;
     assert_eq!(rules.as_array().unwrap().len(), 2, "{rules}");
+    assert_eq!(srv.api("lab_t1").await.get("/api/v1/disposal-rules").await.0, StatusCode::FORBIDDEN);
+    assert_eq!(srv.browser("lab_t1").await.get("/admin/followup-rules").await.0, StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]
