@@ -567,6 +567,15 @@ pub async fn list(s: &Services, actor: &Actor, q: CaseQuery) -> Result<Page<Case
     Ok(Page { items, next: p.next })
 }
 
+/// How many cases the caller's bureau runs whose current step is past its deadline.
+pub async fn overdue_count(s: &Services, actor: &Actor) -> Result<u64> {
+    let scope = match scope_of(actor)? {
+        CaseScope::Bureau(o) => CaseScope::Runs(o),
+        other => other,
+    };
+    Ok(store::count_cases(s.store.reader(), scope, CaseFilter::OverdueBefore(s.today())).await?)
+}
+
 // ---- Steps ------------------------------------------------------------------------------------
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]

@@ -294,6 +294,15 @@ pub async fn list(s: &Services, actor: &Actor, q: DisposalQuery) -> Result<Page<
     Ok(Page { items, next: p.next })
 }
 
+/// How many of the caller's disposals are due (overdue ones included), and how many are overdue.
+pub async fn counts(s: &Services, actor: &Actor) -> Result<(u64, u64)> {
+    let scope = scope_of(actor)?;
+    let db = s.store.reader();
+    let due = store::count_disposals(db, scope, &received_by(s, false).await?).await?;
+    let overdue = store::count_disposals(db, scope, &received_by(s, true).await?).await?;
+    Ok((due, overdue))
+}
+
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct DisposalInput {
     /// returned (退还) | handed_over (移交) | destroyed (销毁) | other (其他，写明方式)

@@ -114,6 +114,8 @@ async fn a_disposal_is_refused_before_the_window_closes_and_recorded_with_its_pr
     srv.fx.services.shift_today(16);
     let (_, due) = keeper.get("/api/v1/disposals").await;
     assert_eq!(due["items"].as_array().unwrap().len(), 2, "{due}");
+    let (_, home) = srv.browser("lab_keeper").await.get("/").await;
+    assert!(home.contains("应处置 2"), "{home}");
     let mut back = hand_over.clone();
     back["method"] = json!("returned");
     let (st, b) = keeper.post(&format!("/api/v1/disposals/{backup}"), back).await;
@@ -288,6 +290,8 @@ async fn a_case_is_run_by_the_local_bureau_and_the_enterprise_uploads_its_rectif
     assert_eq!(work[0]["owed_by"], "大同市平城区市场监督管理局", "{work}");
     let (_, over) = county.get("/api/v1/cases?filter=overdue").await;
     assert_eq!(over["items"].as_array().unwrap().len(), 1, "{over}");
+    let (_, home) = srv.browser("pc_reg").await.get("/").await;
+    assert!(home.contains("逾期未办 1"), "{home}");
     // The 复查 through the bureau's page form closes the case.
     let b = srv.browser("pc_reg").await;
     let to =
