@@ -36,11 +36,11 @@ pub struct CaseLimits {
     pub rectify_within: TimeLimit,
     /// From the correction order to the follow-up check (复查).
     #[serde(default)]
-    pub recheck_within: Option<TimeLimit>,
+    pub follow_up_check_within: Option<TimeLimit>,
     /// From the escalation of a failed 复查: the second 复查 no earlier than …
-    pub second_recheck_after: TimeLimit,
+    pub second_follow_up_check_after: TimeLimit,
     /// … and no later than.
-    pub second_recheck_within: TimeLimit,
+    pub second_follow_up_check_within: TimeLimit,
 }
 
 impl CaseLimits {
@@ -51,9 +51,9 @@ impl CaseLimits {
             stop_order_within: None,
             correction_order_within: None,
             rectify_within: TimeLimit::CalendarDays(60),
-            recheck_within: Some(TimeLimit::CalendarDays(75)),
-            second_recheck_after: TimeLimit::CalendarDays(60),
-            second_recheck_within: TimeLimit::CalendarDays(90),
+            follow_up_check_within: Some(TimeLimit::CalendarDays(75)),
+            second_follow_up_check_after: TimeLimit::CalendarDays(60),
+            second_follow_up_check_within: TimeLimit::CalendarDays(90),
         }
     }
 
@@ -64,9 +64,9 @@ impl CaseLimits {
             stop_order_within: Some(TimeLimit::WorkingDays(5)),
             correction_order_within: Some(TimeLimit::WorkingDays(5)),
             rectify_within: TimeLimit::CalendarDays(30),
-            recheck_within: None,
-            second_recheck_after: TimeLimit::CalendarDays(60),
-            second_recheck_within: TimeLimit::CalendarDays(90),
+            follow_up_check_within: None,
+            second_follow_up_check_after: TimeLimit::CalendarDays(60),
+            second_follow_up_check_within: TimeLimit::CalendarDays(90),
         }
     }
 
@@ -78,7 +78,7 @@ impl CaseLimits {
         if days(self.rectify_within) == 0 {
             return Err(RuleViolation::new("invalid_limits", "整改期限应大于0天").on_field("limits"));
         }
-        if days(self.second_recheck_within) < days(self.second_recheck_after) {
+        if days(self.second_follow_up_check_within) < days(self.second_follow_up_check_after) {
             return Err(RuleViolation::new("invalid_limits", "再次复查的最迟期限不能早于最早期限").on_field("limits"));
         }
         Ok(())
@@ -195,13 +195,13 @@ pub enum CaseAction {
     /// 整改报告, uploaded by the enterprise.
     RectificationReport,
     /// 复查 passed.
-    RecheckPassed,
+    FollowUpCheckPassed,
     /// 复查 failed: escalated to the provincial bureau for announcement.
-    RecheckFailed,
+    FollowUpCheckFailed,
     /// Second 复查 passed.
-    SecondRecheckPassed,
+    SecondFollowUpCheckPassed,
     /// Second 复查 failed.
-    SecondRecheckFailed,
+    SecondFollowUpCheckFailed,
     /// 停业整顿 / 吊销许可证 decided.
     Sanction,
     /// Closed for another reason (re-test qualified, enterprise closed down…).
@@ -213,10 +213,10 @@ impl CaseAction {
         CaseAction::StopOrder,
         CaseAction::CorrectionOrder,
         CaseAction::RectificationReport,
-        CaseAction::RecheckPassed,
-        CaseAction::RecheckFailed,
-        CaseAction::SecondRecheckPassed,
-        CaseAction::SecondRecheckFailed,
+        CaseAction::FollowUpCheckPassed,
+        CaseAction::FollowUpCheckFailed,
+        CaseAction::SecondFollowUpCheckPassed,
+        CaseAction::SecondFollowUpCheckFailed,
         CaseAction::Sanction,
         CaseAction::Close,
     ];
@@ -226,10 +226,10 @@ impl CaseAction {
             CaseAction::StopOrder => "stop_order",
             CaseAction::CorrectionOrder => "correction_order",
             CaseAction::RectificationReport => "rectification_report",
-            CaseAction::RecheckPassed => "recheck_passed",
-            CaseAction::RecheckFailed => "recheck_failed",
-            CaseAction::SecondRecheckPassed => "second_recheck_passed",
-            CaseAction::SecondRecheckFailed => "second_recheck_failed",
+            CaseAction::FollowUpCheckPassed => "follow_up_check_passed",
+            CaseAction::FollowUpCheckFailed => "follow_up_check_failed",
+            CaseAction::SecondFollowUpCheckPassed => "second_follow_up_check_passed",
+            CaseAction::SecondFollowUpCheckFailed => "second_follow_up_check_failed",
             CaseAction::Sanction => "sanction",
             CaseAction::Close => "close",
         }
@@ -240,10 +240,10 @@ impl CaseAction {
             CaseAction::StopOrder => "责令停止生产销售",
             CaseAction::CorrectionOrder => "责令整改",
             CaseAction::RectificationReport => "提交整改报告",
-            CaseAction::RecheckPassed => "复查合格",
-            CaseAction::RecheckFailed => "复查不合格（报省局公告）",
-            CaseAction::SecondRecheckPassed => "再次复查合格",
-            CaseAction::SecondRecheckFailed => "再次复查不合格",
+            CaseAction::FollowUpCheckPassed => "复查合格",
+            CaseAction::FollowUpCheckFailed => "复查不合格（报省局公告）",
+            CaseAction::SecondFollowUpCheckPassed => "再次复查合格",
+            CaseAction::SecondFollowUpCheckFailed => "再次复查不合格",
             CaseAction::Sanction => "停业整顿/吊销许可证",
             CaseAction::Close => "结案",
         }
@@ -255,13 +255,13 @@ impl CaseAction {
 
     /// A 复查 step: a re-sampling and test, recorded with its result and report number (free to the
     /// enterprise, rule 21).
-    pub fn is_recheck(self) -> bool {
+    pub fn is_follow_up_check(self) -> bool {
         matches!(
             self,
-            CaseAction::RecheckPassed
-                | CaseAction::RecheckFailed
-                | CaseAction::SecondRecheckPassed
-                | CaseAction::SecondRecheckFailed
+            CaseAction::FollowUpCheckPassed
+                | CaseAction::FollowUpCheckFailed
+                | CaseAction::SecondFollowUpCheckPassed
+                | CaseAction::SecondFollowUpCheckFailed
         )
     }
 }
@@ -274,10 +274,10 @@ pub fn transition(state: CaseState, action: CaseAction) -> Result<CaseState, Rul
         (S::Open, A::StopOrder) => Some(S::StopOrdered),
         (S::StopOrdered, A::CorrectionOrder) => Some(S::CorrectionOrdered),
         (S::CorrectionOrdered, A::RectificationReport) => Some(S::ReportSubmitted),
-        (S::CorrectionOrdered | S::ReportSubmitted, A::RecheckPassed) => Some(S::Closed),
-        (S::CorrectionOrdered | S::ReportSubmitted, A::RecheckFailed) => Some(S::Escalated),
-        (S::Escalated, A::SecondRecheckPassed) => Some(S::Closed),
-        (S::Escalated, A::SecondRecheckFailed) => Some(S::Sanctioning),
+        (S::CorrectionOrdered | S::ReportSubmitted, A::FollowUpCheckPassed) => Some(S::Closed),
+        (S::CorrectionOrdered | S::ReportSubmitted, A::FollowUpCheckFailed) => Some(S::Escalated),
+        (S::Escalated, A::SecondFollowUpCheckPassed) => Some(S::Closed),
+        (S::Escalated, A::SecondFollowUpCheckFailed) => Some(S::Sanctioning),
         (S::Sanctioning, A::Sanction) => Some(S::Closed),
         (s, A::Close) if s != S::Closed => Some(S::Closed),
         _ => None,
@@ -287,12 +287,12 @@ pub fn transition(state: CaseState, action: CaseAction) -> Result<CaseState, Rul
         (S::Open, A::CorrectionOrder) => {
             RuleViolation::new("rule20_stop_first", "应先责令企业立即停止生产、销售同一产品，再责令整改（规则20）")
         }
-        (S::Open | S::StopOrdered, a) if a.is_recheck() || a == A::RectificationReport => RuleViolation::new(
+        (S::Open | S::StopOrdered, a) if a.is_follow_up_check() || a == A::RectificationReport => RuleViolation::new(
             "rule20_order_first",
             "应先责令整改并明确整改期限，企业整改后再提交整改报告、组织复查（规则20）",
         ),
-        (_, A::SecondRecheckPassed | A::SecondRecheckFailed) => {
-            RuleViolation::new("rule20_second_recheck", "再次复查只在复查不合格并报省局公告之后进行（规则20）")
+        (_, A::SecondFollowUpCheckPassed | A::SecondFollowUpCheckFailed) => {
+            RuleViolation::new("rule20_second_follow_up_check", "再次复查只在复查不合格并报省局公告之后进行（规则20）")
         }
         (_, A::Sanction) => {
             RuleViolation::new("rule20_sanction", "停业整顿、吊销许可证只在再次复查仍不合格之后作出（规则20）")
@@ -311,11 +311,11 @@ pub struct CaseDeadlines {
     /// The end of rectification (the enterprise's report is due by then).
     pub rectify_due: Option<NaiveDate>,
     /// The 复查.
-    pub recheck_due: Option<NaiveDate>,
+    pub follow_up_check_due: Option<NaiveDate>,
     /// The second 复查: no earlier than …
-    pub second_recheck_from: Option<NaiveDate>,
+    pub second_follow_up_check_from: Option<NaiveDate>,
     /// … and no later than.
-    pub second_recheck_due: Option<NaiveDate>,
+    pub second_follow_up_check_due: Option<NaiveDate>,
 }
 
 /// The dates a case's deadlines run from.
@@ -336,9 +336,9 @@ pub fn deadlines(limits: &CaseLimits, cal: &WorkCalendar, d: CaseDates) -> CaseD
         stop_order_due: after(d.opened_on, limits.stop_order_within),
         correction_order_due: after(d.stop_ordered_on, limits.correction_order_within),
         rectify_due: after(d.correction_ordered_on, Some(limits.rectify_within)),
-        recheck_due: after(d.correction_ordered_on, limits.recheck_within),
-        second_recheck_from: after(d.escalated_on, Some(limits.second_recheck_after)),
-        second_recheck_due: after(d.escalated_on, Some(limits.second_recheck_within)),
+        follow_up_check_due: after(d.correction_ordered_on, limits.follow_up_check_within),
+        second_follow_up_check_from: after(d.escalated_on, Some(limits.second_follow_up_check_after)),
+        second_follow_up_check_due: after(d.escalated_on, Some(limits.second_follow_up_check_within)),
     }
 }
 
@@ -348,19 +348,19 @@ pub fn bureau_due(state: CaseState, dl: &CaseDeadlines) -> Option<NaiveDate> {
     match state {
         CaseState::Open => dl.stop_order_due,
         CaseState::StopOrdered => dl.correction_order_due,
-        CaseState::CorrectionOrdered | CaseState::ReportSubmitted => dl.recheck_due.or(dl.rectify_due),
-        CaseState::Escalated => dl.second_recheck_due,
+        CaseState::CorrectionOrdered | CaseState::ReportSubmitted => dl.follow_up_check_due.or(dl.rectify_due),
+        CaseState::Escalated => dl.second_follow_up_check_due,
         CaseState::Sanctioning | CaseState::Closed => None,
     }
 }
 
 /// A second 复查 outside 60–90 days (per the rule set) after the escalation is refused.
-pub fn check_second_recheck_window(dl: &CaseDeadlines, on: NaiveDate) -> Result<(), RuleViolation> {
-    if let Some(from) = dl.second_recheck_from
+pub fn check_second_follow_up_check_window(dl: &CaseDeadlines, on: NaiveDate) -> Result<(), RuleViolation> {
+    if let Some(from) = dl.second_follow_up_check_from
         && on < from
     {
         return Err(RuleViolation::new(
-            "rule20_second_recheck_early",
+            "rule20_second_follow_up_check_early",
             format!("再次复查应在复查不合格公告后规定期限内进行，最早于{from}（规则20）"),
         )
         .on_field("happened_on"));
@@ -386,12 +386,12 @@ mod tests {
             (S::Open, A::StopOrder, S::StopOrdered),
             (S::StopOrdered, A::CorrectionOrder, S::CorrectionOrdered),
             (S::CorrectionOrdered, A::RectificationReport, S::ReportSubmitted),
-            (S::CorrectionOrdered, A::RecheckPassed, S::Closed),
-            (S::ReportSubmitted, A::RecheckPassed, S::Closed),
-            (S::CorrectionOrdered, A::RecheckFailed, S::Escalated),
-            (S::ReportSubmitted, A::RecheckFailed, S::Escalated),
-            (S::Escalated, A::SecondRecheckPassed, S::Closed),
-            (S::Escalated, A::SecondRecheckFailed, S::Sanctioning),
+            (S::CorrectionOrdered, A::FollowUpCheckPassed, S::Closed),
+            (S::ReportSubmitted, A::FollowUpCheckPassed, S::Closed),
+            (S::CorrectionOrdered, A::FollowUpCheckFailed, S::Escalated),
+            (S::ReportSubmitted, A::FollowUpCheckFailed, S::Escalated),
+            (S::Escalated, A::SecondFollowUpCheckPassed, S::Closed),
+            (S::Escalated, A::SecondFollowUpCheckFailed, S::Sanctioning),
             (S::Sanctioning, A::Sanction, S::Closed),
         ];
         for from in CaseState::ALL {
@@ -405,14 +405,17 @@ mod tests {
             }
         }
         assert_eq!(transition(S::Open, A::CorrectionOrder).unwrap_err().code, "rule20_stop_first");
-        assert_eq!(transition(S::StopOrdered, A::RecheckPassed).unwrap_err().code, "rule20_order_first");
-        assert_eq!(transition(S::ReportSubmitted, A::SecondRecheckFailed).unwrap_err().code, "rule20_second_recheck");
+        assert_eq!(transition(S::StopOrdered, A::FollowUpCheckPassed).unwrap_err().code, "rule20_order_first");
+        assert_eq!(
+            transition(S::ReportSubmitted, A::SecondFollowUpCheckFailed).unwrap_err().code,
+            "rule20_second_follow_up_check"
+        );
         assert_eq!(transition(S::Escalated, A::Sanction).unwrap_err().code, "rule20_sanction");
         assert_eq!(transition(S::Closed, A::Close).unwrap_err().code, "case_closed");
     }
 
     #[test]
-    fn the_2019_measures_give_60_days_to_correct_and_75_to_recheck() {
+    fn the_2019_measures_give_60_days_to_correct_and_75_to_follow_up_check() {
         let cal = WorkCalendar::official();
         let l = CaseLimits::measures_2019();
         let dates = CaseDates {
@@ -424,12 +427,18 @@ mod tests {
         let dl = deadlines(&l, &cal, dates);
         assert_eq!(dl.stop_order_due, None);
         assert_eq!(dl.rectify_due, Some(d(2026, 1, 3)));
-        assert_eq!(dl.recheck_due, Some(d(2026, 1, 18)));
+        assert_eq!(dl.follow_up_check_due, Some(d(2026, 1, 18)));
         assert_eq!(bureau_due(CaseState::ReportSubmitted, &dl), Some(d(2026, 1, 18)));
         let dl = deadlines(&l, &cal, CaseDates { escalated_on: Some(d(2026, 2, 1)), ..dates });
-        assert_eq!((dl.second_recheck_from, dl.second_recheck_due), (Some(d(2026, 4, 2)), Some(d(2026, 5, 2))));
-        assert_eq!(check_second_recheck_window(&dl, d(2026, 4, 1)).unwrap_err().code, "rule20_second_recheck_early");
-        assert!(check_second_recheck_window(&dl, d(2026, 4, 2)).is_ok());
+        assert_eq!(
+            (dl.second_follow_up_check_from, dl.second_follow_up_check_due),
+            (Some(d(2026, 4, 2)), Some(d(2026, 5, 2)))
+        );
+        assert_eq!(
+            check_second_follow_up_check_window(&dl, d(2026, 4, 1)).unwrap_err().code,
+            "rule20_second_follow_up_check_early"
+        );
+        assert!(check_second_follow_up_check_window(&dl, d(2026, 4, 2)).is_ok());
     }
 
     #[test]

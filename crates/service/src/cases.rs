@@ -372,10 +372,10 @@ pub struct CaseView {
     pub correction_ordered_on: Option<NaiveDate>,
     /// The end of rectification (the enterprise's report is due by then).
     pub rectify_due: Option<NaiveDate>,
-    pub recheck_due: Option<NaiveDate>,
+    pub follow_up_check_due: Option<NaiveDate>,
     pub escalated_on: Option<NaiveDate>,
-    pub second_recheck_from: Option<NaiveDate>,
-    pub second_recheck_due: Option<NaiveDate>,
+    pub second_follow_up_check_from: Option<NaiveDate>,
+    pub second_follow_up_check_due: Option<NaiveDate>,
     pub closed_on: Option<NaiveDate>,
     pub closed_reason: String,
 }
@@ -429,10 +429,10 @@ async fn view(s: &Services, cal: &WorkCalendar, c: CaseRow) -> Result<CaseView> 
         stop_ordered_on: c.stop_ordered_on,
         correction_ordered_on: c.correction_ordered_on,
         rectify_due: dl.rectify_due,
-        recheck_due: dl.recheck_due,
+        follow_up_check_due: dl.follow_up_check_due,
         escalated_on: c.escalated_on,
-        second_recheck_from: dl.second_recheck_from,
-        second_recheck_due: dl.second_recheck_due,
+        second_follow_up_check_from: dl.second_follow_up_check_from,
+        second_follow_up_check_due: dl.second_follow_up_check_due,
         closed_on: c.closed_on,
         closed_reason: c.closed_reason,
     })
@@ -580,8 +580,8 @@ pub async fn overdue_count(s: &Services, actor: &Actor) -> Result<u64> {
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct StepInput {
-    /// stop_order | correction_order | rectification_report | recheck_passed | recheck_failed |
-    /// second_recheck_passed | second_recheck_failed | sanction | close
+    /// stop_order | correction_order | rectification_report | follow_up_check_passed | follow_up_check_failed |
+    /// second_follow_up_check_passed | second_follow_up_check_failed | sanction | close
     pub action: String,
     /// The day of the step (today when absent).
     #[serde(default)]
@@ -640,14 +640,14 @@ pub async fn step(s: &Services, actor: &Actor, id: i64, input: StepInput) -> Res
         CaseAction::RectificationReport if !has_doc => errs.push(
             RuleViolation::new("rule20_report_file", "请上传整改报告（PDF或照片）（规则20）").on_field("document"),
         ),
-        a if a.is_recheck() => {
+        a if a.is_follow_up_check() => {
             if input.report_no.trim().is_empty() {
                 errs.push(RuleViolation::new("required", "请填写复查检验报告编号").on_field("report_no"));
             }
             data.insert("report_no".into(), json!(input.report_no.trim()));
             data.insert(
                 "qualified".into(),
-                json!(matches!(a, CaseAction::RecheckPassed | CaseAction::SecondRecheckPassed)),
+                json!(matches!(a, CaseAction::FollowUpCheckPassed | CaseAction::SecondFollowUpCheckPassed)),
             );
             // 复查 samples are free to the enterprise (rules 20 and 21).
             data.insert("fee_to_enterprise".into(), json!(0));
@@ -672,7 +672,7 @@ pub async fn step(s: &Services, actor: &Actor, id: i64, input: StepInput) -> Res
     match action {
         CaseAction::StopOrder => dates.stop_ordered_on = Some(on),
         CaseAction::CorrectionOrder => dates.correction_ordered_on = Some(on),
-        CaseAction::RecheckFailed => dates.escalated_on = Some(on),
+        CaseAction::FollowUpCheckFailed => dates.escalated_on = Some(on),
         _ => {}
     }
     let set = store::get_rule_set(s.store.reader(), c.rule_set_id).await?;
@@ -700,8 +700,8 @@ pub async fn step(s: &Services, actor: &Actor, id: i64, input: StepInput) -> Res
     if rectify_due.is_some() {
         dl.rectify_due = rectify_due;
     }
-    if matches!(action, CaseAction::SecondRecheckPassed | CaseAction::SecondRecheckFailed)
-        && let Err(v) = rules::check_second_recheck_window(&dl, on)
+    if matches!(action, CaseAction::SecondFollowUpCheckPassed | CaseAction::SecondFollowUpCheckFailed)
+        && let Err(v) = rules::check_second_follow_up_check_window(&dl, on)
     {
         errs.push(v);
     }
@@ -748,7 +748,7 @@ pub async fn step(s: &Services, actor: &Actor, id: i64, input: StepInput) -> Res
         },
     )
     .await?;
-    if action == CaseAction::RecheckFailed {
+    if action == CaseAction::FollowUpCheckFailed {
         // A failed 复查 goes up to the provincial bureau for public announcement (rule 20).
         let db = s.store.reader();
         let bureau = organisations::get(db, c.bureau_org_id).await?;
@@ -884,12 +884,12 @@ fn summary(l: &CaseLimits) -> String {
         limit_words(l.stop_order_within),
         limit_words(l.correction_order_within),
         limit_words(Some(l.rectify_within)),
-        match l.recheck_within {
-            Some(_) => format!("{}内", limit_words(l.recheck_within)),
+        match l.follow_up_check_within {
+            Some(_) => format!("{}内", limit_words(l.follow_up_check_within)),
             None => "整改期满时".into(),
         },
-        limit_words(Some(l.second_recheck_after)),
-        limit_words(Some(l.second_recheck_within)),
+        limit_words(Some(l.second_follow_up_check_after)),
+        limit_words(Some(l.second_follow_up_check_within)),
     )
 }
 

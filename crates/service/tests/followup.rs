@@ -418,7 +418,7 @@ async fn an_unqualified_result_opens_a_case_at_the_local_bureau_under_the_2019_m
     let ordered = cases::step(s(&w), &w.county, c.id, step("correction_order")).await.unwrap();
     // 2019: 60 days to rectify and the 复查 within 75 days of the order.
     assert_eq!(ordered.case.rectify_due, Some(today + chrono::Duration::days(60)));
-    assert_eq!(ordered.case.recheck_due, Some(today + chrono::Duration::days(75)));
+    assert_eq!(ordered.case.follow_up_check_due, Some(today + chrono::Duration::days(75)));
     assert_eq!(ordered.case.due_on, Some(today + chrono::Duration::days(75)));
 
     // The enterprise uploads its rectification report on its own case only.
@@ -443,14 +443,20 @@ async fn an_unqualified_result_opens_a_case_at_the_local_bureau_under_the_2019_m
     assert_eq!(f.content_type, "application/pdf");
     assert!(std::fs::read(path).unwrap().starts_with(b"%PDF"));
     // The enterprise may not record the bureau's steps.
-    assert_eq!(code(&cases::step(s(&w), &w.owner, c.id, step("recheck_passed")).await.unwrap_err()), "forbidden");
+    assert_eq!(
+        code(&cases::step(s(&w), &w.owner, c.id, step("follow_up_check_passed")).await.unwrap_err()),
+        "forbidden"
+    );
 
     // A failed 复查 (with its report number) goes up to the province; the second 复查 waits 60 days.
-    assert_eq!(code(&cases::step(s(&w), &w.county, c.id, step("recheck_failed")).await.unwrap_err()), "required");
-    let failed = StepInput { report_no: "FC-2025-001".into(), ..step("recheck_failed") };
+    assert_eq!(
+        code(&cases::step(s(&w), &w.county, c.id, step("follow_up_check_failed")).await.unwrap_err()),
+        "required"
+    );
+    let failed = StepInput { report_no: "FC-2025-001".into(), ..step("follow_up_check_failed") };
     let esc = cases::step(s(&w), &w.county, c.id, failed).await.unwrap();
     assert_eq!(esc.case.state, "escalated");
-    assert_eq!(esc.case.second_recheck_from, Some(today + chrono::Duration::days(60)));
+    assert_eq!(esc.case.second_follow_up_check_from, Some(today + chrono::Duration::days(60)));
     assert!(esc.steps.last().unwrap().details.contains("不向企业收费"));
     let province_inbox =
         choucha_store::sampling::inbox_of(s(&w).store.reader(), w.fx.province.id, None, 10).await.unwrap();
@@ -458,10 +464,10 @@ async fn an_unqualified_result_opens_a_case_at_the_local_bureau_under_the_2019_m
     // The provincial bureau opens the escalated case from its inbox.
     let province = w.fx.user("sx_reg", &["regulator"], Some("sx")).await;
     assert_eq!(cases::get(s(&w), &province, c.id).await.unwrap().case.state, "escalated");
-    let second = StepInput { report_no: "FC-2025-002".into(), ..step("second_recheck_failed") };
+    let second = StepInput { report_no: "FC-2025-002".into(), ..step("second_follow_up_check_failed") };
     assert_eq!(
         code(&cases::step(s(&w), &w.county, c.id, second.clone()).await.unwrap_err()),
-        "rule20_second_recheck_early"
+        "rule20_second_follow_up_check_early"
     );
     s(&w).shift_today(60);
     cases::step(s(&w), &w.county, c.id, second).await.unwrap();

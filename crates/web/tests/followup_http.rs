@@ -275,7 +275,7 @@ async fn a_case_is_run_by_the_local_bureau_and_the_enterprise_uploads_its_rectif
     let (_, sets) = reg.get("/api/v1/case-rule-sets").await;
     assert_eq!(sets["sets"].as_array().unwrap().len(), 2, "{sets}");
     let new_set = json!({"name": "山西省后处理规定", "limits": {"rectify_within": {"unit": "calendar_days", "days": 45},
-        "second_recheck_after": {"unit": "calendar_days", "days": 60}, "second_recheck_within": {"unit": "calendar_days", "days": 90}}});
+        "second_follow_up_check_after": {"unit": "calendar_days", "days": 60}, "second_follow_up_check_within": {"unit": "calendar_days", "days": 90}}});
     assert_eq!(reg.post("/api/v1/case-rule-sets", new_set.clone()).await.0, StatusCode::FORBIDDEN);
     let (st, b) = srv.api("admin").await.post("/api/v1/case-rule-sets", new_set).await;
     assert_eq!((st, b["version"].as_i64()), (StatusCode::CREATED, Some(1)), "{b}");
@@ -294,12 +294,17 @@ async fn a_case_is_run_by_the_local_bureau_and_the_enterprise_uploads_its_rectif
     assert!(home.contains("逾期未办 1"), "{home}");
     // The 复查 through the bureau's page form closes the case.
     let b = srv.browser("pc_reg").await;
-    let to =
-        send_form(&b, &format!("/cases/{id}"), &format!("/cases/{id}/steps"), &[("action", "recheck_passed")], None)
-            .await;
+    let to = send_form(
+        &b,
+        &format!("/cases/{id}"),
+        &format!("/cases/{id}/steps"),
+        &[("action", "follow_up_check_passed")],
+        None,
+    )
+    .await;
     let (_, page) = b.get(&to).await;
     assert!(page.contains("复查检验报告编号"), "{page}");
-    let fields = [("action", "recheck_passed"), ("report_no", "FC-2025-009"), ("happened_on", "")];
+    let fields = [("action", "follow_up_check_passed"), ("report_no", "FC-2025-009"), ("happened_on", "")];
     send_form(&b, &format!("/cases/{id}"), &format!("/cases/{id}/steps"), &fields, None).await;
     let (_, c) = county.get(&format!("/api/v1/cases/{id}")).await;
     assert_eq!(c["case"]["state"], "closed", "{c}");

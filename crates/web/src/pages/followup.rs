@@ -435,11 +435,11 @@ pub struct RuleSetForm {
     #[serde(default)]
     rectify_days: String,
     #[serde(default)]
-    recheck_days: String,
+    follow_up_check_days: String,
     #[serde(default)]
-    second_recheck_after: String,
+    second_follow_up_check_after: String,
     #[serde(default)]
-    second_recheck_within: String,
+    second_follow_up_check_within: String,
     /// "working" when the first two limits count working days.
     #[serde(default)]
     working: String,
@@ -463,9 +463,9 @@ fn limits_of_form(f: &RuleSetForm) -> Result<CaseLimits, String> {
         stop_order_within: days(&f.stop_order_days, working)?,
         correction_order_within: days(&f.correction_order_days, working)?,
         rectify_within: required(&f.rectify_days, "整改期限")?,
-        recheck_within: days(&f.recheck_days, false)?,
-        second_recheck_after: required(&f.second_recheck_after, "再次复查的最早天数")?,
-        second_recheck_within: required(&f.second_recheck_within, "再次复查的最迟天数")?,
+        follow_up_check_within: days(&f.follow_up_check_days, false)?,
+        second_follow_up_check_after: required(&f.second_follow_up_check_after, "再次复查的最早天数")?,
+        second_follow_up_check_within: required(&f.second_follow_up_check_within, "再次复查的最迟天数")?,
     })
 }
 

@@ -213,7 +213,7 @@ async fn home(State(state): State<AppState>, session: Session, PageActor(actor):
         if matches!(role, Role::Regulator | Role::SampleCustodian) && actor.org_id.is_some() {
             sec.disposals = Some(choucha_service::disposal::counts(s, &actor).await?);
         }
-        if matches!(role, Role::Regulator | Role::LocalRegulator) && crate::pages::followup::has_cases(&actor) {
+        if matches!(role, Role::Regulator | Role::LocalRegulator) && actor.org_id.is_some() {
             sec.overdue_cases = Some(choucha_service::cases::overdue_count(s, &actor).await?);
         }
         if matches!(role, Role::Regulator | Role::LocalRegulator) && crate::pages::inbox::has_inbox(&actor) {
