@@ -144,7 +144,11 @@ async fn open_case(s: &Services, tx: &Tx, actor: &Actor, o: Opening) -> Result<O
         },
     )
     .await?;
-    let title = format!("后处理：{}（{}）{}，请责令停止生产销售并依法处理", ent.name, o.product, o.kind.label());
+    let todo = match o.kind {
+        CaseKind::Unqualified => "请责令停止生产销售并依法处理",
+        CaseKind::Refusal => "请依法处理",
+    };
+    let title = format!("后处理：{}（{}）{}，{todo}", ent.name, o.product, o.kind.label());
     choucha_store::sampling::insert_inbox(tx, bureau, "case", &title, "case", c.id).await?;
     if let Some(p) = producer_org {
         let title = format!(
