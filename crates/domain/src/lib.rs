@@ -5,6 +5,8 @@
 pub mod announcement;
 pub mod audit;
 pub mod calendar;
+pub mod cases;
+pub mod disposal;
 pub mod division;
 pub mod draw;
 pub mod enterprise;

@@ -209,6 +209,15 @@ pub async fn plan_overview(s: &Services, actor: &Actor, plan_id: i64) -> Result<
             Some("/results".into()),
         ));
     }
+    // Rules 19 and 20: disposals and post-processing steps past their time.
+    for w in crate::cases::overdue_of_plan(s, plan_id, DUTY_LIMIT).await? {
+        let (kind, href) = if w.kind == "disposal" {
+            ("disposal", "/disposals?filter=overdue".to_string())
+        } else {
+            ("post_processing", format!("/cases/{}", w.id))
+        };
+        duties.push(duty(kind, w.what, w.due_on, w.owed_by, Some(href)));
+    }
     duties.sort_by_key(|d| d.due);
     Ok(PlanOverview {
         plan_id,

@@ -609,6 +609,10 @@ pub async fn sign(s: &Services, actor: &Actor, id: i64, step: SignStep, input: S
         let o = choucha_store::results::get_objection(&*tx, r.objection_id).await?;
         let to = objection_transition(ObjectionState::parse(&o.state)?, ObjectionAction::ConcludeRetest)?;
         store::set_objection_state(&tx, o.id, &o.state, to.as_str()).await.map_err(conflict)?;
+        // A qualified final result ends the post-processing the first result opened (rule 20).
+        if outcome.qualified {
+            crate::cases::close_on_retest_qualified(s, &tx, r.sample_id, actor).await?;
+        }
         choucha_store::sampling::insert_inbox(
             &tx,
             r.organising_org_id,

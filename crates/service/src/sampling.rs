@@ -671,6 +671,8 @@ pub async fn cosign_refusal(s: &Services, actor: &Actor, task_id: i64, input: Co
     let tx = s.store.begin().await?;
     store::cosign_outcome(&tx, outcome.id, actor.user_id, input.opinion.trim()).await?;
     store_draws::set_task_state(&tx, task_id, &task.state, next.as_str()).await?;
+    // Rule 20: a final refusal opens its post-processing case.
+    crate::cases::open_for_refusal(s, &tx, actor, task_id).await?;
     audit::append(
         &tx,
         &actor.audit_actor(),

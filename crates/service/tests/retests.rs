@@ -64,6 +64,9 @@ async fn a_retest_that_differs_replaces_the_conclusion_and_the_bureau_pays() {
     let lab2 = second_lab(&w).await;
     let r = issued(&w, 12.5).await;
     let owner = received(&w, r.id).await;
+    let first = sample_of_report(&w, r.id).await.id;
+    let open = choucha_store::followup::open_cases_of_sample(s(&w).store.reader(), first).await.unwrap();
+    assert_eq!(open.len(), 1, "the unqualified result opened a post-processing case");
     let o = objections::file(
         s(&w),
         &owner,
@@ -181,6 +184,9 @@ async fn a_retest_that_differs_replaces_the_conclusion_and_the_bureau_pays() {
     assert!(seen.fee_payer_label.contains("组织监督抽查的部门承担"));
     let sample = sample_of_report(&w, r.id).await;
     assert_eq!(sample.qualified, Some(true));
+    // The post-processing case the first result opened is closed by the final one (rule 20).
+    let open = choucha_store::followup::open_cases_of_sample(s(&w).store.reader(), sample.id).await.unwrap();
+    assert!(open.is_empty(), "{open:?}");
     assert!(sample.conclusion.contains("复检") && sample.conclusion.contains("最终结论"), "{}", sample.conclusion);
 
     // The re-test report PDF: for the applicant, not another enterprise.
@@ -410,8 +416,15 @@ async fn the_plan_overview_lists_progress_results_and_every_overdue_duty_with_wh
     assert_eq!(deliveries.len(), 1, "{:?}", o.duties);
     assert!(deliveries[0].what.contains(ENTERPRISE));
     assert_eq!(deliveries[0].owed_by, w.fx.institution.name);
-    // An objection waiting for the bureau is the bureau's duty.
+    // Received today: 60 days on, the sample's disposals are overdue too, owed by the institution.
     let owner = received(&w, r.id).await;
+    s(&w).shift_today(60);
+    let later = plan_overview(s(&w), &w.regulator, plan).await.unwrap();
+    s(&w).shift_today(-60);
+    let kinds: Vec<&str> = later.duties.iter().map(|d| d.kind.as_str()).collect();
+    assert!(kinds.contains(&"disposal"), "{:?}", later.duties);
+    assert!(later.duties.iter().filter(|d| d.kind == "disposal").all(|d| d.owed_by == w.fx.institution.name));
+    // An objection waiting for the bureau is the bureau's duty.
     objections::file(
         s(&w),
         &owner,

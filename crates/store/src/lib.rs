@@ -11,6 +11,7 @@ pub mod enterprises;
 pub mod entity;
 pub mod error;
 pub mod evidence;
+pub mod followup;
 pub mod handover;
 pub mod lab;
 pub mod migration;

@@ -338,6 +338,13 @@ pub async fn approve_report(s: &Services, actor: &Actor, report_id: i64, sign: S
         SamplePatch { state: Some(next_sample.as_str().into()), ..Default::default() },
     )
     .await?;
+    // Rules 19 and 20: the sample's disposals, and the post-processing case of an unqualified result.
+    crate::disposal::open_for_report(s, &tx, &r, &sample, issued.qualified).await?;
+    if !issued.qualified {
+        crate::cases::open_for_unqualified(s, &tx, actor, &r, &sample, &report_no).await?;
+    } else if r.supersedes_id.is_some() {
+        crate::cases::close_on_corrected_qualified(s, &tx, sample.id, actor).await?;
+    }
     audit::append(
         &tx,
         &actor.audit_actor(),

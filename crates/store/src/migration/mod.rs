@@ -14,8 +14,11 @@ mod m0008_perf;
 mod m0009_report_signoff;
 mod m0011_deliveries;
 mod m0012_objections;
+mod m0013_followup;
 mod m0014_announcements;
 mod m0015_retests;
+
+pub use m0013_followup::NATIONAL;
 
 /// A plain index over `cols` of `table`.
 fn idx(name: &str, table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
@@ -56,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_report_signoff::Migration),
             Box::new(m0011_deliveries::Migration),
             Box::new(m0012_objections::Migration),
+            Box::new(m0013_followup::Migration),
             Box::new(m0014_announcements::Migration),
             Box::new(m0015_retests::Migration),
         ]

@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod documents;
 pub mod draws;
 pub mod evidence;
+pub mod followup;
 pub mod handover;
 pub mod lab;
 pub mod organisations;
@@ -56,6 +57,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(registry::router())
         .merge(plans::router())
         .merge(draws::router())
+        .merge(followup::router())
         .merge(sampling::router())
         .merge(evidence::router())
         .merge(handover::router())

@@ -38,6 +38,10 @@ pub struct RoleSection {
     /// Deliveries of results past their due date (custodians, the organising bureau): the count
     /// shown, and whether there are more.
     pub overdue_deliveries: Option<(usize, bool)>,
+    /// Sample disposals due and overdue (rule 19: custodians, the organising bureau).
+    pub disposals: Option<(u64, u64)>,
+    /// Post-processing cases the bureau runs with an overdue step (rule 20).
+    pub overdue_cases: Option<u64>,
 }
 
 impl RoleSection {
@@ -49,6 +53,15 @@ impl RoleSection {
     }
     pub fn overdue_more(&self) -> bool {
         self.overdue_deliveries.is_some_and(|(_, more)| more)
+    }
+    pub fn disposals_due(&self) -> u64 {
+        self.disposals.map(|(d, _)| d).unwrap_or(0)
+    }
+    pub fn disposals_overdue(&self) -> u64 {
+        self.disposals.map(|(_, o)| o).unwrap_or(0)
+    }
+    pub fn cases_overdue(&self) -> u64 {
+        self.overdue_cases.unwrap_or(0)
     }
 }
 
@@ -167,6 +180,8 @@ fn section(role: Role) -> RoleSection {
         entry: None,
         unread: None,
         overdue_deliveries: None,
+        disposals: None,
+        overdue_cases: None,
     }
 }
 
@@ -194,6 +209,12 @@ async fn home(State(state): State<AppState>, session: Session, PageActor(actor):
                 choucha_service::results::DeliveryQuery { overdue: Some(true), limit: Some(100), ..Default::default() };
             let p = choucha_service::results::list(s, &actor, q).await?;
             sec.overdue_deliveries = Some((p.items.len(), p.next.is_some()));
+        }
+        if matches!(role, Role::Regulator | Role::SampleCustodian) && actor.org_id.is_some() {
+            sec.disposals = Some(choucha_service::disposal::counts(s, &actor).await?);
+        }
+        if matches!(role, Role::Regulator | Role::LocalRegulator) && actor.org_id.is_some() {
+            sec.overdue_cases = Some(choucha_service::cases::overdue_count(s, &actor).await?);
         }
         if matches!(role, Role::Regulator | Role::LocalRegulator) && crate::pages::inbox::has_inbox(&actor) {
             sec.unread = Some(handover::unread_inbox(s, &actor).await?);

@@ -72,6 +72,9 @@ fn kind_label(kind: &str) -> &'static str {
         "backup_request" => "备用样品封存申请",
         "not_sampled" => "未抽样",
         "objection" => "异议/复检申请",
+        "case" => "后处理",
+        "case_producer" => "后处理通报",
+        "case_escalated" => "复查不合格报请公告",
         _ => "通知",
     }
 }

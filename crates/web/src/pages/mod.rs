@@ -7,6 +7,7 @@ pub mod audit;
 pub mod calendar;
 pub mod documents;
 pub mod draws;
+pub mod followup;
 pub mod home;
 pub mod inbox;
 pub mod lab;
@@ -44,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .merge(plans::router())
         .merge(rules::router())
         .merge(draws::router())
+        .merge(followup::router())
         .merge(tasks::router())
         .merge(inbox::router())
         .merge(lab::router())
@@ -111,6 +113,15 @@ pub fn nav_for(actor: &Actor) -> Vec<NavItem> {
     }
     if actor.has(Role::Enterprise) && actor.enterprise_id.is_some() {
         nav.push(NavItem { key: "my_results", href: "/my/results", label: "检验结果" });
+    }
+    if actor.has(Role::Enterprise) && actor.enterprise_id.is_some() {
+        nav.push(NavItem { key: "my_cases", href: "/my/cases", label: "后处理" });
+    }
+    if followup::has_disposals(actor) {
+        nav.push(NavItem { key: "disposals", href: "/disposals", label: "处置" });
+    }
+    if followup::has_cases(actor) {
+        nav.push(NavItem { key: "cases", href: "/cases", label: "后处理" });
     }
     nav.push(NavItem { key: "calendar", href: "/calendar", label: "工作日历" });
     if actor.can(Permission::ManageUsers) {

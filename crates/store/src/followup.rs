@@ -1,0 +1,575 @@
+//! Follow-up of results: sample disposals (rule 19) and their per-province rule, post-processing
+//! cases (rule 20) with their steps, and the versioned rule sets of time limits with the selection
+//! each bureau's division applies.
+
+use chrono::{NaiveDate, Utc};
+use sea_orm::sea_query::Query;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+
+use crate::entity::{
+    case, case_rule_selection, case_rule_set, case_step, delivery, disposal, disposal_rule, objection,
+};
+pub use crate::migration::NATIONAL;
+use crate::{Page, StoreError, Tx};
+
+pub type DisposalRuleRow = disposal_rule::Model;
+pub type DisposalRow = disposal::Model;
+pub type RuleSetRow = case_rule_set::Model;
+pub type RuleSelectionRow = case_rule_selection::Model;
+pub type CaseRow = case::Model;
+pub type CaseStepRow = case_step::Model;
+
+// ---- Disposal rules -------------------------------------------------------------------------
+
+/// Every province's disposal rule (and the national default), by division code.
+pub async fn disposal_rules(db: &impl ConnectionTrait) -> Result<Vec<DisposalRuleRow>, StoreError> {
+    Ok(disposal_rule::Entity::find().order_by_asc(disposal_rule::Column::DivisionCode).all(db).await?)
+}
+
+/// The disposal rule of a province, else the national default.
+pub async fn disposal_rule_for(db: &impl ConnectionTrait, province: &str) -> Result<DisposalRuleRow, StoreError> {
+    let rows = disposal_rule::Entity::find()
+        .filter(disposal_rule::Column::DivisionCode.is_in([province, NATIONAL]))
+        .all(db)
+        .await?;
+    rows.iter().find(|r| r.division_code == province).or_else(|| rows.first()).cloned().ok_or(StoreError::NotFound)
+}
+
+pub async fn set_disposal_rule(
+    tx: &Tx,
+    division: &str,
+    paid_rule: &str,
+    overdue_days: i32,
+    by: i64,
+) -> Result<DisposalRuleRow, StoreError> {
+    let existing =
+        disposal_rule::Entity::find().filter(disposal_rule::Column::DivisionCode.eq(division)).one(&**tx).await?;
+    let fresh = existing.is_none();
+    let mut am = match existing {
+        Some(r) => disposal_rule::ActiveModel::from(r),
+        None => disposal_rule::ActiveModel { division_code: Set(division.to_string()), ..Default::default() },
+    };
+    am.paid_rule = Set(paid_rule.to_string());
+    am.overdue_days = Set(overdue_days);
+    am.updated_by = Set(Some(by));
+    am.updated_at = Set(Utc::now());
+    Ok(if fresh { am.insert(&**tx).await? } else { am.update(&**tx).await? })
+}
+
+// ---- Disposals ------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Default)]
+pub struct NewDisposal {
+    pub sample_id: i64,
+    pub report_id: i64,
+    pub plan_id: i64,
+    pub testing_org_id: i64,
+    pub organising_org_id: i64,
+    pub enterprise_id: i64,
+    pub province_code: String,
+    pub portion: String,
+    pub paid: bool,
+    pub qualified: bool,
+    pub required: String,
+}
+
+/// Opens the disposal of a portion; a corrected report (rule 15) moves an open disposal to itself
+/// with its conclusion, and leaves a done one alone.
+pub async fn open_disposal(tx: &Tx, d: NewDisposal) -> Result<(), StoreError> {
+    use disposal::Column as C;
+    let existing = disposal::Entity::find()
+        .filter(C::SampleId.eq(d.sample_id))
+        .filter(C::Portion.eq(d.portion.as_str()))
+        .one(&**tx)
+        .await?;
+    match existing {
+        Some(r) if r.state == "open" => {
+            disposal::Entity::update_many()
+                .col_expr(C::ReportId, d.report_id.into())
+                .col_expr(C::Qualified, d.qualified.into())
+                .col_expr(C::Required, d.required.into())
+                .filter(C::Id.eq(r.id))
+                .exec(&**tx)
+                .await?;
+        }
+        Some(_) => {}
+        None => {
+            disposal::ActiveModel {
+                sample_id: Set(d.sample_id),
+                report_id: Set(d.report_id),
+                plan_id: Set(d.plan_id),
+                testing_org_id: Set(d.testing_org_id),
+                organising_org_id: Set(d.organising_org_id),
+                enterprise_id: Set(d.enterprise_id),
+                province_code: Set(d.province_code),
+                portion: Set(d.portion),
+                paid: Set(d.paid),
+                qualified: Set(d.qualified),
+                required: Set(d.required),
+                state: Set("open".into()),
+                created_at: Set(Utc::now()),
+                ..Default::default()
+            }
+            .insert(&**tx)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+pub async fn get_disposal(db: &impl ConnectionTrait, id: i64) -> Result<DisposalRow, StoreError> {
+    disposal::Entity::find_by_id(id).one(db).await?.ok_or(StoreError::NotFound)
+}
+
+/// How a disposal was carried out.
+#[derive(Debug, Clone, Default)]
+pub struct DisposalRecord {
+    pub method: String,
+    pub recipient: String,
+    pub note: String,
+    pub proof_json: String,
+    pub disposed_on: NaiveDate,
+    pub recorded_by: i64,
+}
+
+/// Records an open disposal as done; a second record is a conflict.
+pub async fn record_disposal(tx: &Tx, id: i64, r: DisposalRecord) -> Result<(), StoreError> {
+    use disposal::Column as C;
+    let res = disposal::Entity::update_many()
+        .col_expr(C::State, "done".into())
+        .col_expr(C::Method, r.method.into())
+        .col_expr(C::Recipient, r.recipient.into())
+        .col_expr(C::Note, r.note.into())
+        .col_expr(C::ProofJson, r.proof_json.into())
+        .col_expr(C::DisposedOn, Some(r.disposed_on).into())
+        .col_expr(C::RecordedBy, Some(r.recorded_by).into())
+        .col_expr(C::RecordedAt, Some(Utc::now()).into())
+        .filter(C::Id.eq(id))
+        .filter(C::State.eq("open"))
+        .exec(&**tx)
+        .await?;
+    if res.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }
+}
+
+/// The date the enterprise received the result of a report (the start of the objection window).
+pub async fn enterprise_received_on(
+    db: &impl ConnectionTrait,
+    report_id: i64,
+) -> Result<Option<NaiveDate>, StoreError> {
+    Ok(delivery::Entity::find()
+        .filter(delivery::Column::ReportId.eq(report_id))
+        .filter(delivery::Column::Recipient.eq("enterprise"))
+        .filter(delivery::Column::ReceivedOn.is_not_null())
+        .order_by_asc(delivery::Column::Id)
+        .one(db)
+        .await?
+        .and_then(|d| d.received_on))
+}
+
+/// The objection states that hold a disposal back (the backup may be re-tested).
+pub const OBJECTION_HOLDING: [&str; 2] = ["pending", "accepted"];
+
+/// Whether an objection or re-test request of the sample is pending or accepted.
+pub async fn objection_open(db: &impl ConnectionTrait, sample_id: i64) -> Result<bool, StoreError> {
+    Ok(objection::Entity::find()
+        .filter(objection::Column::SampleId.eq(sample_id))
+        .filter(objection::Column::State.is_in(OBJECTION_HOLDING))
+        .count(db)
+        .await?
+        > 0)
+}
+
+/// Whose disposals a list shows.
+#[derive(Debug, Clone, Copy)]
+pub enum DisposalScope {
+    /// The testing institution that holds the samples.
+    Testing(i64),
+    /// The bureau that organised the plans (in charge of results).
+    Organising(i64),
+    Plan(i64),
+    All,
+}
+
+/// Which open disposals a list keeps: those whose result was received on or before a cut-off (per
+/// province, with a default for the others) and that no objection holds back.
+#[derive(Debug, Clone, Default)]
+pub struct ReceivedBy {
+    pub per_province: Vec<(String, NaiveDate)>,
+    pub default: Option<NaiveDate>,
+}
+
+fn received_by_condition(r: &ReceivedBy) -> Condition {
+    use disposal::Column as C;
+    let received = |cutoff: NaiveDate| {
+        Query::select()
+            .column(delivery::Column::ReportId)
+            .from(delivery::Entity)
+            .and_where(delivery::Column::Recipient.eq("enterprise"))
+            .and_where(delivery::Column::ReceivedOn.lte(cutoff))
+            .take()
+    };
+    let mut any = Condition::any();
+    for (p, cutoff) in &r.per_province {
+        any = any
+            .add(Condition::all().add(C::ProvinceCode.eq(p.as_str())).add(C::ReportId.in_subquery(received(*cutoff))));
+    }
+    if let Some(cutoff) = r.default {
+        let listed: Vec<&str> = r.per_province.iter().map(|(p, _)| p.as_str()).collect();
+        let mut c = Condition::all().add(C::ReportId.in_subquery(received(cutoff)));
+        if !listed.is_empty() {
+            c = c.add(C::ProvinceCode.is_not_in(listed));
+        }
+        any = any.add(c);
+    }
+    let holding = Query::select()
+        .column(objection::Column::SampleId)
+        .from(objection::Entity)
+        .and_where(objection::Column::State.is_in(OBJECTION_HOLDING))
+        .take();
+    Condition::all().add(any).add(C::SampleId.not_in_subquery(holding))
+}
+
+fn disposal_query(
+    scope: DisposalScope,
+    state: Option<&str>,
+    due: Option<&ReceivedBy>,
+) -> sea_orm::Select<disposal::Entity> {
+    use disposal::Column as C;
+    let mut q = disposal::Entity::find();
+    q = match scope {
+        DisposalScope::Testing(o) => q.filter(C::TestingOrgId.eq(o)),
+        DisposalScope::Organising(o) => q.filter(C::OrganisingOrgId.eq(o)),
+        DisposalScope::Plan(p) => q.filter(C::PlanId.eq(p)),
+        DisposalScope::All => q,
+    };
+    if let Some(st) = state {
+        q = q.filter(C::State.eq(st));
+    }
+    if let Some(r) = due {
+        q = q.filter(C::State.eq("open")).filter(received_by_condition(r));
+    }
+    q
+}
+
+/// Disposals in a state (all when `None`), narrowed to the due ones when `due` is given; newest
+/// first, keyset by id.
+pub async fn list_disposals(
+    db: &impl ConnectionTrait,
+    scope: DisposalScope,
+    state: Option<&str>,
+    due: Option<&ReceivedBy>,
+    before: Option<i64>,
+    limit: u64,
+) -> Result<Page<DisposalRow>, StoreError> {
+    let mut q = disposal_query(scope, state, due);
+    if let Some(b) = before {
+        q = q.filter(disposal::Column::Id.lt(b));
+    }
+    let items = q.order_by_desc(disposal::Column::Id).limit(limit + 1).all(db).await?;
+    Ok(Page::cut(items, limit, |r| r.id.to_string()))
+}
+
+pub async fn count_disposals(
+    db: &impl ConnectionTrait,
+    scope: DisposalScope,
+    due: &ReceivedBy,
+) -> Result<u64, StoreError> {
+    Ok(disposal_query(scope, Some("open"), Some(due)).count(db).await?)
+}
+
+// ---- Rule sets --------------------------------------------------------------------------------
+
+pub async fn rule_sets(db: &impl ConnectionTrait) -> Result<Vec<RuleSetRow>, StoreError> {
+    Ok(case_rule_set::Entity::find()
+        .order_by_asc(case_rule_set::Column::Name)
+        .order_by_asc(case_rule_set::Column::Version)
+        .all(db)
+        .await?)
+}
+
+pub async fn get_rule_set(db: &impl ConnectionTrait, id: i64) -> Result<RuleSetRow, StoreError> {
+    case_rule_set::Entity::find_by_id(id).one(db).await?.ok_or(StoreError::NotFound)
+}
+
+/// A new version of the rule set `name` (version 1 when the name is new). Versions are never edited.
+pub async fn insert_rule_set(
+    tx: &Tx,
+    name: &str,
+    limits_json: &str,
+    note: &str,
+    by: i64,
+) -> Result<RuleSetRow, StoreError> {
+    let last = case_rule_set::Entity::find()
+        .filter(case_rule_set::Column::Name.eq(name))
+        .order_by_desc(case_rule_set::Column::Version)
+        .one(&**tx)
+        .await?;
+    Ok(case_rule_set::ActiveModel {
+        name: Set(name.to_string()),
+        version: Set(last.map(|r| r.version + 1).unwrap_or(1)),
+        limits_json: Set(limits_json.to_string()),
+        note: Set(note.to_string()),
+        created_by: Set(Some(by)),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&**tx)
+    .await?)
+}
+
+pub async fn rule_selections(db: &impl ConnectionTrait) -> Result<Vec<RuleSelectionRow>, StoreError> {
+    Ok(case_rule_selection::Entity::find().order_by_asc(case_rule_selection::Column::DivisionCode).all(db).await?)
+}
+
+/// The selection of the most specific division of `divisions` (listed most specific first).
+pub async fn rule_selection_for(
+    db: &impl ConnectionTrait,
+    divisions: &[String],
+) -> Result<Option<RuleSelectionRow>, StoreError> {
+    let rows = case_rule_selection::Entity::find()
+        .filter(case_rule_selection::Column::DivisionCode.is_in(divisions.iter().map(String::as_str)))
+        .all(db)
+        .await?;
+    Ok(divisions.iter().find_map(|d| rows.iter().find(|r| &r.division_code == d)).cloned())
+}
+
+pub async fn select_rule_set(tx: &Tx, division: &str, rule_set_id: i64, by: i64) -> Result<(), StoreError> {
+    let existing = case_rule_selection::Entity::find()
+        .filter(case_rule_selection::Column::DivisionCode.eq(division))
+        .one(&**tx)
+        .await?;
+    let fresh = existing.is_none();
+    let mut am = match existing {
+        Some(r) => case_rule_selection::ActiveModel::from(r),
+        None => case_rule_selection::ActiveModel { division_code: Set(division.to_string()), ..Default::default() },
+    };
+    am.rule_set_id = Set(rule_set_id);
+    am.updated_by = Set(Some(by));
+    am.updated_at = Set(Utc::now());
+    if fresh {
+        am.insert(&**tx).await?;
+    } else {
+        am.update(&**tx).await?;
+    }
+    Ok(())
+}
+
+// ---- Cases -------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Default)]
+pub struct NewCase {
+    pub kind: String,
+    pub plan_id: i64,
+    pub task_id: i64,
+    pub sample_id: Option<i64>,
+    pub report_id: Option<i64>,
+    pub report_no: String,
+    pub product: String,
+    pub enterprise_id: i64,
+    pub bureau_org_id: i64,
+    pub organising_org_id: i64,
+    pub producer_name: String,
+    pub producer_org_id: Option<i64>,
+    pub rule_set_id: i64,
+    pub opened_on: NaiveDate,
+    pub due_on: Option<NaiveDate>,
+}
+
+pub async fn insert_case(tx: &Tx, c: NewCase) -> Result<CaseRow, StoreError> {
+    let now = Utc::now();
+    Ok(case::ActiveModel {
+        kind: Set(c.kind),
+        plan_id: Set(c.plan_id),
+        task_id: Set(c.task_id),
+        sample_id: Set(c.sample_id),
+        report_id: Set(c.report_id),
+        report_no: Set(c.report_no),
+        product: Set(c.product),
+        enterprise_id: Set(c.enterprise_id),
+        bureau_org_id: Set(c.bureau_org_id),
+        organising_org_id: Set(c.organising_org_id),
+        producer_name: Set(c.producer_name),
+        producer_org_id: Set(c.producer_org_id),
+        rule_set_id: Set(c.rule_set_id),
+        state: Set("open".into()),
+        opened_on: Set(c.opened_on),
+        due_on: Set(c.due_on),
+        closed_reason: Set(String::new()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&**tx)
+    .await?)
+}
+
+pub async fn get_case(db: &impl ConnectionTrait, id: i64) -> Result<CaseRow, StoreError> {
+    case::Entity::find_by_id(id).one(db).await?.ok_or(StoreError::NotFound)
+}
+
+pub async fn case_of_task(db: &impl ConnectionTrait, kind: &str, task_id: i64) -> Result<Option<CaseRow>, StoreError> {
+    Ok(case::Entity::find()
+        .filter(case::Column::Kind.eq(kind))
+        .filter(case::Column::TaskId.eq(task_id))
+        .one(db)
+        .await?)
+}
+
+/// The open cases of a sample.
+pub async fn open_cases_of_sample(db: &impl ConnectionTrait, sample_id: i64) -> Result<Vec<CaseRow>, StoreError> {
+    Ok(case::Entity::find()
+        .filter(case::Column::SampleId.eq(sample_id))
+        .filter(case::Column::State.ne("closed"))
+        .all(db)
+        .await?)
+}
+
+/// What a step changes on its case.
+#[derive(Debug, Clone, Default)]
+pub struct CasePatch {
+    pub state: String,
+    pub stop_ordered_on: Option<NaiveDate>,
+    pub correction_ordered_on: Option<NaiveDate>,
+    pub escalated_on: Option<NaiveDate>,
+    pub due_on: Option<NaiveDate>,
+    pub rectify_due: Option<NaiveDate>,
+    pub closed_on: Option<NaiveDate>,
+    pub closed_reason: String,
+}
+
+/// Moves a case from `from` to the patch's state; zero rows (someone moved it first) is a conflict.
+pub async fn update_case(tx: &Tx, id: i64, from: &str, p: CasePatch) -> Result<(), StoreError> {
+    use case::Column as C;
+    let res = case::Entity::update_many()
+        .col_expr(C::State, p.state.into())
+        .col_expr(C::StopOrderedOn, p.stop_ordered_on.into())
+        .col_expr(C::CorrectionOrderedOn, p.correction_ordered_on.into())
+        .col_expr(C::EscalatedOn, p.escalated_on.into())
+        .col_expr(C::DueOn, p.due_on.into())
+        .col_expr(C::RectifyDue, p.rectify_due.into())
+        .col_expr(C::ClosedOn, p.closed_on.into())
+        .col_expr(C::ClosedReason, p.closed_reason.into())
+        .col_expr(C::UpdatedAt, Utc::now().into())
+        .filter(C::Id.eq(id))
+        .filter(C::State.eq(from))
+        .exec(&**tx)
+        .await?;
+    if res.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NewStep {
+    pub case_id: i64,
+    pub action: String,
+    pub happened_on: NaiveDate,
+    pub actor_id: i64,
+    pub actor_name: String,
+    pub note: String,
+    pub data_json: String,
+}
+
+pub async fn insert_step(tx: &Tx, s: NewStep) -> Result<CaseStepRow, StoreError> {
+    Ok(case_step::ActiveModel {
+        case_id: Set(s.case_id),
+        action: Set(s.action),
+        happened_on: Set(s.happened_on),
+        actor_id: Set(s.actor_id),
+        actor_name: Set(s.actor_name),
+        note: Set(s.note),
+        data_json: Set(s.data_json),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&**tx)
+    .await?)
+}
+
+pub async fn steps_of(db: &impl ConnectionTrait, case_id: i64) -> Result<Vec<CaseStepRow>, StoreError> {
+    Ok(case_step::Entity::find()
+        .filter(case_step::Column::CaseId.eq(case_id))
+        .order_by_asc(case_step::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Whose cases a list shows.
+#[derive(Debug, Clone, Copy)]
+pub enum CaseScope {
+    /// A bureau: the cases it runs, organised, or was notified of as the producer's bureau.
+    Bureau(i64),
+    /// Only the cases a bureau runs (what it owes).
+    Runs(i64),
+    Enterprise(i64),
+    Plan(i64),
+    All,
+}
+
+/// Which cases a list keeps.
+#[derive(Debug, Clone, Copy, Default)]
+pub enum CaseFilter {
+    /// Not closed.
+    #[default]
+    Open,
+    Closed,
+    All,
+    /// Not closed and the bureau's step due before this day.
+    OverdueBefore(NaiveDate),
+}
+
+fn case_query(scope: CaseScope, f: CaseFilter) -> sea_orm::Select<case::Entity> {
+    use case::Column as C;
+    let mut q = case::Entity::find();
+    q = match scope {
+        CaseScope::Bureau(o) => q.filter(
+            Condition::any().add(C::BureauOrgId.eq(o)).add(C::OrganisingOrgId.eq(o)).add(C::ProducerOrgId.eq(o)),
+        ),
+        CaseScope::Runs(o) => q.filter(C::BureauOrgId.eq(o)),
+        CaseScope::Enterprise(e) => q.filter(C::EnterpriseId.eq(e)),
+        CaseScope::Plan(p) => q.filter(C::PlanId.eq(p)),
+        CaseScope::All => q,
+    };
+    match f {
+        CaseFilter::Open => q.filter(C::State.ne("closed")),
+        CaseFilter::Closed => q.filter(C::State.eq("closed")),
+        CaseFilter::All => q,
+        CaseFilter::OverdueBefore(d) => q.filter(C::State.ne("closed")).filter(C::DueOn.lt(d)),
+    }
+}
+
+/// Cases, newest first, keyset by id.
+pub async fn list_cases(
+    db: &impl ConnectionTrait,
+    scope: CaseScope,
+    f: CaseFilter,
+    before: Option<i64>,
+    limit: u64,
+) -> Result<Page<CaseRow>, StoreError> {
+    let mut q = case_query(scope, f);
+    if let Some(b) = before {
+        q = q.filter(case::Column::Id.lt(b));
+    }
+    let items = q.order_by_desc(case::Column::Id).limit(limit + 1).all(db).await?;
+    Ok(Page::cut(items, limit, |r| r.id.to_string()))
+}
+
+pub async fn count_cases(db: &impl ConnectionTrait, scope: CaseScope, f: CaseFilter) -> Result<u64, StoreError> {
+    Ok(case_query(scope, f).count(db).await?)
+}
+
+/// The active provincial bureau of a province (its division code), if one is registered.
+pub async fn province_bureau(db: &impl ConnectionTrait, province: &str) -> Result<Option<i64>, StoreError> {
+    use crate::entity::organisation;
+    Ok(organisation::Entity::find()
+        .select_only()
+        .column(organisation::Column::Id)
+        .filter(organisation::Column::Kind.eq("province_bureau"))
+        .filter(organisation::Column::DivisionCode.eq(province))
+        .filter(organisation::Column::Active.eq(true))
+        .order_by_asc(organisation::Column::Id)
+        .into_tuple()
+        .one(db)
+        .await?)
+}

@@ -1,0 +1,238 @@
+//! API: follow-up of results — sample disposals (rule 19) with the provincial disposal rules, and
+//! post-processing cases (rule 20) with their steps, the enterprise's own cases and rectification
+//! reports, the versioned rule sets of time limits, and a plan's overdue follow-up work.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use choucha_service::cases::{
+    self, CaseDetail, CaseQuery, CaseView, OverdueWork, RectificationInput, RuleSetInput, RuleSetView, RuleSetsView,
+    SelectionInput, StepInput,
+};
+use choucha_service::disposal::{
+    self, DisposalInput, DisposalQuery, DisposalRuleInput, DisposalRuleView, DisposalView,
+};
+use choucha_service::{ServiceError, disposal::StoredFile};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::api::lab::Paged;
+use crate::auth::ApiActor;
+use crate::error::{ApiJson, ApiQuery, ApiResult, ErrorBody};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_disposals))
+        .routes(routes!(get_disposal, record_disposal))
+        .routes(routes!(disposal_proof))
+        .routes(routes!(disposal_rules))
+        .routes(routes!(set_disposal_rule))
+        .routes(routes!(list_cases))
+        .routes(routes!(get_case))
+        .routes(routes!(case_step))
+        .routes(routes!(step_document))
+        .routes(routes!(my_cases))
+        .routes(routes!(submit_rectification))
+        .routes(routes!(rule_sets, add_rule_set))
+        .routes(routes!(select_rule_set))
+        .routes(routes!(plan_overdue))
+}
+
+/// A stored file as a download.
+pub fn file_response(f: StoredFile, bytes: Vec<u8>) -> Response {
+    let name: String =
+        f.file_name.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')).collect();
+    (
+        [
+            (header::CONTENT_TYPE, f.content_type),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{}\"", if name.is_empty() { "file" } else { name.as_str() }),
+            ),
+            (header::CACHE_CONTROL, "private, max-age=3600".to_string()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+pub async fn read_stored(path: std::path::PathBuf) -> Result<Vec<u8>, ServiceError> {
+    tokio::fs::read(&path).await.map_err(ServiceError::internal)
+}
+
+// ---- Disposals (rule 19) ------------------------------------------------------------------------
+
+/// The caller's disposals (the custodian's institution, the organising bureau): `filter` due
+/// (default) | overdue | open | done | all.
+#[utoipa::path(get, path = "/api/v1/disposals", tag = "followup", params(DisposalQuery), security(("bearer" = [])),
+    responses((status = 200, body = Paged<DisposalView>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn list_disposals(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiQuery(q): ApiQuery<DisposalQuery>,
+) -> ApiResult<Json<Paged<DisposalView>>> {
+    let p = disposal::list(&st.services, &a, q).await?;
+    Ok(Json(Paged { items: p.items, next: p.next }))
+}
+
+#[utoipa::path(get, path = "/api/v1/disposals/{id}", tag = "followup", security(("bearer" = [])),
+    responses((status = 200, body = DisposalView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_disposal(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<DisposalView>> {
+    Ok(Json(disposal::get(&st.services, &a, id).await?))
+}
+
+/// Record a due disposal (the testing institution's custodian): method, recipient, date and proof.
+/// Refused before the objection window closes (409 `rule19_window_open`), while an objection is
+/// open, or by a method rule 19 does not allow (409 `rule19_must_return` / `rule19_must_hand_over`).
+#[utoipa::path(post, path = "/api/v1/disposals/{id}", tag = "followup", request_body = DisposalInput, security(("bearer" = [])),
+    responses((status = 200, body = DisposalView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn record_disposal(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(i): ApiJson<DisposalInput>,
+) -> ApiResult<Json<DisposalView>> {
+    Ok(Json(disposal::record(&st.services, &a, id, i).await?))
+}
+
+/// The proof (photo or scanned receipt) of a recorded disposal.
+#[utoipa::path(get, path = "/api/v1/disposals/{id}/proof", tag = "followup", security(("bearer" = [])),
+    responses((status = 200, content_type = "application/octet-stream"), (status = 404, body = ErrorBody)))]
+async fn disposal_proof(State(st): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<i64>) -> ApiResult<Response> {
+    let (f, path) = disposal::proof(&st.services, &a, id).await?;
+    Ok(file_response(f, read_stored(path).await?))
+}
+
+/// The provincial disposal rules (paid samples) and overdue days; 000000 is the national default.
+#[utoipa::path(get, path = "/api/v1/disposal-rules", tag = "followup", security(("bearer" = [])),
+    responses((status = 200, body = Vec<DisposalRuleView>), (status = 403, body = ErrorBody)))]
+async fn disposal_rules(State(st): State<AppState>, ApiActor(a): ApiActor) -> ApiResult<Json<Vec<DisposalRuleView>>> {
+    Ok(Json(disposal::rules_list(&st.services, &a).await?))
+}
+
+/// Set a province's disposal rule (admins).
+#[utoipa::path(put, path = "/api/v1/disposal-rules/{division_code}", tag = "followup", request_body = DisposalRuleInput, security(("bearer" = [])),
+    responses((status = 200, body = DisposalRuleView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn set_disposal_rule(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(division_code): Path<String>,
+    ApiJson(i): ApiJson<DisposalRuleInput>,
+) -> ApiResult<Json<DisposalRuleView>> {
+    Ok(Json(disposal::set_rule(&st.services, &a, &division_code, i).await?))
+}
+
+// ---- Post-processing cases (rule 20) ------------------------------------------------------------
+
+/// The caller's cases (a bureau's; an enterprise's own): `filter` open (default) | overdue | closed | all.
+#[utoipa::path(get, path = "/api/v1/cases", tag = "followup", params(CaseQuery), security(("bearer" = [])),
+    responses((status = 200, body = Paged<CaseView>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn list_cases(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiQuery(q): ApiQuery<CaseQuery>,
+) -> ApiResult<Json<Paged<CaseView>>> {
+    let p = cases::list(&st.services, &a, q).await?;
+    Ok(Json(Paged { items: p.items, next: p.next }))
+}
+
+/// A case with its steps, deadlines and the actions the caller may take.
+#[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "followup", security(("bearer" = [])),
+    responses((status = 200, body = CaseDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_case(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<CaseDetail>> {
+    Ok(Json(cases::get(&st.services, &a, id).await?))
+}
+
+/// Record a step of a case (the bureau that runs it). Refused out of order (409 `rule20_…`).
+#[utoipa::path(post, path = "/api/v1/cases/{id}/steps", tag = "followup", request_body = StepInput, security(("bearer" = [])),
+    responses((status = 200, body = CaseDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn case_step(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(i): ApiJson<StepInput>,
+) -> ApiResult<Json<CaseDetail>> {
+    Ok(Json(cases::step(&st.services, &a, id, i).await?))
+}
+
+/// The document of a step (the rectification report, a scanned order).
+#[utoipa::path(get, path = "/api/v1/cases/{id}/steps/{step_id}/document", tag = "followup", security(("bearer" = [])),
+    responses((status = 200, content_type = "application/octet-stream"), (status = 404, body = ErrorBody)))]
+async fn step_document(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path((id, step_id)): Path<(i64, i64)>,
+) -> ApiResult<Response> {
+    let (f, path) = cases::step_document(&st.services, &a, id, step_id).await?;
+    Ok(file_response(f, read_stored(path).await?))
+}
+
+/// The enterprise user's own cases.
+#[utoipa::path(get, path = "/api/v1/my/cases", tag = "followup", security(("bearer" = [])),
+    responses((status = 200, body = Vec<CaseView>), (status = 403, body = ErrorBody)))]
+async fn my_cases(State(st): State<AppState>, ApiActor(a): ApiActor) -> ApiResult<Json<Vec<CaseView>>> {
+    Ok(Json(cases::my_cases(&st.services, &a).await?))
+}
+
+/// The enterprise uploads its rectification report on its own case.
+#[utoipa::path(post, path = "/api/v1/my/cases/{id}/rectification", tag = "followup", request_body = RectificationInput, security(("bearer" = [])),
+    responses((status = 201, body = CaseDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn submit_rectification(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(i): ApiJson<RectificationInput>,
+) -> ApiResult<(StatusCode, Json<CaseDetail>)> {
+    Ok((StatusCode::CREATED, Json(cases::submit_rectification(&st.services, &a, id, i).await?)))
+}
+
+/// The post-processing rule sets (versions) and which division applies which.
+#[utoipa::path(get, path = "/api/v1/case-rule-sets", tag = "followup", security(("bearer" = [])),
+    responses((status = 200, body = RuleSetsView), (status = 403, body = ErrorBody)))]
+async fn rule_sets(State(st): State<AppState>, ApiActor(a): ApiActor) -> ApiResult<Json<RuleSetsView>> {
+    Ok(Json(cases::rule_sets(&st.services, &a).await?))
+}
+
+/// Add a rule set or a new version of one (admins); open cases keep their version.
+#[utoipa::path(post, path = "/api/v1/case-rule-sets", tag = "followup", request_body = RuleSetInput, security(("bearer" = [])),
+    responses((status = 201, body = RuleSetView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn add_rule_set(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiJson(i): ApiJson<RuleSetInput>,
+) -> ApiResult<(StatusCode, Json<RuleSetView>)> {
+    Ok((StatusCode::CREATED, Json(cases::add_rule_set(&st.services, &a, i).await?)))
+}
+
+/// Select the rule set a division (province, city or county; 000000 nationwide) applies to new cases.
+#[utoipa::path(put, path = "/api/v1/case-rule-selections/{division_code}", tag = "followup", request_body = SelectionInput, security(("bearer" = [])),
+    responses((status = 200, body = RuleSetsView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn select_rule_set(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(division_code): Path<String>,
+    ApiJson(i): ApiJson<SelectionInput>,
+) -> ApiResult<Json<RuleSetsView>> {
+    Ok(Json(cases::select_rule_set(&st.services, &a, &division_code, i).await?))
+}
+
+/// A plan's overdue disposals and case steps, with who owes them (the organising bureau, admins).
+#[utoipa::path(get, path = "/api/v1/plans/{id}/followup-overdue", tag = "followup", security(("bearer" = [])),
+    responses((status = 200, body = Vec<OverdueWork>), (status = 404, body = ErrorBody)))]
+async fn plan_overdue(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<OverdueWork>>> {
+    Ok(Json(cases::plan_overdue(&st.services, &a, id).await?))
+}

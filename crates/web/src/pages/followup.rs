@@ -1,0 +1,513 @@
+//! 样品处置 and 后处理 pages: the due and overdue disposals for the testing institution's custodian
+//! and the organising bureau, with a form to record one (method, recipient, proof); the bureaus'
+//! post-processing cases with their deadlines and a form for the next step; the enterprise's own
+//! cases with the upload of its rectification report; and the rules (provincial disposal rules,
+//! versioned rule sets of time limits and their selection). Everything is checked in
+//! `choucha_service::disposal` and `choucha_service::cases`.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use choucha_domain::calendar::TimeLimit;
+use choucha_domain::cases::{CaseAction, CaseLimits};
+use choucha_domain::role::Role;
+use choucha_service::Actor;
+use choucha_service::cases::{
+    self, CaseDetail, CaseQuery, CaseView, RuleSetInput, RuleSetsView, SelectionInput, StepInput,
+};
+use choucha_service::disposal::{
+    self, DisposalInput, DisposalQuery, DisposalRuleInput, DisposalRuleView, DisposalView, FileInput,
+};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use crate::AppState;
+use crate::api::followup::{file_response, read_stored};
+use crate::auth::PageActor;
+use crate::error::{PageForm, PageResult};
+use crate::pages::lab::back_or_error;
+use crate::pages::plans::id_of;
+use crate::pages::users::query_string;
+use crate::pages::{Chrome, chrome, set_flash};
+
+const UPLOAD_MAX: usize = 2 * disposal::PROOF_MAX;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/disposals", get(disposals))
+        .route("/disposals/{id}", post(record_disposal).layer(DefaultBodyLimit::max(UPLOAD_MAX)))
+        .route("/disposals/{id}/proof", get(disposal_proof))
+        .route("/cases", get(case_list))
+        .route("/cases/{id}", get(case_page))
+        .route("/cases/{id}/steps", post(case_step).layer(DefaultBodyLimit::max(UPLOAD_MAX)))
+        .route("/cases/{id}/steps/{step}/document", get(step_document))
+        .route("/my/cases", get(my_cases))
+        .route("/my/cases/{id}/rectification", post(my_rectification).layer(DefaultBodyLimit::max(UPLOAD_MAX)))
+        .route("/admin/followup-rules", get(rules_page))
+        .route("/admin/followup-rules/disposal", post(set_disposal_rule))
+        .route("/admin/followup-rules/sets", post(add_rule_set))
+        .route("/admin/followup-rules/selection", post(select_rule_set))
+}
+
+/// Who has the 样品处置 page: custodians, the organising bureau's regulators, admins.
+pub fn has_disposals(actor: &Actor) -> bool {
+    actor.has(Role::SampleCustodian) || actor.has(Role::Regulator) || actor.has(Role::Admin)
+}
+
+/// Who has the 后处理 page: bureau staff and admins (enterprises have their own).
+pub fn has_cases(actor: &Actor) -> bool {
+    actor.has(Role::Regulator) || actor.has(Role::LocalRegulator) || actor.has(Role::Admin)
+}
+
+/// A multipart form read whole: its text fields and its one `file`.
+async fn read_multipart(
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<(Vec<(String, String)>, Option<FileInput>), String> {
+    use base64::Engine;
+    let mut mp = multipart.map_err(|e| format!("请使用页面上的表单提交：{e}"))?;
+    let mut fields = Vec::new();
+    let mut file = None;
+    while let Some(field) = mp.next_field().await.map_err(|e| format!("表单读取失败：{e}"))? {
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "file" {
+            let file_name = field.file_name().unwrap_or_default().to_string();
+            let content_type = field.content_type().unwrap_or_default().to_string();
+            let bytes = field.bytes().await.map_err(|e| format!("文件上传失败：{e}"))?;
+            if !bytes.is_empty() {
+                file = Some(FileInput {
+                    file_name,
+                    content_type,
+                    data_base64: base64::engine::general_purpose::STANDARD.encode(&bytes),
+                });
+            }
+        } else {
+            fields.push((name, field.text().await.map_err(|e| format!("表单读取失败：{e}"))?));
+        }
+    }
+    Ok((fields, file))
+}
+
+/// Back to `to` with a message saying why nothing was done.
+async fn not_done(session: &Session, why: &str, to: &str) -> PageResult<Response> {
+    set_flash(session, &format!("未执行：{why}")).await;
+    Ok(Redirect::to(to).into_response())
+}
+
+/// The next page of a filtered list.
+fn next_of(base: &str, filter: &str, next: Option<String>) -> Option<String> {
+    next.map(|c| format!("{base}{}", query_string(&[("filter", Some(filter)), ("cursor", Some(c.as_str()))])))
+}
+
+fn field(fields: &[(String, String)], k: &str) -> String {
+    fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_string()).unwrap_or_default()
+}
+
+fn date_field(fields: &[(String, String)], k: &str) -> Result<Option<NaiveDate>, String> {
+    match field(fields, k).as_str() {
+        "" => Ok(None),
+        t => NaiveDate::parse_from_str(t, "%Y-%m-%d").map(Some).map_err(|_| format!("日期“{t}”格式不正确")),
+    }
+}
+
+// ---- 样品处置 ------------------------------------------------------------------------------------
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    filter: Option<String>,
+    #[serde(default)]
+    cursor: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "followup/disposals.html")]
+pub struct DisposalsPage {
+    pub chrome: Chrome,
+    pub items: Vec<DisposalView>,
+    pub filter: String,
+    pub today: String,
+    pub custodian: bool,
+    pub next_href: Option<String>,
+}
+
+async fn disposals(
+    State(st): State<AppState>,
+    session: Session,
+    PageActor(a): PageActor,
+    Query(q): Query<ListQuery>,
+) -> PageResult<DisposalsPage> {
+    let filter = q.filter.clone().filter(|f| !f.is_empty()).unwrap_or_else(|| "due".into());
+    let p = disposal::list(
+        &st.services,
+        &a,
+        DisposalQuery { filter: Some(filter.clone()), cursor: q.cursor.clone(), limit: Some(30) },
+    )
+    .await?;
+    Ok(DisposalsPage {
+        next_href: next_of("/disposals", &filter, p.next),
+        items: p.items,
+        filter,
+        today: st.services.today().to_string(),
+        custodian: a.has(Role::SampleCustodian),
+        chrome: chrome(&session, Some(&a), "disposals").await,
+    })
+}
+
+async fn record_disposal(
+    State(st): State<AppState>,
+    session: Session,
+    PageActor(a): PageActor,
+    Path(id): Path<String>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> PageResult<Response> {
+    let id = id_of(&id, "样品处置")?;
+    let back = "/disposals";
+    let (fields, file) = match read_multipart(multipart).await {
+        Ok(x) => x,
+        Err(m) => return not_done(&session, &m, back).await,
+    };
+    let disposed_on = match date_field(&fields, "disposed_on") {
+        Ok(d) => d,
+        Err(m) => return not_done(&session, &m, back).await,
+    };
+    let input = DisposalInput {
+        method: field(&fields, "method"),
+        recipient: field(&fields, "recipient"),
+        note: field(&fields, "note"),
+        disposed_on,
+        proof: file,
+    };
+    match disposal::record(&st.services, &a, id, input).await {
+        Ok(d) => {
+            set_flash(&session, &format!("已登记处置：{}（{}）{}", d.product, d.portion_label, d.method_label)).await;
+            Ok(Redirect::to(back).into_response())
+        }
+        Err(e) => back_or_error(&session, e, back).await,
+    }
+}
+
+async fn disposal_proof(
+    State(st): State<AppState>,
+    PageActor(a): PageActor,
+    Path(id): Path<String>,
+) -> PageResult<Response> {
+    let id = id_of(&id, "样品处置")?;
+    let (f, path) = disposal::proof(&st.services, &a, id).await?;
+    Ok(file_response(f, read_stored(path).await?))
+}
+
+// ---- 后处理 --------------------------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "followup/cases.html")]
+pub struct CasesPage {
+    pub chrome: Chrome,
+    pub items: Vec<CaseView>,
+    pub filter: String,
+    pub today: String,
+    pub admin: bool,
+    pub next_href: Option<String>,
+}
+
+async fn case_list(
+    State(st): State<AppState>,
+    session: Session,
+    PageActor(a): PageActor,
+    Query(q): Query<ListQuery>,
+) -> PageResult<Response> {
+    if a.has(Role::Enterprise) && !has_cases(&a) {
+        return Ok(Redirect::to("/my/cases").into_response());
+    }
+    let filter = q.filter.clone().filter(|f| !f.is_empty()).unwrap_or_else(|| "open".into());
+    let p = cases::list(
+        &st.services,
+        &a,
+        CaseQuery { filter: Some(filter.clone()), cursor: q.cursor.clone(), limit: Some(30) },
+    )
+    .await?;
+    Ok(CasesPage {
+        next_href: next_of("/cases", &filter, p.next),
+        items: p.items,
+        filter,
+        today: st.services.today().to_string(),
+        admin: a.has(Role::Admin),
+        chrome: chrome(&session, Some(&a), "cases").await,
+    }
+    .into_response())
+}
+
+/// An action the caller may take, with its label.
+pub struct ActionChoice {
+    pub key: String,
+    pub label: &'static str,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "followup/case.html")]
+pub struct CasePage {
+    pub chrome: Chrome,
+    pub d: CaseDetail,
+    pub actions: Vec<ActionChoice>,
+    pub today: String,
+    /// Where the forms return (the enterprise's portal or the bureau's page).
+    pub back: String,
+}
+
+fn choices(d: &CaseDetail) -> Vec<ActionChoice> {
+    d.actions
+        .iter()
+        .filter_map(|k| CaseAction::parse(k).map(|a| ActionChoice { key: k.clone(), label: a.label() }))
+        .collect()
+}
+
+async fn case_page(
+    State(st): State<AppState>,
+    session: Session,
+    PageActor(a): PageActor,
+    Path(id): Path<String>,
+) -> PageResult<CasePage> {
+    let id = id_of(&id, "后处理案件")?;
+    let d = cases::get(&st.services, &a, id).await?;
+    Ok(CasePage {
+        actions: choices(&d),
+        back: if a.has(Role::Enterprise) && !has_cases(&a) { "/my/cases".into() } else { format!("/cases/{id}") },
+        d,
+        today: st.services.today().to_string(),
+        chrome: chrome(&session, Some(&a), if a.has(Role::Enterprise) { "my_cases" } else { "cases" }).await,
+    })
+}
+
+async fn case_step(
+    State(st): State<AppState>,
+    session: Session,
+    PageActor(a): PageActor,
+    Path(id): Path<String>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> PageResult<Response> {
+    let id = id_of(&id, "后处理案件")?;
+    let back = format!("/cases/{id}");
+    let read = read_multipart(multipart).await.and_then(|(fields, file)| {
+        let happened_on = date_field(&fields, "happened_on")?;
+        let deadline = date_field(&fields, "deadline")?;
+        Ok(StepInput {
+            action: field(&fields, "action"),
+            happened_on,
+            note: field(&fields, "note"),
+            deadline,
+            report_no: field(&fields, "report_no"),
+            sanction: field(&fields, "sanction"),
+            document: file,
+        })
+    });
+    let input = match read {
+        Ok(i) => i,
+        Err(m) => return not_done(&session, &m, &back).await,
+    };
+    match cases::step(&st.services, &a, id, input).await {
+        Ok(d) => {
+            set_flash(&session, &format!("已登记，案件现为：{}", d.case.state_label)).await;
+            Ok(Redirect::to(&back).into_response())
+        }
+        Err(e) => back_or_error(&session, e, &back).await,
+    }
+}
+
+async fn step_document(
+    State(st): State<AppState>,
+    PageActor(a): PageActor,
+    Path((id, step)): Path<(String, String)>,
+) -> PageResult<Response> {
+    let (id, step) = (id_of(&id, "后处理案件")?, id_of(&step, "文件")?);
+    let (f, path) = cases::step_document(&st.services, &a, id, step).await?;
+    Ok(file_response(f, read_stored(path).await?))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "followup/mine.html")]
+pub struct MinePage {
+    pub chrome: Chrome,
+    pub items: Vec<CaseView>,
+    pub today: String,
+}
+
+/// The enterprise's own cases (only its own: the service finds them by the user's enterprise).
+async fn my_cases(State(st): State<AppState>, session: Session, PageActor(a): PageActor) -> PageResult<MinePage> {
+    let items = cases::my_cases(&st.services, &a).await?;
+    Ok(MinePage { items, today: st.services.today().to_string(), chrome: chrome(&session, Some(&a), "my_cases").await })
+}
+
+async fn my_rectification(
+    State(st): State<AppState>,
+    session: Session,
+    PageActor(a): PageActor,
+    Path(id): Path<String>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> PageResult<Response> {
+    let id = id_of(&id, "后处理案件")?;
+    let back = "/my/cases";
+    let (fields, file) = match read_multipart(multipart).await {
+        Ok(x) => x,
+        Err(m) => return not_done(&session, &m, back).await,
+    };
+    let input = StepInput {
+        action: CaseAction::RectificationReport.as_str().into(),
+        note: field(&fields, "note"),
+        document: file,
+        ..Default::default()
+    };
+    match cases::step(&st.services, &a, id, input).await {
+        Ok(_) => {
+            set_flash(&session, "整改报告已提交，等待市场监管部门复查").await;
+            Ok(Redirect::to(back).into_response())
+        }
+        Err(e) => back_or_error(&session, e, back).await,
+    }
+}
+
+// ---- Rules --------------------------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "followup/rules.html")]
+pub struct RulesPage {
+    pub chrome: Chrome,
+    pub sets: RuleSetsView,
+    pub disposal_rules: Vec<DisposalRuleView>,
+    pub admin: bool,
+    /// The division a regulator may select for (its own bureau's).
+    pub own_division: Option<String>,
+}
+
+async fn rules_page(State(st): State<AppState>, session: Session, PageActor(a): PageActor) -> PageResult<RulesPage> {
+    let sets = cases::rule_sets(&st.services, &a).await?;
+    let disposal_rules = disposal::rules_list(&st.services, &a).await?;
+    Ok(RulesPage {
+        sets,
+        disposal_rules,
+        admin: a.has(Role::Admin),
+        own_division: a.org_division.clone().filter(|_| a.has(Role::Regulator) || a.has(Role::LocalRegulator)),
+        chrome: chrome(&session, Some(&a), "cases").await,
+    })
+}
+
+const RULES: &str = "/admin/followup-rules";
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DisposalRuleForm {
+    #[serde(default)]
+    division_code: String,
+    #[serde(default)]
+    paid_rule: String,
+    #[serde(default)]
+    overdue_days: String,
+}
+
+async fn set_disposal_rule(
+    State(st): State<AppState>,
+    session: Session,
+    PageActor(a): PageActor,
+    PageForm(f): PageForm<DisposalRuleForm>,
+) -> PageResult<Response> {
+    let input = DisposalRuleInput { paid_rule: f.paid_rule, overdue_days: f.overdue_days.trim().parse().unwrap_or(0) };
+    match disposal::set_rule(&st.services, &a, &f.division_code, input).await {
+        Ok(r) => {
+            set_flash(&session, &format!("已保存{}的样品处置规定", r.division_code)).await;
+            Ok(Redirect::to(RULES).into_response())
+        }
+        Err(e) => back_or_error(&session, e, RULES).await,
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RuleSetForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    stop_order_days: String,
+    #[serde(default)]
+    correction_order_days: String,
+    #[serde(default)]
+    rectify_days: String,
+    #[serde(default)]
+    follow_up_check_days: String,
+    #[serde(default)]
+    second_follow_up_check_after: String,
+    #[serde(default)]
+    second_follow_up_check_within: String,
+    /// "working" when the first two limits count working days.
+    #[serde(default)]
+    working: String,
+}
+
+/// A number of days from the form: empty is no limit; anything else must be a number.
+fn days(s: &str, working: bool) -> Result<Option<TimeLimit>, String> {
+    match s.trim() {
+        "" => Ok(None),
+        t => t
+            .parse::<u32>()
+            .map(|n| Some(if working { TimeLimit::WorkingDays(n) } else { TimeLimit::CalendarDays(n) }))
+            .map_err(|_| format!("天数“{t}”应为整数")),
+    }
+}
+
+fn limits_of_form(f: &RuleSetForm) -> Result<CaseLimits, String> {
+    let working = f.working == "working";
+    let required = |s: &str, what: &str| days(s, false)?.ok_or_else(|| format!("请填写{what}"));
+    Ok(CaseLimits {
+        stop_order_within: days(&f.stop_order_days, working)?,
+        correction_order_within: days(&f.correction_order_days, working)?,
+        rectify_within: required(&f.rectify_days, "整改期限")?,
+        follow_up_check_within: days(&f.follow_up_check_days, false)?,
+        second_follow_up_check_after: required(&f.second_follow_up_check_after, "再次复查的最早天数")?,
+        second_follow_up_check_within: required(&f.second_follow_up_check_within, "再次复查的最迟天数")?,
+    })
+}
+
+async fn add_rule_set(
+    State(st): State<AppState>,
+    session: Session,
+    PageActor(a): PageActor,
+    PageForm(f): PageForm<RuleSetForm>,
+) -> PageResult<Response> {
+    let limits = match limits_of_form(&f) {
+        Ok(l) => l,
+        Err(m) => return not_done(&session, &m, RULES).await,
+    };
+    match cases::add_rule_set(&st.services, &a, RuleSetInput { name: f.name, note: f.note, limits }).await {
+        Ok(r) => {
+            set_flash(&session, &format!("已新增：{}（第{}版）", r.name, r.version)).await;
+            Ok(Redirect::to(RULES).into_response())
+        }
+        Err(e) => back_or_error(&session, e, RULES).await,
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SelectionForm {
+    #[serde(default)]
+    division_code: String,
+    #[serde(default)]
+    rule_set_id: String,
+}
+
+async fn select_rule_set(
+    State(st): State<AppState>,
+    session: Session,
+    PageActor(a): PageActor,
+    PageForm(f): PageForm<SelectionForm>,
+) -> PageResult<Response> {
+    let input = SelectionInput { rule_set_id: f.rule_set_id.trim().parse().unwrap_or(0) };
+    match cases::select_rule_set(&st.services, &a, &f.division_code, input).await {
+        Ok(_) => {
+            set_flash(&session, &format!("{}今后新立案件适用所选规则", f.division_code.trim())).await;
+            Ok(Redirect::to(RULES).into_response())
+        }
+        Err(e) => back_or_error(&session, e, RULES).await,
+    }
+}

@@ -1,0 +1,311 @@
+//! Follow-up of results over HTTP: sample disposal after the objection window (rule 19) and
+//! post-processing cases (rule 20) through the API and the pages, with the role and enterprise
+//! scoping (testers never see any of it).
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use common::TestServer;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+include!("common/lab_world.rs");
+
+/// Receive, test (sulfur `sulfur`) and issue the world's sample over the API; the report id.
+async fn issued(srv: &TestServer, task: i64, sulfur: f64) -> i64 {
+    let keeper = srv.api("lab_keeper").await;
+    let tester = srv.api("lab_t1").await;
+    let receipt = json!({"delivered_by": "EMS快递员", "carrier": "EMS", "tracking_no": "EA123456789CN",
+        "observed": {"test_seals": ["SXGH-000123"], "backup_seals": ["SXGH-000124"], "test_quantity": 2.0, "backup_quantity": 2.0,
+                     "seals_intact": true, "labels_match": true, "appearance": "完好"},
+        "decision": "accept", "reason": "", "backup_location": "样品库A区",
+        "photos": [{"file_name": "seals.png", "content_type": "image/png", "data_base64": PNG}]});
+    let (st, out) = keeper.post(&format!("/api/v1/lab/incoming/{task}/receipt"), receipt).await;
+    assert_eq!(st, StatusCode::OK, "{out}");
+    let code = out["blind_code"].as_str().unwrap().to_string();
+    for (i, v) in [(0, sulfur), (1, 52.0)] {
+        let (st, b) =
+            tester.put(&format!("/api/v1/lab/samples/{code}/results"), json!({"item_index": i, "value": v})).await;
+        assert_eq!(st, StatusCode::OK, "{b}");
+    }
+    assert_eq!(tester.post(&format!("/api/v1/lab/samples/{code}/complete"), json!({})).await.0, StatusCode::OK);
+    let signed = json!({"signature_png_base64": PNG});
+    let (_, rep) = tester.post(&format!("/api/v1/lab/samples/{code}/reports"), signed.clone()).await;
+    let rid = rep["id"].as_i64().unwrap();
+    let a1 = srv.api("lab_a1").await;
+    let a2 = srv.api("lab_a2").await;
+    assert_eq!(a1.post(&format!("/api/v1/lab/reports/{rid}/review"), signed.clone()).await.0, StatusCode::OK);
+    let (st, b) = a2.post(&format!("/api/v1/lab/reports/{rid}/approve"), signed).await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    rid
+}
+
+/// The enterprise's receipt of the result, recorded today.
+async fn received_today(srv: &TestServer, rid: i64) {
+    let keeper = srv.api("lab_keeper").await;
+    let (_, ds) = keeper.get(&format!("/api/v1/lab/reports/{rid}/deliveries")).await;
+    let id = ds.as_array().unwrap().iter().find(|d| d["recipient"] == "enterprise").unwrap()["id"].as_i64().unwrap();
+    let today = choucha_service::lab::today_cn().to_string();
+    let (st, b) = keeper
+        .post(
+            &format!("/api/v1/deliveries/{id}"),
+            json!({"method": "ems", "tracking_no": "1190012345678", "sent_on": today, "received_on": today}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+}
+
+/// A page form sent as the browser sends it: multipart, with an optional file, the CSRF token in
+/// the URL; the page it redirects to.
+async fn send_form(
+    b: &common::Browser,
+    csrf_page: &str,
+    path: &str,
+    fields: &[(&str, &str)],
+    file: Option<&[u8]>,
+) -> String {
+    let csrf = b.csrf_of(csrf_page).await;
+    let mut mp = reqwest::multipart::Form::new();
+    for (k, v) in fields {
+        mp = mp.text(k.to_string(), v.to_string());
+    }
+    if let Some(bytes) = file {
+        let part =
+            reqwest::multipart::Part::bytes(bytes.to_vec()).file_name("proof.png").mime_str("image/png").unwrap();
+        mp = mp.part("file", part);
+    }
+    let r = b.client.post(format!("{}{path}?csrf={csrf}", b.base)).multipart(mp).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{path}");
+    r.headers()["location"].to_str().unwrap().to_string()
+}
+
+fn png() -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.decode(PNG).unwrap()
+}
+
+fn ids_by_portion(list: &Value) -> (i64, i64) {
+    let items = list["items"].as_array().unwrap();
+    let id = |p: &str| items.iter().find(|d| d["portion"] == p).unwrap()["id"].as_i64().unwrap();
+    (id("test"), id("backup"))
+}
+
+#[tokio::test]
+async fn a_disposal_is_refused_before_the_window_closes_and_recorded_with_its_proof_after() {
+    let srv = TestServer::start().await;
+    let (task, _) = dispatched_task(&srv).await;
+    let rid = issued(&srv, task, 12.5).await;
+    let keeper = srv.api("lab_keeper").await;
+    let (st, open) = keeper.get("/api/v1/disposals?filter=open").await;
+    assert_eq!(st, StatusCode::OK, "{open}");
+    let (_, backup) = ids_by_portion(&open);
+    let (st, b) = srv.api("lab_t1").await.get("/api/v1/disposals?filter=open").await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")));
+    let (st, b) = srv.api("lab_t1").await.get(&format!("/api/v1/disposals/{backup}")).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{b}");
+
+    received_today(&srv, rid).await;
+    let hand_over = json!({"method": "handed_over", "recipient": "大同市市场监督管理局 张科长",
+        "proof": {"file_name": "receipt.png", "content_type": "image/png", "data_base64": PNG}});
+    let (st, b) = keeper.post(&format!("/api/v1/disposals/{backup}"), hand_over.clone()).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::CONFLICT, Some("rule19_window_open")), "{b}");
+    assert!(b["message"].as_str().unwrap().contains("规则19"));
+
+    srv.fx.services.shift_today(16);
+    let (_, due) = keeper.get("/api/v1/disposals").await;
+    assert_eq!(due["items"].as_array().unwrap().len(), 2, "{due}");
+    let (_, home) = srv.browser("lab_keeper").await.get("/").await;
+    assert!(home.contains("应处置 2"), "{home}");
+    let mut back = hand_over.clone();
+    back["method"] = json!("returned");
+    let (st, b) = keeper.post(&format!("/api/v1/disposals/{backup}"), back).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::CONFLICT, Some("rule19_must_hand_over")), "{b}");
+    let (st, b) = keeper
+        .post(&format!("/api/v1/disposals/{backup}"), json!({"method": "handed_over", "recipient": "张科长"}))
+        .await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("rule19_proof")), "{b}");
+    let (st, done) = keeper.post(&format!("/api/v1/disposals/{backup}"), hand_over).await;
+    assert_eq!((st, done["state"].as_str()), (StatusCode::OK, Some("done")), "{done}");
+    let r = keeper
+        .client
+        .get(srv.url(&format!("/api/v1/disposals/{backup}/proof")))
+        .bearer_auth(&keeper.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.bytes().await.unwrap().starts_with(b"\x89PNG"));
+
+    // The bureau sees it on its page; a tester has no such page.
+    let (st, page) = srv.browser("dt_reg").await.get("/disposals?filter=done").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(page.contains("移交市场监管部门") && page.contains(ENTERPRISE), "{page}");
+    let (_, page) = srv.browser("lab_keeper").await.get("/disposals").await;
+    assert!(page.contains("按规定处置（销毁）") && page.contains("登记处置"), "{page}");
+    // The paid test portion through the page form: without a proof refused, with one recorded.
+    let (test, _) = ids_by_portion(&open);
+    let b = srv.browser("lab_keeper").await;
+    let fields = [("method", "destroyed"), ("note", "按规定销毁"), ("disposed_on", "")];
+    let to = send_form(&b, "/disposals", &format!("/disposals/{test}"), &fields, None).await;
+    let (_, page) = b.get(&to).await;
+    assert!(page.contains("请上传处置凭证"), "{page}");
+    send_form(&b, "/disposals", &format!("/disposals/{test}"), &fields, Some(&png())).await;
+    let (_, page) = b.get("/disposals?filter=done").await;
+    assert!(page.contains("销毁") && page.contains(&format!("/disposals/{test}/proof")), "{page}");
+    let (st, page) = srv.browser("lab_t1").await.get("/disposals").await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    assert!(!page.contains(ENTERPRISE));
+
+    // The provincial rule is data the admin edits.
+    let (st, b) = srv
+        .api("dt_reg")
+        .await
+        .put("/api/v1/disposal-rules/140000", json!({"paid_rule": "按省局规定销毁", "overdue_days": 20}))
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{b}");
+    let (st, b) = srv
+        .api("admin")
+        .await
+        .put("/api/v1/disposal-rules/140000", json!({"paid_rule": "按省局规定销毁", "overdue_days": 20}))
+        .await;
+    assert_eq!((st, b["overdue_days"].as_i64()), (StatusCode::OK, Some(20)), "{b}");
+    let (_, rules) = keeper.get("/api/v1/disposal-rules").await;
+    assert_eq!(rules.as_array().unwrap().len(), 2, "{rules}");
+    assert_eq!(srv.api("lab_t1").await.get("/api/v1/disposal-rules").await.0, StatusCode::FORBIDDEN);
+    assert_eq!(srv.browser("lab_t1").await.get("/admin/followup-rules").await.0, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_case_is_run_by_the_local_bureau_and_the_enterprise_uploads_its_rectification_report() {
+    let srv = TestServer::start().await;
+    let (task, uscc) = dispatched_task(&srv).await;
+    srv.fx.user("pc_reg", &["local_regulator"], Some("dt-pc")).await;
+    let s = &srv.fx.services;
+    choucha_service::testing::Fixture::make_user(s, "ent_user", "王站长", &["enterprise"], None, Some(uscc.as_str()))
+        .await;
+    let other = srv.fx.enterprise("大同市平城区另一加油站", "140213", "销售者、加油站", 9).await;
+    choucha_service::testing::Fixture::make_user(
+        s,
+        "ent_other",
+        "李经理",
+        &["enterprise"],
+        None,
+        Some(other.uscc.as_str()),
+    )
+    .await;
+    issued(&srv, task, 12.5).await;
+
+    let county = srv.api("pc_reg").await;
+    let (st, list) = county.get("/api/v1/cases").await;
+    assert_eq!(st, StatusCode::OK, "{list}");
+    let c = list["items"][0].clone();
+    assert_eq!(c["bureau_name"], "大同市平城区市场监督管理局");
+    assert!(c["rule_set"].as_str().unwrap().contains("2019"));
+    let id = c["id"].as_i64().unwrap();
+    let (st, b) = srv.api("lab_t1").await.get("/api/v1/cases").await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")));
+    let (st, _) = srv.api("lab_t1").await.get(&format!("/api/v1/cases/{id}")).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+
+    let (st, b) = county.post(&format!("/api/v1/cases/{id}/steps"), json!({"action": "correction_order"})).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::CONFLICT, Some("rule20_stop_first")), "{b}");
+    let (st, b) =
+        srv.api("dt_reg").await.post(&format!("/api/v1/cases/{id}/steps"), json!({"action": "stop_order"})).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{b}");
+    assert_eq!(
+        county.post(&format!("/api/v1/cases/{id}/steps"), json!({"action": "stop_order"})).await.0,
+        StatusCode::OK
+    );
+    let (st, b) = county
+        .post(
+            &format!("/api/v1/cases/{id}/steps"),
+            json!({"action": "correction_order", "note": "平市监责改〔2025〕1号"}),
+        )
+        .await;
+    assert_eq!((st, b["case"]["state"].as_str()), (StatusCode::OK, Some("correction_ordered")), "{b}");
+
+    let owner = srv.api("ent_user").await;
+    let stranger = srv.api("ent_other").await;
+    let (_, mine) = owner.get("/api/v1/my/cases").await;
+    assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
+    assert_eq!(stranger.get("/api/v1/my/cases").await.1, json!([]));
+    let upload = json!({"note": "已整改", "document": {"file_name": "report.pdf", "content_type": "application/pdf", "data_base64": "JVBERi0xLjQK"}});
+    let (st, _) = stranger.post(&format!("/api/v1/my/cases/{id}/rectification"), upload).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    // The enterprise's portal form (multipart, the report as a file).
+    let b = srv.browser("ent_user").await;
+    let (_, page) = b.get("/my/cases").await;
+    assert!(page.contains("提交整改报告"), "{page}");
+    let to =
+        send_form(&b, "/my/cases", &format!("/my/cases/{id}/rectification"), &[("note", "已整改")], Some(&png())).await;
+    assert_eq!(to, "/my/cases");
+    let (_, b) = owner.get(&format!("/api/v1/cases/{id}")).await;
+    assert_eq!(b["case"]["state"], "report_submitted", "{b}");
+    let step = b["steps"].as_array().unwrap().last().unwrap()["id"].as_i64().unwrap();
+    let r = owner
+        .client
+        .get(srv.url(&format!("/api/v1/cases/{id}/steps/{step}/document")))
+        .bearer_auth(&owner.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+
+    // The pages: the enterprise's portal, the bureau's case with its steps; testers have neither.
+    let (st, page) = srv.browser("ent_user").await.get("/my/cases").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(page.contains("车用柴油") && page.contains("已提交整改报告"), "{page}");
+    let (_, page) = srv.browser("ent_other").await.get("/my/cases").await;
+    assert!(page.contains("暂无后处理案件"), "{page}");
+    let (st, page) = srv.browser("pc_reg").await.get(&format!("/cases/{id}")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(page.contains("责令整改") && page.contains("平市监责改") && page.contains("复查不合格"), "{page}");
+    let (_, page) = srv.browser("pc_reg").await.get("/cases").await;
+    assert!(page.contains(ENTERPRISE), "{page}");
+    let (_, page) = srv.browser("pc_reg").await.get("/inbox").await;
+    assert!(page.contains(&format!("/cases/{id}")) && page.contains("后处理"), "{page}");
+    for path in ["/cases".to_string(), format!("/cases/{id}"), "/my/cases".to_string()] {
+        let (st, page) = srv.browser("lab_t1").await.get(&path).await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{path}");
+        assert!(!page.contains(ENTERPRISE));
+    }
+
+    // Rule sets: bureaus read them, admins add versions; the plan's overdue work for its bureau.
+    let reg = srv.api("dt_reg").await;
+    let (_, sets) = reg.get("/api/v1/case-rule-sets").await;
+    assert_eq!(sets["sets"].as_array().unwrap().len(), 2, "{sets}");
+    let new_set = json!({"name": "山西省后处理规定", "limits": {"rectify_within": {"unit": "calendar_days", "days": 45},
+        "second_follow_up_check_after": {"unit": "calendar_days", "days": 60}, "second_follow_up_check_within": {"unit": "calendar_days", "days": 90}}});
+    assert_eq!(reg.post("/api/v1/case-rule-sets", new_set.clone()).await.0, StatusCode::FORBIDDEN);
+    let (st, b) = srv.api("admin").await.post("/api/v1/case-rule-sets", new_set).await;
+    assert_eq!((st, b["version"].as_i64()), (StatusCode::CREATED, Some(1)), "{b}");
+    let (st, page) = srv.browser("admin").await.get("/admin/followup-rules").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(page.contains("山西省后处理规定") && page.contains("2015"), "{page}");
+    let plan = c["plan_id"].as_i64().unwrap();
+    let (st, work) = reg.get(&format!("/api/v1/plans/{plan}/followup-overdue")).await;
+    assert_eq!((st, work), (StatusCode::OK, json!([])));
+    srv.fx.services.shift_today(76);
+    let (_, work) = reg.get(&format!("/api/v1/plans/{plan}/followup-overdue")).await;
+    assert_eq!(work[0]["owed_by"], "大同市平城区市场监督管理局", "{work}");
+    let (_, over) = county.get("/api/v1/cases?filter=overdue").await;
+    assert_eq!(over["items"].as_array().unwrap().len(), 1, "{over}");
+    let (_, home) = srv.browser("pc_reg").await.get("/").await;
+    assert!(home.contains("逾期未办 1"), "{home}");
+    // The 复查 through the bureau's page form closes the case.
+    let b = srv.browser("pc_reg").await;
+    let to = send_form(
+        &b,
+        &format!("/cases/{id}"),
+        &format!("/cases/{id}/steps"),
+        &[("action", "follow_up_check_passed")],
+        None,
+    )
+    .await;
+    let (_, page) = b.get(&to).await;
+    assert!(page.contains("复查检验报告编号"), "{page}");
+    let fields = [("action", "follow_up_check_passed"), ("report_no", "FC-2025-009"), ("happened_on", "")];
+    send_form(&b, &format!("/cases/{id}"), &format!("/cases/{id}/steps"), &fields, None).await;
+    let (_, c) = county.get(&format!("/api/v1/cases/{id}")).await;
+    assert_eq!(c["case"]["state"], "closed", "{c}");
+}
