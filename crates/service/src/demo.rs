@@ -759,6 +759,15 @@ const USERS: &[DemoUser] = &[
         phone: "0352-0000001",
         id_card: None,
     },
+    // A second regulator of the bureau: an announcement is approved by someone other than its drafter.
+    DemoUser {
+        username: "regulator2",
+        display_name: "李秀英",
+        role: Role::Regulator,
+        org: Some(CITY_ORG),
+        phone: "0352-0000002",
+        id_card: None,
+    },
     DemoUser {
         username: "local_regulator",
         display_name: "李秀英",
