@@ -5,21 +5,16 @@
 //! order and a table of contents. Testers and other bureaus are refused.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
-use choucha_domain::lab::{ObservedSample, ReceiptDecision};
-use choucha_domain::rules::{Limit, RulesAction};
+use choucha_domain::lab::ObservedSample;
 use choucha_domain::sampling::RecordFields;
 use choucha_service::announcements::{self as ann, AnnouncementEdit, Exclusion};
-use choucha_service::draws::{self, DrawFilters, DrawRequest};
-use choucha_service::implementation_rules::{self as irules, RulesBody, TestItemInput};
-use choucha_service::lab::{self, ReceiptInput, ReceiptPhotoInput, ResultInput, SignOffInput};
+use choucha_service::draws;
+use choucha_service::lab::ReceiptInput;
 use choucha_service::plans::{self, ItemInput, PlanDraft, PlanInput};
-use choucha_service::sampling::{self, CosignInput, RefusalInput, SignInput};
-use choucha_service::testing::{Fixture, PASSWORD};
-use choucha_service::{Actor, ServiceError, Services, auth, bound_volume, statistics};
-use choucha_store::audit::{self, AuditActor, AuditEntry};
-use choucha_store::custody::{self, NewCustodyEvent};
-
-const PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
+use choucha_service::sampling::{self, CosignInput, RefusalInput};
+use choucha_service::testing::Fixture;
+use choucha_service::testing::lab_world::{self, ENTERPRISE};
+use choucha_service::{Actor, ServiceError, Services, bound_volume, statistics};
 
 struct World {
     fx: Fixture,
@@ -37,212 +32,52 @@ fn s(w: &World) -> &Services {
     &w.fx.services
 }
 
-fn sig() -> SignOffInput {
-    SignOffInput { signature_png_base64: PNG.into() }
-}
-
-fn sign(signer: &str) -> SignInput {
-    SignInput {
-        signer: signer.into(),
-        name: if signer == "enterprise" { "王站长".into() } else { String::new() },
-        image_png_base64: PNG.into(),
-        refused: false,
-        refusal_reason: String::new(),
-        witness_name: String::new(),
-        witness_image_png_base64: String::new(),
-    }
-}
-
-fn seals(i: usize) -> (String, String) {
-    (format!("SXGH-00{i}1"), format!("SXGH-00{i}2"))
-}
-
-fn record(i: usize) -> RecordFields {
-    let (t, b) = seals(i);
+/// The unqualified sample's record: its own seals, batch and producer.
+fn record_1() -> RecordFields {
     RecordFields {
-        product_name: "车用柴油".into(),
-        brand: "示例牌".into(),
-        model: "0号".into(),
-        batch: format!("2025100{i}"),
-        standard: "GB 19147-2016".into(),
-        producer_name: format!("示例石化{i}厂"),
-        sampling_base: 12000.0,
-        test_quantity: 2.0,
-        backup_quantity: 2.0,
-        unit: "L".into(),
-        unit_price: 7.35,
-        place: "加油机3号枪".into(),
-        domain: "circulation".into(),
-        sampled_at: "2025-10-10 10:30".into(),
-        test_seals: vec![t],
-        backup_seals: vec![b],
-        ..Default::default()
+        batch: "20251001".into(),
+        producer_name: "示例石化1厂".into(),
+        test_seals: vec!["SXGH-0011".into()],
+        backup_seals: vec!["SXGH-0012".into()],
+        ..lab_world::record()
     }
 }
 
-async fn dispatch(s: &Services, task: i64) {
-    let tx = s.store.begin().await.unwrap();
-    custody::insert(
-        &tx,
-        NewCustodyEvent {
-            task_id: task,
-            portion: "all".into(),
-            kind: "dispatched".into(),
-            seal_state: "intact".into(),
-            mode: "shipped".into(),
-            carrier: "EMS".into(),
-            tracking_no: "EA123456789CN".into(),
-            actor_name: "test".into(),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    audit::append(
-        &tx,
-        &AuditActor::system("test"),
-        AuditEntry::new("custody.dispatch", "sampling_task", task, serde_json::json!(null), serde_json::json!(null)),
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-}
-
-fn receipt(i: usize) -> ReceiptInput {
-    let (t, b) = seals(i);
-    ReceiptInput {
-        arrived_at: None,
-        delivered_by: "EMS快递员".into(),
-        carrier: "EMS".into(),
-        tracking_no: "EA123456789CN".into(),
-        observed: ObservedSample {
-            test_seals: vec![t],
-            backup_seals: vec![b],
-            test_quantity: 2.0,
-            backup_quantity: 2.0,
-            seals_intact: true,
-            labels_match: true,
-            appearance: "完好".into(),
-        },
-        decision: ReceiptDecision::Accept,
-        reason: String::new(),
-        backup_location: "样品库A区".into(),
-        photos: vec![ReceiptPhotoInput {
-            file_name: "seals.png".into(),
-            content_type: "image/png".into(),
-            data_base64: PNG.into(),
-        }],
-    }
-}
-
-/// A diesel plan of the Datong bureau with three drawn enterprises: one qualified and one
-/// unqualified issued report, and one refusal co-signed by the county bureau.
+/// The lab world's diesel plan of the Datong bureau with three drawn enterprises: one qualified and
+/// one unqualified issued report, and one refusal co-signed by the county bureau.
 async fn world() -> World {
-    let fx = Fixture::new().await;
-    let reg = fx.user("dt_reg", &["regulator"], Some("dt")).await;
-    let reg2 = fx.user("dt_reg2", &["regulator"], Some("dt")).await;
-    let custodian = fx.user("lab_keeper", &["sample_custodian"], Some("lab")).await;
-    let tester = fx.user("lab_t1", &["tester"], Some("lab")).await;
-    let a1 = fx.user("lab_a1", &["report_approver"], Some("lab")).await;
-    let a2 = fx.user("lab_a2", &["report_approver"], Some("lab")).await;
-    let county = fx.user("pc_reg", &["local_regulator"], Some("dt-pc")).await;
-    fx.user("lab_s1", &["sampler"], Some("lab")).await;
-    fx.user("lab_s2", &["sampler"], Some("lab")).await;
-    for n in 1..=3 {
-        fx.enterprise(&format!("大同市平城区示例加油站{n}"), "140213", "销售者、加油站", n).await;
-    }
-    let svc = &fx.services;
-    let draft = PlanDraft {
-        plan: PlanInput {
-            year: 2025,
-            title: "2025年车用柴油监督抽查".into(),
-            organising_org_code: Some("dt".into()),
-            ..Default::default()
-        },
-        items: vec![ItemInput {
-            number: "1".into(),
-            category: "机械及安防".into(),
-            product: "车用柴油".into(),
-            quota: Some(10),
-            scopes: "销售者".into(),
-            sampling_org_code: Some("lab".into()),
-            testing_org_code: Some("lab".into()),
-            screening_org_code: None,
-        }],
-    };
-    let plan = plans::create(svc, &reg, draft).await.unwrap();
-    plans::issue(svc, &reg, plan.id).await.unwrap();
-    let item = plan.items[0].id;
-    let ti = |name: &str, limit: Limit, unit: &str| TestItemInput {
-        name: name.into(),
-        method: "GB/T 0000".into(),
-        limit,
-        unit: unit.into(),
-        class: None,
-    };
-    let body = RulesBody {
-        standards: vec!["GB 19147-2016".into()],
-        test_items: vec![
-            ti("硫含量", Limit::Max { max: 10.0, inclusive: true }, "mg/kg"),
-            ti("闪点（闭口）", Limit::Min { min: 60.0, inclusive: true }, "℃"),
-        ],
-        test_portion: "2瓶×1L".into(),
-        backup_portion: "2瓶×1L".into(),
-        judgement_principle: "所检项目全部符合标准要求的，判定为合格".into(),
-        test_quantity: Some(2.0),
-        backup_quantity: Some(2.0),
-        min_base_quantity: Some(200.0),
-        quantity_unit: "L".into(),
-        ..Default::default()
-    };
-    let r = irules::create_draft(svc, &tester, item, body).await.unwrap();
-    irules::step(svc, &tester, r.id, RulesAction::Submit, None).await.unwrap();
-    irules::step(svc, &reg, r.id, RulesAction::Approve, None).await.unwrap();
-    irules::step(svc, &reg, r.id, RulesAction::Publish, None).await.unwrap();
-    let req = DrawRequest {
-        item_id: item,
-        quota: 3,
-        seed: "s".into(),
-        stratified: false,
-        team_size: None,
-        filters: DrawFilters::default(),
-    };
-    let d = draws::run(svc, &reg, req).await.unwrap();
-    let s1 = auth::login(svc, "lab_s1", PASSWORD).await.unwrap();
-    let s2 = auth::login(svc, "lab_s2", PASSWORD).await.unwrap();
-    let mut issued = Vec::new();
-    for (i, sulfur) in [(0usize, 5.0), (1, 12.5)] {
-        let task = d.drawn[i].task_id.unwrap();
-        draws::start_task(svc, &s1, task).await.unwrap();
-        sampling::save_record(svc, &s1, task, record(i)).await.unwrap();
-        for (who, signer) in [(&s1, "self"), (&s2, "self"), (&s1, "enterprise")] {
-            sampling::sign(svc, who, task, sign(signer)).await.unwrap();
-        }
-        dispatch(svc, task).await;
-        let bc = lab::receive(svc, &custodian, task, receipt(i)).await.unwrap().blind_code.unwrap();
-        for (idx, v) in [(0, sulfur), (1, 65.0)] {
-            let input = ResultInput { item_index: Some(idx), value: Some(v), ..Default::default() };
-            lab::enter_result(svc, &tester, &bc, input).await.unwrap();
-        }
-        lab::complete_results(svc, &tester, &bc).await.unwrap();
-        let rep = lab::prepare_report(svc, &tester, &bc, sig()).await.unwrap();
-        lab::review_report(svc, &a1, rep.id, sig()).await.unwrap();
-        let done = lab::approve_report(svc, &a2, rep.id, sig()).await.unwrap();
-        issued.push((d.drawn[i].name.clone(), done.report_no.unwrap()));
-    }
-    let task = d.drawn[2].task_id.unwrap();
-    draws::start_task(svc, &s1, task).await.unwrap();
-    sampling::refuse(svc, &s1, task, RefusalInput { facts: "拒绝在抽样单上签字并阻碍抽样".into() }).await.unwrap();
+    let lab = lab_world::world().await;
+    let svc = &lab.fx.services;
+    let reg2 = lab.fx.user("dt_reg2", &["regulator"], Some("dt")).await;
+    let county = lab.fx.user("pc_reg", &["local_regulator"], Some("dt-pc")).await;
+    let qualified = lab_world::issued(&lab, 5.0).await;
+
+    let name = "大同市平城区示例加油站1";
+    let task = lab_world::another_task(&lab, name, 2).await;
+    draws::start_task(svc, &lab.s1, task).await.unwrap();
+    let rec = record_1();
+    lab_world::sampled(&lab, task, rec.clone()).await;
+    let observed =
+        ObservedSample { test_seals: rec.test_seals, backup_seals: rec.backup_seals, ..lab_world::observed() };
+    let receipt = ReceiptInput { observed, ..lab_world::accept() };
+    let unqualified = lab_world::issued_task(&lab, task, receipt, 12.5).await;
+
+    let refusing = "大同市平城区示例加油站2";
+    let task = lab_world::another_task(&lab, refusing, 3).await;
+    draws::start_task(svc, &lab.s1, task).await.unwrap();
+    sampling::refuse(svc, &lab.s1, task, RefusalInput { facts: "拒绝在抽样单上签字并阻碍抽样".into() }).await.unwrap();
     sampling::cosign_refusal(svc, &county, task, CosignInput { opinion: "经核实，认定为拒检".into() }).await.unwrap();
+    let plan = lab_world::plan_of(&lab).await;
+    let lab_world::World { fx, regulator, t1, .. } = lab;
     World {
-        reg,
-        reg2,
-        tester,
-        plan: plan.id,
-        qualified: issued[0].clone(),
-        unqualified: issued[1].clone(),
-        refusing: d.drawn[2].name.clone(),
         fx,
+        reg: regulator,
+        reg2,
+        tester: t1,
+        plan,
+        qualified: (ENTERPRISE.to_string(), qualified.report_no.unwrap()),
+        unqualified: (name.to_string(), unqualified.report_no.unwrap()),
+        refusing: refusing.to_string(),
     }
 }
 
@@ -250,23 +85,9 @@ fn code(e: ServiceError) -> &'static str {
     e.code()
 }
 
+/// The PDF's text without white space (pdftotext puts spaces between Chinese and Latin text).
 fn pdf_text(pdf: &[u8]) -> String {
-    let dir = std::env::temp_dir().join(format!("choucha-ann-{}", uuid_like()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("x.pdf");
-    std::fs::write(&path, pdf).unwrap();
-    let out = std::process::Command::new("pdftotext").arg("-layout").arg(&path).arg("-").output().unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
-    // pdftotext puts spaces between Chinese and Latin text: compare without white space.
-    String::from_utf8_lossy(&out.stdout).chars().filter(|c| !c.is_whitespace()).collect()
-}
-
-fn uuid_like() -> String {
-    format!(
-        "{}-{:?}",
-        std::process::id(),
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
-    )
+    lab_world::pdf_layout_text(pdf).expect("pdftotext")
 }
 
 #[tokio::test]

@@ -6,42 +6,38 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 use choucha_domain::cases::CaseLimits;
-use choucha_domain::lab::{ObservedSample, ReceiptDecision};
-use choucha_domain::rules::{Limit, RulesAction};
 use choucha_domain::sampling::RecordFields;
 use choucha_service::cases::{self, CaseQuery, RectificationInput, RuleSetInput, SelectionInput, StepInput};
 use choucha_service::disposal::{self, DisposalInput, DisposalQuery, DisposalRuleInput, FileInput};
-use choucha_service::draws::{self, DrawFilters, DrawRequest};
-use choucha_service::implementation_rules::{self as irules, RulesBody, TestItemInput};
-use choucha_service::lab::{self, CorrectionInput, ReceiptInput, ReceiptPhotoInput, ResultInput, SignOffInput};
+use choucha_service::lab::{self, CorrectionInput, ResultInput};
 use choucha_service::objections::{self, DecisionInput, ObjectionInput};
-use choucha_service::plans::{self, ItemInput, PlanDraft, PlanInput};
 use choucha_service::results::{self, DeliveryInput};
-use choucha_service::sampling::{self, CosignInput, RefusalInput, SignInput};
-use choucha_service::testing::{Fixture, PASSWORD, test_uscc};
-use choucha_service::{Actor, ServiceError, Services, auth};
-use choucha_store::audit::{self, AuditActor, AuditEntry};
-use choucha_store::custody::{self, NewCustodyEvent};
+use choucha_service::sampling::{self, CosignInput, RefusalInput};
+use choucha_service::testing::lab_world::{self, Options, PNG, Stage, sig};
+use choucha_service::testing::{Fixture, test_uscc};
+use choucha_service::{Actor, ServiceError, Services};
+use choucha_store::audit;
 use chrono::NaiveDate;
 
-const PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
-const ENTERPRISE: &str = "大同市平城区示例加油站";
 const PRODUCER: &str = "阳高县示例石化有限公司";
 
+/// The lab world with its task started but not yet sampled, and the bureaus and enterprise users
+/// that follow a result up.
 struct World {
-    fx: Fixture,
-    regulator: Actor,
+    lab: lab_world::World,
     county: Actor,
     other_county: Actor,
-    custodian: Actor,
-    tester: Actor,
-    a1: Actor,
-    a2: Actor,
     owner: Actor,
     stranger: Actor,
-    s1: Actor,
-    task: i64,
     plan: i64,
+}
+
+impl std::ops::Deref for World {
+    type Target = lab_world::World;
+
+    fn deref(&self) -> &lab_world::World {
+        &self.lab
+    }
 }
 
 fn s(w: &World) -> &Services {
@@ -56,178 +52,37 @@ fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()
 }
 
-/// A diesel plan of the Datong city bureau with one drawn task at a seller in 平城区 (county bureau
-/// dt-pc); the team has started it. The nominal producer is registered in 阳高县 (bureau dt-yg).
+/// The lab world's diesel plan of the Datong city bureau, its task at a seller in 平城区 (county
+/// bureau dt-pc) started by the team. The nominal producer is registered in 阳高县 (bureau dt-yg).
 async fn world() -> World {
-    let fx = Fixture::new().await;
-    let regulator = fx.user("dt_reg", &["regulator"], Some("dt")).await;
-    let county = fx.user("pc_reg", &["local_regulator"], Some("dt-pc")).await;
-    let other_county = fx.user("yg_reg", &["local_regulator"], Some("dt-yg")).await;
-    let custodian = fx.user("lab_keeper", &["sample_custodian"], Some("lab")).await;
-    let tester = fx.user("lab_t1", &["tester"], Some("lab")).await;
-    let a1 = fx.user("lab_a1", &["report_approver"], Some("lab")).await;
-    let a2 = fx.user("lab_a2", &["report_approver"], Some("lab")).await;
-    fx.user("lab_s1", &["sampler"], Some("lab")).await;
-    fx.user("lab_s2", &["sampler"], Some("lab")).await;
-    let e = fx.enterprise(ENTERPRISE, "140213", "销售者、加油站", 1).await;
-    let svc = &fx.services;
-    let owner = Fixture::make_user(svc, "ent_user", "王站长", &["enterprise"], None, Some(e.uscc.as_str())).await;
-    let draft = PlanDraft {
-        plan: PlanInput {
-            year: 2025,
-            title: "2025年车用柴油监督抽查".into(),
-            organising_org_code: Some("dt".into()),
-            ..Default::default()
-        },
-        items: vec![ItemInput {
-            number: "1".into(),
-            category: "机械及安防".into(),
-            product: "车用柴油".into(),
-            quota: Some(10),
-            scopes: "销售者".into(),
-            sampling_org_code: Some("lab".into()),
-            testing_org_code: Some("lab".into()),
-            screening_org_code: None,
-        }],
-    };
-    let plan = plans::create(svc, &regulator, draft).await.unwrap();
-    plans::issue(svc, &regulator, plan.id).await.unwrap();
-    let diesel = plan.items[0].id;
-    let body = RulesBody {
-        standards: vec!["GB 19147-2016".into()],
-        test_items: vec![TestItemInput {
-            name: "硫含量".into(),
-            method: "SH/T 0689".into(),
-            limit: Limit::Max { max: 10.0, inclusive: true },
-            unit: "mg/kg".into(),
-            class: None,
-        }],
-        test_portion: "2瓶×1L".into(),
-        backup_portion: "2瓶×1L".into(),
-        judgement_principle: "全部符合为合格".into(),
-        test_quantity: Some(2.0),
-        backup_quantity: Some(2.0),
-        min_base_quantity: Some(200.0),
-        quantity_unit: "L".into(),
-        ..Default::default()
-    };
-    let r = irules::create_draft(svc, &tester, diesel, body).await.unwrap();
-    irules::step(svc, &tester, r.id, RulesAction::Submit, None).await.unwrap();
-    irules::step(svc, &regulator, r.id, RulesAction::Approve, None).await.unwrap();
-    irules::step(svc, &regulator, r.id, RulesAction::Publish, None).await.unwrap();
-    let req = DrawRequest {
-        item_id: diesel,
-        quota: 1,
-        seed: "s".into(),
-        stratified: false,
-        team_size: None,
-        filters: DrawFilters::default(),
-    };
-    let drawn = draws::run(svc, &regulator, req).await.unwrap();
-    let task = drawn.drawn[0].task_id.unwrap();
+    let lab = lab_world::world_with(Options { stage: Stage::Started, ..Default::default() }).await;
+    let county = lab.fx.user("pc_reg", &["local_regulator"], Some("dt-pc")).await;
+    let other_county = lab.fx.user("yg_reg", &["local_regulator"], Some("dt-yg")).await;
+    let svc = &lab.fx.services;
+    let owner = Fixture::make_user(svc, "ent_user", "王站长", &["enterprise"], None, Some(lab.uscc.as_str())).await;
     // Registered after the draw, so the draw cannot pick it.
-    let other = fx.enterprise("大同市平城区另一加油站", "140213", "销售者、加油站", 7).await;
+    let other = lab.fx.enterprise("大同市平城区另一加油站", "140213", "销售者、加油站", 7).await;
     let stranger =
         Fixture::make_user(svc, "ent_other", "李经理", &["enterprise"], None, Some(other.uscc.as_str())).await;
-    let s1 = auth::login(svc, "lab_s1", PASSWORD).await.unwrap();
-    draws::start_task(svc, &s1, task).await.unwrap();
-    World { fx, regulator, county, other_county, custodian, tester, a1, a2, owner, stranger, s1, task, plan: plan.id }
+    let plan = lab_world::plan_of(&lab).await;
+    World { lab, county, other_county, owner, stranger, plan }
 }
 
 fn record() -> RecordFields {
     RecordFields {
-        product_name: "车用柴油".into(),
-        brand: "示例牌".into(),
-        model: "0号".into(),
-        batch: "20251008".into(),
         producer_name: PRODUCER.into(),
         producer_uscc: test_uscc("140221", 3).to_string(),
-        sampling_base: 12000.0,
-        test_quantity: 2.0,
-        backup_quantity: 2.0,
-        unit: "L".into(),
-        unit_price: 7.35,
-        place: "加油机3号枪".into(),
-        domain: "circulation".into(),
-        sampled_at: "2025-10-10 10:30".into(),
-        test_seals: vec!["SXGH-000123".into()],
-        backup_seals: vec!["SXGH-000124".into()],
-        ..Default::default()
+        ..lab_world::record()
     }
-}
-
-fn sig() -> SignOffInput {
-    SignOffInput { signature_png_base64: PNG.into() }
 }
 
 /// Sample, sign, dispatch, receive, test (sulfur `sulfur`) and issue the report; its id, the
 /// sample's and its blind code.
 async fn issued(w: &World, sulfur: f64) -> (i64, i64, String) {
-    let svc = s(w);
-    sampling::save_record(svc, &w.s1, w.task, record()).await.unwrap();
-    let s2 = auth::login(svc, "lab_s2", PASSWORD).await.unwrap();
-    for (who, signer) in [(&w.s1, "self"), (&s2, "self"), (&w.s1, "enterprise")] {
-        let input = SignInput {
-            signer: signer.into(),
-            name: if signer == "enterprise" { "王站长".into() } else { String::new() },
-            image_png_base64: PNG.into(),
-            refused: false,
-            refusal_reason: String::new(),
-            witness_name: String::new(),
-            witness_image_png_base64: String::new(),
-        };
-        sampling::sign(svc, who, w.task, input).await.unwrap();
-    }
-    let tx = svc.store.begin().await.unwrap();
-    let ev = NewCustodyEvent {
-        task_id: w.task,
-        portion: "all".into(),
-        kind: "dispatched".into(),
-        seal_state: "intact".into(),
-        mode: "shipped".into(),
-        carrier: "EMS".into(),
-        tracking_no: "EA123456789CN".into(),
-        actor_name: "test".into(),
-        ..Default::default()
-    };
-    custody::insert(&tx, ev).await.unwrap();
-    let entry =
-        AuditEntry::new("custody.dispatch", "sampling_task", w.task, serde_json::json!(null), serde_json::json!(null));
-    audit::append(&tx, &AuditActor::system("test"), entry).await.unwrap();
-    tx.commit().await.unwrap();
-    let receipt = ReceiptInput {
-        arrived_at: None,
-        delivered_by: "EMS快递员".into(),
-        carrier: "EMS".into(),
-        tracking_no: "EA123456789CN".into(),
-        observed: ObservedSample {
-            test_seals: vec!["SXGH-000123".into()],
-            backup_seals: vec!["SXGH-000124".into()],
-            test_quantity: 2.0,
-            backup_quantity: 2.0,
-            seals_intact: true,
-            labels_match: true,
-            appearance: "封条完好".into(),
-        },
-        decision: ReceiptDecision::Accept,
-        reason: String::new(),
-        backup_location: "样品库A区".into(),
-        photos: vec![ReceiptPhotoInput {
-            file_name: "seals.png".into(),
-            content_type: "image/png".into(),
-            data_base64: PNG.into(),
-        }],
-    };
-    let out = lab::receive(svc, &w.custodian, w.task, receipt).await.unwrap();
-    let bc = out.blind_code.unwrap();
-    let result =
-        ResultInput { item_index: Some(0), value: Some(sulfur), instrument: "XRF-01".into(), ..Default::default() };
-    lab::enter_result(svc, &w.tester, &bc, result).await.unwrap();
-    lab::complete_results(svc, &w.tester, &bc).await.unwrap();
-    let r = lab::prepare_report(svc, &w.tester, &bc, sig()).await.unwrap();
-    lab::review_report(svc, &w.a1, r.id, sig()).await.unwrap();
-    lab::approve_report(svc, &w.a2, r.id, sig()).await.unwrap();
-    (r.id, out.sample_id, bc)
+    lab_world::sampled(&w.lab, w.task, record()).await;
+    let r = lab_world::issued(&w.lab, sulfur).await;
+    let sample = lab_world::sample_of_report(&w.lab, r.id).await;
+    (r.id, sample.id, sample.blind_code.unwrap())
 }
 
 /// The enterprise's receipt of the result, recorded as today.
@@ -288,7 +143,7 @@ async fn unpaid_unqualified_samples_go_to_the_bureau_after_the_window_and_never_
     s(&w).shift_today(1);
     assert_eq!(disposal::list(s(&w), &w.custodian, due()).await.unwrap().items.len(), 2);
     assert_eq!(disposal::list(s(&w), &w.regulator, due()).await.unwrap().items.len(), 2);
-    for outsider in [&w.tester, &w.owner, &w.county] {
+    for outsider in [&w.t1, &w.owner, &w.county] {
         assert_eq!(code(&disposal::list(s(&w), outsider, due()).await.unwrap_err()), "forbidden");
     }
     // Returned to the enterprise: refused for an unqualified free sample.
@@ -392,7 +247,7 @@ async fn an_unqualified_result_opens_a_case_at_the_local_bureau_under_the_2019_m
     assert!(sampling::inbox(s(&w), &w.county, None, None).await.unwrap().items.iter().any(|i| i.kind == "case"));
     assert_eq!(cases::get(s(&w), &w.other_county, c.id).await.unwrap().case.id, c.id);
     // Testers, custodians and other enterprises never see it; the enterprise sees its own.
-    for outsider in [&w.tester, &w.custodian] {
+    for outsider in [&w.t1, &w.custodian] {
         assert_eq!(code(&cases::list(s(&w), outsider, CaseQuery::default()).await.unwrap_err()), "forbidden");
         assert_eq!(code(&cases::get(s(&w), outsider, c.id).await.unwrap_err()), "forbidden");
     }
@@ -565,14 +420,14 @@ async fn a_final_refusal_opens_a_case_and_a_qualified_retest_or_correction_close
     // free backup is now due back to the enterprise.
     let w3 = world().await;
     let (report, _, bc) = issued(&w3, 12.5).await;
-    lab::correct_report(s(&w3), &w3.tester, report, CorrectionInput { reason: "硫含量复核后数据更正".into() })
+    lab::correct_report(s(&w3), &w3.t1, report, CorrectionInput { reason: "硫含量复核后数据更正".into() })
         .await
         .unwrap();
     let result =
         ResultInput { item_index: Some(0), value: Some(9.0), instrument: "XRF-01".into(), ..Default::default() };
-    lab::enter_result(s(&w3), &w3.tester, &bc, result).await.unwrap();
-    lab::complete_results(s(&w3), &w3.tester, &bc).await.unwrap();
-    let r2 = lab::prepare_report(s(&w3), &w3.tester, &bc, sig()).await.unwrap();
+    lab::enter_result(s(&w3), &w3.t1, &bc, result).await.unwrap();
+    lab::complete_results(s(&w3), &w3.t1, &bc).await.unwrap();
+    let r2 = lab::prepare_report(s(&w3), &w3.t1, &bc, sig()).await.unwrap();
     lab::review_report(s(&w3), &w3.a1, r2.id, sig()).await.unwrap();
     lab::approve_report(s(&w3), &w3.a2, r2.id, sig()).await.unwrap();
     let c = cases::list(s(&w3), &w3.county, CaseQuery { filter: Some("all".into()), ..Default::default() })

@@ -4,114 +4,29 @@
 //! the place freed for a redraw, the rule 16 entry deadline and the plan's costs (rule 21).
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
-use choucha_domain::rules::{Limit, RulesAction};
 use choucha_domain::sampling::RecordFields;
-use choucha_service::draws::{self, DrawFilters, DrawRequest, RedrawRequest};
+use choucha_service::ServiceError;
+use choucha_service::draws::{self, DrawFilters, RedrawRequest};
 use choucha_service::handover::{
     self, ArrivalInput, BackupDecisionInput, BackupRequestInput, DispatchInput, NotSampledInput,
 };
-use choucha_service::implementation_rules::{self as irules, RulesBody, TestItemInput};
-use choucha_service::plans::{self, ItemInput, PlanDraft, PlanInput};
-use choucha_service::sampling::{self, CosignInput, ProblemInput, RefusalInput, SignInput};
-use choucha_service::testing::{Fixture, PASSWORD};
-use choucha_service::{Actor, ServiceError, Services, auth};
+use choucha_service::sampling::{self, CosignInput, ProblemInput, RefusalInput};
+use choucha_service::testing::lab_world::{self, Options, Stage, World, pdf_text, s, sign, world_with};
 
-const PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
 const ENTERPRISE: &str = "大同市平城区示例加油站";
 
-struct World {
-    fx: Fixture,
-    regulator: Actor,
-    tester: Actor,
-    s1: Actor,
-    s2: Actor,
-    plan: i64,
-    item: i64,
-    task: i64,
+/// The lab world's task drawn from three sellers (quota and budget as given), not started.
+async fn world(quota: u32, budget: Option<&'static str>) -> World {
+    world_with(Options { stage: Stage::Drawn, ..options(quota, budget) }).await
 }
 
-fn s(w: &World) -> &Services {
-    &w.fx.services
+/// As `world`, the task started by the team.
+async fn started(quota: u32, budget: Option<&'static str>) -> World {
+    world_with(Options { stage: Stage::Started, ..options(quota, budget) }).await
 }
 
-async fn world(quota: u32, budget: Option<&str>) -> World {
-    let fx = Fixture::new().await;
-    let regulator = fx.user("dt_reg", &["regulator"], Some("dt")).await;
-    let tester = fx.user("lab_tester", &["tester"], Some("lab")).await;
-    fx.user("lab_s1", &["sampler"], Some("lab")).await;
-    fx.user("lab_s2", &["sampler"], Some("lab")).await;
-    for i in 0..3 {
-        fx.enterprise(&format!("{ENTERPRISE}{i}"), "140213", "销售者、加油站", i + 1).await;
-    }
-    let svc = &fx.services;
-    let draft = PlanDraft {
-        plan: PlanInput {
-            year: 2025,
-            title: "2025年车用柴油监督抽查".into(),
-            organising_org_code: Some("dt".into()),
-            budget_yuan: budget.map(str::to_string),
-            ..Default::default()
-        },
-        items: vec![ItemInput {
-            number: "1".into(),
-            category: "机械及安防".into(),
-            product: "车用柴油".into(),
-            quota: Some(quota),
-            scopes: "销售者".into(),
-            sampling_org_code: Some("lab".into()),
-            testing_org_code: Some("lab".into()),
-            screening_org_code: None,
-        }],
-    };
-    let plan = plans::create(svc, &regulator, draft).await.unwrap();
-    plans::issue(svc, &regulator, plan.id).await.unwrap();
-    let item = plan.items[0].id;
-    let body = RulesBody {
-        standards: vec!["GB 19147-2016".into()],
-        test_items: vec![TestItemInput {
-            name: "硫含量".into(),
-            method: "SH/T 0689".into(),
-            limit: Limit::Max { max: 10.0, inclusive: true },
-            unit: "mg/kg".into(),
-            class: None,
-        }],
-        test_portion: "2L".into(),
-        backup_portion: "2L".into(),
-        judgement_principle: "全部符合为合格".into(),
-        test_quantity: Some(2.0),
-        backup_quantity: Some(2.0),
-        min_base_quantity: Some(200.0),
-        quantity_unit: "L".into(),
-        ..Default::default()
-    };
-    let r = irules::create_draft(svc, &tester, item, body).await.unwrap();
-    irules::step(svc, &tester, r.id, RulesAction::Submit, None).await.unwrap();
-    irules::step(svc, &regulator, r.id, RulesAction::Approve, None).await.unwrap();
-    irules::step(svc, &regulator, r.id, RulesAction::Publish, None).await.unwrap();
-    let d = draws::run(
-        svc,
-        &regulator,
-        DrawRequest {
-            item_id: item,
-            quota: 1,
-            seed: "s".into(),
-            stratified: false,
-            team_size: None,
-            filters: DrawFilters::default(),
-        },
-    )
-    .await
-    .unwrap();
-    let task = d.drawn[0].task_id.unwrap();
-    let s1 = auth::login(svc, "lab_s1", PASSWORD).await.unwrap();
-    let s2 = auth::login(svc, "lab_s2", PASSWORD).await.unwrap();
-    World { fx, regulator, tester, s1, s2, plan: plan.id, item, task }
-}
-
-async fn started(quota: u32, budget: Option<&str>) -> World {
-    let w = world(quota, budget).await;
-    draws::start_task(s(&w), &w.s1, w.task).await.unwrap();
-    w
+fn options(quota: u32, budget: Option<&'static str>) -> Options {
+    Options { more_enterprises: 2, quota: Some(quota), budget_yuan: budget, ..Default::default() }
 }
 
 /// The sampler's worklist (batched views) shows the task exactly as its own page does.
@@ -128,40 +43,11 @@ fn china_now() -> chrono::NaiveDateTime {
 }
 
 fn record_at(sampled_at: &str) -> RecordFields {
-    RecordFields {
-        product_name: "车用柴油".into(),
-        brand: "中国石化".into(),
-        model: "0号".into(),
-        batch: "20251008".into(),
-        standard: "GB 19147-2016".into(),
-        sampling_base: 12000.0,
-        test_quantity: 2.0,
-        backup_quantity: 2.0,
-        unit: "L".into(),
-        unit_price: 7.35,
-        place: "加油机3号枪".into(),
-        domain: "circulation".into(),
-        sampled_at: sampled_at.into(),
-        test_seals: vec!["SXGH-000123".into()],
-        backup_seals: vec!["SXGH-000124".into()],
-        ..Default::default()
-    }
+    RecordFields { brand: "中国石化".into(), sampled_at: sampled_at.into(), ..lab_world::record() }
 }
 
 fn record() -> RecordFields {
     record_at(&china_now().format("%Y-%m-%d %H:%M").to_string())
-}
-
-fn sign(signer: &str) -> SignInput {
-    SignInput {
-        signer: signer.into(),
-        name: if signer == "enterprise" { "王站长".into() } else { String::new() },
-        image_png_base64: PNG.into(),
-        refused: false,
-        refusal_reason: String::new(),
-        witness_name: String::new(),
-        witness_image_png_base64: String::new(),
-    }
 }
 
 async fn lock(w: &World) {
@@ -183,30 +69,6 @@ fn code(e: ServiceError) -> String {
         ServiceError::NotFound(_) => "not_found".into(),
         other => format!("{other:?}"),
     }
-}
-
-/// The text of a PDF (whitespace removed), or None without pdftotext outside CI.
-fn pdf_text(bytes: &[u8]) -> Option<String> {
-    assert!(bytes.starts_with(b"%PDF"));
-    let dir = std::env::temp_dir().join(format!("choucha-handover-{}", uuid_like()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("f.pdf");
-    std::fs::write(&file, bytes).unwrap();
-    let out = std::process::Command::new("pdftotext").arg(&file).arg("-").output();
-    let _ = std::fs::remove_dir_all(&dir);
-    match out {
-        Ok(o) => Some(String::from_utf8_lossy(&o.stdout).split_whitespace().collect()),
-        Err(_) => {
-            assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "pdftotext is required under CI");
-            None
-        }
-    }
-}
-
-fn uuid_like() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    format!("{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst))
 }
 
 #[tokio::test]
@@ -246,7 +108,7 @@ async fn seals_are_recorded_when_the_record_locks_and_the_sample_is_dispatched_o
     assert_eq!(code(handover::dispatch(s(&w), &w.s1, w.task, carried()).await.unwrap_err()), "already_dispatched");
 
     // The testing institution sees the chain, never the enterprise's name.
-    let seen = handover::custody(s(&w), &w.tester, w.task).await.unwrap();
+    let seen = handover::custody(s(&w), &w.t1, w.task).await.unwrap();
     assert_eq!(seen.len(), 4);
     assert!(!serde_json::to_string(&seen).unwrap().contains(ENTERPRISE));
     let other_bureau = w.fx.user("sx_reg", &["regulator"], Some("sx")).await;
@@ -283,7 +145,7 @@ async fn the_backup_stays_at_the_enterprise_only_with_the_organising_bureaus_app
     let approve = || BackupDecisionInput { approve: true, opinion: "同意在企业封存".into() };
     let county = w.fx.user("pc_reg", &["local_regulator"], Some("dt-pc")).await;
     let province = w.fx.user("sx_reg", &["regulator"], Some("sx")).await;
-    for who in [&county, &province, &w.s1, &w.tester] {
+    for who in [&county, &province, &w.s1, &w.t1] {
         assert_eq!(
             code(handover::decide_backup(s(&w), who, req.id, approve()).await.unwrap_err()),
             "rule9_organising_bureau"
@@ -366,7 +228,7 @@ async fn arrival_records_that_the_notice_identity_and_authorisation_were_shown()
     draws::start_task(s(&w), &w.s1, w.task).await.unwrap();
     let partial = ArrivalInput { authorisation_shown: false, ..all.clone() };
     assert_eq!(code(handover::record_arrival(s(&w), &w.s1, w.task, partial).await.unwrap_err()), "documents_not_shown");
-    assert_eq!(code(handover::record_arrival(s(&w), &w.tester, w.task, all.clone()).await.unwrap_err()), "forbidden");
+    assert_eq!(code(handover::record_arrival(s(&w), &w.t1, w.task, all.clone()).await.unwrap_err()), "forbidden");
     let a = handover::record_arrival(s(&w), &w.s1, w.task, all.clone()).await.unwrap();
     assert!(a.notice_shown && a.identity_shown && a.authorisation_shown);
     worklist_agrees(&w).await;
@@ -411,7 +273,7 @@ async fn the_forms_come_from_the_stored_data_for_the_team_and_both_bureaus_only(
     let left: Vec<_> = docs.iter().filter(|d| d.left_with_enterprise).map(|d| d.kind.as_str()).collect();
     assert_eq!(left, ["notice", "record", "feedback_form"]);
     let other_county = w.fx.user("yg_reg", &["local_regulator"], Some("dt-yg")).await;
-    for who in [&w.tester, &other_county] {
+    for who in [&w.t1, &other_county] {
         assert_eq!(code(handover::documents(s(&w), who, w.task).await.unwrap_err()), "not_found");
         assert_eq!(code(handover::notice_pdf(s(&w), who, w.task).await.unwrap_err()), "not_found");
         assert_eq!(code(handover::payment_form_pdf(s(&w), who, w.task).await.unwrap_err()), "not_found");
@@ -440,7 +302,7 @@ async fn the_refusal_form_shows_the_county_bureaus_cosignature_once_given() {
     }
     let docs = handover::documents(s(&w), &w.regulator, w.task).await.unwrap();
     assert!(docs.iter().any(|d| d.kind == "refusal"));
-    assert_eq!(code(handover::refusal_pdf(s(&w), &w.tester, w.task).await.unwrap_err()), "not_found");
+    assert_eq!(code(handover::refusal_pdf(s(&w), &w.t1, w.task).await.unwrap_err()), "not_found");
 }
 
 #[tokio::test]
@@ -471,7 +333,7 @@ async fn not_sampled_needs_a_reason_and_frees_the_place_for_one_redraw() {
         "required"
     );
     assert_eq!(
-        code(handover::mark_not_sampled(s(&w), &w.tester, w.task, input("closed", "")).await.unwrap_err()),
+        code(handover::mark_not_sampled(s(&w), &w.t1, w.task, input("closed", "")).await.unwrap_err()),
         "forbidden"
     );
     // The quota of one is used up by the drawn task.
@@ -570,7 +432,7 @@ async fn costs_are_the_test_portions_paid_against_the_budget_for_the_organising_
     assert!(c.over_budget);
     assert_eq!(c.charged_to_enterprises_fen, 0);
     let other = w.fx.user("sx_reg", &["regulator"], Some("sx")).await;
-    for who in [&other, &w.s1, &w.tester] {
+    for who in [&other, &w.s1, &w.t1] {
         assert_eq!(code(handover::plan_costs(s(&w), who, w.plan).await.unwrap_err()), "not_found");
     }
 }

@@ -3,140 +3,19 @@
 //! problem reports reaching both bureaus.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
-use choucha_domain::rules::{Limit, RulesAction};
-use choucha_domain::sampling::RecordFields;
-use choucha_service::draws::{self, DrawFilters, DrawRequest};
-use choucha_service::implementation_rules::{self as irules, RulesBody, TestItemInput};
-use choucha_service::plans::{self, ItemInput, PlanDraft, PlanInput};
+use choucha_service::ServiceError;
+use choucha_service::draws;
 use choucha_service::sampling::{self, CorrectionInput, CosignInput, ProblemInput, RefusalInput, SignInput};
-use choucha_service::testing::{Fixture, PASSWORD};
-use choucha_service::{Actor, ServiceError, Services, auth};
+use choucha_service::testing::lab_world::{Options, PNG, Stage, World, record, s, sign, world_with};
 
-const PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
-
-struct World {
-    fx: Fixture,
-    regulator: Actor,
-    s1: Actor,
-    s2: Actor,
-    task: i64,
-}
-
-fn s(w: &World) -> &Services {
-    &w.fx.services
-}
-
-async fn world() -> World {
-    let fx = Fixture::new().await;
-    let regulator = fx.user("dt_reg", &["regulator"], Some("dt")).await;
-    let tester = fx.user("lab_tester", &["tester"], Some("lab")).await;
-    fx.user("lab_s1", &["sampler"], Some("lab")).await;
-    fx.user("lab_s2", &["sampler"], Some("lab")).await;
-    for i in 0..3 {
-        fx.enterprise(&format!("大同市平城区示例加油站{i}"), "140213", "销售者、加油站", i + 1).await;
-    }
-    let svc = &fx.services;
-    let item = |p: &str, q: Option<u32>| ItemInput {
-        number: "1".into(),
-        category: "机械及安防".into(),
-        product: p.into(),
-        quota: q,
-        scopes: "销售者".into(),
-        sampling_org_code: Some("lab".into()),
-        testing_org_code: Some("lab".into()),
-        screening_org_code: None,
-    };
-    let draft = PlanDraft {
-        plan: PlanInput {
-            year: 2025,
-            title: "2025年车用柴油监督抽查".into(),
-            organising_org_code: Some("dt".into()),
-            ..Default::default()
-        },
-        items: vec![item("车用柴油", Some(10))],
-    };
-    let plan = plans::create(svc, &regulator, draft).await.unwrap();
-    plans::issue(svc, &regulator, plan.id).await.unwrap();
-    let diesel = plan.items[0].id;
-    let body = RulesBody {
-        standards: vec!["GB 19147-2016".into()],
-        test_items: vec![TestItemInput {
-            name: "硫含量".into(),
-            method: "SH/T 0689".into(),
-            limit: Limit::Max { max: 10.0, inclusive: true },
-            unit: "mg/kg".into(),
-            class: None,
-        }],
-        test_portion: "2L".into(),
-        backup_portion: "2L".into(),
-        judgement_principle: "全部符合为合格".into(),
-        test_quantity: Some(2.0),
-        backup_quantity: Some(2.0),
-        min_base_quantity: Some(200.0),
-        quantity_unit: "L".into(),
-        ..Default::default()
-    };
-    let r = irules::create_draft(svc, &tester, diesel, body).await.unwrap();
-    irules::step(svc, &tester, r.id, RulesAction::Submit, None).await.unwrap();
-    irules::step(svc, &regulator, r.id, RulesAction::Approve, None).await.unwrap();
-    irules::step(svc, &regulator, r.id, RulesAction::Publish, None).await.unwrap();
-    let d = draws::run(
-        svc,
-        &regulator,
-        DrawRequest {
-            item_id: diesel,
-            quota: 1,
-            seed: "s".into(),
-            stratified: false,
-            team_size: None,
-            filters: DrawFilters::default(),
-        },
-    )
-    .await
-    .unwrap();
-    let task = d.drawn[0].task_id.unwrap();
-    let s1 = auth::login(svc, "lab_s1", PASSWORD).await.unwrap();
-    let s2 = auth::login(svc, "lab_s2", PASSWORD).await.unwrap();
-    draws::start_task(svc, &s1, task).await.unwrap();
-    World { fx, regulator, s1, s2, task }
-}
-
-fn record() -> RecordFields {
-    RecordFields {
-        product_name: "车用柴油".into(),
-        brand: "中国石化".into(),
-        model: "0号".into(),
-        batch: "20251008".into(),
-        standard: "GB 19147-2016".into(),
-        sampling_base: 12000.0,
-        test_quantity: 2.0,
-        backup_quantity: 2.0,
-        unit: "L".into(),
-        unit_price: 7.35,
-        place: "加油机3号枪".into(),
-        domain: "circulation".into(),
-        sampled_at: "2025-10-10 10:30".into(),
-        test_seals: vec!["SXGH-000123".into()],
-        backup_seals: vec!["SXGH-000124".into()],
-        ..Default::default()
-    }
-}
-
-fn sign(signer: &str) -> SignInput {
-    SignInput {
-        signer: signer.into(),
-        name: if signer == "enterprise" { "王站长".into() } else { String::new() },
-        image_png_base64: PNG.into(),
-        refused: false,
-        refusal_reason: String::new(),
-        witness_name: String::new(),
-        witness_image_png_base64: String::new(),
-    }
+/// The lab world with its task started by the team, no record yet.
+async fn started() -> World {
+    world_with(Options { stage: Stage::Started, ..Default::default() }).await
 }
 
 #[tokio::test]
 async fn record_is_checked_against_the_rules_signed_by_all_then_locked() {
-    let w = world().await;
+    let w = started().await;
     let mut few = record();
     few.test_quantity = 1.0;
     few.sampling_base = 100.0;
@@ -192,7 +71,7 @@ async fn record_is_checked_against_the_rules_signed_by_all_then_locked() {
 
 #[tokio::test]
 async fn an_enterprise_refusing_to_sign_is_noted_with_reason_and_witness() {
-    let w = world().await;
+    let w = started().await;
     sampling::save_record(s(&w), &w.s1, w.task, record()).await.unwrap();
     sampling::sign(s(&w), &w.s1, w.task, sign("self")).await.unwrap();
     sampling::sign(s(&w), &w.s2, w.task, sign("self")).await.unwrap();
@@ -214,7 +93,7 @@ async fn an_enterprise_refusing_to_sign_is_noted_with_reason_and_witness() {
 
 #[tokio::test]
 async fn a_refusal_is_final_only_when_the_enterprises_county_bureau_cosigns() {
-    let w = world().await;
+    let w = started().await;
     assert!(sampling::refuse(s(&w), &w.s1, w.task, RefusalInput { facts: "".into() }).await.is_err());
     sampling::refuse(s(&w), &w.s1, w.task, RefusalInput { facts: "以明显不合理的价格阻碍抽样".into() }).await.unwrap();
     assert_eq!(draws::get_task(s(&w), &w.s1, w.task).await.unwrap().state, "refusal_pending");
@@ -238,7 +117,7 @@ async fn a_refusal_is_final_only_when_the_enterprises_county_bureau_cosigns() {
 
 #[tokio::test]
 async fn a_problem_stops_sampling_and_reaches_both_bureaus() {
-    let w = world().await;
+    let w = started().await;
     let empty = ProblemInput { violation: "".into(), facts: "".into() };
     match sampling::report_problem(s(&w), &w.s1, w.task, empty).await {
         Err(ServiceError::Invalid(v)) => assert_eq!(v.len(), 2),

@@ -7,64 +7,29 @@
 
 mod common;
 
+use choucha_service::draws;
+use choucha_service::sampling::{self, CosignInput, RefusalInput};
+use choucha_service::testing::lab_world::{self, ENTERPRISE};
 use common::TestServer;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-include!("common/lab_world.rs");
-
 const REFUSING: &str = "大同市平城区拒检加油站";
 
 /// The lab world's diesel sample issued as an unqualified report, and a second drawn enterprise's
-/// refusal co-signed by the county bureau; the plan id.
-async fn results_world(srv: &TestServer) -> i64 {
-    let (task, _) = dispatched_task(srv).await;
-    srv.fx.user("dt_reg2", &["regulator"], Some("dt")).await;
-    srv.fx.user("pc_reg", &["local_regulator"], Some("dt-pc")).await;
-    let keeper = srv.api("lab_keeper").await;
-    let tester = srv.api("lab_t1").await;
-    let receipt = json!({"delivered_by": "EMS快递员", "carrier": "EMS", "tracking_no": "EA123456789CN",
-           "observed": {"test_seals": ["SXGH-000123"], "backup_seals": ["SXGH-000124"], "test_quantity": 2.0, "backup_quantity": 2.0,
-                        "seals_intact": true, "labels_match": true, "appearance": "完好"},
-           "decision": "accept", "reason": "", "backup_location": "样品库A区",
-           "photos": [{"file_name": "seals.png", "content_type": "image/png", "data_base64": PNG}]});
-    let (st, out) = keeper.post(&format!("/api/v1/lab/incoming/{task}/receipt"), receipt).await;
-    assert_eq!(st, StatusCode::OK, "{out}");
-    let code = out["blind_code"].as_str().unwrap().to_string();
-    for (i, v) in [(0, 12.5), (1, 52.0)] {
-        let (st, b) =
-            tester.put(&format!("/api/v1/lab/samples/{code}/results"), json!({"item_index": i, "value": v})).await;
-        assert_eq!(st, StatusCode::OK, "{b}");
-    }
-    assert_eq!(tester.post(&format!("/api/v1/lab/samples/{code}/complete"), json!({})).await.0, StatusCode::OK);
-    let signed = json!({"signature_png_base64": PNG});
-    let (_, rep) = tester.post(&format!("/api/v1/lab/samples/{code}/reports"), signed.clone()).await;
-    let rid = rep["id"].as_i64().unwrap();
-    assert_eq!(
-        srv.api("lab_a1").await.post(&format!("/api/v1/lab/reports/{rid}/review"), signed.clone()).await.0,
-        StatusCode::OK
-    );
-    let (st, b) = srv.api("lab_a2").await.post(&format!("/api/v1/lab/reports/{rid}/approve"), signed).await;
-    assert_eq!(st, StatusCode::OK, "{b}");
-
-    let t = choucha_store::draws::get_task(srv.fx.services.store.reader(), task).await.unwrap();
-    srv.fx.enterprise(REFUSING, "140213", "销售者、加油站", 2).await;
-    let reg = srv.api("dt_reg").await;
-    let (st, d) = reg.post("/api/v1/draws", json!({"item_id": t.item_id, "quota": 1, "seed": "r"})).await;
-    assert_eq!(st, StatusCode::CREATED, "{d}");
-    assert_eq!(d["drawn"][0]["name"], REFUSING);
-    let refused = d["drawn"][0]["task_id"].as_i64().unwrap();
-    let s1 = srv.api("lab_s1").await;
-    assert_eq!(s1.post(&format!("/api/v1/tasks/{refused}/start"), json!({})).await.0, StatusCode::OK);
-    let (st, b) = s1.post(&format!("/api/v1/tasks/{refused}/refusal"), json!({"facts": "拒绝抽样"})).await;
-    assert_eq!(st, StatusCode::OK, "{b}");
-    let (st, b) = srv
-        .api("pc_reg")
-        .await
-        .post(&format!("/api/v1/tasks/{refused}/refusal/cosign"), json!({"opinion": "认定为拒检"}))
-        .await;
-    assert_eq!(st, StatusCode::OK, "{b}");
-    t.plan_id
+/// refusal co-signed by the county bureau; the server and the plan id.
+async fn results_world() -> (TestServer, i64) {
+    let w = lab_world::world().await;
+    w.fx.user("dt_reg2", &["regulator"], Some("dt")).await;
+    let county = w.fx.user("pc_reg", &["local_regulator"], Some("dt-pc")).await;
+    lab_world::issued(&w, 12.5).await;
+    let refused = lab_world::another_task(&w, REFUSING, 2).await;
+    let s = lab_world::s(&w);
+    draws::start_task(s, &w.s1, refused).await.unwrap();
+    sampling::refuse(s, &w.s1, refused, RefusalInput { facts: "拒绝抽样".into() }).await.unwrap();
+    sampling::cosign_refusal(s, &county, refused, CosignInput { opinion: "认定为拒检".into() }).await.unwrap();
+    let plan = w.plan;
+    (TestServer::start_with(w.fx).await, plan)
 }
 
 async fn anonymous(srv: &TestServer, path: &str) -> (StatusCode, String) {
@@ -79,8 +44,7 @@ async fn bytes(api: &common::Api, srv: &TestServer, path: &str) -> (StatusCode, 
 
 #[tokio::test]
 async fn a_published_announcement_is_public_with_failures_and_refusals_and_a_withdrawal_shows() {
-    let srv = TestServer::start().await;
-    let plan = results_world(&srv).await;
+    let (srv, plan) = results_world().await;
     let reg = srv.api("dt_reg").await;
     let reg2 = srv.api("dt_reg2").await;
     let (st, a) = reg.post(&format!("/api/v1/plans/{plan}/announcements"), json!({})).await;
@@ -146,8 +110,7 @@ async fn a_published_announcement_is_public_with_failures_and_refusals_and_a_wit
 
 #[tokio::test]
 async fn the_bureau_downloads_the_results_and_testers_and_other_bureaus_are_refused() {
-    let srv = TestServer::start().await;
-    let plan = results_world(&srv).await;
+    let (srv, plan) = results_world().await;
     let reg = srv.api("dt_reg").await;
     let (st, f) = reg.get(&format!("/api/v1/plans/{plan}/figures")).await;
     assert_eq!(st, StatusCode::OK);
@@ -194,8 +157,7 @@ async fn the_bureau_downloads_the_results_and_testers_and_other_bureaus_are_refu
 
 #[tokio::test]
 async fn the_pages_draft_edit_approve_and_publish_an_announcement() {
-    let srv = TestServer::start().await;
-    let plan = results_world(&srv).await;
+    let (srv, plan) = results_world().await;
     let reg = srv.browser("dt_reg").await;
     let csrf = reg.csrf_of(&format!("/plans/{plan}/results")).await;
     let r = reg.post_form(&format!("/plans/{plan}/announcements"), &[("csrf", &csrf)]).await;

@@ -5,40 +5,10 @@
 
 mod common;
 
+use choucha_service::testing::lab_world::{ENTERPRISE, PNG, issued, world};
 use common::TestServer;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-include!("common/lab_world.rs");
-
-/// Receive, test (sulfur `sulfur`) and issue the world's sample over the API; the report id.
-async fn issued(srv: &TestServer, task: i64, sulfur: f64) -> i64 {
-    let keeper = srv.api("lab_keeper").await;
-    let tester = srv.api("lab_t1").await;
-    let receipt = json!({"delivered_by": "EMS快递员", "carrier": "EMS", "tracking_no": "EA123456789CN",
-        "observed": {"test_seals": ["SXGH-000123"], "backup_seals": ["SXGH-000124"], "test_quantity": 2.0, "backup_quantity": 2.0,
-                     "seals_intact": true, "labels_match": true, "appearance": "完好"},
-        "decision": "accept", "reason": "", "backup_location": "样品库A区",
-        "photos": [{"file_name": "seals.png", "content_type": "image/png", "data_base64": PNG}]});
-    let (st, out) = keeper.post(&format!("/api/v1/lab/incoming/{task}/receipt"), receipt).await;
-    assert_eq!(st, StatusCode::OK, "{out}");
-    let code = out["blind_code"].as_str().unwrap().to_string();
-    for (i, v) in [(0, sulfur), (1, 52.0)] {
-        let (st, b) =
-            tester.put(&format!("/api/v1/lab/samples/{code}/results"), json!({"item_index": i, "value": v})).await;
-        assert_eq!(st, StatusCode::OK, "{b}");
-    }
-    assert_eq!(tester.post(&format!("/api/v1/lab/samples/{code}/complete"), json!({})).await.0, StatusCode::OK);
-    let signed = json!({"signature_png_base64": PNG});
-    let (_, rep) = tester.post(&format!("/api/v1/lab/samples/{code}/reports"), signed.clone()).await;
-    let rid = rep["id"].as_i64().unwrap();
-    let a1 = srv.api("lab_a1").await;
-    let a2 = srv.api("lab_a2").await;
-    assert_eq!(a1.post(&format!("/api/v1/lab/reports/{rid}/review"), signed.clone()).await.0, StatusCode::OK);
-    let (st, b) = a2.post(&format!("/api/v1/lab/reports/{rid}/approve"), signed).await;
-    assert_eq!(st, StatusCode::OK, "{b}");
-    rid
-}
 
 /// The enterprise's receipt of the result, recorded today.
 async fn received_today(srv: &TestServer, rid: i64) {
@@ -92,9 +62,9 @@ fn ids_by_portion(list: &Value) -> (i64, i64) {
 
 #[tokio::test]
 async fn a_disposal_is_refused_before_the_window_closes_and_recorded_with_its_proof_after() {
-    let srv = TestServer::start().await;
-    let (task, _) = dispatched_task(&srv).await;
-    let rid = issued(&srv, task, 12.5).await;
+    let w = world().await;
+    let rid = issued(&w, 12.5).await.id;
+    let srv = TestServer::start_with(w.fx).await;
     let keeper = srv.api("lab_keeper").await;
     let (st, open) = keeper.get("/api/v1/disposals?filter=open").await;
     assert_eq!(st, StatusCode::OK, "{open}");
@@ -177,13 +147,12 @@ async fn a_disposal_is_refused_before_the_window_closes_and_recorded_with_its_pr
 
 #[tokio::test]
 async fn a_case_is_run_by_the_local_bureau_and_the_enterprise_uploads_its_rectification_report() {
-    let srv = TestServer::start().await;
-    let (task, uscc) = dispatched_task(&srv).await;
-    srv.fx.user("pc_reg", &["local_regulator"], Some("dt-pc")).await;
-    let s = &srv.fx.services;
-    choucha_service::testing::Fixture::make_user(s, "ent_user", "王站长", &["enterprise"], None, Some(uscc.as_str()))
+    let w = world().await;
+    w.fx.user("pc_reg", &["local_regulator"], Some("dt-pc")).await;
+    let s = &w.fx.services;
+    choucha_service::testing::Fixture::make_user(s, "ent_user", "王站长", &["enterprise"], None, Some(w.uscc.as_str()))
         .await;
-    let other = srv.fx.enterprise("大同市平城区另一加油站", "140213", "销售者、加油站", 9).await;
+    let other = w.fx.enterprise("大同市平城区另一加油站", "140213", "销售者、加油站", 9).await;
     choucha_service::testing::Fixture::make_user(
         s,
         "ent_other",
@@ -193,7 +162,8 @@ async fn a_case_is_run_by_the_local_bureau_and_the_enterprise_uploads_its_rectif
         Some(other.uscc.as_str()),
     )
     .await;
-    issued(&srv, task, 12.5).await;
+    issued(&w, 12.5).await;
+    let srv = TestServer::start_with(w.fx).await;
 
     let county = srv.api("pc_reg").await;
     let (st, list) = county.get("/api/v1/cases").await;

@@ -1,6 +1,7 @@
 //! A laboratory world for tests: a bureau (dt), an institution (lab) with a custodian, two testers,
 //! two approvers and two samplers who also hold lab roles, a 车用柴油 plan with published rules, one
-//! drawn task sampled at a seller with its record signed. Used by the service and web tests.
+//! drawn task sampled at a seller with its record signed (or stopped earlier, `Options::stage`). Used
+//! by the service and web tests; `another_task`, `sampled` and `issued_task` add more samples.
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
 use choucha_domain::lab::{ObservedSample, ReceiptDecision};
@@ -37,6 +38,9 @@ pub struct World {
     pub s2: Actor,
     pub task: i64,
     pub uscc: String,
+    /// The plan, and its item (车用柴油) the task was drawn for.
+    pub plan: i64,
+    pub item: i64,
 }
 
 pub fn s(w: &World) -> &Services {
@@ -47,6 +51,18 @@ pub fn code(e: &ServiceError) -> &str {
     e.code()
 }
 
+/// How far the world's task goes before a test takes over.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub enum Stage {
+    /// Drawn, not started.
+    Drawn,
+    /// Started by the team, no record saved yet.
+    Started,
+    /// The record saved and signed by both samplers and the enterprise.
+    #[default]
+    Signed,
+}
+
 #[derive(Clone, Copy, Default)]
 pub struct Options {
     pub licence: LicenceRequirement,
@@ -55,6 +71,15 @@ pub struct Options {
     pub screening: bool,
     /// The record names a nominal producer other than the seller (rule 23 applies).
     pub producer: bool,
+    /// How far the world's task goes (signed by default).
+    pub stage: Stage,
+    /// More sellers registered in 平城区 before the draw, named as `ENTERPRISE` with 1, 2, … for 0;
+    /// the draw picks one of all of them.
+    pub more_enterprises: u32,
+    /// The plan item's quota (10 when None).
+    pub quota: Option<u32>,
+    /// The plan's budget in yuan.
+    pub budget_yuan: Option<&'static str>,
 }
 
 pub async fn world_with(opt: Options) -> World {
@@ -79,7 +104,7 @@ pub async fn world_with(opt: Options) -> World {
         organisations::create_as_system(&fx.services, "test", o).await.unwrap();
         fx.user("wn_screener", &["tester"], Some("wn")).await;
     }
-    let e = if opt.licensed {
+    if opt.licensed {
         let draft = choucha_domain::enterprise::EnterpriseDraft {
             name: ENTERPRISE.into(),
             uscc: test_uscc("140213", 1).to_string(),
@@ -91,10 +116,14 @@ pub async fn world_with(opt: Options) -> World {
             licence_valid_until: "2030-12-31".into(),
             ..Default::default()
         };
-        crate::registry::create(&fx.services, &fx.admin, draft).await.unwrap()
+        crate::registry::create(&fx.services, &fx.admin, draft).await.unwrap();
     } else {
-        fx.enterprise(ENTERPRISE, "140213", "销售者、加油站", 1).await
-    };
+        fx.enterprise(ENTERPRISE, "140213", "销售者、加油站", 1).await;
+    }
+    for i in 1..=opt.more_enterprises {
+        let name = format!("{}{i}", ENTERPRISE.trim_end_matches('0'));
+        fx.enterprise(&name, "140213", "销售者、加油站", i + 1).await;
+    }
     let svc = &fx.services;
     let draft = PlanDraft {
         plan: PlanInput {
@@ -102,13 +131,14 @@ pub async fn world_with(opt: Options) -> World {
             title: "2025年车用柴油监督抽查".into(),
             organising_org_code: Some("dt".into()),
             deadline_delivery: Some("2025-11-15".into()),
+            budget_yuan: opt.budget_yuan.map(str::to_string),
             ..Default::default()
         },
         items: vec![ItemInput {
             number: "1".into(),
             category: "机械及安防".into(),
             product: "车用柴油".into(),
-            quota: Some(10),
+            quota: Some(opt.quota.unwrap_or(10)),
             scopes: "销售者".into(),
             sampling_org_code: Some("lab".into()),
             testing_org_code: Some("lab".into()),
@@ -161,9 +191,12 @@ pub async fn world_with(opt: Options) -> World {
     .await
     .unwrap();
     let task = d.drawn[0].task_id.unwrap();
+    let uscc = d.drawn[0].uscc.clone();
     let s1 = auth::login(svc, "lab_s1", PASSWORD).await.unwrap();
     let s2 = auth::login(svc, "lab_s2", PASSWORD).await.unwrap();
-    draws::start_task(svc, &s1, task).await.unwrap();
+    if opt.stage != Stage::Drawn {
+        draws::start_task(svc, &s1, task).await.unwrap();
+    }
     let rec = if opt.producer {
         RecordFields {
             producer_name: PRODUCER.into(),
@@ -174,11 +207,40 @@ pub async fn world_with(opt: Options) -> World {
     } else {
         record()
     };
-    sampling::save_record(svc, &s1, task, rec).await.unwrap();
-    for (who, signer) in [(&s1, "self"), (&s2, "self"), (&s1, "enterprise")] {
+    if opt.stage == Stage::Signed {
+        save_and_sign(svc, &s1, &s2, task, rec).await;
+    }
+    World { fx, regulator, custodian, t1, t2, a1, a2, s1, s2, task, uscc, plan: plan.id, item: diesel }
+}
+
+async fn save_and_sign(svc: &Services, s1: &Actor, s2: &Actor, task: i64, rec: RecordFields) {
+    sampling::save_record(svc, s1, task, rec).await.unwrap();
+    for (who, signer) in [(s1, "self"), (s2, "self"), (s1, "enterprise")] {
         sampling::sign(svc, who, task, sign(signer)).await.unwrap();
     }
-    World { fx, regulator, custodian, t1, t2, a1, a2, s1, s2, task, uscc: e.uscc }
+}
+
+/// One more seller in 平城区 (`n` numbers its USCC), registered now and drawn alone for the world's
+/// item (the draw passes over the enterprises already drawn); its task, not started.
+pub async fn another_task(w: &World, name: &str, n: u32) -> i64 {
+    w.fx.enterprise(name, "140213", "销售者、加油站", n).await;
+    let req = DrawRequest {
+        item_id: w.item,
+        quota: 1,
+        seed: format!("s{n}"),
+        stratified: false,
+        team_size: None,
+        filters: DrawFilters::default(),
+    };
+    let d = draws::run(s(w), &w.regulator, req).await.unwrap();
+    assert_eq!(d.drawn.len(), 1);
+    assert_eq!(d.drawn[0].name, name);
+    d.drawn[0].task_id.unwrap()
+}
+
+/// A started task's record saved as given and signed by both samplers and the enterprise.
+pub async fn sampled(w: &World, task: i64, rec: RecordFields) {
+    save_and_sign(s(w), &w.s1, &w.s2, task, rec).await;
 }
 
 pub async fn world() -> World {
@@ -284,8 +346,13 @@ pub fn accept() -> ReceiptInput {
 
 /// Accept the world's sample; its blind code.
 pub async fn accepted(w: &World) -> String {
-    dispatch(s(w), w.task).await;
-    lab::receive(s(w), &w.custodian, w.task, accept()).await.unwrap().blind_code.unwrap()
+    accepted_task(w, w.task, accept()).await
+}
+
+/// Dispatch a signed task's sample and receive it as given; its blind code.
+pub async fn accepted_task(w: &World, task: i64, receipt: ReceiptInput) -> String {
+    dispatch(s(w), task).await;
+    lab::receive(s(w), &w.custodian, task, receipt).await.unwrap().blind_code.unwrap()
 }
 
 pub fn number(item: i32, v: f64) -> ResultInput {
@@ -302,7 +369,12 @@ pub async fn enter_all(w: &World, code: &str, sulfur: f64) {
 /// The world's sample accepted, tested (sulfur as given; above 10 fails) and its report issued by
 /// t1 (prepare), a1 (review) and a2 (approve).
 pub async fn issued(w: &World, sulfur: f64) -> ReportView {
-    let bc = accepted(w).await;
+    issued_task(w, w.task, accept(), sulfur).await
+}
+
+/// As `issued`, for a signed task whose sample is received as given.
+pub async fn issued_task(w: &World, task: i64, receipt: ReceiptInput, sulfur: f64) -> ReportView {
+    let bc = accepted_task(w, task, receipt).await;
     enter_all(w, &bc, sulfur).await;
     lab::complete_results(s(w), &w.t1, &bc).await.unwrap();
     let r = lab::prepare_report(s(w), &w.t1, &bc, sig()).await.unwrap();
@@ -346,6 +418,15 @@ pub fn photo() -> ReceiptPhotoInput {
 
 /// The text of a PDF (whitespace removed), or None without pdftotext outside CI.
 pub fn pdf_text(bytes: &[u8]) -> Option<String> {
+    pdftotext(bytes, &[])
+}
+
+/// As `pdf_text`, with pdftotext's `-layout`: table rows kept together in reading order.
+pub fn pdf_layout_text(bytes: &[u8]) -> Option<String> {
+    pdftotext(bytes, &["-layout"])
+}
+
+fn pdftotext(bytes: &[u8], args: &[&str]) -> Option<String> {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
     assert!(bytes.starts_with(b"%PDF"));
@@ -354,7 +435,7 @@ pub fn pdf_text(bytes: &[u8]) -> Option<String> {
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("f.pdf");
     std::fs::write(&file, bytes).unwrap();
-    let out = std::process::Command::new("pdftotext").arg(&file).arg("-").output();
+    let out = std::process::Command::new("pdftotext").args(args).arg(&file).arg("-").output();
     let _ = std::fs::remove_dir_all(&dir);
     match out {
         Ok(o) => Some(String::from_utf8_lossy(&o.stdout).split_whitespace().collect()),
@@ -379,5 +460,5 @@ pub async fn blind_code_of_report(w: &World, report_id: i64) -> String {
 
 /// The world's plan.
 pub async fn plan_of(w: &World) -> i64 {
-    choucha_store::draws::get_task(s(w).store.reader(), w.task).await.unwrap().plan_id
+    w.plan
 }
