@@ -613,6 +613,15 @@ pub async fn sign(s: &Services, actor: &Actor, id: i64, step: SignStep, input: S
         if outcome.qualified {
             crate::cases::close_on_retest_qualified(s, &tx, r.sample_id, actor).await?;
         }
+        // Rule 19 follows the final result: what the open disposals require changes with it, and
+        // the backup portion is now held by the re-test institution.
+        for d in choucha_store::followup::open_disposals_of_sample(&*tx, r.sample_id).await? {
+            let required = choucha_domain::disposal::required_disposal(d.paid, outcome.qualified);
+            let holder = if d.portion == "backup" { r.retest_org_id } else { d.testing_org_id };
+            choucha_store::followup::retarget_disposal(&tx, d.id, outcome.qualified, required.as_str(), holder)
+                .await
+                .map_err(conflict)?;
+        }
         choucha_store::sampling::insert_inbox(
             &tx,
             r.organising_org_id,

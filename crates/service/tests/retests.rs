@@ -187,6 +187,13 @@ async fn a_retest_that_differs_replaces_the_conclusion_and_the_bureau_pays() {
     // The post-processing case the first result opened is closed by the final one (rule 20).
     let open = choucha_store::followup::open_cases_of_sample(s(&w).store.reader(), sample.id).await.unwrap();
     assert!(open.is_empty(), "{open:?}");
+    // The backup is now the re-test institution's to return to the enterprise (rule 19).
+    let ds = choucha_store::followup::open_disposals_of_sample(s(&w).store.reader(), sample.id).await.unwrap();
+    let backup = ds.iter().find(|d| d.portion == "backup").unwrap();
+    assert_eq!(
+        (backup.testing_org_id, backup.qualified, backup.required.as_str()),
+        (lab2.org_id, true, "return_to_enterprise")
+    );
     assert!(sample.conclusion.contains("复检") && sample.conclusion.contains("最终结论"), "{}", sample.conclusion);
 
     // The re-test report PDF: for the applicant, not another enterprise.

@@ -154,6 +154,37 @@ pub async fn record_disposal(tx: &Tx, id: i64, r: DisposalRecord) -> Result<(), 
     if res.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }
 }
 
+/// The open (not yet recorded) disposals of a sample.
+pub async fn open_disposals_of_sample(
+    db: &impl ConnectionTrait,
+    sample_id: i64,
+) -> Result<Vec<DisposalRow>, StoreError> {
+    Ok(disposal::Entity::find()
+        .filter(disposal::Column::SampleId.eq(sample_id))
+        .filter(disposal::Column::State.eq("open"))
+        .all(db)
+        .await?)
+}
+
+/// Changes what an open disposal requires and who holds the portion (a re-test's final result, rule 18).
+pub async fn retarget_disposal(
+    tx: &Tx,
+    id: i64,
+    qualified: bool,
+    required: &str,
+    holder_org_id: i64,
+) -> Result<(), StoreError> {
+    use disposal::Column as C;
+    let res = disposal::Entity::update_many()
+        .col_expr(C::Qualified, qualified.into())
+        .col_expr(C::Required, required.into())
+        .col_expr(C::TestingOrgId, holder_org_id.into())
+        .filter(C::Id.eq(id))
+        .filter(C::State.eq("open"))
+        .exec(&**tx)
+        .await?;
+    if res.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }
+}
 /// The date the enterprise received the result of a report (the start of the objection window).
 pub async fn enterprise_received_on(
     db: &impl ConnectionTrait,
