@@ -295,6 +295,8 @@ async fn the_producer_answers_its_sample_confirmation_and_the_bureau_investigate
     assert_eq!(st, StatusCode::FORBIDDEN);
     let (_, page) = srv.browser("dt_reg").await.get("/retests").await;
     assert!(page.contains("否认") && page.contains("登记调查结论"), "{page}");
+    let (_, inbox) = srv.browser("dt_reg").await.get("/inbox").await;
+    assert!(inbox.contains("样品确认") && inbox.contains("data-testid=\"confirmation-link\""), "{inbox}");
     let (st, b) = srv
         .api("dt_reg")
         .await

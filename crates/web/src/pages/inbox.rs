@@ -75,6 +75,8 @@ fn kind_label(kind: &str) -> &'static str {
         "case" => "后处理",
         "case_producer" => "后处理通报",
         "case_escalated" => "复查不合格报请公告",
+        "retest" => "复检",
+        "confirmation" => "样品确认",
         _ => "通知",
     }
 }
