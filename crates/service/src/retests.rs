@@ -425,6 +425,11 @@ fn conflict(e: StoreError) -> ServiceError {
     }
 }
 
+/// A judgement as stored on a report (符合 / 不符合) or a re-test line (conforming / non_conforming).
+pub(crate) fn judgement_of(j: &str) -> ItemJudgement {
+    if j == "符合" || j == "conforming" { ItemJudgement::Conforming } else { ItemJudgement::NonConforming }
+}
+
 fn judgement_label(j: ItemJudgement) -> &'static str {
     j.label()
 }
@@ -564,17 +569,10 @@ pub async fn sign(s: &Services, actor: &Actor, id: i64, step: SignStep, input: S
         SignStep::Approve => {
             let (first, _) = first_content(s, &r).await?;
             let lines: Vec<RetestLine> = serde_json::from_str(&r.results_json).map_err(ServiceError::internal)?;
-            let as_j = |j: &str| {
-                if j == "conforming" || j == "符合" {
-                    ItemJudgement::Conforming
-                } else {
-                    ItemJudgement::NonConforming
-                }
-            };
             let first_j: Vec<(String, ItemJudgement)> =
-                first.items.iter().map(|i| (i.name.clone(), as_j(&i.judgement))).collect();
+                first.items.iter().map(|i| (i.name.clone(), judgement_of(&i.judgement))).collect();
             let retest_j: Vec<(String, ItemJudgement)> =
-                lines.iter().map(|l| (l.name.clone(), as_j(&l.judgement))).collect();
+                lines.iter().map(|l| (l.name.clone(), judgement_of(&l.judgement))).collect();
             let outcome = retest_outcome(&first_j, &retest_j);
             let org = organisations::get(s.store.reader(), r.retest_org_id).await?;
             let report_no = format!("FJ-{}-{}-{:06}", org.code.to_uppercase(), s.today().format("%Y"), r.id);

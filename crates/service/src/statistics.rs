@@ -8,6 +8,7 @@
 //! A sample's final result is `lab_samples.qualified` / `conclusion` (a re-test overwrites them);
 //! it counts once its report is issued. Who: the organising bureau's regulators, or an admin.
 
+use choucha_domain::rules::ItemJudgement;
 use std::collections::HashMap;
 
 use choucha_domain::role::Role;
@@ -102,6 +103,16 @@ pub(crate) async fn lines_of_reports(s: &Services, plan_id: i64, numbers: &[(i64
         let sample_ids: Vec<i64> = reports.values().map(|r| r.sample_id).collect();
         let samples: HashMap<i64, _> =
             store::samples_by_ids(db, &sample_ids).await?.into_iter().map(|x| (x.id, x)).collect();
+        // Concluded re-tests: their items' judgements replace the first ones (rule 18).
+        let retested: HashMap<i64, Vec<(String, ItemJudgement)>> =
+            choucha_store::retests::concluded_results_of_samples(db, &sample_ids)
+                .await?
+                .into_iter()
+                .map(|(sample, json)| {
+                    let lines: Vec<crate::retests::RetestLine> = serde_json::from_str(&json).unwrap_or_default();
+                    (sample, lines.into_iter().map(|l| (l.name, crate::retests::judgement_of(&l.judgement))).collect())
+                })
+                .collect();
         let task_ids: Vec<i64> = samples.values().map(|x| x.task_id).collect();
         let tasks: HashMap<i64, _> = store::tasks_by_ids(db, &task_ids).await?.into_iter().map(|t| (t.id, t)).collect();
         let ent_ids: Vec<i64> = tasks.values().map(|t| t.enterprise_id).collect();
@@ -156,6 +167,13 @@ pub(crate) async fn lines_of_reports(s: &Services, plan_id: i64, numbers: &[(i64
                 },
                 failing_items: if qualified {
                     Vec::new()
+                } else if let Some(rt) = retested.get(&sample.id) {
+                    let first: Vec<(String, ItemJudgement)> = content
+                        .items
+                        .iter()
+                        .map(|i| (i.name.clone(), crate::retests::judgement_of(&i.judgement)))
+                        .collect();
+                    choucha_domain::retest::retest_outcome(&first, rt).failing_items
                 } else {
                     content.items.iter().filter(|i| i.judgement == "不符合").map(|i| i.name.clone()).collect()
                 },

@@ -471,3 +471,37 @@ async fn results_entered_late_show_as_the_testing_institutions_overdue_duty() {
     assert_eq!(testing[0].owed_by, w.fx.institution.name);
     assert!(testing[0].what.contains(&bc));
 }
+
+#[tokio::test]
+async fn an_item_not_objected_to_keeps_failing_in_the_announcement_after_a_retest() {
+    use choucha_service::announcements;
+    let w = world().await;
+    let lab2 = second_lab(&w).await;
+    // 硫含量 12.5 and 闪点 55 both fail; the enterprise objects to 硫含量 only.
+    let bc = accepted(&w).await;
+    for (i, v) in [(0, 12.5), (1, 55.0)] {
+        lab::enter_result(s(&w), &w.t1, &bc, ResultInput { item_index: Some(i), value: Some(v), ..Default::default() })
+            .await
+            .unwrap();
+    }
+    let text = ResultInput { item_index: Some(2), text: Some("清澈透明".into()), ..Default::default() };
+    lab::enter_result(s(&w), &w.t1, &bc, text).await.unwrap();
+    lab::complete_results(s(&w), &w.t1, &bc).await.unwrap();
+    let sg = || lab::SignOffInput { signature_png_base64: PNG.into() };
+    let r = lab::prepare_report(s(&w), &w.t1, &bc, sg()).await.unwrap();
+    lab::review_report(s(&w), &w.a1, r.id, sg()).await.unwrap();
+    lab::approve_report(s(&w), &w.a2, r.id, sg()).await.unwrap();
+    let owner = received(&w, r.id).await;
+    let o = accepted_request(&w, &owner, r.id).await;
+    let rt = retests::assign(s(&w), &w.regulator, o, assign_to(lab2.org_id)).await.unwrap();
+    retests::receive(s(&w), &lab2.custodian, rt.id, intact()).await.unwrap();
+    retests::enter_results(s(&w), &lab2.tester, rt.id, sulfur(8.0)).await.unwrap();
+    retests::sign(s(&w), &lab2.tester, rt.id, SignStep::Prepare, sg()).await.unwrap();
+    retests::sign(s(&w), &lab2.a1, rt.id, SignStep::Review, sg()).await.unwrap();
+    let done = retests::sign(s(&w), &lab2.a2, rt.id, SignStep::Approve, sg()).await.unwrap();
+    // The re-test differs on 硫含量 (the bureau pays) but 闪点 still fails: unqualified.
+    assert_eq!((done.qualified, done.agrees, done.fee_payer.as_str()), (Some(false), Some(false), "bureau"));
+    let a = announcements::draft(s(&w), &w.regulator, plan_of(&w).await).await.unwrap();
+    let row = a.content.rows.iter().find(|x| x.line.report_id == r.id).unwrap();
+    assert_eq!(row.line.failing_items, ["闪点（闭口）"]);
+}

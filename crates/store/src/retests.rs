@@ -446,3 +446,22 @@ pub async fn retest_fees_of_plan(db: &impl ConnectionTrait, plan_id: i64) -> Res
     let applicant = rows.iter().filter(|(p, _)| p == "applicant").map(|(_, f)| f).sum();
     Ok((bureau, applicant))
 }
+
+/// (sample id, results JSON) of the concluded re-tests of some samples.
+pub async fn concluded_results_of_samples(
+    db: &impl ConnectionTrait,
+    sample_ids: &[i64],
+) -> Result<Vec<(i64, String)>, StoreError> {
+    if sample_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(retest::Entity::find()
+        .select_only()
+        .column(retest::Column::SampleId)
+        .column(retest::Column::ResultsJson)
+        .filter(retest::Column::SampleId.is_in(sample_ids.iter().copied()))
+        .filter(retest::Column::State.eq("concluded"))
+        .into_tuple()
+        .all(db)
+        .await?)
+}
