@@ -436,9 +436,32 @@ pub async fn quality_analysis(s: &Services, actor: &Actor, plan_id: i64) -> Resu
         by_domain,
         by_division,
         by_size,
-        failing_items: stats::failing_items(db, plan_id).await?,
+        failing_items: final_failing_items(s, plan_id).await?,
         earlier,
     })
+}
+
+/// Failing items by frequency, with re-tests applied: an objected item that the (final) re-test
+/// found conforming no longer counts (re-tests are few: they are read one by one).
+async fn final_failing_items(s: &Services, plan_id: i64) -> Result<Vec<(String, i64)>> {
+    let db = s.store.reader();
+    let mut counts = stats::failing_items(db, plan_id).await?;
+    for (_, json) in choucha_store::retests::concluded_unqualified_of_plan(db, plan_id).await? {
+        let lines: Vec<crate::retests::RetestLine> = serde_json::from_str(&json).unwrap_or_default();
+        for l in lines {
+            let passed_now = crate::retests::judgement_of(&l.judgement) == ItemJudgement::Conforming;
+            let failed_first = crate::retests::judgement_of(&l.first_judgement) == ItemJudgement::NonConforming;
+            if passed_now
+                && failed_first
+                && let Some(c) = counts.iter_mut().find(|(n, _)| *n == l.name)
+            {
+                c.1 -= 1;
+            }
+        }
+    }
+    counts.retain(|(_, n)| *n > 0);
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    Ok(counts)
 }
 
 /// The quality analysis report (质量分析报告) as PDF, its charts drawn by typst.

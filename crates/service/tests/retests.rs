@@ -504,4 +504,7 @@ async fn an_item_not_objected_to_keeps_failing_in_the_announcement_after_a_retes
     let a = announcements::draft(s(&w), &w.regulator, plan_of(&w).await).await.unwrap();
     let row = a.content.rows.iter().find(|x| x.line.report_id == r.id).unwrap();
     assert_eq!(row.line.failing_items, ["闪点（闭口）"]);
+    // So does the quality analysis's chart of failing items.
+    let qa = choucha_service::statistics::quality_analysis(s(&w), &w.regulator, plan_of(&w).await).await.unwrap();
+    assert_eq!(qa.failing_items, [("闪点（闭口）".to_string(), 1)]);
 }

@@ -465,3 +465,20 @@ pub async fn concluded_results_of_samples(
         .all(db)
         .await?)
 }
+
+/// (sample id, results JSON) of the plan's concluded re-tests whose sample is still unqualified.
+pub async fn concluded_unqualified_of_plan(
+    db: &impl ConnectionTrait,
+    plan_id: i64,
+) -> Result<Vec<(i64, String)>, StoreError> {
+    Ok(retest::Entity::find()
+        .select_only()
+        .column(retest::Column::SampleId)
+        .column(retest::Column::ResultsJson)
+        .filter(retest::Column::PlanId.eq(plan_id))
+        .filter(retest::Column::State.eq("concluded"))
+        .filter(retest::Column::Qualified.eq(false))
+        .into_tuple()
+        .all(db)
+        .await?)
+}
