@@ -13,6 +13,7 @@ pub mod enterprise;
 pub mod error;
 pub mod ids;
 pub mod lab;
+pub mod money;
 pub mod organisation;
 pub mod plan;
 pub mod results;

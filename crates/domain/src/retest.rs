@@ -114,6 +114,32 @@ pub fn retest_transition(state: RetestState, action: RetestAction) -> Result<Ret
     })
 }
 
+/// A re-test is arranged on an accepted request only, once.
+pub fn check_arrangeable(
+    request: crate::results::ObjectionState,
+    existing: Option<RetestState>,
+) -> Result<(), RuleViolation> {
+    if request != crate::results::ObjectionState::Accepted {
+        return Err(RuleViolation::new("objection_state", "只有已受理的异议或复检申请才能安排复检"));
+    }
+    if existing.is_some() {
+        return Err(RuleViolation::new("retest_exists", "该申请已安排复检"));
+    }
+    Ok(())
+}
+
+/// The bureau may close a request with a written answer only when no re-test of it is under way or
+/// concluded (its conclusion is final); one stopped at a broken seal leaves the request to the bureau.
+pub fn check_closable_without_retest(existing: Option<RetestState>) -> Result<(), RuleViolation> {
+    match existing {
+        None | Some(RetestState::SealBroken) => Ok(()),
+        Some(_) => Err(RuleViolation::new(
+            "retest_in_progress",
+            "该申请的复检正在进行，复检结论为最终结论，不能另行办结（规则18）",
+        )),
+    }
+}
+
 /// Rule 18: the re-test goes to an institution other than the first where possible. Choosing the
 /// first while another testing institution exists needs a stated reason.
 pub fn check_retest_institution(
@@ -132,37 +158,17 @@ pub fn check_retest_institution(
     Ok(())
 }
 
-/// Rule 18: the applicant pays the re-test fee in advance. Parses an amount in yuan (up to two
-/// decimals) into fen; it must be more than zero.
+/// Rule 18: the applicant pays the re-test fee in advance. Parses the amount paid, in yuan (up to
+/// two decimals), into fen; it must be more than zero.
 pub fn parse_fee_advance(amount: &str) -> Result<i64, RuleViolation> {
-    let bad = || {
-        RuleViolation::new(
+    match crate::money::parse_yuan(amount) {
+        Some(fen) if fen > 0 => Ok(fen),
+        _ => Err(RuleViolation::new(
             "rule18_fee_advance",
             "复检费用由申请人预先支付：请填写已预付的金额（元，最多两位小数）（规则18）",
         )
-        .on_field("fee_advance")
-    };
-    let t = amount.trim();
-    let (yuan, fen) = t.split_once('.').unwrap_or((t, ""));
-    if yuan.is_empty()
-        || !yuan.chars().all(|c| c.is_ascii_digit())
-        || fen.len() > 2
-        || !fen.chars().all(|c| c.is_ascii_digit())
-    {
-        return Err(bad());
+        .on_field("fee_advance")),
     }
-    let y: i64 = yuan.parse().map_err(|_| bad())?;
-    let f: i64 = if fen.is_empty() { 0 } else { format!("{fen:0<2}").parse().map_err(|_| bad())? };
-    let total = y.checked_mul(100).and_then(|v| v.checked_add(f)).ok_or_else(bad)?;
-    if total <= 0 {
-        return Err(bad());
-    }
-    Ok(total)
-}
-
-/// Fen as yuan, e.g. 120050 → "1200.50".
-pub fn yuan(fen: i64) -> String {
-    format!("{}.{:02}", fen / 100, fen % 100)
 }
 
 /// Who bears the re-test's cost.
@@ -377,6 +383,19 @@ mod tests {
     }
 
     #[test]
+    fn a_retest_is_arranged_once_on_an_accepted_request_and_is_not_overridden() {
+        use crate::results::ObjectionState as O;
+        assert!(check_arrangeable(O::Accepted, None).is_ok());
+        assert_eq!(check_arrangeable(O::Pending, None).unwrap_err().code, "objection_state");
+        assert_eq!(check_arrangeable(O::Accepted, Some(RetestState::Assigned)).unwrap_err().code, "retest_exists");
+        assert!(check_closable_without_retest(None).is_ok());
+        assert!(check_closable_without_retest(Some(RetestState::SealBroken)).is_ok());
+        for st in [RetestState::Assigned, RetestState::Testing, RetestState::Concluded] {
+            assert_eq!(check_closable_without_retest(Some(st)).unwrap_err().code, "retest_in_progress");
+        }
+    }
+
+    #[test]
     fn the_first_institution_needs_a_reason_only_when_another_exists() {
         assert_eq!(check_retest_institution(1, 1, true, " ").unwrap_err().code, "rule18_same_institution");
         assert!(check_retest_institution(1, 1, true, "仅该机构具备该项目资质").is_ok());
@@ -389,10 +408,10 @@ mod tests {
         assert_eq!(parse_fee_advance("1200"), Ok(120000));
         assert_eq!(parse_fee_advance(" 1200.5 "), Ok(120050));
         assert_eq!(parse_fee_advance("0.01"), Ok(1));
-        for bad in ["", "0", "0.00", "-5", "12.345", "abc", "1,200", ".5"] {
+        assert_eq!(parse_fee_advance("1,200"), Ok(120000));
+        for bad in ["", "0", "0.00", "-5", "12.345", "abc", ".5"] {
             assert_eq!(parse_fee_advance(bad).unwrap_err().code, "rule18_fee_advance", "{bad:?}");
         }
-        assert_eq!(yuan(120050), "1200.50");
     }
 
     #[test]

@@ -26,6 +26,12 @@ impl Actor {
         self.roles.contains(&r)
     }
 
+    /// An administrator, or a regulator of bureau `org_id` (what that bureau owns: its plans'
+    /// objections, re-tests, confirmations, overviews).
+    pub fn is_bureau_of(&self, org_id: i64) -> bool {
+        self.has(Role::Admin) || (self.has(Role::Regulator) && self.org_id == Some(org_id))
+    }
+
     pub fn can(&self, p: Permission) -> bool {
         permits(&self.roles, p)
     }

@@ -146,7 +146,7 @@ async fn own_uscc(s: &Services, actor: &Actor) -> Result<Option<String>> {
 }
 
 async fn seat(s: &Services, actor: &Actor, c: &ConfirmationRow) -> Result<Seat> {
-    if actor.has(Role::Admin) || (actor.has(Role::Regulator) && actor.org_id == Some(c.organising_org_id)) {
+    if actor.is_bureau_of(c.organising_org_id) {
         return Ok(Seat::Bureau);
     }
     if crate::lab::is_custodian_of(actor, c.testing_org_id) {
@@ -324,7 +324,7 @@ pub async fn set_period(s: &Services, actor: &Actor, plan_id: i64, input: Period
     let plan = choucha_store::plans::get_plan(s.store.reader(), plan_id)
         .await
         .map_err(|_| ServiceError::NotFound("抽查计划"))?;
-    if !(actor.has(Role::Admin) || (actor.has(Role::Regulator) && actor.org_id == Some(plan.organising_org_id))) {
+    if !actor.is_bureau_of(plan.organising_org_id) {
         return Err(ServiceError::NotFound("抽查计划"));
     }
     if !(1..=90).contains(&input.days) {

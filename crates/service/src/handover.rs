@@ -9,6 +9,7 @@
 
 use choucha_documents as docs;
 use choucha_domain::RuleViolation;
+use choucha_domain::money::yuan;
 use choucha_domain::role::Role;
 use choucha_domain::sampling::{self as rules, EntryStatus, NotSampledReason, RecordFields, TaskAction, TaskState};
 use choucha_store::audit::{self, AuditEntry};
@@ -880,17 +881,12 @@ pub struct PlanCosts {
     pub retest_applicant_yuan: String,
 }
 
-fn yuan(fen: i64) -> String {
-    let sign = if fen < 0 { "-" } else { "" };
-    format!("{sign}{}.{:02}", fen.abs() / 100, fen.abs() % 100)
-}
-
 /// What a plan paid for test portions (locked records), per item and in all, against its budget
 /// (the organising bureau; rule 21: public funds, never charged to the enterprise).
 pub async fn plan_costs(s: &Services, actor: &Actor, plan_id: i64) -> Result<PlanCosts> {
     let db = s.store.reader();
     let plan = store_plans::get_plan(db, plan_id).await.map_err(|_| ServiceError::NotFound("抽查计划"))?;
-    if !(actor.has(Role::Admin) || (actor.org_id == Some(plan.organising_org_id) && actor.has(Role::Regulator))) {
+    if !actor.is_bureau_of(plan.organising_org_id) {
         return Err(ServiceError::NotFound("抽查计划"));
     }
     let mut per: BTreeMap<i64, (u32, i64)> = BTreeMap::new();

@@ -268,11 +268,7 @@ pub struct DecisionInput {
 }
 
 fn require_bureau(actor: &Actor, o: &ObjectionRow) -> Result<()> {
-    if actor.has(Role::Admin) || (actor.has(Role::Regulator) && actor.org_id == Some(o.organising_org_id)) {
-        Ok(())
-    } else {
-        Err(ServiceError::NotFound("申请"))
-    }
+    if actor.is_bureau_of(o.organising_org_id) { Ok(()) } else { Err(ServiceError::NotFound("申请")) }
 }
 
 /// The organising bureau accepts or rejects an objection or re-test request, with its reasons.
@@ -322,14 +318,9 @@ pub async fn close(s: &Services, actor: &Actor, id: i64, input: CloseInput) -> R
     let o = store::get_objection(s.store.reader(), id).await.map_err(|_| ServiceError::NotFound("申请"))?;
     require_bureau(actor, &o)?;
     let next = objection_transition(ObjectionState::parse(&o.state)?, ObjectionAction::Close)?;
-    if let Some(r) = choucha_store::retests::retest_of_objection(s.store.reader(), o.id).await?
-        && r.state != "seal_broken"
-    {
-        return Err(ServiceError::Rule(RuleViolation::new(
-            "retest_in_progress",
-            "该申请的复检正在进行，复检结论为最终结论，不能另行办结（规则18）",
-        )));
-    }
+    let retest = choucha_store::retests::retest_of_objection(s.store.reader(), o.id).await?;
+    let retest = retest.map(|r| choucha_domain::retest::RetestState::parse(&r.state)).transpose()?;
+    choucha_domain::retest::check_closable_without_retest(retest)?;
     let answer = input.answer.trim();
     if answer.is_empty() {
         return Err(ServiceError::invalid(RuleViolation::new("required", "请填写办结答复").on_field("answer")));

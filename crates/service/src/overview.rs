@@ -5,7 +5,6 @@
 //! not decided, disposals and post-processing steps not done — each with who owes it.
 
 use choucha_domain::lab::SampleState;
-use choucha_domain::role::Role;
 use choucha_domain::sampling::TaskState;
 use choucha_store::{organisations, overview as store};
 use chrono::NaiveDate;
@@ -80,7 +79,7 @@ fn duty(kind: &str, what: String, due: Option<NaiveDate>, owed_by: String, href:
 /// The overview of a plan, for its organising bureau (and administrators).
 pub async fn plan_overview(s: &Services, actor: &Actor, plan_id: i64) -> Result<PlanOverview> {
     let plan: PlanView = plans::get(s, actor, plan_id).await?;
-    if !(actor.has(Role::Admin) || (actor.has(Role::Regulator) && actor.org_id == Some(plan.organising_org_id))) {
+    if !actor.is_bureau_of(plan.organising_org_id) {
         return Err(ServiceError::Forbidden("抽查看板由组织抽查的部门查看".into()));
     }
     let db = s.store.reader();

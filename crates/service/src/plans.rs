@@ -164,20 +164,16 @@ fn opt_date(s: &Option<String>, field: &'static str, label: &str, errs: &mut Vec
 
 fn parse_budget(s: &Option<String>, errs: &mut Vec<RuleViolation>) -> Option<i64> {
     let v = s.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
-    let clean: String = v.chars().filter(|c| *c != ',' && *c != '，').collect();
-    match clean.parse::<f64>() {
-        Ok(y) if (0.0..1e13).contains(&y) => Some((y * 100.0).round() as i64),
-        _ => {
+    match choucha_domain::money::parse_yuan(v) {
+        Some(fen) => Some(fen),
+        None => {
             errs.push(
-                RuleViolation::new("invalid_budget", format!("预算“{v}”不是有效金额（元）")).on_field("budget_yuan"),
+                RuleViolation::new("invalid_budget", format!("预算“{v}”不是有效金额（元，最多两位小数）"))
+                    .on_field("budget_yuan"),
             );
             None
         }
     }
-}
-
-fn yuan(cents: i64) -> String {
-    if cents % 100 == 0 { format!("{}", cents / 100) } else { format!("{}.{:02}", cents / 100, cents % 100) }
 }
 
 async fn org_id_of(
@@ -697,7 +693,7 @@ async fn build_view(s: &Services, plan: PlanRow, items: Vec<store_plans::ItemRow
         deadline_data_entry: plan.deadline_data_entry,
         deadline_summary: plan.deadline_summary,
         unqualified_report_days: plan.unqualified_report_days,
-        budget_yuan: plan.budget_cents.map(yuan),
+        budget_yuan: plan.budget_cents.map(choucha_domain::money::yuan_compact),
         notes: plan.notes,
         total_quota,
         total_tasks: counts.values().sum(),

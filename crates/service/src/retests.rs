@@ -13,7 +13,7 @@ use choucha_domain::lab::{self as lab_rules, LabDuty};
 use choucha_domain::results::{ObjectionAction, ObjectionState, objection_transition};
 use choucha_domain::retest::{
     self as rules, RetestAction, RetestState, check_retest_institution, parse_fee_advance, retest_outcome,
-    retest_transition, yuan,
+    retest_transition,
 };
 use choucha_domain::role::Role;
 use choucha_domain::rules::ItemJudgement;
@@ -101,7 +101,7 @@ enum Seat {
 }
 
 fn seat(actor: &Actor, r: &RetestRow) -> Result<Seat> {
-    if actor.has(Role::Admin) || (actor.has(Role::Regulator) && actor.org_id == Some(r.organising_org_id)) {
+    if actor.is_bureau_of(r.organising_org_id) {
         return Ok(Seat::Bureau);
     }
     let staff = actor.has(Role::SampleCustodian) || actor.has(Role::Tester) || actor.has(Role::ReportApprover);
@@ -150,7 +150,7 @@ pub(crate) async fn view_as(s: &Services, r: &RetestRow, with_enterprise: bool) 
         institution_id: r.retest_org_id,
         institution: org_name(s, r.retest_org_id).await,
         same_institution_reason: r.same_institution_reason.clone(),
-        fee_advance: yuan(r.fee_advance_fen),
+        fee_advance: choucha_domain::money::yuan(r.fee_advance_fen),
         blind_code: r.blind_code.clone(),
         seal_note: r.seal_note.clone(),
         seal_photos: serde_json::from_str(&r.seal_photos).unwrap_or_default(),
@@ -204,7 +204,7 @@ pub async fn institutions_for(s: &Services, actor: &Actor, objection_id: i64) ->
     let o = choucha_store::results::get_objection(s.store.reader(), objection_id)
         .await
         .map_err(|_| ServiceError::NotFound("申请"))?;
-    if !(actor.has(Role::Admin) || (actor.has(Role::Regulator) && actor.org_id == Some(o.organising_org_id))) {
+    if !actor.is_bureau_of(o.organising_org_id) {
         return Err(ServiceError::NotFound("申请"));
     }
     let sample = store_lab::get_sample(s.store.reader(), o.sample_id).await?;
@@ -231,18 +231,11 @@ pub async fn assign(s: &Services, actor: &Actor, objection_id: i64, input: Assig
     let db = s.store.reader();
     let o =
         choucha_store::results::get_objection(db, objection_id).await.map_err(|_| ServiceError::NotFound("申请"))?;
-    if !(actor.has(Role::Admin) || (actor.has(Role::Regulator) && actor.org_id == Some(o.organising_org_id))) {
+    if !actor.is_bureau_of(o.organising_org_id) {
         return Err(ServiceError::NotFound("申请"));
     }
-    if ObjectionState::parse(&o.state)? != ObjectionState::Accepted {
-        return Err(ServiceError::Rule(RuleViolation::new(
-            "objection_state",
-            "只有已受理的异议或复检申请才能安排复检",
-        )));
-    }
-    if store::retest_of_objection(db, o.id).await?.is_some() {
-        return Err(ServiceError::Rule(RuleViolation::new("retest_exists", "该申请已安排复检")));
-    }
+    let existing = store::retest_of_objection(db, o.id).await?.map(|r| state_of(&r)).transpose()?;
+    rules::check_arrangeable(ObjectionState::parse(&o.state)?, existing)?;
     let sample = store_lab::get_sample(db, o.sample_id).await?;
     let institutions = testing_institutions(s).await?;
     let mut errs = Vec::new();

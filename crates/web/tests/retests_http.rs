@@ -87,6 +87,9 @@ async fn a_retest_over_http_replaces_the_conclusion_and_charges_the_bureau() {
         .await;
     assert_eq!(st, StatusCode::CREATED, "{rt}");
     let id = rt["id"].as_i64().unwrap();
+    // Once arranged, the request can't be closed another way: the re-test's conclusion is final.
+    let (st, b) = reg.post(&format!("/api/v1/objections/{oid}/close"), json!({"answer": "维持原结论"})).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::CONFLICT, Some("retest_in_progress")), "{b}");
 
     // The re-test institution works blind.
     let t = srv.api("lab2_t").await;
@@ -190,9 +193,14 @@ async fn the_retest_pages_take_the_seal_photo_results_and_signatures() {
         .post(&format!("/api/v1/objections/{oid}/decision"), json!({"accept": true, "reason": "受理"}))
         .await;
 
-    // The bureau arranges it on the page; a missing fee comes back as a message.
+    // Closing it without a re-test needs a written answer; the refusal writes nothing.
     let reg = srv.browser("dt_reg").await;
     let csrf = reg.csrf_of("/retests").await;
+    let resp = reg.post_form(&format!("/results/objections/{oid}/close"), &[("csrf", &csrf), ("answer", " ")]).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let (_, page) = reg.get("/retests").await;
+    assert!(page.contains("请填写办结答复") && page.contains("待安排复检或办结"), "{page}");
+    // The bureau arranges it on the page; a missing fee comes back as a message.
     let org = lab2.org_id.to_string();
     let resp = reg
         .post_form(
@@ -277,6 +285,8 @@ async fn the_producer_answers_its_sample_confirmation_and_the_bureau_investigate
     assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
     assert_eq!(list["items"][0]["report_id"].as_i64(), Some(r.id));
     let cid = list["items"][0]["id"].as_i64().unwrap();
+    let (st, b) = srv.api("lab_keeper").await.post(&format!("/api/v1/confirmations/{cid}/lapse"), json!({})).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::CONFLICT, Some("rule23_not_due")), "not yet past its deadline");
     let (st, b) = producer.post(&format!("/api/v1/confirmations/{cid}/answer"), json!({"confirmed": false})).await;
     assert_eq!((st, b["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("note")));
     let (_, page) = srv.browser("producer_user").await.get("/my/results").await;
@@ -356,8 +366,21 @@ async fn the_tester_writes_the_letter_and_reviewers_send_reports_back_over_http(
         )
         .await;
     assert_eq!((st, b["editable"].as_bool()), (StatusCode::OK, Some(true)), "{b}");
-    let (_, html) = srv.browser("lab_t1").await.get(&format!("/lab/samples/{bc}/improvement-letter")).await;
-    assert!(html.contains("脱硫工艺控制不当") && !html.contains("大同市平城区示例加油站"), "{html}");
+    let t1_page = srv.browser("lab_t1").await;
+    let csrf = t1_page.csrf_of(&format!("/lab/samples/{bc}/improvement-letter")).await;
+    let resp = t1_page
+        .post_form(
+            &format!("/lab/samples/{bc}/improvement-letter"),
+            &[("csrf", &csrf), ("cause_analysis", ""), ("suggestions", "完善工艺")],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let (_, html) = t1_page.get(&format!("/lab/samples/{bc}/improvement-letter")).await;
+    assert!(html.contains("请填写原因分析"), "refused on the page: {html}");
+    assert!(
+        html.contains("脱硫工艺控制不当") && !html.contains("大同市平城区示例加油站"),
+        "nothing overwritten: {html}"
+    );
 
     // Sending back: the preparer may not; a reason is required (API and page).
     let (st, b) = srv

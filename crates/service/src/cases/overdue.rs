@@ -2,7 +2,6 @@
 //! cases whose current step is past its deadline, with who owes them.
 
 use choucha_domain::cases::CaseState;
-use choucha_domain::role::Role;
 use choucha_store::followup::{self as store, CaseFilter, CaseScope};
 use choucha_store::plans as store_plans;
 use chrono::NaiveDate;
@@ -86,7 +85,7 @@ pub async fn overdue_of_plan(s: &Services, plan_id: i64, limit: u64) -> Result<V
 pub async fn plan_overdue(s: &Services, actor: &Actor, plan_id: i64) -> Result<Vec<OverdueWork>> {
     let plan =
         store_plans::get_plan(s.store.reader(), plan_id).await.map_err(|_| ServiceError::NotFound("抽查计划"))?;
-    if !(actor.has(Role::Admin) || (actor.has(Role::Regulator) && actor.org_id == Some(plan.organising_org_id))) {
+    if !actor.is_bureau_of(plan.organising_org_id) {
         return Err(ServiceError::NotFound("抽查计划"));
     }
     overdue_of_plan(s, plan_id, 200).await
