@@ -108,6 +108,14 @@ fn read_password() -> anyhow::Result<String> {
 
 pub async fn user_create(settings: &Settings, a: UserCreateArgs) -> anyhow::Result<ExitCode> {
     let password = read_password()?;
+    // Text from the command line is refused at this edge as the HTTP layer refuses it.
+    let texts = [("用户名", Some(&a.username)), ("显示名", a.name.as_ref()), ("手机号", a.phone.as_ref())];
+    for (field, text) in texts {
+        if let Some((_, c)) = text.and_then(|t| choucha_domain::text::forbidden_char(t)) {
+            eprintln!("创建用户失败：{}", choucha_domain::text::refusal_message(field, c));
+            return Ok(ExitCode::FAILURE);
+        }
+    }
     let s = open(settings).await?;
     let input = NewUserInput {
         display_name: a.name.clone().unwrap_or_else(|| a.username.clone()),

@@ -21,6 +21,7 @@ pub mod retest;
 pub mod role;
 pub mod rules;
 pub mod sampling;
+pub mod text;
 pub mod uscc;
 
 pub use error::RuleViolation;

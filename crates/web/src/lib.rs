@@ -9,6 +9,7 @@ pub mod pages;
 pub mod session_store;
 pub mod state;
 pub mod statics;
+pub mod text_guard;
 
 use std::future::Future;
 use std::time::Duration;
@@ -52,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/static", statics::router())
         .fallback(error::fallback)
         .layer(axum::middleware::from_fn(auth::csrf_guard))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), text_guard::text_guard))
         .layer(sessions)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
