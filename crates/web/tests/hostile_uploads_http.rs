@@ -224,6 +224,26 @@ async fn plan_import_reads_no_file_for_those_who_may_not_create_plans() {
     assert_eq!(body["code"], "forbidden");
 }
 
+#[tokio::test]
+async fn an_upload_over_the_body_limit_answers_413_json_in_chinese() {
+    let srv = TestServer::start().await;
+    srv.fx.user("lab_tester", &["tester"], Some("lab")).await;
+    let tester = srv.api("lab_tester").await;
+    let r = tester
+        .client
+        .post(srv.url("/api/v1/lab/results/import?file_name=big.csv"))
+        .bearer_auth(&tester.token)
+        .body(vec![b'a'; 3 * 1024 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "payload_too_large");
+    assert!(has_chinese(body["message"].as_str().unwrap()), "{body}");
+    assert_alive(&srv, "an over-size upload").await;
+}
+
 async fn poll_registry_job(b: &Browser, job_page: &str) -> String {
     for _ in 0..400 {
         let (status, html) = b.get(&format!("{job_page}/status")).await;
