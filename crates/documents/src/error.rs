@@ -58,6 +58,10 @@ pub enum DocumentError {
     #[error("CSV 文件编码无法识别：请另存为“CSV UTF-8（逗号分隔）”格式后重新上传")]
     CsvEncoding,
 
+    /// The upload exceeds a bound of [`ReadLimits`](crate::ReadLimits); nothing of it is used.
+    #[error("{0}")]
+    TooLarge(crate::xlsx::TooLarge),
+
     /// The table has no header row.
     #[error("表格为空：第一行应为表头")]
     EmptyTable,

@@ -66,4 +66,7 @@ pub use sampling::{
     sampling_record_pdf, spot_check_notice_pdf,
 };
 pub use summary_table::{SUMMARY_HEADERS, SummaryRow, SummaryTable, summary_table_xlsx, summary_totals_text};
-pub use xlsx::{CellValue, Table, TableFormat, read_rows, read_table, write_table};
+pub use xlsx::{
+    CellValue, Limit, ReadLimits, Table, TableFormat, TooLarge, read_rows, read_rows_with, read_table, read_table_with,
+    write_table,
+};

@@ -52,6 +52,17 @@ impl ServiceError {
         }
     }
 
+    /// An uploaded table that could not be read: `file_too_large` when it exceeds a bound of
+    /// `ReadLimits` (issue 13), else `code`; always a 422 on the `file` field. `prefix` goes before
+    /// the reader's message of an unreadable file.
+    pub fn unreadable_table(code: &'static str, prefix: &str, e: choucha_documents::DocumentError) -> Self {
+        let v = match e {
+            choucha_documents::DocumentError::TooLarge(_) => RuleViolation::new("file_too_large", e.to_string()),
+            other => RuleViolation::new(code, format!("{prefix}{other}")),
+        };
+        ServiceError::invalid(v.on_field("file"))
+    }
+
     /// An internal error: logged with a short id that the user can quote.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         let id = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();

@@ -490,8 +490,7 @@ pub async fn import(
     })
     .await
     .map_err(ServiceError::internal)?;
-    let table = table
-        .map_err(|e| ServiceError::invalid(RuleViolation::new("unreadable_file", e.to_string()).on_field("file")))?;
+    let table = table.map_err(|e| ServiceError::unreadable_table("unreadable_file", "", e))?;
     let total = table.len();
     let mut report = ImportReport {
         file_name: opts.file_name.clone(),

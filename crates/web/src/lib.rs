@@ -56,8 +56,32 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), text_guard::text_guard))
         .layer(sessions)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(json_payload_too_large))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// An API request over a body limit (the global one or a route's) gets `{code, message}` JSON in
+/// Chinese like every other refusal, instead of the limit layers' plain English text.
+async fn json_payload_too_large(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if api && response.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json {
+        let body = error::ErrorBody {
+            code: "payload_too_large".into(),
+            message: "上传内容超过服务器允许的大小上限，请拆分文件后重新上传".into(),
+            errors: Vec::new(),
+        };
+        return (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(body)).into_response();
+    }
+    response
 }
 
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {

@@ -8,10 +8,13 @@
 //! - Codes stay exact: text cells are read and written as text, so a USCC such as
 //!   `91140213MA0K123456` or a division code such as `140213` never becomes a number.
 
+mod limits;
 mod read;
 mod write;
+mod zip_scan;
 
-pub use read::{TableFormat, read_rows, read_table};
+pub use limits::{Limit, ReadLimits, TooLarge};
+pub use read::{TableFormat, read_rows, read_rows_with, read_table, read_table_with};
 pub use write::{CellValue, write_table};
 
 /// A table read from the first sheet of a spreadsheet or from a CSV file: a header row and the

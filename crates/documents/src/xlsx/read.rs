@@ -2,18 +2,22 @@
 //! without BOM, or GB18030/GBK as saved by Excel and WPS on Chinese Windows) into a [`Table`].
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::io::Cursor;
+use std::panic::AssertUnwindSafe;
 
-use calamine::{Data, Reader};
+use calamine::{Data, Reader, Xlsx};
 
 use super::Table;
+use super::limits::{Limit, ReadLimits, TooLarge};
+use super::zip_scan::{self, ZipKind};
 use crate::DocumentError;
 
 /// The format of an uploaded table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TableFormat {
-    /// An Excel workbook. `.xlsx` is the norm; `.xls`, `.xlsm`, `.xlsb` and `.ods` are recognised
-    /// by content too.
+    /// An Excel workbook: `.xlsx` or `.xlsm`. `.xls`, `.xlsb` and `.ods` are recognised by name and by
+    /// content, and refused with a hint to save the file as `.xlsx`.
     Xlsx,
     /// Comma-separated values.
     Csv,
@@ -31,7 +35,7 @@ impl TableFormat {
     }
 }
 
-/// Reads the header and data rows of an uploaded table.
+/// Reads the header and data rows of an uploaded table, within the default [`ReadLimits`].
 ///
 /// The header is the first non-blank row, except that a leading row with a single filled cell
 /// followed by a row with several (a title such as [`write_table`](super::write_table) writes) is
@@ -41,14 +45,20 @@ impl TableFormat {
 /// time), text exactly as typed.
 ///
 /// # Errors
-/// [`DocumentError::Spreadsheet`] or [`DocumentError::Csv`] for unreadable files,
-/// [`DocumentError::CsvEncoding`] for a CSV in an unknown encoding,
+/// [`DocumentError::Spreadsheet`] or [`DocumentError::Csv`] for unreadable files (and for the
+/// workbook formats refused outright: `.xls`, `.xlsb`, `.ods`), [`DocumentError::CsvEncoding`] for a
+/// CSV in an unknown encoding, [`DocumentError::TooLarge`] for a file past a bound,
 /// [`DocumentError::EmptyTable`] when there is no non-blank row.
 pub fn read_table(bytes: &[u8], format: TableFormat) -> Result<Table, DocumentError> {
-    match format {
-        TableFormat::Xlsx => read_workbook(bytes),
-        TableFormat::Csv => read_csv(bytes),
-    }
+    read_table_with(bytes, format, &ReadLimits::default())
+}
+
+/// [`read_table`] within the given limits.
+///
+/// # Errors
+/// As [`read_table`].
+pub fn read_table_with(bytes: &[u8], format: TableFormat, limits: &ReadLimits) -> Result<Table, DocumentError> {
+    build_table(read_numbered_rows(bytes, format, limits)?.into_iter())
 }
 
 /// Every non-blank row of the first sheet (or of a CSV), with its 1-based sheet row number, cells as
@@ -58,58 +68,90 @@ pub fn read_table(bytes: &[u8], format: TableFormat) -> Result<Table, DocumentEr
 /// # Errors
 /// As [`read_table`].
 pub fn read_rows(bytes: &[u8], format: TableFormat) -> Result<Vec<(u32, Vec<String>)>, DocumentError> {
-    let table = match format {
-        TableFormat::Xlsx => read_workbook_rows(bytes)?,
-        TableFormat::Csv => {
-            let t = read_csv(bytes)?;
-            let mut rows = vec![(t.header_row(), t.headers().to_vec())];
-            rows.extend(t.numbered_rows().map(|(n, r)| (n, r.to_vec())));
-            rows
-        }
+    read_rows_with(bytes, format, &ReadLimits::default())
+}
+
+/// [`read_rows`] within the given limits.
+///
+/// # Errors
+/// As [`read_table`].
+pub fn read_rows_with(
+    bytes: &[u8],
+    format: TableFormat,
+    limits: &ReadLimits,
+) -> Result<Vec<(u32, Vec<String>)>, DocumentError> {
+    let rows = read_numbered_rows(bytes, format, limits)?;
+    Ok(rows.into_iter().filter(|(_, cells)| cells.iter().any(|c| !c.is_empty())).collect())
+}
+
+/// The rows of the first sheet or of a CSV, each as wide as its last non-empty cell, blank rows
+/// left out; the whole table as laid out (rows × widest row) is within `limits.max_cells`.
+fn read_numbered_rows(
+    bytes: &[u8],
+    format: TableFormat,
+    limits: &ReadLimits,
+) -> Result<Vec<(u32, Vec<String>)>, DocumentError> {
+    let file_bytes = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+    if file_bytes > limits.max_file_bytes {
+        return Err(too_large(TooLarge::exact(Limit::FileBytes, limits.max_file_bytes, file_bytes)));
+    }
+    let sheet = match format {
+        TableFormat::Xlsx => read_workbook(bytes, limits)?,
+        TableFormat::Csv => read_csv(bytes, limits)?,
     };
-    Ok(table.into_iter().filter(|(_, cells)| cells.iter().any(|c| !c.is_empty())).collect())
+    sheet.into_rows()
 }
 
-fn read_workbook_rows(bytes: &[u8]) -> Result<Vec<(u32, Vec<String>)>, DocumentError> {
-    let mut workbook = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
+/// The first sheet of a workbook, cell by cell: only XLSX (and XLSM) has a reader that does not lay
+/// out the whole used range in memory, so the other workbook formats are refused with a hint.
+fn read_workbook<'l>(bytes: &[u8], limits: &'l ReadLimits) -> Result<SparseSheet<'l>, DocumentError> {
+    if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+        // An OLE compound file: Excel 97-2003, or an XLSX encrypted with a password.
+        return Err(DocumentError::Spreadsheet(
+            "不支持 Excel 97-2003（.xls）格式或设置了打开密码的文件：请在 Excel 或 WPS 中取消密码并另存为 .xlsx 后重新上传"
+                .to_owned(),
+        ));
+    }
+    match zip_scan::scan_zip(bytes, limits)? {
+        ZipKind::Xlsx => {}
+        ZipKind::Xlsb => {
+            return Err(DocumentError::Spreadsheet(
+                "不支持 Excel 二进制工作簿（.xlsb）：请在 Excel 中另存为 .xlsx 后重新上传".to_owned(),
+            ));
+        }
+        ZipKind::Ods => {
+            return Err(DocumentError::Spreadsheet(
+                "不支持 OpenDocument 表格（.ods）：请在 WPS 或 LibreOffice 中另存为 .xlsx 后重新上传".to_owned(),
+            ));
+        }
+    }
+    // calamine can panic on malformed input (a reversed `<dimension ref="B2:A1">` overflows a
+    // subtraction in 0.38): a bad upload is refused as unreadable, not answered with a crash.
+    std::panic::catch_unwind(AssertUnwindSafe(|| read_first_sheet(bytes, limits))).unwrap_or_else(|_| {
+        Err(DocumentError::Spreadsheet("文件已损坏或不是 Excel 格式（内部结构无法解析）".to_owned()))
+    })
+}
+
+fn read_first_sheet<'l>(bytes: &[u8], limits: &'l ReadLimits) -> Result<SparseSheet<'l>, DocumentError> {
+    let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes))
         .map_err(|err| DocumentError::Spreadsheet(format!("文件已损坏或不是 Excel 格式（{err}）")))?;
-    let range = workbook
-        .worksheet_range_at(0)
-        .ok_or(DocumentError::EmptyTable)?
-        .map_err(|err| DocumentError::Spreadsheet(format!("第一个工作表无法读取（{err}）")))?;
-    let first_row = range.start().map_or(0, |(row, _)| row);
-    Ok(range
-        .rows()
-        .enumerate()
-        .map(|(index, cells)| {
-            let number =
-                u32::try_from(index).map_or(u32::MAX, |index| first_row.saturating_add(index).saturating_add(1));
-            (number, cells.iter().map(cell_text).collect())
-        })
-        .collect())
+    let first = workbook.sheet_names().into_iter().next().ok_or(DocumentError::EmptyTable)?;
+    let unreadable = |err: calamine::XlsxError| DocumentError::Spreadsheet(format!("第一个工作表无法读取（{err}）"));
+    let mut cells = workbook.worksheet_cells_reader(&first).map_err(unreadable)?;
+    let mut sheet = SparseSheet::new(limits, true);
+    while let Some(cell) = cells.next_cell().map_err(unreadable)? {
+        let (row, column) = cell.get_position();
+        let text = cell_text(&Data::from(cell.get_value().clone()));
+        sheet.push(u64::from(row) + 1, u64::from(column) + 1, text)?;
+    }
+    Ok(sheet)
 }
 
-fn read_workbook(bytes: &[u8]) -> Result<Table, DocumentError> {
-    let mut workbook = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
-        .map_err(|err| DocumentError::Spreadsheet(format!("文件已损坏或不是 Excel 格式（{err}）")))?;
-    let range = workbook
-        .worksheet_range_at(0)
-        .ok_or(DocumentError::EmptyTable)?
-        .map_err(|err| DocumentError::Spreadsheet(format!("第一个工作表无法读取（{err}）")))?;
-    // The range covers only the used cells; `start` is its 0-based (row, column) in the sheet.
-    let first_row = range.start().map_or(0, |(row, _)| row);
-    let rows = range.rows().enumerate().map(|(index, cells)| {
-        let number = u32::try_from(index).map_or(u32::MAX, |index| first_row.saturating_add(index).saturating_add(1));
-        (number, cells.iter().map(cell_text).collect())
-    });
-    build_table(rows)
-}
-
-fn read_csv(bytes: &[u8]) -> Result<Table, DocumentError> {
+fn read_csv<'l>(bytes: &[u8], limits: &'l ReadLimits) -> Result<SparseSheet<'l>, DocumentError> {
     let text = decode_csv(bytes)?;
     let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
     let mut lines = LineCounter::new(&text);
-    let mut rows = Vec::new();
+    let mut sheet = SparseSheet::new(limits, false);
     for record in reader.records() {
         let record = record.map_err(|err| DocumentError::Csv {
             row: err.position().map_or(1, |position| lines.sheet_row(position.byte())),
@@ -117,9 +159,87 @@ fn read_csv(bytes: &[u8]) -> Result<Table, DocumentError> {
         })?;
         let row = record.position().map_or(1, |position| lines.sheet_row(position.byte()));
         lines.newlines_in_cells += record.iter().map(|cell| cell.matches('\n').count()).sum::<usize>();
-        rows.push((row, record.iter().map(|cell| cell.trim().to_owned()).collect()));
+        for (column, cell) in record.iter().enumerate() {
+            let column = u64::try_from(column).unwrap_or(u64::MAX).saturating_add(1);
+            sheet.push(u64::from(row), column, cell.trim().to_owned())?;
+        }
     }
-    build_table(rows.into_iter())
+    Ok(sheet)
+}
+
+fn too_large(figures: TooLarge) -> DocumentError {
+    DocumentError::TooLarge(figures)
+}
+
+/// Non-empty cells by row, checked against the limits as each arrives, so that memory follows the
+/// cells present and reading stops at the first bound exceeded.
+struct SparseSheet<'a> {
+    limits: &'a ReadLimits,
+    rows: BTreeMap<u64, Vec<(u64, String)>>,
+    cells: u64,
+    text_bytes: u64,
+    /// Whether the first column laid out is the leftmost filled one rather than column A (as a
+    /// workbook's used range starts; a CSV keeps its empty leading columns).
+    from_first_filled_column: bool,
+}
+
+impl<'a> SparseSheet<'a> {
+    fn new(limits: &'a ReadLimits, from_first_filled_column: bool) -> Self {
+        SparseSheet { limits, rows: BTreeMap::new(), cells: 0, text_bytes: 0, from_first_filled_column }
+    }
+
+    /// Adds a cell at a 1-based sheet row and column; empty cells are dropped.
+    fn push(&mut self, row: u64, column: u64, text: String) -> Result<(), DocumentError> {
+        if text.is_empty() {
+            return Ok(());
+        }
+        let l = self.limits;
+        if column > l.max_columns {
+            return Err(too_large(TooLarge::exact(Limit::Columns, l.max_columns, column)));
+        }
+        if row > l.max_rows {
+            return Err(too_large(TooLarge::at_least(Limit::Rows, l.max_rows, row)));
+        }
+        let chars = u64::try_from(text.chars().count()).unwrap_or(u64::MAX);
+        if chars > l.max_cell_chars {
+            return Err(too_large(TooLarge::exact(Limit::CellChars, l.max_cell_chars, chars)));
+        }
+        self.cells += 1;
+        if self.cells > l.max_cells {
+            return Err(too_large(TooLarge::at_least(Limit::Cells, l.max_cells, self.cells)));
+        }
+        self.text_bytes = self.text_bytes.saturating_add(u64::try_from(text.len()).unwrap_or(u64::MAX));
+        if self.text_bytes > l.max_text_bytes {
+            return Err(too_large(TooLarge::at_least(Limit::TextBytes, l.max_text_bytes, self.text_bytes)));
+        }
+        self.rows.entry(row).or_default().push((column, text));
+        Ok(())
+    }
+
+    /// The rows laid out as cells (empty strings between filled ones), refused when the table they
+    /// make (rows × the widest row) exceeds the cell limit.
+    fn into_rows(self) -> Result<Vec<(u32, Vec<String>)>, DocumentError> {
+        let columns = || self.rows.values().flat_map(|cells| cells.iter().map(|(column, _)| *column));
+        let first = if self.from_first_filled_column { columns().min().unwrap_or(1) } else { 1 };
+        let width = columns().max().map_or(0, |last| last + 1 - first);
+        let laid_out = u64::try_from(self.rows.len()).unwrap_or(u64::MAX).saturating_mul(width);
+        if laid_out > self.limits.max_cells {
+            return Err(too_large(TooLarge::exact(Limit::Cells, self.limits.max_cells, laid_out)));
+        }
+        let mut rows = Vec::with_capacity(self.rows.len());
+        for (row, mut cells) in self.rows {
+            cells.sort_by_key(|(column, _)| *column);
+            let row_width = cells.last().map_or(0, |(column, _)| *column + 1 - first);
+            let mut line = vec![String::new(); usize::try_from(row_width).unwrap_or(0)];
+            for (column, text) in cells {
+                if let Some(slot) = usize::try_from(column - first).ok().and_then(|index| line.get_mut(index)) {
+                    *slot = text;
+                }
+            }
+            rows.push((u32::try_from(row).unwrap_or(u32::MAX), line));
+        }
+        Ok(rows)
+    }
 }
 
 /// Maps a CSV record's byte offset to the row a spreadsheet program shows: one row per physical

@@ -405,9 +405,7 @@ pub async fn import_results(s: &Services, actor: &Actor, file_name: &str, bytes:
     let table = tokio::task::spawn_blocking(move || read_table(&bytes, format))
         .await
         .map_err(ServiceError::internal)?
-        .map_err(|e| {
-            ServiceError::invalid(RuleViolation::new("bad_file", format!("无法读取表格：{e}")).on_field("file"))
-        })?;
+        .map_err(|e| ServiceError::unreadable_table("bad_file", "无法读取表格：", e))?;
     let col = |names: &[&str]| names.iter().find_map(|n| table.column(n));
     let (Some(c_code), Some(c_item), Some(c_result)) =
         (col(&["盲样编号", "样品编号"]), col(&["检验项目"]), col(&["检验结果", "结果"]))

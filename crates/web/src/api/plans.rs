@@ -204,12 +204,14 @@ pub struct Annex1Rejected {
 /// An uploaded Annex 1: (title, items), or every problem with its row.
 pub type Annex1Upload = Result<(String, Vec<ItemInput>), Vec<Annex1Problem>>;
 
-/// Read an uploaded Annex 1 into plan items (shared by the API and the pages).
-pub fn annex1_items(bytes: &[u8], file_name: &str) -> Result<Annex1Upload, ServiceError> {
+/// Read an uploaded Annex 1 into plan items (shared by the API and the pages), off the async
+/// runtime and within the reader's limits.
+pub async fn annex1_items(bytes: Vec<u8>, file_name: &str) -> Result<Annex1Upload, ServiceError> {
     let format = TableFormat::from_file_name(file_name).unwrap_or(TableFormat::Xlsx);
-    let parsed = choucha_documents::read_annex1(bytes, format).map_err(|e| {
-        ServiceError::invalid(choucha_domain::RuleViolation::new("bad_file", e.to_string()).on_field("file"))
-    })?;
+    let parsed = tokio::task::spawn_blocking(move || choucha_documents::read_annex1(&bytes, format))
+        .await
+        .map_err(ServiceError::internal)?
+        .map_err(|e| ServiceError::unreadable_table("bad_file", "", e))?;
     Ok(match parsed {
         Ok(a) => Ok((
             a.title.trim_end_matches("计划").to_string(),
@@ -240,6 +242,8 @@ async fn import_annex1(
     ApiActor(a): ApiActor,
     mut mp: Multipart,
 ) -> Result<Response, ApiError> {
+    // Only those who may create plans get their file read at all.
+    a.require(choucha_domain::role::Permission::ManagePlans)?;
     let mut file: Option<(String, Vec<u8>)> = None;
     let mut year: Option<i32> = None;
     let mut title = String::new();
@@ -271,7 +275,7 @@ async fn import_annex1(
             choucha_domain::RuleViolation::new("required", "请上传附件1表格（XLSX或CSV）").on_field("file"),
         )));
     };
-    match annex1_items(&bytes, &fname)? {
+    match annex1_items(bytes, &fname).await? {
         Err(errors) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
             Json(Annex1Rejected {

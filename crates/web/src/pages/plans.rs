@@ -1013,7 +1013,7 @@ async fn import_upload(
     if !errors.is_empty() {
         return render_import(s, &session, &actor, v, errors, Vec::new(), StatusCode::UNPROCESSABLE_ENTITY).await;
     }
-    let parsed = match annex1_items(&bytes, &fname) {
+    let parsed = match annex1_items(bytes, &fname).await {
         Ok(p) => p,
         Err(e) => {
             let fe = FieldErrors::from_service(e)?;
