@@ -54,6 +54,22 @@ pub enum DocumentError {
         message: String,
     },
 
+    /// A cell holds a character no text input may hold (`choucha_domain::text`): a control character
+    /// other than tab and line breaks, or a bidirectional override.
+    #[error(
+        "第 {row} 行第 {column} 列（{}列）含有不允许的控制字符（{}），请删除后重新上传",
+        column_letters(*.column),
+        choucha_domain::text::code_point(*.character)
+    )]
+    ControlCharacter {
+        /// The 1-based sheet row.
+        row: u64,
+        /// The 1-based column.
+        column: u64,
+        /// The refused character.
+        character: char,
+    },
+
     /// The CSV file is neither UTF-8 nor GB18030/GBK.
     #[error("CSV 文件编码无法识别：请另存为“CSV UTF-8（逗号分隔）”格式后重新上传")]
     CsvEncoding,
@@ -69,6 +85,17 @@ pub enum DocumentError {
     /// Writing an XLSX file failed (e.g. a text longer than Excel's 32,767 characters per cell).
     #[error("无法生成 Excel 文件：{0}")]
     Xlsx(String),
+}
+
+/// A 1-based column number as a spreadsheet names it: 1 → A, 27 → AA.
+fn column_letters(mut column: u64) -> String {
+    let mut letters = Vec::new();
+    while column > 0 {
+        let rem = u8::try_from((column - 1) % 26).unwrap_or(0);
+        letters.push(char::from(b'A' + rem));
+        column = (column - 1) / 26;
+    }
+    letters.iter().rev().collect()
 }
 
 fn display_dirs(dirs: &[PathBuf]) -> String {

@@ -58,6 +58,9 @@ impl ServiceError {
     pub fn unreadable_table(code: &'static str, prefix: &str, e: choucha_documents::DocumentError) -> Self {
         let v = match e {
             choucha_documents::DocumentError::TooLarge(_) => RuleViolation::new("file_too_large", e.to_string()),
+            choucha_documents::DocumentError::ControlCharacter { .. } => {
+                RuleViolation::new("control_character", e.to_string())
+            }
             other => RuleViolation::new(code, format!("{prefix}{other}")),
         };
         ServiceError::invalid(v.on_field("file"))

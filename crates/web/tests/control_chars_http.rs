@@ -148,3 +148,30 @@ async fn page_forms_and_uploads_refuse_control_characters_with_a_chinese_page() 
     let (_, list) = api.get("/api/v1/enterprises").await;
     assert_eq!(list["items"], json!([]), "nothing imported");
 }
+
+#[tokio::test]
+async fn an_imported_table_with_a_control_character_in_a_cell_is_refused_naming_the_cell() {
+    let srv = TestServer::start().await;
+    let api = srv.api("admin").await;
+    let csv = format!(
+        "企业名称,统一社会信用代码,行政区划代码,地址,企业类型,企业规模,生产/经营产品,生产许可证编号,许可证有效期至,CCC证书编号,经营状态\n\
+         大同市平城区恒信\u{0}羊绒制品有限公司,{},140213,平城区某街1号,生产者,小型,羊绒针织衫,,,,在营\n",
+        test_uscc("140213", 9)
+    );
+    let form = reqwest::multipart::Form::new()
+        .part("file", reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("名录.csv".to_owned()));
+    let r = api
+        .client
+        .post(srv.url("/api/v1/enterprises/import"))
+        .bearer_auth(&api.token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let body: Value = r.json().await.unwrap();
+    assert_refused(status, &body, Some("file"));
+    assert!(body["message"].as_str().unwrap().contains("第 2 行第 1 列"), "{body}");
+    let (_, list) = api.get("/api/v1/enterprises").await;
+    assert_eq!(list["items"], json!([]), "nothing imported");
+}

@@ -193,6 +193,9 @@ impl<'a> SparseSheet<'a> {
         if text.is_empty() {
             return Ok(());
         }
+        if let Some((_, character)) = choucha_domain::text::forbidden_char(&text) {
+            return Err(DocumentError::ControlCharacter { row, column, character });
+        }
         let l = self.limits;
         if column > l.max_columns {
             return Err(too_large(TooLarge::exact(Limit::Columns, l.max_columns, column)));
@@ -355,6 +358,20 @@ fn number_text(number: f64) -> String {
 #[allow(clippy::expect_used, clippy::panic)] // a failing test should panic
 mod tests {
     use super::*;
+
+    #[test]
+    fn refuses_a_cell_with_a_control_character_naming_its_row_and_column() {
+        let result = read_table("名称,代码\n甲,1\n乙\u{0},2\n".as_bytes(), TableFormat::Csv);
+        let Err(err @ DocumentError::ControlCharacter { row: 3, column: 1, character: '\0' }) = result else {
+            panic!("{result:?}");
+        };
+        assert_eq!(err.to_string(), "第 3 行第 1 列（A列）含有不允许的控制字符（U+0000），请删除后重新上传");
+        let result = read_table("名称,代码\n甲,\u{1b}[31m\n".as_bytes(), TableFormat::Csv);
+        assert!(matches!(result, Err(DocumentError::ControlCharacter { row: 2, column: 2, .. })), "{result:?}");
+        // Tabs and line breaks inside a cell are text, not control characters to refuse.
+        let table = read_table("名称,说明\n甲,\"第一行\n第二行\t制表\"\n".as_bytes(), TableFormat::Csv).expect("CSV");
+        assert_eq!(table.rows()[0][1], "第一行\n第二行\t制表");
+    }
 
     #[test]
     fn shows_numbers_as_excel_does() {
