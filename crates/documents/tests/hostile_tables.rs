@@ -292,7 +292,12 @@ proptest! {
     fn any_workbook_is_read_or_refused(file in random_workbook()) {
         match read_table(&file, TableFormat::Xlsx) {
             Ok(table) => prop_assert!(table.headers().len() <= 200),
-            Err(DocumentError::Spreadsheet(_) | DocumentError::TooLarge(_) | DocumentError::EmptyTable) => {}
+            Err(
+                DocumentError::Spreadsheet(_)
+                | DocumentError::TooLarge(_)
+                | DocumentError::ControlCharacter { .. }
+                | DocumentError::EmptyTable,
+            ) => {}
             Err(other) => prop_assert!(false, "unexpected error {other:?}"),
         }
         let _ = read_rows(&file, TableFormat::Xlsx);
@@ -312,7 +317,12 @@ proptest! {
         let text: String = records.iter().map(|r| r.join(",") + &separators + "\n").collect();
         match read_table(text.as_bytes(), TableFormat::Csv) {
             Ok(table) => prop_assert!(table.headers().len() <= 200),
-            Err(DocumentError::Csv { .. } | DocumentError::TooLarge(_) | DocumentError::EmptyTable) => {}
+            Err(
+                DocumentError::Csv { .. }
+                | DocumentError::TooLarge(_)
+                | DocumentError::ControlCharacter { .. }
+                | DocumentError::EmptyTable,
+            ) => {}
             Err(other) => prop_assert!(false, "unexpected error {other:?}"),
         }
     }
