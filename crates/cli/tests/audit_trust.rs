@@ -187,7 +187,7 @@ async fn a_rotated_key_seals_new_records_and_the_old_ones_still_verify() {
     assert_eq!(scalar(&url, "SELECT COUNT(DISTINCT key_id) FROM audit_log").await, 2);
     ok(&run(&t, &global, &["audit", "verify"], None), "verify across the rotation");
     // Losing the old key is named, not silently accepted.
-    let new_key = key_file.lines().filter(|l| !l.trim().is_empty()).last().expect("new key").to_string();
+    let new_key = key_file.lines().rfind(|l| !l.trim().is_empty()).expect("new key").to_string();
     std::fs::write(t.data().join("only-new.key"), format!("{new_key}\n")).expect("write");
     #[cfg(unix)]
     {
