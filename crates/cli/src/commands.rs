@@ -1,16 +1,18 @@
-//! The one-shot commands: migrate, demo, user create, audit verify. Each opens the database from the
+//! The one-shot commands: migrate, demo, user create, audit verify, checkpoint and key rotation. Each opens the database from the
 //! settings, does its work through the service layer, prints its result in Chinese and returns the
 //! exit code.
 
 use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use choucha_domain::audit_checkpoint::verify_checkpoint;
 use choucha_service::demo::{self, DemoProgress, DemoSummary};
 use choucha_service::users::{self, NewUserInput};
 use choucha_service::{ServiceError, Services};
-use choucha_store::audit::{self, Verification};
-use choucha_store::{Store, redact_url};
+use choucha_store::audit::{self, Verification, VerifyOptions};
+use choucha_store::{Store, audit_files, redact_url};
 
 use crate::UserCreateArgs;
 use crate::config::Settings;
@@ -23,7 +25,11 @@ pub async fn open(settings: &Settings) -> anyhow::Result<Services> {
     std::fs::create_dir_all(settings.evidence_dir())
         .with_context(|| format!("无法创建数据目录“{}”", settings.data_dir.display()))?;
     let url = redact_url(&settings.database_url);
-    let store = Store::connect(&settings.database_url).await.with_context(|| format!("无法连接数据库“{url}”"))?;
+    let keys = settings.audit_keyring()?;
+    let store = Store::connect(&settings.database_url)
+        .await
+        .with_context(|| format!("无法连接数据库“{url}”"))?
+        .with_audit_keys(keys);
     store.migrate().await.with_context(|| format!("数据库“{url}”迁移失败"))?;
     tracing::info!(database = %url, "database ready");
     Ok(Services::new(store, settings.data_dir.clone()).with_font_dirs(settings.font_dir.iter().cloned().collect()))
@@ -145,10 +151,23 @@ pub async fn user_create(settings: &Settings, a: UserCreateArgs) -> anyhow::Resu
 /// Chains above this length report progress.
 const PROGRESS_FROM: i64 = 5000;
 
-pub async fn audit_verify(settings: &Settings) -> anyhow::Result<ExitCode> {
+/// `choucha audit verify [--deep] [--checkpoints FILE]`: the keyed chain, against the latest signed
+/// checkpoint (of the checkpoint file, or of FILE from the organising bureau), and with `--deep` the
+/// business rows against their latest audit records. Exit 1 names the first problem.
+pub async fn audit_verify(settings: &Settings, deep: bool, checkpoints: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let signer = audit_files::load_or_create_signer(&settings.audit_signing_key_file)?;
+    let file = checkpoints.unwrap_or(&settings.audit_checkpoint_file);
+    let latest = audit_files::read_checkpoints(file)?.into_iter().max_by_key(|c| c.seq);
+    if let Some(cp) = &latest
+        && let Err(e) = verify_checkpoint(cp, &signer.public_key())
+    {
+        println!("检查点不可信：{e}");
+        return Ok(ExitCode::FAILURE);
+    }
     let s = open(settings).await?;
     let (head_seq, _) = audit::head(s.store.reader()).await?;
-    let result = audit::verify(&s.store, |n| {
+    let opts = VerifyOptions { checkpoint: latest.as_ref().map(|c| (c.seq, c.hash.clone())), deep };
+    let result = audit::verify_with(&s.store, &opts, |n| {
         if head_seq > PROGRESS_FROM {
             let pct = n.saturating_mul(100) / head_seq.max(1);
             eprintln!("已校验 {n}/{head_seq} 条审计记录（{pct}%）");
@@ -156,9 +175,20 @@ pub async fn audit_verify(settings: &Settings) -> anyhow::Result<ExitCode> {
     })
     .await;
     s.store.close().await?;
-    match result? {
+    let report = result?;
+    match report.verification {
         Verification::Intact { records } => {
             println!("审计链完整：共 {records} 条记录");
+            if report.legacy > 0 {
+                println!("其中前 {} 条为启用密钥前写入的无密钥记录（SHA-256）", report.legacy);
+            }
+            match &latest {
+                Some(cp) => println!("与签名检查点一致：记录 #{}（{}）", cp.seq, cp.at),
+                None => println!("注意：未找到检查点（{}），末尾记录被删除无法发现", file.display()),
+            }
+            if deep {
+                println!("业务数据一致：{} 行检验结果、检验报告和抽样单与其最后一条审计记录相符", report.rows_checked);
+            }
             Ok(ExitCode::SUCCESS)
         }
         Verification::Broken(b) => {
@@ -166,6 +196,70 @@ pub async fn audit_verify(settings: &Settings) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+/// `choucha audit checkpoint`: sign the chain's head now and append it to the checkpoint file.
+pub async fn audit_checkpoint(settings: &Settings) -> anyhow::Result<ExitCode> {
+    let signer = audit_files::load_or_create_signer(&settings.audit_signing_key_file)?;
+    let s = open(settings).await?;
+    let (seq, _) = audit::head(s.store.reader()).await?;
+    let written = if seq == 0 {
+        None
+    } else {
+        audit_files::write_checkpoint(&s.store, &signer, &settings.audit_checkpoint_file, false).await?
+    };
+    s.store.close().await?;
+    match written {
+        Some(cp) => println!(
+            "已写入检查点：记录 #{}，时间 {}，签名公钥 {}（{}）",
+            cp.seq,
+            cp.at,
+            cp.key_id,
+            settings.audit_checkpoint_file.display()
+        ),
+        None => println!("审计链为空，无需检查点"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `choucha audit checkpoint export [--out FILE]`: all checkpoints and the public key, as JSON.
+pub fn audit_checkpoint_export(settings: &Settings, out: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let signer = audit_files::load_or_create_signer(&settings.audit_signing_key_file)?;
+    let export = audit_files::export_checkpoints(&signer, &settings.audit_checkpoint_file)?;
+    let json = serde_json::to_string_pretty(&export)?;
+    match out {
+        Some(path) => {
+            std::fs::write(path, format!("{json}\n")).with_context(|| format!("无法写入“{}”", path.display()))?;
+            println!(
+                "已导出 {} 个检查点及签名公钥 {} 到“{}”，请交组织抽查的市场监管部门保存",
+                export.checkpoints.len(),
+                export.key_id,
+                path.display()
+            );
+        }
+        None => println!("{json}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `choucha audit rotate-key`: a new audit key becomes current; the old ones stay to verify older
+/// records.
+pub fn audit_rotate_key(settings: &Settings) -> anyhow::Result<ExitCode> {
+    if settings.audit_key.is_some() {
+        println!(
+            "审计密钥来自环境变量 CHOUCHA_AUDIT_KEY：请在密钥管理处生成新密钥，追加到该变量末尾（逗号分隔，旧密钥保留），再重启服务"
+        );
+        return Ok(ExitCode::from(2));
+    }
+    if !settings.audit_key_file.exists() {
+        settings.audit_keyring()?;
+    }
+    let id = audit_files::rotate_key(&settings.audit_key_file, settings.audit_hash)?;
+    println!(
+        "已轮换审计密钥：新密钥 {id} 自下次启动起签署新记录；旧密钥保留在“{}”中用于校验旧记录。请重启服务并备份该文件",
+        settings.audit_key_file.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `choucha draw verify <id>`: re-run a draw from its stored record.

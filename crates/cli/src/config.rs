@@ -1,17 +1,31 @@
 //! Configuration of the binary, layered: defaults → TOML file (`--config`) → `CHOUCHA_*` environment
 //! → command-line flags. It is validated once at start and passed in; the database URL's password
-//! never appears in `Debug` output or logs.
+//! never appears in `Debug` output or logs, nor does the audit key given in the environment.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use choucha_store::redact_url;
+use choucha_domain::audit::{AuditHash, AuditKeyring};
+use choucha_store::{StoreError, audit_files, redact_url};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 /// Environment variables read (after the `CHOUCHA_` prefix, case-insensitive).
-const ENV_KEYS: [&str; 5] = ["listen", "data_dir", "database_url", "font_dir", "secure_cookies"];
+const ENV_KEYS: [&str; 11] = [
+    "listen",
+    "data_dir",
+    "database_url",
+    "font_dir",
+    "secure_cookies",
+    "audit_hash",
+    "audit_key",
+    "audit_key_file",
+    "audit_signing_key_file",
+    "audit_checkpoint_file",
+    "audit_checkpoint_minutes",
+];
 
 /// The configuration as written in a file, the environment or flags.
 #[derive(Clone, Serialize, Deserialize)]
@@ -30,6 +44,33 @@ pub struct RawConfig {
     /// Send session cookies only over HTTPS (when served behind TLS).
     #[serde(default)]
     pub secure_cookies: bool,
+    /// The audit chain's keyed hash: `hmac-sha256` or `hmac-sm3`.
+    #[serde(default = "default_audit_hash")]
+    pub audit_hash: String,
+    /// The audit keys in hex, comma-separated, the last current (production: from a secret store,
+    /// as `CHOUCHA_AUDIT_KEY`); when absent the key file is used.
+    #[serde(default, skip_serializing)]
+    pub audit_key: Option<String>,
+    /// The audit key file; by default `<data_dir>/audit.key` (created 0600 on first start).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_key_file: Option<PathBuf>,
+    /// The checkpoint signing key (Ed25519); by default `<data_dir>/audit-signing.key`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_signing_key_file: Option<PathBuf>,
+    /// Where signed checkpoints are appended; by default `<data_dir>/audit-checkpoints.jsonl`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_checkpoint_file: Option<PathBuf>,
+    /// Minutes between checkpoints written by `serve` (when the chain moved).
+    #[serde(default = "default_checkpoint_minutes")]
+    pub audit_checkpoint_minutes: u64,
+}
+
+fn default_audit_hash() -> String {
+    AuditHash::HmacSha256.as_str().into()
+}
+
+fn default_checkpoint_minutes() -> u64 {
+    5
 }
 
 impl Default for RawConfig {
@@ -40,6 +81,12 @@ impl Default for RawConfig {
             database_url: None,
             font_dir: None,
             secure_cookies: false,
+            audit_hash: default_audit_hash(),
+            audit_key: None,
+            audit_key_file: None,
+            audit_signing_key_file: None,
+            audit_checkpoint_file: None,
+            audit_checkpoint_minutes: default_checkpoint_minutes(),
         }
     }
 }
@@ -65,6 +112,13 @@ pub struct Settings {
     pub database_url: String,
     pub font_dir: Option<PathBuf>,
     pub secure_cookies: bool,
+    pub audit_hash: AuditHash,
+    /// Secret: never shown.
+    pub audit_key: Option<String>,
+    pub audit_key_file: PathBuf,
+    pub audit_signing_key_file: PathBuf,
+    pub audit_checkpoint_file: PathBuf,
+    pub audit_checkpoint_interval: Duration,
 }
 
 impl std::fmt::Debug for Settings {
@@ -75,6 +129,12 @@ impl std::fmt::Debug for Settings {
             .field("database_url", &redact_url(&self.database_url))
             .field("font_dir", &self.font_dir)
             .field("secure_cookies", &self.secure_cookies)
+            .field("audit_hash", &self.audit_hash.as_str())
+            .field("audit_key", &self.audit_key.as_ref().map(|_| "***"))
+            .field("audit_key_file", &self.audit_key_file)
+            .field("audit_signing_key_file", &self.audit_signing_key_file)
+            .field("audit_checkpoint_file", &self.audit_checkpoint_file)
+            .field("audit_checkpoint_interval", &self.audit_checkpoint_interval)
             .finish()
     }
 }
@@ -83,6 +143,14 @@ impl Settings {
     /// Where evidence files are kept.
     pub fn evidence_dir(&self) -> PathBuf {
         self.data_dir.join("evidence")
+    }
+
+    /// The audit keyring: from `CHOUCHA_AUDIT_KEY` when given, else the key file (created if absent).
+    pub fn audit_keyring(&self) -> Result<AuditKeyring, StoreError> {
+        match &self.audit_key {
+            Some(k) => audit_files::keyring_from_text(k, self.audit_hash, "环境变量 CHOUCHA_AUDIT_KEY "),
+            None => audit_files::load_or_create_keyring(&self.audit_key_file, self.audit_hash),
+        }
     }
 
     /// The effective configuration as TOML (password redacted), for `choucha config`.
@@ -97,6 +165,17 @@ impl Settings {
             out.push_str(&format!("font_dir = {:?}\n", d.display().to_string()));
         }
         out.push_str(&format!("secure_cookies = {}\n", self.secure_cookies));
+        out.push_str(&format!("audit_hash = {:?}\n", self.audit_hash.as_str()));
+        match &self.audit_key {
+            Some(_) => out.push_str("audit_key = \"***\"\n"),
+            None => out.push_str(&format!("audit_key_file = {:?}\n", self.audit_key_file.display().to_string())),
+        }
+        out.push_str(&format!(
+            "audit_signing_key_file = {:?}\naudit_checkpoint_file = {:?}\naudit_checkpoint_minutes = {}\n",
+            self.audit_signing_key_file.display().to_string(),
+            self.audit_checkpoint_file.display().to_string(),
+            self.audit_checkpoint_interval.as_secs() / 60
+        ));
         out
     }
 }
@@ -160,8 +239,29 @@ pub fn validate(raw: RawConfig) -> Result<Settings, ConfigError> {
     {
         errs.push(format!("字体目录“{}”不存在", d.display()));
     }
+    let audit_hash = match AuditHash::parse(raw.audit_hash.trim()).filter(|h| h.is_keyed()) {
+        Some(h) => h,
+        None => {
+            errs.push(format!("审计哈希“{}”无效：应为 hmac-sha256 或 hmac-sm3", raw.audit_hash));
+            AuditHash::HmacSha256
+        }
+    };
+    if raw.audit_checkpoint_minutes == 0 {
+        errs.push("检查点间隔（audit_checkpoint_minutes）至少为 1 分钟".to_string());
+    }
+    let audit_key = raw.audit_key.map(|k| k.trim().to_string()).filter(|k| !k.is_empty());
+    let audit_key_file = raw.audit_key_file.unwrap_or_else(|| raw.data_dir.join("audit.key"));
+    let audit_signing_key_file = raw.audit_signing_key_file.unwrap_or_else(|| raw.data_dir.join("audit-signing.key"));
+    let audit_checkpoint_file =
+        raw.audit_checkpoint_file.unwrap_or_else(|| raw.data_dir.join("audit-checkpoints.jsonl"));
     match listen {
         Some(listen) if errs.is_empty() => Ok(Settings {
+            audit_hash,
+            audit_key,
+            audit_key_file,
+            audit_signing_key_file,
+            audit_checkpoint_file,
+            audit_checkpoint_interval: Duration::from_secs(raw.audit_checkpoint_minutes.saturating_mul(60)),
             listen,
             data_dir: raw.data_dir,
             database_url,
@@ -207,6 +307,21 @@ mod tests {
         assert!(!format!("{s:?}").contains("s3cret"));
         assert!(!s.to_toml().contains("s3cret"));
         assert!(s.to_toml().contains("choucha:***@db"));
+    }
+
+    #[test]
+    fn audit_key_from_the_environment_is_hidden_and_sm3_is_selectable() {
+        let mut r = raw();
+        r.audit_key = Some("00112233445566778899aabbccddeeff".into());
+        r.audit_hash = "hmac-sm3".into();
+        let s = validate(r).expect("valid");
+        assert_eq!(s.audit_hash, AuditHash::HmacSm3);
+        assert!(!format!("{s:?}").contains("00112233"));
+        assert!(!s.to_toml().contains("00112233"));
+        assert_eq!(s.audit_keyring().expect("keyring").hash(), AuditHash::HmacSm3);
+        let mut bad = raw();
+        bad.audit_hash = "sha256".into();
+        assert!(validate(bad).unwrap_err().0.contains("应为 hmac-sha256 或 hmac-sm3"));
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The `choucha` binary: serve the web application, migrate the database, load the demo data,
-//! create users from the server's shell, verify the audit chain. Messages are in Chinese; logs go
+//! create users from the server's shell, verify, checkpoint and re-key the audit chain. Messages are in Chinese; logs go
 //! to standard error (RUST_LOG), results to standard output.
 
 mod bench;
@@ -151,8 +151,32 @@ enum DrawCommand {
 
 #[derive(Subcommand, Debug)]
 enum AuditCommand {
-    /// 校验审计链（哈希链）是否完整
-    Verify,
+    /// 校验审计链（带密钥的哈希链）是否完整，并与最新的签名检查点核对
+    Verify {
+        /// 同时重算检验结果、检验报告和抽样单的内容哈希，与其最后一条审计记录核对
+        #[arg(long)]
+        deep: bool,
+        /// 检查点文件（默认为数据目录中的 audit-checkpoints.jsonl；也可为导出的文件）
+        #[arg(long, value_name = "FILE")]
+        checkpoints: Option<PathBuf>,
+    },
+    /// 立即签署并记录审计链头（检查点）
+    Checkpoint {
+        #[command(subcommand)]
+        action: Option<CheckpointCommand>,
+    },
+    /// 轮换审计密钥（旧密钥保留，用于校验旧记录）
+    RotateKey,
+}
+
+#[derive(Subcommand, Debug)]
+enum CheckpointCommand {
+    /// 导出全部检查点和签名公钥，交组织抽查的市场监管部门保存
+    Export {
+        /// 输出文件（默认输出到标准输出）
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
 fn init_logging(default: &str) {
@@ -198,7 +222,14 @@ fn main() -> ExitCode {
             Command::Migrate => commands::migrate(&settings).await,
             Command::Demo => commands::demo(&settings).await,
             Command::User(UserCommand::Create(a)) => commands::user_create(&settings, a).await,
-            Command::Audit(AuditCommand::Verify) => commands::audit_verify(&settings).await,
+            Command::Audit(AuditCommand::Verify { deep, checkpoints }) => {
+                commands::audit_verify(&settings, deep, checkpoints.as_deref()).await
+            }
+            Command::Audit(AuditCommand::Checkpoint { action: None }) => commands::audit_checkpoint(&settings).await,
+            Command::Audit(AuditCommand::Checkpoint { action: Some(CheckpointCommand::Export { out }) }) => {
+                commands::audit_checkpoint_export(&settings, out.as_deref())
+            }
+            Command::Audit(AuditCommand::RotateKey) => commands::audit_rotate_key(&settings),
             Command::Draw(DrawCommand::Verify { id }) => commands::draw_verify(&settings, id).await,
             Command::BenchData(a) => {
                 bench::data::run(

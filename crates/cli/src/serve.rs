@@ -1,11 +1,15 @@
 //! `choucha serve`: open (and migrate) the database, optionally load the demo, serve the web
 //! application until SIGINT or SIGTERM, then finish the requests in flight and close the database.
+//! While serving, the audit chain's head is signed into the checkpoint file every few minutes (when
+//! it moved) and once more on shutdown.
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
+use choucha_domain::audit_checkpoint::CheckpointSigner;
 use choucha_web::AppState;
 use tokio::sync::watch;
 
@@ -17,6 +21,7 @@ const DRAIN: Duration = Duration::from_secs(10);
 
 pub async fn run(settings: &Settings, demo: bool) -> anyhow::Result<ExitCode> {
     tracing::info!(?settings, "starting");
+    let signer = choucha_store::audit_files::load_or_create_signer(&settings.audit_signing_key_file)?;
     let services = open(settings).await?;
     if demo {
         let summary = load_demo(&services).await?;
@@ -46,15 +51,48 @@ pub async fn run(settings: &Settings, demo: bool) -> anyhow::Result<ExitCode> {
         let _ = deadline_rx.wait_for(|stop| *stop).await;
         tokio::time::sleep(DRAIN).await;
     };
+    let signer = std::sync::Arc::new(signer);
+    let checkpoints = tokio::spawn(checkpoint_loop(
+        services.store.clone(),
+        signer.clone(),
+        settings.audit_checkpoint_file.clone(),
+        settings.audit_checkpoint_interval,
+    ));
     let state = AppState { services: services.clone(), secure_cookies: settings.secure_cookies };
     tokio::select! {
         r = choucha_web::serve(listener, state, graceful) => r.context("服务异常退出")?,
         () = deadline => tracing::warn!("requests still running after {DRAIN:?}; stopping anyway"),
     }
+    checkpoints.abort();
+    checkpoint(&services.store, &signer, &settings.audit_checkpoint_file).await;
     services.store.close().await?;
     println!("抽查系统已停止");
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Sign the head into the checkpoint file if it moved since the last checkpoint; a failure is logged
+/// (the next attempt may succeed) and never stops the server.
+async fn checkpoint(store: &choucha_store::Store, signer: &CheckpointSigner, path: &Path) {
+    match choucha_store::audit_files::write_checkpoint(store, signer, path, true).await {
+        Ok(Some(cp)) => tracing::info!(seq = cp.seq, "audit checkpoint written"),
+        Ok(None) => {}
+        Err(e) => tracing::error!("cannot write the audit checkpoint: {e}"),
+    }
+}
+
+async fn checkpoint_loop(
+    store: choucha_store::Store,
+    signer: std::sync::Arc<CheckpointSigner>,
+    path: PathBuf,
+    every: Duration,
+) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        checkpoint(&store, &signer, &path).await;
+    }
 }
 
 /// SIGINT (Ctrl-C) or SIGTERM.

@@ -233,8 +233,9 @@ fn migrate_demo_and_audit_verify_pass() {
 
     let v = run(t.path(), &args(&d, &["audit", "verify"]), None);
     assert_ok(&v, "audit verify");
-    let line = stdout(&v);
-    assert!(line.starts_with("审计链完整：共 "), "{line}");
+    let out = stdout(&v);
+    let line = out.lines().next().unwrap_or_default();
+    assert!(line.starts_with("审计链完整：共 "), "{out}");
     let n: i64 = line.trim().trim_start_matches("审计链完整：共 ").trim_end_matches(" 条记录").parse().expect("count");
     assert!(n > 30, "{n} records");
 }

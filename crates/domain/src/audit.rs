@@ -1,17 +1,154 @@
 //! The audit chain's content and hash. Each record hashes its own content together with the previous
-//! record's hash, so altering or deleting any row breaks the chain from there on. The hash function
-//! lives only in `chain_hash`: change it there (with a new `HASH_ALGORITHM`) and nowhere else.
+//! record's hash, so altering or deleting any row breaks the chain from there on. Records are keyed:
+//! an HMAC (SHA-256 or SM3) with a key kept outside the database, so a database writer cannot
+//! recompute the chain after an edit. The hash function lives only in `AuditHash` (`seal`, `digest`):
+//! change it there and nowhere else. Records written before keying carry `sha256` (unkeyed) and stay
+//! verifiable, but only as the chain's prefix: an unkeyed record after a keyed one is a downgrade.
 
+use std::collections::HashMap;
+
+use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use sm3::Sm3;
 
-/// Named in every record so a later change of function is visible in the data.
+/// The algorithm of the records written before the chain was keyed (plain SHA-256, no key).
 pub const HASH_ALGORITHM: &str = "sha256";
 
 /// The `prev_hash` of the first record.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// What one audit record says: who, when, what action, which object, before and after.
+/// The hash function of a record, named in every record so a change of function or key is visible
+/// in the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AuditHash {
+    /// Plain SHA-256 without a key: the records written before keying (legacy, read only).
+    Sha256,
+    /// HMAC-SHA-256 with the audit key.
+    HmacSha256,
+    /// HMAC-SM3 (GB/T 32905) with the audit key.
+    HmacSm3,
+}
+
+impl AuditHash {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditHash::Sha256 => HASH_ALGORITHM,
+            AuditHash::HmacSha256 => "hmac-sha256",
+            AuditHash::HmacSm3 => "hmac-sm3",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AuditHash> {
+        [AuditHash::Sha256, AuditHash::HmacSha256, AuditHash::HmacSm3].into_iter().find(|h| h.as_str() == s)
+    }
+
+    pub fn is_keyed(self) -> bool {
+        self != AuditHash::Sha256
+    }
+
+    /// The keyed hash (MAC) of `bytes`, hex; the unkeyed legacy function ignores the key.
+    fn seal(self, key: &[u8], bytes: &[u8]) -> String {
+        match self {
+            AuditHash::Sha256 => hex::encode(Sha256::digest(bytes)),
+            AuditHash::HmacSha256 => match <Hmac<Sha256> as KeyInit>::new_from_slice(key) {
+                Ok(mut m) => {
+                    m.update(bytes);
+                    hex::encode(m.finalize().into_bytes())
+                }
+                // HMAC takes keys of any length; this branch cannot be reached.
+                Err(_) => String::new(),
+            },
+            AuditHash::HmacSm3 => match <Hmac<Sm3> as KeyInit>::new_from_slice(key) {
+                Ok(mut m) => {
+                    m.update(bytes);
+                    hex::encode(m.finalize().into_bytes())
+                }
+                Err(_) => String::new(),
+            },
+        }
+    }
+
+    /// The plain digest of a business row's content, hex: SM3 for the SM3 chain, else SHA-256.
+    pub fn digest(self, bytes: &[u8]) -> String {
+        match self {
+            AuditHash::HmacSm3 => hex::encode(Sm3::digest(bytes)),
+            AuditHash::Sha256 | AuditHash::HmacSha256 => hex::encode(Sha256::digest(bytes)),
+        }
+    }
+}
+
+/// A secret audit key. Its id (a short hash of the key) is stored with every record it sealed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AuditKey {
+    id: String,
+    secret: Vec<u8>,
+}
+
+impl std::fmt::Debug for AuditKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditKey").field("id", &self.id).field("secret", &"***").finish()
+    }
+}
+
+impl AuditKey {
+    /// At least 16 bytes; keys are 32 random bytes.
+    pub fn new(secret: Vec<u8>) -> Option<AuditKey> {
+        if secret.len() < 16 {
+            return None;
+        }
+        let mut h = Sha256::new();
+        h.update(b"choucha-audit-key-id\n");
+        h.update(&secret);
+        let id = hex::encode(h.finalize())[..16].to_string();
+        Some(AuditKey { id, secret })
+    }
+
+    /// From hex text (a line of the key file, or the environment).
+    pub fn from_hex(text: &str) -> Option<AuditKey> {
+        hex::decode(text.trim()).ok().and_then(AuditKey::new)
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// The keys of the chain: the current one seals new records, retired ones (after a rotation) still
+/// verify the records they sealed.
+#[derive(Debug, Clone)]
+pub struct AuditKeyring {
+    hash: AuditHash,
+    current: AuditKey,
+    retired: Vec<AuditKey>,
+}
+
+impl AuditKeyring {
+    /// `hash` must be keyed (the unkeyed function is only read, never written).
+    pub fn new(hash: AuditHash, current: AuditKey, retired: Vec<AuditKey>) -> Option<AuditKeyring> {
+        hash.is_keyed().then_some(AuditKeyring { hash, current, retired })
+    }
+
+    pub fn hash(&self) -> AuditHash {
+        self.hash
+    }
+
+    pub fn current(&self) -> &AuditKey {
+        &self.current
+    }
+
+    pub fn find(&self, id: &str) -> Option<&AuditKey> {
+        std::iter::once(&self.current).chain(&self.retired).find(|k| k.id == id)
+    }
+
+    /// All key ids, current first.
+    pub fn ids(&self) -> Vec<String> {
+        std::iter::once(&self.current).chain(&self.retired).map(|k| k.id.clone()).collect()
+    }
+}
+
+/// What one audit record says: who, when, what action, which object, before and after, and the
+/// hashes of the business rows its transaction wrote.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditContent {
     /// Position in the chain, from 1, without gaps.
@@ -27,39 +164,87 @@ pub struct AuditContent {
     pub before: String,
     /// JSON text of the object after the change (`null` for a deletion).
     pub after: String,
+    /// JSON array of `RowHash` of the business rows written (empty text when none; keyed records only).
+    pub rows: String,
 }
 
-/// The hash of a record: SHA-256 over the previous hash and a canonical JSON array of the content.
-pub fn chain_hash(prev_hash: &str, c: &AuditContent) -> String {
-    let canonical = serde_json::json!([
-        HASH_ALGORITHM,
-        prev_hash,
-        c.seq,
-        c.at,
-        c.actor_id,
-        c.actor_name,
-        c.action,
-        c.object_type,
-        c.object_id,
-        c.before,
-        c.after
-    ]);
-    let digest = Sha256::digest(canonical.to_string().as_bytes());
-    hex::encode(digest)
+/// How a record is sealed: the function and the key's id (empty for the unkeyed legacy function).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seal {
+    pub hash: AuditHash,
+    pub key_id: String,
+}
+
+/// The hash of a record over the previous hash and a canonical JSON array of the content. Legacy
+/// records keep their original canonical form (without function name beyond `sha256`, key or rows).
+pub fn chain_hash(seal: &Seal, key: Option<&AuditKey>, prev_hash: &str, c: &AuditContent) -> String {
+    let canonical = if seal.hash.is_keyed() {
+        serde_json::json!([
+            seal.hash.as_str(),
+            seal.key_id,
+            prev_hash,
+            c.seq,
+            c.at,
+            c.actor_id,
+            c.actor_name,
+            c.action,
+            c.object_type,
+            c.object_id,
+            c.before,
+            c.after,
+            c.rows
+        ])
+    } else {
+        serde_json::json!([
+            HASH_ALGORITHM,
+            prev_hash,
+            c.seq,
+            c.at,
+            c.actor_id,
+            c.actor_name,
+            c.action,
+            c.object_type,
+            c.object_id,
+            c.before,
+            c.after
+        ])
+    };
+    let secret = key.map(|k| k.secret.as_slice()).unwrap_or_default();
+    seal.hash.seal(secret, canonical.to_string().as_bytes())
+}
+
+/// The hash of one business row as an audit record carries it (`hash` is `None` for a deleted row).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowHash {
+    pub table: String,
+    pub id: i64,
+    pub hash: Option<String>,
 }
 
 /// A stored record as read back for verification.
 #[derive(Debug, Clone)]
 pub struct StoredAudit {
     pub content: AuditContent,
+    pub seal: Seal,
     pub prev_hash: String,
     pub hash: String,
+}
+
+/// What a business-row table is called in messages.
+pub fn row_table_label(table: &str) -> &str {
+    match table {
+        "lab_results" => "检验结果",
+        "lab_reports" => "检验报告",
+        "sampling_records" => "抽样单",
+        other => other,
+    }
 }
 
 /// Why a chain is broken, naming the first bad record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChainBreak {
-    /// The record's content does not hash to its stored hash (it was altered).
+    /// The record's content does not hash to its stored hash (it was altered, or re-hashed without
+    /// the key).
     Altered { seq: i64 },
     /// The record does not point at the previous record's hash (a record before it was altered or removed).
     Unlinked { seq: i64 },
@@ -67,6 +252,37 @@ pub enum ChainBreak {
     Gap { expected: i64, found: i64 },
     /// The chain ends before the recorded head (records were deleted at the end).
     Truncated { head_seq: i64, last_seq: i64 },
+    /// The record names a key this installation does not hold (forged with another key, or a key
+    /// missing from the keyring after a rotation).
+    UnknownKey { seq: i64, key_id: String },
+    /// An unkeyed record after a keyed one: the chain was rewritten without the key.
+    Downgraded { seq: i64 },
+    /// A signed checkpoint saw the chain up to `checkpoint_seq`; the database now ends before it.
+    CheckpointTruncated { checkpoint_seq: i64, last_seq: i64 },
+    /// The record at a signed checkpoint has another hash than the one signed: the chain up to it
+    /// was rewritten and re-hashed.
+    Rehashed { seq: i64 },
+    /// A business row differs from the hash its latest audit record carries.
+    RowChanged { table: String, id: i64, seq: i64 },
+    /// A business row its latest audit record says exists is gone.
+    RowMissing { table: String, id: i64, seq: i64 },
+}
+
+impl ChainBreak {
+    /// The first audit record concerned.
+    pub fn seq(&self) -> i64 {
+        match self {
+            ChainBreak::Altered { seq }
+            | ChainBreak::Unlinked { seq }
+            | ChainBreak::UnknownKey { seq, .. }
+            | ChainBreak::Downgraded { seq }
+            | ChainBreak::Rehashed { seq }
+            | ChainBreak::RowChanged { seq, .. }
+            | ChainBreak::RowMissing { seq, .. } => *seq,
+            ChainBreak::Gap { expected, .. } => *expected,
+            ChainBreak::Truncated { last_seq, .. } | ChainBreak::CheckpointTruncated { last_seq, .. } => last_seq + 1,
+        }
+    }
 }
 
 impl std::fmt::Display for ChainBreak {
@@ -80,6 +296,26 @@ impl std::fmt::Display for ChainBreak {
             ChainBreak::Truncated { head_seq, last_seq } => {
                 write!(f, "审计链末尾缺失：链头为 #{head_seq}，最后一条为 #{last_seq}")
             }
+            ChainBreak::UnknownKey { seq, key_id } => {
+                write!(f, "审计记录 #{seq} 由未知密钥（{key_id}）签署：记录被伪造，或密钥环缺少轮换前的密钥")
+            }
+            ChainBreak::Downgraded { seq } => {
+                write!(f, "审计记录 #{seq} 在有密钥的记录之后改为无密钥哈希：审计链被无密钥重算")
+            }
+            ChainBreak::CheckpointTruncated { checkpoint_seq, last_seq } => {
+                write!(f, "审计链已被截断：检查点记录到 #{checkpoint_seq}，数据库只到 #{last_seq}")
+            }
+            ChainBreak::Rehashed { seq } => {
+                write!(f, "审计链已被改写并重新计算哈希：审计记录 #{seq} 与签名检查点不符")
+            }
+            ChainBreak::RowChanged { table, id, seq } => write!(
+                f,
+                "业务数据被改动：{} #{id}（最后一条审计记录 #{seq}）内容与审计记录不符",
+                row_table_label(table)
+            ),
+            ChainBreak::RowMissing { table, id, seq } => {
+                write!(f, "业务数据被删除：{} #{id}（最后一条审计记录 #{seq}）已不存在", row_table_label(table))
+            }
         }
     }
 }
@@ -89,25 +325,71 @@ impl std::fmt::Display for ChainBreak {
 pub struct ChainVerifier {
     expected_seq: i64,
     prev_hash: String,
+    keys: HashMap<String, AuditKey>,
+    keyed_seen: bool,
+    legacy: i64,
+    checkpoint: Option<(i64, String)>,
 }
 
 impl Default for ChainVerifier {
     fn default() -> Self {
-        Self { expected_seq: 1, prev_hash: GENESIS_HASH.to_string() }
+        Self {
+            expected_seq: 1,
+            prev_hash: GENESIS_HASH.to_string(),
+            keys: HashMap::new(),
+            keyed_seen: false,
+            legacy: 0,
+            checkpoint: None,
+        }
     }
 }
 
 impl ChainVerifier {
+    /// A verifier holding the keys of `keyring` (without one, only unkeyed records verify).
+    pub fn new(keyring: Option<&AuditKeyring>) -> Self {
+        let mut v = Self::default();
+        if let Some(k) = keyring {
+            for key in std::iter::once(&k.current).chain(&k.retired) {
+                v.keys.insert(key.id.clone(), key.clone());
+            }
+        }
+        v
+    }
+
+    /// Also check the chain against a signed checkpoint's (sequence, hash).
+    pub fn with_checkpoint(mut self, seq: i64, hash: &str) -> Self {
+        self.checkpoint = Some((seq, hash.to_string()));
+        self
+    }
+
     pub fn push(&mut self, r: &StoredAudit) -> Result<(), ChainBreak> {
         let seq = r.content.seq;
         if seq != self.expected_seq {
             return Err(ChainBreak::Gap { expected: self.expected_seq, found: seq });
         }
-        if chain_hash(&r.prev_hash, &r.content) != r.hash {
+        let key = if r.seal.hash.is_keyed() {
+            self.keyed_seen = true;
+            match self.keys.get(&r.seal.key_id) {
+                Some(k) => Some(k),
+                None => return Err(ChainBreak::UnknownKey { seq, key_id: r.seal.key_id.clone() }),
+            }
+        } else if self.keyed_seen {
+            return Err(ChainBreak::Downgraded { seq });
+        } else {
+            self.legacy += 1;
+            None
+        };
+        if chain_hash(&r.seal, key, &r.prev_hash, &r.content) != r.hash {
             return Err(ChainBreak::Altered { seq });
         }
         if r.prev_hash != self.prev_hash {
             return Err(ChainBreak::Unlinked { seq });
+        }
+        if let Some((cp_seq, cp_hash)) = &self.checkpoint
+            && *cp_seq == seq
+            && *cp_hash != r.hash
+        {
+            return Err(ChainBreak::Rehashed { seq });
         }
         self.prev_hash = r.hash.clone();
         self.expected_seq += 1;
@@ -119,8 +401,18 @@ impl ChainVerifier {
         self.expected_seq - 1
     }
 
+    /// Unkeyed records (written before keying) among those checked.
+    pub fn legacy(&self) -> i64 {
+        self.legacy
+    }
+
     pub fn finish(self, head_seq: i64, head_hash: &str) -> Result<i64, ChainBreak> {
         let last = self.expected_seq - 1;
+        if let Some((cp_seq, _)) = self.checkpoint
+            && cp_seq > last
+        {
+            return Err(ChainBreak::CheckpointTruncated { checkpoint_seq: cp_seq, last_seq: last });
+        }
         if head_seq != last || (last > 0 && head_hash != self.prev_hash) {
             return Err(ChainBreak::Truncated { head_seq, last_seq: last });
         }
@@ -132,35 +424,62 @@ impl ChainVerifier {
 mod tests {
     use super::*;
 
-    fn chain(n: i64) -> Vec<StoredAudit> {
-        let mut prev = GENESIS_HASH.to_string();
-        (1..=n)
+    fn key(b: u8) -> AuditKey {
+        AuditKey::new(vec![b; 32]).expect("key")
+    }
+
+    fn content(seq: i64) -> AuditContent {
+        AuditContent {
+            seq,
+            at: format!("2025-10-0{seq}T08:00:00.000000Z"),
+            actor_id: Some(1),
+            actor_name: "admin".into(),
+            action: "user.create".into(),
+            object_type: "user".into(),
+            object_id: seq.to_string(),
+            before: "null".into(),
+            after: format!("{{\"username\":\"u{seq}\"}}"),
+            rows: String::new(),
+        }
+    }
+
+    /// A chain of `n` records sealed with `hash` and `key` (unkeyed when `key` is `None`).
+    fn chain_from(start: i64, n: i64, prev: &str, hash: AuditHash, key: Option<&AuditKey>) -> Vec<StoredAudit> {
+        let mut prev = prev.to_string();
+        (start..start + n)
             .map(|seq| {
-                let content = AuditContent {
-                    seq,
-                    at: format!("2025-10-0{seq}T08:00:00.000000Z"),
-                    actor_id: Some(1),
-                    actor_name: "admin".into(),
-                    action: "user.create".into(),
-                    object_type: "user".into(),
-                    object_id: seq.to_string(),
-                    before: "null".into(),
-                    after: format!("{{\"username\":\"u{seq}\"}}"),
-                };
-                let hash = chain_hash(&prev, &content);
-                let r = StoredAudit { content, prev_hash: prev.clone(), hash: hash.clone() };
-                prev = hash;
+                let seal = Seal { hash, key_id: key.map(|k| k.id().to_string()).unwrap_or_default() };
+                let content = content(seq);
+                let h = chain_hash(&seal, key, &prev, &content);
+                let r = StoredAudit { content, seal, prev_hash: prev.clone(), hash: h.clone() };
+                prev = h;
                 r
             })
             .collect()
     }
 
-    fn verify(records: &[StoredAudit], head: (i64, &str)) -> Result<i64, ChainBreak> {
-        let mut v = ChainVerifier::default();
+    fn chain(n: i64) -> Vec<StoredAudit> {
+        chain_from(1, n, GENESIS_HASH, AuditHash::Sha256, None)
+    }
+
+    fn keyed(n: i64, k: &AuditKey) -> Vec<StoredAudit> {
+        chain_from(1, n, GENESIS_HASH, AuditHash::HmacSha256, Some(k))
+    }
+
+    fn ring(k: &AuditKey) -> AuditKeyring {
+        AuditKeyring::new(AuditHash::HmacSha256, k.clone(), Vec::new()).expect("keyring")
+    }
+
+    fn verify_with(v: ChainVerifier, records: &[StoredAudit], head: (i64, &str)) -> Result<i64, ChainBreak> {
+        let mut v = v;
         for r in records {
             v.push(r)?;
         }
         v.finish(head.0, head.1)
+    }
+
+    fn verify(records: &[StoredAudit], head: (i64, &str)) -> Result<i64, ChainBreak> {
+        verify_with(ChainVerifier::default(), records, head)
     }
 
     #[test]
@@ -168,6 +487,27 @@ mod tests {
         let c = chain(4);
         let head = c[3].hash.clone();
         assert_eq!(verify(&c, (4, &head)), Ok(4));
+    }
+
+    #[test]
+    fn legacy_records_keep_their_original_hash() {
+        // The canonical form of records written before keying must not change, or old chains break.
+        let c = content(1);
+        let old = serde_json::json!([
+            "sha256",
+            GENESIS_HASH,
+            1,
+            c.at,
+            c.actor_id,
+            c.actor_name,
+            c.action,
+            c.object_type,
+            c.object_id,
+            c.before,
+            c.after
+        ]);
+        let expected = hex::encode(Sha256::digest(old.to_string().as_bytes()));
+        assert_eq!(chain(1)[0].hash, expected);
     }
 
     #[test]
@@ -183,7 +523,7 @@ mod tests {
         let mut c = chain(4);
         let head = c[3].hash.clone();
         c[1].content.after = "{}".into();
-        c[1].hash = chain_hash(&c[1].prev_hash, &c[1].content);
+        c[1].hash = chain_hash(&c[1].seal, None, &c[1].prev_hash, &c[1].content);
         assert_eq!(verify(&c, (4, &head)), Err(ChainBreak::Unlinked { seq: 3 }));
     }
 
@@ -197,5 +537,119 @@ mod tests {
         let mut tail = c;
         tail.pop();
         assert_eq!(verify(&tail, (4, &head)), Err(ChainBreak::Truncated { head_seq: 4, last_seq: 3 }));
+    }
+
+    #[test]
+    fn keyed_chain_verifies_with_its_key_only() {
+        let k = key(7);
+        let c = keyed(5, &k);
+        let head = c[4].hash.clone();
+        assert_eq!(verify_with(ChainVerifier::new(Some(&ring(&k))), &c, (5, &head)), Ok(5));
+        let other = key(8);
+        assert_eq!(
+            verify_with(ChainVerifier::new(Some(&ring(&other))), &c, (5, &head)),
+            Err(ChainBreak::UnknownKey { seq: 1, key_id: k.id().to_string() })
+        );
+    }
+
+    #[test]
+    fn sm3_chain_verifies_and_differs_from_sha256() {
+        let k = key(7);
+        let sm3 = chain_from(1, 3, GENESIS_HASH, AuditHash::HmacSm3, Some(&k));
+        let sha = keyed(3, &k);
+        assert_ne!(sm3[0].hash, sha[0].hash);
+        let ring = AuditKeyring::new(AuditHash::HmacSm3, k.clone(), Vec::new()).expect("ring");
+        assert_eq!(verify_with(ChainVerifier::new(Some(&ring)), &sm3, (3, &sm3[2].hash.clone())), Ok(3));
+        // The SM3 digest of "abc" from GB/T 32905's example.
+        assert_eq!(
+            AuditHash::HmacSm3.digest(b"abc"),
+            "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
+        );
+    }
+
+    #[test]
+    fn altering_and_rehashing_without_the_key_is_named_at_the_altered_record() {
+        let k = key(7);
+        let mut c = keyed(5, &k);
+        // The attacker changes record 3 and recomputes 3..5 with plain SHA-256, keeping the columns.
+        c[2].content.after = "{\"username\":\"mallory\"}".into();
+        let mut prev = c[1].hash.clone();
+        for r in &mut c[2..] {
+            r.prev_hash = prev.clone();
+            r.hash = chain_hash(&Seal { hash: AuditHash::Sha256, key_id: String::new() }, None, &prev, &r.content);
+            prev = r.hash.clone();
+        }
+        let head = prev.clone();
+        let v = ChainVerifier::new(Some(&ring(&k)));
+        assert_eq!(verify_with(v, &c, (5, &head)), Err(ChainBreak::Altered { seq: 3 }));
+        // Marking them unkeyed is a downgrade.
+        for r in &mut c[2..] {
+            r.seal = Seal { hash: AuditHash::Sha256, key_id: String::new() };
+        }
+        let v = ChainVerifier::new(Some(&ring(&k)));
+        assert_eq!(verify_with(v, &c, (5, &head)), Err(ChainBreak::Downgraded { seq: 3 }));
+    }
+
+    #[test]
+    fn legacy_prefix_then_keyed_records_verify() {
+        let k = key(7);
+        let mut c = chain(2);
+        let prev = c[1].hash.clone();
+        c.extend(chain_from(3, 2, &prev, AuditHash::HmacSha256, Some(&k)));
+        let head = c[3].hash.clone();
+        let mut v = ChainVerifier::new(Some(&ring(&k)));
+        for r in &c {
+            v.push(r).expect("intact");
+        }
+        assert_eq!(v.legacy(), 2);
+        assert_eq!(v.finish(4, &head), Ok(4));
+    }
+
+    #[test]
+    fn rotated_keys_verify_their_own_records() {
+        let (old, new) = (key(1), key(2));
+        let mut c = keyed(2, &old);
+        let prev = c[1].hash.clone();
+        c.extend(chain_from(3, 2, &prev, AuditHash::HmacSha256, Some(&new)));
+        let head = c[3].hash.clone();
+        let rotated = AuditKeyring::new(AuditHash::HmacSha256, new.clone(), vec![old.clone()]).expect("ring");
+        assert_eq!(verify_with(ChainVerifier::new(Some(&rotated)), &c, (4, &head)), Ok(4));
+        // Without the retired key the old records are named.
+        assert_eq!(
+            verify_with(ChainVerifier::new(Some(&ring(&new))), &c, (4, &head)),
+            Err(ChainBreak::UnknownKey { seq: 1, key_id: old.id().to_string() })
+        );
+    }
+
+    #[test]
+    fn checkpoint_names_a_truncation_and_a_rehash() {
+        let c = chain(5);
+        let cp = (4, c[3].hash.clone());
+        // Records 4 and 5 deleted and the head moved back to 3.
+        let v = ChainVerifier::default().with_checkpoint(cp.0, &cp.1);
+        let b = verify_with(v, &c[..3], (3, &c[2].hash.clone())).expect_err("truncated");
+        assert_eq!(b, ChainBreak::CheckpointTruncated { checkpoint_seq: 4, last_seq: 3 });
+        assert_eq!(b.to_string(), "审计链已被截断：检查点记录到 #4，数据库只到 #3");
+        // The whole chain rewritten consistently from record 2 on.
+        let mut forged = chain(1);
+        let mut rest = chain_from(2, 4, &forged[0].hash.clone(), AuditHash::Sha256, None);
+        rest[0].content.after = "{}".into();
+        let mut prev = forged[0].hash.clone();
+        for r in &mut rest {
+            r.prev_hash = prev.clone();
+            r.hash = chain_hash(&r.seal, None, &prev, &r.content);
+            prev = r.hash.clone();
+        }
+        forged.extend(rest);
+        let v = ChainVerifier::default().with_checkpoint(cp.0, &cp.1);
+        assert_eq!(verify_with(v, &forged, (5, &prev)), Err(ChainBreak::Rehashed { seq: 4 }));
+    }
+
+    #[test]
+    fn key_debug_hides_the_secret() {
+        let k = key(0xab);
+        assert!(!format!("{k:?}").contains("abab"));
+        assert_eq!(k.id().len(), 16);
+        assert!(AuditKey::from_hex("abcd").is_none(), "short keys are refused");
     }
 }

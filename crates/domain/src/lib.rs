@@ -4,6 +4,7 @@
 
 pub mod announcement;
 pub mod audit;
+pub mod audit_checkpoint;
 pub mod calendar;
 pub mod cases;
 pub mod disposal;

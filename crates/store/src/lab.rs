@@ -7,6 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
+use crate::audit_rows::RowTable;
 use crate::entity::{custody_event, lab_report, lab_result, lab_sample, lab_screening, plan, plan_item, sampling_task};
 use crate::{Page, StoreError, Tx};
 
@@ -335,12 +336,21 @@ pub struct NewResult {
 
 /// Enter (or replace) the result of one test item.
 pub async fn put_result(tx: &Tx, r: NewResult) -> Result<ResultRow, StoreError> {
-    lab_result::Entity::delete_many()
+    let replaced: Vec<i64> = lab_result::Entity::find()
+        .select_only()
+        .column(lab_result::Column::Id)
         .filter(lab_result::Column::SampleId.eq(r.sample_id))
         .filter(lab_result::Column::ItemIndex.eq(r.item_index))
-        .exec(&**tx)
+        .into_tuple()
+        .all(&**tx)
         .await?;
-    Ok(lab_result::ActiveModel {
+    if !replaced.is_empty() {
+        lab_result::Entity::delete_many().filter(lab_result::Column::Id.is_in(replaced.clone())).exec(&**tx).await?;
+    }
+    for id in replaced {
+        tx.touch(RowTable::LabResult, id);
+    }
+    let row = lab_result::ActiveModel {
         sample_id: Set(r.sample_id),
         item_index: Set(r.item_index),
         item_name: Set(r.item_name),
@@ -358,7 +368,9 @@ pub async fn put_result(tx: &Tx, r: NewResult) -> Result<ResultRow, StoreError> 
         ..Default::default()
     }
     .insert(&**tx)
-    .await?)
+    .await?;
+    tx.touch(RowTable::LabResult, row.id);
+    Ok(row)
 }
 
 pub async fn results_of(db: &impl ConnectionTrait, sample_id: i64) -> Result<Vec<ResultRow>, StoreError> {
@@ -382,7 +394,7 @@ pub struct NewReport {
 }
 
 pub async fn insert_report(tx: &Tx, r: NewReport) -> Result<ReportRow, StoreError> {
-    Ok(lab_report::ActiveModel {
+    let row = lab_report::ActiveModel {
         sample_id: Set(r.sample_id),
         testing_org_id: Set(r.testing_org_id),
         version: Set(r.version),
@@ -403,7 +415,9 @@ pub async fn insert_report(tx: &Tx, r: NewReport) -> Result<ReportRow, StoreErro
         ..Default::default()
     }
     .insert(&**tx)
-    .await?)
+    .await?;
+    tx.touch(RowTable::LabReport, row.id);
+    Ok(row)
 }
 
 pub async fn get_report(db: &impl ConnectionTrait, id: i64) -> Result<ReportRow, StoreError> {
@@ -430,6 +444,7 @@ pub async fn set_reviewed(tx: &Tx, id: i64, by: i64, sig_b64: &str) -> Result<()
         .filter(C::State.eq("prepared"))
         .exec(&**tx)
         .await?;
+    tx.touch(RowTable::LabReport, id);
     if r.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }
 }
 
@@ -460,6 +475,7 @@ pub async fn set_approved(tx: &Tx, id: i64, a: Approval<'_>) -> Result<(), Store
         .filter(C::State.eq("reviewed"))
         .exec(&**tx)
         .await?;
+    tx.touch(RowTable::LabReport, id);
     if r.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }
 }
 
@@ -475,6 +491,7 @@ pub async fn set_returned(tx: &Tx, id: i64, from: &str, by: i64, reason: &str) -
         .filter(C::State.eq(from))
         .exec(&**tx)
         .await?;
+    tx.touch(RowTable::LabReport, id);
     if r.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }
 }
 
@@ -487,6 +504,7 @@ pub async fn set_superseded(tx: &Tx, id: i64) -> Result<(), StoreError> {
         .filter(C::State.eq("approved"))
         .exec(&**tx)
         .await?;
+    tx.touch(RowTable::LabReport, id);
     if r.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }
 }
 

@@ -4,6 +4,8 @@
 
 pub mod announcements;
 pub mod audit;
+pub mod audit_files;
+pub mod audit_rows;
 pub mod calendar;
 pub mod custody;
 pub mod draws;
@@ -29,7 +31,10 @@ pub mod tokens;
 pub mod users;
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use choucha_domain::audit::AuditKeyring;
 
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, TransactionTrait};
 use sea_orm_migration::MigratorTrait;
@@ -70,11 +75,14 @@ pub(crate) fn id_chunks(ids: &[i64]) -> Vec<Vec<i64>> {
 
 /// The database: a read pool and a write pool. On SQLite the write pool has one connection (SQLite
 /// has one writer at a time; queuing in the pool is cheaper than busy retries); on PostgreSQL both
-/// are the same pool.
+/// are the same pool. The audit keyring (kept outside the database) seals the records of every write;
+/// without one, records are written unkeyed (tools and old tests only: a keyed chain then names them
+/// as a downgrade).
 #[derive(Clone, Debug)]
 pub struct Store {
     read: DatabaseConnection,
     write: DatabaseConnection,
+    audit_keys: Option<Arc<AuditKeyring>>,
 }
 
 /// Connection settings beyond the URL.
@@ -94,7 +102,7 @@ impl Store {
         if url.starts_with("sqlite:") {
             let read = Database::connect(sqlite_options(url, settings.max_connections.unwrap_or(8))).await?;
             let write = Database::connect(sqlite_options(url, 1)).await?;
-            Ok(Store { read, write })
+            Ok(Store { read, write, audit_keys: None })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let mut opts = ConnectOptions::new(url.to_string());
             opts.max_connections(settings.max_connections.unwrap_or(16))
@@ -105,13 +113,24 @@ impl Store {
                 opts.set_schema_search_path(schema);
             }
             let db = Database::connect(opts).await?;
-            Ok(Store { read: db.clone(), write: db })
+            Ok(Store { read: db.clone(), write: db, audit_keys: None })
         } else {
             Err(StoreError::Config(format!(
                 "不支持的数据库地址“{}”：应以 sqlite: 或 postgres:// 开头",
                 redact_url(url)
             )))
         }
+    }
+
+    /// Seal the audit records of this store's writes with `keys` (HMAC, DESIGN.md: keyed hash chain).
+    pub fn with_audit_keys(mut self, keys: AuditKeyring) -> Store {
+        self.audit_keys = Some(Arc::new(keys));
+        self
+    }
+
+    /// The keyring the audit records are sealed and verified with.
+    pub fn audit_keys(&self) -> Option<&AuditKeyring> {
+        self.audit_keys.as_deref()
     }
 
     pub fn backend(&self) -> DbBackend {
@@ -138,7 +157,13 @@ impl Store {
     /// Begin a write transaction. It commits only if an audit record was appended to it.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         let inner = self.write.begin().await?;
-        Ok(Tx { inner, audited: AtomicBool::new(false) })
+        Ok(Tx {
+            inner,
+            audited: AtomicBool::new(false),
+            keys: self.audit_keys.clone(),
+            pending: Mutex::new(Vec::new()),
+            touched: Mutex::new(Vec::new()),
+        })
     }
 
     pub async fn close(self) -> Result<(), StoreError> {
@@ -182,10 +207,18 @@ pub fn redact_url(url: &str) -> String {
 
 /// A write transaction. Every write of Choucha goes with its audit record in the same transaction
 /// (DESIGN.md, Architecture): `commit` refuses a transaction to which no audit record was appended.
+/// The records are chained at commit, after every write, so that they carry the hashes of the
+/// business rows the transaction wrote as they finally stand (`audit_rows`).
 pub struct Tx {
     inner: DatabaseTransaction,
     audited: AtomicBool,
+    keys: Option<Arc<AuditKeyring>>,
+    pending: Mutex<Vec<Pending>>,
+    touched: Mutex<Vec<(audit_rows::RowTable, i64)>>,
 }
+
+/// An audit record queued until commit.
+pub(crate) type Pending = (audit::AuditActor, audit::AuditEntry);
 
 impl std::ops::Deref for Tx {
     type Target = DatabaseTransaction;
@@ -199,11 +232,34 @@ impl Tx {
         self.audited.store(true, Ordering::Relaxed);
     }
 
+    /// Queue an audit record; it is chained at commit.
+    pub(crate) fn queue_audit(&self, actor: audit::AuditActor, entry: audit::AuditEntry) {
+        self.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((actor, entry));
+        self.mark_audited();
+    }
+
+    /// A business row written (or deleted) in this transaction: its hash goes into the audit record.
+    pub(crate) fn touch(&self, table: audit_rows::RowTable, id: i64) {
+        self.touched.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((table, id));
+    }
+
+    pub(crate) fn audit_keys(&self) -> Option<&AuditKeyring> {
+        self.keys.as_deref()
+    }
+
+    pub(crate) fn take_pending(&self) -> (Vec<Pending>, Vec<(audit_rows::RowTable, i64)>) {
+        let pending = std::mem::take(&mut *self.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        let touched = std::mem::take(&mut *self.touched.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        (pending, touched)
+    }
+
     pub async fn commit(self) -> Result<(), StoreError> {
         if !self.audited.load(Ordering::Relaxed) {
             self.inner.rollback().await?;
             return Err(StoreError::Unaudited);
         }
+        // On an error the transaction is dropped, which rolls it back.
+        audit::chain_pending(&self).await?;
         self.inner.commit().await?;
         Ok(())
     }

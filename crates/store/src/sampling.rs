@@ -3,6 +3,7 @@
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
+use crate::audit_rows::RowTable;
 use crate::entity::{inbox_item, record_signature, sampling_record, task_outcome};
 use crate::{Page, StoreError, Tx};
 
@@ -23,7 +24,7 @@ pub struct NewRecord {
 }
 
 pub async fn insert_record(tx: &Tx, r: NewRecord) -> Result<RecordRow, StoreError> {
-    Ok(sampling_record::ActiveModel {
+    let row = sampling_record::ActiveModel {
         task_id: Set(r.task_id),
         version: Set(r.version),
         state: Set(r.state),
@@ -37,7 +38,9 @@ pub async fn insert_record(tx: &Tx, r: NewRecord) -> Result<RecordRow, StoreErro
         ..Default::default()
     }
     .insert(&**tx)
-    .await?)
+    .await?;
+    tx.touch(RowTable::SamplingRecord, row.id);
+    Ok(row)
 }
 
 /// Change an unsigned draft (refused as a conflict once anyone signed or it was locked).
@@ -49,6 +52,7 @@ pub async fn update_draft(tx: &Tx, id: i64, fields_json: String, record_hash: St
         .filter(sampling_record::Column::State.eq("draft"))
         .exec(&**tx)
         .await?;
+    tx.touch(RowTable::SamplingRecord, id);
     if r.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }
 }
 
@@ -63,6 +67,7 @@ pub async fn set_record_state(tx: &Tx, id: i64, from: &str, to: &str) -> Result<
         .filter(sampling_record::Column::State.eq(from))
         .exec(&**tx)
         .await?;
+    tx.touch(RowTable::SamplingRecord, id);
     if r.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }
 }
 

@@ -13,6 +13,11 @@ pub struct Model {
     pub object_id: String,
     pub before_json: String,
     pub after_json: String,
+    /// JSON array of the hashes of the business rows the transaction wrote (empty when none).
+    pub rows_json: String,
+    /// The hash function (`choucha_domain::audit::AuditHash`) and the key's id (empty when unkeyed).
+    pub hash_alg: String,
+    pub key_id: String,
     pub prev_hash: String,
     pub hash: String,
 }

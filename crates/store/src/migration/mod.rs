@@ -17,6 +17,7 @@ mod m0012_objections;
 mod m0013_followup;
 mod m0014_announcements;
 mod m0015_retests;
+mod m0016_audit_keys;
 
 pub use m0013_followup::NATIONAL;
 
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0013_followup::Migration),
             Box::new(m0014_announcements::Migration),
             Box::new(m0015_retests::Migration),
+            Box::new(m0016_audit_keys::Migration),
         ]
     }
 }

@@ -5,7 +5,6 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use choucha_domain::RuleViolation;
-use choucha_domain::audit::ChainBreak;
 use choucha_domain::enterprise::parse_date;
 use choucha_service::{ServiceError, audit};
 use choucha_store::audit::{AuditFilter, AuditRow, Verification};
@@ -212,11 +211,7 @@ impl From<Verification> for VerifyView {
                 message: format!("审计链完整：共 {records} 条记录，哈希逐条衔接，未发现篡改或删除。"),
             },
             Verification::Broken(b) => {
-                let seq = match b {
-                    ChainBreak::Altered { seq } | ChainBreak::Unlinked { seq } => seq,
-                    ChainBreak::Gap { expected, .. } => expected,
-                    ChainBreak::Truncated { last_seq, .. } => last_seq + 1,
-                };
+                let seq = b.seq();
                 VerifyView { intact: false, records: None, first_bad_seq: Some(seq), message: b.to_string() }
             }
         }
