@@ -100,6 +100,77 @@ pub struct Exclusion {
     pub reason: String,
 }
 
+/// One issued sample as the public reads it. No internal id (report, task, item) and no report
+/// number: testers and approvers see those (by blind code), so beside the enterprise they would join
+/// a blind sample to its enterprise (rule 13). Snapshots frozen before this change held those keys;
+/// reading them drops the keys.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PublicResultLine {
+    pub product: String,
+    /// 被抽样单位
+    pub enterprise: String,
+    pub enterprise_address: String,
+    pub division_code: String,
+    /// 标称生产者
+    pub producer: String,
+    pub brand: String,
+    pub model: String,
+    /// 生产日期/批号
+    pub batch: String,
+    pub sampled_on: String,
+    /// production | circulation | e_commerce
+    pub domain: String,
+    pub institution: String,
+    pub qualified: bool,
+    pub conclusion: String,
+    pub failing_items: Vec<String>,
+    pub size: String,
+}
+
+impl From<ResultLine> for PublicResultLine {
+    fn from(r: ResultLine) -> Self {
+        PublicResultLine {
+            product: r.product,
+            enterprise: r.enterprise,
+            enterprise_address: r.enterprise_address,
+            division_code: r.division_code,
+            producer: r.producer,
+            brand: r.brand,
+            model: r.model,
+            batch: r.batch,
+            sampled_on: r.sampled_on,
+            domain: r.domain,
+            institution: r.institution,
+            qualified: r.qualified,
+            conclusion: r.conclusion,
+            failing_items: r.failing_items,
+            size: r.size,
+        }
+    }
+}
+
+/// One final refusal as the public reads it (no task or item id).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PublicRefusalLine {
+    pub product: String,
+    pub enterprise: String,
+    pub enterprise_address: String,
+    pub division_code: String,
+    pub determined_on: String,
+}
+
+impl From<RefusalLine> for PublicRefusalLine {
+    fn from(r: RefusalLine) -> Self {
+        PublicRefusalLine {
+            product: r.product,
+            enterprise: r.enterprise,
+            enterprise_address: r.enterprise_address,
+            division_code: r.division_code,
+            determined_on: r.determined_on,
+        }
+    }
+}
+
 /// What the public reads: frozen at publication.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Snapshot {
@@ -108,8 +179,8 @@ pub struct Snapshot {
     pub plan_title: String,
     pub organising_bureau: String,
     pub published_on: NaiveDate,
-    pub rows: Vec<ResultLine>,
-    pub refusals: Vec<RefusalLine>,
+    pub rows: Vec<PublicResultLine>,
+    pub refusals: Vec<PublicRefusalLine>,
     pub sampled: i64,
     pub qualified: i64,
     pub unqualified: i64,
@@ -146,7 +217,6 @@ pub struct AnnouncementView {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PublicAnnouncement {
     pub id: i64,
-    pub plan_id: i64,
     pub state: String,
     pub state_label: String,
     pub snapshot: Snapshot,
@@ -472,7 +542,7 @@ pub async fn publish(s: &Services, actor: &Actor, id: i64) -> Result<Announcemen
     let db = s.store.reader();
     let plan = store_plans::get_plan(db, row.plan_id).await?;
     let content: Content = serde_json::from_str(&row.content_json).map_err(ServiceError::internal)?;
-    let rows: Vec<ResultLine> = content.rows.into_iter().filter(|r| !r.excluded).map(|r| r.line).collect();
+    let rows: Vec<PublicResultLine> = content.rows.into_iter().filter(|r| !r.excluded).map(|r| r.line.into()).collect();
     let snapshot = Snapshot {
         title: row.title.clone(),
         preface: row.preface.clone(),
@@ -483,7 +553,7 @@ pub async fn publish(s: &Services, actor: &Actor, id: i64) -> Result<Announcemen
         qualified: rows.iter().filter(|r| r.qualified).count() as i64,
         unqualified: rows.iter().filter(|r| !r.qualified).count() as i64,
         rows,
-        refusals: content.refusals.into_iter().filter(|r| !r.excluded).map(|r| r.line).collect(),
+        refusals: content.refusals.into_iter().filter(|r| !r.excluded).map(|r| r.line.into()).collect(),
     };
     let json_text = to_json(&snapshot)?;
     let sha = hex::encode(Sha256::digest(json_text.as_bytes()));
@@ -581,7 +651,6 @@ pub async fn get_public(s: &Services, id: i64) -> Result<PublicAnnouncement> {
     };
     Ok(PublicAnnouncement {
         id: row.id,
-        plan_id: row.plan_id,
         state_label: label(&row.state),
         state: row.state,
         snapshot,

@@ -605,13 +605,75 @@ pub async fn get(s: &Services, actor: &Actor, id: i64) -> Result<DrawView> {
     build_view(s, row, true).await
 }
 
+/// One drawn enterprise as the public reads it (一公开): its name, USCC and division, no internal ids.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PublicDrawn {
+    pub uscc: String,
+    pub name: String,
+    pub division_code: String,
+}
+
+/// A published draw as the public reads it: enough to re-run it (seed, candidate count and hash,
+/// algorithm, filters, exclusions) and its result, but no task, enterprise or user id and no task
+/// state: a task id is what the lab side's records carry, so publishing it beside the enterprise
+/// would join a blind sample to its enterprise (rule 13). The plan and item ids are the public
+/// pages' own keys.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PublicDrawView {
+    pub id: i64,
+    pub plan_id: i64,
+    pub plan_title: String,
+    pub item_id: i64,
+    pub product: String,
+    pub quota: i32,
+    pub seed: String,
+    pub stratified: bool,
+    pub team_size: i32,
+    pub algorithm: String,
+    pub filters: serde_json::Value,
+    pub candidate_count: i32,
+    pub candidate_hash: String,
+    pub exclusions: Vec<Exclusion>,
+    pub drawn: Vec<PublicDrawn>,
+    pub reason: String,
+    pub replaces_draw_id: Option<i64>,
+    pub created_at: chrono::DateTime<Utc>,
+}
+
+fn public_view(d: DrawView) -> PublicDrawView {
+    PublicDrawView {
+        id: d.id,
+        plan_id: d.plan_id,
+        plan_title: d.plan_title,
+        item_id: d.item_id,
+        product: d.product,
+        quota: d.quota,
+        seed: d.seed,
+        stratified: d.stratified,
+        team_size: d.team_size,
+        algorithm: d.algorithm,
+        filters: d.filters,
+        candidate_count: d.candidate_count,
+        candidate_hash: d.candidate_hash,
+        exclusions: d.exclusions,
+        drawn: d
+            .drawn
+            .into_iter()
+            .map(|e| PublicDrawn { uscc: e.uscc, name: e.name, division_code: e.division_code })
+            .collect(),
+        reason: d.reason,
+        replaces_draw_id: d.replaces_draw_id,
+        created_at: d.created_at,
+    }
+}
+
 /// A published draw, for everyone (teams are not published).
-pub async fn get_published(s: &Services, id: i64) -> Result<DrawView> {
+pub async fn get_published(s: &Services, id: i64) -> Result<PublicDrawView> {
     let row = store_draws::get(s.store.reader(), id).await.map_err(|_| ServiceError::NotFound("抽取记录"))?;
     if !row.published {
         return Err(ServiceError::NotFound("抽取记录"));
     }
-    build_view(s, row, false).await
+    Ok(public_view(build_view(s, row, false).await?))
 }
 
 pub async fn list_for_plan(s: &Services, actor: &Actor, plan_id: i64) -> Result<Vec<DrawView>> {
@@ -627,10 +689,10 @@ pub async fn list_for_plan(s: &Services, actor: &Actor, plan_id: i64) -> Result<
 }
 
 /// The published draws of an issued plan, for everyone (teams are not published).
-pub async fn published_for_plan(s: &Services, plan_id: i64) -> Result<Vec<DrawView>> {
+pub async fn published_for_plan(s: &Services, plan_id: i64) -> Result<Vec<PublicDrawView>> {
     let mut out = Vec::new();
     for row in store_draws::of_plan(s.store.reader(), plan_id).await?.into_iter().filter(|d| d.published) {
-        out.push(build_view(s, row, false).await?);
+        out.push(public_view(build_view(s, row, false).await?));
     }
     Ok(out)
 }

@@ -52,8 +52,9 @@ impl Ctx {
         a.org_id == Some(self.plan.organising_org_id)
     }
 
-    fn is_testing(&self, a: &Actor) -> bool {
-        a.org_id.is_some() && a.org_id == self.item.testing_org_id
+    /// The testing institution's sample custodian (not blind: receives against the record).
+    fn is_testing_custodian(&self, a: &Actor) -> bool {
+        a.has(Role::SampleCustodian) && a.org_id.is_some() && a.org_id == self.item.testing_org_id
     }
 
     async fn is_local(&self, s: &Services, a: &Actor) -> Result<bool> {
@@ -206,10 +207,12 @@ pub(crate) async fn write_seals(tx: &Tx, actor: &Actor, task_id: i64, fields_jso
 }
 
 /// The custody chain of a task's portions, oldest first: the team, the organising bureau and the
-/// testing institution.
+/// testing institution's custodian. Never its testers or approvers (rule 13): the chain carries the
+/// task id, seal numbers, samplers' names and times that the enterprise's records carry too, so it
+/// would join a blind sample to its enterprise. A tester who is also the custodian sees it as custodian.
 pub async fn custody(s: &Services, actor: &Actor, task_id: i64) -> Result<Vec<CustodyView>> {
     let c = ctx(s, task_id).await?;
-    if !(c.is_team(actor) || c.is_organiser(actor) || c.is_testing(actor) || actor.has(Role::Admin)) {
+    if !(c.is_team(actor) || c.is_organiser(actor) || c.is_testing_custodian(actor) || actor.has(Role::Admin)) {
         return Err(ServiceError::NotFound("抽样任务"));
     }
     Ok(custody::of_task(s.store.reader(), task_id).await?.into_iter().map(custody_view).collect())

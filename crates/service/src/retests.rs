@@ -111,6 +111,28 @@ fn seat(actor: &Actor, r: &RetestRow) -> Result<Seat> {
     Err(ServiceError::NotFound("复检"))
 }
 
+/// Blind staff of the re-test institution: its testers and approvers who are not also its
+/// custodian (the custodian receives the backup portion against the record; a person holding both
+/// roles is treated as the custodian, who may see the link). They see the re-test only through its
+/// blind code (rule 13): no first report number, no seal note or photo, no receipt time, no report PDF
+/// (it names the enterprise), exactly as the first institution's testers.
+fn is_blind(actor: &Actor, r: &RetestRow) -> bool {
+    !actor.is_bureau_of(r.organising_org_id)
+        && !crate::lab::is_custodian_of(actor, r.retest_org_id)
+        && crate::lab::is_lab_staff_of(actor, r.retest_org_id)
+}
+
+/// Blank what a blind viewer must not see: values that the enterprise's own records carry too.
+fn blinded(mut v: RetestView) -> RetestView {
+    v.objection_id = 0;
+    v.first_report_id = 0;
+    v.first_report_no = String::new();
+    v.seal_note = String::new();
+    v.seal_photos = Vec::new();
+    v.received_at = None;
+    v
+}
+
 async fn first_content(s: &Services, r: &RetestRow) -> Result<(ReportContent, String)> {
     let report = store_lab::get_report(s.store.reader(), r.report_id).await?;
     let content: ReportContent = serde_json::from_str(&report.content_json).map_err(ServiceError::internal)?;
@@ -182,7 +204,8 @@ async fn load(s: &Services, actor: &Actor, id: i64) -> Result<(RetestRow, Seat)>
 /// A re-test, for the bureau (with the enterprise) or the re-test institution (blind).
 pub async fn get(s: &Services, actor: &Actor, id: i64) -> Result<RetestView> {
     let (r, seat) = load(s, actor, id).await?;
-    view_as(s, &r, seat == Seat::Bureau).await
+    let v = view_as(s, &r, seat == Seat::Bureau).await?;
+    Ok(if is_blind(actor, &r) { blinded(v) } else { v })
 }
 
 /// A testing institution the bureau may choose.
@@ -717,6 +740,9 @@ async fn render(
 /// The re-test report's stored PDF: for the bureau, the re-test institution and the applicant.
 pub async fn report_pdf(s: &Services, actor: &Actor, id: i64) -> Result<(String, Vec<u8>)> {
     let r = store::get_retest(s.store.reader(), id).await.map_err(|_| ServiceError::NotFound("复检"))?;
+    if is_blind(actor, &r) {
+        return Err(crate::lab::report_pdf_refused());
+    }
     if seat(actor, &r).is_err() {
         let o = choucha_store::results::get_objection(s.store.reader(), r.objection_id).await?;
         if !(actor.has(Role::Enterprise) && actor.enterprise_id == Some(o.enterprise_id)) {
@@ -768,7 +794,8 @@ pub async fn list(
     let p = store::list_retests(s.store.reader(), scope, states, before, clamp_limit(limit)).await?;
     let mut items = Vec::with_capacity(p.items.len());
     for r in &p.items {
-        items.push(view_as(s, r, bureau).await?);
+        let v = view_as(s, r, bureau).await?;
+        items.push(if is_blind(actor, r) { blinded(v) } else { v });
     }
     Ok(Page { items, next: p.next })
 }

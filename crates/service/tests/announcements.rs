@@ -110,7 +110,11 @@ async fn the_published_announcement_lists_failures_and_refusals_and_only_it_is_p
     let public = ann::get_public(s(&w), a.id).await.unwrap();
     let failed = public.snapshot.rows.iter().find(|r| !r.qualified).unwrap();
     assert_eq!(failed.enterprise, w.unqualified.0);
-    assert_eq!(failed.report_no, w.unqualified.1);
+    let json = serde_json::to_value(&public).unwrap();
+    for key in ["report_no", "report_id", "task_id", "item_id"] {
+        assert!(json["snapshot"]["rows"][0].get(key).is_none(), "{key} is not public: {json}");
+    }
+    assert!(!json.to_string().contains(&w.unqualified.1), "the report number is not public");
     assert_eq!(failed.failing_items, vec!["硫含量".to_string()]);
     assert_eq!(failed.producer, "示例石化1厂");
     assert_eq!((failed.model.as_str(), failed.batch.as_str()), ("0号", "20251001"));

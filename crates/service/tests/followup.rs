@@ -442,3 +442,25 @@ async fn a_final_refusal_opens_a_case_and_a_qualified_retest_or_correction_close
     let backup = ds.iter().find(|x| x.portion == "backup").unwrap();
     assert_eq!((ds.len(), backup.report_id, backup.required.as_str()), (2, r2.id, "return_to_enterprise"));
 }
+
+#[tokio::test]
+async fn only_the_provincial_bureau_or_an_admin_decides_which_rule_set_binds_a_division() {
+    let w = world().await;
+    let sets = cases::rule_sets(s(&w), &w.county).await.unwrap();
+    let r2015 = sets.sets.iter().find(|x| x.name.contains("2015")).unwrap().id;
+    let sel = SelectionInput { rule_set_id: r2015 };
+    // The county bureau that runs the cases may not move its own enterprises onto the laxer rule,
+    // nor may the city bureau; nothing is written.
+    assert_eq!(code(&cases::select_rule_set(s(&w), &w.county, "140213", sel.clone()).await.unwrap_err()), "forbidden");
+    assert_eq!(
+        code(&cases::select_rule_set(s(&w), &w.regulator, "140200", sel.clone()).await.unwrap_err()),
+        "forbidden"
+    );
+    let unchanged = cases::rule_sets(s(&w), &w.county).await.unwrap();
+    assert_eq!(serde_json::to_value(&unchanged).unwrap(), serde_json::to_value(&sets).unwrap());
+    // The provincial bureau decides for a division of its province, not for another province's.
+    let province = w.lab.fx.user("sx_reg", &["regulator"], Some("sx")).await;
+    assert_eq!(code(&cases::select_rule_set(s(&w), &province, "110101", sel.clone()).await.unwrap_err()), "forbidden");
+    let after = cases::select_rule_set(s(&w), &province, "140213", sel).await.unwrap();
+    assert_ne!(serde_json::to_value(&after).unwrap(), serde_json::to_value(&sets).unwrap());
+}

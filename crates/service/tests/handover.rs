@@ -107,10 +107,13 @@ async fn seals_are_recorded_when_the_record_locks_and_the_sample_is_dispatched_o
     assert!(chain.iter().filter(|e| e.kind == "dispatched").all(|e| e.tracking_no == "EA123456789CN"));
     assert_eq!(code(handover::dispatch(s(&w), &w.s1, w.task, carried()).await.unwrap_err()), "already_dispatched");
 
-    // The testing institution sees the chain, never the enterprise's name.
-    let seen = handover::custody(s(&w), &w.t1, w.task).await.unwrap();
+    // The testing institution's custodian sees the chain, never the enterprise's name; its testers
+    // do not see it at all (seal numbers, samplers and times would join the blind sample to the
+    // enterprise, rule 13).
+    let seen = handover::custody(s(&w), &w.custodian, w.task).await.unwrap();
     assert_eq!(seen.len(), 4);
     assert!(!serde_json::to_string(&seen).unwrap().contains(ENTERPRISE));
+    assert_eq!(code(handover::custody(s(&w), &w.t1, w.task).await.unwrap_err()), "not_found");
     let other_bureau = w.fx.user("sx_reg", &["regulator"], Some("sx")).await;
     assert_eq!(code(handover::custody(s(&w), &other_bureau, w.task).await.unwrap_err()), "not_found");
 }

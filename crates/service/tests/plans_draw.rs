@@ -347,7 +347,10 @@ async fn only_the_organising_bureau_draws_and_publishes() {
     draws::publish(s(&w), &w.regulator, d.id).await.unwrap();
     let public = draws::get_published(s(&w), d.id).await.unwrap();
     assert_eq!(public.drawn.len(), 2);
-    assert!(public.drawn.iter().all(|e| e.team.is_empty()), "teams are not published");
+    let json = serde_json::to_value(&public).unwrap();
+    for key in ["team", "task_id", "enterprise_id", "task_state"] {
+        assert!(json["drawn"][0].get(key).is_none(), "{key} is not published: {json}");
+    }
 }
 
 #[tokio::test]

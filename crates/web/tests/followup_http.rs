@@ -279,3 +279,27 @@ async fn a_case_is_run_by_the_local_bureau_and_the_enterprise_uploads_its_rectif
     let (_, c) = county.get(&format!("/api/v1/cases/{id}")).await;
     assert_eq!(c["case"]["state"], "closed", "{c}");
 }
+
+#[tokio::test]
+async fn the_county_bureau_cannot_move_its_enterprises_onto_another_rule_set_over_http() {
+    let w = world().await;
+    let srv = TestServer::start_with(w.fx).await;
+    srv.fx.user("pc_reg", &["local_regulator"], Some("dt-pc")).await;
+    srv.fx.user("sx_reg", &["regulator"], Some("sx")).await;
+    let county = srv.api("pc_reg").await;
+    let (_, sets) = county.get("/api/v1/case-rule-sets").await;
+    let r2015 = sets["sets"].as_array().unwrap().iter().find(|x| x["name"].as_str().unwrap().contains("2015")).unwrap()
+        ["id"]
+        .as_i64()
+        .unwrap();
+    let (st, b) = county.put("/api/v1/case-rule-selections/140213", json!({"rule_set_id": r2015})).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{b}");
+    assert_eq!(b["code"], "forbidden");
+    assert!(b["message"].as_str().unwrap().contains("省级"), "{b}");
+    let (_, after) = county.get("/api/v1/case-rule-sets").await;
+    assert_eq!(after, sets, "nothing written");
+    let (st, b) =
+        srv.api("sx_reg").await.put("/api/v1/case-rule-selections/140213", json!({"rule_set_id": r2015})).await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert!(b["selections"].to_string().contains("140213"), "{b}");
+}

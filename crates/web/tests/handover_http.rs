@@ -133,9 +133,11 @@ async fn seals_dispatch_and_custody_over_http() {
     assert_eq!(kinds, want.map(|(a, b)| (a.to_string(), b.to_string())));
     let (status, body) = w.s1.post(&format!("/api/v1/tasks/{t}/dispatch"), json!({"mode": "carried"})).await;
     assert_eq!((status, body["code"].as_str()), (StatusCode::CONFLICT, Some("already_dispatched")));
+    // A tester never sees the chain: seal numbers, samplers and times would join the blind sample
+    // to its enterprise (rule 13).
     let (status, seen) = w.tester.get(&format!("/api/v1/tasks/{t}/custody")).await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(!seen.to_string().contains("示例加油站"), "the lab never sees the enterprise");
+    assert_eq!((status, seen["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")), "{seen}");
+    assert!(!seen.to_string().contains("SXGH"), "{seen}");
     // The documents name the enterprise: never for a tester.
     assert_eq!(w.tester.get(&format!("/api/v1/tasks/{t}/documents")).await.0, StatusCode::NOT_FOUND);
     assert_eq!(pdf_text(&w.tester, &srv, &format!("/api/v1/tasks/{t}/notice.pdf")).await.0, StatusCode::NOT_FOUND);

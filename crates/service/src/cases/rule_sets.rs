@@ -147,8 +147,25 @@ pub struct SelectionInput {
     pub rule_set_id: i64,
 }
 
+/// Whether the actor decides which rule set binds `division` (rule 20): which deadlines apply is the
+/// province's decision, so an admin (any division, 000000 nationwide) or a regulator of a
+/// province-level bureau for a division inside its province. Never a city or county bureau: the
+/// bureau that runs the cases would otherwise pick the laxer rule for its own enterprises.
+fn may_select_rule_set(actor: &Actor, division: &str) -> bool {
+    if actor.has(Role::Admin) {
+        return true;
+    }
+    let provincial = actor.has(Role::Regulator) && actor.org_kind.as_deref() == Some("province_bureau");
+    let inside = actor
+        .org_division
+        .as_deref()
+        .and_then(|d| choucha_domain::division::DivisionCode::parse(d).ok())
+        .is_some_and(|p| division.starts_with(p.scope_prefix()));
+    provincial && inside
+}
+
 /// Selects the rule set a division applies to the cases it opens from now on: an admin for any
-/// division (000000 nationwide); a bureau's regulator for its own division.
+/// division (000000 nationwide); the provincial bureau for the divisions of its province.
 pub async fn select_rule_set(
     s: &Services,
     actor: &Actor,
@@ -156,10 +173,8 @@ pub async fn select_rule_set(
     input: SelectionInput,
 ) -> Result<RuleSetsView> {
     let division = division.trim();
-    let own = (actor.has(Role::Regulator) || actor.has(Role::LocalRegulator))
-        && actor.org_division.as_deref() == Some(division);
-    if !(actor.has(Role::Admin) || own) {
-        return Err(ServiceError::Forbidden("只能由管理员或本级市场监管部门选择适用的后处理规则".into()));
+    if !may_select_rule_set(actor, division) {
+        return Err(ServiceError::Forbidden("适用的后处理时限规则由省级市场监管部门或管理员选择".into()));
     }
     if !(division.len() == 6 && division.chars().all(|c| c.is_ascii_digit())) {
         return Err(ServiceError::invalid(

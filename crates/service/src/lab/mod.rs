@@ -55,6 +55,12 @@ pub(crate) fn is_lab_staff_of(actor: &Actor, org_id: i64) -> bool {
     (actor.has(Role::Tester) || actor.has(Role::ReportApprover)) && actor.org_id == Some(org_id)
 }
 
+/// The refusal of an issued report's PDF (it names the enterprise) to blind staff (rule 13): the
+/// same for the first institution's report and a re-test report.
+pub(crate) fn report_pdf_refused() -> ServiceError {
+    ServiceError::Forbidden("检验报告正本由样品管理员签发送达；检验人员按盲样编号查看报告内容".into())
+}
+
 /// The caller's standing, or not found (a sample of another institution does not exist for them).
 pub(crate) async fn standing(s: &Services, actor: &Actor, sample: &SampleRow) -> Result<Standing> {
     if actor.has(Role::Admin) || is_custodian_of(actor, sample.testing_org_id) {

@@ -490,7 +490,7 @@ pub async fn report_worklist(
 pub async fn report_pdf(s: &Services, actor: &Actor, report_id: i64) -> Result<(String, Vec<u8>)> {
     let (r, _, st) = load_report(s, actor, report_id).await?;
     if st != Standing::Link {
-        return Err(ServiceError::Forbidden("检验报告正本由样品管理员签发送达；检验人员按盲样编号查看报告内容".into()));
+        return Err(crate::lab::report_pdf_refused());
     }
     if r.pdf_path.is_empty() {
         return Err(ServiceError::NotFound("已签发的报告文件"));

@@ -462,3 +462,56 @@ pub async fn blind_code_of_report(w: &World, report_id: i64) -> String {
 pub async fn plan_of(w: &World) -> i64 {
     w.plan
 }
+
+/// The world's enterprise user (`ent_user`, bound to the world's sampled enterprise).
+pub async fn enterprise_user(w: &World) -> Actor {
+    Fixture::make_user(s(w), "ent_user", "王站长", &["enterprise"], None, Some(&w.uscc)).await
+}
+
+/// An issued report taken through rule 18 to its end: the enterprise's receipt of the result
+/// recorded today, a re-test request on 硫含量 by `owner` (the sampled enterprise's user), accepted
+/// and arranged at `lab2`, the backup portion received with its seal checked and photographed, the
+/// objected item re-tested (sulfur as given) and the re-test report prepared, reviewed and approved.
+/// The re-test's id.
+pub async fn retested(w: &World, lab2: &SecondLab, owner: &Actor, report_id: i64, sulfur: f64) -> i64 {
+    use crate::objections::{self, DecisionInput, ObjectionInput};
+    use crate::results::{self, DeliveryInput};
+    use crate::retests::{self, AssignRetestInput, RetestReceiptInput, RetestResultsInput, SignStep};
+    let svc = s(w);
+    let today = svc.today();
+    for d in results::of_report(svc, &w.custodian, report_id).await.unwrap() {
+        if d.recipient != "enterprise" {
+            continue;
+        }
+        let input = DeliveryInput {
+            method: "ems".into(),
+            tracking_no: "1190012345678".into(),
+            sent_on: Some(today),
+            received_on: Some(today),
+            ..Default::default()
+        };
+        results::record_delivery(svc, &w.custodian, d.id, input).await.unwrap();
+    }
+    let o = objections::file(
+        svc,
+        owner,
+        report_id,
+        ObjectionInput {
+            kind: "retest".into(), items: vec!["硫含量".into()], reason: "对硫含量结果有异议".into()
+        },
+    )
+    .await
+    .unwrap();
+    objections::decide(svc, &w.regulator, o.id, DecisionInput { accept: true, reason: "受理".into() }).await.unwrap();
+    let input = AssignRetestInput { institution_id: lab2.org_id, fee_advance: "1200".into(), ..Default::default() };
+    let r = retests::assign(svc, &w.regulator, o.id, input).await.unwrap();
+    let receipt =
+        RetestReceiptInput { seal_intact: true, seal_note: "封条SXGH-000124完好".into(), photos: vec![photo()] };
+    retests::receive(svc, &lab2.custodian, r.id, receipt).await.unwrap();
+    let line = ResultInput { item_name: Some("硫含量".into()), value: Some(sulfur), ..Default::default() };
+    retests::enter_results(svc, &lab2.tester, r.id, RetestResultsInput { results: vec![line] }).await.unwrap();
+    retests::sign(svc, &lab2.tester, r.id, SignStep::Prepare, sig()).await.unwrap();
+    retests::sign(svc, &lab2.a1, r.id, SignStep::Review, sig()).await.unwrap();
+    retests::sign(svc, &lab2.a2, r.id, SignStep::Approve, sig()).await.unwrap();
+    r.id
+}

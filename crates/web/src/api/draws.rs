@@ -6,7 +6,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use choucha_domain::rules::RulesAction;
 use choucha_service::draws::{
-    self, ConflictInput, DrawFilters, DrawPreview, DrawRequest, DrawVerification, DrawView, RedrawRequest, TaskView,
+    self, ConflictInput, DrawFilters, DrawPreview, DrawRequest, DrawVerification, DrawView, PublicDrawView,
+    RedrawRequest, TaskView,
 };
 use choucha_service::implementation_rules::{self as irules, RulesBody, RulesView};
 use serde::{Deserialize, Serialize};
@@ -202,8 +203,8 @@ async fn plan_draws(
 
 /// A published draw (no sign-in; teams are not published).
 #[utoipa::path(get, path = "/api/v1/public/draws/{id}", tag = "public",
-    responses((status = 200, body = DrawView), (status = 404, body = ErrorBody)))]
-async fn public_draw(State(st): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<DrawView>> {
+    responses((status = 200, body = PublicDrawView), (status = 404, body = ErrorBody)))]
+async fn public_draw(State(st): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<PublicDrawView>> {
     Ok(Json(draws::get_published(&st.services, id).await?))
 }
 

@@ -8,7 +8,7 @@ use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
-use choucha_service::draws::{self, DrawVerification, DrawView};
+use choucha_service::draws::{self, DrawVerification};
 use choucha_service::implementation_rules::{self as irules, RulesView};
 use choucha_service::plans::{self, PlanSummary, PlanView};
 use serde::Deserialize;
@@ -71,7 +71,7 @@ pub struct PlanPage {
     pub lines: Vec<Annex1Line>,
     pub badge: &'static str,
     /// The plan's published draws (一公开).
-    pub draws: Vec<choucha_service::draws::DrawView>,
+    pub draws: Vec<choucha_service::draws::PublicDrawView>,
 }
 
 async fn plan(State(state): State<AppState>, Path(id): Path<String>) -> PageResult<PlanPage> {
@@ -115,7 +115,7 @@ pub struct VerifyQuery {
 #[template(path = "public/draw.html")]
 pub struct DrawPage {
     pub chrome: Chrome,
-    pub d: DrawView,
+    pub d: choucha_service::draws::PublicDrawView,
     pub at: String,
     pub filters: Vec<FilterLine>,
     pub exclusions: Vec<ExclusionLine>,
