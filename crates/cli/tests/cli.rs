@@ -312,6 +312,14 @@ async fn created_user_signs_in_for_an_api_token_and_serve_stops_on_sigterm() {
 
     let status = server.stop();
     assert!(status.success(), "serve exits cleanly on SIGTERM: {status:?}");
+
+    // On shutdown the chain's head is signed into the checkpoint file, and the chain verifies against it.
+    let file = std::fs::read_to_string(t.data().join("audit-checkpoints.jsonl")).expect("checkpoint file");
+    let last: Value = serde_json::from_str(file.lines().last().expect("a checkpoint")).expect("checkpoint json");
+    let v = run(t.path(), &args(&d, &["audit", "verify"]), None);
+    assert_ok(&v, "audit verify");
+    let records = format!("共 {} 条记录", last["seq"].as_i64().expect("seq"));
+    assert!(stdout(&v).contains(&records), "the checkpoint is the head at shutdown: {}\n{file}", stdout(&v));
 }
 
 #[test]
@@ -319,6 +327,14 @@ fn user_create_refuses_bad_input_in_chinese() {
     let t = TempDir::new();
     let d = data_args(&t);
     assert_ok(&run(t.path(), &args(&d, &["demo"]), None), "demo");
+
+    let nul = run(
+        t.path(),
+        &args(&d, &["user", "create", "lab.nul", "--role", "tester", "--org", "tfb", "--name", "张\u{1b}[31m检验"]),
+        Some("Lab2025secret\n"),
+    );
+    assert!(!nul.status.success());
+    assert!(stderr(&nul).contains("“显示名”含有不允许的控制字符（U+001B）"), "{}", stderr(&nul));
 
     let weak =
         run(t.path(), &args(&d, &["user", "create", "weakling", "--role", "tester", "--org", "tfb"]), Some("short\n"));
