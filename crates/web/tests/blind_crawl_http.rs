@@ -80,6 +80,11 @@ async fn build() -> World2 {
         sampled_at: "2025-10-13 15:20".into(),
         test_seals: vec!["SXGH-000200".into()],
         backup_seals: vec!["SXGH-000201".into()],
+        // Sampled from the station, made by a nominal producer elsewhere (rule 23): the producer's
+        // name, address and USCC are enterprise identifiers too.
+        producer_name: PRODUCER.into(),
+        producer_address: "太原市小店区某路8号".into(),
+        producer_uscc: test_uscc("140105", 3).to_string(),
         ..record()
     };
     sampled(&w, task2, rec2).await;
@@ -339,6 +344,10 @@ async fn no_blind_user_can_join_a_sample_to_its_enterprise_from_anything_served(
     assert!(
         public.iter().any(|f| f.status.is_success() && f.text.contains(ENTERPRISE)),
         "the public side names the enterprises (一公开): the crawl reached the announcement"
+    );
+    assert!(
+        public.iter().any(|f| f.status.is_success() && f.text.contains(PRODUCER)),
+        "the announcement names the second sample's nominal producer, so the producer is watched for real"
     );
     // (d) No internal ids in public payloads.
     let mut id_keys = Vec::new();
