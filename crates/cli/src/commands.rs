@@ -192,7 +192,13 @@ pub async fn audit_verify(settings: &Settings, deep: bool, checkpoints: Option<&
             Ok(ExitCode::SUCCESS)
         }
         Verification::Broken(b) => {
-            println!("审计链已损坏：{b}");
+            // Messages that already name the chain (a truncation, a re-hash) need no second prefix.
+            let message = b.to_string();
+            if message.starts_with("审计链") || message.starts_with("业务数据") {
+                println!("{message}");
+            } else {
+                println!("审计链已损坏：{message}");
+            }
             Ok(ExitCode::FAILURE)
         }
     }
