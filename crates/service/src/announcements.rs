@@ -290,7 +290,7 @@ async fn view(s: &Services, r: AnnouncementRow) -> Result<AnnouncementView> {
 
 /// The announcement, for its organising bureau.
 async fn load(s: &Services, actor: &Actor, id: i64) -> Result<AnnouncementRow> {
-    let row = store::get(s.store.reader(), id).await.map_err(|_| ServiceError::NotFound("公告"))?;
+    let row = store::get(s.store.reader(), id).await.map_err(ServiceError::not_found("公告"))?;
     require_organiser(s, actor, row.plan_id).await?;
     Ok(row)
 }
@@ -640,7 +640,7 @@ pub async fn of_plan(s: &Services, actor: &Actor, plan_id: i64) -> Result<Vec<An
 /// A published (or since corrected or withdrawn) announcement, for anyone; drafts are not found.
 pub async fn get_public(s: &Services, id: i64) -> Result<PublicAnnouncement> {
     let db = s.store.reader();
-    let row = store::get(db, id).await.map_err(|_| ServiceError::NotFound("公告"))?;
+    let row = store::get(db, id).await.map_err(ServiceError::not_found("公告"))?;
     if !state_of(&row)?.is_public() {
         return Err(ServiceError::NotFound("公告"));
     }

@@ -159,7 +159,7 @@ async fn seat(s: &Services, actor: &Actor, c: &ConfirmationRow) -> Result<Seat> 
 }
 
 async fn load(s: &Services, actor: &Actor, id: i64) -> Result<(ConfirmationRow, Seat)> {
-    let c = store::get_confirmation(s.store.reader(), id).await.map_err(|_| ServiceError::NotFound("样品确认"))?;
+    let c = store::get_confirmation(s.store.reader(), id).await.map_err(ServiceError::not_found("样品确认"))?;
     let seat = seat(s, actor, &c).await?;
     Ok((c, seat))
 }
@@ -321,9 +321,8 @@ pub struct PeriodInput {
 
 /// The organising bureau sets a plan's confirmation period (applies to confirmations opened later).
 pub async fn set_period(s: &Services, actor: &Actor, plan_id: i64, input: PeriodInput) -> Result<PeriodInput> {
-    let plan = choucha_store::plans::get_plan(s.store.reader(), plan_id)
-        .await
-        .map_err(|_| ServiceError::NotFound("抽查计划"))?;
+    let plan =
+        choucha_store::plans::get_plan(s.store.reader(), plan_id).await.map_err(ServiceError::not_found("抽查计划"))?;
     if !actor.is_bureau_of(plan.organising_org_id) {
         return Err(ServiceError::NotFound("抽查计划"));
     }

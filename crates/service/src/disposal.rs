@@ -229,7 +229,7 @@ fn visible(scope: DisposalScope, d: &DisposalRow) -> bool {
 
 pub async fn get(s: &Services, actor: &Actor, id: i64) -> Result<DisposalView> {
     let scope = scope_of(actor)?;
-    let d = store::get_disposal(s.store.reader(), id).await.map_err(|_| ServiceError::NotFound("样品处置"))?;
+    let d = store::get_disposal(s.store.reader(), id).await.map_err(ServiceError::not_found("样品处置"))?;
     if !visible(scope, &d) {
         return Err(ServiceError::NotFound("样品处置"));
     }
@@ -325,7 +325,7 @@ pub struct DisposalInput {
 pub async fn record(s: &Services, actor: &Actor, id: i64, input: DisposalInput) -> Result<DisposalView> {
     let scope = scope_of(actor)?;
     let db = s.store.reader();
-    let d = store::get_disposal(db, id).await.map_err(|_| ServiceError::NotFound("样品处置"))?;
+    let d = store::get_disposal(db, id).await.map_err(ServiceError::not_found("样品处置"))?;
     if !visible(scope, &d) {
         return Err(ServiceError::NotFound("样品处置"));
     }

@@ -125,7 +125,7 @@ pub fn propose_seed() -> String {
 
 async fn load(s: &Services, item_id: i64) -> Result<(ItemRow, PlanRow)> {
     let db = s.store.reader();
-    let item = store_plans::get_item(db, item_id).await.map_err(|_| ServiceError::NotFound("计划条目"))?;
+    let item = store_plans::get_item(db, item_id).await.map_err(ServiceError::not_found("计划条目"))?;
     let plan = store_plans::get_plan(db, item.plan_id).await?;
     Ok((item, plan))
 }
@@ -473,7 +473,7 @@ pub struct RedrawRequest {
 /// with its reason; the old task is closed as not sampled.
 pub async fn redraw(s: &Services, actor: &Actor, req: RedrawRequest) -> Result<DrawView> {
     let db = s.store.reader();
-    let task = store_draws::get_task(db, req.task_id).await.map_err(|_| ServiceError::NotFound("抽样任务"))?;
+    let task = store_draws::get_task(db, req.task_id).await.map_err(ServiceError::not_found("抽样任务"))?;
     // A task not yet started, or one recorded as not sampled (its place is already free).
     if !matches!(task.state.as_str(), "assigned" | "not_sampled") {
         return Err(ServiceError::Rule(RuleViolation::new(
@@ -594,7 +594,7 @@ async fn build_view(s: &Services, row: DrawRow, with_team: bool) -> Result<DrawV
 
 /// A draw for the organising bureau and the plan's sampling institution.
 pub async fn get(s: &Services, actor: &Actor, id: i64) -> Result<DrawView> {
-    let row = store_draws::get(s.store.reader(), id).await.map_err(|_| ServiceError::NotFound("抽取记录"))?;
+    let row = store_draws::get(s.store.reader(), id).await.map_err(ServiceError::not_found("抽取记录"))?;
     let (item, plan) = load(s, row.item_id).await?;
     let allowed = actor.has(Role::Admin)
         || actor.org_id == Some(plan.organising_org_id)
@@ -669,7 +669,7 @@ fn public_view(d: DrawView) -> PublicDrawView {
 
 /// A published draw, for everyone (teams are not published).
 pub async fn get_published(s: &Services, id: i64) -> Result<PublicDrawView> {
-    let row = store_draws::get(s.store.reader(), id).await.map_err(|_| ServiceError::NotFound("抽取记录"))?;
+    let row = store_draws::get(s.store.reader(), id).await.map_err(ServiceError::not_found("抽取记录"))?;
     if !row.published {
         return Err(ServiceError::NotFound("抽取记录"));
     }
@@ -677,7 +677,7 @@ pub async fn get_published(s: &Services, id: i64) -> Result<PublicDrawView> {
 }
 
 pub async fn list_for_plan(s: &Services, actor: &Actor, plan_id: i64) -> Result<Vec<DrawView>> {
-    let plan = store_plans::get_plan(s.store.reader(), plan_id).await.map_err(|_| ServiceError::NotFound("计划"))?;
+    let plan = store_plans::get_plan(s.store.reader(), plan_id).await.map_err(ServiceError::not_found("计划"))?;
     if !(actor.has(Role::Admin) || actor.org_id == Some(plan.organising_org_id)) {
         return Err(ServiceError::NotFound("计划"));
     }
@@ -698,7 +698,7 @@ pub async fn published_for_plan(s: &Services, plan_id: i64) -> Result<Vec<Public
 }
 
 pub async fn publish(s: &Services, actor: &Actor, id: i64) -> Result<DrawView> {
-    let row = store_draws::get(s.store.reader(), id).await.map_err(|_| ServiceError::NotFound("抽取记录"))?;
+    let row = store_draws::get(s.store.reader(), id).await.map_err(ServiceError::not_found("抽取记录"))?;
     let (_, plan) = load(s, row.item_id).await?;
     check_organiser(actor, &plan)?;
     let tx = s.store.begin().await?;
@@ -721,7 +721,7 @@ pub async fn publish(s: &Services, actor: &Actor, id: i64) -> Result<DrawView> {
 /// Re-run a draw from its stored record and compare (anyone may ask for a published draw; the
 /// organising bureau for any).
 pub async fn verify(s: &Services, id: i64) -> Result<DrawVerification> {
-    let row = store_draws::get(s.store.reader(), id).await.map_err(|_| ServiceError::NotFound("抽取记录"))?;
+    let row = store_draws::get(s.store.reader(), id).await.map_err(ServiceError::not_found("抽取记录"))?;
     let candidates: Vec<Candidate> = serde_json::from_str(&row.candidates_json).map_err(ServiceError::internal)?;
     let samplers: Vec<SamplerCandidate> = serde_json::from_str(&row.samplers_json).map_err(ServiceError::internal)?;
     let recorded: DrawResult = serde_json::from_str(&row.result_json).map_err(ServiceError::internal)?;
@@ -764,7 +764,7 @@ pub struct AllowanceInput {
 /// batches, recorded with its reason.
 pub async fn grant_allowance(s: &Services, actor: &Actor, input: AllowanceInput) -> Result<()> {
     let db = s.store.reader();
-    let plan = store_plans::get_plan(db, input.plan_id).await.map_err(|_| ServiceError::NotFound("计划"))?;
+    let plan = store_plans::get_plan(db, input.plan_id).await.map_err(ServiceError::not_found("计划"))?;
     check_organiser(actor, &plan)?;
     let ent = enterprises::find_by_uscc(db, &input.enterprise_uscc.trim().to_uppercase()).await?.ok_or_else(|| {
         ServiceError::invalid(
@@ -929,7 +929,7 @@ pub async fn my_tasks(s: &Services, actor: &Actor, cursor: Option<i64>, limit: O
 
 pub async fn get_task(s: &Services, actor: &Actor, id: i64) -> Result<TaskView> {
     let db = s.store.reader();
-    let t = store_draws::get_task(db, id).await.map_err(|_| ServiceError::NotFound("抽样任务"))?;
+    let t = store_draws::get_task(db, id).await.map_err(ServiceError::not_found("抽样任务"))?;
     let (_, plan) = load(s, t.item_id).await?;
     let member = store_draws::team_of(db, id).await?.contains(&actor.user_id);
     if !(member || actor.has(Role::Admin) || actor.org_id == Some(plan.organising_org_id)) {
@@ -941,7 +941,7 @@ pub async fn get_task(s: &Services, actor: &Actor, id: i64) -> Result<TaskView> 
 /// A team member starts sampling on site. Refused until the item's rules are published (rule 3).
 pub async fn start_task(s: &Services, actor: &Actor, id: i64) -> Result<TaskView> {
     let db = s.store.reader();
-    let t = store_draws::get_task(db, id).await.map_err(|_| ServiceError::NotFound("抽样任务"))?;
+    let t = store_draws::get_task(db, id).await.map_err(ServiceError::not_found("抽样任务"))?;
     if !store_draws::team_of(db, id).await?.contains(&actor.user_id) {
         return Err(ServiceError::Forbidden("只有该任务抽样组的成员可以开始抽样".into()));
     }

@@ -66,6 +66,15 @@ impl ServiceError {
         ServiceError::invalid(v.on_field("file"))
     }
 
+    /// For `map_err` on a store read of one object: a missing row is "`what`不存在" (404), anything
+    /// else (a database outage, a corrupt row) stays an internal error instead of a silent 404.
+    pub fn not_found(what: &'static str) -> impl FnOnce(StoreError) -> ServiceError {
+        move |e| match e {
+            StoreError::NotFound => ServiceError::NotFound(what),
+            other => ServiceError::from(other),
+        }
+    }
+
     /// An internal error: logged with a short id that the user can quote.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         let id = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();

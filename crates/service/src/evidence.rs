@@ -274,7 +274,7 @@ fn validate(
 }
 
 async fn load_task(s: &Services, id: i64) -> Result<TaskRow> {
-    store_draws::get_task(s.store.reader(), id).await.map_err(|_| ServiceError::NotFound("抽样任务"))
+    store_draws::get_task(s.store.reader(), id).await.map_err(ServiceError::not_found("抽样任务"))
 }
 
 /// Only the task's team uploads, and only while sampling is under way.
@@ -500,7 +500,7 @@ async fn load_upload(s: &Services, id: &str) -> Result<UploadRow> {
     if !is_upload_id(id) {
         return Err(ServiceError::NotFound("上传"));
     }
-    store_evidence::get_upload(s.store.reader(), id).await.map_err(|_| ServiceError::NotFound("上传"))
+    store_evidence::get_upload(s.store.reader(), id).await.map_err(ServiceError::not_found("上传"))
 }
 
 async fn received_of(s: &Services, u: &UploadRow) -> Result<u64> {
@@ -707,7 +707,7 @@ pub async fn list(s: &Services, actor: &Actor, task_id: i64) -> Result<EvidenceL
 
 /// A stored file, for download.
 pub async fn content(s: &Services, actor: &Actor, evidence_id: i64) -> Result<EvidenceContent> {
-    let e = store_evidence::get(s.store.reader(), evidence_id).await.map_err(|_| ServiceError::NotFound("证据"))?;
+    let e = store_evidence::get(s.store.reader(), evidence_id).await.map_err(ServiceError::not_found("证据"))?;
     let task = load_task(s, e.task_id).await?;
     check_viewer(s, actor, &task).await.map_err(|_| ServiceError::NotFound("证据"))?;
     let path = stored_path(s, &e.sha256);

@@ -36,7 +36,7 @@ struct Ctx {
 
 async fn ctx(s: &Services, task_id: i64) -> Result<Ctx> {
     let db = s.store.reader();
-    let task = store_draws::get_task(db, task_id).await.map_err(|_| ServiceError::NotFound("抽样任务"))?;
+    let task = store_draws::get_task(db, task_id).await.map_err(ServiceError::not_found("抽样任务"))?;
     let team = store_draws::team_of(db, task_id).await?;
     let item = store_plans::get_item(db, task.item_id).await?;
     let plan = store_plans::get_plan(db, item.plan_id).await?;
@@ -495,7 +495,7 @@ pub async fn decide_backup(
     input: BackupDecisionInput,
 ) -> Result<BackupRequestView> {
     let db = s.store.reader();
-    let r = store::get_backup_request(db, request_id).await.map_err(|_| ServiceError::NotFound("封存申请"))?;
+    let r = store::get_backup_request(db, request_id).await.map_err(ServiceError::not_found("封存申请"))?;
     let c = ctx(s, r.task_id).await?;
     if !(actor.has(Role::Regulator) && c.is_organiser(actor)) {
         return Err(rule(
@@ -562,7 +562,7 @@ pub async fn backup_requests(s: &Services, actor: &Actor, task_id: i64) -> Resul
 
 /// One backup request (the team and the organising bureau).
 pub async fn get_backup_request(s: &Services, actor: &Actor, id: i64) -> Result<BackupRequestView> {
-    let r = store::get_backup_request(s.store.reader(), id).await.map_err(|_| ServiceError::NotFound("封存申请"))?;
+    let r = store::get_backup_request(s.store.reader(), id).await.map_err(ServiceError::not_found("封存申请"))?;
     let c = ctx(s, r.task_id).await?;
     if !(c.is_team(actor) || c.is_organiser(actor) || actor.has(Role::Admin)) {
         return Err(ServiceError::NotFound("封存申请"));
@@ -888,7 +888,7 @@ pub struct PlanCosts {
 /// (the organising bureau; rule 21: public funds, never charged to the enterprise).
 pub async fn plan_costs(s: &Services, actor: &Actor, plan_id: i64) -> Result<PlanCosts> {
     let db = s.store.reader();
-    let plan = store_plans::get_plan(db, plan_id).await.map_err(|_| ServiceError::NotFound("抽查计划"))?;
+    let plan = store_plans::get_plan(db, plan_id).await.map_err(ServiceError::not_found("抽查计划"))?;
     if !actor.is_bureau_of(plan.organising_org_id) {
         return Err(ServiceError::NotFound("抽查计划"));
     }
@@ -940,8 +940,7 @@ pub async fn plan_costs(s: &Services, actor: &Actor, plan_id: i64) -> Result<Pla
 
 /// Mark one inbox item of the caller's bureau read.
 pub async fn mark_inbox_read(s: &Services, actor: &Actor, item_id: i64) -> Result<()> {
-    let item =
-        store::get_inbox_item(s.store.reader(), item_id).await.map_err(|_| ServiceError::NotFound("待办事项"))?;
+    let item = store::get_inbox_item(s.store.reader(), item_id).await.map_err(ServiceError::not_found("待办事项"))?;
     if actor.org_id != Some(item.org_id) {
         return Err(ServiceError::NotFound("待办事项"));
     }

@@ -151,7 +151,7 @@ fn view(r: RulesRow, item: &ItemRow, plan: &PlanRow) -> Result<RulesView> {
 
 async fn load_item(s: &Services, item_id: i64) -> Result<(ItemRow, PlanRow)> {
     let db = s.store.reader();
-    let item = store_plans::get_item(db, item_id).await.map_err(|_| ServiceError::NotFound("计划条目"))?;
+    let item = store_plans::get_item(db, item_id).await.map_err(ServiceError::not_found("计划条目"))?;
     let plan = store_plans::get_plan(db, item.plan_id).await?;
     Ok((item, plan))
 }
@@ -210,7 +210,7 @@ pub async fn create_draft(s: &Services, actor: &Actor, item_id: i64, body: Rules
 
 /// Change a draft.
 pub async fn update_draft(s: &Services, actor: &Actor, id: i64, body: RulesBody) -> Result<RulesView> {
-    let row = store_rules::get(s.store.reader(), id).await.map_err(|_| ServiceError::NotFound("实施细则"))?;
+    let row = store_rules::get(s.store.reader(), id).await.map_err(ServiceError::not_found("实施细则"))?;
     let (item, plan) = load_item(s, row.item_id).await?;
     rules::transition(row.state.parse()?, RulesAction::Edit, party(actor, &item, &plan))?;
     body.validate().map_err(ServiceError::Invalid)?;
@@ -240,7 +240,7 @@ pub async fn step(
     action: RulesAction,
     reason: Option<&str>,
 ) -> Result<RulesView> {
-    let row = store_rules::get(s.store.reader(), id).await.map_err(|_| ServiceError::NotFound("实施细则"))?;
+    let row = store_rules::get(s.store.reader(), id).await.map_err(ServiceError::not_found("实施细则"))?;
     let (item, plan) = load_item(s, row.item_id).await?;
     let from: RulesState = row.state.parse()?;
     let to = rules::transition(from, action, party(actor, &item, &plan))?;
@@ -319,7 +319,7 @@ pub async fn publish_as_system(s: &Services, who: &str, item_id: i64, body: Rule
 /// Who may read a version: the item's testing institution and the plan's bureau always; anyone
 /// (also without signing in, see `get_published`) once it is published.
 pub async fn get(s: &Services, actor: &Actor, id: i64) -> Result<RulesView> {
-    let row = store_rules::get(s.store.reader(), id).await.map_err(|_| ServiceError::NotFound("实施细则"))?;
+    let row = store_rules::get(s.store.reader(), id).await.map_err(ServiceError::not_found("实施细则"))?;
     let (item, plan) = load_item(s, row.item_id).await?;
     let public = matches!(row.state.as_str(), "published" | "superseded");
     let insider = party(actor, &item, &plan) != RulesActor::Other || actor.has(Role::Admin);

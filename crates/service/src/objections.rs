@@ -135,7 +135,7 @@ pub async fn my_results(s: &Services, actor: &Actor) -> Result<Vec<OwnResult>> {
 async fn own_report(s: &Services, actor: &Actor, report_id: i64) -> Result<(ReportRow, SampleRow, i64)> {
     let enterprise = own_enterprise(actor)?;
     let db = s.store.reader();
-    let report = store_lab::get_report(db, report_id).await.map_err(|_| ServiceError::NotFound("检验报告"))?;
+    let report = store_lab::get_report(db, report_id).await.map_err(ServiceError::not_found("检验报告"))?;
     let sample = store_lab::get_sample(db, report.sample_id).await?;
     let task = store_draws::get_task(db, sample.task_id).await?;
     if task.enterprise_id != enterprise || !matches!(report.state.as_str(), "approved" | "superseded") {
@@ -273,7 +273,7 @@ fn require_bureau(actor: &Actor, o: &ObjectionRow) -> Result<()> {
 
 /// The organising bureau accepts or rejects an objection or re-test request, with its reasons.
 pub async fn decide(s: &Services, actor: &Actor, id: i64, input: DecisionInput) -> Result<ObjectionView> {
-    let o = store::get_objection(s.store.reader(), id).await.map_err(|_| ServiceError::NotFound("申请"))?;
+    let o = store::get_objection(s.store.reader(), id).await.map_err(ServiceError::not_found("申请"))?;
     require_bureau(actor, &o)?;
     let action = if input.accept { ObjectionAction::Accept } else { ObjectionAction::Reject };
     let next = objection_transition(ObjectionState::parse(&o.state)?, action)?;
@@ -315,7 +315,7 @@ pub struct CloseInput {
 /// without a re-test, or one whose re-test stopped at a broken seal. A re-test under way, or one
 /// concluded, is not overridden.
 pub async fn close(s: &Services, actor: &Actor, id: i64, input: CloseInput) -> Result<ObjectionView> {
-    let o = store::get_objection(s.store.reader(), id).await.map_err(|_| ServiceError::NotFound("申请"))?;
+    let o = store::get_objection(s.store.reader(), id).await.map_err(ServiceError::not_found("申请"))?;
     require_bureau(actor, &o)?;
     let next = objection_transition(ObjectionState::parse(&o.state)?, ObjectionAction::Close)?;
     let retest = choucha_store::retests::retest_of_objection(s.store.reader(), o.id).await?;

@@ -236,8 +236,7 @@ pub async fn create_as_system(s: &Services, who: &str, input: OrgInput) -> Resul
 #[tracing::instrument(skip_all)]
 pub async fn update(s: &Services, actor: &Actor, id: i64, input: OrgInput) -> Result<OrgView> {
     actor.require(Permission::ManageOrganisations)?;
-    let before =
-        OrgView::from(store_orgs::get(s.store.reader(), id).await.map_err(|_| ServiceError::NotFound("机构"))?);
+    let before = OrgView::from(store_orgs::get(s.store.reader(), id).await.map_err(ServiceError::not_found("机构"))?);
     check_admin_scope(s, actor, Some(id)).await?;
     let fields = validate(s, &input, Some(id)).await?;
     let tx = s.store.begin().await?;
@@ -260,7 +259,7 @@ pub async fn get(s: &Services, actor: &Actor, id: i64) -> Result<OrgView> {
     if actor.has(Role::Enterprise) && actor.roles.len() == 1 {
         return Err(ServiceError::forbidden());
     }
-    Ok(store_orgs::get(s.store.reader(), id).await.map_err(|_| ServiceError::NotFound("机构"))?.into())
+    Ok(store_orgs::get(s.store.reader(), id).await.map_err(ServiceError::not_found("机构"))?.into())
 }
 
 pub async fn get_by_code(s: &Services, code: &str) -> Result<Option<OrgView>> {

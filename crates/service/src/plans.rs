@@ -407,7 +407,7 @@ async fn create_inner(s: &Services, who: &AuditActor, actor: Option<&Actor>, dra
 /// Replace a draft plan's header and items.
 #[tracing::instrument(skip_all)]
 pub async fn update_draft(s: &Services, actor: &Actor, id: i64, draft: PlanDraft) -> Result<PlanView> {
-    let plan = store_plans::get_plan(s.store.reader(), id).await.map_err(|_| ServiceError::NotFound("计划"))?;
+    let plan = store_plans::get_plan(s.store.reader(), id).await.map_err(ServiceError::not_found("计划"))?;
     check_manage(actor, Some(&plan))?;
     let state: PlanState = plan.state.parse()?;
     if state != PlanState::Draft {
@@ -467,7 +467,7 @@ fn readiness(view: &PlanView) -> PlanReadiness {
 
 /// Issue a draft plan (it then changes only by amendments).
 pub async fn issue(s: &Services, actor: &Actor, id: i64) -> Result<PlanView> {
-    let plan = store_plans::get_plan(s.store.reader(), id).await.map_err(|_| ServiceError::NotFound("计划"))?;
+    let plan = store_plans::get_plan(s.store.reader(), id).await.map_err(ServiceError::not_found("计划"))?;
     check_manage(actor, Some(&plan))?;
     let view = get(s, actor, id).await?;
     let next = rules::issue(plan.state.parse()?, &readiness(&view))?;
@@ -484,7 +484,7 @@ pub async fn issue(s: &Services, actor: &Actor, id: i64) -> Result<PlanView> {
 }
 
 pub async fn close(s: &Services, actor: &Actor, id: i64) -> Result<PlanView> {
-    let plan = store_plans::get_plan(s.store.reader(), id).await.map_err(|_| ServiceError::NotFound("计划"))?;
+    let plan = store_plans::get_plan(s.store.reader(), id).await.map_err(ServiceError::not_found("计划"))?;
     check_manage(actor, Some(&plan))?;
     let next = rules::close(plan.state.parse()?)?;
     let tx = s.store.begin().await?;
@@ -515,7 +515,7 @@ pub struct AmendmentInput {
 /// Change quotas of an issued plan: a recorded amendment with its reason. A quota never drops
 /// below the tasks already drawn against it.
 pub async fn amend(s: &Services, actor: &Actor, id: i64, input: AmendmentInput) -> Result<PlanView> {
-    let plan = store_plans::get_plan(s.store.reader(), id).await.map_err(|_| ServiceError::NotFound("计划"))?;
+    let plan = store_plans::get_plan(s.store.reader(), id).await.map_err(ServiceError::not_found("计划"))?;
     check_manage(actor, Some(&plan))?;
     let state: PlanState = plan.state.parse()?;
     rules::check_quota_change(state, Some(input.reason.as_str()))?;
@@ -593,7 +593,7 @@ async fn check_view(s: &Services, actor: &Actor, plan: &PlanRow, items: &[store_
 
 pub async fn get(s: &Services, actor: &Actor, id: i64) -> Result<PlanView> {
     let db = s.store.reader();
-    let plan = store_plans::get_plan(db, id).await.map_err(|_| ServiceError::NotFound("计划"))?;
+    let plan = store_plans::get_plan(db, id).await.map_err(ServiceError::not_found("计划"))?;
     let items = store_plans::items_of(db, id).await?;
     check_view(s, actor, &plan, &items).await?;
     build_view(s, plan, items).await
@@ -601,7 +601,7 @@ pub async fn get(s: &Services, actor: &Actor, id: i64) -> Result<PlanView> {
 
 /// A plan item with its plan, for whoever may read the plan.
 pub async fn get_item(s: &Services, actor: &Actor, item_id: i64) -> Result<(PlanView, ItemView)> {
-    let row = store_plans::get_item(s.store.reader(), item_id).await.map_err(|_| ServiceError::NotFound("计划条目"))?;
+    let row = store_plans::get_item(s.store.reader(), item_id).await.map_err(ServiceError::not_found("计划条目"))?;
     let plan = get(s, actor, row.plan_id).await?;
     let item = plan.items.iter().find(|i| i.id == item_id).cloned().ok_or(ServiceError::NotFound("计划条目"))?;
     Ok((plan, item))
@@ -610,7 +610,7 @@ pub async fn get_item(s: &Services, actor: &Actor, item_id: i64) -> Result<(Plan
 /// The plan as anyone may read it once issued (the notice is public).
 pub async fn get_public(s: &Services, id: i64) -> Result<PlanView> {
     let db = s.store.reader();
-    let plan = store_plans::get_plan(db, id).await.map_err(|_| ServiceError::NotFound("计划"))?;
+    let plan = store_plans::get_plan(db, id).await.map_err(ServiceError::not_found("计划"))?;
     if plan.state == "draft" {
         return Err(ServiceError::NotFound("计划"));
     }
@@ -797,7 +797,7 @@ pub fn to_draft(v: &PlanView, org_codes: &BTreeMap<i64, String>) -> PlanDraft {
 
 /// Issue a plan as the system (demo data), with the same readiness rules.
 pub async fn issue_as_system(s: &Services, who: &str, id: i64) -> Result<()> {
-    let plan = store_plans::get_plan(s.store.reader(), id).await.map_err(|_| ServiceError::NotFound("计划"))?;
+    let plan = store_plans::get_plan(s.store.reader(), id).await.map_err(ServiceError::not_found("计划"))?;
     let items = store_plans::items_of(s.store.reader(), plan.id).await?;
     let view = build_view(s, plan.clone(), items).await?;
     let next = rules::issue(plan.state.parse()?, &readiness(&view))?;

@@ -169,7 +169,7 @@ pub(crate) fn in_scope(actor: &Actor, division: &str) -> bool {
 
 pub async fn get(s: &Services, actor: &Actor, id: i64) -> Result<EnterpriseView> {
     actor.require(Permission::ViewRegistry)?;
-    let row = store_ent::get(s.store.reader(), id).await.map_err(|_| ServiceError::NotFound("企业"))?;
+    let row = store_ent::get(s.store.reader(), id).await.map_err(ServiceError::not_found("企业"))?;
     if !in_scope(actor, &row.division_code) {
         // Out of the actor's area: not told apart from a missing entry.
         return Err(ServiceError::NotFound("企业"));

@@ -162,7 +162,7 @@ pub(crate) async fn open_deliveries(
 
 async fn sample_of_report(s: &Services, actor: &Actor, report_id: i64) -> Result<(ReportRow, SampleRow)> {
     let db = s.store.reader();
-    let report = store_lab::get_report(db, report_id).await.map_err(|_| ServiceError::NotFound("检验报告"))?;
+    let report = store_lab::get_report(db, report_id).await.map_err(ServiceError::not_found("检验报告"))?;
     let sample = store_lab::get_sample(db, report.sample_id).await?;
     // Testers, reviewers and approvers are blind: for them the deliveries do not exist.
     if standing(s, actor, &sample).await? != Standing::Link {
@@ -208,7 +208,7 @@ pub struct DeliveryInput {
 /// institution or the organising bureau.
 pub async fn record_delivery(s: &Services, actor: &Actor, id: i64, input: DeliveryInput) -> Result<DeliveryView> {
     let db = s.store.reader();
-    let d = store::get(db, id).await.map_err(|_| ServiceError::NotFound("送达记录"))?;
+    let d = store::get(db, id).await.map_err(ServiceError::not_found("送达记录"))?;
     let (report, _) = sample_of_report(s, actor, d.report_id).await?;
     if !(actor.has(Role::SampleCustodian) || actor.has(Role::Regulator) || actor.has(Role::Admin)) {
         return Err(ServiceError::Forbidden("送达由检验机构的样品管理员或组织抽查的部门登记".into()));

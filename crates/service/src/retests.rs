@@ -196,7 +196,7 @@ pub(crate) async fn view_as(s: &Services, r: &RetestRow, with_enterprise: bool) 
 }
 
 async fn load(s: &Services, actor: &Actor, id: i64) -> Result<(RetestRow, Seat)> {
-    let r = store::get_retest(s.store.reader(), id).await.map_err(|_| ServiceError::NotFound("复检"))?;
+    let r = store::get_retest(s.store.reader(), id).await.map_err(ServiceError::not_found("复检"))?;
     let seat = seat(actor, &r)?;
     Ok((r, seat))
 }
@@ -226,7 +226,7 @@ async fn testing_institutions(s: &Services) -> Result<Vec<choucha_store::organis
 pub async fn institutions_for(s: &Services, actor: &Actor, objection_id: i64) -> Result<Vec<InstitutionChoice>> {
     let o = choucha_store::results::get_objection(s.store.reader(), objection_id)
         .await
-        .map_err(|_| ServiceError::NotFound("申请"))?;
+        .map_err(ServiceError::not_found("申请"))?;
     if !actor.is_bureau_of(o.organising_org_id) {
         return Err(ServiceError::NotFound("申请"));
     }
@@ -252,8 +252,7 @@ pub struct AssignRetestInput {
 /// The organising bureau arranges the re-test of an accepted objection or re-test request.
 pub async fn assign(s: &Services, actor: &Actor, objection_id: i64, input: AssignRetestInput) -> Result<RetestView> {
     let db = s.store.reader();
-    let o =
-        choucha_store::results::get_objection(db, objection_id).await.map_err(|_| ServiceError::NotFound("申请"))?;
+    let o = choucha_store::results::get_objection(db, objection_id).await.map_err(ServiceError::not_found("申请"))?;
     if !actor.is_bureau_of(o.organising_org_id) {
         return Err(ServiceError::NotFound("申请"));
     }
@@ -739,7 +738,7 @@ async fn render(
 
 /// The re-test report's stored PDF: for the bureau, the re-test institution and the applicant.
 pub async fn report_pdf(s: &Services, actor: &Actor, id: i64) -> Result<(String, Vec<u8>)> {
-    let r = store::get_retest(s.store.reader(), id).await.map_err(|_| ServiceError::NotFound("复检"))?;
+    let r = store::get_retest(s.store.reader(), id).await.map_err(ServiceError::not_found("复检"))?;
     if is_blind(actor, &r) {
         return Err(crate::lab::report_pdf_refused());
     }

@@ -74,7 +74,7 @@ struct Ctx {
 
 async fn load_unchecked(s: &Services, task_id: i64) -> Result<Ctx> {
     let db = s.store.reader();
-    let task = store_draws::get_task(db, task_id).await.map_err(|_| ServiceError::NotFound("抽样任务"))?;
+    let task = store_draws::get_task(db, task_id).await.map_err(ServiceError::not_found("抽样任务"))?;
     let team = store_draws::team_of(db, task_id).await?;
     let item = store_plans::get_item(db, task.item_id).await?;
     let plan = store_plans::get_plan(db, item.plan_id).await?;
@@ -652,7 +652,7 @@ pub struct CosignInput {
 /// a final refusal, published as 拒检.
 pub async fn cosign_refusal(s: &Services, actor: &Actor, task_id: i64, input: CosignInput) -> Result<TaskState> {
     let db = s.store.reader();
-    let task = store_draws::get_task(db, task_id).await.map_err(|_| ServiceError::NotFound("抽样任务"))?;
+    let task = store_draws::get_task(db, task_id).await.map_err(ServiceError::not_found("抽样任务"))?;
     let ent = enterprises::get(db, task.enterprise_id).await?;
     let local = store::local_bureau_of(db, &ent.division_code).await?;
     if !(actor.has(Role::LocalRegulator) && actor.org_id.is_some() && actor.org_id == local) {

@@ -25,7 +25,7 @@ const CHUNK: usize = 500;
 /// The organising bureau's regulators (or an admin) see a plan's results; nobody else, and never
 /// a tester (rule 13: the rows name enterprises).
 pub(crate) async fn require_organiser(s: &Services, actor: &Actor, plan_id: i64) -> Result<store_plans::PlanRow> {
-    let plan = store_plans::get_plan(s.store.reader(), plan_id).await.map_err(|_| ServiceError::NotFound("计划"))?;
+    let plan = store_plans::get_plan(s.store.reader(), plan_id).await.map_err(ServiceError::not_found("计划"))?;
     if actor.has(Role::Admin) {
         return Ok(plan);
     }

@@ -285,7 +285,7 @@ pub async fn create_as_system(s: &Services, who: &str, input: NewUserInput) -> R
 pub async fn update(s: &Services, actor: &Actor, id: i64, input: UserUpdateInput) -> Result<UserView> {
     actor.require(Permission::ManageUsers)?;
     let db = s.store.reader();
-    let before_row = store_users::get(db, id).await.map_err(|_| ServiceError::NotFound("用户"))?;
+    let before_row = store_users::get(db, id).await.map_err(ServiceError::not_found("用户"))?;
     check_admin_scope(s, actor, before_row.org_id).await?;
     let before = view(s, before_row).await?;
     let mut errs = Vec::new();
@@ -335,7 +335,7 @@ pub async fn update(s: &Services, actor: &Actor, id: i64, input: UserUpdateInput
 /// An admin sets a new password for a user (revokes the user's API tokens).
 pub async fn reset_password(s: &Services, actor: &Actor, id: i64, new_password: &str) -> Result<()> {
     actor.require(Permission::ManageUsers)?;
-    let u = store_users::get(s.store.reader(), id).await.map_err(|_| ServiceError::NotFound("用户"))?;
+    let u = store_users::get(s.store.reader(), id).await.map_err(ServiceError::not_found("用户"))?;
     check_admin_scope(s, actor, u.org_id).await?;
     check_password_policy(new_password)?;
     let hash = hash_password(new_password).await?;
@@ -383,7 +383,7 @@ pub async fn get(s: &Services, actor: &Actor, id: i64) -> Result<UserView> {
     if id != actor.user_id {
         actor.require(Permission::ManageUsers)?;
     }
-    let u = store_users::get(s.store.reader(), id).await.map_err(|_| ServiceError::NotFound("用户"))?;
+    let u = store_users::get(s.store.reader(), id).await.map_err(ServiceError::not_found("用户"))?;
     if id != actor.user_id {
         check_admin_scope(s, actor, u.org_id).await?;
     }

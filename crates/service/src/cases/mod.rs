@@ -475,7 +475,7 @@ fn visible(scope: CaseScope, c: &CaseRow) -> bool {
 
 async fn load(s: &Services, actor: &Actor, id: i64) -> Result<CaseRow> {
     let scope = scope_of(actor)?;
-    let c = store::get_case(s.store.reader(), id).await.map_err(|_| ServiceError::NotFound("后处理案件"))?;
+    let c = store::get_case(s.store.reader(), id).await.map_err(ServiceError::not_found("后处理案件"))?;
     if !visible(scope, &c) && !province_sees(s, actor, &c).await? {
         return Err(ServiceError::NotFound("后处理案件"));
     }

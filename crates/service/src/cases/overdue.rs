@@ -83,8 +83,7 @@ pub async fn overdue_of_plan(s: &Services, plan_id: i64, limit: u64) -> Result<V
 
 /// A plan's overdue follow-up work, for the organising bureau (or admins).
 pub async fn plan_overdue(s: &Services, actor: &Actor, plan_id: i64) -> Result<Vec<OverdueWork>> {
-    let plan =
-        store_plans::get_plan(s.store.reader(), plan_id).await.map_err(|_| ServiceError::NotFound("抽查计划"))?;
+    let plan = store_plans::get_plan(s.store.reader(), plan_id).await.map_err(ServiceError::not_found("抽查计划"))?;
     if !actor.is_bureau_of(plan.organising_org_id) {
         return Err(ServiceError::NotFound("抽查计划"));
     }

@@ -83,7 +83,7 @@ pub async fn incoming(
 pub async fn incoming_task(s: &Services, actor: &Actor, task_id: i64) -> Result<IncomingView> {
     let org = custodian_org(actor)?;
     let db = s.store.reader();
-    let task = store_draws::get_task(db, task_id).await.map_err(|_| ServiceError::NotFound("抽样任务"))?;
+    let task = store_draws::get_task(db, task_id).await.map_err(ServiceError::not_found("抽样任务"))?;
     let item = store_plans::get_item(db, task.item_id).await?;
     if item.testing_org_id != Some(org) {
         return Err(ServiceError::NotFound("抽样任务"));
@@ -214,7 +214,7 @@ pub(crate) fn new_blind_code(year: i32) -> BlindCode {
 pub async fn receive(s: &Services, actor: &Actor, task_id: i64, input: ReceiptInput) -> Result<ReceiptOutcome> {
     let org = custodian_org(actor)?;
     let db = s.store.reader();
-    let task = store_draws::get_task(db, task_id).await.map_err(|_| ServiceError::NotFound("抽样任务"))?;
+    let task = store_draws::get_task(db, task_id).await.map_err(ServiceError::not_found("抽样任务"))?;
     let item = store_plans::get_item(db, task.item_id).await?;
     if item.testing_org_id != Some(org) {
         return Err(ServiceError::Forbidden("该样品不由本机构检验，只有承检机构的样品管理员可以接收".into()));
@@ -426,7 +426,7 @@ async fn require_link(s: &Services, actor: &Actor, sample: &SampleRow) -> Result
 
 pub async fn link(s: &Services, actor: &Actor, sample_id: i64) -> Result<LinkView> {
     let db = s.store.reader();
-    let sample = store::get_sample(db, sample_id).await.map_err(|_| ServiceError::NotFound("样品"))?;
+    let sample = store::get_sample(db, sample_id).await.map_err(ServiceError::not_found("样品"))?;
     require_link(s, actor, &sample).await?;
     let task = store_draws::get_task(db, sample.task_id).await?;
     let item = store_plans::get_item(db, sample.item_id).await?;
@@ -520,7 +520,7 @@ pub struct AssignInput {
 /// The custodian assigns a tester of the institution — never a sampler of the sample (rule 1).
 pub async fn assign_tester(s: &Services, actor: &Actor, sample_id: i64, input: AssignInput) -> Result<()> {
     let db = s.store.reader();
-    let sample = store::get_sample(db, sample_id).await.map_err(|_| ServiceError::NotFound("样品"))?;
+    let sample = store::get_sample(db, sample_id).await.map_err(ServiceError::not_found("样品"))?;
     if !is_custodian_of(actor, sample.testing_org_id) {
         return Err(ServiceError::Forbidden("只有本机构的样品管理员可以分配检验人员".into()));
     }
@@ -576,7 +576,7 @@ pub struct MovementInput {
 
 pub async fn move_portion(s: &Services, actor: &Actor, sample_id: i64, input: MovementInput) -> Result<()> {
     let db = s.store.reader();
-    let sample = store::get_sample(db, sample_id).await.map_err(|_| ServiceError::NotFound("样品"))?;
+    let sample = store::get_sample(db, sample_id).await.map_err(ServiceError::not_found("样品"))?;
     if !is_custodian_of(actor, sample.testing_org_id) {
         return Err(ServiceError::Forbidden("只有本机构的样品管理员可以登记样品流转".into()));
     }
@@ -741,7 +741,7 @@ pub async fn check_licence(s: &Services, actor: &Actor, code: &str) -> Result<Li
 /// The institution's testers who may be assigned to a sample: its samplers left out (rule 1).
 pub async fn testers_for(s: &Services, actor: &Actor, sample_id: i64) -> Result<Vec<(i64, String)>> {
     let db = s.store.reader();
-    let sample = store::get_sample(db, sample_id).await.map_err(|_| ServiceError::NotFound("样品"))?;
+    let sample = store::get_sample(db, sample_id).await.map_err(ServiceError::not_found("样品"))?;
     if !is_custodian_of(actor, sample.testing_org_id) {
         return Err(ServiceError::forbidden());
     }

@@ -142,7 +142,7 @@ pub async fn prepare_report(s: &Services, actor: &Actor, code: &str, sign: SignO
 
 async fn load_report(s: &Services, actor: &Actor, report_id: i64) -> Result<(ReportRow, SampleRow, Standing)> {
     let db = s.store.reader();
-    let r = store::get_report(db, report_id).await.map_err(|_| ServiceError::NotFound("检验报告"))?;
+    let r = store::get_report(db, report_id).await.map_err(ServiceError::not_found("检验报告"))?;
     let sample = store::get_sample(db, r.sample_id).await?;
     let st = standing(s, actor, &sample).await?;
     Ok((r, sample, st))
@@ -272,7 +272,7 @@ async fn pdf_data(
 /// The data of an issued report's PDF as its approval rendered it (benchmarks re-render it).
 pub async fn issued_report_data(s: &Services, report_id: i64) -> Result<choucha_documents::TestReport> {
     let db = s.store.reader();
-    let r = store::get_report(db, report_id).await.map_err(|_| ServiceError::NotFound("检验报告"))?;
+    let r = store::get_report(db, report_id).await.map_err(ServiceError::not_found("检验报告"))?;
     let (Some(report_no), Some(approver), Some(at)) = (r.report_no.clone(), r.approved_by, r.approved_at) else {
         return Err(ServiceError::Rule(RuleViolation::new("report_state", "该报告尚未签发")));
     };
@@ -536,7 +536,7 @@ pub async fn report_file(s: &Services, report_id: i64) -> Result<PathBuf> {
 
 /// The blind-code labels (test and backup portions) as PDF, for the custodian to print.
 pub async fn label_pdf(s: &Services, actor: &Actor, sample_id: i64) -> Result<Vec<u8>> {
-    let sample = store::get_sample(s.store.reader(), sample_id).await.map_err(|_| ServiceError::NotFound("样品"))?;
+    let sample = store::get_sample(s.store.reader(), sample_id).await.map_err(ServiceError::not_found("样品"))?;
     if !is_custodian_of(actor, sample.testing_org_id) {
         return Err(ServiceError::Forbidden("盲样标签由本机构的样品管理员打印".into()));
     }
