@@ -55,6 +55,7 @@ pub struct SpecialDay {
 
 /// How a time limit counts: calendar days or working days.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "unit", content = "days", rename_all = "snake_case")]
 pub enum TimeLimit {
     CalendarDays(u32),

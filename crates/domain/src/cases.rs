@@ -25,6 +25,7 @@ use crate::calendar::{TimeLimit, WorkCalendar};
 /// The time limits of post-processing, one version of a rule set. `None` means the rule sets no
 /// limit for that step (it is due at once and tracked without a date).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CaseLimits {
     /// From the case's opening (the bureau's receipt of the notice) to the stop order.
     #[serde(default)]

@@ -153,6 +153,7 @@ pub struct ExpectedSample {
 
 /// What the custodian finds on arrival.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ObservedSample {
     #[serde(default)]
     pub test_seals: Vec<String>,

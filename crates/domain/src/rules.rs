@@ -132,6 +132,7 @@ pub fn check_sampling_allowed(published_version: Option<i32>) -> Result<i32, Rul
 
 /// The requirement of a test item, typed.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Limit {
     /// ≤ max (or < max when not inclusive).

@@ -123,6 +123,7 @@ pub struct RecordRequirements {
 
 /// How the price of the test portion was set (rule 8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PriceBasis {
     /// 标价
@@ -134,6 +135,7 @@ pub enum PriceBasis {
 
 /// The sampling record as typed on site.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RecordFields {
     pub product_name: String,
     #[serde(default)]

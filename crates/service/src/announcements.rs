@@ -22,7 +22,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::statistics::{RefusalLine, ResultLine, refusal_lines, require_organiser, result_lines};
-use crate::{Actor, Result, ServiceError, Services, clamp_limit};
+use crate::{Actor, Result, ServiceError, Services, page_limit};
 
 /// A row of an announcement: an issued sample, and whether it is left out (with why).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -94,6 +94,7 @@ impl Content {
 
 /// A row left out of the announcement, and why.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = AnnouncementExclusion)]
 pub struct Exclusion {
     /// `report:{report id}` or `task:{task id}`
     pub key: String,
@@ -668,7 +669,7 @@ pub async fn get_public(s: &Services, id: i64) -> Result<PublicAnnouncement> {
 /// Public announcements, newest first.
 pub async fn list_public(s: &Services, cursor: Option<i64>, limit: Option<u64>) -> Result<Page<PublicSummary>> {
     let db = s.store.reader();
-    let page = store::list_public(db, cursor, clamp_limit(limit)).await?;
+    let page = store::list_public(db, cursor, page_limit(limit)?).await?;
     let org_ids: Vec<i64> = page.items.iter().map(|r| r.organising_org_id).collect();
     let orgs = organisations::get_many(db, &org_ids).await?;
     Ok(Page {

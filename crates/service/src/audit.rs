@@ -4,7 +4,7 @@ use choucha_domain::role::Permission;
 use choucha_store::Page;
 use choucha_store::audit::{self as store_audit, AuditFilter, AuditRow, Verification};
 
-use crate::{Actor, Result, Services, clamp_limit};
+use crate::{Actor, Result, Services, page_limit};
 
 pub async fn list(
     s: &Services,
@@ -14,7 +14,7 @@ pub async fn list(
     limit: Option<u64>,
 ) -> Result<Page<AuditRow>> {
     actor.require(Permission::ViewAudit)?;
-    Ok(store_audit::list(s.store.reader(), f, before_seq, clamp_limit(limit)).await?)
+    Ok(store_audit::list(s.store.reader(), f, before_seq, page_limit(limit)?).await?)
 }
 
 pub async fn get(s: &Services, actor: &Actor, seq: i64) -> Result<AuditRow> {

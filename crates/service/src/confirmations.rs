@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::lab::ReportContent;
-use crate::{Actor, Result, ServiceError, Services, clamp_limit};
+use crate::{Actor, Result, ServiceError, Services, page_limit};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ConfirmationView {
@@ -303,7 +303,7 @@ pub async fn list(
     } else {
         return Err(ServiceError::forbidden());
     };
-    let p = store::list_confirmations(s.store.reader(), scope, states, None, before, clamp_limit(limit)).await?;
+    let p = store::list_confirmations(s.store.reader(), scope, states, None, before, page_limit(limit)?).await?;
     let mut items = Vec::with_capacity(p.items.len());
     for c in &p.items {
         items.push(view(s, c).await?);

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::lab::{ReportContent, signed_record};
-use crate::{Actor, Result, ServiceError, Services, clamp_limit};
+use crate::{Actor, Result, ServiceError, Services, page_limit};
 
 /// A file kept as proof (a disposal receipt, a rectification report): unaltered, at its SHA-256.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -260,6 +260,7 @@ pub(crate) async fn received_by(s: &Services, overdue: bool) -> Result<ReceivedB
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DisposalQuery {
     /// due (the default: due or overdue, not done) | overdue | open | done | all
     #[serde(default)]
@@ -286,7 +287,7 @@ pub async fn list(s: &Services, actor: &Actor, q: DisposalQuery) -> Result<Page<
         }
     };
     let before = q.cursor.as_deref().and_then(|c| c.trim().parse::<i64>().ok());
-    let p = store::list_disposals(s.store.reader(), scope, state, due.as_ref(), before, clamp_limit(q.limit)).await?;
+    let p = store::list_disposals(s.store.reader(), scope, state, due.as_ref(), before, page_limit(q.limit)?).await?;
     let mut items = Vec::with_capacity(p.items.len());
     for d in p.items {
         items.push(view(s, d).await?);

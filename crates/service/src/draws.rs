@@ -23,10 +23,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::{Actor, Result, ServiceError, Services, clamp_limit, implementation_rules};
+use crate::{Actor, Result, ServiceError, Services, page_limit, implementation_rules};
 
 /// Registry filters of a draw.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DrawFilters {
     /// Division code or prefix; defaults to the organising bureau's area.
     #[serde(default)]
@@ -64,6 +65,7 @@ pub struct DrawRequest {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = DrawExclusion)]
 pub struct Exclusion {
     pub uscc: String,
     pub name: String,
@@ -923,7 +925,7 @@ pub async fn my_tasks(s: &Services, actor: &Actor, cursor: Option<i64>, limit: O
     if !actor.has(Role::Sampler) {
         return Err(ServiceError::forbidden());
     }
-    let p = store_draws::tasks_of_user(s.store.reader(), actor.user_id, cursor, clamp_limit(limit)).await?;
+    let p = store_draws::tasks_of_user(s.store.reader(), actor.user_id, cursor, page_limit(limit)?).await?;
     Ok(Page { items: task_views(s, p.items).await?, next: p.next })
 }
 

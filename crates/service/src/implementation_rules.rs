@@ -34,7 +34,6 @@ pub struct TestItemInput {
     #[serde(default)]
     pub method: String,
     /// The typed requirement.
-    #[schema(value_type = Object)]
     pub limit: Limit,
     #[serde(default)]
     pub unit: String,

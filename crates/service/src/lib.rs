@@ -101,7 +101,23 @@ impl Services {
     }
 }
 
-/// Page size bounds for list use cases.
-pub fn clamp_limit(limit: Option<u64>) -> u64 {
-    limit.unwrap_or(50).clamp(1, 200)
+/// The page size of list use cases when the caller names none.
+pub const DEFAULT_PAGE_LIMIT: u64 = 50;
+/// The largest page size a caller may ask for.
+pub const MAX_PAGE_LIMIT: u64 = 200;
+
+/// The page size of a list use case: absent is [`DEFAULT_PAGE_LIMIT`]; 0 or above
+/// [`MAX_PAGE_LIMIT`] is refused (422, field `limit`), never clamped silently.
+pub fn page_limit(limit: Option<u64>) -> Result<u64> {
+    match limit {
+        None => Ok(DEFAULT_PAGE_LIMIT),
+        Some(n) if (1..=MAX_PAGE_LIMIT).contains(&n) => Ok(n),
+        Some(n) => Err(ServiceError::invalid(
+            choucha_domain::RuleViolation::new(
+                "invalid_limit",
+                format!("每页条数（limit）须在1到{MAX_PAGE_LIMIT}之间，收到{n}"),
+            )
+            .on_field("limit"),
+        )),
+    }
 }

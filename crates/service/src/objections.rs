@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::lab::ReportContent;
-use crate::{Actor, Result, ServiceError, Services, clamp_limit};
+use crate::{Actor, Result, ServiceError, Services, page_limit};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ObjectionView {
@@ -359,7 +359,7 @@ pub async fn of_bureau(
     let Some(org) = actor.org_id.filter(|_| actor.has(Role::Regulator)) else {
         return Err(ServiceError::forbidden());
     };
-    let p = store::objections_of_bureau(s.store.reader(), org, state, before, clamp_limit(limit)).await?;
+    let p = store::objections_of_bureau(s.store.reader(), org, state, before, page_limit(limit)?).await?;
     let mut items = Vec::with_capacity(p.items.len());
     for o in p.items {
         items.push(view(s, o).await?);

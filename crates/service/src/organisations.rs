@@ -11,7 +11,7 @@ use choucha_store::{Page, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::{Actor, Result, ServiceError, Services, clamp_limit};
+use crate::{Actor, Result, ServiceError, Services, page_limit};
 
 /// What a person types to create or edit an organisation.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -130,7 +130,7 @@ async fn validate(s: &Services, input: &OrgInput, editing: Option<i64>) -> Resul
             // An unknown parent code is reported above; the form's field is `parent_code`.
             let parent_unknown = parent.is_none() && input.parent_code.as_deref().is_some_and(|c| !c.trim().is_empty());
             if !parent_unknown {
-                errs.push(RuleViolation { field: Some("parent_code"), ..e });
+                errs.push(e.on_field("parent_code"));
             }
         }
     }
@@ -276,6 +276,6 @@ pub async fn list(
     if actor.has(Role::Enterprise) && actor.roles.len() == 1 {
         return Err(ServiceError::forbidden());
     }
-    let p = store_orgs::list(s.store.reader(), f, after, clamp_limit(limit)).await?;
+    let p = store_orgs::list(s.store.reader(), f, after, page_limit(limit)?).await?;
     Ok(Page { items: p.items.into_iter().map(OrgView::from).collect(), next: p.next })
 }

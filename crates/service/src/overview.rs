@@ -28,6 +28,7 @@ pub struct QuotaLine {
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = OverviewStateCount)]
 pub struct StateCount {
     pub state: String,
     pub label: String,

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::BTreeMap;
 
-use crate::{Actor, Result, ServiceError, Services, clamp_limit};
+use crate::{Actor, Result, ServiceError, Services, page_limit};
 
 /// The header of a plan as typed.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -78,6 +78,7 @@ pub struct PlanDraft {
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = PlanItemView)]
 pub struct ItemView {
     pub id: i64,
     pub number: String,
@@ -303,7 +304,7 @@ async fn check_items(s: &Services, items: &[ItemInput], errs: &mut Vec<RuleViola
         let sampling = org_id_of(s, &it.sampling_org_code, "sampling_org_code", "sampling", &mut item_errs).await?;
         let testing = org_id_of(s, &it.testing_org_code, "testing_org_code", "testing", &mut item_errs).await?;
         let screening = org_id_of(s, &it.screening_org_code, "screening_org_code", "screening", &mut item_errs).await?;
-        errs.extend(item_errs);
+        errs.extend(item_errs.into_iter().map(|v| v.at("items", i)));
         out.push((
             ItemFields {
                 plan_id: 0,
@@ -703,6 +704,7 @@ async fn build_view(s: &Services, plan: PlanRow, items: Vec<store_plans::ItemRow
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PlanQuery {
     #[serde(default)]
     pub year: Option<i32>,
@@ -729,7 +731,7 @@ pub async fn list(s: &Services, actor: &Actor, q: &PlanQuery) -> Result<Page<Pla
             f.not_draft = true;
         }
     }
-    let mut page = store_plans::list_plans(db, &f, q.cursor, clamp_limit(q.limit)).await?;
+    let mut page = store_plans::list_plans(db, &f, q.cursor, page_limit(q.limit)?).await?;
     page.items.retain(|p| actor.has(Role::Admin) || p.state != "draft" || Some(p.organising_org_id) == actor.org_id);
     summaries(s, page).await
 }
@@ -757,7 +759,7 @@ async fn summaries(s: &Services, page: Page<PlanRow>) -> Result<Page<PlanSummary
 /// Issued plans for the public pages.
 pub async fn list_public(s: &Services, cursor: Option<i64>, limit: Option<u64>) -> Result<Page<PlanSummary>> {
     let f = PlanFilter { not_draft: true, ..Default::default() };
-    let page = store_plans::list_plans(s.store.reader(), &f, cursor, clamp_limit(limit)).await?;
+    let page = store_plans::list_plans(s.store.reader(), &f, cursor, page_limit(limit)?).await?;
     summaries(s, page).await
 }
 

@@ -13,7 +13,7 @@ use choucha_store::enterprises::{self as store_ent, EnterpriseCursor, Enterprise
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::{Actor, Result, ServiceError, Services, clamp_limit};
+use crate::{Actor, Result, ServiceError, Services, page_limit};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EnterpriseView {
@@ -82,6 +82,7 @@ impl EnterpriseView {
 
 /// What the search box and filters send.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RegistryQuery {
     /// Name prefix, or a whole USCC.
     #[serde(default)]
@@ -159,7 +160,7 @@ pub async fn search(s: &Services, actor: &Actor, q: &RegistryQuery) -> Result<Pa
         })?),
         None => None,
     };
-    let p = store_ent::search(s.store.reader(), &f, cursor.as_ref(), clamp_limit(q.limit)).await?;
+    let p = store_ent::search(s.store.reader(), &f, cursor.as_ref(), page_limit(q.limit)?).await?;
     Ok(Page { items: p.items.into_iter().map(EnterpriseView::from).collect(), next: p.next })
 }
 

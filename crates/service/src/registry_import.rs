@@ -554,7 +554,7 @@ pub async fn import(
         if let Err(violations) = &checked {
             row_ok = false;
             for v in violations {
-                let field = v.field.and_then(Field::of_key);
+                let field = v.field.as_deref().and_then(Field::of_key);
                 let (column, mut value) = match field {
                     Some(f) => (layout.header(f), layout.cell(row, f).to_string()),
                     None => (String::new(), String::new()),

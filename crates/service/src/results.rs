@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::lab::{ReportContent, Standing, signed_record, standing, today_cn};
-use crate::{Actor, Result, ServiceError, Services, clamp_limit};
+use crate::{Actor, Result, ServiceError, Services, page_limit};
 
 pub use choucha_domain::results::OBJECTION_DAYS;
 
@@ -278,6 +278,7 @@ pub async fn record_delivery(s: &Services, actor: &Actor, id: i64, input: Delive
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeliveryQuery {
     /// open (pending or sent, the default) | pending | sent | received | all
     #[serde(default)]
@@ -323,7 +324,7 @@ pub async fn list(s: &Services, actor: &Actor, q: DeliveryQuery) -> Result<Page<
     // Overdue: due before today.
     let due_by = overdue.then(|| s.today() - chrono::Duration::days(1));
     let before = q.cursor.as_deref().and_then(|c| c.trim().parse::<i64>().ok());
-    let p = store::list(s.store.reader(), scope, states, due_by, before, clamp_limit(q.limit)).await?;
+    let p = store::list(s.store.reader(), scope, states, due_by, before, page_limit(q.limit)?).await?;
     let mut items = Vec::with_capacity(p.items.len());
     for r in p.items {
         items.push(view(s, r).await?);

@@ -28,7 +28,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::lab::{ReceiptPhoto, ReceiptPhotoInput, ReportContent, ResultInput, SignOffInput, display_of};
-use crate::{Actor, Result, ServiceError, Services, clamp_limit};
+use crate::{Actor, Result, ServiceError, Services, page_limit};
 
 /// One re-tested item with its result.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -790,7 +790,7 @@ pub async fn list(
     } else {
         return Err(ServiceError::forbidden());
     };
-    let p = store::list_retests(s.store.reader(), scope, states, before, clamp_limit(limit)).await?;
+    let p = store::list_retests(s.store.reader(), scope, states, before, page_limit(limit)?).await?;
     let mut items = Vec::with_capacity(p.items.len());
     for r in &p.items {
         let v = view_as(s, r, bureau).await?;

@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 use crate::implementation_rules::{self, RulesBody};
-use crate::{Actor, Result, ServiceError, Services, clamp_limit};
+use crate::{Actor, Result, ServiceError, Services, page_limit};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SignatureView {
@@ -42,7 +42,6 @@ pub struct RecordView {
     pub version: i32,
     /// draft | pending_confirmation | signed | superseded
     pub state: String,
-    #[schema(value_type = Object)]
     pub fields: RecordFields,
     pub total_paid_yuan: String,
     pub record_hash: String,
@@ -505,8 +504,8 @@ pub async fn sign(s: &Services, actor: &Actor, task_id: i64, input: SignInput) -
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[schema(as = SamplingCorrectionInput)]
 pub struct CorrectionInput {
-    #[schema(value_type = Object)]
     pub fields: RecordFields,
     pub reason: String,
 }
@@ -762,7 +761,7 @@ pub struct InboxView {
 pub async fn inbox(s: &Services, actor: &Actor, before: Option<i64>, limit: Option<u64>) -> Result<Page<InboxView>> {
     let is_bureau = actor.org_kind.as_deref().and_then(|k| k.parse::<OrgKind>().ok()).is_some_and(OrgKind::is_bureau);
     let (Some(org), true) = (actor.org_id, is_bureau) else { return Err(ServiceError::forbidden()) };
-    let p = store::inbox_of(s.store.reader(), org, before, clamp_limit(limit)).await?;
+    let p = store::inbox_of(s.store.reader(), org, before, page_limit(limit)?).await?;
     Ok(Page {
         items: p
             .items

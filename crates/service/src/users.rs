@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::auth::{check_password_policy, hash_password, verify_password};
 use crate::organisations::check_admin_scope;
-use crate::{Actor, Result, ServiceError, Services, clamp_limit};
+use crate::{Actor, Result, ServiceError, Services, page_limit};
 
 #[derive(Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct NewUserInput {
@@ -161,11 +161,11 @@ async fn resolve_membership(
             let e = match Uscc::parse(u) {
                 Ok(code) => enterprises::find_by_uscc(db, code.as_str()).await?,
                 Err(v) => {
-                    errs.push(RuleViolation { field: Some("enterprise_uscc"), ..v });
+                    errs.push(v.on_field("enterprise_uscc"));
                     None
                 }
             };
-            if e.is_none() && errs.iter().all(|v| v.field != Some("enterprise_uscc")) {
+            if e.is_none() && errs.iter().all(|v| v.field.as_deref() != Some("enterprise_uscc")) {
                 errs.push(
                     RuleViolation::new("unknown_enterprise", format!("名录库中没有统一社会信用代码为“{u}”的企业"))
                         .on_field("enterprise_uscc"),
@@ -360,7 +360,7 @@ pub async fn change_own_password(s: &Services, actor: &Actor, old: &str, new: &s
             RuleViolation::new("bad_password", "原密码不正确").on_field("old_password"),
         ]));
     }
-    check_password_policy(new).map_err(|v| RuleViolation { field: Some("new_password"), ..v })?;
+    check_password_policy(new).map_err(|v| v.on_field("new_password"))?;
     if old == new {
         return Err(ServiceError::invalid(
             RuleViolation::new("same_password", "新密码不能与原密码相同").on_field("new_password"),
@@ -406,7 +406,7 @@ pub async fn list(
             None => filter.org_id = Some(mine),
         }
     }
-    let p = store_users::list(s.store.reader(), &filter, after, clamp_limit(limit)).await?;
+    let p = store_users::list(s.store.reader(), &filter, after, page_limit(limit)?).await?;
     let mut items = Vec::with_capacity(p.items.len());
     for u in p.items {
         items.push(view(s, u).await?);

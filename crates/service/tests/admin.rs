@@ -25,9 +25,9 @@ fn new_user(username: &str, roles: &[&str], org: Option<&str>) -> NewUserInput {
 }
 
 /// The fields an invalid-input error names.
-fn fields(e: &ServiceError) -> Vec<&'static str> {
+fn fields(e: &ServiceError) -> Vec<&str> {
     match e {
-        ServiceError::Invalid(v) => v.iter().filter_map(|v| v.field).collect(),
+        ServiceError::Invalid(v) => v.iter().filter_map(|v| v.field.as_deref()).collect(),
         other => panic!("expected invalid input, got {other:?}"),
     }
 }

@@ -301,7 +301,7 @@ async fn county_bureau_cannot_import_or_create_outside_its_division() {
         ..Default::default()
     };
     match registry::create(&fx.services, &county, draft).await {
-        Err(ServiceError::Invalid(v)) => assert_eq!(v[0].field, Some("division_code")),
+        Err(ServiceError::Invalid(v)) => assert_eq!(v[0].field.as_deref(), Some("division_code")),
         other => panic!("expected out-of-area refusal, got {other:?}"),
     }
     assert_eq!(registry_count(&fx).await, 1);

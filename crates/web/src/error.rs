@@ -4,9 +4,8 @@
 
 use askama::Template;
 use axum::Json;
-use axum::extract::rejection::{FormRejection, JsonRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::request::Parts;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{FromRequest, Request};
 use axum::http::{StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use choucha_service::ServiceError;
@@ -28,9 +27,18 @@ pub struct ErrorBody {
     pub code: String,
     /// Chinese message for people.
     pub message: String,
+    /// For developers: the parser's own (English) words about malformed input. Never shown to people.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
     /// Every problem of invalid input.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+}
+
+impl ErrorBody {
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        ErrorBody { code: code.into(), message: message.into(), detail: None, errors: Vec::new() }
+    }
 }
 
 pub fn status_of(e: &ServiceError) -> StatusCode {
@@ -49,7 +57,7 @@ pub fn body_of(e: &ServiceError) -> ErrorBody {
         ServiceError::Invalid(v) => v
             .iter()
             .map(|v| FieldError {
-                field: v.field.map(str::to_string),
+                field: v.field.as_deref().map(str::to_string),
                 code: v.code.to_string(),
                 message: v.message.clone(),
             })
@@ -60,7 +68,7 @@ pub fn body_of(e: &ServiceError) -> ErrorBody {
         ServiceError::Invalid(v) if v.len() > 1 => v.iter().map(|v| v.message.as_str()).collect::<Vec<_>>().join("；"),
         other => other.to_string(),
     };
-    ErrorBody { code: e.code().to_string(), message, errors }
+    ErrorBody { code: e.code().to_string(), message, detail: None, errors }
 }
 
 /// An error answered as JSON.
@@ -75,8 +83,7 @@ impl From<ServiceError> for ApiError {
 
 impl ApiError {
     pub fn bad_request(code: &str, message: impl Into<String>) -> Response {
-        (StatusCode::BAD_REQUEST, Json(ErrorBody { code: code.into(), message: message.into(), errors: Vec::new() }))
-            .into_response()
+        (StatusCode::BAD_REQUEST, Json(ErrorBody::new(code, message))).into_response()
     }
 }
 
@@ -92,38 +99,6 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
-
-/// JSON body extractor whose rejections answer `{code, message}` in Chinese.
-pub struct ApiJson<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
-    type Rejection = Response;
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(ApiJson(v)),
-            Err(JsonRejection::MissingJsonContentType(_)) => {
-                Err(ApiError::bad_request("bad_content_type", "请求须为 JSON（Content-Type: application/json）"))
-            }
-            Err(e) => Err(ApiError::bad_request("bad_json", format!("请求内容格式错误：{}", e.body_text()))),
-        }
-    }
-}
-
-/// Query-string extractor whose rejections answer `{code, message}` in Chinese.
-pub struct ApiQuery<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
-    type Rejection = Response;
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
-            Err(e @ QueryRejection::FailedToDeserializeQueryString(_)) => {
-                Err(ApiError::bad_request("bad_query", format!("查询参数错误：{}", e.body_text())))
-            }
-            Err(e) => Err(ApiError::bad_request("bad_query", format!("查询参数错误：{}", e.body_text()))),
-        }
-    }
-}
 
 /// The minimal page used for errors (no navigation: the error may be that nobody is signed in).
 #[derive(Template)]
@@ -178,9 +153,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for PageForm<T> {
         match axum::Form::<T>::from_request(req, state).await {
             Ok(axum::Form(v)) => Ok(PageForm(v)),
             Err(e @ FormRejection::FailedToDeserializeForm(_)) => {
-                Err(error_page(StatusCode::BAD_REQUEST, "表单内容有误", &format!("表单内容有误：{}", e.body_text())))
+                tracing::debug!("form refused: {}", e.body_text());
+                Err(error_page(StatusCode::BAD_REQUEST, "表单内容有误", "表单内容有误：请检查各项的格式（数字、日期、选项）后重新提交"))
             }
-            Err(e) => Err(error_page(StatusCode::BAD_REQUEST, "表单内容有误", &e.body_text())),
+            Err(e) => {
+                tracing::debug!("form refused: {}", e.body_text());
+                Err(error_page(StatusCode::BAD_REQUEST, "表单内容有误", "表单无法读取，请刷新页面后重新提交"))
+            }
         }
     }
 }
@@ -190,11 +169,7 @@ pub async fn fallback(uri: Uri) -> Response {
     if uri.path().starts_with("/api/") {
         (
             StatusCode::NOT_FOUND,
-            Json(ErrorBody {
-                code: "not_found".into(),
-                message: format!("接口“{}”不存在", uri.path()),
-                errors: Vec::new(),
-            }),
+            Json(ErrorBody::new("not_found", format!("接口“{}”不存在", uri.path()))),
         )
             .into_response()
     } else {

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod extract;
 pub mod pages;
 pub mod session_store;
 pub mod state;
@@ -36,7 +37,8 @@ pub fn router(state: AppState) -> Router {
         .with_same_site(tower_sessions::cookie::SameSite::Lax)
         .with_secure(state.secure_cookies)
         .with_expiry(Expiry::OnInactivity(time::Duration::hours(8)));
-    let (api_router, openapi) = api::router().split_for_parts();
+    let (api_router, mut openapi) = api::router().split_for_parts();
+    api::document_errors(&mut openapi);
     let openapi_json = serde_json::to_string(&openapi).unwrap_or_else(|_| "{}".into());
     Router::new()
         .route("/healthz", get(healthz))
@@ -74,11 +76,8 @@ async fn json_payload_too_large(
         .get(axum::http::header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
     if api && response.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json {
-        let body = error::ErrorBody {
-            code: "payload_too_large".into(),
-            message: "上传内容超过服务器允许的大小上限，请拆分文件后重新上传".into(),
-            errors: Vec::new(),
-        };
+        let body =
+            error::ErrorBody::new("payload_too_large", "上传内容超过服务器允许的大小上限，请拆分文件后重新上传");
         return (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(body)).into_response();
     }
     response

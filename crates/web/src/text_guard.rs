@@ -204,7 +204,7 @@ fn refuse(api: bool, r: &Refusal) -> Response {
             code: CODE.to_owned(),
             message: message.clone(),
         }];
-        (StatusCode::UNPROCESSABLE_ENTITY, Json(ErrorBody { code: CODE.to_owned(), message, errors })).into_response()
+        (StatusCode::UNPROCESSABLE_ENTITY, Json(ErrorBody { code: CODE.to_owned(), message, detail: None, errors })).into_response()
     } else {
         error_page(StatusCode::UNPROCESSABLE_ENTITY, "输入有误", &message)
     }
@@ -215,7 +215,7 @@ fn too_large(api: bool) -> Response {
     if api {
         (
             StatusCode::PAYLOAD_TOO_LARGE,
-            Json(ErrorBody { code: "payload_too_large".to_owned(), message: message.to_owned(), errors: Vec::new() }),
+            Json(ErrorBody::new("payload_too_large", message)),
         )
             .into_response()
     } else {

@@ -31,7 +31,7 @@ use serde_json::json;
 
 use crate::disposal::{FileInput, StoredFile, province_of, store_file};
 use crate::lab::{ReportContent, signed_record};
-use crate::{Actor, Result, ServiceError, Services, clamp_limit};
+use crate::{Actor, Result, ServiceError, Services, page_limit};
 
 mod overdue;
 mod rule_sets;
@@ -537,6 +537,7 @@ pub async fn get(s: &Services, actor: &Actor, id: i64) -> Result<CaseDetail> {
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CaseQuery {
     /// open (the default) | overdue | closed | all. `overdue`: the bureau's current step is past its
     /// deadline — for a bureau, the cases it runs (what it owes).
@@ -568,7 +569,7 @@ pub async fn list(s: &Services, actor: &Actor, q: CaseQuery) -> Result<Page<Case
         }
     };
     let before = q.cursor.as_deref().and_then(|c| c.trim().parse::<i64>().ok());
-    let p = store::list_cases(s.store.reader(), scope, f, before, clamp_limit(q.limit)).await?;
+    let p = store::list_cases(s.store.reader(), scope, f, before, page_limit(q.limit)?).await?;
     let cal = crate::calendar::load(s).await?;
     let mut items = Vec::with_capacity(p.items.len());
     for c in p.items {
@@ -589,6 +590,7 @@ pub async fn overdue_count(s: &Services, actor: &Actor) -> Result<u64> {
 // ---- Steps ------------------------------------------------------------------------------------
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[schema(as = CaseStepInput)]
 pub struct StepInput {
     /// stop_order | correction_order | rectification_report | follow_up_check_passed | follow_up_check_failed |
     /// second_follow_up_check_passed | second_follow_up_check_failed | sanction | close

@@ -19,7 +19,6 @@ pub struct RuleSetView {
     pub id: i64,
     pub name: String,
     pub version: i32,
-    #[schema(value_type = Object)]
     pub limits: CaseLimits,
     /// The limits in words.
     pub summary: String,
@@ -107,7 +106,6 @@ pub struct RuleSetInput {
     #[serde(default)]
     pub note: String,
     /// e.g. {"stop_order_within": {"unit": "working_days", "days": 5}, "rectify_within": {"unit": "calendar_days", "days": 30}, …}
-    #[schema(value_type = Object)]
     pub limits: CaseLimits,
 }
 

@@ -13,6 +13,7 @@ use super::{today_cn, user_name};
 use crate::{Actor, Result, ServiceError, Services};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = LabStateCount)]
 pub struct StateCount {
     pub state: String,
     pub label: String,

@@ -145,6 +145,7 @@ pub(crate) fn report_state_label(state: &str) -> &'static str {
 
 /// One test item of the sample's rules with its result, as a blind caller sees it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = TestItemView)]
 pub struct ItemView {
     pub index: i32,
     pub name: String,

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 
 use super::{Standing, is_custodian_of, signed_record, standing, today_cn};
 use crate::implementation_rules::{LicenceRequirement, RulesBody};
-use crate::{Actor, Result, ServiceError, Services, clamp_limit};
+use crate::{Actor, Result, ServiceError, Services, page_limit};
 
 /// A sample on its way to the institution (custodian only: it names the enterprise).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -71,7 +71,7 @@ pub async fn incoming(
     limit: Option<u64>,
 ) -> Result<Page<IncomingView>> {
     let org = custodian_org(actor)?;
-    let p = store::incoming(s.store.reader(), org, before, clamp_limit(limit)).await?;
+    let p = store::incoming(s.store.reader(), org, before, page_limit(limit)?).await?;
     let mut items = Vec::with_capacity(p.items.len());
     for ev in &p.items {
         items.push(incoming_view(s, ev.task_id, ev).await?);
@@ -105,7 +105,6 @@ pub struct ReceiptInput {
     pub carrier: String,
     #[serde(default)]
     pub tracking_no: String,
-    #[schema(value_type = Object)]
     pub observed: ObservedSample,
     /// accept | reject
     #[schema(value_type = String)]
@@ -407,6 +406,7 @@ pub struct LinkView {
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = LabCustodyEntry)]
 pub struct CustodyView {
     pub portion: String,
     pub kind: String,
@@ -504,7 +504,7 @@ pub async fn received(
         states: state.into_iter().filter(|s| !s.is_empty()).collect(),
         ..Default::default()
     };
-    let p = store::list_samples(s.store.reader(), &f, before, clamp_limit(limit)).await?;
+    let p = store::list_samples(s.store.reader(), &f, before, page_limit(limit)?).await?;
     let mut items = Vec::with_capacity(p.items.len());
     for r in &p.items {
         items.push(link(s, actor, r.id).await?);

@@ -20,7 +20,7 @@ use super::{
     ReportContent, ReportItem, ReportView, Standing, by_code, ctx_of, is_custodian_of, is_lab_staff_of, report_view,
     samplers_of, signed_record, standing, user_name,
 };
-use crate::{Actor, Result, ServiceError, Services, clamp_limit};
+use crate::{Actor, Result, ServiceError, Services, page_limit};
 
 fn reports_dir(s: &Services) -> PathBuf {
     s.data_dir.join("reports")
@@ -430,6 +430,7 @@ async fn reopen_results(
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[schema(as = ReportCorrectionInput)]
 pub struct CorrectionInput {
     pub reason: String,
 }
@@ -476,7 +477,7 @@ pub async fn report_worklist(
     if !matches!(state, "prepared" | "reviewed" | "approved" | "superseded") {
         return Err(ServiceError::invalid(RuleViolation::new("invalid_state", "未知的报告状态").on_field("state")));
     }
-    let p = store::list_reports(s.store.reader(), org, state, before, clamp_limit(limit)).await?;
+    let p = store::list_reports(s.store.reader(), org, state, before, page_limit(limit)?).await?;
     let mut items = Vec::with_capacity(p.items.len());
     for r in &p.items {
         let sample = store::get_sample(s.store.reader(), r.sample_id).await?;

@@ -17,10 +17,11 @@ use super::{
     BlindSampleSummary, BlindSampleView, Standing, blind_view, by_code, ctx_of, display_of, samplers_of, summary_of,
     today_cn,
 };
-use crate::{Actor, Result, ServiceError, Services, clamp_limit};
+use crate::{Actor, Result, ServiceError, Services, page_limit};
 
 /// Which worklist (testers and approvers of the institution; screeners of the screening institution).
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::IntoParams, utoipa::ToSchema)]
+#[into_params(parameter_in = Query)]
 pub struct WorklistQuery {
     /// A sample state (accepted, testing, tested, reported…); all when empty.
     #[serde(default)]
@@ -76,7 +77,7 @@ pub async fn worklist(s: &Services, actor: &Actor, q: WorklistQuery) -> Result<P
         f.states = vec!["testing".into()];
     }
     let before = q.cursor.as_deref().and_then(|c| c.trim().parse::<i64>().ok());
-    let p = store::list_samples(db, &f, before, clamp_limit(q.limit)).await?;
+    let p = store::list_samples(db, &f, before, page_limit(q.limit)?).await?;
     // The page's products and testers' names in one query each.
     let item_ids: Vec<i64> = p.items.iter().map(|r| r.item_id).collect();
     let products: HashMap<i64, String> =

@@ -3,7 +3,7 @@
 //! shared with the audit pages.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use choucha_domain::RuleViolation;
 use choucha_domain::enterprise::parse_date;
 use choucha_service::{ServiceError, audit};
@@ -15,9 +15,10 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::extract::{ApiPath, ApiQuery};
 use crate::AppState;
 use crate::auth::ApiActor;
-use crate::error::{ApiQuery, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_audit)).routes(routes!(get_audit)).routes(routes!(verify_audit))
@@ -238,7 +239,7 @@ async fn list_audit(
 async fn get_audit(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(seq): Path<i64>,
+    ApiPath(seq): ApiPath<i64>,
 ) -> ApiResult<Json<AuditRecordView>> {
     Ok(Json(audit::get(&state.services, &actor, seq).await?.into()))
 }

@@ -2,7 +2,7 @@
 //! `DELETE /api/v1/calendar/days/{date}` and `GET /api/v1/calendar/deadline`.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use choucha_domain::RuleViolation;
 use choucha_service::ServiceError;
@@ -12,9 +12,10 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
 use crate::auth::ApiActor;
-use crate::error::{ApiJson, ApiQuery, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -31,7 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 async fn year(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(year): Path<String>,
+    ApiPath(year): ApiPath<String>,
 ) -> ApiResult<Json<YearView>> {
     let year = year.trim().parse::<i32>().map_err(|_| {
         ServiceError::invalid(RuleViolation::new("invalid_year", format!("年份“{year}”无效")).on_field("year"))
@@ -57,7 +58,7 @@ async fn set_day(
 async fn delete_day(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(date): Path<String>,
+    ApiPath(date): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     calendar::delete_day(&state.services, &actor, &date).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -2,7 +2,7 @@
 //! `/api/v1/rules/…`, `/api/v1/draws/…`, `/api/v1/tasks/…`, and their public (no sign-in) views.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use choucha_domain::rules::RulesAction;
 use choucha_service::draws::{
@@ -15,9 +15,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
 use crate::auth::ApiActor;
-use crate::error::{ApiJson, ApiQuery, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -41,50 +42,51 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// All versions of an item's implementation rules the caller may see.
-#[utoipa::path(get, path = "/api/v1/items/{id}/rules", tag = "rules", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/items/{id}/rules", params(("id" = i64, Path)), tag = "rules", security(("bearer" = [])),
     responses((status = 200, body = Vec<RulesView>), (status = 404, body = ErrorBody)))]
 async fn item_rules(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Vec<RulesView>>> {
     Ok(Json(irules::versions(&st.services, &a, id).await?))
 }
 
 /// The testing institution starts a new draft version.
-#[utoipa::path(post, path = "/api/v1/items/{id}/rules", tag = "rules", request_body = RulesBody, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/items/{id}/rules", params(("id" = i64, Path)), tag = "rules", request_body = RulesBody, security(("bearer" = [])),
     responses((status = 201, body = RulesView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_rules(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<RulesBody>,
 ) -> ApiResult<(StatusCode, Json<RulesView>)> {
     Ok((StatusCode::CREATED, Json(irules::create_draft(&st.services, &a, id, b).await?)))
 }
 
-#[utoipa::path(get, path = "/api/v1/rules/{id}", tag = "rules", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/rules/{id}", params(("id" = i64, Path)), tag = "rules", security(("bearer" = [])),
     responses((status = 200, body = RulesView), (status = 404, body = ErrorBody)))]
 async fn get_rules(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<RulesView>> {
     Ok(Json(irules::get(&st.services, &a, id).await?))
 }
 
-#[utoipa::path(put, path = "/api/v1/rules/{id}", tag = "rules", request_body = RulesBody, security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/v1/rules/{id}", params(("id" = i64, Path)), tag = "rules", request_body = RulesBody, security(("bearer" = [])),
     responses((status = 200, body = RulesView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update_rules(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<RulesBody>,
 ) -> ApiResult<Json<RulesView>> {
     Ok(Json(irules::update_draft(&st.services, &a, id, b).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(as = RulesStepInput)]
 pub struct StepInput {
     /// submit | return | approve | publish
     pub action: String,
@@ -94,12 +96,12 @@ pub struct StepInput {
 }
 
 /// One lifecycle step: the institution submits; the organising bureau returns, approves (备案) or publishes.
-#[utoipa::path(post, path = "/api/v1/rules/{id}/steps", tag = "rules", request_body = StepInput, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/rules/{id}/steps", params(("id" = i64, Path)), tag = "rules", request_body = StepInput, security(("bearer" = [])),
     responses((status = 200, body = RulesView), (status = 409, body = ErrorBody)))]
 async fn rules_step(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(i): ApiJson<StepInput>,
 ) -> ApiResult<Json<RulesView>> {
     let action = parse_action(&i.action)?;
@@ -123,19 +125,19 @@ pub fn parse_action(s: &str) -> Result<RulesAction, choucha_service::ServiceErro
 }
 
 /// The published rules of an item (no sign-in).
-#[utoipa::path(get, path = "/api/v1/public/items/{id}/rules", tag = "public",
+#[utoipa::path(get, path = "/api/v1/public/items/{id}/rules", params(("id" = i64, Path)), tag = "public",
     responses((status = 200, body = RulesView), (status = 404, body = ErrorBody)))]
-async fn public_rules(State(st): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<RulesView>> {
+async fn public_rules(State(st): State<AppState>, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<RulesView>> {
     Ok(Json(irules::get_published(&st.services, id).await?))
 }
 
 /// Candidates and exclusions of a draw before drawing, with a proposed seed to show.
-#[utoipa::path(get, path = "/api/v1/items/{id}/draw-preview", tag = "draws", params(DrawFilters), security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/items/{id}/draw-preview", tag = "draws", params(("id" = i64, Path), DrawFilters), security(("bearer" = [])),
     responses((status = 200, body = DrawPreview), (status = 403, body = ErrorBody)))]
 async fn draw_preview(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiQuery(f): ApiQuery<DrawFilters>,
 ) -> ApiResult<Json<DrawPreview>> {
     Ok(Json(draws::preview(&st.services, &a, id, &f).await?))
@@ -152,30 +154,30 @@ async fn run_draw(
     Ok((StatusCode::CREATED, Json(draws::run(&st.services, &a, r).await?)))
 }
 
-#[utoipa::path(get, path = "/api/v1/draws/{id}", tag = "draws", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/draws/{id}", params(("id" = i64, Path)), tag = "draws", security(("bearer" = [])),
     responses((status = 200, body = DrawView), (status = 404, body = ErrorBody)))]
-async fn get_draw(State(st): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<i64>) -> ApiResult<Json<DrawView>> {
+async fn get_draw(State(st): State<AppState>, ApiActor(a): ApiActor, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<DrawView>> {
     Ok(Json(draws::get(&st.services, &a, id).await?))
 }
 
 /// Re-run the draw from its record and compare with the stored result.
-#[utoipa::path(post, path = "/api/v1/draws/{id}/verify", tag = "draws", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/draws/{id}/verify", params(("id" = i64, Path)), tag = "draws", security(("bearer" = [])),
     responses((status = 200, body = DrawVerification), (status = 404, body = ErrorBody)))]
 async fn verify_draw(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<DrawVerification>> {
     draws::get(&st.services, &a, id).await?;
     Ok(Json(draws::verify(&st.services, id).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/draws/{id}/publish", tag = "draws", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/draws/{id}/publish", params(("id" = i64, Path)), tag = "draws", security(("bearer" = [])),
     responses((status = 200, body = DrawView), (status = 409, body = ErrorBody)))]
 async fn publish_draw(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<DrawView>> {
     Ok(Json(draws::publish(&st.services, &a, id).await?))
 }
@@ -191,27 +193,27 @@ async fn redraw(
     Ok((StatusCode::CREATED, Json(draws::redraw(&st.services, &a, r).await?)))
 }
 
-#[utoipa::path(get, path = "/api/v1/plans/{id}/draws", tag = "draws", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/plans/{id}/draws", params(("id" = i64, Path)), tag = "draws", security(("bearer" = [])),
     responses((status = 200, body = Vec<DrawView>), (status = 404, body = ErrorBody)))]
 async fn plan_draws(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Vec<DrawView>>> {
     Ok(Json(draws::list_for_plan(&st.services, &a, id).await?))
 }
 
 /// A published draw (no sign-in; teams are not published).
-#[utoipa::path(get, path = "/api/v1/public/draws/{id}", tag = "public",
+#[utoipa::path(get, path = "/api/v1/public/draws/{id}", params(("id" = i64, Path)), tag = "public",
     responses((status = 200, body = PublicDrawView), (status = 404, body = ErrorBody)))]
-async fn public_draw(State(st): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<PublicDrawView>> {
+async fn public_draw(State(st): State<AppState>, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<PublicDrawView>> {
     Ok(Json(draws::get_published(&st.services, id).await?))
 }
 
 /// Anyone re-runs a published draw from its record.
-#[utoipa::path(post, path = "/api/v1/public/draws/{id}/verify", tag = "public",
+#[utoipa::path(post, path = "/api/v1/public/draws/{id}/verify", params(("id" = i64, Path)), tag = "public",
     responses((status = 200, body = DrawVerification), (status = 404, body = ErrorBody)))]
-async fn public_verify_draw(State(st): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<DrawVerification>> {
+async fn public_verify_draw(State(st): State<AppState>, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<DrawVerification>> {
     draws::get_published(&st.services, id).await?;
     Ok(Json(draws::verify(&st.services, id).await?))
 }
@@ -223,6 +225,7 @@ pub struct TaskPage {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TaskQuery {
     #[serde(default)]
     pub cursor: Option<i64>,
@@ -242,19 +245,19 @@ async fn my_tasks(
     Ok(Json(TaskPage { items: p.items, next: p.next }))
 }
 
-#[utoipa::path(get, path = "/api/v1/tasks/{id}", tag = "tasks", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/tasks/{id}", params(("id" = i64, Path)), tag = "tasks", security(("bearer" = [])),
     responses((status = 200, body = TaskView), (status = 404, body = ErrorBody)))]
-async fn get_task(State(st): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<i64>) -> ApiResult<Json<TaskView>> {
+async fn get_task(State(st): State<AppState>, ApiActor(a): ApiActor, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<TaskView>> {
     Ok(Json(draws::get_task(&st.services, &a, id).await?))
 }
 
 /// A team member starts sampling on site; refused while the item's rules are unpublished (rule 3).
-#[utoipa::path(post, path = "/api/v1/tasks/{id}/start", tag = "tasks", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/tasks/{id}/start", params(("id" = i64, Path)), tag = "tasks", security(("bearer" = [])),
     responses((status = 200, body = TaskView), (status = 409, body = ErrorBody)))]
 async fn start_task(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<TaskView>> {
     Ok(Json(draws::start_task(&st.services, &a, id).await?))
 }

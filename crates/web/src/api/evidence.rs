@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::body::{Body, Bytes};
-use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use choucha_domain::RuleViolation;
@@ -18,9 +18,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::extract::{ApiJson, ApiMultipart, ApiPath, ApiQuery};
 use crate::AppState;
 use crate::auth::ApiActor;
-use crate::error::{ApiError, ApiJson, ApiQuery, ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 
 /// Largest body of one request here: a one-request upload or one chunk. Larger files go in chunks.
 const CHUNK_LIMIT: usize = 64 * 1024 * 1024;
@@ -35,12 +36,12 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// A task's evidence and the checklist of the seven categories (which still have nothing).
-#[utoipa::path(get, path = "/api/v1/tasks/{id}/evidence", tag = "evidence", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/tasks/{id}/evidence", params(("id" = i64, Path)), tag = "evidence", security(("bearer" = [])),
     responses((status = 200, body = EvidenceList), (status = 404, body = ErrorBody)))]
 async fn list_evidence(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<EvidenceList>> {
     Ok(Json(evidence::list(&st.services, &a, id).await?))
 }
@@ -61,14 +62,14 @@ fn invalid(code: &'static str, message: &str, field: &'static str) -> ApiError {
 }
 
 /// Upload a small photo or video in one request (multipart `category` + `file`).
-#[utoipa::path(post, path = "/api/v1/tasks/{id}/evidence", tag = "evidence", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/tasks/{id}/evidence", params(("id" = i64, Path)), tag = "evidence", security(("bearer" = [])),
     request_body(content = EvidenceForm, content_type = "multipart/form-data"),
     responses((status = 201, body = EvidenceView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn add_evidence(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
-    mut mp: Multipart,
+    ApiPath(id): ApiPath<i64>,
+    ApiMultipart(mut mp): ApiMultipart,
 ) -> ApiResult<(StatusCode, Json<EvidenceView>)> {
     let mut category = String::new();
     let mut file: Option<(String, String, Bytes)> = None;
@@ -101,30 +102,31 @@ async fn add_evidence(
 }
 
 /// Start a resumable upload (large videos); send the bytes with `PUT /api/v1/uploads/{id}?offset=N`.
-#[utoipa::path(post, path = "/api/v1/tasks/{id}/uploads", tag = "evidence", request_body = UploadStart,
+#[utoipa::path(post, path = "/api/v1/tasks/{id}/uploads", params(("id" = i64, Path)), tag = "evidence", request_body = UploadStart,
     security(("bearer" = [])),
     responses((status = 201, body = UploadView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn start_upload(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<UploadStart>,
 ) -> ApiResult<(StatusCode, Json<UploadView>)> {
     Ok((StatusCode::CREATED, Json(evidence::start_upload(&st.services, &a, id, input).await?)))
 }
 
 /// How many bytes of an upload arrived (the offset to resume from), and its evidence once complete.
-#[utoipa::path(get, path = "/api/v1/uploads/{upload_id}", tag = "evidence", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/uploads/{upload_id}", params(("upload_id" = String, Path)), tag = "evidence", security(("bearer" = [])),
     responses((status = 200, body = UploadView), (status = 404, body = ErrorBody)))]
 async fn upload_status(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(upload_id): Path<String>,
+    ApiPath(upload_id): ApiPath<String>,
 ) -> ApiResult<Json<UploadView>> {
     Ok(Json(evidence::upload_status(&st.services, &a, &upload_id).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OffsetQuery {
     /// Where this chunk starts: must equal the bytes received so far.
     pub offset: u64,
@@ -140,13 +142,13 @@ pub struct OffsetMismatch {
 }
 
 /// Send a chunk (raw bytes). The last chunk verifies the SHA-256 and records the evidence.
-#[utoipa::path(put, path = "/api/v1/uploads/{upload_id}", tag = "evidence", params(OffsetQuery),
+#[utoipa::path(put, path = "/api/v1/uploads/{upload_id}", tag = "evidence", params(("upload_id" = String, Path), OffsetQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"), security(("bearer" = [])),
     responses((status = 200, body = UploadView), (status = 409, body = OffsetMismatch), (status = 422, body = ErrorBody)))]
 async fn put_chunk(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(upload_id): Path<String>,
+    ApiPath(upload_id): ApiPath<String>,
     ApiQuery(q): ApiQuery<OffsetQuery>,
     body: Bytes,
 ) -> ApiResult<Response> {
@@ -170,12 +172,12 @@ async fn put_chunk(
 }
 
 /// The stored file, byte for byte, with its content type (ranges supported, for videos).
-#[utoipa::path(get, path = "/api/v1/evidence/{id}/content", tag = "evidence", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/evidence/{id}/content", params(("id" = i64, Path)), tag = "evidence", security(("bearer" = [])),
     responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 404, body = ErrorBody)))]
 async fn evidence_content(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let c = evidence::content(&st.services, &a, id).await?;

@@ -3,7 +3,7 @@
 //! reports, the versioned rule sets of time limits, and a plan's overdue follow-up work.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use choucha_service::cases::{
@@ -17,10 +17,11 @@ use choucha_service::{ServiceError, disposal::StoredFile};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
 use crate::api::lab::Paged;
 use crate::auth::ApiActor;
-use crate::error::{ApiJson, ApiQuery, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -77,12 +78,12 @@ async fn list_disposals(
     Ok(Json(Paged { items: p.items, next: p.next }))
 }
 
-#[utoipa::path(get, path = "/api/v1/disposals/{id}", tag = "followup", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/disposals/{id}", params(("id" = i64, Path)), tag = "followup", security(("bearer" = [])),
     responses((status = 200, body = DisposalView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_disposal(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<DisposalView>> {
     Ok(Json(disposal::get(&st.services, &a, id).await?))
 }
@@ -90,21 +91,21 @@ async fn get_disposal(
 /// Record a due disposal (the testing institution's custodian): method, recipient, date and proof.
 /// Refused before the objection window closes (409 `rule19_window_open`), while an objection is
 /// open, or by a method rule 19 does not allow (409 `rule19_must_return` / `rule19_must_hand_over`).
-#[utoipa::path(post, path = "/api/v1/disposals/{id}", tag = "followup", request_body = DisposalInput, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/disposals/{id}", params(("id" = i64, Path)), tag = "followup", request_body = DisposalInput, security(("bearer" = [])),
     responses((status = 200, body = DisposalView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn record_disposal(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(i): ApiJson<DisposalInput>,
 ) -> ApiResult<Json<DisposalView>> {
     Ok(Json(disposal::record(&st.services, &a, id, i).await?))
 }
 
 /// The proof (photo or scanned receipt) of a recorded disposal.
-#[utoipa::path(get, path = "/api/v1/disposals/{id}/proof", tag = "followup", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/disposals/{id}/proof", params(("id" = i64, Path)), tag = "followup", security(("bearer" = [])),
     responses((status = 200, content_type = "application/octet-stream"), (status = 404, body = ErrorBody)))]
-async fn disposal_proof(State(st): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<i64>) -> ApiResult<Response> {
+async fn disposal_proof(State(st): State<AppState>, ApiActor(a): ApiActor, ApiPath(id): ApiPath<i64>) -> ApiResult<Response> {
     let (f, path) = disposal::proof(&st.services, &a, id).await?;
     Ok(file_response(f, read_stored(path).await?))
 }
@@ -117,12 +118,12 @@ async fn disposal_rules(State(st): State<AppState>, ApiActor(a): ApiActor) -> Ap
 }
 
 /// Set a province's disposal rule (admins).
-#[utoipa::path(put, path = "/api/v1/disposal-rules/{division_code}", tag = "followup", request_body = DisposalRuleInput, security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/v1/disposal-rules/{division_code}", params(("division_code" = String, Path)), tag = "followup", request_body = DisposalRuleInput, security(("bearer" = [])),
     responses((status = 200, body = DisposalRuleView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn set_disposal_rule(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(division_code): Path<String>,
+    ApiPath(division_code): ApiPath<String>,
     ApiJson(i): ApiJson<DisposalRuleInput>,
 ) -> ApiResult<Json<DisposalRuleView>> {
     Ok(Json(disposal::set_rule(&st.services, &a, &division_code, i).await?))
@@ -143,35 +144,35 @@ async fn list_cases(
 }
 
 /// A case with its steps, deadlines and the actions the caller may take.
-#[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "followup", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/cases/{id}", params(("id" = i64, Path)), tag = "followup", security(("bearer" = [])),
     responses((status = 200, body = CaseDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_case(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<CaseDetail>> {
     Ok(Json(cases::get(&st.services, &a, id).await?))
 }
 
 /// Record a step of a case (the bureau that runs it). Refused out of order (409 `rule20_…`).
-#[utoipa::path(post, path = "/api/v1/cases/{id}/steps", tag = "followup", request_body = StepInput, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/cases/{id}/steps", params(("id" = i64, Path)), tag = "followup", request_body = StepInput, security(("bearer" = [])),
     responses((status = 200, body = CaseDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn case_step(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(i): ApiJson<StepInput>,
 ) -> ApiResult<Json<CaseDetail>> {
     Ok(Json(cases::step(&st.services, &a, id, i).await?))
 }
 
 /// The document of a step (the rectification report, a scanned order).
-#[utoipa::path(get, path = "/api/v1/cases/{id}/steps/{step_id}/document", tag = "followup", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/cases/{id}/steps/{step_id}/document", params(("id" = i64, Path), ("step_id" = i64, Path)), tag = "followup", security(("bearer" = [])),
     responses((status = 200, content_type = "application/octet-stream"), (status = 404, body = ErrorBody)))]
 async fn step_document(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path((id, step_id)): Path<(i64, i64)>,
+    ApiPath((id, step_id)): ApiPath<(i64, i64)>,
 ) -> ApiResult<Response> {
     let (f, path) = cases::step_document(&st.services, &a, id, step_id).await?;
     Ok(file_response(f, read_stored(path).await?))
@@ -185,12 +186,12 @@ async fn my_cases(State(st): State<AppState>, ApiActor(a): ApiActor) -> ApiResul
 }
 
 /// The enterprise uploads its rectification report on its own case.
-#[utoipa::path(post, path = "/api/v1/my/cases/{id}/rectification", tag = "followup", request_body = RectificationInput, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/my/cases/{id}/rectification", params(("id" = i64, Path)), tag = "followup", request_body = RectificationInput, security(("bearer" = [])),
     responses((status = 201, body = CaseDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn submit_rectification(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(i): ApiJson<RectificationInput>,
 ) -> ApiResult<(StatusCode, Json<CaseDetail>)> {
     Ok((StatusCode::CREATED, Json(cases::submit_rectification(&st.services, &a, id, i).await?)))
@@ -215,24 +216,24 @@ async fn add_rule_set(
 }
 
 /// Select the rule set a division (province, city or county; 000000 nationwide) applies to new cases.
-#[utoipa::path(put, path = "/api/v1/case-rule-selections/{division_code}", tag = "followup", request_body = SelectionInput, security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/v1/case-rule-selections/{division_code}", params(("division_code" = String, Path)), tag = "followup", request_body = SelectionInput, security(("bearer" = [])),
     responses((status = 200, body = RuleSetsView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn select_rule_set(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(division_code): Path<String>,
+    ApiPath(division_code): ApiPath<String>,
     ApiJson(i): ApiJson<SelectionInput>,
 ) -> ApiResult<Json<RuleSetsView>> {
     Ok(Json(cases::select_rule_set(&st.services, &a, &division_code, i).await?))
 }
 
 /// A plan's overdue disposals and case steps, with who owes them (the organising bureau, admins).
-#[utoipa::path(get, path = "/api/v1/plans/{id}/followup-overdue", tag = "followup", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/plans/{id}/followup-overdue", params(("id" = i64, Path)), tag = "followup", security(("bearer" = [])),
     responses((status = 200, body = Vec<OverdueWork>), (status = 404, body = ErrorBody)))]
 async fn plan_overdue(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Vec<OverdueWork>>> {
     Ok(Json(cases::plan_overdue(&st.services, &a, id).await?))
 }

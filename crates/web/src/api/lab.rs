@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use choucha_service::lab::{
@@ -17,9 +17,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
 use crate::auth::ApiActor;
-use crate::error::{ApiJson, ApiQuery, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -49,6 +50,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     #[serde(default)]
     pub cursor: Option<String>,
@@ -88,12 +90,12 @@ async fn incoming(
 }
 
 /// Receive a dispatched task's sample: accept (blind code) or reject with reason (rule 12).
-#[utoipa::path(post, path = "/api/v1/lab/incoming/{task_id}/receipt", tag = "lab", request_body = ReceiptInput, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/lab/incoming/{task_id}/receipt", params(("task_id" = i64, Path)), tag = "lab", request_body = ReceiptInput, security(("bearer" = [])),
     responses((status = 200, body = ReceiptOutcome), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn receive(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(task_id): Path<i64>,
+    ApiPath(task_id): ApiPath<i64>,
     ApiJson(i): ApiJson<ReceiptInput>,
 ) -> ApiResult<Json<ReceiptOutcome>> {
     Ok(Json(lab::receive(&st.services, &a, task_id, i).await?))
@@ -112,19 +114,19 @@ async fn received(
 }
 
 /// The link between a blind code and its task (custodian, organising bureau, admin).
-#[utoipa::path(get, path = "/api/v1/lab/received/{sample_id}", tag = "lab", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/lab/received/{sample_id}", params(("sample_id" = i64, Path)), tag = "lab", security(("bearer" = [])),
     responses((status = 200, body = LinkView), (status = 404, body = ErrorBody)))]
-async fn link(State(st): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<i64>) -> ApiResult<Json<LinkView>> {
+async fn link(State(st): State<AppState>, ApiActor(a): ApiActor, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<LinkView>> {
     Ok(Json(lab::link(&st.services, &a, id).await?))
 }
 
 /// Assign a tester (never a sampler of the sample, rule 1).
-#[utoipa::path(post, path = "/api/v1/lab/received/{sample_id}/tester", tag = "lab", request_body = AssignInput, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/lab/received/{sample_id}/tester", params(("sample_id" = i64, Path)), tag = "lab", request_body = AssignInput, security(("bearer" = [])),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn assign(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(i): ApiJson<AssignInput>,
 ) -> ApiResult<StatusCode> {
     lab::assign_tester(&st.services, &a, id, i).await?;
@@ -132,12 +134,12 @@ async fn assign(
 }
 
 /// A later movement of a portion (stored, to testing, to re-test, returned, disposed).
-#[utoipa::path(post, path = "/api/v1/lab/received/{sample_id}/custody", tag = "lab", request_body = MovementInput, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/lab/received/{sample_id}/custody", params(("sample_id" = i64, Path)), tag = "lab", request_body = MovementInput, security(("bearer" = [])),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn movement(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(i): ApiJson<MovementInput>,
 ) -> ApiResult<StatusCode> {
     lab::move_portion(&st.services, &a, id, i).await?;
@@ -145,9 +147,9 @@ async fn movement(
 }
 
 /// The blind-code labels with QR code (PDF).
-#[utoipa::path(get, path = "/api/v1/lab/received/{sample_id}/label.pdf", tag = "lab", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/lab/received/{sample_id}/label.pdf", params(("sample_id" = i64, Path)), tag = "lab", security(("bearer" = [])),
     responses((status = 200, content_type = "application/pdf"), (status = 403, body = ErrorBody)))]
-async fn label(State(st): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<i64>) -> ApiResult<Response> {
+async fn label(State(st): State<AppState>, ApiActor(a): ApiActor, ApiPath(id): ApiPath<i64>) -> ApiResult<Response> {
     let pdf = lab::label_pdf(&st.services, &a, id).await?;
     Ok(pdf_response(pdf, &format!("label-{id}.pdf")))
 }
@@ -176,51 +178,52 @@ async fn worklist(
 }
 
 /// One sample by blind code: product, rules version, portion, items with results, reports.
-#[utoipa::path(get, path = "/api/v1/lab/samples/{code}", tag = "lab", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/lab/samples/{code}", params(("code" = String, Path)), tag = "lab", security(("bearer" = [])),
     responses((status = 200, body = BlindSampleView), (status = 404, body = ErrorBody)))]
 async fn sample(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
 ) -> ApiResult<Json<BlindSampleView>> {
     Ok(Json(lab::sample(&st.services, &a, &code).await?))
 }
 
 /// Check the producer's licence against the registry (yes/no; rule 14).
-#[utoipa::path(post, path = "/api/v1/lab/samples/{code}/licence-check", tag = "lab", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/lab/samples/{code}/licence-check", params(("code" = String, Path)), tag = "lab", security(("bearer" = [])),
     responses((status = 200, body = LicenceCheckView), (status = 403, body = ErrorBody)))]
 async fn licence_check(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
 ) -> ApiResult<Json<LicenceCheckView>> {
     Ok(Json(lab::check_licence(&st.services, &a, &code).await?))
 }
 
 /// Enter one test item's result; the item judgement is computed from the rules' typed limit.
-#[utoipa::path(put, path = "/api/v1/lab/samples/{code}/results", tag = "lab", request_body = ResultInput, security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/v1/lab/samples/{code}/results", params(("code" = String, Path)), tag = "lab", request_body = ResultInput, security(("bearer" = [])),
     responses((status = 200, body = BlindSampleView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn enter_result(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
     ApiJson(i): ApiJson<ResultInput>,
 ) -> ApiResult<Json<BlindSampleView>> {
     Ok(Json(lab::enter_result(&st.services, &a, &code, i).await?))
 }
 
 /// All results in: the conclusion (rule 16 deadline checked).
-#[utoipa::path(post, path = "/api/v1/lab/samples/{code}/complete", tag = "lab", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/lab/samples/{code}/complete", params(("code" = String, Path)), tag = "lab", security(("bearer" = [])),
     responses((status = 200, body = BlindSampleView), (status = 409, body = ErrorBody)))]
 async fn complete(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
 ) -> ApiResult<Json<BlindSampleView>> {
     Ok(Json(lab::complete_results(&st.services, &a, &code).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ImportQuery {
     /// The uploaded file's name (.xlsx or .csv).
     pub file_name: String,
@@ -242,24 +245,24 @@ async fn import_results(
 }
 
 /// The screening institution's quick result (rule 24).
-#[utoipa::path(post, path = "/api/v1/lab/samples/{code}/screening", tag = "lab", request_body = ScreeningInput, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/lab/samples/{code}/screening", params(("code" = String, Path)), tag = "lab", request_body = ScreeningInput, security(("bearer" = [])),
     responses((status = 200, body = BlindSampleView), (status = 403, body = ErrorBody)))]
 async fn screen(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
     ApiJson(i): ApiJson<ScreeningInput>,
 ) -> ApiResult<Json<BlindSampleView>> {
     Ok(Json(lab::screen(&st.services, &a, &code, i).await?))
 }
 
 /// Prepare the report of a tested sample, signed by the tester (a PNG from a signature pad).
-#[utoipa::path(post, path = "/api/v1/lab/samples/{code}/reports", tag = "lab", request_body = SignOffInput, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/lab/samples/{code}/reports", params(("code" = String, Path)), tag = "lab", request_body = SignOffInput, security(("bearer" = [])),
     responses((status = 200, body = ReportView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn prepare(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
     ApiJson(i): ApiJson<SignOffInput>,
 ) -> ApiResult<Json<ReportView>> {
     Ok(Json(lab::prepare_report(&st.services, &a, &code, i).await?))
@@ -288,68 +291,68 @@ async fn reports(
 }
 
 /// Review and sign (second person; rules 1, 15).
-#[utoipa::path(post, path = "/api/v1/lab/reports/{id}/review", tag = "lab", request_body = SignOffInput, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/lab/reports/{id}/review", params(("id" = i64, Path)), tag = "lab", request_body = SignOffInput, security(("bearer" = [])),
     responses((status = 200, body = ReportView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn review(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(i): ApiJson<SignOffInput>,
 ) -> ApiResult<Json<ReportView>> {
     Ok(Json(lab::review_report(&st.services, &a, id, i).await?))
 }
 
 /// Approve and sign (third person): number, frozen, PDF with the three signatures stored with SHA-256.
-#[utoipa::path(post, path = "/api/v1/lab/reports/{id}/approve", tag = "lab", request_body = SignOffInput, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/lab/reports/{id}/approve", params(("id" = i64, Path)), tag = "lab", request_body = SignOffInput, security(("bearer" = [])),
     responses((status = 200, body = ReportView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn approve(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(i): ApiJson<SignOffInput>,
 ) -> ApiResult<Json<ReportView>> {
     Ok(Json(lab::approve_report(&st.services, &a, id, i).await?))
 }
 
 /// Send a report back to the tester with a reason (the reviewer, or the approver after review).
-#[utoipa::path(post, path = "/api/v1/lab/reports/{id}/send-back", tag = "lab", request_body = SendBackInput, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/lab/reports/{id}/send-back", params(("id" = i64, Path)), tag = "lab", request_body = SendBackInput, security(("bearer" = [])),
     responses((status = 200, body = ReportView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn send_back(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(i): ApiJson<SendBackInput>,
 ) -> ApiResult<Json<ReportView>> {
     Ok(Json(lab::send_back_report(&st.services, &a, id, i).await?))
 }
 
 /// Start a correction: the next report prepared supersedes this one.
-#[utoipa::path(post, path = "/api/v1/lab/reports/{id}/correction", tag = "lab", request_body = CorrectionInput, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/lab/reports/{id}/correction", params(("id" = i64, Path)), tag = "lab", request_body = CorrectionInput, security(("bearer" = [])),
     responses((status = 200, body = ReportView), (status = 409, body = ErrorBody)))]
 async fn correct(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(i): ApiJson<CorrectionInput>,
 ) -> ApiResult<Json<ReportView>> {
     Ok(Json(lab::correct_report(&st.services, &a, id, i).await?))
 }
 
 /// The issued report's stored PDF (custodian, organising bureau).
-#[utoipa::path(get, path = "/api/v1/lab/reports/{id}/report.pdf", tag = "lab", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/lab/reports/{id}/report.pdf", params(("id" = i64, Path)), tag = "lab", security(("bearer" = [])),
     responses((status = 200, content_type = "application/pdf"), (status = 403, body = ErrorBody)))]
-async fn report_pdf(State(st): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<i64>) -> ApiResult<Response> {
+async fn report_pdf(State(st): State<AppState>, ApiActor(a): ApiActor, ApiPath(id): ApiPath<i64>) -> ApiResult<Response> {
     let (_, pdf) = lab::report_pdf(&st.services, &a, id).await?;
     Ok(pdf_response(pdf, &format!("report-{id}.pdf")))
 }
 
 /// Check the stored PDF against its recorded SHA-256.
-#[utoipa::path(get, path = "/api/v1/lab/reports/{id}/verify", tag = "lab", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/lab/reports/{id}/verify", params(("id" = i64, Path)), tag = "lab", security(("bearer" = [])),
     responses((status = 200, body = ReportVerification), (status = 404, body = ErrorBody)))]
 async fn verify(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<ReportVerification>> {
     Ok(Json(lab::verify_report(&st.services, &a, id).await?))
 }

@@ -1,7 +1,7 @@
 //! Organisations over the API: `GET/POST /api/v1/organisations`, `GET/PUT /api/v1/organisations/{id}`.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use choucha_domain::RuleViolation;
 use choucha_service::ServiceError;
@@ -12,9 +12,10 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
 use crate::auth::ApiActor;
-use crate::error::{ApiJson, ApiQuery, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_orgs, create_org)).routes(routes!(get_org, update_org))
@@ -90,7 +91,7 @@ async fn create_org(
 async fn get_org(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<OrgView>> {
     Ok(Json(organisations::get(&state.services, &actor, id).await?))
 }
@@ -102,7 +103,7 @@ async fn get_org(
 async fn update_org(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<OrgInput>,
 ) -> ApiResult<Json<OrgView>> {
     Ok(Json(organisations::update(&state.services, &actor, id, input).await?))

@@ -2,7 +2,7 @@
 //! public (no sign-in) plan view.
 
 use axum::Json;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use choucha_documents::{Annex1, Annex1Row, TableFormat};
@@ -15,9 +15,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::extract::{ApiJson, ApiMultipart, ApiPath, ApiQuery};
 use crate::AppState;
 use crate::auth::ApiActor;
-use crate::error::{ApiError, ApiJson, ApiQuery, ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -66,63 +67,63 @@ async fn create_plan(
     Ok((StatusCode::CREATED, Json(plans::create(&st.services, &a, d).await?)))
 }
 
-#[utoipa::path(get, path = "/api/v1/plans/{id}", tag = "plans", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/plans/{id}", params(("id" = i64, Path)), tag = "plans", security(("bearer" = [])),
     responses((status = 200, body = PlanView), (status = 404, body = ErrorBody)))]
-async fn get_plan(State(st): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<i64>) -> ApiResult<Json<PlanView>> {
+async fn get_plan(State(st): State<AppState>, ApiActor(a): ApiActor, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<PlanView>> {
     Ok(Json(plans::get(&st.services, &a, id).await?))
 }
 
 /// Replace a draft plan's header and items.
-#[utoipa::path(put, path = "/api/v1/plans/{id}", tag = "plans", request_body = PlanDraft, security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/v1/plans/{id}", params(("id" = i64, Path)), tag = "plans", request_body = PlanDraft, security(("bearer" = [])),
     responses((status = 200, body = PlanView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update_plan(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(d): ApiJson<PlanDraft>,
 ) -> ApiResult<Json<PlanView>> {
     Ok(Json(plans::update_draft(&st.services, &a, id, d).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/plans/{id}/issue", tag = "plans", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/plans/{id}/issue", params(("id" = i64, Path)), tag = "plans", security(("bearer" = [])),
     responses((status = 200, body = PlanView), (status = 409, body = ErrorBody)))]
 async fn issue_plan(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<PlanView>> {
     Ok(Json(plans::issue(&st.services, &a, id).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/plans/{id}/close", tag = "plans", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/plans/{id}/close", params(("id" = i64, Path)), tag = "plans", security(("bearer" = [])),
     responses((status = 200, body = PlanView), (status = 409, body = ErrorBody)))]
 async fn close_plan(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<PlanView>> {
     Ok(Json(plans::close(&st.services, &a, id).await?))
 }
 
 /// Change quotas of an issued plan: a recorded amendment with its reason.
-#[utoipa::path(post, path = "/api/v1/plans/{id}/amendments", tag = "plans", request_body = AmendmentInput, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/plans/{id}/amendments", params(("id" = i64, Path)), tag = "plans", request_body = AmendmentInput, security(("bearer" = [])),
     responses((status = 200, body = PlanView), (status = 422, body = ErrorBody)))]
 async fn amend_plan(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(i): ApiJson<AmendmentInput>,
 ) -> ApiResult<Json<PlanView>> {
     Ok(Json(plans::amend(&st.services, &a, id, i).await?))
 }
 
 /// Rule 5's exception for a large shopping centre or supermarket (more batches, with the reason).
-#[utoipa::path(post, path = "/api/v1/plans/{id}/batch-allowances", tag = "plans", request_body = AllowanceInput, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/plans/{id}/batch-allowances", params(("id" = i64, Path)), tag = "plans", request_body = AllowanceInput, security(("bearer" = [])),
     responses((status = 204), (status = 422, body = ErrorBody)))]
 async fn grant_allowance(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(mut i): ApiJson<AllowanceInput>,
 ) -> ApiResult<StatusCode> {
     i.plan_id = id;
@@ -175,12 +176,12 @@ pub fn xlsx_response(bytes: Vec<u8>, file_name: &str) -> Response {
 }
 
 /// Annex 1 of the plan as XLSX (the notices' layout, merged cells for shared quotas, 合计 row).
-#[utoipa::path(get, path = "/api/v1/plans/{id}/annex1.xlsx", tag = "plans", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/plans/{id}/annex1.xlsx", params(("id" = i64, Path)), tag = "plans", security(("bearer" = [])),
     responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 404, body = ErrorBody)))]
 async fn export_annex1(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
     let v = plans::get(&st.services, &a, id).await?;
     let bytes = annex1_xlsx(&st.services, &v).await?;
@@ -233,14 +234,29 @@ pub async fn annex1_items(bytes: Vec<u8>, file_name: &str) -> Result<Annex1Uploa
     })
 }
 
+/// The multipart form of an Annex 1 import.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the request; the handler reads the fields one by one
+pub struct Annex1Form {
+    /// The Annex 1 table, XLSX or CSV.
+    #[schema(value_type = String, format = Binary)]
+    pub file: Vec<u8>,
+    pub year: i32,
+    /// Default: the table's title.
+    pub title: Option<String>,
+    pub doc_no: Option<String>,
+    pub organising_org_code: Option<String>,
+}
+
 /// Create a draft plan from an Annex 1 file (multipart: `file`, `year`, optional `title`, `doc_no`,
 /// `organising_org_code`). Institutions are assigned afterwards. Bad rows: 422 with each row's problem.
 #[utoipa::path(post, path = "/api/v1/plans/import", tag = "plans", security(("bearer" = [])),
+    request_body(content = inline(Annex1Form), content_type = "multipart/form-data"),
     responses((status = 201, body = PlanView), (status = 422, body = Annex1Rejected)))]
 async fn import_annex1(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    mut mp: Multipart,
+    ApiMultipart(mut mp): ApiMultipart,
 ) -> Result<Response, ApiError> {
     // Only those who may create plans get their file read at all.
     a.require(choucha_domain::role::Permission::ManagePlans)?;
@@ -303,8 +319,8 @@ async fn import_annex1(
 }
 
 /// An issued plan as published (no sign-in).
-#[utoipa::path(get, path = "/api/v1/public/plans/{id}", tag = "public",
+#[utoipa::path(get, path = "/api/v1/public/plans/{id}", params(("id" = i64, Path)), tag = "public",
     responses((status = 200, body = PlanView), (status = 404, body = ErrorBody)))]
-async fn public_plan(State(st): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<PlanView>> {
+async fn public_plan(State(st): State<AppState>, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<PlanView>> {
     Ok(Json(plans::get_public(&st.services, id).await?))
 }

@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::body::Body;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use choucha_domain::RuleViolation;
@@ -18,9 +18,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::extract::{ApiJson, ApiMultipart, ApiPath, ApiQuery};
 use crate::AppState;
 use crate::auth::ApiActor;
-use crate::error::{ApiError, ApiJson, ApiQuery, ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -134,7 +135,7 @@ async fn list(
 async fn get_one(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<EnterpriseView>> {
     Ok(Json(registry::get(&state.services, &actor, parse_id(&id)?).await?))
 }
@@ -161,7 +162,7 @@ async fn create(
 async fn update(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<EnterpriseInput>,
 ) -> ApiResult<Json<EnterpriseView>> {
     Ok(Json(registry::update(&state.services, &actor, parse_id(&id)?, input.into()).await?))
@@ -196,18 +197,18 @@ fn truthy(s: &str) -> bool {
 
 /// Read the fields `file`, `dry_run` and `on_existing` of an import form.
 pub(crate) async fn read_upload(multipart: Result<Multipart, MultipartRejection>) -> Result<Upload, ServiceError> {
-    let mut multipart = multipart.map_err(|e| upload_error(format!("上传内容无法读取：{}", e.body_text())))?;
+    let mut multipart = multipart.map_err(|_| upload_error("上传内容无法读取：请求须为文件上传表单（multipart/form-data）"))?;
     let mut file: Option<(String, Vec<u8>)> = None;
     let mut options = ImportOptions::default();
     loop {
         let field =
-            multipart.next_field().await.map_err(|e| upload_error(format!("上传中断或格式错误：{}", e.body_text())))?;
+            multipart.next_field().await.map_err(|_| upload_error("上传中断或格式错误，请重新上传"))?;
         let Some(field) = field else { break };
         match field.name().unwrap_or_default() {
             "file" => {
                 let name = field.file_name().unwrap_or("upload").to_string();
                 let bytes =
-                    field.bytes().await.map_err(|e| upload_error(format!("文件上传失败：{}", e.body_text())))?;
+                    field.bytes().await.map_err(|_| upload_error("文件上传失败（内容不完整或超过大小上限），请重新上传"))?;
                 file = Some((name, bytes.to_vec()));
             }
             "dry_run" => options.dry_run = truthy(&field.text().await.unwrap_or_default()),
@@ -239,9 +240,9 @@ pub(crate) async fn read_upload(multipart: Result<Multipart, MultipartRejection>
 async fn import(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    multipart: Result<Multipart, MultipartRejection>,
+    ApiMultipart(multipart): ApiMultipart,
 ) -> ApiResult<Response> {
-    let upload = read_upload(multipart).await?;
+    let upload = read_upload(Ok(multipart)).await?;
     let report = registry_import::import(&state.services, &actor, upload.bytes, &upload.options, |_| {}).await?;
     let status = if report.is_refused() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     Ok((status, Json(report)).into_response())

@@ -2,7 +2,7 @@
 //! delivery, the caller's open or overdue deliveries, and the result notice PDF.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use choucha_service::objections::{self, DecisionInput, ObjectionInput, ObjectionView, OwnResult};
@@ -11,10 +11,11 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
 use crate::api::lab::{Paged, pdf_response};
 use crate::auth::ApiActor;
-use crate::error::{ApiJson, ApiQuery, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -30,12 +31,12 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Who must receive an issued report, what, by when, and how it was delivered (the custodian of the
 /// testing institution, the organising bureau; testers are blind and get 404).
-#[utoipa::path(get, path = "/api/v1/lab/reports/{id}/deliveries", tag = "results", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/lab/reports/{id}/deliveries", params(("id" = i64, Path)), tag = "results", security(("bearer" = [])),
     responses((status = 200, body = Vec<DeliveryView>), (status = 404, body = ErrorBody)))]
 async fn of_report(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Vec<DeliveryView>>> {
     Ok(Json(results::of_report(&st.services, &a, id).await?))
 }
@@ -55,18 +56,19 @@ async fn list(
 
 /// Record a delivery: `in_person` (received_on, receiver_name and the receiver's signature) or
 /// `ems` (tracking_no, sent_on; received_on when known, or later in a second call).
-#[utoipa::path(post, path = "/api/v1/deliveries/{id}", tag = "results", request_body = DeliveryInput, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/deliveries/{id}", params(("id" = i64, Path)), tag = "results", request_body = DeliveryInput, security(("bearer" = [])),
     responses((status = 200, body = DeliveryView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn record(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(i): ApiJson<DeliveryInput>,
 ) -> ApiResult<Json<DeliveryView>> {
     Ok(Json(results::record_delivery(&st.services, &a, id, i).await?))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct NoticeQuery {
     /// enterprise (default) | producer
     #[serde(default)]
@@ -74,12 +76,12 @@ pub struct NoticeQuery {
 }
 
 /// The result notice (检验结果告知书) of an issued report, to the enterprise or the nominal producer.
-#[utoipa::path(get, path = "/api/v1/lab/reports/{id}/result-notice.pdf", tag = "results", params(NoticeQuery), security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/lab/reports/{id}/result-notice.pdf", tag = "results", params(("id" = i64, Path), NoticeQuery), security(("bearer" = [])),
     responses((status = 200, content_type = "application/pdf"), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn result_notice(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<NoticeQuery>,
 ) -> ApiResult<Response> {
     let pdf = results::result_notice_pdf(&st.services, &a, id, q.to.as_deref()).await?;
@@ -97,18 +99,19 @@ async fn my_results(State(st): State<AppState>, ApiActor(a): ApiActor) -> ApiRes
 
 /// File an objection or a re-test request on an own result, within 15 days of its receipt; a late
 /// one is refused (409 `rule18_objection_expired`) with the day the window closed.
-#[utoipa::path(post, path = "/api/v1/my/results/{report_id}/objections", tag = "results", request_body = ObjectionInput, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/my/results/{report_id}/objections", params(("report_id" = i64, Path)), tag = "results", request_body = ObjectionInput, security(("bearer" = [])),
     responses((status = 201, body = ObjectionView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn file_objection(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(report_id): Path<i64>,
+    ApiPath(report_id): ApiPath<i64>,
     ApiJson(i): ApiJson<ObjectionInput>,
 ) -> ApiResult<(StatusCode, Json<ObjectionView>)> {
     Ok((StatusCode::CREATED, Json(objections::file(&st.services, &a, report_id, i).await?)))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ObjectionQuery {
     /// pending | accepted | rejected (all when absent)
     #[serde(default)]
@@ -133,12 +136,12 @@ async fn bureau_objections(
 }
 
 /// The organising bureau accepts or rejects (with reasons) an objection or re-test request.
-#[utoipa::path(post, path = "/api/v1/objections/{id}/decision", tag = "results", request_body = DecisionInput, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/objections/{id}/decision", params(("id" = i64, Path)), tag = "results", request_body = DecisionInput, security(("bearer" = [])),
     responses((status = 200, body = ObjectionView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn decide_objection(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(i): ApiJson<DecisionInput>,
 ) -> ApiResult<Json<ObjectionView>> {
     Ok(Json(objections::decide(&st.services, &a, id, i).await?))

@@ -2,7 +2,7 @@
 //! the bureaus' inbox.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use choucha_domain::sampling::RecordFields;
 use choucha_service::sampling::{
     self, CorrectionInput, CosignInput, InboxView, ProblemInput, RecordView, RefusalInput, SignInput,
@@ -12,9 +12,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
 use crate::auth::ApiActor;
-use crate::error::{ApiJson, ApiQuery, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -30,57 +31,57 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// The task's sampling record (newest version).
-#[utoipa::path(get, path = "/api/v1/tasks/{id}/record", tag = "sampling", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/tasks/{id}/record", params(("id" = i64, Path)), tag = "sampling", security(("bearer" = [])),
     responses((status = 200, body = RecordView), (status = 404, body = ErrorBody)))]
 async fn get_record(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<RecordView>> {
     Ok(Json(sampling::get_record(&st.services, &a, id).await?))
 }
 
 /// Fill in or change the record until anyone signs; checked against the published rules and rules 2, 5, 8, 22.
-#[utoipa::path(put, path = "/api/v1/tasks/{id}/record", tag = "sampling", request_body = Object, security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/v1/tasks/{id}/record", params(("id" = i64, Path)), tag = "sampling", request_body = RecordFields, security(("bearer" = [])),
     responses((status = 200, body = RecordView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn save_record(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(f): ApiJson<RecordFields>,
 ) -> ApiResult<Json<RecordView>> {
     Ok(Json(sampling::save_record(&st.services, &a, id, f).await?))
 }
 
-#[utoipa::path(get, path = "/api/v1/tasks/{id}/record/versions", tag = "sampling", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/tasks/{id}/record/versions", params(("id" = i64, Path)), tag = "sampling", security(("bearer" = [])),
     responses((status = 200, body = Vec<RecordView>), (status = 404, body = ErrorBody)))]
 async fn record_versions(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Vec<RecordView>>> {
     Ok(Json(sampling::record_versions(&st.services, &a, id).await?))
 }
 
 /// A signature (PNG, base64) of a sampler or the enterprise, or the enterprise's noted refusal to sign.
-#[utoipa::path(post, path = "/api/v1/tasks/{id}/record/signatures", tag = "sampling", request_body = SignInput, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/tasks/{id}/record/signatures", params(("id" = i64, Path)), tag = "sampling", request_body = SignInput, security(("bearer" = [])),
     responses((status = 200, body = RecordView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn sign(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(i): ApiJson<SignInput>,
 ) -> ApiResult<Json<RecordView>> {
     Ok(Json(sampling::sign(&st.services, &a, id, i).await?))
 }
 
 /// Correct a signed record: a new version, valid once the enterprise signs it (rule 6).
-#[utoipa::path(post, path = "/api/v1/tasks/{id}/record/corrections", tag = "sampling", request_body = CorrectionInput, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/tasks/{id}/record/corrections", params(("id" = i64, Path)), tag = "sampling", request_body = CorrectionInput, security(("bearer" = [])),
     responses((status = 200, body = RecordView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn correct(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(i): ApiJson<CorrectionInput>,
 ) -> ApiResult<Json<RecordView>> {
     Ok(Json(sampling::correct(&st.services, &a, id, i).await?))
@@ -99,42 +100,43 @@ impl From<choucha_domain::sampling::TaskState> for TaskStateAnswer {
 }
 
 /// The enterprise refuses sampling (拒检); final when its county bureau co-signs.
-#[utoipa::path(post, path = "/api/v1/tasks/{id}/refusal", tag = "sampling", request_body = RefusalInput, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/tasks/{id}/refusal", params(("id" = i64, Path)), tag = "sampling", request_body = RefusalInput, security(("bearer" = [])),
     responses((status = 200, body = TaskStateAnswer), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn refuse(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(i): ApiJson<RefusalInput>,
 ) -> ApiResult<Json<TaskStateAnswer>> {
     Ok(Json(sampling::refuse(&st.services, &a, id, i).await?.into()))
 }
 
 /// The county bureau of the enterprise co-signs the refusal determination (rule 11).
-#[utoipa::path(post, path = "/api/v1/tasks/{id}/refusal/cosign", tag = "sampling", request_body = CosignInput, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/tasks/{id}/refusal/cosign", params(("id" = i64, Path)), tag = "sampling", request_body = CosignInput, security(("bearer" = [])),
     responses((status = 200, body = TaskStateAnswer), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn cosign_refusal(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(i): ApiJson<CosignInput>,
 ) -> ApiResult<Json<TaskStateAnswer>> {
     Ok(Json(sampling::cosign_refusal(&st.services, &a, id, i).await?.into()))
 }
 
 /// A violation found on site (无证无照…): sampling stops; both bureaus are told at once (rule 10).
-#[utoipa::path(post, path = "/api/v1/tasks/{id}/problem", tag = "sampling", request_body = ProblemInput, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/tasks/{id}/problem", params(("id" = i64, Path)), tag = "sampling", request_body = ProblemInput, security(("bearer" = [])),
     responses((status = 200, body = TaskStateAnswer), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn report_problem(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(i): ApiJson<ProblemInput>,
 ) -> ApiResult<Json<TaskStateAnswer>> {
     Ok(Json(sampling::report_problem(&st.services, &a, id, i).await?.into()))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct InboxQuery {
     #[serde(default)]
     pub before: Option<i64>,
@@ -161,12 +163,12 @@ async fn inbox(
 }
 
 /// The sampling record as the paper form, with the signatures placed (PDF).
-#[utoipa::path(get, path = "/api/v1/tasks/{id}/record.pdf", tag = "sampling", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/tasks/{id}/record.pdf", params(("id" = i64, Path)), tag = "sampling", security(("bearer" = [])),
     responses((status = 200, content_type = "application/pdf"), (status = 404, body = ErrorBody)))]
 async fn record_pdf(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<axum::response::Response, crate::error::ApiError> {
     use axum::response::IntoResponse;
     let pdf = sampling::record_pdf(&st.services, &a, id).await?;

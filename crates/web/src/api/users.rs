@@ -2,7 +2,7 @@
 //! `POST /api/v1/users/{id}/password` (admin reset) and `POST /api/v1/me/password` (own password).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use choucha_domain::RuleViolation;
 use choucha_service::users::{self, NewUserInput, UserUpdateInput, UserView};
@@ -13,9 +13,10 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
 use crate::auth::ApiActor;
-use crate::error::{ApiJson, ApiQuery, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -96,7 +97,7 @@ async fn create_user(
 async fn get_user(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<UserView>> {
     Ok(Json(users::get(&state.services, &actor, id).await?))
 }
@@ -109,7 +110,7 @@ async fn get_user(
 async fn update_user(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<UserUpdateInput>,
 ) -> ApiResult<Json<UserView>> {
     Ok(Json(users::update(&state.services, &actor, id, input).await?))
@@ -128,7 +129,7 @@ pub struct PasswordReset {
 async fn reset_password(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<PasswordReset>,
 ) -> ApiResult<StatusCode> {
     users::reset_password(&state.services, &actor, id, &body.password).await?;

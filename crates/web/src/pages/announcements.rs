@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use choucha_service::announcements::{self as ann, AnnouncementEdit, AnnouncementView, Exclusion};
@@ -17,6 +17,7 @@ use choucha_service::statistics::{self, PlanFigures};
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use crate::extract::PagePath;
 use crate::AppState;
 use crate::api::lab::pdf_response;
 use crate::api::plans::xlsx_response;
@@ -52,7 +53,7 @@ async fn results(
     State(st): State<AppState>,
     session: Session,
     PageActor(a): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
 ) -> PageResult<ResultsPage> {
     let id = id_of(&id, "计划")?;
     let figures = statistics::plan_figures(&st.services, &a, id).await?;
@@ -72,7 +73,7 @@ async fn draft(
     State(st): State<AppState>,
     session: Session,
     PageActor(a): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "计划")?;
     match ann::draft(&st.services, &a, id).await {
@@ -87,7 +88,7 @@ async fn draft(
 async fn summary_xlsx(
     State(st): State<AppState>,
     PageActor(a): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "计划")?;
     let bytes = statistics::summary_xlsx(&st.services, &a, id).await?;
@@ -97,7 +98,7 @@ async fn summary_xlsx(
 async fn analysis_pdf(
     State(st): State<AppState>,
     PageActor(a): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "计划")?;
     let pdf = statistics::quality_analysis_pdf(&st.services, &a, id).await?;
@@ -113,7 +114,7 @@ pub struct VolumeQuery {
 async fn bound_volume(
     State(st): State<AppState>,
     PageActor(a): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     Query(q): Query<VolumeQuery>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "计划")?;
@@ -152,7 +153,7 @@ async fn detail(
     State(st): State<AppState>,
     session: Session,
     PageActor(actor): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
 ) -> PageResult<DetailPage> {
     let id = id_of(&id, "公告")?;
     let a = ann::get(&st.services, &actor, id).await?;
@@ -202,7 +203,7 @@ async fn save(
     State(st): State<AppState>,
     session: Session,
     PageActor(a): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     PageForm(f): PageForm<HashMap<String, String>>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "公告")?;
@@ -237,7 +238,7 @@ async fn act(
     State(st): State<AppState>,
     session: Session,
     PageActor(a): PageActor,
-    Path((id, action)): Path<(String, String)>,
+    PagePath((id, action)): PagePath<(String, String)>,
     PageForm(f): PageForm<ReasonForm>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "公告")?;

@@ -5,7 +5,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -14,6 +14,7 @@ use choucha_service::{Actor, ServiceError, audit};
 use serde_json::Value;
 use tower_sessions::Session;
 
+use crate::extract::PagePath;
 use crate::AppState;
 use crate::api::audit::{AuditQuery, AuditRecordView, VerifyView};
 use crate::auth::PageActor;
@@ -133,7 +134,7 @@ async fn detail_page(
     State(state): State<AppState>,
     session: Session,
     PageActor(actor): PageActor,
-    Path(seq): Path<i64>,
+    PagePath(seq): PagePath<i64>,
 ) -> PageResult<AuditDetailPage> {
     let s = &state.services;
     let r: AuditRecordView = audit::get(s, &actor, seq).await?.into();

@@ -5,7 +5,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -18,6 +18,7 @@ use chrono::Datelike;
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use crate::extract::PagePath;
 use crate::AppState;
 use crate::auth::PageActor;
 use crate::error::{PageError, PageForm};
@@ -218,7 +219,7 @@ async fn delete_day(
     State(state): State<AppState>,
     session: Session,
     PageActor(actor): PageActor,
-    Path(date): Path<String>,
+    PagePath(date): PagePath<String>,
 ) -> Response {
     match calendar::delete_day(&state.services, &actor, &date).await {
         Ok(()) => {

@@ -8,7 +8,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -21,6 +21,7 @@ use choucha_service::{Actor, ServiceError};
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use crate::extract::PagePath;
 use crate::AppState;
 use crate::auth::PageActor;
 use crate::error::{PageForm, PageResult, body_of, status_of};
@@ -260,7 +261,7 @@ async fn draw_page(
     State(state): State<AppState>,
     session: Session,
     PageActor(actor): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     Query(f): Query<FilterValues>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "计划条目")?;
@@ -272,7 +273,7 @@ async fn run(
     State(state): State<AppState>,
     session: Session,
     PageActor(actor): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> PageResult<Response> {
     let item_id = id_of(&id, "计划条目")?;
@@ -450,7 +451,7 @@ async fn record(
     State(state): State<AppState>,
     session: Session,
     PageActor(actor): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     Query(q): Query<RecordQuery>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "抽取记录")?;
@@ -467,7 +468,7 @@ async fn publish(
     State(state): State<AppState>,
     session: Session,
     PageActor(actor): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "抽取记录")?;
     match draws::publish(&state.services, &actor, id).await {
@@ -492,7 +493,7 @@ async fn redraw(
     State(state): State<AppState>,
     session: Session,
     PageActor(actor): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "抽取记录")?;

@@ -9,7 +9,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use choucha_domain::calendar::TimeLimit;
@@ -26,6 +26,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use crate::extract::PagePath;
 use crate::AppState;
 use crate::api::followup::{file_response, read_stored};
 use crate::auth::PageActor;
@@ -162,7 +163,7 @@ async fn record_disposal(
     State(st): State<AppState>,
     session: Session,
     PageActor(a): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "样品处置")?;
@@ -194,7 +195,7 @@ async fn record_disposal(
 async fn disposal_proof(
     State(st): State<AppState>,
     PageActor(a): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "样品处置")?;
     let (f, path) = disposal::proof(&st.services, &a, id).await?;
@@ -269,7 +270,7 @@ async fn case_page(
     State(st): State<AppState>,
     session: Session,
     PageActor(a): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
 ) -> PageResult<CasePage> {
     let id = id_of(&id, "后处理案件")?;
     let d = cases::get(&st.services, &a, id).await?;
@@ -286,7 +287,7 @@ async fn case_step(
     State(st): State<AppState>,
     session: Session,
     PageActor(a): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "后处理案件")?;
@@ -320,7 +321,7 @@ async fn case_step(
 async fn step_document(
     State(st): State<AppState>,
     PageActor(a): PageActor,
-    Path((id, step)): Path<(String, String)>,
+    PagePath((id, step)): PagePath<(String, String)>,
 ) -> PageResult<Response> {
     let (id, step) = (id_of(&id, "后处理案件")?, id_of(&step, "文件")?);
     let (f, path) = cases::step_document(&st.services, &a, id, step).await?;
@@ -345,7 +346,7 @@ async fn my_rectification(
     State(st): State<AppState>,
     session: Session,
     PageActor(a): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "后处理案件")?;

@@ -7,7 +7,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Form, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -18,6 +18,7 @@ use choucha_service::{Actor, ServiceError};
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use crate::extract::PagePath;
 use crate::AppState;
 use crate::auth::PageActor;
 use crate::error::{PageError, PageResult, body_of};
@@ -156,7 +157,7 @@ async fn mark_read(
     State(state): State<AppState>,
     session: Session,
     PageActor(actor): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "待办事项")?;
     let r = handover::mark_inbox_read(&state.services, &actor, id).await.map(|_| "已标记为已读".to_string());
@@ -175,7 +176,7 @@ async fn decide(
     State(state): State<AppState>,
     session: Session,
     PageActor(actor): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     Form(f): Form<DecisionForm>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "封存申请")?;
@@ -196,7 +197,7 @@ async fn cosign(
     State(state): State<AppState>,
     session: Session,
     PageActor(actor): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     Form(f): Form<CosignForm>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "抽样任务")?;
@@ -209,7 +210,7 @@ async fn cosign(
 async fn document(
     State(state): State<AppState>,
     PageActor(actor): PageActor,
-    Path((id, kind)): Path<(String, String)>,
+    PagePath((id, kind)): PagePath<(String, String)>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "抽样任务")?;
     let (bytes, name) = handover::document_pdf(&state.services, &actor, id, &kind).await?;

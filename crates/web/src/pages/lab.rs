@@ -8,7 +8,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use choucha_domain::lab::{ObservedSample, ReceiptDecision};
@@ -22,6 +22,7 @@ use choucha_service::{Actor, ServiceError};
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use crate::extract::PagePath;
 use crate::AppState;
 use crate::auth::PageActor;
 use crate::error::{PageForm, PageResult, body_of};
@@ -136,7 +137,7 @@ async fn receipt_form(
     State(st): State<AppState>,
     session: Session,
     PageActor(a): PageActor,
-    Path(task_id): Path<String>,
+    PagePath(task_id): PagePath<String>,
 ) -> PageResult<ReceiptPage> {
     let task_id = id_of(&task_id, "抽样任务")?;
     let i = lab::incoming_task(&st.services, &a, task_id).await?;
@@ -220,7 +221,7 @@ async fn receive(
     State(st): State<AppState>,
     session: Session,
     PageActor(a): PageActor,
-    Path(task_id): Path<String>,
+    PagePath(task_id): PagePath<String>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> PageResult<Response> {
     let task_id = id_of(&task_id, "抽样任务")?;
@@ -313,7 +314,7 @@ async fn link(
     State(st): State<AppState>,
     session: Session,
     PageActor(a): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
 ) -> PageResult<LinkPage> {
     let id = id_of(&id, "样品")?;
     let l = lab::link(&st.services, &a, id).await?;
@@ -331,7 +332,7 @@ async fn assign(
     State(st): State<AppState>,
     session: Session,
     PageActor(a): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     PageForm(f): PageForm<AssignForm>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "样品")?;
@@ -346,7 +347,7 @@ async fn assign(
     }
 }
 
-async fn label(State(st): State<AppState>, PageActor(a): PageActor, Path(id): Path<String>) -> PageResult<Response> {
+async fn label(State(st): State<AppState>, PageActor(a): PageActor, PagePath(id): PagePath<String>) -> PageResult<Response> {
     let id = id_of(&id, "样品")?;
     let pdf = lab::label_pdf(&st.services, &a, id).await?;
     Ok(crate::api::lab::pdf_response(pdf, &format!("label-{id}.pdf")))
@@ -430,7 +431,7 @@ async fn sample(
     State(st): State<AppState>,
     session: Session,
     PageActor(a): PageActor,
-    Path(code): Path<String>,
+    PagePath(code): PagePath<String>,
 ) -> PageResult<SamplePage> {
     let v = lab::sample(&st.services, &a, &code).await?;
     Ok(SamplePage {
@@ -465,7 +466,7 @@ async fn enter_result(
     State(st): State<AppState>,
     session: Session,
     PageActor(a): PageActor,
-    Path(code): Path<String>,
+    PagePath(code): PagePath<String>,
     PageForm(f): PageForm<ResultForm>,
 ) -> PageResult<Response> {
     let back = sample_href(&code);
@@ -500,7 +501,7 @@ async fn complete(
     State(st): State<AppState>,
     session: Session,
     PageActor(a): PageActor,
-    Path(code): Path<String>,
+    PagePath(code): PagePath<String>,
 ) -> PageResult<Response> {
     let back = sample_href(&code);
     match lab::complete_results(&st.services, &a, &code).await {
@@ -516,7 +517,7 @@ async fn licence_check(
     State(st): State<AppState>,
     session: Session,
     PageActor(a): PageActor,
-    Path(code): Path<String>,
+    PagePath(code): PagePath<String>,
 ) -> PageResult<Response> {
     let back = sample_href(&code);
     match lab::check_licence(&st.services, &a, &code).await {
@@ -539,7 +540,7 @@ async fn screen(
     State(st): State<AppState>,
     session: Session,
     PageActor(a): PageActor,
-    Path(code): Path<String>,
+    PagePath(code): PagePath<String>,
     PageForm(f): PageForm<ScreeningForm>,
 ) -> PageResult<Response> {
     let back = sample_href(&code);
@@ -556,7 +557,7 @@ async fn prepare(
     State(st): State<AppState>,
     session: Session,
     PageActor(a): PageActor,
-    Path(code): Path<String>,
+    PagePath(code): PagePath<String>,
     PageForm(f): PageForm<SignOffInput>,
 ) -> PageResult<Response> {
     let back = sample_href(&code);
@@ -607,7 +608,7 @@ async fn review(
     State(st): State<AppState>,
     session: Session,
     PageActor(a): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     PageForm(f): PageForm<SignOffInput>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "检验报告")?;
@@ -624,7 +625,7 @@ async fn approve(
     State(st): State<AppState>,
     session: Session,
     PageActor(a): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     PageForm(f): PageForm<SignOffInput>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "检验报告")?;
@@ -641,7 +642,7 @@ async fn send_back(
     State(st): State<AppState>,
     session: Session,
     PageActor(a): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     PageForm(f): PageForm<SendBackInput>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "检验报告")?;
@@ -658,7 +659,7 @@ async fn send_back(
 async fn photo(
     State(st): State<AppState>,
     PageActor(a): PageActor,
-    Path((id, sha)): Path<(String, String)>,
+    PagePath((id, sha)): PagePath<(String, String)>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "样品")?;
     let (p, path) = lab::receipt_photo(&st.services, &a, id, &sha).await?;
@@ -676,7 +677,7 @@ async fn photo(
 async fn report_pdf(
     State(st): State<AppState>,
     PageActor(a): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "检验报告")?;
     let (_, pdf) = lab::report_pdf(&st.services, &a, id).await?;

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -19,6 +19,7 @@ use choucha_store::organisations::OrgFilter;
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use crate::extract::PagePath;
 use crate::AppState;
 use crate::auth::PageActor;
 use crate::error::{PageError, PageForm, PageResult};
@@ -335,7 +336,7 @@ async fn edit_page(
     State(state): State<AppState>,
     session: Session,
     PageActor(actor): PageActor,
-    Path(id): Path<i64>,
+    PagePath(id): PagePath<i64>,
 ) -> PageResult<OrgFormPage> {
     let s = &state.services;
     actor.require(Permission::ManageOrganisations)?;
@@ -348,7 +349,7 @@ async fn update_submit(
     State(state): State<AppState>,
     session: Session,
     PageActor(actor): PageActor,
-    Path(id): Path<i64>,
+    PagePath(id): PagePath<i64>,
     PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> Response {
     let s = &state.services;

@@ -4,11 +4,12 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::get;
 use choucha_service::overview::{self, PlanOverview};
 use tower_sessions::Session;
 
+use crate::extract::PagePath;
 use crate::AppState;
 use crate::auth::PageActor;
 use crate::error::PageResult;
@@ -30,7 +31,7 @@ async fn page(
     State(st): State<AppState>,
     session: Session,
     PageActor(a): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
 ) -> PageResult<OverviewPage> {
     let id = id_of(&id, "抽查计划")?;
     let o = overview::plan_overview(&st.services, &a, id).await?;

@@ -10,7 +10,7 @@ use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -26,6 +26,7 @@ use choucha_store::organisations::OrgFilter;
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use crate::extract::PagePath;
 use crate::AppState;
 use crate::api::plans::{Annex1Problem, annex1_items, annex1_xlsx, xlsx_response};
 use crate::auth::PageActor;
@@ -442,28 +443,17 @@ fn draft_of(v: &PlanValues, rows: &mut [ItemValues], errors: &mut FieldErrors) -
     PlanDraft { plan, items }
 }
 
-/// The row a service message is about ("第3个产品：…"), counted from 1.
-fn row_of_message(m: &str) -> Option<usize> {
-    let rest = m.strip_prefix('第')?;
-    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    if !rest[digits.len()..].starts_with("个产品") {
-        return None;
-    }
-    digits.parse().ok()
-}
-
 /// Spread the service's problems over the header fields and the item rows.
 fn place_errors(e: ServiceError, rows: &mut [ItemValues], errors: &mut FieldErrors) -> Result<(), ServiceError> {
     match e {
         ServiceError::Invalid(vs) => {
             for v in vs {
-                if let Some(n) = row_of_message(&v.message)
-                    && let Some(r) = rows.get_mut(n.wrapping_sub(1))
+                if let Some(r) = v.index_in("items").and_then(|i| rows.get_mut(i))
                 {
                     r.errors.push(v.message.clone());
                     errors.add("items", &v.message);
                 } else {
-                    errors.add(v.field.unwrap_or(""), &v.message);
+                    errors.add(v.field.as_deref().unwrap_or(""), &v.message);
                 }
             }
             Ok(())
@@ -583,7 +573,7 @@ async fn edit_form(
     State(state): State<AppState>,
     session: Session,
     PageActor(actor): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
 ) -> PageResult<Response> {
     let s = &state.services;
     let view = plans::get(s, &actor, id_of(&id, "计划")?).await?;
@@ -606,7 +596,7 @@ async fn update(
     State(state): State<AppState>,
     session: Session,
     PageActor(actor): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> PageResult<Response> {
     let s = &state.services;
@@ -800,7 +790,7 @@ async fn detail(
     State(state): State<AppState>,
     session: Session,
     PageActor(actor): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "计划")?;
     render_detail(&state, &session, &actor, id, DetailExtras::default(), StatusCode::OK).await
@@ -810,7 +800,7 @@ async fn issue(
     State(state): State<AppState>,
     session: Session,
     PageActor(actor): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "计划")?;
     match plans::issue(&state.services, &actor, id).await {
@@ -829,7 +819,7 @@ async fn close(
     State(state): State<AppState>,
     session: Session,
     PageActor(actor): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "计划")?;
     match plans::close(&state.services, &actor, id).await {
@@ -848,7 +838,7 @@ async fn amend(
     State(state): State<AppState>,
     session: Session,
     PageActor(actor): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "计划")?;
@@ -895,7 +885,7 @@ async fn amend(
 async fn export(
     State(state): State<AppState>,
     PageActor(actor): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
 ) -> PageResult<Response> {
     let v = plans::get(&state.services, &actor, id_of(&id, "计划")?).await?;
     let bytes = annex1_xlsx(&state.services, &v).await?;
@@ -1070,18 +1060,5 @@ async fn import_upload(
                 }
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn service_messages_find_their_row() {
-        assert_eq!(row_of_message("第3个产品：产品名称不能为空"), Some(3));
-        assert_eq!(row_of_message("第12个产品：抽查批次须大于0"), Some(12));
-        assert_eq!(row_of_message("计划至少须有一个产品"), None);
-        assert_eq!(row_of_message("第2个检验项目：名称不能为空"), None);
     }
 }

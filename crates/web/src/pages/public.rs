@@ -6,13 +6,14 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::routing::get;
 use choucha_service::draws::{self, DrawVerification};
 use choucha_service::implementation_rules::{self as irules, RulesView};
 use choucha_service::plans::{self, PlanSummary, PlanView};
 use serde::Deserialize;
 
+use crate::extract::PagePath;
 use crate::AppState;
 use crate::error::PageResult;
 use crate::pages::Chrome;
@@ -74,7 +75,7 @@ pub struct PlanPage {
     pub draws: Vec<choucha_service::draws::PublicDrawView>,
 }
 
-async fn plan(State(state): State<AppState>, Path(id): Path<String>) -> PageResult<PlanPage> {
+async fn plan(State(state): State<AppState>, PagePath(id): PagePath<String>) -> PageResult<PlanPage> {
     let plan = plans::get_public(&state.services, id_of(&id, "计划")?).await?;
     let draws = choucha_service::draws::published_for_plan(&state.services, plan.id).await?;
     Ok(PlanPage {
@@ -95,7 +96,7 @@ pub struct RulesPage {
     pub published_at: String,
 }
 
-async fn rules(State(state): State<AppState>, Path(item_id): Path<String>) -> PageResult<RulesPage> {
+async fn rules(State(state): State<AppState>, PagePath(item_id): PagePath<String>) -> PageResult<RulesPage> {
     let r = irules::get_published(&state.services, id_of(&item_id, "已公开的实施细则")?).await?;
     Ok(RulesPage {
         b: BodyDisplay::of(&r.body),
@@ -125,7 +126,7 @@ pub struct DrawPage {
 /// A published draw; `?verify=1` re-runs it from its record (reading only, so a plain link).
 async fn draw(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     Query(q): Query<VerifyQuery>,
 ) -> PageResult<DrawPage> {
     let s = &state.services;
@@ -194,7 +195,7 @@ pub struct AnnouncementPage {
 }
 
 /// A published announcement: its frozen content, and its withdrawal or correction if any.
-async fn announcement(State(state): State<AppState>, Path(id): Path<String>) -> PageResult<AnnouncementPage> {
+async fn announcement(State(state): State<AppState>, PagePath(id): PagePath<String>) -> PageResult<AnnouncementPage> {
     let a = choucha_service::announcements::get_public(&state.services, id_of(&id, "公告")?).await?;
     Ok(AnnouncementPage {
         paragraphs: a.snapshot.preface.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect(),
@@ -207,7 +208,7 @@ async fn announcement(State(state): State<AppState>, Path(id): Path<String>) -> 
 
 async fn announcement_pdf(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
 ) -> PageResult<axum::response::Response> {
     let id = id_of(&id, "公告")?;
     let pdf = choucha_service::announcements::public_pdf(&state.services, id).await?;

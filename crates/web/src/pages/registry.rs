@@ -7,7 +7,7 @@ use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{DefaultBodyLimit, Extension, Multipart, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Extension, Multipart, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -21,6 +21,7 @@ use choucha_service::{Actor, ServiceError};
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use crate::extract::PagePath;
 use crate::AppState;
 use crate::api::registry::{read_upload, xlsx_download};
 use crate::auth::PageActor;
@@ -201,7 +202,7 @@ async fn detail(
     State(state): State<AppState>,
     session: Session,
     PageActor(actor): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
 ) -> PageResult<DetailPage> {
     let e = registry::get(&state.services, &actor, id_of(&id)?).await?;
     Ok(DetailPage {
@@ -303,7 +304,7 @@ impl FieldErrors {
             return out;
         };
         for v in violations {
-            let slot = match v.field {
+            let slot = match v.field.as_deref() {
                 Some("name") => &mut out.name,
                 Some("uscc") => &mut out.uscc,
                 Some("division_code") => &mut out.division_code,
@@ -469,7 +470,7 @@ async fn edit_form(
     State(state): State<AppState>,
     session: Session,
     PageActor(actor): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
 ) -> PageResult<FormPage> {
     require_edit(&actor)?;
     let e = registry::get(&state.services, &actor, id_of(&id)?).await?;
@@ -481,7 +482,7 @@ async fn update(
     State(state): State<AppState>,
     session: Session,
     PageActor(actor): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     PageForm(form): PageForm<EnterpriseForm>,
 ) -> PageResult<Response> {
     let id = id_of(&id)?;
@@ -649,7 +650,7 @@ async fn import_job(
     Extension(jobs): Extension<registry_import::ImportJobs>,
     session: Session,
     PageActor(actor): PageActor,
-    Path(job): Path<String>,
+    PagePath(job): PagePath<String>,
 ) -> PageResult<ImportJobPage> {
     let job = jobs.get(&actor, &job)?.into();
     Ok(ImportJobPage { job, chrome: chrome(&session, Some(&actor), "registry").await })
@@ -658,7 +659,7 @@ async fn import_job(
 async fn import_status(
     Extension(jobs): Extension<registry_import::ImportJobs>,
     PageActor(actor): PageActor,
-    Path(job): Path<String>,
+    PagePath(job): PagePath<String>,
 ) -> PageResult<ImportStatusFragment> {
     Ok(ImportStatusFragment { job: jobs.get(&actor, &job)?.into() })
 }

@@ -6,7 +6,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use choucha_domain::role::Role;
@@ -17,6 +17,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use crate::extract::PagePath;
 use crate::AppState;
 use crate::auth::PageActor;
 use crate::error::{PageForm, PageResult};
@@ -135,7 +136,7 @@ async fn record(
     State(st): State<AppState>,
     session: Session,
     PageActor(a): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     PageForm(f): PageForm<DeliveryForm>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "送达记录")?;
@@ -176,7 +177,7 @@ pub struct NoticeQuery {
 async fn notice_pdf(
     State(st): State<AppState>,
     PageActor(a): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     Query(q): Query<NoticeQuery>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "检验报告")?;
@@ -196,7 +197,7 @@ async fn decide(
     State(st): State<AppState>,
     session: Session,
     PageActor(a): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     PageForm(f): PageForm<DecisionForm>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "申请")?;
@@ -237,7 +238,7 @@ async fn object(
     State(st): State<AppState>,
     session: Session,
     PageActor(a): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "检验报告")?;
@@ -259,7 +260,7 @@ async fn object(
 async fn my_report(
     State(st): State<AppState>,
     PageActor(a): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "检验报告")?;
     let pdf = objections::my_report_pdf(&st.services, &a, id).await?;
@@ -269,7 +270,7 @@ async fn my_report(
 async fn my_notice(
     State(st): State<AppState>,
     PageActor(a): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "检验报告")?;
     let pdf = objections::my_result_notice_pdf(&st.services, &a, id).await?;
@@ -279,7 +280,7 @@ async fn my_notice(
 async fn my_letter(
     State(st): State<AppState>,
     PageActor(a): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "检验报告")?;
     let pdf = objections::my_improvement_letter_pdf(&st.services, &a, id).await?;
@@ -289,7 +290,7 @@ async fn my_letter(
 async fn my_retest_report(
     State(st): State<AppState>,
     PageActor(a): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "复检")?;
     let (no, pdf) = choucha_service::retests::report_pdf(&st.services, &a, id).await?;

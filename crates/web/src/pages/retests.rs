@@ -8,7 +8,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use choucha_domain::role::Role;
@@ -22,6 +22,7 @@ use choucha_service::{Actor, ServiceError};
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use crate::extract::PagePath;
 use crate::AppState;
 use crate::auth::PageActor;
 use crate::error::{PageForm, PageResult};
@@ -117,7 +118,7 @@ async fn detail(
     State(st): State<AppState>,
     session: Session,
     PageActor(a): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
 ) -> PageResult<DetailPage> {
     let id = id_of(&id, "复检")?;
     let r = retests::get(&st.services, &a, id).await?;
@@ -146,7 +147,7 @@ async fn assign(
     State(st): State<AppState>,
     session: Session,
     PageActor(a): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     PageForm(f): PageForm<AssignForm>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "申请")?;
@@ -176,7 +177,7 @@ async fn receive(
     State(st): State<AppState>,
     session: Session,
     PageActor(a): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "复检")?;
@@ -208,7 +209,7 @@ async fn enter_results(
     State(st): State<AppState>,
     session: Session,
     PageActor(a): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "复检")?;
@@ -266,7 +267,7 @@ async fn sign(
     State(st): State<AppState>,
     session: Session,
     PageActor(a): PageActor,
-    Path((id, step)): Path<(String, String)>,
+    PagePath((id, step)): PagePath<(String, String)>,
     PageForm(f): PageForm<SignForm>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "复检")?;
@@ -290,7 +291,7 @@ async fn sign(
 async fn report_pdf(
     State(st): State<AppState>,
     PageActor(a): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "复检")?;
     let (no, pdf) = retests::report_pdf(&st.services, &a, id).await?;
@@ -300,7 +301,7 @@ async fn report_pdf(
 async fn photo(
     State(st): State<AppState>,
     PageActor(a): PageActor,
-    Path((id, sha)): Path<(String, String)>,
+    PagePath((id, sha)): PagePath<(String, String)>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "复检")?;
     let (p, path) = retests::seal_photo(&st.services, &a, id, &sha).await?;
@@ -334,7 +335,7 @@ async fn answer(
     State(st): State<AppState>,
     session: Session,
     PageActor(a): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     PageForm(f): PageForm<AnswerForm>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "样品确认")?;
@@ -353,7 +354,7 @@ async fn lapse(
     State(st): State<AppState>,
     session: Session,
     PageActor(a): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "样品确认")?;
     match confirmations::record_lapse(&st.services, &a, id).await {
@@ -375,7 +376,7 @@ async fn investigate(
     State(st): State<AppState>,
     session: Session,
     PageActor(a): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     PageForm(f): PageForm<InvestigationForm>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "样品确认")?;
@@ -400,7 +401,7 @@ async fn set_period(
     State(st): State<AppState>,
     session: Session,
     PageActor(a): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     PageForm(f): PageForm<PeriodForm>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "抽查计划")?;
@@ -427,7 +428,7 @@ async fn letter_form(
     State(st): State<AppState>,
     session: Session,
     PageActor(a): PageActor,
-    Path(code): Path<String>,
+    PagePath(code): PagePath<String>,
 ) -> PageResult<LetterPage> {
     let l = results::letter_text(&st.services, &a, &code).await?;
     Ok(LetterPage { l, chrome: chrome(&session, Some(&a), "lab").await })
@@ -447,7 +448,7 @@ async fn letter_save(
     State(st): State<AppState>,
     session: Session,
     PageActor(a): PageActor,
-    Path(code): Path<String>,
+    PagePath(code): PagePath<String>,
     PageForm(f): PageForm<LetterForm>,
 ) -> PageResult<Response> {
     let back = format!("/lab/samples/{code}/improvement-letter");
@@ -472,7 +473,7 @@ async fn close_objection(
     State(st): State<AppState>,
     session: Session,
     PageActor(a): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     PageForm(f): PageForm<CloseForm>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "申请")?;

@@ -7,7 +7,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -19,6 +19,7 @@ use choucha_service::plans::ItemView;
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use crate::extract::PagePath;
 use crate::AppState;
 use crate::api::draws::parse_action;
 use crate::auth::PageActor;
@@ -503,7 +504,7 @@ async fn page(
     State(state): State<AppState>,
     session: Session,
     PageActor(actor): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     Query(q): Query<PageQuery>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "计划条目")?;
@@ -516,7 +517,7 @@ async fn save(
     State(state): State<AppState>,
     session: Session,
     PageActor(actor): PageActor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> PageResult<Response> {
     let item_id = id_of(&id, "计划条目")?;
@@ -553,7 +554,7 @@ async fn step(
     State(state): State<AppState>,
     session: Session,
     PageActor(actor): PageActor,
-    Path((id, rid)): Path<(String, String)>,
+    PagePath((id, rid)): PagePath<(String, String)>,
     PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> PageResult<Response> {
     let item_id = id_of(&id, "计划条目")?;

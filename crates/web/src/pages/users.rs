@@ -8,7 +8,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -21,6 +21,7 @@ use choucha_store::users::UserFilter;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
+use crate::extract::PagePath;
 use crate::AppState;
 use crate::auth::PageActor;
 use crate::error::{PageError, PageForm, PageResult};
@@ -79,7 +80,7 @@ impl FieldErrors {
             ServiceError::Invalid(v) => {
                 let mut f = FieldErrors::default();
                 for x in v {
-                    f.add(x.field.unwrap_or(""), &x.message);
+                    f.add(x.field.as_deref().unwrap_or(""), &x.message);
                 }
                 Ok(f)
             }
@@ -368,7 +369,7 @@ async fn edit_page(
     State(state): State<AppState>,
     session: Session,
     PageActor(actor): PageActor,
-    Path(id): Path<i64>,
+    PagePath(id): PagePath<i64>,
 ) -> PageResult<UserFormPage> {
     let s = &state.services;
     let u = users::get(s, &actor, id).await?;
@@ -382,7 +383,7 @@ async fn update_submit(
     State(state): State<AppState>,
     session: Session,
     PageActor(actor): PageActor,
-    Path(id): Path<i64>,
+    PagePath(id): PagePath<i64>,
     PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> Response {
     let s = &state.services;
@@ -419,7 +420,7 @@ async fn reset_submit(
     State(state): State<AppState>,
     session: Session,
     PageActor(actor): PageActor,
-    Path(id): Path<i64>,
+    PagePath(id): PagePath<i64>,
     PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> Response {
     let s = &state.services;

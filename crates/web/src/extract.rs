@@ -1,0 +1,229 @@
+//! Request extractors whose every refusal speaks Choucha's language: `{code, message}` JSON in
+//! Chinese for the API (`ApiPath`, `ApiQuery`, `ApiJson`, `ApiMultipart`), a Chinese error page for
+//! the pages (`PagePath`). The parsers' own English words never reach the message; the API carries
+//! them in the optional `detail` member for developers.
+//!
+//! axum's own `Path`, `Query`, `Json` and `Multipart` answer `text/plain` English; handlers never
+//! take them directly.
+
+use axum::Json;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::path::ErrorKind;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Multipart, Path, Query, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+
+use crate::error::{ErrorBody, FieldError, error_page};
+
+/// A refusal of malformed input as the API answers it.
+fn refuse(status: StatusCode, code: &str, message: String, detail: String, errors: Vec<FieldError>) -> Response {
+    let body = ErrorBody { code: code.into(), message, detail: Some(detail).filter(|d| !d.is_empty()), errors };
+    (status, Json(body)).into_response()
+}
+
+/// Path parameters (`/api/v1/plans/{id}`); `abc` for an id answers 400 `bad_path`.
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(v)) => Ok(ApiPath(v)),
+            Err(e) => {
+                let (status, message) = path_refusal(&e);
+                Err(refuse(status, "bad_path", message, e.body_text(), Vec::new()))
+            }
+        }
+    }
+}
+
+/// Path parameters of a page; a malformed one answers a Chinese error page.
+pub struct PagePath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for PagePath<T> {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(v)) => Ok(PagePath(v)),
+            Err(e) => {
+                let (status, message) = path_refusal(&e);
+                Err(error_page(status, "网址有误", &message))
+            }
+        }
+    }
+}
+
+/// The status and Chinese message for a path that does not parse. A missing parameter is a
+/// routing mistake of ours, not the caller's.
+fn path_refusal(e: &PathRejection) -> (StatusCode, String) {
+    let PathRejection::FailedToDeserializePathParams(d) = e else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "服务器内部错误：路由缺少路径参数".into());
+    };
+    let message = match d.kind() {
+        ErrorKind::ParseErrorAtKey { key, value, expected_type } => {
+            format!("路径参数无效：“{key}”应为{}，收到“{}”", type_words(expected_type), shorten(value))
+        }
+        ErrorKind::ParseErrorAtIndex { value, expected_type, .. } | ErrorKind::ParseError { value, expected_type } => {
+            format!("路径参数无效：应为{}，收到“{}”", type_words(expected_type), shorten(value))
+        }
+        ErrorKind::InvalidUtf8InPathParam { key } => format!("路径参数无效：“{key}”不是有效的 UTF-8 文本"),
+        _ => "路径参数无效".into(),
+    };
+    (StatusCode::BAD_REQUEST, message)
+}
+
+fn type_words(rust_type: &str) -> &'static str {
+    match rust_type {
+        "i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" | "usize" | "isize" => "整数",
+        "bool" => "true 或 false",
+        _ => "规定格式的值",
+    }
+}
+
+/// A caller's value echoed in a message, cut to a readable length.
+fn shorten(v: &str) -> String {
+    const MAX: usize = 40;
+    if v.chars().count() <= MAX { v.to_string() } else { format!("{}…", v.chars().take(MAX).collect::<String>()) }
+}
+
+/// Query-string parameters; a value that does not parse answers 400 `bad_query`.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(v)) => Ok(ApiQuery(v)),
+            Err(e @ QueryRejection::FailedToDeserializeQueryString(_)) => Err(refuse(
+                StatusCode::BAD_REQUEST,
+                "bad_query",
+                "查询参数无效：请检查各参数的格式（数字、日期、可选值）".into(),
+                e.body_text(),
+                Vec::new(),
+            )),
+            Err(e) => Err(refuse(StatusCode::BAD_REQUEST, "bad_query", "查询参数无效".into(), e.body_text(), Vec::new())),
+        }
+    }
+}
+
+/// A JSON body. Not JSON at all: 400 `bad_json`; JSON of the wrong shape: 422 `bad_json` with the
+/// field's path (`items[2].quota`) in `errors`.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = Response;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(ApiJson(v)),
+            Err(e) => Err(json_refusal(&e)),
+        }
+    }
+}
+
+fn json_refusal(e: &JsonRejection) -> Response {
+    let detail = e.body_text();
+    match e {
+        JsonRejection::MissingJsonContentType(_) => refuse(
+            StatusCode::BAD_REQUEST,
+            "bad_content_type",
+            "请求须为 JSON（Content-Type: application/json）".into(),
+            detail,
+            Vec::new(),
+        ),
+        JsonRejection::JsonSyntaxError(_) => {
+            refuse(StatusCode::BAD_REQUEST, "bad_json", "请求内容不是有效的 JSON".into(), detail, Vec::new())
+        }
+        JsonRejection::JsonDataError(_) => {
+            let (field, message) = json_data_problem(&detail);
+            let errors = vec![FieldError { field, code: "bad_json".into(), message: message.clone() }];
+            refuse(StatusCode::UNPROCESSABLE_ENTITY, "bad_json", message, detail, errors)
+        }
+        _ if e.status() == StatusCode::PAYLOAD_TOO_LARGE => refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "上传内容超过服务器允许的大小上限".into(),
+            detail,
+            Vec::new(),
+        ),
+        _ => refuse(StatusCode::BAD_REQUEST, "bad_json", "请求内容无法读取".into(), detail, Vec::new()),
+    }
+}
+
+/// The field path and a Chinese message from axum's text for JSON of the wrong shape, e.g.
+/// `Failed to deserialize the JSON body into the target type: items[2].quota: invalid type: …`.
+pub fn json_data_problem(text: &str) -> (Option<String>, String) {
+    let rest = text.split_once("target type: ").map_or(text, |(_, r)| r);
+    let rest = rest.split(" at line ").next().unwrap_or(rest);
+    let (path, what) = match rest.split_once(": ") {
+        Some((p, w)) if !p.contains(' ') => (Some(p.to_string()).filter(|p| p != "."), w),
+        _ => (None, rest),
+    };
+    let join = |name: &str| match &path {
+        Some(p) => format!("{p}.{name}"),
+        None => name.to_string(),
+    };
+    let quoted = |w: &str| w.split('`').nth(1).unwrap_or_default().to_string();
+    if what.starts_with("missing field") {
+        let f = join(&quoted(what));
+        return (Some(f.clone()), format!("请求内容有误：缺少必填字段“{f}”"));
+    }
+    if what.starts_with("unknown field") {
+        let f = join(&quoted(what));
+        return (Some(f.clone()), format!("请求内容有误：不认识的字段“{f}”"));
+    }
+    let why = if what.starts_with("unknown variant") {
+        "取值不在可选范围内"
+    } else if what.starts_with("invalid type") {
+        "类型不对"
+    } else {
+        "取值无效"
+    };
+    match path {
+        Some(p) => (Some(p.clone()), format!("请求内容有误：字段“{p}”{why}")),
+        None => (None, format!("请求内容有误：{why}")),
+    }
+}
+
+/// A `multipart/form-data` upload; a request that is not one answers 400 `bad_multipart`.
+pub struct ApiMultipart(pub Multipart);
+
+impl<S: Send + Sync> FromRequest<S> for ApiMultipart {
+    type Rejection = Response;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Multipart::from_request(req, state).await {
+            Ok(m) => Ok(ApiMultipart(m)),
+            Err(e) => Err(multipart_refusal(&e)),
+        }
+    }
+}
+
+fn multipart_refusal(e: &MultipartRejection) -> Response {
+    refuse(
+        StatusCode::BAD_REQUEST,
+        "bad_multipart",
+        "请求须为文件上传表单（Content-Type: multipart/form-data）".into(),
+        e.body_text(),
+        Vec::new(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_data_problem;
+
+    #[test]
+    fn json_data_problems_name_the_field_in_chinese() {
+        let t = "Failed to deserialize the JSON body into the target type: items[2].quota: invalid type: \
+                 string \"x\", expected u32 at line 1 column 40";
+        assert_eq!(json_data_problem(t), (Some("items[2].quota".into()), "请求内容有误：字段“items[2].quota”类型不对".into()));
+        let t = "Failed to deserialize the JSON body into the target type: missing field `year` at line 1 column 2";
+        assert_eq!(json_data_problem(t), (Some("year".into()), "请求内容有误：缺少必填字段“year”".into()));
+        let t = "Failed to deserialize the JSON body into the target type: plan: missing field `year` at line 1 column 9";
+        assert_eq!(json_data_problem(t).0.as_deref(), Some("plan.year"));
+        let t = "Failed to deserialize the JSON body into the target type: state: unknown variant `x`, expected `a`";
+        assert_eq!(json_data_problem(t).1, "请求内容有误：字段“state”取值不在可选范围内");
+    }
+}
