@@ -154,7 +154,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for PageForm<T> {
             Ok(axum::Form(v)) => Ok(PageForm(v)),
             Err(e @ FormRejection::FailedToDeserializeForm(_)) => {
                 tracing::debug!("form refused: {}", e.body_text());
-                Err(error_page(StatusCode::BAD_REQUEST, "表单内容有误", "表单内容有误：请检查各项的格式（数字、日期、选项）后重新提交"))
+                Err(error_page(
+                    StatusCode::BAD_REQUEST,
+                    "表单内容有误",
+                    "表单内容有误：请检查各项的格式（数字、日期、选项）后重新提交",
+                ))
             }
             Err(e) => {
                 tracing::debug!("form refused: {}", e.body_text());
@@ -167,10 +171,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for PageForm<T> {
 /// Unknown paths: JSON under /api, a page elsewhere.
 pub async fn fallback(uri: Uri) -> Response {
     if uri.path().starts_with("/api/") {
-        (
-            StatusCode::NOT_FOUND,
-            Json(ErrorBody::new("not_found", format!("接口“{}”不存在", uri.path()))),
-        )
+        (StatusCode::NOT_FOUND, Json(ErrorBody::new("not_found", format!("接口“{}”不存在", uri.path()))))
             .into_response()
     } else {
         error_page(StatusCode::NOT_FOUND, "未找到", "您访问的页面不存在")

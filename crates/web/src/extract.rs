@@ -97,15 +97,26 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match Query::<T>::from_request_parts(parts, state).await {
             Ok(Query(v)) => Ok(ApiQuery(v)),
-            Err(e @ QueryRejection::FailedToDeserializeQueryString(_)) => Err(refuse(
-                StatusCode::BAD_REQUEST,
-                "bad_query",
-                "查询参数无效：请检查各参数的格式（数字、日期、可选值）".into(),
-                e.body_text(),
-                Vec::new(),
-            )),
-            Err(e) => Err(refuse(StatusCode::BAD_REQUEST, "bad_query", "查询参数无效".into(), e.body_text(), Vec::new())),
+            Err(e @ QueryRejection::FailedToDeserializeQueryString(_)) => {
+                let detail = e.body_text();
+                Err(refuse(StatusCode::BAD_REQUEST, "bad_query", query_message(&detail), detail, Vec::new()))
+            }
+            Err(e) => {
+                Err(refuse(StatusCode::BAD_REQUEST, "bad_query", "查询参数无效".into(), e.body_text(), Vec::new()))
+            }
         }
+    }
+}
+
+/// A Chinese message for serde's words about a query string.
+fn query_message(detail: &str) -> String {
+    let quoted = detail.split('`').nth(1).map(shorten).unwrap_or_default();
+    if detail.contains("missing field") {
+        format!("查询参数无效：缺少“{quoted}”")
+    } else if detail.contains("unknown variant") {
+        format!("查询参数无效：取值“{quoted}”不在可选范围内")
+    } else {
+        "查询参数无效：请检查各参数的格式（数字、日期、可选值）".into()
     }
 }
 
@@ -218,10 +229,14 @@ mod tests {
     fn json_data_problems_name_the_field_in_chinese() {
         let t = "Failed to deserialize the JSON body into the target type: items[2].quota: invalid type: \
                  string \"x\", expected u32 at line 1 column 40";
-        assert_eq!(json_data_problem(t), (Some("items[2].quota".into()), "请求内容有误：字段“items[2].quota”类型不对".into()));
+        assert_eq!(
+            json_data_problem(t),
+            (Some("items[2].quota".into()), "请求内容有误：字段“items[2].quota”类型不对".into())
+        );
         let t = "Failed to deserialize the JSON body into the target type: missing field `year` at line 1 column 2";
         assert_eq!(json_data_problem(t), (Some("year".into()), "请求内容有误：缺少必填字段“year”".into()));
-        let t = "Failed to deserialize the JSON body into the target type: plan: missing field `year` at line 1 column 9";
+        let t =
+            "Failed to deserialize the JSON body into the target type: plan: missing field `year` at line 1 column 9";
         assert_eq!(json_data_problem(t).0.as_deref(), Some("plan.year"));
         let t = "Failed to deserialize the JSON body into the target type: state: unknown variant `x`, expected `a`";
         assert_eq!(json_data_problem(t).1, "请求内容有误：字段“state”取值不在可选范围内");

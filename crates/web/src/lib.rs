@@ -76,8 +76,7 @@ async fn json_payload_too_large(
         .get(axum::http::header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
     if api && response.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json {
-        let body =
-            error::ErrorBody::new("payload_too_large", "上传内容超过服务器允许的大小上限，请拆分文件后重新上传");
+        let body = error::ErrorBody::new("payload_too_large", "上传内容超过服务器允许的大小上限，请拆分文件后重新上传");
         return (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(body)).into_response();
     }
     response

@@ -204,7 +204,8 @@ fn refuse(api: bool, r: &Refusal) -> Response {
             code: CODE.to_owned(),
             message: message.clone(),
         }];
-        (StatusCode::UNPROCESSABLE_ENTITY, Json(ErrorBody { code: CODE.to_owned(), message, detail: None, errors })).into_response()
+        (StatusCode::UNPROCESSABLE_ENTITY, Json(ErrorBody { code: CODE.to_owned(), message, detail: None, errors }))
+            .into_response()
     } else {
         error_page(StatusCode::UNPROCESSABLE_ENTITY, "输入有误", &message)
     }
@@ -213,11 +214,7 @@ fn refuse(api: bool, r: &Refusal) -> Response {
 fn too_large(api: bool) -> Response {
     let message = "请求内容过大或上传中断，请缩小文件后重试";
     if api {
-        (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            Json(ErrorBody::new("payload_too_large", message)),
-        )
-            .into_response()
+        (StatusCode::PAYLOAD_TOO_LARGE, Json(ErrorBody::new("payload_too_large", message))).into_response()
     } else {
         error_page(StatusCode::PAYLOAD_TOO_LARGE, "内容过大", message)
     }

@@ -41,7 +41,8 @@ fn is_error_shape(doc: &Value, response: &Value) -> bool {
 /// The problem with an answer that should be a refusal in `{code, message}` JSON, if any.
 async fn refusal_problem(r: reqwest::Response) -> Option<String> {
     let status = r.status();
-    let json = r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").starts_with("application/json");
+    let json =
+        r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").starts_with("application/json");
     let text = r.text().await.unwrap_or_default();
     if !status.is_client_error() {
         return Some(format!("answered {status}, not 4xx: {text}"));
@@ -127,9 +128,9 @@ async fn every_operation_keeps_the_documented_error_contract() {
 
             // The server: `abc` for every integer id, everything else plausible.
             let integer = |name: &str| {
-                params.iter().any(|p| {
-                    p["name"] == name && p["in"] == "path" && resolve(&doc, &p["schema"])["type"] == "integer"
-                })
+                params
+                    .iter()
+                    .any(|p| p["name"] == name && p["in"] == "path" && resolve(&doc, &p["schema"])["type"] == "integer")
             };
             let with = |bad: bool| {
                 in_route.iter().fold(path.clone(), |url, name| {
@@ -205,13 +206,12 @@ async fn field_errors_carry_the_path_of_a_list_item() {
     let srv = TestServer::start().await;
     srv.fx.user("dt_reg", &["regulator"], Some("dt")).await;
     let reg = srv.api("dt_reg").await;
-    let item = |product: &str, quota: Value| {
-        json!({"number": "1", "category": "电子电器", "product": product, "quota": quota, "scopes": "生产者、销售者"})
-    };
+    let item = |product: &str, quota: Value| json!({"number": "1", "category": "电子电器", "product": product, "quota": quota, "scopes": "生产者、销售者"});
     let plan = |items: Vec<Value>| json!({"plan": {"year": 2025, "title": "测试抽查", "organising_org_code": "dt"}, "items": items});
 
     // The service's rule: the third item's quota.
-    let (status, body) = reg.post("/api/v1/plans", plan(vec![item("甲", json!(3)), item("乙", json!(2)), item("丙", json!(0))])).await;
+    let (status, body) =
+        reg.post("/api/v1/plans", plan(vec![item("甲", json!(3)), item("乙", json!(2)), item("丙", json!(0))])).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let errors = body["errors"].as_array().unwrap();
     let quota = errors.iter().find(|e| e["field"] == "items[2].quota").unwrap_or_else(|| panic!("{body}"));

@@ -14,12 +14,12 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
 use crate::api::lab::{Paged, pdf_response};
 use crate::api::plans::xlsx_response;
 use crate::auth::ApiActor;
 use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -197,7 +197,11 @@ async fn figures(
 /// The summary table (检验情况汇总表) as XLSX.
 #[utoipa::path(get, path = "/api/v1/plans/{id}/summary.xlsx", params(("id" = i64, Path)), tag = "announcements", security(("bearer" = [])),
     responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 403, body = ErrorBody)))]
-async fn summary_xlsx(State(st): State<AppState>, ApiActor(a): ApiActor, ApiPath(id): ApiPath<i64>) -> ApiResult<Response> {
+async fn summary_xlsx(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Response> {
     let bytes = statistics::summary_xlsx(&st.services, &a, id).await?;
     Ok(xlsx_response(bytes, &format!("plan-{id}-summary.xlsx")))
 }
@@ -216,7 +220,11 @@ async fn analysis(
 /// The quality analysis report (质量分析报告) as PDF with charts.
 #[utoipa::path(get, path = "/api/v1/plans/{id}/quality-analysis.pdf", params(("id" = i64, Path)), tag = "announcements", security(("bearer" = [])),
     responses((status = 200, content_type = "application/pdf"), (status = 403, body = ErrorBody)))]
-async fn analysis_pdf(State(st): State<AppState>, ApiActor(a): ApiActor, ApiPath(id): ApiPath<i64>) -> ApiResult<Response> {
+async fn analysis_pdf(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Response> {
     let pdf = statistics::quality_analysis_pdf(&st.services, &a, id).await?;
     Ok(pdf_response(pdf, &format!("plan-{id}-quality-analysis.pdf")))
 }

@@ -15,10 +15,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
 use crate::auth::ApiActor;
 use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -156,7 +156,11 @@ async fn run_draw(
 
 #[utoipa::path(get, path = "/api/v1/draws/{id}", params(("id" = i64, Path)), tag = "draws", security(("bearer" = [])),
     responses((status = 200, body = DrawView), (status = 404, body = ErrorBody)))]
-async fn get_draw(State(st): State<AppState>, ApiActor(a): ApiActor, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<DrawView>> {
+async fn get_draw(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<DrawView>> {
     Ok(Json(draws::get(&st.services, &a, id).await?))
 }
 
@@ -213,7 +217,10 @@ async fn public_draw(State(st): State<AppState>, ApiPath(id): ApiPath<i64>) -> A
 /// Anyone re-runs a published draw from its record.
 #[utoipa::path(post, path = "/api/v1/public/draws/{id}/verify", params(("id" = i64, Path)), tag = "public",
     responses((status = 200, body = DrawVerification), (status = 404, body = ErrorBody)))]
-async fn public_verify_draw(State(st): State<AppState>, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<DrawVerification>> {
+async fn public_verify_draw(
+    State(st): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<DrawVerification>> {
     draws::get_published(&st.services, id).await?;
     Ok(Json(draws::verify(&st.services, id).await?))
 }
@@ -247,7 +254,11 @@ async fn my_tasks(
 
 #[utoipa::path(get, path = "/api/v1/tasks/{id}", params(("id" = i64, Path)), tag = "tasks", security(("bearer" = [])),
     responses((status = 200, body = TaskView), (status = 404, body = ErrorBody)))]
-async fn get_task(State(st): State<AppState>, ApiActor(a): ApiActor, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<TaskView>> {
+async fn get_task(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<TaskView>> {
     Ok(Json(draws::get_task(&st.services, &a, id).await?))
 }
 

@@ -18,10 +18,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::extract::{ApiJson, ApiMultipart, ApiPath, ApiQuery};
 use crate::AppState;
 use crate::auth::ApiActor;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiMultipart, ApiPath, ApiQuery};
 
 /// Largest body of one request here: a one-request upload or one chunk. Larger files go in chunks.
 const CHUNK_LIMIT: usize = 64 * 1024 * 1024;

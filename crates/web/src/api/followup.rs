@@ -17,11 +17,11 @@ use choucha_service::{ServiceError, disposal::StoredFile};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
 use crate::api::lab::Paged;
 use crate::auth::ApiActor;
 use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -105,7 +105,11 @@ async fn record_disposal(
 /// The proof (photo or scanned receipt) of a recorded disposal.
 #[utoipa::path(get, path = "/api/v1/disposals/{id}/proof", params(("id" = i64, Path)), tag = "followup", security(("bearer" = [])),
     responses((status = 200, content_type = "application/octet-stream"), (status = 404, body = ErrorBody)))]
-async fn disposal_proof(State(st): State<AppState>, ApiActor(a): ApiActor, ApiPath(id): ApiPath<i64>) -> ApiResult<Response> {
+async fn disposal_proof(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Response> {
     let (f, path) = disposal::proof(&st.services, &a, id).await?;
     Ok(file_response(f, read_stored(path).await?))
 }

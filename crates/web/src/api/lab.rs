@@ -17,10 +17,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
 use crate::auth::ApiActor;
 use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -116,7 +116,11 @@ async fn received(
 /// The link between a blind code and its task (custodian, organising bureau, admin).
 #[utoipa::path(get, path = "/api/v1/lab/received/{sample_id}", params(("sample_id" = i64, Path)), tag = "lab", security(("bearer" = [])),
     responses((status = 200, body = LinkView), (status = 404, body = ErrorBody)))]
-async fn link(State(st): State<AppState>, ApiActor(a): ApiActor, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<LinkView>> {
+async fn link(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<LinkView>> {
     Ok(Json(lab::link(&st.services, &a, id).await?))
 }
 
@@ -341,7 +345,11 @@ async fn correct(
 /// The issued report's stored PDF (custodian, organising bureau).
 #[utoipa::path(get, path = "/api/v1/lab/reports/{id}/report.pdf", params(("id" = i64, Path)), tag = "lab", security(("bearer" = [])),
     responses((status = 200, content_type = "application/pdf"), (status = 403, body = ErrorBody)))]
-async fn report_pdf(State(st): State<AppState>, ApiActor(a): ApiActor, ApiPath(id): ApiPath<i64>) -> ApiResult<Response> {
+async fn report_pdf(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Response> {
     let (_, pdf) = lab::report_pdf(&st.services, &a, id).await?;
     Ok(pdf_response(pdf, &format!("report-{id}.pdf")))
 }

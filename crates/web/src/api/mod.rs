@@ -104,7 +104,11 @@ pub fn document_errors(doc: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 
     const SHARED: [(&str, &str, &str); 6] = [
-        ("400", "BadRequest", "请求格式有误：路径参数（如非数字的编号）、查询参数或请求体无法解析（code 为 bad_path、bad_query、bad_json 等）"),
+        (
+            "400",
+            "BadRequest",
+            "请求格式有误：路径参数（如非数字的编号）、查询参数或请求体无法解析（code 为 bad_path、bad_query、bad_json 等）",
+        ),
         ("401", "Unauthorized", "未登录或令牌无效、已过期"),
         ("403", "Forbidden", "无权执行此操作"),
         ("404", "NotFound", "对象不存在或调用者无权看到"),

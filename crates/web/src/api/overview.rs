@@ -7,9 +7,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::extract::ApiPath;
 use crate::auth::ApiActor;
 use crate::error::{ApiResult, ErrorBody};
+use crate::extract::ApiPath;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(plan_overview))

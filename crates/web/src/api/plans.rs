@@ -15,10 +15,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::extract::{ApiJson, ApiMultipart, ApiPath, ApiQuery};
 use crate::AppState;
 use crate::auth::ApiActor;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiMultipart, ApiPath, ApiQuery};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -69,7 +69,11 @@ async fn create_plan(
 
 #[utoipa::path(get, path = "/api/v1/plans/{id}", params(("id" = i64, Path)), tag = "plans", security(("bearer" = [])),
     responses((status = 200, body = PlanView), (status = 404, body = ErrorBody)))]
-async fn get_plan(State(st): State<AppState>, ApiActor(a): ApiActor, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<PlanView>> {
+async fn get_plan(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<PlanView>> {
     Ok(Json(plans::get(&st.services, &a, id).await?))
 }
 

@@ -18,10 +18,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::extract::{ApiJson, ApiMultipart, ApiPath, ApiQuery};
 use crate::AppState;
 use crate::auth::ApiActor;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiMultipart, ApiPath, ApiQuery};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -197,18 +197,20 @@ fn truthy(s: &str) -> bool {
 
 /// Read the fields `file`, `dry_run` and `on_existing` of an import form.
 pub(crate) async fn read_upload(multipart: Result<Multipart, MultipartRejection>) -> Result<Upload, ServiceError> {
-    let mut multipart = multipart.map_err(|_| upload_error("上传内容无法读取：请求须为文件上传表单（multipart/form-data）"))?;
+    let mut multipart =
+        multipart.map_err(|_| upload_error("上传内容无法读取：请求须为文件上传表单（multipart/form-data）"))?;
     let mut file: Option<(String, Vec<u8>)> = None;
     let mut options = ImportOptions::default();
     loop {
-        let field =
-            multipart.next_field().await.map_err(|_| upload_error("上传中断或格式错误，请重新上传"))?;
+        let field = multipart.next_field().await.map_err(|_| upload_error("上传中断或格式错误，请重新上传"))?;
         let Some(field) = field else { break };
         match field.name().unwrap_or_default() {
             "file" => {
                 let name = field.file_name().unwrap_or("upload").to_string();
-                let bytes =
-                    field.bytes().await.map_err(|_| upload_error("文件上传失败（内容不完整或超过大小上限），请重新上传"))?;
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|_| upload_error("文件上传失败（内容不完整或超过大小上限），请重新上传"))?;
                 file = Some((name, bytes.to_vec()));
             }
             "dry_run" => options.dry_run = truthy(&field.text().await.unwrap_or_default()),

@@ -16,11 +16,11 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
 use crate::api::lab::{Paged, pdf_response};
 use crate::auth::ApiActor;
 use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -175,7 +175,11 @@ async fn sign_step(
 /// The approved re-test report's PDF (bureau, re-test institution, the applicant).
 #[utoipa::path(get, path = "/api/v1/retests/{id}/report.pdf", params(("id" = i64, Path)), tag = "retests", security(("bearer" = [])),
     responses((status = 200, content_type = "application/pdf"), (status = 404, body = ErrorBody)))]
-async fn report_pdf(State(st): State<AppState>, ApiActor(a): ApiActor, ApiPath(id): ApiPath<i64>) -> ApiResult<Response> {
+async fn report_pdf(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Response> {
     let (no, pdf) = retests::report_pdf(&st.services, &a, id).await?;
     Ok(pdf_response(pdf, &format!("{no}.pdf")))
 }
@@ -266,7 +270,11 @@ async fn letter_put(
 /// The improvement letter of an unqualified issued report as a PDF (custodian, bureau).
 #[utoipa::path(get, path = "/api/v1/lab/reports/{id}/improvement-letter.pdf", params(("id" = i64, Path)), tag = "retests", security(("bearer" = [])),
     responses((status = 200, content_type = "application/pdf"), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn letter_pdf(State(st): State<AppState>, ApiActor(a): ApiActor, ApiPath(id): ApiPath<i64>) -> ApiResult<Response> {
+async fn letter_pdf(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Response> {
     let pdf = results::improvement_letter_of_report(&st.services, &a, id).await?;
     Ok(pdf_response(pdf, &format!("improvement-letter-{id}.pdf")))
 }
@@ -274,7 +282,11 @@ async fn letter_pdf(State(st): State<AppState>, ApiActor(a): ApiActor, ApiPath(i
 /// The improvement letter of the enterprise's own unqualified result.
 #[utoipa::path(get, path = "/api/v1/my/results/{id}/improvement-letter.pdf", params(("id" = i64, Path)), tag = "retests", security(("bearer" = [])),
     responses((status = 200, content_type = "application/pdf"), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn my_letter_pdf(State(st): State<AppState>, ApiActor(a): ApiActor, ApiPath(id): ApiPath<i64>) -> ApiResult<Response> {
+async fn my_letter_pdf(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Response> {
     let pdf = choucha_service::objections::my_improvement_letter_pdf(&st.services, &a, id).await?;
     Ok(pdf_response(pdf, &format!("improvement-letter-{id}.pdf")))
 }

@@ -17,12 +17,12 @@ use choucha_service::statistics::{self, PlanFigures};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use crate::extract::PagePath;
 use crate::AppState;
 use crate::api::lab::pdf_response;
 use crate::api::plans::xlsx_response;
 use crate::auth::PageActor;
 use crate::error::{PageForm, PageResult};
+use crate::extract::PagePath;
 use crate::pages::lab::back_or_error;
 use crate::pages::plans::{china_time, id_of};
 use crate::pages::{Chrome, chrome, set_flash};

@@ -14,11 +14,11 @@ use choucha_service::{Actor, ServiceError, audit};
 use serde_json::Value;
 use tower_sessions::Session;
 
-use crate::extract::PagePath;
 use crate::AppState;
 use crate::api::audit::{AuditQuery, AuditRecordView, VerifyView};
 use crate::auth::PageActor;
 use crate::error::{PageError, PageResult};
+use crate::extract::PagePath;
 use crate::pages::users::{FieldErrors, query_string};
 use crate::pages::{Chrome, chrome};
 

@@ -18,10 +18,10 @@ use chrono::Datelike;
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use crate::extract::PagePath;
 use crate::AppState;
 use crate::auth::PageActor;
 use crate::error::{PageError, PageForm};
+use crate::extract::PagePath;
 use crate::pages::users::{Choice, FieldErrors, FormData};
 use crate::pages::{Chrome, chrome, set_flash};
 

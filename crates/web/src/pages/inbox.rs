@@ -18,10 +18,10 @@ use choucha_service::{Actor, ServiceError};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use crate::extract::PagePath;
 use crate::AppState;
 use crate::auth::PageActor;
 use crate::error::{PageError, PageResult, body_of};
+use crate::extract::PagePath;
 use crate::pages::plans::{id_of, shown_on_page};
 use crate::pages::{Chrome, chrome, set_flash};
 

@@ -22,10 +22,10 @@ use choucha_service::{Actor, ServiceError};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use crate::extract::PagePath;
 use crate::AppState;
 use crate::auth::PageActor;
 use crate::error::{PageForm, PageResult, body_of};
+use crate::extract::PagePath;
 use crate::pages::plans::{id_of, shown_on_page};
 use crate::pages::users::query_string;
 use crate::pages::{Chrome, chrome, set_flash};
@@ -347,7 +347,11 @@ async fn assign(
     }
 }
 
-async fn label(State(st): State<AppState>, PageActor(a): PageActor, PagePath(id): PagePath<String>) -> PageResult<Response> {
+async fn label(
+    State(st): State<AppState>,
+    PageActor(a): PageActor,
+    PagePath(id): PagePath<String>,
+) -> PageResult<Response> {
     let id = id_of(&id, "样品")?;
     let pdf = lab::label_pdf(&st.services, &a, id).await?;
     Ok(crate::api::lab::pdf_response(pdf, &format!("label-{id}.pdf")))

@@ -19,10 +19,10 @@ use choucha_store::organisations::OrgFilter;
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use crate::extract::PagePath;
 use crate::AppState;
 use crate::auth::PageActor;
 use crate::error::{PageError, PageForm, PageResult};
+use crate::extract::PagePath;
 use crate::pages::users::{Choice, FieldErrors, FormData, OrgOption, org_options, query_string};
 use crate::pages::{Chrome, chrome, set_flash};
 

@@ -9,10 +9,10 @@ use axum::routing::get;
 use choucha_service::overview::{self, PlanOverview};
 use tower_sessions::Session;
 
-use crate::extract::PagePath;
 use crate::AppState;
 use crate::auth::PageActor;
 use crate::error::PageResult;
+use crate::extract::PagePath;
 use crate::pages::plans::id_of;
 use crate::pages::{Chrome, chrome};
 

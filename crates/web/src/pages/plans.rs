@@ -26,11 +26,11 @@ use choucha_store::organisations::OrgFilter;
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use crate::extract::PagePath;
 use crate::AppState;
 use crate::api::plans::{Annex1Problem, annex1_items, annex1_xlsx, xlsx_response};
 use crate::auth::PageActor;
 use crate::error::{PageError, PageForm, PageResult, body_of, error_page, status_of};
+use crate::extract::PagePath;
 use crate::pages::users::{FieldErrors, FormData, query_string};
 use crate::pages::{Chrome, chrome, set_flash};
 
@@ -448,8 +448,7 @@ fn place_errors(e: ServiceError, rows: &mut [ItemValues], errors: &mut FieldErro
     match e {
         ServiceError::Invalid(vs) => {
             for v in vs {
-                if let Some(r) = v.index_in("items").and_then(|i| rows.get_mut(i))
-                {
+                if let Some(r) = v.index_in("items").and_then(|i| rows.get_mut(i)) {
                     r.errors.push(v.message.clone());
                     errors.add("items", &v.message);
                 } else {

@@ -13,9 +13,9 @@ use choucha_service::implementation_rules::{self as irules, RulesView};
 use choucha_service::plans::{self, PlanSummary, PlanView};
 use serde::Deserialize;
 
-use crate::extract::PagePath;
 use crate::AppState;
 use crate::error::PageResult;
+use crate::extract::PagePath;
 use crate::pages::Chrome;
 use crate::pages::draws::{ExclusionLine, FilterLine, exclusion_lines, filter_lines};
 use crate::pages::plans::{Annex1Line, annex1_lines, china_time, id_of, plan_badge};

@@ -21,11 +21,11 @@ use choucha_service::{Actor, ServiceError};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use crate::extract::PagePath;
 use crate::AppState;
 use crate::api::registry::{read_upload, xlsx_download};
 use crate::auth::PageActor;
 use crate::error::{PageError, PageForm, PageResult, body_of, error_page, status_of};
+use crate::extract::PagePath;
 use crate::pages::{Chrome, chrome, set_flash};
 
 pub fn router() -> Router<AppState> {

@@ -17,10 +17,10 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use crate::extract::PagePath;
 use crate::AppState;
 use crate::auth::PageActor;
 use crate::error::{PageForm, PageResult};
+use crate::extract::PagePath;
 use crate::pages::lab::back_or_error;
 use crate::pages::plans::id_of;
 use crate::pages::users::query_string;

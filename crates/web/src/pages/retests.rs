@@ -22,10 +22,10 @@ use choucha_service::{Actor, ServiceError};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use crate::extract::PagePath;
 use crate::AppState;
 use crate::auth::PageActor;
 use crate::error::{PageForm, PageResult};
+use crate::extract::PagePath;
 use crate::pages::lab::{back_or_error, read_with_photos};
 use crate::pages::plans::id_of;
 use crate::pages::{Chrome, chrome, set_flash};

@@ -19,11 +19,11 @@ use choucha_service::plans::ItemView;
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use crate::extract::PagePath;
 use crate::AppState;
 use crate::api::draws::parse_action;
 use crate::auth::PageActor;
 use crate::error::{PageForm, PageResult, body_of, status_of};
+use crate::extract::PagePath;
 use crate::pages::plans::{china_time, id_of, shown_on_page};
 use crate::pages::users::{FieldErrors, FormData};
 use crate::pages::{Chrome, chrome, set_flash};

@@ -33,10 +33,10 @@ use serde::Deserialize;
 use serde_json::json;
 use tower_sessions::Session;
 
-use crate::extract::ApiJson;
 use crate::AppState;
 use crate::auth::PageActor;
 use crate::error::{ApiError, ApiResult, PageResult, body_of, status_of};
+use crate::extract::ApiJson;
 use crate::pages::draws::task_badge;
 use crate::pages::plans::{id_of, shown_on_page};
 use crate::pages::users::query_string;

@@ -21,10 +21,10 @@ use choucha_store::users::UserFilter;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-use crate::extract::PagePath;
 use crate::AppState;
 use crate::auth::PageActor;
 use crate::error::{PageError, PageForm, PageResult};
+use crate::extract::PagePath;
 use crate::pages::{Chrome, chrome, set_flash};
 
 pub fn router() -> Router<AppState> {
