@@ -10,7 +10,7 @@ use axum::Json;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::path::ErrorKind;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts, Multipart, Path, Query, Request};
+use axum::extract::{FromRequest, FromRequestParts, Multipart, Path, Query, RawPathParams, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -33,7 +33,8 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
         match Path::<T>::from_request_parts(parts, state).await {
             Ok(Path(v)) => Ok(ApiPath(v)),
             Err(e) => {
-                let (status, message) = path_refusal(&e);
+                let raw = RawPathParams::from_request_parts(parts, state).await.ok();
+                let (status, message) = path_refusal(&e, raw.as_ref());
                 Err(refuse(status, "bad_path", message, e.body_text(), Vec::new()))
             }
         }
@@ -49,7 +50,8 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for PagePat
         match Path::<T>::from_request_parts(parts, state).await {
             Ok(Path(v)) => Ok(PagePath(v)),
             Err(e) => {
-                let (status, message) = path_refusal(&e);
+                let raw = RawPathParams::from_request_parts(parts, state).await.ok();
+                let (status, message) = path_refusal(&e, raw.as_ref());
                 Err(error_page(status, "网址有误", &message))
             }
         }
@@ -58,16 +60,21 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for PagePat
 
 /// The status and Chinese message for a path that does not parse. A missing parameter is a
 /// routing mistake of ours, not the caller's.
-fn path_refusal(e: &PathRejection) -> (StatusCode, String) {
+fn path_refusal(e: &PathRejection, raw: Option<&RawPathParams>) -> (StatusCode, String) {
     let PathRejection::FailedToDeserializePathParams(d) = e else {
         return (StatusCode::INTERNAL_SERVER_ERROR, "服务器内部错误：路由缺少路径参数".into());
     };
+    let at_key = |key: &str, value: &str, expected_type: &str| {
+        format!("路径参数无效：“{key}”应为{}，收到“{}”", type_words(expected_type), shorten(value))
+    };
     let message = match d.kind() {
-        ErrorKind::ParseErrorAtKey { key, value, expected_type } => {
-            format!("路径参数无效：“{key}”应为{}，收到“{}”", type_words(expected_type), shorten(value))
-        }
+        ErrorKind::ParseErrorAtKey { key, value, expected_type } => at_key(key, value, expected_type),
         ErrorKind::ParseErrorAtIndex { value, expected_type, .. } | ErrorKind::ParseError { value, expected_type } => {
-            format!("路径参数无效：应为{}，收到“{}”", type_words(expected_type), shorten(value))
+            // A single value or a tuple: name the parameter from the route when the value tells it.
+            match raw.and_then(|r| r.iter().find(|(_, v)| v == value)) {
+                Some((key, _)) => at_key(key, value, expected_type),
+                None => format!("路径参数无效：应为{}，收到“{}”", type_words(expected_type), shorten(value)),
+            }
         }
         ErrorKind::InvalidUtf8InPathParam { key } => format!("路径参数无效：“{key}”不是有效的 UTF-8 文本"),
         _ => "路径参数无效".into(),
