@@ -71,7 +71,7 @@ fn path_refusal(e: &PathRejection, raw: Option<&RawPathParams>) -> (StatusCode, 
         ErrorKind::ParseErrorAtKey { key, value, expected_type } => at_key(key, value, expected_type),
         ErrorKind::ParseErrorAtIndex { value, expected_type, .. } | ErrorKind::ParseError { value, expected_type } => {
             // A single value or a tuple: name the parameter from the route when the value tells it.
-            match raw.and_then(|r| r.iter().find(|(_, v)| v == value)) {
+            match raw.and_then(|r| r.iter().find(|(_, v)| *v == value.as_str())) {
                 Some((key, _)) => at_key(key, value, expected_type),
                 None => format!("路径参数无效：应为{}，收到“{}”", type_words(expected_type), shorten(value)),
             }

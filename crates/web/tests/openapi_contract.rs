@@ -175,7 +175,7 @@ async fn a_malformed_id_answers_bad_path_in_chinese() {
 
     // A page answers a Chinese page, not text/plain.
     let browser = srv.browser("admin").await;
-    let r = browser.client.get(srv.url("/plans/abc")).send().await.unwrap();
+    let r = browser.client.get(srv.url("/admin/audit/abc")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let ct = r.headers().get("content-type").unwrap().to_str().unwrap().to_string();
     assert!(ct.starts_with("text/html"), "{ct}");
