@@ -7,12 +7,13 @@
 //! algorithm) is stored whole, never edited or deleted, so anyone can re-run it.
 
 use choucha_domain::RuleViolation;
+use choucha_domain::access::Action;
 use choucha_domain::draw::{self, Candidate, DrawInput, DrawResult, SamplerCandidate};
 use choucha_domain::enterprise::{EnterpriseKind, EnterpriseStatus};
 use choucha_domain::plan::{
     self as plan_rules, BatchAllowance, BureauLevel, PastCheck, ProductKey, Scope, parse_scopes,
 };
-use choucha_domain::role::{Permission, Role};
+use choucha_domain::role::Role;
 use choucha_domain::sampling::{self as task_rules, TaskAction, TaskState};
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::draws::{self as store_draws, CandidateFilter, DrawRow, NewDraw};
@@ -23,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::access::{Ask, TaskParties};
 use crate::{Actor, Result, ServiceError, Services, clamp_limit, implementation_rules};
 
 /// Registry filters of a draw.
@@ -130,13 +132,19 @@ async fn load(s: &Services, item_id: i64) -> Result<(ItemRow, PlanRow)> {
     Ok((item, plan))
 }
 
-fn check_organiser(actor: &Actor, plan: &PlanRow) -> Result<()> {
-    actor.require(Permission::ManagePlans)?;
-    if actor.has(Role::Admin) || actor.org_id == Some(plan.organising_org_id) {
-        Ok(())
-    } else {
-        Err(ServiceError::Forbidden("只有组织该抽查的部门可以进行随机抽取".into()))
+/// The parties of a task (the local bureau is looked up only where it matters).
+pub(crate) fn task_parties<'a>(plan: &PlanRow, item: &ItemRow, team: &'a [i64]) -> TaskParties<'a> {
+    TaskParties {
+        organising_org_id: plan.organising_org_id,
+        sampling_org_id: item.sampling_org_id,
+        testing_org_id: item.testing_org_id,
+        team,
+        local_org_id: None,
     }
+}
+
+fn check_organiser(actor: &Actor, plan: &PlanRow) -> Result<()> {
+    actor.to_plan(plan.organising_org_id).require_or(Action::Draw, "只有组织该抽查的部门可以进行随机抽取")
 }
 
 /// The eligible candidates of an item and the exclusions, with what the draw needs to record.
@@ -596,12 +604,7 @@ async fn build_view(s: &Services, row: DrawRow, with_team: bool) -> Result<DrawV
 pub async fn get(s: &Services, actor: &Actor, id: i64) -> Result<DrawView> {
     let row = store_draws::get(s.store.reader(), id).await.map_err(ServiceError::not_found("抽取记录"))?;
     let (item, plan) = load(s, row.item_id).await?;
-    let allowed = actor.has(Role::Admin)
-        || actor.org_id == Some(plan.organising_org_id)
-        || (actor.org_id.is_some() && actor.org_id == item.sampling_org_id && actor.has(Role::Sampler));
-    if !allowed {
-        return Err(ServiceError::NotFound("抽取记录"));
-    }
+    actor.to_item(plan.organising_org_id, item.sampling_org_id, None).visible(Action::ViewDraw, "抽取记录")?;
     build_view(s, row, true).await
 }
 
@@ -678,9 +681,7 @@ pub async fn get_published(s: &Services, id: i64) -> Result<PublicDrawView> {
 
 pub async fn list_for_plan(s: &Services, actor: &Actor, plan_id: i64) -> Result<Vec<DrawView>> {
     let plan = store_plans::get_plan(s.store.reader(), plan_id).await.map_err(ServiceError::not_found("计划"))?;
-    if !(actor.has(Role::Admin) || actor.org_id == Some(plan.organising_org_id)) {
-        return Err(ServiceError::NotFound("计划"));
-    }
+    actor.to_plan(plan.organising_org_id).visible(Action::Draw, "计划")?;
     let mut out = Vec::new();
     for row in store_draws::of_plan(s.store.reader(), plan_id).await? {
         out.push(build_view(s, row, true).await?);
@@ -840,6 +841,9 @@ pub struct TaskView {
     pub entry_late: bool,
     /// The deadline passed and the record is not locked yet.
     pub entry_overdue: bool,
+    /// What the caller may do with the task (filled for one task; empty in lists).
+    #[schema(value_type = Vec<String>)]
+    pub actions: Vec<Action>,
 }
 
 fn task_state_label(s: &str) -> &'static str {
@@ -913,6 +917,7 @@ async fn task_views(s: &Services, tasks: Vec<choucha_store::draws::TaskRow>) -> 
             entry_deadline: entry.map(|e| e.deadline),
             entry_late: entry.is_some_and(|e| e.late),
             entry_overdue: entry.is_some_and(|e| e.overdue),
+            actions: Vec::new(),
         });
     }
     Ok(out)
@@ -920,9 +925,7 @@ async fn task_views(s: &Services, tasks: Vec<choucha_store::draws::TaskRow>) -> 
 
 /// A sampler's own tasks, newest first.
 pub async fn my_tasks(s: &Services, actor: &Actor, cursor: Option<i64>, limit: Option<u64>) -> Result<Page<TaskView>> {
-    if !actor.has(Role::Sampler) {
-        return Err(ServiceError::forbidden());
-    }
+    actor.require(Action::ClaimTask)?;
     let p = store_draws::tasks_of_user(s.store.reader(), actor.user_id, cursor, clamp_limit(limit)).await?;
     Ok(Page { items: task_views(s, p.items).await?, next: p.next })
 }
@@ -930,21 +933,34 @@ pub async fn my_tasks(s: &Services, actor: &Actor, cursor: Option<i64>, limit: O
 pub async fn get_task(s: &Services, actor: &Actor, id: i64) -> Result<TaskView> {
     let db = s.store.reader();
     let t = store_draws::get_task(db, id).await.map_err(ServiceError::not_found("抽样任务"))?;
-    let (_, plan) = load(s, t.item_id).await?;
-    let member = store_draws::team_of(db, id).await?.contains(&actor.user_id);
-    if !(member || actor.has(Role::Admin) || actor.org_id == Some(plan.organising_org_id)) {
-        return Err(ServiceError::NotFound("抽样任务"));
-    }
-    task_view(s, t).await
+    let (item, plan) = load(s, t.item_id).await?;
+    let team = store_draws::team_of(db, id).await?;
+    let rel = actor.to_task(task_parties(&plan, &item, &team));
+    rel.visible(Action::ViewTask, "抽样任务")?;
+    let mut v = task_view(s, t).await?;
+    v.actions = rel.actions(TASK_ACTIONS);
+    Ok(v)
 }
+
+/// The actions a task view offers.
+const TASK_ACTIONS: &[Action] = &[
+    Action::WorkOnSite,
+    Action::HandOver,
+    Action::MarkNotSampled,
+    Action::ViewEvidence,
+    Action::ViewCustody,
+    Action::ReassignTask,
+];
 
 /// A team member starts sampling on site. Refused until the item's rules are published (rule 3).
 pub async fn start_task(s: &Services, actor: &Actor, id: i64) -> Result<TaskView> {
     let db = s.store.reader();
     let t = store_draws::get_task(db, id).await.map_err(ServiceError::not_found("抽样任务"))?;
-    if !store_draws::team_of(db, id).await?.contains(&actor.user_id) {
-        return Err(ServiceError::Forbidden("只有该任务抽样组的成员可以开始抽样".into()));
-    }
+    let (item, plan) = load(s, t.item_id).await?;
+    let team = store_draws::team_of(db, id).await?;
+    actor
+        .to_task(task_parties(&plan, &item, &team))
+        .require_or(Action::WorkOnSite, "只有该任务抽样组的成员可以开始抽样")?;
     let next = task_rules::transition(t.state.parse()?, TaskAction::Start)?;
     let rules = implementation_rules::require_published(s, t.item_id).await?;
     let tx = s.store.begin().await?;
@@ -975,9 +991,7 @@ pub struct ConflictInput {
 
 /// A sampler declares a conflict of interest (回避) with an enterprise; draws never send them there.
 pub async fn declare_conflict(s: &Services, actor: &Actor, input: ConflictInput) -> Result<()> {
-    if !actor.has(Role::Sampler) {
-        return Err(ServiceError::Forbidden("只有抽样人员需要申报回避".into()));
-    }
+    actor.require_or(Action::ClaimTask, "只有抽样人员需要申报回避")?;
     if input.reason.trim().is_empty() {
         return Err(ServiceError::invalid(RuleViolation::new("required", "请说明回避理由").on_field("reason")));
     }
