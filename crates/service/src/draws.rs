@@ -841,7 +841,7 @@ pub struct TaskView {
     pub entry_late: bool,
     /// The deadline passed and the record is not locked yet.
     pub entry_overdue: bool,
-    /// What the caller may do with the task (filled for one task; empty in lists).
+    /// What the caller may do with the task (the permission matrix's answer).
     #[schema(value_type = Vec<String>)]
     pub actions: Vec<Action>,
 }
@@ -850,13 +850,14 @@ fn task_state_label(s: &str) -> &'static str {
     s.parse::<TaskState>().map(TaskState::label).unwrap_or("未知")
 }
 
-async fn task_view(s: &Services, t: choucha_store::draws::TaskRow) -> Result<TaskView> {
-    task_views(s, vec![t]).await?.pop().ok_or(ServiceError::NotFound("抽样任务"))
+async fn task_view(s: &Services, actor: &Actor, t: choucha_store::draws::TaskRow) -> Result<TaskView> {
+    task_views(s, actor, vec![t]).await?.pop().ok_or(ServiceError::NotFound("抽样任务"))
 }
 
 /// The views of a page of tasks, the same as `task_view` of each, in one query per table (items,
 /// plans, enterprises, teams, users, published rules, records, arrivals) instead of ~7 per task.
-async fn task_views(s: &Services, tasks: Vec<choucha_store::draws::TaskRow>) -> Result<Vec<TaskView>> {
+/// Task views with what `actor` may do with each (read in batches: one query per table).
+async fn task_views(s: &Services, actor: &Actor, tasks: Vec<choucha_store::draws::TaskRow>) -> Result<Vec<TaskView>> {
     use std::collections::BTreeMap as Map;
     if tasks.is_empty() {
         return Ok(Vec::new());
@@ -898,6 +899,7 @@ async fn task_views(s: &Services, tasks: Vec<choucha_store::draws::TaskRow>) -> 
             .map(|u| names.get(u).cloned().ok_or(choucha_store::StoreError::NotFound))
             .collect::<std::result::Result<Vec<String>, _>>()?;
         let entry = entries.get(&t.id).copied();
+        let actions = actor.to_task(task_parties(&plan, &item, &team_ids)).actions(TASK_ACTIONS);
         out.push(TaskView {
             id: t.id,
             plan_id: plan.id,
@@ -917,7 +919,7 @@ async fn task_views(s: &Services, tasks: Vec<choucha_store::draws::TaskRow>) -> 
             entry_deadline: entry.map(|e| e.deadline),
             entry_late: entry.is_some_and(|e| e.late),
             entry_overdue: entry.is_some_and(|e| e.overdue),
-            actions: Vec::new(),
+            actions,
         });
     }
     Ok(out)
@@ -927,7 +929,7 @@ async fn task_views(s: &Services, tasks: Vec<choucha_store::draws::TaskRow>) -> 
 pub async fn my_tasks(s: &Services, actor: &Actor, cursor: Option<i64>, limit: Option<u64>) -> Result<Page<TaskView>> {
     actor.require(Action::ClaimTask)?;
     let p = store_draws::tasks_of_user(s.store.reader(), actor.user_id, cursor, clamp_limit(limit)).await?;
-    Ok(Page { items: task_views(s, p.items).await?, next: p.next })
+    Ok(Page { items: task_views(s, actor, p.items).await?, next: p.next })
 }
 
 pub async fn get_task(s: &Services, actor: &Actor, id: i64) -> Result<TaskView> {
@@ -935,11 +937,8 @@ pub async fn get_task(s: &Services, actor: &Actor, id: i64) -> Result<TaskView> 
     let t = store_draws::get_task(db, id).await.map_err(ServiceError::not_found("抽样任务"))?;
     let (item, plan) = load(s, t.item_id).await?;
     let team = store_draws::team_of(db, id).await?;
-    let rel = actor.to_task(task_parties(&plan, &item, &team));
-    rel.visible(Action::ViewTask, "抽样任务")?;
-    let mut v = task_view(s, t).await?;
-    v.actions = rel.actions(TASK_ACTIONS);
-    Ok(v)
+    actor.to_task(task_parties(&plan, &item, &team)).visible(Action::ViewTask, "抽样任务")?;
+    task_view(s, actor, t).await
 }
 
 /// The actions a task view offers.

@@ -85,10 +85,10 @@ async fn load_unchecked(s: &Services, task_id: i64) -> Result<Ctx> {
 async fn load(s: &Services, actor: &Actor, task_id: i64, must_be_member: bool) -> Result<Ctx> {
     let Ctx { task, team, plan, item } = load_unchecked(s, task_id).await?;
     let rel = actor.to_task(crate::draws::task_parties(&plan, &item, &team));
-    rel.visible(Action::ViewTask, "抽样任务")?;
     if must_be_member {
         rel.require_or(Action::WorkOnSite, "只有该任务抽样组的抽样人员可以填写和签署抽样文书")?;
     }
+    rel.visible(Action::ViewTask, "抽样任务")?;
     Ok(Ctx { task, team, plan, item })
 }
 
