@@ -351,7 +351,7 @@ mod tests {
         d.kinds = "批发商".into();
         d.licence_valid_until = "2026-13-01".into();
         let errs = d.validate().unwrap_err();
-        let fields: Vec<_> = errs.iter().filter_map(|e| e.field).collect();
+        let fields: Vec<_> = errs.iter().filter_map(|e| e.field.as_deref()).collect();
         assert!(fields.contains(&"name"));
         assert!(fields.contains(&"uscc"));
         assert!(fields.contains(&"kinds"));

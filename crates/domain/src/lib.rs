@@ -2,6 +2,7 @@
 //! calendar, the enterprise registry's value types and the audit chain's hash. No I/O, no async, no
 //! database: everything here is tested with plain `cargo test` in milliseconds.
 
+pub mod access;
 pub mod announcement;
 pub mod audit;
 pub mod audit_checkpoint;

@@ -451,7 +451,7 @@ mod tests {
         let today = d(2025, 10, 25);
         let ems = DeliveryFacts { method: "ems", sent_on: Some(d(2025, 10, 21)), ..Default::default() };
         let e = check_delivery(&ems, issued, today).unwrap_err();
-        assert_eq!(e[0].field, Some("tracking_no"));
+        assert_eq!(e[0].field.as_deref(), Some("tracking_no"));
         let ems = DeliveryFacts { tracking_no: "1190012345678", ..ems };
         assert_eq!(check_delivery(&ems, issued, today), Ok(DeliveryMethod::Ems));
         let late = DeliveryFacts { received_on: Some(d(2025, 10, 20)), ..ems.clone() };
@@ -461,7 +461,7 @@ mod tests {
         let hand = DeliveryFacts { method: "in_person", received_on: Some(d(2025, 10, 22)), ..Default::default() };
         let e = check_delivery(&hand, issued, today).unwrap_err();
         assert_eq!(
-            e.iter().filter_map(|v| v.field).collect::<Vec<_>>(),
+            e.iter().filter_map(|v| v.field.as_deref()).collect::<Vec<_>>(),
             ["receiver_name", "receiver_signature_png_base64"]
         );
         let hand = DeliveryFacts { receiver_name: "王站长", has_signature: true, ..hand };

@@ -1,4 +1,4 @@
-//! Roles of DESIGN.md ("Who uses it") and the pure permission predicates the service layer checks.
+//! Roles of DESIGN.md ("Who uses it"). What a role may do is the permission matrix (`crate::access`).
 //! One person may hold several roles; separation of duties is checked per sample elsewhere.
 
 use serde::{Deserialize, Serialize};
@@ -99,44 +99,6 @@ impl FromStr for Role {
     }
 }
 
-/// What a user may do with the foundation's objects. Later issues add their own predicates here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Permission {
-    ManageUsers,
-    ManageOrganisations,
-    ManageCalendar,
-    ViewAudit,
-    /// Read the enterprise registry (search, view, export).
-    ViewRegistry,
-    /// Create, edit and import registry entries.
-    EditRegistry,
-    /// Create, edit, issue and close plans; draw; approve and publish implementation rules.
-    ManagePlans,
-    /// Read plans and their items (bureaus and institutions).
-    ViewPlans,
-}
-
-/// The pure permission predicate: does any of `roles` grant `perm`?
-pub fn permits(roles: &[Role], perm: Permission) -> bool {
-    roles.iter().any(|r| role_permits(*r, perm))
-}
-
-fn role_permits(role: Role, perm: Permission) -> bool {
-    use Permission as P;
-    match role {
-        Role::Admin => true,
-        Role::Regulator => {
-            matches!(perm, P::ViewRegistry | P::EditRegistry | P::ViewAudit | P::ManagePlans | P::ViewPlans)
-        }
-        Role::LocalRegulator => matches!(perm, P::ViewRegistry | P::EditRegistry | P::ViewPlans),
-        // Samplers need the registry on site (the enterprise's USCC, licences); testers never see
-        // who was sampled (rule 13), so the registry is closed to them.
-        Role::Sampler | Role::SampleCustodian => matches!(perm, P::ViewRegistry | P::ViewPlans),
-        Role::Tester | Role::ReportApprover => matches!(perm, P::ViewPlans),
-        Role::Enterprise => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,14 +110,5 @@ mod tests {
             assert_eq!(r.label().parse::<Role>(), Ok(r));
         }
         assert!("boss".parse::<Role>().is_err());
-    }
-
-    #[test]
-    fn tester_cannot_read_registry_but_sampler_can() {
-        assert!(!permits(&[Role::Tester], Permission::ViewRegistry));
-        assert!(permits(&[Role::Sampler], Permission::ViewRegistry));
-        assert!(!permits(&[Role::Sampler], Permission::EditRegistry));
-        assert!(permits(&[Role::Tester, Role::Admin], Permission::ManageUsers));
-        assert!(!permits(&[Role::Regulator], Permission::ManageUsers));
     }
 }

@@ -1,10 +1,8 @@
 //! The acting user, as the service sees it, and the checks every use case starts with.
 
-use choucha_domain::role::{Permission, Role, permits};
+use choucha_domain::role::Role;
 use choucha_store::audit::AuditActor;
 use serde::Serialize;
-
-use crate::ServiceError;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Actor {
@@ -22,22 +20,10 @@ pub struct Actor {
 }
 
 impl Actor {
-    pub fn has(&self, r: Role) -> bool {
+    /// Whether the actor holds `r`. Access is decided by the permission matrix
+    /// ([`crate::access`]); this is for working out relations and for data scoping only.
+    pub(crate) fn has(&self, r: Role) -> bool {
         self.roles.contains(&r)
-    }
-
-    /// An administrator, or a regulator of bureau `org_id` (what that bureau owns: its plans'
-    /// objections, re-tests, confirmations, overviews).
-    pub fn is_bureau_of(&self, org_id: i64) -> bool {
-        self.has(Role::Admin) || (self.has(Role::Regulator) && self.org_id == Some(org_id))
-    }
-
-    pub fn can(&self, p: Permission) -> bool {
-        permits(&self.roles, p)
-    }
-
-    pub fn require(&self, p: Permission) -> Result<(), ServiceError> {
-        if self.can(p) { Ok(()) } else { Err(ServiceError::forbidden()) }
     }
 
     pub fn audit_actor(&self) -> AuditActor {
@@ -47,7 +33,7 @@ impl Actor {
     /// The division prefix this user's registry access is limited to: bureau staff see their own
     /// area; admins and institution staff (who sample across a plan's area) are not limited.
     pub fn registry_scope(&self) -> Option<String> {
-        if self.has(Role::Admin) {
+        if self.scope_any() == Some(crate::access::Scope::All) {
             return None;
         }
         match (self.org_kind.as_deref(), &self.org_division) {

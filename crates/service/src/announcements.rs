@@ -12,7 +12,6 @@
 
 use choucha_domain::RuleViolation;
 use choucha_domain::announcement::{self as rules, AnnouncementAction as Action, AnnouncementState};
-use choucha_domain::role::Role;
 use choucha_store::announcements::{self as store, AnnouncementRow, NewAnnouncement, StateChange};
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::{Page, organisations, plans as store_plans};
@@ -21,8 +20,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use crate::access::Ask;
 use crate::statistics::{RefusalLine, ResultLine, refusal_lines, require_organiser, result_lines};
 use crate::{Actor, Result, ServiceError, Services, page_limit};
+use choucha_domain::access::Action as AccessAction;
 
 /// A row of an announcement: an issued sample, and whether it is left out (with why).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -298,11 +299,7 @@ async fn load(s: &Services, actor: &Actor, id: i64) -> Result<AnnouncementRow> {
 
 /// Only the organising bureau's regulators write announcements (an admin reads them).
 fn require_regulator(actor: &Actor, row_org: i64) -> Result<()> {
-    if actor.has(Role::Regulator) && actor.org_id == Some(row_org) {
-        Ok(())
-    } else {
-        Err(ServiceError::Forbidden("结果公告由组织抽查部门的监管人员起草、审核和发布".into()))
-    }
+    actor.to_plan(row_org).require_or(AccessAction::Announce, "结果公告由组织抽查部门的监管人员起草、审核和发布")
 }
 
 /// "2025年车用柴油监督抽查" stays as it is; a plan titled by its products alone gets the name of

@@ -1,6 +1,6 @@
 //! Browsing and verifying the audit chain.
 
-use choucha_domain::role::Permission;
+use choucha_domain::access::Action;
 use choucha_store::Page;
 use choucha_store::audit::{self as store_audit, AuditFilter, AuditRow, Verification};
 
@@ -13,17 +13,17 @@ pub async fn list(
     before_seq: Option<i64>,
     limit: Option<u64>,
 ) -> Result<Page<AuditRow>> {
-    actor.require(Permission::ViewAudit)?;
+    actor.require(Action::ViewAudit)?;
     Ok(store_audit::list(s.store.reader(), f, before_seq, page_limit(limit)?).await?)
 }
 
 pub async fn get(s: &Services, actor: &Actor, seq: i64) -> Result<AuditRow> {
-    actor.require(Permission::ViewAudit)?;
+    actor.require(Action::ViewAudit)?;
     store_audit::get(s.store.reader(), seq).await.map_err(|_| crate::ServiceError::NotFound("审计记录"))
 }
 
 /// Verify the whole chain (admins; the CLI calls the store directly).
 pub async fn verify(s: &Services, actor: &Actor) -> Result<Verification> {
-    actor.require(Permission::ViewAudit)?;
+    actor.require(Action::ViewAudit)?;
     Ok(store_audit::verify(&s.store, |_| {}).await?)
 }

@@ -2,9 +2,9 @@
 //! special days when the State Council publishes the next year's arrangement.
 
 use choucha_domain::RuleViolation;
+use choucha_domain::access::Action;
 use choucha_domain::calendar::{DayKind, TimeLimit, WorkCalendar};
 use choucha_domain::enterprise::parse_date;
-use choucha_domain::role::Permission;
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::calendar::{self as store_cal, DayRow};
 use chrono::NaiveDate;
@@ -71,7 +71,7 @@ fn parse_day(s: &str) -> std::result::Result<NaiveDate, RuleViolation> {
 }
 
 pub async fn set_day(s: &Services, actor: &Actor, input: DayInput) -> Result<DayView> {
-    actor.require(Permission::ManageCalendar)?;
+    actor.require(Action::ManageCalendar)?;
     let mut errs = Vec::new();
     let date = parse_day(&input.date).map_err(|e| errs.push(e)).ok();
     let kind = input.kind.parse::<DayKind>().map_err(|e| errs.push(e)).ok();
@@ -103,7 +103,7 @@ pub async fn set_day(s: &Services, actor: &Actor, input: DayInput) -> Result<Day
 }
 
 pub async fn delete_day(s: &Services, actor: &Actor, date: &str) -> Result<()> {
-    actor.require(Permission::ManageCalendar)?;
+    actor.require(Action::ManageCalendar)?;
     let date = parse_day(date)?;
     let before = store_cal::get(s.store.reader(), date).await?.ok_or(ServiceError::NotFound("该日期的节假日安排"))?;
     let tx = s.store.begin().await?;

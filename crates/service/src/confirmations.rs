@@ -8,7 +8,6 @@
 
 use choucha_domain::RuleViolation;
 use choucha_domain::retest::{ConfirmationAction, ConfirmationState, confirmation_due, confirmation_transition};
-use choucha_domain::role::Role;
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::lab::{ReportRow, SampleRow};
 use choucha_store::retests::{self as store, ConfirmationChange, ConfirmationRow, ConfirmationScope, NewConfirmation};
@@ -17,8 +16,10 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::access::{Ask, Scope};
 use crate::lab::ReportContent;
 use crate::{Actor, Result, ServiceError, Services, page_limit};
+use choucha_domain::access::{Action, Relations};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ConfirmationView {
@@ -127,41 +128,21 @@ pub(crate) async fn open_for_report(
     Ok(())
 }
 
-/// How the caller stands to a confirmation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Seat {
-    /// The organising bureau or an administrator.
-    Bureau,
-    /// The testing institution's custodian (who sent it).
-    Institution,
-    /// The nominal producer itself.
-    Producer,
-}
-
 async fn own_uscc(s: &Services, actor: &Actor) -> Result<Option<String>> {
     match actor.enterprise_id {
-        Some(e) if actor.has(Role::Enterprise) => Ok(Some(enterprises::get(s.store.reader(), e).await?.uscc)),
+        Some(e) if actor.may(Action::ViewOwnResults) => Ok(Some(enterprises::get(s.store.reader(), e).await?.uscc)),
         _ => Ok(None),
     }
 }
 
-async fn seat(s: &Services, actor: &Actor, c: &ConfirmationRow) -> Result<Seat> {
-    if actor.is_bureau_of(c.organising_org_id) {
-        return Ok(Seat::Bureau);
-    }
-    if crate::lab::is_custodian_of(actor, c.testing_org_id) {
-        return Ok(Seat::Institution);
-    }
-    if !c.producer_uscc.is_empty() && own_uscc(s, actor).await?.as_deref() == Some(c.producer_uscc.as_str()) {
-        return Ok(Seat::Producer);
-    }
-    Err(ServiceError::NotFound("样品确认"))
-}
-
-async fn load(s: &Services, actor: &Actor, id: i64) -> Result<(ConfirmationRow, Seat)> {
+/// A confirmation with the caller's relations towards it; not found for anyone without one.
+async fn load(s: &Services, actor: &Actor, id: i64) -> Result<(ConfirmationRow, Relations)> {
     let c = store::get_confirmation(s.store.reader(), id).await.map_err(ServiceError::not_found("样品确认"))?;
-    let seat = seat(s, actor, &c).await?;
-    Ok((c, seat))
+    let producer =
+        !c.producer_uscc.is_empty() && own_uscc(s, actor).await?.as_deref() == Some(c.producer_uscc.as_str());
+    let rel = actor.to_confirmation(c.organising_org_id, c.testing_org_id, producer);
+    rel.visible(Action::ViewConfirmation, "样品确认")?;
+    Ok((c, rel))
 }
 
 pub async fn get(s: &Services, actor: &Actor, id: i64) -> Result<ConfirmationView> {
@@ -190,10 +171,8 @@ pub struct AnswerInput {
 /// The producer's answer, by the producer in its portal or recorded by the institution's
 /// custodian; within the period only. A denial goes to the organising bureau for investigation.
 pub async fn answer(s: &Services, actor: &Actor, id: i64, input: AnswerInput) -> Result<ConfirmationView> {
-    let (c, seat) = load(s, actor, id).await?;
-    if seat == Seat::Bureau && !actor.has(Role::Admin) {
-        return Err(ServiceError::Forbidden("样品确认由标称生产者答复，或由检验机构登记其书面答复".into()));
-    }
+    let (c, rel) = load(s, actor, id).await?;
+    rel.require_or(Action::AnswerConfirmation, "样品确认由标称生产者答复，或由检验机构登记其书面答复")?;
     let action = if input.confirmed { ConfirmationAction::Confirm } else { ConfirmationAction::Deny };
     let next = confirmation_transition(state_of(&c)?, action, c.due_on, s.today())?;
     let note = input.note.trim();
@@ -202,7 +181,7 @@ pub async fn answer(s: &Services, actor: &Actor, id: i64, input: AnswerInput) ->
             RuleViolation::new("required", "否认样品为本企业产品的，请说明理由并提供证明材料").on_field("note"),
         ));
     }
-    if seat == Seat::Institution && note.is_empty() {
+    if rel.contains(choucha_domain::access::Relation::Custodian) && note.is_empty() {
         return Err(ServiceError::invalid(
             RuleViolation::new("required", "请注明答复的方式（如回函日期、文号）").on_field("note"),
         ));
@@ -252,10 +231,8 @@ async fn apply(
 
 /// Records that no answer came by the deadline (the institution or the bureau).
 pub async fn record_lapse(s: &Services, actor: &Actor, id: i64) -> Result<ConfirmationView> {
-    let (c, seat) = load(s, actor, id).await?;
-    if seat == Seat::Producer {
-        return Err(ServiceError::forbidden());
-    }
+    let (c, rel) = load(s, actor, id).await?;
+    rel.require(Action::RecordLapse)?;
     let next = confirmation_transition(state_of(&c)?, ConfirmationAction::Lapse, c.due_on, s.today())?;
     let change = ConfirmationChange::Answered { note: format!("截至{}未答复", c.due_on), by: actor.user_id };
     apply(s, actor, &c, next, change, "confirmation.lapse", json!({"due_on": c.due_on}), None).await
@@ -270,10 +247,8 @@ pub struct InvestigationInput {
 
 /// The organising bureau records its investigation of a denial; the result is then final for the producer.
 pub async fn investigate(s: &Services, actor: &Actor, id: i64, input: InvestigationInput) -> Result<ConfirmationView> {
-    let (c, seat) = load(s, actor, id).await?;
-    if seat != Seat::Bureau {
-        return Err(ServiceError::Forbidden("标称生产者否认的，由组织监督抽查的部门调查核实（规则23）".into()));
-    }
+    let (c, rel) = load(s, actor, id).await?;
+    rel.require_or(Action::DecideConfirmation, "标称生产者否认的，由组织监督抽查的部门调查核实（规则23）")?;
     let next = confirmation_transition(state_of(&c)?, ConfirmationAction::Investigate, c.due_on, s.today())?;
     let finding = input.finding.trim();
     if finding.is_empty() {
@@ -292,16 +267,12 @@ pub async fn list(
     limit: Option<u64>,
 ) -> Result<Page<ConfirmationView>> {
     let uscc = own_uscc(s, actor).await?;
-    let scope = if actor.has(Role::Admin) {
-        ConfirmationScope::All
-    } else if let (true, Some(org)) = (actor.has(Role::Regulator), actor.org_id) {
-        ConfirmationScope::Organising(org)
-    } else if let (true, Some(org)) = (actor.has(Role::SampleCustodian), actor.org_id) {
-        ConfirmationScope::Testing(org)
-    } else if let Some(u) = uscc.as_deref() {
-        ConfirmationScope::Producer(u)
-    } else {
-        return Err(ServiceError::forbidden());
+    let scope = match (actor.scope(Action::ListConfirmations)?, uscc.as_deref()) {
+        (Scope::All, _) => ConfirmationScope::All,
+        (Scope::Bureau(org), _) => ConfirmationScope::Organising(org),
+        (Scope::Institution(org), _) => ConfirmationScope::Testing(org),
+        (Scope::Enterprise(_), Some(u)) => ConfirmationScope::Producer(u),
+        (Scope::Enterprise(_), None) => return Err(crate::access::refusal(Action::ListConfirmations)),
     };
     let p = store::list_confirmations(s.store.reader(), scope, states, None, before, page_limit(limit)?).await?;
     let mut items = Vec::with_capacity(p.items.len());
@@ -323,9 +294,7 @@ pub struct PeriodInput {
 pub async fn set_period(s: &Services, actor: &Actor, plan_id: i64, input: PeriodInput) -> Result<PeriodInput> {
     let plan =
         choucha_store::plans::get_plan(s.store.reader(), plan_id).await.map_err(ServiceError::not_found("抽查计划"))?;
-    if !actor.is_bureau_of(plan.organising_org_id) {
-        return Err(ServiceError::NotFound("抽查计划"));
-    }
+    actor.to_plan(plan.organising_org_id).visible(Action::ManagePlan, "抽查计划")?;
     if !(1..=90).contains(&input.days) {
         return Err(ServiceError::invalid(
             RuleViolation::new("invalid_days", "样品确认期限应为1至90天").on_field("days"),

@@ -13,7 +13,6 @@
 use choucha_domain::RuleViolation;
 use choucha_domain::disposal::{self as rules, DisposalMethod, DisposalTiming, Portion, RequiredDisposal};
 use choucha_domain::results::objection_deadline;
-use choucha_domain::role::Role;
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::followup::{
     self as store, DisposalRecord, DisposalRow, DisposalScope, NATIONAL, NewDisposal, ReceivedBy,
@@ -24,8 +23,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::access::{Ask, Scope};
 use crate::lab::{ReportContent, signed_record};
 use crate::{Actor, Result, ServiceError, Services, page_limit};
+use choucha_domain::access::Action;
 
 /// A file kept as proof (a disposal receipt, a rectification report): unaltered, at its SHA-256.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -115,6 +116,8 @@ pub(crate) async fn open_for_report(
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DisposalView {
+    /// Whether the caller records this disposal (the permission matrix's answer).
+    pub may_dispose: bool,
     pub id: i64,
     pub sample_id: i64,
     pub report_id: i64,
@@ -158,7 +161,8 @@ async fn timing_of(s: &Services, d: &DisposalRow) -> Result<(Option<NaiveDate>, 
     Ok((received, rules::timing(received, held, rule.overdue_days.max(0) as u32, s.today())))
 }
 
-async fn view(s: &Services, d: DisposalRow) -> Result<DisposalView> {
+async fn view(s: &Services, actor: &Actor, d: DisposalRow) -> Result<DisposalView> {
+    let may_dispose = actor.to_disposal(d.organising_org_id, d.testing_org_id).may(Action::Dispose);
     let db = s.store.reader();
     let report = store_lab::get_report(db, d.report_id).await?;
     let content: ReportContent = serde_json::from_str(&report.content_json).map_err(ServiceError::internal)?;
@@ -178,6 +182,7 @@ async fn view(s: &Services, d: DisposalRow) -> Result<DisposalView> {
         None => String::new(),
     };
     Ok(DisposalView {
+        may_dispose,
         id: d.id,
         sample_id: d.sample_id,
         report_id: d.report_id,
@@ -210,11 +215,12 @@ async fn view(s: &Services, d: DisposalRow) -> Result<DisposalView> {
 /// The caller's disposal scope: the custodian's institution, the organising bureau, or all (admins).
 /// Everyone else (testers, county bureaus, enterprises) is refused.
 fn scope_of(actor: &Actor) -> Result<DisposalScope> {
-    match actor.org_id {
-        _ if actor.has(Role::Admin) => Ok(DisposalScope::All),
-        Some(o) if actor.has(Role::SampleCustodian) => Ok(DisposalScope::Testing(o)),
-        Some(o) if actor.has(Role::Regulator) => Ok(DisposalScope::Organising(o)),
-        _ => Err(ServiceError::Forbidden("样品处置由检验机构的样品管理员登记，组织抽查的部门查看".into())),
+    let refused = || ServiceError::Forbidden("样品处置由检验机构的样品管理员登记，组织抽查的部门查看".into());
+    match actor.scope(Action::ViewDisposals).map_err(|_| refused())? {
+        Scope::All => Ok(DisposalScope::All),
+        Scope::Institution(o) => Ok(DisposalScope::Testing(o)),
+        Scope::Bureau(o) => Ok(DisposalScope::Organising(o)),
+        Scope::Enterprise(_) => Err(refused()),
     }
 }
 
@@ -233,7 +239,7 @@ pub async fn get(s: &Services, actor: &Actor, id: i64) -> Result<DisposalView> {
     if !visible(scope, &d) {
         return Err(ServiceError::NotFound("样品处置"));
     }
-    view(s, d).await
+    view(s, actor, d).await
 }
 
 /// The receipt cut-offs of due (or, with `overdue`, overdue) disposals on `today`, per province.
@@ -290,7 +296,7 @@ pub async fn list(s: &Services, actor: &Actor, q: DisposalQuery) -> Result<Page<
     let p = store::list_disposals(s.store.reader(), scope, state, due.as_ref(), before, page_limit(q.limit)?).await?;
     let mut items = Vec::with_capacity(p.items.len());
     for d in p.items {
-        items.push(view(s, d).await?);
+        items.push(view(s, actor, d).await?);
     }
     Ok(Page { items, next: p.next })
 }
@@ -330,9 +336,9 @@ pub async fn record(s: &Services, actor: &Actor, id: i64, input: DisposalInput) 
     if !visible(scope, &d) {
         return Err(ServiceError::NotFound("样品处置"));
     }
-    if !(actor.has(Role::SampleCustodian) && actor.org_id == Some(d.testing_org_id)) {
-        return Err(ServiceError::Forbidden("样品处置由承检机构的样品管理员登记（规则19）".into()));
-    }
+    actor
+        .to_disposal(d.organising_org_id, d.testing_org_id)
+        .require_or(Action::Dispose, "样品处置由承检机构的样品管理员登记（规则19）")?;
     if d.state != "open" {
         return Err(ServiceError::Rule(RuleViolation::new("already_disposed", "该样品已登记处置，不能重复登记")));
     }
@@ -417,7 +423,7 @@ pub async fn record(s: &Services, actor: &Actor, id: i64, input: DisposalInput) 
     )
     .await?;
     tx.commit().await?;
-    view(s, store::get_disposal(s.store.reader(), id).await?).await
+    view(s, actor, store::get_disposal(s.store.reader(), id).await?).await
 }
 
 /// A disposal's proof file, for those who see the disposal.
@@ -443,10 +449,7 @@ pub struct DisposalRuleView {
 
 /// The disposal rules of every province: for admins, bureau staff and custodians (who dispose).
 pub async fn rules_list(s: &Services, actor: &Actor) -> Result<Vec<DisposalRuleView>> {
-    let may = [Role::Admin, Role::Regulator, Role::LocalRegulator, Role::SampleCustodian];
-    if !may.iter().any(|r| actor.has(*r)) {
-        return Err(ServiceError::forbidden());
-    }
+    actor.require(Action::ViewDisposalRules)?;
     Ok(store::disposal_rules(s.store.reader())
         .await?
         .into_iter()
@@ -472,9 +475,7 @@ pub async fn set_rule(
     division: &str,
     input: DisposalRuleInput,
 ) -> Result<DisposalRuleView> {
-    if !actor.has(Role::Admin) {
-        return Err(ServiceError::Forbidden("样品处置规定由管理员维护".into()));
-    }
+    actor.require_or(Action::ManageDisposalRules, "样品处置规定由管理员维护")?;
     let division = division.trim();
     let mut errs = Vec::new();
     let province_ok = division == NATIONAL

@@ -5,21 +5,17 @@
 
 use choucha_documents::ImprovementLetter;
 use choucha_domain::RuleViolation;
+use choucha_domain::access::Action;
 use choucha_domain::enterprise::parse_date;
-use choucha_domain::role::Role;
 use chrono::{Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::{Actor, Result, ServiceError, Services};
 
-/// Roles that may write an improvement letter: the testing institution's staff who handle results
-/// and the organising bureau.
-const LETTER_ROLES: [Role; 5] =
-    [Role::Admin, Role::Regulator, Role::Tester, Role::ReportApprover, Role::SampleCustodian];
-
-/// Whether `actor` may write improvement letters (pages use it to offer the form).
+/// Whether `actor` may write improvement letters (the testing institution's staff who handle
+/// results and the organising bureau; pages use it to offer the form).
 pub fn may_write_letters(actor: &Actor) -> bool {
-    actor.roles.iter().any(|r| LETTER_ROLES.contains(r))
+    actor.may(Action::WriteLetter)
 }
 
 /// Refuse callers who may not write improvement letters.

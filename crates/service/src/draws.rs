@@ -7,12 +7,13 @@
 //! algorithm) is stored whole, never edited or deleted, so anyone can re-run it.
 
 use choucha_domain::RuleViolation;
+use choucha_domain::access::Action;
 use choucha_domain::draw::{self, Candidate, DrawInput, DrawResult, SamplerCandidate};
 use choucha_domain::enterprise::{EnterpriseKind, EnterpriseStatus};
 use choucha_domain::plan::{
     self as plan_rules, BatchAllowance, BureauLevel, PastCheck, ProductKey, Scope, parse_scopes,
 };
-use choucha_domain::role::{Permission, Role};
+use choucha_domain::role::Role;
 use choucha_domain::sampling::{self as task_rules, TaskAction, TaskState};
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::draws::{self as store_draws, CandidateFilter, DrawRow, NewDraw};
@@ -23,7 +24,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::{Actor, Result, ServiceError, Services, implementation_rules, page_limit};
+use crate::access::{Ask, TaskParties};
+use crate::{Actor, Result, ServiceError, Services, page_limit, implementation_rules};
 
 /// Registry filters of a draw.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema, utoipa::IntoParams)]
@@ -132,13 +134,19 @@ async fn load(s: &Services, item_id: i64) -> Result<(ItemRow, PlanRow)> {
     Ok((item, plan))
 }
 
-fn check_organiser(actor: &Actor, plan: &PlanRow) -> Result<()> {
-    actor.require(Permission::ManagePlans)?;
-    if actor.has(Role::Admin) || actor.org_id == Some(plan.organising_org_id) {
-        Ok(())
-    } else {
-        Err(ServiceError::Forbidden("只有组织该抽查的部门可以进行随机抽取".into()))
+/// The parties of a task (the local bureau is looked up only where it matters).
+pub(crate) fn task_parties<'a>(plan: &PlanRow, item: &ItemRow, team: &'a [i64]) -> TaskParties<'a> {
+    TaskParties {
+        organising_org_id: plan.organising_org_id,
+        sampling_org_id: item.sampling_org_id,
+        testing_org_id: item.testing_org_id,
+        team,
+        local_org_id: None,
     }
+}
+
+fn check_organiser(actor: &Actor, plan: &PlanRow) -> Result<()> {
+    actor.to_plan(plan.organising_org_id).require_or(Action::Draw, "只有组织该抽查的部门可以进行随机抽取")
 }
 
 /// The eligible candidates of an item and the exclusions, with what the draw needs to record.
@@ -598,12 +606,7 @@ async fn build_view(s: &Services, row: DrawRow, with_team: bool) -> Result<DrawV
 pub async fn get(s: &Services, actor: &Actor, id: i64) -> Result<DrawView> {
     let row = store_draws::get(s.store.reader(), id).await.map_err(ServiceError::not_found("抽取记录"))?;
     let (item, plan) = load(s, row.item_id).await?;
-    let allowed = actor.has(Role::Admin)
-        || actor.org_id == Some(plan.organising_org_id)
-        || (actor.org_id.is_some() && actor.org_id == item.sampling_org_id && actor.has(Role::Sampler));
-    if !allowed {
-        return Err(ServiceError::NotFound("抽取记录"));
-    }
+    actor.to_item(plan.organising_org_id, item.sampling_org_id, None).visible(Action::ViewDraw, "抽取记录")?;
     build_view(s, row, true).await
 }
 
@@ -680,9 +683,7 @@ pub async fn get_published(s: &Services, id: i64) -> Result<PublicDrawView> {
 
 pub async fn list_for_plan(s: &Services, actor: &Actor, plan_id: i64) -> Result<Vec<DrawView>> {
     let plan = store_plans::get_plan(s.store.reader(), plan_id).await.map_err(ServiceError::not_found("计划"))?;
-    if !(actor.has(Role::Admin) || actor.org_id == Some(plan.organising_org_id)) {
-        return Err(ServiceError::NotFound("计划"));
-    }
+    actor.to_plan(plan.organising_org_id).visible(Action::Draw, "计划")?;
     let mut out = Vec::new();
     for row in store_draws::of_plan(s.store.reader(), plan_id).await? {
         out.push(build_view(s, row, true).await?);
@@ -842,19 +843,23 @@ pub struct TaskView {
     pub entry_late: bool,
     /// The deadline passed and the record is not locked yet.
     pub entry_overdue: bool,
+    /// What the caller may do with the task (the permission matrix's answer).
+    #[schema(value_type = Vec<String>)]
+    pub actions: Vec<Action>,
 }
 
 fn task_state_label(s: &str) -> &'static str {
     s.parse::<TaskState>().map(TaskState::label).unwrap_or("未知")
 }
 
-async fn task_view(s: &Services, t: choucha_store::draws::TaskRow) -> Result<TaskView> {
-    task_views(s, vec![t]).await?.pop().ok_or(ServiceError::NotFound("抽样任务"))
+async fn task_view(s: &Services, actor: &Actor, t: choucha_store::draws::TaskRow) -> Result<TaskView> {
+    task_views(s, actor, vec![t]).await?.pop().ok_or(ServiceError::NotFound("抽样任务"))
 }
 
 /// The views of a page of tasks, the same as `task_view` of each, in one query per table (items,
 /// plans, enterprises, teams, users, published rules, records, arrivals) instead of ~7 per task.
-async fn task_views(s: &Services, tasks: Vec<choucha_store::draws::TaskRow>) -> Result<Vec<TaskView>> {
+/// Task views with what `actor` may do with each (read in batches: one query per table).
+async fn task_views(s: &Services, actor: &Actor, tasks: Vec<choucha_store::draws::TaskRow>) -> Result<Vec<TaskView>> {
     use std::collections::BTreeMap as Map;
     if tasks.is_empty() {
         return Ok(Vec::new());
@@ -896,6 +901,7 @@ async fn task_views(s: &Services, tasks: Vec<choucha_store::draws::TaskRow>) -> 
             .map(|u| names.get(u).cloned().ok_or(choucha_store::StoreError::NotFound))
             .collect::<std::result::Result<Vec<String>, _>>()?;
         let entry = entries.get(&t.id).copied();
+        let actions = actor.to_task(task_parties(&plan, &item, &team_ids)).actions(TASK_ACTIONS);
         out.push(TaskView {
             id: t.id,
             plan_id: plan.id,
@@ -915,6 +921,7 @@ async fn task_views(s: &Services, tasks: Vec<choucha_store::draws::TaskRow>) -> 
             entry_deadline: entry.map(|e| e.deadline),
             entry_late: entry.is_some_and(|e| e.late),
             entry_overdue: entry.is_some_and(|e| e.overdue),
+            actions,
         });
     }
     Ok(out)
@@ -922,31 +929,39 @@ async fn task_views(s: &Services, tasks: Vec<choucha_store::draws::TaskRow>) -> 
 
 /// A sampler's own tasks, newest first.
 pub async fn my_tasks(s: &Services, actor: &Actor, cursor: Option<i64>, limit: Option<u64>) -> Result<Page<TaskView>> {
-    if !actor.has(Role::Sampler) {
-        return Err(ServiceError::forbidden());
-    }
+    actor.require(Action::ClaimTask)?;
     let p = store_draws::tasks_of_user(s.store.reader(), actor.user_id, cursor, page_limit(limit)?).await?;
-    Ok(Page { items: task_views(s, p.items).await?, next: p.next })
+    Ok(Page { items: task_views(s, actor, p.items).await?, next: p.next })
 }
 
 pub async fn get_task(s: &Services, actor: &Actor, id: i64) -> Result<TaskView> {
     let db = s.store.reader();
     let t = store_draws::get_task(db, id).await.map_err(ServiceError::not_found("抽样任务"))?;
-    let (_, plan) = load(s, t.item_id).await?;
-    let member = store_draws::team_of(db, id).await?.contains(&actor.user_id);
-    if !(member || actor.has(Role::Admin) || actor.org_id == Some(plan.organising_org_id)) {
-        return Err(ServiceError::NotFound("抽样任务"));
-    }
-    task_view(s, t).await
+    let (item, plan) = load(s, t.item_id).await?;
+    let team = store_draws::team_of(db, id).await?;
+    actor.to_task(task_parties(&plan, &item, &team)).visible(Action::ViewTask, "抽样任务")?;
+    task_view(s, actor, t).await
 }
+
+/// The actions a task view offers.
+const TASK_ACTIONS: &[Action] = &[
+    Action::WorkOnSite,
+    Action::HandOver,
+    Action::MarkNotSampled,
+    Action::ViewEvidence,
+    Action::ViewCustody,
+    Action::ReassignTask,
+];
 
 /// A team member starts sampling on site. Refused until the item's rules are published (rule 3).
 pub async fn start_task(s: &Services, actor: &Actor, id: i64) -> Result<TaskView> {
     let db = s.store.reader();
     let t = store_draws::get_task(db, id).await.map_err(ServiceError::not_found("抽样任务"))?;
-    if !store_draws::team_of(db, id).await?.contains(&actor.user_id) {
-        return Err(ServiceError::Forbidden("只有该任务抽样组的成员可以开始抽样".into()));
-    }
+    let (item, plan) = load(s, t.item_id).await?;
+    let team = store_draws::team_of(db, id).await?;
+    actor
+        .to_task(task_parties(&plan, &item, &team))
+        .require_or(Action::WorkOnSite, "只有该任务抽样组的成员可以开始抽样")?;
     let next = task_rules::transition(t.state.parse()?, TaskAction::Start)?;
     let rules = implementation_rules::require_published(s, t.item_id).await?;
     let tx = s.store.begin().await?;
@@ -977,9 +992,7 @@ pub struct ConflictInput {
 
 /// A sampler declares a conflict of interest (回避) with an enterprise; draws never send them there.
 pub async fn declare_conflict(s: &Services, actor: &Actor, input: ConflictInput) -> Result<()> {
-    if !actor.has(Role::Sampler) {
-        return Err(ServiceError::Forbidden("只有抽样人员需要申报回避".into()));
-    }
+    actor.require_or(Action::ClaimTask, "只有抽样人员需要申报回避")?;
     if input.reason.trim().is_empty() {
         return Err(ServiceError::invalid(RuleViolation::new("required", "请说明回避理由").on_field("reason")));
     }

@@ -21,7 +21,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{LazyLock, Mutex};
 
 use choucha_domain::RuleViolation;
-use choucha_domain::role::Role;
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::draws::{self as store_draws, TaskRow};
 use choucha_store::evidence::{self as store_evidence, EvidenceRow, NewEvidence, NewUpload, UploadRow};
@@ -32,7 +31,9 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
+use crate::access::Ask;
 use crate::{Actor, Result, ServiceError, Services};
+use choucha_domain::access::Action;
 
 /// Largest evidence file: a long sampling video at phone quality.
 pub const MAX_EVIDENCE_BYTES: u64 = 8 * 1024 * 1024 * 1024;
@@ -295,14 +296,16 @@ async fn check_uploader(s: &Services, actor: &Actor, task: &TaskRow) -> Result<(
 /// rule 13: the photos show the enterprise). Others learn nothing, not even that the task exists.
 async fn check_viewer(s: &Services, actor: &Actor, task: &TaskRow) -> Result<()> {
     let db = s.store.reader();
-    if store_draws::team_of(db, task.id).await?.contains(&actor.user_id) || actor.has(Role::Admin) {
-        return Ok(());
-    }
+    let team = store_draws::team_of(db, task.id).await?;
     let plan = store_plans::get_plan(db, task.plan_id).await?;
-    if actor.org_id == Some(plan.organising_org_id) && !actor.has(Role::Tester) {
-        return Ok(());
-    }
-    Err(ServiceError::NotFound("抽样任务"))
+    let parties = crate::access::TaskParties {
+        organising_org_id: plan.organising_org_id,
+        sampling_org_id: None,
+        testing_org_id: None,
+        team: &team,
+        local_org_id: None,
+    };
+    actor.to_task(parties).visible(Action::ViewEvidence, "抽样任务")
 }
 
 async fn view(s: &Services, e: EvidenceRow, names: &mut BTreeMap<i64, String>) -> Result<EvidenceView> {

@@ -10,7 +10,6 @@
 use choucha_documents as docs;
 use choucha_domain::RuleViolation;
 use choucha_domain::money::yuan;
-use choucha_domain::role::Role;
 use choucha_domain::sampling::{self as rules, EntryStatus, NotSampledReason, RecordFields, TaskAction, TaskState};
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::custody::{self, CustodyRow, NewCustodyEvent};
@@ -24,7 +23,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::BTreeMap;
 
+use crate::access::Ask;
 use crate::{Actor, Result, ServiceError, Services};
+use choucha_domain::access::{Action, Relations};
 
 /// A task with what its checks need.
 struct Ctx {
@@ -44,23 +45,22 @@ async fn ctx(s: &Services, task_id: i64) -> Result<Ctx> {
 }
 
 impl Ctx {
-    fn is_team(&self, a: &Actor) -> bool {
-        a.has(Role::Sampler) && self.team.contains(&a.user_id)
+    /// How the caller stands towards the task (the local bureau is not looked up).
+    fn rel(&self, a: &Actor) -> Relations {
+        a.to_task(crate::draws::task_parties(&self.plan, &self.item, &self.team))
     }
 
-    fn is_organiser(&self, a: &Actor) -> bool {
-        a.org_id == Some(self.plan.organising_org_id)
-    }
-
-    /// The testing institution's sample custodian (not blind: receives against the record).
-    fn is_testing_custodian(&self, a: &Actor) -> bool {
-        a.has(Role::SampleCustodian) && a.org_id.is_some() && a.org_id == self.item.testing_org_id
-    }
-
-    async fn is_local(&self, s: &Services, a: &Actor) -> Result<bool> {
-        let Some(org) = a.org_id else { return Ok(false) };
+    /// As [`Ctx::rel`], with the enterprise's local bureau looked up.
+    async fn rel_with_local(&self, s: &Services, a: &Actor) -> Result<Relations> {
         let ent = enterprises::get(s.store.reader(), self.task.enterprise_id).await?;
-        Ok(store_sampling::local_bureau_of(s.store.reader(), &ent.division_code).await? == Some(org))
+        let local = store_sampling::local_bureau_of(s.store.reader(), &ent.division_code).await?;
+        let mut parties = crate::draws::task_parties(&self.plan, &self.item, &self.team);
+        parties.local_org_id = local;
+        Ok(a.to_task(parties))
+    }
+
+    fn is_team(&self, a: &Actor) -> bool {
+        self.rel(a).contains(choucha_domain::access::Relation::SamplingTeam)
     }
 
     /// Only a sampler of the task's team acts on site.
@@ -81,11 +81,8 @@ impl Ctx {
 /// (never a tester: the documents name the enterprise).
 async fn documents_ctx(s: &Services, a: &Actor, task_id: i64) -> Result<Ctx> {
     let c = ctx(s, task_id).await?;
-    if c.is_team(a) || c.is_organiser(a) || a.has(Role::Admin) || c.is_local(s, a).await? {
-        Ok(c)
-    } else {
-        Err(ServiceError::NotFound("抽样任务"))
-    }
+    c.rel_with_local(s, a).await?.visible(Action::ViewTaskDocuments, "抽样任务")?;
+    Ok(c)
 }
 
 fn rule(code: &'static str, message: impl Into<String>) -> ServiceError {
@@ -212,9 +209,7 @@ pub(crate) async fn write_seals(tx: &Tx, actor: &Actor, task_id: i64, fields_jso
 /// would join a blind sample to its enterprise. A tester who is also the custodian sees it as custodian.
 pub async fn custody(s: &Services, actor: &Actor, task_id: i64) -> Result<Vec<CustodyView>> {
     let c = ctx(s, task_id).await?;
-    if !(c.is_team(actor) || c.is_organiser(actor) || c.is_testing_custodian(actor) || actor.has(Role::Admin)) {
-        return Err(ServiceError::NotFound("抽样任务"));
-    }
+    c.rel(actor).visible(Action::ViewCustody, "抽样任务")?;
     Ok(custody::of_task(s.store.reader(), task_id).await?.into_iter().map(custody_view).collect())
 }
 
@@ -497,7 +492,7 @@ pub async fn decide_backup(
     let db = s.store.reader();
     let r = store::get_backup_request(db, request_id).await.map_err(ServiceError::not_found("封存申请"))?;
     let c = ctx(s, r.task_id).await?;
-    if !(actor.has(Role::Regulator) && c.is_organiser(actor)) {
+    if !c.rel(actor).may(Action::DecideBackup) {
         return Err(rule(
             "rule9_organising_bureau",
             "备用样品在被抽样单位封存须经组织监督抽查的部门批准，其他人员不能审批（规则9）",
@@ -550,9 +545,7 @@ pub async fn decide_backup(
 /// A task's backup requests, newest first (the team and the organising bureau).
 pub async fn backup_requests(s: &Services, actor: &Actor, task_id: i64) -> Result<Vec<BackupRequestView>> {
     let c = ctx(s, task_id).await?;
-    if !(c.is_team(actor) || c.is_organiser(actor) || actor.has(Role::Admin)) {
-        return Err(ServiceError::NotFound("抽样任务"));
-    }
+    c.rel(actor).visible(Action::ViewTask, "抽样任务")?;
     let mut out = Vec::new();
     for r in store::backup_requests_of(s.store.reader(), task_id).await? {
         out.push(backup_view(s, r).await?);
@@ -564,9 +557,7 @@ pub async fn backup_requests(s: &Services, actor: &Actor, task_id: i64) -> Resul
 pub async fn get_backup_request(s: &Services, actor: &Actor, id: i64) -> Result<BackupRequestView> {
     let r = store::get_backup_request(s.store.reader(), id).await.map_err(ServiceError::not_found("封存申请"))?;
     let c = ctx(s, r.task_id).await?;
-    if !(c.is_team(actor) || c.is_organiser(actor) || actor.has(Role::Admin)) {
-        return Err(ServiceError::NotFound("封存申请"));
-    }
+    c.rel(actor).visible(Action::ViewTask, "封存申请")?;
     backup_view(s, r).await
 }
 
@@ -647,9 +638,7 @@ pub async fn record_arrival(s: &Services, actor: &Actor, task_id: i64, input: Ar
 /// What the team recorded on arrival, if anything: for the team and the organising bureau.
 pub async fn arrival(s: &Services, actor: &Actor, task_id: i64) -> Result<Option<ArrivalView>> {
     let c = ctx(s, task_id).await?;
-    if !(c.is_team(actor) || c.is_organiser(actor) || actor.has(Role::Admin)) {
-        return Err(ServiceError::NotFound("抽样任务"));
-    }
+    c.rel(actor).visible(Action::ViewTask, "抽样任务")?;
     Ok(store::arrival_of(s.store.reader(), task_id).await?.map(|row| ArrivalView {
         task_id,
         notice_shown: row.notice_shown,
@@ -676,9 +665,7 @@ pub struct NotSampledInput {
 /// organising bureau is told in its inbox.
 pub async fn mark_not_sampled(s: &Services, actor: &Actor, task_id: i64, input: NotSampledInput) -> Result<TaskState> {
     let c = ctx(s, task_id).await?;
-    if !(c.is_team(actor) || (actor.has(Role::Regulator) && c.is_organiser(actor))) {
-        return Err(ServiceError::Forbidden("只有该任务的抽样组或组织监督抽查的部门可以记为未抽样".into()));
-    }
+    c.rel(actor).require_or(Action::MarkNotSampled, "只有该任务的抽样组或组织监督抽查的部门可以记为未抽样")?;
     let next = rules::transition(c.task.state.parse()?, TaskAction::MarkNotSampled)?;
     let reason: NotSampledReason = input.reason_kind.trim().parse().map_err(ServiceError::invalid)?;
     if reason == NotSampledReason::Other && input.note.trim().is_empty() {
@@ -807,15 +794,14 @@ const ENTRY_WINDOW: u64 = 500;
 
 /// Rule 16 flags of a sampler's own tasks.
 pub async fn entry_flags_of_sampler(s: &Services, actor: &Actor) -> Result<EntryFlags> {
-    if !actor.has(Role::Sampler) {
-        return Err(ServiceError::forbidden());
-    }
+    actor.require(Action::ClaimTask)?;
     entry_flags_in(s, EntryScope::Member(actor.user_id), Utc::now()).await
 }
 
 /// Rule 16 flags of the plans the regulator's bureau organises.
 pub async fn entry_flags_of_bureau(s: &Services, actor: &Actor) -> Result<EntryFlags> {
-    let (true, Some(org)) = (actor.has(Role::Regulator), actor.org_id) else { return Err(ServiceError::forbidden()) };
+    actor.require(Action::ViewBureauFlags)?;
+    let Some(org) = actor.org_id else { return Err(crate::access::refusal(Action::ViewBureauFlags)) };
     entry_flags_in(s, EntryScope::Organiser(org), Utc::now()).await
 }
 
@@ -889,9 +875,7 @@ pub struct PlanCosts {
 pub async fn plan_costs(s: &Services, actor: &Actor, plan_id: i64) -> Result<PlanCosts> {
     let db = s.store.reader();
     let plan = store_plans::get_plan(db, plan_id).await.map_err(ServiceError::not_found("抽查计划"))?;
-    if !actor.is_bureau_of(plan.organising_org_id) {
-        return Err(ServiceError::NotFound("抽查计划"));
-    }
+    actor.to_plan(plan.organising_org_id).visible(Action::ViewPlanFigures, "抽查计划")?;
     let mut per: BTreeMap<i64, (u32, i64)> = BTreeMap::new();
     for (item, fields) in store::signed_records_of_plan(db, plan_id).await? {
         let f: RecordFields = serde_json::from_str(&fields).map_err(ServiceError::internal)?;
@@ -1320,12 +1304,17 @@ pub struct TaskBrief {
     pub enterprise_name: String,
     pub state: String,
     pub state_label: String,
+    /// What the caller may do about the task from the inbox.
+    #[schema(value_type = Vec<String>)]
+    pub actions: Vec<Action>,
 }
 
 /// A task in a line, for whoever may see its documents (the team, the organising bureau, the
 /// enterprise's local bureau).
 pub async fn task_brief(s: &Services, actor: &Actor, task_id: i64) -> Result<TaskBrief> {
-    let c = documents_ctx(s, actor, task_id).await?;
+    let c = ctx(s, task_id).await?;
+    let rel = c.rel_with_local(s, actor).await?;
+    rel.visible(Action::ViewTaskDocuments, "抽样任务")?;
     let ent = enterprises::get(s.store.reader(), c.task.enterprise_id).await?;
     Ok(TaskBrief {
         id: c.task.id,
@@ -1335,6 +1324,7 @@ pub async fn task_brief(s: &Services, actor: &Actor, task_id: i64) -> Result<Tas
         enterprise_name: ent.name,
         state_label: c.task.state.parse::<TaskState>().map(TaskState::label).unwrap_or("未知").into(),
         state: c.task.state.clone(),
+        actions: rel.actions(&[Action::DecideBackup, Action::ConfirmRefusal, Action::WorkOnSite]),
     })
 }
 

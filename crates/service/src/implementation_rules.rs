@@ -4,7 +4,6 @@
 //! Sampling of an item is refused until a version is published (DESIGN.md rule 3).
 
 use choucha_domain::RuleViolation;
-use choucha_domain::role::Role;
 use choucha_domain::rules::{self as rules, Limit, RulesAction, RulesActor, RulesState};
 use choucha_store::audit::{self, AuditActor, AuditEntry};
 use choucha_store::plans::{self as store_plans, ItemRow, PlanRow};
@@ -12,7 +11,9 @@ use choucha_store::rules::{self as store_rules, RulesRow};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::access::Ask;
 use crate::{Actor, Result, ServiceError, Services};
+use choucha_domain::access::{Action, Relation, Relations};
 
 /// Whether testing needs the producer's licence checked first (rule 14).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
@@ -155,13 +156,17 @@ async fn load_item(s: &Services, item_id: i64) -> Result<(ItemRow, PlanRow)> {
     Ok((item, plan))
 }
 
-/// The caller's part in an item's rules.
+/// How the caller stands towards an item.
+fn relations(actor: &Actor, item: &ItemRow, plan: &PlanRow) -> Relations {
+    actor.to_item(plan.organising_org_id, item.sampling_org_id, item.testing_org_id)
+}
+
+/// The caller's part in an item's rules (the rules' own machine says which part may take which step).
 fn party(actor: &Actor, item: &ItemRow, plan: &PlanRow) -> RulesActor {
-    let institution_roles = [Role::Tester, Role::ReportApprover, Role::SampleCustodian];
-    if actor.org_id.is_some() && actor.org_id == item.testing_org_id && institution_roles.iter().any(|r| actor.has(*r))
-    {
+    let r = relations(actor, item, plan);
+    if r.contains(Relation::TestingInstitution) {
         RulesActor::TestingInstitution
-    } else if actor.org_id == Some(plan.organising_org_id) && actor.has(Role::Regulator) {
+    } else if r.contains(Relation::OrganisingBureau) {
         RulesActor::OrganisingBureau
     } else {
         RulesActor::Other
@@ -321,7 +326,7 @@ pub async fn get(s: &Services, actor: &Actor, id: i64) -> Result<RulesView> {
     let row = store_rules::get(s.store.reader(), id).await.map_err(ServiceError::not_found("实施细则"))?;
     let (item, plan) = load_item(s, row.item_id).await?;
     let public = matches!(row.state.as_str(), "published" | "superseded");
-    let insider = party(actor, &item, &plan) != RulesActor::Other || actor.has(Role::Admin);
+    let insider = relations(actor, &item, &plan).may(Action::ViewRules);
     if !public && !insider {
         return Err(ServiceError::NotFound("实施细则"));
     }
@@ -332,7 +337,7 @@ pub async fn get(s: &Services, actor: &Actor, id: i64) -> Result<RulesView> {
 /// All versions of an item the caller may see, newest first.
 pub async fn versions(s: &Services, actor: &Actor, item_id: i64) -> Result<Vec<RulesView>> {
     let (item, plan) = load_item(s, item_id).await?;
-    let insider = party(actor, &item, &plan) != RulesActor::Other || actor.has(Role::Admin);
+    let insider = relations(actor, &item, &plan).may(Action::ViewRules);
     store_rules::versions_of(s.store.reader(), item_id)
         .await?
         .into_iter()

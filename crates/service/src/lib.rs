@@ -3,6 +3,7 @@
 //! runs its writes in one transaction together with the audit record. The API and the pages call the
 //! same functions, so authorisation lives here once.
 
+pub mod access;
 pub mod actor;
 pub mod announcements;
 pub mod audit;

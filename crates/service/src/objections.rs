@@ -8,7 +8,6 @@ use choucha_domain::RuleViolation;
 use choucha_domain::results::{
     ObjectionAction, ObjectionState, check_objection_in_time, objection_deadline, objection_transition,
 };
-use choucha_domain::role::Role;
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::lab::{self as store_lab, ReportRow, SampleRow};
 use choucha_store::results::{self as store, NewObjection, ObjectionRow};
@@ -17,8 +16,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::access::{Ask, Scope};
 use crate::lab::ReportContent;
 use crate::{Actor, Result, ServiceError, Services, page_limit};
+use choucha_domain::access::Action;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ObjectionView {
@@ -93,8 +94,8 @@ pub struct OwnResult {
 }
 
 fn own_enterprise(actor: &Actor) -> Result<i64> {
-    match actor.enterprise_id {
-        Some(e) if actor.has(Role::Enterprise) => Ok(e),
+    match actor.scope(Action::ViewOwnResults) {
+        Ok(Scope::Enterprise(e)) => Ok(e),
         _ => Err(ServiceError::Forbidden("只有绑定了企业的企业用户可以查看本企业的检验结果".into())),
     }
 }
@@ -268,7 +269,7 @@ pub struct DecisionInput {
 }
 
 fn require_bureau(actor: &Actor, o: &ObjectionRow) -> Result<()> {
-    if actor.is_bureau_of(o.organising_org_id) { Ok(()) } else { Err(ServiceError::NotFound("申请")) }
+    actor.to_plan(o.organising_org_id).visible(Action::DecideObjection, "申请")
 }
 
 /// The organising bureau accepts or rejects an objection or re-test request, with its reasons.
@@ -356,9 +357,8 @@ pub async fn of_bureau(
     before: Option<i64>,
     limit: Option<u64>,
 ) -> Result<Page<ObjectionView>> {
-    let Some(org) = actor.org_id.filter(|_| actor.has(Role::Regulator)) else {
-        return Err(ServiceError::forbidden());
-    };
+    actor.require(Action::ListObjections)?;
+    let Some(org) = actor.org_id else { return Err(crate::access::refusal(Action::ListObjections)) };
     let p = store::objections_of_bureau(s.store.reader(), org, state, before, page_limit(limit)?).await?;
     let mut items = Vec::with_capacity(p.items.len());
     for o in p.items {

@@ -2,9 +2,9 @@
 //! a bureau manages only that bureau's subtree.
 
 use choucha_domain::RuleViolation;
+use choucha_domain::access::Action;
 use choucha_domain::division::DivisionCode;
 use choucha_domain::organisation::{OrgKind, validate_org_code};
-use choucha_domain::role::{Permission, Role};
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::organisations::{self as store_orgs, OrgFields, OrgFilter, OrgRow};
 use choucha_store::{Page, StoreError};
@@ -96,9 +96,7 @@ impl From<OrgRow> for OrgView {
 
 /// Whether `actor` may administer the organisation `org_id` (None: an organisation-less record).
 pub(crate) async fn check_admin_scope(s: &Services, actor: &Actor, org_id: Option<i64>) -> Result<()> {
-    if !actor.has(Role::Admin) {
-        return Err(ServiceError::forbidden());
-    }
+    actor.require(Action::ManageOrganisations)?;
     match (actor.org_id, org_id) {
         (None, _) => Ok(()),
         (Some(mine), Some(target)) if store_orgs::is_ancestor(s.store.reader(), mine, target).await? => Ok(()),
@@ -196,7 +194,7 @@ fn dup(e: StoreError, code: &str) -> ServiceError {
 
 #[tracing::instrument(skip_all)]
 pub async fn create(s: &Services, actor: &Actor, input: OrgInput) -> Result<OrgView> {
-    actor.require(Permission::ManageOrganisations)?;
+    actor.require(Action::ManageOrganisations)?;
     let fields = validate(s, &input, None).await?;
     // A scoped admin creates only below its own organisation.
     if actor.org_id.is_some() {
@@ -235,7 +233,7 @@ pub async fn create_as_system(s: &Services, who: &str, input: OrgInput) -> Resul
 
 #[tracing::instrument(skip_all)]
 pub async fn update(s: &Services, actor: &Actor, id: i64, input: OrgInput) -> Result<OrgView> {
-    actor.require(Permission::ManageOrganisations)?;
+    actor.require(Action::ManageOrganisations)?;
     let before = OrgView::from(store_orgs::get(s.store.reader(), id).await.map_err(ServiceError::not_found("机构"))?);
     check_admin_scope(s, actor, Some(id)).await?;
     let fields = validate(s, &input, Some(id)).await?;
@@ -256,9 +254,7 @@ pub async fn update(s: &Services, actor: &Actor, id: i64, input: OrgInput) -> Re
 /// Organisations are visible to every signed-in user except enterprises (they need the names of
 /// bureaus and institutions on forms).
 pub async fn get(s: &Services, actor: &Actor, id: i64) -> Result<OrgView> {
-    if actor.has(Role::Enterprise) && actor.roles.len() == 1 {
-        return Err(ServiceError::forbidden());
-    }
+    actor.require(Action::ViewOrganisations)?;
     Ok(store_orgs::get(s.store.reader(), id).await.map_err(ServiceError::not_found("机构"))?.into())
 }
 
@@ -273,9 +269,7 @@ pub async fn list(
     after: Option<i64>,
     limit: Option<u64>,
 ) -> Result<Page<OrgView>> {
-    if actor.has(Role::Enterprise) && actor.roles.len() == 1 {
-        return Err(ServiceError::forbidden());
-    }
+    actor.require(Action::ViewOrganisations)?;
     let p = store_orgs::list(s.store.reader(), f, after, page_limit(limit)?).await?;
     Ok(Page { items: p.items.into_iter().map(OrgView::from).collect(), next: p.next })
 }

@@ -11,8 +11,10 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+use crate::access::Ask;
 use crate::plans::{self, PlanView};
-use crate::{Actor, Result, ServiceError, Services};
+use crate::{Actor, Result, Services};
+use choucha_domain::access::Action;
 
 /// How many overdue duties of each kind the overview lists.
 const DUTY_LIMIT: u64 = 200;
@@ -80,9 +82,7 @@ fn duty(kind: &str, what: String, due: Option<NaiveDate>, owed_by: String, href:
 /// The overview of a plan, for its organising bureau (and administrators).
 pub async fn plan_overview(s: &Services, actor: &Actor, plan_id: i64) -> Result<PlanOverview> {
     let plan: PlanView = plans::get(s, actor, plan_id).await?;
-    if !actor.is_bureau_of(plan.organising_org_id) {
-        return Err(ServiceError::Forbidden("抽查看板由组织抽查的部门查看".into()));
-    }
+    actor.to_plan(plan.organising_org_id).require_or(Action::ViewOverview, "抽查看板由组织抽查的部门查看")?;
     let db = s.store.reader();
     let today = s.today();
     let quotas = plan

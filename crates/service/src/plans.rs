@@ -4,10 +4,11 @@
 //! Annex 1 tables where the quota cell is merged.
 
 use choucha_domain::RuleViolation;
+use choucha_domain::access::Action;
 use choucha_domain::enterprise::parse_date;
 use choucha_domain::organisation::OrgKind;
 use choucha_domain::plan::{self as rules, PlanReadiness, PlanState, parse_scopes, scopes_label};
-use choucha_domain::role::{Permission, Role};
+use choucha_domain::role::Role;
 use choucha_store::audit::{self, AuditActor, AuditEntry};
 use choucha_store::plans::{self as store_plans, ItemFields, PlanFields, PlanFilter, PlanRow};
 use choucha_store::{Page, Tx, draws as store_draws, organisations, rules as store_rules};
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::BTreeMap;
 
+use crate::access::{Ask, Scope};
 use crate::{Actor, Result, ServiceError, Services, page_limit};
 
 /// The header of a plan as typed.
@@ -339,15 +341,11 @@ async fn write_items(tx: &Tx, plan_id: i64, checked: CheckedItems) -> Result<()>
 
 /// The organising bureau's staff (or an admin) manage a plan.
 fn check_manage(actor: &Actor, plan: Option<&PlanRow>) -> Result<()> {
-    actor.require(Permission::ManagePlans)?;
-    if actor.has(Role::Admin) {
-        return Ok(());
-    }
     match plan {
-        Some(p) if Some(p.organising_org_id) != actor.org_id => {
-            Err(ServiceError::Forbidden("只有组织该抽查的部门可以管理此计划".into()))
+        None => actor.require(Action::CreatePlan),
+        Some(p) => {
+            actor.to_plan(p.organising_org_id).require_or(Action::ManagePlan, "只有组织该抽查的部门可以管理此计划")
         }
-        _ => Ok(()),
     }
 }
 
@@ -379,9 +377,8 @@ async fn create_inner(s: &Services, who: &AuditActor, actor: Option<&Actor>, dra
     };
     let fields = plan_fields(s, actor.unwrap_or(&system), &draft.plan, &mut errs).await?;
     if let Some(a) = actor
-        && !a.has(Role::Admin)
-        && Some(fields.organising_org_id) != a.org_id
         && fields.organising_org_id != 0
+        && !a.to_plan(fields.organising_org_id).may(Action::ManagePlan)
     {
         errs.push(RuleViolation::new("org_scope", "只能以本部门名义制定抽查计划").on_field("organising_org_code"));
     }
@@ -576,10 +573,11 @@ pub async fn amend(s: &Services, actor: &Actor, id: i64, input: AmendmentInput) 
 /// issued), the institutions assigned to its items; drafts only for the organising bureau.
 async fn check_view(s: &Services, actor: &Actor, plan: &PlanRow, items: &[store_plans::ItemRow]) -> Result<()> {
     let _ = s;
-    if actor.has(Role::Admin) || Some(plan.organising_org_id) == actor.org_id {
+    let rel = actor.to_plan(plan.organising_org_id);
+    if rel.may(Action::ViewDraftPlan) || Some(plan.organising_org_id) == actor.org_id {
         return Ok(());
     }
-    actor.require(Permission::ViewPlans)?;
+    rel.require(Action::ViewPlans)?;
     if plan.state == "draft" {
         return Err(ServiceError::NotFound("计划"));
     }
@@ -719,20 +717,24 @@ pub struct PlanQuery {
 /// Plans the caller may see: its bureau's own (drafts included), other issued plans for bureaus,
 /// and issued plans with an item assigned to the caller's institution.
 pub async fn list(s: &Services, actor: &Actor, q: &PlanQuery) -> Result<Page<PlanSummary>> {
-    actor.require(Permission::ViewPlans)?;
+    let scope = actor.scope(Action::ViewPlans)?;
     let db = s.store.reader();
-    let is_bureau = actor.org_kind.as_deref().and_then(|k| k.parse::<OrgKind>().ok()).is_some_and(OrgKind::is_bureau);
     let mut f = PlanFilter { year: q.year, state: q.state.clone(), ..Default::default() };
-    if !actor.has(Role::Admin) {
-        if is_bureau {
-            // Own drafts plus everything issued: filter drafts out unless they are ours, below.
-        } else {
-            f.institution_id = Some(actor.org_id.unwrap_or(-1));
+    match scope {
+        // Own drafts plus everything issued: drafts of others are filtered out below.
+        Scope::All | Scope::Bureau(_) => {}
+        Scope::Institution(o) => {
+            f.institution_id = Some(o);
             f.not_draft = true;
         }
+        Scope::Enterprise(_) => return Err(crate::access::refusal(Action::ViewPlans)),
     }
     let mut page = store_plans::list_plans(db, &f, q.cursor, page_limit(q.limit)?).await?;
-    page.items.retain(|p| actor.has(Role::Admin) || p.state != "draft" || Some(p.organising_org_id) == actor.org_id);
+    page.items.retain(|p| {
+        p.state != "draft"
+            || actor.to_plan(p.organising_org_id).may(Action::ViewDraftPlan)
+            || Some(p.organising_org_id) == actor.org_id
+    });
     summaries(s, page).await
 }
 

@@ -3,10 +3,10 @@
 //! never read the registry (a tester must not learn who was sampled, rule 13).
 
 use choucha_domain::RuleViolation;
+use choucha_domain::access::Action;
 use choucha_domain::enterprise::{
     EnterpriseData, EnterpriseDraft, EnterpriseKind, EnterpriseStatus, KindSet, SizeClass,
 };
-use choucha_domain::role::Permission;
 use choucha_store::Page;
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::enterprises::{self as store_ent, EnterpriseCursor, EnterpriseFilter, EnterpriseRow};
@@ -152,7 +152,7 @@ pub(crate) fn filter_for(actor: &Actor, q: &RegistryQuery) -> Result<EnterpriseF
 }
 
 pub async fn search(s: &Services, actor: &Actor, q: &RegistryQuery) -> Result<Page<EnterpriseView>> {
-    actor.require(Permission::ViewRegistry)?;
+    actor.require(Action::ViewRegistry)?;
     let f = filter_for(actor, q)?;
     let cursor = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
         Some(c) => Some(EnterpriseCursor::decode(c).ok_or_else(|| {
@@ -169,7 +169,7 @@ pub(crate) fn in_scope(actor: &Actor, division: &str) -> bool {
 }
 
 pub async fn get(s: &Services, actor: &Actor, id: i64) -> Result<EnterpriseView> {
-    actor.require(Permission::ViewRegistry)?;
+    actor.require(Action::ViewRegistry)?;
     let row = store_ent::get(s.store.reader(), id).await.map_err(ServiceError::not_found("企业"))?;
     if !in_scope(actor, &row.division_code) {
         // Out of the actor's area: not told apart from a missing entry.
@@ -226,7 +226,7 @@ fn duplicate_uscc(uscc: &str) -> ServiceError {
 
 #[tracing::instrument(skip_all)]
 pub async fn create(s: &Services, actor: &Actor, draft: EnterpriseDraft) -> Result<EnterpriseView> {
-    actor.require(Permission::EditRegistry)?;
+    actor.require(Action::EditRegistry)?;
     let data = validate(actor, &draft)?;
     if store_ent::find_by_uscc(s.store.reader(), data.uscc.as_str()).await?.is_some() {
         return Err(duplicate_uscc(data.uscc.as_str()));
@@ -249,7 +249,7 @@ pub async fn create(s: &Services, actor: &Actor, draft: EnterpriseDraft) -> Resu
 
 #[tracing::instrument(skip_all)]
 pub async fn update(s: &Services, actor: &Actor, id: i64, draft: EnterpriseDraft) -> Result<EnterpriseView> {
-    actor.require(Permission::EditRegistry)?;
+    actor.require(Action::EditRegistry)?;
     let before = get(s, actor, id).await?;
     let data = validate(actor, &draft)?;
     if data.uscc.as_str() != before.uscc
@@ -281,7 +281,7 @@ pub async fn own_enterprise(s: &Services, actor: &Actor) -> Result<Option<Enterp
 
 /// Entries matching the query, counted no further than `cap` (the list shows "more than …").
 pub async fn count_up_to(s: &Services, actor: &Actor, q: &RegistryQuery, cap: u64) -> Result<u64> {
-    actor.require(Permission::ViewRegistry)?;
+    actor.require(Action::ViewRegistry)?;
     let f = filter_for(actor, q)?;
     Ok(store_ent::count_up_to(s.store.reader(), &f, cap).await?)
 }
@@ -297,7 +297,7 @@ const EXPORT_PAGE: u64 = 2000;
 /// which runs off the async runtime. More than `max_rows` matches is refused with a message.
 #[tracing::instrument(skip_all)]
 pub async fn export_xlsx(s: &Services, actor: &Actor, q: &RegistryQuery, max_rows: u64) -> Result<Vec<u8>> {
-    actor.require(Permission::ViewRegistry)?;
+    actor.require(Action::ViewRegistry)?;
     let f = filter_for(actor, q)?;
     let reader = s.store.reader();
     let n = store_ent::count_up_to(reader, &f, max_rows + 1).await?;

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use choucha_documents::{CellValue, Table, TableFormat, read_table, write_table};
 use choucha_domain::RuleViolation;
+use choucha_domain::access::Action;
 use choucha_domain::enterprise::{EnterpriseData, EnterpriseDraft};
-use choucha_domain::role::Permission;
 use choucha_domain::uscc::Uscc;
 use choucha_store::StoreError;
 use choucha_store::audit::{self, AuditEntry};
@@ -208,7 +208,7 @@ fn column_for_header(h: &str) -> Option<&'static ColumnSpec> {
 
 /// The downloadable template: the headers and one example row.
 pub fn template_xlsx(actor: &Actor) -> Result<Vec<u8>> {
-    actor.require(Permission::ViewRegistry)?;
+    actor.require(Action::ViewRegistry)?;
     let example_uscc = Uscc::from_first17("91140213MA0K12345").map(|u| u.to_string()).unwrap_or_default();
     let example: Vec<CellValue> = COLUMNS
         .iter()
@@ -480,7 +480,7 @@ pub async fn import(
     opts: &ImportOptions,
     mut progress: impl FnMut(ImportProgress) + Send,
 ) -> Result<ImportReport> {
-    actor.require(Permission::EditRegistry)?;
+    actor.require(Action::EditRegistry)?;
     progress(ImportProgress { phase: ImportPhase::Reading, done: 0, total: 0 });
     let format = detect_format(&opts.file_name, &bytes);
     // Reading a large workbook and hashing it are CPU-bound: off the async runtime.
@@ -738,7 +738,7 @@ impl ImportJobs {
 
     /// Start importing in the background; returns the job's id. Permission is checked at once.
     pub fn start(&self, s: &Services, actor: &Actor, bytes: Vec<u8>, opts: ImportOptions) -> Result<String> {
-        actor.require(Permission::EditRegistry)?;
+        actor.require(Action::EditRegistry)?;
         let id = uuid::Uuid::new_v4().simple().to_string();
         {
             let mut jobs = self.lock();

@@ -14,7 +14,6 @@ use choucha_domain::RuleViolation;
 use choucha_domain::results::{
     self as rules, DeliveredDocument, DeliveryAction, DeliveryFacts, DeliveryState, Recipient, delivery_transition,
 };
-use choucha_domain::role::Role;
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::lab::{self as store_lab, ReportRow, SampleRow};
 use choucha_store::results::{self as store, DeliveryRecord, DeliveryRow, DeliveryScope, NewDelivery};
@@ -23,8 +22,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::lab::{ReportContent, Standing, signed_record, standing, today_cn};
+use crate::access::{Ask, Scope};
+use crate::lab::{ReportContent, signed_record, standing, today_cn};
 use crate::{Actor, Result, ServiceError, Services, page_limit};
+use choucha_domain::access::{Action, Relations};
 
 pub use choucha_domain::results::OBJECTION_DAYS;
 
@@ -160,15 +161,14 @@ pub(crate) async fn open_deliveries(
     Ok(())
 }
 
-async fn sample_of_report(s: &Services, actor: &Actor, report_id: i64) -> Result<(ReportRow, SampleRow)> {
+async fn sample_of_report(s: &Services, actor: &Actor, report_id: i64) -> Result<(ReportRow, SampleRow, Relations)> {
     let db = s.store.reader();
     let report = store_lab::get_report(db, report_id).await.map_err(ServiceError::not_found("检验报告"))?;
     let sample = store_lab::get_sample(db, report.sample_id).await?;
     // Testers, reviewers and approvers are blind: for them the deliveries do not exist.
-    if standing(s, actor, &sample).await? != Standing::Link {
-        return Err(ServiceError::NotFound("检验报告"));
-    }
-    Ok((report, sample))
+    let rel = standing(s, actor, &sample).await?;
+    rel.visible(Action::ViewLink, "检验报告")?;
+    Ok((report, sample, rel))
 }
 
 /// The deliveries of an issued report.
@@ -209,10 +209,8 @@ pub struct DeliveryInput {
 pub async fn record_delivery(s: &Services, actor: &Actor, id: i64, input: DeliveryInput) -> Result<DeliveryView> {
     let db = s.store.reader();
     let d = store::get(db, id).await.map_err(ServiceError::not_found("送达记录"))?;
-    let (report, _) = sample_of_report(s, actor, d.report_id).await?;
-    if !(actor.has(Role::SampleCustodian) || actor.has(Role::Regulator) || actor.has(Role::Admin)) {
-        return Err(ServiceError::Forbidden("送达由检验机构的样品管理员或组织抽查的部门登记".into()));
-    }
+    let (report, _, rel) = sample_of_report(s, actor, d.report_id).await?;
+    rel.require_or(Action::RecordDelivery, "送达由检验机构的样品管理员或组织抽查的部门登记")?;
     let action = if input.received_on.is_some() { DeliveryAction::Receive } else { DeliveryAction::Send };
     let next = delivery_transition(DeliveryState::parse(&d.state)?, action)?;
     let issued_on =
@@ -294,14 +292,11 @@ pub struct DeliveryQuery {
 
 /// The caller's deliveries: the custodian's institution's, or the organising bureau's; newest first.
 pub async fn list(s: &Services, actor: &Actor, q: DeliveryQuery) -> Result<Page<DeliveryView>> {
-    let scope = if actor.has(Role::Admin) {
-        DeliveryScope::All
-    } else if actor.has(Role::SampleCustodian) && actor.org_id.is_some() {
-        DeliveryScope::Testing(actor.org_id.unwrap_or_default())
-    } else if actor.has(Role::Regulator) && actor.org_id.is_some() {
-        DeliveryScope::Organising(actor.org_id.unwrap_or_default())
-    } else {
-        return Err(ServiceError::forbidden());
+    let scope = match actor.scope(Action::ViewDeliveries)? {
+        Scope::All => DeliveryScope::All,
+        Scope::Institution(o) => DeliveryScope::Testing(o),
+        Scope::Bureau(o) => DeliveryScope::Organising(o),
+        Scope::Enterprise(_) => return Err(crate::access::refusal(Action::ViewDeliveries)),
     };
     let overdue = q.overdue.unwrap_or(false);
     let states: &[&str] = if overdue {
@@ -340,7 +335,7 @@ pub async fn result_notice_pdf(
     report_id: i64,
     recipient: Option<&str>,
 ) -> Result<Vec<u8>> {
-    let (report, sample) = sample_of_report(s, actor, report_id).await?;
+    let (report, sample, _) = sample_of_report(s, actor, report_id).await?;
     render_notice(s, &report, &sample, recipient).await
 }
 
@@ -412,7 +407,7 @@ pub async fn improvement_letter_prefill(
     report_id: i64,
 ) -> Result<crate::documents::ImprovementLetterInput> {
     crate::documents::require_letter_writer(actor)?;
-    let (report, sample) = sample_of_report(s, actor, report_id).await?;
+    let (report, sample, _) = sample_of_report(s, actor, report_id).await?;
     letter_input_of(s, &report, &sample).await
 }
 
@@ -498,7 +493,7 @@ pub struct LetterTextView {
 
 async fn letter_sample(s: &Services, actor: &Actor, code: &str) -> Result<SampleRow> {
     let (sample, st) = crate::lab::by_code(s, actor, code).await?;
-    if !(st == Standing::Blind && actor.has(Role::Tester)) {
+    if !st.may(Action::PrepareReport) {
         return Err(ServiceError::Forbidden("产品质量改进建议书的问题描述、原因分析和改进建议由检验人员填写".into()));
     }
     Ok(sample)

@@ -15,7 +15,6 @@ use choucha_domain::retest::{
     self as rules, RetestAction, RetestState, check_retest_institution, parse_fee_advance, retest_outcome,
     retest_transition,
 };
-use choucha_domain::role::Role;
 use choucha_domain::rules::ItemJudgement;
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::custody::{self, NewCustodyEvent};
@@ -27,8 +26,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use crate::access::{Ask, Scope};
 use crate::lab::{ReceiptPhoto, ReceiptPhotoInput, ReportContent, ResultInput, SignOffInput, display_of};
 use crate::{Actor, Result, ServiceError, Services, page_limit};
+use choucha_domain::access::{Action, Relations};
 
 /// One re-tested item with its result.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -85,6 +86,21 @@ pub struct RetestView {
     /// Who has signed the re-test report: prepare, review, approve.
     pub signed: Vec<String>,
     pub pdf_sha256: String,
+    /// What the caller may do with this re-test (the permission matrix's answer; pages draw their
+    /// buttons from it).
+    #[schema(value_type = Vec<String>)]
+    pub actions: Vec<Action>,
+}
+
+/// The actions a re-test view offers.
+const RETEST_ACTIONS: &[Action] =
+    &[Action::ViewRetestLink, Action::ReceiveBackup, Action::RetestResults, Action::SignRetest];
+
+/// The view for a caller standing in `rel`: blinded for blind staff, with the actions they may take.
+async fn view_for(s: &Services, r: &RetestRow, rel: Relations) -> Result<RetestView> {
+    let mut v = view_as(s, r, rel.may(Action::ViewRetestLink)).await?;
+    v.actions = rel.actions(RETEST_ACTIONS);
+    Ok(if rel.only_blind() { blinded(v) } else { v })
 }
 
 fn state_of(r: &RetestRow) -> Result<RetestState> {
@@ -92,34 +108,8 @@ fn state_of(r: &RetestRow) -> Result<RetestState> {
 }
 
 /// How the caller stands to a re-test.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Seat {
-    /// The organising bureau or an administrator: everything, with the enterprise.
-    Bureau,
-    /// The re-test institution's custodian, testers and approvers: blind.
-    Institution,
-}
-
-fn seat(actor: &Actor, r: &RetestRow) -> Result<Seat> {
-    if actor.is_bureau_of(r.organising_org_id) {
-        return Ok(Seat::Bureau);
-    }
-    let staff = actor.has(Role::SampleCustodian) || actor.has(Role::Tester) || actor.has(Role::ReportApprover);
-    if staff && actor.org_id == Some(r.retest_org_id) {
-        return Ok(Seat::Institution);
-    }
-    Err(ServiceError::NotFound("复检"))
-}
-
-/// Blind staff of the re-test institution: its testers and approvers who are not also its
-/// custodian (the custodian receives the backup portion against the record; a person holding both
-/// roles is treated as the custodian, who may see the link). They see the re-test only through its
-/// blind code (rule 13): no first report number, no seal note or photo, no receipt time, no report PDF
-/// (it names the enterprise), exactly as the first institution's testers.
-fn is_blind(actor: &Actor, r: &RetestRow) -> bool {
-    !actor.is_bureau_of(r.organising_org_id)
-        && !crate::lab::is_custodian_of(actor, r.retest_org_id)
-        && crate::lab::is_lab_staff_of(actor, r.retest_org_id)
+fn relations(actor: &Actor, r: &RetestRow) -> Relations {
+    actor.to_retest(r.organising_org_id, r.retest_org_id)
 }
 
 /// Blank what a blind viewer must not see: values that the enterprise's own records carry too.
@@ -192,20 +182,25 @@ pub(crate) async fn view_as(s: &Services, r: &RetestRow, with_enterprise: bool) 
         },
         signed,
         pdf_sha256: r.pdf_sha256.clone(),
+        actions: Vec::new(),
     })
 }
 
-async fn load(s: &Services, actor: &Actor, id: i64) -> Result<(RetestRow, Seat)> {
+/// A re-test with the caller's relations towards it; not found for anyone without one. Staff of
+/// the re-test institution other than its custodian are blind (rule 13): they see the re-test only
+/// through its blind code — no first report number, no seal note or photo, no receipt time, no
+/// report PDF (it names the enterprise), exactly as the first institution's testers.
+async fn load(s: &Services, actor: &Actor, id: i64) -> Result<(RetestRow, Relations)> {
     let r = store::get_retest(s.store.reader(), id).await.map_err(ServiceError::not_found("复检"))?;
-    let seat = seat(actor, &r)?;
-    Ok((r, seat))
+    let rel = relations(actor, &r);
+    rel.visible(Action::ViewRetest, "复检")?;
+    Ok((r, rel))
 }
 
 /// A re-test, for the bureau (with the enterprise) or the re-test institution (blind).
 pub async fn get(s: &Services, actor: &Actor, id: i64) -> Result<RetestView> {
-    let (r, seat) = load(s, actor, id).await?;
-    let v = view_as(s, &r, seat == Seat::Bureau).await?;
-    Ok(if is_blind(actor, &r) { blinded(v) } else { v })
+    let (r, rel) = load(s, actor, id).await?;
+    view_for(s, &r, rel).await
 }
 
 /// A testing institution the bureau may choose.
@@ -227,9 +222,7 @@ pub async fn institutions_for(s: &Services, actor: &Actor, objection_id: i64) ->
     let o = choucha_store::results::get_objection(s.store.reader(), objection_id)
         .await
         .map_err(ServiceError::not_found("申请"))?;
-    if !actor.is_bureau_of(o.organising_org_id) {
-        return Err(ServiceError::NotFound("申请"));
-    }
+    actor.to_plan(o.organising_org_id).visible(Action::DecideObjection, "申请")?;
     let sample = store_lab::get_sample(s.store.reader(), o.sample_id).await?;
     Ok(testing_institutions(s)
         .await?
@@ -253,9 +246,7 @@ pub struct AssignRetestInput {
 pub async fn assign(s: &Services, actor: &Actor, objection_id: i64, input: AssignRetestInput) -> Result<RetestView> {
     let db = s.store.reader();
     let o = choucha_store::results::get_objection(db, objection_id).await.map_err(ServiceError::not_found("申请"))?;
-    if !actor.is_bureau_of(o.organising_org_id) {
-        return Err(ServiceError::NotFound("申请"));
-    }
+    actor.to_plan(o.organising_org_id).visible(Action::DecideObjection, "申请")?;
     let existing = store::retest_of_objection(db, o.id).await?.map(|r| state_of(&r)).transpose()?;
     rules::check_arrangeable(ObjectionState::parse(&o.state)?, existing)?;
     let sample = store_lab::get_sample(db, o.sample_id).await?;
@@ -352,10 +343,8 @@ pub struct RetestReceiptInput {
 /// The re-test institution's custodian receives the backup portion: the seal is photographed and
 /// checked first (rule 18). Intact: testing may start. Broken: the re-test stops and the bureau is told.
 pub async fn receive(s: &Services, actor: &Actor, id: i64, input: RetestReceiptInput) -> Result<RetestView> {
-    let (r, _) = load(s, actor, id).await?;
-    if !crate::lab::is_custodian_of(actor, r.retest_org_id) {
-        return Err(ServiceError::Forbidden("复检样品由复检机构的样品管理员接收".into()));
-    }
+    let (r, rel) = load(s, actor, id).await?;
+    rel.require_or(Action::ReceiveBackup, "复检样品由复检机构的样品管理员接收")?;
     let next = retest_transition(state_of(&r)?, RetestAction::Receive { seal_intact: input.seal_intact })?;
     let photos = crate::lab::decode_photos(&input.photos).map_err(|e| match e {
         ServiceError::Invalid(v) if v.iter().any(|x| x.code == "rule12_photos") => ServiceError::invalid(
@@ -458,10 +447,8 @@ pub struct RetestResultsInput {
 /// A tester of the re-test institution enters the objected items' results (only those), by the
 /// re-test's blind code; the sample's samplers may not (rule 1).
 pub async fn enter_results(s: &Services, actor: &Actor, id: i64, input: RetestResultsInput) -> Result<RetestView> {
-    let (r, seat) = load(s, actor, id).await?;
-    if !(seat == Seat::Institution && actor.has(Role::Tester)) {
-        return Err(ServiceError::Forbidden("复检结果由复检机构的检验人员录入".into()));
-    }
+    let (r, rel) = load(s, actor, id).await?;
+    rel.require_or(Action::RetestResults, "复检结果由复检机构的检验人员录入")?;
     let next = retest_transition(state_of(&r)?, RetestAction::EnterResults)?;
     let sample = store_lab::get_sample(s.store.reader(), r.sample_id).await?;
     lab_rules::check_not_sampler(actor.user_id, &crate::lab::samplers_of(s, &sample).await?, LabDuty::Test)?;
@@ -558,15 +545,13 @@ pub enum SignStep {
 /// screen; three different people (rule 15), none a sampler of the sample (rule 1). Approval
 /// renders and stores the report PDF, makes the conclusion final and applies the fee rule.
 pub async fn sign(s: &Services, actor: &Actor, id: i64, step: SignStep, input: SignOffInput) -> Result<RetestView> {
-    let (r, seat) = load(s, actor, id).await?;
-    let (action, duty, role, who) = match step {
-        SignStep::Prepare => (RetestAction::Prepare, LabDuty::PrepareReport, Role::Tester, "检验人员编制"),
-        SignStep::Review => (RetestAction::Review, LabDuty::Review, Role::ReportApprover, "审核人审核"),
-        SignStep::Approve => (RetestAction::Approve, LabDuty::Approve, Role::ReportApprover, "批准人批准"),
+    let (r, rel) = load(s, actor, id).await?;
+    let (action, duty, may, who) = match step {
+        SignStep::Prepare => (RetestAction::Prepare, LabDuty::PrepareReport, Action::RetestResults, "检验人员编制"),
+        SignStep::Review => (RetestAction::Review, LabDuty::Review, Action::SignRetest, "审核人审核"),
+        SignStep::Approve => (RetestAction::Approve, LabDuty::Approve, Action::SignRetest, "批准人批准"),
     };
-    if !(seat == Seat::Institution && actor.has(role)) {
-        return Err(ServiceError::Forbidden(format!("复检报告由复检机构的{who}")));
-    }
+    rel.require_or(may, &format!("复检报告由复检机构的{who}"))?;
     let next = retest_transition(state_of(&r)?, action)?;
     if step != SignStep::Prepare {
         let prepared_by = r.prepared_by.unwrap_or_default();
@@ -739,14 +724,13 @@ async fn render(
 /// The re-test report's stored PDF: for the bureau, the re-test institution and the applicant.
 pub async fn report_pdf(s: &Services, actor: &Actor, id: i64) -> Result<(String, Vec<u8>)> {
     let r = store::get_retest(s.store.reader(), id).await.map_err(ServiceError::not_found("复检"))?;
-    if is_blind(actor, &r) {
+    let rel = relations(actor, &r);
+    if rel.only_blind() {
         return Err(crate::lab::report_pdf_refused());
     }
-    if seat(actor, &r).is_err() {
+    if !rel.may(Action::ViewRetest) {
         let o = choucha_store::results::get_objection(s.store.reader(), r.objection_id).await?;
-        if !(actor.has(Role::Enterprise) && actor.enterprise_id == Some(o.enterprise_id)) {
-            return Err(ServiceError::NotFound("复检"));
-        }
+        actor.to_enterprise(o.enterprise_id).visible(Action::ViewOwnReport, "复检")?;
     }
     let (Some(no), false) = (r.report_no.clone(), r.pdf_path.is_empty()) else {
         return Err(ServiceError::NotFound("复检报告"));
@@ -779,22 +763,16 @@ pub async fn list(
     before: Option<i64>,
     limit: Option<u64>,
 ) -> Result<Page<RetestView>> {
-    let (scope, bureau) = if actor.has(Role::Admin) {
-        (RetestScope::All, true)
-    } else if let (true, Some(org)) = (actor.has(Role::Regulator), actor.org_id) {
-        (RetestScope::Organising(org), true)
-    } else if let (true, Some(org)) =
-        (actor.has(Role::SampleCustodian) || actor.has(Role::Tester) || actor.has(Role::ReportApprover), actor.org_id)
-    {
-        (RetestScope::Institution(org), false)
-    } else {
-        return Err(ServiceError::forbidden());
+    let scope = match actor.scope(Action::ListRetests)? {
+        Scope::All => RetestScope::All,
+        Scope::Bureau(org) => RetestScope::Organising(org),
+        Scope::Institution(org) => RetestScope::Institution(org),
+        Scope::Enterprise(_) => return Err(crate::access::refusal(Action::ListRetests)),
     };
     let p = store::list_retests(s.store.reader(), scope, states, before, page_limit(limit)?).await?;
     let mut items = Vec::with_capacity(p.items.len());
     for r in &p.items {
-        let v = view_as(s, r, bureau).await?;
-        items.push(if is_blind(actor, r) { blinded(v) } else { v });
+        items.push(view_for(s, r, relations(actor, r)).await?);
     }
     Ok(Page { items, next: p.next })
 }

@@ -7,7 +7,6 @@
 use choucha_domain::RuleViolation;
 use choucha_domain::organisation::OrgKind;
 use choucha_domain::plan::{self as plan_rules, BureauLevel, PastCheck, ProductKey};
-use choucha_domain::role::Role;
 use choucha_domain::sampling::{self as rules, RecordFields, RecordRequirements, Signer, TaskAction, TaskState};
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::draws::{self as store_draws, TaskRow};
@@ -19,8 +18,10 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
+use crate::access::{Ask, TaskParties};
 use crate::implementation_rules::{self, RulesBody};
 use crate::{Actor, Result, ServiceError, Services, page_limit};
+use choucha_domain::access::Action;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SignatureView {
@@ -82,13 +83,11 @@ async fn load_unchecked(s: &Services, task_id: i64) -> Result<Ctx> {
 
 async fn load(s: &Services, actor: &Actor, task_id: i64, must_be_member: bool) -> Result<Ctx> {
     let Ctx { task, team, plan, item } = load_unchecked(s, task_id).await?;
-    let member = team.contains(&actor.user_id) && actor.has(Role::Sampler);
-    if must_be_member && !member {
-        return Err(ServiceError::Forbidden("只有该任务抽样组的抽样人员可以填写和签署抽样文书".into()));
+    let rel = actor.to_task(crate::draws::task_parties(&plan, &item, &team));
+    if must_be_member {
+        rel.require_or(Action::WorkOnSite, "只有该任务抽样组的抽样人员可以填写和签署抽样文书")?;
     }
-    if !member && !actor.has(Role::Admin) && actor.org_id != Some(plan.organising_org_id) {
-        return Err(ServiceError::NotFound("抽样任务"));
-    }
+    rel.visible(Action::ViewTask, "抽样任务")?;
     Ok(Ctx { task, team, plan, item })
 }
 
@@ -654,9 +653,16 @@ pub async fn cosign_refusal(s: &Services, actor: &Actor, task_id: i64, input: Co
     let task = store_draws::get_task(db, task_id).await.map_err(ServiceError::not_found("抽样任务"))?;
     let ent = enterprises::get(db, task.enterprise_id).await?;
     let local = store::local_bureau_of(db, &ent.division_code).await?;
-    if !(actor.has(Role::LocalRegulator) && actor.org_id.is_some() && actor.org_id == local) {
-        return Err(ServiceError::Forbidden("拒检须由被抽样企业所在地县级市场监管部门会同认定（规则11）".into()));
-    }
+    let parties = TaskParties {
+        organising_org_id: 0,
+        sampling_org_id: None,
+        testing_org_id: None,
+        team: &[],
+        local_org_id: local,
+    };
+    actor
+        .to_task(parties)
+        .require_or(Action::ConfirmRefusal, "拒检须由被抽样企业所在地县级市场监管部门会同认定（规则11）")?;
     let next = rules::transition(task.state.parse()?, TaskAction::CosignRefusal)?;
     if input.opinion.trim().is_empty() {
         return Err(ServiceError::invalid(RuleViolation::new("required", "请填写认定意见").on_field("opinion")));

@@ -11,13 +11,14 @@
 use choucha_domain::rules::ItemJudgement;
 use std::collections::HashMap;
 
-use choucha_domain::role::Role;
 use choucha_store::statistics::{self as stats, Tally};
 use choucha_store::{announcements as store, enterprises, organisations, plans as store_plans};
 use serde::Serialize;
 
+use crate::access::Ask;
 use crate::lab::ReportContent;
 use crate::{Actor, Result, ServiceError, Services};
+use choucha_domain::access::Action;
 
 /// Reports are loaded this many at a time when the rows of a plan are built.
 const CHUNK: usize = 500;
@@ -26,13 +27,10 @@ const CHUNK: usize = 500;
 /// a tester (rule 13: the rows name enterprises).
 pub(crate) async fn require_organiser(s: &Services, actor: &Actor, plan_id: i64) -> Result<store_plans::PlanRow> {
     let plan = store_plans::get_plan(s.store.reader(), plan_id).await.map_err(ServiceError::not_found("计划"))?;
-    if actor.has(Role::Admin) {
-        return Ok(plan);
-    }
-    if actor.has(Role::Regulator) && actor.org_id == Some(plan.organising_org_id) {
-        return Ok(plan);
-    }
-    Err(ServiceError::Forbidden("只有组织该抽查的部门可以查看和发布抽查结果".into()))
+    actor
+        .to_plan(plan.organising_org_id)
+        .require_or(Action::ViewPlanFigures, "只有组织该抽查的部门可以查看和发布抽查结果")?;
+    Ok(plan)
 }
 
 /// One issued sample of a plan, as the announcement and the summary table print it.

@@ -2,8 +2,9 @@
 //! institution, a local regulator to a county bureau, an enterprise user to a registry entry).
 
 use choucha_domain::RuleViolation;
+use choucha_domain::access::Action;
 use choucha_domain::organisation::OrgKind;
-use choucha_domain::role::{Permission, Role};
+use choucha_domain::role::Role;
 use choucha_domain::uscc::Uscc;
 use choucha_store::audit::{self, AuditActor, AuditEntry};
 use choucha_store::users::{self as store_users, NewUser, UserFilter, UserPatch, UserRow};
@@ -271,7 +272,7 @@ async fn insert_user(s: &Services, who: &AuditActor, input: NewUserInput, scope:
 /// An admin creates a user.
 #[tracing::instrument(skip_all)]
 pub async fn create(s: &Services, actor: &Actor, input: NewUserInput) -> Result<UserView> {
-    actor.require(Permission::ManageUsers)?;
+    actor.require(Action::ManageUsers)?;
     insert_user(s, &actor.audit_actor(), input, Some(actor)).await
 }
 
@@ -283,7 +284,7 @@ pub async fn create_as_system(s: &Services, who: &str, input: NewUserInput) -> R
 
 #[tracing::instrument(skip_all)]
 pub async fn update(s: &Services, actor: &Actor, id: i64, input: UserUpdateInput) -> Result<UserView> {
-    actor.require(Permission::ManageUsers)?;
+    actor.require(Action::ManageUsers)?;
     let db = s.store.reader();
     let before_row = store_users::get(db, id).await.map_err(ServiceError::not_found("用户"))?;
     check_admin_scope(s, actor, before_row.org_id).await?;
@@ -334,7 +335,7 @@ pub async fn update(s: &Services, actor: &Actor, id: i64, input: UserUpdateInput
 
 /// An admin sets a new password for a user (revokes the user's API tokens).
 pub async fn reset_password(s: &Services, actor: &Actor, id: i64, new_password: &str) -> Result<()> {
-    actor.require(Permission::ManageUsers)?;
+    actor.require(Action::ManageUsers)?;
     let u = store_users::get(s.store.reader(), id).await.map_err(ServiceError::not_found("用户"))?;
     check_admin_scope(s, actor, u.org_id).await?;
     check_password_policy(new_password)?;
@@ -381,7 +382,7 @@ pub async fn change_own_password(s: &Services, actor: &Actor, old: &str, new: &s
 
 pub async fn get(s: &Services, actor: &Actor, id: i64) -> Result<UserView> {
     if id != actor.user_id {
-        actor.require(Permission::ManageUsers)?;
+        actor.require(Action::ManageUsers)?;
     }
     let u = store_users::get(s.store.reader(), id).await.map_err(ServiceError::not_found("用户"))?;
     if id != actor.user_id {
@@ -397,7 +398,7 @@ pub async fn list(
     after: Option<i64>,
     limit: Option<u64>,
 ) -> Result<Page<UserView>> {
-    actor.require(Permission::ManageUsers)?;
+    actor.require(Action::ManageUsers)?;
     let mut filter = f.clone();
     // A scoped admin lists its own organisation's users.
     if let Some(mine) = actor.org_id {

@@ -17,8 +17,6 @@ use choucha_domain::calendar::WorkCalendar;
 use choucha_domain::cases::{
     self as rules, CaseAction, CaseDates, CaseDeadlines, CaseKind, CaseLimits, CaseState, bureau_due,
 };
-use choucha_domain::organisation::OrgKind;
-use choucha_domain::role::Role;
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::followup::{
     self as store, CaseFilter, CasePatch, CaseRow, CaseScope, NATIONAL, NewCase, NewStep, RuleSetRow,
@@ -29,9 +27,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::access::{Ask, CaseParties, Scope};
 use crate::disposal::{FileInput, StoredFile, province_of, store_file};
 use crate::lab::{ReportContent, signed_record};
 use crate::{Actor, Result, ServiceError, Services, page_limit};
+use choucha_domain::access::{Action, Relation, Relations};
 
 mod overdue;
 mod rule_sets;
@@ -450,67 +450,54 @@ async fn view(s: &Services, cal: &WorkCalendar, c: CaseRow) -> Result<CaseView> 
 
 /// Whose cases the caller sees; institution staff and users without an organisation are refused.
 fn scope_of(actor: &Actor) -> Result<CaseScope> {
-    if actor.has(Role::Admin) {
-        return Ok(CaseScope::All);
-    }
-    let bureau = actor.org_kind.as_deref().and_then(|k| k.parse::<OrgKind>().ok()).is_some_and(OrgKind::is_bureau);
-    match (actor.org_id, actor.enterprise_id) {
-        (Some(o), _) if bureau && (actor.has(Role::Regulator) || actor.has(Role::LocalRegulator)) => {
-            Ok(CaseScope::Bureau(o))
-        }
-        (_, Some(e)) if actor.has(Role::Enterprise) => Ok(CaseScope::Enterprise(e)),
-        _ => Err(ServiceError::Forbidden("后处理案件由市场监管部门办理，企业只能查看本企业的案件".into())),
+    let refused = || ServiceError::Forbidden("后处理案件由市场监管部门办理，企业只能查看本企业的案件".into());
+    match actor.scope(Action::ListCases).map_err(|_| refused())? {
+        Scope::All => Ok(CaseScope::All),
+        Scope::Bureau(o) => Ok(CaseScope::Bureau(o)),
+        Scope::Enterprise(e) => Ok(CaseScope::Enterprise(e)),
+        Scope::Institution(_) => Err(refused()),
     }
 }
 
-fn visible(scope: CaseScope, c: &CaseRow) -> bool {
-    match scope {
-        CaseScope::All => true,
-        CaseScope::Bureau(o) => c.bureau_org_id == o || c.organising_org_id == o || c.producer_org_id == Some(o),
-        CaseScope::Runs(o) => c.bureau_org_id == o,
-        CaseScope::Enterprise(e) => c.enterprise_id == e,
-        CaseScope::Plan(p) => c.plan_id == p,
-    }
-}
-
-async fn load(s: &Services, actor: &Actor, id: i64) -> Result<CaseRow> {
-    let scope = scope_of(actor)?;
+/// A case with the caller's relations towards it; not found for anyone who may not see it.
+async fn load(s: &Services, actor: &Actor, id: i64) -> Result<(CaseRow, Relations)> {
+    scope_of(actor)?;
     let c = store::get_case(s.store.reader(), id).await.map_err(ServiceError::not_found("后处理案件"))?;
-    if !visible(scope, &c) && !province_sees(s, actor, &c).await? {
+    let parties = CaseParties {
+        bureau_org_id: c.bureau_org_id,
+        organising_org_id: c.organising_org_id,
+        producer_org_id: c.producer_org_id,
+        enterprise_id: c.enterprise_id,
+    };
+    let same_province = actor.system().contains(Relation::ProvincialRegulator) && province_sees(s, actor, &c).await?;
+    let rel = actor.to_case(parties, same_province);
+    if !(rel.may(Action::ViewCase) || rel.may(Action::ViewOwnCases)) {
         return Err(ServiceError::NotFound("后处理案件"));
     }
-    Ok(c)
+    Ok((c, rel))
 }
 
-/// The provincial bureau sees the cases of its province (a failed 复查 comes to it for announcement).
+/// Whether the case's bureau lies in the (provincial) caller's province: a failed 复查 comes to
+/// the provincial bureau for announcement.
 async fn province_sees(s: &Services, actor: &Actor, c: &CaseRow) -> Result<bool> {
-    if actor.org_kind.as_deref() != Some(OrgKind::ProvinceBureau.as_str()) || !actor.has(Role::Regulator) {
-        return Ok(false);
-    }
     let bureau = organisations::get(s.store.reader(), c.bureau_org_id).await?;
     Ok(actor.org_division.is_some()
         && province_of(bureau.division_code.as_deref()) == province_of(actor.org_division.as_deref()))
 }
 
-/// Whether the caller runs the case (the bureau it is assigned to).
-fn runs(actor: &Actor, c: &CaseRow) -> bool {
-    actor.org_id == Some(c.bureau_org_id) && (actor.has(Role::LocalRegulator) || actor.has(Role::Regulator))
-}
-
-fn owns(actor: &Actor, c: &CaseRow) -> bool {
-    actor.has(Role::Enterprise) && actor.enterprise_id == Some(c.enterprise_id)
+/// Which action a step needs: the rectification report may come from the enterprise itself.
+fn step_action(a: CaseAction) -> Action {
+    if a == CaseAction::RectificationReport { Action::ReportRectification } else { Action::RunCase }
 }
 
 /// A case with its steps and what the caller may do next.
 pub async fn get(s: &Services, actor: &Actor, id: i64) -> Result<CaseDetail> {
-    let c = load(s, actor, id).await?;
+    let (c, rel) = load(s, actor, id).await?;
     let state = c.state.parse::<CaseState>()?;
     let actions = CaseAction::ALL
         .into_iter()
         .filter(|a| rules::transition(state, *a).is_ok())
-        .filter(|a| {
-            if *a == CaseAction::RectificationReport { owns(actor, &c) || runs(actor, &c) } else { runs(actor, &c) }
-        })
+        .filter(|a| rel.may(step_action(*a)))
         .map(|a| a.as_str().to_string())
         .collect();
     let steps = store::steps_of(s.store.reader(), c.id)
@@ -621,14 +608,12 @@ pub struct StepInput {
 /// state does not allow it (rule 20 names the order of steps) and for a second 复查 before the rule
 /// set's earliest day. Pending objections do not hold it back (rule 18).
 pub async fn step(s: &Services, actor: &Actor, id: i64, input: StepInput) -> Result<CaseDetail> {
-    let c = load(s, actor, id).await?;
+    let (c, rel) = load(s, actor, id).await?;
     let Some(action) = CaseAction::parse(&input.action) else {
         return Err(ServiceError::invalid(RuleViolation::new("invalid_action", "未知的后处理步骤").on_field("action")));
     };
-    let allowed =
-        if action == CaseAction::RectificationReport { owns(actor, &c) || runs(actor, &c) } else { runs(actor, &c) };
-    if !allowed {
-        return Err(ServiceError::Forbidden(if owns(actor, &c) {
+    if !rel.may(step_action(action)) {
+        return Err(ServiceError::Forbidden(if rel.contains(Relation::SampledEnterprise) {
             "企业只能提交本企业的整改报告".into()
         } else {
             "后处理由被抽样企业所在地市场监管部门办理（规则20）".into()
@@ -792,7 +777,7 @@ pub async fn step(s: &Services, actor: &Actor, id: i64, input: StepInput) -> Res
 
 /// The enterprise's own cases (its portal), newest first.
 pub async fn my_cases(s: &Services, actor: &Actor) -> Result<Vec<CaseView>> {
-    let Some(e) = actor.enterprise_id.filter(|_| actor.has(Role::Enterprise)) else {
+    let Ok(Scope::Enterprise(e)) = actor.scope(Action::ListCases) else {
         return Err(ServiceError::Forbidden("只有绑定了企业的企业用户可以查看本企业的后处理案件".into()));
     };
     let p = store::list_cases(s.store.reader(), CaseScope::Enterprise(e), CaseFilter::All, None, 200).await?;
@@ -840,7 +825,7 @@ pub async fn step_document(
     case_id: i64,
     step_id: i64,
 ) -> Result<(StoredFile, std::path::PathBuf)> {
-    let c = load(s, actor, case_id).await?;
+    let (c, _) = load(s, actor, case_id).await?;
     let st = store::steps_of(s.store.reader(), c.id)
         .await?
         .into_iter()

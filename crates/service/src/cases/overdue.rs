@@ -8,7 +8,9 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::org_name;
+use crate::access::Ask;
 use crate::{Actor, Result, ServiceError, Services};
+use choucha_domain::access::Action;
 
 /// One piece of overdue follow-up work and who owes it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -84,8 +86,6 @@ pub async fn overdue_of_plan(s: &Services, plan_id: i64, limit: u64) -> Result<V
 /// A plan's overdue follow-up work, for the organising bureau (or admins).
 pub async fn plan_overdue(s: &Services, actor: &Actor, plan_id: i64) -> Result<Vec<OverdueWork>> {
     let plan = store_plans::get_plan(s.store.reader(), plan_id).await.map_err(ServiceError::not_found("抽查计划"))?;
-    if !actor.is_bureau_of(plan.organising_org_id) {
-        return Err(ServiceError::NotFound("抽查计划"));
-    }
+    actor.to_plan(plan.organising_org_id).visible(Action::ViewOverview, "抽查计划")?;
     overdue_of_plan(s, plan_id, 200).await
 }

@@ -1,10 +1,11 @@
 //! The rule sets of post-processing time limits (rule 20): versions added by admins (never edited,
 //! so open cases keep theirs) and the set each division applies to the cases it opens.
 
+use crate::access::Ask;
 use choucha_domain::RuleViolation;
+use choucha_domain::access::Action;
 use choucha_domain::calendar::TimeLimit;
 use choucha_domain::cases::CaseLimits;
-use choucha_domain::role::Role;
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::followup::{self as store, RuleSetRow};
 use chrono::{DateTime, Utc};
@@ -76,15 +77,9 @@ fn set_view(r: RuleSetRow) -> Result<RuleSetView> {
     })
 }
 
-fn is_bureau_staff(actor: &Actor) -> bool {
-    actor.has(Role::Admin) || actor.has(Role::Regulator) || actor.has(Role::LocalRegulator)
-}
-
 /// The rule sets and which division applies which (admins and bureau staff).
 pub async fn rule_sets(s: &Services, actor: &Actor) -> Result<RuleSetsView> {
-    if !is_bureau_staff(actor) {
-        return Err(ServiceError::forbidden());
-    }
+    actor.require(Action::ViewRuleSets)?;
     let db = s.store.reader();
     let rows = store::rule_sets(db).await?;
     let mut selections = Vec::new();
@@ -111,9 +106,7 @@ pub struct RuleSetInput {
 
 /// An admin adds a rule set, or a new version of one. Open cases keep the version they opened under.
 pub async fn add_rule_set(s: &Services, actor: &Actor, input: RuleSetInput) -> Result<RuleSetView> {
-    if !actor.has(Role::Admin) {
-        return Err(ServiceError::Forbidden("后处理时限规则由管理员维护".into()));
-    }
+    actor.require_or(Action::AddRuleSet, "后处理时限规则由管理员维护")?;
     let name = input.name.trim();
     if name.is_empty() || name.chars().count() > 200 {
         return Err(ServiceError::invalid(
@@ -150,16 +143,7 @@ pub struct SelectionInput {
 /// province-level bureau for a division inside its province. Never a city or county bureau: the
 /// bureau that runs the cases would otherwise pick the laxer rule for its own enterprises.
 fn may_select_rule_set(actor: &Actor, division: &str) -> bool {
-    if actor.has(Role::Admin) {
-        return true;
-    }
-    let provincial = actor.has(Role::Regulator) && actor.org_kind.as_deref() == Some("province_bureau");
-    let inside = actor
-        .org_division
-        .as_deref()
-        .and_then(|d| choucha_domain::division::DivisionCode::parse(d).ok())
-        .is_some_and(|p| division.starts_with(p.scope_prefix()));
-    provincial && inside
+    actor.to_division(division).may(Action::ManageRuleSets)
 }
 
 /// Selects the rule set a division applies to the cases it opens from now on: an admin for any

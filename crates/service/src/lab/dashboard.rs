@@ -2,15 +2,16 @@
 //! per tester and per institution. Counts are `GROUP BY` over the (institution, state, id) and
 //! (tester, state, id) indexes; nothing loads a table.
 
+use choucha_domain::access::Action;
 use choucha_domain::lab::SampleState;
-use choucha_domain::role::Role;
 use choucha_store::lab as store;
 use choucha_store::organisations;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
 use super::{today_cn, user_name};
-use crate::{Actor, Result, ServiceError, Services};
+use crate::access::Scope;
+use crate::{Actor, Result, Services};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[schema(as = LabStateCount)]
@@ -56,15 +57,11 @@ fn label(state: &str) -> String {
 /// everything (admin).
 pub async fn dashboard(s: &Services, actor: &Actor) -> Result<Dashboard> {
     let db = s.store.reader();
-    let lab_staff = actor.has(Role::SampleCustodian) || actor.has(Role::Tester) || actor.has(Role::ReportApprover);
-    let (testing_org, organising_org) = if actor.has(Role::Admin) {
-        (None, None)
-    } else if lab_staff && actor.org_id.is_some() {
-        (actor.org_id, None)
-    } else if actor.has(Role::Regulator) && actor.org_id.is_some() {
-        (None, actor.org_id)
-    } else {
-        return Err(ServiceError::forbidden());
+    let (testing_org, organising_org) = match actor.scope(Action::ViewLabBoard)? {
+        Scope::All => (None, None),
+        Scope::Institution(o) => (Some(o), None),
+        Scope::Bureau(o) => (None, Some(o)),
+        Scope::Enterprise(_) => return Err(crate::access::refusal(Action::ViewLabBoard)),
     };
     let rows = store::count_by_org_state(db, testing_org, organising_org).await?;
     let mut by_org: BTreeMap<i64, Vec<(String, i64)>> = BTreeMap::new();
@@ -137,7 +134,7 @@ pub async fn dashboard(s: &Services, actor: &Actor) -> Result<Dashboard> {
     } else {
         store::count_overdue(db, testing_org, today_cn()).await?
     };
-    let incoming = match (actor.has(Role::SampleCustodian), actor.org_id) {
+    let incoming = match (actor.may(Action::ReceiveSample), actor.org_id) {
         (true, Some(org)) => Some(store::incoming(db, org, None, 200).await?.items.len()),
         _ => None,
     };

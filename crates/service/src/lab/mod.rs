@@ -17,8 +17,8 @@ pub use receipt::*;
 pub use report::*;
 pub use testing::*;
 
+use choucha_domain::access::{Action, Relation, Relations};
 use choucha_domain::lab::SampleState;
-use choucha_domain::role::Role;
 use choucha_domain::rules::{ItemJudgement, Limit, Measured};
 use choucha_domain::sampling::RecordFields;
 use choucha_store::draws as store_draws;
@@ -28,6 +28,7 @@ use choucha_store::rules as store_rules;
 use chrono::{NaiveDate, Utc};
 use serde::Serialize;
 
+use crate::access::{Ask, SampleParties};
 use crate::implementation_rules::RulesBody;
 use crate::{Actor, Result, ServiceError, Services};
 
@@ -36,53 +37,42 @@ pub fn today_cn() -> NaiveDate {
     (Utc::now() + chrono::Duration::hours(8)).date_naive()
 }
 
-/// How the caller stands towards a sample.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Standing {
-    /// The testing institution's custodian, the organising bureau, an admin: may see the link.
-    Link,
-    /// Staff of the testing institution who test, review or approve: blind code only.
-    Blind,
-    /// Staff of the item's screening institution: blind code only, screening only.
-    Screener,
-}
-
-pub(crate) fn is_custodian_of(actor: &Actor, org_id: i64) -> bool {
-    actor.has(Role::SampleCustodian) && actor.org_id == Some(org_id)
-}
-
-pub(crate) fn is_lab_staff_of(actor: &Actor, org_id: i64) -> bool {
-    (actor.has(Role::Tester) || actor.has(Role::ReportApprover)) && actor.org_id == Some(org_id)
-}
-
 /// The refusal of an issued report's PDF (it names the enterprise) to blind staff (rule 13): the
 /// same for the first institution's report and a re-test report.
 pub(crate) fn report_pdf_refused() -> ServiceError {
     ServiceError::Forbidden("检验报告正本由样品管理员签发送达；检验人员按盲样编号查看报告内容".into())
 }
 
-/// The caller's standing, or not found (a sample of another institution does not exist for them).
-pub(crate) async fn standing(s: &Services, actor: &Actor, sample: &SampleRow) -> Result<Standing> {
-    if actor.has(Role::Admin) || is_custodian_of(actor, sample.testing_org_id) {
-        return Ok(Standing::Link);
+/// How the caller stands towards a sample, or not found (a sample of another institution does
+/// not exist for them). The plan is read only for a regulator (the organising bureau).
+pub(crate) async fn standing(s: &Services, actor: &Actor, sample: &SampleRow) -> Result<Relations> {
+    let organising_org_id = if actor.system().contains(Relation::Regulator) {
+        store_plans::get_plan(s.store.reader(), sample.plan_id).await?.organising_org_id
+    } else {
+        0
+    };
+    let rel = actor.to_sample(parties(sample, organising_org_id));
+    rel.visible(Action::ViewBlindSample, "样品")?;
+    Ok(rel)
+}
+
+/// The parties of a sample.
+pub(crate) fn parties(sample: &SampleRow, organising_org_id: i64) -> SampleParties {
+    SampleParties {
+        organising_org_id,
+        testing_org_id: sample.testing_org_id,
+        screening_org_id: sample.screening_org_id,
     }
-    if actor.has(Role::Regulator) {
-        let plan = store_plans::get_plan(s.store.reader(), sample.plan_id).await?;
-        if actor.org_id == Some(plan.organising_org_id) {
-            return Ok(Standing::Link);
-        }
-    }
-    if is_lab_staff_of(actor, sample.testing_org_id) {
-        return Ok(Standing::Blind);
-    }
-    if actor.has(Role::Tester) && actor.org_id.is_some() && actor.org_id == sample.screening_org_id {
-        return Ok(Standing::Screener);
-    }
-    Err(ServiceError::NotFound("样品"))
+}
+
+/// The caller's relations towards a sample without the visibility check (the organising bureau
+/// is not looked up: for custodian and lab-staff actions).
+pub(crate) fn lab_relations(actor: &Actor, sample: &SampleRow) -> Relations {
+    actor.to_sample(parties(sample, 0))
 }
 
 /// A sample by its blind code, for a caller who may see it.
-pub(crate) async fn by_code(s: &Services, actor: &Actor, code: &str) -> Result<(SampleRow, Standing)> {
+pub(crate) async fn by_code(s: &Services, actor: &Actor, code: &str) -> Result<(SampleRow, Relations)> {
     let code = choucha_domain::lab::BlindCode::parse(code).map_err(|_| ServiceError::NotFound("样品"))?;
     let sample =
         store::sample_by_blind_code(s.store.reader(), code.as_str()).await?.ok_or(ServiceError::NotFound("样品"))?;
@@ -299,7 +289,23 @@ pub struct BlindSampleView {
     pub judgement_principle: String,
     pub items: Vec<ItemView>,
     pub reports: Vec<ReportView>,
+    /// What the caller may do with the sample (the permission matrix's answer; pages draw their
+    /// buttons from it).
+    #[schema(value_type = Vec<String>)]
+    pub actions: Vec<Action>,
 }
+
+/// The actions a sample view offers.
+pub(crate) const SAMPLE_ACTIONS: &[Action] = &[
+    Action::ViewLink,
+    Action::ManageSample,
+    Action::CheckLicence,
+    Action::RecordResults,
+    Action::Screen,
+    Action::PrepareReport,
+    Action::SignReport,
+    Action::ReportPdf,
+];
 
 /// The short line of a blind worklist.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -388,6 +394,7 @@ pub(crate) async fn blind_view(s: &Services, sample: &SampleRow) -> Result<Blind
         judgement_principle: c.body.judgement_principle.clone(),
         items,
         reports,
+        actions: Vec::new(),
     })
 }
 

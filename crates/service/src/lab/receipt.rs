@@ -3,7 +3,7 @@
 
 use choucha_domain::RuleViolation;
 use choucha_domain::lab::{self as rules, BlindCode, ExpectedSample, LabDuty, ObservedSample, ReceiptDecision};
-use choucha_domain::role::Role;
+
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::custody::{self, NewCustodyEvent};
 use choucha_store::lab::{self as store, NewSample, SamplePatch, SampleRow};
@@ -13,9 +13,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::path::PathBuf;
 
-use super::{Standing, is_custodian_of, signed_record, standing, today_cn};
+use super::{lab_relations, signed_record, standing, today_cn};
+use crate::access::Ask;
 use crate::implementation_rules::{LicenceRequirement, RulesBody};
 use crate::{Actor, Result, ServiceError, Services, page_limit};
+use choucha_domain::access::{Action, Relations};
 
 /// A sample on its way to the institution (custodian only: it names the enterprise).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -36,7 +38,7 @@ pub struct IncomingView {
 
 fn custodian_org(actor: &Actor) -> Result<i64> {
     match actor.org_id {
-        Some(o) if actor.has(Role::SampleCustodian) => Ok(o),
+        Some(o) if actor.may(Action::ReceiveSample) => Ok(o),
         _ => Err(ServiceError::Forbidden("只有检验机构的样品管理员可以接收样品".into())),
     }
 }
@@ -403,6 +405,9 @@ pub struct LinkView {
     pub custody: Vec<CustodyView>,
     /// The receipt photos (appearance, state, seals).
     pub photos: Vec<ReceiptPhoto>,
+    /// What the caller may do with the sample.
+    #[schema(value_type = Vec<String>)]
+    pub actions: Vec<Action>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -417,17 +422,16 @@ pub struct CustodyView {
     pub happened_at: DateTime<Utc>,
 }
 
-async fn require_link(s: &Services, actor: &Actor, sample: &SampleRow) -> Result<()> {
-    match standing(s, actor, sample).await? {
-        Standing::Link => Ok(()),
-        _ => Err(ServiceError::NotFound("样品")),
-    }
+async fn require_link(s: &Services, actor: &Actor, sample: &SampleRow) -> Result<Relations> {
+    let rel = standing(s, actor, sample).await?;
+    rel.visible(Action::ViewLink, "样品")?;
+    Ok(rel)
 }
 
 pub async fn link(s: &Services, actor: &Actor, sample_id: i64) -> Result<LinkView> {
     let db = s.store.reader();
     let sample = store::get_sample(db, sample_id).await.map_err(ServiceError::not_found("样品"))?;
-    require_link(s, actor, &sample).await?;
+    let rel = require_link(s, actor, &sample).await?;
     let task = store_draws::get_task(db, sample.task_id).await?;
     let item = store_plans::get_item(db, sample.item_id).await?;
     let ent = enterprises::get(db, task.enterprise_id).await?;
@@ -474,6 +478,7 @@ pub async fn link(s: &Services, actor: &Actor, sample_id: i64) -> Result<LinkVie
         licence_state: sample.licence_state.clone(),
         custody,
         photos,
+        actions: rel.actions(super::SAMPLE_ACTIONS),
     })
 }
 
@@ -521,12 +526,10 @@ pub struct AssignInput {
 pub async fn assign_tester(s: &Services, actor: &Actor, sample_id: i64, input: AssignInput) -> Result<()> {
     let db = s.store.reader();
     let sample = store::get_sample(db, sample_id).await.map_err(ServiceError::not_found("样品"))?;
-    if !is_custodian_of(actor, sample.testing_org_id) {
-        return Err(ServiceError::Forbidden("只有本机构的样品管理员可以分配检验人员".into()));
-    }
+    lab_relations(actor, &sample).require_or(Action::ManageSample, "只有本机构的样品管理员可以分配检验人员")?;
     let tester =
         crate::auth::actor_for_user(s, input.tester_id).await.map_err(|_| ServiceError::NotFound("检验人员"))?;
-    if !(tester.has(Role::Tester) && tester.org_id == Some(sample.testing_org_id)) {
+    if !lab_relations(&tester, &sample).may(Action::RecordResults) {
         return Err(ServiceError::invalid(
             RuleViolation::new("not_a_tester", "只能分配本机构的检验人员").on_field("tester_id"),
         ));
@@ -577,9 +580,7 @@ pub struct MovementInput {
 pub async fn move_portion(s: &Services, actor: &Actor, sample_id: i64, input: MovementInput) -> Result<()> {
     let db = s.store.reader();
     let sample = store::get_sample(db, sample_id).await.map_err(ServiceError::not_found("样品"))?;
-    if !is_custodian_of(actor, sample.testing_org_id) {
-        return Err(ServiceError::Forbidden("只有本机构的样品管理员可以登记样品流转".into()));
-    }
+    lab_relations(actor, &sample).require_or(Action::ManageSample, "只有本机构的样品管理员可以登记样品流转")?;
     let mut errs = Vec::new();
     if !matches!(input.portion.as_str(), "test" | "backup" | "all") {
         errs.push(RuleViolation::new("invalid_portion", "样品部分应为检验样品、备用样品或全部").on_field("portion"));
@@ -646,14 +647,7 @@ pub struct LicenceCheckView {
 /// producer is; a failure stops testing and reaches the organising bureau.
 pub async fn check_licence(s: &Services, actor: &Actor, code: &str) -> Result<LicenceCheckView> {
     let (sample, st) = super::by_code(s, actor, code).await?;
-    let allowed = match st {
-        Standing::Link => is_custodian_of(actor, sample.testing_org_id),
-        Standing::Blind => actor.has(Role::Tester),
-        Standing::Screener => false,
-    };
-    if !allowed {
-        return Err(ServiceError::Forbidden("许可证核查由承检机构的样品管理员或检验人员进行".into()));
-    }
+    st.require_or(Action::CheckLicence, "许可证核查由承检机构的样品管理员或检验人员进行")?;
     let view = |state: &str| LicenceCheckView {
         blind_code: sample.blind_code.clone().unwrap_or_default(),
         required: sample.licence_required.clone(),
@@ -742,9 +736,7 @@ pub async fn check_licence(s: &Services, actor: &Actor, code: &str) -> Result<Li
 pub async fn testers_for(s: &Services, actor: &Actor, sample_id: i64) -> Result<Vec<(i64, String)>> {
     let db = s.store.reader();
     let sample = store::get_sample(db, sample_id).await.map_err(ServiceError::not_found("样品"))?;
-    if !is_custodian_of(actor, sample.testing_org_id) {
-        return Err(ServiceError::forbidden());
-    }
+    lab_relations(actor, &sample).require(Action::ManageSample)?;
     let team = store_draws::team_of(db, sample.task_id).await?;
     Ok(store_draws::users_with_role(db, sample.testing_org_id, "tester")
         .await?

@@ -5,8 +5,8 @@
 
 use choucha_documents as docs;
 use choucha_domain::RuleViolation;
+use choucha_domain::access::{Action, Relations};
 use choucha_domain::lab::{self as rules, LabDuty, SampleAction};
-use choucha_domain::role::Role;
 use choucha_domain::sampling as rules_time;
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::lab::{self as store, NewReport, ReportRow, SamplePatch, SampleRow};
@@ -17,9 +17,10 @@ use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 
 use super::{
-    ReportContent, ReportItem, ReportView, Standing, by_code, ctx_of, is_custodian_of, is_lab_staff_of, report_view,
-    samplers_of, signed_record, standing, user_name,
+    ReportContent, ReportItem, ReportView, by_code, ctx_of, lab_relations, report_view, samplers_of, signed_record,
+    standing, user_name,
 };
+use crate::access::{Ask, Scope};
 use crate::{Actor, Result, ServiceError, Services, page_limit};
 
 fn reports_dir(s: &Services) -> PathBuf {
@@ -92,9 +93,7 @@ pub(crate) fn signature_png(b64: &str) -> Option<Vec<u8>> {
 /// A tester prepares the report of a tested sample (its results complete) and signs it.
 pub async fn prepare_report(s: &Services, actor: &Actor, code: &str, sign: SignOffInput) -> Result<ReportView> {
     let (sample, st) = by_code(s, actor, code).await?;
-    if !(st == Standing::Blind && actor.has(Role::Tester)) {
-        return Err(ServiceError::Forbidden("检验报告由承检机构的检验人员编制".into()));
-    }
+    st.require_or(Action::PrepareReport, "检验报告由承检机构的检验人员编制")?;
     rules::check_not_sampler(actor.user_id, &samplers_of(s, &sample).await?, LabDuty::PrepareReport)?;
     if sample.state != "tested" {
         return Err(ServiceError::Rule(RuleViolation::new(
@@ -140,7 +139,7 @@ pub async fn prepare_report(s: &Services, actor: &Actor, code: &str, sign: SignO
     report_view(s, &row).await
 }
 
-async fn load_report(s: &Services, actor: &Actor, report_id: i64) -> Result<(ReportRow, SampleRow, Standing)> {
+async fn load_report(s: &Services, actor: &Actor, report_id: i64) -> Result<(ReportRow, SampleRow, Relations)> {
     let db = s.store.reader();
     let r = store::get_report(db, report_id).await.map_err(ServiceError::not_found("检验报告"))?;
     let sample = store::get_sample(db, r.sample_id).await?;
@@ -149,11 +148,7 @@ async fn load_report(s: &Services, actor: &Actor, report_id: i64) -> Result<(Rep
 }
 
 fn require_approver(actor: &Actor, sample: &SampleRow, what: &str) -> Result<()> {
-    if actor.has(Role::ReportApprover) && is_lab_staff_of(actor, sample.testing_org_id) {
-        Ok(())
-    } else {
-        Err(ServiceError::Forbidden(format!("检验报告由承检机构的审核/批准人{what}")))
-    }
+    lab_relations(actor, sample).require_or(Action::SignReport, &format!("检验报告由承检机构的审核/批准人{what}"))
 }
 
 /// A second person reviews the prepared report and signs it (rules 1 and 15).
@@ -439,9 +434,7 @@ pub struct CorrectionInput {
 /// supersedes this one, which is kept.
 pub async fn correct_report(s: &Services, actor: &Actor, report_id: i64, input: CorrectionInput) -> Result<ReportView> {
     let (r, sample, st) = load_report(s, actor, report_id).await?;
-    if !(st == Standing::Blind && actor.has(Role::Tester)) {
-        return Err(ServiceError::Forbidden("更正报告由承检机构的检验人员提出".into()));
-    }
+    st.require_or(Action::PrepareReport, "更正报告由承检机构的检验人员提出")?;
     rules::check_not_sampler(actor.user_id, &samplers_of(s, &sample).await?, LabDuty::Test)?;
     if r.state != "approved" {
         return Err(ServiceError::Rule(RuleViolation::new("report_state", "只有已签发的报告可以更正")));
@@ -470,10 +463,9 @@ pub async fn report_worklist(
     before: Option<i64>,
     limit: Option<u64>,
 ) -> Result<Page<(String, ReportView)>> {
-    let Some(org) = actor.org_id else { return Err(ServiceError::forbidden()) };
-    if !(actor.has(Role::ReportApprover) || actor.has(Role::Tester) || actor.has(Role::SampleCustodian)) {
-        return Err(ServiceError::forbidden());
-    }
+    let Ok(Scope::Institution(org)) = actor.scope(Action::ViewLabBoard) else {
+        return Err(crate::access::refusal(Action::ViewLabBoard));
+    };
     if !matches!(state, "prepared" | "reviewed" | "approved" | "superseded") {
         return Err(ServiceError::invalid(RuleViolation::new("invalid_state", "未知的报告状态").on_field("state")));
     }
@@ -490,7 +482,7 @@ pub async fn report_worklist(
 /// custodian who issues it, the organising bureau, admins) may fetch it.
 pub async fn report_pdf(s: &Services, actor: &Actor, report_id: i64) -> Result<(String, Vec<u8>)> {
     let (r, _, st) = load_report(s, actor, report_id).await?;
-    if st != Standing::Link {
+    if !st.may(Action::ReportPdf) {
         return Err(crate::lab::report_pdf_refused());
     }
     if r.pdf_path.is_empty() {
@@ -538,9 +530,7 @@ pub async fn report_file(s: &Services, report_id: i64) -> Result<PathBuf> {
 /// The blind-code labels (test and backup portions) as PDF, for the custodian to print.
 pub async fn label_pdf(s: &Services, actor: &Actor, sample_id: i64) -> Result<Vec<u8>> {
     let sample = store::get_sample(s.store.reader(), sample_id).await.map_err(ServiceError::not_found("样品"))?;
-    if !is_custodian_of(actor, sample.testing_org_id) {
-        return Err(ServiceError::Forbidden("盲样标签由本机构的样品管理员打印".into()));
-    }
+    lab_relations(actor, &sample).require_or(Action::ManageSample, "盲样标签由本机构的样品管理员打印")?;
     let Some(code) = sample.blind_code.clone() else {
         return Err(ServiceError::Rule(RuleViolation::new("rule12_rejected", "拒收的样品没有盲样编号（规则12）")));
     };

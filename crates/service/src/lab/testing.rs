@@ -2,8 +2,8 @@
 //! conclusion, XLSX import, the results deadline (rule 16) and screening (rule 24).
 
 use choucha_domain::RuleViolation;
+use choucha_domain::access::{Action, Relations};
 use choucha_domain::lab::{self as rules, LabDuty, SampleAction, SampleState};
-use choucha_domain::role::Role;
 use choucha_domain::rules::{ItemJudgement, Limit, Measured, judge};
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::lab::{self as store, NewResult, SampleFilter, SamplePatch, SampleRow};
@@ -14,9 +14,9 @@ use serde_json::json;
 use std::collections::HashMap;
 
 use super::{
-    BlindSampleSummary, BlindSampleView, Standing, blind_view, by_code, ctx_of, display_of, samplers_of, summary_of,
-    today_cn,
+    BlindSampleSummary, BlindSampleView, blind_view, by_code, ctx_of, display_of, samplers_of, summary_of, today_cn,
 };
+use crate::access::{Ask, Scope};
 use crate::{Actor, Result, ServiceError, Services, page_limit};
 
 /// Which worklist (testers and approvers of the institution; screeners of the screening institution).
@@ -44,10 +44,10 @@ pub struct WorklistQuery {
 /// The caller's worklist by blind code, newest first.
 pub async fn worklist(s: &Services, actor: &Actor, q: WorklistQuery) -> Result<Page<BlindSampleSummary>> {
     let Some(org) = actor.org_id else { return Err(ServiceError::forbidden()) };
-    let lab_role = actor.has(Role::Tester) || actor.has(Role::ReportApprover) || actor.has(Role::SampleCustodian);
-    if !lab_role {
-        return Err(ServiceError::forbidden());
+    if !matches!(actor.scope_any(), Some(Scope::Institution(_))) {
+        return Err(crate::access::refusal(Action::ViewLabBoard));
     }
+    actor.require(Action::ViewLabBoard)?;
     let db = s.store.reader();
     let org_row = choucha_store::organisations::get(db, org).await?;
     let mut f = SampleFilter {
@@ -95,8 +95,10 @@ pub async fn worklist(s: &Services, actor: &Actor, q: WorklistQuery) -> Result<P
 
 /// One sample by blind code (blind callers; the custodian and the bureau too).
 pub async fn sample(s: &Services, actor: &Actor, code: &str) -> Result<BlindSampleView> {
-    let (sample, _) = by_code(s, actor, code).await?;
-    blind_view(s, &sample).await
+    let (sample, st) = by_code(s, actor, code).await?;
+    let mut v = blind_view(s, &sample).await?;
+    v.actions = st.actions(super::SAMPLE_ACTIONS);
+    Ok(v)
 }
 
 /// One result as entered: exactly one of `value`, `text`, `pass`, matching the item's requirement.
@@ -124,10 +126,8 @@ pub struct ResultInput {
 
 /// Whether the caller may test this sample: a tester of the testing institution, not one of its
 /// samplers (rule 1), and the assigned tester once one is assigned.
-async fn check_tester(s: &Services, actor: &Actor, sample: &SampleRow, st: Standing) -> Result<()> {
-    if !(st == Standing::Blind && actor.has(Role::Tester)) {
-        return Err(ServiceError::Forbidden("只有承检机构的检验人员可以录入检验结果".into()));
-    }
+async fn check_tester(s: &Services, actor: &Actor, sample: &SampleRow, st: Relations) -> Result<()> {
+    st.require_or(Action::RecordResults, "只有承检机构的检验人员可以录入检验结果")?;
     rules::check_not_sampler(actor.user_id, &samplers_of(s, sample).await?, LabDuty::Test)?;
     if sample.tester_id.is_some_and(|t| t != actor.user_id) {
         return Err(ServiceError::Forbidden("该样品已分配给其他检验人员".into()));
@@ -397,9 +397,7 @@ fn parse_pass(s: &str) -> Option<bool> {
 /// 检验方法, 仪器设备, 检验日期. Every row is checked first; if any is wrong nothing is written.
 pub async fn import_results(s: &Services, actor: &Actor, file_name: &str, bytes: Vec<u8>) -> Result<ImportOutcome> {
     use choucha_documents::{TableFormat, read_table};
-    if !actor.has(Role::Tester) {
-        return Err(ServiceError::Forbidden("只有检验人员可以导入检验结果".into()));
-    }
+    actor.require_or(Action::ImportResults, "只有检验人员可以导入检验结果")?;
     let format = TableFormat::from_file_name(file_name).ok_or_else(|| {
         ServiceError::invalid(RuleViolation::new("bad_file", "请上传 .xlsx 或 .csv 文件").on_field("file"))
     })?;
@@ -546,9 +544,7 @@ pub struct ScreeningInput {
 /// full testing by the testing institution. A screening result is never a report.
 pub async fn screen(s: &Services, actor: &Actor, code: &str, input: ScreeningInput) -> Result<BlindSampleView> {
     let (sample, st) = by_code(s, actor, code).await?;
-    if st != Standing::Screener {
-        return Err(ServiceError::Forbidden("只有承担快速筛查的机构可以录入筛查结果（规则24）".into()));
-    }
+    st.require_or(Action::Screen, "只有承担快速筛查的机构可以录入筛查结果（规则24）")?;
     let action = match input.result.as_str() {
         "flagged" => SampleAction::ScreeningFlagged,
         "cleared" => SampleAction::ScreeningCleared,

@@ -263,7 +263,7 @@ async fn import_annex1(
     ApiMultipart(mut mp): ApiMultipart,
 ) -> Result<Response, ApiError> {
     // Only those who may create plans get their file read at all.
-    a.require(choucha_domain::role::Permission::ManagePlans)?;
+    a.require(choucha_domain::access::Action::CreatePlan)?;
     let mut file: Option<(String, Vec<u8>)> = None;
     let mut year: Option<i32> = None;
     let mut title = String::new();

@@ -9,7 +9,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use choucha_domain::role::Permission;
+use choucha_domain::access::Action;
 use choucha_service::{Actor, ServiceError, audit};
 use serde_json::Value;
 use tower_sessions::Session;
@@ -62,7 +62,7 @@ async fn render_list(
             (page.items.into_iter().map(AuditRecordView::from).collect(), page.next, FieldErrors::default())
         }
         Err(e) => {
-            actor.require(Permission::ViewAudit)?;
+            actor.require(Action::ViewAudit)?;
             (Vec::new(), None, FieldErrors::from_service(e)?)
         }
     };

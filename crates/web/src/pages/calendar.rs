@@ -9,8 +9,8 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use choucha_domain::access::Action;
 use choucha_domain::calendar::DayKind;
-use choucha_domain::role::Permission;
 use choucha_service::calendar::{self, DayInput, DayView, DeadlineView};
 use choucha_service::documents::today_in_china;
 use choucha_service::{Actor, ServiceError};
@@ -113,7 +113,7 @@ async fn render(state: &AppState, session: &Session, actor: &Actor, r: Rendered)
         days: view.days,
         holidays,
         workdays,
-        can_edit: actor.can(Permission::ManageCalendar),
+        can_edit: actor.may(Action::ManageCalendar),
         kinds: kind_choices(&r.form.kind),
         form: r.form,
         errors: r.errors,

@@ -12,10 +12,11 @@ use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use choucha_domain::access::Action;
 use choucha_domain::calendar::TimeLimit;
 use choucha_domain::cases::{CaseAction, CaseLimits};
-use choucha_domain::role::Role;
 use choucha_service::Actor;
+use choucha_service::access::{Ask, Scope};
 use choucha_service::cases::{
     self, CaseDetail, CaseQuery, CaseView, RuleSetInput, RuleSetsView, SelectionInput, StepInput,
 };
@@ -57,12 +58,12 @@ pub fn router() -> Router<AppState> {
 
 /// Who has the 样品处置 page: custodians, the organising bureau's regulators, admins.
 pub fn has_disposals(actor: &Actor) -> bool {
-    actor.has(Role::SampleCustodian) || actor.has(Role::Regulator) || actor.has(Role::Admin)
+    actor.may(Action::ViewDisposals)
 }
 
 /// Who has the 后处理 page: bureau staff and admins (enterprises have their own).
 pub fn has_cases(actor: &Actor) -> bool {
-    actor.has(Role::Regulator) || actor.has(Role::LocalRegulator) || actor.has(Role::Admin)
+    actor.may(Action::ListCases) && !matches!(actor.scope_any(), Some(Scope::Enterprise(_)))
 }
 
 /// A multipart form read whole: its text fields and its one `file`.
@@ -132,7 +133,6 @@ pub struct DisposalsPage {
     pub items: Vec<DisposalView>,
     pub filter: String,
     pub today: String,
-    pub custodian: bool,
     pub next_href: Option<String>,
 }
 
@@ -154,7 +154,6 @@ async fn disposals(
         items: p.items,
         filter,
         today: st.services.today().to_string(),
-        custodian: a.has(Role::SampleCustodian),
         chrome: chrome(&session, Some(&a), "disposals").await,
     })
 }
@@ -221,7 +220,7 @@ async fn case_list(
     PageActor(a): PageActor,
     Query(q): Query<ListQuery>,
 ) -> PageResult<Response> {
-    if a.has(Role::Enterprise) && !has_cases(&a) {
+    if a.may(Action::ViewOwnResults) && !has_cases(&a) {
         return Ok(Redirect::to("/my/cases").into_response());
     }
     let filter = q.filter.clone().filter(|f| !f.is_empty()).unwrap_or_else(|| "open".into());
@@ -236,7 +235,7 @@ async fn case_list(
         items: p.items,
         filter,
         today: st.services.today().to_string(),
-        admin: a.has(Role::Admin),
+        admin: a.may(Action::AddRuleSet),
         chrome: chrome(&session, Some(&a), "cases").await,
     }
     .into_response())
@@ -276,10 +275,10 @@ async fn case_page(
     let d = cases::get(&st.services, &a, id).await?;
     Ok(CasePage {
         actions: choices(&d),
-        back: if a.has(Role::Enterprise) && !has_cases(&a) { "/my/cases".into() } else { format!("/cases/{id}") },
+        back: if a.may(Action::ViewOwnResults) && !has_cases(&a) { "/my/cases".into() } else { format!("/cases/{id}") },
         d,
         today: st.services.today().to_string(),
-        chrome: chrome(&session, Some(&a), if a.has(Role::Enterprise) { "my_cases" } else { "cases" }).await,
+        chrome: chrome(&session, Some(&a), if a.may(Action::ViewOwnResults) { "my_cases" } else { "cases" }).await,
     })
 }
 
@@ -389,8 +388,8 @@ async fn rules_page(State(st): State<AppState>, session: Session, PageActor(a): 
     Ok(RulesPage {
         sets,
         disposal_rules,
-        admin: a.has(Role::Admin),
-        own_division: a.org_division.clone().filter(|_| a.has(Role::Regulator) || a.has(Role::LocalRegulator)),
+        admin: a.may(Action::AddRuleSet),
+        own_division: a.org_division.clone().filter(|d| a.to_division(d).may(Action::ManageRuleSets)),
         chrome: chrome(&session, Some(&a), "cases").await,
     })
 }

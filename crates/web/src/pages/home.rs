@@ -6,6 +6,7 @@ use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
+use choucha_domain::access::Action;
 use choucha_domain::role::Role;
 use choucha_service::handover::{self, EntryFlag, EntryFlags};
 use choucha_service::registry::{self, EnterpriseView};
@@ -192,7 +193,7 @@ const INBOX: Link =
 
 async fn home(State(state): State<AppState>, session: Session, PageActor(actor): PageActor) -> PageResult<HomePage> {
     let enterprise =
-        if actor.has(Role::Enterprise) { registry::own_enterprise(&state.services, &actor).await? } else { None };
+        if actor.may(Action::ViewOwnResults) { registry::own_enterprise(&state.services, &actor).await? } else { None };
     let s = &state.services;
     let mut sections = Vec::new();
     for role in actor.roles.iter().copied() {

@@ -11,7 +11,7 @@ use axum::extract::{Form, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use choucha_domain::role::Role;
+use choucha_domain::access::Action;
 use choucha_service::handover::{self, BackupDecisionInput, BackupRequestView, DocumentEntry, TaskBrief};
 use choucha_service::sampling::{self, CosignInput, InboxView};
 use choucha_service::{Actor, ServiceError};
@@ -36,7 +36,7 @@ pub fn router() -> Router<AppState> {
 
 /// Whether a user has an inbox: staff of a bureau (regulators and local regulators).
 pub fn has_inbox(actor: &Actor) -> bool {
-    (actor.has(Role::Regulator) || actor.has(Role::LocalRegulator)) && actor.org_id.is_some()
+    actor.may(Action::ViewInbox) && actor.org_id.is_some()
 }
 
 /// One inbox item with what it is about and the actions offered (the service decides).
@@ -104,10 +104,12 @@ async fn entry(state: &AppState, actor: &Actor, item: InboxView) -> PageResult<E
     };
     Ok(Entry {
         kind_label: kind_label(&item.kind),
-        can_decide: actor.has(Role::Regulator) && backup.as_ref().is_some_and(|b| b.state == "pending"),
+        can_decide: task.as_ref().is_some_and(|t| t.actions.contains(&Action::DecideBackup))
+            && backup.as_ref().is_some_and(|b| b.state == "pending"),
         can_cosign: item.kind == "refusal"
-            && actor.has(Role::LocalRegulator)
-            && task.as_ref().is_some_and(|t| t.state == "refusal_pending"),
+            && task
+                .as_ref()
+                .is_some_and(|t| t.actions.contains(&Action::ConfirmRefusal) && t.state == "refusal_pending"),
         item,
         task,
         documents,

@@ -11,8 +11,9 @@ use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use choucha_domain::access::Action;
 use choucha_domain::lab::{ObservedSample, ReceiptDecision};
-use choucha_domain::role::Role;
+use choucha_service::access::Scope;
 use choucha_service::lab::{
     self, AssignInput, BlindSampleSummary, BlindSampleView, Dashboard, IncomingView, LinkView, ReceiptInput,
     ReportView, ResultInput, ScreeningInput, WorklistQuery,
@@ -81,9 +82,9 @@ async fn dashboard(State(st): State<AppState>, session: Session, PageActor(a): P
     let d = lab::dashboard(&st.services, &a).await?;
     Ok(DashboardPage {
         d,
-        custodian: a.has(Role::SampleCustodian),
-        tester: a.has(Role::Tester),
-        approver: a.has(Role::ReportApprover),
+        custodian: a.may(Action::ReceiveSample),
+        tester: a.may(Action::ImportResults),
+        approver: a.may(Action::ReviewQueue),
         chrome: chrome(&session, Some(&a), "lab").await,
     })
 }
@@ -318,7 +319,7 @@ async fn link(
 ) -> PageResult<LinkPage> {
     let id = id_of(&id, "样品")?;
     let l = lab::link(&st.services, &a, id).await?;
-    let custodian = a.has(Role::SampleCustodian);
+    let custodian = l.actions.contains(&Action::ManageSample);
     let testers = if custodian { lab::testers_for(&st.services, &a, id).await? } else { Vec::new() };
     Ok(LinkPage { l, testers, custodian, chrome: chrome(&session, Some(&a), "lab").await })
 }
@@ -439,8 +440,8 @@ async fn sample(
 ) -> PageResult<SamplePage> {
     let v = lab::sample(&st.services, &a, &code).await?;
     Ok(SamplePage {
-        tester: a.has(Role::Tester),
-        screener: a.has(Role::Tester) && v.state == "screening",
+        tester: v.actions.contains(&Action::RecordResults),
+        screener: v.actions.contains(&Action::Screen) && v.state == "screening",
         v,
         today: lab::today_cn().to_string(),
         chrome: chrome(&session, Some(&a), "lab").await,
@@ -603,7 +604,7 @@ async fn reports(
             format!("/lab/reports{}", query_string(&[("state", Some(state.as_str())), ("cursor", Some(c.as_str()))]))
         }),
         state,
-        link_holder: a.has(Role::SampleCustodian) || a.has(Role::Admin),
+        link_holder: a.may(Action::ReceiveSample) || a.may(Action::ReportPdf),
         chrome: chrome(&session, Some(&a), "lab").await,
     })
 }
@@ -690,5 +691,5 @@ async fn report_pdf(
 
 /// For templates: whether the actor holds a lab role.
 pub fn is_lab(actor: &Actor) -> bool {
-    [Role::SampleCustodian, Role::Tester, Role::ReportApprover].iter().any(|r| actor.has(*r))
+    matches!(actor.scope_any(), Some(Scope::Institution(_))) && actor.may(Action::ViewLabBoard)
 }

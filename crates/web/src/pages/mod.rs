@@ -24,7 +24,8 @@ pub mod tasks;
 pub mod users;
 
 use axum::Router;
-use choucha_domain::role::{Permission, Role};
+use choucha_domain::access::Action;
+use choucha_domain::role::Role;
 use choucha_service::Actor;
 use tower_sessions::Session;
 
@@ -90,13 +91,13 @@ pub async fn set_flash(session: &Session, message: &str) {
 /// The navigation a user sees: only what their roles may open.
 pub fn nav_for(actor: &Actor) -> Vec<NavItem> {
     let mut nav = vec![NavItem { key: "home", href: "/", label: "首页" }];
-    if actor.can(Permission::ViewRegistry) {
+    if actor.may(Action::ViewRegistry) {
         nav.push(NavItem { key: "registry", href: "/registry", label: "企业名录库" });
     }
-    if actor.can(Permission::ViewPlans) {
+    if actor.may(Action::ViewPlans) {
         nav.push(NavItem { key: "plans", href: "/plans", label: "抽查计划" });
     }
-    if actor.has(Role::Sampler) {
+    if actor.may(Action::ClaimTask) {
         nav.push(NavItem { key: "tasks", href: "/tasks", label: "抽样任务" });
     }
     if lab::is_lab(actor) {
@@ -111,10 +112,10 @@ pub fn nav_for(actor: &Actor) -> Vec<NavItem> {
     if retests::has_retests(actor) {
         nav.push(NavItem { key: "retests", href: "/retests", label: "复检与确认" });
     }
-    if actor.has(Role::Enterprise) && actor.enterprise_id.is_some() {
+    if actor.may(Action::ViewOwnResults) {
         nav.push(NavItem { key: "my_results", href: "/my/results", label: "检验结果" });
     }
-    if actor.has(Role::Enterprise) && actor.enterprise_id.is_some() {
+    if actor.may(Action::ViewOwnResults) {
         nav.push(NavItem { key: "my_cases", href: "/my/cases", label: "后处理" });
     }
     if followup::has_disposals(actor) {
@@ -124,13 +125,13 @@ pub fn nav_for(actor: &Actor) -> Vec<NavItem> {
         nav.push(NavItem { key: "cases", href: "/cases", label: "后处理" });
     }
     nav.push(NavItem { key: "calendar", href: "/calendar", label: "工作日历" });
-    if actor.can(Permission::ManageUsers) {
+    if actor.may(Action::ManageUsers) {
         nav.push(NavItem { key: "users", href: "/admin/users", label: "用户管理" });
     }
-    if actor.can(Permission::ManageOrganisations) {
+    if actor.may(Action::ManageOrganisations) {
         nav.push(NavItem { key: "orgs", href: "/admin/orgs", label: "机构管理" });
     }
-    if actor.can(Permission::ViewAudit) {
+    if actor.may(Action::ViewAudit) {
         nav.push(NavItem { key: "audit", href: "/admin/audit", label: "审计日志" });
     }
     if choucha_service::documents::may_write_letters(actor) {

@@ -11,8 +11,8 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use choucha_domain::access::Action;
 use choucha_domain::organisation::OrgKind;
-use choucha_domain::role::Permission;
 use choucha_service::organisations::{self, OrgInput, OrgView};
 use choucha_service::{Actor, Services};
 use choucha_store::organisations::OrgFilter;
@@ -178,7 +178,7 @@ async fn list_page(
         capabilities: capability_choices(q.capability.as_deref().unwrap_or("")),
         orgs: org_options(s, &actor).await,
         errors,
-        can_edit: actor.can(Permission::ManageOrganisations),
+        can_edit: actor.may(Action::ManageOrganisations),
         next_href,
         first_href,
         chrome: chrome(&session, Some(&actor), "orgs").await,
@@ -306,7 +306,7 @@ async fn new_page(
     session: Session,
     PageActor(actor): PageActor,
 ) -> PageResult<OrgFormPage> {
-    actor.require(Permission::ManageOrganisations)?;
+    actor.require(Action::ManageOrganisations)?;
     let v = OrgFormValues { active: true, ..Default::default() };
     Ok(form_page(&state.services, &session, &actor, None, v, FieldErrors::default()).await)
 }
@@ -339,7 +339,7 @@ async fn edit_page(
     PagePath(id): PagePath<i64>,
 ) -> PageResult<OrgFormPage> {
     let s = &state.services;
-    actor.require(Permission::ManageOrganisations)?;
+    actor.require(Action::ManageOrganisations)?;
     let o = organisations::get(s, &actor, id).await?;
     let v = OrgFormValues::from_view(s, &actor, &o).await;
     Ok(form_page(s, &session, &actor, Some(o), v, FieldErrors::default()).await)

@@ -15,8 +15,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use choucha_domain::RuleViolation;
+use choucha_domain::access::Action;
 use choucha_domain::plan::PlanState;
-use choucha_domain::role::{Permission, Role};
+use choucha_service::access::Ask;
 use choucha_service::draws::{self, DrawView};
 use choucha_service::plans::{
     self, AmendmentInput, ItemInput, ItemView, PlanDraft, PlanInput, PlanQuery, PlanSummary, PlanView, QuotaChange,
@@ -58,7 +59,7 @@ pub fn id_of(raw: &str, what: &'static str) -> Result<i64, PageError> {
 /// Whether to offer the organising bureau's buttons. Only a hint for the page: the service
 /// decides, and refuses with its own message.
 pub fn manages(actor: &Actor, organising_org_id: i64) -> bool {
-    actor.can(Permission::ManagePlans) && (actor.has(Role::Admin) || actor.org_id == Some(organising_org_id))
+    actor.to_plan(organising_org_id).may(Action::ManagePlan)
 }
 
 /// One row of the Annex 1 table with the height of its merged 序号 cell (two products may share a
@@ -159,7 +160,7 @@ async fn list(
     let Ok(Query(q)) = query else {
         return Ok(error_page(StatusCode::BAD_REQUEST, "查询条件有误", "查询条件格式错误，请返回计划列表重新查询。"));
     };
-    actor.require(Permission::ViewPlans)?;
+    actor.require(Action::ViewPlans)?;
     let year_text = q.year.as_deref().map(str::trim).unwrap_or_default().to_string();
     let state_code = q.state.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
     let mut error = None;
@@ -206,7 +207,7 @@ async fn list(
         error,
         next_href,
         first_href: cursor.map(|_| format!("/plans{}", query_string(&filters))),
-        can_create: actor.can(Permission::ManagePlans),
+        can_create: actor.may(Action::CreatePlan),
         chrome: chrome(&session, Some(&actor), "plans").await,
     };
     Ok(page.into_response())
@@ -527,7 +528,7 @@ async fn new_form(
     session: Session,
     PageActor(actor): PageActor,
 ) -> PageResult<Response> {
-    actor.require(Permission::ManagePlans)?;
+    actor.require(Action::CreatePlan)?;
     let s = &state.services;
     let own_code = match actor.org_id {
         Some(id) => organisations::get(s, &actor, id).await.ok().map(|o| o.code).unwrap_or_default(),
@@ -936,7 +937,7 @@ async fn import_page(
     session: Session,
     PageActor(actor): PageActor,
 ) -> PageResult<Response> {
-    actor.require(Permission::ManagePlans)?;
+    actor.require(Action::CreatePlan)?;
     let s = &state.services;
     let own_code = match actor.org_id {
         Some(id) => organisations::get(s, &actor, id).await.ok().map(|o| o.code).unwrap_or_default(),
@@ -952,7 +953,7 @@ async fn import_upload(
     PageActor(actor): PageActor,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> PageResult<Response> {
-    actor.require(Permission::ManagePlans)?;
+    actor.require(Action::CreatePlan)?;
     let s = &state.services;
     let mut v = ImportValues::default();
     let mut errors = FieldErrors::default();

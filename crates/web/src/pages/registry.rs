@@ -11,8 +11,8 @@ use axum::extract::{DefaultBodyLimit, Extension, Multipart, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use choucha_domain::access::Action;
 use choucha_domain::enterprise::{EnterpriseDraft, EnterpriseKind, EnterpriseStatus, KindSet, SizeClass};
-use choucha_domain::role::Permission;
 use choucha_service::registry::{self, EnterpriseView, RegistryQuery};
 use choucha_service::registry_import::{
     self, COLUMNS, ImportJobState, ImportJobView, ImportReport, OnExisting, RowError,
@@ -134,9 +134,7 @@ async fn list(
             Ok((page, n))
         }
         // A bad filter is shown on the list itself; no permission at all is a 403 page.
-        Err(e @ (ServiceError::Invalid(_) | ServiceError::Forbidden(_))) if actor.can(Permission::ViewRegistry) => {
-            Err(e)
-        }
+        Err(e @ (ServiceError::Invalid(_) | ServiceError::Forbidden(_))) if actor.may(Action::ViewRegistry) => Err(e),
         Err(e) => return Err(e.into()),
     };
     let filters = encode_query(&q, None);
@@ -163,7 +161,7 @@ async fn list(
         next_href,
         first_href: has_cursor.then(|| with_query("/registry", &filters)),
         export_href: with_query("/registry/export.xlsx", &filters),
-        can_edit: actor.can(Permission::EditRegistry),
+        can_edit: actor.may(Action::EditRegistry),
         chrome: chrome(&session, Some(&actor), "registry").await,
     };
     Ok(page.into_response())
@@ -207,7 +205,7 @@ async fn detail(
     let e = registry::get(&state.services, &actor, id_of(&id)?).await?;
     Ok(DetailPage {
         e,
-        can_edit: actor.can(Permission::EditRegistry),
+        can_edit: actor.may(Action::EditRegistry),
         chrome: chrome(&session, Some(&actor), "registry").await,
     })
 }
@@ -426,7 +424,7 @@ fn edit_labels(id: i64, name: &str) -> (String, String, String) {
 }
 
 fn require_edit(actor: &Actor) -> Result<(), PageError> {
-    actor.require(Permission::EditRegistry).map_err(PageError)
+    actor.require(Action::EditRegistry).map_err(PageError)
 }
 
 async fn new_form(session: Session, PageActor(actor): PageActor) -> PageResult<FormPage> {

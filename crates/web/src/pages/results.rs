@@ -9,7 +9,7 @@ use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use choucha_domain::role::Role;
+use choucha_domain::access::Action;
 use choucha_service::Actor;
 use choucha_service::objections::{self, DecisionInput, ObjectionInput, ObjectionView, OwnResult};
 use choucha_service::results::{self, DeliveryInput, DeliveryQuery, DeliveryView};
@@ -42,7 +42,7 @@ pub fn router() -> Router<AppState> {
 
 /// Who has the 结果送达 page: custodians and bureau staff.
 pub fn has_results(actor: &Actor) -> bool {
-    actor.has(Role::SampleCustodian) || actor.has(Role::Regulator) || actor.has(Role::Admin)
+    actor.may(Action::ViewDeliveries)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -83,7 +83,7 @@ async fn list(
     )
     .await?;
     let filter = if overdue { "overdue".to_string() } else { state.clone() };
-    let objections = if a.has(Role::Regulator) && a.org_id.is_some() {
+    let objections = if a.may(Action::ListObjections) && a.org_id.is_some() {
         objections::of_bureau(&st.services, &a, Some("pending"), None, Some(100)).await?.items
     } else {
         Vec::new()

@@ -11,7 +11,7 @@ use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use choucha_domain::role::Role;
+use choucha_domain::access::Action;
 use choucha_service::confirmations::{self, AnswerInput, ConfirmationView, InvestigationInput, PeriodInput};
 use choucha_service::lab::{self, ResultInput, SignOffInput};
 use choucha_service::results::{self, LetterTextInput, LetterTextView};
@@ -50,11 +50,7 @@ pub fn router() -> Router<AppState> {
 
 /// Who has the 复检与样品确认 page: bureau staff, custodians, testers and approvers.
 pub fn has_retests(actor: &Actor) -> bool {
-    actor.has(Role::Regulator)
-        || actor.has(Role::Admin)
-        || actor.has(Role::SampleCustodian)
-        || actor.has(Role::Tester)
-        || actor.has(Role::ReportApprover)
+    actor.may(Action::ListRetests)
 }
 
 /// An accepted request waiting for its re-test to be arranged, with the institutions to choose from.
@@ -78,9 +74,9 @@ pub struct ListPage {
 
 async fn list(State(st): State<AppState>, session: Session, PageActor(a): PageActor) -> PageResult<ListPage> {
     let s = &st.services;
-    let bureau = a.has(Role::Admin) || (a.has(Role::Regulator) && a.org_id.is_some());
+    let bureau = a.may(Action::ArrangeRetests);
     let mut to_arrange = Vec::new();
-    if a.has(Role::Regulator) && a.org_id.is_some() {
+    if a.may(Action::ListObjections) && a.org_id.is_some() {
         for o in choucha_service::objections::of_bureau(s, &a, Some("accepted"), None, Some(100)).await?.items {
             if o.retest.as_ref().is_none_or(|r| r.state == "seal_broken") {
                 let institutions = retests::institutions_for(s, &a, o.id).await?;
@@ -89,7 +85,7 @@ async fn list(State(st): State<AppState>, session: Session, PageActor(a): PageAc
         }
     }
     let retests = retests::list(s, &a, &[], None, Some(100)).await?.items;
-    let custodian = a.has(Role::SampleCustodian);
+    let custodian = a.may(Action::ReceiveSample);
     let confirmations =
         if bureau || custodian { confirmations::list(s, &a, &[], None, Some(100)).await?.items } else { Vec::new() };
     Ok(ListPage {
@@ -122,11 +118,10 @@ async fn detail(
 ) -> PageResult<DetailPage> {
     let id = id_of(&id, "复检")?;
     let r = retests::get(&st.services, &a, id).await?;
-    let own = a.org_id == Some(r.institution_id);
     Ok(DetailPage {
-        custodian: own && a.has(Role::SampleCustodian),
-        tester: own && a.has(Role::Tester),
-        approver: own && a.has(Role::ReportApprover),
+        custodian: r.actions.contains(&Action::ReceiveBackup),
+        tester: r.actions.contains(&Action::RetestResults),
+        approver: r.actions.contains(&Action::SignRetest),
         r,
         today: st.services.today().to_string(),
         chrome: chrome(&session, Some(&a), "retests").await,

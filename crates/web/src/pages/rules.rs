@@ -11,9 +11,10 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use choucha_domain::role::Role;
+use choucha_domain::access::Action;
 use choucha_domain::rules::{Limit, RulesAction};
 use choucha_service::Actor;
+use choucha_service::access::Ask;
 use choucha_service::implementation_rules::{self as irules, LicenceRequirement, RulesBody, RulesView, TestItemInput};
 use choucha_service::plans::ItemView;
 use serde::Deserialize;
@@ -380,11 +381,8 @@ pub struct RulesPage {
 
 /// The caller's part in this item's rules, for which buttons to offer (the service decides).
 fn parties(actor: &Actor, item: &ItemView, organising_org_id: i64) -> (bool, bool) {
-    let institution = actor.org_id.is_some()
-        && actor.org_id == item.testing_org_id
-        && [Role::Tester, Role::ReportApprover, Role::SampleCustodian].iter().any(|r| actor.has(*r));
-    let bureau = actor.org_id == Some(organising_org_id) && actor.has(Role::Regulator);
-    (institution, bureau)
+    let r = actor.to_item(organising_org_id, item.sampling_org_id, item.testing_org_id);
+    (r.may(Action::EditRules), r.may(Action::ApproveRules))
 }
 
 #[derive(Debug, Default, Deserialize)]

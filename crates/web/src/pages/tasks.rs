@@ -18,7 +18,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use choucha_domain::role::Role;
+use choucha_domain::access::Action;
 use choucha_domain::sampling::{PriceBasis, RecordFields};
 use choucha_service::draws::{self, TaskView};
 use choucha_service::evidence::{self, ChunkOutcome, EvidenceList, UploadStart, UploadView};
@@ -338,7 +338,7 @@ async fn render(
     let s = &state.services;
     let t = draws::get_task(s, actor, id).await?;
     // Only which buttons to show: the service checks membership on every write.
-    let is_member = actor.has(Role::Sampler) && t.team_ids.contains(&actor.user_id);
+    let is_member = t.actions.contains(&Action::WorkOnSite);
     let enterprise = registry::get(s, actor, t.enterprise_id).await.ok();
     let rules = implementation_rules::get_published(s, t.item_id).await.ok().map(|r| r.body);
     let record = match sampling::get_record(s, actor, id).await {
@@ -434,7 +434,7 @@ async fn render(
         documents,
         custody,
         backup_requests,
-        is_sampler: actor.has(Role::Sampler),
+        is_sampler: actor.may(Action::ClaimTask),
         is_member,
         error,
         record_state_label: record.as_ref().map(|r| record_state_label(&r.state)).unwrap_or(""),

@@ -12,7 +12,8 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use choucha_domain::role::{Permission, Role};
+use choucha_domain::access::Action;
+use choucha_domain::role::Role;
 use choucha_service::organisations;
 use choucha_service::users::{self, NewUserInput, UserUpdateInput, UserView};
 use choucha_service::{Actor, ServiceError, Services};
@@ -211,7 +212,7 @@ async fn list_page(
         (page.items, page.next)
     } else {
         // Still refuse non-admins before saying anything about organisations.
-        actor.require(Permission::ManageUsers)?;
+        actor.require(Action::ManageUsers)?;
         (Vec::new(), None)
     };
     let base = [("q", q.q.as_deref()), ("role", q.role.as_deref()), ("org", org_code)];
@@ -326,7 +327,7 @@ async fn new_page(
     session: Session,
     PageActor(actor): PageActor,
 ) -> PageResult<UserFormPage> {
-    actor.require(Permission::ManageUsers)?;
+    actor.require(Action::ManageUsers)?;
     let v = UserFormValues { active: true, ..Default::default() };
     Ok(form_page(&state.services, &session, &actor, None, v, FieldErrors::default(), FieldErrors::default()).await)
 }
@@ -374,7 +375,7 @@ async fn edit_page(
     let s = &state.services;
     let u = users::get(s, &actor, id).await?;
     // A user may read their own record through the use case, but only admins edit.
-    actor.require(Permission::ManageUsers)?;
+    actor.require(Action::ManageUsers)?;
     let v = UserFormValues::from_view(&u);
     Ok(form_page(s, &session, &actor, Some(u), v, FieldErrors::default(), FieldErrors::default()).await)
 }
