@@ -25,7 +25,7 @@ use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::access::{Ask, TaskParties};
-use crate::{Actor, Result, ServiceError, Services, page_limit, implementation_rules};
+use crate::{Actor, Result, ServiceError, Services, implementation_rules, page_limit};
 
 /// Registry filters of a draw.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema, utoipa::IntoParams)]
