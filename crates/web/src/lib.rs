@@ -5,6 +5,7 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod filters;
 pub mod pages;
 pub mod session_store;
 pub mod state;
@@ -35,7 +36,7 @@ pub fn router(state: AppState) -> Router {
         .with_http_only(true)
         .with_same_site(tower_sessions::cookie::SameSite::Lax)
         .with_secure(state.secure_cookies)
-        .with_expiry(Expiry::OnInactivity(time::Duration::hours(8)));
+        .with_expiry(Expiry::OnInactivity(session_store::SESSION_IDLE));
     let (api_router, openapi) = api::router().split_for_parts();
     let openapi_json = serde_json::to_string(&openapi).unwrap_or_else(|_| "{}".into());
     Router::new()
@@ -106,7 +107,7 @@ pub async fn serve(
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
             tick.tick().await;
-            if let Err(e) = store.session_delete_expired(chrono::Utc::now()).await {
+            if let Err(e) = store.session_delete_expired(store.clock().real_now()).await {
                 tracing::warn!("session sweep failed: {e}");
             }
         }
