@@ -13,9 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::HashMap;
 
-use super::{
-    BlindSampleSummary, BlindSampleView, blind_view, by_code, ctx_of, display_of, samplers_of, summary_of,
-};
+use super::{BlindSampleSummary, BlindSampleView, blind_view, by_code, ctx_of, display_of, samplers_of, summary_of};
 use crate::access::{Ask, Scope};
 use crate::{Actor, Result, ServiceError, Services, clamp_limit};
 
