@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use choucha_domain::audit_checkpoint::verify_checkpoint;
+use choucha_domain::clock::Clock;
 use choucha_service::demo::{self, DemoProgress, DemoSummary};
 use choucha_service::users::{self, NewUserInput};
 use choucha_service::{ServiceError, Services};
@@ -231,7 +232,7 @@ pub async fn audit_checkpoint(settings: &Settings) -> anyhow::Result<ExitCode> {
 /// `choucha audit checkpoint export [--out FILE]`: all checkpoints and the public key, as JSON.
 pub fn audit_checkpoint_export(settings: &Settings, out: Option<&Path>) -> anyhow::Result<ExitCode> {
     let signer = audit_files::load_or_create_signer(&settings.audit_signing_key_file)?;
-    let export = audit_files::export_checkpoints(&signer, &settings.audit_checkpoint_file)?;
+    let export = audit_files::export_checkpoints(&signer, &settings.audit_checkpoint_file, Clock::system().now())?;
     let json = serde_json::to_string_pretty(&export)?;
     match out {
         Some(path) => {

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod audit_checkpoint;
 pub mod calendar;
 pub mod cases;
+pub mod clock;
 pub mod disposal;
 pub mod division;
 pub mod draw;

@@ -320,8 +320,7 @@ pub fn missing_signatures(team: &[i64], signed: &BTreeMap<Signer, bool>) -> Vec<
     out
 }
 
-/// China's civil time (UTC+8, no daylight saving): day boundaries of rule 16 deadlines.
-pub const CHINA_OFFSET_SECS: i32 = 8 * 3600;
+pub use crate::clock::{beijing as utc_to_local, from_beijing as local_to_utc};
 
 /// A time as typed on site (RFC 3339, or "YYYY-MM-DD HH:MM" in China's time), as China's local time.
 pub fn parse_local_time(s: &str) -> Option<chrono::NaiveDateTime> {
@@ -332,16 +331,6 @@ pub fn parse_local_time(s: &str) -> Option<chrono::NaiveDateTime> {
         .or_else(|| chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M").ok())
         .or_else(|| chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M").ok())
         .or_else(|| chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S").ok())
-}
-
-/// A local (China) time as UTC.
-pub fn local_to_utc(t: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
-    (t - chrono::Duration::seconds(i64::from(CHINA_OFFSET_SECS))).and_utc()
-}
-
-/// A UTC instant as China's local time.
-pub fn utc_to_local(t: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
-    t.naive_utc() + chrono::Duration::seconds(i64::from(CHINA_OFFSET_SECS))
 }
 
 /// Rule 16: sampling information is entered by the end of the calendar day after sampling, in

@@ -134,7 +134,9 @@ pub async fn issue_token(s: &Services, username: &str, password: &str) -> Result
     let id = check_credentials(s, username, password).await?;
     let actor = actor_for_user(s, id).await?;
     let token = format!("cc_{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
-    let expires_at = Utc::now() + Duration::hours(TOKEN_LIFETIME_HOURS);
+    // Credentials live in real time: moving the business clock (tests, training) neither expires
+    // nor extends them.
+    let expires_at = s.clock().real_now() + Duration::hours(TOKEN_LIFETIME_HOURS);
     let tx = s.store.begin().await?;
     let token_id = tokens::insert(&tx, id, token_hash(&token), "api".into(), expires_at).await?;
     audit::append(
@@ -155,7 +157,7 @@ pub async fn issue_token(s: &Services, username: &str, password: &str) -> Result
 
 /// The acting user of a bearer token.
 pub async fn actor_from_token(s: &Services, token: &str) -> Result<Actor> {
-    let uid = tokens::user_of(s.store.reader(), &token_hash(token), Utc::now())
+    let uid = tokens::user_of(s.store.reader(), &token_hash(token), s.clock().real_now())
         .await?
         .ok_or(ServiceError::Unauthenticated)?;
     actor_for_user(s, uid).await

@@ -7,7 +7,7 @@ use choucha_documents::ImprovementLetter;
 use choucha_domain::RuleViolation;
 use choucha_domain::access::Action;
 use choucha_domain::enterprise::parse_date;
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::{Actor, Result, ServiceError, Services};
@@ -64,12 +64,6 @@ pub struct ImprovementLetterInput {
     pub date: Option<String>,
 }
 
-/// Today in China (UTC+8), whatever the server's time zone.
-pub fn today_in_china() -> NaiveDate {
-    // China has used UTC+8 all year since 1991.
-    (Utc::now() + Duration::hours(8)).date_naive()
-}
-
 fn required(value: &str, field: &'static str, label: &str, max: usize, errs: &mut Vec<RuleViolation>) -> String {
     let v = value.trim().to_string();
     if v.is_empty() {
@@ -89,7 +83,8 @@ fn optional(value: &str, field: &'static str, label: &str, max: usize, errs: &mu
 }
 
 /// Check the form and turn it into the document's data.
-pub fn validate_letter(input: &ImprovementLetterInput) -> Result<ImprovementLetter> {
+/// `today` (Beijing) dates a letter whose date is left empty.
+pub fn validate_letter(input: &ImprovementLetterInput, today: NaiveDate) -> Result<ImprovementLetter> {
     let mut errs = Vec::new();
     let report_no = required(&input.report_no, "report_no", "报告编号", 100, &mut errs);
     let product_name = required(&input.product_name, "product_name", "产品名称", 200, &mut errs);
@@ -110,7 +105,7 @@ pub fn validate_letter(input: &ImprovementLetterInput) -> Result<ImprovementLett
     let suggestions = optional(&input.suggestions, "suggestions", "改进建议", 5000, &mut errs);
     let remarks = optional(&input.remarks, "remarks", "备注", 2000, &mut errs);
     let date = match input.date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
-        None => Some(today_in_china()),
+        None => Some(today),
         Some(d) => {
             let parsed = parse_date(d).filter(|x| (2000..=2100).contains(&chrono::Datelike::year(x)));
             if parsed.is_none() {
@@ -149,7 +144,7 @@ pub async fn improvement_letter_pdf(s: &Services, actor: &Actor, input: Improvem
 
 /// Renders a letter whose reader the caller has checked (the enterprise reads its own).
 pub(crate) async fn render_letter(s: &Services, input: ImprovementLetterInput) -> Result<Vec<u8>> {
-    let letter = validate_letter(&input)?;
+    let letter = validate_letter(&input, s.today())?;
     let renderer = s.renderer().await?;
     tokio::task::spawn_blocking(move || choucha_documents::improvement_letter_pdf(&renderer, &letter))
         .await

@@ -123,8 +123,8 @@ pub struct DrawVerification {
 }
 
 /// A seed to show before drawing (when no public draw supplies one): 128 random bits.
-pub fn propose_seed() -> String {
-    format!("{}-{}", Utc::now().format("%Y%m%d"), uuid::Uuid::new_v4().simple())
+pub fn propose_seed(s: &Services) -> String {
+    format!("{}-{}", s.today().format("%Y%m%d"), uuid::Uuid::new_v4().simple())
 }
 
 async fn load(s: &Services, item_id: i64) -> Result<(ItemRow, PlanRow)> {
@@ -229,7 +229,7 @@ async fn pool(
         })
         .collect();
     // Rule 22: the same product checked within six months by this bureau or a higher one.
-    let today = Utc::now();
+    let today = s.now();
     let since = today.checked_sub_months(Months::new(plan_rules::REPEAT_WINDOW_MONTHS)).unwrap_or(today);
     let past_rows = store_draws::past_tasks_of_product(db, &item.product, since, plan.id).await?;
     let past_orgs: Vec<i64> = past_rows.iter().map(|(_, _, o, _)| *o).collect();
@@ -362,7 +362,7 @@ pub async fn preview(s: &Services, actor: &Actor, item_id: i64, filters: &DrawFi
         exclusions: p.exclusions,
         remaining_quota: remaining_quota(s, &plan, &item).await?,
         samplers: samplers.len(),
-        proposed_seed: propose_seed(),
+        proposed_seed: propose_seed(s),
     })
 }
 
@@ -804,7 +804,7 @@ pub async fn grant_allowance(s: &Services, actor: &Actor, input: AllowanceInput)
             max_per_product: input.max_per_product as i32,
             reason: input.reason.trim().to_string(),
             granted_by: actor.user_id,
-            created_at: Utc::now(),
+            created_at: s.now(),
         },
     )
     .await?;
@@ -888,7 +888,7 @@ async fn task_views(s: &Services, actor: &Actor, tasks: Vec<choucha_store::draws
             .into_iter()
             .map(|r| r.item_id)
             .collect();
-    let entries = crate::handover::entries_of_tasks(s, &tasks, Utc::now()).await?;
+    let entries = crate::handover::entries_of_tasks(s, &tasks, s.now()).await?;
     let mut out = Vec::with_capacity(tasks.len());
     for t in tasks {
         // The errors `task_view` gives for a missing row.

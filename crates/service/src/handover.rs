@@ -249,7 +249,7 @@ pub async fn dispatch(s: &Services, actor: &Actor, task_id: i64, input: Dispatch
             "备用样品在被抽样单位封存的申请尚待组织监督抽查的部门批复，批复后再登记寄送（规则9）",
         ));
     }
-    let now = Utc::now();
+    let now = s.now();
     let mut errs = Vec::new();
     let mode = input.mode.trim();
     if !matches!(mode, "carried" | "shipped") {
@@ -607,12 +607,11 @@ pub async fn record_arrival(s: &Services, actor: &Actor, task_id: i64, input: Ar
         return Err(ServiceError::Invalid(errs));
     }
     let tx = s.store.begin().await?;
-    let row = store::insert_arrival(&tx, task_id, [true, true, true], actor.user_id, Utc::now()).await.map_err(
-        |e| match e {
+    let row =
+        store::insert_arrival(&tx, task_id, [true, true, true], actor.user_id, s.now()).await.map_err(|e| match e {
             choucha_store::StoreError::Duplicate(_) => rule("already_recorded", "已登记到达企业"),
             other => other.into(),
-        },
-    )?;
+        })?;
     audit::append(
         &tx,
         &actor.audit_actor(),
@@ -795,14 +794,14 @@ const ENTRY_WINDOW: u64 = 500;
 /// Rule 16 flags of a sampler's own tasks.
 pub async fn entry_flags_of_sampler(s: &Services, actor: &Actor) -> Result<EntryFlags> {
     actor.require(Action::ClaimTask)?;
-    entry_flags_in(s, EntryScope::Member(actor.user_id), Utc::now()).await
+    entry_flags_in(s, EntryScope::Member(actor.user_id), s.now()).await
 }
 
 /// Rule 16 flags of the plans the regulator's bureau organises.
 pub async fn entry_flags_of_bureau(s: &Services, actor: &Actor) -> Result<EntryFlags> {
     actor.require(Action::ViewBureauFlags)?;
     let Some(org) = actor.org_id else { return Err(crate::access::refusal(Action::ViewBureauFlags)) };
-    entry_flags_in(s, EntryScope::Organiser(org), Utc::now()).await
+    entry_flags_in(s, EntryScope::Organiser(org), s.now()).await
 }
 
 async fn entry_flags_in(s: &Services, scope: EntryScope, now: DateTime<Utc>) -> Result<EntryFlags> {
@@ -1017,10 +1016,6 @@ async fn render<T: Send + 'static>(
         .map_err(|e| ServiceError::internal(format!("PDF: {e}")))
 }
 
-fn today_local() -> chrono::NaiveDate {
-    rules::utc_to_local(Utc::now()).date()
-}
-
 fn started(c: &Ctx) -> bool {
     c.task.state != TaskState::Assigned.as_str()
 }
@@ -1047,7 +1042,7 @@ pub async fn notice_pdf(s: &Services, actor: &Actor, task_id: i64) -> Result<Vec
         samplers: people,
         contact: String::new(),
         phone: String::new(),
-        date: arrival.map(|a| rules::utc_to_local(a.arrived_at).date()).unwrap_or_else(today_local),
+        date: arrival.map(|a| rules::utc_to_local(a.arrived_at).date()).unwrap_or_else(|| s.today()),
     };
     render(s, notice, docs::spot_check_notice_pdf).await
 }
@@ -1082,7 +1077,7 @@ pub async fn payment_form_pdf(s: &Services, actor: &Actor, task_id: i64) -> Resu
         },
         total: docs::Amount::from_fen(f.total_paid_fen().max(0) as u64),
         payer_institution: format!("{}（抽查经费，由{}经办）", organiser.name, institution(s, &c).await?),
-        date: rules::parse_local_time(&f.sampled_at).map(|t| t.date()).unwrap_or_else(today_local),
+        date: rules::parse_local_time(&f.sampled_at).map(|t| t.date()).unwrap_or_else(|| s.today()),
         payer_signatures: signatures,
         payee_signature: payee,
     };
@@ -1108,7 +1103,7 @@ pub async fn feedback_form_pdf(s: &Services, actor: &Actor, task_id: i64) -> Res
             .as_ref()
             .and_then(|(_, f)| rules::parse_local_time(&f.sampled_at))
             .map(|t| t.date())
-            .unwrap_or_else(today_local),
+            .unwrap_or_else(|| s.today()),
         answers: docs::ConductAnswers::default(),
         satisfaction: None,
         comments: String::new(),
@@ -1240,7 +1235,7 @@ pub async fn sealing_notice_pdf(s: &Services, actor: &Actor, task_id: i64) -> Re
         sealed_at: rules::parse_local_time(&f.sampled_at).unwrap_or_else(|| rules::utc_to_local(r.created_at)),
         sampling_institution: institution(s, &c).await?,
         phone: String::new(),
-        date: req.decided_at.map(|t| rules::utc_to_local(t).date()).unwrap_or_else(today_local),
+        date: req.decided_at.map(|t| rules::utc_to_local(t).date()).unwrap_or_else(|| s.today()),
         sampler_signatures: signatures,
         enterprise_signature: docs::EnterpriseSignature::Signed(blank_signature()),
     };

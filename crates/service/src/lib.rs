@@ -41,6 +41,7 @@ use std::sync::Arc;
 pub use actor::Actor;
 pub use error::ServiceError;
 
+use choucha_domain::clock::Clock;
 use choucha_store::Store;
 
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
@@ -54,9 +55,9 @@ pub struct Services {
     /// Extra folders searched for fonts before the system's.
     pub font_dirs: Vec<PathBuf>,
     renderer: Arc<tokio::sync::OnceCell<choucha_documents::Renderer>>,
-    /// Days added to the calendar date the deadlines of results use (0 in production; tests move
-    /// the date forward to reach day 15 and day 16 of an objection window).
-    day_offset: Arc<std::sync::atomic::AtomicI64>,
+    /// The one clock: every instant stamped and every date counted (Beijing time). The store
+    /// stamps its writes with the same clock.
+    clock: Clock,
 }
 
 impl std::fmt::Debug for Services {
@@ -66,19 +67,38 @@ impl std::fmt::Debug for Services {
 }
 
 impl Services {
+    /// Services over `store`, on the store's clock (the machine's time unless the store was given one).
     pub fn new(store: Store, data_dir: PathBuf) -> Self {
-        Self { store, data_dir, font_dirs: Vec::new(), renderer: Arc::default(), day_offset: Arc::default() }
+        let clock = store.clock().clone();
+        Self { store, data_dir, font_dirs: Vec::new(), renderer: Arc::default(), clock }
     }
 
-    /// Today's date in China, as the deadlines of results count it.
+    /// These services, and their store's writes, on `clock`.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.store = self.store.with_clock(clock.clone());
+        self.clock = clock;
+        self
+    }
+
+    /// The one clock.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// The current instant (UTC) by the clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// Today's date in Beijing, by the clock.
     pub fn today(&self) -> chrono::NaiveDate {
-        let offset = self.day_offset.load(std::sync::atomic::Ordering::Relaxed);
-        (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive() + chrono::Duration::days(offset)
+        self.clock.today()
     }
 
-    /// Moves `today()` forward (or back) by `days`, for every clone of these services (tests).
+    /// Moves the clock forward (or back) by `days`, for every clone of these services and their
+    /// store (tests reach day 15 and day 16 of an objection window this way).
     pub fn shift_today(&self, days: i64) {
-        self.day_offset.fetch_add(days, std::sync::atomic::Ordering::Relaxed);
+        self.clock.advance(chrono::Duration::days(days));
     }
 
     pub fn with_font_dirs(mut self, dirs: Vec<PathBuf>) -> Self {

@@ -11,6 +11,7 @@
 //! see them.
 
 use choucha_domain::RuleViolation;
+use choucha_domain::clock;
 use choucha_domain::results::{
     self as rules, DeliveredDocument, DeliveryAction, DeliveryFacts, DeliveryState, Recipient, delivery_transition,
 };
@@ -23,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::access::{Ask, Scope};
-use crate::lab::{ReportContent, signed_record, standing, today_cn};
+use crate::lab::{ReportContent, signed_record, standing};
 use crate::{Actor, Result, ServiceError, Services, page_limit};
 use choucha_domain::access::{Action, Relations};
 
@@ -213,8 +214,7 @@ pub async fn record_delivery(s: &Services, actor: &Actor, id: i64, input: Delive
     rel.require_or(Action::RecordDelivery, "送达由检验机构的样品管理员或组织抽查的部门登记")?;
     let action = if input.received_on.is_some() { DeliveryAction::Receive } else { DeliveryAction::Send };
     let next = delivery_transition(DeliveryState::parse(&d.state)?, action)?;
-    let issued_on =
-        report.approved_at.map(|t| choucha_domain::sampling::utc_to_local(t).date()).unwrap_or_else(today_cn);
+    let issued_on = report.approved_at.map(clock::beijing_date).unwrap_or_else(|| s.today());
     // An EMS delivery recorded as sent keeps its method and tracking number when its receipt follows.
     let (method, tracking_no, sent_on) = if d.state == "sent" && input.method.trim().is_empty() {
         (d.method.clone(), d.tracking_no.clone(), d.sent_on)
@@ -384,10 +384,7 @@ pub(crate) async fn render_notice(
         failing_items: content.items.iter().filter(|i| i.judgement == "不符合").map(|i| i.name.clone()).collect(),
         objection_to: organiser.name,
         objection_days: OBJECTION_DAYS,
-        issued_on: report
-            .approved_at
-            .map(|t| choucha_domain::sampling::utc_to_local(t).date())
-            .unwrap_or_else(today_cn),
+        issued_on: report.approved_at.map(clock::beijing_date).unwrap_or_else(|| s.today()),
     };
     let renderer = s.renderer().await?;
     tokio::task::spawn_blocking(move || choucha_documents::result_notice_pdf(&renderer, &notice))

@@ -458,7 +458,7 @@ pub async fn enter_results(s: &Services, actor: &Actor, id: i64, input: RetestRe
     let mut errs = Vec::new();
     let mut lines: Vec<RetestLine> = Vec::new();
     for input in &input.results {
-        match crate::lab::check_result(&c.body, input) {
+        match crate::lab::check_result(&c.body, input, s.today()) {
             Ok(ch) if !objected.contains(&ch.name.as_str()) => errs.push(
                 RuleViolation::new(
                     "rule18_items_only",
@@ -560,7 +560,7 @@ pub async fn sign(s: &Services, actor: &Actor, id: i64, step: SignStep, input: S
     let sample = store_lab::get_sample(s.store.reader(), r.sample_id).await?;
     lab_rules::check_not_sampler(actor.user_id, &crate::lab::samplers_of(s, &sample).await?, duty)?;
     let sig = crate::lab::signature_of(&input)?;
-    let now = Utc::now();
+    let now = s.now();
     let mut after = json!({"state": next.as_str()});
     let mut finish = None;
     let change = match step {

@@ -129,7 +129,7 @@ async fn recheck_limits(s: &Services, c: &Ctx, f: &RecordFields) -> Result<()> {
         trademark: opt(&f.brand),
         model: opt(&f.model),
     };
-    let today = Utc::now();
+    let today = s.now();
     let since = today.checked_sub_months(Months::new(plan_rules::REPEAT_WINDOW_MONTHS)).unwrap_or(today);
     let organiser = organisations::get(db, c.plan.organising_org_id).await?;
     let mut past = Vec::new();
@@ -838,11 +838,11 @@ pub(crate) async fn record_pdf_unchecked(s: &Services, task_id: i64) -> Result<V
         sampler_signatures.push(docs::Signature {
             signer: user.display_name.clone(),
             image: sig.and_then(|g| png_of(&g.image_b64)),
-            signed_at: sig.map(|g| g.signed_at.naive_utc() + chrono::Duration::hours(8)),
+            signed_at: sig.map(|g| rules::utc_to_local(g.signed_at)),
         });
         samplers.push(docs::Sampler { name: user.display_name, id_number: user.id_card_no });
     }
-    let bj = |g: &choucha_store::sampling::SignatureRow| Some(g.signed_at.naive_utc() + chrono::Duration::hours(8));
+    let bj = |g: &choucha_store::sampling::SignatureRow| Some(rules::utc_to_local(g.signed_at));
     let enterprise_signature = match sigs.iter().find(|g| g.signer == "enterprise") {
         Some(g) if g.refused => docs::EnterpriseSignature::Refused {
             reason: g.refusal_reason.clone(),

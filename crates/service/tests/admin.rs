@@ -308,7 +308,7 @@ async fn improvement_letters_need_their_fields_and_a_staff_role() {
     assert_eq!(fields(&e), vec!["report_no", "product_name", "inspected_unit", "institution", "failing_items", "date"]);
     assert!(messages(&e).contains("请填写报告编号"));
 
-    let ok = documents::validate_letter(&letter()).unwrap();
+    let ok = documents::validate_letter(&letter(), chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap()).unwrap();
     assert_eq!(ok.failing_items, vec!["能效等级"]);
     assert_eq!(documents::letter_file_name("A/B"), "产品质量改进建议书-A_B.pdf");
 }

@@ -89,7 +89,7 @@ async fn issued(w: &World, sulfur: f64) -> (i64, i64, String) {
 async fn received_today(w: &World, report: i64) {
     let ds = results::of_report(s(w), &w.custodian, report).await.unwrap();
     let ent = ds.iter().find(|x| x.recipient == "enterprise").unwrap();
-    let today = lab::today_cn();
+    let today = s(w).today();
     let ems = DeliveryInput {
         method: "ems".into(),
         tracking_no: "1190012345678".into(),

@@ -322,7 +322,7 @@ async fn results_are_due_three_working_days_after_testing_across_national_day() 
     let v = lab::enter_result(s(&w), &w.t1, &bc, text).await.unwrap();
     // 10-01..10-07 are holidays; Thu 10-08, Fri 10-09 and the make-up workday Sat 10-10 count.
     assert_eq!(v.results_due, Some(NaiveDate::from_ymd_opt(2026, 10, 10).unwrap()));
-    let today = lab::today_cn();
+    let today = s(&w).today();
     assert_eq!(v.overdue, today > NaiveDate::from_ymd_opt(2026, 10, 10).unwrap());
     if v.overdue {
         let overdue =
@@ -505,7 +505,7 @@ async fn an_issued_report_opens_its_deliveries_and_each_is_recorded_by_its_metho
     assert_eq!(ds.iter().map(|d| d.recipient.as_str()).collect::<Vec<_>>(), ["enterprise", "organising_bureau"]);
     assert_eq!(ds[0].documents, ["result_notice", "report", "improvement_letter", "sampling_record"]);
     assert_eq!(ds[0].recipient_name, ENTERPRISE);
-    let today = lab::today_cn();
+    let today = s(&w).today();
     assert_eq!((ds[1].due_on, ds[1].copies), (Some(today + chrono::Duration::days(7)), 3));
     // The enterprise's delivery was due by the plan's date (2025-11-15): overdue while pending.
     assert_eq!(ds[0].due_on, NaiveDate::from_ymd_opt(2025, 11, 15));
@@ -655,4 +655,23 @@ async fn the_enterprise_sees_only_its_own_results_and_objects_on_day_15_but_not_
             .unwrap();
     assert_eq!(done.state, "accepted");
     s(&w).shift_today(-15);
+}
+
+#[tokio::test]
+async fn a_sample_received_late_in_the_utc_evening_is_dated_the_next_beijing_day() {
+    use chrono::TimeZone;
+    // 2026-03-01 23:30 UTC is 2026-03-02 07:30 in Beijing: the receipt, the sample's page and its
+    // report all say 2 March.
+    let at = chrono::Utc.with_ymd_and_hms(2026, 3, 1, 23, 30, 0).unwrap();
+    let w = world_with(Options { clock_at: Some(at - chrono::Duration::hours(1)), ..Default::default() }).await;
+    s(&w).clock().run_from(at);
+    let r = issued(&w, 5.0).await;
+    let sample = sample_of_report(&w, r.id).await;
+    assert_eq!(sample.received_at.date_naive(), NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(), "stored in UTC");
+    let bc = blind_code_of_report(&w, r.id).await;
+    let v = lab::sample(s(&w), &w.t1, &bc).await.unwrap();
+    assert_eq!(v.received_on, NaiveDate::from_ymd_opt(2026, 3, 2).unwrap());
+    let data = lab::issued_report_data(s(&w), r.id).await.unwrap();
+    assert_eq!(data.received_on, "2026-03-02");
+    assert_eq!(s(&w).today(), NaiveDate::from_ymd_opt(2026, 3, 2).unwrap());
 }

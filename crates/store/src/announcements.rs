@@ -2,7 +2,6 @@
 //! report-number order (fetched in chunks by id) and its final refusals. State changes are
 //! `UPDATE … WHERE id = ? AND state = ?`; zero rows is a conflict.
 
-use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
@@ -24,7 +23,7 @@ pub struct NewAnnouncement {
 }
 
 pub async fn insert(tx: &Tx, n: NewAnnouncement) -> Result<AnnouncementRow, StoreError> {
-    let now = Utc::now();
+    let now = tx.now();
     Ok(announcement::ActiveModel {
         plan_id: Set(n.plan_id),
         organising_org_id: Set(n.organising_org_id),
@@ -102,7 +101,7 @@ pub async fn update_draft(
         .col_expr(C::Preface, preface.into())
         .col_expr(C::ContentJson, content_json.into())
         .col_expr(C::UpdatedBy, by.into())
-        .col_expr(C::UpdatedAt, Utc::now().into())
+        .col_expr(C::UpdatedAt, tx.now().into())
         .filter(C::Id.eq(id))
         .filter(C::State.eq("draft"))
         .exec(&**tx)
@@ -123,7 +122,7 @@ pub struct StateChange {
 /// Moves an announcement from `from` to `to` (zero rows updated is a conflict).
 pub async fn set_state(tx: &Tx, id: i64, from: &str, to: &str, c: StateChange) -> Result<(), StoreError> {
     use announcement::Column as C;
-    let now = Utc::now();
+    let now = tx.now();
     let mut q = announcement::Entity::update_many().col_expr(C::State, to.into());
     if let Some(by) = c.approved_by {
         q = q.col_expr(C::ApprovedBy, by.into()).col_expr(C::ApprovedAt, by.map(|_| now).into());

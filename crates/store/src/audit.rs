@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use choucha_domain::audit::{
     AuditContent, AuditHash, ChainBreak, ChainVerifier, RowHash, Seal, StoredAudit, chain_hash,
 };
-use chrono::{SecondsFormat, Utc};
+use chrono::SecondsFormat;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde_json::Value;
 
@@ -92,7 +92,7 @@ pub(crate) async fn chain_pending(tx: &Tx) -> Result<(), StoreError> {
         seq += 1;
         let content = AuditContent {
             seq,
-            at: Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true),
+            at: tx.now().to_rfc3339_opts(SecondsFormat::Micros, true),
             actor_id: actor.id,
             actor_name: actor.name,
             action: entry.action,

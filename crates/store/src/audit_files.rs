@@ -8,7 +8,8 @@ use std::path::Path;
 
 use choucha_domain::audit::{AuditHash, AuditKey, AuditKeyring};
 use choucha_domain::audit_checkpoint::{CHECKPOINT_ALGORITHM, Checkpoint, CheckpointSigner};
-use chrono::{FixedOffset, SecondsFormat, Utc};
+use choucha_domain::clock;
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::{Store, StoreError, audit};
@@ -120,12 +121,9 @@ pub struct CheckpointExport {
     pub checkpoints: Vec<Checkpoint>,
 }
 
-/// Now, Beijing time, RFC 3339.
-fn now_beijing() -> String {
-    match FixedOffset::east_opt(8 * 3600) {
-        Some(east8) => Utc::now().with_timezone(&east8).to_rfc3339_opts(SecondsFormat::Secs, false),
-        None => Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
-    }
+/// An instant as Beijing time, RFC 3339.
+fn rfc3339_beijing(t: DateTime<Utc>) -> String {
+    t.with_timezone(&clock::beijing_offset()).to_rfc3339_opts(SecondsFormat::Secs, false)
 }
 
 /// The checkpoints in a checkpoint file (JSON lines) or an export (one JSON document); none when the
@@ -164,7 +162,7 @@ pub async fn write_checkpoint(
             return Ok(None);
         }
     }
-    let cp = signer.sign(seq, &hash, &now_beijing());
+    let cp = signer.sign(seq, &hash, &rfc3339_beijing(store.now()));
     let line = serde_json::to_string(&cp).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| io_error("无法创建目录", dir, e))?;
@@ -181,12 +179,16 @@ pub async fn write_checkpoint(
 }
 
 /// All checkpoints with the public key, for the organising bureau to keep.
-pub fn export_checkpoints(signer: &CheckpointSigner, path: &Path) -> Result<CheckpointExport, StoreError> {
+pub fn export_checkpoints(
+    signer: &CheckpointSigner,
+    path: &Path,
+    now: DateTime<Utc>,
+) -> Result<CheckpointExport, StoreError> {
     Ok(CheckpointExport {
         algorithm: CHECKPOINT_ALGORITHM.into(),
         public_key: signer.public_key_hex(),
         key_id: signer.key_id(),
-        exported_at: now_beijing(),
+        exported_at: rfc3339_beijing(now),
         checkpoints: read_checkpoints(path)?,
     })
 }

@@ -25,7 +25,7 @@ pub struct NewCustodyEvent {
 }
 
 pub async fn insert(tx: &Tx, e: NewCustodyEvent) -> Result<CustodyRow, StoreError> {
-    let now = Utc::now();
+    let now = tx.now();
     Ok(custody_event::ActiveModel {
         task_id: Set(e.task_id),
         portion: Set(e.portion),

@@ -54,7 +54,7 @@ pub async fn insert(tx: &Tx, d: NewDraw) -> Result<DrawRow, StoreError> {
         replaces_enterprise_id: Set(d.replaces_enterprise_id),
         published: Set(false),
         created_by: Set(d.created_by),
-        created_at: Set(Utc::now()),
+        created_at: Set(tx.now()),
         ..Default::default()
     }
     .insert(&**tx)
@@ -89,7 +89,7 @@ pub async fn insert_task(
     due: Option<NaiveDate>,
     team: &[i64],
 ) -> Result<TaskRow, StoreError> {
-    let now = Utc::now();
+    let now = tx.now();
     let t = sampling_task::ActiveModel {
         plan_id: Set(plan_id),
         item_id: Set(item_id),
@@ -123,7 +123,7 @@ pub async fn insert_tasks(
     if drawn.is_empty() {
         return Ok(Vec::new());
     }
-    let now = Utc::now();
+    let now = tx.now();
     // 8 bound variables a task, 2 a member: chunks stay far under SQLite's and PostgreSQL's limits.
     for chunk in drawn.chunks(500) {
         sampling_task::Entity::insert_many(chunk.iter().map(|(enterprise_id, _)| sampling_task::ActiveModel {
@@ -161,7 +161,7 @@ pub async fn insert_tasks(
 pub async fn set_task_state(tx: &Tx, id: i64, from: &str, to: &str) -> Result<(), StoreError> {
     let r = sampling_task::Entity::update_many()
         .col_expr(sampling_task::Column::State, to.into())
-        .col_expr(sampling_task::Column::UpdatedAt, Utc::now().into())
+        .col_expr(sampling_task::Column::UpdatedAt, tx.now().into())
         .filter(sampling_task::Column::Id.eq(id))
         .filter(sampling_task::Column::State.eq(from))
         .exec(&**tx)
@@ -316,7 +316,7 @@ pub async fn insert_conflict(tx: &Tx, user_id: i64, enterprise_id: i64, reason: 
         user_id: Set(user_id),
         enterprise_id: Set(enterprise_id),
         reason: Set(reason.to_string()),
-        created_at: Set(Utc::now()),
+        created_at: Set(tx.now()),
     }
     .insert(&**tx)
     .await?;

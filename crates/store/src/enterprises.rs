@@ -3,7 +3,7 @@
 //! migration), so a prefix is a range over an index.
 
 use choucha_domain::enterprise::EnterpriseData;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -16,8 +16,7 @@ use crate::{Page, StoreError, Tx};
 
 pub type EnterpriseRow = enterprise::Model;
 
-fn active_model(e: &EnterpriseData) -> enterprise::ActiveModel {
-    let now = Utc::now();
+fn active_model(e: &EnterpriseData, now: DateTime<Utc>) -> enterprise::ActiveModel {
     enterprise::ActiveModel {
         uscc: Set(e.uscc.to_string()),
         name: Set(e.name.clone()),
@@ -37,7 +36,7 @@ fn active_model(e: &EnterpriseData) -> enterprise::ActiveModel {
 }
 
 pub async fn insert(tx: &Tx, e: &EnterpriseData) -> Result<EnterpriseRow, StoreError> {
-    Ok(active_model(e).insert(&**tx).await?)
+    Ok(active_model(e, tx.now()).insert(&**tx).await?)
 }
 
 /// Insert many entries in batches (one statement per batch) inside `tx`.
@@ -49,7 +48,7 @@ pub async fn insert_many(
     let mut done = 0;
     // 14 columns a row; stay under SQLite's 32,766 bound parameters.
     for chunk in rows.chunks(1000) {
-        enterprise::Entity::insert_many(chunk.iter().map(active_model)).exec(&**tx).await?;
+        enterprise::Entity::insert_many(chunk.iter().map(|e| active_model(e, tx.now()))).exec(&**tx).await?;
         done += chunk.len();
         progress(done);
     }
@@ -57,7 +56,7 @@ pub async fn insert_many(
 }
 
 pub async fn update(tx: &Tx, id: i64, e: &EnterpriseData) -> Result<EnterpriseRow, StoreError> {
-    let mut am = active_model(e);
+    let mut am = active_model(e, tx.now());
     am.id = Set(id);
     am.created_at = sea_orm::ActiveValue::NotSet;
     Ok(am.update(&**tx).await?)
@@ -134,7 +133,7 @@ pub async fn update_many(
     mut progress: impl FnMut(usize),
 ) -> Result<usize, StoreError> {
     for (done, (id, e)) in rows.iter().enumerate() {
-        let mut am = active_model(e);
+        let mut am = active_model(e, tx.now());
         am.id = Set(*id);
         am.created_at = sea_orm::ActiveValue::NotSet;
         let r = enterprise::Entity::update_many().set(am).filter(enterprise::Column::Id.eq(*id)).exec(&**tx).await?;

@@ -1,7 +1,6 @@
 //! Evidence rows of sampling tasks (DESIGN.md rule 7) and their resumable uploads. Rows only: the
 //! files live in the evidence folder, written by the service; an evidence row is never updated.
 
-use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use crate::entity::{evidence, upload};
@@ -30,7 +29,7 @@ pub async fn insert(tx: &Tx, e: NewEvidence) -> Result<EvidenceRow, StoreError> 
         size: Set(e.size),
         sha256: Set(e.sha256),
         uploaded_by: Set(e.uploaded_by),
-        uploaded_at: Set(Utc::now()),
+        uploaded_at: Set(tx.now()),
         ..Default::default()
     }
     .insert(&**tx)
@@ -63,7 +62,7 @@ pub struct NewUpload {
 }
 
 pub async fn insert_upload(tx: &Tx, u: NewUpload) -> Result<UploadRow, StoreError> {
-    let now = Utc::now();
+    let now = tx.now();
     Ok(upload::ActiveModel {
         id: Set(u.id),
         task_id: Set(u.task_id),
@@ -91,7 +90,7 @@ pub async fn close_upload(tx: &Tx, id: &str, state: &str, evidence_id: Option<i6
     let r = upload::Entity::update_many()
         .col_expr(upload::Column::State, state.into())
         .col_expr(upload::Column::EvidenceId, evidence_id.into())
-        .col_expr(upload::Column::UpdatedAt, Utc::now().into())
+        .col_expr(upload::Column::UpdatedAt, tx.now().into())
         .filter(upload::Column::Id.eq(id))
         .filter(upload::Column::State.eq("open"))
         .exec(&**tx)

@@ -2,7 +2,7 @@
 //! cases (rule 20) with their steps, and the versioned rule sets of time limits with the selection
 //! each bureau's division applies.
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
@@ -55,7 +55,7 @@ pub async fn set_disposal_rule(
     am.paid_rule = Set(paid_rule.to_string());
     am.overdue_days = Set(overdue_days);
     am.updated_by = Set(Some(by));
-    am.updated_at = Set(Utc::now());
+    am.updated_at = Set(tx.now());
     Ok(if fresh { am.insert(&**tx).await? } else { am.update(&**tx).await? })
 }
 
@@ -110,7 +110,7 @@ pub async fn open_disposal(tx: &Tx, d: NewDisposal) -> Result<(), StoreError> {
                 qualified: Set(d.qualified),
                 required: Set(d.required),
                 state: Set("open".into()),
-                created_at: Set(Utc::now()),
+                created_at: Set(tx.now()),
                 ..Default::default()
             }
             .insert(&**tx)
@@ -146,7 +146,7 @@ pub async fn record_disposal(tx: &Tx, id: i64, r: DisposalRecord) -> Result<(), 
         .col_expr(C::ProofJson, r.proof_json.into())
         .col_expr(C::DisposedOn, Some(r.disposed_on).into())
         .col_expr(C::RecordedBy, Some(r.recorded_by).into())
-        .col_expr(C::RecordedAt, Some(Utc::now()).into())
+        .col_expr(C::RecordedAt, Some(tx.now()).into())
         .filter(C::Id.eq(id))
         .filter(C::State.eq("open"))
         .exec(&**tx)
@@ -344,7 +344,7 @@ pub async fn insert_rule_set(
         limits_json: Set(limits_json.to_string()),
         note: Set(note.to_string()),
         created_by: Set(Some(by)),
-        created_at: Set(Utc::now()),
+        created_at: Set(tx.now()),
         ..Default::default()
     }
     .insert(&**tx)
@@ -379,7 +379,7 @@ pub async fn select_rule_set(tx: &Tx, division: &str, rule_set_id: i64, by: i64)
     };
     am.rule_set_id = Set(rule_set_id);
     am.updated_by = Set(Some(by));
-    am.updated_at = Set(Utc::now());
+    am.updated_at = Set(tx.now());
     if fresh {
         am.insert(&**tx).await?;
     } else {
@@ -410,7 +410,7 @@ pub struct NewCase {
 }
 
 pub async fn insert_case(tx: &Tx, c: NewCase) -> Result<CaseRow, StoreError> {
-    let now = Utc::now();
+    let now = tx.now();
     Ok(case::ActiveModel {
         kind: Set(c.kind),
         plan_id: Set(c.plan_id),
@@ -483,7 +483,7 @@ pub async fn update_case(tx: &Tx, id: i64, from: &str, p: CasePatch) -> Result<(
         .col_expr(C::RectifyDue, p.rectify_due.into())
         .col_expr(C::ClosedOn, p.closed_on.into())
         .col_expr(C::ClosedReason, p.closed_reason.into())
-        .col_expr(C::UpdatedAt, Utc::now().into())
+        .col_expr(C::UpdatedAt, tx.now().into())
         .filter(C::Id.eq(id))
         .filter(C::State.eq(from))
         .exec(&**tx)
@@ -511,7 +511,7 @@ pub async fn insert_step(tx: &Tx, s: NewStep) -> Result<CaseStepRow, StoreError>
         actor_name: Set(s.actor_name),
         note: Set(s.note),
         data_json: Set(s.data_json),
-        created_at: Set(Utc::now()),
+        created_at: Set(tx.now()),
         ..Default::default()
     }
     .insert(&**tx)

@@ -31,7 +31,7 @@ pub async fn insert_backup_request(tx: &Tx, r: NewBackupRequest) -> Result<Backu
         storage_conditions: Set(r.storage_conditions),
         state: Set("pending".into()),
         requested_by: Set(r.requested_by),
-        created_at: Set(Utc::now()),
+        created_at: Set(tx.now()),
         decided_by: Set(None),
         decided_by_name: Set(String::new()),
         decided_at: Set(None),
@@ -68,7 +68,7 @@ pub async fn decide_backup_request(
         .col_expr(backup_request::Column::State, if approve { "approved" } else { "denied" }.into())
         .col_expr(backup_request::Column::DecidedBy, Some(by).into())
         .col_expr(backup_request::Column::DecidedByName, by_name.into())
-        .col_expr(backup_request::Column::DecidedAt, Some(Utc::now()).into())
+        .col_expr(backup_request::Column::DecidedAt, Some(tx.now()).into())
         .col_expr(backup_request::Column::Opinion, opinion.into())
         .filter(backup_request::Column::Id.eq(id))
         .filter(backup_request::Column::State.eq("pending"))
@@ -124,7 +124,7 @@ pub async fn mark_inbox_read(
     about: Option<(&str, i64)>,
 ) -> Result<u64, StoreError> {
     let mut q = inbox_item::Entity::update_many()
-        .col_expr(inbox_item::Column::ReadAt, Some(Utc::now()).into())
+        .col_expr(inbox_item::Column::ReadAt, Some(tx.now()).into())
         .filter(inbox_item::Column::OrgId.eq(org_id))
         .filter(inbox_item::Column::ReadAt.is_null());
     if let Some(id) = id {

@@ -39,7 +39,7 @@ pub struct NewSample {
 }
 
 pub async fn insert_sample(tx: &Tx, n: NewSample) -> Result<SampleRow, StoreError> {
-    let now = Utc::now();
+    let now = tx.now();
     Ok(lab_sample::ActiveModel {
         task_id: Set(n.task_id),
         plan_id: Set(n.plan_id),
@@ -114,7 +114,7 @@ pub struct SamplePatch {
 /// Update a sample that is still in `state` (`UPDATE … WHERE state = ?`; zero rows is a conflict).
 pub async fn update_sample(tx: &Tx, id: i64, state: &str, p: SamplePatch) -> Result<(), StoreError> {
     use lab_sample::Column as C;
-    let mut q = lab_sample::Entity::update_many().col_expr(C::UpdatedAt, Utc::now().into());
+    let mut q = lab_sample::Entity::update_many().col_expr(C::UpdatedAt, tx.now().into());
     if let Some(v) = p.state {
         q = q.col_expr(C::State, v.into());
     }
@@ -364,7 +364,7 @@ pub async fn put_result(tx: &Tx, r: NewResult) -> Result<ResultRow, StoreError> 
         judgement: Set(r.judgement),
         tested_on: Set(r.tested_on),
         entered_by: Set(r.entered_by),
-        entered_at: Set(Utc::now()),
+        entered_at: Set(tx.now()),
         ..Default::default()
     }
     .insert(&**tx)
@@ -402,7 +402,7 @@ pub async fn insert_report(tx: &Tx, r: NewReport) -> Result<ReportRow, StoreErro
         report_no: Set(None),
         content_json: Set(r.content_json),
         prepared_by: Set(r.prepared_by),
-        prepared_at: Set(Utc::now()),
+        prepared_at: Set(tx.now()),
         reviewed_by: Set(None),
         reviewed_at: Set(None),
         approved_by: Set(None),
@@ -439,7 +439,7 @@ pub async fn set_reviewed(tx: &Tx, id: i64, by: i64, sig_b64: &str) -> Result<()
         .col_expr(C::State, "reviewed".into())
         .col_expr(C::ReviewedSigB64, sig_b64.into())
         .col_expr(C::ReviewedBy, Some(by).into())
-        .col_expr(C::ReviewedAt, Some(Utc::now()).into())
+        .col_expr(C::ReviewedAt, Some(tx.now()).into())
         .filter(C::Id.eq(id))
         .filter(C::State.eq("prepared"))
         .exec(&**tx)
@@ -466,7 +466,7 @@ pub async fn set_approved(tx: &Tx, id: i64, a: Approval<'_>) -> Result<(), Store
         .col_expr(C::State, "approved".into())
         .col_expr(C::ApprovedSigB64, a.sig_b64.into())
         .col_expr(C::ApprovedBy, Some(a.by).into())
-        .col_expr(C::ApprovedAt, Some(Utc::now()).into())
+        .col_expr(C::ApprovedAt, Some(tx.now()).into())
         .col_expr(C::ReportNo, Some(a.report_no.to_string()).into())
         .col_expr(C::ContentJson, a.content_json.into())
         .col_expr(C::PdfPath, a.pdf_path.into())
@@ -485,7 +485,7 @@ pub async fn set_returned(tx: &Tx, id: i64, from: &str, by: i64, reason: &str) -
     let r = lab_report::Entity::update_many()
         .col_expr(C::State, "returned".into())
         .col_expr(C::ReturnedBy, Some(by).into())
-        .col_expr(C::ReturnedAt, Some(Utc::now()).into())
+        .col_expr(C::ReturnedAt, Some(tx.now()).into())
         .col_expr(C::ReturnedReason, reason.into())
         .filter(C::Id.eq(id))
         .filter(C::State.eq(from))
@@ -553,7 +553,7 @@ pub async fn insert_screening(
         result: Set(result.to_string()),
         note: Set(note.to_string()),
         screened_by: Set(by),
-        screened_at: Set(Utc::now()),
+        screened_at: Set(tx.now()),
         ..Default::default()
     }
     .insert(&**tx)

@@ -35,6 +35,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use choucha_domain::audit::AuditKeyring;
+use choucha_domain::clock::Clock;
 
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, TransactionTrait};
 use sea_orm_migration::MigratorTrait;
@@ -83,6 +84,8 @@ pub struct Store {
     read: DatabaseConnection,
     write: DatabaseConnection,
     audit_keys: Option<Arc<AuditKeyring>>,
+    /// What the writes stamp their times with (`created_at`, `updated_at`, audit records).
+    clock: Clock,
 }
 
 /// Connection settings beyond the URL.
@@ -102,7 +105,7 @@ impl Store {
         if url.starts_with("sqlite:") {
             let read = Database::connect(sqlite_options(url, settings.max_connections.unwrap_or(8))).await?;
             let write = Database::connect(sqlite_options(url, 1)).await?;
-            Ok(Store { read, write, audit_keys: None })
+            Ok(Store { read, write, audit_keys: None, clock: Clock::system() })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let mut opts = ConnectOptions::new(url.to_string());
             opts.max_connections(settings.max_connections.unwrap_or(16))
@@ -113,7 +116,7 @@ impl Store {
                 opts.set_schema_search_path(schema);
             }
             let db = Database::connect(opts).await?;
-            Ok(Store { read: db.clone(), write: db, audit_keys: None })
+            Ok(Store { read: db.clone(), write: db, audit_keys: None, clock: Clock::system() })
         } else {
             Err(StoreError::Config(format!(
                 "不支持的数据库地址“{}”：应以 sqlite: 或 postgres:// 开头",
@@ -126,6 +129,22 @@ impl Store {
     pub fn with_audit_keys(mut self, keys: AuditKeyring) -> Store {
         self.audit_keys = Some(Arc::new(keys));
         self
+    }
+
+    /// Stamp this store's writes with `clock` (the one clock of `Services`).
+    pub fn with_clock(mut self, clock: Clock) -> Store {
+        self.clock = clock;
+        self
+    }
+
+    /// The clock this store's writes are stamped with.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// The current instant by this store's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
     }
 
     /// The keyring the audit records are sealed and verified with.
@@ -161,6 +180,7 @@ impl Store {
             inner,
             audited: AtomicBool::new(false),
             keys: self.audit_keys.clone(),
+            clock: self.clock.clone(),
             pending: Mutex::new(Vec::new()),
             touched: Mutex::new(Vec::new()),
         })
@@ -213,6 +233,7 @@ pub struct Tx {
     inner: DatabaseTransaction,
     audited: AtomicBool,
     keys: Option<Arc<AuditKeyring>>,
+    clock: Clock,
     pending: Mutex<Vec<Pending>>,
     touched: Mutex<Vec<(audit_rows::RowTable, i64)>>,
 }
@@ -228,6 +249,11 @@ impl std::ops::Deref for Tx {
 }
 
 impl Tx {
+    /// The current instant by the store's clock: what this transaction's writes are stamped with.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
     pub(crate) fn mark_audited(&self) {
         self.audited.store(true, Ordering::Relaxed);
     }

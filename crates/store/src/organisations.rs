@@ -1,6 +1,5 @@
 //! Organisations: bureaus and institutions.
 
-use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
@@ -28,7 +27,7 @@ pub struct OrgFields {
 }
 
 pub async fn insert(tx: &Tx, f: OrgFields) -> Result<OrgRow, StoreError> {
-    let now = Utc::now();
+    let now = tx.now();
     let row = organisation::ActiveModel {
         code: Set(f.code),
         name: Set(f.name),
@@ -66,7 +65,7 @@ pub async fn update(tx: &Tx, id: i64, f: OrgFields) -> Result<OrgRow, StoreError
         address: Set(f.address),
         phone: Set(f.phone),
         active: Set(f.active),
-        updated_at: Set(Utc::now()),
+        updated_at: Set(tx.now()),
         ..Default::default()
     }
     .update(&**tx)

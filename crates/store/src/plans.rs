@@ -1,6 +1,6 @@
 //! Plans, their quota groups and items, and amendments.
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 use crate::entity::{plan, plan_amendment, plan_item, quota_group};
@@ -27,7 +27,7 @@ pub struct PlanFields {
 }
 
 pub async fn insert_plan(tx: &Tx, f: PlanFields) -> Result<PlanRow, StoreError> {
-    let now = Utc::now();
+    let now = tx.now();
     Ok(plan::ActiveModel {
         year: Set(f.year),
         title: Set(f.title),
@@ -64,7 +64,7 @@ pub async fn update_plan(tx: &Tx, id: i64, f: PlanFields) -> Result<PlanRow, Sto
         unqualified_report_days: Set(f.unqualified_report_days),
         budget_cents: Set(f.budget_cents),
         notes: Set(f.notes),
-        updated_at: Set(Utc::now()),
+        updated_at: Set(tx.now()),
         ..Default::default()
     }
     .update(&**tx)
@@ -75,9 +75,9 @@ pub async fn update_plan(tx: &Tx, id: i64, f: PlanFields) -> Result<PlanRow, Sto
 pub async fn set_state(tx: &Tx, id: i64, from: &str, to: &str) -> Result<(), StoreError> {
     let mut q = plan::Entity::update_many()
         .col_expr(plan::Column::State, to.into())
-        .col_expr(plan::Column::UpdatedAt, Utc::now().into());
+        .col_expr(plan::Column::UpdatedAt, tx.now().into());
     if to == "issued" {
-        q = q.col_expr(plan::Column::IssuedAt, Some(Utc::now()).into());
+        q = q.col_expr(plan::Column::IssuedAt, Some(tx.now()).into());
     }
     let r = q.filter(plan::Column::Id.eq(id)).filter(plan::Column::State.eq(from)).exec(&**tx).await?;
     if r.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }
@@ -276,7 +276,7 @@ pub async fn insert_amendment(
         before_json: Set(before),
         after_json: Set(after),
         created_by: Set(by),
-        created_at: Set(Utc::now()),
+        created_at: Set(tx.now()),
         ..Default::default()
     }
     .insert(&**tx)

@@ -1,6 +1,6 @@
 //! Deliveries of results (送达): opened when a report is issued, recorded once delivered.
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 use crate::entity::{delivery, lab_sample, objection, sampling_task};
@@ -37,7 +37,7 @@ pub async fn insert(tx: &Tx, d: NewDelivery) -> Result<DeliveryRow, StoreError> 
         copies: Set(d.copies),
         due_on: Set(d.due_on),
         state: Set("pending".into()),
-        created_at: Set(Utc::now()),
+        created_at: Set(tx.now()),
         ..Default::default()
     }
     .insert(&**tx)
@@ -84,7 +84,7 @@ pub async fn record(tx: &Tx, id: i64, r: DeliveryRecord) -> Result<(), StoreErro
         .col_expr(C::ReceiverSigB64, r.receiver_sig_b64.into())
         .col_expr(C::Note, r.note.into())
         .col_expr(C::RecordedBy, Some(r.recorded_by).into())
-        .col_expr(C::RecordedAt, Some(Utc::now()).into())
+        .col_expr(C::RecordedAt, Some(tx.now()).into())
         .filter(C::Id.eq(id))
         .filter(C::State.is_in(["pending", "sent"]))
         .exec(&**tx)
@@ -196,7 +196,7 @@ pub async fn insert_objection(tx: &Tx, o: NewObjection) -> Result<ObjectionRow, 
         filed_on: Set(o.filed_on),
         filed_by: Set(o.filed_by),
         state: Set("pending".into()),
-        created_at: Set(Utc::now()),
+        created_at: Set(tx.now()),
         ..Default::default()
     }
     .insert(&**tx)
@@ -242,7 +242,7 @@ pub async fn decide_objection(tx: &Tx, id: i64, state: &str, by: i64, reason: &s
     let r = objection::Entity::update_many()
         .col_expr(C::State, state.into())
         .col_expr(C::DecidedBy, Some(by).into())
-        .col_expr(C::DecidedAt, Some(Utc::now()).into())
+        .col_expr(C::DecidedAt, Some(tx.now()).into())
         .col_expr(C::DecisionReason, reason.into())
         .filter(C::Id.eq(id))
         .filter(C::State.eq("pending"))

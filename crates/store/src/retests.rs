@@ -2,7 +2,7 @@
 //! confirmation period. State changes are conditional updates (`… WHERE state = ?`): a second writer
 //! gets `Conflict`.
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
     Set,
@@ -37,7 +37,7 @@ pub struct NewRetest {
 }
 
 pub async fn insert_retest(tx: &Tx, r: NewRetest) -> Result<RetestRow, StoreError> {
-    let now = Utc::now();
+    let now = tx.now();
     Ok(retest::ActiveModel {
         objection_id: Set(r.objection_id),
         report_id: Set(r.report_id),
@@ -128,7 +128,7 @@ pub async fn update_retest(
     to_state: &str,
     change: RetestChange,
 ) -> Result<(), StoreError> {
-    let now = Utc::now();
+    let now = tx.now();
     let mut am = retest::ActiveModel { state: Set(to_state.into()), ..Default::default() };
     match change {
         RetestChange::Received { by, seal_note, seal_photos } => {
@@ -236,7 +236,7 @@ pub async fn set_final_result(tx: &Tx, sample_id: i64, qualified: bool, conclusi
     lab_sample::Entity::update_many()
         .col_expr(lab_sample::Column::Qualified, Some(qualified).into())
         .col_expr(lab_sample::Column::Conclusion, conclusion.into())
-        .col_expr(lab_sample::Column::UpdatedAt, Utc::now().into())
+        .col_expr(lab_sample::Column::UpdatedAt, tx.now().into())
         .filter(lab_sample::Column::Id.eq(sample_id))
         .exec(&**tx)
         .await?;
@@ -274,7 +274,7 @@ pub async fn insert_confirmation(tx: &Tx, c: NewConfirmation) -> Result<Confirma
         state: Set(c.state),
         answer_note: Set(String::new()),
         finding: Set(String::new()),
-        created_at: Set(Utc::now()),
+        created_at: Set(tx.now()),
         ..Default::default()
     }
     .insert(&**tx)
@@ -319,12 +319,12 @@ pub async fn update_confirmation(
         ConfirmationChange::Answered { note, by } => {
             am.answer_note = Set(note);
             am.answered_by = Set(Some(by));
-            am.answered_at = Set(Some(Utc::now()));
+            am.answered_at = Set(Some(tx.now()));
         }
         ConfirmationChange::Investigated { finding, by } => {
             am.finding = Set(finding);
             am.investigated_by = Set(Some(by));
-            am.investigated_at = Set(Some(Utc::now()));
+            am.investigated_at = Set(Some(tx.now()));
         }
     }
     let res = sample_confirmation::Entity::update_many()
@@ -397,7 +397,7 @@ pub async fn put_letter(
             am.cause_analysis = Set(cause_analysis.into());
             am.suggestions = Set(suggestions.into());
             am.written_by = Set(by);
-            am.written_at = Set(Utc::now());
+            am.written_at = Set(tx.now());
             Ok(am.update(&**tx).await?)
         }
         None => Ok(improvement_letter::ActiveModel {
@@ -406,7 +406,7 @@ pub async fn put_letter(
             cause_analysis: Set(cause_analysis.into()),
             suggestions: Set(suggestions.into()),
             written_by: Set(by),
-            written_at: Set(Utc::now()),
+            written_at: Set(tx.now()),
             ..Default::default()
         }
         .insert(&**tx)

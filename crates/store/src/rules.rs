@@ -1,6 +1,5 @@
 //! Versions of the implementation rules (实施细则) of plan items.
 
-use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use crate::entity::rules_version;
@@ -9,7 +8,7 @@ use crate::{StoreError, Tx};
 pub type RulesRow = rules_version::Model;
 
 pub async fn insert(tx: &Tx, item_id: i64, version: i32, body_json: String) -> Result<RulesRow, StoreError> {
-    let now = Utc::now();
+    let now = tx.now();
     Ok(rules_version::ActiveModel {
         item_id: Set(item_id),
         version: Set(version),
@@ -32,7 +31,7 @@ pub async fn insert(tx: &Tx, item_id: i64, version: i32, body_json: String) -> R
 pub async fn update_body(tx: &Tx, id: i64, body_json: String) -> Result<(), StoreError> {
     let r = rules_version::Entity::update_many()
         .col_expr(rules_version::Column::BodyJson, body_json.into())
-        .col_expr(rules_version::Column::UpdatedAt, Utc::now().into())
+        .col_expr(rules_version::Column::UpdatedAt, tx.now().into())
         .filter(rules_version::Column::Id.eq(id))
         .filter(rules_version::Column::State.eq("draft"))
         .exec(&**tx)
@@ -49,7 +48,7 @@ pub async fn set_state(
     by: i64,
     returned_reason: Option<&str>,
 ) -> Result<(), StoreError> {
-    let now = Utc::now();
+    let now = tx.now();
     let mut q = rules_version::Entity::update_many()
         .col_expr(rules_version::Column::State, to.into())
         .col_expr(rules_version::Column::UpdatedAt, now.into());

@@ -1,6 +1,5 @@
 //! Sampling records (versioned), their signatures, task outcomes and the bureaus' inbox.
 
-use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 use crate::audit_rows::RowTable;
@@ -33,7 +32,7 @@ pub async fn insert_record(tx: &Tx, r: NewRecord) -> Result<RecordRow, StoreErro
         diff_json: Set(r.diff_json),
         correction_reason: Set(r.correction_reason),
         created_by: Set(r.created_by),
-        created_at: Set(Utc::now()),
+        created_at: Set(tx.now()),
         locked_at: Set(None),
         ..Default::default()
     }
@@ -60,7 +59,7 @@ pub async fn update_draft(tx: &Tx, id: i64, fields_json: String, record_hash: St
 pub async fn set_record_state(tx: &Tx, id: i64, from: &str, to: &str) -> Result<(), StoreError> {
     let mut q = sampling_record::Entity::update_many().col_expr(sampling_record::Column::State, to.into());
     if to == "signed" {
-        q = q.col_expr(sampling_record::Column::LockedAt, Some(Utc::now()).into());
+        q = q.col_expr(sampling_record::Column::LockedAt, Some(tx.now()).into());
     }
     let r = q
         .filter(sampling_record::Column::Id.eq(id))
@@ -150,7 +149,7 @@ pub async fn insert_signature(tx: &Tx, s: NewSignature) -> Result<SignatureRow, 
         witness_name: Set(s.witness_name),
         witness_image_b64: Set(s.witness_image_b64),
         record_hash: Set(s.record_hash),
-        signed_at: Set(Utc::now()),
+        signed_at: Set(tx.now()),
         ..Default::default()
     }
     .insert(&**tx)
@@ -177,7 +176,7 @@ pub async fn insert_outcome(
         kind: Set(kind.to_string()),
         details_json: Set(details_json),
         created_by: Set(by),
-        created_at: Set(Utc::now()),
+        created_at: Set(tx.now()),
         cosigned_by: Set(None),
         cosigned_at: Set(None),
         cosign_opinion: Set(String::new()),
@@ -190,7 +189,7 @@ pub async fn insert_outcome(
 pub async fn cosign_outcome(tx: &Tx, id: i64, by: i64, opinion: &str) -> Result<(), StoreError> {
     let r = task_outcome::Entity::update_many()
         .col_expr(task_outcome::Column::CosignedBy, Some(by).into())
-        .col_expr(task_outcome::Column::CosignedAt, Some(Utc::now()).into())
+        .col_expr(task_outcome::Column::CosignedAt, Some(tx.now()).into())
         .col_expr(task_outcome::Column::CosignOpinion, opinion.into())
         .filter(task_outcome::Column::Id.eq(id))
         .filter(task_outcome::Column::CosignedBy.is_null())
@@ -221,7 +220,7 @@ pub async fn insert_inbox(
         title: Set(title.to_string()),
         ref_type: Set(ref_type.to_string()),
         ref_id: Set(ref_id),
-        created_at: Set(Utc::now()),
+        created_at: Set(tx.now()),
         read_at: Set(None),
         ..Default::default()
     }

@@ -17,7 +17,7 @@ pub async fn insert(
         user_id: Set(user_id),
         token_hash: Set(token_hash),
         name: Set(name),
-        created_at: Set(Utc::now()),
+        created_at: Set(tx.now()),
         expires_at: Set(expires_at),
         ..Default::default()
     }

@@ -1,6 +1,5 @@
 //! Users and their roles.
 
-use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
@@ -28,7 +27,7 @@ impl std::fmt::Debug for NewUser {
 }
 
 pub async fn insert(tx: &Tx, u: NewUser, roles: &[String]) -> Result<UserRow, StoreError> {
-    let now = Utc::now();
+    let now = tx.now();
     let row = user::ActiveModel {
         username: Set(u.username),
         display_name: Set(u.display_name),
@@ -68,7 +67,7 @@ pub async fn update(tx: &Tx, id: i64, p: UserPatch) -> Result<UserRow, StoreErro
         phone: Set(p.phone),
         id_card_no: Set(p.id_card_no),
         active: Set(p.active),
-        updated_at: Set(Utc::now()),
+        updated_at: Set(tx.now()),
         ..Default::default()
     }
     .update(&**tx)
@@ -76,7 +75,7 @@ pub async fn update(tx: &Tx, id: i64, p: UserPatch) -> Result<UserRow, StoreErro
 }
 
 pub async fn set_password_hash(tx: &Tx, id: i64, hash: String) -> Result<(), StoreError> {
-    user::ActiveModel { id: Set(id), password_hash: Set(hash), updated_at: Set(Utc::now()), ..Default::default() }
+    user::ActiveModel { id: Set(id), password_hash: Set(hash), updated_at: Set(tx.now()), ..Default::default() }
         .update(&**tx)
         .await?;
     Ok(())

@@ -6,6 +6,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod filters;
 pub mod pages;
 pub mod session_store;
 pub mod state;
@@ -36,7 +37,7 @@ pub fn router(state: AppState) -> Router {
         .with_http_only(true)
         .with_same_site(tower_sessions::cookie::SameSite::Lax)
         .with_secure(state.secure_cookies)
-        .with_expiry(Expiry::OnInactivity(time::Duration::hours(8)));
+        .with_expiry(Expiry::OnInactivity(session_store::SESSION_IDLE));
     let (api_router, mut openapi) = api::router().split_for_parts();
     api::document_errors(&mut openapi);
     let openapi_json = serde_json::to_string(&openapi).unwrap_or_else(|_| "{}".into());
@@ -104,7 +105,7 @@ pub async fn serve(
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
             tick.tick().await;
-            if let Err(e) = store.session_delete_expired(chrono::Utc::now()).await {
+            if let Err(e) = store.session_delete_expired(store.clock().real_now()).await {
                 tracing::warn!("session sweep failed: {e}");
             }
         }

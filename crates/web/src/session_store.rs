@@ -17,8 +17,16 @@ impl DbSessionStore {
     }
 }
 
+/// How long a session lives without a request.
+pub const SESSION_IDLE: time::Duration = time::Duration::hours(SESSION_IDLE_HOURS);
+const SESSION_IDLE_HOURS: i64 = 8;
+
 fn to_chrono(t: time::OffsetDateTime) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp(t.unix_timestamp(), 0).unwrap_or_default()
+}
+
+fn to_time(t: chrono::DateTime<chrono::Utc>) -> time::OffsetDateTime {
+    time::OffsetDateTime::from_unix_timestamp(t.timestamp()).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
 }
 
 fn backend(e: impl std::fmt::Display) -> Error {
@@ -41,12 +49,15 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
-        let Some(data) = self.store.session_load(&id.to_string(), chrono::Utc::now()).await.map_err(backend)? else {
+        // tower-sessions stamps expiry with the machine's time, so sessions are checked against
+        // it too, not against the (movable) business clock.
+        let now = self.store.clock().real_now();
+        let Some(data) = self.store.session_load(&id.to_string(), now).await.map_err(backend)? else {
             return Ok(None);
         };
         let data = serde_json::from_str(&data).map_err(|e| Error::Decode(e.to_string()))?;
         // The store only returns live sessions; the layer recomputes expiry on inactivity.
-        Ok(Some(Record { id: *id, data, expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(8) }))
+        Ok(Some(Record { id: *id, data, expiry_date: to_time(now) + SESSION_IDLE }))
     }
 
     async fn delete(&self, id: &Id) -> Result<()> {

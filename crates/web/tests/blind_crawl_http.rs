@@ -332,7 +332,7 @@ async fn no_blind_user_can_join_a_sample_to_its_enterprise_from_anything_served(
     let srv = &w.srv;
     let client = reqwest::Client::new();
     let spec: Value = client.get(srv.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
-    let today = choucha_service::lab::today_cn().to_string();
+    let today = srv.fx.services.today().to_string();
 
     // The public side: every public GET with every id, every public page and PDF.
     let mut public = Vec::new();

@@ -15,7 +15,7 @@ async fn received_today(srv: &TestServer, rid: i64) {
     let keeper = srv.api("lab_keeper").await;
     let (_, ds) = keeper.get(&format!("/api/v1/lab/reports/{rid}/deliveries")).await;
     let id = ds.as_array().unwrap().iter().find(|d| d["recipient"] == "enterprise").unwrap()["id"].as_i64().unwrap();
-    let today = choucha_service::lab::today_cn().to_string();
+    let today = srv.fx.services.today().to_string();
     let (st, b) = keeper
         .post(
             &format!("/api/v1/deliveries/{id}"),

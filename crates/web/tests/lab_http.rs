@@ -192,7 +192,7 @@ async fn a_tester_never_sees_the_enterprise_in_any_answer_and_the_report_is_sign
     let (st, b) = keeper.post(&format!("/api/v1/deliveries/{id}"), json!({"method": "ems"})).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
     assert_eq!(b["errors"][0]["field"], "tracking_no");
-    let today = choucha_service::lab::today_cn().to_string();
+    let today = srv.fx.services.today().to_string();
     let (st, d) = keeper
         .post(
             &format!("/api/v1/deliveries/{id}"),

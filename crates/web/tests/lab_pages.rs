@@ -125,3 +125,33 @@ async fn custodian_receives_by_form_and_tester_enters_results_by_blind_code() {
     let (st, _) = tester.get(&to).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_sample_received_at_23_30_utc_is_shown_on_the_next_beijing_day_and_never_in_utc() {
+    use chrono::TimeZone;
+    // 2026-03-01 23:30 UTC is 2026-03-02 07:30 in Beijing.
+    let at = chrono::Utc.with_ymd_and_hms(2026, 3, 1, 23, 30, 0).unwrap();
+    let srv = TestServer::start().await;
+    srv.fx.services.clock().run_from(at - chrono::Duration::hours(1));
+    let (task, _) = dispatched_task(&srv).await;
+    srv.fx.services.clock().run_from(at);
+    let receipt = json!({"delivered_by": "EMS快递员", "carrier": "EMS", "tracking_no": "EA123456789CN",
+           "observed": {"test_seals": ["SXGH-000123"], "backup_seals": ["SXGH-000124"], "test_quantity": 2.0, "backup_quantity": 2.0,
+                        "seals_intact": true, "labels_match": true, "appearance": "完好"},
+           "decision": "accept", "reason": "", "backup_location": "样品库A区",
+           "photos": [{"file_name": "seals.png", "content_type": "image/png", "data_base64": PNG}]});
+    let (st, out) = srv.api("lab_keeper").await.post(&format!("/api/v1/lab/incoming/{task}/receipt"), receipt).await;
+    assert_eq!(st, StatusCode::OK, "{out}");
+    let code = out["blind_code"].as_str().unwrap().to_string();
+    let sample_id = out["sample_id"].as_i64().unwrap();
+    // The custodian's pages: the receipt and its custody in Beijing time.
+    let keeper = srv.browser("lab_keeper").await;
+    let (_, link) = keeper.get(&format!("/lab/received/{sample_id}")).await;
+    assert!(link.contains("接收：2026-03-02 07:30"), "{link}");
+    assert!(!link.contains("UTC") && !link.contains("2026-03-01"), "{link}");
+    let (_, list) = keeper.get("/lab/received").await;
+    assert!(list.contains("2026-03-02 07:30") && !list.contains("UTC"), "{list}");
+    // The tester's page dates the arrival 2 March.
+    let (_, sample) = srv.browser("lab_t1").await.get(&format!("/lab/samples/{code}")).await;
+    assert!(sample.contains("到样日期：2026-03-02"), "{sample}");
+}

@@ -9,7 +9,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use axum::{Json, Router};
 use choucha_domain::audit::{AuditContent, AuditHash, Seal, chain_hash};
-use chrono::{SecondsFormat, Utc};
+use choucha_domain::clock::Clock;
+use chrono::SecondsFormat;
 use sea_orm::sqlx::{self, AssertSqlSafe, PgPool, Row, SqlitePool};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -239,7 +240,7 @@ impl Bare {
 
     /// A sampling record and its hash-chained audit record in one transaction.
     pub async fn create_record(&self, task_id: i64, user_id: i64, fields_json: &str) -> anyhow::Result<()> {
-        let now = Utc::now();
+        let now = Clock::system().now();
         let hash = hex::encode(Sha256::digest(format!("{task_id}\n1\n{fields_json}").as_bytes()));
         let head = match self {
             Bare::Pg(_) => "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE",
@@ -311,7 +312,7 @@ impl Bare {
         let h = hex::encode(Sha256::digest(token.as_bytes()));
         let q = sql(self, "SELECT user_id FROM api_tokens WHERE token_hash = $1 AND expires_at > $2");
         Ok(on_pool!(self, p => {
-            match sqlx::query(AssertSqlSafe(q.clone())).bind(h).bind(Utc::now()).fetch_optional(p).await? {
+            match sqlx::query(AssertSqlSafe(q.clone())).bind(h).bind(Clock::system().now()).fetch_optional(p).await? {
                 Some(r) => Some(r.try_get::<i64, _>(0)?),
                 None => None,
             }

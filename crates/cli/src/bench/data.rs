@@ -28,6 +28,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
+use choucha_domain::clock;
 use choucha_domain::lab::conclude;
 use choucha_domain::rules::{ItemJudgement, Limit, Measured};
 use choucha_domain::sampling::RecordFields;
@@ -470,7 +471,7 @@ pub fn record_fields(g: &mut Gen, product: usize, sampled_at: DateTime<Utc>, n: 
         unit_price: price,
         place: format!("{}号库房", 1 + g.below(9)),
         domain: "circulation".into(),
-        sampled_at: (sampled_at + Duration::hours(8)).format("%Y-%m-%d %H:%M").to_string(),
+        sampled_at: clock::beijing_minutes(sampled_at),
         test_seals: vec![format!("FB-{n:08}-1")],
         backup_seals: vec![format!("FB-{n:08}-2")],
         ..Default::default()
@@ -740,7 +741,7 @@ pub async fn run(settings: &Settings, args: DataArgs) -> anyhow::Result<ExitCode
     if sink.scalar_i64(&format!("SELECT COUNT(*) FROM plans WHERE doc_no LIKE '{DOC_PREFIX}%'")).await? > 0 {
         bail!("该数据库已生成过基准数据；请使用新的数据库");
     }
-    let as_of = args.as_of.unwrap_or_else(|| Utc::now().date_naive());
+    let as_of = args.as_of.unwrap_or_else(|| services.today());
     let counts = load(&sink, &args, as_of).await?;
     sink.close().await;
 
@@ -1528,8 +1529,7 @@ fn lab_side(
     let (custodian, custodian_name) = staff.custodians[k].clone();
     let (_, _, _, standard, _, _) = PRODUCTS[t.ip.product];
     let f = t.fields;
-    let local = |at: DateTime<Utc>| (at + Duration::hours(8)).date_naive();
-    let received_on = local(received_at);
+    let received_on = clock::beijing_date(received_at);
     let rejected = state == "rejected";
     let blind_code = (!rejected).then(|| {
         let year = received_on.format("%Y").to_string().parse::<i32>().unwrap_or(2025);
@@ -1691,7 +1691,12 @@ fn lab_side(
         let mut content = serde_json::to_value(&content)?;
         let approved = rs == "approved";
         let report_no = approved.then(|| {
-            format!("{}-{}-{:06}", staff.codes[k].to_uppercase(), local(approved_at).format("%Y"), lab.report)
+            format!(
+                "{}-{}-{:06}",
+                staff.codes[k].to_uppercase(),
+                clock::beijing_date(approved_at).format("%Y"),
+                lab.report
+            )
         });
         if let Some(no) = &report_no {
             content["report_no"] = json!(no);

@@ -12,7 +12,6 @@ use choucha_service::draws::{DrawFilters, DrawRequest};
 use choucha_service::lab::{self, WorklistQuery};
 use choucha_service::registry::RegistryQuery;
 use choucha_service::{Actor, Services, auth, demo, draws, plans, registry, sampling, statistics};
-use chrono::Utc;
 use sea_orm::{ConnectionTrait, Statement};
 use serde::Serialize;
 
@@ -370,7 +369,7 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<ExitCod
                 registry
             ),
         );
-        let stamp = Utc::now().format("%H%M%S").to_string();
+        let stamp = cx.s.now().format("%H%M%S").to_string();
         let ours = measure(dw, dn, |i| {
             let cx = &cx;
             let req = DrawRequest {
@@ -425,7 +424,7 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<ExitCod
             .iter()
             .enumerate()
             .map(|(k, p)| {
-                let f = data::record_fields(&mut g, data::product_index(p), Utc::now(), 90_000_000 + k as i64);
+                let f = data::record_fields(&mut g, data::product_index(p), cx.s.now(), 90_000_000 + k as i64);
                 serde_json::to_string(&f).unwrap_or_default()
             })
             .collect();

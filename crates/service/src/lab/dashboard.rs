@@ -9,7 +9,7 @@ use choucha_store::organisations;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-use super::{today_cn, user_name};
+use super::user_name;
 use crate::access::Scope;
 use crate::{Actor, Result, Services};
 
@@ -122,7 +122,7 @@ pub async fn dashboard(s: &Services, actor: &Actor) -> Result<Dashboard> {
             &store::SampleFilter {
                 organising_org_id: organising_org,
                 states: vec!["testing".into()],
-                due_before: Some(today_cn()),
+                due_before: Some(s.today()),
                 ..Default::default()
             },
             None,
@@ -132,7 +132,7 @@ pub async fn dashboard(s: &Services, actor: &Actor) -> Result<Dashboard> {
         .items
         .len() as u64
     } else {
-        store::count_overdue(db, testing_org, today_cn()).await?
+        store::count_overdue(db, testing_org, s.today()).await?
     };
     let incoming = match (actor.may(Action::ReceiveSample), actor.org_id) {
         (true, Some(org)) => Some(store::incoming(db, org, None, 200).await?.items.len()),

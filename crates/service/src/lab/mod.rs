@@ -18,6 +18,7 @@ pub use report::*;
 pub use testing::*;
 
 use choucha_domain::access::{Action, Relation, Relations};
+use choucha_domain::clock;
 use choucha_domain::lab::SampleState;
 use choucha_domain::rules::{ItemJudgement, Limit, Measured};
 use choucha_domain::sampling::RecordFields;
@@ -31,11 +32,6 @@ use serde::Serialize;
 use crate::access::{Ask, SampleParties};
 use crate::implementation_rules::RulesBody;
 use crate::{Actor, Result, ServiceError, Services};
-
-/// Today in China (deadlines are Beijing dates).
-pub fn today_cn() -> NaiveDate {
-    (Utc::now() + chrono::Duration::hours(8)).date_naive()
-}
 
 /// The refusal of an issued report's PDF (it names the enterprise) to blind staff (rule 13): the
 /// same for the first institution's report and a re-test report.
@@ -327,7 +323,12 @@ pub(crate) fn is_overdue(sample: &SampleRow, today: NaiveDate) -> bool {
 }
 
 /// A worklist line; `tester` is the name of the sample's tester (looked up for the whole page).
-pub(crate) fn summary_of(sample: &SampleRow, product: String, tester: Option<String>) -> BlindSampleSummary {
+pub(crate) fn summary_of(
+    sample: &SampleRow,
+    product: String,
+    tester: Option<String>,
+    today: NaiveDate,
+) -> BlindSampleSummary {
     BlindSampleSummary {
         blind_code: sample.blind_code.clone().unwrap_or_default(),
         product,
@@ -336,7 +337,7 @@ pub(crate) fn summary_of(sample: &SampleRow, product: String, tester: Option<Str
         licence_state: sample.licence_state.clone(),
         tester: sample.tester_id.map(|_| tester.unwrap_or_default()),
         results_due: sample.results_due,
-        overdue: is_overdue(sample, today_cn()),
+        overdue: is_overdue(sample, today),
         results_late: sample.results_late,
         qualified: sample.qualified,
     }
@@ -376,7 +377,7 @@ pub(crate) async fn blind_view(s: &Services, sample: &SampleRow) -> Result<Blind
         test_portion,
         state_label: state_label(&sample.state),
         state: sample.state.clone(),
-        received_on: (sample.received_at + chrono::Duration::hours(8)).date_naive(),
+        received_on: clock::beijing_date(sample.received_at),
         licence_required: sample.licence_required.clone(),
         licence_state_label: licence_state_label(&sample.licence_state).to_string(),
         licence_state: sample.licence_state.clone(),
@@ -387,7 +388,7 @@ pub(crate) async fn blind_view(s: &Services, sample: &SampleRow) -> Result<Blind
         },
         testing_ended_on: sample.testing_ended_on,
         results_due: sample.results_due,
-        overdue: is_overdue(sample, today_cn()),
+        overdue: is_overdue(sample, s.today()),
         results_late: sample.results_late,
         qualified: sample.qualified,
         conclusion: sample.conclusion.clone(),

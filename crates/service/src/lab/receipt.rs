@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::path::PathBuf;
 
-use super::{lab_relations, signed_record, standing, today_cn};
+use super::{lab_relations, signed_record, standing};
 use crate::access::Ask;
 use crate::implementation_rules::{LicenceRequirement, RulesBody};
 use crate::{Actor, Result, ServiceError, Services, page_limit};
@@ -228,7 +228,7 @@ pub async fn receive(s: &Services, actor: &Actor, task_id: i64, input: ReceiptIn
         return Err(ServiceError::Rule(RuleViolation::new("not_dispatched", "该任务的样品尚未寄送或送达检验机构")));
     };
     if let Some(at) = input.arrived_at {
-        if at > Utc::now() + chrono::Duration::minutes(5) {
+        if at > s.now() + chrono::Duration::minutes(5) {
             return Err(ServiceError::invalid(
                 RuleViolation::new("future_time", "到样时间不能晚于现在").on_field("arrived_at"),
             ));
@@ -289,7 +289,7 @@ pub async fn receive(s: &Services, actor: &Actor, task_id: i64, input: ReceiptIn
         "photos": stored,
     })
     .to_string();
-    let year = (Utc::now() + chrono::Duration::hours(8)).date_naive().format("%Y").to_string();
+    let year = s.today().format("%Y").to_string();
     let year: i32 = year.parse().unwrap_or(plan.year);
     let seal_state = if input.observed.seals_intact { "intact" } else { "broken" };
     let tx = s.store.begin().await?;
@@ -665,7 +665,7 @@ pub async fn check_licence(s: &Services, actor: &Actor, code: &str) -> Result<Li
     } else {
         enterprises::find_by_uscc(db, &rec.producer_uscc.trim().to_uppercase()).await?
     };
-    let today = today_cn();
+    let today = s.today();
     let licensed = match (&producer, sample.licence_required.as_str()) {
         (Some(p), "production_licence") => {
             p.licence_no.as_deref().is_some_and(|n| !n.trim().is_empty())

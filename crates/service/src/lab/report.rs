@@ -6,6 +6,7 @@
 use choucha_documents as docs;
 use choucha_domain::RuleViolation;
 use choucha_domain::access::{Action, Relations};
+use choucha_domain::clock;
 use choucha_domain::lab::{self as rules, LabDuty, SampleAction};
 use choucha_domain::sampling as rules_time;
 use choucha_store::audit::{self, AuditEntry};
@@ -42,7 +43,7 @@ async fn content_of(s: &Services, sample: &SampleRow) -> Result<ReportContent> {
         standards: c.body.standards.clone(),
         rules_version: c.rules_version,
         test_portion,
-        received_on: (sample.received_at + chrono::Duration::hours(8)).date_naive().to_string(),
+        received_on: clock::beijing_date(sample.received_at).to_string(),
         tested_from: from.map(|d| d.to_string()).unwrap_or_default(),
         tested_to: to.map(|d| d.to_string()).unwrap_or_default(),
         items: results
@@ -258,7 +259,7 @@ async fn pdf_data(
             image: signature_png(approver_sig),
             signed_at: Some(rules_time::utc_to_local(approved_at)),
         },
-        issued_on: super::today_cn(),
+        issued_on: s.today(),
         supersedes,
         correction_reason: r.correction_reason.clone(),
     })
@@ -287,9 +288,9 @@ pub async fn approve_report(s: &Services, actor: &Actor, report_id: i64, sign: S
     }
     let sig = signature_of(&sign)?;
     let org = organisations::get(s.store.reader(), sample.testing_org_id).await?;
-    let year = super::today_cn().format("%Y").to_string();
+    let year = s.today().format("%Y").to_string();
     let report_no = format!("{}-{year}-{:06}", org.code.to_uppercase(), r.id);
-    let data = pdf_data(s, &r, &sample, &report_no, actor.user_id, &sig, chrono::Utc::now()).await?;
+    let data = pdf_data(s, &r, &sample, &report_no, actor.user_id, &sig, s.now()).await?;
     let renderer = s.renderer().await?;
     let pdf = tokio::task::spawn_blocking(move || choucha_documents::test_report_pdf(&renderer, &data))
         .await
@@ -323,7 +324,7 @@ pub async fn approve_report(s: &Services, actor: &Actor, report_id: i64, sign: S
     }
     // Rule 17: the deliveries this report requires are opened with its issue.
     let issued: ReportContent = serde_json::from_str(&r.content_json).map_err(ServiceError::internal)?;
-    crate::results::open_deliveries(s, &tx, &r, &sample, issued.qualified, super::today_cn()).await?;
+    crate::results::open_deliveries(s, &tx, &r, &sample, issued.qualified, s.today()).await?;
     // Rule 23: a sample taken from a seller is confirmed by its nominal producer.
     crate::confirmations::open_for_report(s, &tx, actor, &r, &sample, s.today()).await?;
     store::update_sample(
@@ -536,7 +537,7 @@ pub async fn label_pdf(s: &Services, actor: &Actor, sample_id: i64) -> Result<Ve
     };
     let c = ctx_of(s, &sample).await?;
     let org = organisations::get(s.store.reader(), sample.testing_org_id).await?;
-    let received_on = (sample.received_at + chrono::Duration::hours(8)).date_naive();
+    let received_on = clock::beijing_date(sample.received_at);
     let labels: Vec<choucha_documents::SampleLabel> =
         [("检验样品", &c.body.test_portion), ("备用样品", &c.body.backup_portion)]
             .into_iter()

@@ -8,14 +8,12 @@ use choucha_domain::rules::{ItemJudgement, Limit, Measured, judge};
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::lab::{self as store, NewResult, SampleFilter, SamplePatch, SampleRow};
 use choucha_store::{Page, calendar as store_cal, plans as store_plans};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::HashMap;
 
-use super::{
-    BlindSampleSummary, BlindSampleView, blind_view, by_code, ctx_of, display_of, samplers_of, summary_of, today_cn,
-};
+use super::{BlindSampleSummary, BlindSampleView, blind_view, by_code, ctx_of, display_of, samplers_of, summary_of};
 use crate::access::{Ask, Scope};
 use crate::{Actor, Result, ServiceError, Services, page_limit};
 
@@ -73,7 +71,7 @@ pub async fn worklist(s: &Services, actor: &Actor, q: WorklistQuery) -> Result<P
         f.tester_id = Some(actor.user_id);
     }
     if q.overdue.unwrap_or(false) {
-        f.due_before = Some(today_cn());
+        f.due_before = Some(s.today());
         f.states = vec!["testing".into()];
     }
     let before = q.cursor.as_deref().and_then(|c| c.trim().parse::<i64>().ok());
@@ -88,7 +86,7 @@ pub async fn worklist(s: &Services, actor: &Actor, q: WorklistQuery) -> Result<P
     let mut items = Vec::with_capacity(p.items.len());
     for r in &p.items {
         let product = products.get(&r.item_id).cloned().ok_or(choucha_store::StoreError::NotFound)?;
-        items.push(summary_of(r, product, r.tester_id.and_then(|t| testers.get(&t).cloned())));
+        items.push(summary_of(r, product, r.tester_id.and_then(|t| testers.get(&t).cloned()), s.today()));
     }
     Ok(Page { items, next: p.next })
 }
@@ -170,6 +168,7 @@ pub(crate) struct Checked {
 pub(crate) fn check_result(
     body: &crate::implementation_rules::RulesBody,
     input: &ResultInput,
+    today: NaiveDate,
 ) -> std::result::Result<Checked, RuleViolation> {
     let found = match (&input.item_index, &input.item_name) {
         (Some(i), _) => body.test_items.get(*i as usize).map(|t| (*i, t)),
@@ -195,8 +194,8 @@ pub(crate) fn check_result(
     };
     let judgement = judge(&item.limit, &measured)
         .map_err(|e| RuleViolation::new(e.code, format!("“{}”：{}", item.name, e.message)).on_field("value"))?;
-    let tested_on = input.tested_on.unwrap_or_else(today_cn);
-    if tested_on > today_cn() {
+    let tested_on = input.tested_on.unwrap_or(today);
+    if tested_on > today {
         return Err(RuleViolation::new("future_date", "检验日期不能晚于今天").on_field("tested_on"));
     }
     Ok(Checked {
@@ -270,7 +269,7 @@ pub async fn enter_result(s: &Services, actor: &Actor, code: &str, input: Result
     check_tester(s, actor, &sample, st).await?;
     let next = check_testable(&sample)?;
     let c = ctx_of(s, &sample).await?;
-    let checked = check_result(&c.body, &input).map_err(|e| ServiceError::Invalid(vec![e]))?;
+    let checked = check_result(&c.body, &input, s.today()).map_err(|e| ServiceError::Invalid(vec![e]))?;
     let tx = s.store.begin().await?;
     write_results(s, &tx, actor, &sample, next, std::slice::from_ref(&checked)).await?;
     audit::append(
@@ -321,7 +320,7 @@ pub async fn complete_results(s: &Services, actor: &Actor, code: &str) -> Result
         })
         .collect();
     let conclusion = rules::conclude(&judgements, &c.body.standards);
-    let today = today_cn();
+    let today = s.today();
     let late = sample.results_due.is_some_and(|d| today > d);
     let tx = s.store.begin().await?;
     store::update_sample(
@@ -330,7 +329,7 @@ pub async fn complete_results(s: &Services, actor: &Actor, code: &str) -> Result
         &sample.state,
         SamplePatch {
             state: Some(next.as_str().into()),
-            results_completed_at: Some(Some(Utc::now())),
+            results_completed_at: Some(Some(s.now())),
             results_late: Some(late),
             qualified: Some(Some(conclusion.qualified)),
             conclusion: Some(conclusion.text.clone()),
@@ -492,7 +491,7 @@ pub async fn import_results(s: &Services, actor: &Actor, file_name: &str, bytes:
                 }
             }
         }
-        match check_result(body, &input) {
+        match check_result(body, &input, s.today()) {
             Ok(c) => {
                 if let Some(entry) = by_sample.get_mut(slot) {
                     entry.2.push(c);

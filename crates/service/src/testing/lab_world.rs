@@ -78,12 +78,17 @@ pub struct Options {
     pub more_enterprises: u32,
     /// The plan item's quota (10 when None).
     pub quota: Option<u32>,
+    /// The clock runs from this instant on, set before anything is built (the machine's time when None).
+    pub clock_at: Option<chrono::DateTime<chrono::Utc>>,
     /// The plan's budget in yuan.
     pub budget_yuan: Option<&'static str>,
 }
 
 pub async fn world_with(opt: Options) -> World {
     let fx = Fixture::new().await;
+    if let Some(at) = opt.clock_at {
+        fx.services.clock().run_from(at);
+    }
     let regulator = fx.user("dt_reg", &["regulator"], Some("dt")).await;
     let custodian = fx.user("lab_keeper", &["sample_custodian"], Some("lab")).await;
     let t1 = fx.user("lab_t1", &["tester"], Some("lab")).await;

@@ -5,10 +5,11 @@
 use axum::Json;
 use axum::extract::State;
 use choucha_domain::RuleViolation;
+use choucha_domain::clock;
 use choucha_domain::enterprise::parse_date;
 use choucha_service::{ServiceError, audit};
 use choucha_store::audit::{AuditFilter, AuditRow, Verification};
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, NaiveDate, SecondsFormat};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -52,8 +53,7 @@ fn non_empty(v: &Option<String>) -> Option<String> {
 
 /// Midnight at the start of `day` in Beijing, as the log stores times (RFC 3339, UTC, microseconds).
 fn beijing_midnight(day: NaiveDate) -> String {
-    let local = day.and_time(NaiveTime::MIN) - Duration::hours(8);
-    DateTime::<Utc>::from_naive_utc_and_offset(local, Utc).to_rfc3339_opts(SecondsFormat::Micros, true)
+    clock::beijing_day_start(day).to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
 impl AuditQuery {
@@ -153,10 +153,7 @@ pub fn action_label(action: &str) -> String {
 /// A stored time shown in Beijing time.
 pub fn beijing_time(at: &str) -> String {
     match DateTime::parse_from_rfc3339(at) {
-        Ok(t) => match FixedOffset::east_opt(8 * 3600) {
-            Some(cn) => t.with_timezone(&cn).format("%Y-%m-%d %H:%M:%S").to_string(),
-            None => at.to_string(),
-        },
+        Ok(t) => t.with_timezone(&clock::beijing_offset()).format("%Y-%m-%d %H:%M:%S").to_string(),
         Err(_) => at.to_string(),
     }
 }

@@ -261,7 +261,7 @@ async fn export(
     ApiQuery(q): ApiQuery<RegistryQuery>,
 ) -> ApiResult<Response> {
     let bytes = registry::export_xlsx(&state.services, &actor, &q, registry::EXPORT_MAX_ROWS).await?;
-    let date = chrono::Local::now().format("%Y%m%d");
+    let date = state.services.today().format("%Y%m%d");
     Ok(xlsx_download(bytes, &format!("企业名录-{date}.xlsx"), &format!("enterprises-{date}.xlsx")))
 }
 

@@ -23,8 +23,9 @@ use crate::api::plans::xlsx_response;
 use crate::auth::PageActor;
 use crate::error::{PageForm, PageResult};
 use crate::extract::PagePath;
+use crate::filters;
 use crate::pages::lab::back_or_error;
-use crate::pages::plans::{china_time, id_of};
+use crate::pages::plans::id_of;
 use crate::pages::{Chrome, chrome, set_flash};
 
 pub fn router() -> Router<AppState> {
@@ -144,9 +145,6 @@ pub struct DetailPage {
     pub chrome: Chrome,
     pub a: AnnouncementView,
     pub rows: Vec<RowLine>,
-    pub drafted_at: String,
-    pub published_at: String,
-    pub withdrawn_at: String,
 }
 
 async fn detail(
@@ -188,14 +186,7 @@ async fn detail(
             reason: r.exclusion_reason.clone(),
         }))
         .collect();
-    Ok(DetailPage {
-        drafted_at: china_time(&a.drafted_at),
-        published_at: a.published_at.as_ref().map(china_time).unwrap_or_default(),
-        withdrawn_at: a.withdrawn_at.as_ref().map(china_time).unwrap_or_default(),
-        rows,
-        a,
-        chrome: chrome(&session, Some(&actor), "plans").await,
-    })
+    Ok(DetailPage { rows, a, chrome: chrome(&session, Some(&actor), "plans").await })
 }
 
 /// The draft form: `title`, `preface`, and `reason:{row key}` for each row (a reason leaves the row out).

@@ -12,7 +12,6 @@ use axum::routing::{get, post};
 use choucha_domain::access::Action;
 use choucha_domain::calendar::DayKind;
 use choucha_service::calendar::{self, DayInput, DayView, DeadlineView};
-use choucha_service::documents::today_in_china;
 use choucha_service::{Actor, ServiceError};
 use chrono::Datelike;
 use serde::Deserialize;
@@ -100,7 +99,7 @@ struct Rendered {
 
 async fn render(state: &AppState, session: &Session, actor: &Actor, r: Rendered) -> Result<CalendarPage, ServiceError> {
     let view = calendar::year(&state.services, actor, r.year).await?;
-    let this_year = today_in_china().year();
+    let this_year = state.services.today().year();
     let mut years = view.years.clone();
     years.extend([this_year - 1, this_year, this_year + 1, r.year]);
     years.sort_unstable();
@@ -131,7 +130,8 @@ async fn page(
     Query(q): Query<CalendarQuery>,
 ) -> Response {
     let s = &state.services;
-    let year = q.year.as_deref().and_then(|y| y.trim().parse::<i32>().ok()).unwrap_or_else(|| today_in_china().year());
+    let year =
+        q.year.as_deref().and_then(|y| y.trim().parse::<i32>().ok()).unwrap_or_else(|| state.services.today().year());
     let mut form = DayFormValues { kind: DayKind::Holiday.as_str().into(), ..Default::default() };
     if let Some(edit) = q.edit.as_deref().filter(|e| !e.trim().is_empty())
         && let Ok(view) = calendar::year(s, &actor, year).await
@@ -196,7 +196,7 @@ async fn set_day(
         }
         Err(e) => match FieldErrors::from_service(e) {
             Ok(errors) => {
-                let year = year_of(&form.date).unwrap_or_else(|| today_in_china().year());
+                let year = year_of(&form.date).unwrap_or_else(|| state.services.today().year());
                 let r = Rendered {
                     year,
                     form,
@@ -224,7 +224,7 @@ async fn delete_day(
     match calendar::delete_day(&state.services, &actor, &date).await {
         Ok(()) => {
             set_flash(&session, &format!("已删除 {date} 的节假日安排，该日恢复按星期计算")).await;
-            let year = year_of(&date).unwrap_or_else(|| today_in_china().year());
+            let year = year_of(&date).unwrap_or_else(|| state.services.today().year());
             Redirect::to(&format!("/calendar?year={year}")).into_response()
         }
         Err(e) => PageError(e).into_response(),

@@ -8,7 +8,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use choucha_service::documents::{self, ImprovementLetterInput, today_in_china};
+use choucha_service::documents::{self, ImprovementLetterInput};
 use tower_sessions::Session;
 
 use crate::AppState;
@@ -124,7 +124,7 @@ async fn page(
     let institution = if actor.org_kind.as_deref() == Some("institution") { actor.org_name.clone() } else { None };
     let v = LetterValues {
         institution: institution.unwrap_or_default(),
-        date: today_in_china().to_string(),
+        date: state.services.today().to_string(),
         ..Default::default()
     };
     Ok(LetterPage { v, errors: FieldErrors::default(), chrome: chrome(&session, Some(&actor), "documents").await })

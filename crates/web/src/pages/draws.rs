@@ -25,7 +25,8 @@ use crate::AppState;
 use crate::auth::PageActor;
 use crate::error::{PageForm, PageResult, body_of, status_of};
 use crate::extract::PagePath;
-use crate::pages::plans::{china_time, id_of, manages, shown_on_page};
+use crate::filters;
+use crate::pages::plans::{id_of, manages, shown_on_page};
 use crate::pages::users::{FieldErrors, FormData};
 use crate::pages::{Chrome, chrome, set_flash};
 
@@ -224,7 +225,7 @@ async fn render_draw(
         let quota = preview.as_ref().map(|p| p.remaining_quota.min(p.candidate_count as i64)).filter(|q| *q > 0);
         DrawValues {
             quota: quota.map(|q| q.to_string()).unwrap_or_default(),
-            seed: preview.as_ref().map(|p| p.proposed_seed.clone()).unwrap_or_else(draws::propose_seed),
+            seed: preview.as_ref().map(|p| p.proposed_seed.clone()).unwrap_or_else(|| draws::propose_seed(s)),
             stratified: false,
             team_size: draws_min_team().to_string(),
         }
@@ -379,7 +380,7 @@ pub struct RedrawValues {
 pub struct RecordPage {
     pub chrome: Chrome,
     pub d: DrawView,
-    pub at: String,
+    pub at: chrono::DateTime<chrono::Utc>,
     pub filters: Vec<FilterLine>,
     pub exclusions: Vec<ExclusionLine>,
     pub drawn: Vec<DrawnLine>,
@@ -428,10 +429,10 @@ async fn render_record(
     let plan_open = plan.as_ref().is_some_and(|p| p.state == "issued");
     let mut redraw = x.redraw;
     if redraw.seed.trim().is_empty() {
-        redraw.seed = draws::propose_seed();
+        redraw.seed = draws::propose_seed(s);
     }
     let page = RecordPage {
-        at: china_time(&d.created_at),
+        at: d.created_at,
         filters: filter_lines(&d.filters),
         exclusions: exclusion_lines(&d.exclusions),
         drawn: drawn_lines(&d),

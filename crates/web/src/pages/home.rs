@@ -15,6 +15,7 @@ use tower_sessions::Session;
 use crate::AppState;
 use crate::auth::PageActor;
 use crate::error::PageResult;
+use crate::filters;
 use crate::pages::{Chrome, chrome};
 
 pub fn router() -> Router<AppState> {
@@ -70,8 +71,7 @@ impl RoleSection {
 pub struct FlagLine {
     pub href: String,
     pub text: String,
-    /// Deadline in China's time.
-    pub deadline: String,
+    pub deadline: chrono::DateTime<chrono::Utc>,
 }
 
 pub struct EntryPanel {
@@ -85,7 +85,7 @@ fn panel(f: EntryFlags) -> EntryPanel {
     let line = |x: &EntryFlag| FlagLine {
         href: format!("/tasks/{}", x.task_id),
         text: format!("{}（{}）", x.enterprise_name, x.product),
-        deadline: choucha_domain::sampling::utc_to_local(x.deadline).format("%Y-%m-%d %H:%M").to_string(),
+        deadline: x.deadline,
     };
     EntryPanel { overdue: f.overdue.iter().map(line).collect(), late: f.late.iter().map(line).collect() }
 }

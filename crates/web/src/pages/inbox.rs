@@ -22,6 +22,7 @@ use crate::AppState;
 use crate::auth::PageActor;
 use crate::error::{PageError, PageResult, body_of};
 use crate::extract::PagePath;
+use crate::filters;
 use crate::pages::plans::{id_of, shown_on_page};
 use crate::pages::{Chrome, chrome, set_flash};
 

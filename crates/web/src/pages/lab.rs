@@ -27,6 +27,7 @@ use crate::AppState;
 use crate::auth::PageActor;
 use crate::error::{PageForm, PageResult, body_of};
 use crate::extract::PagePath;
+use crate::filters;
 use crate::pages::plans::{id_of, shown_on_page};
 use crate::pages::users::query_string;
 use crate::pages::{Chrome, chrome, set_flash};
@@ -145,7 +146,7 @@ async fn receipt_form(
     Ok(ReceiptPage {
         test_seals: i.test_seals.join("，"),
         backup_seals: i.backup_seals.join("，"),
-        now_local: choucha_domain::sampling::utc_to_local(chrono::Utc::now()).format("%Y-%m-%dT%H:%M").to_string(),
+        now_local: st.services.clock().now_beijing().format("%Y-%m-%dT%H:%M").to_string(),
         i,
         chrome: chrome(&session, Some(&a), "lab").await,
     })
@@ -443,7 +444,7 @@ async fn sample(
         tester: v.actions.contains(&Action::RecordResults),
         screener: v.actions.contains(&Action::Screen) && v.state == "screening",
         v,
-        today: lab::today_cn().to_string(),
+        today: st.services.today().to_string(),
         chrome: chrome(&session, Some(&a), "lab").await,
     })
 }

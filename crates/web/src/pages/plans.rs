@@ -32,6 +32,7 @@ use crate::api::plans::{Annex1Problem, annex1_items, annex1_xlsx, xlsx_response}
 use crate::auth::PageActor;
 use crate::error::{PageError, PageForm, PageResult, body_of, error_page, status_of};
 use crate::extract::PagePath;
+use crate::filters;
 use crate::pages::users::{FieldErrors, FormData, query_string};
 use crate::pages::{Chrome, chrome, set_flash};
 
@@ -534,16 +535,16 @@ async fn new_form(
         Some(id) => organisations::get(s, &actor, id).await.ok().map(|o| o.code).unwrap_or_default(),
         None => String::new(),
     };
-    let v = PlanValues { year: this_year().to_string(), organising_org_code: own_code, ..Default::default() };
+    let v = PlanValues { year: this_year(s).to_string(), organising_org_code: own_code, ..Default::default() };
     let rows = vec![ItemValues::default(), ItemValues::default(), ItemValues::default()];
     let typed = Typed { v, rows, errors: FieldErrors::default() };
     FormPage::render(s, &session, &actor, new_labels(), typed, StatusCode::OK).await
 }
 
-/// The current year in China (UTC+8).
-pub fn this_year() -> i32 {
+/// The current year in Beijing, by the clock.
+pub fn this_year(s: &Services) -> i32 {
     use chrono::Datelike;
-    (chrono::Utc::now() + chrono::Duration::hours(8)).year()
+    s.today().year()
 }
 
 async fn create(
@@ -623,7 +624,7 @@ async fn update(
 
 /// One amendment as a line of text per change.
 pub struct AmendmentLine {
-    pub at: String,
+    pub at: chrono::DateTime<chrono::Utc>,
     pub reason: String,
     pub changes: Vec<String>,
 }
@@ -643,7 +644,7 @@ fn amendment_lines(v: &PlanView) -> Vec<AmendmentLine> {
                     format!("{product}：{old} → {} 批次", n["quota"])
                 })
                 .collect();
-            AmendmentLine { at: china_time(&a.created_at), reason: a.reason.clone(), changes }
+            AmendmentLine { at: a.created_at, reason: a.reason.clone(), changes }
         })
         .collect()
 }
@@ -652,21 +653,16 @@ fn amendment_lines(v: &PlanView) -> Vec<AmendmentLine> {
 pub struct DrawLine {
     pub id: i64,
     pub product: String,
-    pub at: String,
+    pub at: chrono::DateTime<chrono::Utc>,
     pub drawn: usize,
     pub candidate_count: i32,
     pub published: bool,
     pub redraw: bool,
 }
 
-/// A UTC time as read in China (UTC+8).
-pub fn china_time(t: &chrono::DateTime<chrono::Utc>) -> String {
-    (*t + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M").to_string()
-}
-
 fn draw_line(d: DrawView) -> DrawLine {
     DrawLine {
-        at: china_time(&d.created_at),
+        at: d.created_at,
         id: d.id,
         product: d.product,
         drawn: d.drawn.len(),
@@ -943,7 +939,7 @@ async fn import_page(
         Some(id) => organisations::get(s, &actor, id).await.ok().map(|o| o.code).unwrap_or_default(),
         None => String::new(),
     };
-    let v = ImportValues { year: this_year().to_string(), organising_org_code: own_code, ..Default::default() };
+    let v = ImportValues { year: this_year(s).to_string(), organising_org_code: own_code, ..Default::default() };
     render_import(s, &session, &actor, v, FieldErrors::default(), Vec::new(), StatusCode::OK).await
 }
 

@@ -16,9 +16,10 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::error::PageResult;
 use crate::extract::PagePath;
+use crate::filters;
 use crate::pages::Chrome;
 use crate::pages::draws::{ExclusionLine, FilterLine, exclusion_lines, filter_lines};
-use crate::pages::plans::{Annex1Line, annex1_lines, china_time, id_of, plan_badge};
+use crate::pages::plans::{Annex1Line, annex1_lines, id_of, plan_badge};
 use crate::pages::rules::BodyDisplay;
 use crate::pages::users::query_string;
 
@@ -93,17 +94,11 @@ pub struct RulesPage {
     pub chrome: Chrome,
     pub r: RulesView,
     pub b: BodyDisplay,
-    pub published_at: String,
 }
 
 async fn rules(State(state): State<AppState>, PagePath(item_id): PagePath<String>) -> PageResult<RulesPage> {
     let r = irules::get_published(&state.services, id_of(&item_id, "已公开的实施细则")?).await?;
-    Ok(RulesPage {
-        b: BodyDisplay::of(&r.body),
-        published_at: r.published_at.as_ref().map(china_time).unwrap_or_default(),
-        r,
-        chrome: public_chrome(),
-    })
+    Ok(RulesPage { b: BodyDisplay::of(&r.body), r, chrome: public_chrome() })
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -117,7 +112,7 @@ pub struct VerifyQuery {
 pub struct DrawPage {
     pub chrome: Chrome,
     pub d: choucha_service::draws::PublicDrawView,
-    pub at: String,
+    pub at: chrono::DateTime<chrono::Utc>,
     pub filters: Vec<FilterLine>,
     pub exclusions: Vec<ExclusionLine>,
     pub verification: Option<DrawVerification>,
@@ -134,7 +129,7 @@ async fn draw(
     let d = draws::get_published(s, id).await?;
     let verification = if q.verify.is_some_and(|v| !v.is_empty()) { Some(draws::verify(s, id).await?) } else { None };
     Ok(DrawPage {
-        at: china_time(&d.created_at),
+        at: d.created_at,
         filters: filter_lines(&d.filters),
         exclusions: exclusion_lines(&d.exclusions),
         d,
@@ -147,7 +142,7 @@ pub struct AnnouncementLine {
     pub id: i64,
     pub title: String,
     pub organising_bureau: String,
-    pub published: String,
+    pub published: Option<chrono::DateTime<chrono::Utc>>,
     pub state: String,
     pub state_label: String,
 }
@@ -173,7 +168,7 @@ async fn announcements(State(state): State<AppState>, Query(q): Query<CursorQuer
                 id: a.id,
                 title: a.title,
                 organising_bureau: a.organising_bureau,
-                published: a.published_at.as_ref().map(china_time).unwrap_or_default(),
+                published: a.published_at,
                 state: a.state,
                 state_label: a.state_label,
             })
@@ -190,8 +185,6 @@ pub struct AnnouncementPage {
     pub chrome: Chrome,
     pub a: choucha_service::announcements::PublicAnnouncement,
     pub paragraphs: Vec<String>,
-    pub published_at: String,
-    pub withdrawn_at: String,
 }
 
 /// A published announcement: its frozen content, and its withdrawal or correction if any.
@@ -199,8 +192,6 @@ async fn announcement(State(state): State<AppState>, PagePath(id): PagePath<Stri
     let a = choucha_service::announcements::get_public(&state.services, id_of(&id, "公告")?).await?;
     Ok(AnnouncementPage {
         paragraphs: a.snapshot.preface.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect(),
-        published_at: a.published_at.as_ref().map(china_time).unwrap_or_default(),
-        withdrawn_at: a.withdrawn_at.as_ref().map(china_time).unwrap_or_default(),
         a,
         chrome: public_chrome(),
     })

@@ -176,7 +176,7 @@ async fn export(
         return Ok(error_page(StatusCode::BAD_REQUEST, "查询条件有误", "查询条件格式错误，请返回名录库重新查询。"));
     };
     let bytes = registry::export_xlsx(&state.services, &actor, &q, registry::EXPORT_MAX_ROWS).await?;
-    let date = chrono::Local::now().format("%Y%m%d");
+    let date = state.services.today().format("%Y%m%d");
     Ok(xlsx_download(bytes, &format!("企业名录-{date}.xlsx"), &format!("enterprises-{date}.xlsx")))
 }
 

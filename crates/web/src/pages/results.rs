@@ -102,7 +102,7 @@ async fn list(
         items: p.items,
         objections,
         filter,
-        today: choucha_service::lab::today_cn().to_string(),
+        today: st.services.today().to_string(),
         chrome: chrome(&session, Some(&a), "results").await,
     })
 }

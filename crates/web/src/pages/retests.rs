@@ -26,6 +26,7 @@ use crate::AppState;
 use crate::auth::PageActor;
 use crate::error::{PageForm, PageResult};
 use crate::extract::PagePath;
+use crate::filters;
 use crate::pages::lab::{back_or_error, read_with_photos};
 use crate::pages::plans::id_of;
 use crate::pages::{Chrome, chrome, set_flash};

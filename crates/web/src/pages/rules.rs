@@ -25,7 +25,8 @@ use crate::api::draws::parse_action;
 use crate::auth::PageActor;
 use crate::error::{PageForm, PageResult, body_of, status_of};
 use crate::extract::PagePath;
-use crate::pages::plans::{china_time, id_of, shown_on_page};
+use crate::filters;
+use crate::pages::plans::{id_of, shown_on_page};
 use crate::pages::users::{FieldErrors, FormData};
 use crate::pages::{Chrome, chrome, set_flash};
 
@@ -97,15 +98,11 @@ pub struct VersionLine {
     pub version: i32,
     pub state: String,
     pub state_label: String,
-    pub submitted_at: String,
-    pub approved_at: String,
-    pub published_at: String,
+    pub submitted_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub approved_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub published_at: Option<chrono::DateTime<chrono::Utc>>,
     pub returned_reason: String,
     pub selected: bool,
-}
-
-fn when(t: &Option<chrono::DateTime<chrono::Utc>>) -> String {
-    t.as_ref().map(china_time).unwrap_or_default()
 }
 
 pub fn rules_badge(state: &str) -> &'static str {
@@ -417,9 +414,9 @@ async fn render(
         version: v.version,
         state: v.state.clone(),
         state_label: v.state_label.clone(),
-        submitted_at: when(&v.submitted_at),
-        approved_at: when(&v.approved_at),
-        published_at: when(&v.published_at),
+        submitted_at: v.submitted_at,
+        approved_at: v.approved_at,
+        published_at: v.published_at,
         returned_reason: v.returned_reason.clone(),
         selected: selected.is_some_and(|s| s.id == v.id),
     };

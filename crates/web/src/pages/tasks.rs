@@ -37,6 +37,7 @@ use crate::AppState;
 use crate::auth::PageActor;
 use crate::error::{ApiError, ApiResult, PageResult, body_of, status_of};
 use crate::extract::ApiJson;
+use crate::filters;
 use crate::pages::draws::task_badge;
 use crate::pages::plans::{id_of, shown_on_page};
 use crate::pages::users::query_string;
@@ -174,14 +175,18 @@ impl FormValues {
     /// What the system knows before anything is typed: the product of the plan item, the standard
     /// and quantities of the published rules, the enterprise (as producer when it produces), its
     /// address as the place, the kind of business as the domain, and now (Beijing time).
-    fn prefilled(t: &TaskView, ent: Option<&EnterpriseView>, rules: Option<&implementation_rules::RulesBody>) -> Self {
+    fn prefilled(
+        t: &TaskView,
+        ent: Option<&EnterpriseView>,
+        rules: Option<&implementation_rules::RulesBody>,
+        now: chrono::NaiveDateTime,
+    ) -> Self {
         let producer = ent.filter(|e| e.kinds.iter().any(|k| k == "producer"));
         let domain = match ent {
             Some(e) if e.kinds.iter().any(|k| k == "producer") => "production",
             Some(e) if e.kinds.len() == 1 && e.kinds[0] == "e_commerce" => "e_commerce",
             _ => "circulation",
         };
-        let now = chrono::Utc::now() + chrono::Duration::hours(8);
         FormValues {
             product_name: t.product.clone(),
             brand: String::new(),
@@ -276,7 +281,7 @@ pub struct CategoryRow {
 pub struct SignedBy {
     pub who: String,
     pub what: String,
-    pub at: String,
+    pub at: chrono::DateTime<chrono::Utc>,
 }
 
 fn record_state_label(s: &str) -> &'static str {
@@ -318,7 +323,7 @@ pub struct DetailPage {
     pub missing_categories: String,
     /// What the team recorded on arrival (notice, identity, authorisation shown).
     pub arrival: Option<ArrivalView>,
-    pub arrived_at: String,
+    pub arrived_at: Option<chrono::DateTime<chrono::Utc>>,
     /// The task's forms as PDFs (notice, record, payment form, feedback form…).
     pub documents: Vec<DocumentEntry>,
     pub custody: Vec<CustodyView>,
@@ -350,7 +355,7 @@ async fn render(
     let me = format!("sampler:{}", actor.user_id);
     let form = match &record {
         Some(r) => FormValues::of(&r.fields),
-        None => FormValues::prefilled(&t, enterprise.as_ref(), rules.as_ref()),
+        None => FormValues::prefilled(&t, enterprise.as_ref(), rules.as_ref(), s.clock().now_beijing()),
     };
     let editable = is_member
         && t.state == "in_progress"
@@ -377,7 +382,7 @@ async fn render(
             } else {
                 "已签字".into()
             },
-            at: (g.signed_at + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M").to_string(),
+            at: g.signed_at,
         })
         .collect();
     let missing = record.as_ref().map(|r| r.missing.clone()).unwrap_or_default();
@@ -425,10 +430,7 @@ async fn render(
     let custody = if started { handover::custody(s, actor, id).await? } else { Vec::new() };
     let backup_requests = if started { handover::backup_requests(s, actor, id).await? } else { Vec::new() };
     let page = DetailPage {
-        arrived_at: arrival
-            .as_ref()
-            .map(|a| (a.arrived_at + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M").to_string())
-            .unwrap_or_default(),
+        arrived_at: arrival.as_ref().map(|a| a.arrived_at),
         arrival,
         dispatched: custody.iter().any(|e| e.kind == "dispatched"),
         documents,
