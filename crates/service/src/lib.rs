@@ -55,9 +55,6 @@ pub struct Services {
     /// Extra folders searched for fonts before the system's.
     pub font_dirs: Vec<PathBuf>,
     renderer: Arc<tokio::sync::OnceCell<choucha_documents::Renderer>>,
-    /// The one clock: every instant stamped and every date counted (Beijing time). The store
-    /// stamps its writes with the same clock.
-    clock: Clock,
 }
 
 impl std::fmt::Debug for Services {
@@ -69,36 +66,35 @@ impl std::fmt::Debug for Services {
 impl Services {
     /// Services over `store`, on the store's clock (the machine's time unless the store was given one).
     pub fn new(store: Store, data_dir: PathBuf) -> Self {
-        let clock = store.clock().clone();
-        Self { store, data_dir, font_dirs: Vec::new(), renderer: Arc::default(), clock }
+        Self { store, data_dir, font_dirs: Vec::new(), renderer: Arc::default() }
     }
 
     /// These services, and their store's writes, on `clock`.
     pub fn with_clock(mut self, clock: Clock) -> Self {
-        self.store = self.store.with_clock(clock.clone());
-        self.clock = clock;
+        self.store = self.store.with_clock(clock);
         self
     }
 
-    /// The one clock.
+    /// The one clock: every instant stamped and every date counted (Beijing time); the store's,
+    /// so its writes are stamped by the same clock.
     pub fn clock(&self) -> &Clock {
-        &self.clock
+        self.store.clock()
     }
 
     /// The current instant (UTC) by the clock.
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
-        self.clock.now()
+        self.clock().now()
     }
 
     /// Today's date in Beijing, by the clock.
     pub fn today(&self) -> chrono::NaiveDate {
-        self.clock.today()
+        self.clock().today()
     }
 
     /// Moves the clock forward (or back) by `days`, for every clone of these services and their
     /// store (tests reach day 15 and day 16 of an objection window this way).
     pub fn shift_today(&self, days: i64) {
-        self.clock.advance(chrono::Duration::days(days));
+        self.clock().advance(chrono::Duration::days(days));
     }
 
     pub fn with_font_dirs(mut self, dirs: Vec<PathBuf>) -> Self {

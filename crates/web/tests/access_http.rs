@@ -13,19 +13,6 @@ fn actions(v: &Value) -> Vec<&str> {
     v["actions"].as_array().expect("actions").iter().map(|a| a.as_str().expect("action")).collect()
 }
 
-/// The sampled enterprise's user (`ent_user`), bound to `uscc`.
-async fn enterprise_user_of(srv: &TestServer, uscc: &str) {
-    choucha_service::testing::Fixture::make_user(
-        &srv.fx.services,
-        "ent_user",
-        "王站长",
-        &["enterprise"],
-        None,
-        Some(uscc),
-    )
-    .await;
-}
-
 #[tokio::test]
 async fn each_role_gets_its_own_buttons_for_one_sample_and_the_others_get_404() {
     let w = world().await;
@@ -33,7 +20,7 @@ async fn each_role_gets_its_own_buttons_for_one_sample_and_the_others_get_404() 
     let code = blind_code_of_report(&w, report.id).await;
     let uscc = w.uscc.clone();
     let srv = TestServer::start_with(w.fx).await;
-    enterprise_user_of(&srv, &uscc).await;
+    srv.enterprise_user("ent_user", &uscc).await;
     let path = format!("/api/v1/lab/samples/{code}");
     let (st, t) = srv.api("lab_t1").await.get(&path).await;
     assert_eq!(st, StatusCode::OK, "{t}");
@@ -60,7 +47,7 @@ async fn a_role_the_matrix_does_not_name_is_refused_with_the_action_named() {
     let w = world().await;
     let uscc = w.uscc.clone();
     let srv = TestServer::start_with(w.fx).await;
-    enterprise_user_of(&srv, &uscc).await;
+    srv.enterprise_user("ent_user", &uscc).await;
     for (user, path) in [
         ("ent_user", "/api/v1/retests"),
         ("ent_user", "/api/v1/lab/dashboard"),

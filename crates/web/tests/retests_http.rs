@@ -14,18 +14,6 @@ fn png_photo() -> Value {
     json!([{"file_name": "seal.png", "content_type": "image/png", "data_base64": PNG}])
 }
 
-async fn enterprise_user(srv: &TestServer, username: &str, uscc: &str) {
-    choucha_service::testing::Fixture::make_user(
-        &srv.fx.services,
-        username,
-        "王站长",
-        &["enterprise"],
-        None,
-        Some(uscc),
-    )
-    .await;
-}
-
 #[tokio::test]
 async fn a_retest_over_http_replaces_the_conclusion_and_charges_the_bureau() {
     let w = world().await;
@@ -34,7 +22,7 @@ async fn a_retest_over_http_replaces_the_conclusion_and_charges_the_bureau() {
     let first_org = sample_of_report(&w, r.id).await.testing_org_id;
     let uscc = w.uscc.clone();
     let srv = TestServer::start_with(w.fx).await;
-    enterprise_user(&srv, "ent_user", &uscc).await;
+    srv.enterprise_user("ent_user", &uscc).await;
     let keeper = srv.api("lab_keeper").await;
     let (_, ds) = keeper.get(&format!("/api/v1/lab/reports/{}/deliveries", r.id)).await;
     let today = srv.fx.services.today().to_string();
@@ -148,7 +136,7 @@ async fn a_retest_over_http_replaces_the_conclusion_and_charges_the_bureau() {
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.bytes().await.unwrap().starts_with(b"%PDF"));
     let other = srv.fx.enterprise("大同市平城区另一加油站", "140213", "销售者、加油站", 9).await;
-    enterprise_user(&srv, "ent_other", &other.uscc).await;
+    srv.enterprise_user("ent_other", &other.uscc).await;
     let (st, _) = srv.api("ent_other").await.get(&format!("/api/v1/retests/{id}/report.pdf")).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
 }
@@ -178,7 +166,7 @@ async fn the_retest_pages_take_the_seal_photo_results_and_signatures() {
     .await
     .unwrap();
     let srv = TestServer::start_with(w.fx).await;
-    enterprise_user(&srv, "ent_user", &uscc).await;
+    srv.enterprise_user("ent_user", &uscc).await;
     let (_, o) = srv
         .api("ent_user")
         .await
@@ -276,7 +264,7 @@ async fn the_producer_answers_its_sample_confirmation_and_the_bureau_investigate
     let r = issued(&w, 12.5).await;
     let srv = TestServer::start_with(w.fx).await;
     let p = srv.fx.enterprise(PRODUCER, "140105", "生产者", 3).await;
-    enterprise_user(&srv, "producer_user", &p.uscc).await;
+    srv.enterprise_user("producer_user", &p.uscc).await;
 
     let (st, _) = srv.api("lab_t1").await.get("/api/v1/confirmations").await;
     assert_eq!(st, StatusCode::FORBIDDEN, "testers never see who produced the sample");

@@ -35,6 +35,11 @@ impl TestServer {
         TestServer { base: format!("http://{addr}"), fx, shutdown: Some(tx) }
     }
 
+    /// An enterprise user `username` (王站长) bound to the registry entry `uscc`.
+    pub async fn enterprise_user(&self, username: &str, uscc: &str) {
+        Fixture::make_user(&self.fx.services, username, "王站长", &["enterprise"], None, Some(uscc)).await;
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
