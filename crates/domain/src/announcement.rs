@@ -4,51 +4,20 @@
 //! announcement is never edited: it is withdrawn (撤回) or corrected (更正) by a new announcement
 //! that replaces it, and both are recorded with who, when and why.
 
-use serde::{Deserialize, Serialize};
-use std::str::FromStr;
-
 use crate::RuleViolation;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AnnouncementState {
-    Draft,
-    Approved,
-    Published,
-    /// Replaced by a published correction.
-    Corrected,
-    Withdrawn,
+crate::stored_enum! {
+    pub enum AnnouncementState: "公告状态" {
+        Draft = "draft", "草稿";
+        Approved = "approved", "已审核，待发布";
+        Published = "published", "已发布";
+        /// Replaced by a published correction.
+        Corrected = "corrected", "已更正";
+        Withdrawn = "withdrawn", "已撤回";
+    }
 }
 
 impl AnnouncementState {
-    pub const ALL: [AnnouncementState; 5] = [
-        AnnouncementState::Draft,
-        AnnouncementState::Approved,
-        AnnouncementState::Published,
-        AnnouncementState::Corrected,
-        AnnouncementState::Withdrawn,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AnnouncementState::Draft => "draft",
-            AnnouncementState::Approved => "approved",
-            AnnouncementState::Published => "published",
-            AnnouncementState::Corrected => "corrected",
-            AnnouncementState::Withdrawn => "withdrawn",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            AnnouncementState::Draft => "草稿",
-            AnnouncementState::Approved => "已审核，待发布",
-            AnnouncementState::Published => "已发布",
-            AnnouncementState::Corrected => "已更正",
-            AnnouncementState::Withdrawn => "已撤回",
-        }
-    }
-
     /// Whether the public may read it (published, and kept visible after correction or withdrawal
     /// so that the record of what was published stays public).
     pub fn is_public(self) -> bool {
@@ -56,50 +25,48 @@ impl AnnouncementState {
     }
 }
 
-impl FromStr for AnnouncementState {
-    type Err = RuleViolation;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        AnnouncementState::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| RuleViolation::new("invalid_state", format!("未知的公告状态“{s}”")))
+crate::stored_enum! {
+    pub enum AnnouncementAction: "公告操作" {
+        /// Title, preface or row exclusions changed.
+        Edit = "edit", "修改";
+        /// A second regulator approves the draft.
+        Approve = "approve", "审核通过";
+        /// The approval is sent back for changes.
+        Return = "return", "退回修改";
+        Publish = "publish", "发布";
+        Withdraw = "withdraw", "撤回";
+        /// A correction replacing this announcement was published.
+        Supersede = "supersede", "以更正公告替代";
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AnnouncementAction {
-    /// Title, preface or row exclusions changed.
-    Edit,
-    /// A second regulator approves the draft.
-    Approve,
-    /// The approval is sent back for changes.
-    Return,
-    Publish,
-    Withdraw,
-    /// A correction replacing this announcement was published.
-    Supersede,
+crate::workflow! {
+    AnnouncementState, AnnouncementAction, "公告", "announcement_state",
+    initial: [Draft],
+    table: {
+        Draft, Edit => Draft;
+        Draft, Approve => Approved;
+        Approved, Return => Draft;
+        Approved, Publish => Published;
+        Published, Withdraw => Withdrawn;
+        Published, Supersede => Corrected;
+    },
+    refusal: |state, action| {
+        use AnnouncementAction as A;
+        use AnnouncementState as S;
+        Some(match (state, action) {
+            (S::Draft, A::Publish) => RuleViolation::new("announcement_not_approved", "公告须经审核后才能发布"),
+            (S::Published | S::Corrected | S::Withdrawn, A::Edit) => {
+                RuleViolation::new("announcement_frozen", "公告已发布，内容不能修改；如有错误请更正或撤回")
+            }
+            _ => RuleViolation::new("announcement_state", format!("公告当前为“{}”，不能执行此操作", state.label())),
+        })
+    }
 }
 
 /// The one place where the announcement's legal transitions live.
 pub fn transition(state: AnnouncementState, action: AnnouncementAction) -> Result<AnnouncementState, RuleViolation> {
-    use AnnouncementAction as A;
-    use AnnouncementState as S;
-    let next = match (state, action) {
-        (S::Draft, A::Edit) => Some(S::Draft),
-        (S::Draft, A::Approve) => Some(S::Approved),
-        (S::Approved, A::Return) => Some(S::Draft),
-        (S::Approved, A::Publish) => Some(S::Published),
-        (S::Published, A::Withdraw) => Some(S::Withdrawn),
-        (S::Published, A::Supersede) => Some(S::Corrected),
-        _ => None,
-    };
-    next.ok_or_else(|| match (state, action) {
-        (S::Draft, A::Publish) => RuleViolation::new("announcement_not_approved", "公告须经审核后才能发布"),
-        (S::Published | S::Corrected | S::Withdrawn, A::Edit) => {
-            RuleViolation::new("announcement_frozen", "公告已发布，内容不能修改；如有错误请更正或撤回")
-        }
-        _ => RuleViolation::new("announcement_state", format!("公告当前为“{}”，不能执行此操作", state.label())),
-    })
+    crate::workflow::next(state, action)
 }
 
 /// The approver is a second person: never the one who drafted (or last edited) the announcement.

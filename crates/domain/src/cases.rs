@@ -17,7 +17,6 @@
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use std::str::FromStr;
 
 use crate::RuleViolation;
 use crate::calendar::{TimeLimit, WorkCalendar};
@@ -110,59 +109,25 @@ impl CaseKind {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CaseState {
-    /// Opened: the stop order is due.
-    Open,
-    /// Stop order issued: the correction order is due.
-    StopOrdered,
-    /// Correction ordered: the enterprise rectifies; the 复查 is due.
-    CorrectionOrdered,
-    /// The enterprise's rectification report is in: the 复查 is due.
-    ReportSubmitted,
-    /// The 复查 failed and went up for provincial announcement: the second 复查 is due 60–90 days after.
-    Escalated,
-    /// The second 复查 failed: suspension or licence revocation.
-    Sanctioning,
-    Closed,
+crate::stored_enum! {
+    pub enum CaseState: "后处理状态" {
+        /// Opened: the stop order is due.
+        Open = "open", "待责令停止生产销售";
+        /// Stop order issued: the correction order is due.
+        StopOrdered = "stop_ordered", "待责令整改";
+        /// Correction ordered: the enterprise rectifies; the 复查 is due.
+        CorrectionOrdered = "correction_ordered", "整改中";
+        /// The enterprise's rectification report is in: the 复查 is due.
+        ReportSubmitted = "report_submitted", "已提交整改报告，待复查";
+        /// The 复查 failed and went up for provincial announcement: the second 复查 is due 60–90 days after.
+        Escalated = "escalated", "复查不合格，已报省局公告，待再次复查";
+        /// The second 复查 failed: suspension or licence revocation.
+        Sanctioning = "sanctioning", "再次复查不合格，待停业整顿/吊销许可证";
+        Closed = "closed", "已结案";
+    }
 }
 
 impl CaseState {
-    pub const ALL: [CaseState; 7] = [
-        CaseState::Open,
-        CaseState::StopOrdered,
-        CaseState::CorrectionOrdered,
-        CaseState::ReportSubmitted,
-        CaseState::Escalated,
-        CaseState::Sanctioning,
-        CaseState::Closed,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CaseState::Open => "open",
-            CaseState::StopOrdered => "stop_ordered",
-            CaseState::CorrectionOrdered => "correction_ordered",
-            CaseState::ReportSubmitted => "report_submitted",
-            CaseState::Escalated => "escalated",
-            CaseState::Sanctioning => "sanctioning",
-            CaseState::Closed => "closed",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            CaseState::Open => "待责令停止生产销售",
-            CaseState::StopOrdered => "待责令整改",
-            CaseState::CorrectionOrdered => "整改中",
-            CaseState::ReportSubmitted => "已提交整改报告，待复查",
-            CaseState::Escalated => "复查不合格，已报省局公告，待再次复查",
-            CaseState::Sanctioning => "再次复查不合格，待停业整顿/吊销许可证",
-            CaseState::Closed => "已结案",
-        }
-    }
-
     /// The step the bureau owes in this state.
     pub fn next_step_label(self) -> &'static str {
         match self {
@@ -176,84 +141,31 @@ impl CaseState {
     }
 }
 
-impl FromStr for CaseState {
-    type Err = RuleViolation;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        CaseState::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| RuleViolation::new("invalid_state", format!("未知的后处理状态“{s}”")))
+crate::stored_enum! {
+    /// A step of a case: one action of the bureau (or, for the report, the enterprise).
+    pub enum CaseAction: "后处理步骤" {
+        /// 责令停止生产销售.
+        StopOrder = "stop_order", "责令停止生产销售";
+        /// 责令整改, with its deadline.
+        CorrectionOrder = "correction_order", "责令整改";
+        /// 整改报告, uploaded by the enterprise.
+        RectificationReport = "rectification_report", "提交整改报告";
+        /// 复查 passed.
+        FollowUpCheckPassed = "follow_up_check_passed", "复查合格";
+        /// 复查 failed: escalated to the provincial bureau for announcement.
+        FollowUpCheckFailed = "follow_up_check_failed", "复查不合格（报省局公告）";
+        /// Second 复查 passed.
+        SecondFollowUpCheckPassed = "second_follow_up_check_passed", "再次复查合格";
+        /// Second 复查 failed.
+        SecondFollowUpCheckFailed = "second_follow_up_check_failed", "再次复查不合格";
+        /// 停业整顿 / 吊销许可证 decided.
+        Sanction = "sanction", "停业整顿/吊销许可证";
+        /// Closed for another reason (re-test qualified, enterprise closed down…).
+        Close = "close", "结案";
     }
-}
-
-/// A step of a case: one action of the bureau (or, for the report, the enterprise).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CaseAction {
-    /// 责令停止生产销售.
-    StopOrder,
-    /// 责令整改, with its deadline.
-    CorrectionOrder,
-    /// 整改报告, uploaded by the enterprise.
-    RectificationReport,
-    /// 复查 passed.
-    FollowUpCheckPassed,
-    /// 复查 failed: escalated to the provincial bureau for announcement.
-    FollowUpCheckFailed,
-    /// Second 复查 passed.
-    SecondFollowUpCheckPassed,
-    /// Second 复查 failed.
-    SecondFollowUpCheckFailed,
-    /// 停业整顿 / 吊销许可证 decided.
-    Sanction,
-    /// Closed for another reason (re-test qualified, enterprise closed down…).
-    Close,
 }
 
 impl CaseAction {
-    pub const ALL: [CaseAction; 9] = [
-        CaseAction::StopOrder,
-        CaseAction::CorrectionOrder,
-        CaseAction::RectificationReport,
-        CaseAction::FollowUpCheckPassed,
-        CaseAction::FollowUpCheckFailed,
-        CaseAction::SecondFollowUpCheckPassed,
-        CaseAction::SecondFollowUpCheckFailed,
-        CaseAction::Sanction,
-        CaseAction::Close,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CaseAction::StopOrder => "stop_order",
-            CaseAction::CorrectionOrder => "correction_order",
-            CaseAction::RectificationReport => "rectification_report",
-            CaseAction::FollowUpCheckPassed => "follow_up_check_passed",
-            CaseAction::FollowUpCheckFailed => "follow_up_check_failed",
-            CaseAction::SecondFollowUpCheckPassed => "second_follow_up_check_passed",
-            CaseAction::SecondFollowUpCheckFailed => "second_follow_up_check_failed",
-            CaseAction::Sanction => "sanction",
-            CaseAction::Close => "close",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            CaseAction::StopOrder => "责令停止生产销售",
-            CaseAction::CorrectionOrder => "责令整改",
-            CaseAction::RectificationReport => "提交整改报告",
-            CaseAction::FollowUpCheckPassed => "复查合格",
-            CaseAction::FollowUpCheckFailed => "复查不合格（报省局公告）",
-            CaseAction::SecondFollowUpCheckPassed => "再次复查合格",
-            CaseAction::SecondFollowUpCheckFailed => "再次复查不合格",
-            CaseAction::Sanction => "停业整顿/吊销许可证",
-            CaseAction::Close => "结案",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<CaseAction> {
-        CaseAction::ALL.into_iter().find(|a| a.as_str() == s.trim())
-    }
-
     /// A 复查 step: a re-sampling and test, recorded with its result and report number (free to the
     /// enterprise, rule 21).
     pub fn is_follow_up_check(self) -> bool {
@@ -269,37 +181,52 @@ impl CaseAction {
 
 /// The one transition function of a case: the new state, or the rule that refuses.
 pub fn transition(state: CaseState, action: CaseAction) -> Result<CaseState, RuleViolation> {
-    use CaseAction as A;
-    use CaseState as S;
-    let next = match (state, action) {
-        (S::Open, A::StopOrder) => Some(S::StopOrdered),
-        (S::StopOrdered, A::CorrectionOrder) => Some(S::CorrectionOrdered),
-        (S::CorrectionOrdered, A::RectificationReport) => Some(S::ReportSubmitted),
-        (S::CorrectionOrdered | S::ReportSubmitted, A::FollowUpCheckPassed) => Some(S::Closed),
-        (S::CorrectionOrdered | S::ReportSubmitted, A::FollowUpCheckFailed) => Some(S::Escalated),
-        (S::Escalated, A::SecondFollowUpCheckPassed) => Some(S::Closed),
-        (S::Escalated, A::SecondFollowUpCheckFailed) => Some(S::Sanctioning),
-        (S::Sanctioning, A::Sanction) => Some(S::Closed),
-        (s, A::Close) if s != S::Closed => Some(S::Closed),
-        _ => None,
-    };
-    next.ok_or_else(|| match (state, action) {
-        (S::Closed, _) => RuleViolation::new("case_closed", "该后处理案件已结案"),
-        (S::Open, A::CorrectionOrder) => {
-            RuleViolation::new("rule20_stop_first", "应先责令企业立即停止生产、销售同一产品，再责令整改（规则20）")
-        }
-        (S::Open | S::StopOrdered, a) if a.is_follow_up_check() || a == A::RectificationReport => RuleViolation::new(
-            "rule20_order_first",
-            "应先责令整改并明确整改期限，企业整改后再提交整改报告、组织复查（规则20）",
-        ),
-        (_, A::SecondFollowUpCheckPassed | A::SecondFollowUpCheckFailed) => {
-            RuleViolation::new("rule20_second_follow_up_check", "再次复查只在复查不合格并报省局公告之后进行（规则20）")
-        }
-        (_, A::Sanction) => {
-            RuleViolation::new("rule20_sanction", "停业整顿、吊销许可证只在再次复查仍不合格之后作出（规则20）")
-        }
-        _ => RuleViolation::new("case_state", format!("案件当前为“{}”，不能执行“{}”", state.label(), action.label())),
-    })
+    crate::workflow::next(state, action)
+}
+
+crate::workflow! {
+    CaseState, CaseAction, "案件", "case_state",
+    initial: [Open],
+    table: {
+        Open, StopOrder => StopOrdered;
+        StopOrdered, CorrectionOrder => CorrectionOrdered;
+        CorrectionOrdered, RectificationReport => ReportSubmitted;
+        CorrectionOrdered, FollowUpCheckPassed => Closed;
+        ReportSubmitted, FollowUpCheckPassed => Closed;
+        CorrectionOrdered, FollowUpCheckFailed => Escalated;
+        ReportSubmitted, FollowUpCheckFailed => Escalated;
+        Escalated, SecondFollowUpCheckPassed => Closed;
+        Escalated, SecondFollowUpCheckFailed => Sanctioning;
+        Sanctioning, Sanction => Closed;
+        Open, Close => Closed;
+        StopOrdered, Close => Closed;
+        CorrectionOrdered, Close => Closed;
+        ReportSubmitted, Close => Closed;
+        Escalated, Close => Closed;
+        Sanctioning, Close => Closed;
+    },
+    refusal: |state, action| {
+        use CaseAction as A;
+        use CaseState as S;
+        Some(match (state, action) {
+            (S::Closed, _) => RuleViolation::new("case_closed", "该后处理案件已结案"),
+            (S::Open, A::CorrectionOrder) => {
+                RuleViolation::new("rule20_stop_first", "应先责令企业立即停止生产、销售同一产品，再责令整改（规则20）")
+            }
+            (S::Open | S::StopOrdered, a) if a.is_follow_up_check() || a == A::RectificationReport => RuleViolation::new(
+                "rule20_order_first",
+                "应先责令整改并明确整改期限，企业整改后再提交整改报告、组织复查（规则20）",
+            ),
+            (_, A::SecondFollowUpCheckPassed | A::SecondFollowUpCheckFailed) => RuleViolation::new(
+                "rule20_second_follow_up_check",
+                "再次复查只在复查不合格并报省局公告之后进行（规则20）",
+            ),
+            (_, A::Sanction) => {
+                RuleViolation::new("rule20_sanction", "停业整顿、吊销许可证只在再次复查仍不合格之后作出（规则20）")
+            }
+            _ => RuleViolation::new("case_state", format!("案件当前为“{}”，不能执行“{}”", state.label(), action.label())),
+        })
+    }
 }
 
 /// The deadlines of an open case, computed from its rule set and the dates of its steps.

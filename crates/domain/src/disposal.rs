@@ -244,6 +244,60 @@ pub fn due_received_by(today: NaiveDate) -> NaiveDate {
     overdue_received_by(today, 0)
 }
 
+crate::stored_enum! {
+    /// Where the disposal of a portion stands: open until it is recorded as done.
+    pub enum DisposalState: "处置状态" {
+        Open = "open", "待处置";
+        Done = "done", "已处置";
+    }
+}
+
+crate::stored_enum! {
+    pub enum DisposalAction: "处置操作" {
+        /// What it requires changes with a later conclusion (a corrected report, a re-test's result).
+        Retarget = "retarget", "按新结论调整处置要求";
+        /// Recorded as carried out.
+        Record = "record", "登记处置";
+    }
+}
+
+crate::workflow! {
+    DisposalState, DisposalAction, "样品处置", "disposal_state",
+    initial: [Open],
+    table: {
+        Open, Retarget => Open;
+        Open, Record => Done;
+    },
+    refusal: |state, _action| match state {
+        DisposalState::Done => Some(RuleViolation::new("disposal_done", "该样品的处置已登记，不能再更改")),
+        DisposalState::Open => None,
+    }
+}
+
+/// What an issued report (or its correction, rule 15) does to the disposal of a portion, given
+/// the disposal that exists for that portion already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisposalFollows {
+    /// No disposal yet: open one.
+    Open,
+    /// An open one follows the new report: retarget it to the report and its conclusion.
+    Retarget(crate::workflow::Transition<DisposalState>),
+    /// It is done already: what happened to the portion stays as recorded.
+    Leave,
+}
+
+/// Rule 19 with rule 15: a corrected report moves an open disposal to itself with its conclusion,
+/// and leaves a done one alone.
+pub fn follow_report(existing: Option<DisposalState>) -> DisposalFollows {
+    match existing {
+        None => DisposalFollows::Open,
+        Some(s) => match crate::workflow::step(s, DisposalAction::Retarget) {
+            Ok(t) => DisposalFollows::Retarget(t),
+            Err(_) => DisposalFollows::Leave,
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

@@ -16,129 +16,182 @@
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use std::str::FromStr;
 
 use crate::RuleViolation;
 use crate::calendar::WorkCalendar;
 use crate::rules::ItemJudgement;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SampleState {
-    /// Refused at receipt (rule 12).
-    Rejected,
-    /// Waiting for the screening institution's quick result (rule 24).
-    Screening,
-    /// Screening found nothing: no full testing, and no report (a screening result is never one).
-    Cleared,
-    /// Received, blind-coded, awaiting testing.
-    Accepted,
-    /// Results being entered.
-    Testing,
-    /// Results complete with a conclusion; awaiting the report.
-    Tested,
-    /// The approved report is issued.
-    Reported,
-    /// Testing stopped: the producer's licence check failed (rule 14).
-    Stopped,
-}
-
-impl SampleState {
-    pub const ALL: [SampleState; 8] = [
-        SampleState::Rejected,
-        SampleState::Screening,
-        SampleState::Cleared,
-        SampleState::Accepted,
-        SampleState::Testing,
-        SampleState::Tested,
-        SampleState::Reported,
-        SampleState::Stopped,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SampleState::Rejected => "rejected",
-            SampleState::Screening => "screening",
-            SampleState::Cleared => "cleared",
-            SampleState::Accepted => "accepted",
-            SampleState::Testing => "testing",
-            SampleState::Tested => "tested",
-            SampleState::Reported => "reported",
-            SampleState::Stopped => "stopped",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            SampleState::Rejected => "拒收",
-            SampleState::Screening => "待快速筛查",
-            SampleState::Cleared => "筛查未见异常",
-            SampleState::Accepted => "待检验",
-            SampleState::Testing => "检验中",
-            SampleState::Tested => "待出具报告",
-            SampleState::Reported => "已出具报告",
-            SampleState::Stopped => "终止检验",
-        }
+crate::stored_enum! {
+    pub enum SampleState: "样品状态" {
+        /// Refused at receipt (rule 12).
+        Rejected = "rejected", "拒收";
+        /// Waiting for the screening institution's quick result (rule 24).
+        Screening = "screening", "待快速筛查";
+        /// Screening found nothing: no full testing, and no report (a screening result is never one).
+        Cleared = "cleared", "筛查未见异常";
+        /// Received, blind-coded, awaiting testing.
+        Accepted = "accepted", "待检验";
+        /// Results being entered.
+        Testing = "testing", "检验中";
+        /// Results complete with a conclusion; awaiting the report.
+        Tested = "tested", "待出具报告";
+        /// The approved report is issued.
+        Reported = "reported", "已出具报告";
+        /// Testing stopped: the producer's licence check failed (rule 14).
+        Stopped = "stopped", "终止检验";
     }
 }
 
-impl FromStr for SampleState {
-    type Err = RuleViolation;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        SampleState::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| RuleViolation::new("invalid_state", format!("未知的样品状态“{s}”")))
+crate::stored_enum! {
+    pub enum SampleAction: "样品操作" {
+        /// Screening flagged the sample: on to full testing.
+        ScreeningFlagged = "screening_flagged", "筛查发现问题，转入检验";
+        /// Screening found nothing.
+        ScreeningCleared = "screening_cleared", "筛查未见异常";
+        /// A result entered (the first one starts testing).
+        EnterResult = "enter_result", "录入检验结果";
+        /// All results in: conclusion computed.
+        CompleteResults = "complete_results", "完成检验";
+        /// The licence check failed.
+        StopUnlicensed = "stop_unlicensed", "终止检验";
+        /// A report was approved.
+        Report = "report", "出具报告";
+        /// A correction of the issued report reopens the results (rule 15).
+        Correct = "correct", "更正报告";
+        /// The reviewer or approver sent the report back: the results reopen.
+        SendBack = "send_back", "退回报告";
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SampleAction {
-    /// Screening flagged the sample: on to full testing.
-    ScreeningFlagged,
-    /// Screening found nothing.
-    ScreeningCleared,
-    /// A result entered (the first one starts testing).
-    EnterResult,
-    /// All results in: conclusion computed.
-    CompleteResults,
-    /// The licence check failed.
-    StopUnlicensed,
-    /// A report was approved.
-    Report,
-    /// A correction of the issued report reopens the results (rule 15).
-    Correct,
-    /// The reviewer or approver sent the report back: the results reopen.
-    SendBack,
+crate::workflow! {
+    SampleState, SampleAction, "样品", "sample_state",
+    initial: [Accepted, Screening, Rejected],
+    table: {
+        Screening, ScreeningFlagged => Accepted;
+        Screening, ScreeningCleared => Cleared;
+        Accepted, EnterResult => Testing;
+        Testing, EnterResult => Testing;
+        Testing, CompleteResults => Tested;
+        Accepted, StopUnlicensed => Stopped;
+        Testing, StopUnlicensed => Stopped;
+        Tested, Report => Reported;
+        Reported, Correct => Testing;
+        Tested, SendBack => Testing;
+    },
+    refusal: |state, action| {
+        use SampleAction as A;
+        use SampleState as S;
+        Some(match (state, action) {
+            (S::Rejected, _) => RuleViolation::new("rule12_rejected", "该样品已在接收时被拒收，不能检验（规则12）"),
+            (S::Stopped, _) => RuleViolation::new("rule14_stopped", "该样品的生产者未通过许可证核查，检验已终止（规则14）"),
+            (S::Screening, A::EnterResult) => {
+                RuleViolation::new("rule24_screening_pending", "该样品须先完成快速筛查，筛查发现问题的才转入检验（规则24）")
+            }
+            (S::Cleared, _) => RuleViolation::new(
+                "rule24_cleared",
+                "该样品快速筛查未见异常，不转入检验；筛查结果不作为检验报告出具（规则24）",
+            ),
+            _ => RuleViolation::new("sample_state", format!("样品当前为“{}”，不能执行此操作", state.label())),
+        })
+    }
 }
 
 /// The one transition function of a sample: the new state, or the rule that refuses.
 pub fn transition(state: SampleState, action: SampleAction) -> Result<SampleState, RuleViolation> {
-    use SampleAction as A;
-    use SampleState as S;
-    let next = match (state, action) {
-        (S::Screening, A::ScreeningFlagged) => Some(S::Accepted),
-        (S::Screening, A::ScreeningCleared) => Some(S::Cleared),
-        (S::Accepted | S::Testing, A::EnterResult) => Some(S::Testing),
-        (S::Testing, A::CompleteResults) => Some(S::Tested),
-        (S::Accepted | S::Testing, A::StopUnlicensed) => Some(S::Stopped),
-        (S::Tested, A::Report) => Some(S::Reported),
-        (S::Reported, A::Correct) => Some(S::Testing),
-        (S::Tested, A::SendBack) => Some(S::Testing),
-        _ => None,
-    };
-    next.ok_or_else(|| match (state, action) {
-        (S::Rejected, _) => RuleViolation::new("rule12_rejected", "该样品已在接收时被拒收，不能检验（规则12）"),
-        (S::Stopped, _) => RuleViolation::new("rule14_stopped", "该样品的生产者未通过许可证核查，检验已终止（规则14）"),
-        (S::Screening, A::EnterResult) => {
-            RuleViolation::new("rule24_screening_pending", "该样品须先完成快速筛查，筛查发现问题的才转入检验（规则24）")
-        }
-        (S::Cleared, _) => RuleViolation::new(
-            "rule24_cleared",
-            "该样品快速筛查未见异常，不转入检验；筛查结果不作为检验报告出具（规则24）",
-        ),
-        _ => RuleViolation::new("sample_state", format!("样品当前为“{}”，不能执行此操作", state.label())),
-    })
+    crate::workflow::next(state, action)
+}
+
+crate::stored_enum! {
+    /// A version of a test report (rule 15): prepared, reviewed and approved by three different
+    /// people; sent back from review or approval; an issued report replaced by its correction is kept.
+    pub enum ReportState: "报告状态" {
+        Prepared = "prepared", "已编制，待审核";
+        Reviewed = "reviewed", "已审核，待批准";
+        Approved = "approved", "已批准签发";
+        Superseded = "superseded", "已被更正报告替代";
+        Returned = "returned", "已退回，待重新编制";
+    }
+}
+
+crate::stored_enum! {
+    pub enum ReportAction: "报告操作" {
+        Review = "review", "审核";
+        Approve = "approve", "批准";
+        SendBack = "send_back", "退回";
+        Supersede = "supersede", "以更正报告替代";
+    }
+}
+
+crate::workflow! {
+    ReportState, ReportAction, "报告", "report_state",
+    initial: [Prepared],
+    table: {
+        Prepared, Review => Reviewed;
+        Reviewed, Approve => Approved;
+        Prepared, SendBack => Returned;
+        Reviewed, SendBack => Returned;
+        Approved, Supersede => Superseded;
+    },
+    refusal: |state, action| {
+        use ReportAction as A;
+        use ReportState as S;
+        Some(match (state, action) {
+            (_, A::Review) => RuleViolation::new("report_state", "该报告当前不是待审核状态"),
+            (S::Prepared, A::Approve) => RuleViolation::new("report_state", "报告须先经审核才能批准（规则15）"),
+            (_, A::SendBack) => RuleViolation::new("report_state", "只有待审核或待批准的报告可以退回"),
+            (_, A::Supersede) => RuleViolation::new("report_state", "只有已签发的报告可以更正"),
+            _ => return None,
+        })
+    }
+}
+
+crate::stored_enum! {
+    /// The producer's licence check of a sample (rule 14): required for products under 生产许可证
+    /// or CCC; testing stops when it fails.
+    pub enum LicenceState: "许可证核查状态" {
+        NotRequired = "not_required", "不涉及许可";
+        Pending = "pending", "待核查许可证";
+        Confirmed = "confirmed", "许可证核查通过";
+        Failed = "failed", "许可证核查未通过";
+    }
+}
+
+crate::stored_enum! {
+    pub enum LicenceAction: "许可证核查操作" {
+        Confirm = "confirm", "核查通过";
+        Fail = "fail", "核查未通过";
+    }
+}
+
+crate::workflow! {
+    LicenceState, LicenceAction, "许可证核查", "licence_state",
+    initial: [NotRequired, Pending],
+    table: {
+        Pending, Confirm => Confirmed;
+        Pending, Fail => Failed;
+    }
+}
+
+crate::stored_enum! {
+    /// The state of a portion's seal when it changes hands (rules 8, 12, 18).
+    pub enum SealState: "封条状态" {
+        Intact = "intact", "完好";
+        Broken = "broken", "破损或不符";
+        NotApplicable = "not_applicable", "不适用";
+    }
+}
+
+/// A custody event that records no seal (a note, a location change) has none to check.
+impl Default for SealState {
+    fn default() -> Self {
+        SealState::NotApplicable
+    }
+}
+
+impl SealState {
+    pub fn of(intact: bool) -> SealState {
+        if intact { SealState::Intact } else { SealState::Broken }
+    }
 }
 
 /// What the sampling record says the lab should receive.

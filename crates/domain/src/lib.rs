@@ -26,5 +26,6 @@ pub mod rules;
 pub mod sampling;
 pub mod text;
 pub mod uscc;
+pub mod workflow;
 
 pub use error::RuleViolation;

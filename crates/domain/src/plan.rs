@@ -5,42 +5,30 @@
 use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
-use std::str::FromStr;
 
 use crate::RuleViolation;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PlanState {
-    Draft,
-    Issued,
-    Closed,
-}
-
-impl PlanState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PlanState::Draft => "draft",
-            PlanState::Issued => "issued",
-            PlanState::Closed => "closed",
-        }
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            PlanState::Draft => "草稿",
-            PlanState::Issued => "已下达",
-            PlanState::Closed => "已结束",
-        }
+crate::stored_enum! {
+    pub enum PlanState: "计划状态" {
+        Draft = "draft", "草稿";
+        Issued = "issued", "已下达";
+        Closed = "closed", "已结束";
     }
 }
 
-impl FromStr for PlanState {
-    type Err = RuleViolation;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [PlanState::Draft, PlanState::Issued, PlanState::Closed]
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| RuleViolation::new("invalid_state", format!("未知的计划状态“{s}”")))
+crate::stored_enum! {
+    pub enum PlanAction: "计划操作" {
+        Issue = "issue", "下达";
+        Close = "close", "结束";
+    }
+}
+
+crate::workflow! {
+    PlanState, PlanAction, "计划", "plan_state",
+    initial: [Draft],
+    table: {
+        Draft, Issue => Issued;
+        Issued, Close => Closed;
     }
 }
 
@@ -55,10 +43,8 @@ pub struct PlanReadiness {
     pub total_quota: u32,
 }
 
-pub fn issue(state: PlanState, r: &PlanReadiness) -> Result<PlanState, RuleViolation> {
-    if state != PlanState::Draft {
-        return Err(RuleViolation::new("plan_state", format!("计划当前为“{}”，不能下达", state.label())));
-    }
+pub fn issue(state: PlanState, r: &PlanReadiness) -> Result<crate::workflow::Transition<PlanState>, RuleViolation> {
+    let t = crate::workflow::step(state, PlanAction::Issue)?;
     if r.items == 0 || r.total_quota == 0 {
         return Err(RuleViolation::new("plan_empty", "计划没有产品条目或抽查批次为0，不能下达"));
     }
@@ -74,14 +60,11 @@ pub fn issue(state: PlanState, r: &PlanReadiness) -> Result<PlanState, RuleViola
             format!("以下产品尚未指定抽样机构：{}", r.items_without_sampling.join("、")),
         ));
     }
-    Ok(PlanState::Issued)
+    Ok(t)
 }
 
-pub fn close(state: PlanState) -> Result<PlanState, RuleViolation> {
-    match state {
-        PlanState::Issued => Ok(PlanState::Closed),
-        s => Err(RuleViolation::new("plan_state", format!("计划当前为“{}”，不能结束", s.label()))),
-    }
+pub fn close(state: PlanState) -> Result<crate::workflow::Transition<PlanState>, RuleViolation> {
+    crate::workflow::step(state, PlanAction::Close)
 }
 
 /// Items and quotas change freely in a draft; an issued plan's quotas change only by a recorded
@@ -309,11 +292,11 @@ mod tests {
     #[test]
     fn plan_lifecycle() {
         let ready = PlanReadiness { items: 5, total_quota: 190, ..Default::default() };
-        assert_eq!(issue(PlanState::Draft, &ready), Ok(PlanState::Issued));
+        assert_eq!(issue(PlanState::Draft, &ready).map(|t| t.to()), Ok(PlanState::Issued));
         assert_eq!(issue(PlanState::Issued, &ready).unwrap_err().code, "plan_state");
         let unassigned = PlanReadiness { items_without_testing: vec!["电冰箱".into()], ..ready.clone() };
         assert!(issue(PlanState::Draft, &unassigned).unwrap_err().message.contains("电冰箱"));
-        assert_eq!(close(PlanState::Issued), Ok(PlanState::Closed));
+        assert_eq!(close(PlanState::Issued).map(|t| t.to()), Ok(PlanState::Closed));
         assert!(close(PlanState::Draft).is_err());
         assert!(check_quota_change(PlanState::Draft, None).is_ok());
         assert_eq!(check_quota_change(PlanState::Issued, None).unwrap_err().code, "plan_amendment_required");

@@ -265,134 +265,105 @@ pub fn check_objection_in_time(received_on: Option<NaiveDate>, today: NaiveDate)
     Ok(deadline)
 }
 
-/// Where a delivery stands: opened with the report, sent (EMS on its way), received.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeliveryState {
-    Pending,
-    Sent,
-    Received,
-}
-
-impl DeliveryState {
-    pub const ALL: [DeliveryState; 3] = [DeliveryState::Pending, DeliveryState::Sent, DeliveryState::Received];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeliveryState::Pending => "pending",
-            DeliveryState::Sent => "sent",
-            DeliveryState::Received => "received",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            DeliveryState::Pending => "待送达",
-            DeliveryState::Sent => "已寄出",
-            DeliveryState::Received => "已签收",
-        }
-    }
-
-    pub fn parse(s: &str) -> Result<DeliveryState, RuleViolation> {
-        Self::ALL
-            .into_iter()
-            .find(|x| x.as_str() == s)
-            .ok_or_else(|| RuleViolation::new("invalid_state", format!("未知的送达状态“{s}”")))
+crate::stored_enum! {
+    /// Where a delivery stands: opened with the report, sent (EMS on its way), received.
+    pub enum DeliveryState: "送达状态" {
+        Pending = "pending", "待送达";
+        Sent = "sent", "已寄出，待签收";
+        Received = "received", "已送达";
     }
 }
 
-/// What happens to a delivery.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeliveryAction {
-    /// Posted by EMS, receipt not yet known.
-    Send,
-    /// Received (in person, or the EMS receipt came back).
-    Receive,
+crate::stored_enum! {
+    /// What happens to a delivery.
+    pub enum DeliveryAction: "送达操作" {
+        /// Posted by EMS, receipt not yet known.
+        Send = "send", "登记寄出";
+        /// Received (in person, or the EMS receipt came back).
+        Receive = "receive", "登记签收";
+    }
+}
+
+crate::workflow! {
+    DeliveryState, DeliveryAction, "送达", "delivery_state",
+    initial: [Pending],
+    table: {
+        Pending, Send => Sent;
+        Pending, Receive => Received;
+        Sent, Receive => Received;
+    },
+    refusal: |state, action| {
+        use DeliveryAction as A;
+        use DeliveryState as S;
+        match (state, action) {
+            (S::Received, _) => Some(RuleViolation::new("already_delivered", "该送达已登记签收，不能重复登记")),
+            (S::Sent, A::Send) => Some(RuleViolation::new("already_sent", "该送达已登记寄出，请登记签收日期")),
+            _ => None,
+        }
+    }
 }
 
 /// The one transition function of a delivery: a received delivery is final.
 pub fn delivery_transition(state: DeliveryState, action: DeliveryAction) -> Result<DeliveryState, RuleViolation> {
-    use DeliveryAction as A;
-    use DeliveryState as S;
-    match (state, action) {
-        (S::Pending, A::Send) => Ok(S::Sent),
-        (S::Pending | S::Sent, A::Receive) => Ok(S::Received),
-        (S::Received, _) => Err(RuleViolation::new("already_delivered", "该送达已登记签收，不能重复登记")),
-        (S::Sent, A::Send) => Err(RuleViolation::new("already_sent", "该送达已登记寄出，请登记签收日期")),
-    }
+    crate::workflow::next(state, action)
 }
 
-/// Where an objection or re-test request stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ObjectionState {
-    /// Filed, waiting for the organising bureau.
-    Pending,
-    /// Accepted: handled by the bureau, by a re-test where one is arranged.
-    Accepted,
-    Rejected,
-    /// Its re-test is concluded (final, rule 18).
-    Concluded,
+crate::stored_enum! {
+    /// Where an objection or re-test request stands.
+    pub enum ObjectionState: "申请状态" {
+        /// Filed, waiting for the organising bureau.
+        Pending = "pending", "待组织抽查的部门处理";
+        /// Accepted: handled by the bureau, by a re-test where one is arranged.
+        Accepted = "accepted", "已受理";
+        Rejected = "rejected", "不予受理";
+        /// Its re-test is concluded (final, rule 18).
+        Concluded = "concluded", "已办结";
+    }
 }
 
 impl ObjectionState {
-    pub const ALL: [ObjectionState; 4] =
-        [ObjectionState::Pending, ObjectionState::Accepted, ObjectionState::Rejected, ObjectionState::Concluded];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ObjectionState::Pending => "pending",
-            ObjectionState::Accepted => "accepted",
-            ObjectionState::Rejected => "rejected",
-            ObjectionState::Concluded => "concluded",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            ObjectionState::Pending => "待组织抽查的部门处理",
-            ObjectionState::Accepted => "已受理",
-            ObjectionState::Rejected => "不予受理",
-            ObjectionState::Concluded => "已办结",
-        }
-    }
-
-    pub fn parse(s: &str) -> Result<ObjectionState, RuleViolation> {
-        Self::ALL
-            .into_iter()
-            .find(|x| x.as_str() == s)
-            .ok_or_else(|| RuleViolation::new("invalid_state", format!("未知的申请状态“{s}”")))
-    }
-
     /// Still open: the sample's backup may yet be re-tested (disposal waits, rule 19).
     pub fn is_open(self) -> bool {
         matches!(self, ObjectionState::Pending | ObjectionState::Accepted)
     }
 }
 
-/// What happens to an objection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ObjectionAction {
-    Accept,
-    Reject,
-    /// Its re-test's report was approved.
-    ConcludeRetest,
-    /// The bureau answers an accepted request in writing without a re-test (or after a re-test
-    /// stopped at a broken seal).
-    Close,
+crate::stored_enum! {
+    /// What happens to an objection.
+    pub enum ObjectionAction: "申请操作" {
+        Accept = "accept", "受理";
+        Reject = "reject", "不予受理";
+        /// Its re-test's report was approved.
+        ConcludeRetest = "conclude_retest", "完成复检";
+        /// The bureau answers an accepted request in writing without a re-test (or after a re-test
+        /// stopped at a broken seal).
+        Close = "close", "书面答复办结";
+    }
+}
+
+crate::workflow! {
+    ObjectionState, ObjectionAction, "申请", "objection_state",
+    initial: [Pending],
+    table: {
+        Pending, Accept => Accepted;
+        Pending, Reject => Rejected;
+        Accepted, ConcludeRetest => Concluded;
+        Accepted, Close => Concluded;
+    },
+    refusal: |state, action| {
+        use ObjectionAction as A;
+        Some(match action {
+            A::Accept | A::Reject => RuleViolation::new("already_decided", "该申请已处理"),
+            A::ConcludeRetest | A::Close => {
+                RuleViolation::new("objection_state", format!("申请当前为“{}”，不能完成复检", state.label()))
+            }
+        })
+    }
 }
 
 /// The one transition function of an objection or re-test request.
 pub fn objection_transition(state: ObjectionState, action: ObjectionAction) -> Result<ObjectionState, RuleViolation> {
-    use ObjectionAction as A;
-    use ObjectionState as S;
-    match (state, action) {
-        (S::Pending, A::Accept) => Ok(S::Accepted),
-        (S::Pending, A::Reject) => Ok(S::Rejected),
-        (S::Accepted, A::ConcludeRetest | A::Close) => Ok(S::Concluded),
-        (_, A::Accept | A::Reject) => Err(RuleViolation::new("already_decided", "该申请已处理")),
-        (_, A::ConcludeRetest | A::Close) => {
-            Err(RuleViolation::new("objection_state", format!("申请当前为“{}”，不能完成复检", state.label())))
-        }
-    }
+    crate::workflow::next(state, action)
 }
 
 #[cfg(test)]
@@ -490,7 +461,7 @@ mod tests {
         }
         assert_eq!(delivery_transition(S::Received, A::Receive).unwrap_err().code, "already_delivered");
         for st in S::ALL {
-            assert_eq!(S::parse(st.as_str()), Ok(st));
+            assert_eq!(S::parse(st.as_str()), Some(st));
         }
     }
 
@@ -508,7 +479,7 @@ mod tests {
                 };
                 assert_eq!(objection_transition(from, action).ok(), expected, "{from:?} {action:?}");
             }
-            assert_eq!(S::parse(from.as_str()), Ok(from));
+            assert_eq!(S::parse(from.as_str()), Some(from));
         }
         assert_eq!(objection_transition(S::Rejected, A::Accept).unwrap_err().code, "already_decided");
         assert!(S::Pending.is_open() && S::Accepted.is_open() && !S::Concluded.is_open() && !S::Rejected.is_open());

@@ -17,101 +17,75 @@ use crate::RuleViolation;
 use crate::calendar::{TimeLimit, WorkCalendar};
 use crate::rules::ItemJudgement;
 
-/// Where a re-test stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RetestState {
-    /// Arranged by the bureau; the backup portion is on its way to the re-test institution.
-    Assigned,
-    /// The backup arrived with its seal intact (photographed): testing the objected items.
-    Testing,
-    /// The seal was found broken or not matching: the re-test can't go on (reported to the bureau).
-    SealBroken,
-    /// All objected items have results; the report is to be prepared.
-    Tested,
-    Prepared,
-    Reviewed,
-    /// The re-test report is approved: its conclusion is final.
-    Concluded,
-}
-
-impl RetestState {
-    pub const ALL: [RetestState; 7] = [
-        RetestState::Assigned,
-        RetestState::Testing,
-        RetestState::SealBroken,
-        RetestState::Tested,
-        RetestState::Prepared,
-        RetestState::Reviewed,
-        RetestState::Concluded,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RetestState::Assigned => "assigned",
-            RetestState::Testing => "testing",
-            RetestState::SealBroken => "seal_broken",
-            RetestState::Tested => "tested",
-            RetestState::Prepared => "prepared",
-            RetestState::Reviewed => "reviewed",
-            RetestState::Concluded => "concluded",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            RetestState::Assigned => "已安排，待接收备用样品",
-            RetestState::Testing => "复检中",
-            RetestState::SealBroken => "备用样品封条异常，复检中止",
-            RetestState::Tested => "已完成检验，待编制复检报告",
-            RetestState::Prepared => "复检报告已编制，待审核",
-            RetestState::Reviewed => "复检报告已审核，待批准",
-            RetestState::Concluded => "复检结论已出具",
-        }
-    }
-
-    pub fn parse(s: &str) -> Result<RetestState, RuleViolation> {
-        Self::ALL
-            .into_iter()
-            .find(|x| x.as_str() == s)
-            .ok_or_else(|| RuleViolation::new("invalid_state", format!("未知的复检状态“{s}”")))
+crate::stored_enum! {
+    /// Where a re-test stands.
+    pub enum RetestState: "复检状态" {
+        /// Arranged by the bureau; the backup portion is on its way to the re-test institution.
+        Assigned = "assigned", "已安排，待接收备用样品";
+        /// The backup arrived with its seal intact (photographed): testing the objected items.
+        Testing = "testing", "复检中";
+        /// The seal was found broken or not matching: the re-test can't go on (reported to the bureau).
+        SealBroken = "seal_broken", "备用样品封条异常，复检中止";
+        /// All objected items have results; the report is to be prepared.
+        Tested = "tested", "已完成检验，待编制复检报告";
+        Prepared = "prepared", "复检报告已编制，待审核";
+        Reviewed = "reviewed", "复检报告已审核，待批准";
+        /// The re-test report is approved: its conclusion is final.
+        Concluded = "concluded", "复检结论已出具";
     }
 }
 
-/// What happens to a re-test.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RetestAction {
-    /// The backup portion received with its seal checked: intact or not.
-    Receive {
-        seal_intact: bool,
+crate::stored_enum! {
+    /// What happens to a re-test.
+    pub enum RetestAction: "复检操作" {
+        /// The backup portion received with its seal checked and intact.
+        ReceiveIntact = "receive_intact", "接收备用样品（封条完好）";
+        /// The backup portion received with its seal broken or not matching.
+        ReceiveSealBroken = "receive_seal_broken", "接收备用样品（封条异常）";
+        /// The objected items' results entered.
+        EnterResults = "enter_results", "录入复检结果";
+        Prepare = "prepare", "编制复检报告";
+        Review = "review", "审核复检报告";
+        Approve = "approve", "批准复检报告";
+    }
+}
+
+impl RetestAction {
+    /// The receipt of the backup portion, by the state of its seal.
+    pub fn receive(seal_intact: bool) -> RetestAction {
+        if seal_intact { RetestAction::ReceiveIntact } else { RetestAction::ReceiveSealBroken }
+    }
+}
+
+crate::workflow! {
+    RetestState, RetestAction, "复检", "retest_state",
+    initial: [Assigned],
+    table: {
+        Assigned, ReceiveIntact => Testing;
+        Assigned, ReceiveSealBroken => SealBroken;
+        Testing, EnterResults => Tested;
+        Tested, EnterResults => Tested;
+        Tested, Prepare => Prepared;
+        Prepared, Review => Reviewed;
+        Reviewed, Approve => Concluded;
     },
-    /// The objected items' results entered.
-    EnterResults,
-    Prepare,
-    Review,
-    Approve,
+    refusal: |state, _action| {
+        use RetestState as S;
+        match state {
+            S::Assigned => Some(RuleViolation::new(
+                "rule18_seal_unchecked",
+                "复检须先接收备用样品并拍照核查封条，才能检验（规则18）",
+            )),
+            S::SealBroken => Some(RuleViolation::new("rule18_seal_broken", "备用样品封条异常，不能用于复检（规则18）")),
+            S::Concluded => Some(RuleViolation::new("rule18_final", "复检结论已出具，为最终结论，不能再更改（规则18）")),
+            _ => Some(RuleViolation::new("retest_state", format!("复检当前为“{}”，不能执行此操作", state.label()))),
+        }
+    }
 }
 
 /// The one transition function of a re-test.
 pub fn retest_transition(state: RetestState, action: RetestAction) -> Result<RetestState, RuleViolation> {
-    use RetestAction as A;
-    use RetestState as S;
-    let next = match (state, action) {
-        (S::Assigned, A::Receive { seal_intact: true }) => Some(S::Testing),
-        (S::Assigned, A::Receive { seal_intact: false }) => Some(S::SealBroken),
-        (S::Testing | S::Tested, A::EnterResults) => Some(S::Tested),
-        (S::Tested, A::Prepare) => Some(S::Prepared),
-        (S::Prepared, A::Review) => Some(S::Reviewed),
-        (S::Reviewed, A::Approve) => Some(S::Concluded),
-        _ => None,
-    };
-    next.ok_or_else(|| match (state, action) {
-        (S::Assigned, _) => {
-            RuleViolation::new("rule18_seal_unchecked", "复检须先接收备用样品并拍照核查封条，才能检验（规则18）")
-        }
-        (S::SealBroken, _) => RuleViolation::new("rule18_seal_broken", "备用样品封条异常，不能用于复检（规则18）"),
-        (S::Concluded, _) => RuleViolation::new("rule18_final", "复检结论已出具，为最终结论，不能再更改（规则18）"),
-        _ => RuleViolation::new("retest_state", format!("复检当前为“{}”，不能执行此操作", state.label())),
-    })
+    crate::workflow::next(state, action)
 }
 
 /// A re-test is arranged on an accepted request only, once.
@@ -235,57 +209,23 @@ pub fn retest_outcome(first: &[(String, ItemJudgement)], retest: &[(String, Item
     }
 }
 
-/// Where a sample confirmation stands (rule 23).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConfirmationState {
-    /// Sent to the nominal producer, waiting for its answer.
-    Awaiting,
-    /// The producer confirmed the sample is its product.
-    Confirmed,
-    /// The producer denied it: the bureau investigates.
-    Denied,
-    /// No answer by the deadline (recorded as such).
-    Lapsed,
-    /// The denial was investigated: the finding is recorded.
-    Investigated,
+crate::stored_enum! {
+    /// Where a sample confirmation stands (rule 23).
+    pub enum ConfirmationState: "样品确认状态" {
+        /// Sent to the nominal producer, waiting for its answer.
+        Awaiting = "awaiting", "待标称生产者确认";
+        /// The producer confirmed the sample is its product.
+        Confirmed = "confirmed", "标称生产者已确认";
+        /// The producer denied it: the bureau investigates.
+        Denied = "denied", "标称生产者否认，待调查核实";
+        /// No answer by the deadline (recorded as such).
+        Lapsed = "lapsed", "期限内未答复";
+        /// The denial was investigated: the finding is recorded.
+        Investigated = "investigated", "已调查核实";
+    }
 }
 
 impl ConfirmationState {
-    pub const ALL: [ConfirmationState; 5] = [
-        ConfirmationState::Awaiting,
-        ConfirmationState::Confirmed,
-        ConfirmationState::Denied,
-        ConfirmationState::Lapsed,
-        ConfirmationState::Investigated,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ConfirmationState::Awaiting => "awaiting",
-            ConfirmationState::Confirmed => "confirmed",
-            ConfirmationState::Denied => "denied",
-            ConfirmationState::Lapsed => "lapsed",
-            ConfirmationState::Investigated => "investigated",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            ConfirmationState::Awaiting => "待标称生产者确认",
-            ConfirmationState::Confirmed => "标称生产者已确认",
-            ConfirmationState::Denied => "标称生产者否认，待调查核实",
-            ConfirmationState::Lapsed => "期限内未答复",
-            ConfirmationState::Investigated => "已调查核实",
-        }
-    }
-
-    pub fn parse(s: &str) -> Result<ConfirmationState, RuleViolation> {
-        Self::ALL
-            .into_iter()
-            .find(|x| x.as_str() == s)
-            .ok_or_else(|| RuleViolation::new("invalid_state", format!("未知的样品确认状态“{s}”")))
-    }
-
     /// The result is final for the producer unless it is still awaited or a denial is being
     /// investigated.
     pub fn is_final_for_producer(self) -> bool {
@@ -293,25 +233,49 @@ impl ConfirmationState {
     }
 }
 
-/// What happens to a sample confirmation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConfirmationAction {
-    Confirm,
-    Deny,
-    /// The deadline passed without an answer.
-    Lapse,
-    /// The bureau records its investigation's finding.
-    Investigate,
+crate::stored_enum! {
+    /// What happens to a sample confirmation.
+    pub enum ConfirmationAction: "样品确认操作" {
+        Confirm = "confirm", "确认";
+        Deny = "deny", "否认";
+        /// The deadline passed without an answer.
+        Lapse = "lapse", "记为未答复";
+        /// The bureau records its investigation's finding.
+        Investigate = "investigate", "记录调查核实结果";
+    }
 }
 
-/// The one transition function of a sample confirmation; `today` against the deadline decides
-/// whether the producer may still answer.
-pub fn confirmation_transition(
+crate::workflow! {
+    ConfirmationState, ConfirmationAction, "样品确认", "confirmation_answered",
+    initial: [Awaiting],
+    table: {
+        Awaiting, Confirm => Confirmed;
+        Awaiting, Deny => Denied;
+        Awaiting, Lapse => Lapsed;
+        Denied, Investigate => Investigated;
+    },
+    refusal: |state, action| {
+        match action {
+            ConfirmationAction::Investigate => Some(RuleViolation::new(
+                "rule23_nothing_to_investigate",
+                "只有标称生产者否认的样品确认需要调查核实（规则23）",
+            )),
+            _ => Some(RuleViolation::new(
+                "confirmation_answered",
+                format!("样品确认当前为“{}”，不能再答复", state.label()),
+            )),
+        }
+    }
+}
+
+/// The transition of a sample confirmation; `today` against the deadline decides whether the
+/// producer may still answer, and whether it may be recorded as lapsed.
+pub fn confirmation_step(
     state: ConfirmationState,
     action: ConfirmationAction,
     due_on: NaiveDate,
     today: NaiveDate,
-) -> Result<ConfirmationState, RuleViolation> {
+) -> Result<crate::workflow::Transition<ConfirmationState>, RuleViolation> {
     use ConfirmationAction as A;
     use ConfirmationState as S;
     match (state, action) {
@@ -319,19 +283,21 @@ pub fn confirmation_transition(
             "rule23_confirmation_expired",
             format!("样品确认期限已于{due_on}届满，未答复已记录（规则23）"),
         )),
-        (S::Awaiting, A::Confirm) => Ok(S::Confirmed),
-        (S::Awaiting, A::Deny) => Ok(S::Denied),
-        (S::Awaiting, A::Lapse) if today > due_on => Ok(S::Lapsed),
-        (S::Awaiting, A::Lapse) => {
+        (S::Awaiting, A::Lapse) if today <= due_on => {
             Err(RuleViolation::new("rule23_not_due", format!("样品确认期限至{due_on}，尚未届满（规则23）")))
         }
-        (S::Denied, A::Investigate) => Ok(S::Investigated),
-        (_, A::Investigate) => Err(RuleViolation::new(
-            "rule23_nothing_to_investigate",
-            "只有标称生产者否认的样品确认需要调查核实（规则23）",
-        )),
-        _ => Err(RuleViolation::new("confirmation_answered", format!("样品确认当前为“{}”，不能再答复", state.label()))),
+        _ => crate::workflow::step(state, action),
     }
+}
+
+/// [`confirmation_step`]'s new state.
+pub fn confirmation_transition(
+    state: ConfirmationState,
+    action: ConfirmationAction,
+    due_on: NaiveDate,
+    today: NaiveDate,
+) -> Result<ConfirmationState, RuleViolation> {
+    confirmation_step(state, action, due_on, today).map(|t| t.to())
 }
 
 /// The configured period of a sample confirmation, from the day it was sent.
@@ -354,19 +320,12 @@ mod tests {
     fn retest_transitions_follow_the_table() {
         use RetestAction as A;
         use RetestState as S;
-        let actions = [
-            A::Receive { seal_intact: true },
-            A::Receive { seal_intact: false },
-            A::EnterResults,
-            A::Prepare,
-            A::Review,
-            A::Approve,
-        ];
+        let actions = [A::ReceiveIntact, A::ReceiveSealBroken, A::EnterResults, A::Prepare, A::Review, A::Approve];
         for from in S::ALL {
             for action in actions {
                 let expected = match (from, action) {
-                    (S::Assigned, A::Receive { seal_intact: true }) => Some(S::Testing),
-                    (S::Assigned, A::Receive { seal_intact: false }) => Some(S::SealBroken),
+                    (S::Assigned, A::ReceiveIntact) => Some(S::Testing),
+                    (S::Assigned, A::ReceiveSealBroken) => Some(S::SealBroken),
                     (S::Testing | S::Tested, A::EnterResults) => Some(S::Tested),
                     (S::Tested, A::Prepare) => Some(S::Prepared),
                     (S::Prepared, A::Review) => Some(S::Reviewed),
@@ -375,7 +334,7 @@ mod tests {
                 };
                 assert_eq!(retest_transition(from, action).ok(), expected, "{from:?} {action:?}");
             }
-            assert_eq!(S::parse(from.as_str()), Ok(from));
+            assert_eq!(S::parse(from.as_str()), Some(from));
         }
         assert_eq!(retest_transition(S::Assigned, A::EnterResults).unwrap_err().code, "rule18_seal_unchecked");
         assert_eq!(retest_transition(S::SealBroken, A::EnterResults).unwrap_err().code, "rule18_seal_broken");
@@ -458,7 +417,7 @@ mod tests {
         assert!(!S::Denied.is_final_for_producer() && !S::Awaiting.is_final_for_producer());
         assert!(S::Confirmed.is_final_for_producer() && S::Lapsed.is_final_for_producer());
         for st in S::ALL {
-            assert_eq!(S::parse(st.as_str()), Ok(st));
+            assert_eq!(S::parse(st.as_str()), Some(st));
         }
     }
 

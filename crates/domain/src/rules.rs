@@ -7,53 +7,17 @@
 //! allowed only while a published version exists.
 
 use serde::{Deserialize, Serialize};
-use std::str::FromStr;
 
 use crate::RuleViolation;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RulesState {
-    Draft,
-    Submitted,
-    Approved,
-    Published,
-    /// A published version replaced by a newer published one.
-    Superseded,
-}
-
-impl RulesState {
-    pub const ALL: [RulesState; 5] =
-        [RulesState::Draft, RulesState::Submitted, RulesState::Approved, RulesState::Published, RulesState::Superseded];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RulesState::Draft => "draft",
-            RulesState::Submitted => "submitted",
-            RulesState::Approved => "approved",
-            RulesState::Published => "published",
-            RulesState::Superseded => "superseded",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            RulesState::Draft => "草稿",
-            RulesState::Submitted => "已提交备案",
-            RulesState::Approved => "已备案",
-            RulesState::Published => "已公开",
-            RulesState::Superseded => "已被新版本替代",
-        }
-    }
-}
-
-impl FromStr for RulesState {
-    type Err = RuleViolation;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        RulesState::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| RuleViolation::new("invalid_state", format!("未知的实施细则状态“{s}”")))
+crate::stored_enum! {
+    pub enum RulesState: "实施细则状态" {
+        Draft = "draft", "草稿";
+        Submitted = "submitted", "已提交备案";
+        Approved = "approved", "已备案";
+        Published = "published", "已公开";
+        /// A published version replaced by a newer published one.
+        Superseded = "superseded", "已被新版本替代";
     }
 }
 
@@ -67,35 +31,47 @@ pub enum RulesActor {
     Other,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RulesAction {
-    Edit,
-    Submit,
-    Return,
-    Approve,
-    Publish,
+crate::stored_enum! {
+    pub enum RulesAction: "实施细则操作" {
+        Edit = "edit", "修改";
+        Submit = "submit", "提交备案";
+        Return = "return", "退回";
+        Approve = "approve", "备案通过";
+        Publish = "publish", "向社会公开";
+        /// A newer version was published.
+        Supersede = "supersede", "以新版本替代";
+    }
 }
 
-impl RulesAction {
-    fn label(self) -> &'static str {
-        match self {
-            RulesAction::Edit => "修改",
-            RulesAction::Submit => "提交备案",
-            RulesAction::Return => "退回",
-            RulesAction::Approve => "备案通过",
-            RulesAction::Publish => "向社会公开",
-        }
+crate::workflow! {
+    RulesState, RulesAction, "实施细则", "rules_state",
+    initial: [Draft],
+    table: {
+        Draft, Edit => Draft;
+        Draft, Submit => Submitted;
+        Submitted, Return => Draft;
+        Submitted, Approve => Approved;
+        Approved, Publish => Published;
+        Published, Supersede => Superseded;
     }
 }
 
 /// The one transition function of the rules lifecycle: the new state, or the rule that refuses.
 pub fn transition(state: RulesState, action: RulesAction, actor: RulesActor) -> Result<RulesState, RuleViolation> {
+    rules_step(state, action, actor).map(|t| t.to())
+}
+
+/// [`transition`] as the store's write takes it: who may act, then the table.
+pub fn rules_step(
+    state: RulesState,
+    action: RulesAction,
+    actor: RulesActor,
+) -> Result<crate::workflow::Transition<RulesState>, RuleViolation> {
     use RulesAction as A;
     use RulesActor as W;
-    use RulesState as S;
     let who_ok = match action {
         A::Edit | A::Submit => actor == W::TestingInstitution,
-        A::Return | A::Approve | A::Publish => actor == W::OrganisingBureau,
+        A::Return | A::Approve | A::Publish | A::Supersede => actor == W::OrganisingBureau,
     };
     if !who_ok {
         let who = match action {
@@ -107,17 +83,7 @@ pub fn transition(state: RulesState, action: RulesAction, actor: RulesActor) -> 
             format!("实施细则的“{}”只能由{}进行（规则3）", action.label(), who),
         ));
     }
-    let next = match (state, action) {
-        (S::Draft, A::Edit) => Some(S::Draft),
-        (S::Draft, A::Submit) => Some(S::Submitted),
-        (S::Submitted, A::Return) => Some(S::Draft),
-        (S::Submitted, A::Approve) => Some(S::Approved),
-        (S::Approved, A::Publish) => Some(S::Published),
-        _ => None,
-    };
-    next.ok_or_else(|| {
-        RuleViolation::new("rules_state", format!("实施细则当前为“{}”，不能{}", state.label(), action.label()))
-    })
+    crate::workflow::step(state, action)
 }
 
 /// DESIGN.md rule 3: no sampling of an item before its rules are filed and published.

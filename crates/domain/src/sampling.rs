@@ -12,104 +12,88 @@ use std::str::FromStr;
 
 use crate::RuleViolation;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TaskState {
-    Assigned,
-    InProgress,
-    Sampled,
-    RefusalPending,
-    Refused,
-    Problem,
-    NotSampled,
+crate::stored_enum! {
+    pub enum TaskState: "抽样任务状态" {
+        Assigned = "assigned", "待抽样";
+        InProgress = "in_progress", "抽样中";
+        Sampled = "sampled", "已抽样";
+        RefusalPending = "refusal_pending", "拒检待认定";
+        Refused = "refused", "拒检";
+        Problem = "problem", "问题报送";
+        NotSampled = "not_sampled", "未抽样";
+    }
 }
 
 impl TaskState {
-    pub const ALL: [TaskState; 7] = [
-        TaskState::Assigned,
-        TaskState::InProgress,
-        TaskState::Sampled,
-        TaskState::RefusalPending,
-        TaskState::Refused,
-        TaskState::Problem,
-        TaskState::NotSampled,
-    ];
+    /// The tasks that count against quotas and rule 5: all but the ones that ended without a
+    /// sample (a problem reported, not sampled), whose place goes back to the quota.
+    pub const LIVE: [TaskState; 5] =
+        [TaskState::Assigned, TaskState::InProgress, TaskState::Sampled, TaskState::RefusalPending, TaskState::Refused];
+}
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TaskState::Assigned => "assigned",
-            TaskState::InProgress => "in_progress",
-            TaskState::Sampled => "sampled",
-            TaskState::RefusalPending => "refusal_pending",
-            TaskState::Refused => "refused",
-            TaskState::Problem => "problem",
-            TaskState::NotSampled => "not_sampled",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            TaskState::Assigned => "待抽样",
-            TaskState::InProgress => "抽样中",
-            TaskState::Sampled => "已抽样",
-            TaskState::RefusalPending => "拒检待认定",
-            TaskState::Refused => "拒检",
-            TaskState::Problem => "问题报送",
-            TaskState::NotSampled => "未抽样",
-        }
+crate::stored_enum! {
+    pub enum TaskAction: "抽样任务操作" {
+        Start = "start", "开始抽样";
+        /// The record is signed by all and locked.
+        CompleteRecord = "complete_record", "完成抽样单";
+        Refuse = "refuse", "记录拒检";
+        CosignRefusal = "cosign_refusal", "会同认定拒检";
+        ReportProblem = "report_problem", "报送问题并终止抽样";
+        MarkNotSampled = "mark_not_sampled", "记为未抽样";
     }
 }
 
-impl FromStr for TaskState {
-    type Err = RuleViolation;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        TaskState::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| RuleViolation::new("invalid_state", format!("未知的抽样任务状态“{s}”")))
+crate::workflow! {
+    TaskState, TaskAction, "任务", "task_state",
+    initial: [Assigned],
+    table: {
+        Assigned, Start => InProgress;
+        InProgress, CompleteRecord => Sampled;
+        InProgress, Refuse => RefusalPending;
+        RefusalPending, CosignRefusal => Refused;
+        Assigned, ReportProblem => Problem;
+        InProgress, ReportProblem => Problem;
+        Assigned, MarkNotSampled => NotSampled;
+        InProgress, MarkNotSampled => NotSampled;
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TaskAction {
-    Start,
-    /// The record is signed by all and locked.
-    CompleteRecord,
-    Refuse,
-    CosignRefusal,
-    ReportProblem,
-    MarkNotSampled,
-}
-
-impl TaskAction {
-    fn label(self) -> &'static str {
-        match self {
-            TaskAction::Start => "开始抽样",
-            TaskAction::CompleteRecord => "完成抽样单",
-            TaskAction::Refuse => "记录拒检",
-            TaskAction::CosignRefusal => "会同认定拒检",
-            TaskAction::ReportProblem => "报送问题并终止抽样",
-            TaskAction::MarkNotSampled => "记为未抽样",
-        }
-    }
-}
-
-/// The one transition function of a sampling task.
+/// The one transition function of a sampling task (the table above).
 pub fn transition(state: TaskState, action: TaskAction) -> Result<TaskState, RuleViolation> {
-    use TaskAction as A;
-    use TaskState as S;
-    let next = match (state, action) {
-        (S::Assigned, A::Start) => Some(S::InProgress),
-        (S::InProgress, A::CompleteRecord) => Some(S::Sampled),
-        (S::InProgress, A::Refuse) => Some(S::RefusalPending),
-        (S::RefusalPending, A::CosignRefusal) => Some(S::Refused),
-        (S::Assigned | S::InProgress, A::ReportProblem) => Some(S::Problem),
-        (S::Assigned | S::InProgress, A::MarkNotSampled) => Some(S::NotSampled),
-        _ => None,
-    };
-    next.ok_or_else(|| {
-        RuleViolation::new("task_state", format!("任务当前为“{}”，不能{}", state.label(), action.label()))
-    })
+    crate::workflow::next(state, action)
+}
+
+crate::stored_enum! {
+    /// A version of the sampling record (rule 6): a draft changes freely until anyone signs; the
+    /// last signature locks it; a correction is a new version valid once the enterprise confirms it,
+    /// and it then replaces the version it corrects.
+    pub enum RecordState: "抽样单状态" {
+        Draft = "draft", "草稿";
+        PendingConfirmation = "pending_confirmation", "更正待企业确认";
+        Signed = "signed", "已签字锁定";
+        Superseded = "superseded", "已被更正替代";
+    }
+}
+
+crate::stored_enum! {
+    pub enum RecordAction: "抽样单操作" {
+        Edit = "edit", "修改";
+        /// The last signature (or the enterprise's confirmation of a correction).
+        Lock = "lock", "签字锁定";
+        /// A confirmed correction replaces this version.
+        Supersede = "supersede", "被更正替代";
+    }
+}
+
+crate::workflow! {
+    RecordState, RecordAction, "抽样单", "rule6_locked",
+    initial: [Draft, PendingConfirmation],
+    table: {
+        Draft, Edit => Draft;
+        Draft, Lock => Signed;
+        PendingConfirmation, Lock => Signed;
+        Signed, Supersede => Superseded;
+    }
 }
 
 /// Quantities the published rules require (when they give numbers).
@@ -447,6 +431,64 @@ pub fn field_label(key: &str) -> &str {
         "backup_seals" => "备用样品封条编号",
         "remarks" => "备注",
         other => other,
+    }
+}
+
+crate::stored_enum! {
+    /// A request to leave the backup portion with the enterprise (rule 9): decided once by the
+    /// organising bureau.
+    pub enum BackupRequestState: "备用样品存放申请状态" {
+        Pending = "pending", "待组织部门审批";
+        Approved = "approved", "已批准";
+        Denied = "denied", "未批准";
+    }
+}
+
+crate::stored_enum! {
+    pub enum BackupRequestAction: "备用样品存放申请操作" {
+        Approve = "approve", "批准";
+        Deny = "deny", "不批准";
+    }
+}
+
+impl BackupRequestAction {
+    pub fn decide(approve: bool) -> BackupRequestAction {
+        if approve { BackupRequestAction::Approve } else { BackupRequestAction::Deny }
+    }
+}
+
+crate::workflow! {
+    BackupRequestState, BackupRequestAction, "备用样品存放申请", "already_decided",
+    initial: [Pending],
+    table: {
+        Pending, Approve => Approved;
+        Pending, Deny => Denied;
+    }
+}
+
+crate::stored_enum! {
+    /// A resumable evidence upload: open while chunks arrive, then complete (its evidence row
+    /// written) or rejected (hash or type wrong).
+    pub enum UploadState: "上传状态" {
+        Open = "open", "上传中";
+        Complete = "complete", "已完成";
+        Rejected = "rejected", "已拒收";
+    }
+}
+
+crate::stored_enum! {
+    pub enum UploadAction: "上传操作" {
+        Complete = "complete", "完成上传";
+        Reject = "reject", "拒收";
+    }
+}
+
+crate::workflow! {
+    UploadState, UploadAction, "上传", "upload_closed",
+    initial: [Open],
+    table: {
+        Open, Complete => Complete;
+        Open, Reject => Rejected;
     }
 }
 

@@ -12,6 +12,7 @@
 
 use choucha_domain::RuleViolation;
 use choucha_domain::announcement::{self as rules, AnnouncementAction as Action, AnnouncementState};
+use choucha_domain::workflow;
 use choucha_store::announcements::{self as store, AnnouncementRow, NewAnnouncement, StateChange};
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::{Page, organisations, plans as store_plans};
@@ -194,7 +195,7 @@ pub struct AnnouncementView {
     pub plan_id: i64,
     pub plan_title: String,
     pub organising_bureau: String,
-    pub state: String,
+    pub state: AnnouncementState,
     pub state_label: String,
     pub title: String,
     pub preface: String,
@@ -219,7 +220,7 @@ pub struct AnnouncementView {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PublicAnnouncement {
     pub id: i64,
-    pub state: String,
+    pub state: AnnouncementState,
     pub state_label: String,
     pub snapshot: Snapshot,
     pub snapshot_sha256: String,
@@ -239,17 +240,17 @@ pub struct PublicSummary {
     pub id: i64,
     pub title: String,
     pub organising_bureau: String,
-    pub state: String,
+    pub state: AnnouncementState,
     pub state_label: String,
     pub published_at: Option<DateTime<Utc>>,
 }
 
 fn state_of(row: &AnnouncementRow) -> Result<AnnouncementState> {
-    row.state.parse::<AnnouncementState>().map_err(|_| ServiceError::internal("announcement state"))
+    Ok(row.state)
 }
 
-fn label(state: &str) -> String {
-    state.parse::<AnnouncementState>().map(|s| s.label().to_string()).unwrap_or_default()
+fn label(state: &AnnouncementState) -> String {
+    state.label().to_string()
 }
 
 async fn name_of(s: &Services, id: Option<i64>) -> String {
@@ -485,14 +486,14 @@ async fn change(
     audit_action: &str,
     detail: serde_json::Value,
 ) -> Result<AnnouncementState> {
-    let next = rules::transition(state_of(row)?, action).map_err(ServiceError::Rule)?;
+    let next = workflow::step(row.state, action).map_err(ServiceError::Rule)?;
     let tx = s.store.begin().await?;
-    store::set_state(&tx, row.id, &row.state, next.as_str(), c).await.map_err(conflict)?;
+    store::set_state(&tx, row.id, next, c).await.map_err(conflict)?;
     audit::append(
         &tx,
         &actor.audit_actor(),
         AuditEntry::new(audit_action, "announcement", row.id, json!({"state": row.state}), {
-            let mut after = json!({"state": next.as_str()});
+            let mut after = json!({"state": next.to()});
             if let (Some(a), Some(d)) = (after.as_object_mut(), detail.as_object()) {
                 a.extend(d.clone());
             }
@@ -501,7 +502,7 @@ async fn change(
     )
     .await?;
     tx.commit().await?;
-    Ok(next)
+    Ok(next.to())
 }
 
 /// A second regulator of the organising bureau approves the draft (never its drafter or last editor).
@@ -529,14 +530,15 @@ pub async fn return_to_draft(s: &Services, actor: &Actor, id: i64) -> Result<Ann
 pub async fn publish(s: &Services, actor: &Actor, id: i64) -> Result<AnnouncementView> {
     let row = load(s, actor, id).await?;
     require_regulator(actor, row.organising_org_id)?;
-    let next = rules::transition(state_of(&row)?, Action::Publish).map_err(ServiceError::Rule)?;
+    let next = workflow::step(row.state, Action::Publish).map_err(ServiceError::Rule)?;
     let earlier = match row.corrects_id {
         Some(e) => Some(store::get(s.store.reader(), e).await?),
         None => None,
     };
-    if let Some(e) = &earlier {
-        rules::transition(state_of(e)?, Action::Supersede).map_err(ServiceError::Rule)?;
-    }
+    let superseded = match &earlier {
+        Some(e) => Some(workflow::step(e.state, Action::Supersede).map_err(ServiceError::Rule)?),
+        None => None,
+    };
     let db = s.store.reader();
     let plan = store_plans::get_plan(db, row.plan_id).await?;
     let content: Content = serde_json::from_str(&row.content_json).map_err(ServiceError::internal)?;
@@ -559,8 +561,7 @@ pub async fn publish(s: &Services, actor: &Actor, id: i64) -> Result<Announcemen
     store::set_state(
         &tx,
         id,
-        &row.state,
-        next.as_str(),
+        next,
         StateChange {
             published_by: Some(actor.user_id),
             snapshot: Some((json_text, sha.clone())),
@@ -577,20 +578,14 @@ pub async fn publish(s: &Services, actor: &Actor, id: i64) -> Result<Announcemen
             "announcement",
             id,
             json!({"state": row.state}),
-            json!({"state": next.as_str(), "snapshot_sha256": sha, "rows": snapshot.rows.len(), "refusals": snapshot.refusals.len()}),
+            json!({"state": next.to(), "snapshot_sha256": sha, "rows": snapshot.rows.len(), "refusals": snapshot.refusals.len()}),
         ),
     )
     .await?;
-    if let Some(e) = &earlier {
-        store::set_state(
-            &tx,
-            e.id,
-            &e.state,
-            AnnouncementState::Corrected.as_str(),
-            StateChange { corrected_by_id: Some(id), ..StateChange::default() },
-        )
-        .await
-        .map_err(conflict)?;
+    if let (Some(e), Some(t)) = (&earlier, superseded) {
+        store::set_state(&tx, e.id, t, StateChange { corrected_by_id: Some(id), ..StateChange::default() })
+            .await
+            .map_err(conflict)?;
         audit::append(
             &tx,
             &actor.audit_actor(),
@@ -599,7 +594,7 @@ pub async fn publish(s: &Services, actor: &Actor, id: i64) -> Result<Announcemen
                 "announcement",
                 e.id,
                 json!({"state": e.state}),
-                json!({"state": "corrected", "corrected_by_id": id, "reason": row.correction_reason}),
+                json!({"state": t.to(), "corrected_by_id": id, "reason": row.correction_reason}),
             ),
         )
         .await?;

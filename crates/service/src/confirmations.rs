@@ -7,7 +7,8 @@
 //! recorded the result is not final for that producer.
 
 use choucha_domain::RuleViolation;
-use choucha_domain::retest::{ConfirmationAction, ConfirmationState, confirmation_due, confirmation_transition};
+use choucha_domain::retest::{ConfirmationAction, ConfirmationState, confirmation_due, confirmation_step};
+use choucha_domain::workflow::Transition;
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::lab::{ReportRow, SampleRow};
 use choucha_store::retests::{self as store, ConfirmationChange, ConfirmationRow, ConfirmationScope, NewConfirmation};
@@ -33,7 +34,7 @@ pub struct ConfirmationView {
     pub sent_on: NaiveDate,
     pub due_on: NaiveDate,
     /// awaiting | confirmed | denied | lapsed | investigated
-    pub state: String,
+    pub state: ConfirmationState,
     pub state_label: String,
     /// Awaited past its deadline: the lapse is to be recorded.
     pub overdue: bool,
@@ -44,7 +45,7 @@ pub struct ConfirmationView {
 }
 
 fn state_of(c: &ConfirmationRow) -> Result<ConfirmationState> {
-    ConfirmationState::parse(&c.state).map_err(ServiceError::Rule)
+    Ok(c.state)
 }
 
 async fn view(s: &Services, c: &ConfirmationRow) -> Result<ConfirmationView> {
@@ -61,7 +62,7 @@ async fn view(s: &Services, c: &ConfirmationRow) -> Result<ConfirmationView> {
         producer_uscc: c.producer_uscc.clone(),
         sent_on: c.sent_on,
         due_on: c.due_on,
-        state: c.state.clone(),
+        state: c.state,
         state_label: st.label().into(),
         overdue: st == ConfirmationState::Awaiting && s.today() > c.due_on,
         answer_note: c.answer_note.clone(),
@@ -109,7 +110,7 @@ pub(crate) async fn open_for_report(
             producer_address: rec.producer_address.trim().into(),
             sent_on: issued_on,
             due_on: confirmation_due(&cal, issued_on, days, working),
-            state: ConfirmationState::Awaiting.as_str().into(),
+            state: ConfirmationState::Awaiting,
         },
     )
     .await?;
@@ -174,7 +175,7 @@ pub async fn answer(s: &Services, actor: &Actor, id: i64, input: AnswerInput) ->
     let (c, rel) = load(s, actor, id).await?;
     rel.require_or(Action::AnswerConfirmation, "样品确认由标称生产者答复，或由检验机构登记其书面答复")?;
     let action = if input.confirmed { ConfirmationAction::Confirm } else { ConfirmationAction::Deny };
-    let next = confirmation_transition(state_of(&c)?, action, c.due_on, s.today())?;
+    let next = confirmation_step(c.state, action, c.due_on, s.today())?;
     let note = input.note.trim();
     if !input.confirmed && note.is_empty() {
         return Err(ServiceError::invalid(
@@ -186,7 +187,7 @@ pub async fn answer(s: &Services, actor: &Actor, id: i64, input: AnswerInput) ->
             RuleViolation::new("required", "请注明答复的方式（如回函日期、文号）").on_field("note"),
         ));
     }
-    let inbox = (next == ConfirmationState::Denied)
+    let inbox = (next.to() == ConfirmationState::Denied)
         .then(|| format!("样品确认：{}否认样品为其产品，待调查核实", c.producer_name));
     let change = ConfirmationChange::Answered { note: note.into(), by: actor.user_id };
     apply(s, actor, &c, next, change, "confirmation.answer", json!({"note": note}), inbox).await
@@ -199,14 +200,14 @@ async fn apply(
     s: &Services,
     actor: &Actor,
     c: &ConfirmationRow,
-    next: ConfirmationState,
+    next: Transition<ConfirmationState>,
     change: ConfirmationChange,
     action: &str,
     mut after: serde_json::Value,
     inbox: Option<String>,
 ) -> Result<ConfirmationView> {
     let tx = s.store.begin().await?;
-    store::update_confirmation(&tx, c.id, &c.state, next.as_str(), change).await.map_err(conflict)?;
+    store::update_confirmation(&tx, c.id, next, change).await.map_err(conflict)?;
     if let Some(title) = inbox {
         choucha_store::sampling::insert_inbox(
             &tx,
@@ -218,7 +219,7 @@ async fn apply(
         )
         .await?;
     }
-    after["state"] = json!(next.as_str());
+    after["state"] = json!(next.to());
     audit::append(
         &tx,
         &actor.audit_actor(),
@@ -233,7 +234,7 @@ async fn apply(
 pub async fn record_lapse(s: &Services, actor: &Actor, id: i64) -> Result<ConfirmationView> {
     let (c, rel) = load(s, actor, id).await?;
     rel.require(Action::RecordLapse)?;
-    let next = confirmation_transition(state_of(&c)?, ConfirmationAction::Lapse, c.due_on, s.today())?;
+    let next = confirmation_step(c.state, ConfirmationAction::Lapse, c.due_on, s.today())?;
     let change = ConfirmationChange::Answered { note: format!("截至{}未答复", c.due_on), by: actor.user_id };
     apply(s, actor, &c, next, change, "confirmation.lapse", json!({"due_on": c.due_on}), None).await
 }
@@ -249,7 +250,7 @@ pub struct InvestigationInput {
 pub async fn investigate(s: &Services, actor: &Actor, id: i64, input: InvestigationInput) -> Result<ConfirmationView> {
     let (c, rel) = load(s, actor, id).await?;
     rel.require_or(Action::DecideConfirmation, "标称生产者否认的，由组织监督抽查的部门调查核实（规则23）")?;
-    let next = confirmation_transition(state_of(&c)?, ConfirmationAction::Investigate, c.due_on, s.today())?;
+    let next = confirmation_step(c.state, ConfirmationAction::Investigate, c.due_on, s.today())?;
     let finding = input.finding.trim();
     if finding.is_empty() {
         return Err(ServiceError::invalid(RuleViolation::new("required", "请填写调查核实的结论").on_field("finding")));
@@ -262,7 +263,7 @@ pub async fn investigate(s: &Services, actor: &Actor, id: i64, input: Investigat
 pub async fn list(
     s: &Services,
     actor: &Actor,
-    states: &[&str],
+    states: &[ConfirmationState],
     before: Option<i64>,
     limit: Option<u64>,
 ) -> Result<Page<ConfirmationView>> {

@@ -1017,7 +1017,7 @@ mod tests {
         let mut totals: Vec<(i64, usize)> = Vec::new();
         for p in &plans.items {
             let v = crate::plans::get(&s, &admin, p.id).await.expect("plan");
-            assert_eq!(v.state, "issued");
+            assert_eq!(v.state, choucha_domain::plan::PlanState::Issued);
             totals.push((v.total_quota, v.items.len()));
         }
         totals.sort();

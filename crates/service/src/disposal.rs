@@ -11,8 +11,12 @@
 //! of results), admins. Testers never do (rule 13), nor enterprises.
 
 use choucha_domain::RuleViolation;
-use choucha_domain::disposal::{self as rules, DisposalMethod, DisposalTiming, Portion, RequiredDisposal};
+use choucha_domain::disposal::{
+    self as rules, DisposalAction, DisposalFollows, DisposalMethod, DisposalState, DisposalTiming, Portion,
+    RequiredDisposal,
+};
 use choucha_domain::results::objection_deadline;
+use choucha_domain::workflow;
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::followup::{
     self as store, DisposalRecord, DisposalRow, DisposalScope, NATIONAL, NewDisposal, ReceivedBy,
@@ -93,23 +97,36 @@ pub(crate) async fn open_for_report(
     let organiser = organisations::get(db, plan.organising_org_id).await?;
     let paid_fen = signed_record(s, sample.task_id).await?.map(|(f, _)| f.total_paid_fen()).unwrap_or(0);
     for (portion, paid) in [(Portion::Test, paid_fen > 0), (Portion::Backup, false)] {
-        store::open_disposal(
-            tx,
-            NewDisposal {
-                sample_id: sample.id,
-                report_id: report.id,
-                plan_id: plan.id,
-                testing_org_id: sample.testing_org_id,
-                organising_org_id: plan.organising_org_id,
-                enterprise_id: task.enterprise_id,
-                province_code: province_of(organiser.division_code.as_deref()),
-                portion: portion.as_str().into(),
-                paid,
-                qualified,
-                required: rules::required_disposal(paid, qualified).as_str().into(),
-            },
-        )
-        .await?;
+        let required = rules::required_disposal(paid, qualified);
+        // Rule 19 with rule 15: a corrected report moves an open disposal to itself with its
+        // conclusion, and leaves a done one alone.
+        let existing = store::disposal_of_portion(&**tx, sample.id, portion.as_str()).await?;
+        let t = match rules::follow_report(existing.as_ref().map(|d| d.state)) {
+            DisposalFollows::Leave => continue,
+            DisposalFollows::Retarget(t) => t,
+            DisposalFollows::Open => {
+                store::insert_disposal(
+                    tx,
+                    NewDisposal {
+                        sample_id: sample.id,
+                        report_id: report.id,
+                        plan_id: plan.id,
+                        testing_org_id: sample.testing_org_id,
+                        organising_org_id: plan.organising_org_id,
+                        enterprise_id: task.enterprise_id,
+                        province_code: province_of(organiser.division_code.as_deref()),
+                        portion: portion.as_str().into(),
+                        paid,
+                        qualified,
+                        required: required.as_str().into(),
+                    },
+                )
+                .await?;
+                continue;
+            }
+        };
+        let id = existing.map(|d| d.id).ok_or(ServiceError::Conflict)?;
+        store::follow_report(tx, id, t, report.id, qualified, required.as_str()).await?;
     }
     Ok(())
 }
@@ -140,8 +157,7 @@ pub struct DisposalView {
     /// not_received | window_open | objection_open | due | overdue | done
     pub timing: String,
     pub timing_label: String,
-    /// open | done
-    pub state: String,
+    pub state: DisposalState,
     pub method: String,
     pub method_label: String,
     pub recipient: String,
@@ -176,7 +192,7 @@ async fn view(s: &Services, actor: &Actor, d: DisposalRow) -> Result<DisposalVie
         Some(r) => format!("未付费样品：{}", r.label()),
         None => d.required.clone(),
     };
-    let done = d.state == "done";
+    let done = d.state == DisposalState::Done;
     let recorded_by_name = match d.recorded_by {
         Some(u) => users::get(db, u).await.map(|u| u.display_name).unwrap_or_default(),
         None => String::new(),
@@ -283,8 +299,8 @@ pub async fn list(s: &Services, actor: &Actor, q: DisposalQuery) -> Result<Page<
     let (state, due) = match q.filter.as_deref().unwrap_or("due") {
         "due" => (None, Some(received_by(s, false).await?)),
         "overdue" => (None, Some(received_by(s, true).await?)),
-        "open" => (Some("open"), None),
-        "done" => (Some("done"), None),
+        "open" => (Some(DisposalState::Open), None),
+        "done" => (Some(DisposalState::Done), None),
         "all" => (None, None),
         _ => {
             return Err(ServiceError::invalid(
@@ -339,9 +355,8 @@ pub async fn record(s: &Services, actor: &Actor, id: i64, input: DisposalInput) 
     actor
         .to_disposal(d.organising_org_id, d.testing_org_id)
         .require_or(Action::Dispose, "样品处置由承检机构的样品管理员登记（规则19）")?;
-    if d.state != "open" {
-        return Err(ServiceError::Rule(RuleViolation::new("already_disposed", "该样品已登记处置，不能重复登记")));
-    }
+    let t = workflow::step(d.state, DisposalAction::Record)
+        .map_err(|_| ServiceError::Rule(RuleViolation::new("already_disposed", "该样品已登记处置，不能重复登记")))?;
     let (received, timing) = timing_of(s, &d).await?;
     rules::check_due(timing)?;
     let mut errs = Vec::new();
@@ -394,6 +409,7 @@ pub async fn record(s: &Services, actor: &Actor, id: i64, input: DisposalInput) 
     store::record_disposal(
         &tx,
         id,
+        t,
         DisposalRecord {
             method: method.as_str().into(),
             recipient: input.recipient.trim().into(),
@@ -417,8 +433,8 @@ pub async fn record(s: &Services, actor: &Actor, id: i64, input: DisposalInput) 
             "disposal.record",
             "disposal",
             id,
-            json!({"state": "open"}),
-            json!({"state": "done", "method": method.as_str(), "recipient": input.recipient.trim(), "disposed_on": on, "proof_sha256": stored.sha256}),
+            json!({"state": t.from()}),
+            json!({"state": t.to(), "method": method.as_str(), "recipient": input.recipient.trim(), "disposed_on": on, "proof_sha256": stored.sha256}),
         ),
     )
     .await?;

@@ -10,11 +10,13 @@ use choucha_domain::RuleViolation;
 use choucha_domain::access::Action;
 use choucha_domain::draw::{self, Candidate, DrawInput, DrawResult, SamplerCandidate};
 use choucha_domain::enterprise::{EnterpriseKind, EnterpriseStatus};
+use choucha_domain::plan::PlanState;
 use choucha_domain::plan::{
     self as plan_rules, BatchAllowance, BureauLevel, PastCheck, ProductKey, Scope, parse_scopes,
 };
 use choucha_domain::role::Role;
-use choucha_domain::sampling::{self as task_rules, TaskAction, TaskState};
+use choucha_domain::sampling::{TaskAction, TaskState};
+use choucha_domain::workflow;
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::draws::{self as store_draws, CandidateFilter, DrawRow, NewDraw};
 use choucha_store::plans::{self as store_plans, ItemRow, PlanRow};
@@ -85,7 +87,7 @@ pub struct DrawnView {
     /// Team members' names (empty on the public page).
     pub team: Vec<String>,
     pub task_id: Option<i64>,
-    pub task_state: Option<String>,
+    pub task_state: Option<TaskState>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -385,7 +387,7 @@ pub async fn run(s: &Services, actor: &Actor, req: DrawRequest) -> Result<DrawVi
 async fn run_inner(s: &Services, actor: &Actor, req: DrawRequest, redraw: Option<Redraw>) -> Result<i64> {
     let (item, plan) = load(s, req.item_id).await?;
     check_organiser(actor, &plan)?;
-    if plan.state != "issued" {
+    if plan.state != PlanState::Issued {
         return Err(ServiceError::Rule(RuleViolation::new(
             "plan_state",
             "计划下达后才能进行随机抽取，结束后不能再抽取",
@@ -443,8 +445,8 @@ async fn run_inner(s: &Services, actor: &Actor, req: DrawRequest, redraw: Option
     )
     .await?;
     if let Some(r) = redraw.as_ref().filter(|r| r.closes_task) {
-        let next = task_rules::transition(TaskState::Assigned, TaskAction::MarkNotSampled)?;
-        store_draws::set_task_state(&tx, r.replaces_task_id, TaskState::Assigned.as_str(), next.as_str()).await?;
+        let next = workflow::step(TaskState::Assigned, TaskAction::MarkNotSampled)?;
+        store_draws::set_task_state(&tx, r.replaces_task_id, next).await?;
     }
     let mut drawn = Vec::with_capacity(result.drawn.len());
     for d in &result.drawn {
@@ -485,7 +487,7 @@ pub async fn redraw(s: &Services, actor: &Actor, req: RedrawRequest) -> Result<D
     let db = s.store.reader();
     let task = store_draws::get_task(db, req.task_id).await.map_err(ServiceError::not_found("抽样任务"))?;
     // A task not yet started, or one recorded as not sampled (its place is already free).
-    if !matches!(task.state.as_str(), "assigned" | "not_sampled") {
+    if !matches!(task.state, TaskState::Assigned | TaskState::NotSampled) {
         return Err(ServiceError::Rule(RuleViolation::new(
             "task_state",
             "只有尚未开始抽样或已记为未抽样的任务可以重新抽取",
@@ -519,7 +521,7 @@ pub async fn redraw(s: &Services, actor: &Actor, req: RedrawRequest) -> Result<D
         replaces_task_id: task.id,
         replaces_enterprise_id: task.enterprise_id,
         reason: req.reason.trim().to_string(),
-        closes_task: task.state == "assigned",
+        closes_task: task.state == TaskState::Assigned,
     };
     let req2 = DrawRequest {
         item_id: task.item_id,
@@ -536,7 +538,7 @@ pub async fn redraw(s: &Services, actor: &Actor, req: RedrawRequest) -> Result<D
 fn drawn_views(
     result: &DrawResult,
     names: &BTreeMap<String, (i64, String)>,
-    tasks: &BTreeMap<i64, (i64, String)>,
+    tasks: &BTreeMap<i64, (i64, TaskState)>,
     team_names: &BTreeMap<String, String>,
     with_team: bool,
 ) -> Vec<DrawnView> {
@@ -570,7 +572,7 @@ async fn build_view(s: &Services, row: DrawRow, with_team: bool) -> Result<DrawV
     let usccs: Vec<String> = result.drawn.iter().map(|d| d.uscc.clone()).collect();
     let names: BTreeMap<String, (i64, String)> =
         enterprises::find_by_usccs(db, &usccs).await?.into_iter().map(|e| (e.uscc, (e.id, e.name))).collect();
-    let tasks: BTreeMap<i64, (i64, String)> =
+    let tasks: BTreeMap<i64, (i64, TaskState)> =
         store_draws::tasks_of_draw(db, row.id).await?.into_iter().map(|t| (t.enterprise_id, (t.id, t.state))).collect();
     let mut team_names = BTreeMap::new();
     if with_team {
@@ -832,7 +834,7 @@ pub struct TaskView {
     pub team: Vec<String>,
     /// The team's user ids, in the order of `team`.
     pub team_ids: Vec<i64>,
-    pub state: String,
+    pub state: TaskState,
     pub state_label: String,
     pub due_date: Option<chrono::NaiveDate>,
     /// Whether the item's implementation rules are published (sampling may start).
@@ -846,10 +848,6 @@ pub struct TaskView {
     /// What the caller may do with the task (the permission matrix's answer).
     #[schema(value_type = Vec<String>)]
     pub actions: Vec<Action>,
-}
-
-fn task_state_label(s: &str) -> &'static str {
-    s.parse::<TaskState>().map(TaskState::label).unwrap_or("未知")
 }
 
 async fn task_view(s: &Services, actor: &Actor, t: choucha_store::draws::TaskRow) -> Result<TaskView> {
@@ -915,7 +913,7 @@ async fn task_views(s: &Services, actor: &Actor, tasks: Vec<choucha_store::draws
             enterprise_address: e.address,
             team,
             team_ids,
-            state_label: task_state_label(&t.state).to_string(),
+            state_label: t.state.label().to_string(),
             state: t.state,
             due_date: t.due_date,
             entry_deadline: entry.map(|e| e.deadline),
@@ -962,10 +960,10 @@ pub async fn start_task(s: &Services, actor: &Actor, id: i64) -> Result<TaskView
     actor
         .to_task(task_parties(&plan, &item, &team))
         .require_or(Action::WorkOnSite, "只有该任务抽样组的成员可以开始抽样")?;
-    let next = task_rules::transition(t.state.parse()?, TaskAction::Start)?;
+    let next = workflow::step(t.state, TaskAction::Start)?;
     let rules = implementation_rules::require_published(s, t.item_id).await?;
     let tx = s.store.begin().await?;
-    store_draws::set_task_state(&tx, id, &t.state, next.as_str()).await?;
+    store_draws::set_task_state(&tx, id, next).await?;
     audit::append(
         &tx,
         &actor.audit_actor(),

@@ -21,6 +21,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{LazyLock, Mutex};
 
 use choucha_domain::RuleViolation;
+use choucha_domain::sampling::{TaskState, UploadAction, UploadState};
+use choucha_domain::workflow;
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::draws::{self as store_draws, TaskRow};
 use choucha_store::evidence::{self as store_evidence, EvidenceRow, NewEvidence, NewUpload, UploadRow};
@@ -181,7 +183,7 @@ pub struct UploadView {
     /// Bytes received so far: the offset of the next chunk.
     pub received: u64,
     /// open | complete | rejected
-    pub state: String,
+    pub state: UploadState,
     pub expected_sha256: Option<String>,
     /// The evidence item, once the upload is complete.
     pub evidence: Option<EvidenceView>,
@@ -283,7 +285,7 @@ async fn check_uploader(s: &Services, actor: &Actor, task: &TaskRow) -> Result<(
     if !store_draws::team_of(s.store.reader(), task.id).await?.contains(&actor.user_id) {
         return Err(ServiceError::Forbidden("只有该任务抽样组的成员可以上传证据".into()));
     }
-    if task.state != "in_progress" {
+    if task.state != TaskState::InProgress {
         return Err(ServiceError::Rule(RuleViolation::new(
             "task_state",
             "只有“抽样中”的任务可以上传证据（请先开始抽样；抽样结束后证据不可再增加）",
@@ -400,7 +402,8 @@ async fn record(s: &Services, actor: &Actor, new: NewEvidence, upload_id: Option
     let tx = s.store.begin().await?;
     let row = store_evidence::insert(&tx, new).await?;
     if let Some(u) = upload_id {
-        store_evidence::close_upload(&tx, u, "complete", Some(row.id)).await?;
+        let state = store_evidence::get_upload(&*tx, u).await?.state;
+        store_evidence::close_upload(&tx, u, workflow::step(state, UploadAction::Complete)?, Some(row.id)).await?;
     }
     audit::append(
         &tx,
@@ -507,10 +510,10 @@ async fn load_upload(s: &Services, id: &str) -> Result<UploadRow> {
 }
 
 async fn received_of(s: &Services, u: &UploadRow) -> Result<u64> {
-    match u.state.as_str() {
-        "complete" => Ok(u.total_size as u64),
-        "rejected" => Ok(0),
-        _ => match tokio::fs::metadata(staged_path(s, &u.id)).await {
+    match u.state {
+        UploadState::Complete => Ok(u.total_size as u64),
+        UploadState::Rejected => Ok(0),
+        UploadState::Open => match tokio::fs::metadata(staged_path(s, &u.id)).await {
             Ok(m) => Ok(m.len()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
             Err(e) => Err(io_error(e)),
@@ -582,10 +585,10 @@ pub async fn put_chunk(
     let u = load_upload(s, upload_id).await?;
     let task = load_task(s, u.task_id).await?;
     check_uploader(s, actor, &task).await?;
-    if u.state != "open" {
+    if u.state != UploadState::Open {
         return Err(ServiceError::Rule(RuleViolation::new(
             "upload_closed",
-            if u.state == "complete" {
+            if u.state == UploadState::Complete {
                 "该上传已完成，证据已保存"
             } else {
                 "该上传已被拒绝，请重新上传"
@@ -640,7 +643,8 @@ async fn finish(s: &Services, actor: &Actor, u: &UploadRow) -> Result<EvidenceRo
     }
     if let Some(expected) = u.expected_sha256.as_deref().filter(|e| *e != sha256) {
         let tx = s.store.begin().await?;
-        store_evidence::close_upload(&tx, &u.id, "rejected", None).await?;
+        let t = workflow::step(u.state, UploadAction::Reject)?;
+        store_evidence::close_upload(&tx, &u.id, t, None).await?;
         audit::append(
             &tx,
             &actor.audit_actor(),
@@ -648,8 +652,8 @@ async fn finish(s: &Services, actor: &Actor, u: &UploadRow) -> Result<EvidenceRo
                 "evidence.upload_rejected",
                 "evidence_upload",
                 &u.id,
-                json!({"state": "open"}),
-                json!({"state": "rejected", "expected_sha256": expected, "received_sha256": sha256}),
+                json!({"state": t.from()}),
+                json!({"state": t.to(), "expected_sha256": expected, "received_sha256": sha256}),
             ),
         )
         .await?;

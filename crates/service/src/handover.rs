@@ -10,7 +10,11 @@
 use choucha_documents as docs;
 use choucha_domain::RuleViolation;
 use choucha_domain::money::yuan;
-use choucha_domain::sampling::{self as rules, EntryStatus, NotSampledReason, RecordFields, TaskAction, TaskState};
+use choucha_domain::sampling::{
+    self as rules, BackupRequestAction, BackupRequestState, EntryStatus, NotSampledReason, RecordFields, RecordState,
+    TaskAction, TaskState,
+};
+use choucha_domain::workflow;
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::custody::{self, CustodyRow, NewCustodyEvent};
 use choucha_store::draws::{self as store_draws, TaskRow};
@@ -96,7 +100,7 @@ fn required(field: &'static str, message: &str) -> RuleViolation {
 /// The version in force: the newest signed one, else the newest.
 async fn in_force(s: &Services, task_id: i64) -> Result<Option<(RecordRow, RecordFields)>> {
     let versions = store_sampling::records_of_task(s.store.reader(), task_id).await?;
-    let Some(r) = versions.iter().find(|v| v.state == "signed").or(versions.first()).cloned() else {
+    let Some(r) = versions.iter().find(|v| v.state == RecordState::Signed).or(versions.first()).cloned() else {
         return Ok(None);
     };
     let f: RecordFields = serde_json::from_str(&r.fields_json).map_err(ServiceError::internal)?;
@@ -120,7 +124,7 @@ pub struct CustodyView {
     pub kind: String,
     pub kind_label: String,
     /// intact | broken | not_applicable
-    pub seal_state: String,
+    pub seal_state: choucha_domain::lab::SealState,
     pub location: String,
     /// carried | shipped (dispatch only)
     pub mode: String,
@@ -189,7 +193,7 @@ pub(crate) async fn write_seals(tx: &Tx, actor: &Actor, task_id: i64, fields_jso
                 task_id,
                 portion: portion.into(),
                 kind: "sealed".into(),
-                seal_state: "intact".into(),
+                seal_state: choucha_domain::lab::SealState::Intact,
                 location: "抽样现场".into(),
                 note: format!("封条编号：{numbers}"),
                 actor_id: Some(actor.user_id),
@@ -235,7 +239,7 @@ pub struct DispatchInput {
 pub async fn dispatch(s: &Services, actor: &Actor, task_id: i64, input: DispatchInput) -> Result<Vec<CustodyView>> {
     let c = ctx(s, task_id).await?;
     c.require_team(actor)?;
-    if c.task.state != TaskState::Sampled.as_str() {
+    if c.task.state != TaskState::Sampled {
         return Err(rule("task_state", "抽样单签字锁定（已抽样）后才能寄送或带回样品"));
     }
     let db = s.store.reader();
@@ -243,7 +247,7 @@ pub async fn dispatch(s: &Services, actor: &Actor, task_id: i64, input: Dispatch
         return Err(rule("already_dispatched", "该样品已登记寄送/带回，不能重复登记"));
     }
     let requests = store::backup_requests_of(db, task_id).await?;
-    if requests.iter().any(|r| r.state == "pending") {
+    if requests.iter().any(|r| r.state == BackupRequestState::Pending) {
         return Err(rule(
             "rule9_pending",
             "备用样品在被抽样单位封存的申请尚待组织监督抽查的部门批复，批复后再登记寄送（规则9）",
@@ -269,7 +273,7 @@ pub async fn dispatch(s: &Services, actor: &Actor, task_id: i64, input: Dispatch
         return Err(ServiceError::Invalid(errs));
     }
     let (_, f) = in_force(s, task_id).await?.ok_or(ServiceError::NotFound("抽样单"))?;
-    let kept = requests.iter().any(|r| r.state == "approved");
+    let kept = requests.iter().any(|r| r.state == BackupRequestState::Approved);
     let lab = match c.item.testing_org_id {
         Some(o) => organisations::get(db, o).await?.name,
         None => "检验机构".into(),
@@ -296,7 +300,7 @@ pub async fn dispatch(s: &Services, actor: &Actor, task_id: i64, input: Dispatch
     if custody::last_of_kind(&*tx, task_id, "dispatched").await?.is_some() {
         return Err(rule("already_dispatched", "该样品已登记寄送/带回，不能重复登记"));
     }
-    if store::backup_requests_of(&*tx, task_id).await?.iter().any(|r| r.state == "pending") {
+    if store::backup_requests_of(&*tx, task_id).await?.iter().any(|r| r.state == BackupRequestState::Pending) {
         return Err(rule("rule9_pending", "备用样品在被抽样单位封存的申请尚待批复（规则9）"));
     }
     for (portion, numbers) in &portions {
@@ -306,7 +310,7 @@ pub async fn dispatch(s: &Services, actor: &Actor, task_id: i64, input: Dispatch
                 task_id,
                 portion: (*portion).into(),
                 kind: "dispatched".into(),
-                seal_state: "intact".into(),
+                seal_state: choucha_domain::lab::SealState::Intact,
                 location: format!("送往{lab}"),
                 mode: mode.into(),
                 carrier: input.carrier.trim().into(),
@@ -347,8 +351,7 @@ pub struct BackupRequestView {
     pub reason: String,
     pub storage_place: String,
     pub storage_conditions: String,
-    /// pending | approved | denied
-    pub state: String,
+    pub state: BackupRequestState,
     pub state_label: String,
     pub requested_by: String,
     pub created_at: DateTime<Utc>,
@@ -371,10 +374,10 @@ async fn backup_view(s: &Services, r: BackupRequestRow) -> Result<BackupRequestV
         reason: r.reason,
         storage_place: r.storage_place,
         storage_conditions: r.storage_conditions,
-        state_label: match r.state.as_str() {
-            "pending" => "待批复",
-            "approved" => "已批准",
-            _ => "未批准",
+        state_label: match r.state {
+            BackupRequestState::Pending => "待批复",
+            BackupRequestState::Approved => "已批准",
+            BackupRequestState::Denied => "未批准",
         }
         .into(),
         state: r.state,
@@ -400,8 +403,7 @@ pub async fn request_backup(
     c.require_team(actor)?;
     let db = s.store.reader();
     let record = in_force(s, task_id).await?;
-    let state_ok = c.task.state == TaskState::Sampled.as_str()
-        || (c.task.state == TaskState::InProgress.as_str() && record.is_some());
+    let state_ok = c.task.state == TaskState::Sampled || (c.task.state == TaskState::InProgress && record.is_some());
     if !state_ok {
         return Err(rule("task_state", "填写抽样单后（抽样中或已抽样）才能申请备用样品在被抽样单位封存"));
     }
@@ -412,10 +414,10 @@ pub async fn request_backup(
         return Err(rule("already_dispatched", "样品已寄送/带回检验机构，不能再申请在被抽样单位封存"));
     }
     let existing = store::backup_requests_of(db, task_id).await?;
-    if existing.iter().any(|r| r.state == "pending") {
+    if existing.iter().any(|r| r.state == BackupRequestState::Pending) {
         return Err(rule("rule9_open_request", "已有待批复的封存申请，请等待组织监督抽查的部门批复（规则9）"));
     }
-    if existing.iter().any(|r| r.state == "approved") {
+    if existing.iter().any(|r| r.state == BackupRequestState::Approved) {
         return Err(rule("rule9_already_approved", "备用样品在被抽样单位封存已获批准"));
     }
     let mut errs = Vec::new();
@@ -443,7 +445,7 @@ pub async fn request_backup(
     )
     .await?;
     // Checked again behind the audit head's lock: one open request at a time.
-    if store::backup_requests_of(&*tx, task_id).await?.iter().any(|r| r.state == "pending") {
+    if store::backup_requests_of(&*tx, task_id).await?.iter().any(|r| r.state == BackupRequestState::Pending) {
         return Err(rule("rule9_open_request", "已有待批复的封存申请，请等待组织监督抽查的部门批复（规则9）"));
     }
     if custody::last_of_kind(&*tx, task_id, "dispatched").await?.is_some() {
@@ -498,16 +500,14 @@ pub async fn decide_backup(
             "备用样品在被抽样单位封存须经组织监督抽查的部门批准，其他人员不能审批（规则9）",
         ));
     }
-    if r.state != "pending" {
-        return Err(rule("already_decided", "该封存申请已批复"));
-    }
+    let t = workflow::step(r.state, BackupRequestAction::decide(input.approve))
+        .map_err(|_| rule("already_decided", "该封存申请已批复"))?;
     if !input.approve && input.opinion.trim().is_empty() {
         return Err(ServiceError::invalid(required("opinion", "不批准时请说明理由")));
     }
     let (_, f) = in_force(s, r.task_id).await?.ok_or(ServiceError::NotFound("抽样单"))?;
     let tx = s.store.begin().await?;
-    store::decide_backup_request(&tx, r.id, input.approve, actor.user_id, &actor.display_name, input.opinion.trim())
-        .await?;
+    store::decide_backup_request(&tx, r.id, t, actor.user_id, &actor.display_name, input.opinion.trim()).await?;
     if input.approve {
         custody::insert(
             &tx,
@@ -515,7 +515,7 @@ pub async fn decide_backup(
                 task_id: r.task_id,
                 portion: "backup".into(),
                 kind: "kept_at_enterprise".into(),
-                seal_state: "intact".into(),
+                seal_state: choucha_domain::lab::SealState::Intact,
                 location: "被抽样单位（经批准封存）".into(),
                 note: format!("封条编号：{}；批复意见：{}", seals(&f.backup_seals), input.opinion.trim()),
                 actor_id: Some(actor.user_id),
@@ -533,8 +533,8 @@ pub async fn decide_backup(
             "backup.decide",
             "backup_request",
             r.id,
-            json!({"state": "pending"}),
-            json!({"state": if input.approve { "approved" } else { "denied" }, "opinion": input.opinion.trim()}),
+            json!({"state": t.from()}),
+            json!({"state": t.to(), "opinion": input.opinion.trim()}),
         ),
     )
     .await?;
@@ -588,7 +588,7 @@ pub struct ArrivalView {
 pub async fn record_arrival(s: &Services, actor: &Actor, task_id: i64, input: ArrivalInput) -> Result<ArrivalView> {
     let c = ctx(s, task_id).await?;
     c.require_team(actor)?;
-    if c.task.state != TaskState::InProgress.as_str() {
+    if c.task.state != TaskState::InProgress {
         return Err(rule("task_state", "请先“开始抽样”再登记到达企业"));
     }
     let mut errs = Vec::new();
@@ -665,7 +665,7 @@ pub struct NotSampledInput {
 pub async fn mark_not_sampled(s: &Services, actor: &Actor, task_id: i64, input: NotSampledInput) -> Result<TaskState> {
     let c = ctx(s, task_id).await?;
     c.rel(actor).require_or(Action::MarkNotSampled, "只有该任务的抽样组或组织监督抽查的部门可以记为未抽样")?;
-    let next = rules::transition(c.task.state.parse()?, TaskAction::MarkNotSampled)?;
+    let t = workflow::step(c.task.state, TaskAction::MarkNotSampled)?;
     let reason: NotSampledReason = input.reason_kind.trim().parse().map_err(ServiceError::invalid)?;
     if reason == NotSampledReason::Other && input.note.trim().is_empty() {
         return Err(ServiceError::invalid(required("note", "原因为“其他”时请说明情况")));
@@ -680,7 +680,7 @@ pub async fn mark_not_sampled(s: &Services, actor: &Actor, task_id: i64, input: 
         actor.user_id,
     )
     .await?;
-    store_draws::set_task_state(&tx, task_id, &c.task.state, next.as_str()).await?;
+    store_draws::set_task_state(&tx, task_id, t).await?;
     store_sampling::insert_inbox(
         &tx,
         c.plan.organising_org_id,
@@ -697,13 +697,13 @@ pub async fn mark_not_sampled(s: &Services, actor: &Actor, task_id: i64, input: 
             "task.not_sampled",
             "sampling_task",
             task_id,
-            json!({"state": c.task.state}),
-            json!({"state": next.as_str(), "reason_kind": reason.as_str(), "note": input.note.trim(), "outcome_id": o.id}),
+            json!({"state": t.from()}),
+            json!({"state": t.to(), "reason_kind": reason.as_str(), "note": input.note.trim(), "outcome_id": o.id}),
         ),
     )
     .await?;
     tx.commit().await?;
-    Ok(next)
+    Ok(t.to())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -712,7 +712,7 @@ pub async fn mark_not_sampled(s: &Services, actor: &Actor, task_id: i64, input: 
 /// A task's rule 16 status: the deadline from the record's sampling time (or the arrival when no
 /// record was saved yet), late when first locked after it, overdue when past it and not locked.
 pub(crate) async fn entry_of_task(s: &Services, task: &TaskRow, now: DateTime<Utc>) -> Result<Option<EntryStatus>> {
-    if !matches!(task.state.as_str(), "in_progress" | "sampled") {
+    if !matches!(task.state, TaskState::InProgress | TaskState::Sampled) {
         return Ok(None);
     }
     let db = s.store.reader();
@@ -732,7 +732,7 @@ pub(crate) async fn entries_of_tasks(
     now: DateTime<Utc>,
 ) -> Result<BTreeMap<i64, EntryStatus>> {
     let ids: Vec<i64> =
-        tasks.iter().filter(|t| matches!(t.state.as_str(), "in_progress" | "sampled")).map(|t| t.id).collect();
+        tasks.iter().filter(|t| matches!(t.state, TaskState::InProgress | TaskState::Sampled)).map(|t| t.id).collect();
     if ids.is_empty() {
         return Ok(BTreeMap::new());
     }
@@ -1017,7 +1017,7 @@ async fn render<T: Send + 'static>(
 }
 
 fn started(c: &Ctx) -> bool {
-    c.task.state != TaskState::Assigned.as_str()
+    c.task.state != TaskState::Assigned
 }
 
 /// The spot-check notice (抽查通知书), once the task is started.
@@ -1204,7 +1204,9 @@ pub async fn problem_report_pdf(s: &Services, actor: &Actor, task_id: i64) -> Re
 pub async fn sealing_notice_pdf(s: &Services, actor: &Actor, task_id: i64) -> Result<Vec<u8>> {
     let c = documents_ctx(s, actor, task_id).await?;
     let db = s.store.reader();
-    let Some(req) = store::backup_requests_of(db, task_id).await?.into_iter().find(|r| r.state == "approved") else {
+    let Some(req) =
+        store::backup_requests_of(db, task_id).await?.into_iter().find(|r| r.state == BackupRequestState::Approved)
+    else {
         return Err(rule(
             "rule9_not_approved",
             "备用样品在被抽样单位封存尚未经组织监督抽查的部门批准，批准后才能生成封存和处置告知单（规则9）",
@@ -1256,7 +1258,10 @@ pub struct DocumentEntry {
 pub async fn documents(s: &Services, actor: &Actor, task_id: i64) -> Result<Vec<DocumentEntry>> {
     let c = documents_ctx(s, actor, task_id).await?;
     let has_record = in_force(s, task_id).await?.is_some();
-    let approved = store::backup_requests_of(s.store.reader(), task_id).await?.iter().any(|r| r.state == "approved");
+    let approved = store::backup_requests_of(s.store.reader(), task_id)
+        .await?
+        .iter()
+        .any(|r| r.state == BackupRequestState::Approved);
     let refusal = outcome(s, task_id, "refusal").await?.is_some();
     let problem = outcome(s, task_id, "problem").await?.is_some();
     let mut out = Vec::new();
@@ -1297,7 +1302,7 @@ pub struct TaskBrief {
     pub plan_title: String,
     pub product: String,
     pub enterprise_name: String,
-    pub state: String,
+    pub state: TaskState,
     pub state_label: String,
     /// What the caller may do about the task from the inbox.
     #[schema(value_type = Vec<String>)]
@@ -1317,8 +1322,8 @@ pub async fn task_brief(s: &Services, actor: &Actor, task_id: i64) -> Result<Tas
         plan_title: c.plan.title.clone(),
         product: c.item.product.clone(),
         enterprise_name: ent.name,
-        state_label: c.task.state.parse::<TaskState>().map(TaskState::label).unwrap_or("未知").into(),
-        state: c.task.state.clone(),
+        state_label: c.task.state.label().into(),
+        state: c.task.state,
         actions: rel.actions(&[Action::DecideBackup, Action::ConfirmRefusal, Action::WorkOnSite]),
     })
 }
@@ -1340,8 +1345,14 @@ pub async fn document_pdf(s: &Services, actor: &Actor, task_id: i64, kind: &str)
 
 /// Where the backup portion is kept, as the sampling record prints it.
 pub(crate) async fn backup_kept_at(s: &Services, task_id: i64) -> Result<String> {
-    Ok(match store::backup_requests_of(s.store.reader(), task_id).await?.into_iter().find(|r| r.state == "approved") {
-        Some(r) => format!("被抽样单位：{}（经组织监督抽查的部门批准封存）", r.storage_place),
-        None => "检验机构".into(),
-    })
+    Ok(
+        match store::backup_requests_of(s.store.reader(), task_id)
+            .await?
+            .into_iter()
+            .find(|r| r.state == BackupRequestState::Approved)
+        {
+            Some(r) => format!("被抽样单位：{}（经组织监督抽查的部门批准封存）", r.storage_place),
+            None => "检验机构".into(),
+        },
+    )
 }

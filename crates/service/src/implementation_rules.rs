@@ -4,6 +4,7 @@
 //! Sampling of an item is refused until a version is published (DESIGN.md rule 3).
 
 use choucha_domain::RuleViolation;
+use choucha_domain::plan::PlanState;
 use choucha_domain::rules::{self as rules, Limit, RulesAction, RulesActor, RulesState};
 use choucha_store::audit::{self, AuditActor, AuditEntry};
 use choucha_store::plans::{self as store_plans, ItemRow, PlanRow};
@@ -120,7 +121,7 @@ pub struct RulesView {
     pub plan_id: i64,
     pub plan_title: String,
     pub version: i32,
-    pub state: String,
+    pub state: RulesState,
     pub state_label: String,
     pub body: RulesBody,
     pub returned_reason: String,
@@ -131,7 +132,7 @@ pub struct RulesView {
 
 fn view(r: RulesRow, item: &ItemRow, plan: &PlanRow) -> Result<RulesView> {
     let body: RulesBody = serde_json::from_str(&r.body_json).map_err(ServiceError::internal)?;
-    let state_label = r.state.parse::<RulesState>().map(|s| s.label().to_string()).unwrap_or_default();
+    let state_label = r.state.label().to_string();
     Ok(RulesView {
         id: r.id,
         item_id: r.item_id,
@@ -177,19 +178,17 @@ fn party(actor: &Actor, item: &ItemRow, plan: &PlanRow) -> RulesActor {
 pub async fn create_draft(s: &Services, actor: &Actor, item_id: i64, body: RulesBody) -> Result<RulesView> {
     let (item, plan) = load_item(s, item_id).await?;
     rules::transition(RulesState::Draft, RulesAction::Edit, party(actor, &item, &plan))?;
-    if plan.state == "closed" {
+    if plan.state == PlanState::Closed {
         return Err(ServiceError::Rule(RuleViolation::new("plan_state", "计划已结束，不能再修改实施细则")));
     }
     body.validate().map_err(ServiceError::Invalid)?;
     let versions = store_rules::versions_of(s.store.reader(), item_id).await?;
-    if let Some(open) = versions.iter().find(|v| matches!(v.state.as_str(), "draft" | "submitted" | "approved")) {
+    if let Some(open) =
+        versions.iter().find(|v| matches!(v.state, RulesState::Draft | RulesState::Submitted | RulesState::Approved))
+    {
         return Err(ServiceError::Rule(RuleViolation::new(
             "rules_open_version",
-            format!(
-                "该产品已有未公开的第{}版实施细则（{}），请在该版本上修改",
-                open.version,
-                open.state.parse::<RulesState>().map(|s| s.label()).unwrap_or("")
-            ),
+            format!("该产品已有未公开的第{}版实施细则（{}），请在该版本上修改", open.version, open.state.label()),
         )));
     }
     let version = versions.first().map(|v| v.version + 1).unwrap_or(1);
@@ -216,7 +215,7 @@ pub async fn create_draft(s: &Services, actor: &Actor, item_id: i64, body: Rules
 pub async fn update_draft(s: &Services, actor: &Actor, id: i64, body: RulesBody) -> Result<RulesView> {
     let row = store_rules::get(s.store.reader(), id).await.map_err(ServiceError::not_found("实施细则"))?;
     let (item, plan) = load_item(s, row.item_id).await?;
-    rules::transition(row.state.parse()?, RulesAction::Edit, party(actor, &item, &plan))?;
+    rules::transition(row.state, RulesAction::Edit, party(actor, &item, &plan))?;
     body.validate().map_err(ServiceError::Invalid)?;
     let tx = s.store.begin().await?;
     store_rules::update_body(&tx, id, serde_json::to_string(&body).map_err(ServiceError::internal)?).await?;
@@ -246,27 +245,29 @@ pub async fn step(
 ) -> Result<RulesView> {
     let row = store_rules::get(s.store.reader(), id).await.map_err(ServiceError::not_found("实施细则"))?;
     let (item, plan) = load_item(s, row.item_id).await?;
-    let from: RulesState = row.state.parse()?;
-    let to = rules::transition(from, action, party(actor, &item, &plan))?;
+    let from: RulesState = row.state;
+    let t = rules::rules_step(from, action, party(actor, &item, &plan))?;
+    let to = t.to();
     if action == RulesAction::Return && reason.is_none_or(|r| r.trim().is_empty()) {
         return Err(ServiceError::invalid(RuleViolation::new("required", "退回须说明理由").on_field("reason")));
     }
-    if action == RulesAction::Publish && plan.state == "draft" {
+    if action == RulesAction::Publish && plan.state == PlanState::Draft {
         return Err(ServiceError::Rule(RuleViolation::new("plan_state", "计划尚未下达，实施细则不能向社会公开")));
     }
     let tx = s.store.begin().await?;
     if to == RulesState::Published
         && let Some(old) = store_rules::published_of(&*tx, row.item_id).await?
     {
-        store_rules::set_state(&tx, old.id, "published", RulesState::Superseded.as_str(), actor.user_id, None).await?;
+        let superseded = rules::rules_step(old.state, RulesAction::Supersede, RulesActor::OrganisingBureau)?;
+        store_rules::set_state(&tx, old.id, superseded, actor.user_id, None).await?;
     }
-    store_rules::set_state(&tx, id, from.as_str(), to.as_str(), actor.user_id, reason.map(str::trim)).await?;
+    store_rules::set_state(&tx, id, t, actor.user_id, reason.map(str::trim)).await?;
     let action_name = match action {
         RulesAction::Submit => "rules.submit",
         RulesAction::Return => "rules.return",
         RulesAction::Approve => "rules.approve",
         RulesAction::Publish => "rules.publish",
-        RulesAction::Edit => "rules.update",
+        RulesAction::Edit | RulesAction::Supersede => "rules.update",
     };
     audit::append(
         &tx,
@@ -289,20 +290,23 @@ pub async fn publish_as_system(s: &Services, who: &str, item_id: i64, body: Rule
     body.validate().map_err(ServiceError::Invalid)?;
     let (item, _) = load_item(s, item_id).await?;
     let mut state = RulesState::Draft;
+    let mut steps = Vec::new();
     for (action, party) in [
         (RulesAction::Submit, RulesActor::TestingInstitution),
         (RulesAction::Approve, RulesActor::OrganisingBureau),
         (RulesAction::Publish, RulesActor::OrganisingBureau),
     ] {
-        state = rules::transition(state, action, party)?;
+        let t = rules::rules_step(state, action, party)?;
+        state = t.to();
+        steps.push(t);
     }
     let versions = store_rules::versions_of(s.store.reader(), item.id).await?;
     let version = versions.first().map(|v| v.version + 1).unwrap_or(1);
     let tx = s.store.begin().await?;
     let row = store_rules::insert(&tx, item.id, version, serde_json::to_string(&body).map_err(ServiceError::internal)?)
         .await?;
-    for (from, to) in [("draft", "submitted"), ("submitted", "approved"), ("approved", state.as_str())] {
-        store_rules::set_state(&tx, row.id, from, to, 0, None).await?;
+    for t in steps {
+        store_rules::set_state(&tx, row.id, t, 0, None).await?;
     }
     audit::append(
         &tx,
@@ -325,7 +329,7 @@ pub async fn publish_as_system(s: &Services, who: &str, item_id: i64, body: Rule
 pub async fn get(s: &Services, actor: &Actor, id: i64) -> Result<RulesView> {
     let row = store_rules::get(s.store.reader(), id).await.map_err(ServiceError::not_found("实施细则"))?;
     let (item, plan) = load_item(s, row.item_id).await?;
-    let public = matches!(row.state.as_str(), "published" | "superseded");
+    let public = matches!(row.state, RulesState::Published | RulesState::Superseded);
     let insider = relations(actor, &item, &plan).may(Action::ViewRules);
     if !public && !insider {
         return Err(ServiceError::NotFound("实施细则"));
@@ -341,7 +345,7 @@ pub async fn versions(s: &Services, actor: &Actor, item_id: i64) -> Result<Vec<R
     store_rules::versions_of(s.store.reader(), item_id)
         .await?
         .into_iter()
-        .filter(|r| insider || matches!(r.state.as_str(), "published" | "superseded"))
+        .filter(|r| insider || matches!(r.state, RulesState::Published | RulesState::Superseded))
         .map(|r| view(r, &item, &plan).map(|v| if insider { v } else { without_scheme(v) }))
         .collect()
 }

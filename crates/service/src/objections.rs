@@ -5,9 +5,9 @@
 //! bureau accepts or rejects each request with its reasons.
 
 use choucha_domain::RuleViolation;
-use choucha_domain::results::{
-    ObjectionAction, ObjectionState, check_objection_in_time, objection_deadline, objection_transition,
-};
+use choucha_domain::lab::ReportState;
+use choucha_domain::results::{ObjectionAction, ObjectionState, check_objection_in_time, objection_deadline};
+use choucha_domain::workflow;
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::lab::{self as store_lab, ReportRow, SampleRow};
 use choucha_store::results::{self as store, NewObjection, ObjectionRow};
@@ -35,7 +35,7 @@ pub struct ObjectionView {
     pub received_on: NaiveDate,
     pub filed_on: NaiveDate,
     /// pending | accepted | rejected
-    pub state: String,
+    pub state: ObjectionState,
     pub state_label: String,
     pub decision_reason: String,
     pub decided_at: Option<DateTime<Utc>>,
@@ -47,10 +47,6 @@ pub struct ObjectionView {
 
 fn kind_label(k: &str) -> &'static str {
     if k == "retest" { "复检申请" } else { "异议" }
-}
-
-fn state_label(s: &str) -> &'static str {
-    ObjectionState::parse(s).map(ObjectionState::label).unwrap_or_default()
 }
 
 async fn view(s: &Services, o: ObjectionRow) -> Result<ObjectionView> {
@@ -67,7 +63,7 @@ async fn view(s: &Services, o: ObjectionRow) -> Result<ObjectionView> {
         reason: o.reason,
         received_on: o.received_on,
         filed_on: o.filed_on,
-        state_label: state_label(&o.state).into(),
+        state_label: o.state.label().into(),
         state: o.state,
         decision_reason: o.decision_reason,
         decided_at: o.decided_at,
@@ -124,8 +120,8 @@ pub async fn my_results(s: &Services, actor: &Actor) -> Result<Vec<OwnResult>> {
             received_on: d.received_on,
             objection_deadline: deadline,
             may_object: deadline.is_some_and(|dl| today <= dl)
-                && report.state == "approved"
-                && !objections.iter().any(|o| ObjectionState::parse(&o.state).is_ok_and(ObjectionState::is_open)),
+                && report.state == ReportState::Approved
+                && !objections.iter().any(|o| o.state.is_open()),
             objections,
         });
     }
@@ -139,7 +135,7 @@ async fn own_report(s: &Services, actor: &Actor, report_id: i64) -> Result<(Repo
     let report = store_lab::get_report(db, report_id).await.map_err(ServiceError::not_found("检验报告"))?;
     let sample = store_lab::get_sample(db, report.sample_id).await?;
     let task = store_draws::get_task(db, sample.task_id).await?;
-    if task.enterprise_id != enterprise || !matches!(report.state.as_str(), "approved" | "superseded") {
+    if task.enterprise_id != enterprise || !matches!(report.state, ReportState::Approved | ReportState::Superseded) {
         return Err(ServiceError::NotFound("检验报告"));
     }
     Ok((report, sample, enterprise))
@@ -179,7 +175,7 @@ pub struct ObjectionInput {
 /// the recorded receipt (rule 18). One open request at a time.
 pub async fn file(s: &Services, actor: &Actor, report_id: i64, input: ObjectionInput) -> Result<ObjectionView> {
     let (report, sample, enterprise) = own_report(s, actor, report_id).await?;
-    if report.state != "approved" {
+    if report.state != ReportState::Approved {
         return Err(ServiceError::Rule(RuleViolation::new("report_state", "该报告已被更正报告替代，请对现行报告提出")));
     }
     let db = s.store.reader();
@@ -210,11 +206,7 @@ pub async fn file(s: &Services, actor: &Actor, report_id: i64, input: ObjectionI
     if !errs.is_empty() {
         return Err(ServiceError::Invalid(errs));
     }
-    if store::objections_of_report(db, report.id)
-        .await?
-        .iter()
-        .any(|o| ObjectionState::parse(&o.state).is_ok_and(ObjectionState::is_open))
-    {
+    if store::objections_of_report(db, report.id).await?.iter().any(|o| o.state.is_open()) {
         return Err(ServiceError::Rule(RuleViolation::new("objection_open", "该结果已有待处理的申请")));
     }
     let plan = store_plans::get_plan(db, sample.plan_id).await?;
@@ -277,14 +269,13 @@ pub async fn decide(s: &Services, actor: &Actor, id: i64, input: DecisionInput) 
     let o = store::get_objection(s.store.reader(), id).await.map_err(ServiceError::not_found("申请"))?;
     require_bureau(actor, &o)?;
     let action = if input.accept { ObjectionAction::Accept } else { ObjectionAction::Reject };
-    let next = objection_transition(ObjectionState::parse(&o.state)?, action)?;
+    let next = workflow::step(o.state, action)?;
     let reason = input.reason.trim();
     if !input.accept && reason.is_empty() {
         return Err(ServiceError::invalid(RuleViolation::new("required", "不予受理须说明理由").on_field("reason")));
     }
-    let state = next.as_str();
     let tx = s.store.begin().await?;
-    store::decide_objection(&tx, id, state, actor.user_id, reason).await.map_err(|e| match e {
+    store::decide_objection(&tx, id, next, actor.user_id, reason).await.map_err(|e| match e {
         choucha_store::StoreError::Conflict => {
             ServiceError::Rule(RuleViolation::new("already_decided", "该申请已处理"))
         }
@@ -297,8 +288,8 @@ pub async fn decide(s: &Services, actor: &Actor, id: i64, input: DecisionInput) 
             "objection.decide",
             "objection",
             id,
-            json!({"state": "pending"}),
-            json!({"state": state, "reason": reason}),
+            json!({"state": next.from()}),
+            json!({"state": next.to(), "reason": reason}),
         ),
     )
     .await?;
@@ -318,16 +309,15 @@ pub struct CloseInput {
 pub async fn close(s: &Services, actor: &Actor, id: i64, input: CloseInput) -> Result<ObjectionView> {
     let o = store::get_objection(s.store.reader(), id).await.map_err(ServiceError::not_found("申请"))?;
     require_bureau(actor, &o)?;
-    let next = objection_transition(ObjectionState::parse(&o.state)?, ObjectionAction::Close)?;
-    let retest = choucha_store::retests::retest_of_objection(s.store.reader(), o.id).await?;
-    let retest = retest.map(|r| choucha_domain::retest::RetestState::parse(&r.state)).transpose()?;
+    let next = workflow::step(o.state, ObjectionAction::Close)?;
+    let retest = choucha_store::retests::retest_of_objection(s.store.reader(), o.id).await?.map(|r| r.state);
     choucha_domain::retest::check_closable_without_retest(retest)?;
     let answer = input.answer.trim();
     if answer.is_empty() {
         return Err(ServiceError::invalid(RuleViolation::new("required", "请填写办结答复").on_field("answer")));
     }
     let tx = s.store.begin().await?;
-    choucha_store::retests::close_objection(&tx, id, answer).await.map_err(|e| match e {
+    choucha_store::retests::close_objection(&tx, id, next, answer).await.map_err(|e| match e {
         choucha_store::StoreError::Conflict => {
             ServiceError::Rule(RuleViolation::new("already_decided", "该申请已处理"))
         }
@@ -341,7 +331,7 @@ pub async fn close(s: &Services, actor: &Actor, id: i64, input: CloseInput) -> R
             "objection",
             id,
             json!({"state": o.state}),
-            json!({"state": next.as_str(), "answer": answer}),
+            json!({"state": next.to(), "answer": answer}),
         ),
     )
     .await?;
@@ -353,7 +343,7 @@ pub async fn close(s: &Services, actor: &Actor, id: i64, input: CloseInput) -> R
 pub async fn of_bureau(
     s: &Services,
     actor: &Actor,
-    state: Option<&str>,
+    state: Option<ObjectionState>,
     before: Option<i64>,
     limit: Option<u64>,
 ) -> Result<Page<ObjectionView>> {

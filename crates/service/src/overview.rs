@@ -4,8 +4,7 @@
 //! made, sample confirmations awaited past their deadline or denied and not investigated, objections
 //! not decided, disposals and post-processing steps not done — each with who owes it.
 
-use choucha_domain::lab::SampleState;
-use choucha_domain::sampling::TaskState;
+use choucha_domain::retest::ConfirmationState;
 use choucha_store::{organisations, overview as store};
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -103,20 +102,12 @@ pub async fn plan_overview(s: &Services, actor: &Actor, plan_id: i64) -> Result<
     let tasks_by_state = store::tasks_by_state(db, plan_id)
         .await?
         .into_iter()
-        .map(|(state, count)| StateCount {
-            label: state.parse::<TaskState>().map(|t| t.label().to_string()).unwrap_or_else(|_| state.clone()),
-            state,
-            count,
-        })
+        .map(|(state, count)| StateCount { label: state.label().to_string(), state: state.as_str().to_string(), count })
         .collect();
     let samples_by_state = store::samples_by_state(db, plan_id)
         .await?
         .into_iter()
-        .map(|(state, count)| StateCount {
-            label: state.parse::<SampleState>().map(|t| t.label().to_string()).unwrap_or_else(|_| state.clone()),
-            state,
-            count,
-        })
+        .map(|(state, count)| StateCount { label: state.label().to_string(), state: state.as_str().to_string(), count })
         .collect();
     let (mut reported, mut qualified, mut unqualified) = (0, 0, 0);
     for (q, n) in store::results_of_plan(db, plan_id).await? {
@@ -185,7 +176,7 @@ pub async fn plan_overview(s: &Services, actor: &Actor, plan_id: i64) -> Result<
     }
     // Rule 23: confirmations awaited past the deadline (the lapse to record) or denied (to investigate).
     for c in store::open_confirmations(db, plan_id, today, DUTY_LIMIT).await? {
-        let (what, owed) = if c.state == "denied" {
+        let (what, owed) = if c.state == ConfirmationState::Denied {
             (format!("{}否认样品为其产品，待调查核实", c.producer_name), plan.organising_org.clone())
         } else {
             (format!("{}逾期未答复，待登记", c.producer_name), org(c.testing_org_id).await)
@@ -193,9 +184,15 @@ pub async fn plan_overview(s: &Services, actor: &Actor, plan_id: i64) -> Result<
         duties.push(duty("confirmation", what, Some(c.due_on), owed, Some("/retests".into())));
     }
     // Rule 18: objections waiting for the bureau's decision.
-    for o in choucha_store::results::objections_of_bureau(db, plan.organising_org_id, Some("pending"), None, DUTY_LIMIT)
-        .await?
-        .items
+    for o in choucha_store::results::objections_of_bureau(
+        db,
+        plan.organising_org_id,
+        Some(choucha_domain::results::ObjectionState::Pending),
+        None,
+        DUTY_LIMIT,
+    )
+    .await?
+    .items
     {
         let sample = choucha_store::lab::get_sample(db, o.sample_id).await?;
         if sample.plan_id != plan_id {

@@ -9,6 +9,7 @@ use choucha_domain::enterprise::parse_date;
 use choucha_domain::organisation::OrgKind;
 use choucha_domain::plan::{self as rules, PlanReadiness, PlanState, parse_scopes, scopes_label};
 use choucha_domain::role::Role;
+use choucha_domain::rules::RulesState;
 use choucha_store::audit::{self, AuditActor, AuditEntry};
 use choucha_store::plans::{self as store_plans, ItemFields, PlanFields, PlanFilter, PlanRow};
 use choucha_store::{Page, Tx, draws as store_draws, organisations, rules as store_rules};
@@ -105,7 +106,7 @@ pub struct ItemView {
     /// Live sampling tasks of the whole quota group.
     pub group_tasks: i64,
     /// State of the newest implementation rules version, if any.
-    pub rules_state: Option<String>,
+    pub rules_state: Option<RulesState>,
     pub rules_published_version: Option<i32>,
 }
 
@@ -127,7 +128,7 @@ pub struct PlanView {
     pub organising_org: String,
     pub doc_no: String,
     pub domains: String,
-    pub state: String,
+    pub state: PlanState,
     pub state_label: String,
     pub deadline_delivery: Option<NaiveDate>,
     pub deadline_data_entry: Option<NaiveDate>,
@@ -148,7 +149,7 @@ pub struct PlanSummary {
     pub title: String,
     pub doc_no: String,
     pub organising_org: String,
-    pub state: String,
+    pub state: PlanState,
     pub state_label: String,
 }
 
@@ -407,7 +408,7 @@ async fn create_inner(s: &Services, who: &AuditActor, actor: Option<&Actor>, dra
 pub async fn update_draft(s: &Services, actor: &Actor, id: i64, draft: PlanDraft) -> Result<PlanView> {
     let plan = store_plans::get_plan(s.store.reader(), id).await.map_err(ServiceError::not_found("计划"))?;
     check_manage(actor, Some(&plan))?;
-    let state: PlanState = plan.state.parse()?;
+    let state: PlanState = plan.state;
     if state != PlanState::Draft {
         return Err(ServiceError::Rule(RuleViolation::new("plan_state", "计划已下达，只能通过变更记录调整批次")));
     }
@@ -468,13 +469,13 @@ pub async fn issue(s: &Services, actor: &Actor, id: i64) -> Result<PlanView> {
     let plan = store_plans::get_plan(s.store.reader(), id).await.map_err(ServiceError::not_found("计划"))?;
     check_manage(actor, Some(&plan))?;
     let view = get(s, actor, id).await?;
-    let next = rules::issue(plan.state.parse()?, &readiness(&view))?;
+    let next = rules::issue(plan.state, &readiness(&view))?;
     let tx = s.store.begin().await?;
-    store_plans::set_state(&tx, id, &plan.state, next.as_str()).await?;
+    store_plans::set_state(&tx, id, next).await?;
     audit::append(
         &tx,
         &actor.audit_actor(),
-        AuditEntry::new("plan.issue", "plan", id, json!({"state": plan.state}), json!({"state": next.as_str()})),
+        AuditEntry::new("plan.issue", "plan", id, json!({"state": plan.state}), json!({"state": next.to()})),
     )
     .await?;
     tx.commit().await?;
@@ -484,13 +485,13 @@ pub async fn issue(s: &Services, actor: &Actor, id: i64) -> Result<PlanView> {
 pub async fn close(s: &Services, actor: &Actor, id: i64) -> Result<PlanView> {
     let plan = store_plans::get_plan(s.store.reader(), id).await.map_err(ServiceError::not_found("计划"))?;
     check_manage(actor, Some(&plan))?;
-    let next = rules::close(plan.state.parse()?)?;
+    let next = rules::close(plan.state)?;
     let tx = s.store.begin().await?;
-    store_plans::set_state(&tx, id, &plan.state, next.as_str()).await?;
+    store_plans::set_state(&tx, id, next).await?;
     audit::append(
         &tx,
         &actor.audit_actor(),
-        AuditEntry::new("plan.close", "plan", id, json!({"state": plan.state}), json!({"state": next.as_str()})),
+        AuditEntry::new("plan.close", "plan", id, json!({"state": plan.state}), json!({"state": next.to()})),
     )
     .await?;
     tx.commit().await?;
@@ -515,7 +516,7 @@ pub struct AmendmentInput {
 pub async fn amend(s: &Services, actor: &Actor, id: i64, input: AmendmentInput) -> Result<PlanView> {
     let plan = store_plans::get_plan(s.store.reader(), id).await.map_err(ServiceError::not_found("计划"))?;
     check_manage(actor, Some(&plan))?;
-    let state: PlanState = plan.state.parse()?;
+    let state: PlanState = plan.state;
     rules::check_quota_change(state, Some(input.reason.as_str()))?;
     if state == PlanState::Draft {
         return Err(ServiceError::Rule(RuleViolation::new("plan_state", "草稿计划可直接修改，无需变更记录")));
@@ -578,7 +579,7 @@ async fn check_view(s: &Services, actor: &Actor, plan: &PlanRow, items: &[store_
         return Ok(());
     }
     rel.require(Action::ViewPlans)?;
-    if plan.state == "draft" {
+    if plan.state == PlanState::Draft {
         return Err(ServiceError::NotFound("计划"));
     }
     let is_bureau = actor.org_kind.as_deref().and_then(|k| k.parse::<OrgKind>().ok()).is_some_and(OrgKind::is_bureau);
@@ -610,7 +611,7 @@ pub async fn get_item(s: &Services, actor: &Actor, item_id: i64) -> Result<(Plan
 pub async fn get_public(s: &Services, id: i64) -> Result<PlanView> {
     let db = s.store.reader();
     let plan = store_plans::get_plan(db, id).await.map_err(ServiceError::not_found("计划"))?;
-    if plan.state == "draft" {
+    if plan.state == PlanState::Draft {
         return Err(ServiceError::NotFound("计划"));
     }
     let items = store_plans::items_of(db, id).await?;
@@ -640,7 +641,7 @@ async fn build_view(s: &Services, plan: PlanRow, items: Vec<store_plans::ItemRow
     let mut views = Vec::with_capacity(items.len());
     for i in items {
         let versions = store_rules::versions_of(db, i.id).await?;
-        let published = versions.iter().find(|v| v.state == "published").map(|v| v.version);
+        let published = versions.iter().find(|v| v.state == RulesState::Published).map(|v| v.version);
         let scopes_label = parse_scopes(&i.scopes).map(|s| scopes_label(&s)).unwrap_or_default();
         views.push(ItemView {
             id: i.id,
@@ -661,7 +662,7 @@ async fn build_view(s: &Services, plan: PlanRow, items: Vec<store_plans::ItemRow
             sampling_org_id: i.sampling_org_id,
             testing_org_id: i.testing_org_id,
             screening_org_id: i.screening_org_id,
-            rules_state: versions.first().map(|v| v.state.clone()),
+            rules_state: versions.first().map(|v| v.state),
             rules_published_version: published,
         });
     }
@@ -677,7 +678,7 @@ async fn build_view(s: &Services, plan: PlanRow, items: Vec<store_plans::ItemRow
             created_at: a.created_at,
         })
         .collect();
-    let state_label = plan.state.parse::<PlanState>().map(|s| s.label().to_string()).unwrap_or_default();
+    let state_label = plan.state.label().to_string();
     Ok(PlanView {
         id: plan.id,
         year: plan.year,
@@ -707,7 +708,7 @@ pub struct PlanQuery {
     #[serde(default)]
     pub year: Option<i32>,
     #[serde(default)]
-    pub state: Option<String>,
+    pub state: Option<PlanState>,
     #[serde(default)]
     pub cursor: Option<i64>,
     #[serde(default)]
@@ -719,7 +720,7 @@ pub struct PlanQuery {
 pub async fn list(s: &Services, actor: &Actor, q: &PlanQuery) -> Result<Page<PlanSummary>> {
     let scope = actor.scope(Action::ViewPlans)?;
     let db = s.store.reader();
-    let mut f = PlanFilter { year: q.year, state: q.state.clone(), ..Default::default() };
+    let mut f = PlanFilter { year: q.year, state: q.state, ..Default::default() };
     match scope {
         // Own drafts plus everything issued: drafts of others are filtered out below.
         Scope::All | Scope::Bureau(_) => {}
@@ -731,7 +732,7 @@ pub async fn list(s: &Services, actor: &Actor, q: &PlanQuery) -> Result<Page<Pla
     }
     let mut page = store_plans::list_plans(db, &f, q.cursor, page_limit(q.limit)?).await?;
     page.items.retain(|p| {
-        p.state != "draft"
+        p.state != PlanState::Draft
             || actor.to_plan(p.organising_org_id).may(Action::ViewDraftPlan)
             || Some(p.organising_org_id) == actor.org_id
     });
@@ -746,7 +747,7 @@ async fn summaries(s: &Services, page: Page<PlanRow>) -> Result<Page<PlanSummary
         .items
         .into_iter()
         .map(|p| PlanSummary {
-            state_label: p.state.parse::<PlanState>().map(|s| s.label().to_string()).unwrap_or_default(),
+            state_label: p.state.label().to_string(),
             id: p.id,
             year: p.year,
             title: p.title,
@@ -804,13 +805,13 @@ pub async fn issue_as_system(s: &Services, who: &str, id: i64) -> Result<()> {
     let plan = store_plans::get_plan(s.store.reader(), id).await.map_err(ServiceError::not_found("计划"))?;
     let items = store_plans::items_of(s.store.reader(), plan.id).await?;
     let view = build_view(s, plan.clone(), items).await?;
-    let next = rules::issue(plan.state.parse()?, &readiness(&view))?;
+    let next = rules::issue(plan.state, &readiness(&view))?;
     let tx = s.store.begin().await?;
-    store_plans::set_state(&tx, id, &plan.state, next.as_str()).await?;
+    store_plans::set_state(&tx, id, next).await?;
     audit::append(
         &tx,
         &AuditActor::system(who),
-        AuditEntry::new("plan.issue", "plan", id, json!({"state": plan.state}), json!({"state": next.as_str()})),
+        AuditEntry::new("plan.issue", "plan", id, json!({"state": plan.state}), json!({"state": next.to()})),
     )
     .await?;
     tx.commit().await?;

@@ -12,9 +12,11 @@
 
 use choucha_domain::RuleViolation;
 use choucha_domain::clock;
+use choucha_domain::lab::ReportState;
 use choucha_domain::results::{
-    self as rules, DeliveredDocument, DeliveryAction, DeliveryFacts, DeliveryState, Recipient, delivery_transition,
+    self as rules, DeliveredDocument, DeliveryAction, DeliveryFacts, DeliveryState, Recipient,
 };
+use choucha_domain::workflow;
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::lab::{self as store_lab, ReportRow, SampleRow};
 use choucha_store::results::{self as store, DeliveryRecord, DeliveryRow, DeliveryScope, NewDelivery};
@@ -46,7 +48,7 @@ pub struct DeliveryView {
     pub copies: i32,
     pub due_on: Option<NaiveDate>,
     /// pending | sent | received
-    pub state: String,
+    pub state: DeliveryState,
     pub state_label: String,
     /// Not delivered and past its due date (China's date).
     pub overdue: bool,
@@ -60,15 +62,6 @@ pub struct DeliveryView {
     pub note: String,
     pub recorded_by: String,
     pub recorded_at: Option<DateTime<Utc>>,
-}
-
-fn state_label(s: &str) -> &'static str {
-    match s {
-        "pending" => "待送达",
-        "sent" => "已寄出，待签收",
-        "received" => "已送达",
-        _ => "",
-    }
 }
 
 async fn view(s: &Services, r: DeliveryRow) -> Result<DeliveryView> {
@@ -97,8 +90,8 @@ async fn view(s: &Services, r: DeliveryRow) -> Result<DeliveryView> {
         documents: docs,
         copies: r.copies,
         due_on: r.due_on,
-        overdue: r.state == "pending" && r.due_on.is_some_and(|d| d < s.today()),
-        state_label: state_label(&r.state).into(),
+        overdue: r.state == DeliveryState::Pending && r.due_on.is_some_and(|d| d < s.today()),
+        state_label: r.state.label().into(),
         state: r.state,
         method: r.method,
         tracking_no: r.tracking_no,
@@ -213,10 +206,10 @@ pub async fn record_delivery(s: &Services, actor: &Actor, id: i64, input: Delive
     let (report, _, rel) = sample_of_report(s, actor, d.report_id).await?;
     rel.require_or(Action::RecordDelivery, "送达由检验机构的样品管理员或组织抽查的部门登记")?;
     let action = if input.received_on.is_some() { DeliveryAction::Receive } else { DeliveryAction::Send };
-    let next = delivery_transition(DeliveryState::parse(&d.state)?, action)?;
+    let next = workflow::step(d.state, action)?;
     let issued_on = report.approved_at.map(clock::beijing_date).unwrap_or_else(|| s.today());
     // An EMS delivery recorded as sent keeps its method and tracking number when its receipt follows.
-    let (method, tracking_no, sent_on) = if d.state == "sent" && input.method.trim().is_empty() {
+    let (method, tracking_no, sent_on) = if d.state == DeliveryState::Sent && input.method.trim().is_empty() {
         (d.method.clone(), d.tracking_no.clone(), d.sent_on)
     } else {
         (input.method.trim().to_string(), input.tracking_no.trim().to_string(), input.sent_on)
@@ -235,13 +228,12 @@ pub async fn record_delivery(s: &Services, actor: &Actor, id: i64, input: Delive
         has_signature: !signature.is_empty(),
     };
     let m = rules::check_delivery(&facts, issued_on, s.today()).map_err(ServiceError::Invalid)?;
-    let state = next.as_str();
     let tx = s.store.begin().await?;
     store::record(
         &tx,
         id,
         DeliveryRecord {
-            state: state.into(),
+            transition: next,
             method: m.as_str().into(),
             tracking_no: tracking_no.clone(),
             sent_on: facts.sent_on,
@@ -267,7 +259,7 @@ pub async fn record_delivery(s: &Services, actor: &Actor, id: i64, input: Delive
             "delivery",
             id,
             json!({"state": d.state}),
-            json!({"state": state, "method": m.as_str(), "tracking_no": tracking_no, "sent_on": facts.sent_on, "received_on": facts.received_on, "receiver_name": input.receiver_name.trim()}),
+            json!({"state": next.to(), "method": m.as_str(), "tracking_no": tracking_no, "sent_on": facts.sent_on, "received_on": facts.received_on, "receiver_name": input.receiver_name.trim()}),
         ),
     )
     .await?;
@@ -299,15 +291,13 @@ pub async fn list(s: &Services, actor: &Actor, q: DeliveryQuery) -> Result<Page<
         Scope::Enterprise(_) => return Err(crate::access::refusal(Action::ViewDeliveries)),
     };
     let overdue = q.overdue.unwrap_or(false);
-    let states: &[&str] = if overdue {
-        &["pending"]
+    let states: Vec<DeliveryState> = if overdue {
+        vec![DeliveryState::Pending]
     } else {
         match q.state.as_deref().unwrap_or("open") {
-            "open" => &["pending", "sent"],
-            "pending" => &["pending"],
-            "sent" => &["sent"],
-            "received" => &["received"],
-            "all" => &[],
+            "open" => vec![DeliveryState::Pending, DeliveryState::Sent],
+            "all" => vec![],
+            other if DeliveryState::parse(other).is_some() => DeliveryState::parse(other).into_iter().collect(),
             _ => {
                 return Err(ServiceError::invalid(
                     RuleViolation::new("invalid_state", "状态应为 open、pending、sent、received 或 all")
@@ -319,7 +309,7 @@ pub async fn list(s: &Services, actor: &Actor, q: DeliveryQuery) -> Result<Page<
     // Overdue: due before today.
     let due_by = overdue.then(|| s.today() - chrono::Duration::days(1));
     let before = q.cursor.as_deref().and_then(|c| c.trim().parse::<i64>().ok());
-    let p = store::list(s.store.reader(), scope, states, due_by, before, page_limit(q.limit)?).await?;
+    let p = store::list(s.store.reader(), scope, &states, due_by, before, page_limit(q.limit)?).await?;
     let mut items = Vec::with_capacity(p.items.len());
     for r in p.items {
         items.push(view(s, r).await?);
@@ -347,7 +337,7 @@ pub(crate) async fn render_notice(
     recipient: Option<&str>,
 ) -> Result<Vec<u8>> {
     let Some(report_no) =
-        report.report_no.clone().filter(|_| matches!(report.state.as_str(), "approved" | "superseded"))
+        report.report_no.clone().filter(|_| matches!(report.state, ReportState::Approved | ReportState::Superseded))
     else {
         return Err(ServiceError::Rule(RuleViolation::new("report_state", "报告签发后才能出具检验结果告知书")));
     };
@@ -414,7 +404,7 @@ pub(crate) async fn letter_input_of(
     report: &ReportRow,
     sample: &SampleRow,
 ) -> Result<crate::documents::ImprovementLetterInput> {
-    let Some(report_no) = report.report_no.clone().filter(|_| report.state == "approved") else {
+    let Some(report_no) = report.report_no.clone().filter(|_| report.state == ReportState::Approved) else {
         return Err(ServiceError::Rule(RuleViolation::new("report_state", "报告签发后才能出具产品质量改进建议书")));
     };
     let content: ReportContent = serde_json::from_str(&report.content_json).map_err(ServiceError::internal)?;
@@ -502,7 +492,7 @@ async fn letter_delivered(s: &Services, sample_id: i64) -> Result<bool> {
         if store::of_report(db, r.id)
             .await?
             .iter()
-            .any(|d| d.documents.contains("improvement_letter") && d.state != "pending")
+            .any(|d| d.documents.contains("improvement_letter") && d.state != DeliveryState::Pending)
         {
             return Ok(true);
         }

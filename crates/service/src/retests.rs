@@ -10,12 +10,12 @@
 
 use choucha_domain::RuleViolation;
 use choucha_domain::lab::{self as lab_rules, LabDuty};
-use choucha_domain::results::{ObjectionAction, ObjectionState, objection_transition};
+use choucha_domain::results::ObjectionAction;
 use choucha_domain::retest::{
     self as rules, RetestAction, RetestState, check_retest_institution, parse_fee_advance, retest_outcome,
-    retest_transition,
 };
 use choucha_domain::rules::ItemJudgement;
+use choucha_domain::workflow;
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::custody::{self, NewCustodyEvent};
 use choucha_store::lab as store_lab;
@@ -61,7 +61,7 @@ pub struct RetestView {
     pub product: String,
     pub enterprise: Option<String>,
     pub items: Vec<String>,
-    pub state: String,
+    pub state: RetestState,
     pub state_label: String,
     pub first_institution: String,
     pub institution_id: i64,
@@ -104,7 +104,7 @@ async fn view_for(s: &Services, r: &RetestRow, rel: Relations) -> Result<RetestV
 }
 
 fn state_of(r: &RetestRow) -> Result<RetestState> {
-    RetestState::parse(&r.state).map_err(ServiceError::Rule)
+    Ok(r.state)
 }
 
 /// How the caller stands to a re-test.
@@ -156,7 +156,7 @@ pub(crate) async fn view_as(s: &Services, r: &RetestRow, with_enterprise: bool) 
         product: content.product,
         enterprise,
         items: r.items.lines().map(str::to_string).collect(),
-        state: r.state.clone(),
+        state: r.state,
         state_label: st.label().into(),
         first_institution: org_name(s, r.first_org_id).await,
         institution_id: r.retest_org_id,
@@ -248,7 +248,7 @@ pub async fn assign(s: &Services, actor: &Actor, objection_id: i64, input: Assig
     let o = choucha_store::results::get_objection(db, objection_id).await.map_err(ServiceError::not_found("申请"))?;
     actor.to_plan(o.organising_org_id).visible(Action::DecideObjection, "申请")?;
     let existing = store::retest_of_objection(db, o.id).await?.map(|r| state_of(&r)).transpose()?;
-    rules::check_arrangeable(ObjectionState::parse(&o.state)?, existing)?;
+    rules::check_arrangeable(o.state, existing)?;
     let sample = store_lab::get_sample(db, o.sample_id).await?;
     let institutions = testing_institutions(s).await?;
     let mut errs = Vec::new();
@@ -294,7 +294,7 @@ pub async fn assign(s: &Services, actor: &Actor, objection_id: i64, input: Assig
             },
             items: o.items.clone(),
             fee_advance_fen: fee.unwrap_or_default(),
-            state: RetestState::Assigned.as_str().into(),
+            state: RetestState::Assigned,
             blind_code: code,
             assigned_by: actor.user_id,
             first_qualified: content.qualified,
@@ -345,7 +345,7 @@ pub struct RetestReceiptInput {
 pub async fn receive(s: &Services, actor: &Actor, id: i64, input: RetestReceiptInput) -> Result<RetestView> {
     let (r, rel) = load(s, actor, id).await?;
     rel.require_or(Action::ReceiveBackup, "复检样品由复检机构的样品管理员接收")?;
-    let next = retest_transition(state_of(&r)?, RetestAction::Receive { seal_intact: input.seal_intact })?;
+    let next = workflow::step(r.state, RetestAction::receive(input.seal_intact))?;
     let photos = crate::lab::decode_photos(&input.photos).map_err(|e| match e {
         ServiceError::Invalid(v) if v.iter().any(|x| x.code == "rule12_photos") => ServiceError::invalid(
             RuleViolation::new("rule18_seal_photo", "复检前须拍照记录备用样品的封条（规则18）").on_field("photos"),
@@ -369,8 +369,7 @@ pub async fn receive(s: &Services, actor: &Actor, id: i64, input: RetestReceiptI
     store::update_retest(
         &tx,
         r.id,
-        &r.state,
-        next.as_str(),
+        next,
         RetestChange::Received {
             by: actor.user_id,
             seal_note: input.seal_note.trim().into(),
@@ -385,7 +384,7 @@ pub async fn receive(s: &Services, actor: &Actor, id: i64, input: RetestReceiptI
             task_id: r.task_id,
             portion: "backup".into(),
             kind: "to_retest".into(),
-            seal_state: if input.seal_intact { "intact" } else { "broken" }.into(),
+            seal_state: choucha_domain::lab::SealState::of(input.seal_intact),
             location: institution,
             note: format!("复检接收（{}）{}", r.blind_code, input.seal_note.trim()),
             actor_id: Some(actor.user_id),
@@ -394,7 +393,7 @@ pub async fn receive(s: &Services, actor: &Actor, id: i64, input: RetestReceiptI
         },
     )
     .await?;
-    if next == RetestState::SealBroken {
+    if next.to() == RetestState::SealBroken {
         choucha_store::sampling::insert_inbox(
             &tx,
             r.organising_org_id,
@@ -413,7 +412,7 @@ pub async fn receive(s: &Services, actor: &Actor, id: i64, input: RetestReceiptI
             "retest",
             r.id,
             json!({"state": r.state}),
-            json!({"state": next.as_str(), "seal_intact": input.seal_intact,
+            json!({"state": next.to().as_str(), "seal_intact": input.seal_intact,
                    "photos": stored.iter().map(|p| &p.sha256).collect::<Vec<_>>()}),
         ),
     )
@@ -449,7 +448,7 @@ pub struct RetestResultsInput {
 pub async fn enter_results(s: &Services, actor: &Actor, id: i64, input: RetestResultsInput) -> Result<RetestView> {
     let (r, rel) = load(s, actor, id).await?;
     rel.require_or(Action::RetestResults, "复检结果由复检机构的检验人员录入")?;
-    let next = retest_transition(state_of(&r)?, RetestAction::EnterResults)?;
+    let next = workflow::step(r.state, RetestAction::EnterResults)?;
     let sample = store_lab::get_sample(s.store.reader(), r.sample_id).await?;
     lab_rules::check_not_sampler(actor.user_id, &crate::lab::samplers_of(s, &sample).await?, LabDuty::Test)?;
     let c = crate::lab::ctx_of(s, &sample).await?;
@@ -507,8 +506,7 @@ pub async fn enter_results(s: &Services, actor: &Actor, id: i64, input: RetestRe
     store::update_retest(
         &tx,
         r.id,
-        &r.state,
-        next.as_str(),
+        next,
         RetestChange::Results {
             tester: actor.user_id,
             results_json: serde_json::to_string(&lines).map_err(ServiceError::internal)?,
@@ -524,7 +522,7 @@ pub async fn enter_results(s: &Services, actor: &Actor, id: i64, input: RetestRe
             "retest",
             r.id,
             json!({"state": r.state}),
-            json!({"state": next.as_str(),
+            json!({"state": next.to().as_str(),
                    "results": lines.iter().map(|l| json!({"item": l.name, "result": l.result, "judgement": l.judgement_label})).collect::<Vec<_>>()}),
         ),
     )
@@ -552,7 +550,7 @@ pub async fn sign(s: &Services, actor: &Actor, id: i64, step: SignStep, input: S
         SignStep::Approve => (RetestAction::Approve, LabDuty::Approve, Action::SignRetest, "批准人批准"),
     };
     rel.require_or(may, &format!("复检报告由复检机构的{who}"))?;
-    let next = retest_transition(state_of(&r)?, action)?;
+    let next = workflow::step(r.state, action)?;
     if step != SignStep::Prepare {
         let prepared_by = r.prepared_by.unwrap_or_default();
         lab_rules::check_report_signer(actor.user_id, prepared_by, r.reviewed_by, duty)?;
@@ -561,7 +559,7 @@ pub async fn sign(s: &Services, actor: &Actor, id: i64, step: SignStep, input: S
     lab_rules::check_not_sampler(actor.user_id, &crate::lab::samplers_of(s, &sample).await?, duty)?;
     let sig = crate::lab::signature_of(&input)?;
     let now = s.now();
-    let mut after = json!({"state": next.as_str()});
+    let mut after = json!({"state": next.to().as_str()});
     let mut finish = None;
     let change = match step {
         SignStep::Prepare => RetestChange::Prepared { by: actor.user_id, sig_b64: sig },
@@ -581,7 +579,7 @@ pub async fn sign(s: &Services, actor: &Actor, id: i64, step: SignStep, input: S
             let rel = format!("reports/retest-{}-{}.pdf", r.id, uuid::Uuid::new_v4().simple());
             tokio::fs::create_dir_all(s.data_dir.join("reports")).await.map_err(ServiceError::internal)?;
             tokio::fs::write(s.data_dir.join(&rel), &pdf).await.map_err(ServiceError::internal)?;
-            after = json!({"state": next.as_str(), "report_no": report_no, "pdf_sha256": sha,
+            after = json!({"state": next.to().as_str(), "report_no": report_no, "pdf_sha256": sha,
                            "qualified": outcome.qualified, "agrees": outcome.agrees,
                            "fee_payer": outcome.fee_payer.as_str(), "first_qualified": r.first_qualified});
             let change = RetestChange::Approved(RetestApproval {
@@ -600,13 +598,13 @@ pub async fn sign(s: &Services, actor: &Actor, id: i64, step: SignStep, input: S
         }
     };
     let tx = s.store.begin().await?;
-    store::update_retest(&tx, r.id, &r.state, next.as_str(), change).await.map_err(conflict)?;
+    store::update_retest(&tx, r.id, next, change).await.map_err(conflict)?;
     if let Some(outcome) = &finish {
         // The re-test's conclusion is final and replaces the first in the sample's result.
         store::set_final_result(&tx, r.sample_id, outcome.qualified, &outcome.text).await?;
         let o = choucha_store::results::get_objection(&*tx, r.objection_id).await?;
-        let to = objection_transition(ObjectionState::parse(&o.state)?, ObjectionAction::ConcludeRetest)?;
-        store::set_objection_state(&tx, o.id, &o.state, to.as_str()).await.map_err(conflict)?;
+        let to = workflow::step(o.state, ObjectionAction::ConcludeRetest)?;
+        store::set_objection_state(&tx, o.id, to).await.map_err(conflict)?;
         // A qualified final result ends the post-processing the first result opened (rule 20).
         if outcome.qualified {
             crate::cases::close_on_retest_qualified(s, &tx, r.sample_id, actor).await?;
@@ -616,7 +614,8 @@ pub async fn sign(s: &Services, actor: &Actor, id: i64, step: SignStep, input: S
         for d in choucha_store::followup::open_disposals_of_sample(&*tx, r.sample_id).await? {
             let required = choucha_domain::disposal::required_disposal(d.paid, outcome.qualified);
             let holder = if d.portion == "backup" { r.retest_org_id } else { d.testing_org_id };
-            choucha_store::followup::retarget_disposal(&tx, d.id, outcome.qualified, required.as_str(), holder)
+            let t = workflow::step(d.state, choucha_domain::disposal::DisposalAction::Retarget)?;
+            choucha_store::followup::retarget_disposal(&tx, d.id, t, outcome.qualified, required.as_str(), holder)
                 .await
                 .map_err(conflict)?;
         }
@@ -759,7 +758,7 @@ pub async fn seal_photo(
 pub async fn list(
     s: &Services,
     actor: &Actor,
-    states: &[&str],
+    states: &[RetestState],
     before: Option<i64>,
     limit: Option<u64>,
 ) -> Result<Page<RetestView>> {

@@ -7,7 +7,10 @@
 use choucha_domain::RuleViolation;
 use choucha_domain::organisation::OrgKind;
 use choucha_domain::plan::{self as plan_rules, BureauLevel, PastCheck, ProductKey};
-use choucha_domain::sampling::{self as rules, RecordFields, RecordRequirements, Signer, TaskAction, TaskState};
+use choucha_domain::sampling::{
+    self as rules, RecordAction, RecordFields, RecordRequirements, RecordState, Signer, TaskAction, TaskState,
+};
+use choucha_domain::workflow;
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::draws::{self as store_draws, TaskRow};
 use choucha_store::sampling::{self as store, NewRecord, NewSignature, RecordRow};
@@ -41,8 +44,7 @@ pub struct RecordView {
     pub id: i64,
     pub task_id: i64,
     pub version: i32,
-    /// draft | pending_confirmation | signed | superseded
-    pub state: String,
+    pub state: RecordState,
     pub fields: RecordFields,
     pub total_paid_yuan: String,
     pub record_hash: String,
@@ -234,7 +236,7 @@ async fn view(s: &Services, r: RecordRow, team: &[i64]) -> Result<RecordView> {
         })
         .collect();
     // A correction is confirmed by the enterprise alone.
-    let missing = if r.state == "pending_confirmation" {
+    let missing = if r.state == RecordState::PendingConfirmation {
         if signed.contains_key(&Signer::Enterprise) { vec![] } else { vec!["enterprise".to_string()] }
     } else {
         rules::missing_signatures(team, &signed).iter().map(signer_key).collect()
@@ -272,13 +274,13 @@ async fn view(s: &Services, r: RecordRow, team: &[i64]) -> Result<RecordView> {
 pub async fn save_record(s: &Services, actor: &Actor, task_id: i64, fields: RecordFields) -> Result<RecordView> {
     let c = load(s, actor, task_id, true).await?;
     let versions = store::records_of_task(s.store.reader(), task_id).await?;
-    if versions.first().is_some_and(|v| v.state != "draft") {
+    if versions.first().is_some_and(|v| v.state != RecordState::Draft) {
         return Err(ServiceError::Rule(RuleViolation::new(
             "rule6_locked",
             "抽样单已签字锁定；更正须作为新版本并经企业确认（规则6）",
         )));
     }
-    if c.task.state != TaskState::InProgress.as_str() {
+    if c.task.state != TaskState::InProgress {
         return Err(ServiceError::Rule(RuleViolation::new(
             "task_state",
             "任务须先“开始抽样”（实施细则已公开）才能填写抽样单",
@@ -291,7 +293,7 @@ pub async fn save_record(s: &Services, actor: &Actor, task_id: i64, fields: Reco
     let fields_json = serde_json::to_string(&fields).map_err(ServiceError::internal)?;
     let tx = s.store.begin().await?;
     let id = match versions.first() {
-        Some(v) if v.state == "draft" => {
+        Some(v) if v.state == RecordState::Draft => {
             if !store::signatures_of(&*tx, v.id).await?.is_empty() {
                 return Err(ServiceError::Rule(RuleViolation::new(
                     "rule6_signed",
@@ -313,7 +315,7 @@ pub async fn save_record(s: &Services, actor: &Actor, task_id: i64, fields: Reco
                 NewRecord {
                     task_id,
                     version: 1,
-                    state: "draft".into(),
+                    state: RecordState::Draft,
                     record_hash: record_hash(task_id, 1, &fields_json),
                     fields_json: fields_json.clone(),
                     diff_json: "[]".into(),
@@ -383,12 +385,11 @@ pub async fn sign(s: &Services, actor: &Actor, task_id: i64, input: SignInput) -
         .into_iter()
         .next()
         .ok_or(ServiceError::NotFound("抽样单"))?;
-    if !matches!(current.state.as_str(), "draft" | "pending_confirmation") {
-        return Err(ServiceError::Rule(RuleViolation::new("rule6_locked", "抽样单已签字锁定")));
-    }
+    let lock = workflow::step(current.state, RecordAction::Lock)
+        .map_err(|_| ServiceError::Rule(RuleViolation::new("rule6_locked", "抽样单已签字锁定")))?;
     let (signer, user_id, name) = match input.signer.as_str() {
         "self" => {
-            if current.state == "pending_confirmation" {
+            if current.state == RecordState::PendingConfirmation {
                 return Err(ServiceError::Rule(RuleViolation::new(
                     "rule6_confirmation",
                     "更正须由被抽样企业签字确认（规则6）",
@@ -418,7 +419,7 @@ pub async fn sign(s: &Services, actor: &Actor, task_id: i64, input: SignInput) -
         if signer != Signer::Enterprise {
             errs.push(RuleViolation::new("invalid_signer", "只有被抽样企业可以拒绝签字").on_field("refused"));
         }
-        if current.state == "pending_confirmation" {
+        if current.state == RecordState::PendingConfirmation {
             errs.push(
                 RuleViolation::new("rule6_confirmation", "更正须经企业签字确认，拒绝确认的更正不生效（规则6）")
                     .on_field("refused"),
@@ -476,17 +477,17 @@ pub async fn sign(s: &Services, actor: &Actor, task_id: i64, input: SignInput) -
     missing.retain(|m| *m != key);
     let mut after = json!({"signer": key, "refused": refused, "record_hash": current.record_hash});
     if missing.is_empty() {
-        store::set_record_state(&tx, current.id, &current.state, "signed").await?;
-        if current.state == "pending_confirmation" {
+        store::set_record_state(&tx, current.id, lock).await?;
+        if current.state == RecordState::PendingConfirmation {
             // The confirmed correction replaces the version it corrects.
             if let Some(prev) =
                 store::records_of_task(&*tx, task_id).await?.into_iter().find(|r| r.version == current.version - 1)
             {
-                store::set_record_state(&tx, prev.id, "signed", "superseded").await?;
+                store::set_record_state(&tx, prev.id, workflow::step(prev.state, RecordAction::Supersede)?).await?;
             }
         } else {
-            let next = rules::transition(c.task.state.parse()?, TaskAction::CompleteRecord)?;
-            store_draws::set_task_state(&tx, task_id, &c.task.state, next.as_str()).await?;
+            let next = workflow::step(c.task.state, TaskAction::CompleteRecord)?;
+            store_draws::set_task_state(&tx, task_id, next).await?;
             // The portions are sealed with the locked record: the custody chain starts (rule 8).
             crate::handover::write_seals(&tx, actor, task_id, &current.fields_json).await?;
         }
@@ -513,7 +514,7 @@ pub struct CorrectionInput {
 pub async fn correct(s: &Services, actor: &Actor, task_id: i64, input: CorrectionInput) -> Result<RecordView> {
     let c = load(s, actor, task_id, true).await?;
     let versions = store::records_of_task(s.store.reader(), task_id).await?;
-    let Some(current) = versions.first().filter(|v| v.state == "signed") else {
+    let Some(current) = versions.first().filter(|v| v.state == RecordState::Signed) else {
         return Err(ServiceError::Rule(RuleViolation::new(
             "rule6_not_signed",
             "只有已签字锁定的抽样单需要更正；未签字的可直接修改",
@@ -540,7 +541,7 @@ pub async fn correct(s: &Services, actor: &Actor, task_id: i64, input: Correctio
         NewRecord {
             task_id,
             version,
-            state: "pending_confirmation".into(),
+            state: RecordState::PendingConfirmation,
             record_hash: record_hash(task_id, version, &fields_json),
             fields_json,
             diff_json: serde_json::to_string(&changes).map_err(ServiceError::internal)?,
@@ -614,7 +615,7 @@ async fn notify_bureaus(
 /// local bureau co-signs (rule 11).
 pub async fn refuse(s: &Services, actor: &Actor, task_id: i64, input: RefusalInput) -> Result<TaskState> {
     let c = load(s, actor, task_id, true).await?;
-    let next = rules::transition(c.task.state.parse()?, TaskAction::Refuse)?;
+    let next = workflow::step(c.task.state, TaskAction::Refuse)?;
     if input.facts.trim().is_empty() {
         return Err(ServiceError::invalid(RuleViolation::new("required", "请如实记录拒检情况").on_field("facts")));
     }
@@ -623,7 +624,7 @@ pub async fn refuse(s: &Services, actor: &Actor, task_id: i64, input: RefusalInp
     let o =
         store::insert_outcome(&tx, task_id, "refusal", json!({"facts": input.facts.trim()}).to_string(), actor.user_id)
             .await?;
-    store_draws::set_task_state(&tx, task_id, &c.task.state, next.as_str()).await?;
+    store_draws::set_task_state(&tx, task_id, next).await?;
     notify_bureaus(s, &tx, &c, "refusal", &format!("拒检待认定：{}（{}）", ent.name, c.item.product), task_id).await?;
     audit::append(
         &tx,
@@ -633,12 +634,12 @@ pub async fn refuse(s: &Services, actor: &Actor, task_id: i64, input: RefusalInp
             "sampling_task",
             task_id,
             json!({"state": c.task.state}),
-            json!({"state": next.as_str(), "outcome_id": o.id}),
+            json!({"state": next.to().as_str(), "outcome_id": o.id}),
         ),
     )
     .await?;
     tx.commit().await?;
-    Ok(next)
+    Ok(next.to())
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
@@ -663,7 +664,7 @@ pub async fn cosign_refusal(s: &Services, actor: &Actor, task_id: i64, input: Co
     actor
         .to_task(parties)
         .require_or(Action::ConfirmRefusal, "拒检须由被抽样企业所在地县级市场监管部门会同认定（规则11）")?;
-    let next = rules::transition(task.state.parse()?, TaskAction::CosignRefusal)?;
+    let next = workflow::step(task.state, TaskAction::CosignRefusal)?;
     if input.opinion.trim().is_empty() {
         return Err(ServiceError::invalid(RuleViolation::new("required", "请填写认定意见").on_field("opinion")));
     }
@@ -675,7 +676,7 @@ pub async fn cosign_refusal(s: &Services, actor: &Actor, task_id: i64, input: Co
         .ok_or(ServiceError::NotFound("拒检记录"))?;
     let tx = s.store.begin().await?;
     store::cosign_outcome(&tx, outcome.id, actor.user_id, input.opinion.trim()).await?;
-    store_draws::set_task_state(&tx, task_id, &task.state, next.as_str()).await?;
+    store_draws::set_task_state(&tx, task_id, next).await?;
     // Rule 20: a final refusal opens its post-processing case.
     crate::cases::open_for_refusal(s, &tx, actor, task_id).await?;
     audit::append(
@@ -686,12 +687,12 @@ pub async fn cosign_refusal(s: &Services, actor: &Actor, task_id: i64, input: Co
             "sampling_task",
             task_id,
             json!({"state": task.state}),
-            json!({"state": next.as_str(), "opinion": input.opinion.trim()}),
+            json!({"state": next.to().as_str(), "opinion": input.opinion.trim()}),
         ),
     )
     .await?;
     tx.commit().await?;
-    Ok(next)
+    Ok(next.to())
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
@@ -705,7 +706,7 @@ pub struct ProblemInput {
 /// enterprise's local bureau at once (rule 10).
 pub async fn report_problem(s: &Services, actor: &Actor, task_id: i64, input: ProblemInput) -> Result<TaskState> {
     let c = load(s, actor, task_id, true).await?;
-    let next = rules::transition(c.task.state.parse()?, TaskAction::ReportProblem)?;
+    let next = workflow::step(c.task.state, TaskAction::ReportProblem)?;
     let mut errs = Vec::new();
     if input.violation.trim().is_empty() {
         errs.push(RuleViolation::new("required", "请填写涉嫌违法情形（如无证无照）").on_field("violation"));
@@ -726,7 +727,7 @@ pub async fn report_problem(s: &Services, actor: &Actor, task_id: i64, input: Pr
         actor.user_id,
     )
     .await?;
-    store_draws::set_task_state(&tx, task_id, &c.task.state, next.as_str()).await?;
+    store_draws::set_task_state(&tx, task_id, next).await?;
     notify_bureaus(
         s,
         &tx,
@@ -744,12 +745,12 @@ pub async fn report_problem(s: &Services, actor: &Actor, task_id: i64, input: Pr
             "sampling_task",
             task_id,
             json!({"state": c.task.state}),
-            json!({"state": next.as_str(), "outcome_id": o.id}),
+            json!({"state": next.to().as_str(), "outcome_id": o.id}),
         ),
     )
     .await?;
     tx.commit().await?;
-    Ok(next)
+    Ok(next.to())
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -816,7 +817,7 @@ pub(crate) async fn record_pdf_unchecked(s: &Services, task_id: i64) -> Result<V
     // The version in force: the newest signed one, else the newest.
     let current = versions
         .iter()
-        .find(|v| v.state == "signed")
+        .find(|v| v.state == RecordState::Signed)
         .or(versions.first())
         .cloned()
         .ok_or(ServiceError::NotFound("抽样单"))?;

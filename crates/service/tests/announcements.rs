@@ -94,7 +94,7 @@ fn pdf_text(pdf: &[u8]) -> String {
 async fn the_published_announcement_lists_failures_and_refusals_and_only_it_is_public() {
     let w = world().await;
     let a = ann::draft(s(&w), &w.reg, w.plan).await.unwrap();
-    assert_eq!(a.state, "draft");
+    assert_eq!(a.state.as_str(), "draft");
     assert_eq!((a.content.rows.len(), a.content.refusals.len()), (2, 1));
     // A draft is not public.
     assert_eq!(code(ann::get_public(s(&w), a.id).await.unwrap_err()), "not_found");
@@ -104,7 +104,7 @@ async fn the_published_announcement_lists_failures_and_refusals_and_only_it_is_p
     assert_eq!(code(ann::publish(s(&w), &w.reg, a.id).await.unwrap_err()), "announcement_not_approved");
     ann::approve(s(&w), &w.reg2, a.id).await.unwrap();
     let p = ann::publish(s(&w), &w.reg, a.id).await.unwrap();
-    assert_eq!(p.state, "published");
+    assert_eq!(p.state.as_str(), "published");
     assert_eq!(p.snapshot_sha256.len(), 64);
 
     let public = ann::get_public(s(&w), a.id).await.unwrap();

@@ -232,7 +232,7 @@ async fn resumable_upload_survives_a_restart_and_checks_its_hash() {
         ChunkOutcome::Accepted(v) => v,
         other => panic!("{other:?}"),
     };
-    assert_eq!(done.state, "complete");
+    assert_eq!(done.state.as_str(), "complete");
     let e = done.evidence.expect("evidence");
     assert_eq!(e.sha256, sha(&video));
     assert_eq!(std::fs::read(evidence::stored_path(&s2, &e.sha256)).unwrap(), video);
@@ -252,7 +252,7 @@ async fn resumable_upload_survives_a_restart_and_checks_its_hash() {
         other => panic!("expected hash mismatch, got {other:?}"),
     }
     assert!(!evidence::stored_path(&s2, &sha(b"abce")).exists());
-    assert_eq!(evidence::upload_status(&s2, &sampler, &u.id).await.unwrap().state, "rejected");
+    assert_eq!(evidence::upload_status(&s2, &sampler, &u.id).await.unwrap().state.as_str(), "rejected");
     let list = evidence::list(&s2, &sampler, w.task).await.unwrap();
     assert_eq!(list.items.len(), 1);
     assert!(list.missing.contains(&EvidenceCategory::Seals));

@@ -292,7 +292,7 @@ async fn an_unqualified_result_opens_a_case_at_the_local_bureau_under_the_2019_m
     let no_file = StepInput { action: "rectification_report".into(), ..Default::default() };
     assert_eq!(code(&cases::step(s(&w), &w.owner, c.id, no_file).await.unwrap_err()), "rule20_report_file");
     let sub = cases::submit_rectification(s(&w), &w.owner, c.id, report_file).await.unwrap();
-    assert_eq!(sub.case.state, "report_submitted");
+    assert_eq!(sub.case.state.as_str(), "report_submitted");
     let doc_step = sub.steps.last().unwrap();
     let (f, path) = cases::step_document(s(&w), &w.county, c.id, doc_step.id).await.unwrap();
     assert_eq!(f.content_type, "application/pdf");
@@ -310,7 +310,7 @@ async fn an_unqualified_result_opens_a_case_at_the_local_bureau_under_the_2019_m
     );
     let failed = StepInput { report_no: "FC-2025-001".into(), ..step("follow_up_check_failed") };
     let esc = cases::step(s(&w), &w.county, c.id, failed).await.unwrap();
-    assert_eq!(esc.case.state, "escalated");
+    assert_eq!(esc.case.state.as_str(), "escalated");
     assert_eq!(esc.case.second_follow_up_check_from, Some(today + chrono::Duration::days(60)));
     assert!(esc.steps.last().unwrap().details.contains("不向企业收费"));
     let province_inbox =
@@ -318,7 +318,7 @@ async fn an_unqualified_result_opens_a_case_at_the_local_bureau_under_the_2019_m
     assert!(province_inbox.items.iter().any(|i| i.kind == "case_escalated"));
     // The provincial bureau opens the escalated case from its inbox.
     let province = w.fx.user("sx_reg", &["regulator"], Some("sx")).await;
-    assert_eq!(cases::get(s(&w), &province, c.id).await.unwrap().case.state, "escalated");
+    assert_eq!(cases::get(s(&w), &province, c.id).await.unwrap().case.state.as_str(), "escalated");
     let second = StepInput { report_no: "FC-2025-002".into(), ..step("second_follow_up_check_failed") };
     assert_eq!(
         code(&cases::step(s(&w), &w.county, c.id, second.clone()).await.unwrap_err()),
@@ -435,7 +435,7 @@ async fn a_final_refusal_opens_a_case_and_a_qualified_retest_or_correction_close
         .unwrap()
         .items[0]
         .clone();
-    assert_eq!(c.state, "closed");
+    assert_eq!(c.state.as_str(), "closed");
     assert!(c.closed_reason.contains("更正"), "{}", c.closed_reason);
     let open = DisposalQuery { filter: Some("open".into()), ..Default::default() };
     let ds = disposal::list(s(&w3), &w3.custodian, open).await.unwrap().items;

@@ -54,7 +54,7 @@ async fn lock(w: &World) {
     sampling::sign(s(w), &w.s1, w.task, sign("self")).await.unwrap();
     sampling::sign(s(w), &w.s2, w.task, sign("self")).await.unwrap();
     let r = sampling::sign(s(w), &w.s1, w.task, sign("enterprise")).await.unwrap();
-    assert_eq!(r.state, "signed");
+    assert_eq!(r.state.as_str(), "signed");
 }
 
 fn carried() -> DispatchInput {
@@ -134,7 +134,7 @@ async fn the_backup_stays_at_the_enterprise_only_with_the_organising_bureaus_app
     let empty = BackupRequestInput::default();
     assert_eq!(code(handover::request_backup(s(&w), &w.s1, w.task, empty).await.unwrap_err()), "required,required");
     let req = handover::request_backup(s(&w), &w.s1, w.task, input()).await.unwrap();
-    assert_eq!(req.state, "pending");
+    assert_eq!(req.state.as_str(), "pending");
     assert_eq!(code(handover::request_backup(s(&w), &w.s2, w.task, input()).await.unwrap_err()), "rule9_open_request");
     let inbox = sampling::inbox(s(&w), &w.regulator, None, None).await.unwrap();
     assert!(inbox.items.iter().any(|i| i.kind == "backup_request" && i.ref_id == req.id && !i.read));
@@ -212,7 +212,7 @@ async fn a_denied_backup_goes_to_the_lab_with_the_test_portion() {
     )
     .await
     .unwrap();
-    assert_eq!(d.state, "denied");
+    assert_eq!(d.state.as_str(), "denied");
     assert_eq!(code(handover::sealing_notice_pdf(s(&w), &w.s1, w.task).await.unwrap_err()), "rule9_not_approved");
     let chain = handover::dispatch(s(&w), &w.s1, w.task, carried()).await.unwrap();
     let sent: Vec<_> = chain.iter().filter(|e| e.kind == "dispatched").map(|e| e.portion.as_str()).collect();

@@ -53,7 +53,7 @@ async fn receipt_needs_a_dispatched_sample_and_the_testing_institutions_custodia
     assert_eq!(incoming.items[0].test_seals, vec!["SXGH-000123".to_string()]);
     assert!(lab::incoming(s(&w), &other, None, None).await.unwrap().items.is_empty());
     let out = lab::receive(s(&w), &w.custodian, w.task, accept()).await.unwrap();
-    assert_eq!(out.state, "accepted");
+    assert_eq!(out.state.as_str(), "accepted");
     assert!(lab::incoming(s(&w), &w.custodian, None, None).await.unwrap().items.is_empty());
     // Once only.
     assert_eq!(code(&lab::receive(s(&w), &w.custodian, w.task, accept()).await.unwrap_err()), "already_received");
@@ -83,7 +83,7 @@ async fn a_sample_that_does_not_match_its_record_is_rejected_with_reason_to_the_
     );
     bad.reason = "检验样品封条破损且编号与抽样单不符".into();
     let out = lab::receive(s(&w), &w.custodian, w.task, bad).await.unwrap();
-    assert_eq!(out.state, "rejected");
+    assert_eq!(out.state.as_str(), "rejected");
     assert!(out.blind_code.is_none());
     assert_eq!(out.mismatches.len(), 2);
     let inbox = sampling::inbox(s(&w), &w.regulator, None, None).await.unwrap();
@@ -196,7 +196,7 @@ async fn sulfur_above_the_limit_fails_the_item_and_the_sample_and_three_people_s
     assert_eq!(code(&lab::approve_report(s(&w), &w.a1, r.id, sig()).await.unwrap_err()), "rule15_same_person");
     assert_eq!(code(&lab::approve_report(s(&w), &t3, r.id, sig()).await.unwrap_err()), "rule15_same_person");
     let issued = lab::approve_report(s(&w), &w.a2, r.id, sig()).await.unwrap();
-    assert_eq!(issued.state, "approved");
+    assert_eq!(issued.state.as_str(), "approved");
     let no = issued.report_no.clone().unwrap();
     assert!(no.starts_with("LAB-"), "{no}");
     assert_eq!(issued.pdf_sha256.len(), 64);
@@ -205,7 +205,7 @@ async fn sulfur_above_the_limit_fails_the_item_and_the_sample_and_three_people_s
         ("lab_t3", Some("lab_a1"), Some("lab_a2"))
     );
     assert_eq!(issued.signed, ["prepare", "review", "approve"], "each step signed on the screen");
-    assert_eq!(lab::sample(s(&w), &w.t1, &bc).await.unwrap().state, "reported");
+    assert_eq!(lab::sample(s(&w), &w.t1, &bc).await.unwrap().state.as_str(), "reported");
 
     // The PDF holds every item, the conclusion and three signatures.
     let (_, pdf) = lab::report_pdf(s(&w), &w.custodian, r.id).await.unwrap();
@@ -284,11 +284,11 @@ async fn licence_check_stops_testing_of_an_unlicensed_producer_and_reports_it() 
     assert_eq!(code(&e), "rule14_licence_unchecked");
     // The tester runs the yes/no check: the fixture producer has no licence in the registry.
     let c = lab::check_licence(s(&w), &w.t1, &bc).await.unwrap();
-    assert_eq!(c.state, "failed");
+    assert_eq!(c.state.as_str(), "failed");
     assert!(!serde_json::to_string(&c).unwrap().contains(ENTERPRISE));
     let e = lab::enter_result(s(&w), &w.t1, &bc, number(0, 5.0)).await.unwrap_err();
     assert_eq!(code(&e), "rule14_stopped");
-    assert_eq!(lab::sample(s(&w), &w.t1, &bc).await.unwrap().state, "stopped");
+    assert_eq!(lab::sample(s(&w), &w.t1, &bc).await.unwrap().state.as_str(), "stopped");
     let inbox = sampling::inbox(s(&w), &w.regulator, None, None).await.unwrap();
     assert!(inbox.items.iter().any(|i| i.kind == "lab_unlicensed" && i.title.contains(&bc)));
 }
@@ -299,7 +299,7 @@ async fn licence_check_passes_for_a_licensed_producer() {
         world_with(Options { licence: LicenceRequirement::ProductionLicence, licensed: true, ..Default::default() })
             .await;
     let bc = accepted(&w).await;
-    assert_eq!(lab::check_licence(s(&w), &w.custodian, &bc).await.unwrap().state, "confirmed");
+    assert_eq!(lab::check_licence(s(&w), &w.custodian, &bc).await.unwrap().state.as_str(), "confirmed");
     lab::enter_result(s(&w), &w.t1, &bc, number(0, 5.0)).await.unwrap();
 }
 
@@ -389,7 +389,7 @@ async fn screening_flags_a_sample_for_full_testing_and_is_never_a_report() {
     let w = world_with(Options { screening: true, ..Default::default() }).await;
     let bc = accepted(&w).await;
     let screener = auth::login(s(&w), "wn_screener", PASSWORD).await.unwrap();
-    assert_eq!(lab::sample(s(&w), &w.t1, &bc).await.unwrap().state, "screening");
+    assert_eq!(lab::sample(s(&w), &w.t1, &bc).await.unwrap().state.as_str(), "screening");
     let e = lab::enter_result(s(&w), &w.t1, &bc, number(0, 5.0)).await.unwrap_err();
     assert_eq!(code(&e), "rule24_screening_pending");
     // The testing institution's testers may not record the screening.
@@ -400,7 +400,7 @@ async fn screening_flags_a_sample_for_full_testing_and_is_never_a_report() {
     let json = serde_json::to_string(&list).unwrap();
     assert!(!json.contains(ENTERPRISE) && !json.contains(&w.uscc));
     let v = lab::screen(s(&w), &screener, &bc, flag).await.unwrap();
-    assert_eq!(v.state, "accepted");
+    assert_eq!(v.state.as_str(), "accepted");
     // The screener cannot prepare a report; testing goes on at the testing institution.
     assert_eq!(code(&lab::prepare_report(s(&w), &screener, &bc, sig()).await.unwrap_err()), "forbidden");
     lab::enter_result(s(&w), &w.t1, &bc, number(0, 5.0)).await.unwrap();
@@ -414,7 +414,7 @@ async fn a_cleared_screening_ends_without_testing_or_report() {
     let v = lab::screen(s(&w), &screener, &bc, ScreeningInput { result: "cleared".into(), note: String::new() })
         .await
         .unwrap();
-    assert_eq!(v.state, "cleared");
+    assert_eq!(v.state.as_str(), "cleared");
     assert_eq!(code(&lab::enter_result(s(&w), &w.t1, &bc, number(0, 5.0)).await.unwrap_err()), "rule24_cleared");
     assert_eq!(code(&lab::prepare_report(s(&w), &w.t1, &bc, sig()).await.unwrap_err()), "sample_state");
 }
@@ -465,7 +465,7 @@ async fn every_step_of_the_report_needs_a_signature_and_a_reviewer_or_approver_c
     assert_eq!(back.returned_by.as_deref(), Some("lab_a1"));
     // The results reopen: the tester corrects, completes and prepares version 2.
     let v = lab::sample(s(&w), &w.t1, &bc).await.unwrap();
-    assert_eq!(v.state, "testing");
+    assert_eq!(v.state.as_str(), "testing");
     assert_eq!(code(&lab::review_report(s(&w), &w.a1, r.id, sig()).await.unwrap_err()), "report_state");
     enter_all(&w, &bc, 8.0).await;
     lab::complete_results(s(&w), &w.t1, &bc).await.unwrap();
@@ -476,7 +476,7 @@ async fn every_step_of_the_report_needs_a_signature_and_a_reviewer_or_approver_c
     lab::review_report(s(&w), &w.a1, r2.id, sig()).await.unwrap();
     assert_eq!(code(&lab::send_back_report(s(&w), &w.a1, r2.id, why("x")).await.unwrap_err()), "rule15_same_person");
     let back2 = lab::send_back_report(s(&w), &t3, r2.id, why("结论表述需按判定原则修改")).await.unwrap();
-    assert_eq!(back2.state, "returned");
+    assert_eq!(back2.state.as_str(), "returned");
     let f = audit::AuditFilter { action: Some("report.send_back".into()), ..Default::default() };
     let trail = audit::list(s(&w).store.reader(), &f, None, 50).await.unwrap();
     assert_eq!(trail.items.len(), 2, "each send-back audited");
@@ -553,7 +553,7 @@ async fn an_issued_report_opens_its_deliveries_and_each_is_recorded_by_its_metho
     );
     let hand = DeliveryInput { receiver_signature_png_base64: PNG.into(), ..hand };
     let done = results::record_delivery(s(&w), &w.regulator, ds[1].id, hand).await.unwrap();
-    assert!(done.signed && done.state == "received");
+    assert!(done.signed && done.state.as_str() == "received");
     let open = results::list(s(&w), &w.regulator, DeliveryQuery::default()).await.unwrap();
     assert!(open.items.is_empty(), "both delivered");
     let f = audit::AuditFilter { action: Some("delivery.record".into()), ..Default::default() };
@@ -647,13 +647,16 @@ async fn the_enterprise_sees_only_its_own_results_and_objects_on_day_15_but_not_
     );
     let reject = DecisionInput { accept: false, reason: String::new() };
     assert_eq!(code(&objections::decide(s(&w), &w.regulator, o.id, reject).await.unwrap_err()), "required");
-    let pending = objections::of_bureau(s(&w), &w.regulator, Some("pending"), None, None).await.unwrap();
+    let pending =
+        objections::of_bureau(s(&w), &w.regulator, Some(choucha_domain::results::ObjectionState::Pending), None, None)
+            .await
+            .unwrap();
     assert_eq!(pending.items.len(), 1);
     let done =
         objections::decide(s(&w), &w.regulator, o.id, DecisionInput { accept: true, reason: "受理，安排复检".into() })
             .await
             .unwrap();
-    assert_eq!(done.state, "accepted");
+    assert_eq!(done.state.as_str(), "accepted");
     s(&w).shift_today(-15);
 }
 

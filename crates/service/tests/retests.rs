@@ -178,7 +178,7 @@ async fn a_retest_that_differs_replaces_the_conclusion_and_the_bureau_pays() {
     // The re-test's conclusion replaces the first in the sample's result; the request is concluded.
     let mine = objections::my_results(s(&w), &owner).await.unwrap();
     let req = &mine[0].objections[0];
-    assert_eq!(req.state, "concluded");
+    assert_eq!(req.state.as_str(), "concluded");
     let seen = req.retest.as_ref().unwrap();
     assert_eq!((seen.qualified, seen.fee_payer.as_str()), (Some(true), "bureau"));
     assert!(seen.fee_payer_label.contains("组织监督抽查的部门承担"));
@@ -229,7 +229,7 @@ async fn a_retest_that_agrees_keeps_the_result_and_the_applicant_pays_and_a_brok
     assert_eq!(code(&retests::receive(s(&w), &lab2.custodian, rt.id, broken.clone()).await.unwrap_err()), "required");
     let broken = RetestReceiptInput { seal_note: "封条断裂".into(), ..broken };
     let stopped = retests::receive(s(&w), &lab2.custodian, rt.id, broken).await.unwrap();
-    assert_eq!(stopped.state, "seal_broken");
+    assert_eq!(stopped.state.as_str(), "seal_broken");
     assert_eq!(
         code(&retests::enter_results(s(&w), &lab2.tester, rt.id, sulfur(8.0)).await.unwrap_err()),
         "rule18_seal_broken"
@@ -242,7 +242,7 @@ async fn a_retest_that_agrees_keeps_the_result_and_the_applicant_pays_and_a_brok
     assert_eq!(code(&objections::close(s(&w), &w.regulator, o, answer(" ")).await.unwrap_err()), "required");
     let closed =
         objections::close(s(&w), &w.regulator, o, answer("备用样品封条破损，无法复检，维持原检验结论")).await.unwrap();
-    assert_eq!(closed.state, "concluded");
+    assert_eq!(closed.state.as_str(), "concluded");
     let mine = objections::my_results(s(&w), &owner).await.unwrap();
     assert!(mine[0].objections[0].answer.contains("维持原检验结论"));
     assert_eq!(code(&objections::close(s(&w), &w.regulator, o, answer("再次")).await.unwrap_err()), "objection_state");
@@ -308,7 +308,7 @@ async fn the_nominal_producer_confirms_or_denies_within_the_period_and_a_denial_
     assert_eq!(confirmations::list(s(&w), &producer, &[], None, None).await.unwrap().items.len(), 1);
     assert_eq!(code(&confirmations::answer(s(&w), &producer, c.id, deny(" ")).await.unwrap_err()), "required");
     let denied = confirmations::answer(s(&w), &producer, c.id, deny("该批次非本公司生产，包装为仿冒")).await.unwrap();
-    assert_eq!(denied.state, "denied");
+    assert_eq!(denied.state.as_str(), "denied");
     assert!(!denied.final_for_producer);
     let inbox =
         choucha_store::sampling::inbox_of(s(&w).store.reader(), w.regulator.org_id.unwrap(), None, 20).await.unwrap();
@@ -331,7 +331,7 @@ async fn the_nominal_producer_confirms_or_denies_within_the_period_and_a_denial_
     )
     .await
     .unwrap();
-    assert!(done.state == "investigated" && done.final_for_producer);
+    assert!(done.state.as_str() == "investigated" && done.final_for_producer);
 }
 
 #[tokio::test]
@@ -348,7 +348,7 @@ async fn no_answer_by_the_deadline_is_recorded_and_a_late_answer_refused() {
     assert!(e.to_string().contains(&c.due_on.to_string()), "{e}");
     assert!(confirmations::get(s(&w), &w.custodian, c.id).await.unwrap().overdue);
     let lapsed = confirmations::record_lapse(s(&w), &w.custodian, c.id).await.unwrap();
-    assert!(lapsed.state == "lapsed" && lapsed.final_for_producer);
+    assert!(lapsed.state.as_str() == "lapsed" && lapsed.final_for_producer);
     s(&w).shift_today(-30);
 }
 
@@ -415,8 +415,10 @@ async fn the_plan_overview_lists_progress_results_and_every_overdue_duty_with_wh
     let o = plan_overview(s(&w), &w.regulator, plan).await.unwrap();
     assert_eq!((o.total_quota, o.total_tasks), (10, 1));
     assert_eq!((o.reported, o.qualified, o.unqualified), (1, 0, 1));
-    assert!(o.samples_by_state.iter().any(|c| c.state == "reported" && c.count == 1 && c.label == "已出具报告"));
-    assert!(o.tasks_by_state.iter().any(|c| c.state == "sampled" && c.count == 1));
+    assert!(
+        o.samples_by_state.iter().any(|c| c.state.as_str() == "reported" && c.count == 1 && c.label == "已出具报告")
+    );
+    assert!(o.tasks_by_state.iter().any(|c| c.state.as_str() == "sampled" && c.count == 1));
     // The enterprise's delivery was due by the plan's date (2025-11-15): overdue, owed by the
     // testing institution; the organising bureau's copies are due in 7 days, not yet overdue.
     let deliveries: Vec<_> = o.duties.iter().filter(|d| d.kind == "delivery").collect();

@@ -41,10 +41,10 @@ async fn record_is_checked_against_the_rules_signed_by_all_then_locked() {
     let bad = SignInput { image_png_base64: "bm90IGEgcG5n".into(), ..sign("enterprise") };
     assert!(matches!(sampling::sign(s(&w), &w.s2, w.task, bad).await, Err(ServiceError::Invalid(_))));
     let r = sampling::sign(s(&w), &w.s2, w.task, sign("enterprise")).await.unwrap();
-    assert_eq!(r.state, "signed");
+    assert_eq!(r.state.as_str(), "signed");
     assert!(r.missing.is_empty());
     assert!(r.signatures.iter().all(|g| g.record_hash == r.record_hash));
-    assert_eq!(draws::get_task(s(&w), &w.s1, w.task).await.unwrap().state, "sampled");
+    assert_eq!(draws::get_task(s(&w), &w.s1, w.task).await.unwrap().state.as_str(), "sampled");
     assert!(matches!(sampling::save_record(s(&w), &w.s1, w.task, record()).await, Err(ServiceError::Rule(_))));
 
     // A correction is a new version showing the change, valid only on the enterprise's signature.
@@ -55,7 +55,7 @@ async fn record_is_checked_against_the_rules_signed_by_all_then_locked() {
     let c = sampling::correct(s(&w), &w.s1, w.task, CorrectionInput { fields: fixed, reason: "批号抄写错误".into() })
         .await
         .unwrap();
-    assert_eq!(c.state, "pending_confirmation");
+    assert_eq!(c.state.as_str(), "pending_confirmation");
     assert_eq!(c.changes, vec![("batch".to_string(), "20251008".to_string(), "20251009".to_string())]);
     assert!(sampling::sign(s(&w), &w.s1, w.task, sign("self")).await.is_err(), "a sampler cannot confirm it");
     let refused = SignInput { refused: true, refusal_reason: "不同意".into(), ..sign("enterprise") };
@@ -87,7 +87,7 @@ async fn an_enterprise_refusing_to_sign_is_noted_with_reason_and_witness() {
         ..sign("enterprise")
     };
     let r = sampling::sign(s(&w), &w.s1, w.task, noted).await.unwrap();
-    assert_eq!(r.state, "signed");
+    assert_eq!(r.state.as_str(), "signed");
     assert!(r.signatures.iter().any(|g| g.refused && g.witness_name.starts_with("李某")));
 }
 
@@ -96,7 +96,7 @@ async fn a_refusal_is_final_only_when_the_enterprises_county_bureau_cosigns() {
     let w = started().await;
     assert!(sampling::refuse(s(&w), &w.s1, w.task, RefusalInput { facts: "".into() }).await.is_err());
     sampling::refuse(s(&w), &w.s1, w.task, RefusalInput { facts: "以明显不合理的价格阻碍抽样".into() }).await.unwrap();
-    assert_eq!(draws::get_task(s(&w), &w.s1, w.task).await.unwrap().state, "refusal_pending");
+    assert_eq!(draws::get_task(s(&w), &w.s1, w.task).await.unwrap().state.as_str(), "refusal_pending");
     let other_county = w.fx.user("yg_reg", &["local_regulator"], Some("dt-yg")).await;
     assert!(matches!(
         sampling::cosign_refusal(s(&w), &other_county, w.task, CosignInput { opinion: "同意".into() }).await,
@@ -111,7 +111,7 @@ async fn a_refusal_is_final_only_when_the_enterprises_county_bureau_cosigns() {
     sampling::cosign_refusal(s(&w), &county, w.task, CosignInput { opinion: "经核实，认定为拒检".into() })
         .await
         .unwrap();
-    assert_eq!(draws::get_task(s(&w), &w.s1, w.task).await.unwrap().state, "refused");
+    assert_eq!(draws::get_task(s(&w), &w.s1, w.task).await.unwrap().state.as_str(), "refused");
     assert!(sampling::cosign_refusal(s(&w), &county, w.task, CosignInput { opinion: "again".into() }).await.is_err());
 }
 

@@ -5,6 +5,11 @@
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
+use choucha_domain::announcement::AnnouncementState;
+use choucha_domain::lab::ReportState;
+use choucha_domain::sampling::TaskState;
+use choucha_domain::workflow::Transition;
+
 use crate::entity::{announcement, lab_report, lab_sample, sampling_task, task_outcome};
 use crate::{Page, StoreError, Tx};
 
@@ -27,7 +32,7 @@ pub async fn insert(tx: &Tx, n: NewAnnouncement) -> Result<AnnouncementRow, Stor
     Ok(announcement::ActiveModel {
         plan_id: Set(n.plan_id),
         organising_org_id: Set(n.organising_org_id),
-        state: Set("draft".into()),
+        state: Set(AnnouncementState::Draft),
         title: Set(n.title),
         preface: Set(n.preface),
         content_json: Set(n.content_json),
@@ -74,7 +79,8 @@ pub async fn list_public(
     limit: u64,
 ) -> Result<Page<AnnouncementRow>, StoreError> {
     use announcement::Column as C;
-    let mut q = announcement::Entity::find().filter(C::State.is_in(["published", "corrected", "withdrawn"]));
+    let mut q = announcement::Entity::find()
+        .filter(C::State.is_in(AnnouncementState::ALL.into_iter().filter(|s| s.is_public())));
     if let Some(b) = before {
         q = q.filter(C::Id.lt(b));
     }
@@ -103,7 +109,7 @@ pub async fn update_draft(
         .col_expr(C::UpdatedBy, by.into())
         .col_expr(C::UpdatedAt, tx.now().into())
         .filter(C::Id.eq(id))
-        .filter(C::State.eq("draft"))
+        .filter(C::State.eq(AnnouncementState::Draft))
         .exec(&**tx)
         .await?;
     one_row(r.rows_affected)
@@ -120,10 +126,10 @@ pub struct StateChange {
 }
 
 /// Moves an announcement from `from` to `to` (zero rows updated is a conflict).
-pub async fn set_state(tx: &Tx, id: i64, from: &str, to: &str, c: StateChange) -> Result<(), StoreError> {
+pub async fn set_state(tx: &Tx, id: i64, t: Transition<AnnouncementState>, c: StateChange) -> Result<(), StoreError> {
     use announcement::Column as C;
     let now = tx.now();
-    let mut q = announcement::Entity::update_many().col_expr(C::State, to.into());
+    let mut q = announcement::Entity::update_many().col_expr(C::State, t.to().into());
     if let Some(by) = c.approved_by {
         q = q.col_expr(C::ApprovedBy, by.into()).col_expr(C::ApprovedAt, by.map(|_| now).into());
     }
@@ -142,7 +148,7 @@ pub async fn set_state(tx: &Tx, id: i64, from: &str, to: &str, c: StateChange) -
     if let Some(next) = c.corrected_by_id {
         q = q.col_expr(C::CorrectedById, Some(next).into());
     }
-    let r = q.filter(C::Id.eq(id)).filter(C::State.eq(from)).exec(&**tx).await?;
+    let r = q.filter(C::Id.eq(id)).filter(C::State.eq(t.from())).exec(&**tx).await?;
     one_row(r.rows_affected)
 }
 
@@ -160,7 +166,7 @@ pub async fn issued_report_numbers(db: &impl ConnectionTrait, plan_id: i64) -> R
         .select_only()
         .column(C::Id)
         .column(C::ReportNo)
-        .filter(C::State.eq("approved"))
+        .filter(C::State.eq(ReportState::Approved))
         .filter(C::SampleId.in_subquery(samples))
         .order_by_asc(C::ReportNo)
         .into_tuple()
@@ -198,7 +204,7 @@ pub async fn refused_tasks(db: &impl ConnectionTrait, plan_id: i64) -> Result<Ve
     use sampling_task::Column as C;
     Ok(sampling_task::Entity::find()
         .filter(C::PlanId.eq(plan_id))
-        .filter(C::State.eq("refused"))
+        .filter(C::State.eq(TaskState::Refused))
         .order_by_asc(C::Id)
         .all(db)
         .await?)

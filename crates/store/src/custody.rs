@@ -13,7 +13,7 @@ pub struct NewCustodyEvent {
     pub task_id: i64,
     pub portion: String,
     pub kind: String,
-    pub seal_state: String,
+    pub seal_state: choucha_domain::lab::SealState,
     pub location: String,
     pub mode: String,
     pub carrier: String,

@@ -4,6 +4,9 @@
 use chrono::{NaiveDate, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
+use choucha_domain::sampling::TaskState;
+use choucha_domain::workflow::Transition;
+
 use crate::entity::{batch_allowance, draw, sampler_conflict, sampling_task, sampling_task_member};
 use crate::{Page, StoreError, Tx};
 
@@ -95,7 +98,7 @@ pub async fn insert_task(
         item_id: Set(item_id),
         draw_id: Set(draw_id),
         enterprise_id: Set(enterprise_id),
-        state: Set("assigned".into()),
+        state: Set(TaskState::Assigned),
         due_date: Set(due),
         created_at: Set(now),
         updated_at: Set(now),
@@ -131,7 +134,7 @@ pub async fn insert_tasks(
             item_id: Set(item_id),
             draw_id: Set(draw_id),
             enterprise_id: Set(*enterprise_id),
-            state: Set("assigned".into()),
+            state: Set(TaskState::Assigned),
             due_date: Set(due),
             created_at: Set(now),
             updated_at: Set(now),
@@ -158,12 +161,12 @@ pub async fn insert_tasks(
 }
 
 /// Change a task's state (`UPDATE … WHERE state = from`).
-pub async fn set_task_state(tx: &Tx, id: i64, from: &str, to: &str) -> Result<(), StoreError> {
+pub async fn set_task_state(tx: &Tx, id: i64, t: Transition<TaskState>) -> Result<(), StoreError> {
     let r = sampling_task::Entity::update_many()
-        .col_expr(sampling_task::Column::State, to.into())
+        .col_expr(sampling_task::Column::State, t.to().into())
         .col_expr(sampling_task::Column::UpdatedAt, tx.now().into())
         .filter(sampling_task::Column::Id.eq(id))
-        .filter(sampling_task::Column::State.eq(from))
+        .filter(sampling_task::Column::State.eq(t.from()))
         .exec(&**tx)
         .await?;
     if r.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }
@@ -204,7 +207,7 @@ pub async fn teams_of(db: &impl ConnectionTrait, task_ids: &[i64]) -> Result<Vec
 }
 
 /// Tasks that count against quotas and rule 5 (everything but cancelled ones).
-const LIVE: [&str; 5] = ["assigned", "in_progress", "sampled", "refusal_pending", "refused"];
+const LIVE: [TaskState; 5] = TaskState::LIVE;
 
 /// Item ids of the live tasks an enterprise has in a plan, one entry a batch (rule 5).
 pub async fn batches_in_plan(

@@ -3,6 +3,9 @@
 
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
+use choucha_domain::sampling::UploadState;
+use choucha_domain::workflow::Transition;
+
 use crate::entity::{evidence, upload};
 use crate::{StoreError, Tx};
 
@@ -71,7 +74,7 @@ pub async fn insert_upload(tx: &Tx, u: NewUpload) -> Result<UploadRow, StoreErro
         content_type: Set(u.content_type),
         total_size: Set(u.total_size),
         expected_sha256: Set(u.expected_sha256),
-        state: Set("open".into()),
+        state: Set(UploadState::Open),
         evidence_id: Set(None),
         created_by: Set(u.created_by),
         created_at: Set(now),
@@ -86,13 +89,18 @@ pub async fn get_upload(db: &impl ConnectionTrait, id: &str) -> Result<UploadRow
 }
 
 /// Close an open upload: `complete` with its evidence row, or `rejected` (`UPDATE … WHERE state = 'open'`).
-pub async fn close_upload(tx: &Tx, id: &str, state: &str, evidence_id: Option<i64>) -> Result<(), StoreError> {
+pub async fn close_upload(
+    tx: &Tx,
+    id: &str,
+    t: Transition<UploadState>,
+    evidence_id: Option<i64>,
+) -> Result<(), StoreError> {
     let r = upload::Entity::update_many()
-        .col_expr(upload::Column::State, state.into())
+        .col_expr(upload::Column::State, t.to().into())
         .col_expr(upload::Column::EvidenceId, evidence_id.into())
         .col_expr(upload::Column::UpdatedAt, tx.now().into())
         .filter(upload::Column::Id.eq(id))
-        .filter(upload::Column::State.eq("open"))
+        .filter(upload::Column::State.eq(t.from()))
         .exec(&**tx)
         .await?;
     if r.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }

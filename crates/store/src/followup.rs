@@ -9,6 +9,11 @@ use sea_orm::{
     QuerySelect, Set,
 };
 
+use choucha_domain::cases::CaseState;
+use choucha_domain::disposal::DisposalState;
+use choucha_domain::results::ObjectionState;
+use choucha_domain::workflow::Transition;
+
 use crate::entity::{
     case, case_rule_selection, case_rule_set, case_step, delivery, disposal, disposal_rule, objection,
 };
@@ -76,47 +81,58 @@ pub struct NewDisposal {
     pub required: String,
 }
 
-/// Opens the disposal of a portion; a corrected report (rule 15) moves an open disposal to itself
-/// with its conclusion, and leaves a done one alone.
-pub async fn open_disposal(tx: &Tx, d: NewDisposal) -> Result<(), StoreError> {
+/// The disposal of one portion of a sample, if there is one.
+pub async fn disposal_of_portion(
+    db: &impl ConnectionTrait,
+    sample_id: i64,
+    portion: &str,
+) -> Result<Option<DisposalRow>, StoreError> {
     use disposal::Column as C;
-    let existing = disposal::Entity::find()
-        .filter(C::SampleId.eq(d.sample_id))
-        .filter(C::Portion.eq(d.portion.as_str()))
-        .one(&**tx)
+    Ok(disposal::Entity::find().filter(C::SampleId.eq(sample_id)).filter(C::Portion.eq(portion)).one(db).await?)
+}
+
+/// Points an open disposal at a newer report and its conclusion (a corrected report, rule 15).
+pub async fn follow_report(
+    tx: &Tx,
+    id: i64,
+    t: Transition<DisposalState>,
+    report_id: i64,
+    qualified: bool,
+    required: &str,
+) -> Result<(), StoreError> {
+    use disposal::Column as C;
+    let res = disposal::Entity::update_many()
+        .col_expr(C::State, t.to().into())
+        .col_expr(C::ReportId, report_id.into())
+        .col_expr(C::Qualified, qualified.into())
+        .col_expr(C::Required, required.into())
+        .filter(C::Id.eq(id))
+        .filter(C::State.eq(t.from()))
+        .exec(&**tx)
         .await?;
-    match existing {
-        Some(r) if r.state == "open" => {
-            disposal::Entity::update_many()
-                .col_expr(C::ReportId, d.report_id.into())
-                .col_expr(C::Qualified, d.qualified.into())
-                .col_expr(C::Required, d.required.into())
-                .filter(C::Id.eq(r.id))
-                .exec(&**tx)
-                .await?;
-        }
-        Some(_) => {}
-        None => {
-            disposal::ActiveModel {
-                sample_id: Set(d.sample_id),
-                report_id: Set(d.report_id),
-                plan_id: Set(d.plan_id),
-                testing_org_id: Set(d.testing_org_id),
-                organising_org_id: Set(d.organising_org_id),
-                enterprise_id: Set(d.enterprise_id),
-                province_code: Set(d.province_code),
-                portion: Set(d.portion),
-                paid: Set(d.paid),
-                qualified: Set(d.qualified),
-                required: Set(d.required),
-                state: Set("open".into()),
-                created_at: Set(tx.now()),
-                ..Default::default()
-            }
-            .insert(&**tx)
-            .await?;
-        }
+    if res.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }
+}
+
+/// Opens the disposal of a portion (in its initial state).
+pub async fn insert_disposal(tx: &Tx, d: NewDisposal) -> Result<(), StoreError> {
+    disposal::ActiveModel {
+        sample_id: Set(d.sample_id),
+        report_id: Set(d.report_id),
+        plan_id: Set(d.plan_id),
+        testing_org_id: Set(d.testing_org_id),
+        organising_org_id: Set(d.organising_org_id),
+        enterprise_id: Set(d.enterprise_id),
+        province_code: Set(d.province_code),
+        portion: Set(d.portion),
+        paid: Set(d.paid),
+        qualified: Set(d.qualified),
+        required: Set(d.required),
+        state: Set(DisposalState::Open),
+        created_at: Set(tx.now()),
+        ..Default::default()
     }
+    .insert(&**tx)
+    .await?;
     Ok(())
 }
 
@@ -136,10 +152,15 @@ pub struct DisposalRecord {
 }
 
 /// Records an open disposal as done; a second record is a conflict.
-pub async fn record_disposal(tx: &Tx, id: i64, r: DisposalRecord) -> Result<(), StoreError> {
+pub async fn record_disposal(
+    tx: &Tx,
+    id: i64,
+    t: Transition<DisposalState>,
+    r: DisposalRecord,
+) -> Result<(), StoreError> {
     use disposal::Column as C;
     let res = disposal::Entity::update_many()
-        .col_expr(C::State, "done".into())
+        .col_expr(C::State, t.to().into())
         .col_expr(C::Method, r.method.into())
         .col_expr(C::Recipient, r.recipient.into())
         .col_expr(C::Note, r.note.into())
@@ -148,7 +169,7 @@ pub async fn record_disposal(tx: &Tx, id: i64, r: DisposalRecord) -> Result<(), 
         .col_expr(C::RecordedBy, Some(r.recorded_by).into())
         .col_expr(C::RecordedAt, Some(tx.now()).into())
         .filter(C::Id.eq(id))
-        .filter(C::State.eq("open"))
+        .filter(C::State.eq(t.from()))
         .exec(&**tx)
         .await?;
     if res.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }
@@ -161,7 +182,7 @@ pub async fn open_disposals_of_sample(
 ) -> Result<Vec<DisposalRow>, StoreError> {
     Ok(disposal::Entity::find()
         .filter(disposal::Column::SampleId.eq(sample_id))
-        .filter(disposal::Column::State.eq("open"))
+        .filter(disposal::Column::State.eq(DisposalState::Open))
         .all(db)
         .await?)
 }
@@ -170,17 +191,19 @@ pub async fn open_disposals_of_sample(
 pub async fn retarget_disposal(
     tx: &Tx,
     id: i64,
+    t: Transition<DisposalState>,
     qualified: bool,
     required: &str,
     holder_org_id: i64,
 ) -> Result<(), StoreError> {
     use disposal::Column as C;
     let res = disposal::Entity::update_many()
+        .col_expr(C::State, t.to().into())
         .col_expr(C::Qualified, qualified.into())
         .col_expr(C::Required, required.into())
         .col_expr(C::TestingOrgId, holder_org_id.into())
         .filter(C::Id.eq(id))
-        .filter(C::State.eq("open"))
+        .filter(C::State.eq(t.from()))
         .exec(&**tx)
         .await?;
     if res.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }
@@ -201,7 +224,7 @@ pub async fn enterprise_received_on(
 }
 
 /// The objection states that hold a disposal back (the backup may be re-tested).
-pub const OBJECTION_HOLDING: [&str; 2] = ["pending", "accepted"];
+pub const OBJECTION_HOLDING: [ObjectionState; 2] = [ObjectionState::Pending, ObjectionState::Accepted];
 
 /// Whether an objection or re-test request of the sample is pending or accepted.
 pub async fn objection_open(db: &impl ConnectionTrait, sample_id: i64) -> Result<bool, StoreError> {
@@ -265,7 +288,7 @@ fn received_by_condition(r: &ReceivedBy) -> Condition {
 
 fn disposal_query(
     scope: DisposalScope,
-    state: Option<&str>,
+    state: Option<DisposalState>,
     due: Option<&ReceivedBy>,
 ) -> sea_orm::Select<disposal::Entity> {
     use disposal::Column as C;
@@ -280,7 +303,7 @@ fn disposal_query(
         q = q.filter(C::State.eq(st));
     }
     if let Some(r) = due {
-        q = q.filter(C::State.eq("open")).filter(received_by_condition(r));
+        q = q.filter(C::State.eq(DisposalState::Open)).filter(received_by_condition(r));
     }
     q
 }
@@ -290,7 +313,7 @@ fn disposal_query(
 pub async fn list_disposals(
     db: &impl ConnectionTrait,
     scope: DisposalScope,
-    state: Option<&str>,
+    state: Option<DisposalState>,
     due: Option<&ReceivedBy>,
     before: Option<i64>,
     limit: u64,
@@ -308,7 +331,7 @@ pub async fn count_disposals(
     scope: DisposalScope,
     due: &ReceivedBy,
 ) -> Result<u64, StoreError> {
-    Ok(disposal_query(scope, Some("open"), Some(due)).count(db).await?)
+    Ok(disposal_query(scope, Some(DisposalState::Open), Some(due)).count(db).await?)
 }
 
 // ---- Rule sets --------------------------------------------------------------------------------
@@ -425,7 +448,7 @@ pub async fn insert_case(tx: &Tx, c: NewCase) -> Result<CaseRow, StoreError> {
         producer_name: Set(c.producer_name),
         producer_org_id: Set(c.producer_org_id),
         rule_set_id: Set(c.rule_set_id),
-        state: Set("open".into()),
+        state: Set(CaseState::Open),
         opened_on: Set(c.opened_on),
         due_on: Set(c.due_on),
         closed_reason: Set(String::new()),
@@ -453,15 +476,15 @@ pub async fn case_of_task(db: &impl ConnectionTrait, kind: &str, task_id: i64) -
 pub async fn open_cases_of_sample(db: &impl ConnectionTrait, sample_id: i64) -> Result<Vec<CaseRow>, StoreError> {
     Ok(case::Entity::find()
         .filter(case::Column::SampleId.eq(sample_id))
-        .filter(case::Column::State.ne("closed"))
+        .filter(case::Column::State.ne(CaseState::Closed))
         .all(db)
         .await?)
 }
 
 /// What a step changes on its case.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct CasePatch {
-    pub state: String,
+    pub transition: Transition<CaseState>,
     pub stop_ordered_on: Option<NaiveDate>,
     pub correction_ordered_on: Option<NaiveDate>,
     pub escalated_on: Option<NaiveDate>,
@@ -471,11 +494,11 @@ pub struct CasePatch {
     pub closed_reason: String,
 }
 
-/// Moves a case from `from` to the patch's state; zero rows (someone moved it first) is a conflict.
-pub async fn update_case(tx: &Tx, id: i64, from: &str, p: CasePatch) -> Result<(), StoreError> {
+/// Moves a case along the patch's transition; zero rows (someone moved it first) is a conflict.
+pub async fn update_case(tx: &Tx, id: i64, p: CasePatch) -> Result<(), StoreError> {
     use case::Column as C;
     let res = case::Entity::update_many()
-        .col_expr(C::State, p.state.into())
+        .col_expr(C::State, p.transition.to().into())
         .col_expr(C::StopOrderedOn, p.stop_ordered_on.into())
         .col_expr(C::CorrectionOrderedOn, p.correction_ordered_on.into())
         .col_expr(C::EscalatedOn, p.escalated_on.into())
@@ -485,7 +508,7 @@ pub async fn update_case(tx: &Tx, id: i64, from: &str, p: CasePatch) -> Result<(
         .col_expr(C::ClosedReason, p.closed_reason.into())
         .col_expr(C::UpdatedAt, tx.now().into())
         .filter(C::Id.eq(id))
-        .filter(C::State.eq(from))
+        .filter(C::State.eq(p.transition.from()))
         .exec(&**tx)
         .await?;
     if res.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }
@@ -563,10 +586,10 @@ fn case_query(scope: CaseScope, f: CaseFilter) -> sea_orm::Select<case::Entity> 
         CaseScope::All => q,
     };
     match f {
-        CaseFilter::Open => q.filter(C::State.ne("closed")),
-        CaseFilter::Closed => q.filter(C::State.eq("closed")),
+        CaseFilter::Open => q.filter(C::State.ne(CaseState::Closed)),
+        CaseFilter::Closed => q.filter(C::State.eq(CaseState::Closed)),
         CaseFilter::All => q,
-        CaseFilter::OverdueBefore(d) => q.filter(C::State.ne("closed")).filter(C::DueOn.lt(d)),
+        CaseFilter::OverdueBefore(d) => q.filter(C::State.ne(CaseState::Closed)).filter(C::DueOn.lt(d)),
     }
 }
 

@@ -5,6 +5,9 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
+use choucha_domain::sampling::{BackupRequestState, RecordState, TaskState};
+use choucha_domain::workflow::Transition;
+
 use crate::entity::{
     backup_request, inbox_item, plan, sampling_record, sampling_task, sampling_task_member, task_arrival,
 };
@@ -29,7 +32,7 @@ pub async fn insert_backup_request(tx: &Tx, r: NewBackupRequest) -> Result<Backu
         reason: Set(r.reason),
         storage_place: Set(r.storage_place),
         storage_conditions: Set(r.storage_conditions),
-        state: Set("pending".into()),
+        state: Set(BackupRequestState::Pending),
         requested_by: Set(r.requested_by),
         created_at: Set(tx.now()),
         decided_by: Set(None),
@@ -59,19 +62,19 @@ pub async fn backup_requests_of(db: &impl ConnectionTrait, task_id: i64) -> Resu
 pub async fn decide_backup_request(
     tx: &Tx,
     id: i64,
-    approve: bool,
+    t: Transition<BackupRequestState>,
     by: i64,
     by_name: &str,
     opinion: &str,
 ) -> Result<(), StoreError> {
     let r = backup_request::Entity::update_many()
-        .col_expr(backup_request::Column::State, if approve { "approved" } else { "denied" }.into())
+        .col_expr(backup_request::Column::State, t.to().into())
         .col_expr(backup_request::Column::DecidedBy, Some(by).into())
         .col_expr(backup_request::Column::DecidedByName, by_name.into())
         .col_expr(backup_request::Column::DecidedAt, Some(tx.now()).into())
         .col_expr(backup_request::Column::Opinion, opinion.into())
         .filter(backup_request::Column::Id.eq(id))
-        .filter(backup_request::Column::State.eq("pending"))
+        .filter(backup_request::Column::State.eq(t.from()))
         .exec(&**tx)
         .await?;
     if r.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }
@@ -157,7 +160,7 @@ pub async fn signed_records_of_plan(db: &impl ConnectionTrait, plan_id: i64) -> 
         .column(sampling_task::Column::Id)
         .column(sampling_task::Column::ItemId)
         .filter(sampling_task::Column::PlanId.eq(plan_id))
-        .filter(sampling_task::Column::State.eq("sampled"))
+        .filter(sampling_task::Column::State.eq(TaskState::Sampled))
         .into_tuple()
         .all(db)
         .await?;
@@ -169,7 +172,7 @@ pub async fn signed_records_of_plan(db: &impl ConnectionTrait, plan_id: i64) -> 
             .column(sampling_record::Column::TaskId)
             .column(sampling_record::Column::FieldsJson)
             .filter(sampling_record::Column::TaskId.is_in(chunk.iter().map(|(t, _)| *t)))
-            .filter(sampling_record::Column::State.eq("signed"))
+            .filter(sampling_record::Column::State.eq(RecordState::Signed))
             .into_tuple()
             .all(db)
             .await?;
@@ -193,7 +196,8 @@ pub async fn entry_candidates(
     scope: EntryScope,
     limit: u64,
 ) -> Result<Vec<sampling_task::Model>, StoreError> {
-    let mut q = sampling_task::Entity::find().filter(sampling_task::Column::State.is_in(["in_progress", "sampled"]));
+    let mut q = sampling_task::Entity::find()
+        .filter(sampling_task::Column::State.is_in([TaskState::InProgress, TaskState::Sampled]));
     match scope {
         EntryScope::Member(user) => {
             let ids: Vec<i64> = sampling_task_member::Entity::find()

@@ -7,6 +7,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
+use choucha_domain::lab::{LicenceState, ReportState, SampleState};
+use choucha_domain::sampling::TaskState;
+use choucha_domain::workflow::Transition;
+
 use crate::audit_rows::RowTable;
 use crate::entity::{custody_event, lab_report, lab_result, lab_sample, lab_screening, plan, plan_item, sampling_task};
 use crate::{Page, StoreError, Tx};
@@ -25,7 +29,7 @@ pub struct NewSample {
     pub screening_org_id: Option<i64>,
     pub rules_version_id: i64,
     pub blind_code: Option<String>,
-    pub state: String,
+    pub state: SampleState,
     pub received_at: Option<DateTime<Utc>>,
     pub received_by: i64,
     pub delivered_by: String,
@@ -35,7 +39,7 @@ pub struct NewSample {
     pub reject_reason: String,
     pub backup_location: String,
     pub licence_required: String,
-    pub licence_state: String,
+    pub licence_state: LicenceState,
 }
 
 pub async fn insert_sample(tx: &Tx, n: NewSample) -> Result<SampleRow, StoreError> {
@@ -95,12 +99,12 @@ pub async fn samples_by_blind_codes(db: &impl ConnectionTrait, codes: &[String])
     Ok(lab_sample::Entity::find().filter(lab_sample::Column::BlindCode.is_in(codes.to_vec())).all(db).await?)
 }
 
-/// Changes to a sample; `None` leaves a column alone.
+/// Changes to a sample; `None` leaves a column alone. States change only along their workflows.
 #[derive(Debug, Clone, Default)]
 pub struct SamplePatch {
-    pub state: Option<String>,
+    pub state: Option<Transition<SampleState>>,
     pub tester_id: Option<Option<i64>>,
-    pub licence_state: Option<String>,
+    pub licence_state: Option<Transition<LicenceState>>,
     pub licence_note: Option<String>,
     pub testing_ended_on: Option<Option<NaiveDate>>,
     pub results_due: Option<Option<NaiveDate>>,
@@ -111,18 +115,22 @@ pub struct SamplePatch {
     pub pending_correction: Option<String>,
 }
 
-/// Update a sample that is still in `state` (`UPDATE … WHERE state = ?`; zero rows is a conflict).
-pub async fn update_sample(tx: &Tx, id: i64, state: &str, p: SamplePatch) -> Result<(), StoreError> {
+/// Update a sample that is still in `state` (`UPDATE … WHERE state = ?`, and the licence check's
+/// state when it moves; zero rows is a conflict). A state transition must start from `state`.
+pub async fn update_sample(tx: &Tx, id: i64, state: SampleState, p: SamplePatch) -> Result<(), StoreError> {
     use lab_sample::Column as C;
     let mut q = lab_sample::Entity::update_many().col_expr(C::UpdatedAt, tx.now().into());
-    if let Some(v) = p.state {
-        q = q.col_expr(C::State, v.into());
+    if let Some(t) = p.state {
+        if t.from() != state {
+            return Err(StoreError::Conflict);
+        }
+        q = q.col_expr(C::State, t.to().into());
     }
     if let Some(v) = p.tester_id {
         q = q.col_expr(C::TesterId, v.into());
     }
-    if let Some(v) = p.licence_state {
-        q = q.col_expr(C::LicenceState, v.into());
+    if let Some(t) = p.licence_state {
+        q = q.col_expr(C::LicenceState, t.to().into()).filter(C::LicenceState.eq(t.from()));
     }
     if let Some(v) = p.licence_note {
         q = q.col_expr(C::LicenceNote, v.into());
@@ -160,7 +168,7 @@ pub struct SampleFilter {
     pub tester_id: Option<i64>,
     /// Samples of plans organised by this bureau.
     pub organising_org_id: Option<i64>,
-    pub states: Vec<String>,
+    pub states: Vec<SampleState>,
     /// Results due before this day and not yet complete (rule 16).
     pub due_before: Option<NaiveDate>,
     /// Only samples whose results were entered late.
@@ -223,7 +231,7 @@ pub async fn count_by_org_state(
     db: &impl ConnectionTrait,
     testing_org_id: Option<i64>,
     organising_org_id: Option<i64>,
-) -> Result<Vec<(i64, String, i64)>, StoreError> {
+) -> Result<Vec<(i64, SampleState, i64)>, StoreError> {
     use lab_sample::Column as C;
     let mut q = lab_sample::Entity::find()
         .select_only()
@@ -250,7 +258,10 @@ pub async fn count_by_org_state(
 }
 
 /// Open samples per tester of an institution: (tester, state, count).
-pub async fn count_by_tester(db: &impl ConnectionTrait, org_id: i64) -> Result<Vec<(i64, String, i64)>, StoreError> {
+pub async fn count_by_tester(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+) -> Result<Vec<(i64, SampleState, i64)>, StoreError> {
     use lab_sample::Column as C;
     Ok(lab_sample::Entity::find()
         .select_only()
@@ -259,7 +270,7 @@ pub async fn count_by_tester(db: &impl ConnectionTrait, org_id: i64) -> Result<V
         .column_as(Expr::col(C::Id).count(), "n")
         .filter(C::TestingOrgId.eq(org_id))
         .filter(C::TesterId.is_not_null())
-        .filter(C::State.is_in(["accepted", "testing", "tested"]))
+        .filter(C::State.is_in([SampleState::Accepted, SampleState::Testing, SampleState::Tested]))
         .group_by(C::TesterId)
         .group_by(C::State)
         .into_tuple()
@@ -277,7 +288,7 @@ pub async fn count_overdue(
     let mut q = lab_sample::Entity::find()
         .select_only()
         .column_as(Expr::col(C::Id).count(), "n")
-        .filter(C::State.eq("testing"))
+        .filter(C::State.eq(SampleState::Testing))
         .filter(C::ResultsDue.lt(today));
     if let Some(o) = testing_org_id {
         q = q.filter(C::TestingOrgId.eq(o));
@@ -303,7 +314,7 @@ pub async fn incoming(
         .column(sampling_task::Column::Id)
         .from(sampling_task::Entity)
         .and_where(sampling_task::Column::ItemId.in_subquery(items_of_org))
-        .and_where(sampling_task::Column::State.eq("sampled"))
+        .and_where(sampling_task::Column::State.eq(TaskState::Sampled))
         .take();
     let received = Query::select().column(lab_sample::Column::TaskId).from(lab_sample::Entity).take();
     let mut q = custody_event::Entity::find()
@@ -398,7 +409,7 @@ pub async fn insert_report(tx: &Tx, r: NewReport) -> Result<ReportRow, StoreErro
         sample_id: Set(r.sample_id),
         testing_org_id: Set(r.testing_org_id),
         version: Set(r.version),
-        state: Set("prepared".into()),
+        state: Set(ReportState::Prepared),
         report_no: Set(None),
         content_json: Set(r.content_json),
         prepared_by: Set(r.prepared_by),
@@ -433,15 +444,21 @@ pub async fn reports_of(db: &impl ConnectionTrait, sample_id: i64) -> Result<Vec
         .await?)
 }
 
-pub async fn set_reviewed(tx: &Tx, id: i64, by: i64, sig_b64: &str) -> Result<(), StoreError> {
+pub async fn set_reviewed(
+    tx: &Tx,
+    id: i64,
+    t: Transition<ReportState>,
+    by: i64,
+    sig_b64: &str,
+) -> Result<(), StoreError> {
     use lab_report::Column as C;
     let r = lab_report::Entity::update_many()
-        .col_expr(C::State, "reviewed".into())
+        .col_expr(C::State, t.to().into())
         .col_expr(C::ReviewedSigB64, sig_b64.into())
         .col_expr(C::ReviewedBy, Some(by).into())
         .col_expr(C::ReviewedAt, Some(tx.now()).into())
         .filter(C::Id.eq(id))
-        .filter(C::State.eq("prepared"))
+        .filter(C::State.eq(t.from()))
         .exec(&**tx)
         .await?;
     tx.touch(RowTable::LabReport, id);
@@ -460,10 +477,10 @@ pub struct Approval<'a> {
     pub sig_b64: &'a str,
 }
 
-pub async fn set_approved(tx: &Tx, id: i64, a: Approval<'_>) -> Result<(), StoreError> {
+pub async fn set_approved(tx: &Tx, id: i64, t: Transition<ReportState>, a: Approval<'_>) -> Result<(), StoreError> {
     use lab_report::Column as C;
     let r = lab_report::Entity::update_many()
-        .col_expr(C::State, "approved".into())
+        .col_expr(C::State, t.to().into())
         .col_expr(C::ApprovedSigB64, a.sig_b64.into())
         .col_expr(C::ApprovedBy, Some(a.by).into())
         .col_expr(C::ApprovedAt, Some(tx.now()).into())
@@ -472,7 +489,7 @@ pub async fn set_approved(tx: &Tx, id: i64, a: Approval<'_>) -> Result<(), Store
         .col_expr(C::PdfPath, a.pdf_path.into())
         .col_expr(C::PdfSha256, a.pdf_sha256.into())
         .filter(C::Id.eq(id))
-        .filter(C::State.eq("reviewed"))
+        .filter(C::State.eq(t.from()))
         .exec(&**tx)
         .await?;
     tx.touch(RowTable::LabReport, id);
@@ -480,15 +497,21 @@ pub async fn set_approved(tx: &Tx, id: i64, a: Approval<'_>) -> Result<(), Store
 }
 
 /// A report sent back by its reviewer (from `prepared`) or approver (from `reviewed`), with the reason.
-pub async fn set_returned(tx: &Tx, id: i64, from: &str, by: i64, reason: &str) -> Result<(), StoreError> {
+pub async fn set_returned(
+    tx: &Tx,
+    id: i64,
+    t: Transition<ReportState>,
+    by: i64,
+    reason: &str,
+) -> Result<(), StoreError> {
     use lab_report::Column as C;
     let r = lab_report::Entity::update_many()
-        .col_expr(C::State, "returned".into())
+        .col_expr(C::State, t.to().into())
         .col_expr(C::ReturnedBy, Some(by).into())
         .col_expr(C::ReturnedAt, Some(tx.now()).into())
         .col_expr(C::ReturnedReason, reason.into())
         .filter(C::Id.eq(id))
-        .filter(C::State.eq(from))
+        .filter(C::State.eq(t.from()))
         .exec(&**tx)
         .await?;
     tx.touch(RowTable::LabReport, id);
@@ -496,12 +519,12 @@ pub async fn set_returned(tx: &Tx, id: i64, from: &str, by: i64, reason: &str) -
 }
 
 /// An issued report replaced by its correction (kept, marked superseded).
-pub async fn set_superseded(tx: &Tx, id: i64) -> Result<(), StoreError> {
+pub async fn set_superseded(tx: &Tx, id: i64, t: Transition<ReportState>) -> Result<(), StoreError> {
     use lab_report::Column as C;
     let r = lab_report::Entity::update_many()
-        .col_expr(C::State, "superseded".into())
+        .col_expr(C::State, t.to().into())
         .filter(C::Id.eq(id))
-        .filter(C::State.eq("approved"))
+        .filter(C::State.eq(t.from()))
         .exec(&**tx)
         .await?;
     tx.touch(RowTable::LabReport, id);
@@ -512,7 +535,7 @@ pub async fn set_superseded(tx: &Tx, id: i64) -> Result<(), StoreError> {
 pub async fn list_reports(
     db: &impl ConnectionTrait,
     org_id: i64,
-    state: &str,
+    state: ReportState,
     before: Option<i64>,
     limit: u64,
 ) -> Result<Page<ReportRow>, StoreError> {
@@ -526,7 +549,7 @@ pub async fn list_reports(
 }
 
 /// Report counts by state for an institution.
-pub async fn count_reports(db: &impl ConnectionTrait, org_id: i64) -> Result<Vec<(String, i64)>, StoreError> {
+pub async fn count_reports(db: &impl ConnectionTrait, org_id: i64) -> Result<Vec<(ReportState, i64)>, StoreError> {
     use lab_report::Column as C;
     Ok(lab_report::Entity::find()
         .select_only()

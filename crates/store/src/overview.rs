@@ -6,6 +6,11 @@ use chrono::NaiveDate;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
+use choucha_domain::lab::SampleState;
+use choucha_domain::results::DeliveryState;
+use choucha_domain::retest::ConfirmationState;
+use choucha_domain::sampling::TaskState;
+
 use crate::StoreError;
 use crate::entity::{delivery, lab_sample, sample_confirmation, sampling_task};
 use crate::lab::SampleRow;
@@ -13,7 +18,7 @@ use crate::results::DeliveryRow;
 use crate::retests::ConfirmationRow;
 
 /// (state, count) of the plan's sampling tasks.
-pub async fn tasks_by_state(db: &impl ConnectionTrait, plan_id: i64) -> Result<Vec<(String, i64)>, StoreError> {
+pub async fn tasks_by_state(db: &impl ConnectionTrait, plan_id: i64) -> Result<Vec<(TaskState, i64)>, StoreError> {
     use sampling_task::Column as C;
     Ok(sampling_task::Entity::find()
         .select_only()
@@ -27,7 +32,7 @@ pub async fn tasks_by_state(db: &impl ConnectionTrait, plan_id: i64) -> Result<V
 }
 
 /// (state, count) of the plan's lab samples.
-pub async fn samples_by_state(db: &impl ConnectionTrait, plan_id: i64) -> Result<Vec<(String, i64)>, StoreError> {
+pub async fn samples_by_state(db: &impl ConnectionTrait, plan_id: i64) -> Result<Vec<(SampleState, i64)>, StoreError> {
     use lab_sample::Column as C;
     Ok(lab_sample::Entity::find()
         .select_only()
@@ -48,7 +53,7 @@ pub async fn results_of_plan(db: &impl ConnectionTrait, plan_id: i64) -> Result<
         .column(C::Qualified)
         .column_as(Expr::col(C::Id).count(), "n")
         .filter(C::PlanId.eq(plan_id))
-        .filter(C::State.eq("reported"))
+        .filter(C::State.eq(SampleState::Reported))
         .group_by(C::Qualified)
         .into_tuple()
         .all(db)
@@ -65,7 +70,7 @@ pub async fn overdue_testing(
     use lab_sample::Column as C;
     Ok(lab_sample::Entity::find()
         .filter(C::PlanId.eq(plan_id))
-        .filter(C::State.is_in(["accepted", "testing"]))
+        .filter(C::State.is_in([SampleState::Accepted, SampleState::Testing]))
         .filter(C::ResultsDue.lt(today))
         .order_by_asc(C::ResultsDue)
         .limit(limit)
@@ -83,7 +88,7 @@ pub async fn overdue_deliveries(
     use delivery::Column as C;
     Ok(delivery::Entity::find()
         .filter(C::PlanId.eq(plan_id))
-        .filter(C::State.eq("pending"))
+        .filter(C::State.eq(DeliveryState::Pending))
         .filter(C::DueOn.lt(today))
         .order_by_asc(C::DueOn)
         .limit(limit)
@@ -102,7 +107,7 @@ pub async fn open_confirmations(
     use sample_confirmation::Column as C;
     let lapsed = sample_confirmation::Entity::find()
         .filter(C::PlanId.eq(plan_id))
-        .filter(C::State.eq("awaiting"))
+        .filter(C::State.eq(ConfirmationState::Awaiting))
         .filter(C::DueOn.lt(today))
         .order_by_asc(C::DueOn)
         .limit(limit)
@@ -110,7 +115,7 @@ pub async fn open_confirmations(
         .await?;
     let denied = sample_confirmation::Entity::find()
         .filter(C::PlanId.eq(plan_id))
-        .filter(C::State.eq("denied"))
+        .filter(C::State.eq(ConfirmationState::Denied))
         .order_by_asc(C::DueOn)
         .limit(limit)
         .all(db)

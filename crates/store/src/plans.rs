@@ -3,6 +3,9 @@
 use chrono::NaiveDate;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
+use choucha_domain::plan::PlanState;
+use choucha_domain::workflow::Transition;
+
 use crate::entity::{plan, plan_amendment, plan_item, quota_group};
 use crate::{Page, StoreError, Tx};
 
@@ -34,7 +37,7 @@ pub async fn insert_plan(tx: &Tx, f: PlanFields) -> Result<PlanRow, StoreError> 
         organising_org_id: Set(f.organising_org_id),
         doc_no: Set(f.doc_no),
         domains: Set(f.domains),
-        state: Set("draft".into()),
+        state: Set(PlanState::Draft),
         deadline_delivery: Set(f.deadline_delivery),
         deadline_data_entry: Set(f.deadline_data_entry),
         deadline_summary: Set(f.deadline_summary),
@@ -72,14 +75,14 @@ pub async fn update_plan(tx: &Tx, id: i64, f: PlanFields) -> Result<PlanRow, Sto
 }
 
 /// Move a plan from one state to another; someone else moving it first is a conflict.
-pub async fn set_state(tx: &Tx, id: i64, from: &str, to: &str) -> Result<(), StoreError> {
+pub async fn set_state(tx: &Tx, id: i64, t: Transition<PlanState>) -> Result<(), StoreError> {
     let mut q = plan::Entity::update_many()
-        .col_expr(plan::Column::State, to.into())
+        .col_expr(plan::Column::State, t.to().into())
         .col_expr(plan::Column::UpdatedAt, tx.now().into());
-    if to == "issued" {
+    if t.to() == PlanState::Issued {
         q = q.col_expr(plan::Column::IssuedAt, Some(tx.now()).into());
     }
-    let r = q.filter(plan::Column::Id.eq(id)).filter(plan::Column::State.eq(from)).exec(&**tx).await?;
+    let r = q.filter(plan::Column::Id.eq(id)).filter(plan::Column::State.eq(t.from())).exec(&**tx).await?;
     if r.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }
 }
 
@@ -103,7 +106,7 @@ pub struct PlanFilter {
     /// Plans with an item tested, sampled or screened by this institution.
     pub institution_id: Option<i64>,
     pub year: Option<i32>,
-    pub state: Option<String>,
+    pub state: Option<PlanState>,
     /// Only plans that are not drafts (what the public and institutions see).
     pub not_draft: bool,
 }
@@ -138,11 +141,11 @@ pub async fn list_plans(
     if let Some(y) = f.year {
         q = q.filter(plan::Column::Year.eq(y));
     }
-    if let Some(s) = f.state.as_deref().filter(|s| !s.is_empty()) {
+    if let Some(s) = f.state {
         q = q.filter(plan::Column::State.eq(s));
     }
     if f.not_draft {
-        q = q.filter(plan::Column::State.ne("draft"));
+        q = q.filter(plan::Column::State.ne(PlanState::Draft));
     }
     if let Some(b) = before {
         q = q.filter(plan::Column::Id.lt(b));

@@ -3,6 +3,9 @@
 use chrono::NaiveDate;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
+use choucha_domain::results::{DeliveryState, ObjectionState};
+use choucha_domain::workflow::Transition;
+
 use crate::entity::{delivery, lab_sample, objection, sampling_task};
 use crate::{Page, StoreError, Tx};
 
@@ -36,7 +39,7 @@ pub async fn insert(tx: &Tx, d: NewDelivery) -> Result<DeliveryRow, StoreError> 
         documents: Set(d.documents),
         copies: Set(d.copies),
         due_on: Set(d.due_on),
-        state: Set("pending".into()),
+        state: Set(DeliveryState::Pending),
         created_at: Set(tx.now()),
         ..Default::default()
     }
@@ -58,9 +61,9 @@ pub async fn of_report(db: &impl ConnectionTrait, report_id: i64) -> Result<Vec<
 }
 
 /// How a delivery was made, as recorded.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct DeliveryRecord {
-    pub state: String,
+    pub transition: Transition<DeliveryState>,
     pub method: String,
     pub tracking_no: String,
     pub sent_on: Option<NaiveDate>,
@@ -75,7 +78,7 @@ pub struct DeliveryRecord {
 pub async fn record(tx: &Tx, id: i64, r: DeliveryRecord) -> Result<(), StoreError> {
     use delivery::Column as C;
     let res = delivery::Entity::update_many()
-        .col_expr(C::State, r.state.into())
+        .col_expr(C::State, r.transition.to().into())
         .col_expr(C::Method, r.method.into())
         .col_expr(C::TrackingNo, r.tracking_no.into())
         .col_expr(C::SentOn, r.sent_on.into())
@@ -86,7 +89,7 @@ pub async fn record(tx: &Tx, id: i64, r: DeliveryRecord) -> Result<(), StoreErro
         .col_expr(C::RecordedBy, Some(r.recorded_by).into())
         .col_expr(C::RecordedAt, Some(tx.now()).into())
         .filter(C::Id.eq(id))
-        .filter(C::State.is_in(["pending", "sent"]))
+        .filter(C::State.eq(r.transition.from()))
         .exec(&**tx)
         .await?;
     if res.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }
@@ -108,7 +111,7 @@ pub enum DeliveryScope {
 pub async fn list(
     db: &impl ConnectionTrait,
     scope: DeliveryScope,
-    states: &[&str],
+    states: &[DeliveryState],
     due_by: Option<NaiveDate>,
     before: Option<i64>,
     limit: u64,
@@ -195,7 +198,7 @@ pub async fn insert_objection(tx: &Tx, o: NewObjection) -> Result<ObjectionRow, 
         received_on: Set(o.received_on),
         filed_on: Set(o.filed_on),
         filed_by: Set(o.filed_by),
-        state: Set("pending".into()),
+        state: Set(ObjectionState::Pending),
         created_at: Set(tx.now()),
         ..Default::default()
     }
@@ -220,7 +223,7 @@ pub async fn objections_of_report(db: &impl ConnectionTrait, report_id: i64) -> 
 pub async fn objections_of_bureau(
     db: &impl ConnectionTrait,
     org_id: i64,
-    state: Option<&str>,
+    state: Option<ObjectionState>,
     before: Option<i64>,
     limit: u64,
 ) -> Result<Page<ObjectionRow>, StoreError> {
@@ -237,15 +240,21 @@ pub async fn objections_of_bureau(
 }
 
 /// The bureau's decision on a pending objection.
-pub async fn decide_objection(tx: &Tx, id: i64, state: &str, by: i64, reason: &str) -> Result<(), StoreError> {
+pub async fn decide_objection(
+    tx: &Tx,
+    id: i64,
+    t: Transition<ObjectionState>,
+    by: i64,
+    reason: &str,
+) -> Result<(), StoreError> {
     use objection::Column as C;
     let r = objection::Entity::update_many()
-        .col_expr(C::State, state.into())
+        .col_expr(C::State, t.to().into())
         .col_expr(C::DecidedBy, Some(by).into())
         .col_expr(C::DecidedAt, Some(tx.now()).into())
         .col_expr(C::DecisionReason, reason.into())
         .filter(C::Id.eq(id))
-        .filter(C::State.eq("pending"))
+        .filter(C::State.eq(t.from()))
         .exec(&**tx)
         .await?;
     if r.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }

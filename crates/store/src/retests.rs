@@ -8,6 +8,11 @@ use sea_orm::{
     Set,
 };
 
+use choucha_domain::lab::SampleState;
+use choucha_domain::results::ObjectionState;
+use choucha_domain::retest::{ConfirmationState, RetestState};
+use choucha_domain::workflow::Transition;
+
 use crate::entity::{improvement_letter, lab_sample, objection, plan_confirmation, retest, sample_confirmation};
 use crate::{Page, StoreError, Tx};
 
@@ -29,7 +34,7 @@ pub struct NewRetest {
     pub same_institution_reason: String,
     pub items: String,
     pub fee_advance_fen: i64,
-    pub state: String,
+    pub state: RetestState,
     pub blind_code: String,
     pub assigned_by: i64,
     pub first_qualified: bool,
@@ -124,12 +129,11 @@ pub async fn retests_of_sample(db: &impl ConnectionTrait, sample_id: i64) -> Res
 pub async fn update_retest(
     tx: &Tx,
     id: i64,
-    from_state: &str,
-    to_state: &str,
+    t: Transition<RetestState>,
     change: RetestChange,
 ) -> Result<(), StoreError> {
     let now = tx.now();
-    let mut am = retest::ActiveModel { state: Set(to_state.into()), ..Default::default() };
+    let mut am = retest::ActiveModel { state: Set(t.to()), ..Default::default() };
     match change {
         RetestChange::Received { by, seal_note, seal_photos } => {
             am.received_by = Set(Some(by));
@@ -167,7 +171,7 @@ pub async fn update_retest(
     let res = retest::Entity::update_many()
         .set(am)
         .filter(retest::Column::Id.eq(id))
-        .filter(retest::Column::State.eq(from_state))
+        .filter(retest::Column::State.eq(t.from()))
         .exec(&**tx)
         .await?;
     if res.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }
@@ -187,7 +191,7 @@ pub enum RetestScope {
 pub async fn list_retests(
     db: &impl ConnectionTrait,
     scope: RetestScope,
-    states: &[&str],
+    states: &[RetestState],
     before: Option<i64>,
     limit: u64,
 ) -> Result<Page<RetestRow>, StoreError> {
@@ -209,38 +213,40 @@ pub async fn list_retests(
 }
 
 /// Moves an objection from one state to another (conditional).
-pub async fn set_objection_state(tx: &Tx, id: i64, from: &str, to: &str) -> Result<(), StoreError> {
+pub async fn set_objection_state(tx: &Tx, id: i64, t: Transition<ObjectionState>) -> Result<(), StoreError> {
     let res = objection::Entity::update_many()
-        .col_expr(objection::Column::State, to.into())
+        .col_expr(objection::Column::State, t.to().into())
         .filter(objection::Column::Id.eq(id))
-        .filter(objection::Column::State.eq(from))
+        .filter(objection::Column::State.eq(t.from()))
         .exec(&**tx)
         .await?;
     if res.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }
 }
 
 /// Closes an accepted objection with the bureau's written answer.
-pub async fn close_objection(tx: &Tx, id: i64, answer: &str) -> Result<(), StoreError> {
+pub async fn close_objection(tx: &Tx, id: i64, t: Transition<ObjectionState>, answer: &str) -> Result<(), StoreError> {
     let res = objection::Entity::update_many()
-        .col_expr(objection::Column::State, "concluded".into())
+        .col_expr(objection::Column::State, t.to().into())
         .col_expr(objection::Column::Answer, answer.into())
         .filter(objection::Column::Id.eq(id))
-        .filter(objection::Column::State.eq("accepted"))
+        .filter(objection::Column::State.eq(t.from()))
         .exec(&**tx)
         .await?;
     if res.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }
 }
 
-/// The final result of a sample after its re-test replaces the first (rule 18).
+/// The final result of a sample after its re-test replaces the first (rule 18): only on a sample
+/// whose report is issued (zero rows is a conflict).
 pub async fn set_final_result(tx: &Tx, sample_id: i64, qualified: bool, conclusion: &str) -> Result<(), StoreError> {
-    lab_sample::Entity::update_many()
+    let r = lab_sample::Entity::update_many()
         .col_expr(lab_sample::Column::Qualified, Some(qualified).into())
         .col_expr(lab_sample::Column::Conclusion, conclusion.into())
         .col_expr(lab_sample::Column::UpdatedAt, tx.now().into())
         .filter(lab_sample::Column::Id.eq(sample_id))
+        .filter(lab_sample::Column::State.eq(SampleState::Reported))
         .exec(&**tx)
         .await?;
-    Ok(())
+    if r.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }
 }
 
 /// A sample confirmation as sent to the nominal producer.
@@ -256,7 +262,7 @@ pub struct NewConfirmation {
     pub producer_address: String,
     pub sent_on: NaiveDate,
     pub due_on: NaiveDate,
-    pub state: String,
+    pub state: ConfirmationState,
 }
 
 pub async fn insert_confirmation(tx: &Tx, c: NewConfirmation) -> Result<ConfirmationRow, StoreError> {
@@ -310,11 +316,10 @@ pub async fn confirmation_of_report(
 pub async fn update_confirmation(
     tx: &Tx,
     id: i64,
-    from_state: &str,
-    to_state: &str,
+    t: Transition<ConfirmationState>,
     change: ConfirmationChange,
 ) -> Result<(), StoreError> {
-    let mut am = sample_confirmation::ActiveModel { state: Set(to_state.into()), ..Default::default() };
+    let mut am = sample_confirmation::ActiveModel { state: Set(t.to()), ..Default::default() };
     match change {
         ConfirmationChange::Answered { note, by } => {
             am.answer_note = Set(note);
@@ -330,7 +335,7 @@ pub async fn update_confirmation(
     let res = sample_confirmation::Entity::update_many()
         .set(am)
         .filter(sample_confirmation::Column::Id.eq(id))
-        .filter(sample_confirmation::Column::State.eq(from_state))
+        .filter(sample_confirmation::Column::State.eq(t.from()))
         .exec(&**tx)
         .await?;
     if res.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }
@@ -351,7 +356,7 @@ pub enum ConfirmationScope<'a> {
 pub async fn list_confirmations(
     db: &impl ConnectionTrait,
     scope: ConfirmationScope<'_>,
-    states: &[&str],
+    states: &[ConfirmationState],
     due_before: Option<NaiveDate>,
     before: Option<i64>,
     limit: u64,
@@ -438,7 +443,7 @@ pub async fn retest_fees_of_plan(db: &impl ConnectionTrait, plan_id: i64) -> Res
         .column(retest::Column::FeePayer)
         .column(retest::Column::FeeAdvanceFen)
         .filter(retest::Column::PlanId.eq(plan_id))
-        .filter(retest::Column::State.eq("concluded"))
+        .filter(retest::Column::State.eq(RetestState::Concluded))
         .into_tuple()
         .all(db)
         .await?;
@@ -460,7 +465,7 @@ pub async fn concluded_results_of_samples(
         .column(retest::Column::SampleId)
         .column(retest::Column::ResultsJson)
         .filter(retest::Column::SampleId.is_in(sample_ids.iter().copied()))
-        .filter(retest::Column::State.eq("concluded"))
+        .filter(retest::Column::State.eq(RetestState::Concluded))
         .into_tuple()
         .all(db)
         .await?)
@@ -476,7 +481,7 @@ pub async fn concluded_unqualified_of_plan(
         .column(retest::Column::SampleId)
         .column(retest::Column::ResultsJson)
         .filter(retest::Column::PlanId.eq(plan_id))
-        .filter(retest::Column::State.eq("concluded"))
+        .filter(retest::Column::State.eq(RetestState::Concluded))
         .filter(retest::Column::Qualified.eq(false))
         .into_tuple()
         .all(db)

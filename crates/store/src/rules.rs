@@ -2,6 +2,9 @@
 
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
+use choucha_domain::rules::RulesState;
+use choucha_domain::workflow::Transition;
+
 use crate::entity::rules_version;
 use crate::{StoreError, Tx};
 
@@ -12,7 +15,7 @@ pub async fn insert(tx: &Tx, item_id: i64, version: i32, body_json: String) -> R
     Ok(rules_version::ActiveModel {
         item_id: Set(item_id),
         version: Set(version),
-        state: Set("draft".into()),
+        state: Set(RulesState::Draft),
         body_json: Set(body_json),
         returned_reason: Set(String::new()),
         submitted_at: Set(None),
@@ -33,7 +36,7 @@ pub async fn update_body(tx: &Tx, id: i64, body_json: String) -> Result<(), Stor
         .col_expr(rules_version::Column::BodyJson, body_json.into())
         .col_expr(rules_version::Column::UpdatedAt, tx.now().into())
         .filter(rules_version::Column::Id.eq(id))
-        .filter(rules_version::Column::State.eq("draft"))
+        .filter(rules_version::Column::State.eq(RulesState::Draft))
         .exec(&**tx)
         .await?;
     if r.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }
@@ -43,30 +46,32 @@ pub async fn update_body(tx: &Tx, id: i64, body_json: String) -> Result<(), Stor
 pub async fn set_state(
     tx: &Tx,
     id: i64,
-    from: &str,
-    to: &str,
+    t: Transition<RulesState>,
     by: i64,
     returned_reason: Option<&str>,
 ) -> Result<(), StoreError> {
     let now = tx.now();
     let mut q = rules_version::Entity::update_many()
-        .col_expr(rules_version::Column::State, to.into())
+        .col_expr(rules_version::Column::State, t.to().into())
         .col_expr(rules_version::Column::UpdatedAt, now.into());
-    match to {
-        "submitted" => q = q.col_expr(rules_version::Column::SubmittedAt, Some(now).into()),
-        "approved" => {
+    match t.to() {
+        RulesState::Submitted => q = q.col_expr(rules_version::Column::SubmittedAt, Some(now).into()),
+        RulesState::Approved => {
             q = q
                 .col_expr(rules_version::Column::ApprovedAt, Some(now).into())
                 .col_expr(rules_version::Column::ApprovedBy, Some(by).into())
         }
-        "published" => q = q.col_expr(rules_version::Column::PublishedAt, Some(now).into()),
+        RulesState::Published => q = q.col_expr(rules_version::Column::PublishedAt, Some(now).into()),
         _ => {}
     }
     if let Some(r) = returned_reason {
         q = q.col_expr(rules_version::Column::ReturnedReason, r.into());
     }
-    let r =
-        q.filter(rules_version::Column::Id.eq(id)).filter(rules_version::Column::State.eq(from)).exec(&**tx).await?;
+    let r = q
+        .filter(rules_version::Column::Id.eq(id))
+        .filter(rules_version::Column::State.eq(t.from()))
+        .exec(&**tx)
+        .await?;
     if r.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }
 }
 
@@ -87,7 +92,7 @@ pub async fn versions_of(db: &impl ConnectionTrait, item_id: i64) -> Result<Vec<
 pub async fn published_of(db: &impl ConnectionTrait, item_id: i64) -> Result<Option<RulesRow>, StoreError> {
     Ok(rules_version::Entity::find()
         .filter(rules_version::Column::ItemId.eq(item_id))
-        .filter(rules_version::Column::State.eq("published"))
+        .filter(rules_version::Column::State.eq(RulesState::Published))
         .one(db)
         .await?)
 }
@@ -99,7 +104,7 @@ pub async fn published_of_items(db: &impl ConnectionTrait, item_ids: &[i64]) -> 
     }
     Ok(rules_version::Entity::find()
         .filter(rules_version::Column::ItemId.is_in(item_ids.to_vec()))
-        .filter(rules_version::Column::State.eq("published"))
+        .filter(rules_version::Column::State.eq(RulesState::Published))
         .all(db)
         .await?)
 }

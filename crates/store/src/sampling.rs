@@ -2,6 +2,9 @@
 
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
+use choucha_domain::sampling::RecordState;
+use choucha_domain::workflow::Transition;
+
 use crate::audit_rows::RowTable;
 use crate::entity::{inbox_item, record_signature, sampling_record, task_outcome};
 use crate::{Page, StoreError, Tx};
@@ -14,7 +17,7 @@ pub type InboxRow = inbox_item::Model;
 pub struct NewRecord {
     pub task_id: i64,
     pub version: i32,
-    pub state: String,
+    pub state: RecordState,
     pub fields_json: String,
     pub record_hash: String,
     pub diff_json: String,
@@ -48,7 +51,7 @@ pub async fn update_draft(tx: &Tx, id: i64, fields_json: String, record_hash: St
         .col_expr(sampling_record::Column::FieldsJson, fields_json.into())
         .col_expr(sampling_record::Column::RecordHash, record_hash.into())
         .filter(sampling_record::Column::Id.eq(id))
-        .filter(sampling_record::Column::State.eq("draft"))
+        .filter(sampling_record::Column::State.eq(RecordState::Draft))
         .exec(&**tx)
         .await?;
     tx.touch(RowTable::SamplingRecord, id);
@@ -56,14 +59,14 @@ pub async fn update_draft(tx: &Tx, id: i64, fields_json: String, record_hash: St
 }
 
 /// Move a record between states (`UPDATE … WHERE state = from`); locking stamps the time.
-pub async fn set_record_state(tx: &Tx, id: i64, from: &str, to: &str) -> Result<(), StoreError> {
-    let mut q = sampling_record::Entity::update_many().col_expr(sampling_record::Column::State, to.into());
-    if to == "signed" {
+pub async fn set_record_state(tx: &Tx, id: i64, t: Transition<RecordState>) -> Result<(), StoreError> {
+    let mut q = sampling_record::Entity::update_many().col_expr(sampling_record::Column::State, t.to().into());
+    if t.to() == RecordState::Signed {
         q = q.col_expr(sampling_record::Column::LockedAt, Some(tx.now()).into());
     }
     let r = q
         .filter(sampling_record::Column::Id.eq(id))
-        .filter(sampling_record::Column::State.eq(from))
+        .filter(sampling_record::Column::State.eq(t.from()))
         .exec(&**tx)
         .await?;
     tx.touch(RowTable::SamplingRecord, id);
@@ -114,7 +117,7 @@ pub async fn signed_records_of_tasks(
         out.extend(
             sampling_record::Entity::find()
                 .filter(sampling_record::Column::TaskId.is_in(chunk.to_vec()))
-                .filter(sampling_record::Column::State.eq("signed"))
+                .filter(sampling_record::Column::State.eq(RecordState::Signed))
                 .all(db)
                 .await?,
         );

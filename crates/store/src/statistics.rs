@@ -8,6 +8,9 @@
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
 
+use choucha_domain::lab::ReportState;
+use choucha_domain::sampling::TaskState;
+
 use crate::StoreError;
 use crate::entity::{enterprise, lab_report, lab_result, lab_sample, plan, plan_item, sampling_task};
 
@@ -21,7 +24,7 @@ fn issued() -> sea_orm::sea_query::SimpleExpr {
                 Expr::col((lab_report::Entity, lab_report::Column::SampleId))
                     .equals((lab_sample::Entity, lab_sample::Column::Id)),
             )
-            .and_where(Expr::col((lab_report::Entity, lab_report::Column::State)).eq("approved"))
+            .and_where(Expr::col((lab_report::Entity, lab_report::Column::State)).eq(ReportState::Approved))
             .take(),
     )
 }
@@ -156,7 +159,7 @@ pub async fn refusals_by_item(db: &impl ConnectionTrait, plan_id: i64) -> Result
         .expr_as(Expr::col(C::Id).count(), "n")
         .from(sampling_task::Entity)
         .and_where(Expr::col(C::PlanId).eq(plan_id))
-        .and_where(Expr::col(C::State).eq("refused"))
+        .and_where(Expr::col(C::State).eq(TaskState::Refused))
         .group_by_col(C::ItemId)
         .take();
     rows(db, &q)

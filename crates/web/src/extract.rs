@@ -249,3 +249,48 @@ mod tests {
         assert_eq!(json_data_problem(t).1, "请求内容有误：字段“state”取值不在可选范围内");
     }
 }
+
+/// A page filter's value (`?state=testing`): an empty field (the form's “全部”) is no filter; any
+/// other value must parse, or the request is refused like any malformed query.
+pub fn blank_as_none<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    let raw: Option<String> = serde::Deserialize::deserialize(d)?;
+    match raw.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) => s.parse().map(Some).map_err(serde::de::Error::custom),
+    }
+}
+
+/// One choice of a page's state filter.
+#[derive(Debug, Clone)]
+pub struct StateOption {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub selected: bool,
+}
+
+/// A query's state filter (`?state=pending` or, where a list is allowed, `?state=pending,sent`)
+/// parsed into its workflow's states; an unknown state is refused (422, field `state`).
+pub fn parse_states<T>(raw: Option<&str>) -> Result<Vec<T>, choucha_service::ServiceError>
+where
+    T: std::str::FromStr<Err = choucha_domain::RuleViolation>,
+{
+    raw.unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<T>().map_err(|e| choucha_service::ServiceError::invalid(e.on_field("state"))))
+        .collect()
+}
+
+/// One state (the last one given), as [`parse_states`] reads it.
+pub fn parse_state<T>(raw: Option<&str>) -> Result<Option<T>, choucha_service::ServiceError>
+where
+    T: std::str::FromStr<Err = choucha_domain::RuleViolation>,
+{
+    Ok(parse_states(raw)?.pop())
+}

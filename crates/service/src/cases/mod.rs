@@ -17,6 +17,7 @@ use choucha_domain::calendar::WorkCalendar;
 use choucha_domain::cases::{
     self as rules, CaseAction, CaseDates, CaseDeadlines, CaseKind, CaseLimits, CaseState, bureau_due,
 };
+use choucha_domain::workflow;
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::followup::{
     self as store, CaseFilter, CasePatch, CaseRow, CaseScope, NATIONAL, NewCase, NewStep, RuleSetRow,
@@ -271,9 +272,8 @@ async fn close_for_sample(
         store::update_case(
             tx,
             c.id,
-            &c.state,
             CasePatch {
-                state: CaseState::Closed.as_str().into(),
+                transition: workflow::step(c.state, CaseAction::Close)?,
                 stop_ordered_on: c.stop_ordered_on,
                 correction_ordered_on: c.correction_ordered_on,
                 escalated_on: c.escalated_on,
@@ -305,7 +305,7 @@ async fn close_for_sample(
                 "case",
                 c.id,
                 json!({"state": c.state}),
-                json!({"state": "closed", "reason": reason}),
+                json!({"state": CaseState::Closed, "reason": reason}),
             ),
         )
         .await?;
@@ -370,7 +370,7 @@ pub struct CaseView {
     pub rule_set_id: i64,
     /// The rule set the case was opened under, with its version.
     pub rule_set: String,
-    pub state: String,
+    pub state: CaseState,
     pub state_label: String,
     /// The step the bureau owes now.
     pub next_step: String,
@@ -412,7 +412,7 @@ async fn view(s: &Services, cal: &WorkCalendar, c: CaseRow) -> Result<CaseView> 
     let set = store::get_rule_set(db, c.rule_set_id).await?;
     let plan = store_plans::get_plan(db, c.plan_id).await?;
     let ent = enterprises::get(db, c.enterprise_id).await?;
-    let state = c.state.parse::<CaseState>()?;
+    let state = c.state;
     Ok(CaseView {
         id: c.id,
         kind_label: (if c.kind == "refusal" { CaseKind::Refusal } else { CaseKind::Unqualified }).label().into(),
@@ -493,10 +493,10 @@ fn step_action(a: CaseAction) -> Action {
 /// A case with its steps and what the caller may do next.
 pub async fn get(s: &Services, actor: &Actor, id: i64) -> Result<CaseDetail> {
     let (c, rel) = load(s, actor, id).await?;
-    let state = c.state.parse::<CaseState>()?;
+    let state = c.state;
     let actions = CaseAction::ALL
         .into_iter()
-        .filter(|a| rules::transition(state, *a).is_ok())
+        .filter(|a| workflow::allows(state, *a))
         .filter(|a| rel.may(step_action(*a)))
         .map(|a| a.as_str().to_string())
         .collect();
@@ -619,8 +619,8 @@ pub async fn step(s: &Services, actor: &Actor, id: i64, input: StepInput) -> Res
             "后处理由被抽样企业所在地市场监管部门办理（规则20）".into()
         }));
     }
-    let from = c.state.parse::<CaseState>()?;
-    let next = rules::transition(from, action)?;
+    let from = c.state;
+    let next = workflow::step(from, action)?;
     let today = s.today();
     let on = input.happened_on.unwrap_or(today);
     let mut errs = Vec::new();
@@ -709,15 +709,14 @@ pub async fn step(s: &Services, actor: &Actor, id: i64, input: StepInput) -> Res
         let stored = store_file(s, doc, "document").await?;
         data.insert("document".into(), serde_json::to_value(stored).map_err(ServiceError::internal)?);
     }
-    let closed = next == CaseState::Closed;
-    let due_on = bureau_due(next, &dl);
+    let closed = next.to() == CaseState::Closed;
+    let due_on = bureau_due(next.to(), &dl);
     let tx = s.store.begin().await?;
     store::update_case(
         &tx,
         c.id,
-        &c.state,
         CasePatch {
-            state: next.as_str().into(),
+            transition: next,
             stop_ordered_on: dates.stop_ordered_on,
             correction_ordered_on: dates.correction_ordered_on,
             escalated_on: dates.escalated_on,
@@ -767,7 +766,7 @@ pub async fn step(s: &Services, actor: &Actor, id: i64, input: StepInput) -> Res
             "case",
             c.id,
             json!({"state": c.state}),
-            json!({"state": next.as_str(), "action": action.as_str(), "step_id": step.id, "happened_on": on, "due_on": due_on, "data": data}),
+            json!({"state": next.to().as_str(), "action": action.as_str(), "step_id": step.id, "happened_on": on, "due_on": due_on, "data": data}),
         ),
     )
     .await?;

@@ -1,7 +1,6 @@
 //! A plan's overdue follow-up work (the plan dashboard): disposals past their province's days and
 //! cases whose current step is past its deadline, with who owes them.
 
-use choucha_domain::cases::CaseState;
 use choucha_store::followup::{self as store, CaseFilter, CaseScope};
 use choucha_store::plans as store_plans;
 use chrono::NaiveDate;
@@ -70,7 +69,7 @@ pub async fn overdue_of_plan(s: &Services, plan_id: i64, limit: u64) -> Result<V
     }
     let p = store::list_cases(db, CaseScope::Plan(plan_id), CaseFilter::OverdueBefore(s.today()), None, limit).await?;
     for c in p.items {
-        let state = c.state.parse::<CaseState>()?;
+        let state = c.state;
         out.push(OverdueWork {
             kind: "case_step".into(),
             id: c.id,

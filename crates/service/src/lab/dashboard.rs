@@ -3,7 +3,7 @@
 //! (tester, state, id) indexes; nothing loads a table.
 
 use choucha_domain::access::Action;
-use choucha_domain::lab::SampleState;
+use choucha_domain::lab::{ReportState, SampleState};
 use choucha_store::lab as store;
 use choucha_store::organisations;
 use serde::Serialize;
@@ -16,7 +16,7 @@ use crate::{Actor, Result, Services};
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[schema(as = LabStateCount)]
 pub struct StateCount {
-    pub state: String,
+    pub state: SampleState,
     pub label: String,
     pub count: i64,
 }
@@ -49,10 +49,6 @@ pub struct Dashboard {
     pub testers: Vec<TesterCounts>,
 }
 
-fn label(state: &str) -> String {
-    state.parse::<SampleState>().map(|s| s.label().to_string()).unwrap_or_else(|_| state.to_string())
-}
-
 /// The dashboard of the caller: their institution (lab staff), the plans they organise (bureau),
 /// everything (admin).
 pub async fn dashboard(s: &Services, actor: &Actor) -> Result<Dashboard> {
@@ -64,7 +60,7 @@ pub async fn dashboard(s: &Services, actor: &Actor) -> Result<Dashboard> {
         Scope::Enterprise(_) => return Err(crate::access::refusal(Action::ViewLabBoard)),
     };
     let rows = store::count_by_org_state(db, testing_org, organising_org).await?;
-    let mut by_org: BTreeMap<i64, Vec<(String, i64)>> = BTreeMap::new();
+    let mut by_org: BTreeMap<i64, Vec<(SampleState, i64)>> = BTreeMap::new();
     for (org, state, n) in rows {
         by_org.entry(org).or_default().push((state, n));
     }
@@ -77,11 +73,18 @@ pub async fn dashboard(s: &Services, actor: &Actor) -> Result<Dashboard> {
     let mut awaiting_test = 0;
     for (org, states) in by_org {
         let total = states.iter().map(|(_, n)| n).sum();
-        awaiting_test += states.iter().filter(|(s, _)| s == "accepted" || s == "testing").map(|(_, n)| n).sum::<i64>();
+        awaiting_test += states
+            .iter()
+            .filter(|(s, _)| matches!(s, SampleState::Accepted | SampleState::Testing))
+            .map(|(_, n)| n)
+            .sum::<i64>();
         institutions.push(InstitutionCounts {
             org_id: org,
             org_name: names.get(&org).cloned().unwrap_or_default(),
-            states: states.into_iter().map(|(s, count)| StateCount { label: label(&s), state: s, count }).collect(),
+            states: states
+                .into_iter()
+                .map(|(s, count)| StateCount { label: s.label().to_string(), state: s, count })
+                .collect(),
             total,
         });
     }
@@ -89,9 +92,9 @@ pub async fn dashboard(s: &Services, actor: &Actor) -> Result<Dashboard> {
     let mut testers = Vec::new();
     if let Some(org) = testing_org {
         for (state, n) in store::count_reports(db, org).await? {
-            match state.as_str() {
-                "prepared" => awaiting_review = n,
-                "reviewed" => awaiting_approval = n,
+            match state {
+                ReportState::Prepared => awaiting_review = n,
+                ReportState::Reviewed => awaiting_approval = n,
                 _ => {}
             }
         }
@@ -103,10 +106,10 @@ pub async fn dashboard(s: &Services, actor: &Actor) -> Result<Dashboard> {
                 testing: 0,
                 tested: 0,
             });
-            match state.as_str() {
-                "accepted" => e.accepted = n,
-                "testing" => e.testing = n,
-                "tested" => e.tested = n,
+            match state {
+                SampleState::Accepted => e.accepted = n,
+                SampleState::Testing => e.testing = n,
+                SampleState::Tested => e.tested = n,
                 _ => {}
             }
         }
@@ -121,7 +124,7 @@ pub async fn dashboard(s: &Services, actor: &Actor) -> Result<Dashboard> {
             db,
             &store::SampleFilter {
                 organising_org_id: organising_org,
-                states: vec!["testing".into()],
+                states: vec![SampleState::Testing],
                 due_before: Some(s.today()),
                 ..Default::default()
             },

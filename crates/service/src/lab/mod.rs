@@ -19,9 +19,9 @@ pub use testing::*;
 
 use choucha_domain::access::{Action, Relation, Relations};
 use choucha_domain::clock;
-use choucha_domain::lab::SampleState;
+use choucha_domain::lab::{LicenceState, ReportState, SampleState};
 use choucha_domain::rules::{ItemJudgement, Limit, Measured};
-use choucha_domain::sampling::RecordFields;
+use choucha_domain::sampling::{RecordFields, RecordState};
 use choucha_store::draws as store_draws;
 use choucha_store::lab::{self as store, ReportRow, ResultRow, SampleRow};
 use choucha_store::plans::{self as store_plans, ItemRow, PlanRow};
@@ -99,34 +99,9 @@ pub(crate) async fn ctx_of(s: &Services, sample: &SampleRow) -> Result<SampleCtx
 /// The signed sampling record in force for a task.
 pub(crate) async fn signed_record(s: &Services, task_id: i64) -> Result<Option<(RecordFields, chrono::DateTime<Utc>)>> {
     let versions = choucha_store::sampling::records_of_task(s.store.reader(), task_id).await?;
-    let Some(r) = versions.into_iter().find(|v| v.state == "signed") else { return Ok(None) };
+    let Some(r) = versions.into_iter().find(|v| v.state == RecordState::Signed) else { return Ok(None) };
     let f: RecordFields = serde_json::from_str(&r.fields_json).map_err(ServiceError::internal)?;
     Ok(Some((f, r.locked_at.unwrap_or(r.created_at))))
-}
-
-fn state_label(state: &str) -> String {
-    state.parse::<SampleState>().map(|s| s.label().to_string()).unwrap_or_else(|_| state.to_string())
-}
-
-pub(crate) fn licence_state_label(state: &str) -> &'static str {
-    match state {
-        "not_required" => "不涉及许可",
-        "pending" => "待核查许可证",
-        "confirmed" => "许可证核查通过",
-        "failed" => "许可证核查未通过",
-        _ => "",
-    }
-}
-
-pub(crate) fn report_state_label(state: &str) -> &'static str {
-    match state {
-        "prepared" => "已编制，待审核",
-        "reviewed" => "已审核，待批准",
-        "approved" => "已批准签发",
-        "superseded" => "已被更正报告替代",
-        "returned" => "已退回，待重新编制",
-        _ => "",
-    }
 }
 
 /// One test item of the sample's rules with its result, as a blind caller sees it.
@@ -194,8 +169,7 @@ pub(crate) fn display_of(m: &Measured, unit: &str) -> String {
 pub struct ReportView {
     pub id: i64,
     pub version: i32,
-    /// prepared | reviewed | approved | superseded
-    pub state: String,
+    pub state: ReportState,
     pub state_label: String,
     pub report_no: Option<String>,
     pub prepared_by: String,
@@ -223,8 +197,8 @@ pub(crate) async fn report_view(s: &Services, r: &ReportRow) -> Result<ReportVie
     Ok(ReportView {
         id: r.id,
         version: r.version,
-        state: r.state.clone(),
-        state_label: report_state_label(&r.state).to_string(),
+        state: r.state,
+        state_label: r.state.label().to_string(),
         report_no: r.report_no.clone(),
         prepared_by: user_name(s, r.prepared_by).await,
         reviewed_by: match r.reviewed_by {
@@ -264,12 +238,12 @@ pub struct BlindSampleView {
     pub standards: Vec<String>,
     /// The test portion as received, e.g. "2瓶×1L（2L）".
     pub test_portion: String,
-    pub state: String,
+    pub state: SampleState,
     pub state_label: String,
     pub received_on: NaiveDate,
     /// none | production_licence | ccc
     pub licence_required: String,
-    pub licence_state: String,
+    pub licence_state: LicenceState,
     pub licence_state_label: String,
     /// Whether a screening institution screens this item (rule 24).
     pub screened: bool,
@@ -308,9 +282,9 @@ pub(crate) const SAMPLE_ACTIONS: &[Action] = &[
 pub struct BlindSampleSummary {
     pub blind_code: String,
     pub product: String,
-    pub state: String,
+    pub state: SampleState,
     pub state_label: String,
-    pub licence_state: String,
+    pub licence_state: LicenceState,
     pub tester: Option<String>,
     pub results_due: Option<NaiveDate>,
     pub overdue: bool,
@@ -332,9 +306,9 @@ pub(crate) fn summary_of(
     BlindSampleSummary {
         blind_code: sample.blind_code.clone().unwrap_or_default(),
         product,
-        state_label: state_label(&sample.state),
-        state: sample.state.clone(),
-        licence_state: sample.licence_state.clone(),
+        state_label: sample.state.label().to_string(),
+        state: sample.state,
+        licence_state: sample.licence_state,
         tester: sample.tester_id.map(|_| tester.unwrap_or_default()),
         results_due: sample.results_due,
         overdue: is_overdue(sample, today),
@@ -375,12 +349,12 @@ pub(crate) async fn blind_view(s: &Services, sample: &SampleRow) -> Result<Blind
         rules_version: c.rules_version,
         standards: c.body.standards.clone(),
         test_portion,
-        state_label: state_label(&sample.state),
-        state: sample.state.clone(),
+        state_label: sample.state.label().to_string(),
+        state: sample.state,
         received_on: clock::beijing_date(sample.received_at),
         licence_required: sample.licence_required.clone(),
-        licence_state_label: licence_state_label(&sample.licence_state).to_string(),
-        licence_state: sample.licence_state.clone(),
+        licence_state_label: sample.licence_state.label().to_string(),
+        licence_state: sample.licence_state,
         screened: sample.screening_org_id.is_some(),
         tester: match sample.tester_id {
             Some(t) => Some(user_name(s, t).await),

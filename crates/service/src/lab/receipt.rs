@@ -2,7 +2,13 @@
 //! tester assignment (rule 1) and the licence check (rule 14).
 
 use choucha_domain::RuleViolation;
-use choucha_domain::lab::{self as rules, BlindCode, ExpectedSample, LabDuty, ObservedSample, ReceiptDecision};
+use choucha_domain::lab::{
+    self as rules, BlindCode, ExpectedSample, LabDuty, LicenceAction, LicenceState, ObservedSample, ReceiptDecision,
+    SampleState, SealState,
+};
+use choucha_domain::rules::RulesState;
+use choucha_domain::sampling::TaskState;
+use choucha_domain::workflow;
 
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::custody::{self, NewCustodyEvent};
@@ -185,7 +191,7 @@ pub(crate) fn decode_photos(photos: &[ReceiptPhotoInput]) -> Result<Vec<(Receipt
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReceiptOutcome {
     pub sample_id: i64,
-    pub state: String,
+    pub state: SampleState,
     pub blind_code: Option<String>,
     pub mismatches: Vec<String>,
 }
@@ -195,10 +201,10 @@ async fn rules_version_at(s: &Services, item_id: i64, at: DateTime<Utc>) -> Resu
     let versions = store_rules::versions_of(s.store.reader(), item_id).await?;
     let taken = versions
         .iter()
-        .filter(|v| matches!(v.state.as_str(), "published" | "superseded"))
+        .filter(|v| matches!(v.state, RulesState::Published | RulesState::Superseded))
         .filter(|v| v.published_at.is_some_and(|p| p <= at))
         .max_by_key(|v| v.published_at)
-        .or_else(|| versions.iter().find(|v| v.state == "published"))
+        .or_else(|| versions.iter().find(|v| v.state == RulesState::Published))
         .cloned();
     taken.ok_or(ServiceError::NotFound("实施细则"))
 }
@@ -221,7 +227,7 @@ pub async fn receive(s: &Services, actor: &Actor, task_id: i64, input: ReceiptIn
         return Err(ServiceError::Forbidden("该样品不由本机构检验，只有承检机构的样品管理员可以接收".into()));
     }
     let plan = store_plans::get_plan(db, item.plan_id).await?;
-    if task.state != "sampled" {
+    if task.state != TaskState::Sampled {
         return Err(ServiceError::Rule(RuleViolation::new("task_state", "该任务尚未完成抽样，不能接收样品")));
     }
     let Some(dispatched) = custody::last_of_kind(db, task_id, "dispatched").await? else {
@@ -268,11 +274,11 @@ pub async fn receive(s: &Services, actor: &Actor, task_id: i64, input: ReceiptIn
         LicenceRequirement::Ccc => "ccc",
     };
     let state = if !accepted {
-        "rejected"
+        SampleState::Rejected
     } else if item.screening_org_id.is_some() {
-        "screening"
+        SampleState::Screening
     } else {
-        "accepted"
+        SampleState::Accepted
     };
     // The photos go to the content-addressed store first (a file without a receipt is harmless; a
     // receipt without its files would not be).
@@ -291,7 +297,7 @@ pub async fn receive(s: &Services, actor: &Actor, task_id: i64, input: ReceiptIn
     .to_string();
     let year = s.today().format("%Y").to_string();
     let year: i32 = year.parse().unwrap_or(plan.year);
-    let seal_state = if input.observed.seals_intact { "intact" } else { "broken" };
+    let seal_state = SealState::of(input.observed.seals_intact);
     let tx = s.store.begin().await?;
     let mut inserted = None;
     // A fresh random code; a collision with an existing one (unique index) draws again.
@@ -315,7 +321,7 @@ pub async fn receive(s: &Services, actor: &Actor, task_id: i64, input: ReceiptIn
                     screening_org_id: item.screening_org_id,
                     rules_version_id: rules_row.id,
                     blind_code: code,
-                    state: state.into(),
+                    state,
                     received_at: input.arrived_at,
                     received_by: actor.user_id,
                     delivered_by: input.delivered_by.trim().into(),
@@ -325,7 +331,11 @@ pub async fn receive(s: &Services, actor: &Actor, task_id: i64, input: ReceiptIn
                     reject_reason: input.reason.trim().into(),
                     backup_location: input.backup_location.trim().into(),
                     licence_required: licence_required.into(),
-                    licence_state: if licence_required == "none" { "not_required" } else { "pending" }.into(),
+                    licence_state: if licence_required == "none" {
+                        LicenceState::NotRequired
+                    } else {
+                        LicenceState::Pending
+                    },
                 },
             )
             .await?,
@@ -337,7 +347,7 @@ pub async fn receive(s: &Services, actor: &Actor, task_id: i64, input: ReceiptIn
         task_id,
         portion: portion.into(),
         kind: kind.into(),
-        seal_state: seal_state.into(),
+        seal_state,
         location: location.into(),
         carrier: input.carrier.trim().into(),
         tracking_no: input.tracking_no.trim().into(),
@@ -377,7 +387,7 @@ pub async fn receive(s: &Services, actor: &Actor, task_id: i64, input: ReceiptIn
     )
     .await?;
     tx.commit().await?;
-    Ok(ReceiptOutcome { sample_id: sample.id, state: state.into(), blind_code: sample.blind_code, mismatches })
+    Ok(ReceiptOutcome { sample_id: sample.id, state, blind_code: sample.blind_code, mismatches })
 }
 
 /// The link between a blind code and its sampled task (custodian, organising bureau, admin).
@@ -386,7 +396,7 @@ pub struct LinkView {
     pub sample_id: i64,
     pub task_id: i64,
     pub blind_code: Option<String>,
-    pub state: String,
+    pub state: SampleState,
     pub state_label: String,
     pub product: String,
     pub enterprise_name: String,
@@ -401,7 +411,7 @@ pub struct LinkView {
     pub backup_location: String,
     pub mismatches: Vec<String>,
     pub reject_reason: String,
-    pub licence_state: String,
+    pub licence_state: LicenceState,
     pub custody: Vec<CustodyView>,
     /// The receipt photos (appearance, state, seals).
     pub photos: Vec<ReceiptPhoto>,
@@ -415,7 +425,7 @@ pub struct LinkView {
 pub struct CustodyView {
     pub portion: String,
     pub kind: String,
-    pub seal_state: String,
+    pub seal_state: SealState,
     pub location: String,
     pub note: String,
     pub actor_name: String,
@@ -460,8 +470,8 @@ pub async fn link(s: &Services, actor: &Actor, sample_id: i64) -> Result<LinkVie
         sample_id: sample.id,
         task_id: sample.task_id,
         blind_code: sample.blind_code.clone(),
-        state_label: super::state_label(&sample.state),
-        state: sample.state.clone(),
+        state_label: sample.state.label().into(),
+        state: sample.state,
         product: item.product,
         enterprise_name: ent.name,
         enterprise_uscc: ent.uscc,
@@ -475,7 +485,7 @@ pub async fn link(s: &Services, actor: &Actor, sample_id: i64) -> Result<LinkVie
         backup_location: sample.backup_location.clone(),
         mismatches,
         reject_reason: sample.reject_reason.clone(),
-        licence_state: sample.licence_state.clone(),
+        licence_state: sample.licence_state,
         custody,
         photos,
         actions: rel.actions(super::SAMPLE_ACTIONS),
@@ -499,16 +509,13 @@ pub async fn receipt_photo(
 pub async fn received(
     s: &Services,
     actor: &Actor,
-    state: Option<String>,
+    state: Option<SampleState>,
     before: Option<i64>,
     limit: Option<u64>,
 ) -> Result<Page<LinkView>> {
     let org = custodian_org(actor)?;
-    let f = store::SampleFilter {
-        testing_org_id: Some(org),
-        states: state.into_iter().filter(|s| !s.is_empty()).collect(),
-        ..Default::default()
-    };
+    let f =
+        store::SampleFilter { testing_org_id: Some(org), states: state.into_iter().collect(), ..Default::default() };
     let p = store::list_samples(s.store.reader(), &f, before, page_limit(limit)?).await?;
     let mut items = Vec::with_capacity(p.items.len());
     for r in &p.items {
@@ -535,14 +542,14 @@ pub async fn assign_tester(s: &Services, actor: &Actor, sample_id: i64, input: A
         ));
     }
     rules::check_not_sampler(tester.user_id, &super::samplers_of(s, &sample).await?, LabDuty::Test)?;
-    if !matches!(sample.state.as_str(), "accepted" | "testing" | "screening") {
+    if !matches!(sample.state, SampleState::Accepted | SampleState::Testing | SampleState::Screening) {
         return Err(ServiceError::Rule(RuleViolation::new("sample_state", "该样品当前不能分配检验人员")));
     }
     let tx = s.store.begin().await?;
     store::update_sample(
         &tx,
         sample.id,
-        &sample.state,
+        sample.state,
         SamplePatch { tester_id: Some(Some(tester.user_id)), ..Default::default() },
     )
     .await?;
@@ -588,7 +595,8 @@ pub async fn move_portion(s: &Services, actor: &Actor, sample_id: i64, input: Mo
     if !matches!(input.kind.as_str(), "stored" | "to_testing" | "to_retest" | "returned" | "disposed") {
         errs.push(RuleViolation::new("invalid_kind", "未知的流转类型").on_field("kind"));
     }
-    if !matches!(input.seal_state.as_str(), "intact" | "broken" | "not_applicable") {
+    let seal_state = SealState::parse(input.seal_state.trim());
+    if seal_state.is_none() {
         errs.push(RuleViolation::new("invalid_seal_state", "未知的封条状态").on_field("seal_state"));
     }
     if input.kind == "stored" && input.location.trim().is_empty() {
@@ -597,7 +605,7 @@ pub async fn move_portion(s: &Services, actor: &Actor, sample_id: i64, input: Mo
     if !errs.is_empty() {
         return Err(ServiceError::Invalid(errs));
     }
-    if sample.state == "rejected" {
+    if sample.state == SampleState::Rejected {
         return Err(ServiceError::Rule(RuleViolation::new("rule12_rejected", "拒收的样品不在本机构保管（规则12）")));
     }
     let tx = s.store.begin().await?;
@@ -607,7 +615,7 @@ pub async fn move_portion(s: &Services, actor: &Actor, sample_id: i64, input: Mo
             task_id: sample.task_id,
             portion: input.portion.clone(),
             kind: input.kind.clone(),
-            seal_state: input.seal_state.clone(),
+            seal_state: seal_state.unwrap_or(SealState::NotApplicable),
             location: input.location.trim().into(),
             note: input.note.trim().into(),
             actor_id: Some(actor.user_id),
@@ -637,8 +645,7 @@ pub struct LicenceCheckView {
     pub blind_code: String,
     /// none | production_licence | ccc
     pub required: String,
-    /// not_required | confirmed | failed
-    pub state: String,
+    pub state: LicenceState,
     pub state_label: String,
 }
 
@@ -648,14 +655,15 @@ pub struct LicenceCheckView {
 pub async fn check_licence(s: &Services, actor: &Actor, code: &str) -> Result<LicenceCheckView> {
     let (sample, st) = super::by_code(s, actor, code).await?;
     st.require_or(Action::CheckLicence, "许可证核查由承检机构的样品管理员或检验人员进行")?;
-    let view = |state: &str| LicenceCheckView {
+    let view = |state: LicenceState| LicenceCheckView {
         blind_code: sample.blind_code.clone().unwrap_or_default(),
         required: sample.licence_required.clone(),
-        state: state.to_string(),
-        state_label: super::licence_state_label(state).to_string(),
+        state,
+        state_label: state.label().to_string(),
     };
-    if sample.licence_state != "pending" {
-        return Ok(view(&sample.licence_state));
+    let action = |licensed: bool| if licensed { LicenceAction::Confirm } else { LicenceAction::Fail };
+    if !workflow::allows(sample.licence_state, LicenceAction::Confirm) {
+        return Ok(view(sample.licence_state));
     }
     let db = s.store.reader();
     let task = store_draws::get_task(db, sample.task_id).await?;
@@ -681,23 +689,23 @@ pub async fn check_licence(s: &Services, actor: &Actor, code: &str) -> Result<Li
         store::update_sample(
             &tx,
             sample.id,
-            &sample.state,
+            sample.state,
             SamplePatch {
-                licence_state: Some("confirmed".into()),
+                licence_state: Some(workflow::step(sample.licence_state, action(true))?),
                 licence_note: Some(format!("经名录库核查，生产者持有有效{what}")),
                 ..Default::default()
             },
         )
         .await?;
     } else {
-        let next = rules::transition(sample.state.parse()?, rules::SampleAction::StopUnlicensed)?;
+        let next = workflow::step(sample.state, rules::SampleAction::StopUnlicensed)?;
         store::update_sample(
             &tx,
             sample.id,
-            &sample.state,
+            sample.state,
             SamplePatch {
-                state: Some(next.as_str().into()),
-                licence_state: Some("failed".into()),
+                state: Some(next),
+                licence_state: Some(workflow::step(sample.licence_state, action(false))?),
                 licence_note: Some(format!("经名录库核查，未查到生产者有效的{what}")),
                 ..Default::default()
             },
@@ -715,7 +723,7 @@ pub async fn check_licence(s: &Services, actor: &Actor, code: &str) -> Result<Li
         )
         .await?;
     }
-    let state = if licensed { "confirmed" } else { "failed" };
+    let state = workflow::next(sample.licence_state, action(licensed))?;
     audit::append(
         &tx,
         &actor.audit_actor(),
@@ -723,7 +731,7 @@ pub async fn check_licence(s: &Services, actor: &Actor, code: &str) -> Result<Li
             "lab.licence_check",
             "lab_sample",
             sample.id,
-            json!({"licence_state": "pending"}),
+            json!({"licence_state": sample.licence_state}),
             json!({"licence_state": state}),
         ),
     )

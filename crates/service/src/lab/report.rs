@@ -7,8 +7,9 @@ use choucha_documents as docs;
 use choucha_domain::RuleViolation;
 use choucha_domain::access::{Action, Relations};
 use choucha_domain::clock;
-use choucha_domain::lab::{self as rules, LabDuty, SampleAction};
+use choucha_domain::lab::{self as rules, LabDuty, ReportAction, ReportState, SampleAction, SampleState};
 use choucha_domain::sampling as rules_time;
+use choucha_domain::workflow::{self, Transition, Workflow};
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::lab::{self as store, NewReport, ReportRow, SamplePatch, SampleRow};
 use choucha_store::{Page, draws as store_draws, enterprises, organisations};
@@ -96,17 +97,17 @@ pub async fn prepare_report(s: &Services, actor: &Actor, code: &str, sign: SignO
     let (sample, st) = by_code(s, actor, code).await?;
     st.require_or(Action::PrepareReport, "检验报告由承检机构的检验人员编制")?;
     rules::check_not_sampler(actor.user_id, &samplers_of(s, &sample).await?, LabDuty::PrepareReport)?;
-    if sample.state != "tested" {
+    if sample.state != SampleState::Tested {
         return Err(ServiceError::Rule(RuleViolation::new(
             "sample_state",
             "检验结果尚未全部录入并得出结论，不能编制报告；快速筛查结果不作为检验报告出具（规则24）",
         )));
     }
     let existing = store::reports_of(s.store.reader(), sample.id).await?;
-    if existing.iter().any(|r| matches!(r.state.as_str(), "prepared" | "reviewed")) {
+    if existing.iter().any(|r| matches!(r.state, ReportState::Prepared | ReportState::Reviewed)) {
         return Err(ServiceError::Rule(RuleViolation::new("report_open", "该样品已有待审核或待批准的报告")));
     }
-    let superseded = existing.iter().find(|r| r.state == "approved");
+    let superseded = existing.iter().find(|r| r.state == ReportState::Approved);
     let sig = signature_of(&sign)?;
     let content = content_of(s, &sample).await?;
     let tx = s.store.begin().await?;
@@ -158,22 +159,14 @@ pub async fn review_report(s: &Services, actor: &Actor, report_id: i64, sign: Si
     require_approver(actor, &sample, "审核")?;
     rules::check_report_signer(actor.user_id, r.prepared_by, None, LabDuty::Review)?;
     rules::check_not_sampler(actor.user_id, &samplers_of(s, &sample).await?, LabDuty::Review)?;
-    if r.state != "prepared" {
-        return Err(ServiceError::Rule(RuleViolation::new("report_state", "该报告当前不是待审核状态")));
-    }
+    let t = workflow::step(r.state, ReportAction::Review)?;
     let sig = signature_of(&sign)?;
     let tx = s.store.begin().await?;
-    store::set_reviewed(&tx, r.id, actor.user_id, &sig).await?;
+    store::set_reviewed(&tx, r.id, t, actor.user_id, &sig).await?;
     audit::append(
         &tx,
         &actor.audit_actor(),
-        AuditEntry::new(
-            "report.review",
-            "lab_report",
-            r.id,
-            json!({"state": "prepared"}),
-            json!({"state": "reviewed"}),
-        ),
+        AuditEntry::new("report.review", "lab_report", r.id, json!({"state": t.from()}), json!({"state": t.to()})),
     )
     .await?;
     tx.commit().await?;
@@ -283,9 +276,7 @@ pub async fn approve_report(s: &Services, actor: &Actor, report_id: i64, sign: S
     require_approver(actor, &sample, "批准")?;
     rules::check_report_signer(actor.user_id, r.prepared_by, r.reviewed_by, LabDuty::Approve)?;
     rules::check_not_sampler(actor.user_id, &samplers_of(s, &sample).await?, LabDuty::Approve)?;
-    if r.state != "reviewed" {
-        return Err(ServiceError::Rule(RuleViolation::new("report_state", "报告须先经审核才能批准（规则15）")));
-    }
+    let t = workflow::step(r.state, ReportAction::Approve)?;
     let sig = signature_of(&sign)?;
     let org = organisations::get(s.store.reader(), sample.testing_org_id).await?;
     let year = s.today().format("%Y").to_string();
@@ -304,11 +295,12 @@ pub async fn approve_report(s: &Services, actor: &Actor, report_id: i64, sign: S
     tokio::fs::write(s.data_dir.join(&rel), &pdf).await.map_err(ServiceError::internal)?;
     let mut content: serde_json::Value = serde_json::from_str(&r.content_json).map_err(ServiceError::internal)?;
     content["report_no"] = json!(report_no);
-    let next_sample = rules::transition(sample.state.parse()?, SampleAction::Report)?;
+    let next_sample = workflow::step(sample.state, SampleAction::Report)?;
     let tx = s.store.begin().await?;
     store::set_approved(
         &tx,
         r.id,
+        t,
         store::Approval {
             by: actor.user_id,
             report_no: &report_no,
@@ -320,20 +312,16 @@ pub async fn approve_report(s: &Services, actor: &Actor, report_id: i64, sign: S
     )
     .await?;
     if let Some(old) = r.supersedes_id {
-        store::set_superseded(&tx, old).await?;
+        let old_state = store::get_report(&*tx, old).await?.state;
+        store::set_superseded(&tx, old, workflow::step(old_state, ReportAction::Supersede)?).await?;
     }
     // Rule 17: the deliveries this report requires are opened with its issue.
     let issued: ReportContent = serde_json::from_str(&r.content_json).map_err(ServiceError::internal)?;
     crate::results::open_deliveries(s, &tx, &r, &sample, issued.qualified, s.today()).await?;
     // Rule 23: a sample taken from a seller is confirmed by its nominal producer.
     crate::confirmations::open_for_report(s, &tx, actor, &r, &sample, s.today()).await?;
-    store::update_sample(
-        &tx,
-        sample.id,
-        &sample.state,
-        SamplePatch { state: Some(next_sample.as_str().into()), ..Default::default() },
-    )
-    .await?;
+    store::update_sample(&tx, sample.id, sample.state, SamplePatch { state: Some(next_sample), ..Default::default() })
+        .await?;
     // Rules 19 and 20: the sample's disposals, and the post-processing case of an unqualified result.
     crate::disposal::open_for_report(s, &tx, &r, &sample, issued.qualified).await?;
     if !issued.qualified {
@@ -348,8 +336,8 @@ pub async fn approve_report(s: &Services, actor: &Actor, report_id: i64, sign: S
             "report.approve",
             "lab_report",
             r.id,
-            json!({"state": "reviewed"}),
-            json!({"state": "approved", "report_no": report_no, "pdf_sha256": sha, "supersedes": r.supersedes_id}),
+            json!({"state": t.from()}),
+            json!({"state": t.to(), "report_no": report_no, "pdf_sha256": sha, "supersedes": r.supersedes_id}),
         ),
     )
     .await?;
@@ -370,19 +358,18 @@ pub struct SendBackInput {
 pub async fn send_back_report(s: &Services, actor: &Actor, report_id: i64, input: SendBackInput) -> Result<ReportView> {
     let (r, sample, _) = load_report(s, actor, report_id).await?;
     require_approver(actor, &sample, "退回")?;
-    let duty = if r.state == "reviewed" { LabDuty::Approve } else { LabDuty::Review };
-    rules::check_report_signer(actor.user_id, r.prepared_by, r.reviewed_by.filter(|_| r.state == "reviewed"), duty)?;
+    let reviewed = r.state == ReportState::Reviewed;
+    let duty = if reviewed { LabDuty::Approve } else { LabDuty::Review };
+    rules::check_report_signer(actor.user_id, r.prepared_by, r.reviewed_by.filter(|_| reviewed), duty)?;
     rules::check_not_sampler(actor.user_id, &samplers_of(s, &sample).await?, duty)?;
-    if !matches!(r.state.as_str(), "prepared" | "reviewed") {
-        return Err(ServiceError::Rule(RuleViolation::new("report_state", "只有待审核或待批准的报告可以退回")));
-    }
+    let t = workflow::step(r.state, ReportAction::SendBack)?;
     let reason = input.reason.trim();
     if reason.is_empty() {
         return Err(ServiceError::invalid(RuleViolation::new("required", "请说明退回原因").on_field("reason")));
     }
-    let next = rules::transition(sample.state.parse()?, SampleAction::SendBack)?;
+    let next = workflow::step(sample.state, SampleAction::SendBack)?;
     let tx = s.store.begin().await?;
-    store::set_returned(&tx, r.id, &r.state, actor.user_id, reason).await?;
+    store::set_returned(&tx, r.id, t, actor.user_id, reason).await?;
     reopen_results(&tx, &sample, next, None).await?;
     audit::append(
         &tx,
@@ -391,8 +378,8 @@ pub async fn send_back_report(s: &Services, actor: &Actor, report_id: i64, input
             "report.send_back",
             "lab_report",
             r.id,
-            json!({"state": r.state}),
-            json!({"state": "returned", "reason": reason}),
+            json!({"state": t.from()}),
+            json!({"state": t.to(), "reason": reason}),
         ),
     )
     .await?;
@@ -405,15 +392,15 @@ pub async fn send_back_report(s: &Services, actor: &Actor, report_id: i64, input
 async fn reopen_results(
     tx: &choucha_store::Tx,
     sample: &SampleRow,
-    next: rules::SampleState,
+    next: Transition<SampleState>,
     correction: Option<String>,
 ) -> Result<()> {
     store::update_sample(
         tx,
         sample.id,
-        &sample.state,
+        sample.state,
         SamplePatch {
-            state: Some(next.as_str().into()),
+            state: Some(next),
             results_completed_at: Some(None),
             qualified: Some(None),
             conclusion: Some(String::new()),
@@ -437,13 +424,13 @@ pub async fn correct_report(s: &Services, actor: &Actor, report_id: i64, input: 
     let (r, sample, st) = load_report(s, actor, report_id).await?;
     st.require_or(Action::PrepareReport, "更正报告由承检机构的检验人员提出")?;
     rules::check_not_sampler(actor.user_id, &samplers_of(s, &sample).await?, LabDuty::Test)?;
-    if r.state != "approved" {
-        return Err(ServiceError::Rule(RuleViolation::new("report_state", "只有已签发的报告可以更正")));
+    if !workflow::allows(r.state, ReportAction::Supersede) {
+        return Err(ServiceError::Rule(r.state.refusal(ReportAction::Supersede)));
     }
     if input.reason.trim().is_empty() {
         return Err(ServiceError::invalid(RuleViolation::new("required", "请说明更正原因").on_field("reason")));
     }
-    let next = rules::transition(sample.state.parse()?, SampleAction::Correct)?;
+    let next = workflow::step(sample.state, SampleAction::Correct)?;
     let tx = s.store.begin().await?;
     reopen_results(&tx, &sample, next, Some(input.reason.trim().to_string())).await?;
     audit::append(
@@ -460,16 +447,13 @@ pub async fn correct_report(s: &Services, actor: &Actor, report_id: i64, input: 
 pub async fn report_worklist(
     s: &Services,
     actor: &Actor,
-    state: &str,
+    state: ReportState,
     before: Option<i64>,
     limit: Option<u64>,
 ) -> Result<Page<(String, ReportView)>> {
     let Ok(Scope::Institution(org)) = actor.scope(Action::ViewLabBoard) else {
         return Err(crate::access::refusal(Action::ViewLabBoard));
     };
-    if !matches!(state, "prepared" | "reviewed" | "approved" | "superseded") {
-        return Err(ServiceError::invalid(RuleViolation::new("invalid_state", "未知的报告状态").on_field("state")));
-    }
     let p = store::list_reports(s.store.reader(), org, state, before, page_limit(limit)?).await?;
     let mut items = Vec::with_capacity(p.items.len());
     for r in &p.items {

@@ -3,8 +3,9 @@
 
 use choucha_domain::RuleViolation;
 use choucha_domain::access::{Action, Relations};
-use choucha_domain::lab::{self as rules, LabDuty, SampleAction, SampleState};
+use choucha_domain::lab::{self as rules, LabDuty, LicenceState, SampleAction, SampleState};
 use choucha_domain::rules::{ItemJudgement, Limit, Measured, judge};
+use choucha_domain::workflow::{self, Transition};
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::lab::{self as store, NewResult, SampleFilter, SamplePatch, SampleRow};
 use choucha_store::{Page, calendar as store_cal, plans as store_plans};
@@ -23,7 +24,7 @@ use crate::{Actor, Result, ServiceError, Services, page_limit};
 pub struct WorklistQuery {
     /// A sample state (accepted, testing, tested, reported…); all when empty.
     #[serde(default)]
-    pub state: Option<String>,
+    pub state: Option<SampleState>,
     /// Only the caller's own samples.
     #[serde(default)]
     pub mine: Option<bool>,
@@ -48,11 +49,8 @@ pub async fn worklist(s: &Services, actor: &Actor, q: WorklistQuery) -> Result<P
     actor.require(Action::ViewLabBoard)?;
     let db = s.store.reader();
     let org_row = choucha_store::organisations::get(db, org).await?;
-    let mut f = SampleFilter {
-        states: q.state.iter().filter(|s| !s.trim().is_empty()).cloned().collect(),
-        blind_code_prefix: q.q.clone(),
-        ..Default::default()
-    };
+    let mut f =
+        SampleFilter { states: q.state.into_iter().collect(), blind_code_prefix: q.q.clone(), ..Default::default() };
     // A screening-only institution sees the samples it screens; a testing institution its own.
     if org_row.cap_screening && !org_row.cap_testing {
         f.screening_org_id = Some(org);
@@ -60,11 +58,7 @@ pub async fn worklist(s: &Services, actor: &Actor, q: WorklistQuery) -> Result<P
         f.testing_org_id = Some(org);
         // Rejected samples have no blind code and are the custodian's business.
         if f.states.is_empty() {
-            f.states = SampleState::ALL
-                .iter()
-                .filter(|s| **s != SampleState::Rejected)
-                .map(|s| s.as_str().to_string())
-                .collect();
+            f.states = SampleState::ALL.into_iter().filter(|s| *s != SampleState::Rejected).collect();
         }
     }
     if q.mine.unwrap_or(false) {
@@ -72,7 +66,7 @@ pub async fn worklist(s: &Services, actor: &Actor, q: WorklistQuery) -> Result<P
     }
     if q.overdue.unwrap_or(false) {
         f.due_before = Some(s.today());
-        f.states = vec!["testing".into()];
+        f.states = vec![SampleState::Testing];
     }
     let before = q.cursor.as_deref().and_then(|c| c.trim().parse::<i64>().ok());
     let p = store::list_samples(db, &f, before, page_limit(q.limit)?).await?;
@@ -134,16 +128,15 @@ async fn check_tester(s: &Services, actor: &Actor, sample: &SampleRow, st: Relat
 }
 
 /// The gate before any result (rules 12, 14, 24).
-fn check_testable(sample: &SampleRow) -> Result<SampleState> {
-    let state: SampleState = sample.state.parse()?;
-    let next = rules::transition(state, SampleAction::EnterResult)?;
-    if sample.licence_state == "pending" {
+fn check_testable(sample: &SampleRow) -> Result<Transition<SampleState>> {
+    let next = workflow::step(sample.state, SampleAction::EnterResult)?;
+    if sample.licence_state == LicenceState::Pending {
         return Err(ServiceError::Rule(RuleViolation::new(
             "rule14_licence_unchecked",
             "该产品实行生产许可/强制性认证管理，检验前须先核查生产者的许可证（规则14）",
         )));
     }
-    if sample.licence_state == "failed" {
+    if sample.licence_state == LicenceState::Failed {
         return Err(ServiceError::Rule(RuleViolation::new(
             "rule14_stopped",
             "生产者未通过许可证核查，检验已终止（规则14）",
@@ -218,7 +211,7 @@ async fn write_results(
     tx: &choucha_store::Tx,
     actor: &Actor,
     sample: &SampleRow,
-    next: SampleState,
+    next: Transition<SampleState>,
     results: &[Checked],
 ) -> Result<()> {
     for c in results {
@@ -250,9 +243,9 @@ async fn write_results(
     store::update_sample(
         tx,
         sample.id,
-        &sample.state,
+        sample.state,
         SamplePatch {
-            state: Some(next.as_str().into()),
+            state: Some(next),
             tester_id: Some(Some(sample.tester_id.unwrap_or(actor.user_id))),
             testing_ended_on: Some(ended),
             results_due: Some(ended.map(|d| rules::results_due(&cal, d))),
@@ -295,7 +288,7 @@ pub async fn enter_result(s: &Services, actor: &Actor, code: &str, input: Result
 pub async fn complete_results(s: &Services, actor: &Actor, code: &str) -> Result<BlindSampleView> {
     let (sample, st) = by_code(s, actor, code).await?;
     check_tester(s, actor, &sample, st).await?;
-    let next = rules::transition(sample.state.parse()?, SampleAction::CompleteResults)?;
+    let next = workflow::step(sample.state, SampleAction::CompleteResults)?;
     let c = ctx_of(s, &sample).await?;
     let results = store::results_of(s.store.reader(), sample.id).await?;
     let missing: Vec<String> = c
@@ -326,9 +319,9 @@ pub async fn complete_results(s: &Services, actor: &Actor, code: &str) -> Result
     store::update_sample(
         &tx,
         sample.id,
-        &sample.state,
+        sample.state,
         SamplePatch {
-            state: Some(next.as_str().into()),
+            state: Some(next),
             results_completed_at: Some(Some(s.now())),
             results_late: Some(late),
             qualified: Some(Some(conclusion.qualified)),
@@ -361,7 +354,7 @@ pub async fn complete_results(s: &Services, actor: &Actor, code: &str) -> Result
             "lab_sample",
             sample.id,
             json!({"state": sample.state}),
-            json!({"state": next.as_str(), "qualified": conclusion.qualified, "late": late}),
+            json!({"state": next.to().as_str(), "qualified": conclusion.qualified, "late": late}),
         ),
     )
     .await?;
@@ -416,7 +409,7 @@ pub async fn import_results(s: &Services, actor: &Actor, file_name: &str, bytes:
     let c_instrument = col(&["仪器设备", "仪器"]);
     let c_date = col(&["检验日期"]);
     let mut errors = Vec::new();
-    let mut by_sample: Vec<(SampleRow, SampleState, Vec<Checked>)> = Vec::new();
+    let mut by_sample: Vec<(SampleRow, Transition<SampleState>, Vec<Checked>)> = Vec::new();
     let mut cache: HashMap<String, std::result::Result<(usize, crate::implementation_rules::RulesBody), String>> =
         HashMap::new();
     for (row, cells) in table.numbered_rows() {
@@ -553,17 +546,11 @@ pub async fn screen(s: &Services, actor: &Actor, code: &str, input: ScreeningInp
             ));
         }
     };
-    let next = rules::transition(sample.state.parse()?, action)?;
+    let next = workflow::step(sample.state, action)?;
     let org = actor.org_id.ok_or_else(ServiceError::forbidden)?;
     let tx = s.store.begin().await?;
     store::insert_screening(&tx, sample.id, org, &input.result, input.note.trim(), actor.user_id).await?;
-    store::update_sample(
-        &tx,
-        sample.id,
-        &sample.state,
-        SamplePatch { state: Some(next.as_str().into()), ..Default::default() },
-    )
-    .await?;
+    store::update_sample(&tx, sample.id, sample.state, SamplePatch { state: Some(next), ..Default::default() }).await?;
     audit::append(
         &tx,
         &actor.audit_actor(),
@@ -572,7 +559,7 @@ pub async fn screen(s: &Services, actor: &Actor, code: &str, input: ScreeningInp
             "lab_sample",
             sample.id,
             json!({"state": sample.state}),
-            json!({"state": next.as_str(), "result": input.result}),
+            json!({"state": next.to().as_str(), "result": input.result}),
         ),
     )
     .await?;

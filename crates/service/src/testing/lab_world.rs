@@ -299,7 +299,7 @@ pub async fn dispatch(s: &Services, task: i64) {
             task_id: task,
             portion: "all".into(),
             kind: "dispatched".into(),
-            seal_state: "intact".into(),
+            seal_state: choucha_domain::lab::SealState::Intact,
             mode: "shipped".into(),
             carrier: "EMS".into(),
             tracking_no: "EA123456789CN".into(),

@@ -7,7 +7,7 @@ pub struct Model {
     pub id: i64,
     pub plan_id: i64,
     pub organising_org_id: i64,
-    pub state: String,
+    pub state: choucha_domain::announcement::AnnouncementState,
     pub title: String,
     pub preface: String,
     pub content_json: String,

@@ -10,7 +10,7 @@ pub struct Model {
     pub reason: String,
     pub storage_place: String,
     pub storage_conditions: String,
-    pub state: String,
+    pub state: choucha_domain::sampling::BackupRequestState,
     pub requested_by: i64,
     pub created_at: DateTimeUtc,
     pub decided_by: Option<i64>,

@@ -18,7 +18,7 @@ pub struct Model {
     pub producer_name: String,
     pub producer_org_id: Option<i64>,
     pub rule_set_id: i64,
-    pub state: String,
+    pub state: choucha_domain::cases::CaseState,
     pub opened_on: Date,
     pub stop_ordered_on: Option<Date>,
     pub correction_ordered_on: Option<Date>,

@@ -8,7 +8,7 @@ pub struct Model {
     pub task_id: i64,
     pub portion: String,
     pub kind: String,
-    pub seal_state: String,
+    pub seal_state: choucha_domain::lab::SealState,
     pub location: String,
     pub mode: String,
     pub carrier: String,

@@ -16,7 +16,7 @@ pub struct Model {
     pub documents: String,
     pub copies: i32,
     pub due_on: Option<Date>,
-    pub state: String,
+    pub state: choucha_domain::results::DeliveryState,
     pub method: String,
     pub tracking_no: String,
     pub sent_on: Option<Date>,

@@ -16,7 +16,7 @@ pub struct Model {
     pub paid: bool,
     pub qualified: bool,
     pub required: String,
-    pub state: String,
+    pub state: choucha_domain::disposal::DisposalState,
     pub method: String,
     pub recipient: String,
     pub note: String,

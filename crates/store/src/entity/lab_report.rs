@@ -8,7 +8,7 @@ pub struct Model {
     pub sample_id: i64,
     pub testing_org_id: i64,
     pub version: i32,
-    pub state: String,
+    pub state: choucha_domain::lab::ReportState,
     pub report_no: Option<String>,
     pub content_json: String,
     pub prepared_by: i64,

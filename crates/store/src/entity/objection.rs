@@ -15,7 +15,7 @@ pub struct Model {
     pub received_on: Date,
     pub filed_on: Date,
     pub filed_by: i64,
-    pub state: String,
+    pub state: choucha_domain::results::ObjectionState,
     pub decision_reason: String,
     pub decided_by: Option<i64>,
     pub decided_at: Option<DateTimeUtc>,

@@ -10,7 +10,7 @@ pub struct Model {
     pub organising_org_id: i64,
     pub doc_no: String,
     pub domains: String,
-    pub state: String,
+    pub state: choucha_domain::plan::PlanState,
     pub deadline_delivery: Option<Date>,
     pub deadline_data_entry: Option<Date>,
     pub deadline_summary: Option<Date>,

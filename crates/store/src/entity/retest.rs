@@ -16,7 +16,7 @@ pub struct Model {
     pub same_institution_reason: String,
     pub items: String,
     pub fee_advance_fen: i64,
-    pub state: String,
+    pub state: choucha_domain::retest::RetestState,
     pub blind_code: String,
     pub assigned_by: i64,
     pub assigned_at: DateTimeUtc,

@@ -15,7 +15,7 @@ pub struct Model {
     pub producer_address: String,
     pub sent_on: Date,
     pub due_on: Date,
-    pub state: String,
+    pub state: choucha_domain::retest::ConfirmationState,
     pub answer_note: String,
     pub answered_by: Option<i64>,
     pub answered_at: Option<DateTimeUtc>,

@@ -7,7 +7,7 @@ pub struct Model {
     pub id: i64,
     pub task_id: i64,
     pub version: i32,
-    pub state: String,
+    pub state: choucha_domain::sampling::RecordState,
     pub fields_json: String,
     pub record_hash: String,
     pub diff_json: String,

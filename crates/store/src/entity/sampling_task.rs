@@ -9,7 +9,7 @@ pub struct Model {
     pub item_id: i64,
     pub draw_id: i64,
     pub enterprise_id: i64,
-    pub state: String,
+    pub state: choucha_domain::sampling::TaskState,
     pub due_date: Option<Date>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

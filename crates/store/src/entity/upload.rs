@@ -13,7 +13,7 @@ pub struct Model {
     pub total_size: i64,
     pub expected_sha256: Option<String>,
     /// open | complete | rejected
-    pub state: String,
+    pub state: choucha_domain::sampling::UploadState,
     pub evidence_id: Option<i64>,
     pub created_by: i64,
     pub created_at: DateTimeUtc,

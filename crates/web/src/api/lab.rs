@@ -7,6 +7,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use choucha_domain::lab::{ReportState, SampleState};
 use choucha_service::lab::{
     self, AssignInput, BlindSampleSummary, BlindSampleView, CorrectionInput, Dashboard, ImportOutcome, IncomingView,
     LicenceCheckView, LinkView, MovementInput, ReceiptInput, ReceiptOutcome, ReportVerification, ReportView,
@@ -109,7 +110,8 @@ async fn received(
     ApiActor(a): ApiActor,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Paged<LinkView>>> {
-    let p = lab::received(&st.services, &a, q.state.clone(), cursor(&q), q.limit).await?;
+    let state = crate::extract::parse_state::<SampleState>(q.state.as_deref())?;
+    let p = lab::received(&st.services, &a, state, cursor(&q), q.limit).await?;
     Ok(Json(Paged { items: p.items, next: p.next }))
 }
 
@@ -286,8 +288,8 @@ async fn reports(
     ApiActor(a): ApiActor,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Paged<ReportLine>>> {
-    let state = q.state.clone().unwrap_or_else(|| "prepared".into());
-    let p = lab::report_worklist(&st.services, &a, &state, cursor(&q), q.limit).await?;
+    let state = crate::extract::parse_state::<ReportState>(q.state.as_deref())?.unwrap_or(ReportState::Prepared);
+    let p = lab::report_worklist(&st.services, &a, state, cursor(&q), q.limit).await?;
     Ok(Json(Paged {
         items: p.items.into_iter().map(|(blind_code, report)| ReportLine { blind_code, report }).collect(),
         next: p.next,

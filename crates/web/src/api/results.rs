@@ -131,7 +131,8 @@ async fn bureau_objections(
     ApiQuery(q): ApiQuery<ObjectionQuery>,
 ) -> ApiResult<Json<Paged<ObjectionView>>> {
     let before = q.cursor.as_deref().and_then(|c| c.parse().ok());
-    let p = objections::of_bureau(&st.services, &a, q.state.as_deref(), before, q.limit).await?;
+    let p = objections::of_bureau(&st.services, &a, crate::extract::parse_state(q.state.as_deref())?, before, q.limit)
+        .await?;
     Ok(Json(Paged { items: p.items, next: p.next }))
 }
 

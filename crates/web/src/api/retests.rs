@@ -56,11 +56,10 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
-    fn states(&self) -> Vec<&str> {
-        self.state
-            .as_deref()
-            .map(|s| s.split(',').map(str::trim).filter(|s| !s.is_empty()).collect())
-            .unwrap_or_default()
+    fn states<T: std::str::FromStr<Err = choucha_domain::RuleViolation>>(
+        &self,
+    ) -> Result<Vec<T>, choucha_service::ServiceError> {
+        crate::extract::parse_states(self.state.as_deref())
     }
     fn before(&self) -> Option<i64> {
         self.cursor.as_deref().and_then(|c| c.parse().ok())
@@ -112,7 +111,7 @@ async fn list(
     ApiActor(a): ApiActor,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Paged<RetestView>>> {
-    let p = retests::list(&st.services, &a, &q.states(), q.before(), q.limit).await?;
+    let p = retests::list(&st.services, &a, &q.states()?, q.before(), q.limit).await?;
     Ok(Json(Paged { items: p.items, next: p.next }))
 }
 
@@ -192,7 +191,7 @@ async fn confirmations_list(
     ApiActor(a): ApiActor,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Paged<ConfirmationView>>> {
-    let p = confirmations::list(&st.services, &a, &q.states(), q.before(), q.limit).await?;
+    let p = confirmations::list(&st.services, &a, &q.states()?, q.before(), q.limit).await?;
     Ok(Json(Paged { items: p.items, next: p.next }))
 }
 

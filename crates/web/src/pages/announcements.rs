@@ -4,6 +4,7 @@
 //! correct buttons. Everything is checked in `choucha_service::announcements` and `statistics`.
 //! The public pages of published announcements live in `pages::public`.
 
+use choucha_domain::announcement::AnnouncementState;
 use std::collections::HashMap;
 
 use askama::Template;

@@ -13,6 +13,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use choucha_domain::enterprise::{EnterpriseKind, EnterpriseStatus, SizeClass};
+use choucha_domain::plan::PlanState;
+use choucha_domain::sampling::TaskState;
 use choucha_service::draws::{
     self, DrawFilters, DrawPreview, DrawRequest, DrawVerification, DrawView, Exclusion, RedrawRequest,
 };
@@ -108,16 +110,13 @@ pub fn filter_lines(f: &serde_json::Value) -> Vec<FilterLine> {
     out
 }
 
-pub fn task_state_label(s: &str) -> &'static str {
-    s.parse::<choucha_domain::sampling::TaskState>().map(|t| t.label()).unwrap_or("—")
-}
-
-pub fn task_badge(s: &str) -> &'static str {
+/// The badge colour of a task's state on lists.
+pub fn task_badge(s: TaskState) -> &'static str {
     match s {
-        "sampled" => "ok",
-        "refused" | "problem" | "not_sampled" => "bad",
-        "in_progress" | "refusal_pending" => "warn",
-        _ => "",
+        TaskState::Sampled => "ok",
+        TaskState::Refused | TaskState::Problem | TaskState::NotSampled => "bad",
+        TaskState::InProgress | TaskState::RefusalPending => "warn",
+        TaskState::Assigned => "",
     }
 }
 
@@ -341,7 +340,7 @@ pub struct DrawnLine {
     pub division_code: String,
     pub team: String,
     pub task_id: Option<i64>,
-    pub state: String,
+    pub state: Option<TaskState>,
     pub state_label: &'static str,
     pub badge: &'static str,
     /// A redraw is possible only before sampling started.
@@ -352,16 +351,16 @@ pub fn drawn_lines(d: &DrawView) -> Vec<DrawnLine> {
     d.drawn
         .iter()
         .map(|e| {
-            let state = e.task_state.clone().unwrap_or_default();
+            let state = e.task_state;
             DrawnLine {
                 uscc: e.uscc.clone(),
                 name: e.name.clone(),
                 division_code: e.division_code.clone(),
                 team: e.team.join("、"),
                 task_id: e.task_id,
-                state_label: task_state_label(&state),
-                badge: task_badge(&state),
-                can_redraw: e.task_id.is_some() && state == "assigned",
+                state_label: state.map(TaskState::label).unwrap_or("—"),
+                badge: state.map(task_badge).unwrap_or(""),
+                can_redraw: e.task_id.is_some() && state == Some(TaskState::Assigned),
                 state,
             }
         })
@@ -426,7 +425,7 @@ async fn render_record(
     let verification = if x.verify { Some(draws::verify(s, id).await?) } else { None };
     let plan = choucha_service::plans::get(s, actor, d.plan_id).await.ok();
     let can_manage = plan.as_ref().is_some_and(|p| manages(actor, p.organising_org_id));
-    let plan_open = plan.as_ref().is_some_and(|p| p.state == "issued");
+    let plan_open = plan.as_ref().is_some_and(|p| p.state == PlanState::Issued);
     let mut redraw = x.redraw;
     if redraw.seed.trim().is_empty() {
         redraw.seed = draws::propose_seed(s);

@@ -14,7 +14,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use choucha_domain::access::Action;
 use choucha_domain::calendar::TimeLimit;
+use choucha_domain::cases::CaseState;
 use choucha_domain::cases::{CaseAction, CaseLimits};
+use choucha_domain::disposal::DisposalState;
 use choucha_service::Actor;
 use choucha_service::access::{Ask, Scope};
 use choucha_service::cases::{

@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use choucha_domain::access::Action;
+use choucha_domain::sampling::{BackupRequestState, TaskState};
 use choucha_service::handover::{self, BackupDecisionInput, BackupRequestView, DocumentEntry, TaskBrief};
 use choucha_service::sampling::{self, CosignInput, InboxView};
 use choucha_service::{Actor, ServiceError};
@@ -106,11 +107,11 @@ async fn entry(state: &AppState, actor: &Actor, item: InboxView) -> PageResult<E
     Ok(Entry {
         kind_label: kind_label(&item.kind),
         can_decide: task.as_ref().is_some_and(|t| t.actions.contains(&Action::DecideBackup))
-            && backup.as_ref().is_some_and(|b| b.state == "pending"),
+            && backup.as_ref().is_some_and(|b| b.state == BackupRequestState::Pending),
         can_cosign: item.kind == "refusal"
             && task
                 .as_ref()
-                .is_some_and(|t| t.actions.contains(&Action::ConfirmRefusal) && t.state == "refusal_pending"),
+                .is_some_and(|t| t.actions.contains(&Action::ConfirmRefusal) && t.state == TaskState::RefusalPending),
         item,
         task,
         documents,

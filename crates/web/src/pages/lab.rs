@@ -12,6 +12,7 @@ use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use choucha_domain::access::Action;
+use choucha_domain::lab::{LicenceState, ReportState, SampleState};
 use choucha_domain::lab::{ObservedSample, ReceiptDecision};
 use choucha_service::access::Scope;
 use choucha_service::lab::{
@@ -27,6 +28,7 @@ use crate::AppState;
 use crate::auth::PageActor;
 use crate::error::{PageForm, PageResult, body_of};
 use crate::extract::PagePath;
+use crate::extract::StateOption;
 use crate::filters;
 use crate::pages::plans::{id_of, shown_on_page};
 use crate::pages::users::query_string;
@@ -295,7 +297,8 @@ async fn received(
     PageActor(a): PageActor,
     Query(q): Query<CursorQuery>,
 ) -> PageResult<ReceivedPage> {
-    let p = lab::received(&st.services, &a, q.state.clone(), cursor_of(&q), Some(50)).await?;
+    let state = crate::extract::parse_state::<SampleState>(q.state.as_deref())?;
+    let p = lab::received(&st.services, &a, state, cursor_of(&q), Some(50)).await?;
     Ok(ReceivedPage {
         items: p.items,
         next_href: p.next.map(|c| format!("/lab/received{}", query_string(&[("cursor", Some(c.as_str()))]))),
@@ -365,16 +368,26 @@ pub struct WorklistPage {
     pub chrome: Chrome,
     pub items: Vec<BlindSampleSummary>,
     pub q: String,
-    pub state: String,
+    /// The state filter's choices (rejected samples are the custodian's, cleared ones need nothing).
+    pub states: Vec<StateOption>,
     pub next_href: Option<String>,
 }
+
+const WORKLIST_STATES: [SampleState; 6] = [
+    SampleState::Screening,
+    SampleState::Accepted,
+    SampleState::Testing,
+    SampleState::Tested,
+    SampleState::Reported,
+    SampleState::Stopped,
+];
 
 #[derive(Debug, Default, Deserialize)]
 pub struct WorklistForm {
     #[serde(default)]
     q: Option<String>,
-    #[serde(default)]
-    state: Option<String>,
+    #[serde(default, deserialize_with = "crate::extract::blank_as_none")]
+    state: Option<SampleState>,
     #[serde(default)]
     mine: Option<String>,
     #[serde(default)]
@@ -393,7 +406,7 @@ async fn worklist(
         &st.services,
         &a,
         WorklistQuery {
-            state: f.state.clone(),
+            state: f.state,
             mine: Some(f.mine.is_some()),
             overdue: Some(f.overdue.is_some()),
             q: f.q.clone(),
@@ -407,7 +420,7 @@ async fn worklist(
             "/lab/samples{}",
             query_string(&[
                 ("q", f.q.as_deref()),
-                ("state", f.state.as_deref()),
+                ("state", f.state.map(SampleState::as_str)),
                 ("mine", f.mine.as_deref()),
                 ("overdue", f.overdue.as_deref()),
                 ("cursor", Some(c.as_str())),
@@ -417,7 +430,10 @@ async fn worklist(
     Ok(WorklistPage {
         items: p.items,
         q: f.q.unwrap_or_default(),
-        state: f.state.unwrap_or_default(),
+        states: WORKLIST_STATES
+            .iter()
+            .map(|s| StateOption { value: s.as_str(), label: s.label(), selected: f.state == Some(*s) })
+            .collect(),
         next_href,
         chrome: chrome(&session, Some(&a), "lab").await,
     })
@@ -442,7 +458,7 @@ async fn sample(
     let v = lab::sample(&st.services, &a, &code).await?;
     Ok(SamplePage {
         tester: v.actions.contains(&Action::RecordResults),
-        screener: v.actions.contains(&Action::Screen) && v.state == "screening",
+        screener: v.actions.contains(&Action::Screen) && v.state == SampleState::Screening,
         v,
         today: st.services.today().to_string(),
         chrome: chrome(&session, Some(&a), "lab").await,
@@ -586,7 +602,7 @@ pub struct ReportLine {
 pub struct ReportsPage {
     pub chrome: Chrome,
     pub items: Vec<ReportLine>,
-    pub state: String,
+    pub state: ReportState,
     pub link_holder: bool,
     pub next_href: Option<String>,
 }
@@ -597,8 +613,8 @@ async fn reports(
     PageActor(a): PageActor,
     Query(q): Query<CursorQuery>,
 ) -> PageResult<ReportsPage> {
-    let state = q.state.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "prepared".into());
-    let p = lab::report_worklist(&st.services, &a, &state, cursor_of(&q), Some(50)).await?;
+    let state = crate::extract::parse_state(q.state.as_deref())?.unwrap_or(ReportState::Prepared);
+    let p = lab::report_worklist(&st.services, &a, state, cursor_of(&q), Some(50)).await?;
     Ok(ReportsPage {
         items: p.items.into_iter().map(|(blind_code, r)| ReportLine { blind_code, r }).collect(),
         next_href: p.next.map(|c| {

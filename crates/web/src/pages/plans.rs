@@ -96,22 +96,19 @@ pub fn annex1_lines(items: &[ItemView]) -> Vec<Annex1Line> {
 }
 
 /// The badge class of a plan state.
-pub fn plan_badge(state: &str) -> &'static str {
+pub fn plan_badge(state: &PlanState) -> &'static str {
     match state {
-        "draft" => "warn",
-        "issued" => "ok",
-        _ => "",
+        PlanState::Draft => "warn",
+        PlanState::Issued => "ok",
+        PlanState::Closed => "",
     }
 }
 
 /// The label of a rules state code (the newest version of an item).
-pub fn rules_state_label(state: &Option<String>) -> String {
-    match state.as_deref() {
+pub fn rules_state_label(state: &Option<choucha_domain::rules::RulesState>) -> String {
+    match state {
         None => "未提交".to_string(),
-        Some(s) => s
-            .parse::<choucha_domain::rules::RulesState>()
-            .map(|s| s.label().to_string())
-            .unwrap_or_else(|_| s.to_string()),
+        Some(s) => s.label().to_string(),
     }
 }
 
@@ -165,6 +162,13 @@ async fn list(
     let year_text = q.year.as_deref().map(str::trim).unwrap_or_default().to_string();
     let state_code = q.state.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
     let mut error = None;
+    let state_filter = match crate::extract::parse_state::<PlanState>(state_code.as_deref()) {
+        Ok(s) => s,
+        Err(_) => {
+            error = Some("状态应为草稿、已下达或已结束".to_string());
+            None
+        }
+    };
     let year = if year_text.is_empty() {
         None
     } else {
@@ -178,12 +182,9 @@ async fn list(
     };
     let cursor = q.cursor.as_deref().and_then(|c| c.trim().parse::<i64>().ok());
     let (plans, next) = if error.is_none() {
-        let page = plans::list(
-            &state.services,
-            &actor,
-            &PlanQuery { year, state: state_code.clone(), cursor, limit: Some(50) },
-        )
-        .await?;
+        let page =
+            plans::list(&state.services, &actor, &PlanQuery { year, state: state_filter, cursor, limit: Some(50) })
+                .await?;
         (page.items, page.next)
     } else {
         (Vec::new(), None)
@@ -581,7 +582,7 @@ async fn edit_form(
     if !manages(&actor, view.organising_org_id) {
         return Err(ServiceError::Forbidden("只有组织该抽查的部门可以修改此计划".into()).into());
     }
-    if view.state != "draft" {
+    if view.state != PlanState::Draft {
         return Err(ServiceError::Rule(RuleViolation::new("plan_state", "计划已下达，只能通过变更记录调整批次")).into());
     }
     let mut codes = OrgLists::load(s, &actor).await?.codes();

@@ -8,6 +8,8 @@ use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::routing::get;
+use choucha_domain::announcement::AnnouncementState;
+use choucha_domain::plan::PlanState;
 use choucha_service::draws::{self, DrawVerification};
 use choucha_service::implementation_rules::{self as irules, RulesView};
 use choucha_service::plans::{self, PlanSummary, PlanView};
@@ -143,7 +145,7 @@ pub struct AnnouncementLine {
     pub title: String,
     pub organising_bureau: String,
     pub published: Option<chrono::DateTime<chrono::Utc>>,
-    pub state: String,
+    pub state: AnnouncementState,
     pub state_label: String,
 }
 

@@ -10,6 +10,9 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use choucha_domain::access::Action;
+use choucha_domain::results::DeliveryState;
+use choucha_domain::results::ObjectionState;
+use choucha_domain::retest::ConfirmationState;
 use choucha_service::Actor;
 use choucha_service::objections::{self, DecisionInput, ObjectionInput, ObjectionView, OwnResult};
 use choucha_service::results::{self, DeliveryInput, DeliveryQuery, DeliveryView};
@@ -84,7 +87,7 @@ async fn list(
     .await?;
     let filter = if overdue { "overdue".to_string() } else { state.clone() };
     let objections = if a.may(Action::ListObjections) && a.org_id.is_some() {
-        objections::of_bureau(&st.services, &a, Some("pending"), None, Some(100)).await?.items
+        objections::of_bureau(&st.services, &a, Some(ObjectionState::Pending), None, Some(100)).await?.items
     } else {
         Vec::new()
     };

@@ -12,6 +12,9 @@ use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use choucha_domain::access::Action;
+use choucha_domain::results::ObjectionState;
+use choucha_domain::retest::ConfirmationState;
+use choucha_domain::retest::RetestState;
 use choucha_service::confirmations::{self, AnswerInput, ConfirmationView, InvestigationInput, PeriodInput};
 use choucha_service::lab::{self, ResultInput, SignOffInput};
 use choucha_service::results::{self, LetterTextInput, LetterTextView};
@@ -78,8 +81,10 @@ async fn list(State(st): State<AppState>, session: Session, PageActor(a): PageAc
     let bureau = a.may(Action::ArrangeRetests);
     let mut to_arrange = Vec::new();
     if a.may(Action::ListObjections) && a.org_id.is_some() {
-        for o in choucha_service::objections::of_bureau(s, &a, Some("accepted"), None, Some(100)).await?.items {
-            if o.retest.as_ref().is_none_or(|r| r.state == "seal_broken") {
+        for o in
+            choucha_service::objections::of_bureau(s, &a, Some(ObjectionState::Accepted), None, Some(100)).await?.items
+        {
+            if o.retest.as_ref().is_none_or(|r| r.state == RetestState::SealBroken) {
                 let institutions = retests::institutions_for(s, &a, o.id).await?;
                 to_arrange.push(ToArrange { objection: o, institutions });
             }

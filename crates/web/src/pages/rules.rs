@@ -12,6 +12,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use choucha_domain::access::Action;
+use choucha_domain::plan::PlanState;
+use choucha_domain::rules::RulesState;
 use choucha_domain::rules::{Limit, RulesAction};
 use choucha_service::Actor;
 use choucha_service::access::Ask;
@@ -96,7 +98,7 @@ impl BodyDisplay {
 pub struct VersionLine {
     pub id: i64,
     pub version: i32,
-    pub state: String,
+    pub state: RulesState,
     pub state_label: String,
     pub submitted_at: Option<chrono::DateTime<chrono::Utc>>,
     pub approved_at: Option<chrono::DateTime<chrono::Utc>>,
@@ -105,11 +107,11 @@ pub struct VersionLine {
     pub selected: bool,
 }
 
-pub fn rules_badge(state: &str) -> &'static str {
+pub fn rules_badge(state: &RulesState) -> &'static str {
     match state {
-        "published" => "ok",
-        "draft" | "submitted" | "approved" => "warn",
-        _ => "",
+        RulesState::Published => "ok",
+        RulesState::Draft | RulesState::Submitted | RulesState::Approved => "warn",
+        RulesState::Superseded => "",
     }
 }
 
@@ -356,7 +358,7 @@ pub struct RulesPage {
     pub chrome: Chrome,
     pub plan_id: i64,
     pub plan_title: String,
-    pub plan_state: String,
+    pub plan_state: PlanState,
     pub item: ItemView,
     pub versions: Vec<VersionLine>,
     /// The version being read and its content.
@@ -412,7 +414,7 @@ async fn render(
     let line = |v: &RulesView| VersionLine {
         id: v.id,
         version: v.version,
-        state: v.state.clone(),
+        state: v.state,
         state_label: v.state_label.clone(),
         submitted_at: v.submitted_at,
         approved_at: v.approved_at,
@@ -420,9 +422,9 @@ async fn render(
         returned_reason: v.returned_reason.clone(),
         selected: selected.is_some_and(|s| s.id == v.id),
     };
-    let newest_state = newest.map(|v| v.state.as_str()).unwrap_or("");
+    let newest_state = newest.map(|v| v.state);
     let mut steps = Vec::new();
-    if institution && newest_state == "draft" {
+    if institution && newest_state == Some(RulesState::Draft) {
         steps.push(StepButton {
             action: "submit",
             label: "提交备案",
@@ -430,7 +432,7 @@ async fn render(
             danger: false,
         });
     }
-    if bureau && newest_state == "submitted" {
+    if bureau && newest_state == Some(RulesState::Submitted) {
         steps.push(StepButton {
             action: "approve",
             label: "备案通过",
@@ -438,7 +440,7 @@ async fn render(
             danger: false,
         });
     }
-    if bureau && newest_state == "approved" {
+    if bureau && newest_state == Some(RulesState::Approved) {
         steps.push(StepButton {
             action: "publish",
             label: "向社会公开",
@@ -447,12 +449,13 @@ async fn render(
         });
     }
     // The institution edits the open draft, or starts a new version after the last publication.
-    let editable =
-        institution && plan.state != "closed" && matches!(newest_state, "" | "draft" | "published" | "superseded");
+    let editable = institution
+        && plan.state != PlanState::Closed
+        && matches!(newest_state, None | Some(RulesState::Draft | RulesState::Published | RulesState::Superseded));
     let (form, form_heading) = if editable {
         let next = newest.map(|v| v.version + 1).unwrap_or(1);
         let (values, heading) = match newest {
-            Some(v) if v.state == "draft" => {
+            Some(v) if v.state == RulesState::Draft => {
                 (RulesValues::of(Some(v.id), &v.body), format!("修改第{}版草稿", v.version))
             }
             Some(v) => (RulesValues::of(None, &v.body), format!("起草第{next}版（在已公开版本基础上修改）")),
@@ -475,12 +478,12 @@ async fn render(
     let page = RulesPage {
         plan_id: plan.id,
         plan_title: plan.title.clone(),
-        plan_state: plan.state.clone(),
+        plan_state: plan.state,
         versions: versions.iter().map(line).collect(),
         shown: selected.map(|v| ShownVersion { v: line(v), b: BodyDisplay::of(&v.body) }),
         newest_id: newest.map(|v| v.id),
         newest_version: newest.map(|v| v.version).unwrap_or(0),
-        can_return: bureau && newest_state == "submitted",
+        can_return: bureau && newest_state == Some(RulesState::Submitted),
         published: item.rules_published_version.is_some(),
         steps,
         form,
@@ -567,7 +570,7 @@ async fn step(
                 RulesAction::Return => "已退回检验机构修改",
                 RulesAction::Approve => "已备案通过",
                 RulesAction::Publish => "已向社会公开，该产品可以开始抽样",
-                RulesAction::Edit => "已保存",
+                RulesAction::Edit | RulesAction::Supersede => "已保存",
             };
             set_flash(&session, &format!("实施细则第{}版{}", v.version, done)).await;
             Ok(Redirect::to(&format!("/items/{item_id}/rules")).into_response())

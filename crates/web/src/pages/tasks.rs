@@ -19,7 +19,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use choucha_domain::access::Action;
+use choucha_domain::sampling::BackupRequestState;
 use choucha_domain::sampling::{PriceBasis, RecordFields};
+use choucha_domain::sampling::{RecordState, TaskState};
 use choucha_service::draws::{self, TaskView};
 use choucha_service::evidence::{self, ChunkOutcome, EvidenceList, UploadStart, UploadView};
 use choucha_service::handover::{
@@ -72,7 +74,7 @@ pub struct TaskCard {
 }
 
 fn card(t: TaskView) -> TaskCard {
-    TaskCard { team: t.team.join("、"), badge: task_badge(&t.state), t }
+    TaskCard { team: t.team.join("、"), badge: task_badge(t.state), t }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -284,13 +286,12 @@ pub struct SignedBy {
     pub at: chrono::DateTime<chrono::Utc>,
 }
 
-fn record_state_label(s: &str) -> &'static str {
+fn record_state_label(s: &RecordState) -> &'static str {
     match s {
-        "draft" => "待签字",
-        "pending_confirmation" => "更正待企业签字确认",
-        "signed" => "已签字锁定",
-        "superseded" => "已被更正",
-        _ => "未知",
+        RecordState::Draft => "待签字",
+        RecordState::PendingConfirmation => "更正待企业签字确认",
+        RecordState::Signed => "已签字锁定",
+        RecordState::Superseded => "已被更正",
     }
 }
 
@@ -351,15 +352,15 @@ async fn render(
         Err(ServiceError::NotFound(_)) => None,
         Err(e) => return Err(e.into()),
     };
-    let evidence = if t.state == "assigned" { None } else { evidence::list(s, actor, id).await.ok() };
+    let evidence = if t.state == TaskState::Assigned { None } else { evidence::list(s, actor, id).await.ok() };
     let me = format!("sampler:{}", actor.user_id);
     let form = match &record {
         Some(r) => FormValues::of(&r.fields),
         None => FormValues::prefilled(&t, enterprise.as_ref(), rules.as_ref(), s.clock().now_beijing()),
     };
     let editable = is_member
-        && t.state == "in_progress"
-        && record.as_ref().is_none_or(|r| r.state == "draft" && r.signatures.is_empty());
+        && t.state == TaskState::InProgress
+        && record.as_ref().is_none_or(|r| r.state == RecordState::Draft && r.signatures.is_empty());
     let signed: Vec<SignedBy> = record
         .iter()
         .flat_map(|r| r.signatures.iter())
@@ -387,7 +388,7 @@ async fn render(
         .collect();
     let missing = record.as_ref().map(|r| r.missing.clone()).unwrap_or_default();
     let pending_samplers = match &record {
-        Some(r) if r.state == "draft" => t
+        Some(r) if r.state == RecordState::Draft => t
             .team_ids
             .iter()
             .zip(&t.team)
@@ -424,7 +425,7 @@ async fn render(
             r.min_base.trim()
         )
     });
-    let started = t.state != "assigned";
+    let started = t.state != TaskState::Assigned;
     let arrival = if started { handover::arrival(s, actor, id).await? } else { None };
     let documents = if started { handover::documents(s, actor, id).await? } else { Vec::new() };
     let custody = if started { handover::custody(s, actor, id).await? } else { Vec::new() };
