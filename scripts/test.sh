@@ -65,7 +65,7 @@ create_test_db() {
   fi
 }
 
-# Tests make one schema each (t_…, crates/store/src/testing.rs) and leave it behind; drop the old
+# Tests make one schema each (t_…, crates/store/src/fixtures.rs) and leave it behind; drop the old
 # ones so the database does not grow forever. Skipped while other clients use the database (another
 # test run on the same machine may be using its schemas).
 drop_test_schemas() {

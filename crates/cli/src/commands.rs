@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use choucha_domain::audit_checkpoint::verify_checkpoint;
 use choucha_domain::clock::Clock;
-use choucha_service::demo::{self, DemoProgress, DemoSummary};
+use choucha_seed::demo::{self, DemoProgress, DemoSummary};
 use choucha_service::users::{self, NewUserInput};
 use choucha_service::{ServiceError, Services};
 use choucha_store::audit::{self, Verification, VerifyOptions};

@@ -6,8 +6,9 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+use choucha_seed::demo;
 use choucha_service::draws::{DrawFilters, DrawRequest};
-use choucha_service::{Services, auth, demo, draws, plans};
+use choucha_service::{Services, auth, draws, plans};
 use sea_orm::ConnectionTrait;
 
 fn choucha(args: &[&str]) -> Output {

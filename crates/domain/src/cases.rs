@@ -85,27 +85,13 @@ impl CaseLimits {
     }
 }
 
-/// Why a case is open.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CaseKind {
-    /// 不合格: an unqualified issued report.
-    Unqualified,
-    /// 拒检: a final refusal.
-    Refusal,
-}
-
-impl CaseKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CaseKind::Unqualified => "unqualified",
-            CaseKind::Refusal => "refusal",
-        }
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            CaseKind::Unqualified => "抽查不合格",
-            CaseKind::Refusal => "拒绝抽查",
-        }
+crate::stored_enum! {
+    /// Why a case is open.
+    pub enum CaseKind: "案件类型" {
+        /// 不合格: an unqualified issued report.
+        Unqualified = "unqualified", "抽查不合格";
+        /// 拒检: a final refusal.
+        Refusal = "refusal", "拒绝抽查";
     }
 }
 

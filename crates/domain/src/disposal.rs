@@ -12,67 +12,25 @@ use crate::RuleViolation;
 use crate::calendar::add_calendar_days;
 use crate::results::objection_deadline;
 
-/// Which portion of a sample (rule 8).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Portion {
-    /// 检验样品: bought, paid for.
-    Test,
-    /// 备用样品: provided free.
-    Backup,
-}
-
-impl Portion {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Portion::Test => "test",
-            Portion::Backup => "backup",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Portion::Test => "检验样品",
-            Portion::Backup => "备用样品",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Portion> {
-        [Portion::Test, Portion::Backup].into_iter().find(|p| p.as_str() == s)
+crate::stored_enum! {
+    /// Which portion of a sample (rule 8).
+    pub enum Portion: "样品份" {
+        /// 检验样品: bought, paid for.
+        Test = "test", "检验样品";
+        /// 备用样品: provided free.
+        Backup = "backup", "备用样品";
     }
 }
 
-/// What rule 19 requires of a portion.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RequiredDisposal {
-    /// Unpaid and qualified: returned to the sampled enterprise.
-    ReturnToEnterprise,
-    /// Unpaid and unqualified: handed over to the bureau in charge of results.
-    HandOverToBureau,
-    /// Paid: per the provincial rule.
-    ProvincialRule,
-}
-
-impl RequiredDisposal {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RequiredDisposal::ReturnToEnterprise => "return_to_enterprise",
-            RequiredDisposal::HandOverToBureau => "hand_over_to_bureau",
-            RequiredDisposal::ProvincialRule => "provincial_rule",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            RequiredDisposal::ReturnToEnterprise => "退还被抽样单位",
-            RequiredDisposal::HandOverToBureau => "交负责结果处理的市场监管部门",
-            RequiredDisposal::ProvincialRule => "按省局样品处置规定处置",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<RequiredDisposal> {
-        [RequiredDisposal::ReturnToEnterprise, RequiredDisposal::HandOverToBureau, RequiredDisposal::ProvincialRule]
-            .into_iter()
-            .find(|r| r.as_str() == s)
+crate::stored_enum! {
+    /// What rule 19 requires of a portion.
+    pub enum RequiredDisposal: "处置要求" {
+        /// Unpaid and qualified: returned to the sampled enterprise.
+        ReturnToEnterprise = "return_to_enterprise", "退还被抽样单位";
+        /// Unpaid and unqualified: handed over to the bureau in charge of results.
+        HandOverToBureau = "hand_over_to_bureau", "交负责结果处理的市场监管部门";
+        /// Paid: per the provincial rule.
+        ProvincialRule = "provincial_rule", "按省局样品处置规定处置";
     }
 }
 
@@ -86,43 +44,17 @@ pub fn required_disposal(paid: bool, qualified: bool) -> RequiredDisposal {
     }
 }
 
-/// How a disposal was carried out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DisposalMethod {
-    /// 退还
-    Returned,
-    /// 移交
-    HandedOver,
-    /// 销毁
-    Destroyed,
-    /// 其他（按省局规定，写明方式）
-    Other,
-}
-
-impl DisposalMethod {
-    pub const ALL: [DisposalMethod; 4] =
-        [DisposalMethod::Returned, DisposalMethod::HandedOver, DisposalMethod::Destroyed, DisposalMethod::Other];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DisposalMethod::Returned => "returned",
-            DisposalMethod::HandedOver => "handed_over",
-            DisposalMethod::Destroyed => "destroyed",
-            DisposalMethod::Other => "other",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            DisposalMethod::Returned => "退还被抽样单位",
-            DisposalMethod::HandedOver => "移交市场监管部门",
-            DisposalMethod::Destroyed => "销毁",
-            DisposalMethod::Other => "其他",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<DisposalMethod> {
-        DisposalMethod::ALL.into_iter().find(|m| m.as_str() == s.trim())
+crate::stored_enum! {
+    /// How a disposal was carried out.
+    pub enum DisposalMethod: "处置方式" {
+        /// 退还
+        Returned = "returned", "退还被抽样单位";
+        /// 移交
+        HandedOver = "handed_over", "移交市场监管部门";
+        /// 销毁
+        Destroyed = "destroyed", "销毁";
+        /// 其他（按省局规定，写明方式）
+        Other = "other", "其他";
     }
 }
 

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::RuleViolation;
 use crate::calendar::WorkCalendar;
-use crate::rules::ItemJudgement;
+use crate::implementation_rules::ItemJudgement;
 
 crate::stored_enum! {
     pub enum SampleState: "样品状态" {

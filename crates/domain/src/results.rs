@@ -8,86 +8,31 @@ use chrono::NaiveDate;
 use crate::RuleViolation;
 use crate::calendar::add_calendar_days;
 
-/// Who receives results.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Recipient {
-    /// 被抽样单位.
-    Enterprise,
-    /// 标称生产者 of a sample taken from a seller.
-    Producer,
-    /// The enterprise's county bureau.
-    LocalBureau,
-    /// 组织监督抽查的部门.
-    OrganisingBureau,
-}
-
-impl Recipient {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Recipient::Enterprise => "enterprise",
-            Recipient::Producer => "producer",
-            Recipient::LocalBureau => "local_bureau",
-            Recipient::OrganisingBureau => "organising_bureau",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Recipient::Enterprise => "被抽样单位",
-            Recipient::Producer => "标称生产者",
-            Recipient::LocalBureau => "被抽样单位所在地市场监管部门",
-            Recipient::OrganisingBureau => "组织监督抽查的部门",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Recipient> {
-        [Recipient::Enterprise, Recipient::Producer, Recipient::LocalBureau, Recipient::OrganisingBureau]
-            .into_iter()
-            .find(|r| r.as_str() == s)
+crate::stored_enum! {
+    /// Who receives results.
+    pub enum Recipient: "送达对象" {
+        /// 被抽样单位.
+        Enterprise = "enterprise", "被抽样单位";
+        /// 标称生产者 of a sample taken from a seller.
+        Producer = "producer", "标称生产者";
+        /// The enterprise's county bureau.
+        LocalBureau = "local_bureau", "被抽样单位所在地市场监管部门";
+        /// 组织监督抽查的部门.
+        OrganisingBureau = "organising_bureau", "组织监督抽查的部门";
     }
 }
 
-/// A document that goes with a delivery.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeliveredDocument {
-    /// 检验结果告知书.
-    ResultNotice,
-    /// 检验报告.
-    Report,
-    /// 产品质量改进建议书.
-    ImprovementLetter,
-    /// 抽样单.
-    SamplingRecord,
-}
-
-impl DeliveredDocument {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeliveredDocument::ResultNotice => "result_notice",
-            DeliveredDocument::Report => "report",
-            DeliveredDocument::ImprovementLetter => "improvement_letter",
-            DeliveredDocument::SamplingRecord => "sampling_record",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            DeliveredDocument::ResultNotice => "检验结果告知书",
-            DeliveredDocument::Report => "检验报告",
-            DeliveredDocument::ImprovementLetter => "产品质量改进建议书",
-            DeliveredDocument::SamplingRecord => "抽样单",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<DeliveredDocument> {
-        [
-            DeliveredDocument::ResultNotice,
-            DeliveredDocument::Report,
-            DeliveredDocument::ImprovementLetter,
-            DeliveredDocument::SamplingRecord,
-        ]
-        .into_iter()
-        .find(|d| d.as_str() == s)
+crate::stored_enum! {
+    /// A document that goes with a delivery.
+    pub enum DeliveredDocument: "送达文书" {
+        /// 检验结果告知书.
+        ResultNotice = "result_notice", "检验结果告知书";
+        /// 检验报告.
+        Report = "report", "检验报告";
+        /// 产品质量改进建议书.
+        ImprovementLetter = "improvement_letter", "产品质量改进建议书";
+        /// 抽样单.
+        SamplingRecord = "sampling_record", "抽样单";
     }
 }
 
@@ -137,36 +82,13 @@ pub fn delivery_due(recipient: Recipient, issued_on: NaiveDate, plan_deadline: O
     }
 }
 
-/// How a delivery was made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeliveryMethod {
-    /// 直接送达, signed for by the receiver.
-    InPerson,
-    /// 邮寄 (EMS), with its tracking number.
-    Ems,
-}
-
-impl DeliveryMethod {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeliveryMethod::InPerson => "in_person",
-            DeliveryMethod::Ems => "ems",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            DeliveryMethod::InPerson => "直接送达",
-            DeliveryMethod::Ems => "EMS邮寄",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<DeliveryMethod> {
-        match s.trim() {
-            "in_person" => Some(DeliveryMethod::InPerson),
-            "ems" => Some(DeliveryMethod::Ems),
-            _ => None,
-        }
+crate::stored_enum! {
+    /// How a delivery was made.
+    pub enum DeliveryMethod: "送达方式" {
+        /// 直接送达, signed for by the receiver.
+        InPerson = "in_person", "直接送达";
+        /// 邮寄 (EMS), with its tracking number.
+        Ems = "ems", "EMS邮寄";
     }
 }
 

@@ -15,7 +15,7 @@ use chrono::NaiveDate;
 
 use crate::RuleViolation;
 use crate::calendar::{TimeLimit, WorkCalendar};
-use crate::rules::ItemJudgement;
+use crate::implementation_rules::ItemJudgement;
 
 crate::stored_enum! {
     /// Where a re-test stands.
@@ -145,28 +145,13 @@ pub fn parse_fee_advance(amount: &str) -> Result<i64, RuleViolation> {
     }
 }
 
-/// Who bears the re-test's cost.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FeePayer {
-    /// The re-test agrees with the first result.
-    Applicant,
-    /// The re-test differs: the organising bureau bears it (the advance is refunded).
-    Bureau,
-}
-
-impl FeePayer {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FeePayer::Applicant => "applicant",
-            FeePayer::Bureau => "bureau",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            FeePayer::Applicant => "复检结论与原结论一致，复检费用由申请人承担",
-            FeePayer::Bureau => "复检结论与原结论不一致，复检费用由组织监督抽查的部门承担",
-        }
+crate::stored_enum! {
+    /// Who bears the re-test's cost.
+    pub enum FeePayer: "复检费用承担方" {
+        /// The re-test agrees with the first result.
+        Applicant = "applicant", "复检结论与原结论一致，复检费用由申请人承担";
+        /// The re-test differs: the organising bureau bears it (the advance is refunded).
+        Bureau = "bureau", "复检结论与原结论不一致，复检费用由组织监督抽查的部门承担";
     }
 }
 

@@ -270,7 +270,7 @@ mod tests {
             "draft --Issue--> issued\n",
             "issued --Close--> closed\n",
         );
-        rules: crate::rules::RulesState => concat!(
+        rules: crate::implementation_rules::RulesState => concat!(
             "draft --Edit--> draft\n",
             "draft --Submit--> submitted\n",
             "submitted --Return--> draft\n",

@@ -70,6 +70,22 @@ pub struct TaskParties<'a> {
     pub local_org_id: Option<i64>,
 }
 
+/// The parties of a sampling task, from its plan, item and team (the local bureau is looked up
+/// only where it matters).
+pub(crate) fn task_parties<'a>(
+    plan: &choucha_store::plans::PlanRow,
+    item: &choucha_store::plans::ItemRow,
+    team: &'a [i64],
+) -> TaskParties<'a> {
+    TaskParties {
+        organising_org_id: plan.organising_org_id,
+        sampling_org_id: item.sampling_org_id,
+        testing_org_id: item.testing_org_id,
+        team,
+        local_org_id: None,
+    }
+}
+
 /// Who stands behind a sample in the laboratory.
 #[derive(Debug, Clone, Copy)]
 pub struct SampleParties {

@@ -2,7 +2,8 @@
 
 use choucha_domain::access::Action;
 use choucha_store::Page;
-use choucha_store::audit::{self as store_audit, AuditFilter, AuditRow, Verification};
+use choucha_store::audit::{self as store_audit};
+pub use choucha_store::audit::{AuditFilter, AuditRow, Verification};
 
 use crate::{Actor, Result, Services, page_limit};
 
@@ -19,7 +20,7 @@ pub async fn list(
 
 pub async fn get(s: &Services, actor: &Actor, seq: i64) -> Result<AuditRow> {
     actor.require(Action::ViewAudit)?;
-    store_audit::get(s.store.reader(), seq).await.map_err(|_| crate::ServiceError::NotFound("审计记录"))
+    store_audit::get(s.store.reader(), seq).await.map_err(crate::ServiceError::not_found("审计记录"))
 }
 
 /// Verify the whole chain (admins; the CLI calls the store directly).

@@ -52,7 +52,10 @@ pub async fn verify_password(pw: &str, hash: &str) -> Result<bool> {
 /// The acting user for a user id (session or token), with roles and organisation.
 pub async fn actor_for_user(s: &Services, user_id: i64) -> Result<Actor> {
     let db = s.store.reader();
-    let u = users::get(db, user_id).await.map_err(|_| ServiceError::Unauthenticated)?;
+    let u = users::get(db, user_id).await.map_err(|e| match e {
+        choucha_store::StoreError::NotFound => ServiceError::Unauthenticated,
+        other => other.into(),
+    })?;
     if !u.active {
         return Err(ServiceError::Unauthenticated);
     }

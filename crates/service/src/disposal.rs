@@ -18,7 +18,7 @@ use choucha_domain::disposal::{
 use choucha_domain::results::objection_deadline;
 use choucha_domain::workflow;
 use choucha_store::audit::{self, AuditEntry};
-use choucha_store::followup::{
+use choucha_store::disposals::{
     self as store, DisposalRecord, DisposalRow, DisposalScope, NATIONAL, NewDisposal, ReceivedBy,
 };
 use choucha_store::lab::{self as store_lab, ReportRow, SampleRow};

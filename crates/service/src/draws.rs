@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::access::{Ask, TaskParties};
+use crate::access::Ask;
 use crate::{Actor, Result, ServiceError, Services, implementation_rules, page_limit};
 
 /// Registry filters of a draw.
@@ -134,17 +134,6 @@ async fn load(s: &Services, item_id: i64) -> Result<(ItemRow, PlanRow)> {
     let item = store_plans::get_item(db, item_id).await.map_err(ServiceError::not_found("计划条目"))?;
     let plan = store_plans::get_plan(db, item.plan_id).await?;
     Ok((item, plan))
-}
-
-/// The parties of a task (the local bureau is looked up only where it matters).
-pub(crate) fn task_parties<'a>(plan: &PlanRow, item: &ItemRow, team: &'a [i64]) -> TaskParties<'a> {
-    TaskParties {
-        organising_org_id: plan.organising_org_id,
-        sampling_org_id: item.sampling_org_id,
-        testing_org_id: item.testing_org_id,
-        team,
-        local_org_id: None,
-    }
 }
 
 fn check_organiser(actor: &Actor, plan: &PlanRow) -> Result<()> {
@@ -881,12 +870,12 @@ async fn task_views(s: &Services, actor: &Actor, tasks: Vec<choucha_store::draws
     let names: Map<i64, String> =
         users::get_many(db, &user_ids).await?.into_iter().map(|u| (u.id, u.display_name)).collect();
     let published: BTreeSet<i64> =
-        choucha_store::rules::published_of_items(db, &items.keys().copied().collect::<Vec<_>>())
+        choucha_store::implementation_rules::published_of_items(db, &items.keys().copied().collect::<Vec<_>>())
             .await?
             .into_iter()
             .map(|r| r.item_id)
             .collect();
-    let entries = crate::handover::entries_of_tasks(s, &tasks, s.now()).await?;
+    let entries = crate::entry_deadlines::entries_of_tasks(s, &tasks, s.now()).await?;
     let mut out = Vec::with_capacity(tasks.len());
     for t in tasks {
         // The errors `task_view` gives for a missing row.
@@ -899,7 +888,7 @@ async fn task_views(s: &Services, actor: &Actor, tasks: Vec<choucha_store::draws
             .map(|u| names.get(u).cloned().ok_or(choucha_store::StoreError::NotFound))
             .collect::<std::result::Result<Vec<String>, _>>()?;
         let entry = entries.get(&t.id).copied();
-        let actions = actor.to_task(task_parties(&plan, &item, &team_ids)).actions(TASK_ACTIONS);
+        let actions = actor.to_task(crate::access::task_parties(&plan, &item, &team_ids)).actions(TASK_ACTIONS);
         out.push(TaskView {
             id: t.id,
             plan_id: plan.id,
@@ -937,7 +926,7 @@ pub async fn get_task(s: &Services, actor: &Actor, id: i64) -> Result<TaskView> 
     let t = store_draws::get_task(db, id).await.map_err(ServiceError::not_found("抽样任务"))?;
     let (item, plan) = load(s, t.item_id).await?;
     let team = store_draws::team_of(db, id).await?;
-    actor.to_task(task_parties(&plan, &item, &team)).visible(Action::ViewTask, "抽样任务")?;
+    actor.to_task(crate::access::task_parties(&plan, &item, &team)).visible(Action::ViewTask, "抽样任务")?;
     task_view(s, actor, t).await
 }
 
@@ -958,7 +947,7 @@ pub async fn start_task(s: &Services, actor: &Actor, id: i64) -> Result<TaskView
     let (item, plan) = load(s, t.item_id).await?;
     let team = store_draws::team_of(db, id).await?;
     actor
-        .to_task(task_parties(&plan, &item, &team))
+        .to_task(crate::access::task_parties(&plan, &item, &team))
         .require_or(Action::WorkOnSite, "只有该任务抽样组的成员可以开始抽样")?;
     let next = workflow::step(t.state, TaskAction::Start)?;
     let rules = implementation_rules::require_published(s, t.item_id).await?;

@@ -75,6 +75,17 @@ impl ServiceError {
         }
     }
 
+    /// A refusal shown as "not found" (a caller with no relation must not learn the object
+    /// exists); any other error (a database outage) passes through unchanged.
+    pub fn hidden(what: &'static str) -> impl FnOnce(ServiceError) -> ServiceError {
+        move |e| match e {
+            ServiceError::Forbidden(_) | ServiceError::NotFound(_) | ServiceError::Unauthenticated => {
+                ServiceError::NotFound(what)
+            }
+            other => other,
+        }
+    }
+
     /// An internal error: logged with a short id that the user can quote.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         let id = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();

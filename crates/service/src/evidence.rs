@@ -545,7 +545,7 @@ async fn upload_view(s: &Services, u: UploadRow) -> Result<UploadView> {
 pub async fn upload_status(s: &Services, actor: &Actor, upload_id: &str) -> Result<UploadView> {
     let u = load_upload(s, upload_id).await?;
     let task = load_task(s, u.task_id).await?;
-    check_viewer(s, actor, &task).await.map_err(|_| ServiceError::NotFound("上传"))?;
+    check_viewer(s, actor, &task).await.map_err(ServiceError::hidden("上传"))?;
     upload_view(s, u).await
 }
 
@@ -716,7 +716,7 @@ pub async fn list(s: &Services, actor: &Actor, task_id: i64) -> Result<EvidenceL
 pub async fn content(s: &Services, actor: &Actor, evidence_id: i64) -> Result<EvidenceContent> {
     let e = store_evidence::get(s.store.reader(), evidence_id).await.map_err(ServiceError::not_found("证据"))?;
     let task = load_task(s, e.task_id).await?;
-    check_viewer(s, actor, &task).await.map_err(|_| ServiceError::NotFound("证据"))?;
+    check_viewer(s, actor, &task).await.map_err(ServiceError::hidden("证据"))?;
     let path = stored_path(s, &e.sha256);
     if tokio::fs::metadata(&path).await.is_err() {
         return Err(ServiceError::internal(format!("evidence file {} missing", e.sha256)));

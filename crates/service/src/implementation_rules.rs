@@ -4,11 +4,11 @@
 //! Sampling of an item is refused until a version is published (DESIGN.md rule 3).
 
 use choucha_domain::RuleViolation;
+use choucha_domain::implementation_rules::{self as rules, Limit, RulesAction, RulesActor, RulesState};
 use choucha_domain::plan::PlanState;
-use choucha_domain::rules::{self as rules, Limit, RulesAction, RulesActor, RulesState};
 use choucha_store::audit::{self, AuditActor, AuditEntry};
+use choucha_store::implementation_rules::{self as store_rules, RulesRow};
 use choucha_store::plans::{self as store_plans, ItemRow, PlanRow};
-use choucha_store::rules::{self as store_rules, RulesRow};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 

@@ -6,39 +6,53 @@
 pub mod access;
 pub mod actor;
 pub mod announcements;
+pub mod arrival;
 pub mod audit;
 pub mod auth;
+pub mod backup_requests;
 pub mod bound_volume;
 pub mod calendar;
 pub mod cases;
 pub mod confirmations;
-pub mod demo;
-pub mod demo_plans;
+pub mod custody;
 pub mod disposal;
 pub mod documents;
 pub mod draws;
+pub mod entry_deadlines;
 pub mod error;
 pub mod evidence;
+/// Fixtures for tests (worlds of bureaus, labs and users): compiled only for tests, never into the
+/// binary.
+#[cfg(any(test, feature = "testing"))]
+pub mod fixtures;
 pub mod handover;
 pub mod implementation_rules;
+pub mod inbox;
+pub mod issue;
 pub mod lab;
 pub mod objections;
 pub mod organisations;
 pub mod overview;
+pub mod plan_costs;
 pub mod plans;
 pub mod registry;
 pub mod registry_import;
 pub mod results;
 pub mod retests;
 pub mod sampling;
+pub mod sessions;
+pub mod signature;
 pub mod statistics;
-pub mod testing;
+pub(crate) mod task_context;
+pub mod task_documents;
 pub mod users;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use actor::Actor;
+/// A page of a list, with the cursor of the next one.
+pub use choucha_store::Page;
 pub use error::ServiceError;
 
 use choucha_domain::clock::Clock;

@@ -132,7 +132,7 @@ pub async fn plan_overview(s: &Services, actor: &Actor, plan_id: i64) -> Result<
     let mut duties = Vec::new();
 
     // Rule 16: sampling information entered by the day after sampling.
-    if let Ok(flags) = crate::handover::entry_flags_of_bureau(s, actor).await {
+    if let Ok(flags) = crate::entry_deadlines::entry_flags_of_bureau(s, actor).await {
         for f in flags.overdue.into_iter().filter(|f| f.plan_id == plan_id) {
             let owed = plan
                 .items

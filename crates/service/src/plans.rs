@@ -6,13 +6,13 @@
 use choucha_domain::RuleViolation;
 use choucha_domain::access::Action;
 use choucha_domain::enterprise::parse_date;
+use choucha_domain::implementation_rules::RulesState;
 use choucha_domain::organisation::OrgKind;
 use choucha_domain::plan::{self as rules, PlanReadiness, PlanState, parse_scopes, scopes_label};
 use choucha_domain::role::Role;
-use choucha_domain::rules::RulesState;
 use choucha_store::audit::{self, AuditActor, AuditEntry};
 use choucha_store::plans::{self as store_plans, ItemFields, PlanFields, PlanFilter, PlanRow};
-use choucha_store::{Page, Tx, draws as store_draws, organisations, rules as store_rules};
+use choucha_store::{Page, Tx, draws as store_draws, implementation_rules as store_rules, organisations};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::json;

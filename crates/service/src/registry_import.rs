@@ -19,12 +19,12 @@ use choucha_domain::enterprise::{EnterpriseData, EnterpriseDraft};
 use choucha_domain::uscc::Uscc;
 use choucha_store::StoreError;
 use choucha_store::audit::{self, AuditEntry};
-use choucha_store::enterprises::{self as store_ent, EnterpriseRow};
+use choucha_store::enterprises::{self as store_ent, EnterpriseCursor, EnterpriseRow};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::registry::{EnterpriseView, check_entry, in_scope};
+use crate::registry::{EnterpriseView, RegistryQuery, check_entry, in_scope};
 use crate::{Actor, Result, ServiceError, Services};
 
 /// At most this many row errors are listed in a report; `error_count` has the total.
@@ -804,6 +804,55 @@ impl ImportJobs {
 /// The rows of an export: entries to text cells (kept here with the layout).
 pub(crate) fn export_rows(rows: Vec<EnterpriseRow>) -> Vec<Vec<CellValue>> {
     rows.into_iter().map(|r| row_cells(&EnterpriseView::from(r))).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Export: the same layout the import reads
+
+/// Excel's last row is 1,048,576; one is the header.
+pub const EXPORT_MAX_ROWS: u64 = 1_048_575;
+
+/// Rows fetched per keyset page while exporting.
+const EXPORT_PAGE: u64 = 2000;
+
+/// The current search (same filters, same area) as an XLSX file in the import layout, so an
+/// exported file can be edited and imported back. Rows stream from keyset pages into the writer,
+/// which runs off the async runtime. More than `max_rows` matches is refused with a message.
+#[tracing::instrument(skip_all)]
+pub async fn export_xlsx(s: &Services, actor: &Actor, q: &RegistryQuery, max_rows: u64) -> Result<Vec<u8>> {
+    actor.require(Action::ViewRegistry)?;
+    let f = crate::registry::filter_for(actor, q)?;
+    let reader = s.store.reader();
+    let n = store_ent::count_up_to(reader, &f, max_rows + 1).await?;
+    if n > max_rows {
+        return Err(ServiceError::invalid(RuleViolation::new(
+            "export_too_large",
+            format!(
+                "符合条件的企业超过{max_rows}家（Excel 单个工作表的上限），请按行政区划、类型或状态缩小范围后分批导出"
+            ),
+        )));
+    }
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Vec<choucha_documents::CellValue>>>(4);
+    let writer = tokio::task::spawn_blocking(move || {
+        let headers = headers();
+        let rows = std::iter::from_fn(move || rx.blocking_recv()).flatten();
+        choucha_documents::write_table("企业名录", None, &headers, rows)
+    });
+    let mut cursor: Option<EnterpriseCursor> = None;
+    loop {
+        let page = store_ent::search(reader, &f, cursor.as_ref(), EXPORT_PAGE).await?;
+        let next = page.next.as_deref().and_then(EnterpriseCursor::decode);
+        if tx.send(export_rows(page.items)).await.is_err() {
+            // The writer stopped early; its error is reported below.
+            break;
+        }
+        match next {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    drop(tx);
+    writer.await.map_err(ServiceError::internal)?.map_err(|e| ServiceError::internal(format!("registry export: {e}")))
 }
 
 #[cfg(test)]

@@ -216,7 +216,7 @@ pub async fn record_delivery(s: &Services, actor: &Actor, id: i64, input: Delive
     };
     let signature = input.receiver_signature_png_base64.trim();
     if !signature.is_empty() {
-        crate::sampling::png_sha(signature)
+        crate::signature::png_sha(signature)
             .map_err(|v| ServiceError::invalid(v.on_field("receiver_signature_png_base64")))?;
     }
     let facts = DeliveryFacts {

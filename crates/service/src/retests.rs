@@ -9,12 +9,12 @@
 //! (the applicant bears the cost when the re-test agrees, the bureau when it differs).
 
 use choucha_domain::RuleViolation;
+use choucha_domain::implementation_rules::ItemJudgement;
 use choucha_domain::lab::{self as lab_rules, LabDuty};
 use choucha_domain::results::ObjectionAction;
 use choucha_domain::retest::{
     self as rules, RetestAction, RetestState, check_retest_institution, parse_fee_advance, retest_outcome,
 };
-use choucha_domain::rules::ItemJudgement;
 use choucha_domain::workflow;
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::custody::{self, NewCustodyEvent};
@@ -611,11 +611,11 @@ pub async fn sign(s: &Services, actor: &Actor, id: i64, step: SignStep, input: S
         }
         // Rule 19 follows the final result: what the open disposals require changes with it, and
         // the backup portion is now held by the re-test institution.
-        for d in choucha_store::followup::open_disposals_of_sample(&*tx, r.sample_id).await? {
+        for d in choucha_store::disposals::open_disposals_of_sample(&*tx, r.sample_id).await? {
             let required = choucha_domain::disposal::required_disposal(d.paid, outcome.qualified);
             let holder = if d.portion == "backup" { r.retest_org_id } else { d.testing_org_id };
             let t = workflow::step(d.state, choucha_domain::disposal::DisposalAction::Retarget)?;
-            choucha_store::followup::retarget_disposal(&tx, d.id, t, outcome.qualified, required.as_str(), holder)
+            choucha_store::disposals::retarget_disposal(&tx, d.id, t, outcome.qualified, required.as_str(), holder)
                 .await
                 .map_err(conflict)?;
         }

@@ -85,7 +85,7 @@ async fn load_unchecked(s: &Services, task_id: i64) -> Result<Ctx> {
 
 async fn load(s: &Services, actor: &Actor, task_id: i64, must_be_member: bool) -> Result<Ctx> {
     let Ctx { task, team, plan, item } = load_unchecked(s, task_id).await?;
-    let rel = actor.to_task(crate::draws::task_parties(&plan, &item, &team));
+    let rel = actor.to_task(crate::access::task_parties(&plan, &item, &team));
     if must_be_member {
         rel.require_or(Action::WorkOnSite, "只有该任务抽样组的抽样人员可以填写和签署抽样文书")?;
     }
@@ -365,17 +365,6 @@ pub struct SignInput {
     pub witness_image_png_base64: String,
 }
 
-pub(crate) fn png_sha(b64: &str) -> std::result::Result<String, RuleViolation> {
-    use base64::Engine;
-    let bytes = base64::engine::general_purpose::STANDARD.decode(b64.trim()).map_err(|_| {
-        RuleViolation::new("invalid_signature", "签名图片不是有效的 base64 数据").on_field("image_png_base64")
-    })?;
-    if bytes.len() < 8 || &bytes[..8] != b"\x89PNG\r\n\x1a\n" {
-        return Err(RuleViolation::new("invalid_signature", "签名须为 PNG 图片").on_field("image_png_base64"));
-    }
-    Ok(hex::encode(Sha256::digest(&bytes)))
-}
-
 /// Sign the current version. When everyone has signed (or the enterprise's refusal is noted) the
 /// record is locked and the task is sampled; a correction becomes valid on the enterprise's signature.
 pub async fn sign(s: &Services, actor: &Actor, task_id: i64, input: SignInput) -> Result<RecordView> {
@@ -429,13 +418,13 @@ pub async fn sign(s: &Services, actor: &Actor, task_id: i64, input: SignInput) -
             errs.push(RuleViolation::new("required", "请注明企业拒绝签字的情况（规则6）").on_field("refusal_reason"));
         }
         if !input.witness_image_png_base64.trim().is_empty()
-            && let Err(e) = png_sha(&input.witness_image_png_base64)
+            && let Err(e) = crate::signature::png_sha(&input.witness_image_png_base64)
         {
             errs.push(e);
         }
         (String::new(), true)
     } else {
-        match png_sha(&input.image_png_base64) {
+        match crate::signature::png_sha(&input.image_png_base64) {
             Ok(h) => (h, false),
             Err(e) => {
                 errs.push(e);
@@ -489,7 +478,7 @@ pub async fn sign(s: &Services, actor: &Actor, task_id: i64, input: SignInput) -
             let next = workflow::step(c.task.state, TaskAction::CompleteRecord)?;
             store_draws::set_task_state(&tx, task_id, next).await?;
             // The portions are sealed with the locked record: the custody chain starts (rule 8).
-            crate::handover::write_seals(&tx, actor, task_id, &current.fields_json).await?;
+            crate::custody::write_seals(&tx, actor, task_id, &current.fields_json).await?;
         }
         after["locked"] = json!(true);
     }
@@ -804,7 +793,7 @@ fn png_of(b64: &str) -> Option<Vec<u8>> {
 /// The sampling record as the paper form (抽样单), with the signatures placed, as PDF.
 /// Like the task's other documents: the team, the organising bureau and the enterprise's local bureau.
 pub async fn record_pdf(s: &Services, actor: &Actor, task_id: i64) -> Result<Vec<u8>> {
-    crate::handover::task_brief(s, actor, task_id).await?;
+    crate::inbox::task_brief(s, actor, task_id).await?;
     record_pdf_unchecked(s, task_id).await
 }
 
@@ -926,7 +915,7 @@ pub(crate) async fn record_pdf_unchecked(s: &Services, task_id: i64) -> Result<V
         sampled_at: parse_time(&f.sampled_at).unwrap_or_else(|| current.created_at.naive_utc()),
         test_seal_numbers: f.test_seals.clone(),
         backup_seal_numbers: f.backup_seals.clone(),
-        backup_kept_at: crate::handover::backup_kept_at(s, task_id).await?,
+        backup_kept_at: crate::backup_requests::backup_kept_at(s, task_id).await?,
         sampling_institution: institution,
         samplers,
         remarks: f.remarks.clone(),

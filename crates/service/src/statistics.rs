@@ -8,7 +8,7 @@
 //! A sample's final result is `lab_samples.qualified` / `conclusion` (a re-test overwrites them);
 //! it counts once its report is issued. Who: the organising bureau's regulators, or an admin.
 
-use choucha_domain::rules::ItemJudgement;
+use choucha_domain::implementation_rules::ItemJudgement;
 use std::collections::HashMap;
 
 use choucha_store::statistics::{self as stats, Tally};

@@ -4,7 +4,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 use choucha_domain::access::Action;
-use choucha_service::testing::lab_world::*;
+use choucha_service::fixtures::lab_world::*;
 use choucha_service::{ServiceError, draws, lab, retests};
 
 fn is_not_found(e: &ServiceError) -> bool {

@@ -6,8 +6,8 @@
 
 use choucha_service::calendar::{self, DayInput};
 use choucha_service::documents::{self, ImprovementLetterInput};
+use choucha_service::fixtures::{Fixture, PASSWORD, test_uscc};
 use choucha_service::organisations::{self, OrgInput};
-use choucha_service::testing::{Fixture, PASSWORD, test_uscc};
 use choucha_service::users::{self, NewUserInput, UserUpdateInput};
 use choucha_service::{ServiceError, audit, auth};
 use choucha_store::audit::{AuditFilter, Verification};

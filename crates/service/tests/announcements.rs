@@ -9,11 +9,11 @@ use choucha_domain::lab::ObservedSample;
 use choucha_domain::sampling::RecordFields;
 use choucha_service::announcements::{self as ann, AnnouncementEdit, Exclusion};
 use choucha_service::draws;
+use choucha_service::fixtures::Fixture;
+use choucha_service::fixtures::lab_world::{self, ENTERPRISE};
 use choucha_service::lab::ReceiptInput;
 use choucha_service::plans::{self, ItemInput, PlanDraft, PlanInput};
 use choucha_service::sampling::{self, CosignInput, RefusalInput};
-use choucha_service::testing::Fixture;
-use choucha_service::testing::lab_world::{self, ENTERPRISE};
 use choucha_service::{Actor, ServiceError, Services, bound_volume, statistics};
 
 struct World {

@@ -5,7 +5,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 use choucha_domain::audit::ChainBreak;
-use choucha_service::testing::lab_world::*;
+use choucha_service::fixtures::lab_world::*;
 use choucha_store::audit::{self, Verification, VerifyOptions, VerifyReport};
 use sea_orm::{ConnectionTrait, Statement};
 

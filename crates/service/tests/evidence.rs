@@ -4,12 +4,12 @@
 
 use std::path::PathBuf;
 
-use choucha_domain::rules::{Limit, RulesAction};
+use choucha_domain::implementation_rules::{Limit, RulesAction};
 use choucha_service::draws::{self, DrawFilters, DrawRequest};
 use choucha_service::evidence::{self, ChunkOutcome, EvidenceCategory, EvidenceInput, UploadStart};
+use choucha_service::fixtures::{Fixture, PASSWORD};
 use choucha_service::implementation_rules::{self as irules, RulesBody, TestItemInput};
 use choucha_service::plans::{self, ItemInput, PlanDraft, PlanInput};
-use choucha_service::testing::{Fixture, PASSWORD};
 use choucha_service::{Actor, ServiceError, Services, auth};
 use sha2::{Digest, Sha256};
 

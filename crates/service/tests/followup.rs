@@ -9,12 +9,12 @@ use choucha_domain::cases::CaseLimits;
 use choucha_domain::sampling::RecordFields;
 use choucha_service::cases::{self, CaseQuery, RectificationInput, RuleSetInput, SelectionInput, StepInput};
 use choucha_service::disposal::{self, DisposalInput, DisposalQuery, DisposalRuleInput, FileInput};
+use choucha_service::fixtures::lab_world::{self, Options, PNG, Stage, sig};
+use choucha_service::fixtures::{Fixture, test_uscc};
 use choucha_service::lab::{self, CorrectionInput, ResultInput};
 use choucha_service::objections::{self, DecisionInput, ObjectionInput};
 use choucha_service::results::{self, DeliveryInput};
 use choucha_service::sampling::{self, CosignInput, RefusalInput};
-use choucha_service::testing::lab_world::{self, Options, PNG, Stage, sig};
-use choucha_service::testing::{Fixture, test_uscc};
 use choucha_service::{Actor, ServiceError, Services};
 use choucha_store::audit;
 use chrono::NaiveDate;
@@ -429,7 +429,7 @@ async fn a_final_refusal_opens_a_case_and_a_qualified_retest_or_correction_close
     lab::complete_results(s(&w3), &w3.t1, &bc).await.unwrap();
     let r2 = lab::prepare_report(s(&w3), &w3.t1, &bc, sig()).await.unwrap();
     lab::review_report(s(&w3), &w3.a1, r2.id, sig()).await.unwrap();
-    lab::approve_report(s(&w3), &w3.a2, r2.id, sig()).await.unwrap();
+    choucha_service::issue::approve_report(s(&w3), &w3.a2, r2.id, sig()).await.unwrap();
     let c = cases::list(s(&w3), &w3.county, CaseQuery { filter: Some("all".into()), ..Default::default() })
         .await
         .unwrap()

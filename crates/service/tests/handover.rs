@@ -7,11 +7,11 @@
 use choucha_domain::sampling::RecordFields;
 use choucha_service::ServiceError;
 use choucha_service::draws::{self, DrawFilters, RedrawRequest};
+use choucha_service::fixtures::lab_world::{self, Options, Stage, World, pdf_text, s, sign, world_with};
 use choucha_service::handover::{
     self, ArrivalInput, BackupDecisionInput, BackupRequestInput, DispatchInput, NotSampledInput,
 };
 use choucha_service::sampling::{self, CosignInput, ProblemInput, RefusalInput};
-use choucha_service::testing::lab_world::{self, Options, Stage, World, pdf_text, s, sign, world_with};
 
 const ENTERPRISE: &str = "大同市平城区示例加油站";
 

@@ -6,14 +6,14 @@
 
 use choucha_domain::lab::ReceiptDecision;
 use choucha_service::auth;
+use choucha_service::fixtures::PASSWORD;
+use choucha_service::fixtures::lab_world::*;
 use choucha_service::implementation_rules::LicenceRequirement;
 use choucha_service::lab::{
     self, AssignInput, CorrectionInput, ResultInput, ScreeningInput, SendBackInput, SignOffInput, WorklistQuery,
 };
 use choucha_service::organisations::{self, OrgInput};
 use choucha_service::sampling;
-use choucha_service::testing::PASSWORD;
-use choucha_service::testing::lab_world::*;
 use choucha_store::audit;
 use chrono::NaiveDate;
 
@@ -159,7 +159,10 @@ async fn a_sampler_of_the_sample_can_never_test_review_or_approve_it() {
     let e = lab::review_report(s(&w), &w.s2, r.id, sig()).await.unwrap_err();
     assert_eq!(code(&e), "rule1_sampler_conflict");
     lab::review_report(s(&w), &w.a1, r.id, sig()).await.unwrap();
-    assert_eq!(code(&lab::approve_report(s(&w), &w.s2, r.id, sig()).await.unwrap_err()), "rule1_sampler_conflict");
+    assert_eq!(
+        code(&choucha_service::issue::approve_report(s(&w), &w.s2, r.id, sig()).await.unwrap_err()),
+        "rule1_sampler_conflict"
+    );
 }
 
 #[tokio::test]
@@ -190,12 +193,18 @@ async fn sulfur_above_the_limit_fails_the_item_and_the_sample_and_three_people_s
     let e = lab::review_report(s(&w), &t3, r.id, sig()).await.unwrap_err();
     assert_eq!(code(&e), "rule15_same_person");
     assert!(e.to_string().contains("规则15"));
-    let e = lab::approve_report(s(&w), &w.a2, r.id, sig()).await.unwrap_err();
+    let e = choucha_service::issue::approve_report(s(&w), &w.a2, r.id, sig()).await.unwrap_err();
     assert_eq!(code(&e), "report_state", "approval before review");
     lab::review_report(s(&w), &w.a1, r.id, sig()).await.unwrap();
-    assert_eq!(code(&lab::approve_report(s(&w), &w.a1, r.id, sig()).await.unwrap_err()), "rule15_same_person");
-    assert_eq!(code(&lab::approve_report(s(&w), &t3, r.id, sig()).await.unwrap_err()), "rule15_same_person");
-    let issued = lab::approve_report(s(&w), &w.a2, r.id, sig()).await.unwrap();
+    assert_eq!(
+        code(&choucha_service::issue::approve_report(s(&w), &w.a1, r.id, sig()).await.unwrap_err()),
+        "rule15_same_person"
+    );
+    assert_eq!(
+        code(&choucha_service::issue::approve_report(s(&w), &t3, r.id, sig()).await.unwrap_err()),
+        "rule15_same_person"
+    );
+    let issued = choucha_service::issue::approve_report(s(&w), &w.a2, r.id, sig()).await.unwrap();
     assert_eq!(issued.state.as_str(), "approved");
     let no = issued.report_no.clone().unwrap();
     assert!(no.starts_with("LAB-"), "{no}");
@@ -235,7 +244,7 @@ async fn sulfur_above_the_limit_fails_the_item_and_the_sample_and_three_people_s
     assert_eq!((r2.version, r2.supersedes_id), (2, Some(r.id)));
     assert_eq!(r2.correction_reason, "硫含量复核后数据更正");
     lab::review_report(s(&w), &w.a1, r2.id, sig()).await.unwrap();
-    let issued2 = lab::approve_report(s(&w), &w.a2, r2.id, sig()).await.unwrap();
+    let issued2 = choucha_service::issue::approve_report(s(&w), &w.a2, r2.id, sig()).await.unwrap();
     assert_ne!(issued2.report_no, issued.report_no);
     let reports = lab::sample(s(&w), &w.t1, &bc).await.unwrap().reports;
     let states: Vec<_> = reports.iter().map(|r| (r.version, r.state.as_str())).collect();
@@ -250,7 +259,7 @@ async fn pdf_text_has_items_conclusion_and_signers() {
     lab::complete_results(s(&w), &w.t1, &bc).await.unwrap();
     let r = lab::prepare_report(s(&w), &w.t1, &bc, sig()).await.unwrap();
     lab::review_report(s(&w), &w.a1, r.id, sig()).await.unwrap();
-    lab::approve_report(s(&w), &w.a2, r.id, sig()).await.unwrap();
+    choucha_service::issue::approve_report(s(&w), &w.a2, r.id, sig()).await.unwrap();
     let path = lab::report_file(s(&w), r.id).await.unwrap();
     let Ok(out) = std::process::Command::new("pdftotext").args(["-raw", "-enc", "UTF-8"]).arg(&path).arg("-").output()
     else {
@@ -492,7 +501,7 @@ async fn an_issued_report_opens_its_deliveries_and_each_is_recorded_by_its_metho
     let r = lab::prepare_report(s(&w), &w.t1, &bc, sig()).await.unwrap();
     lab::review_report(s(&w), &w.a1, r.id, sig()).await.unwrap();
     assert!(results::of_report(s(&w), &w.custodian, r.id).await.unwrap().is_empty(), "nothing before issue");
-    lab::approve_report(s(&w), &w.a2, r.id, sig()).await.unwrap();
+    choucha_service::issue::approve_report(s(&w), &w.a2, r.id, sig()).await.unwrap();
 
     // Blind staff never see deliveries (rule 13); the custodian and the organising bureau do.
     for blind in [&w.t1, &w.a1, &w.a2] {
@@ -575,16 +584,16 @@ async fn an_issued_report_opens_its_deliveries_and_each_is_recorded_by_its_metho
 
 #[tokio::test]
 async fn the_enterprise_sees_only_its_own_results_and_objects_on_day_15_but_not_day_16() {
+    use choucha_service::fixtures::Fixture;
     use choucha_service::objections::{self, DecisionInput, ObjectionInput};
     use choucha_service::results::{self, DeliveryInput};
-    use choucha_service::testing::Fixture;
     let w = world().await;
     let bc = accepted(&w).await;
     enter_all(&w, &bc, 12.5).await;
     lab::complete_results(s(&w), &w.t1, &bc).await.unwrap();
     let r = lab::prepare_report(s(&w), &w.t1, &bc, sig()).await.unwrap();
     lab::review_report(s(&w), &w.a1, r.id, sig()).await.unwrap();
-    lab::approve_report(s(&w), &w.a2, r.id, sig()).await.unwrap();
+    choucha_service::issue::approve_report(s(&w), &w.a2, r.id, sig()).await.unwrap();
     let owner = Fixture::make_user(s(&w), "ent_user", "王站长", &["enterprise"], None, Some(w.uscc.as_str())).await;
     let other_ent = w.fx.enterprise("大同市平城区另一加油站", "140213", "销售者、加油站", 7).await;
     let stranger =

@@ -3,7 +3,7 @@
 //! SQLite, and on PostgreSQL with CHOUCHA_TEST_DATABASE_URL.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
-use choucha_service::testing::lab_world::*;
+use choucha_service::fixtures::lab_world::*;
 use choucha_service::{ServiceError, announcements};
 use sea_orm::ConnectionTrait;
 

@@ -1,11 +1,11 @@
 //! Plans, implementation rules and the draw through the service layer, on SQLite or PostgreSQL.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
-use choucha_domain::rules::{Limit, RulesAction};
+use choucha_domain::implementation_rules::{Limit, RulesAction};
 use choucha_service::draws::{self, DrawFilters, DrawRequest, RedrawRequest};
+use choucha_service::fixtures::Fixture;
 use choucha_service::implementation_rules::{self as irules, RulesBody, TestItemInput};
 use choucha_service::plans::{self, AmendmentInput, ItemInput, PlanDraft, PlanInput, QuotaChange};
-use choucha_service::testing::Fixture;
 use choucha_service::{Actor, ServiceError, Services};
 
 fn item(number: &str, category: &str, product: &str, quota: Option<u32>, scopes: &str) -> ItemInput {
@@ -295,7 +295,7 @@ async fn sampling_is_refused_until_rules_are_published() {
     } else {
         "lab_s3"
     };
-    let sampler = choucha_service::auth::login(s(&w), username, choucha_service::testing::PASSWORD).await.unwrap();
+    let sampler = choucha_service::auth::login(s(&w), username, choucha_service::fixtures::PASSWORD).await.unwrap();
     match draws::start_task(s(&w), &sampler, task).await {
         Err(ServiceError::Rule(r)) => assert_eq!(r.code, "rule3_rules_unpublished"),
         other => panic!("expected rule 3 refusal, got {other:?}"),
@@ -376,7 +376,7 @@ async fn rule22_excludes_a_product_checked_within_six_months_by_the_same_or_a_hi
 async fn a_sampler_who_declared_a_conflict_is_never_sent_there() {
     let w = world().await;
     let plan = issued_datong_with_registry(&w, 6).await;
-    let target = choucha_service::testing::test_uscc("140213", 1).to_string();
+    let target = choucha_service::fixtures::test_uscc("140213", 1).to_string();
     let bad = draws::ConflictInput { enterprise_uscc: target.clone(), reason: " ".into() };
     assert!(draws::declare_conflict(s(&w), &w.sampler_a, bad).await.is_err());
     assert!(
@@ -407,7 +407,7 @@ async fn candidates_default_to_enterprises_dealing_in_the_product() {
     let plan = issued_datong_with_registry(&w, 3).await;
     let draft = choucha_domain::enterprise::EnterpriseDraft {
         name: "大同市平城区鼎顺羊绒服饰商行".into(),
-        uscc: choucha_service::testing::test_uscc("140213", 500).to_string(),
+        uscc: choucha_service::fixtures::test_uscc("140213", 500).to_string(),
         kinds: "销售者".into(),
         product_lines: "羊绒针织衫；羽绒服装".into(),
         ..Default::default()
@@ -453,7 +453,7 @@ async fn a_supermarket_exception_lets_an_enterprise_give_more_batches_with_its_r
     draws::run(s(&w), &w.regulator, req(diesel, 2, "a")).await.unwrap();
     draws::run(s(&w), &w.regulator, req(fridge, 2, "b")).await.unwrap();
     assert_eq!(draws::preview(s(&w), &w.regulator, washer, &DrawFilters::default()).await.unwrap().candidate_count, 0);
-    let uscc = choucha_service::testing::test_uscc("140213", 1).to_string();
+    let uscc = choucha_service::fixtures::test_uscc("140213", 1).to_string();
     let input = |reason: &str, total: u32| draws::AllowanceInput {
         plan_id: plan.id,
         enterprise_uscc: uscc.clone(),
@@ -470,13 +470,13 @@ async fn a_supermarket_exception_lets_an_enterprise_give_more_batches_with_its_r
     // A producer only is no shopping centre.
     w.fx.enterprise("大同市示例炼油厂", "140213", "生产者", 77).await;
     let producer = draws::AllowanceInput {
-        enterprise_uscc: choucha_service::testing::test_uscc("140213", 77).to_string(),
+        enterprise_uscc: choucha_service::fixtures::test_uscc("140213", 77).to_string(),
         ..input("大型超市", 4)
     };
     assert!(matches!(draws::grant_allowance(s(&w), &w.regulator, producer).await, Err(ServiceError::Rule(_))));
     draws::grant_allowance(s(&w), &w.regulator, input("大型商场，经营品牌多", 4)).await.unwrap();
     let p = draws::preview(s(&w), &w.regulator, washer, &DrawFilters::default()).await.unwrap();
-    let other = choucha_service::testing::test_uscc("140221", 2).to_string();
+    let other = choucha_service::fixtures::test_uscc("140221", 2).to_string();
     assert!(!p.exclusions.iter().any(|e| e.uscc == uscc), "the enterprise with the exception may give a third batch");
     assert!(p.exclusions.iter().any(|e| e.uscc == other && e.rule == "rule5_two_batches"), "{:?}", p.exclusions);
 }

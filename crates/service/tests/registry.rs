@@ -5,9 +5,9 @@
 
 use choucha_documents::{CellValue, TableFormat, read_table, write_table};
 use choucha_domain::enterprise::EnterpriseDraft;
+use choucha_service::fixtures::{Fixture, test_uscc};
 use choucha_service::registry::{self, RegistryQuery};
 use choucha_service::registry_import::{self, ImportOptions, ImportPhase, ImportReport, OnExisting};
-use choucha_service::testing::{Fixture, test_uscc};
 use choucha_service::{Actor, ServiceError};
 use choucha_store::audit::{self as store_audit, AuditFilter};
 use choucha_store::enterprises::{self as store_ent, EnterpriseFilter};
@@ -324,7 +324,9 @@ async fn county_bureau_sees_only_its_division() {
     assert!(matches!(registry::search(&fx.services, &county, &other).await, Err(ServiceError::Forbidden(_))));
     assert!(matches!(registry::get(&fx.services, &county, theirs.id).await, Err(ServiceError::NotFound(_))));
     // The export is scoped the same way.
-    let bytes = registry::export_xlsx(&fx.services, &county, &RegistryQuery::default(), 100).await.unwrap();
+    let bytes = choucha_service::registry_import::export_xlsx(&fx.services, &county, &RegistryQuery::default(), 100)
+        .await
+        .unwrap();
     assert_eq!(read_table(&bytes, TableFormat::Xlsx).unwrap().len(), 1);
 }
 
@@ -342,7 +344,7 @@ async fn tester_cannot_read_or_change_the_registry() {
         Err(ServiceError::Forbidden(_))
     ));
     assert!(matches!(
-        registry::export_xlsx(&fx.services, &tester, &RegistryQuery::default(), 100).await,
+        choucha_service::registry_import::export_xlsx(&fx.services, &tester, &RegistryQuery::default(), 100).await,
         Err(ServiceError::Forbidden(_))
     ));
     assert!(matches!(registry_import::template_xlsx(&tester), Err(ServiceError::Forbidden(_))));
@@ -416,7 +418,14 @@ async fn export_round_trips_through_read_table_and_imports_back() {
     import(&fx, &fx.admin, csv(&rows), &opts("25.csv")).await;
 
     let q = RegistryQuery { division: Some("140213".into()), ..Default::default() };
-    let bytes = registry::export_xlsx(&fx.services, &fx.admin, &q, registry::EXPORT_MAX_ROWS).await.unwrap();
+    let bytes = choucha_service::registry_import::export_xlsx(
+        &fx.services,
+        &fx.admin,
+        &q,
+        choucha_service::registry_import::EXPORT_MAX_ROWS,
+    )
+    .await
+    .unwrap();
     let table = read_table(&bytes, TableFormat::Xlsx).unwrap();
     assert_eq!(table.headers(), registry_import::headers());
     assert_eq!(table.len(), 25);
@@ -435,7 +444,7 @@ async fn export_round_trips_through_read_table_and_imports_back() {
     assert_eq!((back.inserted, back.updated), (0, 25));
 
     // More matches than a sheet holds: refused with a message, no file.
-    match registry::export_xlsx(&fx.services, &fx.admin, &q, 10).await {
+    match choucha_service::registry_import::export_xlsx(&fx.services, &fx.admin, &q, 10).await {
         Err(ServiceError::Invalid(v)) => {
             assert!(v[0].message.contains("缩小范围"), "{}", v[0].message)
         }

@@ -4,12 +4,12 @@
 
 use choucha_service::Actor;
 use choucha_service::confirmations::{self, AnswerInput, InvestigationInput, PeriodInput};
+use choucha_service::fixtures::Fixture;
+use choucha_service::fixtures::lab_world::*;
 use choucha_service::lab::{self, ResultInput};
 use choucha_service::objections::{self, CloseInput, DecisionInput, ObjectionInput};
 use choucha_service::results::{self, DeliveryInput, LetterTextInput};
 use choucha_service::retests::{self, AssignRetestInput, RetestReceiptInput, RetestResultsInput, SignStep};
-use choucha_service::testing::Fixture;
-use choucha_service::testing::lab_world::*;
 use choucha_store::audit;
 
 /// The enterprise's user, the result received today by EMS.
@@ -65,7 +65,7 @@ async fn a_retest_that_differs_replaces_the_conclusion_and_the_bureau_pays() {
     let r = issued(&w, 12.5).await;
     let owner = received(&w, r.id).await;
     let first = sample_of_report(&w, r.id).await.id;
-    let open = choucha_store::followup::open_cases_of_sample(s(&w).store.reader(), first).await.unwrap();
+    let open = choucha_store::cases::open_cases_of_sample(s(&w).store.reader(), first).await.unwrap();
     assert_eq!(open.len(), 1, "the unqualified result opened a post-processing case");
     let o = objections::file(
         s(&w),
@@ -185,10 +185,10 @@ async fn a_retest_that_differs_replaces_the_conclusion_and_the_bureau_pays() {
     let sample = sample_of_report(&w, r.id).await;
     assert_eq!(sample.qualified, Some(true));
     // The post-processing case the first result opened is closed by the final one (rule 20).
-    let open = choucha_store::followup::open_cases_of_sample(s(&w).store.reader(), sample.id).await.unwrap();
+    let open = choucha_store::cases::open_cases_of_sample(s(&w).store.reader(), sample.id).await.unwrap();
     assert!(open.is_empty(), "{open:?}");
     // The backup is now the re-test institution's to return to the enterprise (rule 19).
-    let ds = choucha_store::followup::open_disposals_of_sample(s(&w).store.reader(), sample.id).await.unwrap();
+    let ds = choucha_store::disposals::open_disposals_of_sample(s(&w).store.reader(), sample.id).await.unwrap();
     let backup = ds.iter().find(|d| d.portion == "backup").unwrap();
     assert_eq!(
         (backup.testing_org_id, backup.qualified, backup.required.as_str()),
@@ -492,7 +492,7 @@ async fn an_item_not_objected_to_keeps_failing_in_the_announcement_after_a_retes
     let sg = || lab::SignOffInput { signature_png_base64: PNG.into() };
     let r = lab::prepare_report(s(&w), &w.t1, &bc, sg()).await.unwrap();
     lab::review_report(s(&w), &w.a1, r.id, sg()).await.unwrap();
-    lab::approve_report(s(&w), &w.a2, r.id, sg()).await.unwrap();
+    choucha_service::issue::approve_report(s(&w), &w.a2, r.id, sg()).await.unwrap();
     let owner = received(&w, r.id).await;
     let o = accepted_request(&w, &owner, r.id).await;
     let rt = retests::assign(s(&w), &w.regulator, o, assign_to(lab2.org_id)).await.unwrap();

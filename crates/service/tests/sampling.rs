@@ -5,8 +5,8 @@
 
 use choucha_service::ServiceError;
 use choucha_service::draws;
+use choucha_service::fixtures::lab_world::{Options, PNG, Stage, World, record, s, sign, world_with};
 use choucha_service::sampling::{self, CorrectionInput, CosignInput, ProblemInput, RefusalInput, SignInput};
-use choucha_service::testing::lab_world::{Options, PNG, Stage, World, record, s, sign, world_with};
 
 /// The lab world with its task started by the team, no record yet.
 async fn started() -> World {

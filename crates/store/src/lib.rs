@@ -7,14 +7,19 @@ pub mod audit;
 pub mod audit_files;
 pub mod audit_rows;
 pub mod calendar;
+pub mod cases;
 pub mod custody;
+pub mod disposals;
 pub mod draws;
 pub mod enterprises;
 pub mod entity;
 pub mod error;
 pub mod evidence;
-pub mod followup;
+/// Fixtures for tests (a fresh database per test): compiled only for tests, never into the binary.
+#[cfg(any(test, feature = "testing"))]
+pub mod fixtures;
 pub mod handover;
+pub mod implementation_rules;
 pub mod lab;
 pub mod migration;
 pub mod organisations;
@@ -22,11 +27,9 @@ pub mod overview;
 pub mod plans;
 pub mod results;
 pub mod retests;
-pub mod rules;
 pub mod sampling;
 pub mod sessions;
 pub mod statistics;
-pub mod testing;
 pub mod tokens;
 pub mod users;
 

@@ -6,7 +6,7 @@ use choucha_domain::audit::{
 };
 use choucha_domain::audit_checkpoint::{Checkpoint, verify_checkpoint};
 use choucha_store::audit::{self, AuditActor, AuditEntry, Verification, VerifyOptions};
-use choucha_store::testing::TestDb;
+use choucha_store::fixtures::TestDb;
 use choucha_store::{StoreError, audit_files};
 use sea_orm::ConnectionTrait;
 use serde_json::json;

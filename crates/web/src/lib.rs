@@ -32,7 +32,7 @@ const BODY_LIMIT: usize = 200 * 1024 * 1024;
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
-    let sessions = SessionManagerLayer::new(session_store::DbSessionStore::new(state.services.store.clone()))
+    let sessions = SessionManagerLayer::new(session_store::DbSessionStore::new(state.services.clone()))
         .with_name("choucha_session")
         .with_http_only(true)
         .with_same_site(tower_sessions::cookie::SameSite::Lax)
@@ -84,7 +84,7 @@ async fn json_payload_too_large(
 }
 
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    match state.services.store.ping().await {
+    match state.services.ping().await {
         Ok(()) => (StatusCode::OK, "ok"),
         Err(e) => {
             tracing::warn!("health check failed: {e}");
@@ -99,13 +99,13 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let store = state.services.store.clone();
+    let services = state.services.clone();
     // Expired sessions are swept every hour.
     let sweeper = tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
             tick.tick().await;
-            if let Err(e) = store.session_delete_expired(store.clock().real_now()).await {
+            if let Err(e) = services.sweep_sessions().await {
                 tracing::warn!("session sweep failed: {e}");
             }
         }

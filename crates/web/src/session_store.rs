@@ -1,19 +1,19 @@
 //! tower-sessions storage over our own database (the sqlx store crate would pull a second sqlx).
 
 use async_trait::async_trait;
-use choucha_store::Store;
+use choucha_service::Services;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{Error, Result};
 use tower_sessions::{SessionStore, session_store};
 
 #[derive(Clone, Debug)]
 pub struct DbSessionStore {
-    store: Store,
+    services: Services,
 }
 
 impl DbSessionStore {
-    pub fn new(store: Store) -> Self {
-        Self { store }
+    pub fn new(services: Services) -> Self {
+        Self { services }
     }
 }
 
@@ -37,7 +37,7 @@ fn backend(e: impl std::fmt::Display) -> Error {
 impl SessionStore for DbSessionStore {
     async fn create(&self, record: &mut Record) -> Result<()> {
         // A fresh id that is not taken (collisions of 128 random bits are not expected, but cheap to rule out).
-        while self.store.session_exists(&record.id.to_string()).await.map_err(backend)? {
+        while self.services.session_exists(&record.id.to_string()).await.map_err(backend)? {
             record.id = Id::default();
         }
         self.save(record).await
@@ -45,14 +45,14 @@ impl SessionStore for DbSessionStore {
 
     async fn save(&self, record: &Record) -> Result<()> {
         let data = serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?;
-        self.store.session_save(&record.id.to_string(), data, to_chrono(record.expiry_date)).await.map_err(backend)
+        self.services.session_save(&record.id.to_string(), data, to_chrono(record.expiry_date)).await.map_err(backend)
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
         // tower-sessions stamps expiry with the machine's time, so sessions are checked against
         // it too, not against the (movable) business clock.
-        let now = self.store.clock().real_now();
-        let Some(data) = self.store.session_load(&id.to_string(), now).await.map_err(backend)? else {
+        let now = self.services.clock().real_now();
+        let Some(data) = self.services.session_load(&id.to_string(), now).await.map_err(backend)? else {
             return Ok(None);
         };
         let data = serde_json::from_str(&data).map_err(|e| Error::Decode(e.to_string()))?;
@@ -61,6 +61,6 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn delete(&self, id: &Id) -> Result<()> {
-        self.store.session_delete(&id.to_string()).await.map_err(backend)
+        self.services.session_delete(&id.to_string()).await.map_err(backend)
     }
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use choucha_service::testing::lab_world::*;
+use choucha_service::fixtures::lab_world::*;
 use common::TestServer;
 use reqwest::StatusCode;
 use serde_json::Value;

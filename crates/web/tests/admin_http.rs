@@ -7,7 +7,7 @@ mod common;
 
 use std::process::Command;
 
-use choucha_service::testing::Fixture;
+use choucha_service::fixtures::Fixture;
 use common::TestServer;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -492,7 +492,7 @@ async fn creating_a_user_on_the_page_shows_chinese_field_errors_and_keeps_typed_
     let srv = TestServer::start().await;
     let b = srv.browser("admin").await;
     let csrf = b.csrf_of("/admin/users/new").await;
-    let mut mistyped = choucha_service::testing::test_uscc("140213", 1).to_string();
+    let mut mistyped = choucha_service::fixtures::test_uscc("140213", 1).to_string();
     let last = mistyped.pop().unwrap();
     mistyped.push(if last == '0' { '1' } else { '0' });
 
@@ -757,7 +757,7 @@ async fn the_account_page_changes_the_own_password() {
 }
 
 fn common_password() -> &'static str {
-    choucha_service::testing::PASSWORD
+    choucha_service::fixtures::PASSWORD
 }
 
 #[tokio::test]

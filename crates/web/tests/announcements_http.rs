@@ -8,8 +8,8 @@
 mod common;
 
 use choucha_service::draws;
+use choucha_service::fixtures::lab_world::{self, ENTERPRISE};
 use choucha_service::sampling::{self, CosignInput, RefusalInput};
-use choucha_service::testing::lab_world::{self, ENTERPRISE};
 use common::TestServer;
 use reqwest::StatusCode;
 use serde_json::{Value, json};

@@ -19,8 +19,8 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use choucha_service::draws;
-use choucha_service::testing::lab_world::*;
-use choucha_service::testing::test_uscc;
+use choucha_service::fixtures::lab_world::*;
+use choucha_service::fixtures::test_uscc;
 use common::TestServer;
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -55,7 +55,8 @@ async fn issued_screened(
     sulfur: f64,
 ) -> choucha_service::lab::ReportView {
     use choucha_service::lab;
-    let screener = choucha_service::auth::login(s(w), "wn_screener", choucha_service::testing::PASSWORD).await.unwrap();
+    let screener =
+        choucha_service::auth::login(s(w), "wn_screener", choucha_service::fixtures::PASSWORD).await.unwrap();
     let bc = accepted_task(w, task, receipt).await;
     let flagged = lab::ScreeningInput { result: "flagged".into(), note: "筛查发现硫含量可疑".into() };
     lab::screen(s(w), &screener, &bc, flagged).await.unwrap();
@@ -63,7 +64,7 @@ async fn issued_screened(
     lab::complete_results(s(w), &w.t1, &bc).await.unwrap();
     let r = lab::prepare_report(s(w), &w.t1, &bc, sig()).await.unwrap();
     lab::review_report(s(w), &w.a1, r.id, sig()).await.unwrap();
-    lab::approve_report(s(w), &w.a2, r.id, sig()).await.unwrap()
+    choucha_service::issue::approve_report(s(w), &w.a2, r.id, sig()).await.unwrap()
 }
 
 async fn build() -> World2 {
@@ -98,7 +99,7 @@ async fn build() -> World2 {
     for d in draws::list_for_plan(&svc, &w.regulator, w.plan).await.unwrap() {
         draws::publish(&svc, &w.regulator, d.id).await.unwrap();
     }
-    let reg2 = choucha_service::auth::login(&svc, "dt_reg2", choucha_service::testing::PASSWORD).await.unwrap();
+    let reg2 = choucha_service::auth::login(&svc, "dt_reg2", choucha_service::fixtures::PASSWORD).await.unwrap();
     let a = choucha_service::announcements::draft(&svc, &w.regulator, w.plan).await.unwrap();
     choucha_service::announcements::approve(&svc, &reg2, a.id).await.unwrap();
     choucha_service::announcements::publish(&svc, &w.regulator, a.id).await.unwrap();

@@ -6,7 +6,7 @@
 
 mod common;
 
-use choucha_service::testing::test_uscc;
+use choucha_service::fixtures::test_uscc;
 use common::TestServer;
 use reqwest::StatusCode;
 use serde_json::{Value, json};

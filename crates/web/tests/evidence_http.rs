@@ -6,12 +6,12 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use choucha_domain::rules::{Limit, RulesAction};
+use choucha_domain::implementation_rules::{Limit, RulesAction};
 use choucha_service::Services;
 use choucha_service::draws::{self, DrawFilters, DrawRequest};
+use choucha_service::fixtures::{Fixture, PASSWORD};
 use choucha_service::implementation_rules::{self as irules, RulesBody, TestItemInput};
 use choucha_service::plans::{self, ItemInput, PlanDraft, PlanInput};
-use choucha_service::testing::{Fixture, PASSWORD};
 use choucha_web::AppState;
 use common::Api;
 use reqwest::StatusCode;

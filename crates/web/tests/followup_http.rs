@@ -5,7 +5,7 @@
 
 mod common;
 
-use choucha_service::testing::lab_world::{ENTERPRISE, PNG, issued, world};
+use choucha_service::fixtures::lab_world::{ENTERPRISE, PNG, issued, world};
 use common::TestServer;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -150,10 +150,17 @@ async fn a_case_is_run_by_the_local_bureau_and_the_enterprise_uploads_its_rectif
     let w = world().await;
     w.fx.user("pc_reg", &["local_regulator"], Some("dt-pc")).await;
     let s = &w.fx.services;
-    choucha_service::testing::Fixture::make_user(s, "ent_user", "王站长", &["enterprise"], None, Some(w.uscc.as_str()))
-        .await;
+    choucha_service::fixtures::Fixture::make_user(
+        s,
+        "ent_user",
+        "王站长",
+        &["enterprise"],
+        None,
+        Some(w.uscc.as_str()),
+    )
+    .await;
     let other = w.fx.enterprise("大同市平城区另一加油站", "140213", "销售者、加油站", 9).await;
-    choucha_service::testing::Fixture::make_user(
+    choucha_service::fixtures::Fixture::make_user(
         s,
         "ent_other",
         "李经理",

@@ -227,10 +227,10 @@ async fn a_tester_never_sees_the_enterprise_in_any_answer_and_the_report_is_sign
     let (st, d) = keeper.post(&format!("/api/v1/deliveries/{id}"), json!({"received_on": today})).await;
     assert_eq!((st, d["state"].as_str()), (StatusCode::OK, Some("received")), "{d}");
     let s = &srv.fx.services;
-    choucha_service::testing::Fixture::make_user(s, "ent_user", "王站长", &["enterprise"], None, Some(uscc.as_str()))
+    choucha_service::fixtures::Fixture::make_user(s, "ent_user", "王站长", &["enterprise"], None, Some(uscc.as_str()))
         .await;
     let other = srv.fx.enterprise("大同市平城区另一加油站", "140213", "销售者、加油站", 9).await;
-    choucha_service::testing::Fixture::make_user(
+    choucha_service::fixtures::Fixture::make_user(
         s,
         "ent_other",
         "李经理",

@@ -5,7 +5,7 @@
 mod common;
 
 use choucha_documents::{CellValue, TableFormat, read_table, write_table};
-use choucha_service::testing::test_uscc;
+use choucha_service::fixtures::test_uscc;
 use choucha_store::audit::{self as store_audit, AuditFilter};
 use choucha_store::enterprises::{self as store_ent, EnterpriseFilter};
 use common::{Api, Browser, TestServer};

@@ -4,8 +4,8 @@
 
 mod common;
 
+use choucha_service::fixtures::lab_world::*;
 use choucha_service::lab;
-use choucha_service::testing::lab_world::*;
 use common::TestServer;
 use reqwest::StatusCode;
 use serde_json::{Value, json};

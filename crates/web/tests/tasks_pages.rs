@@ -92,8 +92,8 @@ async fn only_the_team_and_the_organiser_open_the_task_page() {
     organisations::create_as_system(&srv.fx.services, "test", other).await.unwrap();
     srv.fx.user("lab2_s", &["sampler"], Some("lab2")).await;
     // The sampled enterprise's own account.
-    let uscc = choucha_service::testing::test_uscc("140213", 1).to_string();
-    choucha_service::testing::Fixture::make_user(&srv.fx.services, "ent", "企业", &["enterprise"], None, Some(&uscc))
+    let uscc = choucha_service::fixtures::test_uscc("140213", 1).to_string();
+    choucha_service::fixtures::Fixture::make_user(&srv.fx.services, "ent", "企业", &["enterprise"], None, Some(&uscc))
         .await;
 
     let s1 = srv.browser("lab_s1").await;

@@ -29,8 +29,8 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use choucha_domain::clock;
+use choucha_domain::implementation_rules::{ItemJudgement, Limit, Measured};
 use choucha_domain::lab::conclude;
-use choucha_domain::rules::{ItemJudgement, Limit, Measured};
 use choucha_domain::sampling::RecordFields;
 use choucha_domain::uscc::{ALPHABET, Uscc};
 use choucha_service::implementation_rules::{RulesBody, TestItemInput};
@@ -822,9 +822,8 @@ async fn load(sink: &Sink, args: &DataArgs, as_of: NaiveDate) -> anyhow::Result<
 
     // Samplers of the three sampling institutions.
     progress.stage("抽样人员");
-    let hash = choucha_service::auth::hash_password(choucha_service::demo::PASSWORD)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let hash =
+        choucha_service::auth::hash_password(choucha_seed::demo::PASSWORD).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut users = Batch::default();
     let mut roles = Batch::default();
     let mut samplers: Vec<Vec<(i64, String)>> = vec![Vec::new(); 3];

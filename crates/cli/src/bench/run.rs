@@ -8,10 +8,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use choucha_domain::draw::{self, Candidate, DrawInput, SamplerCandidate};
+use choucha_seed::demo;
 use choucha_service::draws::{DrawFilters, DrawRequest};
 use choucha_service::lab::{self, WorklistQuery};
 use choucha_service::registry::RegistryQuery;
-use choucha_service::{Actor, Services, auth, demo, draws, plans, registry, sampling, statistics};
+use choucha_service::{Actor, Services, auth, draws, plans, registry, sampling, statistics};
 use sea_orm::{ConnectionTrait, Statement};
 use serde::Serialize;
 

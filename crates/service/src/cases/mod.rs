@@ -19,7 +19,7 @@ use choucha_domain::cases::{
 };
 use choucha_domain::workflow;
 use choucha_store::audit::{self, AuditEntry};
-use choucha_store::followup::{
+use choucha_store::cases::{
     self as store, CaseFilter, CasePatch, CaseRow, CaseScope, NATIONAL, NewCase, NewStep, RuleSetRow,
 };
 use choucha_store::lab::{ReportRow, SampleRow};

@@ -1,7 +1,8 @@
 //! A plan's overdue follow-up work (the plan dashboard): disposals past their province's days and
 //! cases whose current step is past its deadline, with who owes them.
 
-use choucha_store::followup::{self as store, CaseFilter, CaseScope};
+use choucha_store::cases::{self as store, CaseFilter, CaseScope};
+use choucha_store::disposals as store_disposals;
 use choucha_store::plans as store_plans;
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -36,7 +37,7 @@ pub async fn overdue_counts(s: &Services, plan_id: i64) -> Result<OverdueCounts>
     let db = s.store.reader();
     let due = crate::disposal::received_by(s, true).await?;
     Ok(OverdueCounts {
-        disposals: store::count_disposals(db, store::DisposalScope::Plan(plan_id), &due).await?,
+        disposals: store_disposals::count_disposals(db, store_disposals::DisposalScope::Plan(plan_id), &due).await?,
         case_steps: store::count_cases(db, CaseScope::Plan(plan_id), CaseFilter::OverdueBefore(s.today())).await?,
     })
 }
@@ -47,10 +48,18 @@ pub async fn overdue_of_plan(s: &Services, plan_id: i64, limit: u64) -> Result<V
     let db = s.store.reader();
     let mut out = Vec::new();
     let due = crate::disposal::received_by(s, true).await?;
-    let p = store::list_disposals(db, store::DisposalScope::Plan(plan_id), None, Some(&due), None, limit).await?;
+    let p = store_disposals::list_disposals(
+        db,
+        store_disposals::DisposalScope::Plan(plan_id),
+        None,
+        Some(&due),
+        None,
+        limit,
+    )
+    .await?;
     for d in p.items {
-        let rule = store::disposal_rule_for(db, &d.province_code).await?;
-        let received = store::enterprise_received_on(db, d.report_id).await?;
+        let rule = store_disposals::disposal_rule_for(db, &d.province_code).await?;
+        let received = store_disposals::enterprise_received_on(db, d.report_id).await?;
         let due_on = received.map(|r| {
             choucha_domain::calendar::add_calendar_days(
                 choucha_domain::results::objection_deadline(r),

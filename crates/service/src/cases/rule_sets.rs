@@ -7,7 +7,7 @@ use choucha_domain::access::Action;
 use choucha_domain::calendar::TimeLimit;
 use choucha_domain::cases::CaseLimits;
 use choucha_store::audit::{self, AuditEntry};
-use choucha_store::followup::{self as store, RuleSetRow};
+use choucha_store::cases::{self as store, RuleSetRow};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -164,8 +164,11 @@ pub async fn select_rule_set(
                 .on_field("division_code"),
         ));
     }
-    let set = store::get_rule_set(s.store.reader(), input.rule_set_id).await.map_err(|_| {
-        ServiceError::invalid(RuleViolation::new("unknown_rule_set", "规则不存在").on_field("rule_set_id"))
+    let set = store::get_rule_set(s.store.reader(), input.rule_set_id).await.map_err(|e| match e {
+        choucha_store::StoreError::NotFound => {
+            ServiceError::invalid(RuleViolation::new("unknown_rule_set", "规则不存在").on_field("rule_set_id"))
+        }
+        other => other.into(),
     })?;
     let tx = s.store.begin().await?;
     store::select_rule_set(&tx, division, set.id, actor.user_id).await?;

@@ -19,13 +19,13 @@ pub use testing::*;
 
 use choucha_domain::access::{Action, Relation, Relations};
 use choucha_domain::clock;
+use choucha_domain::implementation_rules::{ItemJudgement, Limit, Measured};
 use choucha_domain::lab::{LicenceState, ReportState, SampleState};
-use choucha_domain::rules::{ItemJudgement, Limit, Measured};
 use choucha_domain::sampling::{RecordFields, RecordState};
 use choucha_store::draws as store_draws;
+use choucha_store::implementation_rules as store_rules;
 use choucha_store::lab::{self as store, ReportRow, ResultRow, SampleRow};
 use choucha_store::plans::{self as store_plans, ItemRow, PlanRow};
-use choucha_store::rules as store_rules;
 use chrono::{NaiveDate, Utc};
 use serde::Serialize;
 

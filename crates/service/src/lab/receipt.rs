@@ -2,18 +2,20 @@
 //! tester assignment (rule 1) and the licence check (rule 14).
 
 use choucha_domain::RuleViolation;
+use choucha_domain::implementation_rules::RulesState;
 use choucha_domain::lab::{
     self as rules, BlindCode, ExpectedSample, LabDuty, LicenceAction, LicenceState, ObservedSample, ReceiptDecision,
     SampleState, SealState,
 };
-use choucha_domain::rules::RulesState;
 use choucha_domain::sampling::TaskState;
 use choucha_domain::workflow;
 
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::custody::{self, NewCustodyEvent};
 use choucha_store::lab::{self as store, NewSample, SamplePatch, SampleRow};
-use choucha_store::{Page, draws as store_draws, enterprises, plans as store_plans, rules as store_rules};
+use choucha_store::{
+    Page, draws as store_draws, enterprises, implementation_rules as store_rules, plans as store_plans,
+};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -197,7 +199,11 @@ pub struct ReceiptOutcome {
 }
 
 /// The rules version a task was sampled under: the one published when its record was locked.
-async fn rules_version_at(s: &Services, item_id: i64, at: DateTime<Utc>) -> Result<choucha_store::rules::RulesRow> {
+async fn rules_version_at(
+    s: &Services,
+    item_id: i64,
+    at: DateTime<Utc>,
+) -> Result<choucha_store::implementation_rules::RulesRow> {
     let versions = store_rules::versions_of(s.store.reader(), item_id).await?;
     let taken = versions
         .iter()
@@ -534,8 +540,7 @@ pub async fn assign_tester(s: &Services, actor: &Actor, sample_id: i64, input: A
     let db = s.store.reader();
     let sample = store::get_sample(db, sample_id).await.map_err(ServiceError::not_found("样品"))?;
     lab_relations(actor, &sample).require_or(Action::ManageSample, "只有本机构的样品管理员可以分配检验人员")?;
-    let tester =
-        crate::auth::actor_for_user(s, input.tester_id).await.map_err(|_| ServiceError::NotFound("检验人员"))?;
+    let tester = crate::auth::actor_for_user(s, input.tester_id).await.map_err(ServiceError::hidden("检验人员"))?;
     if !lab_relations(&tester, &sample).may(Action::RecordResults) {
         return Err(ServiceError::invalid(
             RuleViolation::new("not_a_tester", "只能分配本机构的检验人员").on_field("tester_id"),

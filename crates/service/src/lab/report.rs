@@ -25,7 +25,7 @@ use super::{
 use crate::access::{Ask, Scope};
 use crate::{Actor, Result, ServiceError, Services, page_limit};
 
-fn reports_dir(s: &Services) -> PathBuf {
+pub(crate) fn reports_dir(s: &Services) -> PathBuf {
     s.data_dir.join("reports")
 }
 
@@ -80,7 +80,7 @@ pub(crate) fn signature_of(input: &SignOffInput) -> Result<String> {
             RuleViolation::new("required", "请在签名框内签名后再提交").on_field("signature_png_base64"),
         ));
     }
-    crate::sampling::png_sha(b64).map_err(|v| ServiceError::invalid(v.on_field("signature_png_base64")))?;
+    crate::signature::png_sha(b64).map_err(|v| ServiceError::invalid(v.on_field("signature_png_base64")))?;
     Ok(b64.to_string())
 }
 
@@ -141,7 +141,11 @@ pub async fn prepare_report(s: &Services, actor: &Actor, code: &str, sign: SignO
     report_view(s, &row).await
 }
 
-async fn load_report(s: &Services, actor: &Actor, report_id: i64) -> Result<(ReportRow, SampleRow, Relations)> {
+pub(crate) async fn load_report(
+    s: &Services,
+    actor: &Actor,
+    report_id: i64,
+) -> Result<(ReportRow, SampleRow, Relations)> {
     let db = s.store.reader();
     let r = store::get_report(db, report_id).await.map_err(ServiceError::not_found("检验报告"))?;
     let sample = store::get_sample(db, r.sample_id).await?;
@@ -149,7 +153,7 @@ async fn load_report(s: &Services, actor: &Actor, report_id: i64) -> Result<(Rep
     Ok((r, sample, st))
 }
 
-fn require_approver(actor: &Actor, sample: &SampleRow, what: &str) -> Result<()> {
+pub(crate) fn require_approver(actor: &Actor, sample: &SampleRow, what: &str) -> Result<()> {
     lab_relations(actor, sample).require_or(Action::SignReport, &format!("检验报告由承检机构的审核/批准人{what}"))
 }
 
@@ -174,7 +178,7 @@ pub async fn review_report(s: &Services, actor: &Actor, report_id: i64, sign: Si
 }
 
 /// The issue data of the PDF: the report content with the sample's link, the institution and the signers.
-async fn pdf_data(
+pub(crate) async fn pdf_data(
     s: &Services,
     r: &ReportRow,
     sample: &SampleRow,
@@ -267,82 +271,6 @@ pub async fn issued_report_data(s: &Services, report_id: i64) -> Result<choucha_
     };
     let sample = store::get_sample(db, r.sample_id).await?;
     pdf_data(s, &r, &sample, &report_no, approver, &r.approved_sig_b64, at).await
-}
-
-/// A third person approves and signs: the report gets its number, is frozen, and its PDF (with the
-/// three signatures) is stored with its SHA-256.
-pub async fn approve_report(s: &Services, actor: &Actor, report_id: i64, sign: SignOffInput) -> Result<ReportView> {
-    let (r, sample, _) = load_report(s, actor, report_id).await?;
-    require_approver(actor, &sample, "批准")?;
-    rules::check_report_signer(actor.user_id, r.prepared_by, r.reviewed_by, LabDuty::Approve)?;
-    rules::check_not_sampler(actor.user_id, &samplers_of(s, &sample).await?, LabDuty::Approve)?;
-    let t = workflow::step(r.state, ReportAction::Approve)?;
-    let sig = signature_of(&sign)?;
-    let org = organisations::get(s.store.reader(), sample.testing_org_id).await?;
-    let year = s.today().format("%Y").to_string();
-    let report_no = format!("{}-{year}-{:06}", org.code.to_uppercase(), r.id);
-    let data = pdf_data(s, &r, &sample, &report_no, actor.user_id, &sig, s.now()).await?;
-    let renderer = s.renderer().await?;
-    let pdf = tokio::task::spawn_blocking(move || choucha_documents::test_report_pdf(&renderer, &data))
-        .await
-        .map_err(ServiceError::internal)?
-        .map_err(|e| ServiceError::internal(format!("test report PDF: {e}")))?;
-    let sha = hex::encode(Sha256::digest(&pdf));
-    // A fresh name per issue: a stored report is never overwritten.
-    let rel = format!("reports/{}-v{}-{}.pdf", r.sample_id, r.version, uuid::Uuid::new_v4().simple());
-    let dir = reports_dir(s);
-    tokio::fs::create_dir_all(&dir).await.map_err(ServiceError::internal)?;
-    tokio::fs::write(s.data_dir.join(&rel), &pdf).await.map_err(ServiceError::internal)?;
-    let mut content: serde_json::Value = serde_json::from_str(&r.content_json).map_err(ServiceError::internal)?;
-    content["report_no"] = json!(report_no);
-    let next_sample = workflow::step(sample.state, SampleAction::Report)?;
-    let tx = s.store.begin().await?;
-    store::set_approved(
-        &tx,
-        r.id,
-        t,
-        store::Approval {
-            by: actor.user_id,
-            report_no: &report_no,
-            content_json: content.to_string(),
-            pdf_path: &rel,
-            pdf_sha256: &sha,
-            sig_b64: &sig,
-        },
-    )
-    .await?;
-    if let Some(old) = r.supersedes_id {
-        let old_state = store::get_report(&*tx, old).await?.state;
-        store::set_superseded(&tx, old, workflow::step(old_state, ReportAction::Supersede)?).await?;
-    }
-    // Rule 17: the deliveries this report requires are opened with its issue.
-    let issued: ReportContent = serde_json::from_str(&r.content_json).map_err(ServiceError::internal)?;
-    crate::results::open_deliveries(s, &tx, &r, &sample, issued.qualified, s.today()).await?;
-    // Rule 23: a sample taken from a seller is confirmed by its nominal producer.
-    crate::confirmations::open_for_report(s, &tx, actor, &r, &sample, s.today()).await?;
-    store::update_sample(&tx, sample.id, sample.state, SamplePatch { state: Some(next_sample), ..Default::default() })
-        .await?;
-    // Rules 19 and 20: the sample's disposals, and the post-processing case of an unqualified result.
-    crate::disposal::open_for_report(s, &tx, &r, &sample, issued.qualified).await?;
-    if !issued.qualified {
-        crate::cases::open_for_unqualified(s, &tx, actor, &r, &sample, &report_no).await?;
-    } else if r.supersedes_id.is_some() {
-        crate::cases::close_on_corrected_qualified(s, &tx, sample.id, actor).await?;
-    }
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
-            "report.approve",
-            "lab_report",
-            r.id,
-            json!({"state": t.from()}),
-            json!({"state": t.to(), "report_no": report_no, "pdf_sha256": sha, "supersedes": r.supersedes_id}),
-        ),
-    )
-    .await?;
-    tx.commit().await?;
-    report_view(s, &store::get_report(s.store.reader(), r.id).await?).await
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]

@@ -3,8 +3,8 @@
 
 use choucha_domain::RuleViolation;
 use choucha_domain::access::{Action, Relations};
+use choucha_domain::implementation_rules::{ItemJudgement, Limit, Measured, judge};
 use choucha_domain::lab::{self as rules, LabDuty, LicenceState, SampleAction, SampleState};
-use choucha_domain::rules::{ItemJudgement, Limit, Measured, judge};
 use choucha_domain::workflow::{self, Transition};
 use choucha_store::audit::{self, AuditEntry};
 use choucha_store::lab::{self as store, NewResult, SampleFilter, SamplePatch, SampleRow};

@@ -7,7 +7,7 @@ pub struct Model {
     pub id: i64,
     pub item_id: i64,
     pub version: i32,
-    pub state: choucha_domain::rules::RulesState,
+    pub state: choucha_domain::implementation_rules::RulesState,
     pub body_json: String,
     pub returned_reason: String,
     pub submitted_at: Option<DateTimeUtc>,

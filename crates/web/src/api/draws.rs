@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use choucha_domain::rules::RulesAction;
+use choucha_domain::implementation_rules::RulesAction;
 use choucha_service::draws::{
     self, ConflictInput, DrawFilters, DrawPreview, DrawRequest, DrawVerification, DrawView, PublicDrawView,
     RedrawRequest, TaskView,

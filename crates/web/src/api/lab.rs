@@ -317,7 +317,7 @@ async fn approve(
     ApiPath(id): ApiPath<i64>,
     ApiJson(i): ApiJson<SignOffInput>,
 ) -> ApiResult<Json<ReportView>> {
-    Ok(Json(lab::approve_report(&st.services, &a, id, i).await?))
+    Ok(Json(choucha_service::issue::approve_report(&st.services, &a, id, i).await?))
 }
 
 /// Send a report back to the tester with a reason (the reviewer, or the approver after review).

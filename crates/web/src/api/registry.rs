@@ -260,7 +260,13 @@ async fn export(
     ApiActor(actor): ApiActor,
     ApiQuery(q): ApiQuery<RegistryQuery>,
 ) -> ApiResult<Response> {
-    let bytes = registry::export_xlsx(&state.services, &actor, &q, registry::EXPORT_MAX_ROWS).await?;
+    let bytes = choucha_service::registry_import::export_xlsx(
+        &state.services,
+        &actor,
+        &q,
+        choucha_service::registry_import::EXPORT_MAX_ROWS,
+    )
+    .await?;
     let date = state.services.today().format("%Y%m%d");
     Ok(xlsx_download(bytes, &format!("企业名录-{date}.xlsx"), &format!("enterprises-{date}.xlsx")))
 }

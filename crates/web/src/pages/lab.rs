@@ -651,7 +651,7 @@ async fn approve(
     PageForm(f): PageForm<SignOffInput>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "检验报告")?;
-    match lab::approve_report(&st.services, &a, id, f).await {
+    match choucha_service::issue::approve_report(&st.services, &a, id, f).await {
         Ok(r) => {
             set_flash(&session, &format!("已批准签发，报告编号 {}", r.report_no.unwrap_or_default())).await;
             Ok(Redirect::to("/lab/reports?state=reviewed").into_response())

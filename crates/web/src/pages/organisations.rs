@@ -13,9 +13,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use choucha_domain::access::Action;
 use choucha_domain::organisation::OrgKind;
+use choucha_service::organisations::OrgFilter;
 use choucha_service::organisations::{self, OrgInput, OrgView};
 use choucha_service::{Actor, Services};
-use choucha_store::organisations::OrgFilter;
 use serde::Deserialize;
 use tower_sessions::Session;
 

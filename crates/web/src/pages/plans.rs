@@ -19,11 +19,11 @@ use choucha_domain::access::Action;
 use choucha_domain::plan::PlanState;
 use choucha_service::access::Ask;
 use choucha_service::draws::{self, DrawView};
+use choucha_service::organisations::OrgFilter;
 use choucha_service::plans::{
     self, AmendmentInput, ItemInput, ItemView, PlanDraft, PlanInput, PlanQuery, PlanSummary, PlanView, QuotaChange,
 };
 use choucha_service::{Actor, ServiceError, Services, organisations};
-use choucha_store::organisations::OrgFilter;
 use serde::Deserialize;
 use tower_sessions::Session;
 
@@ -105,7 +105,7 @@ pub fn plan_badge(state: &PlanState) -> &'static str {
 }
 
 /// The label of a rules state code (the newest version of an item).
-pub fn rules_state_label(state: &Option<choucha_domain::rules::RulesState>) -> String {
+pub fn rules_state_label(state: &Option<choucha_domain::implementation_rules::RulesState>) -> String {
     match state {
         None => "未提交".to_string(),
         Some(s) => s.label().to_string(),

@@ -175,7 +175,13 @@ async fn export(
     let Ok(Query(q)) = query else {
         return Ok(error_page(StatusCode::BAD_REQUEST, "查询条件有误", "查询条件格式错误，请返回名录库重新查询。"));
     };
-    let bytes = registry::export_xlsx(&state.services, &actor, &q, registry::EXPORT_MAX_ROWS).await?;
+    let bytes = choucha_service::registry_import::export_xlsx(
+        &state.services,
+        &actor,
+        &q,
+        choucha_service::registry_import::EXPORT_MAX_ROWS,
+    )
+    .await?;
     let date = state.services.today().format("%Y%m%d");
     Ok(xlsx_download(bytes, &format!("企业名录-{date}.xlsx"), &format!("enterprises-{date}.xlsx")))
 }

@@ -2,7 +2,7 @@
 //! their state, the testing institution's form for a draft (standards, test items with typed
 //! limits, portions, judgement, re-test terms, licence check), and the lifecycle buttons of each
 //! party: 提交备案 (institution), 退回 / 备案通过 / 向社会公开 (organising bureau). The lifecycle and
-//! who may act are `choucha_domain::rules::transition`, called by `choucha_service::implementation_rules`.
+//! who may act are `choucha_domain::implementation_rules::transition`, called by `choucha_service::implementation_rules`.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -12,9 +12,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use choucha_domain::access::Action;
+use choucha_domain::implementation_rules::RulesState;
+use choucha_domain::implementation_rules::{Limit, RulesAction};
 use choucha_domain::plan::PlanState;
-use choucha_domain::rules::RulesState;
-use choucha_domain::rules::{Limit, RulesAction};
 use choucha_service::Actor;
 use choucha_service::access::Ask;
 use choucha_service::implementation_rules::{self as irules, LicenceRequirement, RulesBody, RulesView, TestItemInput};

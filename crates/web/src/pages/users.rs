@@ -15,10 +15,10 @@ use axum::routing::{get, post};
 use choucha_domain::access::Action;
 use choucha_domain::role::Role;
 use choucha_service::organisations;
+use choucha_service::organisations::OrgFilter;
+use choucha_service::users::UserFilter;
 use choucha_service::users::{self, NewUserInput, UserUpdateInput, UserView};
 use choucha_service::{Actor, ServiceError, Services};
-use choucha_store::organisations::OrgFilter;
-use choucha_store::users::UserFilter;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 

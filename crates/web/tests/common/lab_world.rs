@@ -61,6 +61,6 @@ pub async fn dispatched_task(srv: &TestServer) -> (i64, String) {
 }
 
 async fn dispatch(srv: &TestServer, task: i64) {
-    choucha_service::testing::lab_world::dispatch(&srv.fx.services, task).await;
+    choucha_service::fixtures::lab_world::dispatch(&srv.fx.services, task).await;
 }
 

@@ -2,7 +2,7 @@
 //! (SQLite, or PostgreSQL with CHOUCHA_TEST_DATABASE_URL), with a shutdown channel.
 #![allow(dead_code, clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
-use choucha_service::testing::{Fixture, PASSWORD};
+use choucha_service::fixtures::{Fixture, PASSWORD};
 use choucha_web::AppState;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -19,7 +19,7 @@ impl TestServer {
         Self::start_with(Fixture::new().await).await
     }
 
-    /// Serves a fixture already built (e.g. a `choucha_service::testing::lab_world` world's).
+    /// Serves a fixture already built (e.g. a `choucha_service::fixtures::lab_world` world's).
     pub async fn start_with(fx: Fixture) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");

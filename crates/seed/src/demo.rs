@@ -20,12 +20,14 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::organisations::{self, OrgInput};
-use crate::users::{self, NewUserInput};
-use crate::{Result, Services};
+use choucha_service::organisations::{self, OrgInput};
+use choucha_service::users::{self, NewUserInput};
 
-/// The password of every demo account (meets the policy: letters and digits, at least 8).
-pub const PASSWORD: &str = "Choucha2025";
+pub use crate::demo_plans::{
+    CITY_ORG, GUOHAI_ORG, PASSWORD, PROVINCE_ORG, SHANXI_CENTRE_ORG, TIANFANGBIAO_ORG, TIANJIN51_ORG, WEINUO_ORG,
+};
+use choucha_service::{Result, Services};
+
 /// The name the demo's audit records carry.
 pub const AUDIT_NAME: &str = "demo";
 /// Enterprises in the synthetic registry.
@@ -113,22 +115,8 @@ pub async fn load(s: &Services, mut progress: impl FnMut(DemoProgress)) -> Resul
 // Organisations
 // ---------------------------------------------------------------------------------------------
 
-/// Code of the Shanxi provincial bureau (organiser of the 2022 batch-4 notice).
-pub const PROVINCE_ORG: &str = "sx-amr";
-/// Code of the Datong city bureau (organiser of the 2025 notice).
-pub const CITY_ORG: &str = "dt-amr";
 /// Code of the Pingcheng district bureau (the demo local regulator's).
 pub const LOCAL_ORG: &str = "dt-pingcheng";
-/// 山西省检验检测中心: sampling and testing of the provincial 2022 batch.
-pub const SHANXI_CENTRE_ORG: &str = "sxjc";
-/// 天津五十一站: lead sampling institution and 车用柴油 testing of Datong 2025.
-pub const TIANJIN51_ORG: &str = "tj51";
-/// 山西国海: 车用柴油 sampling of Datong 2025.
-pub const GUOHAI_ORG: &str = "sxgh";
-/// 江苏威诺: screening of the appliances of Datong 2025 (DESIGN.md rule 24).
-pub const WEINUO_ORG: &str = "jswn";
-/// 天纺标: testing of 羊绒针织衫 and 羽绒服装 of Datong 2025.
-pub const TIANFANGBIAO_ORG: &str = "tfb";
 
 /// Division code used for the Datong economic and technological development zone. GB/T 2260 has no
 /// code for it; 140271 follows the statistical practice of numbering such zones 71 and up.
@@ -959,7 +947,7 @@ async fn load_users(s: &Services, progress: &mut impl FnMut(DemoProgress)) -> Re
 mod tests {
     use super::*;
     use choucha_store::audit::Verification;
-    use choucha_store::testing::TestDb;
+    use choucha_store::fixtures::TestDb;
 
     #[test]
     fn registry_is_deterministic_valid_and_in_datong() {
@@ -1012,11 +1000,11 @@ mod tests {
             assert!(first.accounts.iter().any(|a| a.roles == vec![role.as_str().to_string()]), "{role}");
         }
         assert_eq!(first.plans_created, 2);
-        let admin = crate::auth::login(&s, "admin", PASSWORD).await.expect("admin");
-        let plans = crate::plans::list(&s, &admin, &Default::default()).await.expect("plans");
+        let admin = choucha_service::auth::login(&s, "admin", PASSWORD).await.expect("admin");
+        let plans = choucha_service::plans::list(&s, &admin, &Default::default()).await.expect("plans");
         let mut totals: Vec<(i64, usize)> = Vec::new();
         for p in &plans.items {
-            let v = crate::plans::get(&s, &admin, p.id).await.expect("plan");
+            let v = choucha_service::plans::get(&s, &admin, p.id).await.expect("plan");
             assert_eq!(v.state, choucha_domain::plan::PlanState::Issued);
             totals.push((v.total_quota, v.items.len()));
         }
@@ -1036,10 +1024,10 @@ mod tests {
             }
             other => panic!("chain broken: {other:?}"),
         }
-        let who = crate::auth::login(&s, "enterprise", PASSWORD).await.expect("enterprise signs in");
-        let own = crate::registry::own_enterprise(&s, &who).await.expect("own").expect("bound");
+        let who = choucha_service::auth::login(&s, "enterprise", PASSWORD).await.expect("enterprise signs in");
+        let own = choucha_service::registry::own_enterprise(&s, &who).await.expect("own").expect("bound");
         assert_eq!(own.uscc, demo_enterprise_uscc().to_string());
-        let local = crate::auth::login(&s, "local_regulator", PASSWORD).await.expect("local signs in");
+        let local = choucha_service::auth::login(&s, "local_regulator", PASSWORD).await.expect("local signs in");
         assert_eq!(local.registry_scope().as_deref(), Some("140213"));
     }
 }

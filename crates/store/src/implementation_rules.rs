@@ -2,7 +2,7 @@
 
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
-use choucha_domain::rules::RulesState;
+use choucha_domain::implementation_rules::RulesState;
 use choucha_domain::workflow::Transition;
 
 use crate::entity::rules_version;

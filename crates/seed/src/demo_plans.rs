@@ -3,16 +3,31 @@
 //! the draw and on-site sampling can be tried at once: a published draw of 车用柴油 at fuel stations
 //! of 平城区 (fixed seed) gives the two 山西国海 samplers their tasks when the demo starts.
 
-use choucha_domain::rules::Limit;
+use choucha_domain::implementation_rules::Limit;
 
-use crate::demo::{
-    CITY_ORG, GUOHAI_ORG, PASSWORD, PROVINCE_ORG, SHANXI_CENTRE_ORG, TIANFANGBIAO_ORG, TIANJIN51_ORG, WEINUO_ORG,
-};
-use crate::draws::{self, DrawFilters, DrawRequest};
-use crate::implementation_rules::{self, RulesBody, TestItemInput};
-use crate::plans::{self, ItemInput, PlanDraft, PlanInput};
-use crate::users::{self, NewUserInput};
-use crate::{Result, Services};
+use choucha_service::draws::{self, DrawFilters, DrawRequest};
+use choucha_service::implementation_rules::{self, RulesBody, TestItemInput};
+use choucha_service::plans::{self, ItemInput, PlanDraft, PlanInput};
+use choucha_service::users::{self, NewUserInput};
+use choucha_service::{Result, Services};
+
+// The demo organisations and password (the demo loader uses them too).
+/// Code of the Datong city bureau (organiser of the 2025 notice).
+pub const CITY_ORG: &str = "dt-amr";
+/// 山西国海: 车用柴油 sampling of Datong 2025.
+pub const GUOHAI_ORG: &str = "sxgh";
+/// The password of every demo account (meets the policy: letters and digits, at least 8).
+pub const PASSWORD: &str = "Choucha2025";
+/// Code of the Shanxi provincial bureau (organiser of the 2022 batch-4 notice).
+pub const PROVINCE_ORG: &str = "sx-amr";
+/// 山西省检验检测中心: sampling and testing of the provincial 2022 batch.
+pub const SHANXI_CENTRE_ORG: &str = "sxjc";
+/// 天纺标: testing of 羊绒针织衫 and 羽绒服装 of Datong 2025.
+pub const TIANFANGBIAO_ORG: &str = "tfb";
+/// 天津五十一站: lead sampling institution and 车用柴油 testing of Datong 2025.
+pub const TIANJIN51_ORG: &str = "tj51";
+/// 江苏威诺: screening of the appliances of Datong 2025 (DESIGN.md rule 24).
+pub const WEINUO_ORG: &str = "jswn";
 
 const WHO: &str = "demo";
 
@@ -171,7 +186,7 @@ async fn draw_diesel(s: &Services, item_id: i64) -> Result<()> {
     let Some(regulator) = choucha_store::users::find_by_username(s.store.reader(), "regulator").await? else {
         return Ok(());
     };
-    let actor = crate::auth::actor_for_user(s, regulator.id).await?;
+    let actor = choucha_service::auth::actor_for_user(s, regulator.id).await?;
     let drawn = draws::run(
         s,
         &actor,
@@ -218,9 +233,12 @@ pub async fn load_plans(s: &Services) -> Result<Vec<i64>> {
     }
     let mut ids = Vec::new();
     for (i, draft) in [datong_2025(), shanxi_2022_batch4()].into_iter().enumerate() {
-        let org = crate::organisations::get_by_code(s, draft.plan.organising_org_code.as_deref().unwrap_or_default())
-            .await?
-            .ok_or(crate::ServiceError::NotFound("演示机构"))?;
+        let org = choucha_service::organisations::get_by_code(
+            s,
+            draft.plan.organising_org_code.as_deref().unwrap_or_default(),
+        )
+        .await?
+        .ok_or(choucha_service::ServiceError::NotFound("演示机构"))?;
         if choucha_store::plans::find_by_title(s.store.reader(), org.id, &draft.plan.title).await?.is_some() {
             continue;
         }

@@ -4,7 +4,7 @@
 
 use choucha_domain::enterprise::EnterpriseDraft;
 use choucha_domain::uscc::Uscc;
-use choucha_store::testing::TestDb;
+use choucha_store::fixtures::TestDb;
 
 use crate::organisations::{OrgInput, OrgView};
 use crate::users::NewUserInput;
