@@ -1,36 +1,106 @@
-//! Who is calling: `ApiActor` from a bearer token (`POST /api/v1/auth/token`), `PageActor` from the
-//! cookie session. And the CSRF guard of the pages: every state-changing page request carries the
-//! session's token, in the `X-CSRF-Token` header (htmx), the `csrf` form field, or the `csrf` query
-//! parameter (multipart uploads).
+//! Who is calling. `ApiActor`: an API caller, by bearer token (`POST /api/v1/auth/token`) or by
+//! the pages' session cookie (the pages' own scripts, e.g. `static/sampling.js`); `BearerActor`: an
+//! API caller by bearer token only (what only a token can do: revoke itself); `PageActor`: the
+//! signed-in user of a page. And the CSRF guard of the pages: every state-changing page request
+//! carries the session's token, in the `X-CSRF-Token` header (htmx), the `csrf` form field, or the
+//! `csrf` query parameter (multipart uploads). An API write by cookie carries it in the header.
 
+use axum::Json;
 use axum::body::{Body, to_bytes};
 use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{Method, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use choucha_service::{Actor, ServiceError, auth};
 use tower_sessions::Session;
 
 use crate::AppState;
-use crate::error::{ApiError, error_page};
+use crate::error::{ApiError, ErrorBody, error_page};
 
 pub const SESSION_USER: &str = "user_id";
 pub const SESSION_CSRF: &str = "csrf";
 
-/// The caller of an API route, from `Authorization: Bearer <token>`.
+/// The header a page's script (and htmx) sends the session's CSRF token in.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// Code of the API's refusal of a cookie write without the session's CSRF token.
+pub const CSRF_CODE: &str = "csrf_token";
+
+/// The bearer token of `Authorization: Bearer <token>`: `None` without the header, `Some("")` for
+/// a header that holds no bearer token (refused, never mistaken for "no header").
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().unwrap_or("");
+    Some(value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")).map_or("", str::trim))
+}
+
+/// The caller of an API route. With an `Authorization` header, its bearer token and nothing else
+/// (no CSRF token: a browser never sends the header by itself). Without one, the pages' session
+/// cookie; then a state-changing request (POST, PUT, PATCH, DELETE) must carry the session's CSRF
+/// token in `X-CSRF-Token`, else 403 `csrf_token` before anything is read or written.
 pub struct ApiActor(pub Actor);
 
 impl FromRequestParts<AppState> for ApiActor {
-    type Rejection = ApiError;
+    type Rejection = Response;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
-        let token = header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer ")).map(str::trim);
-        match token {
-            Some(t) if !t.is_empty() => Ok(ApiActor(auth::actor_from_token(&state.services, t).await?)),
-            _ => Err(ApiError(ServiceError::Unauthenticated)),
+        if let Some(token) = bearer_token(&parts.headers) {
+            return actor_of_token(state, token).await.map(ApiActor).map_err(IntoResponse::into_response);
+        }
+        let session = Session::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError(ServiceError::internal("no session layer in front of the API")).into_response())?;
+        let unauthenticated = || ApiError(ServiceError::Unauthenticated).into_response();
+        let uid: Option<i64> = session.get(SESSION_USER).await.ok().flatten();
+        let Some(uid) = uid else { return Err(unauthenticated()) };
+        if is_write(&parts.method) {
+            let expected = session.get::<String>(SESSION_CSRF).await.ok().flatten();
+            let given = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+            if !matches!((expected, given), (Some(e), Some(g)) if same(&e, g)) {
+                return Err(csrf_refusal());
+            }
+        }
+        match auth::actor_for_user(&state.services, uid).await {
+            Ok(a) => Ok(ApiActor(a)),
+            Err(ServiceError::Unauthenticated) => {
+                let _ = session.flush().await;
+                Err(unauthenticated())
+            }
+            Err(e) => Err(ApiError(e).into_response()),
         }
     }
+}
+
+/// The caller of an API route that only a bearer token may take (revoking that token); the
+/// session cookie is not asked.
+pub struct BearerActor {
+    pub actor: Actor,
+    pub token: String,
+}
+
+impl FromRequestParts<AppState> for BearerActor {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = bearer_token(&parts.headers).unwrap_or_default().to_owned();
+        let actor = actor_of_token(state, &token).await?;
+        Ok(BearerActor { actor, token })
+    }
+}
+
+async fn actor_of_token(state: &AppState, token: &str) -> Result<Actor, ApiError> {
+    if token.is_empty() {
+        return Err(ApiError(ServiceError::Unauthenticated));
+    }
+    Ok(auth::actor_from_token(&state.services, token).await?)
+}
+
+fn is_write(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// 403 `{code: "csrf_token", message}` for an API write by cookie without the session's token.
+fn csrf_refusal() -> Response {
+    let message = "请求缺少有效的 CSRF 令牌：用网页登录会话调用接口时，修改数据的请求须在 X-CSRF-Token 请求头中带上页面的令牌。请刷新页面后重试";
+    (StatusCode::FORBIDDEN, Json(ErrorBody::new(CSRF_CODE, message))).into_response()
 }
 
 /// The signed-in user of a page; anyone else is sent to the sign-in page.
@@ -90,17 +160,18 @@ fn query_param(uri: &axum::http::Uri, key: &str) -> Option<String> {
     })
 }
 
-/// Refuse page writes without the session's CSRF token. The API (bearer tokens, no cookies) is exempt.
+/// Refuse page writes without the session's CSRF token. The API is not guarded here: `ApiActor`
+/// asks for the token where the session cookie is the credential, and only there (a bearer request,
+/// or an anonymous one such as `POST /api/v1/auth/token`, takes no cookie).
 pub async fn csrf_guard(req: Request, next: Next) -> Response {
-    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if !unsafe_method || req.uri().path().starts_with("/api/") {
+    if !is_write(req.method()) || req.uri().path().starts_with("/api/") {
         return next.run(req).await;
     }
     let forbidden =
         || error_page(StatusCode::FORBIDDEN, "请求已过期", "页面已过期或请求来源不可信，请刷新页面后重试。");
     let Some(session) = req.extensions().get::<Session>().cloned() else { return forbidden() };
     let Ok(Some(expected)) = session.get::<String>(SESSION_CSRF).await else { return forbidden() };
-    if let Some(h) = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()) {
+    if let Some(h) = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
         return if same(h, &expected) { next.run(req).await } else { forbidden() };
     }
     if let Some(q) = query_param(req.uri(), "csrf") {

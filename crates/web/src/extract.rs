@@ -4,9 +4,12 @@
 //! them in the optional `detail` member for developers.
 //!
 //! axum's own `Path`, `Query`, `Json` and `Multipart` answer `text/plain` English; handlers never
-//! take them directly.
+//! take them directly. Every upload, API or page, is read by `MultipartForm::read`: the one loop
+//! over the parts, whose problems (`MultipartProblem`) each route words in Chinese as its callers
+//! expect; the size limits stay the routes' body limits (`DefaultBodyLimit`, the global limit).
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::path::ErrorKind;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
@@ -228,6 +231,108 @@ fn multipart_refusal(e: &MultipartRejection) -> Response {
     )
 }
 
+/// A multipart form read whole: its text fields in the order sent and the files of the fields
+/// named as file fields (a file input left empty arrives as an empty file; callers decide).
+#[derive(Debug, Default)]
+pub struct MultipartForm {
+    pub texts: Vec<(String, String)>,
+    pub files: Vec<UploadedFile>,
+}
+
+/// One file of a multipart form.
+#[derive(Debug)]
+pub struct UploadedFile {
+    pub field: String,
+    /// As the browser sent it; empty when it sent none.
+    pub file_name: String,
+    /// As the browser sent it; empty when it sent none.
+    pub content_type: String,
+    pub bytes: Bytes,
+}
+
+impl UploadedFile {
+    /// The content in standard base64, as the service takes photos and proofs.
+    pub fn base64(&self) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(&self.bytes)
+    }
+}
+
+/// Why a multipart form could not be read. Both happen when the body is malformed, the connection
+/// drops or the body passes the route's size limit; they differ in where it happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MultipartProblem {
+    /// Between the parts or in a text field: the form as a whole is unreadable.
+    Unreadable,
+    /// In the content of a file of the field named.
+    File(String),
+}
+
+impl MultipartProblem {
+    /// The problem as a page says it; `file` names what the file field holds (照片, 文件).
+    pub fn for_page(&self, file: &str) -> String {
+        match self {
+            MultipartProblem::Unreadable => "表单读取失败（内容不完整或超过大小上限），请重新提交".to_owned(),
+            MultipartProblem::File(_) => format!("{file}上传失败（内容不完整或超过大小上限），请重新上传"),
+        }
+    }
+}
+
+impl MultipartForm {
+    /// Read every part of `mp`; the parts named in `file_fields` are files, the others text.
+    pub async fn read(mut mp: Multipart, file_fields: &[&str]) -> Result<MultipartForm, MultipartProblem> {
+        let mut form = MultipartForm::default();
+        loop {
+            let field = match mp.next_field().await {
+                Ok(Some(f)) => f,
+                Ok(None) => return Ok(form),
+                Err(e) => {
+                    tracing::debug!("multipart form unreadable: {e}");
+                    return Err(MultipartProblem::Unreadable);
+                }
+            };
+            let name = field.name().unwrap_or_default().to_owned();
+            if file_fields.contains(&name.as_str()) {
+                let file_name = field.file_name().unwrap_or_default().to_owned();
+                let content_type = field.content_type().unwrap_or_default().to_owned();
+                let bytes = field.bytes().await.map_err(|e| {
+                    tracing::debug!("multipart file {name} unreadable: {e}");
+                    MultipartProblem::File(name.clone())
+                })?;
+                form.files.push(UploadedFile { field: name, file_name, content_type, bytes });
+            } else {
+                let text = field.text().await.map_err(|e| {
+                    tracing::debug!("multipart field {name} unreadable: {e}");
+                    MultipartProblem::Unreadable
+                })?;
+                form.texts.push((name, text));
+            }
+        }
+    }
+
+    /// The text of a field (the last one sent under that name).
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.texts.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The file of a field (the last one sent under that name), taken out of the form.
+    pub fn take_file(&mut self, field: &str) -> Option<UploadedFile> {
+        let at = self.files.iter().rposition(|f| f.field == field)?;
+        Some(self.files.remove(at))
+    }
+
+    /// The text fields as a typed form, the way `PageForm` reads an urlencoded one; a field that
+    /// does not fit answers a Chinese message.
+    pub fn fields_as<F: DeserializeOwned>(&self) -> Result<F, String> {
+        let refused = |e: &dyn std::fmt::Display| {
+            tracing::debug!("multipart fields refused: {e}");
+            "表单内容有误：请检查各项的格式（数字、日期、选项）后重新提交".to_owned()
+        };
+        let encoded = serde_urlencoded::to_string(&self.texts).map_err(|e| refused(&e))?;
+        serde_urlencoded::from_str(&encoded).map_err(|e| refused(&e))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::json_data_problem;
@@ -293,4 +398,62 @@ where
     T: std::str::FromStr<Err = choucha_domain::RuleViolation>,
 {
     Ok(parse_states(raw)?.pop())
+}
+
+#[cfg(test)]
+#[allow(clippy::expect_used, clippy::unwrap_used)]
+mod multipart_tests {
+    use super::*;
+    use axum::body::Body;
+
+    fn request(body: &'static str) -> Request {
+        axum::http::Request::builder()
+            .method("POST")
+            .header("content-type", "multipart/form-data; boundary=X")
+            .body(Body::from(body.replace('\n', "\r\n")))
+            .unwrap()
+    }
+
+    async fn read(body: &'static str) -> Result<MultipartForm, MultipartProblem> {
+        let mp = Multipart::from_request(request(body), &()).await.expect("multipart");
+        MultipartForm::read(mp, &["file", "photos"]).await
+    }
+
+    #[tokio::test]
+    async fn reads_texts_in_order_and_files_by_field() {
+        let body = "--X\nContent-Disposition: form-data; name=\"year\"\n\n2025\n\
+                    --X\nContent-Disposition: form-data; name=\"photos\"; filename=\"a.jpg\"\nContent-Type: image/jpeg\n\nAB\n\
+                    --X\nContent-Disposition: form-data; name=\"photos\"; filename=\"b.jpg\"\n\n\n\
+                    --X\nContent-Disposition: form-data; name=\"year\"\n\n2026\n--X--\n";
+        let mut form = read(body).await.expect("read");
+        assert_eq!(form.text("year"), Some("2026"), "the last value of a field");
+        assert_eq!(form.texts.len(), 2);
+        assert_eq!(form.files.len(), 2, "an empty file is kept for the caller to judge");
+        let b = form.take_file("photos").expect("last photo");
+        assert_eq!((b.file_name.as_str(), b.bytes.len()), ("b.jpg", 0));
+        let a = form.take_file("photos").expect("first photo");
+        assert_eq!((a.content_type.as_str(), a.base64().as_str()), ("image/jpeg", "QUI="));
+        assert!(form.take_file("file").is_none());
+    }
+
+    #[tokio::test]
+    async fn a_cut_off_body_is_a_problem_not_a_short_form() {
+        let cut = "--X\nContent-Disposition: form-data; name=\"file\"; filename=\"a.xlsx\"\n\nABC";
+        assert_eq!(read(cut).await.unwrap_err(), MultipartProblem::File("file".into()));
+        let cut = "--X\nContent-Disposition: form-data; name=\"year\"\n\n20";
+        assert_eq!(read(cut).await.unwrap_err(), MultipartProblem::Unreadable);
+    }
+
+    #[tokio::test]
+    async fn text_fields_read_as_a_typed_form_or_a_chinese_refusal() {
+        #[derive(serde::Deserialize)]
+        struct F {
+            year: i32,
+        }
+        let ok = "--X\nContent-Disposition: form-data; name=\"year\"\n\n2025\n--X--\n";
+        assert_eq!(read(ok).await.unwrap().fields_as::<F>().unwrap().year, 2025);
+        let bad = "--X\nContent-Disposition: form-data; name=\"year\"\n\nabc\n--X--\n";
+        let e = read(bad).await.unwrap().fields_as::<F>().err().unwrap();
+        assert!(e.starts_with("表单内容有误") && !e.contains("invalid"), "{e}");
+    }
 }

@@ -40,6 +40,7 @@ pub fn router(state: AppState) -> Router {
         .with_expiry(Expiry::OnInactivity(session_store::SESSION_IDLE));
     let (api_router, mut openapi) = api::router().split_for_parts();
     api::document_errors(&mut openapi);
+    api::document_session(&mut openapi);
     let openapi_json = serde_json::to_string(&openapi).unwrap_or_else(|_| "{}".into());
     Router::new()
         .route("/healthz", get(healthz))

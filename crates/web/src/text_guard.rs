@@ -18,7 +18,7 @@ use serde_json::Value;
 use tower_sessions::Session;
 
 use crate::AppState;
-use crate::auth::SESSION_USER;
+use crate::auth::{SESSION_USER, bearer_token};
 use crate::error::{ErrorBody, FieldError, error_page};
 
 /// Code of the refusal in the API's `{code, message}`.
@@ -76,8 +76,7 @@ pub async fn text_guard(State(st): State<AppState>, req: Request, next: Next) ->
 /// The request's bearer token and page session, taken out so that nothing borrowed from the
 /// request lives across an await (its body is not `Sync`).
 fn credentials(req: &Request) -> (Option<String>, Option<Session>) {
-    let header = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let token = header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer ")).map(|t| t.trim().to_owned());
+    let token = bearer_token(req.headers()).filter(|t| !t.is_empty()).map(str::to_owned);
     (token, req.extensions().get::<Session>().cloned())
 }
 

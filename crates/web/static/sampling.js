@@ -2,12 +2,14 @@
 // in localStorage as it is typed and restored after a reload; the page says whether something is
 // saved only on this phone or reached the server. Photos and videos wait in IndexedDB and upload in
 // chunks that resume from the server's offset after a dropped connection, a reload or a restart.
+// Every call goes to the JSON API (/api/v1/…) with the session cookie and, on writes, the page's
+// CSRF token in X-CSRF-Token: the API answers {code, message} in Chinese, the page shows it.
 (function () {
   "use strict";
   var root = document.querySelector("[data-task]");
   if (!root) return;
   var taskId = root.getAttribute("data-task");
-  var base = "/tasks/" + taskId;
+  var base = "/api/v1/tasks/" + taskId;
   var csrfMeta = document.querySelector('meta[name="csrf-token"]');
   var csrf = csrfMeta ? csrfMeta.getAttribute("content") : "";
   var net = root.querySelector("[data-net], .net");
@@ -19,19 +21,22 @@
   // ---- requests ------------------------------------------------------------------------------
   // Resolves with the JSON answer; rejects with {offline} (no connection), {auth} (signed out) or
   // {status, body} (the service refused: body = {code, message, errors}).
+  var EXPIRED = "页面已过期，请刷新页面（已填写的内容保存在本机，不会丢失）";
   function call(method, url, body, raw) {
     var opts = { method: method, headers: { "X-CSRF-Token": csrf, "Accept": "application/json" }, credentials: "same-origin" };
     if (raw !== undefined) { opts.headers["Content-Type"] = "application/octet-stream"; opts.body = raw; }
     else if (body !== undefined) { opts.headers["Content-Type"] = "application/json"; opts.body = JSON.stringify(body); }
     return fetch(url, opts).then(function (r) {
-      if (r.redirected && /\/login/.test(r.url)) throw { auth: true };
+      if (r.status === 401) throw { auth: true };
       var ct = r.headers.get("content-type") || "";
       if (ct.indexOf("application/json") < 0) {
-        if (r.status === 403) throw { status: 403, body: { code: "csrf", message: "页面已过期，请刷新页面（已填写的内容保存在本机，不会丢失）" } };
-        if (r.ok) throw { auth: true };
         throw { status: r.status, body: { code: "http_" + r.status, message: "服务器错误（" + r.status + "），请稍后重试" } };
       }
-      return r.json().then(function (j) { if (!r.ok) throw { status: r.status, body: j }; return j; });
+      return r.json().then(function (j) {
+        if (r.status === 403 && j && j.code === "csrf_token") throw { status: 403, body: { code: j.code, message: EXPIRED } };
+        if (!r.ok) throw { status: r.status, body: j };
+        return j;
+      });
     }, function () { throw { offline: true }; });
   }
 
@@ -342,7 +347,7 @@
         });
       }).then(function (u) { job.uploadId = u.id; job.offset = u.received; return saveJob(strip(job)).then(function () { return false; }); });
     }
-    var url = base + "/uploads/" + job.uploadId;
+    var url = "/api/v1/uploads/" + job.uploadId;
     var next = job.known ? Promise.resolve({ received: job.offset, state: "open" }) : call("GET", url);
     return next.then(function (u) {
       say("");

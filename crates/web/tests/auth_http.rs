@@ -1,11 +1,12 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
-//! Sign-in over HTTP: bearer tokens for the API, cookie sessions with CSRF for the pages.
+//! Sign-in over HTTP: bearer tokens for the API, cookie sessions with CSRF for the pages, and the
+//! pages' session as the API's second way in (writes with the session's CSRF token in a header).
 
 mod common;
 
-use common::TestServer;
-use reqwest::StatusCode;
-use serde_json::json;
+use common::{TestServer, is_chinese};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn token_is_issued_for_good_credentials_and_refused_for_bad_ones() {
@@ -116,4 +117,79 @@ async fn healthz_and_openapi_answer() {
     assert_eq!(reqwest::get(srv.url("/healthz")).await.unwrap().status(), StatusCode::OK);
     let doc: serde_json::Value = reqwest::get(srv.url("/api/openapi.json")).await.unwrap().json().await.unwrap();
     assert!(doc["paths"]["/api/v1/auth/token"]["post"].is_object());
+}
+
+fn new_tester(username: &str) -> Value {
+    json!({"username": username, "display_name": "王检验", "password": "good-pass-2025", "roles": ["tester"], "org_code": "lab"})
+}
+
+#[tokio::test]
+async fn the_api_takes_the_page_session_and_asks_its_csrf_token_on_writes() {
+    let srv = TestServer::start().await;
+    let b = srv.browser("admin").await;
+    let (status, me) = b.get("/api/v1/me").await;
+    assert_eq!(status, StatusCode::OK, "a read needs only the cookie: {me}");
+    assert!(me.contains("\"username\":\"admin\""), "{me}");
+
+    // Without the token, or with another session's: 403 {code, message} in Chinese, nothing written.
+    let other = srv.browser("admin").await.csrf_of("/").await;
+    for (csrf, why) in [(None, "no token"), (Some(other.as_str()), "another session's token"), (Some(""), "empty")] {
+        let (status, body) = b.send(csrf, Method::POST, "/api/v1/users", new_tester("by-cookie")).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{why}: {body}");
+        assert_eq!(body["code"], "csrf_token", "{why}: {body}");
+        assert!(is_chinese(body["message"].as_str().unwrap()), "{why}: {body}");
+    }
+    // With the session's own token the same write is done (the refused ones wrote nothing: no duplicate).
+    let csrf = b.csrf_of("/").await;
+    let (status, body) = b.send(Some(&csrf), Method::POST, "/api/v1/users", new_tester("by-cookie")).await;
+    assert!(status.is_success(), "{status}: {body}");
+    assert_eq!(body["username"], "by-cookie");
+
+    // Signed out, the cookie is nobody: 401 {code, message}.
+    let r = b.post_form("/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (status, body) = b.send(Some(&csrf), Method::POST, "/api/v1/users", new_tester("after-logout")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(body["code"], "unauthenticated");
+}
+
+#[tokio::test]
+async fn a_bearer_request_needs_no_csrf_token_and_never_falls_back_to_the_cookie() {
+    let srv = TestServer::start().await;
+    srv.fx.user("tester1", &["tester"], Some("lab")).await;
+    let api = srv.api("admin").await;
+    let (status, body) = api.post("/api/v1/users", new_tester("by-token")).await;
+    assert!(status.is_success(), "a bearer write without X-CSRF-Token: {status} {body}");
+
+    // A client signed in to the pages as the tester that sends the admin's token acts as the admin.
+    let b = srv.browser("tester1").await;
+    let me = |auth: &'static str| {
+        let rq = b.client.get(srv.url("/api/v1/me"));
+        if auth.is_empty() { rq.bearer_auth(&api.token) } else { rq.header("authorization", auth) }
+    };
+    let r = me("").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.json::<Value>().await.unwrap()["username"], "admin");
+    // A bad token, or another scheme, is refused although a valid session comes with it.
+    for auth in ["Bearer cc_forged", "Basic YWRtaW46eA==", "Bearer "] {
+        let r = me(auth).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{auth}");
+    }
+}
+
+#[tokio::test]
+async fn revoking_a_token_takes_the_token_never_the_session() {
+    let srv = TestServer::start().await;
+    let b = srv.browser("admin").await;
+    let csrf = b.csrf_of("/").await;
+    let (status, body) = b.send(Some(&csrf), Method::DELETE, "/api/v1/auth/token", Value::Null).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(body["code"], "unauthenticated");
+    assert_eq!(b.get("/api/v1/me").await.0, StatusCode::OK, "the session goes on");
+
+    // The document says so: the session is a second way into every operation but this one.
+    let doc: Value = reqwest::get(srv.url("/api/openapi.json")).await.unwrap().json().await.unwrap();
+    assert_eq!(doc["components"]["securitySchemes"]["session"]["in"], "cookie");
+    assert_eq!(doc["paths"]["/api/v1/auth/token"]["delete"]["security"], json!([{"bearer": []}]));
+    assert_eq!(doc["paths"]["/api/v1/me"]["get"]["security"], json!([{"bearer": []}, {"session": []}]));
 }

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::TestServer;
+use common::{TestServer, is_chinese};
 use reqwest::{Method, StatusCode};
 use serde_json::{Map, Value, json};
 
@@ -16,10 +16,6 @@ const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
 fn route_params(path: &str) -> Vec<String> {
     path.split('{').skip(1).filter_map(|s| s.split_once('}')).map(|(name, _)| name.to_string()).collect()
-}
-
-fn is_chinese(s: &str) -> bool {
-    s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
 }
 
 /// Follow a `$ref` into the document.

@@ -1,6 +1,7 @@
-//! The sampler's task page and its JSON endpoints over HTTP, with the session cookie: the team's
-//! samplers work there; another institution's sampler, a tester and an enterprise cannot open it;
-//! every write needs the CSRF token; the rules come back by name next to their fields.
+//! The sampler's task page over HTTP and its writes the way `static/sampling.js` sends them: to the
+//! JSON API `/api/v1/tasks/{id}/…` with the session cookie. The team's samplers work there; another
+//! institution's sampler, a tester and an enterprise cannot open it nor write through the API;
+//! every cookie write needs the CSRF token; the rules come back by name next to their fields.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod common;
@@ -52,24 +53,6 @@ fn record(test_quantity: f64) -> Value {
            "test_seals": ["SXGH-000123"], "backup_seals": ["SXGH-000124"]})
 }
 
-/// A page write the way `static/sampling.js` sends it: JSON with the session's CSRF token in a header.
-async fn send(
-    b: &Browser,
-    csrf: Option<&str>,
-    method: reqwest::Method,
-    path: &str,
-    body: Value,
-) -> (StatusCode, Value) {
-    let mut rq = b.client.request(method, format!("{}{}", b.base, path)).json(&body);
-    if let Some(t) = csrf {
-        rq = rq.header("X-CSRF-Token", t);
-    }
-    let r = rq.send().await.unwrap();
-    let status = r.status();
-    let text = r.text().await.unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
-}
-
 async fn start(b: &Browser, task: i64) {
     let csrf = b.csrf_of(&format!("/tasks/{task}")).await;
     let r = b.post_form(&format!("/tasks/{task}/start"), &[("csrf", csrf.as_str())]).await;
@@ -108,10 +91,11 @@ async fn only_the_team_and_the_organiser_open_the_task_page() {
         let (status, html) = b.get(&format!("/tasks/{task}")).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{who} cannot open the task page");
         assert!(!html.contains("示例加油站"), "{who} does not learn who is sampled");
-        assert_eq!(b.get(&format!("/tasks/{task}/evidence")).await.0, StatusCode::NOT_FOUND, "{who}: evidence");
+        let evidence = format!("/api/v1/tasks/{task}/evidence");
+        assert_eq!(b.get(&evidence).await.0, StatusCode::NOT_FOUND, "{who}: evidence");
         let csrf = b.csrf_of("/").await;
         let (status, _) =
-            send(&b, Some(&csrf), reqwest::Method::PUT, &format!("/tasks/{task}/record"), record(2.0)).await;
+            b.send(Some(&csrf), reqwest::Method::PUT, &format!("/api/v1/tasks/{task}/record"), record(2.0)).await;
         assert!(matches!(status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND), "{who} cannot write the record");
     }
 }
@@ -127,17 +111,20 @@ async fn page_writes_need_the_csrf_token() {
     assert!(s1.get(&format!("/tasks/{task}")).await.1.contains("data-testid=\"start\""));
     start(&s1, task).await;
 
-    let path = format!("/tasks/{task}/record");
-    let (status, _) = send(&s1, None, reqwest::Method::PUT, &path, record(2.0)).await;
+    let path = format!("/api/v1/tasks/{task}/record");
+    let (status, body) = s1.send(None, reqwest::Method::PUT, &path, record(2.0)).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "no token");
-    let (status, _) = send(&s1, Some("0123456789abcdef"), reqwest::Method::PUT, &path, record(2.0)).await;
+    assert_eq!(body["code"], "csrf_token", "{body}");
+    assert!(body["message"].as_str().unwrap().contains("X-CSRF-Token"), "{body}");
+    let (status, body) = s1.send(Some("0123456789abcdef"), reqwest::Method::PUT, &path, record(2.0)).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "another token");
-    let (status, _) = send(&s1, None, reqwest::Method::POST, &format!("/tasks/{task}/problem"), json!({})).await;
+    assert_eq!(body["code"], "csrf_token", "{body}");
+    let (status, _) = s1.send(None, reqwest::Method::POST, &format!("/api/v1/tasks/{task}/problem"), json!({})).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(!s1.get(&format!("/tasks/{task}")).await.1.contains("data-testid=\"record-state\""), "nothing written");
 
     let csrf = s1.csrf_of(&format!("/tasks/{task}")).await;
-    let (status, body) = send(&s1, Some(&csrf), reqwest::Method::PUT, &path, record(2.0)).await;
+    let (status, body) = s1.send(Some(&csrf), reqwest::Method::PUT, &path, record(2.0)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["state"], "draft");
 }
@@ -161,26 +148,26 @@ async fn the_record_page_prefills_refuses_by_rule_and_locks_after_every_signatur
     }
 
     let csrf1 = s1.csrf_of(&format!("/tasks/{task}")).await;
-    let path = format!("/tasks/{task}/record");
-    let (status, body) = send(&s1, Some(&csrf1), reqwest::Method::PUT, &path, record(1.0)).await;
+    let path = format!("/api/v1/tasks/{task}/record");
+    let (status, body) = s1.send(Some(&csrf1), reqwest::Method::PUT, &path, record(1.0)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["errors"][0]["field"], "test_quantity", "the error names its field");
     assert!(body["errors"][0]["message"].as_str().unwrap().contains("实施细则规定的2L"));
     assert!(!s1.get(&format!("/tasks/{task}")).await.1.contains("data-testid=\"record-state\""), "nothing written");
 
-    assert_eq!(send(&s1, Some(&csrf1), reqwest::Method::PUT, &path, record(2.0)).await.0, StatusCode::OK);
-    let sig = format!("/tasks/{task}/record/signatures");
+    assert_eq!(s1.send(Some(&csrf1), reqwest::Method::PUT, &path, record(2.0)).await.0, StatusCode::OK);
+    let sig = format!("/api/v1/tasks/{task}/record/signatures");
     let (status, body) =
-        send(&s1, Some(&csrf1), reqwest::Method::POST, &sig, json!({"signer": "self", "image_png_base64": PNG})).await;
+        s1.send(Some(&csrf1), reqwest::Method::POST, &sig, json!({"signer": "self", "image_png_base64": PNG})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let (status, body) = send(
-        &s1,
-        Some(&csrf1),
-        reqwest::Method::POST,
-        &sig,
-        json!({"signer": "enterprise", "name": "王站长", "image_png_base64": PNG}),
-    )
-    .await;
+    let (status, body) = s1
+        .send(
+            Some(&csrf1),
+            reqwest::Method::POST,
+            &sig,
+            json!({"signer": "enterprise", "name": "王站长", "image_png_base64": PNG}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (_, html) = s1.get(&format!("/tasks/{task}")).await;
     assert!(html.contains("待签字的抽样人员"), "the other sampler still has to sign");
@@ -189,7 +176,7 @@ async fn the_record_page_prefills_refuses_by_rule_and_locks_after_every_signatur
     // The second sampler signs in her own session: the record locks, the PDF is there.
     let csrf2 = s2.csrf_of(&format!("/tasks/{task}")).await;
     let (status, body) =
-        send(&s2, Some(&csrf2), reqwest::Method::POST, &sig, json!({"signer": "self", "image_png_base64": PNG})).await;
+        s2.send(Some(&csrf2), reqwest::Method::POST, &sig, json!({"signer": "self", "image_png_base64": PNG})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["state"], "signed");
     let (_, html) = s2.get(&format!("/tasks/{task}")).await;
@@ -201,14 +188,14 @@ async fn the_record_page_prefills_refuses_by_rule_and_locks_after_every_signatur
     // A correction: the changes are listed and only the enterprise confirms.
     let mut fixed = record(2.0);
     fixed["batch"] = json!("20251009");
-    let (status, body) = send(
-        &s1,
-        Some(&csrf1),
-        reqwest::Method::POST,
-        &format!("/tasks/{task}/record/corrections"),
-        json!({"fields": fixed, "reason": "批号抄错"}),
-    )
-    .await;
+    let (status, body) = s1
+        .send(
+            Some(&csrf1),
+            reqwest::Method::POST,
+            &format!("/api/v1/tasks/{task}/record/corrections"),
+            json!({"fields": fixed, "reason": "批号抄错"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (_, html) = s1.get(&format!("/tasks/{task}")).await;
     assert!(
@@ -227,16 +214,14 @@ async fn uploads_from_the_page_resume_at_the_servers_offset() {
     start(&s1, task).await;
     let csrf = s1.csrf_of(&format!("/tasks/{task}")).await;
     let bytes: Vec<u8> = (0..50_000u32).map(|i| (i % 251) as u8).collect();
-    let (status, up) = send(
-        &s1,
-        Some(&csrf),
+    let (status, up) = s1.send(Some(&csrf),
         reqwest::Method::POST,
-        &format!("/tasks/{task}/uploads"),
+        &format!("/api/v1/tasks/{task}/uploads"),
         json!({"category": "process", "file_name": "v.mp4", "content_type": "video/mp4", "total_size": bytes.len()}),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{up}");
-    let url = srv.url(&format!("/tasks/{task}/uploads/{}", up["id"].as_str().unwrap()));
+    let url = srv.url(&format!("/api/v1/uploads/{}", up["id"].as_str().unwrap()));
     let put = |offset: usize, chunk: Vec<u8>| {
         s1.client.put(format!("{url}?offset={offset}")).header("X-CSRF-Token", csrf.clone()).body(chunk).send()
     };
@@ -245,14 +230,14 @@ async fn uploads_from_the_page_resume_at_the_servers_offset() {
     let r = put(0, bytes[..20_000].to_vec()).await.unwrap();
     assert_eq!(r.status(), StatusCode::CONFLICT);
     assert_eq!(r.json::<Value>().await.unwrap()["offset"], 20_000);
-    let (_, status) = s1.get(&format!("/tasks/{task}/uploads/{}", up["id"].as_str().unwrap())).await;
+    let (_, status) = s1.get(&format!("/api/v1/uploads/{}", up["id"].as_str().unwrap())).await;
     assert!(status.contains("\"received\":20000"));
     let r = put(20_000, bytes[20_000..].to_vec()).await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let done = r.json::<Value>().await.unwrap();
     assert_eq!(done["state"], "complete");
     assert_eq!(done["evidence"]["sha256"], sha256sum(&bytes));
-    let (_, list) = s1.get(&format!("/tasks/{task}/evidence")).await;
+    let (_, list) = s1.get(&format!("/api/v1/tasks/{task}/evidence")).await;
     assert!(list.contains("\"file_name\":\"v.mp4\""));
     // Without the token, no chunk is taken.
     let r = s1.client.put(format!("{url}?offset=50000")).body(Vec::new()).send().await.unwrap();
@@ -276,28 +261,28 @@ async fn the_page_records_arrival_hand_over_and_dispatch_with_the_forms_as_pdf()
     let s2 = srv.browser("lab_s2").await;
     start(&s1, task).await;
     let csrf1 = s1.csrf_of(&format!("/tasks/{task}")).await;
-    let post = |b: &'static str| format!("/tasks/{task}/{b}");
+    let post = |b: &'static str| format!("/api/v1/tasks/{task}/{b}");
 
     // Arrival: every document must have been shown; nothing is written until all are.
-    let (status, body) = send(
-        &s1,
-        Some(&csrf1),
-        reqwest::Method::POST,
-        &post("arrival"),
-        json!({"notice_shown": true, "identity_shown": true, "authorisation_shown": false}),
-    )
-    .await;
+    let (status, body) = s1
+        .send(
+            Some(&csrf1),
+            reqwest::Method::POST,
+            &post("arrival"),
+            json!({"notice_shown": true, "identity_shown": true, "authorisation_shown": false}),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["errors"][0]["field"], "authorisation_shown");
     assert!(s1.get(&format!("/tasks/{task}")).await.1.contains("data-testid=\"arrival-form\""));
-    let (status, _) = send(
-        &s1,
-        Some(&csrf1),
-        reqwest::Method::POST,
-        &post("arrival"),
-        json!({"notice_shown": true, "identity_shown": true, "authorisation_shown": true}),
-    )
-    .await;
+    let (status, _) = s1
+        .send(
+            Some(&csrf1),
+            reqwest::Method::POST,
+            &post("arrival"),
+            json!({"notice_shown": true, "identity_shown": true, "authorisation_shown": true}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     let (_, html) = s1.get(&format!("/tasks/{task}")).await;
     assert!(html.contains("data-testid=\"arrival-recorded\"") && !html.contains("data-testid=\"arrival-form\""));
@@ -311,11 +296,10 @@ async fn the_page_records_arrival_hand_over_and_dispatch_with_the_forms_as_pdf()
     assert_eq!(nope.status(), StatusCode::NOT_FOUND);
 
     // Record, three signatures: sampled; the dispatch form appears with the record and payment form.
-    assert_eq!(send(&s1, Some(&csrf1), reqwest::Method::PUT, &post("record"), record(2.0)).await.0, StatusCode::OK);
+    assert_eq!(s1.send(Some(&csrf1), reqwest::Method::PUT, &post("record"), record(2.0)).await.0, StatusCode::OK);
     let sig = post("record/signatures");
-    send(&s1, Some(&csrf1), reqwest::Method::POST, &sig, json!({"signer": "self", "image_png_base64": PNG})).await;
-    send(
-        &s1,
+    s1.send(Some(&csrf1), reqwest::Method::POST, &sig, json!({"signer": "self", "image_png_base64": PNG})).await;
+    s1.send(
         Some(&csrf1),
         reqwest::Method::POST,
         &sig,
@@ -324,7 +308,7 @@ async fn the_page_records_arrival_hand_over_and_dispatch_with_the_forms_as_pdf()
     .await;
     let csrf2 = s2.csrf_of(&format!("/tasks/{task}")).await;
     let (_, body) =
-        send(&s2, Some(&csrf2), reqwest::Method::POST, &sig, json!({"signer": "self", "image_png_base64": PNG})).await;
+        s2.send(Some(&csrf2), reqwest::Method::POST, &sig, json!({"signer": "self", "image_png_base64": PNG})).await;
     assert_eq!(body["state"], "signed");
     let (_, html) = s1.get(&format!("/tasks/{task}")).await;
     for kind in ["record", "payment_form", "feedback_form"] {
@@ -337,42 +321,38 @@ async fn the_page_records_arrival_hand_over_and_dispatch_with_the_forms_as_pdf()
 
     // Keeping the backup at the enterprise: asked from the page with a reason, dispatch waits for
     // the bureau; one open request at a time (rule 9).
-    let (status, body) = send(
-        &s1,
-        Some(&csrf1),
-        reqwest::Method::POST,
-        &post("backup-request"),
-        json!({"reason": " ", "storage_place": "站内油品仓库"}),
-    )
-    .await;
+    let (status, body) = s1
+        .send(
+            Some(&csrf1),
+            reqwest::Method::POST,
+            &post("backup-request"),
+            json!({"reason": " ", "storage_place": "站内油品仓库"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["errors"][0]["field"], "reason");
-    let (status, req) = send(
-        &s1,
-        Some(&csrf1),
-        reqwest::Method::POST,
-        &post("backup-request"),
-        json!({"reason": "油品易燃，不宜运输", "storage_place": "站内油品仓库", "storage_conditions": "阴凉通风"}),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{req}");
-    let (status, body) = send(
-        &s1,
-        Some(&csrf1),
-        reqwest::Method::POST,
-        &post("backup-request"),
-        json!({"reason": "再次申请", "storage_place": "站内油品仓库"}),
-    )
-    .await;
+    let (status, req) = s1
+        .send(
+            Some(&csrf1),
+            reqwest::Method::POST,
+            &post("backup-request"),
+            json!({"reason": "油品易燃，不宜运输", "storage_place": "站内油品仓库", "storage_conditions": "阴凉通风"}),
+        )
+        .await;
+    // The API's answer to a backup request (200 with the request), as documented.
+    assert_eq!(status, StatusCode::OK, "{req}");
+    let (status, body) = s1
+        .send(
+            Some(&csrf1),
+            reqwest::Method::POST,
+            &post("backup-request"),
+            json!({"reason": "再次申请", "storage_place": "站内油品仓库"}),
+        )
+        .await;
     assert_eq!((status, body["code"].as_str()), (StatusCode::CONFLICT, Some("rule9_open_request")), "{body}");
-    let (status, body) = send(
-        &s1,
-        Some(&csrf1),
-        reqwest::Method::POST,
-        &post("dispatch"),
-        json!({"mode": "carried", "carrier": "抽样人员"}),
-    )
-    .await;
+    let (status, body) = s1
+        .send(Some(&csrf1), reqwest::Method::POST, &post("dispatch"), json!({"mode": "carried", "carrier": "抽样人员"}))
+        .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["code"], "rule9_pending");
     let reg = srv.api("dt_reg").await;
@@ -383,35 +363,30 @@ async fn the_page_records_arrival_hand_over_and_dispatch_with_the_forms_as_pdf()
     assert!(s1.get(&format!("/tasks/{task}")).await.1.contains("/documents/sealing_notice\""));
 
     // Shipping needs a tracking number; then the dispatch is recorded once.
-    let (status, body) = send(
-        &s1,
-        Some(&csrf1),
-        reqwest::Method::POST,
-        &post("dispatch"),
-        json!({"mode": "shipped", "carrier": "中国邮政EMS", "tracking_no": ""}),
-    )
-    .await;
+    let (status, body) = s1
+        .send(
+            Some(&csrf1),
+            reqwest::Method::POST,
+            &post("dispatch"),
+            json!({"mode": "shipped", "carrier": "中国邮政EMS", "tracking_no": ""}),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["errors"][0]["field"], "tracking_no");
-    let (status, body) = send(
-        &s1,
-        Some(&csrf1),
-        reqwest::Method::POST,
-        &post("dispatch"),
-        json!({"mode": "shipped", "carrier": "中国邮政EMS", "tracking_no": "1190012345678"}),
-    )
-    .await;
+    let (status, body) = s1
+        .send(
+            Some(&csrf1),
+            reqwest::Method::POST,
+            &post("dispatch"),
+            json!({"mode": "shipped", "carrier": "中国邮政EMS", "tracking_no": "1190012345678"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (_, html) = s1.get(&format!("/tasks/{task}")).await;
     assert!(html.contains("1190012345678") && !html.contains("data-testid=\"dispatch\""));
-    let (status, body) = send(
-        &s1,
-        Some(&csrf1),
-        reqwest::Method::POST,
-        &post("dispatch"),
-        json!({"mode": "carried", "carrier": "抽样人员"}),
-    )
-    .await;
+    let (status, body) = s1
+        .send(Some(&csrf1), reqwest::Method::POST, &post("dispatch"), json!({"mode": "carried", "carrier": "抽样人员"}))
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(body["code"], "already_dispatched");
 }
@@ -423,13 +398,13 @@ async fn a_task_not_sampled_from_the_page_needs_a_reason_and_frees_its_place() {
     let s1 = srv.browser("lab_s1").await;
     let csrf = s1.csrf_of(&format!("/tasks/{task}")).await;
     assert!(s1.get(&format!("/tasks/{task}")).await.1.contains("data-testid=\"not-sampled\""));
-    let path = format!("/tasks/{task}/not-sampled");
+    let path = format!("/api/v1/tasks/{task}/not-sampled");
     let (status, body) =
-        send(&s1, Some(&csrf), reqwest::Method::POST, &path, json!({"reason_kind": "other", "note": " "})).await;
+        s1.send(Some(&csrf), reqwest::Method::POST, &path, json!({"reason_kind": "other", "note": " "})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["errors"][0]["field"], "note");
     assert!(s1.get(&format!("/tasks/{task}")).await.1.contains("data-testid=\"not-sampled\""), "nothing written");
-    let (status, body) = send(&s1, Some(&csrf), reqwest::Method::POST, &path, json!({"reason_kind": "closed"})).await;
+    let (status, body) = s1.send(Some(&csrf), reqwest::Method::POST, &path, json!({"reason_kind": "closed"})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["state"], "not_sampled");
     let (_, html) = s1.get(&format!("/tasks/{task}")).await;

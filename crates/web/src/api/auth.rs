@@ -1,8 +1,9 @@
-//! `POST /api/v1/auth/token`, `DELETE /api/v1/auth/token`, `GET /api/v1/me`.
+//! `POST /api/v1/auth/token`, `DELETE /api/v1/auth/token`, `GET /api/v1/me`. Issuing a token takes
+//! the password, never a session; revoking one takes that token (`BearerActor`), never the cookie.
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::StatusCode;
 use choucha_service::{Actor, auth};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -10,7 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::auth::ApiActor;
+use crate::auth::{ApiActor, BearerActor};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiJson;
 
@@ -42,21 +43,14 @@ async fn issue_token(
     Ok(Json(TokenResponse { token: t.token, token_type: t.token_type.into(), expires_at: t.expires_at }))
 }
 
-/// Revoke the token used for this request.
+/// Revoke the token used for this request. A bearer token only: the pages' session cookie is not
+/// accepted here (a session ends by signing out of the pages).
 #[utoipa::path(delete, path = "/api/v1/auth/token", tag = "auth", security(("bearer" = [])),
     responses((status = 204), (status = 401, body = ErrorBody)))]
 async fn revoke_token(
     State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
-    headers: HeaderMap,
+    BearerActor { actor, token }: BearerActor,
 ) -> ApiResult<StatusCode> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .unwrap_or_default()
-        .trim()
-        .to_string();
     auth::revoke_token(&state.services, &actor, &token).await?;
     Ok(StatusCode::NO_CONTENT)
 }

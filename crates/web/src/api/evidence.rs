@@ -21,7 +21,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::auth::ApiActor;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiMultipart, ApiPath, ApiQuery};
+use crate::extract::{ApiJson, ApiMultipart, ApiPath, ApiQuery, MultipartForm, UploadedFile};
 
 /// Largest body of one request here: a one-request upload or one chunk. Larger files go in chunks.
 const CHUNK_LIMIT: usize = 64 * 1024 * 1024;
@@ -69,32 +69,13 @@ async fn add_evidence(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
     ApiPath(id): ApiPath<i64>,
-    ApiMultipart(mut mp): ApiMultipart,
+    ApiMultipart(mp): ApiMultipart,
 ) -> ApiResult<(StatusCode, Json<EvidenceView>)> {
-    let mut category = String::new();
-    let mut file: Option<(String, String, Bytes)> = None;
-    loop {
-        let field = match mp.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(_) => {
-                return Err(invalid("bad_file", "文件上传失败（内容不完整或超过64MB，大文件请分片上传）", "file"));
-            }
-        };
-        match field.name().unwrap_or_default() {
-            "file" => {
-                let name = field.file_name().unwrap_or_default().to_string();
-                let ct = field.content_type().unwrap_or_default().to_string();
-                let bytes = field.bytes().await.map_err(|_| {
-                    invalid("bad_file", "文件上传失败（内容不完整或超过64MB，大文件请分片上传）", "file")
-                })?;
-                file = Some((name, ct, bytes));
-            }
-            "category" => category = field.text().await.unwrap_or_default(),
-            _ => {}
-        }
-    }
-    let Some((file_name, content_type, bytes)) = file else {
+    let mut form = MultipartForm::read(mp, &["file"])
+        .await
+        .map_err(|_| invalid("bad_file", "文件上传失败（内容不完整或超过64MB，大文件请分片上传）", "file"))?;
+    let category = form.text("category").unwrap_or_default().to_owned();
+    let Some(UploadedFile { file_name, content_type, bytes, .. }) = form.take_file("file") else {
         return Err(invalid("required", "请选择要上传的照片或视频", "file"));
     };
     let input = EvidenceInput { category, file_name, content_type };

@@ -21,14 +21,18 @@ pub mod sampling;
 pub mod users;
 
 use utoipa::OpenApi;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "抽查 Choucha API", version = "1", description = "产品质量监督抽查系统接口。错误统一返回 {code, message}。"),
+    info(title = "抽查 Choucha API", version = "1", description = "产品质量监督抽查系统接口。错误统一返回 {code, message}。\
+        调用者以令牌（Authorization: Bearer）或网页登录会话（Cookie choucha_session）认证；以会话认证时，修改数据的请求\
+        （POST、PUT、PATCH、DELETE）须在 X-CSRF-Token 请求头中带上页面的令牌，否则答 403 csrf_token。撤销令牌只接受令牌本身。"),
     modifiers(&BearerAuth),
     components(schemas(crate::error::ErrorBody, crate::error::FieldError))
 )]
@@ -43,6 +47,31 @@ impl utoipa::Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "choucha_session",
+                "网页登录会话；修改数据的请求须在 X-CSRF-Token 请求头中带上页面的令牌",
+            ))),
+        );
+    }
+}
+
+/// Operations that take a bearer token only (`crate::auth::BearerActor`), never the session cookie.
+const TOKEN_ONLY: [(&str, &str); 1] = [("delete", "/api/v1/auth/token")];
+
+/// Every operation that takes a bearer token takes the pages' session cookie as well
+/// (`crate::auth::ApiActor`), except those of `TOKEN_ONLY`: document the second way in.
+pub fn document_session(doc: &mut utoipa::openapi::OpenApi) {
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let ops = [("get", &mut item.get), ("post", &mut item.post), ("put", &mut item.put)];
+        let more = [("patch", &mut item.patch), ("delete", &mut item.delete)];
+        for (method, op) in ops.into_iter().chain(more) {
+            let Some(security) = op.as_mut().and_then(|op| op.security.as_mut()) else { continue };
+            if !security.is_empty() && !TOKEN_ONLY.contains(&(method, path.as_str())) {
+                security.push(SecurityRequirement::new("session", Vec::<String>::new()));
+            }
+        }
     }
 }
 

@@ -18,7 +18,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::auth::ApiActor;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiMultipart, ApiPath, ApiQuery};
+use crate::extract::{ApiJson, ApiMultipart, ApiPath, ApiQuery, MultipartForm};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -260,41 +260,23 @@ pub struct Annex1Form {
 async fn import_annex1(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    ApiMultipart(mut mp): ApiMultipart,
+    ApiMultipart(mp): ApiMultipart,
 ) -> Result<Response, ApiError> {
     // Only those who may create plans get their file read at all.
     a.require(choucha_domain::access::Action::CreatePlan)?;
-    let mut file: Option<(String, Vec<u8>)> = None;
-    let mut year: Option<i32> = None;
-    let mut title = String::new();
-    let mut doc_no = String::new();
-    let mut org: Option<String> = None;
-    while let Ok(Some(field)) = mp.next_field().await {
-        let name = field.name().unwrap_or_default().to_string();
-        if name == "file" {
-            let fname = field.file_name().unwrap_or("annex1.xlsx").to_string();
-            let bytes = field.bytes().await.map_err(|_| {
-                ApiError(ServiceError::invalid(
-                    choucha_domain::RuleViolation::new("bad_file", "文件上传失败").on_field("file"),
-                ))
-            })?;
-            file = Some((fname, bytes.to_vec()));
-        } else {
-            let v = field.text().await.unwrap_or_default();
-            match name.as_str() {
-                "year" => year = v.trim().parse().ok(),
-                "title" => title = v,
-                "doc_no" => doc_no = v,
-                "organising_org_code" => org = Some(v),
-                _ => {}
-            }
-        }
-    }
-    let Some((fname, bytes)) = file else {
-        return Err(ApiError(ServiceError::invalid(
-            choucha_domain::RuleViolation::new("required", "请上传附件1表格（XLSX或CSV）").on_field("file"),
-        )));
+    let bad_file = |code: &'static str, message: &str| {
+        ApiError(ServiceError::invalid(choucha_domain::RuleViolation::new(code, message).on_field("file")))
     };
+    let mut form = MultipartForm::read(mp, &["file"]).await.map_err(|_| bad_file("bad_file", "文件上传失败"))?;
+    let Some(file) = form.take_file("file") else {
+        return Err(bad_file("required", "请上传附件1表格（XLSX或CSV）"));
+    };
+    let fname = Some(file.file_name).filter(|n| !n.is_empty()).unwrap_or_else(|| "annex1.xlsx".into());
+    let bytes = file.bytes.to_vec();
+    let year: Option<i32> = form.text("year").and_then(|v| v.trim().parse().ok());
+    let title = form.text("title").unwrap_or_default().to_owned();
+    let doc_no = form.text("doc_no").unwrap_or_default().to_owned();
+    let org = form.text("organising_org_code").map(str::to_owned);
     match annex1_items(bytes, &fname).await? {
         Err(errors) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,

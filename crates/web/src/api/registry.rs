@@ -21,7 +21,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::auth::ApiActor;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiMultipart, ApiPath, ApiQuery};
+use crate::extract::{ApiJson, ApiMultipart, ApiPath, ApiQuery, MultipartForm, MultipartProblem};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -197,34 +197,21 @@ fn truthy(s: &str) -> bool {
 
 /// Read the fields `file`, `dry_run` and `on_existing` of an import form.
 pub(crate) async fn read_upload(multipart: Result<Multipart, MultipartRejection>) -> Result<Upload, ServiceError> {
-    let mut multipart =
+    let multipart =
         multipart.map_err(|_| upload_error("上传内容无法读取：请求须为文件上传表单（multipart/form-data）"))?;
-    let mut file: Option<(String, Vec<u8>)> = None;
-    let mut options = ImportOptions::default();
-    loop {
-        let field = multipart.next_field().await.map_err(|_| upload_error("上传中断或格式错误，请重新上传"))?;
-        let Some(field) = field else { break };
-        match field.name().unwrap_or_default() {
-            "file" => {
-                let name = field.file_name().unwrap_or("upload").to_string();
-                let bytes = field
-                    .bytes()
-                    .await
-                    .map_err(|_| upload_error("文件上传失败（内容不完整或超过大小上限），请重新上传"))?;
-                file = Some((name, bytes.to_vec()));
-            }
-            "dry_run" => options.dry_run = truthy(&field.text().await.unwrap_or_default()),
-            "on_existing" => {
-                options.on_existing = field.text().await.unwrap_or_default().parse().map_err(ServiceError::from)?;
-            }
-            _ => {}
-        }
+    let mut form = MultipartForm::read(multipart, &["file"]).await.map_err(|p| match p {
+        MultipartProblem::Unreadable => upload_error("上传中断或格式错误，请重新上传"),
+        MultipartProblem::File(_) => upload_error("文件上传失败（内容不完整或超过大小上限），请重新上传"),
+    })?;
+    let mut options = ImportOptions { dry_run: form.text("dry_run").is_some_and(truthy), ..ImportOptions::default() };
+    if let Some(v) = form.text("on_existing") {
+        options.on_existing = v.parse().map_err(ServiceError::from)?;
     }
-    match file {
-        Some((_, bytes)) if bytes.is_empty() => Err(upload_error("上传的文件是空的")),
-        Some((name, bytes)) => {
-            options.file_name = name;
-            Ok(Upload { bytes, options })
+    match form.take_file("file") {
+        Some(f) if f.bytes.is_empty() => Err(upload_error("上传的文件是空的")),
+        Some(f) => {
+            options.file_name = Some(f.file_name).filter(|n| !n.is_empty()).unwrap_or_else(|| "upload".into());
+            Ok(Upload { bytes: f.bytes.to_vec(), options })
         }
         None => Err(upload_error("请选择要导入的文件（XLSX 或 CSV）")),
     }

@@ -33,7 +33,7 @@ use crate::AppState;
 use crate::api::followup::{file_response, read_stored};
 use crate::auth::PageActor;
 use crate::error::{PageForm, PageResult};
-use crate::extract::PagePath;
+use crate::extract::{MultipartForm, PagePath};
 use crate::pages::lab::back_or_error;
 use crate::pages::plans::id_of;
 use crate::pages::users::query_string;
@@ -68,32 +68,18 @@ pub fn has_cases(actor: &Actor) -> bool {
     actor.may(Action::ListCases) && !matches!(actor.scope_any(), Some(Scope::Enterprise(_)))
 }
 
-/// A multipart form read whole: its text fields and its one `file`.
+/// A multipart form read whole: its text fields and its one `file` (none when the input is left empty).
 async fn read_multipart(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<(Vec<(String, String)>, Option<FileInput>), String> {
-    use base64::Engine;
-    let mut mp = multipart.map_err(|e| format!("请使用页面上的表单提交：{e}"))?;
-    let mut fields = Vec::new();
-    let mut file = None;
-    while let Some(field) = mp.next_field().await.map_err(|e| format!("表单读取失败：{e}"))? {
-        let name = field.name().unwrap_or_default().to_string();
-        if name == "file" {
-            let file_name = field.file_name().unwrap_or_default().to_string();
-            let content_type = field.content_type().unwrap_or_default().to_string();
-            let bytes = field.bytes().await.map_err(|e| format!("文件上传失败：{e}"))?;
-            if !bytes.is_empty() {
-                file = Some(FileInput {
-                    file_name,
-                    content_type,
-                    data_base64: base64::engine::general_purpose::STANDARD.encode(&bytes),
-                });
-            }
-        } else {
-            fields.push((name, field.text().await.map_err(|e| format!("表单读取失败：{e}"))?));
-        }
-    }
-    Ok((fields, file))
+    let mp = multipart.map_err(|_| "请使用页面上的表单提交".to_owned())?;
+    let mut form = MultipartForm::read(mp, &["file"]).await.map_err(|p| p.for_page("文件"))?;
+    let file = form.take_file("file").filter(|f| !f.bytes.is_empty()).map(|f| FileInput {
+        data_base64: f.base64(),
+        file_name: f.file_name,
+        content_type: f.content_type,
+    });
+    Ok((form.texts, file))
 }
 
 /// Back to `to` with a message saying why nothing was done.

@@ -27,8 +27,7 @@ use tower_sessions::Session;
 use crate::AppState;
 use crate::auth::PageActor;
 use crate::error::{PageForm, PageResult, body_of};
-use crate::extract::PagePath;
-use crate::extract::StateOption;
+use crate::extract::{MultipartForm, PagePath, StateOption};
 use crate::filters;
 use crate::pages::plans::{id_of, shown_on_page};
 use crate::pages::users::query_string;
@@ -192,33 +191,22 @@ fn split_list(s: &str) -> Vec<String> {
 }
 
 /// A form with photos (multipart: its fields and the `photos` files), read whole; a field that is not a
-/// photo is text.
+/// photo is text, and a photo input left empty adds no photo.
 pub(crate) async fn read_with_photos<F: serde::de::DeserializeOwned>(
-    mut mp: Multipart,
+    mp: Multipart,
 ) -> Result<(F, Vec<ReceiptPhotoInput>), String> {
-    use base64::Engine;
-    let mut fields: Vec<(String, String)> = Vec::new();
-    let mut photos = Vec::new();
-    while let Some(field) = mp.next_field().await.map_err(|e| format!("表单读取失败：{e}"))? {
-        let name = field.name().unwrap_or_default().to_string();
-        if name == "photos" {
-            let file_name = field.file_name().unwrap_or_default().to_string();
-            let content_type = field.content_type().unwrap_or_default().to_string();
-            let bytes = field.bytes().await.map_err(|e| format!("照片上传失败：{e}"))?;
-            if !bytes.is_empty() {
-                photos.push(ReceiptPhotoInput {
-                    file_name,
-                    content_type,
-                    data_base64: base64::engine::general_purpose::STANDARD.encode(&bytes),
-                });
-            }
-        } else {
-            fields.push((name, field.text().await.map_err(|e| format!("表单读取失败：{e}"))?));
-        }
-    }
-    let encoded = serde_urlencoded::to_string(&fields).map_err(|e| e.to_string())?;
-    let form = serde_urlencoded::from_str(&encoded).map_err(|e| format!("表单内容无效：{e}"))?;
-    Ok((form, photos))
+    let form = MultipartForm::read(mp, &["photos"]).await.map_err(|p| p.for_page("照片"))?;
+    let photos = form
+        .files
+        .iter()
+        .filter(|f| !f.bytes.is_empty())
+        .map(|f| ReceiptPhotoInput {
+            file_name: f.file_name.clone(),
+            content_type: f.content_type.clone(),
+            data_base64: f.base64(),
+        })
+        .collect();
+    Ok((form.fields_as()?, photos))
 }
 
 async fn receive(
@@ -232,7 +220,7 @@ async fn receive(
     let back = format!("/lab/incoming/{task_id}");
     let read = match multipart {
         Ok(mp) => read_with_photos::<ReceiptForm>(mp).await,
-        Err(e) => Err(format!("请使用页面上的表单提交：{e}")),
+        Err(_) => Err("请使用页面上的表单提交".to_owned()),
     };
     let (f, photos) = match read {
         Ok(x) => x,

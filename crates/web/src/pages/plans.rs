@@ -31,7 +31,7 @@ use crate::AppState;
 use crate::api::plans::{Annex1Problem, annex1_items, annex1_xlsx, xlsx_response};
 use crate::auth::PageActor;
 use crate::error::{PageError, PageForm, PageResult, body_of, error_page, status_of};
-use crate::extract::PagePath;
+use crate::extract::{MultipartForm, PagePath};
 use crate::filters;
 use crate::pages::users::{FieldErrors, FormData, query_string};
 use crate::pages::{Chrome, chrome, set_flash};
@@ -957,34 +957,16 @@ async fn import_upload(
     let mut file: Option<(String, Vec<u8>)> = None;
     match multipart {
         Err(_) => errors.add("file", "上传失败：请求不是有效的文件上传表单"),
-        Ok(mut mp) => loop {
-            match mp.next_field().await {
-                Ok(Some(field)) => {
-                    let name = field.name().unwrap_or_default().to_string();
-                    if name == "file" {
-                        let fname = field.file_name().unwrap_or_default().to_string();
-                        match field.bytes().await {
-                            Ok(b) if !b.is_empty() => file = Some((fname, b.to_vec())),
-                            Ok(_) => {}
-                            Err(_) => errors.add("file", "文件上传失败（文件过大或连接中断），请重试"),
-                        }
-                    } else {
-                        let text = field.text().await.unwrap_or_default();
-                        match name.as_str() {
-                            "year" => v.year = text.trim().to_string(),
-                            "title" => v.title = text,
-                            "doc_no" => v.doc_no = text,
-                            "organising_org_code" => v.organising_org_code = text.trim().to_string(),
-                            _ => {}
-                        }
-                    }
-                }
-                Ok(None) => break,
-                Err(_) => {
-                    errors.add("file", "文件上传失败（文件过大或连接中断），请重试");
-                    break;
-                }
+        Ok(mp) => match MultipartForm::read(mp, &["file"]).await {
+            Ok(mut form) => {
+                let text = |name: &str| form.text(name).unwrap_or_default().to_owned();
+                v.year = text("year").trim().to_owned();
+                v.title = text("title");
+                v.doc_no = text("doc_no");
+                v.organising_org_code = text("organising_org_code").trim().to_owned();
+                file = form.take_file("file").filter(|f| !f.bytes.is_empty()).map(|f| (f.file_name, f.bytes.to_vec()));
             }
+            Err(_) => errors.add("file", "文件上传失败（文件过大或连接中断），请重试"),
         },
     }
     let year = v.year.parse::<i32>().ok();

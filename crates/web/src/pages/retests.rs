@@ -185,7 +185,7 @@ async fn receive(
     let back = format!("/retests/{id}");
     let read = match multipart {
         Ok(mp) => read_with_photos::<ReceiptForm>(mp).await,
-        Err(e) => Err(format!("请使用页面上的表单提交：{e}")),
+        Err(_) => Err("请使用页面上的表单提交".to_owned()),
     };
     let (f, photos) = match read {
         Ok(x) => x,

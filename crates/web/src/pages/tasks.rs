@@ -5,40 +5,34 @@
 //! published rules), the signatures on the screen, the evidence with its checklist and resumable
 //! uploads, and the outcomes (拒检, problem report).
 //!
-//! The page's writes go through small JSON endpoints under `/tasks/{id}/…` that take the session
-//! (not a bearer token) and the CSRF token in the `X-CSRF-Token` header (`static/sampling.js`
-//! sends it), and call the same service functions as `/api/v1/tasks/{id}/…`: the rules, the role
-//! and organisation checks all stay in `choucha_service`.
+//! The page's writes (record, signatures, corrections, outcomes, hand-over, evidence uploads) are
+//! calls of the JSON API `/api/v1/tasks/{id}/…` from `static/sampling.js`, with the session cookie
+//! and the CSRF token in the `X-CSRF-Token` header (`crate::auth::ApiActor`); this module only
+//! renders, starts the task (a plain form) and serves the forms as PDFs to open from the page.
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::body::Bytes;
+use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
+use axum::routing::{get, post};
 use choucha_domain::access::Action;
 use choucha_domain::sampling::BackupRequestState;
 use choucha_domain::sampling::{PriceBasis, RecordFields};
 use choucha_domain::sampling::{RecordState, TaskState};
 use choucha_service::draws::{self, TaskView};
-use choucha_service::evidence::{self, ChunkOutcome, EvidenceList, UploadStart, UploadView};
-use choucha_service::handover::{
-    self, ArrivalInput, ArrivalView, BackupRequestInput, BackupRequestView, CustodyView, DispatchInput, DocumentEntry,
-    NotSampledInput,
-};
+use choucha_service::evidence::{self, EvidenceList};
+use choucha_service::handover::{self, ArrivalView, BackupRequestView, CustodyView, DocumentEntry};
 use choucha_service::registry::{self, EnterpriseView};
-use choucha_service::sampling::{self, CorrectionInput, ProblemInput, RecordView, RefusalInput, SignInput};
+use choucha_service::sampling::{self, RecordView};
 use choucha_service::{Actor, ServiceError, implementation_rules};
 use serde::Deserialize;
-use serde_json::json;
 use tower_sessions::Session;
 
 use crate::AppState;
 use crate::auth::PageActor;
-use crate::error::{ApiError, ApiResult, PageResult, body_of, status_of};
-use crate::extract::ApiJson;
+use crate::error::{PageResult, body_of, status_of};
 use crate::filters;
 use crate::pages::draws::task_badge;
 use crate::pages::plans::{id_of, shown_on_page};
@@ -50,20 +44,8 @@ pub fn router() -> Router<AppState> {
         .route("/tasks", get(list))
         .route("/tasks/{id}", get(detail))
         .route("/tasks/{id}/start", post(start))
-        .route("/tasks/{id}/record", put(save_record))
         .route("/tasks/{id}/record.pdf", get(record_pdf))
-        .route("/tasks/{id}/record/signatures", post(sign))
-        .route("/tasks/{id}/record/corrections", post(correct))
-        .route("/tasks/{id}/refusal", post(refuse))
-        .route("/tasks/{id}/problem", post(report_problem))
-        .route("/tasks/{id}/arrival", post(arrive))
-        .route("/tasks/{id}/not-sampled", post(not_sampled))
-        .route("/tasks/{id}/backup-request", post(request_backup))
-        .route("/tasks/{id}/dispatch", post(dispatch))
         .route("/tasks/{id}/documents/{kind}", get(document))
-        .route("/tasks/{id}/evidence", get(evidence_list))
-        .route("/tasks/{id}/uploads", post(start_upload))
-        .route("/tasks/{id}/uploads/{upload_id}", get(upload_status).put(put_chunk))
 }
 
 /// A task as its card shows it.
@@ -492,95 +474,7 @@ async fn start(
 }
 
 // ---------------------------------------------------------------------------------------------
-// The page's JSON endpoints (session + X-CSRF-Token), over the same service functions as the API
-
-fn task_id(raw: &str) -> Result<i64, ApiError> {
-    raw.parse().map_err(|_| ApiError(ServiceError::NotFound("抽样任务")))
-}
-
-async fn save_record(
-    State(st): State<AppState>,
-    PageActor(a): PageActor,
-    Path(id): Path<String>,
-    ApiJson(f): ApiJson<RecordFields>,
-) -> ApiResult<Json<RecordView>> {
-    Ok(Json(sampling::save_record(&st.services, &a, task_id(&id)?, f).await?))
-}
-
-async fn sign(
-    State(st): State<AppState>,
-    PageActor(a): PageActor,
-    Path(id): Path<String>,
-    ApiJson(i): ApiJson<SignInput>,
-) -> ApiResult<Json<RecordView>> {
-    Ok(Json(sampling::sign(&st.services, &a, task_id(&id)?, i).await?))
-}
-
-async fn correct(
-    State(st): State<AppState>,
-    PageActor(a): PageActor,
-    Path(id): Path<String>,
-    ApiJson(i): ApiJson<CorrectionInput>,
-) -> ApiResult<Json<RecordView>> {
-    Ok(Json(sampling::correct(&st.services, &a, task_id(&id)?, i).await?))
-}
-
-async fn refuse(
-    State(st): State<AppState>,
-    PageActor(a): PageActor,
-    Path(id): Path<String>,
-    ApiJson(i): ApiJson<RefusalInput>,
-) -> ApiResult<Json<serde_json::Value>> {
-    let s = sampling::refuse(&st.services, &a, task_id(&id)?, i).await?;
-    Ok(Json(json!({"state": s.as_str(), "state_label": s.label()})))
-}
-
-async fn report_problem(
-    State(st): State<AppState>,
-    PageActor(a): PageActor,
-    Path(id): Path<String>,
-    ApiJson(i): ApiJson<ProblemInput>,
-) -> ApiResult<Json<serde_json::Value>> {
-    let s = sampling::report_problem(&st.services, &a, task_id(&id)?, i).await?;
-    Ok(Json(json!({"state": s.as_str(), "state_label": s.label()})))
-}
-
-async fn arrive(
-    State(st): State<AppState>,
-    PageActor(a): PageActor,
-    Path(id): Path<String>,
-    ApiJson(i): ApiJson<ArrivalInput>,
-) -> ApiResult<Json<ArrivalView>> {
-    Ok(Json(handover::record_arrival(&st.services, &a, task_id(&id)?, i).await?))
-}
-
-async fn not_sampled(
-    State(st): State<AppState>,
-    PageActor(a): PageActor,
-    Path(id): Path<String>,
-    ApiJson(i): ApiJson<NotSampledInput>,
-) -> ApiResult<Json<serde_json::Value>> {
-    let s = handover::mark_not_sampled(&st.services, &a, task_id(&id)?, i).await?;
-    Ok(Json(json!({"state": s.as_str(), "state_label": s.label()})))
-}
-
-async fn request_backup(
-    State(st): State<AppState>,
-    PageActor(a): PageActor,
-    Path(id): Path<String>,
-    ApiJson(i): ApiJson<BackupRequestInput>,
-) -> ApiResult<(StatusCode, Json<BackupRequestView>)> {
-    Ok((StatusCode::CREATED, Json(handover::request_backup(&st.services, &a, task_id(&id)?, i).await?)))
-}
-
-async fn dispatch(
-    State(st): State<AppState>,
-    PageActor(a): PageActor,
-    Path(id): Path<String>,
-    ApiJson(i): ApiJson<DispatchInput>,
-) -> ApiResult<Json<Vec<CustodyView>>> {
-    Ok(Json(handover::dispatch(&st.services, &a, task_id(&id)?, i).await?))
-}
+// The forms as PDFs, opened from the page
 
 /// A task's form as a PDF, opened from the page (the same documents as the API's).
 async fn document(
@@ -615,70 +509,4 @@ async fn record_pdf(
         pdf,
     )
         .into_response())
-}
-
-async fn evidence_list(
-    State(st): State<AppState>,
-    PageActor(a): PageActor,
-    Path(id): Path<String>,
-) -> ApiResult<Json<EvidenceList>> {
-    Ok(Json(evidence::list(&st.services, &a, task_id(&id)?).await?))
-}
-
-async fn start_upload(
-    State(st): State<AppState>,
-    PageActor(a): PageActor,
-    Path(id): Path<String>,
-    ApiJson(input): ApiJson<UploadStart>,
-) -> ApiResult<(StatusCode, Json<UploadView>)> {
-    Ok((StatusCode::CREATED, Json(evidence::start_upload(&st.services, &a, task_id(&id)?, input).await?)))
-}
-
-/// An upload of this task (an upload id of another task is not found here).
-async fn own_upload(st: &AppState, a: &Actor, id: i64, upload_id: &str) -> Result<UploadView, ApiError> {
-    let u = evidence::upload_status(&st.services, a, upload_id).await?;
-    if u.task_id != id {
-        return Err(ApiError(ServiceError::NotFound("上传")));
-    }
-    Ok(u)
-}
-
-async fn upload_status(
-    State(st): State<AppState>,
-    PageActor(a): PageActor,
-    Path((id, upload_id)): Path<(String, String)>,
-) -> ApiResult<Json<UploadView>> {
-    Ok(Json(own_upload(&st, &a, task_id(&id)?, &upload_id).await?))
-}
-
-#[derive(Deserialize)]
-pub struct OffsetQuery {
-    pub offset: u64,
-}
-
-async fn put_chunk(
-    State(st): State<AppState>,
-    PageActor(a): PageActor,
-    Path((id, upload_id)): Path<(String, String)>,
-    Query(q): Query<OffsetQuery>,
-    body: Bytes,
-) -> ApiResult<Response> {
-    own_upload(&st, &a, task_id(&id)?, &upload_id).await?;
-    match evidence::put_chunk(&st.services, &a, &upload_id, q.offset, &body).await? {
-        ChunkOutcome::Accepted(v) => {
-            let mut r = Json(&v).into_response();
-            r.headers_mut().insert("upload-offset", HeaderValue::from(v.received));
-            Ok(r)
-        }
-        ChunkOutcome::WrongOffset { received } => {
-            let body = json!({
-                "code": "upload_offset",
-                "message": format!("分片位置不对：已收到{received}字节，请从第{received}字节继续上传"),
-                "offset": received,
-            });
-            let mut r = (StatusCode::CONFLICT, Json(body)).into_response();
-            r.headers_mut().insert("upload-offset", HeaderValue::from(received));
-            Ok(r)
-        }
-    }
 }

@@ -8,6 +8,11 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
+/// Whether a message is written in Chinese (holds a CJK ideograph).
+pub fn is_chinese(s: &str) -> bool {
+    s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+}
+
 pub struct TestServer {
     pub base: String,
     pub fx: Fixture,
@@ -150,5 +155,24 @@ impl Browser {
 
     pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
         self.client.post(format!("{}{}", self.base, path)).form(form).send().await.expect("post")
+    }
+
+    /// An API call with the session cookie the way the pages' scripts (`static/sampling.js`) send
+    /// it: a JSON body, and `csrf` in the `X-CSRF-Token` header when given.
+    pub async fn send(
+        &self,
+        csrf: Option<&str>,
+        method: reqwest::Method,
+        path: &str,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        let mut rq = self.client.request(method, format!("{}{}", self.base, path)).json(&body);
+        if let Some(t) = csrf {
+            rq = rq.header("X-CSRF-Token", t);
+        }
+        let r = rq.send().await.expect("send");
+        let status = r.status();
+        let text = r.text().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
     }
 }
