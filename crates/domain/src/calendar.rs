@@ -10,29 +10,16 @@ use std::str::FromStr;
 
 use crate::RuleViolation;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DayKind {
-    /// 法定节假日 (a rest day, whatever the weekday)
-    Holiday,
-    /// 调休上班日 (a working day, whatever the weekday)
-    Workday,
+crate::stored_enum! {
+    pub enum DayKind : "日期类型", parsed by hand {
+        /// 法定节假日 (a rest day, whatever the weekday)
+        Holiday = "holiday", "放假";
+        /// 调休上班日 (a working day, whatever the weekday)
+        Workday = "workday", "调休上班";
+    }
 }
 
-impl DayKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DayKind::Holiday => "holiday",
-            DayKind::Workday => "workday",
-        }
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            DayKind::Holiday => "放假",
-            DayKind::Workday => "调休上班",
-        }
-    }
-}
+impl DayKind {}
 
 impl FromStr for DayKind {
     type Err = RuleViolation;

@@ -9,46 +9,27 @@ use crate::RuleViolation;
 use crate::division::DivisionCode;
 use crate::uscc::Uscc;
 
-/// Kinds of enterprise, stored as a bit set so one enterprise can be several.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EnterpriseKind {
-    /// 生产者
-    Producer,
-    /// 销售者
-    Seller,
-    /// 加油站
-    FuelStation,
-    /// 电子商务经营者
-    ECommerce,
+crate::stored_enum! {
+    /// Kinds of enterprise, stored as a bit set so one enterprise can be several.
+    pub enum EnterpriseKind : "企业类型", parsed by hand {
+        /// 生产者
+        Producer = "producer", "生产者";
+        /// 销售者
+        Seller = "seller", "销售者";
+        /// 加油站
+        FuelStation = "fuel_station", "加油站";
+        /// 电子商务经营者
+        ECommerce = "e_commerce", "电商";
+    }
 }
 
 impl EnterpriseKind {
-    pub const ALL: [EnterpriseKind; 4] =
-        [EnterpriseKind::Producer, EnterpriseKind::Seller, EnterpriseKind::FuelStation, EnterpriseKind::ECommerce];
-
     pub fn bit(self) -> i32 {
         match self {
             EnterpriseKind::Producer => 1,
             EnterpriseKind::Seller => 2,
             EnterpriseKind::FuelStation => 4,
             EnterpriseKind::ECommerce => 8,
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EnterpriseKind::Producer => "producer",
-            EnterpriseKind::Seller => "seller",
-            EnterpriseKind::FuelStation => "fuel_station",
-            EnterpriseKind::ECommerce => "e_commerce",
-        }
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            EnterpriseKind::Producer => "生产者",
-            EnterpriseKind::Seller => "销售者",
-            EnterpriseKind::FuelStation => "加油站",
-            EnterpriseKind::ECommerce => "电商",
         }
     }
 }
@@ -99,34 +80,16 @@ impl KindSet {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SizeClass {
-    Large,
-    Medium,
-    Small,
-    Micro,
+crate::stored_enum! {
+    pub enum SizeClass : "企业规模", parsed by hand {
+        Large = "large", "大型";
+        Medium = "medium", "中型";
+        Small = "small", "小型";
+        Micro = "micro", "微型";
+    }
 }
 
-impl SizeClass {
-    pub const ALL: [SizeClass; 4] = [SizeClass::Large, SizeClass::Medium, SizeClass::Small, SizeClass::Micro];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SizeClass::Large => "large",
-            SizeClass::Medium => "medium",
-            SizeClass::Small => "small",
-            SizeClass::Micro => "micro",
-        }
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            SizeClass::Large => "大型",
-            SizeClass::Medium => "中型",
-            SizeClass::Small => "小型",
-            SizeClass::Micro => "微型",
-        }
-    }
-}
+impl SizeClass {}
 
 impl FromStr for SizeClass {
     type Err = RuleViolation;
@@ -142,35 +105,18 @@ impl FromStr for SizeClass {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EnterpriseStatus {
-    /// 在营（开业）
-    Operating,
-    /// 停业（歇业）
-    Suspended,
-    /// 注销
-    Deregistered,
+crate::stored_enum! {
+    pub enum EnterpriseStatus : "经营状态", parsed by hand {
+        /// 在营（开业）
+        Operating = "operating", "在营";
+        /// 停业（歇业）
+        Suspended = "suspended", "停业";
+        /// 注销
+        Deregistered = "deregistered", "注销";
+    }
 }
 
-impl EnterpriseStatus {
-    pub const ALL: [EnterpriseStatus; 3] =
-        [EnterpriseStatus::Operating, EnterpriseStatus::Suspended, EnterpriseStatus::Deregistered];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EnterpriseStatus::Operating => "operating",
-            EnterpriseStatus::Suspended => "suspended",
-            EnterpriseStatus::Deregistered => "deregistered",
-        }
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            EnterpriseStatus::Operating => "在营",
-            EnterpriseStatus::Suspended => "停业",
-            EnterpriseStatus::Deregistered => "注销",
-        }
-    }
-}
+impl EnterpriseStatus {}
 
 impl FromStr for EnterpriseStatus {
     type Err = RuleViolation;

@@ -7,41 +7,20 @@ use std::str::FromStr;
 
 use crate::RuleViolation;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OrgKind {
-    /// 省局
-    ProvinceBureau,
-    /// 市局
-    CityBureau,
-    /// 县（区）局、分局
-    LocalBureau,
-    /// 检验检测机构 (sampling, testing and/or screening)
-    Institution,
+crate::stored_enum! {
+    pub enum OrgKind : "机构类型", parsed by hand {
+        /// 省局
+        ProvinceBureau = "province_bureau", "省级市场监管局";
+        /// 市局
+        CityBureau = "city_bureau", "市级市场监管局";
+        /// 县（区）局、分局
+        LocalBureau = "local_bureau", "县（区）局/分局";
+        /// 检验检测机构 (sampling, testing and/or screening)
+        Institution = "institution", "检验检测机构";
+    }
 }
 
 impl OrgKind {
-    pub const ALL: [OrgKind; 4] =
-        [OrgKind::ProvinceBureau, OrgKind::CityBureau, OrgKind::LocalBureau, OrgKind::Institution];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrgKind::ProvinceBureau => "province_bureau",
-            OrgKind::CityBureau => "city_bureau",
-            OrgKind::LocalBureau => "local_bureau",
-            OrgKind::Institution => "institution",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            OrgKind::ProvinceBureau => "省级市场监管局",
-            OrgKind::CityBureau => "市级市场监管局",
-            OrgKind::LocalBureau => "县（区）局/分局",
-            OrgKind::Institution => "检验检测机构",
-        }
-    }
-
     pub fn is_bureau(self) -> bool {
         !matches!(self, OrgKind::Institution)
     }

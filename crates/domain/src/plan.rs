@@ -81,30 +81,16 @@ pub fn check_quota_change(state: PlanState, amendment_reason: Option<&str>) -> R
     }
 }
 
-/// Who may be sampled for an item (抽查范围).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Scope {
-    Producer,
-    Seller,
-    FuelStation,
+crate::stored_enum! {
+    /// Who may be sampled for an item (抽查范围).
+    pub enum Scope : "抽查范围" {
+        Producer = "producer", "生产者";
+        Seller = "seller", "销售者";
+        FuelStation = "fuel_station", "加油站";
+    }
 }
 
 impl Scope {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scope::Producer => "producer",
-            Scope::Seller => "seller",
-            Scope::FuelStation => "fuel_station",
-        }
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            Scope::Producer => "生产者",
-            Scope::Seller => "销售者",
-            Scope::FuelStation => "加油站",
-        }
-    }
     /// The registry kind bit an enterprise needs for this scope.
     pub fn kind(self) -> crate::enterprise::EnterpriseKind {
         use crate::enterprise::EnterpriseKind as K;
@@ -120,13 +106,10 @@ impl Scope {
 pub fn parse_scopes(s: &str) -> Result<BTreeSet<Scope>, RuleViolation> {
     let mut out = BTreeSet::new();
     for part in s.split(['、', ',', '，', ';', '；', '/', ' ']).map(str::trim).filter(|p| !p.is_empty()) {
-        let scope = [Scope::Producer, Scope::Seller, Scope::FuelStation]
-            .into_iter()
-            .find(|k| k.as_str() == part || k.label() == part)
-            .ok_or_else(|| {
-                RuleViolation::new("invalid_scope", format!("未知的抽查范围“{part}”（应为生产者、销售者或加油站）"))
-                    .on_field("scope")
-            })?;
+        let scope = Scope::ALL.into_iter().find(|k| k.as_str() == part || k.label() == part).ok_or_else(|| {
+            RuleViolation::new("invalid_scope", format!("未知的抽查范围“{part}”（应为生产者、销售者或加油站）"))
+                .on_field("scope")
+        })?;
         out.insert(scope);
     }
     if out.is_empty() {

@@ -1,72 +1,32 @@
 //! Roles of DESIGN.md ("Who uses it"). What a role may do is the permission matrix (`crate::access`).
 //! One person may hold several roles; separation of duties is checked per sample elsewhere.
 
-use serde::{Deserialize, Serialize};
-use std::fmt;
 use std::str::FromStr;
 
 use crate::RuleViolation;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// 管理员
-    Admin,
-    /// 监管人员 (organising bureau)
-    Regulator,
-    /// 县局人员 (county / district bureau, branch bureau)
-    LocalRegulator,
-    /// 抽样人员
-    Sampler,
-    /// 样品管理员
-    SampleCustodian,
-    /// 检验人员
-    Tester,
-    /// 审核/批准人
-    ReportApprover,
-    /// 企业用户
-    Enterprise,
+crate::stored_enum! {
+    pub enum Role : "角色", parsed by hand {
+        /// 管理员
+        Admin = "admin", "管理员";
+        /// 监管人员 (organising bureau)
+        Regulator = "regulator", "监管人员";
+        /// 县局人员 (county / district bureau, branch bureau)
+        LocalRegulator = "local_regulator", "县局人员";
+        /// 抽样人员
+        Sampler = "sampler", "抽样人员";
+        /// 样品管理员
+        SampleCustodian = "sample_custodian", "样品管理员";
+        /// 检验人员
+        Tester = "tester", "检验人员";
+        /// 审核/批准人
+        ReportApprover = "report_approver", "审核/批准人";
+        /// 企业用户
+        Enterprise = "enterprise", "企业用户";
+    }
 }
 
 impl Role {
-    pub const ALL: [Role; 8] = [
-        Role::Admin,
-        Role::Regulator,
-        Role::LocalRegulator,
-        Role::Sampler,
-        Role::SampleCustodian,
-        Role::Tester,
-        Role::ReportApprover,
-        Role::Enterprise,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Regulator => "regulator",
-            Role::LocalRegulator => "local_regulator",
-            Role::Sampler => "sampler",
-            Role::SampleCustodian => "sample_custodian",
-            Role::Tester => "tester",
-            Role::ReportApprover => "report_approver",
-            Role::Enterprise => "enterprise",
-        }
-    }
-
-    /// The Chinese name shown in the UI.
-    pub fn label(self) -> &'static str {
-        match self {
-            Role::Admin => "管理员",
-            Role::Regulator => "监管人员",
-            Role::LocalRegulator => "县局人员",
-            Role::Sampler => "抽样人员",
-            Role::SampleCustodian => "样品管理员",
-            Role::Tester => "检验人员",
-            Role::ReportApprover => "审核/批准人",
-            Role::Enterprise => "企业用户",
-        }
-    }
-
     /// Which kind of organisation a holder of this role belongs to.
     pub fn fits_org(self, kind: crate::organisation::OrgKind) -> bool {
         use crate::organisation::OrgKind as K;
@@ -79,12 +39,6 @@ impl Role {
             }
             Role::Enterprise => false,
         }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

@@ -17,9 +17,43 @@ use std::fmt::Debug;
 use crate::RuleViolation;
 
 /// Declares a stored enum. Each variant is `Variant = "stored_name", "中文名称";`.
+///
+/// `enum Name : "名称" { … }` parses only stored names (`FromStr` refuses anything else with
+/// `invalid_value`). `enum Name : "名称", parsed by hand { … }` leaves `FromStr` to the caller, for
+/// values typed by people or read from spreadsheets, which accept labels and synonyms.
 #[macro_export]
 macro_rules! stored_enum {
     (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident : $what:literal, parsed by hand {
+            $( $(#[$vmeta:meta])* $variant:ident = $stored:literal, $label:literal; )+
+        }
+    ) => {
+        $crate::stored_enum!(@names $(#[$meta])* $vis enum $name : $what {
+            $( $(#[$vmeta])* $variant = $stored, $label; )+
+        });
+    };
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident : $what:literal {
+            $( $(#[$vmeta:meta])* $variant:ident = $stored:literal, $label:literal; )+
+        }
+    ) => {
+        $crate::stored_enum!(@names $(#[$meta])* $vis enum $name : $what {
+            $( $(#[$vmeta])* $variant = $stored, $label; )+
+        });
+
+        impl std::str::FromStr for $name {
+            type Err = $crate::RuleViolation;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                $name::parse(s).ok_or_else(|| {
+                    $crate::RuleViolation::new("invalid_value", format!("未知的{}“{}”", $what, s))
+                })
+            }
+        }
+    };
+    (
+        @names
         $(#[$meta:meta])*
         $vis:vis enum $name:ident : $what:literal {
             $( $(#[$vmeta:meta])* $variant:ident = $stored:literal, $label:literal; )+
@@ -54,15 +88,6 @@ macro_rules! stored_enum {
             /// Parse a stored name; `None` for anything else.
             pub fn parse(s: &str) -> Option<$name> {
                 $name::ALL.into_iter().find(|k| k.as_str() == s)
-            }
-        }
-
-        impl std::str::FromStr for $name {
-            type Err = $crate::RuleViolation;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                $name::parse(s).ok_or_else(|| {
-                    $crate::RuleViolation::new("invalid_value", format!("未知的{}“{}”", $what, s))
-                })
             }
         }
 

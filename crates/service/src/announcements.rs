@@ -14,7 +14,7 @@ use choucha_domain::RuleViolation;
 use choucha_domain::announcement::{self as rules, AnnouncementAction as Action, AnnouncementState};
 use choucha_domain::workflow;
 use choucha_store::announcements::{self as store, AnnouncementRow, NewAnnouncement, StateChange};
-use choucha_store::audit::{self, AuditEntry};
+use choucha_store::audit::AuditEntry;
 use choucha_store::{Page, organisations, plans as store_plans};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -245,10 +245,6 @@ pub struct PublicSummary {
     pub published_at: Option<DateTime<Utc>>,
 }
 
-fn state_of(row: &AnnouncementRow) -> Result<AnnouncementState> {
-    Ok(row.state)
-}
-
 fn label(state: &AnnouncementState) -> String {
     state.label().to_string()
 }
@@ -379,11 +375,9 @@ async fn insert_audited(
     action: &str,
     after: serde_json::Value,
 ) -> Result<AnnouncementView> {
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     let row = store::insert(&tx, n).await?;
-    audit::append(&tx, &actor.audit_actor(), AuditEntry::new(action, "announcement", row.id, json!(null), after))
-        .await?;
-    tx.commit().await?;
+    tx.commit(AuditEntry::new(action, "announcement", row.id, json!(null), after)).await?;
     view(s, row).await
 }
 
@@ -393,7 +387,7 @@ pub async fn draft_correction(s: &Services, actor: &Actor, id: i64, reason: &str
     let earlier = load(s, actor, id).await?;
     require_regulator(actor, earlier.organising_org_id)?;
     // Only a published announcement can be corrected (checked as the transition it will cause).
-    rules::transition(state_of(&earlier)?, Action::Supersede).map_err(ServiceError::Rule)?;
+    rules::transition(earlier.state, Action::Supersede).map_err(ServiceError::Rule)?;
     if reason.trim().is_empty() {
         return Err(ServiceError::invalid(RuleViolation::new("required", "请填写更正原因").on_field("reason")));
     }
@@ -427,7 +421,7 @@ pub struct AnnouncementEdit {
 pub async fn update(s: &Services, actor: &Actor, id: i64, edit: AnnouncementEdit) -> Result<AnnouncementView> {
     let row = load(s, actor, id).await?;
     require_regulator(actor, row.organising_org_id)?;
-    rules::transition(state_of(&row)?, Action::Edit).map_err(ServiceError::Rule)?;
+    rules::transition(row.state, Action::Edit).map_err(ServiceError::Rule)?;
     let mut content: Content = serde_json::from_str(&row.content_json).map_err(ServiceError::internal)?;
     let mut errs = Vec::new();
     if edit.title.trim().is_empty() {
@@ -449,23 +443,18 @@ pub async fn update(s: &Services, actor: &Actor, id: i64, edit: AnnouncementEdit
     }
     let before = json!({"title": row.title, "preface": row.preface, "exclusions": content.exclusions()});
     content.apply(&edit.exclusions);
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     store::update_draft(&tx, id, edit.title.trim(), edit.preface.trim(), &to_json(&content)?, actor.user_id)
         .await
         .map_err(conflict)?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
-            "announcement.update",
-            "announcement",
-            id,
-            before,
-            json!({"title": edit.title.trim(), "preface": edit.preface.trim(), "exclusions": content.exclusions()}),
-        ),
-    )
+    tx.commit(AuditEntry::new(
+        "announcement.update",
+        "announcement",
+        id,
+        before,
+        json!({"title": edit.title.trim(), "preface": edit.preface.trim(), "exclusions": content.exclusions()}),
+    ))
     .await?;
-    tx.commit().await?;
     view(s, store::get(s.store.reader(), id).await?).await
 }
 
@@ -487,21 +476,16 @@ async fn change(
     detail: serde_json::Value,
 ) -> Result<AnnouncementState> {
     let next = workflow::step(row.state, action).map_err(ServiceError::Rule)?;
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     store::set_state(&tx, row.id, next, c).await.map_err(conflict)?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(audit_action, "announcement", row.id, json!({"state": row.state}), {
-            let mut after = json!({"state": next.to()});
-            if let (Some(a), Some(d)) = (after.as_object_mut(), detail.as_object()) {
-                a.extend(d.clone());
-            }
-            after
-        }),
-    )
+    tx.commit(AuditEntry::new(audit_action, "announcement", row.id, json!({"state": row.state}), {
+        let mut after = json!({"state": next.to()});
+        if let (Some(a), Some(d)) = (after.as_object_mut(), detail.as_object()) {
+            a.extend(d.clone());
+        }
+        after
+    }))
     .await?;
-    tx.commit().await?;
     Ok(next.to())
 }
 
@@ -557,7 +541,7 @@ pub async fn publish(s: &Services, actor: &Actor, id: i64) -> Result<Announcemen
     };
     let json_text = to_json(&snapshot)?;
     let sha = hex::encode(Sha256::digest(json_text.as_bytes()));
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     store::set_state(
         &tx,
         id,
@@ -570,36 +554,26 @@ pub async fn publish(s: &Services, actor: &Actor, id: i64) -> Result<Announcemen
     )
     .await
     .map_err(conflict)?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
+    tx.audit(AuditEntry::new(
             "announcement.publish",
             "announcement",
             id,
             json!({"state": row.state}),
             json!({"state": next.to(), "snapshot_sha256": sha, "rows": snapshot.rows.len(), "refusals": snapshot.refusals.len()}),
-        ),
-    )
-    .await?;
+        ));
     if let (Some(e), Some(t)) = (&earlier, superseded) {
         store::set_state(&tx, e.id, t, StateChange { corrected_by_id: Some(id), ..StateChange::default() })
             .await
             .map_err(conflict)?;
-        audit::append(
-            &tx,
-            &actor.audit_actor(),
-            AuditEntry::new(
-                "announcement.corrected",
-                "announcement",
-                e.id,
-                json!({"state": e.state}),
-                json!({"state": t.to(), "corrected_by_id": id, "reason": row.correction_reason}),
-            ),
-        )
-        .await?;
+        tx.audit(AuditEntry::new(
+            "announcement.corrected",
+            "announcement",
+            e.id,
+            json!({"state": e.state}),
+            json!({"state": t.to(), "corrected_by_id": id, "reason": row.correction_reason}),
+        ));
     }
-    tx.commit().await?;
+    tx.commit_recorded().await?;
     view(s, store::get(s.store.reader(), id).await?).await
 }
 
@@ -634,7 +608,7 @@ pub async fn of_plan(s: &Services, actor: &Actor, plan_id: i64) -> Result<Vec<An
 pub async fn get_public(s: &Services, id: i64) -> Result<PublicAnnouncement> {
     let db = s.store.reader();
     let row = store::get(db, id).await.map_err(ServiceError::not_found("公告"))?;
-    if !state_of(&row)?.is_public() {
+    if !row.state.is_public() {
         return Err(ServiceError::NotFound("公告"));
     }
     let snapshot: Snapshot = serde_json::from_str(&row.snapshot_json).map_err(ServiceError::internal)?;

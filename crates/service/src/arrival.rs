@@ -4,7 +4,7 @@
 use choucha_domain::RuleViolation;
 use choucha_domain::sampling::{NotSampledReason, TaskAction, TaskState};
 use choucha_domain::workflow;
-use choucha_store::audit::{self, AuditEntry};
+use choucha_store::audit::AuditEntry;
 use choucha_store::draws::{self as store_draws};
 use choucha_store::enterprises;
 use choucha_store::handover::{self as store};
@@ -60,25 +60,20 @@ pub async fn record_arrival(s: &Services, actor: &Actor, task_id: i64, input: Ar
     if !errs.is_empty() {
         return Err(ServiceError::Invalid(errs));
     }
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     let row =
         store::insert_arrival(&tx, task_id, [true, true, true], actor.user_id, s.now()).await.map_err(|e| match e {
             choucha_store::StoreError::Duplicate(_) => rule("already_recorded", "已登记到达企业"),
             other => other.into(),
         })?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
-            "task.arrival",
-            "sampling_task",
-            task_id,
-            json!(null),
-            json!({"notice_shown": true, "identity_shown": true, "authorisation_shown": true}),
-        ),
-    )
+    tx.commit(AuditEntry::new(
+        "task.arrival",
+        "sampling_task",
+        task_id,
+        json!(null),
+        json!({"notice_shown": true, "identity_shown": true, "authorisation_shown": true}),
+    ))
     .await?;
-    tx.commit().await?;
     Ok(ArrivalView {
         task_id,
         notice_shown: row.notice_shown,
@@ -125,7 +120,7 @@ pub async fn mark_not_sampled(s: &Services, actor: &Actor, task_id: i64, input: 
         return Err(ServiceError::invalid(required("note", "原因为“其他”时请说明情况")));
     }
     let ent = enterprises::get(s.store.reader(), c.task.enterprise_id).await?;
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     let o = store_sampling::insert_outcome(
         &tx,
         task_id,
@@ -144,19 +139,14 @@ pub async fn mark_not_sampled(s: &Services, actor: &Actor, task_id: i64, input: 
         task_id,
     )
     .await?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
-            "task.not_sampled",
-            "sampling_task",
-            task_id,
-            json!({"state": t.from()}),
-            json!({"state": t.to(), "reason_kind": reason.as_str(), "note": input.note.trim(), "outcome_id": o.id}),
-        ),
-    )
+    tx.commit(AuditEntry::new(
+        "task.not_sampled",
+        "sampling_task",
+        task_id,
+        json!({"state": t.from()}),
+        json!({"state": t.to(), "reason_kind": reason.as_str(), "note": input.note.trim(), "outcome_id": o.id}),
+    ))
     .await?;
-    tx.commit().await?;
     Ok(t.to())
 }
 

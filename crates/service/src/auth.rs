@@ -6,7 +6,7 @@ use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use choucha_domain::RuleViolation;
 use choucha_domain::role::Role;
-use choucha_store::audit::{self, AuditEntry};
+use choucha_store::audit::AuditEntry;
 use choucha_store::{organisations, tokens, users};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -98,26 +98,14 @@ async fn check_credentials(s: &Services, username: &str, password: &str) -> Resu
 pub async fn login(s: &Services, username: &str, password: &str) -> Result<Actor> {
     let id = check_credentials(s, username, password).await?;
     let actor = actor_for_user(s, id).await?;
-    let tx = s.store.begin().await?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new("auth.login", "user", id, json!(null), json!({"via": "page"})),
-    )
-    .await?;
-    tx.commit().await?;
+    let tx = s.write(&actor).await?;
+    tx.commit(AuditEntry::new("auth.login", "user", id, json!(null), json!({"via": "page"}))).await?;
     Ok(actor)
 }
 
 pub async fn logout(s: &Services, actor: &Actor) -> Result<()> {
-    let tx = s.store.begin().await?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new("auth.logout", "user", actor.user_id, json!(null), json!(null)),
-    )
-    .await?;
-    tx.commit().await?;
+    let tx = s.write(actor).await?;
+    tx.commit(AuditEntry::new("auth.logout", "user", actor.user_id, json!(null), json!(null))).await?;
     Ok(())
 }
 
@@ -140,21 +128,16 @@ pub async fn issue_token(s: &Services, username: &str, password: &str) -> Result
     // Credentials live in real time: moving the business clock (tests, training) neither expires
     // nor extends them.
     let expires_at = s.clock().real_now() + Duration::hours(TOKEN_LIFETIME_HOURS);
-    let tx = s.store.begin().await?;
+    let tx = s.write(&actor).await?;
     let token_id = tokens::insert(&tx, id, token_hash(&token), "api".into(), expires_at).await?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
-            "auth.token_issue",
-            "api_token",
-            token_id,
-            json!(null),
-            json!({"user_id": id, "expires_at": expires_at}),
-        ),
-    )
+    tx.commit(AuditEntry::new(
+        "auth.token_issue",
+        "api_token",
+        token_id,
+        json!(null),
+        json!({"user_id": id, "expires_at": expires_at}),
+    ))
     .await?;
-    tx.commit().await?;
     Ok(IssuedToken { token, token_type: "Bearer", expires_at })
 }
 
@@ -167,15 +150,9 @@ pub async fn actor_from_token(s: &Services, token: &str) -> Result<Actor> {
 }
 
 pub async fn revoke_token(s: &Services, actor: &Actor, token: &str) -> Result<()> {
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     tokens::delete(&tx, &token_hash(token)).await?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new("auth.token_revoke", "user", actor.user_id, json!(null), json!(null)),
-    )
-    .await?;
-    tx.commit().await?;
+    tx.commit(AuditEntry::new("auth.token_revoke", "user", actor.user_id, json!(null), json!(null))).await?;
     Ok(())
 }
 

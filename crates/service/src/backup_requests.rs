@@ -2,7 +2,7 @@
 
 use choucha_domain::sampling::{BackupRequestAction, BackupRequestState, TaskState};
 use choucha_domain::workflow;
-use choucha_store::audit::{self, AuditEntry};
+use choucha_store::audit::AuditEntry;
 use choucha_store::custody::{self, NewCustodyEvent};
 use choucha_store::draws::{self as store_draws};
 use choucha_store::handover::{self as store, BackupRequestRow, NewBackupRequest};
@@ -118,24 +118,19 @@ pub async fn request_backup(
         return Err(ServiceError::Invalid(errs));
     }
     let ent = enterprises::get(db, c.task.enterprise_id).await?;
-    let tx = s.store.begin().await?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
+    let tx = s.write(actor).await?;
+    tx.audit(AuditEntry::new(
             "backup.request",
             "sampling_task",
             task_id,
             json!(null),
             json!({"reason": input.reason.trim(), "storage_place": input.storage_place.trim(), "storage_conditions": input.storage_conditions.trim()}),
-        ),
-    )
-    .await?;
+        ));
     // Checked again behind the audit head's lock: one open request at a time.
-    if store::backup_requests_of(&*tx, task_id).await?.iter().any(|r| r.state == BackupRequestState::Pending) {
+    if store::backup_requests_of(tx.conn(), task_id).await?.iter().any(|r| r.state == BackupRequestState::Pending) {
         return Err(rule("rule9_open_request", "已有待批复的封存申请，请等待组织监督抽查的部门批复（规则9）"));
     }
-    if custody::last_of_kind(&*tx, task_id, "dispatched").await?.is_some() {
+    if custody::last_of_kind(tx.conn(), task_id, "dispatched").await?.is_some() {
         return Err(rule("already_dispatched", "样品已寄送/带回检验机构，不能再申请在被抽样单位封存"));
     }
     let row = store::insert_backup_request(
@@ -159,7 +154,7 @@ pub async fn request_backup(
         row.id,
     )
     .await?;
-    tx.commit().await?;
+    tx.commit_recorded().await?;
     backup_view(s, row).await
 }
 
@@ -193,7 +188,7 @@ pub async fn decide_backup(
         return Err(ServiceError::invalid(required("opinion", "不批准时请说明理由")));
     }
     let (_, f) = in_force(s, r.task_id).await?.ok_or(ServiceError::NotFound("抽样单"))?;
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     store::decide_backup_request(&tx, r.id, t, actor.user_id, &actor.display_name, input.opinion.trim()).await?;
     if input.approve {
         custody::insert(
@@ -213,19 +208,14 @@ pub async fn decide_backup(
         .await?;
     }
     store::mark_inbox_read(&tx, c.plan.organising_org_id, None, Some(("backup_request", r.id))).await?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
-            "backup.decide",
-            "backup_request",
-            r.id,
-            json!({"state": t.from()}),
-            json!({"state": t.to(), "opinion": input.opinion.trim()}),
-        ),
-    )
+    tx.commit(AuditEntry::new(
+        "backup.decide",
+        "backup_request",
+        r.id,
+        json!({"state": t.from()}),
+        json!({"state": t.to(), "opinion": input.opinion.trim()}),
+    ))
     .await?;
-    tx.commit().await?;
     backup_view(s, store::get_backup_request(s.store.reader(), r.id).await?).await
 }
 

@@ -5,7 +5,7 @@ use choucha_domain::RuleViolation;
 use choucha_domain::access::Action;
 use choucha_domain::calendar::{DayKind, TimeLimit, WorkCalendar};
 use choucha_domain::enterprise::parse_date;
-use choucha_store::audit::{self, AuditEntry};
+use choucha_store::audit::AuditEntry;
 use choucha_store::calendar::{self as store_cal, DayRow};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -84,21 +84,16 @@ pub async fn set_day(s: &Services, actor: &Actor, input: DayInput) -> Result<Day
         return Err(ServiceError::Invalid(errs));
     }
     let before = store_cal::get(s.store.reader(), date).await?;
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     store_cal::upsert(&tx, date, kind, &name).await?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
-            "calendar.set",
-            "calendar_day",
-            date,
-            json!(before),
-            json!({"day": date, "kind": kind.as_str(), "name": name}),
-        ),
-    )
+    tx.commit(AuditEntry::new(
+        "calendar.set",
+        "calendar_day",
+        date,
+        json!(before),
+        json!({"day": date, "kind": kind.as_str(), "name": name}),
+    ))
     .await?;
-    tx.commit().await?;
     Ok(DayView { weekday: weekday_cn(date), date, kind: kind.as_str().into(), kind_label: kind.label().into(), name })
 }
 
@@ -106,15 +101,9 @@ pub async fn delete_day(s: &Services, actor: &Actor, date: &str) -> Result<()> {
     actor.require(Action::ManageCalendar)?;
     let date = parse_day(date)?;
     let before = store_cal::get(s.store.reader(), date).await?.ok_or(ServiceError::NotFound("该日期的节假日安排"))?;
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     store_cal::delete(&tx, date).await?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new("calendar.delete", "calendar_day", date, json!(before), json!(null)),
-    )
-    .await?;
-    tx.commit().await?;
+    tx.commit(AuditEntry::new("calendar.delete", "calendar_day", date, json!(before), json!(null))).await?;
     Ok(())
 }
 

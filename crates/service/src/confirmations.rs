@@ -6,13 +6,14 @@
 //! recorded as such. A denial opens an investigation for the organising bureau; until its finding is
 //! recorded the result is not final for that producer.
 
+use crate::Write;
 use choucha_domain::RuleViolation;
 use choucha_domain::retest::{ConfirmationAction, ConfirmationState, confirmation_due, confirmation_step};
 use choucha_domain::workflow::Transition;
-use choucha_store::audit::{self, AuditEntry};
+use choucha_store::audit::AuditEntry;
 use choucha_store::lab::{ReportRow, SampleRow};
 use choucha_store::retests::{self as store, ConfirmationChange, ConfirmationRow, ConfirmationScope, NewConfirmation};
-use choucha_store::{Page, StoreError, Tx, enterprises};
+use choucha_store::{Page, StoreError, enterprises};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -44,14 +45,10 @@ pub struct ConfirmationView {
     pub final_for_producer: bool,
 }
 
-fn state_of(c: &ConfirmationRow) -> Result<ConfirmationState> {
-    Ok(c.state)
-}
-
 async fn view(s: &Services, c: &ConfirmationRow) -> Result<ConfirmationView> {
     let report = choucha_store::lab::get_report(s.store.reader(), c.report_id).await?;
     let content: ReportContent = serde_json::from_str(&report.content_json).map_err(ServiceError::internal)?;
-    let st = state_of(c)?;
+    let st = c.state;
     Ok(ConfirmationView {
         id: c.id,
         report_id: c.report_id,
@@ -75,8 +72,7 @@ async fn view(s: &Services, c: &ConfirmationRow) -> Result<ConfirmationView> {
 /// approval's transaction. A corrected report keeps the confirmation of the one it supersedes.
 pub(crate) async fn open_for_report(
     s: &Services,
-    tx: &Tx,
-    actor: &Actor,
+    tx: &Write,
     report: &ReportRow,
     sample: &SampleRow,
     issued_on: NaiveDate,
@@ -114,18 +110,13 @@ pub(crate) async fn open_for_report(
         },
     )
     .await?;
-    audit::append(
-        tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
-            "confirmation.open",
-            "sample_confirmation",
-            row.id,
-            json!(null),
-            json!({"report_id": report.id, "due_on": row.due_on, "days": days, "working_days": working}),
-        ),
-    )
-    .await?;
+    tx.audit(AuditEntry::new(
+        "confirmation.open",
+        "sample_confirmation",
+        row.id,
+        json!(null),
+        json!({"report_id": report.id, "due_on": row.due_on, "days": days, "working_days": working}),
+    ));
     Ok(())
 }
 
@@ -206,7 +197,7 @@ async fn apply(
     mut after: serde_json::Value,
     inbox: Option<String>,
 ) -> Result<ConfirmationView> {
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     store::update_confirmation(&tx, c.id, next, change).await.map_err(conflict)?;
     if let Some(title) = inbox {
         choucha_store::sampling::insert_inbox(
@@ -220,13 +211,7 @@ async fn apply(
         .await?;
     }
     after["state"] = json!(next.to());
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(action, "sample_confirmation", c.id, json!({"state": c.state}), after),
-    )
-    .await?;
-    tx.commit().await?;
+    tx.commit(AuditEntry::new(action, "sample_confirmation", c.id, json!({"state": c.state}), after)).await?;
     get(s, actor, c.id).await
 }
 
@@ -302,21 +287,16 @@ pub async fn set_period(s: &Services, actor: &Actor, plan_id: i64, input: Period
         ));
     }
     let before = store::confirmation_period(s.store.reader(), plan_id).await?;
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     store::set_confirmation_period(&tx, plan_id, input.days, input.working_days).await?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
-            "plan.confirmation_period",
-            "plan",
-            plan_id,
-            json!({"days": before.0, "working_days": before.1}),
-            json!({"days": input.days, "working_days": input.working_days}),
-        ),
-    )
+    tx.commit(AuditEntry::new(
+        "plan.confirmation_period",
+        "plan",
+        plan_id,
+        json!({"days": before.0, "working_days": before.1}),
+        json!({"days": input.days, "working_days": input.working_days}),
+    ))
     .await?;
-    tx.commit().await?;
     Ok(input)
 }
 

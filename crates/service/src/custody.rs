@@ -2,12 +2,13 @@
 //! the dispatch to the testing institution (carried or shipped). The testing institution sees the
 //! chain without the enterprise (rule 13).
 
+use crate::Write;
 use choucha_domain::RuleViolation;
 use choucha_domain::sampling::{self as rules, BackupRequestState, RecordFields, TaskState};
-use choucha_store::audit::{self, AuditEntry};
+use choucha_store::audit::AuditEntry;
 use choucha_store::custody::{self, CustodyRow, NewCustodyEvent};
 use choucha_store::handover::{self as store};
-use choucha_store::{Tx, organisations};
+use choucha_store::organisations;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -85,7 +86,7 @@ fn custody_view(r: CustodyRow) -> CustodyView {
 
 /// The seals of a record that has just been locked (rule 8): one `sealed` event per portion, with
 /// its seal numbers, in the locking transaction. Called by `sampling::sign`.
-pub(crate) async fn write_seals(tx: &Tx, actor: &Actor, task_id: i64, fields_json: &str) -> Result<()> {
+pub(crate) async fn write_seals(tx: &Write, actor: &Actor, task_id: i64, fields_json: &str) -> Result<()> {
     let f: RecordFields = serde_json::from_str(fields_json).map_err(ServiceError::internal)?;
     let at = rules::parse_local_time(&f.sampled_at).map(rules::local_to_utc);
     let mut portions = vec![("test", seals(&f.test_seals))];
@@ -188,25 +189,20 @@ pub async fn dispatch(s: &Services, actor: &Actor, task_id: i64, input: Dispatch
     if f.backup_quantity > 0.0 && !kept {
         portions.push(("backup", seals(&f.backup_seals)));
     }
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     // The audit head is locked first, so two dispatches of one sample are serialised and the
     // check below sees the first one.
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
+    tx.audit(AuditEntry::new(
             "sample.dispatch",
             "sampling_task",
             task_id,
             json!(null),
             json!({"mode": mode, "carrier": input.carrier.trim(), "tracking_no": input.tracking_no.trim(), "dispatched_at": at, "portions": portions.iter().map(|p| p.0).collect::<Vec<_>>()}),
-        ),
-    )
-    .await?;
-    if custody::last_of_kind(&*tx, task_id, "dispatched").await?.is_some() {
+        ));
+    if custody::last_of_kind(tx.conn(), task_id, "dispatched").await?.is_some() {
         return Err(rule("already_dispatched", "该样品已登记寄送/带回，不能重复登记"));
     }
-    if store::backup_requests_of(&*tx, task_id).await?.iter().any(|r| r.state == BackupRequestState::Pending) {
+    if store::backup_requests_of(tx.conn(), task_id).await?.iter().any(|r| r.state == BackupRequestState::Pending) {
         return Err(rule("rule9_pending", "备用样品在被抽样单位封存的申请尚待批复（规则9）"));
     }
     for (portion, numbers) in &portions {
@@ -233,6 +229,6 @@ pub async fn dispatch(s: &Services, actor: &Actor, task_id: i64, input: Dispatch
         )
         .await?;
     }
-    tx.commit().await?;
+    tx.commit_recorded().await?;
     custody(s, actor, task_id).await
 }

@@ -10,6 +10,7 @@
 //! Who sees disposals: the custodian of the testing institution, the organising bureau (in charge
 //! of results), admins. Testers never do (rule 13), nor enterprises.
 
+use crate::Write;
 use choucha_domain::RuleViolation;
 use choucha_domain::disposal::{
     self as rules, DisposalAction, DisposalFollows, DisposalMethod, DisposalState, DisposalTiming, Portion,
@@ -17,12 +18,12 @@ use choucha_domain::disposal::{
 };
 use choucha_domain::results::objection_deadline;
 use choucha_domain::workflow;
-use choucha_store::audit::{self, AuditEntry};
+use choucha_store::audit::AuditEntry;
 use choucha_store::disposals::{
     self as store, DisposalRecord, DisposalRow, DisposalScope, NATIONAL, NewDisposal, ReceivedBy,
 };
 use choucha_store::lab::{self as store_lab, ReportRow, SampleRow};
-use choucha_store::{Page, Tx, draws as store_draws, enterprises, organisations, plans as store_plans, users};
+use choucha_store::{Page, draws as store_draws, enterprises, organisations, plans as store_plans, users};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -86,7 +87,7 @@ pub(crate) fn province_of(division: Option<&str>) -> String {
 /// test portion (paid unless nothing was paid for it) and the backup portion (free).
 pub(crate) async fn open_for_report(
     s: &Services,
-    tx: &Tx,
+    tx: &Write,
     report: &ReportRow,
     sample: &SampleRow,
     qualified: bool,
@@ -100,7 +101,7 @@ pub(crate) async fn open_for_report(
         let required = rules::required_disposal(paid, qualified);
         // Rule 19 with rule 15: a corrected report moves an open disposal to itself with its
         // conclusion, and leaves a done one alone.
-        let existing = store::disposal_of_portion(&**tx, sample.id, portion.as_str()).await?;
+        let existing = store::disposal_of_portion(tx.conn(), sample.id, portion.as_str()).await?;
         let t = match rules::follow_report(existing.as_ref().map(|d| d.state)) {
             DisposalFollows::Leave => continue,
             DisposalFollows::Retarget(t) => t,
@@ -405,7 +406,7 @@ pub async fn record(s: &Services, actor: &Actor, id: i64, input: DisposalInput) 
     let Some(method) = method else { return Err(ServiceError::Invalid(errs)) };
     let stored = store_file(s, proof, "proof").await?;
     let proof_json = serde_json::to_string(&stored).map_err(ServiceError::internal)?;
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     store::record_disposal(
         &tx,
         id,
@@ -426,19 +427,13 @@ pub async fn record(s: &Services, actor: &Actor, id: i64, input: DisposalInput) 
         }
         other => other.into(),
     })?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
+    tx.commit(AuditEntry::new(
             "disposal.record",
             "disposal",
             id,
             json!({"state": t.from()}),
             json!({"state": t.to(), "method": method.as_str(), "recipient": input.recipient.trim(), "disposed_on": on, "proof_sha256": stored.sha256}),
-        ),
-    )
-    .await?;
-    tx.commit().await?;
+        )).await?;
     view(s, actor, store::get_disposal(s.store.reader(), id).await?).await
 }
 
@@ -513,21 +508,16 @@ pub async fn set_rule(
         return Err(ServiceError::Invalid(errs));
     }
     let before = store::disposal_rules(s.store.reader()).await?.into_iter().find(|r| r.division_code == division);
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     let r = store::set_disposal_rule(&tx, division, rule, input.overdue_days, actor.user_id).await?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
-            "disposal_rule.set",
-            "disposal_rule",
-            r.id,
-            json!(before.map(|b| json!({"paid_rule": b.paid_rule, "overdue_days": b.overdue_days}))),
-            json!({"division_code": division, "paid_rule": rule, "overdue_days": input.overdue_days}),
-        ),
-    )
+    tx.commit(AuditEntry::new(
+        "disposal_rule.set",
+        "disposal_rule",
+        r.id,
+        json!(before.map(|b| json!({"paid_rule": b.paid_rule, "overdue_days": b.overdue_days}))),
+        json!({"division_code": division, "paid_rule": rule, "overdue_days": input.overdue_days}),
+    ))
     .await?;
-    tx.commit().await?;
     Ok(DisposalRuleView {
         division_code: r.division_code,
         paid_rule: r.paid_rule,

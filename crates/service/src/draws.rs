@@ -17,7 +17,7 @@ use choucha_domain::plan::{
 use choucha_domain::role::Role;
 use choucha_domain::sampling::{TaskAction, TaskState};
 use choucha_domain::workflow;
-use choucha_store::audit::{self, AuditEntry};
+use choucha_store::audit::AuditEntry;
 use choucha_store::draws::{self as store_draws, CandidateFilter, DrawRow, NewDraw};
 use choucha_store::plans::{self as store_plans, ItemRow, PlanRow};
 use choucha_store::{Page, enterprises, organisations, users};
@@ -408,7 +408,7 @@ async fn run_inner(s: &Services, actor: &Actor, req: DrawRequest, redraw: Option
         team_size: req.team_size.unwrap_or(draw::MIN_TEAM as u32) as usize,
     };
     let result = draw::run(&input)?;
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     let row = store_draws::insert(
         &tx,
         NewDraw {
@@ -445,19 +445,13 @@ async fn run_inner(s: &Services, actor: &Actor, req: DrawRequest, redraw: Option
         drawn.push((eid, team));
     }
     store_draws::insert_tasks(&tx, plan.id, item.id, row.id, plan.deadline_delivery, &drawn).await?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
+    tx.commit(AuditEntry::new(
             if redraw.is_some() { "draw.redraw" } else { "draw.create" },
             "draw",
             row.id,
             json!(null),
             json!({"item_id": item.id, "quota": req.quota, "seed": input.seed, "candidate_hash": result.candidate_hash, "drawn": result.drawn.iter().map(|d| &d.uscc).collect::<Vec<_>>(), "reason": redraw.as_ref().map(|r| &r.reason)}),
-        ),
-    )
-    .await?;
-    tx.commit().await?;
+        )).await?;
     Ok(row.id)
 }
 
@@ -695,20 +689,15 @@ pub async fn publish(s: &Services, actor: &Actor, id: i64) -> Result<DrawView> {
     let row = store_draws::get(s.store.reader(), id).await.map_err(ServiceError::not_found("抽取记录"))?;
     let (_, plan) = load(s, row.item_id).await?;
     check_organiser(actor, &plan)?;
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     store_draws::set_published(&tx, id).await.map_err(|e| match e {
         choucha_store::StoreError::Conflict => {
             ServiceError::Rule(RuleViolation::new("draw_published", "该抽取结果已公开"))
         }
         other => other.into(),
     })?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new("draw.publish", "draw", id, json!({"published": false}), json!({"published": true})),
-    )
-    .await?;
-    tx.commit().await?;
+    tx.commit(AuditEntry::new("draw.publish", "draw", id, json!({"published": false}), json!({"published": true})))
+        .await?;
     get(s, actor, id).await
 }
 
@@ -785,7 +774,7 @@ pub async fn grant_allowance(s: &Services, actor: &Actor, input: AllowanceInput)
             "放宽批次限制只适用于大型商场、超市等销售者（规则5）",
         )));
     }
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     store_draws::upsert_allowance(
         &tx,
         choucha_store::draws::AllowanceRow {
@@ -799,13 +788,7 @@ pub async fn grant_allowance(s: &Services, actor: &Actor, input: AllowanceInput)
         },
     )
     .await?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new("plan.batch_allowance", "plan", plan.id, json!(null), json!(input)),
-    )
-    .await?;
-    tx.commit().await?;
+    tx.commit(AuditEntry::new("plan.batch_allowance", "plan", plan.id, json!(null), json!(input))).await?;
     Ok(())
 }
 
@@ -951,21 +934,16 @@ pub async fn start_task(s: &Services, actor: &Actor, id: i64) -> Result<TaskView
         .require_or(Action::WorkOnSite, "只有该任务抽样组的成员可以开始抽样")?;
     let next = workflow::step(t.state, TaskAction::Start)?;
     let rules = implementation_rules::require_published(s, t.item_id).await?;
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     store_draws::set_task_state(&tx, id, next).await?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
-            "task.start",
-            "sampling_task",
-            id,
-            json!({"state": "assigned"}),
-            json!({"state": "in_progress", "rules_version": rules.version}),
-        ),
-    )
+    tx.commit(AuditEntry::new(
+        "task.start",
+        "sampling_task",
+        id,
+        json!({"state": "assigned"}),
+        json!({"state": "in_progress", "rules_version": rules.version}),
+    ))
     .await?;
-    tx.commit().await?;
     get_task(s, actor, id).await
 }
 
@@ -990,25 +968,20 @@ pub async fn declare_conflict(s: &Services, actor: &Actor, input: ConflictInput)
                 RuleViolation::new("unknown_enterprise", "名录库中没有该企业").on_field("enterprise_uscc"),
             )
         })?;
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     store_draws::insert_conflict(&tx, actor.user_id, ent.id, input.reason.trim()).await.map_err(|e| match e {
         choucha_store::StoreError::Duplicate(_) => {
             ServiceError::invalid(RuleViolation::new("duplicate", "已申报过对该企业的回避").on_field("enterprise_uscc"))
         }
         other => other.into(),
     })?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
-            "sampler.conflict",
-            "user",
-            actor.user_id,
-            json!(null),
-            json!({"enterprise_id": ent.id, "reason": input.reason.trim()}),
-        ),
-    )
+    tx.commit(AuditEntry::new(
+        "sampler.conflict",
+        "user",
+        actor.user_id,
+        json!(null),
+        json!({"enterprise_id": ent.id, "reason": input.reason.trim()}),
+    ))
     .await?;
-    tx.commit().await?;
     Ok(())
 }

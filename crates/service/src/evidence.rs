@@ -23,7 +23,7 @@ use std::sync::{LazyLock, Mutex};
 use choucha_domain::RuleViolation;
 use choucha_domain::sampling::{TaskState, UploadAction, UploadState};
 use choucha_domain::workflow;
-use choucha_store::audit::{self, AuditEntry};
+use choucha_store::audit::AuditEntry;
 use choucha_store::draws::{self as store_draws, TaskRow};
 use choucha_store::evidence::{self as store_evidence, EvidenceRow, NewEvidence, NewUpload, UploadRow};
 use choucha_store::{plans as store_plans, users};
@@ -399,33 +399,28 @@ pub(crate) async fn store_bytes(s: &Services, bytes: &[u8]) -> Result<(String, u
 
 /// Record a placed file with its audit record ("evidence.add"), closing its upload if there is one.
 async fn record(s: &Services, actor: &Actor, new: NewEvidence, upload_id: Option<&str>) -> Result<EvidenceRow> {
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     let row = store_evidence::insert(&tx, new).await?;
     if let Some(u) = upload_id {
-        let state = store_evidence::get_upload(&*tx, u).await?.state;
+        let state = store_evidence::get_upload(tx.conn(), u).await?.state;
         store_evidence::close_upload(&tx, u, workflow::step(state, UploadAction::Complete)?, Some(row.id)).await?;
     }
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
-            "evidence.add",
-            "evidence",
-            row.id,
-            json!(null),
-            json!({
-                "task_id": row.task_id,
-                "category": row.category,
-                "file_name": row.file_name,
-                "content_type": row.content_type,
-                "size": row.size,
-                "sha256": row.sha256,
-                "upload_id": upload_id,
-            }),
-        ),
-    )
+    tx.commit(AuditEntry::new(
+        "evidence.add",
+        "evidence",
+        row.id,
+        json!(null),
+        json!({
+            "task_id": row.task_id,
+            "category": row.category,
+            "file_name": row.file_name,
+            "content_type": row.content_type,
+            "size": row.size,
+            "sha256": row.sha256,
+            "upload_id": upload_id,
+        }),
+    ))
     .await?;
-    tx.commit().await?;
     Ok(row)
 }
 
@@ -471,7 +466,7 @@ pub async fn start_upload(s: &Services, actor: &Actor, task_id: i64, input: Uplo
         None => None,
     };
     let id = uuid::Uuid::new_v4().simple().to_string();
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     let row = store_evidence::insert_upload(
         &tx,
         NewUpload {
@@ -486,19 +481,14 @@ pub async fn start_upload(s: &Services, actor: &Actor, task_id: i64, input: Uplo
         },
     )
     .await?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
-            "evidence.upload_start",
-            "evidence_upload",
-            &id,
-            json!(null),
-            json!({"task_id": task_id, "category": row.category, "file_name": row.file_name, "total_size": row.total_size}),
-        ),
-    )
+    tx.commit(AuditEntry::new(
+        "evidence.upload_start",
+        "evidence_upload",
+        &id,
+        json!(null),
+        json!({"task_id": task_id, "category": row.category, "file_name": row.file_name, "total_size": row.total_size}),
+    ))
     .await?;
-    tx.commit().await?;
     upload_view(s, row).await
 }
 
@@ -642,22 +632,17 @@ async fn finish(s: &Services, actor: &Actor, u: &UploadRow) -> Result<EvidenceRo
         return Err(ServiceError::Conflict);
     }
     if let Some(expected) = u.expected_sha256.as_deref().filter(|e| *e != sha256) {
-        let tx = s.store.begin().await?;
+        let tx = s.write(actor).await?;
         let t = workflow::step(u.state, UploadAction::Reject)?;
         store_evidence::close_upload(&tx, &u.id, t, None).await?;
-        audit::append(
-            &tx,
-            &actor.audit_actor(),
-            AuditEntry::new(
-                "evidence.upload_rejected",
-                "evidence_upload",
-                &u.id,
-                json!({"state": t.from()}),
-                json!({"state": t.to(), "expected_sha256": expected, "received_sha256": sha256}),
-            ),
-        )
+        tx.commit(AuditEntry::new(
+            "evidence.upload_rejected",
+            "evidence_upload",
+            &u.id,
+            json!({"state": t.from()}),
+            json!({"state": t.to(), "expected_sha256": expected, "received_sha256": sha256}),
+        ))
         .await?;
-        tx.commit().await?;
         let _ = tokio::fs::remove_file(&staged).await;
         return Err(ServiceError::invalid(
             RuleViolation::new(

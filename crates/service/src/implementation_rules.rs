@@ -6,7 +6,7 @@
 use choucha_domain::RuleViolation;
 use choucha_domain::implementation_rules::{self as rules, Limit, RulesAction, RulesActor, RulesState};
 use choucha_domain::plan::PlanState;
-use choucha_store::audit::{self, AuditActor, AuditEntry};
+use choucha_store::audit::{AuditActor, AuditEntry};
 use choucha_store::implementation_rules::{self as store_rules, RulesRow};
 use choucha_store::plans::{self as store_plans, ItemRow, PlanRow};
 use serde::{Deserialize, Serialize};
@@ -192,22 +192,17 @@ pub async fn create_draft(s: &Services, actor: &Actor, item_id: i64, body: Rules
         )));
     }
     let version = versions.first().map(|v| v.version + 1).unwrap_or(1);
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     let row = store_rules::insert(&tx, item_id, version, serde_json::to_string(&body).map_err(ServiceError::internal)?)
         .await?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
-            "rules.create",
-            "rules_version",
-            row.id,
-            json!(null),
-            json!({"item_id": item_id, "version": version, "body": body}),
-        ),
-    )
+    tx.commit(AuditEntry::new(
+        "rules.create",
+        "rules_version",
+        row.id,
+        json!(null),
+        json!({"item_id": item_id, "version": version, "body": body}),
+    ))
     .await?;
-    tx.commit().await?;
     view(row, &item, &plan)
 }
 
@@ -217,21 +212,16 @@ pub async fn update_draft(s: &Services, actor: &Actor, id: i64, body: RulesBody)
     let (item, plan) = load_item(s, row.item_id).await?;
     rules::transition(row.state, RulesAction::Edit, party(actor, &item, &plan))?;
     body.validate().map_err(ServiceError::Invalid)?;
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     store_rules::update_body(&tx, id, serde_json::to_string(&body).map_err(ServiceError::internal)?).await?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
-            "rules.update",
-            "rules_version",
-            id,
-            json!({"body": serde_json::from_str::<serde_json::Value>(&row.body_json).unwrap_or_default()}),
-            json!({"body": body}),
-        ),
-    )
+    tx.commit(AuditEntry::new(
+        "rules.update",
+        "rules_version",
+        id,
+        json!({"body": serde_json::from_str::<serde_json::Value>(&row.body_json).unwrap_or_default()}),
+        json!({"body": body}),
+    ))
     .await?;
-    tx.commit().await?;
     get(s, actor, id).await
 }
 
@@ -254,9 +244,9 @@ pub async fn step(
     if action == RulesAction::Publish && plan.state == PlanState::Draft {
         return Err(ServiceError::Rule(RuleViolation::new("plan_state", "计划尚未下达，实施细则不能向社会公开")));
     }
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     if to == RulesState::Published
-        && let Some(old) = store_rules::published_of(&*tx, row.item_id).await?
+        && let Some(old) = store_rules::published_of(tx.conn(), row.item_id).await?
     {
         let superseded = rules::rules_step(old.state, RulesAction::Supersede, RulesActor::OrganisingBureau)?;
         store_rules::set_state(&tx, old.id, superseded, actor.user_id, None).await?;
@@ -269,19 +259,14 @@ pub async fn step(
         RulesAction::Publish => "rules.publish",
         RulesAction::Edit | RulesAction::Supersede => "rules.update",
     };
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
-            action_name,
-            "rules_version",
-            id,
-            json!({"state": from.as_str()}),
-            json!({"state": to.as_str(), "reason": reason}),
-        ),
-    )
+    tx.commit(AuditEntry::new(
+        action_name,
+        "rules_version",
+        id,
+        json!({"state": from.as_str()}),
+        json!({"state": to.as_str(), "reason": reason}),
+    ))
     .await?;
-    tx.commit().await?;
     get(s, actor, id).await
 }
 
@@ -302,25 +287,20 @@ pub async fn publish_as_system(s: &Services, who: &str, item_id: i64, body: Rule
     }
     let versions = store_rules::versions_of(s.store.reader(), item.id).await?;
     let version = versions.first().map(|v| v.version + 1).unwrap_or(1);
-    let tx = s.store.begin().await?;
+    let tx = s.write(AuditActor::system(who)).await?;
     let row = store_rules::insert(&tx, item.id, version, serde_json::to_string(&body).map_err(ServiceError::internal)?)
         .await?;
     for t in steps {
         store_rules::set_state(&tx, row.id, t, 0, None).await?;
     }
-    audit::append(
-        &tx,
-        &AuditActor::system(who),
-        AuditEntry::new(
-            "rules.publish",
-            "rules_version",
-            row.id,
-            json!(null),
-            json!({"item_id": item.id, "version": version}),
-        ),
-    )
+    tx.commit(AuditEntry::new(
+        "rules.publish",
+        "rules_version",
+        row.id,
+        json!(null),
+        json!({"item_id": item.id, "version": version}),
+    ))
     .await?;
-    tx.commit().await?;
     Ok(row.id)
 }
 

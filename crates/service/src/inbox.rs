@@ -1,7 +1,7 @@
 //! The inbox of a bureau or institution, and a task in one line for it.
 
 use choucha_domain::sampling::TaskState;
-use choucha_store::audit::{self, AuditEntry};
+use choucha_store::audit::AuditEntry;
 use choucha_store::enterprises;
 use choucha_store::handover::{self as store};
 use serde::Serialize;
@@ -18,15 +18,9 @@ pub async fn mark_inbox_read(s: &Services, actor: &Actor, item_id: i64) -> Resul
     if actor.org_id != Some(item.org_id) {
         return Err(ServiceError::NotFound("待办事项"));
     }
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     store::mark_inbox_read(&tx, item.org_id, Some(item.id), None).await?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new("inbox.read", "inbox_item", item.id, json!(null), json!({"read": true})),
-    )
-    .await?;
-    tx.commit().await?;
+    tx.commit(AuditEntry::new("inbox.read", "inbox_item", item.id, json!(null), json!({"read": true}))).await?;
     Ok(())
 }
 

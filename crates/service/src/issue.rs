@@ -6,7 +6,7 @@
 
 use choucha_domain::lab::{self as rules, LabDuty, ReportAction, SampleAction};
 use choucha_domain::workflow;
-use choucha_store::audit::{self, AuditEntry};
+use choucha_store::audit::AuditEntry;
 use choucha_store::lab::{self as store, SamplePatch};
 use choucha_store::organisations;
 use serde_json::json;
@@ -42,7 +42,7 @@ pub async fn approve_report(s: &Services, actor: &Actor, report_id: i64, sign: S
     let mut content: serde_json::Value = serde_json::from_str(&r.content_json).map_err(ServiceError::internal)?;
     content["report_no"] = json!(report_no);
     let next_sample = workflow::step(sample.state, SampleAction::Report)?;
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     store::set_approved(
         &tx,
         r.id,
@@ -58,14 +58,14 @@ pub async fn approve_report(s: &Services, actor: &Actor, report_id: i64, sign: S
     )
     .await?;
     if let Some(old) = r.supersedes_id {
-        let old_state = store::get_report(&*tx, old).await?.state;
+        let old_state = store::get_report(tx.conn(), old).await?.state;
         store::set_superseded(&tx, old, workflow::step(old_state, ReportAction::Supersede)?).await?;
     }
     // Rule 17: the deliveries this report requires are opened with its issue.
     let issued: ReportContent = serde_json::from_str(&r.content_json).map_err(ServiceError::internal)?;
     results::open_deliveries(s, &tx, &r, &sample, issued.qualified, s.today()).await?;
     // Rule 23: a sample taken from a seller is confirmed by its nominal producer.
-    confirmations::open_for_report(s, &tx, actor, &r, &sample, s.today()).await?;
+    confirmations::open_for_report(s, &tx, &r, &sample, s.today()).await?;
     store::update_sample(&tx, sample.id, sample.state, SamplePatch { state: Some(next_sample), ..Default::default() })
         .await?;
     // Rules 19 and 20: the sample's disposals, and the post-processing case of an unqualified result.
@@ -75,18 +75,13 @@ pub async fn approve_report(s: &Services, actor: &Actor, report_id: i64, sign: S
     } else if r.supersedes_id.is_some() {
         cases::close_on_corrected_qualified(s, &tx, sample.id, actor).await?;
     }
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
-            "report.approve",
-            "lab_report",
-            r.id,
-            json!({"state": t.from()}),
-            json!({"state": t.to(), "report_no": report_no, "pdf_sha256": sha, "supersedes": r.supersedes_id}),
-        ),
-    )
+    tx.commit(AuditEntry::new(
+        "report.approve",
+        "lab_report",
+        r.id,
+        json!({"state": t.from()}),
+        json!({"state": t.to(), "report_no": report_no, "pdf_sha256": sha, "supersedes": r.supersedes_id}),
+    ))
     .await?;
-    tx.commit().await?;
     lab::report_view(s, &store::get_report(s.store.reader(), r.id).await?).await
 }

@@ -46,6 +46,7 @@ pub mod statistics;
 pub(crate) mod task_context;
 pub mod task_documents;
 pub mod users;
+pub mod write;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -54,6 +55,7 @@ pub use actor::Actor;
 /// A page of a list, with the cursor of the next one.
 pub use choucha_store::Page;
 pub use error::ServiceError;
+pub use write::Write;
 
 use choucha_domain::clock::Clock;
 use choucha_store::Store;

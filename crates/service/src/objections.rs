@@ -8,7 +8,7 @@ use choucha_domain::RuleViolation;
 use choucha_domain::lab::ReportState;
 use choucha_domain::results::{ObjectionAction, ObjectionState, check_objection_in_time, objection_deadline};
 use choucha_domain::workflow;
-use choucha_store::audit::{self, AuditEntry};
+use choucha_store::audit::AuditEntry;
 use choucha_store::lab::{self as store_lab, ReportRow, SampleRow};
 use choucha_store::results::{self as store, NewObjection, ObjectionRow};
 use choucha_store::{Page, draws as store_draws, plans as store_plans};
@@ -210,7 +210,7 @@ pub async fn file(s: &Services, actor: &Actor, report_id: i64, input: ObjectionI
         return Err(ServiceError::Rule(RuleViolation::new("objection_open", "该结果已有待处理的申请")));
     }
     let plan = store_plans::get_plan(db, sample.plan_id).await?;
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     let row = store::insert_objection(
         &tx,
         NewObjection {
@@ -236,19 +236,14 @@ pub async fn file(s: &Services, actor: &Actor, report_id: i64, input: ObjectionI
         row.id,
     )
     .await?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
-            "objection.file",
-            "objection",
-            row.id,
-            json!(null),
-            json!({"report_id": report.id, "kind": kind, "items": items, "filed_on": today, "received_on": received}),
-        ),
-    )
+    tx.commit(AuditEntry::new(
+        "objection.file",
+        "objection",
+        row.id,
+        json!(null),
+        json!({"report_id": report.id, "kind": kind, "items": items, "filed_on": today, "received_on": received}),
+    ))
     .await?;
-    tx.commit().await?;
     view(s, row).await
 }
 
@@ -274,26 +269,21 @@ pub async fn decide(s: &Services, actor: &Actor, id: i64, input: DecisionInput) 
     if !input.accept && reason.is_empty() {
         return Err(ServiceError::invalid(RuleViolation::new("required", "不予受理须说明理由").on_field("reason")));
     }
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     store::decide_objection(&tx, id, next, actor.user_id, reason).await.map_err(|e| match e {
         choucha_store::StoreError::Conflict => {
             ServiceError::Rule(RuleViolation::new("already_decided", "该申请已处理"))
         }
         other => other.into(),
     })?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
-            "objection.decide",
-            "objection",
-            id,
-            json!({"state": next.from()}),
-            json!({"state": next.to(), "reason": reason}),
-        ),
-    )
+    tx.commit(AuditEntry::new(
+        "objection.decide",
+        "objection",
+        id,
+        json!({"state": next.from()}),
+        json!({"state": next.to(), "reason": reason}),
+    ))
     .await?;
-    tx.commit().await?;
     view(s, store::get_objection(s.store.reader(), id).await?).await
 }
 
@@ -316,26 +306,21 @@ pub async fn close(s: &Services, actor: &Actor, id: i64, input: CloseInput) -> R
     if answer.is_empty() {
         return Err(ServiceError::invalid(RuleViolation::new("required", "请填写办结答复").on_field("answer")));
     }
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     choucha_store::retests::close_objection(&tx, id, next, answer).await.map_err(|e| match e {
         choucha_store::StoreError::Conflict => {
             ServiceError::Rule(RuleViolation::new("already_decided", "该申请已处理"))
         }
         other => other.into(),
     })?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
-            "objection.close",
-            "objection",
-            id,
-            json!({"state": o.state}),
-            json!({"state": next.to(), "answer": answer}),
-        ),
-    )
+    tx.commit(AuditEntry::new(
+        "objection.close",
+        "objection",
+        id,
+        json!({"state": o.state}),
+        json!({"state": next.to(), "answer": answer}),
+    ))
     .await?;
-    tx.commit().await?;
     view(s, store::get_objection(s.store.reader(), id).await?).await
 }
 

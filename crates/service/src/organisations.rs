@@ -5,7 +5,7 @@ use choucha_domain::RuleViolation;
 use choucha_domain::access::Action;
 use choucha_domain::division::DivisionCode;
 use choucha_domain::organisation::{OrgKind, validate_org_code};
-use choucha_store::audit::{self, AuditEntry};
+use choucha_store::audit::AuditEntry;
 pub use choucha_store::organisations::OrgFilter;
 use choucha_store::organisations::{self as store_orgs, OrgFields, OrgRow};
 use choucha_store::{Page, StoreError};
@@ -201,34 +201,22 @@ pub async fn create(s: &Services, actor: &Actor, input: OrgInput) -> Result<OrgV
     if actor.org_id.is_some() {
         check_admin_scope(s, actor, fields.parent_id).await?;
     }
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     let code = fields.code.clone();
     let row = store_orgs::insert(&tx, fields).await.map_err(|e| dup(e, &code))?;
     let view = OrgView::from(row);
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new("organisation.create", "organisation", view.id, json!(null), json!(view)),
-    )
-    .await?;
-    tx.commit().await?;
+    tx.commit(AuditEntry::new("organisation.create", "organisation", view.id, json!(null), json!(view))).await?;
     Ok(view)
 }
 
 /// Create an organisation as the system (CLI bootstrap and demo data).
 pub async fn create_as_system(s: &Services, who: &str, input: OrgInput) -> Result<OrgView> {
     let fields = validate(s, &input, None).await?;
-    let tx = s.store.begin().await?;
+    let tx = s.write(choucha_store::audit::AuditActor::system(who)).await?;
     let code = fields.code.clone();
     let row = store_orgs::insert(&tx, fields).await.map_err(|e| dup(e, &code))?;
     let view = OrgView::from(row);
-    audit::append(
-        &tx,
-        &choucha_store::audit::AuditActor::system(who),
-        AuditEntry::new("organisation.create", "organisation", view.id, json!(null), json!(view)),
-    )
-    .await?;
-    tx.commit().await?;
+    tx.commit(AuditEntry::new("organisation.create", "organisation", view.id, json!(null), json!(view))).await?;
     Ok(view)
 }
 
@@ -238,17 +226,11 @@ pub async fn update(s: &Services, actor: &Actor, id: i64, input: OrgInput) -> Re
     let before = OrgView::from(store_orgs::get(s.store.reader(), id).await.map_err(ServiceError::not_found("机构"))?);
     check_admin_scope(s, actor, Some(id)).await?;
     let fields = validate(s, &input, Some(id)).await?;
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     let code = fields.code.clone();
     let row = store_orgs::update(&tx, id, fields).await.map_err(|e| dup(e, &code))?;
     let view = OrgView::from(row);
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new("organisation.update", "organisation", id, json!(before), json!(view)),
-    )
-    .await?;
-    tx.commit().await?;
+    tx.commit(AuditEntry::new("organisation.update", "organisation", id, json!(before), json!(view))).await?;
     Ok(view)
 }
 

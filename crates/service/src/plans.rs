@@ -3,6 +3,7 @@
 //! an item whose quota is left blank joins the group of the item above it, as in the notices'
 //! Annex 1 tables where the quota cell is merged.
 
+use crate::Write;
 use choucha_domain::RuleViolation;
 use choucha_domain::access::Action;
 use choucha_domain::enterprise::parse_date;
@@ -10,9 +11,9 @@ use choucha_domain::implementation_rules::RulesState;
 use choucha_domain::organisation::OrgKind;
 use choucha_domain::plan::{self as rules, PlanReadiness, PlanState, parse_scopes, scopes_label};
 use choucha_domain::role::Role;
-use choucha_store::audit::{self, AuditActor, AuditEntry};
+use choucha_store::audit::{AuditActor, AuditEntry};
 use choucha_store::plans::{self as store_plans, ItemFields, PlanFields, PlanFilter, PlanRow};
-use choucha_store::{Page, Tx, draws as store_draws, implementation_rules as store_rules, organisations};
+use choucha_store::{Page, draws as store_draws, implementation_rules as store_rules, organisations};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -327,7 +328,7 @@ async fn check_items(s: &Services, items: &[ItemInput], errs: &mut Vec<RuleViola
     Ok(CheckedItems { items: out, group_quotas })
 }
 
-async fn write_items(tx: &Tx, plan_id: i64, checked: CheckedItems) -> Result<()> {
+async fn write_items(tx: &Write, plan_id: i64, checked: CheckedItems) -> Result<()> {
     let mut group_ids = Vec::with_capacity(checked.group_quotas.len());
     for q in &checked.group_quotas {
         group_ids.push(store_plans::insert_group(tx, plan_id, *q as i32).await?.id);
@@ -390,16 +391,17 @@ async fn create_inner(s: &Services, who: &AuditActor, actor: Option<&Actor>, dra
     if !errs.is_empty() {
         return Err(ServiceError::Invalid(errs));
     }
-    let tx = s.store.begin().await?;
+    let tx = s.write(who).await?;
     let plan = store_plans::insert_plan(&tx, fields).await?;
     write_items(&tx, plan.id, checked).await?;
-    audit::append(
-        &tx,
-        who,
-        AuditEntry::new("plan.create", "plan", plan.id, json!(null), json!({"plan": draft.plan, "items": draft.items})),
-    )
+    tx.commit(AuditEntry::new(
+        "plan.create",
+        "plan",
+        plan.id,
+        json!(null),
+        json!({"plan": draft.plan, "items": draft.items}),
+    ))
     .await?;
-    tx.commit().await?;
     Ok(plan.id)
 }
 
@@ -422,7 +424,7 @@ pub async fn update_draft(s: &Services, actor: &Actor, id: i64, draft: PlanDraft
     if !errs.is_empty() {
         return Err(ServiceError::Invalid(errs));
     }
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     store_plans::update_plan(&tx, id, fields).await?;
     // A draft has no draws, tasks or rules yet only if nobody started them; keep items that have
     // rules by refusing the replacement.
@@ -435,13 +437,11 @@ pub async fn update_draft(s: &Services, actor: &Actor, id: i64, draft: PlanDraft
         }
         store_plans::delete_item(&tx, it.id).await?;
     }
-    for g in store_plans::groups_of(&*tx, id).await? {
+    for g in store_plans::groups_of(tx.conn(), id).await? {
         store_plans::delete_group(&tx, g.id).await?;
     }
     write_items(&tx, id, checked).await?;
-    audit::append(&tx, &actor.audit_actor(), AuditEntry::new("plan.update", "plan", id, json!(before), json!(draft)))
-        .await?;
-    tx.commit().await?;
+    tx.commit(AuditEntry::new("plan.update", "plan", id, json!(before), json!(draft))).await?;
     get(s, actor, id).await
 }
 
@@ -470,15 +470,10 @@ pub async fn issue(s: &Services, actor: &Actor, id: i64) -> Result<PlanView> {
     check_manage(actor, Some(&plan))?;
     let view = get(s, actor, id).await?;
     let next = rules::issue(plan.state, &readiness(&view))?;
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     store_plans::set_state(&tx, id, next).await?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new("plan.issue", "plan", id, json!({"state": plan.state}), json!({"state": next.to()})),
-    )
-    .await?;
-    tx.commit().await?;
+    tx.commit(AuditEntry::new("plan.issue", "plan", id, json!({"state": plan.state}), json!({"state": next.to()})))
+        .await?;
     get(s, actor, id).await
 }
 
@@ -486,15 +481,10 @@ pub async fn close(s: &Services, actor: &Actor, id: i64) -> Result<PlanView> {
     let plan = store_plans::get_plan(s.store.reader(), id).await.map_err(ServiceError::not_found("计划"))?;
     check_manage(actor, Some(&plan))?;
     let next = rules::close(plan.state)?;
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     store_plans::set_state(&tx, id, next).await?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new("plan.close", "plan", id, json!({"state": plan.state}), json!({"state": next.to()})),
-    )
-    .await?;
-    tx.commit().await?;
+    tx.commit(AuditEntry::new("plan.close", "plan", id, json!({"state": plan.state}), json!({"state": next.to()})))
+        .await?;
     get(s, actor, id).await
 }
 
@@ -539,7 +529,7 @@ pub async fn amend(s: &Services, actor: &Actor, id: i64, input: AmendmentInput) 
     if changes.is_empty() {
         return Err(ServiceError::invalid(RuleViolation::new("required", "没有要调整的批次").on_field("changes")));
     }
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     for (g, _, _, q) in &changes {
         store_plans::set_group_quota(&tx, *g, *q as i32).await?;
     }
@@ -554,19 +544,14 @@ pub async fn amend(s: &Services, actor: &Actor, id: i64, input: AmendmentInput) 
         actor.user_id,
     )
     .await?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
-            "plan.amend",
-            "plan",
-            id,
-            before_j,
-            json!({"amendment_id": a.id, "reason": input.reason, "changes": after_j}),
-        ),
-    )
+    tx.commit(AuditEntry::new(
+        "plan.amend",
+        "plan",
+        id,
+        before_j,
+        json!({"amendment_id": a.id, "reason": input.reason, "changes": after_j}),
+    ))
     .await?;
-    tx.commit().await?;
     get(s, actor, id).await
 }
 
@@ -806,14 +791,9 @@ pub async fn issue_as_system(s: &Services, who: &str, id: i64) -> Result<()> {
     let items = store_plans::items_of(s.store.reader(), plan.id).await?;
     let view = build_view(s, plan.clone(), items).await?;
     let next = rules::issue(plan.state, &readiness(&view))?;
-    let tx = s.store.begin().await?;
+    let tx = s.write(AuditActor::system(who)).await?;
     store_plans::set_state(&tx, id, next).await?;
-    audit::append(
-        &tx,
-        &AuditActor::system(who),
-        AuditEntry::new("plan.issue", "plan", id, json!({"state": plan.state}), json!({"state": next.to()})),
-    )
-    .await?;
-    tx.commit().await?;
+    tx.commit(AuditEntry::new("plan.issue", "plan", id, json!({"state": plan.state}), json!({"state": next.to()})))
+        .await?;
     Ok(())
 }

@@ -8,7 +8,7 @@ use choucha_domain::enterprise::{
     EnterpriseData, EnterpriseDraft, EnterpriseKind, EnterpriseStatus, KindSet, SizeClass,
 };
 use choucha_store::Page;
-use choucha_store::audit::{self, AuditEntry};
+use choucha_store::audit::AuditEntry;
 use choucha_store::enterprises::{self as store_ent, EnterpriseCursor, EnterpriseFilter, EnterpriseRow};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -231,19 +231,13 @@ pub async fn create(s: &Services, actor: &Actor, draft: EnterpriseDraft) -> Resu
     if store_ent::find_by_uscc(s.store.reader(), data.uscc.as_str()).await?.is_some() {
         return Err(duplicate_uscc(data.uscc.as_str()));
     }
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     let row = store_ent::insert(&tx, &data).await.map_err(|e| match e {
         choucha_store::StoreError::Duplicate(_) => duplicate_uscc(data.uscc.as_str()),
         other => other.into(),
     })?;
     let view = EnterpriseView::from(row);
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new("enterprise.create", "enterprise", view.id, json!(null), json!(view)),
-    )
-    .await?;
-    tx.commit().await?;
+    tx.commit(AuditEntry::new("enterprise.create", "enterprise", view.id, json!(null), json!(view))).await?;
     Ok(view)
 }
 
@@ -258,16 +252,10 @@ pub async fn update(s: &Services, actor: &Actor, id: i64, draft: EnterpriseDraft
     {
         return Err(duplicate_uscc(data.uscc.as_str()));
     }
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     let row = store_ent::update(&tx, id, &data).await?;
     let view = EnterpriseView::from(row);
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new("enterprise.update", "enterprise", id, json!(before), json!(view)),
-    )
-    .await?;
-    tx.commit().await?;
+    tx.commit(AuditEntry::new("enterprise.update", "enterprise", id, json!(before), json!(view))).await?;
     Ok(view)
 }
 

@@ -18,7 +18,7 @@ use choucha_domain::access::Action;
 use choucha_domain::enterprise::{EnterpriseData, EnterpriseDraft};
 use choucha_domain::uscc::Uscc;
 use choucha_store::StoreError;
-use choucha_store::audit::{self, AuditEntry};
+use choucha_store::audit::AuditEntry;
 use choucha_store::enterprises::{self as store_ent, EnterpriseCursor, EnterpriseRow};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -650,7 +650,7 @@ async fn write(
         ),
         other => other.into(),
     };
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     store_ent::insert_many(&tx, inserts, |done| progress(ImportProgress { phase: ImportPhase::Writing, done, total }))
         .await
         .map_err(changed_meanwhile)?;
@@ -669,13 +669,7 @@ async fn write(
         "skipped": report.skipped,
         "on_existing": report.on_existing,
     });
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new("enterprise.import", "enterprise", &report.sha256, json!(null), after),
-    )
-    .await?;
-    tx.commit().await?;
+    tx.commit(AuditEntry::new("enterprise.import", "enterprise", &report.sha256, json!(null), after)).await?;
     report.imported = total;
     progress(ImportProgress { phase: ImportPhase::Writing, done: total, total });
     Ok(())

@@ -10,6 +10,7 @@
 //! the organising bureau, admins). Testers, reviewers and approvers are blind (rule 13) and never
 //! see them.
 
+use crate::Write;
 use choucha_domain::RuleViolation;
 use choucha_domain::clock;
 use choucha_domain::lab::ReportState;
@@ -17,10 +18,10 @@ use choucha_domain::results::{
     self as rules, DeliveredDocument, DeliveryAction, DeliveryFacts, DeliveryState, Recipient,
 };
 use choucha_domain::workflow;
-use choucha_store::audit::{self, AuditEntry};
+use choucha_store::audit::AuditEntry;
 use choucha_store::lab::{self as store_lab, ReportRow, SampleRow};
 use choucha_store::results::{self as store, DeliveryRecord, DeliveryRow, DeliveryScope, NewDelivery};
-use choucha_store::{Page, Tx, draws as store_draws, enterprises, organisations, plans as store_plans};
+use choucha_store::{Page, draws as store_draws, enterprises, organisations, plans as store_plans};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -108,7 +109,7 @@ async fn view(s: &Services, r: DeliveryRow) -> Result<DeliveryView> {
 /// Opens the deliveries an issued report requires (rule 17), in the approval's transaction.
 pub(crate) async fn open_deliveries(
     s: &Services,
-    tx: &Tx,
+    tx: &Write,
     report: &ReportRow,
     sample: &SampleRow,
     qualified: bool,
@@ -228,7 +229,7 @@ pub async fn record_delivery(s: &Services, actor: &Actor, id: i64, input: Delive
         has_signature: !signature.is_empty(),
     };
     let m = rules::check_delivery(&facts, issued_on, s.today()).map_err(ServiceError::Invalid)?;
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     store::record(
         &tx,
         id,
@@ -251,19 +252,13 @@ pub async fn record_delivery(s: &Services, actor: &Actor, id: i64, input: Delive
         }
         other => other.into(),
     })?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
+    tx.commit(AuditEntry::new(
             "delivery.record",
             "delivery",
             id,
             json!({"state": d.state}),
             json!({"state": next.to(), "method": m.as_str(), "tracking_no": tracking_no, "sent_on": facts.sent_on, "received_on": facts.received_on, "receiver_name": input.receiver_name.trim()}),
-        ),
-    )
-    .await?;
-    tx.commit().await?;
+        )).await?;
     view(s, store::get(s.store.reader(), id).await?).await
 }
 
@@ -297,13 +292,15 @@ pub async fn list(s: &Services, actor: &Actor, q: DeliveryQuery) -> Result<Page<
         match q.state.as_deref().unwrap_or("open") {
             "open" => vec![DeliveryState::Pending, DeliveryState::Sent],
             "all" => vec![],
-            other if DeliveryState::parse(other).is_some() => DeliveryState::parse(other).into_iter().collect(),
-            _ => {
-                return Err(ServiceError::invalid(
-                    RuleViolation::new("invalid_state", "状态应为 open、pending、sent、received 或 all")
-                        .on_field("state"),
-                ));
-            }
+            other => match DeliveryState::parse(other) {
+                Some(st) => vec![st],
+                None => {
+                    return Err(ServiceError::invalid(
+                        RuleViolation::new("invalid_state", "状态应为 open、pending、sent、received 或 all")
+                            .on_field("state"),
+                    ));
+                }
+            },
         }
     };
     // Overdue: due before today.
@@ -546,7 +543,7 @@ pub async fn write_letter(s: &Services, actor: &Actor, code: &str, input: Letter
     if !errs.is_empty() {
         return Err(ServiceError::Invalid(errs));
     }
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     let row = choucha_store::retests::put_letter(
         &tx,
         sample.id,
@@ -556,20 +553,15 @@ pub async fn write_letter(s: &Services, actor: &Actor, code: &str, input: Letter
         actor.user_id,
     )
     .await?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
-            "letter.write",
-            "improvement_letter",
-            row.id,
-            json!(null),
-            json!({"sample_id": sample.id, "description": row.description, "cause_analysis": row.cause_analysis,
+    tx.commit(AuditEntry::new(
+        "letter.write",
+        "improvement_letter",
+        row.id,
+        json!(null),
+        json!({"sample_id": sample.id, "description": row.description, "cause_analysis": row.cause_analysis,
                    "suggestions": row.suggestions}),
-        ),
-    )
+    ))
     .await?;
-    tx.commit().await?;
     letter_text(s, actor, code).await
 }
 

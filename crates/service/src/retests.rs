@@ -16,7 +16,7 @@ use choucha_domain::retest::{
     self as rules, RetestAction, RetestState, check_retest_institution, parse_fee_advance, retest_outcome,
 };
 use choucha_domain::workflow;
-use choucha_store::audit::{self, AuditEntry};
+use choucha_store::audit::AuditEntry;
 use choucha_store::custody::{self, NewCustodyEvent};
 use choucha_store::lab as store_lab;
 use choucha_store::retests::{self as store, NewRetest, RetestApproval, RetestChange, RetestRow, RetestScope};
@@ -103,10 +103,6 @@ async fn view_for(s: &Services, r: &RetestRow, rel: Relations) -> Result<RetestV
     Ok(if rel.only_blind() { blinded(v) } else { v })
 }
 
-fn state_of(r: &RetestRow) -> Result<RetestState> {
-    Ok(r.state)
-}
-
 /// How the caller stands to a re-test.
 fn relations(actor: &Actor, r: &RetestRow) -> Relations {
     actor.to_retest(r.organising_org_id, r.retest_org_id)
@@ -141,7 +137,7 @@ pub(crate) async fn view_as(s: &Services, r: &RetestRow, with_enterprise: bool) 
     } else {
         None
     };
-    let st = state_of(r)?;
+    let st = r.state;
     let mut signed = Vec::new();
     for (who, what) in [(r.prepared_by, "编制"), (r.reviewed_by, "审核"), (r.approved_by, "批准")] {
         if let Some(u) = who {
@@ -247,7 +243,7 @@ pub async fn assign(s: &Services, actor: &Actor, objection_id: i64, input: Assig
     let db = s.store.reader();
     let o = choucha_store::results::get_objection(db, objection_id).await.map_err(ServiceError::not_found("申请"))?;
     actor.to_plan(o.organising_org_id).visible(Action::DecideObjection, "申请")?;
-    let existing = store::retest_of_objection(db, o.id).await?.map(|r| state_of(&r)).transpose()?;
+    let existing = store::retest_of_objection(db, o.id).await?.map(|r| r.state);
     rules::check_arrangeable(o.state, existing)?;
     let sample = store_lab::get_sample(db, o.sample_id).await?;
     let institutions = testing_institutions(s).await?;
@@ -275,7 +271,7 @@ pub async fn assign(s: &Services, actor: &Actor, objection_id: i64, input: Assig
     let content: ReportContent = serde_json::from_str(&report.content_json).map_err(ServiceError::internal)?;
     let year = s.today().format("%Y").to_string().parse().unwrap_or(2025);
     let code = format!("FJ-{}", crate::lab::new_blind_code(year));
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     let row = store::insert_retest(
         &tx,
         NewRetest {
@@ -311,20 +307,15 @@ pub async fn assign(s: &Services, actor: &Actor, objection_id: i64, input: Assig
         row.id,
     )
     .await?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
-            "retest.assign",
-            "retest",
-            row.id,
-            json!(null),
-            json!({"objection_id": o.id, "institution_id": input.institution_id, "fee_advance_fen": fee,
+    tx.commit(AuditEntry::new(
+        "retest.assign",
+        "retest",
+        row.id,
+        json!(null),
+        json!({"objection_id": o.id, "institution_id": input.institution_id, "fee_advance_fen": fee,
                    "same_institution_reason": row.same_institution_reason}),
-        ),
-    )
+    ))
     .await?;
-    tx.commit().await?;
     view_as(s, &row, true).await
 }
 
@@ -365,7 +356,7 @@ pub async fn receive(s: &Services, actor: &Actor, id: i64, input: RetestReceiptI
         stored.push(photo);
     }
     let institution = org_name(s, r.retest_org_id).await;
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     store::update_retest(
         &tx,
         r.id,
@@ -404,20 +395,15 @@ pub async fn receive(s: &Services, actor: &Actor, id: i64, input: RetestReceiptI
         )
         .await?;
     }
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
-            "retest.receive",
-            "retest",
-            r.id,
-            json!({"state": r.state}),
-            json!({"state": next.to().as_str(), "seal_intact": input.seal_intact,
+    tx.commit(AuditEntry::new(
+        "retest.receive",
+        "retest",
+        r.id,
+        json!({"state": r.state}),
+        json!({"state": next.to().as_str(), "seal_intact": input.seal_intact,
                    "photos": stored.iter().map(|p| &p.sha256).collect::<Vec<_>>()}),
-        ),
-    )
+    ))
     .await?;
-    tx.commit().await?;
     get(s, actor, id).await
 }
 
@@ -502,7 +488,7 @@ pub async fn enter_results(s: &Services, actor: &Actor, id: i64, input: RetestRe
         return Err(ServiceError::Invalid(errs));
     }
     lines.sort_by_key(|l| l.index);
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     store::update_retest(
         &tx,
         r.id,
@@ -514,20 +500,14 @@ pub async fn enter_results(s: &Services, actor: &Actor, id: i64, input: RetestRe
     )
     .await
     .map_err(conflict)?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
+    tx.commit(AuditEntry::new(
             "retest.results",
             "retest",
             r.id,
             json!({"state": r.state}),
             json!({"state": next.to().as_str(),
                    "results": lines.iter().map(|l| json!({"item": l.name, "result": l.result, "judgement": l.judgement_label})).collect::<Vec<_>>()}),
-        ),
-    )
-    .await?;
-    tx.commit().await?;
+        )).await?;
     get(s, actor, id).await
 }
 
@@ -597,12 +577,12 @@ pub async fn sign(s: &Services, actor: &Actor, id: i64, step: SignStep, input: S
             change
         }
     };
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     store::update_retest(&tx, r.id, next, change).await.map_err(conflict)?;
     if let Some(outcome) = &finish {
         // The re-test's conclusion is final and replaces the first in the sample's result.
         store::set_final_result(&tx, r.sample_id, outcome.qualified, &outcome.text).await?;
-        let o = choucha_store::results::get_objection(&*tx, r.objection_id).await?;
+        let o = choucha_store::results::get_objection(tx.conn(), r.objection_id).await?;
         let to = workflow::step(o.state, ObjectionAction::ConcludeRetest)?;
         store::set_objection_state(&tx, o.id, to).await.map_err(conflict)?;
         // A qualified final result ends the post-processing the first result opened (rule 20).
@@ -611,7 +591,7 @@ pub async fn sign(s: &Services, actor: &Actor, id: i64, step: SignStep, input: S
         }
         // Rule 19 follows the final result: what the open disposals require changes with it, and
         // the backup portion is now held by the re-test institution.
-        for d in choucha_store::disposals::open_disposals_of_sample(&*tx, r.sample_id).await? {
+        for d in choucha_store::disposals::open_disposals_of_sample(tx.conn(), r.sample_id).await? {
             let required = choucha_domain::disposal::required_disposal(d.paid, outcome.qualified);
             let holder = if d.portion == "backup" { r.retest_org_id } else { d.testing_org_id };
             let t = workflow::step(d.state, choucha_domain::disposal::DisposalAction::Retarget)?;
@@ -629,23 +609,18 @@ pub async fn sign(s: &Services, actor: &Actor, id: i64, step: SignStep, input: S
         )
         .await?;
     }
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
-            match step {
-                SignStep::Prepare => "retest.prepare",
-                SignStep::Review => "retest.review",
-                SignStep::Approve => "retest.approve",
-            },
-            "retest",
-            r.id,
-            json!({"state": r.state}),
-            after,
-        ),
-    )
+    tx.commit(AuditEntry::new(
+        match step {
+            SignStep::Prepare => "retest.prepare",
+            SignStep::Review => "retest.review",
+            SignStep::Approve => "retest.approve",
+        },
+        "retest",
+        r.id,
+        json!({"state": r.state}),
+        after,
+    ))
     .await?;
-    tx.commit().await?;
     get(s, actor, id).await
 }
 

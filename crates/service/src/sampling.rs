@@ -4,6 +4,7 @@
 //! enterprise (rule 6); refusals co-signed by the enterprise's local bureau (rule 11); problem
 //! reports that stop sampling and reach both bureaus at once (rule 10).
 
+use crate::Write;
 use choucha_domain::RuleViolation;
 use choucha_domain::organisation::OrgKind;
 use choucha_domain::plan::{self as plan_rules, BureauLevel, PastCheck, ProductKey};
@@ -11,7 +12,7 @@ use choucha_domain::sampling::{
     self as rules, RecordAction, RecordFields, RecordRequirements, RecordState, Signer, TaskAction, TaskState,
 };
 use choucha_domain::workflow;
-use choucha_store::audit::{self, AuditEntry};
+use choucha_store::audit::AuditEntry;
 use choucha_store::draws::{self as store_draws, TaskRow};
 use choucha_store::sampling::{self as store, NewRecord, NewSignature, RecordRow};
 use choucha_store::{Page, enterprises, organisations, plans as store_plans};
@@ -291,10 +292,10 @@ pub async fn save_record(s: &Services, actor: &Actor, task_id: i64, fields: Reco
     fields.validate(&requirements(&body), c.team.len()).map_err(ServiceError::Invalid)?;
     recheck_limits(s, &c, &fields).await?;
     let fields_json = serde_json::to_string(&fields).map_err(ServiceError::internal)?;
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     let id = match versions.first() {
         Some(v) if v.state == RecordState::Draft => {
-            if !store::signatures_of(&*tx, v.id).await?.is_empty() {
+            if !store::signatures_of(tx.conn(), v.id).await?.is_empty() {
                 return Err(ServiceError::Rule(RuleViolation::new(
                     "rule6_signed",
                     "抽样单已有人签字，不能再修改；如需更正请提出更正（规则6）",
@@ -327,19 +328,14 @@ pub async fn save_record(s: &Services, actor: &Actor, task_id: i64, fields: Reco
             .id
         }
     };
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
-            "record.save",
-            "sampling_record",
-            id,
-            json!(null),
-            json!({"task_id": task_id, "fields": fields}),
-        ),
-    )
+    tx.commit(AuditEntry::new(
+        "record.save",
+        "sampling_record",
+        id,
+        json!(null),
+        json!({"task_id": task_id, "fields": fields}),
+    ))
     .await?;
-    tx.commit().await?;
     get_record(s, actor, task_id).await
 }
 
@@ -436,7 +432,7 @@ pub async fn sign(s: &Services, actor: &Actor, task_id: i64, input: SignInput) -
         return Err(ServiceError::Invalid(errs));
     }
     let key = signer_key(&signer);
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     store::insert_signature(
         &tx,
         NewSignature {
@@ -460,7 +456,7 @@ pub async fn sign(s: &Services, actor: &Actor, task_id: i64, input: SignInput) -
         }
         other => other.into(),
     })?;
-    let v = view(s, store::get_record(&*tx, current.id).await?, &c.team).await;
+    let v = view(s, store::get_record(tx.conn(), current.id).await?, &c.team).await;
     // The view above read outside the transaction: count this signature in.
     let mut missing: Vec<String> = v.map(|v| v.missing).unwrap_or_default();
     missing.retain(|m| *m != key);
@@ -470,7 +466,7 @@ pub async fn sign(s: &Services, actor: &Actor, task_id: i64, input: SignInput) -
         if current.state == RecordState::PendingConfirmation {
             // The confirmed correction replaces the version it corrects.
             if let Some(prev) =
-                store::records_of_task(&*tx, task_id).await?.into_iter().find(|r| r.version == current.version - 1)
+                store::records_of_task(tx.conn(), task_id).await?.into_iter().find(|r| r.version == current.version - 1)
             {
                 store::set_record_state(&tx, prev.id, workflow::step(prev.state, RecordAction::Supersede)?).await?;
             }
@@ -482,13 +478,7 @@ pub async fn sign(s: &Services, actor: &Actor, task_id: i64, input: SignInput) -
         }
         after["locked"] = json!(true);
     }
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new("record.sign", "sampling_record", current.id, json!(null), after),
-    )
-    .await?;
-    tx.commit().await?;
+    tx.commit(AuditEntry::new("record.sign", "sampling_record", current.id, json!(null), after)).await?;
     get_record(s, actor, task_id).await
 }
 
@@ -524,7 +514,7 @@ pub async fn correct(s: &Services, actor: &Actor, task_id: i64, input: Correctio
     }
     let fields_json = serde_json::to_string(&input.fields).map_err(ServiceError::internal)?;
     let version = current.version + 1;
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     let row = store::insert_record(
         &tx,
         NewRecord {
@@ -539,19 +529,14 @@ pub async fn correct(s: &Services, actor: &Actor, task_id: i64, input: Correctio
         },
     )
     .await?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
-            "record.correct",
-            "sampling_record",
-            row.id,
-            json!({"version": current.version}),
-            json!({"version": version, "changes": changes, "reason": input.reason}),
-        ),
-    )
+    tx.commit(AuditEntry::new(
+        "record.correct",
+        "sampling_record",
+        row.id,
+        json!({"version": current.version}),
+        json!({"version": version, "changes": changes, "reason": input.reason}),
+    ))
     .await?;
-    tx.commit().await?;
     get_record(s, actor, task_id).await
 }
 
@@ -582,14 +567,7 @@ pub struct RefusalInput {
     pub facts: String,
 }
 
-async fn notify_bureaus(
-    s: &Services,
-    tx: &choucha_store::Tx,
-    c: &Ctx,
-    kind: &str,
-    title: &str,
-    ref_id: i64,
-) -> Result<()> {
+async fn notify_bureaus(s: &Services, tx: &Write, c: &Ctx, kind: &str, title: &str, ref_id: i64) -> Result<()> {
     let ent = enterprises::get(s.store.reader(), c.task.enterprise_id).await?;
     store::insert_inbox(tx, c.plan.organising_org_id, kind, title, "sampling_task", ref_id).await?;
     if let Some(local) = store::local_bureau_of(s.store.reader(), &ent.division_code).await?
@@ -609,25 +587,20 @@ pub async fn refuse(s: &Services, actor: &Actor, task_id: i64, input: RefusalInp
         return Err(ServiceError::invalid(RuleViolation::new("required", "请如实记录拒检情况").on_field("facts")));
     }
     let ent = enterprises::get(s.store.reader(), c.task.enterprise_id).await?;
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     let o =
         store::insert_outcome(&tx, task_id, "refusal", json!({"facts": input.facts.trim()}).to_string(), actor.user_id)
             .await?;
     store_draws::set_task_state(&tx, task_id, next).await?;
     notify_bureaus(s, &tx, &c, "refusal", &format!("拒检待认定：{}（{}）", ent.name, c.item.product), task_id).await?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
-            "task.refuse",
-            "sampling_task",
-            task_id,
-            json!({"state": c.task.state}),
-            json!({"state": next.to().as_str(), "outcome_id": o.id}),
-        ),
-    )
+    tx.commit(AuditEntry::new(
+        "task.refuse",
+        "sampling_task",
+        task_id,
+        json!({"state": c.task.state}),
+        json!({"state": next.to().as_str(), "outcome_id": o.id}),
+    ))
     .await?;
-    tx.commit().await?;
     Ok(next.to())
 }
 
@@ -663,24 +636,19 @@ pub async fn cosign_refusal(s: &Services, actor: &Actor, task_id: i64, input: Co
         .rev()
         .find(|o| o.kind == "refusal")
         .ok_or(ServiceError::NotFound("拒检记录"))?;
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     store::cosign_outcome(&tx, outcome.id, actor.user_id, input.opinion.trim()).await?;
     store_draws::set_task_state(&tx, task_id, next).await?;
     // Rule 20: a final refusal opens its post-processing case.
     crate::cases::open_for_refusal(s, &tx, actor, task_id).await?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
-            "task.refusal_cosign",
-            "sampling_task",
-            task_id,
-            json!({"state": task.state}),
-            json!({"state": next.to().as_str(), "opinion": input.opinion.trim()}),
-        ),
-    )
+    tx.commit(AuditEntry::new(
+        "task.refusal_cosign",
+        "sampling_task",
+        task_id,
+        json!({"state": task.state}),
+        json!({"state": next.to().as_str(), "opinion": input.opinion.trim()}),
+    ))
     .await?;
-    tx.commit().await?;
     Ok(next.to())
 }
 
@@ -707,7 +675,7 @@ pub async fn report_problem(s: &Services, actor: &Actor, task_id: i64, input: Pr
         return Err(ServiceError::Invalid(errs));
     }
     let ent = enterprises::get(s.store.reader(), c.task.enterprise_id).await?;
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     let o = store::insert_outcome(
         &tx,
         task_id,
@@ -726,19 +694,14 @@ pub async fn report_problem(s: &Services, actor: &Actor, task_id: i64, input: Pr
         task_id,
     )
     .await?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
-            "task.problem",
-            "sampling_task",
-            task_id,
-            json!({"state": c.task.state}),
-            json!({"state": next.to().as_str(), "outcome_id": o.id}),
-        ),
-    )
+    tx.commit(AuditEntry::new(
+        "task.problem",
+        "sampling_task",
+        task_id,
+        json!({"state": c.task.state}),
+        json!({"state": next.to().as_str(), "outcome_id": o.id}),
+    ))
     .await?;
-    tx.commit().await?;
     Ok(next.to())
 }
 

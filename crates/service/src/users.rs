@@ -6,7 +6,7 @@ use choucha_domain::access::Action;
 use choucha_domain::organisation::OrgKind;
 use choucha_domain::role::Role;
 use choucha_domain::uscc::Uscc;
-use choucha_store::audit::{self, AuditActor, AuditEntry};
+use choucha_store::audit::{AuditActor, AuditEntry};
 pub use choucha_store::users::UserFilter;
 use choucha_store::users::{self as store_users, NewUser, UserPatch, UserRow};
 use choucha_store::{Page, StoreError, enterprises, organisations, tokens};
@@ -243,7 +243,7 @@ async fn insert_user(s: &Services, who: &AuditActor, input: NewUserInput, scope:
         ]));
     }
     let password_hash = hash_password(&input.password).await?;
-    let tx = s.store.begin().await?;
+    let tx = s.write(who).await?;
     let row = store_users::insert(
         &tx,
         NewUser {
@@ -265,8 +265,7 @@ async fn insert_user(s: &Services, who: &AuditActor, input: NewUserInput, scope:
         other => other.into(),
     })?;
     let after = json!({"username": row.username, "display_name": row.display_name, "roles": role_codes(&roles), "org_id": org_id, "enterprise_id": enterprise_id});
-    audit::append(&tx, who, AuditEntry::new("user.create", "user", row.id, json!(null), after)).await?;
-    tx.commit().await?;
+    tx.commit(AuditEntry::new("user.create", "user", row.id, json!(null), after)).await?;
     view(s, row).await
 }
 
@@ -305,7 +304,7 @@ pub async fn update(s: &Services, actor: &Actor, id: i64, input: UserUpdateInput
         return Err(ServiceError::Invalid(errs));
     }
     check_admin_scope(s, actor, org_id).await?;
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     let row = store_users::update(
         &tx,
         id,
@@ -324,13 +323,7 @@ pub async fn update(s: &Services, actor: &Actor, id: i64, input: UserUpdateInput
         tokens::delete_for_user(&tx, id).await?;
     }
     let after = json!({"display_name": row.display_name, "roles": role_codes(&roles), "org_id": org_id, "enterprise_id": enterprise_id, "active": row.active});
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new("user.update", "user", id, json!({"display_name": before.display_name, "roles": before.roles, "org_id": before.org_id, "enterprise_id": before.enterprise_id, "active": before.active}), after),
-    )
-    .await?;
-    tx.commit().await?;
+    tx.commit(AuditEntry::new("user.update", "user", id, json!({"display_name": before.display_name, "roles": before.roles, "org_id": before.org_id, "enterprise_id": before.enterprise_id, "active": before.active}), after)).await?;
     view(s, row).await
 }
 
@@ -341,16 +334,10 @@ pub async fn reset_password(s: &Services, actor: &Actor, id: i64, new_password: 
     check_admin_scope(s, actor, u.org_id).await?;
     check_password_policy(new_password)?;
     let hash = hash_password(new_password).await?;
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     store_users::set_password_hash(&tx, id, hash).await?;
     tokens::delete_for_user(&tx, id).await?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new("user.password_reset", "user", id, json!(null), json!(null)),
-    )
-    .await?;
-    tx.commit().await?;
+    tx.commit(AuditEntry::new("user.password_reset", "user", id, json!(null), json!(null))).await?;
     Ok(())
 }
 
@@ -369,15 +356,9 @@ pub async fn change_own_password(s: &Services, actor: &Actor, old: &str, new: &s
         ));
     }
     let hash = hash_password(new).await?;
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     store_users::set_password_hash(&tx, actor.user_id, hash).await?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new("user.password_change", "user", actor.user_id, json!(null), json!(null)),
-    )
-    .await?;
-    tx.commit().await?;
+    tx.commit(AuditEntry::new("user.password_change", "user", actor.user_id, json!(null), json!(null))).await?;
     Ok(())
 }
 

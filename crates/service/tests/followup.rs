@@ -407,9 +407,9 @@ async fn a_final_refusal_opens_a_case_and_a_qualified_retest_or_correction_close
     // A second world: an unqualified case closed by a qualified re-test (the re-test code calls this).
     let w2 = world().await;
     let (_, sample, _) = issued(&w2, 12.5).await;
-    let tx = s(&w2).store.begin().await.unwrap();
+    let tx = s(&w2).write(&w2.regulator).await.unwrap();
     cases::close_on_retest_qualified(s(&w2), &tx, sample, &w2.regulator).await.unwrap();
-    tx.commit().await.unwrap();
+    tx.commit_recorded().await.unwrap();
     let all = cases::list(s(&w2), &w2.county, CaseQuery { filter: Some("closed".into()), ..Default::default() })
         .await
         .unwrap();

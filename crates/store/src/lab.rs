@@ -99,62 +99,38 @@ pub async fn samples_by_blind_codes(db: &impl ConnectionTrait, codes: &[String])
     Ok(lab_sample::Entity::find().filter(lab_sample::Column::BlindCode.is_in(codes.to_vec())).all(db).await?)
 }
 
-/// Changes to a sample; `None` leaves a column alone. States change only along their workflows.
+/// Changes to a sample: its workflow transitions, typed (only `workflow::step` builds them), and
+/// any other columns as an active model (a column left `NotSet` is left alone; the id and the state
+/// columns in `set` are ignored).
 #[derive(Debug, Clone, Default)]
 pub struct SamplePatch {
     pub state: Option<Transition<SampleState>>,
-    pub tester_id: Option<Option<i64>>,
     pub licence_state: Option<Transition<LicenceState>>,
-    pub licence_note: Option<String>,
-    pub testing_ended_on: Option<Option<NaiveDate>>,
-    pub results_due: Option<Option<NaiveDate>>,
-    pub results_completed_at: Option<Option<DateTime<Utc>>>,
-    pub results_late: Option<bool>,
-    pub qualified: Option<Option<bool>>,
-    pub conclusion: Option<String>,
-    pub pending_correction: Option<String>,
+    pub set: lab_sample::ActiveModel,
 }
+
+/// The plain columns of a sample, to set in a [`SamplePatch`].
+pub type SampleChanges = lab_sample::ActiveModel;
 
 /// Update a sample that is still in `state` (`UPDATE … WHERE state = ?`, and the licence check's
 /// state when it moves; zero rows is a conflict). A state transition must start from `state`.
 pub async fn update_sample(tx: &Tx, id: i64, state: SampleState, p: SamplePatch) -> Result<(), StoreError> {
     use lab_sample::Column as C;
-    let mut q = lab_sample::Entity::update_many().col_expr(C::UpdatedAt, tx.now().into());
+    use sea_orm::ActiveValue::NotSet;
+    let mut set = p.set;
+    set.id = NotSet;
+    set.state = NotSet;
+    set.licence_state = NotSet;
+    set.updated_at = Set(tx.now());
+    let mut q = lab_sample::Entity::update_many().set(set);
     if let Some(t) = p.state {
         if t.from() != state {
             return Err(StoreError::Conflict);
         }
         q = q.col_expr(C::State, t.to().into());
     }
-    if let Some(v) = p.tester_id {
-        q = q.col_expr(C::TesterId, v.into());
-    }
     if let Some(t) = p.licence_state {
         q = q.col_expr(C::LicenceState, t.to().into()).filter(C::LicenceState.eq(t.from()));
-    }
-    if let Some(v) = p.licence_note {
-        q = q.col_expr(C::LicenceNote, v.into());
-    }
-    if let Some(v) = p.testing_ended_on {
-        q = q.col_expr(C::TestingEndedOn, v.into());
-    }
-    if let Some(v) = p.results_due {
-        q = q.col_expr(C::ResultsDue, v.into());
-    }
-    if let Some(v) = p.results_completed_at {
-        q = q.col_expr(C::ResultsCompletedAt, v.into());
-    }
-    if let Some(v) = p.results_late {
-        q = q.col_expr(C::ResultsLate, v.into());
-    }
-    if let Some(v) = p.qualified {
-        q = q.col_expr(C::Qualified, v.into());
-    }
-    if let Some(v) = p.conclusion {
-        q = q.col_expr(C::Conclusion, v.into());
-    }
-    if let Some(v) = p.pending_correction {
-        q = q.col_expr(C::PendingCorrection, v.into());
     }
     let r = q.filter(C::Id.eq(id)).filter(C::State.eq(state)).exec(&**tx).await?;
     if r.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }

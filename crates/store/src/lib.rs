@@ -261,6 +261,11 @@ impl Tx {
         self.audited.store(true, Ordering::Relaxed);
     }
 
+    /// Queue an audit record; it is chained at commit (what `audit::append` does, without the await).
+    pub fn record(&self, actor: audit::AuditActor, entry: audit::AuditEntry) {
+        self.queue_audit(actor, entry);
+    }
+
     /// Queue an audit record; it is chained at commit.
     pub(crate) fn queue_audit(&self, actor: audit::AuditActor, entry: audit::AuditEntry) {
         self.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((actor, entry));

@@ -12,18 +12,19 @@
 //! Who sees cases: the bureau that runs it, the organising bureau and the producer's bureau;
 //! the enterprise its own; admins all. Institution staff (testers above all, rule 13) never do.
 
+use crate::Write;
 use choucha_domain::RuleViolation;
 use choucha_domain::calendar::WorkCalendar;
 use choucha_domain::cases::{
     self as rules, CaseAction, CaseDates, CaseDeadlines, CaseKind, CaseLimits, CaseState, bureau_due,
 };
 use choucha_domain::workflow;
-use choucha_store::audit::{self, AuditEntry};
+use choucha_store::audit::AuditEntry;
 use choucha_store::cases::{
     self as store, CaseFilter, CasePatch, CaseRow, CaseScope, NATIONAL, NewCase, NewStep, RuleSetRow,
 };
 use choucha_store::lab::{ReportRow, SampleRow};
-use choucha_store::{Page, Tx, draws as store_draws, enterprises, organisations, plans as store_plans};
+use choucha_store::{Page, draws as store_draws, enterprises, organisations, plans as store_plans};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -103,7 +104,7 @@ struct Opening {
     producer_uscc: String,
 }
 
-async fn open_case(s: &Services, tx: &Tx, actor: &Actor, o: Opening) -> Result<Option<CaseRow>> {
+async fn open_case(s: &Services, tx: &Write, o: Opening) -> Result<Option<CaseRow>> {
     let db = s.store.reader();
     if store::case_of_task(db, o.kind.as_str(), o.task_id).await?.is_some() {
         // A corrected report (rule 15) or a repeated call: the case is already open.
@@ -168,26 +169,21 @@ async fn open_case(s: &Services, tx: &Tx, actor: &Actor, o: Opening) -> Result<O
         );
         choucha_store::sampling::insert_inbox(tx, p, "case_producer", &title, "case", c.id).await?;
     }
-    audit::append(
-        tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
+    tx.audit(AuditEntry::new(
             "case.open",
             "case",
             c.id,
             json!(null),
             json!({"kind": o.kind.as_str(), "task_id": o.task_id, "bureau_org_id": bureau, "producer_org_id": producer_org, "rule_set_id": set.id, "due_on": c.due_on}),
-        ),
-    )
-    .await?;
+        ));
     Ok(Some(c))
 }
 
 /// Opens the case of an unqualified issued report (rule 20), in the approval's transaction.
 pub(crate) async fn open_for_unqualified(
     s: &Services,
-    tx: &Tx,
-    actor: &Actor,
+    tx: &Write,
+    _actor: &Actor,
     report: &ReportRow,
     sample: &SampleRow,
     report_no: &str,
@@ -198,7 +194,6 @@ pub(crate) async fn open_for_unqualified(
     open_case(
         s,
         tx,
-        actor,
         Opening {
             kind: CaseKind::Unqualified,
             task_id: sample.task_id,
@@ -215,14 +210,13 @@ pub(crate) async fn open_for_unqualified(
 }
 
 /// Opens the case of a final refusal (拒检, rules 11 and 20), in the co-signature's transaction.
-pub(crate) async fn open_for_refusal(s: &Services, tx: &Tx, actor: &Actor, task_id: i64) -> Result<()> {
+pub(crate) async fn open_for_refusal(s: &Services, tx: &Write, _actor: &Actor, task_id: i64) -> Result<()> {
     let db = s.store.reader();
     let task = store_draws::get_task(db, task_id).await?;
     let item = store_plans::get_item(db, task.item_id).await?;
     open_case(
         s,
         tx,
-        actor,
         Opening {
             kind: CaseKind::Refusal,
             task_id,
@@ -241,13 +235,18 @@ pub(crate) async fn open_for_refusal(s: &Services, tx: &Tx, actor: &Actor, task_
 /// Closes the open cases of a sample whose re-test (复检, rule 18) found it qualified: the re-test
 /// conclusion is final, so the unqualified result the case rests on no longer stands. Runs in the
 /// caller's transaction (which carries the caller's audit record as well).
-pub async fn close_on_retest_qualified(s: &Services, tx: &Tx, sample_id: i64, actor: &Actor) -> Result<()> {
+pub async fn close_on_retest_qualified(s: &Services, tx: &Write, sample_id: i64, actor: &Actor) -> Result<()> {
     close_for_sample(s, tx, sample_id, actor, "复检结论为合格，原检验结论不再作为后处理依据", "case.close_retest").await
 }
 
 /// Closes the open cases of a sample whose corrected report (rule 15) finds it qualified, in the
 /// approval's transaction.
-pub(crate) async fn close_on_corrected_qualified(s: &Services, tx: &Tx, sample_id: i64, actor: &Actor) -> Result<()> {
+pub(crate) async fn close_on_corrected_qualified(
+    s: &Services,
+    tx: &Write,
+    sample_id: i64,
+    actor: &Actor,
+) -> Result<()> {
     close_for_sample(
         s,
         tx,
@@ -261,7 +260,7 @@ pub(crate) async fn close_on_corrected_qualified(s: &Services, tx: &Tx, sample_i
 
 async fn close_for_sample(
     s: &Services,
-    tx: &Tx,
+    tx: &Write,
     sample_id: i64,
     actor: &Actor,
     reason: &str,
@@ -297,18 +296,13 @@ async fn close_for_sample(
             },
         )
         .await?;
-        audit::append(
-            tx,
-            &actor.audit_actor(),
-            AuditEntry::new(
-                audit_action,
-                "case",
-                c.id,
-                json!({"state": c.state}),
-                json!({"state": CaseState::Closed, "reason": reason}),
-            ),
-        )
-        .await?;
+        tx.audit(AuditEntry::new(
+            audit_action,
+            "case",
+            c.id,
+            json!({"state": c.state}),
+            json!({"state": CaseState::Closed, "reason": reason}),
+        ));
     }
     Ok(())
 }
@@ -711,7 +705,7 @@ pub async fn step(s: &Services, actor: &Actor, id: i64, input: StepInput) -> Res
     }
     let closed = next.to() == CaseState::Closed;
     let due_on = bureau_due(next.to(), &dl);
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     store::update_case(
         &tx,
         c.id,
@@ -758,19 +752,13 @@ pub async fn step(s: &Services, actor: &Actor, id: i64, input: StepInput) -> Res
                 .await?;
         }
     }
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
+    tx.commit(AuditEntry::new(
             "case.step",
             "case",
             c.id,
             json!({"state": c.state}),
             json!({"state": next.to().as_str(), "action": action.as_str(), "step_id": step.id, "happened_on": on, "due_on": due_on, "data": data}),
-        ),
-    )
-    .await?;
-    tx.commit().await?;
+        )).await?;
     get(s, actor, id).await
 }
 

@@ -6,7 +6,7 @@ use choucha_domain::RuleViolation;
 use choucha_domain::access::Action;
 use choucha_domain::calendar::TimeLimit;
 use choucha_domain::cases::CaseLimits;
-use choucha_store::audit::{self, AuditEntry};
+use choucha_store::audit::AuditEntry;
 use choucha_store::cases::{self as store, RuleSetRow};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -115,21 +115,16 @@ pub async fn add_rule_set(s: &Services, actor: &Actor, input: RuleSetInput) -> R
     }
     input.limits.validate()?;
     let limits_json = serde_json::to_string(&input.limits).map_err(ServiceError::internal)?;
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     let r = store::insert_rule_set(&tx, name, &limits_json, input.note.trim(), actor.user_id).await?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
-            "case_rule_set.add",
-            "case_rule_set",
-            r.id,
-            json!(null),
-            json!({"name": name, "version": r.version, "limits": input.limits}),
-        ),
-    )
+    tx.commit(AuditEntry::new(
+        "case_rule_set.add",
+        "case_rule_set",
+        r.id,
+        json!(null),
+        json!({"name": name, "version": r.version, "limits": input.limits}),
+    ))
     .await?;
-    tx.commit().await?;
     set_view(r)
 }
 
@@ -170,20 +165,15 @@ pub async fn select_rule_set(
         }
         other => other.into(),
     })?;
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     store::select_rule_set(&tx, division, set.id, actor.user_id).await?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
-            "case_rule_set.select",
-            "case_rule_set",
-            set.id,
-            json!(null),
-            json!({"division_code": division, "rule_set_id": set.id}),
-        ),
-    )
+    tx.commit(AuditEntry::new(
+        "case_rule_set.select",
+        "case_rule_set",
+        set.id,
+        json!(null),
+        json!({"division_code": division, "rule_set_id": set.id}),
+    ))
     .await?;
-    tx.commit().await?;
     rule_sets(s, actor).await
 }

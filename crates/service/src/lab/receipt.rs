@@ -10,13 +10,14 @@ use choucha_domain::lab::{
 use choucha_domain::sampling::TaskState;
 use choucha_domain::workflow;
 
-use choucha_store::audit::{self, AuditEntry};
+use choucha_store::audit::AuditEntry;
 use choucha_store::custody::{self, NewCustodyEvent};
-use choucha_store::lab::{self as store, NewSample, SamplePatch, SampleRow};
+use choucha_store::lab::{self as store, NewSample, SampleChanges, SamplePatch, SampleRow};
 use choucha_store::{
     Page, draws as store_draws, enterprises, implementation_rules as store_rules, plans as store_plans,
 };
 use chrono::{DateTime, Utc};
+use sea_orm::ActiveValue::Set;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::path::PathBuf;
@@ -304,13 +305,13 @@ pub async fn receive(s: &Services, actor: &Actor, task_id: i64, input: ReceiptIn
     let year = s.today().format("%Y").to_string();
     let year: i32 = year.parse().unwrap_or(plan.year);
     let seal_state = SealState::of(input.observed.seals_intact);
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     let mut inserted = None;
     // A fresh random code; a collision with an existing one (unique index) draws again.
     for _ in 0..3 {
         let code = accepted.then(|| new_blind_code(year).to_string());
         let exists = match &code {
-            Some(c) => store::sample_by_blind_code(&*tx, c).await?.is_some(),
+            Some(c) => store::sample_by_blind_code(tx.conn(), c).await?.is_some(),
             None => false,
         };
         if exists {
@@ -379,20 +380,15 @@ pub async fn receive(s: &Services, actor: &Actor, task_id: i64, input: ReceiptIn
         )
         .await?;
     }
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
-            if accepted { "lab.accept" } else { "lab.reject" },
-            "lab_sample",
-            sample.id,
-            json!(null),
-            json!({"task_id": task_id, "state": state, "blind_code": sample.blind_code, "mismatches": mismatches,
+    tx.commit(AuditEntry::new(
+        if accepted { "lab.accept" } else { "lab.reject" },
+        "lab_sample",
+        sample.id,
+        json!(null),
+        json!({"task_id": task_id, "state": state, "blind_code": sample.blind_code, "mismatches": mismatches,
                    "reason": input.reason.trim()}),
-        ),
-    )
+    ))
     .await?;
-    tx.commit().await?;
     Ok(ReceiptOutcome { sample_id: sample.id, state, blind_code: sample.blind_code, mismatches })
 }
 
@@ -550,27 +546,25 @@ pub async fn assign_tester(s: &Services, actor: &Actor, sample_id: i64, input: A
     if !matches!(sample.state, SampleState::Accepted | SampleState::Testing | SampleState::Screening) {
         return Err(ServiceError::Rule(RuleViolation::new("sample_state", "该样品当前不能分配检验人员")));
     }
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     store::update_sample(
         &tx,
         sample.id,
         sample.state,
-        SamplePatch { tester_id: Some(Some(tester.user_id)), ..Default::default() },
+        SamplePatch {
+            set: SampleChanges { tester_id: Set(Some(tester.user_id)), ..Default::default() },
+            ..Default::default()
+        },
     )
     .await?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
-            "lab.assign",
-            "lab_sample",
-            sample.id,
-            json!({"tester_id": sample.tester_id}),
-            json!({"tester_id": tester.user_id}),
-        ),
-    )
+    tx.commit(AuditEntry::new(
+        "lab.assign",
+        "lab_sample",
+        sample.id,
+        json!({"tester_id": sample.tester_id}),
+        json!({"tester_id": tester.user_id}),
+    ))
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -613,7 +607,7 @@ pub async fn move_portion(s: &Services, actor: &Actor, sample_id: i64, input: Mo
     if sample.state == SampleState::Rejected {
         return Err(ServiceError::Rule(RuleViolation::new("rule12_rejected", "拒收的样品不在本机构保管（规则12）")));
     }
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     let e = custody::insert(
         &tx,
         NewCustodyEvent {
@@ -629,19 +623,14 @@ pub async fn move_portion(s: &Services, actor: &Actor, sample_id: i64, input: Mo
         },
     )
     .await?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
-            "lab.custody",
-            "custody_event",
-            e.id,
-            json!(null),
-            json!({"sample_id": sample.id, "kind": input.kind, "portion": input.portion}),
-        ),
-    )
+    tx.commit(AuditEntry::new(
+        "lab.custody",
+        "custody_event",
+        e.id,
+        json!(null),
+        json!({"sample_id": sample.id, "kind": input.kind, "portion": input.portion}),
+    ))
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -689,7 +678,7 @@ pub async fn check_licence(s: &Services, actor: &Actor, code: &str) -> Result<Li
     };
     let what = if sample.licence_required == "ccc" { "强制性产品认证证书" } else { "生产许可证" };
     let code_s = sample.blind_code.clone().unwrap_or_default();
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     if licensed {
         store::update_sample(
             &tx,
@@ -697,7 +686,10 @@ pub async fn check_licence(s: &Services, actor: &Actor, code: &str) -> Result<Li
             sample.state,
             SamplePatch {
                 licence_state: Some(workflow::step(sample.licence_state, action(true))?),
-                licence_note: Some(format!("经名录库核查，生产者持有有效{what}")),
+                set: SampleChanges {
+                    licence_note: Set(format!("经名录库核查，生产者持有有效{what}")),
+                    ..Default::default()
+                },
                 ..Default::default()
             },
         )
@@ -711,8 +703,10 @@ pub async fn check_licence(s: &Services, actor: &Actor, code: &str) -> Result<Li
             SamplePatch {
                 state: Some(next),
                 licence_state: Some(workflow::step(sample.licence_state, action(false))?),
-                licence_note: Some(format!("经名录库核查，未查到生产者有效的{what}")),
-                ..Default::default()
+                set: SampleChanges {
+                    licence_note: Set(format!("经名录库核查，未查到生产者有效的{what}")),
+                    ..Default::default()
+                },
             },
         )
         .await?;
@@ -729,19 +723,14 @@ pub async fn check_licence(s: &Services, actor: &Actor, code: &str) -> Result<Li
         .await?;
     }
     let state = workflow::next(sample.licence_state, action(licensed))?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
-            "lab.licence_check",
-            "lab_sample",
-            sample.id,
-            json!({"licence_state": sample.licence_state}),
-            json!({"licence_state": state}),
-        ),
-    )
+    tx.commit(AuditEntry::new(
+        "lab.licence_check",
+        "lab_sample",
+        sample.id,
+        json!({"licence_state": sample.licence_state}),
+        json!({"licence_state": state}),
+    ))
     .await?;
-    tx.commit().await?;
     Ok(view(state))
 }
 

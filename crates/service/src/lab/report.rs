@@ -3,6 +3,7 @@
 //! SHA-256, which `verify_report` checks against the stored file. A correction is a new report
 //! that supersedes the old one; both are kept. Also the blind-code label PDF.
 
+use crate::Write;
 use choucha_documents as docs;
 use choucha_domain::RuleViolation;
 use choucha_domain::access::{Action, Relations};
@@ -10,9 +11,10 @@ use choucha_domain::clock;
 use choucha_domain::lab::{self as rules, LabDuty, ReportAction, ReportState, SampleAction, SampleState};
 use choucha_domain::sampling as rules_time;
 use choucha_domain::workflow::{self, Transition, Workflow};
-use choucha_store::audit::{self, AuditEntry};
-use choucha_store::lab::{self as store, NewReport, ReportRow, SamplePatch, SampleRow};
+use choucha_store::audit::AuditEntry;
+use choucha_store::lab::{self as store, NewReport, ReportRow, SampleChanges, SamplePatch, SampleRow};
 use choucha_store::{Page, draws as store_draws, enterprises, organisations};
+use sea_orm::ActiveValue::{NotSet, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -110,7 +112,7 @@ pub async fn prepare_report(s: &Services, actor: &Actor, code: &str, sign: SignO
     let superseded = existing.iter().find(|r| r.state == ReportState::Approved);
     let sig = signature_of(&sign)?;
     let content = content_of(s, &sample).await?;
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     let row = store::insert_report(
         &tx,
         NewReport {
@@ -125,19 +127,14 @@ pub async fn prepare_report(s: &Services, actor: &Actor, code: &str, sign: SignO
         },
     )
     .await?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
-            "report.prepare",
-            "lab_report",
-            row.id,
-            json!(null),
-            json!({"sample_id": sample.id, "version": row.version}),
-        ),
-    )
+    tx.commit(AuditEntry::new(
+        "report.prepare",
+        "lab_report",
+        row.id,
+        json!(null),
+        json!({"sample_id": sample.id, "version": row.version}),
+    ))
     .await?;
-    tx.commit().await?;
     report_view(s, &row).await
 }
 
@@ -165,15 +162,16 @@ pub async fn review_report(s: &Services, actor: &Actor, report_id: i64, sign: Si
     rules::check_not_sampler(actor.user_id, &samplers_of(s, &sample).await?, LabDuty::Review)?;
     let t = workflow::step(r.state, ReportAction::Review)?;
     let sig = signature_of(&sign)?;
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     store::set_reviewed(&tx, r.id, t, actor.user_id, &sig).await?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new("report.review", "lab_report", r.id, json!({"state": t.from()}), json!({"state": t.to()})),
-    )
+    tx.commit(AuditEntry::new(
+        "report.review",
+        "lab_report",
+        r.id,
+        json!({"state": t.from()}),
+        json!({"state": t.to()}),
+    ))
     .await?;
-    tx.commit().await?;
     report_view(s, &store::get_report(s.store.reader(), r.id).await?).await
 }
 
@@ -296,29 +294,24 @@ pub async fn send_back_report(s: &Services, actor: &Actor, report_id: i64, input
         return Err(ServiceError::invalid(RuleViolation::new("required", "请说明退回原因").on_field("reason")));
     }
     let next = workflow::step(sample.state, SampleAction::SendBack)?;
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     store::set_returned(&tx, r.id, t, actor.user_id, reason).await?;
     reopen_results(&tx, &sample, next, None).await?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
-            "report.send_back",
-            "lab_report",
-            r.id,
-            json!({"state": t.from()}),
-            json!({"state": t.to(), "reason": reason}),
-        ),
-    )
+    tx.commit(AuditEntry::new(
+        "report.send_back",
+        "lab_report",
+        r.id,
+        json!({"state": t.from()}),
+        json!({"state": t.to(), "reason": reason}),
+    ))
     .await?;
-    tx.commit().await?;
     report_view(s, &store::get_report(s.store.reader(), r.id).await?).await
 }
 
 /// The sample's results open again for entry (a send-back, a correction): no conclusion until they
 /// are completed again; a correction keeps its reason for the report that will supersede.
 async fn reopen_results(
-    tx: &choucha_store::Tx,
+    tx: &Write,
     sample: &SampleRow,
     next: Transition<SampleState>,
     correction: Option<String>,
@@ -329,10 +322,13 @@ async fn reopen_results(
         sample.state,
         SamplePatch {
             state: Some(next),
-            results_completed_at: Some(None),
-            qualified: Some(None),
-            conclusion: Some(String::new()),
-            pending_correction: correction,
+            set: SampleChanges {
+                results_completed_at: Set(None),
+                qualified: Set(None),
+                conclusion: Set(String::new()),
+                pending_correction: correction.map_or(NotSet, Set),
+                ..Default::default()
+            },
             ..Default::default()
         },
     )
@@ -359,15 +355,16 @@ pub async fn correct_report(s: &Services, actor: &Actor, report_id: i64, input: 
         return Err(ServiceError::invalid(RuleViolation::new("required", "请说明更正原因").on_field("reason")));
     }
     let next = workflow::step(sample.state, SampleAction::Correct)?;
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     reopen_results(&tx, &sample, next, Some(input.reason.trim().to_string())).await?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new("report.correct", "lab_report", r.id, json!(null), json!({"reason": input.reason.trim()})),
-    )
+    tx.commit(AuditEntry::new(
+        "report.correct",
+        "lab_report",
+        r.id,
+        json!(null),
+        json!({"reason": input.reason.trim()}),
+    ))
     .await?;
-    tx.commit().await?;
     report_view(s, &r).await
 }
 

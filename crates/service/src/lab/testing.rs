@@ -1,15 +1,17 @@
 //! Testing by blind code: worklists, results with the item judgement from the typed limit, the
 //! conclusion, XLSX import, the results deadline (rule 16) and screening (rule 24).
 
+use crate::Write;
 use choucha_domain::RuleViolation;
 use choucha_domain::access::{Action, Relations};
 use choucha_domain::implementation_rules::{ItemJudgement, Limit, Measured, judge};
 use choucha_domain::lab::{self as rules, LabDuty, LicenceState, SampleAction, SampleState};
 use choucha_domain::workflow::{self, Transition};
-use choucha_store::audit::{self, AuditEntry};
-use choucha_store::lab::{self as store, NewResult, SampleFilter, SamplePatch, SampleRow};
+use choucha_store::audit::AuditEntry;
+use choucha_store::lab::{self as store, NewResult, SampleChanges, SampleFilter, SamplePatch, SampleRow};
 use choucha_store::{Page, calendar as store_cal, plans as store_plans};
 use chrono::NaiveDate;
+use sea_orm::ActiveValue::Set;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::HashMap;
@@ -208,7 +210,7 @@ pub(crate) fn check_result(
 /// Write checked results and move the sample on; the deadline of rule 16 follows the last day tested.
 async fn write_results(
     s: &Services,
-    tx: &choucha_store::Tx,
+    tx: &Write,
     actor: &Actor,
     sample: &SampleRow,
     next: Transition<SampleState>,
@@ -238,7 +240,7 @@ async fn write_results(
         )
         .await?;
     }
-    let ended = store::results_of(&**tx, sample.id).await?.iter().map(|r| r.tested_on).max();
+    let ended = store::results_of(tx.conn(), sample.id).await?.iter().map(|r| r.tested_on).max();
     let cal = store_cal::load(s.store.reader()).await?;
     store::update_sample(
         tx,
@@ -246,9 +248,12 @@ async fn write_results(
         sample.state,
         SamplePatch {
             state: Some(next),
-            tester_id: Some(Some(sample.tester_id.unwrap_or(actor.user_id))),
-            testing_ended_on: Some(ended),
-            results_due: Some(ended.map(|d| rules::results_due(&cal, d))),
+            set: SampleChanges {
+                tester_id: Set(Some(sample.tester_id.unwrap_or(actor.user_id))),
+                testing_ended_on: Set(ended),
+                results_due: Set(ended.map(|d| rules::results_due(&cal, d))),
+                ..Default::default()
+            },
             ..Default::default()
         },
     )
@@ -263,22 +268,17 @@ pub async fn enter_result(s: &Services, actor: &Actor, code: &str, input: Result
     let next = check_testable(&sample)?;
     let c = ctx_of(s, &sample).await?;
     let checked = check_result(&c.body, &input, s.today()).map_err(|e| ServiceError::Invalid(vec![e]))?;
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     write_results(s, &tx, actor, &sample, next, std::slice::from_ref(&checked)).await?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
-            "lab.result",
-            "lab_sample",
-            sample.id,
-            json!(null),
-            json!({"item": checked.name, "result": display_of(&checked.measured, &checked.unit),
+    tx.commit(AuditEntry::new(
+        "lab.result",
+        "lab_sample",
+        sample.id,
+        json!(null),
+        json!({"item": checked.name, "result": display_of(&checked.measured, &checked.unit),
                    "judgement": checked.judgement.label()}),
-        ),
-    )
+    ))
     .await?;
-    tx.commit().await?;
     let fresh = store::get_sample(s.store.reader(), sample.id).await?;
     blind_view(s, &fresh).await
 }
@@ -315,17 +315,20 @@ pub async fn complete_results(s: &Services, actor: &Actor, code: &str) -> Result
     let conclusion = rules::conclude(&judgements, &c.body.standards);
     let today = s.today();
     let late = sample.results_due.is_some_and(|d| today > d);
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     store::update_sample(
         &tx,
         sample.id,
         sample.state,
         SamplePatch {
             state: Some(next),
-            results_completed_at: Some(Some(s.now())),
-            results_late: Some(late),
-            qualified: Some(Some(conclusion.qualified)),
-            conclusion: Some(conclusion.text.clone()),
+            set: SampleChanges {
+                results_completed_at: Set(Some(s.now())),
+                results_late: Set(late),
+                qualified: Set(Some(conclusion.qualified)),
+                conclusion: Set(conclusion.text.clone()),
+                ..Default::default()
+            },
             ..Default::default()
         },
     )
@@ -346,19 +349,14 @@ pub async fn complete_results(s: &Services, actor: &Actor, code: &str) -> Result
         )
         .await?;
     }
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
-            "lab.complete",
-            "lab_sample",
-            sample.id,
-            json!({"state": sample.state}),
-            json!({"state": next.to().as_str(), "qualified": conclusion.qualified, "late": late}),
-        ),
-    )
+    tx.commit(AuditEntry::new(
+        "lab.complete",
+        "lab_sample",
+        sample.id,
+        json!({"state": sample.state}),
+        json!({"state": next.to().as_str(), "qualified": conclusion.qualified, "late": late}),
+    ))
     .await?;
-    tx.commit().await?;
     let fresh = store::get_sample(s.store.reader(), sample.id).await?;
     blind_view(s, &fresh).await
 }
@@ -499,7 +497,7 @@ pub async fn import_results(s: &Services, actor: &Actor, file_name: &str, bytes:
     if !errors.is_empty() {
         return Ok(ImportOutcome { written: 0, samples: Vec::new(), errors });
     }
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     let mut written = 0;
     let mut samples = Vec::new();
     for (sample, next, results) in &by_sample {
@@ -507,19 +505,14 @@ pub async fn import_results(s: &Services, actor: &Actor, file_name: &str, bytes:
         written += results.len();
         samples.push(sample.blind_code.clone().unwrap_or_default());
     }
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
-            "lab.import",
-            "lab_results",
-            0,
-            json!(null),
-            json!({"file": file_name, "rows": written, "samples": samples}),
-        ),
-    )
+    tx.commit(AuditEntry::new(
+        "lab.import",
+        "lab_results",
+        0,
+        json!(null),
+        json!({"file": file_name, "rows": written, "samples": samples}),
+    ))
     .await?;
-    tx.commit().await?;
     Ok(ImportOutcome { written, samples, errors })
 }
 
@@ -548,22 +541,17 @@ pub async fn screen(s: &Services, actor: &Actor, code: &str, input: ScreeningInp
     };
     let next = workflow::step(sample.state, action)?;
     let org = actor.org_id.ok_or_else(ServiceError::forbidden)?;
-    let tx = s.store.begin().await?;
+    let tx = s.write(actor).await?;
     store::insert_screening(&tx, sample.id, org, &input.result, input.note.trim(), actor.user_id).await?;
     store::update_sample(&tx, sample.id, sample.state, SamplePatch { state: Some(next), ..Default::default() }).await?;
-    audit::append(
-        &tx,
-        &actor.audit_actor(),
-        AuditEntry::new(
-            "lab.screen",
-            "lab_sample",
-            sample.id,
-            json!({"state": sample.state}),
-            json!({"state": next.to().as_str(), "result": input.result}),
-        ),
-    )
+    tx.commit(AuditEntry::new(
+        "lab.screen",
+        "lab_sample",
+        sample.id,
+        json!({"state": sample.state}),
+        json!({"state": next.to().as_str(), "result": input.result}),
+    ))
     .await?;
-    tx.commit().await?;
     let fresh = store::get_sample(s.store.reader(), sample.id).await?;
     blind_view(s, &fresh).await
 }
