@@ -5,47 +5,18 @@
 
 mod common;
 
+use common::diesel::{self, Diesel, PNG};
 use common::{Api, TestServer};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-const PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
-
 async fn started_task(srv: &TestServer) -> (Api, Api, i64, i64) {
-    srv.fx.user("dt_reg", &["regulator"], Some("dt")).await;
+    diesel::team(srv).await;
     srv.fx.user("pc_reg", &["local_regulator"], Some("dt-pc")).await;
-    srv.fx.user("lab_tester", &["tester"], Some("lab")).await;
-    srv.fx.user("lab_s1", &["sampler"], Some("lab")).await;
-    srv.fx.user("lab_s2", &["sampler"], Some("lab")).await;
     srv.fx.enterprise("大同市平城区示例加油站", "140213", "销售者、加油站", 1).await;
-    let reg = srv.api("dt_reg").await;
-    let (_, plan) = reg
-        .post(
-            "/api/v1/plans",
-            json!({"plan": {"year": 2025, "title": "2025年车用柴油抽查", "organising_org_code": "dt", "budget_yuan": "10"},
-                   "items": [{"number": "1", "category": "机械及安防", "product": "车用柴油", "quota": 5, "scopes": "销售者", "sampling_org_code": "lab", "testing_org_code": "lab"}]}),
-        )
-        .await;
-    let (id, item) = (plan["id"].as_i64().unwrap(), plan["items"][0]["id"].as_i64().unwrap());
-    reg.post(&format!("/api/v1/plans/{id}/issue"), json!({})).await;
-    let tester = srv.api("lab_tester").await;
-    let (_, r) = tester
-        .post(
-            &format!("/api/v1/items/{item}/rules"),
-            json!({"standards": ["GB 19147-2016"], "test_items": [{"name": "硫含量", "limit": {"kind": "max", "max": 10.0, "inclusive": true}, "unit": "mg/kg"}],
-                   "test_portion": "2L", "backup_portion": "2L", "judgement_principle": "全部符合为合格", "test_quantity": 2.0, "backup_quantity": 2.0, "min_base_quantity": 200.0, "quantity_unit": "L"}),
-        )
-        .await;
-    let rid = r["id"].as_i64().unwrap();
-    tester.post(&format!("/api/v1/rules/{rid}/steps"), json!({"action": "submit"})).await;
-    reg.post(&format!("/api/v1/rules/{rid}/steps"), json!({"action": "approve"})).await;
-    reg.post(&format!("/api/v1/rules/{rid}/steps"), json!({"action": "publish"})).await;
-    let (_, d) = reg.post("/api/v1/draws", json!({"item_id": item, "quota": 1, "seed": "s"})).await;
-    let task = d["drawn"][0]["task_id"].as_i64().unwrap();
-    let s1 = srv.api("lab_s1").await;
-    let s2 = srv.api("lab_s2").await;
-    assert_eq!(s1.post(&format!("/api/v1/tasks/{task}/start"), json!({})).await.0, StatusCode::OK);
-    (s1, s2, task, id)
+    let d = diesel::drawn_task(srv, Diesel { budget_yuan: Some("10"), ..Diesel::default() }).await;
+    let (s1, s2) = diesel::started(srv, d.task).await;
+    (s1, s2, d.task, d.plan)
 }
 
 fn record(sampled_at: &str) -> Value {

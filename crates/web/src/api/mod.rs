@@ -5,10 +5,11 @@ pub mod announcements;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
+pub mod cases;
+pub mod disposals;
 pub mod documents;
 pub mod draws;
 pub mod evidence;
-pub mod followup;
 pub mod handover;
 pub mod lab;
 pub mod organisations;
@@ -87,7 +88,8 @@ fn modules() -> Vec<(&'static str, OpenApiRouter<AppState>)> {
         ("registry", registry::router()),
         ("plans", plans::router()),
         ("draws", draws::router()),
-        ("followup", followup::router()),
+        ("disposals", disposals::router()),
+        ("cases", cases::router()),
         ("sampling", sampling::router()),
         ("evidence", evidence::router()),
         ("handover", handover::router()),

@@ -4,8 +4,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::get;
 use choucha_domain::RuleViolation;
 use choucha_service::{ServiceError, users};
@@ -14,8 +13,9 @@ use tower_sessions::Session;
 use crate::AppState;
 use crate::auth::PageActor;
 use crate::error::{PageError, PageForm};
+use crate::pages::respond::saved_or_again;
 use crate::pages::users::{FieldErrors, FormData};
-use crate::pages::{Chrome, chrome, set_flash};
+use crate::pages::{Chrome, chrome};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/account/password", get(page).post(submit))
@@ -52,21 +52,15 @@ async fn submit(
     } else {
         users::change_own_password(&state.services, &actor, &old, &new).await
     };
-    match result {
-        Ok(()) => {
-            set_flash(&session, "密码已修改，下次登录请使用新密码").await;
-            Redirect::to("/account/password").into_response()
-        }
-        Err(e) => match FieldErrors::from_service(e) {
-            Ok(errors) => {
-                let page = PasswordPage {
-                    username: actor.username.clone(),
-                    errors,
-                    chrome: chrome(&session, Some(&actor), "account").await,
-                };
-                (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
-            }
-            Err(e) => PageError(e).into_response(),
+    let (session, actor) = (&session, &actor);
+    saved_or_again(
+        session,
+        result,
+        |()| ("/account/password".into(), "密码已修改，下次登录请使用新密码"),
+        |errors| async move {
+            let chrome = chrome(session, Some(actor), "account").await;
+            Ok::<_, PageError>(PasswordPage { username: actor.username.clone(), errors, chrome })
         },
-    }
+    )
+    .await
 }

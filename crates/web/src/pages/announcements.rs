@@ -11,7 +11,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use choucha_service::announcements::{self as ann, AnnouncementEdit, AnnouncementView, Exclusion};
 use choucha_service::statistics::{self, PlanFigures};
@@ -25,9 +25,9 @@ use crate::auth::PageActor;
 use crate::error::{PageForm, PageResult};
 use crate::extract::PagePath;
 use crate::filters;
-use crate::pages::lab::back_or_error;
 use crate::pages::plans::id_of;
-use crate::pages::{Chrome, chrome, set_flash};
+use crate::pages::respond::{done, done_to};
+use crate::pages::{Chrome, chrome};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -78,13 +78,10 @@ async fn draft(
     PagePath(id): PagePath<String>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "计划")?;
-    match ann::draft(&st.services, &a, id).await {
-        Ok(v) => {
-            set_flash(&session, "已起草结果公告").await;
-            Ok(Redirect::to(&format!("/announcements/{}", v.id)).into_response())
-        }
-        Err(e) => back_or_error(&session, e, &format!("/plans/{id}/results")).await,
-    }
+    done_to(&session, ann::draft(&st.services, &a, id).await, &format!("/plans/{id}/results"), |v| {
+        (format!("/announcements/{}", v.id), "已起草结果公告")
+    })
+    .await
 }
 
 async fn summary_xlsx(
@@ -211,13 +208,7 @@ async fn save(
         preface: f.get("preface").cloned().unwrap_or_default(),
         exclusions,
     };
-    match ann::update(&st.services, &a, id, edit).await {
-        Ok(_) => {
-            set_flash(&session, "已保存").await;
-            Ok(Redirect::to(&back).into_response())
-        }
-        Err(e) => back_or_error(&session, e, &back).await,
-    }
+    done(&session, ann::update(&st.services, &a, id, edit).await, &back, |_| "已保存").await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -236,7 +227,7 @@ async fn act(
     let id = id_of(&id, "公告")?;
     let back = format!("/announcements/{id}");
     let s = &st.services;
-    let done = match action.as_str() {
+    let outcome = match action.as_str() {
         "approve" => ann::approve(s, &a, id).await.map(|v| (v.id, "已审核")),
         "return" => ann::return_to_draft(s, &a, id).await.map(|v| (v.id, "已退回修改")),
         "publish" => ann::publish(s, &a, id).await.map(|v| (v.id, "已发布")),
@@ -244,11 +235,5 @@ async fn act(
         "corrections" => ann::draft_correction(s, &a, id, &f.reason).await.map(|v| (v.id, "已起草更正公告")),
         _ => return Err(choucha_service::ServiceError::NotFound("操作").into()),
     };
-    match done {
-        Ok((to, msg)) => {
-            set_flash(&session, msg).await;
-            Ok(Redirect::to(&format!("/announcements/{to}")).into_response())
-        }
-        Err(e) => back_or_error(&session, e, &back).await,
-    }
+    done_to(&session, outcome, &back, |(to, msg)| (format!("/announcements/{to}"), msg)).await
 }

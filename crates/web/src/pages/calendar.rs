@@ -7,7 +7,7 @@ use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use choucha_domain::access::Action;
 use choucha_domain::calendar::DayKind;
@@ -21,8 +21,9 @@ use crate::AppState;
 use crate::auth::PageActor;
 use crate::error::{PageError, PageForm};
 use crate::extract::PagePath;
+use crate::pages::respond::{flash_to, saved_or_again};
 use crate::pages::users::{Choice, FieldErrors, FormData};
-use crate::pages::{Chrome, chrome, set_flash};
+use crate::pages::{Chrome, chrome};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -189,30 +190,29 @@ async fn set_day(
     let f = FormData(pairs);
     let form = DayFormValues { date: f.get("date"), kind: f.get("kind"), name: f.get("name") };
     let input = DayInput { date: form.date.clone(), kind: form.kind.clone(), name: form.name.clone() };
-    match calendar::set_day(&state.services, &actor, input).await {
-        Ok(d) => {
-            set_flash(&session, &format!("已保存：{} {}（{}，{}）", d.date, d.weekday, d.kind_label, d.name)).await;
-            Redirect::to(&format!("/calendar?year={}", d.date.year())).into_response()
-        }
-        Err(e) => match FieldErrors::from_service(e) {
-            Ok(errors) => {
-                let year = year_of(&form.date).unwrap_or_else(|| state.services.today().year());
-                let r = Rendered {
-                    year,
-                    form,
-                    errors,
-                    calc: CalcValues { working: true, ..Default::default() },
-                    result: None,
-                    calc_errors: FieldErrors::default(),
-                };
-                match render(&state, &session, &actor, r).await {
-                    Ok(p) => (StatusCode::UNPROCESSABLE_ENTITY, p).into_response(),
-                    Err(e) => PageError(e).into_response(),
-                }
-            }
-            Err(e) => PageError(e).into_response(),
+    let saved = calendar::set_day(&state.services, &actor, input).await;
+    let (session, actor, state) = (&session, &actor, &state);
+    saved_or_again(
+        session,
+        saved,
+        |d| {
+            let message = format!("已保存：{} {}（{}，{}）", d.date, d.weekday, d.kind_label, d.name);
+            (format!("/calendar?year={}", d.date.year()), message)
         },
-    }
+        |errors| async move {
+            let year = year_of(&form.date).unwrap_or_else(|| state.services.today().year());
+            let r = Rendered {
+                year,
+                form,
+                errors,
+                calc: CalcValues { working: true, ..Default::default() },
+                result: None,
+                calc_errors: FieldErrors::default(),
+            };
+            Ok::<_, PageError>(render(state, session, actor, r).await?)
+        },
+    )
+    .await
 }
 
 async fn delete_day(
@@ -223,9 +223,9 @@ async fn delete_day(
 ) -> Response {
     match calendar::delete_day(&state.services, &actor, &date).await {
         Ok(()) => {
-            set_flash(&session, &format!("已删除 {date} 的节假日安排，该日恢复按星期计算")).await;
             let year = year_of(&date).unwrap_or_else(|| state.services.today().year());
-            Redirect::to(&format!("/calendar?year={year}")).into_response()
+            let message = format!("已删除 {date} 的节假日安排，该日恢复按星期计算");
+            flash_to(&session, &message, &format!("/calendar?year={year}")).await.into_response()
         }
         Err(e) => PageError(e).into_response(),
     }

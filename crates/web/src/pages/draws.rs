@@ -10,7 +10,7 @@ use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use choucha_domain::enterprise::{EnterpriseKind, EnterpriseStatus, SizeClass};
 use choucha_domain::plan::PlanState;
@@ -28,9 +28,10 @@ use crate::auth::PageActor;
 use crate::error::{PageForm, PageResult, body_of, status_of};
 use crate::extract::PagePath;
 use crate::filters;
-use crate::pages::plans::{id_of, manages, shown_on_page};
+use crate::pages::plans::{id_of, manages};
+use crate::pages::respond::{done_or_again, flash_to, shown_on_page};
 use crate::pages::users::{FieldErrors, FormData};
-use crate::pages::{Chrome, chrome, set_flash};
+use crate::pages::{Chrome, chrome};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -307,24 +308,13 @@ async fn run(
         };
         match draws::run(&state.services, &actor, req).await {
             Ok(d) => {
-                set_flash(
-                    &session,
-                    &format!(
-                        "随机抽取完成：从{}家候选企业中抽中{}家，已生成抽样任务",
-                        d.candidate_count,
-                        d.drawn.len()
-                    ),
-                )
-                .await;
-                return Ok(Redirect::to(&format!("/draws/{}", d.id)).into_response());
+                let message =
+                    format!("随机抽取完成：从{}家候选企业中抽中{}家，已生成抽样任务", d.candidate_count, d.drawn.len());
+                return flash_to(&session, &message, &format!("/draws/{}", d.id)).await;
             }
             Err(e) => {
                 status = status_of(&e);
-                match FieldErrors::from_service(e) {
-                    Ok(fe) => errors = fe,
-                    Err(e) if shown_on_page(&e) => errors.add("", &body_of(&e).message),
-                    Err(e) => return Err(e.into()),
-                }
+                errors = FieldErrors::from_refusal(e)?;
             }
         }
     }
@@ -471,22 +461,22 @@ async fn publish(
     PagePath(id): PagePath<String>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "抽取记录")?;
-    match draws::publish(&state.services, &actor, id).await {
-        Ok(_) => {
-            set_flash(&session, "抽取结果已向社会公开").await;
-            Ok(Redirect::to(&format!("/draws/{id}")).into_response())
-        }
-        Err(e) if shown_on_page(&e) => {
+    let published = draws::publish(&state.services, &actor, id).await;
+    done_or_again(
+        &session,
+        published,
+        |_| (format!("/draws/{id}"), "抽取结果已向社会公开"),
+        |e| {
             let x = RecordExtras {
                 verify: false,
                 error: Some(format!("未能公开：{}", body_of(&e).message)),
                 redraw: RedrawValues::default(),
                 redraw_errors: FieldErrors::default(),
             };
-            render_record(&state, &session, &actor, id, x, status_of(&e)).await
-        }
-        Err(e) => Err(e.into()),
-    }
+            render_record(&state, &session, &actor, id, x, status_of(&e))
+        },
+    )
+    .await
 }
 
 async fn redraw(
@@ -504,22 +494,25 @@ async fn redraw(
         return Err(ServiceError::NotFound("抽样任务").into());
     };
     let req = RedrawRequest { task_id, reason: values.reason.clone(), seed: values.seed.clone() };
-    match draws::redraw(&state.services, &actor, req).await {
-        Ok(d) => {
+    let redrawn = draws::redraw(&state.services, &actor, req).await;
+    let (session, actor, state) = (&session, &actor, &state);
+    done_or_again(
+        session,
+        redrawn,
+        |d| {
             let who = d.drawn.first().map(|e| e.name.clone()).unwrap_or_default();
-            set_flash(&session, &format!("已重新抽取，新抽中企业：{who}")).await;
-            Ok(Redirect::to(&format!("/draws/{}", d.id)).into_response())
-        }
-        Err(e) => {
+            (format!("/draws/{}", d.id), format!("已重新抽取，新抽中企业：{who}"))
+        },
+        |e| async move {
             let status = status_of(&e);
-            let mut errors = FieldErrors::default();
-            match FieldErrors::from_service(e) {
-                Ok(fe) => errors = fe,
-                Err(e) if shown_on_page(&e) => errors.add("", &body_of(&e).message),
-                Err(e) => return Err(e.into()),
-            }
-            let x = RecordExtras { verify: false, error: None, redraw: values, redraw_errors: errors };
-            render_record(&state, &session, &actor, id, x, status).await
-        }
-    }
+            let x = RecordExtras {
+                verify: false,
+                error: None,
+                redraw: values,
+                redraw_errors: FieldErrors::from_refusal(e)?,
+            };
+            render_record(state, session, actor, id, x, status).await
+        },
+    )
+    .await
 }

@@ -9,7 +9,7 @@ use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Form, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use choucha_domain::access::Action;
 use choucha_domain::sampling::{BackupRequestState, TaskState};
@@ -24,8 +24,9 @@ use crate::auth::PageActor;
 use crate::error::{PageError, PageResult, body_of};
 use crate::extract::PagePath;
 use crate::filters;
-use crate::pages::plans::{id_of, shown_on_page};
-use crate::pages::{Chrome, chrome, set_flash};
+use crate::pages::plans::id_of;
+use crate::pages::respond::{done_or_again, flash_to};
+use crate::pages::{Chrome, chrome};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -143,18 +144,15 @@ async fn list(
     })
 }
 
+/// Back to the inbox with what was done, or why it was not.
 async fn done(session: &Session, r: Result<String, ServiceError>) -> PageResult<Response> {
-    match r {
-        Ok(msg) => {
-            set_flash(session, &msg).await;
-            Ok(Redirect::to("/inbox").into_response())
-        }
-        Err(e) if shown_on_page(&e) => {
-            set_flash(session, &format!("未能办理：{}", body_of(&e).message)).await;
-            Ok(Redirect::to("/inbox").into_response())
-        }
-        Err(e) => Err(e.into()),
-    }
+    done_or_again(
+        session,
+        r,
+        |msg| ("/inbox".into(), msg),
+        |e| async move { flash_to(session, &format!("未能办理：{}", body_of(&e).message), "/inbox").await },
+    )
+    .await
 }
 
 async fn mark_read(

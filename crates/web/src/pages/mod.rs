@@ -5,10 +5,12 @@ pub mod account;
 pub mod announcements;
 pub mod audit;
 pub mod calendar;
+pub mod cases;
+pub mod disposals;
 pub mod documents;
 pub mod draws;
-pub mod followup;
 pub mod home;
+pub mod implementation_rules;
 pub mod inbox;
 pub mod lab;
 pub mod login;
@@ -17,9 +19,9 @@ pub mod overview;
 pub mod plans;
 pub mod public;
 pub mod registry;
+pub mod respond;
 pub mod results;
 pub mod retests;
-pub mod rules;
 pub mod tasks;
 pub mod users;
 
@@ -44,9 +46,10 @@ pub fn router() -> Router<AppState> {
         .merge(documents::router())
         .merge(registry::router())
         .merge(plans::router())
-        .merge(rules::router())
+        .merge(implementation_rules::router())
         .merge(draws::router())
-        .merge(followup::router())
+        .merge(disposals::router())
+        .merge(cases::router())
         .merge(tasks::router())
         .merge(inbox::router())
         .merge(lab::router())
@@ -118,10 +121,10 @@ pub fn nav_for(actor: &Actor) -> Vec<NavItem> {
     if actor.may(Action::ViewOwnResults) {
         nav.push(NavItem { key: "my_cases", href: "/my/cases", label: "后处理" });
     }
-    if followup::has_disposals(actor) {
+    if disposals::has_disposals(actor) {
         nav.push(NavItem { key: "disposals", href: "/disposals", label: "处置" });
     }
-    if followup::has_cases(actor) {
+    if cases::has_cases(actor) {
         nav.push(NavItem { key: "cases", href: "/cases", label: "后处理" });
     }
     nav.push(NavItem { key: "calendar", href: "/calendar", label: "工作日历" });

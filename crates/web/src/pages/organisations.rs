@@ -8,8 +8,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::get;
 use choucha_domain::access::Action;
 use choucha_domain::organisation::OrgKind;
@@ -23,8 +22,9 @@ use crate::AppState;
 use crate::auth::PageActor;
 use crate::error::{PageError, PageForm, PageResult};
 use crate::extract::PagePath;
+use crate::pages::respond::saved_or_again;
 use crate::pages::users::{Choice, FieldErrors, FormData, OrgOption, org_options, query_string};
-use crate::pages::{Chrome, chrome, set_flash};
+use crate::pages::{Chrome, chrome};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -319,17 +319,15 @@ async fn create_submit(
 ) -> Response {
     let s = &state.services;
     let v = OrgFormValues::from_form(&FormData(pairs), false);
-    match organisations::create(s, &actor, v.input()).await {
-        Ok(o) => {
-            set_flash(&session, &format!("已新建机构“{}”", o.name)).await;
-            Redirect::to("/admin/orgs").into_response()
-        }
-        Err(e) => match FieldErrors::from_service(e) {
-            Ok(errors) => (StatusCode::UNPROCESSABLE_ENTITY, form_page(s, &session, &actor, None, v, errors).await)
-                .into_response(),
-            Err(e) => PageError(e).into_response(),
-        },
-    }
+    let created = organisations::create(s, &actor, v.input()).await;
+    let (session, actor) = (&session, &actor);
+    saved_or_again(
+        session,
+        created,
+        |o| ("/admin/orgs".into(), format!("已新建机构“{}”", o.name)),
+        |errors| async move { Ok::<_, PageError>(form_page(s, session, actor, None, v, errors).await) },
+    )
+    .await
 }
 
 async fn edit_page(
@@ -354,20 +352,16 @@ async fn update_submit(
 ) -> Response {
     let s = &state.services;
     let v = OrgFormValues::from_form(&FormData(pairs), true);
-    match organisations::update(s, &actor, id, v.input()).await {
-        Ok(o) => {
-            set_flash(&session, &format!("已保存机构“{}”", o.name)).await;
-            Redirect::to(&format!("/admin/orgs/{id}")).into_response()
-        }
-        Err(e) => match FieldErrors::from_service(e) {
-            Ok(errors) => match organisations::get(s, &actor, id).await {
-                Ok(current) => {
-                    (StatusCode::UNPROCESSABLE_ENTITY, form_page(s, &session, &actor, Some(current), v, errors).await)
-                        .into_response()
-                }
-                Err(e) => PageError(e).into_response(),
-            },
-            Err(e) => PageError(e).into_response(),
+    let updated = organisations::update(s, &actor, id, v.input()).await;
+    let (session, actor) = (&session, &actor);
+    saved_or_again(
+        session,
+        updated,
+        |o| (format!("/admin/orgs/{id}"), format!("已保存机构“{}”", o.name)),
+        |errors| async move {
+            let current = organisations::get(s, actor, id).await?;
+            Ok::<_, PageError>(form_page(s, session, actor, Some(current), v, errors).await)
         },
-    }
+    )
+    .await
 }

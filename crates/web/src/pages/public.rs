@@ -21,8 +21,8 @@ use crate::extract::PagePath;
 use crate::filters;
 use crate::pages::Chrome;
 use crate::pages::draws::{ExclusionLine, FilterLine, exclusion_lines, filter_lines};
+use crate::pages::implementation_rules::BodyDisplay;
 use crate::pages::plans::{Annex1Line, annex1_lines, id_of, plan_badge};
-use crate::pages::rules::BodyDisplay;
 use crate::pages::users::query_string;
 
 pub fn router() -> Router<AppState> {

@@ -7,7 +7,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use choucha_domain::access::Action;
 use choucha_domain::results::DeliveryState;
@@ -24,10 +24,10 @@ use crate::AppState;
 use crate::auth::PageActor;
 use crate::error::{PageForm, PageResult};
 use crate::extract::PagePath;
-use crate::pages::lab::back_or_error;
 use crate::pages::plans::id_of;
+use crate::pages::respond::{done, not_done};
 use crate::pages::users::query_string;
-use crate::pages::{Chrome, chrome, set_flash};
+use crate::pages::{Chrome, chrome};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -146,10 +146,7 @@ async fn record(
     let back = "/results";
     let (sent_on, received_on) = match (date(&f.sent_on), date(&f.received_on)) {
         (Ok(s), Ok(r)) => (s, r),
-        (Err(m), _) | (_, Err(m)) => {
-            set_flash(&session, &format!("未执行：{m}")).await;
-            return Ok(Redirect::to(back).into_response());
-        }
+        (Err(m), _) | (_, Err(m)) => return not_done(&session, &m, back).await,
     };
     let input = DeliveryInput {
         method: f.method,
@@ -160,14 +157,10 @@ async fn record(
         receiver_signature_png_base64: f.receiver_signature_png_base64,
         note: f.note,
     };
-    match results::record_delivery(&st.services, &a, id, input).await {
-        Ok(d) => {
-            set_flash(&session, &format!("已登记：{}（{}）{}", d.recipient_name, d.recipient_label, d.state_label))
-                .await;
-            Ok(Redirect::to(back).into_response())
-        }
-        Err(e) => back_or_error(&session, e, back).await,
-    }
+    done(&session, results::record_delivery(&st.services, &a, id, input).await, back, |d| {
+        format!("已登记：{}（{}）{}", d.recipient_name, d.recipient_label, d.state_label)
+    })
+    .await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -205,13 +198,10 @@ async fn decide(
 ) -> PageResult<Response> {
     let id = id_of(&id, "申请")?;
     let input = DecisionInput { accept: f.decision == "accept", reason: f.reason };
-    match objections::decide(&st.services, &a, id, input).await {
-        Ok(o) => {
-            set_flash(&session, &format!("{}：{}", o.kind_label, o.state_label)).await;
-            Ok(Redirect::to("/results").into_response())
-        }
-        Err(e) => back_or_error(&session, e, "/results").await,
-    }
+    done(&session, objections::decide(&st.services, &a, id, input).await, "/results", |o| {
+        format!("{}：{}", o.kind_label, o.state_label)
+    })
+    .await
 }
 
 #[derive(Template, WebTemplate)]
@@ -251,13 +241,10 @@ async fn object(
         items: pairs.iter().filter(|(n, _)| n == "items").map(|(_, v)| v.clone()).collect(),
         reason: value("reason"),
     };
-    match objections::file(&st.services, &a, id, input).await {
-        Ok(o) => {
-            set_flash(&session, &format!("已提交{}，{}", o.kind_label, o.state_label)).await;
-            Ok(Redirect::to("/my/results").into_response())
-        }
-        Err(e) => back_or_error(&session, e, "/my/results").await,
-    }
+    done(&session, objections::file(&st.services, &a, id, input).await, "/my/results", |o| {
+        format!("已提交{}，{}", o.kind_label, o.state_label)
+    })
+    .await
 }
 
 async fn my_report(

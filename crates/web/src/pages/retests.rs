@@ -9,7 +9,7 @@ use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use choucha_domain::access::Action;
 use choucha_domain::results::ObjectionState;
@@ -30,9 +30,10 @@ use crate::auth::PageActor;
 use crate::error::{PageForm, PageResult};
 use crate::extract::PagePath;
 use crate::filters;
-use crate::pages::lab::{back_or_error, read_with_photos};
+use crate::pages::lab::{photo_response, read_with_photos};
 use crate::pages::plans::id_of;
-use crate::pages::{Chrome, chrome, set_flash};
+use crate::pages::respond::{done, done_to, flash_to, not_done};
+use crate::pages::{Chrome, chrome};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -157,13 +158,10 @@ async fn assign(
         same_institution_reason: f.same_institution_reason,
         fee_advance: f.fee_advance,
     };
-    match retests::assign(&st.services, &a, id, input).await {
-        Ok(r) => {
-            set_flash(&session, &format!("已安排复检：{}，复检编号 {}", r.institution, r.blind_code)).await;
-            Ok(Redirect::to(&format!("/retests/{}", r.id)).into_response())
-        }
-        Err(e) => back_or_error(&session, e, "/retests").await,
-    }
+    done_to(&session, retests::assign(&st.services, &a, id, input).await, "/retests", |r| {
+        (format!("/retests/{}", r.id), format!("已安排复检：{}，复检编号 {}", r.institution, r.blind_code))
+    })
+    .await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -183,25 +181,15 @@ async fn receive(
 ) -> PageResult<Response> {
     let id = id_of(&id, "复检")?;
     let back = format!("/retests/{id}");
-    let read = match multipart {
-        Ok(mp) => read_with_photos::<ReceiptForm>(mp).await,
-        Err(_) => Err("请使用页面上的表单提交".to_owned()),
-    };
-    let (f, photos) = match read {
+    let (f, photos) = match read_with_photos::<ReceiptForm>(multipart).await {
         Ok(x) => x,
-        Err(msg) => {
-            set_flash(&session, &msg).await;
-            return Ok(Redirect::to(&back).into_response());
-        }
+        Err(msg) => return flash_to(&session, &msg, &back).await,
     };
     let input = RetestReceiptInput { seal_intact: f.seal == "intact", seal_note: f.seal_note, photos };
-    match retests::receive(&st.services, &a, id, input).await {
-        Ok(r) => {
-            set_flash(&session, &format!("已接收备用样品：{}", r.state_label)).await;
-            Ok(Redirect::to(&back).into_response())
-        }
-        Err(e) => back_or_error(&session, e, &back).await,
-    }
+    done(&session, retests::receive(&st.services, &a, id, input).await, &back, |r| {
+        format!("已接收备用样品：{}", r.state_label)
+    })
+    .await
 }
 
 /// The results form: one `value_<item>` field per objected item (a number, or text for text
@@ -220,10 +208,7 @@ async fn enter_results(
         "" => None,
         t => match chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d") {
             Ok(d) => Some(d),
-            Err(_) => {
-                set_flash(&session, &format!("未执行：日期“{t}”格式不正确")).await;
-                return Ok(Redirect::to(&back).into_response());
-            }
+            Err(_) => return not_done(&session, &format!("日期“{t}”格式不正确"), &back).await,
         },
     };
     let mut results = Vec::new();
@@ -249,13 +234,10 @@ async fn enter_results(
         }
         results.push(r);
     }
-    match retests::enter_results(&st.services, &a, id, RetestResultsInput { results }).await {
-        Ok(r) => {
-            set_flash(&session, &format!("已录入复检结果：{}", r.state_label)).await;
-            Ok(Redirect::to(&back).into_response())
-        }
-        Err(e) => back_or_error(&session, e, &back).await,
-    }
+    done(&session, retests::enter_results(&st.services, &a, id, RetestResultsInput { results }).await, &back, |r| {
+        format!("已录入复检结果：{}", r.state_label)
+    })
+    .await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -280,13 +262,10 @@ async fn sign(
         _ => return Err(ServiceError::NotFound("操作").into()),
     };
     let input = SignOffInput { signature_png_base64: f.signature_png_base64 };
-    match retests::sign(&st.services, &a, id, step, input).await {
-        Ok(r) => {
-            set_flash(&session, &format!("已签字：{}", r.state_label)).await;
-            Ok(Redirect::to(&back).into_response())
-        }
-        Err(e) => back_or_error(&session, e, &back).await,
-    }
+    done(&session, retests::sign(&st.services, &a, id, step, input).await, &back, |r| {
+        format!("已签字：{}", r.state_label)
+    })
+    .await
 }
 
 async fn report_pdf(
@@ -306,15 +285,7 @@ async fn photo(
 ) -> PageResult<Response> {
     let id = id_of(&id, "复检")?;
     let (p, path) = retests::seal_photo(&st.services, &a, id, &sha).await?;
-    let bytes = tokio::fs::read(&path).await.map_err(ServiceError::internal)?;
-    Ok((
-        [
-            (axum::http::header::CONTENT_TYPE, p.content_type),
-            (axum::http::header::CACHE_CONTROL, "private, max-age=3600".to_string()),
-        ],
-        bytes,
-    )
-        .into_response())
+    photo_response(p.content_type, &path).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -342,13 +313,10 @@ async fn answer(
     let id = id_of(&id, "样品确认")?;
     let back = back_to(&f.back, "/retests");
     let input = AnswerInput { confirmed: f.answer == "confirm", note: f.note };
-    match confirmations::answer(&st.services, &a, id, input).await {
-        Ok(c) => {
-            set_flash(&session, &format!("样品确认：{}", c.state_label)).await;
-            Ok(Redirect::to(&back).into_response())
-        }
-        Err(e) => back_or_error(&session, e, &back).await,
-    }
+    done(&session, confirmations::answer(&st.services, &a, id, input).await, &back, |c| {
+        format!("样品确认：{}", c.state_label)
+    })
+    .await
 }
 
 async fn lapse(
@@ -358,13 +326,10 @@ async fn lapse(
     PagePath(id): PagePath<String>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "样品确认")?;
-    match confirmations::record_lapse(&st.services, &a, id).await {
-        Ok(c) => {
-            set_flash(&session, &format!("样品确认：{}", c.state_label)).await;
-            Ok(Redirect::to("/retests").into_response())
-        }
-        Err(e) => back_or_error(&session, e, "/retests").await,
-    }
+    done(&session, confirmations::record_lapse(&st.services, &a, id).await, "/retests", |c| {
+        format!("样品确认：{}", c.state_label)
+    })
+    .await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -381,13 +346,13 @@ async fn investigate(
     PageForm(f): PageForm<InvestigationForm>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "样品确认")?;
-    match confirmations::investigate(&st.services, &a, id, InvestigationInput { finding: f.finding }).await {
-        Ok(c) => {
-            set_flash(&session, &format!("样品确认：{}", c.state_label)).await;
-            Ok(Redirect::to("/retests").into_response())
-        }
-        Err(e) => back_or_error(&session, e, "/retests").await,
-    }
+    done(
+        &session,
+        confirmations::investigate(&st.services, &a, id, InvestigationInput { finding: f.finding }).await,
+        "/retests",
+        |c| format!("样品确认：{}", c.state_label),
+    )
+    .await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -408,14 +373,11 @@ async fn set_period(
     let id = id_of(&id, "抽查计划")?;
     let back = format!("/plans/{id}");
     let input = PeriodInput { days: f.days.trim().parse().unwrap_or(0), working_days: f.unit != "calendar" };
-    match confirmations::set_period(&st.services, &a, id, input).await {
-        Ok(p) => {
-            let unit = if p.working_days { "个工作日" } else { "日" };
-            set_flash(&session, &format!("样品确认期限已设为{}{unit}", p.days)).await;
-            Ok(Redirect::to(&back).into_response())
-        }
-        Err(e) => back_or_error(&session, e, &back).await,
-    }
+    done(&session, confirmations::set_period(&st.services, &a, id, input).await, &back, |p| {
+        let unit = if p.working_days { "个工作日" } else { "日" };
+        format!("样品确认期限已设为{}{unit}", p.days)
+    })
+    .await
 }
 
 #[derive(Template, WebTemplate)]
@@ -455,13 +417,13 @@ async fn letter_save(
     let back = format!("/lab/samples/{code}/improvement-letter");
     let input =
         LetterTextInput { description: f.description, cause_analysis: f.cause_analysis, suggestions: f.suggestions };
-    match results::write_letter(&st.services, &a, &code, input).await {
-        Ok(_) => {
-            set_flash(&session, "已保存产品质量改进建议书的内容").await;
-            Ok(Redirect::to(&back).into_response())
-        }
-        Err(e) => back_or_error(&session, e, &back).await,
-    }
+    done(
+        &session,
+        results::write_letter(&st.services, &a, &code, input).await,
+        &back,
+        |_| "已保存产品质量改进建议书的内容",
+    )
+    .await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -479,11 +441,8 @@ async fn close_objection(
 ) -> PageResult<Response> {
     let id = id_of(&id, "申请")?;
     let input = choucha_service::objections::CloseInput { answer: f.answer };
-    match choucha_service::objections::close(&st.services, &a, id, input).await {
-        Ok(o) => {
-            set_flash(&session, &format!("{}：{}", o.kind_label, o.state_label)).await;
-            Ok(Redirect::to("/retests").into_response())
-        }
-        Err(e) => back_or_error(&session, e, "/retests").await,
-    }
+    done(&session, choucha_service::objections::close(&st.services, &a, id, input).await, "/retests", |o| {
+        format!("{}：{}", o.kind_label, o.state_label)
+    })
+    .await
 }

@@ -15,7 +15,7 @@ use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use choucha_domain::access::Action;
 use choucha_domain::sampling::BackupRequestState;
@@ -35,9 +35,10 @@ use crate::auth::PageActor;
 use crate::error::{PageResult, body_of, status_of};
 use crate::filters;
 use crate::pages::draws::task_badge;
-use crate::pages::plans::{id_of, shown_on_page};
+use crate::pages::plans::id_of;
+use crate::pages::respond::done_or_again;
 use crate::pages::users::query_string;
-use crate::pages::{Chrome, chrome, set_flash};
+use crate::pages::{Chrome, chrome};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -460,17 +461,17 @@ async fn start(
     Path(id): Path<String>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "抽样任务")?;
-    match draws::start_task(&state.services, &actor, id).await {
-        Ok(t) => {
-            set_flash(&session, &format!("已开始在“{}”抽样", t.enterprise_name)).await;
-            Ok(Redirect::to(&format!("/tasks/{id}")).into_response())
-        }
-        Err(e) if shown_on_page(&e) => {
+    let started = draws::start_task(&state.services, &actor, id).await;
+    done_or_again(
+        &session,
+        started,
+        |t| (format!("/tasks/{id}"), format!("已开始在“{}”抽样", t.enterprise_name)),
+        |e| {
             let msg = format!("不能开始抽样：{}", body_of(&e).message);
-            render(&state, &session, &actor, id, Some(msg), status_of(&e)).await
-        }
-        Err(e) => Err(e.into()),
-    }
+            render(&state, &session, &actor, id, Some(msg), status_of(&e))
+        },
+    )
+    .await
 }
 
 // ---------------------------------------------------------------------------------------------

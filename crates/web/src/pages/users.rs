@@ -9,8 +9,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use choucha_domain::access::Action;
 use choucha_domain::role::Role;
@@ -26,7 +25,8 @@ use crate::AppState;
 use crate::auth::PageActor;
 use crate::error::{PageError, PageForm, PageResult};
 use crate::extract::PagePath;
-use crate::pages::{Chrome, chrome, set_flash};
+use crate::pages::respond::saved_or_again;
+use crate::pages::{Chrome, chrome};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -86,6 +86,19 @@ impl FieldErrors {
                 Ok(f)
             }
             other => Err(other),
+        }
+    }
+
+    /// Like [`FieldErrors::from_service`], but a refusal a form shows (a rule, a conflict, a duplicate)
+    /// is a message for the whole form.
+    pub fn from_refusal(e: ServiceError) -> Result<FieldErrors, ServiceError> {
+        match FieldErrors::from_service(e) {
+            Err(e) if crate::pages::respond::shown_on_page(&e) => {
+                let mut f = FieldErrors::default();
+                f.add("", &crate::error::body_of(&e).message);
+                Ok(f)
+            }
+            other => other,
         }
     }
 
@@ -350,20 +363,18 @@ async fn create_submit(
         phone: f.get("phone"),
         id_card_no: f.get("id_card_no"),
     };
-    match users::create(s, &actor, input).await {
-        Ok(u) => {
-            set_flash(&session, &format!("已新建用户“{}”（{}）", u.display_name, u.username)).await;
-            Redirect::to("/admin/users").into_response()
-        }
-        Err(e) => match FieldErrors::from_service(e) {
-            Ok(errors) => {
-                let v = UserFormValues { active: true, ..UserFormValues::from_form(&f) };
-                let page = form_page(s, &session, &actor, None, v, errors, FieldErrors::default()).await;
-                (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
-            }
-            Err(e) => PageError(e).into_response(),
+    let created = users::create(s, &actor, input).await;
+    let (session, actor) = (&session, &actor);
+    saved_or_again(
+        session,
+        created,
+        |u| ("/admin/users".into(), format!("已新建用户“{}”（{}）", u.display_name, u.username)),
+        |errors| async move {
+            let v = UserFormValues { active: true, ..UserFormValues::from_form(&f) };
+            Ok::<_, PageError>(form_page(s, session, actor, None, v, errors, FieldErrors::default()).await)
         },
-    }
+    )
+    .await
 }
 
 async fn edit_page(
@@ -398,23 +409,19 @@ async fn update_submit(
         id_card_no: f.get("id_card_no"),
         active: f.checked("active"),
     };
-    match users::update(s, &actor, id, input).await {
-        Ok(u) => {
-            set_flash(&session, &format!("已保存用户“{}”（{}）", u.display_name, u.username)).await;
-            Redirect::to(&format!("/admin/users/{id}")).into_response()
-        }
-        Err(e) => match FieldErrors::from_service(e) {
-            Ok(errors) => match users::get(s, &actor, id).await {
-                Ok(current) => {
-                    let v = UserFormValues { username: current.username.clone(), ..UserFormValues::from_form(&f) };
-                    let page = form_page(s, &session, &actor, Some(current), v, errors, FieldErrors::default()).await;
-                    (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
-                }
-                Err(e) => PageError(e).into_response(),
-            },
-            Err(e) => PageError(e).into_response(),
+    let updated = users::update(s, &actor, id, input).await;
+    let (session, actor) = (&session, &actor);
+    saved_or_again(
+        session,
+        updated,
+        |u| (format!("/admin/users/{id}"), format!("已保存用户“{}”（{}）", u.display_name, u.username)),
+        |errors| async move {
+            let current = users::get(s, actor, id).await?;
+            let v = UserFormValues { username: current.username.clone(), ..UserFormValues::from_form(&f) };
+            Ok::<_, PageError>(form_page(s, session, actor, Some(current), v, errors, FieldErrors::default()).await)
         },
-    }
+    )
+    .await
 }
 
 async fn reset_submit(
@@ -435,23 +442,21 @@ async fn reset_submit(
     } else {
         users::reset_password(s, &actor, id, &password).await
     };
-    match result {
-        Ok(()) => {
-            set_flash(&session, "密码已重置，该用户的 API 令牌已全部失效。请将新密码当面或通过安全渠道告知本人。")
-                .await;
-            Redirect::to(&format!("/admin/users/{id}")).into_response()
-        }
-        Err(e) => match FieldErrors::from_service(e) {
-            Ok(reset_errors) => match users::get(s, &actor, id).await {
-                Ok(current) => {
-                    let v = UserFormValues::from_view(&current);
-                    let page =
-                        form_page(s, &session, &actor, Some(current), v, FieldErrors::default(), reset_errors).await;
-                    (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
-                }
-                Err(e) => PageError(e).into_response(),
-            },
-            Err(e) => PageError(e).into_response(),
+    let (session, actor) = (&session, &actor);
+    saved_or_again(
+        session,
+        result,
+        |()| {
+            let message = "密码已重置，该用户的 API 令牌已全部失效。请将新密码当面或通过安全渠道告知本人。";
+            (format!("/admin/users/{id}"), message)
         },
-    }
+        |reset_errors| async move {
+            let current = users::get(s, actor, id).await?;
+            let v = UserFormValues::from_view(&current);
+            Ok::<_, PageError>(
+                form_page(s, session, actor, Some(current), v, FieldErrors::default(), reset_errors).await,
+            )
+        },
+    )
+    .await
 }

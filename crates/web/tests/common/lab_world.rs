@@ -1,6 +1,6 @@
 // The laboratory's HTTP test world, shared by lab_http.rs and lab_pages.rs (included, not a module).
 
-const PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
+use common::diesel::{Diesel, PNG};
 #[allow(dead_code)]
 const ENTERPRISE: &str = "大同市平城区示例加油站";
 
@@ -14,35 +14,13 @@ pub async fn dispatched_task(srv: &TestServer) -> (i64, String) {
     srv.fx.user("lab_s1", &["sampler", "tester"], Some("lab")).await;
     srv.fx.user("lab_s2", &["sampler"], Some("lab")).await;
     let e = srv.fx.enterprise(ENTERPRISE, "140213", "销售者、加油站", 1).await;
-    let reg = srv.api("dt_reg").await;
-    let (_, plan) = reg
-        .post(
-            "/api/v1/plans",
-            json!({"plan": {"year": 2025, "title": "2025年车用柴油抽查", "organising_org_code": "dt"},
-                   "items": [{"number": "1", "category": "机械及安防", "product": "车用柴油", "quota": 5, "scopes": "销售者", "sampling_org_code": "lab", "testing_org_code": "lab"}]}),
-        )
-        .await;
-    let (id, item) = (plan["id"].as_i64().unwrap(), plan["items"][0]["id"].as_i64().unwrap());
-    reg.post(&format!("/api/v1/plans/{id}/issue"), json!({})).await;
-    let tester = srv.api("lab_t1").await;
-    let (_, r) = tester
-        .post(
-            &format!("/api/v1/items/{item}/rules"),
-            json!({"standards": ["GB 19147-2016"],
-                   "test_items": [{"name": "硫含量", "method": "SH/T 0689", "limit": {"kind": "max", "max": 10.0, "inclusive": true}, "unit": "mg/kg"},
-                                  {"name": "十六烷值", "method": "GB/T 386", "limit": {"kind": "min", "min": 51.0, "inclusive": true}, "unit": ""}],
-                   "test_portion": "2瓶×1L", "backup_portion": "2瓶×1L", "judgement_principle": "全部符合为合格", "test_quantity": 2.0, "backup_quantity": 2.0, "min_base_quantity": 200.0, "quantity_unit": "L"}),
-        )
-        .await;
-    let rid = r["id"].as_i64().unwrap();
-    tester.post(&format!("/api/v1/rules/{rid}/steps"), json!({"action": "submit"})).await;
-    reg.post(&format!("/api/v1/rules/{rid}/steps"), json!({"action": "approve"})).await;
-    reg.post(&format!("/api/v1/rules/{rid}/steps"), json!({"action": "publish"})).await;
-    let (_, d) = reg.post("/api/v1/draws", json!({"item_id": item, "quota": 1, "seed": "s"})).await;
-    let task = d["drawn"][0]["task_id"].as_i64().unwrap();
-    let s1 = srv.api("lab_s1").await;
-    let s2 = srv.api("lab_s2").await;
-    assert_eq!(s1.post(&format!("/api/v1/tasks/{task}/start"), json!({})).await.0, StatusCode::OK);
+    let rules = json!({"standards": ["GB 19147-2016"],
+               "test_items": [{"name": "硫含量", "method": "SH/T 0689", "limit": {"kind": "max", "max": 10.0, "inclusive": true}, "unit": "mg/kg"},
+                              {"name": "十六烷值", "method": "GB/T 386", "limit": {"kind": "min", "min": 51.0, "inclusive": true}, "unit": ""}],
+               "test_portion": "2瓶×1L", "backup_portion": "2瓶×1L", "judgement_principle": "全部符合为合格", "test_quantity": 2.0, "backup_quantity": 2.0, "min_base_quantity": 200.0, "quantity_unit": "L"});
+    let d = Diesel { tester: "lab_t1", rules, ..Diesel::default() };
+    let task = common::diesel::drawn_task(srv, d).await.task;
+    let (s1, s2) = common::diesel::started(srv, task).await;
     let record = json!({"product_name": "车用柴油", "brand": "示例牌", "model": "0号", "sampling_base": 12000.0, "test_quantity": 2.0,
            "backup_quantity": 2.0, "unit": "L", "unit_price": 7.35, "place": "加油机3号枪", "domain": "circulation",
            "sampled_at": "2025-10-10 10:30", "test_seals": ["SXGH-000123"], "backup_seals": ["SXGH-000124"]});

@@ -2,6 +2,10 @@
 //! (SQLite, or PostgreSQL with CHOUCHA_TEST_DATABASE_URL), with a shutdown channel.
 #![allow(dead_code, clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+pub mod admin;
+pub mod diesel;
+pub mod registry;
+
 use choucha_service::fixtures::{Fixture, PASSWORD};
 use choucha_web::AppState;
 use reqwest::StatusCode;
@@ -175,4 +179,34 @@ impl Browser {
         let text = r.text().await.unwrap_or_default();
         (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
     }
+}
+
+/// A page form sent as the browser sends it: multipart, with an optional file, the CSRF token in
+/// the URL; the page it redirects to.
+pub async fn send_form(
+    b: &Browser,
+    csrf_page: &str,
+    path: &str,
+    fields: &[(&str, &str)],
+    file: Option<&[u8]>,
+) -> String {
+    let csrf = b.csrf_of(csrf_page).await;
+    let mut mp = reqwest::multipart::Form::new();
+    for (k, v) in fields {
+        mp = mp.text(k.to_string(), v.to_string());
+    }
+    if let Some(bytes) = file {
+        let part =
+            reqwest::multipart::Part::bytes(bytes.to_vec()).file_name("proof.png").mime_str("image/png").unwrap();
+        mp = mp.part("file", part);
+    }
+    let r = b.client.post(format!("{}{path}?csrf={csrf}", b.base)).multipart(mp).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{path}");
+    r.headers()["location"].to_str().unwrap().to_string()
+}
+
+/// The fixtures' one-pixel PNG, as bytes.
+pub fn png() -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.decode(choucha_service::fixtures::lab_world::PNG).unwrap()
 }

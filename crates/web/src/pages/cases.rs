@@ -1,9 +1,7 @@
-//! 样品处置 and 后处理 pages: the due and overdue disposals for the testing institution's custodian
-//! and the organising bureau, with a form to record one (method, recipient, proof); the bureaus'
-//! post-processing cases with their deadlines and a form for the next step; the enterprise's own
-//! cases with the upload of its rectification report; and the rules (provincial disposal rules,
-//! versioned rule sets of time limits and their selection). Everything is checked in
-//! `choucha_service::disposal` and `choucha_service::cases`.
+//! 后处理 pages (rule 20, post-processing cases): the bureaus' cases with their deadlines and a form
+//! for the next step; the enterprise's own cases with the upload of its rectification report; and
+//! the rules page (provincial disposal rules, versioned rule sets of time limits and their
+//! selection). Everything is checked in `choucha_service::cases` and `choucha_service::disposal`.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -16,36 +14,27 @@ use choucha_domain::access::Action;
 use choucha_domain::calendar::TimeLimit;
 use choucha_domain::cases::CaseState;
 use choucha_domain::cases::{CaseAction, CaseLimits};
-use choucha_domain::disposal::DisposalState;
 use choucha_service::Actor;
 use choucha_service::access::{Ask, Scope};
 use choucha_service::cases::{
     self, CaseDetail, CaseQuery, CaseView, RuleSetInput, RuleSetsView, SelectionInput, StepInput,
 };
-use choucha_service::disposal::{
-    self, DisposalInput, DisposalQuery, DisposalRuleInput, DisposalRuleView, DisposalView, FileInput,
-};
-use chrono::NaiveDate;
+use choucha_service::disposal::{self, DisposalRuleInput, DisposalRuleView};
 use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::AppState;
-use crate::api::followup::{file_response, read_stored};
+use crate::api::disposals::{file_response, read_stored};
 use crate::auth::PageActor;
 use crate::error::{PageForm, PageResult};
-use crate::extract::{MultipartForm, PagePath};
-use crate::pages::lab::back_or_error;
+use crate::extract::PagePath;
+use crate::pages::disposals::{ListQuery, UPLOAD_MAX, date_field, field, next_of, read_multipart};
 use crate::pages::plans::id_of;
-use crate::pages::users::query_string;
-use crate::pages::{Chrome, chrome, set_flash};
-
-const UPLOAD_MAX: usize = 2 * disposal::PROOF_MAX;
+use crate::pages::respond::{done, not_done};
+use crate::pages::{Chrome, chrome};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/disposals", get(disposals))
-        .route("/disposals/{id}", post(record_disposal).layer(DefaultBodyLimit::max(UPLOAD_MAX)))
-        .route("/disposals/{id}/proof", get(disposal_proof))
         .route("/cases", get(case_list))
         .route("/cases/{id}", get(case_page))
         .route("/cases/{id}/steps", post(case_step).layer(DefaultBodyLimit::max(UPLOAD_MAX)))
@@ -58,141 +47,15 @@ pub fn router() -> Router<AppState> {
         .route("/admin/followup-rules/selection", post(select_rule_set))
 }
 
-/// Who has the 样品处置 page: custodians, the organising bureau's regulators, admins.
-pub fn has_disposals(actor: &Actor) -> bool {
-    actor.may(Action::ViewDisposals)
-}
-
 /// Who has the 后处理 page: bureau staff and admins (enterprises have their own).
 pub fn has_cases(actor: &Actor) -> bool {
     actor.may(Action::ListCases) && !matches!(actor.scope_any(), Some(Scope::Enterprise(_)))
 }
 
-/// A multipart form read whole: its text fields and its one `file` (none when the input is left empty).
-async fn read_multipart(
-    multipart: Result<Multipart, MultipartRejection>,
-) -> Result<(Vec<(String, String)>, Option<FileInput>), String> {
-    let mp = multipart.map_err(|_| "请使用页面上的表单提交".to_owned())?;
-    let mut form = MultipartForm::read(mp, &["file"]).await.map_err(|p| p.for_page("文件"))?;
-    let file = form.take_file("file").filter(|f| !f.bytes.is_empty()).map(|f| FileInput {
-        data_base64: f.base64(),
-        file_name: f.file_name,
-        content_type: f.content_type,
-    });
-    Ok((form.texts, file))
-}
-
-/// Back to `to` with a message saying why nothing was done.
-async fn not_done(session: &Session, why: &str, to: &str) -> PageResult<Response> {
-    set_flash(session, &format!("未执行：{why}")).await;
-    Ok(Redirect::to(to).into_response())
-}
-
-/// The next page of a filtered list.
-fn next_of(base: &str, filter: &str, next: Option<String>) -> Option<String> {
-    next.map(|c| format!("{base}{}", query_string(&[("filter", Some(filter)), ("cursor", Some(c.as_str()))])))
-}
-
-fn field(fields: &[(String, String)], k: &str) -> String {
-    fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_string()).unwrap_or_default()
-}
-
-fn date_field(fields: &[(String, String)], k: &str) -> Result<Option<NaiveDate>, String> {
-    match field(fields, k).as_str() {
-        "" => Ok(None),
-        t => NaiveDate::parse_from_str(t, "%Y-%m-%d").map(Some).map_err(|_| format!("日期“{t}”格式不正确")),
-    }
-}
-
-// ---- 样品处置 ------------------------------------------------------------------------------------
-
-#[derive(Debug, Default, Deserialize)]
-pub struct ListQuery {
-    #[serde(default)]
-    filter: Option<String>,
-    #[serde(default)]
-    cursor: Option<String>,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "followup/disposals.html")]
-pub struct DisposalsPage {
-    pub chrome: Chrome,
-    pub items: Vec<DisposalView>,
-    pub filter: String,
-    pub today: String,
-    pub next_href: Option<String>,
-}
-
-async fn disposals(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
-    Query(q): Query<ListQuery>,
-) -> PageResult<DisposalsPage> {
-    let filter = q.filter.clone().filter(|f| !f.is_empty()).unwrap_or_else(|| "due".into());
-    let p = disposal::list(
-        &st.services,
-        &a,
-        DisposalQuery { filter: Some(filter.clone()), cursor: q.cursor.clone(), limit: Some(30) },
-    )
-    .await?;
-    Ok(DisposalsPage {
-        next_href: next_of("/disposals", &filter, p.next),
-        items: p.items,
-        filter,
-        today: st.services.today().to_string(),
-        chrome: chrome(&session, Some(&a), "disposals").await,
-    })
-}
-
-async fn record_disposal(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
-    PagePath(id): PagePath<String>,
-    multipart: Result<Multipart, MultipartRejection>,
-) -> PageResult<Response> {
-    let id = id_of(&id, "样品处置")?;
-    let back = "/disposals";
-    let (fields, file) = match read_multipart(multipart).await {
-        Ok(x) => x,
-        Err(m) => return not_done(&session, &m, back).await,
-    };
-    let disposed_on = match date_field(&fields, "disposed_on") {
-        Ok(d) => d,
-        Err(m) => return not_done(&session, &m, back).await,
-    };
-    let input = DisposalInput {
-        method: field(&fields, "method"),
-        recipient: field(&fields, "recipient"),
-        note: field(&fields, "note"),
-        disposed_on,
-        proof: file,
-    };
-    match disposal::record(&st.services, &a, id, input).await {
-        Ok(d) => {
-            set_flash(&session, &format!("已登记处置：{}（{}）{}", d.product, d.portion_label, d.method_label)).await;
-            Ok(Redirect::to(back).into_response())
-        }
-        Err(e) => back_or_error(&session, e, back).await,
-    }
-}
-
-async fn disposal_proof(
-    State(st): State<AppState>,
-    PageActor(a): PageActor,
-    PagePath(id): PagePath<String>,
-) -> PageResult<Response> {
-    let id = id_of(&id, "样品处置")?;
-    let (f, path) = disposal::proof(&st.services, &a, id).await?;
-    Ok(file_response(f, read_stored(path).await?))
-}
-
 // ---- 后处理 --------------------------------------------------------------------------------------
 
 #[derive(Template, WebTemplate)]
-#[template(path = "followup/cases.html")]
+#[template(path = "cases/list.html")]
 pub struct CasesPage {
     pub chrome: Chrome,
     pub items: Vec<CaseView>,
@@ -236,7 +99,7 @@ pub struct ActionChoice {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "followup/case.html")]
+#[template(path = "cases/case.html")]
 pub struct CasePage {
     pub chrome: Chrome,
     pub d: CaseDetail,
@@ -296,13 +159,10 @@ async fn case_step(
         Ok(i) => i,
         Err(m) => return not_done(&session, &m, &back).await,
     };
-    match cases::step(&st.services, &a, id, input).await {
-        Ok(d) => {
-            set_flash(&session, &format!("已登记，案件现为：{}", d.case.state_label)).await;
-            Ok(Redirect::to(&back).into_response())
-        }
-        Err(e) => back_or_error(&session, e, &back).await,
-    }
+    done(&session, cases::step(&st.services, &a, id, input).await, &back, |d| {
+        format!("已登记，案件现为：{}", d.case.state_label)
+    })
+    .await
 }
 
 async fn step_document(
@@ -316,7 +176,7 @@ async fn step_document(
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "followup/mine.html")]
+#[template(path = "cases/mine.html")]
 pub struct MinePage {
     pub chrome: Chrome,
     pub items: Vec<CaseView>,
@@ -348,19 +208,14 @@ async fn my_rectification(
         document: file,
         ..Default::default()
     };
-    match cases::step(&st.services, &a, id, input).await {
-        Ok(_) => {
-            set_flash(&session, "整改报告已提交，等待市场监管部门复查").await;
-            Ok(Redirect::to(back).into_response())
-        }
-        Err(e) => back_or_error(&session, e, back).await,
-    }
+    done(&session, cases::step(&st.services, &a, id, input).await, back, |_| "整改报告已提交，等待市场监管部门复查")
+        .await
 }
 
 // ---- Rules --------------------------------------------------------------------------------------
 
 #[derive(Template, WebTemplate)]
-#[template(path = "followup/rules.html")]
+#[template(path = "cases/rules.html")]
 pub struct RulesPage {
     pub chrome: Chrome,
     pub sets: RuleSetsView,
@@ -401,13 +256,10 @@ async fn set_disposal_rule(
     PageForm(f): PageForm<DisposalRuleForm>,
 ) -> PageResult<Response> {
     let input = DisposalRuleInput { paid_rule: f.paid_rule, overdue_days: f.overdue_days.trim().parse().unwrap_or(0) };
-    match disposal::set_rule(&st.services, &a, &f.division_code, input).await {
-        Ok(r) => {
-            set_flash(&session, &format!("已保存{}的样品处置规定", r.division_code)).await;
-            Ok(Redirect::to(RULES).into_response())
-        }
-        Err(e) => back_or_error(&session, e, RULES).await,
-    }
+    done(&session, disposal::set_rule(&st.services, &a, &f.division_code, input).await, RULES, |r| {
+        format!("已保存{}的样品处置规定", r.division_code)
+    })
+    .await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -467,13 +319,13 @@ async fn add_rule_set(
         Ok(l) => l,
         Err(m) => return not_done(&session, &m, RULES).await,
     };
-    match cases::add_rule_set(&st.services, &a, RuleSetInput { name: f.name, note: f.note, limits }).await {
-        Ok(r) => {
-            set_flash(&session, &format!("已新增：{}（第{}版）", r.name, r.version)).await;
-            Ok(Redirect::to(RULES).into_response())
-        }
-        Err(e) => back_or_error(&session, e, RULES).await,
-    }
+    done(
+        &session,
+        cases::add_rule_set(&st.services, &a, RuleSetInput { name: f.name, note: f.note, limits }).await,
+        RULES,
+        |r| format!("已新增：{}（第{}版）", r.name, r.version),
+    )
+    .await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -491,11 +343,8 @@ async fn select_rule_set(
     PageForm(f): PageForm<SelectionForm>,
 ) -> PageResult<Response> {
     let input = SelectionInput { rule_set_id: f.rule_set_id.trim().parse().unwrap_or(0) };
-    match cases::select_rule_set(&st.services, &a, &f.division_code, input).await {
-        Ok(_) => {
-            set_flash(&session, &format!("{}今后新立案件适用所选规则", f.division_code.trim())).await;
-            Ok(Redirect::to(RULES).into_response())
-        }
-        Err(e) => back_or_error(&session, e, RULES).await,
-    }
+    done(&session, cases::select_rule_set(&st.services, &a, &f.division_code, input).await, RULES, |_| {
+        format!("{}今后新立案件适用所选规则", f.division_code.trim())
+    })
+    .await
 }
