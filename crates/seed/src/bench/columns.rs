@@ -1,5 +1,91 @@
 //! The columns of the bulk-written tables, and which tables the load touches.
 
+pub(super) const USER_COLS: [&str; 11] = [
+    "id",
+    "username",
+    "display_name",
+    "password_hash",
+    "org_id",
+    "enterprise_id",
+    "phone",
+    "id_card_no",
+    "active",
+    "created_at",
+    "updated_at",
+];
+
+pub(super) const PLAN_COLS: [&str; 16] = [
+    "id",
+    "year",
+    "title",
+    "organising_org_id",
+    "doc_no",
+    "domains",
+    "state",
+    "deadline_delivery",
+    "deadline_data_entry",
+    "deadline_summary",
+    "unqualified_report_days",
+    "budget_cents",
+    "notes",
+    "issued_at",
+    "created_at",
+    "updated_at",
+];
+
+pub(super) const ITEM_COLS: [&str; 11] = [
+    "id",
+    "plan_id",
+    "group_id",
+    "position",
+    "number",
+    "category",
+    "product",
+    "scopes",
+    "sampling_org_id",
+    "testing_org_id",
+    "screening_org_id",
+];
+
+pub(super) const RULES_COLS: [&str; 12] = [
+    "id",
+    "item_id",
+    "version",
+    "state",
+    "body_json",
+    "returned_reason",
+    "submitted_at",
+    "approved_at",
+    "approved_by",
+    "published_at",
+    "created_at",
+    "updated_at",
+];
+
+pub(super) const DRAW_COLS: [&str; 21] = [
+    "id",
+    "plan_id",
+    "item_id",
+    "quota",
+    "seed",
+    "stratified",
+    "team_size",
+    "algorithm",
+    "filters_json",
+    "candidate_count",
+    "candidate_hash",
+    "candidates_json",
+    "exclusions_json",
+    "samplers_json",
+    "result_json",
+    "reason",
+    "replaces_draw_id",
+    "replaces_enterprise_id",
+    "published",
+    "created_by",
+    "created_at",
+];
+
 pub(super) const ENTERPRISE_COLS: [&str; 14] = [
     "id",
     "uscc",

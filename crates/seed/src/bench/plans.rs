@@ -5,6 +5,7 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde_json::json;
 
+use super::columns::{DRAW_COLS, ITEM_COLS, PLAN_COLS, RULES_COLS};
 use super::generator::{Gen, rules_body};
 use super::reference::{CITY_BUREAUS, PRODUCTS, SHANXI_CITIES};
 use super::sink::{Batch, Sink, V};
@@ -190,94 +191,10 @@ pub(super) async fn load(
         plan_id += 1;
         counts.plans += 1;
     }
-    sink.write(
-        "plans",
-        &[
-            "id",
-            "year",
-            "title",
-            "organising_org_id",
-            "doc_no",
-            "domains",
-            "state",
-            "deadline_delivery",
-            "deadline_data_entry",
-            "deadline_summary",
-            "unqualified_report_days",
-            "budget_cents",
-            "notes",
-            "issued_at",
-            "created_at",
-            "updated_at",
-        ],
-        &plans,
-    )
-    .await?;
+    sink.write("plans", &PLAN_COLS, &plans).await?;
     sink.write("quota_groups", &["id", "plan_id", "quota"], &groups).await?;
-    sink.write(
-        "plan_items",
-        &[
-            "id",
-            "plan_id",
-            "group_id",
-            "position",
-            "number",
-            "category",
-            "product",
-            "scopes",
-            "sampling_org_id",
-            "testing_org_id",
-            "screening_org_id",
-        ],
-        &items,
-    )
-    .await?;
-    sink.write(
-        "rules_versions",
-        &[
-            "id",
-            "item_id",
-            "version",
-            "state",
-            "body_json",
-            "returned_reason",
-            "submitted_at",
-            "approved_at",
-            "approved_by",
-            "published_at",
-            "created_at",
-            "updated_at",
-        ],
-        &rules,
-    )
-    .await?;
-    sink.write(
-        "draws",
-        &[
-            "id",
-            "plan_id",
-            "item_id",
-            "quota",
-            "seed",
-            "stratified",
-            "team_size",
-            "algorithm",
-            "filters_json",
-            "candidate_count",
-            "candidate_hash",
-            "candidates_json",
-            "exclusions_json",
-            "samplers_json",
-            "result_json",
-            "reason",
-            "replaces_draw_id",
-            "replaces_enterprise_id",
-            "published",
-            "created_by",
-            "created_at",
-        ],
-        &draws,
-    )
-    .await?;
+    sink.write("plan_items", &ITEM_COLS, &items).await?;
+    sink.write("rules_versions", &RULES_COLS, &rules).await?;
+    sink.write("draws", &DRAW_COLS, &draws).await?;
     Ok(item_plans)
 }

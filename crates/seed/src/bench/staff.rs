@@ -3,6 +3,7 @@
 
 use choucha_service::auth::hash_password;
 
+use super::columns::USER_COLS;
 use super::generator::Gen;
 use super::reference::{NAME_CHARS, SURNAMES};
 use super::sink::{Batch, Sink, V};
@@ -82,24 +83,7 @@ pub(super) async fn load(sink: &Sink, g: &mut Gen, cx: &Ctx) -> anyhow::Result<S
             uid += 1;
         }
     }
-    sink.write(
-        "users",
-        &[
-            "id",
-            "username",
-            "display_name",
-            "password_hash",
-            "org_id",
-            "enterprise_id",
-            "phone",
-            "id_card_no",
-            "active",
-            "created_at",
-            "updated_at",
-        ],
-        &users,
-    )
-    .await?;
+    sink.write("users", &USER_COLS, &users).await?;
     sink.write("user_roles", &["user_id", "role"], &roles).await?;
     Ok(Staff { samplers, testers, approvers, custodians, users: users.len() as u64 })
 }
