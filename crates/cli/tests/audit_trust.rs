@@ -5,51 +5,18 @@
 //! records verifying.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::path::Path;
+use std::process::Output;
 
-use sea_orm::{ConnectionTrait, Statement};
+use sea_orm::ConnectionTrait;
 use serde_json::Value;
 
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-        let p = std::env::temp_dir().join(format!("choucha-audit-cli-{tag}-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&p).expect("temp dir");
-        TempDir(p)
-    }
-
-    fn data(&self) -> PathBuf {
-        self.0.join("data")
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+mod common;
+use common::{TempDir, choucha, nanos, run_with_stdin, scalar};
 
 /// Run the binary with a clean environment and these global arguments appended.
 fn run(t: &TempDir, global: &[String], args: &[&str], stdin: Option<&str>) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_choucha"));
-    c.current_dir(&t.0).env("RUST_LOG", "warn");
-    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("CHOUCHA_")) {
-        c.env_remove(k);
-    }
-    c.args(args).args(global).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = c.spawn().expect("spawn choucha");
-    {
-        let mut input = child.stdin.take().expect("stdin");
-        if let Some(s) = stdin {
-            input.write_all(s.as_bytes()).expect("stdin");
-        }
-    }
-    child.wait_with_output().expect("wait")
+    run_with_stdin(choucha().current_dir(t.path()).args(args).args(global), stdin)
 }
 
 fn out(o: &Output) -> String {
@@ -67,19 +34,6 @@ fn stdout(o: &Output) -> String {
 
 fn ok(o: &Output, what: &str) {
     assert!(o.status.success(), "{what}: {}", out(o));
-}
-
-async fn scalar(url: &str, sql: &str) -> i64 {
-    let store = choucha_store::Store::connect(url).await.expect("connect");
-    let row = store
-        .reader()
-        .query_one_raw(Statement::from_string(store.backend(), sql.to_string()))
-        .await
-        .expect(sql)
-        .expect("row");
-    let n = row.try_get_by_index::<i64>(0).expect("i64");
-    store.close().await.expect("close");
-    n
 }
 
 async fn exec(url: &str, sql: &str) {
@@ -114,7 +68,7 @@ async fn truncation_is_named_against_the_checkpoint(t: &TempDir, global: &[Strin
     assert!(stdout(&cp).contains(&format!("已写入检查点：记录 #{head}")), "{}", out(&cp));
     ok(&run(t, global, &["audit", "verify"], None), "verify against the checkpoint");
 
-    let export = t.0.join("bureau-checkpoints.json");
+    let export = t.path().join("bureau-checkpoints.json");
     let e = run(t, global, &["audit", "checkpoint", "export", "--out", &export.display().to_string()], None);
     ok(&e, "export");
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&export).expect("export file")).expect("json");
@@ -145,7 +99,7 @@ async fn truncation_is_named_against_the_checkpoint(t: &TempDir, global: &[Strin
 
 #[tokio::test]
 async fn sqlite_truncation_after_a_checkpoint_is_named() {
-    let t = TempDir::new("trunc");
+    let t = TempDir::new("audit-cli-trunc");
     let global = vec!["--data-dir".to_string(), t.data().display().to_string()];
     let url = format!("sqlite:{}", t.data().join("choucha.db").display());
     truncation_is_named_against_the_checkpoint(&t, &global, &url).await;
@@ -157,12 +111,12 @@ async fn postgresql_truncation_after_a_checkpoint_is_named() {
         eprintln!("CHOUCHA_TEST_DATABASE_URL not set: PostgreSQL test skipped");
         return;
     };
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let nanos = nanos();
     let schema = format!("t_audit_{}_{}", std::process::id(), nanos % 1_000_000_000);
     exec(&base, &format!("CREATE SCHEMA {schema}")).await;
     let sep = if base.contains('?') { '&' } else { '?' };
     let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-    let t = TempDir::new("pg");
+    let t = TempDir::new("audit-cli-pg");
     let global =
         vec!["--data-dir".to_string(), t.data().display().to_string(), "--database-url".to_string(), url.clone()];
     truncation_is_named_against_the_checkpoint(&t, &global, &url).await;
@@ -171,7 +125,7 @@ async fn postgresql_truncation_after_a_checkpoint_is_named() {
 
 #[tokio::test]
 async fn a_rotated_key_seals_new_records_and_the_old_ones_still_verify() {
-    let t = TempDir::new("rotate");
+    let t = TempDir::new("audit-cli-rotate");
     let global = vec!["--data-dir".to_string(), t.data().display().to_string()];
     let url = format!("sqlite:{}", t.data().join("choucha.db").display());
     ok(&run(&t, &global, &["demo"], None), "demo");
@@ -195,9 +149,9 @@ async fn a_rotated_key_seals_new_records_and_the_old_ones_still_verify() {
         std::fs::set_permissions(t.data().join("only-new.key"), std::fs::Permissions::from_mode(0o600)).expect("chmod");
     }
     let mut g = global.clone();
-    g.extend(["--config".to_string(), t.0.join("c.toml").display().to_string()]);
+    g.extend(["--config".to_string(), t.path().join("c.toml").display().to_string()]);
     std::fs::write(
-        t.0.join("c.toml"),
+        t.path().join("c.toml"),
         format!("audit_key_file = {:?}\n", t.data().join("only-new.key").display().to_string()),
     )
     .expect("config");

@@ -6,9 +6,7 @@
 //! `CHOUCHA_TEST_DATABASE_URL` is set. (No timing here: `choucha bench` is run by hand.)
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::process::Output;
 
 use choucha_domain::lab::BlindCode;
 use choucha_domain::sampling::TaskState;
@@ -16,17 +14,11 @@ use choucha_domain::uscc::Uscc;
 use choucha_store::Store;
 use sea_orm::{ConnectionTrait, Statement};
 
+mod common;
+use common::{TempDir, nanos, output, scalar};
+
 const ENTERPRISES: &str = "3000";
 const SAMPLES: &str = "3000";
-
-fn choucha(args: &[&str]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_choucha"));
-    c.env("RUST_LOG", "warn");
-    for k in ["CHOUCHA_LISTEN", "CHOUCHA_DATA_DIR", "CHOUCHA_DATABASE_URL", "CHOUCHA_FONT_DIR", "CHOUCHA_CONFIG"] {
-        c.env_remove(k);
-    }
-    c.args(args).output().expect("run choucha")
-}
 
 fn assert_ok(o: &Output, what: &str) {
     assert!(
@@ -38,12 +30,8 @@ fn assert_ok(o: &Output, what: &str) {
     );
 }
 
-fn nanos() -> u128 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
-}
-
 fn generate(url: &str, data_dir: &str, seed: &str) -> Output {
-    choucha(&[
+    output(&[
         "bench-data",
         "--database-url",
         url,
@@ -105,19 +93,6 @@ async fn fingerprint(url: &str) -> (Vec<String>, Vec<String>) {
     (ents, tasks)
 }
 
-async fn count(url: &str, sql: &str) -> i64 {
-    let store = Store::connect(url).await.expect("connect");
-    let row = store
-        .reader()
-        .query_one_raw(Statement::from_string(store.backend(), sql.to_string()))
-        .await
-        .expect(sql)
-        .expect("row");
-    let n: i64 = row.try_get_by_index(0).expect("count");
-    store.close().await.expect("close");
-    n
-}
-
 /// Checks on one generated database.
 async fn check_deployment(url: &str, data_dir: &str) {
     let (ents, tasks) = fingerprint(url).await;
@@ -131,17 +106,17 @@ async fn check_deployment(url: &str, data_dir: &str) {
         assert!(tasks.iter().any(|t| t.starts_with(&format!("{}|", s.as_str()))), "no task in state {}", s.as_str());
     }
     // Samples are sampled with locked, signed records and their custody chain; teams of two.
-    let sampled = count(url, "SELECT COUNT(*) FROM sampling_tasks WHERE state = 'sampled'").await;
+    let sampled = scalar(url, "SELECT COUNT(*) FROM sampling_tasks WHERE state = 'sampled'").await;
     assert_eq!(
-        count(url, "SELECT COUNT(*) FROM sampling_records WHERE state = 'signed' AND locked_at IS NOT NULL").await,
+        scalar(url, "SELECT COUNT(*) FROM sampling_records WHERE state = 'signed' AND locked_at IS NOT NULL").await,
         sampled
     );
-    assert_eq!(count(url, "SELECT COUNT(*) FROM record_signatures").await, 3 * sampled);
-    assert_eq!(count(url, "SELECT COUNT(*) FROM custody_events WHERE kind = 'sealed'").await, sampled);
-    assert_eq!(count(url, "SELECT COUNT(*) FROM sampling_task_members").await, 2 * 3000 + demo_members(url).await);
+    assert_eq!(scalar(url, "SELECT COUNT(*) FROM record_signatures").await, 3 * sampled);
+    assert_eq!(scalar(url, "SELECT COUNT(*) FROM custody_events WHERE kind = 'sealed'").await, sampled);
+    assert_eq!(scalar(url, "SELECT COUNT(*) FROM sampling_task_members").await, 2 * 3000 + demo_members(url).await);
     // Every item of the generated plans has published rules.
     assert_eq!(
-        count(
+        scalar(
             url,
             "SELECT COUNT(*) FROM plan_items i JOIN plans p ON p.id = i.plan_id WHERE p.doc_no LIKE '基准数据%' \
              AND NOT EXISTS (SELECT 1 FROM rules_versions r WHERE r.item_id = i.id AND r.state = 'published')",
@@ -152,15 +127,15 @@ async fn check_deployment(url: &str, data_dir: &str) {
     // The laboratory side: samples of sampled tasks only, unique valid blind codes for all but the
     // rejected ones, their received/stored custody events, an issued report for each reported one.
     let generated = "JOIN plans p ON p.id = s.plan_id WHERE p.doc_no LIKE '基准数据%'";
-    let labs = count(url, &format!("SELECT COUNT(*) FROM lab_samples s {generated}")).await;
+    let labs = scalar(url, &format!("SELECT COUNT(*) FROM lab_samples s {generated}")).await;
     assert!(labs > 0, "no laboratory samples");
     assert_eq!(
-        count(url, &format!("SELECT COUNT(*) FROM lab_samples s JOIN sampling_tasks t ON t.id = s.task_id {generated} AND t.state <> 'sampled'"))
+        scalar(url, &format!("SELECT COUNT(*) FROM lab_samples s JOIN sampling_tasks t ON t.id = s.task_id {generated} AND t.state <> 'sampled'"))
             .await,
         0
     );
     let rejected =
-        count(url, &format!("SELECT COUNT(*) FROM lab_samples s {generated} AND s.state = 'rejected'")).await;
+        scalar(url, &format!("SELECT COUNT(*) FROM lab_samples s {generated} AND s.state = 'rejected'")).await;
     let codes =
         texts(url, &format!("SELECT s.blind_code FROM lab_samples s {generated} AND s.blind_code IS NOT NULL")).await;
     assert_eq!(codes.len() as i64, labs - rejected, "a blind code for every accepted sample");
@@ -171,7 +146,7 @@ async fn check_deployment(url: &str, data_dir: &str) {
     }
     for kind in ["received", "stored"] {
         assert_eq!(
-            count(url, &format!("SELECT COUNT(*) FROM custody_events e JOIN lab_samples s ON s.task_id = e.task_id {generated} AND e.kind = '{kind}'"))
+            scalar(url, &format!("SELECT COUNT(*) FROM custody_events e JOIN lab_samples s ON s.task_id = e.task_id {generated} AND e.kind = '{kind}'"))
                 .await,
             labs - rejected,
             "{kind} custody events"
@@ -179,28 +154,28 @@ async fn check_deployment(url: &str, data_dir: &str) {
     }
     for state in ["accepted", "testing", "tested", "reported"] {
         assert!(
-            count(url, &format!("SELECT COUNT(*) FROM lab_samples s {generated} AND s.state = '{state}'")).await > 0,
+            scalar(url, &format!("SELECT COUNT(*) FROM lab_samples s {generated} AND s.state = '{state}'")).await > 0,
             "no laboratory sample {state}"
         );
     }
     assert_eq!(
-        count(url, &format!("SELECT COUNT(*) FROM lab_reports r JOIN lab_samples s ON s.id = r.sample_id {generated} AND r.state = 'approved' AND r.report_no IS NOT NULL")).await,
-        count(url, &format!("SELECT COUNT(*) FROM lab_samples s {generated} AND s.state = 'reported'")).await,
+        scalar(url, &format!("SELECT COUNT(*) FROM lab_reports r JOIN lab_samples s ON s.id = r.sample_id {generated} AND r.state = 'approved' AND r.report_no IS NOT NULL")).await,
+        scalar(url, &format!("SELECT COUNT(*) FROM lab_samples s {generated} AND s.state = 'reported'")).await,
         "an issued report for every reported sample"
     );
     assert_eq!(
-        count(url, &format!("SELECT COUNT(*) FROM lab_results x JOIN lab_samples s ON s.id = x.sample_id {generated} AND s.state IN ('tested', 'reported')")).await,
-        count(url, &format!("SELECT COUNT(*) FROM lab_samples s {generated} AND s.state IN ('tested', 'reported')")).await,
+        scalar(url, &format!("SELECT COUNT(*) FROM lab_results x JOIN lab_samples s ON s.id = x.sample_id {generated} AND s.state IN ('tested', 'reported')")).await,
+        scalar(url, &format!("SELECT COUNT(*) FROM lab_samples s {generated} AND s.state IN ('tested', 'reported')")).await,
         "results of every tested sample"
     );
     // One audit record for the load, and the chain verifies.
-    assert_eq!(count(url, "SELECT COUNT(*) FROM audit_log WHERE action = 'bench_data.load'").await, 1);
-    let v = choucha(&["audit", "verify", "--database-url", url, "--data-dir", data_dir]);
+    assert_eq!(scalar(url, "SELECT COUNT(*) FROM audit_log WHERE action = 'bench_data.load'").await, 1);
+    let v = output(&["audit", "verify", "--database-url", url, "--data-dir", data_dir]);
     assert_ok(&v, "audit verify");
     // A second load into the same database is refused, and changes nothing.
     let again = generate(url, data_dir, "other");
     assert!(!again.status.success(), "a second load must be refused");
-    assert_eq!(count(url, "SELECT COUNT(*) FROM sampling_tasks").await, 3000 + demo_tasks(url).await);
+    assert_eq!(scalar(url, "SELECT COUNT(*) FROM sampling_tasks").await, 3000 + demo_tasks(url).await);
 }
 
 async fn texts(url: &str, sql: &str) -> Vec<String> {
@@ -218,7 +193,7 @@ async fn texts(url: &str, sql: &str) -> Vec<String> {
 }
 
 async fn demo_members(url: &str) -> i64 {
-    count(
+    scalar(
         url,
         "SELECT COUNT(*) FROM sampling_task_members m JOIN sampling_tasks t ON t.id = m.task_id \
          JOIN plans p ON p.id = t.plan_id WHERE p.doc_no NOT LIKE '基准数据%'",
@@ -227,22 +202,17 @@ async fn demo_members(url: &str) -> i64 {
 }
 
 async fn demo_tasks(url: &str) -> i64 {
-    count(
+    scalar(
         url,
         "SELECT COUNT(*) FROM sampling_tasks t JOIN plans p ON p.id = t.plan_id WHERE p.doc_no NOT LIKE '基准数据%'",
     )
     .await
 }
 
-fn temp_dir(tag: &str) -> PathBuf {
-    let p = std::env::temp_dir().join(format!("choucha-bench-data-{tag}-{}-{}", std::process::id(), nanos()));
-    std::fs::create_dir_all(&p).expect("temp dir");
-    p
-}
-
 #[tokio::test]
 async fn sqlite_deployment_is_deterministic_valid_and_audited() {
-    let dir = temp_dir("sqlite");
+    let t = TempDir::new("bench-data-sqlite");
+    let dir = t.path();
     let data = dir.join("data").display().to_string();
     let url = |n: &str| format!("sqlite:{}", dir.join(format!("{n}.db")).display());
     let (a, b, c) = (url("a"), url("b"), url("c"));
@@ -253,7 +223,6 @@ async fn sqlite_deployment_is_deterministic_valid_and_audited() {
     assert_eq!(fa, fb, "same seed, same deployment");
     assert_ne!(fa.0, fc.0, "another seed, another registry");
     check_deployment(&a, &data).await;
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test]
@@ -273,7 +242,8 @@ async fn postgresql_deployment_is_deterministic_valid_and_audited() {
         urls.push(format!("{base}{sep}options=-c%20search_path%3D{schema}"));
         schemas.push(schema);
     }
-    let dir = temp_dir("pg");
+    let t = TempDir::new("bench-data-pg");
+    let dir = t.path();
     let data = dir.join("data").display().to_string();
     assert_ok(&generate(&urls[0], &data, "seed-1"), "bench-data pg 0");
     assert_ok(&generate(&urls[1], &data, "seed-1"), "bench-data pg 1");
@@ -287,5 +257,4 @@ async fn postgresql_deployment_is_deterministic_valid_and_audited() {
         admin.reader().execute_unprepared(&format!("DROP SCHEMA {s} CASCADE")).await.expect("drop schema");
     }
     admin.close().await.expect("close");
-    let _ = std::fs::remove_dir_all(&dir);
 }

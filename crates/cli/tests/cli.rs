@@ -4,78 +4,30 @@
 //! `CHOUCHA_TEST_DATABASE_URL` is set.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
+mod common;
+use common::{TempDir, nanos, run_with_stdin};
+
 const DEMO_PASSWORD: &str = "Choucha2025";
-
-/// A folder removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-        let p = std::env::temp_dir().join(format!(
-            "choucha-cli-{}-{}-{nanos}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&p).expect("temp dir");
-        TempDir(p)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-
-    fn data(&self) -> PathBuf {
-        self.0.join("data")
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// The binary with a clean environment (no configuration leaking in from the developer's shell),
 /// run in `cwd`.
 fn choucha(cwd: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_choucha"));
-    c.current_dir(cwd).env("RUST_LOG", "warn");
-    for k in [
-        "CHOUCHA_LISTEN",
-        "CHOUCHA_DATA_DIR",
-        "CHOUCHA_DATABASE_URL",
-        "CHOUCHA_FONT_DIR",
-        "CHOUCHA_CONFIG",
-        "CHOUCHA_SECURE_COOKIES",
-    ] {
-        c.env_remove(k);
-    }
+    let mut c = common::choucha();
+    c.current_dir(cwd);
     c
 }
 
 fn run(cwd: &Path, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut cmd = choucha(cwd);
-    cmd.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("spawn choucha");
-    {
-        let mut input = child.stdin.take().expect("stdin");
-        if let Some(s) = stdin {
-            input.write_all(s.as_bytes()).expect("write stdin");
-        }
-    }
-    child.wait_with_output().expect("wait")
+    run_with_stdin(choucha(cwd).args(args), stdin)
 }
 
 fn stdout(o: &Output) -> String {
@@ -200,7 +152,7 @@ async fn token(base: &str, username: &str, password: &str) -> reqwest::Response 
 
 #[test]
 fn migrate_demo_and_audit_verify_pass() {
-    let t = TempDir::new();
+    let t = TempDir::new("cli");
     let d = data_args(&t);
     let o = run(t.path(), &args(&d, &["migrate"]), None);
     assert_ok(&o, "migrate");
@@ -242,7 +194,7 @@ fn migrate_demo_and_audit_verify_pass() {
 
 #[tokio::test]
 async fn audit_verify_names_the_tampered_record() {
-    let t = TempDir::new();
+    let t = TempDir::new("cli");
     let d = data_args(&t);
     assert_ok(&run(t.path(), &args(&d, &["demo"]), None), "demo");
 
@@ -264,7 +216,7 @@ async fn audit_verify_names_the_tampered_record() {
 
 #[tokio::test]
 async fn created_user_signs_in_for_an_api_token_and_serve_stops_on_sigterm() {
-    let t = TempDir::new();
+    let t = TempDir::new("cli");
     let d = data_args(&t);
     assert_ok(&run(t.path(), &args(&d, &["demo"]), None), "demo");
     let o = run(
@@ -324,7 +276,7 @@ async fn created_user_signs_in_for_an_api_token_and_serve_stops_on_sigterm() {
 
 #[test]
 fn user_create_refuses_bad_input_in_chinese() {
-    let t = TempDir::new();
+    let t = TempDir::new("cli");
     let d = data_args(&t);
     assert_ok(&run(t.path(), &args(&d, &["demo"]), None), "demo");
 
@@ -368,7 +320,7 @@ fn user_create_refuses_bad_input_in_chinese() {
 
 #[test]
 fn configuration_layers_file_then_environment_then_flags() {
-    let t = TempDir::new();
+    let t = TempDir::new("cli");
     let file = t.path().join("choucha.toml");
     std::fs::write(
         &file,
@@ -413,7 +365,7 @@ fn configuration_layers_file_then_environment_then_flags() {
 
 #[test]
 fn invalid_configuration_is_refused_at_start_in_chinese() {
-    let t = TempDir::new();
+    let t = TempDir::new("cli");
     let o = run(t.path(), &["serve", "--listen", "localhost", "--database-url", "mysql://root:pw@h/db"], None);
     assert_eq!(o.status.code(), Some(2));
     let e = stderr(&o);
@@ -428,7 +380,7 @@ fn invalid_configuration_is_refused_at_start_in_chinese() {
 
 #[tokio::test]
 async fn serve_with_no_configuration_keeps_its_data_under_dot_data() {
-    let t = TempDir::new();
+    let t = TempDir::new("cli");
     // Only the port is chosen (8080 may be taken on a developer's machine).
     let server = Server::start(t.path(), &["--demo"]).await;
     assert!(t.path().join("data/choucha.db").is_file());
@@ -445,7 +397,7 @@ async fn serves_on_postgresql_when_configured() {
         eprintln!("CHOUCHA_TEST_DATABASE_URL not set: PostgreSQL test skipped");
         return;
     };
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let nanos = nanos();
     // "t_" like the store's test schemas, so leftover schemas are swept by the same cleanup.
     let schema = format!("t_cli_{}_{}", std::process::id(), nanos % 1_000_000_000);
     let admin = choucha_store::Store::connect(&base_url).await.expect("connect to PostgreSQL");
@@ -453,7 +405,7 @@ async fn serves_on_postgresql_when_configured() {
     let sep = if base_url.contains('?') { '&' } else { '?' };
     let url = format!("{base_url}{sep}options=-c%20search_path%3D{schema}");
 
-    let t = TempDir::new();
+    let t = TempDir::new("cli");
     let server =
         Server::start(t.path(), &["--demo", "--database-url", &url, "--data-dir", &t.data().display().to_string()])
             .await;

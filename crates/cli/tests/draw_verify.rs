@@ -4,21 +4,15 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use choucha_seed::demo;
 use choucha_service::draws::{DrawFilters, DrawRequest};
 use choucha_service::{Services, auth, draws, plans};
 use sea_orm::ConnectionTrait;
 
-fn choucha(args: &[&str]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_choucha"));
-    c.env("RUST_LOG", "warn");
-    for k in ["CHOUCHA_LISTEN", "CHOUCHA_DATA_DIR", "CHOUCHA_DATABASE_URL", "CHOUCHA_FONT_DIR", "CHOUCHA_CONFIG"] {
-        c.env_remove(k);
-    }
-    c.args(args).output().expect("run choucha")
-}
+mod common;
+use common::{TempDir, nanos, output};
 
 fn text(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
@@ -27,7 +21,7 @@ fn text(o: &Output) -> String {
 async fn scenario(url: String, data_dir: PathBuf) {
     let dir = data_dir.display().to_string();
     let base = ["--database-url", url.as_str(), "--data-dir", dir.as_str()];
-    let o = choucha(&[&["demo"][..], &base[..]].concat());
+    let o = output(&[&["demo"][..], &base[..]].concat());
     assert!(o.status.success(), "{}", text(&o));
 
     // Draw as the demo's regulator of 大同市局.
@@ -59,7 +53,7 @@ async fn scenario(url: String, data_dir: PathBuf) {
 
     // Another process re-runs it from the record.
     let id = d.id.to_string();
-    let o = choucha(&[&["draw", "verify", id.as_str()][..], &base[..]].concat());
+    let o = output(&[&["draw", "verify", id.as_str()][..], &base[..]].concat());
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("复核一致"), "{}", text(&o));
 
@@ -71,27 +65,16 @@ async fn scenario(url: String, data_dir: PathBuf) {
         .await
         .expect("tamper");
     store.close().await.expect("close");
-    let o = choucha(&[&["draw", "verify", id.as_str()][..], &base[..]].concat());
+    let o = output(&[&["draw", "verify", id.as_str()][..], &base[..]].concat());
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("复核不一致"), "{}", text(&o));
 }
 
-fn temp_dir(tag: &str) -> PathBuf {
-    let p = std::env::temp_dir().join(format!("choucha-draw-{tag}-{}-{}", std::process::id(), uuid_like()));
-    std::fs::create_dir_all(&p).expect("temp dir");
-    p
-}
-
-fn uuid_like() -> u128 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
-}
-
 #[tokio::test]
 async fn demo_draw_reverifies_after_restart_on_sqlite() {
-    let dir = temp_dir("sqlite");
-    let url = format!("sqlite:{}", dir.join("choucha.db").display());
-    scenario(url, dir.clone()).await;
-    let _ = std::fs::remove_dir_all(dir);
+    let t = TempDir::new("draw-sqlite");
+    let url = format!("sqlite:{}", t.path().join("choucha.db").display());
+    scenario(url, t.path().to_path_buf()).await;
 }
 
 #[tokio::test]
@@ -100,13 +83,12 @@ async fn demo_draw_reverifies_after_restart_on_postgresql() {
         eprintln!("CHOUCHA_TEST_DATABASE_URL not set: PostgreSQL test skipped");
         return;
     };
-    let schema = format!("t_draw_{}_{}", std::process::id(), uuid_like() % 1_000_000_000);
+    let schema = format!("t_draw_{}_{}", std::process::id(), nanos() % 1_000_000_000);
     let admin = choucha_store::Store::connect(&base).await.expect("connect");
     admin.reader().execute_unprepared(&format!("CREATE SCHEMA {schema}")).await.expect("schema");
     admin.close().await.expect("close");
     let sep = if base.contains('?') { '&' } else { '?' };
     let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-    let dir = temp_dir("pg");
-    scenario(url, dir.clone()).await;
-    let _ = std::fs::remove_dir_all(dir);
+    let t = TempDir::new("draw-pg");
+    scenario(url, t.path().to_path_buf()).await;
 }

@@ -4,17 +4,13 @@
 
 #![allow(clippy::expect_used, clippy::panic)] // a failing test should panic
 
-use std::process::Command;
-use std::sync::LazyLock;
 use std::time::Instant;
 
 use choucha_documents::{DocumentError, ImprovementLetter, Renderer, Template, improvement_letter_pdf};
 use chrono::NaiveDate;
 
-static RENDERER: LazyLock<Renderer> = LazyLock::new(|| match Renderer::load(&[]) {
-    Ok(renderer) => renderer,
-    Err(err) => panic!("{err}"),
-});
+mod common;
+use common::{RENDERER, keep, pdf_raw_text, squeeze};
 
 const LABELS: [&str; 13] = [
     "产品质量改进建议书",
@@ -55,43 +51,6 @@ fn refrigerator_letter() -> ImprovementLetter {
     }
 }
 
-/// Keeps the PDF for a look when `CHOUCHA_PDF_OUT` names a folder.
-fn keep(name: &str, pdf: &[u8]) {
-    if let Some(dir) = std::env::var_os("CHOUCHA_PDF_OUT") {
-        std::fs::write(std::path::Path::new(&dir).join(name), pdf).expect("write PDF for inspection");
-    }
-}
-
-/// The PDF's text with all whitespace removed (pdftotext splits CJK runs with spaces and lines),
-/// or `None` when pdftotext is missing outside CI.
-fn pdf_text(pdf: &[u8]) -> Option<String> {
-    let path = std::env::temp_dir().join(format!(
-        "choucha-documents-{}-{:?}.pdf",
-        std::process::id(),
-        std::thread::current().id()
-    ));
-    std::fs::write(&path, pdf).expect("write temporary PDF");
-    let output = Command::new("pdftotext").args(["-raw", "-enc", "UTF-8"]).arg(&path).arg("-").output();
-    let _ = std::fs::remove_file(&path);
-    match output {
-        Ok(output) => {
-            assert!(output.status.success(), "pdftotext failed: {}", String::from_utf8_lossy(&output.stderr));
-            Some(String::from_utf8(output.stdout).expect("pdftotext writes UTF-8"))
-        }
-        Err(err) if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("pdftotext (poppler-utils) is required under CI: {err}")
-        }
-        Err(err) => {
-            eprintln!("SKIPPED: pdftotext (poppler-utils) not found ({err}); install it to check PDF text");
-            None
-        }
-    }
-}
-
-fn squeeze(text: &str) -> String {
-    text.chars().filter(|c| !c.is_whitespace()).collect()
-}
-
 fn assert_contains(haystack: &str, needle: &str) {
     let needle = squeeze(needle);
     assert!(haystack.contains(&needle), "PDF text lacks {needle:?}; text was:\n{haystack}");
@@ -125,7 +84,7 @@ fn shows_every_field_and_label_of_the_improvement_letter() {
     assert_eq!(pdf, again, "the same letter must give the same bytes");
     keep("improvement_letter.pdf", &pdf);
 
-    let Some(text) = pdf_text(&pdf) else { return };
+    let Some(text) = pdf_raw_text(&pdf) else { return };
     let text = squeeze(&text);
     for label in LABELS {
         assert_contains(&text, label);
@@ -161,7 +120,7 @@ fn prints_markup_characters_in_data_literally() {
     let pdf = improvement_letter_pdf(&RENDERER, &letter).expect("render");
     keep("improvement_letter_markup.pdf", &pdf);
 
-    let Some(text) = pdf_text(&pdf) else { return };
+    let Some(text) = pdf_raw_text(&pdf) else { return };
     let text = squeeze(&text);
     for field in [&letter.product_name, &letter.model, &letter.producer, &letter.remarks] {
         assert_contains(&text, field);
@@ -180,7 +139,7 @@ fn breaks_long_texts_across_pages() {
     let pdf = improvement_letter_pdf(&RENDERER, &letter).expect("render");
     keep("improvement_letter_long.pdf", &pdf);
 
-    let Some(text) = pdf_text(&pdf) else { return };
+    let Some(text) = pdf_raw_text(&pdf) else { return };
     let pages = text.matches('\u{c}').count();
     assert!(pages >= 2, "expected several pages, got {pages}");
     let text = squeeze(&text);
@@ -236,7 +195,7 @@ fn renders_a_letter_with_empty_fields() {
     letter.model.clear();
     let pdf = improvement_letter_pdf(&RENDERER, &letter).expect("render");
 
-    let Some(text) = pdf_text(&pdf) else { return };
+    let Some(text) = pdf_raw_text(&pdf) else { return };
     let text = squeeze(&text);
     for label in LABELS {
         assert_contains(&text, label);

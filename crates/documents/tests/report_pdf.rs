@@ -3,19 +3,14 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
-use std::process::Command;
-use std::sync::LazyLock;
-
 use choucha_documents::{
-    Renderer, ReportLine, ResultNotice, SampleLabel, Signature, TestReport, qr_matrix, result_notice_pdf,
-    sample_label_pdf, test_report_pdf,
+    ReportLine, ResultNotice, SampleLabel, Signature, TestReport, qr_matrix, result_notice_pdf, sample_label_pdf,
+    test_report_pdf,
 };
 use chrono::NaiveDate;
 
-static RENDERER: LazyLock<Renderer> = LazyLock::new(|| match Renderer::load(&[]) {
-    Ok(renderer) => renderer,
-    Err(err) => panic!("{err}"),
-});
+mod common;
+use common::{RENDERER, pdf_text, poppler};
 
 /// Three different signatures, as the signature pads send them.
 const SIGNATURES: [&[u8]; 3] =
@@ -31,32 +26,8 @@ fn signed(name: &str, day: u32) -> Signature {
 
 /// How many images the PDF embeds (`pdfimages -list`), when poppler-utils is installed.
 fn image_count(pdf: &[u8]) -> Option<usize> {
-    let path = std::env::temp_dir().join(format!("choucha-report-img-{}.pdf", std::process::id()));
-    std::fs::write(&path, pdf).expect("write temporary PDF");
-    let output = Command::new("pdfimages").arg("-list").arg(&path).output();
-    let _ = std::fs::remove_file(&path);
-    let o = output.ok()?;
     // Two header lines, then one line per image.
-    Some(String::from_utf8_lossy(&o.stdout).lines().skip(2).filter(|l| !l.trim().is_empty()).count())
-}
-
-fn pdf_text(pdf: &[u8]) -> Option<String> {
-    let path = std::env::temp_dir().join(format!(
-        "choucha-report-{}-{:?}.pdf",
-        std::process::id(),
-        std::thread::current().id()
-    ));
-    std::fs::write(&path, pdf).expect("write temporary PDF");
-    let output = Command::new("pdftotext").args(["-raw", "-enc", "UTF-8"]).arg(&path).arg("-").output();
-    let _ = std::fs::remove_file(&path);
-    match output {
-        Ok(o) => Some(String::from_utf8(o.stdout).expect("utf-8").chars().filter(|c| !c.is_whitespace()).collect()),
-        Err(err) if std::env::var("CI").as_deref() == Ok("true") => panic!("pdftotext is required under CI: {err}"),
-        Err(err) => {
-            eprintln!("SKIPPED: pdftotext not found ({err})");
-            None
-        }
-    }
+    poppler("pdfimages", &["-list"], pdf).map(|list| list.lines().skip(2).filter(|l| !l.trim().is_empty()).count())
 }
 
 fn line(name: &str, unit: &str, req: &str, result: &str, j: &str) -> ReportLine {

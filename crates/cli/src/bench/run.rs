@@ -2,24 +2,23 @@
 //! layer ("ours") and through the bare sqlx queries or the bare axum server ("baseline") in the same
 //! run — and prints p50/p95/p99 with the ratio.
 
-use std::future::Future;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context, bail};
 use choucha_domain::draw::{self, Candidate, DrawInput, SamplerCandidate};
-use choucha_seed::demo;
 use choucha_service::draws::{DrawFilters, DrawRequest};
 use choucha_service::lab::{self, WorklistQuery};
 use choucha_service::registry::RegistryQuery;
 use choucha_service::{Actor, Services, auth, draws, plans, registry, sampling, statistics};
 use sea_orm::{ConnectionTrait, Statement};
-use serde::Serialize;
 
 use super::bare::Bare;
-use super::data::{self, DRAW_PLAN_TITLE, SAMPLER_PREFIX};
+use super::stats::{Line, Stats, measure, print_table, push};
+use super::wrk::http;
 use crate::commands::open;
 use crate::config::Settings;
+use choucha_seed::bench::{self as data, DRAW_PLAN_TITLE, SAMPLER_PREFIX};
 
 #[derive(Debug, Clone)]
 pub struct BenchArgs {
@@ -31,61 +30,7 @@ pub struct BenchArgs {
     pub only: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct Stats {
-    pub n: usize,
-    pub p50_ms: f64,
-    pub p95_ms: f64,
-    pub p99_ms: f64,
-    pub mean_ms: f64,
-    /// Requests per second (HTTP only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rps: Option<f64>,
-}
-
-impl Stats {
-    fn of(mut d: Vec<Duration>) -> Stats {
-        d.sort();
-        let ms = |x: Duration| x.as_secs_f64() * 1000.0;
-        let rank = |p: f64| {
-            if d.is_empty() {
-                return 0.0;
-            }
-            let i = ((p * d.len() as f64).ceil() as usize).clamp(1, d.len()) - 1;
-            ms(d[i])
-        };
-        let mean = if d.is_empty() { 0.0 } else { d.iter().map(|x| ms(*x)).sum::<f64>() / d.len() as f64 };
-        Stats { n: d.len(), p50_ms: rank(0.50), p95_ms: rank(0.95), p99_ms: rank(0.99), mean_ms: mean, rps: None }
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Line {
-    pub operation: String,
-    pub ours: Stats,
-    pub baseline: Option<Stats>,
-    pub note: String,
-}
-
-/// Time `n` calls of `f` (after `warmup` untimed calls); `f` gets the call's index.
-async fn measure<F, Fut, T>(warmup: usize, n: usize, mut f: F) -> anyhow::Result<Stats>
-where
-    F: FnMut(usize) -> Fut,
-    Fut: Future<Output = anyhow::Result<T>>,
-{
-    for i in 0..warmup {
-        f(i).await?;
-    }
-    let mut d = Vec::with_capacity(n);
-    for i in 0..n {
-        let t = Instant::now();
-        f(warmup + i).await?;
-        d.push(t.elapsed());
-    }
-    Ok(Stats::of(d))
-}
-
-fn svc<T>(r: choucha_service::Result<T>) -> anyhow::Result<T> {
+pub(super) fn svc<T>(r: choucha_service::Result<T>) -> anyhow::Result<T> {
     r.map_err(|e| anyhow::anyhow!("{e}"))
 }
 
@@ -516,7 +461,7 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<ExitCod
     }
 
     if wants("http") {
-        match http(&cx, &args).await {
+        match http(&cx.s, &cx.bare, &args).await {
             Ok((ours, base)) => push(
                 &mut lines,
                 &format!("HTTP GET /api/v1/enterprises (name prefix, 50 rows), {} connections", args.connections),
@@ -537,164 +482,8 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<ExitCod
     Ok(ExitCode::SUCCESS)
 }
 
-fn push(lines: &mut Vec<Line>, op: &str, ours: Stats, baseline: Option<Stats>, note: &str) {
-    eprintln!("  {op}: p50 {:.2} ms", ours.p50_ms);
-    lines.push(Line { operation: op.into(), ours, baseline, note: note.into() });
-}
-
-fn print_table(backend: &str, lines: &[Line]) {
-    println!("\n{backend}");
-    println!(
-        "| operation | ours p50 | p95 | p99 | baseline p50 | p95 | p99 | ratio p50 | ratio p95 | note |\n\
-         | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
-    );
-    for l in lines {
-        let o = &l.ours;
-        let (b50, b95, b99, r50, r95) = match &l.baseline {
-            Some(b) => (
-                format!("{:.2}", b.p50_ms),
-                format!("{:.2}", b.p95_ms),
-                format!("{:.2}", b.p99_ms),
-                ratio(o.p50_ms, b.p50_ms),
-                ratio(o.p95_ms, b.p95_ms),
-            ),
-            None => ("—".into(), "—".into(), "—".into(), "—".into(), "—".into()),
-        };
-        let note = match (o.rps, l.baseline.as_ref().and_then(|b| b.rps)) {
-            (Some(a), Some(b)) => format!("{:.0} req/s vs {:.0} req/s ({:.0}%); {}", a, b, 100.0 * a / b, l.note),
-            _ => l.note.clone(),
-        };
-        println!(
-            "| {} | {:.2} | {:.2} | {:.2} | {b50} | {b95} | {b99} | {r50} | {r95} | {note} |",
-            l.operation, o.p50_ms, o.p95_ms, o.p99_ms
-        );
-    }
-}
-
-fn ratio(a: f64, b: f64) -> String {
-    if b > 0.0 { format!("{:.1}×", a / b) } else { "—".into() }
-}
-
-/// Both servers in this process, wrk (a separate process) against each in turn.
-async fn http(cx: &Ctx, args: &BenchArgs) -> anyhow::Result<(Stats, Stats)> {
-    which("wrk").context("wrk 未安装（apt-get install -y wrk）")?;
-    let token = svc(auth::issue_token(&cx.s, "regulator", demo::PASSWORD).await)?.token;
-    let dir = std::env::temp_dir().join(format!("choucha-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let lua = dir.join("auth.lua");
-    std::fs::write(&lua, format!("wrk.headers[\"Authorization\"] = \"Bearer {token}\"\n"))?;
-
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let ours_l = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let ours_addr = ours_l.local_addr()?;
-    let state = choucha_web::AppState { services: cx.s.clone(), secure_cookies: false };
-    let mut rx = stop_rx.clone();
-    let ours_srv = tokio::spawn(choucha_web::serve(ours_l, state, async move {
-        let _ = rx.wait_for(|s| *s).await;
-    }));
-    let bare_l = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let bare_addr = bare_l.local_addr()?;
-    let mut rx = stop_rx.clone();
-    let bare = cx.bare.clone();
-    let bare_srv = tokio::spawn(async move {
-        axum::serve(bare_l, super::bare::router(bare))
-            .with_graceful_shutdown(async move {
-                let _ = rx.wait_for(|s| *s).await;
-            })
-            .await
-    });
-    let prefix = "%E5%A4%A7%E5%90%8C%E5%B8%82%E5%8D%8E"; // 大同市华
-    let ours_url = format!("http://{ours_addr}/api/v1/enterprises?q={prefix}&limit=50");
-    let bare_url = format!("http://{bare_addr}/bare/enterprises?q={prefix}&division=1402");
-    let ours = wrk(&lua, &ours_url, args).await?;
-    let base = wrk(&lua, &bare_url, args).await?;
-    let _ = stop_tx.send(true);
-    let _ = ours_srv.await;
-    let _ = bare_srv.await;
-    let _ = std::fs::remove_dir_all(&dir);
-    Ok((ours, base))
-}
-
-fn which(cmd: &str) -> anyhow::Result<()> {
-    let ok = std::process::Command::new("sh").args(["-c", &format!("command -v {cmd}")]).output()?.status.success();
-    if ok { Ok(()) } else { bail!("{cmd} not found") }
-}
-
-/// One wrk run (after a short warm-up run); parses requests/s and the latency distribution.
-async fn wrk(lua: &std::path::Path, url: &str, args: &BenchArgs) -> anyhow::Result<Stats> {
-    let run = |secs: u64| {
-        tokio::process::Command::new("wrk")
-            .arg("-t2")
-            .arg(format!("-c{}", args.connections))
-            .arg(format!("-d{secs}s"))
-            .arg("--latency")
-            .arg("-s")
-            .arg(lua)
-            .arg(url)
-            .output()
-    };
-    run(2).await?;
-    let out = run(args.http_seconds).await?;
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    if text.contains("Non-2xx") {
-        bail!("wrk: non-2xx answers from {url}:\n{text}");
-    }
-    let num = |line_start: &str| -> Option<f64> {
-        text.lines().find(|l| l.trim_start().starts_with(line_start)).and_then(|l| {
-            let v = l.trim_start().trim_start_matches(line_start).trim();
-            parse_ms(v.split_whitespace().next()?)
-        })
-    };
-    let rps = text
-        .lines()
-        .find(|l| l.starts_with("Requests/sec:"))
-        .and_then(|l| l.trim_start_matches("Requests/sec:").trim().parse::<f64>().ok())
-        .with_context(|| format!("wrk output:\n{text}"))?;
-    let reqs = text
-        .lines()
-        .find(|l| l.contains("requests in"))
-        .and_then(|l| l.split_whitespace().next()?.parse::<usize>().ok())
-        .unwrap_or(0);
-    Ok(Stats {
-        n: reqs,
-        p50_ms: num("50%").unwrap_or(0.0),
-        p95_ms: num("90%").unwrap_or(0.0),
-        p99_ms: num("99%").unwrap_or(0.0),
-        mean_ms: 0.0,
-        rps: Some(rps),
-    })
-}
-
-/// wrk's "1.23ms", "456.00us", "1.02s".
-fn parse_ms(v: &str) -> Option<f64> {
-    if let Some(x) = v.strip_suffix("us") {
-        x.parse::<f64>().ok().map(|x| x / 1000.0)
-    } else if let Some(x) = v.strip_suffix("ms") {
-        x.parse().ok()
-    } else if let Some(x) = v.strip_suffix('s') {
-        x.parse::<f64>().ok().map(|x| x * 1000.0)
-    } else {
-        None
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    #[test]
-    fn percentiles_by_nearest_rank() {
-        let s = Stats::of((1..=100).map(Duration::from_millis).collect());
-        assert_eq!((s.p50_ms, s.p95_ms, s.p99_ms), (50.0, 95.0, 99.0));
-    }
-
-    #[test]
-    fn wrk_units() {
-        assert_eq!(parse_ms("456.00us"), Some(0.456));
-        assert_eq!(parse_ms("1.50ms"), Some(1.5));
-        assert_eq!(parse_ms("1.02s"), Some(1020.0));
-    }
-
     #[test]
     fn prefix_range_is_above_the_prefix() {
         assert!(super::super::bare::prefix_upper("大同").as_str() > "大同市华");

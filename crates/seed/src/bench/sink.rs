@@ -84,6 +84,18 @@ pub enum Sink {
     Lite(SqlitePool),
 }
 
+/// Runs the same sqlx code on whichever pool the sink holds (`$p` names the pool in `$body`): the
+/// two pools have different types, so the code is written once and compiled for each.
+macro_rules! on_pool {
+    ($sink:expr, $p:ident => $body:expr) => {
+        match $sink {
+            Sink::Pg($p) => $body,
+            Sink::Lite($p) => $body,
+        }
+    };
+}
+pub(super) use on_pool;
+
 /// A dropped index, to re-create.
 pub struct SavedIndex {
     pub name: String,
@@ -109,30 +121,18 @@ impl Sink {
     }
 
     pub async fn execute(&self, sql: &str) -> anyhow::Result<()> {
-        match self {
-            Sink::Pg(p) => {
-                sqlx::raw_sql(AssertSqlSafe(sql.to_string())).execute(p).await.with_context(|| sql.to_string())?;
-            }
-            Sink::Lite(p) => {
-                sqlx::raw_sql(AssertSqlSafe(sql.to_string())).execute(p).await.with_context(|| sql.to_string())?;
-            }
-        }
+        on_pool!(self, p => {
+            sqlx::raw_sql(AssertSqlSafe(sql.to_string())).execute(p).await.with_context(|| sql.to_string())?;
+        });
         Ok(())
     }
 
     pub async fn scalar_i64(&self, sql: &str) -> anyhow::Result<i64> {
-        Ok(match self {
-            Sink::Pg(p) => sqlx::query(AssertSqlSafe(sql.to_string()))
-                .fetch_one(p)
-                .await?
-                .try_get::<Option<i64>, _>(0)?
-                .unwrap_or(0),
-            Sink::Lite(p) => sqlx::query(AssertSqlSafe(sql.to_string()))
-                .fetch_one(p)
-                .await?
-                .try_get::<Option<i64>, _>(0)?
-                .unwrap_or(0),
-        })
+        Ok(on_pool!(self, p => sqlx::query(AssertSqlSafe(sql.to_string()))
+            .fetch_one(p)
+            .await?
+            .try_get::<Option<i64>, _>(0)?
+            .unwrap_or(0)))
     }
 
     /// The next free id of a table.
@@ -142,28 +142,23 @@ impl Sink {
 
     /// Drop the non-unique secondary indexes (`ix_*`) of a table, returning their definitions.
     pub async fn drop_indexes(&self, table: &str) -> anyhow::Result<Vec<SavedIndex>> {
-        let saved: Vec<SavedIndex> = match self {
-            Sink::Pg(p) => sqlx::query(
+        let sql = match self {
+            Sink::Pg(_) => {
                 "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = $1 \
-                 AND schemaname = current_schema() AND indexname LIKE 'ix\\_%'",
-            )
-            .bind(table)
-            .fetch_all(p)
-            .await?
-            .into_iter()
-            .map(|r| Ok(SavedIndex { name: r.try_get(0)?, sql: r.try_get(1)? }))
-            .collect::<Result<_, sqlx::Error>>()?,
-            Sink::Lite(p) => sqlx::query(
+                 AND schemaname = current_schema() AND indexname LIKE 'ix\\_%'"
+            }
+            Sink::Lite(_) => {
                 "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? \
-                 AND name LIKE 'ix\\_%' ESCAPE '\\' AND sql IS NOT NULL",
-            )
+                 AND name LIKE 'ix\\_%' ESCAPE '\\' AND sql IS NOT NULL"
+            }
+        };
+        let saved: Vec<SavedIndex> = on_pool!(self, p => sqlx::query(sql)
             .bind(table)
             .fetch_all(p)
             .await?
             .into_iter()
             .map(|r| Ok(SavedIndex { name: r.try_get(0)?, sql: r.try_get(1)? }))
-            .collect::<Result<_, sqlx::Error>>()?,
-        };
+            .collect::<Result<_, sqlx::Error>>()?);
         for i in &saved {
             self.execute(&format!("DROP INDEX IF EXISTS \"{}\"", i.name)).await?;
         }
