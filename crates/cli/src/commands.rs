@@ -38,7 +38,7 @@ pub async fn open(settings: &Settings) -> anyhow::Result<Services> {
 
 pub async fn migrate(settings: &Settings) -> anyhow::Result<ExitCode> {
     let s = open(settings).await?;
-    s.store.close().await?;
+    s.close().await?;
     println!("数据库已迁移到最新版本：{}", redact_url(&settings.database_url));
     Ok(ExitCode::SUCCESS)
 }
@@ -46,7 +46,7 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<ExitCode> {
 pub async fn demo(settings: &Settings) -> anyhow::Result<ExitCode> {
     let s = open(settings).await?;
     let summary = load_demo(&s).await?;
-    s.store.close().await?;
+    s.close().await?;
     print_demo(&summary);
     Ok(ExitCode::SUCCESS)
 }
@@ -135,7 +135,7 @@ pub async fn user_create(settings: &Settings, a: UserCreateArgs) -> anyhow::Resu
         id_card_no: String::new(),
     };
     let result = users::create_as_system(&s, CLI_ACTOR, input).await;
-    s.store.close().await?;
+    s.close().await?;
     match result {
         Ok(u) => {
             let belongs = u.org_name.or(u.enterprise_name).map(|o| format!("，{o}")).unwrap_or_default();
@@ -166,16 +166,16 @@ pub async fn audit_verify(settings: &Settings, deep: bool, checkpoints: Option<&
         return Ok(ExitCode::FAILURE);
     }
     let s = open(settings).await?;
-    let (head_seq, _) = audit::head(s.store.reader()).await?;
+    let (head_seq, _) = audit::head(s.store().reader()).await?;
     let opts = VerifyOptions { checkpoint: latest.as_ref().map(|c| (c.seq, c.hash.clone())), deep };
-    let result = audit::verify_with(&s.store, &opts, |n| {
+    let result = audit::verify_with(s.store(), &opts, |n| {
         if head_seq > PROGRESS_FROM {
             let pct = n.saturating_mul(100) / head_seq.max(1);
             eprintln!("已校验 {n}/{head_seq} 条审计记录（{pct}%）");
         }
     })
     .await;
-    s.store.close().await?;
+    s.close().await?;
     let report = result?;
     match report.verification {
         Verification::Intact { records } => {
@@ -209,13 +209,13 @@ pub async fn audit_verify(settings: &Settings, deep: bool, checkpoints: Option<&
 pub async fn audit_checkpoint(settings: &Settings) -> anyhow::Result<ExitCode> {
     let signer = audit_files::load_or_create_signer(&settings.audit_signing_key_file)?;
     let s = open(settings).await?;
-    let (seq, _) = audit::head(s.store.reader()).await?;
+    let (seq, _) = audit::head(s.store().reader()).await?;
     let written = if seq == 0 {
         None
     } else {
-        audit_files::write_checkpoint(&s.store, &signer, &settings.audit_checkpoint_file, false).await?
+        audit_files::write_checkpoint(s.store(), &signer, &settings.audit_checkpoint_file, false).await?
     };
-    s.store.close().await?;
+    s.close().await?;
     match written {
         Some(cp) => println!(
             "已写入检查点：记录 #{}，时间 {}，签名公钥 {}（{}）",
@@ -273,7 +273,7 @@ pub fn audit_rotate_key(settings: &Settings) -> anyhow::Result<ExitCode> {
 pub async fn draw_verify(settings: &Settings, id: i64) -> anyhow::Result<ExitCode> {
     let s = open(settings).await?;
     let result = choucha_service::draws::verify(&s, id).await;
-    s.store.close().await?;
+    s.close().await?;
     match result {
         Ok(v) => {
             println!("抽取记录 #{}（算法 {}，候选名单哈希 {}）", v.draw_id, v.algorithm, v.candidate_hash);

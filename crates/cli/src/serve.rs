@@ -53,7 +53,7 @@ pub async fn run(settings: &Settings, demo: bool) -> anyhow::Result<ExitCode> {
     };
     let signer = std::sync::Arc::new(signer);
     let checkpoints = tokio::spawn(checkpoint_loop(
-        services.store.clone(),
+        services.store().clone(),
         signer.clone(),
         settings.audit_checkpoint_file.clone(),
         settings.audit_checkpoint_interval,
@@ -64,8 +64,8 @@ pub async fn run(settings: &Settings, demo: bool) -> anyhow::Result<ExitCode> {
         () = deadline => tracing::warn!("requests still running after {DRAIN:?}; stopping anyway"),
     }
     checkpoints.abort();
-    checkpoint(&services.store, &signer, &settings.audit_checkpoint_file).await;
-    services.store.close().await?;
+    checkpoint(services.store(), &signer, &settings.audit_checkpoint_file).await;
+    services.close().await?;
     println!("抽查系统已停止");
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)

@@ -183,7 +183,7 @@ pub const DIESEL_DRAW_QUOTA: u32 = 6;
 /// draw, through the draws use cases (recorded and audited like any draw). Skipped when the demo's
 /// regulator account does not exist.
 async fn draw_diesel(s: &Services, item_id: i64) -> Result<()> {
-    let Some(regulator) = choucha_store::users::find_by_username(s.store.reader(), "regulator").await? else {
+    let Some(regulator) = choucha_store::users::find_by_username(s.store().reader(), "regulator").await? else {
         return Ok(());
     };
     let actor = choucha_service::auth::actor_for_user(s, regulator.id).await?;
@@ -214,7 +214,7 @@ async fn draw_diesel(s: &Services, item_id: i64) -> Result<()> {
 /// Creates only what is missing; returns the ids of the plans it created.
 pub async fn load_plans(s: &Services) -> Result<Vec<i64>> {
     for ((username, name), id_card_no) in GUOHAI_SAMPLERS.into_iter().zip(GUOHAI_SAMPLER_IDS) {
-        if choucha_store::users::find_by_username(s.store.reader(), username).await?.is_none() {
+        if choucha_store::users::find_by_username(s.store().reader(), username).await?.is_none() {
             users::create_as_system(
                 s,
                 WHO,
@@ -239,7 +239,7 @@ pub async fn load_plans(s: &Services) -> Result<Vec<i64>> {
         )
         .await?
         .ok_or(choucha_service::ServiceError::NotFound("演示机构"))?;
-        if choucha_store::plans::find_by_title(s.store.reader(), org.id, &draft.plan.title).await?.is_some() {
+        if choucha_store::plans::find_by_title(s.store().reader(), org.id, &draft.plan.title).await?.is_some() {
             continue;
         }
         let id = plans::create_as_system(s, WHO, draft).await?;

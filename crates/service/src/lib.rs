@@ -66,7 +66,10 @@ pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
 /// document renderer (loaded on first use: finding fonts takes ~100 ms).
 #[derive(Clone)]
 pub struct Services {
-    pub store: Store,
+    /// The database: reached by the use cases of this crate; outside it only by the composition
+    /// root (CLI, seed, bench) and tests, through [`Services::store`]. The web never names it
+    /// (`crates/web/tests/architecture.rs`).
+    store: Store,
     pub data_dir: PathBuf,
     /// Extra folders searched for fonts before the system's.
     pub font_dirs: Vec<PathBuf>,
@@ -83,6 +86,18 @@ impl Services {
     /// Services over `store`, on the store's clock (the machine's time unless the store was given one).
     pub fn new(store: Store, data_dir: PathBuf) -> Self {
         Self { store, data_dir, font_dirs: Vec::new(), renderer: Arc::default() }
+    }
+
+    /// The database, for the composition root (CLI commands, demo and bench seeding) and tests
+    /// only: a use case is the way in for everything else.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Closes the database's connections (at the end of a CLI command or of `serve`).
+    pub async fn close(self) -> Result<()> {
+        self.store.close().await?;
+        Ok(())
     }
 
     /// These services, and their store's writes, on `clock`.

@@ -11,15 +11,15 @@ use sea_orm::{ConnectionTrait, Statement};
 
 async fn deep(w: &World) -> VerifyReport {
     let opts = VerifyOptions { checkpoint: None, deep: true };
-    audit::verify_with(&s(w).store, &opts, |_| {}).await.expect("verify")
+    audit::verify_with(s(w).store(), &opts, |_| {}).await.expect("verify")
 }
 
 async fn exec(w: &World, sql: &str) {
-    s(w).store.reader().execute_unprepared(sql).await.expect(sql);
+    s(w).store().reader().execute_unprepared(sql).await.expect(sql);
 }
 
 async fn scalar(w: &World, sql: &str) -> i64 {
-    let db = s(w).store.reader();
+    let db = s(w).store().reader();
     let row = db.query_one_raw(Statement::from_string(db.get_database_backend(), sql)).await.expect(sql).expect("row");
     row.try_get_by_index::<i64>(0).expect("i64")
 }
@@ -54,7 +54,7 @@ async fn a_test_result_changed_in_the_database_is_named_by_the_deep_check() {
     assert_eq!(b, ChainBreak::RowChanged { table: "lab_results".into(), id, seq });
     assert_eq!(b.to_string(), format!("业务数据被改动：检验结果 #{id}（最后一条审计记录 #{seq}）内容与审计记录不符"));
     // The chain itself is intact: only the deep check sees it.
-    assert!(matches!(audit::verify(&s(&w).store, |_| {}).await.unwrap(), Verification::Intact { .. }));
+    assert!(matches!(audit::verify(s(&w).store(), |_| {}).await.unwrap(), Verification::Intact { .. }));
 }
 
 #[tokio::test]

@@ -314,7 +314,7 @@ async fn an_unqualified_result_opens_a_case_at_the_local_bureau_under_the_2019_m
     assert_eq!(esc.case.second_follow_up_check_from, Some(today + chrono::Duration::days(60)));
     assert!(esc.steps.last().unwrap().details.contains("不向企业收费"));
     let province_inbox =
-        choucha_store::sampling::inbox_of(s(&w).store.reader(), w.fx.province.id, None, 10).await.unwrap();
+        choucha_store::sampling::inbox_of(s(&w).store().reader(), w.fx.province.id, None, 10).await.unwrap();
     assert!(province_inbox.items.iter().any(|i| i.kind == "case_escalated"));
     // The provincial bureau opens the escalated case from its inbox.
     let province = w.fx.user("sx_reg", &["regulator"], Some("sx")).await;
@@ -332,7 +332,7 @@ async fn an_unqualified_result_opens_a_case_at_the_local_bureau_under_the_2019_m
     assert_eq!((closed.case.state.as_str(), closed.actions.len()), ("closed", 0));
     assert_eq!(code(&cases::step(s(&w), &w.county, c.id, step("close")).await.unwrap_err()), "case_closed");
     let f = audit::AuditFilter { action: Some("case.step".into()), ..Default::default() };
-    assert_eq!(audit::list(s(&w).store.reader(), &f, None, 50).await.unwrap().items.len(), 6);
+    assert_eq!(audit::list(s(&w).store().reader(), &f, None, 50).await.unwrap().items.len(), 6);
     // The sample's disposals were opened with the report (rule 19).
     assert!(cases::get(s(&w), &w.county, c.id).await.unwrap().case.report_no.len() > 3);
     let _ = sample;

@@ -39,7 +39,7 @@ async fn worklist_agrees(w: &World) {
 
 /// Today in China, as typed on site.
 fn china_now() -> chrono::NaiveDateTime {
-    chrono::Utc::now().naive_utc() + chrono::Duration::hours(8)
+    choucha_domain::clock::Clock::system().now_beijing()
 }
 
 fn record_at(sampled_at: &str) -> RecordFields {
@@ -90,7 +90,10 @@ async fn seals_are_recorded_when_the_record_locks_and_the_sample_is_dispatched_o
     assert_eq!(code(handover::dispatch(s(&w), &w.regulator, w.task, carried()).await.unwrap_err()), "forbidden");
     let shipped = DispatchInput { mode: "shipped".into(), carrier: "EMS".into(), ..Default::default() };
     assert_eq!(code(handover::dispatch(s(&w), &w.s1, w.task, shipped).await.unwrap_err()), "required");
-    let future = DispatchInput { dispatched_at: Some(chrono::Utc::now() + chrono::Duration::hours(2)), ..carried() };
+    let future = DispatchInput {
+        dispatched_at: Some(choucha_domain::clock::Clock::system().now() + chrono::Duration::hours(2)),
+        ..carried()
+    };
     assert_eq!(code(handover::dispatch(s(&w), &w.s1, w.task, future).await.unwrap_err()), "future_time");
     let bad_mode = DispatchInput { mode: "flown".into(), ..carried() };
     assert_eq!(code(handover::dispatch(s(&w), &w.s1, w.task, bad_mode).await.unwrap_err()), "invalid_mode");

@@ -14,7 +14,7 @@ async fn a_failing_database_is_an_internal_error_not_a_missing_record() {
     assert!(matches!(r, Err(ServiceError::NotFound("公告"))), "{r:?}");
 
     // The table gone (a broken database): the same read is an internal error.
-    s(&w).store.reader().execute_unprepared("ALTER TABLE announcements RENAME TO announcements_gone").await.unwrap();
+    s(&w).store().reader().execute_unprepared("ALTER TABLE announcements RENAME TO announcements_gone").await.unwrap();
     let r = announcements::get(s(&w), &w.regulator, 999_999).await;
     assert!(matches!(r, Err(ServiceError::Internal(_))), "{r:?}");
 }

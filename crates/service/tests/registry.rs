@@ -46,12 +46,12 @@ async fn import(fx: &Fixture, actor: &Actor, bytes: Vec<u8>, o: &ImportOptions) 
 }
 
 async fn registry_count(fx: &Fixture) -> u64 {
-    store_ent::count_up_to(fx.services.store.reader(), &EnterpriseFilter::default(), 10_000_000).await.unwrap()
+    store_ent::count_up_to(fx.services.store().reader(), &EnterpriseFilter::default(), 10_000_000).await.unwrap()
 }
 
 async fn import_audits(fx: &Fixture) -> Vec<store_audit::AuditRow> {
     let f = AuditFilter { action: Some("enterprise.import".into()), ..Default::default() };
-    store_audit::list(fx.services.store.reader(), &f, None, 100).await.unwrap().items
+    store_audit::list(fx.services.store().reader(), &f, None, 100).await.unwrap().items
 }
 
 /// A valid USCC with its check character replaced by a wrong one.
@@ -111,7 +111,7 @@ async fn good_csv_imports_every_row_in_one_transaction_with_one_audit_record() {
     assert_eq!(after["inserted"], 30);
     assert_eq!(after["sha256"].as_str().unwrap().len(), 64);
     let creates = store_audit::list(
-        fx.services.store.reader(),
+        fx.services.store().reader(),
         &AuditFilter { action: Some("enterprise.create".into()), ..Default::default() },
         None,
         100,
@@ -246,14 +246,14 @@ async fn existing_uscc_is_refused_by_default_and_can_be_skipped_or_updated() {
     let skipped = import(&fx, &fx.admin, csv(&rows), &skip).await;
     assert_eq!((skipped.inserted, skipped.updated, skipped.skipped, skipped.imported), (2, 0, 1, 2));
     let old =
-        store_ent::find_by_uscc(fx.services.store.reader(), test_uscc("140213", 2).as_str()).await.unwrap().unwrap();
+        store_ent::find_by_uscc(fx.services.store().reader(), test_uscc("140213", 2).as_str()).await.unwrap().unwrap();
     assert_eq!(old.name, "大同市华兴电器有限公司（旧名）");
 
     let update = ImportOptions { on_existing: OnExisting::Update, ..opts("a.csv") };
     let updated = import(&fx, &fx.admin, csv(&rows), &update).await;
     assert_eq!((updated.inserted, updated.updated, updated.imported), (0, 3, 3));
     let now =
-        store_ent::find_by_uscc(fx.services.store.reader(), test_uscc("140213", 2).as_str()).await.unwrap().unwrap();
+        store_ent::find_by_uscc(fx.services.store().reader(), test_uscc("140213", 2).as_str()).await.unwrap().unwrap();
     assert_eq!(now.id, old.id);
     assert_eq!(now.name, "大同市云冈电器有限公司0002");
     assert_eq!(now.licence_no.as_deref(), Some("XK08-001-00002"));

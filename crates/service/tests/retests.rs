@@ -65,7 +65,7 @@ async fn a_retest_that_differs_replaces_the_conclusion_and_the_bureau_pays() {
     let r = issued(&w, 12.5).await;
     let owner = received(&w, r.id).await;
     let first = sample_of_report(&w, r.id).await.id;
-    let open = choucha_store::cases::open_cases_of_sample(s(&w).store.reader(), first).await.unwrap();
+    let open = choucha_store::cases::open_cases_of_sample(s(&w).store().reader(), first).await.unwrap();
     assert_eq!(open.len(), 1, "the unqualified result opened a post-processing case");
     let o = objections::file(
         s(&w),
@@ -185,10 +185,10 @@ async fn a_retest_that_differs_replaces_the_conclusion_and_the_bureau_pays() {
     let sample = sample_of_report(&w, r.id).await;
     assert_eq!(sample.qualified, Some(true));
     // The post-processing case the first result opened is closed by the final one (rule 20).
-    let open = choucha_store::cases::open_cases_of_sample(s(&w).store.reader(), sample.id).await.unwrap();
+    let open = choucha_store::cases::open_cases_of_sample(s(&w).store().reader(), sample.id).await.unwrap();
     assert!(open.is_empty(), "{open:?}");
     // The backup is now the re-test institution's to return to the enterprise (rule 19).
-    let ds = choucha_store::disposals::open_disposals_of_sample(s(&w).store.reader(), sample.id).await.unwrap();
+    let ds = choucha_store::disposals::open_disposals_of_sample(s(&w).store().reader(), sample.id).await.unwrap();
     let backup = ds.iter().find(|d| d.portion == "backup").unwrap();
     assert_eq!(
         (backup.testing_org_id, backup.qualified, backup.required.as_str()),
@@ -213,7 +213,7 @@ async fn a_retest_that_differs_replaces_the_conclusion_and_the_bureau_pays() {
     assert_eq!((costs.retest_bureau_fen, costs.retest_applicant_fen, costs.charged_to_enterprises_fen), (120000, 0, 0));
     assert_eq!(costs.total_paid_fen, costs.items.iter().map(|i| i.paid_fen).sum::<i64>() + 120000);
     let f = audit::AuditFilter { action: Some("retest.approve".into()), ..Default::default() };
-    assert_eq!(audit::list(s(&w).store.reader(), &f, None, 10).await.unwrap().items.len(), 1);
+    assert_eq!(audit::list(s(&w).store().reader(), &f, None, 10).await.unwrap().items.len(), 1);
 }
 
 #[tokio::test]
@@ -234,7 +234,7 @@ async fn a_retest_that_agrees_keeps_the_result_and_the_applicant_pays_and_a_brok
         code(&retests::enter_results(s(&w), &lab2.tester, rt.id, sulfur(8.0)).await.unwrap_err()),
         "rule18_seal_broken"
     );
-    let inbox = choucha_store::sampling::inbox_of(s(&w).store.reader(), rt_org(&w).await, None, 20).await.unwrap();
+    let inbox = choucha_store::sampling::inbox_of(s(&w).store().reader(), rt_org(&w).await, None, 20).await.unwrap();
     assert!(inbox.items.iter().any(|i| i.title.contains("封条异常")));
     // The bureau closes the request with its written answer; the applicant reads it.
     let answer = |a: &str| CloseInput { answer: a.into() };
@@ -294,7 +294,7 @@ async fn the_nominal_producer_confirms_or_denies_within_the_period_and_a_denial_
     assert_eq!(list.items.len(), 1);
     let c = &list.items[0];
     assert_eq!((c.state.as_str(), c.producer_name.as_str(), c.report_id), ("awaiting", PRODUCER, r.id));
-    let cal = choucha_store::calendar::load(s(&w).store.reader()).await.unwrap();
+    let cal = choucha_store::calendar::load(s(&w).store().reader()).await.unwrap();
     assert_eq!(c.due_on, choucha_domain::retest::confirmation_due(&cal, c.sent_on, 3, true));
     assert!(!c.final_for_producer);
     // Testers never see it; another enterprise finds nothing.
@@ -311,7 +311,7 @@ async fn the_nominal_producer_confirms_or_denies_within_the_period_and_a_denial_
     assert_eq!(denied.state.as_str(), "denied");
     assert!(!denied.final_for_producer);
     let inbox =
-        choucha_store::sampling::inbox_of(s(&w).store.reader(), w.regulator.org_id.unwrap(), None, 20).await.unwrap();
+        choucha_store::sampling::inbox_of(s(&w).store().reader(), w.regulator.org_id.unwrap(), None, 20).await.unwrap();
     assert!(inbox.items.iter().any(|i| i.title.contains("否认")));
     // The bureau investigates (only it), with a finding.
     let finding = |f: &str| InvestigationInput { finding: f.into() };

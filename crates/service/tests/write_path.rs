@@ -9,19 +9,19 @@ use serde_json::json;
 
 async fn records(w: &World, action: &str) -> Vec<audit::AuditRow> {
     let f = AuditFilter { action: Some(action.into()), ..Default::default() };
-    audit::list(s(w).store.reader(), &f, None, 50).await.unwrap().items
+    audit::list(s(w).store().reader(), &f, None, 50).await.unwrap().items
 }
 
 #[tokio::test]
 async fn a_write_commits_with_its_record_in_the_openers_name() {
     let w = world().await;
-    let (head, _) = audit::head(s(&w).store.reader()).await.unwrap();
+    let (head, _) = audit::head(s(&w).store().reader()).await.unwrap();
 
     let tx = s(&w).write(&w.regulator).await.unwrap();
     tx.audit(AuditEntry::new("test.first", "plan", 1, json!(null), json!({"n": 1})));
     tx.commit(AuditEntry::new("test.second", "plan", 1, json!(null), json!({"n": 2}))).await.unwrap();
 
-    let (after, _) = audit::head(s(&w).store.reader()).await.unwrap();
+    let (after, _) = audit::head(s(&w).store().reader()).await.unwrap();
     assert_eq!(after, head + 2, "both records chained");
     for action in ["test.first", "test.second"] {
         let r = records(&w, action).await;
@@ -39,7 +39,7 @@ async fn a_write_commits_with_its_record_in_the_openers_name() {
 #[tokio::test]
 async fn a_write_without_a_record_or_given_up_keeps_nothing() {
     let w = world().await;
-    let (head, _) = audit::head(s(&w).store.reader()).await.unwrap();
+    let (head, _) = audit::head(s(&w).store().reader()).await.unwrap();
 
     // Nothing recorded: the store refuses to commit.
     let tx = s(&w).write(&w.regulator).await.unwrap();
@@ -55,5 +55,5 @@ async fn a_write_without_a_record_or_given_up_keeps_nothing() {
     }
     assert!(records(&w, "test.rolled_back").await.is_empty());
     assert!(records(&w, "test.dropped").await.is_empty());
-    assert_eq!(audit::head(s(&w).store.reader()).await.unwrap().0, head);
+    assert_eq!(audit::head(s(&w).store().reader()).await.unwrap().0, head);
 }

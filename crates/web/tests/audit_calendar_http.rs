@@ -39,7 +39,7 @@ async fn the_audit_log_shows_user_creation_with_actor_and_after_and_the_chain_is
     let (status, body) = admin.get("/api/v1/audit?from=yesterday").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(first_field(&body), "from");
-    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    let today = choucha_domain::clock::Clock::system().today();
     let (_, today_page) = admin.get(&format!("/api/v1/audit?from={today}&until={today}&action=user.create")).await;
     assert!(!today_page["items"].as_array().unwrap().is_empty());
 

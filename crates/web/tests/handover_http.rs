@@ -30,7 +30,7 @@ async fn world(srv: &TestServer, quota: u32, start: bool) -> World {
 }
 
 fn now_in_china() -> String {
-    (chrono::Utc::now().naive_utc() + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M").to_string()
+    choucha_domain::clock::Clock::system().now_beijing().format("%Y-%m-%d %H:%M").to_string()
 }
 
 fn record(sampled_at: &str) -> Value {
@@ -244,7 +244,7 @@ async fn not_sampled_and_entry_flags_over_http() {
 
     // The replacement is sampled three days ago and not entered: overdue for both dashboards.
     assert_eq!(w.s1.post(&format!("/api/v1/tasks/{new_task}/start"), json!({})).await.0, StatusCode::OK);
-    let old = (chrono::Utc::now().naive_utc() + chrono::Duration::hours(8) - chrono::Duration::days(3))
+    let old = (choucha_domain::clock::Clock::system().now_beijing() - chrono::Duration::days(3))
         .format("%Y-%m-%d 09:00")
         .to_string();
     let (status, body) = w.s1.put(&format!("/api/v1/tasks/{new_task}/record"), record(&old)).await;

@@ -121,7 +121,11 @@ fn has_chinese(text: &str) -> bool {
 }
 
 async fn audit_records(srv: &TestServer) -> usize {
-    store_audit::list(srv.fx.services.store.reader(), &AuditFilter::default(), None, 10_000).await.unwrap().items.len()
+    store_audit::list(srv.fx.services.store().reader(), &AuditFilter::default(), None, 10_000)
+        .await
+        .unwrap()
+        .items
+        .len()
 }
 
 async fn assert_alive(srv: &TestServer, what: &str) {
@@ -198,7 +202,7 @@ async fn hostile_tables_are_refused_by_every_api_route_and_the_server_keeps_answ
     }
 
     let registry =
-        store_ent::count_up_to(srv.fx.services.store.reader(), &EnterpriseFilter::default(), 10).await.unwrap();
+        store_ent::count_up_to(srv.fx.services.store().reader(), &EnterpriseFilter::default(), 10).await.unwrap();
     assert_eq!(registry, 0, "no enterprise was written");
     let (_, plans) = regulator.get("/api/v1/plans").await;
     assert_eq!(plans["items"].as_array().map_or(0, Vec::len), 0, "no plan was written: {plans}");
@@ -305,7 +309,7 @@ async fn hostile_tables_are_refused_by_the_upload_pages_with_the_reason_shown() 
         assert_alive(&srv, what).await;
     }
     let registry =
-        store_ent::count_up_to(srv.fx.services.store.reader(), &EnterpriseFilter::default(), 10).await.unwrap();
+        store_ent::count_up_to(srv.fx.services.store().reader(), &EnterpriseFilter::default(), 10).await.unwrap();
     assert_eq!(registry, 0);
     assert_eq!(audit_records(&srv).await, audits, "nothing was written");
 }

@@ -29,7 +29,7 @@ fn record(sampled_at: &str) -> Value {
 async fn a_backup_request_is_approved_from_the_inbox_with_the_csrf_token() {
     let srv = TestServer::start().await;
     let (s1, s2, task, plan) = started_task(&srv).await;
-    let old = (chrono::Utc::now().naive_utc() + chrono::Duration::hours(8) - chrono::Duration::days(3))
+    let old = (choucha_domain::clock::Clock::system().now_beijing() - chrono::Duration::days(3))
         .format("%Y-%m-%d 09:00")
         .to_string();
     assert_eq!(s1.put(&format!("/api/v1/tasks/{task}/record"), record(&old)).await.0, StatusCode::OK);

@@ -21,7 +21,7 @@ async fn api_bytes(api: &Api, path: &str) -> (StatusCode, String, Vec<u8>) {
 
 async fn import_audit_count(srv: &TestServer) -> usize {
     let f = AuditFilter { action: Some("enterprise.import".into()), ..Default::default() };
-    store_audit::list(srv.fx.services.store.reader(), &f, None, 100).await.unwrap().items.len()
+    store_audit::list(srv.fx.services.store().reader(), &f, None, 100).await.unwrap().items.len()
 }
 
 #[tokio::test]

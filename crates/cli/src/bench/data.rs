@@ -19,7 +19,7 @@ pub async fn run(settings: &Settings, args: DataArgs) -> anyhow::Result<ExitCode
         load_demo(s).await.map(|_| ())
     })
     .await?;
-    services.store.close().await?;
+    services.close().await?;
     println!(
         "基准数据已生成（种子“{}”，基准日 {as_of}，用时 {:.1} 秒）：企业 {} 家，抽样人员 {} 个，计划 {} 个（条目 {} 个），\
          抽样任务 {} 个，抽样单 {} 份，签字 {} 个，拒检/问题 {} 条，流转记录 {} 条，\

@@ -52,9 +52,9 @@ const NAME_STARTS: &str = "华鑫源泰恒盛兴隆昌达丰瑞祥宏嘉德福�
 
 pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<ExitCode> {
     let s = open(settings).await?;
-    let bare = match s.store.backend() {
-        sea_orm::DbBackend::Postgres => Bare::Pg(s.store.reader().get_postgres_connection_pool().clone()),
-        _ => Bare::Lite(s.store.reader().get_sqlite_connection_pool().clone()),
+    let bare = match s.store().backend() {
+        sea_orm::DbBackend::Postgres => Bare::Pg(s.store().reader().get_postgres_connection_pool().clone()),
+        _ => Bare::Lite(s.store().reader().get_sqlite_connection_pool().clone()),
     };
     let backend = if matches!(bare, Bare::Pg(_)) { "PostgreSQL" } else { "SQLite" };
     let big = bare
@@ -213,12 +213,12 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<ExitCod
                 Bare::Pg(_) => Bare::SUMMARY_SQL.to_string(),
                 Bare::Lite(_) => Bare::SUMMARY_SQL.replace('$', "?"),
             };
-            Statement::from_sql_and_values(cx.s.store.backend(), q, [id.into()])
+            Statement::from_sql_and_values(cx.s.store().backend(), q, [id.into()])
         };
         let ours = measure(w, n, |_| {
             let cx = &cx;
             let st = stmt(cx.big_plan);
-            async move { Ok(cx.s.store.reader().query_all_raw(st).await?.len()) }
+            async move { Ok(cx.s.store().reader().query_all_raw(st).await?.len()) }
         })
         .await?;
         let base = measure(w, n, |_| {
@@ -478,7 +478,7 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<ExitCod
     if let Some(p) = &args.json {
         std::fs::write(p, serde_json::to_vec_pretty(&serde_json::json!({"backend": backend, "lines": lines}))?)?;
     }
-    cx.s.store.close().await?;
+    cx.s.close().await?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -183,7 +183,7 @@ pub async fn generate(
     args: &DataArgs,
     load_demo: impl AsyncFnOnce(&Services) -> anyhow::Result<()>,
 ) -> anyhow::Result<Generated> {
-    let store = &services.store;
+    let store = services.store();
     let pg = match store.backend() {
         sea_orm::DbBackend::Postgres => Some(store.reader().get_postgres_connection_pool().clone()),
         _ => None,

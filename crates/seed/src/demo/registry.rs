@@ -7,7 +7,7 @@ use choucha_domain::division::DivisionCode;
 use choucha_domain::enterprise::{EnterpriseData, EnterpriseKind, EnterpriseStatus, KindSet, SizeClass};
 use choucha_domain::uscc::{ALPHABET, Uscc};
 use choucha_service::{Result, Services};
-use choucha_store::audit::{self, AuditActor, AuditEntry};
+use choucha_store::audit::{AuditActor, AuditEntry};
 use choucha_store::enterprises;
 use chrono::NaiveDate;
 use serde_json::json;
@@ -444,27 +444,22 @@ pub fn generate_registry(count: usize) -> Vec<EnterpriseData> {
 pub(super) async fn load_registry(s: &Services, progress: &mut impl FnMut(DemoProgress)) -> Result<usize> {
     let all = generate_registry(ENTERPRISE_COUNT);
     let keys: Vec<String> = all.iter().map(|e| e.uscc.to_string()).collect();
-    let existing: HashSet<String> = enterprises::existing_usccs(s.store.reader(), &keys).await?.into_iter().collect();
+    let existing: HashSet<String> = enterprises::existing_usccs(s.store().reader(), &keys).await?.into_iter().collect();
     let missing: Vec<EnterpriseData> = all.into_iter().filter(|e| !existing.contains(e.uscc.as_str())).collect();
     let total = missing.len();
     if total == 0 {
         progress(DemoProgress::Enterprises { done: ENTERPRISE_COUNT, total: ENTERPRISE_COUNT });
         return Ok(0);
     }
-    let tx = s.store.begin().await?;
+    let tx = s.write(AuditActor::system(AUDIT_NAME)).await?;
     let n = enterprises::insert_many(&tx, &missing, |done| progress(DemoProgress::Enterprises { done, total })).await?;
-    audit::append(
-        &tx,
-        &AuditActor::system(AUDIT_NAME),
-        AuditEntry::new(
-            "demo.load",
-            "enterprise",
-            "registry",
-            json!(null),
-            json!({"enterprises": n, "seed": SEED, "generator": "splitmix64", "divisions": AREAS.iter().map(|a| a.division).collect::<Vec<_>>()}),
-        ),
-    )
+    tx.commit(AuditEntry::new(
+        "demo.load",
+        "enterprise",
+        "registry",
+        json!(null),
+        json!({"enterprises": n, "seed": SEED, "generator": "splitmix64", "divisions": AREAS.iter().map(|a| a.division).collect::<Vec<_>>()}),
+    ))
     .await?;
-    tx.commit().await?;
     Ok(n)
 }

@@ -77,7 +77,7 @@ async fn loads_once_and_a_second_load_changes_nothing() {
     assert_eq!(second.plans_created, 0);
     assert_eq!(second.enterprises_created, 0);
     assert!(second.accounts.iter().all(|a| !a.created));
-    match choucha_store::audit::verify(&s.store, |_| {}).await.expect("verify") {
+    match choucha_store::audit::verify(s.store(), |_| {}).await.expect("verify") {
         // Plus the plans (2 samplers of 山西国海, 2 plans created and issued, 1 rules published)
         // the 车用柴油 draw run and published, and the admin's audited sign-in above.
         Verification::Intact { records } => {

@@ -203,7 +203,7 @@ pub(super) async fn load_users(
     let mut created = 0;
     let mut accounts = Vec::with_capacity(USERS.len());
     for (i, u) in USERS.iter().enumerate() {
-        let exists = store_users::find_by_username(s.store.reader(), u.username).await?.is_some();
+        let exists = store_users::find_by_username(s.store().reader(), u.username).await?.is_some();
         if !exists {
             let input = NewUserInput {
                 username: u.username.into(),

@@ -43,10 +43,10 @@ async fn receipt_needs_a_dispatched_sample_and_the_testing_institutions_custodia
     assert_eq!(code(&lab::receive(s(&w), &other, w.task, accept()).await.unwrap_err()), "forbidden");
     // The arrival time is neither in the future nor before the dispatch; no photo, no receipt.
     let mut future = accept();
-    future.arrived_at = Some(chrono::Utc::now() + chrono::Duration::hours(2));
+    future.arrived_at = Some(choucha_domain::clock::Clock::system().now() + chrono::Duration::hours(2));
     assert_eq!(code(&lab::receive(s(&w), &w.custodian, w.task, future).await.unwrap_err()), "future_time");
     let mut early = accept();
-    early.arrived_at = Some(chrono::Utc::now() - chrono::Duration::days(30));
+    early.arrived_at = Some(choucha_domain::clock::Clock::system().now() - chrono::Duration::days(30));
     assert_eq!(code(&lab::receive(s(&w), &w.custodian, w.task, early).await.unwrap_err()), "before_dispatch");
     let mut no_photo = accept();
     no_photo.photos.clear();

@@ -43,7 +43,7 @@ async fn every_step_of_the_report_needs_a_signature_and_a_reviewer_or_approver_c
     let back2 = lab::send_back_report(s(&w), &t3, r2.id, why("结论表述需按判定原则修改")).await.unwrap();
     assert_eq!(back2.state.as_str(), "returned");
     let f = audit::AuditFilter { action: Some("report.send_back".into()), ..Default::default() };
-    let trail = audit::list(s(&w).store.reader(), &f, None, 50).await.unwrap();
+    let trail = audit::list(s(&w).store().reader(), &f, None, 50).await.unwrap();
     assert_eq!(trail.items.len(), 2, "each send-back audited");
 }
 
@@ -122,7 +122,7 @@ async fn an_issued_report_opens_its_deliveries_and_each_is_recorded_by_its_metho
     let open = results::list(s(&w), &w.regulator, DeliveryQuery::default()).await.unwrap();
     assert!(open.items.is_empty(), "both delivered");
     let f = audit::AuditFilter { action: Some("delivery.record".into()), ..Default::default() };
-    assert_eq!(audit::list(s(&w).store.reader(), &f, None, 50).await.unwrap().items.len(), 3);
+    assert_eq!(audit::list(s(&w).store().reader(), &f, None, 50).await.unwrap().items.len(), 3);
 
     // The result notice names the enterprise, the failing item and the 15-day objection window.
     let pdf = results::result_notice_pdf(s(&w), &w.custodian, r.id, None).await.unwrap();

@@ -69,7 +69,7 @@ pub async fn api_import(api: &Api, file_name: &str, bytes: &[u8], fields: &[(&st
 }
 
 pub async fn registry_count(srv: &TestServer) -> u64 {
-    store_ent::count_up_to(srv.fx.services.store.reader(), &EnterpriseFilter::default(), 1_000_000).await.unwrap()
+    store_ent::count_up_to(srv.fx.services.store().reader(), &EnterpriseFilter::default(), 1_000_000).await.unwrap()
 }
 
 pub fn with_wrong_check_char(uscc: &str) -> String {
