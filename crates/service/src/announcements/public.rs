@@ -1,20 +1,10 @@
 //! Published announcements as the public reads them, and their printed form.
 
-use choucha_domain::RuleViolation;
-use choucha_domain::announcement::{self as rules, AnnouncementAction as Action, AnnouncementState};
-use choucha_domain::workflow;
-use choucha_store::announcements::{self as store, AnnouncementRow, NewAnnouncement, StateChange};
-use choucha_store::audit::AuditEntry;
-use choucha_store::{Page, organisations, plans as store_plans};
+use choucha_store::announcements::{self as store};
+use choucha_store::{Page, organisations};
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
-use serde_json::json;
-use sha2::{Digest, Sha256};
 
-use crate::access::Ask;
-use crate::statistics::{RefusalLine, ResultLine, refusal_lines, require_organiser, result_lines};
-use crate::{Actor, Result, ServiceError, Services, page_limit};
-use choucha_domain::access::Action as AccessAction;
+use crate::{Result, ServiceError, Services, page_limit};
 
 use super::{PublicAnnouncement, PublicSummary, Snapshot, label};
 

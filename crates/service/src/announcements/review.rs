@@ -4,22 +4,16 @@
 use choucha_domain::RuleViolation;
 use choucha_domain::announcement::{self as rules, AnnouncementAction as Action, AnnouncementState};
 use choucha_domain::workflow;
-use choucha_store::announcements::{self as store, AnnouncementRow, NewAnnouncement, StateChange};
+use choucha_store::announcements::{self as store, AnnouncementRow, StateChange};
 use choucha_store::audit::AuditEntry;
-use choucha_store::{Page, organisations, plans as store_plans};
-use chrono::{DateTime, NaiveDate, Utc};
+use choucha_store::{organisations, plans as store_plans};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::access::Ask;
-use crate::statistics::{RefusalLine, ResultLine, refusal_lines, require_organiser, result_lines};
-use crate::{Actor, Result, ServiceError, Services, page_limit};
-use choucha_domain::access::Action as AccessAction;
+use crate::{Actor, Result, ServiceError, Services};
 
-use super::{
-    AnnouncementView, Content, Exclusion, PublicResultLine, Snapshot, get, load, require_regulator, to_json, view,
-};
+use super::{AnnouncementView, Content, Exclusion, PublicResultLine, Snapshot, load, require_regulator, to_json, view};
 
 /// Changes to a draft.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]

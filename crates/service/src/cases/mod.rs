@@ -12,26 +12,17 @@
 //! Who sees cases: the bureau that runs it, the organising bureau and the producer's bureau;
 //! the enterprise its own; admins all. Institution staff (testers above all, rule 13) never do.
 
-use crate::Write;
 use choucha_domain::RuleViolation;
 use choucha_domain::calendar::WorkCalendar;
-use choucha_domain::cases::{
-    self as rules, CaseAction, CaseDates, CaseDeadlines, CaseKind, CaseLimits, CaseState, bureau_due,
-};
+use choucha_domain::cases::{self as rules, CaseAction, CaseDates, CaseDeadlines, CaseKind, CaseLimits, CaseState};
 use choucha_domain::workflow;
-use choucha_store::audit::AuditEntry;
-use choucha_store::cases::{
-    self as store, CaseFilter, CasePatch, CaseRow, CaseScope, NATIONAL, NewCase, NewStep, RuleSetRow,
-};
-use choucha_store::lab::{ReportRow, SampleRow};
-use choucha_store::{Page, draws as store_draws, enterprises, organisations, plans as store_plans};
+use choucha_store::cases::{self as store, CaseFilter, CaseRow, CaseScope, NATIONAL, RuleSetRow};
+use choucha_store::{Page, enterprises, organisations, plans as store_plans};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use crate::access::{Ask, CaseParties, Scope};
-use crate::disposal::{FileInput, StoredFile, province_of, store_file};
-use crate::lab::{ReportContent, signed_record};
+use crate::disposal::province_of;
 use crate::{Actor, Result, ServiceError, Services, page_limit};
 use choucha_domain::access::{Action, Relation, Relations};
 

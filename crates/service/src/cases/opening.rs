@@ -2,27 +2,16 @@
 //! sample turns out qualified.
 
 use crate::Write;
-use choucha_domain::RuleViolation;
-use choucha_domain::calendar::WorkCalendar;
-use choucha_domain::cases::{
-    self as rules, CaseAction, CaseDates, CaseDeadlines, CaseKind, CaseLimits, CaseState, bureau_due,
-};
+use choucha_domain::cases::{self as rules, CaseAction, CaseDates, CaseKind, CaseState, bureau_due};
 use choucha_domain::workflow;
 use choucha_store::audit::AuditEntry;
-use choucha_store::cases::{
-    self as store, CaseFilter, CasePatch, CaseRow, CaseScope, NATIONAL, NewCase, NewStep, RuleSetRow,
-};
+use choucha_store::cases::{self as store, CasePatch, CaseRow, NewCase, NewStep};
 use choucha_store::lab::{ReportRow, SampleRow};
-use choucha_store::{Page, draws as store_draws, enterprises, organisations, plans as store_plans};
-use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
+use choucha_store::{draws as store_draws, enterprises, organisations, plans as store_plans};
 use serde_json::json;
 
-use crate::access::{Ask, CaseParties, Scope};
-use crate::disposal::{FileInput, StoredFile, province_of, store_file};
 use crate::lab::{ReportContent, signed_record};
-use crate::{Actor, Result, ServiceError, Services, page_limit};
-use choucha_domain::access::{Action, Relation, Relations};
+use crate::{Actor, Result, ServiceError, Services};
 
 use super::{limits_of, rule_set_for};
 

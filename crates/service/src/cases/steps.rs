@@ -1,29 +1,21 @@
 //! The bureau's steps on a case, and the enterprise's rectification report from its portal.
 
-use crate::Write;
 use choucha_domain::RuleViolation;
-use choucha_domain::calendar::WorkCalendar;
-use choucha_domain::cases::{
-    self as rules, CaseAction, CaseDates, CaseDeadlines, CaseKind, CaseLimits, CaseState, bureau_due,
-};
+use choucha_domain::cases::{self as rules, CaseAction, CaseState, bureau_due};
 use choucha_domain::workflow;
 use choucha_store::audit::AuditEntry;
-use choucha_store::cases::{
-    self as store, CaseFilter, CasePatch, CaseRow, CaseScope, NATIONAL, NewCase, NewStep, RuleSetRow,
-};
-use choucha_store::lab::{ReportRow, SampleRow};
-use choucha_store::{Page, draws as store_draws, enterprises, organisations, plans as store_plans};
-use chrono::{DateTime, NaiveDate, Utc};
+use choucha_store::cases::{self as store, CaseFilter, CasePatch, CaseScope, NewStep};
+use choucha_store::{enterprises, organisations};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::access::{Ask, CaseParties, Scope};
+use crate::access::{Ask, Scope};
 use crate::disposal::{FileInput, StoredFile, province_of, store_file};
-use crate::lab::{ReportContent, signed_record};
-use crate::{Actor, Result, ServiceError, Services, page_limit};
-use choucha_domain::access::{Action, Relation, Relations};
+use crate::{Actor, Result, ServiceError, Services};
+use choucha_domain::access::{Action, Relation};
 
-use super::{CaseDetail, CaseView, dates_of, get, limits_of, load, org_name, step_action, view};
+use super::{CaseDetail, CaseView, dates_of, get, limits_of, load, step_action, view};
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[schema(as = CaseStepInput)]

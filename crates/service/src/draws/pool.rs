@@ -2,27 +2,21 @@
 //! sampler teams, and the preview shown before drawing.
 
 use choucha_domain::RuleViolation;
-use choucha_domain::access::Action;
-use choucha_domain::draw::{self, Candidate, DrawInput, DrawResult, SamplerCandidate};
-use choucha_domain::enterprise::{EnterpriseKind, EnterpriseStatus};
-use choucha_domain::plan::PlanState;
+use choucha_domain::draw::{Candidate, SamplerCandidate};
+use choucha_domain::enterprise::EnterpriseStatus;
 use choucha_domain::plan::{
     self as plan_rules, BatchAllowance, BureauLevel, PastCheck, ProductKey, Scope, parse_scopes,
 };
 use choucha_domain::role::Role;
-use choucha_domain::sampling::{TaskAction, TaskState};
-use choucha_domain::workflow;
-use choucha_store::audit::AuditEntry;
-use choucha_store::draws::{self as store_draws, CandidateFilter, DrawRow, NewDraw};
+use choucha_store::draws::{self as store_draws, CandidateFilter};
 use choucha_store::plans::{self as store_plans, ItemRow, PlanRow};
-use choucha_store::{Page, enterprises, organisations, users};
-use chrono::{Months, Utc};
-use serde::{Deserialize, Serialize};
+use choucha_store::{enterprises, organisations};
+use chrono::Months;
+use serde::Serialize;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::access::Ask;
-use crate::{Actor, Result, ServiceError, Services, implementation_rules, page_limit};
+use crate::{Actor, Result, ServiceError, Services};
 
 use super::{DrawFilters, Exclusion, check_organiser, load, propose_seed};
 

@@ -1,26 +1,18 @@
 //! Content-addressed evidence files: hashed, placed without overwriting, and recorded.
 
-use std::collections::{BTreeMap, HashSet};
-use std::io::{Read, SeekFrom};
+use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::{LazyLock, Mutex};
 
-use choucha_domain::RuleViolation;
-use choucha_domain::sampling::{TaskState, UploadAction, UploadState};
+use choucha_domain::sampling::UploadAction;
 use choucha_domain::workflow;
 use choucha_store::audit::AuditEntry;
-use choucha_store::draws::{self as store_draws, TaskRow};
-use choucha_store::evidence::{self as store_evidence, EvidenceRow, NewEvidence, NewUpload, UploadRow};
-use choucha_store::{plans as store_plans, users};
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use choucha_store::evidence::{self as store_evidence, EvidenceRow, NewEvidence};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncSeekExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
-use crate::access::Ask;
-use crate::{Actor, Result, ServiceError, Services};
-use choucha_domain::access::Action;
+use crate::{Actor, Result, Services};
 
 use super::{
     EvidenceInput, EvidenceView, check_uploader, io_error, load_task, stored_path, uploads_dir, validate, view,

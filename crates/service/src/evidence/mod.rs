@@ -15,23 +15,16 @@
 //! multipart uploads do not survive a restart), so staging would be a local file anyway. An
 //! S3-compatible store can be added behind `place`/`open` when a deployment needs it.
 
-use std::collections::{BTreeMap, HashSet};
-use std::io::{Read, SeekFrom};
-use std::path::{Path, PathBuf};
-use std::sync::{LazyLock, Mutex};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use choucha_domain::RuleViolation;
-use choucha_domain::sampling::{TaskState, UploadAction, UploadState};
-use choucha_domain::workflow;
-use choucha_store::audit::AuditEntry;
+use choucha_domain::sampling::{TaskState, UploadState};
 use choucha_store::draws::{self as store_draws, TaskRow};
-use choucha_store::evidence::{self as store_evidence, EvidenceRow, NewEvidence, NewUpload, UploadRow};
+use choucha_store::evidence::{self as store_evidence, EvidenceRow};
 use choucha_store::{plans as store_plans, users};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
-use sha2::{Digest, Sha256};
-use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
 use crate::access::Ask;
 use crate::{Actor, Result, ServiceError, Services};

@@ -1,26 +1,18 @@
 //! Resumable uploads of large files: the staged file is the upload's progress.
 
 use std::collections::{BTreeMap, HashSet};
-use std::io::{Read, SeekFrom};
-use std::path::{Path, PathBuf};
+use std::io::SeekFrom;
 use std::sync::{LazyLock, Mutex};
 
 use choucha_domain::RuleViolation;
-use choucha_domain::sampling::{TaskState, UploadAction, UploadState};
+use choucha_domain::sampling::{UploadAction, UploadState};
 use choucha_domain::workflow;
 use choucha_store::audit::AuditEntry;
-use choucha_store::draws::{self as store_draws, TaskRow};
 use choucha_store::evidence::{self as store_evidence, EvidenceRow, NewEvidence, NewUpload, UploadRow};
-use choucha_store::{plans as store_plans, users};
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
-use crate::access::Ask;
 use crate::{Actor, Result, ServiceError, Services};
-use choucha_domain::access::Action;
 
 use super::files::{hash_file, place, record};
 use super::{

@@ -1,23 +1,13 @@
 //! Amendments of an issued plan (quota changes, with their reason).
 
-use crate::Write;
 use choucha_domain::RuleViolation;
-use choucha_domain::access::Action;
-use choucha_domain::enterprise::parse_date;
-use choucha_domain::implementation_rules::RulesState;
-use choucha_domain::organisation::OrgKind;
-use choucha_domain::plan::{self as rules, PlanReadiness, PlanState, parse_scopes, scopes_label};
-use choucha_domain::role::Role;
-use choucha_store::audit::{AuditActor, AuditEntry};
-use choucha_store::plans::{self as store_plans, ItemFields, PlanFields, PlanFilter, PlanRow};
-use choucha_store::{Page, draws as store_draws, implementation_rules as store_rules, organisations};
-use chrono::NaiveDate;
+use choucha_domain::plan::{self as rules, PlanState};
+use choucha_store::audit::AuditEntry;
+use choucha_store::plans::{self as store_plans};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::collections::BTreeMap;
 
-use crate::access::{Ask, Scope};
-use crate::{Actor, Result, ServiceError, Services, page_limit};
+use crate::{Actor, Result, ServiceError, Services};
 
 use super::{PlanView, check_manage, get};
 

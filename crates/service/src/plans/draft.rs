@@ -3,22 +3,14 @@
 
 use crate::Write;
 use choucha_domain::RuleViolation;
-use choucha_domain::access::Action;
 use choucha_domain::enterprise::parse_date;
-use choucha_domain::implementation_rules::RulesState;
 use choucha_domain::organisation::OrgKind;
-use choucha_domain::plan::{self as rules, PlanReadiness, PlanState, parse_scopes, scopes_label};
-use choucha_domain::role::Role;
-use choucha_store::audit::{AuditActor, AuditEntry};
-use choucha_store::plans::{self as store_plans, ItemFields, PlanFields, PlanFilter, PlanRow};
-use choucha_store::{Page, draws as store_draws, implementation_rules as store_rules, organisations};
+use choucha_domain::plan::parse_scopes;
+use choucha_store::organisations;
+use choucha_store::plans::{self as store_plans, ItemFields, PlanFields};
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
-use serde_json::json;
-use std::collections::BTreeMap;
 
-use crate::access::{Ask, Scope};
-use crate::{Actor, Result, ServiceError, Services, page_limit};
+use crate::{Actor, Result, Services};
 
 use super::{ItemInput, PlanInput};
 

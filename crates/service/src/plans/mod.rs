@@ -3,24 +3,20 @@
 //! an item whose quota is left blank joins the group of the item above it, as in the notices'
 //! Annex 1 tables where the quota cell is merged.
 
-use crate::Write;
 use choucha_domain::RuleViolation;
 use choucha_domain::access::Action;
-use choucha_domain::enterprise::parse_date;
 use choucha_domain::implementation_rules::RulesState;
-use choucha_domain::organisation::OrgKind;
-use choucha_domain::plan::{self as rules, PlanReadiness, PlanState, parse_scopes, scopes_label};
+use choucha_domain::plan::{self as rules, PlanReadiness, PlanState};
 use choucha_domain::role::Role;
 use choucha_store::audit::{AuditActor, AuditEntry};
-use choucha_store::plans::{self as store_plans, ItemFields, PlanFields, PlanFilter, PlanRow};
-use choucha_store::{Page, draws as store_draws, implementation_rules as store_rules, organisations};
+use choucha_store::plans::{self as store_plans, PlanRow};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::BTreeMap;
 
-use crate::access::{Ask, Scope};
-use crate::{Actor, Result, ServiceError, Services, page_limit};
+use crate::access::Ask;
+use crate::{Actor, Result, ServiceError, Services};
 
 mod amend;
 mod draft;

@@ -1,19 +1,12 @@
 //! Reading plans: one plan with its items, lists and their summaries, the public's view.
 
-use crate::Write;
-use choucha_domain::RuleViolation;
 use choucha_domain::access::Action;
-use choucha_domain::enterprise::parse_date;
 use choucha_domain::implementation_rules::RulesState;
 use choucha_domain::organisation::OrgKind;
-use choucha_domain::plan::{self as rules, PlanReadiness, PlanState, parse_scopes, scopes_label};
-use choucha_domain::role::Role;
-use choucha_store::audit::{AuditActor, AuditEntry};
-use choucha_store::plans::{self as store_plans, ItemFields, PlanFields, PlanFilter, PlanRow};
+use choucha_domain::plan::{PlanState, parse_scopes, scopes_label};
+use choucha_store::plans::{self as store_plans, PlanFilter, PlanRow};
 use choucha_store::{Page, draws as store_draws, implementation_rules as store_rules, organisations};
-use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde::Deserialize;
 use std::collections::BTreeMap;
 
 use crate::access::{Ask, Scope};

@@ -1,23 +1,18 @@
 //! The import itself: the whole file validated first, then written in one transaction.
 
 use std::collections::HashMap;
-use std::str::FromStr;
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
 
-use choucha_documents::{CellValue, Table, TableFormat, read_table, write_table};
-use choucha_domain::RuleViolation;
+use choucha_documents::{Table, read_table};
 use choucha_domain::access::Action;
 use choucha_domain::enterprise::{EnterpriseData, EnterpriseDraft};
 use choucha_domain::uscc::Uscc;
 use choucha_store::StoreError;
 use choucha_store::audit::AuditEntry;
-use choucha_store::enterprises::{self as store_ent, EnterpriseCursor, EnterpriseRow};
-use serde::{Deserialize, Serialize};
+use choucha_store::enterprises::{self as store_ent};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::registry::{EnterpriseView, RegistryQuery, check_entry, in_scope};
+use crate::registry::{check_entry, in_scope};
 use crate::{Actor, Result, ServiceError, Services};
 
 use super::layout::column_for_header;

@@ -1,23 +1,13 @@
 //! The in-memory list of running imports that the pages poll for progress.
 
 use std::collections::HashMap;
-use std::str::FromStr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use choucha_documents::{CellValue, Table, TableFormat, read_table, write_table};
 use choucha_domain::RuleViolation;
 use choucha_domain::access::Action;
-use choucha_domain::enterprise::{EnterpriseData, EnterpriseDraft};
-use choucha_domain::uscc::Uscc;
-use choucha_store::StoreError;
-use choucha_store::audit::AuditEntry;
-use choucha_store::enterprises::{self as store_ent, EnterpriseCursor, EnterpriseRow};
-use serde::{Deserialize, Serialize};
-use serde_json::json;
-use sha2::{Digest, Sha256};
+use serde::Serialize;
 
-use crate::registry::{EnterpriseView, RegistryQuery, check_entry, in_scope};
 use crate::{Actor, Result, ServiceError, Services};
 
 use super::{ImportOptions, ImportPhase, ImportProgress, ImportReport, import};

@@ -1,24 +1,12 @@
 //! The registry's file layout, shared by the import, the export and the downloadable template.
 
-use std::collections::HashMap;
-use std::str::FromStr;
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
-
-use choucha_documents::{CellValue, Table, TableFormat, read_table, write_table};
-use choucha_domain::RuleViolation;
+use choucha_documents::{CellValue, TableFormat, write_table};
 use choucha_domain::access::Action;
-use choucha_domain::enterprise::{EnterpriseData, EnterpriseDraft};
 use choucha_domain::uscc::Uscc;
-use choucha_store::StoreError;
-use choucha_store::audit::AuditEntry;
-use choucha_store::enterprises::{self as store_ent, EnterpriseCursor, EnterpriseRow};
-use serde::{Deserialize, Serialize};
-use serde_json::json;
-use sha2::{Digest, Sha256};
+use choucha_store::enterprises::EnterpriseRow;
 
-use crate::registry::{EnterpriseView, RegistryQuery, check_entry, in_scope};
-use crate::{Actor, Result, ServiceError, Services};
+use crate::registry::EnterpriseView;
+use crate::{Actor, Result, ServiceError};
 
 /// A column of the registry's file layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

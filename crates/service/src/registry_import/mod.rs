@@ -7,24 +7,14 @@
 //! and any problem refuses the file with every bad row reported and nothing written. A good file
 //! is written in one transaction with one summary audit record, not one record per enterprise.
 
-use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
 
-use choucha_documents::{CellValue, Table, TableFormat, read_table, write_table};
 use choucha_domain::RuleViolation;
 use choucha_domain::access::Action;
-use choucha_domain::enterprise::{EnterpriseData, EnterpriseDraft};
-use choucha_domain::uscc::Uscc;
-use choucha_store::StoreError;
-use choucha_store::audit::AuditEntry;
-use choucha_store::enterprises::{self as store_ent, EnterpriseCursor, EnterpriseRow};
+use choucha_store::enterprises::{self as store_ent, EnterpriseCursor};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
-use sha2::{Digest, Sha256};
 
-use crate::registry::{EnterpriseView, RegistryQuery, check_entry, in_scope};
+use crate::registry::RegistryQuery;
 use crate::{Actor, Result, ServiceError, Services};
 
 mod import;

@@ -3,25 +3,18 @@
 use choucha_domain::RuleViolation;
 use choucha_domain::implementation_rules::ItemJudgement;
 use choucha_domain::lab::{self as lab_rules, LabDuty};
-use choucha_domain::results::ObjectionAction;
-use choucha_domain::retest::{
-    self as rules, RetestAction, RetestState, check_retest_institution, parse_fee_advance, retest_outcome,
-};
+use choucha_domain::retest::RetestAction;
 use choucha_domain::workflow;
 use choucha_store::audit::AuditEntry;
-use choucha_store::custody::{self, NewCustodyEvent};
 use choucha_store::lab as store_lab;
-use choucha_store::retests::{self as store, NewRetest, RetestApproval, RetestChange, RetestRow, RetestScope};
-use choucha_store::{Page, StoreError, draws as store_draws, enterprises, organisations};
-use chrono::Utc;
+use choucha_store::retests::{self as store, RetestChange};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
-use crate::access::{Ask, Scope};
-use crate::lab::{ReceiptPhoto, ReceiptPhotoInput, ReportContent, ResultInput, SignOffInput, display_of};
-use crate::{Actor, Result, ServiceError, Services, page_limit};
-use choucha_domain::access::{Action, Relations};
+use crate::access::Ask;
+use crate::lab::{ResultInput, display_of};
+use crate::{Actor, Result, ServiceError, Services};
+use choucha_domain::access::Action;
 
 use super::{RetestLine, RetestView, conflict, first_content, get, judgement_label, load};
 

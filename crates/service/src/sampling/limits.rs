@@ -1,27 +1,14 @@
 //! Rules 5 and 22 checked again when the sampling record is saved, from the enterprise's past records.
 
-use crate::Write;
-use choucha_domain::RuleViolation;
-use choucha_domain::organisation::OrgKind;
 use choucha_domain::plan::{self as plan_rules, BureauLevel, PastCheck, ProductKey};
-use choucha_domain::sampling::{
-    self as rules, RecordAction, RecordFields, RecordRequirements, RecordState, Signer, TaskAction, TaskState,
-};
-use choucha_domain::workflow;
-use choucha_store::audit::AuditEntry;
-use choucha_store::draws::{self as store_draws, TaskRow};
-use choucha_store::sampling::{self as store, NewRecord, NewSignature, RecordRow};
-use choucha_store::{Page, enterprises, organisations, plans as store_plans};
+use choucha_domain::sampling::RecordFields;
+use choucha_store::draws::{self as store_draws};
+use choucha_store::sampling::{self as store};
+use choucha_store::{enterprises, organisations};
 use chrono::{Months, Utc};
-use serde::{Deserialize, Serialize};
-use serde_json::json;
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
-use crate::access::{Ask, TaskParties};
-use crate::implementation_rules::{self, RulesBody};
-use crate::{Actor, Result, ServiceError, Services, page_limit};
-use choucha_domain::access::Action;
+use crate::{Result, Services};
 
 use super::Ctx;
 

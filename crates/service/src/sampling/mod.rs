@@ -4,10 +4,8 @@
 //! enterprise (rule 6); refusals co-signed by the enterprise's local bureau (rule 11); problem
 //! reports that stop sampling and reach both bureaus at once (rule 10).
 
-use crate::Write;
 use choucha_domain::RuleViolation;
 use choucha_domain::organisation::OrgKind;
-use choucha_domain::plan::{self as plan_rules, BureauLevel, PastCheck, ProductKey};
 use choucha_domain::sampling::{
     self as rules, RecordAction, RecordFields, RecordRequirements, RecordState, Signer, TaskAction, TaskState,
 };
@@ -15,14 +13,14 @@ use choucha_domain::workflow;
 use choucha_store::audit::AuditEntry;
 use choucha_store::draws::{self as store_draws, TaskRow};
 use choucha_store::sampling::{self as store, NewRecord, NewSignature, RecordRow};
-use choucha_store::{Page, enterprises, organisations, plans as store_plans};
-use chrono::{Months, Utc};
+use choucha_store::{Page, plans as store_plans};
+use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
-use crate::access::{Ask, TaskParties};
+use crate::access::Ask;
 use crate::implementation_rules::{self, RulesBody};
 use crate::{Actor, Result, ServiceError, Services, page_limit};
 use choucha_domain::access::Action;

@@ -1,31 +1,20 @@
 //! Tester assignment (rule 1) and movements of the portions inside the institution.
 
 use choucha_domain::RuleViolation;
-use choucha_domain::implementation_rules::RulesState;
-use choucha_domain::lab::{
-    self as rules, BlindCode, ExpectedSample, LabDuty, LicenceAction, LicenceState, ObservedSample, ReceiptDecision,
-    SampleState, SealState,
-};
-use choucha_domain::sampling::TaskState;
-use choucha_domain::workflow;
+use choucha_domain::lab::{self as rules, LabDuty, SampleState, SealState};
 
 use choucha_store::audit::AuditEntry;
 use choucha_store::custody::{self, NewCustodyEvent};
-use choucha_store::lab::{self as store, NewSample, SampleChanges, SamplePatch, SampleRow};
-use choucha_store::{
-    Page, draws as store_draws, enterprises, implementation_rules as store_rules, plans as store_plans,
-};
-use chrono::{DateTime, Utc};
+use choucha_store::draws as store_draws;
+use choucha_store::lab::{self as store, SampleChanges, SamplePatch};
 use sea_orm::ActiveValue::Set;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::path::PathBuf;
 
-use super::{lab_relations, signed_record, standing};
+use super::lab_relations;
 use crate::access::Ask;
-use crate::implementation_rules::{LicenceRequirement, RulesBody};
-use crate::{Actor, Result, ServiceError, Services, page_limit};
-use choucha_domain::access::{Action, Relations};
+use crate::{Actor, Result, ServiceError, Services};
+use choucha_domain::access::Action;
 
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct AssignInput {
