@@ -4,10 +4,8 @@
 //! enterprise (rule 6); refusals co-signed by the enterprise's local bureau (rule 11); problem
 //! reports that stop sampling and reach both bureaus at once (rule 10).
 
-use crate::Write;
 use choucha_domain::RuleViolation;
 use choucha_domain::organisation::OrgKind;
-use choucha_domain::plan::{self as plan_rules, BureauLevel, PastCheck, ProductKey};
 use choucha_domain::sampling::{
     self as rules, RecordAction, RecordFields, RecordRequirements, RecordState, Signer, TaskAction, TaskState,
 };
@@ -15,17 +13,26 @@ use choucha_domain::workflow;
 use choucha_store::audit::AuditEntry;
 use choucha_store::draws::{self as store_draws, TaskRow};
 use choucha_store::sampling::{self as store, NewRecord, NewSignature, RecordRow};
-use choucha_store::{Page, enterprises, organisations, plans as store_plans};
-use chrono::{Months, Utc};
+use choucha_store::{Page, plans as store_plans};
+use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
-use crate::access::{Ask, TaskParties};
+use crate::access::Ask;
 use crate::implementation_rules::{self, RulesBody};
 use crate::{Actor, Result, ServiceError, Services, page_limit};
 use choucha_domain::access::Action;
+
+mod limits;
+mod pdf;
+mod refusal;
+
+use limits::recheck_limits;
+pub use pdf::record_pdf;
+pub(crate) use pdf::record_pdf_unchecked;
+pub use refusal::{CosignInput, ProblemInput, RefusalInput, cosign_refusal, refuse, report_problem};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SignatureView {
@@ -101,125 +108,6 @@ fn requirements(body: &RulesBody) -> RecordRequirements {
         min_base: body.min_base_quantity,
         unit: body.quantity_unit.clone(),
     }
-}
-
-/// Rules 5 and 22 again at record time, now that brand, standard and model are known.
-async fn recheck_limits(s: &Services, c: &Ctx, f: &RecordFields) -> Result<()> {
-    let db = s.store.reader();
-    let mut others = store_draws::batches_in_plan(db, c.plan.id, c.task.enterprise_id).await?;
-    if let Some(pos) = others.iter().position(|i| *i == c.item.id) {
-        others.remove(pos); // this task's own batch
-    }
-    let allowance = store_draws::allowances_of(db, c.plan.id)
-        .await?
-        .into_iter()
-        .find(|a| a.enterprise_id == c.task.enterprise_id)
-        .map(|a| plan_rules::BatchAllowance {
-            max_total: a.max_total as u32,
-            max_per_product: a.max_per_product as u32,
-            reason: a.reason,
-        });
-    plan_rules::check_batch_limits(&others, c.item.id, allowance.as_ref())?;
-
-    let ent = enterprises::get(db, c.task.enterprise_id).await?;
-    let producer =
-        if f.producer_uscc.trim().is_empty() { ent.uscc.clone() } else { f.producer_uscc.trim().to_uppercase() };
-    let opt = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
-    let key = ProductKey {
-        producer,
-        product: c.item.product.clone(),
-        standard: opt(&f.standard),
-        trademark: opt(&f.brand),
-        model: opt(&f.model),
-    };
-    let today = s.now();
-    let since = today.checked_sub_months(Months::new(plan_rules::REPEAT_WINDOW_MONTHS)).unwrap_or(today);
-    let organiser = organisations::get(db, c.plan.organising_org_id).await?;
-    let mut past = Vec::new();
-    // The producer's registry entry: a past record without a producer USCC names its enterprise's.
-    let producer_enterprise = if key.producer == ent.uscc {
-        Some(ent.id)
-    } else {
-        enterprises::find_by_uscc(db, &key.producer).await?.map(|e| e.id)
-    };
-    for (rec_key, org_id, at) in
-        past_records(s, &c.item.product, since, c.plan.id, &key.producer, producer_enterprise).await?
-    {
-        let org = organisations::get(db, org_id).await?;
-        past.push(PastCheck {
-            bureau_id: org_id,
-            level: BureauLevel::of_code(&org.kind),
-            bureau_name: org.name,
-            key: rec_key,
-            sampled_on: at.date_naive(),
-        });
-    }
-    plan_rules::check_repeat(
-        &past,
-        c.plan.organising_org_id,
-        BureauLevel::of_code(&organiser.kind),
-        &key,
-        today.date_naive(),
-        false,
-    )?;
-    Ok(())
-}
-
-/// Product identities of signed records of `product` in other plans since `since` whose producer is
-/// `producer` (no other can be the same product, rule 22), with the organising bureau of their plan.
-/// A record without a producer USCC names its enterprise's: it counts when that enterprise is
-/// `producer_enterprise` (no registry lookup per record: a product has tens of thousands of records
-/// a half-year at national scale).
-async fn past_records(
-    s: &Services,
-    product: &str,
-    since: chrono::DateTime<Utc>,
-    except_plan: i64,
-    producer: &str,
-    producer_enterprise: Option<i64>,
-) -> Result<Vec<(ProductKey, i64, chrono::DateTime<Utc>)>> {
-    let db = s.store.reader();
-    let key_producer = producer.trim();
-    let tasks = store_draws::past_tasks_of_product(db, product, since, except_plan).await?;
-    let ids: Vec<i64> = tasks.iter().map(|(t, ..)| *t).collect();
-    let by_task: BTreeMap<i64, (i64, i64)> = tasks.into_iter().map(|(t, e, o, _)| (t, (e, o))).collect();
-    let mut out = Vec::new();
-    for r in store::signed_records_of_tasks(db, &ids).await? {
-        let Some((enterprise_id, org_id)) = by_task.get(&r.task_id).copied() else { continue };
-        // Neither at the producer's enterprise nor naming it: not the same product, skip the parse.
-        let names_producer = || {
-            !key_producer.is_empty()
-                && r.fields_json
-                    .as_bytes()
-                    .windows(key_producer.len())
-                    .any(|w| w.eq_ignore_ascii_case(key_producer.as_bytes()))
-        };
-        if Some(enterprise_id) != producer_enterprise && !names_producer() {
-            continue;
-        }
-        let Ok(f) = serde_json::from_str::<RecordFields>(&r.fields_json) else { continue };
-        let producer = if f.producer_uscc.trim().is_empty() {
-            if Some(enterprise_id) != producer_enterprise {
-                continue;
-            }
-            producer.to_string()
-        } else {
-            f.producer_uscc.trim().to_uppercase()
-        };
-        if producer.trim() != key_producer {
-            continue;
-        }
-        let opt = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
-        let key = ProductKey {
-            producer,
-            product: product.to_string(),
-            standard: opt(&f.standard),
-            trademark: opt(&f.brand),
-            model: opt(&f.model),
-        };
-        out.push((key, org_id, r.locked_at.unwrap_or(r.created_at)));
-    }
-    Ok(out)
 }
 
 async fn view(s: &Services, r: RecordRow, team: &[i64]) -> Result<RecordView> {
@@ -561,150 +449,6 @@ pub async fn record_versions(s: &Services, actor: &Actor, task_id: i64) -> Resul
     Ok(out)
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
-pub struct RefusalInput {
-    /// What happened (e.g. 以明显不合理的样品价格阻碍抽样).
-    pub facts: String,
-}
-
-async fn notify_bureaus(s: &Services, tx: &Write, c: &Ctx, kind: &str, title: &str, ref_id: i64) -> Result<()> {
-    let ent = enterprises::get(s.store.reader(), c.task.enterprise_id).await?;
-    store::insert_inbox(tx, c.plan.organising_org_id, kind, title, "sampling_task", ref_id).await?;
-    if let Some(local) = store::local_bureau_of(s.store.reader(), &ent.division_code).await?
-        && local != c.plan.organising_org_id
-    {
-        store::insert_inbox(tx, local, kind, title, "sampling_task", ref_id).await?;
-    }
-    Ok(())
-}
-
-/// The enterprise refuses sampling (拒检): recorded by the team, final only when the enterprise's
-/// local bureau co-signs (rule 11).
-pub async fn refuse(s: &Services, actor: &Actor, task_id: i64, input: RefusalInput) -> Result<TaskState> {
-    let c = load(s, actor, task_id, true).await?;
-    let next = workflow::step(c.task.state, TaskAction::Refuse)?;
-    if input.facts.trim().is_empty() {
-        return Err(ServiceError::invalid(RuleViolation::new("required", "请如实记录拒检情况").on_field("facts")));
-    }
-    let ent = enterprises::get(s.store.reader(), c.task.enterprise_id).await?;
-    let tx = s.write(actor).await?;
-    let o =
-        store::insert_outcome(&tx, task_id, "refusal", json!({"facts": input.facts.trim()}).to_string(), actor.user_id)
-            .await?;
-    store_draws::set_task_state(&tx, task_id, next).await?;
-    notify_bureaus(s, &tx, &c, "refusal", &format!("拒检待认定：{}（{}）", ent.name, c.item.product), task_id).await?;
-    tx.commit(AuditEntry::new(
-        "task.refuse",
-        "sampling_task",
-        task_id,
-        json!({"state": c.task.state}),
-        json!({"state": next.to().as_str(), "outcome_id": o.id}),
-    ))
-    .await?;
-    Ok(next.to())
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
-pub struct CosignInput {
-    pub opinion: String,
-}
-
-/// The enterprise's local bureau co-signs the refusal determination (拒检认定表); the task is then
-/// a final refusal, published as 拒检.
-pub async fn cosign_refusal(s: &Services, actor: &Actor, task_id: i64, input: CosignInput) -> Result<TaskState> {
-    let db = s.store.reader();
-    let task = store_draws::get_task(db, task_id).await.map_err(ServiceError::not_found("抽样任务"))?;
-    let ent = enterprises::get(db, task.enterprise_id).await?;
-    let local = store::local_bureau_of(db, &ent.division_code).await?;
-    let parties = TaskParties {
-        organising_org_id: 0,
-        sampling_org_id: None,
-        testing_org_id: None,
-        team: &[],
-        local_org_id: local,
-    };
-    actor
-        .to_task(parties)
-        .require_or(Action::ConfirmRefusal, "拒检须由被抽样企业所在地县级市场监管部门会同认定（规则11）")?;
-    let next = workflow::step(task.state, TaskAction::CosignRefusal)?;
-    if input.opinion.trim().is_empty() {
-        return Err(ServiceError::invalid(RuleViolation::new("required", "请填写认定意见").on_field("opinion")));
-    }
-    let outcome = store::outcomes_of(db, task_id)
-        .await?
-        .into_iter()
-        .rev()
-        .find(|o| o.kind == "refusal")
-        .ok_or(ServiceError::NotFound("拒检记录"))?;
-    let tx = s.write(actor).await?;
-    store::cosign_outcome(&tx, outcome.id, actor.user_id, input.opinion.trim()).await?;
-    store_draws::set_task_state(&tx, task_id, next).await?;
-    // Rule 20: a final refusal opens its post-processing case.
-    crate::cases::open_for_refusal(s, &tx, actor, task_id).await?;
-    tx.commit(AuditEntry::new(
-        "task.refusal_cosign",
-        "sampling_task",
-        task_id,
-        json!({"state": task.state}),
-        json!({"state": next.to().as_str(), "opinion": input.opinion.trim()}),
-    ))
-    .await?;
-    Ok(next.to())
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
-pub struct ProblemInput {
-    /// e.g. 无证无照
-    pub violation: String,
-    pub facts: String,
-}
-
-/// A violation found on site (无证无照…) stops sampling and reaches the organising bureau and the
-/// enterprise's local bureau at once (rule 10).
-pub async fn report_problem(s: &Services, actor: &Actor, task_id: i64, input: ProblemInput) -> Result<TaskState> {
-    let c = load(s, actor, task_id, true).await?;
-    let next = workflow::step(c.task.state, TaskAction::ReportProblem)?;
-    let mut errs = Vec::new();
-    if input.violation.trim().is_empty() {
-        errs.push(RuleViolation::new("required", "请填写涉嫌违法情形（如无证无照）").on_field("violation"));
-    }
-    if input.facts.trim().is_empty() {
-        errs.push(RuleViolation::new("required", "请如实记录发现的情况").on_field("facts"));
-    }
-    if !errs.is_empty() {
-        return Err(ServiceError::Invalid(errs));
-    }
-    let ent = enterprises::get(s.store.reader(), c.task.enterprise_id).await?;
-    let tx = s.write(actor).await?;
-    let o = store::insert_outcome(
-        &tx,
-        task_id,
-        "problem",
-        json!({"violation": input.violation.trim(), "facts": input.facts.trim()}).to_string(),
-        actor.user_id,
-    )
-    .await?;
-    store_draws::set_task_state(&tx, task_id, next).await?;
-    notify_bureaus(
-        s,
-        &tx,
-        &c,
-        "problem",
-        &format!("问题报送：{}涉嫌{}（{}）", ent.name, input.violation.trim(), c.item.product),
-        task_id,
-    )
-    .await?;
-    tx.commit(AuditEntry::new(
-        "task.problem",
-        "sampling_task",
-        task_id,
-        json!({"state": c.task.state}),
-        json!({"state": next.to().as_str(), "outcome_id": o.id}),
-    ))
-    .await?;
-    Ok(next.to())
-}
-
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct InboxView {
     pub id: i64,
@@ -737,159 +481,4 @@ pub async fn inbox(s: &Services, actor: &Actor, before: Option<i64>, limit: Opti
             .collect(),
         next: p.next,
     })
-}
-
-fn parse_time(s: &str) -> Option<chrono::NaiveDateTime> {
-    let t = s.trim();
-    chrono::DateTime::parse_from_rfc3339(t)
-        .ok()
-        .map(|d| d.naive_local())
-        .or_else(|| chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M").ok())
-        .or_else(|| chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M").ok())
-}
-
-fn png_of(b64: &str) -> Option<Vec<u8>> {
-    use base64::Engine;
-    (!b64.trim().is_empty()).then(|| base64::engine::general_purpose::STANDARD.decode(b64.trim()).ok()).flatten()
-}
-
-/// The sampling record as the paper form (抽样单), with the signatures placed, as PDF.
-/// Like the task's other documents: the team, the organising bureau and the enterprise's local bureau.
-pub async fn record_pdf(s: &Services, actor: &Actor, task_id: i64) -> Result<Vec<u8>> {
-    crate::inbox::task_brief(s, actor, task_id).await?;
-    record_pdf_unchecked(s, task_id).await
-}
-
-/// The record PDF, once the caller's access is checked.
-pub(crate) async fn record_pdf_unchecked(s: &Services, task_id: i64) -> Result<Vec<u8>> {
-    use choucha_documents as docs;
-    let c = load_unchecked(s, task_id).await?;
-    let db = s.store.reader();
-    let versions = store::records_of_task(db, task_id).await?;
-    // The version in force: the newest signed one, else the newest.
-    let current = versions
-        .iter()
-        .find(|v| v.state == RecordState::Signed)
-        .or(versions.first())
-        .cloned()
-        .ok_or(ServiceError::NotFound("抽样单"))?;
-    let correction =
-        versions.first().filter(|v| v.version > current.version || (v.id == current.id && v.version > 1)).cloned();
-    let f: RecordFields = serde_json::from_str(&current.fields_json).map_err(ServiceError::internal)?;
-    let ent = enterprises::get(db, c.task.enterprise_id).await?;
-    let organiser = organisations::get(db, c.plan.organising_org_id).await?;
-    let institution = match c.item.sampling_org_id {
-        Some(o) => organisations::get(db, o).await?.name,
-        None => String::new(),
-    };
-    let sigs = store::signatures_of(db, current.id).await?;
-    let mut samplers = Vec::new();
-    let mut sampler_signatures = Vec::new();
-    for u in &c.team {
-        let user = choucha_store::users::get(db, *u).await?;
-        let sig = sigs.iter().find(|g| g.signer == format!("sampler:{u}"));
-        sampler_signatures.push(docs::Signature {
-            signer: user.display_name.clone(),
-            image: sig.and_then(|g| png_of(&g.image_b64)),
-            signed_at: sig.map(|g| rules::utc_to_local(g.signed_at)),
-        });
-        samplers.push(docs::Sampler { name: user.display_name, id_number: user.id_card_no });
-    }
-    let bj = |g: &choucha_store::sampling::SignatureRow| Some(rules::utc_to_local(g.signed_at));
-    let enterprise_signature = match sigs.iter().find(|g| g.signer == "enterprise") {
-        Some(g) if g.refused => docs::EnterpriseSignature::Refused {
-            reason: g.refusal_reason.clone(),
-            witness: (!g.witness_name.is_empty()).then(|| docs::Signature {
-                signer: g.witness_name.clone(),
-                image: png_of(&g.witness_image_b64),
-                signed_at: bj(g),
-            }),
-        },
-        Some(g) => docs::EnterpriseSignature::Signed(docs::Signature {
-            signer: g.signer_name.clone(),
-            image: png_of(&g.image_b64),
-            signed_at: bj(g),
-        }),
-        None => {
-            docs::EnterpriseSignature::Signed(docs::Signature { signer: String::new(), image: None, signed_at: None })
-        }
-    };
-    let (corrections, correction_confirmation) = match &correction {
-        Some(v) if v.version > 1 => {
-            let changes: Vec<(String, String, String)> = serde_json::from_str(&v.diff_json).unwrap_or_default();
-            let confirm =
-                store::signatures_of(db, v.id).await?.into_iter().find(|g| g.signer == "enterprise" && !g.refused).map(
-                    |g| docs::Signature {
-                        signer: g.signer_name.clone(),
-                        image: png_of(&g.image_b64),
-                        signed_at: bj(&g),
-                    },
-                );
-            (
-                changes
-                    .into_iter()
-                    .map(|(k, o, n)| docs::Correction {
-                        field: choucha_domain::sampling::field_label(&k).to_string(),
-                        old_value: o,
-                        new_value: n,
-                    })
-                    .collect(),
-                confirm,
-            )
-        }
-        _ => (Vec::new(), None),
-    };
-    let unit = f.unit.clone();
-    let record = docs::SamplingRecord {
-        record_no: format!("{}-{:06}-{}", c.plan.year, task_id, current.version),
-        kind: docs::SamplingKind::SpotCheck,
-        organising_bureau: organiser.name,
-        plan: c.plan.title.clone(),
-        enterprise: docs::Enterprise {
-            name: ent.name,
-            uscc: ent.uscc,
-            address: ent.address,
-            licence_no: ent.licence_no.unwrap_or_default(),
-            contact: String::new(),
-            phone: String::new(),
-        },
-        producer: docs::NominalProducer {
-            name: f.producer_name.clone(),
-            address: f.producer_address.clone(),
-            uscc: f.producer_uscc.clone(),
-        },
-        product_name: f.product_name.clone(),
-        brand: f.brand.clone(),
-        model: f.model.clone(),
-        batch: f.batch.clone(),
-        standard: f.standard.clone(),
-        grade: f.grade.clone(),
-        sampling_base: format!("{}{unit}", f.sampling_base),
-        test_portion_qty: format!("{}{unit}", f.test_quantity),
-        backup_portion_qty: format!("{}{unit}", f.backup_quantity),
-        unit_price: docs::Amount::from_fen((f.unit_price * 100.0).round().max(0.0) as u64),
-        total_paid: docs::Amount::from_fen(f.total_paid_fen().max(0) as u64),
-        place: f.place.clone(),
-        domain: match f.domain.as_str() {
-            "production" => docs::SamplingDomain::Production,
-            "e_commerce" => docs::SamplingDomain::ECommerce,
-            _ => docs::SamplingDomain::Circulation,
-        },
-        sampled_at: parse_time(&f.sampled_at).unwrap_or_else(|| current.created_at.naive_utc()),
-        test_seal_numbers: f.test_seals.clone(),
-        backup_seal_numbers: f.backup_seals.clone(),
-        backup_kept_at: crate::backup_requests::backup_kept_at(s, task_id).await?,
-        sampling_institution: institution,
-        samplers,
-        remarks: f.remarks.clone(),
-        sampler_signatures,
-        enterprise_signature,
-        corrections,
-        correction_confirmation,
-    };
-    let renderer = s.renderer().await?;
-    tokio::task::spawn_blocking(move || docs::sampling_record_pdf(&renderer, &record))
-        .await
-        .map_err(ServiceError::internal)?
-        .map_err(|e| ServiceError::internal(format!("sampling record PDF: {e}")))
 }
