@@ -6,16 +6,19 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { PASSWORD, SHOTS, VIEWPORTS, signIn, skip, startDemo } from './harness.mjs';
 
-// Demo usernames are the role codes (crates/service/src/demo.rs); labels as on the home page.
+// Demo usernames (crates/seed/src/demo/users.rs), their role codes and the labels of the home
+// page; the three administrators of 三权分立 are `admin`, `security` and `auditor`.
 const ROLES = [
-  ['admin', '管理员'],
-  ['regulator', '监管人员'],
-  ['local_regulator', '县局人员'],
-  ['sampler', '抽样人员'],
-  ['sample_custodian', '样品管理员'],
-  ['tester', '检验人员'],
-  ['report_approver', '审核/批准人'],
-  ['enterprise', '企业用户'],
+  ['admin', 'system_admin', '系统管理员'],
+  ['security', 'security_admin', '安全管理员'],
+  ['auditor', 'audit_admin', '审计管理员'],
+  ['regulator', 'regulator', '监管人员'],
+  ['local_regulator', 'local_regulator', '县局人员'],
+  ['sampler', 'sampler', '抽样人员'],
+  ['sample_custodian', 'sample_custodian', '样品管理员'],
+  ['tester', 'tester', '检验人员'],
+  ['report_approver', 'report_approver', '审核/批准人'],
+  ['enterprise', 'enterprise', '企业用户'],
 ];
 
 let demo;
@@ -34,21 +37,21 @@ describe('demo roles in the browser', { skip }, () => {
     assert.equal(code, 0, 'the server stops cleanly on SIGTERM');
   });
 
-  for (const [code, label] of ROLES) {
+  for (const [username, code, label] of ROLES) {
     for (const [vpName, vp] of Object.entries(VIEWPORTS)) {
-      test(`${code} signs in, sees the ${label}工作台 and signs out (${vpName})`, async () => {
+      test(`${username} signs in, sees the ${label}工作台 and signs out (${vpName})`, async () => {
         const context = await browser.newContext({ ...vp, locale: 'zh-CN' });
         const page = await context.newPage();
         try {
           // A wrong password is refused with the Chinese message.
-          await signIn(page, base, code, `${PASSWORD}x`);
+          await signIn(page, base, username, `${PASSWORD}x`);
           const err = page.locator('[data-testid=login-error]');
           await err.waitFor();
           assert.match(await err.innerText(), /用户名或密码错误/);
           assert.equal(new URL(page.url()).pathname, '/login');
 
           // The right one opens the home page with this role's section.
-          await signIn(page, base, code, PASSWORD);
+          await signIn(page, base, username, PASSWORD);
           assert.equal(new URL(page.url()).pathname, '/');
           await page.locator('h1[data-testid=home-title]').waitFor();
           const section = page.locator(`section[data-role="${code}"]`);

@@ -33,7 +33,13 @@ pub async fn open(settings: &Settings) -> anyhow::Result<Services> {
         .with_audit_keys(keys);
     store.migrate().await.with_context(|| format!("数据库“{url}”迁移失败"))?;
     tracing::info!(database = %url, "database ready");
-    Ok(Services::new(store, settings.data_dir.clone()).with_font_dirs(settings.font_dir.iter().cloned().collect()))
+    let s = Services::new(store, settings.data_dir.clone()).with_font_dirs(settings.font_dir.iter().cloned().collect());
+    // Personal data written before it was encrypted is sealed now (等保 8.1.4.8).
+    let sealed = choucha_service::personal::seal_stored(&s).await.context("个人信息加密失败")?;
+    if sealed > 0 {
+        tracing::info!(users = sealed, "personal data sealed");
+    }
+    Ok(s)
 }
 
 pub async fn migrate(settings: &Settings) -> anyhow::Result<ExitCode> {
@@ -247,6 +253,48 @@ pub fn audit_checkpoint_export(settings: &Settings, out: Option<&Path>) -> anyho
         None => println!("{json}"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `choucha audit export --from --to [--out FILE]`: the records of a range of Beijing days, the
+/// signed checkpoints and the public key, and a manifest, as one zip for off-line keeping.
+pub async fn audit_export(
+    settings: &Settings,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+    out: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    if from > to {
+        eprintln!("起始日期 {from} 不能晚于结束日期 {to}");
+        return Ok(ExitCode::from(2));
+    }
+    let signer = audit_files::load_or_create_signer(&settings.audit_signing_key_file)?;
+    let checkpoints = audit_files::export_checkpoints(&signer, &settings.audit_checkpoint_file, Clock::system().now())?;
+    let checkpoints = serde_json::to_vec_pretty(&checkpoints)?;
+    let path = out.map(Path::to_path_buf).unwrap_or_else(|| format!("audit-{from}-{to}.zip").into());
+    let file = std::fs::File::create(&path).with_context(|| format!("无法写入“{}”", path.display()))?;
+    let s = open(settings).await?;
+    let written = choucha_service::audit::export_as_system(&s, "cli", from, to, Some(&checkpoints), file).await;
+    s.close().await?;
+    match written {
+        Ok(summary) => {
+            println!(
+                "已导出 {} 至 {} 的审计记录 {} 条（#{} 至 #{}）及签名检查点到“{}”；audit.jsonl 的 SHA-256 为 {}",
+                from,
+                to,
+                summary.records,
+                summary.first_seq.map(|s| s.to_string()).unwrap_or_else(|| "—".into()),
+                summary.last_seq.map(|s| s.to_string()).unwrap_or_else(|| "—".into()),
+                path.display(),
+                summary.jsonl_sha256
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&path);
+            eprintln!("导出失败：{e}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
 }
 
 /// `choucha audit rotate-key`: a new audit key becomes current; the old ones stay to verify older

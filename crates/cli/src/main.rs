@@ -167,6 +167,18 @@ enum AuditCommand {
     },
     /// 轮换审计密钥（旧密钥保留，用于校验旧记录）
     RotateKey,
+    /// 导出一段日期（北京时间，含首尾两日）的审计记录归档（zip：audit.jsonl、签名检查点与清单），供离线保存
+    Export {
+        /// 起始日期，如 2025-01-01
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        /// 结束日期（含），如 2025-12-31
+        #[arg(long)]
+        to: chrono::NaiveDate,
+        /// 输出的 zip 文件（默认为当前目录下的 audit-<起>-<止>.zip）
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -230,6 +242,9 @@ fn main() -> ExitCode {
                 commands::audit_checkpoint_export(&settings, out.as_deref())
             }
             Command::Audit(AuditCommand::RotateKey) => commands::audit_rotate_key(&settings),
+            Command::Audit(AuditCommand::Export { from, to, out }) => {
+                commands::audit_export(&settings, from, to, out.as_deref()).await
+            }
             Command::Draw(DrawCommand::Verify { id }) => commands::draw_verify(&settings, id).await,
             Command::BenchData(a) => {
                 bench::data::run(

@@ -76,6 +76,27 @@ async fn truncation_is_named_against_the_checkpoint(t: &TempDir, global: &[Strin
     assert_eq!(doc["public_key"].as_str().map(str::len), Some(64));
     assert_eq!(doc["checkpoints"][0]["seq"], head);
 
+    // The archive of a range of days for off-line keeping: records, checkpoints, manifest (issue 15).
+    let today = choucha_domain::clock::Clock::system().today();
+    let archive = t.path().join("audit-archive.zip");
+    let (from, to) = ((today - chrono::Duration::days(1)).to_string(), today.to_string());
+    let a = run(
+        t,
+        global,
+        &["audit", "export", "--from", &from, "--to", &to, "--out", &archive.display().to_string()],
+        None,
+    );
+    ok(&a, "audit export");
+    assert!(stdout(&a).contains("审计记录") && stdout(&a).contains("SHA-256"), "{}", out(&a));
+    assert!(std::fs::read(&archive).expect("archive").starts_with(b"PK"));
+    let bad = run(t, global, &["audit", "export", "--from", &to, "--to", &from], None);
+    assert!(!bad.status.success(), "{}", out(&bad));
+    // The export is itself a record: the head moved on, so sign it again before the attack.
+    ok(&run(t, global, &["audit", "checkpoint"], None), "checkpoint after the export");
+    let head = scalar(url, "SELECT seq FROM audit_head WHERE id = 1").await;
+    let e = run(t, global, &["audit", "checkpoint", "export", "--out", &export.display().to_string()], None);
+    ok(&e, "export again");
+
     // Delete the last three records and move the head back to the one before them.
     let kept = head - 3;
     let hash = {

@@ -167,6 +167,8 @@ fn migrate_demo_and_audit_verify_pass() {
     assert!(out.contains(DEMO_PASSWORD), "{out}");
     for user in [
         "admin",
+        "security",
+        "auditor",
         "regulator",
         "local_regulator",
         "sampler",
@@ -316,6 +318,19 @@ fn user_create_refuses_bad_input_in_chinese() {
     let dup = run(t.path(), &args(&d, &["user", "create", "admin", "--role", "admin"]), Some("Password123\n"));
     assert!(!dup.status.success());
     assert!(stderr(&dup).contains("已被使用"), "{}", stderr(&dup));
+
+    // 三权分立: a deployment bootstraps each administrator; none may hold a second role.
+    for (name, role) in [("sys2", "system_admin"), ("sec2", "security_admin"), ("aud2", "audit_admin")] {
+        let o = run(t.path(), &args(&d, &["user", "create", name, "--role", role]), Some("Password123\n"));
+        assert_ok(&o, role);
+    }
+    let two = run(
+        t.path(),
+        &args(&d, &["user", "create", "both", "--role", "security_admin", "--role", "audit_admin"]),
+        Some("Password123\n"),
+    );
+    assert!(!two.status.success());
+    assert!(stderr(&two).contains("三者分设"), "{}", stderr(&two));
 }
 
 #[test]

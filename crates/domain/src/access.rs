@@ -18,8 +18,12 @@ use crate::role::Role;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Relation {
     // ---- From the actor's roles alone -------------------------------------------------------
-    /// 管理员
-    Administrator,
+    /// 系统管理员: accounts, organisations, calendars, foundation data and settings (三权分立).
+    SystemAdministrator,
+    /// 安全管理员: grants and revokes roles, unlocks accounts, the security policy.
+    SecurityAdministrator,
+    /// 审计管理员: reads, verifies and exports the audit log, and nothing else.
+    AuditAdministrator,
     /// 监管人员 of any bureau (province or city) — system-wide actions such as creating a plan.
     Regulator,
     /// 监管人员 of a provincial bureau: the province's rule sets, its cases.
@@ -71,8 +75,10 @@ pub enum Relation {
 }
 
 impl Relation {
-    pub const ALL: [Relation; 24] = [
-        Relation::Administrator,
+    pub const ALL: [Relation; 26] = [
+        Relation::SystemAdministrator,
+        Relation::SecurityAdministrator,
+        Relation::AuditAdministrator,
         Relation::Regulator,
         Relation::ProvincialRegulator,
         Relation::LocalRegulator,
@@ -116,7 +122,9 @@ impl Relation {
         let mut r = Relations::NONE;
         for role in roles {
             r = match role {
-                Role::Admin => r.with(Relation::Administrator),
+                Role::SystemAdmin => r.with(Relation::SystemAdministrator),
+                Role::SecurityAdmin => r.with(Relation::SecurityAdministrator),
+                Role::AuditAdmin => r.with(Relation::AuditAdministrator),
                 Role::Regulator => r.with(Relation::Regulator).with_if(provincial, Relation::ProvincialRegulator),
                 Role::LocalRegulator => r.with(Relation::LocalRegulator),
                 Role::Sampler => r.with(Relation::InstitutionSampler),
@@ -225,12 +233,17 @@ macro_rules! actions {
 }
 
 actions! {
-    // Foundation
-    ManageUsers => "管理用户",
+    // Foundation (the three administrators, 三权分立)
+    ViewUsers => "查看用户",
+    ManageUsers => "管理用户账号",
+    GrantRoles => "授予、撤销角色",
+    ManageSecurity => "维护安全策略",
     ManageOrganisations => "管理组织机构",
     ViewOrganisations => "查看组织机构",
+    ViewCalendar => "查看工作日历",
     ManageCalendar => "维护工作日历",
     ViewAudit => "查看审计日志",
+    VerifyAudit => "校验、导出审计日志",
     ViewRegistry => "查询企业名录",
     EditRegistry => "维护企业名录",
     // Plans and draws
@@ -316,17 +329,25 @@ actions! {
 
 use Relation as R;
 
-const ADMIN: &[Relation] = &[R::Administrator];
+/// The system administrator (系统管理员).
+const SYSTEM: &[Relation] = &[R::SystemAdministrator];
+/// The security administrator (安全管理员).
+const SECURITY: &[Relation] = &[R::SecurityAdministrator];
 
 /// The matrix: each action and the relations that may take it. An action missing from this table
 /// is refused to everyone (the tests require every action to appear exactly once).
 pub const GRANTS: &[(Action, &[Relation])] = &[
-    (Action::ManageUsers, ADMIN),
-    (Action::ManageOrganisations, ADMIN),
+    // 三权分立: the system administrator keeps accounts and settings, the security administrator
+    // grants roles, the audit administrator reads the log; none of them runs business actions.
+    (Action::ViewUsers, &[R::SystemAdministrator, R::SecurityAdministrator]),
+    (Action::ManageUsers, SYSTEM),
+    (Action::GrantRoles, SECURITY),
+    (Action::ManageSecurity, SECURITY),
+    (Action::ManageOrganisations, SYSTEM),
     (
         Action::ViewOrganisations,
         &[
-            R::Administrator,
+            R::SystemAdministrator,
             R::Regulator,
             R::LocalRegulator,
             R::InstitutionSampler,
@@ -335,18 +356,32 @@ pub const GRANTS: &[(Action, &[Relation])] = &[
             R::InstitutionApprover,
         ],
     ),
-    (Action::ManageCalendar, ADMIN),
-    (Action::ViewAudit, &[R::Administrator, R::Regulator]),
+    // Everyone who works with deadlines; not the security and audit administrators.
+    (
+        Action::ViewCalendar,
+        &[
+            R::SystemAdministrator,
+            R::Regulator,
+            R::LocalRegulator,
+            R::InstitutionSampler,
+            R::InstitutionCustodian,
+            R::InstitutionTester,
+            R::InstitutionApprover,
+            R::EnterpriseUser,
+        ],
+    ),
+    (Action::ManageCalendar, SYSTEM),
+    (Action::ViewAudit, &[R::AuditAdministrator, R::Regulator]),
+    (Action::VerifyAudit, &[R::AuditAdministrator]),
     // Samplers need the registry on site; testers never see who was sampled (rule 13).
     (
         Action::ViewRegistry,
-        &[R::Administrator, R::Regulator, R::LocalRegulator, R::InstitutionSampler, R::InstitutionCustodian],
+        &[R::SystemAdministrator, R::Regulator, R::LocalRegulator, R::InstitutionSampler, R::InstitutionCustodian],
     ),
-    (Action::EditRegistry, &[R::Administrator, R::Regulator, R::LocalRegulator]),
+    (Action::EditRegistry, &[R::SystemAdministrator, R::Regulator, R::LocalRegulator]),
     (
         Action::ViewPlans,
         &[
-            R::Administrator,
             R::Regulator,
             R::LocalRegulator,
             R::InstitutionSampler,
@@ -355,36 +390,33 @@ pub const GRANTS: &[(Action, &[Relation])] = &[
             R::InstitutionApprover,
         ],
     ),
-    (Action::CreatePlan, &[R::Administrator, R::Regulator]),
-    (Action::ManagePlan, &[R::Administrator, R::OrganisingBureau]),
-    (Action::ViewDraftPlan, &[R::Administrator, R::OrganisingBureau]),
-    (Action::ViewPlanFigures, &[R::Administrator, R::OrganisingBureau]),
-    (Action::Draw, &[R::Administrator, R::OrganisingBureau]),
-    (Action::ViewDraw, &[R::Administrator, R::OrganisingBureau, R::SamplingInstitution]),
-    (Action::ViewRules, &[R::Administrator, R::OrganisingBureau, R::TestingInstitution]),
+    (Action::CreatePlan, &[R::Regulator]),
+    (Action::ManagePlan, &[R::OrganisingBureau]),
+    (Action::ViewDraftPlan, &[R::OrganisingBureau]),
+    (Action::ViewPlanFigures, &[R::OrganisingBureau]),
+    (Action::Draw, &[R::OrganisingBureau]),
+    (Action::ViewDraw, &[R::OrganisingBureau, R::SamplingInstitution]),
+    (Action::ViewRules, &[R::OrganisingBureau, R::TestingInstitution]),
     (Action::EditRules, &[R::TestingInstitution]),
     (Action::ApproveRules, &[R::OrganisingBureau]),
-    (Action::ViewTask, &[R::Administrator, R::OrganisingBureau, R::SamplingTeam]),
-    (Action::ViewTaskDocuments, &[R::Administrator, R::OrganisingBureau, R::SamplingTeam, R::LocalBureau]),
+    (Action::ViewTask, &[R::OrganisingBureau, R::SamplingTeam]),
+    (Action::ViewTaskDocuments, &[R::OrganisingBureau, R::SamplingTeam, R::LocalBureau]),
     (Action::ClaimTask, &[R::InstitutionSampler]),
     (Action::WorkOnSite, &[R::SamplingTeam]),
-    (Action::ViewEvidence, &[R::Administrator, R::OrganisingBureau, R::SamplingTeam]),
+    (Action::ViewEvidence, &[R::OrganisingBureau, R::SamplingTeam]),
     (Action::ConfirmRefusal, &[R::LocalBureau]),
-    (Action::ReassignTask, &[R::Administrator, R::OrganisingBureau]),
+    (Action::ReassignTask, &[R::OrganisingBureau]),
     (Action::MarkNotSampled, &[R::OrganisingBureau, R::SamplingTeam]),
-    (Action::ViewCustody, &[R::Administrator, R::OrganisingBureau, R::SamplingTeam, R::Custodian]),
+    (Action::ViewCustody, &[R::OrganisingBureau, R::SamplingTeam, R::Custodian]),
     (Action::HandOver, &[R::SamplingTeam]),
     (Action::DecideBackup, &[R::OrganisingBureau]),
     (Action::ViewInbox, &[R::Regulator, R::LocalRegulator]),
     (Action::ViewBureauFlags, &[R::Regulator]),
-    (Action::ViewLink, &[R::Administrator, R::OrganisingBureau, R::Custodian]),
+    (Action::ViewLink, &[R::OrganisingBureau, R::Custodian]),
     (Action::ReceiveSample, &[R::InstitutionCustodian]),
     (Action::ManageSample, &[R::Custodian]),
     (Action::CheckLicence, &[R::Custodian, R::Tester]),
-    (
-        Action::ViewBlindSample,
-        &[R::Administrator, R::OrganisingBureau, R::Custodian, R::Tester, R::Approver, R::Screener],
-    ),
+    (Action::ViewBlindSample, &[R::OrganisingBureau, R::Custodian, R::Tester, R::Approver, R::Screener]),
     (Action::RecordResults, &[R::Tester]),
     (Action::ImportResults, &[R::InstitutionTester]),
     (Action::Screen, &[R::Screener]),
@@ -392,54 +424,42 @@ pub const GRANTS: &[(Action, &[Relation])] = &[
     (Action::SignReport, &[R::Approver]),
     (Action::ReviewQueue, &[R::InstitutionApprover]),
     (Action::ReadReportContent, &[R::Custodian, R::Tester, R::Approver]),
-    (Action::ReportPdf, &[R::Administrator, R::OrganisingBureau, R::Custodian]),
-    (
-        Action::ViewLabBoard,
-        &[R::Administrator, R::Regulator, R::InstitutionCustodian, R::InstitutionTester, R::InstitutionApprover],
-    ),
-    (
-        Action::WriteLetter,
-        &[R::Administrator, R::Regulator, R::InstitutionCustodian, R::InstitutionTester, R::InstitutionApprover],
-    ),
-    (Action::ViewDeliveries, &[R::Administrator, R::Regulator, R::InstitutionCustodian]),
-    (Action::RecordDelivery, &[R::Administrator, R::OrganisingBureau, R::Custodian]),
+    (Action::ReportPdf, &[R::OrganisingBureau, R::Custodian]),
+    (Action::ViewLabBoard, &[R::Regulator, R::InstitutionCustodian, R::InstitutionTester, R::InstitutionApprover]),
+    (Action::WriteLetter, &[R::Regulator, R::InstitutionCustodian, R::InstitutionTester, R::InstitutionApprover]),
+    (Action::ViewDeliveries, &[R::Regulator, R::InstitutionCustodian]),
+    (Action::RecordDelivery, &[R::OrganisingBureau, R::Custodian]),
     (Action::ViewOwnResults, &[R::EnterpriseUser]),
     (Action::FileObjection, &[R::SampledEnterprise]),
     (Action::ViewOwnReport, &[R::SampledEnterprise]),
     (Action::ListObjections, &[R::Regulator]),
-    (Action::DecideObjection, &[R::Administrator, R::OrganisingBureau]),
-    (Action::ArrangeRetests, &[R::Administrator, R::Regulator]),
-    (
-        Action::ListRetests,
-        &[R::Administrator, R::Regulator, R::InstitutionCustodian, R::InstitutionTester, R::InstitutionApprover],
-    ),
-    (
-        Action::ViewRetest,
-        &[R::Administrator, R::OrganisingBureau, R::RetestCustodian, R::RetestTester, R::RetestApprover],
-    ),
-    (Action::ViewRetestLink, &[R::Administrator, R::OrganisingBureau]),
+    (Action::DecideObjection, &[R::OrganisingBureau]),
+    (Action::ArrangeRetests, &[R::Regulator]),
+    (Action::ListRetests, &[R::Regulator, R::InstitutionCustodian, R::InstitutionTester, R::InstitutionApprover]),
+    (Action::ViewRetest, &[R::OrganisingBureau, R::RetestCustodian, R::RetestTester, R::RetestApprover]),
+    (Action::ViewRetestLink, &[R::OrganisingBureau]),
     (Action::ReceiveBackup, &[R::RetestCustodian]),
     (Action::RetestResults, &[R::RetestTester]),
     (Action::SignRetest, &[R::RetestApprover]),
-    (Action::ListConfirmations, &[R::Administrator, R::Regulator, R::InstitutionCustodian, R::EnterpriseUser]),
-    (Action::ViewConfirmation, &[R::Administrator, R::OrganisingBureau, R::Custodian, R::NominalProducer]),
-    (Action::AnswerConfirmation, &[R::Administrator, R::Custodian, R::NominalProducer]),
-    (Action::RecordLapse, &[R::Administrator, R::OrganisingBureau, R::Custodian]),
-    (Action::DecideConfirmation, &[R::Administrator, R::OrganisingBureau]),
-    (Action::ViewDisposals, &[R::Administrator, R::Regulator, R::InstitutionCustodian]),
+    (Action::ListConfirmations, &[R::Regulator, R::InstitutionCustodian, R::EnterpriseUser]),
+    (Action::ViewConfirmation, &[R::OrganisingBureau, R::Custodian, R::NominalProducer]),
+    (Action::AnswerConfirmation, &[R::Custodian, R::NominalProducer]),
+    (Action::RecordLapse, &[R::OrganisingBureau, R::Custodian]),
+    (Action::DecideConfirmation, &[R::OrganisingBureau]),
+    (Action::ViewDisposals, &[R::Regulator, R::InstitutionCustodian]),
     (Action::Dispose, &[R::Custodian]),
-    (Action::ViewDisposalRules, &[R::Administrator, R::Regulator, R::LocalRegulator, R::InstitutionCustodian]),
-    (Action::ManageDisposalRules, ADMIN),
-    (Action::ListCases, &[R::Administrator, R::Regulator, R::LocalRegulator, R::EnterpriseUser]),
-    (Action::ViewCase, &[R::Administrator, R::HandlingBureau, R::OrganisingBureau, R::ProvincialRegulator]),
+    (Action::ViewDisposalRules, &[R::SystemAdministrator, R::Regulator, R::LocalRegulator, R::InstitutionCustodian]),
+    (Action::ManageDisposalRules, SYSTEM),
+    (Action::ListCases, &[R::Regulator, R::LocalRegulator, R::EnterpriseUser]),
+    (Action::ViewCase, &[R::HandlingBureau, R::OrganisingBureau, R::ProvincialRegulator]),
     (Action::RunCase, &[R::HandlingBureau]),
     (Action::ReportRectification, &[R::HandlingBureau, R::SampledEnterprise]),
     (Action::ViewOwnCases, &[R::SampledEnterprise]),
-    (Action::ViewRuleSets, &[R::Administrator, R::Regulator, R::LocalRegulator]),
-    (Action::AddRuleSet, ADMIN),
-    (Action::ManageRuleSets, &[R::Administrator, R::ProvincialRegulator]),
+    (Action::ViewRuleSets, &[R::SystemAdministrator, R::Regulator, R::LocalRegulator]),
+    (Action::AddRuleSet, SYSTEM),
+    (Action::ManageRuleSets, &[R::SystemAdministrator, R::ProvincialRegulator]),
     (Action::Announce, &[R::OrganisingBureau]),
-    (Action::ViewOverview, &[R::Administrator, R::OrganisingBureau]),
+    (Action::ViewOverview, &[R::OrganisingBureau]),
 ];
 
 /// The one question: do `relations` allow `action`?
@@ -478,9 +498,13 @@ impl Action {
                 | A::ViewRules
                 | A::EditRules
                 | A::ManageUsers
+                | A::ViewUsers
+                | A::GrantRoles
+                | A::ManageSecurity
                 | A::ManageOrganisations
                 | A::ViewOrganisations
                 | A::ManageCalendar
+                | A::ViewCalendar
         )
     }
 }

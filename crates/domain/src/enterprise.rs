@@ -312,3 +312,35 @@ mod tests {
         }
     }
 }
+
+crate::stored_enum! {
+    /// What a registry import does with a row whose enterprise is already in the registry.
+    #[derive(Default)]
+    pub enum OnExisting : "已有企业的处理方式", parsed by hand {
+        /// Refuse the file (the default: nothing is overwritten by accident).
+        #[default]
+        Error = "error", "视为错误，拒绝导入";
+        /// Leave the registry's entry as it is.
+        Skip = "skip", "跳过已有企业";
+        /// Replace the registry's entry with the row.
+        Update = "update", "用文件内容更新已有企业";
+    }
+}
+
+/// The stored name, a short Chinese word, or empty for the default.
+impl std::str::FromStr for OnExisting {
+    type Err = crate::RuleViolation;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim();
+        match t {
+            "" | "error" | "报错" => Ok(OnExisting::Error),
+            "skip" | "跳过" => Ok(OnExisting::Skip),
+            "update" | "更新" => Ok(OnExisting::Update),
+            _ => Err(crate::RuleViolation::new(
+                "invalid_on_existing",
+                format!("“{t}”无效：已有企业的处理方式应为 error、skip 或 update"),
+            )
+            .on_field("on_existing")),
+        }
+    }
+}

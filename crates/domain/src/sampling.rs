@@ -347,52 +347,19 @@ pub fn entry_status(
     }
 }
 
-/// Why a drawn enterprise was not sampled; the place goes back to the quota for a redraw.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NotSampledReason {
-    /// 停业
-    Closed,
-    /// 查无此企业
-    NotFound,
-    /// 无符合最低基数的库存
-    NoStock,
-    /// 非销售产品
-    NotForSale,
-    /// 其他 (a note is required)
-    Other,
-}
-
-impl NotSampledReason {
-    pub const ALL: [NotSampledReason; 5] = [
-        NotSampledReason::Closed,
-        NotSampledReason::NotFound,
-        NotSampledReason::NoStock,
-        NotSampledReason::NotForSale,
-        NotSampledReason::Other,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NotSampledReason::Closed => "closed",
-            NotSampledReason::NotFound => "not_found",
-            NotSampledReason::NoStock => "no_stock",
-            NotSampledReason::NotForSale => "not_for_sale",
-            NotSampledReason::Other => "other",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            NotSampledReason::Closed => "停业",
-            NotSampledReason::NotFound => "查无此企业",
-            NotSampledReason::NoStock => "无符合最低基数的库存",
-            NotSampledReason::NotForSale => "非销售产品",
-            NotSampledReason::Other => "其他",
-        }
+crate::stored_enum! {
+    /// Why a drawn enterprise was not sampled; the place goes back to the quota for a redraw.
+    pub enum NotSampledReason : "未抽样原因", parsed by hand {
+        Closed = "closed", "停业";
+        NotFound = "not_found", "查无此企业";
+        NoStock = "no_stock", "无符合最低基数的库存";
+        NotForSale = "not_for_sale", "非销售产品";
+        /// A note is required.
+        Other = "other", "其他";
     }
 }
 
+/// The stored name or the Chinese label (forms and the API accept both).
 impl FromStr for NotSampledReason {
     type Err = RuleViolation;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -402,6 +369,37 @@ impl FromStr for NotSampledReason {
                 format!("未抽样原因“{s}”应为停业、查无此企业、无符合最低基数的库存、非销售产品或其他"),
             )
             .on_field("reason_kind")
+        })
+    }
+}
+
+crate::stored_enum! {
+    /// What a piece of evidence shows (the checklist of DESIGN.md rule 7 and the notices).
+    pub enum EvidenceCategory : "证据类别", parsed by hand {
+        Site = "site", "抽样场所";
+        Storage = "storage", "贮存环境";
+        Labels = "labels", "标签标识";
+        Stock = "stock", "库存数量";
+        Process = "process", "抽样过程";
+        Seals = "seals", "封样";
+        Documents = "documents", "文书";
+    }
+}
+
+/// The stored name or the Chinese label.
+impl FromStr for EvidenceCategory {
+    type Err = RuleViolation;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        EvidenceCategory::ALL.into_iter().find(|c| c.as_str() == s || c.label() == s).ok_or_else(|| {
+            RuleViolation::new(
+                "unknown_category",
+                format!(
+                    "未知的证据类别“{s}”（应为 site 抽样场所、storage 贮存环境、labels 标签标识、stock 库存数量、\
+                     process 抽样过程、seals 封样 或 documents 文书）"
+                ),
+            )
+            .on_field("category")
         })
     }
 }

@@ -125,7 +125,7 @@ impl Actor {
 
     /// The caller's scope regardless of action (None: no organisation and no enterprise).
     pub fn scope_any(&self) -> Option<Scope> {
-        if self.has(Role::Admin) {
+        if self.roles.iter().any(|r| r.is_administrator()) {
             return Some(Scope::All);
         }
         match (self.org_kind(), self.org_id, self.enterprise_id) {
@@ -197,7 +197,7 @@ impl Actor {
     /// bureau) is never also counted blind: they may see the link anyway.
     pub fn to_sample(&self, p: SampleParties) -> Relations {
         let custodian = self.has(Role::SampleCustodian) && self.in_org(Some(p.testing_org_id));
-        let sighted = custodian || self.organises(p.organising_org_id) || self.has(Role::Admin);
+        let sighted = custodian || self.organises(p.organising_org_id);
         let lab = self.in_org(Some(p.testing_org_id)) && !sighted;
         let screener = self.has(Role::Tester) && self.in_org(p.screening_org_id) && !sighted;
         self.to_item(p.organising_org_id, None, Some(p.testing_org_id))
@@ -210,7 +210,7 @@ impl Actor {
     /// Towards a re-test: its organising bureau and the re-test institution's staff.
     pub fn to_retest(&self, organising_org_id: i64, retest_org_id: i64) -> Relations {
         let custodian = self.has(Role::SampleCustodian) && self.in_org(Some(retest_org_id));
-        let sighted = custodian || self.organises(organising_org_id) || self.has(Role::Admin);
+        let sighted = custodian || self.organises(organising_org_id);
         let lab = self.in_org(Some(retest_org_id)) && !sighted;
         self.to_plan(organising_org_id)
             .with_if(custodian, Relation::RetestCustodian)

@@ -43,7 +43,8 @@ impl From<DayRow> for DayView {
     }
 }
 
-pub async fn year(s: &Services, _actor: &Actor, year: i32) -> Result<YearView> {
+pub async fn year(s: &Services, actor: &Actor, year: i32) -> Result<YearView> {
+    actor.require(Action::ViewCalendar)?;
     if !(2000..=2100).contains(&year) {
         return Err(ServiceError::invalid(
             RuleViolation::new("invalid_year", "年份应在2000至2100之间").on_field("year"),
@@ -124,7 +125,8 @@ pub struct DeadlineView {
 }
 
 /// "N working days after" / "N calendar days after" a date.
-pub async fn deadline(s: &Services, _actor: &Actor, start: &str, days: u32, working: bool) -> Result<DeadlineView> {
+pub async fn deadline(s: &Services, actor: &Actor, start: &str, days: u32, working: bool) -> Result<DeadlineView> {
+    actor.require(Action::ViewCalendar)?;
     let start = parse_day(start)?;
     if days > 3650 {
         return Err(ServiceError::invalid(RuleViolation::new("invalid_days", "天数应在0至3650之间").on_field("days")));

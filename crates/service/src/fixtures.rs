@@ -21,8 +21,12 @@ pub struct Fixture {
     pub county: OrgView,
     pub other_county: OrgView,
     pub institution: OrgView,
-    /// Unscoped system administrator.
+    /// Unscoped system administrator (accounts, organisations, settings).
     pub admin: Actor,
+    /// The security administrator (grants roles).
+    pub security: Actor,
+    /// The audit administrator (the audit log only).
+    pub auditor: Actor,
 }
 
 fn org(code: &str, name: &str, kind: &str, parent: Option<&str>, division: Option<&str>) -> OrgInput {
@@ -75,8 +79,22 @@ impl Fixture {
         inst.cap_testing = true;
         inst.qualification_no = Some("CMA 160412345678".into());
         let institution = organisations::create_as_system(s, "test", inst).await.expect("institution");
-        let admin = Self::make_user(s, "admin", "系统管理员", &["admin"], None, None).await;
-        Fixture { db, services, province, city, county, other_county, institution, admin }
+        let admin = Self::make_user(s, "admin", "系统管理员", &["system_admin"], None, None).await;
+        let security = Self::make_user(s, "security", "安全管理员", &["security_admin"], None, None).await;
+        let auditor = Self::make_user(s, "auditor", "审计管理员", &["audit_admin"], None, None).await;
+        Fixture { db, services, province, city, county, other_county, institution, admin, security, auditor }
+    }
+
+    /// A new account with roles, as a deployment makes one (三权分立): the system administrator
+    /// creates the account, the security administrator grants its roles. The first refusal is
+    /// returned as it is.
+    pub async fn create_user(&self, mut input: NewUserInput) -> crate::Result<users::UserView> {
+        let roles = std::mem::take(&mut input.roles);
+        let u = users::create(&self.services, &self.admin, input).await?;
+        if roles.is_empty() {
+            return Ok(u);
+        }
+        users::set_roles(&self.services, &self.security, u.id, users::RolesInput { roles }).await
     }
 
     /// Create a user through the bootstrap use case and return it as an actor.

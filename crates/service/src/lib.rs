@@ -33,6 +33,7 @@ pub mod lab;
 pub mod objections;
 pub mod organisations;
 pub mod overview;
+pub mod personal;
 pub mod plan_costs;
 pub mod plans;
 pub mod registry;

@@ -33,7 +33,8 @@ async fn samplers(
             image: sig.and_then(|g| png_of(&g.image_b64)),
             signed_at: sig.map(|g| rules::utc_to_local(g.signed_at)),
         });
-        people.push(docs::Sampler { name: user.display_name, id_number: user.id_card_no });
+        let id_number = crate::personal::open(s, &user.id_card_no)?;
+        people.push(docs::Sampler { name: user.display_name, id_number });
     }
     Ok((people, signatures))
 }

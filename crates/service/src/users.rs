@@ -14,16 +14,21 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::access::Ask;
 use crate::auth::{check_password_policy, hash_password, verify_password};
 use crate::organisations::check_admin_scope;
-use crate::{Actor, Result, ServiceError, Services, page_limit};
+use crate::{Actor, Result, ServiceError, Services, page_limit, personal};
 
 #[derive(Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct NewUserInput {
     pub username: String,
     pub display_name: String,
     pub password: String,
-    /// Role codes: admin, regulator, local_regulator, sampler, sample_custodian, tester, report_approver, enterprise.
+    /// Role codes: system_admin, security_admin, audit_admin, regulator, local_regulator, sampler,
+    /// sample_custodian, tester, report_approver, enterprise. Only the security administrator (and
+    /// the CLI's bootstrap) may give roles here; the system administrator creates the account
+    /// without roles and the security administrator grants them (三权分立).
+    #[serde(default)]
     pub roles: Vec<String>,
     /// Organisation code (bureaus and institutions).
     #[serde(default)]
@@ -47,10 +52,11 @@ impl std::fmt::Debug for NewUserInput {
     }
 }
 
+/// The account's details, kept by the system administrator; roles are granted apart
+/// ([`set_roles`]).
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct UserUpdateInput {
     pub display_name: String,
-    pub roles: Vec<String>,
     #[serde(default)]
     pub org_code: Option<String>,
     #[serde(default)]
@@ -108,8 +114,8 @@ async fn view(s: &Services, u: UserRow) -> Result<UserView> {
         enterprise_id: u.enterprise_id,
         enterprise_uscc: ent.as_ref().map(|e| e.uscc.clone()),
         enterprise_name: ent.map(|e| e.name),
-        phone: u.phone,
-        id_card_no: u.id_card_no,
+        phone: personal::open(s, &u.phone)?,
+        id_card_no: personal::open(s, &u.id_card_no)?,
         active: u.active,
         created_at: u.created_at,
     })
@@ -143,8 +149,8 @@ async fn resolve_membership(
     }
     parsed.sort();
     parsed.dedup();
-    if parsed.is_empty() && roles.is_empty() {
-        errs.push(RuleViolation::new("required", "请至少选择一个角色").on_field("roles"));
+    if let Err(e) = choucha_domain::role::check_separation(&parsed) {
+        errs.push(e);
     }
     let org = match org_code.map(str::trim).filter(|c| !c.is_empty()) {
         None => None,
@@ -192,7 +198,7 @@ async fn resolve_membership(
                     );
                 }
             }
-            Role::Admin => {}
+            Role::SystemAdmin | Role::SecurityAdmin | Role::AuditAdmin => {}
             other => match org_kind {
                 Some(k) if other.fits_org(k) => {}
                 Some(k) => errs.push(
@@ -207,7 +213,8 @@ async fn resolve_membership(
             },
         }
     }
-    if ent.is_some() && !parsed.contains(&Role::Enterprise) {
+    // An account awaiting its roles may already be bound to its enterprise.
+    if ent.is_some() && !parsed.is_empty() && !parsed.contains(&Role::Enterprise) {
         errs.push(RuleViolation::new("role_mix", "绑定企业的用户须为企业用户角色").on_field("roles"));
     }
     Ok((parsed, org.map(|o| o.id), ent.map(|e| e.id)))
@@ -252,8 +259,8 @@ async fn insert_user(s: &Services, who: &AuditActor, input: NewUserInput, scope:
             password_hash,
             org_id,
             enterprise_id,
-            phone: input.phone.trim().to_string(),
-            id_card_no: input.id_card_no.trim().to_string(),
+            phone: personal::seal(s, input.phone.trim())?,
+            id_card_no: personal::seal(s, input.id_card_no.trim())?,
         },
         &role_codes(&roles),
     )
@@ -273,6 +280,12 @@ async fn insert_user(s: &Services, who: &AuditActor, input: NewUserInput, scope:
 #[tracing::instrument(skip_all)]
 pub async fn create(s: &Services, actor: &Actor, input: NewUserInput) -> Result<UserView> {
     actor.require(Action::ManageUsers)?;
+    if !input.roles.is_empty() {
+        actor.require_or(
+            Action::GrantRoles,
+            "角色由安全管理员授予：系统管理员只建立账号，请留空角色后由安全管理员授权",
+        )?;
+    }
     insert_user(s, &actor.audit_actor(), input, Some(actor)).await
 }
 
@@ -294,11 +307,12 @@ pub async fn update(s: &Services, actor: &Actor, id: i64, input: UserUpdateInput
     if display_name.is_empty() || display_name.chars().count() > 50 {
         errs.push(RuleViolation::new("required", "姓名不能为空且不超过50字").on_field("display_name"));
     }
-    let (roles, org_id, enterprise_id) =
-        resolve_membership(s, &input.roles, input.org_code.as_deref(), input.enterprise_uscc.as_deref(), &mut errs)
+    // The roles stay as granted; they must still fit the (new) organisation.
+    let (_, org_id, enterprise_id) =
+        resolve_membership(s, &before.roles, input.org_code.as_deref(), input.enterprise_uscc.as_deref(), &mut errs)
             .await?;
-    if id == actor.user_id && (!input.active || !roles.contains(&Role::Admin)) {
-        errs.push(RuleViolation::new("self_lockout", "不能停用自己的账号或取消自己的管理员角色").on_field("roles"));
+    if id == actor.user_id && !input.active {
+        errs.push(RuleViolation::new("self_lockout", "不能停用自己的账号").on_field("active"));
     }
     if !errs.is_empty() {
         return Err(ServiceError::Invalid(errs));
@@ -312,19 +326,55 @@ pub async fn update(s: &Services, actor: &Actor, id: i64, input: UserUpdateInput
             display_name,
             org_id,
             enterprise_id,
-            phone: input.phone.trim().to_string(),
-            id_card_no: input.id_card_no.trim().to_string(),
+            phone: personal::seal(s, input.phone.trim())?,
+            id_card_no: personal::seal(s, input.id_card_no.trim())?,
             active: input.active,
         },
     )
     .await?;
-    store_users::set_roles(&tx, id, &role_codes(&roles)).await?;
     if !input.active {
         tokens::delete_for_user(&tx, id).await?;
     }
-    let after = json!({"display_name": row.display_name, "roles": role_codes(&roles), "org_id": org_id, "enterprise_id": enterprise_id, "active": row.active});
-    tx.commit(AuditEntry::new("user.update", "user", id, json!({"display_name": before.display_name, "roles": before.roles, "org_id": before.org_id, "enterprise_id": before.enterprise_id, "active": before.active}), after)).await?;
+    let after = json!({"display_name": row.display_name, "org_id": org_id, "enterprise_id": enterprise_id, "active": row.active});
+    tx.commit(AuditEntry::new("user.update", "user", id, json!({"display_name": before.display_name, "org_id": before.org_id, "enterprise_id": before.enterprise_id, "active": before.active}), after)).await?;
     view(s, row).await
+}
+
+/// The roles to grant a user, all at once (the ones missing are revoked).
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct RolesInput {
+    /// Role codes (see [`NewUserInput::roles`]); empty revokes every role.
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
+/// The security administrator grants and revokes a user's roles (三权分立). The roles must fit
+/// the user's organisation, an administrator's account holds that one role only, and nobody
+/// takes the security administrator's role from themselves. Audited with before and after.
+#[tracing::instrument(skip_all)]
+pub async fn set_roles(s: &Services, actor: &Actor, id: i64, input: RolesInput) -> Result<UserView> {
+    actor.require(Action::GrantRoles)?;
+    let row = store_users::get(s.store.reader(), id).await.map_err(ServiceError::not_found("用户"))?;
+    check_admin_scope(s, actor, row.org_id).await?;
+    let before = view(s, row).await?;
+    let mut errs = Vec::new();
+    let (roles, _, _) =
+        resolve_membership(s, &input.roles, before.org_code.as_deref(), before.enterprise_uscc.as_deref(), &mut errs)
+            .await?;
+    if id == actor.user_id && !roles.contains(&Role::SecurityAdmin) {
+        errs.push(RuleViolation::new("self_lockout", "不能取消自己的安全管理员角色").on_field("roles"));
+    }
+    if !errs.is_empty() {
+        return Err(ServiceError::Invalid(errs));
+    }
+    let codes = role_codes(&roles);
+    let tx = s.write(actor).await?;
+    store_users::set_roles(&tx, id, &codes).await?;
+    // Whatever the user held in a token was granted under the old roles.
+    tokens::delete_for_user(&tx, id).await?;
+    tx.commit(AuditEntry::new("user.roles", "user", id, json!({"roles": before.roles}), json!({"roles": codes})))
+        .await?;
+    get(s, actor, id).await
 }
 
 /// An admin sets a new password for a user (revokes the user's API tokens).
@@ -364,7 +414,7 @@ pub async fn change_own_password(s: &Services, actor: &Actor, old: &str, new: &s
 
 pub async fn get(s: &Services, actor: &Actor, id: i64) -> Result<UserView> {
     if id != actor.user_id {
-        actor.require(Action::ManageUsers)?;
+        actor.require(Action::ViewUsers)?;
     }
     let u = store_users::get(s.store.reader(), id).await.map_err(ServiceError::not_found("用户"))?;
     if id != actor.user_id {
@@ -380,7 +430,7 @@ pub async fn list(
     after: Option<i64>,
     limit: Option<u64>,
 ) -> Result<Page<UserView>> {
-    actor.require(Action::ManageUsers)?;
+    actor.require(Action::ViewUsers)?;
     let mut filter = f.clone();
     // A scoped admin lists its own organisation's users.
     if let Some(mine) = actor.org_id {
@@ -392,7 +442,11 @@ pub async fn list(
     let p = store_users::list(s.store.reader(), &filter, after, page_limit(limit)?).await?;
     let mut items = Vec::with_capacity(p.items.len());
     for u in p.items {
-        items.push(view(s, u).await?);
+        let mut v = view(s, u).await?;
+        // Lists show personal numbers masked; the user's own page shows them whole to who edits it.
+        v.phone = personal::mask_phone(&v.phone);
+        v.id_card_no = personal::mask_id(&v.id_card_no);
+        items.push(v);
     }
     Ok(Page { items, next: p.next })
 }

@@ -43,8 +43,7 @@ fn messages(e: &ServiceError) -> String {
 async fn admin_creates_a_user_with_two_roles_who_can_then_sign_in() {
     let fx = Fixture::new().await;
     let s = &fx.services;
-    let u =
-        users::create(s, &fx.admin, new_user("wang.jc", &["tester", "sample_custodian"], Some("lab"))).await.unwrap();
+    let u = fx.create_user(new_user("wang.jc", &["tester", "sample_custodian"], Some("lab"))).await.unwrap();
     assert_eq!(u.roles, vec!["sample_custodian", "tester"]);
     assert_eq!(u.org_code.as_deref(), Some("lab"));
     assert!(u.role_labels.contains("检验人员") && u.role_labels.contains("样品管理员"));
@@ -71,52 +70,49 @@ async fn only_admins_manage_users() {
 #[tokio::test]
 async fn a_role_that_does_not_fit_the_organisation_is_refused_on_roles() {
     let fx = Fixture::new().await;
-    let s = &fx.services;
-    let e = users::create(s, &fx.admin, new_user("tester-in-county", &["tester"], Some("dt-pc"))).await.unwrap_err();
+    let e = fx.create_user(new_user("tester-in-county", &["tester"], Some("dt-pc"))).await.unwrap_err();
     assert_eq!(fields(&e), vec!["roles"]);
     assert!(messages(&e).contains("检验人员"), "{}", messages(&e));
     // The same role at an institution is fine; a local regulator fits the county bureau.
-    users::create(s, &fx.admin, new_user("tester-in-lab", &["tester"], Some("lab"))).await.unwrap();
-    users::create(s, &fx.admin, new_user("county-staff", &["local_regulator"], Some("dt-pc"))).await.unwrap();
+    fx.create_user(new_user("tester-in-lab", &["tester"], Some("lab"))).await.unwrap();
+    fx.create_user(new_user("county-staff", &["local_regulator"], Some("dt-pc"))).await.unwrap();
 }
 
 #[tokio::test]
 async fn duplicate_usernames_and_weak_passwords_are_refused() {
     let fx = Fixture::new().await;
-    let s = &fx.services;
-    users::create(s, &fx.admin, new_user("li.si", &["sampler"], Some("lab"))).await.unwrap();
-    let e = users::create(s, &fx.admin, new_user("li.si", &["sampler"], Some("lab"))).await.unwrap_err();
+    fx.create_user(new_user("li.si", &["sampler"], Some("lab"))).await.unwrap();
+    let e = fx.create_user(new_user("li.si", &["sampler"], Some("lab"))).await.unwrap_err();
     assert_eq!(fields(&e), vec!["username"]);
     assert!(messages(&e).contains("已被使用"));
 
     let mut weak = new_user("zhao.liu", &["sampler"], Some("lab"));
     weak.password = "12345678".into();
-    let e = users::create(s, &fx.admin, weak).await.unwrap_err();
+    let e = fx.create_user(weak).await.unwrap_err();
     assert_eq!(fields(&e), vec!["password"]);
 }
 
 #[tokio::test]
 async fn enterprise_users_need_a_valid_registered_uscc() {
     let fx = Fixture::new().await;
-    let s = &fx.services;
     let ent = fx.enterprise("大同市某某电器有限公司", "140213", "生产者", 7).await;
     let mut bad = new_user("ent-bad", &["enterprise"], None);
     let mut wrong = ent.uscc.clone();
     let last = wrong.pop().unwrap();
     wrong.push(if last == '0' { '1' } else { '0' });
     bad.enterprise_uscc = Some(wrong);
-    let e = users::create(s, &fx.admin, bad).await.unwrap_err();
+    let e = fx.create_user(bad).await.unwrap_err();
     assert_eq!(fields(&e), vec!["enterprise_uscc"]);
     assert!(messages(&e).contains("校验位"), "{}", messages(&e));
 
     let mut unknown = new_user("ent-unknown", &["enterprise"], None);
     unknown.enterprise_uscc = Some(test_uscc("140213", 99).to_string());
-    let e = users::create(s, &fx.admin, unknown).await.unwrap_err();
+    let e = fx.create_user(unknown).await.unwrap_err();
     assert!(messages(&e).contains("名录库中没有"), "{}", messages(&e));
 
     let mut good = new_user("ent-good", &["enterprise"], None);
     good.enterprise_uscc = Some(ent.uscc.to_lowercase());
-    let u = users::create(s, &fx.admin, good).await.unwrap();
+    let u = fx.create_user(good).await.unwrap();
     assert_eq!(u.enterprise_uscc.as_deref(), Some(ent.uscc.as_str()));
     assert_eq!(u.enterprise_name.as_deref(), Some("大同市某某电器有限公司"));
 }
@@ -125,11 +121,10 @@ async fn enterprise_users_need_a_valid_registered_uscc() {
 async fn deactivating_a_user_stops_sign_in_and_revokes_tokens() {
     let fx = Fixture::new().await;
     let s = &fx.services;
-    let u = users::create(s, &fx.admin, new_user("leaver", &["sampler"], Some("lab"))).await.unwrap();
+    let u = fx.create_user(new_user("leaver", &["sampler"], Some("lab"))).await.unwrap();
     let token = auth::issue_token(s, "leaver", "good-pass-2025").await.unwrap();
     let update = UserUpdateInput {
         display_name: u.display_name.clone(),
-        roles: u.roles.clone(),
         org_code: u.org_code.clone(),
         active: false,
         ..Default::default()
@@ -145,8 +140,7 @@ async fn an_admin_cannot_lock_themselves_out() {
     let fx = Fixture::new().await;
     let s = &fx.services;
     let me = users::get(s, &fx.admin, fx.admin.user_id).await.unwrap();
-    let update =
-        UserUpdateInput { display_name: me.display_name, roles: me.roles, active: false, ..Default::default() };
+    let update = UserUpdateInput { display_name: me.display_name, active: false, ..Default::default() };
     let e = users::update(s, &fx.admin, me.id, update).await.unwrap_err();
     assert!(messages(&e).contains("不能停用自己"), "{}", messages(&e));
 }
@@ -232,14 +226,22 @@ async fn institutions_testing_need_a_qualification_number() {
 async fn the_audit_log_records_user_creation_and_the_chain_verifies() {
     let fx = Fixture::new().await;
     let s = &fx.services;
-    let u = users::create(s, &fx.admin, new_user("audited", &["sampler"], Some("lab"))).await.unwrap();
+    let u = fx.create_user(new_user("audited", &["sampler"], Some("lab"))).await.unwrap();
     let f = AuditFilter { action: Some("user.".into()), object_id: Some(u.id.to_string()), ..Default::default() };
-    let page = audit::list(s, &fx.admin, &f, None, None).await.unwrap();
-    let rec = page.items.first().expect("a user.create record");
+    let page = audit::list(s, &fx.auditor, &f, None, None).await.unwrap();
+    // Newest first: the security administrator's grant, then the system administrator's account.
+    assert_eq!(page.items[0].action, "user.roles");
+    let rec = &page.items[1];
     assert_eq!(rec.action, "user.create");
     assert_eq!(rec.actor_id, Some(fx.admin.user_id));
     assert!(rec.after_json.contains("\"audited\""));
-    assert_eq!(audit::verify(s, &fx.admin).await.unwrap(), Verification::Intact { records: rec.seq });
+    let records = audit::list(s, &fx.auditor, &AuditFilter::default(), None, Some(1)).await.unwrap().items[0].seq;
+    assert_eq!(audit::verify(s, &fx.auditor).await.unwrap(), Verification::Intact { records });
+    // 三权分立: the system and security administrators do not read the log.
+    for other in [&fx.admin, &fx.security] {
+        assert!(matches!(audit::list(s, other, &f, None, None).await, Err(ServiceError::Forbidden(_))));
+        assert!(matches!(audit::verify(s, other).await, Err(ServiceError::Forbidden(_))));
+    }
 
     let tester = fx.user("tester1", &["tester"], Some("lab")).await;
     assert!(matches!(audit::list(s, &tester, &f, None, None).await, Err(ServiceError::Forbidden(_))));
@@ -311,4 +313,111 @@ async fn improvement_letters_need_their_fields_and_a_staff_role() {
     let ok = documents::validate_letter(&letter(), chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap()).unwrap();
     assert_eq!(ok.failing_items, vec!["能效等级"]);
     assert_eq!(documents::letter_file_name("A/B"), "产品质量改进建议书-A_B.pdf");
+}
+
+/// 三权分立 (issue 15, item 5): the system administrator creates accounts but grants no role; the
+/// security administrator grants roles but creates no account; an administrator's account holds
+/// that one role; every grant is audited with the roles before and after.
+#[tokio::test]
+async fn the_system_administrator_creates_accounts_and_the_security_administrator_grants_roles() {
+    let fx = Fixture::new().await;
+    let s = &fx.services;
+    // The system administrator may not give roles with the account.
+    let e = users::create(s, &fx.admin, new_user("zhao", &["tester"], Some("lab"))).await.unwrap_err();
+    assert!(matches!(e, ServiceError::Forbidden(ref m) if m.contains("安全管理员")), "{e:?}");
+    let u = users::create(s, &fx.admin, new_user("zhao", &[], Some("lab"))).await.unwrap();
+    assert!(u.roles.is_empty());
+    // An account without roles signs in but may do nothing.
+    let bare = auth::login(s, "zhao", "good-pass-2025").await.unwrap();
+    assert!(bare.roles.is_empty());
+    // The system administrator cannot grant; the security administrator cannot create accounts.
+    let grant = users::RolesInput { roles: vec!["tester".into()] };
+    assert!(matches!(users::set_roles(s, &fx.admin, u.id, grant.clone()).await, Err(ServiceError::Forbidden(_))));
+    assert!(matches!(
+        users::create(s, &fx.security, new_user("qian", &[], Some("lab"))).await,
+        Err(ServiceError::Forbidden(_))
+    ));
+    // A role that does not fit the organisation is refused on roles; the right one is granted.
+    let e = users::set_roles(s, &fx.security, u.id, users::RolesInput { roles: vec!["regulator".into()] })
+        .await
+        .unwrap_err();
+    assert_eq!(fields(&e), vec!["roles"]);
+    let after = users::set_roles(s, &fx.security, u.id, grant).await.unwrap();
+    assert_eq!(after.roles, vec!["tester"]);
+    let f = AuditFilter { action: Some("user.roles".into()), object_id: Some(u.id.to_string()), ..Default::default() };
+    let rec = audit::list(s, &fx.auditor, &f, None, None).await.unwrap().items.remove(0);
+    assert_eq!(rec.actor_id, Some(fx.security.user_id));
+    assert!(rec.before_json.contains("[]") && rec.after_json.contains("tester"), "{rec:?}");
+    // No account holds two administrator roles, nor an administrator's role and a business one.
+    for roles in [vec!["system_admin", "audit_admin"], vec!["security_admin", "regulator"]] {
+        let e = users::set_roles(
+            s,
+            &fx.security,
+            fx.admin.user_id,
+            users::RolesInput { roles: roles.iter().map(|r| r.to_string()).collect() },
+        )
+        .await
+        .unwrap_err();
+        assert!(messages(&e).contains("三者分设"), "{}", messages(&e));
+    }
+    // The security administrator keeps their own role.
+    let e =
+        users::set_roles(s, &fx.security, fx.security.user_id, users::RolesInput { roles: vec![] }).await.unwrap_err();
+    assert!(messages(&e).contains("不能取消自己的安全管理员角色"));
+}
+
+/// None of the three administrators runs a business action, and the audit administrator reads
+/// nothing but the log.
+#[tokio::test]
+async fn administrators_run_no_business_and_the_auditor_reads_only_the_log() {
+    let fx = Fixture::new().await;
+    let s = &fx.services;
+    for admin in [&fx.admin, &fx.security, &fx.auditor] {
+        let plans = choucha_service::plans::list(s, admin, &Default::default()).await;
+        assert!(matches!(plans, Err(ServiceError::Forbidden(_))), "{}: {plans:?}", admin.username);
+    }
+    assert!(matches!(calendar::year(s, &fx.auditor, 2025).await, Err(ServiceError::Forbidden(_))));
+    assert!(matches!(
+        users::list(s, &fx.auditor, &UserFilter::default(), None, None).await,
+        Err(ServiceError::Forbidden(_))
+    ));
+    assert!(calendar::year(s, &fx.admin, 2025).await.is_ok());
+    assert!(users::list(s, &fx.security, &UserFilter::default(), None, None).await.is_ok());
+}
+
+/// The audit administrator exports a range of days as a zip of JSON lines and a manifest that
+/// places the range in the chain; the export is itself audited; nobody else may export.
+#[tokio::test]
+async fn the_audit_administrator_exports_a_range_of_days_as_an_archive() {
+    use std::io::Read;
+    let fx = Fixture::new().await;
+    let s = &fx.services;
+    fx.create_user(new_user("exported", &["sampler"], Some("lab"))).await.unwrap();
+    let today = s.today();
+    assert!(matches!(audit::export(s, &fx.admin, today, today).await, Err(ServiceError::Forbidden(_))));
+    let e = audit::export(s, &fx.auditor, today, today - chrono::Duration::days(1)).await.unwrap_err();
+    assert_eq!(fields(&e), vec!["to"]);
+    let zip = audit::export(s, &fx.auditor, today - chrono::Duration::days(1), today).await.unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
+    let mut lines = String::new();
+    archive.by_name("audit.jsonl").unwrap().read_to_string(&mut lines).unwrap();
+    let records: Vec<serde_json::Value> = lines.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(
+        records.iter().any(|r| r["action"] == "user.create" && r["after_json"].as_str().unwrap().contains("exported"))
+    );
+    assert!(records.windows(2).all(|w| w[1]["prev_hash"] == w[0]["hash"]), "the records chain in order");
+    let mut manifest = String::new();
+    archive.by_name("manifest.json").unwrap().read_to_string(&mut manifest).unwrap();
+    let manifest: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    assert_eq!(manifest["records"], records.len());
+    assert_eq!(manifest["last_hash"], records.last().unwrap()["hash"]);
+    // A range with nothing in it is an empty archive, not an error.
+    let empty = audit::export(s, &fx.auditor, today - chrono::Duration::days(30), today - chrono::Duration::days(29))
+        .await
+        .unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(empty)).unwrap();
+    assert_eq!(archive.by_name("audit.jsonl").unwrap().size(), 0);
+    let f = AuditFilter { action: Some("audit.export".into()), ..Default::default() };
+    let rec = audit::list(s, &fx.auditor, &f, None, None).await.unwrap().items.remove(0);
+    assert_eq!(rec.actor_id, Some(fx.auditor.user_id));
 }

@@ -328,6 +328,25 @@ pub async fn list(
     Ok(Page::cut(items, limit, |r| r.seq.to_string()))
 }
 
+/// Records of a time range (`from` inclusive, `until` exclusive, RFC 3339 UTC as stored), oldest
+/// first, after `after_seq`, at most `limit`: the pages of an export.
+pub async fn range(
+    db: &impl ConnectionTrait,
+    from: &str,
+    until: &str,
+    after_seq: i64,
+    limit: u64,
+) -> Result<Vec<AuditRow>, StoreError> {
+    Ok(audit_log::Entity::find()
+        .filter(audit_log::Column::Seq.gt(after_seq))
+        .filter(audit_log::Column::At.gte(from))
+        .filter(audit_log::Column::At.lt(until))
+        .order_by_asc(audit_log::Column::Seq)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
 pub async fn get(db: &impl ConnectionTrait, seq: i64) -> Result<AuditRow, StoreError> {
     audit_log::Entity::find_by_id(seq).one(db).await?.ok_or(StoreError::NotFound)
 }

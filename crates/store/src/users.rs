@@ -176,3 +176,30 @@ pub async fn count(db: &impl ConnectionTrait) -> Result<u64, StoreError> {
     use sea_orm::PaginatorTrait;
     Ok(user::Entity::find().count(db).await?)
 }
+
+/// Users whose phone or identity-document number is not yet sealed (stored without `sealed_prefix`),
+/// in id order after `after`, at most `limit`.
+pub async fn with_plain_personal_data(
+    db: &impl ConnectionTrait,
+    sealed_prefix: &str,
+    after: i64,
+    limit: u64,
+) -> Result<Vec<UserRow>, StoreError> {
+    let pattern = format!("{sealed_prefix}%");
+    let plain = |c: user::Column| Condition::all().add(c.ne("")).add(c.not_like(pattern.as_str()));
+    Ok(user::Entity::find()
+        .filter(user::Column::Id.gt(after))
+        .filter(Condition::any().add(plain(user::Column::Phone)).add(plain(user::Column::IdCardNo)))
+        .order_by_asc(user::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
+/// The stored (sealed) phone and identity-document number of a user.
+pub async fn set_personal_data(tx: &Tx, id: i64, phone: String, id_card_no: String) -> Result<(), StoreError> {
+    user::ActiveModel { id: Set(id), phone: Set(phone), id_card_no: Set(id_card_no), ..Default::default() }
+        .update(&**tx)
+        .await?;
+    Ok(())
+}

@@ -5,7 +5,7 @@
 mod common;
 
 use common::TestServer;
-use common::admin::{enterprise_user, first_field, new_user, token_status};
+use common::admin::{create_user, enterprise_user, first_field, new_user, token_status};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -44,7 +44,7 @@ async fn non_admins_get_403_on_user_and_organisation_administration() {
 async fn admin_creates_a_user_with_two_roles_who_signs_in_and_holds_both() {
     let srv = TestServer::start().await;
     let admin = srv.api("admin").await;
-    let (status, u) = admin.post("/api/v1/users", new_user("wang.jc", &["tester", "sample_custodian"], "lab")).await;
+    let (status, u) = create_user(&srv, new_user("wang.jc", &["tester", "sample_custodian"], "lab")).await;
     assert_eq!(status, StatusCode::CREATED, "{u}");
     assert_eq!(u["roles"], json!(["sample_custodian", "tester"]));
     assert_eq!(u["org_code"], "lab");
@@ -93,29 +93,27 @@ async fn user_list_pages_by_keyset() {
 #[tokio::test]
 async fn a_role_that_does_not_fit_the_organisation_is_422_naming_roles() {
     let srv = TestServer::start().await;
-    let admin = srv.api("admin").await;
-    let (status, body) = admin.post("/api/v1/users", new_user("tester.county", &["tester"], "dt-pc")).await;
+    let (status, body) = create_user(&srv, new_user("tester.county", &["tester"], "dt-pc")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["code"], "role_org_mismatch");
     assert_eq!(first_field(&body), "roles");
     assert!(body["message"].as_str().unwrap().contains("检验人员"), "{body}");
-    let (status, _) = admin.post("/api/v1/users", new_user("local.county", &["local_regulator"], "dt-pc")).await;
+    let (status, _) = create_user(&srv, new_user("local.county", &["local_regulator"], "dt-pc")).await;
     assert_eq!(status, StatusCode::CREATED);
 }
 
 #[tokio::test]
 async fn duplicate_usernames_and_weak_passwords_are_422() {
     let srv = TestServer::start().await;
-    let admin = srv.api("admin").await;
-    assert_eq!(admin.post("/api/v1/users", new_user("li.si", &["sampler"], "lab")).await.0, StatusCode::CREATED);
-    let (status, body) = admin.post("/api/v1/users", new_user("li.si", &["sampler"], "lab")).await;
+    assert_eq!(create_user(&srv, new_user("li.si", &["sampler"], "lab")).await.0, StatusCode::CREATED);
+    let (status, body) = create_user(&srv, new_user("li.si", &["sampler"], "lab")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(first_field(&body), "username");
     assert!(body["message"].as_str().unwrap().contains("已被使用"));
 
     let mut weak = new_user("zhao.liu", &["sampler"], "lab");
     weak["password"] = json!("abcdefgh");
-    let (status, body) = admin.post("/api/v1/users", weak).await;
+    let (status, body) = create_user(&srv, weak).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["code"], "weak_password");
     assert_eq!(first_field(&body), "password");
@@ -125,10 +123,10 @@ async fn duplicate_usernames_and_weak_passwords_are_422() {
 async fn a_deactivated_user_cannot_get_a_token() {
     let srv = TestServer::start().await;
     let admin = srv.api("admin").await;
-    let (_, u) = admin.post("/api/v1/users", new_user("leaver", &["sampler"], "lab")).await;
+    let (_, u) = create_user(&srv, new_user("leaver", &["sampler"], "lab")).await;
     let (status, old) = token_status(&srv, "leaver", "good-pass-2025").await;
     assert_eq!(status, StatusCode::OK);
-    let update = json!({"display_name": "离职人员", "roles": ["sampler"], "org_code": "lab", "active": false});
+    let update = json!({"display_name": "离职人员", "org_code": "lab", "active": false});
     let (status, after) = admin.put(&format!("/api/v1/users/{}", u["id"]), update).await;
     assert_eq!(status, StatusCode::OK, "{after}");
     assert_eq!(after["active"], false);
@@ -213,6 +211,7 @@ async fn the_openapi_document_lists_the_administration_routes() {
         ("/api/v1/users", "post"),
         ("/api/v1/users/{id}", "put"),
         ("/api/v1/users/{id}/password", "post"),
+        ("/api/v1/users/{id}/roles", "put"),
         ("/api/v1/me/password", "post"),
         ("/api/v1/organisations", "post"),
         ("/api/v1/organisations/{id}", "put"),
@@ -226,5 +225,52 @@ async fn the_openapi_document_lists_the_administration_routes() {
         ("/api/v1/documents/improvement-letter", "post"),
     ] {
         assert!(doc["paths"][path][method].is_object(), "{method} {path} missing from the OpenAPI document");
+    }
+}
+
+/// 三权分立 over the API: the system administrator gets 403 on the audit log and on granting
+/// roles; the security administrator grants roles but creates no account; the audit administrator
+/// reads and verifies the log and gets 403 on everything else.
+#[tokio::test]
+async fn the_three_administrators_each_get_403_outside_their_duty() {
+    let srv = TestServer::start().await;
+    let (admin, security, auditor) = (srv.api("admin").await, srv.api("security").await, srv.api("auditor").await);
+    assert_eq!(admin.get("/api/v1/audit").await.0, StatusCode::FORBIDDEN);
+    assert_eq!(admin.post("/api/v1/audit/verify", json!({})).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(admin.get("/api/v1/plans").await.0, StatusCode::FORBIDDEN);
+    let (status, body) = admin.post("/api/v1/users", new_user("with.roles", &["tester"], "lab")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, u) = admin.post("/api/v1/users", new_user("no.roles", &[], "lab")).await;
+    assert_eq!(status, StatusCode::CREATED, "{u}");
+    let roles = format!("/api/v1/users/{}/roles", u["id"]);
+    assert_eq!(admin.put(&roles, json!({"roles": ["tester"]})).await.0, StatusCode::FORBIDDEN);
+
+    assert_eq!(security.post("/api/v1/users", new_user("by.security", &[], "lab")).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(security.get("/api/v1/audit").await.0, StatusCode::FORBIDDEN);
+    let (status, granted) = security.put(&roles, json!({"roles": ["tester"]})).await;
+    assert_eq!(status, StatusCode::OK, "{granted}");
+    assert_eq!(granted["roles"], json!(["tester"]));
+    let (status, body) = security.put(&roles, json!({"roles": ["tester", "audit_admin"]})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["code"], "separation_of_duties");
+
+    let (status, log) = auditor.get("/api/v1/audit?action=user.roles").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(log["items"][0]["actor_id"], srv.fx.security.user_id, "{log}");
+    assert_eq!(auditor.post("/api/v1/audit/verify", json!({})).await.0, StatusCode::OK);
+    let today = srv.fx.services.today();
+    let export = format!("/api/v1/audit/export?from={today}&to={today}");
+    let r = reqwest::Client::new().get(srv.url(&export)).bearer_auth(&auditor.token).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "application/zip");
+    assert!(r.bytes().await.unwrap().starts_with(b"PK"));
+    assert_eq!(admin.get(&export).await.0, StatusCode::FORBIDDEN);
+    let (status, body) = auditor.get("/api/v1/audit/export?from=2025-13-01").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(first_field(&body), "from");
+    for path in
+        ["/api/v1/users", "/api/v1/plans", "/api/v1/enterprises", "/api/v1/organisations", "/api/v1/calendar/2025"]
+    {
+        assert_eq!(auditor.get(path).await.0, StatusCode::FORBIDDEN, "{path}");
     }
 }

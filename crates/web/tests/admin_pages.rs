@@ -47,7 +47,6 @@ async fn creating_a_user_on_the_page_shows_chinese_field_errors_and_keeps_typed_
                 ("username", "ent.zhang"),
                 ("display_name", "张企业联系人"),
                 ("password", "good-pass-2025"),
-                ("roles", "enterprise"),
                 ("enterprise_uscc", &mistyped),
                 ("phone", "13912345678"),
             ],
@@ -63,9 +62,10 @@ async fn creating_a_user_on_the_page_shows_chinese_field_errors_and_keeps_typed_
             && html.contains("value=\"13912345678\"")
     );
     assert!(html.contains(&format!("value=\"{mistyped}\"")));
-    assert!(html.contains("value=\"enterprise\" checked"));
+    // 三权分立: the system administrator's form asks for no roles.
+    assert!(!html.contains("name=\"roles\"") && html.contains("由安全管理员授予角色"));
 
-    // Two roles, one of which does not fit a county bureau.
+    // Saved, then the list with a flash message.
     let r = b
         .post_form(
             "/admin/users/new",
@@ -74,29 +74,6 @@ async fn creating_a_user_on_the_page_shows_chinese_field_errors_and_keeps_typed_
                 ("username", "mixed.roles"),
                 ("display_name", "李混合"),
                 ("password", "good-pass-2025"),
-                ("roles", "local_regulator"),
-                ("roles", "tester"),
-                ("org_code", "dt-pc"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let html = r.text().await.unwrap();
-    assert!(html.contains("data-field-error=\"roles\""));
-    assert!(html.contains("角色“检验人员”不能属于县（区）局/分局"), "{html}");
-    assert!(html.contains("value=\"local_regulator\" checked") && html.contains("value=\"tester\" checked"));
-    assert!(html.contains("value=\"dt-pc\""));
-
-    // Corrected: saved, then the list with a flash message.
-    let r = b
-        .post_form(
-            "/admin/users/new",
-            &[
-                ("csrf", &csrf),
-                ("username", "mixed.roles"),
-                ("display_name", "李混合"),
-                ("password", "good-pass-2025"),
-                ("roles", "local_regulator"),
                 ("org_code", "dt-pc"),
             ],
         )
@@ -106,6 +83,69 @@ async fn creating_a_user_on_the_page_shows_chinese_field_errors_and_keeps_typed_
     let (_, html) = b.get("/admin/users").await;
     assert!(html.contains("已新建用户“李混合”"));
     assert!(html.contains("data-user=\"mixed.roles\""));
+
+    // Roles a system administrator slips into the form are refused, nothing is written.
+    let r = b
+        .post_form(
+            "/admin/users/new",
+            &[
+                ("csrf", &csrf),
+                ("username", "sneaky"),
+                ("display_name", "多角色"),
+                ("password", "good-pass-2025"),
+                ("roles", "regulator"),
+                ("org_code", "dt"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r.text().await.unwrap().contains("安全管理员"));
+    let (_, html) = b.get("/admin/users").await;
+    assert!(!html.contains("data-user=\"sneaky\""), "{html}");
+}
+
+/// The security administrator grants roles on the user's page: two roles of which one does not
+/// fit a county bureau are refused with the field error and the ticks kept; the right one is saved.
+#[tokio::test]
+async fn the_security_administrator_grants_roles_on_the_page() {
+    let srv = TestServer::start().await;
+    let u = srv
+        .fx
+        .create_user(choucha_service::users::NewUserInput {
+            username: "mixed.roles".into(),
+            display_name: "李混合".into(),
+            password: "good-pass-2025".into(),
+            org_code: Some("dt-pc".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let path = format!("/admin/users/{}", u.id);
+    // The system administrator sees the roles but has no form for them.
+    let (_, html) = srv.browser("admin").await.get(&path).await;
+    assert!(!html.contains("data-testid=\"roles-form\"") && html.contains("尚未授予角色"));
+    let b = srv.browser("security").await;
+    let (status, html) = b.get(&path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("data-testid=\"roles-form\"") && !html.contains("data-testid=\"user-form\""));
+    assert!(!html.contains("重置密码"));
+    let csrf = b.csrf_of(&path).await;
+    let roles = format!("{path}/roles");
+    let r = b.post_form(&roles, &[("csrf", &csrf), ("roles", "local_regulator"), ("roles", "tester")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("data-field-error=\"roles\""));
+    assert!(html.contains("角色“检验人员”不能属于县（区）局/分局"), "{html}");
+    assert!(html.contains("value=\"local_regulator\" checked") && html.contains("value=\"tester\" checked"));
+    let r = b.post_form(&roles, &[("csrf", &csrf), ("roles", "local_regulator")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = b.get(&path).await;
+    assert!(html.contains("已更新“李混合”的角色：县局人员"), "{html}");
+    // The system administrator may not post the roles form.
+    let a = srv.browser("admin").await;
+    let csrf = a.csrf_of(&path).await;
+    let r = a.post_form(&roles, &[("csrf", &csrf), ("roles", "local_regulator")]).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]
@@ -119,22 +159,12 @@ async fn editing_and_resetting_a_user_on_the_page() {
     assert!(html.contains("data-confirm=") && html.contains("重置密码"));
     let csrf = b.csrf_of(&path).await;
     let r = b
-        .post_form(
-            &path,
-            &[
-                ("csrf", &csrf),
-                ("display_name", "抽样员甲"),
-                ("roles", "sampler"),
-                ("roles", "tester"),
-                ("org_code", "lab"),
-                ("active", "1"),
-            ],
-        )
+        .post_form(&path, &[("csrf", &csrf), ("display_name", "抽样员甲"), ("org_code", "lab"), ("active", "1")])
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let (_, html) = b.get(&path).await;
     assert!(html.contains("已保存用户“抽样员甲”"));
-    assert!(html.contains("value=\"tester\" checked"));
+    assert!(html.contains("抽样人员"), "the roles stay as granted");
 
     let reset = format!("{path}/password");
     let r = b

@@ -11,8 +11,9 @@ use serde_json::json;
 #[tokio::test]
 async fn the_audit_log_shows_user_creation_with_actor_and_after_and_the_chain_is_intact() {
     let srv = TestServer::start().await;
-    let admin = srv.api("admin").await;
-    let (_, u) = admin.post("/api/v1/users", new_user("audited", &["sampler"], "lab")).await;
+    let (_, u) = srv.api("admin").await.post("/api/v1/users", new_user("audited", &[], "lab")).await;
+    // The audit administrator reads the log (三权分立).
+    let admin = srv.api("auditor").await;
     let (status, page) = admin.get(&format!("/api/v1/audit?action=user.&object_id={}", u["id"])).await;
     assert_eq!(status, StatusCode::OK);
     let rec = &page["items"][0];
@@ -110,7 +111,9 @@ async fn a_make_up_workday_changes_the_deadline_and_only_admins_edit_the_calenda
 async fn the_audit_pages_filter_show_details_and_verify_the_chain() {
     let srv = TestServer::start().await;
     srv.fx.user("sampler1", &["sampler"], Some("lab")).await;
-    let b = srv.browser("admin").await;
+    // The system administrator does not read the log; the audit administrator does (三权分立).
+    assert_eq!(srv.browser("admin").await.get("/admin/audit").await.0, StatusCode::FORBIDDEN);
+    let b = srv.browser("auditor").await;
     let (status, html) = b.get("/admin/audit?action=user.").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("data-action=\"user.create\"") && !html.contains("data-action=\"organisation.create\""));

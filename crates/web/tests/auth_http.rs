@@ -27,7 +27,7 @@ async fn token_is_issued_for_good_credentials_and_refused_for_bad_ones() {
     let (status, me) = api.get("/api/v1/me").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(me["username"], "admin");
-    assert_eq!(me["roles"], json!(["admin"]));
+    assert_eq!(me["roles"], json!(["system_admin"]));
 }
 
 #[tokio::test]
@@ -120,7 +120,7 @@ async fn healthz_and_openapi_answer() {
 }
 
 fn new_tester(username: &str) -> Value {
-    json!({"username": username, "display_name": "王检验", "password": "good-pass-2025", "roles": ["tester"], "org_code": "lab"})
+    json!({"username": username, "display_name": "王检验", "password": "good-pass-2025", "org_code": "lab"})
 }
 
 #[tokio::test]

@@ -82,7 +82,13 @@ async fn enterprises_get_403_and_missing_fields_get_422_for_the_improvement_lett
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(body["message"].as_str().unwrap().contains("改进建议书"));
 
-    let admin = srv.api("admin").await;
+    // An administrator writes no letter (no business, 三权分立); a regulator does.
+    assert_eq!(
+        srv.api("admin").await.post("/api/v1/documents/improvement-letter", letter()).await.0,
+        StatusCode::FORBIDDEN
+    );
+    srv.fx.user("reg1", &["regulator"], Some("dt")).await;
+    let admin = srv.api("reg1").await;
     let (status, body) = admin.post("/api/v1/documents/improvement-letter", json!({"report_no": "", "product_name": "电冰箱", "inspected_unit": "某商场", "institution": "某所", "failing_items": []})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();

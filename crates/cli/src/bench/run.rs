@@ -18,7 +18,7 @@ use super::stats::{Line, Stats, measure, print_table, push};
 use super::wrk::http;
 use crate::commands::open;
 use crate::config::Settings;
-use choucha_seed::bench::{self as data, DRAW_PLAN_TITLE, SAMPLER_PREFIX};
+use choucha_seed::bench::{self as data, DRAW_PLAN_TITLE, PROVINCE_REGULATOR, SAMPLER_PREFIX};
 
 #[derive(Debug, Clone)]
 pub struct BenchArgs {
@@ -37,7 +37,8 @@ pub(super) fn svc<T>(r: choucha_service::Result<T>) -> anyhow::Result<T> {
 struct Ctx {
     s: Services,
     bare: Bare,
-    admin: Actor,
+    /// A regulator of the bureau organising the big plan.
+    organiser: Actor,
     regulator: Actor,
     big_plan: i64,
     draw_item: i64,
@@ -78,7 +79,9 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<ExitCod
         let bare = bare.clone();
         async move { bare.ids(&format!("SELECT id FROM users WHERE username = '{name}'")).await }
     };
-    let admin = svc(auth::actor_for_user(&s, *uid("admin".into()).await?.first().context("admin")?).await)?;
+    let organiser =
+        svc(auth::actor_for_user(&s, *uid(PROVINCE_REGULATOR.into()).await?.first().context("provincial regulator")?)
+            .await)?;
     let regulator = svc(auth::actor_for_user(&s, *uid("regulator".into()).await?.first().context("regulator")?).await)?;
     let sampler =
         svc(auth::actor_for_user(&s, *uid(format!("{SAMPLER_PREFIX}0_00")).await?.first().context("sampler")?).await)?;
@@ -97,7 +100,7 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<ExitCod
     let usccs = bare
         .texts("SELECT uscc FROM enterprises WHERE division_code >= '1402' AND division_code < '1403' LIMIT 500")
         .await?;
-    let cx = Ctx { s, bare, admin, regulator, big_plan, draw_item, sampler, tester, prefixes, usccs };
+    let cx = Ctx { s, bare, organiser, regulator, big_plan, draw_item, sampler, tester, prefixes, usccs };
     let n = args.iterations.max(1);
     let w = args.warmup;
     let wants = |name: &str| args.only.as_deref().is_none_or(|o| o.split(',').any(|x| name.contains(x.trim())));
@@ -186,7 +189,7 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<ExitCod
     if wants("dashboard") {
         let ours = measure(w, n, |_| {
             let cx = &cx;
-            async move { svc(plans::get(&cx.s, &cx.admin, cx.big_plan).await).map(|p| p.total_tasks) }
+            async move { svc(plans::get(&cx.s, &cx.organiser, cx.big_plan).await).map(|p| p.total_tasks) }
         })
         .await?;
         let base = measure(w, n, |_| {
@@ -241,14 +244,14 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<ExitCod
         // (division and size joins, failing items, earlier plans).
         let ours = measure(w, n, |_| {
             let cx = &cx;
-            async move { svc(statistics::plan_figures(&cx.s, &cx.admin, cx.big_plan).await).map(|f| f.sampled) }
+            async move { svc(statistics::plan_figures(&cx.s, &cx.organiser, cx.big_plan).await).map(|f| f.sampled) }
         })
         .await?;
         push(&mut lines, "plan figures (statistics::plan_figures)", ours, None, "summary table totals, by item");
         let ours = measure(w, n, |_| {
             let cx = &cx;
             async move {
-                svc(statistics::quality_analysis(&cx.s, &cx.admin, cx.big_plan).await).map(|a| a.by_division.len())
+                svc(statistics::quality_analysis(&cx.s, &cx.organiser, cx.big_plan).await).map(|a| a.by_division.len())
             }
         })
         .await?;
@@ -263,7 +266,7 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<ExitCod
         // of the iterations, like the PDFs.
         let ours = measure(w.min(2), (n / 5).max(3), |_| {
             let cx = &cx;
-            async move { svc(statistics::summary_xlsx(&cx.s, &cx.admin, cx.big_plan).await).map(|x| x.len()) }
+            async move { svc(statistics::summary_xlsx(&cx.s, &cx.organiser, cx.big_plan).await).map(|x| x.len()) }
         })
         .await?;
         push(&mut lines, "summary table XLSX (statistics::summary_xlsx)", ours, None, "one row per issued report");
@@ -425,7 +428,7 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<ExitCod
         let ours = measure(w.min(2), pn, |i| {
             let cx = &cx;
             let t = sampled[i % sampled.len()];
-            async move { svc(sampling::record_pdf(&cx.s, &cx.admin, t).await).map(|b| b.len()) }
+            async move { svc(sampling::record_pdf(&cx.s, &cx.organiser, t).await).map(|b| b.len()) }
         })
         .await?;
         push(&mut lines, "sampling record PDF (抽样单)", ours, None, "typst render; no bare equivalent");

@@ -4,86 +4,91 @@ use super::*;
 /// order; `x` grants. A change to [`GRANTS`] must change this picture too, so a reviewer sees
 /// every permission change as a change of this grid.
 ///
-/// Columns: Ad Rg PR LR IS IC IT IA EU | OB LB HB ST SI Cu Te Ap Sc TI RC RT RA SE NP
+/// Columns: Sy Se Au Rg PR LR IS IC IT IA EU | OB LB HB ST SI Cu Te Ap Sc TI RC RT RA SE NP
 const PICTURE: &str = "
-ManageUsers         x . . . . . . . . . . . . . . . . . . . . . . .
-ManageOrganisations x . . . . . . . . . . . . . . . . . . . . . . .
-ViewOrganisations   x x . x x x x x . . . . . . . . . . . . . . . .
-ManageCalendar      x . . . . . . . . . . . . . . . . . . . . . . .
-ViewAudit           x x . . . . . . . . . . . . . . . . . . . . . .
-ViewRegistry        x x . x x x . . . . . . . . . . . . . . . . . .
-EditRegistry        x x . x . . . . . . . . . . . . . . . . . . . .
-ViewPlans           x x . x x x x x . . . . . . . . . . . . . . . .
-CreatePlan          x x . . . . . . . . . . . . . . . . . . . . . .
-ManagePlan          x . . . . . . . . x . . . . . . . . . . . . . .
-ViewDraftPlan       x . . . . . . . . x . . . . . . . . . . . . . .
-ViewPlanFigures     x . . . . . . . . x . . . . . . . . . . . . . .
-Draw                x . . . . . . . . x . . . . . . . . . . . . . .
-ViewDraw            x . . . . . . . . x . . . x . . . . . . . . . .
-ViewRules           x . . . . . . . . x . . . . . . . . x . . . . .
-EditRules           . . . . . . . . . . . . . . . . . . x . . . . .
-ApproveRules        . . . . . . . . . x . . . . . . . . . . . . . .
-ViewTask            x . . . . . . . . x . . x . . . . . . . . . . .
-ViewTaskDocuments   x . . . . . . . . x x . x . . . . . . . . . . .
-ClaimTask           . . . . x . . . . . . . . . . . . . . . . . . .
-WorkOnSite          . . . . . . . . . . . . x . . . . . . . . . . .
-ViewEvidence        x . . . . . . . . x . . x . . . . . . . . . . .
-ConfirmRefusal      . . . . . . . . . . x . . . . . . . . . . . . .
-ReassignTask        x . . . . . . . . x . . . . . . . . . . . . . .
-MarkNotSampled      . . . . . . . . . x . . x . . . . . . . . . . .
-ViewCustody         x . . . . . . . . x . . x . x . . . . . . . . .
-HandOver            . . . . . . . . . . . . x . . . . . . . . . . .
-DecideBackup        . . . . . . . . . x . . . . . . . . . . . . . .
-ViewInbox           . x . x . . . . . . . . . . . . . . . . . . . .
-ViewBureauFlags     . x . . . . . . . . . . . . . . . . . . . . . .
-ViewLink            x . . . . . . . . x . . . . x . . . . . . . . .
-ReceiveSample       . . . . . x . . . . . . . . . . . . . . . . . .
-ManageSample        . . . . . . . . . . . . . . x . . . . . . . . .
-CheckLicence        . . . . . . . . . . . . . . x x . . . . . . . .
-ViewBlindSample     x . . . . . . . . x . . . . x x x x . . . . . .
-RecordResults       . . . . . . . . . . . . . . . x . . . . . . . .
-ImportResults       . . . . . . x . . . . . . . . . . . . . . . . .
-Screen              . . . . . . . . . . . . . . . . . x . . . . . .
-PrepareReport       . . . . . . . . . . . . . . . x . . . . . . . .
-SignReport          . . . . . . . . . . . . . . . . x . . . . . . .
-ReviewQueue         . . . . . . . x . . . . . . . . . . . . . . . .
-ReadReportContent   . . . . . . . . . . . . . . x x x . . . . . . .
-ReportPdf           x . . . . . . . . x . . . . x . . . . . . . . .
-ViewLabBoard        x x . . . x x x . . . . . . . . . . . . . . . .
-WriteLetter         x x . . . x x x . . . . . . . . . . . . . . . .
-ViewDeliveries      x x . . . x . . . . . . . . . . . . . . . . . .
-RecordDelivery      x . . . . . . . . x . . . . x . . . . . . . . .
-ViewOwnResults      . . . . . . . . x . . . . . . . . . . . . . . .
-FileObjection       . . . . . . . . . . . . . . . . . . . . . . x .
-ViewOwnReport       . . . . . . . . . . . . . . . . . . . . . . x .
-ListObjections      . x . . . . . . . . . . . . . . . . . . . . . .
-DecideObjection     x . . . . . . . . x . . . . . . . . . . . . . .
-ArrangeRetests      x x . . . . . . . . . . . . . . . . . . . . . .
-ListRetests         x x . . . x x x . . . . . . . . . . . . . . . .
-ViewRetest          x . . . . . . . . x . . . . . . . . . x x x . .
-ViewRetestLink      x . . . . . . . . x . . . . . . . . . . . . . .
-ReceiveBackup       . . . . . . . . . . . . . . . . . . . x . . . .
-RetestResults       . . . . . . . . . . . . . . . . . . . . x . . .
-SignRetest          . . . . . . . . . . . . . . . . . . . . . x . .
-ListConfirmations   x x . . . x . . x . . . . . . . . . . . . . . .
-ViewConfirmation    x . . . . . . . . x . . . . x . . . . . . . . x
-AnswerConfirmation  x . . . . . . . . . . . . . x . . . . . . . . x
-RecordLapse         x . . . . . . . . x . . . . x . . . . . . . . .
-DecideConfirmation  x . . . . . . . . x . . . . . . . . . . . . . .
-ViewDisposals       x x . . . x . . . . . . . . . . . . . . . . . .
-Dispose             . . . . . . . . . . . . . . x . . . . . . . . .
-ViewDisposalRules   x x . x . x . . . . . . . . . . . . . . . . . .
-ManageDisposalRules x . . . . . . . . . . . . . . . . . . . . . . .
-ListCases           x x . x . . . . x . . . . . . . . . . . . . . .
-ViewCase            x . x . . . . . . x . x . . . . . . . . . . . .
-RunCase             . . . . . . . . . . . x . . . . . . . . . . . .
-ReportRectification . . . . . . . . . . . x . . . . . . . . . . x .
-ViewOwnCases        . . . . . . . . . . . . . . . . . . . . . . x .
-ViewRuleSets        x x . x . . . . . . . . . . . . . . . . . . . .
-AddRuleSet          x . . . . . . . . . . . . . . . . . . . . . . .
-ManageRuleSets      x . x . . . . . . . . . . . . . . . . . . . . .
-Announce            . . . . . . . . . x . . . . . . . . . . . . . .
-ViewOverview        x . . . . . . . . x . . . . . . . . . . . . . .
+ViewUsers           x x . . . . . . . . . . . . . . . . . . . . . . . .
+ManageUsers         x . . . . . . . . . . . . . . . . . . . . . . . . .
+GrantRoles          . x . . . . . . . . . . . . . . . . . . . . . . . .
+ManageSecurity      . x . . . . . . . . . . . . . . . . . . . . . . . .
+ManageOrganisations x . . . . . . . . . . . . . . . . . . . . . . . . .
+ViewOrganisations   x . . x . x x x x x . . . . . . . . . . . . . . . .
+ViewCalendar        x . . x . x x x x x x . . . . . . . . . . . . . . .
+ManageCalendar      x . . . . . . . . . . . . . . . . . . . . . . . . .
+ViewAudit           . . x x . . . . . . . . . . . . . . . . . . . . . .
+VerifyAudit         . . x . . . . . . . . . . . . . . . . . . . . . . .
+ViewRegistry        x . . x . x x x . . . . . . . . . . . . . . . . . .
+EditRegistry        x . . x . x . . . . . . . . . . . . . . . . . . . .
+ViewPlans           . . . x . x x x x x . . . . . . . . . . . . . . . .
+CreatePlan          . . . x . . . . . . . . . . . . . . . . . . . . . .
+ManagePlan          . . . . . . . . . . . x . . . . . . . . . . . . . .
+ViewDraftPlan       . . . . . . . . . . . x . . . . . . . . . . . . . .
+ViewPlanFigures     . . . . . . . . . . . x . . . . . . . . . . . . . .
+Draw                . . . . . . . . . . . x . . . . . . . . . . . . . .
+ViewDraw            . . . . . . . . . . . x . . . x . . . . . . . . . .
+ViewRules           . . . . . . . . . . . x . . . . . . . . x . . . . .
+EditRules           . . . . . . . . . . . . . . . . . . . . x . . . . .
+ApproveRules        . . . . . . . . . . . x . . . . . . . . . . . . . .
+ViewTask            . . . . . . . . . . . x . . x . . . . . . . . . . .
+ViewTaskDocuments   . . . . . . . . . . . x x . x . . . . . . . . . . .
+ClaimTask           . . . . . . x . . . . . . . . . . . . . . . . . . .
+WorkOnSite          . . . . . . . . . . . . . . x . . . . . . . . . . .
+ViewEvidence        . . . . . . . . . . . x . . x . . . . . . . . . . .
+ConfirmRefusal      . . . . . . . . . . . . x . . . . . . . . . . . . .
+ReassignTask        . . . . . . . . . . . x . . . . . . . . . . . . . .
+MarkNotSampled      . . . . . . . . . . . x . . x . . . . . . . . . . .
+ViewCustody         . . . . . . . . . . . x . . x . x . . . . . . . . .
+HandOver            . . . . . . . . . . . . . . x . . . . . . . . . . .
+DecideBackup        . . . . . . . . . . . x . . . . . . . . . . . . . .
+ViewInbox           . . . x . x . . . . . . . . . . . . . . . . . . . .
+ViewBureauFlags     . . . x . . . . . . . . . . . . . . . . . . . . . .
+ViewLink            . . . . . . . . . . . x . . . . x . . . . . . . . .
+ReceiveSample       . . . . . . . x . . . . . . . . . . . . . . . . . .
+ManageSample        . . . . . . . . . . . . . . . . x . . . . . . . . .
+CheckLicence        . . . . . . . . . . . . . . . . x x . . . . . . . .
+ViewBlindSample     . . . . . . . . . . . x . . . . x x x x . . . . . .
+RecordResults       . . . . . . . . . . . . . . . . . x . . . . . . . .
+ImportResults       . . . . . . . . x . . . . . . . . . . . . . . . . .
+Screen              . . . . . . . . . . . . . . . . . . . x . . . . . .
+PrepareReport       . . . . . . . . . . . . . . . . . x . . . . . . . .
+SignReport          . . . . . . . . . . . . . . . . . . x . . . . . . .
+ReviewQueue         . . . . . . . . . x . . . . . . . . . . . . . . . .
+ReadReportContent   . . . . . . . . . . . . . . . . x x x . . . . . . .
+ReportPdf           . . . . . . . . . . . x . . . . x . . . . . . . . .
+ViewLabBoard        . . . x . . . x x x . . . . . . . . . . . . . . . .
+WriteLetter         . . . x . . . x x x . . . . . . . . . . . . . . . .
+ViewDeliveries      . . . x . . . x . . . . . . . . . . . . . . . . . .
+RecordDelivery      . . . . . . . . . . . x . . . . x . . . . . . . . .
+ViewOwnResults      . . . . . . . . . . x . . . . . . . . . . . . . . .
+FileObjection       . . . . . . . . . . . . . . . . . . . . . . . . x .
+ViewOwnReport       . . . . . . . . . . . . . . . . . . . . . . . . x .
+ListObjections      . . . x . . . . . . . . . . . . . . . . . . . . . .
+DecideObjection     . . . . . . . . . . . x . . . . . . . . . . . . . .
+ArrangeRetests      . . . x . . . . . . . . . . . . . . . . . . . . . .
+ListRetests         . . . x . . . x x x . . . . . . . . . . . . . . . .
+ViewRetest          . . . . . . . . . . . x . . . . . . . . . x x x . .
+ViewRetestLink      . . . . . . . . . . . x . . . . . . . . . . . . . .
+ReceiveBackup       . . . . . . . . . . . . . . . . . . . . . x . . . .
+RetestResults       . . . . . . . . . . . . . . . . . . . . . . x . . .
+SignRetest          . . . . . . . . . . . . . . . . . . . . . . . x . .
+ListConfirmations   . . . x . . . x . . x . . . . . . . . . . . . . . .
+ViewConfirmation    . . . . . . . . . . . x . . . . x . . . . . . . . x
+AnswerConfirmation  . . . . . . . . . . . . . . . . x . . . . . . . . x
+RecordLapse         . . . . . . . . . . . x . . . . x . . . . . . . . .
+DecideConfirmation  . . . . . . . . . . . x . . . . . . . . . . . . . .
+ViewDisposals       . . . x . . . x . . . . . . . . . . . . . . . . . .
+Dispose             . . . . . . . . . . . . . . . . x . . . . . . . . .
+ViewDisposalRules   x . . x . x . x . . . . . . . . . . . . . . . . . .
+ManageDisposalRules x . . . . . . . . . . . . . . . . . . . . . . . . .
+ListCases           . . . x . x . . . . x . . . . . . . . . . . . . . .
+ViewCase            . . . . x . . . . . . x . x . . . . . . . . . . . .
+RunCase             . . . . . . . . . . . . . x . . . . . . . . . . . .
+ReportRectification . . . . . . . . . . . . . x . . . . . . . . . . x .
+ViewOwnCases        . . . . . . . . . . . . . . . . . . . . . . . . x .
+ViewRuleSets        x . . x . x . . . . . . . . . . . . . . . . . . . .
+AddRuleSet          x . . . . . . . . . . . . . . . . . . . . . . . . .
+ManageRuleSets      x . . . x . . . . . . . . . . . . . . . . . . . . .
+Announce            . . . . . . . . . . . x . . . . . . . . . . . . . .
+ViewOverview        . . . . . . . . . . . x . . . . . . . . . . . . . .
 ";
 
 fn drawn(action: Action) -> String {
@@ -142,7 +147,10 @@ fn institution_roles_alone_never_see_the_enterprise_beyond_the_registry_on_site(
 fn an_enterprise_acts_only_on_its_own_records() {
     let e = Relation::of_roles(&[Role::Enterprise], false, true);
     let allowed: Vec<Action> = e.actions(Action::ALL);
-    assert_eq!(allowed, vec![Action::ViewOwnResults, Action::ListConfirmations, Action::ListCases]);
+    assert_eq!(
+        allowed,
+        vec![Action::ViewCalendar, Action::ViewOwnResults, Action::ListConfirmations, Action::ListCases]
+    );
     let sampled = e.with(Relation::SampledEnterprise);
     assert!(sampled.allow(Action::FileObjection));
     assert!(!sampled.allow(Action::DecideObjection));
@@ -179,4 +187,50 @@ fn regulators_and_local_bureaus_differ() {
     assert!(!organiser.allow(Action::ConfirmRefusal));
     assert!(!Relation::of_roles(&[Role::Regulator], false, false).allow(Action::ManageRuleSets));
     assert!(Relation::of_roles(&[Role::Regulator], true, false).allow(Action::ManageRuleSets));
+}
+
+/// 三权分立 (issue 15): the system administrator never grants roles nor reads the audit log, the
+/// security administrator never manages accounts, and the audit administrator only reads the log;
+/// none of the three runs a business action (plans, draws, sampling, the laboratory, reports,
+/// results, cases, announcements).
+#[test]
+fn the_three_administrators_are_separate_and_run_no_business() {
+    let system = Relation::of_roles(&[Role::SystemAdmin], false, false);
+    let security = Relation::of_roles(&[Role::SecurityAdmin], false, false);
+    let audit = Relation::of_roles(&[Role::AuditAdmin], false, false);
+    assert!(system.allow(Action::ManageUsers) && !system.allow(Action::GrantRoles) && !system.allow(Action::ViewAudit));
+    assert!(
+        security.allow(Action::GrantRoles)
+            && !security.allow(Action::ManageUsers)
+            && !security.allow(Action::ViewAudit)
+    );
+    assert_eq!(audit.actions(Action::ALL), vec![Action::ViewAudit, Action::VerifyAudit]);
+    let foundation = [
+        Action::ViewUsers,
+        Action::ManageUsers,
+        Action::GrantRoles,
+        Action::ManageSecurity,
+        Action::ManageOrganisations,
+        Action::ViewOrganisations,
+        Action::ManageCalendar,
+        Action::ViewCalendar,
+        Action::ViewRegistry,
+        Action::EditRegistry,
+        Action::ViewDisposalRules,
+        Action::ManageDisposalRules,
+        Action::ViewRuleSets,
+        Action::AddRuleSet,
+        Action::ManageRuleSets,
+        Action::ViewAudit,
+        Action::VerifyAudit,
+    ];
+    for admin in [system, security, audit] {
+        for action in admin.actions(Action::ALL) {
+            assert!(foundation.contains(&action), "{admin:?} must not {action:?}");
+        }
+    }
+    // Even with every relation an object could give, an administrator's roles add no business.
+    for action in [Action::CreatePlan, Action::Draw, Action::SignReport, Action::Announce, Action::ViewLink] {
+        assert!(!system.union(security).union(audit).allow(action), "{action:?}");
+    }
 }

@@ -59,6 +59,8 @@ use sink::{SavedIndex, Sink, on_pool};
 pub const DOC_PREFIX: &str = "基准数据";
 /// Title of the plan `choucha bench` draws from.
 pub const DRAW_PLAN_TITLE: &str = "基准数据：大同市随机抽取计划";
+/// Username of the generated regulator of the provincial bureau (organiser of the big plan).
+pub const PROVINCE_REGULATOR: &str = "bench_province";
 /// Prefix of the generated samplers' usernames.
 pub const SAMPLER_PREFIX: &str = "bench_s";
 /// Prefix of the generated testers' usernames (`bench_t0_00` …), approvers' (`bench_r0_0` …) and

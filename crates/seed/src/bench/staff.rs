@@ -7,7 +7,9 @@ use super::columns::USER_COLS;
 use super::generator::Gen;
 use super::reference::{NAME_CHARS, SURNAMES};
 use super::sink::{Batch, Sink, V};
-use super::{APPROVERS_PER_ORG, Ctx, SAMPLER_PREFIX, SAMPLERS_PER_ORG, TESTER_PREFIX, TESTERS_PER_ORG};
+use super::{
+    APPROVERS_PER_ORG, Ctx, PROVINCE_REGULATOR, SAMPLER_PREFIX, SAMPLERS_PER_ORG, TESTER_PREFIX, TESTERS_PER_ORG,
+};
 
 /// (id, name) of the generated people, by institution (in the order of `Ctx::sampling_orgs` and
 /// `Ctx::testing_orgs`).
@@ -83,6 +85,22 @@ pub(super) async fn load(sink: &Sink, g: &mut Gen, cx: &Ctx) -> anyhow::Result<S
             uid += 1;
         }
     }
+    // A regulator of the provincial bureau, which organises the province's plans (the benchmark
+    // reads the big plan as its organising bureau: administrators run no business, 三权分立).
+    users.push(vec![
+        uid.into(),
+        PROVINCE_REGULATOR.into(),
+        "省局抽查处".into(),
+        hash.clone().into(),
+        cx.org("sx-amr")?.into(),
+        V::Null,
+        "".into(),
+        "".into(),
+        true.into(),
+        cx.now.into(),
+        cx.now.into(),
+    ]);
+    roles.push(vec![uid.into(), "regulator".into()]);
     sink.write("users", &USER_COLS, &users).await?;
     sink.write("user_roles", &["user_id", "role"], &roles).await?;
     Ok(Staff { samplers, testers, approvers, custodians, users: users.len() as u64 })

@@ -61,11 +61,11 @@ async fn loads_once_and_a_second_load_changes_nothing() {
         assert!(first.accounts.iter().any(|a| a.roles == vec![role.as_str().to_string()]), "{role}");
     }
     assert_eq!(first.plans_created, 2);
-    let admin = choucha_service::auth::login(&s, "admin", PASSWORD).await.expect("admin");
-    let plans = choucha_service::plans::list(&s, &admin, &Default::default()).await.expect("plans");
+    let regulator = choucha_service::auth::login(&s, "regulator", PASSWORD).await.expect("regulator");
+    let plans = choucha_service::plans::list(&s, &regulator, &Default::default()).await.expect("plans");
     let mut totals: Vec<(i64, usize)> = Vec::new();
     for p in &plans.items {
-        let v = choucha_service::plans::get(&s, &admin, p.id).await.expect("plan");
+        let v = choucha_service::plans::get(&s, &regulator, p.id).await.expect("plan");
         assert_eq!(v.state, choucha_domain::plan::PlanState::Issued);
         totals.push((v.total_quota, v.items.len()));
     }

@@ -26,8 +26,30 @@ pub(super) struct DemoUser {
 /// One account per role; two samplers, since a sampling needs at least two (DESIGN.md rule 2).
 /// Samplers and testers work for different institutions (抽检分离, rule 1).
 pub(super) const USERS: &[DemoUser] = &[
+    // The three administrators (三权分立): accounts, roles, the audit log.
     DemoUser {
-        username: "admin", display_name: "系统管理员", role: Role::Admin, org: None, phone: "", id_card: None
+        username: "admin",
+        display_name: "系统管理员",
+        role: Role::SystemAdmin,
+        org: None,
+        phone: "",
+        id_card: None,
+    },
+    DemoUser {
+        username: "security",
+        display_name: "安全管理员",
+        role: Role::SecurityAdmin,
+        org: None,
+        phone: "",
+        id_card: None,
+    },
+    DemoUser {
+        username: "auditor",
+        display_name: "审计管理员",
+        role: Role::AuditAdmin,
+        org: None,
+        phone: "",
+        id_card: None,
     },
     DemoUser {
         username: "regulator",

@@ -40,78 +40,7 @@ pub use upload::{put_chunk, start_upload, upload_status};
 /// Largest evidence file: a long sampling video at phone quality.
 pub const MAX_EVIDENCE_BYTES: u64 = 8 * 1024 * 1024 * 1024;
 
-/// What a piece of evidence shows (the checklist of DESIGN.md rule 7 and the notices).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum EvidenceCategory {
-    /// 抽样场所
-    Site,
-    /// 贮存环境
-    Storage,
-    /// 标签标识
-    Labels,
-    /// 库存数量
-    Stock,
-    /// 抽样过程
-    Process,
-    /// 封样
-    Seals,
-    /// 文书
-    Documents,
-}
-
-impl EvidenceCategory {
-    pub const ALL: [EvidenceCategory; 7] = [
-        EvidenceCategory::Site,
-        EvidenceCategory::Storage,
-        EvidenceCategory::Labels,
-        EvidenceCategory::Stock,
-        EvidenceCategory::Process,
-        EvidenceCategory::Seals,
-        EvidenceCategory::Documents,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EvidenceCategory::Site => "site",
-            EvidenceCategory::Storage => "storage",
-            EvidenceCategory::Labels => "labels",
-            EvidenceCategory::Stock => "stock",
-            EvidenceCategory::Process => "process",
-            EvidenceCategory::Seals => "seals",
-            EvidenceCategory::Documents => "documents",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            EvidenceCategory::Site => "抽样场所",
-            EvidenceCategory::Storage => "贮存环境",
-            EvidenceCategory::Labels => "标签标识",
-            EvidenceCategory::Stock => "库存数量",
-            EvidenceCategory::Process => "抽样过程",
-            EvidenceCategory::Seals => "封样",
-            EvidenceCategory::Documents => "文书",
-        }
-    }
-
-    /// The English name or the Chinese label.
-    pub fn parse(s: &str) -> Result<EvidenceCategory> {
-        let s = s.trim();
-        EvidenceCategory::ALL.into_iter().find(|c| c.as_str() == s || c.label() == s).ok_or_else(|| {
-            ServiceError::invalid(
-                RuleViolation::new(
-                    "unknown_category",
-                    format!(
-                        "未知的证据类别“{s}”（应为 site 抽样场所、storage 贮存环境、labels 标签标识、stock 库存数量、\
-                         process 抽样过程、seals 封样 或 documents 文书）"
-                    ),
-                )
-                .on_field("category"),
-            )
-        })
-    }
-}
+pub use choucha_domain::sampling::EvidenceCategory;
 
 /// Describes the file of a one-request upload.
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
@@ -242,7 +171,7 @@ fn validate(
     content_type: &str,
     size: u64,
 ) -> Result<(EvidenceCategory, String, String)> {
-    let cat = EvidenceCategory::parse(category)?;
+    let cat: EvidenceCategory = category.parse()?;
     // Keep the last path component only: the name is shown, never used as a path.
     let name = file_name.rsplit(['/', '\\']).next().unwrap_or_default().trim().to_string();
     if name.is_empty() || name.chars().count() > 255 {
@@ -319,7 +248,8 @@ async fn view(s: &Services, e: EvidenceRow, names: &mut BTreeMap<i64, String>) -
             n
         }
     };
-    let category = EvidenceCategory::parse(&e.category).map_err(|_| ServiceError::internal("bad evidence category"))?;
+    let category =
+        e.category.parse::<EvidenceCategory>().map_err(|_| ServiceError::internal("bad evidence category"))?;
     Ok(EvidenceView {
         id: e.id,
         task_id: e.task_id,

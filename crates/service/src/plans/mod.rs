@@ -7,7 +7,6 @@ use choucha_domain::RuleViolation;
 use choucha_domain::access::Action;
 use choucha_domain::implementation_rules::RulesState;
 use choucha_domain::plan::{self as rules, PlanReadiness, PlanState};
-use choucha_domain::role::Role;
 use choucha_store::audit::{AuditActor, AuditEntry};
 use choucha_store::plans::{self as store_plans, PlanRow};
 use chrono::NaiveDate;
@@ -188,7 +187,7 @@ async fn create_inner(s: &Services, who: &AuditActor, actor: Option<&Actor>, dra
         user_id: 0,
         username: String::new(),
         display_name: String::new(),
-        roles: vec![Role::Admin],
+        roles: Vec::new(),
         org_id: None,
         org_name: None,
         org_division: None,

@@ -7,8 +7,6 @@
 //! and any problem refuses the file with every bad row reported and nothing written. A good file
 //! is written in one transaction with one summary audit record, not one record per enterprise.
 
-use std::str::FromStr;
-
 use choucha_domain::RuleViolation;
 use choucha_domain::access::Action;
 use choucha_store::enterprises::{self as store_ent, EnterpriseCursor};
@@ -32,55 +30,7 @@ pub const MAX_LISTED_ERRORS: usize = 1000;
 /// Rows between two progress reports.
 const PROGRESS_EVERY: usize = 1000;
 
-/// What to do with a row whose USCC is already in the registry.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OnExisting {
-    /// Refuse the file (the default: nothing is overwritten by accident).
-    #[default]
-    Error,
-    /// Leave the registry's entry as it is.
-    Skip,
-    /// Replace the registry's entry with the row.
-    Update,
-}
-
-impl OnExisting {
-    pub const ALL: [OnExisting; 3] = [OnExisting::Error, OnExisting::Skip, OnExisting::Update];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OnExisting::Error => "error",
-            OnExisting::Skip => "skip",
-            OnExisting::Update => "update",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            OnExisting::Error => "视为错误，拒绝导入",
-            OnExisting::Skip => "跳过已有企业",
-            OnExisting::Update => "用文件内容更新已有企业",
-        }
-    }
-}
-
-impl FromStr for OnExisting {
-    type Err = RuleViolation;
-    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
-        let t = s.trim();
-        match t {
-            "" | "error" | "报错" => Ok(OnExisting::Error),
-            "skip" | "跳过" => Ok(OnExisting::Skip),
-            "update" | "更新" => Ok(OnExisting::Update),
-            _ => Err(RuleViolation::new(
-                "invalid_on_existing",
-                format!("“{t}”无效：已有企业的处理方式应为 error、skip 或 update"),
-            )
-            .on_field("on_existing")),
-        }
-    }
-}
+pub use choucha_domain::enterprise::OnExisting;
 
 /// How to import a file.
 #[derive(Debug, Clone, Default)]

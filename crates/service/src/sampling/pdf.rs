@@ -62,7 +62,8 @@ pub(crate) async fn record_pdf_unchecked(s: &Services, task_id: i64) -> Result<V
             image: sig.and_then(|g| png_of(&g.image_b64)),
             signed_at: sig.map(|g| rules::utc_to_local(g.signed_at)),
         });
-        samplers.push(docs::Sampler { name: user.display_name, id_number: user.id_card_no });
+        let id_number = crate::personal::open(s, &user.id_card_no)?;
+        samplers.push(docs::Sampler { name: user.display_name, id_number });
     }
     let bj = |g: &choucha_store::sampling::SignatureRow| Some(rules::utc_to_local(g.signed_at));
     let enterprise_signature = match sigs.iter().find(|g| g.signer == "enterprise") {

@@ -22,7 +22,83 @@ use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_audit)).routes(routes!(get_audit)).routes(routes!(verify_audit))
+    OpenApiRouter::new()
+        .routes(routes!(list_audit))
+        .routes(routes!(get_audit))
+        .routes(routes!(verify_audit))
+        .routes(routes!(export_audit))
+}
+
+/// The days of an export, in Beijing time, both included.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// First day, e.g. 2025-01-01.
+    #[serde(default)]
+    pub from: Option<String>,
+    /// Last day (included), e.g. 2025-12-31.
+    #[serde(default)]
+    pub to: Option<String>,
+}
+
+impl ExportQuery {
+    /// Both days, or the fields that are wrong.
+    pub fn days(&self) -> Result<(NaiveDate, NaiveDate), ServiceError> {
+        let mut errs = Vec::new();
+        let mut day = |v: &Option<String>, field: &'static str| -> Option<NaiveDate> {
+            let Some(t) = non_empty(v) else {
+                errs.push(RuleViolation::new("required", "请填写起止日期（格式：2025-10-01）").on_field(field));
+                return None;
+            };
+            let d = parse_date(&t);
+            if d.is_none() {
+                errs.push(
+                    RuleViolation::new("invalid_date", format!("日期“{t}”无效（格式：2025-10-01）")).on_field(field),
+                );
+            }
+            d
+        };
+        let (from, to) = (day(&self.from, "from"), day(&self.to, "to"));
+        match (from, to) {
+            (Some(f), Some(t)) if errs.is_empty() => Ok((f, t)),
+            _ => Err(ServiceError::Invalid(errs)),
+        }
+    }
+}
+
+/// The zip archive of a range of days' records (`audit.jsonl` with every stored field, and
+/// `manifest.json`), for the audit administrator; at most 100,000 records (the server's CLI,
+/// `choucha audit export`, has no limit and adds the signed checkpoints). The export is audited.
+#[utoipa::path(get, path = "/api/v1/audit/export", tag = "audit", security(("bearer" = [])), params(ExportQuery),
+    responses((status = 200, content_type = "application/zip"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn export_audit(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(q): ApiQuery<ExportQuery>,
+) -> ApiResult<axum::response::Response> {
+    Ok(export_response(&state, &actor, &q).await?)
+}
+
+/// The archive as a download (shared with the audit page).
+pub async fn export_response(
+    state: &AppState,
+    actor: &choucha_service::Actor,
+    q: &ExportQuery,
+) -> Result<axum::response::Response, ServiceError> {
+    use axum::response::IntoResponse;
+    // Refused before the dates are read: nobody else learns anything from the answer.
+    actor.require(choucha_domain::access::Action::VerifyAudit)?;
+    let (from, to) = q.days()?;
+    let zip = audit::export(&state.services, actor, from, to).await?;
+    let name = format!("audit-{from}-{to}.zip");
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/zip")),
+            (axum::http::header::CONTENT_DISPOSITION, crate::api::documents::attachment(&name, &name)),
+        ],
+        zip,
+    )
+        .into_response())
 }
 
 /// Filters of the audit log. Dates are days in Beijing time (UTC+8); `until` is inclusive.

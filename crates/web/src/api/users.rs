@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use choucha_domain::RuleViolation;
 use choucha_service::users::UserFilter;
-use choucha_service::users::{self, NewUserInput, UserUpdateInput, UserView};
+use choucha_service::users::{self, NewUserInput, RolesInput, UserUpdateInput, UserView};
 use choucha_service::{ServiceError, organisations};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -22,6 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_users, create_user))
         .routes(routes!(get_user, update_user))
+        .routes(routes!(set_roles))
         .routes(routes!(reset_password))
         .routes(routes!(change_own_password))
 }
@@ -102,8 +103,8 @@ async fn get_user(
     Ok(Json(users::get(&state.services, &actor, id).await?))
 }
 
-/// Edit a user's name, roles, organisation and whether the account is active (admins).
-/// Deactivating a user revokes their API tokens.
+/// Edit a user's name, organisation, contact and whether the account is active (the system
+/// administrator; roles are granted apart). Deactivating a user revokes their API tokens.
 #[utoipa::path(put, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])),
     params(("id" = i64, Path, description = "用户编号")), request_body = UserUpdateInput,
     responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -114,6 +115,20 @@ async fn update_user(
     ApiJson(input): ApiJson<UserUpdateInput>,
 ) -> ApiResult<Json<UserView>> {
     Ok(Json(users::update(&state.services, &actor, id, input).await?))
+}
+
+/// Grant and revoke a user's roles, all at once (the security administrator, 三权分立). The
+/// user's API tokens stop working; the change is audited with the roles before and after.
+#[utoipa::path(put, path = "/api/v1/users/{id}/roles", tag = "users", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "用户编号")), request_body = RolesInput,
+    responses((status = 200, body = UserView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn set_roles(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<RolesInput>,
+) -> ApiResult<Json<UserView>> {
+    Ok(Json(users::set_roles(&state.services, &actor, id, input).await?))
 }
 
 #[derive(Deserialize, ToSchema)]

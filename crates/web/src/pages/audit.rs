@@ -15,7 +15,7 @@ use serde_json::Value;
 use tower_sessions::Session;
 
 use crate::AppState;
-use crate::api::audit::{AuditQuery, AuditRecordView, VerifyView};
+use crate::api::audit::{AuditQuery, AuditRecordView, ExportQuery, VerifyView, export_response};
 use crate::auth::PageActor;
 use crate::error::{PageError, PageResult};
 use crate::extract::PagePath;
@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/audit", get(list_page))
         .route("/admin/audit/verify", post(verify))
+        .route("/admin/audit/export", get(export))
         .route("/admin/audit/{seq}", get(detail_page))
 }
 
@@ -39,6 +40,8 @@ pub struct AuditPage {
     pub verification: Option<VerifyView>,
     pub older_href: Option<String>,
     pub newest_href: Option<String>,
+    /// The audit administrator: verify and export.
+    pub can_verify: bool,
 }
 
 impl AuditPage {
@@ -89,6 +92,7 @@ async fn render_list(
         verification,
         older_href,
         newest_href,
+        can_verify: actor.may(Action::VerifyAudit),
         chrome: chrome(session, Some(actor), "audit").await,
     };
     Ok((status, page).into_response())
@@ -101,6 +105,25 @@ async fn list_page(
     Query(q): Query<AuditQuery>,
 ) -> Response {
     render_list(&state, &session, &actor, q, None).await.unwrap_or_else(|e| PageError(e).into_response())
+}
+
+/// The archive of a range of days as a download; bad dates get the list with the errors.
+async fn export(
+    State(state): State<AppState>,
+    session: Session,
+    PageActor(actor): PageActor,
+    Query(q): Query<ExportQuery>,
+) -> Response {
+    match export_response(&state, &actor, &q).await {
+        Ok(r) => r,
+        Err(e) => match FieldErrors::from_service(e) {
+            Ok(errors) => {
+                let message = format!("未导出：{}", errors.all.join("；"));
+                crate::pages::respond::flash_to(&session, &message, "/admin/audit").await.into_response()
+            }
+            Err(e) => PageError(e).into_response(),
+        },
+    }
 }
 
 async fn verify(State(state): State<AppState>, session: Session, PageActor(actor): PageActor) -> Response {

@@ -129,18 +129,22 @@ const AUDIT: Link =
 
 fn section(role: Role) -> RoleSection {
     let (duties, links): (&'static str, Vec<Link>) = match role {
-        Role::Admin => (
-            "管理用户、机构、工作日历等系统设置。",
+        Role::SystemAdmin => (
+            "管理用户账号、机构、工作日历、企业名录等系统设置。角色由安全管理员授予，审计日志由审计管理员查阅（三权分立）。",
             vec![
                 Link {
-                    href: "/admin/users", label: "用户管理", desc: "新建用户、分配角色、重置密码"
+                    href: "/admin/users", label: "用户管理", desc: "新建账号、维护所属机构、停用、重置密码"
                 },
                 Link { href: "/admin/orgs", label: "机构管理", desc: "市场监管局与检验检测机构" },
-                AUDIT,
                 CALENDAR,
                 REGISTRY,
             ],
         ),
+        Role::SecurityAdmin => (
+            "授予、撤销用户角色，解锁账号，维护安全策略。不建立账号，不办理业务（三权分立）。",
+            vec![Link { href: "/admin/users", label: "用户与角色", desc: "为账号授予或撤销角色" }],
+        ),
+        Role::AuditAdmin => ("查阅、校验、导出审计日志。不管理账号与角色，不办理业务（三权分立）。", vec![AUDIT]),
         Role::Regulator => (
             "制定抽查计划与任务分配，审核备案实施细则，审批备用样品封存，审查问题与拒检，发布抽查结果。",
             vec![PLANS, REGISTRY, AUDIT, CALENDAR],

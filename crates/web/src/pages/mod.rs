@@ -127,8 +127,10 @@ pub fn nav_for(actor: &Actor) -> Vec<NavItem> {
     if cases::has_cases(actor) {
         nav.push(NavItem { key: "cases", href: "/cases", label: "后处理" });
     }
-    nav.push(NavItem { key: "calendar", href: "/calendar", label: "工作日历" });
-    if actor.may(Action::ManageUsers) {
+    if actor.may(Action::ViewCalendar) {
+        nav.push(NavItem { key: "calendar", href: "/calendar", label: "工作日历" });
+    }
+    if actor.may(Action::ViewUsers) {
         nav.push(NavItem { key: "users", href: "/admin/users", label: "用户管理" });
     }
     if actor.may(Action::ManageOrganisations) {

@@ -16,7 +16,7 @@ use choucha_domain::role::Role;
 use choucha_service::organisations;
 use choucha_service::organisations::OrgFilter;
 use choucha_service::users::UserFilter;
-use choucha_service::users::{self, NewUserInput, UserUpdateInput, UserView};
+use choucha_service::users::{self, NewUserInput, RolesInput, UserUpdateInput, UserView};
 use choucha_service::{Actor, ServiceError, Services};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
@@ -34,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users/new", get(new_page).post(create_submit))
         .route("/admin/users/{id}", get(edit_page).post(update_submit))
         .route("/admin/users/{id}/password", post(reset_submit))
+        .route("/admin/users/{id}/roles", post(roles_submit))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -190,6 +191,8 @@ pub struct UsersPage {
     pub errors: FieldErrors,
     pub next_href: Option<String>,
     pub first_href: Option<String>,
+    /// The system administrator creates accounts.
+    pub can_manage: bool,
 }
 
 fn role_choices(selected: &[String]) -> Vec<Choice> {
@@ -225,7 +228,7 @@ async fn list_page(
         (page.items, page.next)
     } else {
         // Still refuse non-admins before saying anything about organisations.
-        actor.require(Action::ManageUsers)?;
+        actor.require(Action::ViewUsers)?;
         (Vec::new(), None)
     };
     let base = [("q", q.q.as_deref()), ("role", q.role.as_deref()), ("org", org_code)];
@@ -244,6 +247,7 @@ async fn list_page(
         errors,
         next_href,
         first_href,
+        can_manage: actor.may(Action::ManageUsers),
         chrome: chrome(&session, Some(&actor), "users").await,
     })
 }
@@ -304,6 +308,20 @@ pub struct UserFormPage {
     pub errors: FieldErrors,
     /// Errors of the password reset form (edit page only).
     pub reset_errors: FieldErrors,
+    /// Errors of the roles form (edit page only).
+    pub role_errors: FieldErrors,
+    /// The system administrator: the account's details and password.
+    pub can_manage: bool,
+    /// The security administrator: the roles (三权分立).
+    pub can_grant: bool,
+}
+
+/// The errors of the three forms of the user page; only one holds any at a time.
+#[derive(Default)]
+pub struct UserFormErrors {
+    pub account: FieldErrors,
+    pub reset: FieldErrors,
+    pub roles: FieldErrors,
 }
 
 impl UserFormPage {
@@ -321,16 +339,18 @@ async fn form_page(
     actor: &Actor,
     editing: Option<UserView>,
     v: UserFormValues,
-    errors: FieldErrors,
-    reset_errors: FieldErrors,
+    errors: UserFormErrors,
 ) -> UserFormPage {
     UserFormPage {
         roles: role_choices(&v.roles),
         v,
         editing,
         orgs: org_options(s, actor).await,
-        errors,
-        reset_errors,
+        errors: errors.account,
+        reset_errors: errors.reset,
+        role_errors: errors.roles,
+        can_manage: actor.may(Action::ManageUsers),
+        can_grant: actor.may(Action::GrantRoles),
         chrome: chrome(session, Some(actor), "users").await,
     }
 }
@@ -342,7 +362,7 @@ async fn new_page(
 ) -> PageResult<UserFormPage> {
     actor.require(Action::ManageUsers)?;
     let v = UserFormValues { active: true, ..Default::default() };
-    Ok(form_page(&state.services, &session, &actor, None, v, FieldErrors::default(), FieldErrors::default()).await)
+    Ok(form_page(&state.services, &session, &actor, None, v, UserFormErrors::default()).await)
 }
 
 async fn create_submit(
@@ -371,7 +391,8 @@ async fn create_submit(
         |u| ("/admin/users".into(), format!("已新建用户“{}”（{}）", u.display_name, u.username)),
         |errors| async move {
             let v = UserFormValues { active: true, ..UserFormValues::from_form(&f) };
-            Ok::<_, PageError>(form_page(s, session, actor, None, v, errors, FieldErrors::default()).await)
+            let errors = UserFormErrors { account: errors, ..Default::default() };
+            Ok::<_, PageError>(form_page(s, session, actor, None, v, errors).await)
         },
     )
     .await
@@ -385,10 +406,10 @@ async fn edit_page(
 ) -> PageResult<UserFormPage> {
     let s = &state.services;
     let u = users::get(s, &actor, id).await?;
-    // A user may read their own record through the use case, but only admins edit.
-    actor.require(Action::ManageUsers)?;
+    // A user may read their own record through the use case; the page is the administrators'.
+    actor.require(Action::ViewUsers)?;
     let v = UserFormValues::from_view(&u);
-    Ok(form_page(s, &session, &actor, Some(u), v, FieldErrors::default(), FieldErrors::default()).await)
+    Ok(form_page(s, &session, &actor, Some(u), v, UserFormErrors::default()).await)
 }
 
 async fn update_submit(
@@ -402,7 +423,6 @@ async fn update_submit(
     let f = FormData(pairs);
     let input = UserUpdateInput {
         display_name: f.get("display_name"),
-        roles: f.all("roles"),
         org_code: f.opt("org_code"),
         enterprise_uscc: f.opt("enterprise_uscc"),
         phone: f.get("phone"),
@@ -417,8 +437,13 @@ async fn update_submit(
         |u| (format!("/admin/users/{id}"), format!("已保存用户“{}”（{}）", u.display_name, u.username)),
         |errors| async move {
             let current = users::get(s, actor, id).await?;
-            let v = UserFormValues { username: current.username.clone(), ..UserFormValues::from_form(&f) };
-            Ok::<_, PageError>(form_page(s, session, actor, Some(current), v, errors, FieldErrors::default()).await)
+            let v = UserFormValues {
+                username: current.username.clone(),
+                roles: current.roles.clone(),
+                ..UserFormValues::from_form(&f)
+            };
+            let errors = UserFormErrors { account: errors, ..Default::default() };
+            Ok::<_, PageError>(form_page(s, session, actor, Some(current), v, errors).await)
         },
     )
     .await
@@ -450,13 +475,47 @@ async fn reset_submit(
             let message = "密码已重置，该用户的 API 令牌已全部失效。请将新密码当面或通过安全渠道告知本人。";
             (format!("/admin/users/{id}"), message)
         },
-        |reset_errors| async move {
+        |reset| async move {
             let current = users::get(s, actor, id).await?;
             let v = UserFormValues::from_view(&current);
-            Ok::<_, PageError>(
-                form_page(s, session, actor, Some(current), v, FieldErrors::default(), reset_errors).await,
-            )
+            let errors = UserFormErrors { reset, ..Default::default() };
+            Ok::<_, PageError>(form_page(s, session, actor, Some(current), v, errors).await)
         },
     )
     .await
+}
+
+/// The security administrator grants and revokes roles (the ticked ones are the user's roles).
+async fn roles_submit(
+    State(state): State<AppState>,
+    session: Session,
+    PageActor(actor): PageActor,
+    PagePath(id): PagePath<i64>,
+    PageForm(pairs): PageForm<Vec<(String, String)>>,
+) -> Response {
+    let s = &state.services;
+    let roles = FormData(pairs).all("roles");
+    let result = users::set_roles(s, &actor, id, RolesInput { roles: roles.clone() }).await;
+    let (session, actor) = (&session, &actor);
+    saved_or_again(
+        session,
+        result,
+        |u| {
+            (
+                format!("/admin/users/{id}"),
+                format!("已更新“{}”的角色：{}", u.display_name, none_if_empty(&u.role_labels)),
+            )
+        },
+        |roles_errors| async move {
+            let current = users::get(s, actor, id).await?;
+            let v = UserFormValues { roles, ..UserFormValues::from_view(&current) };
+            let errors = UserFormErrors { roles: roles_errors, ..Default::default() };
+            Ok::<_, PageError>(form_page(s, session, actor, Some(current), v, errors).await)
+        },
+    )
+    .await
+}
+
+fn none_if_empty(labels: &str) -> &str {
+    if labels.is_empty() { "（无）" } else { labels }
 }

@@ -19,6 +19,23 @@ pub fn new_user(username: &str, roles: &[&str], org: &str) -> Value {
     })
 }
 
+/// A user made as a deployment makes one (三权分立): `admin` creates the account, `security`
+/// grants its roles. The answer is the first refusal, or 201 with the user as granted.
+pub async fn create_user(srv: &TestServer, body: Value) -> (StatusCode, Value) {
+    let mut account = body;
+    let roles = account["roles"].take();
+    account["roles"] = json!([]);
+    let (status, u) = srv.api("admin").await.post("/api/v1/users", account).await;
+    if status != StatusCode::CREATED || roles.as_array().is_none_or(|r| r.is_empty()) {
+        return (status, u);
+    }
+    let path = format!("/api/v1/users/{}/roles", u["id"]);
+    match srv.api("security").await.put(&path, json!({ "roles": roles })).await {
+        (StatusCode::OK, granted) => (StatusCode::CREATED, granted),
+        other => other,
+    }
+}
+
 pub async fn token_status(srv: &TestServer, username: &str, password: &str) -> (StatusCode, Value) {
     let r = reqwest::Client::new()
         .post(srv.url("/api/v1/auth/token"))
