@@ -30,8 +30,7 @@ pub fn install_provider() {
 /// The server's TLS configuration from the certificate chain and private key files (PEM); a clear
 /// Chinese error when a file is missing, unreadable or holds nothing usable.
 pub fn server_config(cert: &Path, key: &Path) -> anyhow::Result<Arc<ServerConfig>> {
-    let cert_pem =
-        std::fs::read(cert).map_err(|e| anyhow!("无法读取 TLS 证书文件“{}”：{e}", cert.display()))?;
+    let cert_pem = std::fs::read(cert).map_err(|e| anyhow!("无法读取 TLS 证书文件“{}”：{e}", cert.display()))?;
     let chain = CertificateDer::pem_slice_iter(&cert_pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| anyhow!("TLS 证书文件“{}”不是有效的 PEM 证书：{e}", cert.display()))?;

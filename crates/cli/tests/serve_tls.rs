@@ -23,8 +23,8 @@ const DEMO_PASSWORD: &str = "Choucha2025";
 
 /// A self-signed certificate for 127.0.0.1 and localhost: (certificate PEM, key PEM).
 fn self_signed() -> (String, String) {
-    let ck = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
-        .expect("certificate");
+    let ck =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).expect("certificate");
     (ck.cert.pem(), ck.signing_key.serialize_pem())
 }
 
@@ -120,8 +120,8 @@ fn value_after(html: &str, key: &str) -> String {
 /// Links a crawl follows: this site's pages, not downloads, files or sign-out.
 fn followed(href: &str) -> bool {
     const SKIP: [&str; 13] = [
-        "/static/", "/logout", "/api/", "pdf", "download", "export", "xlsx", "csv", "proof", "photo", "evidence", "file",
-        "document",
+        "/static/", "/logout", "/api/", "pdf", "download", "export", "xlsx", "csv", "proof", "photo", "evidence",
+        "file", "document",
     ];
     href.starts_with('/') && !href.starts_with("//") && !SKIP.iter().any(|s| href.to_ascii_lowercase().contains(s))
 }
@@ -209,8 +209,16 @@ async fn serve_answers_https_with_hsts_secure_cookies_and_clean_pages() {
     assert!(r.map(|r| !r.status().is_success()).unwrap_or(true), "plain HTTP answered");
 
     let mut total = 0;
-    for user in ["regulator", "local_regulator", "sampler", "sample_custodian", "tester", "report_approver", "enterprise", "admin"]
-    {
+    for user in [
+        "regulator",
+        "local_regulator",
+        "sampler",
+        "sample_custodian",
+        "tester",
+        "report_approver",
+        "enterprise",
+        "admin",
+    ] {
         total += crawl(&base, &cert, user, 60).await;
     }
     assert!(total > 40, "{total} pages crawled");

@@ -29,7 +29,8 @@ pub fn inline_code(html: &str) -> Vec<String> {
             b' ' | b'\n' | b'\t' if in_tag => {
                 let rest = &lower[i + 1..];
                 let name: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
-                let handler = name.len() > 2 && name.starts_with("on") && name[2..].chars().all(|c| c.is_ascii_lowercase());
+                let handler =
+                    name.len() > 2 && name.starts_with("on") && name[2..].chars().all(|c| c.is_ascii_lowercase());
                 let assigned = rest[name.len()..].trim_start().starts_with('=');
                 if (handler && assigned) || name.starts_with("hx-on") {
                     found.push(format!("inline handler: {}", excerpt(i + 1)));

@@ -201,7 +201,14 @@ pub async fn send_form(
             reqwest::multipart::Part::bytes(bytes.to_vec()).file_name("proof.png").mime_str("image/png").unwrap();
         mp = mp.part("file", part);
     }
-    let r = b.client.post(format!("{}{path}", b.base)).header("x-csrf-token", csrf.to_string()).multipart(mp).send().await.unwrap();
+    let r = b
+        .client
+        .post(format!("{}{path}", b.base))
+        .header("x-csrf-token", csrf.to_string())
+        .multipart(mp)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "{path}");
     r.headers()["location"].to_str().unwrap().to_string()
 }
