@@ -13,7 +13,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 /// Environment variables read (after the `CHOUCHA_` prefix, case-insensitive).
-const ENV_KEYS: [&str; 11] = [
+const ENV_KEYS: [&str; 14] = [
     "listen",
     "data_dir",
     "database_url",
@@ -25,6 +25,9 @@ const ENV_KEYS: [&str; 11] = [
     "audit_signing_key_file",
     "audit_checkpoint_file",
     "audit_checkpoint_minutes",
+    "tls_cert",
+    "tls_key",
+    "trust_proxy_https",
 ];
 
 /// The configuration as written in a file, the environment or flags.
@@ -63,6 +66,16 @@ pub struct RawConfig {
     /// Minutes between checkpoints written by `serve` (when the chain moved).
     #[serde(default = "default_checkpoint_minutes")]
     pub audit_checkpoint_minutes: u64,
+    /// Certificate chain (PEM) for `serve` to answer HTTPS itself; with `tls_key`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_cert: Option<PathBuf>,
+    /// Private key (PEM) of `tls_cert`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_key: Option<PathBuf>,
+    /// A proxy in front terminates TLS and sets `X-Forwarded-Proto: https`: such requests get
+    /// `Strict-Transport-Security`. Only where every request comes through that proxy.
+    #[serde(default)]
+    pub trust_proxy_https: bool,
 }
 
 fn default_audit_hash() -> String {
@@ -87,6 +100,9 @@ impl Default for RawConfig {
             audit_signing_key_file: None,
             audit_checkpoint_file: None,
             audit_checkpoint_minutes: default_checkpoint_minutes(),
+            tls_cert: None,
+            tls_key: None,
+            trust_proxy_https: false,
         }
     }
 }
@@ -102,6 +118,10 @@ pub struct FlagOverrides {
     pub database_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub font_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_cert: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_key: Option<PathBuf>,
 }
 
 /// Validated settings.
@@ -119,6 +139,16 @@ pub struct Settings {
     pub audit_signing_key_file: PathBuf,
     pub audit_checkpoint_file: PathBuf,
     pub audit_checkpoint_interval: Duration,
+    /// `serve` answers HTTPS itself with these files (cookies are then always `Secure`).
+    pub tls: Option<TlsFiles>,
+    pub trust_proxy_https: bool,
+}
+
+/// The certificate chain and private key files (PEM) of `serve --tls-cert --tls-key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 impl std::fmt::Debug for Settings {
@@ -135,6 +165,8 @@ impl std::fmt::Debug for Settings {
             .field("audit_signing_key_file", &self.audit_signing_key_file)
             .field("audit_checkpoint_file", &self.audit_checkpoint_file)
             .field("audit_checkpoint_interval", &self.audit_checkpoint_interval)
+            .field("tls", &self.tls)
+            .field("trust_proxy_https", &self.trust_proxy_https)
             .finish()
     }
 }
@@ -176,6 +208,14 @@ impl Settings {
             self.audit_checkpoint_file.display().to_string(),
             self.audit_checkpoint_interval.as_secs() / 60
         ));
+        if let Some(t) = &self.tls {
+            out.push_str(&format!(
+                "tls_cert = {:?}\ntls_key = {:?}\n",
+                t.cert.display().to_string(),
+                t.key.display().to_string()
+            ));
+        }
+        out.push_str(&format!("trust_proxy_https = {}\n", self.trust_proxy_https));
         out
     }
 }
@@ -249,6 +289,14 @@ pub fn validate(raw: RawConfig) -> Result<Settings, ConfigError> {
     if raw.audit_checkpoint_minutes == 0 {
         errs.push("检查点间隔（audit_checkpoint_minutes）至少为 1 分钟".to_string());
     }
+    let tls = match (raw.tls_cert, raw.tls_key) {
+        (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+        (None, None) => None,
+        _ => {
+            errs.push("TLS 证书（tls_cert / --tls-cert）与私钥（tls_key / --tls-key）须同时给出".to_string());
+            None
+        }
+    };
     let audit_key = raw.audit_key.map(|k| k.trim().to_string()).filter(|k| !k.is_empty());
     let audit_key_file = raw.audit_key_file.unwrap_or_else(|| raw.data_dir.join("audit.key"));
     let audit_signing_key_file = raw.audit_signing_key_file.unwrap_or_else(|| raw.data_dir.join("audit-signing.key"));
@@ -267,6 +315,8 @@ pub fn validate(raw: RawConfig) -> Result<Settings, ConfigError> {
             database_url,
             font_dir: raw.font_dir,
             secure_cookies: raw.secure_cookies,
+            tls,
+            trust_proxy_https: raw.trust_proxy_https,
         }),
         _ => Err(ConfigError(errs.join("\n"))),
     }
@@ -335,6 +385,18 @@ mod tests {
         assert_eq!(s.listen.to_string(), "127.0.0.1:9002");
         assert_eq!(s.data_dir, PathBuf::from("/srv/choucha"));
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn tls_needs_both_the_certificate_and_the_key() {
+        let mut r = raw();
+        r.tls_cert = Some("cert.pem".into());
+        assert!(validate(r.clone()).unwrap_err().0.contains("须同时给出"));
+        r.tls_key = Some("key.pem".into());
+        let s = validate(r).expect("valid");
+        assert_eq!(s.tls, Some(TlsFiles { cert: "cert.pem".into(), key: "key.pem".into() }));
+        assert!(s.to_toml().contains("tls_key = \"key.pem\""));
+        assert_eq!(validate(raw()).expect("valid").tls, None);
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod bench;
 mod commands;
 mod config;
 mod serve;
+mod tls;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -108,6 +109,12 @@ struct ServeArgs {
     /// 字体目录（生成 PDF 时优先查找） [环境变量 CHOUCHA_FONT_DIR]
     #[arg(long, value_name = "DIR")]
     font_dir: Option<PathBuf>,
+    /// TLS 证书链文件（PEM）：给出时直接以 HTTPS 提供服务，须与 --tls-key 同时使用 [环境变量 CHOUCHA_TLS_CERT]
+    #[arg(long, value_name = "PEM")]
+    tls_cert: Option<PathBuf>,
+    /// TLS 私钥文件（PEM） [环境变量 CHOUCHA_TLS_KEY]
+    #[arg(long, value_name = "PEM")]
+    tls_key: Option<PathBuf>,
     /// 启动前载入演示数据（已载入则跳过）
     #[arg(long)]
     demo: bool,
@@ -212,6 +219,8 @@ fn main() -> ExitCode {
     if let Command::Serve(a) = &cli.command {
         flags.listen = a.listen.clone();
         flags.font_dir = a.font_dir.clone();
+        flags.tls_cert = a.tls_cert.clone();
+        flags.tls_key = a.tls_key.clone();
     }
     let settings = match config::load(cli.global.config.as_deref(), &flags) {
         Ok(s) => s,

@@ -1,7 +1,8 @@
 //! `choucha serve`: open (and migrate) the database, optionally load the demo, serve the web
 //! application until SIGINT or SIGTERM, then finish the requests in flight and close the database.
 //! While serving, the audit chain's head is signed into the checkpoint file every few minutes (when
-//! it moved) and once more on shutdown.
+//! it moved) and once more on shutdown. With `--tls-cert` and `--tls-key` it answers HTTPS itself
+//! (`crate::tls`), sends `Strict-Transport-Security` and marks its cookies `Secure`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -21,6 +22,14 @@ const DRAIN: Duration = Duration::from_secs(10);
 
 pub async fn run(settings: &Settings, demo: bool) -> anyhow::Result<ExitCode> {
     tracing::info!(?settings, "starting");
+    // Read the certificate before anything else: a wrong path stops the start with a clear error.
+    let tls = match &settings.tls {
+        Some(files) => {
+            crate::tls::install_provider();
+            Some(crate::tls::server_config(&files.cert, &files.key)?)
+        }
+        None => None,
+    };
     let signer = choucha_store::audit_files::load_or_create_signer(&settings.audit_signing_key_file)?;
     let services = open(settings).await?;
     if demo {
@@ -32,7 +41,8 @@ pub async fn run(settings: &Settings, demo: bool) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("无法监听 {}", settings.listen))?;
     let addr = listener.local_addr()?;
     // Standard output: tests and scripts read the address from here (port 0 picks a free port).
-    println!("抽查系统已启动：http://{addr}");
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!("抽查系统已启动：{scheme}://{addr}");
     let _ = std::io::stdout().flush();
     tracing::info!(%addr, "listening");
 
@@ -58,9 +68,21 @@ pub async fn run(settings: &Settings, demo: bool) -> anyhow::Result<ExitCode> {
         settings.audit_checkpoint_file.clone(),
         settings.audit_checkpoint_interval,
     ));
-    let state = AppState { services: services.clone(), secure_cookies: settings.secure_cookies };
+    let mut state = AppState::new(services.clone());
+    state.secure_cookies = settings.secure_cookies || tls.is_some();
+    state.tls = tls.is_some();
+    state.trust_proxy_https = settings.trust_proxy_https;
+    let served = async move {
+        match tls {
+            Some(config) => {
+                let listener = crate::tls::TlsListener::new(listener, config)?;
+                choucha_web::serve(listener, state, graceful).await
+            }
+            None => choucha_web::serve(listener, state, graceful).await,
+        }
+    };
     tokio::select! {
-        r = choucha_web::serve(listener, state, graceful) => r.context("服务异常退出")?,
+        r = served => r.context("服务异常退出")?,
         () = deadline => tracing::warn!("requests still running after {DRAIN:?}; stopping anyway"),
     }
     checkpoints.abort();

@@ -2,11 +2,12 @@
 //! the pages' session cookie (the pages' own scripts, e.g. `static/sampling.js`); `BearerActor`: an
 //! API caller by bearer token only (what only a token can do: revoke itself); `PageActor`: the
 //! signed-in user of a page. And the CSRF guard of the pages: every state-changing page request
-//! carries the session's token, in the `X-CSRF-Token` header (htmx), the `csrf` form field, or the
-//! `csrf` query parameter (multipart uploads). An API write by cookie carries it in the header.
+//! carries the session's token, in the `X-CSRF-Token` header (htmx, the static scripts) or the
+//! `csrf` field of the form (urlencoded or multipart). Never in the URL: a query string ends up in
+//! logs, history and `Referer` headers. An API write by cookie carries it in the header.
 
 use axum::Json;
-use axum::body::{Body, to_bytes};
+use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
@@ -151,15 +152,6 @@ fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn query_param(uri: &axum::http::Uri, key: &str) -> Option<String> {
-    uri.query().and_then(|q| {
-        q.split('&').find_map(|kv| {
-            let (k, v) = kv.split_once('=')?;
-            (k == key).then(|| v.to_string())
-        })
-    })
-}
-
 /// Refuse page writes without the session's CSRF token. The API is not guarded here: `ApiActor`
 /// asks for the token where the session cookie is the credential, and only there (a bearer request,
 /// or an anonymous one such as `POST /api/v1/auth/token`, takes no cookie).
@@ -174,26 +166,44 @@ pub async fn csrf_guard(req: Request, next: Next) -> Response {
     if let Some(h) = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
         return if same(h, &expected) { next.run(req).await } else { forbidden() };
     }
-    if let Some(q) = query_param(req.uri(), "csrf") {
-        return if same(&q, &expected) { next.run(req).await } else { forbidden() };
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if content_type.starts_with("application/x-www-form-urlencoded") {
+        let (parts, body) = req.into_parts();
+        let Ok(bytes) = to_bytes(body, 2 * 1024 * 1024).await else {
+            return error_page(StatusCode::PAYLOAD_TOO_LARGE, "表单过大", "提交的表单内容过大。");
+        };
+        return match form_urlencoded_value(&bytes, "csrf") {
+            Some(p) if same(&p, &expected) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+            _ => forbidden(),
+        };
     }
-    let is_form = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
-        return forbidden();
-    }
+    // A multipart upload is read only for a signed-in session (the text guard outside has already
+    // buffered exactly those): an anonymous body is refused before it is read.
+    let Ok(boundary) = multer::parse_boundary(content_type) else { return forbidden() };
+    let Ok(Some(_)) = session.get::<i64>(SESSION_USER).await else { return forbidden() };
     let (parts, body) = req.into_parts();
-    let Ok(bytes) = to_bytes(body, 2 * 1024 * 1024).await else {
-        return error_page(StatusCode::PAYLOAD_TOO_LARGE, "表单过大", "提交的表单内容过大。");
+    // The body-size limit layer outside bounds this read.
+    let Ok(bytes) = to_bytes(body, usize::MAX).await else {
+        return error_page(StatusCode::PAYLOAD_TOO_LARGE, "上传内容过大", "上传内容超过服务器允许的大小上限。");
     };
-    let provided = form_urlencoded_value(&bytes, "csrf");
-    match provided {
+    match multipart_value(bytes.clone(), &boundary, "csrf").await {
         Some(p) if same(&p, &expected) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
         _ => forbidden(),
     }
+}
+
+/// The first text field named `key` of a multipart body (forms put `csrf` first, so the parts
+/// before it are few).
+async fn multipart_value(bytes: Bytes, boundary: &str, key: &str) -> Option<String> {
+    let stream = futures_util::stream::once(async move { Ok::<Bytes, std::io::Error>(bytes) });
+    let mut mp = multer::Multipart::new(stream, boundary);
+    while let Ok(Some(mut field)) = mp.next_field().await {
+        if field.name() == Some(key) && field.file_name().is_none() {
+            return field.text().await.ok();
+        }
+        while let Ok(Some(_)) = field.chunk().await {}
+    }
+    None
 }
 
 fn form_urlencoded_value(body: &[u8], key: &str) -> Option<String> {

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod filters;
+pub mod headers;
 pub mod pages;
 pub mod session_store;
 pub mod state;
@@ -36,7 +37,7 @@ pub fn router(state: AppState) -> Router {
         .with_name("choucha_session")
         .with_http_only(true)
         .with_same_site(tower_sessions::cookie::SameSite::Lax)
-        .with_secure(state.secure_cookies)
+        .with_secure(state.secure_cookies || state.tls)
         .with_expiry(Expiry::OnInactivity(session_store::SESSION_IDLE));
     let (api_router, mut openapi) = api::router().split_for_parts();
     api::document_errors(&mut openapi);
@@ -61,6 +62,8 @@ pub fn router(state: AppState) -> Router {
         .layer(sessions)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(axum::middleware::from_fn(json_payload_too_large))
+        // Outermost but for tracing: every response, refusals of the layers above included.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), headers::security_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -94,12 +97,17 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
-/// Serve until `shutdown` resolves, then finish the requests in flight.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
+/// Serve until `shutdown` resolves, then finish the requests in flight. The listener is a plain
+/// `tokio::net::TcpListener`, or one that hands over TLS streams (`choucha serve --tls-cert`).
+pub async fn serve<L>(
+    listener: L,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
+) -> std::io::Result<()>
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+{
     let services = state.services.clone();
     // Expired sessions are swept every hour.
     let sweeper = tokio::spawn(async move {

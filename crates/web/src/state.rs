@@ -5,12 +5,17 @@ use choucha_service::Services;
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub services: Services,
-    /// Send cookies only over HTTPS (set when served behind TLS).
+    /// Send cookies only over HTTPS (set when served behind TLS, and always when `tls` is).
     pub secure_cookies: bool,
+    /// `serve` terminates TLS itself: every response carries `Strict-Transport-Security`.
+    pub tls: bool,
+    /// A proxy in front terminates TLS and says so in `X-Forwarded-Proto: https`; only then do
+    /// such requests get `Strict-Transport-Security` (see `headers`).
+    pub trust_proxy_https: bool,
 }
 
 impl AppState {
     pub fn new(services: Services) -> Self {
-        Self { services, secure_cookies: false }
+        Self { services, secure_cookies: false, tls: false, trust_proxy_https: false }
     }
 }

@@ -1,4 +1,5 @@
-//! Static assets, embedded in the binary (the app needs no internet and no CDN).
+//! Static assets, embedded in the binary (the app needs no internet and no CDN). Every script a
+//! page runs is one of these files: the Content-Security-Policy (`headers`) allows no other.
 
 use axum::Router;
 use axum::extract::Path;
@@ -15,6 +16,7 @@ const FILES: &[(&str, &str, &[u8])] = &[
     ("sampling.js", "text/javascript; charset=utf-8", include_bytes!("../static/sampling.js")),
     ("sampling.css", "text/css; charset=utf-8", include_bytes!("../static/sampling.css")),
     ("signoff.js", "text/javascript; charset=utf-8", include_bytes!("../static/signoff.js")),
+    ("rows.js", "text/javascript; charset=utf-8", include_bytes!("../static/rows.js")),
 ];
 
 pub fn router() -> Router<AppState> {

@@ -272,7 +272,8 @@ async fn hostile_tables_are_refused_by_the_upload_pages_with_the_reason_shown() 
         let csrf = b.csrf_of("/registry/import").await;
         let r = b
             .client
-            .post(srv.url(&format!("/registry/import?csrf={csrf}")))
+            .post(srv.url("/registry/import"))
+            .header("x-csrf-token", csrf.to_string())
             .multipart(multipart(file_name, &bytes, &[]))
             .send()
             .await
@@ -296,7 +297,8 @@ async fn hostile_tables_are_refused_by_the_upload_pages_with_the_reason_shown() 
         let csrf = b.csrf_of("/plans/import").await;
         let r = b
             .client
-            .post(srv.url(&format!("/plans/import?csrf={csrf}")))
+            .post(srv.url("/plans/import"))
+            .header("x-csrf-token", csrf.to_string())
             .multipart(multipart(file_name, &bytes, &[("year", "2025"), ("organising_org_code", "dt")]))
             .send()
             .await

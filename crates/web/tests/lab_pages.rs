@@ -59,7 +59,12 @@ async fn custodian_receives_by_form_and_tester_enters_results_by_blind_code() {
                 reqwest::multipart::Part::bytes(bytes.to_vec()).file_name("seals.png").mime_str("image/png").unwrap();
             mp = mp.part("photos", part);
         }
-        keeper.client.post(srv.url(&format!("/lab/incoming/{task}?csrf={csrf}"))).multipart(mp).send()
+        keeper
+            .client
+            .post(srv.url(&format!("/lab/incoming/{task}")))
+            .header("x-csrf-token", csrf.to_string())
+            .multipart(mp)
+            .send()
     };
     let r = send(form("SXGH-0", "accept"), Some(&png)).await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);

@@ -491,7 +491,14 @@ async fn annex1_import_page_lists_row_errors_or_opens_the_new_draft() {
             .part("file", reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("附件1.csv"))
     };
     let bad = "序号,产品分类,产品名称,抽查批次,抽查范围\n1,电子电器,电冰箱,六十,生产者\n合计,,,60,\n";
-    let r = b.client.post(srv.url(&format!("/plans/import?csrf={csrf}"))).multipart(upload(bad)).send().await.unwrap();
+    let r = b
+        .client
+        .post(srv.url("/plans/import"))
+        .header("x-csrf-token", csrf.to_string())
+        .multipart(upload(bad))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text().await.unwrap();
     assert!(html.contains("data-row=\"2\""), "{html}");
@@ -499,7 +506,14 @@ async fn annex1_import_page_lists_row_errors_or_opens_the_new_draft() {
     assert!(html.contains("未创建计划"));
 
     let good = "序号,产品分类,产品名称,抽查批次,抽查范围\n1,电子电器,电冰箱,60,生产者、销售者\n2,电子电器,家用电动洗衣机,,生产者、销售者\n合计,,,60,\n";
-    let r = b.client.post(srv.url(&format!("/plans/import?csrf={csrf}"))).multipart(upload(good)).send().await.unwrap();
+    let r = b
+        .client
+        .post(srv.url("/plans/import"))
+        .header("x-csrf-token", csrf.to_string())
+        .multipart(upload(good))
+        .send()
+        .await
+        .unwrap();
     let status = r.status();
     if status != StatusCode::SEE_OTHER {
         panic!("{status}: {}", r.text().await.unwrap());

@@ -14,7 +14,8 @@ use reqwest::StatusCode;
 async fn upload(b: &Browser, file_name: &str, bytes: &[u8], fields: &[(&str, &str)]) -> reqwest::Response {
     let csrf = b.csrf_of("/registry/import").await;
     b.client
-        .post(format!("{}/registry/import?csrf={csrf}", b.base))
+        .post(format!("{}/registry/import", b.base))
+        .header("x-csrf-token", csrf.to_string())
         .header("content-type", multipart_type())
         .body(multipart(file_name, bytes, fields))
         .send()
@@ -82,7 +83,8 @@ async fn upload_page_shows_the_bad_rows_or_the_summary() {
         format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"dry_run\"\r\n\r\ntrue\r\n--{BOUNDARY}--\r\n");
     let r = b
         .client
-        .post(format!("{}/registry/import?csrf={csrf}", b.base))
+        .post(format!("{}/registry/import", b.base))
+        .header("x-csrf-token", csrf.to_string())
         .header("content-type", multipart_type())
         .body(body)
         .send()

@@ -216,8 +216,14 @@ async fn the_retest_pages_take_the_seal_photo_results_and_signatures() {
         "photos",
         reqwest::multipart::Part::bytes(png_bytes()).file_name("seal.png").mime_str("image/png").unwrap(),
     );
-    let resp =
-        k2.client.post(srv.url(&format!("/retests/{id}/receipt?csrf={csrf}"))).multipart(form).send().await.unwrap();
+    let resp = k2
+        .client
+        .post(srv.url(&format!("/retests/{id}/receipt")))
+        .header("x-csrf-token", csrf.to_string())
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     let (_, page) = k2.get(&format!("/retests/{id}")).await;
     assert!(page.contains("复检中") && page.contains("seal.png"), "{page}");

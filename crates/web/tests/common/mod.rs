@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 pub mod admin;
+pub mod csp;
 pub mod diesel;
 pub mod registry;
 
@@ -182,7 +183,7 @@ impl Browser {
 }
 
 /// A page form sent as the browser sends it: multipart, with an optional file, the CSRF token in
-/// the URL; the page it redirects to.
+/// the `X-CSRF-Token` header; the page it redirects to.
 pub async fn send_form(
     b: &Browser,
     csrf_page: &str,
@@ -200,7 +201,14 @@ pub async fn send_form(
             reqwest::multipart::Part::bytes(bytes.to_vec()).file_name("proof.png").mime_str("image/png").unwrap();
         mp = mp.part("file", part);
     }
-    let r = b.client.post(format!("{}{path}?csrf={csrf}", b.base)).multipart(mp).send().await.unwrap();
+    let r = b
+        .client
+        .post(format!("{}{path}", b.base))
+        .header("x-csrf-token", csrf.to_string())
+        .multipart(mp)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "{path}");
     r.headers()["location"].to_str().unwrap().to_string()
 }
