@@ -227,6 +227,7 @@ macro_rules! actions {
 actions! {
     // Foundation
     ManageUsers => "管理用户",
+    UnlockAccount => "解锁账号",
     ManageOrganisations => "管理组织机构",
     ViewOrganisations => "查看组织机构",
     ManageCalendar => "维护工作日历",
@@ -322,6 +323,7 @@ const ADMIN: &[Relation] = &[R::Administrator];
 /// is refused to everyone (the tests require every action to appear exactly once).
 pub const GRANTS: &[(Action, &[Relation])] = &[
     (Action::ManageUsers, ADMIN),
+    (Action::UnlockAccount, ADMIN),
     (Action::ManageOrganisations, ADMIN),
     (
         Action::ViewOrganisations,
@@ -478,6 +480,7 @@ impl Action {
                 | A::ViewRules
                 | A::EditRules
                 | A::ManageUsers
+                | A::UnlockAccount
                 | A::ManageOrganisations
                 | A::ViewOrganisations
                 | A::ManageCalendar

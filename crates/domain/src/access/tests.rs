@@ -7,6 +7,7 @@ use super::*;
 /// Columns: Ad Rg PR LR IS IC IT IA EU | OB LB HB ST SI Cu Te Ap Sc TI RC RT RA SE NP
 const PICTURE: &str = "
 ManageUsers         x . . . . . . . . . . . . . . . . . . . . . . .
+UnlockAccount       x . . . . . . . . . . . . . . . . . . . . . . .
 ManageOrganisations x . . . . . . . . . . . . . . . . . . . . . . .
 ViewOrganisations   x x . x x x x x . . . . . . . . . . . . . . . .
 ManageCalendar      x . . . . . . . . . . . . . . . . . . . . . . .
