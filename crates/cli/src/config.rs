@@ -444,8 +444,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("choucha-config-security-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("dir");
         let file = dir.join("choucha.toml");
-        std::fs::write(&file, "[security]\nmax_failed_sign_ins = 3\nsession_idle_minutes = 10\npassword_max_age_days = 90\n")
-            .expect("write");
+        std::fs::write(
+            &file,
+            "[security]\nmax_failed_sign_ins = 3\nsession_idle_minutes = 10\npassword_max_age_days = 90\n",
+        )
+        .expect("write");
         let s = load(Some(&file), &FlagOverrides::default()).expect("valid");
         assert_eq!(s.security.max_failed_sign_ins, 3);
         assert_eq!(s.security.session_idle_minutes, 10);

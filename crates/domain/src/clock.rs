@@ -47,7 +47,10 @@ impl Clock {
 
     /// A clock stopped at `at` (tests).
     pub fn fixed(at: DateTime<Utc>) -> Clock {
-        Clock { setting: Arc::new(RwLock::new(Setting::Fixed(at))), real_offset: Arc::new(RwLock::new(Duration::zero())) }
+        Clock {
+            setting: Arc::new(RwLock::new(Setting::Fixed(at))),
+            real_offset: Arc::new(RwLock::new(Duration::zero())),
+        }
     }
 
     fn setting(&self) -> Setting {

@@ -2,8 +2,8 @@
 //! web never reaches the store itself. Sessions live in real time (`Clock::real_now`): one ends
 //! after the policy's idle minutes without a request, and its absolute hours after it began.
 
-use chrono::{DateTime, Duration, Utc};
 pub use choucha_store::sessions::SessionMeta;
+use chrono::{DateTime, Duration, Utc};
 
 use crate::{Result, Services};
 

@@ -152,7 +152,8 @@ async fn an_administrator_set_password_must_be_changed_and_the_demo_users_need_n
     let plain = fx.user("reg.plain", &["regulator"], Some("dt")).await;
     assert!(!auth::signed_in(s, plain.user_id).await.unwrap().must_change_password);
     // With an expiry, an old password must be changed too.
-    let expiring = fx.services.clone().with_policy(SecurityPolicy { password_max_age_days: Some(90), ..Default::default() });
+    let expiring =
+        fx.services.clone().with_policy(SecurityPolicy { password_max_age_days: Some(90), ..Default::default() });
     s.clock().advance_real(Duration::days(91));
     assert!(auth::signed_in(&expiring, plain.user_id).await.unwrap().must_change_password);
     assert!(!auth::signed_in(s, plain.user_id).await.unwrap().must_change_password, "no expiry by default");

@@ -50,7 +50,8 @@ impl FromRequestParts<AppState> for ApiActor {
             if token.is_empty() {
                 return Err(ApiError(ServiceError::Unauthenticated).into_response());
             }
-            let who = auth::signed_in_by_token(&state.services, token).await.map_err(|e| ApiError(e).into_response())?;
+            let who =
+                auth::signed_in_by_token(&state.services, token).await.map_err(|e| ApiError(e).into_response())?;
             return password_gate(parts, &who).map(|()| ApiActor(who.actor));
         }
         let session = Session::from_request_parts(parts, state)
@@ -147,7 +148,8 @@ fn password_gate(parts: &Parts, who: &auth::SignedIn) -> Result<(), Response> {
         return Ok(());
     }
     if parts.uri.path().starts_with("/api/") {
-        let message = "须先修改密码：管理员设置的初始密码或已过期的密码须修改后才能继续使用系统（POST /api/v1/me/password）";
+        let message =
+            "须先修改密码：管理员设置的初始密码或已过期的密码须修改后才能继续使用系统（POST /api/v1/me/password）";
         return Err((StatusCode::FORBIDDEN, Json(ErrorBody::new(PASSWORD_CHANGE_CODE, message))).into_response());
     }
     Err(Redirect::to(PASSWORD_PAGE).into_response())

@@ -70,9 +70,7 @@ async fn six_wrong_passwords_lock_the_account_until_the_administrator_unlocks_it
     // Failures, the lock and the unlock are audit records with the client's address.
     let (_, audit) = admin.get("/api/v1/audit?action=auth.").await;
     let items = audit["items"].as_array().unwrap();
-    let has = |action: &str| {
-        items.iter().any(|r| r["action"] == action && r.to_string().contains("127.0.0.1"))
-    };
+    let has = |action: &str| items.iter().any(|r| r["action"] == action && r.to_string().contains("127.0.0.1"));
     assert!(has("auth.login_failed") && has("auth.lockout") && has("auth.unlock"), "{audit}");
     assert!(items.iter().any(|r| r["action"] == "auth.login_failed" && r["object_id"] == "no.such.user"));
 }
@@ -117,9 +115,7 @@ async fn too_many_sign_ins_from_one_address_get_429_in_chinese() {
 async fn the_password_rules_refuse_with_codes_and_a_good_password_passes() {
     let srv = TestServer::start().await;
     let admin = srv.api("admin").await;
-    let user = |pw: &str| {
-        json!({"username": "wang.pw", "display_name": "王", "password": pw, "roles": ["regulator"], "org_code": "dt"})
-    };
+    let user = |pw: &str| json!({"username": "wang.pw", "display_name": "王", "password": pw, "roles": ["regulator"], "org_code": "dt"});
     for (pw, code) in [
         ("Ab1-short", "weak_password"),
         ("onlylower-and-dashes", "weak_password"),
@@ -145,7 +141,11 @@ async fn an_administrator_set_password_is_changed_before_anything_else() {
     // The API: only the caller's identity and the password change are answered.
     let (status, t) = token_attempt(&srv, "wang.first", "First-Pass-2025").await;
     assert_eq!(status, StatusCode::OK);
-    let api = common::Api { base: srv.base.clone(), token: t["token"].as_str().unwrap().into(), client: reqwest::Client::new() };
+    let api = common::Api {
+        base: srv.base.clone(),
+        token: t["token"].as_str().unwrap().into(),
+        client: reqwest::Client::new(),
+    };
     let (status, body) = api.get("/api/v1/plans").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(body["code"], "password_change_required");
@@ -156,7 +156,8 @@ async fn an_administrator_set_password_is_changed_before_anything_else() {
     let b = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let page = common::Browser { base: srv.base.clone(), client: b };
     let csrf = page.csrf_of("/login").await;
-    let r = page.post_form("/login", &[("csrf", &csrf), ("username", "wang.first"), ("password", "First-Pass-2025")]).await;
+    let r =
+        page.post_form("/login", &[("csrf", &csrf), ("username", "wang.first"), ("password", "First-Pass-2025")]).await;
     assert_eq!(r.headers()["location"], "/account/password");
     let r = page.client.get(srv.url("/plans")).send().await.unwrap();
     assert_eq!(r.headers()["location"], "/account/password");
@@ -169,7 +170,11 @@ async fn an_administrator_set_password_is_changed_before_anything_else() {
     assert!(r.headers()["location"].to_str().unwrap().starts_with("/login"));
     let (status, t) = token_attempt(&srv, "wang.first", "Own-Choice-2025").await;
     assert_eq!(status, StatusCode::OK);
-    let api = common::Api { base: srv.base.clone(), token: t["token"].as_str().unwrap().into(), client: reqwest::Client::new() };
+    let api = common::Api {
+        base: srv.base.clone(),
+        token: t["token"].as_str().unwrap().into(),
+        client: reqwest::Client::new(),
+    };
     assert_eq!(api.get("/api/v1/plans").await.0, StatusCode::OK);
 }
 
@@ -206,10 +211,13 @@ async fn a_user_sees_and_ends_their_own_sessions_and_a_password_change_ends_them
     assert!(html.contains("网页会话") && html.contains("API 令牌") && html.contains("127.0.0.1"));
     // Another user cannot end them.
     let other = srv.api("admin").await;
-    let (status, _) = other.send(Method::DELETE, &format!("/api/v1/me/sessions/{}", session["id"].as_str().unwrap()), json!({})).await;
+    let (status, _) = other
+        .send(Method::DELETE, &format!("/api/v1/me/sessions/{}", session["id"].as_str().unwrap()), json!({}))
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     // Ending the page session signs that browser out.
-    let (status, _) = api.send(Method::DELETE, &format!("/api/v1/me/sessions/{}", session["id"].as_str().unwrap()), json!({})).await;
+    let (status, _) =
+        api.send(Method::DELETE, &format!("/api/v1/me/sessions/{}", session["id"].as_str().unwrap()), json!({})).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_eq!(page.client.get(srv.url("/")).send().await.unwrap().status(), StatusCode::SEE_OTHER);
 
@@ -220,7 +228,12 @@ async fn a_user_sees_and_ends_their_own_sessions_and_a_password_change_ends_them
     let r = page
         .post_form(
             "/account/password",
-            &[("csrf", &csrf), ("old_password", PASSWORD), ("new_password", "Fresh-Pass-2025"), ("new_password_confirm", "Fresh-Pass-2025")],
+            &[
+                ("csrf", &csrf),
+                ("old_password", PASSWORD),
+                ("new_password", "Fresh-Pass-2025"),
+                ("new_password_confirm", "Fresh-Pass-2025"),
+            ],
         )
         .await;
     assert_eq!(r.headers()["location"], "/login?changed=1");

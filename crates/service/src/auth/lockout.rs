@@ -44,7 +44,8 @@ pub(crate) async fn check_credentials(
     let right = verify_password(password, &user.password_hash).await?;
     if user.locked_until.is_some_and(|until| until > now) {
         let tx = s.write(anonymous()).await?;
-        let after = json!({"username": user.username, "reason": "locked", "right_password": right, "address": client.address});
+        let after =
+            json!({"username": user.username, "reason": "locked", "right_password": right, "address": client.address});
         tx.commit(AuditEntry::new("auth.login_failed", "user", user.id, json!(null), after)).await?;
         return Err(ServiceError::BadCredentials);
     }

@@ -86,7 +86,9 @@ impl SecurityPolicy {
             return Err(RuleViolation::new("password_contains_username", "密码不能包含用户名").on_field("password"));
         }
         if is_common(pw) {
-            return Err(RuleViolation::new("common_password", "该密码过于常见，容易被猜中，请换一个").on_field("password"));
+            return Err(
+                RuleViolation::new("common_password", "该密码过于常见，容易被猜中，请换一个").on_field("password")
+            );
         }
         Ok(())
     }

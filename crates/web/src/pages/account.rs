@@ -14,10 +14,10 @@ use choucha_service::{ServiceError, users};
 use tower_sessions::Session;
 
 use crate::AppState;
-use crate::filters;
 use crate::auth::PageActor;
 use crate::error::{PageError, PageForm, PageResult};
 use crate::extract::PagePath;
+use crate::filters;
 use crate::pages::respond::{done, saved_or_again};
 use crate::pages::users::{FieldErrors, FormData};
 use crate::pages::{Chrome, chrome};

@@ -54,7 +54,10 @@ async fn login_page(session: Session, Query(q): Query<NextQuery>) -> LoginPage {
         next: safe_next(q.next.as_deref()),
         username: String::new(),
         error: None,
-        notice: q.changed.is_some().then(|| "密码已修改，所有登录会话和 API 令牌均已结束，请用新密码重新登录".to_string()),
+        notice: q
+            .changed
+            .is_some()
+            .then(|| "密码已修改，所有登录会话和 API 令牌均已结束，请用新密码重新登录".to_string()),
     }
 }
 
