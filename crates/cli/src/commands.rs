@@ -33,7 +33,9 @@ pub async fn open(settings: &Settings) -> anyhow::Result<Services> {
         .with_audit_keys(keys);
     store.migrate().await.with_context(|| format!("数据库“{url}”迁移失败"))?;
     tracing::info!(database = %url, "database ready");
-    let s = Services::new(store, settings.data_dir.clone()).with_font_dirs(settings.font_dir.iter().cloned().collect());
+    let s = Services::new(store, settings.data_dir.clone())
+        .with_font_dirs(settings.font_dir.iter().cloned().collect())
+        .with_policy(settings.security.clone());
     // Personal data written before it was encrypted is sealed now (等保 8.1.4.8).
     let sealed = choucha_service::personal::seal_stored(&s).await.context("个人信息加密失败")?;
     if sealed > 0 {
@@ -140,12 +142,16 @@ pub async fn user_create(settings: &Settings, a: UserCreateArgs) -> anyhow::Resu
         phone: a.phone.unwrap_or_default(),
         id_card_no: String::new(),
     };
-    let result = users::create_as_system(&s, CLI_ACTOR, input).await;
+    // A bootstrap password is changed at the first sign-in.
+    let result = match users::create_as_system(&s, CLI_ACTOR, input).await {
+        Ok(u) => choucha_service::auth::passwords::require_change(&s, CLI_ACTOR, u.id).await.map(|()| u),
+        Err(e) => Err(e),
+    };
     s.close().await?;
     match result {
         Ok(u) => {
             let belongs = u.org_name.or(u.enterprise_name).map(|o| format!("，{o}")).unwrap_or_default();
-            println!("已创建用户 {}（{}{}）", u.username, u.role_labels, belongs);
+            println!("已创建用户 {}（{}{}），首次登录时须修改密码", u.username, u.role_labels, belongs);
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {

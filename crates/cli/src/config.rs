@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use choucha_domain::audit::{AuditHash, AuditKeyring};
+use choucha_service::auth::SecurityPolicy;
 use choucha_store::{StoreError, audit_files, redact_url};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -76,6 +77,85 @@ pub struct RawConfig {
     /// `Strict-Transport-Security`. Only where every request comes through that proxy.
     #[serde(default)]
     pub trust_proxy_https: bool,
+    /// Sign-in protection, password rules and session limits (`[security]`).
+    #[serde(default)]
+    pub security: SecurityConfig,
+}
+
+/// The `[security]` table: each key optional, the default being the production setting of
+/// [`SecurityPolicy`].
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityConfig {
+    /// Consecutive failed sign-ins that lock an account (default 5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_failed_sign_ins: Option<u32>,
+    /// Minutes an account stays locked (default 15).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lockout_minutes: Option<i64>,
+    /// Sign-in attempts one address may make at once (default 20)…
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_in_burst: Option<u32>,
+    /// …and one more every this many seconds (default 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_in_refill_seconds: Option<u64>,
+    /// Minutes without a request that end a page session (default 30).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_idle_minutes: Option<i64>,
+    /// Hours after sign-in that end a page session in any case (default 12).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_absolute_hours: Option<i64>,
+    /// Minutes an API token lives (default 120).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_minutes: Option<i64>,
+    /// Least length of a password (default 10; never below 8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_min_length: Option<usize>,
+    /// Previous passwords that may not be used again (default 5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_history: Option<u64>,
+    /// Days after which a password must be changed (default: never).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_max_age_days: Option<i64>,
+}
+
+impl SecurityConfig {
+    /// The policy, with every problem named in Chinese in `errs`.
+    fn policy(&self, errs: &mut Vec<String>) -> SecurityPolicy {
+        let d = SecurityPolicy::default();
+        let mut positive = |name: &str, v: i64| {
+            if v <= 0 {
+                errs.push(format!("安全配置 security.{name} 须大于 0，收到 {v}"));
+            }
+        };
+        let p = SecurityPolicy {
+            max_failed_sign_ins: self.max_failed_sign_ins.unwrap_or(d.max_failed_sign_ins),
+            lockout_minutes: self.lockout_minutes.unwrap_or(d.lockout_minutes),
+            sign_in_burst: self.sign_in_burst.unwrap_or(d.sign_in_burst),
+            sign_in_refill_seconds: self.sign_in_refill_seconds.unwrap_or(d.sign_in_refill_seconds),
+            session_idle_minutes: self.session_idle_minutes.unwrap_or(d.session_idle_minutes),
+            session_absolute_hours: self.session_absolute_hours.unwrap_or(d.session_absolute_hours),
+            token_minutes: self.token_minutes.unwrap_or(d.token_minutes),
+            password_min_length: self.password_min_length.unwrap_or(d.password_min_length),
+            password_history: self.password_history.unwrap_or(d.password_history),
+            password_max_age_days: self.password_max_age_days.or(d.password_max_age_days),
+        };
+        positive("max_failed_sign_ins", i64::from(p.max_failed_sign_ins));
+        positive("lockout_minutes", p.lockout_minutes);
+        positive("sign_in_burst", i64::from(p.sign_in_burst));
+        positive("sign_in_refill_seconds", i64::try_from(p.sign_in_refill_seconds).unwrap_or(i64::MAX));
+        positive("session_idle_minutes", p.session_idle_minutes);
+        positive("session_absolute_hours", p.session_absolute_hours);
+        positive("token_minutes", p.token_minutes);
+        positive("password_history", i64::try_from(p.password_history).unwrap_or(i64::MAX));
+        if let Some(days) = p.password_max_age_days {
+            positive("password_max_age_days", days);
+        }
+        if p.password_min_length < 8 {
+            errs.push(format!("安全配置 security.password_min_length 不能小于 8，收到 {}", p.password_min_length));
+        }
+        p
+    }
 }
 
 fn default_audit_hash() -> String {
@@ -103,6 +183,7 @@ impl Default for RawConfig {
             tls_cert: None,
             tls_key: None,
             trust_proxy_https: false,
+            security: SecurityConfig::default(),
         }
     }
 }
@@ -139,6 +220,8 @@ pub struct Settings {
     pub audit_signing_key_file: PathBuf,
     pub audit_checkpoint_file: PathBuf,
     pub audit_checkpoint_interval: Duration,
+    /// Sign-in protection, password rules and session limits.
+    pub security: SecurityPolicy,
     /// `serve` answers HTTPS itself with these files (cookies are then always `Secure`).
     pub tls: Option<TlsFiles>,
     pub trust_proxy_https: bool,
@@ -167,6 +250,7 @@ impl std::fmt::Debug for Settings {
             .field("audit_checkpoint_interval", &self.audit_checkpoint_interval)
             .field("tls", &self.tls)
             .field("trust_proxy_https", &self.trust_proxy_https)
+            .field("security", &self.security)
             .finish()
     }
 }
@@ -216,6 +300,22 @@ impl Settings {
             ));
         }
         out.push_str(&format!("trust_proxy_https = {}\n", self.trust_proxy_https));
+        let p = &self.security;
+        out.push_str(&format!(
+            "\n[security]\nmax_failed_sign_ins = {}\nlockout_minutes = {}\nsign_in_burst = {}\nsign_in_refill_seconds = {}\nsession_idle_minutes = {}\nsession_absolute_hours = {}\ntoken_minutes = {}\npassword_min_length = {}\npassword_history = {}\n",
+            p.max_failed_sign_ins,
+            p.lockout_minutes,
+            p.sign_in_burst,
+            p.sign_in_refill_seconds,
+            p.session_idle_minutes,
+            p.session_absolute_hours,
+            p.token_minutes,
+            p.password_min_length,
+            p.password_history
+        ));
+        if let Some(days) = p.password_max_age_days {
+            out.push_str(&format!("password_max_age_days = {days}\n"));
+        }
         out
     }
 }
@@ -297,6 +397,7 @@ pub fn validate(raw: RawConfig) -> Result<Settings, ConfigError> {
             None
         }
     };
+    let security = raw.security.policy(&mut errs);
     let audit_key = raw.audit_key.map(|k| k.trim().to_string()).filter(|k| !k.is_empty());
     let audit_key_file = raw.audit_key_file.unwrap_or_else(|| raw.data_dir.join("audit.key"));
     let audit_signing_key_file = raw.audit_signing_key_file.unwrap_or_else(|| raw.data_dir.join("audit-signing.key"));
@@ -317,6 +418,7 @@ pub fn validate(raw: RawConfig) -> Result<Settings, ConfigError> {
             secure_cookies: raw.secure_cookies,
             tls,
             trust_proxy_https: raw.trust_proxy_https,
+            security,
         }),
         _ => Err(ConfigError(errs.join("\n"))),
     }
@@ -397,6 +499,30 @@ mod tests {
         assert_eq!(s.tls, Some(TlsFiles { cert: "cert.pem".into(), key: "key.pem".into() }));
         assert!(s.to_toml().contains("tls_key = \"key.pem\""));
         assert_eq!(validate(raw()).expect("valid").tls, None);
+    }
+
+    #[test]
+    fn the_security_table_sets_the_policy_and_refuses_nonsense() {
+        let dir = std::env::temp_dir().join(format!("choucha-config-security-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let file = dir.join("choucha.toml");
+        std::fs::write(
+            &file,
+            "[security]\nmax_failed_sign_ins = 3\nsession_idle_minutes = 10\npassword_max_age_days = 90\n",
+        )
+        .expect("write");
+        let s = load(Some(&file), &FlagOverrides::default()).expect("valid");
+        assert_eq!(s.security.max_failed_sign_ins, 3);
+        assert_eq!(s.security.session_idle_minutes, 10);
+        assert_eq!(s.security.password_max_age_days, Some(90));
+        assert_eq!(s.security.lockout_minutes, 15, "the rest keeps the defaults");
+        assert!(s.to_toml().contains("[security]\nmax_failed_sign_ins = 3"), "{}", s.to_toml());
+        assert_eq!(validate(raw()).expect("valid").security, SecurityPolicy::default());
+        std::fs::write(&file, "[security]\ntoken_minutes = 0\npassword_min_length = 4\n").expect("write");
+        let e = load(Some(&file), &FlagOverrides::default()).unwrap_err().0;
+        assert!(e.contains("security.token_minutes 须大于 0"), "{e}");
+        assert!(e.contains("password_min_length 不能小于 8"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

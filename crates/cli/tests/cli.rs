@@ -293,7 +293,7 @@ fn user_create_refuses_bad_input_in_chinese() {
     let weak =
         run(t.path(), &args(&d, &["user", "create", "weakling", "--role", "tester", "--org", "tfb"]), Some("short\n"));
     assert!(!weak.status.success());
-    assert!(stderr(&weak).contains("密码须为8至128位"), "{}", stderr(&weak));
+    assert!(stderr(&weak).contains("密码须为10至128位"), "{}", stderr(&weak));
 
     let several =
         run(t.path(), &args(&d, &["user", "create", "x", "--role", "boss", "--org", "nowhere"]), Some("Password123\n"));

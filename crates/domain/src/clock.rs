@@ -26,6 +26,8 @@ enum Setting {
 #[derive(Debug, Clone)]
 pub struct Clock {
     setting: Arc<RwLock<Setting>>,
+    /// How far credentials' real time is moved (zero but in tests of session and token expiry).
+    real_offset: Arc<RwLock<Duration>>,
 }
 
 impl Default for Clock {
@@ -37,12 +39,18 @@ impl Default for Clock {
 impl Clock {
     /// The machine's time, unmoved.
     pub fn system() -> Clock {
-        Clock { setting: Arc::new(RwLock::new(Setting::Offset(Duration::zero()))) }
+        Clock {
+            setting: Arc::new(RwLock::new(Setting::Offset(Duration::zero()))),
+            real_offset: Arc::new(RwLock::new(Duration::zero())),
+        }
     }
 
     /// A clock stopped at `at` (tests).
     pub fn fixed(at: DateTime<Utc>) -> Clock {
-        Clock { setting: Arc::new(RwLock::new(Setting::Fixed(at))) }
+        Clock {
+            setting: Arc::new(RwLock::new(Setting::Fixed(at))),
+            real_offset: Arc::new(RwLock::new(Duration::zero())),
+        }
     }
 
     fn setting(&self) -> Setting {
@@ -76,7 +84,13 @@ impl Clock {
     /// moving the business clock (tests, training) neither logs anybody out nor keeps a credential
     /// alive. Never for a business date or a stamp.
     pub fn real_now(&self) -> DateTime<Utc> {
-        Utc::now()
+        Utc::now() + *self.real_offset.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Moves credentials' real time by `by`, for every clone: only tests of session and token
+    /// expiry do this (nothing in the product moves it).
+    pub fn advance_real(&self, by: Duration) {
+        *self.real_offset.write().unwrap_or_else(std::sync::PoisonError::into_inner) += by;
     }
 
     /// Moves the clock by `by` (forward or back), for every clone.
@@ -194,6 +208,15 @@ mod tests {
         assert!(clock.now() - before < Duration::minutes(1));
         clock.run_from(utc(2030, 1, 1, 0, 0));
         assert_eq!(clock.today(), date(2030, 1, 1));
+    }
+
+    #[test]
+    fn real_time_moves_only_when_told() {
+        let clock = Clock::system();
+        clock.advance(Duration::days(3));
+        assert!(clock.real_now() - Utc::now() < Duration::minutes(1), "the business clock leaves real time alone");
+        clock.clone().advance_real(Duration::minutes(31));
+        assert!(clock.real_now() - Utc::now() >= Duration::minutes(31));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use choucha_store::StoreError;
 pub enum ServiceError {
     #[error("请先登录")]
     Unauthenticated,
-    #[error("用户名或密码错误")]
+    #[error("用户名或密码错误，或账号因多次输错密码已被暂时锁定，请稍后再试或联系管理员")]
     BadCredentials,
     #[error("{0}")]
     Forbidden(String),

@@ -75,6 +75,8 @@ pub struct Services {
     /// Extra folders searched for fonts before the system's.
     pub font_dirs: Vec<PathBuf>,
     renderer: Arc<tokio::sync::OnceCell<choucha_documents::Renderer>>,
+    /// Sign-in, password and session rules of the deployment (`[security]` of the configuration).
+    policy: Arc<auth::SecurityPolicy>,
 }
 
 impl std::fmt::Debug for Services {
@@ -86,7 +88,18 @@ impl std::fmt::Debug for Services {
 impl Services {
     /// Services over `store`, on the store's clock (the machine's time unless the store was given one).
     pub fn new(store: Store, data_dir: PathBuf) -> Self {
-        Self { store, data_dir, font_dirs: Vec::new(), renderer: Arc::default() }
+        Self { store, data_dir, font_dirs: Vec::new(), renderer: Arc::default(), policy: Arc::default() }
+    }
+
+    /// These services under the security policy `policy`.
+    pub fn with_policy(mut self, policy: auth::SecurityPolicy) -> Self {
+        self.policy = Arc::new(policy);
+        self
+    }
+
+    /// The security policy: sign-in protection, password rules, session limits.
+    pub fn policy(&self) -> &auth::SecurityPolicy {
+        &self.policy
     }
 
     /// The database, for the composition root (CLI commands, demo and bench seeding) and tests

@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::access::Ask;
-use crate::auth::{check_password_policy, hash_password, verify_password};
+use crate::auth::passwords;
+use crate::auth::{hash_password, verify_password};
 use crate::organisations::check_admin_scope;
 use crate::{Actor, Result, ServiceError, Services, page_limit, personal};
 
@@ -224,14 +225,21 @@ fn role_codes(roles: &[Role]) -> Vec<String> {
     roles.iter().map(|r| r.as_str().to_string()).collect()
 }
 
-async fn insert_user(s: &Services, who: &AuditActor, input: NewUserInput, scope: Option<&Actor>) -> Result<UserView> {
+/// `must_change`: the password was set by an administrator, so it is changed at the first sign-in.
+async fn insert_user(
+    s: &Services,
+    who: &AuditActor,
+    input: NewUserInput,
+    scope: Option<&Actor>,
+    must_change: bool,
+) -> Result<UserView> {
     let mut errs = Vec::new();
     let username = validate_username(&input.username).map_err(|e| errs.push(e)).ok();
     let display_name = input.display_name.trim().to_string();
     if display_name.is_empty() || display_name.chars().count() > 50 {
         errs.push(RuleViolation::new("required", "姓名不能为空且不超过50字").on_field("display_name"));
     }
-    if let Err(e) = check_password_policy(&input.password) {
+    if let Err(e) = s.policy().check_password(&input.username, &input.password) {
         errs.push(e);
     }
     let (roles, org_id, enterprise_id) =
@@ -261,6 +269,7 @@ async fn insert_user(s: &Services, who: &AuditActor, input: NewUserInput, scope:
             enterprise_id,
             phone: personal::seal(s, input.phone.trim())?,
             id_card_no: personal::seal(s, input.id_card_no.trim())?,
+            must_change_password: must_change,
         },
         &role_codes(&roles),
     )
@@ -286,13 +295,13 @@ pub async fn create(s: &Services, actor: &Actor, input: NewUserInput) -> Result<
             "角色由安全管理员授予：系统管理员只建立账号，请留空角色后由安全管理员授权",
         )?;
     }
-    insert_user(s, &actor.audit_actor(), input, Some(actor)).await
+    insert_user(s, &actor.audit_actor(), input, Some(actor), true).await
 }
 
 /// Bootstrap of a new deployment from the CLI (`choucha user create`): whoever runs the binary on
 /// the server is trusted; the audit record names the CLI.
 pub async fn create_as_system(s: &Services, who: &str, input: NewUserInput) -> Result<UserView> {
-    insert_user(s, &AuditActor::system(who), input, None).await
+    insert_user(s, &AuditActor::system(who), input, None, false).await
 }
 
 #[tracing::instrument(skip_all)]
@@ -377,21 +386,22 @@ pub async fn set_roles(s: &Services, actor: &Actor, id: i64, input: RolesInput) 
     get(s, actor, id).await
 }
 
-/// An admin sets a new password for a user (revokes the user's API tokens).
+/// An admin sets a new password for a user: the user must change it at the next sign-in, and
+/// every session and API token of the user ends.
 pub async fn reset_password(s: &Services, actor: &Actor, id: i64, new_password: &str) -> Result<()> {
     actor.require(Action::ManageUsers)?;
     let u = store_users::get(s.store.reader(), id).await.map_err(ServiceError::not_found("用户"))?;
     check_admin_scope(s, actor, u.org_id).await?;
-    check_password_policy(new_password)?;
-    let hash = hash_password(new_password).await?;
+    let hash = passwords::new_hash(s, &u, new_password, "password").await?;
     let tx = s.write(actor).await?;
-    store_users::set_password_hash(&tx, id, hash).await?;
-    tokens::delete_for_user(&tx, id).await?;
-    tx.commit(AuditEntry::new("user.password_reset", "user", id, json!(null), json!(null))).await?;
+    passwords::replace(s, &tx, &u, hash, true).await?;
+    tx.commit(AuditEntry::new("user.password_reset", "user", id, json!(null), json!({"must_change_password": true})))
+        .await?;
     Ok(())
 }
 
-/// A user changes their own password.
+/// A user changes their own password; every session and API token of the user ends (they sign in
+/// again with the new password).
 pub async fn change_own_password(s: &Services, actor: &Actor, old: &str, new: &str) -> Result<()> {
     let u = store_users::get(s.store.reader(), actor.user_id).await?;
     if !verify_password(old, &u.password_hash).await? {
@@ -399,15 +409,14 @@ pub async fn change_own_password(s: &Services, actor: &Actor, old: &str, new: &s
             RuleViolation::new("bad_password", "原密码不正确").on_field("old_password"),
         ]));
     }
-    check_password_policy(new).map_err(|v| v.on_field("new_password"))?;
     if old == new {
         return Err(ServiceError::invalid(
             RuleViolation::new("same_password", "新密码不能与原密码相同").on_field("new_password"),
         ));
     }
-    let hash = hash_password(new).await?;
+    let hash = passwords::new_hash(s, &u, new, "new_password").await?;
     let tx = s.write(actor).await?;
-    store_users::set_password_hash(&tx, actor.user_id, hash).await?;
+    passwords::replace(s, &tx, &u, hash, false).await?;
     tx.commit(AuditEntry::new("user.password_change", "user", actor.user_id, json!(null), json!(null))).await?;
     Ok(())
 }

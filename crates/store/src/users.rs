@@ -1,10 +1,12 @@
 //! Users and their roles.
 
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
-use crate::entity::{user, user_role};
+use crate::entity::{password_history, user, user_role};
 use crate::{Page, StoreError, Tx};
 
 pub type UserRow = user::Model;
@@ -18,6 +20,8 @@ pub struct NewUser {
     pub enterprise_id: Option<i64>,
     pub phone: String,
     pub id_card_no: String,
+    /// An administrator-set or bootstrap password, changed at the first sign-in.
+    pub must_change_password: bool,
 }
 
 impl std::fmt::Debug for NewUser {
@@ -39,6 +43,10 @@ pub async fn insert(tx: &Tx, u: NewUser, roles: &[String]) -> Result<UserRow, St
         active: Set(true),
         created_at: Set(now),
         updated_at: Set(now),
+        failed_count: Set(0),
+        locked_until: Set(None),
+        password_changed_at: Set(Some(now)),
+        must_change_password: Set(u.must_change_password),
         ..Default::default()
     }
     .insert(&**tx)
@@ -74,9 +82,103 @@ pub async fn update(tx: &Tx, id: i64, p: UserPatch) -> Result<UserRow, StoreErro
     .await?)
 }
 
-pub async fn set_password_hash(tx: &Tx, id: i64, hash: String) -> Result<(), StoreError> {
-    user::ActiveModel { id: Set(id), password_hash: Set(hash), updated_at: Set(tx.now()), ..Default::default() }
+/// A new password (its hash), changed at `at`; `must_change` when an administrator set it.
+pub async fn set_password_hash(
+    tx: &Tx,
+    id: i64,
+    hash: String,
+    must_change: bool,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    user::ActiveModel {
+        id: Set(id),
+        password_hash: Set(hash),
+        must_change_password: Set(must_change),
+        password_changed_at: Set(Some(at)),
+        updated_at: Set(tx.now()),
+        ..Default::default()
+    }
+    .update(&**tx)
+    .await?;
+    Ok(())
+}
+
+/// Whether the user must change the password at the next sign-in.
+pub async fn set_must_change_password(tx: &Tx, id: i64, must_change: bool) -> Result<(), StoreError> {
+    user::ActiveModel { id: Set(id), must_change_password: Set(must_change), ..Default::default() }
         .update(&**tx)
+        .await?;
+    Ok(())
+}
+
+/// One more failed sign-in; the count after it.
+pub async fn record_failure(tx: &Tx, id: i64) -> Result<i32, StoreError> {
+    user::Entity::update_many()
+        .col_expr(user::Column::FailedCount, Expr::col(user::Column::FailedCount).add(1))
+        .filter(user::Column::Id.eq(id))
+        .exec(&**tx)
+        .await?;
+    Ok(get(&**tx, id).await?.failed_count)
+}
+
+/// Locks the account until `until` (the failures counted so far are spent).
+pub async fn lock(tx: &Tx, id: i64, until: DateTime<Utc>) -> Result<(), StoreError> {
+    user::ActiveModel { id: Set(id), failed_count: Set(0), locked_until: Set(Some(until)), ..Default::default() }
+        .update(&**tx)
+        .await?;
+    Ok(())
+}
+
+/// No failures and no lock (a successful sign-in, or an unlock).
+pub async fn clear_failures(tx: &Tx, id: i64) -> Result<(), StoreError> {
+    user::ActiveModel { id: Set(id), failed_count: Set(0), locked_until: Set(None), ..Default::default() }
+        .update(&**tx)
+        .await?;
+    Ok(())
+}
+
+/// The hashes of a user's latest `n` passwords before the current one, newest first.
+pub async fn password_history(db: &impl ConnectionTrait, user_id: i64, n: u64) -> Result<Vec<String>, StoreError> {
+    Ok(password_history::Entity::find()
+        .filter(password_history::Column::UserId.eq(user_id))
+        .order_by_desc(password_history::Column::Id)
+        .limit(n)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| r.password_hash)
+        .collect())
+}
+
+/// Keeps a replaced password's hash; only the latest `keep` are kept.
+pub async fn push_password_history(
+    tx: &Tx,
+    user_id: i64,
+    hash: String,
+    at: DateTime<Utc>,
+    keep: u64,
+) -> Result<(), StoreError> {
+    password_history::ActiveModel {
+        user_id: Set(user_id),
+        password_hash: Set(hash),
+        created_at: Set(at),
+        ..Default::default()
+    }
+    .insert(&**tx)
+    .await?;
+    let kept: Vec<i64> = password_history::Entity::find()
+        .filter(password_history::Column::UserId.eq(user_id))
+        .order_by_desc(password_history::Column::Id)
+        .limit(keep)
+        .all(&**tx)
+        .await?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    password_history::Entity::delete_many()
+        .filter(password_history::Column::UserId.eq(user_id))
+        .filter(password_history::Column::Id.is_not_in(kept))
+        .exec(&**tx)
         .await?;
     Ok(())
 }

@@ -21,6 +21,9 @@ use crate::error::{ApiError, ErrorBody, error_page};
 
 pub const SESSION_USER: &str = "user_id";
 pub const SESSION_CSRF: &str = "csrf";
+/// The address and user agent a session was signed in from (shown on the account page).
+pub const SESSION_ADDRESS: &str = "client_address";
+pub const SESSION_AGENT: &str = "client_agent";
 
 /// The header a page's script (and htmx) sends the session's CSRF token in.
 pub const CSRF_HEADER: &str = "x-csrf-token";
@@ -45,7 +48,12 @@ impl FromRequestParts<AppState> for ApiActor {
     type Rejection = Response;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         if let Some(token) = bearer_token(&parts.headers) {
-            return actor_of_token(state, token).await.map(ApiActor).map_err(IntoResponse::into_response);
+            if token.is_empty() {
+                return Err(ApiError(ServiceError::Unauthenticated).into_response());
+            }
+            let who =
+                auth::signed_in_by_token(&state.services, token).await.map_err(|e| ApiError(e).into_response())?;
+            return password_gate(parts, &who).map(|()| ApiActor(who.actor));
         }
         let session = Session::from_request_parts(parts, state)
             .await
@@ -60,8 +68,8 @@ impl FromRequestParts<AppState> for ApiActor {
                 return Err(csrf_refusal());
             }
         }
-        match auth::actor_for_user(&state.services, uid).await {
-            Ok(a) => Ok(ApiActor(a)),
+        match auth::signed_in(&state.services, uid).await {
+            Ok(who) => password_gate(parts, &who).map(|()| ApiActor(who.actor)),
             Err(ServiceError::Unauthenticated) => {
                 let _ = session.flush().await;
                 Err(unauthenticated())
@@ -115,8 +123,8 @@ impl FromRequestParts<AppState> for PageActor {
         let session = Session::from_request_parts(parts, state).await.map_err(|e| e.into_response())?;
         let uid: Option<i64> = session.get(SESSION_USER).await.ok().flatten();
         let Some(uid) = uid else { return Err(to_login()) };
-        match auth::actor_for_user(&state.services, uid).await {
-            Ok(a) => Ok(PageActor(a)),
+        match auth::signed_in(&state.services, uid).await {
+            Ok(who) => password_gate(parts, &who).map(|()| PageActor(who.actor)),
             Err(ServiceError::Unauthenticated) => {
                 let _ = session.flush().await;
                 Err(to_login())
@@ -124,6 +132,28 @@ impl FromRequestParts<AppState> for PageActor {
             Err(e) => Err(crate::error::PageError(e).into_response()),
         }
     }
+}
+
+/// Code of the refusal of anything but changing the password while it must be changed.
+pub const PASSWORD_CHANGE_CODE: &str = "password_change_required";
+
+/// The page that changes one's own password.
+pub const PASSWORD_PAGE: &str = "/account/password";
+
+/// While a user must change their password (set by an administrator or at bootstrap, or expired),
+/// only the password change, the caller's own identity and signing out are answered: a page sends
+/// the user to the change-password page, the API answers 403 `password_change_required`.
+fn password_gate(parts: &Parts, who: &auth::SignedIn) -> Result<(), Response> {
+    const OPEN: &[&str] = &[PASSWORD_PAGE, "/logout", "/api/v1/me", "/api/v1/me/password", "/api/v1/auth/token"];
+    if !who.must_change_password || OPEN.contains(&parts.uri.path()) {
+        return Ok(());
+    }
+    if parts.uri.path().starts_with("/api/") {
+        let message =
+            "须先修改密码：管理员设置的初始密码或已过期的密码须修改后才能继续使用系统（POST /api/v1/me/password）";
+        return Err((StatusCode::FORBIDDEN, Json(ErrorBody::new(PASSWORD_CHANGE_CODE, message))).into_response());
+    }
+    Err(Redirect::to(PASSWORD_PAGE).into_response())
 }
 
 fn url_escape(s: &str) -> String {

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod client;
 pub mod error;
 pub mod extract;
 pub mod filters;
@@ -13,6 +14,7 @@ pub mod session_store;
 pub mod state;
 pub mod statics;
 pub mod text_guard;
+pub mod throttle;
 
 use std::future::Future;
 use std::time::Duration;
@@ -38,7 +40,10 @@ pub fn router(state: AppState) -> Router {
         .with_http_only(true)
         .with_same_site(tower_sessions::cookie::SameSite::Lax)
         .with_secure(state.secure_cookies || state.tls)
-        .with_expiry(Expiry::OnInactivity(session_store::SESSION_IDLE));
+        // The cookie ends with the browser; the session's idle and absolute limits are the
+        // security policy's, kept by the store (`session_store`).
+        .with_expiry(Expiry::OnSessionEnd);
+    let throttle = throttle::SignInThrottle::new(state.services.policy());
     let (api_router, mut openapi) = api::router().split_for_parts();
     api::document_errors(&mut openapi);
     api::document_session(&mut openapi);
@@ -58,6 +63,15 @@ pub fn router(state: AppState) -> Router {
         .nest("/static", statics::router())
         .fallback(error::fallback)
         .layer(axum::middleware::from_fn(auth::csrf_guard))
+        .layer(axum::middleware::from_fn(move |req: axum::extract::Request, next: axum::middleware::Next| {
+            let throttle = throttle.clone();
+            async move {
+                match throttle {
+                    Some(t) => t.guard(req, next).await,
+                    None => next.run(req).await,
+                }
+            }
+        }))
         .layer(axum::middleware::from_fn_with_state(state.clone(), text_guard::text_guard))
         .layer(sessions)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
@@ -119,7 +133,9 @@ where
             }
         }
     });
-    let r = axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await;
+    // The peer's address is known to every request (sign-in throttling and audit records).
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let r = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     sweeper.abort();
     r
 }

@@ -252,7 +252,9 @@ async fn the_account_page_changes_the_own_password() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let (_, html) = b.get("/account/password").await;
+    // The change ended every session, this one too: the user signs in again.
+    assert_eq!(r.headers()["location"], "/login?changed=1");
+    let (_, html) = b.get("/login?changed=1").await;
     assert!(html.contains("密码已修改"));
     assert_eq!(token_status(&srv, "sampler1", "next-pass-2025").await.0, StatusCode::OK);
 }

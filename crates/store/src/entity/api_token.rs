@@ -10,6 +10,9 @@ pub struct Model {
     pub name: String,
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
+    pub last_seen_at: Option<DateTimeUtc>,
+    pub address: String,
+    pub user_agent: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

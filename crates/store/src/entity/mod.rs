@@ -27,6 +27,7 @@ pub mod lab_sample;
 pub mod lab_screening;
 pub mod objection;
 pub mod organisation;
+pub mod password_history;
 pub mod plan;
 pub mod plan_amendment;
 pub mod plan_confirmation;

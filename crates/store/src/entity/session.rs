@@ -7,6 +7,11 @@ pub struct Model {
     pub id: String,
     pub data: String,
     pub expires_at: DateTimeUtc,
+    pub user_id: Option<i64>,
+    pub created_at: Option<DateTimeUtc>,
+    pub last_seen_at: Option<DateTimeUtc>,
+    pub address: String,
+    pub user_agent: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

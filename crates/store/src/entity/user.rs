@@ -15,6 +15,13 @@ pub struct Model {
     pub active: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Consecutive failed sign-ins since the last success, lock or unlock.
+    pub failed_count: i32,
+    /// Signing in is refused until then (real time).
+    pub locked_until: Option<DateTimeUtc>,
+    pub password_changed_at: Option<DateTimeUtc>,
+    /// An administrator-set or bootstrap password: changed at the first sign-in.
+    pub must_change_password: bool,
 }
 
 // The password hash never appears in logs.

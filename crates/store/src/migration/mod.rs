@@ -18,6 +18,7 @@ mod m0013_followup;
 mod m0014_announcements;
 mod m0015_retests;
 mod m0016_audit_keys;
+mod m0017_signin;
 mod m0018_three_administrators;
 
 pub use m0013_followup::NATIONAL;
@@ -65,6 +66,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0014_announcements::Migration),
             Box::new(m0015_retests::Migration),
             Box::new(m0016_audit_keys::Migration),
+            Box::new(m0017_signin::Migration),
             Box::new(m0018_three_administrators::Migration),
         ]
     }

@@ -1,22 +1,31 @@
-//! `POST /api/v1/auth/token`, `DELETE /api/v1/auth/token`, `GET /api/v1/me`. Issuing a token takes
-//! the password, never a session; revoking one takes that token (`BearerActor`), never the cookie.
+//! `POST /api/v1/auth/token`, `DELETE /api/v1/auth/token`, `GET /api/v1/me`, and the caller's own
+//! sessions and tokens: `GET /api/v1/me/sessions`, `DELETE /api/v1/me/sessions/{id}`. Issuing a
+//! token takes the password, never a session; revoking one takes that token (`BearerActor`), never
+//! the cookie.
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
+use choucha_service::auth::own_sessions::{self, SessionView};
 use choucha_service::{Actor, auth};
 use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::auth::{ApiActor, BearerActor};
+use crate::auth::{ApiActor, BearerActor, bearer_token};
+use crate::client::ClientInfo;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiPath};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(issue_token, revoke_token)).routes(routes!(me))
+    OpenApiRouter::new()
+        .routes(routes!(issue_token, revoke_token))
+        .routes(routes!(me))
+        .routes(routes!(my_sessions))
+        .routes(routes!(end_my_session))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -32,14 +41,17 @@ pub struct TokenResponse {
     pub expires_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// Exchange username and password for a bearer token.
+/// Exchange username and password for a bearer token (it lives 2 hours unless the deployment says
+/// otherwise). Wrong names, wrong passwords and locked accounts get the same 401; consecutive
+/// failures lock the account, and too many attempts from one address get 429.
 #[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = TokenRequest,
-    responses((status = 200, body = TokenResponse), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = TokenResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn issue_token(
     State(state): State<AppState>,
+    ClientInfo(client): ClientInfo,
     ApiJson(req): ApiJson<TokenRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
-    let t = auth::issue_token(&state.services, &req.username, &req.password).await?;
+    let t = auth::issue_token_from(&state.services, &req.username, &req.password, &client).await?;
     Ok(Json(TokenResponse { token: t.token, token_type: t.token_type.into(), expires_at: t.expires_at }))
 }
 
@@ -85,4 +97,34 @@ impl From<Actor> for Me {
     responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
 async fn me(ApiActor(actor): ApiActor) -> Json<Me> {
     Json(actor.into())
+}
+
+/// The caller's own page sessions and API tokens that are still live (created, last used, address,
+/// user agent); `current` marks the one of this request.
+#[utoipa::path(get, path = "/api/v1/me/sessions", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = Vec<SessionView>), (status = 401, body = ErrorBody)))]
+async fn my_sessions(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    headers: HeaderMap,
+    session: Session,
+) -> ApiResult<Json<Vec<SessionView>>> {
+    let current = match bearer_token(&headers) {
+        Some(t) => Some(t.to_string()),
+        None => session.id().map(|id| id.to_string()),
+    };
+    Ok(Json(own_sessions::list(&state.services, &actor, current.as_deref()).await?))
+}
+
+/// End one of the caller's own sessions or tokens (`id` from `GET /api/v1/me/sessions`).
+#[utoipa::path(delete, path = "/api/v1/me/sessions/{id}", tag = "auth", security(("bearer" = [])),
+    params(("id" = String, Path, description = "会话编号（s…为网页会话，t…为 API 令牌）")),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn end_my_session(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<StatusCode> {
+    own_sessions::end(&state.services, &actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -1,5 +1,6 @@
 //! Users over the API: `GET/POST /api/v1/users`, `GET/PUT /api/v1/users/{id}`,
-//! `POST /api/v1/users/{id}/password` (admin reset) and `POST /api/v1/me/password` (own password).
+//! `POST /api/v1/users/{id}/password` (admin reset), `POST /api/v1/users/{id}/unlock` (lifting a
+//! sign-in lock) and `POST /api/v1/me/password` (own password).
 
 use axum::Json;
 use axum::extract::State;
@@ -15,6 +16,7 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::auth::ApiActor;
+use crate::client::ClientInfo;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 
@@ -24,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_user, update_user))
         .routes(routes!(set_roles))
         .routes(routes!(reset_password))
+        .routes(routes!(unlock_user))
         .routes(routes!(change_own_password))
 }
 
@@ -133,7 +136,9 @@ async fn set_roles(
 
 #[derive(Deserialize, ToSchema)]
 pub struct PasswordReset {
-    /// The new password (8–128 characters, letters and digits).
+    /// The new password (at least 10 characters of three of: upper-case, lower-case, digits,
+    /// other; not containing the username; not a common password; none of the last 5). The user
+    /// must change it at the next sign-in.
     pub password: String,
 }
 
@@ -151,13 +156,29 @@ async fn reset_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Lift the sign-in lock of a user (and clear their failed sign-ins); recorded with the caller's
+/// address.
+#[utoipa::path(post, path = "/api/v1/users/{id}/unlock", tag = "users", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "用户编号")),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn unlock_user(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ClientInfo(client): ClientInfo,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<StatusCode> {
+    choucha_service::auth::lockout::unlock(&state.services, &actor, id, &client).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 #[derive(Deserialize, ToSchema)]
 pub struct OwnPasswordChange {
     pub old_password: String,
     pub new_password: String,
 }
 
-/// Change the caller's own password.
+/// Change the caller's own password. Every session and API token of the caller ends (this one
+/// too): sign in again with the new password.
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "users", security(("bearer" = [])), request_body = OwnPasswordChange,
     responses((status = 204), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn change_own_password(

@@ -11,7 +11,8 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::AppState;
-use crate::auth::{SESSION_CSRF, SESSION_USER};
+use crate::auth::{PASSWORD_PAGE, SESSION_ADDRESS, SESSION_AGENT, SESSION_CSRF, SESSION_USER};
+use crate::client::ClientInfo;
 use crate::error::{PageError, PageForm};
 use crate::pages::{Chrome, chrome};
 
@@ -26,12 +27,17 @@ pub struct LoginPage {
     pub next: String,
     pub username: String,
     pub error: Option<String>,
+    /// A notice above the form (the password was changed: sign in again).
+    pub notice: Option<String>,
 }
 
 #[derive(Deserialize)]
 pub struct NextQuery {
     #[serde(default)]
     next: Option<String>,
+    /// Set after one's own password change ended every session.
+    #[serde(default)]
+    changed: Option<String>,
 }
 
 /// Only local paths are followed after sign-in (no open redirect).
@@ -48,6 +54,10 @@ async fn login_page(session: Session, Query(q): Query<NextQuery>) -> LoginPage {
         next: safe_next(q.next.as_deref()),
         username: String::new(),
         error: None,
+        notice: q
+            .changed
+            .is_some()
+            .then(|| "密码已修改，所有登录会话和 API 令牌均已结束，请用新密码重新登录".to_string()),
     }
 }
 
@@ -59,15 +69,28 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-async fn login_submit(State(state): State<AppState>, session: Session, PageForm(f): PageForm<LoginForm>) -> Response {
+async fn login_submit(
+    State(state): State<AppState>,
+    session: Session,
+    ClientInfo(client): ClientInfo,
+    PageForm(f): PageForm<LoginForm>,
+) -> Response {
     let next = safe_next(f.next.as_deref());
-    match auth::login(&state.services, &f.username, &f.password).await {
-        Ok(actor) => {
+    match auth::login_from(&state.services, &f.username, &f.password, &client).await {
+        Ok(who) => {
             // A new session id at sign-in (no fixation), with a new CSRF token.
             let _ = session.cycle_id().await;
             let _ = session.remove::<String>(SESSION_CSRF).await;
-            if session.insert(SESSION_USER, actor.user_id).await.is_err() {
+            let stored = async {
+                session.insert(SESSION_ADDRESS, &client.address).await?;
+                session.insert(SESSION_AGENT, &client.user_agent).await?;
+                session.insert(SESSION_USER, who.actor.user_id).await
+            };
+            if stored.await.is_err() {
                 return PageError(ServiceError::internal("session insert failed")).into_response();
+            }
+            if who.must_change_password {
+                return Redirect::to(PASSWORD_PAGE).into_response();
             }
             Redirect::to(&next).into_response()
         }
@@ -77,6 +100,7 @@ async fn login_submit(State(state): State<AppState>, session: Session, PageForm(
                 next,
                 username: f.username,
                 error: Some(e.to_string()),
+                notice: None,
             };
             (axum::http::StatusCode::UNAUTHORIZED, page).into_response()
         }

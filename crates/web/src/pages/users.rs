@@ -1,5 +1,5 @@
 //! User administration pages: the list with search and filters (`/admin/users`), creation
-//! (`/admin/users/new`), editing and password reset (`/admin/users/{id}`).
+//! (`/admin/users/new`), editing, password reset and lifting a sign-in lock (`/admin/users/{id}`).
 //!
 //! Also home of the small form helpers the other admin pages share: [`FormData`] (urlencoded
 //! pairs, so repeated keys such as several role checkboxes survive) and [`FieldErrors`] (the
@@ -17,15 +17,16 @@ use choucha_service::organisations;
 use choucha_service::organisations::OrgFilter;
 use choucha_service::users::UserFilter;
 use choucha_service::users::{self, NewUserInput, RolesInput, UserUpdateInput, UserView};
-use choucha_service::{Actor, ServiceError, Services};
+use choucha_service::{Actor, ServiceError, Services, auth};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
 use crate::AppState;
 use crate::auth::PageActor;
+use crate::client::ClientInfo;
 use crate::error::{PageError, PageForm, PageResult};
 use crate::extract::PagePath;
-use crate::pages::respond::saved_or_again;
+use crate::pages::respond::{done, saved_or_again};
 use crate::pages::{Chrome, chrome};
 
 pub fn router() -> Router<AppState> {
@@ -35,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users/{id}", get(edit_page).post(update_submit))
         .route("/admin/users/{id}/password", post(reset_submit))
         .route("/admin/users/{id}/roles", post(roles_submit))
+        .route("/admin/users/{id}/unlock", post(unlock_submit))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -308,6 +310,9 @@ pub struct UserFormPage {
     pub errors: FieldErrors,
     /// Errors of the password reset form (edit page only).
     pub reset_errors: FieldErrors,
+    /// Whether the caller may lift a sign-in lock, and the edited user's lock (Beijing time).
+    pub may_unlock: bool,
+    pub locked_until: Option<String>,
     /// Errors of the roles form (edit page only).
     pub role_errors: FieldErrors,
     /// The system administrator: the account's details and password.
@@ -341,7 +346,16 @@ async fn form_page(
     v: UserFormValues,
     errors: UserFormErrors,
 ) -> UserFormPage {
+    let may_unlock = actor.may(Action::UnlockAccount);
+    let locked_until = match &editing {
+        Some(u) if may_unlock => {
+            auth::lockout::locked_until(s, u.id).await.ok().flatten().map(choucha_domain::clock::beijing_minutes)
+        }
+        _ => None,
+    };
     UserFormPage {
+        may_unlock,
+        locked_until,
         roles: role_choices(&v.roles),
         v,
         editing,
@@ -518,4 +532,15 @@ async fn roles_submit(
 
 fn none_if_empty(labels: &str) -> &str {
     if labels.is_empty() { "（无）" } else { labels }
+}
+
+async fn unlock_submit(
+    State(state): State<AppState>,
+    session: Session,
+    PageActor(actor): PageActor,
+    ClientInfo(client): ClientInfo,
+    PagePath(id): PagePath<i64>,
+) -> PageResult<Response> {
+    let result = auth::lockout::unlock(&state.services, &actor, id, &client).await;
+    done(&session, result, &format!("/admin/users/{id}"), |()| "已解锁该账号，其登录失败次数已清零").await
 }

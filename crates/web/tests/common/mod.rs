@@ -30,11 +30,18 @@ impl TestServer {
     }
 
     /// Serves a fixture already built (e.g. a `choucha_service::fixtures::lab_world` world's).
+    /// Tests sign in many times from 127.0.0.1: the sign-in throttle's quota is set high.
     pub async fn start_with(fx: Fixture) -> TestServer {
+        let policy = choucha_service::auth::SecurityPolicy { sign_in_burst: 100_000, ..Default::default() };
+        Self::start_with_policy(fx, policy).await
+    }
+
+    /// Serves a fixture under the security policy `policy`.
+    pub async fn start_with_policy(fx: Fixture, policy: choucha_service::auth::SecurityPolicy) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = oneshot::channel::<()>();
-        let state = AppState::new(fx.services.clone());
+        let state = AppState::new(fx.services.clone().with_policy(policy));
         tokio::spawn(async move {
             choucha_web::serve(listener, state, async {
                 let _ = rx.await;
