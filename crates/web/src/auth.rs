@@ -143,6 +143,7 @@ pub const PASSWORD_PAGE: &str = "/account/password";
 /// While a user must change their password (set by an administrator or at bootstrap, or expired),
 /// only the password change, the caller's own identity and signing out are answered: a page sends
 /// the user to the change-password page, the API answers 403 `password_change_required`.
+#[allow(clippy::result_large_err)] // a Response, as every extractor's rejection here
 fn password_gate(parts: &Parts, who: &auth::SignedIn) -> Result<(), Response> {
     const OPEN: &[&str] = &[PASSWORD_PAGE, "/logout", "/api/v1/me", "/api/v1/me/password", "/api/v1/auth/token"];
     if !who.must_change_password || OPEN.contains(&parts.uri.path()) {
