@@ -119,8 +119,7 @@ pub async fn serve<L>(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()>
 where
-    L: axum::serve::Listener,
-    L::Addr: std::fmt::Debug,
+    L: axum::serve::Listener<Addr = std::net::SocketAddr>,
 {
     let services = state.services.clone();
     // Expired sessions are swept every hour.
@@ -135,6 +134,10 @@ where
     });
     // The peer's address is known to every request (sign-in throttling and audit records).
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    // `tap_io` makes any listener of socket addresses (plain TCP, or the TLS listener of
+    // `serve --tls-cert`) give its peer's address as connect info.
+    use axum::serve::ListenerExt;
+    let listener = listener.tap_io(|_| {});
     let r = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     sweeper.abort();
     r
