@@ -237,6 +237,7 @@ actions! {
     ViewUsers => "查看用户",
     ManageUsers => "管理用户账号",
     GrantRoles => "授予、撤销角色",
+    ResetSecondFactor => "重置用户的动态验证码",
     ManageSecurity => "维护安全策略",
     ManageOrganisations => "管理组织机构",
     ViewOrganisations => "查看组织机构",
@@ -342,6 +343,7 @@ pub const GRANTS: &[(Action, &[Relation])] = &[
     (Action::ViewUsers, &[R::SystemAdministrator, R::SecurityAdministrator]),
     (Action::ManageUsers, SYSTEM),
     (Action::GrantRoles, SECURITY),
+    (Action::ResetSecondFactor, SECURITY),
     (Action::ManageSecurity, SECURITY),
     (Action::ManageOrganisations, SYSTEM),
     (
@@ -500,6 +502,7 @@ impl Action {
                 | A::ManageUsers
                 | A::ViewUsers
                 | A::GrantRoles
+                | A::ResetSecondFactor
                 | A::ManageSecurity
                 | A::ManageOrganisations
                 | A::ViewOrganisations

@@ -9,6 +9,7 @@ const PICTURE: &str = "
 ViewUsers           x x . . . . . . . . . . . . . . . . . . . . . . . .
 ManageUsers         x . . . . . . . . . . . . . . . . . . . . . . . . .
 GrantRoles          . x . . . . . . . . . . . . . . . . . . . . . . . .
+ResetSecondFactor   . x . . . . . . . . . . . . . . . . . . . . . . . .
 ManageSecurity      . x . . . . . . . . . . . . . . . . . . . . . . . .
 ManageOrganisations x . . . . . . . . . . . . . . . . . . . . . . . . .
 ViewOrganisations   x . . x . x x x x x . . . . . . . . . . . . . . . .
@@ -209,6 +210,7 @@ fn the_three_administrators_are_separate_and_run_no_business() {
         Action::ViewUsers,
         Action::ManageUsers,
         Action::GrantRoles,
+        Action::ResetSecondFactor,
         Action::ManageSecurity,
         Action::ManageOrganisations,
         Action::ViewOrganisations,

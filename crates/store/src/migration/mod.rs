@@ -19,6 +19,7 @@ mod m0014_announcements;
 mod m0015_retests;
 mod m0016_audit_keys;
 mod m0018_three_administrators;
+mod m0019_second_factor;
 
 pub use m0013_followup::NATIONAL;
 
@@ -66,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0015_retests::Migration),
             Box::new(m0016_audit_keys::Migration),
             Box::new(m0018_three_administrators::Migration),
+            Box::new(m0019_second_factor::Migration),
         ]
     }
 }
