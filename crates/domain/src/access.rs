@@ -238,6 +238,7 @@ actions! {
     ManageUsers => "管理用户账号",
     GrantRoles => "授予、撤销角色",
     UnlockAccount => "解锁账号",
+    ResetSecondFactor => "重置用户的动态验证码",
     ManageSecurity => "维护安全策略",
     ManageOrganisations => "管理组织机构",
     ViewOrganisations => "查看组织机构",
@@ -344,6 +345,7 @@ pub const GRANTS: &[(Action, &[Relation])] = &[
     (Action::ManageUsers, SYSTEM),
     (Action::GrantRoles, SECURITY),
     (Action::UnlockAccount, SECURITY),
+    (Action::ResetSecondFactor, SECURITY),
     (Action::ManageSecurity, SECURITY),
     (Action::ManageOrganisations, SYSTEM),
     (
@@ -503,6 +505,7 @@ impl Action {
                 | A::ViewUsers
                 | A::GrantRoles
                 | A::UnlockAccount
+                | A::ResetSecondFactor
                 | A::ManageSecurity
                 | A::ManageOrganisations
                 | A::ViewOrganisations

@@ -28,6 +28,7 @@ pub mod plans;
 pub mod results;
 pub mod retests;
 pub mod sampling;
+pub mod second_factors;
 pub mod sessions;
 pub mod statistics;
 pub mod tokens;

@@ -10,6 +10,7 @@ ViewUsers           x x . . . . . . . . . . . . . . . . . . . . . . . .
 ManageUsers         x . . . . . . . . . . . . . . . . . . . . . . . . .
 GrantRoles          . x . . . . . . . . . . . . . . . . . . . . . . . .
 UnlockAccount       . x . . . . . . . . . . . . . . . . . . . . . . . .
+ResetSecondFactor   . x . . . . . . . . . . . . . . . . . . . . . . . .
 ManageSecurity      . x . . . . . . . . . . . . . . . . . . . . . . . .
 ManageOrganisations x . . . . . . . . . . . . . . . . . . . . . . . . .
 ViewOrganisations   x . . x . x x x x x . . . . . . . . . . . . . . . .
@@ -211,6 +212,7 @@ fn the_three_administrators_are_separate_and_run_no_business() {
         Action::ManageUsers,
         Action::GrantRoles,
         Action::UnlockAccount,
+        Action::ResetSecondFactor,
         Action::ManageSecurity,
         Action::ManageOrganisations,
         Action::ViewOrganisations,

@@ -20,6 +20,7 @@ mod m0015_retests;
 mod m0016_audit_keys;
 mod m0017_signin;
 mod m0018_three_administrators;
+mod m0019_second_factor;
 
 pub use m0013_followup::NATIONAL;
 
@@ -68,6 +69,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0016_audit_keys::Migration),
             Box::new(m0017_signin::Migration),
             Box::new(m0018_three_administrators::Migration),
+            Box::new(m0019_second_factor::Migration),
         ]
     }
 }
