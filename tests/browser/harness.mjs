@@ -8,7 +8,7 @@
 //   CI=true              a missing Chromium fails the run instead of skipping it
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -100,7 +100,11 @@ export async function startDemo() {
 
 /** Start `choucha serve --demo` on `dataDir`; `resolve` gets the URL it prints. */
 function launch(dataDir, listen, resolve, reject) {
-  const server = spawn(BIN, ['serve', '--demo', '--data-dir', dataDir, '--listen', listen], {
+  // Every test signs in from 127.0.0.1: the per-address sign-in quota (20 at once, then one every
+  // 3 s in production) is raised for this server only; the rest of the policy is production's.
+  const config = path.join(dataDir, 'browser-tests.toml');
+  writeFileSync(config, '[security]\nsign_in_burst = 10000\nsign_in_refill_seconds = 1\n');
+  const server = spawn(BIN, ['--config', config, 'serve', '--demo', '--data-dir', dataDir, '--listen', listen], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
   });

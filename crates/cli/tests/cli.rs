@@ -315,19 +315,19 @@ fn user_create_refuses_bad_input_in_chinese() {
     assert!(!empty.status.success());
     assert!(stderr(&empty).contains("未从标准输入读到密码"), "{}", stderr(&empty));
 
-    let dup = run(t.path(), &args(&d, &["user", "create", "admin", "--role", "admin"]), Some("Password123\n"));
+    let dup = run(t.path(), &args(&d, &["user", "create", "admin", "--role", "admin"]), Some("Tiangong-Zx9-2025\n"));
     assert!(!dup.status.success());
     assert!(stderr(&dup).contains("已被使用"), "{}", stderr(&dup));
 
     // 三权分立: a deployment bootstraps each administrator; none may hold a second role.
     for (name, role) in [("sys2", "system_admin"), ("sec2", "security_admin"), ("aud2", "audit_admin")] {
-        let o = run(t.path(), &args(&d, &["user", "create", name, "--role", role]), Some("Password123\n"));
+        let o = run(t.path(), &args(&d, &["user", "create", name, "--role", role]), Some("Tiangong-Zx9-2025\n"));
         assert_ok(&o, role);
     }
     let two = run(
         t.path(),
         &args(&d, &["user", "create", "both", "--role", "security_admin", "--role", "audit_admin"]),
-        Some("Password123\n"),
+        Some("Tiangong-Zx9-2025\n"),
     );
     assert!(!two.status.success());
     assert!(stderr(&two).contains("三者分设"), "{}", stderr(&two));

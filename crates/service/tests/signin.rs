@@ -58,7 +58,7 @@ async fn five_failures_lock_the_account_even_against_the_right_password_until_un
     // Only the administrator unlocks.
     let e = lockout::unlock(s, &reg, reg.user_id, &from("10.0.0.7")).await.unwrap_err();
     assert!(matches!(e, ServiceError::Forbidden(_)));
-    lockout::unlock(s, &fx.admin, reg.user_id, &from("10.0.0.1")).await.unwrap();
+    lockout::unlock(s, &fx.security, reg.user_id, &from("10.0.0.1")).await.unwrap();
     let unlocks = records(s, "auth.unlock").await;
     assert_eq!(unlocks.len(), 1);
     assert!(unlocks[0].after_json.contains("10.0.0.1"));
@@ -103,11 +103,11 @@ async fn each_password_rule_refuses_and_a_good_password_passes() {
         ("Password123", "common_password"),
         ("woaini1314", "weak_password"),
     ] {
-        let e = users::create(s, &fx.admin, new_user("wang.rules", pw)).await.unwrap_err();
+        let e = fx.create_user(new_user("wang.rules", pw)).await.unwrap_err();
         assert_eq!(code(&e), expected, "{pw}");
         assert!(e.to_string().chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)));
     }
-    users::create(s, &fx.admin, new_user("wang.rules", "Lab-Check-2025")).await.unwrap();
+    fx.create_user(new_user("wang.rules", "Lab-Check-2025")).await.unwrap();
 }
 
 #[tokio::test]
@@ -141,7 +141,7 @@ async fn none_of_the_last_five_passwords_comes_back_and_a_change_ends_every_sess
 async fn an_administrator_set_password_must_be_changed_and_the_demo_users_need_not() {
     let fx = Fixture::new().await;
     let s = &fx.services;
-    let u = users::create(s, &fx.admin, new_user("wang.new", "Initial-Pass-1")).await.unwrap();
+    let u = fx.create_user(new_user("wang.new", "Initial-Pass-1")).await.unwrap();
     let who = auth::login_from(s, "wang.new", "Initial-Pass-1", &from("10.0.0.5")).await.unwrap();
     assert!(who.must_change_password);
     users::change_own_password(s, &who.actor, "Initial-Pass-1", "Chosen-Pass-2").await.unwrap();

@@ -55,12 +55,15 @@ async fn six_wrong_passwords_lock_the_account_until_the_administrator_unlocks_it
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(is_chinese(body["message"].as_str().unwrap()));
 
-    // The administrator's page of the user shows the lock and the button; the API unlocks.
-    let admin_page = srv.browser("admin").await;
+    // The security administrator's page of the user shows the lock and the button; the API
+    // unlocks; the system administrator may not (三权分立).
+    let admin_page = srv.browser("security").await;
     let (_, html) = admin_page.get(&format!("/admin/users/{}", reg.user_id)).await;
     assert!(html.contains("已被锁定至") && html.contains("unlock-form"), "{html}");
-    let admin = srv.api("admin").await;
-    let (status, _) = admin.post(&format!("/api/v1/users/{}/unlock", reg.user_id), json!({})).await;
+    let unlock = format!("/api/v1/users/{}/unlock", reg.user_id);
+    assert_eq!(srv.api("admin").await.post(&unlock, json!({})).await.0, StatusCode::FORBIDDEN);
+    let admin = srv.api("security").await;
+    let (status, _) = admin.post(&unlock, json!({})).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, _) = token_attempt(&srv, "reg.http", PASSWORD).await;
     assert_eq!(status, StatusCode::OK);
@@ -68,7 +71,7 @@ async fn six_wrong_passwords_lock_the_account_until_the_administrator_unlocks_it
     assert!(html.contains("该账号未被锁定"));
 
     // Failures, the lock and the unlock are audit records with the client's address.
-    let (_, audit) = admin.get("/api/v1/audit?action=auth.").await;
+    let (_, audit) = srv.api("auditor").await.get("/api/v1/audit?action=auth.").await;
     let items = audit["items"].as_array().unwrap();
     let has = |action: &str| items.iter().any(|r| r["action"] == action && r.to_string().contains("127.0.0.1"));
     assert!(has("auth.login_failed") && has("auth.lockout") && has("auth.unlock"), "{audit}");
@@ -82,7 +85,7 @@ async fn the_unlock_button_on_the_users_page_unlocks() {
     for _ in 0..5 {
         token_attempt(&srv, "reg.button", "wrong-pass-1").await;
     }
-    let admin_page = srv.browser("admin").await;
+    let admin_page = srv.browser("security").await;
     let path = format!("/admin/users/{}", reg.user_id);
     let csrf = admin_page.csrf_of(&path).await;
     let r = admin_page.post_form(&format!("{path}/unlock"), &[("csrf", &csrf)]).await;
@@ -115,7 +118,7 @@ async fn too_many_sign_ins_from_one_address_get_429_in_chinese() {
 async fn the_password_rules_refuse_with_codes_and_a_good_password_passes() {
     let srv = TestServer::start().await;
     let admin = srv.api("admin").await;
-    let user = |pw: &str| json!({"username": "wang.pw", "display_name": "王", "password": pw, "roles": ["regulator"], "org_code": "dt"});
+    let user = |pw: &str| json!({"username": "wang.pw", "display_name": "王", "password": pw, "org_code": "dt"});
     for (pw, code) in [
         ("Ab1-short", "weak_password"),
         ("onlylower-and-dashes", "weak_password"),
@@ -134,9 +137,8 @@ async fn the_password_rules_refuse_with_codes_and_a_good_password_passes() {
 #[tokio::test]
 async fn an_administrator_set_password_is_changed_before_anything_else() {
     let srv = TestServer::start().await;
-    let admin = srv.api("admin").await;
     let body = json!({"username": "wang.first", "display_name": "王", "password": "First-Pass-2025", "roles": ["regulator"], "org_code": "dt"});
-    assert_eq!(admin.post("/api/v1/users", body).await.0, StatusCode::CREATED);
+    assert_eq!(common::admin::create_user(&srv, body).await.0, StatusCode::CREATED);
 
     // The API: only the caller's identity and the password change are answered.
     let (status, t) = token_attempt(&srv, "wang.first", "First-Pass-2025").await;
