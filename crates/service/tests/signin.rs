@@ -95,7 +95,6 @@ fn new_user(username: &str, password: &str) -> NewUserInput {
 #[tokio::test]
 async fn each_password_rule_refuses_and_a_good_password_passes() {
     let fx = Fixture::new().await;
-    let s = &fx.services;
     for (pw, expected) in [
         ("Short-1", "weak_password"),
         ("alllowercase-only", "weak_password"),
