@@ -135,8 +135,7 @@ pub async fn confirm(s: &Services, actor: &Actor, code: &str) -> Result<Vec<Stri
 }
 
 /// Check the second factor of a sign-in that passed the password: a current TOTP code (each time
-/// step once) or an unused recovery code (then used up, and audited). `who` names the user in the
-/// audit record of a recovery code.
+/// step once) or an unused recovery code (then used up, and audited in the user's name).
 pub async fn check(s: &Services, user_id: i64, username: &str, code: &str) -> Result<()> {
     let code = code.trim();
     let row = store::get(s.store.reader(), user_id)
@@ -175,9 +174,4 @@ pub async fn reset(s: &Services, actor: &Actor, user_id: i64) -> Result<()> {
     }
     tx.commit(AuditEntry::new("auth.second_factor_reset", "user", user_id, json!(null), json!(null))).await?;
     Ok(())
-}
-
-/// The code an authenticator app shows for `secret` now (tests, and the enrolment page's check).
-pub fn current_code(s: &Services, secret_b32: &str, username: &str) -> Result<String> {
-    Ok(totp(secret_bytes(secret_b32)?, username)?.generate(now_unix(s)).to_string())
 }
