@@ -46,17 +46,10 @@ impl ExportQuery {
     pub fn days(&self) -> Result<(NaiveDate, NaiveDate), ServiceError> {
         let mut errs = Vec::new();
         let mut day = |v: &Option<String>, field: &'static str| -> Option<NaiveDate> {
-            let Some(t) = non_empty(v) else {
+            if non_empty(v).is_none() {
                 errs.push(RuleViolation::new("required", "请填写起止日期（格式：2025-10-01）").on_field(field));
-                return None;
-            };
-            let d = parse_date(&t);
-            if d.is_none() {
-                errs.push(
-                    RuleViolation::new("invalid_date", format!("日期“{t}”无效（格式：2025-10-01）")).on_field(field),
-                );
             }
-            d
+            day_field(v, field, &mut errs)
         };
         let (from, to) = (day(&self.from, "from"), day(&self.to, "to"));
         match (from, to) {
@@ -123,6 +116,16 @@ pub struct AuditQuery {
     pub limit: Option<u64>,
 }
 
+/// A day typed in a filter (empty: none); a wrong one is named in `errs`.
+fn day_field(v: &Option<String>, field: &'static str, errs: &mut Vec<RuleViolation>) -> Option<NaiveDate> {
+    let t = non_empty(v)?;
+    let d = parse_date(&t);
+    if d.is_none() {
+        errs.push(RuleViolation::new("invalid_date", format!("日期“{t}”无效（格式：2025-10-01）")).on_field(field));
+    }
+    d
+}
+
 fn non_empty(v: &Option<String>) -> Option<String> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
 }
@@ -136,18 +139,8 @@ impl AuditQuery {
     /// The store's filter and the cursor, or the fields that are wrong.
     pub fn to_filter(&self) -> Result<(AuditFilter, Option<i64>), ServiceError> {
         let mut errs = Vec::new();
-        let mut day = |v: &Option<String>, field: &'static str| -> Option<NaiveDate> {
-            let t = non_empty(v)?;
-            let d = parse_date(&t);
-            if d.is_none() {
-                errs.push(
-                    RuleViolation::new("invalid_date", format!("日期“{t}”无效（格式：2025-10-01）")).on_field(field),
-                );
-            }
-            d
-        };
-        let from = day(&self.from, "from");
-        let until = day(&self.until, "until");
+        let from = day_field(&self.from, "from", &mut errs);
+        let until = day_field(&self.until, "until", &mut errs);
         let mut number = |v: &Option<String>, field: &'static str, label: &str| -> Option<i64> {
             let t = non_empty(v)?;
             let n = t.parse::<i64>().ok();
