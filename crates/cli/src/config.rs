@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use choucha_domain::audit::{AuditHash, AuditKeyring};
+use choucha_domain::role::Role;
 use choucha_service::auth::SecurityPolicy;
 use choucha_store::{StoreError, audit_files, redact_url};
 use figment::Figment;
@@ -117,12 +118,29 @@ pub struct SecurityConfig {
     /// Days after which a password must be changed (default: never).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_max_age_days: Option<i64>,
+    /// Roles that must sign in with a second factor (default: every bureau, lab and administrator
+    /// role; `[]` for none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub second_factor_roles: Option<Vec<String>>,
 }
 
 impl SecurityConfig {
     /// The policy, with every problem named in Chinese in `errs`.
     fn policy(&self, errs: &mut Vec<String>) -> SecurityPolicy {
         let d = SecurityPolicy::default();
+        let second_factor_roles = match &self.second_factor_roles {
+            None => d.second_factor_roles.clone(),
+            Some(names) => names
+                .iter()
+                .filter_map(|n| match n.parse::<Role>() {
+                    Ok(r) => Some(r),
+                    Err(_) => {
+                        errs.push(format!("安全配置 security.second_factor_roles 中的角色“{n}”不存在"));
+                        None
+                    }
+                })
+                .collect(),
+        };
         let mut positive = |name: &str, v: i64| {
             if v <= 0 {
                 errs.push(format!("安全配置 security.{name} 须大于 0，收到 {v}"));
@@ -139,6 +157,7 @@ impl SecurityConfig {
             password_min_length: self.password_min_length.unwrap_or(d.password_min_length),
             password_history: self.password_history.unwrap_or(d.password_history),
             password_max_age_days: self.password_max_age_days.or(d.password_max_age_days),
+            second_factor_roles,
         };
         positive("max_failed_sign_ins", i64::from(p.max_failed_sign_ins));
         positive("lockout_minutes", p.lockout_minutes);
@@ -316,6 +335,8 @@ impl Settings {
         if let Some(days) = p.password_max_age_days {
             out.push_str(&format!("password_max_age_days = {days}\n"));
         }
+        let roles: Vec<String> = p.second_factor_roles.iter().map(|r| format!("\"{}\"", r.as_str())).collect();
+        out.push_str(&format!("second_factor_roles = [{}]\n", roles.join(", ")));
         out
     }
 }
@@ -522,6 +543,18 @@ mod tests {
         let e = load(Some(&file), &FlagOverrides::default()).unwrap_err().0;
         assert!(e.contains("security.token_minutes 须大于 0"), "{e}");
         assert!(e.contains("password_min_length 不能小于 8"), "{e}");
+        // The second factor: every staff role by default, the roles named, none, or a refusal.
+        assert!(validate(raw()).expect("valid").security.requires_second_factor(&[Role::Tester]));
+        assert!(!validate(raw()).expect("valid").security.requires_second_factor(&[Role::Enterprise]));
+        std::fs::write(&file, "[security]\nsecond_factor_roles = [\"regulator\", \"安全管理员\"]\n").expect("write");
+        let s = load(Some(&file), &FlagOverrides::default()).expect("valid");
+        assert_eq!(s.security.second_factor_roles, vec![Role::Regulator, Role::SecurityAdmin]);
+        assert!(s.to_toml().contains("second_factor_roles = [\"regulator\", \"security_admin\"]"), "{}", s.to_toml());
+        std::fs::write(&file, "[security]\nsecond_factor_roles = []\n").expect("write");
+        assert!(load(Some(&file), &FlagOverrides::default()).expect("valid").security.second_factor_roles.is_empty());
+        std::fs::write(&file, "[security]\nsecond_factor_roles = [\"boss\"]\n").expect("write");
+        let e = load(Some(&file), &FlagOverrides::default()).unwrap_err().0;
+        assert!(e.contains("second_factor_roles 中的角色“boss”不存在"), "{e}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -245,7 +245,20 @@ async fn created_user_signs_in_for_an_api_token_and_serve_stops_on_sigterm() {
     assert!(stdout(&o).contains("已创建用户 lab.zhang"), "{}", stdout(&o));
     assert!(stdout(&o).contains("天纺标检测认证股份有限公司"), "{}", stdout(&o));
 
+    // A production configuration requires a second factor of a lab's staff: no token before one is
+    // enrolled.
     let server = Server::start(t.path(), &args(&d, &[])).await;
+    let r = token(&server.base, "lab.zhang", "Lab2025secret").await;
+    assert_eq!(r.status(), reqwest::StatusCode::FORBIDDEN);
+    let body: Value = r.json().await.expect("json");
+    assert_eq!(body["code"], "second_factor_enrolment_required", "{body}");
+    assert!(server.stop().success());
+
+    // A deployment that requires it of regulators only.
+    let config = t.path().join("choucha.toml");
+    std::fs::write(&config, "[security]\nsecond_factor_roles = [\"regulator\"]\n").expect("config");
+    let config = config.display().to_string();
+    let server = Server::start(t.path(), &args(&d, &["--config", &config])).await;
     let r = token(&server.base, "lab.zhang", "Lab2025secret").await;
     assert_eq!(r.status(), reqwest::StatusCode::OK);
     let body: Value = r.json().await.expect("json");

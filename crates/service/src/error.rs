@@ -12,6 +12,16 @@ pub enum ServiceError {
     BadCredentials,
     #[error("{0}")]
     Forbidden(String),
+    /// The password was right and the account has a second factor: the code is asked for.
+    #[error("该账号已启用动态验证码：请输入验证器应用中当前显示的6位数字（或一个恢复码）")]
+    SecondFactorRequired,
+    /// The code given with a right password is wrong or used (counts towards the lock).
+    #[error("动态验证码不正确或已使用，请输入验证器应用中当前显示的6位数字")]
+    BadSecondFactor,
+    /// The deployment requires a second factor of this user's roles and none is enrolled yet: only
+    /// the enrolment is open.
+    #[error("按本系统的安全策略，您的角色须使用动态验证码登录：请先在“账号安全 → 动态验证码”页面绑定验证器")]
+    SecondFactorEnrolmentRequired,
     #[error("{0}不存在")]
     NotFound(&'static str),
     /// Input that fails validation: every problem, with the field it concerns.
@@ -43,6 +53,9 @@ impl ServiceError {
             ServiceError::Unauthenticated => "unauthenticated",
             ServiceError::BadCredentials => "bad_credentials",
             ServiceError::Forbidden(_) => "forbidden",
+            ServiceError::SecondFactorRequired => "second_factor_required",
+            ServiceError::BadSecondFactor => "bad_second_factor",
+            ServiceError::SecondFactorEnrolmentRequired => "second_factor_enrolment_required",
             ServiceError::NotFound(_) => "not_found",
             ServiceError::Invalid(v) => v.first().map(|v| v.code).unwrap_or("invalid"),
             ServiceError::Rule(v) => v.code,

@@ -145,6 +145,24 @@ impl Fixture {
 
 /// What fixture enterprises make or sell: the products of the Datong 2025 notice, so every test plan
 /// item finds them by product line.
+/// The code an authenticator app shows for `secret` (base32, as enrolment gives it) `steps`
+/// 30-second steps from the real now.
+#[allow(clippy::expect_used)]
+pub fn authenticator_code(s: &Services, secret: &str, username: &str, steps: i64) -> String {
+    use totp_rs::{Algorithm, Builder, Secret};
+    let t = Builder::new()
+        .with_algorithm(Algorithm::SHA1)
+        .with_digits(6)
+        .with_step_duration(30)
+        .with_secret(Secret::try_from_base32(secret).expect("base32 secret").as_bytes().to_vec())
+        .with_account_name(username)
+        .with_issuer(Some("Choucha"))
+        .build()
+        .expect("TOTP");
+    let at = s.clock().real_now().timestamp() + steps * 30;
+    t.generate(u64::try_from(at).unwrap_or_default()).to_string()
+}
+
 pub const FIXTURE_PRODUCTS: &str = "车用柴油；电冰箱；家用电动洗衣机；羊绒针织衫；羽绒服装";
 
 /// A valid USCC registered in `division`, distinct for each `n`.

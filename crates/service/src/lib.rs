@@ -87,9 +87,12 @@ impl std::fmt::Debug for Services {
 }
 
 impl Services {
-    /// Services over `store`, on the store's clock (the machine's time unless the store was given one).
+    /// Services over `store`, on the store's clock (the machine's time unless the store was given
+    /// one), under the production policy without a second factor required (a deployment sets its
+    /// own with [`Services::with_policy`], from its configuration).
     pub fn new(store: Store, data_dir: PathBuf) -> Self {
-        Self { store, data_dir, font_dirs: Vec::new(), renderer: Arc::default(), policy: Arc::default() }
+        let policy = Arc::new(auth::SecurityPolicy::without_second_factor());
+        Self { store, data_dir, font_dirs: Vec::new(), renderer: Arc::default(), policy }
     }
 
     /// These services under the security policy `policy`.

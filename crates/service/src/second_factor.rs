@@ -99,17 +99,32 @@ pub async fn start(s: &Services, actor: &Actor) -> Result<Enrolment> {
         )));
     }
     let raw: [u8; 20] = rand::random();
-    let t = totp(raw.to_vec(), &actor.username)?;
-    let secret = t.secret().to_base32();
-    let enrolment = Enrolment {
-        otpauth_url: t.to_url().map_err(|e| ServiceError::internal(format!("TOTP: {e:?}")))?,
-        qr_png_base64: t.to_qr_base64().map_err(|e| ServiceError::internal(format!("TOTP QR: {e:?}")))?,
-        secret: secret.clone(),
-    };
+    let enrolment = enrolment(raw.to_vec(), &actor.username)?;
+    let secret = enrolment.secret.clone();
     let tx = s.write(actor).await?;
     store::start(&tx, actor.user_id, personal::seal(s, &secret)?).await?;
     tx.commit(AuditEntry::new("auth.second_factor_start", "user", actor.user_id, json!(null), json!(null))).await?;
     Ok(enrolment)
+}
+
+/// What the authenticator app is given for `secret`.
+fn enrolment(secret: Vec<u8>, username: &str) -> Result<Enrolment> {
+    let t = totp(secret, username)?;
+    Ok(Enrolment {
+        otpauth_url: t.to_url().map_err(|e| ServiceError::internal(format!("TOTP: {e:?}")))?,
+        qr_png_base64: t.to_qr_base64().map_err(|e| ServiceError::internal(format!("TOTP QR: {e:?}")))?,
+        secret: t.secret().to_base32(),
+    })
+}
+
+/// The caller's enrolment started and not confirmed yet (the page shows its QR code again until
+/// it is confirmed).
+pub async fn pending(s: &Services, actor: &Actor) -> Result<Option<Enrolment>> {
+    let Some(row) = store::get(s.store.reader(), actor.user_id).await?.filter(|r| r.confirmed_at.is_none()) else {
+        return Ok(None);
+    };
+    let secret = personal::open(s, &row.secret)?;
+    Ok(Some(enrolment(secret_bytes(&secret)?, &actor.username)?))
 }
 
 /// The caller confirms the new secret with a current code; answers the recovery codes, shown once.

@@ -1,28 +1,21 @@
 //! Two-factor sign-in (issue 15, item 2): enrolment with a server-drawn QR code, confirmation with
 //! a code, each code accepted once, one-time recovery codes, and the reset by the security
-//! administrator only. On SQLite, and on PostgreSQL with CHOUCHA_TEST_DATABASE_URL.
+//! administrator only; the policy that requires it of a role (no token and nothing but the
+//! enrolment before it), and signing in with it (the code asked after the password, a wrong code
+//! counting towards the lock). On SQLite, and on PostgreSQL with CHOUCHA_TEST_DATABASE_URL.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
-use choucha_service::fixtures::Fixture;
+use choucha_domain::role::Role;
+use choucha_service::auth::{self, Client, SecurityPolicy, SignIn};
+use choucha_service::fixtures::{Fixture, PASSWORD, authenticator_code};
 use choucha_service::second_factor;
 use choucha_service::{ServiceError, personal};
 use choucha_store::audit::AuditFilter;
 use sea_orm::{ConnectionTrait, Statement};
-use totp_rs::{Algorithm, Builder, Secret};
 
 /// The code an authenticator app shows `steps` time steps from now.
 fn code(secret: &str, username: &str, steps: i64, fx: &Fixture) -> String {
-    let t = Builder::new()
-        .with_algorithm(Algorithm::SHA1)
-        .with_digits(6)
-        .with_step_duration(30)
-        .with_secret(Secret::try_from_base32(secret).unwrap().as_bytes().to_vec())
-        .with_account_name(username)
-        .with_issuer(Some("Choucha"))
-        .build()
-        .unwrap();
-    let at = fx.services.clock().real_now().timestamp() + steps * 30;
-    t.generate(u64::try_from(at).unwrap()).to_string()
+    authenticator_code(&fx.services, secret, username, steps)
 }
 
 #[tokio::test]
@@ -94,4 +87,73 @@ async fn only_the_security_administrator_resets_a_second_factor() {
     // Nothing left to reset; the user enrols again.
     assert!(second_factor::reset(s, &fx.security, reg.user_id).await.is_err());
     second_factor::start(s, &reg).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_required_role_enrols_first_then_cannot_sign_in_without_the_code() {
+    let fx = Fixture::new().await;
+    let policy =
+        SecurityPolicy { second_factor_roles: vec![Role::Regulator], ..SecurityPolicy::without_second_factor() };
+    let s = &fx.services.clone().with_policy(policy);
+    let here = Client { address: "10.1.1.1".into(), user_agent: "test".into() };
+    let reg = fx.user("reg.two", &["regulator"], Some("dt")).await;
+    fx.user("sampler.two", &["sampler"], Some("lab")).await;
+
+    // Before enrolment: signed in, but only to enrol; no API token.
+    let Ok(SignIn::Done(who)) = auth::sign_in(s, "reg.two", PASSWORD, &here).await else { panic!("signed in") };
+    assert!(who.must_enrol_second_factor);
+    let refused = auth::issue_token_from(s, "reg.two", PASSWORD, &here).await;
+    assert!(matches!(refused, Err(ServiceError::SecondFactorEnrolmentRequired)), "{refused:?}");
+    // A role the policy does not name is not asked.
+    let Ok(SignIn::Done(other)) = auth::sign_in(s, "sampler.two", PASSWORD, &here).await else { panic!() };
+    assert!(!other.must_enrol_second_factor);
+    auth::issue_token_from(s, "sampler.two", PASSWORD, &here).await.unwrap();
+
+    let e = second_factor::start(s, &reg).await.unwrap();
+    assert_eq!(second_factor::pending(s, &reg).await.unwrap().unwrap().secret, e.secret, "shown again until confirmed");
+    let recovery = second_factor::confirm(s, &reg, &code(&e.secret, "reg.two", 0, &fx)).await.unwrap();
+    assert!(second_factor::pending(s, &reg).await.unwrap().is_none());
+
+    // The password alone no longer signs in, on the page or for a token.
+    let Ok(SignIn::CodeNeeded { user_id }) = auth::sign_in(s, "reg.two", PASSWORD, &here).await else {
+        panic!("the code is asked for")
+    };
+    assert_eq!(user_id, reg.user_id);
+    assert!(matches!(auth::login_from(s, "reg.two", PASSWORD, &here).await, Err(ServiceError::SecondFactorRequired)));
+    let no_code = auth::issue_token_from(s, "reg.two", PASSWORD, &here).await;
+    assert!(matches!(no_code, Err(ServiceError::SecondFactorRequired)), "{no_code:?}");
+    let wrong = auth::finish_sign_in(s, reg.user_id, "12345x", &here).await;
+    assert!(matches!(wrong, Err(ServiceError::BadSecondFactor)), "{wrong:?}");
+    // With the code: signed in, and no longer asked to enrol.
+    let who = auth::finish_sign_in(s, reg.user_id, &code(&e.secret, "reg.two", 1, &fx), &here).await.unwrap();
+    assert!(!who.must_enrol_second_factor);
+    let t = auth::issue_token_with_code(s, "reg.two", PASSWORD, Some(recovery[0].as_str()), &here).await.unwrap();
+    assert_eq!(auth::actor_from_token(s, &t.token).await.unwrap().user_id, reg.user_id);
+    // The same recovery code is used up.
+    let again = auth::issue_token_with_code(s, "reg.two", PASSWORD, Some(recovery[0].as_str()), &here).await;
+    assert!(matches!(again, Err(ServiceError::BadSecondFactor)), "{again:?}");
+}
+
+#[tokio::test]
+async fn wrong_codes_after_the_right_password_lock_the_account() {
+    let fx = Fixture::new().await;
+    let s = &fx.services;
+    let here = Client { address: "10.1.1.2".into(), user_agent: "test".into() };
+    let reg = fx.user("reg.guess", &["regulator"], Some("dt")).await;
+    let e = second_factor::start(s, &reg).await.unwrap();
+    second_factor::confirm(s, &reg, &code(&e.secret, "reg.guess", 0, &fx)).await.unwrap();
+    let right = code(&e.secret, "reg.guess", 1, &fx);
+    let wrong = if right == "000000" { "111111" } else { "000000" };
+    for _ in 0..s.policy().max_failed_sign_ins {
+        let r = auth::finish_sign_in(s, reg.user_id, wrong, &here).await;
+        assert!(matches!(r, Err(ServiceError::BadSecondFactor)), "{r:?}");
+    }
+    // Locked: the right code is refused too, and so is the password.
+    let r = auth::finish_sign_in(s, reg.user_id, &right, &here).await;
+    assert!(matches!(r, Err(ServiceError::BadCredentials)), "{r:?}");
+    assert!(matches!(auth::sign_in(s, "reg.guess", PASSWORD, &here).await, Err(ServiceError::BadCredentials)));
+    assert!(auth::lockout::locked_until(s, reg.user_id).await.unwrap().is_some());
+    let f = AuditFilter { action: Some("auth.lockout".into()), ..Default::default() };
+    let n = choucha_service::audit::list(s, &fx.auditor, &f, None, None).await.unwrap().items.len();
+    assert_eq!(n, 1, "the lock is audited");
 }

@@ -68,7 +68,8 @@ async fn five_failures_lock_the_account_even_against_the_right_password_until_un
 #[tokio::test]
 async fn the_lock_ends_by_itself_after_its_minutes_and_the_count_is_configurable() {
     let fx = Fixture::new().await;
-    let policy = SecurityPolicy { max_failed_sign_ins: 2, lockout_minutes: 15, ..Default::default() };
+    let policy =
+        SecurityPolicy { max_failed_sign_ins: 2, lockout_minutes: 15, ..SecurityPolicy::without_second_factor() };
     let s = &fx.services.clone().with_policy(policy);
     fx.user("reg.timed", &["regulator"], Some("dt")).await;
     for _ in 0..2 {
@@ -151,8 +152,10 @@ async fn an_administrator_set_password_must_be_changed_and_the_demo_users_need_n
     let plain = fx.user("reg.plain", &["regulator"], Some("dt")).await;
     assert!(!auth::signed_in(s, plain.user_id).await.unwrap().must_change_password);
     // With an expiry, an old password must be changed too.
-    let expiring =
-        fx.services.clone().with_policy(SecurityPolicy { password_max_age_days: Some(90), ..Default::default() });
+    let expiring = fx
+        .services
+        .clone()
+        .with_policy(SecurityPolicy { password_max_age_days: Some(90), ..SecurityPolicy::without_second_factor() });
     s.clock().advance_real(Duration::days(91));
     assert!(auth::signed_in(&expiring, plain.user_id).await.unwrap().must_change_password);
     assert!(!auth::signed_in(s, plain.user_id).await.unwrap().must_change_password, "no expiry by default");
@@ -217,4 +220,22 @@ async fn a_user_lists_and_ends_their_own_sessions_and_tokens_only() {
     assert!(s.session_load("sess-own").await.unwrap().is_none());
     assert!(auth::actor_from_token(s, &t.token).await.is_err());
     assert_eq!(records(s, "auth.session_end").await.len(), 2);
+}
+
+#[tokio::test]
+async fn a_changed_security_policy_is_recorded_once_with_before_and_after() {
+    let fx = Fixture::new().await;
+    let first = fx.services.clone().with_policy(SecurityPolicy::default());
+    assert!(auth::record_policy(&first, "serve").await.unwrap(), "the first start records the policy");
+    assert!(!auth::record_policy(&first, "serve").await.unwrap(), "an unchanged policy is not recorded again");
+    let changed = fx.services.clone().with_policy(SecurityPolicy { lockout_minutes: 30, ..SecurityPolicy::default() });
+    assert!(auth::record_policy(&changed, "serve").await.unwrap());
+    let f = AuditFilter { action: Some("security.policy".into()), ..Default::default() };
+    let rows = choucha_service::audit::list(&fx.services, &fx.auditor, &f, None, None).await.unwrap().items;
+    assert_eq!(rows.len(), 2);
+    let before: serde_json::Value = serde_json::from_str(&rows[0].before_json).unwrap();
+    let after: serde_json::Value = serde_json::from_str(&rows[0].after_json).unwrap();
+    assert_eq!(before["lockout_minutes"], 15);
+    assert_eq!(after["lockout_minutes"], 30);
+    assert_eq!(after["second_factor_roles"].as_array().unwrap().len(), 9);
 }

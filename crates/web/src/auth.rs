@@ -140,21 +140,35 @@ pub const PASSWORD_CHANGE_CODE: &str = "password_change_required";
 /// The page that changes one's own password.
 pub const PASSWORD_PAGE: &str = "/account/password";
 
+/// The page where one enrols (and sees) one's own second factor.
+pub const SECOND_FACTOR_PAGE: &str = "/account/second-factor";
+
 /// While a user must change their password (set by an administrator or at bootstrap, or expired),
 /// only the password change, the caller's own identity and signing out are answered: a page sends
-/// the user to the change-password page, the API answers 403 `password_change_required`.
+/// the user to the change-password page, the API answers 403 `password_change_required`. Then,
+/// while the policy requires a second factor of the user's roles and none is enrolled, only the
+/// enrolment is open likewise (403 `second_factor_enrolment_required`).
 #[allow(clippy::result_large_err)] // a Response, as every extractor's rejection here
 fn password_gate(parts: &Parts, who: &auth::SignedIn) -> Result<(), Response> {
     const OPEN: &[&str] = &[PASSWORD_PAGE, "/logout", "/api/v1/me", "/api/v1/me/password", "/api/v1/auth/token"];
-    if !who.must_change_password || OPEN.contains(&parts.uri.path()) {
-        return Ok(());
+    let path = parts.uri.path();
+    let api = path.starts_with("/api/");
+    if who.must_change_password && !OPEN.contains(&path) {
+        if api {
+            let message =
+                "须先修改密码：管理员设置的初始密码或已过期的密码须修改后才能继续使用系统（POST /api/v1/me/password）";
+            return Err((StatusCode::FORBIDDEN, Json(ErrorBody::new(PASSWORD_CHANGE_CODE, message))).into_response());
+        }
+        return Err(Redirect::to(PASSWORD_PAGE).into_response());
     }
-    if parts.uri.path().starts_with("/api/") {
-        let message =
-            "须先修改密码：管理员设置的初始密码或已过期的密码须修改后才能继续使用系统（POST /api/v1/me/password）";
-        return Err((StatusCode::FORBIDDEN, Json(ErrorBody::new(PASSWORD_CHANGE_CODE, message))).into_response());
+    let enrolment = path.starts_with(SECOND_FACTOR_PAGE) || path.starts_with("/api/v1/me/second-factor");
+    if who.must_enrol_second_factor && !enrolment && !OPEN.contains(&path) {
+        if api {
+            return Err(ApiError(ServiceError::SecondFactorEnrolmentRequired).into_response());
+        }
+        return Err(Redirect::to(SECOND_FACTOR_PAGE).into_response());
     }
-    Err(Redirect::to(PASSWORD_PAGE).into_response())
+    Ok(())
 }
 
 fn url_escape(s: &str) -> String {

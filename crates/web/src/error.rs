@@ -43,8 +43,11 @@ impl ErrorBody {
 
 pub fn status_of(e: &ServiceError) -> StatusCode {
     match e {
-        ServiceError::Unauthenticated | ServiceError::BadCredentials => StatusCode::UNAUTHORIZED,
-        ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
+        ServiceError::Unauthenticated
+        | ServiceError::BadCredentials
+        | ServiceError::SecondFactorRequired
+        | ServiceError::BadSecondFactor => StatusCode::UNAUTHORIZED,
+        ServiceError::Forbidden(_) | ServiceError::SecondFactorEnrolmentRequired => StatusCode::FORBIDDEN,
         ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
         ServiceError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
         ServiceError::Rule(_) | ServiceError::Duplicate(_) | ServiceError::Conflict => StatusCode::CONFLICT,

@@ -1,6 +1,6 @@
-//! Per-address throttling of sign-in: the page's `POST /login` and `POST /api/v1/auth/token`
-//! share one quota per peer address (`tower_governor`'s keyed limiter and peer-address key, sized
-//! by the security policy). A throttled request gets 429: `{code, message}` in Chinese on the API,
+//! Per-address throttling of sign-in: the page's `POST /login` and `POST /login/code` (the second
+//! factor) and `POST /api/v1/auth/token` share one quota per peer address (`tower_governor`'s keyed
+//! limiter and peer-address key, sized by the security policy). A throttled request gets 429: `{code, message}` in Chinese on the API,
 //! a Chinese page otherwise. Account lockout is the service's (`auth::lockout`).
 
 use std::sync::Arc;
@@ -37,7 +37,7 @@ impl SignInThrottle {
     }
 
     fn is_sign_in(req: &Request) -> bool {
-        req.method() == Method::POST && matches!(req.uri().path(), "/login" | "/api/v1/auth/token")
+        req.method() == Method::POST && matches!(req.uri().path(), "/login" | "/login/code" | "/api/v1/auth/token")
     }
 
     /// Lets a sign-in through while its address has quota left; every other request passes.

@@ -52,7 +52,11 @@ struct Ctx {
 const NAME_STARTS: &str = "华鑫源泰恒盛兴隆昌达丰瑞祥宏嘉德福顺通安康宁";
 
 pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<ExitCode> {
-    let s = open(settings).await?;
+    // The bench signs in its own users by password only: no second factor is asked here.
+    let s = open(settings).await?.with_policy(choucha_service::auth::SecurityPolicy {
+        second_factor_roles: Vec::new(),
+        ..settings.security.clone()
+    });
     let bare = match s.store().backend() {
         sea_orm::DbBackend::Postgres => Bare::Pg(s.store().reader().get_postgres_connection_pool().clone()),
         _ => Bare::Lite(s.store().reader().get_sqlite_connection_pool().clone()),

@@ -50,28 +50,38 @@ pub(crate) async fn check_credentials(
         return Err(ServiceError::BadCredentials);
     }
     if !right {
-        tracing::info!(username = %user.username, "failed sign-in");
-        let policy = s.policy();
-        let tx = s.write(anonymous()).await?;
-        let failures = users::record_failure(&tx, user.id).await?;
-        let failed = json!({"username": user.username, "reason": "wrong_password", "failures": failures, "address": client.address});
-        if u32::try_from(failures).unwrap_or(u32::MAX) >= policy.max_failed_sign_ins {
-            let until = now + policy.lockout();
-            users::lock(&tx, user.id, until).await?;
-            sessions::delete_for_user(tx.conn(), user.id).await?;
-            tokens::delete_for_user(&tx, user.id).await?;
-            tx.audit(AuditEntry::new("auth.login_failed", "user", user.id, json!(null), failed));
-            let after = json!({"username": user.username, "locked_until": until, "failures": failures, "address": client.address});
-            tx.commit(AuditEntry::new("auth.lockout", "user", user.id, json!(null), after)).await?;
-        } else {
-            tx.commit(AuditEntry::new("auth.login_failed", "user", user.id, json!(null), failed)).await?;
-        }
+        record_failure(s, &user, "wrong_password", client).await?;
         return Err(ServiceError::BadCredentials);
     }
     if !user.active {
         return Err(ServiceError::Forbidden("该账号已停用，请联系管理员".into()));
     }
     Ok(user)
+}
+
+/// Count a failed sign-in of a known user (a wrong password, or a wrong second-factor code after
+/// the right password) and lock the account when the policy's number is reached: its sessions and
+/// tokens end with the lock.
+pub(crate) async fn record_failure(s: &Services, user: &UserRow, reason: &str, client: &Client) -> Result<()> {
+    tracing::info!(username = %user.username, reason, "failed sign-in");
+    let now = s.clock().real_now();
+    let policy = s.policy();
+    let tx = s.write(anonymous()).await?;
+    let failures = users::record_failure(&tx, user.id).await?;
+    let failed = json!({"username": user.username, "reason": reason, "failures": failures, "address": client.address});
+    if u32::try_from(failures).unwrap_or(u32::MAX) >= policy.max_failed_sign_ins {
+        let until = now + policy.lockout();
+        users::lock(&tx, user.id, until).await?;
+        sessions::delete_for_user(tx.conn(), user.id).await?;
+        tokens::delete_for_user(&tx, user.id).await?;
+        tx.audit(AuditEntry::new("auth.login_failed", "user", user.id, json!(null), failed));
+        let after =
+            json!({"username": user.username, "locked_until": until, "failures": failures, "address": client.address});
+        tx.commit(AuditEntry::new("auth.lockout", "user", user.id, json!(null), after)).await?;
+    } else {
+        tx.commit(AuditEntry::new("auth.login_failed", "user", user.id, json!(null), failed)).await?;
+    }
+    Ok(())
 }
 
 /// Whether an account is locked now, and until when.

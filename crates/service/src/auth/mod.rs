@@ -59,6 +59,18 @@ pub async fn verify_password(pw: &str, hash: &str) -> Result<bool> {
 pub struct SignedIn {
     pub actor: Actor,
     pub must_change_password: bool,
+    /// The deployment requires a second factor of the user's roles and none is enrolled: only the
+    /// enrolment (and the password change, signing out) is open.
+    pub must_enrol_second_factor: bool,
+}
+
+/// The outcome of a right password at the page's sign-in.
+#[derive(Debug, Clone)]
+pub enum SignIn {
+    /// Signed in.
+    Done(SignedIn),
+    /// The account has a second factor: the code is asked for next ([`finish_sign_in`]).
+    CodeNeeded { user_id: i64 },
 }
 
 /// Whether the user must change the password before anything else.
@@ -81,7 +93,10 @@ pub async fn signed_in(s: &Services, user_id: i64) -> Result<SignedIn> {
         return Err(ServiceError::Unauthenticated);
     }
     let must_change_password = must_change(s, &u);
-    let roles = users::roles_of(db, u.id).await?.iter().filter_map(|r| r.parse::<Role>().ok()).collect();
+    let roles: Vec<Role> = users::roles_of(db, u.id).await?.iter().filter_map(|r| r.parse::<Role>().ok()).collect();
+    // Asked only where the policy requires it (one read by primary key).
+    let must_enrol_second_factor =
+        s.policy().requires_second_factor(&roles) && !crate::second_factor::enrolled(s, u.id).await?;
     let org = match u.org_id {
         Some(id) => Some(organisations::get(db, id).await?),
         None => None,
@@ -97,7 +112,7 @@ pub async fn signed_in(s: &Services, user_id: i64) -> Result<SignedIn> {
         org_kind: org.as_ref().map(|o| o.kind.clone()),
         enterprise_id: u.enterprise_id,
     };
-    Ok(SignedIn { actor, must_change_password })
+    Ok(SignedIn { actor, must_change_password, must_enrol_second_factor })
 }
 
 /// The acting user for a user id (session or token), with roles and organisation.
@@ -110,18 +125,81 @@ pub async fn login(s: &Services, username: &str, password: &str) -> Result<Actor
     Ok(login_from(s, username, password, &Client::default()).await?.actor)
 }
 
-/// Page sign-in: checks the password (a failure counts towards the lock, see [`lockout`]) and
-/// records the sign-in, with the client's address, in the audit log.
+/// Page sign-in in one step: see [`sign_in`]; an account with a second factor gets
+/// [`ServiceError::SecondFactorRequired`] (the pages ask for the code with [`finish_sign_in`]).
 pub async fn login_from(s: &Services, username: &str, password: &str, client: &Client) -> Result<SignedIn> {
+    match sign_in(s, username, password, client).await? {
+        SignIn::Done(who) => Ok(who),
+        SignIn::CodeNeeded { .. } => Err(ServiceError::SecondFactorRequired),
+    }
+}
+
+/// Page sign-in: checks the password (a failure counts towards the lock, see [`lockout`]). An
+/// account with a second factor is not signed in yet: the code comes next. Otherwise the sign-in
+/// is recorded, with the client's address, in the audit log.
+pub async fn sign_in(s: &Services, username: &str, password: &str, client: &Client) -> Result<SignIn> {
     let user = lockout::check_credentials(s, username, password, client).await?;
+    if crate::second_factor::enrolled(s, user.id).await? {
+        return Ok(SignIn::CodeNeeded { user_id: user.id });
+    }
+    Ok(SignIn::Done(record_sign_in(s, &user, client, false).await?))
+}
+
+/// The second step of a page sign-in: the code of the user's authenticator (or a recovery code).
+/// A wrong code counts towards the lock like a wrong password; a locked or disabled account is
+/// refused here too.
+pub async fn finish_sign_in(s: &Services, user_id: i64, code: &str, client: &Client) -> Result<SignedIn> {
+    let user = users::get(s.store.reader(), user_id).await.map_err(|_| ServiceError::BadCredentials)?;
+    check_code(s, &user, code, client).await?;
+    record_sign_in(s, &user, client, true).await
+}
+
+/// A second-factor code of a user whose password was right (and who is not locked).
+async fn check_code(s: &Services, user: &UserRow, code: &str, client: &Client) -> Result<()> {
+    if user.locked_until.is_some_and(|until| until > s.clock().real_now()) {
+        return Err(ServiceError::BadCredentials);
+    }
+    if !user.active {
+        return Err(ServiceError::Forbidden("该账号已停用，请联系管理员".into()));
+    }
+    match crate::second_factor::check(s, user.id, &user.username, code).await {
+        Ok(()) => Ok(()),
+        Err(ServiceError::Invalid(_)) => {
+            lockout::record_failure(s, user, "wrong_second_factor", client).await?;
+            Err(ServiceError::BadSecondFactor)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Record a completed sign-in (clearing earlier failures).
+async fn record_sign_in(s: &Services, user: &UserRow, client: &Client, second_factor: bool) -> Result<SignedIn> {
     let who = signed_in(s, user.id).await?;
     let tx = s.write(&who.actor).await?;
     if user.failed_count > 0 || user.locked_until.is_some() {
         users::clear_failures(&tx, user.id).await?;
     }
-    let after = json!({"via": "page", "address": client.address, "user_agent": client.user_agent});
+    let after = json!({"via": "page", "second_factor": second_factor, "address": client.address, "user_agent": client.user_agent});
     tx.commit(AuditEntry::new("auth.login", "user", user.id, json!(null), after)).await?;
     Ok(who)
+}
+
+/// Record the deployment's security policy (its `[security]` table) in the audit log when it
+/// differs from the last one recorded, before and after: a server started with a changed policy
+/// leaves the change in the log. Answers whether a record was written.
+pub async fn record_policy(s: &Services, who: &str) -> Result<bool> {
+    use choucha_store::audit::{AuditActor, AuditFilter};
+    let now = policy::policy_json(s.policy());
+    let f = AuditFilter { action: Some("security.policy".into()), ..Default::default() };
+    let last = choucha_store::audit::list(s.store.reader(), &f, None, 1).await?.items.into_iter().next();
+    let before = last.and_then(|r| serde_json::from_str::<serde_json::Value>(&r.after_json).ok());
+    if before.as_ref() == Some(&now) {
+        return Ok(false);
+    }
+    let tx = s.write(AuditActor::system(who)).await?;
+    tx.commit(AuditEntry::new("security.policy", "security_policy", "security", before.unwrap_or_default(), now))
+        .await?;
+    Ok(true)
 }
 
 pub async fn logout(s: &Services, actor: &Actor) -> Result<()> {
@@ -146,11 +224,34 @@ pub async fn issue_token(s: &Services, username: &str, password: &str) -> Result
     issue_token_from(s, username, password, &Client::default()).await
 }
 
-/// `POST /api/v1/auth/token`: a bearer token for username and password, living the policy's
-/// token life. A failure counts towards the lock like a page sign-in's.
+/// A bearer token for username and password without a second-factor code: see
+/// [`issue_token_with_code`].
 pub async fn issue_token_from(s: &Services, username: &str, password: &str, client: &Client) -> Result<IssuedToken> {
+    issue_token_with_code(s, username, password, None, client).await
+}
+
+/// `POST /api/v1/auth/token`: a bearer token for username and password (and the second factor's
+/// code where the account has one), living the policy's token life. A wrong password or code
+/// counts towards the lock like a page sign-in's. A user whose roles require a second factor and
+/// who has none enrolled gets no token ([`ServiceError::SecondFactorEnrolmentRequired`]).
+pub async fn issue_token_with_code(
+    s: &Services,
+    username: &str,
+    password: &str,
+    code: Option<&str>,
+    client: &Client,
+) -> Result<IssuedToken> {
     let user = lockout::check_credentials(s, username, password, client).await?;
-    let actor = actor_for_user(s, user.id).await?;
+    let who = signed_in(s, user.id).await?;
+    if crate::second_factor::enrolled(s, user.id).await? {
+        match code.map(str::trim).filter(|c| !c.is_empty()) {
+            Some(c) => check_code(s, &user, c, client).await?,
+            None => return Err(ServiceError::SecondFactorRequired),
+        }
+    } else if who.must_enrol_second_factor {
+        return Err(ServiceError::SecondFactorEnrolmentRequired);
+    }
+    let actor = who.actor;
     let token = format!("cc_{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
     // Credentials live in real time: moving the business clock (tests, training) neither expires
     // nor extends them.

@@ -2,6 +2,7 @@
 //! password rules it sets.
 
 use choucha_domain::RuleViolation;
+use choucha_domain::role::Role;
 use chrono::Duration;
 
 /// What deployments set differently about signing in. `Default` is the production setting.
@@ -27,6 +28,9 @@ pub struct SecurityPolicy {
     pub password_history: u64,
     /// A password must be changed after this many days (none: never).
     pub password_max_age_days: Option<i64>,
+    /// The roles whose holders must sign in with a second factor (TOTP): until enrolled, such a
+    /// user may only enrol, and gets no API token.
+    pub second_factor_roles: Vec<Role>,
 }
 
 impl Default for SecurityPolicy {
@@ -42,11 +46,37 @@ impl Default for SecurityPolicy {
             password_min_length: 10,
             password_history: 5,
             password_max_age_days: None,
+            second_factor_roles: Self::STAFF_ROLES.to_vec(),
         }
     }
 }
 
 impl SecurityPolicy {
+    /// Every bureau, lab and administrator role: those that must use a second factor in a
+    /// production configuration (an enterprise's user is not staff).
+    pub const STAFF_ROLES: [Role; 9] = [
+        Role::SystemAdmin,
+        Role::SecurityAdmin,
+        Role::AuditAdmin,
+        Role::Regulator,
+        Role::LocalRegulator,
+        Role::Sampler,
+        Role::SampleCustodian,
+        Role::Tester,
+        Role::ReportApprover,
+    ];
+
+    /// The production policy with no second factor required (the demo, tests and training
+    /// copies; a second factor a user enrolled is still asked for).
+    pub fn without_second_factor() -> Self {
+        Self { second_factor_roles: Vec::new(), ..Self::default() }
+    }
+
+    /// Whether a holder of `roles` must sign in with a second factor.
+    pub fn requires_second_factor(&self, roles: &[Role]) -> bool {
+        roles.iter().any(|r| self.second_factor_roles.contains(r))
+    }
+
     pub fn lockout(&self) -> Duration {
         Duration::minutes(self.lockout_minutes)
     }
@@ -92,6 +122,23 @@ impl SecurityPolicy {
         }
         Ok(())
     }
+}
+
+/// The policy as an audit record holds it.
+pub fn policy_json(p: &SecurityPolicy) -> serde_json::Value {
+    serde_json::json!({
+        "max_failed_sign_ins": p.max_failed_sign_ins,
+        "lockout_minutes": p.lockout_minutes,
+        "sign_in_burst": p.sign_in_burst,
+        "sign_in_refill_seconds": p.sign_in_refill_seconds,
+        "session_idle_minutes": p.session_idle_minutes,
+        "session_absolute_hours": p.session_absolute_hours,
+        "token_minutes": p.token_minutes,
+        "password_min_length": p.password_min_length,
+        "password_history": p.password_history,
+        "password_max_age_days": p.password_max_age_days,
+        "second_factor_roles": p.second_factor_roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+    })
 }
 
 fn weak(message: String) -> RuleViolation {

@@ -7,6 +7,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use choucha_service::auth::own_sessions::{self, SessionView};
+use choucha_service::second_factor::{self, Enrolment, SecondFactorStatus};
 use choucha_service::{Actor, auth};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
@@ -26,12 +27,17 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(me))
         .routes(routes!(my_sessions))
         .routes(routes!(end_my_session))
+        .routes(routes!(my_second_factor, start_second_factor))
+        .routes(routes!(confirm_second_factor))
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct TokenRequest {
     pub username: String,
     pub password: String,
+    /// The authenticator's 6-digit code (or a recovery code), for an account with a second factor.
+    #[serde(default)]
+    pub code: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -43,15 +49,20 @@ pub struct TokenResponse {
 
 /// Exchange username and password for a bearer token (it lives 2 hours unless the deployment says
 /// otherwise). Wrong names, wrong passwords and locked accounts get the same 401; consecutive
-/// failures lock the account, and too many attempts from one address get 429.
+/// failures lock the account, and too many attempts from one address get 429. An account with a
+/// second factor also gives `code` (401 `second_factor_required` without it, 401
+/// `bad_second_factor` for a wrong one); a user whose roles require a second factor and who has
+/// none enrolled gets 403 `second_factor_enrolment_required`.
 #[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = TokenRequest,
-    responses((status = 200, body = TokenResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = TokenResponse), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 async fn issue_token(
     State(state): State<AppState>,
     ClientInfo(client): ClientInfo,
     ApiJson(req): ApiJson<TokenRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
-    let t = auth::issue_token_from(&state.services, &req.username, &req.password, &client).await?;
+    let t = auth::issue_token_with_code(&state.services, &req.username, &req.password, req.code.as_deref(), &client)
+        .await?;
     Ok(Json(TokenResponse { token: t.token, token_type: t.token_type.into(), expires_at: t.expires_at }))
 }
 
@@ -127,4 +138,48 @@ async fn end_my_session(
 ) -> ApiResult<StatusCode> {
     own_sessions::end(&state.services, &actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The caller's second factor: whether one is enrolled, and the recovery codes left.
+#[utoipa::path(get, path = "/api/v1/me/second-factor", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = SecondFactorStatus), (status = 401, body = ErrorBody)))]
+async fn my_second_factor(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> ApiResult<Json<SecondFactorStatus>> {
+    Ok(Json(second_factor::status(&state.services, &actor).await?))
+}
+
+/// Start enrolling a second factor: a new secret, its `otpauth://` URL and QR code (PNG, base64).
+/// Not in force until confirmed; refused (409) while one is in force.
+#[utoipa::path(post, path = "/api/v1/me/second-factor", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = Enrolment), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn start_second_factor(State(state): State<AppState>, ApiActor(actor): ApiActor) -> ApiResult<Json<Enrolment>> {
+    Ok(Json(second_factor::start(&state.services, &actor).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SecondFactorCode {
+    /// The 6-digit code the authenticator shows now.
+    pub code: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RecoveryCodes {
+    /// Ten one-time recovery codes, shown this once.
+    pub recovery_codes: Vec<String>,
+}
+
+/// Confirm the enrolment with a current code; answers the ten recovery codes, shown once.
+#[utoipa::path(post, path = "/api/v1/me/second-factor/confirm", tag = "auth", security(("bearer" = [])),
+    request_body = SecondFactorCode,
+    responses((status = 200, body = RecoveryCodes), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn confirm_second_factor(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(body): ApiJson<SecondFactorCode>,
+) -> ApiResult<Json<RecoveryCodes>> {
+    let recovery_codes = second_factor::confirm(&state.services, &actor, &body.code).await?;
+    Ok(Json(RecoveryCodes { recovery_codes }))
 }

@@ -27,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(set_roles))
         .routes(routes!(reset_password))
         .routes(routes!(unlock_user))
+        .routes(routes!(reset_second_factor))
         .routes(routes!(change_own_password))
 }
 
@@ -168,6 +169,20 @@ async fn unlock_user(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<StatusCode> {
     choucha_service::auth::lockout::unlock(&state.services, &actor, id, &client).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Remove a user's second factor (a lost phone): the user enrols again at the next sign-in where
+/// the policy requires one. The security administrator only.
+#[utoipa::path(delete, path = "/api/v1/users/{id}/second-factor", tag = "users", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "用户编号")),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn reset_second_factor(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<StatusCode> {
+    choucha_service::second_factor::reset(&state.services, &actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

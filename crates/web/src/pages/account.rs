@@ -1,6 +1,8 @@
 //! The signed-in user's own account: changing one's password (`/account/password`; every session
 //! and token ends with it, so one signs in again) and one's own sessions and API tokens
-//! (`/account/sessions`: where and since when, and ending any of them).
+//! (`/account/sessions`: where and since when, and ending any of them), and one's second factor
+//! (`/account/second-factor`: the QR code to scan, the confirmation with a code, the recovery codes
+//! shown once).
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -10,7 +12,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use choucha_domain::RuleViolation;
 use choucha_service::auth::own_sessions::{self, SessionView};
-use choucha_service::{ServiceError, users};
+use choucha_service::second_factor::{self, Enrolment, SecondFactorStatus};
+use choucha_service::{Actor, ServiceError, users};
 use tower_sessions::Session;
 
 use crate::AppState;
@@ -27,6 +30,9 @@ pub fn router() -> Router<AppState> {
         .route("/account/password", get(page).post(submit))
         .route("/account/sessions", get(sessions_page))
         .route("/account/sessions/{id}/end", post(end_session))
+        .route("/account/second-factor", get(second_factor_page))
+        .route("/account/second-factor/start", post(second_factor_start))
+        .route("/account/second-factor/confirm", post(second_factor_confirm))
 }
 
 #[derive(Template, WebTemplate)]
@@ -103,4 +109,74 @@ async fn end_session(
 ) -> PageResult<Response> {
     let result = own_sessions::end(&state.services, &actor, &id).await;
     done(&session, result, "/account/sessions", |()| "已结束该会话").await
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "account_second_factor.html")]
+pub struct SecondFactorPage {
+    pub chrome: Chrome,
+    pub status: SecondFactorStatus,
+    /// The deployment requires a second factor of the caller's roles.
+    pub required: bool,
+    /// An enrolment started and not confirmed: its QR code and secret.
+    pub pending: Option<Enrolment>,
+    /// The recovery codes, shown once right after the confirmation.
+    pub recovery_codes: Vec<String>,
+    pub errors: FieldErrors,
+}
+
+async fn second_factor_view(
+    state: &AppState,
+    session: &Session,
+    actor: &Actor,
+    errors: FieldErrors,
+    recovery_codes: Vec<String>,
+) -> PageResult<SecondFactorPage> {
+    let s = &state.services;
+    Ok(SecondFactorPage {
+        status: second_factor::status(s, actor).await?,
+        required: s.policy().requires_second_factor(&actor.roles),
+        pending: if recovery_codes.is_empty() { second_factor::pending(s, actor).await? } else { None },
+        recovery_codes,
+        errors,
+        chrome: chrome(session, Some(actor), "account").await,
+    })
+}
+
+async fn second_factor_page(
+    State(state): State<AppState>,
+    session: Session,
+    PageActor(actor): PageActor,
+) -> PageResult<SecondFactorPage> {
+    second_factor_view(&state, &session, &actor, FieldErrors::default(), Vec::new()).await
+}
+
+async fn second_factor_start(
+    State(state): State<AppState>,
+    session: Session,
+    PageActor(actor): PageActor,
+) -> PageResult<Response> {
+    let result = second_factor::start(&state.services, &actor).await;
+    done(&session, result, "/account/second-factor", |_| "请用验证器应用扫描二维码，再输入其显示的6位数字完成绑定")
+        .await
+}
+
+async fn second_factor_confirm(
+    State(state): State<AppState>,
+    session: Session,
+    PageActor(actor): PageActor,
+    PageForm(pairs): PageForm<Vec<(String, String)>>,
+) -> PageResult<Response> {
+    let code = FormData(pairs).get("code");
+    match second_factor::confirm(&state.services, &actor, &code).await {
+        // The codes are shown on this answer only: never stored in clear, never shown again.
+        Ok(codes) => {
+            Ok(second_factor_view(&state, &session, &actor, FieldErrors::default(), codes).await?.into_response())
+        }
+        Err(e) => {
+            let errors = FieldErrors::from_service(e)?;
+            let page = second_factor_view(&state, &session, &actor, errors, Vec::new()).await?;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+    }
 }

@@ -142,7 +142,7 @@ pub fn nav_for(actor: &Actor) -> Vec<NavItem> {
     if choucha_service::documents::may_write_letters(actor) {
         nav.push(NavItem { key: "documents", href: "/documents/improvement-letter", label: "改进建议书" });
     }
-    nav.push(NavItem { key: "account", href: "/account/password", label: "修改密码" });
+    nav.push(NavItem { key: "account", href: "/account/password", label: "账号安全" });
     nav
 }
 

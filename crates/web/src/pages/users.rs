@@ -37,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users/{id}/password", post(reset_submit))
         .route("/admin/users/{id}/roles", post(roles_submit))
         .route("/admin/users/{id}/unlock", post(unlock_submit))
+        .route("/admin/users/{id}/second-factor/reset", post(second_factor_reset_submit))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -313,6 +314,8 @@ pub struct UserFormPage {
     /// Whether the caller may lift a sign-in lock, and the edited user's lock (Beijing time).
     pub may_unlock: bool,
     pub locked_until: Option<String>,
+    /// For the security administrator: whether the edited user has a second factor (to reset).
+    pub second_factor: Option<bool>,
     /// Errors of the roles form (edit page only).
     pub role_errors: FieldErrors,
     /// The system administrator: the account's details and password.
@@ -353,9 +356,14 @@ async fn form_page(
         }
         _ => None,
     };
+    let second_factor = match &editing {
+        Some(u) if actor.may(Action::ResetSecondFactor) => choucha_service::second_factor::enrolled(s, u.id).await.ok(),
+        _ => None,
+    };
     UserFormPage {
         may_unlock,
         locked_until,
+        second_factor,
         roles: role_choices(&v.roles),
         v,
         editing,
@@ -543,4 +551,14 @@ async fn unlock_submit(
 ) -> PageResult<Response> {
     let result = auth::lockout::unlock(&state.services, &actor, id, &client).await;
     done(&session, result, &format!("/admin/users/{id}"), |()| "已解锁该账号，其登录失败次数已清零").await
+}
+
+async fn second_factor_reset_submit(
+    State(state): State<AppState>,
+    session: Session,
+    PageActor(actor): PageActor,
+    PagePath(id): PagePath<i64>,
+) -> PageResult<Response> {
+    let result = choucha_service::second_factor::reset(&state.services, &actor, id).await;
+    done(&session, result, &format!("/admin/users/{id}"), |()| "已重置该用户的动态验证码，其下次登录时须重新绑定").await
 }

@@ -32,7 +32,10 @@ impl TestServer {
     /// Serves a fixture already built (e.g. a `choucha_service::fixtures::lab_world` world's).
     /// Tests sign in many times from 127.0.0.1: the sign-in throttle's quota is set high.
     pub async fn start_with(fx: Fixture) -> TestServer {
-        let policy = choucha_service::auth::SecurityPolicy { sign_in_burst: 100_000, ..Default::default() };
+        let policy = choucha_service::auth::SecurityPolicy {
+            sign_in_burst: 100_000,
+            ..choucha_service::auth::SecurityPolicy::without_second_factor()
+        };
         Self::start_with_policy(fx, policy).await
     }
 
