@@ -15,7 +15,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 /// Environment variables read (after the `CHOUCHA_` prefix, case-insensitive).
-const ENV_KEYS: [&str; 14] = [
+const ENV_KEYS: [&str; 15] = [
     "listen",
     "data_dir",
     "database_url",
@@ -30,6 +30,7 @@ const ENV_KEYS: [&str; 14] = [
     "tls_cert",
     "tls_key",
     "trust_proxy_https",
+    "metrics_token",
 ];
 
 /// The configuration as written in a file, the environment or flags.
@@ -78,6 +79,10 @@ pub struct RawConfig {
     /// `Strict-Transport-Security`. Only where every request comes through that proxy.
     #[serde(default)]
     pub trust_proxy_https: bool,
+    /// A bearer token that opens `/metrics` to a scraper on another machine (none: this machine
+    /// only). Secret: never shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics_token: Option<String>,
     /// Sign-in protection, password rules and session limits (`[security]`).
     #[serde(default)]
     pub security: SecurityConfig,
@@ -202,6 +207,7 @@ impl Default for RawConfig {
             tls_cert: None,
             tls_key: None,
             trust_proxy_https: false,
+            metrics_token: None,
             security: SecurityConfig::default(),
         }
     }
@@ -244,6 +250,8 @@ pub struct Settings {
     /// `serve` answers HTTPS itself with these files (cookies are then always `Secure`).
     pub tls: Option<TlsFiles>,
     pub trust_proxy_https: bool,
+    /// Secret: never shown.
+    pub metrics_token: Option<String>,
 }
 
 /// The certificate chain and private key files (PEM) of `serve --tls-cert --tls-key`.
@@ -269,6 +277,7 @@ impl std::fmt::Debug for Settings {
             .field("audit_checkpoint_interval", &self.audit_checkpoint_interval)
             .field("tls", &self.tls)
             .field("trust_proxy_https", &self.trust_proxy_https)
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
             .field("security", &self.security)
             .finish()
     }
@@ -387,6 +396,9 @@ pub fn validate(raw: RawConfig) -> Result<Settings, ConfigError> {
     if raw.data_dir.as_os_str().is_empty() {
         errs.push("数据目录不能为空".to_string());
     }
+    if raw.metrics_token.as_ref().is_some_and(|t| t.trim().chars().count() < 16) {
+        errs.push("metrics_token 至少须为16个字符（它是抓取 /metrics 的凭据）".to_string());
+    }
     let database_url = match raw.database_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
         Some(u) => u.to_string(),
         None => format!("sqlite:{}", raw.data_dir.join("choucha.db").display()),
@@ -439,6 +451,7 @@ pub fn validate(raw: RawConfig) -> Result<Settings, ConfigError> {
             secure_cookies: raw.secure_cookies,
             tls,
             trust_proxy_https: raw.trust_proxy_https,
+            metrics_token: raw.metrics_token,
             security,
         }),
         _ => Err(ConfigError(errs.join("\n"))),
@@ -556,6 +569,17 @@ mod tests {
         let e = load(Some(&file), &FlagOverrides::default()).unwrap_err().0;
         assert!(e.contains("second_factor_roles 中的角色“boss”不存在"), "{e}");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_metrics_token_is_long_enough_and_never_shown() {
+        let mut r = raw();
+        r.metrics_token = Some("short".into());
+        assert!(validate(r.clone()).unwrap_err().0.contains("metrics_token 至少须为16个字符"));
+        r.metrics_token = Some("scrape-secret-2025-x".into());
+        let s = validate(r).expect("valid");
+        assert_eq!(s.metrics_token.as_deref(), Some("scrape-secret-2025-x"));
+        assert!(!format!("{s:?}").contains("scrape-secret") && !s.to_toml().contains("scrape-secret"));
     }
 
     #[test]

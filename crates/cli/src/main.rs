@@ -198,9 +198,17 @@ enum CheckpointCommand {
     },
 }
 
+/// Logs go to standard error: JSON lines when `CHOUCHA_LOG_FORMAT=json` (for a log collector),
+/// else plain text, coloured only on a terminal.
 fn init_logging(default: &str) {
+    use std::io::IsTerminal;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let fmt = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if std::env::var("CHOUCHA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+        fmt.json().with_current_span(true).with_span_list(false).try_init()
+    } else {
+        fmt.with_ansi(std::io::stderr().is_terminal()).try_init()
+    };
 }
 
 fn main() -> ExitCode {

@@ -77,16 +77,18 @@ pub async fn run(settings: &Settings, demo: bool) -> anyhow::Result<ExitCode> {
         tokio::time::sleep(DRAIN).await;
     };
     let signer = std::sync::Arc::new(signer);
+    let mut state = AppState::new(services.clone());
+    state.secure_cookies = settings.secure_cookies || tls.is_some();
+    state.tls = tls.is_some();
+    state.trust_proxy_https = settings.trust_proxy_https;
+    state.metrics_token = settings.metrics_token.clone();
     let checkpoints = tokio::spawn(checkpoint_loop(
         services.store().clone(),
         signer.clone(),
         settings.audit_checkpoint_file.clone(),
         settings.audit_checkpoint_interval,
+        state.metrics.clone(),
     ));
-    let mut state = AppState::new(services.clone());
-    state.secure_cookies = settings.secure_cookies || tls.is_some();
-    state.tls = tls.is_some();
-    state.trust_proxy_https = settings.trust_proxy_https;
     let served = async move {
         match tls {
             Some(config) => {
@@ -110,11 +112,17 @@ pub async fn run(settings: &Settings, demo: bool) -> anyhow::Result<ExitCode> {
 
 /// Sign the head into the checkpoint file if it moved since the last checkpoint; a failure is logged
 /// (the next attempt may succeed) and never stops the server.
-async fn checkpoint(store: &choucha_store::Store, signer: &CheckpointSigner, path: &Path) {
+async fn checkpoint(store: &choucha_store::Store, signer: &CheckpointSigner, path: &Path) -> bool {
     match choucha_store::audit_files::write_checkpoint(store, signer, path, true).await {
-        Ok(Some(cp)) => tracing::info!(seq = cp.seq, "audit checkpoint written"),
-        Ok(None) => {}
-        Err(e) => tracing::error!("cannot write the audit checkpoint: {e}"),
+        Ok(Some(cp)) => {
+            tracing::info!(seq = cp.seq, "audit checkpoint written");
+            true
+        }
+        Ok(None) => true,
+        Err(e) => {
+            tracing::error!("cannot write the audit checkpoint: {e}");
+            false
+        }
     }
 }
 
@@ -123,12 +131,13 @@ async fn checkpoint_loop(
     signer: std::sync::Arc<CheckpointSigner>,
     path: PathBuf,
     every: Duration,
+    metrics: choucha_web::observe::Metrics,
 ) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        checkpoint(&store, &signer, &path).await;
+        metrics.job_ran("audit_checkpoint", checkpoint(&store, &signer, &path).await);
     }
 }
 

@@ -465,3 +465,24 @@ async fn serves_on_postgresql_when_configured() {
     admin.reader().execute_unprepared(&format!("DROP SCHEMA {schema} CASCADE")).await.expect("drop schema");
     admin.close().await.expect("close");
 }
+
+#[test]
+fn logs_are_json_lines_when_configured_and_plain_without_colour_otherwise() {
+    let t = TempDir::new("cli");
+    let d = data_args(&t);
+    let mut cmd = choucha(t.path());
+    cmd.env("RUST_LOG", "info").env("CHOUCHA_LOG_FORMAT", "json").args(args(&d, &["migrate"]));
+    let o = run_with_stdin(&mut cmd, None);
+    assert_ok(&o, "migrate");
+    let lines: Vec<String> = stderr(&o).lines().map(str::to_string).collect();
+    assert!(!lines.is_empty(), "migrate logs at info");
+    for l in &lines {
+        let v: Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}"));
+        assert!(v["level"].is_string() && v["timestamp"].is_string(), "{l}");
+    }
+    let mut cmd = choucha(t.path());
+    cmd.env("RUST_LOG", "info").args(args(&d, &["migrate"]));
+    let o = run_with_stdin(&mut cmd, None);
+    assert_ok(&o, "migrate");
+    assert!(!stderr(&o).is_empty() && !stderr(&o).contains('\u{1b}'), "no colour codes into a pipe: {}", stderr(&o));
+}

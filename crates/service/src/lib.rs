@@ -112,6 +112,11 @@ impl Services {
         &self.store
     }
 
+    /// The database pools' sizes and idle connections, `(pool, size, idle)` (`/metrics`).
+    pub fn pool_status(&self) -> Vec<(&'static str, u32, usize)> {
+        self.store.pool_status()
+    }
+
     /// Closes the database's connections (at the end of a CLI command or of `serve`).
     pub async fn close(self) -> Result<()> {
         self.store.close().await?;

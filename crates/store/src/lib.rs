@@ -171,6 +171,23 @@ impl Store {
         Ok(())
     }
 
+    /// The connection pools' sizes and idle connections, `(pool, size, idle)`, for `/metrics`.
+    pub fn pool_status(&self) -> Vec<(&'static str, u32, usize)> {
+        [("read", &self.read), ("write", &self.write)]
+            .into_iter()
+            .map(|(name, c)| match c.get_database_backend() {
+                DbBackend::Postgres => {
+                    let p = c.get_postgres_connection_pool();
+                    (name, p.size(), p.num_idle())
+                }
+                _ => {
+                    let p = c.get_sqlite_connection_pool();
+                    (name, p.size(), p.num_idle())
+                }
+            })
+            .collect()
+    }
+
     /// Whether the database answers (`/healthz`).
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.read.ping().await?;

@@ -110,10 +110,17 @@ pub struct ErrorPage {
     pub status: u16,
     pub title: String,
     pub message: String,
+    /// The request's id, to quote to the administrator (it is in the server's log lines).
+    pub request_id: String,
 }
 
 pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
-    let page = ErrorPage { status: status.as_u16(), title: title.to_string(), message: message.to_string() };
+    let page = ErrorPage {
+        status: status.as_u16(),
+        title: title.to_string(),
+        message: message.to_string(),
+        request_id: crate::observe::current_request_id(),
+    };
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(_) => (status, message.to_string()).into_response(),

@@ -9,6 +9,7 @@ pub mod error;
 pub mod extract;
 pub mod filters;
 pub mod headers;
+pub mod observe;
 pub mod pages;
 pub mod session_store;
 pub mod state;
@@ -25,6 +26,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
@@ -32,6 +34,9 @@ pub use state::AppState;
 
 /// Largest request body: registry imports of a few hundred thousand rows fit.
 const BODY_LIMIT: usize = 200 * 1024 * 1024;
+
+/// Longest a request may take (a registry import of a few hundred thousand rows fits).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
@@ -50,6 +55,7 @@ pub fn router(state: AppState) -> Router {
     let openapi_json = serde_json::to_string(&openapi).unwrap_or_else(|_| "{}".into());
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(observe::metrics))
         .route(
             "/api/openapi.json",
             get(move || {
@@ -75,15 +81,20 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), text_guard::text_guard))
         .layer(sessions)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        // A request that takes longer than this is answered 408 (in Chinese, by the layer outside).
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(axum::middleware::from_fn(json_payload_too_large))
         // Outermost but for tracing: every response, refusals of the layers above included.
         .layer(axum::middleware::from_fn_with_state(state.clone(), headers::security_headers))
         .layer(TraceLayer::new_for_http())
+        // Outermost: the request id and the metrics see every response.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), observe::observe))
         .with_state(state)
 }
 
 /// An API request over a body limit (the global one or a route's) gets `{code, message}` JSON in
-/// Chinese like every other refusal, instead of the limit layers' plain English text.
+/// Chinese like every other refusal, instead of the limit layers' plain English text; one that
+/// timed out gets the same in JSON, or a Chinese page.
 async fn json_payload_too_large(
     request: axum::extract::Request,
     next: axum::middleware::Next,
@@ -97,6 +108,14 @@ async fn json_payload_too_large(
     if api && response.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json {
         let body = error::ErrorBody::new("payload_too_large", "上传内容超过服务器允许的大小上限，请拆分文件后重新上传");
         return (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(body)).into_response();
+    }
+    if response.status() == StatusCode::REQUEST_TIMEOUT && !is_json {
+        let message = "请求处理超时，请稍后重试；如果反复出现，请把错误页上的请求编号告诉管理员";
+        if api {
+            return (StatusCode::REQUEST_TIMEOUT, axum::Json(error::ErrorBody::new("timeout", message)))
+                .into_response();
+        }
+        return error::error_page(StatusCode::REQUEST_TIMEOUT, "请求超时", message);
     }
     response
 }
@@ -122,12 +141,15 @@ where
     L: axum::serve::Listener<Addr = std::net::SocketAddr>,
 {
     let services = state.services.clone();
+    let metrics = state.metrics.clone();
     // Expired sessions are swept every hour.
     let sweeper = tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
             tick.tick().await;
-            if let Err(e) = services.sweep_sessions().await {
+            let swept = services.sweep_sessions().await;
+            metrics.job_ran("session_sweep", swept.is_ok());
+            if let Err(e) = swept {
                 tracing::warn!("session sweep failed: {e}");
             }
         }

@@ -12,10 +12,21 @@ pub struct AppState {
     /// A proxy in front terminates TLS and says so in `X-Forwarded-Proto: https`; only then do
     /// such requests get `Strict-Transport-Security` (see `headers`).
     pub trust_proxy_https: bool,
+    /// Request counts and latency, pools and background jobs (`/metrics`).
+    pub metrics: crate::observe::Metrics,
+    /// A bearer token that opens `/metrics` to callers not on this machine (none: loopback only).
+    pub metrics_token: Option<String>,
 }
 
 impl AppState {
     pub fn new(services: Services) -> Self {
-        Self { services, secure_cookies: false, tls: false, trust_proxy_https: false }
+        Self {
+            services,
+            secure_cookies: false,
+            tls: false,
+            trust_proxy_https: false,
+            metrics: crate::observe::Metrics::new(),
+            metrics_token: None,
+        }
     }
 }

@@ -41,10 +41,15 @@ impl TestServer {
 
     /// Serves a fixture under the security policy `policy`.
     pub async fn start_with_policy(fx: Fixture, policy: choucha_service::auth::SecurityPolicy) -> TestServer {
+        let state = AppState::new(fx.services.clone().with_policy(policy));
+        Self::start_with_state(fx, state).await
+    }
+
+    /// Serves a fixture with the application state `state` (built on the fixture's services).
+    pub async fn start_with_state(fx: Fixture, state: AppState) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = oneshot::channel::<()>();
-        let state = AppState::new(fx.services.clone().with_policy(policy));
         tokio::spawn(async move {
             choucha_web::serve(listener, state, async {
                 let _ = rx.await;
