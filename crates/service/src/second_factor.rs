@@ -181,7 +181,8 @@ pub async fn check(s: &Services, user_id: i64, username: &str, code: &str) -> Re
 /// The security administrator removes a user's second factor (a lost phone); the user enrols again.
 pub async fn reset(s: &Services, actor: &Actor, user_id: i64) -> Result<()> {
     actor.require(Action::ResetSecondFactor)?;
-    crate::users::get(s, actor, user_id).await?;
+    let u = choucha_store::users::get(s.store.reader(), user_id).await.map_err(ServiceError::not_found("用户"))?;
+    crate::organisations::check_admin_scope(s, actor, u.org_id).await?;
     let tx = s.write(actor).await?;
     if !store::remove(&tx, user_id).await? {
         tx.rollback().await?;
