@@ -58,6 +58,9 @@ pub struct TestReport {
     /// Set on a correction: the number of the report it replaces and why.
     pub supersedes: Option<String>,
     pub correction_reason: String,
+    /// A draft for the reviewer and the approver to read before signing: every page says so and it
+    /// is no report (审核稿).
+    pub draft: bool,
 }
 
 /// One row of the item table.

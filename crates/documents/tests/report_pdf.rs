@@ -43,6 +43,7 @@ fn line(name: &str, unit: &str, req: &str, result: &str, j: &str) -> ReportLine 
 
 fn diesel_report() -> TestReport {
     TestReport {
+        draft: false,
         report_no: "TJ51-2025-000017".into(),
         institution: "天津五十一站质量检验中心有限公司".into(),
         qualification_no: "CMA 120012345678".into(),

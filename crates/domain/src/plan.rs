@@ -32,6 +32,15 @@ crate::workflow! {
     }
 }
 
+/// A plan may be deleted only while it is a draft (a plan created by mistake); once issued it is
+/// closed, never deleted.
+pub fn check_deletable(state: PlanState) -> Result<(), RuleViolation> {
+    match state {
+        PlanState::Draft => Ok(()),
+        _ => Err(RuleViolation::new("plan_state", "只有草稿状态的计划可以删除；已下达的计划只能结束")),
+    }
+}
+
 /// What a plan needs before it can be issued, as facts the caller gathers.
 #[derive(Debug, Clone, Default)]
 pub struct PlanReadiness {
@@ -282,6 +291,9 @@ mod tests {
         assert_eq!(close(PlanState::Issued).map(|t| t.to()), Ok(PlanState::Closed));
         assert!(close(PlanState::Draft).is_err());
         assert!(check_quota_change(PlanState::Draft, None).is_ok());
+        assert!(check_deletable(PlanState::Draft).is_ok());
+        assert_eq!(check_deletable(PlanState::Issued).unwrap_err().code, "plan_state");
+        assert_eq!(check_deletable(PlanState::Closed).unwrap_err().code, "plan_state");
         assert_eq!(check_quota_change(PlanState::Issued, None).unwrap_err().code, "plan_amendment_required");
         assert!(check_quota_change(PlanState::Issued, Some("补充抽查洗衣机")).is_ok());
         assert!(check_quota_change(PlanState::Closed, Some("x")).is_err());

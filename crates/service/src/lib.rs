@@ -112,6 +112,11 @@ impl Services {
         &self.store
     }
 
+    /// Keep the query planner's statistics current (hourly, by `serve`).
+    pub async fn optimize(&self) -> Result<()> {
+        Ok(self.store.optimize().await?)
+    }
+
     /// The database pools' sizes and idle connections, `(pool, size, idle)` (`/metrics`).
     pub fn pool_status(&self) -> Vec<(&'static str, u32, usize)> {
         self.store.pool_status()

@@ -128,6 +128,33 @@ async fn plan_validation_and_who_may_create() {
 }
 
 #[tokio::test]
+async fn a_draft_plan_is_deleted_by_its_bureau_with_an_audit_record_and_an_issued_one_never() {
+    let w = world().await;
+    let draft = plans::create(s(&w), &w.regulator, datong()).await.expect("create");
+    // Not by someone who does not organise it.
+    let other = w.fx.user("other_reg", &["regulator"], Some("lab")).await;
+    for who in [&w.tester, &other, &w.fx.admin] {
+        let r = plans::delete_draft(s(&w), who, draft.id).await;
+        assert!(matches!(r, Err(ServiceError::Forbidden(_)) | Err(ServiceError::NotFound(_))), "{r:?}");
+    }
+    plans::delete_draft(s(&w), &w.regulator, draft.id).await.expect("delete");
+    assert!(matches!(plans::get(s(&w), &w.regulator, draft.id).await, Err(ServiceError::NotFound(_))));
+    let f = choucha_store::audit::AuditFilter { action: Some("plan.delete".into()), ..Default::default() };
+    let rows = choucha_service::audit::list(s(&w), &w.fx.auditor, &f, None, None).await.unwrap().items;
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].before_json.contains("车用柴油"), "the record keeps the plan as it was");
+    // Deleting again: not found.
+    assert!(matches!(plans::delete_draft(s(&w), &w.regulator, draft.id).await, Err(ServiceError::NotFound(_))));
+
+    // An issued plan is closed, never deleted.
+    let issued = plans::create(s(&w), &w.regulator, datong()).await.expect("create");
+    plans::issue(s(&w), &w.regulator, issued.id).await.expect("issue");
+    let r = plans::delete_draft(s(&w), &w.regulator, issued.id).await;
+    assert!(matches!(&r, Err(ServiceError::Rule(v)) if v.code == "plan_state"), "{r:?}");
+    assert!(plans::get(s(&w), &w.regulator, issued.id).await.is_ok());
+}
+
+#[tokio::test]
 async fn issued_plan_changes_quota_only_by_amendment() {
     let w = world().await;
     let v = plans::create(s(&w), &w.regulator, datong()).await.expect("create");

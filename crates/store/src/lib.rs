@@ -41,7 +41,9 @@ use std::time::Duration;
 use choucha_domain::audit::AuditKeyring;
 use choucha_domain::clock::Clock;
 
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, TransactionTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, TransactionTrait,
+};
 use sea_orm_migration::MigratorTrait;
 
 pub use error::StoreError;
@@ -165,9 +167,33 @@ impl Store {
         &self.read
     }
 
-    /// Apply pending migrations.
+    /// Apply pending migrations, then give the query planner statistics (see [`Store::optimize`]).
     pub async fn migrate(&self) -> Result<(), StoreError> {
         migration::Migrator::up(&self.write, None).await?;
+        self.optimize().await
+    }
+
+    /// Keep the query planner's statistics current. PostgreSQL's autovacuum analyses by itself;
+    /// SQLite never does: without statistics its planner picks the three-valued status index and
+    /// scans the whole registry. So on SQLite: a bounded `ANALYZE` when there are no statistics
+    /// yet (`analysis_limit` keeps it to a sample of each index, seconds even at millions of
+    /// rows), else `PRAGMA optimize`, which re-analyses only tables that changed much. Run at
+    /// start (after migrating) and every hour by `serve`.
+    pub async fn optimize(&self) -> Result<(), StoreError> {
+        if self.backend() != DbBackend::Sqlite {
+            return Ok(());
+        }
+        let stats = self
+            .write
+            .query_one_raw(sea_orm::Statement::from_string(
+                DbBackend::Sqlite,
+                "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'",
+            ))
+            .await?
+            .and_then(|r| r.try_get_by_index::<i64>(0).ok())
+            .unwrap_or(0);
+        self.write.execute_unprepared("PRAGMA analysis_limit = 1000").await?;
+        self.write.execute_unprepared(if stats == 0 { "ANALYZE" } else { "PRAGMA optimize" }).await?;
         Ok(())
     }
 

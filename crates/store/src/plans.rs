@@ -86,6 +86,21 @@ pub async fn set_state(tx: &Tx, id: i64, t: Transition<PlanState>) -> Result<(),
     if r.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }
 }
 
+/// Delete a draft plan with its items, quota groups and batch allowances; a plan no longer in
+/// draft (someone issued it meanwhile) is a conflict and nothing is deleted.
+pub async fn delete_draft(tx: &Tx, id: i64) -> Result<(), StoreError> {
+    use crate::entity::batch_allowance;
+    plan_item::Entity::delete_many().filter(plan_item::Column::PlanId.eq(id)).exec(&**tx).await?;
+    quota_group::Entity::delete_many().filter(quota_group::Column::PlanId.eq(id)).exec(&**tx).await?;
+    batch_allowance::Entity::delete_many().filter(batch_allowance::Column::PlanId.eq(id)).exec(&**tx).await?;
+    let r = plan::Entity::delete_many()
+        .filter(plan::Column::Id.eq(id))
+        .filter(plan::Column::State.eq(PlanState::Draft))
+        .exec(&**tx)
+        .await?;
+    if r.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }
+}
+
 /// A plan of a bureau by its exact title.
 pub async fn find_by_title(db: &impl ConnectionTrait, org_id: i64, title: &str) -> Result<Option<PlanRow>, StoreError> {
     Ok(plan::Entity::find()

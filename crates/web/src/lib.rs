@@ -142,7 +142,7 @@ where
 {
     let services = state.services.clone();
     let metrics = state.metrics.clone();
-    // Expired sessions are swept every hour.
+    // Every hour: expired sessions are swept and the planner's statistics kept current.
     let sweeper = tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
@@ -151,6 +151,11 @@ where
             metrics.job_ran("session_sweep", swept.is_ok());
             if let Err(e) = swept {
                 tracing::warn!("session sweep failed: {e}");
+            }
+            let optimized = services.optimize().await;
+            metrics.job_ran("planner_statistics", optimized.is_ok());
+            if let Err(e) = optimized {
+                tracing::warn!("updating the planner's statistics failed: {e}");
             }
         }
     });

@@ -108,6 +108,17 @@ async fn a_tester_never_sees_the_enterprise_in_any_answer_and_the_report_is_sign
     assert_eq!(st, StatusCode::OK, "{rep}");
     keep(&rep);
     let rid = rep["id"].as_i64().unwrap();
+    // The reviewer reads the draft before signing; the tester who prepared it does not sign it.
+    let r = reqwest::Client::new()
+        .get(srv.url(&format!("/api/v1/lab/reports/{rid}/review.pdf")))
+        .bearer_auth(&a1.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    assert!(r.bytes().await.unwrap().starts_with(b"%PDF"));
+    assert_eq!(tester.get(&format!("/api/v1/lab/reports/{rid}/review.pdf")).await.0, StatusCode::FORBIDDEN);
     // Rule 15 over the API: the same approver may not review and approve.
     assert_eq!(a1.post(&format!("/api/v1/lab/reports/{rid}/review"), signed.clone()).await.0, StatusCode::OK);
     let (st, b) = a1.post(&format!("/api/v1/lab/reports/{rid}/approve"), signed.clone()).await;

@@ -195,3 +195,36 @@ async fn plans_refuse_the_wrong_people() {
     assert_eq!(reqwest::get(srv.url(&format!("/api/v1/public/plans/{id}"))).await.unwrap().status(), StatusCode::OK);
     assert_eq!(tester.get(&format!("/api/v1/plans/{id}")).await.0, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_draft_plan_is_deleted_over_http_and_on_its_page_until_issued() {
+    let srv = setup().await;
+    let reg = srv.api("dt_reg").await;
+    let tester = srv.api("lab_tester").await;
+    let (_, plan) = reg.post("/api/v1/plans", datong_json()).await;
+    let id = plan["id"].as_i64().unwrap();
+    let (status, _) = tester.send(reqwest::Method::DELETE, &format!("/api/v1/plans/{id}"), Value::Null).await;
+    assert!(status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND, "{status}");
+    let (status, _) = reg.send(reqwest::Method::DELETE, &format!("/api/v1/plans/{id}"), Value::Null).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(reg.get(&format!("/api/v1/plans/{id}")).await.0, StatusCode::NOT_FOUND);
+
+    // On the page: the button on a draft, with a confirmation; gone once issued.
+    let (_, plan) = reg.post("/api/v1/plans", datong_json()).await;
+    let id = plan["id"].as_i64().unwrap();
+    let b = srv.browser("dt_reg").await;
+    let (_, html) = b.get(&format!("/plans/{id}")).await;
+    assert!(html.contains("data-testid=\"delete-plan\" data-confirm="), "{html}");
+    let csrf = b.csrf_of(&format!("/plans/{id}")).await;
+    let r = b.post_form(&format!("/plans/{id}/delete"), &[("csrf", &csrf)]).await;
+    assert_eq!(r.headers()["location"], "/plans");
+    let (_, list) = b.get("/plans").await;
+    assert!(list.contains("已删除该计划草稿"), "the flash says so");
+    let (_, plan) = reg.post("/api/v1/plans", datong_json()).await;
+    let id = plan["id"].as_i64().unwrap();
+    reg.post(&format!("/api/v1/plans/{id}/issue"), json!({})).await;
+    let (_, html) = b.get(&format!("/plans/{id}")).await;
+    assert!(!html.contains("delete-plan"));
+    let (status, body) = reg.send(reqwest::Method::DELETE, &format!("/api/v1/plans/{id}"), Value::Null).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::CONFLICT, Some("plan_state")));
+}

@@ -257,7 +257,37 @@ pub(crate) async fn pdf_data(
         issued_on: s.today(),
         supersedes,
         correction_reason: r.correction_reason.clone(),
+        draft: false,
     })
+}
+
+/// What a blind reviewer reads instead of who was sampled.
+const HIDDEN_FOR_BLIND_REVIEW: &str = "（盲样：审核时不显示）";
+
+/// The report as it will be printed, for the reviewer and the approver to read before they sign
+/// (they sign what they have read): marked 审核稿 on every page, with no report number or
+/// approver's signature yet, and, since they work blind, without the enterprise — 受检单位,
+/// 标称生产者, 商标, 规格型号 and 批号 read “盲样：审核时不显示”.
+pub async fn review_pdf(s: &Services, actor: &Actor, report_id: i64) -> Result<Vec<u8>> {
+    let (r, sample, _) = load_report(s, actor, report_id).await?;
+    require_approver(actor, &sample, "审核、批准前阅读")?;
+    if !matches!(r.state, ReportState::Prepared | ReportState::Reviewed) {
+        return Err(ServiceError::Rule(RuleViolation::new(
+            "report_state",
+            "审核稿只在报告待审核、待批准时提供；已签发的报告请下载正本",
+        )));
+    }
+    let mut data = pdf_data(s, &r, &sample, "（签发时编号）", r.prepared_by, "", s.clock().now()).await?;
+    data.approved_by = docs::Signature { signer: String::new(), image: None, signed_at: None };
+    for field in [&mut data.inspected_unit, &mut data.producer, &mut data.brand, &mut data.model, &mut data.batch] {
+        *field = HIDDEN_FOR_BLIND_REVIEW.to_string();
+    }
+    data.draft = true;
+    let renderer = s.renderer().await?;
+    tokio::task::spawn_blocking(move || choucha_documents::test_report_pdf(&renderer, &data))
+        .await
+        .map_err(ServiceError::internal)?
+        .map_err(|e| ServiceError::internal(format!("review PDF: {e}")))
 }
 
 /// The data of an issued report's PDF as its approval rendered it (benchmarks re-render it).

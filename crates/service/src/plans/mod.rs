@@ -305,6 +305,25 @@ pub async fn close(s: &Services, actor: &Actor, id: i64) -> Result<PlanView> {
     get(s, actor, id).await
 }
 
+/// Delete a draft plan created by mistake, with its items; the audit record keeps the whole plan as
+/// it was. Refused once the plan is issued, or while an item has implementation rules or tasks.
+pub async fn delete_draft(s: &Services, actor: &Actor, id: i64) -> Result<()> {
+    let plan = store_plans::get_plan(s.store.reader(), id).await.map_err(ServiceError::not_found("计划"))?;
+    check_manage(actor, Some(&plan))?;
+    rules::check_deletable(plan.state)?;
+    let before = get(s, actor, id).await?;
+    if let Some(it) = before.items.iter().find(|it| it.rules_state.is_some() || it.tasks > 0) {
+        return Err(ServiceError::Rule(RuleViolation::new(
+            "plan_items_in_use",
+            format!("产品“{}”已有实施细则或抽样任务，不能删除此计划", it.product),
+        )));
+    }
+    let tx = s.write(actor).await?;
+    store_plans::delete_draft(&tx, id).await?;
+    tx.commit(AuditEntry::new("plan.delete", "plan", id, json!(before), json!(null))).await?;
+    Ok(())
+}
+
 /// The plan back as an Annex 1 draft (for the XLSX export and for editing).
 pub fn to_draft(v: &PlanView, org_codes: &BTreeMap<i64, String>) -> PlanDraft {
     let code = |id: Option<i64>| id.and_then(|i| org_codes.get(&i).cloned());

@@ -243,3 +243,27 @@ async fn a_sample_received_late_in_the_utc_evening_is_dated_the_next_beijing_day
     assert_eq!(data.received_on, "2026-03-02");
     assert_eq!(s(&w).today(), NaiveDate::from_ymd_opt(2026, 3, 2).unwrap());
 }
+
+#[tokio::test]
+async fn the_reviewer_and_the_approver_read_a_draft_without_the_enterprise_before_signing() {
+    let w = world().await;
+    let bc = accepted(&w).await;
+    enter_all(&w, &bc, 12.5).await;
+    lab::complete_results(s(&w), &w.t1, &bc).await.unwrap();
+    let r = lab::prepare_report(s(&w), &w.t1, &bc, sig()).await.unwrap();
+    let pdf = lab::review_pdf(s(&w), &w.a1, r.id).await.unwrap();
+    if let Some(text) = pdf_text(&pdf) {
+        for needle in ["审核稿", "硫含量", "12.5", "不合格", "盲样：审核时不显示", "lab_t1", &bc] {
+            assert!(text.contains(needle), "the draft lacks {needle}:\n{text}");
+        }
+        assert!(!text.contains(ENTERPRISE), "a blind reviewer never reads who was sampled:\n{text}");
+    }
+    // Only those who sign it: not the custodian, nor the regulator.
+    for who in [&w.custodian, &w.regulator] {
+        assert!(lab::review_pdf(s(&w), who, r.id).await.is_err());
+    }
+    lab::review_report(s(&w), &w.a1, r.id, sig()).await.unwrap();
+    assert!(lab::review_pdf(s(&w), &w.a2, r.id).await.unwrap().starts_with(b"%PDF"), "the approver reads it too");
+    choucha_service::issue::approve_report(s(&w), &w.a2, r.id, sig()).await.unwrap();
+    assert_eq!(code(&lab::review_pdf(s(&w), &w.a2, r.id).await.unwrap_err()), "report_state");
+}

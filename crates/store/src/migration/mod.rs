@@ -21,6 +21,7 @@ mod m0016_audit_keys;
 mod m0017_signin;
 mod m0018_three_administrators;
 mod m0019_second_factor;
+mod m0020_draw_index;
 
 pub use m0013_followup::NATIONAL;
 
@@ -70,6 +71,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0017_signin::Migration),
             Box::new(m0018_three_administrators::Migration),
             Box::new(m0019_second_factor::Migration),
+            Box::new(m0020_draw_index::Migration),
         ]
     }
 }

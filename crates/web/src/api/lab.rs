@@ -47,6 +47,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(send_back))
         .routes(routes!(correct))
         .routes(routes!(report_pdf))
+        .routes(routes!(review_pdf))
         .routes(routes!(verify))
 }
 
@@ -354,6 +355,20 @@ async fn report_pdf(
 ) -> ApiResult<Response> {
     let (_, pdf) = lab::report_pdf(&st.services, &a, id).await?;
     Ok(pdf_response(pdf, &format!("report-{id}.pdf")))
+}
+
+/// The report as it will be printed, for the reviewer and the approver to read before signing:
+/// marked 审核稿, no number yet, the enterprise hidden (they work blind).
+#[utoipa::path(get, path = "/api/v1/lab/reports/{id}/review.pdf", params(("id" = i64, Path)), tag = "lab", security(("bearer" = [])),
+    responses((status = 200, content_type = "application/pdf"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+async fn review_pdf(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Response> {
+    let pdf = lab::review_pdf(&st.services, &a, id).await?;
+    Ok(pdf_response(pdf, &format!("report-{id}-review-draft.pdf")))
 }
 
 /// Check the stored PDF against its recorded SHA-256.

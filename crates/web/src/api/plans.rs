@@ -23,7 +23,7 @@ use crate::extract::{ApiJson, ApiMultipart, ApiPath, ApiQuery, MultipartForm};
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_plans, create_plan))
-        .routes(routes!(get_plan, update_plan))
+        .routes(routes!(get_plan, update_plan, delete_plan))
         .routes(routes!(issue_plan))
         .routes(routes!(close_plan))
         .routes(routes!(amend_plan))
@@ -87,6 +87,19 @@ async fn update_plan(
     ApiJson(d): ApiJson<PlanDraft>,
 ) -> ApiResult<Json<PlanView>> {
     Ok(Json(plans::update_draft(&st.services, &a, id, d).await?))
+}
+
+/// Delete a draft plan created by mistake (audited with the whole plan); 409 once issued or while
+/// an item has implementation rules or tasks.
+#[utoipa::path(delete, path = "/api/v1/plans/{id}", params(("id" = i64, Path)), tag = "plans", security(("bearer" = [])),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn delete_plan(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<axum::http::StatusCode> {
+    plans::delete_draft(&st.services, &a, id).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(post, path = "/api/v1/plans/{id}/issue", params(("id" = i64, Path)), tag = "plans", security(("bearer" = [])),

@@ -67,6 +67,7 @@ pub fn router() -> Router<AppState> {
         .route("/lab/reports/{id}/approve", post(approve))
         .route("/lab/reports/{id}/send-back", post(send_back))
         .route("/lab/reports/{id}/report.pdf", get(report_pdf))
+        .route("/lab/reports/{id}/review.pdf", get(review_pdf))
 }
 
 #[derive(Template, WebTemplate)]

@@ -93,3 +93,14 @@ pub(super) async fn report_pdf(
     let (_, pdf) = lab::report_pdf(&st.services, &a, id).await?;
     Ok(crate::api::lab::pdf_response(pdf, &format!("report-{id}.pdf")))
 }
+
+/// The draft the reviewer and the approver read before signing (enterprise hidden).
+pub(super) async fn review_pdf(
+    State(st): State<AppState>,
+    PageActor(a): PageActor,
+    PagePath(id): PagePath<String>,
+) -> PageResult<Response> {
+    let id = id_of(&id, "检验报告")?;
+    let pdf = lab::review_pdf(&st.services, &a, id).await?;
+    Ok(crate::api::lab::pdf_response(pdf, &format!("report-{id}-review-draft.pdf")))
+}

@@ -215,6 +215,21 @@ pub(super) async fn close(
     plan_step(&state, &session, &actor, id, outcome, "已结束", "未能结束").await
 }
 
+pub(super) async fn delete(
+    State(state): State<AppState>,
+    session: Session,
+    PageActor(actor): PageActor,
+    PagePath(id): PagePath<String>,
+) -> PageResult<Response> {
+    let id = id_of(&id, "计划")?;
+    let outcome = plans::delete_draft(&state.services, &actor, id).await;
+    let back = format!("/plans/{id}");
+    crate::pages::respond::done_to(&session, outcome, &back, |()| {
+        ("/plans".to_string(), "已删除该计划草稿，删除前的内容已记入审计日志")
+    })
+    .await
+}
+
 pub(super) async fn amend(
     State(state): State<AppState>,
     session: Session,

@@ -56,6 +56,7 @@ pub fn router() -> Router<AppState> {
         .route("/plans/{id}/edit", get(edit_form).post(update))
         .route("/plans/{id}/issue", post(issue))
         .route("/plans/{id}/close", post(close))
+        .route("/plans/{id}/delete", post(delete))
         .route("/plans/{id}/amend", post(amend))
         .route("/plans/{id}/annex1.xlsx", get(export))
 }
