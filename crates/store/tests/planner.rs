@@ -16,7 +16,9 @@ async fn a_draws_tasks_have_an_index_and_sqlite_has_statistics() {
     let db = TestDb::new().await.expect("db");
     match db.store.backend() {
         DbBackend::Sqlite => {
-            let n = one(&db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'ix_sampling_tasks_draw'").await;
+            let n =
+                one(&db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'ix_sampling_tasks_draw'")
+                    .await;
             assert_eq!(n, 1);
             assert_eq!(one(&db, "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'").await, 1);
             // The plan of a draw's tasks uses the index.
