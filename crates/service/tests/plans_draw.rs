@@ -132,7 +132,7 @@ async fn a_draft_plan_is_deleted_by_its_bureau_with_an_audit_record_and_an_issue
     let w = world().await;
     let draft = plans::create(s(&w), &w.regulator, datong()).await.expect("create");
     // Not by someone who does not organise it.
-    let other = w.fx.user("other_reg", &["regulator"], Some("lab")).await;
+    let other = w.fx.user("county_reg", &["local_regulator"], Some("dt-pc")).await;
     for who in [&w.tester, &other, &w.fx.admin] {
         let r = plans::delete_draft(s(&w), who, draft.id).await;
         assert!(matches!(r, Err(ServiceError::Forbidden(_)) | Err(ServiceError::NotFound(_))), "{r:?}");
