@@ -73,6 +73,7 @@ pub fn router(state: AppState) -> Router {
             }
         }))
         .layer(axum::middleware::from_fn_with_state(state.clone(), text_guard::text_guard))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), pages::training_banner))
         .layer(sessions)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(axum::middleware::from_fn(json_payload_too_large))
