@@ -14,6 +14,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PASSWORD, SHOTS, VIEWPORTS, signIn, skip, startDemo } from './harness.mjs';
+import { crawlAs } from './crawl.mjs';
 
 let demo;
 /** The 车用柴油 task sampled and dispatched by the first test; the laboratory test receives it. */
@@ -500,6 +501,23 @@ describe('on-site sampling on a phone', { skip }, () => {
       }
     } finally {
       await a.ctx.close();
+    }
+  });
+
+  test('after the flow, no page shows a UTC time, an English code or a user number (words.test.mjs)', async () => {
+    for (const username of [
+      'gh_sampler1',
+      'tj_custodian',
+      'tj_tester',
+      'tj_reviewer',
+      'tj_approver',
+      'regulator',
+      'local_regulator',
+      'auditor',
+    ]) {
+      const { visited, problems } = await crawlAs(demo, username);
+      assert.ok(visited >= 5, `${username} reached pages (${visited})`);
+      assert.deepEqual(problems, [], `${username} saw codes or UTC:\n${problems.join('\n')}`);
     }
   });
 

@@ -196,7 +196,7 @@ pub async fn audit_verify(settings: &Settings, deep: bool, checkpoints: Option<&
                 println!("其中前 {} 条为启用密钥前写入的无密钥记录（SHA-256）", report.legacy);
             }
             match &latest {
-                Some(cp) => println!("与签名检查点一致：记录 #{}（{}）", cp.seq, cp.at),
+                Some(cp) => println!("与签名检查点一致：记录 #{}（{}）", cp.seq, beijing_text(&cp.at)),
                 None => println!("注意：未找到检查点（{}），末尾记录被删除无法发现", file.display()),
             }
             if deep {
@@ -217,6 +217,14 @@ pub async fn audit_verify(settings: &Settings, deep: bool, checkpoints: Option<&
     }
 }
 
+/// A stored RFC 3339 time as a person reads it: Beijing time `YYYY-MM-DD HH:MM` (北京时间).
+fn beijing_text(at: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(at) {
+        Ok(t) => format!("北京时间 {}", choucha_domain::clock::beijing_minutes(t.with_timezone(&chrono::Utc))),
+        Err(_) => at.to_string(),
+    }
+}
+
 /// `choucha audit checkpoint`: sign the chain's head now and append it to the checkpoint file.
 pub async fn audit_checkpoint(settings: &Settings) -> anyhow::Result<ExitCode> {
     let signer = audit_files::load_or_create_signer(&settings.audit_signing_key_file)?;
@@ -232,7 +240,7 @@ pub async fn audit_checkpoint(settings: &Settings) -> anyhow::Result<ExitCode> {
         Some(cp) => println!(
             "已写入检查点：记录 #{}，时间 {}，签名公钥 {}（{}）",
             cp.seq,
-            cp.at,
+            beijing_text(&cp.at),
             cp.key_id,
             settings.audit_checkpoint_file.display()
         ),

@@ -86,6 +86,23 @@ pub struct RawConfig {
     /// Sign-in protection, password rules and session limits (`[security]`).
     #[serde(default)]
     pub security: SecurityConfig,
+    /// A training instance and its starting business date (`[training]`).
+    #[serde(default)]
+    pub training: TrainingConfig,
+}
+
+/// The `[training]` table: a training instance (a copy of the system staff practise on) may run on
+/// a moved business date; a production instance never does.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingConfig {
+    /// This instance is a training instance: `serve --today` and the administrator's
+    /// 培训日期 page may move its business date.
+    #[serde(default)]
+    pub enabled: bool,
+    /// The business date `serve` starts on (YYYY-MM-DD), as `--today`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub today: Option<String>,
 }
 
 /// The `[security]` table: each key optional, the default being the production setting of
@@ -209,6 +226,7 @@ impl Default for RawConfig {
             trust_proxy_https: false,
             metrics_token: None,
             security: SecurityConfig::default(),
+            training: TrainingConfig::default(),
         }
     }
 }
@@ -247,6 +265,10 @@ pub struct Settings {
     pub audit_checkpoint_interval: Duration,
     /// Sign-in protection, password rules and session limits.
     pub security: SecurityPolicy,
+    /// A training instance (`[training] enabled`).
+    pub training: bool,
+    /// The business date to start on (`[training] today`; `serve --today` overrides it).
+    pub training_today: Option<chrono::NaiveDate>,
     /// `serve` answers HTTPS itself with these files (cookies are then always `Secure`).
     pub tls: Option<TlsFiles>,
     pub trust_proxy_https: bool,
@@ -279,6 +301,8 @@ impl std::fmt::Debug for Settings {
             .field("trust_proxy_https", &self.trust_proxy_https)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
             .field("security", &self.security)
+            .field("training", &self.training)
+            .field("training_today", &self.training_today)
             .finish()
     }
 }
@@ -346,6 +370,10 @@ impl Settings {
         }
         let roles: Vec<String> = p.second_factor_roles.iter().map(|r| format!("\"{}\"", r.as_str())).collect();
         out.push_str(&format!("second_factor_roles = [{}]\n", roles.join(", ")));
+        out.push_str(&format!("\n[training]\nenabled = {}\n", self.training));
+        if let Some(d) = self.training_today {
+            out.push_str(&format!("today = \"{d}\"\n"));
+        }
         out
     }
 }
@@ -431,6 +459,16 @@ pub fn validate(raw: RawConfig) -> Result<Settings, ConfigError> {
         }
     };
     let security = raw.security.policy(&mut errs);
+    let training_today = match raw.training.today.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        Some(t) => match chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+            Ok(d) => Some(d),
+            Err(_) => {
+                errs.push(format!("培训日期 training.today“{t}”无效：应为 YYYY-MM-DD，例如 2025-10-20"));
+                None
+            }
+        },
+        None => None,
+    };
     let audit_key = raw.audit_key.map(|k| k.trim().to_string()).filter(|k| !k.is_empty());
     let audit_key_file = raw.audit_key_file.unwrap_or_else(|| raw.data_dir.join("audit.key"));
     let audit_signing_key_file = raw.audit_signing_key_file.unwrap_or_else(|| raw.data_dir.join("audit-signing.key"));
@@ -453,6 +491,8 @@ pub fn validate(raw: RawConfig) -> Result<Settings, ConfigError> {
             trust_proxy_https: raw.trust_proxy_https,
             metrics_token: raw.metrics_token,
             security,
+            training: raw.training.enabled,
+            training_today,
         }),
         _ => Err(ConfigError(errs.join("\n"))),
     }

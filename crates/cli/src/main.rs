@@ -7,11 +7,12 @@ mod commands;
 mod config;
 mod serve;
 mod tls;
+mod words;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 use crate::config::FlagOverrides;
@@ -28,13 +29,13 @@ struct Cli {
 #[derive(Args, Debug)]
 struct GlobalArgs {
     /// 配置文件（TOML）
-    #[arg(long, global = true, value_name = "FILE", env = "CHOUCHA_CONFIG")]
+    #[arg(long, global = true, value_name = "文件", env = "CHOUCHA_CONFIG")]
     config: Option<PathBuf>,
     /// 数据目录（SQLite 数据库、证据文件），默认 ./data [环境变量 CHOUCHA_DATA_DIR]
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(long, global = true, value_name = "目录")]
     data_dir: Option<PathBuf>,
     /// 数据库地址：sqlite:<文件> 或 postgres://用户:密码@主机/库 [环境变量 CHOUCHA_DATABASE_URL]
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, global = true, value_name = "数据库地址")]
     database_url: Option<String>,
 }
 
@@ -66,58 +67,61 @@ enum Command {
 #[derive(Args, Debug)]
 struct BenchDataArgs {
     /// 企业数
-    #[arg(long, default_value_t = 1_000_000)]
+    #[arg(long, default_value_t = 1_000_000, value_name = "数量")]
     enterprises: u64,
     /// 抽样任务（样品）数
-    #[arg(long, default_value_t = 100_000)]
+    #[arg(long, default_value_t = 100_000, value_name = "数量")]
     samples: u64,
     /// 随机种子（同一种子、同一基准日生成相同的数据）
-    #[arg(long, default_value = "choucha")]
+    #[arg(long, default_value = "choucha", value_name = "种子")]
     seed: String,
     /// 基准日（YYYY-MM-DD），时间戳由此向前推算；默认今天（UTC）
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "日期")]
     as_of: Option<chrono::NaiveDate>,
 }
 
 #[derive(Args, Debug)]
 struct BenchArgs {
     /// 每项测量次数（随机抽取和 PDF 为其五分之一）
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, value_name = "次数")]
     iterations: usize,
     /// 每项预热次数
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_name = "次数")]
     warmup: usize,
     /// HTTP 压测时长（秒）
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_name = "秒")]
     http_seconds: u64,
     /// HTTP 并发连接数
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 32, value_name = "连接数")]
     connections: u32,
     /// 结果另存为 JSON
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "文件")]
     json: Option<PathBuf>,
     /// 只测量名称含这些词的项目（逗号分隔：search, worklist, dashboard, summary, draw, record, pdf, http）
-    #[arg(long)]
+    #[arg(long, value_name = "项目")]
     only: Option<String>,
 }
 
 #[derive(Args, Debug)]
 struct ServeArgs {
     /// 监听地址，默认 127.0.0.1:8080 [环境变量 CHOUCHA_LISTEN]
-    #[arg(long, value_name = "IP:PORT")]
+    #[arg(long, value_name = "IP:端口")]
     listen: Option<String>,
     /// 字体目录（生成 PDF 时优先查找） [环境变量 CHOUCHA_FONT_DIR]
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "目录")]
     font_dir: Option<PathBuf>,
     /// TLS 证书链文件（PEM）：给出时直接以 HTTPS 提供服务，须与 --tls-key 同时使用 [环境变量 CHOUCHA_TLS_CERT]
-    #[arg(long, value_name = "PEM")]
+    #[arg(long, value_name = "PEM文件")]
     tls_cert: Option<PathBuf>,
     /// TLS 私钥文件（PEM） [环境变量 CHOUCHA_TLS_KEY]
-    #[arg(long, value_name = "PEM")]
+    #[arg(long, value_name = "PEM文件")]
     tls_key: Option<PathBuf>,
-    /// 启动前载入演示数据（已载入则跳过）
+    /// 启动前载入演示数据（已载入则跳过）；以此启动的是培训实例
     #[arg(long)]
     demo: bool,
+    /// 培训实例的系统日期（YYYY-MM-DD，如 2025-10-20）：整个系统按此日期运行；生产实例拒绝此参数
+    #[arg(long, value_name = "日期")]
+    today: Option<chrono::NaiveDate>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -129,21 +133,22 @@ enum UserCommand {
 #[derive(Args, Debug)]
 pub struct UserCreateArgs {
     /// 用户名（3至32位字母、数字、“_”“.”或“-”）
+    #[arg(value_name = "用户名")]
     pub username: String,
     /// 角色，可多次指定：admin、regulator、local_regulator、sampler、sample_custodian、tester、report_approver、enterprise
-    #[arg(long = "role", value_name = "ROLE", required = true)]
+    #[arg(long = "role", value_name = "角色", required = true)]
     pub roles: Vec<String>,
     /// 所属机构代码
-    #[arg(long, value_name = "ORG_CODE")]
+    #[arg(long, value_name = "机构代码")]
     pub org: Option<String>,
     /// 姓名（默认为用户名）
     #[arg(long, value_name = "显示名")]
     pub name: Option<String>,
     /// 企业用户绑定的企业（统一社会信用代码）
-    #[arg(long, value_name = "USCC")]
+    #[arg(long, value_name = "信用代码")]
     pub enterprise: Option<String>,
     /// 联系电话
-    #[arg(long)]
+    #[arg(long, value_name = "电话")]
     pub phone: Option<String>,
 }
 
@@ -152,6 +157,7 @@ enum DrawCommand {
     /// 按记录的种子与候选名单重新抽取，核对结果是否与原抽取一致
     Verify {
         /// 抽取记录编号
+        #[arg(value_name = "编号")]
         id: i64,
     },
 }
@@ -164,7 +170,7 @@ enum AuditCommand {
         #[arg(long)]
         deep: bool,
         /// 检查点文件（默认为数据目录中的 audit-checkpoints.jsonl；也可为导出的文件）
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, value_name = "文件")]
         checkpoints: Option<PathBuf>,
     },
     /// 立即签署并记录审计链头（检查点）
@@ -177,13 +183,13 @@ enum AuditCommand {
     /// 导出一段日期（北京时间，含首尾两日）的审计记录归档（zip：audit.jsonl、签名检查点与清单），供离线保存
     Export {
         /// 起始日期，如 2025-01-01
-        #[arg(long)]
+        #[arg(long, value_name = "日期")]
         from: chrono::NaiveDate,
         /// 结束日期（含），如 2025-12-31
-        #[arg(long)]
+        #[arg(long, value_name = "日期")]
         to: chrono::NaiveDate,
         /// 输出的 zip 文件（默认为当前目录下的 audit-<起>-<止>.zip）
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, value_name = "文件")]
         out: Option<PathBuf>,
     },
 }
@@ -193,7 +199,7 @@ enum CheckpointCommand {
     /// 导出全部检查点和签名公钥，交组织抽查的市场监管部门保存
     Export {
         /// 输出文件（默认输出到标准输出）
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, value_name = "文件")]
         out: Option<PathBuf>,
     },
 }
@@ -211,8 +217,39 @@ fn init_logging(default: &str) {
     };
 }
 
+/// The command line, parsed with Chinese help and Chinese errors (`words`).
+fn parse() -> Result<Cli, ExitCode> {
+    let args: Vec<String> = std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
+    let mut cmd = words::localize(Cli::command());
+    let failed = |e: clap::Error, cmd: &clap::Command| {
+        use clap::error::ErrorKind;
+        match e.kind() {
+            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+                println!("{}", e.render().to_string().trim_end());
+                ExitCode::SUCCESS
+            }
+            ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                eprintln!("{}", e.render().to_string().trim_end());
+                ExitCode::from(2)
+            }
+            _ => {
+                eprintln!("错误：{}\n{}", words::explain(&e), words::help_hint(cmd, &args));
+                ExitCode::from(2)
+            }
+        }
+    };
+    let matches = match cmd.try_get_matches_from_mut(args.clone()) {
+        Ok(m) => m,
+        Err(e) => return Err(failed(e, &cmd)),
+    };
+    Cli::from_arg_matches(&matches).map_err(|e| failed(e, &cmd))
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match parse() {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
     // Long-running commands log at info; one-shot commands keep their output to the result.
     init_logging(match cli.command {
         Command::Serve(_) | Command::Migrate => "info",
@@ -247,7 +284,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command {
-            Command::Serve(a) => serve::run(&settings, a.demo).await,
+            Command::Serve(a) => serve::run(&settings, a.demo, a.today).await,
             Command::Migrate => commands::migrate(&settings).await,
             Command::Demo => commands::demo(&settings).await,
             Command::User(UserCommand::Create(a)) => commands::user_create(&settings, a).await,
@@ -312,6 +349,7 @@ mod tests {
     #[test]
     fn command_line_is_well_formed() {
         Cli::command().debug_assert();
+        words::localize(Cli::command()).debug_assert();
     }
 
     #[test]

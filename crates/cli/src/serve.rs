@@ -20,8 +20,17 @@ use crate::config::Settings;
 /// How long requests in flight may take after a stop signal.
 const DRAIN: Duration = Duration::from_secs(10);
 
-pub async fn run(settings: &Settings, demo: bool) -> anyhow::Result<ExitCode> {
+pub async fn run(settings: &Settings, demo: bool, today: Option<chrono::NaiveDate>) -> anyhow::Result<ExitCode> {
     tracing::info!(?settings, "starting");
+    // A training instance is one configured so (`[training] enabled`) or a demo; only it may run
+    // on a moved business date.
+    let training = settings.training || demo;
+    let today = today.or(settings.training_today);
+    if today.is_some() && !training {
+        anyhow::bail!(
+            "只有培训实例可以设定系统日期（--today 或 [training] today）：这是生产实例。培训实例须在配置文件中设置 [training] enabled = true，或以 --demo 启动"
+        );
+    }
     // Read the certificate before anything else: a wrong path stops the start with a clear error.
     let tls = match &settings.tls {
         Some(files) => {
@@ -43,9 +52,13 @@ pub async fn run(settings: &Settings, demo: bool) -> anyhow::Result<ExitCode> {
     } else {
         settings
     };
-    let services = open(settings).await?;
+    let services = open(settings).await?.with_training(training);
     if choucha_service::auth::record_policy(&services, "serve").await? {
         tracing::info!("security policy recorded in the audit log");
+    }
+    if let Some(day) = today {
+        choucha_service::training::start_on(services.clock(), day);
+        println!("培训模式：系统日期为 {day}");
     }
     if demo {
         let summary = load_demo(&services).await?;

@@ -486,3 +486,82 @@ fn logs_are_json_lines_when_configured_and_plain_without_colour_otherwise() {
     assert_ok(&o, "migrate");
     assert!(!stderr(&o).is_empty() && !stderr(&o).contains('\u{1b}'), "no colour codes into a pipe: {}", stderr(&o));
 }
+
+/// The training clock: `serve --demo --today 2025-10-20` runs the whole server on that date (the
+/// banner on every page, the demo's plan deadlines and the audit records' times); a production
+/// instance refuses `--today`, and `[training] enabled = true` makes one a training instance.
+#[tokio::test]
+async fn serve_on_a_training_date() {
+    let t = TempDir::new("cli");
+    let d = data_args(&t);
+    // Production (no --demo, no [training]): refused before anything is opened.
+    let o = run(t.path(), &args(&d, &["serve", "--listen", "127.0.0.1:0", "--today", "2025-10-20"]), None);
+    assert!(!o.status.success(), "--today on production is refused");
+    let err = stderr(&o);
+    assert!(err.contains("只有培训实例可以设定系统日期") && err.contains("[training] enabled = true"), "{err}");
+    assert!(!t.data().join("choucha.db").exists(), "nothing opened: {err}");
+
+    let data_dir = t.data().display().to_string();
+    let server = Server::start(t.path(), &["--demo", "--today", "2025-10-20", "--data-dir", &data_dir]).await;
+    let client = reqwest::Client::new();
+    let login = client.get(format!("{}/login", server.base)).send().await.expect("login page");
+    let html = login.text().await.expect("html");
+    assert!(html.contains("培训模式：系统日期为 2025-10-20"), "the banner:\n{html}");
+
+    // The demo's plan has the notice's own deadlines (not overdue on 2025-10-20).
+    let tok: Value = token(&server.base, "regulator", DEMO_PASSWORD).await.json().await.expect("token");
+    let tok = tok["token"].as_str().expect("token").to_string();
+    let plans: Value = client
+        .get(format!("{}/api/v1/plans", server.base))
+        .bearer_auth(&tok)
+        .send()
+        .await
+        .expect("plans")
+        .json()
+        .await
+        .expect("json");
+    let datong = plans["items"]
+        .as_array()
+        .expect("plans")
+        .iter()
+        .find(|p| p["year"] == 2025)
+        .map(|p| p["id"].clone())
+        .expect("the Datong plan");
+    let plan: Value = client
+        .get(format!("{}/api/v1/plans/{datong}", server.base))
+        .bearer_auth(&tok)
+        .send()
+        .await
+        .expect("plan")
+        .json()
+        .await
+        .expect("json");
+    let text = plan.to_string();
+    assert!(text.contains("2025-11-15"), "the Datong deadline on the training date: {text}");
+
+    // New records carry the training date.
+    let tok: Value = token(&server.base, "auditor", DEMO_PASSWORD).await.json().await.expect("token");
+    let tok = tok["token"].as_str().expect("token").to_string();
+    let audit: Value = client
+        .get(format!("{}/api/v1/audit?limit=5", server.base))
+        .bearer_auth(&tok)
+        .send()
+        .await
+        .expect("audit")
+        .json()
+        .await
+        .expect("json");
+    let newest = audit["items"][0]["at_local"].as_str().expect("a record").to_string();
+    assert!(newest.starts_with("2025-10-20"), "the newest record is stamped on the training date: {audit}");
+    assert!(server.stop().success());
+
+    // A configured training instance accepts --today without --demo.
+    let config = t.path().join("training.toml");
+    std::fs::write(&config, "[training]\nenabled = true\n").expect("config");
+    let config = config.display().to_string();
+    let server =
+        Server::start(t.path(), &["--config", &config, "--data-dir", &data_dir, "--today", "2025-11-05"]).await;
+    let html = client.get(format!("{}/login", server.base)).send().await.expect("login").text().await.expect("html");
+    assert!(html.contains("培训模式：系统日期为 2025-11-05"), "{html}");
+    assert!(server.stop().success());
+}

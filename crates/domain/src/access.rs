@@ -244,6 +244,8 @@ actions! {
     ViewOrganisations => "查看组织机构",
     ViewCalendar => "查看工作日历",
     ManageCalendar => "维护工作日历",
+    /// Move the business date of a training instance (never granted effect on production).
+    MoveTrainingClock => "调整培训系统日期",
     ViewAudit => "查看审计日志",
     VerifyAudit => "校验、导出审计日志",
     ViewRegistry => "查询企业名录",
@@ -375,6 +377,7 @@ pub const GRANTS: &[(Action, &[Relation])] = &[
         ],
     ),
     (Action::ManageCalendar, SYSTEM),
+    (Action::MoveTrainingClock, SYSTEM),
     (Action::ViewAudit, &[R::AuditAdministrator, R::Regulator]),
     (Action::VerifyAudit, &[R::AuditAdministrator]),
     // Samplers need the registry on site; testers never see who was sampled (rule 13).
@@ -510,6 +513,7 @@ impl Action {
                 | A::ManageOrganisations
                 | A::ViewOrganisations
                 | A::ManageCalendar
+                | A::MoveTrainingClock
                 | A::ViewCalendar
         )
     }

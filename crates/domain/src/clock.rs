@@ -112,6 +112,12 @@ impl Clock {
         self.set_setting(Setting::Offset(at - Utc::now()));
     }
 
+    /// Whether the clock is moved away from the machine's time (advanced, set back or stopped): a
+    /// training instance shows its moved date on every page.
+    pub fn is_moved(&self) -> bool {
+        self.setting() != Setting::Offset(Duration::zero())
+    }
+
     /// Back to the machine's time, for every clone.
     pub fn reset(&self) {
         self.set_setting(Setting::Offset(Duration::zero()));
@@ -204,7 +210,9 @@ mod tests {
         let after = clock.now();
         assert!(after - before >= Duration::days(30));
         assert!(after - before < Duration::days(30) + Duration::minutes(1));
+        assert!(clock.is_moved());
         clock.reset();
+        assert!(!clock.is_moved());
         assert!(clock.now() - before < Duration::minutes(1));
         clock.run_from(utc(2030, 1, 1, 0, 0));
         assert_eq!(clock.today(), date(2030, 1, 1));

@@ -76,6 +76,93 @@ impl From<DivisionCode> for String {
     }
 }
 
+/// Names of divisions (GB/T 2260): the provinces, Shanxi's cities, and the districts and counties
+/// of Datong (with its development zone, whose code is the zone's own). Pages and documents show
+/// these names instead of codes (`name_of`).
+pub const NAMES: &[(&str, &str)] = &[
+    ("110000", "北京市"),
+    ("120000", "天津市"),
+    ("130000", "河北省"),
+    ("140000", "山西省"),
+    ("150000", "内蒙古自治区"),
+    ("210000", "辽宁省"),
+    ("220000", "吉林省"),
+    ("230000", "黑龙江省"),
+    ("310000", "上海市"),
+    ("320000", "江苏省"),
+    ("330000", "浙江省"),
+    ("340000", "安徽省"),
+    ("350000", "福建省"),
+    ("360000", "江西省"),
+    ("370000", "山东省"),
+    ("410000", "河南省"),
+    ("420000", "湖北省"),
+    ("430000", "湖南省"),
+    ("440000", "广东省"),
+    ("450000", "广西壮族自治区"),
+    ("460000", "海南省"),
+    ("500000", "重庆市"),
+    ("510000", "四川省"),
+    ("520000", "贵州省"),
+    ("530000", "云南省"),
+    ("540000", "西藏自治区"),
+    ("610000", "陕西省"),
+    ("620000", "甘肃省"),
+    ("630000", "青海省"),
+    ("640000", "宁夏回族自治区"),
+    ("650000", "新疆维吾尔自治区"),
+    ("710000", "台湾省"),
+    ("810000", "香港特别行政区"),
+    ("820000", "澳门特别行政区"),
+    ("140100", "太原市"),
+    ("140200", "大同市"),
+    ("140300", "阳泉市"),
+    ("140400", "长治市"),
+    ("140500", "晋城市"),
+    ("140600", "朔州市"),
+    ("140700", "晋中市"),
+    ("140800", "运城市"),
+    ("140900", "忻州市"),
+    ("141000", "临汾市"),
+    ("141100", "吕梁市"),
+    ("140212", "新荣区"),
+    ("140213", "平城区"),
+    ("140214", "云冈区"),
+    ("140215", "云州区"),
+    ("140221", "阳高县"),
+    ("140222", "天镇县"),
+    ("140223", "广灵县"),
+    ("140224", "灵丘县"),
+    ("140225", "浑源县"),
+    ("140226", "左云县"),
+    ("140271", "大同经济技术开发区"),
+];
+
+fn known(code: &str) -> Option<&'static str> {
+    NAMES.iter().find(|(c, _)| *c == code).map(|(_, n)| *n)
+}
+
+/// A division code as people read it: 大同市平城区, 大同市, 山西省; a county the table does not
+/// know is named by its city with the code (大同市 140299); an unknown code is shown as it is.
+pub fn name_of(code: &str) -> String {
+    let code = code.trim();
+    if code.len() != 6 || !code.is_ascii() {
+        return code.to_string();
+    }
+    let city_code = format!("{}00", &code[..4]);
+    let province_code = format!("{}0000", &code[..2]);
+    match known(code) {
+        Some(n) if code.ends_with("0000") => n.to_string(),
+        Some(n) if code.ends_with("00") => n.to_string(),
+        Some(n) if n.contains("开发区") => n.to_string(),
+        Some(n) => format!("{}{n}", known(&city_code).unwrap_or_default()),
+        None => match known(&city_code).or_else(|| known(&province_code)) {
+            Some(n) => format!("{n} {code}"),
+            None => code.to_string(),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,5 +178,15 @@ mod tests {
         assert!(!DivisionCode::parse("130200").expect("ok").contains(&pingcheng));
         assert!(DivisionCode::parse("14021").is_err());
         assert!(DivisionCode::parse("990000").is_err());
+    }
+
+    #[test]
+    fn divisions_are_named() {
+        assert_eq!(super::name_of("140213"), "大同市平城区");
+        assert_eq!(super::name_of("140200"), "大同市");
+        assert_eq!(super::name_of("140000"), "山西省");
+        assert_eq!(super::name_of("140271"), "大同经济技术开发区");
+        assert_eq!(super::name_of("140299"), "大同市 140299");
+        assert_eq!(super::name_of("990101"), "990101");
     }
 }

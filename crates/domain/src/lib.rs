@@ -6,6 +6,7 @@ pub mod access;
 pub mod announcement;
 pub mod audit;
 pub mod audit_checkpoint;
+pub mod audit_labels;
 pub mod calendar;
 pub mod cases;
 pub mod clock;

@@ -209,6 +209,30 @@ async fn draw_diesel(s: &Services, item_id: i64) -> Result<()> {
     Ok(())
 }
 
+/// The day the Datong notice's dates are written for: a demo started on it (`serve --demo --today
+/// 2025-10-20`) gets the notice's own deadlines; a demo started on another day gets them moved by
+/// the same number of days, so nothing is overdue the moment it is created.
+pub const DATONG_REFERENCE_DAY: (i32, u32, u32) = (2025, 10, 20);
+/// The same for the Shanxi 2022 notice.
+pub const SHANXI_REFERENCE_DAY: (i32, u32, u32) = (2022, 10, 20);
+
+/// `draft` with its deadlines moved from `reference` to `today` (the same distance after it).
+pub fn on_today(mut draft: PlanDraft, reference: (i32, u32, u32), today: chrono::NaiveDate) -> PlanDraft {
+    let Some(reference) = chrono::NaiveDate::from_ymd_opt(reference.0, reference.1, reference.2) else {
+        return draft;
+    };
+    let shift = today - reference;
+    let moved = |d: &mut Option<String>| {
+        if let Some(day) = d.as_deref().and_then(|t| chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d").ok()) {
+            *d = Some((day + shift).to_string());
+        }
+    };
+    moved(&mut draft.plan.deadline_delivery);
+    moved(&mut draft.plan.deadline_data_entry);
+    moved(&mut draft.plan.deadline_summary);
+    draft
+}
+
 /// Load both plans (issued), two samplers of 山西国海, Datong's 车用柴油 rules (published) and
 /// its published draw at fuel stations.
 /// Creates only what is missing; returns the ids of the plans it created.
@@ -232,7 +256,13 @@ pub async fn load_plans(s: &Services) -> Result<Vec<i64>> {
         }
     }
     let mut ids = Vec::new();
-    for (i, draft) in [datong_2025(), shanxi_2022_batch4()].into_iter().enumerate() {
+    // The deadlines follow the clock's today (a training instance's moved date included).
+    let today = s.today();
+    let drafts = [
+        on_today(datong_2025(), DATONG_REFERENCE_DAY, today),
+        on_today(shanxi_2022_batch4(), SHANXI_REFERENCE_DAY, today),
+    ];
+    for (i, draft) in drafts.into_iter().enumerate() {
         let org = choucha_service::organisations::get_by_code(
             s,
             draft.plan.organising_org_code.as_deref().unwrap_or_default(),
@@ -254,4 +284,24 @@ pub async fn load_plans(s: &Services) -> Result<Vec<i64>> {
         ids.push(id);
     }
     Ok(ids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> chrono::NaiveDate {
+        chrono::NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
+    }
+
+    #[test]
+    fn the_notice_dates_on_their_own_day_and_moved_with_the_clock() {
+        let on_day = on_today(datong_2025(), DATONG_REFERENCE_DAY, day(2025, 10, 20));
+        assert_eq!(on_day.plan.deadline_delivery.as_deref(), Some("2025-11-15"));
+        assert_eq!(on_day.plan.deadline_summary.as_deref(), Some("2025-11-20"));
+        let later = on_today(datong_2025(), DATONG_REFERENCE_DAY, day(2026, 12, 3));
+        assert_eq!(later.plan.deadline_delivery.as_deref(), Some("2026-12-29"));
+        let shanxi = on_today(shanxi_2022_batch4(), SHANXI_REFERENCE_DAY, day(2025, 10, 20));
+        assert_eq!(shanxi.plan.deadline_delivery.as_deref(), Some("2025-12-20"));
+    }
 }

@@ -31,6 +31,21 @@ pub async fn list(
     Ok(store_audit::list(s.store.reader(), f, before_seq, page_limit(limit)?).await?)
 }
 
+/// The people the audit records name as their object (`user #id`), by name: "姓名（用户名）".
+pub async fn people_named(
+    s: &Services,
+    actor: &Actor,
+    rows: &[AuditRow],
+) -> Result<std::collections::HashMap<i64, String>> {
+    actor.require(Action::ViewAudit)?;
+    let mut ids: Vec<i64> =
+        rows.iter().filter(|r| r.object_type == "user").filter_map(|r| r.object_id.parse().ok()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let users = choucha_store::users::get_many(s.store.reader(), &ids).await?;
+    Ok(users.into_iter().map(|u| (u.id, format!("{}（{}）", u.display_name, u.username))).collect())
+}
+
 pub async fn get(s: &Services, actor: &Actor, seq: i64) -> Result<AuditRow> {
     actor.require(Action::ViewAudit)?;
     store_audit::get(s.store.reader(), seq).await.map_err(crate::ServiceError::not_found("审计记录"))

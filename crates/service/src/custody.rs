@@ -42,7 +42,8 @@ pub struct CustodyView {
     pub happened_at: DateTime<Utc>,
 }
 
-fn portion_label(p: &str) -> &'static str {
+/// The Chinese name of a custody event's portion (`test`, `backup`, `all`).
+pub fn portion_label(p: &str) -> &'static str {
     match p {
         "test" => "检验样品",
         "backup" => "备用样品",
@@ -50,7 +51,8 @@ fn portion_label(p: &str) -> &'static str {
     }
 }
 
-fn custody_kind_label(k: &str) -> &'static str {
+/// The Chinese name of a custody stage (`sealed`, `received`, …).
+pub fn custody_kind_label(k: &str) -> &'static str {
     match k {
         "sealed" => "封样",
         "dispatched" => "寄送/带回检验机构",

@@ -47,6 +47,7 @@ pub mod signature;
 pub mod statistics;
 pub(crate) mod task_context;
 pub mod task_documents;
+pub mod training;
 pub mod users;
 pub mod write;
 
@@ -78,6 +79,9 @@ pub struct Services {
     renderer: Arc<tokio::sync::OnceCell<choucha_documents::Renderer>>,
     /// Sign-in, password and session rules of the deployment (`[security]` of the configuration).
     policy: Arc<auth::SecurityPolicy>,
+    /// A training instance (`[training] enabled` or `serve --demo`): its business date may be moved
+    /// (`training`). Never on production.
+    training: bool,
 }
 
 impl std::fmt::Debug for Services {
@@ -91,14 +95,32 @@ impl Services {
     /// one), under the production policy without a second factor required (a deployment sets its
     /// own with [`Services::with_policy`], from its configuration).
     pub fn new(store: Store, data_dir: PathBuf) -> Self {
-        let policy = Arc::new(auth::SecurityPolicy::without_second_factor());
-        Self { store, data_dir, font_dirs: Vec::new(), renderer: Arc::default(), policy }
+        Self {
+            store,
+            data_dir,
+            font_dirs: Vec::new(),
+            renderer: Arc::default(),
+            policy: Arc::new(auth::SecurityPolicy::without_second_factor()),
+            training: false,
+        }
     }
 
     /// These services under the security policy `policy`.
     pub fn with_policy(mut self, policy: auth::SecurityPolicy) -> Self {
         self.policy = Arc::new(policy);
         self
+    }
+
+    /// These services as a training instance (`true`): the system administrator may move the
+    /// business date (`training::move_forward`).
+    pub fn with_training(mut self, training: bool) -> Self {
+        self.training = training;
+        self
+    }
+
+    /// Whether this is a training instance.
+    pub fn is_training(&self) -> bool {
+        self.training
     }
 
     /// The security policy: sign-in protection, password rules, session limits.

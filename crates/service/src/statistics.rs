@@ -345,8 +345,13 @@ pub async fn summary_xlsx(s: &Services, actor: &Actor, plan_id: i64) -> Result<V
         .map_err(|e| ServiceError::internal(format!("summary table: {e}")))
 }
 
-/// The division label: the local bureau's name for the code when one is registered, else the code.
+/// The division label: its name (大同市平城区, `division::name_of`); for a code the table does not
+/// know, the local bureau's name when one is registered, else the code.
 async fn division_label(s: &Services, code: &str) -> String {
+    let name = choucha_domain::division::name_of(code);
+    if name != code.trim() {
+        return name;
+    }
     let db = s.store.reader();
     match choucha_store::sampling::local_bureau_of(db, code).await {
         Ok(Some(o)) => organisations::get(db, o).await.map(|o| format!("{}（{code}）", o.name)).unwrap_or(code.into()),

@@ -11,7 +11,9 @@ use choucha_domain::audit::{
     AuditContent, AuditHash, ChainBreak, ChainVerifier, RowHash, Seal, StoredAudit, chain_hash,
 };
 use chrono::SecondsFormat;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 use serde_json::Value;
 
 use crate::audit_rows::{self, RowTable};
@@ -282,6 +284,9 @@ async fn compare_rows(
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
     pub actor_id: Option<i64>,
+    /// A person by name: the records whose actor's username or display name contains this text
+    /// (or whose recorded actor name does, for records of a deleted or renamed account).
+    pub actor: Option<String>,
     /// Action, or an action prefix ending in '.' (e.g. "user.").
     pub action: Option<String>,
     pub object_type: Option<String>,
@@ -301,6 +306,24 @@ pub async fn list(
     let mut q = audit_log::Entity::find();
     if let Some(a) = f.actor_id {
         q = q.filter(audit_log::Column::ActorId.eq(a));
+    }
+    if let Some(name) = f.actor.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let ids: Vec<i64> = crate::entity::user::Entity::find()
+            .filter(
+                Condition::any()
+                    .add(crate::entity::user::Column::Username.contains(name))
+                    .add(crate::entity::user::Column::DisplayName.contains(name)),
+            )
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|u| u.id)
+            .collect();
+        q = q.filter(
+            Condition::any()
+                .add(audit_log::Column::ActorName.contains(name))
+                .add(audit_log::Column::ActorId.is_in(ids)),
+        );
     }
     if let Some(a) = f.action.as_deref().filter(|s| !s.is_empty()) {
         q = if a.ends_with('.') {

@@ -49,6 +49,13 @@ pub fn beijing<T: BeijingTime>(t: T, _: &dyn askama::Values) -> askama::Result<S
     Ok(t.beijing_text())
 }
 
+/// `{{ code|division }}`: a division code as its name (大同市平城区), never the bare code where the
+/// name is known.
+#[askama::filter_fn]
+pub fn division<T: std::fmt::Display>(code: T, _: &dyn askama::Values) -> askama::Result<String> {
+    Ok(choucha_domain::division::name_of(&code.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

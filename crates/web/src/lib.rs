@@ -79,6 +79,7 @@ pub fn router(state: AppState) -> Router {
             }
         }))
         .layer(axum::middleware::from_fn_with_state(state.clone(), text_guard::text_guard))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), pages::training_banner))
         .layer(sessions)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         // A request that takes longer than this is answered 408 (in Chinese, by the layer outside).

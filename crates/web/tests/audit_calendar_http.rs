@@ -179,3 +179,56 @@ async fn the_calendar_page_computes_deadlines_for_everyone_and_admins_edit_days(
     let r = tester.post_form("/calendar/days/2025-10-11/delete", &[("csrf", &tcsrf)]).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
+
+/// The text a person reads on a page: tags, scripts and attribute values left out.
+fn visible_text(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.split("<pre class=\"json\"").next().unwrap_or(html).chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_audit_log_names_actions_and_people_in_chinese_and_filters_by_a_persons_name() {
+    let srv = TestServer::start().await;
+    let (_, u) = srv.api("admin").await.post("/api/v1/users", new_user("audited", &[], "lab")).await;
+    let auditor = srv.browser("auditor").await;
+    let (status, html) = auditor.get("/admin/audit").await;
+    assert_eq!(status, StatusCode::OK);
+    let text = visible_text(&html);
+    assert!(text.contains("新建用户") && text.contains("登录"), "{text}");
+    for code in ["user.create", "auth.login", "auth.token_issue", "user #", "organisation #"] {
+        assert!(!text.contains(code), "the page shows “{code}”: {text}");
+    }
+    // The new user is named as a person, not as "user #id".
+    assert!(text.contains("用户 王检验（audited）"), "{text}");
+
+    // One record in detail: its action, its time in Beijing and its object named.
+    let (_, one) = auditor.get(&format!("/admin/audit?action=user.create&object_id={}", u["id"])).await;
+    let seq = one.split("data-seq=\"").nth(1).and_then(|s| s.split('"').next()).expect("a record").to_string();
+    let (_, detail) = auditor.get(&format!("/admin/audit/{seq}")).await;
+    let text = visible_text(&detail);
+    assert!(text.contains("新建用户") && text.contains("用户 王检验（audited）"), "{text}");
+    let chars: Vec<char> = text.chars().collect();
+    let iso = chars.windows(3).any(|w| w[0].is_ascii_digit() && w[1] == 'T' && w[2].is_ascii_digit());
+    assert!(!text.contains("UTC") && !text.contains("user.create") && !iso, "{text}");
+
+    // Filtered by a person's name (display name or username), not a number.
+    let (_, by_name) = auditor.get("/admin/audit?actor=%E7%B3%BB%E7%BB%9F%E7%AE%A1%E7%90%86%E5%91%98").await;
+    assert!(by_name.contains("data-action=\"user.create\""), "{by_name}");
+    let (_, by_username) = auditor.get("/admin/audit?actor=auditor").await;
+    assert!(!by_username.contains("data-action=\"user.create\""), "the auditor created nobody");
+    assert!(by_username.contains("data-seq"), "the auditor's own sign-in is listed");
+    let (_, nobody) = auditor.get("/admin/audit?actor=nobody-at-all").await;
+    assert!(nobody.contains("没有符合条件的审计记录"), "{nobody}");
+}

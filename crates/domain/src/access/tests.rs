@@ -16,6 +16,7 @@ ManageOrganisations x . . . . . . . . . . . . . . . . . . . . . . . . .
 ViewOrganisations   x . . x . x x x x x . . . . . . . . . . . . . . . .
 ViewCalendar        x . . x . x x x x x x . . . . . . . . . . . . . . .
 ManageCalendar      x . . . . . . . . . . . . . . . . . . . . . . . . .
+MoveTrainingClock   x . . . . . . . . . . . . . . . . . . . . . . . . .
 ViewAudit           . . x x . . . . . . . . . . . . . . . . . . . . . .
 VerifyAudit         . . x . . . . . . . . . . . . . . . . . . . . . . .
 ViewRegistry        x . . x . x x x . . . . . . . . . . . . . . . . . .
@@ -217,6 +218,7 @@ fn the_three_administrators_are_separate_and_run_no_business() {
         Action::ManageOrganisations,
         Action::ViewOrganisations,
         Action::ManageCalendar,
+        Action::MoveTrainingClock,
         Action::ViewCalendar,
         Action::ViewRegistry,
         Action::EditRegistry,

@@ -106,6 +106,8 @@ pub struct AuditQuery {
     pub object_id: Option<String>,
     /// User id of the actor.
     pub actor_id: Option<String>,
+    /// A person by name: username or display name (part of it).
+    pub actor: Option<String>,
     /// First day, YYYY-MM-DD.
     pub from: Option<String>,
     /// Last day, YYYY-MM-DD.
@@ -161,6 +163,7 @@ impl AuditQuery {
         }
         let filter = AuditFilter {
             actor_id,
+            actor: non_empty(&self.actor),
             action: non_empty(&self.action),
             object_type: non_empty(&self.object_type),
             object_id: non_empty(&self.object_id),
@@ -186,6 +189,8 @@ pub struct AuditRecordView {
     pub action_label: String,
     pub object_type: String,
     pub object_id: String,
+    /// The object for people: its kind in Chinese and its number, or a person's name.
+    pub object_text: String,
     /// The object before the change (`null` for a creation).
     #[schema(value_type = Object)]
     pub before: Value,
@@ -196,27 +201,9 @@ pub struct AuditRecordView {
     pub hash: String,
 }
 
-/// The Chinese name of an action code (the code itself when unknown).
+/// The Chinese name of an action code (`choucha_domain::audit_labels`, the one table).
 pub fn action_label(action: &str) -> String {
-    let known = match action {
-        "user.create" => "新建用户",
-        "user.update" => "修改用户",
-        "user.password_reset" => "重置密码",
-        "user.password_change" => "修改本人密码",
-        "organisation.create" => "新建机构",
-        "organisation.update" => "修改机构",
-        "calendar.set" => "设置节假日/调休",
-        "calendar.delete" => "删除节假日/调休",
-        "auth.login" => "登录",
-        "auth.logout" => "退出登录",
-        "auth.token_issue" => "签发API令牌",
-        "auth.token_revoke" => "注销API令牌",
-        "enterprise.create" => "新增名录企业",
-        "enterprise.update" => "修改名录企业",
-        "enterprise.import" => "导入名录",
-        _ => "",
-    };
-    if known.is_empty() { action.to_string() } else { known.to_string() }
+    choucha_domain::audit_labels::action_text(action).to_string()
 }
 
 /// A stored time shown in Beijing time.
@@ -224,6 +211,18 @@ pub fn beijing_time(at: &str) -> String {
     match DateTime::parse_from_rfc3339(at) {
         Ok(t) => t.with_timezone(&clock::beijing_offset()).format("%Y-%m-%d %H:%M:%S").to_string(),
         Err(_) => at.to_string(),
+    }
+}
+
+impl AuditRecordView {
+    /// The view, its object named by `people` when it is a person.
+    pub fn naming(r: AuditRow, people: &std::collections::HashMap<i64, String>) -> Self {
+        let person = (r.object_type == "user").then(|| r.object_id.parse::<i64>().ok()).flatten();
+        let mut v = AuditRecordView::from(r);
+        if let Some(name) = person.and_then(|id| people.get(&id)) {
+            v.object_text = format!("用户 {name}");
+        }
+        v
     }
 }
 
@@ -238,6 +237,7 @@ impl From<AuditRow> for AuditRecordView {
             actor_name: r.actor_name,
             action_label: action_label(&r.action),
             action: r.action,
+            object_text: format!("{} #{}", choucha_domain::audit_labels::object_label(&r.object_type), r.object_id),
             object_type: r.object_type,
             object_id: r.object_id,
             before: parse(&r.before_json),

@@ -42,12 +42,20 @@ pub struct AuditPage {
     pub newest_href: Option<String>,
     /// The audit administrator: verify and export.
     pub can_verify: bool,
+    /// The actions and kinds of object to filter by, with their Chinese names.
+    pub actions: &'static [(&'static str, &'static str)],
+    pub objects: &'static [(&'static str, &'static str)],
 }
 
 impl AuditPage {
     /// A filter value as typed (empty when absent).
     pub fn val<'a>(&self, v: &'a Option<String>) -> &'a str {
         v.as_deref().unwrap_or("")
+    }
+
+    /// Whether `code` is the chosen value of the filter `v`.
+    pub fn chosen(&self, v: &Option<String>, code: &str) -> bool {
+        v.as_deref() == Some(code)
     }
 }
 
@@ -62,7 +70,9 @@ async fn render_list(
     let (records, next, errors) = match q.to_filter() {
         Ok((filter, before)) => {
             let page = audit::list(s, actor, &filter, before, q.limit).await?;
-            (page.items.into_iter().map(AuditRecordView::from).collect(), page.next, FieldErrors::default())
+            let people = audit::people_named(s, actor, &page.items).await?;
+            let records = page.items.into_iter().map(|r| AuditRecordView::naming(r, &people)).collect();
+            (records, page.next, FieldErrors::default())
         }
         Err(e) => {
             actor.require(Action::ViewAudit)?;
@@ -74,6 +84,7 @@ async fn render_list(
         ("object_type", q.object_type.as_deref()),
         ("object_id", q.object_id.as_deref()),
         ("actor_id", q.actor_id.as_deref()),
+        ("actor", q.actor.as_deref()),
         ("from", q.from.as_deref()),
         ("until", q.until.as_deref()),
     ];
@@ -93,6 +104,8 @@ async fn render_list(
         older_href,
         newest_href,
         can_verify: actor.may(Action::VerifyAudit),
+        actions: choucha_domain::audit_labels::ACTIONS,
+        objects: choucha_domain::audit_labels::OBJECTS,
         chrome: chrome(session, Some(actor), "audit").await,
     };
     Ok((status, page).into_response())
@@ -160,7 +173,9 @@ async fn detail_page(
     PagePath(seq): PagePath<i64>,
 ) -> PageResult<AuditDetailPage> {
     let s = &state.services;
-    let r: AuditRecordView = audit::get(s, &actor, seq).await?.into();
+    let row = audit::get(s, &actor, seq).await?;
+    let people = audit::people_named(s, &actor, std::slice::from_ref(&row)).await?;
+    let r = AuditRecordView::naming(row, &people);
     let newer_seq = audit::get(s, &actor, seq + 1).await.ok().map(|x| x.seq);
     let older_seq = if seq > 1 { audit::get(s, &actor, seq - 1).await.ok().map(|x| x.seq) } else { None };
     Ok(AuditDetailPage {

@@ -28,6 +28,8 @@ use crate::api::disposals::{file_response, read_stored};
 use crate::auth::PageActor;
 use crate::error::{PageForm, PageResult};
 use crate::extract::PagePath;
+#[allow(unused_imports)]
+use crate::filters;
 use crate::pages::disposals::{ListQuery, UPLOAD_MAX, date_field, field, next_of, read_multipart};
 use crate::pages::plans::id_of;
 use crate::pages::respond::{done, not_done};

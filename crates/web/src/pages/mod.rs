@@ -23,6 +23,7 @@ pub mod respond;
 pub mod results;
 pub mod retests;
 pub mod tasks;
+pub mod training;
 pub mod users;
 
 use axum::Router;
@@ -42,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .merge(organisations::router())
         .merge(audit::router())
         .merge(calendar::router())
+        .merge(training::router())
         .merge(account::router())
         .merge(documents::router())
         .merge(registry::router())
@@ -82,6 +84,44 @@ pub struct Chrome {
     pub active: &'static str,
     /// A one-time message (e.g. "已保存").
     pub flash: Option<String>,
+    /// The moved business date of a training instance: the banner 培训模式：系统日期为 … .
+    pub training_today: Option<chrono::NaiveDate>,
+}
+
+/// The training clock as the pages of one request see it.
+#[derive(Debug, Clone, Copy, Default)]
+struct Training {
+    /// A training instance.
+    instance: bool,
+    /// Its business date, when moved.
+    moved_today: Option<chrono::NaiveDate>,
+}
+
+tokio::task_local! {
+    /// The training clock during one request (set by [`training_banner`], read by [`chrome`]).
+    static TRAINING: Training;
+}
+
+/// Middleware: every page of a training instance whose date is moved carries the banner.
+pub async fn training_banner(
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let t = Training {
+        instance: state.services.is_training(),
+        moved_today: choucha_service::training::moved_today(&state.services),
+    };
+    TRAINING.scope(t, next.run(request)).await
+}
+
+/// The banner's date for the current request, when the date of a training instance is moved.
+pub fn training_today() -> Option<chrono::NaiveDate> {
+    TRAINING.try_with(|t| t.moved_today).ok().flatten()
+}
+
+fn training_instance() -> bool {
+    TRAINING.try_with(|t| t.instance).unwrap_or(false)
 }
 
 const FLASH: &str = "flash";
@@ -139,6 +179,9 @@ pub fn nav_for(actor: &Actor) -> Vec<NavItem> {
     if actor.may(Action::ViewAudit) {
         nav.push(NavItem { key: "audit", href: "/admin/audit", label: "审计日志" });
     }
+    if actor.may(Action::MoveTrainingClock) && training_instance() {
+        nav.push(NavItem { key: "training", href: "/admin/training", label: "培训日期" });
+    }
     if choucha_service::documents::may_write_letters(actor) {
         nav.push(NavItem { key: "documents", href: "/documents/improvement-letter", label: "改进建议书" });
     }
@@ -158,6 +201,7 @@ pub async fn chrome(session: &Session, actor: Option<&Actor>, active: &'static s
         nav: actor.map(nav_for).unwrap_or_default(),
         active,
         flash,
+        training_today: training_today(),
     }
 }
 

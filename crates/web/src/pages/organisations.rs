@@ -22,6 +22,8 @@ use crate::AppState;
 use crate::auth::PageActor;
 use crate::error::{PageError, PageForm, PageResult};
 use crate::extract::PagePath;
+#[allow(unused_imports)]
+use crate::filters;
 use crate::pages::respond::saved_or_again;
 use crate::pages::users::{Choice, FieldErrors, FormData, OrgOption, org_options, query_string};
 use crate::pages::{Chrome, chrome};

@@ -38,7 +38,14 @@ pub fn router() -> Router<AppState> {
 
 /// The page frame of a visitor: no user, no navigation, no session.
 fn public_chrome() -> Chrome {
-    Chrome { user: None, csrf: String::new(), nav: Vec::new(), active: "public", flash: None }
+    Chrome {
+        user: None,
+        csrf: String::new(),
+        nav: Vec::new(),
+        active: "public",
+        flash: None,
+        training_today: crate::pages::training_today(),
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -51,7 +51,9 @@ pub struct LinkView {
 #[schema(as = LabCustodyEntry)]
 pub struct CustodyView {
     pub portion: String,
+    pub portion_label: String,
     pub kind: String,
+    pub kind_label: String,
     pub seal_state: SealState,
     pub location: String,
     pub note: String,
@@ -84,7 +86,9 @@ pub async fn link(s: &Services, actor: &Actor, sample_id: i64) -> Result<LinkVie
         .await?
         .into_iter()
         .map(|e| CustodyView {
+            portion_label: crate::custody::portion_label(&e.portion).into(),
             portion: e.portion,
+            kind_label: crate::custody::custody_kind_label(&e.kind).into(),
             kind: e.kind,
             seal_state: e.seal_state,
             location: e.location,

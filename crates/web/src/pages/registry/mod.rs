@@ -34,6 +34,8 @@ use crate::api::registry::{read_upload, xlsx_download};
 use crate::auth::PageActor;
 use crate::error::{PageError, PageForm, PageResult, body_of, error_page, status_of};
 use crate::extract::PagePath;
+#[allow(unused_imports)]
+use crate::filters;
 use crate::pages::respond::flash_to;
 use crate::pages::{Chrome, chrome};
 

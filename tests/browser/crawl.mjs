@@ -1,0 +1,126 @@
+// The crawl of words.test.mjs and sampling.test.mjs: signed in as one person, every page reachable
+// from the home page (same-origin links; not sign-out, downloads, static files or the API), and what
+// a person reads there (`document.body.innerText`) checked for codes: "UTC", an ISO timestamp
+// (2026-12-02T…), a snake_case code (kept_at_enterprise), a dotted action code
+// (announcement.publish) or "user #2". URLs, e-mail addresses, file names, usernames and the raw JSON
+// of an audit record (shown on purpose, as stored) are left out.
+
+import { signIn } from './harness.mjs';
+
+// Demo usernames (crates/seed/src/demo/users.rs and the two samplers of 山西国海).
+export const ROLES = [
+  'admin',
+  'security',
+  'auditor',
+  'regulator',
+  'local_regulator',
+  'sampler',
+  'sample_custodian',
+  'tester',
+  'report_approver',
+  'enterprise',
+];
+const USERNAMES = [
+  ...ROLES,
+  'regulator2',
+  'sampler2',
+  'tj_custodian',
+  'tj_tester2',
+  'tj_tester',
+  'tj_reviewer',
+  'tj_approver',
+  'sx_custodian',
+  'sx_tester',
+  'sx_reviewer',
+  'sx_approver',
+  'gh_sampler1',
+  'gh_sampler2',
+].sort((a, b) => b.length - a.length);
+
+// Pages per role, and pages of one shape (numbers replaced) per role: enough to see every screen.
+const MAX_PAGES = 120;
+const PER_SHAPE = 2;
+
+const SKIP_PATH = /^\/(logout|static|api)(\/|$)|\.(pdf|xlsx|zip|csv|png|jpe?g|json|mp4)$|\/(photos|documents|label|export|download)(\/|\.|$)/;
+
+const CHECKS = [
+  ['UTC', /\bUTC\b/],
+  ['ISO timestamp', /\b\d{4}-\d{2}-\d{2}T\d{2}/],
+  ['snake_case code', /\b[a-z]+_[a-z_]+\b/],
+  ['dotted code', /\b[a-z]+\.[a-z_]+\b/],
+  ['user #N', /\buser #\d+/i],
+];
+
+/** What a person reads, without what is meant to be technical text. */
+function visible(text) {
+  let t = text
+    .replace(/\bhttps?:\/\/\S+/g, ' ')
+    .replace(/\S+@\S+/g, ' ')
+    .replace(/\b[\w.-]+\.(pdf|xlsx|zip|csv|png|jpe?g|json|jsonl|toml|mp4|txt)\b/gi, ' ')
+    .replace(/\b[a-z0-9-]+(\.[a-z0-9-]+){2,}\b/gi, ' ');
+  for (const u of USERNAMES) t = t.split(u).join(' ');
+  return t;
+}
+
+function shape(u) {
+  return u.pathname.replace(/\d+/g, 'N') + '?' + [...u.searchParams.keys()].sort().join('&');
+}
+
+
+/** Crawl as `username`; the pages visited and the problems seen. */
+export async function crawlAs(demo, username) {
+  const context = await demo.browser.newContext({ locale: 'zh-CN' });
+  const page = await context.newPage();
+  page.on('dialog', (d) => d.dismiss());
+  const problems = [];
+  let visited = 0;
+  let seenAll = new Set();
+  try {
+    await signIn(page, demo.base, username);
+    const queue = [new URL('/', demo.base).href];
+    const seen = new Set(queue);
+    seenAll = seen;
+    const shapes = new Map();
+    while (queue.length > 0 && visited < MAX_PAGES) {
+      const href = queue.shift();
+      let response;
+      try {
+        response = await page.goto(href, { waitUntil: 'load' });
+      } catch {
+        continue; // a download
+      }
+      if (!response || !(response.headers()['content-type'] || '').startsWith('text/html')) continue;
+      visited += 1;
+      const text = await page.evaluate(() => {
+        for (const e of document.querySelectorAll('pre.json')) e.style.display = 'none';
+        return document.body.innerText;
+      });
+      const seenText = visible(text);
+      const where = new URL(href);
+      for (const [what, re] of CHECKS) {
+        const m = seenText.match(re);
+        if (m) {
+          const at = seenText.indexOf(m[0]);
+          const around = seenText.slice(Math.max(0, at - 30), at + 40).replace(/\s+/g, ' ');
+          problems.push(`${where.pathname}${where.search}: ${what} “${m[0]}” in “${around}”`);
+        }
+      }
+      const links = await page.$$eval('a[href]', (as) => as.map((a) => a.href));
+      for (const l of links) {
+        const u = new URL(l);
+        u.hash = '';
+        if (u.origin !== where.origin || SKIP_PATH.test(u.pathname) || seen.has(u.href)) continue;
+        const s = shape(u);
+        const n = shapes.get(s) || 0;
+        if (n >= PER_SHAPE) continue;
+        shapes.set(s, n + 1);
+        seen.add(u.href);
+        queue.push(u.href);
+      }
+    }
+  } finally {
+    await context.close();
+  }
+  if (process.env.WORDS_DEBUG) console.log(`crawl ${username} ${visited}: ${[...seenAll].join(" ")}`);
+  return { visited, problems };
+}
