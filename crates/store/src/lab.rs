@@ -293,8 +293,11 @@ pub async fn incoming(
         .and_where(sampling_task::Column::State.eq(TaskState::Sampled))
         .take();
     let received = Query::select().column(lab_sample::Column::TaskId).from(lab_sample::Entity).take();
+    // A dispatch records one event per portion (test, and backup unless it stays at the
+    // enterprise): the backup portion's is left out, so each sample is listed once.
     let mut q = custody_event::Entity::find()
         .filter(C::Kind.eq("dispatched"))
+        .filter(C::Portion.ne("backup"))
         .filter(C::TaskId.in_subquery(tasks))
         .filter(C::TaskId.not_in_subquery(received));
     if let Some(b) = before {

@@ -103,6 +103,18 @@ async fn seals_dispatch_and_custody_over_http() {
     assert_eq!(kinds, want.map(|(a, b)| (a.to_string(), b.to_string())));
     let (status, body) = w.s1.post(&format!("/api/v1/tasks/{t}/dispatch"), json!({"mode": "carried"})).await;
     assert_eq!((status, body["code"].as_str()), (StatusCode::CONFLICT, Some("already_dispatched")));
+    // The custodian sees the sample once (not once per portion), counted once, as shipped.
+    srv.fx.user("lab_keeper2", &["sample_custodian"], Some("lab")).await;
+    let keeper = srv.api("lab_keeper2").await;
+    let (_, incoming) = keeper.get("/api/v1/lab/incoming").await;
+    let tasks: Vec<i64> =
+        incoming["items"].as_array().unwrap().iter().map(|i| i["task_id"].as_i64().unwrap()).collect();
+    assert_eq!(tasks, vec![t], "{incoming}");
+    assert_eq!(keeper.get("/api/v1/lab/dashboard").await.1["incoming"], 1);
+    let page = srv.browser("lab_keeper2").await;
+    let (_, html) = page.get("/lab/incoming").await;
+    assert_eq!(html.matches("办理接收</a>").count(), 1, "{html}");
+    assert!(html.contains("寄送：EMS EA1CN") && !html.contains("抽样人员带回"), "{html}");
     // A tester never sees the chain: seal numbers, samplers and times would join the blind sample
     // to its enterprise (rule 13).
     let (status, seen) = w.tester.get(&format!("/api/v1/tasks/{t}/custody")).await;
