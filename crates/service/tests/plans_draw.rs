@@ -262,6 +262,39 @@ async fn draw_picks_from_the_area_with_teams_and_reverifies_after_restart() {
 }
 
 #[tokio::test]
+async fn a_sampler_finds_tasks_by_state_and_text_and_sees_which_are_overdue() {
+    use choucha_domain::sampling::TaskState;
+    let w = world().await;
+    let plan = issued_datong_with_registry(&w, 12).await;
+    draws::run(s(&w), &w.regulator, req(plan.items[0].id, 4, "diesel")).await.expect("draw");
+    draws::run(s(&w), &w.regulator, req(plan.items[1].id, 3, "fridge")).await.expect("draw");
+    let find = |state: Option<TaskState>, text: Option<&str>| {
+        let f = draws::TaskFilter { state, text: text.map(str::to_string) };
+        let w = &w;
+        async move { draws::my_tasks_filtered(s(w), &w.sampler_a, &f, None, Some(100)).await.unwrap().items }
+    };
+    let all = find(None, None).await;
+    let fridges = find(None, Some("电冰箱")).await;
+    assert!(!fridges.is_empty() && fridges.iter().all(|t| t.product == "电冰箱"), "by product");
+    assert_eq!(fridges.len(), all.iter().filter(|t| t.product == "电冰箱").count());
+    let one = &all[0].enterprise_name;
+    let named = find(None, Some(one.as_str())).await;
+    assert!(named.iter().all(|t| &t.enterprise_name == one) && !named.is_empty(), "by the enterprise's name");
+    assert!(find(None, Some("不存在的企业名称")).await.is_empty());
+    // A wildcard typed is text, not a pattern.
+    assert!(find(None, Some("%")).await.len() <= all.len());
+    assert_eq!(find(Some(TaskState::Assigned), None).await.len(), all.len());
+    assert!(find(Some(TaskState::Sampled), None).await.is_empty());
+    assert!(find(Some(TaskState::InProgress), Some("电冰箱")).await.is_empty(), "both at once");
+    // Overdue: past the completion date and not yet sampled.
+    let today = s(&w).today();
+    for t in find(None, None).await {
+        let due_passed = t.due_date.is_some_and(|d| d < today);
+        assert_eq!(t.overdue, due_passed, "task {} due {:?}", t.id, t.due_date);
+    }
+}
+
+#[tokio::test]
 async fn worklist_views_match_the_single_task_view() {
     let w = world().await;
     let plan = issued_datong_with_registry(&w, 12).await;

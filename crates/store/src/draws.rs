@@ -255,12 +255,22 @@ pub async fn task_counts(db: &impl ConnectionTrait, plan_id: i64) -> Result<Vec<
 }
 
 /// A sampler's tasks, newest first, keyset paginated.
+/// What a sampler narrows their task list by: a state, and text found in the enterprise's name or
+/// the product.
+#[derive(Debug, Clone, Default)]
+pub struct TaskFilter {
+    pub state: Option<TaskState>,
+    pub text: Option<String>,
+}
+
 pub async fn tasks_of_user(
     db: &impl ConnectionTrait,
     user_id: i64,
+    filter: &TaskFilter,
     before: Option<i64>,
     limit: u64,
 ) -> Result<Page<TaskRow>, StoreError> {
+    use sea_orm::Condition;
     use sea_orm::sea_query::Query;
     // A subquery, not the ids: a sampler of a national deployment has thousands of tasks.
     let mine = Query::select()
@@ -268,7 +278,35 @@ pub async fn tasks_of_user(
         .from(sampling_task_member::Entity)
         .and_where(sampling_task_member::Column::UserId.eq(user_id))
         .to_owned();
-    let mut q = sampling_task::Entity::find().filter(sampling_task::Column::Id.in_subquery(mine));
+    let mut q = sampling_task::Entity::find().filter(sampling_task::Column::Id.in_subquery(mine.clone()));
+    if let Some(state) = filter.state {
+        q = q.filter(sampling_task::Column::State.eq(state));
+    }
+    if let Some(text) = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let like = format!("%{}%", text.replace(['%', '_'], ""));
+        // Only the enterprises of this user's tasks are searched, never the whole registry.
+        let their_enterprises = Query::select()
+            .column(sampling_task::Column::EnterpriseId)
+            .from(sampling_task::Entity)
+            .and_where(sampling_task::Column::Id.in_subquery(mine))
+            .to_owned();
+        let named = Query::select()
+            .column(crate::entity::enterprise::Column::Id)
+            .from(crate::entity::enterprise::Entity)
+            .and_where(crate::entity::enterprise::Column::Id.in_subquery(their_enterprises))
+            .and_where(crate::entity::enterprise::Column::Name.like(like.as_str()))
+            .to_owned();
+        let products = Query::select()
+            .column(crate::entity::plan_item::Column::Id)
+            .from(crate::entity::plan_item::Entity)
+            .and_where(crate::entity::plan_item::Column::Product.like(like.as_str()))
+            .to_owned();
+        q = q.filter(
+            Condition::any()
+                .add(sampling_task::Column::EnterpriseId.in_subquery(named))
+                .add(sampling_task::Column::ItemId.in_subquery(products)),
+        );
+    }
     if let Some(b) = before {
         q = q.filter(sampling_task::Column::Id.lt(b));
     }

@@ -103,6 +103,17 @@ async fn seals_dispatch_and_custody_over_http() {
     assert_eq!(kinds, want.map(|(a, b)| (a.to_string(), b.to_string())));
     let (status, body) = w.s1.post(&format!("/api/v1/tasks/{t}/dispatch"), json!({"mode": "carried"})).await;
     assert_eq!((status, body["code"].as_str()), (StatusCode::CONFLICT, Some("already_dispatched")));
+    // The sampler finds the task by state and by text, on the page and over the API.
+    let (_, found) = w.s1.get("/api/v1/tasks?state=sampled").await;
+    assert_eq!(found["items"][0]["id"], t, "{found}");
+    assert_eq!(w.s1.get("/api/v1/tasks?state=assigned").await.1["items"], json!([]));
+    let (status, _) = w.s1.get("/api/v1/tasks?state=nonsense").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let sampler = srv.browser("lab_s1").await;
+    let (_, html) = sampler.get("/tasks?state=sampled&q=%E8%BD%A6%E7%94%A8%E6%9F%B4%E6%B2%B9").await;
+    assert!(html.contains(&format!("data-task=\"{t}\"")), "{html}");
+    let (_, html) = sampler.get("/tasks?q=%E4%B8%8D%E5%AD%98%E5%9C%A8").await;
+    assert!(html.contains("没有符合条件的任务"), "{html}");
     // The custodian sees the sample once (not once per portion), counted once, as shipped.
     srv.fx.user("lab_keeper2", &["sample_custodian"], Some("lab")).await;
     let keeper = srv.api("lab_keeper2").await;

@@ -33,7 +33,9 @@ mod tasks;
 pub use pool::{DrawPreview, preview};
 use pool::{pool, remaining_quota, sampler_pool};
 pub use public::{PublicDrawView, PublicDrawn, get_published, published_for_plan, verify};
-pub use tasks::{ConflictInput, TaskView, declare_conflict, get_task, my_tasks, start_task};
+pub use tasks::{
+    ConflictInput, TaskFilter, TaskView, declare_conflict, get_task, my_tasks, my_tasks_filtered, start_task,
+};
 
 /// Registry filters of a draw.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema, utoipa::IntoParams)]

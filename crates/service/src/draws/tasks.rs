@@ -5,6 +5,7 @@ use choucha_domain::access::Action;
 use choucha_domain::sampling::{TaskAction, TaskState};
 use choucha_domain::workflow;
 use choucha_store::audit::AuditEntry;
+pub use choucha_store::draws::TaskFilter;
 use choucha_store::draws::{self as store_draws};
 use choucha_store::plans::{self as store_plans, ItemRow, PlanRow};
 use choucha_store::{Page, enterprises, users};
@@ -43,6 +44,8 @@ pub struct TaskView {
     pub entry_late: bool,
     /// The deadline passed and the record is not locked yet.
     pub entry_overdue: bool,
+    /// The task's completion date has passed and it has not been sampled or ended.
+    pub overdue: bool,
     /// What the caller may do with the task (the permission matrix's answer).
     #[schema(value_type = Vec<String>)]
     pub actions: Vec<Action>,
@@ -61,6 +64,7 @@ async fn task_views(s: &Services, actor: &Actor, tasks: Vec<choucha_store::draws
         return Ok(Vec::new());
     }
     let db = s.store.reader();
+    let today = s.today();
     let item_ids: Vec<i64> = tasks.iter().map(|t| t.item_id).collect();
     let enterprise_ids: Vec<i64> = tasks.iter().map(|t| t.enterprise_id).collect();
     let task_ids: Vec<i64> = tasks.iter().map(|t| t.id).collect();
@@ -113,6 +117,8 @@ async fn task_views(s: &Services, actor: &Actor, tasks: Vec<choucha_store::draws
             team_ids,
             state_label: t.state.label().to_string(),
             state: t.state,
+            overdue: t.due_date.is_some_and(|d| d < today)
+                && matches!(t.state, TaskState::Assigned | TaskState::InProgress),
             due_date: t.due_date,
             entry_deadline: entry.map(|e| e.deadline),
             entry_late: entry.is_some_and(|e| e.late),
@@ -125,8 +131,20 @@ async fn task_views(s: &Services, actor: &Actor, tasks: Vec<choucha_store::draws
 
 /// A sampler's own tasks, newest first.
 pub async fn my_tasks(s: &Services, actor: &Actor, cursor: Option<i64>, limit: Option<u64>) -> Result<Page<TaskView>> {
+    my_tasks_filtered(s, actor, &TaskFilter::default(), cursor, limit).await
+}
+
+/// A sampler's own tasks in one state and/or with `text` in the enterprise's name or the product,
+/// newest first.
+pub async fn my_tasks_filtered(
+    s: &Services,
+    actor: &Actor,
+    filter: &TaskFilter,
+    cursor: Option<i64>,
+    limit: Option<u64>,
+) -> Result<Page<TaskView>> {
     actor.require(Action::ClaimTask)?;
-    let p = store_draws::tasks_of_user(s.store.reader(), actor.user_id, cursor, page_limit(limit)?).await?;
+    let p = store_draws::tasks_of_user(s.store.reader(), actor.user_id, filter, cursor, page_limit(limit)?).await?;
     Ok(Page { items: task_views(s, actor, p.items).await?, next: p.next })
 }
 

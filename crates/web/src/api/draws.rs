@@ -238,6 +238,13 @@ pub struct TaskQuery {
     pub cursor: Option<i64>,
     #[serde(default)]
     pub limit: Option<u64>,
+    /// Only tasks in this state (`assigned`, `in_progress`, `sampled`, …).
+    #[serde(default)]
+    #[param(value_type = Option<String>)]
+    pub state: Option<choucha_domain::sampling::TaskState>,
+    /// Text found in the enterprise's name or the product.
+    #[serde(default)]
+    pub q: Option<String>,
 }
 
 /// The caller's sampling tasks (samplers).
@@ -248,7 +255,8 @@ async fn my_tasks(
     ApiActor(a): ApiActor,
     ApiQuery(q): ApiQuery<TaskQuery>,
 ) -> ApiResult<Json<TaskPage>> {
-    let p = draws::my_tasks(&st.services, &a, q.cursor, q.limit).await?;
+    let filter = draws::TaskFilter { state: q.state, text: q.q };
+    let p = draws::my_tasks_filtered(&st.services, &a, &filter, q.cursor, q.limit).await?;
     Ok(Json(TaskPage { items: p.items, next: p.next }))
 }
 

@@ -64,6 +64,12 @@ fn card(t: TaskView) -> TaskCard {
 pub struct ListQuery {
     #[serde(default)]
     cursor: Option<String>,
+    /// A state's stored name, or empty for all.
+    #[serde(default)]
+    state: Option<String>,
+    /// Text in the enterprise's name or the product.
+    #[serde(default)]
+    q: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -73,6 +79,10 @@ pub struct ListPage {
     pub tasks: Vec<TaskCard>,
     pub next_href: Option<String>,
     pub first_href: Option<String>,
+    /// The filter as given, for the form.
+    pub state: String,
+    pub q: String,
+    pub states: Vec<(&'static str, &'static str)>,
 }
 
 async fn list(
@@ -82,11 +92,27 @@ async fn list(
     Query(q): Query<ListQuery>,
 ) -> PageResult<ListPage> {
     let cursor = q.cursor.as_deref().and_then(|c| c.trim().parse::<i64>().ok());
-    let page = draws::my_tasks(&state.services, &actor, cursor, Some(30)).await?;
+    let state_code = q.state.clone().unwrap_or_default();
+    let filter = draws::TaskFilter {
+        state: TaskState::ALL.into_iter().find(|s| s.as_str() == state_code),
+        text: q.q.clone().filter(|t| !t.trim().is_empty()),
+    };
+    let page = draws::my_tasks_filtered(&state.services, &actor, &filter, cursor, Some(30)).await?;
+    let text = q.q.clone().unwrap_or_default();
+    let keep = |cursor: Option<&str>| {
+        let st = filter.state.map(|s| s.as_str());
+        format!(
+            "/tasks{}",
+            query_string(&[("state", st), ("q", Some(text.as_str()).filter(|t| !t.is_empty())), ("cursor", cursor)])
+        )
+    };
     Ok(ListPage {
         tasks: page.items.into_iter().map(card).collect(),
-        next_href: page.next.map(|c| format!("/tasks{}", query_string(&[("cursor", Some(c.as_str()))]))),
-        first_href: cursor.map(|_| "/tasks".to_string()),
+        next_href: page.next.map(|c| keep(Some(c.as_str()))),
+        first_href: cursor.map(|_| keep(None)),
+        state: filter.state.map(|s| s.as_str().to_string()).unwrap_or_default(),
+        q: text.clone(),
+        states: TaskState::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),
         chrome: chrome(&session, Some(&actor), "tasks").await,
     })
 }
