@@ -43,12 +43,20 @@ const PER_SHAPE = 2;
 
 const SKIP_PATH = /^\/(logout|static|api)(\/|$)|\.(pdf|xlsx|zip|csv|png|jpe?g|json|mp4)$|\/(photos|documents|label|export|download)(\/|\.|$)/;
 
-const CHECKS = [
+// Times and numbers are checked on the text as shown; codes after the technical text is left out.
+const TIME_CHECKS = [
   ['UTC', /\bUTC\b/],
   ['ISO timestamp', /\b\d{4}-\d{2}-\d{2}T\d{2}/],
+  ['user #N', /\buser #\d+/i],
+];
+const CODE_CHECKS = [
   ['snake_case code', /\b[a-z]+_[a-z_]+\b/],
   ['dotted code', /\b[a-z]+\.[a-z_]+\b/],
-  ['user #N', /\buser #\d+/i],
+  // The words of stored codes (a custody stage "test sealed intact", a state "all received").
+  [
+    'English code word',
+    /\b(test|backup|all|sealed|received|intact|broken|dispatched|stored|returned|disposed|pending|draft|issued|accepted|rejected|approved|prepared|reviewed|carried|shipped|none|true|false|null|undefined)\b/,
+  ],
 ];
 
 /** What a person reads, without what is meant to be technical text. */
@@ -57,7 +65,12 @@ function visible(text) {
     .replace(/\bhttps?:\/\/\S+/g, ' ')
     .replace(/\S+@\S+/g, ' ')
     .replace(/\b[\w.-]+\.(pdf|xlsx|zip|csv|png|jpe?g|json|jsonl|toml|mp4|txt)\b/gi, ' ')
-    .replace(/\b[a-z0-9-]+(\.[a-z0-9-]+){2,}\b/gi, ' ');
+    .replace(/\b[a-z0-9-]+(\.[a-z0-9-]+){2,}\b/gi, ' ')
+    // File types named in a hint (.xlsx), a browser's own name (sessions), codes joined by hyphens
+    // that people copy (organisation codes, a draw's seed).
+    .replace(/\.(xlsx|csv|pdf|zip)\b/gi, ' ')
+    .replace(/\(KHTML, like Gecko\)/g, ' ')
+    .replace(/\b\w+(-\w+)+\b/g, ' ');
   for (const u of USERNAMES) t = t.split(u).join(' ');
   return t;
 }
@@ -66,6 +79,24 @@ function shape(u) {
   return u.pathname.replace(/\d+/g, 'N') + '?' + [...u.searchParams.keys()].sort().join('&');
 }
 
+
+/** The problems of one page's text (exported for the check of the checks). */
+export function problemsOf(text) {
+  const shown = text.replace(/\bhttps?:\/\/\S+/g, ' ');
+  const seenText = visible(text);
+  const found = [];
+  for (const [what, re, t] of [
+    ...TIME_CHECKS.map(([w, r]) => [w, r, shown]),
+    ...CODE_CHECKS.map(([w, r]) => [w, r, seenText]),
+  ]) {
+    const m = t.match(re);
+    if (m) {
+      const at = t.indexOf(m[0]);
+      found.push(`${what} “${m[0]}” in “${t.slice(Math.max(0, at - 30), at + 40).replace(/\s+/g, ' ')}”`);
+    }
+  }
+  return found;
+}
 
 /** Crawl as `username`; the pages visited and the problems seen. */
 export async function crawlAs(demo, username) {
@@ -95,16 +126,8 @@ export async function crawlAs(demo, username) {
         for (const e of document.querySelectorAll('pre.json')) e.style.display = 'none';
         return document.body.innerText;
       });
-      const seenText = visible(text);
       const where = new URL(href);
-      for (const [what, re] of CHECKS) {
-        const m = seenText.match(re);
-        if (m) {
-          const at = seenText.indexOf(m[0]);
-          const around = seenText.slice(Math.max(0, at - 30), at + 40).replace(/\s+/g, ' ');
-          problems.push(`${where.pathname}${where.search}: ${what} “${m[0]}” in “${around}”`);
-        }
-      }
+      for (const p of problemsOf(text)) problems.push(`${where.pathname}${where.search}: ${p}`);
       const links = await page.$$eval('a[href]', (as) => as.map((a) => a.href));
       for (const l of links) {
         const u = new URL(l);

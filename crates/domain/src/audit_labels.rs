@@ -177,6 +177,21 @@ pub fn object_label(object_type: &str) -> &'static str {
     OBJECTS.iter().find(|(o, _)| *o == object_type).map(|(_, l)| *l).unwrap_or("记录")
 }
 
+/// The name of a record's actor when no person wrote it (the demo's load, a migration, a test):
+/// 系统（演示数据）; a person's recorded name is returned as it is.
+pub fn actor_text(actor_id: Option<i64>, name: &str) -> String {
+    if actor_id.is_some() {
+        return name.to_string();
+    }
+    match name {
+        "demo" => "系统（演示数据）".into(),
+        "bench" | "bench_data" => "系统（基准测试数据）".into(),
+        "" | "system" => "系统".into(),
+        n if n.is_ascii() => "系统".into(),
+        n => n.to_string(),
+    }
+}
+
 /// Actions whose Chinese name contains `text` (the audit log's filter by name).
 pub fn actions_named(text: &str) -> Vec<&'static str> {
     ACTIONS.iter().filter(|(_, l)| l.contains(text)).map(|(a, _)| *a).collect()
@@ -248,5 +263,7 @@ mod tests {
         assert_eq!(action_text("no.such"), "其他操作");
         assert_eq!(object_label("user"), "用户");
         assert!(actions_named("公告").contains(&"announcement.publish"));
+        assert_eq!(actor_text(None, "demo"), "系统（演示数据）");
+        assert_eq!(actor_text(Some(2), "王检验"), "王检验");
     }
 }

@@ -154,6 +154,10 @@ async fn a_sample_received_at_23_30_utc_is_shown_on_the_next_beijing_day_and_nev
     let (_, link) = keeper.get(&format!("/lab/received/{sample_id}")).await;
     assert!(link.contains("接收：2026-03-02 07:30"), "{link}");
     assert!(!link.contains("UTC") && !link.contains("2026-03-01"), "{link}");
+    // Its custody stages in Chinese, never the stored codes (test / sealed / intact).
+    assert!(link.contains("<td>检验样品</td><td>封样</td><td>完好</td>"), "{link}");
+    assert!(link.contains("<td>全部样品</td><td>检验机构接收</td>"), "{link}");
+    assert!(!link.contains("<td>sealed</td>") && !link.contains("<td>received</td>"), "{link}");
     let (_, list) = keeper.get("/lab/received").await;
     assert!(list.contains("2026-03-02 07:30") && !list.contains("UTC"), "{list}");
     // The tester's page dates the arrival 2 March.

@@ -127,6 +127,9 @@ async fn list_page_searches_and_pages_with_next_and_first_links() {
     let (_, found) = b.get(&format!("/registry?q={}&kind=seller&division=140213", urlencode("大同市恒泰"))).await;
     assert!(found.contains("共 10 家"), "{found}");
     assert!(found.contains("大同市恒泰商贸有限公司0004"));
+    // The division is shown by its name, never as the bare code.
+    assert!(found.contains(">大同市平城区</td>"), "{found}");
+    assert!(!found.contains(">140213</td>"), "{found}");
     let (_, none) = b.get("/registry?kind=producer").await;
     assert!(none.contains("没有符合条件的企业"));
     let (_, bad) = b.get("/registry?division=abc").await;
@@ -184,7 +187,7 @@ async fn form_keeps_typed_values_and_shows_each_fields_error_then_saves() {
     let (status, detail) = b.get(&location).await;
     assert_eq!(status, StatusCode::OK);
     assert!(detail.contains("已新增企业"));
-    assert!(detail.contains(&uscc) && detail.contains("140213"));
+    assert!(detail.contains(&uscc) && detail.contains("大同市平城区（140213）"), "{detail}");
 
     let (_, edit) = b.get(&format!("{location}/edit")).await;
     assert!(edit.contains("name=\"kind_seller\" checked"));

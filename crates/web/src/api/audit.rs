@@ -214,6 +214,17 @@ pub fn beijing_time(at: &str) -> String {
     }
 }
 
+/// The object of a record for people: its kind in Chinese and its number (or date); an object
+/// named by a code (the whole registry, a setting) by its kind alone.
+fn object_text(object_type: &str, object_id: &str) -> String {
+    let label = choucha_domain::audit_labels::object_label(object_type);
+    if !object_id.is_empty() && object_id.chars().all(|c| c.is_ascii_digit() || c == '-') {
+        format!("{label} #{object_id}")
+    } else {
+        label.to_string()
+    }
+}
+
 impl AuditRecordView {
     /// The view, its object named by `people` when it is a person.
     pub fn naming(r: AuditRow, people: &std::collections::HashMap<i64, String>) -> Self {
@@ -233,11 +244,11 @@ impl From<AuditRow> for AuditRecordView {
             seq: r.seq,
             at_local: beijing_time(&r.at),
             at: r.at,
+            actor_name: choucha_domain::audit_labels::actor_text(r.actor_id, &r.actor_name),
             actor_id: r.actor_id,
-            actor_name: r.actor_name,
             action_label: action_label(&r.action),
             action: r.action,
-            object_text: format!("{} #{}", choucha_domain::audit_labels::object_label(&r.object_type), r.object_id),
+            object_text: object_text(&r.object_type, &r.object_id),
             object_type: r.object_type,
             object_id: r.object_id,
             before: parse(&r.before_json),
