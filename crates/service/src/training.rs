@@ -37,7 +37,7 @@ pub fn moved_today(s: &Services) -> Option<NaiveDate> {
 /// Lets `clock` run from `day` on, at the machine's current Beijing time of day (composition root:
 /// `serve --today`).
 pub fn start_on(clock: &Clock, day: NaiveDate) {
-    let time = clock::beijing(chrono::Utc::now()).time();
+    let time = clock::beijing(clock.real_now()).time();
     clock.run_from(clock::from_beijing(day.and_time(time)));
 }
 
