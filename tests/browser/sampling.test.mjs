@@ -95,6 +95,8 @@ const FIELDS = {
   sampled_at: '2025-10-10T10:30',
   test_seals: 'SXGH-000123',
   backup_seals: 'SXGH-000124',
+  contact_name: '王站长',
+  contact_phone: '0352-5012345',
   remarks: '样品为1L×2瓶，现场从加油机抽取',
 };
 
@@ -184,7 +186,7 @@ describe('on-site sampling on a phone', { skip }, () => {
         });
       }
       await page.locator('[data-testid=upload-row][data-done="1"]').nth(cats.length - 1).waitFor();
-      await page.locator('[data-testid=evidence-missing]', { hasText: '七类证据均已上传' }).waitFor();
+      await page.locator('[data-testid=evidence-missing]', { hasText: '实施细则要求的证据已齐全' }).waitFor();
       assert.match(await page.locator('[data-testid=upload-sha]').first().innerText(), /SHA-256 [0-9a-f]{64}/);
 
       // The first sampler signs, then the enterprise's representative on the same phone.
@@ -470,6 +472,8 @@ describe('on-site sampling on a phone', { skip }, () => {
       await start(page, refusalTask);
       await page.locator('[data-testid=refusal] summary').click();
       await page.locator('[data-testid=refusal] [name=facts]').fill('加油站负责人以样品价格明显不合理为由拒绝抽样');
+      await page.locator('[data-testid=refusal] [name=reasons]').fill('认为样品费用只按进价支付，低于售价');
+      await page.locator('[data-testid=refusal] [name=witness_name]').fill('李某（加油站员工）');
       await Promise.all([page.waitForEvent('load'), page.locator('[data-testid=submit-refusal]').click()]);
       assert.match(await page.locator('[data-testid=task-state]').innerText(), /拒检待认定/);
       assert.match(await page.locator('[data-testid=refusal-pending]').innerText(), /待县局会同认定/);

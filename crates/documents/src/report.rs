@@ -61,6 +61,14 @@ pub struct TestReport {
     /// A draft for the reviewer and the approver to read before signing: every page says so and it
     /// is no report (审核稿).
     pub draft: bool,
+    /// A re-test report (复检报告): the title says so.
+    pub retest: bool,
+    /// 抽样单位: the sampling institution.
+    pub sampling_unit: String,
+    /// 抽样基数, with its unit.
+    pub sampling_base: String,
+    /// The institution's 检验检测专用章, placed on an issued report only (never on a draft).
+    pub seal: Option<Signature>,
 }
 
 /// One row of the item table.
@@ -85,5 +93,8 @@ pub fn test_report_pdf(renderer: &Renderer, report: &TestReport) -> Result<Vec<u
     images.attach(&mut data, "/prepared_by", Some(&report.prepared_by));
     images.attach(&mut data, "/reviewed_by", Some(&report.reviewed_by));
     images.attach(&mut data, "/approved_by", Some(&report.approved_by));
+    if !report.draft {
+        images.attach(&mut data, "/seal", report.seal.as_ref());
+    }
     images.render(renderer, Template::TestReport, &data)
 }

@@ -311,6 +311,10 @@ pub struct RefusalDetermination {
     pub circumstances: String,
     /// 拒检理由 (the enterprise's stated reasons). Line breaks start new paragraphs.
     pub reasons: String,
+    /// 见证人 (name and capacity), empty when there was none.
+    pub witness: String,
+    /// 现场证据: one line per photo or video (category, file name, time, SHA-256).
+    pub evidence: Vec<String>,
     /// 抽样人员签字.
     pub sampler_signatures: Vec<Signature>,
     /// 被抽样单位签字, or its refusal.

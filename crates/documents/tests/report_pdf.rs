@@ -76,6 +76,10 @@ fn diesel_report() -> TestReport {
         issued_on: NaiveDate::from_ymd_opt(2025, 10, 16).unwrap(),
         supersedes: None,
         correction_reason: String::new(),
+        retest: false,
+        sampling_unit: "山西国海质检技术服务有限公司".into(),
+        sampling_base: "12000L".into(),
+        seal: None,
     }
 }
 
@@ -111,8 +115,37 @@ fn the_report_shows_cover_conclusion_every_item_and_three_signers() {
         assert!(text.contains(needle), "report lacks {needle:?}:\n{text}");
     }
     assert!(!text.contains("更正报告"));
+    for needle in ["抽样单位", "山西国海质检技术服务有限公司", "抽样基数", "12000L", "声明", "检验检测专用章", "15日内"]
+    {
+        assert!(text.contains(needle), "report lacks {needle:?}:\n{text}");
+    }
+    // Pages numbered 第N页 共M页 on every page, not the "— 1 —" of notices.
+    let pages = text.matches("共4页").count();
+    assert_eq!(pages, 4, "every page says 第N页 共4页:\n{text}");
+    assert!(text.contains("第1页") && text.contains("第4页") && !text.contains("— 1 —"), "{text}");
     assert!(text.contains("2025年10月14日") && text.contains("2025年10月15日"), "signing dates: {text}");
     assert_eq!(image_count(&pdf), Some(3), "the three handwritten signatures are placed");
+}
+
+#[test]
+fn an_issued_report_carries_the_seal_a_draft_never_and_a_retest_is_titled_so() {
+    let seal =
+        Signature { signer: String::new(), image: Some(include_bytes!("fixtures/seal.png").to_vec()), signed_at: None };
+    let sealed = TestReport { seal: Some(seal.clone()), ..diesel_report() };
+    let pdf = test_report_pdf(&RENDERER, &sealed).expect("render");
+    // The three signatures and the seal (on the cover and on the conclusion page).
+    if let (Some(with), Some(without)) =
+        (image_count(&pdf), image_count(&test_report_pdf(&RENDERER, &diesel_report()).unwrap()))
+    {
+        assert!(with > without, "the seal is placed: {with} images against {without}");
+        let draft = TestReport { seal: Some(seal), draft: true, ..diesel_report() };
+        let d = image_count(&test_report_pdf(&RENDERER, &draft).expect("render"));
+        assert_eq!(d, Some(without), "no seal on a draft");
+    }
+    let retest = TestReport { retest: true, test_portion: "备用样品（2L）".into(), ..diesel_report() };
+    let Some(text) = pdf_text(&test_report_pdf(&RENDERER, &retest).expect("render")) else { return };
+    assert!(text.contains("复检报告") && text.contains("备用样品（2L）"), "{text}");
+    assert!(!text.replace("复检报告", "").contains("检验报告编号"), "titled 复检报告 throughout");
 }
 
 #[test]

@@ -410,7 +410,7 @@ pub const GRANTS: &[(Action, &[Relation])] = &[
     (Action::ViewTaskDocuments, &[R::OrganisingBureau, R::SamplingTeam, R::LocalBureau]),
     (Action::ClaimTask, &[R::InstitutionSampler]),
     (Action::WorkOnSite, &[R::SamplingTeam]),
-    (Action::ViewEvidence, &[R::OrganisingBureau, R::SamplingTeam]),
+    (Action::ViewEvidence, &[R::OrganisingBureau, R::SamplingTeam, R::LocalBureau]),
     (Action::ConfirmRefusal, &[R::LocalBureau]),
     (Action::ReassignTask, &[R::OrganisingBureau]),
     (Action::MarkNotSampled, &[R::OrganisingBureau, R::SamplingTeam]),

@@ -160,6 +160,12 @@ pub struct RecordFields {
     pub backup_seals: Vec<String>,
     #[serde(default)]
     pub remarks: String,
+    /// 被抽样单位联系人, asked on site.
+    #[serde(default)]
+    pub contact_name: String,
+    /// 被抽样单位联系电话.
+    #[serde(default)]
+    pub contact_phone: String,
 }
 
 impl RecordFields {
@@ -184,6 +190,18 @@ impl RecordFields {
             format!("抽样人员不得少于2人，本次只有{samplers}人（规则2）"),
         );
         need(!self.product_name.trim().is_empty(), "required", "product_name", "请填写产品名称".into());
+        let phone = self.contact_phone.trim();
+        need(
+            phone.is_empty()
+                || (phone.chars().filter(char::is_ascii_digit).count() >= 7
+                    && phone.chars().count() <= 30
+                    && phone
+                        .chars()
+                        .all(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | ' ' | '(' | ')' | '（' | '）' | '转'))),
+            "invalid_phone",
+            "contact_phone",
+            "联系电话应为电话号码，如 0352-1234567 或 13912345678".into(),
+        );
         need(!self.place.trim().is_empty(), "required", "place", "请填写抽样地点".into());
         need(!self.unit.trim().is_empty(), "required", "unit", "请填写数量单位".into());
         need(
@@ -386,6 +404,46 @@ crate::stored_enum! {
     }
 }
 
+impl EvidenceCategory {
+    /// What the notices require photographed or filmed at every sampling when the implementation
+    /// rules say nothing else: the place, storage, label, stock, the sampling and the seals (the
+    /// documents are photographed where there are any).
+    pub const REQUIRED_BY_NOTICE: [EvidenceCategory; 6] = [
+        EvidenceCategory::Site,
+        EvidenceCategory::Storage,
+        EvidenceCategory::Labels,
+        EvidenceCategory::Stock,
+        EvidenceCategory::Process,
+        EvidenceCategory::Seals,
+    ];
+}
+
+/// Rule 7: the required categories that have neither an item nor a recorded reason why there is
+/// none, in the checklist's order. The sampling record may be signed only when this is empty.
+pub fn missing_evidence(
+    required: &[EvidenceCategory],
+    present: &[EvidenceCategory],
+    explained: &[EvidenceCategory],
+) -> Vec<EvidenceCategory> {
+    EvidenceCategory::ALL
+        .into_iter()
+        .filter(|c| required.contains(c) && !present.contains(c) && !explained.contains(c))
+        .collect()
+}
+
+/// The refusal to sign while required evidence is missing (rule 7).
+pub fn evidence_incomplete(missing: &[EvidenceCategory]) -> RuleViolation {
+    let names: Vec<&str> = missing.iter().map(|c| c.label()).collect();
+    RuleViolation::new(
+        "rule7_evidence",
+        format!(
+            "以下证据尚未上传，也未注明无法拍摄的原因：{}。请先在“证据”一步上传照片或视频；\
+             确实无法拍摄的，注明原因后再签字（规则7）",
+            names.join("、")
+        ),
+    )
+}
+
 /// The stored name or the Chinese label.
 impl FromStr for EvidenceCategory {
     type Err = RuleViolation;
@@ -416,6 +474,8 @@ pub fn field_label(key: &str) -> &str {
         "producer_name" => "标称生产者",
         "producer_address" => "生产者地址",
         "producer_uscc" => "生产者统一社会信用代码",
+        "contact_name" => "被抽样单位联系人",
+        "contact_phone" => "被抽样单位联系电话",
         "sampling_base" => "抽样基数",
         "test_quantity" => "检验样品数量",
         "backup_quantity" => "备用样品数量",

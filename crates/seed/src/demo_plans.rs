@@ -167,6 +167,7 @@ pub fn diesel_rules() -> RulesBody {
         scheme: "山西国海质检技术服务有限公司按随机抽取结果组织抽样，每组2人；样品由抽样人员当日送至天津五十一站质量检验中心有限公司，\
                  检验样品与备用样品分别封样，备用样品由检验机构保存至异议期满。"
             .into(),
+        required_evidence: None,
     }
 }
 

@@ -6,6 +6,7 @@
 use choucha_domain::RuleViolation;
 use choucha_domain::implementation_rules::{self as rules, Limit, RulesAction, RulesActor, RulesState};
 use choucha_domain::plan::PlanState;
+use choucha_domain::sampling::EvidenceCategory;
 use choucha_store::audit::{AuditActor, AuditEntry};
 use choucha_store::implementation_rules::{self as store_rules, RulesRow};
 use choucha_store::plans::{self as store_plans, ItemRow, PlanRow};
@@ -78,9 +79,19 @@ pub struct RulesBody {
     /// with the rules (rule 3) but, unlike them, not published.
     #[serde(default)]
     pub scheme: String,
+    /// The evidence categories every sampling of the item must photograph or film, or explain why
+    /// not, before its record is signed (rule 7). None: the notices' six
+    /// ([`EvidenceCategory::REQUIRED_BY_NOTICE`]).
+    #[serde(default)]
+    pub required_evidence: Option<Vec<EvidenceCategory>>,
 }
 
 impl RulesBody {
+    /// The categories rule 7 requires of this item's samplings.
+    pub fn required_evidence(&self) -> Vec<EvidenceCategory> {
+        self.required_evidence.clone().unwrap_or_else(|| EvidenceCategory::REQUIRED_BY_NOTICE.to_vec())
+    }
+
     fn validate(&self) -> std::result::Result<(), Vec<RuleViolation>> {
         let mut errs = Vec::new();
         if self.standards.iter().all(|s| s.trim().is_empty()) {

@@ -23,7 +23,7 @@ pub async fn approve_report(s: &Services, actor: &Actor, report_id: i64, sign: S
     rules::check_report_signer(actor.user_id, r.prepared_by, r.reviewed_by, LabDuty::Approve)?;
     rules::check_not_sampler(actor.user_id, &lab::samplers_of(s, &sample).await?, LabDuty::Approve)?;
     let t = workflow::step(r.state, ReportAction::Approve)?;
-    let sig = lab::signature_of(&sign)?;
+    let sig = lab::signature_of(s, actor, &sign).await?;
     let org = organisations::get(s.store.reader(), sample.testing_org_id).await?;
     let year = s.today().format("%Y").to_string();
     let report_no = format!("{}-{year}-{:06}", org.code.to_uppercase(), r.id);

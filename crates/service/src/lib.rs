@@ -41,6 +41,7 @@ pub mod registry_import;
 pub mod results;
 pub mod retests;
 pub mod sampling;
+pub mod seals;
 pub mod second_factor;
 pub mod sessions;
 pub mod signature;

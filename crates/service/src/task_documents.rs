@@ -39,6 +39,24 @@ async fn samplers(
     Ok((people, signatures))
 }
 
+/// The task's photos and videos as a form lists them: category, file name, Beijing time, SHA-256.
+async fn evidence_lines(s: &Services, task_id: i64) -> Result<Vec<String>> {
+    Ok(choucha_store::evidence::of_task(s.store.reader(), task_id)
+        .await?
+        .into_iter()
+        .map(|e| {
+            let label =
+                e.category.parse::<choucha_domain::sampling::EvidenceCategory>().map(|c| c.label()).unwrap_or("其他");
+            format!(
+                "{label}：{}（{}）SHA-256 {}",
+                e.file_name,
+                choucha_domain::clock::beijing_minutes(e.uploaded_at),
+                e.sha256
+            )
+        })
+        .collect())
+}
+
 fn png_of(b64: &str) -> Option<Vec<u8>> {
     use base64::Engine;
     (!b64.trim().is_empty()).then(|| base64::engine::general_purpose::STANDARD.decode(b64.trim()).ok()).flatten()
@@ -57,13 +75,20 @@ async fn institution(s: &Services, c: &Ctx) -> Result<String> {
 
 async fn enterprise_doc(s: &Services, c: &Ctx) -> Result<docs::Enterprise> {
     let e = enterprises::get(s.store.reader(), c.task.enterprise_id).await?;
+    // The contact asked on site, from the newest version of the record, where there is one.
+    let fields: Option<choucha_domain::sampling::RecordFields> =
+        store_sampling::records_of_task(s.store.reader(), c.task.id)
+            .await?
+            .first()
+            .and_then(|r| serde_json::from_str(&r.fields_json).ok());
+    let (contact, phone) = fields.map(|f| (f.contact_name, f.contact_phone)).unwrap_or_default();
     Ok(docs::Enterprise {
         name: e.name,
         uscc: e.uscc,
         address: e.address,
         licence_no: e.licence_no.unwrap_or_default(),
-        contact: String::new(),
-        phone: String::new(),
+        contact,
+        phone,
     })
 }
 
@@ -217,6 +242,8 @@ pub async fn refusal_pdf(s: &Services, actor: &Actor, task_id: i64) -> Result<Ve
         occurred_at: rules::utc_to_local(o.created_at),
         circumstances: details["facts"].as_str().unwrap_or_default().to_string(),
         reasons: details["reasons"].as_str().unwrap_or_default().to_string(),
+        witness: details["witness_name"].as_str().unwrap_or_default().to_string(),
+        evidence: evidence_lines(s, task_id).await?,
         sampler_signatures: signatures,
         enterprise_signature: docs::EnterpriseSignature::Signed(blank_signature()),
         local_bureau: local_bureau_name(s, &c).await?,

@@ -65,7 +65,18 @@ async fn world() -> World {
     let refusing = "大同市平城区示例加油站2";
     let task = lab_world::another_task(&lab, refusing, 3).await;
     draws::start_task(svc, &lab.s1, task).await.unwrap();
-    sampling::refuse(svc, &lab.s1, task, RefusalInput { facts: "拒绝在抽样单上签字并阻碍抽样".into() }).await.unwrap();
+    sampling::refuse(
+        svc,
+        &lab.s1,
+        task,
+        RefusalInput {
+            facts: "拒绝在抽样单上签字并阻碍抽样".into(),
+            reasons: "认为样品价格过低".into(),
+            witness_name: String::new(),
+        },
+    )
+    .await
+    .unwrap();
     sampling::cosign_refusal(svc, &county, task, CosignInput { opinion: "经核实，认定为拒检".into() }).await.unwrap();
     let plan = lab_world::plan_of(&lab).await;
     let lab_world::World { fx, regulator, t1, .. } = lab;

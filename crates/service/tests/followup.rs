@@ -397,7 +397,16 @@ async fn the_2015_rule_selected_for_the_province_counts_working_days_and_open_ca
 #[tokio::test]
 async fn a_final_refusal_opens_a_case_and_a_qualified_retest_or_correction_closes_an_unqualified_one() {
     let w = world().await;
-    sampling::refuse(s(&w), &w.s1, w.task, RefusalInput { facts: "拒绝抽样".into() }).await.unwrap();
+    sampling::refuse(
+        s(&w),
+        &w.s1,
+        w.task,
+        RefusalInput {
+            facts: "拒绝抽样".into(), reasons: "认为样品价格过低".into(), witness_name: String::new()
+        },
+    )
+    .await
+    .unwrap();
     assert!(cases::list(s(&w), &w.county, CaseQuery::default()).await.unwrap().items.is_empty(), "not final yet");
     sampling::cosign_refusal(s(&w), &w.county, w.task, CosignInput { opinion: "认定拒检".into() }).await.unwrap();
     let c = cases::list(s(&w), &w.county, CaseQuery::default()).await.unwrap().items[0].clone();

@@ -51,6 +51,7 @@ fn record() -> RecordFields {
 }
 
 async fn lock(w: &World) {
+    lab_world::photograph(s(w), &w.s1, w.task).await;
     sampling::sign(s(w), &w.s1, w.task, sign("self")).await.unwrap();
     sampling::sign(s(w), &w.s2, w.task, sign("self")).await.unwrap();
     let r = sampling::sign(s(w), &w.s1, w.task, sign("enterprise")).await.unwrap();
@@ -290,7 +291,18 @@ async fn the_forms_come_from_the_stored_data_for_the_team_and_both_bureaus_only(
 async fn the_refusal_form_shows_the_county_bureaus_cosignature_once_given() {
     let w = started(10, None).await;
     assert_eq!(code(handover::refusal_pdf(s(&w), &w.s1, w.task).await.unwrap_err()), "no_refusal");
-    sampling::refuse(s(&w), &w.s1, w.task, RefusalInput { facts: "以明显不合理的价格阻碍抽样".into() }).await.unwrap();
+    sampling::refuse(
+        s(&w),
+        &w.s1,
+        w.task,
+        RefusalInput {
+            facts: "以明显不合理的价格阻碍抽样".into(),
+            reasons: "认为样品价格过低".into(),
+            witness_name: String::new(),
+        },
+    )
+    .await
+    .unwrap();
     let before = handover::refusal_pdf(s(&w), &w.s1, w.task).await.unwrap();
     if let Some(text) = pdf_text(&before) {
         assert!(text.contains("拒检认定表") && text.contains("以明显不合理的价格阻碍抽样"), "{text}");

@@ -150,7 +150,7 @@ async fn a_retest_that_differs_replaces_the_conclusion_and_the_bureau_pays() {
     assert_eq!(tested.results[0].first_judgement, "不符合");
 
     // Three people sign the re-test report (rule 15).
-    let sg = || lab::SignOffInput { signature_png_base64: PNG.into() };
+    let sg = || lab::SignOffInput { signature_png_base64: PNG.into(), use_stored_signature: false };
     assert_eq!(
         code(&retests::sign(s(&w), &lab2.tester, rt.id, SignStep::Review, sg()).await.unwrap_err()),
         "forbidden"
@@ -262,7 +262,7 @@ async fn an_agreeing_retest_keeps_the_failure_and_the_applicant_bears_the_fee() 
     let rt = retests::assign(s(&w), &w.regulator, o, assign_to(lab2.org_id)).await.unwrap();
     retests::receive(s(&w), &lab2.custodian, rt.id, intact()).await.unwrap();
     retests::enter_results(s(&w), &lab2.tester, rt.id, sulfur(11.8)).await.unwrap();
-    let sg = || lab::SignOffInput { signature_png_base64: PNG.into() };
+    let sg = || lab::SignOffInput { signature_png_base64: PNG.into(), use_stored_signature: false };
     retests::sign(s(&w), &lab2.tester, rt.id, SignStep::Prepare, sg()).await.unwrap();
     retests::sign(s(&w), &lab2.a1, rt.id, SignStep::Review, sg()).await.unwrap();
     let done = retests::sign(s(&w), &lab2.a2, rt.id, SignStep::Approve, sg()).await.unwrap();
@@ -489,7 +489,7 @@ async fn an_item_not_objected_to_keeps_failing_in_the_announcement_after_a_retes
     let text = ResultInput { item_index: Some(2), text: Some("清澈透明".into()), ..Default::default() };
     lab::enter_result(s(&w), &w.t1, &bc, text).await.unwrap();
     lab::complete_results(s(&w), &w.t1, &bc).await.unwrap();
-    let sg = || lab::SignOffInput { signature_png_base64: PNG.into() };
+    let sg = || lab::SignOffInput { signature_png_base64: PNG.into(), use_stored_signature: false };
     let r = lab::prepare_report(s(&w), &w.t1, &bc, sg()).await.unwrap();
     lab::review_report(s(&w), &w.a1, r.id, sg()).await.unwrap();
     choucha_service::issue::approve_report(s(&w), &w.a2, r.id, sg()).await.unwrap();

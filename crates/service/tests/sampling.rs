@@ -5,7 +5,8 @@
 
 use choucha_service::ServiceError;
 use choucha_service::draws;
-use choucha_service::fixtures::lab_world::{Options, PNG, Stage, World, record, s, sign, world_with};
+use choucha_service::evidence::{self, EvidenceInput, WaiverInput};
+use choucha_service::fixtures::lab_world::{Options, PNG, Stage, World, photograph, record, s, sign, world_with};
 use choucha_service::sampling::{self, CorrectionInput, CosignInput, ProblemInput, RefusalInput, SignInput};
 
 /// The lab world with its task started by the team, no record yet.
@@ -33,6 +34,7 @@ async fn record_is_checked_against_the_rules_signed_by_all_then_locked() {
     let r = sampling::save_record(s(&w), &w.s1, w.task, record()).await.unwrap();
     assert_eq!(r.total_paid_yuan, "14.70");
     assert_eq!(r.missing.len(), 3);
+    photograph(s(&w), &w.s1, w.task).await;
     let r = sampling::sign(s(&w), &w.s1, w.task, sign("self")).await.unwrap();
     assert_eq!(r.missing.len(), 2);
     // Once someone signed, the draft is no longer changed silently.
@@ -73,6 +75,7 @@ async fn record_is_checked_against_the_rules_signed_by_all_then_locked() {
 async fn an_enterprise_refusing_to_sign_is_noted_with_reason_and_witness() {
     let w = started().await;
     sampling::save_record(s(&w), &w.s1, w.task, record()).await.unwrap();
+    photograph(s(&w), &w.s1, w.task).await;
     sampling::sign(s(&w), &w.s1, w.task, sign("self")).await.unwrap();
     sampling::sign(s(&w), &w.s2, w.task, sign("self")).await.unwrap();
     let no_reason = SignInput { refused: true, ..sign("enterprise") };
@@ -94,8 +97,28 @@ async fn an_enterprise_refusing_to_sign_is_noted_with_reason_and_witness() {
 #[tokio::test]
 async fn a_refusal_is_final_only_when_the_enterprises_county_bureau_cosigns() {
     let w = started().await;
-    assert!(sampling::refuse(s(&w), &w.s1, w.task, RefusalInput { facts: "".into() }).await.is_err());
-    sampling::refuse(s(&w), &w.s1, w.task, RefusalInput { facts: "以明显不合理的价格阻碍抽样".into() }).await.unwrap();
+    assert!(
+        sampling::refuse(
+            s(&w),
+            &w.s1,
+            w.task,
+            RefusalInput { facts: "".into(), reasons: "认为样品价格过低".into(), witness_name: String::new() }
+        )
+        .await
+        .is_err()
+    );
+    sampling::refuse(
+        s(&w),
+        &w.s1,
+        w.task,
+        RefusalInput {
+            facts: "以明显不合理的价格阻碍抽样".into(),
+            reasons: "认为样品价格过低".into(),
+            witness_name: String::new(),
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!(draws::get_task(s(&w), &w.s1, w.task).await.unwrap().state.as_str(), "refusal_pending");
     let other_county = w.fx.user("yg_reg", &["local_regulator"], Some("dt-yg")).await;
     assert!(matches!(
@@ -133,4 +156,85 @@ async fn a_problem_stops_sampling_and_reaches_both_bureaus() {
     // Sampling stopped.
     assert!(sampling::save_record(s(&w), &w.s1, w.task, record()).await.is_err());
     assert!(sampling::inbox(s(&w), &w.s1, None, None).await.is_err(), "samplers have no bureau inbox");
+}
+
+fn photo(category: &str) -> EvidenceInput {
+    EvidenceInput { category: category.into(), file_name: format!("{category}.jpg"), content_type: "image/jpeg".into() }
+}
+
+#[tokio::test]
+async fn rule7_nobody_signs_until_the_required_evidence_is_there_or_explained() {
+    let w = started().await;
+    sampling::save_record(s(&w), &w.s1, w.task, record()).await.unwrap();
+    let refused = |r: Result<sampling::RecordView, ServiceError>| match r {
+        Err(ServiceError::Rule(v)) if v.code == "rule7_evidence" => v.message,
+        other => panic!("expected rule7_evidence, got {other:?}"),
+    };
+    // Nothing photographed: neither a sampler nor the enterprise can sign; the message names all six.
+    let m = refused(sampling::sign(s(&w), &w.s1, w.task, sign("self")).await);
+    assert!(m.contains("抽样场所") && m.contains("封样") && !m.contains("文书"), "{m}");
+    assert!(refused(sampling::sign(s(&w), &w.s1, w.task, sign("enterprise")).await).contains("库存数量"));
+    // Five categories photographed (documents does not stand in for one): still refused, naming the sixth.
+    for c in ["site", "storage", "labels", "process", "seals", "documents"] {
+        evidence::add(s(&w), &w.s2, w.task, photo(c), b"\xff\xd8\xff\xe0 photo").await.unwrap();
+    }
+    let m = refused(sampling::sign(s(&w), &w.s1, w.task, sign("self")).await);
+    assert!(m.contains("库存数量") && !m.contains("抽样场所"), "{m}");
+    let list = evidence::list(s(&w), &w.s1, w.task).await.unwrap();
+    assert_eq!(list.missing.iter().map(|c| c.as_str()).collect::<Vec<_>>(), ["stock"]);
+    assert!(list.can_add);
+
+    // Explaining: not by a stranger, not without a reason, not for a category that has photos or
+    // that the rules do not require.
+    let why = |category: &str, reason: &str| WaiverInput { category: category.into(), reason: reason.into() };
+    let outsider = w.fx.user("lab_s9", &["sampler"], Some("lab")).await;
+    assert!(matches!(
+        evidence::explain_missing(s(&w), &outsider, w.task, why("stock", "企业不允许拍摄库存")).await,
+        Err(ServiceError::Forbidden(_))
+    ));
+    assert!(matches!(
+        evidence::explain_missing(s(&w), &w.s1, w.task, why("stock", " ")).await,
+        Err(ServiceError::Invalid(_))
+    ));
+    for (cat, code) in [("site", "already_present"), ("documents", "not_required")] {
+        match evidence::explain_missing(s(&w), &w.s1, w.task, why(cat, "无法拍摄的原因")).await {
+            Err(ServiceError::Rule(v)) => assert_eq!(v.code, code, "{cat}"),
+            other => panic!("{cat}: {other:?}"),
+        }
+    }
+    let list = evidence::explain_missing(s(&w), &w.s1, w.task, why("库存数量", "企业以商业秘密为由不允许拍摄库存"))
+        .await
+        .unwrap();
+    assert!(list.missing.is_empty());
+    assert_eq!(list.waivers[0].reason, "企业以商业秘密为由不允许拍摄库存");
+    match evidence::explain_missing(s(&w), &w.s2, w.task, why("stock", "再说一次原因")).await {
+        Err(ServiceError::Rule(v)) => assert_eq!(v.code, "already_explained"),
+        other => panic!("{other:?}"),
+    }
+
+    // Now the record is signed and locks; the organising bureau sees the reason with the evidence,
+    // and nothing more can be added.
+    for (who, signer) in [(&w.s1, "self"), (&w.s2, "self"), (&w.s1, "enterprise")] {
+        sampling::sign(s(&w), who, w.task, sign(signer)).await.unwrap();
+    }
+    let seen = evidence::list(s(&w), &w.regulator, w.task).await.unwrap();
+    assert_eq!(seen.items.len(), 6);
+    assert_eq!(
+        seen.checklist.iter().find(|c| c.category.as_str() == "stock").unwrap().reason.as_deref(),
+        Some("企业以商业秘密为由不允许拍摄库存")
+    );
+    assert!(!seen.can_add);
+    assert!(!evidence::list(s(&w), &w.s1, w.task).await.unwrap().can_add, "locked: no more uploads");
+    // The testers never see the evidence (the photos show the enterprise).
+    assert!(evidence::list(s(&w), &w.t1, w.task).await.is_err());
+}
+
+#[tokio::test]
+async fn rule7_the_enterprises_county_bureau_sees_the_evidence_another_county_does_not() {
+    let w = started().await;
+    photograph(s(&w), &w.s1, w.task).await;
+    let own = w.fx.user("pc_reg7", &["local_regulator"], Some("dt-pc")).await;
+    let other = w.fx.user("yg_reg7", &["local_regulator"], Some("dt-yg")).await;
+    assert_eq!(evidence::list(s(&w), &own, w.task).await.unwrap().items.len(), 6);
+    assert!(matches!(evidence::list(s(&w), &other, w.task).await, Err(ServiceError::NotFound(_))));
 }

@@ -6,11 +6,12 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use choucha_domain::sampling::UploadState;
 use choucha_domain::workflow::Transition;
 
-use crate::entity::{evidence, upload};
+use crate::entity::{evidence, evidence_waiver, upload};
 use crate::{StoreError, Tx};
 
 pub type EvidenceRow = evidence::Model;
 pub type UploadRow = upload::Model;
+pub type WaiverRow = evidence_waiver::Model;
 
 #[derive(Debug, Clone)]
 pub struct NewEvidence {
@@ -104,4 +105,34 @@ pub async fn close_upload(
         .exec(&**tx)
         .await?;
     if r.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }
+}
+
+/// Record that a required category could not be photographed, with the reason (one per category:
+/// a second one is a `Duplicate`).
+pub async fn insert_waiver(
+    tx: &Tx,
+    task_id: i64,
+    category: &str,
+    reason: &str,
+    recorded_by: i64,
+) -> Result<WaiverRow, StoreError> {
+    Ok(evidence_waiver::ActiveModel {
+        task_id: Set(task_id),
+        category: Set(category.to_string()),
+        reason: Set(reason.to_string()),
+        recorded_by: Set(recorded_by),
+        recorded_at: Set(tx.now()),
+        ..Default::default()
+    }
+    .insert(&**tx)
+    .await?)
+}
+
+/// The recorded missing categories of a task, in the order they were recorded.
+pub async fn waivers_of(db: &impl ConnectionTrait, task_id: i64) -> Result<Vec<WaiverRow>, StoreError> {
+    Ok(evidence_waiver::Entity::find()
+        .filter(evidence_waiver::Column::TaskId.eq(task_id))
+        .order_by_asc(evidence_waiver::Column::Id)
+        .all(db)
+        .await?)
 }

@@ -134,6 +134,23 @@ impl FromRequestParts<AppState> for PageActor {
     }
 }
 
+/// What a signed-in page handler needs, in one extractor: the application state, the session (for
+/// flash messages) and the signed-in actor (or a redirect to the sign-in page, as [`PageActor`]).
+pub struct Page {
+    pub state: AppState,
+    pub session: Session,
+    pub actor: Actor,
+}
+
+impl FromRequestParts<AppState> for Page {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let PageActor(actor) = PageActor::from_request_parts(parts, state).await?;
+        let session = Session::from_request_parts(parts, state).await.map_err(|e| e.into_response())?;
+        Ok(Page { state: state.clone(), session, actor })
+    }
+}
+
 /// Code of the refusal of anything but changing the password while it must be changed.
 pub const PASSWORD_CHANGE_CODE: &str = "password_change_required";
 

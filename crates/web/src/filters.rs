@@ -71,3 +71,19 @@ mod tests {
         assert_eq!("不是时间".beijing_text(), "不是时间");
     }
 }
+
+/// `{{ n|file_size }}`: a size in bytes as people read it (3.2 MB, 640 KB, 12 字节).
+#[askama::filter_fn]
+pub fn file_size<T: std::borrow::Borrow<i64>>(n: T, _: &dyn askama::Values) -> askama::Result<String> {
+    let n: i64 = *n.borrow();
+    let f = n as f64;
+    Ok(if n >= 1 << 30 {
+        format!("{:.1} GB", f / f64::from(1u32 << 30))
+    } else if n >= 1 << 20 {
+        format!("{:.1} MB", f / f64::from(1u32 << 20))
+    } else if n >= 1 << 10 {
+        format!("{:.0} KB", f / 1024.0)
+    } else {
+        format!("{n} 字节")
+    })
+}

@@ -111,7 +111,8 @@
       sampling_base: num(v.sampling_base), test_quantity: num(v.test_quantity), backup_quantity: num(v.backup_quantity),
       unit: v.unit || "", unit_price: num(v.unit_price), price_basis: v.price_basis || "marked",
       place: v.place || "", domain: v.domain || "circulation", sampled_at: v.sampled_at || "",
-      test_seals: splitSeals(v.test_seals), backup_seals: splitSeals(v.backup_seals), remarks: v.remarks || ""
+      test_seals: splitSeals(v.test_seals), backup_seals: splitSeals(v.backup_seals), remarks: v.remarks || "",
+      contact_name: v.contact_name || "", contact_phone: v.contact_phone || ""
     };
   }
 
@@ -299,15 +300,30 @@
         var li = root.querySelector('.checklist li[data-category="' + c.category + '"]');
         if (!li) return;
         li.querySelector("[data-count]").textContent = c.count;
-        li.classList.toggle("done", c.count > 0);
-        li.querySelector(".cat").textContent = (c.count > 0 ? "✔ " : "○ ") + c.label;
+        var done = c.count > 0 || !!c.reason;
+        li.classList.toggle("done", done);
+        var cat = li.querySelector(".cat");
+        cat.textContent = (done ? "✔ " : "○ ") + c.label + " ";
+        if (c.required) {
+          var b = document.createElement("span");
+          b.className = "badge"; b.title = "实施细则要求"; b.textContent = "必需";
+          cat.appendChild(b);
+        }
+        if (c.count > 0) { var ex = li.querySelector("details.explain"); if (ex) ex.hidden = true; }
+      });
+      // Rule 7: the categories the rules require, each with a photo or a reason, before signing.
+      var labels = (ev.missing || []).map(function (m) {
+        var c = (ev.checklist || []).filter(function (x) { return x.category === m; })[0];
+        return c ? c.label : m;
       });
       var m = root.querySelector('[data-testid="evidence-missing"]');
       if (m) {
-        var labels = (ev.checklist || []).filter(function (c) { return c.count === 0; }).map(function (c) { return c.label; });
-        m.innerHTML = labels.length ? "尚缺：<strong></strong>" : "七类证据均已上传。";
+        m.innerHTML = labels.length
+          ? "签字前尚缺：<strong></strong>。每类至少一张照片或一段视频；确实无法拍摄的，请注明原因（规则7）。"
+          : "实施细则要求的证据已齐全，可以签字。";
         if (labels.length) m.querySelector("strong").textContent = labels.join("、");
       }
+      root.querySelectorAll("[data-evidence-gate]").forEach(function (g) { g.hidden = labels.length === 0; });
     }, function () { /* next time */ });
   }
 

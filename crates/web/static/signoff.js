@@ -58,7 +58,16 @@
       canvas.addEventListener("pad:drawn", function () { if (err) err.hidden = true; });
       var clear = form.querySelector("[data-pad-clear]");
       if (clear) clear.addEventListener("click", function () { p.clear(); });
+      // Signing with the stored signature: the pad is not needed (the server places the stored image).
+      var stored = form.querySelector("input[data-use-stored]");
+      var area = form.querySelector("[data-pad-area]");
+      if (stored && area) stored.addEventListener("change", function () {
+        area.hidden = stored.checked;
+        if (!stored.checked && !p.ready()) p.clear();
+        if (err) err.hidden = true;
+      });
       form.addEventListener("submit", function (ev) {
+        if (stored && stored.checked) { hidden.value = ""; return; }
         if (p.empty()) {
           ev.preventDefault();
           if (err) { err.textContent = "请先在签名框内签名"; err.hidden = false; }

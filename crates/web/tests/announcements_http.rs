@@ -26,7 +26,16 @@ async fn results_world() -> (TestServer, i64) {
     let refused = lab_world::another_task(&w, REFUSING, 2).await;
     let s = lab_world::s(&w);
     draws::start_task(s, &w.s1, refused).await.unwrap();
-    sampling::refuse(s, &w.s1, refused, RefusalInput { facts: "拒绝抽样".into() }).await.unwrap();
+    sampling::refuse(
+        s,
+        &w.s1,
+        refused,
+        RefusalInput {
+            facts: "拒绝抽样".into(), reasons: "认为样品价格过低".into(), witness_name: String::new()
+        },
+    )
+    .await
+    .unwrap();
     sampling::cosign_refusal(s, &county, refused, CosignInput { opinion: "认定为拒检".into() }).await.unwrap();
     let plan = w.plan;
     (TestServer::start_with(w.fx).await, plan)

@@ -39,7 +39,8 @@ fn record(sampled_at: &str) -> Value {
            "sampled_at": sampled_at, "test_seals": ["SXGH-000123"], "backup_seals": ["SXGH-000124"]})
 }
 
-async fn lock(w: &World) {
+async fn lock(srv: &TestServer, w: &World) {
+    common::diesel::photographed(srv, w.task).await;
     let path = format!("/api/v1/tasks/{}/record/signatures", w.task);
     w.s1.post(&path, json!({"signer": "self", "image_png_base64": PNG})).await;
     w.s2.post(&path, json!({"signer": "self", "image_png_base64": PNG})).await;
@@ -79,7 +80,7 @@ async fn seals_dispatch_and_custody_over_http() {
     assert_eq!(w.s1.put(&format!("/api/v1/tasks/{t}/record"), record(&now_in_china())).await.0, StatusCode::OK);
     let (status, body) = w.s1.post(&format!("/api/v1/tasks/{t}/dispatch"), json!({"mode": "carried"})).await;
     assert_eq!((status, body["code"].as_str()), (StatusCode::CONFLICT, Some("task_state")));
-    lock(&w).await;
+    lock(&srv, &w).await;
     let (status, body) =
         w.s1.post(&format!("/api/v1/tasks/{t}/dispatch"), json!({"mode": "shipped", "carrier": "EMS"})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
@@ -171,7 +172,7 @@ async fn the_backup_request_is_decided_by_the_organising_bureau_only() {
         .post(&format!("/api/v1/backup-requests/{rid}/decision"), json!({"approve": true, "opinion": "同意"}))
         .await;
     assert_eq!((status, d["state"].as_str()), (StatusCode::OK, Some("approved")), "{d}");
-    lock(&w).await;
+    lock(&srv, &w).await;
     let (status, text) = pdf_text(&w.s1, &srv, &format!("/api/v1/tasks/{t}/sealing-notice.pdf")).await;
     assert_eq!(status, StatusCode::OK);
     if let Some(text) = text {
@@ -219,7 +220,7 @@ async fn forms_documents_and_costs_over_http() {
         assert!(text.contains("大同市平城区示例加油站") && text.contains("2025年车用柴油抽查"), "{text}");
     }
     w.s1.put(&format!("/api/v1/tasks/{t}/record"), record(&now_in_china())).await;
-    lock(&w).await;
+    lock(&srv, &w).await;
     let (status, text) = pdf_text(&w.reg, &srv, &format!("/api/v1/tasks/{t}/payment-form.pdf")).await;
     assert_eq!(status, StatusCode::OK);
     if let Some(text) = text {

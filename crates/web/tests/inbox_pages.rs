@@ -84,6 +84,7 @@ async fn a_backup_request_is_approved_from_the_inbox_with_the_csrf_token() {
     assert_eq!(sb.get("/inbox").await.0, StatusCode::FORBIDDEN);
 
     // Costs on the plan page once the record is locked.
+    common::diesel::photographed(&srv, task).await;
     let path = format!("/api/v1/tasks/{task}/record/signatures");
     s1.post(&path, json!({"signer": "self", "image_png_base64": PNG})).await;
     s2.post(&path, json!({"signer": "self", "image_png_base64": PNG})).await;
@@ -99,7 +100,9 @@ async fn a_backup_request_is_approved_from_the_inbox_with_the_csrf_token() {
 async fn the_county_bureau_cosigns_a_refusal_and_marks_items_read_from_its_inbox() {
     let srv = TestServer::start().await;
     let (s1, _, task, _) = started_task(&srv).await;
-    let (status, _) = s1.post(&format!("/api/v1/tasks/{task}/refusal"), json!({"facts": "拒绝抽样"})).await;
+    let (status, _) = s1
+        .post(&format!("/api/v1/tasks/{task}/refusal"), json!({"facts": "拒绝抽样", "reasons": "认为样品价格过低"}))
+        .await;
     assert_eq!(status, StatusCode::OK);
     let b = srv.browser("pc_reg").await;
     let (_, html) = b.get("/inbox").await;

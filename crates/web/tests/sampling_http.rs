@@ -34,7 +34,20 @@ async fn the_record_is_refused_with_the_rule_then_signed_and_locked() {
     assert_eq!(status, StatusCode::OK, "{r}");
     assert_eq!(r["total_paid_yuan"], "14.70");
     let path = format!("/api/v1/tasks/{task}/record/signatures");
-    s1.post(&path, json!({"signer": "self", "image_png_base64": PNG})).await;
+    // Rule 7: no signature before the required evidence is there or explained.
+    let (status, body) = s1.post(&path, json!({"signer": "self", "image_png_base64": PNG})).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::CONFLICT, Some("rule7_evidence")), "{body}");
+    assert!(body["message"].as_str().unwrap().contains("封样"), "{body}");
+    let reasons = format!("/api/v1/tasks/{task}/evidence/reasons");
+    let (status, body) = s2.post(&reasons, json!({"category": "stock", "reason": ""})).await;
+    assert_eq!((status, body["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("reason")));
+    let (status, body) = s2.post(&reasons, json!({"category": "stock", "reason": "企业不允许拍摄库存"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["missing"].as_array().unwrap().len(), 5, "{body}");
+    assert_eq!(body["checklist"][3]["reason"], "企业不允许拍摄库存");
+    diesel::photographed(&srv, task).await;
+    let (status, body) = s1.post(&path, json!({"signer": "self", "image_png_base64": PNG})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     s2.post(&path, json!({"signer": "self", "image_png_base64": PNG})).await;
     let (status, r) = s2.post(&path, json!({"signer": "enterprise", "name": "王站长", "image_png_base64": PNG})).await;
     assert_eq!(status, StatusCode::OK, "{r}");

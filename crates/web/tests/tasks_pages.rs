@@ -132,6 +132,7 @@ async fn the_record_page_prefills_refuses_by_rule_and_locks_after_every_signatur
     assert!(!s1.get(&format!("/tasks/{task}")).await.1.contains("data-testid=\"record-state\""), "nothing written");
 
     assert_eq!(s1.send(Some(&csrf1), reqwest::Method::PUT, &path, record(2.0)).await.0, StatusCode::OK);
+    common::diesel::photographed(&srv, task).await;
     let sig = format!("/api/v1/tasks/{task}/record/signatures");
     let (status, body) =
         s1.send(Some(&csrf1), reqwest::Method::POST, &sig, json!({"signer": "self", "image_png_base64": PNG})).await;
@@ -273,6 +274,7 @@ async fn the_page_records_arrival_hand_over_and_dispatch_with_the_forms_as_pdf()
 
     // Record, three signatures: sampled; the dispatch form appears with the record and payment form.
     assert_eq!(s1.send(Some(&csrf1), reqwest::Method::PUT, &post("record"), record(2.0)).await.0, StatusCode::OK);
+    common::diesel::photographed(&srv, task).await;
     let sig = post("record/signatures");
     s1.send(Some(&csrf1), reqwest::Method::POST, &sig, json!({"signer": "self", "image_png_base64": PNG})).await;
     s1.send(

@@ -193,6 +193,11 @@ fn refusal() -> RefusalDetermination {
             要求按每升50元收取样品费用。\n经抽样人员说明付费规定后，仍拒绝提供样品。"
             .to_owned(),
         reasons: "明显不合理的样品价格（每升50元，标价7.52元）".to_owned(),
+        witness: "李某（加油站员工）".to_owned(),
+        evidence: vec![
+            "抽样场所：加油站全景.jpg（2025-09-04 09:10）SHA-256 9f2c".to_owned() + &"0".repeat(60),
+            "抽样过程：交涉经过.mp4（2025-09-04 09:20）SHA-256 41aa".to_owned() + &"1".repeat(60),
+        ],
         sampler_signatures: sampler_signatures(),
         enterprise_signature: EnterpriseSignature::Refused {
             reason: "拒绝签字，未说明理由".to_owned(), witness: None

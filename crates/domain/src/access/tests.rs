@@ -35,7 +35,7 @@ ViewTask            . . . . . . . . . . . x . . x . . . . . . . . . . .
 ViewTaskDocuments   . . . . . . . . . . . x x . x . . . . . . . . . . .
 ClaimTask           . . . . . . x . . . . . . . . . . . . . . . . . . .
 WorkOnSite          . . . . . . . . . . . . . . x . . . . . . . . . . .
-ViewEvidence        . . . . . . . . . . . x . . x . . . . . . . . . . .
+ViewEvidence        . . . . . . . . . . . x x . x . . . . . . . . . . .
 ConfirmRefusal      . . . . . . . . . . . . x . . . . . . . . . . . . .
 ReassignTask        . . . . . . . . . . . x . . . . . . . . . . . . . .
 MarkNotSampled      . . . . . . . . . . . x . . x . . . . . . . . . . .

@@ -120,3 +120,20 @@ fn not_sampled_reasons_parse_by_code_or_label() {
     assert_eq!("no_stock".parse::<NotSampledReason>(), Ok(NotSampledReason::NoStock));
     assert!("倒闭了".parse::<NotSampledReason>().is_err());
 }
+
+#[test]
+fn rule7_a_required_category_needs_an_item_or_a_reason() {
+    use EvidenceCategory::*;
+    let required = EvidenceCategory::REQUIRED_BY_NOTICE;
+    // Nothing yet: all six are missing, in the checklist's order; documents are not required.
+    assert_eq!(missing_evidence(&required, &[], &[]), vec![Site, Storage, Labels, Stock, Process, Seals]);
+    // Photos of five, the stock explained: complete.
+    assert!(missing_evidence(&required, &[Site, Storage, Labels, Process, Seals, Site], &[Stock]).is_empty());
+    // A photo of a category the rules do not require does not stand in for a required one.
+    assert_eq!(missing_evidence(&required, &[Documents, Site, Storage, Labels, Stock, Process], &[]), vec![Seals]);
+    // Rules that require less: only those count.
+    assert!(missing_evidence(&[Labels, Seals], &[Labels, Seals], &[]).is_empty());
+    let v = evidence_incomplete(&[Storage, Seals]);
+    assert_eq!(v.code, "rule7_evidence");
+    assert!(v.message.contains("贮存环境、封样"), "{}", v.message);
+}

@@ -21,8 +21,8 @@ use std::path::PathBuf;
 use choucha_domain::RuleViolation;
 use choucha_domain::sampling::{TaskState, UploadState};
 use choucha_store::draws::{self as store_draws, TaskRow};
-use choucha_store::evidence::{self as store_evidence, EvidenceRow};
-use choucha_store::{plans as store_plans, users};
+use choucha_store::evidence::{self as store_evidence, EvidenceRow, WaiverRow};
+use choucha_store::users;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -32,10 +32,13 @@ use choucha_domain::access::Action;
 
 mod files;
 mod upload;
+mod waivers;
 
 pub use files::add;
 pub(crate) use files::store_bytes;
 pub use upload::{put_chunk, start_upload, upload_status};
+pub(crate) use waivers::check_complete;
+pub use waivers::{WaiverInput, explain_missing};
 
 /// Largest evidence file: a long sampling video at phone quality.
 pub const MAX_EVIDENCE_BYTES: u64 = 8 * 1024 * 1024 * 1024;
@@ -88,6 +91,21 @@ pub struct ChecklistEntry {
     pub category: EvidenceCategory,
     pub label: String,
     pub count: usize,
+    /// Required by the item's implementation rules (rule 7).
+    pub required: bool,
+    /// Why there is nothing, where the team recorded it.
+    pub reason: Option<String>,
+}
+
+/// A required category the team could not photograph, with the reason (seen by the organising
+/// bureau with the evidence).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct WaiverView {
+    pub category: EvidenceCategory,
+    pub label: String,
+    pub reason: String,
+    pub recorded_by_name: String,
+    pub recorded_at: DateTime<Utc>,
 }
 
 /// A task's evidence and which categories still have nothing.
@@ -97,8 +115,15 @@ pub struct EvidenceList {
     pub items: Vec<EvidenceView>,
     /// The seven categories in order, with how many items each has.
     pub checklist: Vec<ChecklistEntry>,
-    /// Categories without any item yet.
+    /// The categories the item's implementation rules require (rule 7).
+    pub required: Vec<EvidenceCategory>,
+    /// Required categories recorded as impossible to photograph, with the reason.
+    pub waivers: Vec<WaiverView>,
+    /// Required categories with neither an item nor a reason: the record cannot be signed yet.
     pub missing: Vec<EvidenceCategory>,
+    /// Whether the caller may still add evidence or reasons (a team member, sampling under way,
+    /// nobody has signed the record yet).
+    pub can_add: bool,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -223,20 +248,12 @@ async fn check_uploader(s: &Services, actor: &Actor, task: &TaskRow) -> Result<(
     Ok(())
 }
 
-/// The team, the organising bureau and admins see the evidence; testers never (盲样, DESIGN.md
-/// rule 13: the photos show the enterprise). Others learn nothing, not even that the task exists.
+/// The team, the organising bureau and the enterprise's local bureau see the evidence; testers never
+/// (盲样, DESIGN.md rule 13: the photos show the enterprise). Others learn nothing, not even that the
+/// task exists.
 async fn check_viewer(s: &Services, actor: &Actor, task: &TaskRow) -> Result<()> {
-    let db = s.store.reader();
-    let team = store_draws::team_of(db, task.id).await?;
-    let plan = store_plans::get_plan(db, task.plan_id).await?;
-    let parties = crate::access::TaskParties {
-        organising_org_id: plan.organising_org_id,
-        sampling_org_id: None,
-        testing_org_id: None,
-        team: &team,
-        local_org_id: None,
-    };
-    actor.to_task(parties).visible(Action::ViewEvidence, "抽样任务")
+    let c = crate::task_context::ctx(s, task.id).await?;
+    c.rel_with_local(s, actor).await?.visible(Action::ViewEvidence, "抽样任务")
 }
 
 async fn view(s: &Services, e: EvidenceRow, names: &mut BTreeMap<i64, String>) -> Result<EvidenceView> {
@@ -265,7 +282,8 @@ async fn view(s: &Services, e: EvidenceRow, names: &mut BTreeMap<i64, String>) -
     })
 }
 
-/// A task's evidence with the checklist of the seven categories.
+/// A task's evidence with the checklist of the seven categories, what rule 7 requires and what is
+/// still missing.
 #[tracing::instrument(skip_all, fields(task_id))]
 pub async fn list(s: &Services, actor: &Actor, task_id: i64) -> Result<EvidenceList> {
     let task = load_task(s, task_id).await?;
@@ -276,16 +294,46 @@ pub async fn list(s: &Services, actor: &Actor, task_id: i64) -> Result<EvidenceL
     for r in rows {
         items.push(view(s, r, &mut names).await?);
     }
+    let mut waivers = Vec::new();
+    for w in store_evidence::waivers_of(s.store.reader(), task_id).await? {
+        waivers.push(waiver_view(s, w, &mut names).await?);
+    }
+    let required = waivers::required_of(s, task.item_id).await?;
     let checklist: Vec<ChecklistEntry> = EvidenceCategory::ALL
         .into_iter()
         .map(|c| ChecklistEntry {
             category: c,
             label: c.label().to_string(),
             count: items.iter().filter(|i| i.category == c).count(),
+            required: required.contains(&c),
+            reason: waivers.iter().find(|w| w.category == c).map(|w| w.reason.clone()),
         })
         .collect();
-    let missing = checklist.iter().filter(|c| c.count == 0).map(|c| c.category).collect();
-    Ok(EvidenceList { task_id, items, checklist, missing })
+    let present: Vec<EvidenceCategory> = items.iter().map(|i| i.category).collect();
+    let explained: Vec<EvidenceCategory> = waivers.iter().map(|w| w.category).collect();
+    let missing = choucha_domain::sampling::missing_evidence(&required, &present, &explained);
+    let can_add = check_uploader(s, actor, &task).await.is_ok();
+    Ok(EvidenceList { task_id, items, checklist, required, waivers, missing, can_add })
+}
+
+async fn waiver_view(s: &Services, w: WaiverRow, names: &mut BTreeMap<i64, String>) -> Result<WaiverView> {
+    let category =
+        w.category.parse::<EvidenceCategory>().map_err(|_| ServiceError::internal("bad evidence category"))?;
+    let recorded_by_name = match names.get(&w.recorded_by) {
+        Some(n) => n.clone(),
+        None => {
+            let n = users::get(s.store.reader(), w.recorded_by).await?.display_name;
+            names.insert(w.recorded_by, n.clone());
+            n
+        }
+    };
+    Ok(WaiverView {
+        category,
+        label: category.label().to_string(),
+        reason: w.reason,
+        recorded_by_name,
+        recorded_at: w.recorded_at,
+    })
 }
 
 /// A stored file, for download.

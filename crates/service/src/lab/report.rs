@@ -69,21 +69,25 @@ async fn content_of(s: &Services, sample: &SampleRow) -> Result<ReportContent> {
 /// A signature on the screen with a step of the report (prepare, review, approve).
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct SignOffInput {
-    /// PNG image, base64.
+    /// PNG image, base64, drawn now; empty when signing with the stored signature.
     #[serde(default)]
     pub signature_png_base64: String,
+    /// Sign with the signature the signer stored (我的签名) instead of drawing it again.
+    #[serde(default)]
+    pub use_stored_signature: bool,
 }
 
-/// The signature's PNG, checked; its base64 as stored.
-pub(crate) fn signature_of(input: &SignOffInput) -> Result<String> {
-    let b64 = input.signature_png_base64.trim();
-    if b64.is_empty() {
-        return Err(ServiceError::invalid(
-            RuleViolation::new("required", "请在签名框内签名后再提交").on_field("signature_png_base64"),
-        ));
-    }
-    crate::signature::png_sha(b64).map_err(|v| ServiceError::invalid(v.on_field("signature_png_base64")))?;
-    Ok(b64.to_string())
+/// The signature's PNG (drawn now, or the signer's stored one on their confirmation), checked; its
+/// base64 as stored.
+pub(crate) async fn signature_of(s: &Services, actor: &Actor, input: &SignOffInput) -> Result<String> {
+    crate::signature::for_signing(
+        s,
+        actor,
+        &input.signature_png_base64,
+        input.use_stored_signature,
+        "signature_png_base64",
+    )
+    .await
 }
 
 pub(crate) fn signature_png(b64: &str) -> Option<Vec<u8>> {
@@ -110,7 +114,7 @@ pub async fn prepare_report(s: &Services, actor: &Actor, code: &str, sign: SignO
         return Err(ServiceError::Rule(RuleViolation::new("report_open", "该样品已有待审核或待批准的报告")));
     }
     let superseded = existing.iter().find(|r| r.state == ReportState::Approved);
-    let sig = signature_of(&sign)?;
+    let sig = signature_of(s, actor, &sign).await?;
     let content = content_of(s, &sample).await?;
     let tx = s.write(actor).await?;
     let row = store::insert_report(
@@ -161,7 +165,7 @@ pub async fn review_report(s: &Services, actor: &Actor, report_id: i64, sign: Si
     rules::check_report_signer(actor.user_id, r.prepared_by, None, LabDuty::Review)?;
     rules::check_not_sampler(actor.user_id, &samplers_of(s, &sample).await?, LabDuty::Review)?;
     let t = workflow::step(r.state, ReportAction::Review)?;
-    let sig = signature_of(&sign)?;
+    let sig = signature_of(s, actor, &sign).await?;
     let tx = s.write(actor).await?;
     store::set_reviewed(&tx, r.id, t, actor.user_id, &sig).await?;
     tx.commit(AuditEntry::new(
@@ -258,6 +262,17 @@ pub(crate) async fn pdf_data(
         supersedes,
         correction_reason: r.correction_reason.clone(),
         draft: false,
+        retest: false,
+        sampling_unit: match c.item.sampling_org_id {
+            Some(o) => organisations::get(db, o).await?.name,
+            None => String::new(),
+        },
+        sampling_base: if rec.sampling_base > 0.0 {
+            format!("{}{}", rec.sampling_base, rec.unit)
+        } else {
+            String::new()
+        },
+        seal: crate::seals::report_seal(s, sample.testing_org_id).await?,
     })
 }
 
@@ -283,6 +298,7 @@ pub async fn review_pdf(s: &Services, actor: &Actor, report_id: i64) -> Result<V
         *field = HIDDEN_FOR_BLIND_REVIEW.to_string();
     }
     data.draft = true;
+    data.seal = None;
     let renderer = s.renderer().await?;
     tokio::task::spawn_blocking(move || choucha_documents::test_report_pdf(&renderer, &data))
         .await

@@ -47,7 +47,7 @@ pub async fn sign(s: &Services, actor: &Actor, id: i64, step: SignStep, input: S
     }
     let sample = store_lab::get_sample(s.store.reader(), r.sample_id).await?;
     lab_rules::check_not_sampler(actor.user_id, &crate::lab::samplers_of(s, &sample).await?, duty)?;
-    let sig = crate::lab::signature_of(&input)?;
+    let sig = crate::lab::signature_of(s, actor, &input).await?;
     let now = s.now();
     let mut after = json!({"state": next.to().as_str()});
     let mut finish = None;
@@ -165,7 +165,14 @@ async fn render(
         (Some(a), Some(b)) => format!("{a} 至 {b}"),
         _ => String::new(),
     };
-    data.test_portion = "备用样品".into();
+    data.retest = true;
+    data.seal = crate::seals::report_seal(s, r.retest_org_id).await?;
+    // The re-test tests the backup portion: its quantity, as the record gives it.
+    let sample = choucha_store::lab::get_sample(s.store.reader(), r.sample_id).await?;
+    data.test_portion = match crate::lab::signed_record(s, sample.task_id).await? {
+        Some((f, _)) => format!("备用样品（{}{}）", f.backup_quantity, f.unit),
+        None => "备用样品".into(),
+    };
     data.items = lines
         .iter()
         .map(|l| docs::ReportLine {

@@ -319,6 +319,10 @@ pub async fn sign(s: &Services, actor: &Actor, task_id: i64, input: SignInput) -
     if !errs.is_empty() {
         return Err(ServiceError::Invalid(errs));
     }
+    if current.state == RecordState::Draft {
+        // Rule 7: what the rules require photographed is there (or explained) before anyone signs.
+        crate::evidence::check_complete(s, task_id, c.task.item_id).await?;
+    }
     let key = signer_key(&signer);
     let tx = s.write(actor).await?;
     store::insert_signature(

@@ -120,8 +120,8 @@ pub(crate) async fn record_pdf_unchecked(s: &Services, task_id: i64) -> Result<V
             uscc: ent.uscc,
             address: ent.address,
             licence_no: ent.licence_no.unwrap_or_default(),
-            contact: String::new(),
-            phone: String::new(),
+            contact: f.contact_name.clone(),
+            phone: f.contact_phone.clone(),
         },
         producer: docs::NominalProducer {
             name: f.producer_name.clone(),

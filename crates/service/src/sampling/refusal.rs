@@ -20,8 +20,14 @@ use super::{Ctx, load};
 
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct RefusalInput {
-    /// What happened (e.g. 以明显不合理的样品价格阻碍抽样).
+    /// 拒检经过: what happened (e.g. 以明显不合理的样品价格阻碍抽样).
     pub facts: String,
+    /// 拒检理由: the reasons the enterprise gave, as it gave them.
+    #[serde(default)]
+    pub reasons: String,
+    /// 见证人, where someone witnessed the refusal.
+    #[serde(default)]
+    pub witness_name: String,
 }
 
 async fn notify_bureaus(s: &Services, tx: &Write, c: &Ctx, kind: &str, title: &str, ref_id: i64) -> Result<()> {
@@ -40,14 +46,27 @@ async fn notify_bureaus(s: &Services, tx: &Write, c: &Ctx, kind: &str, title: &s
 pub async fn refuse(s: &Services, actor: &Actor, task_id: i64, input: RefusalInput) -> Result<TaskState> {
     let c = load(s, actor, task_id, true).await?;
     let next = workflow::step(c.task.state, TaskAction::Refuse)?;
+    let mut errs = Vec::new();
     if input.facts.trim().is_empty() {
-        return Err(ServiceError::invalid(RuleViolation::new("required", "请如实记录拒检情况").on_field("facts")));
+        errs.push(RuleViolation::new("required", "请如实记录拒检经过").on_field("facts"));
+    }
+    if input.reasons.trim().is_empty() {
+        errs.push(
+            RuleViolation::new("required", "请记录企业拒绝抽样的理由（企业未说明理由的，写“未说明理由”）")
+                .on_field("reasons"),
+        );
+    }
+    if !errs.is_empty() {
+        return Err(ServiceError::Invalid(errs));
     }
     let ent = enterprises::get(s.store.reader(), c.task.enterprise_id).await?;
     let tx = s.write(actor).await?;
-    let o =
-        store::insert_outcome(&tx, task_id, "refusal", json!({"facts": input.facts.trim()}).to_string(), actor.user_id)
-            .await?;
+    let details = json!({
+        "facts": input.facts.trim(),
+        "reasons": input.reasons.trim(),
+        "witness_name": input.witness_name.trim(),
+    });
+    let o = store::insert_outcome(&tx, task_id, "refusal", details.to_string(), actor.user_id).await?;
     store_draws::set_task_state(&tx, task_id, next).await?;
     notify_bureaus(s, &tx, &c, "refusal", &format!("拒检待认定：{}（{}）", ent.name, c.item.product), task_id).await?;
     tx.commit(AuditEntry::new(

@@ -314,3 +314,47 @@ async fn licence_check_passes_for_a_licensed_producer() {
     assert_eq!(lab::check_licence(s(&w), &w.custodian, &bc).await.unwrap().state.as_str(), "confirmed");
     lab::enter_result(s(&w), &w.t1, &bc, number(0, 5.0)).await.unwrap();
 }
+
+#[tokio::test]
+async fn the_system_administrator_stores_the_inspection_seal_and_issued_reports_carry_it() {
+    use choucha_service::seals::{self, SealInput};
+    let w = world().await;
+    let admin = w.fx.user("sys_admin9", &["system_admin"], None).await;
+    let lab_org = w.a2.org_id.unwrap();
+    let seal = |kind: &str, b64: &str| SealInput { kind: kind.into(), image_png_base64: b64.into() };
+    // Only the system administrator; only a PNG; only the two kinds.
+    assert_eq!(code(&seals::store(s(&w), &w.a2, lab_org, seal("inspection", PNG)).await.unwrap_err()), "forbidden");
+    assert_eq!(
+        code(&seals::store(s(&w), &admin, lab_org, seal("inspection", "aGVsbG8=")).await.unwrap_err()),
+        "invalid_signature"
+    );
+    assert_eq!(
+        code(&seals::store(s(&w), &admin, lab_org, seal("private", PNG)).await.unwrap_err()),
+        "invalid_seal_kind"
+    );
+    let list = seals::store(s(&w), &admin, lab_org, seal("inspection", PNG)).await.unwrap();
+    assert_eq!(list.iter().map(|v| v.label.as_str()).collect::<Vec<_>>(), ["检验检测专用章"]);
+
+    // The issued report carries it (the PDF layout is checked in the documents crate).
+    let bc = accepted(&w).await;
+    enter_all(&w, &bc, 12.5).await;
+    lab::complete_results(s(&w), &w.t1, &bc).await.unwrap();
+    let r = lab::prepare_report(s(&w), &w.t1, &bc, sig()).await.unwrap();
+    lab::review_report(s(&w), &w.a1, r.id, sig()).await.unwrap();
+    choucha_service::issue::approve_report(s(&w), &w.a2, r.id, sig()).await.unwrap();
+    let data = lab::issued_report_data(s(&w), r.id).await.unwrap();
+    assert!(data.seal.as_ref().is_some_and(|s| s.image.is_some()), "the seal is placed");
+    assert_eq!(data.sampling_base, "12000L");
+    assert!(!data.sampling_unit.is_empty());
+    let path = lab::report_file(s(&w), r.id).await.unwrap();
+    if let Ok(out) =
+        std::process::Command::new("pdftotext").args(["-raw", "-enc", "UTF-8"]).arg(&path).arg("-").output()
+    {
+        let text: String = String::from_utf8_lossy(&out.stdout).chars().filter(|c| !c.is_whitespace()).collect();
+        assert!(text.contains("声明") && text.contains("第1页") && text.contains("抽样单位"), "{text}");
+    }
+    // Removing it: the reports issued from now on go out without it.
+    seals::remove(s(&w), &admin, lab_org, "inspection").await.unwrap();
+    assert!(seals::list(s(&w), &admin, lab_org).await.unwrap().is_empty());
+    assert!(lab::issued_report_data(s(&w), r.id).await.unwrap().seal.is_none());
+}

@@ -13,7 +13,7 @@ async fn every_step_of_the_report_needs_a_signature_and_a_reviewer_or_approver_c
     // No signature, or something that is not a PNG: refused on the field, nothing written.
     let e = lab::prepare_report(s(&w), &w.t1, &bc, SignOffInput::default()).await.unwrap_err();
     assert_eq!(code(&e), "required");
-    let not_png = SignOffInput { signature_png_base64: "aGVsbG8=".into() };
+    let not_png = SignOffInput { signature_png_base64: "aGVsbG8=".into(), use_stored_signature: false };
     assert_eq!(code(&lab::prepare_report(s(&w), &w.t1, &bc, not_png).await.unwrap_err()), "invalid_signature");
     assert!(lab::sample(s(&w), &w.t1, &bc).await.unwrap().reports.is_empty(), "nothing written");
 
@@ -266,4 +266,46 @@ async fn the_reviewer_and_the_approver_read_a_draft_without_the_enterprise_befor
     assert!(lab::review_pdf(s(&w), &w.a2, r.id).await.unwrap().starts_with(b"%PDF"), "the approver reads it too");
     choucha_service::issue::approve_report(s(&w), &w.a2, r.id, sig()).await.unwrap();
     assert_eq!(code(&lab::review_pdf(s(&w), &w.a2, r.id).await.unwrap_err()), "report_state");
+}
+
+#[tokio::test]
+async fn a_stored_signature_signs_each_step_on_confirmation_and_only_its_owners() {
+    use choucha_service::signature::{self, StoredSignatureInput};
+    let w = world().await;
+    let bc = accepted(&w).await;
+    enter_all(&w, &bc, 12.5).await;
+    lab::complete_results(s(&w), &w.t1, &bc).await.unwrap();
+    let stored = SignOffInput { signature_png_base64: String::new(), use_stored_signature: true };
+
+    // Nothing stored yet: refused on the field with what to do.
+    let e = lab::prepare_report(s(&w), &w.t1, &bc, stored.clone()).await.unwrap_err();
+    assert_eq!(code(&e), "no_stored_signature");
+    // Only a PNG of a sensible size is stored.
+    let store = |b64: String| StoredSignatureInput { image_png_base64: b64 };
+    assert_eq!(
+        code(&signature::store_mine(s(&w), &w.t1, store("aGVsbG8=".into())).await.unwrap_err()),
+        "invalid_signature"
+    );
+    assert_eq!(
+        code(&signature::store_mine(s(&w), &w.t1, store("A".repeat(600 * 1024))).await.unwrap_err()),
+        "signature_too_large"
+    );
+    assert!(signature::mine(s(&w), &w.t1).await.unwrap().is_none(), "nothing written");
+    let kept = signature::store_mine(s(&w), &w.t1, store(PNG.into())).await.unwrap();
+    assert_eq!(kept.image_png_base64, PNG);
+
+    // The tester signs with it; the reviewer, who stored none, cannot borrow the tester's.
+    let r = lab::prepare_report(s(&w), &w.t1, &bc, stored.clone()).await.unwrap();
+    assert_eq!(r.signed.len(), 1);
+    assert_eq!(code(&lab::review_report(s(&w), &w.a1, r.id, stored.clone()).await.unwrap_err()), "no_stored_signature");
+    signature::store_mine(s(&w), &w.a1, store(PNG.into())).await.unwrap();
+    let r = lab::review_report(s(&w), &w.a1, r.id, stored.clone()).await.unwrap();
+    assert_eq!(r.signed.len(), 2);
+    // Removing it: the next use is refused again; storing and removing are audited.
+    signature::remove_mine(s(&w), &w.t1).await.unwrap();
+    assert!(signature::mine(s(&w), &w.t1).await.unwrap().is_none());
+    for action in ["signature.store", "signature.remove"] {
+        let f = audit::AuditFilter { action: Some(action.into()), ..Default::default() };
+        assert!(!audit::list(s(&w).store().reader(), &f, None, 50).await.unwrap().items.is_empty(), "{action}");
+    }
 }

@@ -22,6 +22,8 @@ mod m0017_signin;
 mod m0018_three_administrators;
 mod m0019_second_factor;
 mod m0020_draw_index;
+mod m0021_evidence_waivers;
+mod m0022_stored_signatures;
 
 pub use m0013_followup::NATIONAL;
 
@@ -72,6 +74,8 @@ impl MigratorTrait for Migrator {
             Box::new(m0018_three_administrators::Migration),
             Box::new(m0019_second_factor::Migration),
             Box::new(m0020_draw_index::Migration),
+            Box::new(m0021_evidence_waivers::Migration),
+            Box::new(m0022_stored_signatures::Migration),
         ]
     }
 }

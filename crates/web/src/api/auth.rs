@@ -8,6 +8,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use choucha_service::auth::own_sessions::{self, SessionView};
 use choucha_service::second_factor::{self, Enrolment, SecondFactorStatus};
+use choucha_service::signature::{self, StoredSignatureInput, StoredSignatureView};
 use choucha_service::{Actor, auth};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
@@ -18,7 +19,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::auth::{ApiActor, BearerActor, bearer_token};
 use crate::client::ClientInfo;
-use crate::error::{ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -29,6 +30,39 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(end_my_session))
         .routes(routes!(my_second_factor, start_second_factor))
         .routes(routes!(confirm_second_factor))
+        .routes(routes!(my_signature, store_my_signature, remove_my_signature))
+}
+
+/// The caller's stored signature (PNG, base64), used when signing with `use_stored_signature`.
+#[utoipa::path(get, path = "/api/v1/me/signature", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = StoredSignatureView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn my_signature(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> ApiResult<Json<StoredSignatureView>> {
+    signature::mine(&state.services, &actor)
+        .await?
+        .map(Json)
+        .ok_or(ApiError(choucha_service::ServiceError::NotFound("已保存的签名")))
+}
+
+/// Store (or replace) the caller's signature image.
+#[utoipa::path(put, path = "/api/v1/me/signature", tag = "auth", security(("bearer" = [])), request_body = StoredSignatureInput,
+    responses((status = 200, body = StoredSignatureView), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn store_my_signature(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(input): ApiJson<StoredSignatureInput>,
+) -> ApiResult<Json<StoredSignatureView>> {
+    Ok(Json(signature::store_mine(&state.services, &actor, input).await?))
+}
+
+/// Remove the caller's stored signature.
+#[utoipa::path(delete, path = "/api/v1/me/signature", tag = "auth", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn remove_my_signature(State(state): State<AppState>, ApiActor(actor): ApiActor) -> ApiResult<StatusCode> {
+    signature::remove_mine(&state.services, &actor).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use choucha_domain::RuleViolation;
 use choucha_service::ServiceError;
 use choucha_service::evidence::{
-    self, ChunkOutcome, EvidenceInput, EvidenceList, EvidenceView, UploadStart, UploadView,
+    self, ChunkOutcome, EvidenceInput, EvidenceList, EvidenceView, UploadStart, UploadView, WaiverInput,
 };
 use serde::{Deserialize, Serialize};
 use tower::ServiceExt;
@@ -29,6 +29,7 @@ const CHUNK_LIMIT: usize = 64 * 1024 * 1024;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_evidence, add_evidence))
+        .routes(routes!(explain_missing))
         .routes(routes!(start_upload))
         .routes(routes!(upload_status, put_chunk))
         .routes(routes!(evidence_content))
@@ -44,6 +45,20 @@ async fn list_evidence(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<EvidenceList>> {
     Ok(Json(evidence::list(&st.services, &a, id).await?))
+}
+
+/// Record why a required category (rule 7) cannot be photographed or filmed; the record can then
+/// be signed without it, and the organising bureau sees the reason with the evidence.
+#[utoipa::path(post, path = "/api/v1/tasks/{id}/evidence/reasons", params(("id" = i64, Path)), tag = "evidence", security(("bearer" = [])),
+    request_body = WaiverInput,
+    responses((status = 201, body = EvidenceList), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn explain_missing(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<WaiverInput>,
+) -> ApiResult<(StatusCode, Json<EvidenceList>)> {
+    Ok((StatusCode::CREATED, Json(evidence::explain_missing(&st.services, &a, id, input).await?)))
 }
 
 /// The multipart form of a one-request upload.

@@ -7,17 +7,17 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use choucha_domain::RuleViolation;
 use choucha_service::auth::own_sessions::{self, SessionView};
 use choucha_service::second_factor::{self, Enrolment, SecondFactorStatus};
+use choucha_service::signature::{self, StoredSignatureInput, StoredSignatureView};
 use choucha_service::{Actor, ServiceError, users};
 use tower_sessions::Session;
 
 use crate::AppState;
-use crate::auth::PageActor;
+use crate::auth::{Page, PageActor};
 use crate::error::{PageError, PageForm, PageResult};
 use crate::extract::PagePath;
 use crate::filters;
@@ -33,6 +33,50 @@ pub fn router() -> Router<AppState> {
         .route("/account/second-factor", get(second_factor_page))
         .route("/account/second-factor/start", post(second_factor_start))
         .route("/account/second-factor/confirm", post(second_factor_confirm))
+        .route("/account/signature", get(signature_page).post(signature_save))
+        .route("/account/signature/delete", post(signature_remove))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "account_signature.html")]
+pub struct SignaturePage {
+    pub chrome: Chrome,
+    pub stored: Option<StoredSignatureView>,
+    pub errors: FieldErrors,
+}
+
+async fn signature_page(Page { state, session, actor }: Page) -> PageResult<SignaturePage> {
+    let stored = signature::mine(&state.services, &actor).await?;
+    Ok(SignaturePage {
+        stored,
+        errors: FieldErrors::default(),
+        chrome: chrome(&session, Some(&actor), "account").await,
+    })
+}
+
+async fn signature_save(
+    Page { state, session, actor }: Page,
+    PageForm(pairs): PageForm<Vec<(String, String)>>,
+) -> Response {
+    let s = &state.services;
+    let input = StoredSignatureInput { image_png_base64: FormData(pairs).get("signature_png_base64") };
+    let result = signature::store_mine(s, &actor, input).await;
+    let (session, actor) = (&session, &actor);
+    saved_or_again(
+        session,
+        result,
+        |_| ("/account/signature".into(), "签名已保存，签字时勾选“使用我保存的签名”即可"),
+        |errors| async move {
+            let stored = signature::mine(s, actor).await?;
+            Ok::<_, PageError>(SignaturePage { stored, errors, chrome: chrome(session, Some(actor), "account").await })
+        },
+    )
+    .await
+}
+
+async fn signature_remove(Page { state, session, actor }: Page) -> PageResult<Response> {
+    done(&session, signature::remove_mine(&state.services, &actor).await, "/account/signature", |()| "已删除保存的签名")
+        .await
 }
 
 #[derive(Template, WebTemplate)]
@@ -51,12 +95,7 @@ async fn page(session: Session, PageActor(actor): PageActor) -> PasswordPage {
     }
 }
 
-async fn submit(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
-    PageForm(pairs): PageForm<Vec<(String, String)>>,
-) -> Response {
+async fn submit(Page { state, session, actor }: Page, PageForm(pairs): PageForm<Vec<(String, String)>>) -> Response {
     let f = FormData(pairs);
     let (old, new, confirm) = (f.get("old_password"), f.get("new_password"), f.get("new_password_confirm"));
     let result = if new != confirm {
@@ -91,22 +130,13 @@ pub struct SessionsPage {
     pub sessions: Vec<SessionView>,
 }
 
-async fn sessions_page(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
-) -> PageResult<SessionsPage> {
+async fn sessions_page(Page { state, session, actor }: Page) -> PageResult<SessionsPage> {
     let current = session.id().map(|id| id.to_string());
     let sessions = own_sessions::list(&state.services, &actor, current.as_deref()).await?;
     Ok(SessionsPage { sessions, chrome: chrome(&session, Some(&actor), "account").await })
 }
 
-async fn end_session(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
-    PagePath(id): PagePath<String>,
-) -> PageResult<Response> {
+async fn end_session(Page { state, session, actor }: Page, PagePath(id): PagePath<String>) -> PageResult<Response> {
     let result = own_sessions::end(&state.services, &actor, &id).await;
     done(&session, result, "/account/sessions", |()| "已结束该会话").await
 }
@@ -143,28 +173,18 @@ async fn second_factor_view(
     })
 }
 
-async fn second_factor_page(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
-) -> PageResult<SecondFactorPage> {
+async fn second_factor_page(Page { state, session, actor }: Page) -> PageResult<SecondFactorPage> {
     second_factor_view(&state, &session, &actor, FieldErrors::default(), Vec::new()).await
 }
 
-async fn second_factor_start(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
-) -> PageResult<Response> {
+async fn second_factor_start(Page { state, session, actor }: Page) -> PageResult<Response> {
     let result = second_factor::start(&state.services, &actor).await;
     done(&session, result, "/account/second-factor", |_| "请用验证器应用扫描二维码，再输入其显示的6位数字完成绑定")
         .await
 }
 
 async fn second_factor_confirm(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
+    Page { state, session, actor }: Page,
     PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> PageResult<Response> {
     let code = FormData(pairs).get("code");

@@ -16,12 +16,11 @@ use axum::routing::{get, post};
 use choucha_service::announcements::{self as ann, AnnouncementEdit, AnnouncementView, Exclusion};
 use choucha_service::statistics::{self, PlanFigures};
 use serde::Deserialize;
-use tower_sessions::Session;
 
 use crate::AppState;
 use crate::api::lab::pdf_response;
 use crate::api::plans::xlsx_response;
-use crate::auth::PageActor;
+use crate::auth::{Page, PageActor};
 use crate::error::{PageForm, PageResult};
 use crate::extract::PagePath;
 use crate::filters;
@@ -52,9 +51,7 @@ pub struct ResultsPage {
 }
 
 async fn results(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
+    Page { state: st, session, actor: a }: Page,
     PagePath(id): PagePath<String>,
 ) -> PageResult<ResultsPage> {
     let id = id_of(&id, "计划")?;
@@ -71,12 +68,7 @@ async fn results(
     })
 }
 
-async fn draft(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
-    PagePath(id): PagePath<String>,
-) -> PageResult<Response> {
+async fn draft(Page { state: st, session, actor: a }: Page, PagePath(id): PagePath<String>) -> PageResult<Response> {
     let id = id_of(&id, "计划")?;
     done_to(&session, ann::draft(&st.services, &a, id).await, &format!("/plans/{id}/results"), |v| {
         (format!("/announcements/{}", v.id), "已起草结果公告")
@@ -145,12 +137,7 @@ pub struct DetailPage {
     pub rows: Vec<RowLine>,
 }
 
-async fn detail(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
-    PagePath(id): PagePath<String>,
-) -> PageResult<DetailPage> {
+async fn detail(Page { state: st, session, actor }: Page, PagePath(id): PagePath<String>) -> PageResult<DetailPage> {
     let id = id_of(&id, "公告")?;
     let a = ann::get(&st.services, &actor, id).await?;
     let rows = a
@@ -189,9 +176,7 @@ async fn detail(
 
 /// The draft form: `title`, `preface`, and `reason:{row key}` for each row (a reason leaves the row out).
 async fn save(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
+    Page { state: st, session, actor: a }: Page,
     PagePath(id): PagePath<String>,
     PageForm(f): PageForm<HashMap<String, String>>,
 ) -> PageResult<Response> {
@@ -218,9 +203,7 @@ pub struct ReasonForm {
 }
 
 async fn act(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
+    Page { state: st, session, actor: a }: Page,
     PagePath((id, action)): PagePath<(String, String)>,
     PageForm(f): PageForm<ReasonForm>,
 ) -> PageResult<Response> {

@@ -16,7 +16,7 @@ use tower_sessions::Session;
 
 use crate::AppState;
 use crate::api::audit::{AuditQuery, AuditRecordView, ExportQuery, VerifyView, export_response};
-use crate::auth::PageActor;
+use crate::auth::{Page, PageActor};
 use crate::error::{PageError, PageResult};
 use crate::extract::PagePath;
 use crate::pages::users::{FieldErrors, query_string};
@@ -111,22 +111,12 @@ async fn render_list(
     Ok((status, page).into_response())
 }
 
-async fn list_page(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
-    Query(q): Query<AuditQuery>,
-) -> Response {
+async fn list_page(Page { state, session, actor }: Page, Query(q): Query<AuditQuery>) -> Response {
     render_list(&state, &session, &actor, q, None).await.unwrap_or_else(|e| PageError(e).into_response())
 }
 
 /// The archive of a range of days as a download; bad dates get the list with the errors.
-async fn export(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
-    Query(q): Query<ExportQuery>,
-) -> Response {
+async fn export(Page { state, session, actor }: Page, Query(q): Query<ExportQuery>) -> Response {
     match export_response(&state, &actor, &q).await {
         Ok(r) => r,
         Err(e) => match FieldErrors::from_service(e) {
@@ -167,9 +157,7 @@ fn pretty(v: &Value) -> String {
 }
 
 async fn detail_page(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
+    Page { state, session, actor }: Page,
     PagePath(seq): PagePath<i64>,
 ) -> PageResult<AuditDetailPage> {
     let s = &state.services;

@@ -5,7 +5,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -18,7 +18,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::AppState;
-use crate::auth::PageActor;
+use crate::auth::Page;
 use crate::error::{PageError, PageForm};
 use crate::extract::PagePath;
 use crate::pages::respond::{flash_to, saved_or_again};
@@ -124,12 +124,7 @@ async fn render(state: &AppState, session: &Session, actor: &Actor, r: Rendered)
     })
 }
 
-async fn page(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
-    Query(q): Query<CalendarQuery>,
-) -> Response {
+async fn page(Page { state, session, actor }: Page, Query(q): Query<CalendarQuery>) -> Response {
     let s = &state.services;
     let year =
         q.year.as_deref().and_then(|y| y.trim().parse::<i32>().ok()).unwrap_or_else(|| state.services.today().year());
@@ -181,12 +176,7 @@ fn year_of(date: &str) -> Option<i32> {
     choucha_domain::enterprise::parse_date(date).map(|d| d.year())
 }
 
-async fn set_day(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
-    PageForm(pairs): PageForm<Vec<(String, String)>>,
-) -> Response {
+async fn set_day(Page { state, session, actor }: Page, PageForm(pairs): PageForm<Vec<(String, String)>>) -> Response {
     let f = FormData(pairs);
     let form = DayFormValues { date: f.get("date"), kind: f.get("kind"), name: f.get("name") };
     let input = DayInput { date: form.date.clone(), kind: form.kind.clone(), name: form.name.clone() };
@@ -215,12 +205,7 @@ async fn set_day(
     .await
 }
 
-async fn delete_day(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
-    PagePath(date): PagePath<String>,
-) -> Response {
+async fn delete_day(Page { state, session, actor }: Page, PagePath(date): PagePath<String>) -> Response {
     match calendar::delete_day(&state.services, &actor, &date).await {
         Ok(()) => {
             let year = year_of(&date).unwrap_or_else(|| state.services.today().year());

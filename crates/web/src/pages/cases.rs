@@ -25,7 +25,7 @@ use tower_sessions::Session;
 
 use crate::AppState;
 use crate::api::disposals::{file_response, read_stored};
-use crate::auth::PageActor;
+use crate::auth::{Page, PageActor};
 use crate::error::{PageForm, PageResult};
 use crate::extract::PagePath;
 #[allow(unused_imports)]
@@ -67,12 +67,7 @@ pub struct CasesPage {
     pub next_href: Option<String>,
 }
 
-async fn case_list(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
-    Query(q): Query<ListQuery>,
-) -> PageResult<Response> {
+async fn case_list(Page { state: st, session, actor: a }: Page, Query(q): Query<ListQuery>) -> PageResult<Response> {
     if a.may(Action::ViewOwnResults) && !has_cases(&a) {
         return Ok(Redirect::to("/my/cases").into_response());
     }
@@ -119,9 +114,7 @@ fn choices(d: &CaseDetail) -> Vec<ActionChoice> {
 }
 
 async fn case_page(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
+    Page { state: st, session, actor: a }: Page,
     PagePath(id): PagePath<String>,
 ) -> PageResult<CasePage> {
     let id = id_of(&id, "后处理案件")?;
@@ -136,9 +129,7 @@ async fn case_page(
 }
 
 async fn case_step(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
+    Page { state: st, session, actor: a }: Page,
     PagePath(id): PagePath<String>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> PageResult<Response> {
@@ -192,9 +183,7 @@ async fn my_cases(State(st): State<AppState>, session: Session, PageActor(a): Pa
 }
 
 async fn my_rectification(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
+    Page { state: st, session, actor: a }: Page,
     PagePath(id): PagePath<String>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> PageResult<Response> {
@@ -252,9 +241,7 @@ pub struct DisposalRuleForm {
 }
 
 async fn set_disposal_rule(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
+    Page { state: st, session, actor: a }: Page,
     PageForm(f): PageForm<DisposalRuleForm>,
 ) -> PageResult<Response> {
     let input = DisposalRuleInput { paid_rule: f.paid_rule, overdue_days: f.overdue_days.trim().parse().unwrap_or(0) };
@@ -312,9 +299,7 @@ fn limits_of_form(f: &RuleSetForm) -> Result<CaseLimits, String> {
 }
 
 async fn add_rule_set(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
+    Page { state: st, session, actor: a }: Page,
     PageForm(f): PageForm<RuleSetForm>,
 ) -> PageResult<Response> {
     let limits = match limits_of_form(&f) {
@@ -339,9 +324,7 @@ pub struct SelectionForm {
 }
 
 async fn select_rule_set(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
+    Page { state: st, session, actor: a }: Page,
     PageForm(f): PageForm<SelectionForm>,
 ) -> PageResult<Response> {
     let input = SelectionInput { rule_set_id: f.rule_set_id.trim().parse().unwrap_or(0) };

@@ -16,11 +16,10 @@ use choucha_service::Actor;
 use choucha_service::disposal::{self, DisposalInput, DisposalQuery, DisposalView, FileInput};
 use chrono::NaiveDate;
 use serde::Deserialize;
-use tower_sessions::Session;
 
 use crate::AppState;
 use crate::api::disposals::{file_response, read_stored};
-use crate::auth::PageActor;
+use crate::auth::{Page, PageActor};
 use crate::error::PageResult;
 use crate::extract::PagePath;
 use crate::pages::plans::id_of;
@@ -93,9 +92,7 @@ pub struct DisposalsPage {
 }
 
 async fn disposals(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
+    Page { state: st, session, actor: a }: Page,
     Query(q): Query<ListQuery>,
 ) -> PageResult<DisposalsPage> {
     let filter = q.filter.clone().filter(|f| !f.is_empty()).unwrap_or_else(|| "due".into());
@@ -115,9 +112,7 @@ async fn disposals(
 }
 
 async fn record_disposal(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
+    Page { state: st, session, actor: a }: Page,
     PagePath(id): PagePath<String>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> PageResult<Response> {

@@ -4,16 +4,15 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use choucha_service::documents::{self, ImprovementLetterInput};
-use tower_sessions::Session;
 
 use crate::AppState;
 use crate::api::documents::pdf_download;
-use crate::auth::PageActor;
+use crate::auth::Page;
 use crate::error::{PageError, PageForm, PageResult};
 use crate::pages::users::{FieldErrors, FormData};
 use crate::pages::{Chrome, chrome};
@@ -90,12 +89,7 @@ pub struct LetterQuery {
     report: Option<String>,
 }
 
-async fn page(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
-    Query(q): Query<LetterQuery>,
-) -> PageResult<LetterPage> {
+async fn page(Page { state, session, actor }: Page, Query(q): Query<LetterQuery>) -> PageResult<LetterPage> {
     documents::require_letter_writer(&actor)?;
     if let Some(raw) = q.report.as_deref().filter(|r| !r.trim().is_empty()) {
         let id = crate::pages::plans::id_of(raw, "检验报告")?;
@@ -130,12 +124,7 @@ async fn page(
     Ok(LetterPage { v, errors: FieldErrors::default(), chrome: chrome(&session, Some(&actor), "documents").await })
 }
 
-async fn submit(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
-    PageForm(pairs): PageForm<Vec<(String, String)>>,
-) -> Response {
+async fn submit(Page { state, session, actor }: Page, PageForm(pairs): PageForm<Vec<(String, String)>>) -> Response {
     let v = LetterValues::from_form(&FormData(pairs));
     let name = documents::letter_file_name(&v.report_no);
     match documents::improvement_letter_pdf(&state.services, &actor, v.input()).await {

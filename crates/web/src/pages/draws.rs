@@ -8,7 +8,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -24,7 +24,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::AppState;
-use crate::auth::PageActor;
+use crate::auth::Page;
 use crate::error::{PageForm, PageResult, body_of, status_of};
 use crate::extract::PagePath;
 use crate::filters;
@@ -259,9 +259,7 @@ fn draws_min_team() -> usize {
 }
 
 async fn draw_page(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
+    Page { state, session, actor }: Page,
     PagePath(id): PagePath<String>,
     Query(f): Query<FilterValues>,
 ) -> PageResult<Response> {
@@ -271,9 +269,7 @@ async fn draw_page(
 }
 
 async fn run(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
+    Page { state, session, actor }: Page,
     PagePath(id): PagePath<String>,
     PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> PageResult<Response> {
@@ -438,9 +434,7 @@ async fn render_record(
 }
 
 async fn record(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
+    Page { state, session, actor }: Page,
     PagePath(id): PagePath<String>,
     Query(q): Query<RecordQuery>,
 ) -> PageResult<Response> {
@@ -454,12 +448,7 @@ async fn record(
     render_record(&state, &session, &actor, id, x, StatusCode::OK).await
 }
 
-async fn publish(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
-    PagePath(id): PagePath<String>,
-) -> PageResult<Response> {
+async fn publish(Page { state, session, actor }: Page, PagePath(id): PagePath<String>) -> PageResult<Response> {
     let id = id_of(&id, "抽取记录")?;
     let published = draws::publish(&state.services, &actor, id).await;
     done_or_again(
@@ -480,9 +469,7 @@ async fn publish(
 }
 
 async fn redraw(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
+    Page { state, session, actor }: Page,
     PagePath(id): PagePath<String>,
     PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> PageResult<Response> {

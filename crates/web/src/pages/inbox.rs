@@ -20,7 +20,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::AppState;
-use crate::auth::PageActor;
+use crate::auth::{Page, PageActor};
 use crate::error::{PageError, PageResult, body_of};
 use crate::extract::PagePath;
 use crate::filters;
@@ -120,12 +120,7 @@ async fn entry(state: &AppState, actor: &Actor, item: InboxView) -> PageResult<E
     })
 }
 
-async fn list(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
-    Query(q): Query<ListQuery>,
-) -> PageResult<ListPage> {
+async fn list(Page { state, session, actor }: Page, Query(q): Query<ListQuery>) -> PageResult<ListPage> {
     if !has_inbox(&actor) {
         return Err(PageError(ServiceError::forbidden()));
     }
@@ -155,12 +150,7 @@ async fn done(session: &Session, r: Result<String, ServiceError>) -> PageResult<
     .await
 }
 
-async fn mark_read(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
-    PagePath(id): PagePath<String>,
-) -> PageResult<Response> {
+async fn mark_read(Page { state, session, actor }: Page, PagePath(id): PagePath<String>) -> PageResult<Response> {
     let id = id_of(&id, "待办事项")?;
     let r = handover::mark_inbox_read(&state.services, &actor, id).await.map(|_| "已标记为已读".to_string());
     done(&session, r).await
@@ -175,9 +165,7 @@ pub struct DecisionForm {
 }
 
 async fn decide(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
+    Page { state, session, actor }: Page,
     PagePath(id): PagePath<String>,
     Form(f): Form<DecisionForm>,
 ) -> PageResult<Response> {
@@ -196,9 +184,7 @@ pub struct CosignForm {
 }
 
 async fn cosign(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
+    Page { state, session, actor }: Page,
     PagePath(id): PagePath<String>,
     Form(f): Form<CosignForm>,
 ) -> PageResult<Response> {

@@ -22,6 +22,7 @@ pub mod registry;
 pub mod respond;
 pub mod results;
 pub mod retests;
+pub mod seals;
 pub mod tasks;
 pub mod training;
 pub mod users;
@@ -41,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .merge(home::router())
         .merge(users::router())
         .merge(organisations::router())
+        .merge(seals::router())
         .merge(audit::router())
         .merge(calendar::router())
         .merge(training::router())

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::response::Response;
 use axum::routing::get;
 use choucha_domain::access::Action;
@@ -19,7 +19,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::AppState;
-use crate::auth::PageActor;
+use crate::auth::Page;
 use crate::error::{PageError, PageForm, PageResult};
 use crate::extract::PagePath;
 #[allow(unused_imports)]
@@ -127,12 +127,7 @@ async fn rows_of(s: &Services, actor: &Actor, items: Vec<OrgView>) -> Vec<OrgRow
         .collect()
 }
 
-async fn list_page(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
-    Query(q): Query<ListQuery>,
-) -> PageResult<OrgsPage> {
+async fn list_page(Page { state, session, actor }: Page, Query(q): Query<ListQuery>) -> PageResult<OrgsPage> {
     let s = &state.services;
     let mut errors = FieldErrors::default();
     let parent_code = q.parent.as_deref().map(str::trim).filter(|c| !c.is_empty());
@@ -303,20 +298,14 @@ async fn form_page(
     }
 }
 
-async fn new_page(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
-) -> PageResult<OrgFormPage> {
+async fn new_page(Page { state, session, actor }: Page) -> PageResult<OrgFormPage> {
     actor.require(Action::ManageOrganisations)?;
     let v = OrgFormValues { active: true, ..Default::default() };
     Ok(form_page(&state.services, &session, &actor, None, v, FieldErrors::default()).await)
 }
 
 async fn create_submit(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
+    Page { state, session, actor }: Page,
     PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> Response {
     let s = &state.services;
@@ -332,12 +321,7 @@ async fn create_submit(
     .await
 }
 
-async fn edit_page(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
-    PagePath(id): PagePath<i64>,
-) -> PageResult<OrgFormPage> {
+async fn edit_page(Page { state, session, actor }: Page, PagePath(id): PagePath<i64>) -> PageResult<OrgFormPage> {
     let s = &state.services;
     actor.require(Action::ManageOrganisations)?;
     let o = organisations::get(s, &actor, id).await?;
@@ -346,9 +330,7 @@ async fn edit_page(
 }
 
 async fn update_submit(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
+    Page { state, session, actor }: Page,
     PagePath(id): PagePath<i64>,
     PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> Response {

@@ -4,13 +4,11 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::State;
 use axum::routing::get;
 use choucha_service::overview::{self, PlanOverview};
-use tower_sessions::Session;
 
 use crate::AppState;
-use crate::auth::PageActor;
+use crate::auth::Page;
 use crate::error::PageResult;
 use crate::extract::PagePath;
 use crate::pages::plans::id_of;
@@ -27,12 +25,7 @@ pub struct OverviewPage {
     pub o: PlanOverview,
 }
 
-async fn page(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
-    PagePath(id): PagePath<String>,
-) -> PageResult<OverviewPage> {
+async fn page(Page { state: st, session, actor: a }: Page, PagePath(id): PagePath<String>) -> PageResult<OverviewPage> {
     let id = id_of(&id, "抽查计划")?;
     let o = overview::plan_overview(&st.services, &a, id).await?;
     Ok(OverviewPage { o, chrome: chrome(&session, Some(&a), "plans").await })

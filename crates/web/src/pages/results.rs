@@ -21,7 +21,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::AppState;
-use crate::auth::PageActor;
+use crate::auth::{Page, PageActor};
 use crate::error::{PageForm, PageResult};
 use crate::extract::PagePath;
 use crate::pages::plans::id_of;
@@ -71,12 +71,7 @@ pub struct ListPage {
     pub objections: Vec<ObjectionView>,
 }
 
-async fn list(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
-    Query(q): Query<ListQuery>,
-) -> PageResult<ListPage> {
+async fn list(Page { state: st, session, actor: a }: Page, Query(q): Query<ListQuery>) -> PageResult<ListPage> {
     let overdue = q.overdue.as_deref() == Some("1");
     let state = q.state.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "open".into());
     let p = results::list(
@@ -136,9 +131,7 @@ fn date(s: &str) -> Result<Option<NaiveDate>, String> {
 }
 
 async fn record(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
+    Page { state: st, session, actor: a }: Page,
     PagePath(id): PagePath<String>,
     PageForm(f): PageForm<DeliveryForm>,
 ) -> PageResult<Response> {
@@ -190,9 +183,7 @@ pub struct DecisionForm {
 }
 
 async fn decide(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
+    Page { state: st, session, actor: a }: Page,
     PagePath(id): PagePath<String>,
     PageForm(f): PageForm<DecisionForm>,
 ) -> PageResult<Response> {
@@ -228,9 +219,7 @@ async fn mine(State(st): State<AppState>, session: Session, PageActor(a): PageAc
 
 /// The objection form: `kind`, one `items` field per ticked item, `reason`.
 async fn object(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
+    Page { state: st, session, actor: a }: Page,
     PagePath(id): PagePath<String>,
     PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> PageResult<Response> {

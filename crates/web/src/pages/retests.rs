@@ -26,7 +26,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::AppState;
-use crate::auth::PageActor;
+use crate::auth::{Page, PageActor};
 use crate::error::{PageForm, PageResult};
 use crate::extract::PagePath;
 use crate::filters;
@@ -117,12 +117,7 @@ pub struct DetailPage {
     pub today: String,
 }
 
-async fn detail(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
-    PagePath(id): PagePath<String>,
-) -> PageResult<DetailPage> {
+async fn detail(Page { state: st, session, actor: a }: Page, PagePath(id): PagePath<String>) -> PageResult<DetailPage> {
     let id = id_of(&id, "复检")?;
     let r = retests::get(&st.services, &a, id).await?;
     Ok(DetailPage {
@@ -146,9 +141,7 @@ pub struct AssignForm {
 }
 
 async fn assign(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
+    Page { state: st, session, actor: a }: Page,
     PagePath(id): PagePath<String>,
     PageForm(f): PageForm<AssignForm>,
 ) -> PageResult<Response> {
@@ -173,9 +166,7 @@ pub struct ReceiptForm {
 }
 
 async fn receive(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
+    Page { state: st, session, actor: a }: Page,
     PagePath(id): PagePath<String>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> PageResult<Response> {
@@ -195,9 +186,7 @@ async fn receive(
 /// The results form: one `value_<item>` field per objected item (a number, or text for text
 /// items), with the shared instrument and test date.
 async fn enter_results(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
+    Page { state: st, session, actor: a }: Page,
     PagePath(id): PagePath<String>,
     PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> PageResult<Response> {
@@ -244,12 +233,12 @@ async fn enter_results(
 pub struct SignForm {
     #[serde(default)]
     signature_png_base64: String,
+    #[serde(default)]
+    use_stored_signature: bool,
 }
 
 async fn sign(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
+    Page { state: st, session, actor: a }: Page,
     PagePath((id, step)): PagePath<(String, String)>,
     PageForm(f): PageForm<SignForm>,
 ) -> PageResult<Response> {
@@ -261,7 +250,8 @@ async fn sign(
         "approve" => SignStep::Approve,
         _ => return Err(ServiceError::NotFound("操作").into()),
     };
-    let input = SignOffInput { signature_png_base64: f.signature_png_base64 };
+    let input =
+        SignOffInput { signature_png_base64: f.signature_png_base64, use_stored_signature: f.use_stored_signature };
     done(&session, retests::sign(&st.services, &a, id, step, input).await, &back, |r| {
         format!("已签字：{}", r.state_label)
     })
@@ -304,9 +294,7 @@ fn back_to(b: &str, default: &str) -> String {
 }
 
 async fn answer(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
+    Page { state: st, session, actor: a }: Page,
     PagePath(id): PagePath<String>,
     PageForm(f): PageForm<AnswerForm>,
 ) -> PageResult<Response> {
@@ -319,12 +307,7 @@ async fn answer(
     .await
 }
 
-async fn lapse(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
-    PagePath(id): PagePath<String>,
-) -> PageResult<Response> {
+async fn lapse(Page { state: st, session, actor: a }: Page, PagePath(id): PagePath<String>) -> PageResult<Response> {
     let id = id_of(&id, "样品确认")?;
     done(&session, confirmations::record_lapse(&st.services, &a, id).await, "/retests", |c| {
         format!("样品确认：{}", c.state_label)
@@ -339,9 +322,7 @@ pub struct InvestigationForm {
 }
 
 async fn investigate(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
+    Page { state: st, session, actor: a }: Page,
     PagePath(id): PagePath<String>,
     PageForm(f): PageForm<InvestigationForm>,
 ) -> PageResult<Response> {
@@ -364,9 +345,7 @@ pub struct PeriodForm {
 }
 
 async fn set_period(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
+    Page { state: st, session, actor: a }: Page,
     PagePath(id): PagePath<String>,
     PageForm(f): PageForm<PeriodForm>,
 ) -> PageResult<Response> {
@@ -388,9 +367,7 @@ pub struct LetterPage {
 }
 
 async fn letter_form(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
+    Page { state: st, session, actor: a }: Page,
     PagePath(code): PagePath<String>,
 ) -> PageResult<LetterPage> {
     let l = results::letter_text(&st.services, &a, &code).await?;
@@ -408,9 +385,7 @@ pub struct LetterForm {
 }
 
 async fn letter_save(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
+    Page { state: st, session, actor: a }: Page,
     PagePath(code): PagePath<String>,
     PageForm(f): PageForm<LetterForm>,
 ) -> PageResult<Response> {
@@ -433,9 +408,7 @@ pub struct CloseForm {
 }
 
 async fn close_objection(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
+    Page { state: st, session, actor: a }: Page,
     PagePath(id): PagePath<String>,
     PageForm(f): PageForm<CloseForm>,
 ) -> PageResult<Response> {

@@ -31,7 +31,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::AppState;
-use crate::auth::PageActor;
+use crate::auth::{Page, PageActor};
 use crate::error::{PageResult, body_of, status_of};
 use crate::filters;
 use crate::pages::draws::task_badge;
@@ -44,6 +44,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/tasks", get(list))
         .route("/tasks/{id}", get(detail))
+        .route("/tasks/{id}/evidence", get(evidence_viewer))
         .route("/tasks/{id}/start", post(start))
         .route("/tasks/{id}/record.pdf", get(record_pdf))
         .route("/tasks/{id}/documents/{kind}", get(document))
@@ -85,12 +86,7 @@ pub struct ListPage {
     pub states: Vec<(&'static str, &'static str)>,
 }
 
-async fn list(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
-    Query(q): Query<ListQuery>,
-) -> PageResult<ListPage> {
+async fn list(Page { state, session, actor }: Page, Query(q): Query<ListQuery>) -> PageResult<ListPage> {
     let cursor = q.cursor.as_deref().and_then(|c| c.trim().parse::<i64>().ok());
     let state_code = q.state.clone().unwrap_or_default();
     let filter = draws::TaskFilter {
@@ -143,6 +139,8 @@ pub struct FormValues {
     pub test_seals: String,
     pub backup_seals: String,
     pub remarks: String,
+    pub contact_name: String,
+    pub contact_phone: String,
 }
 
 fn number(v: f64) -> String {
@@ -180,6 +178,8 @@ impl FormValues {
             test_seals: f.test_seals.join("、"),
             backup_seals: f.backup_seals.join("、"),
             remarks: f.remarks.clone(),
+            contact_name: f.contact_name.clone(),
+            contact_phone: f.contact_phone.clone(),
         }
     }
 
@@ -220,6 +220,8 @@ impl FormValues {
             test_seals: String::new(),
             backup_seals: String::new(),
             remarks: String::new(),
+            contact_name: String::new(),
+            contact_phone: String::new(),
         }
     }
 }
@@ -251,6 +253,8 @@ fn shown(f: &RecordFields, total_paid_yuan: &str) -> Vec<Shown> {
         ("标称生产者", f.producer_name.clone()),
         ("生产者地址", f.producer_address.clone()),
         ("生产者统一社会信用代码", f.producer_uscc.clone()),
+        ("被抽样单位联系人", f.contact_name.clone()),
+        ("联系电话", f.contact_phone.clone()),
         ("抽样基数", format!("{}{u}", f.sampling_base)),
         ("检验样品数量", format!("{}{u}", f.test_quantity)),
         ("备用样品数量", format!("{}{u}", f.backup_quantity)),
@@ -286,6 +290,10 @@ pub struct CategoryRow {
     pub label: &'static str,
     pub count: usize,
     pub done: bool,
+    /// Required by the implementation rules (rule 7).
+    pub required: bool,
+    /// Why there is none, where the team recorded it.
+    pub reason: Option<String>,
 }
 
 /// A signature as the page lists it.
@@ -340,6 +348,21 @@ pub struct DetailPage {
     pub backup_requests: Vec<BackupRequestView>,
     /// The sample has left for the testing institution.
     pub dispatched: bool,
+}
+
+/// The checklist of the seven categories as the page shows it.
+pub(crate) fn category_rows(e: &EvidenceList) -> Vec<CategoryRow> {
+    e.checklist
+        .iter()
+        .map(|c| CategoryRow {
+            code: c.category.as_str(),
+            label: c.category.label(),
+            count: c.count,
+            done: c.count > 0 || c.reason.is_some(),
+            required: c.required,
+            reason: c.reason.clone(),
+        })
+        .collect()
 }
 
 async fn render(
@@ -415,13 +438,7 @@ async fn render(
             new: n.clone(),
         })
         .collect();
-    let categories = evidence::EvidenceCategory::ALL
-        .into_iter()
-        .map(|c| {
-            let n = evidence.as_ref().map(|e| e.items.iter().filter(|i| i.category == c).count()).unwrap_or(0);
-            CategoryRow { code: c.as_str(), label: c.label(), count: n, done: n > 0 }
-        })
-        .collect();
+    let categories = evidence.as_ref().map(category_rows).unwrap_or_default();
     let missing_categories = evidence
         .as_ref()
         .map(|e| e.missing.iter().map(|c| c.label()).collect::<Vec<_>>().join("、"))
@@ -470,22 +487,42 @@ async fn render(
     Ok((status, page).into_response())
 }
 
-async fn detail(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
-    Path(id): Path<String>,
-) -> PageResult<Response> {
+async fn detail(Page { state, session, actor }: Page, Path(id): Path<String>) -> PageResult<Response> {
     let id = id_of(&id, "抽样任务")?;
     render(&state, &session, &actor, id, None, StatusCode::OK).await
 }
 
-async fn start(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
+#[derive(Template, WebTemplate)]
+#[template(path = "tasks/evidence_viewer.html")]
+pub struct EvidenceViewerPage {
+    pub chrome: Chrome,
+    pub title: String,
+    pub can_open_task: bool,
+    pub ev: EvidenceList,
+}
+
+/// The evidence of a task, for the team, the organising bureau and the enterprise's local bureau
+/// (never a tester: the photos show the enterprise).
+async fn evidence_viewer(
+    Page { state, session, actor }: Page,
     Path(id): Path<String>,
-) -> PageResult<Response> {
+) -> PageResult<EvidenceViewerPage> {
+    let id = id_of(&id, "抽样任务")?;
+    let s = &state.services;
+    let ev = evidence::list(s, &actor, id).await?;
+    let task = draws::get_task(s, &actor, id).await.ok();
+    Ok(EvidenceViewerPage {
+        title: task
+            .as_ref()
+            .map(|t| format!("{}（{}）", t.enterprise_name, t.product))
+            .unwrap_or_else(|| format!("抽样任务 {id}")),
+        can_open_task: task.is_some(),
+        ev,
+        chrome: chrome(&session, Some(&actor), "tasks").await,
+    })
+}
+
+async fn start(Page { state, session, actor }: Page, Path(id): Path<String>) -> PageResult<Response> {
     let id = id_of(&id, "抽样任务")?;
     let started = draws::start_task(&state.services, &actor, id).await;
     done_or_again(

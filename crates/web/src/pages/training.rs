@@ -15,7 +15,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::AppState;
-use crate::auth::PageActor;
+use crate::auth::{Page, PageActor};
 use crate::error::{PageError, PageForm};
 use crate::pages::respond::{flash_to, not_done};
 use crate::pages::{Chrome, chrome};
@@ -53,12 +53,7 @@ pub struct MoveForm {
     date: Option<String>,
 }
 
-async fn move_date(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
-    PageForm(f): PageForm<MoveForm>,
-) -> Response {
+async fn move_date(Page { state, session, actor }: Page, PageForm(f): PageForm<MoveForm>) -> Response {
     let s = &state.services;
     let date = f.date.as_deref().map(str::trim).filter(|d| !d.is_empty());
     let result = match (date, f.days.as_deref().map(str::trim).filter(|d| !d.is_empty())) {

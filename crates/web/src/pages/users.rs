@@ -8,7 +8,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::response::Response;
 use axum::routing::{get, post};
 use choucha_domain::access::Action;
@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
 use crate::AppState;
-use crate::auth::PageActor;
+use crate::auth::Page;
 use crate::client::ClientInfo;
 use crate::error::{PageError, PageForm, PageResult};
 use crate::extract::PagePath;
@@ -205,12 +205,7 @@ fn role_choices(selected: &[String]) -> Vec<Choice> {
         .collect()
 }
 
-async fn list_page(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
-    Query(q): Query<ListQuery>,
-) -> PageResult<UsersPage> {
+async fn list_page(Page { state, session, actor }: Page, Query(q): Query<ListQuery>) -> PageResult<UsersPage> {
     let s = &state.services;
     let mut errors = FieldErrors::default();
     let org_code = q.org.as_deref().map(str::trim).filter(|c| !c.is_empty());
@@ -377,20 +372,14 @@ async fn form_page(
     }
 }
 
-async fn new_page(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
-) -> PageResult<UserFormPage> {
+async fn new_page(Page { state, session, actor }: Page) -> PageResult<UserFormPage> {
     actor.require(Action::ManageUsers)?;
     let v = UserFormValues { active: true, ..Default::default() };
     Ok(form_page(&state.services, &session, &actor, None, v, UserFormErrors::default()).await)
 }
 
 async fn create_submit(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
+    Page { state, session, actor }: Page,
     PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> Response {
     let s = &state.services;
@@ -420,12 +409,7 @@ async fn create_submit(
     .await
 }
 
-async fn edit_page(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
-    PagePath(id): PagePath<i64>,
-) -> PageResult<UserFormPage> {
+async fn edit_page(Page { state, session, actor }: Page, PagePath(id): PagePath<i64>) -> PageResult<UserFormPage> {
     let s = &state.services;
     let u = users::get(s, &actor, id).await?;
     // A user may read their own record through the use case; the page is the administrators'.
@@ -435,9 +419,7 @@ async fn edit_page(
 }
 
 async fn update_submit(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
+    Page { state, session, actor }: Page,
     PagePath(id): PagePath<i64>,
     PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> Response {
@@ -472,9 +454,7 @@ async fn update_submit(
 }
 
 async fn reset_submit(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
+    Page { state, session, actor }: Page,
     PagePath(id): PagePath<i64>,
     PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> Response {
@@ -509,9 +489,7 @@ async fn reset_submit(
 
 /// The security administrator grants and revokes roles (the ticked ones are the user's roles).
 async fn roles_submit(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
+    Page { state, session, actor }: Page,
     PagePath(id): PagePath<i64>,
     PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> Response {
@@ -543,9 +521,7 @@ fn none_if_empty(labels: &str) -> &str {
 }
 
 async fn unlock_submit(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
+    Page { state, session, actor }: Page,
     ClientInfo(client): ClientInfo,
     PagePath(id): PagePath<i64>,
 ) -> PageResult<Response> {
@@ -554,9 +530,7 @@ async fn unlock_submit(
 }
 
 async fn second_factor_reset_submit(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
+    Page { state, session, actor }: Page,
     PagePath(id): PagePath<i64>,
 ) -> PageResult<Response> {
     let result = choucha_service::second_factor::reset(&state.services, &actor, id).await;

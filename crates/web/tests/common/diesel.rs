@@ -82,3 +82,11 @@ pub async fn started(srv: &TestServer, task: i64) -> (Api, Api) {
     assert_eq!(s1.post(&format!("/api/v1/tasks/{task}/start"), json!({})).await.0, StatusCode::OK);
     (s1, s2)
 }
+
+/// A photo of every category the notices require, taken by lab_s1 before anyone signs (rule 7).
+#[allow(dead_code)]
+pub async fn photographed(srv: &TestServer, task: i64) {
+    let svc = &srv.fx.services;
+    let s1 = choucha_service::auth::login(svc, "lab_s1", choucha_service::fixtures::PASSWORD).await.unwrap();
+    choucha_service::fixtures::lab_world::photograph(svc, &s1, task).await;
+}

@@ -25,6 +25,7 @@ pub async fn dispatched_task(srv: &TestServer) -> (i64, String) {
            "backup_quantity": 2.0, "unit": "L", "unit_price": 7.35, "place": "加油机3号枪", "domain": "circulation",
            "sampled_at": "2025-10-10 10:30", "test_seals": ["SXGH-000123"], "backup_seals": ["SXGH-000124"]});
     assert_eq!(s1.put(&format!("/api/v1/tasks/{task}/record"), record).await.0, StatusCode::OK);
+    common::diesel::photographed(srv, task).await;
     for (who, signer) in [(&s1, "self"), (&s2, "self"), (&s1, "enterprise")] {
         let (st, b) = who
             .post(

@@ -2,6 +2,7 @@
 //! the licence check.
 
 use super::*;
+use choucha_domain::sampling::EvidenceCategory;
 
 /// The kinds of limit offered in the form, with how they are written.
 pub struct KindChoice {
@@ -103,6 +104,8 @@ pub struct RulesValues {
     pub backup_quantity: String,
     pub min_base_quantity: String,
     pub quantity_unit: String,
+    /// The evidence categories ticked as required at every sampling (rule 7).
+    pub required_evidence: Vec<String>,
 }
 
 /// An optional non-negative number typed in a form.
@@ -145,7 +148,16 @@ impl RulesValues {
             min_base_quantity: b.min_base_quantity.map(|n| n.to_string()).unwrap_or_default(),
             quantity_unit: b.quantity_unit.clone(),
             licence: licence_code(b.licence).to_string(),
+            required_evidence: b.required_evidence().iter().map(|c| c.as_str().to_string()).collect(),
         }
+    }
+
+    /// The seven categories as check boxes: (code, label, ticked).
+    pub fn evidence_choices(&self) -> Vec<(&'static str, &'static str, bool)> {
+        EvidenceCategory::ALL
+            .into_iter()
+            .map(|c| (c.as_str(), c.label(), self.required_evidence.iter().any(|r| r == c.as_str())))
+            .collect()
     }
 
     pub(super) fn parse(f: &FormData) -> RulesValues {
@@ -183,6 +195,7 @@ impl RulesValues {
             min_base_quantity: f.get("min_base_quantity"),
             quantity_unit: f.get("quantity_unit"),
             licence: f.get("licence"),
+            required_evidence: f.all("required_evidence"),
         }
     }
 
@@ -211,6 +224,12 @@ impl RulesValues {
             min_base_quantity: number(&self.min_base_quantity, "min_base_quantity", "最低抽样基数", errors),
             quantity_unit: self.quantity_unit.trim().to_string(),
             scheme: self.scheme.trim().to_string(),
+            required_evidence: Some(
+                EvidenceCategory::ALL
+                    .into_iter()
+                    .filter(|c| self.required_evidence.iter().any(|r| r == c.as_str()))
+                    .collect(),
+            ),
             licence: match self.licence.as_str() {
                 "production_licence" => LicenceRequirement::ProductionLicence,
                 "ccc" => LicenceRequirement::Ccc,

@@ -7,13 +7,14 @@
 mod display;
 mod form;
 
+use choucha_domain::sampling::EvidenceCategory;
 pub use display::*;
 pub use form::*;
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -30,7 +31,7 @@ use tower_sessions::Session;
 
 use crate::AppState;
 use crate::api::draws::parse_action;
-use crate::auth::PageActor;
+use crate::auth::Page;
 use crate::error::{PageForm, PageResult, body_of, status_of};
 use crate::extract::PagePath;
 use crate::filters;
@@ -153,6 +154,10 @@ async fn render(
             None => (
                 RulesValues {
                     tests: vec![TestValues::default(), TestValues::default(), TestValues::default()],
+                    required_evidence: EvidenceCategory::REQUIRED_BY_NOTICE
+                        .iter()
+                        .map(|c| c.as_str().to_string())
+                        .collect(),
                     ..Default::default()
                 },
                 "起草第1版".to_string(),
@@ -190,9 +195,7 @@ async fn render(
 }
 
 async fn page(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
+    Page { state, session, actor }: Page,
     PagePath(id): PagePath<String>,
     Query(q): Query<PageQuery>,
 ) -> PageResult<Response> {
@@ -203,9 +206,7 @@ async fn page(
 }
 
 async fn save(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
+    Page { state, session, actor }: Page,
     PagePath(id): PagePath<String>,
     PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> PageResult<Response> {
@@ -236,9 +237,7 @@ async fn save(
 }
 
 async fn step(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
+    Page { state, session, actor }: Page,
     PagePath((id, rid)): PagePath<(String, String)>,
     PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> PageResult<Response> {

@@ -33,7 +33,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::AppState;
-use crate::auth::PageActor;
+use crate::auth::{Page, PageActor};
 use crate::error::{PageForm, PageResult};
 use crate::extract::{PagePath, StateOption};
 use crate::filters;

@@ -12,9 +12,7 @@ pub struct IncomingPage {
 }
 
 pub(super) async fn incoming(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
+    Page { state: st, session, actor: a }: Page,
     Query(q): Query<CursorQuery>,
 ) -> PageResult<IncomingPage> {
     let p = lab::incoming(&st.services, &a, cursor_of(&q), Some(50)).await?;
@@ -37,9 +35,7 @@ pub struct ReceiptPage {
 }
 
 pub(super) async fn receipt_form(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
+    Page { state: st, session, actor: a }: Page,
     PagePath(task_id): PagePath<String>,
 ) -> PageResult<ReceiptPage> {
     let task_id = id_of(&task_id, "抽样任务")?;
@@ -110,9 +106,7 @@ pub(crate) async fn read_with_photos<F: serde::de::DeserializeOwned>(
 }
 
 pub(super) async fn receive(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
+    Page { state: st, session, actor: a }: Page,
     PagePath(task_id): PagePath<String>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> PageResult<Response> {
@@ -168,9 +162,7 @@ pub struct ReceivedPage {
 }
 
 pub(super) async fn received(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
+    Page { state: st, session, actor: a }: Page,
     Query(q): Query<CursorQuery>,
 ) -> PageResult<ReceivedPage> {
     let state = crate::extract::parse_state::<SampleState>(q.state.as_deref())?;
@@ -192,9 +184,7 @@ pub struct LinkPage {
 }
 
 pub(super) async fn link(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
+    Page { state: st, session, actor: a }: Page,
     PagePath(id): PagePath<String>,
 ) -> PageResult<LinkPage> {
     let id = id_of(&id, "样品")?;
@@ -210,9 +200,7 @@ pub struct AssignForm {
 }
 
 pub(super) async fn assign(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
+    Page { state: st, session, actor: a }: Page,
     PagePath(id): PagePath<String>,
     PageForm(f): PageForm<AssignForm>,
 ) -> PageResult<Response> {

@@ -18,9 +18,7 @@ pub struct ReportsPage {
 }
 
 pub(super) async fn reports(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
+    Page { state: st, session, actor: a }: Page,
     Query(q): Query<CursorQuery>,
 ) -> PageResult<ReportsPage> {
     let state = crate::extract::parse_state(q.state.as_deref())?.unwrap_or(ReportState::Prepared);
@@ -37,9 +35,7 @@ pub(super) async fn reports(
 }
 
 pub(super) async fn review(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
+    Page { state: st, session, actor: a }: Page,
     PagePath(id): PagePath<String>,
     PageForm(f): PageForm<SignOffInput>,
 ) -> PageResult<Response> {
@@ -54,9 +50,7 @@ pub(super) async fn review(
 }
 
 pub(super) async fn approve(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
+    Page { state: st, session, actor: a }: Page,
     PagePath(id): PagePath<String>,
     PageForm(f): PageForm<SignOffInput>,
 ) -> PageResult<Response> {
@@ -71,9 +65,7 @@ pub(super) async fn approve(
 }
 
 pub(super) async fn send_back(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
+    Page { state: st, session, actor: a }: Page,
     PagePath(id): PagePath<String>,
     PageForm(f): PageForm<SendBackInput>,
 ) -> PageResult<Response> {

@@ -38,9 +38,7 @@ pub struct WorklistForm {
 }
 
 pub(super) async fn worklist(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
+    Page { state: st, session, actor: a }: Page,
     Query(f): Query<WorklistForm>,
 ) -> PageResult<WorklistPage> {
     let p = lab::worklist(
@@ -91,9 +89,7 @@ pub struct SamplePage {
 }
 
 pub(super) async fn sample(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
+    Page { state: st, session, actor: a }: Page,
     PagePath(code): PagePath<String>,
 ) -> PageResult<SamplePage> {
     let v = lab::sample(&st.services, &a, &code).await?;
@@ -126,9 +122,7 @@ pub(super) fn sample_href(code: &str) -> String {
 }
 
 pub(super) async fn enter_result(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
+    Page { state: st, session, actor: a }: Page,
     PagePath(code): PagePath<String>,
     PageForm(f): PageForm<ResultForm>,
 ) -> PageResult<Response> {
@@ -152,9 +146,7 @@ pub(super) async fn enter_result(
 }
 
 pub(super) async fn complete(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
+    Page { state: st, session, actor: a }: Page,
     PagePath(code): PagePath<String>,
 ) -> PageResult<Response> {
     let back = sample_href(&code);
@@ -165,9 +157,7 @@ pub(super) async fn complete(
 }
 
 pub(super) async fn licence_check(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
+    Page { state: st, session, actor: a }: Page,
     PagePath(code): PagePath<String>,
 ) -> PageResult<Response> {
     let back = sample_href(&code);
@@ -182,9 +172,7 @@ pub struct ScreeningForm {
 }
 
 pub(super) async fn screen(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
+    Page { state: st, session, actor: a }: Page,
     PagePath(code): PagePath<String>,
     PageForm(f): PageForm<ScreeningForm>,
 ) -> PageResult<Response> {
@@ -199,9 +187,7 @@ pub(super) async fn screen(
 }
 
 pub(super) async fn prepare(
-    State(st): State<AppState>,
-    session: Session,
-    PageActor(a): PageActor,
+    Page { state: st, session, actor: a }: Page,
     PagePath(code): PagePath<String>,
     PageForm(f): PageForm<SignOffInput>,
 ) -> PageResult<Response> {

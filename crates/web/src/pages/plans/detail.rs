@@ -164,9 +164,7 @@ pub(super) async fn render_detail(
 }
 
 pub(super) async fn detail(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
+    Page { state, session, actor }: Page,
     PagePath(id): PagePath<String>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "计划")?;
@@ -194,9 +192,7 @@ async fn plan_step(
 }
 
 pub(super) async fn issue(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
+    Page { state, session, actor }: Page,
     PagePath(id): PagePath<String>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "计划")?;
@@ -205,9 +201,7 @@ pub(super) async fn issue(
 }
 
 pub(super) async fn close(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
+    Page { state, session, actor }: Page,
     PagePath(id): PagePath<String>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "计划")?;
@@ -216,9 +210,7 @@ pub(super) async fn close(
 }
 
 pub(super) async fn delete(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
+    Page { state, session, actor }: Page,
     PagePath(id): PagePath<String>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "计划")?;
@@ -231,9 +223,7 @@ pub(super) async fn delete(
 }
 
 pub(super) async fn amend(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
+    Page { state, session, actor }: Page,
     PagePath(id): PagePath<String>,
     PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> PageResult<Response> {

@@ -317,11 +317,7 @@ pub(super) fn edit_labels(id: i64, title: &str) -> (String, String, String) {
     (format!("编辑计划草稿：{title}"), format!("/plans/{id}/edit"), format!("/plans/{id}"))
 }
 
-pub(super) async fn new_form(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
-) -> PageResult<Response> {
+pub(super) async fn new_form(Page { state, session, actor }: Page) -> PageResult<Response> {
     actor.require(Action::CreatePlan)?;
     let s = &state.services;
     let own_code = match actor.org_id {
@@ -341,9 +337,7 @@ pub fn this_year(s: &Services) -> i32 {
 }
 
 pub(super) async fn create(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
+    Page { state, session, actor }: Page,
     PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> PageResult<Response> {
     let s = &state.services;
@@ -364,9 +358,7 @@ pub(super) async fn create(
 }
 
 pub(super) async fn edit_form(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
+    Page { state, session, actor }: Page,
     PagePath(id): PagePath<String>,
 ) -> PageResult<Response> {
     let s = &state.services;
@@ -387,9 +379,7 @@ pub(super) async fn edit_form(
 }
 
 pub(super) async fn update(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
+    Page { state, session, actor }: Page,
     PagePath(id): PagePath<String>,
     PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> PageResult<Response> {

@@ -39,11 +39,7 @@ pub(super) async fn render_import(
     Ok((status, page).into_response())
 }
 
-pub(super) async fn import_page(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
-) -> PageResult<Response> {
+pub(super) async fn import_page(Page { state, session, actor }: Page) -> PageResult<Response> {
     actor.require(Action::CreatePlan)?;
     let s = &state.services;
     let own_code = match actor.org_id {
@@ -55,9 +51,7 @@ pub(super) async fn import_page(
 }
 
 pub(super) async fn import_upload(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
+    Page { state, session, actor }: Page,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> PageResult<Response> {
     actor.require(Action::CreatePlan)?;

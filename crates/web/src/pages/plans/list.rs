@@ -32,9 +32,7 @@ pub struct ListPage {
 }
 
 pub(super) async fn list(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
+    Page { state, session, actor }: Page,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> PageResult<Response> {
     let Ok(Query(q)) = query else {

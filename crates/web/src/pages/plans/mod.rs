@@ -39,7 +39,7 @@ use tower_sessions::Session;
 
 use crate::AppState;
 use crate::api::plans::{Annex1Problem, annex1_items, annex1_xlsx, xlsx_response};
-use crate::auth::PageActor;
+use crate::auth::{Page, PageActor};
 use crate::error::{PageError, PageForm, PageResult, body_of, error_page, status_of};
 use crate::extract::{MultipartForm, PagePath};
 use crate::filters;

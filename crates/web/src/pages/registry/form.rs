@@ -236,9 +236,7 @@ pub(super) async fn refused(
 }
 
 pub(super) async fn create(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
+    Page { state, session, actor }: Page,
     PageForm(form): PageForm<EnterpriseForm>,
 ) -> PageResult<Response> {
     match registry::create(&state.services, &actor, form.draft()).await {
@@ -251,9 +249,7 @@ pub(super) async fn create(
 }
 
 pub(super) async fn edit_form(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
+    Page { state, session, actor }: Page,
     PagePath(id): PagePath<String>,
 ) -> PageResult<FormPage> {
     require_edit(&actor)?;
@@ -263,9 +259,7 @@ pub(super) async fn edit_form(
 }
 
 pub(super) async fn update(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
+    Page { state, session, actor }: Page,
     PagePath(id): PagePath<String>,
     PageForm(form): PageForm<EnterpriseForm>,
 ) -> PageResult<Response> {

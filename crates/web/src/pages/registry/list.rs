@@ -25,9 +25,7 @@ pub struct ListPage {
 pub(super) const COUNT_CAP: u64 = 10_000;
 
 pub(super) async fn list(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
+    Page { state, session, actor }: Page,
     query: Result<Query<RegistryQuery>, QueryRejection>,
 ) -> PageResult<Response> {
     let Ok(Query(mut q)) = query else {

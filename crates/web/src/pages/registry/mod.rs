@@ -31,7 +31,7 @@ use tower_sessions::Session;
 
 use crate::AppState;
 use crate::api::registry::{read_upload, xlsx_download};
-use crate::auth::PageActor;
+use crate::auth::{Page, PageActor};
 use crate::error::{PageError, PageForm, PageResult, body_of, error_page, status_of};
 use crate::extract::PagePath;
 #[allow(unused_imports)]
@@ -111,12 +111,7 @@ pub struct DetailPage {
     pub can_edit: bool,
 }
 
-async fn detail(
-    State(state): State<AppState>,
-    session: Session,
-    PageActor(actor): PageActor,
-    PagePath(id): PagePath<String>,
-) -> PageResult<DetailPage> {
+async fn detail(Page { state, session, actor }: Page, PagePath(id): PagePath<String>) -> PageResult<DetailPage> {
     let e = registry::get(&state.services, &actor, id_of(&id)?).await?;
     Ok(DetailPage {
         e,
