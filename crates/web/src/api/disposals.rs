@@ -5,7 +5,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use choucha_service::ServiceError;
 use choucha_service::disposal::{
     self, DisposalInput, DisposalQuery, DisposalRuleInput, DisposalRuleView, DisposalView, StoredFile,
 };
