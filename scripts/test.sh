@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # All of Choucha's tests, in one command on a fresh machine:
 #   1. installs what is missing (fonts, poppler-utils, Chromium; the browser tests' npm package);
-#   2. cargo test --workspace on SQLite;
-#   3. the same on PostgreSQL (CHOUCHA_TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test);
+#   2. starts moto (an S3-compatible server, port CHOUCHA_S3_PORT, default 5005) for the object storage
+#      tests (CHOUCHA_TEST_S3_ENDPOINT); without moto they fail under CI=true and are skipped otherwise;
+#   3. cargo test --workspace on SQLite;
+#   4. the same on PostgreSQL (CHOUCHA_TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test);
 #      unreachable PostgreSQL fails the run under CI=true and is skipped (with a notice) otherwise;
-#   4. the browser tests (tests/browser) against target/debug/choucha, the binary cargo test built.
+#   5. the browser tests (tests/browser) against target/debug/choucha, the binary cargo test built.
 # Environment: CI=true makes every part mandatory; CHOUCHA_PG_URL picks another PostgreSQL database.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +28,44 @@ fail() {
 step "检查并安装依赖"
 bash scripts/install-deps.sh --test
 command -v cargo >/dev/null 2>&1 || fail "未找到 cargo：请先安装 Rust（https://rustup.rs）"
+
+# ---- Object storage (moto) --------------------------------------------------------------------
+
+S3_PORT="${CHOUCHA_S3_PORT:-5005}"
+S3_ENDPOINT="http://127.0.0.1:$S3_PORT"
+S3_BUCKET="choucha-test"
+moto_pid=""
+stop_moto() {
+  if [[ -n "$moto_pid" ]]; then
+    kill "$moto_pid" 2>/dev/null || true
+    wait "$moto_pid" 2>/dev/null || true
+  fi
+}
+trap stop_moto EXIT
+
+s3_ready() {
+  curl -fsS -o /dev/null "$S3_ENDPOINT/" 2>/dev/null
+}
+
+step "对象存储测试服务器（moto，$S3_ENDPOINT）"
+if ! s3_ready && command -v moto_server >/dev/null 2>&1; then
+  moto_server -H 127.0.0.1 -p "$S3_PORT" >"${TMPDIR:-/tmp}/choucha-moto.log" 2>&1 &
+  moto_pid=$!
+  for _ in $(seq 1 50); do
+    s3_ready && break
+    sleep 0.2
+  done
+fi
+if s3_ready; then
+  # Each test works under its own prefix of this one bucket (moto accepts the unsigned request).
+  curl -fsS -o /dev/null -X PUT "$S3_ENDPOINT/$S3_BUCKET" || fail "无法在 moto 中创建存储桶 $S3_BUCKET"
+  export CHOUCHA_TEST_S3_ENDPOINT="$S3_ENDPOINT" CHOUCHA_TEST_S3_BUCKET="$S3_BUCKET"
+  echo "moto 已就绪：$S3_ENDPOINT，存储桶 $S3_BUCKET"
+elif [[ "$CI" == "true" ]]; then
+  fail "moto 不可用（$S3_ENDPOINT）：CI 中必须运行对象存储测试（pip install 'moto[server]'）"
+else
+  echo "moto 不可用（$S3_ENDPOINT），跳过对象存储测试。安装：pip install 'moto[server]'"
+fi
 
 step "cargo test --workspace（SQLite）"
 env -u CHOUCHA_TEST_DATABASE_URL cargo test --workspace

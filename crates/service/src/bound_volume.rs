@@ -44,7 +44,7 @@ pub async fn bound_volume_pdf(s: &Services, actor: &Actor, plan_id: i64, volume:
         if report.pdf_path.is_empty() {
             return Err(ServiceError::NotFound("已签发的报告文件"));
         }
-        let pdf = tokio::fs::read(s.data_dir.join(&report.pdf_path)).await.map_err(ServiceError::internal)?;
+        let pdf = s.files().get(&report.pdf_path).await?;
         let who = format!("{}，{}", line.product, line.enterprise);
         documents.push(VolumeDocument { title: format!("检验报告 {}（{who}）", line.report_no), pdf });
         let record = crate::sampling::record_pdf_unchecked(s, line.task_id).await?;

@@ -438,11 +438,11 @@ pub async fn record(s: &Services, actor: &Actor, id: i64, input: DisposalInput) 
 }
 
 /// A disposal's proof file, for those who see the disposal.
-pub async fn proof(s: &Services, actor: &Actor, id: i64) -> Result<(StoredFile, std::path::PathBuf)> {
+pub async fn proof(s: &Services, actor: &Actor, id: i64) -> Result<(StoredFile, Vec<u8>)> {
     let v = get(s, actor, id).await?;
     let f = v.proof.ok_or(ServiceError::NotFound("处置凭证"))?;
-    let path = crate::evidence::stored_path(s, &f.sha256);
-    Ok((f, path))
+    let bytes = crate::evidence::read_stored(s, &f.sha256).await?;
+    Ok((f, bytes))
 }
 
 // ---- The provincial rules (admins) ------------------------------------------------------------

@@ -170,3 +170,28 @@ pub fn test_uscc(division: &str, n: u32) -> Uscc {
     Uscc::from_first17(&format!("91{division}MA{n:07}")).expect("valid test uscc")
 }
 pub mod lab_world;
+
+/// A fresh, empty folder of the S3-compatible test server (moto, started by scripts/test.sh and
+/// named by `CHOUCHA_TEST_S3_ENDPOINT`, with the bucket `CHOUCHA_TEST_S3_BUCKET`, default
+/// `choucha-test`): each call gets its own prefix. `None` (the test skips, with a notice) when the
+/// server is not configured, except under `CI=true`, where a missing server fails the test.
+pub fn s3_files() -> Option<crate::files::FileStore> {
+    let Some(endpoint) = std::env::var("CHOUCHA_TEST_S3_ENDPOINT").ok().filter(|e| !e.trim().is_empty()) else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CHOUCHA_TEST_S3_ENDPOINT is not set: under CI the object storage tests must run (scripts/test.sh starts moto)"
+        );
+        eprintln!("CHOUCHA_TEST_S3_ENDPOINT not set: object storage test skipped");
+        return None;
+    };
+    let bucket = std::env::var("CHOUCHA_TEST_S3_BUCKET").unwrap_or_else(|_| "choucha-test".into());
+    let config = crate::files::S3Config {
+        url: format!("s3://{bucket}/t-{}", uuid::Uuid::new_v4().simple()),
+        endpoint: Some(endpoint),
+        region: Some("us-east-1".into()),
+        access_key_id: Some("testing".into()),
+        secret_access_key: Some("testing".into()),
+        allow_http: true,
+    };
+    Some(crate::files::FileStore::s3(&config).expect("S3 test store"))
+}

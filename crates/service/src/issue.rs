@@ -36,9 +36,7 @@ pub async fn approve_report(s: &Services, actor: &Actor, report_id: i64, sign: S
     let sha = hex::encode(Sha256::digest(&pdf));
     // A fresh name per issue: a stored report is never overwritten.
     let rel = format!("reports/{}-v{}-{}.pdf", r.sample_id, r.version, uuid::Uuid::new_v4().simple());
-    let dir = lab::reports_dir(s);
-    tokio::fs::create_dir_all(&dir).await.map_err(ServiceError::internal)?;
-    tokio::fs::write(s.data_dir.join(&rel), &pdf).await.map_err(ServiceError::internal)?;
+    s.files().put_bytes(&rel, pdf).await?;
     let mut content: serde_json::Value = serde_json::from_str(&r.content_json).map_err(ServiceError::internal)?;
     content["report_no"] = json!(report_no);
     let next_sample = workflow::step(sample.state, SampleAction::Report)?;

@@ -21,6 +21,7 @@ pub mod draws;
 pub mod entry_deadlines;
 pub mod error;
 pub mod evidence;
+pub mod files;
 /// Fixtures for tests (worlds of bureaus, labs and users): compiled only for tests, never into the
 /// binary.
 #[cfg(any(test, feature = "testing"))]
@@ -66,15 +67,20 @@ use choucha_store::Store;
 
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
 
-/// Everything a use case needs: the database, the data folder (evidence, generated files) and the
-/// document renderer (loaded on first use: finding fonts takes ~100 ms).
+/// Everything a use case needs: the database, the file store (evidence, generated files), the data
+/// folder (staging of uploads) and the document renderer (loaded on first use: finding fonts takes
+/// ~100 ms).
 #[derive(Clone)]
 pub struct Services {
     /// The database: reached by the use cases of this crate; outside it only by the composition
     /// root (CLI, seed, bench) and tests, through [`Services::store`]. The web never names it
     /// (`crates/web/tests/architecture.rs`).
     store: Store,
+    /// The local data folder: staging of resumable uploads, and the stored files themselves when
+    /// `files` is the local store (the default).
     pub data_dir: PathBuf,
+    /// Where stored files are kept: every read and write of a stored file goes through it.
+    files: files::FileStore,
     /// Extra folders searched for fonts before the system's.
     pub font_dirs: Vec<PathBuf>,
     renderer: Arc<tokio::sync::OnceCell<choucha_documents::Renderer>>,
@@ -87,7 +93,7 @@ pub struct Services {
 
 impl std::fmt::Debug for Services {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Services").field("data_dir", &self.data_dir).finish_non_exhaustive()
+        f.debug_struct("Services").field("data_dir", &self.data_dir).field("files", &self.files).finish_non_exhaustive()
     }
 }
 
@@ -98,12 +104,24 @@ impl Services {
     pub fn new(store: Store, data_dir: PathBuf) -> Self {
         Self {
             store,
+            files: files::FileStore::local(data_dir.clone()),
             data_dir,
             font_dirs: Vec::new(),
             renderer: Arc::default(),
             policy: Arc::new(auth::SecurityPolicy::without_second_factor()),
             training: false,
         }
+    }
+
+    /// These services with their files in `files` (object storage) instead of the data folder.
+    pub fn with_files(mut self, files: files::FileStore) -> Self {
+        self.files = files;
+        self
+    }
+
+    /// Where stored files are kept.
+    pub fn files(&self) -> &files::FileStore {
+        &self.files
     }
 
     /// These services under the security policy `policy`.

@@ -141,7 +141,7 @@ async fn one_request_photo_is_stored_unaltered_and_listed_with_the_checklist() {
     assert_eq!(e.category, EvidenceCategory::Site);
     assert_eq!(e.size as usize, bytes.len());
     assert_eq!(e.sha256, sha(&bytes));
-    let stored = evidence::stored_path(&w.s, &e.sha256);
+    let stored = w.s.files().local_path(&evidence::evidence_key(&e.sha256)).unwrap();
     assert!(stored.starts_with(w.dir.join("evidence").join(&e.sha256[..2])));
     assert_eq!(std::fs::read(&stored).unwrap(), bytes, "byte-identical");
 
@@ -236,7 +236,7 @@ async fn resumable_upload_survives_a_restart_and_checks_its_hash() {
     assert_eq!(done.state.as_str(), "complete");
     let e = done.evidence.expect("evidence");
     assert_eq!(e.sha256, sha(&video));
-    assert_eq!(std::fs::read(evidence::stored_path(&s2, &e.sha256)).unwrap(), video);
+    assert_eq!(s2.files().get(&evidence::evidence_key(&e.sha256)).await.unwrap(), video);
     assert!(!w.dir.join("evidence/uploads").join(&u.id).exists(), "staged file removed");
 
     // A declared hash that does not match is refused and nothing is stored.
@@ -252,9 +252,47 @@ async fn resumable_upload_survives_a_restart_and_checks_its_hash() {
         Err(ServiceError::Invalid(v)) => assert_eq!(v[0].code, "evidence_hash_mismatch"),
         other => panic!("expected hash mismatch, got {other:?}"),
     }
-    assert!(!evidence::stored_path(&s2, &sha(b"abce")).exists());
+    assert!(!s2.files().exists(&evidence::evidence_key(&sha(b"abce"))).await.unwrap());
     assert_eq!(evidence::upload_status(&s2, &sampler, &u.id).await.unwrap().state.as_str(), "rejected");
     let list = evidence::list(&s2, &sampler, w.task).await.unwrap();
     assert_eq!(list.items.len(), 1);
     assert!(list.missing.contains(&EvidenceCategory::Seals));
+}
+
+/// With object storage (issue 17): the upload is staged on local disk, and only the finished,
+/// verified file lands in the bucket, from where it is served.
+#[tokio::test]
+async fn finished_uploads_land_in_object_storage_and_are_served_from_it() {
+    let Some(files) = choucha_service::fixtures::s3_files() else { return };
+    let w = world().await;
+    let s = w.s.clone().with_files(files.clone());
+    let photo = photo();
+    let e = evidence::add(&s, &w.sampler, w.task, input("site", "现场.jpg", "image/jpeg"), &photo).await.unwrap();
+    assert_eq!(files.get(&evidence::evidence_key(&e.sha256)).await.unwrap(), photo);
+    assert!(!w.dir.join("evidence").join(&e.sha256[..2]).exists(), "nothing stored in the local folder");
+
+    let video: Vec<u8> = (0..200_000u32).map(|i| (i.wrapping_mul(40_503) >> 7) as u8).collect();
+    let start = UploadStart {
+        category: "process".into(),
+        file_name: "抽样过程.mp4".into(),
+        content_type: "video/mp4".into(),
+        total_size: video.len() as u64,
+        expected_sha256: Some(sha(&video)),
+    };
+    let u = evidence::start_upload(&s, &w.sampler, w.task, start).await.unwrap();
+    evidence::put_chunk(&s, &w.sampler, &u.id, 0, &video[..70_000]).await.unwrap();
+    assert!(w.dir.join("evidence/uploads").join(&u.id).exists(), "staged on local disk");
+    let done = match evidence::put_chunk(&s, &w.sampler, &u.id, 70_000, &video[70_000..]).await.unwrap() {
+        ChunkOutcome::Accepted(v) => v,
+        other => panic!("{other:?}"),
+    };
+    let v = done.evidence.expect("evidence");
+    assert!(!w.dir.join("evidence/uploads").join(&u.id).exists(), "staged file removed");
+    let c = evidence::content(&s, &w.regulator, v.id).await.unwrap();
+    assert_eq!(c.size, video.len() as u64);
+    let parts: Vec<bytes::Bytes> =
+        futures::TryStreamExt::try_collect(c.stream(Some(1000..2000)).await.unwrap()).await.unwrap();
+    assert_eq!(parts.concat(), video[1000..2000]);
+    let keys: Vec<String> = files.list().await.unwrap().into_iter().map(|(k, _)| k).collect();
+    assert_eq!(keys.len(), 2, "{keys:?}");
 }

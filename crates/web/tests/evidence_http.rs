@@ -376,3 +376,65 @@ async fn resumable_upload_continues_on_a_new_server_and_keeps_the_hash() {
     let (_, list) = s1.get(&format!("/api/v1/tasks/{}/evidence", w.task)).await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
 }
+
+async fn get_with(api: &Api, evidence: i64, headers: &[(&str, &str)]) -> reqwest::Response {
+    let mut req = api.client.get(format!("{}/api/v1/evidence/{evidence}/content", api.base)).bearer_auth(&api.token);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req.send().await.unwrap()
+}
+
+/// A video is served in byte ranges (seeking in the viewer), from the data folder or from object
+/// storage alike; the SHA-256 is its entity tag.
+async fn serves_ranges(services: Services, w: &World) {
+    let srv = Server::start(services).await;
+    let s1 = srv.api("lab_s1").await;
+    let video: Vec<u8> = (0..100_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 9) as u8).collect();
+    let (status, e) = upload_photo(&s1, w.task, "process", "抽样过程.mp4", "video/mp4", video.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{e}");
+    let id = e["id"].as_i64().unwrap();
+    let sha = sha256sum(&video);
+
+    let r = get_with(&s1, id, &[]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["accept-ranges"], "bytes");
+    assert_eq!(r.headers()["content-type"], "video/mp4");
+    assert_eq!(r.headers()["etag"].to_str().unwrap(), format!("\"{sha}\""));
+    assert_eq!(r.bytes().await.unwrap().to_vec(), video);
+
+    let r = get_with(&s1, id, &[("range", "bytes=1000-1999")]).await;
+    assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(r.headers()["content-range"], "bytes 1000-1999/100000");
+    assert_eq!(r.bytes().await.unwrap().to_vec(), video[1000..2000]);
+    let r = get_with(&s1, id, &[("range", "bytes=-10")]).await;
+    assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(r.bytes().await.unwrap().to_vec(), video[99_990..]);
+    let r = get_with(&s1, id, &[("range", "bytes=200000-")]).await;
+    assert_eq!(r.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+    assert_eq!(r.headers()["content-range"], "bytes */100000");
+    let r = get_with(&s1, id, &[("if-none-match", &format!("\"{sha}\""))]).await;
+    assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
+    // A tester never sees the enterprise's evidence (rule 13), ranges or not.
+    let tester = srv.api("lab_tester").await;
+    assert_eq!(get_with(&tester, id, &[("range", "bytes=0-9")]).await.status(), StatusCode::NOT_FOUND);
+    srv.stop().await;
+}
+
+#[tokio::test]
+async fn video_is_served_in_byte_ranges_from_the_data_folder() {
+    let w = world().await;
+    serves_ranges(w.services(), &w).await;
+}
+
+#[tokio::test]
+async fn video_is_served_in_byte_ranges_from_object_storage() {
+    let Some(files) = choucha_service::fixtures::s3_files() else { return };
+    let w = world().await;
+    serves_ranges(w.services().with_files(files.clone()), &w).await;
+    assert_eq!(files.list().await.unwrap().len(), 1);
+    assert!(
+        !w.dir.join("evidence").exists()
+            || std::fs::read_dir(w.dir.join("evidence")).unwrap().all(|e| { e.unwrap().file_name() == "uploads" })
+    );
+}

@@ -187,6 +187,11 @@ async fn a_tester_never_sees_the_enterprise_in_any_answer_and_the_report_is_sign
     let path = choucha_service::lab::report_file(&srv.fx.services, rid).await.unwrap();
     let mut bytes = std::fs::read(&path).unwrap();
     bytes.extend_from_slice(b"%tampered");
+    // Stored files are read-only: the tamperer makes it writable first.
+    let mut perms = std::fs::metadata(&path).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&path, perms).unwrap();
     std::fs::write(&path, &bytes).unwrap();
     let (_, v) = keeper.get(&format!("/api/v1/lab/reports/{rid}/verify")).await;
     assert_eq!(v["intact"], false);

@@ -253,12 +253,7 @@ pub async fn submit_rectification(
 }
 
 /// A document of a step (the rectification report, a scanned order), for those who see the case.
-pub async fn step_document(
-    s: &Services,
-    actor: &Actor,
-    case_id: i64,
-    step_id: i64,
-) -> Result<(StoredFile, std::path::PathBuf)> {
+pub async fn step_document(s: &Services, actor: &Actor, case_id: i64, step_id: i64) -> Result<(StoredFile, Vec<u8>)> {
     let (c, _) = load(s, actor, case_id).await?;
     let st = store::steps_of(s.store.reader(), c.id)
         .await?
@@ -268,6 +263,6 @@ pub async fn step_document(
     let data: serde_json::Value = serde_json::from_str(&st.data_json).unwrap_or_default();
     let f: StoredFile = serde_json::from_value(data.get("document").cloned().unwrap_or_default())
         .map_err(|_| ServiceError::NotFound("文件"))?;
-    let path = crate::evidence::stored_path(s, &f.sha256);
-    Ok((f, path))
+    let bytes = crate::evidence::read_stored(s, &f.sha256).await?;
+    Ok((f, bytes))
 }

@@ -10,13 +10,10 @@ use choucha_store::audit::AuditEntry;
 use choucha_store::evidence::{self as store_evidence, EvidenceRow, NewEvidence};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use tokio::io::AsyncWriteExt;
 
 use crate::{Actor, Result, Services};
 
-use super::{
-    EvidenceInput, EvidenceView, check_uploader, io_error, load_task, stored_path, uploads_dir, validate, view,
-};
+use super::{EvidenceInput, EvidenceView, check_uploader, evidence_key, io_error, load_task, validate, view};
 
 /// SHA-256 (hex) and length of a file, read in 1 MiB blocks off the async runtime.
 pub(super) async fn hash_file(path: PathBuf) -> Result<(String, u64)> {
@@ -40,44 +37,21 @@ pub(super) async fn hash_file(path: PathBuf) -> Result<(String, u64)> {
     .map_err(io_error)
 }
 
-/// Put a finished file at its content address. A hard link is atomic and never replaces an existing
-/// file: if the same bytes are already stored, the stored file stays as it is (rule 7).
+/// Put a finished file at its content address in the file store. An existing stored file stays as
+/// it is (rule 7).
 pub(super) async fn place(s: &Services, staged: &Path, sha256: &str) -> Result<()> {
-    let dest = stored_path(s, sha256);
-    if let Some(dir) = dest.parent() {
-        tokio::fs::create_dir_all(dir).await.map_err(io_error)?;
-    }
-    match tokio::fs::hard_link(staged, &dest).await {
-        Ok(()) => {
-            let mut perms = tokio::fs::metadata(&dest).await.map_err(io_error)?.permissions();
-            perms.set_readonly(true);
-            tokio::fs::set_permissions(&dest, perms).await.map_err(io_error)?;
-            Ok(())
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(io_error(e)),
-    }
+    s.files().put_file(&evidence_key(sha256), staged).await
 }
 
 /// Store bytes at their content address (evidence sent in one request, the laboratory's receipt
 /// photos). Returns (SHA-256, size).
 pub(crate) async fn store_bytes(s: &Services, bytes: &[u8]) -> Result<(String, u64)> {
-    let dir = uploads_dir(s);
-    tokio::fs::create_dir_all(&dir).await.map_err(io_error)?;
-    // A name no resumable upload can have (those are 32 hex digits).
-    let staged = dir.join(format!("{}.one", uuid::Uuid::new_v4().simple()));
-    let result = async {
-        let mut f = tokio::fs::File::create(&staged).await.map_err(io_error)?;
-        f.write_all(bytes).await.map_err(io_error)?;
-        f.sync_all().await.map_err(io_error)?;
-        drop(f);
-        let (sha256, size) = hash_file(staged.clone()).await?;
-        place(s, &staged, &sha256).await?;
-        Ok((sha256, size))
-    }
-    .await;
-    let _ = tokio::fs::remove_file(&staged).await;
-    result
+    let owned = bytes.to_vec();
+    // Up to 64 MiB in one request: hashed off the async runtime.
+    let (sha256, owned) =
+        tokio::task::spawn_blocking(move || (hex::encode(Sha256::digest(&owned)), owned)).await.map_err(io_error)?;
+    s.files().put_bytes(&evidence_key(&sha256), owned).await?;
+    Ok((sha256, bytes.len() as u64))
 }
 
 /// Record a placed file with its audit record ("evidence.add"), closing its upload if there is one.

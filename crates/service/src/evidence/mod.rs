@@ -1,19 +1,17 @@
 //! Evidence of a sampling task (DESIGN.md rule 7): photos and videos of the site, storage, labels,
 //! stock, the sampling, the seals and the documents, kept unaltered with their SHA-256.
 //!
-//! Files are stored content-addressed under `<data_dir>/evidence/<first two hex>/<sha256>`: a file is
-//! placed with a hard link (atomic, and it fails rather than replace an existing file), so a stored
-//! file is never overwritten and a half-written file is never visible under its hash. Large videos
-//! come in resumable uploads: the upload row is in the database and the bytes received so far are the
-//! staged file `<data_dir>/evidence/uploads/<upload id>` itself (its length is the offset), so an
-//! upload survives a restart without a write per chunk. On the last chunk the staged file is hashed
-//! (streamed in 1 MiB blocks), checked against the hash the client declared, placed and recorded
-//! together with its audit record.
+//! Files are stored content-addressed in the file store (`crate::files`) under
+//! `evidence/<first two hex>/<sha256>`: a stored file is never replaced, and a half-written file is
+//! never visible under its hash. Large videos come in resumable uploads: the upload row is in the
+//! database and the bytes received so far are the staged file `<data_dir>/evidence/uploads/<upload
+//! id>` on local disk itself (its length is the offset), so an upload survives a restart without a
+//! write per chunk, whichever store keeps the finished files. On the last chunk the staged file is
+//! hashed (streamed in 1 MiB blocks), checked against the hash the client declared, placed in the
+//! store and recorded together with its audit record.
 //!
-//! Storage is plain `tokio::fs`/`std::fs`, not object_store: resuming needs appending at an offset
-//! and an atomic no-overwrite placement, which object_store's `fs` backend does not offer (its
-//! multipart uploads do not survive a restart), so staging would be a local file anyway. An
-//! S3-compatible store can be added behind `place`/`open` when a deployment needs it.
+//! Staging stays local because resuming needs appending at an offset, which neither object
+//! storage nor object_store's multipart uploads (they do not survive a restart) offer.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -27,6 +25,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::access::Ask;
+use crate::files::{ByteStream, FileStore};
 use crate::{Actor, Result, ServiceError, Services};
 use choucha_domain::access::Action;
 
@@ -152,24 +151,38 @@ pub enum ChunkOutcome {
     WrongOffset { received: u64 },
 }
 
-/// A stored file to send back.
+/// A stored file to send back, read from the file store as a stream.
 #[derive(Debug, Clone)]
 pub struct EvidenceContent {
     pub evidence: EvidenceView,
-    pub path: PathBuf,
+    /// Its size in the store.
+    pub size: u64,
+    files: FileStore,
 }
 
-fn evidence_root(s: &Services) -> PathBuf {
-    s.data_dir.join("evidence")
+impl EvidenceContent {
+    /// The bytes `range` of the file (all when `None`; a range must lie within `size`).
+    pub async fn stream(&self, range: Option<std::ops::Range<u64>>) -> Result<ByteStream> {
+        self.files.stream(&evidence_key(&self.evidence.sha256), range).await
+    }
 }
 
 fn uploads_dir(s: &Services) -> PathBuf {
-    evidence_root(s).join("uploads")
+    s.data_dir.join("evidence").join("uploads")
 }
 
-/// `<data_dir>/evidence/<sha256 prefix>/<sha256>`.
-pub fn stored_path(s: &Services, sha256: &str) -> PathBuf {
-    evidence_root(s).join(sha256.get(..2).unwrap_or("00")).join(sha256)
+/// The file store's key of a stored file: `evidence/<sha256 prefix>/<sha256>`.
+pub fn evidence_key(sha256: &str) -> String {
+    format!("evidence/{}/{sha256}", sha256.get(..2).unwrap_or("00"))
+}
+
+/// The whole stored file of `sha256` (a photo, a proof document: bounded by
+/// `files::MAX_READ_BYTES`).
+pub(crate) async fn read_stored(s: &Services, sha256: &str) -> Result<Vec<u8>> {
+    if !is_hex64(sha256) {
+        return Err(ServiceError::NotFound("文件"));
+    }
+    s.files().get(&evidence_key(sha256)).await
 }
 
 fn staged_path(s: &Services, upload_id: &str) -> PathBuf {
@@ -341,11 +354,10 @@ pub async fn content(s: &Services, actor: &Actor, evidence_id: i64) -> Result<Ev
     let e = store_evidence::get(s.store.reader(), evidence_id).await.map_err(ServiceError::not_found("证据"))?;
     let task = load_task(s, e.task_id).await?;
     check_viewer(s, actor, &task).await.map_err(ServiceError::hidden("证据"))?;
-    let path = stored_path(s, &e.sha256);
-    if tokio::fs::metadata(&path).await.is_err() {
+    let Some(size) = s.files().len(&evidence_key(&e.sha256)).await? else {
         return Err(ServiceError::internal(format!("evidence file {} missing", e.sha256)));
-    }
-    Ok(EvidenceContent { evidence: view(s, e, &mut BTreeMap::new()).await?, path })
+    };
+    Ok(EvidenceContent { evidence: view(s, e, &mut BTreeMap::new()).await?, size, files: s.files().clone() })
 }
 
 #[cfg(test)]

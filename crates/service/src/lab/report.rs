@@ -27,10 +27,6 @@ use super::{
 use crate::access::{Ask, Scope};
 use crate::{Actor, Result, ServiceError, Services, page_limit};
 
-pub(crate) fn reports_dir(s: &Services) -> PathBuf {
-    s.data_dir.join("reports")
-}
-
 async fn content_of(s: &Services, sample: &SampleRow) -> Result<ReportContent> {
     let c = ctx_of(s, sample).await?;
     let results = store::results_of(s.store.reader(), sample.id).await?;
@@ -444,7 +440,7 @@ pub async fn report_pdf(s: &Services, actor: &Actor, report_id: i64) -> Result<(
     if r.pdf_path.is_empty() {
         return Err(ServiceError::NotFound("已签发的报告文件"));
     }
-    let bytes = tokio::fs::read(s.data_dir.join(&r.pdf_path)).await.map_err(ServiceError::internal)?;
+    let bytes = s.files().get(&r.pdf_path).await?;
     Ok((r.report_no.unwrap_or_default(), bytes))
 }
 
@@ -464,7 +460,7 @@ pub async fn verify_report(s: &Services, actor: &Actor, report_id: i64) -> Resul
     if r.pdf_path.is_empty() {
         return Err(ServiceError::NotFound("已签发的报告文件"));
     }
-    let actual = match tokio::fs::read(s.data_dir.join(&r.pdf_path)).await {
+    let actual = match s.files().get(&r.pdf_path).await {
         Ok(bytes) => hex::encode(Sha256::digest(&bytes)),
         Err(_) => String::new(),
     };
@@ -477,10 +473,10 @@ pub async fn verify_report(s: &Services, actor: &Actor, report_id: i64) -> Resul
     })
 }
 
-/// Where a report's PDF is stored (for tests and the admin's checks).
+/// The local file of a report's PDF (for tests and the admin's checks; local file store only).
 pub async fn report_file(s: &Services, report_id: i64) -> Result<PathBuf> {
     let r = store::get_report(s.store.reader(), report_id).await?;
-    Ok(s.data_dir.join(r.pdf_path))
+    s.files().local_path(&r.pdf_path).ok_or_else(|| ServiceError::internal("report file is not in a local folder"))
 }
 
 /// The blind-code labels (test and backup portions) as PDF, for the custodian to print.

@@ -67,8 +67,7 @@ pub async fn sign(s: &Services, actor: &Actor, id: i64, step: SignStep, input: S
             let pdf = render(s, &r, &lines, &outcome, &report_no, actor, &sig, now).await?;
             let sha = hex::encode(Sha256::digest(&pdf));
             let rel = format!("reports/retest-{}-{}.pdf", r.id, uuid::Uuid::new_v4().simple());
-            tokio::fs::create_dir_all(s.data_dir.join("reports")).await.map_err(ServiceError::internal)?;
-            tokio::fs::write(s.data_dir.join(&rel), &pdf).await.map_err(ServiceError::internal)?;
+            s.files().put_bytes(&rel, pdf).await?;
             after = json!({"state": next.to().as_str(), "report_no": report_no, "pdf_sha256": sha,
                            "qualified": outcome.qualified, "agrees": outcome.agrees,
                            "fee_payer": outcome.fee_payer.as_str(), "first_qualified": r.first_qualified});
@@ -226,7 +225,7 @@ pub async fn report_pdf(s: &Services, actor: &Actor, id: i64) -> Result<(String,
     let (Some(no), false) = (r.report_no.clone(), r.pdf_path.is_empty()) else {
         return Err(ServiceError::NotFound("复检报告"));
     };
-    let pdf = tokio::fs::read(s.data_dir.join(&r.pdf_path)).await.map_err(ServiceError::internal)?;
+    let pdf = s.files().get(&r.pdf_path).await?;
     if hex::encode(Sha256::digest(&pdf)) != r.pdf_sha256 {
         return Err(ServiceError::internal("stored retest report does not match its SHA-256"));
     }
@@ -234,14 +233,9 @@ pub async fn report_pdf(s: &Services, actor: &Actor, id: i64) -> Result<(String,
 }
 
 /// A seal photo of a re-test, for the bureau and the re-test institution.
-pub async fn seal_photo(
-    s: &Services,
-    actor: &Actor,
-    id: i64,
-    sha256: &str,
-) -> Result<(ReceiptPhoto, std::path::PathBuf)> {
+pub async fn seal_photo(s: &Services, actor: &Actor, id: i64, sha256: &str) -> Result<(ReceiptPhoto, Vec<u8>)> {
     let v = get(s, actor, id).await?;
     let p = v.seal_photos.into_iter().find(|p| p.sha256 == sha256).ok_or(ServiceError::NotFound("照片"))?;
-    let path = crate::evidence::stored_path(s, &p.sha256);
-    Ok((p, path))
+    let bytes = crate::evidence::read_stored(s, &p.sha256).await?;
+    Ok((p, bytes))
 }

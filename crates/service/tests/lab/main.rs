@@ -230,6 +230,11 @@ async fn sulfur_above_the_limit_fails_the_item_and_the_sample_and_three_people_s
     let mut bytes = std::fs::read(&path).unwrap();
     let last = bytes.len() - 10;
     bytes[last] ^= 0x55;
+    // Stored files are read-only: the tamperer makes it writable first.
+    let mut perms = std::fs::metadata(&path).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&path, perms).unwrap();
     std::fs::write(&path, &bytes).unwrap();
     let v = lab::verify_report(s(&w), &w.custodian, r.id).await.unwrap();
     assert!(!v.intact);

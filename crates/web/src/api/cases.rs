@@ -14,7 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::api::disposals::{file_response, read_stored};
+use crate::api::disposals::file_response;
 use crate::api::lab::Paged;
 use crate::auth::ApiActor;
 use crate::error::{ApiResult, ErrorBody};
@@ -76,8 +76,8 @@ async fn step_document(
     ApiActor(a): ApiActor,
     ApiPath((id, step_id)): ApiPath<(i64, i64)>,
 ) -> ApiResult<Response> {
-    let (f, path) = cases::step_document(&st.services, &a, id, step_id).await?;
-    Ok(file_response(f, read_stored(path).await?))
+    let (f, bytes) = cases::step_document(&st.services, &a, id, step_id).await?;
+    Ok(file_response(f, bytes))
 }
 
 /// The enterprise user's own cases.

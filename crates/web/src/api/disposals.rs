@@ -5,7 +5,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use choucha_service::ServiceError;
 use choucha_service::disposal::{
     self, DisposalInput, DisposalQuery, DisposalRuleInput, DisposalRuleView, DisposalView, StoredFile,
 };
@@ -43,10 +42,6 @@ pub fn file_response(f: StoredFile, bytes: Vec<u8>) -> Response {
         bytes,
     )
         .into_response()
-}
-
-pub async fn read_stored(path: std::path::PathBuf) -> Result<Vec<u8>, ServiceError> {
-    tokio::fs::read(&path).await.map_err(ServiceError::internal)
 }
 
 /// The caller's disposals (the custodian's institution, the organising bureau): `filter` due
@@ -94,8 +89,8 @@ async fn disposal_proof(
     ApiActor(a): ApiActor,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Response> {
-    let (f, path) = disposal::proof(&st.services, &a, id).await?;
-    Ok(file_response(f, read_stored(path).await?))
+    let (f, bytes) = disposal::proof(&st.services, &a, id).await?;
+    Ok(file_response(f, bytes))
 }
 
 /// The provincial disposal rules (paid samples) and overdue days; 000000 is the national default.

@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, HeaderValue, Request, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use choucha_domain::RuleViolation;
 use choucha_service::ServiceError;
@@ -13,7 +13,6 @@ use choucha_service::evidence::{
     self, ChunkOutcome, EvidenceInput, EvidenceList, EvidenceView, UploadStart, UploadView, WaiverInput,
 };
 use serde::{Deserialize, Serialize};
-use tower::ServiceExt;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -167,9 +166,12 @@ async fn put_chunk(
     }
 }
 
-/// The stored file, byte for byte, with its content type (ranges supported, for videos).
+/// The stored file, byte for byte, with its content type, streamed from the file store (a single
+/// byte range supported, for videos; the SHA-256 is the entity tag, as the content never changes).
 #[utoipa::path(get, path = "/api/v1/evidence/{id}/content", params(("id" = i64, Path)), tag = "evidence", security(("bearer" = [])),
-    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 206, content_type = "application/octet-stream", body = Vec<u8>), (status = 304),
+        (status = 404, body = ErrorBody), (status = 416)))]
 async fn evidence_content(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
@@ -177,29 +179,115 @@ async fn evidence_content(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let c = evidence::content(&st.services, &a, id).await?;
-    let mut req = Request::new(Body::empty());
-    for h in [header::RANGE, header::IF_MODIFIED_SINCE, header::IF_UNMODIFIED_SINCE] {
-        if let Some(v) = headers.get(&h) {
-            req.headers_mut().insert(h, v.clone());
+    let etag = format!("\"{}\"", c.evidence.sha256);
+    let header_is = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    let mut r = if header_is(header::IF_NONE_MATCH).is_some_and(|v| v == "*" || v.split(',').any(|t| t.trim() == etag))
+    {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let range = match header_is(header::RANGE) {
+            Some(spec) if header_is(header::IF_RANGE).is_none_or(|v| v == etag) => byte_range(spec, c.size),
+            _ => Ok(None),
+        };
+        match range {
+            Err(()) => {
+                let mut r = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
+                if let Ok(v) = HeaderValue::from_str(&format!("bytes */{}", c.size)) {
+                    r.headers_mut().insert(header::CONTENT_RANGE, v);
+                }
+                r
+            }
+            Ok(None) => {
+                let mut r = Response::new(Body::from_stream(c.stream(None).await?));
+                r.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(c.size));
+                r
+            }
+            Ok(Some(range)) => {
+                let (start, end) = (range.start, range.end);
+                let mut r = Response::new(Body::from_stream(c.stream(Some(range)).await?));
+                *r.status_mut() = StatusCode::PARTIAL_CONTENT;
+                let h = r.headers_mut();
+                h.insert(header::CONTENT_LENGTH, HeaderValue::from(end - start));
+                if let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{}/{}", end - 1, c.size)) {
+                    h.insert(header::CONTENT_RANGE, v);
+                }
+                r
+            }
         }
-    }
-    let served = tower_http::services::ServeFile::new(&c.path)
-        .oneshot(req)
-        .await
-        .map_err(|e| ApiError(ServiceError::internal(e)))?;
-    let mut r = served.map(Body::new);
+    };
     let h = r.headers_mut();
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     if let Ok(ct) = HeaderValue::from_str(&c.evidence.content_type) {
         h.insert(header::CONTENT_TYPE, ct);
     }
-    if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", c.evidence.sha256)) {
+    if let Ok(etag) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, etag);
     }
     if let Ok(sha) = HeaderValue::from_str(&c.evidence.sha256) {
         h.insert("x-content-sha256", sha);
     }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
     // Uploaded content from users: never sniffed, never run as a page of this origin (SVG may script).
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'"));
     Ok(r)
+}
+
+/// The one byte range of a `Range` header (RFC 9110 §14.1.2) within a file of `size` bytes:
+/// `Ok(None)` to send the whole file (no usable range: another unit, several ranges, a malformed
+/// header), `Err` when the range lies outside the file (416).
+fn byte_range(spec: &str, size: u64) -> Result<Option<std::ops::Range<u64>>, ()> {
+    let Some(set) = spec.strip_prefix("bytes=") else { return Ok(None) };
+    if set.contains(',') {
+        return Ok(None);
+    }
+    let Some((first, last)) = set.trim().split_once('-') else { return Ok(None) };
+    let (first, last) = (first.trim(), last.trim());
+    let parse = |t: &str| t.parse::<u64>().map_err(|_| ());
+    let range = match (first.is_empty(), last.is_empty()) {
+        // bytes=-N: the last N bytes.
+        (true, false) => {
+            let Ok(n) = parse(last) else { return Ok(None) };
+            if n == 0 {
+                return Err(());
+            }
+            size.saturating_sub(n)..size
+        }
+        (false, _) => {
+            let Ok(start) = parse(first) else { return Ok(None) };
+            let end = if last.is_empty() {
+                size
+            } else {
+                match parse(last) {
+                    Ok(l) if l >= start => l.saturating_add(1).min(size),
+                    _ => return Ok(None),
+                }
+            };
+            if start >= size {
+                return Err(());
+            }
+            start..end
+        }
+        (true, true) => return Ok(None),
+    };
+    if range.is_empty() { Err(()) } else { Ok(Some(range)) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::byte_range;
+
+    #[test]
+    fn reads_one_byte_range_of_a_file() {
+        assert_eq!(byte_range("bytes=0-99", 1000), Ok(Some(0..100)));
+        assert_eq!(byte_range("bytes=990-", 1000), Ok(Some(990..1000)));
+        assert_eq!(byte_range("bytes=-10", 1000), Ok(Some(990..1000)));
+        assert_eq!(byte_range("bytes=-5000", 1000), Ok(Some(0..1000)));
+        assert_eq!(byte_range("bytes=900-5000", 1000), Ok(Some(900..1000)));
+        assert_eq!(byte_range("bytes=1000-", 1000), Err(()));
+        assert_eq!(byte_range("bytes=-0", 1000), Err(()));
+        for whole in ["items=0-1", "bytes=0-1,5-6", "bytes=x-1", "bytes=5-1", "bytes=-"] {
+            assert_eq!(byte_range(whole, 1000), Ok(None), "{whole}");
+        }
+    }
 }

@@ -24,7 +24,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::AppState;
-use crate::api::disposals::{file_response, read_stored};
+use crate::api::disposals::file_response;
 use crate::auth::{Page, PageActor};
 use crate::error::{PageForm, PageResult};
 use crate::extract::PagePath;
@@ -164,8 +164,8 @@ async fn step_document(
     PagePath((id, step)): PagePath<(String, String)>,
 ) -> PageResult<Response> {
     let (id, step) = (id_of(&id, "后处理案件")?, id_of(&step, "文件")?);
-    let (f, path) = cases::step_document(&st.services, &a, id, step).await?;
-    Ok(file_response(f, read_stored(path).await?))
+    let (f, bytes) = cases::step_document(&st.services, &a, id, step).await?;
+    Ok(file_response(f, bytes))
 }
 
 #[derive(Template, WebTemplate)]

@@ -18,7 +18,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::api::disposals::{file_response, read_stored};
+use crate::api::disposals::file_response;
 use crate::auth::{Page, PageActor};
 use crate::error::PageResult;
 use crate::extract::PagePath;
@@ -145,6 +145,6 @@ async fn disposal_proof(
     PagePath(id): PagePath<String>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "样品处置")?;
-    let (f, path) = disposal::proof(&st.services, &a, id).await?;
-    Ok(file_response(f, read_stored(path).await?))
+    let (f, bytes) = disposal::proof(&st.services, &a, id).await?;
+    Ok(file_response(f, bytes))
 }

@@ -274,8 +274,8 @@ async fn photo(
     PagePath((id, sha)): PagePath<(String, String)>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "复检")?;
-    let (p, path) = retests::seal_photo(&st.services, &a, id, &sha).await?;
-    photo_response(p.content_type, &path).await
+    let (p, bytes) = retests::seal_photo(&st.services, &a, id, &sha).await?;
+    Ok(photo_response(p.content_type, bytes))
 }
 
 #[derive(Debug, Default, Deserialize)]

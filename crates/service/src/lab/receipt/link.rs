@@ -8,7 +8,6 @@ use choucha_store::lab::{self as store, SampleRow};
 use choucha_store::{Page, draws as store_draws, enterprises, plans as store_plans};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use std::path::PathBuf;
 
 use super::{signed_record, standing};
 use crate::access::Ask;
@@ -129,11 +128,11 @@ pub async fn receipt_photo(
     actor: &Actor,
     sample_id: i64,
     sha256: &str,
-) -> Result<(ReceiptPhoto, PathBuf)> {
+) -> Result<(ReceiptPhoto, Vec<u8>)> {
     let l = link(s, actor, sample_id).await?;
     let p = l.photos.into_iter().find(|p| p.sha256 == sha256).ok_or(ServiceError::NotFound("照片"))?;
-    let path = crate::evidence::stored_path(s, &p.sha256);
-    Ok((p, path))
+    let bytes = crate::evidence::read_stored(s, &p.sha256).await?;
+    Ok((p, bytes))
 }
 
 /// The institution's received samples with their links (custodian), newest first.

@@ -22,13 +22,13 @@ use axum::routing::{get, post};
 use choucha_domain::access::Action;
 use choucha_domain::lab::{LicenceState, ReportState, SampleState};
 use choucha_domain::lab::{ObservedSample, ReceiptDecision};
+use choucha_service::Actor;
 use choucha_service::access::Scope;
 use choucha_service::lab::{
     self, AssignInput, BlindSampleSummary, BlindSampleView, Dashboard, IncomingView, LinkView, ReceiptInput,
     ReportView, ResultInput, ScreeningInput, WorklistQuery,
 };
 use choucha_service::lab::{ReceiptPhotoInput, SendBackInput, SignOffInput};
-use choucha_service::{Actor, ServiceError};
 use serde::Deserialize;
 use tower_sessions::Session;
 

@@ -233,16 +233,15 @@ pub(super) async fn photo(
     PagePath((id, sha)): PagePath<(String, String)>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "样品")?;
-    let (p, path) = lab::receipt_photo(&st.services, &a, id, &sha).await?;
-    photo_response(p.content_type, &path).await
+    let (p, bytes) = lab::receipt_photo(&st.services, &a, id, &sha).await?;
+    Ok(photo_response(p.content_type, bytes))
 }
 
 /// A stored photo as an image the browser may keep for an hour.
-pub(crate) async fn photo_response(content_type: String, path: &std::path::Path) -> PageResult<Response> {
-    let bytes = tokio::fs::read(path).await.map_err(ServiceError::internal)?;
+pub(crate) fn photo_response(content_type: String, bytes: Vec<u8>) -> Response {
     let headers = [
         (axum::http::header::CONTENT_TYPE, content_type),
         (axum::http::header::CACHE_CONTROL, "private, max-age=3600".to_string()),
     ];
-    Ok((headers, bytes).into_response())
+    (headers, bytes).into_response()
 }
