@@ -24,12 +24,13 @@ for p in "${want[@]}"; do
 done
 
 # The object storage tests run against moto in server mode (PyPI `moto[server]`), started by
-# scripts/test.sh; installed for the current user's Python when missing.
+# scripts/test.sh; installed for the current user's Python when missing (pinned: 5.2.1 is the version
+# the tests were written against).
 if [[ "${1:-}" == "--test" ]] && ! command -v moto_server >/dev/null 2>&1; then
   python=$(command -v python3 || command -v python || true)
   if [[ -n "$python" ]] && "$python" -m pip --version >/dev/null 2>&1; then
     echo "==> 安装 moto（兼容 S3 的测试服务器）：pip install 'moto[server]'"
-    "$python" -m pip install --quiet 'moto[server]' || echo "提示：moto 安装失败，对象存储测试将被跳过（CI 中则失败）" >&2
+    "$python" -m pip install --quiet 'moto[server]==5.2.1' || echo "提示：moto 安装失败，对象存储测试将被跳过（CI 中则失败）" >&2
   else
     echo "提示：未找到 python3/pip，无法安装 moto；请自行安装：pip install 'moto[server]'" >&2
   fi
