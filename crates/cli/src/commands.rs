@@ -10,6 +10,7 @@ use anyhow::Context;
 use choucha_domain::audit_checkpoint::verify_checkpoint;
 use choucha_domain::clock::Clock;
 use choucha_seed::demo::{self, DemoProgress, DemoSummary};
+use choucha_service::files::FileStore;
 use choucha_service::users::{self, NewUserInput};
 use choucha_service::{ServiceError, Services};
 use choucha_store::audit::{self, Verification, VerifyOptions};
@@ -18,13 +19,37 @@ use choucha_store::{Store, audit_files, redact_url};
 use crate::UserCreateArgs;
 use crate::config::Settings;
 
+/// How long the start-up check of the file store may take.
+const FILES_CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The name the audit records of CLI actions carry.
 const CLI_ACTOR: &str = "cli";
 
-/// Create the data folders, connect and migrate.
+/// The configured file store (the data folder or object storage), checked to answer: a bucket that
+/// cannot be reached stops the command at start with a Chinese message.
+pub async fn file_store(settings: &Settings) -> anyhow::Result<FileStore> {
+    let files = settings.file_store()?;
+    // object_store retries for minutes by itself: a start-up check gives up sooner.
+    let checked = tokio::time::timeout(FILES_CHECK_TIMEOUT, files.check()).await;
+    let problem = match checked {
+        Ok(Ok(())) => return Ok(files),
+        Ok(Err(e)) => format!("详情见日志：{e}"),
+        Err(_) => format!("{} 秒内无应答", FILES_CHECK_TIMEOUT.as_secs()),
+    };
+    match settings.files {
+        Some(_) => anyhow::bail!(
+            "对象存储“{}”无法访问（{problem}）：请检查服务地址 files.endpoint、存储桶是否存在、files.region 和访问密钥",
+            files.describe()
+        ),
+        None => anyhow::bail!("无法创建文件目录“{}”（{problem}）", files.describe()),
+    }
+}
+
+/// Create the data folders, check the file store, connect and migrate.
 pub async fn open(settings: &Settings) -> anyhow::Result<Services> {
     std::fs::create_dir_all(settings.evidence_dir())
         .with_context(|| format!("无法创建数据目录“{}”", settings.data_dir.display()))?;
+    let files = file_store(settings).await?;
     let url = redact_url(&settings.database_url);
     let keys = settings.audit_keyring()?;
     let store = Store::connect(&settings.database_url)
@@ -33,7 +58,9 @@ pub async fn open(settings: &Settings) -> anyhow::Result<Services> {
         .with_audit_keys(keys);
     store.migrate().await.with_context(|| format!("数据库“{url}”迁移失败"))?;
     tracing::info!(database = %url, "database ready");
+    tracing::info!(files = %files.describe(), "file store ready");
     let s = Services::new(store, settings.data_dir.clone())
+        .with_files(files)
         .with_font_dirs(settings.font_dir.iter().cloned().collect())
         .with_policy(settings.security.clone());
     // Personal data written before it was encrypted is sealed now (等保 8.1.4.8).

@@ -1,6 +1,7 @@
 //! Configuration of the binary, layered: defaults → TOML file (`--config`) → `CHOUCHA_*` environment
 //! → command-line flags. It is validated once at start and passed in; the database URL's password
-//! never appears in `Debug` output or logs, nor does the audit key given in the environment.
+//! never appears in `Debug` output or logs, nor does the audit key given in the environment, nor the
+//! object storage's secret key (`[files]`).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -9,6 +10,7 @@ use std::time::Duration;
 use choucha_domain::audit::{AuditHash, AuditKeyring};
 use choucha_domain::role::Role;
 use choucha_service::auth::SecurityPolicy;
+use choucha_service::files::{FileStore, S3Config, parse_s3_url};
 use choucha_store::{StoreError, audit_files, redact_url};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -32,6 +34,9 @@ const ENV_KEYS: [&str; 15] = [
     "trust_proxy_https",
     "metrics_token",
 ];
+
+/// Environment variables of the `[files]` table (after the `CHOUCHA_FILES_` prefix).
+const FILES_ENV_KEYS: [&str; 6] = ["url", "endpoint", "region", "access_key_id", "secret_access_key", "allow_http"];
 
 /// The configuration as written in a file, the environment or flags.
 #[derive(Clone, Serialize, Deserialize)]
@@ -89,6 +94,73 @@ pub struct RawConfig {
     /// A training instance and its starting business date (`[training]`).
     #[serde(default)]
     pub training: TrainingConfig,
+    /// Where stored files are kept (`[files]`): the data folder, or S3-compatible object storage.
+    #[serde(default)]
+    pub files: FilesConfig,
+}
+
+/// The `[files]` table: without `url` the stored files stay in the data folder; with
+/// `url = "s3://bucket/prefix"` they go to S3-compatible object storage. What is not given here
+/// comes from the usual `AWS_*` environment variables.
+#[derive(Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilesConfig {
+    /// `s3://bucket` or `s3://bucket/prefix`; absent: the data folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The S3-compatible server, e.g. `https://oss.example.gov.cn` (absent: AWS itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_key_id: Option<String>,
+    /// Secret: never shown.
+    #[serde(default, skip_serializing)]
+    pub secret_access_key: Option<String>,
+    /// Allow a plain `http://` endpoint (a server on the same machine or network).
+    #[serde(default)]
+    pub allow_http: bool,
+}
+
+impl FilesConfig {
+    /// The object storage settings, `None` for the data folder, with every problem named in
+    /// Chinese in `errs`.
+    fn s3(self, errs: &mut Vec<String>) -> Option<S3Config> {
+        let text = |v: Option<String>| v.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+        let endpoint = text(self.endpoint);
+        let Some(url) = text(self.url) else {
+            if endpoint.is_some() || self.access_key_id.is_some() || self.secret_access_key.is_some() {
+                errs.push(
+                    "已设置对象存储的访问参数（files.endpoint 或密钥），但未设置对象存储地址 files.url（--files-url / CHOUCHA_FILES_URL）"
+                        .to_string(),
+                );
+            }
+            return None;
+        };
+        if parse_s3_url(&url).is_none() {
+            errs.push(format!(
+                "对象存储地址 files.url“{url}”无效：应为 s3://存储桶 或 s3://存储桶/前缀（存储桶名为3至63个小写字母、数字、“-”或“.”）"
+            ));
+            return None;
+        }
+        if let Some(e) = &endpoint
+            && !(e.starts_with("https://") || e.starts_with("http://"))
+        {
+            errs.push(format!("对象存储服务地址 files.endpoint“{e}”无效：应以 https:// 或 http:// 开头"));
+        }
+        if endpoint.as_deref().is_some_and(|e| e.starts_with("http://")) && !self.allow_http {
+            errs.push("对象存储服务地址为 http://：须同时设置 files.allow_http = true（仅限本机或内网）".to_string());
+        }
+        Some(S3Config {
+            url,
+            endpoint,
+            region: text(self.region),
+            access_key_id: text(self.access_key_id),
+            secret_access_key: text(self.secret_access_key),
+            allow_http: self.allow_http,
+        })
+    }
 }
 
 /// The `[training]` table: a training instance (a copy of the system staff practise on) may run on
@@ -227,6 +299,7 @@ impl Default for RawConfig {
             metrics_token: None,
             security: SecurityConfig::default(),
             training: TrainingConfig::default(),
+            files: FilesConfig::default(),
         }
     }
 }
@@ -246,6 +319,15 @@ pub struct FlagOverrides {
     pub tls_cert: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls_key: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub files: Option<FilesFlags>,
+}
+
+/// The `[files]` values given as flags (`serve --files-url`).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FilesFlags {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }
 
 /// Validated settings.
@@ -274,6 +356,8 @@ pub struct Settings {
     pub trust_proxy_https: bool,
     /// Secret: never shown.
     pub metrics_token: Option<String>,
+    /// Object storage for the stored files (`[files]`); `None`: the data folder.
+    pub files: Option<S3Config>,
 }
 
 /// The certificate chain and private key files (PEM) of `serve --tls-cert --tls-key`.
@@ -303,6 +387,7 @@ impl std::fmt::Debug for Settings {
             .field("security", &self.security)
             .field("training", &self.training)
             .field("training_today", &self.training_today)
+            .field("files", &self.files)
             .finish()
     }
 }
@@ -311,6 +396,15 @@ impl Settings {
     /// Where evidence files are kept.
     pub fn evidence_dir(&self) -> PathBuf {
         self.data_dir.join("evidence")
+    }
+
+    /// The file store: object storage when `[files] url` is set, else the data folder. Whether it
+    /// answers is checked by the caller ([`FileStore::check`]).
+    pub fn file_store(&self) -> Result<FileStore, ConfigError> {
+        match &self.files {
+            Some(c) => FileStore::s3(c).map_err(ConfigError),
+            None => Ok(FileStore::local(self.data_dir.clone())),
+        }
     }
 
     /// The audit keyring: from `CHOUCHA_AUDIT_KEY` when given, else the key file (created if absent).
@@ -374,6 +468,24 @@ impl Settings {
         if let Some(d) = self.training_today {
             out.push_str(&format!("today = \"{d}\"\n"));
         }
+        out.push_str("\n[files]\n");
+        match &self.files {
+            None => out.push_str("# 未设置 url：存储的文件保存在数据目录中\n"),
+            Some(c) => {
+                out.push_str(&format!("url = {:?}\n", c.url));
+                for (key, value) in
+                    [("endpoint", &c.endpoint), ("region", &c.region), ("access_key_id", &c.access_key_id)]
+                {
+                    if let Some(v) = value {
+                        out.push_str(&format!("{key} = {v:?}\n"));
+                    }
+                }
+                if c.secret_access_key.is_some() {
+                    out.push_str("secret_access_key = \"***\"\n");
+                }
+                out.push_str(&format!("allow_http = {}\n", c.allow_http));
+            }
+        }
         out
     }
 }
@@ -389,7 +501,9 @@ pub fn figment(file: Option<&Path>, flags: &FlagOverrides) -> Figment {
     if let Some(path) = file {
         f = f.merge(Toml::file_exact(path));
     }
-    f.merge(Env::prefixed("CHOUCHA_").only(&ENV_KEYS)).merge(Serialized::defaults(flags))
+    f.merge(Env::prefixed("CHOUCHA_").only(&ENV_KEYS))
+        .merge(Env::prefixed("CHOUCHA_FILES_").only(&FILES_ENV_KEYS).map(|k| format!("files.{k}").into()))
+        .merge(Serialized::defaults(flags))
 }
 
 /// Read and validate the configuration.
@@ -469,6 +583,7 @@ pub fn validate(raw: RawConfig) -> Result<Settings, ConfigError> {
         },
         None => None,
     };
+    let files = raw.files.s3(&mut errs);
     let audit_key = raw.audit_key.map(|k| k.trim().to_string()).filter(|k| !k.is_empty());
     let audit_key_file = raw.audit_key_file.unwrap_or_else(|| raw.data_dir.join("audit.key"));
     let audit_signing_key_file = raw.audit_signing_key_file.unwrap_or_else(|| raw.data_dir.join("audit-signing.key"));
@@ -493,6 +608,7 @@ pub fn validate(raw: RawConfig) -> Result<Settings, ConfigError> {
             security,
             training: raw.training.enabled,
             training_today,
+            files,
         }),
         _ => Err(ConfigError(errs.join("\n"))),
     }
@@ -620,6 +736,62 @@ mod tests {
         let s = validate(r).expect("valid");
         assert_eq!(s.metrics_token.as_deref(), Some("scrape-secret-2025-x"));
         assert!(!format!("{s:?}").contains("scrape-secret") && !s.to_toml().contains("scrape-secret"));
+    }
+
+    #[test]
+    fn files_stay_in_the_data_folder_unless_an_s3_url_is_given() {
+        let s = validate(raw()).expect("valid");
+        assert_eq!(s.files, None);
+        assert!(s.file_store().expect("store").is_local());
+        assert!(s.to_toml().contains("[files]\n# 未设置 url"), "{}", s.to_toml());
+    }
+
+    #[test]
+    fn the_files_table_is_layered_under_the_flag_and_hides_the_secret() {
+        let dir = std::env::temp_dir().join(format!("choucha-config-files-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let file = dir.join("choucha.toml");
+        std::fs::write(
+            &file,
+            "[files]\nurl = \"s3://from-file/prov\"\nendpoint = \"http://127.0.0.1:9000\"\nregion = \"cn-north-1\"\naccess_key_id = \"AKID\"\nsecret_access_key = \"hush-hush-secret\"\nallow_http = true\n",
+        )
+        .expect("write");
+        let s = load(Some(&file), &FlagOverrides::default()).expect("valid");
+        let c = s.files.clone().expect("object storage");
+        assert_eq!(c.url, "s3://from-file/prov");
+        assert_eq!(c.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+        assert_eq!(c.secret_access_key.as_deref(), Some("hush-hush-secret"));
+        assert!(c.allow_http);
+        let shown = s.to_toml();
+        assert!(shown.contains("[files]\nurl = \"s3://from-file/prov\""), "{shown}");
+        assert!(shown.contains("secret_access_key = \"***\""), "{shown}");
+        assert!(!shown.contains("hush-hush") && !format!("{s:?}").contains("hush-hush"), "{shown}");
+        assert_eq!(s.file_store().expect("store").describe(), "s3://from-file/prov");
+        // The flag overrides the file's URL; the rest of the table stays.
+        let flags =
+            FlagOverrides { files: Some(FilesFlags { url: Some("s3://from-flag".into()) }), ..Default::default() };
+        let s = load(Some(&file), &flags).expect("valid");
+        let c = s.files.expect("object storage");
+        assert_eq!(c.url, "s3://from-flag");
+        assert_eq!(c.region.as_deref(), Some("cn-north-1"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn refuses_a_bad_files_url_and_settings_without_a_url_in_chinese() {
+        let mut r = raw();
+        r.files.url = Some("s3://Upper_Case".into());
+        let e = validate(r).unwrap_err().0;
+        assert!(e.contains("对象存储地址 files.url“s3://Upper_Case”无效"), "{e}");
+        let mut r = raw();
+        r.files.endpoint = Some("https://oss.example.gov.cn".into());
+        assert!(validate(r).unwrap_err().0.contains("未设置对象存储地址 files.url"));
+        let mut r = raw();
+        r.files.url = Some("s3://choucha".into());
+        r.files.endpoint = Some("http://10.0.0.5:9000".into());
+        assert!(validate(r.clone()).unwrap_err().0.contains("files.allow_http = true"));
+        r.files.allow_http = true;
+        assert!(validate(r).is_ok());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! create users from the server's shell, verify, checkpoint and re-key the audit chain. Messages are in Chinese; logs go
 //! to standard error (RUST_LOG), results to standard output.
 
+mod backup;
 mod bench;
 mod commands;
 mod config;
@@ -37,6 +38,9 @@ struct GlobalArgs {
     /// 数据库地址：sqlite:<文件> 或 postgres://用户:密码@主机/库 [环境变量 CHOUCHA_DATABASE_URL]
     #[arg(long, global = true, value_name = "数据库地址")]
     database_url: Option<String>,
+    /// 存储文件（证据、报告等）的对象存储地址：s3://存储桶/前缀；不设则保存在数据目录 [环境变量 CHOUCHA_FILES_URL]
+    #[arg(long, global = true, value_name = "对象存储地址")]
+    files_url: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -58,6 +62,21 @@ enum Command {
     Draw(DrawCommand),
     /// 显示生效的配置（密码已隐藏）
     Config,
+    /// 备份：数据库快照、存储的文件、审计密钥与检查点，以及含各文件 SHA-256 的清单 manifest.json
+    Backup {
+        /// 备份目录（须不存在或为空）
+        #[arg(long, value_name = "目录")]
+        to: PathBuf,
+    },
+    /// 从备份恢复到空部署：先核对清单中每个文件的 SHA-256，恢复后校验审计链
+    Restore {
+        /// 备份目录（含 manifest.json）
+        #[arg(long, value_name = "目录")]
+        from: PathBuf,
+        /// 目标部署已有数据时仍然覆盖
+        #[arg(long)]
+        force: bool,
+    },
     /// 生成基准测试数据（合成的全国规模部署：企业名录、计划、各状态的抽样任务）
     BenchData(BenchDataArgs),
     /// 在基准数据上测量性能，并与无服务层的基线对比（p50/p95/p99）
@@ -259,6 +278,7 @@ fn main() -> ExitCode {
     let mut flags = FlagOverrides {
         data_dir: cli.global.data_dir.clone(),
         database_url: cli.global.database_url.clone(),
+        files: cli.global.files_url.clone().map(|url| config::FilesFlags { url: Some(url) }),
         ..Default::default()
     };
     if let Command::Serve(a) = &cli.command {
@@ -326,6 +346,8 @@ fn main() -> ExitCode {
                 )
                 .await
             }
+            Command::Backup { to } => backup::backup(&settings, &to).await,
+            Command::Restore { from, force } => backup::restore(&settings, &from, force).await,
             Command::Config => {
                 print!("{}", settings.to_toml());
                 Ok(ExitCode::SUCCESS)
