@@ -485,11 +485,35 @@ fn percent_decode(s: &str) -> String {
             out.push(v);
             i += 3;
         } else {
-            out.push(if b[i] == b'+' { b' ' } else { b[i] });
+            out.push(b[i]);
             i += 1;
         }
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The URL without its password, and the password: pg_dump and pg_restore get it in `PGPASSWORD`,
+/// never on their command line (which every user of the machine can read).
+fn without_password(url: &str) -> (String, Option<String>) {
+    let Some((scheme, rest)) = url.split_once("://") else { return (url.to_string(), None) };
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let Some((userinfo, host)) = authority.rsplit_once('@') else { return (url.to_string(), None) };
+    match userinfo.split_once(':') {
+        Some((user, password)) => (format!("{scheme}://{user}@{host}{tail}"), Some(percent_decode(password))),
+        None => (url.to_string(), None),
+    }
+}
+
+/// A PostgreSQL client program for `url`.
+fn pg_command(tool: &Path, url: &str) -> tokio::process::Command {
+    let (url, password) = without_password(url);
+    let mut cmd = tokio::process::Command::new(tool);
+    cmd.arg(format!("--dbname={url}"));
+    if let Some(p) = password {
+        cmd.env("PGPASSWORD", p);
+    }
+    cmd
 }
 
 async fn run_tool(mut cmd: tokio::process::Command, name: &str) -> anyhow::Result<()> {
@@ -517,13 +541,12 @@ async fn pg_dump(store: &Store, url: &str, to: &Path) -> anyhow::Result<(String,
         .context("无法导出数据库快照")?;
     let version = schema_version(&tx).await?;
     let head = audit::head(&tx).await?;
-    let mut cmd = tokio::process::Command::new(&tool);
+    let mut cmd = pg_command(&tool, url);
     cmd.arg("--format=custom")
         .arg("--no-owner")
         .arg("--no-privileges")
         .arg(format!("--snapshot={snapshot}"))
-        .arg(format!("--file={}", to.display()))
-        .arg(format!("--dbname={url}"));
+        .arg(format!("--file={}", to.display()));
     if let Some(schema) = pg_schema(url) {
         cmd.arg(format!("--schema={schema}"));
     }
@@ -537,14 +560,8 @@ async fn pg_dump(store: &Store, url: &str, to: &Path) -> anyhow::Result<(String,
 /// are dropped first: the target was found empty, or `--force` was given).
 async fn pg_restore(url: &str, dump: &Path) -> anyhow::Result<()> {
     let tool = pg_tool("pg_restore")?;
-    let mut cmd = tokio::process::Command::new(&tool);
-    cmd.arg("--no-owner")
-        .arg("--no-privileges")
-        .arg("--exit-on-error")
-        .arg("--clean")
-        .arg("--if-exists")
-        .arg(format!("--dbname={url}"))
-        .arg(dump);
+    let mut cmd = pg_command(&tool, url);
+    cmd.arg("--no-owner").arg("--no-privileges").arg("--exit-on-error").arg("--clean").arg("--if-exists").arg(dump);
     run_tool(cmd, "pg_restore").await
 }
 
@@ -558,6 +575,19 @@ mod tests {
         assert_eq!(pg_schema("postgres://u@h/db?sslmode=disable&options=-c search_path=bureau"), Some("bureau".into()));
         assert_eq!(pg_schema("postgres://u@h/db"), None);
         assert_eq!(pg_schema("postgres://u@h/db?options=-c%20search_path%3Dpublic"), None);
+    }
+
+    #[test]
+    fn the_password_leaves_the_url_for_the_environment() {
+        assert_eq!(
+            without_password("postgres://choucha:p%40ss@db:5432/choucha?sslmode=require"),
+            ("postgres://choucha@db:5432/choucha?sslmode=require".to_string(), Some("p@ss".to_string()))
+        );
+        assert_eq!(
+            without_password("postgres://postgres@127.0.0.1/test"),
+            ("postgres://postgres@127.0.0.1/test".into(), None)
+        );
+        assert_eq!(without_password("postgres://db/x"), ("postgres://db/x".into(), None));
     }
 
     #[test]

@@ -102,7 +102,7 @@ fn photo() -> Vec<u8> {
     b
 }
 
-/// The demo's sampler starts a task of the demo draw and uploads a photo: one stored evidence file.
+/// The demo's 山西国海 sampler starts a task of the demo draw and uploads a photo: one stored evidence file.
 /// Returns the evidence id and the photo.
 async fn add_evidence(d: &Deployment) -> (i64, Vec<u8>) {
     let s = d.services().await;
@@ -110,7 +110,7 @@ async fn add_evidence(d: &Deployment) -> (i64, Vec<u8>) {
     let sampler = db
         .query_one_raw(sea_orm::Statement::from_string(
             s.store().backend(),
-            "SELECT id FROM users WHERE username = 'sampler'".to_string(),
+            "SELECT id FROM users WHERE username = 'gh_sampler1'".to_string(),
         ))
         .await
         .unwrap()
@@ -199,7 +199,7 @@ async fn served_photo(d: &Deployment, evidence_id: i64) -> Vec<u8> {
     for _ in 0..50 {
         if let Ok(r) = client
             .post(format!("{}/api/v1/auth/token", server.base))
-            .json(&json!({"username": "sampler", "password": DEMO_PASSWORD}))
+            .json(&json!({"username": "gh_sampler1", "password": DEMO_PASSWORD}))
             .send()
             .await
         {
