@@ -330,12 +330,13 @@ describe('on-site sampling on a phone', { skip }, () => {
       await page.locator(`a[href="/lab/samples/${code}"]`).first().click();
       await page.locator('[data-testid=items]').waitFor();
       const results = ['15.2', '65', '52', '3.1', '830', '痕迹'];
+      // All items on one form, one save.
       for (let i = 0; i < results.length; i++) {
         const row = page.locator(`tr[data-item="${i}"]`);
-        await row.locator('[name=value]').fill(results[i]);
-        await row.locator('[name=instrument]').fill(`仪器-${i + 1}`);
-        await Promise.all([page.waitForEvent('load'), row.locator('button[type=submit]').click()]);
+        await row.locator(`[name=value_${i}]`).fill(results[i]);
+        await row.locator(`[name=instrument_${i}]`).fill(`仪器-${i + 1}`);
       }
+      await Promise.all([page.waitForEvent('load'), page.locator('[data-testid=save-results]').click()]);
       assert.equal(await page.locator('[data-testid=judgement-0]').innerText(), '不符合');
       assert.equal(await page.locator('[data-testid=judgement-1]').innerText(), '符合');
       await Promise.all([page.waitForEvent('load'), page.locator('[data-testid=complete]').click()]);

@@ -11,6 +11,8 @@ use crate::{DocumentError, Renderer, Template};
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct AnnouncementDocument {
     pub title: String,
+    /// 文号, printed under the title (empty: none printed).
+    pub doc_number: String,
     pub organising_bureau: String,
     /// The publication date (or today's for a draft).
     pub date: NaiveDate,

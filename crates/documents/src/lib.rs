@@ -32,6 +32,7 @@ mod analysis;
 mod annex1;
 mod announcement;
 mod bound_volume;
+mod case_order;
 mod error;
 mod fonts;
 mod improvement_letter;
@@ -50,7 +51,8 @@ pub use announcement::{
     AnnouncementCorrection, AnnouncementDocument, AnnouncementRefusal, AnnouncementRow, AnnouncementTotals,
     AnnouncementWithdrawal, announcement_pdf,
 };
-pub use bound_volume::{BoundVolume, VolumeDocument, bound_volume_pdf, pdf_page_count};
+pub use bound_volume::{BoundVolume, EvidenceEntry, EvidenceSheet, VolumeDocument, bound_volume_pdf, pdf_page_count};
+pub use case_order::{CaseOrder, CaseOrderKind, case_order_pdf};
 pub use error::DocumentError;
 pub use fonts::{Fonts, SYSTEM_FONT_DIRS};
 pub use improvement_letter::{ImprovementLetter, improvement_letter_pdf};

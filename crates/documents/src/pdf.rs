@@ -115,11 +115,13 @@ pub enum Template {
     QualityAnalysis,
     /// 合订本: cover and table of contents, then the stored PDFs page by page.
     BoundVolume,
+    /// 责令停止生产销售通知书 / 责令整改通知书 (post-processing).
+    CaseOrder,
 }
 
 impl Template {
     /// Every template, for start-up checks.
-    pub const ALL: [Template; 14] = [
+    pub const ALL: [Template; 15] = [
         Template::ImprovementLetter,
         Template::SpotCheckNotice,
         Template::SamplingRecord,
@@ -134,6 +136,7 @@ impl Template {
         Template::Announcement,
         Template::QualityAnalysis,
         Template::BoundVolume,
+        Template::CaseOrder,
     ];
 
     /// The document's Chinese name, used in errors and logs.
@@ -153,6 +156,7 @@ impl Template {
             Template::Announcement => "产品质量监督抽查结果公告",
             Template::QualityAnalysis => "质量分析报告",
             Template::BoundVolume => "合订本",
+            Template::CaseOrder => "责令停止生产销售/责令整改通知书",
         }
     }
 
@@ -172,6 +176,7 @@ impl Template {
             Template::Announcement => "/announcement.typ",
             Template::QualityAnalysis => "/quality_analysis.typ",
             Template::BoundVolume => "/bound_volume.typ",
+            Template::CaseOrder => "/case_order.typ",
         }
     }
 
@@ -191,6 +196,7 @@ impl Template {
             Template::Announcement => include_str!("../templates/announcement.typ"),
             Template::QualityAnalysis => include_str!("../templates/quality_analysis.typ"),
             Template::BoundVolume => include_str!("../templates/bound_volume.typ"),
+            Template::CaseOrder => include_str!("../templates/case_order.typ"),
         }
     }
 }

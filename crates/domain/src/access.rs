@@ -329,6 +329,8 @@ actions! {
     // Announcement and oversight
     Announce => "发布结果公告",
     ViewOverview => "查看抽查总览",
+    ViewAnalysis => "查看质量分析报告",
+    WriteAnalysis => "撰写、提交质量分析报告",
 }
 
 use Relation as R;
@@ -467,6 +469,10 @@ pub const GRANTS: &[(Action, &[Relation])] = &[
     (Action::ManageRuleSets, &[R::SystemAdministrator, R::ProvincialRegulator]),
     (Action::Announce, &[R::OrganisingBureau]),
     (Action::ViewOverview, &[R::OrganisingBureau]),
+    // The testing institution writes the analysis (问题分析、原因、建议) and submits it to the
+    // organising bureau, as the notices require: its custodian, who is never blind.
+    (Action::ViewAnalysis, &[R::OrganisingBureau, R::Custodian]),
+    (Action::WriteAnalysis, &[R::Custodian]),
 ];
 
 /// The one question: do `relations` allow `action`?

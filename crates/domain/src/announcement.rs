@@ -4,7 +4,10 @@
 //! announcement is never edited: it is withdrawn (撤回) or corrected (更正) by a new announcement
 //! that replaces it, and both are recorded with who, when and why.
 
+use chrono::NaiveDate;
+
 use crate::RuleViolation;
+use crate::results::objection_deadline;
 
 crate::stored_enum! {
     pub enum AnnouncementState: "公告状态" {
@@ -80,9 +83,67 @@ pub fn check_approver(drafted_by: i64, approver: i64) -> Result<(), RuleViolatio
     Ok(())
 }
 
+/// The announcement's 文号 (empty until known): at most 50 characters, a four-digit year and the
+/// closing 号, as 大市监公告〔2025〕12号.
+pub fn check_doc_number(n: &str) -> Result<(), RuleViolation> {
+    let n = n.trim();
+    if n.is_empty() {
+        return Ok(());
+    }
+    let has_year = n.as_bytes().windows(4).any(|w| w.iter().all(u8::is_ascii_digit));
+    if n.chars().count() > 50 || !has_year || !n.ends_with('号') {
+        return Err(RuleViolation::new(
+            "doc_number",
+            "文号格式应如“大市监公告〔2025〕12号”（含四位年份，以“号”结尾，不超过50字）",
+        )
+        .on_field("doc_number"));
+    }
+    Ok(())
+}
+
+/// Why the objection window of an issued result is still open on `today` (`None`: closed): the
+/// result has not reached the enterprise yet, the 15 days after its receipt have not passed, or an
+/// objection or re-test request is being handled (rule 18). Publishing then needs a reason.
+pub fn open_objection_window(received_on: Option<NaiveDate>, objection_open: bool, today: NaiveDate) -> Option<String> {
+    if objection_open {
+        return Some("异议或复检申请正在处理".into());
+    }
+    match received_on {
+        None => Some("检验结果尚未送达被抽样单位，异议期尚未开始".into()),
+        Some(r) if today <= objection_deadline(r) => {
+            Some(format!("异议期至{}", objection_deadline(r).format("%Y年%m月%d日")))
+        }
+        Some(_) => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap_or_default()
+    }
+
+    #[test]
+    fn the_objection_window_is_open_until_its_deadline_and_while_an_objection_is_handled() {
+        let received = d(2025, 9, 25);
+        let deadline = objection_deadline(received);
+        assert!(open_objection_window(None, false, d(2026, 1, 1)).unwrap_or_default().contains("尚未送达"));
+        assert!(open_objection_window(Some(received), false, deadline).unwrap_or_default().contains("异议期至"));
+        assert_eq!(open_objection_window(Some(received), false, deadline.succ_opt().unwrap_or_default()), None);
+        assert!(open_objection_window(Some(received), true, d(2026, 6, 1)).unwrap_or_default().contains("正在处理"));
+    }
+
+    #[test]
+    fn a_doc_number_has_a_year_and_ends_with_hao() {
+        assert!(check_doc_number("").is_ok());
+        assert!(check_doc_number("大市监公告〔2025〕12号").is_ok());
+        assert!(check_doc_number("晋市监质〔2025〕3号").is_ok());
+        for bad in ["12号", "大市监公告〔2025〕12", &format!("{}〔2025〕1号", "长".repeat(50))] {
+            assert_eq!(check_doc_number(bad).unwrap_err().code, "doc_number", "{bad}");
+        }
+    }
 
     #[test]
     fn transition_table() {

@@ -192,12 +192,7 @@ impl RecordFields {
         need(!self.product_name.trim().is_empty(), "required", "product_name", "请填写产品名称".into());
         let phone = self.contact_phone.trim();
         need(
-            phone.is_empty()
-                || (phone.chars().filter(char::is_ascii_digit).count() >= 7
-                    && phone.chars().count() <= 30
-                    && phone
-                        .chars()
-                        .all(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | ' ' | '(' | ')' | '（' | '）' | '转'))),
+            phone.is_empty() || crate::text::is_phone(phone),
             "invalid_phone",
             "contact_phone",
             "联系电话应为电话号码，如 0352-1234567 或 13912345678".into(),

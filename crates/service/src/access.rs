@@ -232,6 +232,13 @@ impl Actor {
             .with_if(producer && self.has(Role::Enterprise), Relation::NominalProducer)
     }
 
+    /// Towards a plan's quality analysis: its organising bureau, and the custodian of each of its
+    /// testing institutions (`testing_org_ids`), who writes the institution's part.
+    pub fn to_analysis(&self, organising_org_id: i64, testing_org_ids: &[i64]) -> Relations {
+        let custodian = self.has(Role::SampleCustodian) && testing_org_ids.iter().any(|o| self.in_org(Some(*o)));
+        self.to_plan(organising_org_id).with_if(custodian, Relation::Custodian)
+    }
+
     /// Towards a disposal of a sample's remains.
     pub fn to_disposal(&self, organising_org_id: i64, testing_org_id: i64) -> Relations {
         self.to_plan(organising_org_id)

@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod actor;
+pub mod analysis_texts;
 pub mod announcements;
 pub mod arrival;
 pub mod audit;

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::access::{Ask, Scope};
+use crate::disposal::{FileInput, StoredFile, store_file};
 use crate::lab::ReportContent;
 use crate::{Actor, Result, ServiceError, Services, page_limit};
 use choucha_domain::access::Action;
@@ -43,6 +44,8 @@ pub struct ObjectionView {
     pub answer: String,
     /// The re-test arranged on it, if any (rule 18).
     pub retest: Option<crate::retests::RetestView>,
+    /// The enterprise's attachments: its written application, its own test report.
+    pub attachments: Vec<StoredFile>,
 }
 
 fn kind_label(k: &str) -> &'static str {
@@ -69,6 +72,7 @@ async fn view(s: &Services, o: ObjectionRow) -> Result<ObjectionView> {
         decided_at: o.decided_at,
         answer: o.answer,
         retest: crate::retests::of_objection(s, o.id, false).await?,
+        attachments: serde_json::from_str(&o.attachments_json).unwrap_or_default(),
     })
 }
 
@@ -169,7 +173,14 @@ pub struct ObjectionInput {
     #[serde(default)]
     pub items: Vec<String>,
     pub reason: String,
+    /// Attachments (images or PDF, at most 5): the written application, the enterprise's own
+    /// test report.
+    #[serde(default)]
+    pub attachments: Vec<FileInput>,
 }
+
+/// Attachments an objection may carry.
+pub const MAX_ATTACHMENTS: usize = 5;
 
 /// The enterprise files an objection or a re-test request on one of its results, within 15 days of
 /// the recorded receipt (rule 18). One open request at a time.
@@ -203,6 +214,9 @@ pub async fn file(s: &Services, actor: &Actor, report_id: i64, input: ObjectionI
     if input.reason.trim().is_empty() {
         errs.push(RuleViolation::new("required", "请说明异议或复检的理由").on_field("reason"));
     }
+    if input.attachments.len() > MAX_ATTACHMENTS {
+        errs.push(RuleViolation::new("too_many_files", format!("附件最多{MAX_ATTACHMENTS}个")).on_field("attachments"));
+    }
     if !errs.is_empty() {
         return Err(ServiceError::Invalid(errs));
     }
@@ -210,6 +224,10 @@ pub async fn file(s: &Services, actor: &Actor, report_id: i64, input: ObjectionI
         return Err(ServiceError::Rule(RuleViolation::new("objection_open", "该结果已有待处理的申请")));
     }
     let plan = store_plans::get_plan(db, sample.plan_id).await?;
+    let mut attachments = Vec::with_capacity(input.attachments.len());
+    for f in &input.attachments {
+        attachments.push(store_file(s, f, "attachments").await?);
+    }
     let tx = s.write(actor).await?;
     let row = store::insert_objection(
         &tx,
@@ -224,6 +242,7 @@ pub async fn file(s: &Services, actor: &Actor, report_id: i64, input: ObjectionI
             received_on: received.unwrap_or(today),
             filed_on: today,
             filed_by: actor.user_id,
+            attachments_json: serde_json::to_string(&attachments).map_err(ServiceError::internal)?,
         },
     )
     .await?;
@@ -241,10 +260,26 @@ pub async fn file(s: &Services, actor: &Actor, report_id: i64, input: ObjectionI
         "objection",
         row.id,
         json!(null),
-        json!({"report_id": report.id, "kind": kind, "items": items, "filed_on": today, "received_on": received}),
+        json!({"report_id": report.id, "kind": kind, "items": items, "filed_on": today, "received_on": received,
+               "attachments": attachments.iter().map(|a| &a.sha256).collect::<Vec<_>>()}),
     ))
     .await?;
     view(s, row).await
+}
+
+/// An attachment of an objection, for the enterprise that filed it and the organising bureau only
+/// (it names the enterprise: never for laboratory staff).
+pub async fn attachment(s: &Services, actor: &Actor, id: i64, sha256: &str) -> Result<(StoredFile, Vec<u8>)> {
+    let o = store::get_objection(s.store.reader(), id).await.map_err(ServiceError::not_found("申请"))?;
+    let bureau = actor.to_plan(o.organising_org_id).may(Action::DecideObjection);
+    let own = actor.to_enterprise(o.enterprise_id).may(Action::FileObjection);
+    if !(bureau || own) {
+        return Err(ServiceError::NotFound("申请"));
+    }
+    let files: Vec<StoredFile> = serde_json::from_str(&o.attachments_json).unwrap_or_default();
+    let f = files.into_iter().find(|f| f.sha256 == sha256).ok_or(ServiceError::NotFound("附件"))?;
+    let bytes = crate::evidence::read_stored(s, &f.sha256).await?;
+    Ok((f, bytes))
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]

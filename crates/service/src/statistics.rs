@@ -382,6 +382,8 @@ pub struct QualityAnalysis {
     pub failing_items: Vec<(String, i64)>,
     /// The same products in the bureau's earlier plans.
     pub earlier: Vec<EarlierLine>,
+    /// The testing institutions' submitted analysis (问题分析、原因分析、改进建议).
+    pub written: Vec<crate::analysis_texts::WrittenPart>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
@@ -398,8 +400,10 @@ pub struct EarlierLine {
 /// How many earlier plans the comparison shows.
 const EARLIER_PLANS: usize = 5;
 
+/// The figures of the quality analysis, for the organising bureau and the custodians of the plan's
+/// testing institutions (who write its analysis).
 pub async fn quality_analysis(s: &Services, actor: &Actor, plan_id: i64) -> Result<QualityAnalysis> {
-    let plan = require_organiser(s, actor, plan_id).await?;
+    let (plan, _) = crate::analysis_texts::require_reader(s, actor, plan_id).await?;
     let db = s.store.reader();
     let figures = figures_of(s, plan_id).await?;
     let mut by_division = Vec::new();
@@ -441,6 +445,7 @@ pub async fn quality_analysis(s: &Services, actor: &Actor, plan_id: i64) -> Resu
         by_size,
         failing_items: final_failing_items(s, plan_id).await?,
         earlier,
+        written: crate::analysis_texts::submitted_parts(s, plan_id).await?,
     })
 }
 

@@ -121,15 +121,15 @@ pub async fn notice_pdf(s: &Services, actor: &Actor, task_id: i64) -> Result<Vec
     let (people, _) = samplers(s, &c, None).await?;
     let notice = docs::SpotCheckNotice {
         notice_no: format!("TZ-{}-{:06}", c.plan.year, task_id),
-        organising_bureau: organiser.name,
+        organising_bureau: organiser.name.clone(),
         enterprise_name: ent.name,
         enterprise_address: ent.address,
         plan_title: c.plan.title.clone(),
         product_name: c.item.product.clone(),
         sampling_institution: institution(s, &c).await?,
         samplers: people,
-        contact: String::new(),
-        phone: String::new(),
+        contact: c.plan.contact_name.clone(),
+        phone: if c.plan.contact_phone.is_empty() { organiser.phone.clone() } else { c.plan.contact_phone.clone() },
         date: arrival.map(|a| rules::utc_to_local(a.arrived_at).date()).unwrap_or_else(|| s.today()),
     };
     render(s, notice, docs::spot_check_notice_pdf).await
@@ -195,8 +195,12 @@ pub async fn feedback_form_pdf(s: &Services, actor: &Actor, task_id: i64) -> Res
         answers: docs::ConductAnswers::default(),
         satisfaction: None,
         comments: String::new(),
+        complaint_phone: if c.plan.contact_phone.is_empty() {
+            organiser.phone.clone()
+        } else {
+            c.plan.contact_phone.clone()
+        },
         feedback_to: organiser.name,
-        complaint_phone: String::new(),
         enterprise_signature: None,
         date: None,
     };
@@ -326,7 +330,10 @@ pub async fn sealing_notice_pdf(s: &Services, actor: &Actor, task_id: i64) -> Re
             .join("；"),
         sealed_at: rules::parse_local_time(&f.sampled_at).unwrap_or_else(|| rules::utc_to_local(r.created_at)),
         sampling_institution: institution(s, &c).await?,
-        phone: String::new(),
+        phone: match c.item.sampling_org_id {
+            Some(o) => organisations::get(db, o).await?.phone,
+            None => String::new(),
+        },
         date: req.decided_at.map(|t| rules::utc_to_local(t).date()).unwrap_or_else(|| s.today()),
         sampler_signatures: signatures,
         enterprise_signature: docs::EnterpriseSignature::Signed(blank_signature()),

@@ -7,7 +7,7 @@
 
 use choucha_domain::lab::ObservedSample;
 use choucha_domain::sampling::RecordFields;
-use choucha_service::announcements::{self as ann, AnnouncementEdit, Exclusion};
+use choucha_service::announcements::{self as ann, AnnouncementEdit, Exclusion, PublishInput};
 use choucha_service::draws;
 use choucha_service::fixtures::Fixture;
 use choucha_service::fixtures::lab_world::{self, ENTERPRISE};
@@ -21,6 +21,7 @@ struct World {
     reg: Actor,
     reg2: Actor,
     tester: Actor,
+    custodian: Actor,
     plan: i64,
     /// (enterprise name, report number) of the qualified and the unqualified sample.
     qualified: (String, String),
@@ -79,17 +80,23 @@ async fn world() -> World {
     .unwrap();
     sampling::cosign_refusal(svc, &county, task, CosignInput { opinion: "经核实，认定为拒检".into() }).await.unwrap();
     let plan = lab_world::plan_of(&lab).await;
-    let lab_world::World { fx, regulator, t1, .. } = lab;
+    let lab_world::World { fx, regulator, t1, custodian, .. } = lab;
     World {
         fx,
         reg: regulator,
         reg2,
         tester: t1,
+        custodian,
         plan,
         qualified: (ENTERPRISE.to_string(), qualified.report_no.unwrap()),
         unqualified: (name.to_string(), unqualified.report_no.unwrap()),
         refusing: refusing.to_string(),
     }
+}
+
+/// Publishing while the objection windows are open (the world's results are not delivered yet).
+fn anyway() -> PublishInput {
+    PublishInput { open_objection_reason: "按上级部门统一部署提前公告".into() }
 }
 
 fn code(e: ServiceError) -> &'static str {
@@ -112,9 +119,9 @@ async fn the_published_announcement_lists_failures_and_refusals_and_only_it_is_p
     assert!(ann::list_public(s(&w), None, None).await.unwrap().items.is_empty());
     // The drafter never approves; publishing needs the approval.
     assert_eq!(code(ann::approve(s(&w), &w.reg, a.id).await.unwrap_err()), "announcement_same_person");
-    assert_eq!(code(ann::publish(s(&w), &w.reg, a.id).await.unwrap_err()), "announcement_not_approved");
+    assert_eq!(code(ann::publish(s(&w), &w.reg, a.id, anyway()).await.unwrap_err()), "announcement_not_approved");
     ann::approve(s(&w), &w.reg2, a.id).await.unwrap();
-    let p = ann::publish(s(&w), &w.reg, a.id).await.unwrap();
+    let p = ann::publish(s(&w), &w.reg, a.id, anyway()).await.unwrap();
     assert_eq!(p.state.as_str(), "published");
     assert_eq!(p.snapshot_sha256.len(), 64);
 
@@ -136,11 +143,70 @@ async fn the_published_announcement_lists_failures_and_refusals_and_only_it_is_p
     assert_eq!((public.snapshot.sampled, public.snapshot.qualified, public.snapshot.unqualified), (2, 1, 1));
     assert_eq!(ann::list_public(s(&w), None, None).await.unwrap().items.len(), 1);
     // Frozen: no edit after publication.
-    let edit = AnnouncementEdit { title: "改".into(), preface: String::new(), exclusions: vec![] };
+    let edit = AnnouncementEdit { title: "改".into(), ..Default::default() };
     assert_eq!(code(ann::update(s(&w), &w.reg, a.id, edit).await.unwrap_err()), "announcement_frozen");
     let text = pdf_text(&ann::public_pdf(s(&w), a.id).await.unwrap());
     // Table cells wrap long names, so the refusing enterprise (a wide column) is searched whole.
     assert!(text.contains(&w.refusing) && text.contains("硫含量") && text.contains("不合格1批次"), "{text}");
+}
+
+#[tokio::test]
+async fn publishing_while_an_objection_window_is_open_needs_a_reason_which_is_recorded() {
+    let w = world().await;
+    let a = ann::draft(s(&w), &w.reg, w.plan).await.unwrap();
+    // Neither result has reached its enterprise: both windows are open, and the page lists them.
+    assert_eq!(a.open_windows.len(), 2, "{:?}", a.open_windows);
+    assert!(a.open_windows.iter().all(|o| o.why.contains("尚未送达")));
+    ann::approve(s(&w), &w.reg2, a.id).await.unwrap();
+    let err = ann::publish(s(&w), &w.reg, a.id, PublishInput::default()).await.unwrap_err();
+    assert_eq!(err.code(), "announcement_objection_open");
+    assert!(err.to_string().contains(&w.unqualified.0), "the refusal names the sample: {err}");
+    let blank = PublishInput { open_objection_reason: "   ".into() };
+    assert_eq!(code(ann::publish(s(&w), &w.reg, a.id, blank).await.unwrap_err()), "announcement_objection_open");
+    assert_eq!(ann::get(s(&w), &w.reg, a.id).await.unwrap().state.as_str(), "approved", "nothing was published");
+    let p = ann::publish(s(&w), &w.reg, a.id, anyway()).await.unwrap();
+    assert_eq!((p.state.as_str(), p.publish_note.as_str()), ("published", "按上级部门统一部署提前公告"));
+    let f = choucha_store::audit::AuditFilter { action: Some("announcement.publish".into()), ..Default::default() };
+    let audit = choucha_store::audit::list(s(&w).store().reader(), &f, None, 10).await.unwrap();
+    assert!(audit.items[0].after_json.contains("按上级部门统一部署提前公告"), "{:?}", audit.items[0].after_json);
+}
+
+#[tokio::test]
+async fn once_every_window_has_closed_an_announcement_publishes_without_a_reason() {
+    let w = world().await;
+    let a = ann::draft(s(&w), &w.reg, w.plan).await.unwrap();
+    for r in &a.content.rows {
+        lab_world::received_today(s(&w), &w.custodian, r.line.report_id).await;
+    }
+    let v = ann::get(s(&w), &w.reg, a.id).await.unwrap();
+    assert_eq!(v.open_windows.len(), 2);
+    assert!(v.open_windows.iter().all(|o| o.why.starts_with("异议期至")), "{:?}", v.open_windows);
+    // Sixteen days later the windows have closed.
+    s(&w).clock().advance(chrono::Duration::days(16));
+    assert!(ann::get(s(&w), &w.reg, a.id).await.unwrap().open_windows.is_empty());
+    let edit =
+        AnnouncementEdit {
+            title: v.title.clone(), doc_number: "大市监公告〔2025〕12号".into(), ..Default::default()
+        };
+    ann::update(s(&w), &w.reg, a.id, edit).await.unwrap();
+    ann::approve(s(&w), &w.reg2, a.id).await.unwrap();
+    let p = ann::publish(s(&w), &w.reg, a.id, PublishInput::default()).await.unwrap();
+    assert_eq!((p.state.as_str(), p.publish_note.as_str()), ("published", ""));
+    let public = ann::get_public(s(&w), a.id).await.unwrap();
+    assert_eq!(public.snapshot.doc_number, "大市监公告〔2025〕12号");
+    let text = pdf_text(&ann::public_pdf(s(&w), a.id).await.unwrap());
+    assert!(text.contains("大市监公告〔2025〕12号"), "{text}");
+}
+
+#[tokio::test]
+async fn a_malformed_doc_number_is_refused_on_its_field() {
+    let w = world().await;
+    let a = ann::draft(s(&w), &w.reg, w.plan).await.unwrap();
+    for bad in ["12号", "大市监公告〔2025〕12"] {
+        let edit = AnnouncementEdit { title: a.title.clone(), doc_number: bad.into(), ..Default::default() };
+        assert_eq!(code(ann::update(s(&w), &w.reg, a.id, edit).await.unwrap_err()), "doc_number", "{bad}");
+    }
+    assert_eq!(ann::get(s(&w), &w.reg, a.id).await.unwrap().doc_number, "");
 }
 
 #[tokio::test]
@@ -152,13 +218,14 @@ async fn a_left_out_row_needs_a_reason_and_is_not_published() {
         title: "大同市市场监督管理局关于车用柴油产品质量监督抽查结果的公告".into(),
         preface: "现将结果公告如下。".into(),
         exclusions: vec![Exclusion { key: key.clone(), reason: " ".into() }],
+        ..Default::default()
     };
     assert_eq!(code(ann::update(s(&w), &w.reg, a.id, edit.clone()).await.unwrap_err()), "exclusion_reason");
     edit.exclusions[0].reason = "企业名称有误，待核实".into();
     let v = ann::update(s(&w), &w.reg, a.id, edit).await.unwrap();
     assert!(v.content.rows.iter().any(|r| r.excluded && r.exclusion_reason == "企业名称有误，待核实"));
     ann::approve(s(&w), &w.reg2, a.id).await.unwrap();
-    ann::publish(s(&w), &w.reg2, a.id).await.unwrap();
+    ann::publish(s(&w), &w.reg2, a.id, anyway()).await.unwrap();
     let public = ann::get_public(s(&w), a.id).await.unwrap();
     assert_eq!(public.snapshot.rows.len(), 1);
     assert!(!public.snapshot.rows[0].qualified);
@@ -170,14 +237,14 @@ async fn withdrawal_and_correction_are_recorded_and_stay_public() {
     let w = world().await;
     let a = ann::draft(s(&w), &w.reg, w.plan).await.unwrap();
     ann::approve(s(&w), &w.reg2, a.id).await.unwrap();
-    ann::publish(s(&w), &w.reg, a.id).await.unwrap();
+    ann::publish(s(&w), &w.reg, a.id, anyway()).await.unwrap();
     // A correction: drafted, approved by another, published; the earlier one is marked corrected.
     assert_eq!(code(ann::draft_correction(s(&w), &w.reg, a.id, "").await.unwrap_err()), "required");
     let c = ann::draft_correction(s(&w), &w.reg2, a.id, "更正一家企业的名称").await.unwrap();
     assert_eq!(c.corrects_id, Some(a.id));
     assert_eq!(code(ann::approve(s(&w), &w.reg2, c.id).await.unwrap_err()), "announcement_same_person");
     ann::approve(s(&w), &w.reg, c.id).await.unwrap();
-    ann::publish(s(&w), &w.reg, c.id).await.unwrap();
+    ann::publish(s(&w), &w.reg, c.id, anyway()).await.unwrap();
     let earlier = ann::get_public(s(&w), a.id).await.unwrap();
     assert_eq!((earlier.state.as_str(), earlier.corrected_by_id), ("corrected", Some(c.id)));
     let corrected = ann::get_public(s(&w), c.id).await.unwrap();
@@ -318,7 +385,11 @@ async fn a_plan_without_issued_reports_or_refusals_has_nothing_to_announce() {
     // only for the same product: none here.
     let a = statistics::quality_analysis(s(&w), &w.reg, plan.id).await.unwrap();
     assert!(a.earlier.is_empty());
-    assert!(statistics::quality_analysis_pdf(s(&w), &w.reg, plan.id).await.unwrap().starts_with(b"%PDF"));
+    let pdf = statistics::quality_analysis_pdf(s(&w), &w.reg, plan.id).await.unwrap();
+    let text: String = pdf_text(&pdf).chars().filter(|c| !c.is_whitespace()).collect();
+    // A plan (and a product) without results says so, never "0%（0/0）".
+    assert!(text.contains("批次合格率无检验结果") && text.contains("电冰箱"), "{text}");
+    assert!(!text.contains("0%（0/0）") && !text.contains("0/0"), "{text}");
 }
 
 #[tokio::test]
@@ -352,4 +423,54 @@ async fn a_later_plan_of_the_same_product_is_compared_with_the_earlier_one() {
     );
     let text = pdf_text(&statistics::quality_analysis_pdf(s(&w), &w.reg, later.id).await.unwrap());
     assert!(text.contains("2025年车用柴油监督抽查") && text.contains("车用柴油（往期）"), "{text}");
+}
+
+#[tokio::test]
+async fn the_testing_institution_writes_and_submits_the_analysis_that_the_report_prints() {
+    use choucha_service::analysis_texts::{self as texts, AnalysisTextInput};
+    let w = world().await;
+    // A blind tester and the organising bureau do not write it; the testing institution's custodian does.
+    assert_eq!(code(texts::mine(s(&w), &w.tester, w.plan).await.unwrap_err()), "forbidden");
+    assert_eq!(code(texts::mine(s(&w), &w.reg, w.plan).await.unwrap_err()), "forbidden");
+    let draft = AnalysisTextInput { problems: "硫含量超标1批次。".into(), ..Default::default() };
+    let v = texts::save(s(&w), &w.custodian, w.plan, draft.clone()).await.unwrap();
+    assert!(!v.submitted && v.problems == "硫含量超标1批次。");
+    // The bureau sees that nothing is submitted yet, and never the draft's text.
+    let parts = texts::of_plan(s(&w), &w.reg, w.plan).await.unwrap();
+    assert_eq!(parts.len(), 1);
+    assert!(!parts[0].submitted && parts[0].problems.is_empty());
+    assert_eq!(code(texts::of_plan(s(&w), &w.custodian, w.plan).await.unwrap_err()), "forbidden");
+    // Submitting needs every section.
+    let incomplete = AnalysisTextInput { submit: true, ..draft.clone() };
+    assert_eq!(code(texts::save(s(&w), &w.custodian, w.plan, incomplete).await.unwrap_err()), "required");
+    let full = AnalysisTextInput {
+        problems: "硫含量超标1批次。".into(),
+        causes: "油品来源把关不严。".into(),
+        suggestions: "加强进货查验。".into(),
+        submit: true,
+    };
+    assert!(texts::save(s(&w), &w.custodian, w.plan, full.clone()).await.unwrap().submitted);
+    // Submitted: no more edits until the bureau sends it back.
+    assert_eq!(code(texts::save(s(&w), &w.custodian, w.plan, draft.clone()).await.unwrap_err()), "analysis_submitted");
+    let parts = texts::of_plan(s(&w), &w.reg, w.plan).await.unwrap();
+    assert!(parts[0].submitted && parts[0].causes == "油品来源把关不严。");
+    // The report prints it; the custodian reads the figures it writes about, the tester never.
+    let text: String = pdf_text(&statistics::quality_analysis_pdf(s(&w), &w.reg, w.plan).await.unwrap())
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    assert!(
+        text.contains("油品来源把关不严") && text.contains("加强进货查验") && text.contains("山西省检验检测中心"),
+        "{text}"
+    );
+    assert!(statistics::quality_analysis(s(&w), &w.custodian, w.plan).await.is_ok());
+    assert_eq!(code(statistics::quality_analysis(s(&w), &w.tester, w.plan).await.unwrap_err()), "forbidden");
+    // Sent back with a reason, it is a draft again, and the report no longer prints it.
+    let org = parts[0].org_id;
+    assert_eq!(code(texts::send_back(s(&w), &w.reg, w.plan, org, " ").await.unwrap_err()), "required");
+    assert_eq!(code(texts::send_back(s(&w), &w.custodian, w.plan, org, "请补充").await.unwrap_err()), "forbidden");
+    texts::send_back(s(&w), &w.reg, w.plan, org, "请补充不合格原因的调查情况").await.unwrap();
+    assert!(!texts::mine(s(&w), &w.custodian, w.plan).await.unwrap().submitted);
+    assert_eq!(code(texts::send_back(s(&w), &w.reg, w.plan, org, "再次").await.unwrap_err()), "analysis_not_submitted");
+    assert!(texts::save(s(&w), &w.custodian, w.plan, full).await.unwrap().submitted);
 }

@@ -200,7 +200,12 @@ async fn a_qualified_free_sample_is_returned_and_a_pending_objection_holds_it_ba
     assert_eq!(backup.required, "return_to_enterprise");
     // A re-test request within the window holds the backup back even after the window closes.
     s(&w).shift_today(3);
-    let retest = ObjectionInput { kind: "retest".into(), items: vec!["硫含量".into()], reason: "复检".into() };
+    let retest = ObjectionInput {
+        kind: "retest".into(),
+        items: vec!["硫含量".into()],
+        reason: "复检".into(),
+        ..Default::default()
+    };
     let o = objections::file(s(&w), &w.owner, report, retest).await.unwrap();
     s(&w).shift_today(13);
     let ret =
@@ -257,7 +262,12 @@ async fn an_unqualified_result_opens_a_case_at_the_local_bureau_under_the_2019_m
 
     // Rule 18: a pending objection does not suspend post-processing.
     received_today(&w, report).await;
-    let retest = ObjectionInput { kind: "retest".into(), items: vec!["硫含量".into()], reason: "复检".into() };
+    let retest = ObjectionInput {
+        kind: "retest".into(),
+        items: vec!["硫含量".into()],
+        reason: "复检".into(),
+        ..Default::default()
+    };
     objections::file(s(&w), &w.owner, report, retest).await.unwrap();
 
     // Steps in order, by the bureau that runs the case only.
@@ -472,4 +482,53 @@ async fn only_the_provincial_bureau_or_an_admin_decides_which_rule_set_binds_a_d
     assert_eq!(code(&cases::select_rule_set(s(&w), &province, "110101", sel.clone()).await.unwrap_err()), "forbidden");
     let after = cases::select_rule_set(s(&w), &province, "140213", sel).await.unwrap();
     assert_ne!(serde_json::to_value(&after).unwrap(), serde_json::to_value(&sets).unwrap());
+}
+
+#[tokio::test]
+async fn the_bureau_prints_its_stop_and_correction_orders_from_the_case() {
+    let w = world().await;
+    issued(&w, 12.5).await;
+    let today = s(&w).today();
+    let c = cases::list(s(&w), &w.county, CaseQuery::default()).await.unwrap().items[0].clone();
+    let text = |pdf: Vec<u8>| -> String {
+        lab_world::pdf_text(&pdf).expect("pdftotext").chars().filter(|c| !c.is_whitespace()).collect()
+    };
+    let stop = StepInput { note: "平市监责停〔2025〕3号".into(), ..step("stop_order") };
+    let d = cases::step(s(&w), &w.county, c.id, stop).await.unwrap();
+    let st = d.steps.last().unwrap().clone();
+    assert!(st.has_order);
+    let t = text(cases::order_pdf(s(&w), &w.county, c.id, st.id).await.unwrap());
+    for want in [
+        "责令停止生产销售通知书",
+        "平市监责停〔2025〕3号",
+        lab_world::ENTERPRISE,
+        "硫含量",
+        "山西省检验检测中心",
+        "大同市平城区市场监督管理局",
+        "立即停止生产、销售同一产品",
+    ] {
+        assert!(t.contains(want), "{want} missing in {t}");
+    }
+    let d = cases::step(s(&w), &w.county, c.id, step("correction_order")).await.unwrap();
+    let order = d.steps.last().unwrap().clone();
+    let t = text(cases::order_pdf(s(&w), &w.county, c.id, order.id).await.unwrap());
+    let due = (today + chrono::Duration::days(60)).format("%Y年%-m月%-d日").to_string();
+    assert!(t.contains("责令整改通知书") && t.contains(&due) && t.contains("整改报告"), "{due} missing in {t}");
+    // The enterprise reads its own order; other enterprises and lab staff never.
+    assert!(cases::order_pdf(s(&w), &w.owner, c.id, order.id).await.unwrap().starts_with(b"%PDF"));
+    assert_eq!(code(&cases::order_pdf(s(&w), &w.stranger, c.id, order.id).await.unwrap_err()), "not_found");
+    assert_eq!(code(&cases::order_pdf(s(&w), &w.t1, c.id, order.id).await.unwrap_err()), "forbidden");
+    // A step that is no order has no notice.
+    let report_file = RectificationInput {
+        note: "已整改".into(),
+        document: FileInput {
+            file_name: "整改报告.pdf".into(),
+            content_type: "application/pdf".into(),
+            data_base64: "JVBERi0xLjQK".into(),
+        },
+    };
+    let sub = cases::submit_rectification(s(&w), &w.owner, c.id, report_file).await.unwrap();
+    let last = sub.steps.last().unwrap();
+    assert!(!last.has_order);
+    assert_eq!(code(&cases::order_pdf(s(&w), &w.county, c.id, last.id).await.unwrap_err()), "not_found");
 }

@@ -247,8 +247,16 @@ async fn the_forms_come_from_the_stored_data_for_the_team_and_both_bureaus_only(
     let w = started(10, None).await;
     let notice = handover::notice_pdf(s(&w), &w.s1, w.task).await.unwrap();
     if let Some(text) = pdf_text(&notice) {
-        for want in ["监督抽查通知书", "2025年车用柴油监督抽查", "车用柴油", "lab_s1", "lab_s2", "大同市市场监督管理局"]
-        {
+        for want in [
+            "监督抽查通知书",
+            "2025年车用柴油监督抽查",
+            "车用柴油",
+            "lab_s1",
+            "lab_s2",
+            "大同市市场监督管理局",
+            "李明",
+            "0352-5022345",
+        ] {
             assert!(text.contains(want), "{want} missing in {text}");
         }
         assert!(text.contains(ENTERPRISE), "the enterprise named on its notice");

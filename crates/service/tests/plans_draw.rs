@@ -123,6 +123,19 @@ async fn plan_validation_and_who_may_create() {
         }
         other => panic!("expected invalid, got {other:?}"),
     }
+    // The contact telephone printed on the notice must read as one; the plan keeps both fields.
+    let mut phone = datong();
+    phone.plan.contact_phone = "请打电话".into();
+    match plans::create(s(&w), &w.regulator, phone.clone()).await {
+        Err(ServiceError::Invalid(v)) => {
+            assert!(v.iter().any(|e| e.field.as_deref() == Some("contact_phone")), "{v:?}")
+        }
+        other => panic!("expected invalid, got {other:?}"),
+    }
+    phone.plan.contact_name = "质量监督科 李明".into();
+    phone.plan.contact_phone = "0352-5022345".into();
+    let v = plans::create(s(&w), &w.regulator, phone).await.unwrap();
+    assert_eq!((v.contact_name.as_str(), v.contact_phone.as_str()), ("质量监督科 李明", "0352-5022345"));
     // A tester cannot plan; a county bureau cannot plan in the city's name.
     assert!(matches!(plans::create(s(&w), &w.tester, datong()).await, Err(ServiceError::Forbidden(_))));
 }

@@ -35,7 +35,10 @@ async fn accepted_request(w: &World, owner: &Actor, report_id: i64) -> i64 {
         owner,
         report_id,
         ObjectionInput {
-            kind: "retest".into(), items: vec!["硫含量".into()], reason: "对硫含量结果有异议".into()
+            kind: "retest".into(),
+            items: vec!["硫含量".into()],
+            reason: "对硫含量结果有异议".into(),
+            ..Default::default()
         },
     )
     .await
@@ -55,7 +58,12 @@ fn sulfur(v: f64) -> RetestResultsInput {
 }
 
 fn intact() -> RetestReceiptInput {
-    RetestReceiptInput { seal_intact: true, seal_note: "封条SXGH-000124完好".into(), photos: vec![photo()] }
+    RetestReceiptInput {
+        seal_intact: true,
+        seal_note: "封条SXGH-000124完好".into(),
+        seals_seen: vec!["SXGH-000124".into()],
+        photos: vec![photo()],
+    }
 }
 
 #[tokio::test]
@@ -72,7 +80,10 @@ async fn a_retest_that_differs_replaces_the_conclusion_and_the_bureau_pays() {
         &owner,
         r.id,
         ObjectionInput {
-            kind: "retest".into(), items: vec!["硫含量".into()], reason: "对硫含量结果有异议".into()
+            kind: "retest".into(),
+            items: vec!["硫含量".into()],
+            reason: "对硫含量结果有异议".into(),
+            ..Default::default()
         },
     )
     .await
@@ -120,6 +131,17 @@ async fn a_retest_that_differs_replaces_the_conclusion_and_the_bureau_pays() {
         "rule18_seal_unchecked"
     );
     let no_photo = RetestReceiptInput { photos: vec![], ..intact() };
+    // An intact seal must carry the record's numbers: the custodian is shown them and checks.
+    let seen = retests::get(s(&w), &lab2.custodian, rt.id).await.unwrap();
+    assert_eq!(seen.expected_seals, vec!["SXGH-000124".to_string()]);
+    assert!(retests::get(s(&w), &lab2.tester, rt.id).await.unwrap().expected_seals.is_empty(), "blind staff never");
+    for wrong in [vec![], vec!["SXGH-000999".to_string()], vec!["SXGH-000124".to_string(), "X-1".to_string()]] {
+        let input = RetestReceiptInput { seals_seen: wrong, ..intact() };
+        assert_eq!(
+            code(&retests::receive(s(&w), &lab2.custodian, rt.id, input).await.unwrap_err()),
+            "rule18_seal_mismatch"
+        );
+    }
     assert_eq!(
         code(&retests::receive(s(&w), &lab2.custodian, rt.id, no_photo).await.unwrap_err()),
         "rule18_seal_photo"
@@ -225,7 +247,8 @@ async fn a_retest_that_agrees_keeps_the_result_and_the_applicant_pays_and_a_brok
     let o = accepted_request(&w, &owner, r.id).await;
     let rt = retests::assign(s(&w), &w.regulator, o, assign_to(lab2.org_id)).await.unwrap();
     // A broken seal: the reason is required; the re-test stops and the bureau hears of it.
-    let broken = RetestReceiptInput { seal_intact: false, seal_note: String::new(), photos: vec![photo()] };
+    let broken =
+        RetestReceiptInput { seal_intact: false, seal_note: String::new(), seals_seen: vec![], photos: vec![photo()] };
     assert_eq!(code(&retests::receive(s(&w), &lab2.custodian, rt.id, broken.clone()).await.unwrap_err()), "required");
     let broken = RetestReceiptInput { seal_note: "封条断裂".into(), ..broken };
     let stopped = retests::receive(s(&w), &lab2.custodian, rt.id, broken).await.unwrap();
@@ -438,7 +461,12 @@ async fn the_plan_overview_lists_progress_results_and_every_overdue_duty_with_wh
         s(&w),
         &owner,
         r.id,
-        ObjectionInput { kind: "objection".into(), items: vec!["硫含量".into()], reason: "有异议".into() },
+        ObjectionInput {
+            kind: "objection".into(),
+            items: vec!["硫含量".into()],
+            reason: "有异议".into(),
+            ..Default::default()
+        },
     )
     .await
     .unwrap();
@@ -509,4 +537,27 @@ async fn an_item_not_objected_to_keeps_failing_in_the_announcement_after_a_retes
     // So does the quality analysis's chart of failing items.
     let qa = choucha_service::statistics::quality_analysis(s(&w), &w.regulator, plan_of(&w).await).await.unwrap();
     assert_eq!(qa.failing_items, [("闪点（闭口）".to_string(), 1)]);
+}
+
+#[tokio::test]
+async fn the_bound_volume_holds_the_retest_report_and_each_samples_evidence_list() {
+    let w = world().await;
+    let lab2 = second_lab(&w).await;
+    let r = issued(&w, 12.5).await;
+    let owner = enterprise_user(&w).await;
+    let id = retested(&w, &lab2, &owner, r.id, 12.5).await;
+    let rt = retests::get(s(&w), &w.regulator, id).await.unwrap();
+    let retest_no = rt.report_no.unwrap();
+    let plan = plan_of(&w).await;
+    let pdf = choucha_service::bound_volume::bound_volume_pdf(s(&w), &w.regulator, plan, 1).await.unwrap();
+    let text: String = pdf_text(&pdf).unwrap().chars().filter(|c| !c.is_whitespace()).collect();
+    // The contents list the re-test report after the first report, then the record with its evidence.
+    let first = text.find(&format!("检验报告{}", r.report_no.clone().unwrap())).unwrap();
+    let retest = text.find(&format!("复检报告{retest_no}")).expect("the re-test report is in the contents");
+    let record = text.find("抽样单及抽样证据清单").unwrap();
+    assert!(first < retest && retest < record, "report, re-test report, record");
+    // The evidence list prints each photo's hash.
+    let photo = choucha_store::evidence::of_task(s(&w).store().reader(), w.task).await.unwrap();
+    assert!(!photo.is_empty());
+    assert!(text.contains("抽样证据清单") && text.contains(&photo[0].sha256), "{text}");
 }

@@ -52,6 +52,8 @@ pub async fn insert(tx: &Tx, n: NewAnnouncement) -> Result<AnnouncementRow, Stor
         withdrawn_by: Set(None),
         withdrawn_at: Set(None),
         withdrawal_reason: Set(String::new()),
+        doc_number: Set(String::new()),
+        publish_note: Set(String::new()),
         ..Default::default()
     }
     .insert(&**tx)
@@ -92,18 +94,22 @@ fn one_row(rows: u64) -> Result<(), StoreError> {
     if rows == 1 { Ok(()) } else { Err(StoreError::Conflict) }
 }
 
-/// New title, preface and content of a draft.
-pub async fn update_draft(
-    tx: &Tx,
-    id: i64,
-    title: &str,
-    preface: &str,
-    content_json: &str,
-    by: i64,
-) -> Result<(), StoreError> {
+/// What an edit of a draft changes.
+#[derive(Debug, Clone, Copy)]
+pub struct DraftChange<'a> {
+    pub title: &'a str,
+    pub doc_number: &'a str,
+    pub preface: &'a str,
+    pub content_json: &'a str,
+}
+
+/// New title, 文号, preface and content of a draft.
+pub async fn update_draft(tx: &Tx, id: i64, c: DraftChange<'_>, by: i64) -> Result<(), StoreError> {
     use announcement::Column as C;
+    let DraftChange { title, doc_number, preface, content_json } = c;
     let r = announcement::Entity::update_many()
         .col_expr(C::Title, title.into())
+        .col_expr(C::DocNumber, doc_number.into())
         .col_expr(C::Preface, preface.into())
         .col_expr(C::ContentJson, content_json.into())
         .col_expr(C::UpdatedBy, by.into())
@@ -123,6 +129,8 @@ pub struct StateChange {
     pub snapshot: Option<(String, String)>,
     pub withdrawn: Option<(i64, String)>,
     pub corrected_by_id: Option<i64>,
+    /// Why it was published while an objection window was open.
+    pub publish_note: Option<String>,
 }
 
 /// Moves an announcement from `from` to `to` (zero rows updated is a conflict).
@@ -145,11 +153,71 @@ pub async fn set_state(tx: &Tx, id: i64, t: Transition<AnnouncementState>, c: St
             .col_expr(C::WithdrawnAt, Some(now).into())
             .col_expr(C::WithdrawalReason, reason.into());
     }
+    if let Some(note) = c.publish_note {
+        q = q.col_expr(C::PublishNote, note.into());
+    }
     if let Some(next) = c.corrected_by_id {
         q = q.col_expr(C::CorrectedById, Some(next).into());
     }
     let r = q.filter(C::Id.eq(id)).filter(C::State.eq(t.from())).exec(&**tx).await?;
     one_row(r.rows_affected)
+}
+
+/// Where the objection window of an issued report stands: the enterprise's recorded receipt of the
+/// result, and whether an objection or re-test request of its sample is still being handled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectionWindow {
+    pub report_id: i64,
+    pub received_on: Option<chrono::NaiveDate>,
+    pub objection_open: bool,
+}
+
+/// The objection windows of `report_ids`, read in chunks (three queries per chunk, whatever the
+/// plan's size).
+pub async fn objection_windows(
+    db: &impl ConnectionTrait,
+    report_ids: &[i64],
+) -> Result<Vec<ObjectionWindow>, StoreError> {
+    use crate::disposals::OBJECTION_HOLDING;
+    use crate::entity::{delivery, objection};
+    let mut out = Vec::new();
+    for chunk in crate::id_chunks(report_ids) {
+        let samples: Vec<(i64, i64)> = lab_report::Entity::find()
+            .select_only()
+            .column(lab_report::Column::Id)
+            .column(lab_report::Column::SampleId)
+            .filter(lab_report::Column::Id.is_in(chunk.clone()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        let received: Vec<(i64, Option<chrono::NaiveDate>)> = delivery::Entity::find()
+            .select_only()
+            .column(delivery::Column::ReportId)
+            .column(delivery::Column::ReceivedOn)
+            .filter(delivery::Column::ReportId.is_in(chunk))
+            .filter(delivery::Column::Recipient.eq("enterprise"))
+            .filter(delivery::Column::ReceivedOn.is_not_null())
+            .order_by_asc(delivery::Column::Id)
+            .into_tuple()
+            .all(db)
+            .await?;
+        let holding: Vec<i64> = objection::Entity::find()
+            .select_only()
+            .column(objection::Column::SampleId)
+            .filter(objection::Column::SampleId.is_in(samples.iter().map(|(_, s)| *s)))
+            .filter(objection::Column::State.is_in(OBJECTION_HOLDING))
+            .into_tuple()
+            .all(db)
+            .await?;
+        for (report_id, sample_id) in samples {
+            out.push(ObjectionWindow {
+                report_id,
+                received_on: received.iter().find(|(r, _)| *r == report_id).and_then(|(_, d)| *d),
+                objection_open: holding.contains(&sample_id),
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// (report id, report number) of a plan's issued reports (approved and not superseded), in

@@ -2,6 +2,7 @@
 //! migrations, write transactions that carry their audit record, and one module of queries per
 //! domain object. Nothing above this crate writes SQL.
 
+pub mod analysis_texts;
 pub mod announcements;
 pub mod audit;
 pub mod audit_files;

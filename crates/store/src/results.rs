@@ -184,6 +184,8 @@ pub struct NewObjection {
     pub received_on: NaiveDate,
     pub filed_on: NaiveDate,
     pub filed_by: i64,
+    /// The attachments (stored files) as JSON.
+    pub attachments_json: String,
 }
 
 pub async fn insert_objection(tx: &Tx, o: NewObjection) -> Result<ObjectionRow, StoreError> {
@@ -198,6 +200,7 @@ pub async fn insert_objection(tx: &Tx, o: NewObjection) -> Result<ObjectionRow, 
         received_on: Set(o.received_on),
         filed_on: Set(o.filed_on),
         filed_by: Set(o.filed_by),
+        attachments_json: Set(o.attachments_json),
         state: Set(ObjectionState::Pending),
         created_at: Set(tx.now()),
         ..Default::default()

@@ -72,8 +72,15 @@ async fn a_published_announcement_is_public_with_failures_and_refusals_and_a_wit
     let (st, b) = reg.post(&format!("/api/v1/announcements/{id}/approve"), json!({})).await;
     assert_eq!((st, b["code"].as_str()), (StatusCode::CONFLICT, Some("announcement_same_person")));
     assert_eq!(reg2.post(&format!("/api/v1/announcements/{id}/approve"), json!({})).await.0, StatusCode::OK);
+    // The result has not reached the enterprise: its objection window is open, so publishing needs
+    // a reason, which is recorded.
     let (st, p) = reg.post(&format!("/api/v1/announcements/{id}/publish"), json!({})).await;
-    assert_eq!((st, p["state"].as_str()), (StatusCode::OK, Some("published")));
+    assert_eq!((st, p["code"].as_str()), (StatusCode::CONFLICT, Some("announcement_objection_open")), "{p}");
+    assert!(p["message"].as_str().unwrap().contains(ENTERPRISE), "{p}");
+    let anyway = json!({"open_objection_reason": "按省局统一部署提前公告"});
+    let (st, p) = reg.post(&format!("/api/v1/announcements/{id}/publish"), anyway.clone()).await;
+    assert_eq!((st, p["state"].as_str()), (StatusCode::OK, Some("published")), "{p}");
+    assert_eq!(p["publish_note"], "按省局统一部署提前公告");
 
     let (st, page) = anonymous(&srv, &format!("/public/announcements/{id}")).await;
     assert_eq!(st, StatusCode::OK);
@@ -100,7 +107,7 @@ async fn a_published_announcement_is_public_with_failures_and_refusals_and_a_wit
     assert_eq!(st, StatusCode::OK, "{c}");
     let cid = c["id"].as_i64().unwrap();
     assert_eq!(reg2.post(&format!("/api/v1/announcements/{cid}/approve"), json!({})).await.0, StatusCode::OK);
-    assert_eq!(reg2.post(&format!("/api/v1/announcements/{cid}/publish"), json!({})).await.0, StatusCode::OK);
+    assert_eq!(reg2.post(&format!("/api/v1/announcements/{cid}/publish"), anyway).await.0, StatusCode::OK);
     let (_, page) = anonymous(&srv, &format!("/public/announcements/{cid}")).await;
     assert!(page.contains("更正说明") && page.contains("更正标称生产者"));
     assert!(page.contains(&format!("href=\"/public/announcements/{id}\"")));
@@ -115,6 +122,47 @@ async fn a_published_announcement_is_public_with_failures_and_refusals_and_a_wit
     let (st, page) = anonymous(&srv, &format!("/public/announcements/{cid}")).await;
     assert_eq!(st, StatusCode::OK);
     assert!(page.contains("已撤回") && page.contains("检验数据需复核"));
+}
+
+#[tokio::test]
+async fn the_testing_institution_submits_its_analysis_and_the_bureau_reads_or_sends_it_back() {
+    let (srv, plan) = results_world().await;
+    let keeper = srv.api("lab_keeper").await;
+    let mine = format!("/api/v1/plans/{plan}/analysis/mine");
+    let body = json!({"problems": "硫含量超标1批次", "causes": "进货查验把关不严", "suggestions": "加强进货查验", "submit": true});
+    // A blind tester and the bureau do not write it.
+    for who in ["lab_t1", "dt_reg"] {
+        let (st, b) = srv.api(who).await.put(&mine, body.clone()).await;
+        assert_eq!((st, b["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{who}");
+    }
+    let (st, b) = keeper.put(&mine, json!({"problems": "硫含量超标1批次", "submit": true})).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("required")), "{b}");
+    let (st, b) = keeper.put(&mine, body.clone()).await;
+    assert_eq!((st, b["submitted"].as_bool()), (StatusCode::OK, Some(true)), "{b}");
+    let (st, b) = keeper.put(&mine, body).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::CONFLICT, Some("analysis_submitted")));
+    let reg = srv.api("dt_reg").await;
+    let (st, parts) = reg.get(&format!("/api/v1/plans/{plan}/analysis/parts")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(parts[0]["causes"], "进货查验把关不严");
+    assert_eq!(keeper.get(&format!("/api/v1/plans/{plan}/analysis/parts")).await.0, StatusCode::FORBIDDEN);
+    // The pages: the custodian's plan page leads to the form; the bureau's lists the part and sends it back.
+    let (_, page) = srv.browser("lab_keeper").await.get(&format!("/plans/{plan}")).await;
+    assert!(page.contains("data-testid=\"write-analysis\""), "the custodian finds the form");
+    let rb = srv.browser("dt_reg").await;
+    let (st, page) = rb.get(&format!("/plans/{plan}/analysis")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(page.contains("进货查验把关不严") && page.contains("data-testid=\"send-back\""));
+    let csrf = rb.csrf_of(&format!("/plans/{plan}/analysis")).await;
+    let org = parts[0]["org_id"].as_i64().unwrap();
+    let r = rb
+        .post_form(&format!("/plans/{plan}/analysis/{org}/send-back"), &[("csrf", &csrf), ("reason", "请补充原因调查")])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, b) = keeper.get(&mine).await;
+    assert_eq!(b["submitted"].as_bool(), Some(false), "sent back: a draft again");
+    let (st, _) = srv.browser("lab_t1").await.get(&format!("/plans/{plan}/analysis")).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "a blind tester never opens it");
 }
 
 #[tokio::test]
@@ -180,11 +228,21 @@ async fn the_pages_draft_edit_approve_and_publish_an_announcement() {
     let key = page.split("name=\"reason:task:").nth(1).unwrap().split('"').next().unwrap().to_string();
     let field = format!("reason:task:{key}");
     let title = "大同市市场监督管理局关于车用柴油抽查结果的公告";
-    let form =
-        [("csrf", csrf.as_str()), ("title", title), ("preface", "现公告如下。"), (field.as_str(), "认定文书待补正")];
+    let bad = [("csrf", csrf.as_str()), ("title", title), ("doc_number", "12号")];
+    reg.post_form(&format!("/announcements/{id}"), &bad).await;
+    let (_, page) = reg.get(&to).await;
+    assert!(page.contains("文号格式应如"), "a malformed 文号 is refused with the format");
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("title", title),
+        ("doc_number", "大市监公告〔2025〕12号"),
+        ("preface", "现公告如下。"),
+        (field.as_str(), "认定文书待补正"),
+    ];
     assert_eq!(reg.post_form(&format!("/announcements/{id}"), &form).await.status(), StatusCode::SEE_OTHER);
     let (_, page) = reg.get(&to).await;
     assert!(page.contains("认定文书待补正"));
+    assert!(page.contains("data-testid=\"open-windows\"") && page.contains("尚未送达"), "the open window is warned");
     // The drafter's approval is refused with the rule's message; a second regulator approves.
     reg.post_form(&format!("/announcements/{id}/approve"), &[("csrf", &csrf)]).await;
     let (_, page) = reg.get(&to).await;
@@ -195,12 +253,24 @@ async fn the_pages_draft_edit_approve_and_publish_an_announcement() {
         reg2.post_form(&format!("/announcements/{id}/approve"), &[("csrf", &csrf2)]).await.status(),
         StatusCode::SEE_OTHER
     );
+    // Without the reason the publication is refused with the rule's message; with it, published.
+    reg.post_form(&format!("/announcements/{id}/publish"), &[("csrf", &csrf)]).await;
+    let (_, page) = reg.get(&to).await;
+    assert!(page.contains("异议期尚未结束") && page.contains("已审核"), "refused and flashed");
     assert_eq!(
-        reg.post_form(&format!("/announcements/{id}/publish"), &[("csrf", &csrf)]).await.status(),
+        reg.post_form(
+            &format!("/announcements/{id}/publish"),
+            &[("csrf", &csrf), ("reason", "按省局统一部署提前公告")]
+        )
+        .await
+        .status(),
         StatusCode::SEE_OTHER
     );
+    let (_, page) = reg.get(&to).await;
+    assert!(page.contains("异议期内发布理由") && page.contains("按省局统一部署提前公告"));
     let (st, public) = anonymous(&srv, &format!("/public/announcements/{id}")).await;
     assert_eq!(st, StatusCode::OK);
     assert!(public.contains(title) && public.contains(ENTERPRISE));
+    assert!(public.contains("大市监公告〔2025〕12号"), "the 文号 is public");
     assert!(!public.contains(REFUSING), "the refusal was left out");
 }

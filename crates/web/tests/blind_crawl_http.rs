@@ -102,7 +102,8 @@ async fn build() -> World2 {
     let reg2 = choucha_service::auth::login(&svc, "dt_reg2", choucha_service::fixtures::PASSWORD).await.unwrap();
     let a = choucha_service::announcements::draft(&svc, &w.regulator, w.plan).await.unwrap();
     choucha_service::announcements::approve(&svc, &reg2, a.id).await.unwrap();
-    choucha_service::announcements::publish(&svc, &w.regulator, a.id).await.unwrap();
+    let anyway = choucha_service::announcements::PublishInput { open_objection_reason: "提前公告".into() };
+    choucha_service::announcements::publish(&svc, &w.regulator, a.id, anyway).await.unwrap();
 
     let mut strings = Vec::new();
     for r in [r1.id, r2.id] {

@@ -265,8 +265,38 @@ async fn a_tester_never_sees_the_enterprise_in_any_answer_and_the_report_is_sign
     let retest = json!({"kind": "retest", "items": ["硫含量"], "reason": "对硫含量结果有异议"});
     let (st, _) = stranger.post(&format!("/api/v1/my/results/{rid}/objections"), retest.clone()).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
+    // Attachments: images or PDF only, at most five.
+    let pdf = json!({"file_name": "复检申请书.pdf", "content_type": "application/pdf", "data_base64": "JVBERi0xLjQK"});
+    let mut bad = retest.clone();
+    bad["attachments"] =
+        json!([{"file_name": "a.exe", "content_type": "application/x-msdownload", "data_base64": "TVo="}]);
+    let (st, b) = owner.post(&format!("/api/v1/my/results/{rid}/objections"), bad).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("file_content_type")), "{b}");
+    let mut many = retest.clone();
+    many["attachments"] = json!(vec![pdf.clone(); 6]);
+    let (st, b) = owner.post(&format!("/api/v1/my/results/{rid}/objections"), many).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("too_many_files")), "{b}");
+    let mut retest = retest;
+    retest["attachments"] = json!([pdf]);
     let (st, o) = owner.post(&format!("/api/v1/my/results/{rid}/objections"), retest).await;
     assert_eq!(st, StatusCode::CREATED, "{o}");
+    let sha = o["attachments"][0]["sha256"].as_str().unwrap().to_string();
+    let oid = o["id"].as_i64().unwrap();
+    let path = format!("/api/v1/objections/{oid}/attachments/{sha}");
+    for (who, want) in [
+        ("ent_user", StatusCode::OK),
+        ("dt_reg", StatusCode::OK),
+        ("ent_other", StatusCode::NOT_FOUND),
+        ("lab_t1", StatusCode::NOT_FOUND),
+        ("lab_keeper", StatusCode::NOT_FOUND),
+    ] {
+        let api = srv.api(who).await;
+        let r = api.client.get(srv.url(&path)).bearer_auth(&api.token).send().await.unwrap();
+        assert_eq!(r.status(), want, "{who}");
+        if want == StatusCode::OK {
+            assert_eq!(r.bytes().await.unwrap().as_ref(), b"%PDF-1.4\n");
+        }
+    }
     let (_, page) = srv.browser("ent_user").await.get("/my/results").await;
     assert!(page.contains("复检申请") && page.contains("待组织抽查的部门处理"), "{page}");
     let (_, page) = srv.browser("ent_other").await.get("/my/results").await;

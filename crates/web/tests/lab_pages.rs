@@ -117,6 +117,65 @@ async fn custodian_receives_by_form_and_tester_enters_results_by_blind_code() {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let (_, detail) = tester.get(&format!("/lab/samples/{code}")).await;
     assert!(detail.contains("12.5mg/kg") && detail.contains("data-testid=\"judgement-0\">不符合"), "{detail}");
+    // The whole sample in one form and one save: a wrong value refuses it all, naming the item.
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("kind_0", "number"),
+        ("value_0", "8.0"),
+        ("kind_1", "number"),
+        ("value_1", "abc"),
+        ("kind_2", "text"),
+        ("value_2", ""),
+        ("tested_on", ""),
+    ];
+    tester.post_form(&format!("/lab/samples/{code}/results"), &form).await;
+    let (_, detail) = tester.get(&format!("/lab/samples/{code}")).await;
+    assert!(detail.contains("第2项") && detail.contains("12.5mg/kg"), "refused, nothing changed: {detail}");
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("kind_0", "number"),
+        ("value_0", "12.5"),
+        ("kind_1", "number"),
+        ("value_1", "65"),
+        ("instrument_1", "闭口闪点仪"),
+        ("kind_2", "text"),
+        ("value_2", ""),
+        ("tested_on", ""),
+    ];
+    let r = tester.post_form(&format!("/lab/samples/{code}/results"), &form).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, detail) = tester.get(&format!("/lab/samples/{code}")).await;
+    assert!(detail.contains("已保存2个检验项目的结果") && detail.contains("闭口闪点仪"), "{detail}");
+    assert!(detail.contains("data-testid=\"judgement-1\">符合"), "{detail}");
+    // The instrument's sheet for this sample: rows naming another sample are refused, nothing written.
+    let upload = |csv: &'static str| {
+        reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(csv.as_bytes().to_vec())
+                .file_name("results.csv")
+                .mime_str("text/csv")
+                .unwrap(),
+        )
+    };
+    let send = |form: reqwest::multipart::Form| {
+        tester
+            .client
+            .post(srv.url(&format!("/lab/samples/{code}/results/import")))
+            .header("x-csrf-token", csrf.to_string())
+            .multipart(form)
+            .send()
+    };
+    let other = "盲样编号,检验项目,检验结果\nZZ-0001,硫含量,8.0\n";
+    assert_eq!(send(upload(other)).await.unwrap().status(), StatusCode::SEE_OTHER);
+    let (_, detail) = tester.get(&format!("/lab/samples/{code}")).await;
+    assert!(detail.contains("不是本样品"), "{detail}");
+    assert_eq!(
+        send(upload("检验项目,检验结果,仪器设备\n硫含量,8.0,XRF-02\n")).await.unwrap().status(),
+        StatusCode::SEE_OTHER
+    );
+    let (_, detail) = tester.get(&format!("/lab/samples/{code}")).await;
+    assert!(detail.contains("已导入1个检验项目的结果") && detail.contains("XRF-02"), "{detail}");
+    assert!(detail.contains("data-testid=\"judgement-0\">符合"), "the corrected sulfur conforms: {detail}");
     // Preparing a report before the results are complete is refused, with its reason on the page.
     let r = tester.post_form(&format!("/lab/samples/{code}/reports"), &[("csrf", &csrf)]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);

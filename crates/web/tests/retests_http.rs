@@ -98,7 +98,7 @@ async fn a_retest_over_http_replaces_the_conclusion_and_charges_the_bureau() {
     let (st, b) = k2
         .post(
             &format!("/api/v1/retests/{id}/receipt"),
-            json!({"seal_intact": true, "seal_note": "封条完好", "photos": png_photo()}),
+            json!({"seal_intact": true, "seal_note": "封条完好", "seals_seen": ["SXGH-000124"], "photos": png_photo()}),
         )
         .await;
     assert_eq!((st, b["state"].as_str()), (StatusCode::OK, Some("testing")), "{b}");
@@ -212,10 +212,16 @@ async fn the_retest_pages_take_the_seal_photo_results_and_signatures() {
     // The custodian receives it with a photo of the seal (multipart).
     let k2 = srv.browser("lab2_keeper").await;
     let csrf = k2.csrf_of(&format!("/retests/{id}")).await;
-    let form = reqwest::multipart::Form::new().text("seal", "intact").text("seal_note", "封条SXGH-000124完好").part(
-        "photos",
-        reqwest::multipart::Part::bytes(png_bytes()).file_name("seal.png").mime_str("image/png").unwrap(),
-    );
+    let (_, page) = k2.get(&format!("/retests/{id}")).await;
+    assert!(page.contains("SXGH-000124"), "the receiving custodian is shown the record's seal numbers");
+    let form = reqwest::multipart::Form::new()
+        .text("seal", "intact")
+        .text("seal_note", "封条完好")
+        .text("seals_seen", "SXGH-000124")
+        .part(
+            "photos",
+            reqwest::multipart::Part::bytes(png_bytes()).file_name("seal.png").mime_str("image/png").unwrap(),
+        );
     let resp = k2
         .client
         .post(srv.url(&format!("/retests/{id}/receipt")))

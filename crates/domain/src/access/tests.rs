@@ -92,6 +92,8 @@ AddRuleSet          x . . . . . . . . . . . . . . . . . . . . . . . . .
 ManageRuleSets      x . . . x . . . . . . . . . . . . . . . . . . . . .
 Announce            . . . . . . . . . . . x . . . . . . . . . . . . . .
 ViewOverview        . . . . . . . . . . . x . . . . . . . . . . . . . .
+ViewAnalysis        . . . . . . . . . . . x . . . . x . . . . . . . . .
+WriteAnalysis       . . . . . . . . . . . . . . . . x . . . . . . . . .
 ";
 
 fn drawn(action: Action) -> String {

@@ -28,7 +28,7 @@ mod public;
 mod review;
 
 pub use public::{get_public, list_public, public_pdf};
-pub use review::{AnnouncementEdit, approve, publish, return_to_draft, update, withdraw};
+pub use review::{AnnouncementEdit, PublishInput, approve, publish, return_to_draft, update, withdraw};
 
 /// A row of an announcement: an issued sample, and whether it is left out (with why).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -182,6 +182,9 @@ impl From<RefusalLine> for PublicRefusalLine {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Snapshot {
     pub title: String,
+    /// 文号 (snapshots frozen before it existed read empty).
+    #[serde(default)]
+    pub doc_number: String,
     pub preface: String,
     pub plan_title: String,
     pub organising_bureau: String,
@@ -218,6 +221,37 @@ pub struct AnnouncementView {
     pub withdrawn_by: String,
     pub withdrawn_at: Option<DateTime<Utc>>,
     pub withdrawal_reason: String,
+    /// 文号
+    pub doc_number: String,
+    /// Why it was published while an objection window of one of its results was open.
+    pub publish_note: String,
+    /// The included results whose objection window is still open (drafts and approved ones only):
+    /// publishing them needs a reason.
+    pub open_windows: Vec<OpenWindow>,
+}
+
+/// An included result whose objection window is still open, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct OpenWindow {
+    pub product: String,
+    pub enterprise: String,
+    pub why: String,
+}
+
+/// The included results of `content` whose objection window is still open today.
+async fn open_windows(s: &Services, content: &Content) -> Result<Vec<OpenWindow>> {
+    let rows: Vec<&ResultEntry> = content.rows.iter().filter(|r| !r.excluded).collect();
+    let ids: Vec<i64> = rows.iter().map(|r| r.line.report_id).collect();
+    let windows = store::objection_windows(s.store.reader(), &ids).await?;
+    let today = s.today();
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let w = windows.iter().find(|w| w.report_id == r.line.report_id)?;
+            let why = rules::open_objection_window(w.received_on, w.objection_open, today)?;
+            Some(OpenWindow { product: r.line.product.clone(), enterprise: r.line.enterprise.clone(), why })
+        })
+        .collect())
 }
 
 /// A public announcement: the snapshot and what happened to it since.
@@ -264,7 +298,14 @@ async fn view(s: &Services, r: AnnouncementRow) -> Result<AnnouncementView> {
     let db = s.store.reader();
     let plan = store_plans::get_plan(db, r.plan_id).await?;
     let content: Content = serde_json::from_str(&r.content_json).map_err(ServiceError::internal)?;
+    let open_windows = match r.state {
+        AnnouncementState::Draft | AnnouncementState::Approved => open_windows(s, &content).await?,
+        _ => Vec::new(),
+    };
     Ok(AnnouncementView {
+        open_windows,
+        doc_number: r.doc_number,
+        publish_note: r.publish_note,
         id: r.id,
         plan_id: r.plan_id,
         plan_title: plan.title,

@@ -83,6 +83,7 @@ fn document_of(a: &PublicAnnouncement) -> choucha_documents::AnnouncementDocumen
     let sn = &a.snapshot;
     d::AnnouncementDocument {
         title: sn.title.clone(),
+        doc_number: sn.doc_number.clone(),
         organising_bureau: sn.organising_bureau.clone(),
         date: sn.published_on,
         preface: sn.preface.clone(),

@@ -4,7 +4,7 @@
 use choucha_domain::RuleViolation;
 use choucha_domain::announcement::{self as rules, AnnouncementAction as Action, AnnouncementState};
 use choucha_domain::workflow;
-use choucha_store::announcements::{self as store, AnnouncementRow, StateChange};
+use choucha_store::announcements::{self as store, AnnouncementRow, DraftChange, StateChange};
 use choucha_store::audit::AuditEntry;
 use choucha_store::{organisations, plans as store_plans};
 use serde::{Deserialize, Serialize};
@@ -13,12 +13,18 @@ use sha2::{Digest, Sha256};
 
 use crate::{Actor, Result, ServiceError, Services};
 
-use super::{AnnouncementView, Content, Exclusion, PublicResultLine, Snapshot, load, require_regulator, to_json, view};
+use super::{
+    AnnouncementView, Content, Exclusion, PublicResultLine, Snapshot, load, open_windows, require_regulator, to_json,
+    view,
+};
 
 /// Changes to a draft.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct AnnouncementEdit {
     pub title: String,
+    /// 文号, e.g. 大市监公告〔2025〕12号 (may stay empty until it is assigned).
+    #[serde(default)]
+    pub doc_number: String,
     pub preface: String,
     /// The rows left out, each with its reason; every other row is included.
     #[serde(default)]
@@ -37,6 +43,9 @@ pub async fn update(s: &Services, actor: &Actor, id: i64, edit: AnnouncementEdit
     if edit.title.chars().count() > 300 {
         errs.push(RuleViolation::new("too_long", "公告标题不能超过300字").on_field("title"));
     }
+    if let Err(v) = rules::check_doc_number(&edit.doc_number) {
+        errs.push(v);
+    }
     let keys = content.keys();
     for e in &edit.exclusions {
         if !keys.contains(&e.key) {
@@ -48,18 +57,23 @@ pub async fn update(s: &Services, actor: &Actor, id: i64, edit: AnnouncementEdit
     if !errs.is_empty() {
         return Err(ServiceError::Invalid(errs));
     }
-    let before = json!({"title": row.title, "preface": row.preface, "exclusions": content.exclusions()});
+    let before = json!({"title": row.title, "doc_number": row.doc_number, "preface": row.preface, "exclusions": content.exclusions()});
     content.apply(&edit.exclusions);
     let tx = s.write(actor).await?;
-    store::update_draft(&tx, id, edit.title.trim(), edit.preface.trim(), &to_json(&content)?, actor.user_id)
-        .await
-        .map_err(conflict)?;
+    let content_json = to_json(&content)?;
+    let change = DraftChange {
+        title: edit.title.trim(),
+        doc_number: edit.doc_number.trim(),
+        preface: edit.preface.trim(),
+        content_json: &content_json,
+    };
+    store::update_draft(&tx, id, change, actor.user_id).await.map_err(conflict)?;
     tx.commit(AuditEntry::new(
         "announcement.update",
         "announcement",
         id,
         before,
-        json!({"title": edit.title.trim(), "preface": edit.preface.trim(), "exclusions": content.exclusions()}),
+        json!({"title": edit.title.trim(), "doc_number": edit.doc_number.trim(), "preface": edit.preface.trim(), "exclusions": content.exclusions()}),
     ))
     .await?;
     view(s, store::get(s.store.reader(), id).await?).await
@@ -116,12 +130,42 @@ pub async fn return_to_draft(s: &Services, actor: &Actor, id: i64) -> Result<Ann
     view(s, store::get(s.store.reader(), id).await?).await
 }
 
+/// What publishing needs besides the approval.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct PublishInput {
+    /// Why the announcement is published while an objection window of one of its results is still
+    /// open (required then; recorded on the announcement and in the audit log).
+    #[serde(default)]
+    pub open_objection_reason: String,
+}
+
 /// Publishes an approved announcement: the included rows are frozen into the snapshot, hashed; a
-/// correction marks the announcement it corrects as corrected, in the same transaction.
-pub async fn publish(s: &Services, actor: &Actor, id: i64) -> Result<AnnouncementView> {
+/// correction marks the announcement it corrects as corrected, in the same transaction. While an
+/// included result may still be objected to (rule 18), publishing is refused unless a reason is
+/// given, which is recorded.
+pub async fn publish(s: &Services, actor: &Actor, id: i64, input: PublishInput) -> Result<AnnouncementView> {
     let row = load(s, actor, id).await?;
     require_regulator(actor, row.organising_org_id)?;
     let next = workflow::step(row.state, Action::Publish).map_err(ServiceError::Rule)?;
+    let content: Content = serde_json::from_str(&row.content_json).map_err(ServiceError::internal)?;
+    let open = open_windows(s, &content).await?;
+    let note = input.open_objection_reason.trim().to_string();
+    if !open.is_empty() && note.is_empty() {
+        let named: Vec<String> =
+            open.iter().take(3).map(|w| format!("{}（{}，{}）", w.enterprise, w.product, w.why)).collect();
+        let more = if open.len() > 3 { format!("等{}批次", open.len()) } else { String::new() };
+        return Err(ServiceError::Rule(
+            RuleViolation::new(
+                "announcement_objection_open",
+                format!(
+                    "{}{more}的异议期尚未结束，结果可能因异议或复检而改变；如确需现在发布，请填写发布理由",
+                    named.join("、")
+                ),
+            )
+            .on_field("open_objection_reason"),
+        ));
+    }
+    let note = if open.is_empty() { String::new() } else { note };
     let earlier = match row.corrects_id {
         Some(e) => Some(store::get(s.store.reader(), e).await?),
         None => None,
@@ -132,10 +176,10 @@ pub async fn publish(s: &Services, actor: &Actor, id: i64) -> Result<Announcemen
     };
     let db = s.store.reader();
     let plan = store_plans::get_plan(db, row.plan_id).await?;
-    let content: Content = serde_json::from_str(&row.content_json).map_err(ServiceError::internal)?;
     let rows: Vec<PublicResultLine> = content.rows.into_iter().filter(|r| !r.excluded).map(|r| r.line.into()).collect();
     let snapshot = Snapshot {
         title: row.title.clone(),
+        doc_number: row.doc_number.clone(),
         preface: row.preface.clone(),
         plan_title: plan.title,
         organising_bureau: organisations::get(db, row.organising_org_id).await?.name,
@@ -156,6 +200,7 @@ pub async fn publish(s: &Services, actor: &Actor, id: i64) -> Result<Announcemen
         StateChange {
             published_by: Some(actor.user_id),
             snapshot: Some((json_text, sha.clone())),
+            publish_note: Some(note.clone()),
             ..StateChange::default()
         },
     )
@@ -166,7 +211,8 @@ pub async fn publish(s: &Services, actor: &Actor, id: i64) -> Result<Announcemen
             "announcement",
             id,
             json!({"state": row.state}),
-            json!({"state": next.to(), "snapshot_sha256": sha, "rows": snapshot.rows.len(), "refusals": snapshot.refusals.len()}),
+            json!({"state": next.to(), "snapshot_sha256": sha, "rows": snapshot.rows.len(), "refusals": snapshot.refusals.len(),
+                "open_objection_windows": open.len(), "open_objection_reason": note}),
         ));
     if let (Some(e), Some(t)) = (&earlier, superseded) {
         store::set_state(&tx, e.id, t, StateChange { corrected_by_id: Some(id), ..StateChange::default() })

@@ -27,12 +27,14 @@ use crate::{Actor, Result, ServiceError, Services, page_limit};
 use choucha_domain::access::{Action, Relation, Relations};
 
 mod opening;
+mod orders;
 mod overdue;
 mod rule_sets;
 mod steps;
 
 pub use opening::close_on_retest_qualified;
 pub(crate) use opening::{close_on_corrected_qualified, open_for_refusal, open_for_unqualified};
+pub use orders::order_pdf;
 pub use overdue::*;
 pub use rule_sets::*;
 pub use steps::{RectificationInput, StepInput, my_cases, step, step_document, submit_rectification};
@@ -101,6 +103,8 @@ pub struct StepView {
     /// The step data in words.
     pub details: String,
     pub has_document: bool,
+    /// A stop or correction order, whose notice (责令…通知书) can be printed.
+    pub has_order: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -277,6 +281,8 @@ pub async fn get(s: &Services, actor: &Actor, id: i64) -> Result<CaseDetail> {
         .into_iter()
         .map(|st| {
             let data: serde_json::Value = serde_json::from_str(&st.data_json).unwrap_or(serde_json::Value::Null);
+            let has_order =
+                matches!(CaseAction::parse(&st.action), Some(CaseAction::StopOrder | CaseAction::CorrectionOrder));
             StepView {
                 id: st.id,
                 action_label: CaseAction::parse(&st.action).map(CaseAction::label).unwrap_or_default().into(),
@@ -286,6 +292,7 @@ pub async fn get(s: &Services, actor: &Actor, id: i64) -> Result<CaseDetail> {
                 note: st.note,
                 details: details_of(&data),
                 has_document: data.get("document").is_some(),
+                has_order,
                 data,
                 created_at: st.created_at,
             }

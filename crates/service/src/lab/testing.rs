@@ -283,6 +283,49 @@ pub async fn enter_result(s: &Services, actor: &Actor, code: &str, input: Result
     blind_view(s, &fresh).await
 }
 
+/// Enter the results of several test items of one sample at once (the one form of the sample page):
+/// every item is checked first, and if any is wrong nothing is written and every problem is named;
+/// otherwise all are written in one transaction with one audit record.
+pub async fn enter_results(
+    s: &Services,
+    actor: &Actor,
+    code: &str,
+    inputs: Vec<ResultInput>,
+) -> Result<BlindSampleView> {
+    let (sample, st) = by_code(s, actor, code).await?;
+    check_tester(s, actor, &sample, st).await?;
+    let next = check_testable(&sample)?;
+    if inputs.is_empty() {
+        return Err(ServiceError::invalid(
+            RuleViolation::new("required", "请至少填写一个检验项目的结果").on_field("value"),
+        ));
+    }
+    let c = ctx_of(s, &sample).await?;
+    let today = s.today();
+    let mut checked: Vec<Checked> = Vec::with_capacity(inputs.len());
+    let mut errs = Vec::new();
+    for input in &inputs {
+        match check_result(&c.body, input, today) {
+            Ok(k) if checked.iter().any(|x| x.index == k.index) => errs
+                .push(RuleViolation::new("duplicate_item", format!("“{}”填写了两次", k.name)).on_field("item_index")),
+            Ok(k) => checked.push(k),
+            Err(e) => errs.push(e),
+        }
+    }
+    if !errs.is_empty() {
+        return Err(ServiceError::Invalid(errs));
+    }
+    let tx = s.write(actor).await?;
+    write_results(s, &tx, actor, &sample, next, &checked).await?;
+    let items: Vec<serde_json::Value> = checked
+        .iter()
+        .map(|k| json!({"item": k.name, "result": display_of(&k.measured, &k.unit), "judgement": k.judgement.label()}))
+        .collect();
+    tx.commit(AuditEntry::new("lab.results", "lab_sample", sample.id, json!(null), json!({"items": items}))).await?;
+    let fresh = store::get_sample(s.store.reader(), sample.id).await?;
+    blind_view(s, &fresh).await
+}
+
 /// All results in: the conclusion per the rules' judgement principle; results entered after their
 /// due day are flagged and reported to the organising bureau (rule 16).
 pub async fn complete_results(s: &Services, actor: &Actor, code: &str) -> Result<BlindSampleView> {
@@ -386,6 +429,31 @@ fn parse_pass(s: &str) -> Option<bool> {
 /// Import results from a sheet keyed by blind code: columns 盲样编号, 检验项目, 检验结果, and optionally
 /// 检验方法, 仪器设备, 检验日期. Every row is checked first; if any is wrong nothing is written.
 pub async fn import_results(s: &Services, actor: &Actor, file_name: &str, bytes: Vec<u8>) -> Result<ImportOutcome> {
+    import_sheet(s, actor, file_name, bytes, None).await
+}
+
+/// Import one sample's results from the instrument's sheet, through the same checks: the 盲样编号
+/// column may be left out; where it is present, every row must name this sample.
+pub async fn import_sample_results(
+    s: &Services,
+    actor: &Actor,
+    code: &str,
+    file_name: &str,
+    bytes: Vec<u8>,
+) -> Result<ImportOutcome> {
+    // The sample must be the caller's to test before the file is even read.
+    let (sample, st) = by_code(s, actor, code).await?;
+    check_tester(s, actor, &sample, st).await?;
+    import_sheet(s, actor, file_name, bytes, Some(&code.trim().to_uppercase())).await
+}
+
+async fn import_sheet(
+    s: &Services,
+    actor: &Actor,
+    file_name: &str,
+    bytes: Vec<u8>,
+    only: Option<&str>,
+) -> Result<ImportOutcome> {
     use choucha_documents::{TableFormat, read_table};
     actor.require_or(Action::ImportResults, "只有检验人员可以导入检验结果")?;
     let format = TableFormat::from_file_name(file_name).ok_or_else(|| {
@@ -396,11 +464,17 @@ pub async fn import_results(s: &Services, actor: &Actor, file_name: &str, bytes:
         .map_err(ServiceError::internal)?
         .map_err(|e| ServiceError::unreadable_table("bad_file", "无法读取表格：", e))?;
     let col = |names: &[&str]| names.iter().find_map(|n| table.column(n));
-    let (Some(c_code), Some(c_item), Some(c_result)) =
-        (col(&["盲样编号", "样品编号"]), col(&["检验项目"]), col(&["检验结果", "结果"]))
+    let c_code = col(&["盲样编号", "样品编号"]);
+    let (Some(c_item), Some(c_result), true) =
+        (col(&["检验项目"]), col(&["检验结果", "结果"]), c_code.is_some() || only.is_some())
     else {
+        let need = if only.is_some() {
+            "“检验项目”“检验结果”两列"
+        } else {
+            "“盲样编号”“检验项目”“检验结果”三列"
+        };
         return Err(ServiceError::invalid(
-            RuleViolation::new("bad_header", "表头须包含“盲样编号”“检验项目”“检验结果”三列").on_field("file"),
+            RuleViolation::new("bad_header", format!("表头须包含{need}")).on_field("file"),
         ));
     };
     let c_method = col(&["检验方法"]);
@@ -412,7 +486,17 @@ pub async fn import_results(s: &Services, actor: &Actor, file_name: &str, bytes:
         HashMap::new();
     for (row, cells) in table.numbered_rows() {
         let get = |c: Option<usize>| c.and_then(|c| cells.get(c)).map(|v| v.trim().to_string()).unwrap_or_default();
-        let code = get(Some(c_code)).to_uppercase();
+        let code = match (c_code, only) {
+            (Some(c), _) => get(Some(c)).to_uppercase(),
+            (None, Some(o)) => o.to_string(),
+            (None, None) => String::new(),
+        };
+        if let Some(o) = only
+            && code != o
+        {
+            errors.push(ImportError { row, message: format!("盲样编号“{code}”不是本样品（{o}）") });
+            continue;
+        }
         if !cache.contains_key(&code) {
             let loaded = match by_code(s, actor, &code).await {
                 Ok((sample, st)) => {

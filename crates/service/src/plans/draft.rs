@@ -103,11 +103,23 @@ pub(super) async fn plan_fields(
             RuleViolation::new("invalid_days", "不合格报告报送期限应为1至365日").on_field("unqualified_report_days"),
         );
     }
+    let contact_phone = p.contact_phone.trim().to_string();
+    if !contact_phone.is_empty() && !choucha_domain::text::is_phone(&contact_phone) {
+        errs.push(
+            RuleViolation::new("invalid_phone", "联系电话应为电话号码，如 0352-1234567 或 13912345678")
+                .on_field("contact_phone"),
+        );
+    }
+    if p.contact_name.trim().chars().count() > 50 {
+        errs.push(RuleViolation::new("too_long", "联系人不能超过50字").on_field("contact_name"));
+    }
     Ok(PlanFields {
         year: p.year,
         title,
         organising_org_id: org.unwrap_or_default(),
         doc_no: p.doc_no.trim().to_string(),
+        contact_name: p.contact_name.trim().to_string(),
+        contact_phone,
         domains: p.domains.trim().to_string(),
         deadline_delivery: opt_date(&p.deadline_delivery, "deadline_delivery", "送达期限", errs),
         deadline_data_entry: opt_date(&p.deadline_data_entry, "deadline_data_entry", "录入期限", errs),

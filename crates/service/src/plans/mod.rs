@@ -37,6 +37,12 @@ pub struct PlanInput {
     /// e.g. 晋市监函〔2022〕279号
     #[serde(default)]
     pub doc_no: String,
+    /// The organising department's contact person for the enterprises (printed on the notice).
+    #[serde(default)]
+    pub contact_name: String,
+    /// Their telephone (printed on the notice and as the feedback form's 监督电话).
+    #[serde(default)]
+    pub contact_phone: String,
     /// e.g. 生产领域、流通领域（实体店）
     #[serde(default)]
     pub domains: String,
@@ -132,6 +138,8 @@ pub struct PlanView {
     pub organising_org_id: i64,
     pub organising_org: String,
     pub doc_no: String,
+    pub contact_name: String,
+    pub contact_phone: String,
     pub domains: String,
     pub state: PlanState,
     pub state_label: String,
@@ -333,6 +341,8 @@ pub fn to_draft(v: &PlanView, org_codes: &BTreeMap<i64, String>) -> PlanDraft {
             title: v.title.clone(),
             organising_org_code: org_codes.get(&v.organising_org_id).cloned(),
             doc_no: v.doc_no.clone(),
+            contact_name: v.contact_name.clone(),
+            contact_phone: v.contact_phone.clone(),
             domains: v.domains.clone(),
             deadline_delivery: v.deadline_delivery.map(|d| d.to_string()),
             deadline_data_entry: v.deadline_data_entry.map(|d| d.to_string()),

@@ -130,6 +130,8 @@ pub(super) async fn build_view(s: &Services, plan: PlanRow, items: Vec<store_pla
         organising_org: orgs.get(&plan.organising_org_id).cloned().unwrap_or_default(),
         organising_org_id: plan.organising_org_id,
         doc_no: plan.doc_no,
+        contact_name: plan.contact_name,
+        contact_phone: plan.contact_phone,
         domains: plan.domains,
         state: plan.state,
         state_label,

@@ -117,6 +117,10 @@ pub struct RetestReceiptInput {
     /// What was checked (seal number, state); required when the seal is not intact.
     #[serde(default)]
     pub seal_note: String,
+    /// The seal numbers read off the package; an intact seal must carry exactly the numbers the
+    /// sampling record gives for the backup portion.
+    #[serde(default)]
+    pub seals_seen: Vec<String>,
     /// Photos of the seal (at least one).
     #[serde(default)]
     pub photos: Vec<ReceiptPhotoInput>,
@@ -138,6 +142,27 @@ pub async fn receive(s: &Services, actor: &Actor, id: i64, input: RetestReceiptI
         return Err(ServiceError::invalid(
             RuleViolation::new("required", "请说明封条的异常情况").on_field("seal_note"),
         ));
+    }
+    let expected = super::expected_seals(s, r.task_id).await?;
+    if input.seal_intact && !expected.is_empty() {
+        let norm = |v: &[String]| {
+            let mut v: Vec<String> = v.iter().map(|x| x.trim().to_uppercase()).filter(|x| !x.is_empty()).collect();
+            v.sort();
+            v.dedup();
+            v
+        };
+        if norm(&input.seals_seen) != norm(&expected) {
+            return Err(ServiceError::invalid(
+                RuleViolation::new(
+                    "rule18_seal_mismatch",
+                    format!(
+                        "核对的封条编号与抽样单记录的备用样品封条（{}）不一致；如封条确有异常，请登记为封条破损或不一致（规则18）",
+                        expected.join("、")
+                    ),
+                )
+                .on_field("seals_seen"),
+            ));
+        }
     }
     let mut stored = Vec::with_capacity(photos.len());
     for (mut photo, bytes) in photos {
@@ -191,7 +216,7 @@ pub async fn receive(s: &Services, actor: &Actor, id: i64, input: RetestReceiptI
         "retest",
         r.id,
         json!({"state": r.state}),
-        json!({"state": next.to().as_str(), "seal_intact": input.seal_intact,
+        json!({"state": next.to().as_str(), "seal_intact": input.seal_intact, "seals_seen": input.seals_seen,
                    "photos": stored.iter().map(|p| &p.sha256).collect::<Vec<_>>()}),
     ))
     .await?;

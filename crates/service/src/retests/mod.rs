@@ -70,6 +70,9 @@ pub struct RetestView {
     pub fee_advance: String,
     pub blind_code: String,
     pub seal_note: String,
+    /// The backup portion's seal numbers as the sampling record gives them: what the receiving
+    /// custodian checks on the package (never shown to blind staff).
+    pub expected_seals: Vec<String>,
     pub seal_photos: Vec<ReceiptPhoto>,
     pub received_at: Option<chrono::DateTime<Utc>>,
     pub results: Vec<RetestLine>,
@@ -113,6 +116,7 @@ fn blinded(mut v: RetestView) -> RetestView {
     v.first_report_id = 0;
     v.first_report_no = String::new();
     v.seal_note = String::new();
+    v.expected_seals = Vec::new();
     v.seal_photos = Vec::new();
     v.received_at = None;
     v
@@ -122,6 +126,11 @@ async fn first_content(s: &Services, r: &RetestRow) -> Result<(ReportContent, St
     let report = store_lab::get_report(s.store.reader(), r.report_id).await?;
     let content: ReportContent = serde_json::from_str(&report.content_json).map_err(ServiceError::internal)?;
     Ok((content, report.report_no.unwrap_or_default()))
+}
+
+/// The backup portion's seal numbers from the signed sampling record.
+pub(crate) async fn expected_seals(s: &Services, task_id: i64) -> Result<Vec<String>> {
+    Ok(crate::lab::signed_record(s, task_id).await?.map(|(f, _)| f.backup_seals).unwrap_or_default())
 }
 
 async fn org_name(s: &Services, id: i64) -> String {
@@ -160,6 +169,7 @@ pub(crate) async fn view_as(s: &Services, r: &RetestRow, with_enterprise: bool) 
         fee_advance: choucha_domain::money::yuan(r.fee_advance_fen),
         blind_code: r.blind_code.clone(),
         seal_note: r.seal_note.clone(),
+        expected_seals: expected_seals(s, r.task_id).await?,
         seal_photos: serde_json::from_str(&r.seal_photos).unwrap_or_default(),
         received_at: r.received_at,
         results: serde_json::from_str(&r.results_json).unwrap_or_default(),

@@ -159,10 +159,12 @@ async fn the_enterprise_sees_only_its_own_results_and_objects_on_day_15_but_not_
     let mine = objections::my_results(s(&w), &owner).await.unwrap();
     assert_eq!(mine.len(), 1);
     assert!(!mine[0].may_object && mine[0].received_on.is_none());
-    let retest =
-        || ObjectionInput {
-            kind: "retest".into(), items: vec!["硫含量".into()], reason: "对硫含量结果有异议".into()
-        };
+    let retest = || ObjectionInput {
+        kind: "retest".into(),
+        items: vec!["硫含量".into()],
+        reason: "对硫含量结果有异议".into(),
+        ..Default::default()
+    };
     assert_eq!(code(&objections::file(s(&w), &owner, r.id, retest()).await.unwrap_err()), "result_not_received");
     // Another enterprise sees nothing of it.
     assert!(objections::my_results(s(&w), &stranger).await.unwrap().is_empty());

@@ -85,6 +85,46 @@ async fn xlsx_import_by_blind_code_writes_nothing_when_any_row_is_wrong() {
 }
 
 #[tokio::test]
+async fn all_items_of_a_sample_in_one_save_are_written_together_or_not_at_all() {
+    let w = world().await;
+    let bc = accepted(&w).await;
+    // One wrong item (a word for a number) refuses the whole form, naming every problem.
+    let wrong = ResultInput { item_index: Some(1), text: Some("高".into()), ..Default::default() };
+    let e = lab::enter_results(s(&w), &w.t1, &bc, vec![number(0, 12.5), wrong]).await.unwrap_err();
+    assert_eq!(code(&e), "result_kind");
+    assert!(lab::sample(s(&w), &w.t1, &bc).await.unwrap().items.iter().all(|i| i.result.is_none()), "nothing written");
+    // The same item twice, or nothing at all, is refused.
+    assert_eq!(
+        code(&lab::enter_results(s(&w), &w.t1, &bc, vec![number(0, 5.0), number(0, 6.0)]).await.unwrap_err()),
+        "duplicate_item"
+    );
+    assert_eq!(code(&lab::enter_results(s(&w), &w.t1, &bc, vec![]).await.unwrap_err()), "required");
+    let text = ResultInput { item_index: Some(2), text: Some("清澈透明".into()), ..Default::default() };
+    let v = lab::enter_results(s(&w), &w.t1, &bc, vec![number(0, 12.5), number(1, 65.0), text]).await.unwrap();
+    let judged: Vec<&str> = v.items.iter().map(|i| i.result.as_ref().unwrap().judgement_label.as_str()).collect();
+    assert_eq!(judged, ["不符合", "符合", "符合"]);
+    // The sample is now the first tester's: another tester of the institution is refused.
+    assert_eq!(code(&lab::enter_results(s(&w), &w.t2, &bc, vec![number(0, 5.0)]).await.unwrap_err()), "forbidden");
+    let done = lab::complete_results(s(&w), &w.t1, &bc).await.unwrap();
+    assert!(!done.qualified.unwrap_or(true));
+}
+
+#[tokio::test]
+async fn one_samples_instrument_sheet_imports_only_into_that_sample() {
+    let w = world().await;
+    let bc = accepted(&w).await;
+    let other = "盲样编号,检验项目,检验结果\nZZ-0001,硫含量,5\n".as_bytes().to_vec();
+    let out = lab::import_sample_results(s(&w), &w.t1, &bc, "r.csv", other).await.unwrap();
+    assert_eq!(out.written, 0);
+    assert!(out.errors[0].message.contains("不是本样品"), "{:?}", out.errors);
+    let sheet = "检验项目,检验结果,仪器设备\n硫含量,5,XRF-01\n闪点（闭口）,65,闪点仪\n".as_bytes().to_vec();
+    let out = lab::import_sample_results(s(&w), &w.t1, &bc, "r.csv", sheet.clone()).await.unwrap();
+    assert_eq!((out.written, out.errors.len()), (2, 0), "{:?}", out.errors);
+    // Another tester of the institution cannot import into a sample not assigned to them.
+    assert_eq!(code(&lab::import_sample_results(s(&w), &w.t2, &bc, "r.csv", sheet).await.unwrap_err()), "forbidden");
+}
+
+#[tokio::test]
 async fn screening_flags_a_sample_for_full_testing_and_is_never_a_report() {
     let w = world_with(Options { screening: true, ..Default::default() }).await;
     let bc = accepted(&w).await;

@@ -27,6 +27,10 @@ pub struct Model {
     pub withdrawn_by: Option<i64>,
     pub withdrawn_at: Option<DateTimeUtc>,
     pub withdrawal_reason: String,
+    /// 文号, e.g. 大市监公告〔2025〕12号 (empty until given).
+    pub doc_number: String,
+    /// Why it was published while an objection window of one of its results was open.
+    pub publish_note: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

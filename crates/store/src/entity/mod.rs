@@ -1,6 +1,7 @@
 //! sea-orm entities, one per table. They stay inside the store: the layers above see domain types
 //! and the store's own row structs.
 
+pub mod analysis_text;
 pub mod announcement;
 pub mod api_token;
 pub mod audit_head;

@@ -21,6 +21,8 @@ pub struct Model {
     pub decided_at: Option<DateTimeUtc>,
     /// The bureau's written answer when it closes an accepted request.
     pub answer: String,
+    /// The enterprise's attachments (stored files, JSON).
+    pub attachments_json: String,
     pub created_at: DateTimeUtc,
 }
 

@@ -9,6 +9,9 @@ pub struct Model {
     pub title: String,
     pub organising_org_id: i64,
     pub doc_no: String,
+    /// The organising department's contact person and telephone (the notice prints them).
+    pub contact_name: String,
+    pub contact_phone: String,
     pub domains: String,
     pub state: choucha_domain::plan::PlanState,
     pub deadline_delivery: Option<Date>,

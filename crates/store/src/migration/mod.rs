@@ -24,6 +24,7 @@ mod m0019_second_factor;
 mod m0020_draw_index;
 mod m0021_evidence_waivers;
 mod m0022_stored_signatures;
+mod m0023_announcement_number;
 
 pub use m0013_followup::NATIONAL;
 
@@ -76,6 +77,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0020_draw_index::Migration),
             Box::new(m0021_evidence_waivers::Migration),
             Box::new(m0022_stored_signatures::Migration),
+            Box::new(m0023_announcement_number::Migration),
         ]
     }
 }

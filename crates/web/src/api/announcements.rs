@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
 use choucha_service::announcements::{
-    self as ann, AnnouncementEdit, AnnouncementView, PublicAnnouncement, PublicSummary,
+    self as ann, AnnouncementEdit, AnnouncementView, PublicAnnouncement, PublicSummary, PublishInput,
 };
 use choucha_service::statistics::{self, PlanFigures, QualityAnalysis};
 use serde::{Deserialize, Serialize};
@@ -106,15 +106,17 @@ async fn return_to_draft(
     Ok(Json(ann::return_to_draft(&st.services, &a, id).await?))
 }
 
-/// Publish an approved announcement (its content is frozen).
-#[utoipa::path(post, path = "/api/v1/announcements/{id}/publish", params(("id" = i64, Path)), tag = "announcements", security(("bearer" = [])),
+/// Publish an approved announcement (its content is frozen). While an included result's objection
+/// window is open, 409 `announcement_objection_open` unless `open_objection_reason` is given.
+#[utoipa::path(post, path = "/api/v1/announcements/{id}/publish", params(("id" = i64, Path)), request_body = PublishInput, tag = "announcements", security(("bearer" = [])),
     responses((status = 200, body = AnnouncementView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn publish(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
     ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<PublishInput>,
 ) -> ApiResult<Json<AnnouncementView>> {
-    Ok(Json(ann::publish(&st.services, &a, id).await?))
+    Ok(Json(ann::publish(&st.services, &a, id, input).await?))
 }
 
 #[derive(Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]

@@ -26,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_case))
         .routes(routes!(case_step))
         .routes(routes!(step_document))
+        .routes(routes!(step_order))
         .routes(routes!(my_cases))
         .routes(routes!(submit_rectification))
         .routes(routes!(rule_sets, add_rule_set))
@@ -78,6 +79,19 @@ async fn step_document(
 ) -> ApiResult<Response> {
     let (f, bytes) = cases::step_document(&st.services, &a, id, step_id).await?;
     Ok(file_response(f, bytes))
+}
+
+/// The order a stop-order or correction-order step recorded, as the 责令停止生产销售通知书 or
+/// 责令整改通知书 (PDF) with the bureau's seal.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/steps/{step_id}/order", params(("id" = i64, Path), ("step_id" = i64, Path)), tag = "cases", security(("bearer" = [])),
+    responses((status = 200, content_type = "application/pdf"), (status = 404, body = ErrorBody)))]
+async fn step_order(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiPath((id, step_id)): ApiPath<(i64, i64)>,
+) -> ApiResult<Response> {
+    let pdf = cases::order_pdf(&st.services, &a, id, step_id).await?;
+    Ok(crate::api::lab::pdf_response(pdf, &format!("case-{id}-order-{step_id}.pdf")))
 }
 
 /// The enterprise user's own cases.

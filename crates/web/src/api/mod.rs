@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`. Every route is registered through `utoipa_axum::routes!`, so
 //! `/api/openapi.json` documents all of them.
 
+pub mod analysis;
 pub mod announcements;
 pub mod audit;
 pub mod auth;
@@ -98,6 +99,7 @@ fn modules() -> Vec<(&'static str, OpenApiRouter<AppState>)> {
         ("retests", retests::router()),
         ("overview", overview::router()),
         ("announcements", announcements::router()),
+        ("analysis", analysis::router()),
     ]
 }
 

@@ -24,7 +24,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(record))
         .routes(routes!(result_notice))
         .routes(routes!(my_results))
-        .routes(routes!(file_objection))
+        // Attachments travel as base64 in the JSON: up to five files of 20 MB.
+        .merge(
+            OpenApiRouter::new().routes(routes!(file_objection)).layer(axum::extract::DefaultBodyLimit::max(
+                5 * choucha_service::disposal::PROOF_MAX * 4 / 3 + 64 * 1024,
+            )),
+        )
+        .routes(routes!(objection_attachment))
         .routes(routes!(bureau_objections))
         .routes(routes!(decide_objection))
 }
@@ -108,6 +114,19 @@ async fn file_objection(
     ApiJson(i): ApiJson<ObjectionInput>,
 ) -> ApiResult<(StatusCode, Json<ObjectionView>)> {
     Ok((StatusCode::CREATED, Json(objections::file(&st.services, &a, report_id, i).await?)))
+}
+
+/// An attachment of an objection (by its SHA-256), for the enterprise that filed it and the
+/// organising bureau; 404 for anyone else.
+#[utoipa::path(get, path = "/api/v1/objections/{id}/attachments/{sha256}", params(("id" = i64, Path), ("sha256" = String, Path)), tag = "results", security(("bearer" = [])),
+    responses((status = 200, content_type = "application/octet-stream"), (status = 404, body = ErrorBody)))]
+async fn objection_attachment(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiPath((id, sha256)): ApiPath<(i64, String)>,
+) -> ApiResult<Response> {
+    let (f, bytes) = objections::attachment(&st.services, &a, id, &sha256).await?;
+    Ok(crate::api::disposals::file_response(f, bytes))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]

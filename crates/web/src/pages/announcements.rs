@@ -190,6 +190,7 @@ async fn save(
         .collect();
     let edit = AnnouncementEdit {
         title: f.get("title").cloned().unwrap_or_default(),
+        doc_number: f.get("doc_number").cloned().unwrap_or_default(),
         preface: f.get("preface").cloned().unwrap_or_default(),
         exclusions,
     };
@@ -213,7 +214,10 @@ async fn act(
     let outcome = match action.as_str() {
         "approve" => ann::approve(s, &a, id).await.map(|v| (v.id, "已审核")),
         "return" => ann::return_to_draft(s, &a, id).await.map(|v| (v.id, "已退回修改")),
-        "publish" => ann::publish(s, &a, id).await.map(|v| (v.id, "已发布")),
+        "publish" => {
+            let input = ann::PublishInput { open_objection_reason: f.reason.clone() };
+            ann::publish(s, &a, id, input).await.map(|v| (v.id, "已发布"))
+        }
         "withdraw" => ann::withdraw(s, &a, id, &f.reason).await.map(|v| (v.id, "已撤回")),
         "corrections" => ann::draft_correction(s, &a, id, &f.reason).await.map(|v| (v.id, "已起草更正公告")),
         _ => return Err(choucha_service::ServiceError::NotFound("操作").into()),

@@ -41,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .route("/cases/{id}", get(case_page))
         .route("/cases/{id}/steps", post(case_step).layer(DefaultBodyLimit::max(UPLOAD_MAX)))
         .route("/cases/{id}/steps/{step}/document", get(step_document))
+        .route("/cases/{id}/steps/{step}/order", get(step_order))
         .route("/my/cases", get(my_cases))
         .route("/my/cases/{id}/rectification", post(my_rectification).layer(DefaultBodyLimit::max(UPLOAD_MAX)))
         .route("/admin/followup-rules", get(rules_page))
@@ -166,6 +167,17 @@ async fn step_document(
     let (id, step) = (id_of(&id, "后处理案件")?, id_of(&step, "文件")?);
     let (f, bytes) = cases::step_document(&st.services, &a, id, step).await?;
     Ok(file_response(f, bytes))
+}
+
+/// The 责令…通知书 of an order step, to print and stamp.
+async fn step_order(
+    State(st): State<AppState>,
+    PageActor(a): PageActor,
+    PagePath((id, step)): PagePath<(String, String)>,
+) -> PageResult<Response> {
+    let (id, step) = (id_of(&id, "后处理案件")?, id_of(&step, "通知书")?);
+    let pdf = cases::order_pdf(&st.services, &a, id, step).await?;
+    Ok(crate::api::lab::pdf_response(pdf, &format!("case-{id}-order-{step}.pdf")))
 }
 
 #[derive(Template, WebTemplate)]

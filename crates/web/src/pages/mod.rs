@@ -2,6 +2,7 @@
 //! navigation and the CSRF token) and its own data; handlers call the same use cases as the API.
 
 pub mod account;
+pub mod analysis;
 pub mod announcements;
 pub mod audit;
 pub mod calendar;
@@ -62,6 +63,7 @@ pub fn router() -> Router<AppState> {
         .merge(overview::router())
         .merge(public::router())
         .merge(announcements::router())
+        .merge(analysis::router())
 }
 
 /// The signed-in user as shown in the header.

@@ -6,7 +6,8 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use choucha_domain::access::Action;
@@ -36,7 +37,8 @@ pub fn router() -> Router<AppState> {
         .route("/results/reports/{id}/result-notice.pdf", get(notice_pdf))
         .route("/results/objections/{id}/decision", post(decide))
         .route("/my/results", get(mine))
-        .route("/my/results/{id}/objections", post(object))
+        .route("/my/results/{id}/objections", post(object).layer(DefaultBodyLimit::max(OBJECTION_UPLOAD_MAX)))
+        .route("/results/objections/{id}/attachments/{sha}", get(attachment))
         .route("/my/results/{id}/report.pdf", get(my_report))
         .route("/my/results/{id}/result-notice.pdf", get(my_notice))
         .route("/my/results/{id}/improvement-letter.pdf", get(my_letter))
@@ -218,22 +220,51 @@ async fn mine(State(st): State<AppState>, session: Session, PageActor(a): PageAc
 }
 
 /// The objection form: `kind`, one `items` field per ticked item, `reason`.
+/// An objection's form: its fields and up to five attachments of 20 MB.
+const OBJECTION_UPLOAD_MAX: usize = 5 * choucha_service::disposal::PROOF_MAX * 4 / 3 + 64 * 1024;
+
 async fn object(
     Page { state: st, session, actor: a }: Page,
     PagePath(id): PagePath<String>,
-    PageForm(pairs): PageForm<Vec<(String, String)>>,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "检验报告")?;
+    let form = match crate::pages::respond::read_form(multipart, &["attachments"], "附件").await {
+        Ok(f) => f,
+        Err(msg) => return crate::pages::respond::flash_to(&session, &msg, "/my/results").await,
+    };
+    let pairs = &form.texts;
     let value = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
     let input = ObjectionInput {
         kind: value("kind"),
         items: pairs.iter().filter(|(n, _)| n == "items").map(|(_, v)| v.clone()).collect(),
         reason: value("reason"),
+        attachments: form
+            .files
+            .iter()
+            .filter(|f| f.field == "attachments" && !f.bytes.is_empty())
+            .map(|f| choucha_service::disposal::FileInput {
+                file_name: f.file_name.clone(),
+                content_type: f.content_type.clone(),
+                data_base64: f.base64(),
+            })
+            .collect(),
     };
     done(&session, objections::file(&st.services, &a, id, input).await, "/my/results", |o| {
         format!("已提交{}，{}", o.kind_label, o.state_label)
     })
     .await
+}
+
+/// An objection's attachment, for the enterprise that filed it and the organising bureau.
+async fn attachment(
+    State(st): State<AppState>,
+    PageActor(a): PageActor,
+    PagePath((id, sha)): PagePath<(String, String)>,
+) -> PageResult<Response> {
+    let id = id_of(&id, "申请")?;
+    let (f, bytes) = objections::attachment(&st.services, &a, id, &sha).await?;
+    Ok(crate::api::disposals::file_response(f, bytes))
 }
 
 async fn my_report(

@@ -163,6 +163,9 @@ pub struct ReceiptForm {
     seal: String,
     #[serde(default)]
     seal_note: String,
+    /// The seal numbers read off the package, separated by commas or spaces.
+    #[serde(default)]
+    seals_seen: String,
 }
 
 async fn receive(
@@ -176,7 +179,14 @@ async fn receive(
         Ok(x) => x,
         Err(msg) => return flash_to(&session, &msg, &back).await,
     };
-    let input = RetestReceiptInput { seal_intact: f.seal == "intact", seal_note: f.seal_note, photos };
+    let seals_seen = f
+        .seals_seen
+        .split([',', '，', '、', ';', '；', ' ', '\n'])
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(str::to_string)
+        .collect();
+    let input = RetestReceiptInput { seal_intact: f.seal == "intact", seal_note: f.seal_note, seals_seen, photos };
     done(&session, retests::receive(&st.services, &a, id, input).await, &back, |r| {
         format!("已接收备用样品：{}", r.state_label)
     })

@@ -42,6 +42,9 @@ use crate::pages::respond::{done, done_to, flash_to, not_done, read_form};
 use crate::pages::users::query_string;
 use crate::pages::{Chrome, chrome};
 
+/// An instrument's results sheet of one sample: small.
+const RESULTS_SHEET_MAX: usize = 4 * 1024 * 1024;
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/lab", get(dashboard))
@@ -58,6 +61,10 @@ pub fn router() -> Router<AppState> {
         .route("/lab/samples", get(worklist))
         .route("/lab/samples/{code}", get(sample))
         .route("/lab/samples/{code}/results", post(enter_result))
+        .route(
+            "/lab/samples/{code}/results/import",
+            post(import_sample_results).layer(DefaultBodyLimit::max(RESULTS_SHEET_MAX)),
+        )
         .route("/lab/samples/{code}/complete", post(complete))
         .route("/lab/samples/{code}/licence-check", post(licence_check))
         .route("/lab/samples/{code}/screening", post(screen))

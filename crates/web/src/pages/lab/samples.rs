@@ -102,47 +102,110 @@ pub(super) async fn sample(
     })
 }
 
-#[derive(Debug, Deserialize)]
-pub struct ResultForm {
-    item_index: i32,
-    /// number | text | pass_fail
-    kind: String,
-    #[serde(default)]
-    value: String,
-    #[serde(default)]
-    method: String,
-    #[serde(default)]
-    instrument: String,
-    #[serde(default)]
-    tested_on: String,
+/// One item's result as the page posts it: `value`, `method`, `instrument` (with `_{index}` in the
+/// whole-sample form) and its `kind` (number | text | pass_fail).
+fn result_of(
+    kind: &str,
+    value: &str,
+    method: &str,
+    instrument: &str,
+    tested_on: Option<chrono::NaiveDate>,
+) -> Result<ResultInput, String> {
+    let mut input =
+        ResultInput { method: method.to_string(), instrument: instrument.to_string(), tested_on, ..Default::default() };
+    match kind {
+        "number" => match value.trim().parse::<f64>() {
+            Ok(v) if v.is_finite() => input.value = Some(v),
+            _ => return Err(format!("检验结果“{}”须为数值", value.trim())),
+        },
+        "pass_fail" => input.pass = Some(value == "pass"),
+        _ => input.text = Some(value.to_string()),
+    }
+    Ok(input)
 }
 
 pub(super) fn sample_href(code: &str) -> String {
     format!("/lab/samples/{}", code.trim().to_uppercase())
 }
 
+/// The results form: every item of the sample in one form and one save (`value_{i}`, `kind_{i}`,
+/// `method_{i}`, `instrument_{i}`, one `tested_on`; items left blank are not entered), or one item
+/// (`item_index`, `value`, `kind`…).
 pub(super) async fn enter_result(
     Page { state: st, session, actor: a }: Page,
     PagePath(code): PagePath<String>,
-    PageForm(f): PageForm<ResultForm>,
+    PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> PageResult<Response> {
     let back = sample_href(&code);
-    let mut input = ResultInput {
-        item_index: Some(f.item_index),
-        method: f.method,
-        instrument: f.instrument,
-        tested_on: chrono::NaiveDate::parse_from_str(f.tested_on.trim(), "%Y-%m-%d").ok(),
-        ..Default::default()
-    };
-    match f.kind.as_str() {
-        "number" => match f.value.trim().parse::<f64>() {
-            Ok(v) => input.value = Some(v),
-            Err(_) => return not_done(&session, "检验结果须为数值", &back).await,
-        },
-        "pass_fail" => input.pass = Some(f.value == "pass"),
-        _ => input.text = Some(f.value),
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_string()).unwrap_or_default();
+    let tested_on = chrono::NaiveDate::parse_from_str(&get("tested_on"), "%Y-%m-%d").ok();
+    if !get("item_index").is_empty() {
+        let Ok(index) = get("item_index").parse::<i32>() else {
+            return not_done(&session, "检验项目不存在", &back).await;
+        };
+        let mut input = match result_of(&get("kind"), &get("value"), &get("method"), &get("instrument"), tested_on) {
+            Ok(i) => i,
+            Err(m) => return not_done(&session, &m, &back).await,
+        };
+        input.item_index = Some(index);
+        return done(&session, lab::enter_result(&st.services, &a, &code, input).await, &back, |_| "已保存检验结果")
+            .await;
     }
-    done(&session, lab::enter_result(&st.services, &a, &code, input).await, &back, |_| "已保存检验结果").await
+    let mut inputs = Vec::new();
+    let mut problems = Vec::new();
+    let indexes: std::collections::BTreeSet<i32> =
+        pairs.iter().filter_map(|(k, _)| k.strip_prefix("value_").and_then(|i| i.parse::<i32>().ok())).collect();
+    for i in indexes {
+        let value = get(&format!("value_{i}"));
+        if value.is_empty() {
+            continue;
+        }
+        let kind = get(&format!("kind_{i}"));
+        match result_of(&kind, &value, &get(&format!("method_{i}")), &get(&format!("instrument_{i}")), tested_on) {
+            Ok(mut input) => {
+                input.item_index = Some(i);
+                inputs.push(input);
+            }
+            Err(m) => problems.push(format!("第{}项：{m}", i + 1)),
+        }
+    }
+    if !problems.is_empty() {
+        return not_done(&session, &problems.join("；"), &back).await;
+    }
+    let n = inputs.len();
+    done(&session, lab::enter_results(&st.services, &a, &code, inputs).await, &back, |_| {
+        format!("已保存{n}个检验项目的结果")
+    })
+    .await
+}
+
+/// Results of this sample imported from the instrument's CSV or Excel sheet (检验项目, 检验结果,
+/// optionally 检验方法, 仪器设备, 检验日期; a 盲样编号 column, if present, must name this sample).
+pub(super) async fn import_sample_results(
+    Page { state: st, session, actor: a }: Page,
+    PagePath(code): PagePath<String>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> PageResult<Response> {
+    let back = sample_href(&code);
+    let mut form = match crate::pages::respond::read_form(multipart, &["file"], "文件").await {
+        Ok(f) => f,
+        Err(m) => return not_done(&session, &m, &back).await,
+    };
+    let Some(file) = form.take_file("file").filter(|f| !f.bytes.is_empty()) else {
+        return not_done(&session, "请选择要导入的 .xlsx 或 .csv 文件", &back).await;
+    };
+    let out = lab::import_sample_results(&st.services, &a, &code, &file.file_name, file.bytes.to_vec()).await;
+    match out {
+        Ok(o) if o.errors.is_empty() => {
+            crate::pages::respond::flash_to(&session, &format!("已导入{}个检验项目的结果", o.written), &back).await
+        }
+        Ok(o) => {
+            let lines: Vec<String> =
+                o.errors.iter().take(10).map(|e| format!("第{}行：{}", e.row, e.message)).collect();
+            not_done(&session, &format!("未导入，表格有误：{}", lines.join("；")), &back).await
+        }
+        Err(e) => done(&session, Err::<(), _>(e), &back, |_| "").await,
+    }
 }
 
 pub(super) async fn complete(

@@ -85,6 +85,8 @@ pub struct DetailPage {
     pub costs: Option<choucha_service::handover::PlanCosts>,
     /// The sample-confirmation period (rule 23), for the organising bureau to set.
     pub confirmation: Option<choucha_service::confirmations::PeriodInput>,
+    /// The caller writes its testing institution's part of the quality analysis.
+    pub writes_analysis: bool,
 }
 
 impl DetailPage {
@@ -146,7 +148,9 @@ pub(super) async fn render_detail(
         .collect();
     let costs = choucha_service::handover::plan_costs(&state.services, actor, plan.id).await.ok();
     let confirmation = if can_manage { choucha_service::confirmations::period(s, id).await.ok() } else { None };
+    let writes_analysis = choucha_service::analysis_texts::mine(s, actor, id).await.is_ok();
     let page = DetailPage {
+        writes_analysis,
         confirmation,
         costs,
         lines: annex1_lines(&plan.items),
