@@ -99,6 +99,13 @@ async fn a_bureau_exports_the_lists_it_works_from_and_others_are_refused() {
     assert!(holds(&evidence, ENTERPRISE), "the title names the task: {evidence:?}");
     assert!(evidence[2..].iter().any(|r| r[2] != "0"), "photos counted per category: {evidence:?}");
 
+    // The plan's own tables are named after what they are, in Chinese and in ASCII.
+    let (_, _, summary, _) = download(&reg, &format!("/plans/{plan}/summary.xlsx")).await;
+    assert!(summary.contains(&format!("filename=\"summary-table-2025-plan-{plan}.xlsx\"")), "{summary}");
+    let (_, _, annex1, _) = download(&reg, &format!("/plans/{plan}/annex1.xlsx")).await;
+    assert!(annex1.contains("filename=\"annex1-plan-table-2025-plan-"), "{annex1}");
+    assert!(annex1.contains("%E9%99%84%E4%BB%B61"), "附件1 in the UTF-8 name: {annex1}");
+
     // The county bureau runs the case; the neighbouring county has none of it.
     let county = srv.browser("pc_reg").await;
     let cases = sheet(&county, "/cases.xlsx?filter=all", "post-processing-cases-").await;
