@@ -97,17 +97,26 @@ pub fn write_annex1(a: &Annex1) -> Result<Vec<u8>, DocumentError> {
         }
         let q = a.rows[i].quota.map(|q| q.to_string()).unwrap_or_default();
         merge_or_write(sheet, first + i as u32, first + j as u32 - 1, 3, &q, &border)?;
+        // The quota is a number (it sums in Excel); the merge above drew the borders.
+        if let Some(quota) = a.rows[i].quota {
+            sheet.write_number_with_format(first + i as u32, 3, f64::from(quota), &border).map_err(xlsx_err)?;
+        }
         i = j;
     }
     let total_row = first + n;
     sheet.merge_range(total_row, 0, total_row, 2, "合计", &header).map_err(xlsx_err)?;
     let total = if a.total_text.trim().is_empty() { a.total().to_string() } else { a.total_text.clone() };
     sheet.merge_range(total_row, 3, total_row, 4, &total, &border).map_err(xlsx_err)?;
+    if let Ok(total) = total.trim().parse::<u32>() {
+        sheet.write_number_with_format(total_row, 3, f64::from(total), &border).map_err(xlsx_err)?;
+    }
     sheet.write_string_with_format(total_row + 1, 0, "备注", &header).map_err(xlsx_err)?;
     sheet.merge_range(total_row + 1, 1, total_row + 1, 4, &a.remark, &text).map_err(xlsx_err)?;
     for (c, w) in [6.0, 22.0, 28.0, 12.0, 24.0].into_iter().enumerate() {
         sheet.set_column_width(c as u16, w).map_err(xlsx_err)?;
     }
+    // Title and header on every printed page.
+    crate::xlsx::print_setup(sheet, HEADERS.len(), 1)?;
     wb.save_to_buffer().map_err(xlsx_err)
 }
 

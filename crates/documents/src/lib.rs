@@ -16,7 +16,8 @@
 //!   (工作质量及工作纪律反馈单).
 //! - [`read_table`] reads the first sheet of an upload into a [`Table`] of trimmed strings with the
 //!   spreadsheet's own row numbers; [`write_table`] writes rows of [`CellValue`]s to an XLSX file
-//!   with text kept as text.
+//!   with text kept as text, numbers, amounts and dates typed, set up to print on A4;
+//!   [`write_workbook`] writes several [`Sheet`]s the same way.
 //!
 //! ```no_run
 //! # fn main() -> Result<(), choucha_documents::DocumentError> {
@@ -69,6 +70,6 @@ pub use sampling::{
 };
 pub use summary_table::{SUMMARY_HEADERS, SummaryRow, SummaryTable, summary_table_xlsx, summary_totals_text};
 pub use xlsx::{
-    CellValue, Limit, ReadLimits, Table, TableFormat, TooLarge, read_rows, read_rows_with, read_table, read_table_with,
-    write_table,
+    CellValue, Limit, PORTRAIT_MAX_COLUMNS, ReadLimits, Sheet, Table, TableFormat, TooLarge, read_rows, read_rows_with,
+    read_table, read_table_with, write_table, write_workbook,
 };

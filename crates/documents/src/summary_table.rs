@@ -69,7 +69,7 @@ pub fn summary_table_xlsx(t: &SummaryTable) -> Result<Vec<u8>, DocumentError> {
             r.producer.as_str().into(),
             r.model.as_str().into(),
             r.batch.as_str().into(),
-            r.sampled_on.as_str().into(),
+            CellValue::date_text(&r.sampled_on),
             r.institution.as_str().into(),
             r.report_no.as_str().into(),
             r.conclusion.as_str().into(),

@@ -16,6 +16,7 @@ pub mod state;
 pub mod statics;
 pub mod text_guard;
 pub mod throttle;
+pub mod xlsx;
 
 use std::future::Future;
 use std::time::Duration;

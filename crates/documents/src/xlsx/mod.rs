@@ -15,7 +15,8 @@ mod zip_scan;
 
 pub use limits::{Limit, ReadLimits, TooLarge};
 pub use read::{TableFormat, read_rows, read_rows_with, read_table, read_table_with};
-pub use write::{CellValue, write_table};
+pub(crate) use write::print_setup;
+pub use write::{CellValue, PORTRAIT_MAX_COLUMNS, Sheet, write_table, write_workbook};
 
 /// A table read from the first sheet of a spreadsheet or from a CSV file: a header row and the
 /// non-blank rows below it, every cell a trimmed string, every row as wide as the widest row.

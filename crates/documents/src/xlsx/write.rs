@@ -1,8 +1,13 @@
-//! Writing downloads: one sheet with an optional title row, a bold bordered header row that stays
-//! in view (frozen) and filters, and bordered data cells. Text cells carry the text number format
-//! (`@`), so codes stay text even when a user edits them in Excel.
+//! Writing downloads: sheets with an optional title row, a bold bordered header row that stays in
+//! view (frozen) and filters, and bordered data cells. Cells are typed: numbers, amounts (`0.00`),
+//! dates and Beijing times are real Excel values; text cells carry the text number format (`@`),
+//! so codes stay text even when a user edits them in Excel.
+//!
+//! Every sheet is set up to print as a bureau files it: A4, landscape when wider than
+//! [`PORTRAIT_MAX_COLUMNS`] columns, fit to one page wide, the title and header rows repeated on
+//! each page, 第 N 页 共 M 页 in the footer ([`print_setup`], also used by the Annex 1 writer).
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike, Utc};
 use rust_xlsxwriter::{ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook, Worksheet};
 
 use crate::DocumentError;
@@ -22,10 +27,37 @@ pub enum CellValue {
     Text(String),
     /// A number (counts, amounts). Not-a-number and infinities are written as empty cells.
     Number(f64),
+    /// An amount of money in yuan, shown with two decimals (`0.00`).
+    Amount(f64),
     /// A date, shown as `yyyy-mm-dd`.
     Date(NaiveDate),
+    /// A moment, shown in Beijing time as `yyyy-mm-dd hh:mm`.
+    Time(DateTime<Utc>),
     /// An empty (but bordered) cell.
     Empty,
+}
+
+impl CellValue {
+    /// A date held as `yyyy-mm-dd` text (a record's field): a real date when it is one, the text
+    /// otherwise (so nothing typed by a person is lost).
+    pub fn date_text(text: &str) -> CellValue {
+        let text = text.trim();
+        match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+            Ok(date) => CellValue::Date(date),
+            Err(_) if text.is_empty() => CellValue::Empty,
+            Err(_) => CellValue::Text(text.to_owned()),
+        }
+    }
+
+    /// An amount held as text (`"12.50"`): a number when it is one, the text otherwise.
+    pub fn amount_text(text: &str) -> CellValue {
+        let text = text.trim();
+        match text.parse::<f64>() {
+            Ok(amount) if amount.is_finite() => CellValue::Amount(amount),
+            _ if text.is_empty() => CellValue::Empty,
+            _ => CellValue::Text(text.to_owned()),
+        }
+    }
 }
 
 impl From<&str> for CellValue {
@@ -58,6 +90,25 @@ impl From<i32> for CellValue {
     }
 }
 
+impl From<i64> for CellValue {
+    fn from(number: i64) -> Self {
+        // Counts and ids of a sheet are far below 2^53, exactly representable.
+        CellValue::Number(number as f64)
+    }
+}
+
+impl From<usize> for CellValue {
+    fn from(number: usize) -> Self {
+        CellValue::Number(number as f64)
+    }
+}
+
+impl From<DateTime<Utc>> for CellValue {
+    fn from(at: DateTime<Utc>) -> Self {
+        CellValue::Time(at)
+    }
+}
+
 impl From<NaiveDate> for CellValue {
     fn from(date: NaiveDate) -> Self {
         CellValue::Date(date)
@@ -76,7 +127,9 @@ struct Formats {
     header: Format,
     text: Format,
     number: Format,
+    amount: Format,
     date: Format,
+    time: Format,
 }
 
 impl Formats {
@@ -97,8 +150,46 @@ impl Formats {
                 .set_num_format("@"),
             text: cell.clone().set_num_format("@").set_text_wrap(),
             number: cell.clone(),
-            date: cell.set_num_format("yyyy-mm-dd"),
+            amount: cell.clone().set_num_format("0.00"),
+            date: cell.clone().set_num_format("yyyy-mm-dd"),
+            time: cell.set_num_format("yyyy-mm-dd hh:mm"),
         }
+    }
+}
+
+/// Sheets wider than this many columns print in landscape.
+pub const PORTRAIT_MAX_COLUMNS: usize = 8;
+
+/// One sheet of a workbook: a name, an optional title row above the header, the header and the
+/// rows. Rows shorter than the header are padded with empty (bordered) cells.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sheet {
+    pub name: String,
+    pub title: Option<String>,
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<CellValue>>,
+}
+
+impl Sheet {
+    /// An empty sheet named `name` with the header `headers`.
+    pub fn new(name: &str, headers: &[&str]) -> Sheet {
+        Sheet {
+            name: name.to_owned(),
+            title: None,
+            headers: headers.iter().map(|h| (*h).to_owned()).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// The sheet with the title row `title` (printed on every page with the header).
+    pub fn titled(mut self, title: impl Into<String>) -> Sheet {
+        self.title = Some(title.into());
+        self
+    }
+
+    /// Appends one row.
+    pub fn push(&mut self, row: Vec<CellValue>) {
+        self.rows.push(row);
     }
 }
 
@@ -118,6 +209,45 @@ pub fn write_table(
 ) -> Result<Vec<u8>, DocumentError> {
     let formats = Formats::new();
     let mut workbook = Workbook::new();
+    write_sheet(&mut workbook, &formats, sheet_name, title, headers, rows)?;
+    workbook.save_to_buffer().map_err(xlsx_error)
+}
+
+/// Writes `sheets`, in order, to one workbook and returns the `.xlsx` bytes. Sheet names are
+/// cleaned as [`write_table`] does, and a name used twice gets a number.
+///
+/// # Errors
+/// See [`write_table`]; also when `sheets` is empty.
+pub fn write_workbook(sheets: &[Sheet]) -> Result<Vec<u8>, DocumentError> {
+    if sheets.is_empty() {
+        return Err(DocumentError::Xlsx("工作簿中没有工作表".to_owned()));
+    }
+    let formats = Formats::new();
+    let mut workbook = Workbook::new();
+    let mut used: Vec<String> = Vec::new();
+    for sheet in sheets {
+        let mut name = safe_sheet_name(&sheet.name);
+        let mut n = 2;
+        while used.contains(&name) {
+            let suffix = format!("({n})");
+            name = format!("{}{suffix}", name.chars().take(31 - suffix.len()).collect::<String>());
+            n += 1;
+        }
+        used.push(name.clone());
+        let headers: Vec<&str> = sheet.headers.iter().map(String::as_str).collect();
+        write_sheet(&mut workbook, &formats, &name, sheet.title.as_deref(), &headers, sheet.rows.iter().cloned())?;
+    }
+    workbook.save_to_buffer().map_err(xlsx_error)
+}
+
+fn write_sheet(
+    workbook: &mut Workbook,
+    formats: &Formats,
+    sheet_name: &str,
+    title: Option<&str>,
+    headers: &[&str],
+    rows: impl Iterator<Item = Vec<CellValue>>,
+) -> Result<(), DocumentError> {
     let sheet = workbook.add_worksheet();
     sheet.set_name(safe_sheet_name(sheet_name)).map_err(xlsx_error)?;
 
@@ -143,7 +273,7 @@ pub fn write_table(
         let mut cells = row.into_iter();
         for (column, width) in widths.iter_mut().enumerate().take(width) {
             let cell = cells.next().unwrap_or(CellValue::Empty);
-            *width = (*width).max(write_cell(sheet, &formats, sheet_row, to_column(column)?, cell)?);
+            *width = (*width).max(write_cell(sheet, formats, sheet_row, to_column(column)?, cell)?);
         }
     }
 
@@ -165,8 +295,27 @@ pub fn write_table(
         sheet.set_freeze_panes(header_row + 1, 0).map_err(xlsx_error)?;
         sheet.autofilter(header_row, 0, last_row, last_column).map_err(xlsx_error)?;
     }
+    print_setup(sheet, widths.len(), header_row)
+}
 
-    workbook.save_to_buffer().map_err(xlsx_error)
+/// The print set-up of every sheet Choucha writes: A4, landscape when wider than
+/// [`PORTRAIT_MAX_COLUMNS`] columns, fit to one page wide (as many pages down as needed), rows
+/// 1 to `last_repeated_row + 1` (title and header) repeated on each printed page, centred, and
+/// 第 N 页 共 M 页 in the footer.
+pub(crate) fn print_setup(sheet: &mut Worksheet, columns: usize, last_repeated_row: u32) -> Result<(), DocumentError> {
+    // Paper size 9 is A4 in Excel's numbering.
+    sheet.set_paper_size(9);
+    if columns > PORTRAIT_MAX_COLUMNS {
+        sheet.set_landscape();
+    } else {
+        sheet.set_portrait();
+    }
+    sheet.set_print_fit_to_pages(1, 0);
+    sheet.set_print_center_horizontally(true);
+    sheet.set_margins(0.4, 0.4, 0.6, 0.6, 0.3, 0.3);
+    sheet.set_footer("&C第 &P 页 共 &N 页");
+    sheet.set_repeat_rows(0, last_repeated_row).map_err(xlsx_error)?;
+    Ok(())
 }
 
 /// Writes one cell and returns its display width.
@@ -193,6 +342,23 @@ fn write_cell(
             sheet.write_number_with_format(row, column, number, &formats.number).map_err(xlsx_error)?;
             Ok(number.to_string().len())
         }
+        CellValue::Amount(amount) if amount.is_finite() => {
+            sheet.write_number_with_format(row, column, amount, &formats.amount).map_err(xlsx_error)?;
+            Ok(format!("{amount:.2}").len())
+        }
+        CellValue::Time(at) => {
+            let local = choucha_domain::clock::beijing(at);
+            match excel_datetime(local) {
+                Some(excel) => {
+                    sheet.write_datetime_with_format(row, column, &excel, &formats.time).map_err(xlsx_error)?;
+                }
+                None => {
+                    let text = local.format("%Y-%m-%d %H:%M").to_string();
+                    sheet.write_string_with_format(row, column, &text, &formats.text).map_err(xlsx_error)?;
+                }
+            }
+            Ok(16)
+        }
         CellValue::Date(date) => {
             let excel_date = u16::try_from(date.year())
                 .ok()
@@ -209,11 +375,20 @@ fn write_cell(
             }
             Ok(10)
         }
-        CellValue::Number(_) | CellValue::Empty => {
+        CellValue::Number(_) | CellValue::Amount(_) | CellValue::Empty => {
             sheet.write_blank(row, column, &formats.text).map_err(xlsx_error)?;
             Ok(0)
         }
     }
+}
+
+/// A Beijing wall-clock time as Excel's (minutes; seconds dropped as the pages show them).
+fn excel_datetime(local: NaiveDateTime) -> Option<ExcelDateTime> {
+    let year = u16::try_from(local.year()).ok()?;
+    ExcelDateTime::from_ymd(year, local.month() as u8, local.day() as u8)
+        .ok()?
+        .and_hms(local.hour() as u16, local.minute() as u8, 0)
+        .ok()
 }
 
 fn to_column(index: usize) -> Result<u16, DocumentError> {

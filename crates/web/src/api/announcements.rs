@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::api::lab::{Paged, pdf_response};
-use crate::api::plans::xlsx_response;
+use crate::api::plans::summary_download;
 use crate::auth::ApiActor;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
@@ -204,8 +204,7 @@ async fn summary_xlsx(
     ApiActor(a): ApiActor,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Response> {
-    let bytes = statistics::summary_xlsx(&st.services, &a, id).await?;
-    Ok(xlsx_response(bytes, &format!("plan-{id}-summary.xlsx")))
+    Ok(summary_download(&st.services, &a, id).await?)
 }
 
 /// The quality analysis report's figures.

@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use choucha_documents::{Annex1, Annex1Row, TableFormat};
 use choucha_service::Page;
@@ -177,19 +177,30 @@ pub async fn annex1_xlsx(services: &Services, v: &PlanView) -> Result<Vec<u8>, S
         .map_err(ServiceError::internal)
 }
 
-pub fn xlsx_response(bytes: Vec<u8>, file_name: &str) -> Response {
-    let encoded: String = file_name
-        .bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b == b'.' { (b as char).to_string() } else { format!("%{b:02X}") })
-        .collect();
-    (
-        [
-            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"annex1.xlsx\"; filename*=UTF-8''{encoded}")),
-        ],
+/// An XLSX download named `file_name`, `ascii_fallback` for programs without RFC 5987.
+pub fn xlsx_response(bytes: Vec<u8>, file_name: &str, ascii_fallback: &str) -> Response {
+    crate::xlsx::download(bytes, file_name, ascii_fallback)
+}
+
+/// The names of a plan's Annex 1 download: Chinese, and the ASCII fallback.
+pub fn annex1_file_names(v: &PlanView) -> (String, String) {
+    (format!("{}-附件1抽查计划表.xlsx", v.title), format!("annex1-plan-table-{}-plan-{}.xlsx", v.year, v.id))
+}
+
+/// The summary table (检验情况汇总表) as a download, for the API and the page alike: the service
+/// checks the caller first; the file is named after the plan.
+pub async fn summary_download(
+    services: &Services,
+    actor: &choucha_service::Actor,
+    id: i64,
+) -> Result<Response, ServiceError> {
+    let bytes = choucha_service::statistics::summary_xlsx(services, actor, id).await?;
+    let v = plans::get(services, actor, id).await?;
+    Ok(xlsx_response(
         bytes,
-    )
-        .into_response()
+        &format!("检验情况汇总表-{}.xlsx", v.title),
+        &format!("summary-table-{}-plan-{id}.xlsx", v.year),
+    ))
 }
 
 /// Annex 1 of the plan as XLSX (the notices' layout, merged cells for shared quotas, 合计 row).
@@ -202,7 +213,8 @@ async fn export_annex1(
 ) -> Result<Response, ApiError> {
     let v = plans::get(&st.services, &a, id).await?;
     let bytes = annex1_xlsx(&st.services, &v).await?;
-    Ok(xlsx_response(bytes, &format!("{}-附件1.xlsx", v.title)))
+    let (name, ascii) = annex1_file_names(&v);
+    Ok(xlsx_response(bytes, &name, &ascii))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -3,10 +3,9 @@
 //! template. The upload reader and the XLSX answer are shared with the pages.
 
 use axum::Json;
-use axum::body::Body;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use choucha_domain::RuleViolation;
 use choucha_domain::enterprise::EnterpriseDraft;
@@ -269,27 +268,5 @@ async fn template(ApiActor(actor): ApiActor) -> ApiResult<Response> {
 
 /// An XLSX answer to download, named `file_name` (RFC 5987) with an ASCII fallback.
 pub(crate) fn xlsx_download(bytes: Vec<u8>, file_name: &str, ascii_fallback: &str) -> Response {
-    let mut encoded = String::new();
-    for b in file_name.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            encoded.push(b as char);
-        } else {
-            encoded.push_str(&format!("%{b:02X}"));
-        }
-    }
-    let disposition =
-        HeaderValue::from_str(&format!("attachment; filename=\"{ascii_fallback}\"; filename*=UTF-8''{encoded}"))
-            .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-            ),
-            (header::CONTENT_DISPOSITION, disposition),
-            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-        ],
-        Body::from(bytes),
-    )
-        .into_response()
+    crate::xlsx::download(bytes, file_name, ascii_fallback)
 }

@@ -19,7 +19,7 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::api::lab::pdf_response;
-use crate::api::plans::xlsx_response;
+use crate::api::plans::summary_download;
 use crate::auth::{Page, PageActor};
 use crate::error::{PageForm, PageResult};
 use crate::extract::PagePath;
@@ -82,8 +82,7 @@ async fn summary_xlsx(
     PagePath(id): PagePath<String>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "计划")?;
-    let bytes = statistics::summary_xlsx(&st.services, &a, id).await?;
-    Ok(xlsx_response(bytes, &format!("检验情况汇总表-{id}.xlsx")))
+    Ok(summary_download(&st.services, &a, id).await?)
 }
 
 async fn analysis_pdf(

@@ -10,6 +10,7 @@ pub mod cases;
 pub mod disposals;
 pub mod documents;
 pub mod draws;
+pub mod exports;
 pub mod home;
 pub mod implementation_rules;
 pub mod inbox;
@@ -61,6 +62,7 @@ pub fn router() -> Router<AppState> {
         .merge(results::router())
         .merge(retests::router())
         .merge(overview::router())
+        .merge(exports::router())
         .merge(public::router())
         .merge(announcements::router())
         .merge(analysis::router())

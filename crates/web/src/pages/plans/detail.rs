@@ -275,5 +275,6 @@ pub(super) async fn export(
 ) -> PageResult<Response> {
     let v = plans::get(&state.services, &actor, id_of(&id, "计划")?).await?;
     let bytes = annex1_xlsx(&state.services, &v).await?;
-    Ok(xlsx_response(bytes, &format!("{}-附件1.xlsx", v.title)))
+    let (name, ascii) = crate::api::plans::annex1_file_names(&v);
+    Ok(xlsx_response(bytes, &name, &ascii))
 }

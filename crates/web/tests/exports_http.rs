@@ -1,0 +1,147 @@
+//! 导出 Excel over HTTP: the lists a bureau works from (a plan's tasks with their state, the plan
+//! overview, deliveries, objections and re-tests, post-processing cases, a task's evidence
+//! checklist) download as XLSX with a Chinese file name and an ASCII fallback, with the rows of
+//! their pages, for those who may see the page, and never for blind lab staff, another bureau or
+//! an enterprise.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use choucha_documents::{TableFormat, read_rows};
+use choucha_service::fixtures::lab_world::{ENTERPRISE, issued, world};
+use choucha_service::objections::{self, ObjectionInput};
+use choucha_service::results::{self, DeliveryInput};
+use common::{Browser, TestServer};
+use reqwest::StatusCode;
+
+/// The answer to a GET: status, content type, content disposition and body.
+async fn download(b: &Browser, path: &str) -> (StatusCode, String, String, Vec<u8>) {
+    let r = b.client.get(format!("{}{path}", b.base)).send().await.expect("get");
+    let header = |name: &str| r.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let (content_type, disposition) = (header("content-type"), header("content-disposition"));
+    (r.status(), content_type, disposition, r.bytes().await.expect("body").to_vec())
+}
+
+/// The rows of an exported workbook's first sheet, every cell as text.
+async fn sheet(b: &Browser, path: &str, ascii_name: &str) -> Vec<Vec<String>> {
+    let (status, content_type, disposition, body) = download(b, path).await;
+    assert_eq!(status, StatusCode::OK, "{path}: {}", String::from_utf8_lossy(&body));
+    assert_eq!(content_type, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "{path}");
+    assert!(disposition.contains(&format!("filename=\"{ascii_name}")), "{path}: {disposition}");
+    assert!(disposition.contains("filename*=UTF-8''%E"), "a Chinese name too: {disposition}");
+    read_rows(&body, TableFormat::Xlsx).expect("a readable xlsx").into_iter().map(|(_, cells)| cells).collect()
+}
+
+fn holds(rows: &[Vec<String>], text: &str) -> bool {
+    rows.iter().flatten().any(|c| c.contains(text))
+}
+
+#[tokio::test]
+async fn a_bureau_exports_the_lists_it_works_from_and_others_are_refused() {
+    let w = world().await;
+    let s = w.fx.services.clone();
+    w.fx.user("pc_reg", &["local_regulator"], Some("dt-pc")).await;
+    w.fx.user("yg_reg", &["local_regulator"], Some("dt-yg")).await;
+    w.fx.user("sx_reg", &["regulator"], Some("sx")).await;
+    let owner = choucha_service::fixtures::lab_world::enterprise_user(&w).await;
+    let other = w.fx.enterprise("大同市平城区另一加油站", "140213", "销售者、加油站", 9).await;
+    choucha_service::fixtures::Fixture::make_user(&s, "ent_other", "李经理", &["enterprise"], None, Some(&other.uscc))
+        .await;
+    // An unqualified report (硫含量 12.5 > 10): deliveries, a case for 平城区; the enterprise
+    // receives it and objects.
+    let report = issued(&w, 12.5).await;
+    let report_no = report.report_no.clone().unwrap();
+    for d in results::of_report(&s, &w.custodian, report.id).await.unwrap() {
+        if d.recipient == "enterprise" {
+            let today = s.today();
+            let input = DeliveryInput {
+                method: "ems".into(),
+                tracking_no: "1190012345678".into(),
+                sent_on: Some(today),
+                received_on: Some(today),
+                ..Default::default()
+            };
+            results::record_delivery(&s, &w.custodian, d.id, input).await.unwrap();
+        }
+    }
+    let objection =
+        ObjectionInput {
+            kind: "objection".into(), items: vec!["硫含量".into()], reason: "对硫含量结果有异议".into()
+        };
+    objections::file(&s, &owner, report.id, objection).await.unwrap();
+    let (plan, task) = (w.plan, w.task);
+    let srv = TestServer::start_with(w.fx).await;
+
+    // The organising bureau.
+    let reg = srv.browser("dt_reg").await;
+    let tasks = sheet(&reg, &format!("/plans/{plan}/tasks.xlsx"), "sampling-tasks-2025-plan-").await;
+    assert_eq!(tasks[1][..3], ["序号", "产品名称", "被抽样单位"], "title row, then the header");
+    assert_eq!(tasks.len(), 3, "one task: {tasks:?}");
+    assert_eq!((tasks[2][0].as_str(), tasks[2][2].as_str()), ("1", ENTERPRISE));
+    assert_eq!(tasks[2][4], "大同市平城区", "the district's name, not its code: {tasks:?}");
+    assert!(!tasks[2][6].is_empty(), "the task's state");
+
+    let overview = sheet(&reg, &format!("/plans/{plan}/overview.xlsx"), "plan-overview-2025-plan-").await;
+    assert!(holds(&overview, "车用柴油"), "{overview:?}");
+
+    let deliveries = sheet(&reg, "/results.xlsx?state=all", "deliveries-").await;
+    assert!(deliveries.len() > 2, "{deliveries:?}");
+    assert!(deliveries[2..].iter().all(|r| r[1] == report_no), "{deliveries:?}");
+    // The page's filter: nothing of this report is overdue.
+    assert_eq!(sheet(&reg, "/results.xlsx?overdue=1", "deliveries-").await.len(), 2, "title and header only");
+
+    let objections = sheet(&reg, "/retests.xlsx", "objections-retests-").await;
+    assert_eq!(objections.len(), 3, "{objections:?}");
+    assert_eq!((objections[2][2].as_str(), objections[2][4].as_str()), (report_no.as_str(), "硫含量"));
+
+    let evidence =
+        sheet(&reg, &format!("/tasks/{task}/evidence.xlsx"), &format!("evidence-checklist-task-{task}")).await;
+    assert!(holds(&evidence, ENTERPRISE), "the title names the task: {evidence:?}");
+    assert!(evidence[2..].iter().any(|r| r[2] != "0"), "photos counted per category: {evidence:?}");
+
+    // The plan's own tables are named after what they are, in Chinese and in ASCII.
+    let (_, _, summary, _) = download(&reg, &format!("/plans/{plan}/summary.xlsx")).await;
+    assert!(summary.contains(&format!("filename=\"summary-table-2025-plan-{plan}.xlsx\"")), "{summary}");
+    let (_, _, annex1, _) = download(&reg, &format!("/plans/{plan}/annex1.xlsx")).await;
+    assert!(annex1.contains("filename=\"annex1-plan-table-2025-plan-"), "{annex1}");
+    assert!(annex1.contains("%E9%99%84%E4%BB%B61"), "附件1 in the UTF-8 name: {annex1}");
+
+    // The county bureau runs the case; the neighbouring county has none of it.
+    let county = srv.browser("pc_reg").await;
+    let cases = sheet(&county, "/cases.xlsx?filter=all", "post-processing-cases-").await;
+    assert_eq!(cases.len(), 3, "{cases:?}");
+    assert_eq!((cases[2][4].as_str(), cases[2][5].as_str()), (report_no.as_str(), ENTERPRISE));
+    let neighbour = srv.browser("yg_reg").await;
+    assert_eq!(sheet(&neighbour, "/cases.xlsx?filter=all", "post-processing-cases-").await.len(), 2);
+
+    // The pages offer the export.
+    for page in
+        ["/results", "/cases", "/retests", &format!("/plans/{plan}/overview"), &format!("/tasks/{task}/evidence")]
+    {
+        let who = if page == "/cases" { &county } else { &reg };
+        let (st, html) = who.get(page).await;
+        assert_eq!(st, StatusCode::OK, "{page}");
+        assert!(html.contains("导出 Excel") && html.contains(".xlsx"), "{page}");
+    }
+
+    // Blind lab staff, another province's bureau and enterprises get none of them.
+    let refused = |status: StatusCode| status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND;
+    let plan_paths = [
+        format!("/plans/{plan}/tasks.xlsx"),
+        format!("/plans/{plan}/overview.xlsx"),
+        format!("/tasks/{task}/evidence.xlsx"),
+    ];
+    let lists = ["/results.xlsx?state=all", "/retests.xlsx", "/cases.xlsx?filter=all"];
+    for who in ["lab_t1", "lab_a1", "ent_user", "ent_other"] {
+        let b = srv.browser(who).await;
+        for path in plan_paths.iter().map(String::as_str).chain(lists) {
+            let (status, content_type, _, _) = download(&b, path).await;
+            assert!(refused(status), "{who} {path}: {status}");
+            assert!(!content_type.contains("spreadsheetml"), "{who} {path}");
+        }
+    }
+    let b = srv.browser("sx_reg").await;
+    for path in &plan_paths {
+        assert!(refused(download(&b, path).await.0), "sx_reg {path}");
+    }
+}
