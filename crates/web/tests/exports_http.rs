@@ -10,7 +10,7 @@ mod common;
 use choucha_documents::{TableFormat, read_rows};
 use choucha_service::fixtures::lab_world::{ENTERPRISE, issued, world};
 use choucha_service::objections::{self, ObjectionInput};
-use choucha_service::results::{self, DeliveryInput};
+
 use common::{Browser, TestServer};
 use reqwest::StatusCode;
 
@@ -51,23 +51,13 @@ async fn a_bureau_exports_the_lists_it_works_from_and_others_are_refused() {
     // receives it and objects.
     let report = issued(&w, 12.5).await;
     let report_no = report.report_no.clone().unwrap();
-    for d in results::of_report(&s, &w.custodian, report.id).await.unwrap() {
-        if d.recipient == "enterprise" {
-            let today = s.today();
-            let input = DeliveryInput {
-                method: "ems".into(),
-                tracking_no: "1190012345678".into(),
-                sent_on: Some(today),
-                received_on: Some(today),
-                ..Default::default()
-            };
-            results::record_delivery(&s, &w.custodian, d.id, input).await.unwrap();
-        }
-    }
-    let objection =
-        ObjectionInput {
-            kind: "objection".into(), items: vec!["硫含量".into()], reason: "对硫含量结果有异议".into()
-        };
+    choucha_service::fixtures::lab_world::received_today(&s, &w.custodian, report.id).await;
+    let objection = ObjectionInput {
+        kind: "objection".into(),
+        items: vec!["硫含量".into()],
+        reason: "对硫含量结果有异议".into(),
+        ..Default::default()
+    };
     objections::file(&s, &owner, report.id, objection).await.unwrap();
     let (plan, task) = (w.plan, w.task);
     let srv = TestServer::start_with(w.fx).await;
