@@ -7,6 +7,10 @@
 //! takes text (the HTTP layer, uploaded tables, the CLI) asks [`forbidden_char`] once.
 
 /// The first character a text input may not hold, with its character index (0-based), or `None`.
+pub fn forbidden_char(text: &str) -> Option<(usize, char)> {
+    text.chars().enumerate().find(|&(_, c)| is_forbidden(c))
+}
+
 /// Whether `phone` reads as a telephone number (0352-1234567, 13912345678, 0352-1234567转801):
 /// at least seven digits, at most 30 characters, digits and the usual separators only.
 pub fn is_phone(phone: &str) -> bool {
@@ -14,10 +18,6 @@ pub fn is_phone(phone: &str) -> bool {
     phone.chars().filter(char::is_ascii_digit).count() >= 7
         && phone.chars().count() <= 30
         && phone.chars().all(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | ' ' | '(' | ')' | '（' | '）' | '转'))
-}
-
-pub fn forbidden_char(text: &str) -> Option<(usize, char)> {
-    text.chars().enumerate().find(|&(_, c)| is_forbidden(c))
 }
 
 /// Whether `c` is refused in text input: a control character other than tab, line feed and

@@ -33,8 +33,11 @@ pub struct Refusal {
 }
 
 impl Refusal {
+    /// The message a person reads. A form key or JSON path (`reason`, `rows[0].name`) is a code,
+    /// never shown to a person: it stays in the error's `field`, and the message names none.
     fn message(&self) -> String {
-        refusal_message(&self.field, self.character)
+        let named = if self.field.is_ascii() { "" } else { self.field.as_str() };
+        refusal_message(named, self.character)
     }
 }
 
