@@ -5,7 +5,7 @@
 //! (`crate::tls`), sends `Strict-Transport-Security` and marks its cookies `Secure`.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -95,12 +95,20 @@ pub async fn run(settings: &Settings, demo: bool, today: Option<chrono::NaiveDat
     state.tls = tls.is_some();
     state.trust_proxy_https = settings.trust_proxy_https;
     state.metrics_token = settings.metrics_token.clone();
-    let checkpoints = tokio::spawn(checkpoint_loop(
-        services.store().clone(),
-        signer.clone(),
-        settings.audit_checkpoint_file.clone(),
-        settings.audit_checkpoint_interval,
+    let every = settings.audit_checkpoint_interval;
+    let checkpoints = tokio::spawn(choucha_web::jobs::periodic(
+        services.clone(),
         state.metrics.clone(),
+        "audit_checkpoint",
+        every,
+        {
+            let (store, signer, path) =
+                (services.store().clone(), signer.clone(), settings.audit_checkpoint_file.clone());
+            move || {
+                let (store, signer, path) = (store.clone(), signer.clone(), path.clone());
+                async move { checkpoint(&store, &signer, &path).await }
+            }
+        },
     ));
     let served = async move {
         match tls {
@@ -116,7 +124,14 @@ pub async fn run(settings: &Settings, demo: bool, today: Option<chrono::NaiveDat
         () = deadline => tracing::warn!("requests still running after {DRAIN:?}; stopping anyway"),
     }
     checkpoints.abort();
-    checkpoint(services.store(), &signer, &settings.audit_checkpoint_file).await;
+    // The last checkpoint is this server's to write only while it holds the job; then another
+    // server of the deployment takes the jobs over at its next turn.
+    if services.lease_job("audit_checkpoint", every).await.unwrap_or(false) {
+        checkpoint(services.store(), &signer, &settings.audit_checkpoint_file).await;
+    }
+    if let Err(e) = services.release_jobs().await {
+        tracing::warn!("cannot give up the background jobs' leases: {e}");
+    }
     services.close().await?;
     println!("抽查系统已停止");
     tracing::info!("stopped");
@@ -136,21 +151,6 @@ async fn checkpoint(store: &choucha_store::Store, signer: &CheckpointSigner, pat
             tracing::error!("cannot write the audit checkpoint: {e}");
             false
         }
-    }
-}
-
-async fn checkpoint_loop(
-    store: choucha_store::Store,
-    signer: std::sync::Arc<CheckpointSigner>,
-    path: PathBuf,
-    every: Duration,
-    metrics: choucha_web::observe::Metrics,
-) {
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        metrics.job_ran("audit_checkpoint", checkpoint(&store, &signer, &path).await);
     }
 }
 

@@ -6,93 +6,19 @@
 //! under CI=true). A tampered backup and a non-empty target are refused.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use choucha_domain::audit::AuditHash;
-use choucha_service::Services;
 use choucha_service::evidence::{self, EvidenceInput};
-use choucha_service::files::{FileStore, S3Config};
+use choucha_service::files::FileStore;
+use choucha_service::fixtures::s3_config;
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
 mod common;
+use common::deployment::{Deployment, Server, assert_ok, text};
 use common::{TempDir, nanos, scalar};
 
 const DEMO_PASSWORD: &str = "Choucha2025";
-
-/// One deployment: a data folder, a database and where its files are.
-struct Deployment {
-    dir: TempDir,
-    url: String,
-    /// Object storage (`CHOUCHA_FILES_*`), or the data folder when `None`.
-    s3: Option<S3Config>,
-}
-
-impl Deployment {
-    fn sqlite(tag: &str) -> Deployment {
-        let dir = TempDir::new(tag);
-        let url = format!("sqlite:{}", dir.data().join("choucha.db").display());
-        Deployment { dir, url, s3: None }
-    }
-
-    fn data(&self) -> PathBuf {
-        self.dir.data()
-    }
-
-    /// The binary with this deployment's configuration: flags for the folder and the database,
-    /// the environment for object storage.
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = common::choucha();
-        c.current_dir(self.dir.path());
-        c.args(args).args(["--data-dir", &self.data().display().to_string(), "--database-url", &self.url]);
-        if let Some(s3) = &self.s3 {
-            c.env("CHOUCHA_FILES_URL", &s3.url)
-                .env("CHOUCHA_FILES_ENDPOINT", s3.endpoint.as_deref().unwrap_or_default())
-                .env("CHOUCHA_FILES_REGION", s3.region.as_deref().unwrap_or_default())
-                .env("CHOUCHA_FILES_ACCESS_KEY_ID", s3.access_key_id.as_deref().unwrap_or_default())
-                .env("CHOUCHA_FILES_SECRET_ACCESS_KEY", s3.secret_access_key.as_deref().unwrap_or_default())
-                .env("CHOUCHA_FILES_ALLOW_HTTP", "true");
-        }
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.cmd(args).stdin(Stdio::null()).output().expect("run choucha")
-    }
-
-    fn files(&self) -> FileStore {
-        match &self.s3 {
-            Some(c) => FileStore::s3(c).expect("object storage"),
-            None => FileStore::local(self.data()),
-        }
-    }
-
-    /// The services of this deployment, in this process (its audit key from the data folder).
-    async fn services(&self) -> Services {
-        let keys =
-            choucha_store::audit_files::load_or_create_keyring(&self.data().join("audit.key"), AuditHash::HmacSha256)
-                .expect("audit key");
-        let store = choucha_store::Store::connect(&self.url).await.expect("connect").with_audit_keys(keys);
-        Services::new(store, self.data()).with_files(self.files())
-    }
-}
-
-fn text(o: &[u8]) -> String {
-    String::from_utf8_lossy(o).into_owned()
-}
-
-fn assert_ok(o: &Output, what: &str) {
-    assert!(
-        o.status.success(),
-        "{what} failed ({:?})\nstdout:\n{}\nstderr:\n{}",
-        o.status,
-        text(&o.stdout),
-        text(&o.stderr)
-    );
-}
 
 /// A small JPEG-looking photo, different in every test.
 fn photo() -> Vec<u8> {
@@ -144,48 +70,6 @@ async fn counts(url: &str) -> Vec<i64> {
         out.push(scalar(url, &format!("SELECT count(*) FROM {table}")).await);
     }
     out
-}
-
-/// A running `choucha serve` of a deployment, killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    async fn start(d: &Deployment, config: &Path) -> Server {
-        let mut cmd = d.cmd(&["serve", "--listen", "127.0.0.1:0", "--config", &config.display().to_string()]);
-        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit());
-        let mut child = cmd.spawn().expect("spawn serve");
-        let out = child.stdout.take().expect("stdout");
-        let (tx, rx) = std::sync::mpsc::channel::<String>();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let started = Instant::now();
-        let base = loop {
-            match rx.recv_timeout(Duration::from_secs(1)) {
-                Ok(line) => {
-                    if let Some(i) = line.find("http://") {
-                        break line[i..].trim().to_string();
-                    }
-                }
-                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
-                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => panic!("serve exited early"),
-            }
-            assert!(started.elapsed() < Duration::from_secs(120), "serve did not start");
-        };
-        Server { child, base }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// The photo and the task's evidence list, as the restored server serves them to the sampler.
@@ -334,28 +218,6 @@ async fn a_postgresql_deployment_comes_back_whole_from_its_backup() {
     admin.reader().execute_unprepared(&format!("DROP SCHEMA {schema} CASCADE")).await.unwrap();
     admin.reader().execute_unprepared(&format!("DROP DATABASE {database} WITH (FORCE)")).await.unwrap();
     admin.close().await.unwrap();
-}
-
-/// Object storage under a fresh prefix of the test bucket, or `None` (with a notice) where no
-/// S3-compatible server is configured; under CI=true it must be.
-fn s3_config() -> Option<S3Config> {
-    let Some(endpoint) = std::env::var("CHOUCHA_TEST_S3_ENDPOINT").ok().filter(|e| !e.trim().is_empty()) else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CHOUCHA_TEST_S3_ENDPOINT is not set: under CI the object storage tests must run (scripts/test.sh starts moto)"
-        );
-        eprintln!("CHOUCHA_TEST_S3_ENDPOINT not set: object storage test skipped");
-        return None;
-    };
-    let bucket = std::env::var("CHOUCHA_TEST_S3_BUCKET").unwrap_or_else(|_| "choucha-test".into());
-    Some(S3Config {
-        url: format!("s3://{bucket}/t-{}", uuid::Uuid::new_v4().simple()),
-        endpoint: Some(endpoint),
-        region: Some("us-east-1".into()),
-        access_key_id: Some("testing".into()),
-        secret_access_key: Some("testing".into()),
-        allow_http: true,
-    })
 }
 
 #[tokio::test]

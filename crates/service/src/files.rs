@@ -5,8 +5,8 @@
 //!
 //! A stored file is never replaced: placing a key that exists leaves it as it is (keys are content
 //! addresses or fresh names, so equal keys mean equal bytes; DESIGN.md rule 7). Staging — the bytes
-//! of a resumable upload so far — stays on local disk in both cases (`<data_dir>/evidence/uploads`):
-//! only the finished, verified file reaches the store.
+//! of a resumable upload so far — is in the staging folder `evidence/uploads` of the same store
+//! (see `evidence::staging`); it is never listed as a stored file.
 //!
 //! The local backend is plain `tokio::fs` (a hard link places a file atomically and never over
 //! another); the S3 backend is `object_store`'s, with a multipart upload for large files.
@@ -118,7 +118,7 @@ fn io_error(e: impl std::fmt::Display) -> ServiceError {
 const LOCAL_FOLDERS: [&str; 2] = ["evidence", "reports"];
 
 /// The staging folder of resumable uploads, under `evidence/` in the local layout: never listed.
-const STAGING: &str = "evidence/uploads";
+pub const STAGING: &str = "evidence/uploads";
 
 impl FileStore {
     /// Files under the local folder `root` (the data folder).
@@ -358,43 +358,109 @@ impl FileStore {
         }
     }
 
-    /// Every stored file as `(key, size)`, sorted by key; staged uploads are not stored files.
-    pub async fn list(&self) -> Result<Vec<(String, u64)>> {
-        let mut out = Vec::new();
+    /// The files under the folder `dir` (staging included) as `(key, size)`, sorted by key.
+    pub async fn list_under(&self, dir: &str) -> Result<Vec<(String, u64)>> {
+        check_key(dir)?;
+        let mut out = match &*self.backend {
+            Backend::Local { root } => local_list(root, vec![root.join(dir)]).await?,
+            Backend::S3 { store, prefix, .. } => s3_list(store, prefix, Some(dir)).await?,
+        };
+        out.sort();
+        Ok(out)
+    }
+
+    /// Store `bytes` at `key` in the staging folder, replacing what is there: a part of a
+    /// resumable upload, sent again after a failure. Stored files go through `put_*`.
+    pub async fn put_staged(&self, key: &str, bytes: Vec<u8>) -> Result<()> {
+        check_staged(key)?;
         match &*self.backend {
             Backend::Local { root } => {
-                let root = root.clone();
-                out = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<(String, u64)>> {
-                    let mut out = Vec::new();
-                    for folder in LOCAL_FOLDERS {
-                        walk(&root, &root.join(folder), &mut out)?;
-                    }
-                    Ok(out)
-                })
-                .await
-                .map_err(io_error)?
-                .map_err(io_error)?;
+                let dest = root.join(key);
+                tokio::fs::create_dir_all(dest.parent().ok_or_else(|| io_error("no parent folder"))?)
+                    .await
+                    .map_err(io_error)?;
+                tokio::fs::write(&dest, &bytes).await.map_err(io_error)
             }
             Backend::S3 { store, prefix, .. } => {
-                let p = if prefix.is_empty() { None } else { Some(ObjectPath::from(prefix.as_str())) };
-                let mut items = store.list(p.as_ref());
-                while let Some(m) = items.next().await {
-                    let m = m.map_err(io_error)?;
-                    let full = m.location.to_string();
-                    let key = if prefix.is_empty() {
-                        full.as_str()
-                    } else {
-                        full.strip_prefix(prefix.as_str()).and_then(|k| k.strip_prefix('/')).unwrap_or_default()
-                    };
-                    if check_key(key).is_ok() {
-                        out.push((key.to_string(), m.size));
-                    }
-                }
+                store.put(&Self::object(prefix, key), PutPayload::from(bytes)).await.map(|_| ()).map_err(io_error)
             }
         }
+    }
+
+    /// Remove the staged `key` (a part of a finished or rejected upload); a missing one is no error.
+    pub async fn delete_staged(&self, key: &str) -> Result<()> {
+        check_staged(key)?;
+        match &*self.backend {
+            Backend::Local { root } => match tokio::fs::remove_file(root.join(key)).await {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_error(e)),
+                _ => Ok(()),
+            },
+            Backend::S3 { store, prefix, .. } => match store.delete(&Self::object(prefix, key)).await {
+                Err(e) if !matches!(e, object_store::Error::NotFound { .. }) => Err(io_error(e)),
+                _ => Ok(()),
+            },
+        }
+    }
+
+    /// Every stored file as `(key, size)`, sorted by key; staged uploads are not stored files.
+    pub async fn list(&self) -> Result<Vec<(String, u64)>> {
+        let mut out = match &*self.backend {
+            Backend::Local { root } => local_list(root, LOCAL_FOLDERS.iter().map(|f| root.join(f)).collect()).await?,
+            Backend::S3 { store, prefix, .. } => s3_list(store, prefix, None).await?,
+        };
         out.retain(|(k, _)| !k.starts_with(&format!("{STAGING}/")));
         out.sort();
         Ok(out)
+    }
+}
+
+/// The files under the local folders `dirs` of `root`, keyed relative to `root`.
+async fn local_list(root: &Path, dirs: Vec<PathBuf>) -> Result<Vec<(String, u64)>> {
+    let root = root.to_path_buf();
+    tokio::task::spawn_blocking(move || -> std::io::Result<Vec<(String, u64)>> {
+        let mut out = Vec::new();
+        for dir in dirs {
+            walk(&root, &dir, &mut out)?;
+        }
+        Ok(out)
+    })
+    .await
+    .map_err(io_error)?
+    .map_err(io_error)
+}
+
+/// The objects under `prefix` (and the folder `dir` in it, when given) as `(key, size)`, keyed
+/// without the prefix; names that are not keys are left out.
+async fn s3_list(store: &AmazonS3, prefix: &str, dir: Option<&str>) -> Result<Vec<(String, u64)>> {
+    let under = match dir {
+        Some(d) => Some(FileStore::object(prefix, d)),
+        None if prefix.is_empty() => None,
+        None => Some(ObjectPath::from(prefix)),
+    };
+    let mut out = Vec::new();
+    let mut items = store.list(under.as_ref());
+    while let Some(m) = items.next().await {
+        let m = m.map_err(io_error)?;
+        let full = m.location.to_string();
+        let key = if prefix.is_empty() {
+            full.as_str()
+        } else {
+            full.strip_prefix(prefix).and_then(|k| k.strip_prefix('/')).unwrap_or_default()
+        };
+        if check_key(key).is_ok() {
+            out.push((key.to_string(), m.size));
+        }
+    }
+    Ok(out)
+}
+
+/// A key in the staging folder: only staged parts are replaced or removed.
+fn check_staged(key: &str) -> Result<()> {
+    check_key(key)?;
+    if key.starts_with(&format!("{STAGING}/")) {
+        Ok(())
+    } else {
+        Err(ServiceError::internal(format!("{key:?} is not a staged file")))
     }
 }
 

@@ -176,6 +176,11 @@ pub mod lab_world;
 /// `choucha-test`): each call gets its own prefix. `None` (the test skips, with a notice) when the
 /// server is not configured, except under `CI=true`, where a missing server fails the test.
 pub fn s3_files() -> Option<crate::files::FileStore> {
+    s3_config().map(|config| crate::files::FileStore::s3(&config).expect("S3 test store"))
+}
+
+/// The settings of such a fresh folder, for tests that hand them to the binary.
+pub fn s3_config() -> Option<crate::files::S3Config> {
     let Some(endpoint) = std::env::var("CHOUCHA_TEST_S3_ENDPOINT").ok().filter(|e| !e.trim().is_empty()) else {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
@@ -185,13 +190,12 @@ pub fn s3_files() -> Option<crate::files::FileStore> {
         return None;
     };
     let bucket = std::env::var("CHOUCHA_TEST_S3_BUCKET").unwrap_or_else(|_| "choucha-test".into());
-    let config = crate::files::S3Config {
+    Some(crate::files::S3Config {
         url: format!("s3://{bucket}/t-{}", uuid::Uuid::new_v4().simple()),
         endpoint: Some(endpoint),
         region: Some("us-east-1".into()),
         access_key_id: Some("testing".into()),
         secret_access_key: Some("testing".into()),
         allow_http: true,
-    };
-    Some(crate::files::FileStore::s3(&config).expect("S3 test store"))
+    })
 }

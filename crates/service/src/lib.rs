@@ -31,6 +31,7 @@ pub mod handover;
 pub mod implementation_rules;
 pub mod inbox;
 pub mod issue;
+pub mod jobs;
 pub mod lab;
 pub mod objections;
 pub mod organisations;

@@ -116,3 +116,26 @@ fn service_modules_form_no_import_cycle() {
     // The check itself sees dependencies: the use cases depend on the shared access module.
     assert!(graph["lab"].contains("access"), "the scan found no dependency of lab on access");
 }
+
+/// No source file of the workspace grows past what a reader takes in at once (issue 14: "no
+/// non-generated file over ~600 lines"): a file that would is split by what it is about.
+#[test]
+fn no_source_file_is_longer_than_650_lines() {
+    let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut files = Vec::new();
+    for krate in std::fs::read_dir(&crates).unwrap() {
+        let src = krate.unwrap().path().join("src");
+        if src.is_dir() {
+            rust_files(&src, &mut files);
+        }
+    }
+    assert!(files.len() > 100, "found the workspace's sources");
+    let long: Vec<String> = files
+        .iter()
+        .filter_map(|f| {
+            let n = std::fs::read_to_string(f).unwrap().lines().count();
+            (n > 650).then(|| format!("{} ({n} lines)", f.display()))
+        })
+        .collect();
+    assert!(long.is_empty(), "split these files: {long:?}");
+}

@@ -259,8 +259,9 @@ async fn resumable_upload_survives_a_restart_and_checks_its_hash() {
     assert!(list.missing.contains(&EvidenceCategory::Seals));
 }
 
-/// With object storage (issue 17): the upload is staged on local disk, and only the finished,
-/// verified file lands in the bucket, from where it is served.
+/// With object storage (issue 17): the chunks of an upload wait in the store, so a second server of
+/// the deployment (another data folder, the same database and bucket) takes the next chunk; only
+/// the finished, verified file is a stored file, served by either.
 #[tokio::test]
 async fn finished_uploads_land_in_object_storage_and_are_served_from_it() {
     let Some(files) = choucha_service::fixtures::s3_files() else { return };
@@ -271,6 +272,8 @@ async fn finished_uploads_land_in_object_storage_and_are_served_from_it() {
     assert_eq!(files.get(&evidence::evidence_key(&e.sha256)).await.unwrap(), photo);
     assert!(!w.dir.join("evidence").join(&e.sha256[..2]).exists(), "nothing stored in the local folder");
 
+    let other_dir = std::env::temp_dir().join(format!("choucha-second-server-{}", uuid::Uuid::new_v4().simple()));
+    let second = choucha_service::Services::new(s.store().clone(), other_dir.clone()).with_files(files.clone());
     let video: Vec<u8> = (0..200_000u32).map(|i| (i.wrapping_mul(40_503) >> 7) as u8).collect();
     let start = UploadStart {
         category: "process".into(),
@@ -281,13 +284,25 @@ async fn finished_uploads_land_in_object_storage_and_are_served_from_it() {
     };
     let u = evidence::start_upload(&s, &w.sampler, w.task, start).await.unwrap();
     evidence::put_chunk(&s, &w.sampler, &u.id, 0, &video[..70_000]).await.unwrap();
-    assert!(w.dir.join("evidence/uploads").join(&u.id).exists(), "staged on local disk");
-    let done = match evidence::put_chunk(&s, &w.sampler, &u.id, 70_000, &video[70_000..]).await.unwrap() {
+    assert!(!w.dir.join("evidence/uploads").join(&u.id).exists(), "nothing staged on one server's disk");
+    assert_eq!(evidence::upload_status(&second, &w.sampler, &u.id).await.unwrap().received, 70_000);
+    match evidence::put_chunk(&second, &w.sampler, &u.id, 0, &video[..10]).await.unwrap() {
+        ChunkOutcome::WrongOffset { received } => assert_eq!(received, 70_000, "the second server knows the offset"),
+        other => panic!("{other:?}"),
+    }
+    evidence::put_chunk(&second, &w.sampler, &u.id, 70_000, &video[70_000..150_000]).await.unwrap();
+    let done = match evidence::put_chunk(&s, &w.sampler, &u.id, 150_000, &video[150_000..]).await.unwrap() {
         ChunkOutcome::Accepted(v) => v,
         other => panic!("{other:?}"),
     };
     let v = done.evidence.expect("evidence");
-    assert!(!w.dir.join("evidence/uploads").join(&u.id).exists(), "staged file removed");
+    assert!(files.list_under("evidence/uploads").await.unwrap().is_empty(), "the parts are removed");
+    assert!(!w.dir.join("evidence/uploads").join(&u.id).exists(), "the gathered file is removed");
+    let served = evidence::content(&second, &w.regulator, v.id).await.unwrap();
+    let whole: Vec<bytes::Bytes> =
+        futures::TryStreamExt::try_collect(served.stream(None).await.unwrap()).await.unwrap();
+    assert_eq!(whole.concat(), video, "the other server serves it byte for byte");
+    let _ = std::fs::remove_dir_all(&other_dir);
     let c = evidence::content(&s, &w.regulator, v.id).await.unwrap();
     assert_eq!(c.size, video.len() as u64);
     let parts: Vec<bytes::Bytes> =

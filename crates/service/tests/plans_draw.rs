@@ -553,3 +553,38 @@ async fn a_supermarket_exception_lets_an_enterprise_give_more_batches_with_its_r
     assert!(!p.exclusions.iter().any(|e| e.uscc == uscc), "the enterprise with the exception may give a third batch");
     assert!(p.exclusions.iter().any(|e| e.uscc == other && e.rule == "rule5_two_batches"), "{:?}", p.exclusions);
 }
+
+/// The seed is fixed before the candidates (issue 18): a commitment publishes only its hash; the
+/// next draw must use it, and its record gives the seed whose hash everyone checks.
+#[tokio::test]
+async fn a_committed_seed_is_secret_until_the_draw_that_must_use_it() {
+    let w = world().await;
+    let plan = issued_datong_with_registry(&w, 5).await;
+    let diesel = plan.items[0].id;
+    assert!(matches!(draws::commit_seed(s(&w), &w.tester, diesel).await, Err(ServiceError::Forbidden(_))));
+    let c = draws::commit_seed(s(&w), &w.regulator, diesel).await.expect("commit");
+    assert_eq!(c.seed_sha256.len(), 64);
+    let again = draws::commit_seed(s(&w), &w.regulator, diesel).await.unwrap_err();
+    assert!(matches!(again, ServiceError::Rule(r) if r.code == "draw_seed_committed"), "one open commitment");
+    let public = draws::commitments_of_plan(s(&w), plan.id).await.unwrap();
+    assert_eq!(public.len(), 1);
+    assert_eq!(serde_json::to_value(&public[0]).unwrap().get("seed"), None, "the seed is not published before");
+    // A typed seed is refused while the commitment is open.
+    match draws::run(s(&w), &w.regulator, req(diesel, 2, "看过名单后选的种子")).await {
+        Err(ServiceError::Invalid(v)) => assert_eq!(v[0].code, "draw_seed_committed"),
+        other => panic!("{other:?}"),
+    }
+    let d = draws::run(s(&w), &w.regulator, req(diesel, 2, "")).await.expect("draw with the committed seed");
+    assert_eq!(draws::seed_sha256(&d.seed), c.seed_sha256);
+    let used = draws::commitments_of_plan(s(&w), plan.id).await.unwrap();
+    assert_eq!(used[0].draw_id, Some(d.id));
+    assert!(draws::verify(s(&w), d.id).await.unwrap().message.contains("种子与事先公示的承诺相符"));
+    draws::publish(s(&w), &w.regulator, d.id).await.unwrap();
+    let record = draws::published_record(s(&w), d.id).await.unwrap();
+    let committed = record.seed_commitment.expect("the record names the commitment");
+    assert_eq!(committed.seed_sha256, c.seed_sha256);
+    let at = |t: &str| chrono::DateTime::parse_from_rfc3339(t).expect("RFC 3339");
+    assert!(at(&committed.committed_at) <= at(&record.drawn_at), "committed before the draw");
+    // Used: the next draw may type a seed again, or commit anew.
+    draws::commit_seed(s(&w), &w.regulator, diesel).await.expect("a new commitment after the draw");
+}

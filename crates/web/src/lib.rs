@@ -9,6 +9,7 @@ pub mod error;
 pub mod extract;
 pub mod filters;
 pub mod headers;
+pub mod jobs;
 pub mod observe;
 pub mod pages;
 pub mod session_store;
@@ -142,25 +143,24 @@ pub async fn serve<L>(
 where
     L: axum::serve::Listener<Addr = std::net::SocketAddr>,
 {
+    // Every hour: expired sessions are swept and the planner's statistics kept current (each in one
+    // server of the deployment at a time).
+    let hourly = Duration::from_secs(3600);
     let services = state.services.clone();
-    let metrics = state.metrics.clone();
-    // Every hour: expired sessions are swept and the planner's statistics kept current.
-    let sweeper = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(3600));
-        loop {
-            tick.tick().await;
-            let swept = services.sweep_sessions().await;
-            metrics.job_ran("session_sweep", swept.is_ok());
-            if let Err(e) = swept {
-                tracing::warn!("session sweep failed: {e}");
-            }
-            let optimized = services.optimize().await;
-            metrics.job_ran("planner_statistics", optimized.is_ok());
-            if let Err(e) = optimized {
-                tracing::warn!("updating the planner's statistics failed: {e}");
-            }
+    let sweeper = tokio::spawn(jobs::periodic(services.clone(), state.metrics.clone(), "session_sweep", hourly, {
+        let services = services.clone();
+        move || {
+            let services = services.clone();
+            async move { jobs::logged("session sweep", services.sweep_sessions().await) }
         }
-    });
+    }));
+    let statistics =
+        tokio::spawn(jobs::periodic(services.clone(), state.metrics.clone(), "planner_statistics", hourly, {
+            move || {
+                let services = services.clone();
+                async move { jobs::logged("updating the planner's statistics", services.optimize().await) }
+            }
+        }));
     // The peer's address is known to every request (sign-in throttling and audit records).
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     // `tap_io` makes any listener of socket addresses (plain TCP, or the TLS listener of
@@ -169,5 +169,6 @@ where
     let listener = listener.tap_io(|_| {});
     let r = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     sweeper.abort();
+    statistics.abort();
     r
 }

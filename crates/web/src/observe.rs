@@ -82,6 +82,11 @@ impl Metrics {
         self.jobs.with_label_values(&[job, if ok { "ok" } else { "error" }]).inc();
     }
 
+    /// Count a turn of a background job that another server of the deployment holds (`elsewhere`).
+    pub fn job_elsewhere(&self, job: &str) {
+        self.jobs.with_label_values(&[job, "elsewhere"]).inc();
+    }
+
     fn observe(&self, method: &str, route: &str, status: StatusCode, seconds: f64) {
         self.requests.with_label_values(&[method, route, status.as_str()]).inc();
         self.latency.with_label_values(&[method, route]).observe(seconds);

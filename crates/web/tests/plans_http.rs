@@ -21,6 +21,11 @@ fn datong_json() -> Value {
     })
 }
 
+/// A public (no sign-in) JSON answer.
+async fn public_json(srv: &TestServer, path: &str) -> Value {
+    reqwest::Client::new().get(srv.url(path)).send().await.unwrap().json().await.unwrap()
+}
+
 async fn setup() -> TestServer {
     let srv = TestServer::start().await;
     srv.fx.user("dt_reg", &["regulator"], Some("dt")).await;
@@ -119,13 +124,39 @@ async fn draw_over_http_verifies_and_sampling_waits_for_published_rules() {
 
     // The public sees nothing until the draw is published; then sees it and can verify it.
     let anon = reqwest::Client::new();
+    for path in [
+        format!("/api/v1/public/draws/{draw_id}"),
+        format!("/api/v1/public/draws/{draw_id}/record"),
+        format!("/public/draws/{draw_id}/record.json"),
+        format!("/public/draws/{draw_id}/candidates.csv"),
+    ] {
+        assert_eq!(anon.get(srv.url(&path)).send().await.unwrap().status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    reg.post(&format!("/api/v1/draws/{draw_id}/publish"), json!({})).await;
+    // Its whole record, for a re-run without Choucha: the candidates in order, the pool under
+    // public identifiers (never a username), the result.
+    let record: Value = public_json(&srv, &format!("/public/draws/{draw_id}/record.json")).await;
+    assert_eq!(record["format"], "choucha-draw-record-v1");
+    assert_eq!(record["candidates"].as_array().unwrap().len(), 8);
+    assert_eq!(record["candidate_hash"], draw["candidate_hash"]);
+    let usccs: Vec<&str> =
+        record["candidates"].as_array().unwrap().iter().map(|c| c["uscc"].as_str().unwrap()).collect();
+    assert!(usccs.windows(2).all(|w| w[0] < w[1]), "canonical order");
+    let pool = serde_json::to_string(&record["samplers"]).unwrap();
+    assert!(pool.contains("\"S01\"") && !pool.contains("lab_s"), "{pool}");
+    assert_eq!(record["result"].as_array().unwrap().len(), 3);
+    let api = public_json(&srv, &format!("/api/v1/public/draws/{draw_id}/record")).await;
+    assert_eq!(api, record);
+    let csv = anon.get(srv.url(&format!("/public/draws/{draw_id}/candidates.csv"))).send().await.unwrap();
+    assert_eq!(csv.status(), StatusCode::OK);
+    let csv = csv.text().await.unwrap();
+    assert!(csv.starts_with("\u{feff}序号,统一社会信用代码,行政区划代码"), "{csv}");
+    assert_eq!(csv.lines().count(), 9);
     assert_eq!(
-        anon.get(srv.url(&format!("/api/v1/public/draws/{draw_id}"))).send().await.unwrap().status(),
+        anon.get(srv.url(&format!("/public/draws/{draw_id}/passwords.csv"))).send().await.unwrap().status(),
         StatusCode::NOT_FOUND
     );
-    reg.post(&format!("/api/v1/draws/{draw_id}/publish"), json!({})).await;
-    let public: Value =
-        anon.get(srv.url(&format!("/api/v1/public/draws/{draw_id}"))).send().await.unwrap().json().await.unwrap();
+    let public = public_json(&srv, &format!("/api/v1/public/draws/{draw_id}")).await;
     assert_eq!(public["drawn"].as_array().unwrap().len(), 3);
     let pv: Value = anon
         .post(srv.url(&format!("/api/v1/public/draws/{draw_id}/verify")))
@@ -162,8 +193,7 @@ async fn draw_over_http_verifies_and_sampling_waits_for_published_rules() {
     reg.post(&format!("/api/v1/rules/{rid}/steps"), json!({"action": "approve"})).await;
     let (status, _) = reg.post(&format!("/api/v1/rules/{rid}/steps"), json!({"action": "publish"})).await;
     assert_eq!(status, StatusCode::OK);
-    let public: Value =
-        anon.get(srv.url(&format!("/api/v1/public/items/{diesel}/rules"))).send().await.unwrap().json().await.unwrap();
+    let public = public_json(&srv, &format!("/api/v1/public/items/{diesel}/rules")).await;
     assert_eq!(public["body"]["test_items"][0]["name"], "硫含量");
     let (status, t) = s1.post(&format!("/api/v1/tasks/{task}/start"), json!({})).await;
     assert_eq!(status, StatusCode::OK, "{t}");
@@ -227,4 +257,41 @@ async fn a_draft_plan_is_deleted_over_http_and_on_its_page_until_issued() {
     assert!(!html.contains("delete-plan"));
     let (status, body) = reg.send(reqwest::Method::DELETE, &format!("/api/v1/plans/{id}"), Value::Null).await;
     assert_eq!((status, body["code"].as_str()), (StatusCode::CONFLICT, Some("plan_state")));
+}
+
+/// A seed committed before the draw over HTTP: only its hash is public, a typed seed is refused,
+/// the draw uses it and its public record names the commitment; the public reads every commitment.
+#[tokio::test]
+async fn a_committed_seed_over_http() {
+    let srv = setup().await;
+    let reg = srv.api("dt_reg").await;
+    let (_, plan) = reg.post("/api/v1/plans", datong_json()).await;
+    let id = plan["id"].as_i64().unwrap();
+    let diesel = plan["items"][0]["id"].as_i64().unwrap();
+    assert_eq!(reg.post(&format!("/api/v1/plans/{id}/issue"), json!({})).await.0, StatusCode::OK);
+    let tester = srv.api("lab_tester").await;
+    let (status, body) = tester.post(&format!("/api/v1/items/{diesel}/seed-commitment"), json!({})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, c) = reg.post(&format!("/api/v1/items/{diesel}/seed-commitment"), json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{c}");
+    assert!(c.get("seed").is_none());
+    let (status, body) = reg.post(&format!("/api/v1/items/{diesel}/seed-commitment"), json!({})).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::CONFLICT, Some("draw_seed_committed")));
+    let (_, open) = reg.get(&format!("/api/v1/items/{diesel}/seed-commitment")).await;
+    assert_eq!(open["seed_sha256"], c["seed_sha256"]);
+    let anon = reqwest::Client::new();
+    let public = public_json(&srv, &format!("/api/v1/public/plans/{id}/seed-commitments")).await;
+    assert_eq!(public[0]["seed_sha256"], c["seed_sha256"]);
+    let (status, body) = reg.post("/api/v1/draws", json!({"item_id": diesel, "quota": 2, "seed": "我选的种子"})).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("draw_seed_committed")));
+    let (status, draw) = reg.post("/api/v1/draws", json!({"item_id": diesel, "quota": 2})).await;
+    assert_eq!(status, StatusCode::CREATED, "{draw}");
+    let draw_id = draw["id"].as_i64().unwrap();
+    reg.post(&format!("/api/v1/draws/{draw_id}/publish"), json!({})).await;
+    let record = public_json(&srv, &format!("/api/v1/public/draws/{draw_id}/record")).await;
+    assert_eq!(record["seed_commitment"]["seed_sha256"], c["seed_sha256"]);
+    let seed = record["seed"].as_str().unwrap();
+    assert_eq!(choucha_service::draws::seed_sha256(seed), c["seed_sha256"].as_str().unwrap());
+    let html = anon.get(srv.url(&format!("/public/plans/{id}"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(c["seed_sha256"].as_str().unwrap()) && html.contains("已用于抽取"), "{html}");
 }

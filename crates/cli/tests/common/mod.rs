@@ -11,6 +11,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use sea_orm::{ConnectionTrait, Statement};
 
+pub mod deployment;
+
 /// Nanoseconds since the epoch: part of unique names (folders, PostgreSQL schemas).
 pub fn nanos() -> u128 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)

@@ -26,13 +26,18 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::access::Ask;
 use crate::{Actor, Result, ServiceError, Services};
 
+mod commitment;
 mod pool;
 mod public;
 mod tasks;
 
+pub use commitment::{SeedCommitmentView, commit_seed, commitments_of_plan, open_commitment, seed_sha256};
 pub use pool::{DrawPreview, preview};
 use pool::{pool, remaining_quota, sampler_pool};
-pub use public::{PublicDrawView, PublicDrawn, get_published, published_for_plan, verify};
+pub use public::{
+    PublicDrawRecord, PublicDrawView, PublicDrawn, RECORD_FORMAT, RecordCandidate, RecordCommitment, RecordDrawn,
+    RecordSampler, get_published, published_for_plan, published_record, verify,
+};
 pub use tasks::{
     ConflictInput, TaskFilter, TaskView, declare_conflict, get_task, my_tasks, my_tasks_filtered, start_task,
 };
@@ -65,6 +70,9 @@ pub struct DrawRequest {
     /// How many enterprises to draw (at most what is left of the item's quota).
     pub quota: u32,
     /// Entered at a public draw, or the one `propose_seed` generated and showed before drawing.
+    /// Left empty when the item has an open seed commitment (`commit_seed`): the draw then uses
+    /// the committed seed, and any other is refused.
+    #[serde(default)]
     pub seed: String,
     /// Stratify by division in proportion to candidates.
     #[serde(default)]
@@ -190,8 +198,13 @@ async fn run_inner(s: &Services, actor: &Actor, req: DrawRequest, redraw: Option
     }
     let p = pool(s, &plan, &item, &req.filters, &exclude).await?;
     let (samplers, sampler_ids) = sampler_pool(s, &item).await?;
+    // A redraw replaces one enterprise with a seed of its own; a draw uses the item's commitment.
+    let (seed, commitment) = match &redraw {
+        Some(_) => (req.seed.trim().to_string(), None),
+        None => commitment::seed_for(s, item.id, &req.seed).await?,
+    };
     let input = DrawInput {
-        seed: req.seed.trim().to_string(),
+        seed,
         candidates: p.candidates.clone(),
         quota: req.quota as usize,
         stratified: req.stratified,
@@ -224,6 +237,9 @@ async fn run_inner(s: &Services, actor: &Actor, req: DrawRequest, redraw: Option
         },
     )
     .await?;
+    if let Some(c) = &commitment {
+        commitment::use_for(&tx, c, row.id).await?;
+    }
     if let Some(r) = redraw.as_ref().filter(|r| r.closes_task) {
         let next = workflow::step(TaskState::Assigned, TaskAction::MarkNotSampled)?;
         store_draws::set_task_state(&tx, r.replaces_task_id, next).await?;

@@ -1,9 +1,10 @@
-//! A published draw as the public reads it (一公开), and the re-run of a draw from its record.
+//! A published draw as the public reads it (一公开), its whole record for a re-run by anyone, and
+//! the re-run of a draw from its record.
 
 use choucha_domain::draw::{self, Candidate, DrawInput, DrawResult, SamplerCandidate};
 use choucha_store::draws::{self as store_draws};
 use chrono::Utc;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{Result, ServiceError, Services};
 
@@ -105,9 +106,20 @@ pub async fn verify(s: &Services, id: i64) -> Result<DrawVerification> {
         team_size: row.team_size as usize,
     };
     let hash_ok = draw::candidate_hash(&input.candidates) == row.candidate_hash;
-    let verified = hash_ok && draw::verify(&input, &recorded)?;
+    // A committed seed: its hash is the one published, before the draw.
+    let commitment = super::commitment::of_draw(s, id).await?;
+    let commitment_ok = commitment
+        .as_ref()
+        .is_none_or(|c| super::commitment::seed_sha256(&row.seed) == c.seed_sha256 && c.committed_at <= row.created_at);
+    let verified = hash_ok && commitment_ok && draw::verify(&input, &recorded)?;
     let message = if verified {
-        format!("复核一致：按记录的种子与候选名单（{}家）重新抽取，结果与原抽取结果完全相同", row.candidate_count)
+        let committed = if commitment.is_some() { "，种子与事先公示的承诺相符" } else { "" };
+        format!(
+            "复核一致：按记录的种子与候选名单（{}家）重新抽取，结果与原抽取结果完全相同{committed}",
+            row.candidate_count
+        )
+    } else if !commitment_ok {
+        "复核不一致：种子与事先公示的种子承诺不符".to_string()
     } else if !hash_ok {
         "复核不一致：候选名单与记录的哈希值不符".to_string()
     } else {
@@ -119,5 +131,132 @@ pub async fn verify(s: &Services, id: i64) -> Result<DrawVerification> {
         candidate_hash: row.candidate_hash,
         verified,
         message,
+    })
+}
+
+/// The format of [`PublicDrawRecord`]; a change that a third party's re-run would notice gets a
+/// new name.
+pub const RECORD_FORMAT: &str = "choucha-draw-record-v1";
+
+/// One candidate in the record, in canonical order (by USCC).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RecordCandidate {
+    pub uscc: String,
+    pub division_code: String,
+}
+
+/// A sampler of the pool under the draw's own public identifier (`S01`, `S02`…, numbered in the
+/// order the algorithm sorts the pool), with the enterprises they declared a conflict with. Who
+/// the samplers are is not published: an enterprise must not learn who will come.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RecordSampler {
+    pub id: String,
+    pub conflicts: Vec<String>,
+}
+
+/// One drawn enterprise and its team (by the samplers' public identifiers).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RecordDrawn {
+    pub uscc: String,
+    pub division_code: String,
+    pub team: Vec<String>,
+}
+
+/// Everything a third party needs to re-run a published draw without Choucha (docs/DRAW.md, and
+/// the reference implementation docs/draw_reference.py): the seed, the algorithm and its
+/// parameters, the candidate list in order, the excluded enterprises with the rule, the sampler
+/// pool under public identifiers, and the result.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PublicDrawRecord {
+    pub format: String,
+    pub draw_id: i64,
+    pub plan_title: String,
+    pub product: String,
+    pub algorithm: String,
+    pub seed: String,
+    pub quota: i32,
+    pub stratified: bool,
+    pub team_size: i32,
+    pub candidate_count: i32,
+    pub candidate_hash: String,
+    pub candidates: Vec<RecordCandidate>,
+    pub exclusions: Vec<Exclusion>,
+    pub samplers: Vec<RecordSampler>,
+    pub result: Vec<RecordDrawn>,
+    /// When the draw was made (Beijing time, RFC 3339).
+    pub drawn_at: String,
+    /// The seed's commitment published before the draw, when the draw used one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed_commitment: Option<RecordCommitment>,
+}
+
+/// A seed commitment as the record gives it: check that SHA-256(`seed`) is `seed_sha256` and that
+/// `committed_at` comes before `drawn_at`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RecordCommitment {
+    pub seed_sha256: String,
+    /// Beijing time, RFC 3339.
+    pub committed_at: String,
+}
+
+fn rfc3339_beijing(t: chrono::DateTime<Utc>) -> String {
+    t.with_timezone(&choucha_domain::clock::beijing_offset()).to_rfc3339()
+}
+
+/// The whole record of a published draw, for everyone.
+pub async fn published_record(s: &Services, id: i64) -> Result<PublicDrawRecord> {
+    let row = store_draws::get(s.store.reader(), id).await.map_err(ServiceError::not_found("抽取记录"))?;
+    if !row.published {
+        return Err(ServiceError::NotFound("抽取记录"));
+    }
+    let mut candidates: Vec<Candidate> = serde_json::from_str(&row.candidates_json).map_err(ServiceError::internal)?;
+    candidates.sort_by(|a, b| a.uscc.cmp(&b.uscc));
+    candidates.dedup_by(|a, b| a.uscc == b.uscc);
+    let mut pool: Vec<SamplerCandidate> = serde_json::from_str(&row.samplers_json).map_err(ServiceError::internal)?;
+    pool.sort_by(|a, b| a.username.cmp(&b.username));
+    pool.dedup_by(|a, b| a.username == b.username);
+    let width = pool.len().to_string().len().max(2);
+    let public_id: std::collections::BTreeMap<String, String> =
+        pool.iter().enumerate().map(|(i, p)| (p.username.clone(), format!("S{:0width$}", i + 1))).collect();
+    let recorded: DrawResult = serde_json::from_str(&row.result_json).map_err(ServiceError::internal)?;
+    let result = recorded
+        .drawn
+        .into_iter()
+        .map(|d| RecordDrawn {
+            team: d.team.iter().map(|u| public_id.get(u).cloned().unwrap_or_default()).collect(),
+            uscc: d.uscc,
+            division_code: d.division_code,
+        })
+        .collect();
+    let view = public_view(build_view(s, row.clone(), false).await?);
+    Ok(PublicDrawRecord {
+        format: RECORD_FORMAT.into(),
+        draw_id: row.id,
+        plan_title: view.plan_title,
+        product: view.product,
+        algorithm: row.algorithm,
+        seed: row.seed,
+        quota: row.quota,
+        stratified: row.stratified,
+        team_size: row.team_size,
+        candidate_count: row.candidate_count,
+        candidate_hash: row.candidate_hash,
+        candidates: candidates
+            .into_iter()
+            .map(|c| RecordCandidate { uscc: c.uscc, division_code: c.division_code })
+            .collect(),
+        exclusions: view.exclusions,
+        samplers: pool
+            .into_iter()
+            .map(|p| RecordSampler {
+                id: public_id.get(&p.username).cloned().unwrap_or_default(),
+                conflicts: p.conflicts.into_iter().collect(),
+            })
+            .collect(),
+        result,
+        drawn_at: rfc3339_beijing(row.created_at),
+        seed_commitment: super::commitment::of_draw(s, row.id)
+            .await?
+            .map(|c| RecordCommitment { seed_sha256: c.seed_sha256, committed_at: rfc3339_beijing(c.committed_at) }),
     })
 }

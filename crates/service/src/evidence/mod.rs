@@ -4,14 +4,11 @@
 //! Files are stored content-addressed in the file store (`crate::files`) under
 //! `evidence/<first two hex>/<sha256>`: a stored file is never replaced, and a half-written file is
 //! never visible under its hash. Large videos come in resumable uploads: the upload row is in the
-//! database and the bytes received so far are the staged file `<data_dir>/evidence/uploads/<upload
-//! id>` on local disk itself (its length is the offset), so an upload survives a restart without a
-//! write per chunk, whichever store keeps the finished files. On the last chunk the staged file is
-//! hashed (streamed in 1 MiB blocks), checked against the hash the client declared, placed in the
-//! store and recorded together with its audit record.
-//!
-//! Staging stays local because resuming needs appending at an offset, which neither object
-//! storage nor object_store's multipart uploads (they do not survive a restart) offer.
+//! database and the bytes received so far wait in staging (`staging`: one local file with files on
+//! local disk; one object per chunk with object storage, so that any server of a deployment takes
+//! the next chunk), which survives a restart without a write per chunk beyond the chunk itself. On
+//! the last chunk the bytes are hashed (streamed in 1 MiB blocks), checked against the hash the
+//! client declared, placed in the store and recorded together with its audit record.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -30,6 +27,7 @@ use crate::{Actor, Result, ServiceError, Services};
 use choucha_domain::access::Action;
 
 mod files;
+mod staging;
 mod upload;
 mod waivers;
 

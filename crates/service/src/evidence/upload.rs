@@ -1,7 +1,6 @@
 //! Resumable uploads of large files: the staged file is the upload's progress.
 
 use std::collections::{BTreeMap, HashSet};
-use std::io::SeekFrom;
 use std::sync::{LazyLock, Mutex};
 
 use choucha_domain::RuleViolation;
@@ -10,14 +9,14 @@ use choucha_domain::workflow;
 use choucha_store::audit::AuditEntry;
 use choucha_store::evidence::{self as store_evidence, EvidenceRow, NewEvidence, NewUpload, UploadRow};
 use serde_json::json;
-use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
 use crate::{Actor, Result, ServiceError, Services};
 
 use super::files::{hash_file, place, record};
+use super::staging;
 use super::{
-    ChunkOutcome, UploadStart, UploadView, check_uploader, check_viewer, io_error, is_hex64, is_upload_id, load_task,
-    staged_path, uploads_dir, validate, view,
+    ChunkOutcome, UploadStart, UploadView, check_uploader, check_viewer, is_hex64, is_upload_id, load_task, validate,
+    view,
 };
 
 /// Start a resumable upload; chunks follow with `put_chunk`.
@@ -73,11 +72,7 @@ async fn received_of(s: &Services, u: &UploadRow) -> Result<u64> {
     match u.state {
         UploadState::Complete => Ok(u.total_size as u64),
         UploadState::Rejected => Ok(0),
-        UploadState::Open => match tokio::fs::metadata(staged_path(s, &u.id)).await {
-            Ok(m) => Ok(m.len()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
-            Err(e) => Err(io_error(e)),
-        },
+        UploadState::Open => staging::received(s, &u.id).await,
     }
 }
 
@@ -172,18 +167,7 @@ pub async fn put_chunk(
         ));
     }
     if !chunk.is_empty() {
-        tokio::fs::create_dir_all(uploads_dir(s)).await.map_err(io_error)?;
-        let mut f = tokio::fs::OpenOptions::new()
-            .create(true)
-            .write(true)
-            .truncate(false)
-            .open(staged_path(s, &u.id))
-            .await
-            .map_err(io_error)?;
-        f.seek(SeekFrom::Start(offset)).await.map_err(io_error)?;
-        f.write_all(chunk).await.map_err(io_error)?;
-        // The length of the staged file is the offset a client resumes from: make it durable.
-        f.sync_data().await.map_err(io_error)?;
+        staging::keep(s, &u.id, offset, chunk).await?;
     }
     if end == total {
         finish(s, actor, &u).await?;
@@ -196,7 +180,7 @@ pub async fn put_chunk(
 /// Verify the staged file, place it and record it; a hash that differs from the declared one
 /// rejects the upload (and drops its bytes) with its own audit record.
 async fn finish(s: &Services, actor: &Actor, u: &UploadRow) -> Result<EvidenceRow> {
-    let staged = staged_path(s, &u.id);
+    let staged = staging::gather(s, &u.id).await?;
     let (sha256, size) = hash_file(staged.clone()).await?;
     if size != u.total_size as u64 {
         return Err(ServiceError::Conflict);
@@ -213,7 +197,7 @@ async fn finish(s: &Services, actor: &Actor, u: &UploadRow) -> Result<EvidenceRo
             json!({"state": t.to(), "expected_sha256": expected, "received_sha256": sha256}),
         ))
         .await?;
-        let _ = tokio::fs::remove_file(&staged).await;
+        staging::discard(s, &u.id).await;
         return Err(ServiceError::invalid(
             RuleViolation::new(
                 "evidence_hash_mismatch",
@@ -240,6 +224,6 @@ async fn finish(s: &Services, actor: &Actor, u: &UploadRow) -> Result<EvidenceRo
         Some(&u.id),
     )
     .await?;
-    let _ = tokio::fs::remove_file(&staged).await;
+    staging::discard(s, &u.id).await;
     Ok(row)
 }

@@ -10,11 +10,13 @@
 mod dashboard;
 mod receipt;
 mod report;
+mod results_import;
 mod testing;
 
 pub use dashboard::*;
 pub use receipt::*;
 pub use report::*;
+pub use results_import::*;
 pub use testing::*;
 
 use choucha_domain::access::{Action, Relation, Relations};

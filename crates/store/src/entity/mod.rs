@@ -46,6 +46,7 @@ pub mod sampling_record;
 pub mod sampling_task;
 pub mod sampling_task_member;
 pub mod second_factor;
+pub mod seed_commitment;
 pub mod session;
 pub mod stored_signature;
 pub mod task_arrival;

@@ -27,6 +27,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(rules_step))
         .routes(routes!(public_rules))
         .routes(routes!(draw_preview))
+        .routes(routes!(open_seed_commitment, commit_seed))
+        .routes(routes!(public_seed_commitments))
         .routes(routes!(run_draw))
         .routes(routes!(get_draw))
         .routes(routes!(verify_draw))
@@ -35,6 +37,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(plan_draws))
         .routes(routes!(public_draw))
         .routes(routes!(public_verify_draw))
+        .routes(routes!(public_draw_record))
         .routes(routes!(my_tasks))
         .routes(routes!(get_task))
         .routes(routes!(start_task))
@@ -143,6 +146,40 @@ async fn draw_preview(
     Ok(Json(draws::preview(&st.services, &a, id, &f).await?))
 }
 
+/// The organising bureau commits to the seed of the item's next draw: the system draws the seed
+/// and publishes its SHA-256; the next draw (with `seed` left empty) uses it.
+#[utoipa::path(post, path = "/api/v1/items/{id}/seed-commitment", tag = "draws", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 201, body = draws::SeedCommitmentView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn commit_seed(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<(axum::http::StatusCode, Json<draws::SeedCommitmentView>)> {
+    Ok((axum::http::StatusCode::CREATED, Json(draws::commit_seed(&st.services, &a, id).await?)))
+}
+
+/// The item's seed commitment not yet used by a draw (`null` when there is none).
+#[utoipa::path(get, path = "/api/v1/items/{id}/seed-commitment", tag = "draws", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = Option<draws::SeedCommitmentView>), (status = 403, body = ErrorBody)))]
+async fn open_seed_commitment(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<Option<draws::SeedCommitmentView>>> {
+    Ok(Json(draws::open_commitment(&st.services, &a, id).await?))
+}
+
+/// Every seed commitment of an issued plan, used or not (no sign-in).
+#[utoipa::path(get, path = "/api/v1/public/plans/{id}/seed-commitments", tag = "public", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<draws::SeedCommitmentView>), (status = 404, body = ErrorBody)))]
+async fn public_seed_commitments(
+    State(st): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<Vec<draws::SeedCommitmentView>>> {
+    choucha_service::plans::get_public(&st.services, id).await?;
+    Ok(Json(draws::commitments_of_plan(&st.services, id).await?))
+}
+
 /// Draw enterprises and sampler teams for an item; creates the sampling tasks.
 #[utoipa::path(post, path = "/api/v1/draws", tag = "draws", request_body = DrawRequest, security(("bearer" = [])),
     responses((status = 201, body = DrawView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -223,6 +260,18 @@ async fn public_verify_draw(
 ) -> ApiResult<Json<DrawVerification>> {
     draws::get_published(&st.services, id).await?;
     Ok(Json(draws::verify(&st.services, id).await?))
+}
+
+/// A published draw's whole record: what a third party needs to re-run it without Choucha (the
+/// ordered candidates, the exclusions, the sampler pool under public identifiers, the result; see
+/// docs/DRAW.md and docs/draw_reference.py).
+#[utoipa::path(get, path = "/api/v1/public/draws/{id}/record", params(("id" = i64, Path)), tag = "public",
+    responses((status = 200, body = draws::PublicDrawRecord), (status = 404, body = ErrorBody)))]
+async fn public_draw_record(
+    State(st): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<draws::PublicDrawRecord>> {
+    Ok(Json(draws::published_record(&st.services, id).await?))
 }
 
 #[derive(Serialize, ToSchema)]

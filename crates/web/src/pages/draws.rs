@@ -17,6 +17,7 @@ use choucha_domain::plan::PlanState;
 use choucha_domain::sampling::TaskState;
 use choucha_service::draws::{
     self, DrawFilters, DrawPreview, DrawRequest, DrawVerification, DrawView, Exclusion, RedrawRequest,
+    SeedCommitmentView,
 };
 use choucha_service::plans::ItemView;
 use choucha_service::{Actor, ServiceError};
@@ -29,13 +30,14 @@ use crate::error::{PageForm, PageResult, body_of, status_of};
 use crate::extract::PagePath;
 use crate::filters;
 use crate::pages::plans::{id_of, manages};
-use crate::pages::respond::{done_or_again, flash_to, shown_on_page};
+use crate::pages::respond::{done, done_or_again, flash_to, shown_on_page};
 use crate::pages::users::{FieldErrors, FormData};
 use crate::pages::{Chrome, chrome};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/items/{id}/draw", get(draw_page).post(run))
+        .route("/items/{id}/seed-commitment", post(commit_seed))
         .route("/draws/{id}", get(record))
         .route("/draws/{id}/publish", post(publish))
         .route("/draws/{id}/redraw", post(redraw))
@@ -193,6 +195,8 @@ pub struct DrawPage {
     pub preview_error: Option<String>,
     pub v: DrawValues,
     pub errors: FieldErrors,
+    /// The seed commitment the next draw uses (its seed stays secret until then).
+    pub commitment: Option<SeedCommitmentView>,
 }
 
 /// The draw form as typed (`v: None` proposes values from the preview) and its problems.
@@ -218,6 +222,8 @@ async fn render_draw(
         Err(e) => return Err(e.into()),
     };
     let (plan, item) = choucha_service::plans::get_item(s, actor, item_id).await?;
+    let commitment =
+        if preview.is_some() { draws::open_commitment(s, actor, item_id).await.ok().flatten() } else { None };
     if f.product_line.is_none() {
         f.product_line = Some(item.product.clone());
     }
@@ -225,7 +231,11 @@ async fn render_draw(
         let quota = preview.as_ref().map(|p| p.remaining_quota.min(p.candidate_count as i64)).filter(|q| *q > 0);
         DrawValues {
             quota: quota.map(|q| q.to_string()).unwrap_or_default(),
-            seed: preview.as_ref().map(|p| p.proposed_seed.clone()).unwrap_or_else(|| draws::propose_seed(s)),
+            seed: match (&commitment, &preview) {
+                (Some(_), _) => String::new(),
+                (None, Some(p)) => p.proposed_seed.clone(),
+                (None, None) => draws::propose_seed(s),
+            },
             stratified: false,
             team_size: draws_min_team().to_string(),
         }
@@ -248,6 +258,7 @@ async fn render_draw(
         f,
         v,
         errors,
+        commitment,
         chrome: chrome(session, Some(actor), "plans").await,
     };
     Ok((status, page).into_response())
@@ -315,6 +326,16 @@ async fn run(
         }
     }
     render_draw(&state, &session, &actor, item_id, DrawForm { f, v: Some(v), errors }, status).await
+}
+
+/// The organising bureau commits to the seed of the item's next draw (公示种子承诺).
+async fn commit_seed(Page { state, session, actor }: Page, PagePath(id): PagePath<String>) -> PageResult<Response> {
+    let item_id = id_of(&id, "计划条目")?;
+    let back = format!("/items/{item_id}/draw");
+    done(&session, draws::commit_seed(&state.services, &actor, item_id).await, &back, |c| {
+        format!("已公示种子承诺：SHA-256 {}。下一次抽取将使用该种子，抽取后随记录公开", c.seed_sha256)
+    })
+    .await
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod cases;
 pub mod disposals;
 pub mod documents;
+pub mod draw_record;
 pub mod draws;
 pub mod exports;
 pub mod home;
@@ -41,6 +42,7 @@ use crate::auth::csrf_token;
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(login::router())
+        .merge(draw_record::router())
         .merge(home::router())
         .merge(users::router())
         .merge(organisations::router())
@@ -137,62 +139,36 @@ pub async fn set_flash(session: &Session, message: &str) {
     let _ = session.insert(FLASH, message).await;
 }
 
+/// When a navigation entry is shown.
+type Shown = fn(&Actor) -> bool;
+
+/// The navigation, in order: key, link, label and who sees it. Every test is the permission table's
+/// (directly or through the page module's own `has_…`, which asks it).
+const NAV: &[(&str, &str, &str, Shown)] = &[
+    ("home", "/", "首页", |_| true),
+    ("registry", "/registry", "企业名录库", |a| a.may(Action::ViewRegistry)),
+    ("plans", "/plans", "抽查计划", |a| a.may(Action::ViewPlans)),
+    ("tasks", "/tasks", "抽样任务", |a| a.may(Action::ClaimTask)),
+    ("lab", "/lab", "检验工作台", lab::is_lab),
+    ("inbox", "/inbox", "待办事项", inbox::has_inbox),
+    ("results", "/results", "结果送达", results::has_results),
+    ("retests", "/retests", "复检与确认", retests::has_retests),
+    ("my_results", "/my/results", "检验结果", |a| a.may(Action::ViewOwnResults)),
+    ("my_cases", "/my/cases", "后处理", |a| a.may(Action::ViewOwnResults)),
+    ("disposals", "/disposals", "处置", disposals::has_disposals),
+    ("cases", "/cases", "后处理", cases::has_cases),
+    ("calendar", "/calendar", "工作日历", |a| a.may(Action::ViewCalendar)),
+    ("users", "/admin/users", "用户管理", |a| a.may(Action::ViewUsers)),
+    ("orgs", "/admin/orgs", "机构管理", |a| a.may(Action::ManageOrganisations)),
+    ("audit", "/admin/audit", "审计日志", |a| a.may(Action::ViewAudit)),
+    ("training", "/admin/training", "培训日期", |a| a.may(Action::MoveTrainingClock) && training_instance()),
+    ("documents", "/documents/improvement-letter", "改进建议书", choucha_service::documents::may_write_letters),
+    ("account", "/account/password", "账号安全", |_| true),
+];
+
 /// The navigation a user sees: only what their roles may open.
 pub fn nav_for(actor: &Actor) -> Vec<NavItem> {
-    let mut nav = vec![NavItem { key: "home", href: "/", label: "首页" }];
-    if actor.may(Action::ViewRegistry) {
-        nav.push(NavItem { key: "registry", href: "/registry", label: "企业名录库" });
-    }
-    if actor.may(Action::ViewPlans) {
-        nav.push(NavItem { key: "plans", href: "/plans", label: "抽查计划" });
-    }
-    if actor.may(Action::ClaimTask) {
-        nav.push(NavItem { key: "tasks", href: "/tasks", label: "抽样任务" });
-    }
-    if lab::is_lab(actor) {
-        nav.push(NavItem { key: "lab", href: "/lab", label: "检验工作台" });
-    }
-    if inbox::has_inbox(actor) {
-        nav.push(NavItem { key: "inbox", href: "/inbox", label: "待办事项" });
-    }
-    if results::has_results(actor) {
-        nav.push(NavItem { key: "results", href: "/results", label: "结果送达" });
-    }
-    if retests::has_retests(actor) {
-        nav.push(NavItem { key: "retests", href: "/retests", label: "复检与确认" });
-    }
-    if actor.may(Action::ViewOwnResults) {
-        nav.push(NavItem { key: "my_results", href: "/my/results", label: "检验结果" });
-    }
-    if actor.may(Action::ViewOwnResults) {
-        nav.push(NavItem { key: "my_cases", href: "/my/cases", label: "后处理" });
-    }
-    if disposals::has_disposals(actor) {
-        nav.push(NavItem { key: "disposals", href: "/disposals", label: "处置" });
-    }
-    if cases::has_cases(actor) {
-        nav.push(NavItem { key: "cases", href: "/cases", label: "后处理" });
-    }
-    if actor.may(Action::ViewCalendar) {
-        nav.push(NavItem { key: "calendar", href: "/calendar", label: "工作日历" });
-    }
-    if actor.may(Action::ViewUsers) {
-        nav.push(NavItem { key: "users", href: "/admin/users", label: "用户管理" });
-    }
-    if actor.may(Action::ManageOrganisations) {
-        nav.push(NavItem { key: "orgs", href: "/admin/orgs", label: "机构管理" });
-    }
-    if actor.may(Action::ViewAudit) {
-        nav.push(NavItem { key: "audit", href: "/admin/audit", label: "审计日志" });
-    }
-    if actor.may(Action::MoveTrainingClock) && training_instance() {
-        nav.push(NavItem { key: "training", href: "/admin/training", label: "培训日期" });
-    }
-    if choucha_service::documents::may_write_letters(actor) {
-        nav.push(NavItem { key: "documents", href: "/documents/improvement-letter", label: "改进建议书" });
-    }
-    nav.push(NavItem { key: "account", href: "/account/password", label: "账号安全" });
-    nav
+    NAV.iter().filter(|(.., shown)| shown(actor)).map(|&(key, href, label, _)| NavItem { key, href, label }).collect()
 }
 
 pub async fn chrome(session: &Session, actor: Option<&Actor>, active: &'static str) -> Chrome {

@@ -83,16 +83,20 @@ pub struct PlanPage {
     pub badge: &'static str,
     /// The plan's published draws (一公开).
     pub draws: Vec<choucha_service::draws::PublicDrawView>,
+    /// Every seed commitment of the plan's items, used or not.
+    pub commitments: Vec<choucha_service::draws::SeedCommitmentView>,
 }
 
 async fn plan(State(state): State<AppState>, PagePath(id): PagePath<String>) -> PageResult<PlanPage> {
     let plan = plans::get_public(&state.services, id_of(&id, "计划")?).await?;
     let draws = choucha_service::draws::published_for_plan(&state.services, plan.id).await?;
+    let commitments = choucha_service::draws::commitments_of_plan(&state.services, plan.id).await?;
     Ok(PlanPage {
         lines: annex1_lines(&plan.items),
         badge: plan_badge(&plan.state),
         plan,
         draws,
+        commitments,
         chrome: public_chrome(),
     })
 }
@@ -125,6 +129,8 @@ pub struct DrawPage {
     pub filters: Vec<FilterLine>,
     pub exclusions: Vec<ExclusionLine>,
     pub verification: Option<DrawVerification>,
+    /// The record's files for a re-run without Choucha.
+    pub files: [(&'static str, &'static str); 4],
 }
 
 /// A published draw; `?verify=1` re-runs it from its record (reading only, so a plain link).
@@ -143,6 +149,7 @@ async fn draw(
         exclusions: exclusion_lines(&d.exclusions),
         d,
         verification,
+        files: crate::pages::draw_record::FILES,
         chrome: public_chrome(),
     })
 }

@@ -439,15 +439,13 @@ async fn update_submit(
         session,
         updated,
         |u| (format!("/admin/users/{id}"), format!("已保存用户“{}”（{}）", u.display_name, u.username)),
-        |errors| async move {
-            let current = users::get(s, actor, id).await?;
-            let v = UserFormValues {
-                username: current.username.clone(),
-                roles: current.roles.clone(),
+        |account| {
+            let values = |c: &UserView| UserFormValues {
+                username: c.username.clone(),
+                roles: c.roles.clone(),
                 ..UserFormValues::from_form(&f)
             };
-            let errors = UserFormErrors { account: errors, ..Default::default() };
-            Ok::<_, PageError>(form_page(s, session, actor, Some(current), v, errors).await)
+            form_again(s, session, actor, id, values, UserFormErrors { account, ..Default::default() })
         },
     )
     .await
@@ -477,11 +475,8 @@ async fn reset_submit(
             let message = "密码已重置，该用户的 API 令牌已全部失效。请将新密码当面或通过安全渠道告知本人。";
             (format!("/admin/users/{id}"), message)
         },
-        |reset| async move {
-            let current = users::get(s, actor, id).await?;
-            let v = UserFormValues::from_view(&current);
-            let errors = UserFormErrors { reset, ..Default::default() };
-            Ok::<_, PageError>(form_page(s, session, actor, Some(current), v, errors).await)
+        |reset| {
+            form_again(s, session, actor, id, UserFormValues::from_view, UserFormErrors { reset, ..Default::default() })
         },
     )
     .await
@@ -506,14 +501,26 @@ async fn roles_submit(
                 format!("已更新“{}”的角色：{}", u.display_name, none_if_empty(&u.role_labels)),
             )
         },
-        |roles_errors| async move {
-            let current = users::get(s, actor, id).await?;
-            let v = UserFormValues { roles, ..UserFormValues::from_view(&current) };
-            let errors = UserFormErrors { roles: roles_errors, ..Default::default() };
-            Ok::<_, PageError>(form_page(s, session, actor, Some(current), v, errors).await)
+        |errors| {
+            let values = |c: &UserView| UserFormValues { roles, ..UserFormValues::from_view(c) };
+            form_again(s, session, actor, id, values, UserFormErrors { roles: errors, ..Default::default() })
         },
     )
     .await
+}
+
+/// The user's form again after a refused change: the stored user, the values to show and the errors.
+async fn form_again(
+    s: &Services,
+    session: &Session,
+    actor: &Actor,
+    id: i64,
+    values: impl FnOnce(&UserView) -> UserFormValues,
+    errors: UserFormErrors,
+) -> Result<UserFormPage, PageError> {
+    let current = users::get(s, actor, id).await?;
+    let v = values(&current);
+    Ok(form_page(s, session, actor, Some(current), v, errors).await)
 }
 
 fn none_if_empty(labels: &str) -> &str {
