@@ -487,3 +487,45 @@ pub async fn concluded_unqualified_of_plan(
         .all(db)
         .await?)
 }
+
+// ---- Dispatch of the backup portion ---------------------------------------------------------------
+
+pub type DispatchRow = crate::entity::retest_dispatch::Model;
+
+#[derive(Debug, Clone, Default)]
+pub struct NewDispatch {
+    pub retest_id: i64,
+    pub dispatched_at: chrono::DateTime<chrono::Utc>,
+    pub carrier: String,
+    /// The seal numbers as packed.
+    pub seals: Vec<String>,
+    pub seal_intact: bool,
+    pub note: String,
+    pub actor_id: i64,
+    pub actor_name: String,
+}
+
+/// Records the dispatch of a re-test's backup portion (once: a second one is `Duplicate`).
+pub async fn insert_dispatch(tx: &Tx, d: NewDispatch) -> Result<DispatchRow, StoreError> {
+    use crate::entity::retest_dispatch;
+    if retest_dispatch::Entity::find_by_id(d.retest_id).one(&**tx).await?.is_some() {
+        return Err(StoreError::Duplicate("retest_dispatches".into()));
+    }
+    Ok(retest_dispatch::ActiveModel {
+        retest_id: Set(d.retest_id),
+        dispatched_at: Set(d.dispatched_at),
+        carrier: Set(d.carrier),
+        seals: Set(d.seals.join("\n")),
+        seal_intact: Set(d.seal_intact),
+        note: Set(d.note),
+        actor_id: Set(d.actor_id),
+        actor_name: Set(d.actor_name),
+        created_at: Set(tx.now()),
+    }
+    .insert(&**tx)
+    .await?)
+}
+
+pub async fn dispatch_of(db: &impl ConnectionTrait, retest_id: i64) -> Result<Option<DispatchRow>, StoreError> {
+    Ok(crate::entity::retest_dispatch::Entity::find_by_id(retest_id).one(db).await?)
+}
