@@ -221,9 +221,8 @@ impl Actor {
     /// Towards a re-test whose backup portion leaves the first laboratory (`first_org_id`) for
     /// another: the first laboratory's custodian, who sends it (rule 18), stands as `Custodian`.
     pub fn to_retest_from(&self, organising_org_id: i64, retest_org_id: i64, first_org_id: i64) -> Relations {
-        let sender = first_org_id != retest_org_id
-            && self.has(Role::SampleCustodian)
-            && self.in_org(Some(first_org_id));
+        let sender =
+            first_org_id != retest_org_id && self.has(Role::SampleCustodian) && self.in_org(Some(first_org_id));
         self.to_retest(organising_org_id, retest_org_id).with_if(sender, Relation::Custodian)
     }
 

@@ -85,7 +85,10 @@ async fn the_bureau_orders_a_follow_up_check_as_a_sampling_task_and_its_report_r
         assert!(matches!(code(&e), "forbidden" | "not_found"), "{e:?}");
     }
     let alone = FollowUpOrderInput { team: vec![w.lab.s1.user_id], due_date: None };
-    assert_eq!(code(&cases::order_follow_up_check(svc(&w), &w.county, w.case_id, alone).await.unwrap_err()), "rule2_team");
+    assert_eq!(
+        code(&cases::order_follow_up_check(svc(&w), &w.county, w.case_id, alone).await.unwrap_err()),
+        "rule2_team"
+    );
     let not_sampler = FollowUpOrderInput { team: vec![w.lab.s1.user_id, w.lab.t1.user_id], due_date: None };
     assert_eq!(
         code(&cases::order_follow_up_check(svc(&w), &w.county, w.case_id, not_sampler).await.unwrap_err()),
@@ -132,7 +135,8 @@ async fn the_bureau_orders_a_follow_up_check_as_a_sampling_task_and_its_report_r
     assert!(!f.open);
     assert_eq!((f.result.as_str(), f.report_no.as_str()), ("合格", no.as_str()));
     // A 复查's result opens no case of its own.
-    let all = cases::list(svc(&w), &w.county, CaseQuery { filter: Some("all".into()), ..Default::default() }).await.unwrap();
+    let all =
+        cases::list(svc(&w), &w.county, CaseQuery { filter: Some("all".into()), ..Default::default() }).await.unwrap();
     assert_eq!(all.items.len(), 1);
 }
 

@@ -156,7 +156,10 @@ async fn a_retest_that_differs_replaces_the_conclusion_and_the_bureau_pays() {
     assert_eq!(code(&retests::dispatch(s(&w), &w.custodian, rt.id, later).await.unwrap_err()), "future_date");
     let d = retests::dispatch(s(&w), &w.custodian, rt.id, sent.clone()).await.unwrap().dispatch.unwrap();
     // Beijing time as typed, the seal numbers as packed.
-    assert_eq!((d.dispatched_at.as_str(), d.seals.as_slice()), ("2020-01-02 09:15", ["SXGH-000124".to_string()].as_slice()));
+    assert_eq!(
+        (d.dispatched_at.as_str(), d.seals.as_slice()),
+        ("2020-01-02 09:15", ["SXGH-000124".to_string()].as_slice())
+    );
     assert_eq!(
         code(&retests::dispatch(s(&w), &w.custodian, rt.id, sent).await.unwrap_err()),
         "rule18_already_dispatched"

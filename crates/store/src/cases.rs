@@ -317,7 +317,13 @@ pub async fn province_bureau(db: &impl ConnectionTrait, province: &str) -> Resul
 // ---- 复查 tasks ---------------------------------------------------------------------------------
 
 /// Links a new 复查 sampling task to its case (round 1: the 复查, 2: the second 复查).
-pub async fn insert_follow_up(tx: &Tx, case_id: i64, task_id: i64, round: i32, by: i64) -> Result<FollowUpRow, StoreError> {
+pub async fn insert_follow_up(
+    tx: &Tx,
+    case_id: i64,
+    task_id: i64,
+    round: i32,
+    by: i64,
+) -> Result<FollowUpRow, StoreError> {
     Ok(case_follow_up::ActiveModel {
         task_id: Set(task_id),
         case_id: Set(case_id),

@@ -199,7 +199,9 @@ pub async fn list_retests(
     let mut q = retest::Entity::find();
     q = match scope {
         // The re-test institution's, and the first institution's that sends the backup portion.
-        RetestScope::Institution(o) => q.filter(sea_orm::Condition::any().add(C::RetestOrgId.eq(o)).add(C::FirstOrgId.eq(o))),
+        RetestScope::Institution(o) => {
+            q.filter(sea_orm::Condition::any().add(C::RetestOrgId.eq(o)).add(C::FirstOrgId.eq(o)))
+        }
         RetestScope::Organising(o) => q.filter(C::OrganisingOrgId.eq(o)),
         RetestScope::All => q,
     };

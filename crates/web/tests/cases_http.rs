@@ -204,7 +204,8 @@ async fn the_local_bureau_orders_a_follow_up_check_as_a_sampling_task_over_http(
     }
     let (_, d) = county.get(&format!("/api/v1/cases/{id}")).await;
     assert_eq!(d["may_order_follow_up"], true, "{d}");
-    let team: Vec<i64> = d["follow_up_samplers"].as_array().unwrap().iter().map(|u| u["id"].as_i64().unwrap()).collect();
+    let team: Vec<i64> =
+        d["follow_up_samplers"].as_array().unwrap().iter().map(|u| u["id"].as_i64().unwrap()).collect();
     assert_eq!(team.len(), 2, "the item's samplers: {d}");
 
     // The organising bureau and the enterprise may not order it; one sampler is not a team.

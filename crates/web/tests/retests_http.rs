@@ -94,13 +94,15 @@ async fn a_retest_over_http_replaces_the_conclusion_and_charges_the_bureau() {
     let (st, _) = srv.api("lab_t1").await.get(&format!("/api/v1/retests/{id}")).await;
     assert_eq!(st, StatusCode::NOT_FOUND, "the first institution's testers have no part in it");
     let k2 = srv.api("lab2_keeper").await;
-    let receipt = json!({"seal_intact": true, "seal_note": "封条完好", "seals_seen": ["SXGH-000124"], "photos": png_photo()});
+    let receipt =
+        json!({"seal_intact": true, "seal_note": "封条完好", "seals_seen": ["SXGH-000124"], "photos": png_photo()});
     let (st, b) = k2.post(&format!("/api/v1/retests/{id}/receipt"), receipt.clone()).await;
     assert_eq!((st, b["code"].as_str()), (StatusCode::CONFLICT, Some("rule18_not_dispatched")), "{b}");
     let sent = json!({"dispatched_at": "2020-01-02 09:15", "carrier": "EMS EA987654321CN", "seals": ["SXGH-000124"], "seal_intact": true});
     let (st, b) = k2.post(&format!("/api/v1/retests/{id}/dispatch"), sent.clone()).await;
     assert_eq!((st, b["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{b}");
-    let (st, b) = keeper.post(&format!("/api/v1/retests/{id}/dispatch"), json!({"carrier": "", "seal_intact": true})).await;
+    let (st, b) =
+        keeper.post(&format!("/api/v1/retests/{id}/dispatch"), json!({"carrier": "", "seal_intact": true})).await;
     assert_eq!((st, b["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("required")), "{b}");
     let (st, b) = keeper.post(&format!("/api/v1/retests/{id}/dispatch"), sent.clone()).await;
     assert_eq!((st, b["dispatch"]["dispatched_at"].as_str()), (StatusCode::OK, Some("2020-01-02 09:15")), "{b}");

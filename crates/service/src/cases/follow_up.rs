@@ -193,9 +193,7 @@ pub async fn order_follow_up_check(
         errs.push(RuleViolation::new("rule2_team", "复查抽样至少需要2名抽样人员（规则2）").on_field("team"));
     }
     if team.iter().any(|u| !choices.iter().any(|c| c.id == *u)) {
-        errs.push(
-            RuleViolation::new("team_not_sampler", "复查抽样人员应为该产品抽样机构的抽样人员").on_field("team"),
-        );
+        errs.push(RuleViolation::new("team_not_sampler", "复查抽样人员应为该产品抽样机构的抽样人员").on_field("team"));
     }
     let due = input.due_date.or(if round == 2 { dl.second_follow_up_check_due } else { dl.follow_up_check_due });
     if due.is_some_and(|d| d < today) {
@@ -208,8 +206,8 @@ pub async fn order_follow_up_check(
     let tx = s.write(actor).await?;
     // The 复查 task keeps the first task's draw: it is the same plan item and enterprise, chosen
     // by the case, not drawn again.
-    let task = store_draws::insert_task(&tx, first.plan_id, first.item_id, first.draw_id, c.enterprise_id, due, &team)
-        .await?;
+    let task =
+        store_draws::insert_task(&tx, first.plan_id, first.item_id, first.draw_id, c.enterprise_id, due, &team).await?;
     store::insert_follow_up(&tx, c.id, task.id, round, actor.user_id).await?;
     tx.commit(AuditEntry::new(
         "case.follow_up_order",

@@ -33,8 +33,8 @@ mod overdue;
 mod rule_sets;
 mod steps;
 
-pub use follow_up::{FollowUpOrderInput, FollowUpView, SamplerChoice, follow_up_of_task, order_follow_up_check};
 pub(crate) use follow_up::complete_follow_up;
+pub use follow_up::{FollowUpOrderInput, FollowUpView, SamplerChoice, follow_up_of_task, order_follow_up_check};
 pub use opening::close_on_retest_qualified;
 pub(crate) use opening::{close_on_corrected_qualified, open_for_refusal, open_for_unqualified};
 pub use orders::order_pdf;
@@ -312,9 +312,15 @@ pub async fn get(s: &Services, actor: &Actor, id: i64) -> Result<CaseDetail> {
     let may_order_follow_up = rel.may(Action::OrderFollowUpCheck)
         && matches!(state, CaseState::CorrectionOrdered | CaseState::ReportSubmitted | CaseState::Escalated)
         && !follow_ups.iter().any(|f| f.open);
-    let follow_up_samplers =
-        if may_order_follow_up { follow_up::sampler_choices(s, &c).await? } else { Vec::new() };
-    Ok(CaseDetail { case: view(s, &cal, c).await?, steps, actions, follow_ups, may_order_follow_up, follow_up_samplers })
+    let follow_up_samplers = if may_order_follow_up { follow_up::sampler_choices(s, &c).await? } else { Vec::new() };
+    Ok(CaseDetail {
+        case: view(s, &cal, c).await?,
+        steps,
+        actions,
+        follow_ups,
+        may_order_follow_up,
+        follow_up_samplers,
+    })
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]

@@ -111,7 +111,10 @@ async fn task_views(s: &Services, actor: &Actor, tasks: Vec<choucha_store::draws
         let follow_up = follow_ups.get(&t.id);
         out.push(TaskView {
             follow_up_of_case: follow_up.map(|f| f.case_id),
-            follow_up_label: follow_up.map(|f| if f.round >= 2 { "再次复查" } else { "复查" }).unwrap_or_default().into(),
+            follow_up_label: follow_up
+                .map(|f| if f.round >= 2 { "再次复查" } else { "复查" })
+                .unwrap_or_default()
+                .into(),
             id: t.id,
             plan_id: plan.id,
             plan_title: plan.title,

@@ -136,10 +136,9 @@ pub async fn dispatch(s: &Services, actor: &Actor, id: i64, input: RetestDispatc
     )
     .await
     .map_err(|e| match e {
-        choucha_store::StoreError::Duplicate(_) => ServiceError::Rule(RuleViolation::new(
-            "rule18_already_dispatched",
-            "该复检的备用样品已登记寄出",
-        )),
+        choucha_store::StoreError::Duplicate(_) => {
+            ServiceError::Rule(RuleViolation::new("rule18_already_dispatched", "该复检的备用样品已登记寄出"))
+        }
         other => other.into(),
     })?;
     custody::insert(

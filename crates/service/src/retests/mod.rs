@@ -188,9 +188,7 @@ pub(crate) async fn view_as(s: &Services, r: &RetestRow, with_enterprise: bool) 
         blind_code: r.blind_code.clone(),
         seal_note: r.seal_note.clone(),
         expected_seals: seals_to_check(s, r).await?,
-        awaiting_dispatch: dispatch::travels(r)
-            && r.state == RetestState::Assigned
-            && dispatch_row.is_none(),
+        awaiting_dispatch: dispatch::travels(r) && r.state == RetestState::Assigned && dispatch_row.is_none(),
         dispatch: dispatch_row.as_ref().map(dispatch::dispatch_view),
         seal_photos: serde_json::from_str(&r.seal_photos).unwrap_or_default(),
         received_at: r.received_at,

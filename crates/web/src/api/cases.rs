@@ -7,8 +7,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use choucha_service::cases::{
-    self, CaseDetail, CaseQuery, CaseView, FollowUpOrderInput, OverdueWork, RectificationInput, RuleSetInput, RuleSetView, RuleSetsView,
-    SelectionInput, StepInput,
+    self, CaseDetail, CaseQuery, CaseView, FollowUpOrderInput, OverdueWork, RectificationInput, RuleSetInput,
+    RuleSetView, RuleSetsView, SelectionInput, StepInput,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

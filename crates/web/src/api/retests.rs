@@ -10,7 +10,8 @@ use choucha_service::lab::SignOffInput;
 use choucha_service::objections::{CloseInput, ObjectionView};
 use choucha_service::results::{self, LetterTextInput, LetterTextView};
 use choucha_service::retests::{
-    self, AssignRetestInput, InstitutionChoice, RetestDispatchInput, RetestReceiptInput, RetestResultsInput, RetestView, SignStep,
+    self, AssignRetestInput, InstitutionChoice, RetestDispatchInput, RetestReceiptInput, RetestResultsInput,
+    RetestView, SignStep,
 };
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;

@@ -19,7 +19,8 @@ use choucha_service::confirmations::{self, AnswerInput, ConfirmationView, Invest
 use choucha_service::lab::{self, ResultInput, SignOffInput};
 use choucha_service::results::{self, LetterTextInput, LetterTextView};
 use choucha_service::retests::{
-    self, AssignRetestInput, InstitutionChoice, RetestDispatchInput, RetestReceiptInput, RetestResultsInput, RetestView, SignStep,
+    self, AssignRetestInput, InstitutionChoice, RetestDispatchInput, RetestReceiptInput, RetestResultsInput,
+    RetestView, SignStep,
 };
 use choucha_service::{Actor, ServiceError};
 use serde::Deserialize;
@@ -178,7 +179,11 @@ pub struct DispatchForm {
 
 /// Seal numbers typed in one field, separated by commas, 、, semicolons or spaces.
 fn seal_list(text: &str) -> Vec<String> {
-    text.split([',', '，', '、', ';', '；', ' ', '\n']).map(str::trim).filter(|x| !x.is_empty()).map(str::to_string).collect()
+    text.split([',', '，', '、', ';', '；', ' ', '\n'])
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// The first laboratory's custodian records the backup portion's dispatch to the re-test laboratory.
