@@ -33,15 +33,7 @@ async fn world() -> World {
     let lab = lab_world::world_with(Options { stage: Stage::Started, ..Default::default() }).await;
     let county = lab.fx.user("pc_reg", &["local_regulator"], Some("dt-pc")).await;
     let other_county = lab.fx.user("yg_reg", &["local_regulator"], Some("dt-yg")).await;
-    let owner = choucha_service::fixtures::Fixture::make_user(
-        s(&lab),
-        "ent_user",
-        "王站长",
-        &["enterprise"],
-        None,
-        Some(lab.uscc.as_str()),
-    )
-    .await;
+    let owner = lab_world::enterprise_user(&lab).await;
     lab_world::sampled(&lab, lab.task, lab_world::record()).await;
     lab_world::issued(&lab, 12.5).await;
     let case_id = cases::list(s(&lab), &county, CaseQuery::default()).await.unwrap().items[0].id;

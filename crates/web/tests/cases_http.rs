@@ -179,15 +179,7 @@ async fn the_county_bureau_cannot_move_its_enterprises_onto_another_rule_set_ove
 async fn the_local_bureau_orders_a_follow_up_check_as_a_sampling_task_over_http() {
     let w = world().await;
     w.fx.user("pc_reg", &["local_regulator"], Some("dt-pc")).await;
-    choucha_service::fixtures::Fixture::make_user(
-        &w.fx.services,
-        "ent_user",
-        "王站长",
-        &["enterprise"],
-        None,
-        Some(w.uscc.as_str()),
-    )
-    .await;
+    choucha_service::fixtures::lab_world::enterprise_user(&w).await;
     issued(&w, 12.5).await;
     let srv = TestServer::start_with(w.fx).await;
     let county = srv.api("pc_reg").await;

@@ -130,6 +130,20 @@ async fn case_page(
     })
 }
 
+/// A case form's fields (multipart, with an optional file) as `parse` reads them; a form that
+/// cannot be read goes back to the case page with its message.
+async fn case_form<T>(
+    session: &Session,
+    back: &str,
+    multipart: Result<Multipart, MultipartRejection>,
+    parse: impl FnOnce(Vec<(String, String)>, Option<choucha_service::disposal::FileInput>) -> Result<T, String>,
+) -> PageResult<Result<T, Response>> {
+    match read_multipart(multipart).await.and_then(|(fields, file)| parse(fields, file)) {
+        Ok(input) => Ok(Ok(input)),
+        Err(m) => Ok(Err(not_done(session, &m, back).await?)),
+    }
+}
+
 async fn case_step(
     Page { state: st, session, actor: a }: Page,
     PagePath(id): PagePath<String>,
@@ -137,22 +151,20 @@ async fn case_step(
 ) -> PageResult<Response> {
     let id = id_of(&id, "后处理案件")?;
     let back = format!("/cases/{id}");
-    let read = read_multipart(multipart).await.and_then(|(fields, file)| {
-        let happened_on = date_field(&fields, "happened_on")?;
-        let deadline = date_field(&fields, "deadline")?;
+    let read = case_form(&session, &back, multipart, |fields, file| {
         Ok(StepInput {
             action: field(&fields, "action"),
-            happened_on,
+            happened_on: date_field(&fields, "happened_on")?,
             note: field(&fields, "note"),
-            deadline,
+            deadline: date_field(&fields, "deadline")?,
             report_no: field(&fields, "report_no"),
             sanction: field(&fields, "sanction"),
             document: file,
         })
     });
-    let input = match read {
+    let input = match read.await? {
         Ok(i) => i,
-        Err(m) => return not_done(&session, &m, &back).await,
+        Err(r) => return Ok(r),
     };
     done(&session, cases::step(&st.services, &a, id, input).await, &back, |d| {
         format!("已登记，案件现为：{}", d.case.state_label)
@@ -168,7 +180,7 @@ async fn order_follow_up_check(
 ) -> PageResult<Response> {
     let id = id_of(&id, "后处理案件")?;
     let back = format!("/cases/{id}");
-    let read = read_multipart(multipart).await.and_then(|(fields, _)| {
+    let read = case_form(&session, &back, multipart, |fields, _| {
         let team = fields
             .iter()
             .filter(|(k, _)| k == "team")
@@ -176,9 +188,9 @@ async fn order_follow_up_check(
             .collect::<Result<Vec<i64>, String>>()?;
         Ok(FollowUpOrderInput { team, due_date: date_field(&fields, "due_date")? })
     });
-    let input = match read {
+    let input = match read.await? {
         Ok(i) => i,
-        Err(m) => return not_done(&session, &m, &back).await,
+        Err(r) => return Ok(r),
     };
     done(&session, cases::order_follow_up_check(&st.services, &a, id, input).await, &back, |d| {
         let t = d.follow_ups.last().map(|f| f.task_id).unwrap_or_default();
