@@ -511,9 +511,7 @@ pub struct NewDispatch {
 /// Records the dispatch of a re-test's backup portion (once: a second one is `Duplicate`).
 pub async fn insert_dispatch(tx: &Tx, d: NewDispatch) -> Result<DispatchRow, StoreError> {
     use crate::entity::retest_dispatch;
-    if retest_dispatch::Entity::find_by_id(d.retest_id).one(&**tx).await?.is_some() {
-        return Err(StoreError::Duplicate("retest_dispatches".into()));
-    }
+    // The retest id is the key: a second dispatch is a unique violation (`Duplicate`).
     Ok(retest_dispatch::ActiveModel {
         retest_id: Set(d.retest_id),
         dispatched_at: Set(d.dispatched_at),

@@ -87,9 +87,12 @@ pub async fn dispatch(s: &Services, actor: &Actor, id: i64, input: RetestDispatc
     if carrier.is_empty() {
         errs.push(RuleViolation::new("required", "请填写寄送方式（快递公司及单号，或送样人）").on_field("carrier"));
     }
-    let mut seals: Vec<String> =
-        input.seals.iter().map(|x| x.trim().to_uppercase()).filter(|x| !x.is_empty()).collect();
-    seals.dedup();
+    let mut seals: Vec<String> = Vec::new();
+    for x in input.seals.iter().map(|x| x.trim().to_uppercase()).filter(|x| !x.is_empty()) {
+        if !seals.contains(&x) {
+            seals.push(x);
+        }
+    }
     if seals.is_empty() {
         errs.push(RuleViolation::new("required", "请填写包装上的封条编号").on_field("seals"));
     }
