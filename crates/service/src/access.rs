@@ -218,6 +218,14 @@ impl Actor {
             .with_if(lab && self.has(Role::ReportApprover), Relation::RetestApprover)
     }
 
+    /// Towards a re-test whose backup portion leaves the first laboratory (`first_org_id`) for
+    /// another: the first laboratory's custodian, who sends it (rule 18), stands as `Custodian`.
+    pub fn to_retest_from(&self, organising_org_id: i64, retest_org_id: i64, first_org_id: i64) -> Relations {
+        let sender =
+            first_org_id != retest_org_id && self.has(Role::SampleCustodian) && self.in_org(Some(first_org_id));
+        self.to_retest(organising_org_id, retest_org_id).with_if(sender, Relation::Custodian)
+    }
+
     /// Towards an enterprise's own record (a result, an objection): is the actor that enterprise?
     pub fn to_enterprise(&self, enterprise_id: i64) -> Relations {
         self.system().with_if(self.is_enterprise(enterprise_id), Relation::SampledEnterprise)

@@ -62,6 +62,7 @@ pub fn custody_kind_label(k: &str) -> &'static str {
         "to_testing" => "领取检验",
         "returned" => "退还",
         "to_retest" => "复检领用",
+        "retest_dispatched" => "寄往复检机构",
         "disposed" => "处置",
         "kept_at_enterprise" => "经批准在被抽样单位封存",
         _ => "其他",

@@ -68,7 +68,10 @@ pub async fn approve_report(s: &Services, actor: &Actor, report_id: i64, sign: S
         .await?;
     // Rules 19 and 20: the sample's disposals, and the post-processing case of an unqualified result.
     disposal::open_for_report(s, &tx, &r, &sample, issued.qualified).await?;
-    if !issued.qualified {
+    if let Some(f) = cases::follow_up_of_task(s, sample.task_id).await? {
+        // A 复查 sample's result completes its case's 复查 step; it opens no case of its own.
+        cases::complete_follow_up(s, &tx, actor, &f, issued.qualified, &report_no).await?;
+    } else if !issued.qualified {
         cases::open_for_unqualified(s, &tx, actor, &r, &sample, &report_no).await?;
     } else if r.supersedes_id.is_some() {
         cases::close_on_corrected_qualified(s, &tx, sample.id, actor).await?;

@@ -110,10 +110,32 @@ pub async fn remove(s: &Services, actor: &Actor, org_id: i64, kind: &str) -> Res
     Ok(())
 }
 
-/// The 检验检测专用章 an issued report of `org_id` carries, if the institution stored one.
-pub(crate) async fn report_seal(s: &Services, org_id: i64) -> Result<Option<choucha_documents::Signature>> {
+/// Which stored seal a form places.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SealKind {
+    /// 检验检测专用章: an issued test or re-test report.
+    Inspection,
+    /// 公章: a bureau's orders (责令…通知书).
+    Official,
+}
+
+impl SealKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            SealKind::Inspection => "inspection",
+            SealKind::Official => "official",
+        }
+    }
+}
+
+/// The seal of `kind` that `org_id` stored, decoded for a form, if it stored one.
+pub(crate) async fn placed_seal(
+    s: &Services,
+    org_id: i64,
+    kind: SealKind,
+) -> Result<Option<choucha_documents::Signature>> {
     use base64::Engine as _;
-    Ok(store::seal(s.store.reader(), org_id, "inspection").await?.and_then(|r| {
+    Ok(store::seal(s.store.reader(), org_id, kind.as_str()).await?.and_then(|r| {
         base64::engine::general_purpose::STANDARD
             .decode(r.image_b64.trim())
             .ok()

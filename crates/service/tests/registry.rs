@@ -437,11 +437,33 @@ async fn export_round_trips_through_read_table_and_imports_back() {
     assert_eq!(first[division], "140213");
     assert_eq!(first[until], "2027-12-31");
 
-    // The export is in the import layout: it goes back in as updates of the same entries.
+    // Typed cells: the licence's end is a date cell (a number with a date style), the codes text.
+    let sheet_xml = {
+        use std::io::Read as _;
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&bytes)).unwrap();
+        let mut xml = String::new();
+        zip.by_name("xl/worksheets/sheet1.xml").unwrap().read_to_string(&mut xml).unwrap();
+        xml
+    };
+    let cell = |r: &str| {
+        let at = sheet_xml.find(&format!("<c r=\"{r}\"")).unwrap_or_else(|| panic!("{r}"));
+        let rest = &sheet_xml[at..];
+        rest[..rest.find("</c>").unwrap()].to_string()
+    };
+    assert!(!cell("I2").contains(" t=\"") && cell("I2").contains("<v>"), "a date cell: {}", cell("I2"));
+    for code in ["B2", "C2", "H2", "J2"] {
+        assert!(cell(code).contains(" t=\""), "{code} stays text: {}", cell(code));
+    }
+
+    // The export is in the import layout: it goes back in as updates of the same entries, and
+    // nothing changes (exported again, the same rows).
     let upd = ImportOptions { on_existing: OnExisting::Update, ..opts("导出.xlsx") };
     let back = import(&fx, &fx.admin, bytes, &upd).await;
     assert!(!back.is_refused(), "{:?}", back.errors);
     assert_eq!((back.inserted, back.updated), (0, 25));
+    let again = choucha_service::registry_import::export_xlsx(&fx.services, &fx.admin, &q, 25).await.unwrap();
+    let again = read_table(&again, TableFormat::Xlsx).unwrap();
+    assert_eq!(again.rows(), table.rows(), "re-imported unchanged");
 
     // More matches than a sheet holds: refused with a message, no file.
     match choucha_service::registry_import::export_xlsx(&fx.services, &fx.admin, &q, 10).await {

@@ -9,7 +9,9 @@ use choucha_service::fixtures::lab_world::*;
 use choucha_service::lab::{self, ResultInput};
 use choucha_service::objections::{self, CloseInput, DecisionInput, ObjectionInput};
 use choucha_service::results::{self, DeliveryInput, LetterTextInput};
-use choucha_service::retests::{self, AssignRetestInput, RetestReceiptInput, RetestResultsInput, SignStep};
+use choucha_service::retests::{
+    self, AssignRetestInput, RetestDispatchInput, RetestReceiptInput, RetestResultsInput, SignStep,
+};
 use choucha_store::audit;
 
 /// The enterprise's user, the result received today by EMS.
@@ -131,6 +133,39 @@ async fn a_retest_that_differs_replaces_the_conclusion_and_the_bureau_pays() {
         "rule18_seal_unchecked"
     );
     let no_photo = RetestReceiptInput { photos: vec![], ..intact() };
+    // The backup portion leaves the first laboratory first: its custodian records the dispatch.
+    assert!(retests::get(s(&w), &lab2.custodian, rt.id).await.unwrap().awaiting_dispatch);
+    assert_eq!(
+        code(&retests::receive(s(&w), &lab2.custodian, rt.id, intact()).await.unwrap_err()),
+        "rule18_not_dispatched"
+    );
+    let sent = RetestDispatchInput {
+        dispatched_at: "2020-01-02 09:15".into(),
+        carrier: "EMS EA987654321CN".into(),
+        seals: vec!["sxgh-000124".into()],
+        seal_intact: true,
+        note: String::new(),
+    };
+    for wrong in [&lab2.custodian, &lab2.tester, &w.t1] {
+        let e = retests::dispatch(s(&w), wrong, rt.id, sent.clone()).await.unwrap_err();
+        assert!(matches!(code(&e), "forbidden" | "not_found"), "{e:?}");
+    }
+    let no_carrier = RetestDispatchInput { carrier: " ".into(), ..sent.clone() };
+    assert_eq!(code(&retests::dispatch(s(&w), &w.custodian, rt.id, no_carrier).await.unwrap_err()), "required");
+    let later = RetestDispatchInput { dispatched_at: "2999-01-01 08:00".into(), ..sent.clone() };
+    assert_eq!(code(&retests::dispatch(s(&w), &w.custodian, rt.id, later).await.unwrap_err()), "future_date");
+    let d = retests::dispatch(s(&w), &w.custodian, rt.id, sent.clone()).await.unwrap().dispatch.unwrap();
+    // Beijing time as typed, the seal numbers as packed.
+    assert_eq!(
+        (d.dispatched_at.as_str(), d.seals.as_slice()),
+        ("2020-01-02 09:15", ["SXGH-000124".to_string()].as_slice())
+    );
+    assert_eq!(
+        code(&retests::dispatch(s(&w), &w.custodian, rt.id, sent).await.unwrap_err()),
+        "rule18_already_dispatched"
+    );
+    let blind = serde_json::to_string(&retests::get(s(&w), &lab2.tester, rt.id).await.unwrap()).unwrap();
+    assert!(!blind.contains("SXGH") && !blind.contains("EA987654321CN"), "blind staff never see the seals: {blind}");
     // An intact seal must carry the record's numbers: the custodian is shown them and checks.
     let seen = retests::get(s(&w), &lab2.custodian, rt.id).await.unwrap();
     assert_eq!(seen.expected_seals, vec!["SXGH-000124".to_string()]);
@@ -147,8 +182,8 @@ async fn a_retest_that_differs_replaces_the_conclusion_and_the_bureau_pays() {
         "rule18_seal_photo"
     );
     assert_eq!(code(&retests::receive(s(&w), &lab2.tester, rt.id, intact()).await.unwrap_err()), "forbidden");
-    // The first institution's custodian has nothing to do with it.
-    assert_eq!(code(&retests::receive(s(&w), &w.custodian, rt.id, intact()).await.unwrap_err()), "not_found");
+    // The first institution's custodian sends it but does not receive it.
+    assert_eq!(code(&retests::receive(s(&w), &w.custodian, rt.id, intact()).await.unwrap_err()), "forbidden");
     let got = retests::receive(s(&w), &lab2.custodian, rt.id, intact()).await.unwrap();
     assert_eq!((got.state.as_str(), got.seal_photos.len()), ("testing", 1));
     assert!(got.enterprise.is_none(), "the re-test institution works blind");
@@ -246,6 +281,7 @@ async fn a_retest_that_agrees_keeps_the_result_and_the_applicant_pays_and_a_brok
     let owner = received(&w, r.id).await;
     let o = accepted_request(&w, &owner, r.id).await;
     let rt = retests::assign(s(&w), &w.regulator, o, assign_to(lab2.org_id)).await.unwrap();
+    dispatched_backup(&w, rt.id).await;
     // A broken seal: the reason is required; the re-test stops and the bureau hears of it.
     let broken =
         RetestReceiptInput { seal_intact: false, seal_note: String::new(), seals_seen: vec![], photos: vec![photo()] };
@@ -283,6 +319,7 @@ async fn an_agreeing_retest_keeps_the_failure_and_the_applicant_bears_the_fee() 
     let owner = received(&w, r.id).await;
     let o = accepted_request(&w, &owner, r.id).await;
     let rt = retests::assign(s(&w), &w.regulator, o, assign_to(lab2.org_id)).await.unwrap();
+    dispatched_backup(&w, rt.id).await;
     retests::receive(s(&w), &lab2.custodian, rt.id, intact()).await.unwrap();
     retests::enter_results(s(&w), &lab2.tester, rt.id, sulfur(11.8)).await.unwrap();
     let sg = || lab::SignOffInput { signature_png_base64: PNG.into(), use_stored_signature: false };
@@ -524,6 +561,7 @@ async fn an_item_not_objected_to_keeps_failing_in_the_announcement_after_a_retes
     let owner = received(&w, r.id).await;
     let o = accepted_request(&w, &owner, r.id).await;
     let rt = retests::assign(s(&w), &w.regulator, o, assign_to(lab2.org_id)).await.unwrap();
+    dispatched_backup(&w, rt.id).await;
     retests::receive(s(&w), &lab2.custodian, rt.id, intact()).await.unwrap();
     retests::enter_results(s(&w), &lab2.tester, rt.id, sulfur(8.0)).await.unwrap();
     retests::sign(s(&w), &lab2.tester, rt.id, SignStep::Prepare, sg()).await.unwrap();

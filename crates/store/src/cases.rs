@@ -10,7 +10,7 @@ use sea_orm::{
 use choucha_domain::cases::CaseState;
 use choucha_domain::workflow::Transition;
 
-use crate::entity::{case, case_rule_selection, case_rule_set, case_step};
+use crate::entity::{case, case_follow_up, case_rule_selection, case_rule_set, case_step};
 pub use crate::migration::NATIONAL;
 use crate::{Page, StoreError, Tx};
 
@@ -18,6 +18,7 @@ pub type RuleSetRow = case_rule_set::Model;
 pub type RuleSelectionRow = case_rule_selection::Model;
 pub type CaseRow = case::Model;
 pub type CaseStepRow = case_step::Model;
+pub type FollowUpRow = case_follow_up::Model;
 
 // ---- Rule sets --------------------------------------------------------------------------------
 
@@ -310,5 +311,48 @@ pub async fn province_bureau(db: &impl ConnectionTrait, province: &str) -> Resul
         .order_by_asc(organisation::Column::Id)
         .into_tuple()
         .one(db)
+        .await?)
+}
+
+// ---- 复查 tasks ---------------------------------------------------------------------------------
+
+/// Links a new 复查 sampling task to its case (round 1: the 复查, 2: the second 复查).
+pub async fn insert_follow_up(
+    tx: &Tx,
+    case_id: i64,
+    task_id: i64,
+    round: i32,
+    by: i64,
+) -> Result<FollowUpRow, StoreError> {
+    Ok(case_follow_up::ActiveModel {
+        task_id: Set(task_id),
+        case_id: Set(case_id),
+        round: Set(round),
+        ordered_by: Set(by),
+        created_at: Set(tx.now()),
+    }
+    .insert(&**tx)
+    .await?)
+}
+
+/// The 复查 tasks of a case, oldest first.
+pub async fn follow_ups_of_case(db: &impl ConnectionTrait, case_id: i64) -> Result<Vec<FollowUpRow>, StoreError> {
+    Ok(case_follow_up::Entity::find()
+        .filter(case_follow_up::Column::CaseId.eq(case_id))
+        .order_by_asc(case_follow_up::Column::TaskId)
+        .all(db)
+        .await?)
+}
+
+/// The case a task is the 复查 of, if it is one.
+pub async fn follow_up_of_task(db: &impl ConnectionTrait, task_id: i64) -> Result<Option<FollowUpRow>, StoreError> {
+    Ok(case_follow_up::Entity::find_by_id(task_id).one(db).await?)
+}
+
+/// The 复查 links of some tasks (those that are 复查 tasks).
+pub async fn follow_ups_of_tasks(db: &impl ConnectionTrait, task_ids: &[i64]) -> Result<Vec<FollowUpRow>, StoreError> {
+    Ok(case_follow_up::Entity::find()
+        .filter(case_follow_up::Column::TaskId.is_in(task_ids.iter().copied()))
+        .all(db)
         .await?)
 }

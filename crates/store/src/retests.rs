@@ -198,7 +198,10 @@ pub async fn list_retests(
     use retest::Column as C;
     let mut q = retest::Entity::find();
     q = match scope {
-        RetestScope::Institution(o) => q.filter(C::RetestOrgId.eq(o)),
+        // The re-test institution's, and the first institution's that sends the backup portion.
+        RetestScope::Institution(o) => {
+            q.filter(sea_orm::Condition::any().add(C::RetestOrgId.eq(o)).add(C::FirstOrgId.eq(o)))
+        }
         RetestScope::Organising(o) => q.filter(C::OrganisingOrgId.eq(o)),
         RetestScope::All => q,
     };
@@ -486,4 +489,44 @@ pub async fn concluded_unqualified_of_plan(
         .into_tuple()
         .all(db)
         .await?)
+}
+
+// ---- Dispatch of the backup portion ---------------------------------------------------------------
+
+pub type DispatchRow = crate::entity::retest_dispatch::Model;
+
+#[derive(Debug, Clone, Default)]
+pub struct NewDispatch {
+    pub retest_id: i64,
+    pub dispatched_at: chrono::DateTime<chrono::Utc>,
+    pub carrier: String,
+    /// The seal numbers as packed.
+    pub seals: Vec<String>,
+    pub seal_intact: bool,
+    pub note: String,
+    pub actor_id: i64,
+    pub actor_name: String,
+}
+
+/// Records the dispatch of a re-test's backup portion (once: a second one is `Duplicate`).
+pub async fn insert_dispatch(tx: &Tx, d: NewDispatch) -> Result<DispatchRow, StoreError> {
+    use crate::entity::retest_dispatch;
+    // The retest id is the key: a second dispatch is a unique violation (`Duplicate`).
+    Ok(retest_dispatch::ActiveModel {
+        retest_id: Set(d.retest_id),
+        dispatched_at: Set(d.dispatched_at),
+        carrier: Set(d.carrier),
+        seals: Set(d.seals.join("\n")),
+        seal_intact: Set(d.seal_intact),
+        note: Set(d.note),
+        actor_id: Set(d.actor_id),
+        actor_name: Set(d.actor_name),
+        created_at: Set(tx.now()),
+    }
+    .insert(&**tx)
+    .await?)
+}
+
+pub async fn dispatch_of(db: &impl ConnectionTrait, retest_id: i64) -> Result<Option<DispatchRow>, StoreError> {
+    Ok(crate::entity::retest_dispatch::Entity::find_by_id(retest_id).one(db).await?)
 }

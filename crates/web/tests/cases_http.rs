@@ -174,3 +174,52 @@ async fn the_county_bureau_cannot_move_its_enterprises_onto_another_rule_set_ove
     assert_eq!(st, StatusCode::OK, "{b}");
     assert!(b["selections"].to_string().contains("140213"), "{b}");
 }
+
+#[tokio::test]
+async fn the_local_bureau_orders_a_follow_up_check_as_a_sampling_task_over_http() {
+    let w = world().await;
+    w.fx.user("pc_reg", &["local_regulator"], Some("dt-pc")).await;
+    choucha_service::fixtures::lab_world::enterprise_user(&w).await;
+    issued(&w, 12.5).await;
+    let srv = TestServer::start_with(w.fx).await;
+    let county = srv.api("pc_reg").await;
+    let (_, list) = county.get("/api/v1/cases").await;
+    let id = list["items"][0]["id"].as_i64().unwrap();
+    let path = format!("/api/v1/cases/{id}/follow-up-checks");
+
+    // Not before the correction order.
+    let (st, b) = county.post(&path, json!({"team": [1, 2]})).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::CONFLICT, Some("rule20_order_first")), "{b}");
+    for step in ["stop_order", "correction_order"] {
+        let (st, b) = county.post(&format!("/api/v1/cases/{id}/steps"), json!({"action": step})).await;
+        assert_eq!(st, StatusCode::OK, "{b}");
+    }
+    let (_, d) = county.get(&format!("/api/v1/cases/{id}")).await;
+    assert_eq!(d["may_order_follow_up"], true, "{d}");
+    let team: Vec<i64> =
+        d["follow_up_samplers"].as_array().unwrap().iter().map(|u| u["id"].as_i64().unwrap()).collect();
+    assert_eq!(team.len(), 2, "the item's samplers: {d}");
+
+    // The organising bureau and the enterprise may not order it; one sampler is not a team.
+    let (st, b) = srv.api("dt_reg").await.post(&path, json!({"team": team})).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{b}");
+    let (st, _) = srv.api("ent_user").await.post(&path, json!({"team": team})).await;
+    assert!(st == StatusCode::FORBIDDEN || st == StatusCode::NOT_FOUND, "{st}");
+    let (st, b) = county.post(&path, json!({"team": [team[0]]})).await;
+    assert_eq!((st, b["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("team")), "{b}");
+
+    let (st, d) = county.post(&path, json!({"team": team})).await;
+    assert_eq!(st, StatusCode::OK, "{d}");
+    let task = d["follow_ups"][0]["task_id"].as_i64().unwrap();
+    assert_eq!((d["follow_ups"][0]["open"].as_bool(), d["may_order_follow_up"].as_bool()), (Some(true), Some(false)));
+    let (st, b) = county.post(&path, json!({"team": team})).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::CONFLICT, Some("rule20_follow_up_open")), "{b}");
+
+    // The case page shows the task and its state; the sampler's task names its case.
+    let (_, page) = srv.browser("pc_reg").await.get(&format!("/cases/{id}")).await;
+    assert!(page.contains("复查抽样") && page.contains("待抽样") && page.contains("待出具报告"), "{page}");
+    let (_, page) = srv.browser("lab_s1").await.get(&format!("/tasks/{task}")).await;
+    assert!(page.contains(&format!("复查：后处理案件{id}")) && page.contains(ENTERPRISE), "{page}");
+    let (_, t) = srv.api("lab_s1").await.get(&format!("/api/v1/tasks/{task}")).await;
+    assert_eq!(t["follow_up_of_case"].as_i64(), Some(id), "{t}");
+}

@@ -135,3 +135,55 @@ async fn a_bureau_exports_the_lists_it_works_from_and_others_are_refused() {
         assert!(refused(download(&b, path).await.0), "sx_reg {path}");
     }
 }
+
+/// The `<c …>` element of cell `reference` in the first sheet's XML.
+fn cell_xml(bytes: &[u8], reference: &str) -> String {
+    use std::io::Read as _;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("xlsx is a zip");
+    let mut xml = String::new();
+    zip.by_name("xl/worksheets/sheet1.xml").expect("sheet1").read_to_string(&mut xml).expect("utf-8");
+    let start = xml.find(&format!("<c r=\"{reference}\"")).unwrap_or_else(|| panic!("{reference} in {xml}"));
+    let rest = &xml[start..];
+    rest[..rest.find("</c>").map_or(rest.find("/>").unwrap() + 2, |e| e + 4)].to_string()
+}
+
+#[tokio::test]
+async fn a_sampler_exports_only_their_own_tasks_with_the_pages_filters() {
+    let w = world().await;
+    // A sampler of the same institution on none of the world's tasks.
+    w.fx.user("lab_s3", &["sampler"], Some("lab")).await;
+    let task = w.task;
+    let srv = TestServer::start_with(w.fx).await;
+
+    let s1 = srv.browser("lab_s1").await;
+    let (_, html) = s1.get("/tasks").await;
+    assert!(html.contains("/tasks.xlsx?state="), "the list page offers the export");
+    let rows = sheet(&s1, "/tasks.xlsx", "my-sampling-tasks-").await;
+    assert_eq!(rows[1][..4], ["序号", "任务编号", "产品名称", "被抽样单位"], "title row, then the header: {rows:?}");
+    assert_eq!(rows.len(), 3, "one task: {rows:?}");
+    assert_eq!((rows[2][1].clone(), rows[2][3].as_str()), (task.to_string(), ENTERPRISE));
+    assert!(rows[0][0].contains("的抽样任务"), "{rows:?}");
+    // Typed cells: the sequence and the task number are numbers; the USCC stays text.
+    let (_, _, _, body) = download(&s1, "/tasks.xlsx").await;
+    for number in ["A3", "B3"] {
+        let c = cell_xml(&body, number);
+        assert!(!c.contains(" t=\"") && c.contains("<v>"), "{number} is a number: {c}");
+    }
+    assert!(cell_xml(&body, "E3").contains(" t=\""), "the USCC stays text");
+
+    // The page's filters: a state the task is not in, a search that does not match, one that does.
+    assert_eq!(sheet(&s1, "/tasks.xlsx?state=assigned", "my-sampling-tasks-").await.len(), 2, "header only");
+    assert_eq!(sheet(&s1, "/tasks.xlsx?q=%E6%97%A0%E6%AD%A4%E4%BC%81%E4%B8%9A", "my-sampling-tasks-").await.len(), 2);
+    assert_eq!(sheet(&s1, "/tasks.xlsx?q=%E5%8A%A0%E6%B2%B9%E7%AB%99", "my-sampling-tasks-").await.len(), 3);
+
+    // Another sampler's tasks are never in it; non-samplers get none.
+    let s3 = srv.browser("lab_s3").await;
+    let other = sheet(&s3, "/tasks.xlsx", "my-sampling-tasks-").await;
+    assert_eq!(other.len(), 2, "{other:?}");
+    assert!(!holds(&other, ENTERPRISE));
+    for who in ["lab_t1", "dt_reg"] {
+        let (status, content_type, _, _) = download(&srv.browser(who).await, "/tasks.xlsx").await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{who}");
+        assert!(!content_type.contains("spreadsheetml"), "{who}");
+    }
+}

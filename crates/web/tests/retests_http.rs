@@ -86,21 +86,37 @@ async fn a_retest_over_http_replaces_the_conclusion_and_charges_the_bureau() {
     assert!(seen["enterprise"].is_null() && !seen.to_string().contains(&uscc), "{seen}");
     let (_, page) = srv.browser("lab2_t").await.get(&format!("/retests/{id}")).await;
     assert!(!page.contains("大同市平城区示例加油站"), "the tester's page names no enterprise");
-    let (st, _) = srv.api("lab_keeper").await.get(&format!("/api/v1/retests/{id}")).await;
-    assert_eq!(st, StatusCode::NOT_FOUND, "the first institution has no part in it");
+    // The first institution's custodian sends the backup portion on, before it can be received.
+    let keeper = srv.api("lab_keeper").await;
+    let (st, seen) = keeper.get(&format!("/api/v1/retests/{id}")).await;
+    assert_eq!((st, seen["awaiting_dispatch"].as_bool()), (StatusCode::OK, Some(true)), "{seen}");
+    assert!(seen["enterprise"].is_null(), "{seen}");
+    let (st, _) = srv.api("lab_t1").await.get(&format!("/api/v1/retests/{id}")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "the first institution's testers have no part in it");
+    let k2 = srv.api("lab2_keeper").await;
+    let receipt =
+        json!({"seal_intact": true, "seal_note": "封条完好", "seals_seen": ["SXGH-000124"], "photos": png_photo()});
+    let (st, b) = k2.post(&format!("/api/v1/retests/{id}/receipt"), receipt.clone()).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::CONFLICT, Some("rule18_not_dispatched")), "{b}");
+    let sent = json!({"dispatched_at": "2020-01-02 09:15", "carrier": "EMS EA987654321CN", "seals": ["SXGH-000124"], "seal_intact": true});
+    let (st, b) = k2.post(&format!("/api/v1/retests/{id}/dispatch"), sent.clone()).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{b}");
+    let (st, b) =
+        keeper.post(&format!("/api/v1/retests/{id}/dispatch"), json!({"carrier": "", "seal_intact": true})).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("required")), "{b}");
+    let (st, b) = keeper.post(&format!("/api/v1/retests/{id}/dispatch"), sent.clone()).await;
+    assert_eq!((st, b["dispatch"]["dispatched_at"].as_str()), (StatusCode::OK, Some("2020-01-02 09:15")), "{b}");
+    let (st, b) = keeper.post(&format!("/api/v1/retests/{id}/dispatch"), sent).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::CONFLICT, Some("rule18_already_dispatched")), "{b}");
+    let (_, seen) = t.get(&format!("/api/v1/retests/{id}")).await;
+    assert!(seen["dispatch"].is_null() && !seen.to_string().contains("SXGH"), "blind staff never see seals: {seen}");
 
     let results = |v: f64| json!({"results": [{"item_name": "硫含量", "value": v}]});
     let (st, b) = t.post(&format!("/api/v1/retests/{id}/results"), results(8.0)).await;
     assert_eq!((st, b["code"].as_str()), (StatusCode::CONFLICT, Some("rule18_seal_unchecked")));
-    let k2 = srv.api("lab2_keeper").await;
     let (st, b) = k2.post(&format!("/api/v1/retests/{id}/receipt"), json!({"seal_intact": true, "photos": []})).await;
     assert_eq!((st, b["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("rule18_seal_photo")));
-    let (st, b) = k2
-        .post(
-            &format!("/api/v1/retests/{id}/receipt"),
-            json!({"seal_intact": true, "seal_note": "封条完好", "seals_seen": ["SXGH-000124"], "photos": png_photo()}),
-        )
-        .await;
+    let (st, b) = k2.post(&format!("/api/v1/retests/{id}/receipt"), receipt).await;
     assert_eq!((st, b["state"].as_str()), (StatusCode::OK, Some("testing")), "{b}");
     let extra =
         json!({"results": [{"item_name": "硫含量", "value": 8.0}, {"item_name": "闪点（闭口）", "value": 66.0}]});
@@ -208,6 +224,19 @@ async fn the_retest_pages_take_the_seal_photo_results_and_signatures() {
     let to = resp.headers()["location"].to_str().unwrap().to_string();
     assert!(to.starts_with("/retests/"), "{to}");
     let id: i64 = to.trim_start_matches("/retests/").parse().unwrap();
+
+    // The first institution's custodian records the dispatch on the page.
+    let k1 = srv.browser("lab_keeper").await;
+    let csrf = k1.csrf_of(&format!("/retests/{id}")).await;
+    let resp = k1
+        .post_form(
+            &format!("/retests/{id}/dispatch"),
+            &[("csrf", &csrf), ("carrier", "专人送样（张三）"), ("seals", "SXGH-000124"), ("seal", "intact")],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let (_, page) = k1.get(&format!("/retests/{id}")).await;
+    assert!(page.contains("专人送样（张三）") && !page.contains("大同市平城区示例加油站"), "{page}");
 
     // The custodian receives it with a photo of the seal (multipart).
     let k2 = srv.browser("lab2_keeper").await;

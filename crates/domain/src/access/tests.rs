@@ -70,6 +70,7 @@ ArrangeRetests      . . . x . . . . . . . . . . . . . . . . . . . . . .
 ListRetests         . . . x . . . x x x . . . . . . . . . . . . . . . .
 ViewRetest          . . . . . . . . . . . x . . . . . . . . . x x x . .
 ViewRetestLink      . . . . . . . . . . . x . . . . . . . . . . . . . .
+DispatchBackup      . . . . . . . . . . . . . . . . x . . . . . . . . .
 ReceiveBackup       . . . . . . . . . . . . . . . . . . . . . x . . . .
 RetestResults       . . . . . . . . . . . . . . . . . . . . . . x . . .
 SignRetest          . . . . . . . . . . . . . . . . . . . . . . . x . .
@@ -85,6 +86,7 @@ ManageDisposalRules x . . . . . . . . . . . . . . . . . . . . . . . . .
 ListCases           . . . x . x . . . . x . . . . . . . . . . . . . . .
 ViewCase            . . . . x . . . . . . x . x . . . . . . . . . . . .
 RunCase             . . . . . . . . . . . . . x . . . . . . . . . . . .
+OrderFollowUpCheck  . . . . . . . . . . . . . x . . . . . . . . . . . .
 ReportRectification . . . . . . . . . . . . . x . . . . . . . . . . x .
 ViewOwnCases        . . . . . . . . . . . . . . . . . . . . . . . . x .
 ViewRuleSets        x . . x . x . . . . . . . . . . . . . . . . . . . .

@@ -26,12 +26,15 @@ use crate::disposal::province_of;
 use crate::{Actor, Result, ServiceError, Services, page_limit};
 use choucha_domain::access::{Action, Relation, Relations};
 
+mod follow_up;
 mod opening;
 mod orders;
 mod overdue;
 mod rule_sets;
 mod steps;
 
+pub(crate) use follow_up::complete_follow_up;
+pub use follow_up::{FollowUpOrderInput, FollowUpView, SamplerChoice, follow_up_of_task, order_follow_up_check};
 pub use opening::close_on_retest_qualified;
 pub(crate) use opening::{close_on_corrected_qualified, open_for_refusal, open_for_unqualified};
 pub use orders::order_pdf;
@@ -172,6 +175,12 @@ pub struct CaseDetail {
     pub steps: Vec<StepView>,
     /// The actions the caller may take now.
     pub actions: Vec<String>,
+    /// The 复查 sampling tasks ordered on the case, oldest first.
+    pub follow_ups: Vec<FollowUpView>,
+    /// Whether the caller may order a 复查 task now (the case owes one and none is open).
+    pub may_order_follow_up: bool,
+    /// The samplers a 复查 team may be made of (only for who may order one).
+    pub follow_up_samplers: Vec<SamplerChoice>,
 }
 
 async fn org_name(s: &Services, id: Option<i64>) -> Result<String> {
@@ -299,7 +308,19 @@ pub async fn get(s: &Services, actor: &Actor, id: i64) -> Result<CaseDetail> {
         })
         .collect();
     let cal = crate::calendar::load(s).await?;
-    Ok(CaseDetail { case: view(s, &cal, c).await?, steps, actions })
+    let follow_ups = follow_up::follow_ups(s, &c).await?;
+    let may_order_follow_up = rel.may(Action::OrderFollowUpCheck)
+        && matches!(state, CaseState::CorrectionOrdered | CaseState::ReportSubmitted | CaseState::Escalated)
+        && !follow_ups.iter().any(|f| f.open);
+    let follow_up_samplers = if may_order_follow_up { follow_up::sampler_choices(s, &c).await? } else { Vec::new() };
+    Ok(CaseDetail {
+        case: view(s, &cal, c).await?,
+        steps,
+        actions,
+        follow_ups,
+        may_order_follow_up,
+        follow_up_samplers,
+    })
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]

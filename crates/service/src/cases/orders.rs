@@ -2,7 +2,7 @@
 //! from the case and the step that recorded the order (its day, 文号 and, for a correction order,
 //! the rectification deadline), with the bureau's stored 公章. For those who see the case.
 
-use choucha_documents::{CaseOrder, CaseOrderKind, Signature};
+use choucha_documents::{CaseOrder, CaseOrderKind};
 use choucha_domain::cases::CaseAction;
 use choucha_store::cases as store;
 use choucha_store::{enterprises, organisations, plans as store_plans};
@@ -11,18 +11,6 @@ use chrono::NaiveDate;
 use super::load;
 use crate::lab::{ReportContent, signed_record};
 use crate::{Actor, Result, ServiceError, Services};
-
-/// The bureau's 公章, if it stored one.
-async fn official_seal(s: &Services, org_id: i64) -> Result<Option<Signature>> {
-    use base64::Engine as _;
-    Ok(choucha_store::stored_signatures::seal(s.store.reader(), org_id, "official").await?.and_then(|r| {
-        base64::engine::general_purpose::STANDARD.decode(r.image_b64.trim()).ok().map(|image| Signature {
-            signer: String::new(),
-            image: Some(image),
-            signed_at: None,
-        })
-    }))
-}
 
 /// The order recorded by step `step_id` of case `case_id`, as PDF. Not found for a step that is
 /// not an order.
@@ -76,7 +64,7 @@ pub async fn order_pdf(s: &Services, actor: &Actor, case_id: i64, step_id: i64) 
         deadline: deadline.or(c.rectify_due).filter(|_| kind == CaseOrderKind::CorrectionOrder),
         bureau: bureau.name,
         date: st.happened_on,
-        seal: official_seal(s, c.bureau_org_id).await?,
+        seal: crate::seals::placed_seal(s, c.bureau_org_id, crate::seals::SealKind::Official).await?,
     };
     let renderer = s.renderer().await?;
     tokio::task::spawn_blocking(move || choucha_documents::case_order_pdf(&renderer, &order))

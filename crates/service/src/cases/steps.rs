@@ -62,6 +62,9 @@ pub async fn step(s: &Services, actor: &Actor, id: i64, input: StepInput) -> Res
     }
     let from = c.state;
     let next = workflow::step(from, action)?;
+    if action.is_follow_up_check() {
+        super::follow_up::check_none_open(s, &c).await?;
+    }
     let today = s.today();
     let on = input.happened_on.unwrap_or(today);
     let mut errs = Vec::new();
@@ -150,11 +153,51 @@ pub async fn step(s: &Services, actor: &Actor, id: i64, input: StepInput) -> Res
         let stored = store_file(s, doc, "document").await?;
         data.insert("document".into(), serde_json::to_value(stored).map_err(ServiceError::internal)?);
     }
-    let closed = next.to() == CaseState::Closed;
-    let due_on = bureau_due(next.to(), &dl);
     let tx = s.write(actor).await?;
-    store::update_case(
+    let (step, due_on) = record(
+        s,
         &tx,
+        &c,
+        Recorded { next, action, on, note: note.clone(), data: &data, dates, rectify_due, dl: &dl },
+        actor,
+    )
+    .await?;
+    tx.commit(AuditEntry::new(
+            "case.step",
+            "case",
+            c.id,
+            json!({"state": c.state}),
+            json!({"state": next.to().as_str(), "action": action.as_str(), "step_id": step.id, "happened_on": on, "due_on": due_on, "data": data}),
+        )).await?;
+    get(s, actor, id).await
+}
+
+/// A step as it is written: the case's new state, dates and deadlines, and the step's data.
+pub(super) struct Recorded<'a> {
+    pub next: workflow::Transition<CaseState>,
+    pub action: CaseAction,
+    pub on: NaiveDate,
+    pub note: String,
+    pub data: &'a serde_json::Map<String, serde_json::Value>,
+    pub dates: rules::CaseDates,
+    pub rectify_due: Option<NaiveDate>,
+    pub dl: &'a rules::CaseDeadlines,
+}
+
+/// Writes a step on `tx`: the case's new state and deadlines, the step row, and for a failed
+/// 复查 the provincial bureau's inbox item (rule 20). Returns the step and the bureau's next due day.
+pub(super) async fn record(
+    s: &Services,
+    tx: &crate::write::Write,
+    c: &store::CaseRow,
+    r: Recorded<'_>,
+    actor: &Actor,
+) -> Result<(store::CaseStepRow, Option<NaiveDate>)> {
+    let Recorded { next, action, on, note, data, dates, rectify_due, dl } = r;
+    let closed = next.to() == CaseState::Closed;
+    let due_on = bureau_due(next.to(), dl);
+    store::update_case(
+        tx,
         c.id,
         CasePatch {
             transition: next,
@@ -173,14 +216,14 @@ pub async fn step(s: &Services, actor: &Actor, id: i64, input: StepInput) -> Res
     )
     .await?;
     let step = store::insert_step(
-        &tx,
+        tx,
         NewStep {
             case_id: c.id,
             action: action.as_str().into(),
             happened_on: on,
             actor_id: actor.user_id,
             actor_name: format!("{}（{}）", actor.display_name, actor.org_name.clone().unwrap_or_default()),
-            note: note.clone(),
+            note,
             data_json: serde_json::Value::Object(data.clone()).to_string(),
         },
     )
@@ -193,20 +236,13 @@ pub async fn step(s: &Services, actor: &Actor, id: i64, input: StepInput) -> Res
         let target = store::province_bureau(db, &province).await?.unwrap_or(c.organising_org_id);
         let ent = enterprises::get(db, c.enterprise_id).await?;
         let title = format!("复查不合格，报请公告：{}（{}），{}", ent.name, c.product, bureau.name);
-        choucha_store::sampling::insert_inbox(&tx, target, "case_escalated", &title, "case", c.id).await?;
+        choucha_store::sampling::insert_inbox(tx, target, "case_escalated", &title, "case", c.id).await?;
         if target != c.organising_org_id {
-            choucha_store::sampling::insert_inbox(&tx, c.organising_org_id, "case_escalated", &title, "case", c.id)
+            choucha_store::sampling::insert_inbox(tx, c.organising_org_id, "case_escalated", &title, "case", c.id)
                 .await?;
         }
     }
-    tx.commit(AuditEntry::new(
-            "case.step",
-            "case",
-            c.id,
-            json!({"state": c.state}),
-            json!({"state": next.to().as_str(), "action": action.as_str(), "step_id": step.id, "happened_on": on, "due_on": due_on, "data": data}),
-        )).await?;
-    get(s, actor, id).await
+    Ok((step, due_on))
 }
 
 /// The enterprise's own cases (its portal), newest first.

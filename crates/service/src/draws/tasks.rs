@@ -46,6 +46,10 @@ pub struct TaskView {
     pub entry_overdue: bool,
     /// The task's completion date has passed and it has not been sampled or ended.
     pub overdue: bool,
+    /// A 复查 task: the post-processing case it is the 复查 of.
+    pub follow_up_of_case: Option<i64>,
+    /// 复查 / 再次复查 for a 复查 task, else empty.
+    pub follow_up_label: String,
     /// What the caller may do with the task (the permission matrix's answer).
     #[schema(value_type = Vec<String>)]
     pub actions: Vec<Action>,
@@ -89,6 +93,8 @@ async fn task_views(s: &Services, actor: &Actor, tasks: Vec<choucha_store::draws
             .map(|r| r.item_id)
             .collect();
     let entries = crate::entry_deadlines::entries_of_tasks(s, &tasks, s.now()).await?;
+    let follow_ups: Map<i64, choucha_store::cases::FollowUpRow> =
+        choucha_store::cases::follow_ups_of_tasks(db, &task_ids).await?.into_iter().map(|f| (f.task_id, f)).collect();
     let mut out = Vec::with_capacity(tasks.len());
     for t in tasks {
         // The errors `task_view` gives for a missing row.
@@ -102,7 +108,13 @@ async fn task_views(s: &Services, actor: &Actor, tasks: Vec<choucha_store::draws
             .collect::<std::result::Result<Vec<String>, _>>()?;
         let entry = entries.get(&t.id).copied();
         let actions = actor.to_task(crate::access::task_parties(&plan, &item, &team_ids)).actions(TASK_ACTIONS);
+        let follow_up = follow_ups.get(&t.id);
         out.push(TaskView {
+            follow_up_of_case: follow_up.map(|f| f.case_id),
+            follow_up_label: follow_up
+                .map(|f| if f.round >= 2 { "再次复查" } else { "复查" })
+                .unwrap_or_default()
+                .into(),
             id: t.id,
             plan_id: plan.id,
             plan_title: plan.title,

@@ -268,7 +268,7 @@ pub(crate) async fn pdf_data(
         } else {
             String::new()
         },
-        seal: crate::seals::report_seal(s, sample.testing_org_id).await?,
+        seal: crate::seals::placed_seal(s, sample.testing_org_id, crate::seals::SealKind::Inspection).await?,
     })
 }
 

@@ -196,7 +196,7 @@ pub fn template_xlsx(actor: &Actor) -> Result<Vec<u8>> {
             Field::SizeClass => "小型".into(),
             Field::ProductLines => "电冰箱；洗衣机".into(),
             Field::LicenceNo => "XK08-001-00001".into(),
-            Field::LicenceValidUntil => "2027-12-31".into(),
+            Field::LicenceValidUntil => CellValue::date_text("2027-12-31"),
             Field::CccCertNo => "2024010701234567".into(),
             Field::Status => "在营".into(),
         })
@@ -216,7 +216,8 @@ pub fn detect_format(file_name: &str, bytes: &[u8]) -> TableFormat {
     })
 }
 
-/// The rows of an export: entries to text cells (kept here with the layout).
+/// The rows of an export, in the import layout: codes (USCC, division, licence and certificate
+/// numbers) stay text, the licence's end a real date; the import reads both back unchanged.
 pub(crate) fn export_rows(rows: Vec<EnterpriseRow>) -> Vec<Vec<CellValue>> {
     rows.into_iter().map(|r| row_cells(&EnterpriseView::from(r))).collect()
 }

@@ -89,6 +89,18 @@ pub async fn assign(s: &Services, actor: &Actor, objection_id: i64, input: Assig
         },
     )
     .await?;
+    if input.institution_id != sample.testing_org_id {
+        // The first laboratory sends the backup portion on (rule 18).
+        choucha_store::sampling::insert_inbox(
+            &tx,
+            sample.testing_org_id,
+            "retest_dispatch",
+            &format!("请寄出复检备用样品：{}（复检编号{}）", content.product, row.blind_code),
+            "retest",
+            row.id,
+        )
+        .await?;
+    }
     choucha_store::sampling::insert_inbox(
         &tx,
         input.institution_id,
@@ -143,7 +155,13 @@ pub async fn receive(s: &Services, actor: &Actor, id: i64, input: RetestReceiptI
             RuleViolation::new("required", "请说明封条的异常情况").on_field("seal_note"),
         ));
     }
-    let expected = super::expected_seals(s, r.task_id).await?;
+    if super::dispatch::travels(&r) && store::dispatch_of(s.store.reader(), r.id).await?.is_none() {
+        return Err(ServiceError::Rule(RuleViolation::new(
+            "rule18_not_dispatched",
+            "初检机构尚未登记寄出备用样品，复检机构不能接收（规则18）",
+        )));
+    }
+    let expected = super::seals_to_check(s, &r).await?;
     if input.seal_intact && !expected.is_empty() {
         let norm = |v: &[String]| {
             let mut v: Vec<String> = v.iter().map(|x| x.trim().to_uppercase()).filter(|x| !x.is_empty()).collect();
@@ -156,7 +174,7 @@ pub async fn receive(s: &Services, actor: &Actor, id: i64, input: RetestReceiptI
                 RuleViolation::new(
                     "rule18_seal_mismatch",
                     format!(
-                        "核对的封条编号与抽样单记录的备用样品封条（{}）不一致；如封条确有异常，请登记为封条破损或不一致（规则18）",
+                        "核对的封条编号与寄出时登记的备用样品封条（{}）不一致；如封条确有异常，请登记为封条破损或不一致（规则18）",
                         expected.join("、")
                     ),
                 )

@@ -23,10 +23,12 @@ use crate::{Actor, Result, ServiceError, Services, page_limit};
 use choucha_domain::access::{Action, Relations};
 
 mod assign;
+mod dispatch;
 mod report;
 mod results;
 
 pub use assign::{AssignRetestInput, RetestReceiptInput, assign, receive};
+pub use dispatch::{RetestDispatchInput, RetestDispatchView, dispatch};
 pub use report::{SignStep, report_pdf, seal_photo, sign};
 pub use results::{RetestResultsInput, enter_results};
 
@@ -73,6 +75,11 @@ pub struct RetestView {
     /// The backup portion's seal numbers as the sampling record gives them: what the receiving
     /// custodian checks on the package (never shown to blind staff).
     pub expected_seals: Vec<String>,
+    /// The backup portion's dispatch from the first laboratory (rule 18), once recorded.
+    pub dispatch: Option<RetestDispatchView>,
+    /// The portion travels to another laboratory and has not been dispatched yet: it cannot be
+    /// received.
+    pub awaiting_dispatch: bool,
     pub seal_photos: Vec<ReceiptPhoto>,
     pub received_at: Option<chrono::DateTime<Utc>>,
     pub results: Vec<RetestLine>,
@@ -96,7 +103,7 @@ pub struct RetestView {
 
 /// The actions a re-test view offers.
 const RETEST_ACTIONS: &[Action] =
-    &[Action::ViewRetestLink, Action::ReceiveBackup, Action::RetestResults, Action::SignRetest];
+    &[Action::ViewRetestLink, Action::DispatchBackup, Action::ReceiveBackup, Action::RetestResults, Action::SignRetest];
 
 /// The view for a caller standing in `rel`: blinded for blind staff, with the actions they may take.
 async fn view_for(s: &Services, r: &RetestRow, rel: Relations) -> Result<RetestView> {
@@ -107,7 +114,7 @@ async fn view_for(s: &Services, r: &RetestRow, rel: Relations) -> Result<RetestV
 
 /// How the caller stands to a re-test.
 fn relations(actor: &Actor, r: &RetestRow) -> Relations {
-    actor.to_retest(r.organising_org_id, r.retest_org_id)
+    actor.to_retest_from(r.organising_org_id, r.retest_org_id, r.first_org_id)
 }
 
 /// Blank what a blind viewer must not see: values that the enterprise's own records carry too.
@@ -117,6 +124,7 @@ fn blinded(mut v: RetestView) -> RetestView {
     v.first_report_no = String::new();
     v.seal_note = String::new();
     v.expected_seals = Vec::new();
+    v.dispatch = None;
     v.seal_photos = Vec::new();
     v.received_at = None;
     v
@@ -133,6 +141,15 @@ pub(crate) async fn expected_seals(s: &Services, task_id: i64) -> Result<Vec<Str
     Ok(crate::lab::signed_record(s, task_id).await?.map(|(f, _)| f.backup_seals).unwrap_or_default())
 }
 
+/// The seal numbers the receiving custodian checks: those dispatched by the first laboratory,
+/// else (the portion did not travel) the sampling record's.
+pub(crate) async fn seals_to_check(s: &Services, r: &RetestRow) -> Result<Vec<String>> {
+    match store::dispatch_of(s.store.reader(), r.id).await? {
+        Some(d) => Ok(dispatch::seals_of(&d)),
+        None => expected_seals(s, r.task_id).await,
+    }
+}
+
 async fn org_name(s: &Services, id: i64) -> String {
     organisations::get(s.store.reader(), id).await.map(|o| o.name).unwrap_or_default()
 }
@@ -146,6 +163,7 @@ pub(crate) async fn view_as(s: &Services, r: &RetestRow, with_enterprise: bool) 
         None
     };
     let st = r.state;
+    let dispatch_row = store::dispatch_of(s.store.reader(), r.id).await?;
     let mut signed = Vec::new();
     for (who, what) in [(r.prepared_by, "编制"), (r.reviewed_by, "审核"), (r.approved_by, "批准")] {
         if let Some(u) = who {
@@ -169,7 +187,9 @@ pub(crate) async fn view_as(s: &Services, r: &RetestRow, with_enterprise: bool) 
         fee_advance: choucha_domain::money::yuan(r.fee_advance_fen),
         blind_code: r.blind_code.clone(),
         seal_note: r.seal_note.clone(),
-        expected_seals: expected_seals(s, r.task_id).await?,
+        expected_seals: seals_to_check(s, r).await?,
+        awaiting_dispatch: dispatch::travels(r) && r.state == RetestState::Assigned && dispatch_row.is_none(),
+        dispatch: dispatch_row.as_ref().map(dispatch::dispatch_view),
         seal_photos: serde_json::from_str(&r.seal_photos).unwrap_or_default(),
         received_at: r.received_at,
         results: serde_json::from_str(&r.results_json).unwrap_or_default(),
@@ -198,7 +218,9 @@ pub(crate) async fn view_as(s: &Services, r: &RetestRow, with_enterprise: bool) 
 async fn load(s: &Services, actor: &Actor, id: i64) -> Result<(RetestRow, Relations)> {
     let r = store::get_retest(s.store.reader(), id).await.map_err(ServiceError::not_found("复检"))?;
     let rel = relations(actor, &r);
-    rel.visible(Action::ViewRetest, "复检")?;
+    if !rel.may(Action::DispatchBackup) {
+        rel.visible(Action::ViewRetest, "复检")?;
+    }
     Ok((r, rel))
 }
 
@@ -269,7 +291,11 @@ pub async fn list(
     let p = store::list_retests(s.store.reader(), scope, states, before, page_limit(limit)?).await?;
     let mut items = Vec::with_capacity(p.items.len());
     for r in &p.items {
-        items.push(view_for(s, r, relations(actor, r)).await?);
+        let rel = relations(actor, r);
+        // The first laboratory's list holds the re-tests whose backup it sends; its other staff see none.
+        if rel.may(Action::ViewRetest) || rel.may(Action::DispatchBackup) {
+            items.push(view_for(s, r, rel).await?);
+        }
     }
     Ok(Page { items, next: p.next })
 }

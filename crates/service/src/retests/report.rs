@@ -165,7 +165,7 @@ async fn render(
         _ => String::new(),
     };
     data.retest = true;
-    data.seal = crate::seals::report_seal(s, r.retest_org_id).await?;
+    data.seal = crate::seals::placed_seal(s, r.retest_org_id, crate::seals::SealKind::Inspection).await?;
     // The re-test tests the backup portion: its quantity, as the record gives it.
     let sample = choucha_store::lab::get_sample(s.store.reader(), r.sample_id).await?;
     data.test_portion = match crate::lab::signed_record(s, sample.task_id).await? {

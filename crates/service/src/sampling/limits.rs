@@ -15,6 +15,10 @@ use super::Ctx;
 /// Rules 5 and 22 again at record time, now that brand, standard and model are known.
 pub(super) async fn recheck_limits(s: &Services, c: &Ctx, f: &RecordFields) -> Result<()> {
     let db = s.store.reader();
+    // A 复查 repeats the plan's batch on purpose: exempt from rules 5 and 22.
+    if choucha_store::cases::follow_up_of_task(db, c.task.id).await?.is_some() {
+        return Ok(());
+    }
     let mut others = store_draws::batches_in_plan(db, c.plan.id, c.task.enterprise_id).await?;
     if let Some(pos) = others.iter().position(|i| *i == c.item.id) {
         others.remove(pos); // this task's own batch

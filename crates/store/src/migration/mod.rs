@@ -25,6 +25,7 @@ mod m0020_draw_index;
 mod m0021_evidence_waivers;
 mod m0022_stored_signatures;
 mod m0023_announcement_number;
+mod m0025_follow_up_tasks;
 mod m0027_job_leases;
 mod m0028_seed_commitments;
 
@@ -80,6 +81,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0021_evidence_waivers::Migration),
             Box::new(m0022_stored_signatures::Migration),
             Box::new(m0023_announcement_number::Migration),
+            Box::new(m0025_follow_up_tasks::Migration),
             Box::new(m0027_job_leases::Migration),
             Box::new(m0028_seed_commitments::Migration),
         ]

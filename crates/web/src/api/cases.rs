@@ -7,8 +7,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use choucha_service::cases::{
-    self, CaseDetail, CaseQuery, CaseView, OverdueWork, RectificationInput, RuleSetInput, RuleSetView, RuleSetsView,
-    SelectionInput, StepInput,
+    self, CaseDetail, CaseQuery, CaseView, FollowUpOrderInput, OverdueWork, RectificationInput, RuleSetInput,
+    RuleSetView, RuleSetsView, SelectionInput, StepInput,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -25,6 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_cases))
         .routes(routes!(get_case))
         .routes(routes!(case_step))
+        .routes(routes!(order_follow_up_check))
         .routes(routes!(step_document))
         .routes(routes!(step_order))
         .routes(routes!(my_cases))
@@ -67,6 +68,19 @@ async fn case_step(
     ApiJson(i): ApiJson<StepInput>,
 ) -> ApiResult<Json<CaseDetail>> {
     Ok(Json(cases::step(&st.services, &a, id, i).await?))
+}
+
+/// Order the case's 复查 as a sampling task for the same enterprise and product (the bureau that
+/// runs the case). Refused when the case owes no 复查 or one is still open (409 `rule20_…`).
+#[utoipa::path(post, path = "/api/v1/cases/{id}/follow-up-checks", params(("id" = i64, Path)), tag = "cases", request_body = FollowUpOrderInput, security(("bearer" = [])),
+    responses((status = 200, body = CaseDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn order_follow_up_check(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(i): ApiJson<FollowUpOrderInput>,
+) -> ApiResult<Json<CaseDetail>> {
+    Ok(Json(cases::order_follow_up_check(&st.services, &a, id, i).await?))
 }
 
 /// The document of a step (the rectification report, a scanned order).

@@ -10,7 +10,8 @@ use choucha_service::lab::SignOffInput;
 use choucha_service::objections::{CloseInput, ObjectionView};
 use choucha_service::results::{self, LetterTextInput, LetterTextView};
 use choucha_service::retests::{
-    self, AssignRetestInput, InstitutionChoice, RetestReceiptInput, RetestResultsInput, RetestView, SignStep,
+    self, AssignRetestInput, InstitutionChoice, RetestDispatchInput, RetestReceiptInput, RetestResultsInput,
+    RetestView, SignStep,
 };
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -29,6 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(assign))
         .routes(routes!(list))
         .routes(routes!(get_one))
+        .routes(routes!(dispatch))
         .routes(routes!(receive))
         .routes(routes!(enter_results))
         .routes(routes!(sign_step))
@@ -124,6 +126,20 @@ async fn get_one(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<RetestView>> {
     Ok(Json(retests::get(&st.services, &a, id).await?))
+}
+
+/// The first institution's custodian records the backup portion's dispatch to the re-test
+/// institution (time in Beijing time, carrier, seal numbers as packed, seal state); the re-test
+/// institution cannot receive it before (409 `rule18_not_dispatched`).
+#[utoipa::path(post, path = "/api/v1/retests/{id}/dispatch", params(("id" = i64, Path)), tag = "retests", request_body = RetestDispatchInput, security(("bearer" = [])),
+    responses((status = 200, body = RetestView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn dispatch(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(i): ApiJson<RetestDispatchInput>,
+) -> ApiResult<Json<RetestView>> {
+    Ok(Json(retests::dispatch(&st.services, &a, id, i).await?))
 }
 
 /// The re-test institution's custodian receives the backup portion: seal photos (base64) and

@@ -17,7 +17,7 @@ use choucha_domain::cases::{CaseAction, CaseLimits};
 use choucha_service::Actor;
 use choucha_service::access::{Ask, Scope};
 use choucha_service::cases::{
-    self, CaseDetail, CaseQuery, CaseView, RuleSetInput, RuleSetsView, SelectionInput, StepInput,
+    self, CaseDetail, CaseQuery, CaseView, FollowUpOrderInput, RuleSetInput, RuleSetsView, SelectionInput, StepInput,
 };
 use choucha_service::disposal::{self, DisposalRuleInput, DisposalRuleView};
 use serde::Deserialize;
@@ -40,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .route("/cases", get(case_list))
         .route("/cases/{id}", get(case_page))
         .route("/cases/{id}/steps", post(case_step).layer(DefaultBodyLimit::max(UPLOAD_MAX)))
+        .route("/cases/{id}/follow-up-checks", post(order_follow_up_check))
         .route("/cases/{id}/steps/{step}/document", get(step_document))
         .route("/cases/{id}/steps/{step}/order", get(step_order))
         .route("/my/cases", get(my_cases))
@@ -129,6 +130,20 @@ async fn case_page(
     })
 }
 
+/// A case form's fields (multipart, with an optional file) as `parse` reads them; a form that
+/// cannot be read goes back to the case page with its message.
+async fn case_form<T>(
+    session: &Session,
+    back: &str,
+    multipart: Result<Multipart, MultipartRejection>,
+    parse: impl FnOnce(Vec<(String, String)>, Option<choucha_service::disposal::FileInput>) -> Result<T, String>,
+) -> PageResult<Result<T, Response>> {
+    match read_multipart(multipart).await.and_then(|(fields, file)| parse(fields, file)) {
+        Ok(input) => Ok(Ok(input)),
+        Err(m) => Ok(Err(not_done(session, &m, back).await?)),
+    }
+}
+
 async fn case_step(
     Page { state: st, session, actor: a }: Page,
     PagePath(id): PagePath<String>,
@@ -136,25 +151,50 @@ async fn case_step(
 ) -> PageResult<Response> {
     let id = id_of(&id, "后处理案件")?;
     let back = format!("/cases/{id}");
-    let read = read_multipart(multipart).await.and_then(|(fields, file)| {
-        let happened_on = date_field(&fields, "happened_on")?;
-        let deadline = date_field(&fields, "deadline")?;
+    let read = case_form(&session, &back, multipart, |fields, file| {
         Ok(StepInput {
             action: field(&fields, "action"),
-            happened_on,
+            happened_on: date_field(&fields, "happened_on")?,
             note: field(&fields, "note"),
-            deadline,
+            deadline: date_field(&fields, "deadline")?,
             report_no: field(&fields, "report_no"),
             sanction: field(&fields, "sanction"),
             document: file,
         })
     });
-    let input = match read {
+    let input = match read.await? {
         Ok(i) => i,
-        Err(m) => return not_done(&session, &m, &back).await,
+        Err(r) => return Ok(r),
     };
     done(&session, cases::step(&st.services, &a, id, input).await, &back, |d| {
         format!("已登记，案件现为：{}", d.case.state_label)
+    })
+    .await
+}
+
+/// The bureau orders the case's 复查 as a sampling task (samplers ticked, a due date).
+async fn order_follow_up_check(
+    Page { state: st, session, actor: a }: Page,
+    PagePath(id): PagePath<String>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> PageResult<Response> {
+    let id = id_of(&id, "后处理案件")?;
+    let back = format!("/cases/{id}");
+    let read = case_form(&session, &back, multipart, |fields, _| {
+        let team = fields
+            .iter()
+            .filter(|(k, _)| k == "team")
+            .map(|(_, v)| v.trim().parse::<i64>().map_err(|_| "请选择抽样人员".to_string()))
+            .collect::<Result<Vec<i64>, String>>()?;
+        Ok(FollowUpOrderInput { team, due_date: date_field(&fields, "due_date")? })
+    });
+    let input = match read.await? {
+        Ok(i) => i,
+        Err(r) => return Ok(r),
+    };
+    done(&session, cases::order_follow_up_check(&st.services, &a, id, input).await, &back, |d| {
+        let t = d.follow_ups.last().map(|f| f.task_id).unwrap_or_default();
+        format!("已安排复查抽样任务{t}")
     })
     .await
 }

@@ -1,6 +1,6 @@
 //! 导出 Excel: the lists a bureau works from as workbooks to print and file — a plan's sampling
 //! tasks with their state, the plan overview, deliveries, objections and re-tests, post-processing
-//! cases, and a task's evidence checklist.
+//! cases, a task's evidence checklist, and a sampler's own task list.
 //!
 //! Each export calls the same use case as its page, with the page's filters, so it answers exactly
 //! what the page shows to the same person and refuses whom the page refuses (blind lab staff reach
@@ -38,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/retests.xlsx", get(objections_and_retests))
         .route("/cases.xlsx", get(case_list))
         .route("/tasks/{id}/evidence.xlsx", get(evidence_checklist))
+        .route("/tasks.xlsx", get(my_tasks))
 }
 
 fn yes_no(b: bool) -> CellValue {
@@ -88,6 +89,77 @@ async fn plan_tasks(Page { state: st, actor: a, .. }: Page, PagePath(id): PagePa
         &format!("sampling-tasks-{}-plan-{id}.xlsx", plan.year),
     )
     .await?)
+}
+
+// ---- 我的抽样任务 ---------------------------------------------------------------------------------
+
+/// The filters of the sampler's task list page (`/tasks`).
+#[derive(Debug, Default, Deserialize)]
+pub struct MyTaskFilter {
+    #[serde(default)]
+    state: Option<String>,
+    #[serde(default)]
+    q: Option<String>,
+}
+
+const MY_TASK_HEADERS: [&str; 11] = [
+    "序号",
+    "任务编号",
+    "产品名称",
+    "被抽样单位",
+    "统一社会信用代码",
+    "地址",
+    "抽查计划",
+    "抽样组",
+    "任务状态",
+    "完成期限",
+    "备注",
+];
+
+/// The sampler's own tasks with the list page's filters (state and search): only the caller's.
+async fn my_tasks(Page { state: st, actor: a, .. }: Page, Query(f): Query<MyTaskFilter>) -> PageResult<Response> {
+    let s = &st.services;
+    let state_code = f.state.unwrap_or_default();
+    let filter = draws::TaskFilter {
+        state: choucha_domain::sampling::TaskState::ALL.into_iter().find(|x| x.as_str() == state_code),
+        text: f.q.filter(|t| !t.trim().is_empty()),
+    };
+    let (actor, filter_ref) = (&a, &filter);
+    let items = every_page(|cursor, limit| async move {
+        let before = cursor.as_deref().and_then(|c| c.parse::<i64>().ok());
+        let p = draws::my_tasks_filtered(s, actor, filter_ref, before, Some(limit)).await?;
+        Ok::<_, ServiceError>((p.items, p.next))
+    })
+    .await?;
+    let today = s.today();
+    let mut title = format!("{}的抽样任务（截至{today}）", a.display_name);
+    if let Some(x) = filter.state {
+        title.push_str(&format!("：{}", x.label()));
+    }
+    let mut sheet = Sheet::new("抽样任务", &MY_TASK_HEADERS).titled(title);
+    for (i, t) in items.into_iter().enumerate() {
+        let mut notes = Vec::new();
+        if t.overdue {
+            notes.push("已逾期".to_string());
+        }
+        if let Some(c) = t.follow_up_of_case {
+            notes.push(format!("{}（后处理案件{c}）", t.follow_up_label));
+        }
+        sheet.push(vec![
+            number(i),
+            t.id.into(),
+            t.product.into(),
+            t.enterprise_name.into(),
+            t.enterprise_uscc.into(),
+            t.enterprise_address.into(),
+            t.plan_title.into(),
+            t.team.join("、").into(),
+            t.state_label.into(),
+            t.due_date.into(),
+            notes.join("；").into(),
+        ]);
+    }
+    Ok(workbook(vec![sheet], &format!("我的抽样任务-{today}.xlsx"), &format!("my-sampling-tasks-{today}.xlsx")).await?)
 }
 
 // ---- 抽查看板 -------------------------------------------------------------------------------------

@@ -80,6 +80,7 @@ fn kind_label(kind: &str) -> &'static str {
         "case_producer" => "后处理通报",
         "case_escalated" => "复查不合格报请公告",
         "retest" => "复检",
+        "retest_dispatch" => "复检备用样品待寄出",
         "confirmation" => "样品确认",
         _ => "通知",
     }

@@ -19,7 +19,8 @@ use choucha_service::confirmations::{self, AnswerInput, ConfirmationView, Invest
 use choucha_service::lab::{self, ResultInput, SignOffInput};
 use choucha_service::results::{self, LetterTextInput, LetterTextView};
 use choucha_service::retests::{
-    self, AssignRetestInput, InstitutionChoice, RetestReceiptInput, RetestResultsInput, RetestView, SignStep,
+    self, AssignRetestInput, InstitutionChoice, RetestDispatchInput, RetestReceiptInput, RetestResultsInput,
+    RetestView, SignStep,
 };
 use choucha_service::{Actor, ServiceError};
 use serde::Deserialize;
@@ -39,6 +40,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/retests", get(list))
         .route("/retests/{id}", get(detail))
+        .route("/retests/{id}/dispatch", post(dispatch))
         .route("/retests/{id}/receipt", post(receive).layer(DefaultBodyLimit::max(8 * lab::RECEIPT_PHOTO_MAX)))
         .route("/retests/{id}/results", post(enter_results))
         .route("/retests/{id}/sign/{step}", post(sign))
@@ -112,6 +114,8 @@ pub struct DetailPage {
     pub chrome: Chrome,
     pub r: RetestView,
     pub custodian: bool,
+    /// The first laboratory's custodian, who sends the backup portion on.
+    pub sender: bool,
     pub tester: bool,
     pub approver: bool,
     pub today: String,
@@ -122,6 +126,7 @@ async fn detail(Page { state: st, session, actor: a }: Page, PagePath(id): PageP
     let r = retests::get(&st.services, &a, id).await?;
     Ok(DetailPage {
         custodian: r.actions.contains(&Action::ReceiveBackup),
+        sender: r.actions.contains(&Action::DispatchBackup),
         tester: r.actions.contains(&Action::RetestResults),
         approver: r.actions.contains(&Action::SignRetest),
         r,
@@ -158,6 +163,49 @@ async fn assign(
 }
 
 #[derive(Debug, Default, Deserialize)]
+pub struct DispatchForm {
+    #[serde(default)]
+    dispatched_at: String,
+    #[serde(default)]
+    carrier: String,
+    /// The seal numbers as packed, separated by commas or spaces.
+    #[serde(default)]
+    seals: String,
+    #[serde(default)]
+    seal: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// Seal numbers typed in one field, separated by commas, 、, semicolons or spaces.
+fn seal_list(text: &str) -> Vec<String> {
+    text.split([',', '，', '、', ';', '；', ' ', '\n'])
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The first laboratory's custodian records the backup portion's dispatch to the re-test laboratory.
+async fn dispatch(
+    Page { state: st, session, actor: a }: Page,
+    PagePath(id): PagePath<String>,
+    PageForm(f): PageForm<DispatchForm>,
+) -> PageResult<Response> {
+    let id = id_of(&id, "复检")?;
+    let back = format!("/retests/{id}");
+    let input = RetestDispatchInput {
+        dispatched_at: f.dispatched_at,
+        carrier: f.carrier,
+        seals: seal_list(&f.seals),
+        seal_intact: f.seal != "broken",
+        note: f.note,
+    };
+    done(&session, retests::dispatch(&st.services, &a, id, input).await, &back, |_| "已登记寄出备用样品".to_string())
+        .await
+}
+
+#[derive(Debug, Default, Deserialize)]
 pub struct ReceiptForm {
     #[serde(default)]
     seal: String,
@@ -179,13 +227,7 @@ async fn receive(
         Ok(x) => x,
         Err(msg) => return flash_to(&session, &msg, &back).await,
     };
-    let seals_seen = f
-        .seals_seen
-        .split([',', '，', '、', ';', '；', ' ', '\n'])
-        .map(str::trim)
-        .filter(|x| !x.is_empty())
-        .map(str::to_string)
-        .collect();
+    let seals_seen = seal_list(&f.seals_seen);
     let input = RetestReceiptInput { seal_intact: f.seal == "intact", seal_note: f.seal_note, seals_seen, photos };
     done(&session, retests::receive(&st.services, &a, id, input).await, &back, |r| {
         format!("已接收备用样品：{}", r.state_label)
