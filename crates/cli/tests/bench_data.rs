@@ -112,6 +112,16 @@ async fn check_deployment(url: &str, data_dir: &str) {
         sampled
     );
     assert_eq!(scalar(url, "SELECT COUNT(*) FROM record_signatures").await, 3 * sampled);
+    // Rule 22's side table holds the product key of every signed record.
+    assert_eq!(
+        scalar(
+            url,
+            "SELECT COUNT(*) FROM record_product_keys k JOIN sampling_records r ON r.id = k.record_id \
+             WHERE r.state = 'signed' AND k.producer <> '' AND k.model <> ''"
+        )
+        .await,
+        sampled
+    );
     assert_eq!(scalar(url, "SELECT COUNT(*) FROM custody_events WHERE kind = 'sealed'").await, sampled);
     assert_eq!(scalar(url, "SELECT COUNT(*) FROM sampling_task_members").await, 2 * 3000 + demo_members(url).await);
     // Every item of the generated plans has published rules.

@@ -37,6 +37,7 @@ pub mod plan_confirmation;
 pub mod plan_item;
 pub mod quota_group;
 pub mod record_signature;
+pub mod record_product_key;
 pub mod recovery_code;
 pub mod retest;
 pub mod rules_version;
