@@ -112,6 +112,16 @@ async fn check_deployment(url: &str, data_dir: &str) {
         sampled
     );
     assert_eq!(scalar(url, "SELECT COUNT(*) FROM record_signatures").await, 3 * sampled);
+    // The draw's product-line index holds every entry's lines.
+    assert_eq!(
+        scalar(
+            url,
+            "SELECT COUNT(*) FROM enterprises e WHERE e.product_lines <> '' \
+             AND NOT EXISTS (SELECT 1 FROM enterprise_product_lines l WHERE l.enterprise_id = e.id)"
+        )
+        .await,
+        0
+    );
     // Rule 22's side table holds the product key of every signed record.
     assert_eq!(
         scalar(

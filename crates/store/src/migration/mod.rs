@@ -25,7 +25,7 @@ mod m0020_draw_index;
 mod m0021_evidence_waivers;
 mod m0022_stored_signatures;
 mod m0023_announcement_number;
-mod m0026_record_product_keys;
+mod m0026_scale_side_tables;
 
 pub use m0013_followup::NATIONAL;
 
@@ -79,7 +79,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0021_evidence_waivers::Migration),
             Box::new(m0022_stored_signatures::Migration),
             Box::new(m0023_announcement_number::Migration),
-            Box::new(m0026_record_product_keys::Migration),
+            Box::new(m0026_scale_side_tables::Migration),
         ]
     }
 }
