@@ -3,10 +3,10 @@
 //! problem reports reaching both bureaus.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+use choucha_domain::sampling::RecordFields;
 use choucha_service::ServiceError;
 use choucha_service::draws;
 use choucha_service::evidence::{self, EvidenceInput, WaiverInput};
-use choucha_domain::sampling::RecordFields;
 use choucha_service::fixtures::lab_world::{Options, PNG, Stage, World, photograph, record, s, sign, world_with};
 use choucha_service::sampling::{self, CorrectionInput, CosignInput, ProblemInput, RefusalInput, SignInput};
 

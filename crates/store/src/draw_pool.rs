@@ -133,7 +133,9 @@ async fn candidates_by_line(
             .column(line::Column::EnterpriseId)
             .filter(line::Column::Product.eq(n));
         if let Some(d) = division {
-            q = q.filter(line::Column::DivisionCode.gte(d)).filter(line::Column::DivisionCode.lt(format!("{d}\u{10FFFF}")));
+            q = q
+                .filter(line::Column::DivisionCode.gte(d))
+                .filter(line::Column::DivisionCode.lt(format!("{d}\u{10FFFF}")));
         }
         entries.extend(q.into_tuple::<(String, i64)>().all(db).await?);
     }

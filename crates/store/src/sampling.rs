@@ -4,8 +4,8 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 
 use choucha_domain::plan::ProductKey;
 use choucha_domain::sampling::{RecordState, TaskState};
-use std::collections::BTreeMap;
 use choucha_domain::workflow::Transition;
+use std::collections::BTreeMap;
 
 use crate::audit_rows::RowTable;
 use crate::entity::{inbox_item, record_product_key, record_signature, sampling_record, task_outcome};

@@ -9,10 +9,10 @@
 //! or token itself is checked on every request, never cached: a revoked token or ended session is
 //! refused at once everywhere.
 
+use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use chrono::{DateTime, Duration, Utc};
 
 use super::SignedIn;
 

@@ -46,8 +46,7 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(idx("ix_record_product_keys_producer", "record_product_keys", &["producer", "product"]))
-            .await?;
+        m.create_index(idx("ix_record_product_keys_producer", "record_product_keys", &["producer", "product"])).await?;
         backfill(m).await?;
 
         m.create_table(
@@ -113,8 +112,15 @@ async fn backfill(m: &SchemaManager<'_>) -> Result<(), DbErr> {
         let Some(end) = rows.last() else { return Ok(()) };
         last = end.try_get_by_index::<i64>(0)?;
         let mut q = Query::insert();
-        q.into_table("record_product_keys")
-            .columns(["record_id", "task_id", "producer", "product", "standard", "trademark", "model"]);
+        q.into_table("record_product_keys").columns([
+            "record_id",
+            "task_id",
+            "producer",
+            "product",
+            "standard",
+            "trademark",
+            "model",
+        ]);
         let mut any = false;
         for r in &rows {
             let fields: String = r.try_get_by_index(2)?;
