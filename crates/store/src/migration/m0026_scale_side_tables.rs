@@ -14,7 +14,7 @@
 use choucha_domain::sampling::RecordFields;
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, Statement};
+use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, QueryResult, Statement};
 
 use super::idx;
 
@@ -91,26 +91,37 @@ impl MigrationTrait for Migration {
     }
 }
 
+/// The next batch of a keyset read whose first column is the id: `sql` of the last id read, which
+/// moves on to the batch's last.
+async fn next_batch(
+    m: &SchemaManager<'_>,
+    last: &mut i64,
+    sql: impl Fn(i64) -> String,
+) -> Result<Vec<QueryResult>, DbErr> {
+    let rows = m.get_connection().query_all_raw(Statement::from_string(m.get_database_backend(), sql(*last))).await?;
+    if let Some(end) = rows.last() {
+        *last = end.try_get_by_index::<i64>(0)?;
+    }
+    Ok(rows)
+}
+
 /// Every signed record's key, in id order, as the service writes it at signing (a record whose fields
 /// do not parse has no key: the check never counted it).
 async fn backfill(m: &SchemaManager<'_>) -> Result<(), DbErr> {
-    let db = m.get_connection();
-    let backend = m.get_database_backend();
     let mut last = 0i64;
     loop {
-        let rows = db
-            .query_all_raw(Statement::from_string(
-                backend,
-                format!(
-                    "SELECT r.id, r.task_id, r.fields_json, e.uscc, i.product FROM sampling_records r \
-                     JOIN sampling_tasks t ON t.id = r.task_id JOIN enterprises e ON e.id = t.enterprise_id \
-                     JOIN plan_items i ON i.id = t.item_id \
-                     WHERE r.state = 'signed' AND r.id > {last} ORDER BY r.id LIMIT {BATCH}"
-                ),
-            ))
-            .await?;
-        let Some(end) = rows.last() else { return Ok(()) };
-        last = end.try_get_by_index::<i64>(0)?;
+        let rows = next_batch(m, &mut last, |last| {
+            format!(
+                "SELECT r.id, r.task_id, r.fields_json, e.uscc, i.product FROM sampling_records r \
+                 JOIN sampling_tasks t ON t.id = r.task_id JOIN enterprises e ON e.id = t.enterprise_id \
+                 JOIN plan_items i ON i.id = t.item_id \
+                 WHERE r.state = 'signed' AND r.id > {last} ORDER BY r.id LIMIT {BATCH}"
+            )
+        })
+        .await?;
+        if rows.is_empty() {
+            return Ok(());
+        }
         let mut q = Query::insert();
         q.into_table("record_product_keys").columns([
             "record_id",
@@ -147,22 +158,16 @@ async fn backfill(m: &SchemaManager<'_>) -> Result<(), DbErr> {
 
 /// Every registry entry's product lines, in id order, split as the registry splits them.
 async fn backfill_lines(m: &SchemaManager<'_>) -> Result<(), DbErr> {
-    let db = m.get_connection();
-    let backend = m.get_database_backend();
     let mut names = std::collections::BTreeSet::new();
     let mut last = 0i64;
     loop {
-        let rows = db
-            .query_all_raw(Statement::from_string(
-                backend,
-                format!(
-                    "SELECT id, division_code, product_lines FROM enterprises WHERE id > {last} \
-                     ORDER BY id LIMIT {BATCH}"
-                ),
-            ))
-            .await?;
-        let Some(end) = rows.last() else { break };
-        last = end.try_get_by_index::<i64>(0)?;
+        let rows = next_batch(m, &mut last, |last| {
+            format!("SELECT id, division_code, product_lines FROM enterprises WHERE id > {last} ORDER BY id LIMIT {BATCH}")
+        })
+        .await?;
+        if rows.is_empty() {
+            break;
+        }
         let mut q = Query::insert();
         q.into_table("enterprise_product_lines").columns(["product", "division_code", "enterprise_id"]);
         let mut any = false;
