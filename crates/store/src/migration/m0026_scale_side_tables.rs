@@ -162,7 +162,9 @@ async fn backfill_lines(m: &SchemaManager<'_>) -> Result<(), DbErr> {
     let mut last = 0i64;
     loop {
         let rows = next_batch(m, &mut last, |last| {
-            format!("SELECT id, division_code, product_lines FROM enterprises WHERE id > {last} ORDER BY id LIMIT {BATCH}")
+            format!(
+                "SELECT id, division_code, product_lines FROM enterprises WHERE id > {last} ORDER BY id LIMIT {BATCH}"
+            )
         })
         .await?;
         if rows.is_empty() {
