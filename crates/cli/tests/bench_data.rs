@@ -112,6 +112,26 @@ async fn check_deployment(url: &str, data_dir: &str) {
         sampled
     );
     assert_eq!(scalar(url, "SELECT COUNT(*) FROM record_signatures").await, 3 * sampled);
+    // The draw's product-line index holds every entry's lines.
+    assert_eq!(
+        scalar(
+            url,
+            "SELECT COUNT(*) FROM enterprises e WHERE e.product_lines <> '' \
+             AND NOT EXISTS (SELECT 1 FROM enterprise_product_lines l WHERE l.enterprise_id = e.id)"
+        )
+        .await,
+        0
+    );
+    // Rule 22's side table holds the product key of every signed record.
+    assert_eq!(
+        scalar(
+            url,
+            "SELECT COUNT(*) FROM record_product_keys k JOIN sampling_records r ON r.id = k.record_id \
+             WHERE r.state = 'signed' AND k.producer <> '' AND k.model <> ''"
+        )
+        .await,
+        sampled
+    );
     assert_eq!(scalar(url, "SELECT COUNT(*) FROM custody_events WHERE kind = 'sealed'").await, sampled);
     assert_eq!(scalar(url, "SELECT COUNT(*) FROM sampling_task_members").await, 2 * 3000 + demo_members(url).await);
     // Every item of the generated plans has published rules.

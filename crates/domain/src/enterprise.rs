@@ -182,6 +182,17 @@ pub fn split_product_lines(s: &str) -> Vec<String> {
     s.split(['、', ',', '，', ';', '；', '\n']).map(str::trim).filter(|p| !p.is_empty()).map(str::to_string).collect()
 }
 
+/// The distinct product lines of a list, as the draw's product-line index keeps them (issue 17).
+pub fn product_line_set(s: &str) -> std::collections::BTreeSet<String> {
+    split_product_lines(s).into_iter().collect()
+}
+
+/// Whether a product-line filter can be answered line by line: it names no separator, so a list
+/// contains it exactly when one of its lines does.
+pub fn is_single_product_line(filter: &str) -> bool {
+    !filter.is_empty() && !filter.contains(['、', ',', '，', ';', '；', '\n'])
+}
+
 impl EnterpriseDraft {
     /// Validate every field; returns all problems, not just the first.
     pub fn validate(&self) -> Result<EnterpriseData, Vec<RuleViolation>> {

@@ -169,6 +169,22 @@ pub struct RecordFields {
 }
 
 impl RecordFields {
+    /// The product's identity for rule 22 (DESIGN.md): the nominal producer's USCC as written (upper
+    /// case), else the sampled enterprise's; brand, standard and model when given.
+    pub fn product_key(&self, enterprise_uscc: &str, product: &str) -> crate::plan::ProductKey {
+        let producer_uscc = self.producer_uscc.trim();
+        let producer =
+            if producer_uscc.is_empty() { enterprise_uscc.trim().to_string() } else { producer_uscc.to_uppercase() };
+        let opt = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
+        crate::plan::ProductKey {
+            producer,
+            product: product.to_string(),
+            standard: opt(&self.standard),
+            trademark: opt(&self.brand),
+            model: opt(&self.model),
+        }
+    }
+
     /// Total paid for the test portion (rule 8; the backup portion is free), in fen.
     pub fn total_paid_fen(&self) -> i64 {
         (self.test_quantity * self.unit_price * 100.0).round() as i64

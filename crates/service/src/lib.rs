@@ -88,6 +88,8 @@ pub struct Services {
     renderer: Arc<tokio::sync::OnceCell<choucha_documents::Renderer>>,
     /// Sign-in, password and session rules of the deployment (`[security]` of the configuration).
     policy: Arc<auth::SecurityPolicy>,
+    /// The signed-in users of recent requests, emptied by every committed write (`auth::actor_cache`).
+    actors: Arc<auth::actor_cache::ActorCache>,
     /// A training instance (`[training] enabled` or `serve --demo`): its business date may be moved
     /// (`training`). Never on production.
     training: bool,
@@ -111,6 +113,7 @@ impl Services {
             font_dirs: Vec::new(),
             renderer: Arc::default(),
             policy: Arc::new(auth::SecurityPolicy::without_second_factor()),
+            actors: Arc::default(),
             training: false,
         }
     }
@@ -129,6 +132,8 @@ impl Services {
     /// These services under the security policy `policy`.
     pub fn with_policy(mut self, policy: auth::SecurityPolicy) -> Self {
         self.policy = Arc::new(policy);
+        // What a signed-in user must do depends on the policy: these services keep their own.
+        self.actors = Arc::default();
         self
     }
 
@@ -174,6 +179,7 @@ impl Services {
     /// These services, and their store's writes, on `clock`.
     pub fn with_clock(mut self, clock: Clock) -> Self {
         self.store = self.store.with_clock(clock);
+        self.actors = Arc::default();
         self
     }
 

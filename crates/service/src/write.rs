@@ -3,9 +3,12 @@
 //! commits. A write cannot commit without its record (the store refuses an unaudited commit too),
 //! and the record always names the one who opened the write.
 
+use std::sync::Arc;
+
 use choucha_store::Tx;
 use choucha_store::audit::{AuditActor, AuditEntry};
 
+use crate::auth::actor_cache::ActorCache;
 use crate::{Actor, Result, Services};
 
 /// Who a write is in the name of: a user, or the system (sweeps, bootstrap).
@@ -35,6 +38,9 @@ impl WriteAs for &AuditActor {
 pub struct Write {
     tx: Tx,
     who: AuditActor,
+    /// Emptied once the write commits: a change of a user, role, organisation or session counts
+    /// from the next request (`auth::actor_cache`).
+    actors: Arc<ActorCache>,
 }
 
 impl std::ops::Deref for Write {
@@ -61,6 +67,7 @@ impl Write {
     pub async fn commit(self, entry: AuditEntry) -> Result<()> {
         self.tx.record(self.who, entry);
         self.tx.commit().await?;
+        self.actors.clear();
         Ok(())
     }
 
@@ -68,6 +75,7 @@ impl Write {
     /// that may turn out to hold several objects). The store refuses it when none was.
     pub async fn commit_recorded(self) -> Result<()> {
         self.tx.commit().await?;
+        self.actors.clear();
         Ok(())
     }
 
@@ -81,6 +89,6 @@ impl Write {
 impl Services {
     /// Opens a write in the name of `who` (an [`Actor`] or a system [`AuditActor`]).
     pub async fn write(&self, who: impl WriteAs) -> Result<Write> {
-        Ok(Write { tx: self.store.begin().await?, who: who.audit_actor() })
+        Ok(Write { tx: self.store.begin().await?, who: who.audit_actor(), actors: self.actors.clone() })
     }
 }

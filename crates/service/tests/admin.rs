@@ -421,3 +421,26 @@ async fn the_audit_administrator_exports_a_range_of_days_as_an_archive() {
     let rec = audit::list(s, &fx.auditor, &f, None, None).await.unwrap().items.remove(0);
     assert_eq!(rec.actor_id, Some(fx.auditor.user_id));
 }
+
+#[tokio::test]
+async fn a_cached_signed_in_user_sees_a_role_change_and_a_deactivation_on_the_next_request() {
+    let fx = Fixture::new().await;
+    let s = &fx.services;
+    let u = fx.create_user(new_user("busy", &["sampler"], Some("lab"))).await.unwrap();
+    // Requests in a burst read the user once (auth::actor_cache); a change still counts at once.
+    for _ in 0..3 {
+        let who = auth::signed_in(s, u.id).await.unwrap();
+        assert_eq!(who.actor.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(), ["sampler"]);
+    }
+    users::set_roles(s, &fx.security, u.id, users::RolesInput { roles: vec!["tester".into()] }).await.unwrap();
+    let who = auth::signed_in(s, u.id).await.unwrap();
+    assert_eq!(who.actor.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(), ["tester"]);
+    let update = UserUpdateInput {
+        display_name: u.display_name.clone(),
+        org_code: u.org_code.clone(),
+        active: false,
+        ..Default::default()
+    };
+    users::update(s, &fx.admin, u.id, update).await.unwrap();
+    assert!(matches!(auth::signed_in(s, u.id).await, Err(ServiceError::Unauthenticated)));
+}

@@ -499,6 +499,42 @@ async fn candidates_default_to_enterprises_dealing_in_the_product() {
 }
 
 #[tokio::test]
+async fn a_registry_edit_of_product_lines_moves_an_enterprise_in_and_out_of_the_draw() {
+    let w = world().await;
+    let plan = issued_datong_with_registry(&w, 3).await;
+    let mut draft = choucha_domain::enterprise::EnterpriseDraft {
+        name: "大同市平城区鑫源家电商行".into(),
+        uscc: choucha_service::fixtures::test_uscc("140213", 501).to_string(),
+        division_code: "140213".into(),
+        kinds: "销售者".into(),
+        product_lines: "电冰箱".into(),
+        ..Default::default()
+    };
+    let shop = choucha_service::registry::create(s(&w), &w.fx.admin, draft.clone()).await.unwrap();
+    let (diesel, fridge) = (plan.items[0].id, plan.items[1].id);
+    let count = |item: i64, line: Option<&str>| {
+        let f = DrawFilters { product_line: line.map(str::to_string), ..Default::default() };
+        let w = &w;
+        async move { draws::preview(s(w), &w.regulator, item, &f).await.unwrap().candidate_count }
+    };
+    assert_eq!(count(diesel, None).await, 3);
+    assert_eq!(count(fridge, None).await, 4);
+    // The shop starts selling diesel: a candidate at once, by the product or a part of its name.
+    draft.product_lines = "电冰箱；车用柴油".into();
+    choucha_service::registry::update(s(&w), &w.fx.admin, shop.id, draft.clone()).await.unwrap();
+    assert_eq!(count(diesel, None).await, 4);
+    assert_eq!(count(diesel, Some("柴油")).await, 4);
+    assert_eq!(count(fridge, Some("冰箱")).await, 4);
+    // And stops selling refrigerators.
+    draft.product_lines = "车用柴油".into();
+    choucha_service::registry::update(s(&w), &w.fx.admin, shop.id, draft).await.unwrap();
+    assert_eq!(count(fridge, None).await, 3);
+    assert_eq!(count(diesel, None).await, 4);
+    // A filter naming two lines still reads the registry's text as before.
+    assert_eq!(count(diesel, Some("车用柴油；电冰箱")).await, 3);
+}
+
+#[tokio::test]
 async fn the_implementation_scheme_is_filed_with_the_rules_but_not_published() {
     let w = world().await;
     let v = plans::create(s(&w), &w.regulator, datong()).await.unwrap();

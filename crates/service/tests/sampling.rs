@@ -3,6 +3,7 @@
 //! problem reports reaching both bureaus.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+use choucha_domain::sampling::RecordFields;
 use choucha_service::ServiceError;
 use choucha_service::draws;
 use choucha_service::evidence::{self, EvidenceInput, WaiverInput};
@@ -237,4 +238,93 @@ async fn rule7_the_enterprises_county_bureau_sees_the_evidence_another_county_do
     let other = w.fx.user("yg_reg7", &["local_regulator"], Some("dt-yg")).await;
     assert_eq!(evidence::list(s(&w), &own, w.task).await.unwrap().items.len(), 6);
     assert!(matches!(evidence::list(s(&w), &other, w.task).await, Err(ServiceError::NotFound(_))));
+}
+
+/// Plan B of the same bureau (dt) with one item per product, rules published, one task drawn and
+/// started for each; the task ids in the order of `products`.
+async fn second_plan(w: &World, products: &[&str]) -> Vec<i64> {
+    use choucha_domain::implementation_rules::{Limit, RulesAction};
+    use choucha_service::implementation_rules::{self as irules, RulesBody, TestItemInput};
+    use choucha_service::plans::{self, ItemInput, PlanDraft, PlanInput};
+    let draft = PlanDraft {
+        plan: PlanInput {
+            year: 2025,
+            title: "2025年第二批监督抽查".into(),
+            organising_org_code: Some("dt".into()),
+            deadline_delivery: Some("2025-11-15".into()),
+            contact_name: "质量监督科 李明".into(),
+            contact_phone: "0352-5022345".into(),
+            ..Default::default()
+        },
+        items: products
+            .iter()
+            .enumerate()
+            .map(|(i, p)| ItemInput {
+                number: (i + 1).to_string(),
+                category: "机械及安防".into(),
+                product: (*p).into(),
+                quota: Some(5),
+                scopes: "销售者".into(),
+                sampling_org_code: Some("lab".into()),
+                testing_org_code: Some("lab".into()),
+                screening_org_code: None,
+            })
+            .collect(),
+    };
+    let plan = plans::create(s(w), &w.regulator, draft).await.unwrap();
+    plans::issue(s(w), &w.regulator, plan.id).await.unwrap();
+    let mut tasks = Vec::new();
+    for item in &plan.items {
+        let body = RulesBody {
+            standards: vec!["GB 19147-2016".into()],
+            test_items: vec![TestItemInput {
+                name: "硫含量".into(),
+                method: "GB/T 0000".into(),
+                limit: Limit::Max { max: 10.0, inclusive: true },
+                unit: "mg/kg".into(),
+                class: None,
+            }],
+            test_portion: "2瓶×1L".into(),
+            backup_portion: "2瓶×1L".into(),
+            judgement_principle: "所检项目全部符合标准要求的，判定为合格".into(),
+            quantity_unit: "L".into(),
+            ..Default::default()
+        };
+        let r = irules::create_draft(s(w), &w.t1, item.id, body).await.unwrap();
+        irules::step(s(w), &w.t1, r.id, RulesAction::Submit, None).await.unwrap();
+        for a in [RulesAction::Approve, RulesAction::Publish] {
+            irules::step(s(w), &w.regulator, r.id, a, None).await.unwrap();
+        }
+        let req = draws::DrawRequest {
+            item_id: item.id,
+            quota: 1,
+            seed: "b".into(),
+            stratified: false,
+            team_size: None,
+            filters: draws::DrawFilters::default(),
+        };
+        let task = draws::run(s(w), &w.regulator, req).await.unwrap().drawn[0].task_id.unwrap();
+        draws::start_task(s(w), &w.s1, task).await.unwrap();
+        tasks.push(task);
+    }
+    tasks
+}
+
+#[tokio::test]
+async fn rule22_a_record_of_a_product_this_bureau_checked_within_six_months_is_refused_at_saving() {
+    // Plan A's record (signed by the world) checked 示例牌 0号 车用柴油 made by the world's enterprise.
+    let w = world_with(Options { more_enterprises: 2, ..Default::default() }).await;
+    let tasks = second_plan(&w, &["车用柴油", "电冰箱"]).await;
+    let same_producer = RecordFields { producer_uscc: w.uscc.to_lowercase(), ..record() };
+    match sampling::save_record(s(&w), &w.s1, tasks[0], same_producer.clone()).await {
+        Err(ServiceError::Rule(v)) => assert_eq!(v.code, "rule22_repeat", "{v:?}"),
+        other => panic!("the same product again within six months: {other:?}"),
+    }
+    // Another model of the same producer is another product.
+    let other_model = RecordFields { model: "-10号".into(), ..same_producer.clone() };
+    sampling::save_record(s(&w), &w.s1, tasks[0], other_model).await.unwrap();
+    // A record of another producer does not count: this seller made nothing checked before.
+    sampling::save_record(s(&w), &w.s1, tasks[0], record()).await.unwrap();
+    // Nor one of another product of the same producer, brand, standard and model.
+    sampling::save_record(s(&w), &w.s1, tasks[1], same_producer).await.unwrap();
 }

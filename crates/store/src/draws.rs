@@ -379,75 +379,7 @@ pub async fn conflicts_of(db: &impl ConnectionTrait, user_ids: &[i64]) -> Result
         .await?)
 }
 
-/// A registry row as a draw sees it.
-#[derive(Debug, Clone)]
-pub struct CandidateRow {
-    pub id: i64,
-    pub uscc: String,
-    pub name: String,
-    pub division_code: String,
-    pub product_lines: String,
-}
-
-/// Registry filters of a draw (every filter index-served but the product line).
-#[derive(Debug, Clone, Default)]
-pub struct CandidateFilter {
-    pub division_prefix: Option<String>,
-    /// Any of these kind bits.
-    pub kind_mask: i32,
-    pub status: Option<String>,
-    pub size_class: Option<String>,
-    /// Product lines containing this text (`LIKE`, in the database: only candidates cross the wire).
-    /// SQLite's `LIKE` ignores ASCII case, so callers match again in memory for the exact rule.
-    pub product_line: Option<String>,
-}
-
-/// Every registry row matching the filter. Limited to an area, one range scan of the division index;
-/// otherwise read in keyset batches by id (never the whole table in one statement).
-pub async fn candidates(db: &impl ConnectionTrait, f: &CandidateFilter) -> Result<Vec<CandidateRow>, StoreError> {
-    use crate::entity::enterprise::{Column as C, Entity as E};
-    use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
-    let division = f.division_prefix.as_deref().filter(|d| !d.is_empty());
-    let mut out = Vec::new();
-    let mut after = 0i64;
-    loop {
-        let mut q = E::find().select_only().columns([C::Id, C::Uscc, C::Name, C::DivisionCode, C::ProductLines]);
-        if let Some(d) = division {
-            q = q.filter(C::DivisionCode.gte(d)).filter(C::DivisionCode.lt(format!("{d}\u{10FFFF}")));
-        } else {
-            q = q.filter(C::Id.gt(after)).order_by_asc(C::Id).limit(10_000);
-        }
-        if f.kind_mask != 0 {
-            q = q.filter(Expr::col(C::Kinds).bit_and(f.kind_mask).ne(0));
-        }
-        if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
-            q = q.filter(C::Status.eq(s));
-        }
-        if let Some(s) = f.size_class.as_deref().filter(|s| !s.is_empty()) {
-            q = q.filter(C::SizeClass.eq(s));
-        }
-        if let Some(p) = f.product_line.as_deref().filter(|p| !p.is_empty()) {
-            let escaped = p.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-            q = q.filter(Expr::col(C::ProductLines).like(LikeExpr::new(format!("%{escaped}%")).escape('\\')));
-        }
-        let rows: Vec<(i64, String, String, String, String)> = q.into_tuple().all(db).await?;
-        let n = rows.len();
-        if let Some(last) = rows.last() {
-            after = last.0;
-        }
-        out.extend(rows.into_iter().map(|(id, uscc, name, division_code, product_lines)| CandidateRow {
-            id,
-            uscc,
-            name,
-            division_code,
-            product_lines,
-        }));
-        if division.is_some() || n < 10_000 {
-            break;
-        }
-    }
-    Ok(out)
-}
+pub use crate::draw_pool::{CandidateFilter, CandidateRow, candidates};
 
 /// Earlier live tasks of a product (by name) since a time, outside `except_plan`: the history of
 /// rule 22, as (task id, enterprise id, organising bureau id, when).

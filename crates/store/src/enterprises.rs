@@ -36,7 +36,41 @@ fn active_model(e: &EnterpriseData, now: DateTime<Utc>) -> enterprise::ActiveMod
 }
 
 pub async fn insert(tx: &Tx, e: &EnterpriseData) -> Result<EnterpriseRow, StoreError> {
-    Ok(active_model(e, tx.now()).insert(&**tx).await?)
+    let row = active_model(e, tx.now()).insert(&**tx).await?;
+    index_lines(tx, &[(row.id, e)]).await?;
+    Ok(row)
+}
+
+/// Keep the draw's product-line index in step with these entries, in the writing transaction
+/// (issue 17): their old lines go, their current lines come, new line names are remembered.
+async fn index_lines(tx: &Tx, rows: &[(i64, &EnterpriseData)]) -> Result<(), StoreError> {
+    use crate::entity::{enterprise_product_line as line, product_line_name as name};
+    let mut lines = Vec::new();
+    let mut names = std::collections::BTreeSet::new();
+    for chunk in rows.chunks(1000) {
+        line::Entity::delete_many()
+            .filter(line::Column::EnterpriseId.is_in(chunk.iter().map(|(id, _)| *id)))
+            .exec(&**tx)
+            .await?;
+    }
+    for (id, e) in rows {
+        for l in choucha_domain::enterprise::product_line_set(&e.product_lines.join("；")) {
+            lines.push(line::ActiveModel {
+                product: Set(l.clone()),
+                division_code: Set(e.division_code.to_string()),
+                enterprise_id: Set(*id),
+            });
+            names.insert(l);
+        }
+    }
+    for chunk in lines.chunks(5000) {
+        line::Entity::insert_many(chunk.to_vec()).exec_without_returning(&**tx).await?;
+    }
+    let names: Vec<_> = names.into_iter().map(|n| name::ActiveModel { name: Set(n) }).collect();
+    for chunk in names.chunks(5000) {
+        name::Entity::insert_many(chunk.to_vec()).on_conflict_do_nothing().exec_without_returning(&**tx).await?;
+    }
+    Ok(())
 }
 
 /// Insert many entries in batches (one statement per batch) inside `tx`.
@@ -49,6 +83,12 @@ pub async fn insert_many(
     // 14 columns a row; stay under SQLite's 32,766 bound parameters.
     for chunk in rows.chunks(1000) {
         enterprise::Entity::insert_many(chunk.iter().map(|e| active_model(e, tx.now()))).exec(&**tx).await?;
+        let usccs: Vec<String> = chunk.iter().map(|e| e.uscc.to_string()).collect();
+        let ids: std::collections::BTreeMap<String, i64> =
+            existing_by_uscc(&**tx, &usccs).await?.into_iter().map(|x| (x.uscc, x.id)).collect();
+        let indexed: Vec<(i64, &EnterpriseData)> =
+            chunk.iter().filter_map(|e| Some((*ids.get(&e.uscc.to_string())?, e))).collect();
+        index_lines(tx, &indexed).await?;
         done += chunk.len();
         progress(done);
     }
@@ -59,7 +99,9 @@ pub async fn update(tx: &Tx, id: i64, e: &EnterpriseData) -> Result<EnterpriseRo
     let mut am = active_model(e, tx.now());
     am.id = Set(id);
     am.created_at = sea_orm::ActiveValue::NotSet;
-    Ok(am.update(&**tx).await?)
+    let row = am.update(&**tx).await?;
+    index_lines(tx, &[(id, e)]).await?;
+    Ok(row)
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<EnterpriseRow, StoreError> {
@@ -143,6 +185,9 @@ pub async fn update_many(
         if (done + 1) % 500 == 0 {
             progress(done + 1);
         }
+    }
+    for chunk in rows.chunks(1000) {
+        index_lines(tx, &chunk.iter().map(|(id, e)| (*id, e)).collect::<Vec<_>>()).await?;
     }
     progress(rows.len());
     Ok(rows.len())

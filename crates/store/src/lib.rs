@@ -11,6 +11,7 @@ pub mod calendar;
 pub mod cases;
 pub mod custody;
 pub mod disposals;
+pub mod draw_pool;
 pub mod draws;
 pub mod enterprises;
 pub mod entity;

@@ -2,11 +2,13 @@
 
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
-use choucha_domain::sampling::RecordState;
+use choucha_domain::plan::ProductKey;
+use choucha_domain::sampling::{RecordState, TaskState};
 use choucha_domain::workflow::Transition;
+use std::collections::BTreeMap;
 
 use crate::audit_rows::RowTable;
-use crate::entity::{inbox_item, record_signature, sampling_record, task_outcome};
+use crate::entity::{inbox_item, record_product_key, record_signature, sampling_record, task_outcome};
 use crate::{Page, StoreError, Tx};
 
 pub type RecordRow = sampling_record::Model;
@@ -70,7 +72,99 @@ pub async fn set_record_state(tx: &Tx, id: i64, t: Transition<RecordState>) -> R
         .exec(&**tx)
         .await?;
     tx.touch(RowTable::SamplingRecord, id);
-    if r.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }
+    if r.rows_affected != 1 {
+        return Err(StoreError::Conflict);
+    }
+    if t.to() == RecordState::Superseded {
+        // A superseded version is no longer the product checked (rule 22): its key goes with it.
+        record_product_key::Entity::delete_by_id(id).exec(&**tx).await?;
+    }
+    Ok(())
+}
+
+/// Keep the product identity of a record being signed (rule 22), in the signing transaction.
+pub async fn insert_product_key(tx: &Tx, record_id: i64, task_id: i64, key: &ProductKey) -> Result<(), StoreError> {
+    record_product_key::ActiveModel {
+        record_id: Set(record_id),
+        task_id: Set(task_id),
+        producer: Set(key.producer.trim().to_string()),
+        product: Set(key.product.clone()),
+        standard: Set(key.standard.clone().unwrap_or_default()),
+        trademark: Set(key.trademark.clone().unwrap_or_default()),
+        model: Set(key.model.clone().unwrap_or_default()),
+    }
+    .insert(&**tx)
+    .await?;
+    Ok(())
+}
+
+/// Rule 22's history of one product of one producer: the signed records of `product` naming
+/// `producer` in live tasks of other plans than `except_plan` created since `since`, each with the
+/// organising bureau of its plan and when it was signed. Reads the (producer, product) index, then
+/// those few records, tasks and plans by primary key.
+pub async fn product_history(
+    db: &impl ConnectionTrait,
+    producer: &str,
+    product: &str,
+    since: chrono::DateTime<chrono::Utc>,
+    except_plan: i64,
+) -> Result<Vec<(ProductKey, i64, chrono::DateTime<chrono::Utc>)>, StoreError> {
+    use crate::entity::{plan, sampling_task};
+    let keys = record_product_key::Entity::find()
+        .filter(record_product_key::Column::Producer.eq(producer.trim()))
+        .filter(record_product_key::Column::Product.eq(product))
+        .all(db)
+        .await?;
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let signed: BTreeMap<i64, chrono::DateTime<chrono::Utc>> = sampling_record::Entity::find()
+        .filter(sampling_record::Column::Id.is_in(keys.iter().map(|k| k.record_id)))
+        .filter(sampling_record::Column::State.eq(RecordState::Signed))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.locked_at.unwrap_or(r.created_at)))
+        .collect();
+    let tasks: BTreeMap<i64, i64> = sampling_task::Entity::find()
+        .select_only()
+        .column(sampling_task::Column::Id)
+        .column(sampling_task::Column::PlanId)
+        .filter(sampling_task::Column::Id.is_in(keys.iter().map(|k| k.task_id)))
+        .filter(sampling_task::Column::PlanId.ne(except_plan))
+        .filter(sampling_task::Column::CreatedAt.gte(since))
+        .filter(sampling_task::Column::State.is_in(TaskState::LIVE))
+        .into_tuple::<(i64, i64)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let organisers: BTreeMap<i64, i64> = plan::Entity::find()
+        .select_only()
+        .column(plan::Column::Id)
+        .column(plan::Column::OrganisingOrgId)
+        .filter(plan::Column::Id.is_in(tasks.values().copied().collect::<Vec<_>>()))
+        .into_tuple::<(i64, i64)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let opt = |v: String| Some(v).filter(|v| !v.is_empty());
+    Ok(keys
+        .into_iter()
+        .filter_map(|k| {
+            let at = *signed.get(&k.record_id)?;
+            let org = *organisers.get(tasks.get(&k.task_id)?)?;
+            let key = ProductKey {
+                producer: k.producer,
+                product: k.product,
+                standard: opt(k.standard),
+                trademark: opt(k.trademark),
+                model: opt(k.model),
+            };
+            Some((key, org, at))
+        })
+        .collect())
 }
 
 pub async fn get_record(db: &impl ConnectionTrait, id: i64) -> Result<RecordRow, StoreError> {

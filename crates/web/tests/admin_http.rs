@@ -274,3 +274,21 @@ async fn the_three_administrators_each_get_403_outside_their_duty() {
         assert_eq!(auditor.get(path).await.0, StatusCode::FORBIDDEN, "{path}");
     }
 }
+
+#[tokio::test]
+async fn a_signed_in_user_deactivated_meanwhile_is_refused_on_the_next_request() {
+    let fx = choucha_service::fixtures::Fixture::new().await;
+    let busy = fx.user("busy", &["sampler"], Some("lab")).await;
+    let srv = TestServer::start_with(fx).await;
+    let page = srv.browser("busy").await;
+    // A burst of requests reads the signed-in user once (the actor cache) ...
+    for _ in 0..3 {
+        assert_eq!(page.get("/api/v1/me").await.0, StatusCode::OK);
+    }
+    let admin = srv.api("admin").await;
+    let update = json!({"display_name": "离职人员", "org_code": "lab", "active": false});
+    let (status, after) = admin.put(&format!("/api/v1/users/{}", busy.user_id), update).await;
+    assert_eq!(status, StatusCode::OK, "{after}");
+    // ... and the deactivation counts from the very next one.
+    assert_eq!(page.get("/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
+}

@@ -231,9 +231,13 @@ pub(super) const LAB_REPORT_COLS: [&str; 17] = [
     "correction_reason",
 ];
 
+/// The draw's product-line index (m0026).
+pub(super) const PRODUCT_LINE_COLS: [&str; 3] = ["product", "division_code", "enterprise_id"];
+
 /// Tables whose secondary indexes are dropped during the load.
-pub(super) const BULK_TABLES: [&str; 10] = [
+pub(super) const BULK_TABLES: [&str; 11] = [
     "enterprises",
+    "enterprise_product_lines",
     "sampling_tasks",
     "sampling_task_members",
     "sampling_records",

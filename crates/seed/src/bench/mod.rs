@@ -253,9 +253,20 @@ async fn load(sink: &Sink, args: &DataArgs, as_of: NaiveDate) -> anyhow::Result<
 
     progress.stage("建立索引");
     sink.restore_indexes(&saved).await?;
+    tasks::product_keys(sink).await?;
     progress.stage("统计信息");
     let mut all: Vec<&str> = BULK_TABLES.to_vec();
-    all.extend(["users", "user_roles", "plans", "quota_groups", "plan_items", "rules_versions", "draws"]);
+    all.extend([
+        "record_product_keys",
+        "product_line_names",
+        "users",
+        "user_roles",
+        "plans",
+        "quota_groups",
+        "plan_items",
+        "rules_versions",
+        "draws",
+    ]);
     sink.finish(&ID_TABLES, &all).await?;
     progress.bar.finish_and_clear();
     Ok(counts)

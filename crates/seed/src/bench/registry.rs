@@ -2,7 +2,7 @@
 
 use chrono::Duration;
 
-use super::columns::ENTERPRISE_COLS;
+use super::columns::{ENTERPRISE_COLS, PRODUCT_LINE_COLS};
 use super::generator::{Gen, enterprise};
 use super::reference::TRADES;
 use super::sink::{Batch, Sink};
@@ -22,8 +22,15 @@ pub(super) async fn load(
     let mut shanxi: Shanxi = vec![vec![Vec::new(); TRADES.len()]; 11];
     let mut eid = sink.next_id("enterprises").await?;
     let mut batch = Batch::default();
+    // The draw's product-line index (m0026), one row a line, as the registry's writes keep it.
+    let mut lines = Batch::default();
+    let mut names = std::collections::BTreeSet::new();
     for i in 0..enterprises {
         let e = enterprise(g, i, cx.as_of);
+        for line in choucha_domain::enterprise::product_line_set(&e.product_lines) {
+            lines.push(vec![line.clone().into(), e.division.clone().into(), eid.into()]);
+            names.insert(line);
+        }
         if e.division.starts_with("14") {
             let city = e.division[2..4].parse::<usize>().unwrap_or(1).clamp(1, 11) - 1;
             if e.status == "operating" {
@@ -50,11 +57,21 @@ pub(super) async fn load(
         eid += 1;
         if batch.len() >= BATCH {
             sink.write("enterprises", &ENTERPRISE_COLS, &batch).await?;
+            sink.write("enterprise_product_lines", &PRODUCT_LINE_COLS, &lines).await?;
             progress.inc(batch.len());
             batch = Batch::default();
+            lines = Batch::default();
         }
     }
     sink.write("enterprises", &ENTERPRISE_COLS, &batch).await?;
+    sink.write("enterprise_product_lines", &PRODUCT_LINE_COLS, &lines).await?;
     progress.inc(batch.len());
+    for name in names {
+        sink.execute(&format!(
+            "INSERT INTO product_line_names (name) VALUES ('{}') ON CONFLICT DO NOTHING",
+            name.replace('\'', "''")
+        ))
+        .await?;
+    }
     Ok(shanxi)
 }

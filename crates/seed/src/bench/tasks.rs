@@ -258,6 +258,29 @@ pub(super) async fn load(
     Ok(())
 }
 
+/// Rule 22's side table (m0026) for the loaded signed records, as signing writes it: the nominal
+/// producer's USCC (upper case) or else the sampled enterprise's, the item's product, and standard,
+/// brand and model trimmed. One statement after the load (the generator does not hold the USCCs).
+pub(super) async fn product_keys(sink: &Sink) -> anyhow::Result<()> {
+    let field = |name: &str| match sink {
+        Sink::Pg(_) => format!("COALESCE(TRIM(r.fields_json::json ->> '{name}'), '')"),
+        Sink::Lite(_) => format!("COALESCE(TRIM(json_extract(r.fields_json, '$.{name}')), '')"),
+    };
+    sink.execute(&format!(
+        "INSERT INTO record_product_keys (record_id, task_id, producer, product, standard, trademark, model) \
+         SELECT r.id, r.task_id, COALESCE(NULLIF(UPPER({producer}), ''), e.uscc), i.product, {standard}, {brand}, \
+         {model} FROM sampling_records r JOIN sampling_tasks t ON t.id = r.task_id \
+         JOIN enterprises e ON e.id = t.enterprise_id JOIN plan_items i ON i.id = t.item_id \
+         WHERE r.state = 'signed' \
+         AND NOT EXISTS (SELECT 1 FROM record_product_keys k WHERE k.record_id = r.id)",
+        producer = field("producer_uscc"),
+        standard = field("standard"),
+        brand = field("brand"),
+        model = field("model"),
+    ))
+    .await
+}
+
 /// The rows of a batch of tasks, written in foreign-key order.
 #[derive(Default)]
 pub(super) struct TaskRows {

@@ -3,6 +3,7 @@
 //! deployment's rules are its [`SecurityPolicy`] (`policy`), and a user sees and ends their own
 //! sessions and tokens (`own_sessions`).
 
+pub mod actor_cache;
 pub mod lockout;
 pub mod own_sessions;
 pub mod passwords;
@@ -82,8 +83,20 @@ fn must_change(s: &Services, u: &UserRow) -> bool {
     u.must_change_password || expired
 }
 
-/// The acting user for a user id (session or token), with roles and organisation.
+/// The acting user for a user id (session or token), with roles and organisation; kept a few
+/// seconds per user (see [`actor_cache`]).
 pub async fn signed_in(s: &Services, user_id: i64) -> Result<SignedIn> {
+    let now = s.clock().real_now();
+    if let Some(who) = s.actors.get(user_id, now) {
+        return Ok(who);
+    }
+    let generation = s.actors.generation();
+    let who = load_signed_in(s, user_id).await?;
+    s.actors.put(user_id, &who, generation, now);
+    Ok(who)
+}
+
+async fn load_signed_in(s: &Services, user_id: i64) -> Result<SignedIn> {
     let db = s.store.reader();
     let u = users::get(db, user_id).await.map_err(|e| match e {
         choucha_store::StoreError::NotFound => ServiceError::Unauthenticated,

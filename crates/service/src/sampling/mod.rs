@@ -355,6 +355,10 @@ pub async fn sign(s: &Services, actor: &Actor, task_id: i64, input: SignInput) -
     let mut after = json!({"signer": key, "refused": refused, "record_hash": current.record_hash});
     if missing.is_empty() {
         store::set_record_state(&tx, current.id, lock).await?;
+        // Rule 22's history: the product this signed record checked, found by producer and product.
+        let fields: RecordFields = serde_json::from_str(&current.fields_json).map_err(ServiceError::internal)?;
+        let uscc = choucha_store::enterprises::get(tx.conn(), c.task.enterprise_id).await?.uscc;
+        store::insert_product_key(&tx, current.id, task_id, &fields.product_key(&uscc, &c.item.product)).await?;
         if current.state == RecordState::PendingConfirmation {
             // The confirmed correction replaces the version it corrects.
             if let Some(prev) =

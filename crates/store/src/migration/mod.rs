@@ -26,6 +26,7 @@ mod m0021_evidence_waivers;
 mod m0022_stored_signatures;
 mod m0023_announcement_number;
 mod m0025_follow_up_tasks;
+mod m0026_scale_side_tables;
 mod m0027_job_leases;
 mod m0028_seed_commitments;
 
@@ -82,6 +83,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0022_stored_signatures::Migration),
             Box::new(m0023_announcement_number::Migration),
             Box::new(m0025_follow_up_tasks::Migration),
+            Box::new(m0026_scale_side_tables::Migration),
             Box::new(m0027_job_leases::Migration),
             Box::new(m0028_seed_commitments::Migration),
         ]

@@ -1,0 +1,155 @@
+//! The registry side of a draw (issue 17): the entries an item's draw may pick, read through the
+//! product-line index (`enterprise_product_lines`, kept in step by `enterprises`) when the filter
+//! names one product line, so only candidates are read.
+
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use crate::StoreError;
+
+/// A registry row as a draw sees it.
+#[derive(Debug, Clone)]
+pub struct CandidateRow {
+    pub id: i64,
+    pub uscc: String,
+    pub name: String,
+    pub division_code: String,
+    pub product_lines: String,
+}
+
+/// Registry filters of a draw (every filter index-served but the product line).
+#[derive(Debug, Clone, Default)]
+pub struct CandidateFilter {
+    pub division_prefix: Option<String>,
+    /// Any of these kind bits.
+    pub kind_mask: i32,
+    pub status: Option<String>,
+    pub size_class: Option<String>,
+    /// Product lines containing this text (`LIKE`, in the database: only candidates cross the wire).
+    /// SQLite's `LIKE` ignores ASCII case, so callers match again in memory for the exact rule.
+    pub product_line: Option<String>,
+}
+
+/// Every registry row matching the filter. A filter naming one product line reads the product-line
+/// index (issue 17): the lines containing it, then their entries in the area, then those entries by id,
+/// so only candidates are read. Otherwise, limited to an area, one range scan of the division index;
+/// else keyset batches by id (never the whole table in one statement). Rows come in (division, id)
+/// order in an area.
+pub async fn candidates(db: &impl ConnectionTrait, f: &CandidateFilter) -> Result<Vec<CandidateRow>, StoreError> {
+    use crate::entity::enterprise::{Column as C, Entity as E};
+    let division = f.division_prefix.as_deref().filter(|d| !d.is_empty());
+    if let Some(p) = f.product_line.as_deref().filter(|p| choucha_domain::enterprise::is_single_product_line(p)) {
+        return candidates_by_line(db, f, division, p).await;
+    }
+    let mut out = Vec::new();
+    let mut after = 0i64;
+    loop {
+        let mut q = E::find().select_only().columns([C::Id, C::Uscc, C::Name, C::DivisionCode, C::ProductLines]);
+        if let Some(d) = division {
+            q = q.filter(C::DivisionCode.gte(d)).filter(C::DivisionCode.lt(format!("{d}\u{10FFFF}")));
+        } else {
+            q = q.filter(C::Id.gt(after)).order_by_asc(C::Id).limit(10_000);
+        }
+        q = registry_filters(q, f);
+        if let Some(p) = f.product_line.as_deref().filter(|p| !p.is_empty()) {
+            q = q.filter(Expr::col(C::ProductLines).like(contains(p)));
+        }
+        let rows = candidate_rows(db, q).await?;
+        let n = rows.len();
+        if let Some(last) = rows.last() {
+            after = last.id;
+        }
+        out.extend(rows);
+        if division.is_some() || n < 10_000 {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// `LIKE '%p%'`, escaped. SQLite's `LIKE` ignores ASCII case: callers match again in memory.
+fn contains(p: &str) -> LikeExpr {
+    let escaped = p.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    LikeExpr::new(format!("%{escaped}%")).escape('\\')
+}
+
+/// The registry filters every draw applies to an entry itself: kinds, status and size.
+fn registry_filters(
+    mut q: sea_orm::Select<crate::entity::enterprise::Entity>,
+    f: &CandidateFilter,
+) -> sea_orm::Select<crate::entity::enterprise::Entity> {
+    use crate::entity::enterprise::Column as C;
+    if f.kind_mask != 0 {
+        q = q.filter(Expr::col(C::Kinds).bit_and(f.kind_mask).ne(0));
+    }
+    if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
+        q = q.filter(C::Status.eq(s));
+    }
+    if let Some(s) = f.size_class.as_deref().filter(|s| !s.is_empty()) {
+        q = q.filter(C::SizeClass.eq(s));
+    }
+    q
+}
+
+async fn candidate_rows(
+    db: &impl ConnectionTrait,
+    q: sea_orm::Select<crate::entity::enterprise::Entity>,
+) -> Result<Vec<CandidateRow>, StoreError> {
+    let rows: Vec<(i64, String, String, String, String)> = q.into_tuple().all(db).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, uscc, name, division_code, product_lines)| CandidateRow {
+            id,
+            uscc,
+            name,
+            division_code,
+            product_lines,
+        })
+        .collect())
+}
+
+/// The entries holding a product line that contains `p`, through the product-line index.
+async fn candidates_by_line(
+    db: &impl ConnectionTrait,
+    f: &CandidateFilter,
+    division: Option<&str>,
+    p: &str,
+) -> Result<Vec<CandidateRow>, StoreError> {
+    use crate::entity::enterprise::{Column as C, Entity as E};
+    use crate::entity::{enterprise_product_line as line, product_line_name as name};
+    let names: Vec<String> = name::Entity::find()
+        .filter(Expr::col(name::Column::Name).like(contains(p)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|n| n.name)
+        .filter(|n| n.contains(p))
+        .collect();
+    let mut entries: Vec<(String, i64)> = Vec::new();
+    for n in names {
+        let mut q = line::Entity::find()
+            .select_only()
+            .column(line::Column::DivisionCode)
+            .column(line::Column::EnterpriseId)
+            .filter(line::Column::Product.eq(n));
+        if let Some(d) = division {
+            q = q
+                .filter(line::Column::DivisionCode.gte(d))
+                .filter(line::Column::DivisionCode.lt(format!("{d}\u{10FFFF}")));
+        }
+        entries.extend(q.into_tuple::<(String, i64)>().all(db).await?);
+    }
+    entries.sort_unstable();
+    entries.dedup();
+    let ids: Vec<i64> = entries.into_iter().map(|(_, id)| id).collect();
+    let mut out = Vec::new();
+    for chunk in crate::id_chunks(&ids) {
+        let q = E::find()
+            .select_only()
+            .columns([C::Id, C::Uscc, C::Name, C::DivisionCode, C::ProductLines])
+            .filter(C::Id.is_in(chunk));
+        out.extend(candidate_rows(db, registry_filters(q, f)).await?);
+    }
+    out.sort_unstable_by(|a, b| (&a.division_code, a.id).cmp(&(&b.division_code, b.id)));
+    Ok(out)
+}

@@ -1,0 +1,19 @@
+use sea_orm::entity::prelude::*;
+
+/// One product line of a registry entry (issue 17): the draw reads the entries holding a product in
+/// an area through (product, division_code, enterprise_id).
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "enterprise_product_lines")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub product: String,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub division_code: String,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub enterprise_id: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
