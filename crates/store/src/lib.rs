@@ -31,6 +31,7 @@ pub mod retests;
 pub mod sampling;
 pub mod second_factors;
 pub mod sessions;
+pub mod signing;
 pub mod statistics;
 pub mod stored_signatures;
 pub mod tokens;
