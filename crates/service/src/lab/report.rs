@@ -269,6 +269,7 @@ pub(crate) async fn pdf_data(
             String::new()
         },
         seal: crate::seals::report_seal(s, sample.testing_org_id).await?,
+        verification: None,
     })
 }
 

@@ -49,7 +49,7 @@ impl MigrationTrait for Migration {
                 .col(string_len("pdf_sha256", 64))
                 .col(timestamp_with_time_zone("signed_at"))
                 .foreign_key(
-                    ForeignKey::create()
+                    &mut ForeignKey::create()
                         .name("fk_document_signatures_key")
                         .from("document_signatures", "key_id")
                         .to("signing_keys", "key_id")
