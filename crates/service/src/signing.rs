@@ -37,8 +37,12 @@ fn new_pair() -> KeyPair {
 pub(crate) fn issuing_key(s: &Services, org_id: i64) -> Result<KeyPair> {
     let path = key_path(s.signing_dir(), org_id);
     if !path.exists() {
-        audit_files::create_secret(&path, &format!("{}\n", new_pair().secret_hex()))?;
-        tracing::info!(path = %path.display(), org_id, "created an SM2 signing key");
+        match audit_files::create_secret(&path, &format!("{}\n", new_pair().secret_hex())) {
+            Ok(()) => tracing::info!(path = %path.display(), org_id, "created an SM2 signing key"),
+            // Two issues at once: the other one created it first.
+            Err(_) if path.exists() => {}
+            Err(e) => return Err(e.into()),
+        }
     }
     read_key(&path)
 }
