@@ -20,6 +20,7 @@ pub mod organisations;
 pub mod overview;
 pub mod plans;
 pub mod public;
+pub mod verify;
 pub mod registry;
 pub mod respond;
 pub mod results;
@@ -64,6 +65,7 @@ pub fn router() -> Router<AppState> {
         .merge(overview::router())
         .merge(exports::router())
         .merge(public::router())
+        .merge(verify::router())
         .merge(announcements::router())
         .merge(analysis::router())
 }
