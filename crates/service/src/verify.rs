@@ -21,7 +21,7 @@ pub const MAX_UPLOAD_BYTES: usize = 20 * 1024 * 1024;
 
 /// What the public page shows of a signed report.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-#[schema(as = ReportVerification)]
+#[schema(as = PublicReportVerification)]
 pub struct VerificationView {
     /// 报告编号.
     pub report_no: String,
