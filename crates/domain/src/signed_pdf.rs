@@ -127,16 +127,14 @@ pub struct Signed<'a> {
 /// [`SignedPdfError::NotSigned`] without a trailer, [`SignedPdfError::Malformed`] when the line is
 /// not exactly the format above.
 pub fn split(file: &[u8]) -> Result<Signed<'_>, SignedPdfError> {
-    let at = file
-        .windows(TRAILER_PREFIX.len())
-        .rposition(|w| w == TRAILER_PREFIX)
-        .ok_or(SignedPdfError::NotSigned)?;
+    let at = file.windows(TRAILER_PREFIX.len()).rposition(|w| w == TRAILER_PREFIX).ok_or(SignedPdfError::NotSigned)?;
     let line = std::str::from_utf8(&file[at + TRAILER_PREFIX.len()..]).map_err(|_| SignedPdfError::Malformed)?;
     let line = line.strip_suffix('\n').ok_or(SignedPdfError::Malformed)?;
     let (key, sig) = line.split_once(' ').ok_or(SignedPdfError::Malformed)?;
     let key_id = key.strip_prefix("key=").ok_or(SignedPdfError::Malformed)?;
     let signature = sig.strip_prefix("sig=").ok_or(SignedPdfError::Malformed)?;
-    let lower_hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    let lower_hex =
+        |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
     if !lower_hex(key_id, 64) || !lower_hex(signature, 128) {
         return Err(SignedPdfError::Malformed);
     }

@@ -4,13 +4,13 @@
 //! sample's disposals (rule 19); the SM2 signature of the PDF (issue 18); and the post-processing case of an unqualified result, or the
 //! closing of one a corrected qualified report ends (rule 20).
 
+use choucha_documents::Verification;
 use choucha_domain::lab::{self as rules, LabDuty, ReportAction, SampleAction};
 use choucha_domain::workflow;
 use choucha_store::audit::AuditEntry;
 use choucha_store::lab::{self as store, SamplePatch};
 use choucha_store::organisations;
 use serde_json::json;
-use choucha_documents::Verification;
 
 use crate::lab::{self, ReportContent, ReportView, SignOffInput};
 use crate::{Actor, Result, ServiceError, Services, cases, confirmations, disposal, results, signing};

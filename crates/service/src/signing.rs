@@ -93,7 +93,14 @@ pub(crate) fn sign(key: &KeyPair, body: &[u8], token: String) -> SignedDocument 
 }
 
 /// Stores the signature of the document `kind` / `object_id` (and the key) in the write.
-pub(crate) async fn record(tx: &Write, kind: &str, object_id: i64, org_id: i64, key: &KeyPair, d: &SignedDocument) -> Result<()> {
+pub(crate) async fn record(
+    tx: &Write,
+    kind: &str,
+    object_id: i64,
+    org_id: i64,
+    key: &KeyPair,
+    d: &SignedDocument,
+) -> Result<()> {
     record_key(tx, org_id, key).await?;
     store::insert_signature(
         tx,
@@ -137,7 +144,8 @@ pub async fn export_keys(s: &Services) -> Result<Vec<PublicKeyEntry>> {
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let org = organisations::get(db, r.org_id).await?;
-        let time = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&choucha_domain::clock::beijing_offset()).to_rfc3339();
+        let time =
+            |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&choucha_domain::clock::beijing_offset()).to_rfc3339();
         out.push(PublicKeyEntry {
             key_id: r.key_id,
             org_code: org.code,
@@ -164,9 +172,8 @@ pub struct Rotated {
 /// new public key is recorded and the old ones retired in one write with its audit record, then the
 /// key file is replaced. Retired keys still verify the documents they signed.
 pub async fn rotate(s: &Services, who: &AuditActor, org_code: &str) -> Result<Rotated> {
-    let org = organisations::find_by_code(s.store.reader(), org_code.trim())
-        .await?
-        .ok_or(ServiceError::NotFound("机构"))?;
+    let org =
+        organisations::find_by_code(s.store.reader(), org_code.trim()).await?.ok_or(ServiceError::NotFound("机构"))?;
     let path = key_path(s.signing_dir(), org.id);
     let next = path.with_extension("key.new");
     let _ = std::fs::remove_file(&next);

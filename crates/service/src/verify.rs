@@ -139,7 +139,8 @@ pub async fn check_upload(s: &Services, token: &str, file: &[u8]) -> Result<(Ver
                 .on_field("file"),
         ));
     }
-    let key = store::key(s.store.reader(), &v.key_id).await?.ok_or_else(|| ServiceError::internal("signing key missing"))?;
+    let key =
+        store::key(s.store.reader(), &v.key_id).await?.ok_or_else(|| ServiceError::internal("signing key missing"))?;
     let keys = [PublicKeyEntry {
         key_id: key.key_id,
         org_code: String::new(),
@@ -159,5 +160,8 @@ pub async fn check_upload(s: &Services, token: &str, file: &[u8]) -> Result<(Ver
         (Ok(_), false) => "不一致：该文件带有本机构的有效签名，但不是本报告的电子文件".to_string(),
         (Err(e), _) => format!("不一致：该文件与本报告签发的电子文件不符（{e}）"),
     };
-    Ok((v, FileCheck { authentic: hash_matches && signature_valid, hash_matches, signature_valid, message, sha256, sm3 }))
+    Ok((
+        v,
+        FileCheck { authentic: hash_matches && signature_valid, hash_matches, signature_valid, message, sha256, sm3 },
+    ))
 }

@@ -13,7 +13,8 @@ use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 
 async fn post_file(srv: &TestServer, path: &str, bytes: Vec<u8>) -> reqwest::Response {
-    let form = Form::new().part("file", Part::bytes(bytes).file_name("report.pdf").mime_str("application/pdf").unwrap());
+    let form =
+        Form::new().part("file", Part::bytes(bytes).file_name("report.pdf").mime_str("application/pdf").unwrap());
     reqwest::Client::new().post(srv.url(path)).multipart(form).send().await.unwrap()
 }
 
@@ -21,11 +22,8 @@ async fn post_file(srv: &TestServer, path: &str, bytes: Vec<u8>) -> reqwest::Res
 async fn the_public_check_waits_for_delivery_shows_no_enterprise_and_refuses_a_tampered_pdf() {
     let w = world().await;
     let report = issued(&w, 12.5).await;
-    let token = choucha_store::signing::signature_of(s(&w).store().reader(), "report", report.id)
-        .await
-        .unwrap()
-        .unwrap()
-        .token;
+    let token =
+        choucha_store::signing::signature_of(s(&w).store().reader(), "report", report.id).await.unwrap().unwrap().token;
     let (_, pdf) = choucha_service::lab::report_pdf(s(&w), &w.custodian, report.id).await.unwrap();
     let uscc = w.uscc.clone();
     let svc = s(&w).clone();
@@ -70,7 +68,10 @@ async fn the_public_check_waits_for_delivery_shows_no_enterprise_and_refuses_a_t
     let at = tampered.len() / 2;
     tampered[at] ^= 0x01;
     let bad: Value = post_file(&srv, &format!("/api/v1/verify/{token}"), tampered.clone()).await.json().await.unwrap();
-    assert_eq!((bad["check"]["authentic"].as_bool(), bad["check"]["signature_valid"].as_bool()), (Some(false), Some(false)));
+    assert_eq!(
+        (bad["check"]["authentic"].as_bool(), bad["check"]["signature_valid"].as_bool()),
+        (Some(false), Some(false))
+    );
     assert!(bad["check"]["message"].as_str().unwrap().starts_with("不一致"), "{bad}");
     let r = post_file(&srv, &format!("/api/v1/verify/{token}"), b"GIF89a not a pdf".to_vec()).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -80,7 +81,11 @@ async fn the_public_check_waits_for_delivery_shows_no_enterprise_and_refuses_a_t
     // Over the size limit: refused, and the server keeps answering.
     let huge = vec![b'%'; choucha_service::verify::MAX_UPLOAD_BYTES + 128 * 1024];
     let r = post_file(&srv, &format!("/api/v1/verify/{token}"), huge.clone()).await;
-    assert!(r.status() == StatusCode::PAYLOAD_TOO_LARGE || r.status() == StatusCode::UNPROCESSABLE_ENTITY, "{}", r.status());
+    assert!(
+        r.status() == StatusCode::PAYLOAD_TOO_LARGE || r.status() == StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        r.status()
+    );
 
     // The page's form, with no session: the tampered file is named as not matching.
     let r = post_file(&srv, &format!("/verify/{token}"), tampered).await;

@@ -58,14 +58,16 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(Index::create()
-            .name("idx_document_signatures_object")
-            .table("document_signatures")
-            .col("kind")
-            .col("object_id")
-            .unique()
-            .if_not_exists()
-            .take())
+        m.create_index(
+            Index::create()
+                .name("idx_document_signatures_object")
+                .table("document_signatures")
+                .col("kind")
+                .col("object_id")
+                .unique()
+                .if_not_exists()
+                .take(),
+        )
         .await
     }
 

@@ -26,7 +26,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// delivered.
 #[utoipa::path(get, path = "/api/v1/verify/{token}", params(("token" = String, Path)), tag = "public",
     responses((status = 200, body = VerificationView), (status = 404, body = ErrorBody)))]
-async fn get_verification(State(st): State<AppState>, ApiPath(token): ApiPath<String>) -> ApiResult<Json<VerificationView>> {
+async fn get_verification(
+    State(st): State<AppState>,
+    ApiPath(token): ApiPath<String>,
+) -> ApiResult<Json<VerificationView>> {
     Ok(Json(verify::view(&st.services, &token).await?))
 }
 
@@ -55,7 +58,8 @@ async fn check_file(
 
 /// The `file` of an upload form, or a Chinese refusal (too large, unreadable, none given).
 pub(crate) async fn read_file(mp: axum::extract::Multipart) -> Result<Vec<u8>, ServiceError> {
-    let refuse = |code: &'static str, message: String| ServiceError::invalid(RuleViolation::new(code, message).on_field("file"));
+    let refuse =
+        |code: &'static str, message: String| ServiceError::invalid(RuleViolation::new(code, message).on_field("file"));
     let form = MultipartForm::read(mp, &["file"]).await.map_err(|_| {
         refuse(
             "file_too_large",

@@ -20,7 +20,6 @@ pub mod organisations;
 pub mod overview;
 pub mod plans;
 pub mod public;
-pub mod verify;
 pub mod registry;
 pub mod respond;
 pub mod results;
@@ -29,6 +28,7 @@ pub mod seals;
 pub mod tasks;
 pub mod training;
 pub mod users;
+pub mod verify;
 
 use axum::Router;
 use choucha_domain::access::Action;
