@@ -23,7 +23,7 @@ use crate::config::Settings;
 const FILES_CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The name the audit records of CLI actions carry.
-const CLI_ACTOR: &str = "cli";
+pub(crate) const CLI_ACTOR: &str = "cli";
 
 /// The configured file store (the data folder or object storage), checked to answer: a bucket that
 /// cannot be reached stops the command at start with a Chinese message.
@@ -62,7 +62,9 @@ pub async fn open(settings: &Settings) -> anyhow::Result<Services> {
     let s = Services::new(store, settings.data_dir.clone())
         .with_files(files)
         .with_font_dirs(settings.font_dir.iter().cloned().collect())
-        .with_policy(settings.security.clone());
+        .with_policy(settings.security.clone())
+        .with_signing_dir(settings.signing_key_dir.clone())
+        .with_public_url(&settings.public_url);
     // Personal data written before it was encrypted is sealed now (等保 8.1.4.8).
     let sealed = choucha_service::personal::seal_stored(&s).await.context("个人信息加密失败")?;
     if sealed > 0 {
@@ -123,7 +125,7 @@ pub fn print_demo(summary: &DemoSummary) {
 }
 
 /// Service errors as people read them: every validation problem on its own line.
-fn service_error(e: ServiceError) -> anyhow::Error {
+pub(crate) fn service_error(e: ServiceError) -> anyhow::Error {
     match e {
         ServiceError::Invalid(vs) if vs.len() > 1 => {
             anyhow::anyhow!("{}", vs.iter().map(|v| format!("\n  - {}", v.message)).collect::<String>())

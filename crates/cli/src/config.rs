@@ -17,8 +17,10 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 /// Environment variables read (after the `CHOUCHA_` prefix, case-insensitive).
-const ENV_KEYS: [&str; 15] = [
+const ENV_KEYS: [&str; 17] = [
     "listen",
+    "public_url",
+    "signing_key_dir",
     "data_dir",
     "database_url",
     "font_dir",
@@ -74,6 +76,13 @@ pub struct RawConfig {
     /// Minutes between checkpoints written by `serve` (when the chain moved).
     #[serde(default = "default_checkpoint_minutes")]
     pub audit_checkpoint_minutes: u64,
+    /// The address people reach the system at, printed as the verification URL and QR code of a
+    /// signed report; by default `http://<listen>` (`https://` when `serve` answers TLS itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+    /// The folder of the institutions' SM2 signing key files; by default `<data_dir>/signing`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_key_dir: Option<PathBuf>,
     /// Certificate chain (PEM) for `serve` to answer HTTPS itself; with `tls_key`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls_cert: Option<PathBuf>,
@@ -293,6 +302,8 @@ impl Default for RawConfig {
             audit_signing_key_file: None,
             audit_checkpoint_file: None,
             audit_checkpoint_minutes: default_checkpoint_minutes(),
+            public_url: None,
+            signing_key_dir: None,
             tls_cert: None,
             tls_key: None,
             trust_proxy_https: false,
@@ -345,6 +356,10 @@ pub struct Settings {
     pub audit_signing_key_file: PathBuf,
     pub audit_checkpoint_file: PathBuf,
     pub audit_checkpoint_interval: Duration,
+    /// Printed in the verification URL of signed reports.
+    pub public_url: String,
+    /// The SM2 signing key files of the institutions.
+    pub signing_key_dir: PathBuf,
     /// Sign-in protection, password rules and session limits.
     pub security: SecurityPolicy,
     /// A training instance (`[training] enabled`).
@@ -381,6 +396,8 @@ impl std::fmt::Debug for Settings {
             .field("audit_signing_key_file", &self.audit_signing_key_file)
             .field("audit_checkpoint_file", &self.audit_checkpoint_file)
             .field("audit_checkpoint_interval", &self.audit_checkpoint_interval)
+            .field("public_url", &self.public_url)
+            .field("signing_key_dir", &self.signing_key_dir)
             .field("tls", &self.tls)
             .field("trust_proxy_https", &self.trust_proxy_https)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
@@ -437,6 +454,11 @@ impl Settings {
             self.audit_signing_key_file.display().to_string(),
             self.audit_checkpoint_file.display().to_string(),
             self.audit_checkpoint_interval.as_secs() / 60
+        ));
+        out.push_str(&format!(
+            "public_url = {:?}\nsigning_key_dir = {:?}\n",
+            self.public_url,
+            self.signing_key_dir.display().to_string()
         ));
         if let Some(t) = &self.tls {
             out.push_str(&format!(
@@ -589,8 +611,22 @@ pub fn validate(raw: RawConfig) -> Result<Settings, ConfigError> {
     let audit_signing_key_file = raw.audit_signing_key_file.unwrap_or_else(|| raw.data_dir.join("audit-signing.key"));
     let audit_checkpoint_file =
         raw.audit_checkpoint_file.unwrap_or_else(|| raw.data_dir.join("audit-checkpoints.jsonl"));
+    let signing_key_dir = raw.signing_key_dir.unwrap_or_else(|| raw.data_dir.join("signing"));
+    let public_url = match raw.public_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+        Some(u) if u.starts_with("http://") || u.starts_with("https://") => u.trim_end_matches('/').to_string(),
+        Some(u) => {
+            errs.push(format!("对外访问地址 public_url“{u}”无效：应以 http:// 或 https:// 开头"));
+            String::new()
+        }
+        None => {
+            let scheme = if tls.is_some() { "https" } else { "http" };
+            listen.map(|l| format!("{scheme}://{l}")).unwrap_or_default()
+        }
+    };
     match listen {
         Some(listen) if errs.is_empty() => Ok(Settings {
+            public_url,
+            signing_key_dir,
             audit_hash,
             audit_key,
             audit_key_file,

@@ -7,6 +7,7 @@ mod bench;
 mod commands;
 mod config;
 mod serve;
+mod signing;
 mod tls;
 mod words;
 
@@ -60,6 +61,12 @@ enum Command {
     /// 随机抽取（双随机）
     #[command(subcommand)]
     Draw(DrawCommand),
+    /// 报告的 SM2 电子签名密钥（按机构）
+    #[command(subcommand)]
+    Signing(SigningCommand),
+    /// 检验报告
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// 显示生效的配置（密码已隐藏）
     Config,
     /// 备份：数据库快照、存储的文件、审计密钥与检查点，以及含各文件 SHA-256 的清单 manifest.json
@@ -214,6 +221,35 @@ enum AuditCommand {
 }
 
 #[derive(Subcommand, Debug)]
+enum SigningCommand {
+    /// 为机构生成新的签名密钥并停用旧密钥（旧密钥签发的文件仍可验证）
+    Rotate {
+        /// 机构代码
+        #[arg(long, value_name = "机构代码")]
+        org: String,
+    },
+    /// 导出全部签名公钥（含已停用的），供离线验证报告
+    ExportKeys {
+        /// 输出的 JSON 文件
+        #[arg(long, value_name = "文件")]
+        to: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ReportCommand {
+    /// 离线验证报告 PDF 的 SM2 签名：文件是否自签发后未被改动、由哪个机构的密钥签发
+    Verify {
+        /// 报告 PDF 文件
+        #[arg(value_name = "文件")]
+        file: PathBuf,
+        /// 导出的公钥文件（choucha signing export-keys）；不给则读取所配置的数据库
+        #[arg(long, value_name = "文件")]
+        keys: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 enum CheckpointCommand {
     /// 导出全部检查点和签名公钥，交组织抽查的市场监管部门保存
     Export {
@@ -320,6 +356,11 @@ fn main() -> ExitCode {
                 commands::audit_export(&settings, from, to, out.as_deref()).await
             }
             Command::Draw(DrawCommand::Verify { id }) => commands::draw_verify(&settings, id).await,
+            Command::Signing(SigningCommand::Rotate { org }) => signing::rotate(&settings, &org).await,
+            Command::Signing(SigningCommand::ExportKeys { to }) => signing::export_keys(&settings, &to).await,
+            Command::Report(ReportCommand::Verify { file, keys }) => {
+                signing::verify(&settings, &file, keys.as_deref()).await
+            }
             Command::BenchData(a) => {
                 bench::data::run(
                     &settings,

@@ -33,6 +33,14 @@ pub fn qr_matrix(text: &str) -> Result<Vec<Vec<bool>>, DocumentError> {
     Ok(colors.chunks(width).map(|row| row.iter().map(|c| *c == qrcode::Color::Dark).collect()).collect())
 }
 
+/// The QR code of `text` as rows of "0"/"1" (what the templates draw).
+///
+/// # Errors
+/// See [`qr_matrix`].
+pub fn qr_rows(text: &str) -> Result<Vec<String>, DocumentError> {
+    Ok(qr_matrix(text)?.iter().map(|row| row.iter().map(|d| if *d { '1' } else { '0' }).collect()).collect())
+}
+
 /// Renders labels (one per portion), each on its own 60×40 mm page.
 ///
 /// # Errors
@@ -40,10 +48,7 @@ pub fn qr_matrix(text: &str) -> Result<Vec<Vec<bool>>, DocumentError> {
 pub fn sample_label_pdf(renderer: &Renderer, labels: &[SampleLabel]) -> Result<Vec<u8>, DocumentError> {
     let mut pages = Vec::with_capacity(labels.len());
     for l in labels {
-        let qr: Vec<String> = qr_matrix(&l.blind_code)?
-            .iter()
-            .map(|row| row.iter().map(|d| if *d { '1' } else { '0' }).collect())
-            .collect();
+        let qr = qr_rows(&l.blind_code)?;
         let mut v = serde_json::to_value(l)?;
         v["qr"] = serde_json::to_value(qr)?;
         pages.push(v);

@@ -59,7 +59,7 @@ pub use fonts::{Fonts, SYSTEM_FONT_DIRS};
 pub use improvement_letter::{ImprovementLetter, improvement_letter_pdf};
 pub use label::{SampleLabel, qr_matrix, sample_label_pdf};
 pub use pdf::{DOCUMENT_SLOTS, Renderer, Template};
-pub use report::{ReportLine, TestReport, test_report_pdf};
+pub use report::{ReportLine, TestReport, Verification, test_report_pdf};
 pub use result_notice::{ResultNotice, result_notice_pdf};
 pub use sampling::{
     BackupSealingNotice, ConductAnswers, ConductFeedbackForm, Correction, Enterprise, EnterpriseSignature,

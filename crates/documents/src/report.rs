@@ -69,6 +69,18 @@ pub struct TestReport {
     pub sampling_base: String,
     /// The institution's 检验检测专用章, placed on an issued report only (never on a draft).
     pub seal: Option<Signature>,
+    /// The verification block of an issued, SM2-signed report (issue 18): the key's fingerprint and
+    /// the public verification page, also drawn as a QR code.
+    pub verification: Option<Verification>,
+}
+
+/// What the printed verification block says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verification {
+    /// SM3 fingerprint of the institution's SM2 public key (hex).
+    pub key_id: String,
+    /// The public verification page.
+    pub url: String,
 }
 
 /// One row of the item table.
@@ -95,6 +107,9 @@ pub fn test_report_pdf(renderer: &Renderer, report: &TestReport) -> Result<Vec<u
     images.attach(&mut data, "/approved_by", Some(&report.approved_by));
     if !report.draft {
         images.attach(&mut data, "/seal", report.seal.as_ref());
+    }
+    if let Some(v) = &report.verification {
+        data["verification_qr"] = serde_json::to_value(crate::label::qr_rows(&v.url)?)?;
     }
     images.render(renderer, Template::TestReport, &data)
 }

@@ -80,6 +80,7 @@ fn diesel_report() -> TestReport {
         sampling_unit: "山西国海质检技术服务有限公司".into(),
         sampling_base: "12000L".into(),
         seal: None,
+        verification: None,
     }
 }
 

@@ -94,6 +94,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("report.prepare", "编制检验报告"),
     ("report.review", "审核检验报告"),
     ("report.approve", "批准检验报告"),
+    ("signing_key.rotate", "更换签名密钥"),
     ("report.send_back", "退回检验报告"),
     ("report.correct", "更正检验报告"),
     // Results, objections, re-tests, confirmations

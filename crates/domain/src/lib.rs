@@ -25,6 +25,7 @@ pub mod results;
 pub mod retest;
 pub mod role;
 pub mod sampling;
+pub mod signed_pdf;
 pub mod text;
 pub mod uscc;
 pub mod workflow;

@@ -44,7 +44,9 @@ fn org(code: &str, name: &str, kind: &str, parent: Option<&str>, division: Optio
 impl Fixture {
     pub async fn new() -> Fixture {
         let db = TestDb::new().await.expect("test database");
-        let services = Services::new(db.store.clone(), std::env::temp_dir());
+        // Each world signs with its own key files (issue 18), in a folder of its own.
+        let signing = std::env::temp_dir().join(format!("choucha-signing-{}", uuid::Uuid::new_v4().simple()));
+        let services = Services::new(db.store.clone(), std::env::temp_dir()).with_signing_dir(signing);
         let s = &services;
         let province = organisations::create_as_system(
             s,

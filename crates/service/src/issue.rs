@@ -1,19 +1,19 @@
 //! Issuing a test report (rule 15's third signature) and everything it sets off, in one place and
 //! one transaction: the report's number, frozen content and PDF; the superseded version; the
 //! deliveries the result requires (rule 17); the producer's sample confirmation (rule 23); the
-//! sample's disposals (rule 19); and the post-processing case of an unqualified result, or the
+//! sample's disposals (rule 19); the SM2 signature of the PDF (issue 18); and the post-processing case of an unqualified result, or the
 //! closing of one a corrected qualified report ends (rule 20).
 
+use choucha_documents::Verification;
 use choucha_domain::lab::{self as rules, LabDuty, ReportAction, SampleAction};
 use choucha_domain::workflow;
 use choucha_store::audit::AuditEntry;
 use choucha_store::lab::{self as store, SamplePatch};
 use choucha_store::organisations;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use crate::lab::{self, ReportContent, ReportView, SignOffInput};
-use crate::{Actor, Result, ServiceError, Services, cases, confirmations, disposal, results};
+use crate::{Actor, Result, ServiceError, Services, cases, confirmations, disposal, results, signing};
 
 /// A third person approves and signs: the report gets its number, is frozen, and its PDF (with the
 /// three signatures) is stored with its SHA-256.
@@ -27,16 +27,22 @@ pub async fn approve_report(s: &Services, actor: &Actor, report_id: i64, sign: S
     let org = organisations::get(s.store.reader(), sample.testing_org_id).await?;
     let year = s.today().format("%Y").to_string();
     let report_no = format!("{}-{year}-{:06}", org.code.to_uppercase(), r.id);
-    let data = lab::pdf_data(s, &r, &sample, &report_no, actor.user_id, &sig, s.now()).await?;
+    let mut data = lab::pdf_data(s, &r, &sample, &report_no, actor.user_id, &sig, s.now()).await?;
+    // Issue 18: the institution's SM2 key signs the PDF; the printed block names the key and the
+    // public verification page (an unguessable token, not the report number).
+    let key = signing::issuing_key(s, org.id)?;
+    let token = signing::new_token();
+    data.verification = Some(Verification { key_id: key.key_id(), url: s.verify_url(&token) });
     let renderer = s.renderer().await?;
-    let pdf = tokio::task::spawn_blocking(move || choucha_documents::test_report_pdf(&renderer, &data))
+    let body = tokio::task::spawn_blocking(move || choucha_documents::test_report_pdf(&renderer, &data))
         .await
         .map_err(ServiceError::internal)?
         .map_err(|e| ServiceError::internal(format!("test report PDF: {e}")))?;
-    let sha = hex::encode(Sha256::digest(&pdf));
+    let signed = signing::sign(&key, &body, token);
+    let sha = signed.sha256.clone();
     // A fresh name per issue: a stored report is never overwritten.
     let rel = format!("reports/{}-v{}-{}.pdf", r.sample_id, r.version, uuid::Uuid::new_v4().simple());
-    s.files().put_bytes(&rel, pdf).await?;
+    s.files().put_bytes(&rel, signed.bytes.clone()).await?;
     let mut content: serde_json::Value = serde_json::from_str(&r.content_json).map_err(ServiceError::internal)?;
     content["report_no"] = json!(report_no);
     let next_sample = workflow::step(sample.state, SampleAction::Report)?;
@@ -55,6 +61,7 @@ pub async fn approve_report(s: &Services, actor: &Actor, report_id: i64, sign: S
         },
     )
     .await?;
+    signing::record(&tx, signing::REPORT, r.id, org.id, &key, &signed).await?;
     if let Some(old) = r.supersedes_id {
         let old_state = store::get_report(tx.conn(), old).await?.state;
         store::set_superseded(&tx, old, workflow::step(old_state, ReportAction::Supersede)?).await?;
@@ -81,7 +88,7 @@ pub async fn approve_report(s: &Services, actor: &Actor, report_id: i64, sign: S
         "lab_report",
         r.id,
         json!({"state": t.from()}),
-        json!({"state": t.to(), "report_no": report_no, "pdf_sha256": sha, "supersedes": r.supersedes_id}),
+        json!({"state": t.to(), "report_no": report_no, "pdf_sha256": sha, "pdf_sm3": signed.sm3, "signing_key": signed.key_id, "supersedes": r.supersedes_id}),
     ))
     .await?;
     lab::report_view(s, &store::get_report(s.store.reader(), r.id).await?).await

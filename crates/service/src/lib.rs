@@ -48,14 +48,16 @@ pub mod seals;
 pub mod second_factor;
 pub mod sessions;
 pub mod signature;
+pub mod signing;
 pub mod statistics;
 pub(crate) mod task_context;
 pub mod task_documents;
 pub mod training;
 pub mod users;
+pub mod verify;
 pub mod write;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use actor::Actor;
@@ -93,6 +95,12 @@ pub struct Services {
     /// A training instance (`[training] enabled` or `serve --demo`): its business date may be moved
     /// (`training`). Never on production.
     training: bool,
+    /// Where the institutions' SM2 key files are kept (`signing_key_dir`, by default
+    /// `<data_dir>/signing`).
+    signing_dir: PathBuf,
+    /// The address people reach the system at (`public_url`): printed in the verification URL and
+    /// QR code of a signed document.
+    public_url: Arc<str>,
 }
 
 impl std::fmt::Debug for Services {
@@ -109,13 +117,37 @@ impl Services {
         Self {
             store,
             files: files::FileStore::local(data_dir.clone()),
-            data_dir,
             font_dirs: Vec::new(),
             renderer: Arc::default(),
             policy: Arc::new(auth::SecurityPolicy::without_second_factor()),
             actors: Arc::default(),
             training: false,
+            signing_dir: data_dir.join("signing"),
+            public_url: Arc::from("http://127.0.0.1:8080"),
+            data_dir,
         }
+    }
+
+    /// These services with the SM2 key files in `dir`.
+    pub fn with_signing_dir(mut self, dir: PathBuf) -> Self {
+        self.signing_dir = dir;
+        self
+    }
+
+    /// Where the SM2 key files are kept.
+    pub fn signing_dir(&self) -> &Path {
+        &self.signing_dir
+    }
+
+    /// These services reached by people at `url` (e.g. `https://choucha.example.gov.cn`).
+    pub fn with_public_url(mut self, url: &str) -> Self {
+        self.public_url = Arc::from(url.trim_end_matches('/'));
+        self
+    }
+
+    /// The public verification page of a signed document.
+    pub fn verify_url(&self, token: &str) -> String {
+        format!("{}/verify/{token}", self.public_url)
     }
 
     /// These services with their files in `files` (object storage) instead of the data folder.

@@ -23,8 +23,9 @@ fn random_hex() -> String {
     hex::encode(rand::random::<[u8; 32]>())
 }
 
-/// Create `path` with `text`, readable by the owner only; fails if it exists.
-fn create_secret(path: &Path, text: &str) -> Result<(), StoreError> {
+/// Create `path` with `text`, readable by the owner only (0600), creating its folder; fails if it
+/// exists (a key file is never overwritten).
+pub fn create_secret(path: &Path, text: &str) -> Result<(), StoreError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| io_error("无法创建目录", dir, e))?;
     }
@@ -37,7 +38,7 @@ fn create_secret(path: &Path, text: &str) -> Result<(), StoreError> {
 }
 
 /// Read a secret file, refusing one that others may read.
-fn read_secret(path: &Path) -> Result<String, StoreError> {
+pub fn read_secret(path: &Path) -> Result<String, StoreError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

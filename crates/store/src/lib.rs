@@ -34,6 +34,7 @@ pub mod sampling;
 pub mod second_factors;
 pub mod seed_commitments;
 pub mod sessions;
+pub mod signing;
 pub mod statistics;
 pub mod stored_signatures;
 pub mod tokens;

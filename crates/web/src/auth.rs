@@ -218,7 +218,10 @@ pub(crate) fn same(a: &str, b: &str) -> bool {
 /// asks for the token where the session cookie is the credential, and only there (a bearer request,
 /// or an anonymous one such as `POST /api/v1/auth/token`, takes no cookie).
 pub async fn csrf_guard(req: Request, next: Next) -> Response {
-    if !is_write(req.method()) || req.uri().path().starts_with("/api/") {
+    // The public report check (`/verify/{token}`) only reads what is uploaded and changes nothing:
+    // a visitor without a session posts it.
+    let path = req.uri().path();
+    if !is_write(req.method()) || path.starts_with("/api/") || path.starts_with("/verify/") {
         return next.run(req).await;
     }
     let forbidden =

@@ -269,6 +269,7 @@ pub(crate) async fn pdf_data(
             String::new()
         },
         seal: crate::seals::placed_seal(s, sample.testing_org_id, crate::seals::SealKind::Inspection).await?,
+        verification: None,
     })
 }
 

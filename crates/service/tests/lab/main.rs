@@ -19,6 +19,7 @@ use chrono::NaiveDate;
 
 mod reports;
 mod results;
+mod signing;
 
 #[tokio::test]
 async fn receipt_needs_a_dispatched_sample_and_the_testing_institutions_custodian() {

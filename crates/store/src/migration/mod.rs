@@ -25,6 +25,7 @@ mod m0020_draw_index;
 mod m0021_evidence_waivers;
 mod m0022_stored_signatures;
 mod m0023_announcement_number;
+mod m0024_document_signatures;
 mod m0025_follow_up_tasks;
 mod m0026_scale_side_tables;
 mod m0027_job_leases;
@@ -82,6 +83,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0021_evidence_waivers::Migration),
             Box::new(m0022_stored_signatures::Migration),
             Box::new(m0023_announcement_number::Migration),
+            Box::new(m0024_document_signatures::Migration),
             Box::new(m0025_follow_up_tasks::Migration),
             Box::new(m0026_scale_side_tables::Migration),
             Box::new(m0027_job_leases::Migration),

@@ -21,6 +21,7 @@ pub mod results;
 pub mod retests;
 pub mod sampling;
 pub mod users;
+pub mod verify;
 
 use utoipa::OpenApi;
 use utoipa::openapi::security::{
@@ -100,6 +101,7 @@ fn modules() -> Vec<(&'static str, OpenApiRouter<AppState>)> {
         ("overview", overview::router()),
         ("announcements", announcements::router()),
         ("analysis", analysis::router()),
+        ("verify", verify::router()),
     ]
 }
 

@@ -29,6 +29,7 @@ pub mod seals;
 pub mod tasks;
 pub mod training;
 pub mod users;
+pub mod verify;
 
 use axum::Router;
 use choucha_domain::access::Action;
@@ -66,6 +67,7 @@ pub fn router() -> Router<AppState> {
         .merge(overview::router())
         .merge(exports::router())
         .merge(public::router())
+        .merge(verify::router())
         .merge(announcements::router())
         .merge(analysis::router())
 }

@@ -37,7 +37,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The page frame of a visitor: no user, no navigation, no session.
-fn public_chrome() -> Chrome {
+pub(crate) fn public_chrome() -> Chrome {
     Chrome {
         user: None,
         csrf: String::new(),
