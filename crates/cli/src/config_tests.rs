@@ -1,6 +1,7 @@
 //! The configuration's tests: defaults, refusals in Chinese, the sources' precedence.
 
 use super::*;
+use choucha_domain::role::Role;
 
 fn raw() -> RawConfig {
     RawConfig::default()
