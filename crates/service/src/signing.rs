@@ -175,7 +175,7 @@ pub async fn rotate(s: &Services, who: &AuditActor, org_code: &str) -> Result<Ro
     let org =
         organisations::find_by_code(s.store.reader(), org_code.trim()).await?.ok_or(ServiceError::NotFound("机构"))?;
     let path = key_path(s.signing_dir(), org.id);
-    let next = path.with_extension("key.new");
+    let next = path.with_extension("key-new");
     let _ = std::fs::remove_file(&next);
     let key = new_pair();
     audit_files::create_secret(&next, &format!("{}\n", key.secret_hex()))?;
