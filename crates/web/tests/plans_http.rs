@@ -152,6 +152,8 @@ async fn draw_over_http_verifies_and_sampling_waits_for_published_rules() {
     let csv = csv.text().await.unwrap();
     assert!(csv.starts_with("\u{feff}序号,统一社会信用代码,行政区划代码"), "{csv}");
     assert_eq!(csv.lines().count(), 9);
+    let script = anon.get(srv.url("/public/draw-reference.py")).send().await.unwrap().text().await.unwrap();
+    assert!(script.contains("def run(") && script.contains("class ChaCha20"), "the reference implementation is served");
     assert_eq!(
         anon.get(srv.url(&format!("/public/draws/{draw_id}/passwords.csv"))).send().await.unwrap().status(),
         StatusCode::NOT_FOUND

@@ -16,7 +16,28 @@ use crate::extract::PagePath;
 use crate::pages::plans::id_of;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/public/draws/{id}/{file}", get(file))
+    Router::new()
+        .route("/public/draws/{id}/{file}", get(file))
+        .route("/public/draw-reference.py", get(reference))
+        .route("/public/draw-algorithm.md", get(algorithm))
+}
+
+/// The reference implementation (docs/draw_reference.py), served from the binary.
+async fn reference() -> Response {
+    let body = include_str!("../../../../docs/draw_reference.py");
+    download(body, "text/x-python; charset=utf-8", "draw_reference.py")
+}
+
+/// The algorithm and the record's format (docs/DRAW.md), served from the binary.
+async fn algorithm() -> Response {
+    let body = include_str!("../../../../docs/DRAW.md");
+    download(body, "text/markdown; charset=utf-8", "DRAW.md")
+}
+
+fn download(body: &'static str, content_type: &'static str, name: &str) -> Response {
+    let disposition = format!("attachment; filename=\"{name}\"");
+    ([(header::CONTENT_TYPE, content_type.to_string()), (header::CONTENT_DISPOSITION, disposition)], body)
+        .into_response()
 }
 
 /// The files next to the public draw page.
