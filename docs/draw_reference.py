@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Re-run a published Choucha draw from its public record alone (issue 18, part 5).
+"""Re-run a published Choucha draw from its public record alone (issue 18, parts 4 and 5).
 
-An independent implementation of the algorithm `choucha-draw-v1` (crates/domain/src/draw.rs),
+An independent implementation of the algorithms `choucha-draw-v1` (uniform) and
+`choucha-draw-risk-v1` (weighted by risk class) (crates/domain/src/draw.rs and draw/risk.rs),
 written from its description in docs/DRAW.md, in plain Python 3 with nothing but the standard
 library (ChaCha20 included), so that anyone can check a draw without trusting Choucha's code:
 
@@ -18,6 +19,8 @@ import json
 import sys
 
 ALGORITHM = "choucha-draw-v1"
+RISK_ALGORITHM = "choucha-draw-risk-v1"
+RISK_CLASSES = ["A", "B", "C", "D"]
 MASK32 = 0xFFFFFFFF
 
 
@@ -77,8 +80,15 @@ def candidate_hash(usccs):
     return h.hexdigest()
 
 
-def generator(seed, chash):
-    return ChaCha20(hashlib.sha256(f"{ALGORITHM}\n{seed}\n{chash}".encode("utf-8")).digest())
+def risk_candidate_hash(cands):
+    h = hashlib.sha256()
+    for uscc, _division, klass in cands:
+        h.update(f"{uscc}\t{klass}\n".encode("utf-8"))
+    return h.hexdigest()
+
+
+def generator(algorithm, seed, chash):
+    return ChaCha20(hashlib.sha256(f"{algorithm}\n{seed}\n{chash}".encode("utf-8")).digest())
 
 
 def uniform(rng, n):
@@ -120,24 +130,77 @@ def allocate(sizes, quota):
     return out
 
 
-def run(seed, candidates, quota, stratified, samplers, team_size):
-    """candidates: [(uscc, division)]; samplers: [(id, set of USCCs avoided)]."""
+def allocate_weighted(sizes, weights, quota):
+    """Places per risk class in proportion to size x weight, capped at the class's size: a class
+    that its share fills gets its size and leaves, and the rest is shared again; then the largest
+    remainders, ties to the lower class (A first)."""
+    out = {}
+    open_ = [(k, sizes[k], weights.get(k, 0)) for k in RISK_CLASSES if sizes.get(k, 0) > 0 and weights.get(k, 0) > 0]
+    places = min(quota, sum(n for _, n, _ in open_))
+    while True:
+        total = sum(n * w for _, n, w in open_)
+        if not open_ or total == 0:
+            return out
+        full = [o for o in open_ if places * o[1] * o[2] // total >= o[1]]
+        if full:
+            for k, n, _ in full:
+                out[k] = n
+                places -= n
+            open_ = [o for o in open_ if o not in full]
+            continue
+        rema, given = [], 0
+        for k, n, w in open_:
+            exact = places * n * w
+            out[k] = exact // total
+            given += exact // total
+            rema.append((exact % total, k))
+        rema.sort(key=lambda r: -r[0])  # stable: lower classes first among equal remainders
+        for _, k in rema[:places - given]:
+            out[k] += 1
+        return out
+
+
+def draw_from(rng, members, k, stratified):
+    if not stratified:
+        return choose(rng, members, k)
+    strata = {}
+    for c in members:
+        strata.setdefault(c[1], []).append(c)
+    alloc = allocate({key: len(v) for key, v in strata.items()}, k)
+    chosen = []
+    for key in sorted(strata):
+        chosen.extend(choose(rng, strata[key], alloc.get(key, 0)))
+    return chosen
+
+
+def run(seed, candidates, quota, stratified, samplers, team_size, weights=None):
+    """candidates: [(uscc, division, risk class or None)]; samplers: [(id, set of USCCs avoided)];
+    weights: {class: weight} for a risk-weighted draw, else None."""
     cands = sorted({c[0]: c for c in candidates}.values())
     pool = sorted({s[0]: s for s in samplers}.values())
-    chash = candidate_hash([c[0] for c in cands])
-    rng = generator(seed, chash)
-    if stratified:
-        strata = {}
-        for c in cands:
-            strata.setdefault(c[1], []).append(c)
-        alloc = allocate({k: len(v) for k, v in strata.items()}, quota)
-        chosen = []
-        for k in sorted(strata):
-            chosen.extend(choose(rng, strata[k], alloc.get(k, 0)))
+    if weights is None:
+        chash = candidate_hash([c[0] for c in cands])
+        rng = generator(ALGORITHM, seed, chash)
+        chosen = draw_from(rng, cands, quota, stratified)
     else:
-        chosen = choose(rng, cands, quota)
+        if any(c[2] not in RISK_CLASSES for c in cands):
+            raise ValueError("按风险等级抽取时每个候选企业都须有风险等级（A、B、C、D）")
+        if any(k not in RISK_CLASSES or not 0 <= w <= 1000 for k, w in weights.items()) or not any(weights.values()):
+            raise ValueError("风险等级权重须在0至1000之间，且至少一个大于0")
+        chash = risk_candidate_hash(cands)
+        rng = generator(RISK_ALGORITHM, seed, chash)
+        classes = {}
+        for c in cands:
+            classes.setdefault(c[2], []).append(c)
+        alloc = allocate_weighted({k: len(v) for k, v in classes.items()}, weights, quota)
+        chosen = []
+        for k in RISK_CLASSES:
+            if k in classes:
+                chosen.extend(draw_from(rng, classes[k], alloc.get(k, 0), stratified))
+        if not chosen:
+            raise ValueError("权重大于0的风险等级中没有候选企业")
     drawn = []
-    for uscc, division in chosen:
+    for uscc, division, _klass in chosen:
         eligible = [s for s in pool if uscc not in s[1]]
         if len(eligible) < team_size:
             raise ValueError(f"企业{uscc}回避后可选派的抽样人员不足{team_size}人")
@@ -153,10 +216,14 @@ def main(argv):
     try:
         with open(argv[1], encoding="utf-8") as f:
             rec = json.load(f)
-        if rec.get("algorithm") != ALGORITHM:
+        if rec.get("algorithm") not in (ALGORITHM, RISK_ALGORITHM):
             print(f"不支持的算法版本：{rec.get('algorithm')}", file=sys.stderr)
             return 2
-        candidates = [(c["uscc"], c["division_code"]) for c in rec["candidates"]]
+        weights = None
+        if rec["algorithm"] == RISK_ALGORITHM:
+            weights = {k: int(w) for k, w in rec["risk_weights"].items()}
+            print("风险等级权重：" + "，".join(f"{k}类 {weights.get(k, 0)}" for k in RISK_CLASSES))
+        candidates = [(c["uscc"], c["division_code"], c.get("risk_class")) for c in rec["candidates"]]
         samplers = [(s["id"], set(s.get("conflicts", []))) for s in rec["samplers"]]
         seed, quota = rec["seed"], int(rec["quota"])
         stratified, team_size = bool(rec["stratified"]), int(rec["team_size"])
@@ -174,7 +241,7 @@ def main(argv):
         else:
             print(f"种子承诺相符：种子的 SHA-256 与 {commitment.get('committed_at')} 公示的一致")
     try:
-        chash, drawn = run(seed, candidates, quota, stratified, samplers, team_size)
+        chash, drawn = run(seed, candidates, quota, stratified, samplers, team_size, weights)
     except ValueError as e:
         print(f"重新抽取失败：{e}")
         return 1

@@ -45,6 +45,7 @@ async fn scenario(url: String, data_dir: PathBuf) {
             stratified: true,
             team_size: None,
             filters: DrawFilters::default(),
+            risk_weights: None,
         },
     )
     .await
@@ -111,20 +112,24 @@ fn reference(record: &serde_json::Value) -> (bool, String) {
     (o.status.success(), text(&o))
 }
 
-/// Draws of every shape — plain and stratified, teams of two and three, samplers with conflicts —
-/// re-run by the reference implementation to the enterprises and teams Choucha drew; a changed
-/// team, seed or candidate list is caught.
+/// Draws of every shape — plain and stratified, teams of two and three, samplers with conflicts,
+/// uniform and risk-weighted — re-run by the reference implementation to the enterprises and teams
+/// Choucha drew; a changed team, seed, candidate list, risk class or weight is caught.
 #[test]
 fn the_reference_implementation_re_runs_draws_of_every_shape() {
+    use choucha_domain::draw::risk::{RiskClass, RiskWeights};
     use choucha_domain::draw::{self, Candidate, DrawInput, SamplerCandidate};
     let divisions = ["140213", "140221", "140202", "140211"];
     let mut ran = 0;
-    for case in 0..14usize {
+    for case in 0..28usize {
+        // The second half is risk-weighted, some classes weighing nothing.
+        let risky = case >= 14;
         let n = 4 + (case * 7) % 45;
         let candidates: Vec<Candidate> = (0..n)
             .map(|i| Candidate {
                 uscc: format!("9114{:04}MA{:07}X", case, (i * 7919 + case * 31) % 1_000_000),
                 division_code: divisions[(i * 5 + case) % divisions.len()].into(),
+                risk_class: risky.then(|| RiskClass::ALL[(i * 3 + case) % 4]),
             })
             .collect();
         let samplers: Vec<SamplerCandidate> = (0..(4 + case % 5))
@@ -145,6 +150,14 @@ fn the_reference_implementation_re_runs_draws_of_every_shape() {
             stratified: case % 2 == 0,
             samplers,
             team_size: 2 + case % 2,
+            risk_weights: risky.then(|| {
+                RiskWeights::from([
+                    (RiskClass::Low, (case % 3) as u32),
+                    (RiskClass::General, 2),
+                    (RiskClass::Elevated, 10 * (case % 2) as u32),
+                    (RiskClass::High, 30),
+                ])
+            }),
         };
         let Ok(result) = draw::run(&input) else { continue };
         let mut candidates = input.candidates.clone();
@@ -161,6 +174,9 @@ fn the_reference_implementation_re_runs_draws_of_every_shape() {
             "samplers": input.samplers.iter().map(|s| serde_json::json!({"id": s.username, "conflicts": s.conflicts})).collect::<Vec<_>>(),
             "result": result.drawn,
         });
+        if let Some(w) = &input.risk_weights {
+            record["risk_weights"] = serde_json::json!(w);
+        }
         let (ok, said) = reference(&record);
         assert!(ok && said.contains("复核一致"), "case {case}: {said}");
         ran += 1;
@@ -172,11 +188,21 @@ fn the_reference_implementation_re_runs_draws_of_every_shape() {
         } else if case % 3 == 1 {
             record["seed"] = serde_json::json!("换了的种子");
             assert!(!reference(&record).0, "a changed seed is caught");
+        } else if risky && case % 2 == 0 {
+            let c = &mut record["candidates"][0]["risk_class"];
+            *c = serde_json::json!(if c == "D" { "A" } else { "D" });
+            let (ok, said) = reference(&record);
+            assert!(!ok && said.contains("候选名单哈希不符"), "a changed risk class is caught: {said}");
+        } else if risky {
+            record["risk_weights"]["D"] = serde_json::json!(1);
+            record["risk_weights"]["A"] = serde_json::json!(30);
+            let (ok, said) = reference(&record);
+            assert!(!ok && said.contains("复核不一致"), "changed weights are caught: {said}");
         } else {
             record["candidates"].as_array_mut().unwrap().pop();
             let (ok, said) = reference(&record);
             assert!(!ok && said.contains("候选名单哈希不符"), "a changed candidate list is caught: {said}");
         }
     }
-    assert!(ran >= 10, "only {ran} shapes drew");
+    assert!(ran >= 20, "only {ran} shapes drew");
 }

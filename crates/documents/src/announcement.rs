@@ -22,6 +22,9 @@ pub struct AnnouncementDocument {
     pub totals: AnnouncementTotals,
     pub correction: Option<AnnouncementCorrection>,
     pub withdrawn: Option<AnnouncementWithdrawal>,
+    /// The verification block of the SM2-signed announcement as published (issue 18).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verification: Option<crate::Verification>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -71,5 +74,9 @@ pub struct AnnouncementWithdrawal {
 /// # Errors
 /// See [`Renderer::render_pdf`].
 pub fn announcement_pdf(renderer: &Renderer, doc: &AnnouncementDocument) -> Result<Vec<u8>, DocumentError> {
-    renderer.render_pdf(Template::Announcement, &serde_json::to_value(doc)?)
+    let mut data = serde_json::to_value(doc)?;
+    if let Some(v) = &doc.verification {
+        data["verification_qr"] = serde_json::to_value(crate::label::qr_rows(&v.url)?)?;
+    }
+    renderer.render_pdf(Template::Announcement, &data)
 }

@@ -16,6 +16,8 @@
 //!    division-code order, each by step 4, from the one generator.
 //! 6. Teams: for each chosen enterprise in order, `team_size` samplers are chosen by step 4 from the
 //!    pool (ordered by username) minus those who declared a conflict (回避) with that enterprise.
+//!
+//! A risk-weighted draw (`choucha-draw-risk-v1`, [`risk`]) runs the same steps class by class.
 
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
@@ -24,6 +26,10 @@ use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::RuleViolation;
+
+pub mod risk;
+
+use risk::{RISK_ALGORITHM, RiskClass, RiskWeights};
 
 pub const ALGORITHM: &str = "choucha-draw-v1";
 
@@ -36,6 +42,9 @@ pub struct Candidate {
     pub uscc: String,
     /// Stratum key (the division code).
     pub division_code: String,
+    /// The risk class, in a risk-weighted draw only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk_class: Option<RiskClass>,
 }
 
 /// One sampler of the sampling institution, with the enterprises they declared a conflict with.
@@ -56,6 +65,26 @@ pub struct DrawInput {
     pub stratified: bool,
     pub samplers: Vec<SamplerCandidate>,
     pub team_size: usize,
+    /// Weights per risk class: present, the draw is risk-weighted (`choucha-draw-risk-v1`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk_weights: Option<RiskWeights>,
+}
+
+impl DrawInput {
+    /// The algorithm this record is drawn by.
+    pub fn algorithm(&self) -> &'static str {
+        if self.risk_weights.is_some() { RISK_ALGORITHM } else { ALGORITHM }
+    }
+
+    /// The hash of the candidate list (as given: canonical order is the caller's) by this
+    /// record's algorithm.
+    pub fn candidate_hash(&self) -> String {
+        if self.risk_weights.is_some() {
+            risk_candidate_hash(&self.candidates)
+        } else {
+            candidate_hash(&self.candidates)
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,10 +112,27 @@ pub fn candidate_hash(candidates: &[Candidate]) -> String {
     hex::encode(h.finalize())
 }
 
-/// The generator of a draw.
-pub fn generator(seed: &str, candidate_hash: &str) -> ChaCha20Rng {
+/// SHA-256 over the candidates' USCCs and risk classes (`"{uscc}\t{class}\n"`) in canonical order.
+pub fn risk_candidate_hash(candidates: &[Candidate]) -> String {
     let mut h = Sha256::new();
-    h.update(format!("{ALGORITHM}\n{seed}\n{candidate_hash}").as_bytes());
+    for c in candidates {
+        h.update(c.uscc.as_bytes());
+        h.update(b"\t");
+        h.update(c.risk_class.map(RiskClass::as_str).unwrap_or_default().as_bytes());
+        h.update(b"\n");
+    }
+    hex::encode(h.finalize())
+}
+
+/// The generator of a uniform draw.
+pub fn generator(seed: &str, candidate_hash: &str) -> ChaCha20Rng {
+    generator_of(ALGORITHM, seed, candidate_hash)
+}
+
+/// The generator of a draw by the named algorithm.
+pub fn generator_of(algorithm: &str, seed: &str, candidate_hash: &str) -> ChaCha20Rng {
+    let mut h = Sha256::new();
+    h.update(format!("{algorithm}\n{seed}\n{candidate_hash}").as_bytes());
     let digest = h.finalize();
     let mut key = [0u8; 32];
     key.copy_from_slice(&digest);
@@ -182,24 +228,38 @@ pub fn run(input: &DrawInput) -> Result<DrawResult, RuleViolation> {
             format!("抽样机构可选派的抽样人员只有{}人，不足每组{}人（规则2）", samplers.len(), input.team_size),
         ));
     }
-    let hash = candidate_hash(&candidates);
-    let mut rng = generator(&input.seed, &hash);
-    let chosen: Vec<Candidate> = if input.stratified {
-        let mut strata: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
-        for c in &candidates {
-            strata.entry(c.division_code.clone()).or_default().push(c.clone());
+    let chosen: Vec<Candidate>;
+    let (hash, mut rng);
+    match &input.risk_weights {
+        None => {
+            hash = candidate_hash(&candidates);
+            rng = generator(&input.seed, &hash);
+            chosen = draw_from(&mut rng, &candidates, input.quota, input.stratified);
         }
-        let sizes = strata.iter().map(|(k, v)| (k.clone(), v.len())).collect();
-        let alloc = allocate(&sizes, input.quota);
-        let mut out = Vec::new();
-        for (k, members) in &strata {
-            let n = alloc.get(k).copied().unwrap_or(0);
-            out.extend(choose(&mut rng, members, n));
+        Some(weights) => {
+            risk::check_weights(weights)?;
+            if candidates.iter().any(|c| c.risk_class.is_none()) {
+                return Err(RuleViolation::new("draw_risk_class", "按风险等级抽取时每个候选企业都须有风险等级"));
+            }
+            hash = risk_candidate_hash(&candidates);
+            rng = generator_of(RISK_ALGORITHM, &input.seed, &hash);
+            let mut classes: BTreeMap<RiskClass, Vec<Candidate>> = BTreeMap::new();
+            for c in &candidates {
+                classes.entry(c.risk_class.unwrap_or(RiskClass::General)).or_default().push(c.clone());
+            }
+            let sizes = classes.iter().map(|(k, v)| (*k, v.len())).collect();
+            let alloc = risk::allocate_weighted(&sizes, weights, input.quota);
+            let mut out = Vec::new();
+            for (k, members) in &classes {
+                let n = alloc.get(k).copied().unwrap_or(0);
+                out.extend(draw_from(&mut rng, members, n, input.stratified));
+            }
+            if out.is_empty() {
+                return Err(RuleViolation::new("draw_no_candidates", "权重大于0的风险等级中没有候选企业"));
+            }
+            chosen = out;
         }
-        out
-    } else {
-        choose(&mut rng, &candidates, input.quota)
-    };
+    }
     let mut drawn = Vec::with_capacity(chosen.len());
     for c in chosen {
         let eligible: Vec<&SamplerCandidate> = samplers.iter().filter(|s| !s.conflicts.contains(&c.uscc)).collect();
@@ -212,12 +272,31 @@ pub fn run(input: &DrawInput) -> Result<DrawResult, RuleViolation> {
         let team = choose(&mut rng, &eligible, input.team_size).into_iter().map(|s| s.username.clone()).collect();
         drawn.push(DrawnEnterprise { uscc: c.uscc, division_code: c.division_code, team });
     }
-    Ok(DrawResult { algorithm: ALGORITHM.to_string(), candidate_hash: hash, drawn })
+    Ok(DrawResult { algorithm: input.algorithm().to_string(), candidate_hash: hash, drawn })
+}
+
+/// `k` of `members` (in canonical order): by step 4, or by division by step 5 when stratified.
+fn draw_from(rng: &mut ChaCha20Rng, members: &[Candidate], k: usize, stratified: bool) -> Vec<Candidate> {
+    if !stratified {
+        return choose(rng, members, k);
+    }
+    let mut strata: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
+    for c in members {
+        strata.entry(c.division_code.clone()).or_default().push(c.clone());
+    }
+    let sizes = strata.iter().map(|(k, v)| (k.clone(), v.len())).collect();
+    let alloc = allocate(&sizes, k);
+    let mut out = Vec::new();
+    for (key, members) in &strata {
+        let n = alloc.get(key).copied().unwrap_or(0);
+        out.extend(choose(rng, members, n));
+    }
+    out
 }
 
 /// Re-run a draw from its record and compare with the stored result.
 pub fn verify(input: &DrawInput, recorded: &DrawResult) -> Result<bool, RuleViolation> {
-    if recorded.algorithm != ALGORITHM {
+    if recorded.algorithm != input.algorithm() {
         return Err(RuleViolation::new("draw_algorithm", format!("不支持的抽取算法版本“{}”", recorded.algorithm)));
     }
     Ok(run(input)? == *recorded)
@@ -232,6 +311,7 @@ mod tests {
             .map(|i| Candidate {
                 uscc: format!("91140213MA{i:07}X"),
                 division_code: if i % 3 == 0 { "140213".into() } else { "140221".into() },
+                risk_class: None,
             })
             .collect()
     }
@@ -248,6 +328,7 @@ mod tests {
             stratified: false,
             samplers: samplers(6),
             team_size: 2,
+            risk_weights: None,
         }
     }
 
@@ -317,6 +398,41 @@ mod tests {
         assert_eq!(r.drawn.iter().filter(|d| d.division_code == "140221").count(), 6);
     }
 
+    #[test]
+    fn risk_weighted_draw_gives_each_class_its_places_and_reruns_from_its_record() {
+        let mut i = input("2025-10-08 风险加权", 60, 12);
+        for (n, c) in i.candidates.iter_mut().enumerate() {
+            c.risk_class = Some(RiskClass::ALL[n % 4]);
+        }
+        i.risk_weights = Some(risk::default_weights());
+        let r = run(&i).expect("draw");
+        assert_eq!(r.algorithm, RISK_ALGORITHM);
+        // 15 per class, weights 1, 2, 10, 30 (Σ 645): D 8.37, C 2.79, B 0.56, A 0.28 → 8, 3, 1, 0.
+        let class_of = |u: &str| i.candidates.iter().find(|c| c.uscc == u).and_then(|c| c.risk_class);
+        let count = |k| r.drawn.iter().filter(|d| class_of(&d.uscc) == Some(k)).count();
+        assert_eq!(
+            [count(RiskClass::Low), count(RiskClass::General), count(RiskClass::Elevated), count(RiskClass::High)],
+            [0, 1, 3, 8]
+        );
+        assert!(verify(&i, &r).expect("verify"));
+        // The classes are part of the record: moving one candidate to another class is caught.
+        let mut moved = i.clone();
+        moved.candidates[0].risk_class = Some(RiskClass::High);
+        assert_ne!(run(&moved).expect("draw").candidate_hash, r.candidate_hash);
+        assert!(!verify(&moved, &r).expect("verify"));
+        // So are the weights, and a uniform record is not a weighted one.
+        let mut reweighted = i.clone();
+        reweighted.risk_weights = Some([(RiskClass::Low, 1)].into());
+        assert!(!verify(&reweighted, &r).expect("verify"));
+        let mut uniform = i.clone();
+        uniform.risk_weights = None;
+        assert!(verify(&uniform, &r).is_err(), "the algorithm named in the record must match");
+        // A weighted draw needs every class.
+        let mut unclassed = i.clone();
+        unclassed.candidates[3].risk_class = None;
+        assert_eq!(run(&unclassed).unwrap_err().code, "draw_risk_class");
+    }
+
     /// Chi-square over many seeded draws: each of 20 candidates is drawn about equally often.
     #[test]
     fn draw_is_uniform() {
@@ -333,6 +449,7 @@ mod tests {
                 stratified: false,
                 samplers: samplers(2),
                 team_size: 2,
+                risk_weights: None,
             };
             for d in run(&i).expect("draw").drawn {
                 let idx = base.iter().position(|c| c.uscc == d.uscc).expect("known");

@@ -207,6 +207,7 @@ async fn draw_diesel(s: &Services, item_id: i64) -> Result<()> {
                 scopes: Some("加油站".into()),
                 ..Default::default()
             },
+            risk_weights: None,
         },
     )
     .await?;

@@ -17,6 +17,10 @@ use crate::{Result, ServiceError, Services, Write};
 
 /// The `kind` of a signed test report.
 pub const REPORT: &str = "report";
+/// The `kind` of a signed re-test report (复检报告).
+pub const RETEST_REPORT: &str = "retest_report";
+/// The `kind` of a signed results announcement (抽查结果公告), signed by the publishing bureau.
+pub const ANNOUNCEMENT: &str = "announcement";
 
 /// The key file of an institution in the signing folder.
 pub fn key_path(dir: &Path, org_id: i64) -> PathBuf {

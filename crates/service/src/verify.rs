@@ -23,7 +23,11 @@ pub const MAX_UPLOAD_BYTES: usize = 20 * 1024 * 1024;
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[schema(as = PublicReportVerification)]
 pub struct VerificationView {
-    /// 报告编号.
+    /// What the document is: 检验报告, 复检报告 or 抽查结果公告.
+    pub document: String,
+    /// An announcement (its number, title and bureau in place of a report's fields).
+    pub is_announcement: bool,
+    /// 报告编号 (an announcement's 文号).
     pub report_no: String,
     /// 样品名称.
     pub product: String,
@@ -73,16 +77,85 @@ async fn signature_row(s: &Services, token: &str) -> Result<store::DocumentSigna
         return Err(not_found());
     }
     let row = store::signature_by_token(s.store.reader(), token).await?.ok_or_else(not_found)?;
-    if row.kind != signing::REPORT {
+    if ![signing::REPORT, signing::RETEST_REPORT, signing::ANNOUNCEMENT].contains(&row.kind.as_str()) {
         return Err(not_found());
     }
     Ok(row)
+}
+
+/// A signed re-test report (复检报告) as the public check shows it: issued to the applicant when
+/// approved, so public from then on.
+async fn retest_view(s: &Services, sig: store::DocumentSignatureRow) -> Result<VerificationView> {
+    let db = s.store.reader();
+    let t = retests_store::get_retest(db, sig.object_id).await.map_err(|_| not_found())?;
+    if t.state != RetestState::Concluded {
+        return Err(not_found());
+    }
+    let first = lab_store::get_report(db, t.report_id).await?;
+    let content: ReportContent = serde_json::from_str(&first.content_json).map_err(ServiceError::internal)?;
+    let org = organisations::get(db, t.retest_org_id).await?;
+    Ok(VerificationView {
+        document: "复检报告".into(),
+        is_announcement: false,
+        report_no: t.report_no.clone().unwrap_or_default(),
+        product: content.product,
+        conclusion: t.conclusion.clone(),
+        qualified: t.qualified.unwrap_or(false),
+        institution: org.name,
+        issued_on: t.approved_at.map(|a| choucha_domain::clock::beijing_date(a).to_string()).unwrap_or_default(),
+        pdf_sha256: sig.pdf_sha256,
+        pdf_sm3: sig.pdf_sm3,
+        key_id: sig.key_id,
+        status: format!("有效：本报告为检验报告{}的复检报告，复检结论为最终结论", first.report_no.unwrap_or_default()),
+        superseded: false,
+        retest_conclusion: None,
+    })
+}
+
+/// A signed announcement as the public check shows it: public from its publication, with what
+/// happened to it since (withdrawn, corrected).
+async fn announcement_view(s: &Services, sig: store::DocumentSignatureRow) -> Result<VerificationView> {
+    let a = crate::announcements::get_public(s, sig.object_id).await.map_err(|_| not_found())?;
+    let sn = &a.snapshot;
+    let status = match a.state {
+        choucha_domain::announcement::AnnouncementState::Withdrawn => format!("已撤回：{}", a.withdrawal_reason),
+        choucha_domain::announcement::AnnouncementState::Corrected => "已被更正公告替代，本公告不再有效".to_string(),
+        _ => "有效".to_string(),
+    };
+    Ok(VerificationView {
+        document: "抽查结果公告".into(),
+        is_announcement: true,
+        report_no: if sn.doc_number.is_empty() { sn.title.clone() } else { sn.doc_number.clone() },
+        product: sn.title.clone(),
+        conclusion: format!(
+            "公告抽查{}批次，合格{}批次，不合格{}批次；拒检企业{}家",
+            sn.sampled,
+            sn.qualified,
+            sn.unqualified,
+            sn.refusals.len()
+        ),
+        qualified: sn.unqualified == 0,
+        institution: sn.organising_bureau.clone(),
+        issued_on: sn.published_on.to_string(),
+        pdf_sha256: sig.pdf_sha256,
+        pdf_sm3: sig.pdf_sm3,
+        key_id: sig.key_id,
+        superseded: a.state != choucha_domain::announcement::AnnouncementState::Published,
+        status,
+        retest_conclusion: None,
+    })
 }
 
 /// The public view of the report with verification token `token`; 404 for an unknown token and
 /// for a report not yet delivered to anyone.
 pub async fn view(s: &Services, token: &str) -> Result<VerificationView> {
     let sig = signature_row(s, token).await?;
+    if sig.kind == signing::RETEST_REPORT {
+        return retest_view(s, sig).await;
+    }
+    if sig.kind == signing::ANNOUNCEMENT {
+        return announcement_view(s, sig).await;
+    }
     let db = s.store.reader();
     let r = lab_store::get_report(db, sig.object_id).await?;
     let delivered = results_store::of_report(db, r.id).await?.iter().any(|d| d.state != DeliveryState::Pending);
@@ -104,6 +177,8 @@ pub async fn view(s: &Services, token: &str) -> Result<VerificationView> {
         "有效".to_string()
     };
     Ok(VerificationView {
+        document: "检验报告".into(),
+        is_announcement: false,
         report_no: r.report_no.clone().unwrap_or_default(),
         product: content.product,
         conclusion: content.conclusion,
@@ -156,9 +231,9 @@ pub async fn check_upload(s: &Services, token: &str, file: &[u8]) -> Result<(Ver
     let verdict = signing::check_file(file, &keys);
     let signature_valid = verdict.is_ok();
     let message = match (&verdict, hash_matches) {
-        (Ok(_), true) => "一致：该文件与本报告签发的电子文件完全相同，SM2 签名有效".to_string(),
-        (Ok(_), false) => "不一致：该文件带有本机构的有效签名，但不是本报告的电子文件".to_string(),
-        (Err(e), _) => format!("不一致：该文件与本报告签发的电子文件不符（{e}）"),
+        (Ok(_), true) => format!("一致：该文件与本{}签发的电子文件完全相同，SM2 签名有效", v.document),
+        (Ok(_), false) => format!("不一致：该文件带有本机构的有效签名，但不是本{}的电子文件", v.document),
+        (Err(e), _) => format!("不一致：该文件与本{}签发的电子文件不符（{e}）", v.document),
     };
     Ok((
         v,

@@ -474,3 +474,50 @@ async fn the_testing_institution_writes_and_submits_the_analysis_that_the_report
     assert_eq!(code(texts::send_back(s(&w), &w.reg, w.plan, org, "再次").await.unwrap_err()), "analysis_not_submitted");
     assert!(texts::save(s(&w), &w.custodian, w.plan, full).await.unwrap().submitted);
 }
+
+/// Issue 18: the announcement as published is SM2-signed by the publishing bureau; the public PDF
+/// is that file (verifying offline, one changed byte refused), its public check shows the bureau,
+/// the 文号 and the totals; withdrawn, the check says so and the public PDF prints the withdrawal.
+#[tokio::test]
+async fn the_published_announcement_is_signed_by_the_bureau_and_checked_publicly() {
+    use choucha_service::{signing, verify};
+    let w = world().await;
+    let a = ann::draft(s(&w), &w.reg, w.plan).await.unwrap();
+    let edit = AnnouncementEdit {
+        title: a.title.clone(),
+        doc_number: "大市监公告〔2025〕12号".into(),
+        preface: a.preface.clone(),
+        exclusions: Vec::new(),
+    };
+    ann::update(s(&w), &w.reg, a.id, edit).await.unwrap();
+    ann::approve(s(&w), &w.reg2, a.id).await.unwrap();
+    ann::publish(s(&w), &w.reg, a.id, anyway()).await.unwrap();
+    let pdf = ann::public_pdf(s(&w), a.id).await.unwrap();
+    let stored =
+        choucha_store::signing::signature_of(s(&w).store().reader(), "announcement", a.id).await.unwrap().unwrap();
+    assert_eq!(stored.pdf_sha256, choucha_domain::signed_pdf::sha256_hex(&pdf), "the public file is the signed one");
+    assert_eq!(pdf, ann::public_pdf(s(&w), a.id).await.unwrap(), "the same file every time");
+    let keys = signing::export_keys(s(&w)).await.unwrap();
+    let key = signing::check_file(&pdf, &keys).expect("verifies offline");
+    assert_eq!(key.org_code, "dt", "signed by the publishing bureau");
+    let text = pdf_text(&pdf);
+    assert!(text.contains("本公告经发布机关") && text.contains(&format!("/verify/{}", stored.token)), "{text}");
+    let mut tampered = pdf.clone();
+    let at = tampered.len() / 2;
+    tampered[at] ^= 0x04;
+    assert!(signing::check_file(&tampered, &keys).is_err());
+    let v = verify::view(s(&w), &stored.token).await.unwrap();
+    assert!(v.is_announcement && v.document == "抽查结果公告", "{v:?}");
+    assert_eq!(v.report_no, "大市监公告〔2025〕12号");
+    assert!(v.conclusion.contains("不合格1批次") && v.status == "有效", "{v:?}");
+    assert!(!v.institution.is_empty() && !v.superseded);
+    let (_, ok) = verify::check_upload(s(&w), &stored.token, &pdf).await.unwrap();
+    assert!(ok.authentic, "{}", ok.message);
+    let (_, bad) = verify::check_upload(s(&w), &stored.token, &tampered).await.unwrap();
+    assert!(!bad.authentic && bad.message.contains("抽查结果公告"), "{}", bad.message);
+    ann::withdraw(s(&w), &w.reg, a.id, "数据需重新核对").await.unwrap();
+    let v = verify::view(s(&w), &stored.token).await.unwrap();
+    assert!(v.superseded && v.status.contains("已撤回") && v.status.contains("数据需重新核对"), "{v:?}");
+    let text = pdf_text(&ann::public_pdf(s(&w), a.id).await.unwrap());
+    assert!(text.contains("撤回"), "withdrawn, the public PDF prints the withdrawal: {text}");
+}

@@ -108,6 +108,7 @@ async fn world() -> World {
         stratified: false,
         team_size: None,
         filters: DrawFilters::default(),
+        risk_weights: None,
     };
     let d = draws::run(s, &regulator, req).await.expect("draw");
     let task = d.drawn[0].task_id.expect("task");

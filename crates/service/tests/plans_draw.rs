@@ -243,6 +243,7 @@ fn req(item_id: i64, quota: u32, seed: &str) -> DrawRequest {
         stratified: false,
         team_size: None,
         filters: DrawFilters::default(),
+        risk_weights: None,
     }
 }
 

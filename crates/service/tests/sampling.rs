@@ -302,6 +302,7 @@ async fn second_plan(w: &World, products: &[&str]) -> Vec<i64> {
             stratified: false,
             team_size: None,
             filters: draws::DrawFilters::default(),
+            risk_weights: None,
         };
         let task = draws::run(s(w), &w.regulator, req).await.unwrap().drawn[0].task_id.unwrap();
         draws::start_task(s(w), &w.s1, task).await.unwrap();

@@ -38,6 +38,7 @@ pub async fn insert(tx: &Tx, n: NewAnnouncement) -> Result<AnnouncementRow, Stor
         content_json: Set(n.content_json),
         snapshot_json: Set(String::new()),
         snapshot_sha256: Set(String::new()),
+        signed_pdf_path: Set(String::new()),
         corrects_id: Set(n.corrects_id),
         correction_reason: Set(n.correction_reason),
         corrected_by_id: Set(None),
@@ -131,6 +132,8 @@ pub struct StateChange {
     pub corrected_by_id: Option<i64>,
     /// Why it was published while an objection window was open.
     pub publish_note: Option<String>,
+    /// The file key of the signed PDF as published.
+    pub signed_pdf_path: Option<String>,
 }
 
 /// Moves an announcement from `from` to `to` (zero rows updated is a conflict).
@@ -155,6 +158,9 @@ pub async fn set_state(tx: &Tx, id: i64, t: Transition<AnnouncementState>, c: St
     }
     if let Some(note) = c.publish_note {
         q = q.col_expr(C::PublishNote, note.into());
+    }
+    if let Some(path) = c.signed_pdf_path {
+        q = q.col_expr(C::SignedPdfPath, path.into());
     }
     if let Some(next) = c.corrected_by_id {
         q = q.col_expr(C::CorrectedById, Some(next).into());

@@ -12,6 +12,7 @@ pub mod cases;
 pub mod custody;
 pub mod disposals;
 pub mod draw_pool;
+pub mod draw_risk;
 pub mod draws;
 pub mod enterprises;
 pub mod entity;

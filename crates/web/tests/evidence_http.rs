@@ -161,6 +161,7 @@ async fn world() -> World {
         stratified: false,
         team_size: None,
         filters: DrawFilters::default(),
+        risk_weights: None,
     };
     let task = draws::run(s, &reg, req).await.expect("draw").drawn[0].task_id.expect("task");
     draws::start_task(s, &s1, task).await.expect("start");

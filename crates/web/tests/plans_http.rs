@@ -297,3 +297,60 @@ async fn a_committed_seed_over_http() {
     let html = anon.get(srv.url(&format!("/public/plans/{id}"))).send().await.unwrap().text().await.unwrap();
     assert!(html.contains(c["seed_sha256"].as_str().unwrap()) && html.contains("已用于抽取"), "{html}");
 }
+
+/// A risk-weighted draw over HTTP (issue 18, part 4): the weights are checked, the draw names its
+/// algorithm and each drawn enterprise's class, and the public record and candidate list carry the
+/// weights and classes a third party needs to re-run it.
+#[tokio::test]
+async fn a_risk_weighted_draw_over_http() {
+    let srv = setup().await;
+    let reg = srv.api("dt_reg").await;
+    let (_, plan) = reg.post("/api/v1/plans", datong_json()).await;
+    let id = plan["id"].as_i64().unwrap();
+    let diesel = plan["items"][0]["id"].as_i64().unwrap();
+    assert_eq!(reg.post(&format!("/api/v1/plans/{id}/issue"), json!({})).await.0, StatusCode::OK);
+    for (weights, what) in
+        [(json!({"D": 5000}), "a weight above 1000"), (json!({"A": 0, "B": 0, "C": 0, "D": 0}), "every weight 0")]
+    {
+        let (status, body) = reg
+            .post("/api/v1/draws", json!({"item_id": diesel, "quota": 2, "seed": "x", "risk_weights": weights}))
+            .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("draw_risk_weight")),
+            "{what}: {body}"
+        );
+    }
+    let (status, body) =
+        reg.post("/api/v1/draws", json!({"item_id": diesel, "quota": 2, "seed": "x", "risk_weights": {"E": 1}})).await;
+    assert!(status.is_client_error() && body["message"].is_string(), "an unknown class: {status} {body}");
+    let tester = srv.api("lab_tester").await;
+    let (status, _) = tester
+        .post("/api/v1/draws", json!({"item_id": diesel, "quota": 2, "seed": "x", "risk_weights": {"B": 1}}))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let weights = json!({"A": 1, "B": 2, "C": 10, "D": 30});
+    let (status, draw) = reg
+        .post("/api/v1/draws", json!({"item_id": diesel, "quota": 3, "seed": "风险加权 2026", "risk_weights": weights}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{draw}");
+    assert_eq!(draw["algorithm"], "choucha-draw-risk-v1");
+    assert_eq!(draw["risk_weights"], weights);
+    // No history, no licence, no size: every fixture seller is of the general class.
+    assert_eq!(draw["risk_classes"]["B"], 8, "{draw}");
+    assert!(draw["drawn"].as_array().unwrap().iter().all(|d| d["risk_class"] == "B"), "{draw}");
+    let draw_id = draw["id"].as_i64().unwrap();
+    let (_, v) = reg.post(&format!("/api/v1/draws/{draw_id}/verify"), json!({})).await;
+    assert_eq!(v["verified"], true, "{v}");
+    reg.post(&format!("/api/v1/draws/{draw_id}/publish"), json!({})).await;
+    let record = public_json(&srv, &format!("/api/v1/public/draws/{draw_id}/record")).await;
+    assert_eq!(record["risk_weights"], weights);
+    assert!(record["candidates"].as_array().unwrap().iter().all(|c| c["risk_class"] == "B"), "{record}");
+    let csv =
+        reqwest::get(srv.url(&format!("/public/draws/{draw_id}/candidates.csv"))).await.unwrap().text().await.unwrap();
+    assert!(csv.lines().next().unwrap().ends_with("风险等级"), "{csv}");
+    assert!(csv.lines().skip(1).all(|l| l.ends_with(",B")), "{csv}");
+    let html = reqwest::get(srv.url(&format!("/public/draws/{draw_id}"))).await.unwrap().text().await.unwrap();
+    assert!(html.contains("风险等级权重") && html.contains("高风险（D类） 30"), "{html}");
+}

@@ -75,6 +75,38 @@ fn number_after(html: &str, prefix: &str) -> i64 {
     html[at..].chars().take_while(char::is_ascii_digit).collect::<String>().parse().unwrap()
 }
 
+/// The draw form's risk weighting: a bad weight is named on the form with what was typed kept; a
+/// good one draws by class and the record shows the weights and each drawn enterprise's class.
+#[tokio::test]
+async fn the_draw_form_draws_by_risk_class() {
+    let srv = setup().await;
+    let (_, diesel) = plan_via_api(&srv, datong_json(DATONG), true).await;
+    let b = srv.browser("dt_reg").await;
+    let page = format!("/items/{diesel}/draw");
+    let (_, html) = b.get(&page).await;
+    assert!(html.contains("按信用风险等级加权抽取") && html.contains("value=\"30\""), "default weights: {html}");
+    let form = |high: &'static str| {
+        vec![
+            ("quota", "3"),
+            ("seed", "风险加权 表单"),
+            ("team_size", "2"),
+            ("risk", "1"),
+            ("risk_weight_A", "1"),
+            ("risk_weight_B", "2"),
+            ("risk_weight_C", "10"),
+            ("risk_weight_D", high),
+        ]
+    };
+    let (status, _, html) = post(&b, &page, &page, &form("三十")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("高风险（D类）的权重“三十”应为0至1000的整数") && html.contains("value=\"三十\""), "{html}");
+    let (status, loc, _) = post(&b, &page, &page, &form("30")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html) = b.get(&loc).await;
+    assert!(html.contains("choucha-draw-risk-v1") && html.contains("风险等级权重"), "{html}");
+    assert_eq!(html.matches("data-testid=\"risk-class\">一般风险（B类）<").count(), 3, "{html}");
+}
+
 async fn post(b: &Browser, csrf_page: &str, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String, String) {
     let csrf = b.csrf_of(csrf_page).await;
     let mut form = vec![("csrf", csrf.as_str())];

@@ -92,7 +92,7 @@ async fn the_public_check_waits_for_delivery_shows_no_enterprise_and_refuses_a_t
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.text().await.unwrap().contains("不一致"));
     let r = post_file(&srv, &format!("/verify/{token}"), pdf).await;
-    assert!(r.text().await.unwrap().contains("一致：该文件与本报告签发的电子文件完全相同"));
+    assert!(r.text().await.unwrap().contains("一致：该文件与本检验报告签发的电子文件完全相同"));
     let r = post_file(&srv, &format!("/verify/{token}"), huge).await;
     assert!(r.status().is_client_error(), "{}", r.status());
     let r = post_file(&srv, &format!("/verify/{token}"), b"hello".to_vec()).await;

@@ -297,11 +297,15 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<ExitCod
                 let c = cx.bare.candidates("1402", 1 | 2, "电冰箱").await?;
                 let input = DrawInput {
                     seed: format!("bare-{i}"),
-                    candidates: c.into_iter().map(|(uscc, division_code)| Candidate { uscc, division_code }).collect(),
+                    candidates: c
+                        .into_iter()
+                        .map(|(uscc, division_code)| Candidate { uscc, division_code, risk_class: None })
+                        .collect(),
                     quota: 100,
                     stratified: false,
                     samplers,
                     team_size: 2,
+                    risk_weights: None,
                 };
                 let r = draw::run(&input).map_err(|e| anyhow::anyhow!("{e:?}"))?;
                 Ok(r.drawn.len())
@@ -332,6 +336,7 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<ExitCod
                 stratified: false,
                 team_size: None,
                 filters: DrawFilters::default(),
+                risk_weights: None,
             };
             async move { svc(draws::run(&cx.s, &cx.regulator, req).await).map(|d| d.drawn.len()) }
         })

@@ -67,10 +67,21 @@ fn china_date(t: DateTime<Utc>) -> NaiveDate {
     choucha_domain::sampling::utc_to_local(t).date()
 }
 
-/// The public announcement as PDF (the frozen snapshot, with its withdrawal or correction note).
+/// The public announcement as PDF: while it stands, the SM2-signed file as published; once
+/// withdrawn or corrected, the frozen snapshot printed with its withdrawal or correction note.
 pub async fn public_pdf(s: &Services, id: i64) -> Result<Vec<u8>> {
     let a = get_public(s, id).await?;
-    let doc = document_of(&a);
+    if a.state == choucha_domain::announcement::AnnouncementState::Published {
+        let path = store::get(s.store.reader(), id).await?.signed_pdf_path;
+        if !path.is_empty() {
+            return s.files().get(&path).await;
+        }
+    }
+    render(s, document_of(&a)).await
+}
+
+/// Renders an announcement document.
+pub(super) async fn render(s: &Services, doc: choucha_documents::AnnouncementDocument) -> Result<Vec<u8>> {
     let renderer = s.renderer().await?;
     tokio::task::spawn_blocking(move || choucha_documents::announcement_pdf(&renderer, &doc))
         .await
@@ -78,7 +89,7 @@ pub async fn public_pdf(s: &Services, id: i64) -> Result<Vec<u8>> {
         .map_err(|e| ServiceError::internal(format!("announcement PDF: {e}")))
 }
 
-fn document_of(a: &PublicAnnouncement) -> choucha_documents::AnnouncementDocument {
+pub(super) fn document_of(a: &PublicAnnouncement) -> choucha_documents::AnnouncementDocument {
     use choucha_documents as d;
     let sn = &a.snapshot;
     d::AnnouncementDocument {
@@ -126,5 +137,6 @@ fn document_of(a: &PublicAnnouncement) -> choucha_documents::AnnouncementDocumen
             at: china_date(t).format("%Y年%-m月%-d日").to_string(),
             reason: a.withdrawal_reason.clone(),
         }),
+        verification: None,
     }
 }

@@ -192,6 +192,29 @@ pub async fn publish(s: &Services, actor: &Actor, id: i64, input: PublishInput) 
     };
     let json_text = to_json(&snapshot)?;
     let sha = hex::encode(Sha256::digest(json_text.as_bytes()));
+    // Issue 18: the announcement as published is printed, SM2-signed by the publishing bureau's key
+    // and kept; the public reads that file while it stands.
+    let published = super::PublicAnnouncement {
+        id,
+        state: next.to(),
+        state_label: next.to().label().to_string(),
+        snapshot: snapshot.clone(),
+        snapshot_sha256: sha.clone(),
+        published_at: Some(s.now()),
+        corrects_id: row.corrects_id,
+        corrects_title: earlier.as_ref().map(|e| e.title.clone()).unwrap_or_default(),
+        correction_reason: row.correction_reason.clone(),
+        corrected_by_id: None,
+        withdrawn_at: None,
+        withdrawal_reason: String::new(),
+    };
+    let key = crate::signing::issuing_key(s, row.organising_org_id)?;
+    let token = crate::signing::new_token();
+    let mut doc = super::public::document_of(&published);
+    doc.verification = Some(choucha_documents::Verification { key_id: key.key_id(), url: s.verify_url(&token) });
+    let signed = crate::signing::sign(&key, &super::public::render(s, doc).await?, token);
+    let pdf_path = format!("announcements/{id}-{}.pdf", uuid::Uuid::new_v4().simple());
+    s.files().put_bytes(&pdf_path, signed.bytes.clone()).await?;
     let tx = s.write(actor).await?;
     store::set_state(
         &tx,
@@ -201,17 +224,20 @@ pub async fn publish(s: &Services, actor: &Actor, id: i64, input: PublishInput) 
             published_by: Some(actor.user_id),
             snapshot: Some((json_text, sha.clone())),
             publish_note: Some(note.clone()),
+            signed_pdf_path: Some(pdf_path),
             ..StateChange::default()
         },
     )
     .await
     .map_err(conflict)?;
+    crate::signing::record(&tx, crate::signing::ANNOUNCEMENT, id, row.organising_org_id, &key, &signed).await?;
     tx.audit(AuditEntry::new(
             "announcement.publish",
             "announcement",
             id,
             json!({"state": row.state}),
-            json!({"state": next.to(), "snapshot_sha256": sha, "rows": snapshot.rows.len(), "refusals": snapshot.refusals.len(),
+            json!({"state": next.to(), "snapshot_sha256": sha, "pdf_sha256": signed.sha256, "pdf_sm3": signed.sm3, "signing_key": signed.key_id,
+                "rows": snapshot.rows.len(), "refusals": snapshot.refusals.len(),
                 "open_objection_windows": open.len(), "open_objection_reason": note}),
         ));
     if let (Some(e), Some(t)) = (&earlier, superseded) {

@@ -8,6 +8,7 @@
 
 use choucha_domain::RuleViolation;
 use choucha_domain::access::Action;
+use choucha_domain::draw::risk::{RiskClass, RiskWeights};
 use choucha_domain::draw::{self, DrawInput, DrawResult};
 use choucha_domain::enterprise::EnterpriseKind;
 use choucha_domain::plan::PlanState;
@@ -29,6 +30,7 @@ use crate::{Actor, Result, ServiceError, Services};
 mod commitment;
 mod pool;
 mod public;
+mod risk;
 mod tasks;
 
 pub use commitment::{SeedCommitmentView, commit_seed, commitments_of_plan, open_commitment, seed_sha256};
@@ -82,6 +84,11 @@ pub struct DrawRequest {
     pub team_size: Option<u32>,
     #[serde(default)]
     pub filters: DrawFilters,
+    /// Weights per risk class (`{"A": 1, "B": 2, "C": 10, "D": 30}`, each 0–1000): given, the draw
+    /// is risk-weighted (`choucha-draw-risk-v1`); a class left out weighs 0.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub risk_weights: Option<RiskWeights>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -100,6 +107,8 @@ pub struct DrawnView {
     pub uscc: String,
     pub name: String,
     pub division_code: String,
+    /// The risk class, in a risk-weighted draw.
+    pub risk_class: Option<RiskClass>,
     /// Team members' names (empty on the public page).
     pub team: Vec<String>,
     pub task_id: Option<i64>,
@@ -122,6 +131,12 @@ pub struct DrawView {
     pub filters: serde_json::Value,
     pub candidate_count: i32,
     pub candidate_hash: String,
+    /// The weights per risk class of a risk-weighted draw.
+    #[schema(value_type = Option<Object>)]
+    pub risk_weights: Option<RiskWeights>,
+    /// Candidates per risk class, in a risk-weighted draw.
+    #[schema(value_type = Object)]
+    pub risk_classes: BTreeMap<RiskClass, usize>,
     pub exclusions: Vec<Exclusion>,
     pub drawn: Vec<DrawnView>,
     pub reason: String,
@@ -196,7 +211,11 @@ async fn run_inner(s: &Services, actor: &Actor, req: DrawRequest, redraw: Option
     if let Some(r) = &redraw {
         exclude.insert(r.replaces_enterprise_id);
     }
-    let p = pool(s, &plan, &item, &req.filters, &exclude).await?;
+    let mut p = pool(s, &plan, &item, &req.filters, &exclude).await?;
+    if let Some(w) = &req.risk_weights {
+        draw::risk::check_weights(w).map_err(ServiceError::invalid)?;
+        risk::classify(s, &mut p.candidates, &p.by_uscc).await?;
+    }
     let (samplers, sampler_ids) = sampler_pool(s, &item).await?;
     // A redraw replaces one enterprise with a seed of its own; a draw uses the item's commitment.
     let (seed, commitment) = match &redraw {
@@ -210,6 +229,7 @@ async fn run_inner(s: &Services, actor: &Actor, req: DrawRequest, redraw: Option
         stratified: req.stratified,
         samplers: samplers.clone(),
         team_size: req.team_size.unwrap_or(draw::MIN_TEAM as u32) as usize,
+        risk_weights: req.risk_weights.clone(),
     };
     let result = draw::run(&input)?;
     let tx = s.write(actor).await?;
@@ -230,6 +250,10 @@ async fn run_inner(s: &Services, actor: &Actor, req: DrawRequest, redraw: Option
             exclusions_json: serde_json::to_string(&p.exclusions).map_err(ServiceError::internal)?,
             samplers_json: serde_json::to_string(&input.samplers).map_err(ServiceError::internal)?,
             result_json: serde_json::to_string(&result).map_err(ServiceError::internal)?,
+            risk_weights_json: match &input.risk_weights {
+                Some(w) => serde_json::to_string(w).map_err(ServiceError::internal)?,
+                None => String::new(),
+            },
             reason: redraw.as_ref().map(|r| r.reason.clone()).unwrap_or_default(),
             replaces_draw_id: redraw.as_ref().map(|r| r.replaces_draw_id),
             replaces_enterprise_id: redraw.as_ref().map(|r| r.replaces_enterprise_id),
@@ -257,7 +281,7 @@ async fn run_inner(s: &Services, actor: &Actor, req: DrawRequest, redraw: Option
             "draw",
             row.id,
             json!(null),
-            json!({"item_id": item.id, "quota": req.quota, "seed": input.seed, "candidate_hash": result.candidate_hash, "drawn": result.drawn.iter().map(|d| &d.uscc).collect::<Vec<_>>(), "reason": redraw.as_ref().map(|r| &r.reason)}),
+            json!({"item_id": item.id, "quota": req.quota, "seed": input.seed, "candidate_hash": result.candidate_hash, "risk_weights": input.risk_weights, "drawn": result.drawn.iter().map(|d| &d.uscc).collect::<Vec<_>>(), "reason": redraw.as_ref().map(|r| &r.reason)}),
         )).await?;
     Ok(row.id)
 }
@@ -313,6 +337,15 @@ pub async fn redraw(s: &Services, actor: &Actor, req: RedrawRequest) -> Result<D
         reason: req.reason.trim().to_string(),
         closes_task: task.state == TaskState::Assigned,
     };
+    // A risk-weighted draw's replacement comes from the replaced enterprise's own risk class.
+    let (old_weights, old_classes) = risk_of(&old)?;
+    let risk_weights = match old_weights {
+        None => None,
+        Some(_) => {
+            let uscc = choucha_store::enterprises::get(db, task.enterprise_id).await?.uscc;
+            old_classes.get(&uscc).map(|k| RiskWeights::from([(*k, 1)]))
+        }
+    };
     let req2 = DrawRequest {
         item_id: task.item_id,
         quota: 1,
@@ -320,6 +353,7 @@ pub async fn redraw(s: &Services, actor: &Actor, req: RedrawRequest) -> Result<D
         stratified: false,
         team_size: Some(old.team_size as u32),
         filters,
+        risk_weights,
     };
     let id = run_inner(s, actor, req2, Some(redraw)).await?;
     get(s, actor, id).await
@@ -330,6 +364,7 @@ fn drawn_views(
     names: &BTreeMap<String, (i64, String)>,
     tasks: &BTreeMap<i64, (i64, TaskState)>,
     team_names: &BTreeMap<String, String>,
+    classes: &BTreeMap<String, RiskClass>,
     with_team: bool,
 ) -> Vec<DrawnView> {
     result
@@ -343,6 +378,7 @@ fn drawn_views(
                 uscc: d.uscc.clone(),
                 name,
                 division_code: d.division_code.clone(),
+                risk_class: classes.get(&d.uscc).copied(),
                 team: if with_team {
                     d.team.iter().map(|u| team_names.get(u).cloned().unwrap_or_else(|| u.clone())).collect()
                 } else {
@@ -353,6 +389,17 @@ fn drawn_views(
             }
         })
         .collect()
+}
+
+/// The weights of a risk-weighted draw and its candidates' classes (empty for a uniform draw).
+fn risk_of(row: &DrawRow) -> Result<(Option<RiskWeights>, BTreeMap<String, RiskClass>)> {
+    if row.risk_weights_json.is_empty() {
+        return Ok((None, BTreeMap::new()));
+    }
+    let weights: RiskWeights = serde_json::from_str(&row.risk_weights_json).map_err(ServiceError::internal)?;
+    let candidates: Vec<draw::Candidate> =
+        serde_json::from_str(&row.candidates_json).map_err(ServiceError::internal)?;
+    Ok((Some(weights), candidates.into_iter().filter_map(|c| c.risk_class.map(|k| (c.uscc, k))).collect()))
 }
 
 async fn build_view(s: &Services, row: DrawRow, with_team: bool) -> Result<DrawView> {
@@ -371,8 +418,15 @@ async fn build_view(s: &Services, row: DrawRow, with_team: bool) -> Result<DrawV
             team_names.insert(user.username, user.display_name);
         }
     }
+    let (risk_weights, classes) = risk_of(&row)?;
+    let mut risk_classes = BTreeMap::new();
+    for k in classes.values() {
+        *risk_classes.entry(*k).or_insert(0) += 1;
+    }
     Ok(DrawView {
-        drawn: drawn_views(&result, &names, &tasks, &team_names, with_team),
+        drawn: drawn_views(&result, &names, &tasks, &team_names, &classes, with_team),
+        risk_weights,
+        risk_classes,
         id: row.id,
         plan_id: plan.id,
         plan_title: plan.title,

@@ -146,7 +146,7 @@ pub(super) async fn pool(
             }
             None => {
                 by_uscc.insert(r.uscc.clone(), (r.id, r.name));
-                candidates.push(Candidate { uscc: r.uscc, division_code: r.division_code });
+                candidates.push(Candidate { uscc: r.uscc, division_code: r.division_code, risk_class: None });
             }
         }
     }

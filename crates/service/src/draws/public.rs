@@ -1,6 +1,7 @@
 //! A published draw as the public reads it (一公开), its whole record for a re-run by anyone, and
 //! the re-run of a draw from its record.
 
+use choucha_domain::draw::risk::{RiskClass, RiskWeights};
 use choucha_domain::draw::{self, Candidate, DrawInput, DrawResult, SamplerCandidate};
 use choucha_store::draws::{self as store_draws};
 use chrono::Utc;
@@ -38,6 +39,12 @@ pub struct PublicDrawView {
     pub filters: serde_json::Value,
     pub candidate_count: i32,
     pub candidate_hash: String,
+    /// The weights per risk class of a risk-weighted draw.
+    #[schema(value_type = Option<Object>)]
+    pub risk_weights: Option<RiskWeights>,
+    /// Candidates per risk class, in a risk-weighted draw.
+    #[schema(value_type = Object)]
+    pub risk_classes: std::collections::BTreeMap<RiskClass, usize>,
     pub exclusions: Vec<Exclusion>,
     pub drawn: Vec<PublicDrawn>,
     pub reason: String,
@@ -60,6 +67,8 @@ fn public_view(d: DrawView) -> PublicDrawView {
         filters: d.filters,
         candidate_count: d.candidate_count,
         candidate_hash: d.candidate_hash,
+        risk_weights: d.risk_weights,
+        risk_classes: d.risk_classes,
         exclusions: d.exclusions,
         drawn: d
             .drawn
@@ -104,8 +113,9 @@ pub async fn verify(s: &Services, id: i64) -> Result<DrawVerification> {
         stratified: row.stratified,
         samplers,
         team_size: row.team_size as usize,
+        risk_weights: super::risk_of(&row)?.0,
     };
-    let hash_ok = draw::candidate_hash(&input.candidates) == row.candidate_hash;
+    let hash_ok = input.candidate_hash() == row.candidate_hash;
     // A committed seed: its hash is the one published, before the draw.
     let commitment = super::commitment::of_draw(s, id).await?;
     let commitment_ok = commitment
@@ -143,6 +153,10 @@ pub const RECORD_FORMAT: &str = "choucha-draw-record-v1";
 pub struct RecordCandidate {
     pub uscc: String,
     pub division_code: String,
+    /// The risk class (A–D), in a risk-weighted draw only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub risk_class: Option<RiskClass>,
 }
 
 /// A sampler of the pool under the draw's own public identifier (`S01`, `S02`…, numbered in the
@@ -177,6 +191,10 @@ pub struct PublicDrawRecord {
     pub quota: i32,
     pub stratified: bool,
     pub team_size: i32,
+    /// The weights per risk class (A–D) of a risk-weighted draw (`choucha-draw-risk-v1`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub risk_weights: Option<RiskWeights>,
     pub candidate_count: i32,
     pub candidate_hash: String,
     pub candidates: Vec<RecordCandidate>,
@@ -229,6 +247,7 @@ pub async fn published_record(s: &Services, id: i64) -> Result<PublicDrawRecord>
         })
         .collect();
     let view = public_view(build_view(s, row.clone(), false).await?);
+    let risk_weights = super::risk_of(&row)?.0;
     Ok(PublicDrawRecord {
         format: RECORD_FORMAT.into(),
         draw_id: row.id,
@@ -239,11 +258,12 @@ pub async fn published_record(s: &Services, id: i64) -> Result<PublicDrawRecord>
         quota: row.quota,
         stratified: row.stratified,
         team_size: row.team_size,
+        risk_weights,
         candidate_count: row.candidate_count,
         candidate_hash: row.candidate_hash,
         candidates: candidates
             .into_iter()
-            .map(|c| RecordCandidate { uscc: c.uscc, division_code: c.division_code })
+            .map(|c| RecordCandidate { uscc: c.uscc, division_code: c.division_code, risk_class: c.risk_class })
             .collect(),
         exclusions: view.exclusions,
         samplers: pool

@@ -12,7 +12,6 @@ use choucha_store::organisations;
 use choucha_store::retests::{self as store, RetestApproval, RetestChange, RetestRow};
 use chrono::Utc;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use crate::access::Ask;
 use crate::lab::{ReceiptPhoto, SignOffInput};
@@ -51,6 +50,7 @@ pub async fn sign(s: &Services, actor: &Actor, id: i64, step: SignStep, input: S
     let now = s.now();
     let mut after = json!({"state": next.to().as_str()});
     let mut finish = None;
+    let mut signature = None;
     let change = match step {
         SignStep::Prepare => RetestChange::Prepared { by: actor.user_id, sig_b64: sig },
         SignStep::Review => RetestChange::Reviewed { by: actor.user_id, sig_b64: sig },
@@ -64,10 +64,16 @@ pub async fn sign(s: &Services, actor: &Actor, id: i64, step: SignStep, input: S
             let outcome = retest_outcome(&first_j, &retest_j);
             let org = organisations::get(s.store.reader(), r.retest_org_id).await?;
             let report_no = format!("FJ-{}-{}-{:06}", org.code.to_uppercase(), s.today().format("%Y"), r.id);
-            let pdf = render(s, &r, &lines, &outcome, &report_no, actor, &sig, now).await?;
-            let sha = hex::encode(Sha256::digest(&pdf));
+            // Issue 18: the re-test institution's SM2 key signs the PDF, as a first report's.
+            let key = crate::signing::issuing_key(s, org.id)?;
+            let token = crate::signing::new_token();
+            let verification = choucha_documents::Verification { key_id: key.key_id(), url: s.verify_url(&token) };
+            let pdf = render(s, &r, &lines, &outcome, &report_no, actor, &sig, now, verification).await?;
+            let signed = crate::signing::sign(&key, &pdf, token);
+            let sha = signed.sha256.clone();
             let rel = format!("reports/retest-{}-{}.pdf", r.id, uuid::Uuid::new_v4().simple());
-            s.files().put_bytes(&rel, pdf).await?;
+            s.files().put_bytes(&rel, signed.bytes.clone()).await?;
+            signature = Some((org.id, key, signed));
             after = json!({"state": next.to().as_str(), "report_no": report_no, "pdf_sha256": sha,
                            "qualified": outcome.qualified, "agrees": outcome.agrees,
                            "fee_payer": outcome.fee_payer.as_str(), "first_qualified": r.first_qualified});
@@ -88,6 +94,11 @@ pub async fn sign(s: &Services, actor: &Actor, id: i64, step: SignStep, input: S
     };
     let tx = s.write(actor).await?;
     store::update_retest(&tx, r.id, next, change).await.map_err(conflict)?;
+    if let Some((org_id, key, signed)) = &signature {
+        crate::signing::record(&tx, crate::signing::RETEST_REPORT, r.id, *org_id, key, signed).await?;
+        after["pdf_sm3"] = json!(signed.sm3);
+        after["signing_key"] = json!(signed.key_id);
+    }
     if let Some(outcome) = &finish {
         // The re-test's conclusion is final and replaces the first in the sample's result.
         store::set_final_result(&tx, r.sample_id, outcome.qualified, &outcome.text).await?;
@@ -143,6 +154,7 @@ async fn render(
     approver: &Actor,
     approver_sig: &str,
     at: chrono::DateTime<Utc>,
+    verification: choucha_documents::Verification,
 ) -> Result<Vec<u8>> {
     use choucha_documents as docs;
     use choucha_domain::sampling::utc_to_local;
@@ -204,6 +216,7 @@ async fn render(
     data.issued_on = s.today();
     data.supersedes = None;
     data.correction_reason = format!("本报告为检验报告{first_no}的复检报告，复检结论为最终结论。");
+    data.verification = Some(verification);
     let renderer = s.renderer().await?;
     tokio::task::spawn_blocking(move || docs::test_report_pdf(&renderer, &data))
         .await
@@ -226,7 +239,7 @@ pub async fn report_pdf(s: &Services, actor: &Actor, id: i64) -> Result<(String,
         return Err(ServiceError::NotFound("复检报告"));
     };
     let pdf = s.files().get(&r.pdf_path).await?;
-    if hex::encode(Sha256::digest(&pdf)) != r.pdf_sha256 {
+    if choucha_domain::signed_pdf::sha256_hex(&pdf) != r.pdf_sha256 {
         return Err(ServiceError::internal("stored retest report does not match its SHA-256"));
     }
     Ok((no, pdf))

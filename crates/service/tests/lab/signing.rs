@@ -113,3 +113,39 @@ async fn the_public_check_shows_the_report_only_once_delivered_and_refuses_a_tam
     let huge = vec![b'%'; verify::MAX_UPLOAD_BYTES + 1];
     assert_eq!(code(&verify::check_upload(s(&w), &token, &huge).await.unwrap_err()), "file_too_large");
 }
+
+/// A re-test report is SM2-signed by the re-test institution's key when approved: it verifies
+/// offline against the exported keys, its public check names it a re-test report with the final
+/// conclusion, and the first report's check points to it.
+#[tokio::test]
+async fn a_retest_report_is_signed_by_the_retest_institution_and_checked_publicly() {
+    let w = world().await;
+    let lab2 = second_lab(&w).await;
+    let r = issued(&w, 12.5).await;
+    let owner = enterprise_user(&w).await;
+    let id = retested(&w, &lab2, &owner, r.id, 8.0).await;
+    let (no, pdf) = choucha_service::retests::report_pdf(s(&w), &w.regulator, id).await.unwrap();
+    let stored =
+        choucha_store::signing::signature_of(s(&w).store().reader(), "retest_report", id).await.unwrap().unwrap();
+    assert_eq!(stored.pdf_sha256, choucha_domain::signed_pdf::sha256_hex(&pdf));
+    let keys = signing::export_keys(s(&w)).await.unwrap();
+    let key = signing::check_file(&pdf, &keys).expect("the re-test report verifies offline");
+    assert_eq!(key.org_code, "lab2", "signed by the re-test institution, not the first");
+    if let Some(text) = pdf_text(&pdf) {
+        assert!(text.contains("本报告经SM2数字签名") && text.contains(&format!("/verify/{}", stored.token)), "{text}");
+    }
+    let mut tampered = pdf.clone();
+    let mid = tampered.len() / 3;
+    tampered[mid] ^= 0x01;
+    assert!(signing::check_file(&tampered, &keys).is_err());
+    let v = verify::view(s(&w), &stored.token).await.unwrap();
+    assert_eq!(v.report_no, no);
+    assert!(v.qualified && v.status.contains("复检报告"), "{v:?}");
+    let (_, ok) = verify::check_upload(s(&w), &stored.token, &pdf).await.unwrap();
+    assert!(ok.authentic, "{}", ok.message);
+    let (_, bad) = verify::check_upload(s(&w), &stored.token, &tampered).await.unwrap();
+    assert!(!bad.authentic);
+    // The first report's public check says the re-test gave the final conclusion.
+    let first = verify::view(s(&w), &token_of(&w, r.id).await).await.unwrap();
+    assert!(first.status.contains(&no), "{first:?}");
+}

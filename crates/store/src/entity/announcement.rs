@@ -13,6 +13,8 @@ pub struct Model {
     pub content_json: String,
     pub snapshot_json: String,
     pub snapshot_sha256: String,
+    /// The SM2-signed PDF as published (file key; empty before publication).
+    pub signed_pdf_path: String,
     pub corrects_id: Option<i64>,
     pub correction_reason: String,
     pub corrected_by_id: Option<i64>,

@@ -19,6 +19,8 @@ pub struct Model {
     pub exclusions_json: String,
     pub samplers_json: String,
     pub result_json: String,
+    /// Weights per risk class (JSON); empty for a uniform draw.
+    pub risk_weights_json: String,
     pub reason: String,
     pub replaces_draw_id: Option<i64>,
     pub replaces_enterprise_id: Option<i64>,

@@ -65,14 +65,23 @@ async fn file(State(state): State<AppState>, PagePath((id, file)): PagePath<(Str
 
 fn csv_of(r: &PublicDrawRecord, name: &str) -> Vec<u8> {
     let rows: Vec<Vec<String>> = match name {
-        "candidates.csv" => std::iter::once(vec!["序号".into(), "统一社会信用代码".into(), "行政区划代码".into()])
-            .chain(
-                r.candidates
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| vec![(i + 1).to_string(), c.uscc.clone(), c.division_code.clone()]),
-            )
-            .collect(),
+        "candidates.csv" => {
+            // A risk-weighted draw's list carries each candidate's class (A–D): the record hashes it.
+            let risky = r.risk_weights.is_some();
+            let mut head = vec!["序号".into(), "统一社会信用代码".into(), "行政区划代码".into()];
+            if risky {
+                head.push("风险等级".into());
+            }
+            std::iter::once(head)
+                .chain(r.candidates.iter().enumerate().map(|(i, c)| {
+                    let mut row = vec![(i + 1).to_string(), c.uscc.clone(), c.division_code.clone()];
+                    if risky {
+                        row.push(c.risk_class.map(|k| k.as_str().to_string()).unwrap_or_default());
+                    }
+                    row
+                }))
+                .collect()
+        }
         "exclusions.csv" => {
             std::iter::once(vec!["统一社会信用代码".into(), "企业名称".into(), "排除规则".into(), "排除依据".into()])
                 .chain(

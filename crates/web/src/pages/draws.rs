@@ -12,6 +12,7 @@ use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use choucha_domain::draw::risk::{self, RiskClass, RiskWeights};
 use choucha_domain::enterprise::{EnterpriseKind, EnterpriseStatus, SizeClass};
 use choucha_domain::plan::PlanState;
 use choucha_domain::sampling::TaskState;
@@ -178,6 +179,39 @@ pub struct DrawValues {
     pub seed: String,
     pub stratified: bool,
     pub team_size: String,
+    /// Weighted by risk class, with these weights (A–D) as typed.
+    pub risk: bool,
+    pub weights: Vec<WeightValue>,
+}
+
+/// One risk class's weight on the draw form.
+#[derive(Debug, Clone)]
+pub struct WeightValue {
+    pub code: &'static str,
+    pub label: &'static str,
+    pub value: String,
+}
+
+fn default_weight_values() -> Vec<WeightValue> {
+    let w = risk::default_weights();
+    RiskClass::ALL
+        .into_iter()
+        .map(|k| WeightValue { code: k.as_str(), label: k.label(), value: w.get(&k).copied().unwrap_or(0).to_string() })
+        .collect()
+}
+
+/// The typed weights, or the message for the form.
+fn weights_of(values: &[WeightValue]) -> Result<RiskWeights, String> {
+    let mut out = RiskWeights::new();
+    for (k, v) in RiskClass::ALL.into_iter().zip(values) {
+        match v.value.trim().parse::<u32>() {
+            Ok(n) if n <= risk::MAX_WEIGHT => {
+                out.insert(k, n);
+            }
+            _ => return Err(format!("{}的权重“{}”应为0至{}的整数", k.label(), v.value.trim(), risk::MAX_WEIGHT)),
+        }
+    }
+    Ok(out)
 }
 
 #[derive(Template, WebTemplate)]
@@ -238,6 +272,8 @@ async fn render_draw(
             },
             stratified: false,
             team_size: draws_min_team().to_string(),
+            risk: false,
+            weights: default_weight_values(),
         }
     });
     let page = DrawPage {
@@ -292,6 +328,15 @@ async fn run(
         seed: form.get("seed"),
         stratified: form.checked("stratified"),
         team_size: form.get("team_size").trim().to_string(),
+        risk: form.checked("risk"),
+        weights: RiskClass::ALL
+            .into_iter()
+            .map(|k| WeightValue {
+                code: k.as_str(),
+                label: k.label(),
+                value: form.get(&format!("risk_weight_{}", k.as_str())),
+            })
+            .collect(),
     };
     let mut errors = FieldErrors::default();
     let quota = v.quota.parse::<u32>().ok();
@@ -303,8 +348,15 @@ async fn run(
     if team_size.is_none() {
         errors.add("team_size", &format!("每组抽样人员数“{}”应为整数（不少于2人）", v.team_size));
     }
+    let risk_weights = match v.risk {
+        false => Ok(None),
+        true => weights_of(&v.weights).map(Some),
+    };
+    if let Err(m) = &risk_weights {
+        errors.add("risk_weights", m);
+    }
     let mut status = StatusCode::UNPROCESSABLE_ENTITY;
-    if let (Some(quota), Some(team_size)) = (quota, team_size) {
+    if let (Some(quota), Some(team_size), Ok(risk_weights)) = (quota, team_size, risk_weights) {
         let req = DrawRequest {
             item_id,
             quota,
@@ -312,6 +364,7 @@ async fn run(
             stratified: v.stratified,
             team_size: Some(team_size),
             filters: f.filters(),
+            risk_weights,
         };
         match draws::run(&state.services, &actor, req).await {
             Ok(d) => {
@@ -345,6 +398,8 @@ pub struct DrawnLine {
     pub uscc: String,
     pub name: String,
     pub division_code: String,
+    /// The risk class's label, in a risk-weighted draw (else empty).
+    pub risk: &'static str,
     pub team: String,
     pub task_id: Option<i64>,
     pub state: Option<TaskState>,
@@ -363,6 +418,7 @@ pub fn drawn_lines(d: &DrawView) -> Vec<DrawnLine> {
                 uscc: e.uscc.clone(),
                 name: e.name.clone(),
                 division_code: e.division_code.clone(),
+                risk: e.risk_class.map(RiskClass::label).unwrap_or(""),
                 team: e.team.join("、"),
                 task_id: e.task_id,
                 state_label: state.map(TaskState::label).unwrap_or("—"),
