@@ -14,7 +14,7 @@ use choucha_service::files::FileStore;
 use choucha_service::users::{self, NewUserInput};
 use choucha_service::{ServiceError, Services};
 use choucha_store::audit::{self, Verification, VerifyOptions};
-use choucha_store::{Store, audit_files, redact_url};
+use choucha_store::{ConnectSettings, Store, StoreError, audit_files, redact_url};
 
 use crate::UserCreateArgs;
 use crate::config::Settings;
@@ -52,10 +52,14 @@ pub async fn open(settings: &Settings) -> anyhow::Result<Services> {
     let files = file_store(settings).await?;
     let url = redact_url(&settings.database_url);
     let keys = settings.audit_keyring()?;
-    let store = Store::connect(&settings.database_url)
-        .await
-        .with_context(|| format!("无法连接数据库“{url}”"))?
-        .with_audit_keys(keys);
+    let connect = ConnectSettings { read_url: settings.database_read_url.clone(), ..Default::default() };
+    let store = match Store::connect_with(&settings.database_url, connect).await {
+        Ok(s) => s,
+        // A replica that is wrong or does not answer is named as such (the store's message).
+        Err(e @ StoreError::Config(_)) => anyhow::bail!("{e}"),
+        Err(e) => return Err(e).with_context(|| format!("无法连接数据库“{url}”")),
+    }
+    .with_audit_keys(keys);
     store.migrate().await.with_context(|| format!("数据库“{url}”迁移失败"))?;
     tracing::info!(database = %url, "database ready");
     tracing::info!(files = %files.describe(), "file store ready");

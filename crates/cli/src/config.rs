@@ -16,12 +16,13 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 /// Environment variables read (after the `CHOUCHA_` prefix, case-insensitive).
-const ENV_KEYS: [&str; 17] = [
+const ENV_KEYS: [&str; 18] = [
     "listen",
     "public_url",
     "signing_key_dir",
     "data_dir",
     "database_url",
+    "database_read_url",
     "font_dir",
     "secure_cookies",
     "audit_hash",
@@ -50,6 +51,10 @@ pub struct RawConfig {
     /// `sqlite:<path>` or `postgres://…`; by default `sqlite:<data_dir>/choucha.db`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database_url: Option<String>,
+    /// A PostgreSQL replica (`postgres://…`) for the reads that may lag: statistics, exports,
+    /// quality analysis, dashboards; by default they go to `database_url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database_read_url: Option<String>,
     /// Extra folder searched for fonts (PDF documents) before the system's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub font_dir: Option<PathBuf>,
@@ -199,6 +204,7 @@ impl Default for RawConfig {
             listen: "127.0.0.1:8080".into(),
             data_dir: PathBuf::from("./data"),
             database_url: None,
+            database_read_url: None,
             font_dir: None,
             secure_cookies: false,
             audit_hash: default_audit_hash(),
@@ -230,6 +236,8 @@ pub struct FlagOverrides {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub database_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_read_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub font_dir: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls_cert: Option<PathBuf>,
@@ -252,6 +260,8 @@ pub struct Settings {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
     pub database_url: String,
+    /// The replica of the lagging reads (PostgreSQL only); `None`: the primary.
+    pub database_read_url: Option<String>,
     pub font_dir: Option<PathBuf>,
     pub secure_cookies: bool,
     pub audit_hash: AuditHash,
@@ -293,6 +303,7 @@ impl std::fmt::Debug for Settings {
             .field("listen", &self.listen)
             .field("data_dir", &self.data_dir)
             .field("database_url", &redact_url(&self.database_url))
+            .field("database_read_url", &self.database_read_url.as_deref().map(redact_url))
             .field("font_dir", &self.font_dir)
             .field("secure_cookies", &self.secure_cookies)
             .field("audit_hash", &self.audit_hash.as_str())
@@ -345,6 +356,9 @@ impl Settings {
             self.data_dir.display().to_string(),
             redact_url(&self.database_url)
         );
+        if let Some(r) = &self.database_read_url {
+            out.push_str(&format!("database_read_url = {:?}\n", redact_url(r)));
+        }
         if let Some(d) = &self.font_dir {
             out.push_str(&format!("font_dir = {:?}\n", d.display().to_string()));
         }
@@ -476,6 +490,18 @@ pub fn validate(raw: RawConfig) -> Result<Settings, ConfigError> {
     if !known.iter().any(|p| database_url.starts_with(p)) {
         errs.push(format!("数据库地址“{}”无效：应以 sqlite: 或 postgres:// 开头", redact_url(&database_url)));
     }
+    let database_read_url = raw.database_read_url.as_deref().map(str::trim).filter(|u| !u.is_empty());
+    match database_read_url {
+        Some(r) if !(r.starts_with("postgres://") || r.starts_with("postgresql://")) => errs.push(format!(
+            "只读副本地址 database_read_url“{}”无效：应以 postgres:// 开头",
+            redact_url(r)
+        )),
+        Some(_) if database_url.starts_with("sqlite:") => {
+            errs.push("只读副本地址 database_read_url 仅适用于 PostgreSQL：数据库为 SQLite 时请删除该设置".to_string())
+        }
+        _ => {}
+    }
+    let database_read_url = database_read_url.map(str::to_string);
     if let Some(d) = &raw.font_dir
         && !d.is_dir()
     {
@@ -541,6 +567,7 @@ pub fn validate(raw: RawConfig) -> Result<Settings, ConfigError> {
             listen,
             data_dir: raw.data_dir,
             database_url,
+            database_read_url,
             font_dir: raw.font_dir,
             secure_cookies: raw.secure_cookies,
             tls,

@@ -37,6 +37,27 @@ fn debug_and_toml_hide_the_password() {
 }
 
 #[test]
+fn a_replica_is_postgresql_beside_postgresql_and_its_password_hidden() {
+    let mut r = raw();
+    r.database_url = Some("postgres://choucha:s3cret@db:5432/choucha".into());
+    r.database_read_url = Some("postgres://reader:r3plica@replica:5432/choucha".into());
+    let s = validate(r.clone()).expect("valid");
+    assert_eq!(s.database_read_url.as_deref(), Some("postgres://reader:r3plica@replica:5432/choucha"));
+    assert!(!format!("{s:?}").contains("r3plica"));
+    assert!(s.to_toml().contains("database_read_url = \"postgres://reader:***@replica:5432/choucha\""), "{}", s.to_toml());
+    r.database_read_url = Some("mysql://reader:r3plica@replica/choucha".into());
+    let e = validate(r).unwrap_err().0;
+    assert!(e.contains("只读副本地址") && e.contains("应以 postgres:// 开头") && !e.contains("r3plica"), "{e}");
+    let mut r = raw();
+    r.database_read_url = Some("postgres://reader@replica/choucha".into());
+    let e = validate(r).unwrap_err().0;
+    assert!(e.contains("仅适用于 PostgreSQL"), "beside SQLite: {e}");
+    let mut r = raw();
+    r.database_read_url = Some("  ".into());
+    assert_eq!(validate(r).expect("blank is unset").database_read_url, None);
+}
+
+#[test]
 fn audit_key_from_the_environment_is_hidden_and_sm3_is_selectable() {
     let mut r = raw();
     r.audit_key = Some("00112233445566778899aabbccddeeff".into());

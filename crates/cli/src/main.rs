@@ -39,6 +39,9 @@ struct GlobalArgs {
     /// 数据库地址：sqlite:<文件> 或 postgres://用户:密码@主机/库 [环境变量 CHOUCHA_DATABASE_URL]
     #[arg(long, global = true, value_name = "数据库地址")]
     database_url: Option<String>,
+    /// 只读副本（PostgreSQL）地址：统计、导出、质量分析和看板的读取走副本；不设则走主库 [环境变量 CHOUCHA_DATABASE_READ_URL]
+    #[arg(long, global = true, value_name = "只读副本地址")]
+    database_read_url: Option<String>,
     /// 存储文件（证据、报告等）的对象存储地址：s3://存储桶/前缀；不设则保存在数据目录 [环境变量 CHOUCHA_FILES_URL]
     #[arg(long, global = true, value_name = "对象存储地址")]
     files_url: Option<String>,
@@ -123,9 +126,12 @@ struct BenchArgs {
     /// 结果另存为 JSON
     #[arg(long, value_name = "文件")]
     json: Option<PathBuf>,
-    /// 只测量名称含这些词的项目（逗号分隔：search, worklist, dashboard, summary, draw, record, pdf, http）
+    /// 只测量名称含这些词的项目（逗号分隔：search, worklist, dashboard, summary, draw, record, pdf, http-clicks, http）
     #[arg(long, value_name = "项目")]
     only: Option<String>,
+    /// 与另一规模数据上的一次运行（其 --json 文件）对比：逐项列出两种规模下的耗时及增长倍数
+    #[arg(long, value_name = "文件")]
+    compare: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -314,6 +320,7 @@ fn main() -> ExitCode {
     let mut flags = FlagOverrides {
         data_dir: cli.global.data_dir.clone(),
         database_url: cli.global.database_url.clone(),
+        database_read_url: cli.global.database_read_url.clone(),
         files: cli.global.files_url.clone().map(|url| config::FilesFlags { url: Some(url) }),
         ..Default::default()
     };
@@ -383,6 +390,7 @@ fn main() -> ExitCode {
                         connections: a.connections,
                         json: a.json,
                         only: a.only,
+                        compare: a.compare,
                     },
                 )
                 .await

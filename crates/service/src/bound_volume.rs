@@ -65,7 +65,7 @@ pub async fn bound_volume_pdf(s: &Services, actor: &Actor, plan_id: i64, volume:
     // Only this volume's rows are built.
     let start = (volume - 1) * REPORTS_PER_VOLUME;
     let end = (start + REPORTS_PER_VOLUME).min(numbers.len());
-    let lines = lines_of_reports(s, plan_id, &numbers[start..end]).await?;
+    let lines = lines_of_reports(s.store.reader(), plan_id, &numbers[start..end]).await?;
     let db = s.store.reader();
     let mut documents = Vec::new();
     for line in &lines {

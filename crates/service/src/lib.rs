@@ -35,6 +35,7 @@ pub mod jobs;
 pub mod lab;
 pub mod objections;
 pub mod organisations;
+pub mod overdue_counts;
 pub mod overview;
 pub mod personal;
 pub mod plan_costs;

@@ -82,7 +82,8 @@ fn duty(kind: &str, what: String, due: Option<NaiveDate>, owed_by: String, href:
 pub async fn plan_overview(s: &Services, actor: &Actor, plan_id: i64) -> Result<PlanOverview> {
     let plan: PlanView = plans::get(s, actor, plan_id).await?;
     actor.to_plan(plan.organising_org_id).require_or(Action::ViewOverview, "抽查看板由组织抽查的部门查看")?;
-    let db = s.store.reader();
+    // A dashboard: from the lagging reader (a replica when configured).
+    let db = s.store.lagging_reader();
     let today = s.today();
     let quotas = plan
         .items

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 
 use choucha_store::statistics::{self as stats, Tally};
 use choucha_store::{announcements as store, enterprises, organisations, plans as store_plans};
+use sea_orm::DatabaseConnection;
 use serde::Serialize;
 
 use crate::access::Ask;
@@ -82,15 +83,20 @@ fn size_label(s: Option<&str>) -> String {
         .unwrap_or_default()
 }
 
-/// The plan's issued samples in report-number order, built a chunk of reports at a time.
-pub(crate) async fn result_lines(s: &Services, plan_id: i64) -> Result<Vec<ResultLine>> {
-    let numbers = store::issued_report_numbers(s.store.reader(), plan_id).await?;
-    lines_of_reports(s, plan_id, &numbers).await
+/// The plan's issued samples in report-number order, built a chunk of reports at a time, read
+/// from `db`: the primary ([`choucha_store::Store::reader`]) for what is written from them (an
+/// announcement's rows), the lagging reader for an export.
+pub(crate) async fn result_lines(db: &DatabaseConnection, plan_id: i64) -> Result<Vec<ResultLine>> {
+    let numbers = store::issued_report_numbers(db, plan_id).await?;
+    lines_of_reports(db, plan_id, &numbers).await
 }
 
 /// The rows of these issued reports (report id, report number) of the plan, in the given order.
-pub(crate) async fn lines_of_reports(s: &Services, plan_id: i64, numbers: &[(i64, String)]) -> Result<Vec<ResultLine>> {
-    let db = s.store.reader();
+pub(crate) async fn lines_of_reports(
+    db: &DatabaseConnection,
+    plan_id: i64,
+    numbers: &[(i64, String)],
+) -> Result<Vec<ResultLine>> {
     let items: HashMap<i64, store_plans::ItemRow> =
         store_plans::items_of(db, plan_id).await?.into_iter().map(|i| (i.id, i)).collect();
     let mut org_names: HashMap<i64, String> = HashMap::new();
@@ -183,8 +189,7 @@ pub(crate) async fn lines_of_reports(s: &Services, plan_id: i64, numbers: &[(i64
 }
 
 /// The plan's final refusals (the determination co-signed by the local bureau), oldest first.
-pub(crate) async fn refusal_lines(s: &Services, plan_id: i64) -> Result<Vec<RefusalLine>> {
-    let db = s.store.reader();
+pub(crate) async fn refusal_lines(db: &DatabaseConnection, plan_id: i64) -> Result<Vec<RefusalLine>> {
     let tasks = store::refused_tasks(db, plan_id).await?;
     let task_ids: Vec<i64> = tasks.iter().map(|t| t.id).collect();
     let outcomes: HashMap<i64, _> =
@@ -269,7 +274,7 @@ pub struct ItemFigure {
 
 /// The plan's figures, by `GROUP BY` (no sample is loaded). No access check: see [`plan_figures`].
 pub async fn figures_of(s: &Services, plan_id: i64) -> Result<PlanFigures> {
-    let db = s.store.reader();
+    let db = s.store.lagging_reader();
     let items = store_plans::items_of(db, plan_id).await?;
     let tallies = stats::by_item(db, plan_id).await?;
     let refusals = stats::refusals_by_item(db, plan_id).await?;
@@ -305,8 +310,10 @@ pub async fn plan_figures(s: &Services, actor: &Actor, plan_id: i64) -> Result<P
 /// order, then the final refusals, then a totals row that equals [`plan_figures`].
 pub async fn summary_xlsx(s: &Services, actor: &Actor, plan_id: i64) -> Result<Vec<u8>> {
     let plan = require_organiser(s, actor, plan_id).await?;
-    let lines = result_lines(s, plan_id).await?;
-    let refusals = refusal_lines(s, plan_id).await?;
+    // An export: from the lagging reader (a replica when configured).
+    let db = s.store.lagging_reader();
+    let lines = result_lines(db, plan_id).await?;
+    let refusals = refusal_lines(db, plan_id).await?;
     let figures = figures_of(s, plan_id).await?;
     let table = choucha_documents::SummaryTable {
         title: format!("{}检验情况汇总表", plan.title),
@@ -352,7 +359,7 @@ async fn division_label(s: &Services, code: &str) -> String {
     if name != code.trim() {
         return name;
     }
-    let db = s.store.reader();
+    let db = s.store.lagging_reader();
     match choucha_store::sampling::local_bureau_of(db, code).await {
         Ok(Some(o)) => organisations::get(db, o).await.map(|o| format!("{}（{code}）", o.name)).unwrap_or(code.into()),
         _ => code.to_string(),
@@ -404,7 +411,7 @@ const EARLIER_PLANS: usize = 5;
 /// testing institutions (who write its analysis).
 pub async fn quality_analysis(s: &Services, actor: &Actor, plan_id: i64) -> Result<QualityAnalysis> {
     let (plan, _) = crate::analysis_texts::require_reader(s, actor, plan_id).await?;
-    let db = s.store.reader();
+    let db = s.store.lagging_reader();
     let figures = figures_of(s, plan_id).await?;
     let mut by_division = Vec::new();
     for t in stats::by_division(db, plan_id).await? {
@@ -452,7 +459,7 @@ pub async fn quality_analysis(s: &Services, actor: &Actor, plan_id: i64) -> Resu
 /// Failing items by frequency, with re-tests applied: an objected item that the (final) re-test
 /// found conforming no longer counts (re-tests are few: they are read one by one).
 async fn final_failing_items(s: &Services, plan_id: i64) -> Result<Vec<(String, i64)>> {
-    let db = s.store.reader();
+    let db = s.store.lagging_reader();
     let mut counts = stats::failing_items(db, plan_id).await?;
     for (_, json) in choucha_store::retests::concluded_unqualified_of_plan(db, plan_id).await? {
         let lines: Vec<crate::retests::RetestLine> = serde_json::from_str(&json).unwrap_or_default();

@@ -36,7 +36,7 @@ impl TestDb {
                 admin.close().await?;
                 let store = Store::connect_with(
                     &url,
-                    ConnectSettings { pg_schema: Some(schema.clone()), max_connections: Some(4) },
+                    ConnectSettings { pg_schema: Some(schema.clone()), max_connections: Some(4), ..Default::default() },
                 )
                 .await?
                 .with_audit_keys(keyring.clone());

@@ -27,6 +27,7 @@ pub mod job_leases;
 pub mod lab;
 pub mod migration;
 pub mod organisations;
+pub mod overdue;
 pub mod overview;
 pub mod plans;
 pub mod results;
@@ -89,13 +90,19 @@ pub(crate) fn id_chunks(ids: &[i64]) -> Vec<Vec<i64>> {
 
 /// The database: a read pool and a write pool. On SQLite the write pool has one connection (SQLite
 /// has one writer at a time; queuing in the pool is cheaper than busy retries); on PostgreSQL both
-/// are the same pool. The audit keyring (kept outside the database) seals the records of every write;
+/// are the same pool. A third pool serves the reads that may lag behind the writes (statistics,
+/// exports, quality analysis, dashboards: [`Store::lagging_reader`]): a PostgreSQL replica when
+/// `ConnectSettings::read_url` names one, else the read pool. The audit keyring (kept outside the database) seals the records of every write;
 /// without one, records are written unkeyed (tools and old tests only: a keyed chain then names them
 /// as a downgrade).
 #[derive(Clone, Debug)]
 pub struct Store {
     read: DatabaseConnection,
     write: DatabaseConnection,
+    /// The replica's pool, or the read pool again.
+    lagging: DatabaseConnection,
+    /// Whether `lagging` is a pool of its own (a replica URL was given).
+    replica: bool,
     audit_keys: Option<Arc<AuditKeyring>>,
     /// What the writes stamp their times with (`created_at`, `updated_at`, audit records).
     clock: Clock,
@@ -107,6 +114,8 @@ pub struct ConnectSettings {
     /// PostgreSQL schema to use (tests isolate themselves in a schema each).
     pub pg_schema: Option<String>,
     pub max_connections: Option<u32>,
+    /// A PostgreSQL replica for the reads that may lag (`database_read_url`); `None`: the primary.
+    pub read_url: Option<String>,
 }
 
 impl Store {
@@ -115,21 +124,24 @@ impl Store {
     }
 
     pub async fn connect_with(url: &str, settings: ConnectSettings) -> Result<Store, StoreError> {
+        let read_url = settings.read_url.as_deref().map(str::trim).filter(|u| !u.is_empty());
         if url.starts_with("sqlite:") {
+            if let Some(r) = read_url {
+                return Err(StoreError::Config(format!(
+                    "只读副本地址“{}”仅适用于 PostgreSQL：SQLite 数据库不使用只读副本，请删除该设置",
+                    redact_url(r)
+                )));
+            }
             let read = Database::connect(sqlite_options(url, settings.max_connections.unwrap_or(8))).await?;
             let write = Database::connect(sqlite_options(url, 1)).await?;
-            Ok(Store { read, write, audit_keys: None, clock: Clock::system() })
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let mut opts = ConnectOptions::new(url.to_string());
-            opts.max_connections(settings.max_connections.unwrap_or(16))
-                .min_connections(0)
-                .acquire_timeout(Duration::from_secs(10))
-                .sqlx_logging(false);
-            if let Some(schema) = settings.pg_schema {
-                opts.set_schema_search_path(schema);
-            }
-            let db = Database::connect(opts).await?;
-            Ok(Store { read: db.clone(), write: db, audit_keys: None, clock: Clock::system() })
+            Ok(Store { lagging: read.clone(), replica: false, read, write, audit_keys: None, clock: Clock::system() })
+        } else if is_postgres(url) {
+            let db = Database::connect(pg_options(url, &settings, settings.pg_schema.clone())).await?;
+            let (lagging, replica) = match read_url {
+                None => (db.clone(), false),
+                Some(r) => (connect_replica(r, &settings).await?, true),
+            };
+            Ok(Store { read: db.clone(), write: db, lagging, replica, audit_keys: None, clock: Clock::system() })
         } else {
             Err(StoreError::Config(format!(
                 "不支持的数据库地址“{}”：应以 sqlite: 或 postgres:// 开头",
@@ -169,9 +181,18 @@ impl Store {
         self.read.get_database_backend()
     }
 
-    /// The connection for reads outside a transaction.
+    /// The connection for reads outside a transaction, on the primary: what a user just wrote is
+    /// there (read-your-writes).
     pub fn reader(&self) -> &DatabaseConnection {
         &self.read
+    }
+
+    /// The connection for reads that may lag behind the writes by the replication delay:
+    /// statistics, exports, quality analysis, dashboards — figures over many rows that nobody
+    /// reads back right after writing them. A PostgreSQL replica when one is configured, else the
+    /// same pool as [`Store::reader`]. Never use it to read back a write or to check a rule.
+    pub fn lagging_reader(&self) -> &DatabaseConnection {
+        &self.lagging
     }
 
     /// Apply pending migrations, then give the query planner statistics (see [`Store::optimize`]).
@@ -206,8 +227,10 @@ impl Store {
 
     /// The connection pools' sizes and idle connections, `(pool, size, idle)`, for `/metrics`.
     pub fn pool_status(&self) -> Vec<(&'static str, u32, usize)> {
+        let replica = self.replica.then_some(("replica", &self.lagging));
         [("read", &self.read), ("write", &self.write)]
             .into_iter()
+            .chain(replica)
             .map(|(name, c)| match c.get_database_backend() {
                 DbBackend::Postgres => {
                     let p = c.get_postgres_connection_pool();
@@ -241,10 +264,47 @@ impl Store {
     }
 
     pub async fn close(self) -> Result<(), StoreError> {
+        if self.replica {
+            self.lagging.close().await?;
+        }
         self.read.close().await?;
         self.write.close().await?;
         Ok(())
     }
+}
+
+fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+fn pg_options(url: &str, settings: &ConnectSettings, schema: Option<String>) -> ConnectOptions {
+    let mut opts = ConnectOptions::new(url.to_string());
+    opts.max_connections(settings.max_connections.unwrap_or(16))
+        .min_connections(0)
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false);
+    if let Some(schema) = schema {
+        opts.set_schema_search_path(schema);
+    }
+    opts
+}
+
+/// The replica's pool, checked at once: a read URL that is not PostgreSQL, or a replica that does
+/// not answer, is a clear error at start rather than failing statistics later. Its search path is
+/// its URL's own (`options=-c search_path=…`), never `pg_schema`.
+async fn connect_replica(url: &str, settings: &ConnectSettings) -> Result<DatabaseConnection, StoreError> {
+    if !is_postgres(url) {
+        return Err(StoreError::Config(format!(
+            "只读副本地址“{}”无效：应以 postgres:// 开头（只读副本仅适用于 PostgreSQL）",
+            redact_url(url)
+        )));
+    }
+    let refused = |e: sea_orm::DbErr| {
+        StoreError::Config(format!("无法连接只读副本“{}”：{e}。请检查 database_read_url 设置", redact_url(url)))
+    };
+    let db = Database::connect(pg_options(url, settings, None)).await.map_err(refused)?;
+    db.ping().await.map_err(refused)?;
+    Ok(db)
 }
 
 fn sqlite_options(url: &str, max: u32) -> ConnectOptions {

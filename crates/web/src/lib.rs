@@ -161,6 +161,20 @@ where
                 async move { jobs::logged("updating the planner's statistics", services.optimize().await) }
             }
         }));
+    // Every 5 minutes: the overdue work is counted for `/metrics` (in one server at a time).
+    let overdue = tokio::spawn(jobs::periodic(
+        state.services.clone(),
+        state.metrics.clone(),
+        "overdue_counts",
+        Duration::from_secs(300),
+        {
+            let services = state.services.clone();
+            move || {
+                let services = services.clone();
+                async move { jobs::logged("counting the overdue work", services.refresh_overdue_counts().await) }
+            }
+        },
+    ));
     // The peer's address is known to every request (sign-in throttling and audit records).
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     // `tap_io` makes any listener of socket addresses (plain TCP, or the TLS listener of
@@ -170,5 +184,6 @@ where
     let r = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     sweeper.abort();
     statistics.abort();
+    overdue.abort();
     r
 }

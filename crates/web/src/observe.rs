@@ -1,7 +1,8 @@
 //! What an operator watches: every request gets a request id (the caller's `X-Request-Id` when it
 //! is a sane token, else a new one), carried by its log lines, returned in the `X-Request-Id`
 //! header and shown on error pages; request counts and latency by route and status, the database
-//! pools and the background jobs are served at `/metrics` in Prometheus' text format (the
+//! pools, the background jobs and the overdue work (as the periodic job last counted it) are served
+//! at `/metrics` in Prometheus' text format (the
 //! `prometheus` crate, one registry per application). `/metrics` answers a loopback caller, or one
 //! with the configured bearer token; anyone else gets 404.
 
@@ -11,7 +12,10 @@ use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
+use choucha_service::overdue_counts::OverdueCount;
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
+};
 use tracing::Instrument;
 
 use crate::AppState;
@@ -35,6 +39,8 @@ pub struct Metrics {
     latency: HistogramVec,
     pools: IntGaugeVec,
     jobs: IntCounterVec,
+    overdue: IntGaugeVec,
+    overdue_counted: IntGauge,
 }
 
 impl Default for Metrics {
@@ -69,12 +75,28 @@ impl Metrics {
             &["job", "outcome"],
         )
         .expect("metric");
-        for c in [Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>, Box::new(latency.clone())] {
+        let overdue = IntGaugeVec::new(
+            Opts::new("choucha_overdue_work", "Duties past their deadline by kind, as last counted by the overdue_counts job"),
+            &["kind"],
+        )
+        .expect("metric");
+        let overdue_counted = IntGauge::new(
+            "choucha_overdue_counted_timestamp_seconds",
+            "When the overdue work was last counted (Unix seconds)",
+        )
+        .expect("metric");
+        let collectors: [Box<dyn prometheus::core::Collector>; 6] = [
+            Box::new(requests.clone()),
+            Box::new(latency.clone()),
+            Box::new(pools.clone()),
+            Box::new(jobs.clone()),
+            Box::new(overdue.clone()),
+            Box::new(overdue_counted.clone()),
+        ];
+        for c in collectors {
             registry.register(c).expect("register");
         }
-        registry.register(Box::new(pools.clone())).expect("register");
-        registry.register(Box::new(jobs.clone())).expect("register");
-        Self { registry, requests, latency, pools, jobs }
+        Self { registry, requests, latency, pools, jobs, overdue, overdue_counted }
     }
 
     /// Count a run of a background job (`ok` or `error`).
@@ -92,8 +114,14 @@ impl Metrics {
         self.latency.with_label_values(&[method, route]).observe(seconds);
     }
 
-    /// The text exposition, with the pools read now.
-    fn render(&self, pools: &[(&'static str, u32, usize)]) -> String {
+    /// The text exposition, with the pools read now and the overdue work as last counted.
+    fn render(&self, pools: &[(&'static str, u32, usize)], overdue: &[OverdueCount]) -> String {
+        for c in overdue {
+            self.overdue.with_label_values(&[c.kind.as_str()]).set(c.total);
+        }
+        if let Some(at) = overdue.iter().map(|c| c.counted_at.timestamp()).min() {
+            self.overdue_counted.set(at);
+        }
         for (pool, size, idle) in pools {
             let idle = i64::try_from(*idle).unwrap_or(i64::MAX);
             self.pools.with_label_values(&[pool, "open"]).set(i64::from(*size));
@@ -145,6 +173,11 @@ pub async fn metrics(State(state): State<AppState>, req: Request) -> Response {
     if !allowed {
         return crate::error::fallback(req.uri().clone()).await;
     }
-    let body = state.metrics.render(&state.services.pool_status());
+    // A few rows kept by the periodic job, never a count over the history per scrape.
+    let overdue = state.services.overdue_counts().await.unwrap_or_else(|e| {
+        tracing::warn!("cannot read the overdue counts: {e}");
+        Vec::new()
+    });
+    let body = state.metrics.render(&state.services.pool_status(), &overdue);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
 }

@@ -80,3 +80,38 @@ async fn with_a_token_configured_metrics_need_it() {
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.text().await.unwrap().contains("choucha_http_requests_total"));
 }
+
+#[tokio::test]
+async fn metrics_show_the_overdue_work_as_last_counted() {
+    let srv = TestServer::start().await;
+    srv.fx.user("dt_reg", &["regulator"], Some("dt")).await;
+    srv.fx.user("lab_tester", &["tester"], Some("lab")).await;
+    srv.fx.user("lab_s1", &["sampler"], Some("lab")).await;
+    srv.fx.user("lab_s2", &["sampler"], Some("lab")).await;
+    srv.fx.enterprise("大同市平城区示例加油站", "140213", "销售者、加油站", 1).await;
+    let task = common::diesel::drawn_task(&srv, common::diesel::Diesel::default()).await.task;
+    let (s1, _) = common::diesel::started(&srv, task).await;
+    // A record sampled on 2025-10-10 and saved as a draft, never signed: rule 16's deadline (the
+    // working day after sampling) passed long ago.
+    let record = serde_json::json!({"product_name": "车用柴油", "brand": "示例牌", "model": "0号", "sampling_base": 12000.0,
+        "test_quantity": 2.0, "backup_quantity": 2.0, "unit": "L", "unit_price": 7.35, "place": "加油机3号枪",
+        "domain": "circulation", "sampled_at": "2025-10-10 10:30", "test_seals": ["SXGH-000123"], "backup_seals": ["SXGH-000124"]});
+    assert_eq!(s1.put(&format!("/api/v1/tasks/{task}/record"), record).await.0, StatusCode::OK);
+    // The periodic job's run (it ran once at start, before the draft; the next is minutes away).
+    srv.fx.services.refresh_overdue_counts().await.unwrap();
+    let text = reqwest::get(srv.url("/metrics")).await.unwrap().text().await.unwrap();
+    let value = |kind: &str| {
+        let needle = format!("choucha_overdue_work{{kind=\"{kind}\"}} ");
+        text.lines().find_map(|l| l.strip_prefix(needle.as_str())).unwrap_or_else(|| panic!("{kind}: {text}")).to_string()
+    };
+    assert_eq!(value("entry"), "1");
+    for kind in ["testing", "delivery", "confirmation", "disposal", "case_step"] {
+        assert_eq!(value(kind), "0", "{kind}");
+    }
+    let at = text
+        .lines()
+        .find_map(|l| l.strip_prefix("choucha_overdue_counted_timestamp_seconds "))
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(at > 1_700_000_000, "{at}");
+}

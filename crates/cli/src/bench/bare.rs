@@ -121,9 +121,10 @@ impl Bare {
         }))
     }
 
-    /// The draw's candidates in one query: (uscc, division) of operating enterprises of an area with
-    /// any of the kinds whose product lines mention the product (`LIKE` in the database, as the
-    /// store does, then the exact match in memory).
+    /// The draw's candidates in one indexed read: (uscc, division) of operating enterprises of an
+    /// area with any of the kinds, holding a product line that contains the product — the lines
+    /// from `product_line_names`, their entries in the area from the product-line index
+    /// `enterprise_product_lines` (product, division, enterprise), then those entries by id.
     pub async fn candidates(
         &self,
         division: &str,
@@ -132,33 +133,36 @@ impl Bare {
     ) -> anyhow::Result<Vec<(String, String)>> {
         let q = sql(
             self,
-            "SELECT uscc, division_code, product_lines FROM enterprises WHERE division_code >= $1 AND division_code < $2 \
-             AND (kinds & $3) <> 0 AND status = 'operating' AND product_lines LIKE $4",
+            "SELECT e.uscc, e.division_code FROM enterprise_product_lines l JOIN enterprises e ON e.id = l.enterprise_id \
+             WHERE l.product IN (SELECT name FROM product_line_names WHERE name LIKE $1) \
+             AND l.division_code >= $2 AND l.division_code < $3 AND (e.kinds & $4) <> 0 AND e.status = 'operating'",
         );
-        let rows: Vec<(String, String, String)> = on_pool!(self, p => {
+        let mut out: Vec<(String, String)> = on_pool!(self, p => {
             sqlx::query(AssertSqlSafe(q.clone()))
+                .bind(format!("%{product}%"))
                 .bind(division)
                 .bind(prefix_upper(division))
                 .bind(kind_mask)
-                .bind(format!("%{product}%"))
                 .fetch_all(p)
                 .await?
                 .into_iter()
-                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
                 .collect::<Result<Vec<_>, sqlx::Error>>()?
         });
-        let mut out: Vec<(String, String)> =
-            rows.into_iter().filter(|(_, _, pl)| pl.contains(product)).map(|(u, d, _)| (u, d)).collect();
         out.sort();
+        out.dedup();
         Ok(out)
     }
 
-    /// A sampler's tasks, newest first.
+    /// A sampler's tasks, newest first: the page's task ids from the members index (user, task),
+    /// walked backwards, then those tasks by primary key (a join from `sampling_tasks` would make a
+    /// planner sort the sampler's every task).
     pub async fn worklist(&self, user_id: i64) -> anyhow::Result<Vec<(i64, i64, String)>> {
         let q = sql(
             self,
-            "SELECT t.id, t.enterprise_id, t.state FROM sampling_tasks t JOIN sampling_task_members m \
-             ON m.task_id = t.id WHERE m.user_id = $1 ORDER BY t.id DESC LIMIT 51",
+            "SELECT t.id, t.enterprise_id, t.state FROM sampling_tasks t WHERE t.id IN \
+             (SELECT task_id FROM sampling_task_members WHERE user_id = $1 ORDER BY task_id DESC LIMIT 51) \
+             ORDER BY t.id DESC",
         );
         Ok(on_pool!(self, p => {
             sqlx::query(AssertSqlSafe(q.clone()))
@@ -172,7 +176,9 @@ impl Bare {
     }
 
     /// A laboratory worklist page: blind code, product, state and tester's name of the samples of a
-    /// tester (`mine`) or of an institution, in the worklist's states, newest first.
+    /// tester (`mine`) or of an institution, in the worklist's states, newest first. The page is cut
+    /// from `lab_samples` alone (its (tester or institution, state, id) index), then joined to items
+    /// and users for its 51 rows only.
     pub async fn lab_worklist(
         &self,
         tester_id: Option<i64>,
@@ -182,9 +188,10 @@ impl Bare {
         let q = sql(
             self,
             &format!(
-                "SELECT s.id, s.blind_code, i.product, s.state, u.display_name FROM lab_samples s \
-                 JOIN plan_items i ON i.id = s.item_id LEFT JOIN users u ON u.id = s.tester_id \
-                 WHERE {by} = $1 AND s.state IN ({LAB_STATES}) ORDER BY s.id DESC LIMIT 51"
+                "SELECT s.id, s.blind_code, i.product, s.state, u.display_name FROM \
+                 (SELECT id, blind_code, item_id, state, tester_id FROM lab_samples s WHERE {by} = $1 \
+                 AND s.state IN ({LAB_STATES}) ORDER BY id DESC LIMIT 51) s \
+                 JOIN plan_items i ON i.id = s.item_id LEFT JOIN users u ON u.id = s.tester_id ORDER BY s.id DESC"
             ),
         );
         let key = tester_id.unwrap_or(org_id);
@@ -307,6 +314,39 @@ impl Bare {
         Ok(())
     }
 
+    /// The audit chain's head: (seq, hash).
+    pub async fn audit_head(&self) -> anyhow::Result<(i64, String)> {
+        Ok(on_pool!(self, p => {
+            let r = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(p).await?;
+            (r.try_get(0)?, r.try_get(1)?)
+        }))
+    }
+
+    /// Take back what one measured draw wrote, so every draw of the bench starts from the same data
+    /// and the pool never runs out: its tasks and their members, the draw record, and the audit
+    /// records after `head` (the chain's head again as it was: `audit verify` holds). The bench is
+    /// the only writer of its database.
+    pub async fn undo_draw(&self, draw_id: i64, head: &(i64, String)) -> anyhow::Result<()> {
+        let stmts = [
+            "DELETE FROM sampling_task_members WHERE task_id IN (SELECT id FROM sampling_tasks WHERE draw_id = $1)",
+            "DELETE FROM sampling_tasks WHERE draw_id = $1",
+            "DELETE FROM draws WHERE id = $1",
+        ]
+        .map(|q| sql(self, q));
+        let log = sql(self, "DELETE FROM audit_log WHERE seq > $1");
+        let upd = sql(self, "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1");
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            for q in &stmts {
+                sqlx::query(AssertSqlSafe(q.clone())).bind(draw_id).execute(&mut *tx).await?;
+            }
+            sqlx::query(AssertSqlSafe(log.clone())).bind(head.0).execute(&mut *tx).await?;
+            sqlx::query(AssertSqlSafe(upd.clone())).bind(head.0).bind(&head.1).execute(&mut *tx).await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
     /// The user of a live bearer token (what any authenticated handler needs).
     pub async fn token_user(&self, token: &str) -> anyhow::Result<Option<i64>> {
         let h = hex::encode(Sha256::digest(token.as_bytes()));
@@ -354,10 +394,54 @@ impl Bare {
     }
 }
 
-/// The bare list endpoint: `GET /bare/enterprises?q=<name prefix>&division=<prefix>` with a bearer
-/// token, answering the same page as `GET /api/v1/enterprises` in JSON.
+/// The bare endpoints, each a bearer token lookup and the bare query, answering JSON:
+/// `GET /bare/enterprises?q=<name prefix>&division=<prefix>` (as `GET /api/v1/enterprises`),
+/// `GET /bare/tasks` (the caller's worklist, as `GET /api/v1/tasks`), `GET /bare/plans/{id}` (the
+/// dashboard's numbers, as `GET /api/v1/plans/{id}`) and `PUT /bare/tasks/{id}/record` (a record
+/// and its audit record, as `PUT /api/v1/tasks/{id}/record`).
 pub fn router(bare: Bare) -> Router {
-    Router::new().route("/bare/enterprises", get(list)).with_state(bare)
+    Router::new()
+        .route("/bare/enterprises", get(list))
+        .route("/bare/tasks", get(tasks))
+        .route("/bare/plans/{id}", get(plan))
+        .route("/bare/tasks/{id}/record", axum::routing::put(record))
+        .with_state(bare)
+}
+
+async fn caller(bare: &Bare, headers: &HeaderMap) -> Result<i64, StatusCode> {
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or(StatusCode::UNAUTHORIZED)?;
+    bare.token_user(token).await.map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?.ok_or(StatusCode::UNAUTHORIZED)
+}
+
+async fn tasks(State(bare): State<Bare>, headers: HeaderMap) -> Result<Json<serde_json::Value>, StatusCode> {
+    let user = caller(&bare, &headers).await?;
+    let rows = bare.worklist(user).await.map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+    Ok(Json(serde_json::json!({ "items": rows })))
+}
+
+async fn plan(
+    State(bare): State<Bare>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Result<Json<serde_json::Value>, StatusCode> {
+    caller(&bare, &headers).await?;
+    let (items, counts) = bare.dashboard(id).await.map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+    Ok(Json(serde_json::json!({ "items": items, "tasks": counts })))
+}
+
+async fn record(
+    State(bare): State<Bare>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    body: String,
+) -> Result<Json<serde_json::Value>, StatusCode> {
+    let user = caller(&bare, &headers).await?;
+    bare.create_record(id, user, &body).await.map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+    Ok(Json(serde_json::json!({ "task_id": id })))
 }
 
 async fn list(
@@ -365,12 +449,7 @@ async fn list(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<serde_json::Value>, StatusCode> {
-    let token = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or(StatusCode::UNAUTHORIZED)?;
-    bare.token_user(token).await.map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?.ok_or(StatusCode::UNAUTHORIZED)?;
+    caller(&bare, &headers).await?;
     let prefix = q.get("q").cloned().unwrap_or_default();
     let division = q.get("division").cloned().unwrap_or_default();
     let rows = bare.search_name(&division, &prefix, 51).await.map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;

@@ -2,6 +2,7 @@
 //! `choucha bench` measures it through our layers beside a bare baseline (docs/PERFORMANCE.md).
 
 pub mod bare;
+mod clicks;
 pub mod data;
 pub mod run;
 mod stats;

@@ -14,7 +14,8 @@ use choucha_service::{Actor, Services, auth, draws, plans, registry, sampling, s
 use sea_orm::{ConnectionTrait, Statement};
 
 use super::bare::Bare;
-use super::stats::{Line, Stats, measure, print_table, push};
+use super::clicks::{ClickData, RecordInput, clicks};
+use super::stats::{Line, Size, Stats, comparison_table, measure, print_table, push};
 use super::wrk::http;
 use crate::commands::open;
 use crate::config::Settings;
@@ -28,6 +29,8 @@ pub struct BenchArgs {
     pub connections: u32,
     pub json: Option<std::path::PathBuf>,
     pub only: Option<String>,
+    /// Another run's `--json` file (another data size): print the two sizes side by side.
+    pub compare: Option<std::path::PathBuf>,
 }
 
 pub(super) fn svc<T>(r: choucha_service::Result<T>) -> anyhow::Result<T> {
@@ -326,9 +329,11 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<ExitCod
                 registry
             ),
         );
+        // Each draw is taken back after it is timed (its tasks, its record, its audit records): every
+        // draw starts from the same data, so Datong's pool never runs out.
         let stamp = cx.s.now().format("%H%M%S").to_string();
-        let ours = measure(dw, dn, |i| {
-            let cx = &cx;
+        let mut d = Vec::with_capacity(dn);
+        for i in 0..dw + dn {
             let req = DrawRequest {
                 item_id: cx.draw_item,
                 quota: 100,
@@ -338,56 +343,34 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<ExitCod
                 filters: DrawFilters::default(),
                 risk_weights: None,
             };
-            async move { svc(draws::run(&cx.s, &cx.regulator, req).await).map(|d| d.drawn.len()) }
-        })
-        .await?;
+            let head = cx.bare.audit_head().await?;
+            let t = Instant::now();
+            let drawn = svc(draws::run(&cx.s, &cx.regulator, req).await)?;
+            if i >= dw {
+                d.push(t.elapsed());
+            }
+            cx.bare.undo_draw(drawn.id, &head).await?;
+        }
         push(
             &mut lines,
             "draw of 100 with exclusions (creates 100 tasks)",
-            ours,
+            Stats::of(d),
             Some(base),
-            "baseline: one candidate query + the domain draw, no writes",
+            "baseline: the indexed candidate read + the domain draw, no writes; each draw taken back after timing",
         );
     }
 
     if wants("record") {
         let m = n.min(200);
-        let pool = cx
-            .bare
-            .pairs(&format!(
-                "SELECT t.id, MIN(m.user_id) FROM sampling_tasks t JOIN sampling_task_members m ON m.task_id = t.id \
-                 WHERE t.state = 'in_progress' AND NOT EXISTS (SELECT 1 FROM sampling_records r WHERE r.task_id = t.id) \
-                 AND (SELECT COUNT(*) FROM sampling_tasks o WHERE o.plan_id = t.plan_id \
-                   AND o.enterprise_id = t.enterprise_id AND o.id <> t.id AND o.state IN ({live})) < 2 \
-                 AND NOT EXISTS (SELECT 1 FROM sampling_tasks o WHERE o.plan_id = t.plan_id \
-                   AND o.enterprise_id = t.enterprise_id AND o.id <> t.id AND o.item_id = t.item_id \
-                   AND o.state IN ({live})) \
-                 GROUP BY t.id ORDER BY t.id DESC LIMIT {}",
-                2 * (m + w) + 50,
-                live = "'assigned', 'in_progress', 'sampled', 'refusal_pending', 'refused'"
-            ))
-            .await?;
-        if pool.len() < 2 * (m + w) {
-            bail!("进行中且未填写抽样单的任务不足 {}", 2 * (m + w));
+        let pool = record_pool(&cx, 2 * (m + w)).await?;
+        // A small data set may hold fewer such tasks than asked: measure what it has.
+        let m = (pool.len() / 2).saturating_sub(w).min(m);
+        if m == 0 {
+            bail!("进行中且未填写抽样单的任务不足 {}", 2 * (w + 1));
         }
-        let products = cx
-            .bare
-            .texts(&format!(
-                "SELECT i.product FROM sampling_tasks t JOIN plan_items i ON i.id = t.item_id WHERE t.id IN ({}) ORDER BY t.id DESC",
-                pool.iter().map(|p| p.0.to_string()).collect::<Vec<_>>().join(",")
-            ))
-            .await?;
-        let mut g = data::Gen::new("bench-records");
-        let fields: Vec<String> = products
-            .iter()
-            .enumerate()
-            .map(|(k, p)| {
-                let f = data::record_fields(&mut g, data::product_index(p), cx.s.now(), 90_000_000 + k as i64);
-                serde_json::to_string(&f).unwrap_or_default()
-            })
-            .collect();
+        let fields: Vec<String> = pool.iter().map(|p| p.2.clone()).collect();
         let mut actors = std::collections::HashMap::new();
-        for (_, u) in &pool[..m + w] {
+        for (_, u, _) in &pool[..m + w] {
             if !actors.contains_key(u) {
                 actors.insert(*u, svc(auth::actor_for_user(&cx.s, *u).await)?);
             }
@@ -396,7 +379,7 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<ExitCod
         // the plan); a refusal all the same (rule 22) is counted, not timed.
         let mut d = Vec::with_capacity(m);
         let mut refused = 0usize;
-        for (i, (task, user)) in pool.iter().enumerate().take(m + w) {
+        for (i, (task, user, _)) in pool.iter().enumerate().take(m + w) {
             let actor = actors.get(user).cloned().context("actor")?;
             let f = serde_json::from_str(&fields[i])?;
             let t = Instant::now();
@@ -411,7 +394,7 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<ExitCod
         let off = m + w;
         let base = measure(w, m, |i| {
             let cx = &cx;
-            let (task, user) = pool[off + i];
+            let (task, user, _) = pool[off + i];
             let f = fields[off + i].clone();
             async move { cx.bare.create_record(task, user, &f).await }
         })
@@ -472,6 +455,22 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<ExitCod
         }
     }
 
+    if wants("http-clicks") {
+        let m = n.min(200);
+        let records = record_pool(&cx, 2 * (m + w)).await?;
+        let sampler = format!("{SAMPLER_PREFIX}0_00");
+        let d = ClickData {
+            s: &cx.s,
+            bare: &cx.bare,
+            sampler: &sampler,
+            organiser: PROVINCE_REGULATOR,
+            big_plan: cx.big_plan,
+            prefixes: &cx.prefixes,
+            records: &records,
+        };
+        clicks(&d, w, n, &mut lines).await?;
+    }
+
     if wants("http") {
         match http(&cx.s, &cx.bare, &args).await {
             Ok((ours, base)) => push(
@@ -487,11 +486,65 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<ExitCod
 
     print_table(backend, &lines);
     eprintln!("用时 {:.0} 秒", started.elapsed().as_secs_f64());
+    let count = |q: &'static str| {
+        let bare = cx.bare.clone();
+        async move { anyhow::Ok(bare.ids(q).await?.first().copied().unwrap_or(0)) }
+    };
+    let size = Size {
+        enterprises: count("SELECT COUNT(*) FROM enterprises").await?,
+        samples: count("SELECT COUNT(*) FROM sampling_tasks").await?,
+    };
     if let Some(p) = &args.json {
-        std::fs::write(p, serde_json::to_vec_pretty(&serde_json::json!({"backend": backend, "lines": lines}))?)?;
+        let out = serde_json::json!({"backend": backend, "size": size, "lines": lines});
+        std::fs::write(p, serde_json::to_vec_pretty(&out)?)?;
+    }
+    if let Some(p) = &args.compare {
+        let other: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(p).with_context(|| format!("无法读取对比文件“{}”", p.display()))?,
+        )?;
+        print!("{}", comparison_table(size, &lines, &other)?);
     }
     cx.s.close().await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Up to `count` in-progress tasks without a record that rule 5 allows a record on (no other batch
+/// of the item, at most one other of the plan, at the enterprise), newest first, with a sampler of
+/// each and generated record fields (JSON).
+async fn record_pool(cx: &Ctx, count: usize) -> anyhow::Result<Vec<RecordInput>> {
+    let pool = cx
+        .bare
+        .pairs(&format!(
+            "SELECT t.id, MIN(m.user_id) FROM sampling_tasks t JOIN sampling_task_members m ON m.task_id = t.id \
+             WHERE t.state = 'in_progress' AND NOT EXISTS (SELECT 1 FROM sampling_records r WHERE r.task_id = t.id) \
+             AND (SELECT COUNT(*) FROM sampling_tasks o WHERE o.plan_id = t.plan_id \
+               AND o.enterprise_id = t.enterprise_id AND o.id <> t.id AND o.state IN ({live})) < 2 \
+             AND NOT EXISTS (SELECT 1 FROM sampling_tasks o WHERE o.plan_id = t.plan_id \
+               AND o.enterprise_id = t.enterprise_id AND o.id <> t.id AND o.item_id = t.item_id \
+               AND o.state IN ({live})) \
+             GROUP BY t.id ORDER BY t.id DESC LIMIT {count}",
+            live = "'assigned', 'in_progress', 'sampled', 'refusal_pending', 'refused'"
+        ))
+        .await?;
+    if pool.is_empty() {
+        return Ok(Vec::new());
+    }
+    let products = cx
+        .bare
+        .texts(&format!(
+            "SELECT i.product FROM sampling_tasks t JOIN plan_items i ON i.id = t.item_id WHERE t.id IN ({}) ORDER BY t.id DESC",
+            pool.iter().map(|p| p.0.to_string()).collect::<Vec<_>>().join(",")
+        ))
+        .await?;
+    let mut g = data::Gen::new(&format!("bench-records-{}", pool[0].0));
+    Ok(pool
+        .iter()
+        .zip(products)
+        .map(|((task, user), p)| {
+            let f = data::record_fields(&mut g, data::product_index(&p), cx.s.now(), 90_000_000 + *task);
+            (*task, *user, serde_json::to_string(&f).unwrap_or_default())
+        })
+        .collect())
 }
 
 #[cfg(test)]

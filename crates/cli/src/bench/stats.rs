@@ -94,6 +94,47 @@ pub(super) fn print_table(backend: &str, lines: &[Line]) {
     }
 }
 
+/// The size of a bench's data set: registry entries and sampling tasks.
+#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct Size {
+    pub enterprises: i64,
+    pub samples: i64,
+}
+
+/// The two-size table: each operation's p50 and p95 in this run beside another run's (`--compare`,
+/// its `--json` file, made on a data set of another size), and how much it grew. A per-click cost
+/// that does not grow with history stays near 1.0×.
+pub(super) fn comparison_table(size: Size, lines: &[Line], other: &serde_json::Value) -> anyhow::Result<String> {
+    let other_size: Size = serde_json::from_value(other.get("size").cloned().unwrap_or_default())
+        .map_err(|e| anyhow::anyhow!("对比文件缺少数据规模（size）：{e}"))?;
+    let other_lines: Vec<serde_json::Value> =
+        other.get("lines").and_then(|l| l.as_array()).cloned().unwrap_or_default();
+    let p = |l: &serde_json::Value, k: &str| l.get("ours").and_then(|o| o.get(k)).and_then(serde_json::Value::as_f64);
+    let label = |s: Size| format!("{} enterprises, {} samples", s.enterprises, s.samples);
+    let mut out = format!(
+        "\n| operation | p50 at {a} | p95 | p50 at {b} | p95 | growth p50 | growth p95 |\n\
+         | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n",
+        a = label(other_size),
+        b = label(size)
+    );
+    for l in lines {
+        let Some(o) = other_lines.iter().find(|x| x.get("operation").and_then(|v| v.as_str()) == Some(&l.operation))
+        else {
+            continue;
+        };
+        let (Some(o50), Some(o95)) = (p(o, "p50_ms"), p(o, "p95_ms")) else { continue };
+        out.push_str(&format!(
+            "| {} | {o50:.2} | {o95:.2} | {:.2} | {:.2} | {} | {} |\n",
+            l.operation,
+            l.ours.p50_ms,
+            l.ours.p95_ms,
+            ratio(l.ours.p50_ms, o50),
+            ratio(l.ours.p95_ms, o95)
+        ));
+    }
+    Ok(out)
+}
+
 fn ratio(a: f64, b: f64) -> String {
     if b > 0.0 { format!("{:.1}×", a / b) } else { "—".into() }
 }
@@ -101,6 +142,24 @@ fn ratio(a: f64, b: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn two_sizes_side_by_side_with_the_growth() {
+        let line = |op: &str, ms: u64| Line {
+            operation: op.into(),
+            ours: Stats::of(vec![Duration::from_millis(ms)]),
+            baseline: None,
+            note: String::new(),
+        };
+        let small = Size { enterprises: 1_000, samples: 2_000 };
+        let other = serde_json::json!({"backend": "SQLite", "size": small, "lines": [line("worklist", 4), line("gone", 1)]});
+        let big = Size { enterprises: 10_000, samples: 20_000 };
+        let t = comparison_table(big, &[line("worklist", 6), line("new", 9)], &other).unwrap();
+        assert!(t.contains("p50 at 1000 enterprises, 2000 samples"), "{t}");
+        assert!(t.contains("| worklist | 4.00 | 4.00 | 6.00 | 6.00 | 1.5× | 1.5× |"), "{t}");
+        assert!(!t.contains("| new |") && !t.contains("| gone |"), "only operations measured in both: {t}");
+        assert!(comparison_table(big, &[], &serde_json::json!({"lines": []})).is_err(), "a file without its size");
+    }
 
     #[test]
     fn percentiles_by_nearest_rank() {

@@ -368,12 +368,12 @@ fn default_preface(organiser: &str, plan_title: &str) -> String {
 /// The plan's rows as they stand now.
 async fn fresh_content(s: &Services, plan_id: i64) -> Result<Content> {
     Ok(Content {
-        rows: result_lines(s, plan_id)
+        rows: result_lines(s.store.reader(), plan_id)
             .await?
             .into_iter()
             .map(|line| ResultEntry { line, excluded: false, exclusion_reason: String::new() })
             .collect(),
-        refusals: refusal_lines(s, plan_id)
+        refusals: refusal_lines(s.store.reader(), plan_id)
             .await?
             .into_iter()
             .map(|line| RefusalEntry { line, excluded: false, exclusion_reason: String::new() })

@@ -52,7 +52,8 @@ pub struct Dashboard {
 /// The dashboard of the caller: their institution (lab staff), the plans they organise (bureau),
 /// everything (admin).
 pub async fn dashboard(s: &Services, actor: &Actor) -> Result<Dashboard> {
-    let db = s.store.reader();
+    // A dashboard: from the lagging reader (a replica when configured).
+    let db = s.store.lagging_reader();
     let (testing_org, organising_org) = match actor.scope(Action::ViewLabBoard)? {
         Scope::All => (None, None),
         Scope::Institution(o) => (Some(o), None),
