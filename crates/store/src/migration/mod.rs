@@ -30,6 +30,7 @@ mod m0025_follow_up_tasks;
 mod m0026_scale_side_tables;
 mod m0027_job_leases;
 mod m0028_seed_commitments;
+mod m0029_national_export_marks;
 
 pub use m0013_followup::NATIONAL;
 
@@ -88,6 +89,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0026_scale_side_tables::Migration),
             Box::new(m0027_job_leases::Migration),
             Box::new(m0028_seed_commitments::Migration),
+            Box::new(m0029_national_export_marks::Migration),
         ]
     }
 }
