@@ -293,8 +293,8 @@ pub async fn due(s: &Services, actor: &Actor, plan_id: i64) -> Result<NationalDu
     if !kinds.iter().any(|k| k.visible) {
         return Err(ServiceError::NotFound("抽查计划"));
     }
-    due.sort_by(|a, b| (a.deadline, a.kind, a.task_id).cmp(&(b.deadline, b.kind, b.task_id)));
-    history.sort_by(|a: &MarkView, b: &MarkView| b.exported_at.cmp(&a.exported_at));
+    due.sort_by_key(|d| (d.deadline, d.kind, d.task_id));
+    history.sort_by_key(|m: &MarkView| std::cmp::Reverse(m.exported_at));
     Ok(NationalDue {
         plan_id,
         plan_title: plan.title,
@@ -340,9 +340,8 @@ async fn due_entry(
     e: Entry,
     d: format::Due,
 ) -> Result<DueEntry> {
-    if !names.contains_key(&e.enterprise_id) {
-        let name = enterprises::get(s.store.reader(), e.enterprise_id).await?.name;
-        names.insert(e.enterprise_id, name);
+    if let std::collections::btree_map::Entry::Vacant(v) = names.entry(e.enterprise_id) {
+        v.insert(enterprises::get(s.store.reader(), e.enterprise_id).await?.name);
     }
     Ok(DueEntry {
         kind,

@@ -20,8 +20,8 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::auth::Page;
 use crate::error::{PageForm, PageResult};
-use crate::filters;
 use crate::extract::PagePath;
+use crate::filters;
 use crate::pages::plans::id_of;
 use crate::pages::{Chrome, chrome};
 
