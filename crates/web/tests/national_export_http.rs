@@ -105,7 +105,7 @@ async fn a_days_excel_file_opens_with_typed_cells_and_a_chinese_name() {
     assert!(matches!(cell(&s, "抽样时间"), Data::DateTime(_)), "{:?}", cell(&s, "抽样时间"));
     assert_eq!(cell(&s, "检验样品封条编号"), &Data::String("SXGH-000123".into()));
     let legend = sheet(&bytes, "字段说明");
-    assert!(legend.rows().any(|r| r.iter().any(|c| c.to_string() == "enterprise_uscc")));
+    assert!(legend.rows().any(|r| r.iter().any(|c| matches!(c, Data::String(k) if k == "enterprise_uscc"))));
 
     let path = format!("/api/v1/plans/{plan}/national-export/results/xlsx?day=2026-11-16");
     let (st, _, cd, bytes) = download(&srv, "lab_keeper", &path).await;
