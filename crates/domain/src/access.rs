@@ -333,6 +333,9 @@ actions! {
     ViewOverview => "查看抽查总览",
     ViewAnalysis => "查看质量分析报告",
     WriteAnalysis => "撰写、提交质量分析报告",
+    // National data exchange (e-CQS, issue 18 part 7)
+    ViewNationalExport => "查看、下载国家平台（e-CQS）报送数据",
+    MarkNationalExport => "标记已报送国家平台（e-CQS）",
 }
 
 use Relation as R;
@@ -478,6 +481,13 @@ pub const GRANTS: &[(Action, &[Relation])] = &[
     // organising bureau, as the notices require: its custodian, who is never blind.
     (Action::ViewAnalysis, &[R::OrganisingBureau, R::Custodian]),
     (Action::WriteAnalysis, &[R::Custodian]),
+    // e-CQS entry (the notices' 信息录入工作): the institutions that did the work enter it — the
+    // sampling institution's samplers the sampling information, the testing institution's custodian
+    // (who holds the link; its blind testers never) the results; the organising bureau supervises
+    // (sees what is due and downloads) but does not mark. The service computes the relations per
+    // kind, so a sampler never marks results nor a custodian sampling information.
+    (Action::ViewNationalExport, &[R::OrganisingBureau, R::SamplingInstitution, R::Custodian]),
+    (Action::MarkNationalExport, &[R::SamplingInstitution, R::Custodian]),
 ];
 
 /// The one question: do `relations` allow `action`?

@@ -47,6 +47,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("plan.delete", "删除抽查计划草稿"),
     ("plan.batch_allowance", "调整批次余量"),
     ("plan.confirmation_period", "设定样品确认期限"),
+    ("plan.national_export_mark", "标记已报送国家平台"),
     ("draw.create", "随机抽取"),
     ("draw.redraw", "重新抽取"),
     ("draw.publish", "公开抽取结果"),

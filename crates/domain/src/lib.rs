@@ -19,6 +19,7 @@ pub mod ids;
 pub mod implementation_rules;
 pub mod lab;
 pub mod money;
+pub mod national_export;
 pub mod organisation;
 pub mod plan;
 pub mod results;

@@ -33,6 +33,7 @@ pub mod inbox;
 pub mod issue;
 pub mod jobs;
 pub mod lab;
+pub mod national_export;
 pub mod objections;
 pub mod organisations;
 pub mod overdue_counts;

@@ -26,6 +26,7 @@ pub mod implementation_rules;
 pub mod job_leases;
 pub mod lab;
 pub mod migration;
+pub mod national_export;
 pub mod organisations;
 pub mod overdue;
 pub mod overview;

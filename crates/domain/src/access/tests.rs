@@ -96,6 +96,8 @@ Announce            . . . . . . . . . . . x . . . . . . . . . . . . . .
 ViewOverview        . . . . . . . . . . . x . . . . . . . . . . . . . .
 ViewAnalysis        . . . . . . . . . . . x . . . . x . . . . . . . . .
 WriteAnalysis       . . . . . . . . . . . . . . . . x . . . . . . . . .
+ViewNationalExport  . . . . . . . . . . . x . . . x x . . . . . . . . .
+MarkNationalExport  . . . . . . . . . . . . . . . x x . . . . . . . . .
 ";
 
 fn drawn(action: Action) -> String {

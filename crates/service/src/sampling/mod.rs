@@ -31,7 +31,7 @@ mod refusal;
 
 use limits::recheck_limits;
 pub use pdf::record_pdf;
-pub(crate) use pdf::record_pdf_unchecked;
+pub(crate) use pdf::{record_no, record_pdf_unchecked};
 pub use refusal::{CosignInput, ProblemInput, RefusalInput, cosign_refusal, refuse, report_problem};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

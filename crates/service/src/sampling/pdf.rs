@@ -22,6 +22,11 @@ fn png_of(b64: &str) -> Option<Vec<u8>> {
     (!b64.trim().is_empty()).then(|| base64::engine::general_purpose::STANDARD.decode(b64.trim()).ok()).flatten()
 }
 
+/// 抽样单编号: the plan's year, the task and the record's version.
+pub(crate) fn record_no(year: i32, task_id: i64, version: i32) -> String {
+    format!("{year}-{task_id:06}-{version}")
+}
+
 /// The sampling record as the paper form (抽样单), with the signatures placed, as PDF.
 /// Like the task's other documents: the team, the organising bureau and the enterprise's local bureau.
 pub async fn record_pdf(s: &Services, actor: &Actor, task_id: i64) -> Result<Vec<u8>> {
@@ -111,7 +116,7 @@ pub(crate) async fn record_pdf_unchecked(s: &Services, task_id: i64) -> Result<V
     };
     let unit = f.unit.clone();
     let record = docs::SamplingRecord {
-        record_no: format!("{}-{:06}-{}", c.plan.year, task_id, current.version),
+        record_no: record_no(c.plan.year, task_id, current.version),
         kind: docs::SamplingKind::SpotCheck,
         organising_bureau: organiser.name,
         plan: c.plan.title.clone(),

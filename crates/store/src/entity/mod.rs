@@ -30,6 +30,7 @@ pub mod lab_report;
 pub mod lab_result;
 pub mod lab_sample;
 pub mod lab_screening;
+pub mod national_export_mark;
 pub mod objection;
 pub mod org_seal;
 pub mod organisation;

@@ -30,6 +30,7 @@ mod m0025_follow_up_tasks;
 mod m0026_scale_side_tables;
 mod m0027_job_leases;
 mod m0028_seed_commitments;
+mod m0029_national_export_marks;
 mod m0030_overdue_counts;
 mod m0031_risk_draw;
 
@@ -90,6 +91,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0026_scale_side_tables::Migration),
             Box::new(m0027_job_leases::Migration),
             Box::new(m0028_seed_commitments::Migration),
+            Box::new(m0029_national_export_marks::Migration),
             Box::new(m0030_overdue_counts::Migration),
             Box::new(m0031_risk_draw::Migration),
         ]

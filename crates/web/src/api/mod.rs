@@ -13,6 +13,7 @@ pub mod draws;
 pub mod evidence;
 pub mod handover;
 pub mod lab;
+pub mod national_export;
 pub mod organisations;
 pub mod overview;
 pub mod plans;
@@ -99,6 +100,7 @@ fn modules() -> Vec<(&'static str, OpenApiRouter<AppState>)> {
         ("results", results::router()),
         ("retests", retests::router()),
         ("overview", overview::router()),
+        ("national_export", national_export::router()),
         ("announcements", announcements::router()),
         ("analysis", analysis::router()),
         ("verify", verify::router()),

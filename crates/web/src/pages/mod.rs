@@ -17,6 +17,7 @@ pub mod implementation_rules;
 pub mod inbox;
 pub mod lab;
 pub mod login;
+pub mod national_export;
 pub mod organisations;
 pub mod overview;
 pub mod plans;
@@ -65,6 +66,7 @@ pub fn router() -> Router<AppState> {
         .merge(results::router())
         .merge(retests::router())
         .merge(overview::router())
+        .merge(national_export::router())
         .merge(exports::router())
         .merge(public::router())
         .merge(verify::router())

@@ -23,10 +23,13 @@ pub fn router() -> Router<AppState> {
 pub struct OverviewPage {
     pub chrome: Chrome,
     pub o: PlanOverview,
+    /// 国家平台报送: what is due for e-CQS (the bureau sees every kind).
+    pub national: Option<choucha_service::national_export::NationalDue>,
 }
 
 async fn page(Page { state: st, session, actor: a }: Page, PagePath(id): PagePath<String>) -> PageResult<OverviewPage> {
     let id = id_of(&id, "抽查计划")?;
     let o = overview::plan_overview(&st.services, &a, id).await?;
-    Ok(OverviewPage { o, chrome: chrome(&session, Some(&a), "plans").await })
+    let national = choucha_service::national_export::due(&st.services, &a, id).await.ok();
+    Ok(OverviewPage { o, national, chrome: chrome(&session, Some(&a), "plans").await })
 }

@@ -87,6 +87,8 @@ pub struct DetailPage {
     pub confirmation: Option<choucha_service::confirmations::PeriodInput>,
     /// The caller writes its testing institution's part of the quality analysis.
     pub writes_analysis: bool,
+    /// The caller sees the plan's national data exchange (国家平台报送).
+    pub national: bool,
 }
 
 impl DetailPage {
@@ -149,7 +151,10 @@ pub(super) async fn render_detail(
     let costs = choucha_service::handover::plan_costs(&state.services, actor, plan.id).await.ok();
     let confirmation = if can_manage { choucha_service::confirmations::period(s, id).await.ok() } else { None };
     let writes_analysis = choucha_service::analysis_texts::mine(s, actor, id).await.is_ok();
+    let national = plan.state != choucha_domain::plan::PlanState::Draft
+        && choucha_service::national_export::visible(s, actor, id).await.unwrap_or(false);
     let page = DetailPage {
+        national,
         writes_analysis,
         confirmation,
         costs,
