@@ -18,7 +18,7 @@ const TODAY = '2025-10-20';
 const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
 const photo = (name) => ({ file_name: name, content_type: 'image/png', data_base64: PNG });
 const signed = { signature_png_base64: PNG };
-const STATION_USER = 'station_a';
+const STATION_USER = 'wangzhanzhang';
 
 let demo;
 const api = (username, password) => apiAs(demo.base, username, password);

@@ -151,7 +151,10 @@ export async function crawlAs(demo, username, { password = PASSWORD, documents =
   let visited = 0;
   let seenAll = new Set();
   const docs = [];
+  // The public pages (a published draw lists the enterprises drawn) are what anyone reads without
+  // signing in, the same for everybody; the blind rule is about what a person's work serves them.
   const leaks = (where, body) => {
+    if (where.startsWith('/public/')) return;
     const squeezed = body.replace(/\s+/g, '');
     for (const secret of secrets) {
       if (body.includes(secret) || squeezed.includes(secret.replace(/\s+/g, ''))) {
