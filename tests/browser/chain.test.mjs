@@ -25,6 +25,10 @@ const api = (username, password) => apiAs(demo.base, username, password);
 /** What the flow made, for the crawl: the enterprises blind staff must never see. */
 const secrets = new Set();
 let stationPassword = PASSWORD;
+/** The page shapes the crawls reached and the document types they read. */
+const reached = new Set();
+const read = new Set();
+const blindRead = new Set();
 
 function ok(r, what, status = 200) {
   assert.equal(r.status, status, `${what}: ${JSON.stringify(r.body)}`);
@@ -92,8 +96,11 @@ async function sample(id, fields, { started = false } = {}) {
   );
 }
 
-/** 天津五十一站 receives task `id`, tests it (硫含量 15.2 mg/kg: unqualified) and issues the report. */
-async function testAndIssue(id, fields) {
+/**
+ * 天津五十一站 receives task `id`, tests it (硫含量 15.2 mg/kg: unqualified) and issues the report;
+ * with `issue: false` the report stays prepared, waiting for its reviewer.
+ */
+async function testAndIssue(id, fields, { issue = true } = {}) {
   const keeper = await api('tj_custodian');
   const received = ok(
     await keeper.post(`/api/v1/lab/incoming/${id}/receipt`, {
@@ -127,6 +134,7 @@ async function testAndIssue(id, fields) {
   const done = ok(await tester.post(`/api/v1/lab/samples/${code}/complete`, {}), 'complete');
   assert.equal(done.qualified, false);
   const report = ok(await tester.post(`/api/v1/lab/samples/${code}/reports`, signed), 'prepare');
+  if (!issue) return { code, reportId: report.id, sampleId: received.sample_id };
   ok(await (await api('tj_reviewer')).post(`/api/v1/lab/reports/${report.id}/review`, signed), 'review');
   ok(await (await api('tj_approver')).post(`/api/v1/lab/reports/${report.id}/approve`, signed), 'approve');
   return { code, reportId: report.id, sampleId: received.sample_id };
@@ -172,8 +180,9 @@ describe('the whole chain on a training date, then every page and document for e
     const fields = record(1);
     await sample(a.id, fields);
     const { reportId } = await testAndIssue(a.id, fields);
-    // A second sample is on its way to the laboratory.
+    // A second sample's report waits for its reviewer (who reads it before signing, blind).
     await sample(b.id, record(2));
+    await testAndIssue(b.id, record(2), { issue: false });
 
     // Delivery: the enterprise receives the result notice today; the objection window opens.
     const keeper = await api('tj_custodian');
@@ -333,14 +342,38 @@ describe('the whole chain on a training date, then every page and document for e
     test(`${username}: every page and document in plain Chinese and Beijing time${blind.includes(username) ? ', never naming the enterprise' : ''}`, async () => {
       assert.ok(secrets.size >= 2, 'the flow ran');
       const password = username === STATION_USER ? stationPassword : PASSWORD;
-      const { visited, problems, documents } = await crawlAs(demo, username, {
+      const { visited, problems, documents, pages } = await crawlAs(demo, username, {
         password,
         documents: true,
         secrets: blind.includes(username) ? [...secrets] : [],
       });
       assert.ok(visited >= 3, `${username} reached pages (${visited})`);
+      for (const p of pages) reached.add(p.replace(/\d+/g, 'N'));
+      for (const d of documents) read.add(d.type.split(';')[0]);
+      if (blind.includes(username)) for (const d of documents) blindRead.add(d.href.replace(/\d+/g, 'N'));
       if (process.env.WORDS_DEBUG) console.log(`${username}: ${documents.map((d) => d.href).join(' ')}`);
       assert.deepEqual(problems, [], `${username} saw codes, UTC or the enterprise:\n${problems.join('\n')}`);
     });
   }
+
+  test('the crawls reached every screen of the chain and read PDF and Excel files', () => {
+    for (const shape of [
+      '/tasks/N',
+      '/lab/received/N',
+      '/results',
+      '/my/results',
+      '/retests',
+      '/retests/N',
+      '/disposals',
+      '/cases',
+      '/cases/N',
+      '/my/cases',
+    ]) {
+      assert.ok(reached.has(shape), `a crawl reached ${shape}: ${[...reached].sort().join(' ')}`);
+    }
+    assert.ok(blindRead.has('/lab/reports/N/review.pdf'), `a blind reviewer read a report: ${[...blindRead].join(' ')}`);
+    for (const type of ['application/pdf', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet']) {
+      assert.ok(read.has(type), `a crawl read a ${type} file: ${[...read].join(' ')}`);
+    }
+  });
 });

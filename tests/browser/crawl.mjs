@@ -151,6 +151,7 @@ export async function crawlAs(demo, username, { password = PASSWORD, documents =
   let visited = 0;
   let seenAll = new Set();
   const docs = [];
+  const pages = [];
   // The public pages (a published draw lists the enterprises drawn) are what anyone reads without
   // signing in, the same for everybody; the blind rule is about what a person's work serves them.
   const leaks = (where, body) => {
@@ -187,6 +188,7 @@ export async function crawlAs(demo, username, { password = PASSWORD, documents =
       }
       if (!response || !(response.headers()['content-type'] || '').startsWith('text/html')) continue;
       visited += 1;
+      pages.push(new URL(href).pathname);
       const text = await page.evaluate(() => {
         for (const e of document.querySelectorAll('pre.json')) e.style.display = 'none';
         return document.body.innerText;
@@ -234,5 +236,5 @@ export async function crawlAs(demo, username, { password = PASSWORD, documents =
     await context.close();
   }
   if (process.env.WORDS_DEBUG) console.log(`crawl ${username} ${visited}: ${[...seenAll].join(" ")}`);
-  return { visited, problems, documents: docs };
+  return { visited, problems, documents: docs, pages };
 }
