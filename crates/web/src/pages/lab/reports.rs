@@ -32,7 +32,7 @@ pub(super) async fn reports(
         }),
         state,
         link_holder: a.may(Action::ReceiveSample) || a.may(Action::ReportPdf),
-        signer: a.may(Action::SignReport),
+        signer: lab::signs_reports(&a),
         chrome: chrome(&session, Some(&a), "lab").await,
     })
 }
