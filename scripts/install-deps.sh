@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Install the Debian packages Choucha needs, only those that are missing.
 #   bash scripts/install-deps.sh          fonts for PDFs, poppler-utils
-#   bash scripts/install-deps.sh --test   the same, plus Chromium for the browser tests and moto
+#   bash scripts/install-deps.sh --test   the same, plus Chromium for the browser tests (unzip reads their Excel files) and moto
 #                                         (an S3-compatible server, from PyPI) for the object storage tests
 # Uses sudo only when not run as root. On a system without dpkg/apt it prints what to install.
 set -euo pipefail
 
 want=(fonts-noto-cjk poppler-utils)
 if [[ "${1:-}" == "--test" ]]; then
-  want+=(chromium chromium-driver curl)
+  want+=(chromium chromium-driver curl unzip)
 fi
 
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then

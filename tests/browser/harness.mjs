@@ -44,8 +44,11 @@ if (chromiumMissing && CI) {
 }
 export const skip = chromiumMissing ? `Chromium 未安装（${CHROMIUM}），跳过浏览器测试` : false;
 
-/** A demo server and a browser; `close()` stops both and returns the server's exit code. */
-export async function startDemo() {
+/**
+ * A demo server and a browser; `close()` stops both and returns the server's exit code.
+ * `today` (YYYY-MM-DD) starts the demo on a training date (`serve --demo --today`).
+ */
+export async function startDemo({ today } = {}) {
   if (!existsSync(BIN)) {
     throw new Error(`找不到 ${BIN}：请先运行 cargo build -p choucha`);
   }
@@ -53,7 +56,7 @@ export async function startDemo() {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'choucha-browser-'));
   let server;
   const url = await new Promise((resolve, reject) => {
-    server = launch(dataDir, '127.0.0.1:0', resolve, reject);
+    server = launch(dataDir, '127.0.0.1:0', today, resolve, reject);
   });
   await healthy(url);
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
@@ -85,7 +88,7 @@ export async function startDemo() {
     async restart() {
       const listen = new URL(url).host;
       await new Promise((resolve, reject) => {
-        server = launch(dataDir, listen, resolve, reject);
+        server = launch(dataDir, listen, today, resolve, reject);
       });
       await healthy(url);
     },
@@ -99,12 +102,14 @@ export async function startDemo() {
 }
 
 /** Start `choucha serve --demo` on `dataDir`; `resolve` gets the URL it prints. */
-function launch(dataDir, listen, resolve, reject) {
+function launch(dataDir, listen, today, resolve, reject) {
   // Every test signs in from 127.0.0.1: the per-address sign-in quota (20 at once, then one every
   // 3 s in production) is raised for this server only; the rest of the policy is production's.
   const config = path.join(dataDir, 'browser-tests.toml');
   writeFileSync(config, '[security]\nsign_in_burst = 10000\nsign_in_refill_seconds = 1\n');
-  const server = spawn(BIN, ['--config', config, 'serve', '--demo', '--data-dir', dataDir, '--listen', listen], {
+  const args = ['--config', config, 'serve', '--demo', '--data-dir', dataDir, '--listen', listen];
+  if (today) args.push('--today', today);
+  const server = spawn(BIN, args, {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
   });
@@ -141,4 +146,48 @@ export async function signIn(page, base, username, password = PASSWORD) {
   await page.locator('#username').fill(username);
   await page.locator('#password').fill(password);
   await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: '登录' }).click()]);
+}
+
+/**
+ * The JSON API as `username` (a bearer token): `get`, `post`, `put` answer `{status, body}` (JSON);
+ * `form` posts multipart data; `bytes` answers `{status, type, data}` (a Buffer) for downloads.
+ */
+export async function apiAs(base, username, password = PASSWORD) {
+  const r = await fetch(`${base}/api/v1/auth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  if (r.status !== 200) throw new Error(`${username} 无法取得令牌：${r.status} ${await r.text()}`);
+  const { token } = await r.json();
+  const auth = { authorization: `Bearer ${token}` };
+  const answer = async (res) => {
+    const text = await res.text();
+    let body = null;
+    try {
+      body = text ? JSON.parse(text) : null;
+    } catch {
+      body = text;
+    }
+    return { status: res.status, body };
+  };
+  const call = async (method, p, body) =>
+    answer(
+      await fetch(`${base}${p}`, {
+        method,
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      }),
+    );
+  return {
+    token,
+    get: (p) => call('GET', p),
+    post: (p, b) => call('POST', p, b),
+    put: (p, b) => call('PUT', p, b),
+    form: async (p, data) => answer(await fetch(`${base}${p}`, { method: 'POST', headers: auth, body: data })),
+    bytes: async (p) => {
+      const res = await fetch(`${base}${p}`, { headers: auth });
+      return { status: res.status, type: res.headers.get('content-type') || '', data: Buffer.from(await res.arrayBuffer()) };
+    },
+  };
 }

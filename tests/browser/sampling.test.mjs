@@ -13,7 +13,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PASSWORD, SHOTS, VIEWPORTS, signIn, skip, startDemo } from './harness.mjs';
+import { SHOTS, VIEWPORTS, apiAs, signIn, skip, startDemo } from './harness.mjs';
 import { crawlAs } from './crawl.mjs';
 
 let demo;
@@ -28,25 +28,7 @@ async function phone(username) {
   return { ctx, page };
 }
 
-async function api(username) {
-  const r = await fetch(`${demo.base}/api/v1/auth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, password: PASSWORD }),
-  });
-  assert.equal(r.status, 200, `token of ${username}`);
-  const { token } = await r.json();
-  const call = async (method, p, body) => {
-    const res = await fetch(`${demo.base}${p}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
-  };
-  return { get: (p) => call('GET', p), post: (p, b) => call('POST', p, b), put: (p, b) => call('PUT', p, b) };
-}
+const api = (username) => apiAs(demo.base, username);
 
 /** The ids of the caller's tasks in state `state`, from the task list page. */
 async function taskIds(page, label) {

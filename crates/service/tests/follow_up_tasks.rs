@@ -149,3 +149,30 @@ async fn a_failed_follow_up_check_task_escalates_the_case() {
         "rule20_second_follow_up_check_early"
     );
 }
+
+/// The notices (Datong 2025, Shanxi 2022) say the 复查's costs, purchase included, are paid from the
+/// budget and nothing is charged to the enterprise: a 复查 sample is bought at its price like any
+/// other (rule 8), so its record refuses a zero price and prints the price paid on the 复查抽样单.
+#[tokio::test]
+async fn a_follow_up_check_sample_is_bought_at_its_price_like_any_other() {
+    let w = world().await;
+    let d = cases::order_follow_up_check(svc(&w), &w.county, w.case_id, team(&w)).await.unwrap();
+    let task = d.follow_ups[0].task_id;
+    draws::start_task(svc(&w), &w.lab.s1, task).await.unwrap();
+    let free = RecordFields { unit_price: 0.0, ..record() };
+    let e = choucha_service::sampling::save_record(svc(&w), &w.lab.s1, task, free).await.unwrap_err();
+    assert_eq!(code(&e), "rule8_price", "{e:?}");
+    let saved = choucha_service::sampling::save_record(svc(&w), &w.lab.s1, task, record()).await.unwrap();
+    assert_eq!(saved.total_paid_yuan, "14.70");
+    lab_world::sampled(&w.lab, task, record()).await;
+    let pdf = choucha_service::sampling::record_pdf(svc(&w), &w.lab.s1, task).await.unwrap();
+    if let Some(text) = lab_world::pdf_text(&pdf) {
+        let text: String = text.split_whitespace().collect();
+        assert!(text.contains("复查抽样单") && text.contains("7.35") && text.contains("14.70"), "{text}");
+    }
+    let pay = choucha_service::task_documents::payment_form_pdf(svc(&w), &w.lab.s1, task).await.unwrap();
+    if let Some(text) = lab_world::pdf_text(&pay) {
+        let text: String = text.split_whitespace().collect();
+        assert!(text.contains("14.70"), "the 付费单 of the 复查 sample: {text}");
+    }
+}

@@ -222,4 +222,18 @@ async fn the_local_bureau_orders_a_follow_up_check_as_a_sampling_task_over_http(
     assert!(page.contains(&format!("复查：后处理案件{id}")) && page.contains(ENTERPRISE), "{page}");
     let (_, t) = srv.api("lab_s1").await.get(&format!("/api/v1/tasks/{task}")).await;
     assert_eq!(t["follow_up_of_case"].as_i64(), Some(id), "{t}");
+
+    // The 复查 sample is bought like any other (the notices pay the 复查 from the budget, nothing is
+    // charged to the enterprise): a zero price is refused by rule 8, the price paid is recorded.
+    let s1 = srv.api("lab_s1").await;
+    assert_eq!(s1.post(&format!("/api/v1/tasks/{task}/start"), json!({})).await.0, StatusCode::OK);
+    let record = |price: f64| {
+        json!({"product_name": "车用柴油", "brand": "中国石化", "model": "0号", "sampling_base": 12000.0, "test_quantity": 2.0,
+               "backup_quantity": 2.0, "unit": "L", "unit_price": price, "place": "3号枪", "domain": "circulation",
+               "sampled_at": "2025-12-01 09:30", "test_seals": ["SXGH-000223"], "backup_seals": ["SXGH-000224"]})
+    };
+    let (st, b) = s1.put(&format!("/api/v1/tasks/{task}/record"), record(0.0)).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("rule8_price")), "{b}");
+    let (st, r) = s1.put(&format!("/api/v1/tasks/{task}/record"), record(7.35)).await;
+    assert_eq!((st, r["total_paid_yuan"].as_str()), (StatusCode::OK, Some("14.70")), "{r}");
 }

@@ -195,10 +195,14 @@ pub async fn order_follow_up_check(
     if team.iter().any(|u| !choices.iter().any(|c| c.id == *u)) {
         errs.push(RuleViolation::new("team_not_sampler", "复查抽样人员应为该产品抽样机构的抽样人员").on_field("team"));
     }
-    let due = input.due_date.or(if round == 2 { dl.second_follow_up_check_due } else { dl.follow_up_check_due });
-    if due.is_some_and(|d| d < today) {
+    if input.due_date.is_some_and(|d| d < today) {
         errs.push(RuleViolation::new("invalid_deadline", "复查抽样期限不能早于今天").on_field("due_date"));
     }
+    // Without a date given, the rule set's deadline; a case already past it (overdue) owes the
+    // 复查 at once: due today rather than refused for a date nobody typed.
+    let due = input
+        .due_date
+        .or(if round == 2 { dl.second_follow_up_check_due } else { dl.follow_up_check_due }.map(|d| d.max(today)));
     if !errs.is_empty() {
         return Err(ServiceError::Invalid(errs));
     }

@@ -431,6 +431,13 @@ pub async fn report_worklist(
     Ok(Page { items, next: p.next })
 }
 
+/// Whether the caller signs its institution's reports in the worklist (reads the draft, reviews,
+/// approves, sends back): the reviewers/approvers the table's `Approver` relation names for every
+/// report of their institution. Custodians and testers follow the list without these forms.
+pub fn signs_reports(actor: &Actor) -> bool {
+    actor.org_id.is_some() && actor.has(choucha_domain::role::Role::ReportApprover)
+}
+
 /// The stored PDF of an issued report. It names the enterprise, so only the link holders (the
 /// custodian who issues it, the organising bureau, admins) may fetch it.
 pub async fn report_pdf(s: &Services, actor: &Actor, report_id: i64) -> Result<(String, Vec<u8>)> {

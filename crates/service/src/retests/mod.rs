@@ -99,6 +99,8 @@ pub struct RetestView {
     /// buttons from it).
     #[schema(value_type = Vec<String>)]
     pub actions: Vec<Action>,
+    /// The caller may download the re-test report (not blind staff: the report names the enterprise).
+    pub may_download_report: bool,
 }
 
 /// The actions a re-test view offers.
@@ -109,6 +111,7 @@ const RETEST_ACTIONS: &[Action] =
 async fn view_for(s: &Services, r: &RetestRow, rel: Relations) -> Result<RetestView> {
     let mut v = view_as(s, r, rel.may(Action::ViewRetestLink)).await?;
     v.actions = rel.actions(RETEST_ACTIONS);
+    v.may_download_report = v.report_no.is_some() && rel.may(Action::ViewRetest) && !rel.only_blind();
     Ok(if rel.only_blind() { blinded(v) } else { v })
 }
 
@@ -208,6 +211,7 @@ pub(crate) async fn view_as(s: &Services, r: &RetestRow, with_enterprise: bool) 
         signed,
         pdf_sha256: r.pdf_sha256.clone(),
         actions: Vec::new(),
+        may_download_report: false,
     })
 }
 

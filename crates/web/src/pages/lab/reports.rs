@@ -14,6 +14,8 @@ pub struct ReportsPage {
     pub items: Vec<ReportLine>,
     pub state: ReportState,
     pub link_holder: bool,
+    /// A reviewer/approver: reads the draft and signs (custodians and testers only follow the list).
+    pub signer: bool,
     pub next_href: Option<String>,
 }
 
@@ -30,6 +32,7 @@ pub(super) async fn reports(
         }),
         state,
         link_holder: a.may(Action::ReceiveSample) || a.may(Action::ReportPdf),
+        signer: lab::signs_reports(&a),
         chrome: chrome(&session, Some(&a), "lab").await,
     })
 }
