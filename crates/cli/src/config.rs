@@ -492,10 +492,9 @@ pub fn validate(raw: RawConfig) -> Result<Settings, ConfigError> {
     }
     let database_read_url = raw.database_read_url.as_deref().map(str::trim).filter(|u| !u.is_empty());
     match database_read_url {
-        Some(r) if !(r.starts_with("postgres://") || r.starts_with("postgresql://")) => errs.push(format!(
-            "只读副本地址 database_read_url“{}”无效：应以 postgres:// 开头",
-            redact_url(r)
-        )),
+        Some(r) if !(r.starts_with("postgres://") || r.starts_with("postgresql://")) => {
+            errs.push(format!("只读副本地址 database_read_url“{}”无效：应以 postgres:// 开头", redact_url(r)))
+        }
         Some(_) if database_url.starts_with("sqlite:") => {
             errs.push("只读副本地址 database_read_url 仅适用于 PostgreSQL：数据库为 SQLite 时请删除该设置".to_string())
         }

@@ -44,7 +44,11 @@ fn a_replica_is_postgresql_beside_postgresql_and_its_password_hidden() {
     let s = validate(r.clone()).expect("valid");
     assert_eq!(s.database_read_url.as_deref(), Some("postgres://reader:r3plica@replica:5432/choucha"));
     assert!(!format!("{s:?}").contains("r3plica"));
-    assert!(s.to_toml().contains("database_read_url = \"postgres://reader:***@replica:5432/choucha\""), "{}", s.to_toml());
+    assert!(
+        s.to_toml().contains("database_read_url = \"postgres://reader:***@replica:5432/choucha\""),
+        "{}",
+        s.to_toml()
+    );
     r.database_read_url = Some("mysql://reader:r3plica@replica/choucha".into());
     let e = validate(r).unwrap_err().0;
     assert!(e.contains("只读副本地址") && e.contains("应以 postgres:// 开头") && !e.contains("r3plica"), "{e}");

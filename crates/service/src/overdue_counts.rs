@@ -9,10 +9,10 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
 use choucha_store::cases::{self as store_cases, CaseFilter, CaseScope};
 use choucha_store::disposals::{self as store_disposals, DisposalScope};
 use choucha_store::overdue as store;
+use chrono::{DateTime, Utc};
 
 use crate::{Result, Services};
 

@@ -218,7 +218,11 @@ async fn resumable_upload_survives_a_restart_and_checks_its_hash() {
     // "Restart": new connections and new services over the same database and data folder.
     let store = choucha_store::Store::connect_with(
         &w.fx.db.url,
-        choucha_store::ConnectSettings { pg_schema: w.fx.db.pg_schema.clone(), max_connections: Some(2), ..Default::default() },
+        choucha_store::ConnectSettings {
+            pg_schema: w.fx.db.pg_schema.clone(),
+            max_connections: Some(2),
+            ..Default::default()
+        },
     )
     .await
     .unwrap();

@@ -52,7 +52,12 @@ async fn results_past_their_three_working_days_are_counted_until_completed() {
         r.tested_on = Some(ended);
         lab::enter_result(s(&w), &w.t1, &bc, r).await.unwrap();
     }
-    let text = ResultInput { item_index: Some(2), text: Some("清澈透明".into()), tested_on: Some(ended), ..Default::default() };
+    let text = ResultInput {
+        item_index: Some(2),
+        text: Some("清澈透明".into()),
+        tested_on: Some(ended),
+        ..Default::default()
+    };
     let v = lab::enter_result(s(&w), &w.t1, &bc, text).await.unwrap();
     assert!(v.overdue, "due 2026-10-10");
     let c = s(&w).refresh_overdue_counts().await.unwrap();
@@ -65,7 +70,8 @@ async fn results_past_their_three_working_days_are_counted_until_completed() {
 /// The world's store again, with `read_url` as its replica.
 async fn with_replica(w: &World, read_url: String) -> Result<Services, StoreError> {
     let db = &w.fx.db;
-    let settings = ConnectSettings { pg_schema: db.pg_schema.clone(), max_connections: Some(2), read_url: Some(read_url) };
+    let settings =
+        ConnectSettings { pg_schema: db.pg_schema.clone(), max_connections: Some(2), read_url: Some(read_url) };
     let store = Store::connect_with(&db.url, settings).await?.with_audit_keys(db.keyring.clone());
     Ok(Services::new(store, std::env::temp_dir()))
 }
@@ -78,7 +84,8 @@ async fn statistics_exports_and_dashboards_read_the_replica_and_the_rest_the_pri
     let lagging = Fixture::new().await;
     let replica = with_replica(&w, lagging.db.connect_url()).await;
     if w.fx.db.pg_schema.is_none() {
-        let e = replica.err().expect("SQLite has no replica").to_string();
+        let Err(e) = replica else { panic!("SQLite has no replica") };
+        let e = e.to_string();
         assert!(e.contains("仅适用于 PostgreSQL"), "{e}");
         return;
     }
@@ -107,14 +114,15 @@ async fn statistics_exports_and_dashboards_read_the_replica_and_the_rest_the_pri
 #[tokio::test]
 async fn a_wrong_replica_address_is_refused_at_start_in_chinese() {
     let w = world_with(Options { stage: Stage::Drawn, ..Default::default() }).await;
-    let e = with_replica(&w, "mysql://root:secret@db/choucha".into()).await.err().expect("refused").to_string();
+    let Err(e) = with_replica(&w, "mysql://root:secret@db/choucha".into()).await else { panic!("refused") };
+    let e = e.to_string();
     if w.fx.db.pg_schema.is_none() {
         assert!(e.contains("仅适用于 PostgreSQL"), "{e}");
         return;
     }
     assert!(e.contains("只读副本地址") && e.contains("应以 postgres:// 开头"), "{e}");
     assert!(!e.contains("secret"), "the password is hidden: {e}");
-    let e = with_replica(&w, "postgres://choucha:secret@127.0.0.1:1/none".into()).await.err().expect("refused");
+    let Err(e) = with_replica(&w, "postgres://choucha:secret@127.0.0.1:1/none".into()).await else { panic!("refused") };
     let e = e.to_string();
     assert!(e.contains("无法连接只读副本") && !e.contains("secret"), "{e}");
 }

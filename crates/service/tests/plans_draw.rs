@@ -264,7 +264,11 @@ async fn draw_picks_from_the_area_with_teams_and_reverifies_after_restart() {
     // A new connection to the same database (a restart) verifies the same draw.
     let again = choucha_store::Store::connect_with(
         &w.fx.db.url,
-        choucha_store::ConnectSettings { pg_schema: w.fx.db.pg_schema.clone(), max_connections: Some(2), ..Default::default() },
+        choucha_store::ConnectSettings {
+            pg_schema: w.fx.db.pg_schema.clone(),
+            max_connections: Some(2),
+            ..Default::default()
+        },
     )
     .await
     .unwrap();

@@ -76,7 +76,10 @@ impl Metrics {
         )
         .expect("metric");
         let overdue = IntGaugeVec::new(
-            Opts::new("choucha_overdue_work", "Duties past their deadline by kind, as last counted by the overdue_counts job"),
+            Opts::new(
+                "choucha_overdue_work",
+                "Duties past their deadline by kind, as last counted by the overdue_counts job",
+            ),
             &["kind"],
         )
         .expect("metric");

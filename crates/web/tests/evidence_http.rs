@@ -329,7 +329,11 @@ async fn resumable_upload_continues_on_a_new_server_and_keeps_the_hash() {
     srv.stop().await;
     let store = choucha_store::Store::connect_with(
         &w.fx.db.url,
-        choucha_store::ConnectSettings { pg_schema: w.fx.db.pg_schema.clone(), max_connections: Some(4), ..Default::default() },
+        choucha_store::ConnectSettings {
+            pg_schema: w.fx.db.pg_schema.clone(),
+            max_connections: Some(4),
+            ..Default::default()
+        },
     )
     .await
     .unwrap();

@@ -102,7 +102,10 @@ async fn metrics_show_the_overdue_work_as_last_counted() {
     let text = reqwest::get(srv.url("/metrics")).await.unwrap().text().await.unwrap();
     let value = |kind: &str| {
         let needle = format!("choucha_overdue_work{{kind=\"{kind}\"}} ");
-        text.lines().find_map(|l| l.strip_prefix(needle.as_str())).unwrap_or_else(|| panic!("{kind}: {text}")).to_string()
+        text.lines()
+            .find_map(|l| l.strip_prefix(needle.as_str()))
+            .unwrap_or_else(|| panic!("{kind}: {text}"))
+            .to_string()
     };
     assert_eq!(value("entry"), "1");
     for kind in ["testing", "delivery", "confirmation", "disposal", "case_step"] {

@@ -66,9 +66,7 @@ async fn start(s: &Services, bare: &Bare) -> anyhow::Result<Servers> {
 
 /// A query value, percent-encoded (UTF-8 bytes).
 fn encode(v: &str) -> String {
-    v.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
-        .collect()
+    v.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
 
 /// Send and require a 2xx answer, reading its body (a user's browser reads it too).
@@ -116,24 +114,26 @@ pub(super) async fn clicks(d: &ClickData<'_>, warmup: usize, n: usize, lines: &m
     push(lines, "HTTP click: GET /api/v1/plans/{id} (plan dashboard)", ours, Some(base), "one request at a time");
 
     let p = |i: usize| encode(&d.prefixes[i % d.prefixes.len()]);
-    let ours = measure(warmup, n, |i| {
-        send(get(format!("{}/api/v1/enterprises?q={}&limit=50", srv.ours, p(i)), &regulator))
-    })
-    .await?;
+    let ours =
+        measure(warmup, n, |i| send(get(format!("{}/api/v1/enterprises?q={}&limit=50", srv.ours, p(i)), &regulator)))
+            .await?;
     let base = measure(warmup, n, |i| {
         send(get(format!("{}/bare/enterprises?q={}&division=1402", srv.bare, p(i)), &regulator))
     })
     .await?;
-    push(lines, "HTTP click: GET /api/v1/enterprises (name prefix, 50 rows)", ours, Some(base), "one request at a time");
+    push(
+        lines,
+        "HTTP click: GET /api/v1/enterprises (name prefix, 50 rows)",
+        ours,
+        Some(base),
+        "one request at a time",
+    );
 
     if half > warmup {
         let timed = half - warmup;
         let put = |url: String, i: usize| {
             let (_, _, fields) = &d.records[i];
-            c.put(url)
-                .bearer_auth(&record_tokens[i])
-                .header("content-type", "application/json")
-                .body(fields.clone())
+            c.put(url).bearer_auth(&record_tokens[i]).header("content-type", "application/json").body(fields.clone())
         };
         let ours =
             measure(warmup, timed, |i| send(put(format!("{}/api/v1/tasks/{}/record", srv.ours, d.records[i].0), i)))

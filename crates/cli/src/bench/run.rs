@@ -499,9 +499,8 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<ExitCod
         std::fs::write(p, serde_json::to_vec_pretty(&out)?)?;
     }
     if let Some(p) = &args.compare {
-        let other: serde_json::Value = serde_json::from_slice(
-            &std::fs::read(p).with_context(|| format!("无法读取对比文件“{}”", p.display()))?,
-        )?;
+        let other: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(p).with_context(|| format!("无法读取对比文件“{}”", p.display()))?)?;
         print!("{}", comparison_table(size, &lines, &other)?);
     }
     cx.s.close().await?;

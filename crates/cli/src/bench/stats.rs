@@ -152,7 +152,8 @@ mod tests {
             note: String::new(),
         };
         let small = Size { enterprises: 1_000, samples: 2_000 };
-        let other = serde_json::json!({"backend": "SQLite", "size": small, "lines": [line("worklist", 4), line("gone", 1)]});
+        let other =
+            serde_json::json!({"backend": "SQLite", "size": small, "lines": [line("worklist", 4), line("gone", 1)]});
         let big = Size { enterprises: 10_000, samples: 20_000 };
         let t = comparison_table(big, &[line("worklist", 6), line("new", 9)], &other).unwrap();
         assert!(t.contains("p50 at 1000 enterprises, 2000 samples"), "{t}");

@@ -435,7 +435,11 @@ pub async fn report_worklist(
 /// approves, sends back): the reviewers/approvers the table's `Approver` relation names for every
 /// report of their institution. Custodians and testers follow the list without these forms.
 pub fn signs_reports(actor: &Actor) -> bool {
-    actor.org_id.is_some() && actor.has(choucha_domain::role::Role::ReportApprover)
+    // Asked of the permission table as for a sample of the caller's own institution.
+    actor.org_id.is_some_and(|org| {
+        let own = crate::access::SampleParties { organising_org_id: 0, testing_org_id: org, screening_org_id: None };
+        actor.to_sample(own).may(Action::SignReport)
+    })
 }
 
 /// The stored PDF of an issued report. It names the enterprise, so only the link holders (the
