@@ -329,3 +329,33 @@ async fn rule22_a_record_of_a_product_this_bureau_checked_within_six_months_is_r
     // Nor one of another product of the same producer, brand, standard and model.
     sampling::save_record(s(&w), &w.s1, tasks[1], same_producer).await.unwrap();
 }
+
+/// The field app replays writes queued on a phone: each names the record version it was based on,
+/// and a write based on a record that changed on the server meanwhile is refused (never applied
+/// over the team mate's version), while one based on the current version goes through.
+#[tokio::test]
+async fn a_queued_write_based_on_an_older_record_is_refused_as_stale() {
+    let w = started().await;
+    let stale = |r: Result<sampling::RecordView, ServiceError>| match r {
+        Err(ServiceError::Rule(v)) => {
+            assert_eq!(v.code, "stale_task");
+            assert!(v.message.contains("服务器上已被修改"), "{}", v.message);
+        }
+        other => panic!("{other:?}"),
+    };
+    // The phone saw no record; a team mate saved one meanwhile.
+    let theirs = sampling::save_record(s(&w), &w.s2, w.task, record()).await.unwrap();
+    let mut mine = record();
+    mine.batch = "20251111".into();
+    stale(sampling::save_record_based_on(s(&w), &w.s1, w.task, mine.clone(), Some("")).await);
+    assert_eq!(sampling::get_record(s(&w), &w.s1, w.task).await.unwrap().fields.batch, "20251008", "theirs kept");
+    // Re-applied onto the server's version, it goes through.
+    let r = sampling::save_record_based_on(s(&w), &w.s1, w.task, mine, Some(&theirs.record_hash)).await.unwrap();
+    assert_eq!(r.fields.batch, "20251111");
+    // A signature of the version the phone showed (theirs), not the current one: refused, none recorded.
+    photograph(s(&w), &w.s1, w.task).await;
+    stale(sampling::sign_based_on(s(&w), &w.s1, w.task, sign("self"), Some(&theirs.record_hash)).await);
+    assert!(sampling::get_record(s(&w), &w.s1, w.task).await.unwrap().signatures.is_empty());
+    let signed = sampling::sign_based_on(s(&w), &w.s1, w.task, sign("self"), Some(&r.record_hash)).await.unwrap();
+    assert_eq!(signed.signatures.len(), 1);
+}

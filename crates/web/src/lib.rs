@@ -69,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api_router)
         .merge(pages::router())
         .nest("/static", statics::router())
+        .merge(statics::root_router())
         .fallback(error::fallback)
         .layer(axum::middleware::from_fn(auth::csrf_guard))
         .layer(axum::middleware::from_fn(move |req: axum::extract::Request, next: axum::middleware::Next| {

@@ -18,6 +18,24 @@
   function now() { return new Date().toLocaleTimeString("zh-CN", { hour12: false }); }
   function say(msg) { if (net) net.textContent = msg || ""; }
 
+  // ---- the outbox (outbox.js): writes made offline wait on the phone and are replayed in order --
+  var outbox = window.chouchaOutbox;
+  function queue(kind, method, url, body, label, extra) {
+    var e = { task: taskId, kind: kind, method: method, url: url, body: body, label: label, base: root.getAttribute("data-stamp") || "" };
+    Object.keys(extra || {}).forEach(function (k) { e[k] = extra[k]; });
+    return outbox.add(e);
+  }
+  // Offline, a form that was sent is replaced by a note; the outbox shows it as 待同步.
+  function queuedNote(form, text) {
+    var p = document.createElement("p");
+    p.className = "flash warn";
+    p.setAttribute("data-testid", "queued");
+    p.textContent = text;
+    form.hidden = true;
+    form.parentNode.insertBefore(p, form);
+  }
+  function revealSigning() { root.querySelectorAll("[data-needs-record]").forEach(function (x) { x.hidden = false; }); }
+
   // ---- requests ------------------------------------------------------------------------------
   // Resolves with the JSON answer; rejects with {offline} (no connection), {auth} (signed out) or
   // {status, body} (the service refused: body = {code, message, errors}).
@@ -154,6 +172,15 @@
         mark("server", "已提交到服务器 " + now());
         window.location.reload();
       }, function (e) {
+        if (e.offline && outbox && !correction) {
+          queue("record", "PUT", base + "/record", body, "抽样单", { values: v }).then(function () {
+            server = v; pending = false; dropDraft(name);
+            mark("local", "网络不通：抽样单已放入待同步（保存在本机 " + now() + "），联网后按顺序提交");
+            revealSigning();
+          });
+          showErrors(form, null);
+          return;
+        }
         if (e.offline) {
           pending = true;
           writeDraft(name, { values: v, at: now(), pending: true });
@@ -176,6 +203,16 @@
     window.addEventListener("online", retry);
     setInterval(retry, 15000);
     form.__hasUnsaved = function () { var x = readDraft(name); return !!(x && x.values && !same(x.values, server)); };
+    // A record queued on this phone: the form shows it, and it can be signed.
+    if (outbox && !correction) {
+      outbox.list(taskId).then(function (l) {
+        var last = l.filter(function (e) { return e.kind === "record"; }).pop();
+        if (!last) return;
+        fill(form, last.values); server = valuesOf(form); updateTotal();
+        mark("local", "抽样单在待同步中（本机 " + last.at + "），联网后按顺序提交");
+        revealSigning();
+      });
+    }
   });
 
   // ---- other forms (outcomes): drafts, confirmation, JSON post -------------------------------
@@ -191,10 +228,22 @@
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
       if (!confirmed(form)) return;
-      call("POST", form.getAttribute("data-action"), valuesOf(form)).then(function () {
+      var values = valuesOf(form);
+      call("POST", form.getAttribute("data-action"), values).then(function () {
         dropDraft(form.getAttribute("data-draft"));
         window.location.reload();
-      }, function (e) { showErrors(form, e); });
+      }, function (e) {
+        var btn = form.querySelector("button[type=submit]");
+        var label = btn ? btn.textContent.trim() : "表单";
+        if (e.offline && outbox) {
+          queue("action", "POST", form.getAttribute("data-action"), values, label).then(function () {
+            dropDraft(form.getAttribute("data-draft"));
+            queuedNote(form, "“" + label + "”已放入待同步（网络不通，保存在本机），联网后按顺序提交");
+          });
+          return;
+        }
+        showErrors(form, e);
+      });
     });
   });
 
@@ -204,6 +253,13 @@
 
   document.querySelectorAll("form[data-sign]").forEach(function (form) {
     draftForm(form);
+    if (outbox) {
+      var who = form.querySelector('[name="signer"]').value;
+      outbox.list(taskId).then(function (l) {
+        var q = l.filter(function (e) { return e.kind === "sign" && e.signer === who; })[0];
+        if (q) queuedNote(form, q.label + "在待同步中（本机 " + q.at + "），联网后按顺序提交");
+      });
+    }
     var pads = [];
     form.querySelectorAll("canvas[data-pad]").forEach(function (c) { pads.push({ el: c, pad: pad(c) }); });
     var clear = form.querySelector("[data-clear]");
@@ -236,10 +292,21 @@
       });
       if (missing) { showErrors(form, { body: { message: "请先在框内手写签名", errors: [{ field: "image_png_base64", message: "请先在框内手写签名" }] } }); return; }
       if (!confirmed(form)) return;
-      call("POST", base + "/record/signatures", body).then(function () {
-        dropDraft(form.getAttribute("data-draft"));
-        window.location.reload();
-      }, function (e) { showErrors(form, e); });
+      var label = body.signer === "self" ? "抽样人员签字" : (body.refused ? "被抽样单位拒绝签字" : "被抽样单位签字");
+      function offline() {
+        return queue("sign", "POST", base + "/record/signatures", body, label, { signer: body.signer }).then(function () {
+          dropDraft(form.getAttribute("data-draft"));
+          queuedNote(form, label + "已放入待同步（网络不通，保存在本机），联网后在抽样单之后按顺序提交");
+        });
+      }
+      // With a record waiting in the outbox, the signature waits behind it.
+      (outbox ? outbox.list(taskId) : Promise.resolve([])).then(function (l) {
+        if (l.some(function (x) { return x.kind === "record" || x.kind === "sign"; })) return offline();
+        return call("POST", base + "/record/signatures", body).then(function () {
+          dropDraft(form.getAttribute("data-draft"));
+          window.location.reload();
+        }, function (e) { if (e.offline && outbox) return offline(); showErrors(form, e); });
+      });
     });
   });
 
@@ -400,11 +467,26 @@
       Array.prototype.forEach.call(input.files || [], function (file) {
         var job = { key: taskId + ":" + Date.now() + ":" + Math.random().toString(36).slice(2), task: taskId,
           category: input.getAttribute("data-upload"), label: label, file: file };
-        saveJob(strip(job)).then(function () { show(job, 0, "已保存在本机，等待上传"); run(job); });
+        saveJob(strip(job)).then(function () {
+          show(job, 0, "已保存在本机，等待上传");
+          // Offline, the photo also takes its place in the outbox: signatures made after it wait for it.
+          if (outbox && navigator.onLine === false) return queue("evidence", "POST", base + "/uploads", null, "现场证据：" + file.name, { jobKey: job.key });
+        }).then(function () { run(job); });
       });
       input.value = "";
     });
   });
+  // The outbox waits for a queued photo's upload (resumed from the job kept in IndexedDB).
+  window.chouchaUploads = {
+    task: taskId,
+    finish: function (key) {
+      if (running[key]) return running[key];
+      return allJobs().then(function (jobs) {
+        var j = (jobs || []).filter(function (x) { return x.key === key; })[0];
+        return j ? run(j) : null;
+      });
+    }
+  };
   // Uploads left over from before a reload or a lost connection continue by themselves.
   if (list) {
     allJobs().then(function (jobs) {

@@ -108,3 +108,31 @@ async fn a_problem_report_reaches_the_organising_bureaus_inbox() {
     assert!(inbox["items"].as_array().unwrap().iter().any(|i| i["kind"] == "problem"), "{inbox}");
     assert_eq!(s1.get("/api/v1/inbox").await.0, StatusCode::FORBIDDEN);
 }
+
+/// Writes replayed by the field app carry `expected_record_hash`: 409 `stale_task` in Chinese when the
+/// record changed on the server meanwhile, nothing written; the current hash goes through.
+#[tokio::test]
+async fn a_replayed_write_based_on_an_older_record_is_refused_with_stale_task() {
+    let srv = TestServer::start().await;
+    let (s1, s2, task) = task_in_progress(&srv).await;
+    let (status, theirs) = s2.put(&format!("/api/v1/tasks/{task}/record"), record(2.0)).await;
+    assert_eq!(status, StatusCode::OK, "{theirs}");
+    let hash = theirs["record_hash"].as_str().unwrap().to_string();
+    let mut mine = record(2.0);
+    mine["brand"] = json!("昆仑");
+    let (status, body) = s1.put(&format!("/api/v1/tasks/{task}/record?expected_record_hash="), mine.clone()).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::CONFLICT, Some("stale_task")), "{body}");
+    assert!(body["message"].as_str().unwrap().contains("服务器上已被修改"), "{body}");
+    assert_eq!(s1.get(&format!("/api/v1/tasks/{task}/record")).await.1["fields"]["brand"], "中国石化");
+    let (status, r) = s1.put(&format!("/api/v1/tasks/{task}/record?expected_record_hash={hash}"), mine).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(r["fields"]["brand"], "昆仑");
+    diesel::photographed(&srv, task).await;
+    let path = format!("/api/v1/tasks/{task}/record/signatures?expected_record_hash={hash}");
+    let (status, body) = s1.post(&path, json!({"signer": "self", "image_png_base64": PNG})).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::CONFLICT, Some("stale_task")), "{body}");
+    let now = r["record_hash"].as_str().unwrap();
+    let path = format!("/api/v1/tasks/{task}/record/signatures?expected_record_hash={now}");
+    let (status, body) = s1.post(&path, json!({"signer": "self", "image_png_base64": PNG})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}

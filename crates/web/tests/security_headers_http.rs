@@ -57,6 +57,8 @@ async fn every_kind_of_response_carries_the_headers_and_plain_http_no_hsts() {
         ("API refusal", "/api/v1/plans", StatusCode::UNAUTHORIZED),
         ("static script", "/static/app.js", StatusCode::OK),
         ("missing static file", "/static/nothing.js", StatusCode::NOT_FOUND),
+        ("service worker", "/sw.js", StatusCode::OK),
+        ("web app manifest", "/app.webmanifest", StatusCode::OK),
         ("fallback", "/no/such/page", StatusCode::NOT_FOUND),
         ("health", "/healthz", StatusCode::OK),
         ("OpenAPI document", "/api/openapi.json", StatusCode::OK),

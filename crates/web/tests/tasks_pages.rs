@@ -391,3 +391,60 @@ async fn a_task_not_sampled_from_the_page_needs_a_reason_and_frees_its_place() {
     let reg = srv.browser("dt_reg").await;
     assert!(reg.get("/inbox").await.1.contains("未抽样（停业）"));
 }
+
+/// The field app: the manifest, the icons and a root-scoped worker that is never served from a
+/// cache; the task page carries what offline writes are based on (the record's hash) and, before
+/// any record, the signature forms hidden until the phone queues one; the session's CSRF token can
+/// be asked again by a page that came from the phone, by the signed-in session only.
+#[tokio::test]
+async fn the_field_app_is_installable_and_offline_writes_know_their_base() {
+    let srv = TestServer::start().await;
+    let task = drawn_task(&srv).await;
+    let anon = reqwest::Client::new();
+    let r = anon.get(srv.url("/app.webmanifest")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "application/manifest+json");
+    let m: Value = r.json().await.unwrap();
+    assert_eq!((m["start_url"].as_str(), m["lang"].as_str()), (Some("/tasks"), Some("zh-CN")));
+    assert!(m["name"].as_str().unwrap().contains("抽查"));
+    for icon in m["icons"].as_array().unwrap() {
+        let r = anon.get(srv.url(icon["src"].as_str().unwrap())).send().await.unwrap();
+        assert_eq!((r.status(), r.headers()["content-type"].to_str().unwrap()), (StatusCode::OK, "image/png"));
+        assert!(r.bytes().await.unwrap().starts_with(b"\x89PNG"));
+    }
+    let r = anon.get(srv.url("/sw.js")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["cache-control"], "no-cache");
+    let sw = r.text().await.unwrap();
+    assert!(sw.contains(&format!("\"{}\"", choucha_web::statics::version())), "the cache name is the build's");
+    assert!(!sw.contains("__CACHE_VERSION__"));
+
+    let s1 = srv.browser("lab_s1").await;
+    start(&s1, task).await;
+    let (_, html) = s1.get(&format!("/tasks/{task}")).await;
+    assert!(html.contains("data-stamp=\"\""), "no record yet");
+    assert!(html.contains("data-needs-record hidden") && html.contains("data-testid=\"pad-self\""));
+    assert!(html.contains("/static/outbox.js") && html.contains("data-precache"));
+    let csrf = s1.csrf_of(&format!("/tasks/{task}")).await;
+    let (status, r) = s1.send(Some(&csrf), reqwest::Method::PUT, &format!("/api/v1/tasks/{task}/record"), record(2.0)).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    let (_, html) = s1.get(&format!("/tasks/{task}")).await;
+    assert!(html.contains(&format!("data-stamp=\"{}\"", r["record_hash"].as_str().unwrap())));
+    assert!(!html.contains("data-needs-record"));
+    let (status, html) = s1.get("/tasks").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(&format!("href=\"/tasks/{task}\" data-precache")), "the open task is kept offline");
+
+    let (status, body) = s1.get("/session/csrf").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["csrf"], csrf.as_str());
+    let r = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(srv.url("/session/csrf"))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_redirection(), "no token without a session");
+}

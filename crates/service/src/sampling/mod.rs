@@ -159,10 +159,37 @@ async fn view(s: &Services, r: RecordRow, team: &[i64]) -> Result<RecordView> {
 }
 
 /// Fill in (or change, until anyone signs) the sampling record of a task in progress.
-#[tracing::instrument(skip_all, fields(task_id))]
 pub async fn save_record(s: &Services, actor: &Actor, task_id: i64, fields: RecordFields) -> Result<RecordView> {
+    save_record_based_on(s, actor, task_id, fields, None).await
+}
+
+/// What a write from a phone was based on: the `record_hash` of the record version the sampler saw
+/// (an empty string: no record yet). A phone that wrote offline replays its writes later; when the
+/// record changed on the server meanwhile (a team mate saved or corrected it), the write is refused
+/// with 409 `stale_task` instead of silently overwriting or signing what the signer never saw.
+fn check_based_on(current: Option<&str>, expected: Option<&str>) -> Result<()> {
+    match expected {
+        Some(e) if e.trim() != current.unwrap_or("") => Err(ServiceError::Rule(RuleViolation::new(
+            "stale_task",
+            "抽样单在服务器上已被修改（本机的提交基于较早的内容）：请核对本机内容与服务器内容后，选择重新提交或放弃",
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// [`save_record`] refused with 409 `stale_task` unless the record is still the one `expected`
+/// names (see [`check_based_on`]).
+#[tracing::instrument(skip_all, fields(task_id))]
+pub async fn save_record_based_on(
+    s: &Services,
+    actor: &Actor,
+    task_id: i64,
+    fields: RecordFields,
+    expected: Option<&str>,
+) -> Result<RecordView> {
     let c = load(s, actor, task_id, true).await?;
     let versions = store::records_of_task(s.store.reader(), task_id).await?;
+    check_based_on(versions.first().map(|v| v.record_hash.as_str()), expected)?;
     if versions.first().is_some_and(|v| v.state != RecordState::Draft) {
         return Err(ServiceError::Rule(RuleViolation::new(
             "rule6_locked",
@@ -252,12 +279,22 @@ pub struct SignInput {
 /// Sign the current version. When everyone has signed (or the enterprise's refusal is noted) the
 /// record is locked and the task is sampled; a correction becomes valid on the enterprise's signature.
 pub async fn sign(s: &Services, actor: &Actor, task_id: i64, input: SignInput) -> Result<RecordView> {
+    sign_based_on(s, actor, task_id, input, None).await
+}
+
+/// [`sign`] refused with 409 `stale_task` unless the record is still the version `expected` names:
+/// a signature queued on a phone signs what its screen showed, or nothing.
+pub async fn sign_based_on(
+    s: &Services,
+    actor: &Actor,
+    task_id: i64,
+    input: SignInput,
+    expected: Option<&str>,
+) -> Result<RecordView> {
     let c = load(s, actor, task_id, true).await?;
-    let current = store::records_of_task(s.store.reader(), task_id)
-        .await?
-        .into_iter()
-        .next()
-        .ok_or(ServiceError::NotFound("抽样单"))?;
+    let current = store::records_of_task(s.store.reader(), task_id).await?.into_iter().next();
+    check_based_on(current.as_ref().map(|v| v.record_hash.as_str()), expected)?;
+    let current = current.ok_or(ServiceError::NotFound("抽样单"))?;
     let lock = workflow::step(current.state, RecordAction::Lock)
         .map_err(|_| ServiceError::Rule(RuleViolation::new("rule6_locked", "抽样单已签字锁定")))?;
     let (signer, user_id, name) = match input.signer.as_str() {

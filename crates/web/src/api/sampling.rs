@@ -41,16 +41,27 @@ async fn get_record(
     Ok(Json(sampling::get_record(&st.services, &a, id).await?))
 }
 
+/// What a write queued on a phone was based on (the field app replays its writes after the network
+/// returns): the `record_hash` of the record version the phone showed, empty when there was none.
+/// When the record changed on the server meanwhile the write is refused with 409 `stale_task`.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BasedOn {
+    #[serde(default)]
+    pub expected_record_hash: Option<String>,
+}
+
 /// Fill in or change the record until anyone signs; checked against the published rules and rules 2, 5, 8, 22.
-#[utoipa::path(put, path = "/api/v1/tasks/{id}/record", params(("id" = i64, Path)), tag = "sampling", request_body = RecordFields, security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/v1/tasks/{id}/record", params(("id" = i64, Path), BasedOn), tag = "sampling", request_body = RecordFields, security(("bearer" = [])),
     responses((status = 200, body = RecordView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn save_record(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
     ApiPath(id): ApiPath<i64>,
+    ApiQuery(b): ApiQuery<BasedOn>,
     ApiJson(f): ApiJson<RecordFields>,
 ) -> ApiResult<Json<RecordView>> {
-    Ok(Json(sampling::save_record(&st.services, &a, id, f).await?))
+    Ok(Json(sampling::save_record_based_on(&st.services, &a, id, f, b.expected_record_hash.as_deref()).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/tasks/{id}/record/versions", params(("id" = i64, Path)), tag = "sampling", security(("bearer" = [])),
@@ -64,15 +75,16 @@ async fn record_versions(
 }
 
 /// A signature (PNG, base64) of a sampler or the enterprise, or the enterprise's noted refusal to sign.
-#[utoipa::path(post, path = "/api/v1/tasks/{id}/record/signatures", params(("id" = i64, Path)), tag = "sampling", request_body = SignInput, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/tasks/{id}/record/signatures", params(("id" = i64, Path), BasedOn), tag = "sampling", request_body = SignInput, security(("bearer" = [])),
     responses((status = 200, body = RecordView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn sign(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
     ApiPath(id): ApiPath<i64>,
+    ApiQuery(b): ApiQuery<BasedOn>,
     ApiJson(i): ApiJson<SignInput>,
 ) -> ApiResult<Json<RecordView>> {
-    Ok(Json(sampling::sign(&st.services, &a, id, i).await?))
+    Ok(Json(sampling::sign_based_on(&st.services, &a, id, i, b.expected_record_hash.as_deref()).await?))
 }
 
 /// Correct a signed record: a new version, valid once the enterprise signs it (rule 6).

@@ -48,6 +48,15 @@ pub fn router() -> Router<AppState> {
         .route("/tasks/{id}/start", post(start))
         .route("/tasks/{id}/record.pdf", get(record_pdf))
         .route("/tasks/{id}/documents/{kind}", get(document))
+        .route("/session/csrf", get(session_csrf))
+}
+
+/// The session's CSRF token, fresh: the field app replays writes queued on the phone with the token
+/// of the page it was offline on, and asks for the current one when the server refuses that token.
+/// Same-origin only (no CORS), so another site can send the request but never read the answer.
+async fn session_csrf(Page { session, .. }: Page) -> Response {
+    let token = crate::auth::csrf_token(&session).await;
+    ([(header::CACHE_CONTROL, "no-store")], axum::Json(serde_json::json!({ "csrf": token }))).into_response()
 }
 
 /// A task as its card shows it.
@@ -336,6 +345,12 @@ pub struct DetailPage {
     pub pending_samplers: Vec<String>,
     pub i_must_sign: bool,
     pub enterprise_must_sign: bool,
+    /// The record is (or will be, once the phone's queued record reaches the server) a draft.
+    pub record_draft: bool,
+    /// A correction waits for the enterprise's confirmation.
+    pub confirming: bool,
+    /// What the phone's queued writes are based on: the current record's hash, empty without one.
+    pub stamp: String,
     pub evidence: Option<EvidenceList>,
     pub categories: Vec<CategoryRow>,
     pub missing_categories: String,
@@ -468,8 +483,13 @@ async fn render(
         error,
         record_state_label: record.as_ref().map(|r| record_state_label(&r.state)).unwrap_or(""),
         shown: record.as_ref().map(|r| shown(&r.fields, &r.total_paid_yuan)).unwrap_or_default(),
-        i_must_sign: is_member && missing.contains(&me),
-        enterprise_must_sign: is_member && missing.iter().any(|m| m == "enterprise"),
+        // Without a record the signature forms are there too, hidden: offline, the phone shows
+        // them once it has queued a record (the field app signs what the phone will send).
+        i_must_sign: is_member && (missing.contains(&me) || (record.is_none() && editable)),
+        enterprise_must_sign: is_member && (missing.iter().any(|m| m == "enterprise") || (record.is_none() && editable)),
+        record_draft: record.as_ref().is_none_or(|r| r.state == RecordState::Draft),
+        confirming: record.as_ref().is_some_and(|r| r.state == RecordState::PendingConfirmation),
+        stamp: record.as_ref().map(|r| r.record_hash.clone()).unwrap_or_default(),
         changes,
         signed,
         pending_samplers,
