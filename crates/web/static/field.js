@@ -32,6 +32,7 @@
     }
     if (d.type === "sync" && window.chouchaOutbox) window.chouchaOutbox.sync();
   });
+  if (sw.startMessages) sw.startMessages();
   // The day's pages: asked for on the task list, online.
   if (location.pathname === "/tasks" && navigator.onLine !== false) {
     sw.ready.then(function (reg) {

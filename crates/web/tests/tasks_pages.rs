@@ -426,7 +426,8 @@ async fn the_field_app_is_installable_and_offline_writes_know_their_base() {
     assert!(html.contains("data-needs-record hidden") && html.contains("data-testid=\"pad-self\""));
     assert!(html.contains("/static/outbox.js") && html.contains("data-precache"));
     let csrf = s1.csrf_of(&format!("/tasks/{task}")).await;
-    let (status, r) = s1.send(Some(&csrf), reqwest::Method::PUT, &format!("/api/v1/tasks/{task}/record"), record(2.0)).await;
+    let (status, r) =
+        s1.send(Some(&csrf), reqwest::Method::PUT, &format!("/api/v1/tasks/{task}/record"), record(2.0)).await;
     assert_eq!(status, StatusCode::OK, "{r}");
     let (_, html) = s1.get(&format!("/tasks/{task}")).await;
     assert!(html.contains(&format!("data-stamp=\"{}\"", r["record_hash"].as_str().unwrap())));

@@ -486,7 +486,8 @@ async fn render(
         // Without a record the signature forms are there too, hidden: offline, the phone shows
         // them once it has queued a record (the field app signs what the phone will send).
         i_must_sign: is_member && (missing.contains(&me) || (record.is_none() && editable)),
-        enterprise_must_sign: is_member && (missing.iter().any(|m| m == "enterprise") || (record.is_none() && editable)),
+        enterprise_must_sign: is_member
+            && (missing.iter().any(|m| m == "enterprise") || (record.is_none() && editable)),
         record_draft: record.as_ref().is_none_or(|r| r.state == RecordState::Draft),
         confirming: record.as_ref().is_some_and(|r| r.state == RecordState::PendingConfirmation),
         stamp: record.as_ref().map(|r| r.record_hash.clone()).unwrap_or_default(),
