@@ -191,3 +191,23 @@ export async function apiAs(base, username, password = PASSWORD) {
     },
   };
 }
+
+/** The ids of the caller's tasks whose card shows `label`, from the task list page. */
+export async function taskIdsOf(page, base, label) {
+  await page.goto(`${base}/tasks`);
+  const cards = page.locator('article[data-task]', { hasText: label });
+  const ids = [];
+  for (let i = 0; i < (await cards.count()); i++) ids.push(await cards.nth(i).getAttribute('data-task'));
+  return ids;
+}
+
+/** Draw a short stroke on a signature pad. */
+export async function scribble(page, testid) {
+  const pad = page.locator(`[data-testid=${testid}]`);
+  await pad.scrollIntoViewIfNeeded();
+  const b = await pad.boundingBox();
+  await page.mouse.move(b.x + 20, b.y + 30);
+  await page.mouse.down();
+  for (let i = 1; i <= 8; i++) await page.mouse.move(b.x + 20 + i * 25, b.y + 30 + (i % 2) * 50);
+  await page.mouse.up();
+}

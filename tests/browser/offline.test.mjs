@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { SHOTS, VIEWPORTS, apiAs, signIn, skip, startDemo } from './harness.mjs';
+import { SHOTS, VIEWPORTS, apiAs, scribble, signIn, skip, startDemo, taskIdsOf } from './harness.mjs';
 
 let demo;
 
@@ -24,23 +24,7 @@ async function phone(username) {
   return { ctx, page };
 }
 
-async function taskIds(page, label) {
-  await page.goto(`${demo.base}/tasks`);
-  const cards = page.locator('article[data-task]', { hasText: label });
-  const ids = [];
-  for (let i = 0; i < (await cards.count()); i++) ids.push(await cards.nth(i).getAttribute('data-task'));
-  return ids;
-}
-
-async function scribble(page, testid) {
-  const pad = page.locator(`[data-testid=${testid}]`);
-  await pad.scrollIntoViewIfNeeded();
-  const b = await pad.boundingBox();
-  await page.mouse.move(b.x + 20, b.y + 30);
-  await page.mouse.down();
-  for (let i = 1; i <= 8; i++) await page.mouse.move(b.x + 20 + i * 25, b.y + 30 + (i % 2) * 50);
-  await page.mouse.up();
-}
+const taskIds = (page, label) => taskIdsOf(page, demo.base, label);
 
 async function start(page, id) {
   await page.goto(`${demo.base}/tasks/${id}`);

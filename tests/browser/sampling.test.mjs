@@ -13,7 +13,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { SHOTS, VIEWPORTS, apiAs, signIn, skip, startDemo } from './harness.mjs';
+import { SHOTS, VIEWPORTS, apiAs, scribble, signIn, skip, startDemo, taskIdsOf } from './harness.mjs';
 import { crawlAs } from './crawl.mjs';
 
 let demo;
@@ -30,25 +30,8 @@ async function phone(username) {
 
 const api = (username) => apiAs(demo.base, username);
 
-/** The ids of the caller's tasks in state `state`, from the task list page. */
-async function taskIds(page, label) {
-  await page.goto(`${demo.base}/tasks`);
-  const cards = page.locator('article[data-task]', { hasText: label });
-  const ids = [];
-  for (let i = 0; i < (await cards.count()); i++) ids.push(await cards.nth(i).getAttribute('data-task'));
-  return ids;
-}
+const taskIds = (page, label) => taskIdsOf(page, demo.base, label);
 
-/** Draw a short stroke on a signature pad. */
-async function scribble(page, testid) {
-  const pad = page.locator(`[data-testid=${testid}]`);
-  await pad.scrollIntoViewIfNeeded();
-  const b = await pad.boundingBox();
-  await page.mouse.move(b.x + 20, b.y + 30);
-  await page.mouse.down();
-  for (let i = 1; i <= 8; i++) await page.mouse.move(b.x + 20 + i * 25, b.y + 30 + (i % 2) * 50);
-  await page.mouse.up();
-}
 
 async function openTask(page, id) {
   await page.goto(`${demo.base}/tasks/${id}`);
