@@ -6,6 +6,7 @@ pub mod announcements;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
+pub mod custody;
 pub mod cases;
 pub mod disposals;
 pub mod documents;
@@ -96,6 +97,7 @@ fn modules() -> Vec<(&'static str, OpenApiRouter<AppState>)> {
         ("sampling", sampling::router()),
         ("evidence", evidence::router()),
         ("handover", handover::router()),
+        ("custody", custody::router()),
         ("lab", lab::router()),
         ("results", results::router()),
         ("retests", retests::router()),
