@@ -199,9 +199,12 @@ pub async fn dispatch(s: &Services, actor: &Actor, task_id: i64, input: Dispatch
     if !errs.is_empty() {
         return Err(ServiceError::Invalid(errs));
     }
-    let courier_sha =
-        crate::custody_sign::store_drawn_signature(s, &input.courier_signature_png_base64, "courier_signature_png_base64")
-            .await?;
+    let courier_sha = crate::custody_sign::store_drawn_signature(
+        s,
+        &input.courier_signature_png_base64,
+        "courier_signature_png_base64",
+    )
+    .await?;
     let (_, f) = in_force(s, task_id).await?.ok_or(ServiceError::NotFound("抽样单"))?;
     let kept = requests.iter().any(|r| r.state == BackupRequestState::Approved);
     let lab = match c.item.testing_org_id {

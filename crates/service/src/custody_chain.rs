@@ -183,7 +183,8 @@ fn portion_chain(portion: &str, events: &[&CustodyRow], confirmations: &[Confirm
             None => continue,
         }
         // Sent and never received: nobody is known to hold it after the carrier.
-        let received_next = events[i + 1..].iter().any(|n| matches!(n.kind.as_str(), "received" | "rejected" | "to_retest"));
+        let received_next =
+            events[i + 1..].iter().any(|n| matches!(n.kind.as_str(), "received" | "rejected" | "to_retest"));
         if matches!(e.kind.as_str(), "dispatched" | "retest_dispatched") && !received_next {
             flag(&mut flags, "no_holder", format!("“{label}”后没有接收记录：样品下落不明"), e);
             if let Some(h) = holdings.last_mut() {

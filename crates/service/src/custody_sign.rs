@@ -15,11 +15,9 @@ pub const TEMPERATURE_RANGE: std::ops::RangeInclusive<f64> = -80.0..=60.0;
 /// A recorded temperature, checked: finite and within [`TEMPERATURE_RANGE`].
 pub(crate) fn check_temperature(t: Option<f64>) -> std::result::Result<(), RuleViolation> {
     match t {
-        Some(v) if !v.is_finite() || !TEMPERATURE_RANGE.contains(&v) => Err(RuleViolation::new(
-            "invalid_temperature",
-            "温度应在 -80 ℃ 至 60 ℃ 之间",
-        )
-        .on_field("temperature_c")),
+        Some(v) if !v.is_finite() || !TEMPERATURE_RANGE.contains(&v) => {
+            Err(RuleViolation::new("invalid_temperature", "温度应在 -80 ℃ 至 60 ℃ 之间").on_field("temperature_c"))
+        }
         _ => Ok(()),
     }
 }

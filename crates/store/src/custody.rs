@@ -134,10 +134,7 @@ pub async fn confirmations_of_task(
 
 /// The confirmation of one event, if any.
 pub async fn confirmation_of(db: &impl ConnectionTrait, event_id: i64) -> Result<Option<ConfirmationRow>, StoreError> {
-    Ok(custody_confirmation::Entity::find()
-        .filter(custody_confirmation::Column::EventId.eq(event_id))
-        .one(db)
-        .await?)
+    Ok(custody_confirmation::Entity::find().filter(custody_confirmation::Column::EventId.eq(event_id)).one(db).await?)
 }
 
 /// A task's hand-overs of a kind still waiting for their counter-party (e.g. the dispatches a

@@ -98,19 +98,24 @@ async fn every_hand_over_carries_both_hands_and_only_the_other_party_confirms() 
     assert_eq!(chain["gaps"], 0, "{chain}");
     for p in chain["portions"].as_array().unwrap() {
         let d = p["hand_overs"].as_array().unwrap().iter().find(|h| h["kind"] == "dispatched").unwrap();
-        assert_eq!(d["confirmation"]["confirmed_name"].as_str().is_some(), true, "{d}");
+        assert_eq!(d["confirmation"]["confirmed_name"], "lab_keeper", "{d}");
         assert_eq!(d["temperature_c"], 4.5);
     }
     let (st, b) = keeper.post(&format!("/api/v1/custody/{dispatch}/confirm"), json!({})).await;
     assert_eq!((st, b["code"].as_str()), (StatusCode::CONFLICT, Some("already_confirmed")));
 
     // Custodian → tester, confirmed by the assigned tester only.
-    let (st, b) = keeper.post(&format!("/api/v1/lab/received/{sample}/tester"), json!({"tester_id": tester_id(&srv).await})).await;
+    let (st, b) = keeper
+        .post(&format!("/api/v1/lab/received/{sample}/tester"), json!({"tester_id": tester_id(&srv).await}))
+        .await;
     assert_eq!(st, StatusCode::NO_CONTENT, "{b}");
-    let movement = |kind: &str, t: Value| json!({"portion": "test", "kind": kind, "seal_state": "intact", "temperature_c": t});
-    let (st, b) = keeper.post(&format!("/api/v1/lab/received/{sample}/custody"), movement("to_testing", json!(-81))).await;
+    let movement =
+        |kind: &str, t: Value| json!({"portion": "test", "kind": kind, "seal_state": "intact", "temperature_c": t});
+    let (st, b) =
+        keeper.post(&format!("/api/v1/lab/received/{sample}/custody"), movement("to_testing", json!(-81))).await;
     assert_eq!((st, b["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_temperature")));
-    let (st, _) = keeper.post(&format!("/api/v1/lab/received/{sample}/custody"), movement("to_testing", json!(-18))).await;
+    let (st, _) =
+        keeper.post(&format!("/api/v1/lab/received/{sample}/custody"), movement("to_testing", json!(-18))).await;
     assert_eq!(st, StatusCode::NO_CONTENT);
     let (_, chain) = keeper.get(&chain_url).await;
     let to_testing = hand_over_id(&chain, "to_testing");
@@ -136,7 +141,8 @@ async fn every_hand_over_carries_both_hands_and_only_the_other_party_confirms() 
     assert_eq!(st, StatusCode::NOT_FOUND, "the blind tester never reads the chain");
 
     // Tester → custodian, the tester confirming with a drawn signature.
-    let (st, _) = keeper.post(&format!("/api/v1/lab/received/{sample}/custody"), movement("returned", Value::Null)).await;
+    let (st, _) =
+        keeper.post(&format!("/api/v1/lab/received/{sample}/custody"), movement("returned", Value::Null)).await;
     assert_eq!(st, StatusCode::NO_CONTENT);
     let (_, chain) = keeper.get(&chain_url).await;
     let returned = hand_over_id(&chain, "returned");
@@ -149,14 +155,16 @@ async fn every_hand_over_carries_both_hands_and_only_the_other_party_confirms() 
     assert_eq!(st, StatusCode::OK);
     assert!(html.contains("confirm-hand-over") && !html.contains(ENTERPRISE) && !html.contains(&uscc));
     let csrf = page.csrf_of(&href).await;
-    let r = page.post_form(&format!("/lab/samples/{code}/hand-overs/{returned}/confirm"), &[("csrf", csrf.as_str())]).await;
+    let r =
+        page.post_form(&format!("/lab/samples/{code}/hand-overs/{returned}/confirm"), &[("csrf", csrf.as_str())]).await;
     assert!(r.status().is_success() || r.status().is_redirection(), "{}", r.status());
     let (_, mine) = tester.get(&format!("/api/v1/lab/samples/{code}/hand-overs")).await;
     let back = mine.as_array().unwrap().iter().find(|h| h["id"] == returned).unwrap();
     assert_eq!(back["confirmation"]["in_app"], true, "{back}");
 
     // Custodian → disposal: a second custodian witnesses in the app; the writer may not.
-    let (st, _) = keeper.post(&format!("/api/v1/lab/received/{sample}/custody"), movement("disposed", Value::Null)).await;
+    let (st, _) =
+        keeper.post(&format!("/api/v1/lab/received/{sample}/custody"), movement("disposed", Value::Null)).await;
     assert_eq!(st, StatusCode::NO_CONTENT);
     let (_, chain) = keeper.get(&chain_url).await;
     let disposed = hand_over_id(&chain, "disposed");

@@ -458,7 +458,8 @@ async fn render(
     let documents = if started { handover::documents(s, actor, id).await? } else { Vec::new() };
     let custody = if started { handover::custody(s, actor, id).await? } else { Vec::new() };
     let backup_requests = if started { handover::backup_requests(s, actor, id).await? } else { Vec::new() };
-    let chain = if custody.is_empty() { None } else { Some(choucha_service::custody_chain::chain(s, actor, id).await?) };
+    let chain =
+        if custody.is_empty() { None } else { Some(choucha_service::custody_chain::chain(s, actor, id).await?) };
     let page = DetailPage {
         chain,
         arrived_at: arrival.as_ref().map(|a| a.arrived_at),

@@ -125,8 +125,12 @@ pub async fn move_portion(s: &Services, actor: &Actor, sample_id: i64, input: Mo
     }
     let counter = counter_party_of(&input.kind);
     let witness_sha = if input.kind == "disposed" {
-        crate::custody_sign::store_drawn_signature(s, &input.witness_signature_png_base64, "witness_signature_png_base64")
-            .await?
+        crate::custody_sign::store_drawn_signature(
+            s,
+            &input.witness_signature_png_base64,
+            "witness_signature_png_base64",
+        )
+        .await?
     } else {
         String::new()
     };
