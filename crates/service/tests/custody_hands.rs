@@ -174,26 +174,8 @@ async fn the_backup_portion_sent_to_the_retest_lab_is_confirmed_by_its_custodian
     let lab2 = second_lab(&w).await;
     let owner = enterprise_user(&w).await;
     let report = issued(&w, 12.0).await;
-    received_today(s(&w), &w.custodian, report.id).await;
-    use choucha_service::objections::{self, DecisionInput, ObjectionInput};
-    use choucha_service::retests::{self, AssignRetestInput};
-    let o = objections::file(
-        s(&w),
-        &owner,
-        report.id,
-        ObjectionInput {
-            kind: "retest".into(),
-            items: vec!["硫含量".into()],
-            reason: "对硫含量结果有异议".into(),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    objections::decide(s(&w), &w.regulator, o.id, DecisionInput { accept: true, reason: "受理".into() }).await.unwrap();
-    let input = AssignRetestInput { institution_id: lab2.org_id, fee_advance: "1200".into(), ..Default::default() };
-    let r = retests::assign(s(&w), &w.regulator, o.id, input).await.unwrap();
-    dispatched_backup(&w, r.id).await;
+    let r = arranged_retest(&w, &lab2, &owner, report.id).await;
+    dispatched_backup(&w, r).await;
     let sent = hand_over(&w, "retest_dispatched").await;
     only(&w, sent, &[&w.custodian, &w.t1, &lab2.tester, &lab2.a1, &w.regulator, &owner]).await;
     let v = custody_hands::confirm(s(&w), &lab2.custodian, sent, ConfirmInput::default()).await.unwrap();
