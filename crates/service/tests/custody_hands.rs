@@ -93,7 +93,7 @@ async fn every_hand_over_is_signed_by_both_hands() {
     );
 
     // Custodian → tester: only the assigned tester confirms, once.
-    let sample = choucha_store::lab::sample_by_blind_code(s(&w).store.reader(), &code).await.unwrap().unwrap();
+    let sample = choucha_store::lab::sample_by_blind_code(s(&w).store().reader(), &code).await.unwrap().unwrap();
     lab::assign_tester(s(&w), &w.custodian, sample.id, AssignInput { tester_id: w.t1.user_id }).await.unwrap();
     let bad = MovementInput { temperature_c: Some(61.0), ..movement("to_testing") };
     assert_eq!(lab::move_portion(s(&w), &w.custodian, sample.id, bad).await.unwrap_err().code(), "invalid_temperature");
@@ -195,7 +195,7 @@ async fn the_chain_flags_its_gaps_and_temperatures_are_checked() {
     handover::dispatch(s(&w), &w.s1, w.task, d).await.unwrap();
     let early = ReceiptInputExt::at(now - chrono::Duration::hours(2));
     let code = lab::receive(s(&w), &w.custodian, w.task, early).await.unwrap().blind_code.unwrap();
-    let sample = choucha_store::lab::sample_by_blind_code(s(&w).store.reader(), &code).await.unwrap().unwrap();
+    let sample = choucha_store::lab::sample_by_blind_code(s(&w).store().reader(), &code).await.unwrap().unwrap();
     let broken = MovementInput { seal_state: "broken".into(), ..movement("to_testing") };
     lab::move_portion(s(&w), &w.custodian, sample.id, broken).await.unwrap();
     let c = custody_chain::chain(s(&w), &w.custodian, w.task).await.unwrap();
