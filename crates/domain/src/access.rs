@@ -274,6 +274,8 @@ actions! {
     // Custody and hand-over
     ViewCustody => "查看样品流转",
     HandOver => "样品交接",
+    /// The receiving (or handing) party confirms its side of a custody hand-over.
+    ConfirmHandOver => "确认样品交接",
     DecideBackup => "审批备样调用",
     ViewInbox => "查看待办",
     ViewBureauFlags => "查看本部门所组织抽查的录入期限",
@@ -423,6 +425,11 @@ pub const GRANTS: &[(Action, &[Relation])] = &[
     (Action::MarkNotSampled, &[R::OrganisingBureau, R::SamplingTeam]),
     (Action::ViewCustody, &[R::OrganisingBureau, R::SamplingTeam, R::Custodian]),
     (Action::HandOver, &[R::SamplingTeam]),
+    // The other hand of a custody hand-over (issue 18): the service computes, per kind of hand-over,
+    // the one relation that may confirm it — the testing institution's custodian for a dispatch
+    // (and a second custodian as witness of a disposal), the sample's tester for a hand-over to or
+    // back from testing, the re-test institution's custodian for the backup portion sent to it.
+    (Action::ConfirmHandOver, &[R::Custodian, R::Tester, R::RetestCustodian]),
     (Action::DecideBackup, &[R::OrganisingBureau]),
     (Action::ViewInbox, &[R::Regulator, R::LocalRegulator]),
     (Action::ViewBureauFlags, &[R::Regulator]),
@@ -518,6 +525,7 @@ impl Action {
                 | A::ReviewQueue
                 | A::ReadReportContent
                 | A::ViewLabBoard
+                | A::ConfirmHandOver
                 | A::WriteLetter
                 | A::ViewRetest
                 | A::ListRetests

@@ -86,6 +86,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("lab.reject", "拒收样品"),
     ("lab.assign", "分配检验人员"),
     ("lab.custody", "登记样品流转"),
+    ("custody.confirm", "确认样品交接"),
     ("lab.licence_check", "核查生产许可"),
     ("lab.screen", "初筛"),
     ("lab.result", "录入检验结果"),

@@ -142,6 +142,16 @@ pub struct DispatchInput {
     pub dispatched_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub note: String,
+    /// The courier (or whoever carries it for the team) who takes the sample: an outside party
+    /// without an account, who signs on the sampler's phone.
+    #[serde(default)]
+    pub courier_name: String,
+    /// The courier's signature drawn on the sampler's phone (PNG, base64).
+    #[serde(default)]
+    pub courier_signature_png_base64: String,
+    /// Temperature at the hand-over (°C, -80..=60), where it matters.
+    #[serde(default)]
+    pub temperature_c: Option<f64>,
 }
 
 /// A sampled task's sample leaves for the testing institution (carried or shipped): the test
@@ -179,9 +189,22 @@ pub async fn dispatch(s: &Services, actor: &Actor, task_id: i64, input: Dispatch
     if at > now + chrono::Duration::minutes(5) {
         errs.push(RuleViolation::new("future_time", "寄送时间不能晚于现在").on_field("dispatched_at"));
     }
+    if let Err(v) = crate::custody_sign::check_temperature(input.temperature_c) {
+        errs.push(v);
+    }
+    let courier_name = input.courier_name.trim().chars().take(100).collect::<String>();
+    if courier_name.is_empty() && !input.courier_signature_png_base64.trim().is_empty() {
+        errs.push(required("courier_name", "请填写签字的承运人姓名"));
+    }
     if !errs.is_empty() {
         return Err(ServiceError::Invalid(errs));
     }
+    let courier_sha = crate::custody_sign::store_drawn_signature(
+        s,
+        &input.courier_signature_png_base64,
+        "courier_signature_png_base64",
+    )
+    .await?;
     let (_, f) = in_force(s, task_id).await?.ok_or(ServiceError::NotFound("抽样单"))?;
     let kept = requests.iter().any(|r| r.state == BackupRequestState::Approved);
     let lab = match c.item.testing_org_id {
@@ -200,7 +223,7 @@ pub async fn dispatch(s: &Services, actor: &Actor, task_id: i64, input: Dispatch
             "sampling_task",
             task_id,
             json!(null),
-            json!({"mode": mode, "carrier": input.carrier.trim(), "tracking_no": input.tracking_no.trim(), "dispatched_at": at, "portions": portions.iter().map(|p| p.0).collect::<Vec<_>>()}),
+            json!({"mode": mode, "carrier": input.carrier.trim(), "courier_name": courier_name, "courier_signature_sha256": courier_sha, "temperature_c": input.temperature_c, "tracking_no": input.tracking_no.trim(), "dispatched_at": at, "portions": portions.iter().map(|p| p.0).collect::<Vec<_>>()}),
         ));
     if custody::last_of_kind(tx.conn(), task_id, "dispatched").await?.is_some() {
         return Err(rule("already_dispatched", "该样品已登记寄送/带回，不能重复登记"));
@@ -228,6 +251,13 @@ pub async fn dispatch(s: &Services, actor: &Actor, task_id: i64, input: Dispatch
                 actor_id: Some(actor.user_id),
                 actor_name: actor.display_name.clone(),
                 happened_at: Some(at),
+                from_party: format!("抽样人员 {}", actor.display_name),
+                to_party: format!("{lab}样品管理员"),
+                counter_party: "custodian".into(),
+                courier_name: courier_name.clone(),
+                courier_signature_sha: courier_sha.clone(),
+                temperature_c: input.temperature_c,
+                ..Default::default()
             },
         )
         .await?;

@@ -41,6 +41,7 @@ ReassignTask        . . . . . . . . . . . x . . . . . . . . . . . . . .
 MarkNotSampled      . . . . . . . . . . . x . . x . . . . . . . . . . .
 ViewCustody         . . . . . . . . . . . x . . x . x . . . . . . . . .
 HandOver            . . . . . . . . . . . . . . x . . . . . . . . . . .
+ConfirmHandOver     . . . . . . . . . . . . . . . . x x . . . x . . . .
 DecideBackup        . . . . . . . . . . . x . . . . . . . . . . . . . .
 ViewInbox           . . . x . x . . . . . . . . . . . . . . . . . . . .
 ViewBureauFlags     . . . x . . . . . . . . . . . . . . . . . . . . . .

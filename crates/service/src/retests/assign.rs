@@ -218,6 +218,8 @@ pub async fn receive(s: &Services, actor: &Actor, id: i64, input: RetestReceiptI
         },
     )
     .await?;
+    // The re-test institution's custodian's hand on the backup portion sent to it (issue 18).
+    crate::custody_sign::confirm_on_receipt(&tx, actor, r.task_id, "retest_dispatched", None).await?;
     if next.to() == RetestState::SealBroken {
         choucha_store::sampling::insert_inbox(
             &tx,

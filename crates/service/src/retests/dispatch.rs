@@ -123,6 +123,7 @@ pub async fn dispatch(s: &Services, actor: &Actor, id: i64, input: RetestDispatc
         return Err(ServiceError::Invalid(errs));
     }
     let sender = org_name(s, r.first_org_id).await;
+    let receiver = org_name(s, r.retest_org_id).await;
     let tx = s.write(actor).await?;
     store::insert_dispatch(
         &tx,
@@ -156,6 +157,9 @@ pub async fn dispatch(s: &Services, actor: &Actor, id: i64, input: RetestDispatc
             note: format!("寄往复检机构（{}），封条{}", r.blind_code, seals.join("、")),
             actor_id: Some(actor.user_id),
             actor_name: actor.display_name.clone(),
+            from_party: format!("样品管理员 {}", actor.display_name),
+            to_party: format!("{receiver}样品管理员"),
+            counter_party: "retest_custodian".into(),
             ..Default::default()
         },
     )

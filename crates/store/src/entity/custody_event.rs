@@ -1,6 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "custody_events")]
 pub struct Model {
     #[sea_orm(primary_key)]
@@ -18,6 +18,13 @@ pub struct Model {
     pub actor_name: String,
     pub happened_at: DateTimeUtc,
     pub created_at: DateTimeUtc,
+    pub from_party: String,
+    pub to_party: String,
+    pub counter_party: String,
+    pub counter_user_id: Option<i64>,
+    pub courier_name: String,
+    pub courier_signature_sha: String,
+    pub temperature_c: Option<f64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

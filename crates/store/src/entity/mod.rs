@@ -14,6 +14,7 @@ pub mod case_follow_up;
 pub mod case_rule_selection;
 pub mod case_rule_set;
 pub mod case_step;
+pub mod custody_confirmation;
 pub mod custody_event;
 pub mod delivery;
 pub mod disposal;

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod calendar;
 pub mod cases;
+pub mod custody;
 pub mod disposals;
 pub mod documents;
 pub mod draws;
@@ -96,6 +97,7 @@ fn modules() -> Vec<(&'static str, OpenApiRouter<AppState>)> {
         ("sampling", sampling::router()),
         ("evidence", evidence::router()),
         ("handover", handover::router()),
+        ("custody", custody::router()),
         ("lab", lab::router()),
         ("results", results::router()),
         ("retests", retests::router()),

@@ -360,6 +360,8 @@ pub struct DetailPage {
     /// The task's forms as PDFs (notice, record, payment form, feedback form…).
     pub documents: Vec<DocumentEntry>,
     pub custody: Vec<CustodyView>,
+    /// The chain read as holdings, with its gaps (issue 18).
+    pub chain: Option<choucha_service::custody_chain::CustodyChain>,
     pub backup_requests: Vec<BackupRequestView>,
     /// The sample has left for the testing institution.
     pub dispatched: bool,
@@ -471,7 +473,10 @@ async fn render(
     let documents = if started { handover::documents(s, actor, id).await? } else { Vec::new() };
     let custody = if started { handover::custody(s, actor, id).await? } else { Vec::new() };
     let backup_requests = if started { handover::backup_requests(s, actor, id).await? } else { Vec::new() };
+    let chain =
+        if custody.is_empty() { None } else { Some(choucha_service::custody_chain::chain(s, actor, id).await?) };
     let page = DetailPage {
+        chain,
         arrived_at: arrival.as_ref().map(|a| a.arrived_at),
         arrival,
         dispatched: custody.iter().any(|e| e.kind == "dispatched"),

@@ -6,6 +6,15 @@ const ENTERPRISE: &str = "大同市平城区示例加油站";
 
 /// A sampled diesel task whose portions were dispatched to the testing institution; the USCC.
 pub async fn dispatched_task(srv: &TestServer) -> (i64, String) {
+    let (task, uscc) = signed_task(srv).await;
+    dispatch(srv, task).await;
+    (task, uscc)
+}
+
+/// A diesel task sampled with its record signed (by lab_s1, lab_s2 and the enterprise), not yet
+/// dispatched; the USCC.
+#[allow(dead_code)]
+pub async fn signed_task(srv: &TestServer) -> (i64, String) {
     srv.fx.user("dt_reg", &["regulator"], Some("dt")).await;
     srv.fx.user("lab_keeper", &["sample_custodian"], Some("lab")).await;
     srv.fx.user("lab_t1", &["tester"], Some("lab")).await;
@@ -35,7 +44,6 @@ pub async fn dispatched_task(srv: &TestServer) -> (i64, String) {
             .await;
         assert_eq!(st, StatusCode::OK, "{b}");
     }
-    dispatch(srv, task).await;
     (task, e.uscc)
 }
 

@@ -71,6 +71,25 @@ pub struct MovementInput {
     pub location: String,
     #[serde(default)]
     pub note: String,
+    /// Temperature at the hand-over (°C, -80..=60), where it matters.
+    #[serde(default)]
+    pub temperature_c: Option<f64>,
+    /// Disposal: the witness (or the party it is handed to) who signs on the custodian's phone;
+    /// without one, another custodian of the institution confirms in the app.
+    #[serde(default)]
+    pub witness_name: String,
+    #[serde(default)]
+    pub witness_signature_png_base64: String,
+}
+
+/// Hand-overs a movement is (issue 18): to and back from the tester, whom the sample's assigned
+/// tester confirms; a disposal, witnessed.
+fn counter_party_of(kind: &str) -> &'static str {
+    match kind {
+        "to_testing" | "returned" => "tester",
+        "disposed" => "witness",
+        _ => "",
+    }
 }
 
 pub async fn move_portion(s: &Services, actor: &Actor, sample_id: i64, input: MovementInput) -> Result<()> {
@@ -91,12 +110,41 @@ pub async fn move_portion(s: &Services, actor: &Actor, sample_id: i64, input: Mo
     if input.kind == "stored" && input.location.trim().is_empty() {
         errs.push(RuleViolation::new("required", "请填写存放位置").on_field("location"));
     }
+    if let Err(v) = crate::custody_sign::check_temperature(input.temperature_c) {
+        errs.push(v);
+    }
+    let witness = input.witness_name.trim().chars().take(100).collect::<String>();
+    if witness.is_empty() && !input.witness_signature_png_base64.trim().is_empty() {
+        errs.push(RuleViolation::new("required", "请填写签字的见证人姓名").on_field("witness_name"));
+    }
     if !errs.is_empty() {
         return Err(ServiceError::Invalid(errs));
     }
     if sample.state == SampleState::Rejected {
         return Err(ServiceError::Rule(RuleViolation::new("rule12_rejected", "拒收的样品不在本机构保管（规则12）")));
     }
+    let counter = counter_party_of(&input.kind);
+    let witness_sha = if input.kind == "disposed" {
+        crate::custody_sign::store_drawn_signature(
+            s,
+            &input.witness_signature_png_base64,
+            "witness_signature_png_base64",
+        )
+        .await?
+    } else {
+        String::new()
+    };
+    let tester_name = match sample.tester_id {
+        Some(t) if counter == "tester" => choucha_store::users::get(db, t).await?.display_name,
+        _ => String::new(),
+    };
+    let me = format!("样品管理员 {}", actor.display_name);
+    let (from_party, to_party) = match input.kind.as_str() {
+        "to_testing" => (me, tester_name),
+        "returned" => (tester_name, me),
+        "disposed" => (me, witness.clone()),
+        _ => (me.clone(), me),
+    };
     let tx = s.write(actor).await?;
     let e = custody::insert(
         &tx,
@@ -109,16 +157,37 @@ pub async fn move_portion(s: &Services, actor: &Actor, sample_id: i64, input: Mo
             note: input.note.trim().into(),
             actor_id: Some(actor.user_id),
             actor_name: actor.display_name.clone(),
+            from_party,
+            to_party,
+            counter_party: counter.into(),
+            counter_user_id: if counter == "tester" { sample.tester_id } else { None },
+            temperature_c: input.temperature_c,
             ..Default::default()
         },
     )
     .await?;
+    // A witness who signed on the custodian's phone is the disposal's other hand at once.
+    if !witness_sha.is_empty() {
+        custody::confirm(
+            &tx,
+            custody::NewConfirmation {
+                event_id: e.id,
+                task_id: sample.task_id,
+                confirmed_name: witness.clone(),
+                signature_sha: witness_sha.clone(),
+                note: "见证人在样品管理员的设备上签字".into(),
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
     tx.commit(AuditEntry::new(
         "lab.custody",
         "custody_event",
         e.id,
         json!(null),
-        json!({"sample_id": sample.id, "kind": input.kind, "portion": input.portion}),
+        json!({"sample_id": sample.id, "kind": input.kind, "portion": input.portion, "temperature_c": input.temperature_c,
+               "counter_party": counter, "witness_name": witness, "witness_signature_sha256": witness_sha}),
     ))
     .await?;
     Ok(())

@@ -365,8 +365,12 @@ pub async fn receive(s: &Services, actor: &Actor, task_id: i64, input: ReceiptIn
         actor_id: Some(actor.user_id),
         actor_name: actor.display_name.clone(),
         happened_at: input.arrived_at,
+        from_party: input.delivered_by.trim().into(),
+        to_party: format!("样品管理员 {}", actor.display_name),
         ..Default::default()
     };
+    // The receiving custodian's hand on the dispatch: the receipt confirms it (issue 18).
+    crate::custody_sign::confirm_on_receipt(&tx, actor, task_id, "dispatched", input.arrived_at).await?;
     if accepted {
         custody::insert(&tx, ev("all", "received", "", format!("送样人：{}", input.delivered_by.trim()))).await?;
         custody::insert(&tx, ev("backup", "stored", input.backup_location.trim(), String::new())).await?;

@@ -68,6 +68,7 @@ pub fn router() -> Router<AppState> {
         .route("/lab/samples/{code}/complete", post(complete))
         .route("/lab/samples/{code}/licence-check", post(licence_check))
         .route("/lab/samples/{code}/screening", post(screen))
+        .route("/lab/samples/{code}/hand-overs/{id}/confirm", post(confirm_hand_over))
         .route("/lab/samples/{code}/reports", post(prepare))
         .route("/lab/reports", get(reports))
         .route("/lab/reports/{id}/review", post(review))

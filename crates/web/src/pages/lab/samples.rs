@@ -86,6 +86,8 @@ pub struct SamplePage {
     pub tester: bool,
     pub screener: bool,
     pub today: String,
+    /// The hand-overs of the sample the caller is party to (issue 18): what a tester confirms.
+    pub hand_overs: Vec<choucha_service::custody_hands::HandOverView>,
 }
 
 pub(super) async fn sample(
@@ -93,7 +95,9 @@ pub(super) async fn sample(
     PagePath(code): PagePath<String>,
 ) -> PageResult<SamplePage> {
     let v = lab::sample(&st.services, &a, &code).await?;
+    let hand_overs = choucha_service::custody_hands::hand_overs_of_sample(&st.services, &a, &code).await?;
     Ok(SamplePage {
+        hand_overs,
         tester: v.actions.contains(&Action::RecordResults),
         screener: v.actions.contains(&Action::Screen) && v.state == SampleState::Screening,
         v,
@@ -256,4 +260,27 @@ pub(super) async fn prepare(
 ) -> PageResult<Response> {
     let back = sample_href(&code);
     done(&session, lab::prepare_report(&st.services, &a, &code, f).await, &back, |_| "报告已编制，待审核").await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ConfirmHandOverForm {
+    #[serde(default)]
+    use_stored_signature: Option<String>,
+}
+
+/// The other party (the sample's tester) confirms a hand-over from the sample's page (issue 18).
+pub(super) async fn confirm_hand_over(
+    Page { state: st, session, actor: a }: Page,
+    PagePath((code, id)): PagePath<(String, i64)>,
+    PageForm(f): PageForm<ConfirmHandOverForm>,
+) -> PageResult<Response> {
+    let back = sample_href(&code);
+    let input = choucha_service::custody_hands::ConfirmInput {
+        use_stored_signature: f.use_stored_signature.is_some(),
+        ..Default::default()
+    };
+    done(&session, choucha_service::custody_hands::confirm(&st.services, &a, id, input).await, &back, |v| {
+        format!("已确认交接：{}", v.kind_label)
+    })
+    .await
 }
