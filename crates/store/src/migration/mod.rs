@@ -33,6 +33,7 @@ mod m0028_seed_commitments;
 mod m0029_national_export_marks;
 mod m0030_overdue_counts;
 mod m0031_risk_draw;
+mod m0034_plan_task_counts;
 
 pub use m0013_followup::NATIONAL;
 
@@ -94,6 +95,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0029_national_export_marks::Migration),
             Box::new(m0030_overdue_counts::Migration),
             Box::new(m0031_risk_draw::Migration),
+            Box::new(m0034_plan_task_counts::Migration),
         ]
     }
 }
