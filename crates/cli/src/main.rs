@@ -311,6 +311,10 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
+    // One rustls provider for every TLS client and server of the process (object storage, the
+    // bench's HTTP client, serve's TLS): a release build has no other (the tests' dev-dependencies
+    // enable one, which hid its absence from `bench` in the tests).
+    tls::install_provider();
     // Long-running commands log at info; one-shot commands keep their output to the result.
     init_logging(match cli.command {
         Command::Serve(_) | Command::Migrate => "info",

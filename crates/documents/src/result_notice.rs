@@ -35,6 +35,9 @@ pub struct ResultNotice {
     pub objection_to: String,
     pub objection_days: u32,
     pub issued_on: NaiveDate,
+    /// The verification block of the SM2-signed notice (issue 18): the institution's key
+    /// fingerprint and the public verification page, also drawn as a QR code.
+    pub verification: Option<crate::Verification>,
 }
 
 /// Renders the result notice as an A4 PDF.
@@ -42,5 +45,9 @@ pub struct ResultNotice {
 /// # Errors
 /// See [`Renderer::render_pdf`].
 pub fn result_notice_pdf(renderer: &Renderer, notice: &ResultNotice) -> Result<Vec<u8>, DocumentError> {
-    renderer.render_pdf(Template::ResultNotice, &serde_json::to_value(notice)?)
+    let mut data = serde_json::to_value(notice)?;
+    if let Some(v) = &notice.verification {
+        data["verification_qr"] = serde_json::to_value(crate::label::qr_rows(&v.url)?)?;
+    }
+    renderer.render_pdf(Template::ResultNotice, &data)
 }

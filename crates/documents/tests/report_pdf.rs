@@ -204,6 +204,7 @@ fn the_result_notice_names_the_failing_items_and_the_fifteen_day_window() {
         objection_to: "大同市市场监督管理局".into(),
         objection_days: 15,
         issued_on: NaiveDate::from_ymd_opt(2025, 10, 16).unwrap(),
+        verification: None,
     };
     let pdf = result_notice_pdf(&RENDERER, &notice).expect("render");
     let Some(text) = pdf_text(&pdf) else { return };

@@ -33,6 +33,7 @@ fn notice(n: usize) -> ResultNotice {
         objection_to: "大同市市场监督管理局".into(),
         objection_days: 15,
         issued_on: NaiveDate::from_ymd_opt(2025, 10, 20).unwrap(),
+        verification: None,
     }
 }
 

@@ -133,6 +133,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("announcement.return", "退回结果公告"),
     ("announcement.approve", "审核结果公告"),
     ("announcement.publish", "发布公告"),
+    ("result_notice.sign", "出具经签名的检验结果告知书"),
     ("analysis_text.save", "保存质量分析（草稿）"),
     ("analysis_text.submit", "提交质量分析"),
     ("analysis_text.send_back", "退回质量分析"),

@@ -46,6 +46,7 @@ pub mod plan_costs;
 pub mod plans;
 pub mod registry;
 pub mod registry_import;
+mod result_notice;
 pub mod results;
 pub mod retests;
 pub mod sampling;

@@ -155,7 +155,7 @@ pub async fn my_report_pdf(s: &Services, actor: &Actor, report_id: i64) -> Resul
 /// The result notice addressed to the enterprise, for the enterprise.
 pub async fn my_result_notice_pdf(s: &Services, actor: &Actor, report_id: i64) -> Result<Vec<u8>> {
     let (report, sample, _) = own_report(s, actor, report_id).await?;
-    crate::results::render_notice(s, &report, &sample, Some("enterprise")).await
+    crate::results::render_notice(s, actor, &report, &sample, Some("enterprise")).await
 }
 
 /// The improvement letter of the enterprise's own unqualified result (rule 17).

@@ -323,12 +323,15 @@ pub async fn result_notice_pdf(
     recipient: Option<&str>,
 ) -> Result<Vec<u8>> {
     let (report, sample, _) = sample_of_report(s, actor, report_id).await?;
-    render_notice(s, &report, &sample, recipient).await
+    render_notice(s, actor, &report, &sample, recipient).await
 }
 
-/// The result notice of `report` (the caller's right to it checked already).
+/// The result notice of `report` (the caller's right to it checked already), SM2-signed by the
+/// testing institution the first time it is asked for and the same file ever after
+/// ([`crate::result_notice`]).
 pub(crate) async fn render_notice(
     s: &Services,
+    actor: &Actor,
     report: &ReportRow,
     sample: &SampleRow,
     recipient: Option<&str>,
@@ -347,9 +350,9 @@ pub(crate) async fn render_notice(
     let institution = organisations::get(db, sample.testing_org_id).await?;
     let rec = signed_record(s, sample.task_id).await?.map(|(f, _)| f).unwrap_or_default();
     let producer = if rec.producer_name.trim().is_empty() { ent.name.clone() } else { rec.producer_name.clone() };
-    let addressee = match recipient.unwrap_or("enterprise") {
-        "enterprise" => ent.name.clone(),
-        "producer" => producer.clone(),
+    let (addressee, kind) = match recipient.unwrap_or("enterprise") {
+        "enterprise" => (ent.name.clone(), crate::signing::RESULT_NOTICE),
+        "producer" => (producer.clone(), crate::signing::RESULT_NOTICE_PRODUCER),
         _ => return Err(ServiceError::NotFound("告知对象")),
     };
     let notice = choucha_documents::ResultNotice {
@@ -372,12 +375,9 @@ pub(crate) async fn render_notice(
         objection_to: organiser.name,
         objection_days: OBJECTION_DAYS,
         issued_on: report.approved_at.map(clock::beijing_date).unwrap_or_else(|| s.today()),
+        verification: None,
     };
-    let renderer = s.renderer().await?;
-    tokio::task::spawn_blocking(move || choucha_documents::result_notice_pdf(&renderer, &notice))
-        .await
-        .map_err(ServiceError::internal)?
-        .map_err(|e| ServiceError::internal(format!("result notice PDF: {e}")))
+    crate::result_notice::signed(s, actor, report.id, sample.testing_org_id, kind, notice).await
 }
 
 /// An improvement letter (产品质量改进建议书, Annex 2) pre-filled from an unqualified issued report:

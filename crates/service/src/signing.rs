@@ -21,6 +21,11 @@ pub const REPORT: &str = "report";
 pub const RETEST_REPORT: &str = "retest_report";
 /// The `kind` of a signed results announcement (抽查结果公告), signed by the publishing bureau.
 pub const ANNOUNCEMENT: &str = "announcement";
+/// The `kind` of a signed result notice (检验结果告知书) addressed to the sampled enterprise, signed
+/// by the testing institution; its `object_id` is the report's.
+pub const RESULT_NOTICE: &str = "result_notice";
+/// The same, addressed to the nominal producer (rule 17).
+pub const RESULT_NOTICE_PRODUCER: &str = "result_notice_producer";
 
 /// The key file of an institution in the signing folder.
 pub fn key_path(dir: &Path, org_id: i64) -> PathBuf {

@@ -77,7 +77,15 @@ async fn signature_row(s: &Services, token: &str) -> Result<store::DocumentSigna
         return Err(not_found());
     }
     let row = store::signature_by_token(s.store.reader(), token).await?.ok_or_else(not_found)?;
-    if ![signing::REPORT, signing::RETEST_REPORT, signing::ANNOUNCEMENT].contains(&row.kind.as_str()) {
+    if ![
+        signing::REPORT,
+        signing::RETEST_REPORT,
+        signing::ANNOUNCEMENT,
+        signing::RESULT_NOTICE,
+        signing::RESULT_NOTICE_PRODUCER,
+    ]
+    .contains(&row.kind.as_str())
+    {
         return Err(not_found());
     }
     Ok(row)
@@ -177,7 +185,9 @@ pub async fn view(s: &Services, token: &str) -> Result<VerificationView> {
         "有效".to_string()
     };
     Ok(VerificationView {
-        document: "检验报告".into(),
+        // A result notice goes with its report: public once the report is delivered, with the
+        // report's number, conclusion and standing.
+        document: if sig.kind == signing::REPORT { "检验报告" } else { "检验结果告知书" }.into(),
         is_announcement: false,
         report_no: r.report_no.clone().unwrap_or_default(),
         product: content.product,

@@ -38,6 +38,8 @@ async fn sampling_information_is_due_the_day_after_sampling_and_overdue_after_it
     assert_eq!(n.today, day(2026, 11, 16));
     let sampling = kind(&n, ExportKind::Sampling);
     assert_eq!((sampling.due, sampling.overdue, sampling.exported), (2, 1, 0));
+    assert_eq!((n.due_total, n.due.len()), (2, 2), "every due entry listed under the list's bound");
+    assert!(n.due.iter().all(|d| !d.enterprise_name.is_empty()), "names read in one query");
     let old = n.due.iter().find(|d| d.task_id == w.task).unwrap();
     assert_eq!((old.day, old.deadline, old.overdue), (day(2025, 10, 10), day(2025, 10, 11), true));
     let new = n.due.iter().find(|d| d.task_id == t2).unwrap();

@@ -241,19 +241,46 @@ pub async fn plan_batches(db: &impl ConnectionTrait, plan_id: i64) -> Result<Vec
         .await?)
 }
 
-/// Live tasks per item of a plan (progress against quotas).
+/// Live tasks per item of a plan (progress against quotas), from the counts m0034's triggers keep:
+/// a few rows a plan item, however many tasks the plan has.
 pub async fn task_counts(db: &impl ConnectionTrait, plan_id: i64) -> Result<Vec<(i64, i64)>, StoreError> {
-    use sea_orm::sea_query::{Expr, ExprTrait};
-    Ok(sampling_task::Entity::find()
+    let mut out: Vec<(i64, i64)> = Vec::new();
+    for (item_id, state, n) in task_state_counts(db, plan_id).await? {
+        if !LIVE.contains(&state) {
+            continue;
+        }
+        match out.last_mut() {
+            Some((i, total)) if *i == item_id => *total += n,
+            _ => out.push((item_id, n)),
+        }
+    }
+    Ok(out)
+}
+
+/// (item id, state, count) of a plan's sampling tasks, by item, from the maintained counts
+/// (states with no task left out).
+pub async fn task_state_counts(
+    db: &impl ConnectionTrait,
+    plan_id: i64,
+) -> Result<Vec<(i64, TaskState, i64)>, StoreError> {
+    use crate::entity::plan_task_count::{Column as C, Entity};
+    let rows: Vec<(i64, String, i64)> = Entity::find()
         .select_only()
-        .column(sampling_task::Column::ItemId)
-        .column_as(Expr::col(sampling_task::Column::Id).count(), "n")
-        .filter(sampling_task::Column::PlanId.eq(plan_id))
-        .filter(sampling_task::Column::State.is_in(LIVE))
-        .group_by(sampling_task::Column::ItemId)
+        .column(C::ItemId)
+        .column(C::State)
+        .column(C::N)
+        .filter(C::PlanId.eq(plan_id))
+        .filter(C::N.ne(0))
+        .order_by_asc(C::ItemId)
         .into_tuple()
         .all(db)
-        .await?)
+        .await?;
+    rows.into_iter()
+        .map(|(item, state, n)| {
+            let state = state.parse::<TaskState>().map_err(|_| StoreError::Corrupt(format!("task state {state}")))?;
+            Ok((item, state, n))
+        })
+        .collect()
 }
 
 /// A sampler's tasks, newest first, keyset paginated.
@@ -450,4 +477,22 @@ pub async fn users_with_role(
         .into_tuple()
         .all(db)
         .await?)
+}
+
+/// (task id, enterprise id) of many tasks, read in chunks by primary key.
+pub async fn enterprises_of_tasks(db: &impl ConnectionTrait, task_ids: &[i64]) -> Result<Vec<(i64, i64)>, StoreError> {
+    let mut out = Vec::with_capacity(task_ids.len());
+    for chunk in crate::id_chunks(task_ids) {
+        out.extend(
+            sampling_task::Entity::find()
+                .select_only()
+                .column(sampling_task::Column::Id)
+                .column(sampling_task::Column::EnterpriseId)
+                .filter(sampling_task::Column::Id.is_in(chunk))
+                .into_tuple::<(i64, i64)>()
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(out)
 }

@@ -1,6 +1,6 @@
 //! Versions of the implementation rules (实施细则) of plan items.
 
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 use choucha_domain::implementation_rules::RulesState;
 use choucha_domain::workflow::Transition;
@@ -105,6 +105,29 @@ pub async fn published_of_items(db: &impl ConnectionTrait, item_ids: &[i64]) -> 
     Ok(rules_version::Entity::find()
         .filter(rules_version::Column::ItemId.is_in(item_ids.to_vec()))
         .filter(rules_version::Column::State.eq(RulesState::Published))
+        .all(db)
+        .await?)
+}
+
+/// (item id, version, state) of every rules version of many items, newest version first per item:
+/// what a plan view shows of each item's rules, in one query without the rules' contents.
+pub async fn version_states_of_items(
+    db: &impl ConnectionTrait,
+    item_ids: &[i64],
+) -> Result<Vec<(i64, i32, RulesState)>, StoreError> {
+    if item_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    use rules_version::Column as C;
+    Ok(rules_version::Entity::find()
+        .select_only()
+        .column(C::ItemId)
+        .column(C::Version)
+        .column(C::State)
+        .filter(C::ItemId.is_in(item_ids.to_vec()))
+        .order_by_asc(C::ItemId)
+        .order_by_desc(C::Version)
+        .into_tuple()
         .all(db)
         .await?)
 }

@@ -17,18 +17,13 @@ use crate::lab::SampleRow;
 use crate::results::DeliveryRow;
 use crate::retests::ConfirmationRow;
 
-/// (state, count) of the plan's sampling tasks.
+/// (state, count) of the plan's sampling tasks, from the counts m0034's triggers keep.
 pub async fn tasks_by_state(db: &impl ConnectionTrait, plan_id: i64) -> Result<Vec<(TaskState, i64)>, StoreError> {
-    use sampling_task::Column as C;
-    Ok(sampling_task::Entity::find()
-        .select_only()
-        .column(C::State)
-        .column_as(Expr::col(C::Id).count(), "n")
-        .filter(C::PlanId.eq(plan_id))
-        .group_by(C::State)
-        .into_tuple()
-        .all(db)
-        .await?)
+    let mut by_state: std::collections::BTreeMap<TaskState, i64> = Default::default();
+    for (_, state, n) in crate::draws::task_state_counts(db, plan_id).await? {
+        *by_state.entry(state).or_default() += n;
+    }
+    Ok(by_state.into_iter().collect())
 }
 
 /// (state, count) of the plan's lab samples.

@@ -100,3 +100,52 @@ async fn the_public_check_waits_for_delivery_shows_no_enterprise_and_refuses_a_t
     assert!(r.text().await.unwrap().contains("不是 PDF 文件"));
     assert_eq!(anon.get(srv.url("/healthz")).send().await.unwrap().status(), StatusCode::OK);
 }
+
+/// The result notice over the API: signed by the testing institution the first time it is asked
+/// for and the same file after; its verification token answers nothing before delivery, then names
+/// the notice (never the enterprise), and the downloaded file checks authentic.
+#[tokio::test]
+async fn the_result_notice_is_one_signed_file_checked_publicly_after_delivery() {
+    let w = world().await;
+    let report = issued(&w, 12.5).await;
+    let svc = s(&w).clone();
+    let custodian = w.custodian.clone();
+    let uscc = w.uscc.clone();
+    let srv = TestServer::start_with(w.fx).await;
+    let bearer = srv.token("lab_keeper").await;
+    let http = reqwest::Client::new();
+    let get = |to: &'static str| {
+        let url = srv.url(&format!("/api/v1/lab/reports/{}/result-notice.pdf?to={to}", report.id));
+        let req = http.get(url).bearer_auth(bearer.clone());
+        async move {
+            let r = req.send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            r.bytes().await.unwrap().to_vec()
+        }
+    };
+    let first = get("enterprise").await;
+    assert_eq!(get("enterprise").await, first, "the same signed file again");
+    let producer = get("producer").await;
+    let keys = choucha_service::signing::export_keys(&svc).await.unwrap();
+    for pdf in [&first, &producer] {
+        assert!(choucha_service::signing::check_file(pdf, &keys).is_ok(), "signed");
+    }
+    let token = choucha_store::signing::signature_of(svc.store().reader(), "result_notice", report.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .token;
+    let anon = reqwest::Client::new();
+    let r = anon.get(srv.url(&format!("/api/v1/verify/{token}"))).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND, "not before delivery");
+    received_today(&svc, &custodian, report.id).await;
+    let v: Value = anon.get(srv.url(&format!("/api/v1/verify/{token}"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(v["document"], "检验结果告知书");
+    assert!(!v.to_string().contains(ENTERPRISE) && !v.to_string().contains(&uscc), "{v}");
+    let html = anon.get(srv.url(&format!("/verify/{token}"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("检验结果告知书真伪查询") && !html.contains(ENTERPRISE));
+    let ok: Value = post_file(&srv, &format!("/api/v1/verify/{token}"), first).await.json().await.unwrap();
+    assert_eq!(ok["check"]["authentic"], true, "{ok}");
+    let bad: Value = post_file(&srv, &format!("/api/v1/verify/{token}"), producer).await.json().await.unwrap();
+    assert_eq!(bad["check"]["authentic"], false, "the producer's notice is another document: {bad}");
+}

@@ -81,11 +81,16 @@ pub(super) async fn build_view(s: &Services, plan: PlanRow, items: Vec<store_pla
         *group_rows.entry(i.group_id).or_default() += 1;
         *group_tasks.entry(i.group_id).or_default() += counts.get(&i.id).copied().unwrap_or(0);
     }
+    let item_ids: Vec<i64> = items.iter().map(|i| i.id).collect();
+    let mut versions_of: BTreeMap<i64, Vec<(i32, RulesState)>> = BTreeMap::new();
+    for (item_id, version, state) in store_rules::version_states_of_items(db, &item_ids).await? {
+        versions_of.entry(item_id).or_default().push((version, state));
+    }
     let mut seen = std::collections::BTreeSet::new();
     let mut views = Vec::with_capacity(items.len());
     for i in items {
-        let versions = store_rules::versions_of(db, i.id).await?;
-        let published = versions.iter().find(|v| v.state == RulesState::Published).map(|v| v.version);
+        let versions = versions_of.remove(&i.id).unwrap_or_default();
+        let published = versions.iter().find(|v| v.1 == RulesState::Published).map(|v| v.0);
         let scopes_label = parse_scopes(&i.scopes).map(|s| scopes_label(&s)).unwrap_or_default();
         views.push(ItemView {
             id: i.id,
@@ -106,7 +111,7 @@ pub(super) async fn build_view(s: &Services, plan: PlanRow, items: Vec<store_pla
             sampling_org_id: i.sampling_org_id,
             testing_org_id: i.testing_org_id,
             screening_org_id: i.screening_org_id,
-            rules_state: versions.first().map(|v| v.state),
+            rules_state: versions.first().map(|v| v.1),
             rules_published_version: published,
         });
     }

@@ -149,3 +149,62 @@ async fn a_retest_report_is_signed_by_the_retest_institution_and_checked_publicl
     let first = verify::view(s(&w), &token_of(&w, r.id).await).await.unwrap();
     assert!(first.status.contains(&no), "{first:?}");
 }
+
+/// The result notice (检验结果告知书) is SM2-signed by the testing institution the first time it is
+/// asked for, and the same file is served ever after (to the custodian and to the enterprise); the
+/// producer's notice is a document of its own; both verify offline, and the public check names the
+/// notice once the report is delivered, never the enterprise.
+#[tokio::test]
+async fn a_result_notice_is_signed_once_by_the_institution_and_checked_publicly() {
+    let w = world_with(Options { producer: true, ..Default::default() }).await;
+    let r = issued(&w, 12.5).await;
+    let first = choucha_service::results::result_notice_pdf(s(&w), &w.custodian, r.id, None).await.unwrap();
+    let again =
+        choucha_service::results::result_notice_pdf(s(&w), &w.custodian, r.id, Some("enterprise")).await.unwrap();
+    assert_eq!(first, again, "one signed notice, served again");
+    let owner = enterprise_user(&w).await;
+    let mine = choucha_service::objections::my_result_notice_pdf(s(&w), &owner, r.id).await.unwrap();
+    assert_eq!(mine, first, "the enterprise gets the same file");
+    let stored =
+        choucha_store::signing::signature_of(s(&w).store().reader(), "result_notice", r.id).await.unwrap().unwrap();
+    assert_eq!(stored.pdf_sha256, choucha_domain::signed_pdf::sha256_hex(&first));
+    let keys = signing::export_keys(s(&w)).await.unwrap();
+    assert_eq!(signing::check_file(&first, &keys).unwrap().org_code, "lab", "signed by the testing institution");
+    if let Some(text) = pdf_text(&first) {
+        assert!(text.contains("本告知书经检验机构SM2数字签名"), "{text}");
+        assert!(text.contains(&format!("/verify/{}", stored.token)), "verification URL printed");
+        assert!(text.contains(ENTERPRISE), "addressed to the enterprise");
+    }
+    let producer =
+        choucha_service::results::result_notice_pdf(s(&w), &w.custodian, r.id, Some("producer")).await.unwrap();
+    assert_ne!(producer, first);
+    let p_sig = choucha_store::signing::signature_of(s(&w).store().reader(), "result_notice_producer", r.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(p_sig.token, stored.token);
+    assert!(signing::check_file(&producer, &keys).is_ok());
+    if let Some(text) = pdf_text(&producer) {
+        assert!(text.contains(PRODUCER), "addressed to the producer");
+    }
+    let mut tampered = first.clone();
+    let mid = tampered.len() / 2;
+    tampered[mid] ^= 0x04;
+    assert!(signing::check_file(&tampered, &keys).is_err());
+    // A blind tester still gets nothing, and signing wrote one audited record per notice.
+    assert_eq!(
+        code(&choucha_service::results::result_notice_pdf(s(&w), &w.t1, r.id, None).await.unwrap_err()),
+        "not_found"
+    );
+    // Public check: nothing before delivery; then the notice, without the enterprise.
+    assert_eq!(code(&verify::view(s(&w), &stored.token).await.unwrap_err()), "not_found");
+    received_today(s(&w), &w.custodian, r.id).await;
+    let v = verify::view(s(&w), &stored.token).await.unwrap();
+    assert_eq!((v.document.as_str(), v.report_no.as_str()), ("检验结果告知书", r.report_no.as_deref().unwrap()));
+    let json = serde_json::to_string(&v).unwrap();
+    assert!(!json.contains(ENTERPRISE) && !json.contains(&w.uscc) && !json.contains(PRODUCER), "{json}");
+    let (_, ok) = verify::check_upload(s(&w), &stored.token, &first).await.unwrap();
+    assert!(ok.authentic, "{}", ok.message);
+    let (_, bad) = verify::check_upload(s(&w), &stored.token, &tampered).await.unwrap();
+    assert!(!bad.authentic && bad.message.starts_with("不一致"), "{}", bad.message);
+}

@@ -40,6 +40,7 @@ pub mod plan;
 pub mod plan_amendment;
 pub mod plan_confirmation;
 pub mod plan_item;
+pub mod plan_task_count;
 pub mod product_line_name;
 pub mod quota_group;
 pub mod record_product_key;

@@ -34,6 +34,7 @@ mod m0029_national_export_marks;
 mod m0030_overdue_counts;
 mod m0031_risk_draw;
 mod m0032_custody_both_hands;
+mod m0034_plan_task_counts;
 
 pub use m0013_followup::NATIONAL;
 
@@ -96,6 +97,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0030_overdue_counts::Migration),
             Box::new(m0031_risk_draw::Migration),
             Box::new(m0032_custody_both_hands::Migration),
+            Box::new(m0034_plan_task_counts::Migration),
         ]
     }
 }
