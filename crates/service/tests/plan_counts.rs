@@ -4,6 +4,7 @@
 //! and the plan view and the overview show them. On SQLite or PostgreSQL.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+use choucha_domain::sampling::TaskState;
 use choucha_service::draws::{self, RedrawRequest};
 use choucha_service::fixtures::lab_world::{self, World, s};
 use choucha_service::plans;
@@ -48,7 +49,11 @@ async fn assert_kept(w: &World, at: &str) -> i64 {
     )
     .await;
     assert_eq!(kept, counted, "{at}");
-    let live: i64 = counted.iter().filter(|r| r.1 != "cancelled").map(|r| r.2).sum();
+    let live: i64 = counted
+        .iter()
+        .filter(|r| r.1.parse::<TaskState>().is_ok_and(|s| TaskState::LIVE.contains(&s)))
+        .map(|r| r.2)
+        .sum();
     let plan = plans::get(s(w), &w.regulator, w.plan).await.unwrap();
     let item = plan.items.iter().find(|i| i.id == w.item).unwrap();
     assert_eq!(item.tasks, live, "{at}: the plan view's live tasks");
