@@ -20,6 +20,7 @@ use crate::{Actor, Result, ServiceError, Services};
 
 /// A counter-party's confirmation, as shown.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = CustodyConfirmationView)]
 pub struct ConfirmationView {
     pub event_id: i64,
     pub confirmed_name: String,

@@ -188,23 +188,24 @@ async fn the_backup_portion_sent_to_the_retest_lab_is_confirmed_by_its_custodian
 #[tokio::test]
 async fn the_chain_flags_its_gaps_and_temperatures_are_checked() {
     let w = world().await;
-    // Sent by the team with no courier's signature, received two hours "before" it was sent, the
-    // test portion's seal broken when taken to testing.
+    // Sent by the team with no courier's signature, the test portion's seal broken when taken to
+    // testing. (A receipt dated before its dispatch is refused by the receipt itself, so the chain's
+    // time_backwards flag is not reached through the service.)
     let now = s(&w).now();
     let d = DispatchInput { courier_name: String::new(), courier_signature_png_base64: String::new(), ..shipped() };
     handover::dispatch(s(&w), &w.s1, w.task, d).await.unwrap();
-    let early = ReceiptInputExt::at(now - chrono::Duration::hours(2));
-    let code = lab::receive(s(&w), &w.custodian, w.task, early).await.unwrap().blind_code.unwrap();
+    let at = ReceiptInputExt::at(now);
+    let code = lab::receive(s(&w), &w.custodian, w.task, at).await.unwrap().blind_code.unwrap();
     let sample = choucha_store::lab::sample_by_blind_code(s(&w).store().reader(), &code).await.unwrap().unwrap();
     let broken = MovementInput { seal_state: "broken".into(), ..movement("to_testing") };
     lab::move_portion(s(&w), &w.custodian, sample.id, broken).await.unwrap();
     let c = custody_chain::chain(s(&w), &w.custodian, w.task).await.unwrap();
     let test = flags(&c, "test");
-    for code in ["courier_unsigned", "time_backwards", "seal_changed", "unconfirmed"] {
+    for code in ["courier_unsigned", "seal_changed", "unconfirmed"] {
         assert!(test.contains(&code.to_string()), "{code}: {test:?}");
     }
     assert!(!test.contains(&"no_holder".to_string()), "received: {test:?}");
-    assert!(c.gaps >= 4);
+    assert!(c.gaps >= 3);
     // The enterprise and a tester of the institution never read the chain.
     let owner = enterprise_user(&w).await;
     assert!(custody_chain::chain(s(&w), &owner, w.task).await.is_err());

@@ -12,7 +12,7 @@ use choucha_domain::retest::ConfirmationState;
 use choucha_domain::sampling::TaskState;
 
 use crate::StoreError;
-use crate::entity::{delivery, lab_sample, sample_confirmation, sampling_task};
+use crate::entity::{delivery, lab_sample, sample_confirmation};
 use crate::lab::SampleRow;
 use crate::results::DeliveryRow;
 use crate::retests::ConfirmationRow;
