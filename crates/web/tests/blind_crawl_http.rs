@@ -298,7 +298,15 @@ fn internal_id_keys(v: &Value, path: &str, out: &mut Vec<String>) {
 /// the day the test world runs (every action of the world happens today, so today's date is on
 /// every record; it is not a key of one sample), and the server's own address.
 fn allowed(value: &str, today: &str) -> bool {
-    const SHARED: [&str; 16] = [
+    const SHARED: [&str; 22] = [
+        // the field app's shell, on every page and in its manifest for everyone: theme colour,
+        // icon, language, icon type
+        "#1f5fa8",
+        "1f5fa8",
+        "/static/icon-192.png",
+        "icon-192",
+        "zh-CN",
+        "image/png",
         // state and kind codes, the same for many samples
         "seller",
         "published",
