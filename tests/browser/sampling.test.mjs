@@ -227,8 +227,21 @@ describe('on-site sampling on a phone', { skip }, () => {
       await page.locator('[data-testid=submit-dispatch]').click();
       await dispatch.locator('[data-error-for=tracking_no]', { hasText: '单号' }).waitFor();
       await dispatch.locator('[name=tracking_no]').fill('1190012345678');
+      // The courier signs on this phone (issue 18), and a temperature that is no number is refused here.
+      await dispatch.locator('[name=courier_name]').fill('李快递');
+      await scribble(page, 'pad-courier');
+      await dispatch.locator('[name=temperature_c]').fill('四度');
+      await page.locator('[data-testid=submit-dispatch]').click();
+      await dispatch.locator('[data-error-for=temperature_c]', { hasText: '数字' }).waitFor();
+      await dispatch.locator('[name=temperature_c]').fill('4.5');
       await Promise.all([page.waitForEvent('load'), page.locator('[data-testid=submit-dispatch]').click()]);
       await page.locator('[data-testid=custody]', { hasText: '1190012345678' }).waitFor();
+      const chain = await page.locator('[data-testid=custody-chain]').innerText();
+      assert.match(chain, /4\.5 ℃/, 'the temperature is on the hand-over');
+      const { body: sent } = await (await api('gh_sampler1')).get(`/api/v1/tasks/${id}/custody/chain`);
+      for (const p of sent.portions) {
+        assert.ok(!p.flags.some((f) => f.code === 'courier_unsigned'), 'the courier signed on the phone');
+      }
       assert.equal(await page.locator('[data-testid=dispatch]').count(), 0, 'dispatched once');
       await page.screenshot({ path: path.join(SHOTS, 'sampling-dispatched.png'), fullPage: true });
       sampledTask = id;

@@ -4,7 +4,7 @@
 //! written with a receipt. The confirmation use case itself is `custody_hands`.
 
 use choucha_domain::RuleViolation;
-use choucha_store::custody::{self, NewConfirmation};
+use choucha_store::custody::{self, CustodyRow, NewConfirmation, NewCustodyEvent};
 use chrono::{DateTime, Utc};
 
 use crate::{Actor, Result, ServiceError, Services};
@@ -76,4 +76,32 @@ pub(crate) async fn confirm_on_receipt(
         .await?;
     }
     Ok(())
+}
+
+/// Writes hand-over `e` in `tx`; when its other hand signed on the writer's phone (`signer`, the
+/// stored signature `signature_sha`), that signature is its confirmation at once.
+pub(crate) async fn insert_signed_on_phone(
+    tx: &crate::Write,
+    e: NewCustodyEvent,
+    signer: &str,
+    signature_sha: &str,
+    note: &str,
+) -> Result<CustodyRow> {
+    let task_id = e.task_id;
+    let row = custody::insert(tx, e).await?;
+    if !signature_sha.is_empty() {
+        custody::confirm(
+            tx,
+            NewConfirmation {
+                event_id: row.id,
+                task_id,
+                confirmed_name: signer.into(),
+                signature_sha: signature_sha.into(),
+                note: note.into(),
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
+    Ok(row)
 }

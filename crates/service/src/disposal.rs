@@ -16,9 +16,11 @@ use choucha_domain::disposal::{
     self as rules, DisposalAction, DisposalFollows, DisposalMethod, DisposalState, DisposalTiming, Portion,
     RequiredDisposal,
 };
+use choucha_domain::lab::SealState;
 use choucha_domain::results::objection_deadline;
 use choucha_domain::workflow;
 use choucha_store::audit::AuditEntry;
+use choucha_store::custody::NewCustodyEvent;
 use choucha_store::disposals::{
     self as store, DisposalRecord, DisposalRow, DisposalScope, NATIONAL, NewDisposal, ReceivedBy,
 };
@@ -342,6 +344,14 @@ pub struct DisposalInput {
     /// A photo or scanned receipt of the disposal.
     #[serde(default)]
     pub proof: Option<FileInput>,
+    /// The other hand of the disposal (issue 18): the recipient — or, for a destruction, the
+    /// witness — signs on the custodian's phone (PNG, base64). Without it the hand-over waits for
+    /// another custodian of the institution to confirm it in the app.
+    #[serde(default)]
+    pub recipient_signature_png_base64: String,
+    /// The witness of a destruction (or of another method without a recipient).
+    #[serde(default)]
+    pub witness_name: String,
 }
 
 /// The testing institution's custodian records a due disposal: refused before the objection window
@@ -404,6 +414,22 @@ pub async fn record(s: &Services, actor: &Actor, id: i64, input: DisposalInput) 
         return Err(ServiceError::Invalid(errs));
     }
     let Some(method) = method else { return Err(ServiceError::Invalid(errs)) };
+    // Who signs for the other hand: the recipient, else the witness named.
+    let signer: String =
+        if needs_recipient { input.recipient.trim() } else { input.witness_name.trim() }.chars().take(100).collect();
+    let signed = !input.recipient_signature_png_base64.trim().is_empty();
+    if signed && signer.is_empty() {
+        return Err(ServiceError::invalid(
+            RuleViolation::new("required", "请填写签字的见证人姓名").on_field("witness_name"),
+        ));
+    }
+    let signature_sha = crate::custody_sign::store_drawn_signature(
+        s,
+        &input.recipient_signature_png_base64,
+        "recipient_signature_png_base64",
+    )
+    .await?;
+    let task_id = store_lab::get_sample(db, d.sample_id).await?.task_id;
     let stored = store_file(s, proof, "proof").await?;
     let proof_json = serde_json::to_string(&stored).map_err(ServiceError::internal)?;
     let tx = s.write(actor).await?;
@@ -427,12 +453,41 @@ pub async fn record(s: &Services, actor: &Actor, id: i64, input: DisposalInput) 
         }
         other => other.into(),
     })?;
+    // The disposal is a hand-over of the portion (issue 18): the custodian's hand now, the
+    // recipient's or witness's by a signature on this phone or another custodian's confirmation.
+    let to_party = match (method, signer.is_empty()) {
+        (DisposalMethod::Destroyed, true) => "销毁".to_string(),
+        (DisposalMethod::Destroyed, false) => format!("销毁（见证人 {signer}）"),
+        (_, true) => method.label().to_string(),
+        (_, false) => signer.clone(),
+    };
+    let hand_over = crate::custody_sign::insert_signed_on_phone(
+        &tx,
+        NewCustodyEvent {
+            task_id,
+            portion: d.portion.clone(),
+            kind: "disposed".into(),
+            seal_state: SealState::NotApplicable,
+            note: format!("样品处置：{}，处置日期 {on}", method.label()),
+            actor_id: Some(actor.user_id),
+            actor_name: actor.display_name.clone(),
+            from_party: format!("样品管理员 {}", actor.display_name),
+            to_party,
+            counter_party: "witness".into(),
+            ..Default::default()
+        },
+        &signer,
+        &signature_sha,
+        "在样品管理员的设备上签字",
+    )
+    .await?;
     tx.commit(AuditEntry::new(
             "disposal.record",
             "disposal",
             id,
             json!({"state": t.from()}),
-            json!({"state": t.to(), "method": method.as_str(), "recipient": input.recipient.trim(), "disposed_on": on, "proof_sha256": stored.sha256}),
+            json!({"state": t.to(), "method": method.as_str(), "recipient": input.recipient.trim(), "disposed_on": on, "proof_sha256": stored.sha256,
+                   "custody_event_id": hand_over.id, "signed_by": signer, "signature_sha256": signature_sha}),
         )).await?;
     view(s, actor, store::get_disposal(s.store.reader(), id).await?).await
 }

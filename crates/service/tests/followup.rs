@@ -8,6 +8,8 @@
 use choucha_domain::cases::CaseLimits;
 use choucha_domain::sampling::RecordFields;
 use choucha_service::cases::{self, CaseQuery, RectificationInput, RuleSetInput, SelectionInput, StepInput};
+use choucha_service::custody_chain;
+use choucha_service::custody_hands::{self, ConfirmInput};
 use choucha_service::disposal::{self, DisposalInput, DisposalQuery, DisposalRuleInput, FileInput};
 use choucha_service::fixtures::lab_world::{self, Options, PNG, Stage, sig};
 use choucha_service::fixtures::{Fixture, test_uscc};
@@ -159,8 +161,31 @@ async fn unpaid_unqualified_samples_go_to_the_bureau_after_the_window_and_never_
     );
     let bare = DisposalInput { proof: None, ..handover.clone() };
     assert_eq!(code(&disposal::record(s(&w), &w.custodian, backup.id, bare).await.unwrap_err()), "rule19_proof");
+    // A signature drawn on the custodian's phone needs the name of who signed it (here: the
+    // recipient's; a destruction names its witness).
+    let nameless = DisposalInput {
+        recipient: String::new(),
+        method: "destroyed".into(),
+        recipient_signature_png_base64: PNG.into(),
+        ..handover.clone()
+    };
+    assert!(disposal::record(s(&w), &w.custodian, test.id, nameless).await.is_err());
     let done = disposal::record(s(&w), &w.custodian, backup.id, handover.clone()).await.unwrap();
     assert_eq!((done.state.as_str(), done.method.as_str()), ("done", "handed_over"));
+    // The disposal is a hand-over (issue 18): unsigned by the recipient, it waits for another
+    // custodian's confirmation, and the chain shows the gap until then.
+    let chain = custody_chain::chain(s(&w), &w.regulator, w.task).await.unwrap();
+    let b = chain.portions.iter().find(|p| p.portion == "backup").unwrap();
+    let h = b.hand_overs.iter().find(|h| h.kind == "disposed").expect("the disposal is a hand-over");
+    assert_eq!((h.to_party.as_str(), h.counter_party.as_str()), ("平城区市场监管局 张科长", "witness"));
+    assert!(h.confirmation.is_none());
+    assert!(b.flags.iter().any(|f| f.code == "unconfirmed"), "{:?}", b.flags);
+    assert!(custody_hands::confirm(s(&w), &w.custodian, h.id, ConfirmInput::default()).await.is_err());
+    let keeper2 = w.fx.user("lab_keeper2", &["sample_custodian"], Some("lab")).await;
+    custody_hands::confirm(s(&w), &keeper2, h.id, ConfirmInput::default()).await.unwrap();
+    let chain = custody_chain::chain(s(&w), &w.regulator, w.task).await.unwrap();
+    let b = chain.portions.iter().find(|p| p.portion == "backup").unwrap();
+    assert!(!b.flags.iter().any(|f| f.code == "unconfirmed"), "{:?}", b.flags);
     assert!(done.proof.as_ref().is_some_and(|p| p.sha256.len() == 64));
     assert_eq!(
         code(&disposal::record(s(&w), &w.custodian, backup.id, handover).await.unwrap_err()),
@@ -180,11 +205,21 @@ async fn unpaid_unqualified_samples_go_to_the_bureau_after_the_window_and_never_
     let counts = cases::overdue_counts(s(&w), w.plan).await.unwrap();
     assert_eq!(counts.disposals, 1);
     // The paid portion follows the provincial rule: destroyed.
-    let destroy =
-        DisposalInput {
-            method: "destroyed".into(), note: "按规定销毁".into(), proof: proof(), ..Default::default()
-        };
+    let destroy = DisposalInput {
+        method: "destroyed".into(),
+        note: "按规定销毁".into(),
+        proof: proof(),
+        witness_name: "赵见证".into(),
+        recipient_signature_png_base64: PNG.into(),
+        ..Default::default()
+    };
     disposal::record(s(&w), &w.custodian, test.id, destroy).await.unwrap();
+    // Witnessed on the custodian's phone: both hands at once.
+    let chain = custody_chain::chain(s(&w), &w.regulator, w.task).await.unwrap();
+    let t = chain.portions.iter().find(|p| p.portion == "test").unwrap();
+    let h = t.hand_overs.iter().rev().find(|h| h.kind == "disposed").unwrap();
+    assert_eq!(h.confirmation.as_ref().unwrap().confirmed_name, "赵见证");
+    assert!(h.to_party.contains("销毁"), "{}", h.to_party);
     assert!(disposal::list(s(&w), &w.custodian, due()).await.unwrap().items.is_empty());
 }
 

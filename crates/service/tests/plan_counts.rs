@@ -35,7 +35,7 @@ async fn assert_kept(w: &World, at: &str) -> i64 {
     let counted = rows(
         w,
         format!(
-            "SELECT item_id, state, COUNT(*) FROM sampling_tasks WHERE plan_id = {} GROUP BY item_id, state ORDER BY item_id, state",
+            "SELECT CAST(item_id AS BIGINT), state, CAST(COUNT(*) AS BIGINT) FROM sampling_tasks WHERE plan_id = {} GROUP BY item_id, state ORDER BY item_id, state",
             w.plan
         ),
     )
@@ -43,7 +43,7 @@ async fn assert_kept(w: &World, at: &str) -> i64 {
     let kept = rows(
         w,
         format!(
-            "SELECT item_id, state, n FROM plan_task_counts WHERE plan_id = {} AND n <> 0 ORDER BY item_id, state",
+            "SELECT CAST(item_id AS BIGINT), state, CAST(n AS BIGINT) FROM plan_task_counts WHERE plan_id = {} AND n <> 0 ORDER BY item_id, state",
             w.plan
         ),
     )
@@ -94,6 +94,13 @@ async fn the_plan_views_counts_follow_every_write_of_a_task() {
     // The overview reads the same counts.
     let by_state = choucha_store::overview::tasks_by_state(s(&w).store().reader(), w.plan).await.unwrap();
     let total: i64 = by_state.iter().map(|r| r.1).sum();
-    let counted = rows(&w, format!("SELECT 0, 'all', COUNT(*) FROM sampling_tasks WHERE plan_id = {}", w.plan)).await;
+    let counted = rows(
+        &w,
+        format!(
+            "SELECT CAST(0 AS BIGINT), 'all', CAST(COUNT(*) AS BIGINT) FROM sampling_tasks WHERE plan_id = {}",
+            w.plan
+        ),
+    )
+    .await;
     assert_eq!(total, counted[0].2);
 }

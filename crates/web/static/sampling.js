@@ -225,10 +225,25 @@
   }
   document.querySelectorAll("form[data-action]").forEach(function (form) {
     draftForm(form);
+    // A form's signature pads (a courier signing on this phone) and its number fields.
+    var formPads = [];
+    form.querySelectorAll("canvas[data-pad]").forEach(function (c) { formPads.push({ el: c, pad: window.chouchaPad(c) }); });
+    var clearPads = form.querySelector("[data-clear]");
+    if (clearPads) clearPads.addEventListener("click", function () { formPads.forEach(function (p) { p.pad.clear(); }); });
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
-      if (!confirmed(form)) return;
       var values = valuesOf(form);
+      var bad = null;
+      form.querySelectorAll("input[data-number]").forEach(function (el) {
+        var t = String(el.value || "").trim().replace("，", ".");
+        if (!t) { values[el.name] = null; return; }
+        var n = Number(t);
+        if (!isFinite(n)) bad = bad || { field: el.name, message: "请填写数字" };
+        values[el.name] = isFinite(n) ? n : null;
+      });
+      if (bad) { showErrors(form, { body: { message: bad.message, errors: [bad] } }); return; }
+      formPads.forEach(function (p) { values[p.el.getAttribute("data-pad")] = p.pad.png(); });
+      if (!confirmed(form)) return;
       call("POST", form.getAttribute("data-action"), values).then(function () {
         dropDraft(form.getAttribute("data-draft"));
         window.location.reload();

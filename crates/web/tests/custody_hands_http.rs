@@ -178,6 +178,47 @@ async fn every_hand_over_carries_both_hands_and_only_the_other_party_confirms() 
     let (st, b) = keeper.post(&format!("/api/v1/custody/{received}/confirm"), json!({})).await;
     assert_eq!((st, b["code"].as_str()), (StatusCode::CONFLICT, Some("not_a_handover")));
 
+    // On the custodian's own page: the backup portion disposed before a witness who signs on the
+    // custodian's phone. A temperature that is no number, or the tester posting the form, writes nothing.
+    let disposals = |chain: &Value| {
+        portion(chain, "backup")["hand_overs"].as_array().unwrap().iter().filter(|h| h["kind"] == "disposed").count()
+    };
+    let page = srv.browser("lab_keeper").await;
+    let href = format!("/lab/received/{sample}");
+    let csrf = page.csrf_of(&href).await;
+    let url = format!("/lab/received/{sample}/custody");
+    let form = |t: &str, c: String| -> Vec<(&'static str, String)> {
+        vec![
+            ("csrf", c),
+            ("portion", "backup".into()),
+            ("kind", "disposed".into()),
+            ("seal_state", "intact".into()),
+            ("temperature_c", t.into()),
+            ("witness_name", "赵见证".into()),
+            ("witness_signature_png_base64", PNG.into()),
+        ]
+    };
+    post_pairs(&page, &url, &form("四度", csrf.clone())).await;
+    let (_, chain) = keeper.get(&chain_url).await;
+    assert_eq!(disposals(&chain), 0, "a temperature that is no number writes nothing");
+    let tester_page = srv.browser("lab_t1").await;
+    let tester_csrf = tester_page.csrf_of("/lab/samples").await;
+    post_pairs(&tester_page, &url, &form("", tester_csrf)).await;
+    let (_, chain) = keeper.get(&chain_url).await;
+    assert_eq!(disposals(&chain), 0, "the tester may not record a movement");
+    let st = post_pairs(&page, &url, &form("-18.5", csrf)).await;
+    assert!(st.is_success() || st.is_redirection(), "{st}");
+    let (_, chain) = keeper.get(&chain_url).await;
+    let d =
+        portion(&chain, "backup")["hand_overs"].as_array().unwrap().iter().find(|h| h["kind"] == "disposed").cloned();
+    let d = d.expect("the page recorded the disposal");
+    assert_eq!(
+        (d["confirmation"]["confirmed_name"].as_str(), d["temperature_c"].as_f64()),
+        (Some("赵见证"), Some(-18.5))
+    );
+    let (_, html) = page.get(&href).await;
+    assert!(html.contains("hand-over-confirmed") && html.contains("赵见证 已确认"), "the page shows both hands");
+
     // Both hands at every hand-over of the test portion; the holdings end with the disposal.
     let (_, chain) = srv.api("dt_reg").await.get(&chain_url).await;
     let test = portion(&chain, "test");
@@ -191,4 +232,10 @@ async fn every_hand_over_carries_both_hands_and_only_the_other_party_confirms() 
 async fn tester_id(srv: &TestServer) -> i64 {
     let (_, me) = srv.api("lab_t1").await.get("/api/v1/me").await;
     me["user_id"].as_i64().unwrap()
+}
+
+/// A page form posted as the browser posts it; its status.
+async fn post_pairs(b: &common::Browser, url: &str, f: &[(&str, String)]) -> StatusCode {
+    let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    b.post_form(url, &pairs).await.status()
 }

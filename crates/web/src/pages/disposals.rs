@@ -132,6 +132,8 @@ async fn record_disposal(
         note: field(&fields, "note"),
         disposed_on,
         proof: file,
+        recipient_signature_png_base64: field(&fields, "recipient_signature_png_base64"),
+        witness_name: field(&fields, "witness_name"),
     };
     done(&session, disposal::record(&st.services, &a, id, input).await, back, |d| {
         format!("已登记处置：{}（{}）{}", d.product, d.portion_label, d.method_label)

@@ -4,7 +4,7 @@ use choucha_domain::RuleViolation;
 use choucha_domain::lab::{self as rules, LabDuty, SampleState, SealState};
 
 use choucha_store::audit::AuditEntry;
-use choucha_store::custody::{self, NewCustodyEvent};
+use choucha_store::custody::NewCustodyEvent;
 use choucha_store::draws as store_draws;
 use choucha_store::lab::{self as store, SampleChanges, SamplePatch};
 use sea_orm::ActiveValue::Set;
@@ -146,7 +146,7 @@ pub async fn move_portion(s: &Services, actor: &Actor, sample_id: i64, input: Mo
         _ => (me.clone(), me),
     };
     let tx = s.write(actor).await?;
-    let e = custody::insert(
+    let e = crate::custody_sign::insert_signed_on_phone(
         &tx,
         NewCustodyEvent {
             task_id: sample.task_id,
@@ -164,23 +164,11 @@ pub async fn move_portion(s: &Services, actor: &Actor, sample_id: i64, input: Mo
             temperature_c: input.temperature_c,
             ..Default::default()
         },
+        &witness,
+        &witness_sha,
+        "见证人在样品管理员的设备上签字",
     )
     .await?;
-    // A witness who signed on the custodian's phone is the disposal's other hand at once.
-    if !witness_sha.is_empty() {
-        custody::confirm(
-            &tx,
-            custody::NewConfirmation {
-                event_id: e.id,
-                task_id: sample.task_id,
-                confirmed_name: witness.clone(),
-                signature_sha: witness_sha.clone(),
-                note: "见证人在样品管理员的设备上签字".into(),
-                ..Default::default()
-            },
-        )
-        .await?;
-    }
     tx.commit(AuditEntry::new(
         "lab.custody",
         "custody_event",

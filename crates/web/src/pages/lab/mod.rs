@@ -4,6 +4,7 @@
 //! under `/lab/reports`. Every page calls the same use cases as the API, so what a tester sees here
 //! is the blind view of `choucha_service::lab`.
 
+mod custody;
 mod receipt;
 mod reports;
 mod samples;
@@ -57,6 +58,8 @@ pub fn router() -> Router<AppState> {
         .route("/lab/received", get(received))
         .route("/lab/received/{id}", get(link))
         .route("/lab/received/{id}/tester", post(assign))
+        .route("/lab/received/{id}/custody", post(custody::move_portion))
+        .route("/lab/received/{id}/hand-overs/{event}/confirm", post(custody::confirm))
         .route("/lab/received/{id}/label.pdf", get(label))
         .route("/lab/samples", get(worklist))
         .route("/lab/samples/{code}", get(sample))

@@ -181,6 +181,7 @@ pub struct LinkPage {
     pub l: LinkView,
     pub testers: Vec<(i64, String)>,
     pub custodian: bool,
+    pub hand_overs: Vec<choucha_service::custody_hands::HandOverView>,
 }
 
 pub(super) async fn link(
@@ -191,7 +192,8 @@ pub(super) async fn link(
     let l = lab::link(&st.services, &a, id).await?;
     let custodian = l.actions.contains(&Action::ManageSample);
     let testers = if custodian { lab::testers_for(&st.services, &a, id).await? } else { Vec::new() };
-    Ok(LinkPage { l, testers, custodian, chrome: chrome(&session, Some(&a), "lab").await })
+    let hand_overs = super::custody::hand_overs_for_link(&st, &a, &l).await?;
+    Ok(LinkPage { l, testers, custodian, hand_overs, chrome: chrome(&session, Some(&a), "lab").await })
 }
 
 #[derive(Debug, Deserialize)]
