@@ -1,32 +1,26 @@
 //! A plan's figures, computed by the database with `GROUP BY` over indexed columns, never by loading
-//! samples: a sample counts once it has an issued report (an approved `lab_reports` row, probed
-//! through the (sample_id, version) index), with `lab_samples.qualified` as its final result (a
-//! re-test overwrites it). The per-item count reads the (plan_id, item_id, qualified) index of
-//! m0014; the division and size counts join each sample's task and enterprise by primary key; the
-//! domain count reads each sample's signed sampling record through its (task_id, version) index.
+//! samples: a sample counts once it has an issued report (an approved `lab_reports` row, kept as
+//! `lab_samples.report_issued` by m0035's triggers), with `lab_samples.qualified` as its final
+//! result (a re-test overwrites it). The division, size class and domain a figure groups by are
+//! kept on the sample too (m0035), so each figure reads the plan's range of m0035's covering index
+//! (plan_id, report_issued, qualified, item_id, division_code, size_class, domain) and nothing else.
 
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, SelectStatement};
-use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
+use sea_orm::{ConnectionTrait, QueryResult};
 
-use choucha_domain::lab::ReportState;
 use choucha_domain::sampling::TaskState;
 
 use crate::StoreError;
-use crate::entity::{enterprise, lab_report, lab_result, lab_sample, plan, plan_item, sampling_task};
+use crate::entity::{lab_result, lab_sample, plan, plan_item, sampling_task};
 
-/// `EXISTS (an approved report of the sample)`.
+/// The sample has an approved report: `lab_samples.report_issued`, kept by m0035's triggers.
 fn issued() -> sea_orm::sea_query::SimpleExpr {
-    Expr::exists(
-        Query::select()
-            .expr(Expr::val(1))
-            .from(lab_report::Entity)
-            .and_where(
-                Expr::col((lab_report::Entity, lab_report::Column::SampleId))
-                    .equals((lab_sample::Entity, lab_sample::Column::Id)),
-            )
-            .and_where(Expr::col((lab_report::Entity, lab_report::Column::State)).eq(ReportState::Approved))
-            .take(),
-    )
+    Expr::col((lab_sample::Entity, Alias::new("report_issued"))).eq(true)
+}
+
+/// A fact m0035 keeps on each sample (division_code, size_class, domain).
+fn fact(name: &'static str) -> Expr {
+    Expr::col((lab_sample::Entity, Alias::new(name)))
 }
 
 fn count() -> sea_orm::sea_query::SimpleExpr {
@@ -105,50 +99,21 @@ pub async fn by_item(db: &impl ConnectionTrait, plan_id: i64) -> Result<Vec<Tall
     Ok(fold(key_rows(rows(db, &tallied(plan_id, key)).await?)?))
 }
 
-/// Issued samples by a column of the sampled enterprise (its division code or size class).
-async fn by_enterprise(
-    db: &impl ConnectionTrait,
-    plan_id: i64,
-    col: enterprise::Column,
-) -> Result<Vec<Tally>, StoreError> {
-    let mut q = tallied(plan_id, Expr::col((enterprise::Entity, col)));
-    q.inner_join(
-        sampling_task::Entity,
-        Expr::col((sampling_task::Entity, sampling_task::Column::Id))
-            .equals((lab_sample::Entity, lab_sample::Column::TaskId)),
-    )
-    .inner_join(
-        enterprise::Entity,
-        Expr::col((enterprise::Entity, enterprise::Column::Id))
-            .equals((sampling_task::Entity, sampling_task::Column::EnterpriseId)),
-    );
-    Ok(fold(key_rows(rows(db, &q).await?)?))
-}
-
-/// Issued samples per division code (区县) of the sampled enterprise.
+/// Issued samples per division code (区县) of the sampled enterprise, as registered at receipt.
 pub async fn by_division(db: &impl ConnectionTrait, plan_id: i64) -> Result<Vec<Tally>, StoreError> {
-    by_enterprise(db, plan_id, enterprise::Column::DivisionCode).await
+    Ok(fold(key_rows(rows(db, &tallied(plan_id, fact("division_code"))).await?)?))
 }
 
-/// Issued samples per size class of the sampled enterprise (empty key: unknown).
+/// Issued samples per size class of the sampled enterprise, as registered at receipt (empty key:
+/// unknown).
 pub async fn by_size(db: &impl ConnectionTrait, plan_id: i64) -> Result<Vec<Tally>, StoreError> {
-    by_enterprise(db, plan_id, enterprise::Column::SizeClass).await
+    Ok(fold(key_rows(rows(db, &tallied(plan_id, fact("size_class"))).await?)?))
 }
 
-/// Issued samples per sampling domain (领域: production | circulation | e_commerce), which only the
-/// signed sampling record holds (in its JSON): the database extracts it, per sample, from the
-/// newest signed version found through the (task_id, version) index.
+/// Issued samples per sampling domain (领域: production | circulation | e_commerce) of the task's
+/// newest signed sampling record (empty key: none recorded).
 pub async fn by_domain(db: &impl ConnectionTrait, plan_id: i64) -> Result<Vec<Tally>, StoreError> {
-    // Divergent SQL, kept here: JSON extraction differs between SQLite and PostgreSQL.
-    let extract = match db.get_database_backend() {
-        DbBackend::Postgres => "(r.fields_json::json ->> 'domain')",
-        _ => "json_extract(r.fields_json, '$.domain')",
-    };
-    let domain = Expr::cust(format!(
-        "(SELECT {extract} FROM sampling_records r WHERE r.task_id = lab_samples.task_id \
-         AND r.state = 'signed' ORDER BY r.version DESC LIMIT 1)"
-    ));
-    Ok(fold(key_rows(rows(db, &tallied(plan_id, domain)).await?)?))
+    Ok(fold(key_rows(rows(db, &tallied(plan_id, fact("domain"))).await?)?))
 }
 
 /// Final refusals (拒检) per plan item: (item id, count).

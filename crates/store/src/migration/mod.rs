@@ -35,6 +35,7 @@ mod m0030_overdue_counts;
 mod m0031_risk_draw;
 mod m0032_custody_both_hands;
 mod m0034_plan_task_counts;
+mod m0035_sample_facts;
 
 pub use m0013_followup::NATIONAL;
 
@@ -98,6 +99,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0031_risk_draw::Migration),
             Box::new(m0032_custody_both_hands::Migration),
             Box::new(m0034_plan_task_counts::Migration),
+            Box::new(m0035_sample_facts::Migration),
         ]
     }
 }
