@@ -114,7 +114,7 @@ describe('the field app with no network', { skip }, () => {
       const { page, ctx } = a;
       const [id] = await taskIds(page, '待抽样');
       assert.ok(id, 'a task to sample');
-      await start(page, id);
+      // Not started: the sampler starts it on site, with no network.
       const kept = await precache(page);
       assert.ok(kept >= 3, `the list, the open tasks and their rules are kept (${kept})`);
       const rules = await page.request.get(`${demo.base}/tasks/${id}`);
@@ -128,17 +128,22 @@ describe('the field app with no network', { skip }, () => {
       assert.match(await page.locator('body').innerText(), /实施细则/, 'the rules open offline');
       await page.goto(`${demo.base}/tasks/${id}`);
       await page.locator('[data-testid=offline-banner]').waitFor();
+      assert.ok(!(await page.locator('#record-form').isVisible()), 'the record waits for the start');
+      await page.locator('[data-testid=start]').click();
+      await page.locator('[data-testid=queued]', { hasText: '开始抽样' }).waitFor();
+      await page.locator('[data-testid=outbox-count]', { hasText: '1' }).waitFor();
+      await page.locator('#record-form').waitFor();
       await page.screenshot({ path: path.join(SHOTS, 'offline-task.png'), fullPage: true });
 
       // The record: queued, and the signatures open on what the phone will send.
       await fillRecord(page, FIELDS);
       await page.locator('[data-testid=save-record]').click();
       await page.locator('[data-testid=save-state]', { hasText: '待同步' }).waitFor();
-      await page.locator('[data-testid=outbox-count]', { hasText: '1' }).waitFor();
+      await page.locator('[data-testid=outbox-count]', { hasText: '2' }).waitFor();
       for (const c of CATS) {
         await page.locator(`[data-testid=upload-${c}]`).setInputFiles({ name: `${c}.jpg`, mimeType: 'image/jpeg', buffer: jpeg(3000) });
       }
-      await page.locator('[data-testid=outbox-count]', { hasText: '8' }).waitFor();
+      await page.locator('[data-testid=outbox-count]', { hasText: '9' }).waitFor();
       await scribble(page, 'pad-self');
       await page.locator('[data-testid=sign-self-submit]').click();
       await page.locator('[data-testid=queued]', { hasText: '抽样人员签字' }).waitFor();
@@ -146,13 +151,14 @@ describe('the field app with no network', { skip }, () => {
       await scribble(page, 'pad-enterprise');
       await page.locator('[data-testid=sign-enterprise-submit]').click();
       await page.locator('[data-testid=queued]', { hasText: '被抽样单位签字' }).waitFor();
-      await page.locator('[data-testid=outbox-count]', { hasText: '10' }).waitFor();
+      await page.locator('[data-testid=outbox-count]', { hasText: '11' }).waitFor();
 
       // Nothing is lost by a reload with no network.
       await page.reload();
-      await page.locator('[data-testid=outbox-count]', { hasText: '10' }).waitFor();
+      await page.locator('[data-testid=outbox-count]', { hasText: '11' }).waitFor();
+      await page.locator('#record-form').waitFor();
       assert.equal(await page.locator('#record-form [name=brand]').inputValue(), '昆仑');
-      assert.equal(await page.locator('[data-testid=queued]').count(), 2, 'both signatures still queued');
+      assert.equal(await page.locator('[data-testid=queued]').count(), 3, 'the start and both signatures still queued');
       await page.screenshot({ path: path.join(SHOTS, 'offline-queued.png'), fullPage: true });
 
       // The network returns: everything reaches the server, in order.

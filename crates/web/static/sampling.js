@@ -215,6 +215,25 @@
     }
   });
 
+  // ---- starting the task: through the API; with no network, queued first in the outbox -------
+  // The page of a task not yet started carries its sampling sections hidden (the phone kept it
+  // while online); a start queued on the phone shows them, and everything after it waits behind it.
+  var startForm = root.querySelector("form[data-start]");
+  function startQueued() {
+    root.querySelectorAll("[data-needs-start]").forEach(function (x) { x.hidden = false; });
+    if (startForm && !startForm.hidden) queuedNote(startForm, "“开始抽样”已放入待同步（网络不通，保存在本机），联网后最先提交");
+  }
+  if (startForm) {
+    if (outbox) outbox.list(taskId).then(function (l) { if (l.some(function (e) { return e.kind === "start"; })) startQueued(); });
+    startForm.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      call("POST", base + "/start", {}).then(function () { window.location.reload(); }, function (e) {
+        if (e.offline && outbox) { queue("start", "POST", base + "/start", {}, "开始抽样").then(startQueued); return; }
+        showErrors(startForm, e);
+      });
+    });
+  }
+
   // ---- other forms (outcomes): drafts, confirmation, JSON post -------------------------------
   function draftForm(form) {
     var name = form.getAttribute("data-draft");

@@ -106,6 +106,28 @@ async fn page_writes_need_the_csrf_token() {
 }
 
 #[tokio::test]
+async fn a_task_not_yet_started_carries_its_sampling_sections_hidden_for_a_start_with_no_network() {
+    let srv = TestServer::start().await;
+    let task = drawn_task(&srv).await;
+    let s1 = srv.browser("lab_s1").await;
+    let href = format!("/tasks/{task}");
+    let (_, html) = s1.get(&href).await;
+    assert!(html.contains("data-start"), "the start form");
+    assert!(
+        html.contains("<div data-needs-start hidden>") && html.contains("id=\"record-form\""),
+        "hidden until the start"
+    );
+    // The service still refuses a record before the start: the phone sends the start first.
+    let csrf = s1.csrf_of(&href).await;
+    let (status, body) =
+        s1.send(Some(&csrf), reqwest::Method::PUT, &format!("/api/v1/tasks/{task}/record"), record(2.0)).await;
+    assert!(status.is_client_error(), "{status} {body}");
+    // Nobody outside the team gets the sections.
+    let (_, html) = srv.browser("lab_t1").await.get(&href).await;
+    assert!(!html.contains("id=\"record-form\""));
+}
+
+#[tokio::test]
 async fn the_record_page_prefills_refuses_by_rule_and_locks_after_every_signature() {
     let srv = TestServer::start().await;
     let task = drawn_task(&srv).await;

@@ -338,6 +338,8 @@ pub struct DetailPage {
     pub form: FormValues,
     /// The record can still be changed (nobody signed yet).
     pub editable: bool,
+    /// The sampling sections are on the page, hidden, for a start made offline.
+    pub startable: bool,
     pub shown: Vec<Shown>,
     pub changes: Vec<Change>,
     pub signed: Vec<SignedBy>,
@@ -401,14 +403,25 @@ async fn render(
         Err(ServiceError::NotFound(_)) => None,
         Err(e) => return Err(e.into()),
     };
-    let evidence = if t.state == TaskState::Assigned { None } else { evidence::list(s, actor, id).await.ok() };
+    // The team's sampler may start the task on site with no network (issue 18): the page then
+    // carries the sampling sections, hidden until the start, which the phone queues when offline
+    // and sends first when the network returns (the service checks every write as it arrives).
+    let startable = is_member && t.state == TaskState::Assigned && actor.may(Action::ClaimTask);
+    let evidence = if t.state == TaskState::Assigned && !startable {
+        None
+    } else {
+        evidence::list(s, actor, id).await.ok().map(|mut e| {
+            e.can_add |= startable;
+            e
+        })
+    };
     let me = format!("sampler:{}", actor.user_id);
     let form = match &record {
         Some(r) => FormValues::of(&r.fields),
         None => FormValues::prefilled(&t, enterprise.as_ref(), rules.as_ref(), s.clock().now_beijing()),
     };
     let editable = is_member
-        && t.state == TaskState::InProgress
+        && (t.state == TaskState::InProgress || startable)
         && record.as_ref().is_none_or(|r| r.state == RecordState::Draft && r.signatures.is_empty());
     let signed: Vec<SignedBy> = record
         .iter()
@@ -485,6 +498,7 @@ async fn render(
         backup_requests,
         is_sampler: actor.may(Action::ClaimTask),
         is_member,
+        startable,
         error,
         record_state_label: record.as_ref().map(|r| record_state_label(&r.state)).unwrap_or(""),
         shown: record.as_ref().map(|r| shown(&r.fields, &r.total_paid_yuan)).unwrap_or_default(),
