@@ -122,8 +122,9 @@ async fn a_task_not_yet_started_carries_its_sampling_sections_hidden_for_a_start
     let (status, body) =
         s1.send(Some(&csrf), reqwest::Method::PUT, &format!("/api/v1/tasks/{task}/record"), record(2.0)).await;
     assert!(status.is_client_error(), "{status} {body}");
-    // Nobody outside the team gets the sections.
-    let (_, html) = srv.browser("lab_t1").await.get(&href).await;
+    // Another sampler of the institution, not on the team, does not get them.
+    srv.fx.user("lab_s9", &["sampler"], Some("lab")).await;
+    let (_, html) = srv.browser("lab_s9").await.get(&href).await;
     assert!(!html.contains("id=\"record-form\""));
 }
 
