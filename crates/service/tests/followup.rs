@@ -169,7 +169,11 @@ async fn unpaid_unqualified_samples_go_to_the_bureau_after_the_window_and_never_
         recipient_signature_png_base64: PNG.into(),
         ..handover.clone()
     };
-    assert!(disposal::record(s(&w), &w.custodian, test.id, nameless).await.is_err());
+    let e = disposal::record(s(&w), &w.custodian, test.id, nameless).await.unwrap_err();
+    assert_eq!(code(&e), "required");
+    assert!(e.to_string().contains("见证人姓名"), "{e}");
+    let chain = custody_chain::chain(s(&w), &w.regulator, w.task).await.unwrap();
+    assert!(chain.portions.iter().flat_map(|p| p.hand_overs.iter()).all(|h| h.kind != "disposed"), "nothing written");
     let done = disposal::record(s(&w), &w.custodian, backup.id, handover.clone()).await.unwrap();
     assert_eq!((done.state.as_str(), done.method.as_str()), ("done", "handed_over"));
     // The disposal is a hand-over (issue 18): unsigned by the recipient, it waits for another

@@ -199,8 +199,11 @@ async fn every_hand_over_carries_both_hands_and_only_the_other_party_confirms() 
         ]
     };
     post_pairs(&page, &url, &form("四度", csrf.clone())).await;
+    let mut hostile = form("4", csrf.clone());
+    hostile[5].1 = "赵\u{0}见\u{202E}证".into();
+    post_pairs(&page, &url, &hostile).await;
     let (_, chain) = keeper.get(&chain_url).await;
-    assert_eq!(disposals(&chain), 0, "a temperature that is no number writes nothing");
+    assert_eq!(disposals(&chain), 0, "a temperature that is no number, or control characters, write nothing");
     let tester_page = srv.browser("lab_t1").await;
     let tester_csrf = tester_page.csrf_of("/lab/samples").await;
     post_pairs(&tester_page, &url, &form("", tester_csrf)).await;

@@ -71,18 +71,12 @@ pub(super) async fn move_portion(
     done(&session, lab::move_portion(&st.services, &a, id, input).await, &back, |_| "已登记样品流转").await
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub struct ConfirmForm {
-    #[serde(default)]
-    use_stored_signature: Option<String>,
-}
-
 /// The custodian confirms, from the sample's page, a hand-over it is the other hand of (another
 /// custodian's disposal, the re-test lab's receipt of a backup portion).
 pub(super) async fn confirm(
     Page { state: st, session, actor: a }: Page,
     PagePath((id, event)): PagePath<(String, String)>,
-    PageForm(f): PageForm<ConfirmForm>,
+    PageForm(f): PageForm<ConfirmHandOverForm>,
 ) -> PageResult<Response> {
     let id = id_of(&id, "样品")?;
     let event = id_of(&event, "样品交接")?;

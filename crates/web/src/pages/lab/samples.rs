@@ -265,7 +265,7 @@ pub(super) async fn prepare(
 #[derive(Debug, Deserialize)]
 pub struct ConfirmHandOverForm {
     #[serde(default)]
-    use_stored_signature: Option<String>,
+    pub(super) use_stored_signature: Option<String>,
 }
 
 /// The other party (the sample's tester) confirms a hand-over from the sample's page (issue 18).
