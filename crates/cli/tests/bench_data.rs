@@ -122,6 +122,17 @@ async fn check_deployment(url: &str, data_dir: &str) {
         .await,
         0
     );
+    // Each line carries its entry's columns a draw filters and records by (m0036).
+    assert_eq!(
+        scalar(
+            url,
+            "SELECT COUNT(*) FROM enterprise_product_lines l JOIN enterprises e ON e.id = l.enterprise_id \
+             WHERE l.uscc <> e.uscc OR l.name <> e.name OR l.kinds <> e.kinds OR l.status <> e.status \
+             OR COALESCE(l.size_class, '') <> COALESCE(e.size_class, '') OR l.division_code <> e.division_code"
+        )
+        .await,
+        0
+    );
     // Rule 22's side table holds the product key of every signed record.
     assert_eq!(
         scalar(

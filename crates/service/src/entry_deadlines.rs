@@ -41,16 +41,14 @@ pub(crate) async fn entries_of_tasks(
         return Ok(BTreeMap::new());
     }
     let db = s.store.reader();
+    // Records and arrivals together (one round trip): a task without a record counts from its arrival.
+    let (records, arrivals) =
+        futures::try_join!(store_sampling::records_of_tasks(db, &ids), store::arrivals_of(db, &ids))?;
     let mut versions: BTreeMap<i64, Vec<RecordRow>> = BTreeMap::new();
-    for r in store_sampling::records_of_tasks(db, &ids).await? {
+    for r in records {
         versions.entry(r.task_id).or_default().push(r);
     }
-    let without: Vec<i64> = ids.iter().copied().filter(|t| !versions.contains_key(t)).collect();
-    let arrivals: BTreeMap<i64, store::ArrivalRow> = if without.is_empty() {
-        BTreeMap::new()
-    } else {
-        store::arrivals_of(db, &without).await?.into_iter().map(|a| (a.task_id, a)).collect()
-    };
+    let arrivals: BTreeMap<i64, store::ArrivalRow> = arrivals.into_iter().map(|a| (a.task_id, a)).collect();
     let mut out = BTreeMap::new();
     for id in ids {
         let v = versions.get(&id).map(Vec::as_slice).unwrap_or_default();

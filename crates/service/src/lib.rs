@@ -88,11 +88,11 @@ pub struct Services {
     store: Store,
     /// The local data folder: staging of resumable uploads, and the stored files themselves when
     /// `files` is the local store (the default).
-    pub data_dir: PathBuf,
+    pub data_dir: Arc<Path>,
     /// Where stored files are kept: every read and write of a stored file goes through it.
     files: files::FileStore,
     /// Extra folders searched for fonts before the system's.
-    pub font_dirs: Vec<PathBuf>,
+    pub font_dirs: Arc<[PathBuf]>,
     renderer: Arc<tokio::sync::OnceCell<choucha_documents::Renderer>>,
     /// Sign-in, password and session rules of the deployment (`[security]` of the configuration).
     policy: Arc<auth::SecurityPolicy>,
@@ -103,7 +103,7 @@ pub struct Services {
     training: bool,
     /// Where the institutions' SM2 key files are kept (`signing_key_dir`, by default
     /// `<data_dir>/signing`).
-    signing_dir: PathBuf,
+    signing_dir: Arc<Path>,
     /// The address people reach the system at (`public_url`): printed in the verification URL and
     /// QR code of a signed document.
     public_url: Arc<str>,
@@ -123,20 +123,20 @@ impl Services {
         Self {
             store,
             files: files::FileStore::local(data_dir.clone()),
-            font_dirs: Vec::new(),
+            font_dirs: Arc::from([]),
             renderer: Arc::default(),
             policy: Arc::new(auth::SecurityPolicy::without_second_factor()),
             actors: Arc::default(),
             training: false,
-            signing_dir: data_dir.join("signing"),
+            signing_dir: data_dir.join("signing").into(),
             public_url: Arc::from("http://127.0.0.1:8080"),
-            data_dir,
+            data_dir: data_dir.into(),
         }
     }
 
     /// These services with the SM2 key files in `dir`.
     pub fn with_signing_dir(mut self, dir: PathBuf) -> Self {
-        self.signing_dir = dir;
+        self.signing_dir = dir.into();
         self
     }
 
@@ -244,7 +244,7 @@ impl Services {
     }
 
     pub fn with_font_dirs(mut self, dirs: Vec<PathBuf>) -> Self {
-        self.font_dirs = dirs;
+        self.font_dirs = dirs.into();
         self
     }
 

@@ -540,6 +540,53 @@ async fn a_registry_edit_of_product_lines_moves_an_enterprise_in_and_out_of_the_
 }
 
 #[tokio::test]
+async fn a_registry_edit_of_status_or_size_is_what_the_next_draw_reads() {
+    let w = world().await;
+    let plan = issued_datong_with_registry(&w, 3).await;
+    let mut draft = choucha_domain::enterprise::EnterpriseDraft {
+        name: "大同市平城区顺达加油站".into(),
+        uscc: choucha_service::fixtures::test_uscc("140213", 502).to_string(),
+        division_code: "140213".into(),
+        kinds: "销售者、加油站".into(),
+        size_class: "小型".into(),
+        product_lines: "车用柴油".into(),
+        ..Default::default()
+    };
+    let station = choucha_service::registry::create(s(&w), &w.fx.admin, draft.clone()).await.unwrap();
+    let diesel = plan.items[0].id;
+    let count = |size: Option<&str>| {
+        let f = DrawFilters { size_class: size.map(str::to_string), ..Default::default() };
+        let w = &w;
+        async move { draws::preview(s(w), &w.regulator, diesel, &f).await.unwrap().candidate_count }
+    };
+    assert_eq!(count(None).await, 4);
+    assert_eq!(count(Some("小型")).await, 1);
+    // Suspended: out of the next draw at once; operating again: back in.
+    draft.status = "停业".into();
+    choucha_service::registry::update(s(&w), &w.fx.admin, station.id, draft.clone()).await.unwrap();
+    assert_eq!(count(None).await, 3);
+    draft.status = "在营".into();
+    choucha_service::registry::update(s(&w), &w.fx.admin, station.id, draft.clone()).await.unwrap();
+    assert_eq!(count(None).await, 4);
+    // Re-classed as medium-sized: the small-enterprise draw no longer sees it, the medium one does.
+    draft.size_class = "中型".into();
+    choucha_service::registry::update(s(&w), &w.fx.admin, station.id, draft.clone()).await.unwrap();
+    assert_eq!(count(Some("小型")).await, 0);
+    assert_eq!(count(Some("中型")).await, 1);
+    // Renamed: a draw of every candidate records it under its new name.
+    draft.name = "大同市平城区顺达能源加油站".into();
+    choucha_service::registry::update(s(&w), &w.fx.admin, station.id, draft).await.unwrap();
+    let f = DrawFilters { size_class: Some("中型".into()), ..Default::default() };
+    let d =
+        draws::run(s(&w), &w.regulator, DrawRequest { filters: f.clone(), ..req(diesel, 1, "顺达") }).await.unwrap();
+    assert_eq!(d.drawn.iter().map(|x| x.name.as_str()).collect::<Vec<_>>(), ["大同市平城区顺达能源加油站"]);
+    // The next preview excludes it (rule 5) under the new name.
+    let p = draws::preview(s(&w), &w.regulator, diesel, &f).await.unwrap();
+    assert_eq!(p.candidate_count, 0);
+    assert_eq!(p.exclusions.iter().map(|x| x.name.as_str()).collect::<Vec<_>>(), ["大同市平城区顺达能源加油站"]);
+}
+
+#[tokio::test]
 async fn the_implementation_scheme_is_filed_with_the_rules_but_not_published() {
     let w = world().await;
     let v = plans::create(s(&w), &w.regulator, datong()).await.unwrap();

@@ -14,6 +14,7 @@ pub struct CandidateRow {
     pub uscc: String,
     pub name: String,
     pub division_code: String,
+    /// The entry's product lines; read through the product-line index, the one line that matched.
     pub product_lines: String,
 }
 
@@ -108,15 +109,17 @@ async fn candidate_rows(
         .collect())
 }
 
-/// The entries holding a product line that contains `p`, through the product-line index.
+/// The entries holding a product line that contains `p`, in one range of the product-line index
+/// per line name: the index covers every column a draw filters and records by (m0036), so no
+/// registry row is read. An entry holding two such lines comes once.
 async fn candidates_by_line(
     db: &impl ConnectionTrait,
     f: &CandidateFilter,
     division: Option<&str>,
     p: &str,
 ) -> Result<Vec<CandidateRow>, StoreError> {
-    use crate::entity::enterprise::{Column as C, Entity as E};
     use crate::entity::{enterprise_product_line as line, product_line_name as name};
+    use line::Column as L;
     let names: Vec<String> = name::Entity::find()
         .filter(Expr::col(name::Column::Name).like(contains(p)))
         .all(db)
@@ -125,31 +128,34 @@ async fn candidates_by_line(
         .map(|n| n.name)
         .filter(|n| n.contains(p))
         .collect();
-    let mut entries: Vec<(String, i64)> = Vec::new();
+    let mut out: Vec<CandidateRow> = Vec::new();
     for n in names {
         let mut q = line::Entity::find()
             .select_only()
-            .column(line::Column::DivisionCode)
-            .column(line::Column::EnterpriseId)
-            .filter(line::Column::Product.eq(n));
+            .columns([L::EnterpriseId, L::Uscc, L::Name, L::DivisionCode, L::Product])
+            .filter(L::Product.eq(n));
         if let Some(d) = division {
-            q = q
-                .filter(line::Column::DivisionCode.gte(d))
-                .filter(line::Column::DivisionCode.lt(format!("{d}\u{10FFFF}")));
+            q = q.filter(L::DivisionCode.gte(d)).filter(L::DivisionCode.lt(format!("{d}\u{10FFFF}")));
         }
-        entries.extend(q.into_tuple::<(String, i64)>().all(db).await?);
-    }
-    entries.sort_unstable();
-    entries.dedup();
-    let ids: Vec<i64> = entries.into_iter().map(|(_, id)| id).collect();
-    let mut out = Vec::new();
-    for chunk in crate::id_chunks(&ids) {
-        let q = E::find()
-            .select_only()
-            .columns([C::Id, C::Uscc, C::Name, C::DivisionCode, C::ProductLines])
-            .filter(C::Id.is_in(chunk));
-        out.extend(candidate_rows(db, registry_filters(q, f)).await?);
+        if f.kind_mask != 0 {
+            q = q.filter(Expr::col(L::Kinds).bit_and(f.kind_mask).ne(0));
+        }
+        if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
+            q = q.filter(L::Status.eq(s));
+        }
+        if let Some(s) = f.size_class.as_deref().filter(|s| !s.is_empty()) {
+            q = q.filter(L::SizeClass.eq(s));
+        }
+        let rows: Vec<(i64, String, String, String, String)> = q.into_tuple().all(db).await?;
+        out.extend(rows.into_iter().map(|(id, uscc, name, division_code, product_lines)| CandidateRow {
+            id,
+            uscc,
+            name,
+            division_code,
+            product_lines,
+        }));
     }
     out.sort_unstable_by(|a, b| (&a.division_code, a.id).cmp(&(&b.division_code, b.id)));
+    out.dedup_by_key(|r| r.id);
     Ok(out)
 }

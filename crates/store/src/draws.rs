@@ -191,6 +191,34 @@ pub async fn team_of(db: &impl ConnectionTrait, task_id: i64) -> Result<Vec<i64>
 }
 
 /// The teams of these tasks as (task id, user id), by task and then user id as `team_of` orders them.
+/// (task id, user id, display name) of these tasks' teams, in (task, user) order: a page's teams
+/// and their names in one query.
+pub async fn team_names_of(db: &impl ConnectionTrait, task_ids: &[i64]) -> Result<Vec<(i64, i64, String)>, StoreError> {
+    use crate::entity::user;
+    use sea_orm::JoinType;
+    let named: sea_orm::RelationDef = sampling_task_member::Entity::belongs_to(user::Entity)
+        .from(sampling_task_member::Column::UserId)
+        .to(user::Column::Id)
+        .into();
+    let mut out = Vec::new();
+    for chunk in crate::id_chunks(task_ids) {
+        let rows: Vec<(i64, i64, String)> = sampling_task_member::Entity::find()
+            .select_only()
+            .column(sampling_task_member::Column::TaskId)
+            .column(sampling_task_member::Column::UserId)
+            .column(user::Column::DisplayName)
+            .join(JoinType::InnerJoin, named.clone())
+            .filter(sampling_task_member::Column::TaskId.is_in(chunk))
+            .order_by_asc(sampling_task_member::Column::TaskId)
+            .order_by_asc(sampling_task_member::Column::UserId)
+            .into_tuple()
+            .all(db)
+            .await?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
 pub async fn teams_of(db: &impl ConnectionTrait, task_ids: &[i64]) -> Result<Vec<(i64, i64)>, StoreError> {
     let mut out = Vec::new();
     for chunk in crate::id_chunks(task_ids) {
@@ -283,7 +311,6 @@ pub async fn task_state_counts(
         .collect()
 }
 
-/// A sampler's tasks, newest first, keyset paginated.
 /// What a sampler narrows their task list by: a state, and text found in the enterprise's name or
 /// the product.
 #[derive(Debug, Clone, Default)]
@@ -292,6 +319,9 @@ pub struct TaskFilter {
     pub text: Option<String>,
 }
 
+/// A sampler's tasks, newest first, keyset paginated: the members index (user, task) walked
+/// backwards and joined to each task by its key, so a page reads its own rows however many tasks the
+/// sampler has had (a semi-join from `sampling_tasks` made the planner gather all of them first).
 pub async fn tasks_of_user(
     db: &impl ConnectionTrait,
     user_id: i64,
@@ -299,21 +329,25 @@ pub async fn tasks_of_user(
     before: Option<i64>,
     limit: u64,
 ) -> Result<Page<TaskRow>, StoreError> {
-    use sea_orm::Condition;
+    use sampling_task_member::Column as M;
     use sea_orm::sea_query::Query;
-    // A subquery, not the ids: a sampler of a national deployment has thousands of tasks.
-    let mine = Query::select()
-        .column(sampling_task_member::Column::TaskId)
-        .from(sampling_task_member::Entity)
-        .and_where(sampling_task_member::Column::UserId.eq(user_id))
-        .to_owned();
-    let mut q = sampling_task::Entity::find().filter(sampling_task::Column::Id.in_subquery(mine.clone()));
+    use sea_orm::{Condition, JoinType};
+    let membership: sea_orm::RelationDef = sampling_task_member::Entity::belongs_to(sampling_task::Entity)
+        .from(M::TaskId)
+        .to(sampling_task::Column::Id)
+        .into();
+    let mut q = sampling_task::Entity::find().join_rev(JoinType::InnerJoin, membership).filter(M::UserId.eq(user_id));
     if let Some(state) = filter.state {
         q = q.filter(sampling_task::Column::State.eq(state));
     }
     if let Some(text) = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         let like = format!("%{}%", text.replace(['%', '_'], ""));
         // Only the enterprises of this user's tasks are searched, never the whole registry.
+        let mine = Query::select()
+            .column(M::TaskId)
+            .from(sampling_task_member::Entity)
+            .and_where(M::UserId.eq(user_id))
+            .to_owned();
         let their_enterprises = Query::select()
             .column(sampling_task::Column::EnterpriseId)
             .from(sampling_task::Entity)
@@ -337,9 +371,9 @@ pub async fn tasks_of_user(
         );
     }
     if let Some(b) = before {
-        q = q.filter(sampling_task::Column::Id.lt(b));
+        q = q.filter(M::TaskId.lt(b));
     }
-    let items = q.order_by_desc(sampling_task::Column::Id).limit(limit + 1).all(db).await?;
+    let items = q.order_by_desc(M::TaskId).limit(limit + 1).all(db).await?;
     Ok(Page::cut(items, limit, |r| r.id.to_string()))
 }
 
@@ -411,13 +445,13 @@ pub async fn conflicts_of(db: &impl ConnectionTrait, user_ids: &[i64]) -> Result
 pub use crate::draw_pool::{CandidateFilter, CandidateRow, candidates};
 
 /// Earlier live tasks of a product (by name) since a time, outside `except_plan`: the history of
-/// rule 22, as (task id, enterprise id, organising bureau id, when).
+/// rule 22, as (enterprise id, organising bureau id, when).
 pub async fn past_tasks_of_product(
     db: &impl ConnectionTrait,
     product: &str,
     since: chrono::DateTime<Utc>,
     except_plan: i64,
-) -> Result<Vec<(i64, i64, i64, chrono::DateTime<Utc>)>, StoreError> {
+) -> Result<Vec<(i64, i64, chrono::DateTime<Utc>)>, StoreError> {
     use crate::entity::{plan, plan_item};
     let items: Vec<(i64, i64)> = plan_item::Entity::find()
         .select_only()
@@ -438,9 +472,9 @@ pub async fn past_tasks_of_product(
         .into_iter()
         .map(|p| (p.id, p.organising_org_id))
         .collect();
-    let rows: Vec<(i64, i64, i64, chrono::DateTime<Utc>)> = sampling_task::Entity::find()
+    // Read from the index (item, created) that covers these columns (m0036), not from the rows.
+    let rows: Vec<(i64, i64, chrono::DateTime<Utc>)> = sampling_task::Entity::find()
         .select_only()
-        .column(sampling_task::Column::Id)
         .column(sampling_task::Column::EnterpriseId)
         .column(sampling_task::Column::PlanId)
         .column(sampling_task::Column::CreatedAt)
@@ -450,7 +484,7 @@ pub async fn past_tasks_of_product(
         .into_tuple()
         .all(db)
         .await?;
-    Ok(rows.into_iter().map(|(t, e, p, at)| (t, e, plan_org.get(&p).copied().unwrap_or_default(), at)).collect())
+    Ok(rows.into_iter().map(|(e, p, at)| (e, plan_org.get(&p).copied().unwrap_or_default(), at)).collect())
 }
 
 /// Active users holding `role` in an organisation: (id, username, display name).

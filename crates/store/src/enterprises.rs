@@ -42,7 +42,8 @@ pub async fn insert(tx: &Tx, e: &EnterpriseData) -> Result<EnterpriseRow, StoreE
 }
 
 /// Keep the draw's product-line index in step with these entries, in the writing transaction
-/// (issue 17): their old lines go, their current lines come, new line names are remembered.
+/// (issue 17): their old lines go, their current lines come (with the columns a draw filters and
+/// records by, m0036), new line names are remembered.
 async fn index_lines(tx: &Tx, rows: &[(i64, &EnterpriseData)]) -> Result<(), StoreError> {
     use crate::entity::{enterprise_product_line as line, product_line_name as name};
     let mut lines = Vec::new();
@@ -59,6 +60,11 @@ async fn index_lines(tx: &Tx, rows: &[(i64, &EnterpriseData)]) -> Result<(), Sto
                 product: Set(l.clone()),
                 division_code: Set(e.division_code.to_string()),
                 enterprise_id: Set(*id),
+                uscc: Set(e.uscc.to_string()),
+                name: Set(e.name.clone()),
+                kinds: Set(e.kinds.0),
+                status: Set(e.status.as_str().to_string()),
+                size_class: Set(e.size_class.map(|s| s.as_str().to_string())),
             });
             names.insert(l);
         }

@@ -32,8 +32,19 @@ pub fn current_request_id() -> String {
 }
 
 /// The application's metrics.
+/// The metrics, shared: every request's state holds one (one reference count to clone, not seven).
 #[derive(Clone, Debug)]
-pub struct Metrics {
+pub struct Metrics(std::sync::Arc<MetricSet>);
+
+impl std::ops::Deref for Metrics {
+    type Target = MetricSet;
+    fn deref(&self) -> &MetricSet {
+        &self.0
+    }
+}
+
+#[derive(Debug)]
+pub struct MetricSet {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
@@ -99,7 +110,7 @@ impl Metrics {
         for c in collectors {
             registry.register(c).expect("register");
         }
-        Self { registry, requests, latency, pools, jobs, overdue, overdue_counted }
+        Self(std::sync::Arc::new(MetricSet { registry, requests, latency, pools, jobs, overdue, overdue_counted }))
     }
 
     /// Count a run of a background job (`ok` or `error`).

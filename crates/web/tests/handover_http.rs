@@ -127,6 +127,16 @@ async fn seals_dispatch_and_custody_over_http() {
     let (_, html) = page.get("/lab/incoming").await;
     assert_eq!(html.matches("办理接收</a>").count(), 1, "{html}");
     assert!(html.contains("寄送：EMS EA1CN") && !html.contains("抽样人员带回"), "{html}");
+    // The receipt form says how the sample came and lays out each field with its label.
+    let (_, html) = page.get(&format!("/lab/incoming/{t}")).await;
+    assert!(html.contains("送样方式：寄送，EMS 运单号 EA1CN") && !html.contains("抽样人员带回"), "{html}");
+    assert!(html.contains("class=\"card stack\" data-testid=\"receipt-form\""), "{html}");
+    for id in ["r-photos", "r-arrived", "r-carrier", "r-tracking", "r-test-seals", "r-backup-qty", "r-reason"] {
+        assert!(
+            html.contains(&format!("<label for=\"{id}\"")) && html.contains(&format!("id=\"{id}\"")),
+            "{id}: {html}"
+        );
+    }
     // A tester never sees the chain: seal numbers, samplers and times would join the blind sample
     // to its enterprise (rule 13).
     let (status, seen) = w.tester.get(&format!("/api/v1/tasks/{t}/custody")).await;
@@ -193,6 +203,11 @@ async fn the_backup_request_is_decided_by_the_organising_bureau_only() {
         .map(|e| e["portion"].as_str().unwrap())
         .collect();
     assert_eq!(sent, ["test"]);
+    // Carried by the samplers: the custodian's receipt form says so, never "寄送", and asks no courier.
+    srv.fx.user("lab_keeper3", &["sample_custodian"], Some("lab")).await;
+    let (_, html) = srv.browser("lab_keeper3").await.get(&format!("/lab/incoming/{t}")).await;
+    assert!(html.contains("送样方式：抽样人员带回") && !html.contains("寄送"), "{html}");
+    assert!(!html.contains("id=\"r-tracking\""), "{html}");
 }
 
 #[tokio::test]

@@ -83,6 +83,28 @@ macro_rules! ent_rows {
     };
 }
 
+/// A row of the sampler's worklist as the bare query reads it (what `TaskView` shows).
+#[derive(Debug, serde::Serialize)]
+pub struct WorkRow {
+    pub id: i64,
+    pub state: String,
+    pub due_date: Option<chrono::NaiveDate>,
+    pub plan_id: i64,
+    pub plan_title: String,
+    pub item_id: i64,
+    pub product: String,
+    pub enterprise_id: i64,
+    pub enterprise_name: String,
+    pub enterprise_uscc: String,
+    pub enterprise_address: String,
+    pub team: Option<String>,
+    pub rules_published: bool,
+    pub locked_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub fields: Option<String>,
+    pub arrived_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub follow_up_of: Option<i64>,
+}
+
 impl Bare {
     /// A name-prefix page within a division prefix, in (name, id) order.
     pub async fn search_name(&self, division: &str, prefix: &str, limit: i64) -> anyhow::Result<Vec<EntRow>> {
@@ -123,8 +145,8 @@ impl Bare {
 
     /// The draw's candidates in one indexed read: (uscc, division) of operating enterprises of an
     /// area with any of the kinds, holding a product line that contains the product — the lines
-    /// from `product_line_names`, their entries in the area from the product-line index
-    /// `enterprise_product_lines` (product, division, enterprise), then those entries by id.
+    /// from `product_line_names`, then their entries in the area from the product-line index
+    /// (product, division, enterprise), which covers the filtered columns (m0036).
     pub async fn candidates(
         &self,
         division: &str,
@@ -133,9 +155,9 @@ impl Bare {
     ) -> anyhow::Result<Vec<(String, String)>> {
         let q = sql(
             self,
-            "SELECT e.uscc, e.division_code FROM enterprise_product_lines l JOIN enterprises e ON e.id = l.enterprise_id \
+            "SELECT l.uscc, l.division_code FROM enterprise_product_lines l \
              WHERE l.product IN (SELECT name FROM product_line_names WHERE name LIKE $1) \
-             AND l.division_code >= $2 AND l.division_code < $3 AND (e.kinds & $4) <> 0 AND e.status = 'operating'",
+             AND l.division_code >= $2 AND l.division_code < $3 AND (l.kinds & $4) <> 0 AND l.status = 'operating'",
         );
         let mut out: Vec<(String, String)> = on_pool!(self, p => {
             sqlx::query(AssertSqlSafe(q.clone()))
@@ -154,15 +176,32 @@ impl Bare {
         Ok(out)
     }
 
-    /// A sampler's tasks, newest first: the page's task ids from the members index (user, task),
-    /// walked backwards, then those tasks by primary key (a join from `sampling_tasks` would make a
-    /// planner sort the sampler's every task).
-    pub async fn worklist(&self, user_id: i64) -> anyhow::Result<Vec<(i64, i64, String)>> {
+    /// A sampler's worklist page as the page shows it, in one statement: the page's tasks from the
+    /// members index (user, task) walked backwards, each with its plan's title, product, enterprise
+    /// (name, USCC, address), team's names, whether the item's rules are published, what rule 16's
+    /// entry deadline is computed from (the first lock, the newest record's fields, the arrival) and
+    /// the case it is the 复查 of.
+    pub async fn worklist(&self, user_id: i64) -> anyhow::Result<Vec<WorkRow>> {
+        let team = match self {
+            Bare::Pg(_) => "string_agg(u.display_name, '、' ORDER BY m.user_id)",
+            Bare::Lite(_) => "group_concat(u.display_name, '、')",
+        };
         let q = sql(
             self,
-            "SELECT t.id, t.enterprise_id, t.state FROM sampling_tasks t WHERE t.id IN \
-             (SELECT task_id FROM sampling_task_members WHERE user_id = $1 ORDER BY task_id DESC LIMIT 51) \
-             ORDER BY t.id DESC",
+            &format!(
+                "SELECT t.id, t.state, t.due_date, t.plan_id, p.title, t.item_id, i.product, \
+                 e.id AS enterprise_id, e.name, e.uscc, e.address, \
+                 (SELECT {team} FROM sampling_task_members m JOIN users u ON u.id = m.user_id WHERE m.task_id = t.id) AS team, \
+                 EXISTS (SELECT 1 FROM rules_versions r WHERE r.item_id = t.item_id AND r.state = 'published') AS published, \
+                 (SELECT MIN(r.locked_at) FROM sampling_records r WHERE r.task_id = t.id) AS locked_at, \
+                 (SELECT r.fields_json FROM sampling_records r WHERE r.task_id = t.id ORDER BY r.version DESC LIMIT 1) AS fields, \
+                 (SELECT a.arrived_at FROM task_arrivals a WHERE a.task_id = t.id) AS arrived_at, \
+                 (SELECT f.case_id FROM case_follow_ups f WHERE f.task_id = t.id) AS follow_up_of \
+                 FROM sampling_task_members me JOIN sampling_tasks t ON t.id = me.task_id \
+                 JOIN plan_items i ON i.id = t.item_id JOIN plans p ON p.id = t.plan_id \
+                 JOIN enterprises e ON e.id = t.enterprise_id \
+                 WHERE me.user_id = $1 ORDER BY me.task_id DESC LIMIT 51"
+            ),
         );
         Ok(on_pool!(self, p => {
             sqlx::query(AssertSqlSafe(q.clone()))
@@ -170,7 +209,27 @@ impl Bare {
                 .fetch_all(p)
                 .await?
                 .into_iter()
-                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+                .map(|r| {
+                    Ok(WorkRow {
+                        id: r.try_get("id")?,
+                        state: r.try_get("state")?,
+                        due_date: r.try_get("due_date")?,
+                        plan_id: r.try_get("plan_id")?,
+                        plan_title: r.try_get("title")?,
+                        item_id: r.try_get("item_id")?,
+                        product: r.try_get("product")?,
+                        enterprise_id: r.try_get("enterprise_id")?,
+                        enterprise_name: r.try_get("name")?,
+                        enterprise_uscc: r.try_get("uscc")?,
+                        enterprise_address: r.try_get("address")?,
+                        team: r.try_get("team")?,
+                        rules_published: r.try_get("published")?,
+                        locked_at: r.try_get("locked_at")?,
+                        fields: r.try_get("fields")?,
+                        arrived_at: r.try_get("arrived_at")?,
+                        follow_up_of: r.try_get("follow_up_of")?,
+                    })
+                })
                 .collect::<Result<Vec<_>, sqlx::Error>>()?
         }))
     }

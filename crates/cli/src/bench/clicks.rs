@@ -75,7 +75,7 @@ async fn send(req: reqwest::RequestBuilder) -> anyhow::Result<usize> {
     let status = r.status();
     let body = r.bytes().await?;
     if !status.is_success() {
-        bail!("HTTP {status}: {}", String::from_utf8_lossy(&body));
+        bail!("服务器答复 HTTP {status}：{}", String::from_utf8_lossy(&body));
     }
     Ok(body.len())
 }
@@ -99,7 +99,10 @@ pub(super) async fn clicks(d: &ClickData<'_>, warmup: usize, n: usize, lines: &m
     let mut record_tokens = Vec::with_capacity(d.records.len());
     for (_, user, _) in d.records {
         let name = d.bare.texts(&format!("SELECT username FROM users WHERE id = {user}")).await?;
-        record_tokens.push(token(name.first().context("sampler of a record")?.as_str()).await?);
+        record_tokens.push(
+            token(name.first().context("基准数据中缺少抽样记录的抽样人员（请先运行 choucha bench-data）")?.as_str())
+                .await?,
+        );
     }
     let srv = start(d.s, d.bare).await?;
     let c = reqwest::Client::new();

@@ -81,17 +81,35 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<ExitCod
         ))
         .await?
         .first()
-        .context("draw plan item")?;
+        .context("基准数据中缺少随机抽取计划的产品（请先运行 choucha bench-data）")?;
     let uid = |name: String| {
         let bare = bare.clone();
         async move { bare.ids(&format!("SELECT id FROM users WHERE username = '{name}'")).await }
     };
-    let organiser =
-        svc(auth::actor_for_user(&s, *uid(PROVINCE_REGULATOR.into()).await?.first().context("provincial regulator")?)
-            .await)?;
-    let regulator = svc(auth::actor_for_user(&s, *uid("regulator".into()).await?.first().context("regulator")?).await)?;
-    let sampler =
-        svc(auth::actor_for_user(&s, *uid(format!("{SAMPLER_PREFIX}0_00")).await?.first().context("sampler")?).await)?;
+    let organiser = svc(auth::actor_for_user(
+        &s,
+        *uid(PROVINCE_REGULATOR.into())
+            .await?
+            .first()
+            .context("基准数据中缺少省级监管账号（请先运行 choucha bench-data）")?,
+    )
+    .await)?;
+    let regulator = svc(auth::actor_for_user(
+        &s,
+        *uid("regulator".into())
+            .await?
+            .first()
+            .context("基准数据中缺少监管账号 regulator（请先运行 choucha bench-data）")?,
+    )
+    .await)?;
+    let sampler = svc(auth::actor_for_user(
+        &s,
+        *uid(format!("{SAMPLER_PREFIX}0_00"))
+            .await?
+            .first()
+            .context("基准数据中缺少抽样人员账号（请先运行 choucha bench-data）")?,
+    )
+    .await)?;
     let tester = match bare
         .ids(
             "SELECT tester_id FROM lab_samples WHERE tester_id IS NOT NULL GROUP BY tester_id \
@@ -173,7 +191,7 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<ExitCod
     }
 
     if let Some(tester) = cx.tester.as_ref().filter(|_| wants("lab-worklist")) {
-        let org = tester.org_id.context("tester org")?;
+        let org = tester.org_id.context("检验人员未属于任何检验机构")?;
         for (mine, label) in [(true, "tester's worklist, own samples (50)"), (false, "lab worklist, institution (50)")]
         {
             let ours = measure(w, n, |_| {
@@ -310,7 +328,7 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<ExitCod
                     team_size: 2,
                     risk_weights: None,
                 };
-                let r = draw::run(&input).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+                let r = draw::run(&input).map_err(|e| anyhow::anyhow!("随机抽取失败：{}", e.message))?;
                 Ok(r.drawn.len())
             }
         };
@@ -380,14 +398,14 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<ExitCod
         let mut d = Vec::with_capacity(m);
         let mut refused = 0usize;
         for (i, (task, user, _)) in pool.iter().enumerate().take(m + w) {
-            let actor = actors.get(user).cloned().context("actor")?;
+            let actor = actors.get(user).cloned().context("抽样记录的抽样人员不在基准数据中")?;
             let f = serde_json::from_str(&fields[i])?;
             let t = Instant::now();
             match sampling::save_record(&cx.s, &actor, *task, f).await {
                 Ok(_) if i >= w => d.push(t.elapsed()),
                 Ok(_) => {}
                 Err(choucha_service::ServiceError::Rule(_) | choucha_service::ServiceError::Invalid(_)) => refused += 1,
-                Err(e) => bail!("save_record: {e}"),
+                Err(e) => bail!("保存抽样记录失败：{e}"),
             }
         }
         let ours = Stats::of(d);

@@ -51,7 +51,7 @@ pub(super) async fn http(s: &Services, bare: &Bare, args: &BenchArgs) -> anyhow:
 
 fn which(cmd: &str) -> anyhow::Result<()> {
     let ok = std::process::Command::new("sh").args(["-c", &format!("command -v {cmd}")]).output()?.status.success();
-    if ok { Ok(()) } else { bail!("{cmd} not found") }
+    if ok { Ok(()) } else { bail!("未找到命令 {cmd}") }
 }
 
 /// One wrk run (after a short warm-up run); parses requests/s and the latency distribution.
@@ -71,7 +71,7 @@ async fn wrk(lua: &std::path::Path, url: &str, args: &BenchArgs) -> anyhow::Resu
     let out = run(args.http_seconds).await?;
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     if text.contains("Non-2xx") {
-        bail!("wrk: non-2xx answers from {url}:\n{text}");
+        bail!("wrk 收到非 2xx 答复（{url}）：\n{text}");
     }
     let num = |line_start: &str| -> Option<f64> {
         text.lines().find(|l| l.trim_start().starts_with(line_start)).and_then(|l| {

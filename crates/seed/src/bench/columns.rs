@@ -231,8 +231,9 @@ pub(super) const LAB_REPORT_COLS: [&str; 17] = [
     "correction_reason",
 ];
 
-/// The draw's product-line index (m0026).
-pub(super) const PRODUCT_LINE_COLS: [&str; 3] = ["product", "division_code", "enterprise_id"];
+/// The draw's product-line index (m0026) with the columns a draw filters and records by (m0036).
+pub(super) const PRODUCT_LINE_COLS: [&str; 8] =
+    ["product", "division_code", "enterprise_id", "uscc", "name", "kinds", "status", "size_class"];
 
 /// Tables whose secondary indexes are dropped during the load.
 pub(super) const BULK_TABLES: [&str; 11] = [

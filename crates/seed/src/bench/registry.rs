@@ -22,13 +22,22 @@ pub(super) async fn load(
     let mut shanxi: Shanxi = vec![vec![Vec::new(); TRADES.len()]; 11];
     let mut eid = sink.next_id("enterprises").await?;
     let mut batch = Batch::default();
-    // The draw's product-line index (m0026), one row a line, as the registry's writes keep it.
+    // The draw's product-line index (m0026, m0036), one row a line, as the registry's writes keep it.
     let mut lines = Batch::default();
     let mut names = std::collections::BTreeSet::new();
     for i in 0..enterprises {
         let e = enterprise(g, i, cx.as_of);
         for line in choucha_domain::enterprise::product_line_set(&e.product_lines) {
-            lines.push(vec![line.clone().into(), e.division.clone().into(), eid.into()]);
+            lines.push(vec![
+                line.clone().into(),
+                e.division.clone().into(),
+                eid.into(),
+                e.uscc.clone().into(),
+                e.name.clone().into(),
+                e.kinds.into(),
+                e.status.into(),
+                e.size.into(),
+            ]);
             names.insert(line);
         }
         if e.division.starts_with("14") {

@@ -14,7 +14,7 @@ use choucha_store::{enterprises, organisations};
 use chrono::Months;
 use serde::Serialize;
 use serde_json::json;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::{Actor, Result, ServiceError, Services};
 
@@ -23,7 +23,7 @@ use super::{DrawFilters, Exclusion, check_organiser, load, propose_seed};
 /// The eligible candidates of an item and the exclusions, with what the draw needs to record.
 pub(super) struct Pool {
     pub(super) candidates: Vec<Candidate>,
-    pub(super) by_uscc: BTreeMap<String, (i64, String)>,
+    pub(super) by_uscc: HashMap<String, (i64, String)>,
     pub(super) exclusions: Vec<Exclusion>,
     pub(super) filters: serde_json::Value,
 }
@@ -67,26 +67,32 @@ pub(super) async fn pool(
         Some("") => None,
         Some(p) => Some(p),
     };
-    let rows = store_draws::candidates(
-        db,
-        &CandidateFilter {
-            division_prefix: division.clone(),
-            kind_mask,
-            status: Some(status.clone()),
-            size_class: size_class.clone(),
-            product_line: product_line.map(str::to_string),
-        },
-    )
-    .await?;
+    // Rule 22 looks back six months from today for the same product by this bureau or a higher one.
+    let today = s.now();
+    let since = today.checked_sub_months(Months::new(plan_rules::REPEAT_WINDOW_MONTHS)).unwrap_or(today);
+    let filter = CandidateFilter {
+        division_prefix: division.clone(),
+        kind_mask,
+        status: Some(status.clone()),
+        size_class: size_class.clone(),
+        product_line: product_line.map(str::to_string),
+    };
+    // The candidates, rule 5's batches already given in this plan with the bureau's exceptions, and
+    // rule 22's history do not depend on each other: read together.
+    let (rows, plan_batches, allowance_rows, past_rows) = futures::try_join!(
+        store_draws::candidates(db, &filter),
+        store_draws::plan_batches(db, plan.id),
+        store_draws::allowances_of(db, plan.id),
+        store_draws::past_tasks_of_product(db, &item.product, since, plan.id),
+    )?;
     let rows: Vec<_> = rows.into_iter().filter(|r| product_line.is_none_or(|p| r.product_lines.contains(p))).collect();
 
     // Rule 5: batches already given in this plan, with the bureau's exceptions.
     let mut batches: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
-    for (e, i) in store_draws::plan_batches(db, plan.id).await? {
+    for (e, i) in plan_batches {
         batches.entry(e).or_default().push(i);
     }
-    let allowances: BTreeMap<i64, BatchAllowance> = store_draws::allowances_of(db, plan.id)
-        .await?
+    let allowances: BTreeMap<i64, BatchAllowance> = allowance_rows
         .into_iter()
         .map(|a| {
             (
@@ -100,14 +106,11 @@ pub(super) async fn pool(
         })
         .collect();
     // Rule 22: the same product checked within six months by this bureau or a higher one.
-    let today = s.now();
-    let since = today.checked_sub_months(Months::new(plan_rules::REPEAT_WINDOW_MONTHS)).unwrap_or(today);
-    let past_rows = store_draws::past_tasks_of_product(db, &item.product, since, plan.id).await?;
-    let past_orgs: Vec<i64> = past_rows.iter().map(|(_, _, o, _)| *o).collect();
+    let past_orgs: Vec<i64> = past_rows.iter().map(|(_, o, _)| *o).collect::<BTreeSet<_>>().into_iter().collect();
     let orgs: BTreeMap<i64, (String, String)> =
         organisations::get_many(db, &past_orgs).await?.into_iter().map(|o| (o.id, (o.name, o.kind))).collect();
     let mut past: BTreeMap<i64, Vec<PastCheck>> = BTreeMap::new();
-    for (_, e, o, at) in past_rows {
+    for (e, o, at) in past_rows {
         let (name, kind) = orgs.get(&o).cloned().unwrap_or_default();
         past.entry(e).or_default().push(PastCheck {
             bureau_id: o,
@@ -119,25 +122,18 @@ pub(super) async fn pool(
     }
     let level = BureauLevel::of_code(&organiser.kind);
     let mut candidates = Vec::new();
-    let mut by_uscc = BTreeMap::new();
+    let mut by_uscc = HashMap::with_capacity(rows.len());
     let mut exclusions = Vec::new();
     for r in rows {
         if also_exclude.contains(&r.id) {
             continue;
         }
-        let existing = batches.get(&r.id).cloned().unwrap_or_default();
-        let refusal = plan_rules::check_batch_limits(&existing, item.id, allowances.get(&r.id)).err().or_else(|| {
+        let existing = batches.get(&r.id).map(Vec::as_slice).unwrap_or_default();
+        let refusal = plan_rules::check_batch_limits(existing, item.id, allowances.get(&r.id)).err().or_else(|| {
+            // Rule 22 only for an enterprise with an earlier check of the product (most have none).
+            let history = past.get(&r.id)?;
             let key = ProductKey { producer: r.uscc.clone(), product: item.product.clone(), ..Default::default() };
-            let checks: Vec<PastCheck> = past
-                .get(&r.id)
-                .cloned()
-                .unwrap_or_default()
-                .into_iter()
-                .map(|mut p| {
-                    p.key = key.clone();
-                    p
-                })
-                .collect();
+            let checks: Vec<PastCheck> = history.iter().map(|p| PastCheck { key: key.clone(), ..p.clone() }).collect();
             plan_rules::check_repeat(&checks, plan.organising_org_id, level, &key, today.date_naive(), false).err()
         });
         match refusal {

@@ -6,7 +6,7 @@ use choucha_domain::draw::Candidate;
 use choucha_domain::draw::risk::{self, HISTORY_YEARS, RiskFactors};
 use choucha_store::draw_risk;
 use chrono::Months;
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use crate::{Result, Services};
 
@@ -14,7 +14,7 @@ use crate::{Result, Services};
 pub(super) async fn classify(
     s: &Services,
     candidates: &mut [Candidate],
-    by_uscc: &BTreeMap<String, (i64, String)>,
+    by_uscc: &HashMap<String, (i64, String)>,
 ) -> Result<()> {
     let now = s.now();
     let since = now.checked_sub_months(Months::new(12 * HISTORY_YEARS)).unwrap_or(now);

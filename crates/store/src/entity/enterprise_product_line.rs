@@ -11,6 +11,12 @@ pub struct Model {
     pub division_code: String,
     #[sea_orm(primary_key, auto_increment = false)]
     pub enterprise_id: i64,
+    /// The entry's columns a draw filters and records by (m0036), written with the line.
+    pub uscc: String,
+    pub name: String,
+    pub kinds: i32,
+    pub status: String,
+    pub size_class: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

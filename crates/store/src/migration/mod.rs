@@ -36,6 +36,7 @@ mod m0031_risk_draw;
 mod m0032_custody_both_hands;
 mod m0034_plan_task_counts;
 mod m0035_sample_facts;
+mod m0036_draw_candidates;
 
 pub use m0013_followup::NATIONAL;
 
@@ -100,6 +101,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0032_custody_both_hands::Migration),
             Box::new(m0034_plan_task_counts::Migration),
             Box::new(m0035_sample_facts::Migration),
+            Box::new(m0036_draw_candidates::Migration),
         ]
     }
 }
