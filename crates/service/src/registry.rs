@@ -37,6 +37,12 @@ pub struct EnterpriseView {
 
 impl From<EnterpriseRow> for EnterpriseView {
     fn from(r: EnterpriseRow) -> Self {
+        choucha_store::enterprises::ListedEnterprise::from(r).into()
+    }
+}
+
+impl From<choucha_store::enterprises::ListedEnterprise> for EnterpriseView {
+    fn from(r: choucha_store::enterprises::ListedEnterprise) -> Self {
         let ks = KindSet(r.kinds);
         let size: Option<SizeClass> = r.size_class.as_deref().and_then(|s| s.parse().ok());
         let status_label =

@@ -97,14 +97,17 @@ pub async fn published_of(db: &impl ConnectionTrait, item_id: i64) -> Result<Opt
         .await?)
 }
 
-/// Published rules of many items (public pages).
-pub async fn published_of_items(db: &impl ConnectionTrait, item_ids: &[i64]) -> Result<Vec<RulesRow>, StoreError> {
+/// Which of these items have published rules (the ids only: a task list needs no rules' contents).
+pub async fn items_with_published_rules(db: &impl ConnectionTrait, item_ids: &[i64]) -> Result<Vec<i64>, StoreError> {
     if item_ids.is_empty() {
         return Ok(Vec::new());
     }
     Ok(rules_version::Entity::find()
+        .select_only()
+        .column(rules_version::Column::ItemId)
         .filter(rules_version::Column::ItemId.is_in(item_ids.to_vec()))
         .filter(rules_version::Column::State.eq(RulesState::Published))
+        .into_tuple()
         .all(db)
         .await?)
 }

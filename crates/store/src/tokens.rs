@@ -1,7 +1,7 @@
 //! API bearer tokens. Only the SHA-256 of a token is stored.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 use crate::entity::api_token;
 use crate::{Store, StoreError, Tx};
@@ -49,6 +49,24 @@ pub async fn live(
     Ok(api_token::Entity::find()
         .filter(api_token::Column::TokenHash.eq(token_hash))
         .filter(api_token::Column::ExpiresAt.gt(now))
+        .one(db)
+        .await?)
+}
+
+/// What each request checks of its bearer token, read from the token's row without the rest:
+/// (token id, user id, last seen) of a token that has not expired.
+pub async fn live_use(
+    db: &impl ConnectionTrait,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(i64, i64, Option<DateTime<Utc>>)>, StoreError> {
+    use api_token::Column as C;
+    Ok(api_token::Entity::find()
+        .select_only()
+        .columns([C::Id, C::UserId, C::LastSeenAt])
+        .filter(C::TokenHash.eq(token_hash))
+        .filter(C::ExpiresAt.gt(now))
+        .into_tuple()
         .one(db)
         .await?)
 }

@@ -144,6 +144,22 @@ pub async fn serve<L>(
 where
     L: axum::serve::Listener<Addr = std::net::SocketAddr>,
 {
+    let jobs = if state.background_jobs { background_jobs(&state) } else { Vec::new() };
+    // The peer's address is known to every request (sign-in throttling and audit records).
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    // `tap_io` makes any listener of socket addresses (plain TCP, or the TLS listener of
+    // `serve --tls-cert`) give its peer's address as connect info.
+    use axum::serve::ListenerExt;
+    let listener = listener.tap_io(|_| {});
+    let r = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    for job in jobs {
+        job.abort();
+    }
+    r
+}
+
+/// The server's periodic jobs, each run by one server of the deployment at a time.
+fn background_jobs(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
     // Every hour: expired sessions are swept and the planner's statistics kept current (each in one
     // server of the deployment at a time).
     let hourly = Duration::from_secs(3600);
@@ -176,15 +192,5 @@ where
             }
         },
     ));
-    // The peer's address is known to every request (sign-in throttling and audit records).
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    // `tap_io` makes any listener of socket addresses (plain TCP, or the TLS listener of
-    // `serve --tls-cert`) give its peer's address as connect info.
-    use axum::serve::ListenerExt;
-    let listener = listener.tap_io(|_| {});
-    let r = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
-    sweeper.abort();
-    statistics.abort();
-    overdue.abort();
-    r
+    vec![sweeper, statistics, overdue]
 }

@@ -16,6 +16,10 @@ pub struct AppState {
     pub metrics: crate::observe::Metrics,
     /// A bearer token that opens `/metrics` to callers not on this machine (none: loopback only).
     pub metrics_token: Option<String>,
+    /// Whether `serve` runs the periodic jobs (session sweep, planner statistics, overdue counts).
+    /// Off only for the bench's in-process servers, whose figures a job starting at t = 0 (an
+    /// `ANALYZE` of millions of rows) would disturb.
+    pub background_jobs: bool,
 }
 
 impl AppState {
@@ -27,6 +31,7 @@ impl AppState {
             trust_proxy_https: false,
             metrics: crate::observe::Metrics::new(),
             metrics_token: None,
+            background_jobs: true,
         }
     }
 }

@@ -130,16 +130,7 @@ async fn page_forms_and_uploads_refuse_control_characters_with_a_chinese_page() 
         let form = reqwest::multipart::Form::new()
             .text("mode", mode.to_owned())
             .part("file", reqwest::multipart::Part::bytes(b"a,b\n1,2\n".to_vec()).file_name(file_name.to_owned()));
-        let r = api
-            .client
-            .post(srv.url("/api/v1/enterprises/import"))
-            .bearer_auth(&api.token)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status();
-        let body: Value = r.json().await.unwrap();
+        let (status, body) = api.post_multipart("/api/v1/enterprises/import", form).await;
         if file_name.contains('\u{1}') {
             assert!(status.is_client_error(), "{status} {body}");
             assert!(["control_character", "invalid_upload"].contains(&body["code"].as_str().unwrap()), "{body}");

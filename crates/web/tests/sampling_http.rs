@@ -55,6 +55,19 @@ async fn the_record_is_refused_with_the_rule_then_signed_and_locked() {
     let (status, body) = s1.put(&format!("/api/v1/tasks/{task}/record"), record(2.0)).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(body["code"], "rule6_locked");
+    // Rule 7 after the lock: a late photo is refused with its reason and nothing is added; the task
+    // page offers no upload any more, only the evidence already taken.
+    let (_, before) = s1.get(&format!("/api/v1/tasks/{task}/evidence")).await;
+    let late = [&b"\xFF\xD8\xFF\xE0 JFIF late photo"[..], &[7u8; 4096][..]].concat();
+    let part = reqwest::multipart::Part::bytes(late).file_name("late.jpg").mime_str("image/jpeg").unwrap();
+    let form = reqwest::multipart::Form::new().text("category", "place").part("file", part);
+    let (status, body) = s1.post_multipart(&format!("/api/v1/tasks/{task}/evidence"), form).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::CONFLICT, Some("task_state")), "{body}");
+    assert!(body["message"].as_str().unwrap().contains("抽样结束后证据不可再增加"), "{body}");
+    assert_eq!(s1.get(&format!("/api/v1/tasks/{task}/evidence")).await.1, before);
+    let (_, html) = srv.browser("lab_s1").await.get(&format!("/tasks/{task}")).await;
+    assert!(!html.contains("data-upload=") && !html.contains("无法拍摄？"), "{html}");
+    assert!(html.contains("data-testid=\"evidence-viewer-link\""), "{html}");
 
     // The paper form as PDF, with every field and the signatures placed.
     let r = s1

@@ -42,7 +42,8 @@ async fn start(s: &Services, bare: &Bare) -> anyhow::Result<Servers> {
     let (stop, rx) = watch::channel(false);
     let ours_l = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let ours = format!("http://{}", ours_l.local_addr()?);
-    let state = choucha_web::AppState::new(s.clone());
+    // No periodic jobs: one starting with the server (an ANALYZE of millions of rows) would be timed.
+    let state = choucha_web::AppState { background_jobs: false, ..choucha_web::AppState::new(s.clone()) };
     let mut r1 = rx.clone();
     let h1 = tokio::spawn(async move {
         let _ = choucha_web::serve(ours_l, state, async move {

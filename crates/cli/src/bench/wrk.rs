@@ -21,7 +21,8 @@ pub(super) async fn http(s: &Services, bare: &Bare, args: &BenchArgs) -> anyhow:
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let ours_l = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let ours_addr = ours_l.local_addr()?;
-    let state = choucha_web::AppState::new(s.clone());
+    // No periodic jobs: one starting with the server (an ANALYZE of millions of rows) would be timed.
+    let state = choucha_web::AppState { background_jobs: false, ..choucha_web::AppState::new(s.clone()) };
     let mut rx = stop_rx.clone();
     let ours_srv = tokio::spawn(choucha_web::serve(ours_l, state, async move {
         let _ = rx.wait_for(|s| *s).await;

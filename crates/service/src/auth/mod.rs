@@ -290,11 +290,12 @@ pub async fn issue_token_with_code(
 /// The signed-in user of a bearer token (its last use is noted, at most once a minute).
 pub async fn signed_in_by_token(s: &Services, token: &str) -> Result<SignedIn> {
     let now = s.clock().real_now();
-    let row = tokens::live(s.store.reader(), &token_hash(token), now).await?.ok_or(ServiceError::Unauthenticated)?;
-    if row.last_seen_at.is_none_or(|t| now - t > Duration::minutes(1)) {
-        s.store.token_touch(row.id, now).await?;
+    let (id, user_id, last_seen_at) =
+        tokens::live_use(s.store.reader(), &token_hash(token), now).await?.ok_or(ServiceError::Unauthenticated)?;
+    if last_seen_at.is_none_or(|t| now - t > Duration::minutes(1)) {
+        s.store.token_touch(id, now).await?;
     }
-    signed_in(s, row.user_id).await
+    signed_in(s, user_id).await
 }
 
 /// The acting user of a bearer token.

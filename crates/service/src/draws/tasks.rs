@@ -79,7 +79,7 @@ async fn task_views(s: &Services, actor: &Actor, tasks: Vec<choucha_store::draws
         async { Ok(store_plans::get_plans(db, &plan_ids).await?) },
         async { Ok(enterprises::get_many(db, &enterprise_ids).await?) },
         async { Ok(store_draws::team_names_of(db, &task_ids).await?) },
-        async { Ok(choucha_store::implementation_rules::published_of_items(db, &item_ids).await?) },
+        async { Ok(choucha_store::implementation_rules::items_with_published_rules(db, &item_ids).await?) },
         crate::entry_deadlines::entries_of_tasks(s, &tasks, s.now()),
         async { Ok(choucha_store::cases::follow_ups_of_tasks(db, &task_ids).await?) },
     )?;
@@ -90,7 +90,7 @@ async fn task_views(s: &Services, actor: &Actor, tasks: Vec<choucha_store::draws
     for (task, user, name) in team_rows {
         teams.entry(task).or_default().push((user, name));
     }
-    let published: BTreeSet<i64> = published.into_iter().map(|r| r.item_id).collect();
+    let published: BTreeSet<i64> = published.into_iter().collect();
     let follow_ups: Map<i64, choucha_store::cases::FollowUpRow> =
         follow_ups.into_iter().map(|f| (f.task_id, f)).collect();
     let mut out = Vec::with_capacity(tasks.len());

@@ -3,7 +3,7 @@
 use choucha_documents::{CellValue, TableFormat, write_table};
 use choucha_domain::access::Action;
 use choucha_domain::uscc::Uscc;
-use choucha_store::enterprises::EnterpriseRow;
+use choucha_store::enterprises::ListedEnterprise;
 
 use crate::registry::EnterpriseView;
 use crate::{Actor, Result, ServiceError};
@@ -218,7 +218,7 @@ pub fn detect_format(file_name: &str, bytes: &[u8]) -> TableFormat {
 
 /// The rows of an export, in the import layout: codes (USCC, division, licence and certificate
 /// numbers) stay text, the licence's end a real date; the import reads both back unchanged.
-pub(crate) fn export_rows(rows: Vec<EnterpriseRow>) -> Vec<Vec<CellValue>> {
+pub(crate) fn export_rows(rows: Vec<ListedEnterprise>) -> Vec<Vec<CellValue>> {
     rows.into_iter().map(|r| row_cells(&EnterpriseView::from(r))).collect()
 }
 

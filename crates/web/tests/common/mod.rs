@@ -147,6 +147,20 @@ impl Api {
     pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
         self.send(reqwest::Method::PUT, path, body).await
     }
+
+    /// A multipart upload (files and fields) with the bearer token.
+    pub async fn post_multipart(&self, path: &str, form: reqwest::multipart::Form) -> (StatusCode, Value) {
+        let r = self
+            .client
+            .post(format!("{}{}", self.base, path))
+            .bearer_auth(&self.token)
+            .multipart(form)
+            .send()
+            .await
+            .expect("multipart");
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
 }
 
 pub struct Browser {
