@@ -51,7 +51,7 @@ pub async fn candidates(db: &impl ConnectionTrait, f: &CandidateFilter) -> Resul
         } else {
             q = q.filter(C::Id.gt(after)).order_by_asc(C::Id).limit(10_000);
         }
-        q = registry_filters(q, f);
+        q = registry_filters(q, f, ENTRY_FILTERED);
         if let Some(p) = f.product_line.as_deref().filter(|p| !p.is_empty()) {
             q = q.filter(Expr::col(C::ProductLines).like(contains(p)));
         }
@@ -74,23 +74,30 @@ fn contains(p: &str) -> LikeExpr {
     LikeExpr::new(format!("%{escaped}%")).escape('\\')
 }
 
-/// The registry filters every draw applies to an entry itself: kinds, status and size.
-fn registry_filters(
-    mut q: sea_orm::Select<crate::entity::enterprise::Entity>,
+/// The registry filters every draw applies to an entry itself (kinds, status and size), on the
+/// registry or on the product-line index, which carries the same columns (m0036).
+fn registry_filters<E: sea_orm::EntityTrait>(
+    mut q: sea_orm::Select<E>,
     f: &CandidateFilter,
-) -> sea_orm::Select<crate::entity::enterprise::Entity> {
-    use crate::entity::enterprise::Column as C;
+    [kinds, status, size_class]: [E::Column; 3],
+) -> sea_orm::Select<E> {
     if f.kind_mask != 0 {
-        q = q.filter(Expr::col(C::Kinds).bit_and(f.kind_mask).ne(0));
+        q = q.filter(Expr::col(kinds).bit_and(f.kind_mask).ne(0));
     }
     if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
-        q = q.filter(C::Status.eq(s));
+        q = q.filter(status.eq(s));
     }
     if let Some(s) = f.size_class.as_deref().filter(|s| !s.is_empty()) {
-        q = q.filter(C::SizeClass.eq(s));
+        q = q.filter(size_class.eq(s));
     }
     q
 }
+
+/// The registry's columns that [`registry_filters`] filters by.
+const ENTRY_FILTERED: [crate::entity::enterprise::Column; 3] = {
+    use crate::entity::enterprise::Column as C;
+    [C::Kinds, C::Status, C::SizeClass]
+};
 
 async fn candidate_rows(
     db: &impl ConnectionTrait,
@@ -137,15 +144,7 @@ async fn candidates_by_line(
         if let Some(d) = division {
             q = q.filter(L::DivisionCode.gte(d)).filter(L::DivisionCode.lt(format!("{d}\u{10FFFF}")));
         }
-        if f.kind_mask != 0 {
-            q = q.filter(Expr::col(L::Kinds).bit_and(f.kind_mask).ne(0));
-        }
-        if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
-            q = q.filter(L::Status.eq(s));
-        }
-        if let Some(s) = f.size_class.as_deref().filter(|s| !s.is_empty()) {
-            q = q.filter(L::SizeClass.eq(s));
-        }
+        q = registry_filters(q, f, [L::Kinds, L::Status, L::SizeClass]);
         let rows: Vec<(i64, String, String, String, String)> = q.into_tuple().all(db).await?;
         out.extend(rows.into_iter().map(|(id, uscc, name, division_code, product_lines)| CandidateRow {
             id,

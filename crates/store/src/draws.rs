@@ -190,7 +190,6 @@ pub async fn team_of(db: &impl ConnectionTrait, task_id: i64) -> Result<Vec<i64>
         .collect())
 }
 
-/// The teams of these tasks as (task id, user id), by task and then user id as `team_of` orders them.
 /// (task id, user id, display name) of these tasks' teams, in (task, user) order: a page's teams
 /// and their names in one query.
 pub async fn team_names_of(db: &impl ConnectionTrait, task_ids: &[i64]) -> Result<Vec<(i64, i64, String)>, StoreError> {
@@ -215,23 +214,6 @@ pub async fn team_names_of(db: &impl ConnectionTrait, task_ids: &[i64]) -> Resul
             .all(db)
             .await?;
         out.extend(rows);
-    }
-    Ok(out)
-}
-
-pub async fn teams_of(db: &impl ConnectionTrait, task_ids: &[i64]) -> Result<Vec<(i64, i64)>, StoreError> {
-    let mut out = Vec::new();
-    for chunk in crate::id_chunks(task_ids) {
-        out.extend(
-            sampling_task_member::Entity::find()
-                .filter(sampling_task_member::Column::TaskId.is_in(chunk))
-                .order_by_asc(sampling_task_member::Column::TaskId)
-                .order_by_asc(sampling_task_member::Column::UserId)
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|m| (m.task_id, m.user_id)),
-        );
     }
     Ok(out)
 }

@@ -40,22 +40,9 @@ pub async fn insert(
     Ok(row.id)
 }
 
-/// A token that has not expired.
-pub async fn live(
-    db: &impl ConnectionTrait,
-    token_hash: &str,
-    now: DateTime<Utc>,
-) -> Result<Option<TokenRow>, StoreError> {
-    Ok(api_token::Entity::find()
-        .filter(api_token::Column::TokenHash.eq(token_hash))
-        .filter(api_token::Column::ExpiresAt.gt(now))
-        .one(db)
-        .await?)
-}
-
 /// What each request checks of its bearer token, read from the token's row without the rest:
 /// (token id, user id, last seen) of a token that has not expired.
-pub async fn live_use(
+pub async fn live(
     db: &impl ConnectionTrait,
     token_hash: &str,
     now: DateTime<Utc>,
@@ -69,15 +56,6 @@ pub async fn live_use(
         .into_tuple()
         .one(db)
         .await?)
-}
-
-/// The user of a token that has not expired.
-pub async fn user_of(
-    db: &impl ConnectionTrait,
-    token_hash: &str,
-    now: DateTime<Utc>,
-) -> Result<Option<i64>, StoreError> {
-    Ok(live(db, token_hash, now).await?.map(|t| t.user_id))
 }
 
 impl Store {

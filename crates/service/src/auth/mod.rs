@@ -291,7 +291,7 @@ pub async fn issue_token_with_code(
 pub async fn signed_in_by_token(s: &Services, token: &str) -> Result<SignedIn> {
     let now = s.clock().real_now();
     let (id, user_id, last_seen_at) =
-        tokens::live_use(s.store.reader(), &token_hash(token), now).await?.ok_or(ServiceError::Unauthenticated)?;
+        tokens::live(s.store.reader(), &token_hash(token), now).await?.ok_or(ServiceError::Unauthenticated)?;
     if last_seen_at.is_none_or(|t| now - t > Duration::minutes(1)) {
         s.store.token_touch(id, now).await?;
     }
